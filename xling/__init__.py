@@ -1,0 +1,18 @@
+"""xling: cross-lingual machine translation and inference with large language models.
+
+Heavy libraries (torch, transformers) load only when a model is used, so `import xling` and
+`xling --help` stay fast.
+"""
+__version__ = "0.1.0"
+
+__all__ = ["translate", "Translator", "resolve_language", "XlingError", "__version__"]
+
+from .errors import XlingError
+from .languages import resolve as resolve_language
+
+
+def __getattr__(name):
+    if name in ("translate", "Translator"):
+        from . import translation as module
+        return getattr(module, name)
+    raise AttributeError(f"module 'xling' has no attribute {name!r}")

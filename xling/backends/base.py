@@ -1,0 +1,69 @@
+"""The interface every backend implements, and the request shapes it takes."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """A prompt before the model's own formatting: plain text for completion models, or chat
+    messages that the backend renders with the tokenizer's chat template."""
+
+    text: str | None = None
+    messages: tuple[tuple[str, str], ...] | None = None   # ((role, content), ...)
+
+    def __post_init__(self):
+        if (self.text is None) == (self.messages is None):
+            raise ValueError("a Prompt holds either text or messages")
+
+    @property
+    def is_chat(self) -> bool:
+        return self.messages is not None
+
+
+@dataclass(frozen=True)
+class Decoding:
+    """Decoding parameters; part of every cache key. Greedy unless do_sample is set."""
+
+    do_sample: bool = False
+    temperature: float = 1.0
+    top_p: float = 1.0
+    seed: int = 0
+    max_new_tokens_cap: int = 512
+    # The per-request budget is length_factor * source tokens + length_slack, capped above.
+    length_factor: float = 2.5
+    length_slack: int = 20
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    prompt: Prompt
+    max_new_tokens: int
+    stop_at_newline: bool = False
+    # Seq2seq MT models translate the bare source sentence into a forced target language.
+    source: str | None = None
+    target_lang: str | None = None
+
+
+class Backend(Protocol):
+    fingerprint: dict          # model, revision, backend: part of every cache key
+    is_seq2seq: bool
+    has_chat_template: bool
+
+    def render(self, prompt: Prompt) -> str:
+        """The exact text the model sees (chat template applied)."""
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def generate(self, requests: list[GenerationRequest], decoding: Decoding,
+                 batch_size: int = 8, on_batch=None) -> list[str]:
+        """Return one raw output per request, in request order; call on_batch(indices, texts)
+        as each batch finishes."""
+
+    def loglikelihood(self, requests: list[tuple[str, list[str]]],
+                      batch_size: int = 8) -> list[list[float]]:
+        """For each (context, continuations): log p(continuation | context) per continuation."""

@@ -1,0 +1,321 @@
+"""Hugging Face transformers backend: causal LMs (chat or base) and encoder-decoder MT models
+(NLLB-200, M2M100, MarianMT, mBART-50) behind one interface.
+
+Batching sorts requests by length, left-pads causal prompts and restores the input order, so a
+batched greedy run gives exactly the outputs of one-at-a-time greedy decoding.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+from ..errors import XlingError
+from ..languages import Language, resolve
+from .base import Decoding, GenerationRequest, Prompt
+
+
+def resolve_model_name(model: str | None) -> str | None:
+    """None (or "embedded") means $XLING_MODEL, else the embedded default model."""
+    model = model or os.environ.get("XLING_MODEL") or None
+    return None if model in (None, "embedded") else model
+
+
+def _looks_like_path(name: str) -> bool:
+    return (name.startswith(("/", "./", "../", "~", "\\")) or name.count("/") > 1
+            or os.sep in name and os.sep != "/")
+
+
+def _local_revision(folder: Path) -> str:
+    """A content fingerprint for a local checkpoint: its config plus weight file sizes."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.iterdir()):
+        if path.name == "config.json":
+            digest.update(path.read_bytes())
+        elif path.suffix in {".safetensors", ".bin", ".pt"}:
+            digest.update(f"{path.name}:{path.stat().st_size}".encode())
+    return "local-" + digest.hexdigest()[:16]
+
+
+def _hub_error(name: str, exc: Exception) -> XlingError:
+    text = f"{type(exc).__name__}: {exc}"
+    if re.search(r"RepositoryNotFound|404|not a valid model identifier", text) and \
+            "offline" not in text.lower() and "connect" not in text.lower():
+        return XlingError(f"model {name!r} is neither a local folder nor a model on the "
+                          "Hugging Face hub")
+    return XlingError(f"model {name!r} is not a local folder, and the Hugging Face hub cannot be "
+                      "reached to fetch it (offline?); pass a local path or go online")
+
+
+def hub_reachable(timeout: float = 3.0) -> bool:
+    """Whether the Hugging Face hub answers at all (checked once, quickly), so that an offline
+    machine gets one clear error instead of minutes of retries."""
+    from urllib.parse import urlparse
+    import socket
+
+    if os.environ.get("HF_HUB_OFFLINE", "0").lower() in {"1", "true", "yes"}:
+        return False
+    url = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
+    try:
+        socket.create_connection((url.hostname, url.port or 443), timeout=timeout).close()
+        return True
+    except OSError:
+        return False
+
+
+def _cached_on_disk(name: str, revision: str | None) -> bool:
+    from huggingface_hub import try_to_load_from_cache
+
+    return isinstance(try_to_load_from_cache(name, "config.json", revision=revision), str)
+
+
+def load_hf_backend(model: str | None = None, *, revision: str | None = None,
+                    trust_remote_code: bool = False, device: str | None = None,
+                    static_cache: bool = False, quiet: bool = False) -> "HFBackend":
+    name = resolve_model_name(model)
+    if name is None:
+        from ..embedded import NOTICE, embedded_model_dir
+        if not quiet:
+            print(NOTICE, file=sys.stderr)
+        path, display = embedded_model_dir(), "embedded:gemma3-270m"
+    else:
+        path, display = Path(name).expanduser(), name
+        if not path.exists():
+            if _looks_like_path(name):
+                raise XlingError(f"model folder {name!r} does not exist")
+            path = None
+            if not hub_reachable():
+                if not _cached_on_disk(name, revision):
+                    raise _hub_error(name, ConnectionError("offline"))
+                os.environ["HF_HUB_OFFLINE"] = "1"  # use the local hub cache without retries
+    return HFBackend(str(path) if path else name, display=display, revision=revision,
+                     trust_remote_code=trust_remote_code, device=device,
+                     static_cache=static_cache)
+
+
+class HFBackend:
+    def __init__(self, source: str, *, display: str, revision: str | None = None,
+                 trust_remote_code: bool = False, device: str | None = None,
+                 static_cache: bool = False):
+        import torch
+        import transformers
+        from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokenizer
+
+        transformers.logging.set_verbosity_error()
+        self.torch = torch
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        self.static_cache = static_cache and self.device.startswith("cuda")
+        local = Path(source).is_dir()
+        common = dict(revision=revision, trust_remote_code=trust_remote_code)
+        try:
+            config = AutoConfig.from_pretrained(source, **common)
+            self.tokenizer = AutoTokenizer.from_pretrained(source, **common)
+        except XlingError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every hub failure becomes one clear line
+            if local:
+                raise XlingError(f"cannot load model from {source!r}: {exc}") from exc
+            raise _hub_error(source, exc) from exc
+        self.is_seq2seq = bool(getattr(config, "is_encoder_decoder", False))
+        model_cls = AutoModelForSeq2SeqLM if self.is_seq2seq else AutoModelForCausalLM
+        on_gpu = self.device.startswith("cuda")
+        load = dict(common, dtype=torch.bfloat16 if on_gpu else torch.float32,
+                    use_safetensors=None)  # None: safetensors first, .bin only as a fallback
+        if on_gpu and device is None:
+            load["device_map"] = "auto"
+        try:
+            self.model = model_cls.from_pretrained(source, **load)
+        except Exception as exc:  # noqa: BLE001
+            if local:
+                raise XlingError(f"cannot load model weights from {source!r}: {exc}") from exc
+            raise _hub_error(source, exc) from exc
+        if "device_map" not in load:
+            self.model.to(self.device)
+        self.model.eval()
+        self.model_type = config.model_type
+        resolved_revision = getattr(config, "_commit_hash", None) or revision
+        if local:
+            resolved_revision = _local_revision(Path(source))
+        self.fingerprint = {"backend": "hf", "model": display,
+                            "revision": resolved_revision or "unknown"}
+        self.has_chat_template = bool(getattr(self.tokenizer, "chat_template", None))
+        if self.tokenizer.pad_token_id is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        gen_eos = self.model.generation_config.eos_token_id
+        eos = gen_eos if isinstance(gen_eos, list) else [gen_eos]
+        self.eos_ids = {i for i in eos + [self.tokenizer.eos_token_id] if i is not None}
+        self._newline_ids = None
+
+    # -- text and tokens -------------------------------------------------------------------
+    def render(self, prompt: Prompt) -> str:
+        if not prompt.is_chat:
+            return prompt.text
+        if not self.has_chat_template:
+            raise XlingError(f"model {self.fingerprint['model']!r} has no chat template; use a "
+                             "completion template (e.g. --template mt-completion)")
+        messages = [{"role": role, "content": content} for role, content in prompt.messages]
+        return self.tokenizer.apply_chat_template(messages, tokenize=False,
+                                                  add_generation_prompt=True)
+
+    def encode_prompt(self, prompt: Prompt) -> list[int]:
+        # A rendered chat template already holds the BOS token; plain text gets it here.
+        return self.tokenizer(self.render(prompt), add_special_tokens=not prompt.is_chat)["input_ids"]
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def newline_token_ids(self) -> set[int]:
+        """Every vocabulary entry whose text contains a line break."""
+        if self._newline_ids is None:
+            tokens = self.tokenizer.convert_ids_to_tokens(list(range(len(self.tokenizer))))
+            candidates = [i for i, t in enumerate(tokens) if t and (
+                "\n" in t or "Ċ" in t or "<0x0A>" in t or "<0x0D>" in t or "\r" in t)]
+            self._newline_ids = {i for i in candidates
+                                 if "\n" in self.tokenizer.decode([i]) or "\r" in self.tokenizer.decode([i])}
+        return self._newline_ids
+
+    # -- generation --------------------------------------------------------------------------
+    def generate(self, requests: list[GenerationRequest], decoding: Decoding,
+                 batch_size: int = 8, on_batch=None) -> list[str]:
+        """Generate in length-sorted batches; `on_batch(indices, texts)` is called as each
+        batch finishes (callers persist results there, so an interrupted run loses at most
+        one batch)."""
+        if decoding.do_sample:
+            self.torch.manual_seed(decoding.seed)
+        outputs: list[str | None] = [None] * len(requests)
+        if self.is_seq2seq:
+            batches = self._seq2seq_batches(requests, batch_size)
+        else:
+            encoded = [self.encode_prompt(r.prompt) for r in requests]
+            order = sorted(range(len(requests)), key=lambda i: -len(encoded[i]))
+            batches = [(order[s:s + batch_size], encoded) for s in range(0, len(order), batch_size)]
+        for indices, encoded in batches:
+            texts = (self._seq2seq_step if self.is_seq2seq else self._causal_step)(
+                [requests[i] for i in indices], [encoded[i] for i in indices], decoding)
+            for i, text in zip(indices, texts):
+                outputs[i] = text
+            if on_batch is not None:
+                on_batch(indices, texts)
+        return outputs
+
+    def _sampling_args(self, decoding: Decoding) -> dict:
+        if not decoding.do_sample:
+            return dict(do_sample=False, temperature=None, top_p=None, top_k=None)
+        return dict(do_sample=True, temperature=decoding.temperature, top_p=decoding.top_p)
+
+    def _finish(self, request: GenerationRequest, new_tokens: list[int]) -> str:
+        """Cut one row's new tokens at its own budget, EOS and (optionally) the line end."""
+        new_tokens = new_tokens[:request.max_new_tokens]
+        for pos, tok in enumerate(new_tokens):
+            if tok in self.eos_ids:
+                new_tokens = new_tokens[:pos]
+                break
+        text = self.tokenizer.decode(new_tokens, skip_special_tokens=True)
+        if request.stop_at_newline:
+            text = re.split(r"\r\n|\n|\r", text, maxsplit=1)[0]
+        return text
+
+    def _causal_step(self, requests, encoded, decoding):
+        torch = self.torch
+        width = max(len(ids) for ids in encoded)
+        pad = self.tokenizer.pad_token_id
+        input_ids = torch.full((len(encoded), width), pad, dtype=torch.long)
+        attention = torch.zeros((len(encoded), width), dtype=torch.long)
+        for row, ids in enumerate(encoded):  # left padding
+            input_ids[row, width - len(ids):] = torch.tensor(ids)
+            attention[row, width - len(ids):] = 1
+        stops = [r.stop_at_newline for r in requests]
+        extra = {}
+        if any(stops):
+            extra["stopping_criteria"] = self._newline_criteria(stops, width)
+        if self.static_cache:
+            extra["cache_implementation"] = "static"
+        with torch.inference_mode():
+            out = self.model.generate(
+                input_ids=input_ids.to(self.model.device), attention_mask=attention.to(self.model.device),
+                max_new_tokens=max(r.max_new_tokens for r in requests),
+                pad_token_id=pad, eos_token_id=sorted(self.eos_ids),
+                **self._sampling_args(decoding), **extra)
+        return [self._finish(r, out[row, width:].tolist()) for row, r in enumerate(requests)]
+
+    def _newline_criteria(self, stops: list[bool], prompt_width: int):
+        from transformers import StoppingCriteria, StoppingCriteriaList
+
+        torch = self.torch
+        newline = torch.tensor(sorted(self.newline_token_ids()), dtype=torch.long)
+        active = torch.tensor(stops)
+
+        class StopAtNewline(StoppingCriteria):
+            # Per-row: a row that asked to stop at the line end is done once it emits a token
+            # containing a line break (other rows go on; transformers pads finished rows).
+            def __call__(self, input_ids, scores, **kwargs):
+                last = input_ids[:, -1].cpu()
+                return (torch.isin(last, newline) & active).to(input_ids.device)
+
+        return StoppingCriteriaList([StopAtNewline()])
+
+    # -- encoder-decoder MT --------------------------------------------------------------------
+    def _lang_token(self, lang: Language) -> tuple[str, str] | None:
+        """(token, how) for a language: how is "force" (forced BOS / tokenizer language
+        code) or "prefix" (Marian's >>xxx<< source prefix)."""
+        vocab = self.tokenizer.get_vocab()
+        for token in (lang.flores, f"__{lang.code.split('-')[0]}__"):
+            if token in vocab:
+                return token, "force"
+        iso1 = lang.code.split("-")[0]
+        mbart = sorted(t for t in vocab if re.fullmatch(rf"{iso1}_[A-Z]{{2}}", t))
+        if mbart:
+            return mbart[0], "force"
+        for token in (f">>{lang.iso639_3}<<", f">>{iso1}<<", f">>{lang.flores}<<"):
+            if token in vocab:
+                return token, "prefix"
+        return None
+
+    def _seq2seq_batches(self, requests, batch_size):
+        groups: dict[tuple, list[int]] = {}
+        for i, r in enumerate(requests):
+            if r.source is None or r.target_lang is None:
+                raise XlingError("encoder-decoder MT models translate a bare source sentence; "
+                                 "they take no prompt template")
+            groups.setdefault((r.target_lang,), []).append(i)
+        encoded = {}
+        batches = []
+        for (tgt,), members in groups.items():
+            for i in members:
+                encoded[i] = self.count_tokens(requests[i].source)
+            members.sort(key=lambda i: -encoded[i])
+            batches += [(members[s:s + batch_size], encoded) for s in range(0, len(members), batch_size)]
+        return batches
+
+    def _seq2seq_step(self, requests, _lengths, decoding):
+        torch = self.torch
+        tgt = resolve(requests[0].target_lang)
+        found = self._lang_token(tgt)
+        sources = [r.source for r in requests]
+        extra = {}
+        if found and found[1] == "force":
+            extra["forced_bos_token_id"] = self.tokenizer.convert_tokens_to_ids(found[0])
+        elif found:
+            sources = [f"{found[0]} {s}" for s in sources]
+        elif self.model_type != "marian":
+            raise XlingError(f"model {self.fingerprint['model']!r} has no language token for "
+                             f"{tgt.name} ({tgt.flores})")
+        batch = self.tokenizer(sources, return_tensors="pt", padding=True)
+        with torch.inference_mode():
+            out = self.model.generate(**batch.to(self.model.device),
+                                      max_new_tokens=max(r.max_new_tokens for r in requests) + 1,
+                                      **self._sampling_args(decoding), **extra)
+        skip = 1 + ("forced_bos_token_id" in extra)  # decoder start (+ forced language token)
+        return [self._finish(r, out[row, skip:].tolist()) for row, r in enumerate(requests)]
+
+    def set_source_language(self, lang: str):
+        """NLLB / M2M100 / mBART tokenizers prefix the source with its language code."""
+        found = self._lang_token(resolve(lang))
+        if found and found[1] == "force" and hasattr(self.tokenizer, "src_lang"):
+            try:
+                self.tokenizer.src_lang = found[0] if not found[0].startswith("__") else found[0].strip("_")
+            except Exception:  # noqa: BLE001 - a tokenizer without that code keeps its default
+                pass

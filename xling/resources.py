@@ -1,0 +1,27 @@
+"""Where xling's data folders live, in a source checkout and in an installed package."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+_REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def data_folder(name: str) -> Path:
+    """Return the top-level data folder `name` (e.g. "langpairs").
+
+    In a checkout (and an editable install) it sits beside the package; a regular install puts
+    it under `<prefix>/share/xling/` (setup.cfg's data_files).
+    """
+    for root in (_REPO_ROOT, Path(sys.prefix) / "share" / "xling"):
+        if (root / name).is_dir():
+            return root / name
+    raise FileNotFoundError(f"xling's data folder {name!r} is missing from the installation")
+
+
+def cache_dir() -> Path:
+    """xling's cache root: $XLING_CACHE, else ~/.cache/xling."""
+    path = Path(os.environ.get("XLING_CACHE") or Path.home() / ".cache" / "xling")
+    path.mkdir(parents=True, exist_ok=True)
+    return path

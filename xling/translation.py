@@ -1,0 +1,172 @@
+"""LLMs and MT models as translators: the library behind `xling translate`."""
+from __future__ import annotations
+
+import hashlib
+import sys
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Sequence
+
+from .backends.base import Backend, Decoding, GenerationRequest
+from .cache import OutputCache, content_key
+from .errors import XlingError
+from .languages import Language, check_direction
+from .postprocess import clean_output
+from .prompts import Template, load_template, select_shots
+
+ShotPool = Sequence[tuple[str, str]] | Callable[[Language, Language], Sequence[tuple[str, str]]]
+
+
+@dataclass
+class Translation:
+    source: str
+    text: str                 # cleaned translation
+    raw: str                  # what the model produced
+    removed: list = field(default_factory=list)
+    prompt_hash: str = ""
+    cached: bool = False
+
+
+def default_shot_pool(src: Language, tgt: Language) -> list[tuple[str, str]]:
+    """Few-shot demonstrations from the FLORES-200 dev split (never devtest)."""
+    from .datasets import data_root, flores_pairs
+
+    root = data_root(required=False)
+    if root is None:
+        raise XlingError("few-shot examples come from a dev set: set XLING_DATA to a folder "
+                         "holding flores200/, or pass a file of example pairs (--shots-file)")
+    return flores_pairs("dev", src, tgt, root)
+
+
+class Translator:
+    """Loads a model once and translates any number of batches with it."""
+
+    def __init__(self, model: str | None = None, *, backend: Backend | None = None,
+                 template: str | Template | None = None, shots: int = 0,
+                 shot_pool: ShotPool | None = None, seed: int = 0, batch_size: int = 8,
+                 decoding: Decoding | None = None, cache: bool | str | OutputCache = True,
+                 **backend_options):
+        if backend is None:
+            from .backends import load_backend
+            backend = load_backend(model, **backend_options)
+        self.backend = backend
+        self.decoding = decoding or Decoding()
+        self.batch_size = batch_size
+        self.shots, self.seed = shots, seed
+        self.shot_pool = shot_pool if shot_pool is not None else default_shot_pool
+        if backend.is_seq2seq:
+            if template is not None or shots:
+                raise XlingError("encoder-decoder MT models translate the bare source: they take "
+                                 "no --template and no --shots")
+            self.template = None
+        elif isinstance(template, Template):
+            self.template = template
+        else:
+            default = "mt-chat" if backend.has_chat_template else "mt-completion"
+            self.template = load_template(template or default)
+        if cache is True:
+            cache = OutputCache()
+        elif isinstance(cache, str):
+            cache = OutputCache(cache)
+        self.cache: OutputCache | None = cache or None
+
+    def _shots(self, src, tgt, texts) -> list[tuple[str, str]]:
+        if not self.shots:
+            return []
+        pool = self.shot_pool(src, tgt) if callable(self.shot_pool) else self.shot_pool
+        return select_shots(pool, self.shots, self.seed, exclude=texts)
+
+    def requests(self, texts: Sequence[str], src: Language, tgt: Language):
+        """The generation request, its content key and prompt hash for each non-empty line."""
+        shots = self._shots(src, tgt, texts)
+        d = self.decoding
+        built = {}
+        for i, text in enumerate(texts):
+            if not text.strip():
+                continue
+            budget = min(d.max_new_tokens_cap,
+                         int(d.length_factor * self.backend.count_tokens(text)) + d.length_slack)
+            if self.template is None:
+                request = GenerationRequest(prompt=_bare(text), max_new_tokens=budget,
+                                            source=text, target_lang=tgt.code)
+                seen = f"{src.flores}>{tgt.flores}\n{text}"
+            else:
+                prompt = self.template.render_translation(src, tgt, text, shots)
+                request = GenerationRequest(prompt=prompt, max_new_tokens=budget,
+                                            stop_at_newline=self.template.stop_at_newline)
+                seen = self.backend.render(prompt)
+            key = content_key(seen=seen, model=self.backend.fingerprint, decoding=d.as_dict(),
+                              budget=budget, stop=request.stop_at_newline)
+            built[i] = (request, key, hashlib.sha256(seen.encode()).hexdigest()[:16])
+        return built
+
+    def translate_records(self, texts: Sequence[str], src: str | Language, tgt: str | Language,
+                          progress: bool = False) -> list[Translation]:
+        src, tgt = check_direction(src, tgt)
+        texts = list(texts)
+        built = self.requests(texts, src, tgt)
+        keys = [key for _, key, _ in built.values()]
+        raw = self.cache.get_many(keys) if self.cache else {}
+        cached = set(raw)
+        todo = [i for i, (_, key, _) in built.items() if key not in raw]
+        if todo:
+            if self.template is None and hasattr(self.backend, "set_source_language"):
+                self.backend.set_source_language(src.code)
+            bar = _progress_bar(len(todo), len(built) - len(todo)) if progress else None
+
+            def keep(indices, outputs):
+                done = {built[todo[j]][1]: out for j, out in zip(indices, outputs)}
+                raw.update(done)
+                if self.cache:
+                    self.cache.put_many(done)
+                if bar:
+                    bar.update(len(indices))
+
+            try:
+                self.backend.generate([built[i][0] for i in todo], self.decoding,
+                                      batch_size=self.batch_size, on_batch=keep)
+            finally:
+                if bar:
+                    bar.close()
+        results = []
+        for i, text in enumerate(texts):
+            if i not in built:
+                results.append(Translation(source=text, text="", raw=""))
+                continue
+            _, key, prompt_hash = built[i]
+            cleaned = clean_output(raw[key], tgt, source=text)
+            results.append(Translation(source=text, text=cleaned.text, raw=raw[key],
+                                       removed=cleaned.removed, prompt_hash=prompt_hash,
+                                       cached=key in cached))
+        return results
+
+    def translate(self, texts: Iterable[str] | str, src: str | Language, tgt: str | Language,
+                  progress: bool = False) -> list[str] | str:
+        if isinstance(texts, str):
+            return self.translate_records([texts], src, tgt, progress)[0].text
+        return [r.text for r in self.translate_records(list(texts), src, tgt, progress)]
+
+    __call__ = translate
+
+
+def _bare(text: str):
+    from .backends.base import Prompt
+    return Prompt(text=text)
+
+
+def _progress_bar(total: int, already: int):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=f"translating ({already} cached)" if already else "translating",
+                unit="seg", file=sys.stderr, dynamic_ncols=True)
+
+
+_translators: dict[tuple, Translator] = {}
+
+
+def translate(texts: Iterable[str] | str, src: str = "ko", tgt: str = "en", model: str | None = None,
+              **options) -> list[str] | str:
+    """Translate with a model loaded once per process (per model and options)."""
+    key = (model, tuple(sorted((k, repr(v)) for k, v in options.items())))
+    if key not in _translators:
+        _translators[key] = Translator(model, **options)
+    return _translators[key].translate(texts, src, tgt)
