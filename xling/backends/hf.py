@@ -303,7 +303,7 @@ class HFBackend:
         elif self.model_type != "marian":
             raise XlingError(f"model {self.fingerprint['model']!r} has no language token for "
                              f"{tgt.name} ({tgt.flores})")
-        batch = self.tokenizer(sources, return_tensors="pt", padding=True)
+        batch = self.tokenizer(sources, return_tensors="pt", padding=True, return_token_type_ids=False)
         with torch.inference_mode():
             out = self.model.generate(**batch.to(self.model.device),
                                       max_new_tokens=max(r.max_new_tokens for r in requests) + 1,

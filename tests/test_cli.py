@@ -1,0 +1,84 @@
+"""The command line as a user runs it: real subprocesses, exit codes, stderr, output files."""
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+
+def xling(*args, input=None, env=None, timeout=300):
+    full_env = dict(os.environ, **(env or {}))
+    return subprocess.run([sys.executable, "-m", "xling.cli", *args], input=input,
+                          capture_output=True, timeout=timeout, env=full_env)
+
+
+def assert_one_line_error(result, pattern):
+    assert result.returncode == 2, result.stderr
+    err = result.stderr.decode()
+    assert "Traceback" not in err
+    lines = [l for l in err.splitlines() if l.strip()]
+    assert len(lines) == 1 and lines[0].startswith("xling: error: "), err
+    assert pattern in lines[0], err
+
+
+def test_help_is_fast_and_does_not_import_torch():
+    code = ("import sys, time; t = time.time(); from xling.cli import main\n"
+            "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "print('TORCH' if 'torch' in sys.modules else 'NO-TORCH', time.time() - t)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
+    assert "NO-TORCH" in out
+    assert float(out.split()[-1]) < 1.0
+
+
+def test_langs_lists_languages():
+    out = xling("langs").stdout.decode()
+    assert "kor_Hang" in out and "한국어" in out and "zho_Hant" in out
+
+
+@pytest.mark.parametrize("args, message", [
+    (["translate", "--src", "xx", "--tgt", "ko", "a"], "unknown language code 'xx'"),
+    (["translate", "--src", "ko", "--tgt", "kor_Hang", "a"], "both ko"),
+    (["translate", "-s", "ko", "-t", "en", "-i", "/no/such/file.txt"], "does not exist"),
+    (["translate", "-s", "ko", "-t", "en", "-m", "./no-such-model", "a"], "does not exist"),
+    (["translate", "-s", "ko", "-t", "en", "-m", "someorg/some-model", "a"], "cannot be reached"),
+    (["translate", "-s", "ko", "-t", "en", "--template", "nope", "a"], "unknown template"),
+])
+def test_bad_input_gives_one_clear_line(args, message):
+    assert_one_line_error(xling(*args, env={"HF_HUB_OFFLINE": "1"}), message)
+
+
+def test_invalid_utf8_and_no_partial_output(tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes("좋은 줄\n".encode() + b"\xff\xfe broken\n")
+    out = tmp_path / "out.txt"
+    result = xling("translate", "-s", "ko", "-t", "en", "-i", str(bad), "-o", str(out))
+    assert_one_line_error(result, "not valid UTF-8 (line 2")
+    assert not out.exists() and list(tmp_path.iterdir()) == [bad]
+    stdin = xling("translate", "-s", "ko", "-t", "en", input=b"\xc3\x28\n")
+    assert_one_line_error(stdin, "standard input is not valid UTF-8")
+
+
+def test_file_translation_keeps_lines_and_order(tiny_causal_base, tmp_path):
+    src = tmp_path / "in.ko"
+    src.write_text("나는 사과를 좋아한다.\n\n바다가 조용하다.\n", encoding="utf-8")
+    out = tmp_path / "out.en"
+    result = xling("translate", "-s", "ko", "-t", "en", "-m", str(tiny_causal_base),
+                   "-i", str(src), "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert out.read_text(encoding="utf-8") == "I like apples.\n\nThe sea is calm.\n"
+    assert "translating" in result.stderr.decode()  # the progress bar
+    piped = xling("translate", "-s", "ko", "-t", "en", "-m", str(tiny_causal_base),
+                  input=src.read_bytes())
+    assert piped.stdout.decode() == "I like apples.\n\nThe sea is calm.\n"
+
+
+def test_embedded_default_model_from_the_shell():
+    start = time.time()
+    result = xling("translate", "--src", "ko", "--tgt", "en", "저는 학생입니다.",
+                   env={"XLING_MODEL": ""})
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.decode().splitlines()
+    assert len(lines) == 1 and lines[0].strip()
+    assert "tiny smoke-test model" in result.stderr.decode()
+    assert time.time() - start < 120

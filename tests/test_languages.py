@@ -1,0 +1,47 @@
+import pytest
+
+from xling.errors import XlingError
+from xling.languages import all_languages, check_direction, named_pairs, parse_pair, resolve
+
+REQUIRED = "en ko ja zh zh-Hant th vi id de fr es ru ar hi ur sw bg el tr".split()
+
+
+def test_all_required_languages_have_complete_rows():
+    codes = {lang.code for lang in all_languages()}
+    assert set(REQUIRED) <= codes
+    for lang in all_languages():
+        assert lang.flores.count("_") == 1 and lang.name and lang.native and lang.script
+        assert lang.bleu_tokenizer in {"13a", "ko-mecab", "ja-mecab", "zh", "flores200", "char"}
+
+
+@pytest.mark.parametrize("code", ["ko", "kor", "kor_Hang", "KOR_HANG", "kor-Hang", "ko-KR"])
+def test_korean_resolves_from_every_spelling(code):
+    assert resolve(code).code == "ko"
+
+
+def test_targeted_languages_are_korean_and_english_only():
+    assert {l.code for l in all_languages() if l.targeted} == {"en", "ko"}
+
+
+def test_chinese_scripts_are_distinct():
+    assert resolve("zh").flores == "zho_Hans"
+    assert resolve("zho").flores == "zho_Hans"
+    assert resolve("zh-TW").flores == "zho_Hant"
+    assert resolve("zho_Hant").code == "zh-Hant"
+
+
+def test_cjk_bleu_tokenizers():
+    assert [resolve(c).bleu_tokenizer for c in ("ko", "ja", "zh", "en")] == ["ko-mecab", "ja-mecab", "zh", "13a"]
+
+
+def test_unknown_code_names_the_known_ones():
+    with pytest.raises(XlingError, match=r"unknown language code 'xx'.*ko, ja"):
+        resolve("xx")
+
+
+def test_pairs_parse_including_script_subtags():
+    assert [l.code for l in parse_pair("zh-Hant-ko")] == ["zh-Hant", "ko"]
+    assert [l.code for l in parse_pair("kor_Hang-eng_Latn")] == ["ko", "en"]
+    with pytest.raises(XlingError, match="both ko"):
+        check_direction("ko", "kor_Hang")
+    assert len(named_pairs("direction_matrix")) == 12

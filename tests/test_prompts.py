@@ -1,0 +1,69 @@
+import pytest
+
+from xling.errors import XlingError
+from xling.languages import resolve
+from xling.prompts import list_templates, load_template, select_shots
+
+KO, JA, EN = resolve("ko"), resolve("ja"), resolve("en")
+
+
+def test_builtin_templates_are_named_and_hashed():
+    templates = list_templates()
+    assert {"mt-chat", "mt-completion", "mt-chat-target-lang"} <= set(templates)
+    hashes = {t.hash for t in templates.values()}
+    assert len(hashes) == len(templates) and all(len(h) == 12 for h in hashes)
+
+
+def test_completion_template_is_k_shot_language_labelled():
+    prompt = load_template("mt-completion").render_translation(
+        KO, JA, "저는 학생입니다.", shots=[("비가 온다.", "雨が降る。")])
+    assert prompt.text == "Korean: 비가 온다.\nJapanese: 雨が降る。\n\nKorean: 저는 학생입니다.\nJapanese:"
+
+
+def test_chat_template_puts_shots_in_earlier_turns():
+    prompt = load_template("mt-chat").render_translation(KO, EN, "B", shots=[("A", "a")])
+    roles = [role for role, _ in prompt.messages]
+    assert roles == ["user", "assistant", "user"]
+    assert prompt.messages[1][1] == "a" and prompt.messages[2][1].endswith("\n\nB")
+    assert "Korean text into English" in prompt.messages[2][1]
+
+
+def test_target_language_instruction_is_written_in_the_target_language():
+    template = load_template("mt-chat-target-lang")
+    assert "日本語に翻訳" in template.render_translation(KO, JA, "x").messages[-1][1]
+    assert "한국어로 번역" in template.render_translation(JA, KO, "x").messages[-1][1]
+    with pytest.raises(XlingError, match="no instruction written in Swahili"):
+        template.render_translation(KO, resolve("sw"), "x")
+
+
+def test_users_add_templates_without_editing_code(tmp_path, monkeypatch):
+    (tmp_path / "mine.yaml").write_text(
+        "name: my-mt\nformat: completion\nexample: '{source} => {target}'\nquery: '{source} =>'\n",
+        encoding="utf-8")
+    monkeypatch.setenv("XLING_TEMPLATES", str(tmp_path))
+    template = load_template("my-mt")
+    assert template.render_translation(KO, EN, "x", [("a", "b")]).text == "a => b\n\nx =>"
+    assert load_template(str(tmp_path / "mine.yaml")).hash == template.hash
+    (tmp_path / "mine.yaml").write_text(
+        "name: my-mt\nformat: completion\nexample: '{source} -> {target}'\nquery: '{source} ->'\n",
+        encoding="utf-8")
+    assert load_template("my-mt").hash != template.hash  # the hash follows the content
+
+
+def test_bad_template_files_get_one_clear_error(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nformat: poem\n", encoding="utf-8")
+    with pytest.raises(XlingError, match="'format' must be one of"):
+        load_template(str(bad))
+    with pytest.raises(XlingError, match="unknown template 'nope'"):
+        load_template("nope")
+
+
+def test_shots_never_come_from_the_sentences_being_translated():
+    pool = [(f"s{i}", f"t{i}") for i in range(10)]
+    picked = select_shots(pool, 3, seed=1, exclude=["s1", "s2", "s3", "s4", "s5"])
+    assert len(picked) == 3 and not {s for s, _ in picked} & {"s1", "s2", "s3", "s4", "s5"}
+    assert picked == select_shots(pool, 3, seed=1, exclude=["s1", "s2", "s3", "s4", "s5"])
+    assert select_shots(pool, 3, seed=2) != select_shots(pool, 3, seed=3)
+    with pytest.raises(XlingError, match="only 5 usable"):
+        select_shots(pool, 6, exclude=["s0", "s1", "s2", "s3", "s4"])

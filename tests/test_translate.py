@@ -1,0 +1,134 @@
+"""Translation with real (tiny) models: batching, ordering, line stops, chat and seq2seq paths,
+the cache, and the embedded default model."""
+import dataclasses
+
+import pytest
+
+from xling.backends.base import Decoding
+from xling.errors import XlingError
+from xling.languages import check_direction, resolve
+from xling.translation import Translator
+
+SOURCES = ["나는 사과를 좋아한다.", "저는 학생입니다.", "바다가 조용하다.", "",
+           "고양이가 창문 옆에서 잔다.", "새 문장.", "기차가 늦게 도착했다.", "물이 너무 차갑다."]
+
+
+@pytest.fixture(scope="module")
+def base_translator(tiny_causal_base):
+    return Translator(str(tiny_causal_base), batch_size=4, cache=False)
+
+
+def test_base_model_gets_the_completion_template(base_translator):
+    assert base_translator.template.name == "mt-completion"
+    assert base_translator.translate("나는 사과를 좋아한다.", "ko", "en") == "I like apples."
+
+
+def test_batched_greedy_equals_one_at_a_time(base_translator):
+    batched = base_translator.translate(SOURCES, "ko", "en")
+    one_by_one = Translator(backend=base_translator.backend, batch_size=1, cache=False)
+    assert batched == [one_by_one.translate(s, "ko", "en") for s in SOURCES]
+
+
+def test_order_is_kept_across_length_sorting(base_translator):
+    forward = base_translator.translate(SOURCES, "ko", "en")
+    backward = base_translator.translate(SOURCES[::-1], "ko", "en")
+    assert forward == backward[::-1]
+    assert forward[0] == "I like apples." and forward[2] == "The sea is calm."
+
+
+def test_empty_lines_give_empty_outputs_without_the_model(base_translator):
+    out = base_translator.translate_records(["", "   ", "저는 학생입니다."], "ko", "en")
+    assert [r.text for r in out[:2]] == ["", ""] and out[0].prompt_hash == ""
+    assert out[2].text
+
+
+def test_completion_stops_at_the_end_of_the_line(base_translator):
+    src, tgt = check_direction("ko", "en")
+    built = base_translator.requests(SOURCES, src, tgt)
+    requests = [request for request, _, _ in built.values()]
+    assert all(r.stop_at_newline for r in requests)
+    stopped = base_translator.backend.generate(requests, base_translator.decoding)
+    running = base_translator.backend.generate(
+        [dataclasses.replace(r, stop_at_newline=False) for r in requests], base_translator.decoding)
+    # The trained tiny model goes on to a next "Korean:" line unless stopped.
+    assert sum("\n" in text for text in running) >= len(requests) // 2
+    for short, long in zip(stopped, running):
+        assert "\n" not in short
+        assert short == long.split("\n")[0]
+
+
+def test_budget_follows_source_length(base_translator):
+    src, tgt = check_direction("ko", "en")
+    built = base_translator.requests(["물.", "고양이가 창문 옆에서 잔다. " * 4], src, tgt)
+    short, long = (request.max_new_tokens for request, _, _ in built.values())
+    assert short < long <= Decoding().max_new_tokens_cap
+
+
+def test_chat_model_path(tiny_causal):
+    translator = Translator(str(tiny_causal), cache=False)
+    assert translator.template.name == "mt-chat" and translator.backend.has_chat_template
+    rendered = translator.backend.render(
+        translator.template.render_translation(resolve("ko"), resolve("en"), "물."))
+    assert rendered.startswith("<s><|user|>\n") and rendered.endswith("<|assistant|>\n")
+    outputs = translator.translate(SOURCES[:3], "ko", "en")
+    assert all(isinstance(o, str) for o in outputs) and any(outputs)
+
+
+def test_chat_template_on_a_base_model_is_a_clear_error(base_translator):
+    with pytest.raises(XlingError, match="no chat template"):
+        Translator(backend=base_translator.backend, template="mt-chat", cache=False).translate("물.", "ko", "en")
+
+
+def test_seq2seq_forced_target_token(tiny_seq2seq):
+    translator = Translator(str(tiny_seq2seq), batch_size=3, cache=False)
+    assert translator.backend.is_seq2seq and translator.template is None
+    assert translator.backend._lang_token(resolve("ja")) == ("jpn_Jpan", "force")
+    to_ja = translator.translate(SOURCES, "ko", "ja")
+    to_en = translator.translate(SOURCES, "ko", "en")
+    assert to_ja[3] == "" and all(to_ja[i] for i in (0, 1, 2))
+    assert to_ja != to_en  # the forced language token steers the decoder
+    single = Translator(backend=translator.backend, batch_size=1, cache=False)
+    assert to_ja == [single.translate(s, "ko", "ja") for s in SOURCES]
+    with pytest.raises(XlingError, match="no --template and no --shots"):
+        Translator(backend=translator.backend, shots=1)
+
+
+def test_cache_reuses_outputs_and_a_changed_prompt_regenerates(tiny_causal_base, tmp_path):
+    cache = str(tmp_path / "cache.sqlite")
+    first = Translator(str(tiny_causal_base), cache=cache)
+    out1 = first.translate_records(SOURCES[:3], "ko", "en")
+    assert not any(r.cached for r in out1)
+    again = Translator(backend=first.backend, cache=cache).translate_records(SOURCES[:3], "ko", "en")
+    assert all(r.cached for r in again) and [r.text for r in again] == [r.text for r in out1]
+    custom = tmp_path / "arrow.yaml"
+    custom.write_text("format: completion\nexample: '{source} => {target}'\nquery: '{source} =>'\n",
+                      encoding="utf-8")
+    changed = Translator(backend=first.backend, template=str(custom), cache=cache)
+    assert not any(r.cached for r in changed.translate_records(SOURCES[:3], "ko", "en"))
+
+
+def test_few_shot_demonstrations_from_a_user_pool(base_translator):
+    pool = [("바다가 조용하다.", "The sea is calm."), ("물이 너무 차갑다.", "The water is too cold.")]
+    translator = Translator(backend=base_translator.backend, shots=1, shot_pool=pool, cache=False)
+    src, tgt = check_direction("ko", "en")
+    (request, _, _), = translator.requests(["바다가 조용하다."], src, tgt).values()
+    # The sentence being translated is never its own demonstration.
+    assert request.prompt.text.startswith("Korean: 물이 너무 차갑다.\nEnglish: The water is too cold.\n\n")
+
+
+def test_few_shot_pool_from_flores_dev(base_translator, data_dir, monkeypatch):
+    monkeypatch.setenv("XLING_DATA", str(data_dir))
+    translator = Translator(backend=base_translator.backend, shots=2, cache=False)
+    src, tgt = check_direction("ko", "en")
+    (request, _, _), = translator.requests(["물."], src, tgt).values()
+    dev_ko = (data_dir / "flores200/dev/kor_Hang.dev").read_text(encoding="utf-8").splitlines()
+    shots = [block.split("\n")[0].removeprefix("Korean: ") for block in request.prompt.text.split("\n\n")[:2]]
+    assert all(s in dev_ko for s in shots)
+
+
+def test_the_embedded_model_translates_a_real_korean_sentence(capfd):
+    translator = Translator(cache=False)
+    assert translator.backend.fingerprint["model"] == "embedded:gemma3-270m"
+    assert "tiny smoke-test model" in capfd.readouterr().err
+    out = translator.translate("저는 학생입니다.", "ko", "en")
+    assert out.strip() and "\n" not in out

@@ -1,0 +1,98 @@
+"""Tiny real models for tests: a byte-level BPE tokenizer trained on our own sentences, a
+Llama-shaped causal LM (briefly trained so that it ends lines) and an M2M100/NLLB-shaped
+encoder-decoder with FLORES language tokens. Everything is built locally in seconds."""
+from __future__ import annotations
+
+from pathlib import Path
+
+# Our own fixture sentences (written for these tests).
+PAIRS = [
+    ("나는 사과를 좋아한다.", "I like apples.", "私はりんごが好きです。"),
+    ("오늘은 비가 온다.", "It is raining today.", "今日は雨が降っています。"),
+    ("고양이가 창문 옆에서 잔다.", "The cat sleeps by the window.", "猫が窓のそばで寝ています。"),
+    ("우리는 내일 시장에 간다.", "We go to the market tomorrow.", "私たちは明日市場に行きます。"),
+    ("이 책은 아주 재미있다.", "This book is very interesting.", "この本はとても面白いです。"),
+    ("그는 매일 아침 달린다.", "He runs every morning.", "彼は毎朝走ります。"),
+    ("물이 너무 차갑다.", "The water is too cold.", "水が冷たすぎます。"),
+    ("기차가 늦게 도착했다.", "The train arrived late.", "電車が遅れて到着しました。"),
+    ("저는 학생입니다.", "I am a student.", "私は学生です。"),
+    ("바다가 조용하다.", "The sea is calm.", "海は静かです。"),
+]
+LANG_TOKENS = ["eng_Latn", "kor_Hang", "jpn_Jpan"]
+SPECIALS = ["<pad>", "<s>", "</s>", "<unk>"]
+CHAT_TEMPLATE = (
+    "{{ bos_token }}{% for m in messages %}<|{{ m['role'] }}|>\n{{ m['content'] }}\n{% endfor %}"
+    "{% if add_generation_prompt %}<|assistant|>\n{% endif %}")
+
+
+def corpus_lines() -> list[str]:
+    lines = []
+    for ko, en, ja in PAIRS:
+        lines += [f"Korean: {ko}\nEnglish: {en}\n", f"Korean: {ko}\nJapanese: {ja}\n",
+                  f"English: {en}\nKorean: {ko}\n", ko, en, ja]
+    return lines
+
+
+def build_tokenizer(folder: Path, with_chat_template: bool = True, lang_tokens: bool = False):
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE(unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    specials = SPECIALS + (LANG_TOKENS if lang_tokens else [])
+    trainer = trainers.BpeTrainer(vocab_size=600, special_tokens=specials,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tok.train_from_iterator(corpus_lines(), trainer)
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>",
+                                   pad_token="<pad>", unk_token="<unk>")
+    if lang_tokens:
+        fast.add_special_tokens({"additional_special_tokens": LANG_TOKENS})
+    if with_chat_template:
+        fast.chat_template = CHAT_TEMPLATE
+    fast.save_pretrained(folder)
+    return fast
+
+
+def build_causal(folder: Path, train_steps: int = 80, with_chat_template: bool = True) -> Path:
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    tok = build_tokenizer(folder, with_chat_template)
+    torch.manual_seed(0)
+    config = LlamaConfig(vocab_size=len(tok), hidden_size=48, intermediate_size=96,
+                         num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+                         max_position_embeddings=512, bos_token_id=tok.bos_token_id,
+                         eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
+    model = LlamaForCausalLM(config)
+    # A few steps on the fixture lines teach it the "Korean: ...\nEnglish: ...\n" shape, so that
+    # it really emits line ends (what stop-at-newline must catch).
+    texts = [line for line in corpus_lines() if "\n" in line]
+    batch = tok([tok.bos_token + t for t in texts], return_tensors="pt", padding=True,
+                add_special_tokens=False)
+    labels = batch["input_ids"].masked_fill(batch["attention_mask"] == 0, -100)
+    optim = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    model.train()
+    for _ in range(train_steps):
+        loss = model(**batch, labels=labels).loss
+        loss.backward()
+        optim.step()
+        optim.zero_grad()
+    model.eval()
+    model.save_pretrained(folder)
+    return folder
+
+
+def build_seq2seq(folder: Path) -> Path:
+    import torch
+    from transformers import M2M100Config, M2M100ForConditionalGeneration
+
+    tok = build_tokenizer(folder, with_chat_template=False, lang_tokens=True)
+    torch.manual_seed(0)
+    config = M2M100Config(vocab_size=len(tok), d_model=32, encoder_layers=1, decoder_layers=1,
+                          encoder_attention_heads=2, decoder_attention_heads=2,
+                          encoder_ffn_dim=64, decoder_ffn_dim=64, max_position_embeddings=256,
+                          pad_token_id=tok.pad_token_id, bos_token_id=tok.bos_token_id,
+                          eos_token_id=tok.eos_token_id, decoder_start_token_id=tok.eos_token_id)
+    M2M100ForConditionalGeneration(config).save_pretrained(folder)
+    return folder
