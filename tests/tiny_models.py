@@ -96,3 +96,40 @@ def build_seq2seq(folder: Path) -> Path:
                           eos_token_id=tok.eos_token_id, decoder_start_token_id=tok.eos_token_id)
     M2M100ForConditionalGeneration(config).save_pretrained(folder)
     return folder
+
+
+def build_comet(folder: Path) -> Path:
+    """A tiny COMET regression checkpoint in COMET's own layout:
+    folder/hparams.yaml and folder/checkpoints/model.ckpt, its encoder a tiny BERT (WordPiece
+    tokenizer trained on our sentences) saved in folder/encoder."""
+    import torch
+    import yaml
+    from tokenizers import BertWordPieceTokenizer
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    encoder_dir = folder / "encoder"
+    encoder_dir.mkdir(parents=True)
+    wordpiece = BertWordPieceTokenizer(lowercase=False)
+    wordpiece.train_from_iterator(corpus_lines(), vocab_size=400, min_frequency=1)
+    wordpiece.save_model(str(encoder_dir))
+    tokenizer = BertTokenizerFast(str(encoder_dir / "vocab.txt"), do_lower_case=False)
+    tokenizer.save_pretrained(encoder_dir)
+    torch.manual_seed(0)
+    BertModel(BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
+                         num_attention_heads=2, intermediate_size=64,
+                         max_position_embeddings=128), add_pooling_layer=False).save_pretrained(encoder_dir)
+
+    from comet.models import RegressionMetric
+
+    hparams = dict(encoder_model="BERT", pretrained_model=str(encoder_dir), hidden_sizes=[16],
+                   layer="mix", pool="avg", dropout=0.0, batch_size=2)
+    torch.manual_seed(0)
+    model = RegressionMetric(**hparams)
+    (folder / "checkpoints").mkdir()
+    ckpt = folder / "checkpoints" / "model.ckpt"
+    import pytorch_lightning
+
+    torch.save({"state_dict": model.state_dict(), "hyper_parameters": dict(model.hparams),
+                "pytorch-lightning_version": pytorch_lightning.__version__}, ckpt)
+    (folder / "hparams.yaml").write_text(yaml.safe_dump(dict(model.hparams)), encoding="utf-8")
+    return ckpt

@@ -8,6 +8,7 @@ import sys
 
 import click
 
+from .cli_table import table
 from .errors import XlingError
 
 
@@ -72,6 +73,58 @@ def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, in
 
 
 @cli.command()
+@click.option("--reference", "-r", "refs", multiple=True, type=click.Path(dir_okay=False),
+              help="Reference file (one segment per line; repeat or list several for multi-reference).")
+@click.option("--input", "-i", "hyps", multiple=True, required=True, type=click.Path(dir_okay=False),
+              help="System output file(s): -i A B C. The first is the baseline for paired tests.")
+@click.option("--source", "-s", "src_path", type=click.Path(dir_okay=False), default=None,
+              help="Source file (needed by COMET; lets off-target flag copies of the source).")
+@click.option("--tgt-lang", "-t", required=True, help="Target language: picks the BLEU tokenizer.")
+@click.option("--src-lang", default=None, help="Source language (recorded).")
+@click.option("--metrics", "-m", multiple=True, default=("bleu", "chrf"), show_default=True,
+              help="bleu spbleu chrf chrf++ comet xcomet offtarget (-m bleu chrf or -m bleu,chrf).")
+@click.option("--paired-bs", "test", flag_value="bs", help="Paired bootstrap resampling against the first system.")
+@click.option("--paired-ar", "test", flag_value="ar", help="Paired approximate randomization.")
+@click.option("--paired-n", type=click.IntRange(1), default=None,
+              help="Resamples (default 1000 for bootstrap, 10000 for randomization).")
+@click.option("--seed", default=12345, show_default=True)
+@click.option("--on-target-only", is_flag=True, help="Score only outputs in the target language.")
+@click.option("--tokenize", default=None, help="Override the BLEU tokenizer (13a, zh, ja-mecab, ...).")
+@click.option("--comet-model", default="Unbabel/wmt22-comet-da", show_default=True,
+              help="Hub name or local checkpoint.")
+@click.option("--comet-batch-size", default=16, show_default=True, type=click.IntRange(1))
+@click.option("--gpus", default=None, type=click.IntRange(0), help="GPUs for COMET (default: 1 if any).")
+@click.option("--precision", type=click.Choice(["32", "16", "bf16"]), default="32", show_default=True)
+@click.option("--format", "-f", "fmt", type=click.Choice(["text", "json", "latex"]), default="text",
+              show_default=True)
+def score(refs, hyps, src_path, tgt_lang, src_lang, metrics, test, paired_n, seed, on_target_only,
+          tokenize, comet_model, comet_batch_size, gpus, precision, fmt):
+    """Score system outputs against references (BLEU, chrF, COMET, off-target rate)."""
+    from .scoring import FORMATTERS, parse_metric_names, score_systems
+    from .textio import read_lines
+
+    metrics = parse_metric_names(metrics)
+    references = [read_lines(r) for r in refs]
+    systems = {}
+    for path in hyps:
+        name = path if path not in systems else f"{path} ({len(systems)})"
+        systems[name] = read_lines(path)
+    refs_arg = None
+    if len(references) == 1:
+        refs_arg = references[0]
+    elif references:
+        from .metrics.base import check_lengths
+        check_lengths(**{f"reference {i}": r for i, r in enumerate(references)})
+        refs_arg = references if not {"comet", "xcomet"} & set(metrics) else references[0]
+    report = score_systems(
+        systems, refs_arg, metrics, tgt_lang, srcs=read_lines(src_path) if src_path else None,
+        src_lang=src_lang, test=test, n_samples=paired_n, seed=seed, on_target_only=on_target_only,
+        tokenize=tokenize, comet_options=dict(model=comet_model, batch_size=comet_batch_size,
+                                              gpus=gpus, precision=precision))
+    click.echo(FORMATTERS[fmt](report))
+
+
+@cli.command()
 def langs():
     """List the known languages and their codes."""
     from .languages import all_languages
@@ -79,7 +132,7 @@ def langs():
     rows = [("code", "FLORES", "name", "native", "script", "BLEU tok.", "targeted")]
     rows += [(l.code, l.flores, l.name, l.native, l.script, l.bleu_tokenizer,
               "yes" if l.targeted else "") for l in all_languages()]
-    click.echo(_table(rows))
+    click.echo(table(rows))
 
 
 @cli.command()
@@ -89,18 +142,7 @@ def templates():
 
     rows = [("name", "task", "format", "hash", "file")]
     rows += [(t.name, t.task, t.format, t.hash, t.path) for t in list_templates().values()]
-    click.echo(_table(rows))
-
-
-def _table(rows) -> str:
-    import unicodedata
-
-    def width(s: str) -> int:
-        return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
-
-    widths = [max(width(str(r[c])) for r in rows) for c in range(len(rows[0]))]
-    return "\n".join("  ".join(str(v) + " " * (w - width(str(v))) for v, w in zip(r, widths)).rstrip()
-                     for r in rows)
+    click.echo(table(rows))
 
 
 def register(command):
@@ -109,7 +151,30 @@ def register(command):
     return command
 
 
+# Options that take several values (`-i A B C`); click wants `-i A -i B -i C`.
+VARIADIC = {"score": {"-i", "--input", "-m", "--metrics", "-r", "--reference"}}
+
+
+def expand_variadic(argv: list[str]) -> list[str]:
+    """Rewrite `-i A B` as `-i A -i B` for the variadic options of the chosen command."""
+    command = next((a for a in argv if not a.startswith("-")), None)
+    options = VARIADIC.get(command)
+    if not options:
+        return argv
+    out, current, has_value = [], None, False
+    for arg in argv:
+        if arg.startswith("-") and len(arg) > 1:
+            current, has_value = (arg if arg in options else None), False
+        elif current is not None:
+            if has_value:  # a further value: repeat the option before it
+                out.append(current)
+            has_value = True
+        out.append(arg)
+    return out
+
+
 def main(argv=None) -> int:
+    argv = expand_variadic(list(sys.argv[1:] if argv is None else argv))
     try:
         cli.main(args=argv, prog_name="xling", standalone_mode=False)
     except XlingError as exc:

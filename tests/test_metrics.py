@@ -1,0 +1,219 @@
+"""xling.metrics against the reference tools, on real FLORES-200 text."""
+import json
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from xling.errors import XlingError
+from xling.metrics import bleu, chrf, chrfpp, comet, off_target, on_target_mask, paired_test, spbleu
+
+
+def devtest(data_dir, flores):
+    return (data_dir / "flores200" / "devtest" / f"{flores}.devtest").read_text(encoding="utf-8").splitlines()
+
+
+def degrade(lines, seed=0):
+    """A deliberately damaged copy: drop words (or characters, for unspaced scripts)."""
+    rng = random.Random(seed)
+    out = []
+    for line in lines:
+        units = line.split() if " " in line else list(line)
+        joiner = " " if " " in line else ""
+        out.append(joiner.join(u for u in units if rng.random() > 0.25))
+    return out
+
+
+def sacrebleu_cli(ref: Path, hyp: Path, tgt: str, metric: str) -> dict:
+    args = [sys.executable, "-m", "sacrebleu", str(ref), "-i", str(hyp), "-l", f"xx-{tgt}",
+            "-m", metric, "-w", "4", "-f", "json"]
+    if metric == "chrf++":
+        args[args.index("chrf++")] = "chrf"
+        args += ["--chrf-word-order", "2"]
+    result = subprocess.run(args, capture_output=True, text=True, check=True)
+    return json.loads(result.stdout)
+
+
+@pytest.mark.parametrize("tgt, ref_code, hyp_code, tokenizer", [
+    ("ko", "kor_Hang", None, "ko-mecab"),
+    ("ja", "jpn_Jpan", None, "ja-mecab"),
+    ("zh", "zho_Hans", "zho_Hant", "tok:zh"),
+    ("en", "eng_Latn", None, "tok:13a"),
+])
+def test_bleu_and_chrf_equal_sacrebleu_cli(data_dir, tmp_path, tgt, ref_code, hyp_code, tokenizer):
+    refs = devtest(data_dir, ref_code)
+    hyps = devtest(data_dir, hyp_code) if hyp_code else degrade(refs)
+    ref_file, hyp_file = tmp_path / "ref.txt", tmp_path / "hyp.txt"
+    ref_file.write_text("\n".join(refs) + "\n", encoding="utf-8")
+    hyp_file.write_text("\n".join(hyps) + "\n", encoding="utf-8")
+    for metric, ours in (("bleu", bleu(hyps, refs, tgt_lang=tgt)),
+                         ("chrf", chrf(hyps, refs, tgt_lang=tgt)),
+                         ("chrf++", chrfpp(hyps, refs, tgt_lang=tgt))):
+        theirs = sacrebleu_cli(ref_file, hyp_file, tgt, metric)
+        assert round(ours.score, 4) == theirs["score"], metric
+        assert ours.signature == theirs["signature"], metric
+        if metric == "bleu":
+            assert tokenizer in ours.signature
+            assert 0 < ours.score < 100
+
+
+def test_signatures_name_the_cjk_tokenizers():
+    refs = ["저는 학생입니다.", "오늘 비가 온다."]
+    assert "tok:ko-mecab" in bleu(refs, refs, tgt_lang="kor_Hang").signature
+    assert "tok:ja-mecab" in bleu(["私は学生です。"], ["私は学生です。"], tgt_lang="ja").signature
+    assert "tok:zh|" in bleu(["我是学生。"], ["我是学生。"], tgt_lang="zh-Hant").signature
+    assert "tok:13a" in bleu(refs, refs, tgt_lang="en", tokenize="13a").signature
+
+
+def test_segments_and_json():
+    refs = ["the cat sat on the mat", "a dog barked"]
+    result = bleu(["the cat sat on the mat", "a cat meowed"], refs, tgt_lang="en")
+    assert result.segments[0] == pytest.approx(100.0) and result.segments[1] < 50
+    data = json.loads(result.to_json())
+    assert data["name"] == "BLEU" and data["score"] == result.score and len(data["segments"]) == 2
+    assert chrf(["abc"], ["abc"]).segments == [pytest.approx(100.0)]
+
+
+def test_multiple_references():
+    hyps = ["the cat is on the mat"]
+    one = bleu(hyps, ["there is a cat on the mat"], tgt_lang="en")
+    two = bleu(hyps, [["there is a cat on the mat"], ["the cat is on the mat"]], tgt_lang="en")
+    assert two.score > one.score and "nrefs:2" in two.signature
+
+
+def test_bad_inputs_are_clear_errors():
+    with pytest.raises(XlingError, match="segment counts differ"):
+        bleu(["a", "b"], ["a"], tgt_lang="en")
+    with pytest.raises(XlingError, match="empty"):
+        chrf([], [])
+    with pytest.raises(XlingError, match="unknown language"):
+        bleu(["a"], ["a"], tgt_lang="xx")
+    with pytest.raises(XlingError, match="needs the source"):
+        comet(["a"], ["a"], None)
+
+
+def test_spbleu_offline_is_one_clear_error():
+    if (Path.home() / ".sacrebleu" / "models" / "flores200").exists():
+        pytest.skip("sacrebleu's FLORES-200 SentencePiece model is cached here: spBLEU works offline")
+    with pytest.raises(XlingError, match="download"):
+        spbleu(["a"], ["a"], tgt_lang="en")
+
+
+# -- off-target ------------------------------------------------------------------------------
+def test_japanese_scored_as_korean_is_off_target(data_dir):
+    ja = devtest(data_dir, "jpn_Jpan")
+    result = off_target(ja, "ko")
+    assert result.score >= 95.0
+    assert result.extra["detected"].get("ja", 0) >= 0.95 * len(ja)
+
+
+def test_korean_references_are_on_target(data_dir):
+    assert off_target(devtest(data_dir, "kor_Hang"), "ko").score <= 2.0
+    assert off_target(devtest(data_dir, "zho_Hant"), "zh").score <= 2.0   # either Chinese script
+    assert off_target(devtest(data_dir, "eng_Latn")[:200], "en").score <= 2.0
+
+
+def test_copies_empties_and_masks(data_dir):
+    src = devtest(data_dir, "eng_Latn")[:3]
+    outputs = [src[0], "", "그는 어제 시장에 갔다."]
+    result = off_target(outputs, "ko", srcs=src)
+    flags = result.extra["flags"]
+    assert flags[0]["copy"] and flags[0]["off_target"] and flags[0]["lang"] == "en"
+    assert flags[1]["empty"] and flags[1]["off_target"]
+    assert not flags[2]["off_target"] and not flags[2]["copy"]
+    assert result.score == pytest.approx(200 / 3)
+    assert on_target_mask(result) == [False, False, True]
+    # Other metrics can be restricted to the on-target segments.
+    refs = ["x", "y", "그는 어제 시장에 갔다."]
+    kept = bleu(outputs, refs, tgt_lang="ko", keep=on_target_mask(result))
+    assert kept.score == pytest.approx(100.0) and "subset:1/3" in kept.signature
+    # Numbers alone cannot be judged and are not counted against the output.
+    assert off_target(["2024"], "ko").score == 0.0
+
+
+# -- significance --------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def english(data_dir):
+    refs = devtest(data_dir, "eng_Latn")[:300]
+    return refs, degrade(refs, seed=1)
+
+
+@pytest.mark.parametrize("test", ["bs", "ar"])
+def test_system_against_itself_has_p_one(english, test):
+    refs, _ = english
+    base = bleu(refs, refs, tgt_lang="en")
+    (same,) = paired_test(base, {"same": base}, test=test, n_samples=200)
+    assert same.p_value == 1.0 and same.delta == 0
+
+
+@pytest.mark.parametrize("metric", [bleu, chrf])
+@pytest.mark.parametrize("test", ["bs", "ar"])
+def test_clearly_better_system_is_significant(english, metric, test):
+    refs, worse = english
+    good, bad = metric(refs, refs, tgt_lang="en"), metric(worse, refs, tgt_lang="en")
+    (result,) = paired_test(good, {"worse": bad}, test=test, n_samples=300)
+    assert result.p_value < 0.05 and result.delta < 0
+    again = paired_test(good, {"worse": bad}, test=test, n_samples=300)[0]
+    assert again == result                         # reproducible with the same seed
+    assert "seed:12345" in result.signature and "n:300" in result.signature
+
+
+def test_bootstrap_resamples_the_statistics_not_the_sentence_scores(english):
+    """Corpus BLEU is not the mean of sentence BLEU: each resample must be recomputed from summed
+    statistics, so the bootstrap mean sits near the corpus score."""
+    refs, worse = english
+    result = bleu(worse, refs, tgt_lang="en")
+    mean_of_sentences = sum(result.segments) / len(result.segments)
+    (paired,) = paired_test(bleu(refs, refs, tgt_lang="en"), {"worse": result}, n_samples=200)
+    assert abs(paired.mean - result.score) < abs(mean_of_sentences - result.score)
+    assert paired.ci_low < result.score < paired.ci_high
+
+
+def test_segment_metrics_resample_segment_scores(data_dir):
+    ko = devtest(data_dir, "kor_Hang")[:200]
+    ja = devtest(data_dir, "jpn_Jpan")[:200]
+    mixed = ko[:100] + ja[100:]
+    (result,) = paired_test(off_target(ko, "ko"), {"mixed": off_target(mixed, "ko")}, n_samples=300)
+    assert result.delta == pytest.approx(50.0, abs=1.0) and result.p_value < 0.05
+
+
+# -- COMET ---------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def tiny_comet(tmp_path_factory):
+    from tiny_models import build_comet
+    return build_comet(tmp_path_factory.mktemp("tiny-comet"))
+
+
+TRIPLES = [("저는 학생입니다.", "I am a student.", "I am a student."),
+           ("물이 너무 차갑다.", "Water cold.", "The water is too cold."),
+           ("바다가 조용하다.", "The sea is calm.", "The sea is calm."),
+           ("기차가 늦게 도착했다.", "Train late arrive.", "The train arrived late."),
+           ("이 책은 아주 재미있다.", "This book is very interesting.", "This book is very interesting.")]
+
+
+def test_comet_matches_unbabel_comet(tiny_comet):
+    from comet import load_from_checkpoint
+
+    srcs, hyps, refs = map(list, zip(*TRIPLES))
+    theirs = load_from_checkpoint(str(tiny_comet)).predict(
+        [{"src": s, "mt": h, "ref": r} for s, h, r in TRIPLES], batch_size=2, gpus=0, progress_bar=False)
+    ours = comet(hyps, refs, srcs, model=str(tiny_comet), batch_size=2)
+    assert ours.segments == pytest.approx(theirs.scores, abs=1e-6)
+    assert ours.score == pytest.approx(theirs.system_score, abs=1e-6)
+    for part in ("model:", "rev:sha256:", "prec:32", "bs:2", "comet:2."):
+        assert part in ours.signature
+    # The model folder (COMET's layout) works as well as the checkpoint file.
+    assert comet(hyps, refs, srcs, model=str(tiny_comet.parents[1])).segments == pytest.approx(theirs.scores, abs=1e-6)
+    # Paired tests take COMET's segment scores.
+    worse = comet(["x"] * 5, refs, srcs, model=str(tiny_comet))
+    (result,) = paired_test(ours, {"worse": worse}, n_samples=100)
+    assert 0 < result.p_value <= 1
+
+
+def test_comet_errors(tiny_comet):
+    with pytest.raises(XlingError, match="segment counts differ"):
+        comet(["a"], ["a", "b"], ["a"], model=str(tiny_comet))
+    with pytest.raises(XlingError, match="hub cannot be reached"):
+        comet(["a"], ["a"], ["a"], model="Unbabel/wmt22-comet-da")

@@ -1,0 +1,92 @@
+"""What every metric returns, and the input checks they share."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+
+from ..errors import XlingError
+
+
+@dataclass
+class MetricResult:
+    """A corpus score, per-segment scores where the metric has them, and a signature that makes
+    two numbers comparable. `stats` (one row of sufficient statistics per segment) and
+    `aggregate` (summed statistics, segment count -> corpus score) let the significance engine
+    resample without re-tokenizing; they are not serialized."""
+
+    name: str
+    score: float
+    signature: str
+    extra: dict = field(default_factory=dict)
+    stats: np.ndarray | None = field(default=None, repr=False, compare=False)
+    aggregate: Callable[[np.ndarray, int], float] | None = field(default=None, repr=False, compare=False)
+    segment_scorer: Callable[[np.ndarray], float] | None = field(default=None, repr=False, compare=False)
+    _segments: list[float] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def segments(self) -> list[float] | None:
+        """Per-segment scores (computed on first use from the statistics)."""
+        if self._segments is None and self.stats is not None and self.segment_scorer is not None:
+            self._segments = [self.segment_scorer(row) for row in self.stats]
+        return self._segments
+
+    @property
+    def n(self) -> int | None:
+        return None if self.stats is None else len(self.stats)
+
+    def to_dict(self, segments: bool = True) -> dict:
+        out = {"name": self.name, "score": self.score, "signature": self.signature}
+        if self.extra:
+            out["extra"] = self.extra
+        if segments and self.segments is not None:
+            out["segments"] = self.segments
+        return out
+
+    def to_json(self, segments: bool = True) -> str:
+        return json.dumps(self.to_dict(segments), ensure_ascii=False)
+
+    def __str__(self) -> str:
+        return f"{self.name} = {self.score:.2f}  ({self.signature})"
+
+
+def mean_result(name: str, values: Sequence[float], signature: str, scale: float = 1.0,
+                extra: dict | None = None) -> MetricResult:
+    """A metric whose corpus score is the (scaled) mean of its segment scores."""
+    stats = np.asarray(values, dtype=np.float64).reshape(-1, 1)
+    return MetricResult(
+        name=name, score=float(stats.mean() * scale) if len(stats) else 0.0, signature=signature,
+        extra=extra or {}, stats=stats, aggregate=lambda summed, n: float(summed[0] / n * scale),
+        segment_scorer=lambda row: float(row[0]), _segments=[float(v) for v in stats[:, 0]])
+
+
+def as_reference_streams(refs) -> list[list[str]]:
+    """Accept one reference per segment (list[str]) or several streams (list[list[str]])."""
+    if refs is None:
+        return []
+    refs = list(refs)
+    if refs and isinstance(refs[0], str):
+        return [refs]
+    return [list(stream) for stream in refs]
+
+
+def check_lengths(**named: Sequence | None) -> int:
+    """All given sequences must have the same, non-zero length."""
+    sizes = {name: len(seq) for name, seq in named.items() if seq is not None}
+    if len(set(sizes.values())) > 1:
+        detail = ", ".join(f"{n} {s}" for n, s in sizes.items())
+        raise XlingError(f"segment counts differ ({detail}); every input needs one line per segment")
+    n = next(iter(sizes.values()), 0)
+    if n == 0:
+        raise XlingError("nothing to score: the inputs are empty")
+    return n
+
+
+def apply_mask(keep: Sequence[bool] | None, *columns):
+    """Keep only the segments where `keep` is true (e.g. on-target outputs)."""
+    if keep is None:
+        return columns
+    keep = list(keep)
+    return tuple(None if col is None else [x for x, k in zip(col, keep) if k] for col in columns)

@@ -1,0 +1,119 @@
+"""COMET through unbabel-comet: a hub model name (default Unbabel/wmt22-comet-da; xCOMET and its
+error spans when asked) or a local checkpoint. Each model loads once per process. The signature
+records model, revision (hub commit or checkpoint hash), precision, batch size and version."""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Sequence
+
+from ..errors import XlingError
+from .base import apply_mask, check_lengths, mean_result
+
+DEFAULT_MODEL = "Unbabel/wmt22-comet-da"
+XCOMET = "Unbabel/XCOMET-XL"
+PRECISIONS = ("32", "16", "bf16")
+
+
+def _checkpoint_for(model: str) -> tuple[Path, str]:
+    """(checkpoint file, revision) for a local path or a hub name."""
+    path = Path(model).expanduser()
+    if path.exists():
+        ckpt = path / "checkpoints" / "model.ckpt" if path.is_dir() else path
+        if not ckpt.is_file():
+            raise XlingError(f"COMET model folder {model} has no checkpoints/model.ckpt")
+        return ckpt, "sha256:" + _file_digest(ckpt)
+    from ..backends.hf import hub_reachable
+    from comet import download_model
+
+    online = hub_reachable()
+    try:
+        ckpt = Path(download_model(model, local_files_only=not online))
+    except (KeyError, OSError, ValueError) as exc:
+        if not online:
+            raise XlingError(f"COMET model {model!r} is not a local checkpoint and the Hugging Face "
+                             "hub cannot be reached to fetch it (offline?); pass a checkpoint "
+                             "path or go online") from exc
+        raise XlingError(f"COMET model {model!r} could not be found on the hub") from exc
+    revision = ckpt.parents[1].name if ckpt.parents[2].name == "snapshots" else "unknown"
+    return ckpt, revision
+
+
+def _file_digest(path: Path, head: int = 1 << 24) -> str:
+    """Hash of the size and first 16 MiB: cheap for multi-GB checkpoints, distinct in practice."""
+    digest = hashlib.sha256(str(path.stat().st_size).encode())
+    with open(path, "rb") as handle:
+        digest.update(handle.read(head))
+    return digest.hexdigest()[:16]
+
+
+@lru_cache(maxsize=4)
+def load_comet(model: str = DEFAULT_MODEL, precision: str = "32"):
+    """Load a COMET model once per process; returns (model, revision)."""
+    if precision not in PRECISIONS:
+        raise XlingError(f"COMET precision must be one of {', '.join(PRECISIONS)}")
+    _quiet_lightning()
+    ckpt, revision = _checkpoint_for(model)
+    from comet import load_from_checkpoint
+
+    try:
+        scorer = load_from_checkpoint(str(ckpt), local_files_only=not _online())
+    except Exception as exc:  # noqa: BLE001 - a broken checkpoint is the user's to fix
+        raise XlingError(f"cannot load COMET checkpoint {ckpt}: {exc}".splitlines()[0]) from exc
+    if precision != "32":
+        import torch
+        scorer = scorer.to(torch.float16 if precision == "16" else torch.bfloat16)
+    return scorer, revision
+
+
+def _quiet_lightning():
+    """COMET runs through PyTorch Lightning, which chats on stderr; keep only errors."""
+    import warnings
+
+    for name in ("lightning", "pytorch_lightning", "lightning.pytorch", "lightning_fabric", "comet"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    for pattern in (".*LeafSpec.*", ".*pkg_resources is deprecated.*", ".*num_workers.*"):
+        warnings.filterwarnings("ignore", message=pattern)
+
+
+def _online() -> bool:
+    from ..backends.hf import hub_reachable
+    return hub_reachable()
+
+
+def comet(hyps: Sequence[str], refs: Sequence[str] | None, srcs: Sequence[str] | None,
+          model: str = DEFAULT_MODEL, batch_size: int = 16, gpus: int | None = None,
+          precision: str = "32", error_spans: bool = False, keep: Sequence[bool] | None = None,
+          progress: bool = False):
+    """Segment and corpus COMET scores (COMET's own 0–1 scale)."""
+    if srcs is None:
+        raise XlingError("COMET needs the source sentences (-s/--source)")
+    hyps, refs, srcs = apply_mask(keep, hyps, refs, srcs)
+    check_lengths(hypotheses=hyps, references=refs, sources=srcs)
+    scorer, revision = load_comet(model, precision)
+    if gpus is None:
+        import torch
+        gpus = 1 if torch.cuda.is_available() else 0
+    samples = [{"src": s, "mt": h} | ({"ref": r} if refs is not None else {})
+               for s, h, r in zip(srcs, hyps, refs if refs is not None else [None] * len(hyps))]
+    try:
+        prediction = scorer.predict(samples, batch_size=batch_size, gpus=gpus,
+                                    progress_bar=progress, num_workers=0 if gpus == 0 else None)
+    except KeyError as exc:
+        raise XlingError(f"COMET model {model!r} needs {exc} for every segment") from exc
+    from importlib.metadata import version
+
+    signature = (f"model:{model}|rev:{revision}|prec:{precision}|bs:{batch_size}|"
+                 f"refs:{'yes' if refs is not None else 'no'}|comet:{version('unbabel-comet')}")
+    extra = {}
+    if keep is not None:
+        extra = {"segments_kept": len(hyps), "segments_total": len(list(keep))}
+        signature += f"|subset:{len(hyps)}/{len(list(keep))}"
+    metadata = prediction.get("metadata") if hasattr(prediction, "get") else None
+    if error_spans and metadata is not None and "error_spans" in metadata:
+        extra["error_spans"] = metadata["error_spans"]
+    name = "xCOMET" if "xcomet" in model.lower() else "COMET"
+    return mean_result(name, prediction["scores"], signature, extra=extra)

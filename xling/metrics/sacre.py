@@ -1,0 +1,91 @@
+"""BLEU, spBLEU, chrF and chrF++ through sacrebleu, with the tokenizer chosen from the target
+language (ko → ko-mecab, ja → ja-mecab, zh → zh, else 13a) and sacrebleu's own signatures."""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Sequence
+
+import numpy as np
+
+from ..errors import XlingError
+from ..languages import resolve
+from .base import MetricResult, apply_mask, as_reference_streams, check_lengths
+
+
+def bleu_tokenizer_for(tgt_lang: str | None) -> str:
+    return resolve(tgt_lang).bleu_tokenizer if tgt_lang else "13a"
+
+
+@lru_cache(maxsize=None)
+def _bleu(tokenize: str, lowercase: bool, effective_order: bool):
+    # Built once per process: rebuilding the ko-mecab tokenizer many times is known to break.
+    from sacrebleu.metrics import BLEU
+
+    try:
+        return BLEU(tokenize=tokenize, lowercase=lowercase, effective_order=effective_order)
+    except OSError as exc:  # URLError: the flores200 SentencePiece model is downloaded
+        raise XlingError(f"BLEU tokenizer {tokenize!r} needs a model that sacrebleu downloads on "
+                         "first use, and the download failed (offline?); run it once online") from exc
+
+
+@lru_cache(maxsize=None)
+def _chrf(word_order: int, lowercase: bool):
+    from sacrebleu.metrics import CHRF
+    return CHRF(word_order=word_order, lowercase=lowercase)
+
+
+def _score(metric, name, hyps, refs, extra, segment_metric=None) -> MetricResult:
+    streams = as_reference_streams(refs)
+    check_lengths(hypotheses=hyps, **{f"references[{i}]": s for i, s in enumerate(streams)})
+    try:
+        stats = metric._extract_corpus_statistics(list(hyps), streams)
+    except OSError as exc:
+        raise XlingError(f"{name}: its tokenizer model could not be downloaded (offline?)") from exc
+    stats = np.asarray(stats, dtype=np.float64)
+    corpus = metric._compute_score_from_stats(stats.sum(0).tolist())
+    signature = metric.get_signature().format()
+    if "segments_kept" in extra:
+        signature += f"|subset:{extra['segments_kept']}/{extra['segments_total']}"
+    segment_metric = segment_metric or metric
+    return MetricResult(
+        name=name, score=float(corpus.score), signature=signature, extra=extra, stats=stats,
+        aggregate=lambda summed, n: float(metric._compute_score_from_stats(summed.tolist()).score),
+        segment_scorer=lambda row: float(segment_metric._compute_score_from_stats(row.tolist()).score))
+
+
+def bleu(hyps: Sequence[str], refs, tgt_lang: str | None = None, tokenize: str | None = None,
+         lowercase: bool = False, keep: Sequence[bool] | None = None) -> MetricResult:
+    """Corpus BLEU. Segment scores are sentence BLEU (effective order) from the same statistics."""
+    tokenize = tokenize or bleu_tokenizer_for(tgt_lang)
+    streams = as_reference_streams(refs)
+    hyps, *streams = apply_mask(keep, hyps, *streams)
+    metric = _bleu(tokenize, lowercase, False)
+    name = "spBLEU" if tokenize.startswith(("flores", "spm")) else "BLEU"
+    return _score(metric, name, hyps, streams, _mask_extra(keep),
+                  segment_metric=_bleu(tokenize, lowercase, True))
+
+
+def spbleu(hyps: Sequence[str], refs, tgt_lang: str | None = None, **kwargs) -> MetricResult:
+    """BLEU on sacrebleu's FLORES-200 SentencePiece tokens (downloaded by sacrebleu once)."""
+    return bleu(hyps, refs, tgt_lang, tokenize="flores200", **kwargs)
+
+
+def chrf(hyps: Sequence[str], refs, tgt_lang: str | None = None, word_order: int = 0,
+         lowercase: bool = False, keep: Sequence[bool] | None = None) -> MetricResult:
+    """chrF (word_order=0) or chrF++ (word_order=2). Language-independent: tgt_lang is accepted
+    for a uniform interface."""
+    streams = as_reference_streams(refs)
+    hyps, *streams = apply_mask(keep, hyps, *streams)
+    name = "chrF++" if word_order == 2 else ("chrF" if word_order == 0 else f"chrF+{word_order}")
+    return _score(_chrf(word_order, lowercase), name, hyps, streams, _mask_extra(keep))
+
+
+def chrfpp(hyps: Sequence[str], refs, tgt_lang: str | None = None, **kwargs) -> MetricResult:
+    return chrf(hyps, refs, tgt_lang, word_order=2, **kwargs)
+
+
+def _mask_extra(keep) -> dict:
+    if keep is None:
+        return {}
+    keep = list(keep)
+    return {"segments_kept": int(sum(keep)), "segments_total": len(keep)}
