@@ -124,6 +124,103 @@ def score(refs, hyps, src_path, tgt_lang, src_lang, metrics, test, paired_n, see
     click.echo(FORMATTERS[fmt](report))
 
 
+def _split_list(values) -> list[str] | None:
+    out = [v.strip() for value in values or () for v in value.split(",") if v.strip()]
+    return out or None
+
+
+@cli.group(name="eval")
+def eval_group():
+    """Evaluate a model on a task and write a resumable run folder."""
+
+
+@eval_group.command(name="mt")
+@click.option("--model", "-m", default=None, help="Local folder or hub name (default: embedded model).")
+@click.option("--pairs", "-p", multiple=True, help="Directions: ko-en,en-ko (or a named set, e.g. hcx_table15).")
+@click.option("--langs", "-l", multiple=True, help="All directions between these: ko,en,ja,zh.")
+@click.option("--data", "-d", default="flores200:devtest", show_default=True,
+              help="flores200:SPLIT, ntrex128, text:PATTERN_WITH_{lang}, jsonl:PATH.")
+@click.option("--data-dir", default=None, help="Local data root (default: $XLING_DATA).")
+@click.option("--shots", "-k", default=0, show_default=True, type=click.IntRange(0),
+              help="Few-shot examples from the dev split (or --shots-file).")
+@click.option("--shots-file", default=None, type=click.Path(dir_okay=False))
+@click.option("--template", default=None, help="Prompt template name or YAML file.")
+@click.option("--metrics", default="bleu,chrf,offtarget", show_default=True,
+              help="Comma-separated: bleu spbleu chrf chrf++ comet xcomet offtarget.")
+@click.option("--out", "-o", required=True, help="Run folder.")
+@click.option("--limit", type=click.IntRange(1), default=None, help="First N segments per direction.")
+@click.option("--batch-size", "-b", default=8, show_default=True, type=click.IntRange(1))
+@click.option("--seed", default=0, show_default=True)
+@click.option("--overwrite", is_flag=True, help="Replace a run with a different config in --out.")
+@click.option("--comet-model", default="Unbabel/wmt22-comet-da", show_default=True)
+@click.option("--trust-remote-code", is_flag=True)
+@click.option("--static-cache", is_flag=True)
+def eval_mt(model, pairs, langs, data, data_dir, shots, shots_file, template, metrics, out, limit,
+            batch_size, seed, overwrite, comet_model, trust_remote_code, static_cache):
+    """Translate a dataset in many directions and score it (resumable: run it again to go on)."""
+    from .experiments import build_config
+    from .tasks.mt import run_mt
+
+    values = dict(out=out, model=model, data=data, data_dir=data_dir, pairs=_split_list(pairs),
+                  langs=_split_list(langs), shots=shots, shots_file=shots_file, template=template,
+                  seed=seed, limit=limit, batch_size=batch_size, metrics=_split_list([metrics]),
+                  comet_model=comet_model, trust_remote_code=trust_remote_code,
+                  static_cache=static_cache)
+    config = build_config({k: v for k, v in values.items() if v is not None}, where="command line")
+    run = run_mt(config, overwrite=overwrite)
+    _print_report([str(run.path)])
+
+
+@cli.command(name="run")
+@click.argument("experiment", type=click.Path(dir_okay=False))
+@click.option("--out", "-o", default=None, help="Override the run folder.")
+@click.option("--model", "-m", default=None, help="Override the model.")
+@click.option("--limit", type=click.IntRange(1), default=None, help="First N segments per direction.")
+@click.option("--batch-size", "-b", type=click.IntRange(1), default=None)
+@click.option("--data-dir", default=None)
+@click.option("--overwrite", is_flag=True, help="Replace a run with a different config.")
+def run_experiment(experiment, out, model, limit, batch_size, data_dir, overwrite):
+    """Run an experiment file (experiments/*.yaml)."""
+    from .experiments import load_experiment
+    from .tasks import run_config
+
+    config = load_experiment(experiment, dict(out=out, model=model, limit=limit,
+                                              batch_size=batch_size, data_dir=data_dir))
+    run = run_config(config, overwrite=overwrite)
+    _print_report([str(run.path)])
+
+
+@cli.command()
+@click.argument("run_dirs", nargs=-1, required=True, type=click.Path(file_okay=False))
+@click.option("--metrics", "-m", default=None, help="Only these metrics (comma-separated).")
+@click.option("--format", "-f", "fmt", type=click.Choice(["text", "markdown", "csv", "latex"]),
+              default="text", show_default=True)
+@click.option("--paired-ar", is_flag=True, help="Approximate randomization instead of bootstrap.")
+@click.option("--paired-n", type=click.IntRange(1), default=None)
+def report(run_dirs, metrics, fmt, paired_ar, paired_n):
+    """Tables from run folders; with several runs, each is tested against the first."""
+    _print_report(list(run_dirs), _split_list([metrics]) if metrics else None, fmt,
+                  "ar" if paired_ar else "bs", paired_n)
+
+
+def _print_report(paths, metrics=None, fmt="text", test="bs", n_samples=None):
+    from .report import build_report
+    from .tables import render_all
+
+    click.echo(render_all(build_report(paths, metrics, test, n_samples), fmt), nl=False)
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.option("--metrics", "-m", required=True, help="Comma-separated metrics to add.")
+def rescore(run_dir, metrics):
+    """Score a run's saved outputs with more metrics (no model needed)."""
+    from .tasks.mt import rescore as rescore_run
+
+    rescore_run(run_dir, _split_list([metrics]))
+    _print_report([run_dir])
+
+
 @cli.command()
 def langs():
     """List the known languages and their codes."""

@@ -10,6 +10,7 @@ from .errors import XlingError
 from .languages import resolve
 from .metrics.base import MetricResult, check_lengths
 from .metrics.significance import PairedResult, paired_test
+from .tables import tex_escape
 
 NEEDS_REFERENCE = {"bleu", "spbleu", "chrf", "chrf++", "chrfpp", "comet", "xcomet"}
 
@@ -137,19 +138,11 @@ def format_json(report: ScoreReport) -> str:
     return json.dumps(report.to_dict(), ensure_ascii=False, indent=2)
 
 
-_TEX = {"\\": "\\textbackslash{}", "&": "\\&", "%": "\\%", "_": "\\_", "#": "\\#",
-        "$": "\\$", "{": "\\{", "}": "\\}"}
-
-
-def _tex(text: str) -> str:
-    return "".join(_TEX.get(c, c) for c in text)
-
-
 def format_latex(report: ScoreReport) -> str:
     header, rows = _cells(report, latex=True)
     lines = ["\\begin{tabular}{l" + "r" * (len(header) - 1) + "}", "\\toprule",
-             " & ".join(_tex(h) for h in header) + " \\\\", "\\midrule"]
-    lines += [" & ".join([_tex(r[0])] + [c.replace("%", "\\%") for c in r[1:]]) + " \\\\" for r in rows]
+             " & ".join(tex_escape(h) for h in header) + " \\\\", "\\midrule"]
+    lines += [" & ".join([tex_escape(r[0])] + [c.replace("%", "\\%") for c in r[1:]]) + " \\\\" for r in rows]
     lines += ["\\bottomrule", "\\end{tabular}"]
     lines += [f"% {name}: {sig}" for name, sig in _signatures(report)]
     return "\n".join(lines)

@@ -102,7 +102,7 @@ class HFBackend:
                  static_cache: bool = False):
         import torch
         import transformers
-        from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokenizer
+        from transformers import AutoConfig, AutoTokenizer
 
         transformers.logging.set_verbosity_error()
         self.torch = torch
@@ -120,22 +120,10 @@ class HFBackend:
                 raise XlingError(f"cannot load model from {source!r}: {exc}") from exc
             raise _hub_error(source, exc) from exc
         self.is_seq2seq = bool(getattr(config, "is_encoder_decoder", False))
-        model_cls = AutoModelForSeq2SeqLM if self.is_seq2seq else AutoModelForCausalLM
-        on_gpu = self.device.startswith("cuda")
-        load = dict(common, dtype=torch.bfloat16 if on_gpu else torch.float32,
-                    use_safetensors=None)  # None: safetensors first, .bin only as a fallback
-        if on_gpu and device is None:
-            load["device_map"] = "auto"
-        try:
-            self.model = model_cls.from_pretrained(source, **load)
-        except Exception as exc:  # noqa: BLE001
-            if local:
-                raise XlingError(f"cannot load model weights from {source!r}: {exc}") from exc
-            raise _hub_error(source, exc) from exc
-        if "device_map" not in load:
-            self.model.to(self.device)
-        self.model.eval()
         self.model_type = config.model_type
+        self._source, self._local, self._common = source, local, common
+        self._explicit_device = device is not None
+        self._model = None
         resolved_revision = getattr(config, "_commit_hash", None) or revision
         if local:
             resolved_revision = _local_revision(Path(source))
@@ -144,10 +132,39 @@ class HFBackend:
         self.has_chat_template = bool(getattr(self.tokenizer, "chat_template", None))
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
-        gen_eos = self.model.generation_config.eos_token_id
+        self._newline_ids = None
+
+    @property
+    def model(self):
+        """The weights load on first use: rendering prompts, counting tokens and checking a run
+        folder need only the tokenizer, so a fully cached re-run never loads them."""
+        if self._model is None:
+            self._model = self._load_weights()
+        return self._model
+
+    def _load_weights(self):
+        from transformers import AutoModelForCausalLM, AutoModelForSeq2SeqLM
+
+        torch = self.torch
+        model_cls = AutoModelForSeq2SeqLM if self.is_seq2seq else AutoModelForCausalLM
+        on_gpu = self.device.startswith("cuda")
+        load = dict(self._common, dtype=torch.bfloat16 if on_gpu else torch.float32,
+                    use_safetensors=None)  # None: safetensors first, .bin only as a fallback
+        if on_gpu and not self._explicit_device:
+            load["device_map"] = "auto"
+        try:
+            model = model_cls.from_pretrained(self._source, **load)
+        except Exception as exc:  # noqa: BLE001
+            if self._local:
+                raise XlingError(f"cannot load model weights from {self._source!r}: {exc}") from exc
+            raise _hub_error(self._source, exc) from exc
+        if "device_map" not in load:
+            model.to(self.device)
+        model.eval()
+        gen_eos = model.generation_config.eos_token_id
         eos = gen_eos if isinstance(gen_eos, list) else [gen_eos]
         self.eos_ids = {i for i in eos + [self.tokenizer.eos_token_id] if i is not None}
-        self._newline_ids = None
+        return model
 
     # -- text and tokens -------------------------------------------------------------------
     def render(self, prompt: Prompt) -> str:

@@ -1,0 +1,184 @@
+"""MT evaluation runs with a tiny real model and the real FLORES files: records, resume after
+SIGKILL, content cache, re-scoring and reports."""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from xling.errors import XlingError
+from xling.experiments import build_config, load_experiment
+from xling.runs import RunDir
+from xling.tasks.mt import metric_result, rescore, run_mt
+
+LANGS = ["en", "ko", "ja", "zh"]
+
+
+def config(tmp_path, model, **overrides):
+    values = dict(out=str(tmp_path / "run"), model=str(model), langs=LANGS, limit=4,
+                  batch_size=3, max_new_tokens=24, metrics=["bleu", "chrf", "offtarget"])
+    values.update(overrides)
+    return build_config(values)
+
+
+def read_all(run_dir: Path) -> dict:
+    return {p.name: p.read_text(encoding="utf-8") for p in sorted((run_dir / "outputs").glob("*.jsonl"))}
+
+
+def test_direction_matrix_run_writes_complete_records(tmp_path, tiny_causal_base, data_dir, monkeypatch):
+    monkeypatch.setenv("XLING_DATA", str(data_dir))
+    run = run_mt(config(tmp_path, tiny_causal_base, shots=1), progress=False)
+    cfg = run.read_config()
+    assert len(cfg["directions"]) == 12
+    assert cfg["template"]["name"] == "mt-completion" and len(cfg["template"]["hash"]) == 12
+    assert cfg["model"]["revision"].startswith("local-") and "transformers" in cfg["packages"]
+    assert cfg["settings"]["seed"] == 0 and cfg["identity"]["shots"] == 1
+    flores = data_dir / "flores200" / "devtest"
+    for direction in cfg["directions"]:
+        records = run.read_outputs(direction)
+        assert [r["id"] for r in records] == [f"devtest-{i:04d}" for i in range(1, 5)]
+        for r in records:
+            assert set(r) >= {"id", "source", "reference", "prompt_hash", "raw", "output", "lang"}
+    ko = (flores / "kor_Hang.devtest").read_text(encoding="utf-8").splitlines()[:4]
+    assert [r["reference"] for r in run.read_outputs("en-ko")] == ko
+    metrics = run.read_metrics()["directions"]
+    assert set(metrics) == set(cfg["directions"])
+    assert all(set(m["metrics"]) == {"bleu", "chrf", "offtarget"} for m in metrics.values())
+    assert "tok:ko-mecab" in metrics["en-ko"]["metrics"]["bleu"]["signature"]
+
+
+def test_report_numbers_equal_direct_metric_calls(tmp_path, tiny_causal_base, data_dir, monkeypatch):
+    from xling.metrics import bleu, chrf, off_target
+    from xling.report import build_report
+
+    monkeypatch.setenv("XLING_DATA", str(data_dir))
+    run = run_mt(config(tmp_path, tiny_causal_base, langs=None, pairs=["ko-en", "en-ko"]), progress=False)
+    stored = run.read_metrics()["directions"]
+    for direction, tgt in (("ko-en", "en"), ("en-ko", "ko")):
+        records = run.read_outputs(direction)
+        hyps, refs = [r["output"] for r in records], [r["reference"] for r in records]
+        assert stored[direction]["metrics"]["bleu"]["score"] == bleu(hyps, refs, tgt_lang=tgt).score
+        assert stored[direction]["metrics"]["chrf"]["score"] == chrf(hyps, refs).score
+        assert stored[direction]["metrics"]["offtarget"]["score"] == \
+            off_target(hyps, tgt, [r["source"] for r in records]).score
+    tables = build_report([str(run.path)])
+    first = tables[0]
+    row = next(r for r in first.rows if r[0] == "en-ko")
+    assert row[2] == f"{stored['en-ko']['metrics']['bleu']['score']:.2f}"
+    matrix = next(t for t in tables if "BLEU by direction" in t.title)
+    assert matrix.header == ["src \\ tgt", "ko", "en"]
+    for fmt in ("markdown", "csv", "latex"):
+        assert "en-ko" in first.render(fmt)
+
+
+def test_rescoring_adds_a_metric_without_the_model(tmp_path, tiny_causal_base, data_dir, monkeypatch):
+    monkeypatch.setenv("XLING_DATA", str(data_dir))
+    model = tmp_path / "model-copy"
+    shutil.copytree(tiny_causal_base, model)
+    run = run_mt(config(tmp_path, model, langs=None, pairs=["ko-en"], metrics=["bleu"]), progress=False)
+    before = run.read_metrics()["directions"]["ko-en"]["metrics"]["bleu"]
+    shutil.rmtree(model)   # the model is gone: re-scoring cannot generate
+    rescore(str(run.path), ["chrf++", "offtarget"])
+    after = run.read_metrics()["directions"]["ko-en"]["metrics"]
+    assert after["bleu"] == before and set(after) == {"bleu", "chrf++", "offtarget"}
+    assert "nw:2" in after["chrf++"]["signature"]
+
+
+def test_cached_rerun_never_loads_weights_and_changed_template_regenerates(
+        tmp_path, tiny_causal_base, data_dir, monkeypatch):
+    from xling.backends import load_backend
+    from xling.cache import OutputCache
+
+    monkeypatch.setenv("XLING_DATA", str(data_dir))
+    cfg = config(tmp_path, tiny_causal_base, langs=None, pairs=["ko-en", "ja-en"])
+    run_mt(cfg, progress=False)
+    first = read_all(Path(cfg.out))
+    entries = len(OutputCache())
+    fresh = load_backend(str(tiny_causal_base))
+    run_mt(cfg, progress=False, backend=fresh)
+    assert fresh._model is None                      # every output came from the cache
+    assert read_all(Path(cfg.out)) == first and len(OutputCache()) == entries
+    template = tmp_path / "arrow.yaml"
+    template.write_text("format: completion\nexample: '{source} => {target}'\nquery: '{source} =>'\n",
+                        encoding="utf-8")
+    other = run_mt(config(tmp_path, tiny_causal_base, langs=None, pairs=["ko-en", "ja-en"],
+                          template=str(template), out=str(tmp_path / "run2")), progress=False)
+    assert len(OutputCache()) == entries + 8          # 2 directions x 4 segments regenerated
+    old = [r["prompt_hash"] for r in RunDir(cfg.out).read_outputs("ko-en")]
+    assert old != [r["prompt_hash"] for r in other.read_outputs("ko-en")]
+
+
+def test_a_different_config_in_the_same_folder_is_refused(tmp_path, tiny_causal_base, data_dir, monkeypatch):
+    monkeypatch.setenv("XLING_DATA", str(data_dir))
+    cfg = config(tmp_path, tiny_causal_base, langs=None, pairs=["ko-en"])
+    run_mt(cfg, progress=False)
+    snapshot = {p: p.read_bytes() for p in Path(cfg.out).rglob("*") if p.is_file()}
+    with pytest.raises(XlingError, match=r"different config \(differs in: limit\)"):
+        run_mt(config(tmp_path, tiny_causal_base, langs=None, pairs=["ko-en"], limit=5), progress=False)
+    assert {p: p.read_bytes() for p in Path(cfg.out).rglob("*") if p.is_file()} == snapshot
+    # Settings that change no output (metrics, batch size) may differ.
+    run_mt(config(tmp_path, tiny_causal_base, langs=None, pairs=["ko-en"], batch_size=1,
+                  metrics=["chrf"]), progress=False)
+    run_mt(config(tmp_path, tiny_causal_base, langs=None, pairs=["ko-en"], limit=5), overwrite=True,
+           progress=False)
+    assert len(RunDir(cfg.out).read_outputs("ko-en")) == 5
+
+
+def test_experiment_files_are_checked_with_key_and_line(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("task: mt\nout: x\nlangs: [ko, en]\nshot: 1\n", encoding="utf-8")
+    with pytest.raises(XlingError, match=r"bad.yaml, line 4: unknown key 'shot'"):
+        load_experiment(bad)
+    bad.write_text("task: mt\nout: x\nlangs: [ko, en]\nlimit: many\n", encoding="utf-8")
+    with pytest.raises(XlingError, match=r"line 4: 'limit' must be int or null, not str"):
+        load_experiment(bad)
+    bad.write_text("task: mt\nout: x\n", encoding="utf-8")
+    with pytest.raises(XlingError, match="give 'pairs' or 'langs'"):
+        load_experiment(bad)
+
+
+def test_shipped_experiments_load():
+    repo = Path(__file__).resolve().parent.parent
+    t15 = load_experiment(repo / "experiments" / "hcx_table15.yaml")
+    assert t15.shots == 1 and t15.data == "flores200:devtest" and "xcomet" in t15.metrics
+    assert t15.pairs == ["en-ko", "ko-en", "ja-ko", "ko-ja", "zh-ko", "ko-zh"]
+    matrix = load_experiment(repo / "experiments" / "direction_matrix.yaml", {"limit": 5})
+    assert matrix.langs == LANGS and matrix.limit == 5
+
+
+def test_killed_run_resumes_to_identical_records(tmp_path, tiny_causal_base, data_dir):
+    experiment = tmp_path / "exp.yaml"
+    experiment.write_text(
+        f"task: mt\nmodel: {tiny_causal_base}\nlangs: [en, ko, ja, zh]\nlimit: 6\nbatch_size: 2\n"
+        "max_new_tokens: 48\nmetrics: [bleu, chrf]\n", encoding="utf-8")
+    env = dict(os.environ, XLING_DATA=str(data_dir))
+
+    def run(out, cache):
+        return subprocess.Popen([sys.executable, "-m", "xling.cli", "run", str(experiment), "--out", str(out)],
+                                env=dict(env, XLING_CACHE=str(cache)), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE)
+
+    reference = run(tmp_path / "whole", tmp_path / "cache-whole")
+    assert reference.wait(timeout=600) == 0, reference.stderr.read()
+
+    victim = run(tmp_path / "killed", tmp_path / "cache-killed")
+    outputs = tmp_path / "killed" / "outputs"
+    deadline = time.time() + 300
+    while time.time() < deadline and len(list(outputs.glob("*.jsonl"))) < 3:
+        time.sleep(0.05)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    done_before = len(list(outputs.glob("*.jsonl")))
+    assert 3 <= done_before < 12, "the run should have been killed mid-way"
+    resumed = run(tmp_path / "killed", tmp_path / "cache-killed")
+    assert resumed.wait(timeout=600) == 0, resumed.stderr.read()
+    assert read_all(tmp_path / "killed") == read_all(tmp_path / "whole")
+    assert not list((tmp_path / "killed").rglob("*.partial"))
+    for text in read_all(tmp_path / "killed").values():
+        ids = [json.loads(line)["id"] for line in text.splitlines()]
+        assert ids == sorted(set(ids)) and len(ids) == 6

@@ -1,0 +1,117 @@
+"""Experiment configurations: one dataclass per task, loaded from YAML with strict checking
+(an unknown key or a wrong type names the key and its line) or built from CLI options."""
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, get_args, get_origin, get_type_hints
+
+from .errors import XlingError
+
+
+@dataclass
+class MTEvalConfig:
+    out: str                                   # run folder
+    model: str | None = None                   # None: $XLING_MODEL or the embedded model
+    data: str = "flores200:devtest"
+    data_dir: str | None = None
+    pairs: list[str] | None = None             # ["ko-en", "en-ko"] or a named set: ["hcx_table15"]
+    langs: list[str] | None = None             # full direction matrix between these
+    shots: int = 0
+    shots_file: str | None = None
+    template: str | None = None
+    seed: int = 0
+    limit: int | None = None
+    batch_size: int = 8
+    metrics: list[str] = field(default_factory=lambda: ["bleu", "chrf", "offtarget"])
+    comet_model: str = "Unbabel/wmt22-comet-da"
+    xcomet_model: str = "Unbabel/XCOMET-XL"
+    comet_batch_size: int = 16
+    precision: str = "32"
+    revision: str | None = None
+    trust_remote_code: bool = False
+    static_cache: bool = False
+    max_new_tokens: int = 512
+    task: str = "mt"
+    name: str | None = None
+    description: str | None = None
+
+    # Settings that change no output: a run folder may be resumed with other values of these.
+    NON_IDENTITY = ("out", "batch_size", "metrics", "comet_model", "xcomet_model",
+                    "comet_batch_size", "precision", "name", "description", "data_dir")
+
+    def identity(self) -> dict:
+        return {k: v for k, v in dataclasses.asdict(self).items() if k not in self.NON_IDENTITY}
+
+
+CONFIGS = {"mt": MTEvalConfig}
+
+
+def _check_type(value: Any, hint, key: str, where: str):
+    origin = get_origin(hint)
+    if origin is None and hint is Any:
+        return
+    options = get_args(hint) if origin in (types.UnionType, typing.Union) else (hint,)
+    for option in options:
+        if option is type(None) and value is None:
+            return
+        base = get_origin(option) or option
+        if base is list and isinstance(value, list):
+            (item,) = get_args(option) or (Any,)
+            for i, v in enumerate(value):
+                _check_type(v, item, f"{key}[{i}]", where)
+            return
+        if base is bool and isinstance(value, bool):
+            return
+        if base is int and isinstance(value, int) and not isinstance(value, bool):
+            return
+        if base is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return
+        if base is str and isinstance(value, str):
+            return
+    names = " or ".join("null" if o is type(None) else getattr(get_origin(o) or o, "__name__", str(o))
+                        for o in options)
+    raise XlingError(f"{where}: '{key}' must be {names}, not {type(value).__name__} ({value!r})")
+
+
+def build_config(values: dict, where: str = "config", lines: dict | None = None):
+    task = values.get("task", "mt")
+    if task not in CONFIGS:
+        raise XlingError(f"{where}: unknown task {task!r}; known: {', '.join(CONFIGS)}")
+    cls = CONFIGS[task]
+    hints = get_type_hints(cls)
+    known = {f.name for f in fields(cls)}
+    for key, value in values.items():
+        place = f"{where}, line {lines[key]}" if lines and key in lines else where
+        if key not in known:
+            raise XlingError(f"{place}: unknown key {key!r}; known keys: {', '.join(sorted(known))}")
+        _check_type(value, hints[key], key, place)
+    if "out" not in values:
+        raise XlingError(f"{where}: 'out' (the run folder) is required")
+    config = cls(**values)
+    if task == "mt" and config.pairs is None and config.langs is None:
+        raise XlingError(f"{where}: give 'pairs' or 'langs'")
+    return config
+
+
+def load_experiment(path: str | Path, overrides: dict | None = None):
+    """Read an experiment YAML file; `overrides` (CLI options) replace its values."""
+    import yaml
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+        node = yaml.compose(text)
+        values = yaml.safe_load(text)
+    except FileNotFoundError as exc:
+        raise XlingError(f"experiment file {path} does not exist") from exc
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise XlingError(f"cannot read {path}: {' '.join(str(exc).split())}") from exc
+    if not isinstance(values, dict):
+        raise XlingError(f"{path}: expected a mapping of settings")
+    lines = {k.value: k.start_mark.line + 1 for k, _ in node.value} if node is not None else {}
+    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    return build_config(values, where=str(path), lines=lines)

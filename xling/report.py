@@ -1,0 +1,99 @@
+"""`xling report`: tables from run folders — per-direction scores, the N×N direction matrix for
+each metric, off-target rates, and paired significance of each run against the first."""
+from __future__ import annotations
+
+from .errors import XlingError
+from .languages import parse_pair
+from .runs import RunDir
+from .tables import Table
+
+DISPLAY = {"bleu": "BLEU", "spbleu": "spBLEU", "chrf": "chrF", "chrf++": "chrF++", "chrfpp": "chrF++",
+           "comet": "COMET", "xcomet": "xCOMET", "offtarget": "OffTarget%"}
+
+
+def _scores(run: RunDir) -> dict[str, dict[str, float]]:
+    stored = run.read_metrics()["directions"]
+    return {d: {m: r["score"] for m, r in stored.get(d, {}).get("metrics", {}).items()}
+            for d in run.directions()}
+
+
+def _label(run: RunDir) -> str:
+    return run.path.name or str(run.path)
+
+
+def direction_table(run: RunDir) -> Table:
+    scores = _scores(run)
+    metrics = list(dict.fromkeys(m for s in scores.values() for m in s))
+    rows = [[d, str(run.read_metrics()["directions"].get(d, {}).get("n", ""))]
+            + [f"{scores[d][m]:.2f}" if m in scores[d] else "" for m in metrics] for d in scores]
+    stored = run.read_metrics()["directions"]
+    notes = []
+    for m in metrics:
+        sig = next((e["metrics"][m]["signature"] for e in stored.values() if m in e.get("metrics", {})), "")
+        notes.append(f"{DISPLAY.get(m, m)}: {sig}")
+    model = run.read_config().get("model", {})
+    return Table(f"{_label(run)}: {model.get('model', '?')} ({model.get('revision', '?')})",
+                 ["direction", "n"] + [DISPLAY.get(m, m) for m in metrics], rows, notes)
+
+
+def direction_matrix(run: RunDir, metric: str) -> Table | None:
+    scores = _scores(run)
+    pairs = [(parse_pair(d), d) for d in scores if metric in scores[d]]
+    if not pairs:
+        return None
+    langs = list(dict.fromkeys(l.code for (src, tgt), _ in pairs for l in (src, tgt)))
+    cell = {(src.code, tgt.code): scores[d][metric] for (src, tgt), d in pairs}
+    rows = [[f"{s} →"] + ["—" if s == t else (f"{cell[s, t]:.2f}" if (s, t) in cell else "")
+                          for t in langs] for s in langs]
+    return Table(f"{_label(run)}: {DISPLAY.get(metric, metric)} by direction (rows: source, columns: target)",
+                 ["src \\ tgt"] + langs, rows)
+
+
+def comparison(runs: list[RunDir], metric: str, test: str = "bs", n_samples: int | None = None,
+               seed: int = 12345) -> Table | None:
+    """Each later run against the first on the directions they share (same segment ids)."""
+    from .metrics.significance import paired_test
+    from .tasks.mt import metric_result
+
+    base = runs[0]
+    shared = [d for d in base.directions() if all(d in r.directions() for r in runs[1:])]
+    shared = [d for d in shared if metric in _scores(base).get(d, {})]
+    if not shared:
+        return None
+    rows = []
+    for d in shared:
+        ids = [r["id"] for r in base.read_outputs(d)]
+        baseline = metric_result(base, d, metric)
+        row = [d, f"{baseline.score:.2f}"]
+        for other in runs[1:]:
+            if [r["id"] for r in other.read_outputs(d)] != ids:
+                raise XlingError(f"{other.path} and {base.path} scored different segments for {d}")
+            (p,) = paired_test(baseline, {"x": metric_result(other, d, metric)}, test, n_samples, seed)
+            row.append(f"{p.score:.2f} ({p.delta:+.2f}, p={p.p_value:.3f}){'*' if p.p_value < 0.05 else ''}")
+        rows.append(row)
+    note = (f"paired {'bootstrap' if test == 'bs' else 'approximate randomization'} against "
+            f"{_label(base)}; * p < 0.05")
+    return Table(f"{DISPLAY.get(metric, metric)}: runs compared", ["direction"] + [_label(r) for r in runs],
+                 rows, [note])
+
+
+def build_report(paths: list[str], metrics: list[str] | None = None, test: str = "bs",
+                 n_samples: int | None = None) -> list[Table]:
+    runs = [RunDir(p) for p in paths]
+    for run in runs:
+        if run.read_config().get("task") != "mt":
+            raise XlingError(f"{run.path} is not an MT run")
+    tables = []
+    for run in runs:
+        tables.append(direction_table(run))
+        present = list(dict.fromkeys(m for s in _scores(run).values() for m in s))
+        for metric in metrics or present:
+            matrix = direction_matrix(run, metric)
+            if matrix:
+                tables.append(matrix)
+    if len(runs) > 1:
+        for metric in metrics or list(dict.fromkeys(m for s in _scores(runs[0]).values() for m in s)):
+            table = comparison(runs, metric, test, n_samples)
+            if table:
+                tables.append(table)
+    return tables

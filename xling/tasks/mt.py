@@ -1,0 +1,172 @@
+"""MT evaluation runs: many directions at once, resumable, scored with any metrics."""
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import sys
+
+from ..datasets import ParallelData, load_parallel, read_pair_file
+from ..errors import XlingError
+from ..experiments import MTEvalConfig
+from ..languages import Language, named_pairs, parse_pair, resolve
+from ..metrics.base import MetricResult, mean_result
+from ..runs import RunDir, package_versions
+
+MODEL_METRICS = {"comet", "xcomet"}   # expensive: their segment scores are stored
+
+
+def directions_of(config: MTEvalConfig) -> list[tuple[Language, Language]]:
+    found = []
+    for item in config.pairs or []:
+        found += named_pairs(item) if "-" not in item else [parse_pair(item)]
+    if config.langs:
+        langs = [resolve(c) for c in config.langs]
+        found += list(itertools.permutations(langs, 2))
+    unique = list(dict.fromkeys(found))
+    if not unique:
+        raise XlingError("no translation directions: give pairs (ko-en,en-ko) or langs (ko,en,ja)")
+    return unique
+
+
+def direction_name(src: Language, tgt: Language) -> str:
+    return f"{src.code}-{tgt.code}"
+
+
+def _check_languages(data: ParallelData, directions) -> None:
+    have = set(data.languages())
+    for lang in {l for pair in directions for l in pair}:
+        if lang.code not in have:
+            raise XlingError(f"{data.spec} has no {lang.name} ({lang.code}); available: "
+                             f"{', '.join(data.languages())}")
+
+
+def run_mt(config: MTEvalConfig, overwrite: bool = False, progress: bool = True,
+           backend=None) -> RunDir:
+    """Generate (or reuse) outputs for every direction, then score them."""
+    from ..metrics import METRICS
+    from ..translation import Translator
+    from ..backends.base import Decoding
+    from ..scoring import parse_metric_names
+
+    metrics = parse_metric_names(config.metrics)
+    data = load_parallel(config.data, config.data_dir)
+    directions = directions_of(config)
+    _check_languages(data, directions)
+    if config.limit is not None and config.limit < 1:
+        raise XlingError("limit must be a positive number of segments")
+    user_pool = read_pair_file(config.shots_file) if config.shots_file else None
+
+    def pool(src, tgt):
+        if user_pool is not None:
+            return user_pool
+        dev = data.dev_pool(src, tgt)
+        if dev is None:
+            raise XlingError(f"{data.spec} has no dev split to draw few-shot examples from; "
+                             "pass shots_file (--shots-file)")
+        return dev
+
+    translator = Translator(config.model, backend=backend, template=config.template,
+                            shots=config.shots, shot_pool=pool, seed=config.seed,
+                            batch_size=config.batch_size,
+                            decoding=Decoding(max_new_tokens_cap=config.max_new_tokens),
+                            revision=config.revision, trust_remote_code=config.trust_remote_code,
+                            static_cache=config.static_cache, quiet=not progress)
+    template = translator.template
+    run = RunDir(config.out)
+    identity = dict(config.identity(), model_fingerprint=translator.backend.fingerprint,
+                    template_hash=template.hash if template else None)
+    run.prepare({"task": "mt", "identity": identity, "settings": dataclasses.asdict(config),
+                 "directions": [direction_name(*d) for d in directions],
+                 "model": translator.backend.fingerprint,
+                 "template": {"name": template.name, "hash": template.hash} if template else None,
+                 "decoding": translator.decoding.as_dict(), "data": {"spec": data.spec, "note": data.note},
+                 "packages": package_versions()}, overwrite=overwrite)
+
+    from ..langid import detect
+
+    for src, tgt in directions:
+        name = direction_name(src, tgt)
+        ids = data.ids[:config.limit]
+        sources, refs = data.text(src)[:config.limit], data.text(tgt)[:config.limit]
+        if progress:
+            print(f"xling: {name} ({len(sources)} segments)", file=sys.stderr)
+        results = translator.translate_records(sources, src, tgt, progress=progress)
+        records = [{"id": i, "source": s, "reference": r, "prompt_hash": t.prompt_hash,
+                    "raw": t.raw, "output": t.text, "removed": t.removed,
+                    "lang": detect(t.text).lang} for i, s, r, t in zip(ids, sources, refs, results)]
+        run.write_outputs(name, records)
+        score_direction(run, name, metrics, config, METRICS)
+    return run
+
+
+def score_direction(run: RunDir, name: str, metrics: list[str], config: MTEvalConfig | None,
+                    registry=None) -> dict:
+    """Compute the metrics a direction lacks for its current outputs; save metrics.json."""
+    from ..metrics import METRICS
+
+    registry = registry or METRICS
+    settings = run.read_config().get("settings", {})
+    digest = run.outputs_digest(name)
+    stored = run.read_metrics()
+    entry = stored["directions"].get(name)
+    if entry is None or entry.get("outputs_sha256") != digest:
+        entry = {"outputs_sha256": digest, "metrics": {}}
+    records = run.read_outputs(name)
+    entry["n"] = len(records)
+    src, tgt = parse_pair(name)
+    hyps = [r["output"] for r in records]
+    refs = [r["reference"] for r in records]
+    srcs = [r["source"] for r in records]
+    get = (lambda k, d: getattr(config, k)) if config else (lambda k, d: settings.get(k, d))
+    for metric in metrics:
+        if metric in entry["metrics"]:
+            continue
+        if metric == "offtarget":
+            result = registry[metric](hyps, tgt.code, srcs)
+            result.extra.pop("flags", None)   # per-segment flags live in the outputs
+        elif metric in MODEL_METRICS:
+            model = get("comet_model" if metric == "comet" else "xcomet_model", None)
+            result = registry[metric](hyps, refs, srcs, **({"model": model} if model else {}),
+                                      batch_size=get("comet_batch_size", 16),
+                                      precision=get("precision", "32"))
+        else:
+            result = registry[metric](hyps, refs, tgt.code)
+        entry["metrics"][metric] = result.to_dict(segments=metric in MODEL_METRICS)
+        stored["directions"][name] = entry
+        run.write_metrics(stored)   # after each metric: an interrupt loses at most one
+    stored["directions"][name] = entry
+    run.write_metrics(stored)
+    return entry
+
+
+def rescore(run_path: str, metrics: list[str]) -> RunDir:
+    """Score saved outputs with (more) metrics, without the model."""
+    from ..scoring import parse_metric_names
+
+    run = RunDir(run_path)
+    config = run.read_config()
+    if config.get("task") != "mt":
+        raise XlingError(f"{run_path} is a {config.get('task')} run, not an MT run")
+    metrics = parse_metric_names(metrics)
+    for name in run.directions():
+        score_direction(run, name, metrics, None)
+    return run
+
+
+def metric_result(run: RunDir, direction: str, metric: str) -> MetricResult:
+    """A metric of a saved run as a full MetricResult (with statistics for significance):
+    recomputed from the outputs for string metrics, from stored segment scores for COMET."""
+    from ..metrics import METRICS
+
+    records = run.read_outputs(direction)
+    _, tgt = parse_pair(direction)
+    hyps = [r["output"] for r in records]
+    if metric in MODEL_METRICS:
+        stored = run.read_metrics()["directions"].get(direction, {}).get("metrics", {}).get(metric)
+        if stored is None or "segments" not in stored:
+            raise XlingError(f"{run.path}: no {metric} scores for {direction}; run `xling rescore "
+                             f"{run.path} -m {metric}` first")
+        return mean_result(stored["name"], stored["segments"], stored["signature"])
+    if metric == "offtarget":
+        return METRICS[metric](hyps, tgt.code, [r["source"] for r in records])
+    return METRICS[metric](hyps, [r["reference"] for r in records], tgt.code)
