@@ -171,6 +171,60 @@ def eval_mt(model, pairs, langs, data, data_dir, shots, shots_file, template, me
     _print_report([str(run.path)])
 
 
+def _choice_options(default_data):
+    def wrap(f):
+        options = [
+            click.option("--model", "-m", default=None, help="Local folder or hub name (default: embedded model)."),
+            click.option("--data", "-d", default=default_data, show_default=True),
+            click.option("--data-dir", default=None, help="Local data root (default: $XLING_DATA)."),
+            click.option("--langs", "-l", multiple=True, help="Languages (premise = hypothesis): ar,hi,th."),
+            click.option("--premise-langs", multiple=True, help="With --hypothesis-langs: every combination."),
+            click.option("--hypothesis-langs", multiple=True),
+            click.option("--prompt-lang", default="data", show_default=True,
+                         help="'data' (the premise's language), 'en', or any language code."),
+            click.option("--shots", "-k", default=0, show_default=True, type=click.IntRange(0),
+                         help="Few-shot examples from the dev split, balanced across labels."),
+            click.option("--mode", type=click.Choice(["ll", "gen", "both"]), default="ll", show_default=True,
+                         help="Log-likelihood of each answer, generation + parsing, or both."),
+            click.option("--template", default=None, help="Log-likelihood template."),
+            click.option("--gen-template", default=None, help="Generation template."),
+            click.option("--out", "-o", required=True, help="Run folder."),
+            click.option("--limit", type=click.IntRange(1), default=None, help="First N items per language."),
+            click.option("--seed", default=0, show_default=True),
+            click.option("--batch-size", "-b", default=8, show_default=True, type=click.IntRange(1)),
+            click.option("--overwrite", is_flag=True)]
+        for option in reversed(options):
+            f = option(f)
+        return f
+    return wrap
+
+
+def _run_choice(task, langs, premise_langs, hypothesis_langs, overwrite, **values):
+    from .experiments import build_config
+    from .tasks.choice import run_choice
+
+    values.update(task=task, langs=_split_list(langs), premise_langs=_split_list(premise_langs),
+                  hypothesis_langs=_split_list(hypothesis_langs))
+    config = build_config({k: v for k, v in values.items() if v is not None}, where="command line")
+    run = run_choice(config, overwrite=overwrite)
+    _print_report([str(run.path)])
+
+
+@eval_group.command(name="nli")
+@_choice_options("xnli:test")
+def eval_nli(**options):
+    """Cross-lingual NLI (XNLI; ko = KorNLI): accuracy per language, or per premise x hypothesis
+    language pair."""
+    _run_choice("nli", **options)
+
+
+@eval_group.command(name="mc")
+@_choice_options("xcsqa:dev")
+def eval_mc(**options):
+    """Multiple choice (X-CSQA): accuracy per language."""
+    _run_choice("multiple_choice", **options)
+
+
 @cli.command(name="run")
 @click.argument("experiment", type=click.Path(dir_okay=False))
 @click.option("--out", "-o", default=None, help="Override the run folder.")

@@ -47,7 +47,40 @@ class MTEvalConfig:
         return {k: v for k, v in dataclasses.asdict(self).items() if k not in self.NON_IDENTITY}
 
 
-CONFIGS = {"mt": MTEvalConfig}
+@dataclass
+class ChoiceEvalConfig:
+    """NLI (XNLI, KorNLI) and multiple choice (X-CSQA): accuracy by language, with premise and
+    hypothesis languages crossed when asked."""
+    out: str
+    task: str = "nli"                          # "nli" or "multiple_choice"
+    model: str | None = None
+    data: str = "xnli:test"                    # xnli:dev|test, xcsqa:dev, nli-file:PATH
+    data_dir: str | None = None
+    langs: list[str] | None = None             # premise = hypothesis language
+    premise_langs: list[str] | None = None     # with hypothesis_langs: every combination
+    hypothesis_langs: list[str] | None = None
+    prompt_lang: str = "data"                  # "data" (the premise's language), "en", or a code
+    shots: int = 0
+    seed: int = 0
+    limit: int | None = None
+    mode: str = "ll"                           # "ll" (log-likelihood), "gen", or "both"
+    template: str | None = None                # default: xnli-rightq / mc-qa
+    gen_template: str | None = None            # default: nli-generate / mc-qa
+    batch_size: int = 8
+    bootstrap: int = 1000
+    revision: str | None = None
+    trust_remote_code: bool = False
+    max_new_tokens: int = 8
+    name: str | None = None
+    description: str | None = None
+
+    NON_IDENTITY = ("out", "batch_size", "bootstrap", "name", "description", "data_dir")
+
+    def identity(self) -> dict:
+        return {k: v for k, v in dataclasses.asdict(self).items() if k not in self.NON_IDENTITY}
+
+
+CONFIGS = {"mt": MTEvalConfig, "nli": ChoiceEvalConfig, "multiple_choice": ChoiceEvalConfig}
 
 
 def _check_type(value: Any, hint, key: str, where: str):
@@ -94,6 +127,11 @@ def build_config(values: dict, where: str = "config", lines: dict | None = None)
     config = cls(**values)
     if task == "mt" and config.pairs is None and config.langs is None:
         raise XlingError(f"{where}: give 'pairs' or 'langs'")
+    if task != "mt":
+        if not config.langs and not (config.premise_langs and config.hypothesis_langs):
+            raise XlingError(f"{where}: give 'langs', or 'premise_langs' and 'hypothesis_langs'")
+        if config.mode not in ("ll", "gen", "both"):
+            raise XlingError(f"{where}: 'mode' must be ll, gen or both, not {config.mode!r}")
     return config
 
 

@@ -25,7 +25,8 @@ from .errors import XlingError
 from .languages import Language, resolve
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "templates"
-REQUIRED = {"chat": ("user",), "completion": ("example", "query")}
+REQUIRED = {"chat": ("user",), "completion": ("example", "query"),
+            "loglikelihood": ("context", "continuation"), "generate": ("prompt", "target")}
 
 
 @dataclass(frozen=True)

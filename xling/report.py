@@ -77,9 +77,47 @@ def comparison(runs: list[RunDir], metric: str, test: str = "bs", n_samples: int
                  rows, [note])
 
 
+def choice_tables(run: RunDir) -> list[Table]:
+    """Accuracy per language (with 95% bootstrap interval), invalid-answer rate, and the premise x
+    hypothesis matrix when the run crossed languages."""
+    stored = run.read_metrics()["directions"]
+    config = run.read_config()
+    modes = [m for m in ("ll", "gen") if any(m in e for e in stored.values())]
+    header = ["language", "n"]
+    for m in modes:
+        header += [f"acc ({m})", "95% CI"] + (["invalid"] if m == "gen" else [])
+    rows = []
+    for cell, entry in stored.items():
+        row = [cell, str(entry["n"])]
+        for m in modes:
+            e = entry.get(m)
+            row += [f"{e['accuracy']:.3f}", f"[{e['ci_low']:.3f}, {e['ci_high']:.3f}]"] if e else ["", ""]
+            if m == "gen":
+                row.append(f"{e['invalid_rate']:.1%}" if e else "")
+        rows.append(row)
+    model = config.get("model", {})
+    notes = [config["data"]["note"]] if config.get("data", {}).get("note") else []
+    tables = [Table(f"{_label(run)}: {config['settings']['data']}, {model.get('model', '?')}, "
+                    f"{config['settings']['shots']}-shot", header, rows, notes)]
+    crossed = [c for c in stored if ">" in c]
+    if crossed:
+        mode = modes[0]
+        premises = list(dict.fromkeys(c.split(">")[0] for c in stored))
+        hypotheses = list(dict.fromkeys(c.split(">")[-1] for c in stored))
+        value = {(c.split(">")[0], c.split(">")[-1]): e[mode]["accuracy"] for c, e in stored.items()}
+        tables.append(Table(f"{_label(run)}: accuracy ({mode}) by premise (rows) x hypothesis (columns) language",
+                            ["premise \\ hypothesis"] + hypotheses,
+                            [[p] + [f"{value[p, h]:.3f}" if (p, h) in value else "" for h in hypotheses]
+                             for p in premises]))
+    return tables
+
+
 def build_report(paths: list[str], metrics: list[str] | None = None, test: str = "bs",
                  n_samples: int | None = None) -> list[Table]:
     runs = [RunDir(p) for p in paths]
+    choice = [r for r in runs if r.read_config().get("task") in ("nli", "multiple_choice")]
+    if choice:
+        return [t for r in choice for t in choice_tables(r)]
     for run in runs:
         if run.read_config().get("task") != "mt":
             raise XlingError(f"{run.path} is not an MT run")

@@ -336,3 +336,72 @@ class HFBackend:
                 self.tokenizer.src_lang = found[0] if not found[0].startswith("__") else found[0].strip("_")
             except Exception:  # noqa: BLE001 - a tokenizer without that code keeps its default
                 pass
+
+    # -- log-likelihood ----------------------------------------------------------------------------
+    def _split_tokens(self, context: str, continuations: list[str]) -> tuple[list[int], list[list[int]]]:
+        """Context tokens (with BOS) and each continuation's tokens as they fall when the two are
+        encoded together, so scores match scoring the concatenated text."""
+        if self.is_seq2seq:
+            raise XlingError("log-likelihood scoring needs a causal LM, not an encoder-decoder model")
+        ctx = self.tokenizer(context, add_special_tokens=True)["input_ids"]
+        conts = []
+        for cont in continuations:
+            whole = self.tokenizer(context + cont, add_special_tokens=True)["input_ids"]
+            if whole[:len(ctx)] == ctx and len(whole) > len(ctx):
+                conts.append(whole[len(ctx):])
+            else:  # the boundary merged into one token: score the continuation on its own
+                conts.append(self.tokenizer(cont, add_special_tokens=False)["input_ids"])
+        return ctx, conts
+
+    def loglikelihood(self, requests: list[tuple[str, list[str]]], batch_size: int = 8,
+                      on_item=None) -> list[list[float]]:
+        """log p(continuation | context) for each continuation. The context (few-shot examples +
+        the item's shared part) is encoded once per item; the options then run as one batch on a
+        copy of its KV cache, and output logits are computed only where they are scored."""
+        import copy
+
+        torch = self.torch
+        results = []
+        for index, (context, continuations) in enumerate(requests):
+            ctx, conts = self._split_tokens(context, continuations)
+            with torch.inference_mode():
+                prefix = self.model(input_ids=torch.tensor([ctx], device=self.model.device),
+                                    use_cache=True, logits_to_keep=1)
+                first = prefix.logits[0, -1].float().log_softmax(-1)
+                scores = [first[c[0]].item() for c in conts]
+                longest = max(len(c) for c in conts)
+                if longest > 1:
+                    ids = torch.full((len(conts), longest - 1), self.tokenizer.pad_token_id, dtype=torch.long)
+                    for row, c in enumerate(conts):
+                        ids[row, :len(c) - 1] = torch.tensor(c[:-1])
+                    cache = copy.deepcopy(prefix.past_key_values)
+                    cache.batch_repeat_interleave(len(conts))
+                    # Right padding: real tokens never attend to the pads after them.
+                    mask = torch.ones((len(conts), len(ctx) + longest - 1), dtype=torch.long)
+                    out = self.model(input_ids=ids.to(self.model.device), past_key_values=cache,
+                                     attention_mask=mask.to(self.model.device), use_cache=False)
+                    logprobs = out.logits.float().log_softmax(-1)
+                    for row, c in enumerate(conts):
+                        if len(c) > 1:
+                            targets = torch.tensor(c[1:], device=logprobs.device)
+                            scores[row] += logprobs[row, :len(c) - 1].gather(1, targets[:, None]).sum().item()
+            results.append(scores)
+            if on_item is not None:
+                on_item(index, scores)
+        return results
+
+    def loglikelihood_unshared(self, requests: list[tuple[str, list[str]]]) -> list[list[float]]:
+        """The textbook computation (one full forward pass per option, logits everywhere): the
+        reference the shared-prefix path is tested and benchmarked against."""
+        torch = self.torch
+        results = []
+        for context, continuations in requests:
+            ctx, conts = self._split_tokens(context, continuations)
+            scores = []
+            for c in conts:
+                with torch.inference_mode():
+                    logits = self.model(input_ids=torch.tensor([ctx + c], device=self.model.device)).logits
+                logprobs = logits[0].float().log_softmax(-1)
+                scores.append(sum(logprobs[len(ctx) - 1 + i, t].item() for i, t in enumerate(c)))
+            results.append(scores)
+        return results

@@ -6,5 +6,8 @@ def run_config(config, overwrite: bool = False, progress: bool = True):
     if config.task == "mt":
         from .mt import run_mt
         return run_mt(config, overwrite=overwrite, progress=progress)
+    if config.task in ("nli", "multiple_choice"):
+        from .choice import run_choice
+        return run_choice(config, overwrite=overwrite, progress=progress)
     from ..errors import XlingError
     raise XlingError(f"no runner for task {config.task!r}")

@@ -1,0 +1,205 @@
+"""NLI and multiple-choice runs: log-likelihood and generative scoring in one run, accuracy per
+language with a bootstrap interval, confusion matrix, predicted-label distribution and the
+invalid-answer rate of generation (invalid answers count as wrong; nothing is guessed)."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+
+import numpy as np
+
+from ..cache import OutputCache, content_key
+from ..choice_data import NLI_LABELS, XCSQA_NOTE, ChoiceItem, nli_items, read_nli_file, xcsqa_items
+from ..choice_prompts import balanced_shots, parse_answer, render_generation, render_loglikelihood
+from ..datasets import data_root
+from ..errors import XlingError
+from ..experiments import ChoiceEvalConfig
+from ..languages import resolve
+from ..prompts import load_template
+from ..runs import RunDir, package_versions
+
+
+def cell_name(premise: str, hypothesis: str) -> str:
+    return premise if premise == hypothesis else f"{premise}>{hypothesis}"
+
+
+def cells_of(config: ChoiceEvalConfig) -> list[tuple[str, str]]:
+    cells = [(resolve(l).code,) * 2 for l in config.langs or []]
+    for p in config.premise_langs or []:
+        for h in config.hypothesis_langs or []:
+            cells.append((resolve(p).code, resolve(h).code))
+    return list(dict.fromkeys(cells))
+
+
+class ChoiceSource:
+    """Evaluated items and the dev pool for one dataset spec."""
+
+    def __init__(self, spec: str, data_dir: str | None, task: str):
+        name, _, arg = spec.partition(":")
+        self.spec, self.name, self.note = spec, name.lower(), ""
+        if self.name in ("xnli", "kornli"):
+            if task != "nli":
+                raise XlingError(f"{spec} is an NLI dataset: use `xling eval nli`")
+            self.split, self.root = arg or "test", data_root(data_dir)
+            if self.split not in ("dev", "test"):
+                raise XlingError(f"XNLI has no split {self.split!r}; available: dev, test")
+        elif self.name == "xcsqa":
+            if task != "multiple_choice":
+                raise XlingError(f"{spec} is a multiple-choice dataset: use `xling eval mc`")
+            self.split, self.root = arg or "dev", data_root(data_dir)
+            if self.split != "dev":
+                raise XlingError("X-CSQA has labels for the dev split only (test labels are not public)")
+            self.note = XCSQA_NOTE
+        elif self.name == "nli-file":
+            self.path = arg
+        else:
+            raise XlingError(f"unknown dataset {spec!r}; known: xnli:dev|test (ko = KorNLI), "
+                             "xcsqa:dev, nli-file:PATH")
+
+    def items(self, premise: str, hypothesis: str) -> list[ChoiceItem]:
+        if self.name in ("xnli", "kornli"):
+            return nli_items(self.split, premise, hypothesis, self.root)
+        if self.name == "xcsqa":
+            return xcsqa_items(premise, self.root)
+        return read_nli_file(self.path)
+
+    def dev_pool(self, premise: str, hypothesis: str) -> list[ChoiceItem]:
+        if self.name in ("xnli", "kornli") and self.split == "test":
+            return nli_items("dev", premise, hypothesis, self.root)
+        raise XlingError(f"{self.spec} has no separate split to draw few-shot examples from; use shots: 0")
+
+
+def _accuracy(correct: np.ndarray, n_boot: int, seed: int) -> dict:
+    n = len(correct)
+    rng = np.random.default_rng(seed)
+    boots = correct[rng.integers(0, n, size=(n_boot, n))].mean(1) if n else np.zeros(1)
+    return {"accuracy": float(correct.mean()) if n else 0.0, "n": n,
+            "ci_low": float(np.percentile(boots, 2.5)), "ci_high": float(np.percentile(boots, 97.5)),
+            "ci_level": 0.95, "bootstrap": n_boot, "seed": seed}
+
+
+def summarize(records: list[dict], mode: str, n_labels: int, n_boot: int, seed: int) -> dict:
+    """Accuracy with a bootstrap interval, confusion matrix (rows gold, columns predicted; a last
+    column for invalid answers) and the predicted-label distribution."""
+    key = "ll_pred" if mode == "ll" else "gen_pred"
+    gold = np.array([r["gold"] for r in records])
+    pred = np.array([-1 if r[key] is None else r[key] for r in records])
+    out = _accuracy((pred == gold).astype(float), n_boot, seed)
+    confusion = np.zeros((n_labels, n_labels + 1), dtype=int)
+    for g, p in zip(gold, pred):
+        confusion[g, p if p >= 0 else n_labels] += 1
+    out["confusion"] = confusion.tolist()
+    out["predicted"] = np.bincount(pred[pred >= 0], minlength=n_labels).tolist()
+    if mode == "gen":
+        out["invalid_rate"] = float((pred < 0).mean()) if len(pred) else 0.0
+    return out
+
+
+def run_choice(config: ChoiceEvalConfig, overwrite: bool = False, progress: bool = True,
+               backend=None) -> RunDir:
+    task = config.task
+    source = ChoiceSource(config.data, config.data_dir, task)
+    cells = cells_of(config)
+    ll_template = load_template(config.template or ("xnli-rightq" if task == "nli" else "mc-qa"))
+    gen_template = load_template(config.gen_template or ("nli-generate" if task == "nli" else "mc-qa"))
+    plan = []
+    for premise, hypothesis in cells:   # everything is checked before the model loads
+        items = source.items(premise, hypothesis)[:config.limit]
+        pool = source.dev_pool(premise, hypothesis) if config.shots else []
+        n_labels = 3 if task == "nli" else len(items[0].fields["options"])
+        shots = balanced_shots(pool, config.shots, config.seed, n_labels, {i.id for i in items})
+        lang = premise if config.prompt_lang == "data" else resolve(config.prompt_lang).code
+        prompts = []
+        for item in items:
+            prompts.append({
+                "ll": render_loglikelihood(ll_template, item, lang, shots) if config.mode != "gen" else None,
+                "gen": render_generation(gen_template, item, lang, shots) if config.mode != "ll" else None})
+        plan.append((cell_name(premise, hypothesis), items, prompts, n_labels, lang))
+
+    if backend is None:
+        from ..backends import load_backend
+        backend = load_backend(config.model, revision=config.revision,
+                               trust_remote_code=config.trust_remote_code, quiet=not progress)
+    run = RunDir(config.out)
+    run.prepare({"task": task, "identity": dict(config.identity(), model_fingerprint=backend.fingerprint,
+                                                 templates=[ll_template.hash, gen_template.hash]),
+                 "settings": dataclasses.asdict(config), "directions": [c[0] for c in plan],
+                 "model": backend.fingerprint, "data": {"spec": config.data, "note": source.note},
+                 "templates": {"ll": [ll_template.name, ll_template.hash],
+                               "gen": [gen_template.name, gen_template.hash]},
+                 "packages": package_versions()}, overwrite=overwrite)
+    if source.note and progress:
+        print(f"xling: note: {source.note}", file=sys.stderr)
+    cache = OutputCache()
+    metrics = run.read_metrics()
+    for name, items, prompts, n_labels, lang in plan:
+        if progress:
+            print(f"xling: {name} ({len(items)} items, prompt language {lang})", file=sys.stderr)
+        ll_scores = _scored(backend, cache, [p["ll"] for p in prompts], config, progress) \
+            if config.mode != "gen" else [None] * len(items)
+        gen_raw = _generated(backend, cache, [p["gen"] for p in prompts], config) \
+            if config.mode != "ll" else [None] * len(items)
+        records = []
+        for item, scores, raw in zip(items, ll_scores, gen_raw):
+            record = {"id": item.id, "gold": item.label, **item.fields}
+            if scores is not None:
+                record["ll_scores"] = scores
+                record["ll_pred"] = int(np.argmax(scores))
+            if raw is not None:
+                record["gen_raw"] = raw
+                record["gen_pred"] = parse_answer(gen_template, raw, item)
+            records.append(record)
+        run.write_outputs(name, records)
+        summary = {"n": len(records), "labels": list(NLI_LABELS) if task == "nli" else None}
+        for mode in ("ll", "gen"):
+            if config.mode in (mode, "both"):
+                summary[mode] = summarize(records, mode, n_labels, config.bootstrap, config.seed)
+        metrics["directions"][name] = summary
+        run.write_metrics(metrics)
+    return run
+
+
+def _scored(backend, cache: OutputCache, requests, config, progress) -> list[list[float]]:
+    keys = [content_key(kind="loglikelihood", context=c, options=o, model=backend.fingerprint)
+            for c, o in requests]
+    found = {k: json.loads(v) for k, v in cache.get_many(keys).items()}
+    todo = [i for i, k in enumerate(keys) if k not in found]
+    if todo:
+        bar = None
+        if progress:
+            from tqdm import tqdm
+            bar = tqdm(total=len(todo), desc="scoring", unit="item", file=sys.stderr)
+
+        def keep(index, scores):
+            key = keys[todo[index]]
+            found[key] = scores
+            cache.put_many({key: json.dumps(scores)})
+            if bar:
+                bar.update(1)
+
+        backend.loglikelihood([requests[i] for i in todo], batch_size=config.batch_size, on_item=keep)
+        if bar:
+            bar.close()
+    return [found[k] for k in keys]
+
+
+def _generated(backend, cache: OutputCache, prompts, config) -> list[str]:
+    from ..backends.base import Decoding, GenerationRequest, Prompt
+
+    decoding = Decoding(max_new_tokens_cap=config.max_new_tokens)
+    requests = [GenerationRequest(prompt=Prompt(text=p), max_new_tokens=config.max_new_tokens,
+                                  stop_at_newline=True) for p in prompts]
+    keys = [content_key(seen=p, model=backend.fingerprint, decoding=decoding.as_dict(),
+                        budget=config.max_new_tokens, stop=True) for p in prompts]
+    found = cache.get_many(keys)
+    todo = [i for i, k in enumerate(keys) if k not in found]
+
+    def keep(indices, texts):
+        done = {keys[todo[j]]: t for j, t in zip(indices, texts)}
+        found.update(done)
+        cache.put_many(done)
+
+    if todo:
+        backend.generate([requests[i] for i in todo], decoding, batch_size=config.batch_size, on_batch=keep)
+    return [found[k] for k in keys]
