@@ -30,11 +30,13 @@ def _looks_like_path(name: str) -> bool:
 
 
 def _local_revision(folder: Path) -> str:
-    """A content fingerprint for a local checkpoint: its config plus weight file sizes."""
+    """A content fingerprint for a local checkpoint: its config and tokenizer files plus weight
+    file sizes (a changed tokenizer changes outputs, so it must change cache keys)."""
     digest = hashlib.sha256()
     for path in sorted(folder.iterdir()):
-        if path.name == "config.json":
-            digest.update(path.read_bytes())
+        if path.name in ("config.json", "tokenizer.json", "tokenizer_config.json", "vocab.json",
+                         "merges.txt", "generation_config.json"):
+            digest.update(path.name.encode() + path.read_bytes())
         elif path.suffix in {".safetensors", ".bin", ".pt"}:
             digest.update(f"{path.name}:{path.stat().st_size}".encode())
     return "local-" + digest.hexdigest()[:16]

@@ -101,3 +101,16 @@ def paired_test(baseline: MetricResult, systems: dict[str, MetricResult], test: 
             delta=system.score - baseline.score, p_value=float((extreme + 1) / (n_samples + 1)),
             mean=mean, ci_low=low, ci_high=high, test=test, samples=n_samples, seed=seed))
     return results
+
+
+def delta_ci(baseline: MetricResult, system: MetricResult, n_samples: int = 1000, seed: int = 12345):
+    """(delta, 95% low, 95% high, two-sided p) of system - baseline by paired bootstrap over the
+    same segments (statistics resampled together, as in paired_test)."""
+    _check(baseline, system)
+    n = len(system.stats)
+    counts = _resample_counts(np.random.default_rng(seed), n, n_samples)
+    deltas = _scores(system, counts @ system.stats, n) - _scores(baseline, counts @ baseline.stats, n)
+    observed = system.score - baseline.score
+    extreme = np.sum(np.abs(deltas - deltas.mean()) >= abs(observed))
+    return (float(observed), float(np.percentile(deltas, 2.5)), float(np.percentile(deltas, 97.5)),
+            float((extreme + 1) / (n_samples + 1)))
