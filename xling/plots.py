@@ -26,6 +26,8 @@ def _pyplot():
 
 def save_figure(fig, stem: str | Path) -> list[Path]:
     """Write stem.png and stem.pdf atomically."""
+    from .textio import publish
+
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
     written = []
@@ -34,7 +36,7 @@ def save_figure(fig, stem: str | Path) -> list[Path]:
         os.close(fd)
         try:
             fig.savefig(tmp, format=ext, bbox_inches="tight")
-            os.replace(tmp, stem.with_suffix(f".{ext}"))
+            publish(tmp, stem.with_suffix(f".{ext}"))
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise

@@ -47,6 +47,15 @@ def read_stdin_lines() -> list[str]:
     return split_lines(decode_utf8(sys.stdin.buffer.read(), "standard input"))
 
 
+def publish(tmp: str | Path, path: str | Path) -> None:
+    """Move a finished temporary file into place with the usual permissions (mkstemp makes
+    files private)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    os.replace(tmp, path)
+
+
 @contextmanager
 def atomic_writer(path: str | Path):
     """Write to a temporary file beside `path` and move it into place only on success, so a
@@ -58,7 +67,7 @@ def atomic_writer(path: str | Path):
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             yield handle
-        os.replace(tmp, path)
+        publish(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -1,0 +1,125 @@
+"""Figures, transfer analysis and tokenizer efficiency: checked on the values drawn and on
+hand-made run records."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from xling.analysis.tokens import efficiency, flores_documents, load_tokenizer
+from xling.analysis.transfer import delta_table, language_scores, relative_table, score_x_to_y
+from xling.errors import XlingError
+from xling.figures import make_figures, run_figures, table_figure
+from xling.paper import load_paper_table
+from xling.runs import RunDir
+
+
+def nli_run(path, accuracies: dict[str, list[int]]):
+    """A hand-made NLI run: per language, 1/0 correctness of each item."""
+    run = RunDir(path)
+    run.prepare({"task": "nli", "identity": {"x": 1}, "settings": {"data": "xnli:test", "shots": 5},
+                 "directions": list(accuracies), "model": {"model": "hand", "revision": "0"},
+                 "data": {"spec": "xnli:test", "note": ""}})
+    metrics = {"directions": {}}
+    for lang, correct in accuracies.items():
+        records = [{"id": f"test-{i}", "gold": 0, "ll_pred": 0 if c else 1, "ll_scores": [0, 0, 0]}
+                   for i, c in enumerate(correct)]
+        run.write_outputs(lang, records)
+        acc = float(np.mean(correct))
+        metrics["directions"][lang] = {"n": len(correct), "ll": {
+            "accuracy": acc, "ci_low": acc - 0.1, "ci_high": acc + 0.1, "n": len(correct)}}
+    run.write_metrics(metrics)
+    return run
+
+
+def test_report_tables_are_drawn_with_the_printed_values(tmp_path):
+    fig = table_figure("table13", [])
+    drawn = fig.axes[0].images[0].get_array()
+    paper = load_paper_table("table13")
+    assert drawn.shape == (10, 7)
+    assert drawn[9, 0] == pytest.approx(0.644) and drawn[9, 6] == pytest.approx(0.622)   # HCX-L ar, avg as printed
+    texts = {t.get_text() for t in fig.axes[0].texts}
+    assert "0.622" in texts and paper.side["HCX-L"]["avg_as_printed"] == 0.622
+    assert "0.23" in {t.get_text() for t in table_figure("table14", []).axes[0].texts}   # as printed
+    bars = table_figure("table16", []).axes[0].patches
+    assert sorted(round(b.get_height(), 4) for b in bars) == sorted(
+        v for row in load_paper_table("table16").rows.values() for v in row.values())
+
+
+def test_user_runs_become_extra_rows_with_intervals(tmp_path):
+    run = nli_run(tmp_path / "mine", {"ar": [1, 0, 1, 1], "hi": [0, 0, 1, 0]})
+    fig = table_figure("table13", [run])
+    drawn = fig.axes[0].images[0].get_array()
+    assert drawn.shape == (11, 7)
+    assert drawn[10, 0] == pytest.approx(0.75) and drawn[10, 1] == pytest.approx(0.25)
+    assert np.ma.is_masked(drawn[10, 2])                      # th: not in the run
+    assert "0.750\n[0.65,0.85]" in {t.get_text() for t in fig.axes[0].texts}
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()][-1] == "mine (yours)"
+
+
+def test_make_figures_writes_every_figure(tmp_path):
+    run = nli_run(tmp_path / "mine", {"ko": [1, 0], "ko>th": [1, 1]})
+    written = make_figures(tmp_path / "figs", [str(run.path)])
+    names = {p.name for p in written}
+    for stem in ("table13_xnli", "table14_xcsqa", "table15_xcomet", "table16_score_x_to_y",
+                 "table01_tokens_per_doc", "figure2_language_ratio", "mine_accuracy_matrix"):
+        assert {f"{stem}.png", f"{stem}.pdf"} <= names
+    assert all(p.stat().st_size > 1000 for p in written)
+    assert not list((tmp_path / "figs").glob(".*"))            # no temporary leftovers
+    heat = run_figures(run)[0][1].axes[0].images[0].get_array()
+    assert heat.tolist() == [[0.5, 1.0]]                        # premise ko x hypotheses ko, th
+
+
+def test_figure_errors_are_clear(tmp_path):
+    with pytest.raises(XlingError, match="not a run folder"):
+        make_figures(tmp_path / "figs", [str(tmp_path)])
+    run = RunDir(tmp_path / "odd")
+    run.prepare({"task": "tune_something", "identity": {}, "directions": []})
+    with pytest.raises(XlingError, match="figures take MT, NLI"):
+        run_figures(run)
+    assert not (tmp_path / "figs").exists()
+
+
+def test_transfer_ratios_and_intervals(tmp_path):
+    a = nli_run(tmp_path / "a", {"en": [1] * 8 + [0] * 2, "ko": [1] * 6 + [0] * 4, "th": [1] * 4 + [0] * 6})
+    b = nli_run(tmp_path / "b", {"en": [1] * 8 + [0] * 2, "ko": [1] * 6 + [0] * 4, "th": [1] * 8 + [0] * 2})
+    metric, scores = language_scores(a)
+    rows = {r.lang: r for r in relative_table(scores)}
+    assert metric == "accuracy"
+    assert rows["th"].rel_targeted == pytest.approx(0.4 / 0.7) and rows["th"].rel_english == pytest.approx(0.5)
+    assert rows["th"].script == "Thai" and not rows["th"].targeted and rows["ko"].targeted
+    ratio = score_x_to_y(language_scores(b)[1], scores)
+    assert ratio["th"] == pytest.approx(2.0) and ratio["en"] == pytest.approx(1.0)
+    deltas = {r["cell"]: r for r in delta_table(a, b, n_samples=500)}
+    assert deltas["en"]["delta"] == 0 and deltas["en"]["p_value"] == 1.0
+    th = deltas["th"]
+    assert th["delta"] == pytest.approx(0.4) and th["ci_low"] < 0.4 < th["ci_high"]
+    assert th["ci_low"] > -0.1                       # 4 items flip from wrong to right, none back
+
+
+def test_tokens_match_the_tokenizer_called_directly(data_dir):
+    tokenizer = load_tokenizer("embedded")
+    stats = efficiency(["embedded"], ["ko", "en"], root=data_dir)["embedded"]
+    docs = flores_documents("ko", root=data_dir)
+    assert stats["ko"].documents == len(docs) == 281 and stats["ko"].sentences == 1012
+    direct = [len(tokenizer("\n".join(d), add_special_tokens=False)["input_ids"]) for d in docs]
+    assert stats["ko"].tokens == sum(direct)
+    assert stats["ko"].tokens_per_doc == pytest.approx(np.mean(direct))
+    # Gemma's real SentencePiece BPE, not a Unigram re-segmentation ("we", "ath", "er").
+    assert tokenizer.tokenize("The weather is nice") == ["The", "▁weather", "▁is", "▁nice"]
+    assert 3.5 < stats["en"].chars_per_token < 6
+
+
+def test_tokens_cli_with_a_tokenizer_built_here(tmp_path, tiny_causal_base, data_dir):
+    result = subprocess.run([sys.executable, "-m", "xling.cli", "tokens", str(tiny_causal_base),
+                             "embedded", "--langs", "ko,en", "--data-dir", str(data_dir), "-f", "csv"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "Average tokens per document" in result.stdout and "embedded" in result.stdout
+    missing = subprocess.run([sys.executable, "-m", "xling.cli", "tokens", "someorg/tok"],
+                             capture_output=True, text=True, env={"HF_HUB_OFFLINE": "1", "PATH": ""})
+    assert missing.returncode == 2 and "cannot be reached" in missing.stderr
+    nolang = subprocess.run([sys.executable, "-m", "xling.cli", "tokens", "embedded", "--langs", "sw",
+                             "--data-dir", str(data_dir)], capture_output=True, text=True)
+    assert nolang.returncode == 2 and "no Swahili" in nolang.stderr
