@@ -45,7 +45,8 @@ def build_tokenizer(folder: Path, with_chat_template: bool = True, lang_tokens: 
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
     tok.train_from_iterator(corpus_lines(), trainer)
     fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>",
-                                   pad_token="<pad>", unk_token="<unk>")
+                                   pad_token="<pad>", unk_token="<unk>",
+                                   model_input_names=["input_ids", "attention_mask"])
     if lang_tokens:
         fast.add_special_tokens({"additional_special_tokens": LANG_TOKENS})
     if with_chat_template:

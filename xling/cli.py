@@ -18,6 +18,27 @@ def cli():
     """Cross-lingual machine translation and inference with large language models."""
 
 
+def _backend_options(f):
+    """--backend/--base-url and friends, shared by every command that takes a model."""
+    options = [
+        click.option("--backend", type=click.Choice(["hf", "http"]), default="hf", show_default=True,
+                     help="hf: load the model here; http: an OpenAI-compatible server (vLLM, TGI, ...)."),
+        click.option("--base-url", default=None, help="Server URL for --backend http, e.g. http://127.0.0.1:8000/v1."),
+        click.option("--api-key-env", default=None,
+                     help="Environment variable holding the API key (default: XLING_API_KEY, then OPENAI_API_KEY)."),
+        click.option("--api-key-file", default=None, type=click.Path(dir_okay=False), help="File holding the API key."),
+        click.option("--concurrency", default=8, show_default=True, type=click.IntRange(1),
+                     help="Requests in flight (http)."),
+        click.option("--request-timeout", default=120.0, show_default=True, type=click.FloatRange(0.1),
+                     help="Seconds per request (http)."),
+        click.option("--max-retries", default=5, show_default=True, type=click.IntRange(0),
+                     help="Retries of a failed request, with exponential backoff (http)."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
 @cli.command()
 @click.option("--src", "-s", required=True, help="Source language (ko, kor, kor_Hang, ...).")
 @click.option("--tgt", "-t", required=True, help="Target language.")
@@ -39,9 +60,11 @@ def cli():
 @click.option("--no-cache", is_flag=True, help="Do not reuse or store outputs in the cache.")
 @click.option("--trust-remote-code", is_flag=True, help="Allow model code from the hub to run.")
 @click.option("--static-cache", is_flag=True, help="Static KV cache (GPU only; compiles once).")
+@_backend_options
 @click.argument("text", nargs=-1)
 def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, input_path,
-              output_path, no_cache, trust_remote_code, static_cache, text):
+              output_path, no_cache, trust_remote_code, static_cache, backend, base_url,
+              api_key_env, api_key_file, concurrency, request_timeout, max_retries, text):
     """Translate TEXT (or a file, or stdin): one output line per input line, in order."""
     from .languages import check_direction
     from .postprocess import one_line
@@ -62,7 +85,10 @@ def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, in
 
     translator = Translator(model, template=template, shots=shots, shot_pool=pool, seed=seed,
                             batch_size=batch_size, cache=not no_cache,
-                            trust_remote_code=trust_remote_code, static_cache=static_cache)
+                            trust_remote_code=trust_remote_code, static_cache=static_cache,
+                            kind=backend, base_url=base_url, api_key_env=api_key_env,
+                            api_key_file=api_key_file, concurrency=concurrency, timeout=request_timeout,
+                            max_retries=max_retries)
     outputs = translator.translate(lines, src_lang, tgt_lang, progress=input_path is not None)
     body = "".join(one_line(o) + "\n" for o in outputs)
     if output_path:
@@ -155,8 +181,10 @@ def eval_group():
 @click.option("--comet-model", default="Unbabel/wmt22-comet-da", show_default=True)
 @click.option("--trust-remote-code", is_flag=True)
 @click.option("--static-cache", is_flag=True)
+@_backend_options
 def eval_mt(model, pairs, langs, data, data_dir, shots, shots_file, template, metrics, out, limit,
-            batch_size, seed, overwrite, comet_model, trust_remote_code, static_cache):
+            batch_size, seed, overwrite, comet_model, trust_remote_code, static_cache, backend,
+            base_url, api_key_env, api_key_file, concurrency, request_timeout, max_retries):
     """Translate a dataset in many directions and score it (resumable: run it again to go on)."""
     from .experiments import build_config
     from .tasks.mt import run_mt
@@ -165,7 +193,9 @@ def eval_mt(model, pairs, langs, data, data_dir, shots, shots_file, template, me
                   langs=_split_list(langs), shots=shots, shots_file=shots_file, template=template,
                   seed=seed, limit=limit, batch_size=batch_size, metrics=_split_list([metrics]),
                   comet_model=comet_model, trust_remote_code=trust_remote_code,
-                  static_cache=static_cache)
+                  static_cache=static_cache, backend=backend, base_url=base_url,
+                  api_key_env=api_key_env, api_key_file=api_key_file, concurrency=concurrency,
+                  request_timeout=request_timeout, max_retries=max_retries)
     config = build_config({k: v for k, v in values.items() if v is not None}, where="command line")
     run = run_mt(config, overwrite=overwrite)
     _print_report([str(run.path)])
@@ -195,7 +225,7 @@ def _choice_options(default_data):
             click.option("--overwrite", is_flag=True)]
         for option in reversed(options):
             f = option(f)
-        return f
+        return _backend_options(f)
     return wrap
 
 

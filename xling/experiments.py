@@ -35,13 +35,21 @@ class MTEvalConfig:
     trust_remote_code: bool = False
     static_cache: bool = False
     max_new_tokens: int = 512
+    backend: str = "hf"                        # "hf" or "http" (an OpenAI-compatible server)
+    base_url: str | None = None
+    api_key_env: str | None = None             # the *name* of the variable holding the key
+    api_key_file: str | None = None
+    concurrency: int = 8
+    request_timeout: float = 120.0
+    max_retries: int = 5
     task: str = "mt"
     name: str | None = None
     description: str | None = None
 
     # Settings that change no output: a run folder may be resumed with other values of these.
     NON_IDENTITY = ("out", "batch_size", "metrics", "comet_model", "xcomet_model",
-                    "comet_batch_size", "precision", "name", "description", "data_dir")
+                    "comet_batch_size", "precision", "name", "description", "data_dir",
+                    "api_key_env", "api_key_file", "concurrency", "request_timeout", "max_retries")
 
     def identity(self) -> dict:
         return {k: v for k, v in dataclasses.asdict(self).items() if k not in self.NON_IDENTITY}
@@ -71,10 +79,18 @@ class ChoiceEvalConfig:
     revision: str | None = None
     trust_remote_code: bool = False
     max_new_tokens: int = 8
+    backend: str = "hf"                        # "hf" or "http" (an OpenAI-compatible server)
+    base_url: str | None = None
+    api_key_env: str | None = None             # the *name* of the variable holding the key
+    api_key_file: str | None = None
+    concurrency: int = 8
+    request_timeout: float = 120.0
+    max_retries: int = 5
     name: str | None = None
     description: str | None = None
 
-    NON_IDENTITY = ("out", "batch_size", "bootstrap", "name", "description", "data_dir")
+    NON_IDENTITY = ("out", "batch_size", "bootstrap", "name", "description", "data_dir",
+                    "api_key_env", "api_key_file", "concurrency", "request_timeout", "max_retries")
 
     def identity(self) -> dict:
         return {k: v for k, v in dataclasses.asdict(self).items() if k not in self.NON_IDENTITY}
@@ -108,6 +124,14 @@ def _check_type(value: Any, hint, key: str, where: str):
     names = " or ".join("null" if o is type(None) else getattr(get_origin(o) or o, "__name__", str(o))
                         for o in options)
     raise XlingError(f"{where}: '{key}' must be {names}, not {type(value).__name__} ({value!r})")
+
+
+def backend_options(config) -> dict:
+    """The load_backend() keywords a config implies."""
+    return dict(kind=config.backend, base_url=config.base_url, api_key_env=config.api_key_env,
+                api_key_file=config.api_key_file, concurrency=config.concurrency,
+                timeout=config.request_timeout, max_retries=config.max_retries, revision=config.revision,
+                trust_remote_code=config.trust_remote_code)
 
 
 def build_config(values: dict, where: str = "config", lines: dict | None = None):

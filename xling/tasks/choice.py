@@ -14,7 +14,7 @@ from ..choice_data import NLI_LABELS, XCSQA_NOTE, ChoiceItem, nli_items, read_nl
 from ..choice_prompts import balanced_shots, parse_answer, render_generation, render_loglikelihood
 from ..datasets import data_root
 from ..errors import XlingError
-from ..experiments import ChoiceEvalConfig
+from ..experiments import ChoiceEvalConfig, backend_options
 from ..languages import resolve
 from ..prompts import load_template
 from ..runs import RunDir, package_versions
@@ -119,8 +119,7 @@ def run_choice(config: ChoiceEvalConfig, overwrite: bool = False, progress: bool
 
     if backend is None:
         from ..backends import load_backend
-        backend = load_backend(config.model, revision=config.revision,
-                               trust_remote_code=config.trust_remote_code, quiet=not progress)
+        backend = load_backend(config.model, quiet=not progress, **backend_options(config))
     run = RunDir(config.out)
     run.prepare({"task": task, "identity": dict(config.identity(), model_fingerprint=backend.fingerprint,
                                                  templates=[ll_template.hash, gen_template.hash]),

@@ -7,7 +7,7 @@ import sys
 
 from ..datasets import ParallelData, load_parallel, read_pair_file
 from ..errors import XlingError
-from ..experiments import MTEvalConfig
+from ..experiments import MTEvalConfig, backend_options
 from ..languages import Language, named_pairs, parse_pair, resolve
 from ..metrics.base import MetricResult, mean_result
 from ..runs import RunDir, package_versions
@@ -69,8 +69,8 @@ def run_mt(config: MTEvalConfig, overwrite: bool = False, progress: bool = True,
                             shots=config.shots, shot_pool=pool, seed=config.seed,
                             batch_size=config.batch_size,
                             decoding=Decoding(max_new_tokens_cap=config.max_new_tokens),
-                            revision=config.revision, trust_remote_code=config.trust_remote_code,
-                            static_cache=config.static_cache, quiet=not progress)
+                            static_cache=config.static_cache, quiet=not progress,
+                            **backend_options(config))
     template = translator.template
     run = RunDir(config.out)
     identity = dict(config.identity(), model_fingerprint=translator.backend.fingerprint,

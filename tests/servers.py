@@ -1,0 +1,111 @@
+"""Real HTTP servers on loopback for the HTTP backend's tests and benchmark: `transformers serve`
+with a local model, and a small fault-injecting proxy in front of it."""
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class TransformersServer:
+    """`transformers serve` on 127.0.0.1 (offline: HF_HUB_OFFLINE=1)."""
+
+    def __init__(self, timeout: float = 120):
+        import shutil
+
+        self.port = free_port()
+        exe = shutil.which("transformers") or str(Path(sys.executable).parent / "transformers")
+        self.process = subprocess.Popen(
+            [exe, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            env=dict(os.environ, HF_HUB_OFFLINE="1"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.url = f"http://127.0.0.1:{self.port}/v1"
+        deadline = time.time() + timeout
+        import httpx
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError("transformers serve exited: " + self.process.stderr.read().decode()[-2000:])
+            try:
+                if httpx.get(f"http://127.0.0.1:{self.port}/health", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        raise RuntimeError("transformers serve did not start")
+
+    def close(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+class FaultyProxy:
+    """Forwards to `upstream`, but answers each new request first with a failure: a 500 (with
+    Retry-After) or a stall longer than the client's timeout, alternately. `down` makes it answer
+    503 to everything. It records the Authorization headers it saw."""
+
+    def __init__(self, upstream: str, stall: float = 2.0):
+        import httpx
+
+        proxy = self
+        self.upstream, self.stall, self.down = upstream.rstrip("/"), stall, False
+        self.seen: dict[str, int] = {}
+        self.authorizations: list[str] = []
+        self.requests = 0
+        self.lock = threading.Lock()
+        client = httpx.Client(timeout=120)
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                with proxy.lock:
+                    proxy.requests += 1
+                    proxy.authorizations.append(self.headers.get("authorization", ""))
+                    key = hashlib.sha256(body).hexdigest()
+                    attempt = proxy.seen.get(key, 0)
+                    proxy.seen[key] = attempt + 1
+                    first_failure = len([v for v in proxy.seen.values() if v > 0])
+                if proxy.down:
+                    return self._reply(503, b'{"error": "down"}', {"Retry-After": "0"})
+                if attempt == 0:
+                    if first_failure % 2:
+                        return self._reply(500, b'{"error": "flaky"}', {"Retry-After": "0"})
+                    time.sleep(proxy.stall)   # longer than the client's timeout
+                    return self._reply(500, b'{"error": "late"}', {})
+                upstream = client.post(proxy.upstream + self.path.removeprefix("/v1"), content=body,
+                                       headers={"content-type": "application/json"})
+                self._reply(upstream.status_code, upstream.content, {})
+
+            def _reply(self, status, content, headers):
+                try:
+                    self.send_response(status)
+                    for k, v in {"content-type": "application/json", **headers}.items():
+                        self.send_header(k, v)
+                    self.send_header("content-length", str(len(content)))
+                    self.end_headers()
+                    self.wfile.write(content)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
