@@ -274,6 +274,30 @@ def run_experiment(experiment, out, model, limit, batch_size, data_dir, overwrit
     _print_report([str(run.path)])
 
 
+@cli.command(name="tune-ratio")
+@click.argument("experiment", type=click.Path(dir_okay=False))
+@click.option("--out", "-o", default=None, help="Override the run folder.")
+@click.option("--model", "-m", default=None, help="Override the model.")
+@click.option("--overwrite", is_flag=True, help="Replace a run with a different config.")
+def tune_ratio(experiment, out, model, overwrite):
+    """The language-ratio instruction-tuning sweep (Figure 2, Table 16); resumable."""
+    from .experiments import load_experiment
+    from .tuning.sweep import run_tune_ratio
+
+    config = load_experiment(experiment, dict(out=out, model=model))
+    if config.task != "tune_ratio":
+        raise XlingError(f"{experiment} is a {config.task!r} experiment; use `xling run`")
+    run = run_tune_ratio(config, overwrite=overwrite)
+    metrics = run.read_metrics()
+    rows = [["share of Korean", "seed", "Rouge-L ko", "Rouge-L en", "first loss", "last loss"]]
+    for entry in metrics["directions"].values():
+        rows.append([f"{entry['ratio']:.1%}", str(entry["seed"]), f"{entry['rougeL_ko']:.3f}",
+                     f"{entry['rougeL_en']:.3f}", f"{entry['losses'][0]:.3f}" if entry["losses"] else "",
+                     f"{entry['losses'][-1]:.3f}" if entry["losses"] else ""])
+    click.echo(table(rows))
+    click.echo("Score(X->Y): " + ", ".join(f"{k} {v:.3f}" for k, v in metrics["score_x_to_y"].items()))
+
+
 @cli.command()
 @click.argument("run_dirs", nargs=-1, required=True, type=click.Path(file_okay=False))
 @click.option("--metrics", "-m", default=None, help="Only these metrics (comma-separated).")

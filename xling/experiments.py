@@ -96,7 +96,42 @@ class ChoiceEvalConfig:
         return {k: v for k, v in dataclasses.asdict(self).items() if k not in self.NON_IDENTITY}
 
 
-CONFIGS = {"mt": MTEvalConfig, "nli": ChoiceEvalConfig, "multiple_choice": ChoiceEvalConfig}
+@dataclass
+class TuneRatioConfig:
+    """The language-ratio sweep: fine-tune at several Korean shares, test in Korean and English."""
+    out: str
+    model: str
+    task: str = "tune_ratio"
+    train_en: str | None = None                # JSONL {"id", "instruction", "response"}
+    train_ko: str | None = None
+    train_paired: str | None = None            # JSONL {"id", "en": {...}, "ko": {...}}
+    train_name: str = "train"                  # for Figure 2's panel titles (e.g. OpenOrca, LIMA)
+    test_name: str | None = None
+    ratios: list[float] | None = None          # default: the 15 shares in xling.tuning.mixes
+    seeds: list[int] = field(default_factory=lambda: [0])
+    test_size: int = 20
+    train_size: int | None = None
+    epochs: float = 1.0
+    learning_rate: float = 2e-5
+    batch_size: int = 4
+    max_length: int = 512
+    lora: bool = False
+    lora_r: int = 8
+    max_new_tokens: int = 128
+    metric: str = "rougeL"                     # "rougeL", or "judge" (preference vs the monolingual model)
+    judge_model: str | None = None
+    keep_models: bool = False
+    name: str | None = None
+    description: str | None = None
+
+    NON_IDENTITY = ("out", "name", "description", "keep_models", "batch_size")
+
+    def identity(self) -> dict:
+        return {k: v for k, v in dataclasses.asdict(self).items() if k not in self.NON_IDENTITY}
+
+
+CONFIGS = {"mt": MTEvalConfig, "nli": ChoiceEvalConfig, "multiple_choice": ChoiceEvalConfig,
+           "tune_ratio": TuneRatioConfig}
 
 
 def _check_type(value: Any, hint, key: str, where: str):
@@ -146,12 +181,14 @@ def build_config(values: dict, where: str = "config", lines: dict | None = None)
         if key not in known:
             raise XlingError(f"{place}: unknown key {key!r}; known keys: {', '.join(sorted(known))}")
         _check_type(value, hints[key], key, place)
-    if "out" not in values:
-        raise XlingError(f"{where}: 'out' (the run folder) is required")
+    missing = [f.name for f in fields(cls) if f.name not in values
+               and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+    if missing:
+        raise XlingError(f"{where}: {', '.join(repr(m) for m in missing)} required")
     config = cls(**values)
     if task == "mt" and config.pairs is None and config.langs is None:
         raise XlingError(f"{where}: give 'pairs' or 'langs'")
-    if task != "mt":
+    if task in ("nli", "multiple_choice"):
         if not config.langs and not (config.premise_langs and config.hypothesis_langs):
             raise XlingError(f"{where}: give 'langs', or 'premise_langs' and 'hypothesis_langs'")
         if config.mode not in ("ll", "gen", "both"):

@@ -141,9 +141,18 @@ def figure2(ratio_runs: list[RunDir]):
               "(d) train LIMA, test LIMA": {"ylabel": "preference"}}
     for run in ratio_runs:
         for panel, points in run.read_metrics().get("figure2", {}).items():
-            if panel in panels:
-                for lang in ("ko", "en"):
-                    panels[panel].setdefault(lang, []).extend(tuple(p) for p in points.get(lang, []))
+            # "train OpenOrca, test LIMA" goes to the report's panel of that name; any other
+            # pairing takes the first free panel under its own title.
+            target = next((k for k in panels if k.split(") ", 1)[-1].lower() == panel.lower()), None)
+            if target is None:
+                free = next((k for k in panels if "ko" not in panels[k] and "en" not in panels[k]), None)
+                if free is None:
+                    continue
+                target = f"{free.split(' ', 1)[0]} {panel}"
+                panels = {(target if k == free else k): ({} if k == free else v) for k, v in panels.items()}
+            panels[target]["ylabel"] = points.get("ylabel", panels[target].get("ylabel"))
+            for lang in ("ko", "en"):
+                panels[target].setdefault(lang, []).extend(tuple(p) for p in points.get(lang, []))
     return ratio_panels(panels, "Figure 2: Korean share in instruction tuning vs. performance")
 
 

@@ -1,0 +1,154 @@
+"""The language-ratio experiment on this CPU: a tiny chat model and our own paired data."""
+import json
+from pathlib import Path
+
+import pytest
+
+from xling.backends.base import Prompt
+from xling.errors import XlingError
+from xling.experiments import build_config
+from xling.tuning.judge import judge_pairwise, parse_verdict
+from xling.tuning.mixes import DEFAULT_RATIOS, build_mix, check_ratios, split_pairs
+from xling.tuning.paired import load_pairs
+from xling.tuning.rouge import rouge_l, tokenize
+from xling.tuning.sweep import run_tune_ratio
+
+PAIRED = Path(__file__).parent / "data" / "paired_small.jsonl"
+
+
+def test_pairs_load_and_validate(tmp_path):
+    pairs, report = load_pairs(paired=str(PAIRED))
+    assert report["pairs"] == len(pairs) == 24 and pairs[0].ko[1] == "사과는 빨갛습니다."
+    en, ko = tmp_path / "en.jsonl", tmp_path / "ko.jsonl"
+    en.write_text('{"id": 1, "instruction": "a", "response": "b"}\n{"id": 2, "instruction": "c", "response": "d"}\n')
+    ko.write_text('{"id": 1, "instruction": "가", "response": "나"}\n')
+    with pytest.raises(XlingError, match="1 id\\(s\\) have no Korean side"):
+        load_pairs(str(en), str(ko))
+    ko.write_text('{"id": 1, "instruction": "가", "response": "나"}\n{"id": 1, "instruction": "다", "response": "라"}\n')
+    with pytest.raises(XlingError, match="id '1' appears more than once"):
+        load_pairs(str(en), str(ko))
+    ko.write_text("")
+    with pytest.raises(XlingError, match="is empty"):
+        load_pairs(str(en), str(ko))
+    ko.write_text('{"id": 1, "instruction": "가", "response": ""}\n{"id": 2, "instruction": "다", "response": "라"}\n')
+    assert load_pairs(str(en), str(ko))[1] == {"en_records": 2, "ko_records": 2, "pairs": 1, "dropped_empty": 1}
+
+
+def test_mixes_have_the_requested_shares_and_never_both_languages():
+    pairs, _ = load_pairs(paired=str(PAIRED))
+    train, test = split_pairs(pairs, 4, seed=0)
+    assert not {p.id for p in train} & {p.id for p in test}
+    assert len(DEFAULT_RATIOS) == 15 and 0.005 in DEFAULT_RATIOS
+    for ratio in (0.0, 0.25, 0.5, 1.0):
+        mix = build_mix(train, ratio, seed=3)
+        ids = [pid for pid, _, _, _ in mix.examples]
+        assert len(ids) == len(set(ids)) == len(train)         # each pair once, one language
+        assert mix.korean_share == pytest.approx(round(ratio * len(train)) / len(train))
+        assert build_mix(train, ratio, seed=3).examples == mix.examples   # reproducible
+    with pytest.raises(XlingError, match=r"in \[0, 1\]"):
+        check_ratios([0.5, 1.5])
+
+
+def test_rouge_l_keeps_hangul():
+    assert tokenize("고양이가 창문 옆에서 잔다.") == ["고양이가", "창문", "옆에서", "잔다"]
+    # LCS("고양이가 창문 옆에서 잔다", "고양이가 방에서 잔다") = 2 tokens; P = 2/4, R = 2/3.
+    assert rouge_l("고양이가 창문 옆에서 잔다.", "고양이가 방에서 잔다") == pytest.approx(2 * 0.5 * (2 / 3) / (0.5 + 2 / 3))
+    assert rouge_l("사과", "바나나") == 0.0 and rouge_l("같다", "같다") == 1.0
+
+
+class ScriptedJudge:
+    """A judge with fixed behaviour: prefers the answer containing "good" when it is shown first,
+    and answers nonsense for instructions containing "?!" (to count unparseable verdicts)."""
+    has_chat_template = True
+    fingerprint = {"backend": "scripted"}
+
+    def generate(self, requests, decoding, batch_size=8, on_batch=None):
+        out = []
+        for r in requests:
+            text = r.prompt.messages[-1][1]
+            first = text.split("Answer 1:\n")[1].split("\n\nAnswer 2:")[0]
+            second = text.split("Answer 2:\n")[1].split("\n\n")[0]
+            if "?!" in text:
+                out.append("hmm, hard to say")
+            elif "good" in first and "good" in second:
+                out.append("tie")
+            else:
+                out.append("1" if "good" in first else "2")
+        return out
+
+
+def test_judge_swaps_order_and_scores_half_per_win():
+    judge = ScriptedJudge()
+    result = judge_pairwise(judge, ["q1", "q2", "q3", "q4?!"], ["good", "bad", "good", "x"],
+                            ["bad", "good", "good too", "y"])
+    assert result.verdicts[0] == ("1", "2")         # A first wins, then B first: A wins again
+    assert result.scores == [1.0, 0.0, 0.0, None]   # ties give no point; unreadable ones none
+    assert result.unparseable == 2 and result.preference == pytest.approx(1 / 3)
+    assert [parse_verdict(t) for t in ("1", " Answer 2.", "TIE", "maybe")] == ["1", "2", "tie", None]
+
+
+def test_judge_through_a_tiny_real_model(tiny_causal):
+    from xling.backends import load_backend
+
+    result = judge_pairwise(load_backend(str(tiny_causal)), ["물이 너무 차갑다."], ["a"], ["b"])
+    assert len(result.verdicts) == 1 and len(result.verdicts[0]) == 2      # raw verdicts kept
+    parsed = [parse_verdict(v) for v in result.verdicts[0]]
+    assert result.unparseable == parsed.count(None)
+
+
+def test_two_ratio_sweep_trains_evaluates_and_resumes(tmp_path, tiny_causal):
+    config = build_config(dict(task="tune_ratio", out=str(tmp_path / "sweep"), model=str(tiny_causal),
+                               train_paired=str(PAIRED), ratios=[0.0, 1.0], test_size=4, epochs=3,
+                               learning_rate=0.003, batch_size=4, max_new_tokens=12,
+                               train_name="Tiny", test_name="Tiny"))
+    run = run_tune_ratio(config, progress=False)
+    metrics = run.read_metrics()
+    assert set(metrics["directions"]) == {"ratio-0_seed-0", "ratio-1_seed-0"}
+    for entry in metrics["directions"].values():
+        losses = entry["losses"]
+        assert len(losses) >= 3 and losses[-1] < losses[0]                 # it learns
+        assert 0.0 <= entry["rougeL_ko"] <= 1.0 and 0.0 <= entry["rougeL_en"] <= 1.0
+    records = run.read_outputs("ratio-1_seed-0")
+    assert {r["lang"] for r in records} == {"ko", "en"} and len(records) == 8
+    # Equation 1 appears where the monolingual score is not zero.
+    assert set(metrics["score_x_to_y"]) <= {"en->ko", "ko->en"}
+    panel = metrics["figure2"]["train Tiny, test Tiny"]
+    assert sorted(x for x, _ in panel["ko"]) == [0.0, 100.0]
+    assert not (run.path / "models").exists() or not any((run.path / "models").iterdir())
+    from xling.figures import figure2
+    fig = figure2([run])
+    drawn = [ax for ax in fig.axes if ax.collections]
+    assert len(drawn) == 1 and drawn[0].get_title().endswith("train Tiny, test Tiny")
+    xs = sorted(x for c in drawn[0].collections for x, _ in c.get_offsets())
+    assert xs == [0.0, 0.0, 100.0, 100.0]                # ko and en points at 0% and 100% Korean
+    # Resuming skips finished ratios: nothing is trained again.
+    before = {p: p.stat().st_mtime_ns for p in (run.path / "outputs").glob("*.jsonl")}
+    run_tune_ratio(config, progress=False)
+    assert {p: p.stat().st_mtime_ns for p in (run.path / "outputs").glob("*.jsonl")} == before
+
+
+def test_score_x_to_y_follows_equation_1():
+    from xling.tuning.sweep import score_x_to_y
+
+    def unit(ratio, seed, ko, en):
+        return {"ratio": ratio, "seed": seed, "rougeL_ko": ko, "rougeL_en": en}
+
+    metrics = {"directions": {str(i): u for i, u in enumerate([
+        unit(0.0, 0, 0.10, 0.50), unit(0.0, 1, 0.20, 0.70), unit(1.0, 0, 0.40, 0.20),
+        unit(1.0, 1, 0.40, 0.20), unit(0.25, 0, 0.30, 0.60), unit(0.5, 0, 0.35, 0.55),
+        unit(0.75, 0, 0.40, 0.30)])}}
+    scores = score_x_to_y(metrics)
+    assert scores["en->ko"] == pytest.approx(0.15 / 0.40)      # tuned en, tested ko / tuned ko, tested ko
+    assert scores["ko->en"] == pytest.approx(0.20 / 0.60)
+    assert scores["en+ko->ko"] == pytest.approx((0.30 + 0.35 + 0.40) / 3 / 0.40)
+    assert scores["en+ko->en"] == pytest.approx((0.60 + 0.55 + 0.30) / 3 / 0.60)
+
+
+def test_bad_sweeps(tmp_path, tiny_causal_base):
+    base = dict(task="tune_ratio", out=str(tmp_path / "s"), train_paired=str(PAIRED), test_size=4)
+    with pytest.raises(XlingError, match="no chat template"):
+        run_tune_ratio(build_config(dict(base, model=str(tiny_causal_base))), progress=False)
+    with pytest.raises(XlingError, match=r"in \[0, 1\]"):
+        run_tune_ratio(build_config(dict(base, model=str(tiny_causal_base), ratios=[-0.1])), progress=False)
+    with pytest.raises(XlingError, match="'model' required"):
+        build_config(base)
