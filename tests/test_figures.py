@@ -117,8 +117,10 @@ def test_tokens_cli_with_a_tokenizer_built_here(tmp_path, tiny_causal_base, data
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "Average tokens per document" in result.stdout and "embedded" in result.stdout
-    missing = subprocess.run([sys.executable, "-m", "xling.cli", "tokens", "someorg/tok"],
-                             capture_output=True, text=True, env={"HF_HUB_OFFLINE": "1", "PATH": ""})
+    import os
+    missing = subprocess.run([sys.executable, "-m", "xling.cli", "tokens", "someorg/tok", "--data-dir",
+                              str(data_dir)], capture_output=True, text=True,
+                             env=dict(os.environ, HF_HUB_OFFLINE="1"))
     assert missing.returncode == 2 and "cannot be reached" in missing.stderr
     nolang = subprocess.run([sys.executable, "-m", "xling.cli", "tokens", "embedded", "--langs", "sw",
                              "--data-dir", str(data_dir)], capture_output=True, text=True)

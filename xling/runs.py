@@ -83,6 +83,10 @@ class RunDir:
         elif self.path.exists() and any(self.path.iterdir()) and not overwrite:
             raise XlingError(f"{self.path} exists and is not a run folder; choose another --out")
         (self.path / "outputs").mkdir(parents=True, exist_ok=True)
+        # Temporary files of a run that was killed mid-write: the real files are intact.
+        for folder in (self.path, self.path / "outputs"):
+            for stale in folder.glob(".*.partial"):
+                stale.unlink(missing_ok=True)
         _write_json(self.config_path, dict(config, created=config.get("created") or time.strftime("%Y-%m-%dT%H:%M:%S")))
 
     # -- outputs ---------------------------------------------------------------------------------
