@@ -217,19 +217,9 @@ def _text_files(pattern: str, spec: str) -> ParallelData:
 
 def _jsonl(path: str, spec: str) -> ParallelData:
     """`jsonl:file.jsonl`: one object per line with an optional "id" and one key per language."""
-    import json
+    from .textio import read_jsonl
 
-    rows = []
-    for number, line in enumerate(read_lines(path), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError as exc:
-            raise XlingError(f"{path}:{number}: not valid JSON") from exc
-        if not isinstance(row, dict):
-            raise XlingError(f"{path}:{number}: expected a JSON object")
-        rows.append(row)
+    rows = [row for _, row in read_jsonl(path)]
     if not rows:
         raise XlingError(f"{path} holds no records")
     keys = [k for k in rows[0] if k != "id"]

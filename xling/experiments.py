@@ -12,8 +12,25 @@ from typing import Any, get_args, get_origin, get_type_hints
 from .errors import XlingError
 
 
+@dataclass(kw_only=True)
+class BackendSettings:
+    """How to reach the model: load it here (hf) or call an OpenAI-compatible server (http)."""
+    backend: str = "hf"                        # "hf" or "http" (an OpenAI-compatible server)
+    base_url: str | None = None
+    api_key_env: str | None = None             # the *name* of the variable holding the key
+    api_key_file: str | None = None
+    concurrency: int = 8
+    request_timeout: float = 120.0
+    max_retries: int = 5
+    revision: str | None = None
+    trust_remote_code: bool = False
+
+    # Settings that change no output, shared by every task.
+    TRANSPORT = ("api_key_env", "api_key_file", "concurrency", "request_timeout", "max_retries")
+
+
 @dataclass
-class MTEvalConfig:
+class MTEvalConfig(BackendSettings):
     out: str                                   # run folder
     model: str | None = None                   # None: $XLING_MODEL or the embedded model
     data: str = "flores200:devtest"
@@ -31,17 +48,8 @@ class MTEvalConfig:
     xcomet_model: str = "Unbabel/XCOMET-XL"
     comet_batch_size: int = 16
     precision: str = "32"
-    revision: str | None = None
-    trust_remote_code: bool = False
     static_cache: bool = False
     max_new_tokens: int = 512
-    backend: str = "hf"                        # "hf" or "http" (an OpenAI-compatible server)
-    base_url: str | None = None
-    api_key_env: str | None = None             # the *name* of the variable holding the key
-    api_key_file: str | None = None
-    concurrency: int = 8
-    request_timeout: float = 120.0
-    max_retries: int = 5
     task: str = "mt"
     name: str | None = None
     description: str | None = None
@@ -49,14 +57,14 @@ class MTEvalConfig:
     # Settings that change no output: a run folder may be resumed with other values of these.
     NON_IDENTITY = ("out", "batch_size", "metrics", "comet_model", "xcomet_model",
                     "comet_batch_size", "precision", "name", "description", "data_dir",
-                    "api_key_env", "api_key_file", "concurrency", "request_timeout", "max_retries")
+                    *BackendSettings.TRANSPORT)
 
     def identity(self) -> dict:
         return {k: v for k, v in dataclasses.asdict(self).items() if k not in self.NON_IDENTITY}
 
 
 @dataclass
-class ChoiceEvalConfig:
+class ChoiceEvalConfig(BackendSettings):
     """NLI (XNLI, KorNLI) and multiple choice (X-CSQA): accuracy by language, with premise and
     hypothesis languages crossed when asked."""
     out: str
@@ -76,21 +84,12 @@ class ChoiceEvalConfig:
     gen_template: str | None = None            # default: nli-generate / mc-qa
     batch_size: int = 8
     bootstrap: int = 1000
-    revision: str | None = None
-    trust_remote_code: bool = False
     max_new_tokens: int = 8
-    backend: str = "hf"                        # "hf" or "http" (an OpenAI-compatible server)
-    base_url: str | None = None
-    api_key_env: str | None = None             # the *name* of the variable holding the key
-    api_key_file: str | None = None
-    concurrency: int = 8
-    request_timeout: float = 120.0
-    max_retries: int = 5
     name: str | None = None
     description: str | None = None
 
     NON_IDENTITY = ("out", "batch_size", "bootstrap", "name", "description", "data_dir",
-                    "api_key_env", "api_key_file", "concurrency", "request_timeout", "max_retries")
+                    *BackendSettings.TRANSPORT)
 
     def identity(self) -> dict:
         return {k: v for k, v in dataclasses.asdict(self).items() if k not in self.NON_IDENTITY}

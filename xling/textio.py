@@ -43,6 +43,24 @@ def read_lines(path: str | Path, *, allow_empty: bool = False) -> list[str]:
     return lines
 
 
+def read_jsonl(path: str | Path) -> list[tuple[int, dict]]:
+    """(line number, object) for each non-empty line of a JSONL file."""
+    import json
+
+    rows = []
+    for number, line in enumerate(read_lines(path), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError as exc:
+            raise XlingError(f"{path}:{number}: not valid JSON") from exc
+        if not isinstance(row, dict):
+            raise XlingError(f"{path}:{number}: expected a JSON object")
+        rows.append((number, row))
+    return rows
+
+
 def read_stdin_lines() -> list[str]:
     return split_lines(decode_utf8(sys.stdin.buffer.read(), "standard input"))
 

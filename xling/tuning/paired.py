@@ -5,12 +5,11 @@ Local files: one JSONL per language (`{"id", "instruction", "response"}`), or on
 OpenOrca / OpenOrca-ko pairs."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import XlingError
-from ..textio import read_lines
+from ..textio import read_jsonl
 
 LANGS = ("en", "ko")
 HUB_PAIRS = {
@@ -31,14 +30,8 @@ class Pair:
 
 def _records(path: str | Path) -> list[dict]:
     rows = []
-    for number, line in enumerate(read_lines(path), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError as exc:
-            raise XlingError(f"{path}:{number}: not valid JSON") from exc
-        if not isinstance(row, dict) or "id" not in row:
+    for number, row in read_jsonl(path):
+        if "id" not in row:
             raise XlingError(f"{path}:{number}: expected a JSON object with an 'id'")
         rows.append(row)
     return rows
