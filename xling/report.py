@@ -29,8 +29,13 @@ def direction_table(run: RunDir) -> Table:
     stored = run.read_metrics()["directions"]
     notes = []
     for m in metrics:
-        sig = next((e["metrics"][m]["signature"] for e in stored.values() if m in e.get("metrics", {})), "")
-        notes.append(f"{DISPLAY.get(m, m)}: {sig}")
+        by_signature: dict[str, list[str]] = {}   # BLEU's tokenizer differs by target language
+        for d, e in stored.items():
+            if m in e.get("metrics", {}):
+                by_signature.setdefault(e["metrics"][m]["signature"], []).append(d)
+        for sig, dirs in by_signature.items():
+            where = f" [{', '.join(dirs)}]" if len(by_signature) > 1 else ""
+            notes.append(f"{DISPLAY.get(m, m)}: {sig}{where}")
     model = run.read_config().get("model", {})
     return Table(f"{_label(run)}: {model.get('model', '?')} ({model.get('revision', '?')})",
                  ["direction", "n"] + [DISPLAY.get(m, m) for m in metrics], rows, notes)
