@@ -107,7 +107,10 @@ class Translator:
         keys = [key for _, key, _ in built.values()]
         raw = self.cache.get_many(keys) if self.cache is not None else {}
         cached = set(raw)
-        todo = [i for i, (_, key, _) in built.items() if key not in raw]
+        first_of_key = {}
+        for i, (_, key, _) in built.items():   # a repeated line is generated once
+            first_of_key.setdefault(key, i)
+        todo = [i for key, i in first_of_key.items() if key not in raw]
         if todo:
             if self.template is None and hasattr(self.backend, "set_source_language"):
                 self.backend.set_source_language(src.code)
