@@ -25,7 +25,11 @@ def main():
     args = parser.parse_args()
     root = require_data(args.data_dir)
     work = tempfile.mkdtemp(prefix="xling-resume-")
-    os.environ["XLING_CACHE"] = os.path.join(work, "cache")   # a cold cache for the first run
+    from xling.resources import models_dir
+    # A cold output cache for the first run, but the converted model stays where it is: its
+    # one-time conversion is not part of a run.
+    os.environ.setdefault("XLING_MODEL_CACHE", str(models_dir()))
+    os.environ["XLING_CACHE"] = os.path.join(work, "cache")
 
     from xling.experiments import build_config
     from xling.tasks.mt import run_mt
