@@ -246,6 +246,8 @@ class HFBackend:
         for row, ids in enumerate(encoded):  # left padding
             input_ids[row, width - len(ids):] = torch.tensor(ids)
             attention[row, width - len(ids):] = 1
+        if not decoding.do_sample and not self.static_cache:
+            return self._greedy_shrinking(input_ids, attention, requests, width)
         stops = [r.stop_at_newline for r in requests]
         extra = {}
         if any(stops):
@@ -259,6 +261,47 @@ class HFBackend:
                 pad_token_id=pad, eos_token_id=sorted(self.eos_ids),
                 **self._sampling_args(decoding), **extra)
         return [self._finish(r, out[row, width:].tolist()) for row, r in enumerate(requests)]
+
+    def _greedy_shrinking(self, input_ids, attention, requests, width):
+        """Greedy decoding that drops each row from the batch (and the KV cache) as soon as it is
+        done — EOS, line end when asked, or its own token budget — instead of carrying finished
+        rows to the end of the longest one as `generate` does. Each step is the same forward pass
+        `generate` makes (same positions, cache and mask), so outputs are identical to it."""
+        from transformers import DynamicCache
+
+        torch = self.torch
+        device = self.model.device
+        input_ids, attention = input_ids.to(device), attention.to(device)
+        newline = torch.tensor(sorted(self.newline_token_ids()), device=device)
+        eos = torch.tensor(sorted(self.eos_ids), device=device)
+        stops = torch.tensor([r.stop_at_newline for r in requests], device=device)
+        budgets = torch.tensor([r.max_new_tokens for r in requests], device=device)
+        rows = torch.arange(len(requests), device=device)      # batch position -> request index
+        generated: list[list[int]] = [[] for _ in requests]
+        positions = (attention.cumsum(-1) - 1).masked_fill(attention == 0, 1)
+        cache = DynamicCache()
+        with torch.inference_mode():
+            logits = self.model(input_ids=input_ids, attention_mask=attention, position_ids=positions,
+                                past_key_values=cache, use_cache=True, logits_to_keep=1).logits
+            step = 0
+            while True:
+                tokens = logits[:, -1].argmax(-1)
+                step += 1
+                for row, token in zip(rows.tolist(), tokens.tolist()):
+                    generated[row].append(token)
+                done = torch.isin(tokens, eos) | (stops[rows] & torch.isin(tokens, newline)) \
+                    | (budgets[rows] <= step)
+                if bool(done.all()):
+                    break
+                if bool(done.any()):
+                    keep = (~done).nonzero().squeeze(-1)
+                    cache.batch_select_indices(keep)
+                    rows, tokens, attention, positions = rows[keep], tokens[keep], attention[keep], positions[keep]
+                attention = torch.cat([attention, attention.new_ones((len(rows), 1))], dim=-1)
+                positions = positions[:, -1:] + 1
+                logits = self.model(input_ids=tokens[:, None], attention_mask=attention,
+                                    position_ids=positions, past_key_values=cache, use_cache=True).logits
+        return [self._finish(r, generated[i]) for i, r in enumerate(requests)]
 
     def _newline_criteria(self, stops: list[bool], prompt_width: int):
         from transformers import StoppingCriteria, StoppingCriteriaList
