@@ -52,7 +52,7 @@ def _backend_options(f):
 @click.option("--shots-file", type=click.Path(dir_okay=False), default=None,
               help="Demonstration pairs: TSV (source<TAB>target) or JSONL (source, target).")
 @click.option("--seed", default=0, show_default=True, help="Seed for choosing demonstrations.")
-@click.option("--batch-size", "-b", default=8, show_default=True, type=click.IntRange(1))
+@click.option("--batch-size", "-b", default=32, show_default=True, type=click.IntRange(1))
 @click.option("--input", "-i", "input_path", type=click.Path(dir_okay=False), default=None,
               help="Read source lines from this file (default: TEXT arguments, else stdin).")
 @click.option("--output", "-o", "output_path", type=click.Path(dir_okay=False), default=None,
@@ -175,7 +175,7 @@ def eval_group():
               help="Comma-separated: bleu spbleu chrf chrf++ comet xcomet offtarget.")
 @click.option("--out", "-o", required=True, help="Run folder.")
 @click.option("--limit", type=click.IntRange(1), default=None, help="First N segments per direction.")
-@click.option("--batch-size", "-b", default=8, show_default=True, type=click.IntRange(1))
+@click.option("--batch-size", "-b", default=32, show_default=True, type=click.IntRange(1))
 @click.option("--seed", default=0, show_default=True)
 @click.option("--overwrite", is_flag=True, help="Replace a run with a different config in --out.")
 @click.option("--comet-model", default="Unbabel/wmt22-comet-da", show_default=True)

@@ -42,7 +42,7 @@ class MTEvalConfig(BackendSettings):
     template: str | None = None
     seed: int = 0
     limit: int | None = None
-    batch_size: int = 8
+    batch_size: int = 32
     metrics: list[str] = field(default_factory=lambda: ["bleu", "chrf", "offtarget"])
     comet_model: str = "Unbabel/wmt22-comet-da"
     xcomet_model: str = "Unbabel/XCOMET-XL"

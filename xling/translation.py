@@ -42,7 +42,7 @@ class Translator:
 
     def __init__(self, model: str | None = None, *, backend: Backend | None = None,
                  template: str | Template | None = None, shots: int = 0,
-                 shot_pool: ShotPool | None = None, seed: int = 0, batch_size: int = 8,
+                 shot_pool: ShotPool | None = None, seed: int = 0, batch_size: int = 32,
                  decoding: Decoding | None = None, cache: bool | str | OutputCache = True,
                  **backend_options):
         if isinstance(template, str):  # a bad template name fails before any model loads
