@@ -53,7 +53,6 @@ def test_run_predictions_follow_the_highest_score(tmp_path, tiny_causal_base, da
 
 def test_generated_answers_parse_in_every_prompt_language():
     template = load_template("nli-generate")
-    item = nli_items  # noqa: F841 - NLI parsing needs no item fields
     cases = {" Yes": 0, "maybe.": 1, "No, it does not": 2, " 예": 0, "아마도": 1, "아니요.": 2,
              "はい": 0, "たぶん": 1, "いいえ、違います": 2, "是": 0, "也许": 1, "否": 2,
              "neutral": 1, "": None, "I cannot tell": None, "Yesterday": None}
