@@ -1,6 +1,5 @@
 """Figures, transfer analysis and tokenizer efficiency: checked on the values drawn and on
 hand-made run records."""
-import json
 import subprocess
 import sys
 

@@ -1,5 +1,4 @@
 """Cross-lingual NLI and multiple choice with a tiny real model and the real XNLI/KorNLI/X-CSQA."""
-import json
 
 import numpy as np
 import pytest

@@ -14,7 +14,7 @@ import pytest
 from xling.errors import XlingError
 from xling.experiments import build_config, load_experiment
 from xling.runs import RunDir
-from xling.tasks.mt import metric_result, rescore, run_mt
+from xling.tasks.mt import rescore, run_mt
 
 LANGS = ["en", "ko", "ja", "zh"]
 

@@ -1,10 +1,8 @@
 """The language-ratio experiment on this CPU: a tiny chat model and our own paired data."""
-import json
 from pathlib import Path
 
 import pytest
 
-from xling.backends.base import Prompt
 from xling.errors import XlingError
 from xling.experiments import build_config
 from xling.tuning.judge import judge_pairwise, parse_verdict

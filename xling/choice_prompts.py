@@ -7,7 +7,7 @@ import re
 import unicodedata
 from typing import Sequence
 
-from .choice_data import NLI_LABELS, ChoiceItem
+from .choice_data import ChoiceItem
 from .errors import XlingError
 from .languages import resolve
 from .prompts import Template

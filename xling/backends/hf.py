@@ -7,12 +7,12 @@ batched greedy run gives exactly the outputs of one-at-a-time greedy decoding.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import sys
 from pathlib import Path
 
+from .. import hub
 from ..errors import XlingError
 from ..languages import Language, resolve
 from .base import Decoding, GenerationRequest, Prompt
@@ -42,38 +42,6 @@ def _local_revision(folder: Path) -> str:
     return "local-" + digest.hexdigest()[:16]
 
 
-def _hub_error(name: str, exc: Exception) -> XlingError:
-    text = f"{type(exc).__name__}: {exc}"
-    if re.search(r"RepositoryNotFound|404|not a valid model identifier", text) and \
-            "offline" not in text.lower() and "connect" not in text.lower():
-        return XlingError(f"model {name!r} is neither a local folder nor a model on the "
-                          "Hugging Face hub")
-    return XlingError(f"model {name!r} is not a local folder, and the Hugging Face hub cannot be "
-                      "reached to fetch it (offline?); pass a local path or go online")
-
-
-def hub_reachable(timeout: float = 3.0) -> bool:
-    """Whether the Hugging Face hub answers at all (checked once, quickly), so that an offline
-    machine gets one clear error instead of minutes of retries."""
-    from urllib.parse import urlparse
-    import socket
-
-    if os.environ.get("HF_HUB_OFFLINE", "0").lower() in {"1", "true", "yes"}:
-        return False
-    url = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
-    try:
-        socket.create_connection((url.hostname, url.port or 443), timeout=timeout).close()
-        return True
-    except OSError:
-        return False
-
-
-def _cached_on_disk(name: str, revision: str | None) -> bool:
-    from huggingface_hub import try_to_load_from_cache
-
-    return isinstance(try_to_load_from_cache(name, "config.json", revision=revision), str)
-
-
 def load_hf_backend(model: str | None = None, *, revision: str | None = None,
                     trust_remote_code: bool = False, device: str | None = None,
                     static_cache: bool = False, quiet: bool = False) -> "HFBackend":
@@ -89,9 +57,9 @@ def load_hf_backend(model: str | None = None, *, revision: str | None = None,
             if _looks_like_path(name):
                 raise XlingError(f"model folder {name!r} does not exist")
             path = None
-            if not hub_reachable():
-                if not _cached_on_disk(name, revision):
-                    raise _hub_error(name, ConnectionError("offline"))
+            if not hub.reachable():
+                if not hub.cached(name, revision):
+                    raise hub.error_for(name)
                 os.environ["HF_HUB_OFFLINE"] = "1"  # use the local hub cache without retries
     return HFBackend(str(path) if path else name, display=display, revision=revision,
                      trust_remote_code=trust_remote_code, device=device,
@@ -120,7 +88,7 @@ class HFBackend:
         except Exception as exc:  # noqa: BLE001 - every hub failure becomes one clear line
             if local:
                 raise XlingError(f"cannot load model from {source!r}: {exc}") from exc
-            raise _hub_error(source, exc) from exc
+            raise hub.error_for(source, exc) from exc
         self.is_seq2seq = bool(getattr(config, "is_encoder_decoder", False))
         self.model_type = config.model_type
         self._source, self._local, self._common = source, local, common
@@ -159,7 +127,7 @@ class HFBackend:
         except Exception as exc:  # noqa: BLE001
             if self._local:
                 raise XlingError(f"cannot load model weights from {self._source!r}: {exc}") from exc
-            raise _hub_error(self._source, exc) from exc
+            raise hub.error_for(self._source, exc) from exc
         if "device_map" not in load:
             model.to(self.device)
         model.eval()
@@ -251,7 +219,7 @@ class HFBackend:
         stops = [r.stop_at_newline for r in requests]
         extra = {}
         if any(stops):
-            extra["stopping_criteria"] = self._newline_criteria(stops, width)
+            extra["stopping_criteria"] = self._newline_criteria(stops)
         if self.static_cache:
             extra["cache_implementation"] = "static"
         with torch.inference_mode():
@@ -303,7 +271,7 @@ class HFBackend:
                                     position_ids=positions, past_key_values=cache, use_cache=True).logits
         return [self._finish(r, generated[i]) for i, r in enumerate(requests)]
 
-    def _newline_criteria(self, stops: list[bool], prompt_width: int):
+    def _newline_criteria(self, stops: list[bool]):
         from transformers import StoppingCriteria, StoppingCriteriaList
 
         torch = self.torch

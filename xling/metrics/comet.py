@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
+from .. import hub
 from ..errors import XlingError
 from .base import apply_mask, check_lengths, mean_result
 
@@ -26,10 +26,9 @@ def _checkpoint_for(model: str) -> tuple[Path, str]:
         if not ckpt.is_file():
             raise XlingError(f"COMET model folder {model} has no checkpoints/model.ckpt")
         return ckpt, "sha256:" + _file_digest(ckpt)
-    from ..backends.hf import hub_reachable
     from comet import download_model
 
-    online = hub_reachable()
+    online = hub.reachable()
     try:
         ckpt = Path(download_model(model, local_files_only=not online))
     except (KeyError, OSError, ValueError) as exc:
@@ -60,7 +59,7 @@ def load_comet(model: str = DEFAULT_MODEL, precision: str = "32"):
     from comet import load_from_checkpoint
 
     try:
-        scorer = load_from_checkpoint(str(ckpt), local_files_only=not _online())
+        scorer = load_from_checkpoint(str(ckpt), local_files_only=not hub.reachable())
     except Exception as exc:  # noqa: BLE001 - a broken checkpoint is the user's to fix
         raise XlingError(f"cannot load COMET checkpoint {ckpt}: {exc}".splitlines()[0]) from exc
     if precision != "32":
@@ -77,11 +76,6 @@ def _quiet_lightning():
         logging.getLogger(name).setLevel(logging.ERROR)
     for pattern in (".*LeafSpec.*", ".*pkg_resources is deprecated.*", ".*num_workers.*"):
         warnings.filterwarnings("ignore", message=pattern)
-
-
-def _online() -> bool:
-    from ..backends.hf import hub_reachable
-    return hub_reachable()
 
 
 def comet(hyps: Sequence[str], refs: Sequence[str] | None, srcs: Sequence[str] | None,

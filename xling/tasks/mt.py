@@ -43,7 +43,6 @@ def _check_languages(data: ParallelData, directions) -> None:
 def run_mt(config: MTEvalConfig, overwrite: bool = False, progress: bool = True,
            backend=None) -> RunDir:
     """Generate (or reuse) outputs for every direction, then score them."""
-    from ..metrics import METRICS
     from ..translation import Translator
     from ..backends.base import Decoding
     from ..scoring import parse_metric_names
@@ -95,16 +94,14 @@ def run_mt(config: MTEvalConfig, overwrite: bool = False, progress: bool = True,
                     "raw": t.raw, "output": t.text, "removed": t.removed,
                     "lang": detect(t.text).lang} for i, s, r, t in zip(ids, sources, refs, results)]
         run.write_outputs(name, records)
-        score_direction(run, name, metrics, config, METRICS)
+        score_direction(run, name, metrics, config)
     return run
 
 
-def score_direction(run: RunDir, name: str, metrics: list[str], config: MTEvalConfig | None,
-                    registry=None) -> dict:
+def score_direction(run: RunDir, name: str, metrics: list[str], config: MTEvalConfig | None) -> dict:
     """Compute the metrics a direction lacks for its current outputs; save metrics.json."""
-    from ..metrics import METRICS
+    from ..metrics import METRICS as registry
 
-    registry = registry or METRICS
     settings = run.read_config().get("settings", {})
     digest = run.outputs_digest(name)
     stored = run.read_metrics()

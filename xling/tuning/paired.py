@@ -93,11 +93,11 @@ def load_pairs(en: str | None = None, ko: str | None = None, paired: str | None 
 
 def load_hub_pairs(name: str, limit: int | None = None) -> tuple[list[Pair], dict]:  # pragma: no cover - needs the hub
     """The report's hub datasets, joined by position within each dataset's train split."""
-    from ..backends.hf import hub_reachable
+    from .. import hub
 
     if name not in HUB_PAIRS:
         raise XlingError(f"unknown paired dataset {name!r}; known: {', '.join(HUB_PAIRS)}")
-    if not hub_reachable():
+    if not hub.reachable():
         raise XlingError(f"{name} comes from the Hugging Face hub, which cannot be reached (offline?); "
                          "use local JSONL files instead")
     from datasets import load_dataset
