@@ -5,6 +5,7 @@ Only click and xling's light modules are imported at start-up; torch loads when 
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 
 import click
 
@@ -67,12 +68,31 @@ def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, in
               api_key_env, api_key_file, concurrency, request_timeout, max_retries, text):
     """Translate TEXT (or a file, or stdin): one output line per input line, in order."""
     from .languages import check_direction
-    from .postprocess import one_line
-    from .textio import atomic_writer, read_lines, read_stdin_lines
+    from .locks import output_lock
+    from .textio import output_target
 
     src_lang, tgt_lang = check_direction(src, tgt)
-    if text:
-        lines = [line for t in text for line in t.splitlines() or [""]]
+    # The output is checked (and locked) before any model loads: never translate for nothing.
+    target = output_target(output_path, inputs=(input_path, shots_file)) if output_path else None
+    with output_lock(target) if target else _nothing():
+        _translate(src_lang, tgt_lang, model, template, shots, shots_file, seed, batch_size,
+                   input_path, target, no_cache, trust_remote_code, static_cache, backend, base_url,
+                   api_key_env, api_key_file, concurrency, request_timeout, max_retries, text)
+
+
+@contextmanager
+def _nothing():
+    yield
+
+
+def _translate(src_lang, tgt_lang, model, template, shots, shots_file, seed, batch_size, input_path,
+               target, no_cache, trust_remote_code, static_cache, backend, base_url, api_key_env,
+               api_key_file, concurrency, request_timeout, max_retries, text):
+    from .postprocess import one_line
+    from .textio import atomic_writer, read_lines, read_stdin_lines, split_lines
+
+    if text:   # only \n separates lines (U+2028 inside an argument is text, as in a file)
+        lines = [line for t in text for line in split_lines(t) or [""]]
     elif input_path:
         lines = read_lines(input_path)
     else:
@@ -91,8 +111,8 @@ def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, in
                             max_retries=max_retries)
     outputs = translator.translate(lines, src_lang, tgt_lang, progress=input_path is not None)
     body = "".join(one_line(o) + "\n" for o in outputs)
-    if output_path:
-        with atomic_writer(output_path) as handle:
+    if target:
+        with atomic_writer(target) as handle:
             handle.write(body)
     else:
         sys.stdout.write(body)

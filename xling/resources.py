@@ -21,14 +21,17 @@ def data_folder(name: str) -> Path:
 
 
 def cache_dir() -> Path:
-    """xling's cache root: $XLING_CACHE, else ~/.cache/xling."""
-    path = Path(os.environ.get("XLING_CACHE") or Path.home() / ".cache" / "xling")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    """xling's cache root: $XLING_CACHE, else ~/.cache/xling (created by whoever writes there)."""
+    return Path(os.environ.get("XLING_CACHE") or Path.home() / ".cache" / "xling")
 
 
 def models_dir() -> Path:
     """Where converted models live: $XLING_MODEL_CACHE, else <cache>/models."""
     path = Path(os.environ.get("XLING_MODEL_CACHE") or cache_dir() / "models")
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        from .errors import XlingError
+        raise XlingError(f"cannot create the model folder {path}: {exc.strerror}; set "
+                         "XLING_MODEL_CACHE to a writable folder") from exc
     return path

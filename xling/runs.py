@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import sys
 import time
 from pathlib import Path
 
 from .errors import XlingError
+from .locks import acquire
 from .textio import atomic_writer
 
 PACKAGES = ("xling", "torch", "transformers", "tokenizers", "sacrebleu", "unbabel-comet",
@@ -39,9 +41,15 @@ def _write_json(path: Path, data) -> None:
         handle.write("\n")
 
 
+MARKER = ".xling-run"     # only xling writes it: the folder is a run xling may replace
+LOCK = ".xling.lock"     # held (flock) by the one process writing the run
+
+
 class RunDir:
     def __init__(self, path: str | Path):
         self.path = Path(path)
+        self._lock = None
+        self._created = False
 
     @property
     def config_path(self) -> Path:
@@ -57,37 +65,109 @@ class RunDir:
     def exists(self) -> bool:
         return self.config_path.is_file()
 
+    def is_xling_run(self) -> bool:
+        """Whether xling made this folder: its marker, or (runs made before the marker) a
+        config.json in xling's own shape."""
+        if (self.path / MARKER).is_file():
+            return True
+        try:
+            old = json.loads(self.config_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        return (isinstance(old, dict) and isinstance(old.get("identity"), dict)
+                and isinstance(old.get("packages"), dict) and "xling" in old["packages"])
+
+    # -- claiming and locking ------------------------------------------------------------------
+    def claim(self) -> "RunDir":
+        """Check the folder can hold this run and lock it against a second writer; call before
+        any model loads, so a bad --out fails at once. Released by release() or at exit."""
+        if self._lock is not None:
+            return self
+        if self.path.exists() and not self.path.is_dir():
+            raise XlingError(f"--out {self.path} is a file, not a folder; choose a folder")
+        if self.path.is_dir() and not self.is_xling_run() and \
+                any(p.name != LOCK for p in self.path.iterdir()):
+            raise XlingError(f"{self.path} exists and is not an xling run folder; xling never "
+                             "writes into or clears a folder it did not make: choose another --out")
+        try:
+            self._created = not self.path.exists()
+            self.path.mkdir(parents=True, exist_ok=True)
+            self._lock = acquire(self.path / LOCK, str(self.path))
+        except OSError as exc:
+            raise XlingError(f"cannot write the run folder {self.path}: {exc.strerror}") from exc
+        return self
+
+    def release(self) -> None:
+        """Unlock; a folder this process made and never used is removed again."""
+        if self._lock is None:
+            return
+        self._lock.close()
+        self._lock = None
+        if self._created and not any(p.name != LOCK for p in self.path.iterdir()):
+            shutil.rmtree(self.path, ignore_errors=True)
+
+    def __enter__(self) -> "RunDir":
+        return self.claim()
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
     # -- config ----------------------------------------------------------------------------------
     def read_config(self) -> dict:
         if not self.exists():
             raise XlingError(f"{self.path} is not a run folder (no config.json)")
         try:
-            return json.loads(self.config_path.read_text(encoding="utf-8"))
-        except ValueError as exc:
-            raise XlingError(f"{self.config_path} is not valid JSON") from exc
+            config = json.loads(self.config_path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise XlingError(f"{self.config_path} is damaged (not valid JSON); run the "
+                             "experiment again with --overwrite to replace the run") from exc
+        except OSError as exc:
+            raise XlingError(f"cannot read {self.config_path}: {exc.strerror}") from exc
+        if not isinstance(config, dict) or not isinstance(config.get("task"), str):
+            raise XlingError(f"{self.config_path} is damaged (not an xling run config); run the "
+                             "experiment again with --overwrite to replace the run")
+        return config
 
     def prepare(self, config: dict, overwrite: bool = False) -> None:
         """Claim the folder for a run with this config. A folder holding a run with another
-        identity is refused unless `overwrite`; then its old outputs and metrics go."""
+        identity is refused unless `overwrite`; then its old outputs and metrics go (and nothing
+        else: xling deletes only files it wrote)."""
+        self.claim()
         if self.exists():
-            old = self.read_config()
+            try:
+                old = self.read_config()
+            except XlingError:
+                if not overwrite:
+                    raise
+                old = {}
             if old.get("identity") != config["identity"]:
-                changed = sorted(k for k in set(old.get("identity", {})) | set(config["identity"])
-                                 if old.get("identity", {}).get(k) != config["identity"].get(k))
+                old_identity = old.get("identity") if isinstance(old.get("identity"), dict) else {}
+                changed = sorted(k for k in set(old_identity) | set(config["identity"])
+                                 if old_identity.get(k) != config["identity"].get(k))
                 if not overwrite:
                     raise XlingError(f"{self.path} holds a run with a different config (differs in: "
                                      f"{', '.join(changed)}); pass --overwrite or choose another --out")
-                shutil.rmtree(self.path / "outputs", ignore_errors=True)
-                self.metrics_path.unlink(missing_ok=True)
+                self._clear()
+                old = {}
             config = dict(config, created=old.get("created", config.get("created")))
-        elif self.path.exists() and any(self.path.iterdir()) and not overwrite:
-            raise XlingError(f"{self.path} exists and is not a run folder; choose another --out")
-        (self.path / "outputs").mkdir(parents=True, exist_ok=True)
-        # Temporary files of a run that was killed mid-write: the real files are intact.
-        for folder in (self.path, self.path / "outputs"):
-            for stale in folder.glob(".*.partial"):
-                stale.unlink(missing_ok=True)
+        try:
+            (self.path / MARKER).write_text("xling run folder: `--overwrite` may replace it\n",
+                                            encoding="utf-8")
+            (self.path / "outputs").mkdir(parents=True, exist_ok=True)
+            # Temporary files of a run that was killed mid-write: the real files are intact.
+            for folder in (self.path, self.path / "outputs"):
+                for stale in folder.glob(".*.partial"):
+                    stale.unlink(missing_ok=True)
+        except OSError as exc:
+            raise XlingError(f"cannot write the run folder {self.path}: {exc.strerror}") from exc
         _write_json(self.config_path, dict(config, created=config.get("created") or time.strftime("%Y-%m-%dT%H:%M:%S")))
+
+    def _clear(self) -> None:
+        """Remove what xling wrote for the old run: outputs/*.jsonl and metrics.json."""
+        for path in (self.path / "outputs").glob("*.jsonl"):
+            path.unlink(missing_ok=True)
+        self.metrics_path.unlink(missing_ok=True)
+        self.config_path.unlink(missing_ok=True)
 
     # -- outputs ---------------------------------------------------------------------------------
     def write_outputs(self, direction: str, records: list[dict]) -> str:
@@ -119,3 +199,4 @@ class RunDir:
 
     def write_metrics(self, metrics: dict) -> None:
         _write_json(self.metrics_path, metrics)
+

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import sys
 import tempfile
 from contextlib import contextmanager
@@ -74,18 +75,65 @@ def publish(tmp: str | Path, path: str | Path) -> None:
     os.replace(tmp, path)
 
 
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a terminal or device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"),
+                       (stat.S_ISDIR, "a folder")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def output_target(path: str | Path, inputs: tuple = ()) -> Path:
+    """Check an output file before any work is done and return where it will be written.
+
+    A symlink is followed (its target is replaced, the link kept); the output may not be one
+    of the inputs, nor a FIFO, device or folder: xling writes complete files only, atomically."""
+    path = Path(path)
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        info = None
+    except OSError as exc:
+        raise XlingError(f"cannot write {path}: {exc.strerror}") from exc
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        raise XlingError(f"cannot write {path}: it is {_kind(info.st_mode)}; xling writes complete "
+                         "regular files only (leave out -o to write to standard output)")
+    target = Path(os.path.realpath(path))
+    if info is not None:
+        for source in inputs:
+            if source is not None and Path(source).exists() and os.path.samefile(target, source):
+                raise XlingError(f"the output {path} is the input file {source}; writing it would "
+                                 "destroy the source: choose another output")
+    folder = target.parent
+    if not folder.is_dir():
+        raise XlingError(f"cannot write {path}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise XlingError(f"cannot write {path}: folder {folder} is not writable")
+    return target
+
+
 @contextmanager
 def atomic_writer(path: str | Path):
     """Write to a temporary file beside `path` and move it into place only on success, so a
-    failure or an interrupt never leaves a half-written output."""
+    failure or an interrupt never leaves a half-written output. Every OS failure (full disk,
+    read-only folder) becomes one XlingError naming the path and the reason."""
     path = Path(path)
     if path.parent and not path.parent.exists():
         raise XlingError(f"cannot write {path}: folder {path.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent or ".")
+    if path.is_dir():
+        raise XlingError(f"cannot write {path}: it is a folder")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            yield handle
-        publish(tmp, path)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent or ".")
+    except OSError as exc:
+        raise XlingError(f"cannot write {path}: {exc.strerror}") from exc
+    try:
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+                yield handle
+            publish(tmp, path)
+        except OSError as exc:
+            raise XlingError(f"cannot write {path}: {exc.strerror or exc}") from exc
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -6,7 +6,6 @@ batched greedy run gives exactly the outputs of one-at-a-time greedy decoding.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import sys
@@ -30,16 +29,17 @@ def _looks_like_path(name: str) -> bool:
 
 
 def _local_revision(folder: Path) -> str:
-    """A content fingerprint for a local checkpoint: its config and tokenizer files plus weight
-    file sizes (a changed tokenizer changes outputs, so it must change cache keys)."""
-    digest = hashlib.sha256()
-    for path in sorted(folder.iterdir()):
-        if path.name in ("config.json", "tokenizer.json", "tokenizer_config.json", "vocab.json",
-                         "merges.txt", "generation_config.json"):
-            digest.update(path.name.encode() + path.read_bytes())
-        elif path.suffix in {".safetensors", ".bin", ".pt"}:
-            digest.update(f"{path.name}:{path.stat().st_size}".encode())
-    return "local-" + digest.hexdigest()[:16]
+    """A content fingerprint for a local checkpoint: config and tokenizer files, and the weights'
+    bytes (hashed once per file version, so a checkpoint retrained in place never serves the old
+    model's cached outputs; a changed tokenizer changes outputs too)."""
+    from ..filehash import folder_fingerprint
+
+    digest = folder_fingerprint(folder, ("config.json", "tokenizer.json", "tokenizer_config.json",
+                                         "vocab.json", "merges.txt", "generation_config.json",
+                                         "tokenizer.model", "special_tokens_map.json",
+                                         "chat_template.jinja", "adapter_config.json"),
+                                {".safetensors", ".bin", ".pt", ".pth", ".gguf"})
+    return "local-" + digest[:16]
 
 
 def load_hf_backend(model: str | None = None, *, revision: str | None = None,

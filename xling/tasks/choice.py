@@ -98,6 +98,12 @@ def summarize(records: list[dict], mode: str, n_labels: int, n_boot: int, seed: 
 
 def run_choice(config: ChoiceEvalConfig, overwrite: bool = False, progress: bool = True,
                backend=None) -> RunDir:
+    with RunDir(config.out) as run:
+        _run_choice(run, config, overwrite, progress, backend)
+    return run
+
+
+def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress: bool, backend) -> None:
     task = config.task
     source = ChoiceSource(config.data, config.data_dir, task)
     cells = cells_of(config)
@@ -120,7 +126,6 @@ def run_choice(config: ChoiceEvalConfig, overwrite: bool = False, progress: bool
     if backend is None:
         from ..backends import load_backend
         backend = load_backend(config.model, quiet=not progress, **backend_options(config))
-    run = RunDir(config.out)
     run.prepare({"task": task, "identity": dict(config.identity(), model_fingerprint=backend.fingerprint,
                                                  templates=[ll_template.hash, gen_template.hash]),
                  "settings": dataclasses.asdict(config), "directions": [c[0] for c in plan],
@@ -156,7 +161,6 @@ def run_choice(config: ChoiceEvalConfig, overwrite: bool = False, progress: bool
                 summary[mode] = summarize(records, mode, n_labels, config.bootstrap, config.seed)
         metrics["directions"][name] = summary
         run.write_metrics(metrics)
-    return run
 
 
 def _scored(backend, cache: OutputCache, requests, config, progress) -> list[list[float]]:

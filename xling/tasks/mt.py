@@ -42,7 +42,14 @@ def _check_languages(data: ParallelData, directions) -> None:
 
 def run_mt(config: MTEvalConfig, overwrite: bool = False, progress: bool = True,
            backend=None) -> RunDir:
-    """Generate (or reuse) outputs for every direction, then score them."""
+    """Generate (or reuse) outputs for every direction, then score them. The run folder is
+    checked and locked before anything loads."""
+    with RunDir(config.out) as run:
+        _run_mt(run, config, overwrite, progress, backend)
+    return run
+
+
+def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, backend) -> None:
     from ..translation import Translator
     from ..backends.base import Decoding
     from ..scoring import parse_metric_names
@@ -71,7 +78,6 @@ def run_mt(config: MTEvalConfig, overwrite: bool = False, progress: bool = True,
                             static_cache=config.static_cache, quiet=not progress,
                             **backend_options(config))
     template = translator.template
-    run = RunDir(config.out)
     identity = dict(config.identity(), model_fingerprint=translator.backend.fingerprint,
                     template_hash=template.hash if template else None)
     run.prepare({"task": "mt", "identity": identity, "settings": dataclasses.asdict(config),
@@ -95,7 +101,6 @@ def run_mt(config: MTEvalConfig, overwrite: bool = False, progress: bool = True,
                     "lang": detect(t.text).lang} for i, s, r, t in zip(ids, sources, refs, results)]
         run.write_outputs(name, records)
         score_direction(run, name, metrics, config)
-    return run
 
 
 def score_direction(run: RunDir, name: str, metrics: list[str], config: MTEvalConfig | None) -> dict:
@@ -145,8 +150,9 @@ def rescore(run_path: str, metrics: list[str]) -> RunDir:
     if config.get("task") != "mt":
         raise XlingError(f"{run_path} is a {config.get('task')} run, not an MT run")
     metrics = parse_metric_names(metrics)
-    for name in run.directions():
-        score_direction(run, name, metrics, None)
+    with run:
+        for name in run.directions():
+            score_direction(run, name, metrics, None)
     return run
 
 

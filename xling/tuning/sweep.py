@@ -10,6 +10,7 @@ import numpy as np
 from ..errors import XlingError
 from ..experiments import TuneRatioConfig
 from ..runs import RunDir, package_versions
+from ..textio import atomic_writer
 from .mixes import DEFAULT_RATIOS, build_mix, check_ratios, split_pairs
 from .paired import load_pairs
 from .rouge import rouge_l
@@ -33,6 +34,12 @@ def answer(model_dir, instructions: list[str], max_new_tokens: int) -> list[str]
 
 
 def run_tune_ratio(config: TuneRatioConfig, overwrite: bool = False, progress: bool = True) -> RunDir:
+    with RunDir(config.out) as run:
+        _run_tune_ratio(run, config, overwrite, progress)
+    return run
+
+
+def _run_tune_ratio(run: RunDir, config: TuneRatioConfig, overwrite: bool, progress: bool) -> None:
     from transformers import AutoTokenizer
 
     ratios = check_ratios(config.ratios if config.ratios is not None else DEFAULT_RATIOS)
@@ -47,7 +54,6 @@ def run_tune_ratio(config: TuneRatioConfig, overwrite: bool = False, progress: b
     if progress:
         print(f"xling: {data_report['pairs']} pairs survived ({data_report['dropped_empty']} dropped "
               f"for an empty side); {len(train)} for training, {len(test)} held out", file=sys.stderr)
-    run = RunDir(config.out)
     units = [(r, s) for s in config.seeds for r in ratios]
     run.prepare({"task": "tune_ratio", "identity": config.identity(), "settings": dataclasses.asdict(config),
                  "directions": [unit_name(r, s) for r, s in units], "data": data_report,
@@ -87,7 +93,6 @@ def run_tune_ratio(config: TuneRatioConfig, overwrite: bool = False, progress: b
     metrics["score_x_to_y"] = score_x_to_y(metrics, config.metric)
     metrics["figure2"] = figure2_points(metrics, config)
     run.write_metrics(metrics)
-    return run
 
 
 def _judge_all(run: RunDir, config: TuneRatioConfig, units, metrics) -> None:
@@ -112,8 +117,9 @@ def _judge_all(run: RunDir, config: TuneRatioConfig, units, metrics) -> None:
             entry[f"preference_{lang}"] = result.preference
             entry[f"unparseable_{lang}"] = result.unparseable
             path = run.path / "outputs" / f"judge_{name}_{lang}.jsonl"
-            path.write_text("".join(json.dumps({"id": r["id"], "verdicts": v, "score": s}, ensure_ascii=False) + "\n"
-                                    for r, v, s in zip(mine, result.verdicts, result.scores)), encoding="utf-8")
+            with atomic_writer(path) as handle:
+                handle.write("".join(json.dumps({"id": r["id"], "verdicts": v, "score": s}, ensure_ascii=False) + "\n"
+                                     for r, v, s in zip(mine, result.verdicts, result.scores)))
         run.write_metrics(metrics)
 
 
