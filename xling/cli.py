@@ -482,8 +482,14 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         click.echo("xling: interrupted (finished work is kept in the cache; run again to resume)", err=True)
         return 130
+    except click.UsageError as exc:   # one line, like every other user mistake
+        where = f"xling {exc.ctx.command_path.partition(' ')[2]} --help".replace("  ", " ") \
+            if exc.ctx else "xling --help"
+        click.echo(f"xling: error: {' '.join(exc.format_message().split())} (see `{where.strip()}`)",
+                   err=True)
+        return exc.exit_code
     except click.ClickException as exc:
-        exc.show()
+        click.echo(f"xling: error: {' '.join(exc.format_message().split())}", err=True)
         return exc.exit_code
     except BrokenPipeError:
         return 0

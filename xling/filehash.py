@@ -1,10 +1,10 @@
-"""Content digests of (large) files, remembered by path, size, inode and modification time.
+"""Content digests of (large) files, remembered by path, size, inode and change times.
 
 A local model's identity must follow its weights' *content*: a checkpoint retrained into the
 same folder keeps its file sizes, so sizes alone would serve a stale model's outputs from the
 cache. Hashing gigabytes on every load would be slow, so each digest is stored with the file's
-stat signature and reused until the file changes (a rewrite changes the mtime, an atomic save
-also the inode).
+stat signature and reused until the file changes: a write changes the mtime and the ctime (which
+no user can set back), an atomic save also the inode.
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ class _DigestStore(KeyValueStore):
 
 def _stat_key(path: Path) -> str:
     st = path.stat()
-    return json.dumps([str(path.resolve()), st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev])
+    return json.dumps([str(path.resolve()), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev])
 
 
 def file_digest(path: str | Path) -> str:
