@@ -109,3 +109,68 @@ class FaultyProxy:
 
     def close(self):
         self.server.shutdown()
+
+
+class FakeOpenAI:
+    """A tiny OpenAI-compatible server on loopback whose answers the test chooses: `mode` names
+    a malformed shape (or "ok"), and every request is counted. It also records the request
+    bodies it got."""
+
+    ANSWERS = {
+        "ok": (200, b'{"choices": [{"message": {"role": "assistant", "content": "fine"}}]}', {}),
+        "list": (200, b'[1, 2, 3]', {}),
+        "null": (200, b'null', {}),
+        "choice-strings": (200, b'{"choices": ["fine"]}', {}),
+        "message-null": (200, b'{"choices": [{"message": null}]}', {}),
+        "content-42": (200, b'{"choices": [{"message": {"content": 42}}]}', {}),
+        "broken-sse": (200, b'data: {"choices": [{"delta": {"content": "fi"}}]}\n\ndata: {"choi\n\n', {}),
+        "not-json": (200, b'<html>gateway</html>', {}),
+        "redirect": (302, b'{"choices": [{"message": {"content": "from a redirect"}}]}',
+                     {"Location": "http://127.0.0.1:9/elsewhere"}),
+        "retry-after-3600": (503, b'{"error": "busy"}', {"Retry-After": "3600"}),
+    }
+
+    def __init__(self, mode: str = "ok", stall: float = 0.0):
+        server = self
+        self.mode, self.stall, self.requests, self.bodies = mode, stall, 0, []
+        self.lock = threading.Lock()
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                with server.lock:
+                    server.requests += 1
+                    server.bodies.append(body)
+                if server.stall:
+                    time.sleep(server.stall)
+                if server.mode == "huge":   # a 5 MB answer, well formed
+                    text = "x" * (5 << 20)
+                    return self._reply(200, ('{"choices": [{"message": {"content": "%s"}}]}' % text).encode(), {})
+                if server.mode.startswith("echo:"):   # an error page that quotes the key back
+                    page = ("e" * 290 + server.mode[5:] + " rest of the page").encode()
+                    return self._reply(400, page, {})
+                status, content, headers = server.ANSWERS[server.mode]
+                self._reply(status, content, headers)
+
+            def _reply(self, status, content, headers):
+                try:
+                    self.send_response(status)
+                    for k, v in {"content-type": "application/json", **headers}.items():
+                        self.send_header(k, v)
+                    self.send_header("content-length", str(len(content)))
+                    self.end_headers()
+                    self.wfile.write(content)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}/v1"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()

@@ -27,6 +27,18 @@ class BackendSettings:
 
     # Settings that change no output, shared by every task.
     TRANSPORT = ("api_key_env", "api_key_file", "concurrency", "request_timeout", "max_retries")
+    NON_IDENTITY = ()  # set by each task config
+
+    def public_settings(self) -> dict:
+        """Every setting, as stored in a run folder: credentials in the URL are never kept."""
+        from .secrets import redact_url
+
+        values = dataclasses.asdict(self)
+        values["base_url"] = redact_url(values["base_url"])
+        return values
+
+    def identity(self) -> dict:
+        return {k: v for k, v in self.public_settings().items() if k not in self.NON_IDENTITY}
 
 
 @dataclass
@@ -59,9 +71,6 @@ class MTEvalConfig(BackendSettings):
                     "comet_batch_size", "precision", "name", "description", "data_dir",
                     *BackendSettings.TRANSPORT)
 
-    def identity(self) -> dict:
-        return {k: v for k, v in dataclasses.asdict(self).items() if k not in self.NON_IDENTITY}
-
 
 @dataclass
 class ChoiceEvalConfig(BackendSettings):
@@ -90,9 +99,6 @@ class ChoiceEvalConfig(BackendSettings):
 
     NON_IDENTITY = ("out", "batch_size", "bootstrap", "name", "description", "data_dir",
                     *BackendSettings.TRANSPORT)
-
-    def identity(self) -> dict:
-        return {k: v for k, v in dataclasses.asdict(self).items() if k not in self.NON_IDENTITY}
 
 
 @dataclass

@@ -75,7 +75,14 @@ def _lingua_code(language) -> str:
     return LINGUA_CODES.get(language.name) or language.iso_code_639_1.name.lower()
 
 
+# Enough text to tell any language (paragraphs included); a runaway output of megabytes would
+# otherwise stall detection for minutes.
+MAX_CHARS = 2000
+
+
 def detect(text: str) -> Detection:
+    """The language of `text`, judged on its first MAX_CHARS characters."""
+    text = text[:MAX_CHARS]
     script = dominant_script(text)
     if script == "Zyyy":
         return Detection("und", script)

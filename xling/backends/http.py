@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import threading
-import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from functools import partial
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from ..errors import XlingError
+from ..secrets import redact, redact_url
 from .base import Decoding, GenerationRequest, Prompt
 
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
@@ -39,6 +41,14 @@ class HTTPError(Exception):
         self.status, self.retry_after = status, retry_after
 
 
+class MalformedAnswer(Exception):
+    """An answer of the wrong shape: retried like a 5xx, then reported with what came back."""
+
+    def __init__(self, reason: str, body: str = ""):
+        super().__init__(reason)
+        self.body = body
+
+
 class HTTPBackend:
     is_seq2seq = False
 
@@ -48,18 +58,24 @@ class HTTPBackend:
         import httpx
 
         if not base_url.startswith(("http://", "https://")):
-            raise XlingError(f"--base-url must start with http:// or https://, not {base_url!r}")
+            raise XlingError(f"--base-url must start with http:// or https://, not "
+                             f"{redact_url(base_url)!r}")
+        if concurrency < 1 or timeout <= 0 or max_retries < 0:
+            raise XlingError("concurrency must be at least 1, request timeout above 0 and "
+                             "max retries 0 or more")
         self.model_name, self.base_url = model, base_url.rstrip("/")
         if not self.base_url.endswith("/v1"):
             self.base_url += "/v1"
-        self._key = api_key
-        self.concurrency, self.max_retries, self.backoff = max(1, concurrency), max_retries, backoff
+        self.display_url = redact_url(self.base_url)   # what messages and records may show
+        self._secrets = (api_key, urlsplit(self.base_url).password, urlsplit(self.base_url).username)
+        self.concurrency, self.max_retries, self.backoff = concurrency, max_retries, backoff
+        self.timeout = timeout
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         # No redirects: the key must never travel to another address.
         self._client = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout,
                                     follow_redirects=False)
-        self._lock = threading.Lock()
-        self.fingerprint = {"backend": "http", "model": model, "base_url": self.base_url,
+        self._cancel = threading.Event()
+        self.fingerprint = {"backend": "http", "model": model, "base_url": self.display_url,
                             "revision": "served"}
         self._tokenizer = None
         if tokenizer or Path(model).is_dir():
@@ -71,7 +87,7 @@ class HTTPBackend:
 
     # -- helpers ---------------------------------------------------------------------------------
     def _redact(self, text: str) -> str:
-        return text.replace(self._key, "***") if self._key else text
+        return redact(text, self._secrets)
 
     def render(self, prompt: Prompt) -> str:
         """What the server receives (the key of the cache): the text, or the messages as JSON —
@@ -85,35 +101,63 @@ class HTTPBackend:
             return len(self._tokenizer(text, add_special_tokens=False)["input_ids"])
         return max(1, len(text.encode("utf-8")) // 3)   # rough: ~3 bytes per token
 
-    def _post(self, path: str, payload: dict) -> dict:
+    def _read(self, path: str, payload: dict, max_bytes: int) -> tuple[int, dict, str]:
+        """POST and read at most `max_bytes` of the answer (a runaway answer is cut off there)."""
+        with self._client.stream("POST", path, json=payload) as response:
+            chunks, size = [], 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > max_bytes:
+                    raise MalformedAnswer(f"an answer larger than {max_bytes:,} bytes, more than "
+                                          f"max_tokens={payload.get('max_tokens')} can produce")
+                chunks.append(chunk)
+            return response.status_code, response.headers, b"".join(chunks).decode("utf-8", "replace")
+
+    def _post(self, path: str, payload: dict, extract, max_bytes: int):
+        """POST with retries; `extract(body)` checks the answer's shape and returns its value
+        (raising MalformedAnswer for a wrong shape, which is retried like a 5xx)."""
         import httpx
 
         delay = self.backoff
         for attempt in range(self.max_retries + 1):
+            if self._cancel.is_set():
+                raise KeyboardInterrupt
             try:
-                response = self._client.post(path, json=payload)
-                if response.status_code in RETRY_STATUS:
-                    retry_after = response.headers.get("retry-after")
-                    raise HTTPError(response.status_code, f"HTTP {response.status_code}",
-                                    float(retry_after) if retry_after and retry_after.replace(".", "", 1).isdigit() else None)
-                if response.status_code >= 400:
-                    detail = self._redact(response.text[:300].replace("\n", " "))
-                    raise XlingError(f"server at {self.base_url} refused {path}: HTTP "
-                                     f"{response.status_code} {detail}")
-                return _parse_body(response.text)
-            except (HTTPError, httpx.TimeoutException, httpx.TransportError) as exc:
+                status, headers, text = self._read(path, payload, max_bytes)
+                if status in RETRY_STATUS:
+                    raise HTTPError(status, f"HTTP {status}", _retry_after(headers.get("retry-after")))
+                if 300 <= status < 400:
+                    raise XlingError(f"the server at {self.display_url} answered {path} with a redirect "
+                                     f"(HTTP {status}); xling does not follow redirects, so the key "
+                                     "never travels elsewhere: use the final address as --base-url")
+                if status >= 400 or status < 200:
+                    detail = self._redact(" ".join(text.split()))[:300]
+                    raise XlingError(f"server at {self.display_url} refused {path}: HTTP {status} {detail}")
+                return extract(_parse_body(text))
+            except (HTTPError, MalformedAnswer, httpx.TimeoutException, httpx.TransportError) as exc:
                 # A refused connection means no server: retry briefly, not for minutes.
                 limit = min(self.max_retries, 2) if isinstance(exc, httpx.ConnectError) else self.max_retries
                 if attempt >= limit:
-                    if isinstance(exc, httpx.ConnectError):
-                        raise XlingError(f"cannot connect to {self.base_url} (is the server running?); "
-                                         "finished outputs are cached, run again to resume") from None
-                    raise XlingError(f"server at {self.base_url} kept failing ({self._redact(str(exc)) or type(exc).__name__}) "
-                                     f"after {self.max_retries} retries; run again to resume") from None
-                wait = getattr(exc, "retry_after", None) or delay
-                time.sleep(wait)
+                    raise self._final_error(path, exc) from None
+                # Retry-After is obeyed up to the request timeout, never an unbounded sleep.
+                wait = min(getattr(exc, "retry_after", None) or delay, self.timeout)
+                if self._cancel.wait(wait):
+                    raise KeyboardInterrupt from None
                 delay = min(delay * 2, 60)
-        raise AssertionError("unreachable")
+
+    def _final_error(self, path: str, exc: Exception) -> XlingError:
+        import httpx
+
+        if isinstance(exc, httpx.ConnectError):
+            return XlingError(f"cannot connect to {self.display_url} (is the server running?); "
+                              "finished outputs are cached, run again to resume")
+        if isinstance(exc, MalformedAnswer):
+            quoted = self._redact(" ".join(exc.body.split()))[:200]
+            return XlingError(f"the server at {self.display_url} gave malformed answers to {path} "
+                              f"({exc}) after {self.max_retries} retries; last answer: {quoted!r}")
+        reason = self._redact(str(exc)) or type(exc).__name__
+        return XlingError(f"server at {self.display_url} kept failing ({reason}) after "
+                          f"{self.max_retries} retries; run again to resume")
 
     # -- generation --------------------------------------------------------------------------------
     def _payload(self, request: GenerationRequest, decoding: Decoding) -> tuple[str, dict]:
@@ -132,29 +176,54 @@ class HTTPBackend:
 
     def _one(self, request: GenerationRequest, decoding: Decoding) -> str:
         path, payload = self._payload(request, decoding)
-        body = self._post(path, payload)
-        choice = (body.get("choices") or [{}])[0]
-        text = choice.get("message", {}).get("content") if "message" in choice else choice.get("text")
-        text = text or ""
+        # Any token is at most a few dozen bytes of JSON: a longer answer is a runaway server.
+        text = self._post(path, payload, partial(_answer_text, chat=request.prompt.is_chat),
+                          max_bytes=(1 << 16) + 64 * request.max_new_tokens)
         if request.stop_at_newline:
             text = text.split("\n")[0] if not text.startswith("\n") else ""
         return text
 
     def generate(self, requests: list[GenerationRequest], decoding: Decoding, batch_size: int = 8,
                  on_batch=None) -> list[str]:
+        """Up to `concurrency` requests in flight on daemon threads: an interrupt returns at
+        once (in-flight requests are abandoned, no retry starts), and finished outputs have
+        already been handed to on_batch."""
         outputs: list[str | None] = [None] * len(requests)
-        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            futures = {pool.submit(self._one, r, decoding): i for i, r in enumerate(requests)}
-            try:
-                for future in as_completed(futures):
-                    index = futures[future]
-                    outputs[index] = future.result()
-                    if on_batch is not None:
-                        on_batch([index], [outputs[index]])
-            except BaseException:
-                for f in futures:
-                    f.cancel()
-                raise
+        todo: queue.SimpleQueue = queue.SimpleQueue()
+        for index in range(len(requests)):
+            todo.put(index)
+        done: queue.SimpleQueue = queue.SimpleQueue()
+        self._cancel = cancel = threading.Event()
+
+        def work():
+            while not cancel.is_set():
+                try:
+                    index = todo.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    done.put((index, self._one(requests[index], decoding), None))
+                except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+                    done.put((index, None, exc))
+                    return
+
+        for _ in range(min(self.concurrency, len(requests))):
+            threading.Thread(target=work, daemon=True).start()
+        try:
+            for _ in range(len(requests)):
+                while True:
+                    try:
+                        index, text, error = done.get(timeout=0.2)
+                        break
+                    except queue.Empty:
+                        continue
+                if error is not None:
+                    raise error
+                outputs[index] = text
+                if on_batch is not None:
+                    on_batch([index], [text])
+        finally:
+            cancel.set()
         return outputs
 
     def loglikelihood(self, requests, batch_size: int = 8, on_item=None) -> list[list[float]]:
@@ -163,46 +232,93 @@ class HTTPBackend:
         for index, (context, continuations) in enumerate(requests):
             scores = []
             for cont in continuations:
+                prompt = context + cont
                 try:
-                    body = self._post("/completions", {"model": self.model_name, "prompt": context + cont,
-                                                       "max_tokens": 0, "echo": True, "logprobs": 1,
-                                                       "temperature": 0.0})
+                    offsets, values = self._post(
+                        "/completions", {"model": self.model_name, "prompt": prompt, "max_tokens": 0,
+                                         "echo": True, "logprobs": 1, "temperature": 0.0},
+                        partial(_prompt_logprobs, where=self.display_url),
+                        max_bytes=(1 << 16) + 256 * len(prompt))
                 except XlingError as exc:
                     if "refused" not in str(exc):
                         raise
-                    raise XlingError(f"the server at {self.base_url} does not score prompts (no "
+                    raise XlingError(f"the server at {self.display_url} does not score prompts (no "
                                      "/completions with echo and logprobs); use --mode gen with it") from None
-                logprobs = (body.get("choices") or [{}])[0].get("logprobs") or {}
-                offsets, values = logprobs.get("text_offset"), logprobs.get("token_logprobs")
-                if not offsets or values is None:
-                    raise XlingError(f"the server at {self.base_url} does not return prompt "
-                                     "log-probabilities; use --mode gen with it")
-                scores.append(sum(v for o, v in zip(offsets, values) if o >= len(context) and v is not None))
+                scores.append(sum(v for o, v in zip(offsets, values)
+                                  if isinstance(o, int) and o >= len(context) and isinstance(v, (int, float))))
             results.append(scores)
             if on_item is not None:
                 on_item(index, scores)
         return results
 
 
-def _parse_body(text: str) -> dict:
+def _retry_after(value: str | None) -> float | None:
+    try:
+        seconds = float(value) if value else None
+    except ValueError:
+        return None   # an HTTP date or garbage: use our own backoff
+    return seconds if seconds is not None and seconds >= 0 else None
+
+
+def _answer_text(body, chat: bool) -> str:
+    """The generated text of an OpenAI-compatible answer, or MalformedAnswer."""
+    raw = json.dumps(body, ensure_ascii=False)[:1000]
+    choices = body.get("choices") if isinstance(body, dict) else None
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        raise MalformedAnswer("no 'choices' list of objects", raw)
+    choice = choices[0]
+    if chat or "message" in choice:
+        message = choice.get("message")
+        if not isinstance(message, dict) or not isinstance(message.get("content"), str):
+            raise MalformedAnswer("no text in choices[0].message.content", raw)
+        return message["content"]
+    if not isinstance(choice.get("text"), str):
+        raise MalformedAnswer("no text in choices[0].text", raw)
+    return choice["text"]
+
+
+def _prompt_logprobs(body, where: str) -> tuple[list, list]:
+    raw = json.dumps(body, ensure_ascii=False)[:1000]
+    choices = body.get("choices") if isinstance(body, dict) else None
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        raise MalformedAnswer("no 'choices' list of objects", raw)
+    logprobs = choices[0].get("logprobs")
+    offsets = logprobs.get("text_offset") if isinstance(logprobs, dict) else None
+    values = logprobs.get("token_logprobs") if isinstance(logprobs, dict) else None
+    if not isinstance(offsets, list) or not offsets or not isinstance(values, list):
+        raise XlingError(f"the server at {where} does not return prompt log-probabilities; use "
+                         "--mode gen with it")
+    return offsets, values
+
+
+def _parse_body(text: str):
     """A JSON body, or server-sent events (some servers stream even when asked not to)."""
     stripped = text.lstrip()
     if not stripped.startswith("data:"):
         try:
             return json.loads(text)
-        except ValueError as exc:
-            raise XlingError(f"the server answered something that is not JSON: {text[:120]!r}") from exc
+        except ValueError:
+            raise MalformedAnswer("not JSON", text[:1000]) from None
     content, choice = [], {}
     for line in stripped.splitlines():
         line = line.strip()
         if not line.startswith("data:") or line == "data: [DONE]":
             continue
-        event = json.loads(line[5:])
-        for c in event.get("choices", []):
+        try:
+            event = json.loads(line[5:])
+        except ValueError:
+            raise MalformedAnswer("a broken server-sent event", line[:1000]) from None
+        events = event.get("choices") if isinstance(event, dict) else None
+        if not isinstance(events, list):
+            raise MalformedAnswer("a server-sent event without 'choices'", line[:1000])
+        for c in events:
+            if not isinstance(c, dict):
+                raise MalformedAnswer("a server-sent event with a malformed choice", line[:1000])
             delta = c.get("delta") or c.get("message") or {}
-            if delta.get("content"):
-                content.append(delta["content"])
-            if c.get("text"):
+            piece = delta.get("content") if isinstance(delta, dict) else None
+            if isinstance(piece, str):
+                content.append(piece)
+            if isinstance(c.get("text"), str):
                 content.append(c["text"])
             choice = c
     return {"choices": [{"message": {"content": "".join(content)}, "finish_reason": choice.get("finish_reason")}]}

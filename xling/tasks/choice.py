@@ -3,7 +3,6 @@ language with a bootstrap interval, confusion matrix, predicted-label distributi
 invalid-answer rate of generation (invalid answers count as wrong; nothing is guessed)."""
 from __future__ import annotations
 
-import dataclasses
 import json
 import sys
 
@@ -128,7 +127,7 @@ def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress
         backend = load_backend(config.model, quiet=not progress, **backend_options(config))
     run.prepare({"task": task, "identity": dict(config.identity(), model_fingerprint=backend.fingerprint,
                                                  templates=[ll_template.hash, gen_template.hash]),
-                 "settings": dataclasses.asdict(config), "directions": [c[0] for c in plan],
+                 "settings": config.public_settings(), "directions": [c[0] for c in plan],
                  "model": backend.fingerprint, "data": {"spec": config.data, "note": source.note},
                  "templates": {"ll": [ll_template.name, ll_template.hash],
                                "gen": [gen_template.name, gen_template.hash]},

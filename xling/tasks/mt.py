@@ -1,7 +1,6 @@
 """MT evaluation runs: many directions at once, resumable, scored with any metrics."""
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import sys
 
@@ -80,7 +79,7 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
     template = translator.template
     identity = dict(config.identity(), model_fingerprint=translator.backend.fingerprint,
                     template_hash=template.hash if template else None)
-    run.prepare({"task": "mt", "identity": identity, "settings": dataclasses.asdict(config),
+    run.prepare({"task": "mt", "identity": identity, "settings": config.public_settings(),
                  "directions": [direction_name(*d) for d in directions],
                  "model": translator.backend.fingerprint,
                  "template": {"name": template.name, "hash": template.hash} if template else None,

@@ -1,0 +1,136 @@
+"""The HTTP backend against a fake OpenAI-compatible server that answers every malformed shape:
+each is a failed request (retried), then one clear line; nothing hangs, no secret leaks."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from servers import FakeOpenAI
+from test_cli import assert_one_line_error
+from xling.backends.http import HTTPBackend
+from xling.errors import XlingError
+from xling.translation import Translator
+
+KEY = "sk-test-SECRETKEY-0123456789"
+
+
+@pytest.fixture
+def fake():
+    server = FakeOpenAI()
+    yield server
+    server.close()
+
+
+def translate(server, url=None, **options):
+    backend = HTTPBackend("fake-model", url or server.url, api_key=KEY, backoff=0.01,
+                          **{"max_retries": 2, "timeout": 5.0, **options})
+    return Translator(backend=backend, cache=False).translate(["안녕하세요"], "ko", "en")
+
+
+def test_a_well_formed_answer_is_the_translation(fake):
+    assert translate(fake) == ["fine"]
+
+
+@pytest.mark.parametrize("mode", ["list", "null", "choice-strings", "message-null", "content-42",
+                                  "broken-sse", "not-json"])
+def test_each_malformed_answer_is_retried_then_one_clear_error(fake, mode):
+    fake.mode = mode
+    with pytest.raises(XlingError) as caught:
+        translate(fake)
+    message = str(caught.value)
+    assert "malformed answers" in message and "after 2 retries" in message and "\n" not in message
+    assert fake.requests == 3                     # the first try and two retries
+
+
+def test_a_redirect_with_a_body_is_an_error_not_a_translation(fake):
+    fake.mode = "redirect"
+    with pytest.raises(XlingError, match="redirect"):
+        translate(fake)
+    assert fake.requests == 1
+
+
+def test_retry_after_is_capped_at_the_request_timeout(fake):
+    fake.mode = "retry-after-3600"
+    start = time.monotonic()
+    with pytest.raises(XlingError, match="kept failing"):
+        translate(fake, timeout=0.5, max_retries=2)
+    assert time.monotonic() - start < 5           # not an hour
+
+
+def test_a_runaway_answer_is_cut_off_by_what_max_tokens_allows(fake):
+    fake.mode = "huge"
+    start = time.monotonic()
+    with pytest.raises(XlingError, match="larger than"):
+        translate(fake, max_retries=0)
+    assert time.monotonic() - start < 10
+
+
+def test_a_long_output_does_not_stall_language_detection():
+    from xling.langid import detect
+
+    start = time.monotonic()
+    assert detect("word and another word " * 250_000).lang == "en"   # ~5.5 MB of text
+    assert time.monotonic() - start < 2
+
+
+def test_an_echoed_key_is_redacted_even_where_the_message_is_cut(fake):
+    fake.mode = "echo:" + KEY
+    with pytest.raises(XlingError) as caught:
+        translate(fake)
+    message = str(caught.value)
+    assert "refused" in message
+    for n in range(6, len(KEY) + 1):
+        assert KEY[:n] not in message
+
+
+def test_url_credentials_are_kept_out_of_run_folders_and_messages(fake, tmp_path, tiny_causal):
+    from xling.experiments import build_config
+    from xling.tasks.mt import run_mt
+
+    for lang, line in (("ko", "안녕하세요"), ("en", "Hello")):
+        (tmp_path / f"c.{lang}").write_text(line + "\n", encoding="utf-8")
+    url = f"http://user:{KEY}@127.0.0.1:{fake.port}/v1"
+    config = build_config(dict(out=str(tmp_path / "run"), model="fake-model", backend="http",
+                               base_url=url, pairs=["ko-en"], data=f"text:{tmp_path}/c.{{lang}}",
+                               metrics=["chrf"], max_retries=0))
+    run = run_mt(config, progress=False)
+    assert run.read_outputs("ko-en")[0]["output"] == "fine"
+    for path in (tmp_path / "run").rglob("*"):
+        if path.is_file():
+            assert KEY.encode() not in path.read_bytes(), path
+    fake.mode = "message-null"
+    with pytest.raises(XlingError) as caught:
+        translate(fake, url=url)
+    assert KEY not in str(caught.value) and "user" not in str(caught.value)
+
+
+def test_ctrl_c_cancels_in_flight_requests_at_once(tmp_path):
+    server = FakeOpenAI(stall=30)
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "xling.cli", "translate", "-s", "ko", "-t", "en", "--backend", "http",
+             "--base-url", server.url, "-m", "fake-model", "--request-timeout", "60", "--no-cache",
+             "하나", "둘", "셋"], stderr=subprocess.PIPE, env=dict(os.environ, XLING_API_KEY=KEY))
+        deadline = time.monotonic() + 30
+        while server.requests < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert server.requests == 3
+        start = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=10)
+        assert time.monotonic() - start < 3
+        assert process.returncode == 130 and b"interrupted" in err and b"Traceback" not in err
+    finally:
+        server.close()
+
+
+def test_malformed_answers_from_the_shell_are_one_line(fake):
+    fake.mode = "content-42"
+    result = subprocess.run([sys.executable, "-m", "xling.cli", "translate", "-s", "ko", "-t", "en",
+                             "--backend", "http", "--base-url", fake.url, "-m", "fake-model",
+                             "--max-retries", "0", "--no-cache", "안녕"], capture_output=True, timeout=60)
+    assert_one_line_error(result, "malformed answers")
