@@ -15,12 +15,18 @@ from .textio import read_lines
 
 
 def data_root(explicit: str | Path | None = None, required: bool = True) -> Path | None:
-    candidates = [explicit, os.environ.get("XLING_DATA"), _REPO_ROOT.parent / "shared" / "data"]
-    for candidate in candidates:
-        if candidate and Path(candidate).is_dir():
+    """The local data root: the folder named explicitly, else $XLING_DATA, else ../shared/data
+    beside a checkout. A folder *named* (argument or variable) must exist: a typo never falls
+    back silently to another folder."""
+    from_env = os.environ.get("XLING_DATA")
+    for candidate, named in ((explicit, "data folder"), (from_env, "XLING_DATA folder")):
+        if candidate:
+            if not Path(candidate).is_dir():
+                raise XlingError(f"{named} {candidate} does not exist")
             return Path(candidate)
-        if candidate and candidate is explicit:
-            raise XlingError(f"data folder {candidate} does not exist")
+    fallback = _REPO_ROOT.parent / "shared" / "data"
+    if fallback.is_dir():
+        return fallback
     if required:
         raise XlingError("no local data folder: pass --data-dir or set XLING_DATA to a folder "
                          "holding flores200/, xnli/, ... (see the README)")

@@ -11,9 +11,40 @@ from typing import Any, get_args, get_origin, get_type_hints
 
 from .errors import XlingError
 
+# Lower bounds of numeric settings (checked however a config is made: YAML, CLI or Python).
+AT_LEAST = {"shots": 0, "limit": 1, "batch_size": 1, "comet_batch_size": 1, "max_new_tokens": 1,
+            "concurrency": 1, "max_retries": 0, "bootstrap": 1, "test_size": 1, "train_size": 1,
+            "max_length": 1, "lora_r": 1}
+ABOVE_ZERO = ("request_timeout", "epochs", "learning_rate")
+CHOICES = {"backend": ("hf", "http"), "precision": ("32", "16", "bf16"), "mode": ("ll", "gen", "both"),
+           "metric": ("rougeL", "judge")}
+
+
+class SettingError(XlingError):
+    def __init__(self, key: str, message: str):
+        super().__init__(message)
+        self.key = key
+
+
+class _Checked:
+    """Range and choice checks for every config dataclass, run on construction."""
+
+    def __post_init__(self):
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None or isinstance(value, bool):
+                continue
+            if f.name in AT_LEAST and isinstance(value, (int, float)) and value < AT_LEAST[f.name]:
+                raise SettingError(f.name, f"'{f.name}' must be at least {AT_LEAST[f.name]}, not {value!r}")
+            if f.name in ABOVE_ZERO and isinstance(value, (int, float)) and value <= 0:
+                raise SettingError(f.name, f"'{f.name}' must be above 0, not {value!r}")
+            if f.name in CHOICES and value not in CHOICES[f.name]:
+                raise SettingError(f.name, f"'{f.name}' must be one of {', '.join(CHOICES[f.name])}, "
+                                           f"not {value!r}")
+
 
 @dataclass(kw_only=True)
-class BackendSettings:
+class BackendSettings(_Checked):
     """How to reach the model: load it here (hf) or call an OpenAI-compatible server (http)."""
     backend: str = "hf"                        # "hf" or "http" (an OpenAI-compatible server)
     base_url: str | None = None
@@ -102,7 +133,7 @@ class ChoiceEvalConfig(BackendSettings):
 
 
 @dataclass
-class TuneRatioConfig:
+class TuneRatioConfig(_Checked):
     """The language-ratio sweep: fine-tune at several Korean shares, test in Korean and English."""
     out: str
     model: str
@@ -190,14 +221,16 @@ def build_config(values: dict, where: str = "config", lines: dict | None = None)
                and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
     if missing:
         raise XlingError(f"{where}: {', '.join(repr(m) for m in missing)} required")
-    config = cls(**values)
+    try:
+        config = cls(**values)
+    except SettingError as exc:
+        place = f"{where}, line {lines[exc.key]}" if lines and exc.key in lines else where
+        raise XlingError(f"{place}: {exc}") from None
     if task == "mt" and config.pairs is None and config.langs is None:
         raise XlingError(f"{where}: give 'pairs' or 'langs'")
     if task in ("nli", "multiple_choice"):
         if not config.langs and not (config.premise_langs and config.hypothesis_langs):
             raise XlingError(f"{where}: give 'langs', or 'premise_langs' and 'hypothesis_langs'")
-        if config.mode not in ("ll", "gen", "both"):
-            raise XlingError(f"{where}: 'mode' must be ll, gen or both, not {config.mode!r}")
     return config
 
 

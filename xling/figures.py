@@ -157,6 +157,8 @@ def figure2(ratio_runs: list[RunDir]):
 
 
 def make_figures(out_dir: str | Path = "figures", run_paths: list[str] = ()) -> list[Path]:
+    if Path(out_dir).exists() and not Path(out_dir).is_dir():
+        raise XlingError(f"-o {out_dir} is a file; figures go into a folder")
     runs = [RunDir(p) for p in run_paths]
     for run in runs:
         run.read_config()   # not a run folder: one clear error before anything is drawn

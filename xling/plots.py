@@ -24,24 +24,36 @@ def _pyplot():
     return plt
 
 
+# No dates or changing tool strings in the files: regenerating a figure changes no byte, so a
+# checkout holding the committed figures stays clean.
+METADATA = {"pdf": {"CreationDate": None, "ModDate": None, "Creator": "xling", "Producer": "xling"},
+            "png": {"Software": "xling"}}
+
+
 def save_figure(fig, stem: str | Path) -> list[Path]:
-    """Write stem.png and stem.pdf atomically."""
+    """Write stem.png and stem.pdf atomically and reproducibly."""
+    from .errors import XlingError
     from .textio import publish
 
     stem = Path(stem)
-    stem.parent.mkdir(parents=True, exist_ok=True)
     written = []
-    for ext in ("png", "pdf"):
-        fd, tmp = tempfile.mkstemp(prefix=f".{stem.name}.", suffix=f".{ext}", dir=stem.parent)
-        os.close(fd)
-        try:
-            fig.savefig(tmp, format=ext, bbox_inches="tight")
-            publish(tmp, stem.with_suffix(f".{ext}"))
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        written.append(stem.with_suffix(f".{ext}"))
-    _pyplot().close(fig)
+    try:
+        stem.parent.mkdir(parents=True, exist_ok=True)
+        for ext in ("png", "pdf"):
+            fd, tmp = tempfile.mkstemp(prefix=f".{stem.name}.", suffix=f".{ext}", dir=stem.parent)
+            os.close(fd)
+            try:
+                fig.savefig(tmp, format=ext, bbox_inches="tight", metadata=METADATA[ext])
+                publish(tmp, stem.with_suffix(f".{ext}"))
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+            written.append(stem.with_suffix(f".{ext}"))
+    except OSError as exc:
+        raise XlingError(f"cannot write the figure {stem}: {exc.strerror or exc} "
+                         f"({exc.filename or stem.parent})") from exc
+    finally:
+        _pyplot().close(fig)
     return written
 
 

@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import random
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -27,6 +28,14 @@ from .languages import Language, resolve
 BUILTIN_DIR = Path(__file__).resolve().parent / "templates"
 REQUIRED = {"chat": ("user",), "completion": ("example", "query"),
             "loglikelihood": ("context", "continuation"), "generate": ("prompt", "target")}
+# The strings of each format that are filled in, and the fields they may name.
+FORMATTED = ("user", "assistant", "system", "example", "query", "context", "continuation",
+             "prompt", "target", "generate_prompt")
+TRANSLATION_FIELDS = {"src_name", "tgt_name", "src_native", "tgt_native", "src_code", "tgt_code",
+                      "source", "target", "instruction"}
+CHOICE_FIELDS = {"premise", "hypothesis", "label", "stem", "options", "option", "question", "answer"}
+# Where the text to translate must appear.
+SOURCE_SLOT = {"chat": "user", "completion": "query"}
 
 
 @dataclass(frozen=True)
@@ -94,11 +103,42 @@ def _read_template(path: Path) -> Template:
         data["assistant"] = "{target}"
     if missing:
         raise XlingError(f"template {path}: missing text field(s) {', '.join(missing)}")
+    _check_fields(path, fmt, data)
     name = str(data.get("name") or path.stem)
     data["name"] = name
     body = json.dumps(data, sort_keys=True, ensure_ascii=False)
     return Template(name=name, task=str(data.get("task", "translation")), format=fmt,
                     body=body, path=str(path))
+
+
+def _check_fields(path: Path, fmt: str, data: dict) -> None:
+    """Every {field} a template names must exist, and braces must pair, so that a template
+    fails when it is read, never in the middle of a run."""
+    from string import Formatter
+
+    if fmt in SOURCE_SLOT:
+        allowed = TRANSLATION_FIELDS
+    else:
+        words = data.get("words") if isinstance(data.get("words"), dict) else {}
+        allowed = CHOICE_FIELDS | {k for table in words.values() if isinstance(table, dict) for k in table}
+    for key in FORMATTED:
+        text = data.get(key)
+        if not isinstance(text, str):
+            continue
+        try:
+            named = {field.split(".")[0].split("[")[0] for _, field, _, _ in Formatter().parse(text)
+                     if field is not None}
+        except ValueError as exc:
+            raise XlingError(f"template {path}: '{key}' has unpaired braces ({exc}); write {{{{ "
+                             "and }} for literal braces") from None
+        unknown = sorted(named - allowed)
+        if unknown:
+            raise XlingError(f"template {path}: '{key}' names unknown field(s) "
+                             f"{', '.join('{' + u + '}' for u in unknown)}; available: "
+                             f"{', '.join('{' + a + '}' for a in sorted(allowed))}")
+    slot = SOURCE_SLOT.get(fmt)
+    if slot and "{source}" not in data[slot]:
+        raise XlingError(f"template {path}: '{slot}' must contain {{source}}, the text to translate")
 
 
 def template_dirs() -> list[Path]:
@@ -108,13 +148,28 @@ def template_dirs() -> list[Path]:
     return [d for d in dirs if d.is_dir()]
 
 
-def list_templates() -> dict[str, Template]:
-    """All templates by name; a user's template shadows a built-in of the same name."""
+def _scan() -> tuple[dict[str, Template], dict[str, XlingError]]:
+    """Templates by name (a user's shadows a built-in of the same name) and the broken files
+    by their stem: a bad user file is skipped, never breaking the other templates."""
     found: dict[str, Template] = {}
+    broken: dict[str, XlingError] = {}
     for folder in template_dirs():
         for path in sorted(folder.glob("*.y*ml")):
-            template = _read_template(path)
+            try:
+                template = _read_template(path)
+            except XlingError as exc:
+                broken.setdefault(path.stem, exc)
+                continue
             found.setdefault(template.name, template)
+    return found, broken
+
+
+def list_templates(warn: bool = True) -> dict[str, Template]:
+    """All usable templates by name; each broken file gets one warning on stderr."""
+    found, broken = _scan()
+    if warn:
+        for error in broken.values():
+            print(f"xling: warning: skipping a template: {error}", file=sys.stderr)
     return found
 
 
@@ -124,10 +179,12 @@ def load_template(name_or_path: str) -> Template:
         if not path.is_file():
             raise XlingError(f"template file {name_or_path!r} does not exist")
         return _read_template(path)
-    templates = list_templates()
-    if name_or_path not in templates:
-        raise XlingError(f"unknown template {name_or_path!r}; known: {', '.join(sorted(templates))}")
-    return templates[name_or_path]
+    templates, broken = _scan()
+    if name_or_path in templates:
+        return templates[name_or_path]
+    if name_or_path in broken:
+        raise broken[name_or_path]
+    raise XlingError(f"unknown template {name_or_path!r}; known: {', '.join(sorted(templates))}")
 
 
 def select_shots(pool: Sequence[tuple[str, str]], k: int, seed: int = 0,

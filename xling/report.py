@@ -11,9 +11,20 @@ DISPLAY = {"bleu": "BLEU", "spbleu": "spBLEU", "chrf": "chrF", "chrf++": "chrF++
            "comet": "COMET", "xcomet": "xCOMET", "offtarget": "OffTarget%"}
 
 
-def _scores(run: RunDir) -> dict[str, dict[str, float]]:
+def _scores(run: RunDir, metrics: list[str] | None = None) -> dict[str, dict[str, float]]:
+    """Scores by direction and metric (only `metrics` if given). Metrics computed on other
+    outputs than the ones in the folder (outputs rewritten or cut after scoring) are never
+    shown: that is an error saying how to recompute them."""
     stored = run.read_metrics()["directions"]
-    return {d: {m: r["score"] for m, r in stored.get(d, {}).get("metrics", {}).items()}
+    stale = [d for d in run.directions()
+             if stored.get(d, {}).get("outputs_sha256") != run.outputs_digest(d)]
+    if stale:
+        names = sorted({m for e in stored.values() for m in e.get("metrics", {})}) or ["bleu", "chrf"]
+        state = "older than its outputs" if any(d in stored for d in stale) else "missing"
+        raise XlingError(f"{run.path}: the metrics of {', '.join(stale)} are {state}; "
+                         f"`xling rescore {run.path} -m {','.join(names)}` recomputes them")
+    return {d: {m: r["score"] for m, r in stored[d].get("metrics", {}).items()
+                if metrics is None or m in metrics}
             for d in run.directions()}
 
 
@@ -21,8 +32,8 @@ def _label(run: RunDir) -> str:
     return run.path.name or str(run.path)
 
 
-def direction_table(run: RunDir) -> Table:
-    scores = _scores(run)
+def direction_table(run: RunDir, only: list[str] | None = None) -> Table:
+    scores = _scores(run, only)
     metrics = list(dict.fromkeys(m for s in scores.values() for m in s))
     rows = [[d, str(run.read_metrics()["directions"].get(d, {}).get("n", ""))]
             + [f"{scores[d][m]:.2f}" if m in scores[d] else "" for m in metrics] for d in scores]
@@ -119,6 +130,9 @@ def choice_tables(run: RunDir) -> list[Table]:
 
 def build_report(paths: list[str], metrics: list[str] | None = None, test: str = "bs",
                  n_samples: int | None = None) -> list[Table]:
+    from .scoring import parse_metric_names
+
+    metrics = parse_metric_names(metrics) if metrics else None
     runs = [RunDir(p) for p in paths]
     choice = [r for r in runs if r.read_config().get("task") in ("nli", "multiple_choice")]
     if choice:
@@ -128,8 +142,12 @@ def build_report(paths: list[str], metrics: list[str] | None = None, test: str =
             raise XlingError(f"{run.path} is not an MT run")
     tables = []
     for run in runs:
-        tables.append(direction_table(run))
         present = list(dict.fromkeys(m for s in _scores(run).values() for m in s))
+        missing = [m for m in metrics or [] if m not in present]
+        if missing:
+            raise XlingError(f"{run.path} has no {', '.join(missing)} scores; `xling rescore "
+                             f"{run.path} -m {','.join(missing)}` adds them")
+        tables.append(direction_table(run, metrics))
         for metric in metrics or present:
             matrix = direction_matrix(run, metric)
             if matrix:

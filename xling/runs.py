@@ -178,13 +178,34 @@ class RunDir:
         return self.outputs_digest(direction)
 
     def outputs_digest(self, direction: str) -> str:
-        return hashlib.sha256(self.outputs_path(direction).read_bytes()).hexdigest()
+        try:
+            return hashlib.sha256(self.outputs_path(direction).read_bytes()).hexdigest()
+        except OSError as exc:
+            raise XlingError(f"cannot read {self.outputs_path(direction)}: {exc.strerror}") from exc
 
     def read_outputs(self, direction: str) -> list[dict]:
+        """The records of one direction; a damaged line is named with what to do."""
         path = self.outputs_path(direction)
         if not path.is_file():
             raise XlingError(f"{self.path} has no outputs for {direction}")
-        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise XlingError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from exc
+        records = []
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line:
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError:
+                record = None
+            if not isinstance(record, dict):
+                raise XlingError(f"{path}, line {number}: damaged record (cut short or edited); run "
+                                 "the experiment again to rewrite it (finished outputs come from "
+                                 "the cache)")
+            records.append(record)
+        return records
 
     def directions(self) -> list[str]:
         order = self.read_config().get("directions") or []
@@ -192,11 +213,27 @@ class RunDir:
         return [d for d in order if d in present] + sorted(present - set(order))
 
     # -- metrics ---------------------------------------------------------------------------------
-    def read_metrics(self) -> dict:
+    def read_metrics(self, recover: bool = False) -> dict:
+        """metrics.json. Metrics can always be recomputed from the outputs: with `recover`, a
+        damaged file is set aside with one warning (the caller recomputes); without, it is an
+        error that says how to recompute it."""
         if not self.metrics_path.is_file():
             return {"directions": {}}
-        return json.loads(self.metrics_path.read_text(encoding="utf-8"))
+        try:
+            metrics = json.loads(self.metrics_path.read_text(encoding="utf-8"))
+            if not isinstance(metrics, dict) or not isinstance(metrics.get("directions"), dict) or \
+                    not all(isinstance(e, dict) for e in metrics["directions"].values()):
+                raise ValueError("not xling's metrics")
+        except (ValueError, UnicodeDecodeError):
+            if not recover:
+                raise XlingError(f"{self.metrics_path} is damaged; `xling rescore {self.path} -m "
+                                 "METRICS` recomputes it from the outputs") from None
+            print(f"xling: warning: {self.metrics_path} was damaged; recomputing the metrics from "
+                  "the outputs", file=sys.stderr)
+            return {"directions": {}}
+        except OSError as exc:
+            raise XlingError(f"cannot read {self.metrics_path}: {exc.strerror}") from exc
+        return metrics
 
     def write_metrics(self, metrics: dict) -> None:
         _write_json(self.metrics_path, metrics)
-

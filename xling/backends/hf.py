@@ -53,6 +53,11 @@ def load_hf_backend(model: str | None = None, *, revision: str | None = None,
         path, display = embedded_model_dir(), "embedded:gemma3-270m"
     else:
         path, display = Path(name).expanduser(), name
+        if path.is_file():
+            raise XlingError(f"model {name!r} is a file; pass the folder that holds its config.json")
+        if path.is_dir() and not (path / "config.json").is_file():
+            raise XlingError(f"model folder {name!r} has no config.json: it is not a transformers "
+                             "checkpoint (config.json, weights and tokenizer files)")
         if not path.exists():
             if _looks_like_path(name):
                 raise XlingError(f"model folder {name!r} does not exist")

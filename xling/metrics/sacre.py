@@ -21,6 +21,9 @@ def _bleu(tokenize: str, lowercase: bool, effective_order: bool):
     # Built once per process: rebuilding the ko-mecab tokenizer many times is known to break.
     from sacrebleu.metrics import BLEU
 
+    if tokenize not in BLEU.TOKENIZERS:
+        raise XlingError(f"unknown BLEU tokenizer {tokenize!r}; sacrebleu's are: "
+                         f"{', '.join(BLEU.TOKENIZERS)}")
     try:
         return BLEU(tokenize=tokenize, lowercase=lowercase, effective_order=effective_order)
     except OSError as exc:  # URLError: the flores200 SentencePiece model is downloaded

@@ -135,7 +135,7 @@ def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress
     if source.note and progress:
         print(f"xling: note: {source.note}", file=sys.stderr)
     cache = OutputCache()
-    metrics = run.read_metrics()
+    metrics = run.read_metrics(recover=True)
     for name, items, prompts, n_labels, lang in plan:
         if progress:
             print(f"xling: {name} ({len(items)} items, prompt language {lang})", file=sys.stderr)

@@ -108,7 +108,7 @@ def score_direction(run: RunDir, name: str, metrics: list[str], config: MTEvalCo
 
     settings = run.read_config().get("settings", {})
     digest = run.outputs_digest(name)
-    stored = run.read_metrics()
+    stored = run.read_metrics(recover=True)
     entry = stored["directions"].get(name)
     if entry is None or entry.get("outputs_sha256") != digest:
         entry = {"outputs_sha256": digest, "metrics": {}}

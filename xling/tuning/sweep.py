@@ -58,7 +58,7 @@ def _run_tune_ratio(run: RunDir, config: TuneRatioConfig, overwrite: bool, progr
     run.prepare({"task": "tune_ratio", "identity": config.identity(), "settings": dataclasses.asdict(config),
                  "directions": [unit_name(r, s) for r, s in units], "data": data_report,
                  "test_ids": [p.id for p in test], "packages": package_versions()}, overwrite=overwrite)
-    metrics = run.read_metrics()
+    metrics = run.read_metrics(recover=True)
     for ratio, seed in units:
         name = unit_name(ratio, seed)
         if name in metrics["directions"] and run.outputs_path(name).is_file():
