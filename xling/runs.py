@@ -205,6 +205,11 @@ class RunDir:
                                  "the experiment again to rewrite it (finished outputs come from "
                                  "the cache)")
             records.append(record)
+        expected = self.read_config().get("segments")
+        if isinstance(expected, int) and len(records) != expected:
+            raise XlingError(f"{path} holds {len(records)} of its {expected} records (cut short?); "
+                             "run the experiment again to rewrite it (finished outputs come from "
+                             "the cache)")
         return records
 
     def directions(self) -> list[str]:

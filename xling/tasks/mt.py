@@ -81,6 +81,7 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
                     template_hash=template.hash if template else None)
     run.prepare({"task": "mt", "identity": identity, "settings": config.public_settings(),
                  "directions": [direction_name(*d) for d in directions],
+                 "segments": len(data.ids[:config.limit]),   # records per direction
                  "model": translator.backend.fingerprint,
                  "template": {"name": template.name, "hash": template.hash} if template else None,
                  "decoding": translator.decoding.as_dict(), "data": {"spec": data.spec, "note": data.note},

@@ -1,0 +1,262 @@
+"""Every file xling writes, damaged in every way: each command that reads it recovers (and says
+so) or prints one line and exits 2 — never a traceback, never a silently wrong number.
+
+Commands run in-process through the CLI's own `main`, so an unexpected exception fails the test
+with its traceback. A full disk and read-only folders use small tmpfs mounts (tests run as root
+in CI); elsewhere they are skipped with the reason."""
+import contextlib
+import os
+import random
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from xling.cli import main
+
+SOURCES = {"ko": ["저는 학생입니다.", "오늘 날씨가 좋네요.", "책을 읽고 있어요."],
+           "en": ["I am a student.", "The weather is nice today.", "I am reading a book."]}
+
+
+def truncate(path: Path):
+    data = path.read_bytes()
+    path.write_bytes(data[:random.Random(len(data)).randrange(1, len(data))])
+
+
+def garbage(path: Path):
+    path.write_bytes(bytes(random.Random(7).randrange(256) for _ in range(3000)))
+
+
+def wrong_type(path: Path):
+    path.write_text("[1, 2, 3]\n", encoding="utf-8")
+
+
+def empty(path: Path):
+    path.write_bytes(b"")
+
+
+DAMAGES = [truncate, garbage, wrong_type, empty]
+
+
+def run_cli(capsys, *args) -> tuple[int, str, str]:
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_clean(code, err, *, expect=None):
+    """Exit 0, or exit 2 whose last stderr line is the one error line; no traceback ever."""
+    assert "Traceback" not in err
+    assert code in (0, 2), err
+    if expect is not None:
+        assert code == expect, err
+    if code == 2:
+        lines = [l for l in err.splitlines() if l.strip()]
+        assert lines[-1].startswith("xling: error: "), err
+        assert sum(l.startswith("xling: error: ") for l in lines) == 1, err
+    return code
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory, tiny_causal_base):
+    """A finished two-direction run, its report, and the files it was made from."""
+    root = tmp_path_factory.mktemp("finished")
+    for lang, lines in SOURCES.items():
+        (root / f"corpus.{lang}").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    args = ["eval", "mt", "--langs", "ko,en", "-m", tiny_causal_base, "--data",
+            f"text:{root}/corpus.{{lang}}", "--metrics", "bleu,chrf", "--out", root / "run"]
+    cache = root / "cache"
+    with _env(XLING_CACHE=str(cache)):
+        assert main([str(a) for a in args]) == 0
+        assert main(["report", str(root / "run")]) == 0
+    return root, args
+
+
+@contextlib.contextmanager
+def _env(**values):
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@pytest.fixture
+def run_copy(finished_run, tmp_path, capsys):
+    """A private copy of the finished run (and of its cache), and its report as printed."""
+    root, args = finished_run
+    shutil.copytree(root / "run", tmp_path / "run")
+    shutil.copytree(root / "cache", tmp_path / "xling-cache", dirs_exist_ok=True)
+    capsys.readouterr()
+    code, report, _ = run_cli(capsys, "report", tmp_path / "run")
+    assert code == 0
+    args = [a if a != root / "run" else tmp_path / "run" for a in args]
+    return tmp_path / "run", args, report
+
+
+@pytest.mark.parametrize("damage", DAMAGES, ids=lambda d: d.__name__)
+def test_damaged_config(run_copy, capsys, damage):
+    run, args, _ = run_copy
+    damage(run / "config.json")
+    for command in (["report", run], ["rescore", run, "-m", "chrf"], ["figures", "-r", run, "-o", run.parent / "f"],
+                    ["transfer", run], args):
+        code, _, err = run_cli(capsys, *command)
+        assert_clean(code, err, expect=2)
+        assert "config.json" in err
+    code, _, err = run_cli(capsys, *args, "--overwrite")   # a marked run can be replaced
+    assert_clean(code, err, expect=0)
+
+
+@pytest.mark.parametrize("damage", DAMAGES, ids=lambda d: d.__name__)
+def test_damaged_metrics(run_copy, capsys, damage):
+    run, args, report = run_copy
+    damage(run / "metrics.json")
+    for command in (["report", run], ["transfer", run]):
+        code, _, err = run_cli(capsys, *command)
+        assert_clean(code, err)
+        assert code == 2 or damage is empty, err   # empty: no metrics yet, said as such
+    code, _, err = run_cli(capsys, "rescore", run, "-m", "bleu,chrf")
+    assert_clean(code, err, expect=0)
+    assert "warning" in err and "recomputing" in err
+    assert run_cli(capsys, "report", run)[1] == report          # the same numbers as before
+    damage(run / "metrics.json")
+    code, out, err = run_cli(capsys, *args)                     # a re-run recovers too
+    assert_clean(code, err, expect=0)
+    assert out == report
+
+
+def test_deleted_metrics_are_not_an_empty_report(run_copy, capsys):
+    run, _, _ = run_copy
+    (run / "metrics.json").unlink()
+    code, _, err = run_cli(capsys, "report", run)
+    assert_clean(code, err, expect=2)
+    assert "missing" in err and "xling rescore" in err
+
+
+@pytest.mark.parametrize("damage", DAMAGES, ids=lambda d: d.__name__)
+def test_damaged_outputs(run_copy, capsys, damage):
+    run, args, report = run_copy
+    damage(run / "outputs" / "ko-en.jsonl")
+    for command in (["report", run], ["rescore", run, "-m", "chrf"], ["report", run, run]):
+        code, _, err = run_cli(capsys, *command)
+        assert_clean(code, err, expect=2)
+        assert "ko-en" in err
+    code, out, err = run_cli(capsys, *args)          # re-running rewrites them from the cache
+    assert_clean(code, err, expect=0)
+    assert out == report
+
+
+def test_outputs_cut_at_a_line_boundary_never_show_old_metrics(run_copy, capsys):
+    run, _, _ = run_copy
+    path = run / "outputs" / "ko-en.jsonl"
+    path.write_text("".join(path.read_text(encoding="utf-8").splitlines(keepends=True)[:2]), encoding="utf-8")
+    for command in (["report", run], ["rescore", run, "-m", "chrf"]):
+        code, _, err = run_cli(capsys, *command)
+        assert_clean(code, err, expect=2)
+        assert "ko-en" in err
+
+
+@pytest.mark.parametrize("damage", [truncate, garbage], ids=lambda d: d.__name__)
+def test_damaged_cache_is_moved_aside(run_copy, tmp_path, capsys, damage, tiny_causal_base):
+    cache = tmp_path / "xling-cache" / "outputs.sqlite"
+    for suffix in ("-wal", "-shm"):
+        Path(f"{cache}{suffix}").unlink(missing_ok=True)
+    command = ["translate", "-s", "ko", "-t", "en", "-m", tiny_causal_base, "안녕하세요"]
+    truth = run_cli(capsys, *command, "--no-cache")[1]
+    damage(cache)
+    code, out, err = run_cli(capsys, *command)
+    assert_clean(code, err, expect=0)
+    assert out == truth                        # never an answer read from a damaged file
+    if damage is garbage:                      # (a truncated database may just miss keys)
+        assert "was damaged" in err
+        assert list(cache.parent.glob("outputs.sqlite.corrupt-*"))
+    code, again, err = run_cli(capsys, *command)
+    assert again == truth and "warning" not in err             # the fresh cache works
+
+
+def test_damaged_figures_are_rewritten(tmp_path, capsys):
+    code, _, err = run_cli(capsys, "figures", "-o", tmp_path / "f")
+    assert_clean(code, err, expect=0)
+    before = {p.name: p.read_bytes() for p in (tmp_path / "f").iterdir()}
+    for damage, path in zip(DAMAGES, sorted((tmp_path / "f").iterdir())):
+        damage(path)
+    assert run_cli(capsys, "figures", "-o", tmp_path / "f")[0] == 0
+    assert {p.name: p.read_bytes() for p in (tmp_path / "f").iterdir()} == before
+
+
+def test_outputs_and_out_folders_that_are_files(tmp_path, capsys, tiny_causal_base):
+    existing = tmp_path / "a-file"
+    existing.write_text("mine\n", encoding="utf-8")
+    for command in (["eval", "mt", "--langs", "ko,en", "-m", tiny_causal_base, "--out", existing],
+                    ["figures", "-o", existing]):
+        code, _, err = run_cli(capsys, *command)
+        assert_clean(code, err, expect=2)
+    assert existing.read_text(encoding="utf-8") == "mine\n"
+
+
+# -- read-only folders and a full disk (tmpfs mounts, as root) ------------------------------------
+@pytest.fixture
+def mount(tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root (CI runs as root)")
+    made = []
+
+    def make(name: str, size: str = "256k", read_only: bool = False) -> Path:
+        point = tmp_path / name
+        point.mkdir()
+        if subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(point)]).returncode:
+            pytest.skip("this machine does not allow mounting a tmpfs")
+        made.append(point)
+        return point
+
+    def fill(point: Path):
+        with open(point / "filler", "wb", buffering=0) as handle:
+            with contextlib.suppress(OSError):
+                while True:
+                    handle.write(b"\0" * 4096)
+
+    def read_only(point: Path):
+        subprocess.run(["mount", "-o", "remount,ro", str(point)], check=True)
+
+    yield make, fill, read_only
+    for point in made:
+        subprocess.run(["umount", "-l", str(point)])
+
+
+def test_full_disk_and_read_only_outputs(mount, tmp_path, capsys, tiny_causal_base, run_copy):
+    make, fill, read_only = mount
+    _, args, _ = run_copy
+    full, locked = make("full"), make("ro")
+    fill(full)
+    read_only(locked)
+    source = tmp_path / "in.ko"
+    source.write_text("안녕하세요\n", encoding="utf-8")
+    translate = ["translate", "-s", "ko", "-t", "en", "-m", tiny_causal_base, "-i", source]
+    for folder in (full, locked):
+        code, _, err = run_cli(capsys, *translate, "-o", folder / "out.en")
+        assert_clean(code, err, expect=2)
+        assert str(folder) in err
+        assert not (folder / "out.en").exists() and not list(folder.glob(".*partial"))
+        out = [a if a != args[-1] else folder / "run" for a in args]
+        code, _, err = run_cli(capsys, *out)
+        assert_clean(code, err, expect=2)
+        code, _, err = run_cli(capsys, "figures", "-o", folder / "figs")
+        assert_clean(code, err, expect=2)
+
+
+def test_a_cache_that_cannot_be_written_is_skipped_with_one_warning(mount, capsys, tiny_causal_base):
+    make, fill, read_only = mount
+    for name, spoil in (("full-cache", fill), ("ro-cache", read_only)):
+        folder = make(name)
+        spoil(folder)
+        with _env(XLING_CACHE=str(folder)):
+            code, out, err = run_cli(capsys, "translate", "-s", "ko", "-t", "en", "-m", tiny_causal_base,
+                                     "안녕하세요")
+        assert_clean(code, err, expect=0)
+        assert out.strip() and err.count("warning") == 1 and "without" in err
