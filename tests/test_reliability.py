@@ -155,6 +155,7 @@ def test_output_that_would_destroy_the_input_or_is_not_a_file(tmp_path, tiny_cau
     os.mkfifo(fifo)
     assert_one_line_error(xling(*base, "-o", str(fifo), timeout=60), "it is a FIFO")
     assert_one_line_error(xling(*base, "-o", "/proc/self/fd/1", timeout=60), "regular files only")
+    assert_one_line_error(xling(*base, "-o", "/dev/stdout", timeout=60), "regular files only")
     assert_one_line_error(xling(*base, "-o", str(tmp_path)), "")  # a folder (click refuses it)
 
     # A symlink to a regular file: the file it points to is written, the link stays a link.

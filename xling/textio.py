@@ -90,6 +90,9 @@ def output_target(path: str | Path, inputs: tuple = ()) -> Path:
     A symlink is followed (its target is replaced, the link kept); the output may not be one
     of the inputs, nor a FIFO, device or folder: xling writes complete files only, atomically."""
     path = Path(path)
+    if os.path.abspath(path).startswith(("/proc/", "/dev/")):   # /dev/stdout, /proc/self/fd/1
+        raise XlingError(f"cannot write {path}: it names a device or file descriptor; xling writes "
+                         "complete regular files only (leave out -o to write to standard output)")
     try:
         info = os.stat(path)
     except FileNotFoundError:

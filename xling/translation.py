@@ -45,6 +45,8 @@ class Translator:
                  shot_pool: ShotPool | None = None, seed: int = 0, batch_size: int = 32,
                  decoding: Decoding | None = None, cache: bool | str | OutputCache = True,
                  **backend_options):
+        if batch_size < 1 or shots < 0:
+            raise XlingError(f"batch_size must be at least 1 and shots 0 or more (got {batch_size}, {shots})")
         if isinstance(template, str):  # a bad template name fails before any model loads
             template = load_template(template)
         if backend is None:

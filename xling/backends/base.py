@@ -35,6 +35,15 @@ class Decoding:
     length_factor: float = 2.5
     length_slack: int = 20
 
+    def __post_init__(self):
+        from ..errors import XlingError
+
+        if self.max_new_tokens_cap < 1 or self.length_slack < 0 or self.length_factor <= 0:
+            raise XlingError("decoding: max_new_tokens_cap must be at least 1, length_factor above "
+                             "0 and length_slack 0 or more")
+        if self.temperature <= 0 and self.do_sample or not 0 < self.top_p <= 1:
+            raise XlingError("decoding: sampling needs a temperature above 0 and top_p in (0, 1]")
+
     def as_dict(self) -> dict:
         return asdict(self)
 
