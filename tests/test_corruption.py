@@ -36,6 +36,10 @@ def empty(path: Path):
     path.write_bytes(b"")
 
 
+def zeroed(path: Path):
+    path.write_bytes(b"\0" * path.stat().st_size)
+
+
 DAMAGES = [truncate, garbage, wrong_type, empty]
 
 
@@ -162,7 +166,7 @@ def test_outputs_cut_at_a_line_boundary_never_show_old_metrics(run_copy, capsys)
         assert "ko-en" in err
 
 
-@pytest.mark.parametrize("damage", [truncate, garbage], ids=lambda d: d.__name__)
+@pytest.mark.parametrize("damage", [truncate, garbage, zeroed], ids=lambda d: d.__name__)
 def test_damaged_cache_is_moved_aside(run_copy, tmp_path, capsys, damage, tiny_causal_base):
     cache = tmp_path / "xling-cache" / "outputs.sqlite"
     for suffix in ("-wal", "-shm"):
@@ -173,7 +177,7 @@ def test_damaged_cache_is_moved_aside(run_copy, tmp_path, capsys, damage, tiny_c
     code, out, err = run_cli(capsys, *command)
     assert_clean(code, err, expect=0)
     assert out == truth                        # never an answer read from a damaged file
-    if damage is garbage:                      # (a truncated database may just miss keys)
+    if damage is not truncate:                 # (a truncated database may just miss keys)
         assert "was damaged" in err
         assert list(cache.parent.glob("outputs.sqlite.corrupt-*"))
     code, again, err = run_cli(capsys, *command)

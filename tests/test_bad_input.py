@@ -1,0 +1,99 @@
+"""Bad settings, templates, names and paths: one clear line and exit 2, found before any work
+starts, whether they come from the shell, a YAML file or the Python API."""
+import pytest
+
+from test_cli import assert_one_line_error, xling
+from xling.errors import XlingError
+from xling.experiments import build_config
+
+
+@pytest.mark.parametrize("setting, message", [
+    ("batch_size: 0", "line 4: 'batch_size' must be at least 1, not 0"),
+    ("max_retries: -1", "'max_retries' must be at least 0, not -1"),
+    ("request_timeout: -1", "'request_timeout' must be above 0, not -1"),
+    ("shots: -2", "'shots' must be at least 0, not -2"),
+    ("max_new_tokens: -5", "'max_new_tokens' must be at least 1, not -5"),
+    ("backend: grpc", "'backend' must be one of hf, http, not 'grpc'"),
+])
+def test_bad_yaml_settings_are_refused_before_anything_is_written(tmp_path, setting, message):
+    experiment = tmp_path / "exp.yaml"
+    experiment.write_text(f"task: mt\npairs: [ko-en]\nout: {tmp_path / 'run'}\n{setting}\n", encoding="utf-8")
+    assert_one_line_error(xling("run", str(experiment)), message)
+    assert not (tmp_path / "run").exists()
+
+
+def test_the_python_api_checks_the_same_limits(tmp_path):
+    from xling.backends.base import Decoding
+    from xling.experiments import MTEvalConfig
+
+    with pytest.raises(XlingError, match="'batch_size' must be at least 1"):
+        MTEvalConfig(out=str(tmp_path), pairs=["ko-en"], batch_size=0)
+    with pytest.raises(XlingError, match="max_new_tokens_cap"):
+        Decoding(max_new_tokens_cap=-5)
+    with pytest.raises(XlingError, match="'shots' must be at least 0"):
+        build_config(dict(out=str(tmp_path), pairs=["ko-en"], shots=-2))
+
+
+def test_unknown_bleu_tokenizer_lists_the_valid_ones(tmp_path):
+    hyp = tmp_path / "h.txt"
+    hyp.write_text("a b c\n", encoding="utf-8")
+    result = xling("score", "-i", str(hyp), "-r", str(hyp), "-t", "en", "--tokenize", "bogus")
+    assert_one_line_error(result, "unknown BLEU tokenizer 'bogus'; sacrebleu's are: none, zh, 13a")
+
+
+@pytest.mark.parametrize("query, message", [
+    ("'{source} in {foo}:'", "names unknown field(s) {foo}"),
+    ("'{source} => {'", "unpaired braces"),
+    ("'Translate:'", "must contain {source}"),
+])
+def test_bad_templates_fail_when_read(tmp_path, query, message):
+    template = tmp_path / "t.yaml"
+    template.write_text(f"format: completion\nexample: '{{source}} => {{target}}'\nquery: {query}\n",
+                        encoding="utf-8")
+    assert_one_line_error(xling("translate", "-s", "ko", "-t", "en", "--template", str(template), "안녕"),
+                          message)
+
+
+def test_a_bad_user_template_never_breaks_the_built_ins(tmp_path):
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "broken.yaml").write_text("format: chat\nuser: '{oops'\n", encoding="utf-8")
+    (folder / "mine.yaml").write_text("format: completion\nexample: '{source} = {target}'\n"
+                                      "query: '{source} ='\n", encoding="utf-8")
+    env = {"XLING_TEMPLATES": str(folder)}
+    listed = xling("templates", env=env)
+    assert listed.returncode == 0
+    names = [line.split()[0] for line in listed.stdout.decode().splitlines()[1:]]
+    assert {"mt-chat", "mt-completion", "mine"} <= set(names) and "broken" not in names
+    assert listed.stderr.decode().count("warning: skipping a template") == 1
+    assert_one_line_error(xling("translate", "-s", "ko", "-t", "en", "--template", "broken", "x", env=env),
+                          "unpaired braces")
+
+
+def test_a_mistyped_data_folder_never_falls_back(tmp_path):
+    result = xling("eval", "mt", "--langs", "ko,en", "--limit", "1", "--out", str(tmp_path / "run"),
+                   env={"XLING_DATA": str(tmp_path / "no-such-data")})
+    assert_one_line_error(result, "XLING_DATA folder")
+    assert not (tmp_path / "run").exists()
+
+
+def test_an_empty_model_folder_is_explained(tmp_path):
+    (tmp_path / "model").mkdir()
+    assert_one_line_error(xling("translate", "-s", "ko", "-t", "en", "-m", str(tmp_path / "model"), "x"),
+                          "has no config.json: it is not a transformers checkpoint")
+
+
+def test_line_separators_inside_text_are_text(tiny_causal_base):
+    result = xling("translate", "-s", "ko", "-t", "en", "-m", str(tiny_causal_base), "안녕\u2028하세요")
+    assert result.returncode == 0 and len(result.stdout.decode().split("\n")) == 2   # one line
+
+
+def test_report_metric_filter(tmp_path, tiny_causal_base):
+    for lang, line in (("ko", "저는 학생입니다."), ("en", "I am a student.")):
+        (tmp_path / f"c.{lang}").write_text(line + "\n", encoding="utf-8")
+    out = tmp_path / "run"
+    assert xling("eval", "mt", "--pairs", "ko-en", "-m", str(tiny_causal_base), "--data",
+                 f"text:{tmp_path}/c.{{lang}}", "--metrics", "bleu,chrf", "--out", str(out)).returncode == 0
+    only = xling("report", str(out), "-m", "chrf").stdout.decode()
+    assert "chrF" in only and "BLEU" not in only
+    assert_one_line_error(xling("report", str(out), "-m", "comet"), "has no comet scores")
