@@ -217,3 +217,47 @@ def test_comet_errors(tiny_comet):
         comet(["a"], ["a", "b"], ["a"], model=str(tiny_comet))
     with pytest.raises(XlingError, match="hub cannot be reached"):
         comet(["a"], ["a"], ["a"], model="Unbabel/wmt22-comet-da")
+
+
+def test_ter_is_one_spec_and_equals_sacrebleu():
+    import sacrebleu
+
+    from xling.metrics.registry import get
+
+    hyps = ["the cat sat on the mat", "hello world", "a b c d"]
+    refs = ["the cat sat on a mat", "hello there world", "a b c d"]
+    result = get("ter")(hyps, refs, tgt_lang="en")
+    assert result.score == pytest.approx(sacrebleu.corpus_ter(hyps, [refs]).score)
+    assert result.segments == pytest.approx([sacrebleu.sentence_ter(h, [r]).score for h, r in zip(hyps, refs)])
+    assert not result.higher_is_better and "asian:no" in result.signature
+    assert "asian:yes" in get("ter")(["저는 학생"], ["저는 학생이다"], tgt_lang="ko").signature
+
+
+def test_significance_follows_the_metric_direction():
+    from xling.metrics.registry import get
+
+    refs = [f"the weather is very nice today number {i}" for i in range(30)]
+    close = [r.replace("very ", "") for r in refs]                  # a few edits
+    far = [" ".join(reversed(r.split())) for r in refs]             # many edits
+    for name in ("ter", "bleu"):
+        spec = get(name)
+        base, better = spec(far, refs, tgt_lang="en"), spec(close, refs, tgt_lang="en")
+        (paired,) = paired_test(base, {"close": better}, "bs", 200)
+        assert paired.better and spec.better(better.score, base.score)
+        assert paired.p_value < 0.05
+    ter = get("ter")
+    assert ter(close, refs, tgt_lang="en").score < ter(far, refs, tgt_lang="en").score   # lower wins
+
+
+def test_every_registered_metric_declares_what_it_needs():
+    from xling.metrics.registry import REGISTRY, get
+
+    assert get("chrfpp") is get("chrf++")
+    for spec in REGISTRY.values():
+        if spec.needs_refs:
+            with pytest.raises(XlingError, match="needs references"):
+                spec(["a"], None, ["a"], tgt_lang="en")
+        if spec.needs_srcs:
+            with pytest.raises(XlingError, match="needs the source"):
+                spec(["a"], ["a"], None, tgt_lang="en")
+    assert get("offtarget")(["안녕하세요"], None, None, tgt_lang="en").score == 100.0

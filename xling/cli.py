@@ -146,7 +146,8 @@ def _translate(src_lang, tgt_lang, model, template, shots, shots_file, seed, bat
 def score(refs, hyps, src_path, tgt_lang, src_lang, metrics, test, paired_n, seed, on_target_only,
           tokenize, comet_model, comet_batch_size, gpus, precision, fmt):
     """Score system outputs against references (BLEU, chrF, COMET, off-target rate)."""
-    from .scoring import FORMATTERS, parse_metric_names, score_systems
+    from .metrics.registry import get, parse_metric_names
+    from .scoring import FORMATTERS, score_systems
     from .textio import read_lines
 
     metrics = parse_metric_names(metrics)
@@ -161,7 +162,8 @@ def score(refs, hyps, src_path, tgt_lang, src_lang, metrics, test, paired_n, see
     elif references:
         from .metrics.base import check_lengths
         check_lengths(**{f"reference {i}": r for i, r in enumerate(references)})
-        refs_arg = references if not {"comet", "xcomet"} & set(metrics) else references[0]
+        # model-based metrics take one reference: the first
+        refs_arg = references[0] if any(get(m).model_based for m in metrics) else references
     report = score_systems(
         systems, refs_arg, metrics, tgt_lang, srcs=read_lines(src_path) if src_path else None,
         src_lang=src_lang, test=test, n_samples=paired_n, seed=seed, on_target_only=on_target_only,

@@ -96,7 +96,7 @@ def run_figures(run: RunDir) -> list[tuple[str, object]]:
     NLI run's premise x hypothesis accuracy."""
     from .languages import parse_pair
     from .plots import heatmap
-    from .report import DISPLAY
+    from .metrics.registry import display, get
 
     config = run.read_config()
     stored = run.read_metrics()["directions"]
@@ -111,9 +111,9 @@ def run_figures(run: RunDir) -> list[tuple[str, object]]:
             for d, (src, tgt) in pairs.items():
                 if metric in stored[d]["metrics"]:
                     grid[langs.index(src.code), langs.index(tgt.code)] = stored[d]["metrics"][metric]["score"]
-            unit = {"offtarget": "% outputs not in the target language"}.get(metric, DISPLAY.get(metric, metric))
+            unit = get(metric).unit or display(metric)
             figures.append((f"{name}_{metric}_matrix", heatmap(
-                f"{name}: {DISPLAY.get(metric, metric)} by direction", langs, langs, grid, unit=unit,
+                f"{name}: {display(metric)} by direction", langs, langs, grid, unit=unit,
                 xlabel="target language", ylabel="source language")))
     elif config.get("task") in ("nli", "multiple_choice"):
         cells = list(stored)

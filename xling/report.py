@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from .errors import XlingError
 from .languages import parse_pair
+from .metrics.registry import display
 from .runs import RunDir
 from .tables import Table
 
-DISPLAY = {"bleu": "BLEU", "spbleu": "spBLEU", "chrf": "chrF", "chrf++": "chrF++", "chrfpp": "chrF++",
-           "comet": "COMET", "xcomet": "xCOMET", "offtarget": "OffTarget%"}
 
 
 def _scores(run: RunDir, metrics: list[str] | None = None) -> dict[str, dict[str, float]]:
@@ -46,10 +45,10 @@ def direction_table(run: RunDir, only: list[str] | None = None) -> Table:
                 by_signature.setdefault(e["metrics"][m]["signature"], []).append(d)
         for sig, dirs in by_signature.items():
             where = f" [{', '.join(dirs)}]" if len(by_signature) > 1 else ""
-            notes.append(f"{DISPLAY.get(m, m)}: {sig}{where}")
+            notes.append(f"{display(m)}: {sig}{where}")
     model = run.read_config().get("model", {})
     return Table(f"{_label(run)}: {model.get('model', '?')} ({model.get('revision', '?')})",
-                 ["direction", "n"] + [DISPLAY.get(m, m) for m in metrics], rows, notes)
+                 ["direction", "n"] + [display(m) for m in metrics], rows, notes)
 
 
 def direction_matrix(run: RunDir, metric: str) -> Table | None:
@@ -61,7 +60,7 @@ def direction_matrix(run: RunDir, metric: str) -> Table | None:
     cell = {(src.code, tgt.code): scores[d][metric] for (src, tgt), d in pairs}
     rows = [[f"{s} →"] + ["—" if s == t else (f"{cell[s, t]:.2f}" if (s, t) in cell else "")
                           for t in langs] for s in langs]
-    return Table(f"{_label(run)}: {DISPLAY.get(metric, metric)} by direction (rows: source, columns: target)",
+    return Table(f"{_label(run)}: {display(metric)} by direction (rows: source, columns: target)",
                  ["src \\ tgt"] + langs, rows)
 
 
@@ -69,7 +68,7 @@ def comparison(runs: list[RunDir], metric: str, test: str = "bs", n_samples: int
                seed: int = 12345) -> Table | None:
     """Each later run against the first on the directions they share (same segment ids)."""
     from .metrics.significance import paired_test
-    from .tasks.mt import metric_result
+    from .records import metric_result
 
     base = runs[0]
     shared = [d for d in base.directions() if all(d in r.directions() for r in runs[1:])]
@@ -87,9 +86,12 @@ def comparison(runs: list[RunDir], metric: str, test: str = "bs", n_samples: int
             (p,) = paired_test(baseline, {"x": metric_result(other, d, metric)}, test, n_samples, seed)
             row.append(f"{p.score:.2f} ({p.delta:+.2f}, p={p.p_value:.3f}){'*' if p.p_value < 0.05 else ''}")
         rows.append(row)
+    from .metrics.registry import get
+
     note = (f"paired {'bootstrap' if test == 'bs' else 'approximate randomization'} against "
-            f"{_label(base)}; * p < 0.05")
-    return Table(f"{DISPLAY.get(metric, metric)}: runs compared", ["direction"] + [_label(r) for r in runs],
+            f"{_label(base)}; * p < 0.05"
+            + ("" if get(metric).higher_is_better else f"; lower {display(metric)} is better"))
+    return Table(f"{display(metric)}: runs compared", ["direction"] + [_label(r) for r in runs],
                  rows, [note])
 
 
@@ -130,7 +132,7 @@ def choice_tables(run: RunDir) -> list[Table]:
 
 def build_report(paths: list[str], metrics: list[str] | None = None, test: str = "bs",
                  n_samples: int | None = None) -> list[Table]:
-    from .scoring import parse_metric_names
+    from .metrics.registry import parse_metric_names
 
     metrics = parse_metric_names(metrics) if metrics else None
     runs = [RunDir(p) for p in paths]

@@ -9,11 +9,9 @@ from dataclasses import dataclass, field
 from .errors import XlingError
 from .languages import resolve
 from .metrics.base import MetricResult, check_lengths
+from .metrics.registry import parse_metric_names
 from .metrics.significance import PairedResult, paired_test
 from .tables import tex_escape
-
-NEEDS_REFERENCE = {"bleu", "spbleu", "chrf", "chrf++", "chrfpp", "comet", "xcomet"}
-
 
 @dataclass
 class ScoreReport:
@@ -28,59 +26,35 @@ class ScoreReport:
                 "paired": {m: [p.to_dict() for p in ps] for m, ps in self.paired.items()}}
 
 
-def parse_metric_names(names) -> list[str]:
-    from .metrics import METRICS
-
-    out = []
-    for name in names:
-        for part in str(name).split(","):
-            part = part.strip().lower()
-            if not part:
-                continue
-            if part not in METRICS:
-                raise XlingError(f"unknown metric {part!r}; known: {', '.join(METRICS)}")
-            out.append(part)
-    return list(dict.fromkeys(out))
-
-
 def score_systems(systems: dict[str, list[str]], refs: list[str] | None, metrics, tgt_lang: str,
                   srcs: list[str] | None = None, src_lang: str | None = None,
                   test: str | None = None, n_samples: int | None = None, seed: int = 12345,
                   on_target_only: bool = False, tokenize: str | None = None,
                   comet_options: dict | None = None) -> ScoreReport:
-    from .metrics import METRICS, on_target_mask
+    from .metrics import on_target_mask
+    from .metrics.registry import get
 
     tgt = resolve(tgt_lang)
     src = resolve(src_lang) if src_lang else None
     metrics = parse_metric_names(metrics)
-    if refs is None and NEEDS_REFERENCE & set(metrics):
-        raise XlingError(f"{', '.join(sorted(NEEDS_REFERENCE & set(metrics)))} need references (-r)")
-    if {"comet", "xcomet"} & set(metrics) and srcs is None:
-        raise XlingError("COMET needs the source sentences (-s/--source)")
+    specs = {m: get(m) for m in metrics}
+    lacking = [s.display for s in specs.values() if s.needs_refs and refs is None]
+    if lacking:
+        raise XlingError(f"{', '.join(lacking)} need{'s' * (len(lacking) == 1)} references (-r)")
+    lacking = [s.display for s in specs.values() if s.needs_srcs and srcs is None]
+    if lacking:
+        raise XlingError(f"{', '.join(lacking)} need{'s' * (len(lacking) == 1)} the source sentences "
+                         "(-s/--source)")
     check_lengths(references=refs, sources=srcs,
                   **{f"hypotheses {name}": hyps for name, hyps in systems.items()})
     report = ScoreReport(systems={}, settings={
         "tgt_lang": tgt.code, "src_lang": src.code if src else None, "metrics": metrics,
         "test": test, "n_samples": n_samples, "seed": seed, "on_target_only": on_target_only})
+    options = dict(comet_options or {}, tokenize=tokenize)
     for name, hyps in systems.items():
-        results: dict[str, MetricResult] = {}
-        keep = None
-        if on_target_only or "offtarget" in metrics:
-            results["offtarget"] = METRICS["offtarget"](hyps, tgt.code, srcs)
-            if on_target_only:
-                keep = on_target_mask(results["offtarget"])
-        for metric in metrics:
-            if metric == "offtarget":
-                continue
-            if metric in ("comet", "xcomet"):
-                results[metric] = METRICS[metric](hyps, refs, srcs, keep=keep, **(comet_options or {}))
-            elif metric in ("bleu",) and tokenize:
-                results[metric] = METRICS[metric](hyps, refs, tgt.code, tokenize=tokenize, keep=keep)
-            else:
-                results[metric] = METRICS[metric](hyps, refs, tgt.code, keep=keep)
-        if "offtarget" not in metrics:
-            results.pop("offtarget", None)
-        report.systems[name] = {m: results[m] for m in metrics}
+        keep = on_target_mask(get("offtarget")(hyps, None, srcs, tgt.code)) if on_target_only else None
+        report.systems[name] = {m: spec(hyps, refs, srcs, tgt.code, keep=keep, **options)
+                                for m, spec in specs.items()}
     if test and len(systems) > 1:
         if on_target_only:
             raise XlingError("paired tests need the same segments for every system; "

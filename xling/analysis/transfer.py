@@ -115,7 +115,7 @@ def _per_item_results(run: RunDir, cell: str, metric: str):
         key = "ll_pred" if "ll_pred" in records[0] else "gen_pred"
         ids = [r["id"] for r in records]
         return ids, mean_result("accuracy", [float(r[key] == r["gold"]) for r in records], "")
-    from ..tasks.mt import metric_result
+    from ..records import metric_result
     return [r["id"] for r in run.read_outputs(cell)], metric_result(run, cell, metric)
 
 

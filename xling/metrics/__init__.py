@@ -4,11 +4,14 @@
     bleu(hyps, refs, tgt_lang="ko").score          # ko-mecab chosen for you
     bleu(hyps, refs, tgt_lang="ko").signature      # sacrebleu's signature
 
+Every metric is also a spec in `xling.metrics.registry` (what it needs, which way is better),
+called the same way: `get("ter")(hyps, refs, srcs, tgt_lang="ko")`.
 Heavy dependencies (sacrebleu's tokenizers, COMET, lingua) load on first use.
 """
 from .base import MetricResult
 from .offtarget import off_target, on_target_mask
-from .sacre import bleu, chrf, chrfpp, spbleu
+from .registry import REGISTRY, MetricSpec, get, parse_metric_names, register
+from .sacre import bleu, chrf, chrfpp, spbleu, ter
 from .significance import PairedResult, bootstrap_ci, paired_test
 
 
@@ -18,16 +21,9 @@ def comet(hyps, refs, srcs, **kwargs) -> MetricResult:
 
 
 def xcomet(hyps, refs, srcs, **kwargs) -> MetricResult:
-    from .comet import XCOMET, comet as _comet
-    kwargs.setdefault("model", XCOMET)
-    return _comet(hyps, refs, srcs, **kwargs)
+    return get("xcomet")(hyps, refs, srcs, **kwargs)
 
 
-# name -> (function, what it needs); used by `xling score` and the run records.
-METRICS = {
-    "bleu": bleu, "spbleu": spbleu, "chrf": chrf, "chrf++": chrfpp, "chrfpp": chrfpp,
-    "comet": comet, "xcomet": xcomet, "offtarget": off_target,
-}
-
-__all__ = ["MetricResult", "PairedResult", "bleu", "spbleu", "chrf", "chrfpp", "comet", "xcomet",
-           "off_target", "on_target_mask", "paired_test", "bootstrap_ci", "METRICS"]
+__all__ = ["MetricResult", "MetricSpec", "PairedResult", "REGISTRY", "bleu", "spbleu", "chrf", "chrfpp",
+           "ter", "comet", "xcomet", "off_target", "on_target_mask", "paired_test", "bootstrap_ci", "get",
+           "parse_metric_names", "register"]

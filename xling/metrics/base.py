@@ -21,6 +21,7 @@ class MetricResult:
     score: float
     signature: str
     extra: dict = field(default_factory=dict)
+    higher_is_better: bool = True
     stats: np.ndarray | None = field(default=None, repr=False, compare=False)
     aggregate: Callable[[np.ndarray, int], float] | None = field(default=None, repr=False, compare=False)
     segment_scorer: Callable[[np.ndarray], float] | None = field(default=None, repr=False, compare=False)

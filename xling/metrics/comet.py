@@ -3,7 +3,6 @@ error spans when asked) or a local checkpoint. Each model loads once per process
 records model, revision (hub commit or checkpoint hash), precision, batch size and version."""
 from __future__ import annotations
 
-import hashlib
 import logging
 from functools import lru_cache
 from pathlib import Path
@@ -41,12 +40,12 @@ def _checkpoint_for(model: str) -> tuple[Path, str]:
     return ckpt, revision
 
 
-def _file_digest(path: Path, head: int = 1 << 24) -> str:
-    """Hash of the size and first 16 MiB: cheap for multi-GB checkpoints, distinct in practice."""
-    digest = hashlib.sha256(str(path.stat().st_size).encode())
-    with open(path, "rb") as handle:
-        digest.update(handle.read(head))
-    return digest.hexdigest()[:16]
+def _file_digest(path: Path) -> str:
+    """The checkpoint's full content hash (remembered per file version, so it is computed once):
+    a model fine-tuned in place with frozen embeddings keeps its first megabytes."""
+    from ..filehash import file_digest
+
+    return file_digest(path)[:16]
 
 
 @lru_cache(maxsize=4)

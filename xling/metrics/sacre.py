@@ -1,4 +1,4 @@
-"""BLEU, spBLEU, chrF and chrF++ through sacrebleu, with the tokenizer chosen from the target
+"""BLEU, spBLEU, chrF, chrF++ and TER through sacrebleu, with the tokenizer chosen from the target
 language (ko → ko-mecab, ja → ja-mecab, zh → zh, else 13a) and sacrebleu's own signatures."""
 from __future__ import annotations
 
@@ -85,6 +85,23 @@ def chrf(hyps: Sequence[str], refs, tgt_lang: str | None = None, word_order: int
 
 def chrfpp(hyps: Sequence[str], refs, tgt_lang: str | None = None, **kwargs) -> MetricResult:
     return chrf(hyps, refs, tgt_lang, word_order=2, **kwargs)
+
+
+@lru_cache(maxsize=None)
+def _ter(asian_support: bool, case_sensitive: bool):
+    from sacrebleu.metrics import TER
+    return TER(asian_support=asian_support, case_sensitive=case_sensitive)
+
+
+def ter(hyps: Sequence[str], refs, tgt_lang: str | None = None, asian_support: bool | None = None,
+        case_sensitive: bool = False, keep: Sequence[bool] | None = None) -> MetricResult:
+    """Translation edit rate (lower is better). CJK targets get sacrebleu's Asian-script
+    tokenization unless told otherwise."""
+    if asian_support is None:
+        asian_support = tgt_lang is not None and resolve(tgt_lang).code.split("-")[0] in ("ko", "ja", "zh")
+    streams = as_reference_streams(refs)
+    hyps, *streams = apply_mask(keep, hyps, *streams)
+    return _score(_ter(asian_support, case_sensitive), "TER", hyps, streams, _mask_extra(keep))
 
 
 def _mask_extra(keep) -> dict:

@@ -32,13 +32,19 @@ class PairedResult:
     test: str
     samples: int
     seed: int
+    higher_is_better: bool = True
+
+    @property
+    def better(self) -> bool:
+        """Whether the system beats the baseline, by the metric's own direction."""
+        return self.delta > 0 if self.higher_is_better else self.delta < 0
 
     @property
     def signature(self) -> str:
         return f"test:{self.test}|n:{self.samples}|seed:{self.seed}"
 
     def to_dict(self) -> dict:
-        return asdict(self) | {"signature": self.signature}
+        return asdict(self) | {"signature": self.signature, "better": self.better}
 
 
 def _scores(result: MetricResult, summed: np.ndarray, n: int) -> np.ndarray:
@@ -99,7 +105,8 @@ def paired_test(baseline: MetricResult, systems: dict[str, MetricResult], test: 
         results.append(PairedResult(
             system=name, metric=system.name, score=system.score, baseline_score=baseline.score,
             delta=system.score - baseline.score, p_value=float((extreme + 1) / (n_samples + 1)),
-            mean=mean, ci_low=low, ci_high=high, test=test, samples=n_samples, seed=seed))
+            mean=mean, ci_low=low, ci_high=high, test=test, samples=n_samples, seed=seed,
+            higher_is_better=system.higher_is_better))
     return results
 
 

@@ -8,11 +8,7 @@ from ..datasets import ParallelData, load_parallel, read_pair_file
 from ..errors import XlingError
 from ..experiments import MTEvalConfig, backend_options
 from ..languages import Language, named_pairs, parse_pair, resolve
-from ..metrics.base import MetricResult, mean_result
 from ..runs import RunDir, package_versions
-
-MODEL_METRICS = {"comet", "xcomet"}   # expensive: their segment scores are stored
-
 
 def directions_of(config: MTEvalConfig) -> list[tuple[Language, Language]]:
     found = []
@@ -51,7 +47,7 @@ def run_mt(config: MTEvalConfig, overwrite: bool = False, progress: bool = True,
 def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, backend) -> None:
     from ..translation import Translator
     from ..backends.base import Decoding
-    from ..scoring import parse_metric_names
+    from ..metrics.registry import parse_metric_names
 
     metrics = parse_metric_names(config.metrics)
     data = load_parallel(config.data, config.data_dir)
@@ -105,9 +101,9 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
 
 def score_direction(run: RunDir, name: str, metrics: list[str], config: MTEvalConfig | None) -> dict:
     """Compute the metrics a direction lacks for its current outputs; save metrics.json."""
-    from ..metrics import METRICS as registry
+    from ..metrics.registry import get
 
-    settings = run.read_config().get("settings", {})
+    settings = config if config is not None else run.read_config().get("settings", {})
     digest = run.outputs_digest(name)
     stored = run.read_metrics(recover=True)
     entry = stored["directions"].get(name)
@@ -115,25 +111,18 @@ def score_direction(run: RunDir, name: str, metrics: list[str], config: MTEvalCo
         entry = {"outputs_sha256": digest, "metrics": {}}
     records = run.read_outputs(name)
     entry["n"] = len(records)
-    src, tgt = parse_pair(name)
+    _, tgt = parse_pair(name)
     hyps = [r["output"] for r in records]
     refs = [r["reference"] for r in records]
     srcs = [r["source"] for r in records]
-    get = (lambda k, d: getattr(config, k)) if config else (lambda k, d: settings.get(k, d))
     for metric in metrics:
         if metric in entry["metrics"]:
             continue
-        if metric == "offtarget":
-            result = registry[metric](hyps, tgt.code, srcs)
-            result.extra.pop("flags", None)   # per-segment flags live in the outputs
-        elif metric in MODEL_METRICS:
-            model = get("comet_model" if metric == "comet" else "xcomet_model", None)
-            result = registry[metric](hyps, refs, srcs, **({"model": model} if model else {}),
-                                      batch_size=get("comet_batch_size", 16),
-                                      precision=get("precision", "32"))
-        else:
-            result = registry[metric](hyps, refs, tgt.code)
-        entry["metrics"][metric] = result.to_dict(segments=metric in MODEL_METRICS)
+        spec = get(metric)
+        result = spec(hyps, refs, srcs, tgt.code, **spec.options_from(settings))
+        for key in spec.detail:          # per-segment detail lives in the outputs
+            result.extra.pop(key, None)
+        entry["metrics"][metric] = result.to_dict(segments=spec.model_based)
         stored["directions"][name] = entry
         run.write_metrics(stored)   # after each metric: an interrupt loses at most one
     stored["directions"][name] = entry
@@ -143,7 +132,7 @@ def score_direction(run: RunDir, name: str, metrics: list[str], config: MTEvalCo
 
 def rescore(run_path: str, metrics: list[str]) -> RunDir:
     """Score saved outputs with (more) metrics, without the model."""
-    from ..scoring import parse_metric_names
+    from ..metrics.registry import parse_metric_names
 
     run = RunDir(run_path)
     config = run.read_config()
@@ -154,22 +143,3 @@ def rescore(run_path: str, metrics: list[str]) -> RunDir:
         for name in run.directions():
             score_direction(run, name, metrics, None)
     return run
-
-
-def metric_result(run: RunDir, direction: str, metric: str) -> MetricResult:
-    """A metric of a saved run as a full MetricResult (with statistics for significance):
-    recomputed from the outputs for string metrics, from stored segment scores for COMET."""
-    from ..metrics import METRICS
-
-    records = run.read_outputs(direction)
-    _, tgt = parse_pair(direction)
-    hyps = [r["output"] for r in records]
-    if metric in MODEL_METRICS:
-        stored = run.read_metrics()["directions"].get(direction, {}).get("metrics", {}).get(metric)
-        if stored is None or "segments" not in stored:
-            raise XlingError(f"{run.path}: no {metric} scores for {direction}; run `xling rescore "
-                             f"{run.path} -m {metric}` first")
-        return mean_result(stored["name"], stored["segments"], stored["signature"])
-    if metric == "offtarget":
-        return METRICS[metric](hyps, tgt.code, [r["source"] for r in records])
-    return METRICS[metric](hyps, [r["reference"] for r in records], tgt.code)

@@ -1,0 +1,143 @@
+"""One spec per metric: what it needs, how it is shown, which way is better, and how it is
+computed. Scoring, runs, reports, significance, transfer and figures read the spec and keep no
+table of their own; a new metric is one function and one `register(MetricSpec(...))`.
+
+Every spec is called the same way: `spec(hyps, refs=None, srcs=None, tgt_lang=None, **options)`.
+Options a metric does not take (another metric's model, say) are not passed to it, so one set
+of settings can serve every metric of a run.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ..errors import XlingError
+from .base import MetricResult
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    name: str                                  # the key users type: -m bleu
+    display: str                               # column title in reports and figures
+    compute: Callable[..., MetricResult]       # compute(hyps, refs, srcs, tgt_lang, **options)
+    needs_refs: bool = True
+    needs_srcs: bool = False
+    higher_is_better: bool = True
+    model_based: bool = False                  # expensive: run records keep its segment scores
+    options: tuple[str, ...] = ()              # options it takes (besides `keep`, the mask)
+    settings: dict[str, str] = field(default_factory=dict)   # option -> run setting it comes from
+    detail: tuple[str, ...] = ()               # per-segment `extra` keys not kept in metrics.json
+    unit: str | None = None                    # axis label of figures (default: display)
+
+    def __call__(self, hyps, refs=None, srcs=None, tgt_lang: str | None = None,
+                 **options) -> MetricResult:
+        if self.needs_refs and refs is None:
+            raise XlingError(f"{self.display} needs references (-r)")
+        if self.needs_srcs and srcs is None:
+            raise XlingError(f"{self.display} needs the source sentences (-s/--source)")
+        given = {k: v for k, v in options.items() if v is not None and (k in self.options or k == "keep")}
+        result = self.compute(hyps, refs, srcs, tgt_lang, **given)
+        result.higher_is_better = self.higher_is_better
+        return result
+
+    def options_from(self, settings) -> dict:
+        """The options a run's settings (a config object or its stored dict) give this metric."""
+        get = settings.get if isinstance(settings, dict) else (lambda k, d=None: getattr(settings, k, d))
+        return {option: get(key) for option, key in self.settings.items() if get(key) is not None}
+
+    def better(self, a: float, b: float) -> bool:
+        """Whether score a is better than score b."""
+        return a > b if self.higher_is_better else a < b
+
+
+REGISTRY: dict[str, MetricSpec] = {}
+ALIASES: dict[str, str] = {}
+
+
+def register(spec: MetricSpec, *aliases: str) -> MetricSpec:
+    REGISTRY[spec.name] = spec
+    for alias in aliases:
+        ALIASES[alias] = spec.name
+    return spec
+
+
+def get(name: str) -> MetricSpec:
+    key = ALIASES.get(name.lower(), name.lower())
+    if key not in REGISTRY:
+        raise XlingError(f"unknown metric {name!r}; known: {', '.join(REGISTRY)}")
+    return REGISTRY[key]
+
+
+def parse_metric_names(names) -> list[str]:
+    """Metric names from options (`-m bleu chrf`, `bleu,chrf`), checked, deduplicated; aliases
+    keep the spelling the user gave (stored results are keyed by it)."""
+    out = []
+    for name in names:
+        for part in str(name).split(","):
+            part = part.strip().lower()
+            if part:
+                get(part)
+                out.append(part)
+    return list(dict.fromkeys(out))
+
+
+def display(name: str) -> str:
+    return REGISTRY[ALIASES.get(name, name)].display if ALIASES.get(name, name) in REGISTRY else name
+
+
+# -- the metrics ---------------------------------------------------------------------------------
+def _bleu(hyps, refs, srcs, tgt_lang, **options):
+    from .sacre import bleu
+    return bleu(hyps, refs, tgt_lang, **options)
+
+
+def _spbleu(hyps, refs, srcs, tgt_lang, **options):
+    from .sacre import spbleu
+    return spbleu(hyps, refs, tgt_lang, **options)
+
+
+def _chrf(hyps, refs, srcs, tgt_lang, **options):
+    from .sacre import chrf
+    return chrf(hyps, refs, tgt_lang, **options)
+
+
+def _chrfpp(hyps, refs, srcs, tgt_lang, **options):
+    from .sacre import chrfpp
+    return chrfpp(hyps, refs, tgt_lang, **options)
+
+
+def _ter(hyps, refs, srcs, tgt_lang, **options):
+    from .sacre import ter
+    return ter(hyps, refs, tgt_lang, **options)
+
+
+def _comet(hyps, refs, srcs, tgt_lang, **options):
+    from .comet import comet
+    return comet(hyps, refs, srcs, **options)
+
+
+def _xcomet(hyps, refs, srcs, tgt_lang, **options):
+    from .comet import XCOMET, comet
+    return comet(hyps, refs, srcs, **{"model": XCOMET, **options})
+
+
+def _off_target(hyps, refs, srcs, tgt_lang, keep=None):
+    from .offtarget import off_target
+    return off_target(hyps, tgt_lang, srcs)
+
+
+COMET_OPTIONS = ("model", "batch_size", "gpus", "precision", "error_spans", "progress")
+
+register(MetricSpec("bleu", "BLEU", _bleu, options=("tokenize", "lowercase")))
+register(MetricSpec("spbleu", "spBLEU", _spbleu, options=("lowercase",)))
+register(MetricSpec("chrf", "chrF", _chrf, options=("lowercase",)))
+register(MetricSpec("chrf++", "chrF++", _chrfpp, options=("lowercase",)), "chrfpp")
+register(MetricSpec("ter", "TER", _ter, higher_is_better=False, options=("asian_support", "case_sensitive")))
+register(MetricSpec("comet", "COMET", _comet, needs_srcs=True, model_based=True, options=COMET_OPTIONS,
+                    settings={"model": "comet_model", "batch_size": "comet_batch_size",
+                              "precision": "precision"}))
+register(MetricSpec("xcomet", "xCOMET", _xcomet, needs_srcs=True, model_based=True, options=COMET_OPTIONS,
+                    settings={"model": "xcomet_model", "batch_size": "comet_batch_size",
+                              "precision": "precision"}))
+register(MetricSpec("offtarget", "OffTarget%", _off_target, needs_refs=False, higher_is_better=False,
+                    detail=("flags",), unit="% outputs not in the target language"))
