@@ -45,7 +45,7 @@ def test_empty_lines_give_empty_outputs_without_the_model(base_translator):
 def test_completion_stops_at_the_end_of_the_line(base_translator):
     src, tgt = check_direction("ko", "en")
     built = base_translator.requests(SOURCES, src, tgt)
-    requests = [request for request, _, _ in built.values()]
+    requests = [request for request, _ in built.values()]
     assert all(r.stop_at_newline for r in requests)
     stopped = base_translator.backend.generate(requests, base_translator.decoding)
     running = base_translator.backend.generate(
@@ -60,7 +60,7 @@ def test_completion_stops_at_the_end_of_the_line(base_translator):
 def test_budget_follows_source_length(base_translator):
     src, tgt = check_direction("ko", "en")
     built = base_translator.requests(["물.", "고양이가 창문 옆에서 잔다. " * 4], src, tgt)
-    short, long = (request.max_new_tokens for request, _, _ in built.values())
+    short, long = (request.max_new_tokens for request, _ in built.values())
     assert short < long <= Decoding().max_new_tokens_cap
 
 
@@ -111,7 +111,7 @@ def test_few_shot_demonstrations_from_a_user_pool(base_translator):
     pool = [("바다가 조용하다.", "The sea is calm."), ("물이 너무 차갑다.", "The water is too cold.")]
     translator = Translator(backend=base_translator.backend, shots=1, shot_pool=pool, cache=False)
     src, tgt = check_direction("ko", "en")
-    (request, _, _), = translator.requests(["바다가 조용하다."], src, tgt).values()
+    (request, _), = translator.requests(["바다가 조용하다."], src, tgt).values()
     # The sentence being translated is never its own demonstration.
     assert request.prompt.text.startswith("Korean: 물이 너무 차갑다.\nEnglish: The water is too cold.\n\n")
 
@@ -120,7 +120,7 @@ def test_few_shot_pool_from_flores_dev(base_translator, data_dir, monkeypatch):
     monkeypatch.setenv("XLING_DATA", str(data_dir))
     translator = Translator(backend=base_translator.backend, shots=2, cache=False)
     src, tgt = check_direction("ko", "en")
-    (request, _, _), = translator.requests(["물."], src, tgt).values()
+    (request, _), = translator.requests(["물."], src, tgt).values()
     dev_ko = (data_dir / "flores200/dev/kor_Hang.dev").read_text(encoding="utf-8").splitlines()
     shots = [block.split("\n")[0].removeprefix("Korean: ") for block in request.prompt.text.split("\n\n")[:2]]
     assert all(s in dev_ko for s in shots)

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import hashlib
-import sys
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
 
 from .backends.base import Backend, Decoding, GenerationRequest
-from .cache import OutputCache, content_key
+from .backends.cached import CachedBackend
+from .cache import OutputCache
 from .errors import XlingError
 from .languages import Language, check_direction
 from .postprocess import clean_output
@@ -70,6 +70,7 @@ class Translator:
         elif isinstance(cache, str):
             cache = OutputCache(cache)
         self.cache: OutputCache | None = cache if isinstance(cache, OutputCache) else None
+        self._cached = CachedBackend(backend, self.cache)
 
     def _shots(self, src, tgt, texts) -> list[tuple[str, str]]:
         if not self.shots:
@@ -78,7 +79,7 @@ class Translator:
         return select_shots(pool, self.shots, self.seed, exclude=texts)
 
     def requests(self, texts: Sequence[str], src: Language, tgt: Language):
-        """The generation request, its content key and prompt hash for each non-empty line."""
+        """The generation request and prompt hash for each non-empty line."""
         shots = self._shots(src, tgt, texts)
         d = self.decoding
         built = {}
@@ -88,17 +89,14 @@ class Translator:
             budget = min(d.max_new_tokens_cap,
                          int(d.length_factor * self.backend.count_tokens(text)) + d.length_slack)
             if self.template is None:
-                request = GenerationRequest(prompt=_bare(text), max_new_tokens=budget,
-                                            source=text, target_lang=tgt.code)
-                seen = f"{src.flores}>{tgt.flores}\n{text}"
+                request = GenerationRequest(prompt=_bare(text), max_new_tokens=budget, source=text,
+                                            source_lang=src.code, target_lang=tgt.code)
             else:
                 prompt = self.template.render_translation(src, tgt, text, shots)
                 request = GenerationRequest(prompt=prompt, max_new_tokens=budget,
                                             stop_at_newline=self.template.stop_at_newline)
-                seen = self.backend.render(prompt)
-            key = content_key(seen=seen, model=self.backend.fingerprint, decoding=d.as_dict(),
-                              budget=budget, stop=request.stop_at_newline)
-            built[i] = (request, key, hashlib.sha256(seen.encode()).hexdigest()[:16])
+            seen = self._cached.seen(request)
+            built[i] = (request, hashlib.sha256(seen.encode()).hexdigest()[:16])
         return built
 
     def translate_records(self, texts: Sequence[str], src: str | Language, tgt: str | Language,
@@ -106,42 +104,22 @@ class Translator:
         src, tgt = check_direction(src, tgt)
         texts = list(texts)
         built = self.requests(texts, src, tgt)
-        keys = [key for _, key, _ in built.values()]
-        raw = self.cache.get_many(keys) if self.cache is not None else {}
-        cached = set(raw)
-        first_of_key = {}
-        for i, (_, key, _) in built.items():   # a repeated line is generated once
-            first_of_key.setdefault(key, i)
-        todo = [i for key, i in first_of_key.items() if key not in raw]
-        if todo:
-            if self.template is None and hasattr(self.backend, "set_source_language"):
-                self.backend.set_source_language(src.code)
-            bar = _progress_bar(len(todo), len(built) - len(todo)) if progress else None
-
-            def keep(indices, outputs):
-                done = {built[todo[j]][1]: out for j, out in zip(indices, outputs)}
-                raw.update(done)
-                if self.cache is not None:
-                    self.cache.put_many(done)
-                if bar:
-                    bar.update(len(indices))
-
-            try:
-                self.backend.generate([built[i][0] for i in todo], self.decoding,
-                                      batch_size=self.batch_size, on_batch=keep)
-            finally:
-                if bar:
-                    bar.close()
+        order = list(built)
+        raw = self._cached.generate([built[i][0] for i in order], self.decoding,
+                                    batch_size=self.batch_size,
+                                    progress="translating" if progress else None)
+        cached = self._cached.last_hits
+        by_line = dict(zip(order, raw))
+        keys = {i: self._cached.generation_key(built[i][0], self.decoding) for i in order}
         results = []
         for i, text in enumerate(texts):
             if i not in built:
                 results.append(Translation(source=text, text="", raw=""))
                 continue
-            _, key, prompt_hash = built[i]
-            cleaned = clean_output(raw[key], tgt, source=text)
-            results.append(Translation(source=text, text=cleaned.text, raw=raw[key],
-                                       removed=cleaned.removed, prompt_hash=prompt_hash,
-                                       cached=key in cached))
+            cleaned = clean_output(by_line[i], tgt, source=text)
+            results.append(Translation(source=text, text=cleaned.text, raw=by_line[i],
+                                       removed=cleaned.removed, prompt_hash=built[i][1],
+                                       cached=keys[i] in cached))
         return results
 
     def translate(self, texts: Iterable[str] | str, src: str | Language, tgt: str | Language,
@@ -156,13 +134,6 @@ class Translator:
 def _bare(text: str):
     from .backends.base import Prompt
     return Prompt(text=text)
-
-
-def _progress_bar(total: int, already: int):
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc=f"translating ({already} cached)" if already else "translating",
-                unit="seg", file=sys.stderr, dynamic_ncols=True)
 
 
 _translators: dict[tuple, Translator] = {}

@@ -53,8 +53,10 @@ class GenerationRequest:
     prompt: Prompt
     max_new_tokens: int
     stop_at_newline: bool = False
-    # Seq2seq MT models translate the bare source sentence into a forced target language.
+    # Encoder-decoder MT models translate the bare source sentence from source_lang into a
+    # forced target language (language codes travel with each request).
     source: str | None = None
+    source_lang: str | None = None
     target_lang: str | None = None
 
 
@@ -73,6 +75,7 @@ class Backend(Protocol):
         """Return one raw output per request, in request order; call on_batch(indices, texts)
         as each batch finishes."""
 
-    def loglikelihood(self, requests: list[tuple[str, list[str]]],
-                      batch_size: int = 8) -> list[list[float]]:
-        """For each (context, continuations): log p(continuation | context) per continuation."""
+    def loglikelihood(self, requests: list[tuple[str, list[str]]], batch_size: int = 8,
+                      on_item=None) -> list[list[float]]:
+        """For each (context, continuations): log p(continuation | context) per continuation;
+        call on_item(index, scores) as each item finishes."""

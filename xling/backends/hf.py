@@ -315,10 +315,10 @@ class HFBackend:
             if r.source is None or r.target_lang is None:
                 raise XlingError("encoder-decoder MT models translate a bare source sentence; "
                                  "they take no prompt template")
-            groups.setdefault((r.target_lang,), []).append(i)
+            groups.setdefault((r.source_lang, r.target_lang), []).append(i)
         encoded = {}
         batches = []
-        for (tgt,), members in groups.items():
+        for members in groups.values():
             for i in members:
                 encoded[i] = self.count_tokens(requests[i].source)
             members.sort(key=lambda i: -encoded[i])
@@ -327,6 +327,8 @@ class HFBackend:
 
     def _seq2seq_step(self, requests, _lengths, decoding):
         torch = self.torch
+        if requests[0].source_lang:
+            self._set_source_language(requests[0].source_lang)
         tgt = resolve(requests[0].target_lang)
         found = self._lang_token(tgt)
         sources = [r.source for r in requests]
@@ -346,7 +348,7 @@ class HFBackend:
         skip = 1 + ("forced_bos_token_id" in extra)  # decoder start (+ forced language token)
         return [self._finish(r, out[row, skip:].tolist()) for row, r in enumerate(requests)]
 
-    def set_source_language(self, lang: str):
+    def _set_source_language(self, lang: str):
         """NLLB / M2M100 / mBART tokenizers prefix the source with its language code."""
         found = self._lang_token(resolve(lang))
         if found and found[1] == "force" and hasattr(self.tokenizer, "src_lang"):

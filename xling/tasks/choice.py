@@ -3,12 +3,12 @@ language with a bootstrap interval, confusion matrix, predicted-label distributi
 invalid-answer rate of generation (invalid answers count as wrong; nothing is guessed)."""
 from __future__ import annotations
 
-import json
 import sys
 
 import numpy as np
 
-from ..cache import OutputCache, content_key
+from ..backends.cached import CachedBackend
+from ..cache import OutputCache
 from ..choice_data import NLI_LABELS, XCSQA_NOTE, ChoiceItem, nli_items, read_nli_file, xcsqa_items
 from ..choice_prompts import balanced_shots, parse_answer, render_generation, render_loglikelihood
 from ..datasets import data_root
@@ -134,14 +134,15 @@ def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress
                  "packages": package_versions()}, overwrite=overwrite)
     if source.note and progress:
         print(f"xling: note: {source.note}", file=sys.stderr)
-    cache = OutputCache()
+    cached = CachedBackend(backend, OutputCache())
     metrics = run.read_metrics(recover=True)
     for name, items, prompts, n_labels, lang in plan:
         if progress:
             print(f"xling: {name} ({len(items)} items, prompt language {lang})", file=sys.stderr)
-        ll_scores = _scored(backend, cache, [p["ll"] for p in prompts], config, progress) \
+        ll_scores = cached.loglikelihood([p["ll"] for p in prompts], batch_size=config.batch_size,
+                                         progress="scoring" if progress else None) \
             if config.mode != "gen" else [None] * len(items)
-        gen_raw = _generated(backend, cache, [p["gen"] for p in prompts], config) \
+        gen_raw = _generated(cached, [p["gen"] for p in prompts], config) \
             if config.mode != "ll" else [None] * len(items)
         records = []
         for item, scores, raw in zip(items, ll_scores, gen_raw):
@@ -162,46 +163,10 @@ def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress
         run.write_metrics(metrics)
 
 
-def _scored(backend, cache: OutputCache, requests, config, progress) -> list[list[float]]:
-    keys = [content_key(kind="loglikelihood", context=c, options=o, model=backend.fingerprint)
-            for c, o in requests]
-    found = {k: json.loads(v) for k, v in cache.get_many(keys).items()}
-    todo = [i for i, k in enumerate(keys) if k not in found]
-    if todo:
-        bar = None
-        if progress:
-            from tqdm import tqdm
-            bar = tqdm(total=len(todo), desc="scoring", unit="item", file=sys.stderr)
-
-        def keep(index, scores):
-            key = keys[todo[index]]
-            found[key] = scores
-            cache.put_many({key: json.dumps(scores)})
-            if bar:
-                bar.update(1)
-
-        backend.loglikelihood([requests[i] for i in todo], batch_size=config.batch_size, on_item=keep)
-        if bar:
-            bar.close()
-    return [found[k] for k in keys]
-
-
-def _generated(backend, cache: OutputCache, prompts, config) -> list[str]:
+def _generated(backend: CachedBackend, prompts, config) -> list[str]:
     from ..backends.base import Decoding, GenerationRequest, Prompt
 
     decoding = Decoding(max_new_tokens_cap=config.max_new_tokens)
     requests = [GenerationRequest(prompt=Prompt(text=p), max_new_tokens=config.max_new_tokens,
                                   stop_at_newline=True) for p in prompts]
-    keys = [content_key(seen=p, model=backend.fingerprint, decoding=decoding.as_dict(),
-                        budget=config.max_new_tokens, stop=True) for p in prompts]
-    found = cache.get_many(keys)
-    todo = [i for i, k in enumerate(keys) if k not in found]
-
-    def keep(indices, texts):
-        done = {keys[todo[j]]: t for j, t in zip(indices, texts)}
-        found.update(done)
-        cache.put_many(done)
-
-    if todo:
-        backend.generate([requests[i] for i in todo], decoding, batch_size=config.batch_size, on_batch=keep)
-    return [found[k] for k in keys]
+    return backend.generate(requests, decoding, batch_size=config.batch_size)

@@ -26,9 +26,12 @@ def unit_name(ratio: float, seed: int) -> str:
 
 def answer(model_dir, instructions: list[str], max_new_tokens: int) -> list[str]:
     from ..backends.base import Decoding, GenerationRequest, Prompt
+    from ..backends.cached import CachedBackend
     from ..backends.hf import HFBackend
+    from ..cache import OutputCache
 
-    backend = HFBackend(str(model_dir), display=str(model_dir))
+    # The fingerprint hashes the trained weights, so a retrained unit never reuses old answers.
+    backend = CachedBackend(HFBackend(str(model_dir), display=str(model_dir)), OutputCache())
     requests = [GenerationRequest(Prompt(messages=(("user", i),)), max_new_tokens) for i in instructions]
     return [text.strip() for text in backend.generate(requests, Decoding(), batch_size=8)]
 

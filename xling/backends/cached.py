@@ -1,0 +1,104 @@
+"""Caching as a wrapper around any backend (as lm-evaluation-harness wraps its models): the same
+requests and answers as the backend, but each answer is looked up by content first and only
+the misses reach the model. Finished answers are stored as they arrive, so an interrupted run
+resumes where it stopped; a request repeated within one call is computed once.
+
+The keys hash what the model sees (the rendered prompt, or for encoder-decoder MT models the
+language pair and source), the model's fingerprint, the decoding parameters and the budget.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from typing import Callable
+
+from ..cache import OutputCache, content_key
+from .base import Backend, Decoding, GenerationRequest
+
+
+class CachedBackend:
+    def __init__(self, backend: Backend, cache: OutputCache | None):
+        self.backend, self.cache = backend, cache
+        self.last_hits: set[str] = set()   # keys the last call answered from the cache
+
+    def __getattr__(self, name):   # fingerprint, render, count_tokens, ...: the backend's own
+        return getattr(self.backend, name)
+
+    # -- keys ------------------------------------------------------------------------------------
+    def seen(self, request: GenerationRequest) -> str:
+        """The exact input the model sees for a request."""
+        if request.source is not None:   # an encoder-decoder MT model: no prompt
+            from ..languages import resolve
+            return f"{resolve(request.source_lang).flores}>{resolve(request.target_lang).flores}\n{request.source}"
+        return self.backend.render(request.prompt)
+
+    def generation_key(self, request: GenerationRequest, decoding: Decoding) -> str:
+        return content_key(seen=self.seen(request), model=self.backend.fingerprint,
+                           decoding=decoding.as_dict(), budget=request.max_new_tokens,
+                           stop=request.stop_at_newline)
+
+    def loglikelihood_key(self, context: str, continuations: list[str]) -> str:
+        return content_key(kind="loglikelihood", context=context, options=continuations,
+                           model=self.backend.fingerprint)
+
+    # -- requests --------------------------------------------------------------------------------
+    def _answer(self, keys: list[str], compute: Callable, encode, decode, progress: str | None,
+                unit: str) -> list:
+        """Answers for `keys` in order: from the cache, else `compute(indices_of_misses, keep)`."""
+        found = {k: decode(v) for k, v in (self.cache.get_many(keys) if self.cache else {}).items()}
+        self.last_hits = set(found)
+        first: dict[str, int] = {}
+        for i, key in enumerate(keys):
+            first.setdefault(key, i)
+        todo = [i for key, i in first.items() if key not in found]
+        if todo:
+            bar = None
+            if progress:
+                from tqdm import tqdm
+                done = len(first) - len(todo)
+                bar = tqdm(total=len(todo), desc=f"{progress} ({done} cached)" if done else progress,
+                           unit=unit, file=sys.stderr, dynamic_ncols=True)
+
+            def keep(positions, answers):
+                new = {keys[todo[p]]: a for p, a in zip(positions, answers)}
+                found.update(new)
+                if self.cache is not None:
+                    self.cache.put_many({k: encode(a) for k, a in new.items()})
+                if bar:
+                    bar.update(len(positions))
+
+            try:
+                compute(todo, keep)
+            finally:
+                if bar:
+                    bar.close()
+        return [found[k] for k in keys]
+
+    def generate(self, requests: list[GenerationRequest], decoding: Decoding, batch_size: int = 8,
+                 on_batch=None, progress: str | None = None) -> list[str]:
+        """Raw outputs in request order; on_batch(indices, texts) sees the generated ones."""
+        keys = [self.generation_key(r, decoding) for r in requests]
+
+        def compute(todo, keep):
+            def batch_done(positions, texts):
+                keep(positions, texts)
+                if on_batch is not None:
+                    on_batch([todo[p] for p in positions], texts)
+            self.backend.generate([requests[i] for i in todo], decoding, batch_size=batch_size,
+                                  on_batch=batch_done)
+
+        return self._answer(keys, compute, str, str, progress, "seg")
+
+    def loglikelihood(self, requests: list[tuple[str, list[str]]], batch_size: int = 8,
+                      on_item=None, progress: str | None = None) -> list[list[float]]:
+        keys = [self.loglikelihood_key(c, o) for c, o in requests]
+
+        def compute(todo, keep):
+            def item_done(index, scores):
+                keep([index], [scores])
+                if on_item is not None:
+                    on_item(todo[index], scores)
+            self.backend.loglikelihood([requests[i] for i in todo], batch_size=batch_size,
+                                       on_item=item_done)
+
+        return self._answer(keys, compute, json.dumps, json.loads, progress, "item")
