@@ -19,6 +19,27 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class QuietHandler(BaseHTTPRequestHandler):
+    """A request handler that logs nothing, reads bodies and sends JSON answers."""
+
+    def log_message(self, *args):
+        pass
+
+    def body(self) -> bytes:
+        return self.rfile.read(int(self.headers.get("content-length", 0)))
+
+    def _reply(self, status: int, content: bytes, headers: dict) -> None:
+        try:   # a client that hung up is not an error
+            self.send_response(status)
+            for k, v in {"content-type": "application/json", **headers}.items():
+                self.send_header(k, v)
+            self.send_header("content-length", str(len(content)))
+            self.end_headers()
+            self.wfile.write(content)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+
 class TransformersServer:
     """`transformers serve` on 127.0.0.1 (offline: HF_HUB_OFFLINE=1)."""
 
@@ -67,12 +88,9 @@ class FaultyProxy:
         self.lock = threading.Lock()
         client = httpx.Client(timeout=120)
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
+        class Handler(QuietHandler):
             def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                body = self.body()
                 with proxy.lock:
                     proxy.requests += 1
                     proxy.authorizations.append(self.headers.get("authorization", ""))
@@ -91,17 +109,6 @@ class FaultyProxy:
                                        headers={"content-type": "application/json"})
                 self._reply(upstream.status_code, upstream.content, {})
 
-            def _reply(self, status, content, headers):
-                try:
-                    self.send_response(status)
-                    for k, v in {"content-type": "application/json", **headers}.items():
-                        self.send_header(k, v)
-                    self.send_header("content-length", str(len(content)))
-                    self.end_headers()
-                    self.wfile.write(content)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
@@ -113,8 +120,7 @@ class FaultyProxy:
 
 class FakeOpenAI:
     """A tiny OpenAI-compatible server on loopback whose answers the test chooses: `mode` names
-    a malformed shape (or "ok"), and every request is counted. It also records the request
-    bodies it got."""
+    a malformed shape (or "ok"), and every request is counted."""
 
     ANSWERS = {
         "ok": (200, b'{"choices": [{"message": {"role": "assistant", "content": "fine"}}]}', {}),
@@ -132,18 +138,14 @@ class FakeOpenAI:
 
     def __init__(self, mode: str = "ok", stall: float = 0.0):
         server = self
-        self.mode, self.stall, self.requests, self.bodies = mode, stall, 0, []
+        self.mode, self.stall, self.requests = mode, stall, 0
         self.lock = threading.Lock()
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
+        class Handler(QuietHandler):
             def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                self.body()
                 with server.lock:
                     server.requests += 1
-                    server.bodies.append(body)
                 if server.stall:
                     time.sleep(server.stall)
                 if server.mode == "huge":   # a 5 MB answer, well formed
@@ -154,17 +156,6 @@ class FakeOpenAI:
                     return self._reply(400, page, {})
                 status, content, headers = server.ANSWERS[server.mode]
                 self._reply(status, content, headers)
-
-            def _reply(self, status, content, headers):
-                try:
-                    self.send_response(status)
-                    for k, v in {"content-type": "application/json", **headers}.items():
-                        self.send_header(k, v)
-                    self.send_header("content-length", str(len(content)))
-                    self.end_headers()
-                    self.wfile.write(content)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True

@@ -86,29 +86,12 @@ def display(name: str) -> str:
 
 
 # -- the metrics ---------------------------------------------------------------------------------
-def _bleu(hyps, refs, srcs, tgt_lang, **options):
-    from .sacre import bleu
-    return bleu(hyps, refs, tgt_lang, **options)
-
-
-def _spbleu(hyps, refs, srcs, tgt_lang, **options):
-    from .sacre import spbleu
-    return spbleu(hyps, refs, tgt_lang, **options)
-
-
-def _chrf(hyps, refs, srcs, tgt_lang, **options):
-    from .sacre import chrf
-    return chrf(hyps, refs, tgt_lang, **options)
-
-
-def _chrfpp(hyps, refs, srcs, tgt_lang, **options):
-    from .sacre import chrfpp
-    return chrfpp(hyps, refs, tgt_lang, **options)
-
-
-def _ter(hyps, refs, srcs, tgt_lang, **options):
-    from .sacre import ter
-    return ter(hyps, refs, tgt_lang, **options)
+def _sacrebleu(function: str):
+    """A sacrebleu-based metric of xling.metrics.sacre (loaded on first use)."""
+    def compute(hyps, refs, srcs, tgt_lang, **options):
+        from . import sacre
+        return getattr(sacre, function)(hyps, refs, tgt_lang, **options)
+    return compute
 
 
 def _comet(hyps, refs, srcs, tgt_lang, **options):
@@ -128,11 +111,12 @@ def _off_target(hyps, refs, srcs, tgt_lang, keep=None):
 
 COMET_OPTIONS = ("model", "batch_size", "gpus", "precision", "error_spans", "progress")
 
-register(MetricSpec("bleu", "BLEU", _bleu, options=("tokenize", "lowercase")))
-register(MetricSpec("spbleu", "spBLEU", _spbleu, options=("lowercase",)))
-register(MetricSpec("chrf", "chrF", _chrf, options=("lowercase",)))
-register(MetricSpec("chrf++", "chrF++", _chrfpp, options=("lowercase",)), "chrfpp")
-register(MetricSpec("ter", "TER", _ter, higher_is_better=False, options=("asian_support", "case_sensitive")))
+register(MetricSpec("bleu", "BLEU", _sacrebleu("bleu"), options=("tokenize", "lowercase")))
+register(MetricSpec("spbleu", "spBLEU", _sacrebleu("spbleu"), options=("lowercase",)))
+register(MetricSpec("chrf", "chrF", _sacrebleu("chrf"), options=("lowercase",)))
+register(MetricSpec("chrf++", "chrF++", _sacrebleu("chrfpp"), options=("lowercase",)), "chrfpp")
+register(MetricSpec("ter", "TER", _sacrebleu("ter"), higher_is_better=False,
+                    options=("asian_support", "case_sensitive")))
 register(MetricSpec("comet", "COMET", _comet, needs_srcs=True, model_based=True, options=COMET_OPTIONS,
                     settings={"model": "comet_model", "batch_size": "comet_batch_size",
                               "precision": "precision"}))
