@@ -97,3 +97,15 @@ def test_report_metric_filter(tmp_path, tiny_causal_base):
     only = xling("report", str(out), "-m", "chrf").stdout.decode()
     assert "chrF" in only and "BLEU" not in only
     assert_one_line_error(xling("report", str(out), "-m", "comet"), "has no comet scores")
+
+
+def test_the_report_s_hub_pairs_fail_clearly_offline(tmp_path):
+    experiment = tmp_path / "ratio.yaml"
+    experiment.write_text(f"task: tune_ratio\nmodel: someorg/model\ntrain_hub: lima\nout: {tmp_path / 'run'}\n",
+                          encoding="utf-8")
+    assert_one_line_error(xling("tune-ratio", str(experiment), env={"HF_HUB_OFFLINE": "1"}),
+                          "lima comes from the Hugging Face hub, which cannot be reached")
+    assert not (tmp_path / "run").exists()
+    experiment.write_text(f"task: tune_ratio\nmodel: m\ntrain_hub: alpaca\nout: {tmp_path / 'run'}\n",
+                          encoding="utf-8")
+    assert_one_line_error(xling("tune-ratio", str(experiment)), "unknown paired dataset 'alpaca'")

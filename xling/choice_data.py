@@ -24,14 +24,6 @@ class ChoiceItem:
     fields: dict = field(default_factory=dict, hash=False, compare=False)
 
 
-@dataclass
-class ChoiceData:
-    task: str                        # "nli" or "multiple_choice"
-    spec: str
-    languages: list[str]
-    note: str = ""
-
-
 def _xnli_file(root: Path, split: str, lang: str) -> Path:
     if lang == "ko":
         return root / "kornli_xnli_ko" / f"xnli.{split}.ko.tsv"

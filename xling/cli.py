@@ -442,12 +442,6 @@ def templates():
     click.echo(table(rows))
 
 
-def register(command):
-    """Add a command defined in another module (keeps this file a thin index)."""
-    cli.add_command(command)
-    return command
-
-
 # Options that take several values (`-i A B C`); click wants `-i A -i B -i C`.
 VARIADIC = {"score": {"-i", "--input", "-m", "--metrics", "-r", "--reference"},
             "figures": {"-r", "--runs"}}

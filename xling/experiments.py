@@ -141,6 +141,7 @@ class TuneRatioConfig(_Checked):
     train_en: str | None = None                # JSONL {"id", "instruction", "response"}
     train_ko: str | None = None
     train_paired: str | None = None            # JSONL {"id", "en": {...}, "ko": {...}}
+    train_hub: str | None = None               # or the report's hub pairs: "lima", "openorca"
     train_name: str = "train"                  # for Figure 2's panel titles (e.g. OpenOrca, LIMA)
     test_name: str | None = None
     ratios: list[float] | None = None          # default: the 15 shares in xling.tuning.mixes

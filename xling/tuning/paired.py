@@ -91,7 +91,7 @@ def load_pairs(en: str | None = None, ko: str | None = None, paired: str | None 
     return pairs, report
 
 
-def load_hub_pairs(name: str, limit: int | None = None) -> tuple[list[Pair], dict]:  # pragma: no cover - needs the hub
+def load_hub_pairs(name: str, limit: int | None = None) -> tuple[list[Pair], dict]:
     """The report's hub datasets, joined by position within each dataset's train split."""
     from .. import hub
 

@@ -12,7 +12,7 @@ from ..experiments import TuneRatioConfig
 from ..runs import RunDir, package_versions
 from ..textio import atomic_writer
 from .mixes import DEFAULT_RATIOS, build_mix, check_ratios, split_pairs
-from .paired import load_pairs
+from .paired import load_hub_pairs, load_pairs
 from .rouge import rouge_l
 
 # Table 16's settings: (name, tested in, tuned shares in the numerator, the monolingual share).
@@ -50,7 +50,11 @@ def _run_tune_ratio(run: RunDir, config: TuneRatioConfig, overwrite: bool, progr
         raise XlingError(f"metric must be rougeL or judge, not {config.metric!r}")
     if config.metric == "judge" and not config.judge_model:
         raise XlingError("metric judge needs judge_model")
-    pairs, data_report = load_pairs(config.train_en, config.train_ko, config.train_paired)
+    if config.train_hub:
+        wanted = config.train_size + config.test_size if config.train_size else None
+        pairs, data_report = load_hub_pairs(config.train_hub, wanted)
+    else:
+        pairs, data_report = load_pairs(config.train_en, config.train_ko, config.train_paired)
     train, test = split_pairs(pairs, config.test_size, seed=0)
     if not getattr(AutoTokenizer.from_pretrained(config.model), "chat_template", None):
         raise XlingError(f"model {config.model} has no chat template; instruction tuning needs one")
