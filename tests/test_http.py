@@ -38,7 +38,7 @@ def proxy(server):
 def test_http_outputs_equal_local_greedy_outputs_in_order(server, tiny_causal):
     local = Translator(str(tiny_causal), cache=False).translate_records(SOURCES, "ko", "en")
     for concurrency in (1, 4):
-        backend = load_backend(str(tiny_causal), kind="http", base_url=server.url, concurrency=concurrency)
+        backend = load_backend(str(tiny_causal), backend="http", base_url=server.url, concurrency=concurrency)
         remote = Translator(backend=backend, cache=False).translate_records(SOURCES, "ko", "en")
         assert [r.raw for r in remote] == [r.raw for r in local]
     assert backend.fingerprint == {"backend": "http", "model": str(tiny_causal),

@@ -5,12 +5,13 @@ Only click and xling's light modules are imported at start-up; torch loads when 
 from __future__ import annotations
 
 import sys
-from contextlib import contextmanager
+from contextlib import nullcontext
 
 import click
 
 from .cli_table import table
 from .errors import XlingError
+from .experiments import ChoiceEvalConfig, MTEvalConfig
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -19,21 +20,44 @@ def cli():
     """Cross-lingual machine translation and inference with large language models."""
 
 
+def config_option(cls, name: str, *flags: str, **overrides):
+    """A click option whose default, help and bounds come from the config dataclass field
+    `name`: the dataclass owns them, the command line only collects values."""
+    import dataclasses
+    import typing
+
+    from .experiments import ABOVE_ZERO, AT_LEAST, CHOICES
+
+    spec = next(f for f in dataclasses.fields(cls) if f.name == name)
+    hint = typing.get_type_hints(cls)[name]
+    base = next((a for a in typing.get_args(hint) if a is not type(None)), hint)
+    default = None if spec.default is dataclasses.MISSING else spec.default
+    kw = dict(default=default, show_default=default is not None and default is not False,
+              help=spec.metadata.get("help"))
+    if name in CHOICES:
+        kw["type"] = click.Choice(CHOICES[name])
+    elif base is bool:
+        kw.update(is_flag=True, show_default=False)
+    elif base is int:
+        kw["type"] = click.IntRange(AT_LEAST[name]) if name in AT_LEAST else int
+    elif base is float:
+        kw["type"] = click.FloatRange(0, min_open=True) if name in ABOVE_ZERO else float
+    kw.update(overrides)
+    return click.option(*flags, name, **kw)
+
+
 def _backend_options(f):
     """--backend/--base-url and friends, shared by every command that takes a model."""
+    from .experiments import BackendSettings as B
+
     options = [
-        click.option("--backend", type=click.Choice(["hf", "http"]), default="hf", show_default=True,
-                     help="hf: load the model here; http: an OpenAI-compatible server (vLLM, TGI, ...)."),
-        click.option("--base-url", default=None, help="Server URL for --backend http, e.g. http://127.0.0.1:8000/v1."),
-        click.option("--api-key-env", default=None,
-                     help="Environment variable holding the API key (default: XLING_API_KEY, then OPENAI_API_KEY)."),
-        click.option("--api-key-file", default=None, type=click.Path(dir_okay=False), help="File holding the API key."),
-        click.option("--concurrency", default=8, show_default=True, type=click.IntRange(1),
-                     help="Requests in flight (http)."),
-        click.option("--request-timeout", default=120.0, show_default=True, type=click.FloatRange(0.1),
-                     help="Seconds per request (http)."),
-        click.option("--max-retries", default=5, show_default=True, type=click.IntRange(0),
-                     help="Retries of a failed request, with exponential backoff (http)."),
+        config_option(B, "backend", "--backend"),
+        config_option(B, "base_url", "--base-url"),
+        config_option(B, "api_key_env", "--api-key-env"),
+        config_option(B, "api_key_file", "--api-key-file", type=click.Path(dir_okay=False)),
+        config_option(B, "concurrency", "--concurrency"),
+        config_option(B, "request_timeout", "--request-timeout"),
+        config_option(B, "max_retries", "--max-retries"),
     ]
     for option in reversed(options):
         f = option(f)
@@ -48,74 +72,56 @@ def _backend_options(f):
 @click.option("--template", default=None,
               help="Prompt template name or YAML file (default: mt-chat for chat models, "
                    "mt-completion for base models). See `xling templates`.")
-@click.option("--shots", "-k", default=0, show_default=True, type=click.IntRange(0),
-              help="Few-shot demonstrations (from the FLORES-200 dev split or --shots-file).")
+@config_option(MTEvalConfig, "shots", "--shots", "-k")
 @click.option("--shots-file", type=click.Path(dir_okay=False), default=None,
               help="Demonstration pairs: TSV (source<TAB>target) or JSONL (source, target).")
-@click.option("--seed", default=0, show_default=True, help="Seed for choosing demonstrations.")
-@click.option("--batch-size", "-b", default=32, show_default=True, type=click.IntRange(1))
+@config_option(MTEvalConfig, "seed", "--seed")
+@config_option(MTEvalConfig, "batch_size", "--batch-size", "-b")
 @click.option("--input", "-i", "input_path", type=click.Path(dir_okay=False), default=None,
               help="Read source lines from this file (default: TEXT arguments, else stdin).")
 @click.option("--output", "-o", "output_path", type=click.Path(dir_okay=False), default=None,
               help="Write translations here (default: stdout). Written only when complete.")
 @click.option("--no-cache", is_flag=True, help="Do not reuse or store outputs in the cache.")
-@click.option("--trust-remote-code", is_flag=True, help="Allow model code from the hub to run.")
-@click.option("--static-cache", is_flag=True, help="Static KV cache (GPU only; compiles once).")
+@config_option(MTEvalConfig, "trust_remote_code", "--trust-remote-code")
+@config_option(MTEvalConfig, "static_cache", "--static-cache")
 @_backend_options
 @click.argument("text", nargs=-1)
 def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, input_path,
-              output_path, no_cache, trust_remote_code, static_cache, backend, base_url,
-              api_key_env, api_key_file, concurrency, request_timeout, max_retries, text):
+              output_path, no_cache, static_cache, text, **settings):
     """Translate TEXT (or a file, or stdin): one output line per input line, in order."""
+    from .experiments import BackendSettings
     from .languages import check_direction
     from .locks import output_lock
-    from .textio import output_target
+    from .postprocess import one_line
+    from .textio import atomic_writer, output_target, read_lines, read_stdin_lines, split_lines
 
     src_lang, tgt_lang = check_direction(src, tgt)
+    settings = BackendSettings(**settings)
     # The output is checked (and locked) before any model loads: never translate for nothing.
     target = output_target(output_path, inputs=(input_path, shots_file)) if output_path else None
-    with output_lock(target) if target else _nothing():
-        _translate(src_lang, tgt_lang, model, template, shots, shots_file, seed, batch_size,
-                   input_path, target, no_cache, trust_remote_code, static_cache, backend, base_url,
-                   api_key_env, api_key_file, concurrency, request_timeout, max_retries, text)
+    with output_lock(target) if target else nullcontext():
+        if text:   # only \n separates lines (U+2028 inside an argument is text, as in a file)
+            lines = [line for t in text for line in split_lines(t) or [""]]
+        elif input_path:
+            lines = read_lines(input_path)
+        else:
+            lines = read_stdin_lines()
+        pool = None
+        if shots_file:
+            from .datasets import read_pair_file
+            pool = read_pair_file(shots_file)
+        from .translation import Translator
 
-
-@contextmanager
-def _nothing():
-    yield
-
-
-def _translate(src_lang, tgt_lang, model, template, shots, shots_file, seed, batch_size, input_path,
-               target, no_cache, trust_remote_code, static_cache, backend, base_url, api_key_env,
-               api_key_file, concurrency, request_timeout, max_retries, text):
-    from .postprocess import one_line
-    from .textio import atomic_writer, read_lines, read_stdin_lines, split_lines
-
-    if text:   # only \n separates lines (U+2028 inside an argument is text, as in a file)
-        lines = [line for t in text for line in split_lines(t) or [""]]
-    elif input_path:
-        lines = read_lines(input_path)
-    else:
-        lines = read_stdin_lines()
-    pool = None
-    if shots_file:
-        from .datasets import read_pair_file
-        pool = read_pair_file(shots_file)
-    from .translation import Translator
-
-    translator = Translator(model, template=template, shots=shots, shot_pool=pool, seed=seed,
-                            batch_size=batch_size, cache=not no_cache,
-                            trust_remote_code=trust_remote_code, static_cache=static_cache,
-                            kind=backend, base_url=base_url, api_key_env=api_key_env,
-                            api_key_file=api_key_file, concurrency=concurrency, timeout=request_timeout,
-                            max_retries=max_retries)
-    outputs = translator.translate(lines, src_lang, tgt_lang, progress=input_path is not None)
-    body = "".join(one_line(o) + "\n" for o in outputs)
-    if target:
-        with atomic_writer(target) as handle:
-            handle.write(body)
-    else:
-        sys.stdout.write(body)
+        translator = Translator(model, template=template, shots=shots, shot_pool=pool, seed=seed,
+                                batch_size=batch_size, cache=not no_cache, settings=settings,
+                                static_cache=static_cache)
+        outputs = translator.translate(lines, src_lang, tgt_lang, progress=input_path is not None)
+        body = "".join(one_line(o) + "\n" for o in outputs)
+        if target:
+            with atomic_writer(target) as handle:
+                handle.write(body)
+        else:
+            sys.stdout.write(body)
 
 
 @cli.command()
@@ -183,47 +189,41 @@ def eval_group():
 
 
 @eval_group.command(name="mt")
-@click.option("--model", "-m", default=None, help="Local folder or hub name (default: embedded model).")
+@config_option(MTEvalConfig, "model", "--model", "-m",
+               help="Local folder or hub name (default: $XLING_MODEL, else the embedded model).")
 @click.option("--pairs", "-p", multiple=True, help="Directions: ko-en,en-ko (or a named set, e.g. hcx_table15).")
 @click.option("--langs", "-l", multiple=True, help="All directions between these: ko,en,ja,zh.")
-@click.option("--data", "-d", default="flores200:devtest", show_default=True,
-              help="flores200:SPLIT, ntrex128, text:PATTERN_WITH_{lang}, jsonl:PATH.")
-@click.option("--data-dir", default=None, help="Local data root (default: $XLING_DATA).")
-@click.option("--shots", "-k", default=0, show_default=True, type=click.IntRange(0),
-              help="Few-shot examples from the dev split (or --shots-file).")
-@click.option("--shots-file", default=None, type=click.Path(dir_okay=False))
-@click.option("--template", default=None, help="Prompt template name or YAML file.")
-@click.option("--metrics", default="bleu,chrf,offtarget", show_default=True,
-              help="Comma-separated: bleu spbleu chrf chrf++ comet xcomet offtarget.")
-@click.option("--out", "-o", required=True, help="Run folder.")
-@click.option("--limit", type=click.IntRange(1), default=None, help="First N segments per direction.")
-@click.option("--batch-size", "-b", default=32, show_default=True, type=click.IntRange(1))
-@click.option("--seed", default=0, show_default=True)
+@config_option(MTEvalConfig, "data", "--data", "-d",
+               help="flores200:SPLIT, ntrex128, text:PATTERN_WITH_{lang}, jsonl:PATH.")
+@config_option(MTEvalConfig, "data_dir", "--data-dir", help="Local data root (default: $XLING_DATA).")
+@config_option(MTEvalConfig, "shots", "--shots", "-k")
+@config_option(MTEvalConfig, "shots_file", "--shots-file", type=click.Path(dir_okay=False))
+@config_option(MTEvalConfig, "template", "--template")
+@click.option("--metrics", default=",".join(MTEvalConfig.__dataclass_fields__["metrics"].default_factory()),
+              show_default=True, help="Comma-separated: bleu spbleu chrf chrf++ ter comet xcomet offtarget.")
+@config_option(MTEvalConfig, "out", "--out", "-o", required=True, help="Run folder.")
+@config_option(MTEvalConfig, "limit", "--limit")
+@config_option(MTEvalConfig, "batch_size", "--batch-size", "-b")
+@config_option(MTEvalConfig, "seed", "--seed")
 @click.option("--overwrite", is_flag=True, help="Replace a run with a different config in --out.")
-@click.option("--comet-model", default="Unbabel/wmt22-comet-da", show_default=True)
-@click.option("--trust-remote-code", is_flag=True)
-@click.option("--static-cache", is_flag=True)
+@config_option(MTEvalConfig, "comet_model", "--comet-model")
+@config_option(MTEvalConfig, "trust_remote_code", "--trust-remote-code")
+@config_option(MTEvalConfig, "static_cache", "--static-cache")
 @_backend_options
-def eval_mt(model, pairs, langs, data, data_dir, shots, shots_file, template, metrics, out, limit,
-            batch_size, seed, overwrite, comet_model, trust_remote_code, static_cache, backend,
-            base_url, api_key_env, api_key_file, concurrency, request_timeout, max_retries):
+def eval_mt(pairs, langs, metrics, overwrite, **settings):
     """Translate a dataset in many directions and score it (resumable: run it again to go on)."""
     from .experiments import build_config
     from .tasks.mt import run_mt
 
-    values = dict(out=out, model=model, data=data, data_dir=data_dir, pairs=_split_list(pairs),
-                  langs=_split_list(langs), shots=shots, shots_file=shots_file, template=template,
-                  seed=seed, limit=limit, batch_size=batch_size, metrics=_split_list([metrics]),
-                  comet_model=comet_model, trust_remote_code=trust_remote_code,
-                  static_cache=static_cache, backend=backend, base_url=base_url,
-                  api_key_env=api_key_env, api_key_file=api_key_file, concurrency=concurrency,
-                  request_timeout=request_timeout, max_retries=max_retries)
-    config = build_config({k: v for k, v in values.items() if v is not None}, where="command line")
+    settings.update(pairs=_split_list(pairs), langs=_split_list(langs), metrics=_split_list([metrics]))
+    config = build_config({k: v for k, v in settings.items() if v is not None}, where="command line")
     run = run_mt(config, overwrite=overwrite)
     _print_report([str(run.path)])
 
 
 def _choice_options(default_data):
+    C = ChoiceEvalConfig
+
     def wrap(f):
         options = [
             click.option("--model", "-m", default=None, help="Local folder or hub name (default: embedded model)."),
@@ -232,18 +232,15 @@ def _choice_options(default_data):
             click.option("--langs", "-l", multiple=True, help="Languages (premise = hypothesis): ar,hi,th."),
             click.option("--premise-langs", multiple=True, help="With --hypothesis-langs: every combination."),
             click.option("--hypothesis-langs", multiple=True),
-            click.option("--prompt-lang", default="data", show_default=True,
-                         help="'data' (the premise's language), 'en', or any language code."),
-            click.option("--shots", "-k", default=0, show_default=True, type=click.IntRange(0),
-                         help="Few-shot examples from the dev split, balanced across labels."),
-            click.option("--mode", type=click.Choice(["ll", "gen", "both"]), default="ll", show_default=True,
-                         help="Log-likelihood of each answer, generation + parsing, or both."),
-            click.option("--template", default=None, help="Log-likelihood template."),
-            click.option("--gen-template", default=None, help="Generation template."),
-            click.option("--out", "-o", required=True, help="Run folder."),
-            click.option("--limit", type=click.IntRange(1), default=None, help="First N items per language."),
-            click.option("--seed", default=0, show_default=True),
-            click.option("--batch-size", "-b", default=8, show_default=True, type=click.IntRange(1)),
+            config_option(C, "prompt_lang", "--prompt-lang"),
+            config_option(C, "shots", "--shots", "-k"),
+            config_option(C, "mode", "--mode"),
+            config_option(C, "template", "--template"),
+            config_option(C, "gen_template", "--gen-template"),
+            config_option(C, "out", "--out", "-o", required=True, help="Run folder."),
+            config_option(C, "limit", "--limit"),
+            config_option(C, "seed", "--seed"),
+            config_option(C, "batch_size", "--batch-size", "-b"),
             click.option("--overwrite", is_flag=True)]
         for option in reversed(options):
             f = option(f)

@@ -43,18 +43,27 @@ class _Checked:
                                            f"not {value!r}")
 
 
+def setting(default, help: str, **options):
+    """A config field with its help text: the dataclass owns defaults and help; the command
+    line's options are built from them (xling.cli.config_option)."""
+    if callable(default) and not isinstance(default, type):
+        return field(default_factory=default, metadata={"help": help, **options})
+    return field(default=default, metadata={"help": help, **options})
+
+
 @dataclass(kw_only=True)
 class BackendSettings(_Checked):
     """How to reach the model: load it here (hf) or call an OpenAI-compatible server (http)."""
-    backend: str = "hf"                        # "hf" or "http" (an OpenAI-compatible server)
-    base_url: str | None = None
-    api_key_env: str | None = None             # the *name* of the variable holding the key
-    api_key_file: str | None = None
-    concurrency: int = 8
-    request_timeout: float = 120.0
-    max_retries: int = 5
-    revision: str | None = None
-    trust_remote_code: bool = False
+    backend: str = setting("hf", "hf: load the model here; http: an OpenAI-compatible server (vLLM, TGI, ...).")
+    base_url: str | None = setting(None, "Server URL for --backend http, e.g. http://127.0.0.1:8000/v1.")
+    api_key_env: str | None = setting(None, "Environment variable holding the API key (default: "
+                                            "XLING_API_KEY, then OPENAI_API_KEY).")
+    api_key_file: str | None = setting(None, "File holding the API key.")
+    concurrency: int = setting(8, "Requests in flight (http).")
+    request_timeout: float = setting(120.0, "Seconds per request (http).")
+    max_retries: int = setting(5, "Retries of a failed request, with exponential backoff (http).")
+    revision: str | None = setting(None, "Hub revision of the model (hf).")
+    trust_remote_code: bool = setting(False, "Allow model code from the hub to run (hf).")
 
     # Settings that change no output, shared by every task.
     TRANSPORT = ("api_key_env", "api_key_file", "concurrency", "request_timeout", "max_retries")
@@ -80,18 +89,18 @@ class MTEvalConfig(BackendSettings):
     data_dir: str | None = None
     pairs: list[str] | None = None             # ["ko-en", "en-ko"] or a named set: ["hcx_table15"]
     langs: list[str] | None = None             # full direction matrix between these
-    shots: int = 0
+    shots: int = setting(0, "Few-shot examples from the dev split (or --shots-file).")
     shots_file: str | None = None
-    template: str | None = None
-    seed: int = 0
-    limit: int | None = None
-    batch_size: int = 32
+    template: str | None = setting(None, "Prompt template name or YAML file.")
+    seed: int = setting(0, "Seed for choosing demonstrations.")
+    limit: int | None = setting(None, "First N segments per direction.")
+    batch_size: int = setting(32, "Segments per batch (hf).")
     metrics: list[str] = field(default_factory=lambda: ["bleu", "chrf", "offtarget"])
-    comet_model: str = "Unbabel/wmt22-comet-da"
+    comet_model: str = setting("Unbabel/wmt22-comet-da", "COMET model: hub name or local checkpoint.")
     xcomet_model: str = "Unbabel/XCOMET-XL"
     comet_batch_size: int = 16
     precision: str = "32"
-    static_cache: bool = False
+    static_cache: bool = setting(False, "Static KV cache (GPU only; compiles once).")
     max_new_tokens: int = 512
     task: str = "mt"
     name: str | None = None
@@ -115,14 +124,14 @@ class ChoiceEvalConfig(BackendSettings):
     langs: list[str] | None = None             # premise = hypothesis language
     premise_langs: list[str] | None = None     # with hypothesis_langs: every combination
     hypothesis_langs: list[str] | None = None
-    prompt_lang: str = "data"                  # "data" (the premise's language), "en", or a code
-    shots: int = 0
-    seed: int = 0
-    limit: int | None = None
-    mode: str = "ll"                           # "ll" (log-likelihood), "gen", or "both"
-    template: str | None = None                # default: xnli-rightq / mc-qa
-    gen_template: str | None = None            # default: nli-generate / mc-qa
-    batch_size: int = 8
+    prompt_lang: str = setting("data", "'data' (the premise's language), 'en', or any language code.")
+    shots: int = setting(0, "Few-shot examples from the dev split, balanced across labels.")
+    seed: int = setting(0, "Seed for choosing few-shot examples and bootstrap resamples.")
+    limit: int | None = setting(None, "First N items per language.")
+    mode: str = setting("ll", "Log-likelihood of each answer (ll), generation + parsing (gen), or both.")
+    template: str | None = setting(None, "Log-likelihood template (default: xnli-rightq / mc-qa).")
+    gen_template: str | None = setting(None, "Generation template (default: nli-generate / mc-qa).")
+    batch_size: int = setting(8, "Items per batch (hf).")
     bootstrap: int = 1000
     max_new_tokens: int = 8
     name: str | None = None
@@ -196,14 +205,6 @@ def _check_type(value: Any, hint, key: str, where: str):
     names = " or ".join("null" if o is type(None) else getattr(get_origin(o) or o, "__name__", str(o))
                         for o in options)
     raise XlingError(f"{where}: '{key}' must be {names}, not {type(value).__name__} ({value!r})")
-
-
-def backend_options(config) -> dict:
-    """The load_backend() keywords a config implies."""
-    return dict(kind=config.backend, base_url=config.base_url, api_key_env=config.api_key_env,
-                api_key_file=config.api_key_file, concurrency=config.concurrency,
-                timeout=config.request_timeout, max_retries=config.max_retries, revision=config.revision,
-                trust_remote_code=config.trust_remote_code)
 
 
 def build_config(values: dict, where: str = "config", lines: dict | None = None):

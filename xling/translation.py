@@ -44,14 +44,17 @@ class Translator:
                  template: str | Template | None = None, shots: int = 0,
                  shot_pool: ShotPool | None = None, seed: int = 0, batch_size: int = 32,
                  decoding: Decoding | None = None, cache: bool | str | OutputCache = True,
-                 **backend_options):
+                 settings=None, **load_options):
+        """`backend`: a loaded backend; else one is loaded for `model` with `settings` (a
+        BackendSettings or run config) and `load_options` (single settings such as
+        trust_remote_code=True, plus static_cache and quiet)."""
         if batch_size < 1 or shots < 0:
             raise XlingError(f"batch_size must be at least 1 and shots 0 or more (got {batch_size}, {shots})")
         if isinstance(template, str):  # a bad template name fails before any model loads
             template = load_template(template)
         if backend is None:
             from .backends import load_backend
-            backend = load_backend(model, **backend_options)
+            backend = load_backend(model, settings, **load_options)
         self.backend = backend
         self.decoding = decoding or Decoding()
         self.batch_size = batch_size

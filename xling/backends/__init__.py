@@ -5,24 +5,37 @@ from .base import Backend, Decoding, GenerationRequest, Prompt
 __all__ = ["Backend", "Decoding", "GenerationRequest", "Prompt", "load_backend"]
 
 
-def load_backend(model: str | None = None, *, kind: str = "hf", base_url: str | None = None,
-                 api_key_env: str | None = None, api_key_file: str | None = None,
-                 concurrency: int = 8, timeout: float = 120.0, max_retries: int = 5,
-                 **options) -> Backend:
-    """Load a backend for `model`. kind="hf": a local path or hub name (None: $XLING_MODEL or
-    the embedded default model; imports torch lazily). kind="http": the model name an
-    OpenAI-compatible server at `base_url` serves."""
-    if kind == "http":
-        for local_only in ("revision", "trust_remote_code", "static_cache", "quiet"):
-            options.pop(local_only, None)
+def load_backend(model: str | None = None, settings=None, *, static_cache: bool = False,
+                 quiet: bool = False, **overrides) -> Backend:
+    """Load a backend for `model` as `settings` (a BackendSettings, or any run config) say;
+    keywords override single settings: load_backend("m", backend="http", base_url=URL).
+
+    backend "hf": a local path or hub name (None: $XLING_MODEL or the embedded default model;
+    imports torch lazily). backend "http": the model name an OpenAI-compatible server serves.
+    Options of the other backend are refused, never silently dropped."""
+    import dataclasses
+
+    from ..experiments import BackendSettings
+
+    if settings is None or overrides:
+        known = {f.name for f in dataclasses.fields(BackendSettings)}
+        base = {k: getattr(settings, k) for k in known} if settings is not None else {}
+        settings = BackendSettings(**{**base, **overrides})
+    if settings.backend == "http":
+        hf_only = [name for name, value in (("revision", settings.revision), ("trust_remote_code",
+                   settings.trust_remote_code), ("static_cache", static_cache)) if value]
+        if hf_only:
+            raise XlingError(f"{', '.join(hf_only)} appl{'ies' if len(hf_only) == 1 else 'y'} to "
+                             "models loaded here (--backend hf), not to a server (--backend http)")
         from .http import HTTPBackend, read_api_key
 
-        if not base_url or not model:
+        if not settings.base_url or not model:
             raise XlingError("--backend http needs --base-url and --model (the served model name)")
-        return HTTPBackend(model, base_url, api_key=read_api_key(api_key_env, api_key_file),
-                           concurrency=concurrency, timeout=timeout, max_retries=max_retries)
-    if kind != "hf":
-        raise XlingError(f"unknown backend {kind!r}; known: hf, http")
+        return HTTPBackend(model, settings.base_url,
+                           api_key=read_api_key(settings.api_key_env, settings.api_key_file),
+                           concurrency=settings.concurrency, timeout=settings.request_timeout,
+                           max_retries=settings.max_retries)
     from .hf import load_hf_backend
 
-    return load_hf_backend(model, **options)
+    return load_hf_backend(model, revision=settings.revision, trust_remote_code=settings.trust_remote_code,
+                           static_cache=static_cache, quiet=quiet)

@@ -13,7 +13,7 @@ from ..choice_data import NLI_LABELS, XCSQA_NOTE, ChoiceItem, nli_items, read_nl
 from ..choice_prompts import balanced_shots, parse_answer, render_generation, render_loglikelihood
 from ..datasets import data_root
 from ..errors import XlingError
-from ..experiments import ChoiceEvalConfig, backend_options
+from ..experiments import ChoiceEvalConfig
 from ..languages import resolve
 from ..prompts import load_template
 from ..runs import RunDir, package_versions
@@ -124,7 +124,7 @@ def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress
 
     if backend is None:
         from ..backends import load_backend
-        backend = load_backend(config.model, quiet=not progress, **backend_options(config))
+        backend = load_backend(config.model, config, quiet=not progress)
     run.prepare({"task": task, "identity": dict(config.identity(), model_fingerprint=backend.fingerprint,
                                                  templates=[ll_template.hash, gen_template.hash]),
                  "settings": config.public_settings(), "directions": [c[0] for c in plan],

@@ -6,7 +6,7 @@ import sys
 
 from ..datasets import ParallelData, load_parallel, read_pair_file
 from ..errors import XlingError
-from ..experiments import MTEvalConfig, backend_options
+from ..experiments import MTEvalConfig
 from ..languages import Language, named_pairs, parse_pair, resolve
 from ..runs import RunDir, package_versions
 
@@ -70,8 +70,7 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
                             shots=config.shots, shot_pool=pool, seed=config.seed,
                             batch_size=config.batch_size,
                             decoding=Decoding(max_new_tokens_cap=config.max_new_tokens),
-                            static_cache=config.static_cache, quiet=not progress,
-                            **backend_options(config))
+                            settings=config, static_cache=config.static_cache, quiet=not progress)
     template = translator.template
     identity = dict(config.identity(), model_fingerprint=translator.backend.fingerprint,
                     template_hash=template.hash if template else None)
