@@ -307,14 +307,7 @@ def tune_ratio(experiment, out, model, overwrite):
     if config.task != "tune_ratio":
         raise XlingError(f"{experiment} is a {config.task!r} experiment; use `xling run`")
     run = run_tune_ratio(config, overwrite=overwrite)
-    metrics = run.read_metrics()
-    rows = [["share of Korean", "seed", "Rouge-L ko", "Rouge-L en", "first loss", "last loss"]]
-    for entry in metrics["directions"].values():
-        rows.append([f"{entry['ratio']:.1%}", str(entry["seed"]), f"{entry['rougeL_ko']:.3f}",
-                     f"{entry['rougeL_en']:.3f}", f"{entry['losses'][0]:.3f}" if entry["losses"] else "",
-                     f"{entry['losses'][-1]:.3f}" if entry["losses"] else ""])
-    click.echo(table(rows))
-    click.echo("Score(X->Y): " + ", ".join(f"{k} {v:.3f}" for k, v in metrics["score_x_to_y"].items()))
+    _print_report([str(run.path)])
 
 
 @cli.command()

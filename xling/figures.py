@@ -9,44 +9,40 @@ import numpy as np
 
 from .errors import XlingError
 from .paper import load_paper_table
+from .records import CHOICE_TASKS, MTRun, Run, TuneRun, read_run
 from .runs import RunDir
 
 TABLE_FILES = {"table13": "table13_xnli", "table14": "table14_xcsqa", "table15": "table15_xcomet",
                "table16": "table16_score_x_to_y", "table01": "table01_tokens_per_doc"}
 
 
-def _run_label(run: RunDir) -> str:
+def _run_label(run: Run) -> str:
     return f"{run.path.name} (yours)"
 
 
-def run_rows(runs: list[RunDir], key: str) -> list[tuple[str, dict, dict]]:
+def run_rows(runs: list[Run], key: str) -> list[tuple[str, dict, dict]]:
     """(label, values by column, 95% interval by column) of each run that belongs in a table."""
     from .metrics.base import mean_result
     from .metrics.significance import bootstrap_ci
 
     rows = []
     for run in runs:
-        config = run.read_config()
-        task, data = config.get("task"), config.get("settings", {}).get("data", "")
-        stored = run.read_metrics()["directions"]
+        data = run.settings.get("data", "")
         if key in ("table13", "table14"):
             wanted = ("nli", "xnli") if key == "table13" else ("multiple_choice", "xcsqa")
-            if task != wanted[0] or not data.startswith(wanted[1]):
+            if run.task != wanted[0] or not data.startswith(wanted[1]):
                 continue
-            values, ci = {}, {}
-            for cell, entry in stored.items():
-                mode = "ll" if "ll" in entry else "gen"
-                values[cell] = entry[mode]["accuracy"]
-                ci[cell] = (entry[mode]["ci_low"], entry[mode]["ci_high"])
+            values = {c.name: c.summary["accuracy"] for c in run.cells}
+            ci = {c.name: (c.summary["ci_low"], c.summary["ci_high"]) for c in run.cells}
             rows.append((_run_label(run), values, ci))
-        elif key == "table15" and task == "mt":
+        elif key == "table15" and isinstance(run, MTRun):
             values, ci = {}, {}
-            for direction, entry in stored.items():
-                result = entry.get("metrics", {}).get("xcomet")
+            for d in run.directions:
+                result = d.metrics.get("xcomet")
                 if result and "segments" in result:
-                    values[direction] = 100 * result["score"]
+                    values[d.name] = 100 * result["score"]
                     mean, low, high = bootstrap_ci(mean_result("xCOMET", result["segments"], ""), 1000)
-                    ci[direction] = (100 * low, 100 * high)
+                    ci[d.name] = (100 * low, 100 * high)
             if values:
                 rows.append((_run_label(run), values, ci))
             else:
@@ -55,7 +51,7 @@ def run_rows(runs: list[RunDir], key: str) -> list[tuple[str, dict, dict]]:
     return rows
 
 
-def table_figure(key: str, runs: list[RunDir]):
+def table_figure(key: str, runs: list[RunDir | Run]):
     from .plots import grouped_bars, heatmap
 
     paper = load_paper_table(key)
@@ -69,7 +65,7 @@ def table_figure(key: str, runs: list[RunDir]):
             texts.append([paper.printed[model][c] for c in paper.columns]
                          + ([paper.printed[model][side]] if side else []))
         separator = len(labels) - 1
-        for label, vals, ci in run_rows(runs, key):
+        for label, vals, ci in run_rows([_typed(r) for r in runs], key):
             labels.append(label)
             values.append([vals.get(c, np.nan) for c in paper.columns] + ([np.nan] if side else []))
             texts.append([(f"{vals[c]:.3f}\n[{ci[c][0]:.2f},{ci[c][1]:.2f}]" if key != "table15"
@@ -91,56 +87,52 @@ def table_figure(key: str, runs: list[RunDir]):
                         annotations=notes)
 
 
-def run_figures(run: RunDir) -> list[tuple[str, object]]:
+def run_figures(run: RunDir | Run) -> list[tuple[str, object]]:
     """Heatmaps of one run: an MT run's direction matrix per metric (off-target included), an
     NLI run's premise x hypothesis accuracy."""
-    from .languages import parse_pair
-    from .plots import heatmap
     from .metrics.registry import display, get
+    from .plots import heatmap
 
-    config = run.read_config()
-    stored = run.read_metrics()["directions"]
+    task = run.task if isinstance(run, Run) else run.read_config()["task"]
+    if task not in ("mt", *CHOICE_TASKS):
+        raise XlingError(f"{run.path} is a {task!r} run; figures take MT, NLI and "
+                         "multiple-choice runs")
+    run = _typed(run)
     name = run.path.name
     figures = []
-    if config.get("task") == "mt":
-        metrics = list(dict.fromkeys(m for e in stored.values() for m in e.get("metrics", {})))
-        pairs = {d: parse_pair(d) for d in stored}
-        langs = list(dict.fromkeys(l.code for src, tgt in pairs.values() for l in (src, tgt)))
-        for metric in metrics:
+    if isinstance(run, MTRun):
+        scored = [d for d in run.directions if d.metrics]
+        langs = list(dict.fromkeys(l.code for d in scored for l in (d.src, d.tgt)))
+        for metric in run.metrics_present():
             grid = np.full((len(langs), len(langs)), np.nan)
-            for d, (src, tgt) in pairs.items():
-                if metric in stored[d]["metrics"]:
-                    grid[langs.index(src.code), langs.index(tgt.code)] = stored[d]["metrics"][metric]["score"]
-            unit = get(metric).unit or display(metric)
+            for d in scored:
+                if metric in d.metrics:
+                    grid[langs.index(d.src.code), langs.index(d.tgt.code)] = d.score(metric)
             figures.append((f"{name}_{metric}_matrix", heatmap(
-                f"{name}: {display(metric)} by direction", langs, langs, grid, unit=unit,
+                f"{name}: {display(metric)} by direction", langs, langs, grid,
+                unit=get(metric).unit or display(metric),
                 xlabel="target language", ylabel="source language")))
-    elif config.get("task") in ("nli", "multiple_choice"):
-        cells = list(stored)
-        premises = list(dict.fromkeys(c.split(">")[0] for c in cells))
-        hypotheses = list(dict.fromkeys(c.split(">")[-1] for c in cells))
+    else:
+        premises = list(dict.fromkeys(c.premise for c in run.cells))
+        hypotheses = list(dict.fromkeys(c.hypothesis for c in run.cells))
         grid = np.full((len(premises), len(hypotheses)), np.nan)
-        for c, entry in stored.items():
-            mode = "ll" if "ll" in entry else "gen"
-            grid[premises.index(c.split(">")[0]), hypotheses.index(c.split(">")[-1])] = entry[mode]["accuracy"]
+        for c in run.cells:
+            grid[premises.index(c.premise), hypotheses.index(c.hypothesis)] = c.summary["accuracy"]
         figures.append((f"{name}_accuracy_matrix", heatmap(
             f"{name}: accuracy by premise × hypothesis language", premises, hypotheses, grid,
             unit="accuracy", xlabel="hypothesis language", ylabel="premise language", vmin=0, vmax=1)))
-    else:
-        raise XlingError(f"{run.path} is a {config.get('task')!r} run; figures take MT, NLI and "
-                         "multiple-choice runs")
     return figures
 
 
-def figure2(ratio_runs: list[RunDir]):
+def figure2(ratio_runs: list[RunDir | TuneRun]):
     from .plots import ratio_panels
 
     panels = {"(a) train OpenOrca, test OpenOrca": {"ylabel": "Rouge-L"},
               "(b) train LIMA, test OpenOrca": {"ylabel": "Rouge-L"},
               "(c) train OpenOrca, test LIMA": {"ylabel": "preference"},
               "(d) train LIMA, test LIMA": {"ylabel": "preference"}}
-    for run in ratio_runs:
-        for panel, points in run.read_metrics().get("figure2", {}).items():
+    for run in map(_typed, ratio_runs):
+        for panel, points in run.figure2.items():
             # "train OpenOrca, test LIMA" goes to the report's panel of that name; any other
             # pairing takes the first free panel under its own title.
             target = next((k for k in panels if k.split(") ", 1)[-1].lower() == panel.lower()), None)
@@ -156,14 +148,17 @@ def figure2(ratio_runs: list[RunDir]):
     return ratio_panels(panels, "Figure 2: Korean share in instruction tuning vs. performance")
 
 
+def _typed(run: RunDir | Run) -> Run:
+    return run if isinstance(run, Run) else read_run(run, fresh=True)
+
+
 def make_figures(out_dir: str | Path = "figures", run_paths: list[str] = ()) -> list[Path]:
     if Path(out_dir).exists() and not Path(out_dir).is_dir():
         raise XlingError(f"-o {out_dir} is a file; figures go into a folder")
-    runs = [RunDir(p) for p in run_paths]
-    for run in runs:
-        run.read_config()   # not a run folder: one clear error before anything is drawn
-    ratio_runs = [r for r in runs if r.read_config().get("task") == "tune_ratio"]
-    other = [r for r in runs if r not in ratio_runs]
+    # Every run is read (and checked) before anything is drawn.
+    runs = [read_run(p, fresh=True) for p in run_paths]
+    ratio_runs = [r for r in runs if isinstance(r, TuneRun)]
+    other = [r for r in runs if not isinstance(r, TuneRun)]
     figures = [(TABLE_FILES[k], table_figure(k, other)) for k in TABLE_FILES]
     figures.append(("figure2_language_ratio", figure2(ratio_runs)))
     for run in other:

@@ -3,131 +3,107 @@ each metric, off-target rates, and paired significance of each run against the f
 from __future__ import annotations
 
 from .errors import XlingError
-from .languages import parse_pair
-from .metrics.registry import display
-from .runs import RunDir
+from .metrics.registry import display, get
+from .records import ChoiceRun, MTRun, TuneRun, metric_result, read_run
 from .tables import Table
 
 
-
-def _scores(run: RunDir, metrics: list[str] | None = None) -> dict[str, dict[str, float]]:
-    """Scores by direction and metric (only `metrics` if given). Metrics computed on other
-    outputs than the ones in the folder (outputs rewritten or cut after scoring) are never
-    shown: that is an error saying how to recompute them."""
-    stored = run.read_metrics()["directions"]
-    stale = [d for d in run.directions()
-             if stored.get(d, {}).get("outputs_sha256") != run.outputs_digest(d)]
-    if stale:
-        names = sorted({m for e in stored.values() for m in e.get("metrics", {})}) or ["bleu", "chrf"]
-        state = "older than its outputs" if any(d in stored for d in stale) else "missing"
-        raise XlingError(f"{run.path}: the metrics of {', '.join(stale)} are {state}; "
-                         f"`xling rescore {run.path} -m {','.join(names)}` recomputes them")
-    return {d: {m: r["score"] for m, r in stored[d].get("metrics", {}).items()
-                if metrics is None or m in metrics}
-            for d in run.directions()}
-
-
-def _label(run: RunDir) -> str:
-    return run.path.name or str(run.path)
-
-
-def direction_table(run: RunDir, only: list[str] | None = None) -> Table:
-    scores = _scores(run, only)
-    metrics = list(dict.fromkeys(m for s in scores.values() for m in s))
-    rows = [[d, str(run.read_metrics()["directions"].get(d, {}).get("n", ""))]
-            + [f"{scores[d][m]:.2f}" if m in scores[d] else "" for m in metrics] for d in scores]
-    stored = run.read_metrics()["directions"]
+def direction_table(run: MTRun, only: list[str] | None = None) -> Table:
+    metrics = [m for m in run.metrics_present() if only is None or m in only]
+    rows = [[d.name, "" if d.n is None else str(d.n)]
+            + [f"{d.score(m):.2f}" if m in d.metrics else "" for m in metrics] for d in run.directions]
     notes = []
     for m in metrics:
         by_signature: dict[str, list[str]] = {}   # BLEU's tokenizer differs by target language
-        for d, e in stored.items():
-            if m in e.get("metrics", {}):
-                by_signature.setdefault(e["metrics"][m]["signature"], []).append(d)
+        for d in run.directions:
+            if m in d.metrics:
+                by_signature.setdefault(d.metrics[m]["signature"], []).append(d.name)
         for sig, dirs in by_signature.items():
             where = f" [{', '.join(dirs)}]" if len(by_signature) > 1 else ""
             notes.append(f"{display(m)}: {sig}{where}")
-    model = run.read_config().get("model", {})
-    return Table(f"{_label(run)}: {model.get('model', '?')} ({model.get('revision', '?')})",
+    return Table(f"{run.label}: {run.model.get('model', '?')} ({run.model.get('revision', '?')})",
                  ["direction", "n"] + [display(m) for m in metrics], rows, notes)
 
 
-def direction_matrix(run: RunDir, metric: str) -> Table | None:
-    scores = _scores(run)
-    pairs = [(parse_pair(d), d) for d in scores if metric in scores[d]]
-    if not pairs:
+def direction_matrix(run: MTRun, metric: str) -> Table | None:
+    scored = [d for d in run.directions if metric in d.metrics]
+    if not scored:
         return None
-    langs = list(dict.fromkeys(l.code for (src, tgt), _ in pairs for l in (src, tgt)))
-    cell = {(src.code, tgt.code): scores[d][metric] for (src, tgt), d in pairs}
+    langs = list(dict.fromkeys(l.code for d in scored for l in (d.src, d.tgt)))
+    cell = {(d.src.code, d.tgt.code): d.score(metric) for d in scored}
     rows = [[f"{s} →"] + ["—" if s == t else (f"{cell[s, t]:.2f}" if (s, t) in cell else "")
                           for t in langs] for s in langs]
-    return Table(f"{_label(run)}: {display(metric)} by direction (rows: source, columns: target)",
+    return Table(f"{run.label}: {display(metric)} by direction (rows: source, columns: target)",
                  ["src \\ tgt"] + langs, rows)
 
 
-def comparison(runs: list[RunDir], metric: str, test: str = "bs", n_samples: int | None = None,
+def comparison(runs: list[MTRun], metric: str, test: str = "bs", n_samples: int | None = None,
                seed: int = 12345) -> Table | None:
     """Each later run against the first on the directions they share (same segment ids)."""
     from .metrics.significance import paired_test
-    from .records import metric_result
 
     base = runs[0]
-    shared = [d for d in base.directions() if all(d in r.directions() for r in runs[1:])]
-    shared = [d for d in shared if metric in _scores(base).get(d, {})]
+    shared = [d.name for d in base.directions if metric in d.metrics
+              and all(r.direction(d.name) is not None for r in runs[1:])]
     if not shared:
         return None
     rows = []
-    for d in shared:
-        ids = [r["id"] for r in base.read_outputs(d)]
-        baseline = metric_result(base, d, metric)
-        row = [d, f"{baseline.score:.2f}"]
+    for name in shared:
+        ids = [r["id"] for r in base.run.read_outputs(name)]
+        baseline = metric_result(base.run, name, metric)
+        row = [name, f"{baseline.score:.2f}"]
         for other in runs[1:]:
-            if [r["id"] for r in other.read_outputs(d)] != ids:
-                raise XlingError(f"{other.path} and {base.path} scored different segments for {d}")
-            (p,) = paired_test(baseline, {"x": metric_result(other, d, metric)}, test, n_samples, seed)
+            if [r["id"] for r in other.run.read_outputs(name)] != ids:
+                raise XlingError(f"{other.path} and {base.path} scored different segments for {name}")
+            (p,) = paired_test(baseline, {"x": metric_result(other.run, name, metric)}, test, n_samples, seed)
             row.append(f"{p.score:.2f} ({p.delta:+.2f}, p={p.p_value:.3f}){'*' if p.p_value < 0.05 else ''}")
         rows.append(row)
-    from .metrics.registry import get
-
     note = (f"paired {'bootstrap' if test == 'bs' else 'approximate randomization'} against "
-            f"{_label(base)}; * p < 0.05"
+            f"{base.label}; * p < 0.05"
             + ("" if get(metric).higher_is_better else f"; lower {display(metric)} is better"))
-    return Table(f"{display(metric)}: runs compared", ["direction"] + [_label(r) for r in runs],
+    return Table(f"{display(metric)}: runs compared", ["direction"] + [r.label for r in runs],
                  rows, [note])
 
 
-def choice_tables(run: RunDir) -> list[Table]:
+def choice_tables(run: ChoiceRun) -> list[Table]:
     """Accuracy per language (with 95% bootstrap interval), invalid-answer rate, and the premise x
     hypothesis matrix when the run crossed languages."""
-    stored = run.read_metrics()["directions"]
-    config = run.read_config()
-    modes = [m for m in ("ll", "gen") if any(m in e for e in stored.values())]
+    modes = [m for m in ("ll", "gen") if any(m in c.modes for c in run.cells)]
     header = ["language", "n"]
     for m in modes:
         header += [f"acc ({m})", "95% CI"] + (["invalid"] if m == "gen" else [])
     rows = []
-    for cell, entry in stored.items():
-        row = [cell, str(entry["n"])]
+    for cell in run.cells:
+        row = [cell.name, str(cell.n)]
         for m in modes:
-            e = entry.get(m)
+            e = cell.modes.get(m)
             row += [f"{e['accuracy']:.3f}", f"[{e['ci_low']:.3f}, {e['ci_high']:.3f}]"] if e else ["", ""]
             if m == "gen":
                 row.append(f"{e['invalid_rate']:.1%}" if e else "")
         rows.append(row)
-    model = config.get("model", {})
-    notes = [config["data"]["note"]] if config.get("data", {}).get("note") else []
-    tables = [Table(f"{_label(run)}: {config['settings']['data']}, {model.get('model', '?')}, "
-                    f"{config['settings']['shots']}-shot", header, rows, notes)]
-    crossed = [c for c in stored if ">" in c]
-    if crossed:
+    note = run.config.get("data", {}).get("note")
+    tables = [Table(f"{run.label}: {run.settings['data']}, {run.model.get('model', '?')}, "
+                    f"{run.settings['shots']}-shot", header, rows, [note] if note else [])]
+    if any(c.crossed for c in run.cells):
         mode = modes[0]
-        premises = list(dict.fromkeys(c.split(">")[0] for c in stored))
-        hypotheses = list(dict.fromkeys(c.split(">")[-1] for c in stored))
-        value = {(c.split(">")[0], c.split(">")[-1]): e[mode]["accuracy"] for c, e in stored.items()}
-        tables.append(Table(f"{_label(run)}: accuracy ({mode}) by premise (rows) x hypothesis (columns) language",
+        premises = list(dict.fromkeys(c.premise for c in run.cells))
+        hypotheses = list(dict.fromkeys(c.hypothesis for c in run.cells))
+        value = {(c.premise, c.hypothesis): c.modes[mode]["accuracy"] for c in run.cells}
+        tables.append(Table(f"{run.label}: accuracy ({mode}) by premise (rows) x hypothesis (columns) language",
                             ["premise \\ hypothesis"] + hypotheses,
                             [[p] + [f"{value[p, h]:.3f}" if (p, h) in value else "" for h in hypotheses]
                              for p in premises]))
     return tables
+
+
+def tune_table(run: TuneRun) -> Table:
+    """The language-ratio sweep: Rouge-L per share and seed, losses, and Score(X->Y)."""
+    rows = [[f"{u['ratio']:.1%}", str(u["seed"]), f"{u['rougeL_ko']:.3f}", f"{u['rougeL_en']:.3f}",
+             f"{u['losses'][0]:.3f}" if u["losses"] else "", f"{u['losses'][-1]:.3f}" if u["losses"] else ""]
+            for u in run.units]
+    return Table(f"{run.label}: language-ratio sweep",
+                 ["share of Korean", "seed", "Rouge-L ko", "Rouge-L en", "first loss", "last loss"], rows,
+                 ["Score(X->Y): " + ", ".join(f"{k} {v:.3f}" for k, v in run.score_x_to_y.items())])
 
 
 def build_report(paths: list[str], metrics: list[str] | None = None, test: str = "bs",
@@ -135,16 +111,19 @@ def build_report(paths: list[str], metrics: list[str] | None = None, test: str =
     from .metrics.registry import parse_metric_names
 
     metrics = parse_metric_names(metrics) if metrics else None
-    runs = [RunDir(p) for p in paths]
-    choice = [r for r in runs if r.read_config().get("task") in ("nli", "multiple_choice")]
+    runs = [read_run(p, fresh=True) for p in paths]
+    choice = [r for r in runs if isinstance(r, ChoiceRun)]
     if choice:
         return [t for r in choice for t in choice_tables(r)]
+    tuned = [r for r in runs if isinstance(r, TuneRun)]
+    if tuned:
+        return [tune_table(r) for r in tuned]
     for run in runs:
-        if run.read_config().get("task") != "mt":
+        if not isinstance(run, MTRun):
             raise XlingError(f"{run.path} is not an MT run")
     tables = []
     for run in runs:
-        present = list(dict.fromkeys(m for s in _scores(run).values() for m in s))
+        present = run.metrics_present()
         missing = [m for m in metrics or [] if m not in present]
         if missing:
             raise XlingError(f"{run.path} has no {', '.join(missing)} scores; `xling rescore "
@@ -155,7 +134,7 @@ def build_report(paths: list[str], metrics: list[str] | None = None, test: str =
             if matrix:
                 tables.append(matrix)
     if len(runs) > 1:
-        for metric in metrics or list(dict.fromkeys(m for s in _scores(runs[0]).values() for m in s)):
+        for metric in metrics or runs[0].metrics_present():
             table = comparison(runs, metric, test, n_samples)
             if table:
                 tables.append(table)

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import XlingError
-from ..languages import parse_pair, resolve
+from ..languages import resolve
+from ..records import ChoiceRun, MTRun, metric_result, read_run
 from ..runs import RunDir
 from ..tables import Table
 
@@ -28,34 +29,28 @@ class LanguageScore:
     n: int | None = None
 
 
-def _choice_mode(entry: dict) -> str:
-    return "ll" if "ll" in entry else "gen"
-
-
 def language_scores(run: RunDir, metric: str | None = None) -> tuple[str, dict[str, LanguageScore]]:
     """(metric, scores by language). NLI / multiple-choice runs give accuracy per language; MT
     runs the mean of a metric over the directions into each language."""
-    config = run.read_config()
-    stored = run.read_metrics()["directions"]
-    if config.get("task") in ("nli", "multiple_choice"):
+    record = read_run(run)
+    if isinstance(record, ChoiceRun):
         out = {}
-        for cell, entry in stored.items():
-            if ">" in cell:
-                continue
-            e = entry[_choice_mode(entry)]
-            out[cell] = LanguageScore(cell, e["accuracy"], e["ci_low"], e["ci_high"], e["n"])
+        for cell in record.cells:
+            if not cell.crossed:
+                e = cell.summary
+                out[cell.name] = LanguageScore(cell.name, e["accuracy"], e["ci_low"], e["ci_high"], e["n"])
         return "accuracy", out
-    if config.get("task") == "mt":
-        present = {m for e in stored.values() for m in e.get("metrics", {})}
+    if isinstance(record, MTRun):
+        present = set(record.metrics_present())
         metric = metric or next((m for m in MT_PREFERENCE if m in present), None)
         if metric is None or metric not in present:
             raise XlingError(f"{run.path} has no {metric or 'usable'} scores; it has: {', '.join(sorted(present))}")
         by_target: dict[str, list[float]] = {}
-        for direction, entry in stored.items():
-            if metric in entry.get("metrics", {}):
-                by_target.setdefault(parse_pair(direction)[1].code, []).append(entry["metrics"][metric]["score"])
+        for d in record.directions:
+            if metric in d.metrics:
+                by_target.setdefault(d.tgt.code, []).append(d.score(metric))
         return metric, {lang: LanguageScore(lang, float(np.mean(v)), n=len(v)) for lang, v in by_target.items()}
-    raise XlingError(f"{run.path} is a {config.get('task')!r} run; transfer analysis takes MT, NLI "
+    raise XlingError(f"{run.path} is a {record.task!r} run; transfer analysis takes MT, NLI "
                      "and multiple-choice runs")
 
 
@@ -110,12 +105,12 @@ def _per_item_results(run: RunDir, cell: str, metric: str):
     """A MetricResult with per-segment statistics for one language of a run."""
     from ..metrics.base import mean_result
 
-    if run.read_config().get("task") in ("nli", "multiple_choice"):
+    record = read_run(run)
+    if isinstance(record, ChoiceRun):
         records = run.read_outputs(cell)
-        key = "ll_pred" if "ll_pred" in records[0] else "gen_pred"
+        key = f"{next(c for c in record.cells if c.name == cell).mode}_pred"
         ids = [r["id"] for r in records]
         return ids, mean_result("accuracy", [float(r[key] == r["gold"]) for r in records], "")
-    from ..records import metric_result
     return [r["id"] for r in run.read_outputs(cell)], metric_result(run, cell, metric)
 
 
@@ -125,10 +120,12 @@ def delta_table(run_a: RunDir, run_b: RunDir, metric: str | None = None, n_sampl
     from ..metrics.significance import delta_ci
 
     metric_a, _ = language_scores(run_a, metric)
-    task = run_a.read_config().get("task")
-    if task != run_b.read_config().get("task"):
+    a_run, b_run = read_run(run_a), read_run(run_b)
+    if a_run.task != b_run.task:
         raise XlingError(f"{run_a.path} and {run_b.path} are runs of different tasks")
-    cells = [c for c in run_a.directions() if c in run_b.directions() and ">" not in c]
+    names = lambda r: [c.name for c in r.cells if not c.crossed] if isinstance(r, ChoiceRun) \
+        else [d.name for d in r.directions]   # noqa: E731
+    cells = [c for c in names(a_run) if c in names(b_run)]
     rows = []
     for cell in cells:
         ids_a, a = _per_item_results(run_a, cell, metric_a)

@@ -16,11 +16,8 @@ from ..errors import XlingError
 from ..experiments import ChoiceEvalConfig
 from ..languages import resolve
 from ..prompts import load_template
+from ..records import cell_name
 from ..runs import RunDir, package_versions
-
-
-def cell_name(premise: str, hypothesis: str) -> str:
-    return premise if premise == hypothesis else f"{premise}>{hypothesis}"
 
 
 def cells_of(config: ChoiceEvalConfig) -> list[tuple[str, str]]:
