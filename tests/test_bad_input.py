@@ -4,7 +4,7 @@ import pytest
 
 from test_cli import assert_one_line_error, xling
 from xling.errors import XlingError
-from xling.experiments import build_config
+from xling.runs.config import build_config
 
 
 @pytest.mark.parametrize("setting, message", [
@@ -24,7 +24,7 @@ def test_bad_yaml_settings_are_refused_before_anything_is_written(tmp_path, sett
 
 def test_the_python_api_checks_the_same_limits(tmp_path):
     from xling.backends.base import Decoding
-    from xling.experiments import MTEvalConfig
+    from xling.runs.config import MTEvalConfig
 
     with pytest.raises(XlingError, match="'batch_size' must be at least 1"):
         MTEvalConfig(out=str(tmp_path), pairs=["ko-en"], batch_size=0)

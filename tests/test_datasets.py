@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from xling.datasets import load_parallel
+from xling.data.parallel import load_parallel
 from xling.errors import XlingError
 
 

@@ -13,7 +13,7 @@ from servers import FakeOpenAI
 from test_cli import assert_one_line_error
 from xling.backends.http import HTTPBackend
 from xling.errors import XlingError
-from xling.translation import Translator
+from xling.translate.translator import Translator
 
 KEY = "sk-test-SECRETKEY-0123456789"
 
@@ -70,7 +70,7 @@ def test_a_runaway_answer_is_cut_off_by_what_max_tokens_allows(fake):
 
 
 def test_a_long_output_does_not_stall_language_detection():
-    from xling.langid import detect
+    from xling.metrics.langid import detect
 
     start = time.monotonic()
     assert detect("word and another word " * 250_000).lang == "en"   # ~5.5 MB of text
@@ -88,7 +88,7 @@ def test_an_echoed_key_is_redacted_even_where_the_message_is_cut(fake):
 
 
 def test_url_credentials_are_kept_out_of_run_folders_and_messages(fake, tmp_path, tiny_causal):
-    from xling.experiments import build_config
+    from xling.runs.config import build_config
     from xling.tasks.mt import run_mt
 
     for lang, line in (("ko", "안녕하세요"), ("en", "Hello")):

@@ -1,7 +1,7 @@
 import pytest
 
 from xling.errors import XlingError
-from xling.languages import all_languages, check_direction, named_pairs, parse_pair, resolve
+from xling.data.languages import all_languages, check_direction, named_pairs, parse_pair, resolve
 
 REQUIRED = "en ko ja zh zh-Hant th vi id de fr es ru ar hi ur sw bg el tr".split()
 

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 
 from xling.backends import load_backend
-from xling.choice_data import NLI_LABELS, nli_items, read_nli_file, xcsqa_items
-from xling.choice_prompts import balanced_shots, parse_answer, render_generation, render_loglikelihood
+from xling.data.choice import NLI_LABELS, nli_items, read_nli_file, xcsqa_items
+from xling.prompts.choice import balanced_shots, parse_answer, render_generation, render_loglikelihood
 from xling.errors import XlingError
-from xling.experiments import build_config, load_experiment
-from xling.prompts import load_template
+from xling.runs.config import build_config, load_experiment
+from xling.prompts.templates import load_template
 from xling.tasks.choice import run_choice, summarize
 
 

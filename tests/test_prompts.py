@@ -1,8 +1,8 @@
 import pytest
 
 from xling.errors import XlingError
-from xling.languages import resolve
-from xling.prompts import list_templates, load_template, select_shots
+from xling.data.languages import resolve
+from xling.prompts.templates import list_templates, load_template, select_shots
 
 KO, JA, EN = resolve("ko"), resolve("ja"), resolve("en")
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from test_cli import assert_one_line_error, xling
-from xling.runs import RunDir
+from xling.runs.folder import RunDir
 
 SOURCES = {"ko": ["저는 학생입니다.", "오늘 날씨가 좋네요.", "책을 읽고 있어요."],
            "en": ["I am a student.", "The weather is nice today.", "I am reading a book."]}
@@ -61,7 +61,7 @@ def test_a_model_retrained_in_place_never_serves_cached_outputs(tmp_path, tiny_c
 
 
 def test_the_weight_digest_is_remembered_until_the_file_changes(tmp_path):
-    from xling import filehash
+    from xling.runs import filehash
 
     path = tmp_path / "w.safetensors"
     path.write_bytes(b"a" * 1000)
@@ -109,7 +109,7 @@ def test_overwrite_replaces_only_xling_files_and_a_damaged_config(tmp_path, tiny
 def test_a_second_writer_of_a_run_folder_is_refused(tmp_path, tiny_causal_base, corpus):
     out = tmp_path / "run"
     holder = subprocess.Popen([sys.executable, "-c",
-                               "import sys, time; from xling.runs import RunDir\n"
+                               "import sys, time; from xling.runs.folder import RunDir\n"
                                f"run = RunDir({str(out)!r}).claim(); print('locked', flush=True); time.sleep(60)"],
                               stdout=subprocess.PIPE)
     try:
@@ -128,7 +128,7 @@ def test_a_second_writer_of_a_run_folder_is_refused(tmp_path, tiny_causal_base, 
 
 
 def test_a_second_writer_of_an_output_file_is_refused(tmp_path, tiny_causal_base):
-    from xling.locks import output_lock
+    from xling.runs.locks import output_lock
 
     out = tmp_path / "out.en"
     out.write_text("old\n", encoding="utf-8")

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from xling.errors import XlingError
-from xling.experiments import build_config, load_experiment
-from xling.runs import RunDir
+from xling.runs.config import build_config, load_experiment
+from xling.runs.folder import RunDir
 from xling.tasks.mt import rescore, run_mt
 
 LANGS = ["en", "ko", "ja", "zh"]
@@ -54,7 +54,7 @@ def test_direction_matrix_run_writes_complete_records(tmp_path, tiny_causal_base
 
 def test_report_numbers_equal_direct_metric_calls(tmp_path, tiny_causal_base, data_dir, monkeypatch):
     from xling.metrics import bleu, chrf, off_target
-    from xling.report import build_report
+    from xling.reporting.report import build_report
 
     monkeypatch.setenv("XLING_DATA", str(data_dir))
     run = run_mt(config(tmp_path, tiny_causal_base, langs=None, pairs=["ko-en", "en-ko"]), progress=False)
@@ -92,7 +92,7 @@ def test_rescoring_adds_a_metric_without_the_model(tmp_path, tiny_causal_base, d
 def test_cached_rerun_never_loads_weights_and_changed_template_regenerates(
         tmp_path, tiny_causal_base, data_dir, monkeypatch):
     from xling.backends import load_backend
-    from xling.cache import OutputCache
+    from xling.runs.cache import OutputCache
 
     monkeypatch.setenv("XLING_DATA", str(data_dir))
     cfg = config(tmp_path, tiny_causal_base, langs=None, pairs=["ko-en", "ja-en"])

@@ -6,8 +6,8 @@ import pytest
 
 from xling.backends.base import Decoding
 from xling.errors import XlingError
-from xling.languages import check_direction, resolve
-from xling.translation import Translator
+from xling.data.languages import check_direction, resolve
+from xling.translate.translator import Translator
 
 SOURCES = ["나는 사과를 좋아한다.", "저는 학생입니다.", "바다가 조용하다.", "",
            "고양이가 창문 옆에서 잔다.", "새 문장.", "기차가 늦게 도착했다.", "물이 너무 차갑다."]

@@ -4,12 +4,12 @@ from pathlib import Path
 import pytest
 
 from xling.errors import XlingError
-from xling.experiments import build_config
-from xling.tuning.judge import judge_pairwise, parse_verdict
-from xling.tuning.mixes import DEFAULT_RATIOS, build_mix, check_ratios, split_pairs
-from xling.tuning.paired import load_pairs
-from xling.tuning.rouge import rouge_l, tokenize
-from xling.tuning.sweep import run_tune_ratio
+from xling.runs.config import build_config
+from xling.tasks.tuning.judge import judge_pairwise, parse_verdict
+from xling.tasks.tuning.mixes import DEFAULT_RATIOS, build_mix, check_ratios, split_pairs
+from xling.tasks.tuning.paired import load_pairs
+from xling.metrics.rouge import rouge_l, tokenize
+from xling.tasks.tuning.sweep import run_tune_ratio
 
 PAIRED = Path(__file__).parent / "data" / "paired_small.jsonl"
 
@@ -113,7 +113,7 @@ def test_two_ratio_sweep_trains_evaluates_and_resumes(tmp_path, tiny_causal):
     panel = metrics["figure2"]["train Tiny, test Tiny"]
     assert sorted(x for x, _ in panel["ko"]) == [0.0, 100.0]
     assert not (run.path / "models").exists() or not any((run.path / "models").iterdir())
-    from xling.figures import figure2
+    from xling.reporting.figures import figure2
     fig = figure2([run])
     drawn = [ax for ax in fig.axes if ax.collections]
     assert len(drawn) == 1 and drawn[0].get_title().endswith("train Tiny, test Tiny")
@@ -126,7 +126,7 @@ def test_two_ratio_sweep_trains_evaluates_and_resumes(tmp_path, tiny_causal):
 
 
 def test_score_x_to_y_follows_equation_1():
-    from xling.tuning.sweep import score_x_to_y
+    from xling.tasks.tuning.sweep import score_x_to_y
 
     def unit(ratio, seed, ko, en):
         return {"ratio": ratio, "seed": seed, "rougeL_ko": ko, "rougeL_en": en}

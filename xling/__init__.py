@@ -8,11 +8,11 @@ __version__ = "0.1.0"
 __all__ = ["translate", "Translator", "resolve_language", "XlingError", "__version__"]
 
 from .errors import XlingError
-from .languages import resolve as resolve_language
+from .data.languages import resolve as resolve_language
 
 
 def __getattr__(name):
     if name in ("translate", "Translator"):
-        from . import translation as module
+        from .translate import translator as module
         return getattr(module, name)
     raise AttributeError(f"module 'xling' has no attribute {name!r}")

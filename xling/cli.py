@@ -9,9 +9,9 @@ from contextlib import nullcontext
 
 import click
 
-from .cli_table import table
+from .reporting.text_table import table
 from .errors import XlingError
-from .experiments import ChoiceEvalConfig, MTEvalConfig
+from .runs.config import ChoiceEvalConfig, MTEvalConfig
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -26,7 +26,7 @@ def config_option(cls, name: str, *flags: str, **overrides):
     import dataclasses
     import typing
 
-    from .experiments import ABOVE_ZERO, AT_LEAST, CHOICES
+    from .runs.config import ABOVE_ZERO, AT_LEAST, CHOICES
 
     spec = next(f for f in dataclasses.fields(cls) if f.name == name)
     hint = typing.get_type_hints(cls)[name]
@@ -48,7 +48,7 @@ def config_option(cls, name: str, *flags: str, **overrides):
 
 def _backend_options(f):
     """--backend/--base-url and friends, shared by every command that takes a model."""
-    from .experiments import BackendSettings as B
+    from .runs.config import BackendSettings as B
 
     options = [
         config_option(B, "backend", "--backend"),
@@ -89,11 +89,11 @@ def _backend_options(f):
 def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, input_path,
               output_path, no_cache, static_cache, text, **settings):
     """Translate TEXT (or a file, or stdin): one output line per input line, in order."""
-    from .experiments import BackendSettings
-    from .languages import check_direction
-    from .locks import output_lock
-    from .postprocess import one_line
-    from .textio import atomic_writer, output_target, read_lines, read_stdin_lines, split_lines
+    from .runs.config import BackendSettings
+    from .data.languages import check_direction
+    from .runs.locks import output_lock
+    from .translate.postprocess import one_line
+    from .data.textio import atomic_writer, output_target, read_lines, read_stdin_lines, split_lines
 
     src_lang, tgt_lang = check_direction(src, tgt)
     settings = BackendSettings(**settings)
@@ -108,9 +108,9 @@ def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, in
             lines = read_stdin_lines()
         pool = None
         if shots_file:
-            from .datasets import read_pair_file
+            from .data.parallel import read_pair_file
             pool = read_pair_file(shots_file)
-        from .translation import Translator
+        from .translate.translator import Translator
 
         translator = Translator(model, template=template, shots=shots, shot_pool=pool, seed=seed,
                                 batch_size=batch_size, cache=not no_cache, settings=settings,
@@ -153,8 +153,8 @@ def score(refs, hyps, src_path, tgt_lang, src_lang, metrics, test, paired_n, see
           tokenize, comet_model, comet_batch_size, gpus, precision, fmt):
     """Score system outputs against references (BLEU, chrF, COMET, off-target rate)."""
     from .metrics.registry import get, parse_metric_names
-    from .scoring import FORMATTERS, score_systems
-    from .textio import read_lines
+    from .metrics.scoring import FORMATTERS, score_systems
+    from .data.textio import read_lines
 
     metrics = parse_metric_names(metrics)
     references = [read_lines(r) for r in refs]
@@ -212,7 +212,7 @@ def eval_group():
 @_backend_options
 def eval_mt(pairs, langs, metrics, overwrite, **settings):
     """Translate a dataset in many directions and score it (resumable: run it again to go on)."""
-    from .experiments import build_config
+    from .runs.config import build_config
     from .tasks.mt import run_mt
 
     settings.update(pairs=_split_list(pairs), langs=_split_list(langs), metrics=_split_list([metrics]))
@@ -249,7 +249,7 @@ def _choice_options(default_data):
 
 
 def _run_choice(task, langs, premise_langs, hypothesis_langs, overwrite, **values):
-    from .experiments import build_config
+    from .runs.config import build_config
     from .tasks.choice import run_choice
 
     values.update(task=task, langs=_split_list(langs), premise_langs=_split_list(premise_langs),
@@ -284,7 +284,7 @@ def eval_mc(**options):
 @click.option("--overwrite", is_flag=True, help="Replace a run with a different config.")
 def run_experiment(experiment, out, model, limit, batch_size, data_dir, overwrite):
     """Run an experiment file (experiments/*.yaml)."""
-    from .experiments import load_experiment
+    from .runs.config import load_experiment
     from .tasks import run_config
 
     config = load_experiment(experiment, dict(out=out, model=model, limit=limit,
@@ -300,8 +300,8 @@ def run_experiment(experiment, out, model, limit, batch_size, data_dir, overwrit
 @click.option("--overwrite", is_flag=True, help="Replace a run with a different config.")
 def tune_ratio(experiment, out, model, overwrite):
     """The language-ratio instruction-tuning sweep (Figure 2, Table 16); resumable."""
-    from .experiments import load_experiment
-    from .tuning.sweep import run_tune_ratio
+    from .runs.config import load_experiment
+    from .tasks.tuning.sweep import run_tune_ratio
 
     config = load_experiment(experiment, dict(out=out, model=model))
     if config.task != "tune_ratio":
@@ -324,8 +324,8 @@ def report(run_dirs, metrics, fmt, paired_ar, paired_n):
 
 
 def _print_report(paths, metrics=None, fmt="text", test="bs", n_samples=None):
-    from .report import build_report
-    from .tables import render_all
+    from .reporting.report import build_report
+    from .reporting.tables import render_all
 
     click.echo(render_all(build_report(paths, metrics, test, n_samples), fmt), nl=False)
 
@@ -347,7 +347,7 @@ def rescore(run_dir, metrics):
 @click.option("--out", "-o", default="figures", show_default=True, help="Folder for PNG and PDF files.")
 def figures(run_dirs, out):
     """Draw the report's tables (Tables 1, 13-16, Figure 2) with your runs beside them."""
-    from .figures import make_figures
+    from .reporting.figures import make_figures
 
     for path in make_figures(out, list(run_dirs)):
         click.echo(str(path))
@@ -363,14 +363,14 @@ def figures(run_dirs, out):
 def transfer(run_dirs, metric, group, fmt, figure):
     """Transfer to untargeted languages: relative scores per language and group; with two runs,
     the per-language difference with 95% intervals and the Score(X->Y) ratio."""
-    from .analysis.transfer import transfer_figure, transfer_tables
-    from .tables import render_all
+    from .reporting.transfer import transfer_figure, transfer_tables
+    from .reporting.tables import render_all
 
     if len(run_dirs) > 2:
         raise XlingError("xling transfer takes one run, or two runs to compare")
     click.echo(render_all(transfer_tables(list(run_dirs), metric, group), fmt), nl=False)
     if figure:
-        from .plots import save_figure
+        from .reporting.plots import save_figure
         for path in save_figure(transfer_figure(list(run_dirs), metric), figure):
             click.echo(str(path))
 
@@ -388,10 +388,10 @@ def transfer(run_dirs, metric, group, fmt, figure):
 def tokens(tokenizers, langs, files, split, data_dir, reference, fmt, figure):
     """Tokenizer efficiency on FLORES-200 or your files. TOKENIZERS: "embedded", local folders or
     hub names."""
-    from .analysis.tokens import efficiency, efficiency_figure, efficiency_tables
-    from .datasets import data_root
-    from .languages import resolve
-    from .tables import render_all
+    from .reporting.tokens import efficiency, efficiency_figure, efficiency_tables
+    from .data.parallel import data_root
+    from .data.languages import resolve
+    from .reporting.tables import render_all
 
     pairs = {}
     for item in files:
@@ -406,7 +406,7 @@ def tokens(tokenizers, langs, files, split, data_dir, reference, fmt, figure):
         raise XlingError(f"--reference {reference!r} is not among the tokenizers")
     click.echo(render_all(efficiency_tables(stats, reference), fmt), nl=False)
     if figure:
-        from .plots import save_figure
+        from .reporting.plots import save_figure
         for path in save_figure(efficiency_figure(stats), figure):
             click.echo(str(path))
 
@@ -414,7 +414,7 @@ def tokens(tokenizers, langs, files, split, data_dir, reference, fmt, figure):
 @cli.command()
 def langs():
     """List the known languages and their codes."""
-    from .languages import all_languages
+    from .data.languages import all_languages
 
     rows = [("code", "FLORES", "name", "native", "script", "BLEU tok.", "targeted")]
     rows += [(l.code, l.flores, l.name, l.native, l.script, l.bleu_tokenizer,
@@ -425,7 +425,7 @@ def langs():
 @cli.command()
 def templates():
     """List the prompt templates (built-in and the user's)."""
-    from .prompts import list_templates
+    from .prompts.templates import list_templates
 
     rows = [("name", "task", "format", "hash", "file")]
     rows += [(t.name, t.task, t.format, t.hash, t.path) for t in list_templates().values()]

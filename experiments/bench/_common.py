@@ -8,7 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from xling.datasets import data_root  # noqa: E402
+from xling.data.parallel import data_root  # noqa: E402
 
 
 def require_data(explicit: str | None = None) -> Path:

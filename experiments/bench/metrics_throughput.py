@@ -13,8 +13,8 @@ import itertools
 
 from _common import require_data, timer
 
-from xling.datasets import flores200
-from xling.languages import resolve
+from xling.data.parallel import flores200
+from xling.data.languages import resolve
 
 LANGS = ["en", "ko", "ja", "zh"]
 

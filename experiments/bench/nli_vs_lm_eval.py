@@ -21,7 +21,7 @@ from pathlib import Path
 
 from _common import require_data, timer
 
-from xling.choice_data import nli_items
+from xling.data.choice import nli_items
 
 
 def lm_eval_words(lang: str) -> tuple[str, list[str]]:
@@ -51,7 +51,7 @@ def main():
         return
     root = require_data(args.data_dir)
     if args.model is None:
-        from xling.embedded import embedded_model_dir
+        from xling.backends.embedded import embedded_model_dir
         args.model = str(embedded_model_dir())
     langs = args.langs.split(",")
     work = Path(tempfile.mkdtemp(prefix="xling-lmeval-"))

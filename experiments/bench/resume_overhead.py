@@ -25,13 +25,13 @@ def main():
     args = parser.parse_args()
     root = require_data(args.data_dir)
     work = tempfile.mkdtemp(prefix="xling-resume-")
-    from xling.resources import models_dir
+    from xling.data.resources import models_dir
     # A cold output cache for the first run, but the converted model stays where it is: its
     # one-time conversion is not part of a run.
     os.environ.setdefault("XLING_MODEL_CACHE", str(models_dir()))
     os.environ["XLING_CACHE"] = os.path.join(work, "cache")
 
-    from xling.experiments import build_config
+    from xling.runs.config import build_config
     from xling.tasks.mt import run_mt
 
     config = build_config(dict(out=os.path.join(work, "run"), model=args.model, langs=["en", "ko", "ja", "zh"],

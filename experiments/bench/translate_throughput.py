@@ -14,10 +14,10 @@ import argparse
 from _common import require_data, timer
 
 from xling.backends.base import Decoding
-from xling.datasets import flores200
-from xling.languages import check_direction
-from xling.postprocess import clean_output
-from xling.translation import Translator
+from xling.data.parallel import flores200
+from xling.data.languages import check_direction
+from xling.translate.postprocess import clean_output
+from xling.translate.translator import Translator
 
 
 def naive_loop(backend, requests):

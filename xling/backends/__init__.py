@@ -15,7 +15,7 @@ def load_backend(model: str | None = None, settings=None, *, static_cache: bool 
     Options of the other backend are refused, never silently dropped."""
     import dataclasses
 
-    from ..experiments import BackendSettings
+    from ..runs.config import BackendSettings
 
     if settings is None or overrides:
         known = {f.name for f in dataclasses.fields(BackendSettings)}

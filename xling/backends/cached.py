@@ -12,7 +12,7 @@ import json
 import sys
 from typing import Callable
 
-from ..cache import OutputCache, content_key
+from ..runs.cache import OutputCache, content_key
 from .base import Backend, Decoding, GenerationRequest
 
 
@@ -28,7 +28,7 @@ class CachedBackend:
     def seen(self, request: GenerationRequest) -> str:
         """The exact input the model sees for a request."""
         if request.source is not None:   # an encoder-decoder MT model: no prompt
-            from ..languages import resolve
+            from ..data.languages import resolve
             return f"{resolve(request.source_lang).flores}>{resolve(request.target_lang).flores}\n{request.source}"
         return self.backend.render(request.prompt)
 

@@ -11,9 +11,9 @@ import re
 import sys
 from pathlib import Path
 
-from .. import hub
+from ..data import hub
 from ..errors import XlingError
-from ..languages import Language, resolve
+from ..data.languages import Language, resolve
 from .base import Decoding, GenerationRequest, Prompt
 
 
@@ -32,7 +32,7 @@ def _local_revision(folder: Path) -> str:
     """A content fingerprint for a local checkpoint: config and tokenizer files, and the weights'
     bytes (hashed once per file version, so a checkpoint retrained in place never serves the old
     model's cached outputs; a changed tokenizer changes outputs too)."""
-    from ..filehash import folder_fingerprint
+    from ..runs.filehash import folder_fingerprint
 
     digest = folder_fingerprint(folder, ("config.json", "tokenizer.json", "tokenizer_config.json",
                                          "vocab.json", "merges.txt", "generation_config.json",
@@ -47,7 +47,7 @@ def load_hf_backend(model: str | None = None, *, revision: str | None = None,
                     static_cache: bool = False, quiet: bool = False) -> "HFBackend":
     name = resolve_model_name(model)
     if name is None:
-        from ..embedded import NOTICE, embedded_model_dir
+        from .embedded import NOTICE, embedded_model_dir
         if not quiet:
             print(NOTICE, file=sys.stderr)
         path, display = embedded_model_dir(), "embedded:gemma3-270m"

@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
-from .. import hub
+from ..data import hub
 from ..errors import XlingError
 from .base import apply_mask, check_lengths, mean_result
 
@@ -43,7 +43,7 @@ def _checkpoint_for(model: str) -> tuple[Path, str]:
 def _file_digest(path: Path) -> str:
     """The checkpoint's full content hash (remembered per file version, so it is computed once):
     a model fine-tuned in place with frozen embeddings keeps its first megabytes."""
-    from ..filehash import file_digest
+    from ..runs.filehash import file_digest
 
     return file_digest(path)[:16]
 

@@ -1,6 +1,6 @@
 """Off-target rate: the share of outputs that are not in the target language.
 
-Each output gets a detected language (xling.langid: scripts first, lingua for shared scripts)
+Each output gets a detected language (xling.metrics.langid: scripts first, lingua for shared scripts)
 and flags: `empty`, `wrong_language`, `copy` (the output repeats the source). The corpus figure is
 the percentage of off-target outputs (empty or in another language); outputs with no letters at
 all (numbers, punctuation) cannot be judged and count as on-target. `on_target_mask` gives the
@@ -13,7 +13,7 @@ import unicodedata
 from difflib import SequenceMatcher
 from typing import Sequence
 
-from ..languages import resolve
+from ..data.languages import resolve
 from .base import check_lengths, mean_result
 
 _CHINESE = {"zh", "zh-Hant"}
@@ -40,7 +40,7 @@ def _same_language(detected: str, target: str) -> bool:
 
 
 def segment_flags(output: str, tgt_code: str, source: str | None = None) -> dict:
-    from ..langid import detect
+    from .langid import detect
 
     detection = detect(output)
     empty = not output.strip()
@@ -56,7 +56,7 @@ def off_target(hyps: Sequence[str], tgt_lang: str, srcs: Sequence[str] | None = 
     check_lengths(hypotheses=hyps, sources=srcs)
     sources = srcs if srcs is not None else [None] * len(hyps)
     flags = [segment_flags(h, tgt.code, s) for h, s in zip(hyps, sources)]
-    from ..langid import lingua_version
+    from .langid import lingua_version
     from .. import __version__
 
     counts = {key: sum(f[key] for f in flags) for key in ("empty", "wrong_language", "copy", "off_target")}

@@ -8,7 +8,7 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import XlingError
-from ..languages import resolve
+from ..data.languages import resolve
 from .base import MetricResult, apply_mask, as_reference_streams, check_lengths
 
 

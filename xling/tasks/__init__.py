@@ -10,7 +10,7 @@ def run_config(config, overwrite: bool = False, progress: bool = True):
         from .choice import run_choice
         return run_choice(config, overwrite=overwrite, progress=progress)
     if config.task == "tune_ratio":
-        from ..tuning.sweep import run_tune_ratio
+        from .tuning.sweep import run_tune_ratio
         return run_tune_ratio(config, overwrite=overwrite, progress=progress)
     from ..errors import XlingError
     raise XlingError(f"no runner for task {config.task!r}")

@@ -8,16 +8,16 @@ import sys
 import numpy as np
 
 from ..backends.cached import CachedBackend
-from ..cache import OutputCache
-from ..choice_data import NLI_LABELS, XCSQA_NOTE, ChoiceItem, nli_items, read_nli_file, xcsqa_items
-from ..choice_prompts import balanced_shots, parse_answer, render_generation, render_loglikelihood
-from ..datasets import data_root
+from ..runs.cache import OutputCache
+from ..data.choice import NLI_LABELS, XCSQA_NOTE, ChoiceItem, nli_items, read_nli_file, xcsqa_items
+from ..prompts.choice import balanced_shots, parse_answer, render_generation, render_loglikelihood
+from ..data.parallel import data_root
 from ..errors import XlingError
-from ..experiments import ChoiceEvalConfig
-from ..languages import resolve
-from ..prompts import load_template
-from ..records import cell_name
-from ..runs import RunDir, package_versions
+from ..runs.config import ChoiceEvalConfig
+from ..data.languages import resolve
+from ..prompts.templates import load_template
+from ..runs.records import cell_name
+from ..runs.folder import RunDir, package_versions
 
 
 def cells_of(config: ChoiceEvalConfig) -> list[tuple[str, str]]:

@@ -4,11 +4,11 @@ from __future__ import annotations
 import itertools
 import sys
 
-from ..datasets import ParallelData, load_parallel, read_pair_file
+from ..data.parallel import ParallelData, load_parallel, read_pair_file
 from ..errors import XlingError
-from ..experiments import MTEvalConfig
-from ..languages import Language, named_pairs, parse_pair, resolve
-from ..runs import RunDir, package_versions
+from ..runs.config import MTEvalConfig
+from ..data.languages import Language, named_pairs, parse_pair, resolve
+from ..runs.folder import RunDir, package_versions
 
 def directions_of(config: MTEvalConfig) -> list[tuple[Language, Language]]:
     found = []
@@ -45,7 +45,7 @@ def run_mt(config: MTEvalConfig, overwrite: bool = False, progress: bool = True,
 
 
 def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, backend) -> None:
-    from ..translation import Translator
+    from ..translate.translator import Translator
     from ..backends.base import Decoding
     from ..metrics.registry import parse_metric_names
 
@@ -82,7 +82,7 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
                  "decoding": translator.decoding.as_dict(), "data": {"spec": data.spec, "note": data.note},
                  "packages": package_versions()}, overwrite=overwrite)
 
-    from ..langid import detect
+    from ..metrics.langid import detect
 
     for src, tgt in directions:
         name = direction_name(src, tgt)

@@ -1,0 +1,47 @@
+"""The Hugging Face hub: is it reachable, is a repo already in the local cache, and the one
+clear error every loader gives when it is not. Light: no torch, no transformers."""
+from __future__ import annotations
+
+import os
+import re
+import socket
+from functools import lru_cache
+from urllib.parse import urlparse
+
+from ..errors import XlingError
+
+
+@lru_cache(maxsize=None)
+def _probe(host: str, port: int, timeout: float) -> bool:
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+        return True
+    except OSError:
+        return False
+
+
+def reachable(timeout: float = 3.0) -> bool:
+    """Whether the hub answers at all (probed once per process), so that an offline machine
+    gets one clear error instead of minutes of retries. HF_HUB_OFFLINE=1 means no."""
+    if os.environ.get("HF_HUB_OFFLINE", "0").lower() in {"1", "true", "yes"}:
+        return False
+    url = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
+    return _probe(url.hostname, url.port or 443, timeout)
+
+
+def cached(name: str, revision: str | None = None) -> bool:
+    """Whether the repo's config.json is already in the local hub cache."""
+    from huggingface_hub import try_to_load_from_cache
+
+    return isinstance(try_to_load_from_cache(name, "config.json", revision=revision), str)
+
+
+def error_for(name: str, exc: Exception | None = None) -> XlingError:
+    """The user-facing error for a hub name that could not be loaded."""
+    text = f"{type(exc).__name__}: {exc}" if exc else "offline"
+    if re.search(r"RepositoryNotFound|404|not a valid model identifier", text) and \
+            "offline" not in text.lower() and "connect" not in text.lower():
+        return XlingError(f"model {name!r} is neither a local folder nor a model on the "
+                          "Hugging Face hub")
+    return XlingError(f"model {name!r} is not a local folder, and the Hugging Face hub cannot be "
+                      "reached to fetch it (offline?); pass a local path or go online")

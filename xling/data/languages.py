@@ -1,0 +1,110 @@
+"""One registry of languages, read from langpairs/languages.tsv.
+
+`resolve("ko") == resolve("kor") == resolve("kor_Hang")`; lookups ignore case and treat `-` and
+`_` alike. Unknown codes raise XlingError naming the known ones.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from ..errors import XlingError
+from .resources import data_folder
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str            # ISO 639-1 (+ script subtag where needed): "ko", "zh-Hant"
+    flores: str          # FLORES-200 code: "kor_Hang"
+    iso639_3: str
+    name: str            # English name
+    native: str          # name in the language itself
+    script: str          # ISO 15924
+    bleu_tokenizer: str  # sacrebleu tokenizer for this target language
+    targeted: bool       # targeted by the HyperCLOVA X report (ko, en)
+    family: str
+    aliases: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return self.code
+
+
+def _key(text: str) -> str:
+    return text.strip().lower().replace("_", "-")
+
+
+@lru_cache(maxsize=1)
+def _registry() -> tuple[tuple[Language, ...], dict[str, Language]]:
+    path = data_folder("langpairs") / "languages.tsv"
+    languages: list[Language] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        cells = line.split("\t")
+        cells += [""] * (10 - len(cells))
+        code, flores, iso3, name, native, script, tok, targeted, family, aliases = cells[:10]
+        languages.append(Language(
+            code=code, flores=flores, iso639_3=iso3, name=name, native=native, script=script,
+            bleu_tokenizer=tok, targeted=targeted == "yes", family=family,
+            aliases=tuple(a for a in aliases.split(",") if a)))
+    index: dict[str, Language] = {}
+    # Aliases first, so a primary code (or FLORES code) always wins over an alias;
+    # the first language to claim an ISO 639-3 code keeps it ("zho" -> Simplified Chinese).
+    for lang in languages:
+        for alias in lang.aliases:
+            index.setdefault(_key(alias), lang)
+        index.setdefault(_key(lang.iso639_3), lang)
+    for lang in languages:
+        index[_key(lang.flores)] = lang
+    for lang in languages:
+        index[_key(lang.code)] = lang
+    return tuple(languages), index
+
+
+def all_languages() -> tuple[Language, ...]:
+    return _registry()[0]
+
+
+def resolve(code: str | Language) -> Language:
+    """Return the Language for an ISO 639-1/639-3 code, a FLORES code or an alias."""
+    if isinstance(code, Language):
+        return code
+    lang = _registry()[1].get(_key(str(code)))
+    if lang is None:
+        known = ", ".join(l.code for l in all_languages())
+        raise XlingError(f"unknown language code {code!r}; known codes: {known} "
+                         "(FLORES codes such as kor_Hang and ISO 639-3 codes also work)")
+    return lang
+
+
+def parse_pair(text: str) -> tuple[Language, Language]:
+    """Parse a direction such as "ko-en" or "kor_Hang-eng_Latn"."""
+    parts = text.strip().split("-")
+    # Try every split point so that codes containing "-" ("zh-Hant-ko") still parse.
+    for cut in range(1, len(parts)):
+        try:
+            src, tgt = resolve("-".join(parts[:cut])), resolve("-".join(parts[cut:]))
+        except XlingError:
+            continue
+        return check_direction(src, tgt)
+    raise XlingError(f"cannot read language pair {text!r}; write it as SRC-TGT, e.g. ko-en")
+
+
+def check_direction(src: str | Language, tgt: str | Language) -> tuple[Language, Language]:
+    src, tgt = resolve(src), resolve(tgt)
+    if src == tgt:
+        raise XlingError(f"source and target language are both {src.code}; choose two different languages")
+    return src, tgt
+
+
+def named_pairs(name: str) -> list[tuple[Language, Language]]:
+    """A named set of directions from langpairs/pairs.tsv."""
+    path = data_folder("langpairs") / "pairs.tsv"
+    table = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            key, value = line.split("\t", 1)
+            table[key] = value.strip()
+    if name not in table:
+        raise XlingError(f"unknown pair set {name!r}; known: {', '.join(sorted(table))}")
+    return [parse_pair(p) for p in table[name].split(",")]

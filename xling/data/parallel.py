@@ -1,0 +1,259 @@
+"""Evaluation data from a local folder (the official layouts) or, when online, the hub.
+
+The local root is `--data-dir`, else $XLING_DATA, else the `shared/data` folder beside a source
+checkout. Nothing here copies data into the project.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..errors import XlingError
+from .languages import Language, resolve
+from .resources import _REPO_ROOT
+from .textio import read_lines
+
+
+def data_root(explicit: str | Path | None = None, required: bool = True) -> Path | None:
+    """The local data root: the folder named explicitly, else $XLING_DATA, else ../shared/data
+    beside a checkout. A folder *named* (argument or variable) must exist: a typo never falls
+    back silently to another folder."""
+    from_env = os.environ.get("XLING_DATA")
+    for candidate, named in ((explicit, "data folder"), (from_env, "XLING_DATA folder")):
+        if candidate:
+            if not Path(candidate).is_dir():
+                raise XlingError(f"{named} {candidate} does not exist")
+            return Path(candidate)
+    fallback = _REPO_ROOT.parent / "shared" / "data"
+    if fallback.is_dir():
+        return fallback
+    if required:
+        raise XlingError("no local data folder: pass --data-dir or set XLING_DATA to a folder "
+                         "holding flores200/, xnli/, ... (see the README)")
+    return None
+
+
+def flores_dir(root: Path | None = None) -> Path:
+    root = root or data_root()
+    folder = root / "flores200" if (root / "flores200").is_dir() else root
+    if not (folder / "dev").is_dir() and not (folder / "devtest").is_dir():
+        raise XlingError(f"{folder} is not a FLORES-200 folder (expected dev/ and devtest/ inside)")
+    return folder
+
+
+FLORES_SPLITS = ("dev", "devtest")
+
+
+def flores200(split: str, lang: str | Language, root: Path | None = None) -> list[str]:
+    """The sentences of one FLORES-200 split in one language, line-aligned across languages."""
+    lang = resolve(lang)
+    folder = flores_dir(root)
+    if split not in FLORES_SPLITS or not (folder / split).is_dir():
+        present = [s for s in FLORES_SPLITS if (folder / s).is_dir()]
+        raise XlingError(f"FLORES-200 has no split {split!r} here; available: {', '.join(present)}")
+    path = folder / split / f"{lang.flores}.{split}"
+    if not path.is_file():
+        have = sorted(p.name.split(".")[0] for p in (folder / split).glob(f"*.{split}"))
+        raise XlingError(f"FLORES-200 {split} has no {lang.name} ({lang.flores}) in {folder}; "
+                         f"available: {', '.join(have)}")
+    return read_lines(path)
+
+
+def flores_pairs(split: str, src: str | Language, tgt: str | Language,
+                 root: Path | None = None) -> list[tuple[str, str]]:
+    return list(zip(flores200(split, src, root), flores200(split, tgt, root)))
+
+
+def read_pair_file(path: str | Path) -> list[tuple[str, str]]:
+    """Parallel pairs from a user's file: TSV (source<TAB>target) or JSONL with
+    "source"/"target" keys."""
+    import json
+
+    pairs = []
+    for number, line in enumerate(read_lines(path), 1):
+        if not line.strip():
+            continue
+        if str(path).endswith(".jsonl"):
+            try:
+                row = json.loads(line)
+                pairs.append((str(row["source"]), str(row["target"])))
+            except (ValueError, KeyError, TypeError) as exc:
+                raise XlingError(f"{path}:{number}: expected a JSON object with 'source' and "
+                                 "'target'") from exc
+        else:
+            cells = line.split("\t")
+            if len(cells) != 2:
+                raise XlingError(f"{path}:{number}: expected source<TAB>target")
+            pairs.append((cells[0], cells[1]))
+    return pairs
+
+
+# -- parallel MT data behind one interface ---------------------------------------------------------
+class ParallelData:
+    """Line-aligned multi-way parallel text: `text(lang)` gives one language's segments, aligned
+    with `ids`. `dev_pool(src, tgt)` gives few-shot demonstrations from a separate split (never
+    the evaluated one), or None when the dataset has none."""
+
+    def __init__(self, spec: str, ids: list[str], loader, languages: list[str], dev=None,
+                 note: str = ""):
+        self.spec, self.ids, self._loader, self._languages = spec, ids, loader, languages
+        self._dev, self.note, self._cache = dev, note, {}
+
+    def languages(self) -> list[str]:
+        return list(self._languages)
+
+    def text(self, lang: str | Language) -> list[str]:
+        lang = resolve(lang)
+        if lang.code not in self._languages:
+            raise XlingError(f"{self.spec} has no {lang.name} ({lang.code}); available: "
+                             f"{', '.join(self._languages)}")
+        if lang.code not in self._cache:
+            lines = self._loader(lang)
+            if len(lines) != len(self.ids):
+                raise XlingError(f"{self.spec}: {lang.name} has {len(lines)} segments, expected "
+                                 f"{len(self.ids)} (files not aligned)")
+            self._cache[lang.code] = lines
+        return self._cache[lang.code]
+
+    def dev_pool(self, src, tgt) -> list[tuple[str, str]] | None:
+        return None if self._dev is None else self._dev.pairs(src, tgt)
+
+    def pairs(self, src, tgt) -> list[tuple[str, str]]:
+        return list(zip(self.text(src), self.text(tgt)))
+
+
+def _codes_in(folder: Path, pattern: str, to_code) -> list[str]:
+    codes = []
+    for path in sorted(folder.glob(pattern)):
+        try:
+            codes.append(resolve(to_code(path)).code)
+        except XlingError:
+            continue  # a language the registry does not know
+    return codes
+
+
+def _flores_local(split: str, root: Path, spec: str) -> ParallelData:
+    folder = flores_dir(root)
+    if split not in FLORES_SPLITS or not (folder / split).is_dir():
+        present = [s for s in FLORES_SPLITS if (folder / s).is_dir()]
+        raise XlingError(f"FLORES-200 has no split {split!r}; available: {', '.join(present)}")
+    languages = _codes_in(folder / split, f"*.{split}", lambda p: p.name.split(".")[0])
+    n = len(flores200(split, languages[0], root))
+    dev = None
+    if split != "dev" and (folder / "dev").is_dir():
+        dev = _flores_local("dev", root, spec.split(":")[0] + ":dev")
+    return ParallelData(spec, [f"{split}-{i:04d}" for i in range(1, n + 1)],
+                        lambda lang: flores200(split, lang, root), languages, dev)
+
+
+def _flores_hub(split: str, spec: str) -> ParallelData:
+    """FLORES+ from the hub (gated: needs `huggingface-cli login`)."""
+    from . import hub
+
+    if not hub.reachable():
+        raise XlingError("no local FLORES-200 folder (pass --data-dir or set XLING_DATA) and the "
+                         "Hugging Face hub cannot be reached for FLORES+ (offline?)")
+    if split not in FLORES_SPLITS:
+        raise XlingError(f"FLORES+ has no split {split!r}; available: dev, devtest")
+    from datasets import load_dataset
+
+    def load(lang: Language) -> list[str]:
+        try:
+            rows = load_dataset("openlanguagedata/flores_plus", lang.flores, split=split)
+        except Exception as exc:  # noqa: BLE001 - gated, renamed or missing: say so in one line
+            raise XlingError(f"FLORES+ {lang.flores} {split} could not be loaded from the hub: "
+                             f"{exc}".splitlines()[0]) from exc
+        return [row["text"] for row in rows]
+
+    from .languages import all_languages
+    n = len(load(resolve("en")))
+    dev = _flores_hub("dev", "flores200:dev") if split != "dev" else None
+    return ParallelData(spec, [f"{split}-{i:04d}" for i in range(1, n + 1)], load,
+                        [l.code for l in all_languages()], dev)
+
+
+NTREX_CODES = {"zh": "zho-CN", "zh-Hant": "zho-TW", "ar": "arb"}
+
+
+def _ntrex(split: str, root: Path, spec: str) -> ParallelData:
+    folder = root / "ntrex128" if (root / "ntrex128").is_dir() else root
+    if split != "test":
+        raise XlingError("NTREX-128 has one split: test")
+    source = folder / "newstest2019-src.eng.txt"
+    if not source.is_file():
+        raise XlingError(f"{folder} is not an NTREX-128 folder (no newstest2019-src.eng.txt)")
+
+    def path_for(lang: Language) -> Path:
+        if lang.code == "en":
+            return source
+        return folder / f"newstest2019-ref.{NTREX_CODES.get(lang.code, lang.iso639_3)}.txt"
+
+    def to_code(path: Path) -> str:
+        code = path.name.split(".")[1]
+        return {v: k for k, v in NTREX_CODES.items()}.get(code, code)
+
+    languages = ["en"] + _codes_in(folder, "newstest2019-ref.*.txt", to_code)
+    n = len(read_lines(source))  # read_lines strips the upstream CRLF line ends
+    return ParallelData(spec, [f"test-{i:04d}" for i in range(1, n + 1)],
+                        lambda lang: read_lines(path_for(lang)), languages,
+                        note="English is the original; other sides are translations of it")
+
+
+def _text_files(pattern: str, spec: str) -> ParallelData:
+    """`text:corpus/test.{lang}`: one file per language; {lang} may be spelled as the ISO code,
+    the ISO 639-3 code or the FLORES code."""
+    if "{lang}" not in pattern:
+        raise XlingError("a text: dataset needs a {lang} placeholder, e.g. text:data/test.{lang}")
+    from .languages import all_languages
+
+    def path_for(lang: Language) -> Path | None:
+        for spelling in (lang.code, lang.iso639_3, lang.flores):
+            path = Path(pattern.replace("{lang}", spelling)).expanduser()
+            if path.is_file():
+                return path
+        return None
+
+    languages = [l.code for l in all_languages() if path_for(l)]
+    if not languages:
+        raise XlingError(f"no files match {pattern}")
+    n = len(read_lines(path_for(resolve(languages[0]))))
+    return ParallelData(spec, [f"{i:05d}" for i in range(1, n + 1)],
+                        lambda lang: read_lines(path_for(lang)), languages)
+
+
+def _jsonl(path: str, spec: str) -> ParallelData:
+    """`jsonl:file.jsonl`: one object per line with an optional "id" and one key per language."""
+    from .textio import read_jsonl
+
+    rows = [row for _, row in read_jsonl(path)]
+    if not rows:
+        raise XlingError(f"{path} holds no records")
+    keys = [k for k in rows[0] if k != "id"]
+    codes = {resolve(k).code: k for k in keys}
+    for number, row in enumerate(rows, 1):
+        if set(row) - {"id"} != set(keys):
+            raise XlingError(f"{path}: record {number} has keys {sorted(row)}, the first has {sorted(rows[0])}")
+    ids = [str(row.get("id", i)) for i, row in enumerate(rows, 1)]
+    if len(set(ids)) != len(ids):
+        raise XlingError(f"{path}: record ids are not unique")
+    return ParallelData(spec, ids, lambda lang: [str(r[codes[lang.code]]) for r in rows], list(codes))
+
+
+def load_parallel(spec: str, data_dir: str | Path | None = None) -> ParallelData:
+    """Parse a dataset spec: flores200[:dev|devtest], ntrex128[:test], text:PATTERN, jsonl:PATH."""
+    name, _, arg = spec.partition(":")
+    name = name.lower()
+    if name in ("flores200", "flores", "flores_plus", "flores+"):
+        split = arg or "devtest"
+        root = data_root(data_dir, required=False)
+        if root is not None and ((root / "flores200").is_dir() or (root / "dev").is_dir()):
+            return _flores_local(split, root, f"flores200:{split}")
+        return _flores_hub(split, f"flores200:{split}")
+    if name == "ntrex128" or name == "ntrex":
+        return _ntrex(arg or "test", data_root(data_dir), f"ntrex128:{arg or 'test'}")
+    if name == "text":
+        return _text_files(arg, spec)
+    if name == "jsonl":
+        return _jsonl(arg, spec)
+    raise XlingError(f"unknown dataset {spec!r}; known: flores200:SPLIT, ntrex128, "
+                     "text:PATTERN_WITH_{lang}, jsonl:PATH")

@@ -1,0 +1,142 @@
+"""Reading and writing the user's text files: strict UTF-8, clear errors, atomic writes."""
+from __future__ import annotations
+
+import os
+import stat
+import sys
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+from ..errors import XlingError
+
+
+def decode_utf8(data: bytes, where: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise XlingError(f"{where} is not valid UTF-8 (line {line}, byte {exc.start})") from exc
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines without their terminators (\\n, \\r\\n); a final newline adds no empty line."""
+    text = text.lstrip("\ufeff")
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
+
+
+def read_lines(path: str | Path, *, allow_empty: bool = False) -> list[str]:
+    path = Path(path)
+    if path.is_dir():
+        raise XlingError(f"{path} is a folder, not a text file")
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise XlingError(f"input file {path} does not exist") from exc
+    except OSError as exc:
+        raise XlingError(f"cannot read {path}: {exc.strerror}") from exc
+    lines = split_lines(decode_utf8(data, str(path)))
+    if not lines and not allow_empty:
+        raise XlingError(f"{path} is empty")
+    return lines
+
+
+def read_jsonl(path: str | Path) -> list[tuple[int, dict]]:
+    """(line number, object) for each non-empty line of a JSONL file."""
+    import json
+
+    rows = []
+    for number, line in enumerate(read_lines(path), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError as exc:
+            raise XlingError(f"{path}:{number}: not valid JSON") from exc
+        if not isinstance(row, dict):
+            raise XlingError(f"{path}:{number}: expected a JSON object")
+        rows.append((number, row))
+    return rows
+
+
+def read_stdin_lines() -> list[str]:
+    return split_lines(decode_utf8(sys.stdin.buffer.read(), "standard input"))
+
+
+def publish(tmp: str | Path, path: str | Path) -> None:
+    """Move a finished temporary file into place with the usual permissions (mkstemp makes
+    files private)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    os.replace(tmp, path)
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a terminal or device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"),
+                       (stat.S_ISDIR, "a folder")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def output_target(path: str | Path, inputs: tuple = ()) -> Path:
+    """Check an output file before any work is done and return where it will be written.
+
+    A symlink is followed (its target is replaced, the link kept); the output may not be one
+    of the inputs, nor a FIFO, device or folder: xling writes complete files only, atomically."""
+    path = Path(path)
+    if os.path.abspath(path).startswith(("/proc/", "/dev/")):   # /dev/stdout, /proc/self/fd/1
+        raise XlingError(f"cannot write {path}: it names a device or file descriptor; xling writes "
+                         "complete regular files only (leave out -o to write to standard output)")
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        info = None
+    except OSError as exc:
+        raise XlingError(f"cannot write {path}: {exc.strerror}") from exc
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        raise XlingError(f"cannot write {path}: it is {_kind(info.st_mode)}; xling writes complete "
+                         "regular files only (leave out -o to write to standard output)")
+    target = Path(os.path.realpath(path))
+    if info is not None:
+        for source in inputs:
+            if source is not None and Path(source).exists() and os.path.samefile(target, source):
+                raise XlingError(f"the output {path} is the input file {source}; writing it would "
+                                 "destroy the source: choose another output")
+    folder = target.parent
+    if not folder.is_dir():
+        raise XlingError(f"cannot write {path}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise XlingError(f"cannot write {path}: folder {folder} is not writable")
+    return target
+
+
+@contextmanager
+def atomic_writer(path: str | Path):
+    """Write to a temporary file beside `path` and move it into place only on success, so a
+    failure or an interrupt never leaves a half-written output. Every OS failure (full disk,
+    read-only folder) becomes one XlingError naming the path and the reason."""
+    path = Path(path)
+    if path.parent and not path.parent.exists():
+        raise XlingError(f"cannot write {path}: folder {path.parent} does not exist")
+    if path.is_dir():
+        raise XlingError(f"cannot write {path}: it is a folder")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent or ".")
+    except OSError as exc:
+        raise XlingError(f"cannot write {path}: {exc.strerror}") from exc
+    try:
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+                yield handle
+            publish(tmp, path)
+        except OSError as exc:
+            raise XlingError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

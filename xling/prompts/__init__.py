@@ -1,0 +1,1 @@
+"""Prompts as data: hashed YAML templates (built-in ones in builtin/) for translation and NLI / multiple choice."""

@@ -1,0 +1,130 @@
+"""Prompts for NLI and multiple-choice items from templates (xnli-rightq, nli-generate, mc-qa),
+balanced few-shot sampling, and the parser for generated answers."""
+from __future__ import annotations
+
+import random
+import re
+import unicodedata
+from typing import Sequence
+
+from ..data.choice import ChoiceItem
+from ..errors import XlingError
+from ..data.languages import resolve
+from .templates import Template
+
+
+def words_for(template: Template, lang: str) -> dict:
+    table = {resolve(k).code: v for k, v in template.data.get("words", {}).items()}
+    code = resolve(lang).code
+    if code not in table:
+        raise XlingError(f"template {template.name!r} has no wording for {resolve(lang).name}; it has: "
+                         f"{', '.join(sorted(table))} (choose another prompt language)")
+    return table[code]
+
+
+def _letters(item: ChoiceItem) -> list[str]:
+    return item.fields.get("letters") or [chr(ord("A") + i) for i in range(len(item.fields["options"]))]
+
+
+def options_of(template: Template, item: ChoiceItem, words: dict) -> list[str]:
+    """The continuation texts scored for each answer (log-likelihood mode)."""
+    data = template.data
+    if template.task == "nli":
+        return [data["continuation"].format(label=words[name], **item.fields) for name in data["labels"]]
+    return [data["continuation"].format(option=o) for o in item.fields["options"]]
+
+
+def _context(template: Template, item: ChoiceItem, words: dict) -> str:
+    return template.data["context"].format(**words, **item.fields)
+
+
+def render_loglikelihood(template: Template, item: ChoiceItem, lang: str,
+                         shots: Sequence[ChoiceItem] = ()) -> tuple[str, list[str]]:
+    """(context, continuations): few-shot demonstrations and the item's shared part form the
+    context, which the backend encodes once for all options."""
+    words = words_for(template, lang)
+    sep = template.data.get("shot_separator", "\n\n")
+    demos = [_context(template, s, words) + options_of(template, s, words)[s.label] for s in shots]
+    context = sep.join(demos + [_context(template, item, words)])
+    return context, options_of(template, item, words)
+
+
+def render_generation(template: Template, item: ChoiceItem, lang: str,
+                      shots: Sequence[ChoiceItem] = ()) -> str:
+    words = words_for(template, lang)
+    data = template.data
+    sep = data.get("shot_separator", "\n\n")
+
+    def one(x: ChoiceItem, with_answer: bool) -> str:
+        if template.task == "nli":
+            text = data["prompt"].format(**words, **x.fields)
+            return text + (data["target"].format(label=words[data["labels"][x.label]]) if with_answer else "")
+        options = "\n".join(f"{l}. {o}" for l, o in zip(_letters(x), x.fields["options"]))
+        text = data["generate_prompt"].format(**words, stem=x.fields["stem"], options=options)
+        return text + (f" {_letters(x)[x.label]}" if with_answer else "")
+
+    return sep.join([one(s, True) for s in shots] + [one(item, False)])
+
+
+def balanced_shots(pool: Sequence[ChoiceItem], k: int, seed: int, n_labels: int,
+                   exclude_ids: set[str] = frozenset()) -> list[ChoiceItem]:
+    """k demonstrations with the labels as evenly represented as possible, fixed by seed."""
+    if k <= 0:
+        return []
+    usable = [x for x in pool if x.id not in exclude_ids]
+    if k > len(usable):
+        raise XlingError(f"asked for {k} few-shot examples but the dev pool has only {len(usable)}")
+    rng = random.Random(seed)
+    groups = {label: [x for x in usable if x.label == label] for label in range(n_labels)}
+    for members in groups.values():
+        rng.shuffle(members)
+    order = list(range(n_labels))
+    rng.shuffle(order)
+    picked: list[ChoiceItem] = []
+    while len(picked) < k:
+        for label in order:
+            if groups[label] and len(picked) < k:
+                picked.append(groups[label].pop())
+    rng.shuffle(picked)
+    return picked
+
+
+# -- parsing generated answers ---------------------------------------------------------------------
+def _norm(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).casefold().strip()
+    return re.sub(r"^[\s\"'“”‘’「」『』*:：\-–—(（\[]+", "", text)
+
+
+def answer_vocabulary(template: Template) -> dict[str, int]:
+    """Every label word of every language the template knows, plus the label names."""
+    vocab: dict[str, int] = {}
+    labels = template.data.get("labels", [])
+    for words in template.data.get("words", {}).values():
+        for index, name in enumerate(labels):
+            if name in words:
+                vocab.setdefault(_norm(words[name]), index)
+    for index, name in enumerate(labels):
+        vocab.setdefault(name, index)
+    return vocab
+
+
+def parse_answer(template: Template, text: str, item: ChoiceItem) -> int | None:
+    """The answer index a generated text gives, or None (invalid: never guessed)."""
+    norm = _norm(text)
+    if not norm:
+        return None
+    if template.task == "nli":
+        # Longest words first so that "不是" is not read as "是".
+        for word, index in sorted(answer_vocabulary(template).items(), key=lambda kv: -len(kv[0])):
+            if norm.startswith(word):
+                rest = norm[len(word):]
+                if not rest or not (rest[0].isalnum() and word.isascii() and rest[0].isascii()):
+                    return index
+        return None
+    letters = [l.casefold() for l in _letters(item)]
+    match = re.match(r"([a-z])(?![a-z])", norm)
+    if match and match.group(1) in letters:
+        return letters.index(match.group(1))
+    options = [_norm(o) for o in item.fields["options"]]
+    exact = [i for i, o in enumerate(options) if o and norm.startswith(o)]
+    return exact[0] if len(exact) == 1 else None

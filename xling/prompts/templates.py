@@ -1,0 +1,201 @@
+"""Prompt templates as data: named, hashed YAML files.
+
+Built-in templates live in xling/prompts/builtin/; users add their own by dropping YAML files into a
+folder named by $XLING_TEMPLATES (several folders: os.pathsep-separated) or
+~/.config/xling/templates, or by passing a file path wherever a template name is accepted.
+
+A translation template has `format: chat` (a `user` message, optionally an `assistant` message
+used for few-shot turns) or `format: completion` (`example`, `query` and `separator`). Fields
+available in the strings: {src_name} {tgt_name} {src_native} {tgt_native} {src_code}
+{tgt_code} {source} {target} and, when the template has an `instructions` table keyed by
+target language, {instruction}.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from ..backends.base import Prompt
+from ..errors import XlingError
+from ..data.languages import Language, resolve
+
+BUILTIN_DIR = Path(__file__).resolve().parent / "builtin"
+REQUIRED = {"chat": ("user",), "completion": ("example", "query"),
+            "loglikelihood": ("context", "continuation"), "generate": ("prompt", "target")}
+# The strings of each format that are filled in, and the fields they may name.
+FORMATTED = ("user", "assistant", "system", "example", "query", "context", "continuation",
+             "prompt", "target", "generate_prompt")
+TRANSLATION_FIELDS = {"src_name", "tgt_name", "src_native", "tgt_native", "src_code", "tgt_code",
+                      "source", "target", "instruction"}
+CHOICE_FIELDS = {"premise", "hypothesis", "label", "stem", "options", "option", "question", "answer"}
+# Where the text to translate must appear.
+SOURCE_SLOT = {"chat": "user", "completion": "query"}
+
+
+@dataclass(frozen=True)
+class Template:
+    name: str
+    task: str
+    format: str           # "chat" or "completion"
+    body: str             # canonical JSON of the template's data (hashable, frozen)
+    path: str
+
+    @property
+    def data(self) -> dict:
+        return json.loads(self.body)
+
+    @property
+    def hash(self) -> str:
+        return hashlib.sha256(self.body.encode("utf-8")).hexdigest()[:12]
+
+    @property
+    def stop_at_newline(self) -> bool:
+        return self.format == "completion"
+
+    def render_translation(self, src: Language, tgt: Language, source: str,
+                           shots: Sequence[tuple[str, str]] = ()) -> Prompt:
+        data = self.data
+        fields = dict(src_name=src.name, tgt_name=tgt.name, src_native=src.native,
+                      tgt_native=tgt.native, src_code=src.code, tgt_code=tgt.code)
+        if "instructions" in data:
+            table = {resolve(k): v for k, v in data["instructions"].items()}
+            if tgt not in table:
+                known = ", ".join(sorted(l.code for l in table))
+                raise XlingError(f"template {self.name!r} has no instruction written in {tgt.name}; "
+                                 f"it has: {known}")
+            fields["instruction"] = table[tgt]
+
+        def fill(key: str, source_text: str, target_text: str = "") -> str:
+            return data[key].format_map(dict(fields, source=source_text, target=target_text))
+
+        if self.format == "completion":
+            blocks = [fill("example", s, t) for s, t in shots] + [fill("query", source)]
+            return Prompt(text=data.get("separator", "\n\n").join(blocks))
+        messages: list[tuple[str, str]] = []
+        if data.get("system"):
+            messages.append(("system", data["system"].format_map(fields)))
+        for s, t in shots:
+            messages += [("user", fill("user", s)), ("assistant", fill("assistant", s, t))]
+        messages.append(("user", fill("user", source)))
+        return Prompt(messages=tuple(messages))
+
+
+def _read_template(path: Path) -> Template:
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise XlingError(f"cannot read template {path}: {exc}".splitlines()[0]) from exc
+    if not isinstance(data, dict):
+        raise XlingError(f"template {path} must be a mapping of keys to values")
+    fmt = data.get("format")
+    if fmt not in REQUIRED:
+        raise XlingError(f"template {path}: 'format' must be one of {', '.join(REQUIRED)}, not {fmt!r}")
+    missing = [k for k in REQUIRED[fmt] if not isinstance(data.get(k), str)]
+    if fmt == "chat" and data.get("assistant") is None:
+        data["assistant"] = "{target}"
+    if missing:
+        raise XlingError(f"template {path}: missing text field(s) {', '.join(missing)}")
+    _check_fields(path, fmt, data)
+    name = str(data.get("name") or path.stem)
+    data["name"] = name
+    body = json.dumps(data, sort_keys=True, ensure_ascii=False)
+    return Template(name=name, task=str(data.get("task", "translation")), format=fmt,
+                    body=body, path=str(path))
+
+
+def _check_fields(path: Path, fmt: str, data: dict) -> None:
+    """Every {field} a template names must exist, and braces must pair, so that a template
+    fails when it is read, never in the middle of a run."""
+    from string import Formatter
+
+    if fmt in SOURCE_SLOT:
+        allowed = TRANSLATION_FIELDS
+    else:
+        words = data.get("words") if isinstance(data.get("words"), dict) else {}
+        allowed = CHOICE_FIELDS | {k for table in words.values() if isinstance(table, dict) for k in table}
+    for key in FORMATTED:
+        text = data.get(key)
+        if not isinstance(text, str):
+            continue
+        try:
+            named = {field.split(".")[0].split("[")[0] for _, field, _, _ in Formatter().parse(text)
+                     if field is not None}
+        except ValueError as exc:
+            raise XlingError(f"template {path}: '{key}' has unpaired braces ({exc}); write {{{{ "
+                             "and }} for literal braces") from None
+        unknown = sorted(named - allowed)
+        if unknown:
+            raise XlingError(f"template {path}: '{key}' names unknown field(s) "
+                             f"{', '.join('{' + u + '}' for u in unknown)}; available: "
+                             f"{', '.join('{' + a + '}' for a in sorted(allowed))}")
+    slot = SOURCE_SLOT.get(fmt)
+    if slot and "{source}" not in data[slot]:
+        raise XlingError(f"template {path}: '{slot}' must contain {{source}}, the text to translate")
+
+
+def template_dirs() -> list[Path]:
+    dirs = [Path(p) for p in os.environ.get("XLING_TEMPLATES", "").split(os.pathsep) if p]
+    dirs.append(Path.home() / ".config" / "xling" / "templates")
+    dirs.append(BUILTIN_DIR)
+    return [d for d in dirs if d.is_dir()]
+
+
+def _scan() -> tuple[dict[str, Template], dict[str, XlingError]]:
+    """Templates by name (a user's shadows a built-in of the same name) and the broken files
+    by their stem: a bad user file is skipped, never breaking the other templates."""
+    found: dict[str, Template] = {}
+    broken: dict[str, XlingError] = {}
+    for folder in template_dirs():
+        for path in sorted(folder.glob("*.y*ml")):
+            try:
+                template = _read_template(path)
+            except XlingError as exc:
+                broken.setdefault(path.stem, exc)
+                continue
+            found.setdefault(template.name, template)
+    return found, broken
+
+
+def list_templates(warn: bool = True) -> dict[str, Template]:
+    """All usable templates by name; each broken file gets one warning on stderr."""
+    found, broken = _scan()
+    if warn:
+        for error in broken.values():
+            print(f"xling: warning: skipping a template: {error}", file=sys.stderr)
+    return found
+
+
+def load_template(name_or_path: str) -> Template:
+    path = Path(name_or_path).expanduser()
+    if path.suffix in {".yaml", ".yml"}:
+        if not path.is_file():
+            raise XlingError(f"template file {name_or_path!r} does not exist")
+        return _read_template(path)
+    templates, broken = _scan()
+    if name_or_path in templates:
+        return templates[name_or_path]
+    if name_or_path in broken:
+        raise broken[name_or_path]
+    raise XlingError(f"unknown template {name_or_path!r}; known: {', '.join(sorted(templates))}")
+
+
+def select_shots(pool: Sequence[tuple[str, str]], k: int, seed: int = 0,
+                 exclude: Sequence[str] = ()) -> list[tuple[str, str]]:
+    """k demonstrations drawn reproducibly from `pool`, never one whose source or target is among
+    the sentences being translated (`exclude`)."""
+    if k <= 0:
+        return []
+    banned = {s.strip() for s in exclude}
+    usable = [(s, t) for s, t in pool if s.strip() and t.strip()
+              and s.strip() not in banned and t.strip() not in banned]
+    if k > len(usable):
+        raise XlingError(f"asked for {k} few-shot examples but the pool has only {len(usable)} usable pairs")
+    return random.Random(seed).sample(usable, k)

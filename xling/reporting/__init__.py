@@ -1,0 +1,1 @@
+"""Results out: tables, reports, figures, the report's printed numbers, transfer and tokenizer analyses."""

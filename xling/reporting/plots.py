@@ -1,0 +1,153 @@
+"""Figures: the report's tables drawn from its printed numbers, with the user's runs added as
+extra rows; direction-matrix and premise x hypothesis heatmaps of runs. Colour-blind-safe
+colours (Okabe-Ito; cividis for heatmaps), labelled axes and units, PNG and PDF. A figure is
+fully drawn in memory first and then moved into place, so none is ever left half-written."""
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
+KOREAN_RED, ENGLISH_BLUE = "#D55E00", "#0072B2"
+
+
+def _pyplot():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    plt.rcParams.update({"font.size": 9, "axes.titlesize": 10, "figure.dpi": 150,
+                         "font.family": ["DejaVu Sans"], "pdf.fonttype": 42})
+    return plt
+
+
+# No dates or changing tool strings in the files: regenerating a figure changes no byte, so a
+# checkout holding the committed figures stays clean.
+METADATA = {"pdf": {"CreationDate": None, "ModDate": None, "Creator": "xling", "Producer": "xling"},
+            "png": {"Software": "xling"}}
+
+
+def save_figure(fig, stem: str | Path) -> list[Path]:
+    """Write stem.png and stem.pdf atomically and reproducibly."""
+    from ..errors import XlingError
+    from ..data.textio import publish
+
+    stem = Path(stem)
+    written = []
+    try:
+        stem.parent.mkdir(parents=True, exist_ok=True)
+        for ext in ("png", "pdf"):
+            fd, tmp = tempfile.mkstemp(prefix=f".{stem.name}.", suffix=f".{ext}", dir=stem.parent)
+            os.close(fd)
+            try:
+                fig.savefig(tmp, format=ext, bbox_inches="tight", metadata=METADATA[ext])
+                publish(tmp, stem.with_suffix(f".{ext}"))
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+            written.append(stem.with_suffix(f".{ext}"))
+    except OSError as exc:
+        raise XlingError(f"cannot write the figure {stem}: {exc.strerror or exc} "
+                         f"({exc.filename or stem.parent})") from exc
+    finally:
+        _pyplot().close(fig)
+    return written
+
+
+def heatmap(title: str, row_labels: list[str], col_labels: list[str], values, *, unit: str,
+            labels: list[list[str]] | None = None, vmin=None, vmax=None, xlabel="", ylabel="",
+            separator_after: int | None = None):
+    """A table as a heatmap with every value written in its cell; NaN cells stay blank."""
+    plt = _pyplot()
+    values = np.asarray(values, dtype=float)
+    fig, ax = plt.subplots(figsize=(1.0 + 0.85 * len(col_labels), 0.9 + 0.42 * len(row_labels)))
+    image = ax.imshow(np.ma.masked_invalid(values), cmap="cividis", aspect="auto", vmin=vmin, vmax=vmax)
+    ax.set_xticks(range(len(col_labels)), col_labels)
+    ax.set_yticks(range(len(row_labels)), row_labels)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    finite = values[np.isfinite(values)]
+    middle = (np.nanmin(finite) + np.nanmax(finite)) / 2 if finite.size else 0
+    for i in range(values.shape[0]):
+        for j in range(values.shape[1]):
+            if not math.isfinite(values[i, j]):
+                continue
+            text = labels[i][j] if labels else f"{values[i, j]:.2f}"
+            ax.text(j, i, text, ha="center", va="center", fontsize=7,
+                    color="white" if values[i, j] < middle else "black")
+    if separator_after is not None:
+        ax.axhline(separator_after + 0.5, color="white", linewidth=2)
+    fig.colorbar(image, ax=ax, label=unit, shrink=0.8)
+    fig.tight_layout()
+    return fig
+
+
+def grouped_bars(title: str, groups: list[str], series: dict[str, list[float]], *, unit: str,
+                 xlabel: str = "", annotations: dict[str, list[str]] | None = None):
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(1.2 + 1.1 * len(groups), 3.2))
+    width = 0.8 / max(1, len(series))
+    x = np.arange(len(groups))
+    for k, (name, values) in enumerate(series.items()):
+        bars = ax.bar(x + (k - (len(series) - 1) / 2) * width, values, width, label=name,
+                      color=OKABE_ITO[k % len(OKABE_ITO)], edgecolor="black", linewidth=0.3)
+        if annotations and name in annotations:
+            for bar, text in zip(bars, annotations[name]):
+                ax.text(bar.get_x() + bar.get_width() / 2, bar.get_height(), text, ha="center",
+                        va="bottom", fontsize=6, rotation=90)
+    ax.set_xticks(x, groups)
+    ax.set_ylabel(unit)
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    ax.legend(fontsize=7, frameon=False, ncol=2)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def ratio_panels(panels: dict[str, dict], title: str):
+    """Figure 2's layout: four panels, x = % Korean in training, Korean red, English blue;
+    points per seed plus a moving average. `panels[name] = {"ylabel", "ko": [(x, y)], "en": ...}`
+    or an empty dict for a panel without runs yet."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(2, 2, figsize=(8, 6), sharex=True)
+    for ax, (name, panel) in zip(axes.flat, panels.items()):
+        ax.set_title(name, fontsize=9)
+        ax.set_xlabel("Korean share of training data (%)")
+        ax.set_ylabel(panel.get("ylabel", "score"))
+        ax.set_xlim(-3, 103)
+        drawn = False
+        for lang, colour, marker in (("ko", KOREAN_RED, "o"), ("en", ENGLISH_BLUE, "s")):
+            points = sorted(panel.get(lang, []))
+            if not points:
+                continue
+            xs, ys = zip(*points)
+            ax.scatter(xs, ys, color=colour, marker=marker, s=14, alpha=0.6,
+                       label=f"tested in {'Korean' if lang == 'ko' else 'English'}")
+            mx, my = moving_average(points)
+            ax.plot(mx, my, color=colour, linewidth=1.5)
+            drawn = True
+        if drawn:
+            ax.legend(fontsize=7, frameon=False)
+        else:
+            ax.text(0.5, 0.5, "no runs yet\n(xling tune-ratio ...)", ha="center", va="center",
+                    transform=ax.transAxes, color="grey")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def moving_average(points, window: int = 3):
+    """Mean over each x of the points, then a centred moving average over neighbouring x."""
+    by_x: dict[float, list[float]] = {}
+    for x, y in points:
+        by_x.setdefault(x, []).append(y)
+    xs = sorted(by_x)
+    means = [float(np.mean(by_x[x])) for x in xs]
+    half = window // 2
+    smooth = [float(np.mean(means[max(0, i - half):i + half + 1])) for i in range(len(means))]
+    return xs, smooth

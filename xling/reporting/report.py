@@ -1,0 +1,141 @@
+"""`xling report`: tables from run folders — per-direction scores, the N×N direction matrix for
+each metric, off-target rates, and paired significance of each run against the first."""
+from __future__ import annotations
+
+from ..errors import XlingError
+from ..metrics.registry import display, get
+from ..runs.records import ChoiceRun, MTRun, TuneRun, metric_result, read_run
+from .tables import Table
+
+
+def direction_table(run: MTRun, only: list[str] | None = None) -> Table:
+    metrics = [m for m in run.metrics_present() if only is None or m in only]
+    rows = [[d.name, "" if d.n is None else str(d.n)]
+            + [f"{d.score(m):.2f}" if m in d.metrics else "" for m in metrics] for d in run.directions]
+    notes = []
+    for m in metrics:
+        by_signature: dict[str, list[str]] = {}   # BLEU's tokenizer differs by target language
+        for d in run.directions:
+            if m in d.metrics:
+                by_signature.setdefault(d.metrics[m]["signature"], []).append(d.name)
+        for sig, dirs in by_signature.items():
+            where = f" [{', '.join(dirs)}]" if len(by_signature) > 1 else ""
+            notes.append(f"{display(m)}: {sig}{where}")
+    return Table(f"{run.label}: {run.model.get('model', '?')} ({run.model.get('revision', '?')})",
+                 ["direction", "n"] + [display(m) for m in metrics], rows, notes)
+
+
+def direction_matrix(run: MTRun, metric: str) -> Table | None:
+    scored = [d for d in run.directions if metric in d.metrics]
+    if not scored:
+        return None
+    langs = list(dict.fromkeys(l.code for d in scored for l in (d.src, d.tgt)))
+    cell = {(d.src.code, d.tgt.code): d.score(metric) for d in scored}
+    rows = [[f"{s} →"] + ["—" if s == t else (f"{cell[s, t]:.2f}" if (s, t) in cell else "")
+                          for t in langs] for s in langs]
+    return Table(f"{run.label}: {display(metric)} by direction (rows: source, columns: target)",
+                 ["src \\ tgt"] + langs, rows)
+
+
+def comparison(runs: list[MTRun], metric: str, test: str = "bs", n_samples: int | None = None,
+               seed: int = 12345) -> Table | None:
+    """Each later run against the first on the directions they share (same segment ids)."""
+    from ..metrics.significance import paired_test
+
+    base = runs[0]
+    shared = [d.name for d in base.directions if metric in d.metrics
+              and all(r.direction(d.name) is not None for r in runs[1:])]
+    if not shared:
+        return None
+    rows = []
+    for name in shared:
+        ids = [r["id"] for r in base.run.read_outputs(name)]
+        baseline = metric_result(base.run, name, metric)
+        row = [name, f"{baseline.score:.2f}"]
+        for other in runs[1:]:
+            if [r["id"] for r in other.run.read_outputs(name)] != ids:
+                raise XlingError(f"{other.path} and {base.path} scored different segments for {name}")
+            (p,) = paired_test(baseline, {"x": metric_result(other.run, name, metric)}, test, n_samples, seed)
+            row.append(f"{p.score:.2f} ({p.delta:+.2f}, p={p.p_value:.3f}){'*' if p.p_value < 0.05 else ''}")
+        rows.append(row)
+    note = (f"paired {'bootstrap' if test == 'bs' else 'approximate randomization'} against "
+            f"{base.label}; * p < 0.05"
+            + ("" if get(metric).higher_is_better else f"; lower {display(metric)} is better"))
+    return Table(f"{display(metric)}: runs compared", ["direction"] + [r.label for r in runs],
+                 rows, [note])
+
+
+def choice_tables(run: ChoiceRun) -> list[Table]:
+    """Accuracy per language (with 95% bootstrap interval), invalid-answer rate, and the premise x
+    hypothesis matrix when the run crossed languages."""
+    modes = [m for m in ("ll", "gen") if any(m in c.modes for c in run.cells)]
+    header = ["language", "n"]
+    for m in modes:
+        header += [f"acc ({m})", "95% CI"] + (["invalid"] if m == "gen" else [])
+    rows = []
+    for cell in run.cells:
+        row = [cell.name, str(cell.n)]
+        for m in modes:
+            e = cell.modes.get(m)
+            row += [f"{e['accuracy']:.3f}", f"[{e['ci_low']:.3f}, {e['ci_high']:.3f}]"] if e else ["", ""]
+            if m == "gen":
+                row.append(f"{e['invalid_rate']:.1%}" if e else "")
+        rows.append(row)
+    note = run.config.get("data", {}).get("note")
+    tables = [Table(f"{run.label}: {run.settings['data']}, {run.model.get('model', '?')}, "
+                    f"{run.settings['shots']}-shot", header, rows, [note] if note else [])]
+    if any(c.crossed for c in run.cells):
+        mode = modes[0]
+        premises = list(dict.fromkeys(c.premise for c in run.cells))
+        hypotheses = list(dict.fromkeys(c.hypothesis for c in run.cells))
+        value = {(c.premise, c.hypothesis): c.modes[mode]["accuracy"] for c in run.cells}
+        tables.append(Table(f"{run.label}: accuracy ({mode}) by premise (rows) x hypothesis (columns) language",
+                            ["premise \\ hypothesis"] + hypotheses,
+                            [[p] + [f"{value[p, h]:.3f}" if (p, h) in value else "" for h in hypotheses]
+                             for p in premises]))
+    return tables
+
+
+def tune_table(run: TuneRun) -> Table:
+    """The language-ratio sweep: Rouge-L per share and seed, losses, and Score(X->Y)."""
+    rows = [[f"{u['ratio']:.1%}", str(u["seed"]), f"{u['rougeL_ko']:.3f}", f"{u['rougeL_en']:.3f}",
+             f"{u['losses'][0]:.3f}" if u["losses"] else "", f"{u['losses'][-1]:.3f}" if u["losses"] else ""]
+            for u in run.units]
+    return Table(f"{run.label}: language-ratio sweep",
+                 ["share of Korean", "seed", "Rouge-L ko", "Rouge-L en", "first loss", "last loss"], rows,
+                 ["Score(X->Y): " + ", ".join(f"{k} {v:.3f}" for k, v in run.score_x_to_y.items())])
+
+
+def build_report(paths: list[str], metrics: list[str] | None = None, test: str = "bs",
+                 n_samples: int | None = None) -> list[Table]:
+    from ..metrics.registry import parse_metric_names
+
+    metrics = parse_metric_names(metrics) if metrics else None
+    runs = [read_run(p, fresh=True) for p in paths]
+    choice = [r for r in runs if isinstance(r, ChoiceRun)]
+    if choice:
+        return [t for r in choice for t in choice_tables(r)]
+    tuned = [r for r in runs if isinstance(r, TuneRun)]
+    if tuned:
+        return [tune_table(r) for r in tuned]
+    for run in runs:
+        if not isinstance(run, MTRun):
+            raise XlingError(f"{run.path} is not an MT run")
+    tables = []
+    for run in runs:
+        present = run.metrics_present()
+        missing = [m for m in metrics or [] if m not in present]
+        if missing:
+            raise XlingError(f"{run.path} has no {', '.join(missing)} scores; `xling rescore "
+                             f"{run.path} -m {','.join(missing)}` adds them")
+        tables.append(direction_table(run, metrics))
+        for metric in metrics or present:
+            matrix = direction_matrix(run, metric)
+            if matrix:
+                tables.append(matrix)
+    if len(runs) > 1:
+        for metric in metrics or runs[0].metrics_present():
+            table = comparison(runs, metric, test, n_samples)
+            if table:
+                tables.append(table)
+    return tables

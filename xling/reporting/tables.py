@@ -1,0 +1,52 @@
+"""Tables as data, rendered as aligned text, Markdown, CSV or LaTeX."""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from .text_table import table as text_table
+
+FORMATS = ("text", "markdown", "csv", "latex")
+_TEX = {"\\": "\\textbackslash{}", "&": "\\&", "%": "\\%", "_": "\\_", "#": "\\#",
+        "$": "\\$", "{": "\\{", "}": "\\}"}
+
+
+def tex_escape(text: str) -> str:
+    return "".join(_TEX.get(c, c) for c in str(text))
+
+
+@dataclass
+class Table:
+    title: str
+    header: list[str]
+    rows: list[list[str]]
+    notes: list[str] = field(default_factory=list)
+
+    def render(self, fmt: str = "text") -> str:
+        if fmt == "text":
+            body = text_table([self.header] + self.rows)
+            return "\n".join([self.title, body] + self.notes)
+        if fmt == "markdown":
+            lines = [f"**{self.title}**", "", "| " + " | ".join(self.header) + " |",
+                     "|" + "|".join(["---"] + ["---:"] * (len(self.header) - 1)) + "|"]
+            lines += ["| " + " | ".join(row) + " |" for row in self.rows]
+            return "\n".join(lines + ([""] + self.notes if self.notes else []))
+        if fmt == "csv":
+            buffer = io.StringIO()
+            writer = csv.writer(buffer, lineterminator="\n")
+            writer.writerow(["# " + self.title])
+            writer.writerow(self.header)
+            writer.writerows(self.rows)
+            return buffer.getvalue().rstrip("\n")
+        if fmt == "latex":
+            lines = [f"% {self.title}", "\\begin{tabular}{l" + "r" * (len(self.header) - 1) + "}",
+                     "\\toprule", " & ".join(tex_escape(h) for h in self.header) + " \\\\", "\\midrule"]
+            lines += [" & ".join(tex_escape(c) for c in row) + " \\\\" for row in self.rows]
+            lines += ["\\bottomrule", "\\end{tabular}"] + [f"% {n}" for n in self.notes]
+            return "\n".join(lines)
+        raise ValueError(f"unknown table format {fmt!r}")
+
+
+def render_all(tables: list[Table], fmt: str) -> str:
+    return "\n\n".join(t.render(fmt) for t in tables) + "\n"

@@ -1,0 +1,140 @@
+"""Tokenizer efficiency, as in the report's Table 1: average tokens per document and per
+sentence, characters per token, the ratio to a reference tokenizer, and how many more tokens the
+same (parallel) FLORES sentences cost in each language than in English."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import XlingError
+from ..data.languages import resolve
+from .tables import Table
+
+
+def load_tokenizer(name: str):
+    """"embedded" (the embedded model's tokenizer), a local folder, or a hub name."""
+    from transformers import AutoTokenizer
+    import transformers
+
+    transformers.logging.set_verbosity_error()
+    if name == "embedded":
+        from ..backends.embedded import embedded_model_dir
+        return AutoTokenizer.from_pretrained(embedded_model_dir())
+    path = Path(name).expanduser()
+    if path.exists():
+        try:
+            return AutoTokenizer.from_pretrained(path)
+        except Exception as exc:  # noqa: BLE001
+            raise XlingError(f"cannot load a tokenizer from {name}: {exc}".splitlines()[0]) from exc
+    from ..data import hub
+
+    if not hub.reachable() and not hub.cached(name):
+        raise hub.error_for(name)
+    try:
+        return AutoTokenizer.from_pretrained(name)
+    except Exception as exc:  # noqa: BLE001
+        raise hub.error_for(name, exc) from exc
+
+
+def flores_documents(lang: str, split: str = "devtest", root: Path | None = None) -> list[list[str]]:
+    """FLORES-200 sentences grouped into their source documents (the metadata's URL column)."""
+    from ..data.parallel import flores200, flores_dir
+    from ..data.textio import read_lines
+
+    sentences = flores200(split, lang, root)
+    meta = flores_dir(root) / f"metadata_{split}.tsv"
+    if not meta.is_file():
+        return [[s] for s in sentences]
+    urls = [line.split("\t")[0] for line in read_lines(meta)[1:]]
+    if len(urls) != len(sentences):
+        raise XlingError(f"{meta} does not match the {split} split ({len(urls)} vs {len(sentences)} lines)")
+    docs: list[list[str]] = []
+    for i, (url, sentence) in enumerate(zip(urls, sentences)):
+        if i == 0 or url != urls[i - 1]:
+            docs.append([])
+        docs[-1].append(sentence)
+    return docs
+
+
+def file_documents(path: str) -> list[list[str]]:
+    """A user's file: one sentence per line, documents separated by blank lines."""
+    from ..data.textio import read_lines
+
+    docs, current = [], []
+    for line in read_lines(path):
+        if line.strip():
+            current.append(line)
+        elif current:
+            docs.append(current)
+            current = []
+    if current:
+        docs.append(current)
+    if not docs:
+        raise XlingError(f"{path} holds no text")
+    return docs
+
+
+@dataclass
+class TokenStats:
+    tokens_per_doc: float
+    tokens_per_sentence: float
+    chars_per_token: float
+    documents: int
+    sentences: int
+    tokens: int
+
+
+def token_stats(tokenizer, docs: list[list[str]]) -> TokenStats:
+    """Documents are tokenized whole (sentences joined by newlines), without special tokens."""
+    texts = ["\n".join(doc) for doc in docs]
+    sentences = [s for doc in docs for s in doc]
+    doc_counts = [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
+    sent_counts = [len(ids) for ids in tokenizer(sentences, add_special_tokens=False)["input_ids"]]
+    chars = sum(len(t) for t in texts)
+    total = sum(doc_counts)
+    return TokenStats(float(np.mean(doc_counts)), float(np.mean(sent_counts)),
+                      chars / total if total else 0.0, len(docs), len(sentences), total)
+
+
+def efficiency(tokenizers: list[str], langs: list[str], files: dict[str, str] | None = None,
+               split: str = "devtest", root=None) -> dict[str, dict[str, TokenStats]]:
+    corpora = {}
+    for lang in langs:
+        code = resolve(lang).code
+        corpora[code] = file_documents(files[code]) if files and code in files else flores_documents(code, split, root)
+    loaded = {name: load_tokenizer(name) for name in tokenizers}
+    return {name: {code: token_stats(tok, docs) for code, docs in corpora.items()}
+            for name, tok in loaded.items()}
+
+
+def efficiency_tables(stats: dict[str, dict[str, TokenStats]], reference: str | None = None) -> list[Table]:
+    names = list(stats)
+    reference = reference or names[0]
+    langs = list(next(iter(stats.values())))
+    main = Table(f"Average tokens per document (ratio to {reference})", ["tokenizer"] + langs,
+                 [[n] + [f"{stats[n][l].tokens_per_doc:.2f} ({stats[n][l].tokens_per_doc / stats[reference][l].tokens_per_doc:.2f})"
+                         for l in langs] for n in names],
+                 [f"documents per language: {', '.join(f'{l} {stats[reference][l].documents}' for l in langs)}"])
+    detail = Table("Tokens per sentence and characters per token", ["tokenizer", "language", "tokens/sentence",
+                                                                    "chars/token", "tokens"],
+                   [[n, l, f"{stats[n][l].tokens_per_sentence:.2f}", f"{stats[n][l].chars_per_token:.2f}",
+                     str(stats[n][l].tokens)] for n in names for l in langs])
+    tables = [main, detail]
+    if "en" in langs:
+        tables.append(Table("Cost relative to English on the same sentences (tokens ÷ English tokens)",
+                            ["tokenizer"] + langs,
+                            [[n] + [f"{stats[n][l].tokens / stats[n]['en'].tokens:.2f}x" for l in langs]
+                             for n in names],
+                            ["meaningful for parallel text (FLORES): the same content in every language"]))
+    return tables
+
+
+def efficiency_figure(stats: dict[str, dict[str, TokenStats]]):
+    from .plots import grouped_bars
+
+    langs = list(next(iter(stats.values())))
+    series = {name: [per[l].tokens_per_doc for l in langs] for name, per in stats.items()}
+    return grouped_bars("Average tokens per document (FLORES-200)", langs, series,
+                        unit="tokens per document", xlabel="language")

@@ -1,0 +1,185 @@
+"""How ability transfers from the targeted languages (Korean, English) to untargeted ones.
+
+From a run: each language's score relative to the model's targeted-language score and to its
+English score, grouped by script or family. From two runs: the per-language difference with a
+paired bootstrap interval, and the report's Score(X→Y) (Equation 1): the score of a model tuned
+in X, tested in Y, divided by that of a model tuned in Y, tested in Y.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import XlingError
+from ..data.languages import resolve
+from ..runs.records import ChoiceRun, MTRun, metric_result, read_run
+from ..runs.folder import RunDir
+from .tables import Table
+
+MT_PREFERENCE = ("xcomet", "comet", "chrf", "chrf++", "bleu")
+
+
+@dataclass
+class LanguageScore:
+    lang: str
+    score: float
+    ci_low: float | None = None
+    ci_high: float | None = None
+    n: int | None = None
+
+
+def language_scores(run: RunDir, metric: str | None = None) -> tuple[str, dict[str, LanguageScore]]:
+    """(metric, scores by language). NLI / multiple-choice runs give accuracy per language; MT
+    runs the mean of a metric over the directions into each language."""
+    record = read_run(run)
+    if isinstance(record, ChoiceRun):
+        out = {}
+        for cell in record.cells:
+            if not cell.crossed:
+                e = cell.summary
+                out[cell.name] = LanguageScore(cell.name, e["accuracy"], e["ci_low"], e["ci_high"], e["n"])
+        return "accuracy", out
+    if isinstance(record, MTRun):
+        present = set(record.metrics_present())
+        metric = metric or next((m for m in MT_PREFERENCE if m in present), None)
+        if metric is None or metric not in present:
+            raise XlingError(f"{run.path} has no {metric or 'usable'} scores; it has: {', '.join(sorted(present))}")
+        by_target: dict[str, list[float]] = {}
+        for d in record.directions:
+            if metric in d.metrics:
+                by_target.setdefault(d.tgt.code, []).append(d.score(metric))
+        return metric, {lang: LanguageScore(lang, float(np.mean(v)), n=len(v)) for lang, v in by_target.items()}
+    raise XlingError(f"{run.path} is a {record.task!r} run; transfer analysis takes MT, NLI "
+                     "and multiple-choice runs")
+
+
+@dataclass
+class RelativeRow:
+    lang: str
+    score: float
+    targeted: bool
+    script: str
+    family: str
+    rel_targeted: float | None     # score / mean score of the targeted languages (ko, en) in the run
+    rel_english: float | None      # score / English score
+    ci_low: float | None = None
+    ci_high: float | None = None
+
+
+def relative_table(scores: dict[str, LanguageScore]) -> list[RelativeRow]:
+    targeted = [s.score for lang, s in scores.items() if resolve(lang).targeted]
+    anchor = float(np.mean(targeted)) if targeted else None
+    english = scores["en"].score if "en" in scores else None
+    rows = []
+    for lang, s in scores.items():
+        info = resolve(lang)
+        rows.append(RelativeRow(lang, s.score, info.targeted, info.script, info.family.split("/")[0],
+                                s.score / anchor if anchor else None,
+                                s.score / english if english else None, s.ci_low, s.ci_high))
+    return rows
+
+
+def grouped(rows: list[RelativeRow], by: str = "script") -> list[tuple[str, float, float | None, int]]:
+    """(group, mean score, mean score relative to the targeted languages, languages) per script
+    or family, untargeted languages only."""
+    groups: dict[str, list[RelativeRow]] = {}
+    for row in rows:
+        if not row.targeted:
+            groups.setdefault(getattr(row, by), []).append(row)
+    out = []
+    for name, members in sorted(groups.items()):
+        rel = [m.rel_targeted for m in members if m.rel_targeted is not None]
+        out.append((name, float(np.mean([m.score for m in members])), float(np.mean(rel)) if rel else None,
+                    len(members)))
+    return out
+
+
+def score_x_to_y(tuned_x: dict[str, LanguageScore], tuned_y: dict[str, LanguageScore]) -> dict[str, float]:
+    """Equation 1 for every test language Y that both runs scored."""
+    return {lang: tuned_x[lang].score / tuned_y[lang].score
+            for lang in tuned_x if lang in tuned_y and tuned_y[lang].score}
+
+
+def _per_item_results(run: RunDir, cell: str, metric: str):
+    """A MetricResult with per-segment statistics for one language of a run."""
+    from ..metrics.base import mean_result
+
+    record = read_run(run)
+    if isinstance(record, ChoiceRun):
+        records = run.read_outputs(cell)
+        key = f"{next(c for c in record.cells if c.name == cell).mode}_pred"
+        ids = [r["id"] for r in records]
+        return ids, mean_result("accuracy", [float(r[key] == r["gold"]) for r in records], "")
+    return [r["id"] for r in run.read_outputs(cell)], metric_result(run, cell, metric)
+
+
+def delta_table(run_a: RunDir, run_b: RunDir, metric: str | None = None, n_samples: int = 1000,
+                seed: int = 12345) -> list[dict]:
+    """Per language (or direction, for MT): B - A with a paired bootstrap 95% interval."""
+    from ..metrics.significance import delta_ci
+
+    metric_a, _ = language_scores(run_a, metric)
+    a_run, b_run = read_run(run_a), read_run(run_b)
+    if a_run.task != b_run.task:
+        raise XlingError(f"{run_a.path} and {run_b.path} are runs of different tasks")
+    names = lambda r: [c.name for c in r.cells if not c.crossed] if isinstance(r, ChoiceRun) \
+        else [d.name for d in r.directions]   # noqa: E731
+    cells = [c for c in names(a_run) if c in names(b_run)]
+    rows = []
+    for cell in cells:
+        ids_a, a = _per_item_results(run_a, cell, metric_a)
+        ids_b, b = _per_item_results(run_b, cell, metric_a)
+        if ids_a != ids_b:
+            raise XlingError(f"{run_a.path} and {run_b.path} scored different items for {cell}")
+        delta, low, high, p = delta_ci(a, b, n_samples, seed)
+        rows.append({"cell": cell, "a": a.score, "b": b.score, "delta": delta, "ci_low": low,
+                     "ci_high": high, "p_value": p, "ratio": b.score / a.score if a.score else None})
+    return rows
+
+
+def transfer_tables(paths: list[str], metric: str | None = None, by: str = "script") -> list[Table]:
+    runs = [RunDir(p) for p in paths]
+    tables = []
+    for run in runs:
+        name, scores = language_scores(run, metric)
+        rows = relative_table(scores)
+        fmt = lambda v: "" if v is None else f"{v:.3f}"   # noqa: E731
+        tables.append(Table(
+            f"{run.path.name}: {name} by language, relative to the targeted languages (ko, en) and to English",
+            ["language", "targeted", "script", "family", name, "95% CI", "÷ targeted", "÷ English"],
+            [[r.lang, "yes" if r.targeted else "", r.script, r.family, f"{r.score:.3f}",
+              f"[{r.ci_low:.3f}, {r.ci_high:.3f}]" if r.ci_low is not None else "",
+              fmt(r.rel_targeted), fmt(r.rel_english)] for r in rows],
+            [] if any(r.targeted for r in rows) else
+            ["no targeted language (ko, en) in this run: add one to get relative scores"]))
+        tables.append(Table(f"{run.path.name}: untargeted languages by {by}",
+                            [by, name, "÷ targeted", "languages"],
+                            [[g, f"{s:.3f}", fmt(rel), str(n)] for g, s, rel, n in grouped(rows, by)]))
+    if len(runs) == 2:
+        rows = delta_table(runs[0], runs[1], metric)
+        tables.append(Table(
+            f"{runs[1].path.name} − {runs[0].path.name} (paired bootstrap, 95% CI); "
+            f"ratio = Score(X→Y) when the first run is tuned in Y and the second in X",
+            ["language", runs[0].path.name, runs[1].path.name, "Δ", "95% CI", "p", "ratio"],
+            [[r["cell"], f"{r['a']:.3f}", f"{r['b']:.3f}", f"{r['delta']:+.3f}",
+              f"[{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]", f"{r['p_value']:.3f}",
+              "" if r["ratio"] is None else f"{r['ratio']:.3f}"] for r in rows]))
+    return tables
+
+
+def transfer_figure(paths: list[str], metric: str | None = None):
+    """Score relative to the targeted languages per language, one bar group per run."""
+    from .plots import grouped_bars
+
+    series, langs = {}, []
+    for path in paths:
+        run = RunDir(path)
+        _, scores = language_scores(run, metric)
+        rows = {r.lang: r for r in relative_table(scores)}
+        langs = langs + [l for l in rows if l not in langs]
+        series[run.path.name] = rows
+    values = {name: [rows[l].rel_targeted if l in rows and rows[l].rel_targeted is not None else np.nan
+                     for l in langs] for name, rows in series.items()}
+    return grouped_bars("Score relative to the targeted languages (ko, en)", langs, values,
+                        unit="score ÷ mean targeted-language score", xlabel="language")

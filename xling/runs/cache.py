@@ -1,0 +1,161 @@
+"""A content-addressed store of model outputs.
+
+The key hashes everything that determines an output: the exact text the model sees, the model
+and its revision, the backend, the decoding parameters and the token budget. A changed prompt
+therefore never reuses a stale output, and an interrupted run (even SIGKILL: SQLite commits are
+atomic) resumes from what it had finished.
+
+A cache is disposable, a run folder is not: a damaged database is moved aside
+(`<name>.corrupt-<time>`) with one warning and a fresh one is started; where no database can be
+written (read-only folder, full disk) the work goes on without a cache, said once.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import sys
+import time
+from pathlib import Path
+
+from ..data.resources import cache_dir
+
+
+def content_key(**parts) -> str:
+    blob = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def _warn(message: str) -> None:
+    print(f"xling: warning: {message}", file=sys.stderr)
+
+
+class KeyValueStore:
+    """A string -> string table in SQLite that survives damage to its own file."""
+
+    TABLE = "outputs"
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._db: sqlite3.Connection | None = None
+        self._open()
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, timeout=60)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute(f"CREATE TABLE IF NOT EXISTS {self.TABLE} "
+                       "(key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            db.execute(f"SELECT COUNT(*) FROM {self.TABLE}").fetchone()
+            db.commit()
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _open(self) -> None:
+        try:
+            self._db = self._connect()
+        except sqlite3.DatabaseError as exc:
+            if not _is_corruption(exc):
+                return self._disable(exc)
+            self._move_aside(exc)
+            try:
+                self._db = self._connect()
+            except (sqlite3.Error, OSError) as again:
+                self._disable(again)
+        except OSError as exc:
+            self._disable(exc)
+
+    def _move_aside(self, exc: Exception) -> None:
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+        try:
+            os.replace(self.path, aside)
+            for suffix in ("-wal", "-shm"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+            _warn(f"the cache {self.path} was damaged ({exc}); moved it to {aside.name} and "
+                  "started a fresh one")
+        except OSError as move_error:
+            _warn(f"the cache {self.path} is damaged ({exc}) and cannot be moved aside "
+                  f"({move_error.strerror}); going on without a cache")
+
+    def _disable(self, exc: Exception) -> None:
+        if self._db is not None:
+            try:
+                self._db.close()
+            except sqlite3.Error:
+                pass
+        self._db = None
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        _warn(f"the cache {self.path} cannot be used ({reason}); going on without it "
+              "(results are not kept for a resume)")
+
+    @property
+    def enabled(self) -> bool:
+        return self._db is not None
+
+    def _recover(self, exc: sqlite3.Error) -> None:
+        """A failure mid-run: a damaged file is replaced; anything else (full disk, read-only)
+        turns the cache off for the rest of the process."""
+        if isinstance(exc, sqlite3.DatabaseError) and _is_corruption(exc):
+            self._db.close()
+            self._db = None
+            self._move_aside(exc)
+            try:
+                self._db = self._connect()
+                return
+            except (sqlite3.Error, OSError) as again:
+                exc = again
+        self._disable(exc)
+
+    def get_many(self, keys: list[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), 500):
+            if self._db is None:
+                break
+            chunk = unique[start:start + 500]
+            try:
+                rows = self._db.execute(f"SELECT key, value FROM {self.TABLE} WHERE key IN "
+                                        f"({','.join('?' * len(chunk))})", chunk).fetchall()
+            except sqlite3.Error as exc:
+                self._recover(exc)
+                continue
+            found.update(rows)
+        return found
+
+    def put_many(self, items: dict[str, str]) -> None:
+        if self._db is None or not items:
+            return
+        try:
+            with self._db:  # one transaction: all of a batch or none of it
+                self._db.executemany(f"INSERT OR REPLACE INTO {self.TABLE} (key, value) VALUES (?, ?)",
+                                     list(items.items()))
+        except sqlite3.Error as exc:
+            self._recover(exc)
+            if self._db is not None:   # a fresh database after damage: store the batch there
+                self.put_many(items)
+
+    def __len__(self) -> int:
+        if self._db is None:
+            return 0
+        return self._db.execute(f"SELECT COUNT(*) FROM {self.TABLE}").fetchone()[0]
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+
+def _is_corruption(exc: sqlite3.Error) -> bool:
+    text = str(exc).lower()
+    return "not a database" in text or "malformed" in text or "file is encrypted" in text
+
+
+class OutputCache(KeyValueStore):
+    """Model outputs by content key: <cache>/outputs.sqlite unless a path is given."""
+
+    def __init__(self, path: str | Path | None = None):
+        super().__init__(Path(path) if path else cache_dir() / "outputs.sqlite")

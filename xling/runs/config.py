@@ -1,0 +1,256 @@
+"""Experiment configurations: one dataclass per task, loaded from YAML with strict checking
+(an unknown key or a wrong type names the key and its line) or built from CLI options."""
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, get_args, get_origin, get_type_hints
+
+from ..errors import XlingError
+
+# Lower bounds of numeric settings (checked however a config is made: YAML, CLI or Python).
+AT_LEAST = {"shots": 0, "limit": 1, "batch_size": 1, "comet_batch_size": 1, "max_new_tokens": 1,
+            "concurrency": 1, "max_retries": 0, "bootstrap": 1, "test_size": 1, "train_size": 1,
+            "max_length": 1, "lora_r": 1}
+ABOVE_ZERO = ("request_timeout", "epochs", "learning_rate")
+CHOICES = {"backend": ("hf", "http"), "precision": ("32", "16", "bf16"), "mode": ("ll", "gen", "both"),
+           "metric": ("rougeL", "judge")}
+
+
+class SettingError(XlingError):
+    def __init__(self, key: str, message: str):
+        super().__init__(message)
+        self.key = key
+
+
+class _Checked:
+    """Range and choice checks for every config dataclass, run on construction."""
+
+    def __post_init__(self):
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None or isinstance(value, bool):
+                continue
+            if f.name in AT_LEAST and isinstance(value, (int, float)) and value < AT_LEAST[f.name]:
+                raise SettingError(f.name, f"'{f.name}' must be at least {AT_LEAST[f.name]}, not {value!r}")
+            if f.name in ABOVE_ZERO and isinstance(value, (int, float)) and value <= 0:
+                raise SettingError(f.name, f"'{f.name}' must be above 0, not {value!r}")
+            if f.name in CHOICES and value not in CHOICES[f.name]:
+                raise SettingError(f.name, f"'{f.name}' must be one of {', '.join(CHOICES[f.name])}, "
+                                           f"not {value!r}")
+
+
+def setting(default, help: str, **options):
+    """A config field with its help text: the dataclass owns defaults and help; the command
+    line's options are built from them (xling.cli.config_option)."""
+    if callable(default) and not isinstance(default, type):
+        return field(default_factory=default, metadata={"help": help, **options})
+    return field(default=default, metadata={"help": help, **options})
+
+
+@dataclass(kw_only=True)
+class BackendSettings(_Checked):
+    """How to reach the model: load it here (hf) or call an OpenAI-compatible server (http)."""
+    backend: str = setting("hf", "hf: load the model here; http: an OpenAI-compatible server (vLLM, TGI, ...).")
+    base_url: str | None = setting(None, "Server URL for --backend http, e.g. http://127.0.0.1:8000/v1.")
+    api_key_env: str | None = setting(None, "Environment variable holding the API key (default: "
+                                            "XLING_API_KEY, then OPENAI_API_KEY).")
+    api_key_file: str | None = setting(None, "File holding the API key.")
+    concurrency: int = setting(8, "Requests in flight (http).")
+    request_timeout: float = setting(120.0, "Seconds per request (http).")
+    max_retries: int = setting(5, "Retries of a failed request, with exponential backoff (http).")
+    revision: str | None = setting(None, "Hub revision of the model (hf).")
+    trust_remote_code: bool = setting(False, "Allow model code from the hub to run (hf).")
+
+    # Settings that change no output, shared by every task.
+    TRANSPORT = ("api_key_env", "api_key_file", "concurrency", "request_timeout", "max_retries")
+    NON_IDENTITY = ()  # set by each task config
+
+    def public_settings(self) -> dict:
+        """Every setting, as stored in a run folder: credentials in the URL are never kept."""
+        from ..secrets import redact_url
+
+        values = dataclasses.asdict(self)
+        values["base_url"] = redact_url(values["base_url"])
+        return values
+
+    def identity(self) -> dict:
+        return {k: v for k, v in self.public_settings().items() if k not in self.NON_IDENTITY}
+
+
+@dataclass
+class MTEvalConfig(BackendSettings):
+    out: str                                   # run folder
+    model: str | None = None                   # None: $XLING_MODEL or the embedded model
+    data: str = "flores200:devtest"
+    data_dir: str | None = None
+    pairs: list[str] | None = None             # ["ko-en", "en-ko"] or a named set: ["hcx_table15"]
+    langs: list[str] | None = None             # full direction matrix between these
+    shots: int = setting(0, "Few-shot examples from the dev split (or --shots-file).")
+    shots_file: str | None = None
+    template: str | None = setting(None, "Prompt template name or YAML file.")
+    seed: int = setting(0, "Seed for choosing demonstrations.")
+    limit: int | None = setting(None, "First N segments per direction.")
+    batch_size: int = setting(32, "Segments per batch (hf).")
+    metrics: list[str] = field(default_factory=lambda: ["bleu", "chrf", "offtarget"])
+    comet_model: str = setting("Unbabel/wmt22-comet-da", "COMET model: hub name or local checkpoint.")
+    xcomet_model: str = "Unbabel/XCOMET-XL"
+    comet_batch_size: int = 16
+    precision: str = "32"
+    static_cache: bool = setting(False, "Static KV cache (GPU only; compiles once).")
+    max_new_tokens: int = 512
+    task: str = "mt"
+    name: str | None = None
+    description: str | None = None
+
+    # Settings that change no output: a run folder may be resumed with other values of these.
+    NON_IDENTITY = ("out", "batch_size", "metrics", "comet_model", "xcomet_model",
+                    "comet_batch_size", "precision", "name", "description", "data_dir",
+                    *BackendSettings.TRANSPORT)
+
+
+@dataclass
+class ChoiceEvalConfig(BackendSettings):
+    """NLI (XNLI, KorNLI) and multiple choice (X-CSQA): accuracy by language, with premise and
+    hypothesis languages crossed when asked."""
+    out: str
+    task: str = "nli"                          # "nli" or "multiple_choice"
+    model: str | None = None
+    data: str = "xnli:test"                    # xnli:dev|test, xcsqa:dev, nli-file:PATH
+    data_dir: str | None = None
+    langs: list[str] | None = None             # premise = hypothesis language
+    premise_langs: list[str] | None = None     # with hypothesis_langs: every combination
+    hypothesis_langs: list[str] | None = None
+    prompt_lang: str = setting("data", "'data' (the premise's language), 'en', or any language code.")
+    shots: int = setting(0, "Few-shot examples from the dev split, balanced across labels.")
+    seed: int = setting(0, "Seed for choosing few-shot examples and bootstrap resamples.")
+    limit: int | None = setting(None, "First N items per language.")
+    mode: str = setting("ll", "Log-likelihood of each answer (ll), generation + parsing (gen), or both.")
+    template: str | None = setting(None, "Log-likelihood template (default: xnli-rightq / mc-qa).")
+    gen_template: str | None = setting(None, "Generation template (default: nli-generate / mc-qa).")
+    batch_size: int = setting(8, "Items per batch (hf).")
+    bootstrap: int = 1000
+    max_new_tokens: int = 8
+    name: str | None = None
+    description: str | None = None
+
+    NON_IDENTITY = ("out", "batch_size", "bootstrap", "name", "description", "data_dir",
+                    *BackendSettings.TRANSPORT)
+
+
+@dataclass
+class TuneRatioConfig(_Checked):
+    """The language-ratio sweep: fine-tune at several Korean shares, test in Korean and English."""
+    out: str
+    model: str
+    task: str = "tune_ratio"
+    train_en: str | None = None                # JSONL {"id", "instruction", "response"}
+    train_ko: str | None = None
+    train_paired: str | None = None            # JSONL {"id", "en": {...}, "ko": {...}}
+    train_hub: str | None = None               # or the report's hub pairs: "lima", "openorca"
+    train_name: str = "train"                  # for Figure 2's panel titles (e.g. OpenOrca, LIMA)
+    test_name: str | None = None
+    ratios: list[float] | None = None          # default: the 15 shares in xling.tasks.tuning.mixes
+    seeds: list[int] = field(default_factory=lambda: [0])
+    test_size: int = 20
+    train_size: int | None = None
+    epochs: float = 1.0
+    learning_rate: float = 2e-5
+    batch_size: int = 4
+    max_length: int = 512
+    lora: bool = False
+    lora_r: int = 8
+    max_new_tokens: int = 128
+    metric: str = "rougeL"                     # "rougeL", or "judge" (preference vs the monolingual model)
+    judge_model: str | None = None
+    keep_models: bool = False
+    name: str | None = None
+    description: str | None = None
+
+    NON_IDENTITY = ("out", "name", "description", "keep_models", "batch_size")
+
+    def identity(self) -> dict:
+        return {k: v for k, v in dataclasses.asdict(self).items() if k not in self.NON_IDENTITY}
+
+
+CONFIGS = {"mt": MTEvalConfig, "nli": ChoiceEvalConfig, "multiple_choice": ChoiceEvalConfig,
+           "tune_ratio": TuneRatioConfig}
+
+
+def _check_type(value: Any, hint, key: str, where: str):
+    origin = get_origin(hint)
+    if origin is None and hint is Any:
+        return
+    options = get_args(hint) if origin in (types.UnionType, typing.Union) else (hint,)
+    for option in options:
+        if option is type(None) and value is None:
+            return
+        base = get_origin(option) or option
+        if base is list and isinstance(value, list):
+            (item,) = get_args(option) or (Any,)
+            for i, v in enumerate(value):
+                _check_type(v, item, f"{key}[{i}]", where)
+            return
+        if base is bool and isinstance(value, bool):
+            return
+        if base is int and isinstance(value, int) and not isinstance(value, bool):
+            return
+        if base is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return
+        if base is str and isinstance(value, str):
+            return
+    names = " or ".join("null" if o is type(None) else getattr(get_origin(o) or o, "__name__", str(o))
+                        for o in options)
+    raise XlingError(f"{where}: '{key}' must be {names}, not {type(value).__name__} ({value!r})")
+
+
+def build_config(values: dict, where: str = "config", lines: dict | None = None):
+    task = values.get("task", "mt")
+    if task not in CONFIGS:
+        raise XlingError(f"{where}: unknown task {task!r}; known: {', '.join(CONFIGS)}")
+    cls = CONFIGS[task]
+    hints = get_type_hints(cls)
+    known = {f.name for f in fields(cls)}
+    for key, value in values.items():
+        place = f"{where}, line {lines[key]}" if lines and key in lines else where
+        if key not in known:
+            raise XlingError(f"{place}: unknown key {key!r}; known keys: {', '.join(sorted(known))}")
+        _check_type(value, hints[key], key, place)
+    missing = [f.name for f in fields(cls) if f.name not in values
+               and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+    if missing:
+        raise XlingError(f"{where}: {', '.join(repr(m) for m in missing)} required")
+    try:
+        config = cls(**values)
+    except SettingError as exc:
+        place = f"{where}, line {lines[exc.key]}" if lines and exc.key in lines else where
+        raise XlingError(f"{place}: {exc}") from None
+    if task == "mt" and config.pairs is None and config.langs is None:
+        raise XlingError(f"{where}: give 'pairs' or 'langs'")
+    if task in ("nli", "multiple_choice"):
+        if not config.langs and not (config.premise_langs and config.hypothesis_langs):
+            raise XlingError(f"{where}: give 'langs', or 'premise_langs' and 'hypothesis_langs'")
+    return config
+
+
+def load_experiment(path: str | Path, overrides: dict | None = None):
+    """Read an experiment YAML file; `overrides` (CLI options) replace its values."""
+    import yaml
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+        node = yaml.compose(text)
+        values = yaml.safe_load(text)
+    except FileNotFoundError as exc:
+        raise XlingError(f"experiment file {path} does not exist") from exc
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise XlingError(f"cannot read {path}: {' '.join(str(exc).split())}") from exc
+    if not isinstance(values, dict):
+        raise XlingError(f"{path}: expected a mapping of settings")
+    lines = {k.value: k.start_mark.line + 1 for k, _ in node.value} if node is not None else {}
+    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    return build_config(values, where=str(path), lines=lines)

@@ -1,0 +1,244 @@
+"""A run is a folder: config.json (every setting, resolved model revision, template hash,
+package versions), one outputs/<direction>.jsonl per direction, and metrics.json.
+
+Every file is written atomically (temporary file + rename), so a run killed at any moment leaves
+either the old or the new version of each file, never a torn one; generation itself resumes from
+the content cache (xling.runs.cache).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from ..errors import XlingError
+from .locks import acquire
+from ..data.textio import atomic_writer
+
+PACKAGES = ("xling", "torch", "transformers", "tokenizers", "sacrebleu", "unbabel-comet",
+            "lingua-language-detector", "numpy")
+
+
+def package_versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": sys.version.split()[0]}
+    for name in PACKAGES:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            pass
+    return out
+
+
+def _write_json(path: Path, data) -> None:
+    with atomic_writer(path) as handle:
+        json.dump(data, handle, ensure_ascii=False, indent=2)
+        handle.write("\n")
+
+
+MARKER = ".xling-run"     # only xling writes it: the folder is a run xling may replace
+LOCK = ".xling.lock"     # held (flock) by the one process writing the run
+
+
+class RunDir:
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._lock = None
+        self._created = False
+
+    @property
+    def config_path(self) -> Path:
+        return self.path / "config.json"
+
+    @property
+    def metrics_path(self) -> Path:
+        return self.path / "metrics.json"
+
+    def outputs_path(self, direction: str) -> Path:
+        return self.path / "outputs" / f"{direction}.jsonl"
+
+    def exists(self) -> bool:
+        return self.config_path.is_file()
+
+    def is_xling_run(self) -> bool:
+        """Whether xling made this folder: its marker, or (runs made before the marker) a
+        config.json in xling's own shape."""
+        if (self.path / MARKER).is_file():
+            return True
+        try:
+            old = json.loads(self.config_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        return (isinstance(old, dict) and isinstance(old.get("identity"), dict)
+                and isinstance(old.get("packages"), dict) and "xling" in old["packages"])
+
+    # -- claiming and locking ------------------------------------------------------------------
+    def claim(self) -> "RunDir":
+        """Check the folder can hold this run and lock it against a second writer; call before
+        any model loads, so a bad --out fails at once. Released by release() or at exit."""
+        if self._lock is not None:
+            return self
+        if self.path.exists() and not self.path.is_dir():
+            raise XlingError(f"--out {self.path} is a file, not a folder; choose a folder")
+        if self.path.is_dir() and not self.is_xling_run() and \
+                any(p.name != LOCK for p in self.path.iterdir()):
+            raise XlingError(f"{self.path} exists and is not an xling run folder; xling never "
+                             "writes into or clears a folder it did not make: choose another --out")
+        try:
+            self._created = not self.path.exists()
+            self.path.mkdir(parents=True, exist_ok=True)
+            self._lock = acquire(self.path / LOCK, str(self.path))
+        except OSError as exc:
+            raise XlingError(f"cannot write the run folder {self.path}: {exc.strerror}") from exc
+        return self
+
+    def release(self) -> None:
+        """Unlock; a folder this process made and never used is removed again."""
+        if self._lock is None:
+            return
+        self._lock.close()
+        self._lock = None
+        if self._created and not any(p.name != LOCK for p in self.path.iterdir()):
+            shutil.rmtree(self.path, ignore_errors=True)
+
+    def __enter__(self) -> "RunDir":
+        return self.claim()
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+    # -- config ----------------------------------------------------------------------------------
+    def read_config(self) -> dict:
+        if not self.exists():
+            raise XlingError(f"{self.path} is not a run folder (no config.json)")
+        try:
+            config = json.loads(self.config_path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise XlingError(f"{self.config_path} is damaged (not valid JSON); run the "
+                             "experiment again with --overwrite to replace the run") from exc
+        except OSError as exc:
+            raise XlingError(f"cannot read {self.config_path}: {exc.strerror}") from exc
+        if not isinstance(config, dict) or not isinstance(config.get("task"), str):
+            raise XlingError(f"{self.config_path} is damaged (not an xling run config); run the "
+                             "experiment again with --overwrite to replace the run")
+        return config
+
+    def prepare(self, config: dict, overwrite: bool = False) -> None:
+        """Claim the folder for a run with this config. A folder holding a run with another
+        identity is refused unless `overwrite`; then its old outputs and metrics go (and nothing
+        else: xling deletes only files it wrote)."""
+        self.claim()
+        if self.exists():
+            try:
+                old = self.read_config()
+            except XlingError:
+                if not overwrite:
+                    raise
+                old = {}
+            if old.get("identity") != config["identity"]:
+                old_identity = old.get("identity") if isinstance(old.get("identity"), dict) else {}
+                changed = sorted(k for k in set(old_identity) | set(config["identity"])
+                                 if old_identity.get(k) != config["identity"].get(k))
+                if not overwrite:
+                    raise XlingError(f"{self.path} holds a run with a different config (differs in: "
+                                     f"{', '.join(changed)}); pass --overwrite or choose another --out")
+                self._clear()
+                old = {}
+            config = dict(config, created=old.get("created", config.get("created")))
+        try:
+            (self.path / MARKER).write_text("xling run folder: `--overwrite` may replace it\n",
+                                            encoding="utf-8")
+            (self.path / "outputs").mkdir(parents=True, exist_ok=True)
+            # Temporary files of a run that was killed mid-write: the real files are intact.
+            for folder in (self.path, self.path / "outputs"):
+                for stale in folder.glob(".*.partial"):
+                    stale.unlink(missing_ok=True)
+        except OSError as exc:
+            raise XlingError(f"cannot write the run folder {self.path}: {exc.strerror}") from exc
+        _write_json(self.config_path, dict(config, created=config.get("created") or time.strftime("%Y-%m-%dT%H:%M:%S")))
+
+    def _clear(self) -> None:
+        """Remove what xling wrote for the old run: outputs/*.jsonl and metrics.json."""
+        for path in (self.path / "outputs").glob("*.jsonl"):
+            path.unlink(missing_ok=True)
+        self.metrics_path.unlink(missing_ok=True)
+        self.config_path.unlink(missing_ok=True)
+
+    # -- outputs ---------------------------------------------------------------------------------
+    def write_outputs(self, direction: str, records: list[dict]) -> str:
+        path = self.outputs_path(direction)
+        with atomic_writer(path) as handle:
+            for record in records:
+                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        return self.outputs_digest(direction)
+
+    def outputs_digest(self, direction: str) -> str:
+        try:
+            return hashlib.sha256(self.outputs_path(direction).read_bytes()).hexdigest()
+        except OSError as exc:
+            raise XlingError(f"cannot read {self.outputs_path(direction)}: {exc.strerror}") from exc
+
+    def read_outputs(self, direction: str) -> list[dict]:
+        """The records of one direction; a damaged line is named with what to do."""
+        path = self.outputs_path(direction)
+        if not path.is_file():
+            raise XlingError(f"{self.path} has no outputs for {direction}")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise XlingError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from exc
+        records = []
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line:
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError:
+                record = None
+            if not isinstance(record, dict):
+                raise XlingError(f"{path}, line {number}: damaged record (cut short or edited); run "
+                                 "the experiment again to rewrite it (finished outputs come from "
+                                 "the cache)")
+            records.append(record)
+        expected = self.read_config().get("segments")
+        if isinstance(expected, int) and len(records) != expected:
+            raise XlingError(f"{path} holds {len(records)} of its {expected} records (cut short?); "
+                             "run the experiment again to rewrite it (finished outputs come from "
+                             "the cache)")
+        return records
+
+    def directions(self) -> list[str]:
+        order = self.read_config().get("directions") or []
+        present = {p.stem for p in (self.path / "outputs").glob("*.jsonl")}
+        return [d for d in order if d in present] + sorted(present - set(order))
+
+    # -- metrics ---------------------------------------------------------------------------------
+    def read_metrics(self, recover: bool = False) -> dict:
+        """metrics.json. Metrics can always be recomputed from the outputs: with `recover`, a
+        damaged file is set aside with one warning (the caller recomputes); without, it is an
+        error that says how to recompute it."""
+        if not self.metrics_path.is_file():
+            return {"directions": {}}
+        try:
+            metrics = json.loads(self.metrics_path.read_text(encoding="utf-8"))
+            if not isinstance(metrics, dict) or not isinstance(metrics.get("directions"), dict) or \
+                    not all(isinstance(e, dict) for e in metrics["directions"].values()):
+                raise ValueError("not xling's metrics")
+        except (ValueError, UnicodeDecodeError):
+            if not recover:
+                raise XlingError(f"{self.metrics_path} is damaged; `xling rescore {self.path} -m "
+                                 "METRICS` recomputes it from the outputs") from None
+            print(f"xling: warning: {self.metrics_path} was damaged; recomputing the metrics from "
+                  "the outputs", file=sys.stderr)
+            return {"directions": {}}
+        except OSError as exc:
+            raise XlingError(f"cannot read {self.metrics_path}: {exc.strerror}") from exc
+        return metrics
+
+    def write_metrics(self, metrics: dict) -> None:
+        _write_json(self.metrics_path, metrics)

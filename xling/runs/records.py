@@ -1,0 +1,164 @@
+"""Typed reading of run folders. One reader per kind of run — MT directions, NLI / multiple-
+choice cells, ratio-tuning units — so that `report`, `figures`, `transfer` and the CLI never
+re-derive the layout of metrics.json (direction names, premise>hypothesis cells, ll/gen modes).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import XlingError
+from ..data.languages import Language, parse_pair
+from ..metrics.base import MetricResult, mean_result
+from .folder import RunDir
+
+CHOICE_TASKS = ("nli", "multiple_choice")
+
+
+@dataclass
+class Direction:
+    """One MT direction of a run and its stored metrics."""
+    name: str                      # "ko-en"
+    src: Language
+    tgt: Language
+    n: int | None
+    metrics: dict[str, dict]       # metric -> {"score", "signature", ...}
+
+    def score(self, metric: str) -> float | None:
+        entry = self.metrics.get(metric)
+        return entry["score"] if entry else None
+
+
+@dataclass
+class Cell:
+    """One NLI / multiple-choice cell: premise and hypothesis languages (equal unless crossed)."""
+    name: str
+    premise: str
+    hypothesis: str
+    n: int
+    modes: dict[str, dict]         # "ll" / "gen" -> accuracy summary
+
+    @property
+    def crossed(self) -> bool:
+        return self.premise != self.hypothesis
+
+    @property
+    def mode(self) -> str:
+        """The mode a single number reports: log-likelihood where scored, else generation."""
+        return "ll" if "ll" in self.modes else "gen"
+
+    @property
+    def summary(self) -> dict:
+        return self.modes[self.mode]
+
+
+@dataclass
+class Run:
+    run: RunDir
+    config: dict
+    task: str
+
+    @property
+    def path(self) -> Path:
+        return self.run.path
+
+    @property
+    def label(self) -> str:
+        return self.run.path.name or str(self.run.path)
+
+    @property
+    def model(self) -> dict:
+        return self.config.get("model") or {}
+
+    @property
+    def settings(self) -> dict:
+        return self.config.get("settings") or {}
+
+
+@dataclass
+class MTRun(Run):
+    directions: list[Direction] = field(default_factory=list)
+
+    def metrics_present(self) -> list[str]:
+        return list(dict.fromkeys(m for d in self.directions for m in d.metrics))
+
+    def direction(self, name: str) -> Direction | None:
+        return next((d for d in self.directions if d.name == name), None)
+
+
+@dataclass
+class ChoiceRun(Run):
+    cells: list[Cell] = field(default_factory=list)
+
+
+@dataclass
+class TuneRun(Run):
+    units: list[dict] = field(default_factory=list)       # ratio, seed, rougeL_*, losses, ...
+    score_x_to_y: dict = field(default_factory=dict)
+    figure2: dict = field(default_factory=dict)
+
+
+def cell_name(premise: str, hypothesis: str) -> str:
+    return premise if premise == hypothesis else f"{premise}>{hypothesis}"
+
+
+def _cell_languages(name: str) -> tuple[str, str]:
+    premise, _, hypothesis = name.partition(">")
+    return premise, hypothesis or premise
+
+
+def read_run(path: str | Path | RunDir, fresh: bool = False) -> MTRun | ChoiceRun | TuneRun:
+    """The run in a folder, typed by its task. With `fresh`, an MT run whose metrics were
+    computed on other outputs than the ones in the folder is an error (never shown stale)."""
+    run = path if isinstance(path, RunDir) else RunDir(path)
+    config = run.read_config()
+    task = config["task"]
+    stored = run.read_metrics()
+    entries = stored["directions"]
+    if task == "mt":
+        if fresh:
+            _check_fresh(run, entries)
+        directions = []
+        for name in run.directions():
+            entry = entries.get(name, {})
+            src, tgt = parse_pair(name)
+            directions.append(Direction(name, src, tgt, entry.get("n"), entry.get("metrics", {})))
+        return MTRun(run, config, task, directions)
+    if task in CHOICE_TASKS:
+        cells = [Cell(name, *_cell_languages(name), e.get("n", 0), {m: e[m] for m in ("ll", "gen") if m in e})
+                 for name, e in entries.items()]
+        return ChoiceRun(run, config, task, cells)
+    if task == "tune_ratio":
+        return TuneRun(run, config, task, [e for e in entries.values() if isinstance(e, dict)],
+                       stored.get("score_x_to_y", {}), stored.get("figure2", {}))
+    raise XlingError(f"{run.path} holds a {task!r} run, which xling cannot read")
+
+
+def _check_fresh(run: RunDir, entries: dict) -> None:
+    stale = [d for d in run.directions() if entries.get(d, {}).get("outputs_sha256") != run.outputs_digest(d)]
+    if stale:
+        names = sorted({m for e in entries.values() for m in e.get("metrics", {})}) or ["bleu", "chrf"]
+        state = "older than its outputs" if any(d in entries for d in stale) else "missing"
+        raise XlingError(f"{run.path}: the metrics of {', '.join(stale)} are {state}; "
+                         f"`xling rescore {run.path} -m {','.join(names)}` recomputes them")
+
+
+def metric_result(run: RunDir, direction: str, metric: str) -> MetricResult:
+    """A metric of a saved MT run as a full MetricResult (with statistics for significance):
+    recomputed from the outputs for string metrics, from the stored segment scores for
+    model-based ones (which are too expensive to recompute)."""
+    from ..metrics.registry import get
+
+    spec = get(metric)
+    records = run.read_outputs(direction)
+    if spec.model_based:
+        stored = run.read_metrics()["directions"].get(direction, {}).get("metrics", {}).get(metric)
+        if stored is None or "segments" not in stored:
+            raise XlingError(f"{run.path}: no {metric} scores for {direction}; run `xling rescore "
+                             f"{run.path} -m {metric}` first")
+        result = mean_result(stored["name"], stored["segments"], stored["signature"])
+        result.higher_is_better = spec.higher_is_better
+        return result
+    _, tgt = parse_pair(direction)
+    return spec([r["output"] for r in records], [r["reference"] for r in records],
+                [r["source"] for r in records], tgt.code)

@@ -1,0 +1,158 @@
+"""`xling tune-ratio`: the whole sweep, resumable per (ratio, seed), records like other runs."""
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import sys
+
+import numpy as np
+
+from ...errors import XlingError
+from ...runs.config import TuneRatioConfig
+from ...runs.folder import RunDir, package_versions
+from ...data.textio import atomic_writer
+from .mixes import DEFAULT_RATIOS, build_mix, check_ratios, split_pairs
+from .paired import load_hub_pairs, load_pairs
+from ...metrics.rouge import rouge_l
+
+# Table 16's settings: (name, tested in, tuned shares in the numerator, the monolingual share).
+SCORE_SETTINGS = (("en->ko", "ko", (0.0,), 1.0), ("ko->en", "en", (1.0,), 0.0),
+                  ("en+ko->ko", "ko", (0.25, 0.5, 0.75), 1.0), ("en+ko->en", "en", (0.25, 0.5, 0.75), 0.0))
+
+
+def unit_name(ratio: float, seed: int) -> str:
+    return f"ratio-{ratio:g}_seed-{seed}"
+
+
+def answer(model_dir, instructions: list[str], max_new_tokens: int) -> list[str]:
+    from ...backends.base import Decoding, GenerationRequest, Prompt
+    from ...backends.cached import CachedBackend
+    from ...backends.hf import HFBackend
+    from ...runs.cache import OutputCache
+
+    # The fingerprint hashes the trained weights, so a retrained unit never reuses old answers.
+    backend = CachedBackend(HFBackend(str(model_dir), display=str(model_dir)), OutputCache())
+    requests = [GenerationRequest(Prompt(messages=(("user", i),)), max_new_tokens) for i in instructions]
+    return [text.strip() for text in backend.generate(requests, Decoding(), batch_size=8)]
+
+
+def run_tune_ratio(config: TuneRatioConfig, overwrite: bool = False, progress: bool = True) -> RunDir:
+    with RunDir(config.out) as run:
+        _run_tune_ratio(run, config, overwrite, progress)
+    return run
+
+
+def _run_tune_ratio(run: RunDir, config: TuneRatioConfig, overwrite: bool, progress: bool) -> None:
+    from transformers import AutoTokenizer
+
+    ratios = check_ratios(config.ratios if config.ratios is not None else DEFAULT_RATIOS)
+    if config.metric not in ("rougeL", "judge"):
+        raise XlingError(f"metric must be rougeL or judge, not {config.metric!r}")
+    if config.metric == "judge" and not config.judge_model:
+        raise XlingError("metric judge needs judge_model")
+    if config.train_hub:
+        wanted = config.train_size + config.test_size if config.train_size else None
+        pairs, data_report = load_hub_pairs(config.train_hub, wanted)
+    else:
+        pairs, data_report = load_pairs(config.train_en, config.train_ko, config.train_paired)
+    train, test = split_pairs(pairs, config.test_size, seed=0)
+    if not getattr(AutoTokenizer.from_pretrained(config.model), "chat_template", None):
+        raise XlingError(f"model {config.model} has no chat template; instruction tuning needs one")
+    if progress:
+        print(f"xling: {data_report['pairs']} pairs survived ({data_report['dropped_empty']} dropped "
+              f"for an empty side); {len(train)} for training, {len(test)} held out", file=sys.stderr)
+    units = [(r, s) for s in config.seeds for r in ratios]
+    run.prepare({"task": "tune_ratio", "identity": config.identity(), "settings": dataclasses.asdict(config),
+                 "directions": [unit_name(r, s) for r, s in units], "data": data_report,
+                 "test_ids": [p.id for p in test], "packages": package_versions()}, overwrite=overwrite)
+    metrics = run.read_metrics(recover=True)
+    for ratio, seed in units:
+        name = unit_name(ratio, seed)
+        if name in metrics["directions"] and run.outputs_path(name).is_file():
+            continue   # finished earlier: resume skips it
+        mix = build_mix(train, ratio, seed, config.train_size)
+        if progress:
+            print(f"xling: {name}: training on {len(mix.examples)} examples "
+                  f"({mix.korean_share:.1%} Korean)", file=sys.stderr)
+        from .train import fine_tune
+
+        unit_dir = run.path / "models" / name
+        stats = fine_tune(config.model, [(i, r) for _, _, i, r in mix.examples], unit_dir,
+                          epochs=config.epochs, learning_rate=config.learning_rate,
+                          batch_size=config.batch_size, max_length=config.max_length,
+                          lora=config.lora, lora_r=config.lora_r, seed=seed)
+        records, summary = [], {"ratio": ratio, "seed": seed, "korean_share": mix.korean_share,
+                                "train_examples": len(mix.examples), "losses": stats["losses"]}
+        for lang in ("ko", "en"):
+            instructions = [p.side(lang)[0] for p in test]
+            answers = answer(unit_dir / "model", instructions, config.max_new_tokens)
+            scores = [rouge_l(a, p.side(lang)[1]) for a, p in zip(answers, test)]
+            records += [{"id": p.id, "lang": lang, "instruction": p.side(lang)[0], "reference": p.side(lang)[1],
+                         "answer": a, "rougeL": s} for p, a, s in zip(test, answers, scores)]
+            summary[f"rougeL_{lang}"] = float(np.mean(scores))
+        run.write_outputs(name, records)
+        metrics["directions"][name] = summary
+        run.write_metrics(metrics)
+        if not config.keep_models:
+            shutil.rmtree(unit_dir, ignore_errors=True)
+    if config.metric == "judge":
+        _judge_all(run, config, units, metrics)
+    metrics["score_x_to_y"] = score_x_to_y(metrics, config.metric)
+    metrics["figure2"] = figure2_points(metrics, config)
+    run.write_metrics(metrics)
+
+
+def _judge_all(run: RunDir, config: TuneRatioConfig, units, metrics) -> None:
+    """Preference of each model against the monolingual one in the test language (A = tuned)."""
+    import json
+
+    from ...backends import load_backend
+    from .judge import judge_pairwise
+
+    judge = load_backend(config.judge_model, quiet=True)
+    for ratio, seed in units:
+        name = unit_name(ratio, seed)
+        entry = metrics["directions"][name]
+        if "preference_ko" in entry:
+            continue
+        records = run.read_outputs(name)
+        for lang, mono in (("ko", 1.0), ("en", 0.0)):
+            mine = [r for r in records if r["lang"] == lang]
+            theirs = [r for r in run.read_outputs(unit_name(mono, seed)) if r["lang"] == lang]
+            result = judge_pairwise(judge, [r["instruction"] for r in mine], [r["answer"] for r in mine],
+                                    [r["answer"] for r in theirs])
+            entry[f"preference_{lang}"] = result.preference
+            entry[f"unparseable_{lang}"] = result.unparseable
+            path = run.path / "outputs" / f"judge_{name}_{lang}.jsonl"
+            with atomic_writer(path) as handle:
+                handle.write("".join(json.dumps({"id": r["id"], "verdicts": v, "score": s}, ensure_ascii=False) + "\n"
+                                     for r, v, s in zip(mine, result.verdicts, result.scores)))
+        run.write_metrics(metrics)
+
+
+def _mean_score(metrics, ratio: float, lang: str, key: str) -> float | None:
+    values = [e[f"{key}_{lang}"] for e in metrics["directions"].values()
+              if isinstance(e, dict) and e.get("ratio") == ratio and f"{key}_{lang}" in e]
+    return float(np.mean(values)) if values else None
+
+
+def score_x_to_y(metrics: dict, metric: str = "rougeL") -> dict[str, float]:
+    """Equation 1 for Table 16's four settings, from the shares the sweep ran (means over seeds)."""
+    key = "preference" if metric == "judge" else "rougeL"
+    out = {}
+    for setting, lang, tuned, mono in SCORE_SETTINGS:
+        base = _mean_score(metrics, mono, lang, key)
+        ratios = [_mean_score(metrics, r, lang, key) for r in tuned]
+        if base and all(v is not None for v in ratios):
+            out[setting] = float(np.mean([v / base for v in ratios]))
+    return out
+
+
+def figure2_points(metrics: dict, config: TuneRatioConfig) -> dict:
+    key, label = ("preference", "preference") if config.metric == "judge" else ("rougeL", "Rouge-L")
+    panel = f"train {config.train_name}, test {config.test_name or config.train_name}"
+    points = {"ylabel": label}
+    for lang in ("ko", "en"):
+        points[lang] = [[100 * e["ratio"], e[f"{key}_{lang}"]] for e in metrics["directions"].values()
+                        if isinstance(e, dict) and f"{key}_{lang}" in e]
+    return {panel: points}

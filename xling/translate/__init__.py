@@ -1,0 +1,1 @@
+"""LLMs and MT models as translators: the Translator and the cleaning of its outputs."""
