@@ -1,0 +1,1 @@
+"""Runs that cannot go stale or be lost: configs, run folders and their typed records, the content cache, locks."""
