@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..errors import XlingError
+from ..runs.config import BackendSettings
 from ..secrets import redact, redact_url
 from .base import Decoding, GenerationRequest, Prompt
 
@@ -53,7 +54,9 @@ class HTTPBackend:
     is_seq2seq = False
 
     def __init__(self, model: str, base_url: str, *, api_key: str | None = None,
-                 concurrency: int = 8, timeout: float = 120.0, max_retries: int = 5,
+                 concurrency: int = BackendSettings.concurrency,
+                 timeout: float = BackendSettings.request_timeout,
+                 max_retries: int = BackendSettings.max_retries,
                  backoff: float = 1.0, tokenizer: str | None = None, chat: bool | None = None):
         import httpx
 

@@ -10,12 +10,40 @@ import numpy as np
 from ..errors import XlingError
 
 
+# How a result's per-segment statistics become scores, by the kind named in `MetricResult.scorer`:
+# kind -> (aggregate(scorer, summed_stats, n) -> corpus score, segment(scorer, row) -> score).
+# Modules register their kinds ("mean" here, "sacrebleu" in sacre.py); results carry only the
+# hashable description, never closures, so they can be stored, compared and rebuilt.
+SCORERS: dict[str, tuple[Callable, Callable]] = {}
+
+
+def register_scorer(kind: str, aggregate: Callable, segment: Callable) -> None:
+    SCORERS[kind] = (aggregate, segment)
+
+
+register_scorer("mean", lambda scorer, summed, n: float(summed[0] / n * scorer[1]),
+                lambda scorer, row: float(row[0]))
+
+
+@dataclass(frozen=True)
+class Signature:
+    """What makes two scores comparable, as `key:value|key:value` (sacrebleu's style)."""
+    fields: tuple[tuple[str, object], ...]
+
+    @classmethod
+    def of(cls, **fields) -> "Signature":
+        return cls(tuple(fields.items()))
+
+    def format(self) -> str:
+        return "|".join(f"{k}:{v}" for k, v in self.fields)
+
+
 @dataclass
 class MetricResult:
     """A corpus score, per-segment scores where the metric has them, and a signature that makes
-    two numbers comparable. `stats` (one row of sufficient statistics per segment) and
-    `aggregate` (summed statistics, segment count -> corpus score) let the significance engine
-    resample without re-tokenizing; they are not serialized."""
+    two numbers comparable. `stats` (one row of sufficient statistics per segment) and `scorer`
+    (how summed statistics become a score, see SCORERS) let the significance engine resample
+    without re-tokenizing; they are not serialized."""
 
     name: str
     score: float
@@ -23,15 +51,19 @@ class MetricResult:
     extra: dict = field(default_factory=dict)
     higher_is_better: bool = True
     stats: np.ndarray | None = field(default=None, repr=False, compare=False)
-    aggregate: Callable[[np.ndarray, int], float] | None = field(default=None, repr=False, compare=False)
-    segment_scorer: Callable[[np.ndarray], float] | None = field(default=None, repr=False, compare=False)
+    scorer: tuple | None = field(default=None, repr=False, compare=False)
     _segments: list[float] | None = field(default=None, repr=False, compare=False)
+
+    def aggregate(self, summed: np.ndarray, n: int) -> float:
+        """The corpus score of summed statistics over n segments (for resampling)."""
+        return SCORERS[self.scorer[0]][0](self.scorer, summed, n)
 
     @property
     def segments(self) -> list[float] | None:
         """Per-segment scores (computed on first use from the statistics)."""
-        if self._segments is None and self.stats is not None and self.segment_scorer is not None:
-            self._segments = [self.segment_scorer(row) for row in self.stats]
+        if self._segments is None and self.stats is not None and self.scorer is not None:
+            segment = SCORERS[self.scorer[0]][1]
+            self._segments = [segment(self.scorer, row) for row in self.stats]
         return self._segments
 
     @property
@@ -59,8 +91,7 @@ def mean_result(name: str, values: Sequence[float], signature: str, scale: float
     stats = np.asarray(values, dtype=np.float64).reshape(-1, 1)
     return MetricResult(
         name=name, score=float(stats.mean() * scale) if len(stats) else 0.0, signature=signature,
-        extra=extra or {}, stats=stats, aggregate=lambda summed, n: float(summed[0] / n * scale),
-        segment_scorer=lambda row: float(row[0]), _segments=[float(v) for v in stats[:, 0]])
+        extra=extra or {}, stats=stats, scorer=("mean", scale), _segments=[float(v) for v in stats[:, 0]])
 
 
 def as_reference_streams(refs) -> list[list[str]]:

@@ -10,7 +10,7 @@ from typing import Sequence
 
 from ..data import hub
 from ..errors import XlingError
-from .base import apply_mask, check_lengths, mean_result
+from .base import Signature, apply_mask, check_lengths, mean_result
 
 DEFAULT_MODEL = "Unbabel/wmt22-comet-da"
 XCOMET = "Unbabel/XCOMET-XL"
@@ -99,12 +99,13 @@ def comet(hyps: Sequence[str], refs: Sequence[str] | None, srcs: Sequence[str] |
         raise XlingError(f"COMET model {model!r} needs {exc} for every segment") from exc
     from importlib.metadata import version
 
-    signature = (f"model:{model}|rev:{revision}|prec:{precision}|bs:{batch_size}|"
-                 f"refs:{'yes' if refs is not None else 'no'}|comet:{version('unbabel-comet')}")
+    fields = dict(model=model, rev=revision, prec=precision, bs=batch_size,
+                  refs="yes" if refs is not None else "no", comet=version("unbabel-comet"))
     extra = {}
     if keep is not None:
         extra = {"segments_kept": len(hyps), "segments_total": len(list(keep))}
-        signature += f"|subset:{len(hyps)}/{len(list(keep))}"
+        fields["subset"] = f"{len(hyps)}/{len(list(keep))}"
+    signature = Signature.of(**fields).format()
     metadata = prediction.get("metadata") if hasattr(prediction, "get") else None
     if error_spans and metadata is not None and "error_spans" in metadata:
         extra["error_spans"] = metadata["error_spans"]

@@ -14,7 +14,7 @@ from difflib import SequenceMatcher
 from typing import Sequence
 
 from ..data.languages import resolve
-from .base import check_lengths, mean_result
+from .base import Signature, check_lengths, mean_result
 
 _CHINESE = {"zh", "zh-Hant"}
 
@@ -63,8 +63,8 @@ def off_target(hyps: Sequence[str], tgt_lang: str, srcs: Sequence[str] | None = 
     languages: dict[str, int] = {}
     for f in flags:
         languages[f["lang"]] = languages.get(f["lang"], 0) + 1
-    signature = (f"tgt:{tgt.code}|langid:script+lingua-{lingua_version()}|"
-                 f"copy:{'yes' if srcs is not None else 'no'}|xling:{__version__}")
+    signature = Signature.of(tgt=tgt.code, langid=f"script+lingua-{lingua_version()}",
+                             copy="yes" if srcs is not None else "no", xling=__version__).format()
     extra = {"counts": counts, "detected": dict(sorted(languages.items(), key=lambda kv: -kv[1])),
              "flags": flags}
     return mean_result("OffTarget%", [float(f["off_target"]) for f in flags], signature,

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..errors import XlingError
 from ..data.languages import resolve
-from .base import MetricResult, apply_mask, as_reference_streams, check_lengths
+from .base import MetricResult, apply_mask, as_reference_streams, check_lengths, register_scorer
 
 
 def bleu_tokenizer_for(tgt_lang: str | None) -> str:
@@ -37,10 +37,34 @@ def _chrf(word_order: int, lowercase: bool):
     return CHRF(word_order=word_order, lowercase=lowercase)
 
 
-def _score(metric, name, hyps, refs, extra, segment_metric=None) -> MetricResult:
+def _sacrebleu_metric(scorer: tuple):
+    """The (cached) sacrebleu metric object a scorer description names."""
+    _, kind, *params = scorer
+    return {"bleu": _bleu, "chrf": _chrf, "ter": _ter}[kind](*params)
+
+
+def _aggregate(scorer, summed, n) -> float:
+    return float(_sacrebleu_metric(scorer)._compute_score_from_stats(summed.tolist()).score)
+
+
+# Sentence scores: BLEU with effective order (the corpus metric has it off), others as they are.
+def _segment(scorer, row) -> float:
+    if scorer[1] == "bleu":
+        scorer = (*scorer[:-1], True)
+    return _aggregate(scorer, row, 1)
+
+
+register_scorer("sacrebleu", _aggregate, _segment)
+
+
+def _score(params: tuple, name, hyps, refs, extra) -> MetricResult:
+    scorer = ("sacrebleu", *params)
+    metric = _sacrebleu_metric(scorer)
     streams = as_reference_streams(refs)
     check_lengths(hypotheses=hyps, **{f"references[{i}]": s for i, s in enumerate(streams)})
     try:
+        # Per-segment sufficient statistics: sacrebleu has no public call that returns them (its
+        # own paired tests use this method too), and they make resampling exact and fast.
         stats = metric._extract_corpus_statistics(list(hyps), streams)
     except OSError as exc:
         raise XlingError(f"{name}: its tokenizer model could not be downloaded (offline?)") from exc
@@ -49,11 +73,8 @@ def _score(metric, name, hyps, refs, extra, segment_metric=None) -> MetricResult
     signature = metric.get_signature().format()
     if "segments_kept" in extra:
         signature += f"|subset:{extra['segments_kept']}/{extra['segments_total']}"
-    segment_metric = segment_metric or metric
-    return MetricResult(
-        name=name, score=float(corpus.score), signature=signature, extra=extra, stats=stats,
-        aggregate=lambda summed, n: float(metric._compute_score_from_stats(summed.tolist()).score),
-        segment_scorer=lambda row: float(segment_metric._compute_score_from_stats(row.tolist()).score))
+    return MetricResult(name=name, score=float(corpus.score), signature=signature, extra=extra,
+                        stats=stats, scorer=scorer)
 
 
 def bleu(hyps: Sequence[str], refs, tgt_lang: str | None = None, tokenize: str | None = None,
@@ -62,10 +83,9 @@ def bleu(hyps: Sequence[str], refs, tgt_lang: str | None = None, tokenize: str |
     tokenize = tokenize or bleu_tokenizer_for(tgt_lang)
     streams = as_reference_streams(refs)
     hyps, *streams = apply_mask(keep, hyps, *streams)
-    metric = _bleu(tokenize, lowercase, False)
+    _bleu(tokenize, lowercase, False)   # an unknown or offline tokenizer fails here, clearly
     name = "spBLEU" if tokenize.startswith(("flores", "spm")) else "BLEU"
-    return _score(metric, name, hyps, streams, _mask_extra(keep),
-                  segment_metric=_bleu(tokenize, lowercase, True))
+    return _score(("bleu", tokenize, lowercase, False), name, hyps, streams, _mask_extra(keep))
 
 
 def spbleu(hyps: Sequence[str], refs, tgt_lang: str | None = None, **kwargs) -> MetricResult:
@@ -80,7 +100,7 @@ def chrf(hyps: Sequence[str], refs, tgt_lang: str | None = None, word_order: int
     streams = as_reference_streams(refs)
     hyps, *streams = apply_mask(keep, hyps, *streams)
     name = "chrF++" if word_order == 2 else ("chrF" if word_order == 0 else f"chrF+{word_order}")
-    return _score(_chrf(word_order, lowercase), name, hyps, streams, _mask_extra(keep))
+    return _score(("chrf", word_order, lowercase), name, hyps, streams, _mask_extra(keep))
 
 
 def chrfpp(hyps: Sequence[str], refs, tgt_lang: str | None = None, **kwargs) -> MetricResult:
@@ -101,7 +121,7 @@ def ter(hyps: Sequence[str], refs, tgt_lang: str | None = None, asian_support: b
         asian_support = tgt_lang is not None and resolve(tgt_lang).code.split("-")[0] in ("ko", "ja", "zh")
     streams = as_reference_streams(refs)
     hyps, *streams = apply_mask(keep, hyps, *streams)
-    return _score(_ter(asian_support, case_sensitive), "TER", hyps, streams, _mask_extra(keep))
+    return _score(("ter", asian_support, case_sensitive), "TER", hyps, streams, _mask_extra(keep))
 
 
 def _mask_extra(keep) -> dict:
