@@ -56,7 +56,7 @@ def main():
 
     translator = Translator(args.model, batch_size=args.batch_size, cache=False, quiet=True)
     backend = translator.backend
-    requests = [r for r, _, _ in translator.requests(sources, src, tgt).values()]
+    requests = [r for r, _ in translator.requests(sources, src, tgt).values()]
     print(f"model {backend.fingerprint['model']} on {backend.device}; {len(sources)} FLORES-200 "
           f"devtest {src.code}→{tgt.code} sentences; template {translator.template.name}; "
           f"batch size {args.batch_size}")

@@ -1,5 +1,5 @@
-"""Hugging Face transformers backend: causal LMs (chat or base) and encoder-decoder MT models
-(NLLB-200, M2M100, MarianMT, mBART-50) behind one interface.
+"""Hugging Face transformers backend: loading (local folders, the hub, the embedded model) and
+causal LMs (chat or base); encoder-decoder MT models are the subclass in `seq2seq`.
 
 Batching sorts requests by length, left-pads causal prompts and restores the input order, so a
 batched greedy run gives exactly the outputs of one-at-a-time greedy decoding.
@@ -13,7 +13,6 @@ from pathlib import Path
 
 from ..data import hub
 from ..errors import XlingError
-from ..data.languages import Language, resolve
 from .base import Decoding, GenerationRequest, Prompt
 
 
@@ -66,18 +65,49 @@ def load_hf_backend(model: str | None = None, *, revision: str | None = None,
                 if not hub.cached(name, revision):
                     raise hub.error_for(name)
                 os.environ["HF_HUB_OFFLINE"] = "1"  # use the local hub cache without retries
-    return HFBackend(str(path) if path else name, display=display, revision=revision,
-                     trust_remote_code=trust_remote_code, device=device,
-                     static_cache=static_cache)
+    return open_hf_backend(str(path) if path else name, display=display, revision=revision,
+                           trust_remote_code=trust_remote_code, device=device,
+                           static_cache=static_cache)
+
+
+def _load_config(source: str, common: dict):
+    """The model's config and tokenizer (every failure becomes one clear line)."""
+    from transformers import AutoConfig, AutoTokenizer
+
+    try:
+        return AutoConfig.from_pretrained(source, **common), AutoTokenizer.from_pretrained(source, **common)
+    except XlingError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - every hub failure becomes one clear line
+        if Path(source).is_dir():
+            raise XlingError(f"cannot load model from {source!r}: {exc}") from exc
+        raise hub.error_for(source, exc) from exc
+
+
+def open_hf_backend(source: str, **options) -> "HFBackend":
+    """The backend class the checkpoint needs: a causal LM (prompts) or an encoder-decoder MT
+    model (bare sources, forced target language)."""
+    common = dict(revision=options.get("revision"), trust_remote_code=options.get("trust_remote_code", False))
+    config, tokenizer = _load_config(source, common)
+    if getattr(config, "is_encoder_decoder", False):
+        from .seq2seq import HFSeq2SeqBackend as cls
+    else:
+        cls = HFBackend
+    return cls(source, config=config, tokenizer=tokenizer, **options)
 
 
 class HFBackend:
+    """A causal LM (chat or base) loaded here: batched greedy generation that drops finished
+    rows, and shared-prefix log-likelihood."""
+
+    is_seq2seq = False
+    MODEL_CLASS = "AutoModelForCausalLM"
+
     def __init__(self, source: str, *, display: str, revision: str | None = None,
                  trust_remote_code: bool = False, device: str | None = None,
-                 static_cache: bool = False):
+                 static_cache: bool = False, config=None, tokenizer=None):
         import torch
         import transformers
-        from transformers import AutoConfig, AutoTokenizer
 
         transformers.logging.set_verbosity_error()
         self.torch = torch
@@ -85,16 +115,11 @@ class HFBackend:
         self.static_cache = static_cache and self.device.startswith("cuda")
         local = Path(source).is_dir()
         common = dict(revision=revision, trust_remote_code=trust_remote_code)
-        try:
-            config = AutoConfig.from_pretrained(source, **common)
-            self.tokenizer = AutoTokenizer.from_pretrained(source, **common)
-        except XlingError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - every hub failure becomes one clear line
-            if local:
-                raise XlingError(f"cannot load model from {source!r}: {exc}") from exc
-            raise hub.error_for(source, exc) from exc
-        self.is_seq2seq = bool(getattr(config, "is_encoder_decoder", False))
+        if config is None or tokenizer is None:
+            config, tokenizer = _load_config(source, common)
+        if getattr(config, "is_encoder_decoder", False) and not self.is_seq2seq:
+            raise XlingError(f"{source} is an encoder-decoder model: load it with open_hf_backend")
+        self.tokenizer = tokenizer
         self.model_type = config.model_type
         self._source, self._local, self._common = source, local, common
         self._explicit_device = device is not None
@@ -118,10 +143,10 @@ class HFBackend:
         return self._model
 
     def _load_weights(self):
-        from transformers import AutoModelForCausalLM, AutoModelForSeq2SeqLM
+        import transformers
 
         torch = self.torch
-        model_cls = AutoModelForSeq2SeqLM if self.is_seq2seq else AutoModelForCausalLM
+        model_cls = getattr(transformers, self.MODEL_CLASS)
         on_gpu = self.device.startswith("cuda")
         load = dict(self._common, dtype=torch.bfloat16 if on_gpu else torch.float32,
                     use_safetensors=None)  # None: safetensors first, .bin only as a fallback
@@ -178,20 +203,19 @@ class HFBackend:
         if decoding.do_sample:
             self.torch.manual_seed(decoding.seed)
         outputs: list[str | None] = [None] * len(requests)
-        if self.is_seq2seq:
-            batches = self._seq2seq_batches(requests, batch_size)
-        else:
-            encoded = [self.encode_prompt(r.prompt) for r in requests]
-            order = sorted(range(len(requests)), key=lambda i: -len(encoded[i]))
-            batches = [(order[s:s + batch_size], encoded) for s in range(0, len(order), batch_size)]
-        for indices, encoded in batches:
-            texts = (self._seq2seq_step if self.is_seq2seq else self._causal_step)(
-                [requests[i] for i in indices], [encoded[i] for i in indices], decoding)
+        for indices, encoded in self._batches(requests, batch_size):
+            texts = self._step([requests[i] for i in indices], [encoded[i] for i in indices], decoding)
             for i, text in zip(indices, texts):
                 outputs[i] = text
             if on_batch is not None:
                 on_batch(indices, texts)
         return outputs
+
+    def _batches(self, requests, batch_size):
+        """(indices, encodings) per batch, longest prompts first (less padding per batch)."""
+        encoded = [self.encode_prompt(r.prompt) for r in requests]
+        order = sorted(range(len(requests)), key=lambda i: -len(encoded[i]))
+        return [(order[s:s + batch_size], encoded) for s in range(0, len(order), batch_size)]
 
     def _sampling_args(self, decoding: Decoding) -> dict:
         if not decoding.do_sample:
@@ -210,7 +234,7 @@ class HFBackend:
             text = re.split(r"\r\n|\n|\r", text, maxsplit=1)[0]
         return text
 
-    def _causal_step(self, requests, encoded, decoding):
+    def _step(self, requests, encoded, decoding):
         torch = self.torch
         width = max(len(ids) for ids in encoded)
         pad = self.tokenizer.pad_token_id
@@ -292,77 +316,10 @@ class HFBackend:
 
         return StoppingCriteriaList([StopAtNewline()])
 
-    # -- encoder-decoder MT --------------------------------------------------------------------
-    def _lang_token(self, lang: Language) -> tuple[str, str] | None:
-        """(token, how) for a language: how is "force" (forced BOS / tokenizer language
-        code) or "prefix" (Marian's >>xxx<< source prefix)."""
-        vocab = self.tokenizer.get_vocab()
-        for token in (lang.flores, f"__{lang.code.split('-')[0]}__"):
-            if token in vocab:
-                return token, "force"
-        iso1 = lang.code.split("-")[0]
-        mbart = sorted(t for t in vocab if re.fullmatch(rf"{iso1}_[A-Z]{{2}}", t))
-        if mbart:
-            return mbart[0], "force"
-        for token in (f">>{lang.iso639_3}<<", f">>{iso1}<<", f">>{lang.flores}<<"):
-            if token in vocab:
-                return token, "prefix"
-        return None
-
-    def _seq2seq_batches(self, requests, batch_size):
-        groups: dict[tuple, list[int]] = {}
-        for i, r in enumerate(requests):
-            if r.source is None or r.target_lang is None:
-                raise XlingError("encoder-decoder MT models translate a bare source sentence; "
-                                 "they take no prompt template")
-            groups.setdefault((r.source_lang, r.target_lang), []).append(i)
-        encoded = {}
-        batches = []
-        for members in groups.values():
-            for i in members:
-                encoded[i] = self.count_tokens(requests[i].source)
-            members.sort(key=lambda i: -encoded[i])
-            batches += [(members[s:s + batch_size], encoded) for s in range(0, len(members), batch_size)]
-        return batches
-
-    def _seq2seq_step(self, requests, _lengths, decoding):
-        torch = self.torch
-        if requests[0].source_lang:
-            self._set_source_language(requests[0].source_lang)
-        tgt = resolve(requests[0].target_lang)
-        found = self._lang_token(tgt)
-        sources = [r.source for r in requests]
-        extra = {}
-        if found and found[1] == "force":
-            extra["forced_bos_token_id"] = self.tokenizer.convert_tokens_to_ids(found[0])
-        elif found:
-            sources = [f"{found[0]} {s}" for s in sources]
-        elif self.model_type != "marian":
-            raise XlingError(f"model {self.fingerprint['model']!r} has no language token for "
-                             f"{tgt.name} ({tgt.flores})")
-        batch = self.tokenizer(sources, return_tensors="pt", padding=True, return_token_type_ids=False)
-        with torch.inference_mode():
-            out = self.model.generate(**batch.to(self.model.device),
-                                      max_new_tokens=max(r.max_new_tokens for r in requests) + 1,
-                                      **self._sampling_args(decoding), **extra)
-        skip = 1 + ("forced_bos_token_id" in extra)  # decoder start (+ forced language token)
-        return [self._finish(r, out[row, skip:].tolist()) for row, r in enumerate(requests)]
-
-    def _set_source_language(self, lang: str):
-        """NLLB / M2M100 / mBART tokenizers prefix the source with its language code."""
-        found = self._lang_token(resolve(lang))
-        if found and found[1] == "force" and hasattr(self.tokenizer, "src_lang"):
-            try:
-                self.tokenizer.src_lang = found[0] if not found[0].startswith("__") else found[0].strip("_")
-            except Exception:  # noqa: BLE001 - a tokenizer without that code keeps its default
-                pass
-
     # -- log-likelihood ----------------------------------------------------------------------------
     def _split_tokens(self, context: str, continuations: list[str]) -> tuple[list[int], list[list[int]]]:
         """Context tokens (with BOS) and each continuation's tokens as they fall when the two are
         encoded together, so scores match scoring the concatenated text."""
-        if self.is_seq2seq:
-            raise XlingError("log-likelihood scoring needs a causal LM, not an encoder-decoder model")
         ctx = self.tokenizer(context, add_special_tokens=True)["input_ids"]
         conts = []
         for cont in continuations:
