@@ -264,3 +264,14 @@ def test_a_cache_that_cannot_be_written_is_skipped_with_one_warning(mount, capsy
                                      "안녕하세요")
         assert_clean(code, err, expect=0)
         assert out.strip() and err.count("warning") == 1 and "without" in err
+
+
+def test_a_record_cut_inside_a_character_is_named_with_its_line(run_copy, capsys):
+    run, _, _ = run_copy
+    path = run / "outputs" / "ko-en.jsonl"
+    data = path.read_bytes()
+    cut = data.index("학".encode()) + 1                 # inside a Hangul syllable's bytes
+    path.write_bytes(data[:cut])
+    code, _, err = run_cli(capsys, "rescore", run, "-m", "chrf")
+    assert_clean(code, err, expect=2)
+    assert "ko-en.jsonl, line 1: damaged record" in err

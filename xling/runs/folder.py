@@ -189,16 +189,16 @@ class RunDir:
         if not path.is_file():
             raise XlingError(f"{self.path} has no outputs for {direction}")
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise XlingError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from exc
+            data = path.read_bytes()
+        except OSError as exc:
+            raise XlingError(f"cannot read {path}: {exc.strerror}") from exc
         records = []
-        for number, line in enumerate(text.splitlines(), 1):
-            if not line:
+        for number, raw in enumerate(data.split(b"\n"), 1):
+            if not raw.strip():
                 continue
             try:
-                record = json.loads(line)
-            except ValueError:
+                record = json.loads(raw.decode("utf-8"))
+            except ValueError:   # not JSON, or not UTF-8 (a character cut in two)
                 record = None
             if not isinstance(record, dict):
                 raise XlingError(f"{path}, line {number}: damaged record (cut short or edited); run "
