@@ -72,7 +72,10 @@ def load_hf_backend(model: str | None = None, *, revision: str | None = None,
 
 def _load_config(source: str, common: dict):
     """The model's config and tokenizer (every failure becomes one clear line)."""
+    import transformers
     from transformers import AutoConfig, AutoTokenizer
+
+    transformers.logging.set_verbosity_error()   # its warnings are not the user's to act on
 
     try:
         return AutoConfig.from_pretrained(source, **common), AutoTokenizer.from_pretrained(source, **common)
@@ -107,9 +110,7 @@ class HFBackend:
                  trust_remote_code: bool = False, device: str | None = None,
                  static_cache: bool = False, config=None, tokenizer=None):
         import torch
-        import transformers
 
-        transformers.logging.set_verbosity_error()
         self.torch = torch
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self.static_cache = static_cache and self.device.startswith("cuda")
