@@ -105,6 +105,9 @@ def format_text(report: ScoreReport) -> str:
     lines += [f"{name}: {sig}" for name, sig in _signatures(report)]
     if report.paired:
         lines.append("* p < 0.05 against the first system (the baseline)")
+    lower = [r.name for r in next(iter(report.systems.values())).values() if not r.higher_is_better]
+    if lower:
+        lines.append(f"lower is better: {', '.join(lower)}")
     return "\n".join(lines)
 
 
