@@ -132,3 +132,61 @@ def test_the_embedded_model_translates_a_real_korean_sentence(capfd):
     assert "tiny smoke-test model" in capfd.readouterr().err
     out = translator.translate("저는 학생입니다.", "ko", "en")
     assert out.strip() and "\n" not in out
+
+
+def test_token_budgeted_batches_give_the_same_outputs(base_translator):
+    fixed = base_translator.translate(SOURCES, "ko", "en")
+    backend = base_translator.backend
+    backend.batch_log.clear()
+    budgeted = Translator(backend=backend, batch_size=64, max_batch_tokens=150, cache=False)
+    assert budgeted.translate(SOURCES, "ko", "en") == fixed
+    rows = [b["rows"] for b in backend.batch_log]
+    assert sum(rows) == len([s for s in SOURCES if s.strip()]) and max(rows) < 7   # the budget split them
+
+
+def test_out_of_memory_halves_the_batch_and_loses_nothing(base_translator):
+    import torch
+
+    fixed = base_translator.translate(SOURCES, "ko", "en")
+    backend = base_translator.backend
+    model = backend.model
+    original = model.forward
+
+    def forward(*args, **kwargs):   # a device that holds at most two rows at a time
+        ids = kwargs.get("input_ids", args[0] if args else None)
+        if ids is not None and ids.shape[0] > 2:
+            raise torch.OutOfMemoryError("simulated: CUDA out of memory")
+        return original(*args, **kwargs)
+
+    model.forward = forward
+    finished = []
+    try:
+        backend.batch_log.clear()
+        translator = Translator(backend=backend, batch_size=8, cache=False)
+        built = translator.requests(SOURCES, *check_direction("ko", "en"))
+        requests = [r for r, _ in built.values()]
+        raw = backend.generate(requests, translator.decoding, batch_size=8,
+                               on_batch=lambda indices, texts: finished.extend(indices))
+        assert translator.translate(SOURCES, "ko", "en") == fixed
+    finally:
+        del model.forward
+    assert sorted(finished) == list(range(len(requests)))            # each row exactly once
+    assert any(b.get("out_of_memory") for b in backend.batch_log)
+    assert all(b["rows"] <= 2 for b in backend.batch_log if not b.get("out_of_memory"))
+    assert raw == backend.generate(requests, translator.decoding, batch_size=8)   # as without OOM
+
+
+def test_out_of_memory_on_one_row_is_one_clear_error(base_translator):
+    import torch
+
+    model = base_translator.backend.model
+
+    def forward(*args, **kwargs):
+        raise torch.OutOfMemoryError("simulated")
+
+    model.forward = forward
+    try:
+        with pytest.raises(XlingError, match="out of memory on a single segment"):
+            Translator(backend=base_translator.backend, batch_size=1, cache=False).translate("물.", "ko", "en")
+    finally:
+        del model.forward

@@ -77,6 +77,7 @@ def _backend_options(f):
               help="Demonstration pairs: TSV (source<TAB>target) or JSONL (source, target).")
 @config_option(MTEvalConfig, "seed", "--seed")
 @config_option(MTEvalConfig, "batch_size", "--batch-size", "-b")
+@config_option(MTEvalConfig, "max_batch_tokens", "--max-batch-tokens")
 @click.option("--input", "-i", "input_path", type=click.Path(dir_okay=False), default=None,
               help="Read source lines from this file (default: TEXT arguments, else stdin).")
 @click.option("--output", "-o", "output_path", type=click.Path(dir_okay=False), default=None,
@@ -86,8 +87,8 @@ def _backend_options(f):
 @config_option(MTEvalConfig, "static_cache", "--static-cache")
 @_backend_options
 @click.argument("text", nargs=-1)
-def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, input_path,
-              output_path, no_cache, static_cache, text, **settings):
+def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, max_batch_tokens,
+              input_path, output_path, no_cache, static_cache, text, **settings):
     """Translate TEXT (or a file, or stdin): one output line per input line, in order."""
     from .runs.config import BackendSettings
     from .data.languages import check_direction
@@ -113,7 +114,8 @@ def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, in
         from .translate.translator import Translator
 
         translator = Translator(model, template=template, shots=shots, shot_pool=pool, seed=seed,
-                                batch_size=batch_size, cache=not no_cache, settings=settings,
+                                batch_size=batch_size, max_batch_tokens=max_batch_tokens,
+                                cache=not no_cache, settings=settings,
                                 static_cache=static_cache)
         outputs = translator.translate(lines, src_lang, tgt_lang, progress=input_path is not None)
         body = "".join(one_line(o) + "\n" for o in outputs)
@@ -204,6 +206,7 @@ def eval_group():
 @config_option(MTEvalConfig, "out", "--out", "-o", required=True, help="Run folder.")
 @config_option(MTEvalConfig, "limit", "--limit")
 @config_option(MTEvalConfig, "batch_size", "--batch-size", "-b")
+@config_option(MTEvalConfig, "max_batch_tokens", "--max-batch-tokens")
 @config_option(MTEvalConfig, "seed", "--seed")
 @click.option("--overwrite", is_flag=True, help="Replace a run with a different config in --out.")
 @config_option(MTEvalConfig, "comet_model", "--comet-model")

@@ -71,7 +71,7 @@ class Backend(Protocol):
     def count_tokens(self, text: str) -> int: ...
 
     def generate(self, requests: list[GenerationRequest], decoding: Decoding,
-                 batch_size: int = 8, on_batch=None) -> list[str]:
+                 batch_size: int = 8, on_batch=None, max_batch_tokens: int | None = None) -> list[str]:
         """Return one raw output per request, in request order; call on_batch(indices, texts)
         as each batch finishes."""
 

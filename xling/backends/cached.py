@@ -75,7 +75,7 @@ class CachedBackend:
         return [found[k] for k in keys]
 
     def generate(self, requests: list[GenerationRequest], decoding: Decoding, batch_size: int = 8,
-                 on_batch=None, progress: str | None = None) -> list[str]:
+                 on_batch=None, progress: str | None = None, **batching) -> list[str]:
         """Raw outputs in request order; on_batch(indices, texts) sees the generated ones."""
         keys = [self.generation_key(r, decoding) for r in requests]
 
@@ -85,7 +85,7 @@ class CachedBackend:
                 if on_batch is not None:
                     on_batch([todo[p] for p in positions], texts)
             self.backend.generate([requests[i] for i in todo], decoding, batch_size=batch_size,
-                                  on_batch=batch_done)
+                                  on_batch=batch_done, **batching)
 
         return self._answer(keys, compute, str, str, progress, "seg")
 

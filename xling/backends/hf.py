@@ -134,6 +134,7 @@ class HFBackend:
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self._newline_ids = None
+        self.batch_log: list[dict] = []   # rows per batch run (and out-of-memory splits)
 
     @property
     def model(self):
@@ -197,26 +198,65 @@ class HFBackend:
 
     # -- generation --------------------------------------------------------------------------
     def generate(self, requests: list[GenerationRequest], decoding: Decoding,
-                 batch_size: int = 8, on_batch=None) -> list[str]:
-        """Generate in length-sorted batches; `on_batch(indices, texts)` is called as each
-        batch finishes (callers persist results there, so an interrupted run loses at most
-        one batch)."""
+                 batch_size: int = 8, on_batch=None, max_batch_tokens: int | None = None) -> list[str]:
+        """Generate in length-sorted batches of at most `batch_size` rows and, if given, at most
+        `max_batch_tokens` tokens (rows x (longest prompt + largest budget)); `on_batch(indices,
+        texts)` is called as each batch finishes (callers persist results there, so an
+        interrupted run loses at most one batch). A batch that runs out of memory is halved and
+        retried; rows already finished are never lost."""
         if decoding.do_sample:
             self.torch.manual_seed(decoding.seed)
         outputs: list[str | None] = [None] * len(requests)
-        for indices, encoded in self._batches(requests, batch_size):
-            texts = self._step([requests[i] for i in indices], [encoded[i] for i in indices], decoding)
+
+        def run(indices, encoded):
+            try:
+                texts = self._step([requests[i] for i in indices], [encoded[i] for i in indices], decoding)
+            except self.torch.OutOfMemoryError:
+                if len(indices) == 1:
+                    raise XlingError("out of memory on a single segment: pass a smaller "
+                                     "--max-batch-tokens, a shorter input, or a larger device") from None
+                self._free_memory()
+                half = len(indices) // 2
+                self.batch_log.append({"rows": len(indices), "out_of_memory": True})
+                print(f"xling: out of memory with {len(indices)} rows in a batch; retrying as "
+                      f"{half} + {len(indices) - half}", file=sys.stderr)
+                run(indices[:half], encoded)
+                run(indices[half:], encoded)
+                return
+            self.batch_log.append({"rows": len(indices)})
             for i, text in zip(indices, texts):
                 outputs[i] = text
             if on_batch is not None:
                 on_batch(indices, texts)
+
+        for indices, encoded in self._batches(requests, batch_size, max_batch_tokens):
+            run(indices, encoded)
         return outputs
 
-    def _batches(self, requests, batch_size):
-        """(indices, encodings) per batch, longest prompts first (less padding per batch)."""
+    def _free_memory(self) -> None:
+        import gc
+
+        gc.collect()
+        if self.torch.cuda.is_available():
+            self.torch.cuda.empty_cache()
+
+    def _batches(self, requests, batch_size, max_batch_tokens=None):
+        """(indices, encodings) per batch, longest prompts first (less padding per batch); a batch
+        closes at `batch_size` rows or when its padded tokens would pass `max_batch_tokens`."""
         encoded = [self.encode_prompt(r.prompt) for r in requests]
         order = sorted(range(len(requests)), key=lambda i: -len(encoded[i]))
-        return [(order[s:s + batch_size], encoded) for s in range(0, len(order), batch_size)]
+        batches, current, budget = [], [], 0
+        for i in order:
+            width = len(encoded[current[0]]) if current else len(encoded[i])   # longest first
+            need = (len(current) + 1) * (width + max(budget, requests[i].max_new_tokens))
+            if current and (len(current) >= batch_size or (max_batch_tokens and need > max_batch_tokens)):
+                batches.append(current)
+                current, budget = [], 0
+            current.append(i)
+            budget = max(budget, requests[i].max_new_tokens)
+        if current:
+            batches.append(current)
+        return [(indices, encoded) for indices in batches]
 
     def _sampling_args(self, decoding: Decoding) -> dict:
         if not decoding.do_sample:

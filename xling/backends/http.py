@@ -187,8 +187,9 @@ class HTTPBackend:
         return text
 
     def generate(self, requests: list[GenerationRequest], decoding: Decoding, batch_size: int = 8,
-                 on_batch=None) -> list[str]:
-        """Up to `concurrency` requests in flight on daemon threads: an interrupt returns at
+                 on_batch=None, max_batch_tokens: int | None = None) -> list[str]:
+        """Up to `concurrency` requests in flight on daemon threads (the server batches them, so
+        batch_size and max_batch_tokens do not apply here): an interrupt returns at
         once (in-flight requests are abandoned, no retry starts), and finished outputs have
         already been handed to on_batch."""
         outputs: list[str | None] = [None] * len(requests)

@@ -30,7 +30,7 @@ class HFSeq2SeqBackend(HFBackend):
                 return token, "prefix"
         return None
 
-    def _batches(self, requests, batch_size):
+    def _batches(self, requests, batch_size, max_batch_tokens=None):
         """Batches of one language pair each (the tokenizer's source language is set per batch),
         longest sources first."""
         groups: dict[tuple, list[int]] = {}

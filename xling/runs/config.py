@@ -12,7 +12,7 @@ from typing import Any, get_args, get_origin, get_type_hints
 from ..errors import XlingError
 
 # Lower bounds of numeric settings (checked however a config is made: YAML, CLI or Python).
-AT_LEAST = {"shots": 0, "limit": 1, "batch_size": 1, "comet_batch_size": 1, "max_new_tokens": 1,
+AT_LEAST = {"shots": 0, "limit": 1, "batch_size": 1, "max_batch_tokens": 1, "comet_batch_size": 1, "max_new_tokens": 1,
             "concurrency": 1, "max_retries": 0, "bootstrap": 1, "test_size": 1, "train_size": 1,
             "max_length": 1, "lora_r": 1}
 ABOVE_ZERO = ("request_timeout", "epochs", "learning_rate")
@@ -95,6 +95,8 @@ class MTEvalConfig(BackendSettings):
     seed: int = setting(0, "Seed for choosing demonstrations.")
     limit: int | None = setting(None, "First N segments per direction.")
     batch_size: int = setting(32, "Segments per batch (hf).")
+    max_batch_tokens: int | None = setting(None, "Also cap each batch at this many tokens: rows x "
+                                                 "(longest prompt + largest budget) (hf).")
     metrics: list[str] = field(default_factory=lambda: ["bleu", "chrf", "offtarget"])
     comet_model: str = setting("Unbabel/wmt22-comet-da", "COMET model: hub name or local checkpoint.")
     xcomet_model: str = "Unbabel/XCOMET-XL"
@@ -107,7 +109,7 @@ class MTEvalConfig(BackendSettings):
     description: str | None = None
 
     # Settings that change no output: a run folder may be resumed with other values of these.
-    NON_IDENTITY = ("out", "batch_size", "metrics", "comet_model", "xcomet_model",
+    NON_IDENTITY = ("out", "batch_size", "max_batch_tokens", "metrics", "comet_model", "xcomet_model",
                     "comet_batch_size", "precision", "name", "description", "data_dir",
                     *BackendSettings.TRANSPORT)
 

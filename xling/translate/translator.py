@@ -43,13 +43,15 @@ class Translator:
     def __init__(self, model: str | None = None, *, backend: Backend | None = None,
                  template: str | Template | None = None, shots: int = 0,
                  shot_pool: ShotPool | None = None, seed: int = 0, batch_size: int = 32,
+                 max_batch_tokens: int | None = None,
                  decoding: Decoding | None = None, cache: bool | str | OutputCache = True,
                  settings=None, **load_options):
         """`backend`: a loaded backend; else one is loaded for `model` with `settings` (a
         BackendSettings or run config) and `load_options` (single settings such as
         trust_remote_code=True, plus static_cache and quiet)."""
-        if batch_size < 1 or shots < 0:
-            raise XlingError(f"batch_size must be at least 1 and shots 0 or more (got {batch_size}, {shots})")
+        if batch_size < 1 or shots < 0 or (max_batch_tokens is not None and max_batch_tokens < 1):
+            raise XlingError(f"batch_size and max_batch_tokens must be at least 1 and shots 0 or more "
+                             f"(got {batch_size}, {max_batch_tokens}, {shots})")
         if isinstance(template, str):  # a bad template name fails before any model loads
             template = load_template(template)
         if backend is None:
@@ -57,7 +59,7 @@ class Translator:
             backend = load_backend(model, settings, **load_options)
         self.backend = backend
         self.decoding = decoding or Decoding()
-        self.batch_size = batch_size
+        self.batch_size, self.max_batch_tokens = batch_size, max_batch_tokens
         self.shots, self.seed = shots, seed
         self.shot_pool = shot_pool if shot_pool is not None else default_shot_pool
         if backend.is_seq2seq:
@@ -109,7 +111,7 @@ class Translator:
         built = self.requests(texts, src, tgt)
         order = list(built)
         raw = self._cached.generate([built[i][0] for i in order], self.decoding,
-                                    batch_size=self.batch_size,
+                                    batch_size=self.batch_size, max_batch_tokens=self.max_batch_tokens,
                                     progress="translating" if progress else None)
         cached = self._cached.last_hits
         by_line = dict(zip(order, raw))
