@@ -23,9 +23,10 @@ def test_shared_prefix_loglikelihoods_equal_naive(backend, data_dir):
     requests = [render_loglikelihood(template, item, "ko", dev[:3])
                 for item in nli_items("test", "ko", root=data_dir)[:4]]
     requests.append(("Korean: 바다가", [" 조용하다.", " x", " 고양이가 창문 옆에서 잔다."]))
-    shared = backend.loglikelihood(requests)
     naive = backend.loglikelihood_unshared(requests)
-    assert np.allclose(shared, naive, atol=1e-4, rtol=0)
+    for batch_size in (1, 2, 8):   # one item per pass, and several items padded into one pass
+        shared = backend.loglikelihood(requests, batch_size=batch_size)
+        assert np.allclose(shared, naive, atol=1e-4, rtol=0), batch_size
     assert all(len(s) == len(r[1]) for s, r in zip(shared, requests))
 
 

@@ -373,40 +373,61 @@ class HFBackend:
 
     def loglikelihood(self, requests: list[tuple[str, list[str]]], batch_size: int = 8,
                       on_item=None) -> list[list[float]]:
-        """log p(continuation | context) for each continuation. The context (few-shot examples +
-        the item's shared part) is encoded once per item; the options then run as one batch on a
-        copy of its KV cache, and output logits are computed only where they are scored."""
-        import copy
+        """log p(continuation | context) for each continuation, `batch_size` items at a time.
+        Each item's context (few-shot examples + its shared part) is encoded once: the contexts
+        of the batch run as one left-padded forward pass, then every option of every item runs
+        in one pass on the expanded KV cache; logits are computed only where they are scored."""
+        results = []
+        for start in range(0, len(requests), batch_size):
+            chunk = requests[start:start + batch_size]
+            for offset, scores in enumerate(self._loglikelihood_batch(chunk)):
+                results.append(scores)
+                if on_item is not None:
+                    on_item(start + offset, scores)
+        return results
+
+    def _loglikelihood_batch(self, requests) -> list[list[float]]:
+        from transformers import DynamicCache
 
         torch = self.torch
-        results = []
-        for index, (context, continuations) in enumerate(requests):
-            ctx, conts = self._split_tokens(context, continuations)
-            with torch.inference_mode():
-                prefix = self.model(input_ids=torch.tensor([ctx], device=self.model.device),
-                                    use_cache=True, logits_to_keep=1)
-                first = prefix.logits[0, -1].float().log_softmax(-1)
-                scores = [first[c[0]].item() for c in conts]
-                longest = max(len(c) for c in conts)
-                if longest > 1:
-                    ids = torch.full((len(conts), longest - 1), self.tokenizer.pad_token_id, dtype=torch.long)
-                    for row, c in enumerate(conts):
-                        ids[row, :len(c) - 1] = torch.tensor(c[:-1])
-                    cache = copy.deepcopy(prefix.past_key_values)
-                    cache.batch_repeat_interleave(len(conts))
-                    # Right padding: real tokens never attend to the pads after them.
-                    mask = torch.ones((len(conts), len(ctx) + longest - 1), dtype=torch.long)
-                    out = self.model(input_ids=ids.to(self.model.device), past_key_values=cache,
-                                     attention_mask=mask.to(self.model.device), use_cache=False)
-                    logprobs = out.logits.float().log_softmax(-1)
-                    for row, c in enumerate(conts):
-                        if len(c) > 1:
-                            targets = torch.tensor(c[1:], device=logprobs.device)
-                            scores[row] += logprobs[row, :len(c) - 1].gather(1, targets[:, None]).sum().item()
-            results.append(scores)
-            if on_item is not None:
-                on_item(index, scores)
-        return results
+        device = self.model.device
+        split = [self._split_tokens(context, options) for context, options in requests]
+        width = max(len(ctx) for ctx, _ in split)
+        pad = self.tokenizer.pad_token_id
+        ids = torch.full((len(split), width), pad, dtype=torch.long)
+        mask = torch.zeros((len(split), width), dtype=torch.long)
+        for row, (ctx, _) in enumerate(split):   # left padding, as in generation
+            ids[row, width - len(ctx):] = torch.tensor(ctx)
+            mask[row, width - len(ctx):] = 1
+        ids, mask = ids.to(device), mask.to(device)
+        positions = (mask.cumsum(-1) - 1).masked_fill(mask == 0, 1)
+        cache = DynamicCache()
+        with torch.inference_mode():
+            first = self.model(input_ids=ids, attention_mask=mask, position_ids=positions,
+                               past_key_values=cache, use_cache=True, logits_to_keep=1)
+            first = first.logits[:, -1].float().log_softmax(-1)
+            scores = [[first[row, c[0]].item() for c in conts] for row, (_, conts) in enumerate(split)]
+            # Every option (after its first token) of every item, on its item's cached context.
+            owners = [(row, k) for row, (_, conts) in enumerate(split) for k, c in enumerate(conts) if len(c) > 1]
+            if owners:
+                longest = max(len(split[row][1][k]) for row, k in owners) - 1
+                rest = torch.full((len(owners), longest), pad, dtype=torch.long)
+                for i, (row, k) in enumerate(owners):
+                    c = split[row][1][k]
+                    rest[i, :len(c) - 1] = torch.tensor(c[:-1])
+                select = torch.tensor([row for row, _ in owners], device=device)
+                cache.batch_select_indices(select)
+                # Right padding of the options: real tokens never attend to the pads after them.
+                option_mask = torch.cat([mask[select], mask.new_ones((len(owners), longest))], dim=-1)
+                option_positions = positions[select, -1:] + 1 + torch.arange(longest, device=device)
+                out = self.model(input_ids=rest.to(device), attention_mask=option_mask,
+                                 position_ids=option_positions, past_key_values=cache, use_cache=False)
+                logprobs = out.logits.float().log_softmax(-1)
+                for i, (row, k) in enumerate(owners):
+                    c = split[row][1][k]
+                    targets = torch.tensor(c[1:], device=device)
+                    scores[row][k] += logprobs[i, :len(c) - 1].gather(1, targets[:, None]).sum().item()
+        return scores
 
     def loglikelihood_unshared(self, requests: list[tuple[str, list[str]]]) -> list[list[float]]:
         """The textbook computation (one full forward pass per option, logits everywhere): the
