@@ -124,3 +124,14 @@ def test_tokens_cli_with_a_tokenizer_built_here(tmp_path, tiny_causal_base, data
     nolang = subprocess.run([sys.executable, "-m", "xling.cli", "tokens", "embedded", "--langs", "sw",
                              "--data-dir", str(data_dir)], capture_output=True, text=True)
     assert nolang.returncode == 2 and "no Swahili" in nolang.stderr
+
+
+def test_relative_scores_follow_the_metric_direction():
+    from xling.reporting.transfer import LanguageScore, relative_table
+
+    ter = {"en": LanguageScore("en", 40.0), "ko": LanguageScore("ko", 60.0), "th": LanguageScore("th", 100.0)}
+    rows = {r.lang: r for r in relative_table(ter, higher_is_better=False)}
+    assert rows["th"].rel_targeted == pytest.approx(50.0 / 100.0)    # worse than targeted: < 1
+    assert rows["th"].rel_english == pytest.approx(0.4)
+    assert rows["en"].rel_targeted == pytest.approx(1.25)            # better than the mean: > 1
+    assert score_x_to_y(ter, {"th": LanguageScore("th", 50.0)}, higher_is_better=False)["th"] == 0.5

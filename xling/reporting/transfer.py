@@ -67,7 +67,15 @@ class RelativeRow:
     ci_high: float | None = None
 
 
-def relative_table(scores: dict[str, LanguageScore]) -> list[RelativeRow]:
+def relative(score: float, anchor: float | None, higher_is_better: bool = True) -> float | None:
+    """How a score compares with an anchor, > 1 meaning better whichever way the metric points:
+    score / anchor, or anchor / score for a lower-is-better metric (TER, MetricX, off-target)."""
+    if higher_is_better:
+        return score / anchor if anchor else None
+    return anchor / score if score and anchor is not None else None
+
+
+def relative_table(scores: dict[str, LanguageScore], higher_is_better: bool = True) -> list[RelativeRow]:
     targeted = [s.score for lang, s in scores.items() if resolve(lang).targeted]
     anchor = float(np.mean(targeted)) if targeted else None
     english = scores["en"].score if "en" in scores else None
@@ -75,9 +83,16 @@ def relative_table(scores: dict[str, LanguageScore]) -> list[RelativeRow]:
     for lang, s in scores.items():
         info = resolve(lang)
         rows.append(RelativeRow(lang, s.score, info.targeted, info.script, info.family.split("/")[0],
-                                s.score / anchor if anchor else None,
-                                s.score / english if english else None, s.ci_low, s.ci_high))
+                                relative(s.score, anchor, higher_is_better),
+                                relative(s.score, english, higher_is_better), s.ci_low, s.ci_high))
     return rows
+
+
+def _higher_is_better(metric: str) -> bool:
+    """Accuracy (NLI, multiple choice), or what the metric's spec says."""
+    from ..metrics.registry import get
+
+    return metric == "accuracy" or get(metric).higher_is_better
 
 
 def grouped(rows: list[RelativeRow], by: str = "script") -> list[tuple[str, float, float | None, int]]:
@@ -95,10 +110,17 @@ def grouped(rows: list[RelativeRow], by: str = "script") -> list[tuple[str, floa
     return out
 
 
-def score_x_to_y(tuned_x: dict[str, LanguageScore], tuned_y: dict[str, LanguageScore]) -> dict[str, float]:
-    """Equation 1 for every test language Y that both runs scored."""
-    return {lang: tuned_x[lang].score / tuned_y[lang].score
-            for lang in tuned_x if lang in tuned_y and tuned_y[lang].score}
+def score_x_to_y(tuned_x: dict[str, LanguageScore], tuned_y: dict[str, LanguageScore],
+                 higher_is_better: bool = True) -> dict[str, float]:
+    """Equation 1 for every test language Y that both runs scored (inverted for a lower-is-better
+    metric, so that > 1 always means the model tuned in X does better)."""
+    out = {}
+    for lang in tuned_x:
+        if lang in tuned_y:
+            ratio = relative(tuned_x[lang].score, tuned_y[lang].score, higher_is_better)
+            if ratio is not None and tuned_y[lang].score:
+                out[lang] = ratio
+    return out
 
 
 def _per_item_results(run: RunDir, cell: str, metric: str):
@@ -134,7 +156,8 @@ def delta_table(run_a: RunDir, run_b: RunDir, metric: str | None = None, n_sampl
             raise XlingError(f"{run_a.path} and {run_b.path} scored different items for {cell}")
         delta, low, high, p = delta_ci(a, b, n_samples, seed)
         rows.append({"cell": cell, "a": a.score, "b": b.score, "delta": delta, "ci_low": low,
-                     "ci_high": high, "p_value": p, "ratio": b.score / a.score if a.score else None})
+                     "ci_high": high, "p_value": p,
+                     "ratio": relative(b.score, a.score, _higher_is_better(metric_a))})
     return rows
 
 
@@ -143,7 +166,7 @@ def transfer_tables(paths: list[str], metric: str | None = None, by: str = "scri
     tables = []
     for run in runs:
         name, scores = language_scores(run, metric)
-        rows = relative_table(scores)
+        rows = relative_table(scores, _higher_is_better(name))
         fmt = lambda v: "" if v is None else f"{v:.3f}"   # noqa: E731
         tables.append(Table(
             f"{run.path.name}: {name} by language, relative to the targeted languages (ko, en) and to English",
@@ -151,8 +174,10 @@ def transfer_tables(paths: list[str], metric: str | None = None, by: str = "scri
             [[r.lang, "yes" if r.targeted else "", r.script, r.family, f"{r.score:.3f}",
               f"[{r.ci_low:.3f}, {r.ci_high:.3f}]" if r.ci_low is not None else "",
               fmt(r.rel_targeted), fmt(r.rel_english)] for r in rows],
-            [] if any(r.targeted for r in rows) else
-            ["no targeted language (ko, en) in this run: add one to get relative scores"]))
+            ([] if any(r.targeted for r in rows) else
+             ["no targeted language (ko, en) in this run: add one to get relative scores"])
+            + ([] if _higher_is_better(name) else
+               [f"lower {name} is better: ratios are inverted (anchor ÷ score), so > 1 is better"])))
         tables.append(Table(f"{run.path.name}: untargeted languages by {by}",
                             [by, name, "÷ targeted", "languages"],
                             [[g, f"{s:.3f}", fmt(rel), str(n)] for g, s, rel, n in grouped(rows, by)]))
@@ -175,8 +200,8 @@ def transfer_figure(paths: list[str], metric: str | None = None):
     series, langs = {}, []
     for path in paths:
         run = RunDir(path)
-        _, scores = language_scores(run, metric)
-        rows = {r.lang: r for r in relative_table(scores)}
+        name, scores = language_scores(run, metric)
+        rows = {r.lang: r for r in relative_table(scores, _higher_is_better(name))}
         langs = langs + [l for l in rows if l not in langs]
         series[run.path.name] = rows
     values = {name: [rows[l].rel_targeted if l in rows and rows[l].rel_targeted is not None else np.nan
