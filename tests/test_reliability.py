@@ -67,8 +67,8 @@ def test_the_weight_digest_is_remembered_until_the_file_changes(tmp_path):
     path.write_bytes(b"a" * 1000)
     first = filehash.file_digest(path)
     filehash._memory.clear()
-    store = tmp_path / "xling-cache" / "file-digests.sqlite"
-    assert store.is_file()                          # remembered across processes
+    store = filehash._DigestStore(tmp_path / "xling-cache" / "file-digests.sqlite")
+    assert store.get_many([filehash._stat_key(path)]) == {filehash._stat_key(path): first}   # kept on disk
     assert filehash.file_digest(path) == first
     with open(path, "r+b") as handle:               # same size, new content
         handle.write(b"b")
@@ -156,7 +156,7 @@ def test_output_that_would_destroy_the_input_or_is_not_a_file(tmp_path, tiny_cau
     assert_one_line_error(xling(*base, "-o", str(fifo), timeout=60), "it is a FIFO")
     assert_one_line_error(xling(*base, "-o", "/proc/self/fd/1", timeout=60), "regular files only")
     assert_one_line_error(xling(*base, "-o", "/dev/stdout", timeout=60), "regular files only")
-    assert_one_line_error(xling(*base, "-o", str(tmp_path)), "")  # a folder (click refuses it)
+    assert_one_line_error(xling(*base, "-o", str(tmp_path)), "is a directory")
 
     # A symlink to a regular file: the file it points to is written, the link stays a link.
     real = tmp_path / "real.en"

@@ -19,7 +19,7 @@ from .base import Backend, Decoding, GenerationRequest
 class CachedBackend:
     def __init__(self, backend: Backend, cache: OutputCache | None):
         self.backend, self.cache = backend, cache
-        self.last_hits: set[str] = set()   # keys the last call answered from the cache
+        self.last_hits: list[bool] = []   # per request of the last call: answered from the cache
 
     def __getattr__(self, name):   # fingerprint, render, count_tokens, ...: the backend's own
         return getattr(self.backend, name)
@@ -46,7 +46,7 @@ class CachedBackend:
                 unit: str) -> list:
         """Answers for `keys` in order: from the cache, else `compute(indices_of_misses, keep)`."""
         found = {k: decode(v) for k, v in (self.cache.get_many(keys) if self.cache else {}).items()}
-        self.last_hits = set(found)
+        self.last_hits = [k in found for k in keys]
         first: dict[str, int] = {}
         for i, key in enumerate(keys):
             first.setdefault(key, i)

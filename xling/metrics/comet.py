@@ -10,6 +10,7 @@ from typing import Sequence
 
 from ..data import hub
 from ..errors import XlingError
+from ..runs.filehash import file_digest
 from .base import Signature, apply_mask, check_lengths, mean_result
 
 DEFAULT_MODEL = "Unbabel/wmt22-comet-da"
@@ -24,7 +25,9 @@ def _checkpoint_for(model: str) -> tuple[Path, str]:
         ckpt = path / "checkpoints" / "model.ckpt" if path.is_dir() else path
         if not ckpt.is_file():
             raise XlingError(f"COMET model folder {model} has no checkpoints/model.ckpt")
-        return ckpt, "sha256:" + _file_digest(ckpt)
+        # the whole file's hash (remembered per file version): a model fine-tuned in place with
+        # frozen embeddings keeps its first megabytes
+        return ckpt, "sha256:" + file_digest(ckpt)[:16]
     from comet import download_model
 
     online = hub.reachable()
@@ -38,14 +41,6 @@ def _checkpoint_for(model: str) -> tuple[Path, str]:
         raise XlingError(f"COMET model {model!r} could not be found on the hub") from exc
     revision = ckpt.parents[1].name if ckpt.parents[2].name == "snapshots" else "unknown"
     return ckpt, revision
-
-
-def _file_digest(path: Path) -> str:
-    """The checkpoint's full content hash (remembered per file version, so it is computed once):
-    a model fine-tuned in place with frozen embeddings keeps its first megabytes."""
-    from ..runs.filehash import file_digest
-
-    return file_digest(path)[:16]
 
 
 @lru_cache(maxsize=4)

@@ -82,7 +82,9 @@ def parse_metric_names(names) -> list[str]:
 
 
 def display(name: str) -> str:
-    return REGISTRY[ALIASES.get(name, name)].display if ALIASES.get(name, name) in REGISTRY else name
+    """A metric's display name (an unknown name is shown as it is)."""
+    spec = REGISTRY.get(ALIASES.get(name, name))
+    return spec.display if spec else name
 
 
 # -- the metrics ---------------------------------------------------------------------------------

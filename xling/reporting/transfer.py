@@ -13,7 +13,7 @@ import numpy as np
 
 from ..errors import XlingError
 from ..data.languages import resolve
-from ..runs.records import ChoiceRun, MTRun, metric_result, read_run
+from ..runs.records import ChoiceRun, MTRun, Run, metric_result, read_run
 from ..runs.folder import RunDir
 from .tables import Table
 
@@ -29,10 +29,10 @@ class LanguageScore:
     n: int | None = None
 
 
-def language_scores(run: RunDir, metric: str | None = None) -> tuple[str, dict[str, LanguageScore]]:
+def language_scores(run: RunDir | Run, metric: str | None = None) -> tuple[str, dict[str, LanguageScore]]:
     """(metric, scores by language). NLI / multiple-choice runs give accuracy per language; MT
     runs the mean of a metric over the directions into each language."""
-    record = read_run(run)
+    record = run if isinstance(run, Run) else read_run(run)
     if isinstance(record, ChoiceRun):
         out = {}
         for cell in record.cells:
@@ -123,17 +123,16 @@ def score_x_to_y(tuned_x: dict[str, LanguageScore], tuned_y: dict[str, LanguageS
     return out
 
 
-def _per_item_results(run: RunDir, cell: str, metric: str):
+def _per_item_results(record: ChoiceRun | MTRun, cell: str, metric: str):
     """A MetricResult with per-segment statistics for one language of a run."""
     from ..metrics.base import mean_result
 
-    record = read_run(run)
+    records = record.run.read_outputs(cell)
+    ids = [r["id"] for r in records]
     if isinstance(record, ChoiceRun):
-        records = run.read_outputs(cell)
         key = f"{next(c for c in record.cells if c.name == cell).mode}_pred"
-        ids = [r["id"] for r in records]
         return ids, mean_result("accuracy", [float(r[key] == r["gold"]) for r in records], "")
-    return [r["id"] for r in run.read_outputs(cell)], metric_result(run, cell, metric)
+    return ids, metric_result(record.run, cell, metric)
 
 
 def delta_table(run_a: RunDir, run_b: RunDir, metric: str | None = None, n_samples: int = 1000,
@@ -141,8 +140,8 @@ def delta_table(run_a: RunDir, run_b: RunDir, metric: str | None = None, n_sampl
     """Per language (or direction, for MT): B - A with a paired bootstrap 95% interval."""
     from ..metrics.significance import delta_ci
 
-    metric_a, _ = language_scores(run_a, metric)
     a_run, b_run = read_run(run_a), read_run(run_b)
+    metric_a, _ = language_scores(a_run, metric)
     if a_run.task != b_run.task:
         raise XlingError(f"{run_a.path} and {run_b.path} are runs of different tasks")
     names = lambda r: [c.name for c in r.cells if not c.crossed] if isinstance(r, ChoiceRun) \
@@ -150,8 +149,8 @@ def delta_table(run_a: RunDir, run_b: RunDir, metric: str | None = None, n_sampl
     cells = [c for c in names(a_run) if c in names(b_run)]
     rows = []
     for cell in cells:
-        ids_a, a = _per_item_results(run_a, cell, metric_a)
-        ids_b, b = _per_item_results(run_b, cell, metric_a)
+        ids_a, a = _per_item_results(a_run, cell, metric_a)
+        ids_b, b = _per_item_results(b_run, cell, metric_a)
         if ids_a != ids_b:
             raise XlingError(f"{run_a.path} and {run_b.path} scored different items for {cell}")
         delta, low, high, p = delta_ci(a, b, n_samples, seed)

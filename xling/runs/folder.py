@@ -43,6 +43,7 @@ def _write_json(path: Path, data) -> None:
 
 MARKER = ".xling-run"     # only xling writes it: the folder is a run xling may replace
 LOCK = ".xling.lock"     # held (flock) by the one process writing the run
+REWRITE = "run the experiment again to rewrite it (finished outputs come from the cache)"
 
 
 class RunDir:
@@ -201,15 +202,11 @@ class RunDir:
             except ValueError:   # not JSON, or not UTF-8 (a character cut in two)
                 record = None
             if not isinstance(record, dict):
-                raise XlingError(f"{path}, line {number}: damaged record (cut short or edited); run "
-                                 "the experiment again to rewrite it (finished outputs come from "
-                                 "the cache)")
+                raise XlingError(f"{path}, line {number}: damaged record (cut short or edited); {REWRITE}")
             records.append(record)
         expected = self.read_config().get("segments")
         if isinstance(expected, int) and len(records) != expected:
-            raise XlingError(f"{path} holds {len(records)} of its {expected} records (cut short?); "
-                             "run the experiment again to rewrite it (finished outputs come from "
-                             "the cache)")
+            raise XlingError(f"{path} holds {len(records)} of its {expected} records (cut short?); {REWRITE}")
         return records
 
     def directions(self) -> list[str]:

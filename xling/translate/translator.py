@@ -113,9 +113,8 @@ class Translator:
         raw = self._cached.generate([built[i][0] for i in order], self.decoding,
                                     batch_size=self.batch_size, max_batch_tokens=self.max_batch_tokens,
                                     progress="translating" if progress else None)
-        cached = self._cached.last_hits
         by_line = dict(zip(order, raw))
-        keys = {i: self._cached.generation_key(built[i][0], self.decoding) for i in order}
+        cached = dict(zip(order, self._cached.last_hits))
         results = []
         for i, text in enumerate(texts):
             if i not in built:
@@ -124,7 +123,7 @@ class Translator:
             cleaned = clean_output(by_line[i], tgt, source=text)
             results.append(Translation(source=text, text=cleaned.text, raw=by_line[i],
                                        removed=cleaned.removed, prompt_hash=built[i][1],
-                                       cached=keys[i] in cached))
+                                       cached=cached[i]))
         return results
 
     def translate(self, texts: Iterable[str] | str, src: str | Language, tgt: str | Language,
