@@ -53,11 +53,22 @@ class GenerationRequest:
     prompt: Prompt
     max_new_tokens: int
     stop_at_newline: bool = False
+    # Text that ends the answer (cut off, never returned): the end marker of a completion
+    # template's block, for segments of several lines that the line end cannot end.
+    stop: tuple[str, ...] = ()
     # Encoder-decoder MT models translate the bare source sentence from source_lang into a
     # forced target language (language codes travel with each request).
     source: str | None = None
     source_lang: str | None = None
     target_lang: str | None = None
+
+
+def cut_at_stop(text: str, stops) -> str:
+    """The text before the first stop string (all of it when there is none)."""
+    for stop in stops:
+        if stop in text:
+            text = text[:text.index(stop)]
+    return text
 
 
 class Backend(Protocol):

@@ -33,9 +33,10 @@ class CachedBackend:
         return self.backend.render(request.prompt)
 
     def generation_key(self, request: GenerationRequest, decoding: Decoding) -> str:
+        extra = {"stop_strings": list(request.stop)} if request.stop else {}  # older keys unchanged
         return content_key(seen=self.seen(request), model=self.backend.fingerprint,
                            decoding=decoding.as_dict(), budget=request.max_new_tokens,
-                           stop=request.stop_at_newline)
+                           stop=request.stop_at_newline, **extra)
 
     def loglikelihood_key(self, context: str, continuations: list[str]) -> str:
         return content_key(kind="loglikelihood", context=context, options=continuations,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..data import hub
 from ..errors import XlingError
-from .base import Decoding, GenerationRequest, Prompt
+from .base import Decoding, GenerationRequest, Prompt, cut_at_stop
 
 
 def resolve_model_name(model: str | None) -> str | None:
@@ -99,6 +99,16 @@ def open_hf_backend(source: str, **options) -> "HFBackend":
     return cls(source, config=config, tokenizer=tokenizer, **options)
 
 
+def context_window(config, tokenizer) -> int | None:
+    """Tokens of prompt plus output the model was trained to attend over (None: unknown)."""
+    for cfg in (config, getattr(config, "text_config", None)):
+        value = getattr(cfg, "max_position_embeddings", None) if cfg is not None else None
+        if isinstance(value, int) and value > 0:
+            return value
+    value = getattr(tokenizer, "model_max_length", None)
+    return value if isinstance(value, int) and 0 < value < 10**8 else None   # 1e30: "unset"
+
+
 class HFBackend:
     """A causal LM (chat or base) loaded here: batched greedy generation that drops finished
     rows, and shared-prefix log-likelihood."""
@@ -122,6 +132,7 @@ class HFBackend:
             raise XlingError(f"{source} is an encoder-decoder model: load it with open_hf_backend")
         self.tokenizer = tokenizer
         self.model_type = config.model_type
+        self.context_window = context_window(config, tokenizer)
         self._source, self._local, self._common = source, local, common
         self._explicit_device = device is not None
         self._model = None
@@ -273,7 +284,15 @@ class HFBackend:
         text = self.tokenizer.decode(new_tokens, skip_special_tokens=True)
         if request.stop_at_newline:
             text = re.split(r"\r\n|\n|\r", text, maxsplit=1)[0]
-        return text
+        return cut_at_stop(text, request.stop)
+
+    def _hit_stop(self, request: GenerationRequest, tokens: list[int]) -> bool:
+        """Whether the row's text now ends in one of its stop strings (checked on the last few
+        tokens only: each is at least one character)."""
+        if not request.stop:
+            return False
+        tail = self.tokenizer.decode(tokens[-(max(map(len, request.stop)) + 2):], skip_special_tokens=True)
+        return any(s in tail for s in request.stop)
 
     def _step(self, requests, encoded, decoding):
         torch = self.torch
@@ -286,10 +305,9 @@ class HFBackend:
             attention[row, width - len(ids):] = 1
         if not decoding.do_sample and not self.static_cache:
             return self._greedy_shrinking(input_ids, attention, requests, width)
-        stops = [r.stop_at_newline for r in requests]
         extra = {}
-        if any(stops):
-            extra["stopping_criteria"] = self._newline_criteria(stops)
+        if any(r.stop_at_newline or r.stop for r in requests):
+            extra["stopping_criteria"] = self._stop_criteria(requests, width)
         if self.static_cache:
             extra["cache_implementation"] = "static"
         with torch.inference_mode():
@@ -314,6 +332,7 @@ class HFBackend:
         eos = torch.tensor(sorted(self.eos_ids), device=device)
         stops = torch.tensor([r.stop_at_newline for r in requests], device=device)
         budgets = torch.tensor([r.max_new_tokens for r in requests], device=device)
+        any_stop_strings = any(r.stop for r in requests)
         rows = torch.arange(len(requests), device=device)      # batch position -> request index
         generated: list[list[int]] = [[] for _ in requests]
         positions = (attention.cumsum(-1) - 1).masked_fill(attention == 0, 1)
@@ -329,6 +348,9 @@ class HFBackend:
                     generated[row].append(token)
                 done = torch.isin(tokens, eos) | (stops[rows] & torch.isin(tokens, newline)) \
                     | (budgets[rows] <= step)
+                if any_stop_strings:
+                    done |= torch.tensor([self._hit_stop(requests[row], generated[row])
+                                          for row in rows.tolist()], device=device)
                 if bool(done.all()):
                     break
                 if bool(done.any()):
@@ -341,21 +363,25 @@ class HFBackend:
                                     position_ids=positions, past_key_values=cache, use_cache=True).logits
         return [self._finish(r, generated[i]) for i, r in enumerate(requests)]
 
-    def _newline_criteria(self, stops: list[bool]):
+    def _stop_criteria(self, requests, width: int):
         from transformers import StoppingCriteria, StoppingCriteriaList
 
         torch = self.torch
         newline = torch.tensor(sorted(self.newline_token_ids()), dtype=torch.long)
-        active = torch.tensor(stops)
+        active = torch.tensor([r.stop_at_newline for r in requests])
+        backend = self
 
-        class StopAtNewline(StoppingCriteria):
-            # Per-row: a row that asked to stop at the line end is done once it emits a token
-            # containing a line break (other rows go on; transformers pads finished rows).
+        class StopPerRow(StoppingCriteria):
+            # Per row: done at a line break (when asked) or once its text ends in a stop string;
+            # other rows go on (transformers pads finished rows).
             def __call__(self, input_ids, scores, **kwargs):
-                last = input_ids[:, -1].cpu()
-                return (torch.isin(last, newline) & active).to(input_ids.device)
+                done = torch.isin(input_ids[:, -1].cpu(), newline) & active
+                for row, request in enumerate(requests):
+                    if request.stop and backend._hit_stop(request, input_ids[row, width:].tolist()):
+                        done[row] = True
+                return done.to(input_ids.device)
 
-        return StoppingCriteriaList([StopAtNewline()])
+        return StoppingCriteriaList([StopPerRow()])
 
     # -- log-likelihood ----------------------------------------------------------------------------
     def _split_tokens(self, context: str, continuations: list[str]) -> tuple[list[int], list[list[int]]]:

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from ..errors import XlingError
 from ..runs.config import BackendSettings
 from ..secrets import redact, redact_url
-from .base import Decoding, GenerationRequest, Prompt
+from .base import Decoding, GenerationRequest, Prompt, cut_at_stop
 
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 
@@ -52,6 +52,7 @@ class MalformedAnswer(Exception):
 
 class HTTPBackend:
     is_seq2seq = False
+    context_window = None   # the server's limit is not known here; it says so when passed
 
     def __init__(self, model: str, base_url: str, *, api_key: str | None = None,
                  concurrency: int = BackendSettings.concurrency,
@@ -169,8 +170,9 @@ class HTTPBackend:
                    "stream": False}
         if decoding.do_sample:
             payload.update(top_p=decoding.top_p, seed=decoding.seed)
-        if request.stop_at_newline:
-            payload["stop"] = ["\n"]
+        stops = (["\n"] if request.stop_at_newline else []) + list(request.stop)
+        if stops:
+            payload["stop"] = stops
         if request.prompt.is_chat:
             payload["messages"] = [{"role": r, "content": c} for r, c in request.prompt.messages]
             return "/chat/completions", payload
@@ -184,7 +186,7 @@ class HTTPBackend:
                           max_bytes=(1 << 16) + 64 * request.max_new_tokens)
         if request.stop_at_newline:
             text = text.split("\n")[0] if not text.startswith("\n") else ""
-        return text
+        return cut_at_stop(text, request.stop)   # servers may return the stop string itself
 
     def generate(self, requests: list[GenerationRequest], decoding: Decoding, batch_size: int = 8,
                  on_batch=None, max_batch_tokens: int | None = None) -> list[str]:

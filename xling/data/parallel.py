@@ -92,12 +92,24 @@ def read_pair_file(path: str | Path) -> list[tuple[str, str]]:
 class ParallelData:
     """Line-aligned multi-way parallel text: `text(lang)` gives one language's segments, aligned
     with `ids`. `dev_pool(src, tgt)` gives few-shot demonstrations from a separate split (never
-    the evaluated one), or None when the dataset has none."""
+    the evaluated one), or None when the dataset has none.
+
+    `meta` (aligned with `ids`, optional) holds what a data set says of each segment —
+    `domain`, `document_id`, `segment_id` — and travels into every output record.
+    `default_pairs` are the directions the data set was made for (WMT24++: English into the
+    locale), used when a run names none."""
 
     def __init__(self, spec: str, ids: list[str], loader, languages: list[str], dev=None,
-                 note: str = ""):
+                 note: str = "", meta: list[dict] | None = None,
+                 default_pairs: list[str] | None = None):
         self.spec, self.ids, self._loader, self._languages = spec, ids, loader, languages
         self._dev, self.note, self._cache = dev, note, {}
+        self.meta = meta or [{} for _ in ids]
+        self.default_pairs = default_pairs
+
+    @property
+    def has_documents(self) -> bool:
+        return bool(self.meta) and all("document_id" in m for m in self.meta)
 
     def languages(self) -> list[str]:
         return list(self._languages)
@@ -239,10 +251,20 @@ def _jsonl(path: str, spec: str) -> ParallelData:
     return ParallelData(spec, ids, lambda lang: [str(r[codes[lang.code]]) for r in rows], list(codes))
 
 
-def load_parallel(spec: str, data_dir: str | Path | None = None) -> ParallelData:
-    """Parse a dataset spec: flores200[:dev|devtest], ntrex128[:test], text:PATTERN, jsonl:PATH."""
+def load_parallel(spec: str, data_dir: str | Path | None = None, *, keep_bad_sources: bool = False,
+                  reference: str = "post-edit") -> ParallelData:
+    """Parse a dataset spec: flores200[:dev|devtest], ntrex128[:test], wmt24pp:en-LOCALE (or
+    en-*), sacrebleu:SET:PAIR, text:PATTERN, jsonl:PATH. `keep_bad_sources` and `reference`
+    apply to WMT24++."""
     name, _, arg = spec.partition(":")
     name = name.lower()
+    if name in ("wmt24pp", "wmt24++"):
+        from .wmt import load_wmt24pp
+        return load_wmt24pp(arg, data_root(data_dir, required=False),
+                            keep_bad_sources=keep_bad_sources, reference=reference)
+    if name == "sacrebleu":
+        from .wmt import load_sacrebleu
+        return load_sacrebleu(arg)
     if name in ("flores200", "flores", "flores_plus", "flores+"):
         split = arg or "devtest"
         root = data_root(data_dir, required=False)
@@ -256,4 +278,4 @@ def load_parallel(spec: str, data_dir: str | Path | None = None) -> ParallelData
     if name == "jsonl":
         return _jsonl(arg, spec)
     raise XlingError(f"unknown dataset {spec!r}; known: flores200:SPLIT, ntrex128, "
-                     "text:PATTERN_WITH_{lang}, jsonl:PATH")
+                     "wmt24pp:en-LOCALE, sacrebleu:SET:PAIR, text:PATTERN_WITH_{lang}, jsonl:PATH")

@@ -33,7 +33,8 @@ _SCRIPT_LANGUAGE = {"Hang": "ko", "Jpan": "ja", "Hani": "zh", "Thai": "th", "Gre
 # outputs are often confused with (so those are not forced onto a wrong registry language).
 LINGUA_CANDIDATES = {
     "Latn": ["ENGLISH", "GERMAN", "FRENCH", "SPANISH", "ITALIAN", "PORTUGUESE", "DUTCH", "POLISH",
-             "VIETNAMESE", "INDONESIAN", "MALAY", "TURKISH", "SWAHILI", "ESTONIAN", "TAGALOG"],
+             "VIETNAMESE", "INDONESIAN", "MALAY", "TURKISH", "SWAHILI", "ESTONIAN", "TAGALOG",
+             "CZECH", "ICELANDIC"],
     "Cyrl": ["RUSSIAN", "BULGARIAN", "UKRAINIAN"],
     "Arab": ["ARABIC", "URDU", "PERSIAN"],
 }

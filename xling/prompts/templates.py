@@ -58,6 +58,25 @@ class Template:
     def stop_at_newline(self) -> bool:
         return self.format == "completion"
 
+    def stops_for(self, source: str) -> tuple[bool, tuple[str, ...]]:
+        """How an answer to this source ends: (stop at the line end, stop strings). Chat
+        models end their turn. A completion answer ends at its line end — or, when the source
+        has several lines (a paragraph, a numbered document), at the end marker of a block:
+        the blank line of the template's separator, which such a block never contains."""
+        if self.format != "completion":
+            return False, ()
+        if "\n" not in source and "\r" not in source:
+            return True, ()
+        separator = self.data.get("separator", "\n\n")
+        if "\n\n" not in separator:
+            raise XlingError(f"template {self.name!r} separates its blocks with {separator!r}, so a "
+                             "segment of several lines has no end marker; give it a separator "
+                             "with a blank line (\\n\\n)")
+        if "\n\n" in source.replace("\r", ""):
+            raise XlingError(f"a segment holds a blank line, which ends a block of template "
+                             f"{self.name!r}: split it into paragraphs (--paragraphs) first")
+        return False, ("\n\n",)
+
     def render_translation(self, src: Language, tgt: Language, source: str,
                            shots: Sequence[tuple[str, str]] = ()) -> Prompt:
         data = self.data

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from ..errors import XlingError
 from ..metrics.registry import display, get
-from ..runs.records import ChoiceRun, MTRun, TuneRun, metric_result, read_run
+from ..runs.records import (ChoiceRun, MTRun, TuneRun, by_field, document_result, metric_result,
+                            read_run)
 from .tables import Table
 
 
@@ -21,6 +22,12 @@ def direction_table(run: MTRun, only: list[str] | None = None) -> Table:
         for sig, dirs in by_signature.items():
             where = f" [{', '.join(dirs)}]" if len(by_signature) > 1 else ""
             notes.append(f"{display(m)}: {sig}{where}")
+    for d in run.directions:
+        if d.realignment:
+            r = d.realignment
+            notes.append(f"{d.name}, translated by document: {r['failed_chunks']} of {r['chunks']} "
+                         f"chunks could not be split back into segments ({r['failed_segments']} "
+                         "segments scored as empty)")
     return Table(f"{run.label}: {run.model.get('model', '?')} ({run.model.get('revision', '?')})",
                  ["direction", "n"] + [display(m) for m in metrics], rows, notes)
 
@@ -37,6 +44,39 @@ def direction_matrix(run: MTRun, metric: str) -> Table | None:
                  ["src \\ tgt"] + langs, rows)
 
 
+DOCUMENT_METRICS = ("bleu", "chrf")
+
+
+def domain_table(run: MTRun, direction, only: list[str] | None = None) -> Table | None:
+    """Scores by domain (WMT24++: news, social, speech, literary) and over all segments, with
+    document-level BLEU/chrF (each document's segments joined) beside the segment-level ones."""
+    records = run.run.read_outputs(direction.name)
+    domains = by_field(records, "domain")
+    if not domains:
+        return None
+    metrics = [m for m in direction.metrics if only is None or m in only]
+    doc_metrics = [m for m in metrics if m in DOCUMENT_METRICS] if by_field(records, "document_id") else []
+    rows = []
+    for label, positions in [("all", None), *domains.items()]:
+        row = [label, str(len(records) if positions is None else len(positions))]
+        row += [f"{metric_result(run.run, direction.name, m, positions).score:.2f}" for m in metrics]
+        if doc_metrics:
+            subset = records if positions is None else [records[i] for i in positions]
+            row.append(str(len(by_field(subset, "document_id"))))
+            row += [f"{_document_score(run, direction, m, positions):.2f}" for m in doc_metrics]
+        rows.append(row)
+    header = ["domain", "n"] + [display(m) for m in metrics]
+    if doc_metrics:
+        header += ["documents"] + [f"{display(m)} (doc)" for m in doc_metrics]
+    notes = ["(doc): each document's outputs and references joined in segment order and scored as "
+             "one segment"] if doc_metrics else []
+    return Table(f"{run.label}: {direction.name} by domain", header, rows, notes)
+
+
+def _document_score(run: MTRun, direction, metric: str, positions: list[int] | None) -> float:
+    return document_result(run.run, direction.name, metric, positions).score
+
+
 def comparison(runs: list[MTRun], metric: str, test: str = "bs", n_samples: int | None = None,
                seed: int = 12345) -> Table | None:
     """Each later run against the first on the directions they share (same segment ids)."""
@@ -49,15 +89,20 @@ def comparison(runs: list[MTRun], metric: str, test: str = "bs", n_samples: int 
         return None
     rows = []
     for name in shared:
-        ids = [r["id"] for r in base.run.read_outputs(name)]
-        baseline = metric_result(base.run, name, metric)
-        row = [name, f"{baseline.score:.2f}"]
+        records = base.run.read_outputs(name)
+        ids = [r["id"] for r in records]
         for other in runs[1:]:
             if [r["id"] for r in other.run.read_outputs(name)] != ids:
                 raise XlingError(f"{other.path} and {base.path} scored different segments for {name}")
-            (p,) = paired_test(baseline, {"x": metric_result(other.run, name, metric)}, test, n_samples, seed)
-            row.append(f"{p.score:.2f} ({p.delta:+.2f}, p={p.p_value:.3f}){'*' if p.p_value < 0.05 else ''}")
-        rows.append(row)
+        # The whole direction, then each domain on its own (when the data has domains).
+        for label, positions in [(name, None), *((f"{name} {d}", p) for d, p in by_field(records, "domain").items())]:
+            baseline = metric_result(base.run, name, metric, positions)
+            row = [label, f"{baseline.score:.2f}"]
+            for other in runs[1:]:
+                (p,) = paired_test(baseline, {"x": metric_result(other.run, name, metric, positions)},
+                                   test, n_samples, seed)
+                row.append(f"{p.score:.2f} ({p.delta:+.2f}, p={p.p_value:.3f}){'*' if p.p_value < 0.05 else ''}")
+            rows.append(row)
     note = (f"paired {'bootstrap' if test == 'bs' else 'approximate randomization'} against "
             f"{base.label}; * p < 0.05"
             + ("" if get(metric).higher_is_better else f"; lower {display(metric)} is better"))
@@ -129,6 +174,10 @@ def build_report(paths: list[str], metrics: list[str] | None = None, test: str =
             raise XlingError(f"{run.path} has no {', '.join(missing)} scores; `xling rescore "
                              f"{run.path} -m {','.join(missing)}` adds them")
         tables.append(direction_table(run, metrics))
+        for direction in run.directions:
+            by_domain = domain_table(run, direction, metrics)
+            if by_domain:
+                tables.append(by_domain)
         for metric in metrics or present:
             matrix = direction_matrix(run, metric)
             if matrix:

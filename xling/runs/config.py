@@ -16,7 +16,8 @@ AT_LEAST = {"shots": 0, "limit": 1, "batch_size": 1, "max_batch_tokens": 1, "com
             "concurrency": 1, "max_retries": 0, "bootstrap": 1, "test_size": 1, "train_size": 1,
             "max_length": 1, "lora_r": 1}
 ABOVE_ZERO = ("request_timeout", "epochs", "learning_rate")
-CHOICES = {"backend": ("hf", "http"), "precision": ("32", "16", "bf16"), "mode": ("ll", "gen", "both"),
+CHOICES = {"unit": ("segment", "document"), "reference": ("post-edit", "original"),
+           "backend": ("hf", "http"), "precision": ("32", "16", "bf16"), "mode": ("ll", "gen", "both"),
            "metric": ("rougeL", "judge")}
 
 
@@ -85,10 +86,18 @@ class BackendSettings(_Checked):
 class MTEvalConfig(BackendSettings):
     out: str                                   # run folder
     model: str | None = None                   # None: $XLING_MODEL or the embedded model
-    data: str = "flores200:devtest"
+    data: str = setting("flores200:devtest", "Data set: flores200:devtest, ntrex128, wmt24pp:en-ko_KR "
+                                             "(en-* for every locale), sacrebleu:wmt24:en-ja, "
+                                             "text:PATTERN_{lang}, jsonl:PATH.")
     data_dir: str | None = None
     pairs: list[str] | None = None             # ["ko-en", "en-ko"] or a named set: ["hcx_table15"]
     langs: list[str] | None = None             # full direction matrix between these
+    keep_bad_sources: bool = setting(False, "WMT24++: keep the rows marked is_bad_source (the "
+                                            "canary is always dropped).")
+    reference: str = setting("post-edit", "WMT24++ reference: post-edit (the 'target' field) or "
+                                          "original ('original_target').")
+    unit: str = setting("segment", "segment: one prompt per segment; document: one prompt per "
+                                   "document (split into chunks that fit), realigned to segments.")
     shots: int = setting(0, "Few-shot examples from the dev split (or --shots-file).")
     shots_file: str | None = None
     template: str | None = setting(None, "Prompt template name or YAML file.")
@@ -103,7 +112,8 @@ class MTEvalConfig(BackendSettings):
     comet_batch_size: int = 16
     precision: str = "32"
     static_cache: bool = setting(False, "Static KV cache (GPU only; compiles once).")
-    max_new_tokens: int = 512
+    max_new_tokens: int = setting(512, "Cap on the new tokens of one answer (a segment, or a document "
+                                       "chunk with --unit document).")
     task: str = "mt"
     name: str | None = None
     description: str | None = None
@@ -230,8 +240,6 @@ def build_config(values: dict, where: str = "config", lines: dict | None = None)
     except SettingError as exc:
         place = f"{where}, line {lines[exc.key]}" if lines and exc.key in lines else where
         raise XlingError(f"{place}: {exc}") from None
-    if task == "mt" and config.pairs is None and config.langs is None:
-        raise XlingError(f"{where}: give 'pairs' or 'langs'")
     if task in ("nli", "multiple_choice"):
         if not config.langs and not (config.premise_langs and config.hypothesis_langs):
             raise XlingError(f"{where}: give 'langs', or 'premise_langs' and 'hypothesis_langs'")

@@ -23,6 +23,7 @@ class Direction:
     tgt: Language
     n: int | None
     metrics: dict[str, dict]       # metric -> {"score", "signature", ...}
+    realignment: dict | None = None   # document mode: chunks, failed_chunks, failed_segments
 
     def score(self, metric: str) -> float | None:
         entry = self.metrics.get(metric)
@@ -122,7 +123,8 @@ def read_run(path: str | Path | RunDir, fresh: bool = False) -> MTRun | ChoiceRu
         for name in run.directions():
             entry = entries.get(name, {})
             src, tgt = parse_pair(name)
-            directions.append(Direction(name, src, tgt, entry.get("n"), entry.get("metrics", {})))
+            directions.append(Direction(name, src, tgt, entry.get("n"), entry.get("metrics", {}),
+                                        entry.get("realignment")))
         return MTRun(run, config, task, directions)
     if task in CHOICE_TASKS:
         cells = [Cell(name, *_cell_languages(name), e.get("n", 0), {m: e[m] for m in ("ll", "gen") if m in e})
@@ -143,22 +145,58 @@ def _check_fresh(run: RunDir, entries: dict) -> None:
                          f"`xling rescore {run.path} -m {','.join(names)}` recomputes them")
 
 
-def metric_result(run: RunDir, direction: str, metric: str) -> MetricResult:
+def metric_result(run: RunDir, direction: str, metric: str,
+                  positions: list[int] | None = None) -> MetricResult:
     """A metric of a saved MT run as a full MetricResult (with statistics for significance):
     recomputed from the outputs for string metrics, from the stored segment scores for
-    model-based ones (which are too expensive to recompute)."""
+    model-based ones (which are too expensive to recompute). `positions` restricts it to
+    those segments (a domain, say)."""
     from ..metrics.registry import get
 
     spec = get(metric)
     records = run.read_outputs(direction)
+    keep = range(len(records)) if positions is None else positions
     if spec.model_based:
         stored = run.read_metrics()["directions"].get(direction, {}).get("metrics", {}).get(metric)
         if stored is None or "segments" not in stored:
             raise XlingError(f"{run.path}: no {metric} scores for {direction}; run `xling rescore "
                              f"{run.path} -m {metric}` first")
-        result = mean_result(stored["name"], stored["segments"], stored["signature"])
+        result = mean_result(stored["name"], [stored["segments"][i] for i in keep], stored["signature"])
         result.higher_is_better = spec.higher_is_better
         return result
     _, tgt = parse_pair(direction)
-    return spec([r["output"] for r in records], [r["reference"] for r in records],
-                [r["source"] for r in records], tgt.code)
+    chosen = [records[i] for i in keep]
+    return spec([r["output"] for r in chosen], [r["reference"] for r in chosen],
+                [r["source"] for r in chosen], tgt.code)
+
+
+def by_field(records: list[dict], key: str) -> dict[str, list[int]]:
+    """Positions of the records by the value of one field (domain, document_id), in order of
+    first appearance; empty when the records do not carry it."""
+    if not records or any(key not in r for r in records):
+        return {}
+    groups: dict[str, list[int]] = {}
+    for position, record in enumerate(records):
+        groups.setdefault(str(record[key]), []).append(position)
+    return groups
+
+
+def document_result(run: RunDir, direction: str, metric: str,
+                    positions: list[int] | None = None) -> MetricResult | None:
+    """A string metric over whole documents: each document's outputs (and references) joined
+    in segment order, scored as one segment (restricted to `positions` if given). None when
+    the records carry no document ids."""
+    from ..metrics.registry import get
+
+    records = run.read_outputs(direction)
+    if positions is not None:
+        records = [records[i] for i in positions]
+    documents = by_field(records, "document_id")
+    if not documents:
+        return None
+    _, tgt = parse_pair(direction)
+
+    def joined(key: str) -> list[str]:
+        return [" ".join(records[i][key] for i in positions) for positions in documents.values()]
+
+    return get(metric)(joined("output"), joined("reference"), joined("source"), tgt.code)

@@ -10,16 +10,22 @@ from ..runs.config import MTEvalConfig
 from ..data.languages import Language, named_pairs, parse_pair, resolve
 from ..runs.folder import RunDir, package_versions
 
-def directions_of(config: MTEvalConfig) -> list[tuple[Language, Language]]:
+def directions_of(config: MTEvalConfig, data: ParallelData | None = None) -> list[tuple[Language, Language]]:
+    """The run's directions: its pairs and langs, else the directions its data set was made
+    for (WMT24++: English into each locale)."""
     found = []
-    for item in config.pairs or []:
+    pairs = config.pairs
+    if not pairs and not config.langs and data is not None:
+        pairs = data.default_pairs
+    for item in pairs or []:
         found += named_pairs(item) if "-" not in item else [parse_pair(item)]
     if config.langs:
         langs = [resolve(c) for c in config.langs]
         found += list(itertools.permutations(langs, 2))
     unique = list(dict.fromkeys(found))
     if not unique:
-        raise XlingError("no translation directions: give pairs (ko-en,en-ko) or langs (ko,en,ja)")
+        raise XlingError("no translation directions: give pairs (ko-en,en-ko) or langs (ko,en,ja); "
+                         f"{data.spec if data else 'the data set'} has no default direction")
     return unique
 
 
@@ -50,9 +56,13 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
     from ..metrics.registry import parse_metric_names
 
     metrics = parse_metric_names(config.metrics)
-    data = load_parallel(config.data, config.data_dir)
-    directions = directions_of(config)
+    data = load_parallel(config.data, config.data_dir, keep_bad_sources=config.keep_bad_sources,
+                         reference=config.reference)
+    directions = directions_of(config, data)
     _check_languages(data, directions)
+    if config.unit == "document" and not data.has_documents:
+        raise XlingError(f"{data.spec} has no documents: --unit document needs a data set whose "
+                         "segments carry a document id (wmt24pp:..., sacrebleu WMT sets)")
     if config.limit is not None and config.limit < 1:
         raise XlingError("limit must be a positive number of segments")
     user_pool = read_pair_file(config.shots_file) if config.shots_file else None
@@ -70,7 +80,8 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
                             shots=config.shots, shot_pool=pool, seed=config.seed,
                             batch_size=config.batch_size, max_batch_tokens=config.max_batch_tokens,
                             decoding=Decoding(max_new_tokens_cap=config.max_new_tokens),
-                            settings=config, static_cache=config.static_cache, quiet=not progress)
+                            settings=config, static_cache=config.static_cache, quiet=not progress,
+                            unit=config.unit)
     template = translator.template
     identity = dict(config.identity(), model_fingerprint=translator.backend.fingerprint,
                     template_hash=template.hash if template else None)
@@ -83,17 +94,25 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
                  "packages": package_versions()}, overwrite=overwrite)
 
     from ..metrics.langid import detect
+    from ..translate.documents import translate_documents
 
+    if progress and data.note:
+        print(f"xling: {data.note}", file=sys.stderr)
+    ids, meta = data.ids[:config.limit], data.meta[:config.limit]
     for src, tgt in directions:
         name = direction_name(src, tgt)
-        ids = data.ids[:config.limit]
         sources, refs = data.text(src)[:config.limit], data.text(tgt)[:config.limit]
         if progress:
             print(f"xling: {name} ({len(sources)} segments)", file=sys.stderr)
-        results = translator.translate_records(sources, src, tgt, progress=progress)
-        records = [{"id": i, "source": s, "reference": r, "prompt_hash": t.prompt_hash,
+        if config.unit == "document":
+            results, _ = translate_documents(translator, sources, [m["document_id"] for m in meta],
+                                             src, tgt, progress=progress)
+        else:
+            results = translator.translate_records(sources, src, tgt, progress=progress)
+        records = [{"id": i, **m, "source": s, "reference": r, "prompt_hash": t.prompt_hash,
                     "raw": t.raw, "output": t.text, "removed": t.removed,
-                    "lang": detect(t.text).lang} for i, s, r, t in zip(ids, sources, refs, results)]
+                    "lang": detect(t.text).lang, **(t.unit or {})}
+                   for i, m, s, r, t in zip(ids, meta, sources, refs, results)]
         run.write_outputs(name, records)
         score_direction(run, name, metrics, config)
 
@@ -114,6 +133,11 @@ def score_direction(run: RunDir, name: str, metrics: list[str], config: MTEvalCo
     hyps = [r["output"] for r in records]
     refs = [r["reference"] for r in records]
     srcs = [r["source"] for r in records]
+    if any("chunk" in r for r in records):   # document mode: how many answers split back
+        failed = [r for r in records if r.get("realigned") is False]
+        entry["realignment"] = {"chunks": len({r["chunk"] for r in records}),
+                                "failed_chunks": len({r["chunk"] for r in failed}),
+                                "failed_segments": len(failed)}
     for metric in metrics:
         if metric in entry["metrics"]:
             continue

@@ -24,6 +24,7 @@ class Translation:
     removed: list = field(default_factory=list)
     prompt_hash: str = ""
     cached: bool = False
+    unit: dict | None = None  # document mode: {"chunk", "realigned", "chunk_raw"}
 
 
 def default_shot_pool(src: Language, tgt: Language) -> list[tuple[str, str]]:
@@ -45,10 +46,11 @@ class Translator:
                  shot_pool: ShotPool | None = None, seed: int = 0, batch_size: int = 32,
                  max_batch_tokens: int | None = None,
                  decoding: Decoding | None = None, cache: bool | str | OutputCache = True,
-                 settings=None, **load_options):
+                 settings=None, unit: str = "segment", **load_options):
         """`backend`: a loaded backend; else one is loaded for `model` with `settings` (a
         BackendSettings or run config) and `load_options` (single settings such as
-        trust_remote_code=True, plus static_cache and quiet)."""
+        trust_remote_code=True, plus static_cache and quiet). `unit="document"` picks the
+        document templates by default (numbered segments, see translate.documents)."""
         if batch_size < 1 or shots < 0 or (max_batch_tokens is not None and max_batch_tokens < 1):
             raise XlingError(f"batch_size and max_batch_tokens must be at least 1 and shots 0 or more "
                              f"(got {batch_size}, {max_batch_tokens}, {shots})")
@@ -63,13 +65,14 @@ class Translator:
         self.shots, self.seed = shots, seed
         self.shot_pool = shot_pool if shot_pool is not None else default_shot_pool
         if backend.is_seq2seq:
-            if template is not None or shots:
+            if template is not None or shots or unit == "document":
                 raise XlingError("encoder-decoder MT models translate the bare source: they take "
-                                 "no --template and no --shots")
+                                 "no --template, no --shots and no --unit document")
             self.template = None
         else:
+            kind = "mt-document" if unit == "document" else "mt"
             self.template = template or load_template(
-                "mt-chat" if backend.has_chat_template else "mt-completion")
+                f"{kind}-chat" if backend.has_chat_template else f"{kind}-completion")
         if cache is True:
             cache = OutputCache()
         elif isinstance(cache, str):
@@ -83,26 +86,36 @@ class Translator:
         pool = self.shot_pool(src, tgt) if callable(self.shot_pool) else self.shot_pool
         return select_shots(pool, self.shots, self.seed, exclude=texts)
 
+    def budget(self, text: str) -> int:
+        """New tokens allowed for a translation of `text`: proportional to its length, capped."""
+        d = self.decoding
+        return min(d.max_new_tokens_cap,
+                   int(d.length_factor * self.backend.count_tokens(text)) + d.length_slack)
+
+    def request(self, text: str, src: Language, tgt: Language, shots, budget: int | None = None):
+        """The generation request for one source text (a segment, a paragraph or a numbered
+        document chunk) and the hash of what the model sees."""
+        budget = self.budget(text) if budget is None else budget
+        if self.template is None:
+            request = GenerationRequest(prompt=_bare(text), max_new_tokens=budget, source=text,
+                                        source_lang=src.code, target_lang=tgt.code)
+        else:
+            stop_at_newline, stop = self.template.stops_for(text)
+            request = GenerationRequest(prompt=self.template.render_translation(src, tgt, text, shots),
+                                        max_new_tokens=budget, stop_at_newline=stop_at_newline,
+                                        stop=stop)
+        return request, hashlib.sha256(self._cached.seen(request).encode()).hexdigest()[:16]
+
     def requests(self, texts: Sequence[str], src: Language, tgt: Language):
         """The generation request and prompt hash for each non-empty line."""
         shots = self._shots(src, tgt, texts)
-        d = self.decoding
-        built = {}
-        for i, text in enumerate(texts):
-            if not text.strip():
-                continue
-            budget = min(d.max_new_tokens_cap,
-                         int(d.length_factor * self.backend.count_tokens(text)) + d.length_slack)
-            if self.template is None:
-                request = GenerationRequest(prompt=_bare(text), max_new_tokens=budget, source=text,
-                                            source_lang=src.code, target_lang=tgt.code)
-            else:
-                prompt = self.template.render_translation(src, tgt, text, shots)
-                request = GenerationRequest(prompt=prompt, max_new_tokens=budget,
-                                            stop_at_newline=self.template.stop_at_newline)
-            seen = self._cached.seen(request)
-            built[i] = (request, hashlib.sha256(seen.encode()).hexdigest()[:16])
-        return built
+        return {i: self.request(text, src, tgt, shots) for i, text in enumerate(texts) if text.strip()}
+
+    def generate(self, requests: list[GenerationRequest], progress: str | None = None) -> tuple[list[str], list[bool]]:
+        """Raw outputs of the requests (through the cache) and whether each came from it."""
+        raw = self._cached.generate(requests, self.decoding, batch_size=self.batch_size,
+                                    max_batch_tokens=self.max_batch_tokens, progress=progress)
+        return raw, list(self._cached.last_hits)
 
     def translate_records(self, texts: Sequence[str], src: str | Language, tgt: str | Language,
                           progress: bool = False) -> list[Translation]:
@@ -110,11 +123,8 @@ class Translator:
         texts = list(texts)
         built = self.requests(texts, src, tgt)
         order = list(built)
-        raw = self._cached.generate([built[i][0] for i in order], self.decoding,
-                                    batch_size=self.batch_size, max_batch_tokens=self.max_batch_tokens,
-                                    progress="translating" if progress else None)
-        by_line = dict(zip(order, raw))
-        cached = dict(zip(order, self._cached.last_hits))
+        raw, hits = self.generate([built[i][0] for i in order], "translating" if progress else None)
+        by_line, cached = dict(zip(order, raw)), dict(zip(order, hits))
         results = []
         for i, text in enumerate(texts):
             if i not in built:

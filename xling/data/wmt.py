@@ -1,0 +1,172 @@
+"""WMT test sets: WMT24++ (paragraph segments in documents and domains, post-edited references)
+and any test set sacrebleu lists, read through sacrebleu's own dataset API."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ..errors import XlingError
+from .languages import Language, resolve
+from .parallel import ParallelData
+
+WMT24PP_HUB = "google/wmt24pp"
+WMT24PP_FIELDS = ("lp", "domain", "document_id", "segment_id", "is_bad_source", "source", "target",
+                  "original_target")
+REFERENCES = {"post-edit": "target", "original": "original_target"}
+
+
+def locale_language(locale: str) -> Language:
+    """The xling language of a WMT24++ locale: ko_KR -> ko, zh_TW -> zh-Hant (Traditional)."""
+    if not re.fullmatch(r"[a-z]{2,3}(_[A-Za-z]{2,4})+", locale):
+        raise XlingError(f"{locale!r} is not a WMT24++ locale (like ko_KR, ja_JP, zh_TW)")
+    for candidate in (locale, locale.split("_")[0]):
+        try:
+            return resolve(candidate)      # aliases first: zh_TW is Traditional Chinese
+        except XlingError:
+            continue
+    raise XlingError(f"WMT24++ locale {locale}: xling has no language {locale.split('_')[0]!r} "
+                     "(add a row to langpairs/languages.tsv)")
+
+
+def _wmt24pp_folder(root: Path | None) -> Path | None:
+    if root is None:
+        return None
+    for folder in (root / "wmt24pp", root):
+        if any(folder.glob("en-*.jsonl")):
+            return folder
+    return None
+
+
+def _read_local(path: Path) -> list[dict]:
+    from .textio import read_jsonl
+
+    rows = []
+    for number, row in read_jsonl(path):
+        missing = [f for f in WMT24PP_FIELDS if f not in row]
+        if missing:
+            raise XlingError(f"{path}:{number}: a WMT24++ row needs {', '.join(missing)}")
+        if not all(isinstance(row[f], str) for f in ("source", "target", "original_target")):
+            raise XlingError(f"{path}:{number}: source, target and original_target must be text")
+        rows.append(row)
+    return rows
+
+
+def _read_hub(locale: str, folder: Path | None, present: list[str]) -> list[dict]:
+    from . import hub
+
+    if not hub.reachable():
+        here = (f"{folder} has no en-{locale}.jsonl (present: {', '.join(present)})" if folder else
+                "no local wmt24pp/ folder (pass --data-dir or set XLING_DATA)")
+        raise XlingError(f"WMT24++ locale {locale}: {here}, and the Hugging Face hub cannot be "
+                         f"reached for {WMT24PP_HUB} (offline?)")
+    from datasets import load_dataset
+
+    try:
+        return [dict(row) for row in load_dataset(WMT24PP_HUB, f"en-{locale}", split="train")]
+    except Exception as exc:  # noqa: BLE001 - a missing config or a network error: one line
+        raise XlingError(f"{WMT24PP_HUB} en-{locale} could not be loaded from the hub: "
+                         f"{exc}".splitlines()[0]) from exc
+
+
+def load_wmt24pp(arg: str, root: Path | None, keep_bad_sources: bool = False,
+                 reference: str = "post-edit") -> ParallelData:
+    """`en-ko_KR` (one locale) or `en-*` (every locale of the local folder). English is the
+    source; the canary row is always dropped, rows marked is_bad_source unless kept."""
+    if reference not in REFERENCES:
+        raise XlingError(f"reference must be one of {', '.join(REFERENCES)}, not {reference!r}")
+    src, _, locale = arg.partition("-")
+    if src != "en" or not locale:
+        raise XlingError(f"wmt24pp:{arg}: WMT24++ is English into a locale: wmt24pp:en-ko_KR, or "
+                         "wmt24pp:en-* for every locale present")
+    folder = _wmt24pp_folder(root)
+    present = sorted(p.stem[3:] for p in folder.glob("en-*.jsonl")) if folder else []
+    if locale == "*":
+        if not present:
+            raise XlingError("wmt24pp:en-* lists the locales of a local wmt24pp/ folder and there is "
+                             "none (pass --data-dir or set XLING_DATA); name one locale to load it "
+                             f"from the hub ({WMT24PP_HUB})")
+        locales = present
+    else:
+        locales = [locale]
+    languages = {loc: locale_language(loc) for loc in locales}
+    by_code: dict[str, str] = {}
+    for loc, lang in languages.items():
+        if lang.code in by_code:
+            raise XlingError(f"WMT24++ locales {by_code[lang.code]} and {loc} are both {lang.name}; "
+                             "load them one at a time")
+        by_code[lang.code] = loc
+    tables = {}
+    for loc in locales:
+        if folder is not None and (folder / f"en-{loc}.jsonl").is_file():
+            tables[loc] = _read_local(folder / f"en-{loc}.jsonl")
+        else:
+            tables[loc] = _read_hub(loc, folder, present)
+    first = tables[locales[0]]
+    for loc in locales[1:]:
+        if [(r["segment_id"], r["source"]) for r in tables[loc]] != \
+                [(r["segment_id"], r["source"]) for r in first]:
+            raise XlingError(f"WMT24++ en-{loc} and en-{locales[0]} do not have the same English "
+                             "segments in the same order")
+    keep = [i for i, r in enumerate(first)
+            if r["domain"] != "canary" and (keep_bad_sources or not r["is_bad_source"])]
+    bad = sum(1 for r in first if r["is_bad_source"] and r["domain"] != "canary")
+    field = REFERENCES[reference]
+    texts = {"en": [first[i]["source"] for i in keep]}
+    for loc, lang in languages.items():
+        texts[lang.code] = [tables[loc][i][field] for i in keep]
+    dropped = len(first) - len(keep)
+    note = (f"WMT24++ ({', '.join(locales)}): {len(keep)} of {len(first)} segments; dropped the "
+            f"canary" + (f" and {bad} rows marked is_bad_source" if not keep_bad_sources else "")
+            + f" ({dropped} in all); references: {'post-edits' if field == 'target' else 'original references, before post-editing'}"
+            + " ('" + field + "'); English is the original side")
+    meta = [{"domain": first[i]["domain"], "document_id": first[i]["document_id"],
+             "segment_id": first[i]["segment_id"]} for i in keep]
+    ids = [f"{first[i]['segment_id']:04d}" if isinstance(first[i]["segment_id"], int)
+           else str(first[i]["segment_id"]) for i in keep]
+    return ParallelData(f"wmt24pp:en-{locale}", ids, lambda lang: texts[lang.code], list(texts),
+                        note=note, meta=meta,
+                        default_pairs=[f"en-{lang.code}" for lang in languages.values()])
+
+
+# -- sacrebleu's test sets ---------------------------------------------------------------------------
+def load_sacrebleu(arg: str) -> ParallelData:
+    """`wmt24:en-ja`: the source and first reference of a sacrebleu test set, with document ids
+    where the set has them. sacrebleu downloads into its cache ($SACREBLEU, ~/.sacrebleu)."""
+    name, _, pair = arg.rpartition(":")
+    if not name or "-" not in pair:
+        raise XlingError(f"sacrebleu:{arg}: expected sacrebleu:SET:SRC-TGT, e.g. sacrebleu:wmt24:en-ja")
+    from sacrebleu.dataset import DATASETS
+    from sacrebleu.utils import SACREBLEU_DIR
+
+    if name not in DATASETS:
+        raise XlingError(f"sacrebleu has no test set {name!r}; `sacrebleu --list` shows them")
+    dataset = DATASETS[name]
+    if pair not in dataset.langpairs:
+        raise XlingError(f"sacrebleu test set {name} has no pair {pair}; it has: "
+                         f"{', '.join(sorted(dataset.langpairs))}")
+    src, tgt = (resolve(code) for code in pair.split("-", 1))
+    try:
+        fields = dataset.fieldnames(pair)
+        files = dataset.get_files(pair)
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - sacrebleu exits or raises offline
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise XlingError(f"sacrebleu test set {name} ({pair}) is not in sacrebleu's cache "
+                         f"({Path(SACREBLEU_DIR) / name}) and could not be downloaded ({reason}); "
+                         "run once online, or copy that folder here (its place is set by $SACREBLEU)") from None
+    from .textio import read_lines
+
+    columns = {f: read_lines(path, allow_empty=True) for f, path in zip(fields, files)}
+    refs = [f for f in fields if f.startswith("ref")]
+    if "src" not in columns or not refs:
+        raise XlingError(f"sacrebleu test set {name} ({pair}) has no source or no reference")
+    n = len(columns["src"])
+    if any(len(lines) != n for lines in columns.values()):
+        raise XlingError(f"sacrebleu test set {name} ({pair}): its files have different line counts")
+    names = {"docid": "document_id", "doc_id": "document_id"}
+    extra = [f for f in fields if f != "src" and not f.startswith("ref")]
+    meta = [{names.get(f, f): columns[f][i] for f in extra} for i in range(n)]
+    texts = {src.code: columns["src"], tgt.code: columns[refs[0]]}
+    note = f"sacrebleu {name} {pair}" + (f"; reference {refs[0]} of {len(refs)}" if len(refs) > 1 else "")
+    return ParallelData(f"sacrebleu:{name}:{pair}", [f"{i:05d}" for i in range(1, n + 1)],
+                        lambda lang: texts[lang.code], list(texts), note=note, meta=meta,
+                        default_pairs=[f"{src.code}-{tgt.code}"])

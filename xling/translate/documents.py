@@ -1,0 +1,140 @@
+"""Document-level translation (`--unit document`): a document's segments go into one prompt,
+numbered [1], [2], ... at their line starts; the answer is split back at the numbers.
+
+A document longer than the model can take is cut into the largest runs of whole segments that
+fit both the context window (prompt + answer) and the answer cap (--max-new-tokens). An answer
+whose numbers are not exactly 1..n in order cannot be split back safely: its segments are
+scored as empty and counted as a realignment failure — never shifted onto other segments.
+"""
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass
+
+from ..errors import XlingError
+from .postprocess import clean_output
+
+# A number in square brackets at the start of a line, then the segment's text.
+_MARK = re.compile(r"^[ \t]*\[(\d+)\][ \t]*", re.M)
+MARK_TOKENS = 4      # what "[12] " and its line break may cost in tokens, per segment
+
+
+def mark(segments: list[str]) -> str:
+    """The numbered text of a chunk: one segment per line, each after its [k]."""
+    return "\n".join(f"[{k}] {text}" for k, text in enumerate(segments, 1))
+
+
+def split_marked(text: str, n: int) -> list[str] | None:
+    """The n segments of a numbered answer, or None when its numbers are not exactly 1..n in
+    order (missing, repeated, merged or out of order). Text before [1] is dropped."""
+    marks = list(_MARK.finditer(text))
+    if [int(m.group(1)) for m in marks] != list(range(1, n + 1)):
+        return None
+    ends = [m.start() for m in marks[1:]] + [len(text)]
+    return [text[m.end():end].strip() for m, end in zip(marks, ends)]
+
+
+@dataclass
+class Chunk:
+    document: str
+    number: int            # 0, 1, ... within its document
+    positions: list[int]   # the segments' positions in the input
+
+    @property
+    def name(self) -> str:
+        return f"{self.document}#{self.number}"
+
+
+def group_documents(document_ids: list[str]) -> dict[str, list[int]]:
+    """Positions of each document's segments, documents in order of first appearance."""
+    groups: dict[str, list[int]] = {}
+    for position, doc in enumerate(document_ids):
+        groups.setdefault(doc, []).append(position)
+    return groups
+
+
+def plan_chunks(translator, texts: list[str], document_ids: list[str], src, tgt, shots) -> list[Chunk]:
+    """The largest runs of whole segments that fit: answer budget (sum of the segments' own
+    budgets plus the numbers) within the cap, prompt + answer within the context window."""
+    backend = translator.backend
+    window = getattr(backend, "context_window", None)
+    cap = translator.decoding.max_new_tokens_cap
+    empty_prompt = backend.count_tokens(backend.render(
+        translator.template.render_translation(src, tgt, "", shots))) + 2
+    chunks = []
+    for doc, positions in group_documents(document_ids).items():
+        current: list[int] = []
+        prompt = answer = 0
+        for position in positions:
+            seg_prompt = backend.count_tokens(texts[position]) + MARK_TOKENS
+            seg_answer = translator.budget(texts[position]) + MARK_TOKENS
+            alone = empty_prompt + seg_prompt + min(cap, seg_answer)
+            if window is not None and alone > window:
+                raise XlingError(f"document {doc}: segment {position + 1} alone needs {alone} tokens of "
+                                 f"prompt and answer, more than the model's context window of {window}; "
+                                 "translate it with --unit segment or use a model with a longer context")
+            fits = answer + seg_answer <= cap and (
+                window is None or empty_prompt + prompt + seg_prompt + min(cap, answer + seg_answer) <= window)
+            if current and not fits:
+                chunks.append(Chunk(doc, len([c for c in chunks if c.document == doc]), current))
+                current, prompt, answer = [], 0, 0
+            current.append(position)
+            prompt, answer = prompt + seg_prompt, answer + seg_answer
+        if current:
+            chunks.append(Chunk(doc, len([c for c in chunks if c.document == doc]), current))
+    return chunks
+
+
+def translate_documents(translator, texts: list[str], document_ids: list[str], src, tgt,
+                        progress: bool = False) -> tuple[list, dict]:
+    """One Translation per segment (in input order) and a summary: documents, chunks, and the
+    chunks and segments whose answers could not be split back."""
+    from .translator import Translation
+
+    if len(texts) != len(document_ids):
+        raise XlingError("each segment needs its document id")
+    if translator.template is None:
+        raise XlingError("document mode needs a prompt template (encoder-decoder models translate "
+                         "segments)")
+    shots = [(mark([s]), mark([t])) for s, t in translator._shots(src, tgt, texts)]
+    chunks = plan_chunks(translator, texts, document_ids, src, tgt, shots)
+    built = []
+    for chunk in chunks:
+        segments = [texts[p] for p in chunk.positions]
+        budget = min(translator.decoding.max_new_tokens_cap,
+                     sum(translator.budget(s) + MARK_TOKENS for s in segments))
+        built.append(translator.request(mark(segments), src, tgt, shots, budget))
+    raw, hits = translator.generate([r for r, _ in built], "translating documents" if progress else None)
+    results: list = [None] * len(texts)
+    failed_chunks = failed_segments = 0
+    for chunk, (_, prompt_hash), answer, hit in zip(chunks, built, raw, hits):
+        whole = clean_output(answer, tgt)
+        pieces = split_marked(whole.text, len(chunk.positions))
+        if pieces is None:
+            failed_chunks += 1
+            failed_segments += len(chunk.positions)
+        for k, position in enumerate(chunk.positions):
+            unit = {"chunk": chunk.name, "realigned": pieces is not None}
+            if k == 0:
+                unit["chunk_raw"] = answer     # the whole answer, once per chunk
+            text, removed = "", []
+            if pieces is not None:
+                cleaned = clean_output(pieces[k], tgt, source=texts[position])
+                text, removed = cleaned.text, whole.removed + cleaned.removed if k == 0 else cleaned.removed
+            results[position] = Translation(source=texts[position], text=text,
+                                            raw=pieces[k] if pieces is not None else "",
+                                            removed=removed, prompt_hash=prompt_hash, cached=hit,
+                                            unit=unit)
+    documents = len(group_documents(document_ids))
+    summary = {"documents": documents, "chunks": len(chunks), "failed_chunks": failed_chunks,
+               "failed_segments": failed_segments,
+               "context_window": getattr(translator.backend, "context_window", None),
+               "answer_cap": translator.decoding.max_new_tokens_cap}
+    if progress:
+        split = f"; {len(chunks) - documents} more chunks to fit" if len(chunks) > documents else ""
+        print(f"xling: {documents} documents in {len(chunks)} chunks{split} (context window "
+              f"{summary['context_window'] or 'unknown'}, answer cap {summary['answer_cap']} tokens); "
+              f"realignment failed for {failed_chunks} chunks ({failed_segments} segments, scored as empty)",
+              file=sys.stderr)
+    return results, summary
