@@ -136,16 +136,25 @@ class FakeOpenAI:
         "retry-after-3600": (503, b'{"error": "busy"}', {"Retry-After": "3600"}),
     }
 
-    def __init__(self, mode: str = "ok", stall: float = 0.0):
+    def __init__(self, mode: str = "ok", stall: float = 0.0, respond=None):
+        """`respond(payload) -> str`: answer each request with that text (a scripted model)."""
         server = self
         self.mode, self.stall, self.requests = mode, stall, 0
         self.lock = threading.Lock()
 
         class Handler(QuietHandler):
             def do_POST(self):
-                self.body()
+                import json
+
+                body = self.body()
                 with server.lock:
                     server.requests += 1
+                if respond is not None:
+                    payload = json.loads(body)
+                    text = respond(payload)
+                    choice = {"message": {"role": "assistant", "content": text}} if "messages" in payload \
+                        else {"text": text}
+                    return self._reply(200, json.dumps({"choices": [choice]}).encode(), {})
                 if server.stall:
                     time.sleep(server.stall)
                 if server.mode == "huge":   # a 5 MB answer, well formed

@@ -109,10 +109,36 @@ def test_japanese_scored_as_korean_is_off_target(data_dir):
     assert result.extra["detected"].get("ja", 0) >= 0.95 * len(ja)
 
 
-def test_korean_references_are_on_target(data_dir):
+def test_references_are_on_target(data_dir):
     assert off_target(devtest(data_dir, "kor_Hang"), "ko").score <= 2.0
-    assert off_target(devtest(data_dir, "zho_Hant"), "zh").score <= 2.0   # either Chinese script
     assert off_target(devtest(data_dir, "eng_Latn")[:200], "en").score <= 2.0
+    assert off_target(devtest(data_dir, "zho_Hans"), "zh").score <= 2.0
+    assert off_target(devtest(data_dir, "zho_Hant"), "zh-Hant").score <= 2.0
+
+
+def test_chinese_in_the_other_script_is_off_target(data_dir):
+    # zh_TW (Traditional) answered in Simplified, or the reverse: the right language, the wrong
+    # script for the locale.
+    for text, target in ((devtest(data_dir, "zho_Hans"), "zh-Hant"), (devtest(data_dir, "zho_Hant"), "zh")):
+        result = off_target(text, target)
+        counts = result.extra["counts"]
+        assert result.score >= 70.0 and counts["wrong_language"] <= 2
+        assert counts["wrong_script"] + counts["wrong_language"] == counts["off_target"]
+        assert "zhscript:yes" in result.signature
+
+
+def test_foreign_names_addresses_and_short_texts_keep_the_target_language():
+    # Our own sentences, shaped like WMT24++'s social and news segments.
+    cases = [("서울역 앞 카페는 10 Main Street에 있다. 자세한 내용은 https://cafe.example.com/menu 참고.", "ko"),
+             ("免费的 Green Garden 茶叶。", "zh"), ("この本は Penguin Books から出ました。", "ja"),
+             ("#SummerTrip #Beach #Sunset", "de"), ("@friend42 네!", "ko"), ("第二章", "ja"),
+             ("Daten von OpenStreetMap.", "de")]
+    for text, target in cases:
+        assert not off_target([text], target).extra["flags"][0]["off_target"], (text, target)
+    # An answer wholly in another language still is off-target.
+    for text, target in (("The weather is lovely and we walked along the river.", "de"),
+                         ("I like apples very much.", "ko"), ("我们明天去市场买水果。", "ja")):
+        assert off_target([text], target).extra["flags"][0]["off_target"], (text, target)
 
 
 def test_copies_empties_and_masks(data_dir):

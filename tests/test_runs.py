@@ -137,9 +137,12 @@ def test_experiment_files_are_checked_with_key_and_line(tmp_path):
     bad.write_text("task: mt\nout: x\nlangs: [ko, en]\nlimit: many\n", encoding="utf-8")
     with pytest.raises(XlingError, match=r"line 4: 'limit' must be int or null, not str"):
         load_experiment(bad)
-    bad.write_text("task: mt\nout: x\n", encoding="utf-8")
-    with pytest.raises(XlingError, match="give 'pairs' or 'langs'"):
-        load_experiment(bad)
+    bad.write_text("task: mt\nout: x\n", encoding="utf-8")   # FLORES has no default direction
+    from xling.tasks.mt import directions_of
+    with pytest.raises(XlingError, match="give pairs .* or langs"):
+        directions_of(load_experiment(bad))
+    bad.write_text("task: mt\nout: x\ndata: wmt24pp:en-ko_KR\n", encoding="utf-8")
+    assert load_experiment(bad).pairs is None     # WMT24++ has one: English into the locale
 
 
 def test_shipped_experiments_load():

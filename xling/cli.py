@@ -82,19 +82,24 @@ def _backend_options(f):
               help="Read source lines from this file (default: TEXT arguments, else stdin).")
 @click.option("--output", "-o", "output_path", type=click.Path(dir_okay=False), default=None,
               help="Write translations here (default: stdout). Written only when complete.")
+@click.option("--paragraphs", is_flag=True,
+              help="Segments are blocks separated by blank lines; their inner line breaks are kept "
+                   "from input to output, blocks stay blank-line separated.")
 @click.option("--no-cache", is_flag=True, help="Do not reuse or store outputs in the cache.")
 @config_option(MTEvalConfig, "trust_remote_code", "--trust-remote-code")
 @config_option(MTEvalConfig, "static_cache", "--static-cache")
 @_backend_options
 @click.argument("text", nargs=-1)
 def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, max_batch_tokens,
-              input_path, output_path, no_cache, static_cache, text, **settings):
-    """Translate TEXT (or a file, or stdin): one output line per input line, in order."""
+              input_path, output_path, paragraphs, no_cache, static_cache, text, **settings):
+    """Translate TEXT (or a file, or stdin): one output line per input line, in order (with
+    --paragraphs: one output block per blank-line separated input block)."""
     from .runs.config import BackendSettings
     from .data.languages import check_direction
     from .runs.locks import output_lock
     from .translate.postprocess import one_line
-    from .data.textio import atomic_writer, output_target, read_lines, read_stdin_lines, split_lines
+    from .data.textio import (atomic_writer, join_paragraphs, output_target, paragraphs as blocks_of,
+                              read_lines, read_stdin_lines, split_lines)
 
     src_lang, tgt_lang = check_direction(src, tgt)
     settings = BackendSettings(**settings)
@@ -107,6 +112,10 @@ def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, ma
             lines = read_lines(input_path)
         else:
             lines = read_stdin_lines()
+        if paragraphs:
+            lines = blocks_of(lines)
+            if not lines:
+                raise XlingError("the input holds no text to translate")
         pool = None
         if shots_file:
             from .data.parallel import read_pair_file
@@ -118,7 +127,7 @@ def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, ma
                                 cache=not no_cache, settings=settings,
                                 static_cache=static_cache)
         outputs = translator.translate(lines, src_lang, tgt_lang, progress=input_path is not None)
-        body = "".join(one_line(o) + "\n" for o in outputs)
+        body = join_paragraphs(outputs) if paragraphs else "".join(one_line(o) + "\n" for o in outputs)
         if target:
             with atomic_writer(target) as handle:
                 handle.write(body)

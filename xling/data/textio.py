@@ -62,6 +62,28 @@ def read_jsonl(path: str | Path) -> list[tuple[int, dict]]:
     return rows
 
 
+def paragraphs(lines: list[str]) -> list[str]:
+    """Blocks of lines separated by blank lines (one or more, whitespace-only counts as
+    blank); each block keeps its inner line breaks."""
+    blocks, current = [], []
+    for line in lines + [""]:
+        if line.strip():
+            current.append(line)
+        elif current:
+            blocks.append("\n".join(current))
+            current = []
+    return blocks
+
+
+def join_paragraphs(texts: list[str]) -> str:
+    """The file text of translated blocks: blank-line separated, inner line breaks kept (a
+    blank line inside a translation would split its block, so runs of them become one line
+    break)."""
+    import re
+
+    return "\n\n".join(re.sub(r"\n\s*\n", "\n", t.strip().replace("\r\n", "\n")) for t in texts) + "\n"
+
+
 def read_stdin_lines() -> list[str]:
     return split_lines(decode_utf8(sys.stdin.buffer.read(), "standard input"))
 

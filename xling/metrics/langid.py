@@ -4,7 +4,8 @@ Korean, Japanese, Chinese, Thai, Greek, Hebrew, Tamil and Hindi are told apart b
 (Hangul; Kana with or without Han; Han alone; ...), which is exact and instant. Only text whose
 main script several candidate languages share (Latin, Cyrillic, Arabic) goes to lingua, and then
 only with the candidates of that script, which keeps it fast and avoids absurd answers.
-Chinese in Simplified and Traditional characters both come out as "zh".
+Chinese in Simplified and Traditional characters both come out as "zh"; `chinese_script` tells
+the two apart for the off-target check (a zh-Hant target answered in Simplified is off-target).
 """
 from __future__ import annotations
 
@@ -52,7 +53,11 @@ def script_counts(text: str) -> dict[str, int]:
     return {name: len(pattern.findall(text)) for name, pattern in _PATTERNS.items()}
 
 
-def dominant_script(text: str) -> str:
+def weighted_script_counts(text: str) -> dict[str, int]:
+    """Letters per script, Kana with Han counted as Japanese ("Jpan") when the text has Kana,
+    and dense scripts weighted: a Han character or Hangul syllable carries about what three
+    Latin letters do, so a Chinese sentence with one English name ("免费的 Matt Gray 贴纸") is
+    Chinese."""
     counts = script_counts(text)
     kana, han = counts.pop("Kana"), counts.pop("Hani")
     # Japanese mixes Kana into Han text; Chinese has (almost) none.
@@ -60,8 +65,23 @@ def dominant_script(text: str) -> str:
         counts["Jpan"] = kana + han
     else:
         counts["Hani"], counts["Kana"] = han, kana
+    for dense in ("Jpan", "Hani", "Kana", "Hang"):
+        if dense in counts:
+            counts[dense] *= 3
+    return counts
+
+
+def dominant_script(text: str) -> str:
+    counts = weighted_script_counts(text)
     script, count = max(counts.items(), key=lambda item: item[1])
     return script if count else "Zyyy"
+
+
+# The script a language's text is counted under above.
+_COUNTED_AS = {"Hans": "Hani", "Hant": "Hani"}
+# The expected language's own script holding this share of the dominant script's (weighted)
+# letters means a text in that language with foreign names or terms in it, not another language.
+MIXED = 0.5
 
 
 @lru_cache(maxsize=None)
@@ -81,18 +101,69 @@ def _lingua_code(language) -> str:
 MAX_CHARS = 2000
 
 
-def detect(text: str) -> Detection:
-    """The language of `text`, judged on its first MAX_CHARS characters."""
-    text = text[:MAX_CHARS]
-    script = dominant_script(text)
+# What says nothing of a text's language and would outweigh a short sentence's letters: web
+# addresses and domains, e-mail addresses, @handles and #hashtags (WMT24++'s social segments).
+_NOT_LANGUAGE = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\S+|(?<!\w)[@#]\w[\w-]*"
+                           r"|\b[\w-]+\.(?:com|org|net|edu|gov|io|co|ai|dev|app|info)\b\S*", re.I)
+# lingua's best guess must be this many times as likely as the expected language to overrule it:
+# short texts and names are ambiguous ("Kapitel 1", "Daten von FlightAware" for German).
+OVERRULE = 2.0
+SHORT_KANJI = 12
+
+
+def detect(text: str, expected: str | None = None) -> Detection:
+    """The language of `text`, judged on its first MAX_CHARS characters, web addresses, handles
+    and hashtags left out. With `expected` (the target language), a statistical guess of
+    another language of the same script counts only when clearly more likely."""
+    text = _NOT_LANGUAGE.sub(" ", text[:MAX_CHARS])
+    counts = weighted_script_counts(text)
+    script = max(counts, key=counts.get) if any(counts.values()) else "Zyyy"
     if script == "Zyyy":
         return Detection("und", script)
+    if expected is not None:
+        from ..data.languages import resolve
+
+        own = _COUNTED_AS.get(resolve(expected).script, resolve(expected).script)
+        if own != script and counts.get(own, 0) >= MIXED * counts[script]:
+            return Detection(resolve(expected).code, own)
+    if script == "Hani" and expected == "ja" and len(_PATTERNS["Hani"].findall(text)) <= SHORT_KANJI \
+            and not any(c in _SIMPLIFIED_NOT_JAPANESE for c in text):
+        return Detection("ja", script)     # a few kanji alone ("序章", "爆発") are Japanese too
     if script in _SCRIPT_LANGUAGE:
         return Detection(_SCRIPT_LANGUAGE[script], script)
     if script == "Kana":
         return Detection("ja", script)
-    found = _detector(script).detect_language_of(text)
-    return Detection(_lingua_code(found) if found else "und", script)
+    confidences = {_lingua_code(c.language): c.value
+                   for c in _detector(script).compute_language_confidence_values(text)}
+    if not confidences or max(confidences.values()) == 0:
+        return Detection("und", script)
+    best = max(confidences, key=confidences.get)
+    if expected in confidences and best != expected and \
+            confidences[best] < OVERRULE * confidences[expected]:
+        best = expected
+    return Detection(best, script)
+
+
+# Characters written differently in Simplified and Traditional Chinese, in matching order: common
+# words only (a short list tells a paragraph's script; characters shared by both never count).
+_SIMPLIFIED = "这们说国时会为来个对学发经过还进没动现开关问长见东车门书马鸟鱼语话读写听买卖钱电体点实业头气爱认让边应该从请谢难样种万与产两"
+_TRADITIONAL = "這們說國時會為來個對學發經過還進沒動現開關問長見東車門書馬鳥魚語話讀寫聽買賣錢電體點實業頭氣愛認讓邊應該從請謝難樣種萬與產兩"
+
+# Simplified forms that Japanese writes otherwise (国 会 学 体 点 万 与 are shared with Japanese).
+_SIMPLIFIED_NOT_JAPANESE = set(_SIMPLIFIED) - set("国会学体点万与")
+
+
+def chinese_script(text: str) -> str | None:
+    """"Hans" or "Hant" when the text's Chinese characters clearly lean one way (twice as many
+    characters of one script's own forms, at least two), else None."""
+    text = text[:MAX_CHARS]
+    simplified = sum(text.count(c) for c in _SIMPLIFIED)
+    traditional = sum(text.count(c) for c in _TRADITIONAL)
+    if simplified >= 2 and simplified >= 2 * traditional:
+        return "Hans"
+    if traditional >= 2 and traditional >= 2 * simplified:
+        return "Hant"
+    return None
 
 
 def detect_many(texts: list[str]) -> list[Detection]:

@@ -40,14 +40,17 @@ def _same_language(detected: str, target: str) -> bool:
 
 
 def segment_flags(output: str, tgt_code: str, source: str | None = None) -> dict:
-    from .langid import detect
+    from .langid import chinese_script, detect
 
-    detection = detect(output)
+    detection = detect(output, expected=tgt_code)
     empty = not output.strip()
     wrong = not empty and detection.lang != "und" and not _same_language(detection.lang, tgt_code)
+    # Chinese in the other script (Simplified for a zh-Hant target, or the reverse) is off-target.
+    wrong_script = not empty and not wrong and tgt_code in _CHINESE and \
+        chinese_script(output) not in (None, resolve(tgt_code).script)
     return {"lang": detection.lang, "script": detection.script, "empty": empty,
-            "wrong_language": wrong, "copy": bool(source) and is_copy(output, source),
-            "off_target": empty or wrong}
+            "wrong_language": wrong, "wrong_script": wrong_script,
+            "copy": bool(source) and is_copy(output, source), "off_target": empty or wrong or wrong_script}
 
 
 def off_target(hyps: Sequence[str], tgt_lang: str, srcs: Sequence[str] | None = None):
@@ -59,12 +62,13 @@ def off_target(hyps: Sequence[str], tgt_lang: str, srcs: Sequence[str] | None = 
     from .langid import lingua_version
     from .. import __version__
 
-    counts = {key: sum(f[key] for f in flags) for key in ("empty", "wrong_language", "copy", "off_target")}
+    counts = {key: sum(f[key] for f in flags) for key in ("empty", "wrong_language", "wrong_script", "copy", "off_target")}
     languages: dict[str, int] = {}
     for f in flags:
         languages[f["lang"]] = languages.get(f["lang"], 0) + 1
-    signature = Signature.of(tgt=tgt.code, langid=f"script+lingua-{lingua_version()}",
-                             copy="yes" if srcs is not None else "no", xling=__version__).format()
+    variant = {"zhscript": "yes"} if tgt.code in _CHINESE else {}   # Simplified vs Traditional checked
+    signature = Signature.of(tgt=tgt.code, langid=f"script+lingua-{lingua_version()}+expected",
+                             copy="yes" if srcs is not None else "no", **variant, xling=__version__).format()
     extra = {"counts": counts, "detected": dict(sorted(languages.items(), key=lambda kv: -kv[1])),
              "flags": flags}
     return mean_result("OffTarget%", [float(f["off_target"]) for f in flags], signature,

@@ -82,6 +82,11 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
                             decoding=Decoding(max_new_tokens_cap=config.max_new_tokens),
                             settings=config, static_cache=config.static_cache, quiet=not progress,
                             unit=config.unit)
+    ids, meta = data.ids[:config.limit], data.meta[:config.limit]
+    if config.unit == "document":   # every direction's chunks fit, before the run folder is written
+        from ..translate.documents import prepare
+        for src, tgt in directions:
+            prepare(translator, data.text(src)[:config.limit], [m["document_id"] for m in meta], src, tgt)
     template = translator.template
     identity = dict(config.identity(), model_fingerprint=translator.backend.fingerprint,
                     template_hash=template.hash if template else None)
@@ -98,7 +103,6 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
 
     if progress and data.note:
         print(f"xling: {data.note}", file=sys.stderr)
-    ids, meta = data.ids[:config.limit], data.meta[:config.limit]
     for src, tgt in directions:
         name = direction_name(src, tgt)
         sources, refs = data.text(src)[:config.limit], data.text(tgt)[:config.limit]
@@ -111,7 +115,7 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
             results = translator.translate_records(sources, src, tgt, progress=progress)
         records = [{"id": i, **m, "source": s, "reference": r, "prompt_hash": t.prompt_hash,
                     "raw": t.raw, "output": t.text, "removed": t.removed,
-                    "lang": detect(t.text).lang, **(t.unit or {})}
+                    "lang": detect(t.text, expected=tgt.code).lang, **(t.unit or {})}
                    for i, m, s, r, t in zip(ids, meta, sources, refs, results)]
         run.write_outputs(name, records)
         score_direction(run, name, metrics, config)

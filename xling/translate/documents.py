@@ -86,19 +86,25 @@ def plan_chunks(translator, texts: list[str], document_ids: list[str], src, tgt,
     return chunks
 
 
-def translate_documents(translator, texts: list[str], document_ids: list[str], src, tgt,
-                        progress: bool = False) -> tuple[list, dict]:
-    """One Translation per segment (in input order) and a summary: documents, chunks, and the
-    chunks and segments whose answers could not be split back."""
-    from .translator import Translation
-
+def prepare(translator, texts: list[str], document_ids: list[str], src, tgt):
+    """The numbered demonstrations and the chunks of a direction; a segment too long for the
+    model even alone is an error here, before anything is generated."""
     if len(texts) != len(document_ids):
         raise XlingError("each segment needs its document id")
     if translator.template is None:
         raise XlingError("document mode needs a prompt template (encoder-decoder models translate "
                          "segments)")
     shots = [(mark([s]), mark([t])) for s, t in translator._shots(src, tgt, texts)]
-    chunks = plan_chunks(translator, texts, document_ids, src, tgt, shots)
+    return shots, plan_chunks(translator, texts, document_ids, src, tgt, shots)
+
+
+def translate_documents(translator, texts: list[str], document_ids: list[str], src, tgt,
+                        progress: bool = False) -> tuple[list, dict]:
+    """One Translation per segment (in input order) and a summary: documents, chunks, and the
+    chunks and segments whose answers could not be split back."""
+    from .translator import Translation
+
+    shots, chunks = prepare(translator, texts, document_ids, src, tgt)
     built = []
     for chunk in chunks:
         segments = [texts[p] for p in chunk.positions]

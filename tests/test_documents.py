@@ -1,0 +1,247 @@
+"""WMT24++ and document-level translation: the loader on the real files, paragraphs whose line
+breaks survive, document mode realigned (or counted) through a scripted server, reports by
+domain, and sacrebleu's own test sets."""
+import json
+import os
+import re
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from servers import FakeOpenAI
+from test_cli import assert_one_line_error, xling
+from xling.cli import cli
+from xling.data.parallel import load_parallel
+from xling.data.textio import join_paragraphs, paragraphs
+from xling.data.wmt import locale_language
+from xling.errors import XlingError
+
+
+@pytest.fixture(scope="module")
+def wmt24pp_root(data_dir):
+    if not (data_dir / "wmt24pp" / "en-ko_KR.jsonl").is_file():
+        pytest.skip("../shared/data/wmt24pp not found")
+    return data_dir
+
+
+def test_wmt24pp_loader_on_the_real_files(wmt24pp_root):
+    rows = [json.loads(l) for l in (wmt24pp_root / "wmt24pp" / "en-ko_KR.jsonl").open(encoding="utf-8")]
+    assert len(rows) == 998
+    data = load_parallel("wmt24pp:en-ko_KR", wmt24pp_root)
+    assert len(data.ids) == 960 and data.default_pairs == ["en-ko"]
+    assert "dropped the canary and 37 rows marked is_bad_source (38 in all)" in data.note
+    assert Counter(m["domain"] for m in data.meta) == {"social": 494, "literary": 206, "news": 149, "speech": 111}
+    assert len({m["document_id"] for m in data.meta}) == 170
+    kept = [r for r in rows if not r["is_bad_source"]]
+    assert data.text("en") == [r["source"] for r in kept]
+    assert data.text("ko") == [r["target"] for r in kept]          # the post-edit by default
+    original = load_parallel("wmt24pp:en-ko_KR", wmt24pp_root, reference="original")
+    assert original.text("ko") == [r["original_target"] for r in kept] != data.text("ko")
+    assert len(load_parallel("wmt24pp:en-ko_KR", wmt24pp_root, keep_bad_sources=True).ids) == 997
+    every = load_parallel("wmt24pp:en-*", wmt24pp_root)
+    assert {"en-ko", "en-ja", "en-zh"} <= set(every.default_pairs)
+
+
+def test_locales_map_to_languages_and_bad_ones_are_named():
+    assert locale_language("ko_KR").code == "ko"
+    assert locale_language("zh_TW").code == "zh-Hant" and locale_language("zh_CN").code == "zh"
+    assert locale_language("zh_TW").bleu_tokenizer == "zh"
+    assert locale_language("de_DE").code == "de"
+    with pytest.raises(XlingError, match="xling has no language 'xx'"):
+        locale_language("xx_YY")
+    with pytest.raises(XlingError, match="not a WMT24\\+\\+ locale"):
+        locale_language("korean")
+
+
+def _write_wmt24pp(folder: Path, rows: list[dict], locale="ko_KR") -> Path:
+    (folder / "wmt24pp").mkdir(parents=True, exist_ok=True)
+    with (folder / "wmt24pp" / f"en-{locale}.jsonl").open("w", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return folder
+
+
+def _row(seg, doc, domain, source, target, bad=False):
+    return {"lp": "en-ko_KR", "domain": domain, "document_id": doc, "segment_id": seg,
+            "is_bad_source": bad, "source": source, "target": target, "original_target": target}
+
+
+# Our own small WMT24++-shaped fixture: two documents in two domains, a canary, a bad source.
+ROWS = [_row(0, "canary", "canary", "CANARY x", "CANARY x", bad=True),
+        _row(1, "doc-a", "news", "The bridge opened today.", "다리가 오늘 개통했다."),
+        _row(2, "doc-a", "news", "Thousands crossed it on foot.", "수천 명이 걸어서 건넜다."),
+        _row(3, "doc-a", "news", "BROKEN-NONE", "없음", bad=True),
+        _row(4, "doc-a", "news", "The mayor spoke at noon.", "시장은 정오에 연설했다."),
+        _row(5, "doc-b", "literary", "She closed the old book.", "그녀는 낡은 책을 덮었다."),
+        _row(6, "doc-b", "literary", "Rain tapped on the glass.", "비가 유리창을 두드렸다.")]
+
+
+def test_rows_missing_fields_and_unknown_locales_are_clear(tmp_path):
+    bad = [dict(ROWS[1])]
+    del bad[0]["document_id"]
+    root = _write_wmt24pp(tmp_path, bad)
+    with pytest.raises(XlingError, match=r"en-ko_KR.jsonl:1: a WMT24\+\+ row needs document_id"):
+        load_parallel("wmt24pp:en-ko_KR", root)
+    with pytest.raises(XlingError, match=r"has no en-ja_JP.jsonl \(present: ko_KR\).*hub cannot be reached"):
+        load_parallel("wmt24pp:en-ja_JP", root)
+    with pytest.raises(XlingError, match="English into a locale"):
+        load_parallel("wmt24pp:ko_KR-en", root)
+
+
+def test_paragraph_blocks_round_trip():
+    lines = ["first line", "second line", "", "  ", "", "next block", "", "third", "with", "three"]
+    blocks = paragraphs(lines)
+    assert blocks == ["first line\nsecond line", "next block", "third\nwith\nthree"]
+    assert join_paragraphs(blocks) == "first line\nsecond line\n\nnext block\n\nthird\nwith\nthree\n"
+    # A blank line inside a translation would split its block: it becomes one line break.
+    assert join_paragraphs(["a\n\n\nb", "c"]) == "a\nb\n\nc\n"
+
+
+def _user_text(payload) -> str:
+    if "messages" in payload:
+        return payload["messages"][-1]["content"].split("\n\n", 1)[1]
+    return payload["prompt"]
+
+
+def _scripted_translator(payload) -> str:
+    """A 'model' that translates each line by upper-casing it and keeps [k] numbers — except for
+    documents that contain BROKEN, where it forgets the second number."""
+    text = _user_text(payload)
+    if "BROKEN" in text:
+        text = re.sub(r"^\[2\] ", "", text, flags=re.M)
+    return "\n".join(line.upper() for line in text.split("\n"))
+
+
+@pytest.fixture
+def scripted():
+    server = FakeOpenAI(respond=_scripted_translator)
+    yield server
+    server.close()
+
+
+def test_paragraphs_keep_their_line_breaks_from_input_to_output_file(scripted, tmp_path):
+    source = tmp_path / "letters.en"
+    source.write_text("Dear Ana,\nthank you for the book.\n\nSee you soon,\nBo\n", encoding="utf-8")
+    out = tmp_path / "letters.ko"
+    result = CliRunner().invoke(cli, ["translate", "-s", "en", "-t", "ko", "--paragraphs", "-i", str(source),
+                                      "-o", str(out), "--backend", "http", "--base-url", scripted.url,
+                                      "-m", "fake", "--no-cache"])
+    assert result.exit_code == 0, result.output
+    assert out.read_text(encoding="utf-8") == "DEAR ANA,\nTHANK YOU FOR THE BOOK.\n\nSEE YOU SOON,\nBO\n"
+    assert scripted.requests == 2          # one request per block, not per line
+
+
+def test_a_completion_template_ends_multi_line_segments_at_the_blank_line(tiny_causal_base):
+    from xling.translate.translator import Translator
+
+    translator = Translator(tiny_causal_base, cache=False)
+    (request, _), = translator.requests(["나는 사과를 좋아한다.\n오늘은 비가 온다."], *map(
+        __import__("xling.data.languages", fromlist=["resolve"]).resolve, ("ko", "en"))).values()
+    assert request.stop == ("\n\n",) and not request.stop_at_newline
+    (single, _), = translator.requests(["저는 학생입니다."], *map(
+        __import__("xling.data.languages", fromlist=["resolve"]).resolve, ("ko", "en"))).values()
+    assert single.stop == () and single.stop_at_newline
+    raw = translator.translate_records(["나는 사과를 좋아한다.\n오늘은 비가 온다."], "ko", "en")[0].raw
+    assert "\n\n" not in raw
+
+
+def _eval(root, out, url, *extra):
+    return CliRunner().invoke(cli, ["eval", "mt", "--data", "wmt24pp:en-ko_KR", "--data-dir", str(root),
+                                    "--out", str(out), "--backend", "http", "--base-url", url,
+                                    "-m", "fake", "--metrics", "chrf,bleu", *extra])
+
+
+def test_document_mode_realigns_segments_and_counts_failures(scripted, tmp_path):
+    rows = ROWS[:3] + [_row(3, "doc-a", "news", "BROKEN sentence here.", "깨진 문장.")] + ROWS[4:]
+    root = _write_wmt24pp(tmp_path, rows)
+    result = _eval(root, tmp_path / "doc", scripted.url, "--unit", "document")
+    assert result.exit_code == 0, result.output
+    records = [json.loads(l) for l in (tmp_path / "doc" / "outputs" / "en-ko.jsonl").open(encoding="utf-8")]
+    assert [r["id"] for r in records] == ["0001", "0002", "0003", "0004", "0005", "0006"]
+    assert [r["domain"] for r in records] == ["news"] * 4 + ["literary"] * 2
+    # doc-a's answer lost its [2]: all four of its segments are empty, never shifted.
+    assert [r["realigned"] for r in records] == [False] * 4 + [True] * 2
+    assert [r["output"] for r in records] == ["", "", "", "", "SHE CLOSED THE OLD BOOK.", "RAIN TAPPED ON THE GLASS."]
+    metrics = json.loads((tmp_path / "doc" / "metrics.json").read_text())
+    assert metrics["directions"]["en-ko"]["realignment"] == {"chunks": 2, "failed_chunks": 1, "failed_segments": 4}
+    assert "1 of 2 chunks could not be split back into segments (4 segments scored as empty)" in result.output
+    assert scripted.requests == 2          # one prompt per document
+
+
+def test_long_documents_are_cut_into_chunks_that_fit(scripted, tmp_path):
+    rows = ROWS[:1] + [_row(i, "doc-long", "speech", f"Sentence number {i} of a long speech.", f"문장 {i}.")
+                       for i in range(1, 9)]
+    root = _write_wmt24pp(tmp_path, rows)
+    # Each segment's own budget is about 2.5 x its tokens + 20; a cap of 100 holds two of them.
+    result = _eval(root, tmp_path / "long", scripted.url, "--unit", "document", "--max-new-tokens", "100")
+    assert result.exit_code == 0, result.output
+    records = [json.loads(l) for l in (tmp_path / "long" / "outputs" / "en-ko.jsonl").open(encoding="utf-8")]
+    chunks = Counter(r["chunk"] for r in records)
+    assert len(chunks) > 1 and all(r["realigned"] for r in records)
+    assert [r["output"] for r in records] == [f"SENTENCE NUMBER {i} OF A LONG SPEECH." for i in range(1, 9)]
+
+
+def test_a_segment_too_long_for_the_context_window_is_a_clear_error(tiny_causal_base, tmp_path):
+    long = " ".join(["The bridge opened today."] * 200)          # far over 512 positions
+    root = _write_wmt24pp(tmp_path, ROWS[:1] + [_row(1, "d", "news", long, "x")])
+    result = xling("eval", "mt", "--data", "wmt24pp:en-ko_KR", "--data-dir", str(root),
+                   "--out", str(tmp_path / "r"), "-m", str(tiny_causal_base), "--unit", "document")
+    assert_one_line_error(result, "document d: segment 1 alone needs")
+    assert re.search(r"needs \d+ tokens of prompt and answer, more than the model's context window of "
+                     r"512", result.stderr.decode())
+    assert not (tmp_path / "r").exists()
+
+
+def test_document_mode_needs_documents(scripted, tmp_path):
+    (tmp_path / "t.en").write_text("one\n", encoding="utf-8")
+    (tmp_path / "t.ko").write_text("하나\n", encoding="utf-8")
+    result = xling("eval", "mt", "--data", f"text:{tmp_path}/t.{{lang}}", "-p", "en-ko",
+                   "--out", str(tmp_path / "r"), "--backend", "http", "--base-url", scripted.url,
+                   "-m", "fake", "--unit", "document")
+    assert_one_line_error(result, "has no documents: --unit document needs a data set")
+
+
+def test_report_by_domain_with_document_scores_and_significance(scripted, tmp_path):
+    root = _write_wmt24pp(tmp_path, ROWS)
+    assert _eval(root, tmp_path / "seg", scripted.url).exit_code == 0
+    doc = _eval(root, tmp_path / "doc", scripted.url, "--unit", "document")
+    assert doc.exit_code == 0, doc.output
+    result = CliRunner().invoke(cli, ["report", str(tmp_path / "seg"), str(tmp_path / "doc"), "-m", "chrf",
+                                      "--paired-n", "200"])
+    assert result.exit_code == 0, result.output
+    table = result.output[result.output.index("seg: en-ko by domain"):]
+    lines = table.splitlines()
+    assert lines[1].split() == ["domain", "n", "chrF", "documents", "chrF", "(doc)"]
+    assert [l.split()[:2] for l in lines[2:5]] == [["all", "5"], ["news", "3"], ["literary", "2"]]
+    assert "chrF: runs compared" in result.output
+    assert re.search(r"^en-ko news\s", result.output, re.M) and re.search(r"^en-ko literary\s", result.output, re.M)
+
+
+def test_sacrebleu_sets_from_sacrebleus_cache_and_a_clear_error_offline(tmp_path):
+    # sacrebleu reads $SACREBLEU when imported, so each check runs in its own process.
+    cache = tmp_path / "sacrebleu"
+    folder = cache / "multi30k" / "2016"
+    folder.mkdir(parents=True)
+    (folder / "multi30k_2016.en-de.src").write_text("A dog runs.\nTwo birds sing.\n", encoding="utf-8")
+    (folder / "multi30k_2016.en-de.ref").write_text("Ein Hund rennt.\nZwei Vögel singen.\n", encoding="utf-8")
+    code = ("from xling.data.parallel import load_parallel\n"
+            "from xling.errors import XlingError\n"
+            "import sys\n"
+            "try:\n"
+            "    d = load_parallel(sys.argv[1])\n"
+            "    print(d.default_pairs, d.text('en'), d.text('de'))\n"
+            "except XlingError as e:\n"
+            "    print('error:', e)\n")
+    env = dict(os.environ, SACREBLEU=str(cache), https_proxy="http://127.0.0.1:9", HTTPS_PROXY="http://127.0.0.1:9")
+    run = lambda spec: subprocess.run([sys.executable, "-c", code, spec], env=env, capture_output=True,
+                                      text=True, timeout=120).stdout
+    assert run("sacrebleu:multi30k/2016:en-de") == \
+        "['en-de'] ['A dog runs.', 'Two birds sing.'] ['Ein Hund rennt.', 'Zwei Vögel singen.']\n"
+    offline = run("sacrebleu:wmt24:en-ja")
+    assert offline.startswith("error: sacrebleu test set wmt24 (en-ja) is not in sacrebleu's cache")
+    assert str(cache / "wmt24") in offline and "$SACREBLEU" in offline
+    assert run("sacrebleu:wmt24:en-ko").startswith("error: sacrebleu test set wmt24 has no pair en-ko")
