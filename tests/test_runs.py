@@ -185,3 +185,20 @@ def test_killed_run_resumes_to_identical_records(tmp_path, tiny_causal_base, dat
     for text in read_all(tmp_path / "killed").values():
         ids = [json.loads(line)["id"] for line in text.splitlines()]
         assert ids == sorted(set(ids)) and len(ids) == 6
+
+
+def test_experiment_variants_run_into_their_own_folders(tmp_path):
+    from xling.runs.config import load_experiments
+
+    repo = Path(__file__).resolve().parent.parent
+    segment, document = load_experiments(repo / "experiments" / "wmt24pp_matrix.yaml",
+                                         {"out": str(tmp_path / "m"), "limit": 3})
+    assert (segment.unit, document.unit) == ("segment", "document")
+    assert (segment.out, document.out) == (str(tmp_path / "m" / "segment"), str(tmp_path / "m" / "document"))
+    assert segment.pairs == document.pairs == ["en-ko", "en-ja", "en-zh"] and document.limit == 3
+    with pytest.raises(XlingError, match="defines 2 variants"):
+        load_experiment(repo / "experiments" / "wmt24pp_matrix.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("task: mt\nout: x\npairs: [en-ko]\nvariants:\n  a:\n    unit: page\n", encoding="utf-8")
+    with pytest.raises(XlingError, match="variant a.*'unit' must be one of segment, document"):
+        load_experiments(bad)

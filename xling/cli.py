@@ -216,6 +216,7 @@ def eval_group():
               show_default=True, help="Comma-separated: bleu spbleu chrf chrf++ ter comet xcomet offtarget.")
 @config_option(MTEvalConfig, "out", "--out", "-o", required=True, help="Run folder.")
 @config_option(MTEvalConfig, "limit", "--limit")
+@config_option(MTEvalConfig, "limit_per_domain", "--limit-per-domain")
 @config_option(MTEvalConfig, "batch_size", "--batch-size", "-b")
 @config_option(MTEvalConfig, "max_batch_tokens", "--max-batch-tokens")
 @config_option(MTEvalConfig, "max_new_tokens", "--max-new-tokens")
@@ -294,18 +295,22 @@ def eval_mc(**options):
 @click.option("--out", "-o", default=None, help="Override the run folder.")
 @click.option("--model", "-m", default=None, help="Override the model.")
 @click.option("--limit", type=click.IntRange(1), default=None, help="First N segments per direction.")
+@click.option("--limit-per-domain", type=click.IntRange(1), default=None,
+              help="First N segments of each domain (WMT24++).")
 @click.option("--batch-size", "-b", type=click.IntRange(1), default=None)
 @click.option("--data-dir", default=None)
 @click.option("--overwrite", is_flag=True, help="Replace a run with a different config.")
-def run_experiment(experiment, out, model, limit, batch_size, data_dir, overwrite):
-    """Run an experiment file (experiments/*.yaml)."""
-    from .runs.config import load_experiment
+def run_experiment(experiment, out, model, limit, limit_per_domain, batch_size, data_dir, overwrite):
+    """Run an experiment file (experiments/*.yaml); a file with variants runs each into
+    OUT/VARIANT and reports them side by side."""
+    from .runs.config import load_experiments
     from .tasks import run_config
 
-    config = load_experiment(experiment, dict(out=out, model=model, limit=limit,
-                                              batch_size=batch_size, data_dir=data_dir))
-    run = run_config(config, overwrite=overwrite)
-    _print_report([str(run.path)])
+    configs = load_experiments(experiment, dict(out=out, model=model, limit=limit,
+                                                limit_per_domain=limit_per_domain,
+                                                batch_size=batch_size, data_dir=data_dir))
+    runs = [run_config(config, overwrite=overwrite) for config in configs]
+    _print_report([str(run.path) for run in runs])
 
 
 @cli.command(name="tune-ratio")

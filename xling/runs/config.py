@@ -12,7 +12,7 @@ from typing import Any, get_args, get_origin, get_type_hints
 from ..errors import XlingError
 
 # Lower bounds of numeric settings (checked however a config is made: YAML, CLI or Python).
-AT_LEAST = {"shots": 0, "limit": 1, "batch_size": 1, "max_batch_tokens": 1, "comet_batch_size": 1, "max_new_tokens": 1,
+AT_LEAST = {"shots": 0, "limit": 1, "limit_per_domain": 1, "batch_size": 1, "max_batch_tokens": 1, "comet_batch_size": 1, "max_new_tokens": 1,
             "concurrency": 1, "max_retries": 0, "bootstrap": 1, "test_size": 1, "train_size": 1,
             "max_length": 1, "lora_r": 1}
 ABOVE_ZERO = ("request_timeout", "epochs", "learning_rate")
@@ -103,6 +103,8 @@ class MTEvalConfig(BackendSettings):
     template: str | None = setting(None, "Prompt template name or YAML file.")
     seed: int = setting(0, "Seed for choosing demonstrations.")
     limit: int | None = setting(None, "First N segments per direction.")
+    limit_per_domain: int | None = setting(None, "First N segments of each domain (data sets with "
+                                                 "domains: WMT24++).")
     batch_size: int = setting(32, "Segments per batch (hf).")
     max_batch_tokens: int | None = setting(None, "Also cap each batch at this many tokens: rows x "
                                                  "(longest prompt + largest budget) (hf).")
@@ -247,7 +249,18 @@ def build_config(values: dict, where: str = "config", lines: dict | None = None)
 
 
 def load_experiment(path: str | Path, overrides: dict | None = None):
-    """Read an experiment YAML file; `overrides` (CLI options) replace its values."""
+    """Read an experiment YAML file; `overrides` (CLI options) replace its values. A file with
+    `variants` gives several configs: use load_experiments."""
+    configs = load_experiments(path, overrides)
+    if len(configs) != 1:
+        raise XlingError(f"{path} defines {len(configs)} variants; run it with `xling run`")
+    return configs[0]
+
+
+def load_experiments(path: str | Path, overrides: dict | None = None) -> list:
+    """The configs of an experiment YAML file: one, or one per entry of its `variants` mapping
+    (name -> settings that replace the shared ones; each runs in OUT/NAME), so that variants
+    of one experiment (segment vs document translation, say) are compared on the same data."""
     import yaml
 
     path = Path(path)
@@ -262,5 +275,19 @@ def load_experiment(path: str | Path, overrides: dict | None = None):
     if not isinstance(values, dict):
         raise XlingError(f"{path}: expected a mapping of settings")
     lines = {k.value: k.start_mark.line + 1 for k, _ in node.value} if node is not None else {}
-    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
-    return build_config(values, where=str(path), lines=lines)
+    given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    variants = values.pop("variants", None)
+    if variants is None:
+        return [build_config({**values, **given}, where=str(path), lines=lines)]
+    if not isinstance(variants, dict) or not variants or \
+            not all(isinstance(v, dict) for v in variants.values()):
+        raise XlingError(f"{path}, line {lines.get('variants')}: 'variants' must map names to settings")
+    configs = []
+    for name, settings in variants.items():
+        merged = {**values, **settings, **given}
+        if "out" in merged and "out" not in settings:
+            merged["out"] = str(Path(merged["out"]) / str(name))
+        if "name" not in settings:
+            merged["name"] = f"{values.get('name', path.stem)}-{name}"
+        configs.append(build_config(merged, where=f"{path}, variant {name}", lines=lines))
+    return configs

@@ -50,6 +50,23 @@ def run_mt(config: MTEvalConfig, overwrite: bool = False, progress: bool = True,
     return run
 
 
+def selected(data: ParallelData, config: MTEvalConfig) -> list[int]:
+    """The positions a run translates: the first `limit`, or the first `limit_per_domain` of
+    each domain (in data order)."""
+    if config.limit_per_domain is None:
+        return list(range(len(data.ids)))[:config.limit]
+    if not all("domain" in m for m in data.meta):
+        raise XlingError(f"{data.spec} has no domains: limit_per_domain needs a data set with them "
+                         "(wmt24pp:...)")
+    taken: dict[str, int] = {}
+    positions = []
+    for i, m in enumerate(data.meta):
+        if taken.get(m["domain"], 0) < config.limit_per_domain:
+            taken[m["domain"]] = taken.get(m["domain"], 0) + 1
+            positions.append(i)
+    return positions[:config.limit]
+
+
 def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, backend) -> None:
     from ..translate.translator import Translator
     from ..backends.base import Decoding
@@ -82,17 +99,23 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
                             decoding=Decoding(max_new_tokens_cap=config.max_new_tokens),
                             settings=config, static_cache=config.static_cache, quiet=not progress,
                             unit=config.unit)
-    ids, meta = data.ids[:config.limit], data.meta[:config.limit]
+    positions = selected(data, config)
+    ids, meta = [data.ids[i] for i in positions], [data.meta[i] for i in positions]
+
+    def texts(lang) -> list[str]:
+        every = data.text(lang)
+        return [every[i] for i in positions]
+
     if config.unit == "document":   # every direction's chunks fit, before the run folder is written
         from ..translate.documents import prepare
         for src, tgt in directions:
-            prepare(translator, data.text(src)[:config.limit], [m["document_id"] for m in meta], src, tgt)
+            prepare(translator, texts(src), [m["document_id"] for m in meta], src, tgt)
     template = translator.template
     identity = dict(config.identity(), model_fingerprint=translator.backend.fingerprint,
                     template_hash=template.hash if template else None)
     run.prepare({"task": "mt", "identity": identity, "settings": config.public_settings(),
                  "directions": [direction_name(*d) for d in directions],
-                 "segments": len(data.ids[:config.limit]),   # records per direction
+                 "segments": len(positions),   # records per direction
                  "model": translator.backend.fingerprint,
                  "template": {"name": template.name, "hash": template.hash} if template else None,
                  "decoding": translator.decoding.as_dict(), "data": {"spec": data.spec, "note": data.note},
@@ -105,7 +128,7 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
         print(f"xling: {data.note}", file=sys.stderr)
     for src, tgt in directions:
         name = direction_name(src, tgt)
-        sources, refs = data.text(src)[:config.limit], data.text(tgt)[:config.limit]
+        sources, refs = texts(src), texts(tgt)
         if progress:
             print(f"xling: {name} ({len(sources)} segments)", file=sys.stderr)
         if config.unit == "document":
