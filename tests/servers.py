@@ -64,6 +64,14 @@ class TransformersServer:
                 time.sleep(0.3)
         raise RuntimeError("transformers serve did not start")
 
+    def warm(self, model: str) -> None:
+        """Load `model` with one request: the server loads a model on its first request, and
+        several first requests at once can stall it."""
+        import httpx
+
+        httpx.post(f"{self.url}/chat/completions", timeout=120, json={
+            "model": model, "messages": [{"role": "user", "content": "hi"}], "max_tokens": 2})
+
     def close(self):
         self.process.terminate()
         try:

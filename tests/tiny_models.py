@@ -104,7 +104,17 @@ def build_comet(folder: Path) -> Path:
     folder/hparams.yaml and folder/checkpoints/model.ckpt, its encoder a tiny BERT (WordPiece
     tokenizer trained on our sentences) saved in folder/encoder."""
     import torch
-    import yaml
+    from comet.models import RegressionMetric
+
+    encoder_dir = _tiny_bert_encoder(folder)
+    hparams = dict(encoder_model="BERT", pretrained_model=str(encoder_dir), hidden_sizes=[16],
+                   layer="mix", pool="avg", dropout=0.0, batch_size=2)
+    torch.manual_seed(0)
+    return _save_comet(folder, RegressionMetric(**hparams))
+
+def _tiny_bert_encoder(folder: Path) -> Path:
+    """A tiny BERT (WordPiece trained on our sentences) in folder/encoder, for COMET models."""
+    import torch
     from tokenizers import BertWordPieceTokenizer
     from transformers import BertConfig, BertModel, BertTokenizerFast
 
@@ -119,18 +129,54 @@ def build_comet(folder: Path) -> Path:
     BertModel(BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
                          num_attention_heads=2, intermediate_size=64,
                          max_position_embeddings=128), add_pooling_layer=False).save_pretrained(encoder_dir)
+    return encoder_dir
 
-    from comet.models import RegressionMetric
 
-    hparams = dict(encoder_model="BERT", pretrained_model=str(encoder_dir), hidden_sizes=[16],
-                   layer="mix", pool="avg", dropout=0.0, batch_size=2)
-    torch.manual_seed(0)
-    model = RegressionMetric(**hparams)
+def _save_comet(folder: Path, model) -> Path:
+    import pytorch_lightning
+    import torch
+    import yaml
+
     (folder / "checkpoints").mkdir()
     ckpt = folder / "checkpoints" / "model.ckpt"
-    import pytorch_lightning
-
     torch.save({"state_dict": model.state_dict(), "hyper_parameters": dict(model.hparams),
                 "pytorch-lightning_version": pytorch_lightning.__version__}, ckpt)
     (folder / "hparams.yaml").write_text(yaml.safe_dump(dict(model.hparams)), encoding="utf-8")
     return ckpt
+
+
+def build_comet_unified(folder: Path, with_reference: bool = True) -> Path:
+    """A tiny COMET unified metric in COMET's layout: with_reference=False is CometKiwi-shaped
+    (source + translation), True is xCOMET-shaped (word-level error tags, scores with or
+    without a reference)."""
+    import torch
+    from comet.models import UnifiedMetric
+
+    encoder_dir = _tiny_bert_encoder(folder)
+    torch.manual_seed(1)
+    model = UnifiedMetric(encoder_model="BERT", pretrained_model=str(encoder_dir), hidden_sizes=[16],
+                          word_layer=2, sent_layer="mix", layer_transformation="softmax", dropout=0.0,
+                          batch_size=2, input_segments=["mt", "src", "ref"] if with_reference else ["mt", "src"],
+                          word_level_training=with_reference)
+    return _save_comet(folder, model)
+
+
+def build_metricx(folder: Path) -> Path:
+    """A MetricX-shaped model: random mT5 weights (mT5's vocabulary size, since MetricX reads
+    the logit of token 250089) with our own small tokenizer saved beside them."""
+    import torch
+    from mbrs.metrics.metricx import MT5ForRegression
+    from transformers import MT5Config
+
+    build_tokenizer(folder, with_chat_template=False)
+    torch.manual_seed(0)
+    config = MT5Config(vocab_size=250112, d_model=8, d_kv=4, d_ff=16, num_layers=1,
+                       num_decoder_layers=1, num_heads=2, pad_token_id=0, eos_token_id=2,
+                       decoder_start_token_id=0, tie_word_embeddings=False)
+    model = MT5ForRegression(config)
+    with torch.no_grad():   # spread the one logit MetricX reads over its 0-25 range
+        model.lm_head.weight[250089].normal_(0, 40)
+    # mbrs's MT5ForRegression shares its embeddings without declaring it, which safetensors
+    # refuses; the released MetricX checkpoints are PyTorch .bin files too.
+    model.save_pretrained(folder, safe_serialization=False)
+    return folder

@@ -145,7 +145,8 @@ def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, ma
 @click.option("--tgt-lang", "-t", required=True, help="Target language: picks the BLEU tokenizer.")
 @click.option("--src-lang", default=None, help="Source language (recorded).")
 @click.option("--metrics", "-m", multiple=True, default=("bleu", "chrf"), show_default=True,
-              help="bleu spbleu chrf chrf++ comet xcomet offtarget (-m bleu chrf or -m bleu,chrf).")
+              help="bleu spbleu chrf chrf++ ter comet xcomet metricx (references); cometkiwi "
+                   "cometkiwi-xl xcomet-qe metricx-qe offtarget (none); -m bleu chrf or -m bleu,chrf.")
 @click.option("--paired-bs", "test", flag_value="bs", help="Paired bootstrap resampling against the first system.")
 @click.option("--paired-ar", "test", flag_value="ar", help="Paired approximate randomization.")
 @click.option("--paired-n", type=click.IntRange(1), default=None,
@@ -153,16 +154,24 @@ def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, ma
 @click.option("--seed", default=12345, show_default=True)
 @click.option("--on-target-only", is_flag=True, help="Score only outputs in the target language.")
 @click.option("--tokenize", default=None, help="Override the BLEU tokenizer (13a, zh, ja-mecab, ...).")
-@click.option("--comet-model", default="Unbabel/wmt22-comet-da", show_default=True,
-              help="Hub name or local checkpoint.")
-@click.option("--comet-batch-size", default=16, show_default=True, type=click.IntRange(1))
+@config_option(MTEvalConfig, "comet_model", "--comet-model")
+@config_option(MTEvalConfig, "xcomet_model", "--xcomet-model")
+@config_option(MTEvalConfig, "cometkiwi_model", "--cometkiwi-model")
+@config_option(MTEvalConfig, "metricx_model", "--metricx-model")
+@config_option(MTEvalConfig, "comet_batch_size", "--metric-batch-size", "--comet-batch-size")
+@config_option(MTEvalConfig, "judge_model", "--judge-model")
+@config_option(MTEvalConfig, "judge_base_url", "--judge-base-url")
+@config_option(MTEvalConfig, "judge_template", "--judge-template")
+@config_option(MTEvalConfig, "judge_samples", "--judge-samples")
+@config_option(MTEvalConfig, "judge_temperature", "--judge-temperature")
 @click.option("--gpus", default=None, type=click.IntRange(0), help="GPUs for COMET (default: 1 if any).")
-@click.option("--precision", type=click.Choice(["32", "16", "bf16"]), default="32", show_default=True)
+@config_option(MTEvalConfig, "precision", "--precision")
 @click.option("--format", "-f", "fmt", type=click.Choice(["text", "json", "latex"]), default="text",
               show_default=True)
 def score(refs, hyps, src_path, tgt_lang, src_lang, metrics, test, paired_n, seed, on_target_only,
-          tokenize, comet_model, comet_batch_size, gpus, precision, fmt):
-    """Score system outputs against references (BLEU, chrF, COMET, off-target rate)."""
+          tokenize, gpus, fmt, **settings):
+    """Score system outputs: with references (BLEU, chrF, COMET, MetricX, ...) or without them
+    (QE: CometKiwi, xCOMET-QE, MetricX-QE; off-target rate)."""
     from .metrics.registry import get, parse_metric_names
     from .metrics.scoring import FORMATTERS, score_systems
     from .data.textio import read_lines
@@ -184,8 +193,7 @@ def score(refs, hyps, src_path, tgt_lang, src_lang, metrics, test, paired_n, see
     report = score_systems(
         systems, refs_arg, metrics, tgt_lang, srcs=read_lines(src_path) if src_path else None,
         src_lang=src_lang, test=test, n_samples=paired_n, seed=seed, on_target_only=on_target_only,
-        tokenize=tokenize, comet_options=dict(model=comet_model, batch_size=comet_batch_size,
-                                              gpus=gpus, precision=precision))
+        tokenize=tokenize, settings=settings, gpus=gpus)
     click.echo(FORMATTERS[fmt](report))
 
 
@@ -213,7 +221,8 @@ def eval_group():
 @config_option(MTEvalConfig, "shots_file", "--shots-file", type=click.Path(dir_okay=False))
 @config_option(MTEvalConfig, "template", "--template")
 @click.option("--metrics", default=",".join(MTEvalConfig.__dataclass_fields__["metrics"].default_factory()),
-              show_default=True, help="Comma-separated: bleu spbleu chrf chrf++ ter comet xcomet offtarget.")
+              show_default=True, help="Comma-separated: bleu spbleu chrf chrf++ ter comet xcomet metricx "
+                                      "cometkiwi cometkiwi-xl xcomet-qe metricx-qe offtarget.")
 @config_option(MTEvalConfig, "out", "--out", "-o", required=True, help="Run folder.")
 @config_option(MTEvalConfig, "limit", "--limit")
 @config_option(MTEvalConfig, "limit_per_domain", "--limit-per-domain")
@@ -223,7 +232,16 @@ def eval_group():
 @config_option(MTEvalConfig, "seed", "--seed")
 @click.option("--overwrite", is_flag=True, help="Replace a run with a different config in --out.")
 @config_option(MTEvalConfig, "comet_model", "--comet-model")
+@config_option(MTEvalConfig, "xcomet_model", "--xcomet-model")
+@config_option(MTEvalConfig, "cometkiwi_model", "--cometkiwi-model")
+@config_option(MTEvalConfig, "metricx_model", "--metricx-model")
+@config_option(MTEvalConfig, "comet_batch_size", "--metric-batch-size")
 @config_option(MTEvalConfig, "trust_remote_code", "--trust-remote-code")
+@config_option(MTEvalConfig, "judge_model", "--judge-model")
+@config_option(MTEvalConfig, "judge_base_url", "--judge-base-url")
+@config_option(MTEvalConfig, "judge_template", "--judge-template")
+@config_option(MTEvalConfig, "judge_samples", "--judge-samples")
+@config_option(MTEvalConfig, "judge_temperature", "--judge-temperature")
 @config_option(MTEvalConfig, "static_cache", "--static-cache")
 @_backend_options
 def eval_mt(pairs, langs, metrics, overwrite, **settings):
@@ -353,11 +371,22 @@ def _print_report(paths, metrics=None, fmt="text", test="bs", n_samples=None):
 @cli.command()
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @click.option("--metrics", "-m", required=True, help="Comma-separated metrics to add.")
-def rescore(run_dir, metrics):
-    """Score a run's saved outputs with more metrics (no model needed)."""
+@config_option(MTEvalConfig, "comet_model", "--comet-model", default=None, show_default=False)
+@config_option(MTEvalConfig, "xcomet_model", "--xcomet-model", default=None, show_default=False)
+@config_option(MTEvalConfig, "cometkiwi_model", "--cometkiwi-model", default=None, show_default=False)
+@config_option(MTEvalConfig, "metricx_model", "--metricx-model", default=None, show_default=False)
+@config_option(MTEvalConfig, "comet_batch_size", "--metric-batch-size", default=None, show_default=False)
+@config_option(MTEvalConfig, "precision", "--precision", default=None, show_default=False)
+@config_option(MTEvalConfig, "judge_model", "--judge-model")
+@config_option(MTEvalConfig, "judge_base_url", "--judge-base-url")
+@config_option(MTEvalConfig, "judge_template", "--judge-template")
+@config_option(MTEvalConfig, "judge_samples", "--judge-samples", default=None, show_default=False)
+def rescore(run_dir, metrics, **settings):
+    """Score a run's saved outputs with more metrics (no translation model needed); metric
+    settings default to the run's own."""
     from .tasks.mt import rescore as rescore_run
 
-    rescore_run(run_dir, _split_list([metrics]))
+    rescore_run(run_dir, _split_list([metrics]), {k: v for k, v in settings.items() if v is not None})
     _print_report([run_dir])
 
 

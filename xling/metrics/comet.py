@@ -4,6 +4,7 @@ records model, revision (hub commit or checkpoint hash), precision, batch size a
 from __future__ import annotations
 
 import logging
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
@@ -15,6 +16,8 @@ from .base import Signature, apply_mask, check_lengths, mean_result
 
 DEFAULT_MODEL = "Unbabel/wmt22-comet-da"
 XCOMET = "Unbabel/XCOMET-XL"
+COMETKIWI = "Unbabel/wmt22-cometkiwi-da"          # gated on the hub: accept its license first
+COMETKIWI_XL = "Unbabel/wmt23-cometkiwi-da-xl"
 PRECISIONS = ("32", "16", "bf16")
 
 
@@ -33,11 +36,15 @@ def _checkpoint_for(model: str) -> tuple[Path, str]:
     online = hub.reachable()
     try:
         ckpt = Path(download_model(model, local_files_only=not online))
-    except (KeyError, OSError, ValueError) as exc:
+    except Exception as exc:  # noqa: BLE001 - offline, gated or missing: say which, in one line
         if not online:
             raise XlingError(f"COMET model {model!r} is not a local checkpoint and the Hugging Face "
-                             "hub cannot be reached to fetch it (offline?); pass a checkpoint "
-                             "path or go online") from exc
+                             "hub cannot be reached to fetch it (offline?); pass a local checkpoint "
+                             "folder (with checkpoints/model.ckpt) instead of the name, or go online") from exc
+        if re.search(r"gated|401|403|restricted|authenticat", f"{type(exc).__name__} {exc}", re.I):
+            raise XlingError(f"COMET model {model!r} is gated on the Hugging Face hub: accept its "
+                             f"license at https://huggingface.co/{model}, log in (`huggingface-cli "
+                             "login` or HF_TOKEN), or pass a local checkpoint folder") from exc
         raise XlingError(f"COMET model {model!r} could not be found on the hub") from exc
     revision = ckpt.parents[1].name if ckpt.parents[2].name == "snapshots" else "unknown"
     return ckpt, revision
@@ -75,8 +82,9 @@ def _quiet_lightning():
 def comet(hyps: Sequence[str], refs: Sequence[str] | None, srcs: Sequence[str] | None,
           model: str = DEFAULT_MODEL, batch_size: int = 16, gpus: int | None = None,
           precision: str = "32", error_spans: bool = False, keep: Sequence[bool] | None = None,
-          progress: bool = False):
-    """Segment and corpus COMET scores (COMET's own 0–1 scale)."""
+          progress: bool = False, name: str | None = None):
+    """Segment and corpus COMET scores (COMET's own 0–1 scale). Without references (refs=None)
+    a QE model (CometKiwi) or a unified one (xCOMET) scores source and translation only."""
     if srcs is None:
         raise XlingError("COMET needs the source sentences (-s/--source)")
     hyps, refs, srcs = apply_mask(keep, hyps, refs, srcs)
@@ -104,5 +112,5 @@ def comet(hyps: Sequence[str], refs: Sequence[str] | None, srcs: Sequence[str] |
     metadata = prediction.get("metadata") if hasattr(prediction, "get") else None
     if error_spans and metadata is not None and "error_spans" in metadata:
         extra["error_spans"] = metadata["error_spans"]
-    name = "xCOMET" if "xcomet" in model.lower() else "COMET"
+    name = name or ("xCOMET" if "xcomet" in model.lower() else "COMET")
     return mean_result(name, prediction["scores"], signature, extra=extra)

@@ -106,6 +106,37 @@ def _xcomet(hyps, refs, srcs, tgt_lang, **options):
     return comet(hyps, refs, srcs, **{"model": XCOMET, **options})
 
 
+def _comet_qe(default_model: str, name: str, spans: bool = False):
+    """A COMET model scoring without references: CometKiwi, or xCOMET in QE mode (its error
+    spans kept)."""
+    def compute(hyps, refs, srcs, tgt_lang, **options):
+        from .comet import comet
+        return comet(hyps, None, srcs, **{"model": default_model, "name": name,
+                                          **({"error_spans": True} if spans else {}), **options})
+    return compute
+
+
+def _metricx(qe: bool):
+    def compute(hyps, refs, srcs, tgt_lang, **options):
+        from .metricx import metricx
+        return metricx(hyps, None if qe else refs, srcs, **options)
+    return compute
+
+
+def _judge(kind: str):
+    """An LLM judge (xling.metrics.judge); the reference is shown only to templates naming it."""
+    def compute(hyps, refs, srcs, tgt_lang, keep=None, base_url=None, **options):
+        from .base import apply_mask
+        from .judge import judge
+
+        hyps, refs, srcs = apply_mask(keep, hyps, refs, srcs)
+        if base_url:
+            from ..runs.config import BackendSettings
+            options["settings"] = BackendSettings(backend="http", base_url=base_url)
+        return judge(hyps, srcs, tgt_lang, kind=kind, refs=refs, **options)
+    return compute
+
+
 def _off_target(hyps, refs, srcs, tgt_lang, keep=None):
     from .offtarget import off_target
     return off_target(hyps, tgt_lang, srcs)
@@ -125,5 +156,34 @@ register(MetricSpec("comet", "COMET", _comet, needs_srcs=True, model_based=True,
 register(MetricSpec("xcomet", "xCOMET", _xcomet, needs_srcs=True, model_based=True, options=COMET_OPTIONS,
                     settings={"model": "xcomet_model", "batch_size": "comet_batch_size",
                               "precision": "precision"}))
+QE_SETTINGS = {"batch_size": "comet_batch_size", "precision": "precision"}
+register(MetricSpec("cometkiwi", "CometKiwi", _comet_qe("Unbabel/wmt22-cometkiwi-da", "CometKiwi"),
+                    needs_refs=False, needs_srcs=True, model_based=True, options=COMET_OPTIONS,
+                    settings={"model": "cometkiwi_model", **QE_SETTINGS}), "kiwi")
+register(MetricSpec("cometkiwi-xl", "CometKiwi-XL",
+                    _comet_qe("Unbabel/wmt23-cometkiwi-da-xl", "CometKiwi-XL"),
+                    needs_refs=False, needs_srcs=True, model_based=True, options=COMET_OPTIONS,
+                    settings={"model": "cometkiwi_xl_model", **QE_SETTINGS}))
+register(MetricSpec("xcomet-qe", "xCOMET-QE", _comet_qe("Unbabel/XCOMET-XL", "xCOMET-QE", spans=True),
+                    needs_refs=False, needs_srcs=True, model_based=True, options=COMET_OPTIONS,
+                    settings={"model": "xcomet_model", **QE_SETTINGS}))
+METRICX_OPTIONS = ("model", "batch_size", "precision", "tokenizer", "version")
+METRICX_SETTINGS = {"model": "metricx_model", "batch_size": "comet_batch_size", "precision": "precision"}
+register(MetricSpec("metricx", "MetricX", _metricx(qe=False), needs_srcs=True, higher_is_better=False,
+                    model_based=True, options=METRICX_OPTIONS, settings=METRICX_SETTINGS,
+                    unit="MetricX (0-25, lower is better)"))
+register(MetricSpec("metricx-qe", "MetricX-QE", _metricx(qe=True), needs_refs=False, needs_srcs=True,
+                    higher_is_better=False, model_based=True, options=METRICX_OPTIONS,
+                    settings=METRICX_SETTINGS, unit="MetricX-QE (0-25, lower is better)"))
+JUDGE_OPTIONS = ("model", "base_url", "template", "samples", "temperature", "src_lang", "batch_size",
+                 "progress")
+JUDGE_SETTINGS = {"model": "judge_model", "base_url": "judge_base_url", "template": "judge_template",
+                  "samples": "judge_samples", "temperature": "judge_temperature"}
+register(MetricSpec("gemba-mqm", "GEMBA-MQM", _judge("mqm"), needs_refs=False, needs_srcs=True,
+                    model_based=True, options=JUDGE_OPTIONS, settings=JUDGE_SETTINGS,
+                    unit="GEMBA-MQM (0 = no errors, -25 worst)"))
+register(MetricSpec("gemba-esa", "GEMBA-ESA", _judge("esa"), needs_refs=False, needs_srcs=True,
+                    model_based=True, options=JUDGE_OPTIONS, settings=JUDGE_SETTINGS,
+                    unit="GEMBA-ESA (0-100)"))
 register(MetricSpec("offtarget", "OffTarget%", _off_target, needs_refs=False, higher_is_better=False,
                     detail=("flags",), unit="% outputs not in the target language"))

@@ -30,7 +30,10 @@ def score_systems(systems: dict[str, list[str]], refs: list[str] | None, metrics
                   srcs: list[str] | None = None, src_lang: str | None = None,
                   test: str | None = None, n_samples: int | None = None, seed: int = 12345,
                   on_target_only: bool = False, tokenize: str | None = None,
-                  comet_options: dict | None = None) -> ScoreReport:
+                  settings: dict | None = None, gpus: int | None = None) -> ScoreReport:
+    """`settings` are metric settings by their run-config names (comet_model, xcomet_model,
+    cometkiwi_model, metricx_model, comet_batch_size, precision, ...): each metric takes its
+    own, as in a run."""
     from . import on_target_mask
     from .registry import get
 
@@ -50,10 +53,12 @@ def score_systems(systems: dict[str, list[str]], refs: list[str] | None, metrics
     report = ScoreReport(systems={}, settings={
         "tgt_lang": tgt.code, "src_lang": src.code if src else None, "metrics": metrics,
         "test": test, "n_samples": n_samples, "seed": seed, "on_target_only": on_target_only})
-    options = dict(comet_options or {}, tokenize=tokenize)
+    options = {m: dict(spec.options_from(settings or {}), tokenize=tokenize, gpus=gpus,
+                       src_lang=src.code if src else None)
+               for m, spec in specs.items()}
     for name, hyps in systems.items():
         keep = on_target_mask(get("offtarget")(hyps, None, srcs, tgt.code)) if on_target_only else None
-        report.systems[name] = {m: spec(hyps, refs, srcs, tgt.code, keep=keep, **options)
+        report.systems[name] = {m: spec(hyps, refs, srcs, tgt.code, keep=keep, **options[m])
                                 for m, spec in specs.items()}
     if test and len(systems) > 1:
         if on_target_only:

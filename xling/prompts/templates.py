@@ -27,12 +27,15 @@ from ..data.languages import Language, resolve
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "builtin"
 REQUIRED = {"chat": ("user",), "completion": ("example", "query"),
-            "loglikelihood": ("context", "continuation"), "generate": ("prompt", "target")}
+            "loglikelihood": ("context", "continuation"), "generate": ("prompt", "target"),
+            "judge": ("user", "kind")}
 # The strings of each format that are filled in, and the fields they may name.
 FORMATTED = ("user", "assistant", "system", "example", "query", "context", "continuation",
              "prompt", "target", "generate_prompt")
 TRANSLATION_FIELDS = {"src_name", "tgt_name", "src_native", "tgt_native", "src_code", "tgt_code",
                       "source", "target", "instruction"}
+JUDGE_FIELDS = {"src_name", "tgt_name", "src_code", "tgt_code", "source", "translation", "reference"}
+JUDGE_KINDS = ("mqm", "esa")
 CHOICE_FIELDS = {"premise", "hypothesis", "label", "stem", "options", "option", "question", "answer"}
 # Where the text to translate must appear.
 SOURCE_SLOT = {"chat": "user", "completion": "query"}
@@ -57,6 +60,19 @@ class Template:
     @property
     def stop_at_newline(self) -> bool:
         return self.format == "completion"
+
+    def render_judgment(self, src: Language, tgt: Language, source: str, translation: str,
+                        reference: str | None = None, chat: bool = True) -> Prompt:
+        """A judge template's prompt for one translation: chat messages, or for a model
+        without a chat template the same text as one completion prompt."""
+        data = self.data
+        fields = dict(src_name=src.name, tgt_name=tgt.name, src_code=src.code, tgt_code=tgt.code,
+                      source=source, translation=translation, reference=reference or "")
+        user = data["user"].format_map(fields)
+        system = data["system"].format_map(fields) if data.get("system") else None
+        if chat:
+            return Prompt(messages=((("system", system),) if system else ()) + (("user", user),))
+        return Prompt(text=(f"{system}\n\n" if system else "") + f"{user}\n\nAnswer:\n")
 
     def stops_for(self, source: str) -> tuple[bool, tuple[str, ...]]:
         """How an answer to this source ends: (stop at the line end, stop strings). Chat
@@ -135,7 +151,15 @@ def _check_fields(path: Path, fmt: str, data: dict) -> None:
     fails when it is read, never in the middle of a run."""
     from string import Formatter
 
-    if fmt in SOURCE_SLOT:
+    if fmt == "judge":
+        allowed = JUDGE_FIELDS
+        if data.get("kind") not in JUDGE_KINDS:
+            raise XlingError(f"template {path}: a judge template's 'kind' must be one of "
+                             f"{', '.join(JUDGE_KINDS)}, not {data.get('kind')!r}")
+        for needed in ("{source}", "{translation}"):
+            if needed not in data["user"]:
+                raise XlingError(f"template {path}: a judge template's 'user' must contain {needed}")
+    elif fmt in SOURCE_SLOT:
         allowed = TRANSLATION_FIELDS
     else:
         words = data.get("words") if isinstance(data.get("words"), dict) else {}

@@ -110,7 +110,7 @@ def run_figures(run: RunDir | Run) -> list[tuple[str, object]]:
                     grid[langs.index(d.src.code), langs.index(d.tgt.code)] = d.score(metric)
             figures.append((f"{name}_{metric}_matrix", heatmap(
                 f"{name}: {display(metric)} by direction", langs, langs, grid,
-                unit=get(metric).unit or display(metric),
+                unit=get(metric).unit or display(metric), higher_is_better=get(metric).higher_is_better,
                 xlabel="target language", ylabel="source language")))
     else:
         premises = list(dict.fromkeys(c.premise for c in run.cells))

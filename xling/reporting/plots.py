@@ -59,12 +59,14 @@ def save_figure(fig, stem: str | Path) -> list[Path]:
 
 def heatmap(title: str, row_labels: list[str], col_labels: list[str], values, *, unit: str,
             labels: list[list[str]] | None = None, vmin=None, vmax=None, xlabel="", ylabel="",
-            separator_after: int | None = None):
-    """A table as a heatmap with every value written in its cell; NaN cells stay blank."""
+            separator_after: int | None = None, higher_is_better: bool = True):
+    """A table as a heatmap with every value written in its cell; NaN cells stay blank. The
+    colour scale follows the metric's direction: brighter is better either way."""
     plt = _pyplot()
     values = np.asarray(values, dtype=float)
     fig, ax = plt.subplots(figsize=(1.0 + 0.85 * len(col_labels), 0.9 + 0.42 * len(row_labels)))
-    image = ax.imshow(np.ma.masked_invalid(values), cmap="cividis", aspect="auto", vmin=vmin, vmax=vmax)
+    image = ax.imshow(np.ma.masked_invalid(values), cmap="cividis" if higher_is_better else "cividis_r",
+                      aspect="auto", vmin=vmin, vmax=vmax)
     ax.set_xticks(range(len(col_labels)), col_labels)
     ax.set_yticks(range(len(row_labels)), row_labels)
     ax.set_xlabel(xlabel)
@@ -77,11 +79,12 @@ def heatmap(title: str, row_labels: list[str], col_labels: list[str], values, *,
             if not math.isfinite(values[i, j]):
                 continue
             text = labels[i][j] if labels else f"{values[i, j]:.2f}"
-            ax.text(j, i, text, ha="center", va="center", fontsize=7,
-                    color="white" if values[i, j] < middle else "black")
+            dark = values[i, j] < middle if higher_is_better else values[i, j] > middle
+            ax.text(j, i, text, ha="center", va="center", fontsize=7, color="white" if dark else "black")
     if separator_after is not None:
         ax.axhline(separator_after + 0.5, color="white", linewidth=2)
-    fig.colorbar(image, ax=ax, label=unit, shrink=0.8)
+    fig.colorbar(image, ax=ax, label=unit if higher_is_better or "lower is better" in unit
+                 else f"{unit} (lower is better)", shrink=0.8)
     fig.tight_layout()
     return fig
 

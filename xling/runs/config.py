@@ -12,10 +12,10 @@ from typing import Any, get_args, get_origin, get_type_hints
 from ..errors import XlingError
 
 # Lower bounds of numeric settings (checked however a config is made: YAML, CLI or Python).
-AT_LEAST = {"shots": 0, "limit": 1, "limit_per_domain": 1, "batch_size": 1, "max_batch_tokens": 1, "comet_batch_size": 1, "max_new_tokens": 1,
+AT_LEAST = {"shots": 0, "limit": 1, "limit_per_domain": 1, "judge_samples": 1, "batch_size": 1, "max_batch_tokens": 1, "comet_batch_size": 1, "max_new_tokens": 1,
             "concurrency": 1, "max_retries": 0, "bootstrap": 1, "test_size": 1, "train_size": 1,
             "max_length": 1, "lora_r": 1}
-ABOVE_ZERO = ("request_timeout", "epochs", "learning_rate")
+ABOVE_ZERO = ("request_timeout", "epochs", "learning_rate", "judge_temperature")
 CHOICES = {"unit": ("segment", "document"), "reference": ("post-edit", "original"),
            "backend": ("hf", "http"), "precision": ("32", "16", "bf16"), "mode": ("ll", "gen", "both"),
            "metric": ("rougeL", "judge")}
@@ -110,8 +110,23 @@ class MTEvalConfig(BackendSettings):
                                                  "(longest prompt + largest budget) (hf).")
     metrics: list[str] = field(default_factory=lambda: ["bleu", "chrf", "offtarget"])
     comet_model: str = setting("Unbabel/wmt22-comet-da", "COMET model: hub name or local checkpoint.")
-    xcomet_model: str = "Unbabel/XCOMET-XL"
-    comet_batch_size: int = 16
+    xcomet_model: str = setting("Unbabel/XCOMET-XL", "xCOMET model (xcomet, xcomet-qe): hub name or "
+                                                     "local checkpoint.")
+    cometkiwi_model: str = setting("Unbabel/wmt22-cometkiwi-da", "CometKiwi model (gated on the hub): "
+                                                                 "hub name or local checkpoint.")
+    cometkiwi_xl_model: str = "Unbabel/wmt23-cometkiwi-da-xl"
+    metricx_model: str = setting("google/metricx-24-hybrid-large-v2p6", "MetricX-24 model (metricx, "
+                                                                        "metricx-qe): hub name or local folder.")
+    judge_model: str | None = setting(None, "LLM judge for gemba-mqm / gemba-esa: local folder or hub "
+                                            "name (default: the translation default model), or the "
+                                            "served model name with --judge-base-url.")
+    judge_base_url: str | None = setting(None, "OpenAI-compatible server of the judge (key: "
+                                               "XLING_API_KEY or OPENAI_API_KEY).")
+    judge_template: str | None = setting(None, "Judge template (default: gemba-mqm / gemba-esa).")
+    judge_samples: int = setting(1, "Judge answers per segment: 1 is greedy; N > 1 samples N times "
+                                    "and reports the judge's own spread per segment.")
+    judge_temperature: float = setting(0.7, "Sampling temperature of the judge when judge_samples > 1.")
+    comet_batch_size: int = setting(16, "Segments per batch of model-based metrics (COMET, MetricX).")
     precision: str = "32"
     static_cache: bool = setting(False, "Static KV cache (GPU only; compiles once).")
     max_new_tokens: int = setting(512, "Cap on the new tokens of one answer (a segment, or a document "
@@ -122,6 +137,8 @@ class MTEvalConfig(BackendSettings):
 
     # Settings that change no output: a run folder may be resumed with other values of these.
     NON_IDENTITY = ("out", "batch_size", "max_batch_tokens", "metrics", "comet_model", "xcomet_model",
+                    "cometkiwi_model", "cometkiwi_xl_model", "metricx_model", "judge_model",
+                    "judge_base_url", "judge_template", "judge_samples", "judge_temperature",
                     "comet_batch_size", "precision", "name", "description", "data_dir",
                     *BackendSettings.TRANSPORT)
 

@@ -161,7 +161,12 @@ def metric_result(run: RunDir, direction: str, metric: str,
         if stored is None or "segments" not in stored:
             raise XlingError(f"{run.path}: no {metric} scores for {direction}; run `xling rescore "
                              f"{run.path} -m {metric}` first")
-        result = mean_result(stored["name"], [stored["segments"][i] for i in keep], stored["signature"])
+        values = [stored["segments"][i] for i in keep]
+        if any(v is None for v in stored["segments"]):   # a judge's unparseable answers
+            from ..metrics.judge import parsed_mean_result
+            result = parsed_mean_result(stored["name"], values, stored["signature"])
+        else:
+            result = mean_result(stored["name"], values, stored["signature"])
         result.higher_is_better = spec.higher_is_better
         return result
     _, tgt = parse_pair(direction)

@@ -144,11 +144,17 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
         score_direction(run, name, metrics, config)
 
 
-def score_direction(run: RunDir, name: str, metrics: list[str], config: MTEvalConfig | None) -> dict:
-    """Compute the metrics a direction lacks for its current outputs; save metrics.json."""
+def score_direction(run: RunDir, name: str, metrics: list[str], config: MTEvalConfig | None,
+                    overrides: dict | None = None) -> dict:
+    """Compute the metrics a direction lacks for its current outputs; save metrics.json.
+    Metric settings come from `config`, else the run's stored ones, with `overrides` on top."""
     from ..metrics.registry import get
 
     settings = config if config is not None else run.read_config().get("settings", {})
+    if overrides:
+        import dataclasses
+        base = settings if isinstance(settings, dict) else dataclasses.asdict(settings)
+        settings = {**base, **overrides}
     digest = run.outputs_digest(name)
     stored = run.read_metrics(recover=True)
     entry = stored["directions"].get(name)
@@ -156,7 +162,7 @@ def score_direction(run: RunDir, name: str, metrics: list[str], config: MTEvalCo
         entry = {"outputs_sha256": digest, "metrics": {}}
     records = run.read_outputs(name)
     entry["n"] = len(records)
-    _, tgt = parse_pair(name)
+    src, tgt = parse_pair(name)
     hyps = [r["output"] for r in records]
     refs = [r["reference"] for r in records]
     srcs = [r["source"] for r in records]
@@ -169,7 +175,8 @@ def score_direction(run: RunDir, name: str, metrics: list[str], config: MTEvalCo
         if metric in entry["metrics"]:
             continue
         spec = get(metric)
-        result = spec(hyps, refs, srcs, tgt.code, **spec.options_from(settings))
+        result = spec(hyps, refs, srcs, tgt.code, src_lang=src.code, progress=True,
+                      **spec.options_from(settings))
         for key in spec.detail:          # per-segment detail lives in the outputs
             result.extra.pop(key, None)
         entry["metrics"][metric] = result.to_dict(segments=spec.model_based)
@@ -180,8 +187,9 @@ def score_direction(run: RunDir, name: str, metrics: list[str], config: MTEvalCo
     return entry
 
 
-def rescore(run_path: str, metrics: list[str]) -> RunDir:
-    """Score saved outputs with (more) metrics, without the model."""
+def rescore(run_path: str, metrics: list[str], overrides: dict | None = None) -> RunDir:
+    """Score saved outputs with (more) metrics, without the model; `overrides` replace the
+    run's metric settings (a local --cometkiwi-model, say)."""
     from ..metrics.registry import parse_metric_names
 
     run = RunDir(run_path)
@@ -191,5 +199,5 @@ def rescore(run_path: str, metrics: list[str]) -> RunDir:
     metrics = parse_metric_names(metrics)
     with run:
         for name in run.directions():
-            score_direction(run, name, metrics, None)
+            score_direction(run, name, metrics, None, overrides)
     return run

@@ -1,0 +1,161 @@
+"""LLM judges (GEMBA-MQM, GEMBA-ESA): parsing real answer shapes, the MQM arithmetic, judging
+through the HTTP backend (a scripted server, and the real `transformers serve`), the cache, and
+samples that report the judge's own spread."""
+import json
+
+import pytest
+
+from servers import FakeOpenAI
+from test_cli import assert_one_line_error, xling
+from xling.errors import XlingError
+from xling.metrics.judge import ErrorSpan, mqm_score, parse_esa, parse_mqm
+
+# Ten answers written for these tests, in the shapes judges really give.
+MQM_ANSWERS = {
+    "as asked": ('Critical:\nno-error\nMajor:\naccuracy/mistranslation - "bank"\nMinor:\n'
+                 'fluency/punctuation - "!"', [("major", "accuracy/mistranslation", "bank"),
+                                             ("minor", "fluency/punctuation", "!")]),
+    "markdown and bullets": ('**Critical:**\n- no-error\n**Major:**\n- accuracy/omission - "the second clause"\n'
+                             '- terminology - "CPU"\n**Minor:**\n- no-error',
+                             [("major", "accuracy/omission", "the second clause"), ("major", "terminology", "CPU")]),
+    "inline headings": ('Critical: no-error\nMajor: accuracy/addition - "very"\nMinor: style/awkward - "in order to"',
+                        [("major", "accuracy/addition", "very"), ("minor", "style/awkward", "in order to")]),
+    "no errors at all": ("No errors.", []),
+    "critical only": ('Critical:\naccuracy/untranslated - "Hello world"\nMajor:\nno-error\nMinor:\nno-error',
+                      [("critical", "accuracy/untranslated", "Hello world")]),
+    "headings with 'errors' and CJK quotes": ('Major errors:\naccuracy/mistranslation - 「銀行」\nMinor errors:\nnone',
+                                             [("major", "accuracy/mistranslation", "銀行")]),
+    "preamble then layout": ('Here is my annotation.\n\nCritical:\nno-error\nMajor:\nno-error\nMinor:\n'
+                             'fluency/grammar - "a apples"', [("minor", "fluency/grammar", "a apples")]),
+    "prose refusal": ("I cannot evaluate this translation without more context.", None),
+    "empty": ("", None),
+    "a rating instead": ("The translation quality is 7/10.", None),
+}
+
+
+@pytest.mark.parametrize("name", MQM_ANSWERS)
+def test_mqm_answers_are_parsed_or_refused(name):
+    answer, expected = MQM_ANSWERS[name]
+    errors = parse_mqm(answer)
+    if expected is None:
+        assert errors is None
+    else:
+        assert [(e.severity, e.category, e.span) for e in errors] == expected
+
+
+def test_mqm_arithmetic():
+    e = lambda severity: ErrorSpan(severity, "accuracy", "x")
+    assert mqm_score([]) == 0
+    assert mqm_score([e("minor"), e("minor"), e("major")]) == -7
+    assert mqm_score([e("critical")]) == -25
+    assert mqm_score([e("critical"), e("major")]) == -25          # floored at -25
+    assert mqm_score([e("major")] * 4 + [e("minor")] * 3) == -23
+
+
+def test_esa_answers():
+    spans, score = parse_esa('major - "bank"\nminor - "!"\nScore: 62')
+    assert score == 62 and [(s.severity, s.span) for s in spans] == [("major", "bank"), ("minor", "!")]
+    assert parse_esa("no-error\n**Score:** 95/100")[1] == 95
+    assert parse_esa("no-error\n88")[1] == 88
+    assert parse_esa("The translation is good.") is None
+    assert parse_esa("Score: 140") is None                       # out of range: never clipped
+
+
+def _mqm_judge(payload):
+    """A scripted judge: one major error for translations containing 'bank', none otherwise,
+    and an unparseable answer for 'gibberish'."""
+    user = payload["messages"][-1]["content"]
+    translation = user.rsplit("translation:\n", 1)[1]
+    if "gibberish" in translation:
+        return "I am not sure what to say."
+    if "bank" in translation:
+        return 'Critical:\nno-error\nMajor:\naccuracy/mistranslation - "bank"\nMinor:\nno-error'
+    return "Critical:\nno-error\nMajor:\nno-error\nMinor:\nno-error"
+
+
+@pytest.fixture
+def judge_server():
+    server = FakeOpenAI(respond=_mqm_judge)
+    yield server
+    server.close()
+
+
+def _files(tmp_path, hyps):
+    (tmp_path / "src.en").write_text("I went to the river side.\nHello.\nGood morning.\n", encoding="utf-8")
+    (tmp_path / "hyp.ko").write_text("\n".join(hyps) + "\n", encoding="utf-8")
+    return ["-i", str(tmp_path / "hyp.ko"), "-s", str(tmp_path / "src.en"), "--src-lang", "en", "-t", "ko"]
+
+
+def test_a_judge_over_http_scores_parses_and_caches(judge_server, tmp_path):
+    args = _files(tmp_path, ["나는 bank 에 갔다.", "안녕하세요.", "gibberish"])
+    env = {"XLING_CACHE": str(tmp_path / "cache")}
+    result = xling("score", *args, "-m", "gemba-mqm", "--judge-model", "judge",
+                   "--judge-base-url", judge_server.url, "-f", "json", env=env)
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)["systems"][str(tmp_path / "hyp.ko")]["gemba-mqm"]
+    assert out["score"] == pytest.approx(-2.5)                   # (-5 + 0) / 2 parsed segments
+    assert out["extra"]["unparseable"] == 1
+    assert [j["score"] for j in out["extra"]["judgments"]] == [-5, 0, None]
+    assert out["extra"]["judgments"][2]["answers"] == ["I am not sure what to say."]
+    assert "parsed:2/3" in out["signature"] and "weights:critical=25,major=5,minor=1,floor=-25" in out["signature"]
+    assert judge_server.requests == 3
+    again = xling("score", *args, "-m", "gemba-mqm", "--judge-model", "judge",
+                  "--judge-base-url", judge_server.url, "-f", "json", env=env)
+    assert again.returncode == 0 and json.loads(again.stdout) == json.loads(result.stdout)
+    assert judge_server.requests == 3                             # every answer from the cache
+
+
+def test_judge_samples_report_the_spread(judge_server, tmp_path):
+    from xling.backends.http import HTTPBackend
+    from xling.metrics.judge import judge
+
+    backend = HTTPBackend("judge", judge_server.url, max_retries=0)
+    result = judge(["나는 bank 에 갔다.", "안녕."], ["I went to the river side.", "Hello."], "ko",
+                   src_lang="en", samples=3, backend=backend)
+    assert judge_server.requests == 6 and result.score == pytest.approx(-2.5)
+    assert result.extra["judge_std"] == [0.0, 0.0] and "samples:3" in result.signature
+    assert result.extra["judgments"][0]["sample_scores"] == [-5, -5, -5]
+
+
+def test_a_judge_with_nothing_parseable_is_one_clear_error(tiny_causal, tmp_path):
+    # The real `transformers serve` with a tiny random chat model: it answers, but never in the
+    # asked layout.
+    from servers import TransformersServer
+
+    # A short judge template of our own: the tiny model's context is 512 positions.
+    template = tmp_path / "short-mqm.yaml"
+    template.write_text("format: judge\nkind: mqm\nuser: 'Errors of {translation} ({source})?'\n",
+                        encoding="utf-8")
+    server = TransformersServer()
+    server.warm(str(tiny_causal))
+    try:
+        args = _files(tmp_path, ["나는 강가에 갔다.", "안녕하세요.", "좋은 아침."])
+        result = xling("score", *args, "-m", "gemba-mqm", "--judge-model", str(tiny_causal),
+                       "--judge-base-url", server.url, "--judge-template", str(template))
+    finally:
+        server.close()
+    assert_one_line_error(result, "gave no parseable GEMBA-MQM answer for any of 3 segments")
+
+
+def test_judge_templates_need_source_and_translation(tmp_path):
+    from xling.prompts.templates import load_template
+
+    bad = tmp_path / "my-judge.yaml"
+    bad.write_text("format: judge\nkind: mqm\nuser: 'Rate {translation}'\n", encoding="utf-8")
+    with pytest.raises(XlingError, match="must contain {source}"):
+        load_template(str(bad))
+    bad.write_text("format: judge\nkind: stars\nuser: '{source} {translation}'\n", encoding="utf-8")
+    with pytest.raises(XlingError, match="'kind' must be one of mqm, esa"):
+        load_template(str(bad))
+
+
+def test_lower_is_better_metrics_pick_the_right_winner():
+    from xling.metrics.base import mean_result
+    from xling.metrics.significance import paired_test
+
+    # MetricX-like segment scores (0 best): the second system is clearly lower, so better.
+    base = mean_result("MetricX", [8.0, 9.0, 7.5, 8.5, 9.5, 8.0, 7.0, 9.0] * 4, "m")
+    other = mean_result("MetricX", [3.0, 2.5, 3.5, 2.0, 3.0, 2.5, 3.0, 2.0] * 4, "m")
+    base.higher_is_better = other.higher_is_better = False
+    (p,) = paired_test(base, {"new": other}, "bs", 200, 1)
+    assert p.delta < 0 and p.better and p.p_value < 0.05

@@ -1,0 +1,227 @@
+"""LLM judges as metrics: GEMBA-MQM (error spans with severity and category, scored with MQM
+weights) and GEMBA-ESA (error spans and a 0-100 score), run through any backend.
+
+Every answer is parsed, never guessed: an answer with no severity heading, no error line and no
+"no error" statement (MQM), or no score (ESA), is *unparseable*; it is counted and its segment
+gets no score (None), so the corpus score is the mean over the segments that were parsed. Raw
+answers are kept. Answers go through the content cache, so re-scoring is free and an
+interrupted judgment resumes. With `samples` > 1 the judge samples (seeds 0..N-1) and each
+segment's score is the mean of its parsed samples, their standard deviation kept beside it.
+"""
+from __future__ import annotations
+
+import re
+import statistics
+import sys
+from dataclasses import asdict, dataclass
+from typing import Sequence
+
+import numpy as np
+
+from ..errors import XlingError
+from .base import MetricResult, Signature, check_lengths, register_scorer
+
+# MQM severity weights as GEMBA-MQM applies them (a segment's score is minus the weighted count
+# of its errors, floored at -25). Recorded in every signature.
+MQM_WEIGHTS = {"critical": 25.0, "major": 5.0, "minor": 1.0}
+MQM_FLOOR = -25.0
+SEVERITIES = tuple(MQM_WEIGHTS)
+
+
+@dataclass(frozen=True)
+class ErrorSpan:
+    severity: str          # critical | major | minor
+    category: str          # "accuracy/mistranslation", "" when not given
+    span: str              # the erroneous words, "" when not given
+
+
+# -- parsing ------------------------------------------------------------------------------------
+_MARKUP = re.compile(r"[*_`#>]+")
+_BULLET = re.compile(r"^\s*(?:[-•*+]|\d+[.)])\s+")
+_NO_ERROR = re.compile(r"^(?:no[- ]?errors?(?: found)?|none|n/?a|nothing|-)\.?$", re.I)
+_HEADING = re.compile(r"^(critical|major|minor)(?:\s+errors?)?\s*(?::|-|–|$)\s*(.*)$", re.I)
+_ITEM = re.compile(r"""^(?P<category>[A-Za-z][\w /&-]{0,60}?)\s*(?:-|–|:|—)\s*(?P<span>.*)$""")
+_QUOTED = re.compile(r"""["“”'‘’「」『』](.+?)["“”'‘’「」『』]""")
+
+
+def _clean(line: str) -> str:
+    return _BULLET.sub("", _MARKUP.sub("", line)).strip()
+
+
+def _item(text: str, severity: str) -> ErrorSpan | None:
+    if not text or _NO_ERROR.match(text):
+        return None
+    match = _ITEM.match(text)
+    if match is None:
+        quoted = _QUOTED.search(text)
+        return ErrorSpan(severity, "", quoted.group(1) if quoted else text)
+    span = match.group("span").strip()
+    quoted = _QUOTED.search(span)
+    return ErrorSpan(severity, match.group("category").strip().lower(),
+                     quoted.group(1) if quoted else span.strip("\"' "))
+
+
+def parse_mqm(answer: str) -> list[ErrorSpan] | None:
+    """The errors of an MQM-style answer, [] for a translation without errors, None when the
+    answer is not in the asked layout at all."""
+    errors: list[ErrorSpan] = []
+    severity = None
+    understood = False
+    for raw in answer.splitlines():
+        line = _clean(raw)
+        if not line:
+            continue
+        heading = _HEADING.match(line)
+        if heading:
+            severity, understood = heading.group(1).lower(), True
+            rest = heading.group(2).strip()
+            if rest:
+                # "Major: accuracy/mistranslation - "x"", or "Major/accuracy - x" style lines
+                error = _item(rest, severity)
+                if error:
+                    errors.append(error)
+            continue
+        if severity is None:
+            if _NO_ERROR.match(line) or re.fullmatch(r"(?:the translation has )?no errors?\.?", line, re.I):
+                understood = True
+            continue
+        error = _item(line, severity)
+        if error:
+            errors.append(error)
+    return errors if understood else None
+
+
+def mqm_score(errors: list[ErrorSpan]) -> float:
+    return max(MQM_FLOOR, -sum(MQM_WEIGHTS[e.severity] for e in errors))
+
+
+_SCORE = re.compile(r"score\s*(?:\(0\s*-\s*100\))?\s*[:=]?\s*\**\s*(\d{1,3}(?:\.\d+)?)\s*(?:/\s*100)?", re.I)
+
+
+def parse_esa(answer: str) -> tuple[list[ErrorSpan], float] | None:
+    """(error spans, 0-100 score) of an ESA-style answer, or None without a score in range."""
+    scores = [float(m.group(1)) for m in _SCORE.finditer(_MARKUP.sub("", answer))]
+    if not scores:   # a bare number alone on the last line also counts
+        last = [l.strip() for l in answer.splitlines() if l.strip()]
+        if last and re.fullmatch(r"\d{1,3}(?:\.\d+)?", _MARKUP.sub("", last[-1]).strip()):
+            scores = [float(_MARKUP.sub("", last[-1]).strip())]
+    if not scores or not 0 <= scores[-1] <= 100:
+        return None
+    spans = []
+    for raw in answer.splitlines():
+        line = _clean(raw)
+        heading = re.match(r"^(major|minor|critical)\s*(?:-|–|:)\s*(.+)$", line, re.I)
+        if heading and not _NO_ERROR.match(heading.group(2).strip()):
+            spans.append(_item(heading.group(2).strip(), heading.group(1).lower())
+                         or ErrorSpan(heading.group(1).lower(), "", ""))
+    return spans, scores[-1]
+
+
+# -- the metric ---------------------------------------------------------------------------------
+# Per-segment statistics (value, parsed): the corpus score is the mean over parsed segments, and
+# resampling for significance keeps that ratio.
+register_scorer("parsed-mean",
+                lambda scorer, summed, n: float(summed[0] / summed[1]) if summed[1] else float("nan"),
+                lambda scorer, row: float(row[0]) if row[1] else None)
+
+
+def parsed_mean_result(name: str, values: Sequence[float | None], signature: str,
+                       extra: dict | None = None) -> MetricResult:
+    stats = np.array([[v if v is not None else 0.0, v is not None] for v in values], dtype=np.float64)
+    parsed = [v for v in values if v is not None]
+    return MetricResult(name=name, score=float(np.mean(parsed)) if parsed else float("nan"),
+                        signature=signature, extra=extra or {}, stats=stats.reshape(-1, 2),
+                        scorer=("parsed-mean",), _segments=list(values))
+
+
+KINDS = {"mqm": ("gemba-mqm", "GEMBA-MQM"), "esa": ("gemba-esa", "GEMBA-ESA")}
+
+
+def judge(hyps: Sequence[str], srcs: Sequence[str], tgt_lang: str, kind: str = "mqm",
+          src_lang: str | None = None, refs: Sequence[str] | None = None, model: str | None = None,
+          template: str | None = None, samples: int = 1, temperature: float = 0.7,
+          max_new_tokens: int = 512, batch_size: int = 8, backend=None, settings=None,
+          progress: bool = False) -> MetricResult:
+    """Judge each translation with an LLM; see the module docstring."""
+    from ..backends.base import Decoding, GenerationRequest
+    from ..backends.cached import CachedBackend
+    from ..data.languages import resolve
+    from ..prompts.templates import load_template
+    from ..runs.cache import OutputCache
+
+    if srcs is None:
+        raise XlingError(f"{KINDS[kind][1]} needs the source sentences (-s/--source)")
+    check_lengths(hypotheses=hyps, sources=srcs, references=refs)
+    if samples < 1:
+        raise XlingError("judge samples must be at least 1")
+    tgt = resolve(tgt_lang)
+    src = resolve(src_lang) if src_lang else _majority_language(srcs)
+    prompt_template = load_template(template or KINDS[kind][0])
+    if prompt_template.format != "judge" or prompt_template.data.get("kind") != kind:
+        raise XlingError(f"template {prompt_template.name!r} is not a {kind.upper()} judge template "
+                         "(format: judge, kind: " + kind + ")")
+    if backend is None:
+        from ..backends import load_backend
+        backend = load_backend(model, settings, quiet=not progress)
+    cached = CachedBackend(backend, OutputCache())
+    chat = backend.has_chat_template
+    requests = [GenerationRequest(prompt=prompt_template.render_judgment(
+        src, tgt, s, h, r, chat=chat), max_new_tokens=max_new_tokens)
+        for s, h, r in zip(srcs, hyps, refs if refs is not None else [None] * len(hyps))]
+    decodings = [Decoding()] if samples == 1 else \
+        [Decoding(do_sample=True, temperature=temperature, seed=k) for k in range(samples)]
+    answers = [cached.generate(requests, d, batch_size=batch_size,
+                               progress=f"judging ({KINDS[kind][1]}" + (f", sample {k + 1}/{samples})" if samples > 1 else ")")
+                               if progress else None) for k, d in enumerate(decodings)]
+    judgments, values, stds, unparseable = [], [], [], 0
+    for i in range(len(hyps)):
+        parsed = [parse_mqm(a[i]) if kind == "mqm" else parse_esa(a[i]) for a in answers]
+        unparseable += sum(p is None for p in parsed)
+        scores = [(mqm_score(p) if kind == "mqm" else p[1]) for p in parsed if p is not None]
+        spans = [(p if kind == "mqm" else p[0]) for p in parsed if p is not None]
+        value = statistics.fmean(scores) if scores else None
+        values.append(value)
+        stds.append(statistics.pstdev(scores) if len(scores) > 1 else (0.0 if scores else None))
+        judgments.append({"answers": [a[i] for a in answers], "score": value,
+                          "sample_scores": scores if samples > 1 else None,
+                          "errors": [asdict(e) for e in spans[0]] if spans else None})
+    total = len(hyps) * samples
+    if hyps and unparseable == total:
+        first = answers[0][0].strip().replace("\n", " ")[:120]
+        raise XlingError(f"the judge {backend.fingerprint.get('model')!r} gave no parseable "
+                         f"{KINDS[kind][1]} answer for any of {len(hyps)} segments (e.g. {first!r}); "
+                         "try a stronger judge model or check its template")
+    fields = dict(judge=backend.fingerprint.get("model"), rev=backend.fingerprint.get("revision"),
+                  template=f"{prompt_template.name}@{prompt_template.hash}", samples=samples)
+    if samples > 1:
+        fields["temp"] = temperature
+    if kind == "mqm":
+        fields["weights"] = ",".join(f"{k}={v:g}" for k, v in MQM_WEIGHTS.items()) + f",floor={MQM_FLOOR:g}"
+    fields["parsed"] = f"{total - unparseable}/{total}"
+    from .. import __version__
+    fields["xling"] = __version__
+    spread = [s for s in stds if s is not None]
+    extra = {"unparseable": unparseable, "answers": total, "judgments": judgments}
+    if samples > 1:
+        extra["judge_std_mean"] = statistics.fmean(spread) if spread else None
+        extra["judge_std"] = stds
+    if unparseable and progress:
+        print(f"xling: {unparseable} of {total} judge answers could not be parsed; their segments "
+              "have no score", file=sys.stderr)
+    return parsed_mean_result(KINDS[kind][1], values, Signature.of(**fields).format(), extra)
+
+
+def _majority_language(texts: Sequence[str]):
+    """The source language when none is given: the most frequent detected language."""
+    from collections import Counter
+
+    from ..data.languages import resolve
+    from .langid import detect
+
+    found = Counter(detect(t).lang for t in texts[:200] if t.strip()).most_common()
+    for code, _ in found:
+        try:
+            return resolve(code)
+        except XlingError:
+            continue
+    raise XlingError("cannot tell the source language of the judge's inputs: pass --src-lang")
