@@ -25,7 +25,7 @@ PRECISIONS = {"32": None, "16": "fp16", "bf16": "bf16"}
 
 
 def _version(model: str, explicit: str | None) -> str:
-    from mbrs.metrics.metricx import MetricMetricX
+    from mbrs.metrics.metricx import MetricMetricX   # imported (quietly) by load_metricx first
 
     if explicit:
         if explicit not in ("23", "24"):
@@ -54,13 +54,17 @@ def load_metricx(model: str = DEFAULT_MODEL, precision: str = "32", batch_size: 
     if precision not in PRECISIONS:
         raise XlingError(f"MetricX precision must be one of {', '.join(PRECISIONS)}")
     import torch
-    from mbrs.metrics.metricx import MetricMetricX, MT5ForRegression
+    import warnings
+
+    with warnings.catch_warnings():   # mbrs imports COMET's and torchmetrics' deprecated helpers
+        warnings.simplefilter("ignore")
+        from mbrs.metrics.metricx import MetricMetricX, MT5ForRegression
     from transformers import AutoTokenizer
 
     local = Path(model).expanduser().is_dir()
     online = hub.reachable()
     tokenizer_source = _tokenizer_source(model, tokenizer)
-    for name in {model, tokenizer_source}:
+    for name in dict.fromkeys((model, tokenizer_source)):
         if not Path(name).expanduser().is_dir() and not online:
             raise XlingError(f"MetricX needs {name!r}, which is not a local folder, and the Hugging "
                              "Face hub cannot be reached to fetch it (offline?); pass a local folder "

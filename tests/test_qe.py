@@ -1,0 +1,143 @@
+"""Quality estimation and MetricX: tiny real checkpoints (a COMET unified metric, a MetricX-shaped
+mT5) scored through xling and through unbabel-comet / mbrs directly, reference-free scoring
+from the shell, and clear errors for gated or offline models."""
+import json
+
+import pytest
+
+from test_cli import assert_one_line_error, xling
+from xling.errors import XlingError
+
+TRIPLES = [("저는 학생입니다.", "I am a student.", "I am a student."),
+           ("물이 너무 차갑다.", "Water cold.", "The water is too cold."),
+           ("바다가 조용하다.", "The sea is calm.", "The sea is calm."),
+           ("기차가 늦게 도착했다.", "Train late arrive.", "The train arrived late."),
+           ("이 책은 아주 재미있다.", "This book is very interesting.", "This book is very interesting.")]
+SRCS, HYPS, REFS = map(list, zip(*TRIPLES))
+
+
+@pytest.fixture(scope="module")
+def tiny_xcomet(tmp_path_factory):
+    from tiny_models import build_comet_unified
+    return build_comet_unified(tmp_path_factory.mktemp("tiny-xcomet"), with_reference=True)
+
+
+@pytest.fixture(scope="module")
+def tiny_kiwi(tmp_path_factory):
+    from tiny_models import build_comet_unified
+    return build_comet_unified(tmp_path_factory.mktemp("tiny-kiwi"), with_reference=False)
+
+
+@pytest.fixture(scope="module")
+def tiny_metricx(tmp_path_factory):
+    from tiny_models import build_metricx
+    return build_metricx(tmp_path_factory.mktemp("tiny-metricx"))
+
+
+def test_xcomet_qe_equals_unbabel_comet_and_keeps_error_spans(tiny_xcomet):
+    from comet import load_from_checkpoint
+    from xling.metrics.registry import get
+
+    theirs = load_from_checkpoint(str(tiny_xcomet)).predict(
+        [{"src": s, "mt": h} for s, h in zip(SRCS, HYPS)], batch_size=2, gpus=0, progress_bar=False)
+    ours = get("xcomet-qe")(HYPS, None, SRCS, "en", model=str(tiny_xcomet), batch_size=2)
+    assert ours.segments == pytest.approx(theirs.scores, abs=1e-6)
+    assert ours.extra["error_spans"] == theirs.metadata.error_spans and len(ours.extra["error_spans"]) == 5
+    assert "refs:no" in ours.signature and ours.name == "xCOMET-QE"
+    # With a reference the same unified model scores differently (it sees more).
+    with_ref = get("comet")(HYPS, REFS, SRCS, "en", model=str(tiny_xcomet), batch_size=2)
+    assert "refs:yes" in with_ref.signature and with_ref.segments != pytest.approx(ours.segments)
+
+
+def test_cometkiwi_equals_unbabel_comet(tiny_kiwi):
+    from comet import load_from_checkpoint
+    from xling.metrics.registry import get
+
+    theirs = load_from_checkpoint(str(tiny_kiwi)).predict(
+        [{"src": s, "mt": h} for s, h in zip(SRCS, HYPS)], batch_size=2, gpus=0, progress_bar=False)
+    ours = get("cometkiwi")(HYPS, None, SRCS, "en", model=str(tiny_kiwi), batch_size=2)
+    assert ours.segments == pytest.approx(theirs.scores, abs=1e-6)
+    assert ours.name == "CometKiwi" and "refs:no" in ours.signature
+
+
+def _mbrs_direct(model_dir, refs):
+    """mbrs's own MetricX scorer on the same weights and tokenizer (its constructor only takes
+    hub names, so its attributes are set here as its constructor would)."""
+    from mbrs.metrics.metricx import MetricMetricX, MT5ForRegression
+    from transformers import AutoTokenizer
+
+    metric = MetricMetricX.__new__(MetricMetricX)
+    metric.cfg = MetricMetricX.Config(model=str(model_dir), batch_size=2, cpu=True)
+    metric.scorer = MT5ForRegression.from_pretrained(model_dir).eval()
+    metric.tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    metric.metricx_version = MetricMetricX.MetricXVersion.metricx_24
+    metric.max_length = MetricMetricX.METRICX_INPUT_LENGTH_MAP[metric.metricx_version]
+    metric.input_prefix = MetricMetricX.METRICX_INPUT_PREFIX_MAP[metric.metricx_version]
+    import torch
+    with torch.inference_mode():
+        return metric.scores(HYPS, refs, SRCS).tolist()
+
+
+def test_metricx_through_xling_equals_mbrs(tiny_metricx):
+    from xling.metrics.registry import get
+
+    ours = get("metricx")(HYPS, REFS, SRCS, "en", model=str(tiny_metricx), batch_size=2)
+    assert ours.segments == pytest.approx(_mbrs_direct(tiny_metricx, REFS), abs=1e-4)   # padding differs: batches by length
+    assert not ours.higher_is_better and all(0 <= s <= 25 for s in ours.segments)
+    assert "version:metricx-24" in ours.signature and "refs:yes" in ours.signature
+    qe = get("metricx-qe")(HYPS, REFS, SRCS, "en", model=str(tiny_metricx), batch_size=3)
+    assert qe.segments == pytest.approx(_mbrs_direct(tiny_metricx, None), abs=1e-4)
+    assert "refs:no" in qe.signature and qe.name == "MetricX-QE"
+
+
+def test_score_without_references_from_the_shell(tiny_kiwi, tiny_metricx, tmp_path):
+    (tmp_path / "src.ko").write_text("\n".join(SRCS) + "\n", encoding="utf-8")
+    (tmp_path / "hyp.en").write_text("\n".join(HYPS) + "\n", encoding="utf-8")
+    (tmp_path / "worse.en").write_text("x\n" * 5, encoding="utf-8")
+    result = xling("score", "-i", str(tmp_path / "hyp.en"), str(tmp_path / "worse.en"), "-s", str(tmp_path / "src.ko"),
+                   "--tgt-lang", "en", "-m", "cometkiwi", "metricx-qe", "--cometkiwi-model", str(tiny_kiwi),
+                   "--metricx-model", str(tiny_metricx), "--metric-batch-size", "2", "--paired-bs",
+                   "--paired-n", "100")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout.decode()
+    assert "CometKiwi: model:" in out and "MetricX-QE: model:" in out and out.count("refs:no") == 2
+    assert "lower is better: MetricX-QE" in out
+    # No source: one clear line.
+    assert_one_line_error(xling("score", "-i", str(tmp_path / "hyp.en"), "--tgt-lang", "en", "-m", "cometkiwi"),
+                          "CometKiwi needs the source sentences")
+
+
+def test_gated_or_offline_models_are_one_clear_line(tmp_path):
+    (tmp_path / "src.ko").write_text("저는 학생입니다.\n", encoding="utf-8")
+    (tmp_path / "hyp.en").write_text("I am a student.\n", encoding="utf-8")
+    args = ["-i", str(tmp_path / "hyp.en"), "-s", str(tmp_path / "src.ko"), "--tgt-lang", "en"]
+    assert_one_line_error(xling("score", *args, "-m", "cometkiwi"),
+                          "COMET model 'Unbabel/wmt22-cometkiwi-da' is not a local checkpoint and the Hugging Face hub cannot be reached")
+    assert_one_line_error(xling("score", *args, "-m", "metricx-qe"), "MetricX needs 'google/metricx-24-hybrid-large-v2p6'")
+    # MetricX (reference-based) without references.
+    with pytest.raises(XlingError, match="MetricX needs references"):
+        from xling.metrics.registry import get
+        get("metricx")(["a"], None, ["b"], "en")
+
+
+def test_eval_and_rescore_take_qe_metrics(tiny_kiwi, tiny_metricx, tmp_path):
+    from servers import FakeOpenAI
+    from xling.runs.config import build_config
+    from xling.runs.records import read_run
+    from xling.tasks.mt import rescore, run_mt
+
+    (tmp_path / "t.ko").write_text("저는 학생입니다.\n물이 너무 차갑다.\n", encoding="utf-8")
+    (tmp_path / "t.en").write_text("I am a student.\nThe water is too cold.\n", encoding="utf-8")
+    server = FakeOpenAI(respond=lambda payload: "I am a student.")
+    try:
+        config = build_config({"out": str(tmp_path / "run"), "data": f"text:{tmp_path}/t.{{lang}}",
+                               "pairs": ["ko-en"], "metrics": ["chrf", "cometkiwi"], "model": "fake",
+                               "cometkiwi_model": str(tiny_kiwi), "backend": "http", "base_url": server.url})
+        run_mt(config, progress=False)
+    finally:
+        server.close()
+    run = read_run(config.out, fresh=True)
+    assert "refs:no" in run.direction("ko-en").metrics["cometkiwi"]["signature"]
+    rescore(config.out, ["metricx-qe"], {"metricx_model": str(tiny_metricx)})
+    entry = read_run(config.out).direction("ko-en").metrics["metricx-qe"]
+    assert "refs:no" in entry["signature"] and len(entry["segments"]) == 2
