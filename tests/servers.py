@@ -159,10 +159,11 @@ class FakeOpenAI:
                     server.requests += 1
                 if respond is not None:
                     payload = json.loads(body)
-                    text = respond(payload)
-                    choice = {"message": {"role": "assistant", "content": text}} if "messages" in payload \
-                        else {"text": text}
-                    return self._reply(200, json.dumps({"choices": [choice]}).encode(), {})
+                    texts = respond(payload)     # a list: one choice each (requests with n)
+                    texts = texts if isinstance(texts, list) else [texts]
+                    choices = [({"message": {"role": "assistant", "content": t}} if "messages" in payload
+                                else {"text": t}) | {"index": i} for i, t in enumerate(texts)]
+                    return self._reply(200, json.dumps({"choices": choices}).encode(), {})
                 if server.stall:
                     time.sleep(server.stall)
                 if server.mode == "huge":   # a 5 MB answer, well formed

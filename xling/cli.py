@@ -85,13 +85,27 @@ def _backend_options(f):
 @click.option("--paragraphs", is_flag=True,
               help="Segments are blocks separated by blank lines; their inner line breaks are kept "
                    "from input to output, blocks stay blank-line separated.")
+@config_option(MTEvalConfig, "candidates", "--candidates", "-n")
+@config_option(MTEvalConfig, "select", "--select")
+@config_option(MTEvalConfig, "utility", "--utility")
+@config_option(MTEvalConfig, "qe", "--qe")
+@config_option(MTEvalConfig, "pseudo_refs", "--pseudo-refs")
+@config_option(MTEvalConfig, "sampling", "--sampling")
+@config_option(MTEvalConfig, "temperature", "--temperature")
+@config_option(MTEvalConfig, "top_p", "--top-p")
+@config_option(MTEvalConfig, "epsilon", "--epsilon")
+@config_option(MTEvalConfig, "cometkiwi_model", "--cometkiwi-model")
+@config_option(MTEvalConfig, "comet_model", "--comet-model")
+@config_option(MTEvalConfig, "metricx_model", "--metricx-model")
 @click.option("--no-cache", is_flag=True, help="Do not reuse or store outputs in the cache.")
 @config_option(MTEvalConfig, "trust_remote_code", "--trust-remote-code")
 @config_option(MTEvalConfig, "static_cache", "--static-cache")
 @_backend_options
 @click.argument("text", nargs=-1)
 def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, max_batch_tokens,
-              input_path, output_path, paragraphs, no_cache, static_cache, text, **settings):
+              input_path, output_path, paragraphs, no_cache, static_cache, text, candidates, select,
+              utility, qe, pseudo_refs, sampling, temperature, top_p, epsilon, cometkiwi_model,
+              comet_model, metricx_model, **settings):
     """Translate TEXT (or a file, or stdin): one output line per input line, in order (with
     --paragraphs: one output block per blank-line separated input block)."""
     from .runs.config import BackendSettings
@@ -103,6 +117,9 @@ def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, ma
 
     src_lang, tgt_lang = check_direction(src, tgt)
     settings = BackendSettings(**settings)
+    chosen_sampling, metric_options = _selection(candidates, select, utility, qe, sampling, temperature,
+                                                 top_p, epsilon, seed, dict(cometkiwi_model=cometkiwi_model,
+                                                 comet_model=comet_model, metricx_model=metricx_model))
     # The output is checked (and locked) before any model loads: never translate for nothing.
     target = output_target(output_path, inputs=(input_path, shots_file)) if output_path else None
     with output_lock(target) if target else nullcontext():
@@ -126,13 +143,34 @@ def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, ma
                                 batch_size=batch_size, max_batch_tokens=max_batch_tokens,
                                 cache=not no_cache, settings=settings,
                                 static_cache=static_cache)
-        outputs = translator.translate(lines, src_lang, tgt_lang, progress=input_path is not None)
+        if select == "greedy":
+            outputs = translator.translate(lines, src_lang, tgt_lang, progress=input_path is not None)
+        else:
+            outputs = [r.text for r in translator.translate_candidates(
+                lines, src_lang, tgt_lang, candidates, chosen_sampling, select, utility, qe, pseudo_refs,
+                metric_options=metric_options, progress=input_path is not None)]
         body = join_paragraphs(outputs) if paragraphs else "".join(one_line(o) + "\n" for o in outputs)
         if target:
             with atomic_writer(target) as handle:
                 handle.write(body)
         else:
             sys.stdout.write(body)
+
+
+def _selection(candidates, select, utility, qe, sampling, temperature, top_p, epsilon, seed, models):
+    """The sampling settings and the chooser's metric options of `translate` (checked first)."""
+    if select == "greedy":
+        if candidates != 1:
+            raise XlingError(f"{candidates} candidates need --select mbr or rerank (greedy makes one)")
+        return None, {}
+    if candidates < 2:
+        raise XlingError(f"--select {select} needs --candidates 2 or more")
+    from .backends.base import Sampling
+    from .metrics.registry import get
+
+    chooser = utility if select == "mbr" else qe
+    return (Sampling(sampling, temperature, top_p, epsilon, seed),
+            {chooser: get(chooser).options_from(models)})
 
 
 @cli.command()
@@ -224,6 +262,15 @@ def eval_group():
               show_default=True, help="Comma-separated: bleu spbleu chrf chrf++ ter comet xcomet metricx "
                                       "cometkiwi cometkiwi-xl xcomet-qe metricx-qe offtarget.")
 @config_option(MTEvalConfig, "out", "--out", "-o", required=True, help="Run folder.")
+@config_option(MTEvalConfig, "candidates", "--candidates", "-n")
+@config_option(MTEvalConfig, "select", "--select")
+@config_option(MTEvalConfig, "utility", "--utility")
+@config_option(MTEvalConfig, "qe", "--qe")
+@config_option(MTEvalConfig, "pseudo_refs", "--pseudo-refs")
+@config_option(MTEvalConfig, "sampling", "--sampling")
+@config_option(MTEvalConfig, "temperature", "--temperature")
+@config_option(MTEvalConfig, "top_p", "--top-p")
+@config_option(MTEvalConfig, "epsilon", "--epsilon")
 @config_option(MTEvalConfig, "limit", "--limit")
 @config_option(MTEvalConfig, "limit_per_domain", "--limit-per-domain")
 @config_option(MTEvalConfig, "batch_size", "--batch-size", "-b")

@@ -49,6 +49,38 @@ class Decoding:
 
 
 @dataclass(frozen=True)
+class Sampling:
+    """How N candidate translations of one prompt are drawn (MBR, reranking). Candidate k of a
+    prompt depends only on the prompt, these settings and k — never on N or on the batch — so
+    a run with a larger N reuses the first ones and generates only the new ones.
+
+    method "sample": ancestral sampling with temperature, nucleus (top_p) and epsilon sampling
+    (tokens below probability epsilon dropped); "beam": beam search returning the N best beams
+    (the candidates then depend on N, which is part of their key)."""
+
+    method: str = "sample"
+    temperature: float = 1.0
+    top_p: float = 1.0
+    epsilon: float = 0.0
+    seed: int = 0
+
+    def __post_init__(self):
+        from ..errors import XlingError
+
+        if self.method not in ("sample", "beam"):
+            raise XlingError(f"sampling method must be sample or beam, not {self.method!r}")
+        if self.temperature <= 0 or not 0 < self.top_p <= 1 or not 0 <= self.epsilon < 1:
+            raise XlingError("sampling needs a temperature above 0, top_p in (0, 1] and epsilon in [0, 1)")
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def row_seed(self, k: int) -> int:
+        """The random seed of candidate k."""
+        return (self.seed * 1_000_003 + k * 7919 + 12345) % (2 ** 63)
+
+
+@dataclass(frozen=True)
 class GenerationRequest:
     prompt: Prompt
     max_new_tokens: int

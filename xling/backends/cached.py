@@ -38,6 +38,16 @@ class CachedBackend:
                            decoding=decoding.as_dict(), budget=request.max_new_tokens,
                            stop=request.stop_at_newline, **extra)
 
+    def candidate_key(self, request: GenerationRequest, sampling, index: int, n: int) -> str:
+        """Candidate `index` of a prompt: the request's own key parts plus the sampling settings
+        and the index (beam search: and the number of beams, which changes every beam)."""
+        extra = {"stop_strings": list(request.stop)} if request.stop else {}
+        if sampling.method == "beam":
+            extra["beams"] = n
+        return content_key(kind="candidate", seen=self.seen(request), model=self.backend.fingerprint,
+                           budget=request.max_new_tokens, stop=request.stop_at_newline,
+                           sampling=sampling.as_dict(), index=index, **extra)
+
     def loglikelihood_key(self, context: str, continuations: list[str]) -> str:
         return content_key(kind="loglikelihood", context=context, options=continuations,
                            model=self.backend.fingerprint)
@@ -89,6 +99,39 @@ class CachedBackend:
                                   on_batch=batch_done, **batching)
 
         return self._answer(keys, compute, str, str, progress, "seg")
+
+    def candidates(self, requests: list[GenerationRequest], sampling, n: int, batch_size: int = 8,
+                   progress: str | None = None) -> list[list[str]]:
+        """n candidates per request, in index order: cached ones read, only the missing ones
+        generated (and stored as each request finishes, so an interrupted run resumes)."""
+        keys = [[self.candidate_key(r, sampling, k, n) for k in range(n)] for r in requests]
+        found = dict(self.cache.get_many([k for row in keys for k in row])) if self.cache else {}
+        wanted = [[k for k in range(n) if row[k] not in found] for row in keys]
+        if sampling.method == "beam":    # beams come all together
+            wanted = [list(range(n)) if w else [] for w in wanted]
+        self.last_generated = sum(map(len, wanted))
+        bar = None
+        if progress and self.last_generated:
+            from tqdm import tqdm
+            cached = n * len(requests) - self.last_generated
+            bar = tqdm(total=self.last_generated, unit="cand", file=sys.stderr, dynamic_ncols=True,
+                       desc=f"{progress} ({cached} cached)" if cached else progress)
+
+        def keep(i, texts):
+            new = {keys[i][k]: t for k, t in texts.items()}
+            found.update(new)
+            if self.cache is not None:
+                self.cache.put_many(new)
+            if bar:
+                bar.update(len(texts))
+
+        try:
+            if self.last_generated:
+                self.backend.candidates(requests, sampling, wanted, batch_size=batch_size, on_item=keep)
+        finally:
+            if bar:
+                bar.close()
+        return [[found[k] for k in row] for row in keys]
 
     def loglikelihood(self, requests: list[tuple[str, list[str]]], batch_size: int = 8,
                       on_item=None, progress: str | None = None) -> list[list[float]]:

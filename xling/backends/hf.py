@@ -6,6 +6,7 @@ batched greedy run gives exactly the outputs of one-at-a-time greedy decoding.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import sys
@@ -97,6 +98,26 @@ def open_hf_backend(source: str, **options) -> "HFBackend":
     else:
         cls = HFBackend
     return cls(source, config=config, tokenizer=tokenizer, **options)
+
+
+def sampling_probs(logits, sampling):
+    """Next-token probabilities after temperature, epsilon (tokens below it dropped) and top-p
+    (the smallest set of tokens holding that much probability); the most likely token is
+    always kept."""
+    import torch
+
+    probs = torch.softmax(logits / sampling.temperature, dim=-1)
+    best = probs.argmax(-1, keepdim=True)
+    keep = torch.ones_like(probs, dtype=torch.bool)
+    if sampling.epsilon > 0:
+        keep &= probs >= sampling.epsilon
+    if sampling.top_p < 1:
+        ordered, order = probs.sort(-1, descending=True)
+        before = ordered.cumsum(-1) - ordered        # probability of the tokens above each one
+        keep &= torch.zeros_like(keep).scatter(-1, order, before < sampling.top_p)
+    keep.scatter_(-1, best, True)
+    probs = probs * keep
+    return probs / probs.sum(-1, keepdim=True)
 
 
 def context_window(config, tokenizer) -> int | None:
@@ -318,11 +339,15 @@ class HFBackend:
                 **self._sampling_args(decoding), **extra)
         return [self._finish(r, out[row, width:].tolist()) for row, r in enumerate(requests)]
 
-    def _greedy_shrinking(self, input_ids, attention, requests, width):
+    def _greedy_shrinking(self, input_ids, attention, requests, width, expand=None, pick=None):
         """Greedy decoding that drops each row from the batch (and the KV cache) as soon as it is
         done — EOS, line end when asked, or its own token budget — instead of carrying finished
         rows to the end of the longest one as `generate` does. Each step is the same forward pass
-        `generate` makes (same positions, cache and mask), so outputs are identical to it."""
+        `generate` makes (same positions, cache and mask), so outputs are identical to it.
+
+        For candidates, `expand` lists the prompt row of each decoding row (the prompts are
+        encoded once, their cache copied to every candidate row) and `pick(logits, rows)`
+        chooses each row's next token instead of the argmax; `requests` are then per row."""
         from transformers import DynamicCache
 
         torch = self.torch
@@ -340,9 +365,13 @@ class HFBackend:
         with torch.inference_mode():
             logits = self.model(input_ids=input_ids, attention_mask=attention, position_ids=positions,
                                 past_key_values=cache, use_cache=True, logits_to_keep=1).logits
+            if expand is not None:   # one prefill per prompt, shared by its candidates
+                select = torch.tensor(expand, device=device)
+                cache.batch_select_indices(select)
+                logits, attention, positions = logits[select], attention[select], positions[select]
             step = 0
             while True:
-                tokens = logits[:, -1].argmax(-1)
+                tokens = logits[:, -1].argmax(-1) if pick is None else pick(logits[:, -1], rows)
                 step += 1
                 for row, token in zip(rows.tolist(), tokens.tolist()):
                     generated[row].append(token)
@@ -363,20 +392,97 @@ class HFBackend:
                                     position_ids=positions, past_key_values=cache, use_cache=True).logits
         return [self._finish(r, generated[i]) for i, r in enumerate(requests)]
 
+    # -- candidates (MBR, reranking) -----------------------------------------------------------------
+    def candidates(self, requests: list[GenerationRequest], sampling, wanted: list[list[int]],
+                   batch_size: int = 8, on_item=None) -> list[dict[int, str]]:
+        """Candidates `wanted[i]` (indices) of each request. Sampling encodes each prompt once
+        and draws every wanted candidate from its cache, each with its own random stream
+        (seeded by the candidate index), so candidate k never depends on which others are drawn;
+        beam search returns the best beams. on_item(i, {k: text}) as each request finishes."""
+        results: list[dict[int, str]] = [{} for _ in requests]
+        todo = [i for i in range(len(requests)) if wanted[i]]
+        if sampling.method == "beam":
+            for i in todo:
+                results[i] = self._beams(requests[i], wanted[i])
+                if on_item is not None:
+                    on_item(i, results[i])
+            return results
+        # Batches of prompts whose candidate rows fit batch_size (a prompt alone may exceed it).
+        batch: list[int] = []
+        for i in todo + [None]:
+            if batch and (i is None or sum(len(wanted[j]) for j in batch + [i]) > batch_size):
+                for j, texts in zip(batch, self._sample_batch([requests[j] for j in batch],
+                                                              [wanted[j] for j in batch], sampling)):
+                    results[j] = texts
+                    if on_item is not None:
+                        on_item(j, texts)
+                batch = []
+            if i is not None:
+                batch.append(i)
+        return results
+
+    def _sample_batch(self, requests, wanted, sampling) -> list[dict[int, str]]:
+        torch = self.torch
+        encoded = [self.encode_prompt(r.prompt) for r in requests]
+        width = max(len(ids) for ids in encoded)
+        pad = self.tokenizer.pad_token_id
+        input_ids = torch.full((len(encoded), width), pad, dtype=torch.long)
+        attention = torch.zeros((len(encoded), width), dtype=torch.long)
+        for row, ids in enumerate(encoded):
+            input_ids[row, width - len(ids):] = torch.tensor(ids)
+            attention[row, width - len(ids):] = 1
+        expand = [p for p, ks in enumerate(wanted) for _ in ks]
+        keys = [k for ks in wanted for k in ks]
+        device = self.model.device
+        # Each candidate's own random stream: its index and its prompt (so that sources do not
+        # share the same draws), never the batch it runs in.
+        salts = [int(hashlib.sha256(repr(ids).encode()).hexdigest()[:12], 16) for ids in encoded]
+        streams = [torch.Generator(device=device).manual_seed((sampling.row_seed(k) ^ salts[p]) % (2 ** 63))
+                   for p, k in zip(expand, keys)]
+
+        def pick(logits, rows):
+            probs = sampling_probs(logits.float(), sampling)
+            return torch.cat([torch.multinomial(probs[n], 1, generator=streams[row])
+                              for n, row in enumerate(rows.tolist())])
+
+        texts = self._greedy_shrinking(input_ids, attention, [requests[p] for p in expand], width,
+                                       expand=expand, pick=pick)
+        out: list[dict[int, str]] = [{} for _ in requests]
+        for p, k, text in zip(expand, keys, texts):
+            out[p][k] = text
+        return out
+
+    def _beams(self, request: GenerationRequest, wanted: list[int]) -> dict[int, str]:
+        torch = self.torch
+        n = max(wanted) + 1
+        ids = torch.tensor([self.encode_prompt(request.prompt)], device=self.model.device)
+        extra = {}
+        if request.stop_at_newline or request.stop:
+            extra["stopping_criteria"] = self._stop_criteria([request], ids.shape[1])
+        with torch.inference_mode():
+            out = self.model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), num_beams=n,
+                                      num_return_sequences=n, do_sample=False, early_stopping=True,
+                                      max_new_tokens=request.max_new_tokens,
+                                      pad_token_id=self.tokenizer.pad_token_id,
+                                      eos_token_id=sorted(self.eos_ids), **extra)
+        return {k: self._finish(request, out[k, ids.shape[1]:].tolist()) for k in wanted}
+
     def _stop_criteria(self, requests, width: int):
+        """Per row: done at a line break (when asked) or once its text ends in a stop string;
+        other rows go on (transformers pads finished rows). One request stands for every row
+        (beam search holds more rows than requests)."""
         from transformers import StoppingCriteria, StoppingCriteriaList
 
         torch = self.torch
         newline = torch.tensor(sorted(self.newline_token_ids()), dtype=torch.long)
-        active = torch.tensor([r.stop_at_newline for r in requests])
         backend = self
 
         class StopPerRow(StoppingCriteria):
-            # Per row: done at a line break (when asked) or once its text ends in a stop string;
-            # other rows go on (transformers pads finished rows).
             def __call__(self, input_ids, scores, **kwargs):
+                rows = requests if len(requests) == input_ids.shape[0] else [requests[0]] * input_ids.shape[0]
+                active = torch.tensor([r.stop_at_newline for r in rows])
                 done = torch.isin(input_ids[:, -1].cpu(), newline) & active
-                for row, request in enumerate(requests):
+                for row, request in enumerate(rows):
                     if request.stop and backend._hit_stop(request, input_ids[row, width:].tolist()):
                         done[row] = True
                 return done.to(input_ids.device)

@@ -232,6 +232,37 @@ class HTTPBackend:
             cancel.set()
         return outputs
 
+    def candidates(self, requests: list[GenerationRequest], sampling, wanted: list[list[int]],
+                   batch_size: int = 8, on_item=None) -> list[dict[int, str]]:
+        """Sampled candidates through the API's `n`: one request per run of consecutive wanted
+        indices, seeded by its first index (servers that honour `seed`, as vLLM does, give the
+        same candidates again). Beam search is not part of the OpenAI API."""
+        if sampling.method != "sample":
+            raise XlingError("beam-search candidates need a model loaded here (--backend hf); "
+                             "servers sample them (--sampling sample)")
+        results: list[dict[int, str]] = [{} for _ in requests]
+        for i, request in enumerate(requests):
+            runs: list[list[int]] = []
+            for k in sorted(wanted[i]):
+                if runs and k == runs[-1][-1] + 1:
+                    runs[-1].append(k)
+                else:
+                    runs.append([k])
+            for run in runs:
+                decoding = Decoding(do_sample=True, temperature=sampling.temperature,
+                                    top_p=sampling.top_p, seed=sampling.row_seed(run[0]) % (2 ** 31))
+                path, payload = self._payload(request, decoding)
+                payload["n"] = len(run)
+                texts = self._post(path, payload, partial(_all_answers, chat=request.prompt.is_chat, n=len(run)),
+                                   max_bytes=((1 << 16) + 64 * request.max_new_tokens) * len(run))
+                for k, text in zip(run, texts):
+                    if request.stop_at_newline:
+                        text = text.split("\n")[0] if not text.startswith("\n") else ""
+                    results[i][k] = cut_at_stop(text, request.stop)
+            if on_item is not None:
+                on_item(i, results[i])
+        return results
+
     def loglikelihood(self, requests, batch_size: int = 8, on_item=None) -> list[list[float]]:
         """Needs prompt log-probabilities (`echo` + `logprobs` on /completions, as vLLM serves)."""
         results = []
@@ -281,6 +312,15 @@ def _answer_text(body, chat: bool) -> str:
     if not isinstance(choice.get("text"), str):
         raise MalformedAnswer("no text in choices[0].text", raw)
     return choice["text"]
+
+
+def _all_answers(body, chat: bool, n: int) -> list[str]:
+    """The n generated texts of an answer to a request with `n`, in choice order."""
+    choices = body.get("choices") if isinstance(body, dict) else None
+    if not isinstance(choices, list) or len(choices) != n:
+        raise MalformedAnswer(f"expected {n} choices", json.dumps(body, ensure_ascii=False)[:1000])
+    ordered = sorted(choices, key=lambda c: c.get("index", 0) if isinstance(c, dict) else 0)
+    return [_answer_text({"choices": [c]}, chat) for c in ordered]
 
 
 def _prompt_logprobs(body, where: str) -> tuple[list, list]:

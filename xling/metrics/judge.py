@@ -173,6 +173,9 @@ def judge(hyps: Sequence[str], srcs: Sequence[str], tgt_lang: str, kind: str = "
     answers = [cached.generate(requests, d, batch_size=batch_size,
                                progress=f"judging ({KINDS[kind][1]}" + (f", sample {k + 1}/{samples})" if samples > 1 else ")")
                                if progress else None) for k, d in enumerate(decodings)]
+    if not chat:    # a base model continued the template's answer prefix
+        prefix = prompt_template.data.get("answer_prefix", "")
+        answers = [[prefix + a for a in row] for row in answers]
     judgments, values, stds, unparseable = [], [], [], 0
     for i in range(len(hyps)):
         parsed = [parse_mqm(a[i]) if kind == "mqm" else parse_esa(a[i]) for a in answers]

@@ -85,7 +85,8 @@ def _cells(report: ScoreReport, latex: bool = False) -> tuple[list[str], list[li
             cell = f"{report.systems[name][m].score:.2f}"
             p = paired.get((name, m))
             if p is not None:
-                mark = ("$^\\dagger$" if latex else "*") if p.p_value < 0.05 else ""
+                mark = ("$^\\dagger$" if latex else (" better*" if p.better else " worse*")) \
+                    if p.p_value < 0.05 else ""
                 ci = f" [{p.ci_low:.2f}, {p.ci_high:.2f}]" if p.ci_low is not None else ""
                 cell += f"{ci} (p={p.p_value:.4f}){mark}"
             row.append(cell)
@@ -109,7 +110,8 @@ def format_text(report: ScoreReport) -> str:
     lines = [table([header] + rows), ""]
     lines += [f"{name}: {sig}" for name, sig in _signatures(report)]
     if report.paired:
-        lines.append("* p < 0.05 against the first system (the baseline)")
+        lines.append("better*/worse*: p < 0.05 against the first system (the baseline), in each "
+                     "metric's own direction")
     lower = [r.name for r in next(iter(report.systems.values())).values() if not r.higher_is_better]
     if lower:
         lines.append(f"lower is better: {', '.join(lower)}")

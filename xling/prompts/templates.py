@@ -64,7 +64,9 @@ class Template:
     def render_judgment(self, src: Language, tgt: Language, source: str, translation: str,
                         reference: str | None = None, chat: bool = True) -> Prompt:
         """A judge template's prompt for one translation: chat messages, or for a model
-        without a chat template the same text as one completion prompt."""
+        without a chat template the same text as one completion prompt, ending with the
+        template's `answer_prefix` (the start of the asked layout, which base models then
+        continue; the judge parses prefix + answer)."""
         data = self.data
         fields = dict(src_name=src.name, tgt_name=tgt.name, src_code=src.code, tgt_code=tgt.code,
                       source=source, translation=translation, reference=reference or "")
@@ -72,7 +74,8 @@ class Template:
         system = data["system"].format_map(fields) if data.get("system") else None
         if chat:
             return Prompt(messages=((("system", system),) if system else ()) + (("user", user),))
-        return Prompt(text=(f"{system}\n\n" if system else "") + f"{user}\n\nAnswer:\n")
+        return Prompt(text=(f"{system}\n\n" if system else "") + f"{user}\n\nAnswer:\n"
+                      + data.get("answer_prefix", ""))
 
     def stops_for(self, source: str) -> tuple[bool, tuple[str, ...]]:
         """How an answer to this source ends: (stop at the line end, stop strings). Chat

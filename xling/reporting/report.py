@@ -101,10 +101,11 @@ def comparison(runs: list[MTRun], metric: str, test: str = "bs", n_samples: int 
             for other in runs[1:]:
                 (p,) = paired_test(baseline, {"x": metric_result(other.run, name, metric, positions)},
                                    test, n_samples, seed)
-                row.append(f"{p.score:.2f} ({p.delta:+.2f}, p={p.p_value:.3f}){'*' if p.p_value < 0.05 else ''}")
+                verdict = (" better*" if p.better else " worse*") if p.p_value < 0.05 else ""
+                row.append(f"{p.score:.2f} ({p.delta:+.2f}, p={p.p_value:.3f}){verdict}")
             rows.append(row)
     note = (f"paired {'bootstrap' if test == 'bs' else 'approximate randomization'} against "
-            f"{base.label}; * p < 0.05"
+            f"{base.label}; better*/worse*: p < 0.05, in the metric's own direction"
             + ("" if get(metric).higher_is_better else f"; lower {display(metric)} is better"))
     return Table(f"{display(metric)}: runs compared", ["direction"] + [r.label for r in runs],
                  rows, [note])

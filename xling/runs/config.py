@@ -12,11 +12,12 @@ from typing import Any, get_args, get_origin, get_type_hints
 from ..errors import XlingError
 
 # Lower bounds of numeric settings (checked however a config is made: YAML, CLI or Python).
-AT_LEAST = {"shots": 0, "limit": 1, "limit_per_domain": 1, "judge_samples": 1, "batch_size": 1, "max_batch_tokens": 1, "comet_batch_size": 1, "max_new_tokens": 1,
+AT_LEAST = {"candidates": 1, "pseudo_refs": 1, "shots": 0, "limit": 1, "limit_per_domain": 1, "judge_samples": 1, "batch_size": 1, "max_batch_tokens": 1, "comet_batch_size": 1, "max_new_tokens": 1,
             "concurrency": 1, "max_retries": 0, "bootstrap": 1, "test_size": 1, "train_size": 1,
             "max_length": 1, "lora_r": 1}
-ABOVE_ZERO = ("request_timeout", "epochs", "learning_rate", "judge_temperature")
-CHOICES = {"unit": ("segment", "document"), "reference": ("post-edit", "original"),
+ABOVE_ZERO = ("request_timeout", "epochs", "learning_rate", "judge_temperature", "temperature")
+CHOICES = {"select": ("greedy", "mbr", "rerank"), "sampling": ("sample", "beam"),
+           "unit": ("segment", "document"), "reference": ("post-edit", "original"),
            "backend": ("hf", "http"), "precision": ("32", "16", "bf16"), "mode": ("ll", "gen", "both"),
            "metric": ("rougeL", "judge")}
 
@@ -108,6 +109,21 @@ class MTEvalConfig(BackendSettings):
     batch_size: int = setting(32, "Segments per batch (hf).")
     max_batch_tokens: int | None = setting(None, "Also cap each batch at this many tokens: rows x "
                                                  "(longest prompt + largest budget) (hf).")
+    candidates: int = setting(1, "Candidate translations per source (with --select mbr or rerank).")
+    sampling: str = setting("sample", "How candidates are drawn: sample (temperature, top-p, epsilon) "
+                                      "or beam (the N best beams; hf only).")
+    temperature: float = setting(1.0, "Sampling temperature of the candidates.")
+    top_p: float = setting(1.0, "Nucleus sampling of the candidates (1: off).")
+    epsilon: float = setting(0.0, "Epsilon sampling of the candidates: drop tokens below this "
+                                  "probability (0: off; 0.02 is common for MBR).")
+    select: str = setting("greedy", "greedy: one greedy translation; mbr: minimum Bayes risk among "
+                                    "the candidates; rerank: the candidate a QE metric scores best.")
+    utility: str = setting("chrf", "MBR utility: any reference-based metric (chrf, bleu, comet, "
+                                   "metricx, ...).")
+    qe: str = setting("cometkiwi", "Reranking metric: any reference-free one (cometkiwi, xcomet-qe, "
+                                   "metricx-qe, ...).")
+    pseudo_refs: int | None = setting(None, "MBR against this many separate samples instead of "
+                                            "the candidates themselves.")
     metrics: list[str] = field(default_factory=lambda: ["bleu", "chrf", "offtarget"])
     comet_model: str = setting("Unbabel/wmt22-comet-da", "COMET model: hub name or local checkpoint.")
     xcomet_model: str = setting("Unbabel/XCOMET-XL", "xCOMET model (xcomet, xcomet-qe): hub name or "
@@ -238,6 +254,18 @@ def _check_type(value: Any, hint, key: str, where: str):
     raise XlingError(f"{where}: '{key}' must be {names}, not {type(value).__name__} ({value!r})")
 
 
+def _check_selection(values: dict, where: str) -> None:
+    """Candidates and selection agree: greedy takes one, mbr and rerank at least two."""
+    select, n = values.get("select", "greedy"), values.get("candidates", 1)
+    if select == "greedy" and n not in (None, 1):
+        raise XlingError(f"{where}: {n} candidates need --select mbr or rerank (greedy makes one)")
+    if select in ("mbr", "rerank") and (n is None or n < 2):
+        raise XlingError(f"{where}: --select {select} needs --candidates 2 or more")
+    if select in ("mbr", "rerank") and values.get("unit") == "document":
+        raise XlingError(f"{where}: candidates are drawn per segment; --unit document takes "
+                         "--select greedy")
+
+
 def build_config(values: dict, where: str = "config", lines: dict | None = None):
     task = values.get("task", "mt")
     if task not in CONFIGS:
@@ -254,6 +282,8 @@ def build_config(values: dict, where: str = "config", lines: dict | None = None)
                and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
     if missing:
         raise XlingError(f"{where}: {', '.join(repr(m) for m in missing)} required")
+    if task == "mt":
+        _check_selection(values, where)
     try:
         config = cls(**values)
     except SettingError as exc:

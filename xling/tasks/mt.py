@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import itertools
 import sys
+import time
 
 from ..data.parallel import ParallelData, load_parallel, read_pair_file
 from ..errors import XlingError
@@ -110,6 +111,14 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
         from ..translate.documents import prepare
         for src, tgt in directions:
             prepare(translator, texts(src), [m["document_id"] for m in meta], src, tgt)
+    sampling, metric_options = None, {}
+    if config.select != "greedy":
+        from ..backends.base import Sampling
+        from ..metrics.registry import get
+
+        sampling = Sampling(config.sampling, config.temperature, config.top_p, config.epsilon, config.seed)
+        chooser = config.utility if config.select == "mbr" else config.qe
+        metric_options = {chooser: get(chooser).options_from(config)}
     template = translator.template
     identity = dict(config.identity(), model_fingerprint=translator.backend.fingerprint,
                     template_hash=template.hash if template else None)
@@ -131,21 +140,29 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
         sources, refs = texts(src), texts(tgt)
         if progress:
             print(f"xling: {name} ({len(sources)} segments)", file=sys.stderr)
+        started = time.perf_counter()
+        generation = {}
         if config.unit == "document":
             results, _ = translate_documents(translator, sources, [m["document_id"] for m in meta],
                                              src, tgt, progress=progress)
+        elif config.select != "greedy":
+            results = translator.translate_candidates(
+                sources, src, tgt, config.candidates, sampling, config.select, config.utility,
+                config.qe, config.pseudo_refs, metric_options=metric_options, progress=progress)
+            generation = dict(translator.last_cost)
         else:
             results = translator.translate_records(sources, src, tgt, progress=progress)
+        generation["seconds"] = round(time.perf_counter() - started, 3)   # this run's, cache hits included
         records = [{"id": i, **m, "source": s, "reference": r, "prompt_hash": t.prompt_hash,
                     "raw": t.raw, "output": t.text, "removed": t.removed,
                     "lang": detect(t.text, expected=tgt.code).lang, **(t.unit or {})}
                    for i, m, s, r, t in zip(ids, meta, sources, refs, results)]
         run.write_outputs(name, records)
-        score_direction(run, name, metrics, config)
+        score_direction(run, name, metrics, config, generation=generation)
 
 
 def score_direction(run: RunDir, name: str, metrics: list[str], config: MTEvalConfig | None,
-                    overrides: dict | None = None) -> dict:
+                    overrides: dict | None = None, generation: dict | None = None) -> dict:
     """Compute the metrics a direction lacks for its current outputs; save metrics.json.
     Metric settings come from `config`, else the run's stored ones, with `overrides` on top."""
     from ..metrics.registry import get
@@ -162,6 +179,8 @@ def score_direction(run: RunDir, name: str, metrics: list[str], config: MTEvalCo
         entry = {"outputs_sha256": digest, "metrics": {}}
     records = run.read_outputs(name)
     entry["n"] = len(records)
+    if generation is not None:
+        entry["generation"] = generation     # cost: seconds, candidates generated, utility calls
     src, tgt = parse_pair(name)
     hyps = [r["output"] for r in records]
     refs = [r["reference"] for r in records]

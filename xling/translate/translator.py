@@ -136,6 +136,62 @@ class Translator:
                                        cached=cached[i]))
         return results
 
+    def translate_candidates(self, texts: Sequence[str], src: str | Language, tgt: str | Language,
+                             n: int, sampling, select: str = "mbr", utility: str = "chrf",
+                             qe: str = "cometkiwi", pseudo_refs: int | None = None,
+                             metric_options: dict | None = None, progress: bool = False) -> list[Translation]:
+        """N candidates per source (cached one by one), then one chosen by MBR (against the
+        candidates, or `pseudo_refs` more samples) or by reranking with a QE metric. Each
+        Translation's `unit` keeps every candidate, its score and the chosen index;
+        `last_cost` says how many candidates were generated and utilities evaluated."""
+        from .selection import mbr, rerank
+
+        src, tgt = check_direction(src, tgt)
+        if n < 2 or select not in ("mbr", "rerank"):
+            raise XlingError("choosing among candidates needs --candidates 2 or more and --select mbr "
+                             "or rerank")
+        texts = list(texts)
+        built = self.requests(texts, src, tgt)
+        order = list(built)
+        total = n + (pseudo_refs or 0)
+        raw = self._cached.candidates([built[i][0] for i in order], sampling, total,
+                                      batch_size=self.batch_size,
+                                      progress="sampling candidates" if progress else None)
+        generated = self._cached.last_generated
+        clean = [[clean_output(c, tgt, source=texts[i]).text for c in row] for i, row in zip(order, raw)]
+        hyps = [row[:n] for row in clean]
+        sources = [texts[i] for i in order]
+        options = (metric_options or {}).get(utility if select == "mbr" else qe, {})
+        if select == "mbr":
+            refs = [row[n:] for row in clean] if pseudo_refs else hyps
+            choices, evaluations = mbr(hyps, refs, sources, tgt.code, utility, options)
+        else:
+            choices, evaluations = rerank(hyps, sources, tgt.code, qe, options)
+        self.last_cost = {"sources": len(order), "candidates": total * len(order),
+                          "generated": generated, "cached": total * len(order) - generated,
+                          "utility_evaluations": evaluations}
+        if progress:
+            import sys
+            c = self.last_cost
+            print(f"xling: {total} candidates x {c['sources']} sources ({c['generated']} generated, "
+                  f"{c['cached']} cached); {evaluations} {utility if select == 'mbr' else qe} "
+                  "evaluations", file=sys.stderr)
+        by_line = {i: (row, raw_row, choice) for i, row, raw_row, choice in zip(order, clean, raw, choices)}
+        results = []
+        for i, text in enumerate(texts):
+            if i not in by_line:
+                results.append(Translation(source=text, text="", raw=""))
+                continue
+            row, raw_row, choice = by_line[i]
+            unit = {"select": select, "candidates": row[:n], "candidate_scores": choice.scores,
+                    "chosen": choice.index}
+            if pseudo_refs:
+                unit["pseudo_refs"] = row[n:]
+            cleaned = clean_output(raw_row[choice.index], tgt, source=text)
+            results.append(Translation(source=text, text=cleaned.text, raw=raw_row[choice.index],
+                                       removed=cleaned.removed, prompt_hash=built[i][1], unit=unit))
+        return results
+
     def translate(self, texts: Iterable[str] | str, src: str | Language, tgt: str | Language,
                   progress: bool = False) -> list[str] | str:
         if isinstance(texts, str):

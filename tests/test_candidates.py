@@ -1,0 +1,172 @@
+"""N candidates per source, MBR and QE reranking: reproducible sampling, a candidate cache that
+resumes and extends, MBR picks what a direct chrF computation says, reranking with a tiny real
+COMET QE checkpoint, and the greedy path unchanged."""
+import json
+
+import pytest
+
+from xling.backends.base import Sampling
+from xling.backends.cached import CachedBackend
+from xling.errors import XlingError
+from xling.runs.cache import OutputCache
+from xling.translate.translator import Translator
+
+SOURCES = ["나는 사과를 좋아한다.", "오늘은 비가 온다.", "저는 학생입니다."]
+
+
+@pytest.fixture(scope="module")
+def translator(tiny_causal_base):
+    return Translator(str(tiny_causal_base), cache=False)
+
+
+def _candidates(translator, n, sampling, cache=None, batch_size=8):
+    requests = [r for r, _ in translator.requests(SOURCES, *map(_lang, ("ko", "en"))).values()]
+    return CachedBackend(translator.backend, cache).candidates(requests, sampling, n, batch_size=batch_size)
+
+
+def _lang(code):
+    from xling.data.languages import resolve
+    return resolve(code)
+
+
+def test_sampling_is_reproducible_and_each_candidate_independent_of_n_and_batch(translator):
+    sampling = Sampling(seed=7, temperature=1.0, top_p=0.95, epsilon=0.01)
+    first = _candidates(translator, 4, sampling)
+    assert first == _candidates(translator, 4, sampling)                       # same seed, same draws
+    assert [row[:4] for row in _candidates(translator, 6, sampling, batch_size=2)] == first
+    assert _candidates(translator, 4, Sampling(seed=8, temperature=1.0)) != first
+    assert all(len(row) == 4 for row in first)
+
+
+def test_the_candidate_cache_resumes_after_an_interrupt_and_extends(translator, tmp_path):
+    sampling = Sampling(seed=3)
+    cache = OutputCache(str(tmp_path / "c.sqlite"))
+    expected = _candidates(translator, 4, sampling)
+
+    class Interrupting:      # the real backend, interrupted after its first source
+        def __init__(self, backend):
+            self.backend = backend
+
+        def __getattr__(self, name):
+            return getattr(self.backend, name)
+
+        def candidates(self, requests, sampling, wanted, batch_size=8, on_item=None):
+            def stop_after_one(i, texts):
+                on_item(i, texts)
+                raise KeyboardInterrupt
+            return self.backend.candidates(requests, sampling, wanted, batch_size=1, on_item=stop_after_one)
+
+    requests = [r for r, _ in translator.requests(SOURCES, _lang("ko"), _lang("en")).values()]
+    with pytest.raises(KeyboardInterrupt):
+        CachedBackend(Interrupting(translator.backend), cache).candidates(requests, sampling, 4)
+    resumed = CachedBackend(translator.backend, cache)
+    assert resumed.candidates(requests, sampling, 4) == expected
+    assert resumed.last_generated == 8                  # the first source came from the cache
+    assert [row[:4] for row in resumed.candidates(requests, sampling, 6)] == expected
+    assert resumed.last_generated == 6                  # only candidates 4 and 5 of each source
+
+
+def test_mbr_with_chrf_picks_what_a_direct_computation_says():
+    import sacrebleu
+
+    from xling.translate.selection import mbr
+
+    candidates = [["The cat sleeps by the window.", "The cat is sleeping near the window.",
+                   "A dog runs in the park.", "The cat sleeps near a window."],
+                  ["It rains.", "It is raining today.", "Today it is raining.", "Rain today."]]
+    choices, evaluations = mbr(candidates, candidates, ["src a", "src b"], "en", "chrf")
+    assert evaluations == 32
+    for cands, choice in zip(candidates, choices):
+        expected = [sum(sacrebleu.sentence_chrf(h, [r]).score for r in cands) / len(cands) for h in cands]
+        assert choice.scores == pytest.approx(expected, abs=1e-9)
+        assert expected[choice.index] == max(expected)
+
+
+def test_mbr_with_a_lower_is_better_utility_minimises(tmp_path):
+    from xling.translate.selection import mbr
+
+    # TER is lower-is-better: the candidate closest to the others has the lowest expected TER.
+    cands = [["the cat sat on the mat", "the cat sat on a mat", "completely different words here"]]
+    (choice,), _ = mbr(cands, cands, ["s"], "en", "ter")
+    assert choice.scores[choice.index] == min(choice.scores) and choice.index != 2
+
+
+def test_rerank_with_a_tiny_comet_qe_checkpoint(tmp_path):
+    from comet import load_from_checkpoint
+    from tiny_models import build_comet_unified
+    from xling.translate.selection import rerank
+
+    kiwi = build_comet_unified(tmp_path / "kiwi", with_reference=False)
+    cands = [["I like apples.", "I like apple very.", "Apples."]]
+    (choice,), evaluations = rerank(cands, ["나는 사과를 좋아한다."], "en", "cometkiwi",
+                                    {"model": str(kiwi), "batch_size": 2})
+    theirs = load_from_checkpoint(str(kiwi)).predict(
+        [{"src": "나는 사과를 좋아한다.", "mt": h} for h in cands[0]], batch_size=2, gpus=0, progress_bar=False)
+    assert choice.scores == pytest.approx(theirs.scores, abs=1e-6) and evaluations == 3
+    assert choice.index == max(range(3), key=lambda i: theirs.scores[i])
+
+
+def test_wrong_choosers_are_refused():
+    from xling.translate.selection import mbr, rerank
+
+    with pytest.raises(XlingError, match="cannot be an MBR utility"):
+        mbr([["a", "b"]], [["a", "b"]], ["s"], "en", "cometkiwi")
+    with pytest.raises(XlingError, match="needs a reference"):
+        rerank([["a", "b"]], ["s"], "en", "chrf")
+
+
+def _eval(tmp_path, out, model, *extra):
+    from test_cli import xling
+    (tmp_path / "t.ko").write_text("\n".join(SOURCES) + "\n", encoding="utf-8")
+    (tmp_path / "t.en").write_text("I like apples.\nIt is raining today.\nI am a student.\n", encoding="utf-8")
+    return xling("eval", "mt", "--data", f"text:{tmp_path}/t.{{lang}}", "-p", "ko-en", "--out",
+                 str(tmp_path / out), "-m", str(model), "--metrics", "chrf", *extra,
+                 env={"XLING_CACHE": str(tmp_path / "cache")})
+
+
+def test_eval_mt_with_mbr_keeps_every_candidate_and_greedy_is_unchanged(tiny_causal_base, tmp_path):
+    greedy = _eval(tmp_path, "greedy", tiny_causal_base)
+    assert greedy.returncode == 0, greedy.stderr
+    again = _eval(tmp_path, "greedy-explicit", tiny_causal_base, "--candidates", "1", "--select", "greedy")
+    read = lambda name: [json.loads(l) for l in (tmp_path / name / "outputs" / "ko-en.jsonl").open(encoding="utf-8")]
+    assert read("greedy") == read("greedy-explicit")
+    assert "translating" not in again.stderr.decode()      # every output from the cache: same keys
+    mbr = _eval(tmp_path, "mbr", tiny_causal_base, "-n", "4", "--select", "mbr", "--utility", "chrf",
+                "--epsilon", "0.02")
+    assert mbr.returncode == 0, mbr.stderr
+    assert "4 candidates x 3 sources (12 generated, 0 cached); 48 chrf evaluations" in mbr.stderr.decode()
+    for record in read("mbr"):
+        assert len(record["candidates"]) == 4 and len(record["candidate_scores"]) == 4
+        assert record["output"] == record["candidates"][record["chosen"]]
+    metrics = json.loads((tmp_path / "mbr" / "metrics.json").read_text())
+    assert metrics["directions"]["ko-en"]["generation"]["utility_evaluations"] == 48
+    report = __import__("test_cli").xling("report", str(tmp_path / "greedy"), str(tmp_path / "mbr"), "-m", "chrf")
+    assert report.returncode == 0 and "chrF: runs compared" in report.stdout.decode()
+
+
+def test_bad_selection_settings_are_one_line(tiny_causal_base, tmp_path):
+    from test_cli import assert_one_line_error
+    assert_one_line_error(_eval(tmp_path, "a", tiny_causal_base, "-n", "4"), "4 candidates need --select mbr or rerank")
+    assert_one_line_error(_eval(tmp_path, "b", tiny_causal_base, "--select", "mbr"), "needs --candidates 2 or more")
+    assert_one_line_error(_eval(tmp_path, "c", tiny_causal_base, "-n", "2", "--select", "mbr", "--utility", "nope"),
+                          "unknown metric 'nope'")
+
+
+def test_translate_with_candidates_over_http_uses_n(tmp_path):
+    from servers import FakeOpenAI
+    from test_cli import xling
+
+    seen = []
+
+    def respond(payload):
+        seen.append(payload.get("n"))
+        return ["The cat sleeps.", "The cat sleeps.", "A cat is sleeping."][:payload.get("n", 1)]
+
+    server = FakeOpenAI(respond=respond)
+    try:
+        result = xling("translate", "-s", "ko", "-t", "en", "-n", "3", "--select", "mbr", "--backend", "http",
+                       "--base-url", server.url, "-m", "fake", "--no-cache", "고양이가 잔다.")
+    finally:
+        server.close()
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.decode() == "The cat sleeps.\n" and seen == [3]
