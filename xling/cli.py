@@ -46,6 +46,25 @@ def config_option(cls, name: str, *flags: str, **overrides):
     return click.option(*flags, name, **kw)
 
 
+def _config_options(*specs):
+    """Several options of MTEvalConfig as one decorator: (field, flag, ...) each."""
+    def wrap(f):
+        for spec in reversed(specs):
+            f = config_option(MTEvalConfig, *spec)(f)
+        return f
+    return wrap
+
+
+_candidate_options = _config_options(
+    ("candidates", "--candidates", "-n"), ("select", "--select"), ("utility", "--utility"), ("qe", "--qe"),
+    ("pseudo_refs", "--pseudo-refs"), ("sampling", "--sampling"), ("temperature", "--temperature"),
+    ("top_p", "--top-p"), ("epsilon", "--epsilon"))
+_judge_options = _config_options(
+    ("judge_model", "--judge-model"), ("judge_base_url", "--judge-base-url"),
+    ("judge_template", "--judge-template"), ("judge_samples", "--judge-samples"),
+    ("judge_temperature", "--judge-temperature"))
+
+
 def _backend_options(f):
     """--backend/--base-url and friends, shared by every command that takes a model."""
     from .runs.config import BackendSettings as B
@@ -85,15 +104,7 @@ def _backend_options(f):
 @click.option("--paragraphs", is_flag=True,
               help="Segments are blocks separated by blank lines; their inner line breaks are kept "
                    "from input to output, blocks stay blank-line separated.")
-@config_option(MTEvalConfig, "candidates", "--candidates", "-n")
-@config_option(MTEvalConfig, "select", "--select")
-@config_option(MTEvalConfig, "utility", "--utility")
-@config_option(MTEvalConfig, "qe", "--qe")
-@config_option(MTEvalConfig, "pseudo_refs", "--pseudo-refs")
-@config_option(MTEvalConfig, "sampling", "--sampling")
-@config_option(MTEvalConfig, "temperature", "--temperature")
-@config_option(MTEvalConfig, "top_p", "--top-p")
-@config_option(MTEvalConfig, "epsilon", "--epsilon")
+@_candidate_options
 @config_option(MTEvalConfig, "cometkiwi_model", "--cometkiwi-model")
 @config_option(MTEvalConfig, "comet_model", "--comet-model")
 @config_option(MTEvalConfig, "metricx_model", "--metricx-model")
@@ -197,11 +208,7 @@ def _selection(candidates, select, utility, qe, sampling, temperature, top_p, ep
 @config_option(MTEvalConfig, "cometkiwi_model", "--cometkiwi-model")
 @config_option(MTEvalConfig, "metricx_model", "--metricx-model")
 @config_option(MTEvalConfig, "comet_batch_size", "--metric-batch-size", "--comet-batch-size")
-@config_option(MTEvalConfig, "judge_model", "--judge-model")
-@config_option(MTEvalConfig, "judge_base_url", "--judge-base-url")
-@config_option(MTEvalConfig, "judge_template", "--judge-template")
-@config_option(MTEvalConfig, "judge_samples", "--judge-samples")
-@config_option(MTEvalConfig, "judge_temperature", "--judge-temperature")
+@_judge_options
 @click.option("--gpus", default=None, type=click.IntRange(0), help="GPUs for COMET (default: 1 if any).")
 @config_option(MTEvalConfig, "precision", "--precision")
 @click.option("--format", "-f", "fmt", type=click.Choice(["text", "json", "latex"]), default="text",
@@ -262,15 +269,7 @@ def eval_group():
               show_default=True, help="Comma-separated: bleu spbleu chrf chrf++ ter comet xcomet metricx "
                                       "cometkiwi cometkiwi-xl xcomet-qe metricx-qe offtarget.")
 @config_option(MTEvalConfig, "out", "--out", "-o", required=True, help="Run folder.")
-@config_option(MTEvalConfig, "candidates", "--candidates", "-n")
-@config_option(MTEvalConfig, "select", "--select")
-@config_option(MTEvalConfig, "utility", "--utility")
-@config_option(MTEvalConfig, "qe", "--qe")
-@config_option(MTEvalConfig, "pseudo_refs", "--pseudo-refs")
-@config_option(MTEvalConfig, "sampling", "--sampling")
-@config_option(MTEvalConfig, "temperature", "--temperature")
-@config_option(MTEvalConfig, "top_p", "--top-p")
-@config_option(MTEvalConfig, "epsilon", "--epsilon")
+@_candidate_options
 @config_option(MTEvalConfig, "limit", "--limit")
 @config_option(MTEvalConfig, "limit_per_domain", "--limit-per-domain")
 @config_option(MTEvalConfig, "batch_size", "--batch-size", "-b")
@@ -284,11 +283,7 @@ def eval_group():
 @config_option(MTEvalConfig, "metricx_model", "--metricx-model")
 @config_option(MTEvalConfig, "comet_batch_size", "--metric-batch-size")
 @config_option(MTEvalConfig, "trust_remote_code", "--trust-remote-code")
-@config_option(MTEvalConfig, "judge_model", "--judge-model")
-@config_option(MTEvalConfig, "judge_base_url", "--judge-base-url")
-@config_option(MTEvalConfig, "judge_template", "--judge-template")
-@config_option(MTEvalConfig, "judge_samples", "--judge-samples")
-@config_option(MTEvalConfig, "judge_temperature", "--judge-temperature")
+@_judge_options
 @config_option(MTEvalConfig, "static_cache", "--static-cache")
 @_backend_options
 def eval_mt(pairs, langs, metrics, overwrite, **settings):
