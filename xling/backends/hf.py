@@ -411,6 +411,7 @@ class HFBackend:
         batch: list[int] = []
         for i in todo + [None]:
             if batch and (i is None or sum(len(wanted[j]) for j in batch + [i]) > batch_size):
+                self.batch_log.append({"rows": sum(len(wanted[j]) for j in batch), "candidates": True})
                 for j, texts in zip(batch, self._sample_batch([requests[j] for j in batch],
                                                               [wanted[j] for j in batch], sampling)):
                     results[j] = texts

@@ -142,6 +142,8 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
             print(f"xling: {name} ({len(sources)} segments)", file=sys.stderr)
         started = time.perf_counter()
         generation = {}
+        log = getattr(translator.backend, "batch_log", None)
+        logged = len(log) if log is not None else 0
         if config.unit == "document":
             results, _ = translate_documents(translator, sources, [m["document_id"] for m in meta],
                                              src, tgt, progress=progress)
@@ -153,6 +155,11 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
         else:
             results = translator.translate_records(sources, src, tgt, progress=progress)
         generation["seconds"] = round(time.perf_counter() - started, 3)   # this run's, cache hits included
+        if log is not None and len(log) > logged:   # the batches this run ran (HF backend)
+            batches = log[logged:]
+            generation["batches"] = {"count": sum(1 for b in batches if not b.get("out_of_memory")),
+                                     "max_rows": max(b["rows"] for b in batches),
+                                     "out_of_memory_splits": sum(1 for b in batches if b.get("out_of_memory"))}
         records = [{"id": i, **m, "source": s, "reference": r, "prompt_hash": t.prompt_hash,
                     "raw": t.raw, "output": t.text, "removed": t.removed,
                     "lang": detect(t.text, expected=tgt.code).lang, **(t.unit or {})}
