@@ -159,3 +159,10 @@ def test_lower_is_better_metrics_pick_the_right_winner():
     base.higher_is_better = other.higher_is_better = False
     (p,) = paired_test(base, {"new": other}, "bs", 200, 1)
     assert p.delta < 0 and p.better and p.p_value < 0.05
+
+
+def test_a_judge_template_is_not_a_translation_template():
+    from xling.translate.translator import Translator
+
+    with pytest.raises(XlingError, match="is a judge template, not a translation template"):
+        Translator(backend=object(), template="gemba-mqm")

@@ -56,6 +56,9 @@ class Translator:
                              f"(got {batch_size}, {max_batch_tokens}, {shots})")
         if isinstance(template, str):  # a bad template name fails before any model loads
             template = load_template(template)
+        if template is not None and template.format not in ("chat", "completion"):
+            raise XlingError(f"template {template.name!r} is a {template.format} template, not a "
+                             "translation template (chat or completion)")
         if backend is None:
             from ..backends import load_backend
             backend = load_backend(model, settings, **load_options)
