@@ -131,7 +131,6 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
                  "packages": package_versions()}, overwrite=overwrite)
 
     from ..metrics.langid import detect
-    from ..translate.documents import translate_documents
 
     if progress and data.note:
         print(f"xling: {data.note}", file=sys.stderr)
@@ -140,32 +139,43 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
         sources, refs = texts(src), texts(tgt)
         if progress:
             print(f"xling: {name} ({len(sources)} segments)", file=sys.stderr)
-        started = time.perf_counter()
-        generation = {}
-        log = getattr(translator.backend, "batch_log", None)
-        logged = len(log) if log is not None else 0
-        if config.unit == "document":
-            results, _ = translate_documents(translator, sources, [m["document_id"] for m in meta],
-                                             src, tgt, progress=progress)
-        elif config.select != "greedy":
-            results = translator.translate_candidates(
-                sources, src, tgt, config.candidates, sampling, config.select, config.utility,
-                config.qe, config.pseudo_refs, metric_options=metric_options, progress=progress)
-            generation = dict(translator.last_cost)
-        else:
-            results = translator.translate_records(sources, src, tgt, progress=progress)
-        generation["seconds"] = round(time.perf_counter() - started, 3)   # this run's, cache hits included
-        if log is not None and len(log) > logged:   # the batches this run ran (HF backend)
-            batches = log[logged:]
-            generation["batches"] = {"count": sum(1 for b in batches if not b.get("out_of_memory")),
-                                     "max_rows": max(b["rows"] for b in batches),
-                                     "out_of_memory_splits": sum(1 for b in batches if b.get("out_of_memory"))}
+        results, generation = _translate(translator, config, sources, meta, src, tgt, sampling,
+                                         metric_options, progress)
         records = [{"id": i, **m, "source": s, "reference": r, "prompt_hash": t.prompt_hash,
                     "raw": t.raw, "output": t.text, "removed": t.removed,
                     "lang": detect(t.text, expected=tgt.code).lang, **(t.unit or {})}
                    for i, m, s, r, t in zip(ids, meta, sources, refs, results)]
         run.write_outputs(name, records)
         score_direction(run, name, metrics, config, generation=generation)
+
+
+def _translate(translator, config: MTEvalConfig, sources, meta, src, tgt, sampling, metric_options,
+               progress: bool):
+    """One direction's translations (by segment, by document, or chosen among candidates) and
+    what they cost: seconds (cache hits included), candidates and utility evaluations, batches."""
+    from ..translate.documents import translate_documents
+
+    started = time.perf_counter()
+    log = getattr(translator.backend, "batch_log", None)
+    logged = len(log) if log is not None else 0
+    generation = {}
+    if config.unit == "document":
+        results, _ = translate_documents(translator, sources, [m["document_id"] for m in meta],
+                                         src, tgt, progress=progress)
+    elif config.select != "greedy":
+        results = translator.translate_candidates(
+            sources, src, tgt, config.candidates, sampling, config.select, config.utility,
+            config.qe, config.pseudo_refs, metric_options=metric_options, progress=progress)
+        generation = dict(translator.last_cost)
+    else:
+        results = translator.translate_records(sources, src, tgt, progress=progress)
+    generation["seconds"] = round(time.perf_counter() - started, 3)
+    if log is not None and len(log) > logged:   # the batches this run ran (HF backend)
+        batches = log[logged:]
+        generation["batches"] = {"count": sum(1 for b in batches if not b.get("out_of_memory")),
+                                 "max_rows": max(b["rows"] for b in batches),
+                                 "out_of_memory_splits": sum(1 for b in batches if b.get("out_of_memory"))}
+    return results, generation
 
 
 def score_direction(run: RunDir, name: str, metrics: list[str], config: MTEvalConfig | None,
