@@ -27,6 +27,10 @@ MQM_ANSWERS = {
                                              [("major", "accuracy/mistranslation", "銀行")]),
     "preamble then layout": ('Here is my annotation.\n\nCritical:\nno-error\nMajor:\nno-error\nMinor:\n'
                              'fluency/grammar - "a apples"', [("minor", "fluency/grammar", "a apples")]),
+    "the prompt echoed after the layout": ('Critical:\nno-error\nMajor:\nno-error\nMinor:\n'
+                                           'style/awkward - "in order to"\n\nEnglish source:\nThe cat sleeps.\n'
+                                           'Korean translation:\nThe cat is sleeping by the window today.',
+                                           [("minor", "style/awkward", "in order to")]),
     "prose refusal": ("I cannot evaluate this translation without more context.", None),
     "empty": ("", None),
     "a rating instead": ("The translation quality is 7/10.", None),

@@ -40,7 +40,8 @@ _MARKUP = re.compile(r"[*_`#>]+")
 _BULLET = re.compile(r"^\s*(?:[-•*+]|\d+[.)])\s+")
 _NO_ERROR = re.compile(r"^(?:no[- ]?errors?(?: found)?|none|n/?a|nothing|-)\.?$", re.I)
 _HEADING = re.compile(r"^(critical|major|minor)(?:\s+errors?)?\s*(?::|-|–|$)\s*(.*)$", re.I)
-_ITEM = re.compile(r"""^(?P<category>[A-Za-z][\w /&-]{0,60}?)\s*(?:-|–|:|—)\s*(?P<span>.*)$""")
+# "category[/subcategory] - span": a category is one to three words, never a sentence.
+_ITEM = re.compile(r"""^(?P<category>[A-Za-z][A-Za-z/&_-]*(?: [A-Za-z/&_-]+){0,2})\s*(?:-|–|:|—)\s*(?P<span>.+)$""")
 _QUOTED = re.compile(r"""["“”'‘’「」『』](.+?)["“”'‘’「」『』]""")
 
 
@@ -52,9 +53,9 @@ def _item(text: str, severity: str) -> ErrorSpan | None:
     if not text or _NO_ERROR.match(text):
         return None
     match = _ITEM.match(text)
-    if match is None:
-        quoted = _QUOTED.search(text)
-        return ErrorSpan(severity, "", quoted.group(1) if quoted else text)
+    if match is None:     # a bare quoted span counts; a sentence of prose does not
+        quoted = _QUOTED.fullmatch(text.strip())
+        return ErrorSpan(severity, "", quoted.group(1)) if quoted else None
     span = match.group("span").strip()
     quoted = _QUOTED.search(span)
     return ErrorSpan(severity, match.group("category").strip().lower(),
@@ -80,6 +81,9 @@ def parse_mqm(answer: str) -> list[ErrorSpan] | None:
                 error = _item(rest, severity)
                 if error:
                     errors.append(error)
+            continue
+        if line.endswith((":", "：")):      # another heading ("Source:"): the error list ended
+            severity = None
             continue
         if severity is None:
             if _NO_ERROR.match(line) or re.fullmatch(r"(?:the translation has )?no errors?\.?", line, re.I):
@@ -165,8 +169,11 @@ def judge(hyps: Sequence[str], srcs: Sequence[str], tgt_lang: str, kind: str = "
         backend = load_backend(model, settings, quiet=not progress)
     cached = CachedBackend(backend, OutputCache())
     chat = backend.has_chat_template
+    # A base model continuing the layout ends its answer at the first blank line (the end of the
+    # layout), before it starts echoing another prompt.
+    stop = () if chat else ("\n\n",)
     requests = [GenerationRequest(prompt=prompt_template.render_judgment(
-        src, tgt, s, h, r, chat=chat), max_new_tokens=max_new_tokens)
+        src, tgt, s, h, r, chat=chat), max_new_tokens=max_new_tokens, stop=stop)
         for s, h, r in zip(srcs, hyps, refs if refs is not None else [None] * len(hyps))]
     decodings = [Decoding()] if samples == 1 else \
         [Decoding(do_sample=True, temperature=temperature, seed=k) for k in range(samples)]
