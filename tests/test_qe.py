@@ -141,3 +141,10 @@ def test_eval_and_rescore_take_qe_metrics(tiny_kiwi, tiny_metricx, tmp_path):
     rescore(config.out, ["metricx-qe"], {"metricx_model": str(tiny_metricx)})
     entry = read_run(config.out).direction("ko-en").metrics["metricx-qe"]
     assert "refs:no" in entry["signature"] and len(entry["segments"]) == 2
+    # Scores that exist are kept unless recomputed (here with another batch size, in the signature).
+    rescore(config.out, ["metricx-qe"], {"metricx_model": str(tiny_metricx), "comet_batch_size": 1})
+    assert read_run(config.out).direction("ko-en").metrics["metricx-qe"] == entry
+    rescore(config.out, ["metricx-qe"], {"metricx_model": str(tiny_metricx), "comet_batch_size": 1},
+            recompute=True)
+    again = read_run(config.out).direction("ko-en").metrics["metricx-qe"]
+    assert "bs:1" in again["signature"] and again["segments"] == pytest.approx(entry["segments"], abs=1e-4)

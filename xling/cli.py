@@ -423,12 +423,15 @@ def _print_report(paths, metrics=None, fmt="text", test="bs", n_samples=None):
 @config_option(MTEvalConfig, "judge_base_url", "--judge-base-url")
 @config_option(MTEvalConfig, "judge_template", "--judge-template")
 @config_option(MTEvalConfig, "judge_samples", "--judge-samples", default=None, show_default=False)
-def rescore(run_dir, metrics, **settings):
+@click.option("--recompute", is_flag=True,
+              help="Compute the metrics again even where scores exist (other model or settings).")
+def rescore(run_dir, metrics, recompute, **settings):
     """Score a run's saved outputs with more metrics (no translation model needed); metric
-    settings default to the run's own."""
+    settings default to the run's own. Scores already there are kept unless --recompute."""
     from .tasks.mt import rescore as rescore_run
 
-    rescore_run(run_dir, _split_list([metrics]), {k: v for k, v in settings.items() if v is not None})
+    rescore_run(run_dir, _split_list([metrics]), {k: v for k, v in settings.items() if v is not None},
+                recompute=recompute)
     _print_report([run_dir])
 
 

@@ -179,7 +179,8 @@ def _translate(translator, config: MTEvalConfig, sources, meta, src, tgt, sampli
 
 
 def score_direction(run: RunDir, name: str, metrics: list[str], config: MTEvalConfig | None,
-                    overrides: dict | None = None, generation: dict | None = None) -> dict:
+                    overrides: dict | None = None, generation: dict | None = None,
+                    recompute: bool = False) -> dict:
     """Compute the metrics a direction lacks for its current outputs; save metrics.json.
     Metric settings come from `config`, else the run's stored ones, with `overrides` on top."""
     from ..metrics.registry import get
@@ -208,7 +209,7 @@ def score_direction(run: RunDir, name: str, metrics: list[str], config: MTEvalCo
                                 "failed_chunks": len({r["chunk"] for r in failed}),
                                 "failed_segments": len(failed)}
     for metric in metrics:
-        if metric in entry["metrics"]:
+        if metric in entry["metrics"] and not recompute:
             continue
         spec = get(metric)
         result = spec(hyps, refs, srcs, tgt.code, src_lang=src.code, progress=True,
@@ -223,7 +224,8 @@ def score_direction(run: RunDir, name: str, metrics: list[str], config: MTEvalCo
     return entry
 
 
-def rescore(run_path: str, metrics: list[str], overrides: dict | None = None) -> RunDir:
+def rescore(run_path: str, metrics: list[str], overrides: dict | None = None,
+            recompute: bool = False) -> RunDir:
     """Score saved outputs with (more) metrics, without the model; `overrides` replace the
     run's metric settings (a local --cometkiwi-model, say)."""
     from ..metrics.registry import parse_metric_names
@@ -235,5 +237,5 @@ def rescore(run_path: str, metrics: list[str], overrides: dict | None = None) ->
     metrics = parse_metric_names(metrics)
     with run:
         for name in run.directions():
-            score_direction(run, name, metrics, None, overrides)
+            score_direction(run, name, metrics, None, overrides, recompute=recompute)
     return run
