@@ -109,6 +109,20 @@ def test_a_judge_over_http_scores_parses_and_caches(judge_server, tmp_path):
     assert judge_server.requests == 3                             # every answer from the cache
 
 
+def test_an_answer_that_repeats_the_templates_example_is_not_a_judgment(tmp_path):
+    from xling.backends.http import HTTPBackend
+    from xling.metrics.judge import judge
+
+    parrot = FakeOpenAI(respond=lambda payload: 'Critical:\nno-error\nMajor:\naccuracy/mistranslation - '
+                                                '"the wrong words"\nMinor:\nno-error')
+    try:
+        backend = HTTPBackend("judge", parrot.url, max_retries=0)
+        with pytest.raises(XlingError, match="no parseable GEMBA-MQM answer for any of 2 segments"):
+            judge(["안녕.", "고양이."], ["Hello.", "Cat."], "ko", src_lang="en", backend=backend)
+    finally:
+        parrot.close()
+
+
 def test_judge_samples_report_the_spread(judge_server, tmp_path):
     from xling.backends.http import HTTPBackend
     from xling.metrics.judge import judge

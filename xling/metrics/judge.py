@@ -2,7 +2,8 @@
 weights) and GEMBA-ESA (error spans and a 0-100 score), run through any backend.
 
 Every answer is parsed, never guessed: an answer with no severity heading, no error line and no
-"no error" statement (MQM), or no score (ESA), is *unparseable*; it is counted and its segment
+"no error" statement (MQM), or no score (ESA), or one that marks the template's own example
+words as errors (a judge repeating its instructions), is *unparseable*; it is counted and its segment
 gets no score (None), so the corpus score is the mean over the segments that were parsed. Raw
 answers are kept. Answers go through the content cache, so re-scoring is free and an
 interrupted judgment resumes. With `samples` > 1 the judge samples (seeds 0..N-1) and each
@@ -184,8 +185,17 @@ def judge(hyps: Sequence[str], srcs: Sequence[str], tgt_lang: str, kind: str = "
         prefix = prompt_template.data.get("answer_prefix", "")
         answers = [[prefix + a for a in row] for row in answers]
     judgments, values, stds, unparseable = [], [], [], 0
+    instructions = prompt_template.data["user"]
+
+    def copied(errors, i) -> bool:
+        """An error whose words are the template's own example, in neither the translation nor
+        the source: the judge repeated the instructions instead of judging."""
+        return any(e.span and e.span in instructions and e.span not in hyps[i] and e.span not in srcs[i]
+                   for e in errors)
+
     for i in range(len(hyps)):
         parsed = [parse_mqm(a[i]) if kind == "mqm" else parse_esa(a[i]) for a in answers]
+        parsed = [None if p is not None and copied(p if kind == "mqm" else p[0], i) else p for p in parsed]
         unparseable += sum(p is None for p in parsed)
         scores = [(mqm_score(p) if kind == "mqm" else p[1]) for p in parsed if p is not None]
         spans = [(p if kind == "mqm" else p[0]) for p in parsed if p is not None]
