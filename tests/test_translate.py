@@ -89,7 +89,7 @@ def test_seq2seq_forced_target_token(tiny_seq2seq):
     assert to_ja != to_en  # the forced language token steers the decoder
     single = Translator(backend=translator.backend, batch_size=1, cache=False)
     assert to_ja == [single.translate(s, "ko", "ja") for s in SOURCES]
-    with pytest.raises(XlingError, match="no --template and no --shots"):
+    with pytest.raises(XlingError, match="no --template, no --shots and no --unit document"):
         Translator(backend=translator.backend, shots=1)
 
 
