@@ -73,7 +73,9 @@ def _quiet_lightning():
     """COMET runs through PyTorch Lightning, which chats on stderr; keep only errors."""
     import warnings
 
-    for name in ("lightning", "pytorch_lightning", "lightning.pytorch", "lightning_fabric", "comet"):
+    for name in ("lightning", "pytorch_lightning", "lightning.pytorch", "lightning_fabric", "comet",
+                 "pytorch_lightning.utilities.rank_zero", "lightning.pytorch.utilities.rank_zero",
+                 "lightning_fabric.utilities.rank_zero"):
         logging.getLogger(name).setLevel(logging.ERROR)
     for pattern in (".*LeafSpec.*", ".*pkg_resources is deprecated.*", ".*num_workers.*"):
         warnings.filterwarnings("ignore", message=pattern)
