@@ -172,3 +172,13 @@ def test_translate_with_candidates_over_http_uses_n(tmp_path):
         server.close()
     assert result.returncode == 0, result.stderr
     assert result.stdout.decode() == "The cat sleeps.\n" and seen == [3]
+
+
+def test_mbr_against_separate_pseudo_references(translator):
+    results = translator.translate_candidates(SOURCES, "ko", "en", 3, Sampling(seed=1), "mbr", "chrf",
+                                              pseudo_refs=5)
+    assert translator.last_cost["utility_evaluations"] == 3 * 5 * 3      # candidates x pseudo-refs x sources
+    assert translator.last_cost["candidates"] == 8 * 3
+    for r in results:
+        assert len(r.unit["candidates"]) == 3 and len(r.unit["pseudo_refs"]) == 5
+        assert r.text == r.unit["candidates"][r.unit["chosen"]]
