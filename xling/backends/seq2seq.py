@@ -14,6 +14,10 @@ class HFSeq2SeqBackend(HFBackend):
     is_seq2seq = True
     MODEL_CLASS = "AutoModelForSeq2SeqLM"
 
+    def candidates(self, requests, sampling, wanted, batch_size=8, on_item=None):
+        raise XlingError("candidates (MBR, reranking) come from LLMs here; encoder-decoder MT "
+                         "models translate with --select greedy")
+
     def _lang_token(self, lang: Language) -> tuple[str, str] | None:
         """(token, how) for a language: how is "force" (forced BOS / tokenizer language
         code) or "prefix" (Marian's >>xxx<< source prefix)."""
