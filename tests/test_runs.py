@@ -202,3 +202,11 @@ def test_experiment_variants_run_into_their_own_folders(tmp_path):
     bad.write_text("task: mt\nout: x\npairs: [en-ko]\nvariants:\n  a:\n    unit: page\n", encoding="utf-8")
     with pytest.raises(XlingError, match="variant a.*'unit' must be one of segment, document"):
         load_experiments(bad)
+
+
+def test_settings_added_later_keep_older_run_folders_resumable():
+    from xling.runs.config import MTEvalConfig
+
+    plain = MTEvalConfig(out="x", pairs=["ko-en"]).identity()
+    assert not {"unit", "candidates", "select", "reference"} & set(plain)   # as run folders made before them
+    assert MTEvalConfig(out="x", pairs=["ko-en"], unit="document").identity()["unit"] == "document"

@@ -79,8 +79,14 @@ class BackendSettings(_Checked):
         values["base_url"] = redact_url(values["base_url"])
         return values
 
+    # Settings added after runs already existed: left out of the identity at their default, so
+    # a run folder made before them is resumed, not refused as "a different config".
+    ADDED_LATER = ()
+
     def identity(self) -> dict:
-        return {k: v for k, v in self.public_settings().items() if k not in self.NON_IDENTITY}
+        defaults = {f.name: f.default for f in fields(self)}
+        return {k: v for k, v in self.public_settings().items() if k not in self.NON_IDENTITY
+                and not (k in self.ADDED_LATER and v == defaults.get(k))}
 
 
 @dataclass
@@ -151,6 +157,8 @@ class MTEvalConfig(BackendSettings):
     name: str | None = None
     description: str | None = None
 
+    ADDED_LATER = ("keep_bad_sources", "reference", "unit", "limit_per_domain", "candidates", "sampling",
+                   "temperature", "top_p", "epsilon", "select", "utility", "qe", "pseudo_refs")
     # Settings that change no output: a run folder may be resumed with other values of these.
     NON_IDENTITY = ("out", "batch_size", "max_batch_tokens", "metrics", "comet_model", "xcomet_model",
                     "cometkiwi_model", "cometkiwi_xl_model", "metricx_model", "judge_model",
