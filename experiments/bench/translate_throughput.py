@@ -28,8 +28,8 @@ def naive_loop(backend, requests):
     for request in requests:
         ids = torch.tensor([backend.encode_prompt(request.prompt)], device=backend.model.device)
         extra = {}
-        if request.stop_at_newline:
-            extra["stopping_criteria"] = backend._newline_criteria([True])
+        if request.stop_at_newline or request.stop:
+            extra["stopping_criteria"] = backend._stop_criteria([request], ids.shape[1])
         with torch.inference_mode():
             out = backend.model.generate(input_ids=ids, attention_mask=torch.ones_like(ids),
                                          max_new_tokens=request.max_new_tokens, do_sample=False,
