@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from servers import FakeOpenAI
 from test_cli import assert_one_line_error, xling
 from xling.cli import cli
+from xling.data.languages import resolve
 from xling.data.parallel import load_parallel
 from xling.data.textio import join_paragraphs, paragraphs
 from xling.data.wmt import locale_language
@@ -139,11 +140,10 @@ def test_a_completion_template_ends_multi_line_segments_at_the_blank_line(tiny_c
     from xling.translate.translator import Translator
 
     translator = Translator(tiny_causal_base, cache=False)
-    (request, _), = translator.requests(["나는 사과를 좋아한다.\n오늘은 비가 온다."], *map(
-        __import__("xling.data.languages", fromlist=["resolve"]).resolve, ("ko", "en"))).values()
+    ko, en = resolve("ko"), resolve("en")
+    (request, _), = translator.requests(["나는 사과를 좋아한다.\n오늘은 비가 온다."], ko, en).values()
     assert request.stop == ("\n\n",) and not request.stop_at_newline
-    (single, _), = translator.requests(["저는 학생입니다."], *map(
-        __import__("xling.data.languages", fromlist=["resolve"]).resolve, ("ko", "en"))).values()
+    (single, _), = translator.requests(["저는 학생입니다."], ko, en).values()
     assert single.stop == () and single.stop_at_newline
     raw = translator.translate_records(["나는 사과를 좋아한다.\n오늘은 비가 온다."], "ko", "en")[0].raw
     assert "\n\n" not in raw

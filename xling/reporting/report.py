@@ -59,11 +59,12 @@ def domain_table(run: MTRun, direction, only: list[str] | None = None) -> Table 
     rows = []
     for label, positions in [("all", None), *domains.items()]:
         row = [label, str(len(records) if positions is None else len(positions))]
-        row += [f"{metric_result(run.run, direction.name, m, positions).score:.2f}" for m in metrics]
+        row += [f"{metric_result(run.run, direction.name, m, positions, records).score:.2f}" for m in metrics]
         if doc_metrics:
             subset = records if positions is None else [records[i] for i in positions]
             row.append(str(len(by_field(subset, "document_id"))))
-            row += [f"{_document_score(run, direction, m, positions):.2f}" for m in doc_metrics]
+            row += [f"{document_result(run.run, direction.name, m, positions, records).score:.2f}"
+                    for m in doc_metrics]
         rows.append(row)
     header = ["domain", "n"] + [display(m) for m in metrics]
     if doc_metrics:
@@ -71,10 +72,6 @@ def domain_table(run: MTRun, direction, only: list[str] | None = None) -> Table 
     notes = ["(doc): each document's outputs and references joined in segment order and scored as "
              "one segment"] if doc_metrics else []
     return Table(f"{run.label}: {direction.name} by domain", header, rows, notes)
-
-
-def _document_score(run: MTRun, direction, metric: str, positions: list[int] | None) -> float:
-    return document_result(run.run, direction.name, metric, positions).score
 
 
 def comparison(runs: list[MTRun], metric: str, test: str = "bs", n_samples: int | None = None,
@@ -91,15 +88,16 @@ def comparison(runs: list[MTRun], metric: str, test: str = "bs", n_samples: int 
     for name in shared:
         records = base.run.read_outputs(name)
         ids = [r["id"] for r in records]
-        for other in runs[1:]:
-            if [r["id"] for r in other.run.read_outputs(name)] != ids:
+        others = [other.run.read_outputs(name) for other in runs[1:]]
+        for other, other_records in zip(runs[1:], others):
+            if [r["id"] for r in other_records] != ids:
                 raise XlingError(f"{other.path} and {base.path} scored different segments for {name}")
         # The whole direction, then each domain on its own (when the data has domains).
         for label, positions in [(name, None), *((f"{name} {d}", p) for d, p in by_field(records, "domain").items())]:
-            baseline = metric_result(base.run, name, metric, positions)
+            baseline = metric_result(base.run, name, metric, positions, records)
             row = [label, f"{baseline.score:.2f}"]
-            for other in runs[1:]:
-                (p,) = paired_test(baseline, {"x": metric_result(other.run, name, metric, positions)},
+            for other, other_records in zip(runs[1:], others):
+                (p,) = paired_test(baseline, {"x": metric_result(other.run, name, metric, positions, other_records)},
                                    test, n_samples, seed)
                 verdict = (" better*" if p.better else " worse*") if p.p_value < 0.05 else ""
                 row.append(f"{p.score:.2f} ({p.delta:+.2f}, p={p.p_value:.3f}){verdict}")

@@ -146,15 +146,15 @@ def _check_fresh(run: RunDir, entries: dict) -> None:
 
 
 def metric_result(run: RunDir, direction: str, metric: str,
-                  positions: list[int] | None = None) -> MetricResult:
+                  positions: list[int] | None = None, records: list[dict] | None = None) -> MetricResult:
     """A metric of a saved MT run as a full MetricResult (with statistics for significance):
     recomputed from the outputs for string metrics, from the stored segment scores for
     model-based ones (which are too expensive to recompute). `positions` restricts it to
-    those segments (a domain, say)."""
+    those segments (a domain, say); `records`, when the caller has read them already."""
     from ..metrics.registry import get
 
     spec = get(metric)
-    records = run.read_outputs(direction)
+    records = run.read_outputs(direction) if records is None else records
     keep = range(len(records)) if positions is None else positions
     if spec.model_based:
         stored = run.read_metrics()["directions"].get(direction, {}).get("metrics", {}).get(metric)
@@ -186,14 +186,14 @@ def by_field(records: list[dict], key: str) -> dict[str, list[int]]:
     return groups
 
 
-def document_result(run: RunDir, direction: str, metric: str,
-                    positions: list[int] | None = None) -> MetricResult | None:
+def document_result(run: RunDir, direction: str, metric: str, positions: list[int] | None = None,
+                    records: list[dict] | None = None) -> MetricResult | None:
     """A string metric over whole documents: each document's outputs (and references) joined
     in segment order, scored as one segment (restricted to `positions` if given). None when
     the records carry no document ids."""
     from ..metrics.registry import get
 
-    records = run.read_outputs(direction)
+    records = run.read_outputs(direction) if records is None else records
     if positions is not None:
         records = [records[i] for i in positions]
     documents = by_field(records, "document_id")

@@ -64,7 +64,7 @@ def plan_chunks(translator, texts: list[str], document_ids: list[str], src, tgt,
         translator.template.render_translation(src, tgt, "", shots))) + 2
     chunks = []
     for doc, positions in group_documents(document_ids).items():
-        current: list[int] = []
+        runs: list[list[int]] = [[]]
         prompt = answer = 0
         for position in positions:
             seg_prompt = backend.count_tokens(texts[position]) + MARK_TOKENS
@@ -76,13 +76,12 @@ def plan_chunks(translator, texts: list[str], document_ids: list[str], src, tgt,
                                  "translate it with --unit segment or use a model with a longer context")
             fits = answer + seg_answer <= cap and (
                 window is None or empty_prompt + prompt + seg_prompt + min(cap, answer + seg_answer) <= window)
-            if current and not fits:
-                chunks.append(Chunk(doc, len([c for c in chunks if c.document == doc]), current))
-                current, prompt, answer = [], 0, 0
-            current.append(position)
+            if runs[-1] and not fits:
+                runs.append([])
+                prompt = answer = 0
+            runs[-1].append(position)
             prompt, answer = prompt + seg_prompt, answer + seg_answer
-        if current:
-            chunks.append(Chunk(doc, len([c for c in chunks if c.document == doc]), current))
+        chunks += [Chunk(doc, number, run) for number, run in enumerate(runs)]
     return chunks
 
 
