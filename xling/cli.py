@@ -20,6 +20,19 @@ def cli():
     """Cross-lingual machine translation and inference with large language models."""
 
 
+class BatchSize(click.ParamType):
+    """A positive integer or "auto"."""
+    name = "N|auto"
+
+    def convert(self, value, param, ctx):
+        from .backends.batching import check_batch_size
+
+        try:
+            return check_batch_size(value)
+        except XlingError as exc:
+            self.fail(str(exc), param, ctx)
+
+
 def config_option(cls, name: str, *flags: str, **overrides):
     """A click option whose default, help and bounds come from the config dataclass field
     `name`: the dataclass owns them, the command line only collects values."""
@@ -34,7 +47,9 @@ def config_option(cls, name: str, *flags: str, **overrides):
     default = None if spec.default is dataclasses.MISSING else spec.default
     kw = dict(default=default, show_default=default is not None and default is not False,
               help=spec.metadata.get("help"))
-    if name in CHOICES:
+    if name == "batch_size":
+        kw["type"] = BatchSize()
+    elif name in CHOICES:
         kw["type"] = click.Choice(CHOICES[name])
     elif base is bool:
         kw.update(is_flag=True, show_default=False)
@@ -357,7 +372,7 @@ def eval_mc(**options):
 @click.option("--limit", type=click.IntRange(1), default=None, help="First N segments per direction.")
 @click.option("--limit-per-domain", type=click.IntRange(1), default=None,
               help="First N segments of each domain (WMT24++).")
-@click.option("--batch-size", "-b", type=click.IntRange(1), default=None)
+@click.option("--batch-size", "-b", type=BatchSize(), default=None, help="Override the batch size (N or auto).")
 @click.option("--data-dir", default=None)
 @click.option("--overwrite", is_flag=True, help="Replace a run with a different config.")
 def run_experiment(experiment, out, model, limit, limit_per_domain, batch_size, data_dir, overwrite):

@@ -114,11 +114,11 @@ class Backend(Protocol):
     def count_tokens(self, text: str) -> int: ...
 
     def generate(self, requests: list[GenerationRequest], decoding: Decoding,
-                 batch_size: int = 8, on_batch=None, max_batch_tokens: int | None = None) -> list[str]:
+                 batch_size: int | str = 8, on_batch=None, max_batch_tokens: int | None = None) -> list[str]:
         """Return one raw output per request, in request order; call on_batch(indices, texts)
         as each batch finishes."""
 
-    def loglikelihood(self, requests: list[tuple[str, list[str]]], batch_size: int = 8,
+    def loglikelihood(self, requests: list[tuple[str, list[str]]], batch_size: int | str = 8,
                       on_item=None) -> list[list[float]]:
         """For each (context, continuations): log p(continuation | context) per continuation;
         call on_item(index, scores) as each item finishes."""

@@ -10,6 +10,7 @@ import hashlib
 import os
 import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..data import hub
@@ -130,6 +131,71 @@ def context_window(config, tokenizer) -> int | None:
     return value if isinstance(value, int) and 0 < value < 10**8 else None   # 1e30: "unset"
 
 
+@dataclass
+class _Unit:
+    """A prompt to prefill and the decoding rows it feeds (one; or one per candidate)."""
+    ids: list[int]
+    rows: list[int]
+
+
+@dataclass
+class _Live:
+    """The running batch: its KV cache, left-padded attention mask, each row's next position,
+    the row ids in batch order and their next-token logits."""
+    cache: object
+    attention: object
+    next_pos: object
+    rows: object
+    logits: object
+
+    def select(self, keep) -> None:
+        self.cache.batch_select_indices(keep)
+        self.attention, self.next_pos, self.rows = self.attention[keep], self.next_pos[keep], self.rows[keep]
+
+    def step(self, model, tokens) -> None:
+        """Feed each row its new token: one forward pass for the whole batch."""
+        import torch
+
+        self.attention = torch.cat([self.attention, self.attention.new_ones((len(self.rows), 1))], dim=-1)
+        self.logits = model(input_ids=tokens[:, None], attention_mask=self.attention,
+                            position_ids=self.next_pos[:, None], past_key_values=self.cache,
+                            use_cache=True).logits[:, -1]
+        self.next_pos = self.next_pos + 1
+
+    def merge(self, other: "_Live") -> "_Live":
+        import torch
+
+        from . import kvcache
+
+        self.attention = kvcache.merge(self.cache, self.attention, other.cache, other.attention)
+        self.next_pos = torch.cat([self.next_pos, other.next_pos])
+        self.rows = torch.cat([self.rows, other.rows])
+        self.logits = torch.cat([self.logits, other.logits])
+        return self
+
+
+class _CandidateSampler:
+    """Next tokens for candidate rows: each candidate has its own random stream, seeded by its
+    index and its prompt (so that sources do not share draws), never by the batch it runs in;
+    a row that restarts (after an out-of-memory retry) restarts its stream."""
+
+    def __init__(self, torch, device, sampling, units, row_of):
+        self.torch, self.device, self.sampling, self.row_of = torch, device, sampling, row_of
+        self.salt = {row: int(hashlib.sha256(repr(unit.ids).encode()).hexdigest()[:12], 16)
+                     for unit in units for row in unit.rows}
+        self.streams = {}
+
+    def start(self, rows) -> None:
+        for row in rows:
+            seed = (self.sampling.row_seed(self.row_of[row][1]) ^ self.salt[row]) % (2 ** 63)
+            self.streams[row] = self.torch.Generator(device=self.device).manual_seed(seed)
+
+    def __call__(self, logits, rows):
+        probs = sampling_probs(logits.float(), self.sampling)
+        return self.torch.cat([self.torch.multinomial(probs[n], 1, generator=self.streams[row])
+                               for n, row in enumerate(rows.tolist())])
+
+
 class HFBackend:
     """A causal LM (chat or base) loaded here: batched greedy generation that drops finished
     rows, and shared-prefix log-likelihood."""
@@ -167,6 +233,7 @@ class HFBackend:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self._newline_ids = None
         self.batch_log: list[dict] = []   # rows per batch run (and out-of-memory splits)
+        self.batch_plan: dict = {}        # the last batch sizes chosen (see batch_limits)
 
     @property
     def model(self):
@@ -230,12 +297,23 @@ class HFBackend:
 
     # -- generation --------------------------------------------------------------------------
     def generate(self, requests: list[GenerationRequest], decoding: Decoding,
-                 batch_size: int = 8, on_batch=None, max_batch_tokens: int | None = None) -> list[str]:
+                 batch_size: int | str = 8, on_batch=None, max_batch_tokens: int | None = None,
+                 refill: bool | None = None) -> list[str]:
         """Generate in length-sorted batches of at most `batch_size` rows and, if given, at most
-        `max_batch_tokens` tokens (rows x (longest prompt + largest budget)); `on_batch(indices,
-        texts)` is called as each batch finishes (callers persist results there, so an
-        interrupted run loses at most one batch). A batch that runs out of memory is halved and
-        retried; rows already finished are never lost."""
+        `max_batch_tokens` tokens (rows x (longest prompt + largest budget)); "auto" sizes them
+        for the device (`batch_limits`). `on_batch(indices, texts)` is called as rows finish
+        (callers persist results there, so an interrupted run loses only unfinished rows). A
+        batch that runs out of memory is halved and retried; finished rows are never lost.
+        Greedy decoding refills rows freed by finished ones from the queue (`refill`, default:
+        on when sized "auto"); outputs are the same either way."""
+        rows, tokens = self.batch_limits(batch_size, max_batch_tokens)
+        if not self.is_seq2seq and not decoding.do_sample and not self.static_cache:
+            if refill is None:
+                refill = batch_size == "auto"
+            units = [_Unit(ids, [i]) for i, ids in enumerate(self.encode_prompt(r.prompt) for r in requests)]
+            units.sort(key=lambda u: -len(u.ids))
+            texts = self._decode(units, requests, rows, tokens, refill=refill, on_rows=on_batch)
+            return [texts[i] for i in range(len(requests))]
         if decoding.do_sample:
             self.torch.manual_seed(decoding.seed)
         outputs: list[str | None] = [None] * len(requests)
@@ -244,14 +322,7 @@ class HFBackend:
             try:
                 texts = self._step([requests[i] for i in indices], [encoded[i] for i in indices], decoding)
             except self.torch.OutOfMemoryError:
-                if len(indices) == 1:
-                    raise XlingError("out of memory on a single segment: pass a smaller "
-                                     "--max-batch-tokens, a shorter input, or a larger device") from None
-                self._free_memory()
-                half = len(indices) // 2
-                self.batch_log.append({"rows": len(indices), "out_of_memory": True})
-                print(f"xling: out of memory with {len(indices)} rows in a batch; retrying as "
-                      f"{half} + {len(indices) - half}", file=sys.stderr)
+                half = self._out_of_memory(len(indices))
                 run(indices[:half], encoded)
                 run(indices[half:], encoded)
                 return
@@ -261,9 +332,44 @@ class HFBackend:
             if on_batch is not None:
                 on_batch(indices, texts)
 
-        for indices, encoded in self._batches(requests, batch_size, max_batch_tokens):
+        for indices, encoded in self._batches(requests, rows, tokens):
             run(indices, encoded)
         return outputs
+
+    def batch_limits(self, batch_size: int | str, max_batch_tokens: int | None = None,
+                     kind: str = "generate") -> tuple[int, int | None]:
+        """(rows, tokens) per batch. "auto" on a GPU: what the free memory holds for this model
+        (`batching.auto_limits`); on a CPU: the fixed default rows. The choice is kept in
+        `batch_plan` (runs record it)."""
+        from . import batching
+
+        batch_size = batching.check_batch_size(batch_size)
+        if batch_size != batching.AUTO:
+            plan = {"rows": batch_size, "max_batch_tokens": max_batch_tokens}
+        elif not self.device.startswith("cuda"):
+            plan = {"rows": batching.CPU_ROWS[kind], "max_batch_tokens": max_batch_tokens}
+        else:
+            model = self.model   # the free memory is measured with the weights in place
+            free, _total = self.torch.cuda.mem_get_info(model.device)
+            dtype_bytes = next(model.parameters()).element_size()
+            plan = batching.auto_limits(free, batching.model_shape(model.config), dtype_bytes)
+            if max_batch_tokens:
+                plan["max_batch_tokens"] = max_batch_tokens
+        self.batch_plan = {"batch_size": batch_size, **plan}
+        return plan["rows"], plan["max_batch_tokens"]
+
+    def _out_of_memory(self, rows: int) -> int:
+        """After an out-of-memory error on `rows` rows: free what can be freed, log it, and return
+        the row count to retry with (one row that does not fit is the user's to fix)."""
+        if rows <= 1:
+            raise XlingError("out of memory on a single segment: pass a smaller "
+                             "--max-batch-tokens, a shorter input, or a larger device") from None
+        self._free_memory()
+        half = rows // 2
+        self.batch_log.append({"rows": rows, "out_of_memory": True})
+        print(f"xling: out of memory with {rows} rows in a batch; retrying with at most {half}",
+              file=sys.stderr)
+        return half
 
     def _free_memory(self) -> None:
         import gc
@@ -339,62 +445,153 @@ class HFBackend:
                 **self._sampling_args(decoding), **extra)
         return [self._finish(r, out[row, width:].tolist()) for row, r in enumerate(requests)]
 
-    def _greedy_shrinking(self, input_ids, attention, requests, width, expand=None, pick=None):
-        """Greedy decoding that drops each row from the batch (and the KV cache) as soon as it is
-        done — EOS, line end when asked, or its own token budget — instead of carrying finished
-        rows to the end of the longest one as `generate` does. Each step is the same forward pass
-        `generate` makes (same positions, cache and mask), so outputs are identical to it.
-
-        For candidates, `expand` lists the prompt row of each decoding row (the prompts are
-        encoded once, their cache copied to every candidate row) and `pick(logits, rows)`
-        chooses each row's next token instead of the argmax; `requests` are then per row."""
+    def _prefill(self, units: list["_Unit"]):
+        """One left-padded forward pass over the units' prompts: a live batch with one row per
+        unit row (a unit's candidates share its prompt's cache) and their next-token logits."""
         from transformers import DynamicCache
 
         torch = self.torch
         device = self.model.device
+        width = max(len(u.ids) for u in units)
+        input_ids = torch.full((len(units), width), self.tokenizer.pad_token_id, dtype=torch.long)
+        attention = torch.zeros((len(units), width), dtype=torch.long)
+        for n, unit in enumerate(units):
+            input_ids[n, width - len(unit.ids):] = torch.tensor(unit.ids)
+            attention[n, width - len(unit.ids):] = 1
         input_ids, attention = input_ids.to(device), attention.to(device)
-        newline = torch.tensor(sorted(self.newline_token_ids()), device=device)
-        eos = torch.tensor(sorted(self.eos_ids), device=device)
-        stops = torch.tensor([r.stop_at_newline for r in requests], device=device)
-        budgets = torch.tensor([r.max_new_tokens for r in requests], device=device)
-        any_stop_strings = any(r.stop for r in requests)
-        rows = torch.arange(len(requests), device=device)      # batch position -> request index
-        generated: list[list[int]] = [[] for _ in requests]
         positions = (attention.cumsum(-1) - 1).masked_fill(attention == 0, 1)
         cache = DynamicCache()
+        logits = self.model(input_ids=input_ids, attention_mask=attention, position_ids=positions,
+                            past_key_values=cache, use_cache=True, logits_to_keep=1).logits[:, -1]
+        rows = [row for unit in units for row in unit.rows]
+        if len(rows) != len(units):   # one prefill per prompt, shared by its candidate rows
+            select = torch.tensor([n for n, unit in enumerate(units) for _ in unit.rows], device=device)
+            cache.batch_select_indices(select)
+            logits, attention, positions = logits[select], attention[select], positions[select]
+        return _Live(cache, attention, positions[:, -1] + 1, torch.tensor(rows, device=device), logits)
+
+    def _decode(self, units: list["_Unit"], row_requests, limit_rows: int, limit_tokens: int | None,
+                pick=None, refill: bool = False, on_rows=None) -> dict[int, str]:
+        """Greedy (or `pick`ed) decoding of every unit's rows, `limit_rows` rows and about
+        `limit_tokens` tokens at a time, in queue order. Each row leaves the batch (and its KV
+        cache) as soon as it is done — EOS, line end when asked, a stop string, or its own token
+        budget — and is passed to `on_rows(rows, texts)`. Each step is the forward pass
+        `generate` makes (same positions, cache and mask), so outputs equal one-at-a-time
+        greedy decoding.
+
+        With `refill`, rows freed by finished ones are refilled from the queue: the newcomers'
+        prompts are prefilled and merged into the running cache (continuous batching), so the
+        batch stays full instead of waiting for its longest row. `pick(logits, rows)` replaces
+        the argmax (candidates); its `start(rows)`, if any, is called as rows (re)start."""
+        from collections import deque
+
+        from . import kvcache
+
+        torch = self.torch
+        device = self.model.device
+        newline = torch.tensor(sorted(self.newline_token_ids()), device=device)
+        eos = torch.tensor(sorted(self.eos_ids), device=device)
+        stops = torch.tensor([r.stop_at_newline for r in row_requests], device=device)
+        budgets = torch.tensor([r.max_new_tokens for r in row_requests], device=device)
+        any_stop_strings = any(r.stop for r in row_requests)
+        queue = deque(units)
+        prompt_of = {row: unit.ids for unit in units for row in unit.rows}
+        generated: dict[int, list[int]] = {}
+        texts: dict[int, str] = {}
+        live = None
+        refill_at = max(1, limit_rows // 8)    # free rows worth a prefill
+
+        def requeue(admitted):
+            for unit in reversed(admitted):
+                queue.appendleft(unit)
+
         with torch.inference_mode():
-            logits = self.model(input_ids=input_ids, attention_mask=attention, position_ids=positions,
-                                past_key_values=cache, use_cache=True, logits_to_keep=1).logits
-            if expand is not None:   # one prefill per prompt, shared by its candidates
-                select = torch.tensor(expand, device=device)
-                cache.batch_select_indices(select)
-                logits, attention, positions = logits[select], attention[select], positions[select]
-            step = 0
-            while True:
-                tokens = logits[:, -1].argmax(-1) if pick is None else pick(logits[:, -1], rows)
-                step += 1
-                for row, token in zip(rows.tolist(), tokens.tolist()):
+            while queue or live is not None:
+                running = 0 if live is None else len(live.rows)
+                if queue and (live is None or refill and limit_rows - running >= refill_at
+                              and kvcache.mergeable(live.cache, live.attention.shape[1])):
+                    admitted = self._admit(queue, live, limit_rows, limit_tokens, budgets, generated)
+                    try:
+                        fresh = self._prefill(admitted) if admitted else None
+                    except torch.OutOfMemoryError:
+                        requeue(admitted)
+                        limit_rows = self._out_of_memory(running + sum(len(u.rows) for u in admitted))
+                        refill_at = max(1, limit_rows // 8)
+                        continue
+                    if fresh is not None:
+                        self.batch_log.append({"rows": len(fresh.rows), **({"refill": True} if live else {})})
+                        for row in fresh.rows.tolist():
+                            generated[row] = []
+                        if pick is not None and hasattr(pick, "start"):
+                            pick.start(fresh.rows.tolist())
+                        live = fresh if live is None else live.merge(fresh)
+                tokens = live.logits.argmax(-1) if pick is None else pick(live.logits, live.rows)
+                rows = live.rows.tolist()
+                for row, token in zip(rows, tokens.tolist()):
                     generated[row].append(token)
-                done = torch.isin(tokens, eos) | (stops[rows] & torch.isin(tokens, newline)) \
-                    | (budgets[rows] <= step)
+                produced = torch.tensor([len(generated[row]) for row in rows], device=device)
+                done = torch.isin(tokens, eos) | (stops[live.rows] & torch.isin(tokens, newline)) \
+                    | (budgets[live.rows] <= produced)
                 if any_stop_strings:
-                    done |= torch.tensor([self._hit_stop(requests[row], generated[row])
-                                          for row in rows.tolist()], device=device)
-                if bool(done.all()):
-                    break
+                    done |= torch.tensor([self._hit_stop(row_requests[row], generated[row])
+                                          for row in rows], device=device)
                 if bool(done.any()):
+                    finished = [row for row, d in zip(rows, done.tolist()) if d]
+                    finished_texts = [self._finish(row_requests[row], generated.pop(row)) for row in finished]
+                    texts.update(zip(finished, finished_texts))
+                    if on_rows is not None:
+                        on_rows(finished, finished_texts)
+                    if bool(done.all()):
+                        live = None
+                        continue
                     keep = (~done).nonzero().squeeze(-1)
-                    cache.batch_select_indices(keep)
-                    rows, tokens, attention, positions = rows[keep], tokens[keep], attention[keep], positions[keep]
-                attention = torch.cat([attention, attention.new_ones((len(rows), 1))], dim=-1)
-                positions = positions[:, -1:] + 1
-                logits = self.model(input_ids=tokens[:, None], attention_mask=attention,
-                                    position_ids=positions, past_key_values=cache, use_cache=True).logits
-        return [self._finish(r, generated[i]) for i, r in enumerate(requests)]
+                    live.select(keep)
+                    tokens = tokens[keep]
+                    if refill:
+                        live.attention = kvcache.trim(live.cache, live.attention)
+                try:
+                    live.step(self.model, tokens)
+                except torch.OutOfMemoryError:   # restart the running rows, fewer at a time
+                    restart = live.rows.tolist()
+                    live = None
+                    limit_rows = self._out_of_memory(len(restart))
+                    refill_at = max(1, limit_rows // 8)
+                    units_back: dict[tuple, list[int]] = {}
+                    for row in restart:
+                        generated.pop(row, None)
+                        units_back.setdefault(tuple(prompt_of[row]), []).append(row)
+                    requeue([_Unit(list(ids), rows) for ids, rows in units_back.items()])
+        return texts
+
+    @staticmethod
+    def _admit(queue, live, limit_rows: int, limit_tokens: int | None, budgets, generated) -> list["_Unit"]:
+        """Units from the head of the queue that fit beside the live batch: at most `limit_rows`
+        rows, and rows x (widest prompt + largest remaining budget) within `limit_tokens`. An
+        empty batch always takes something (a unit with more rows than fit is split)."""
+        rows = 0 if live is None else len(live.rows)
+        width = 0 if live is None else live.attention.shape[1]
+        remaining = 0 if live is None else max(int(budgets[row]) - len(generated[row]) for row in live.rows.tolist())
+        taken = []
+        while queue:
+            unit = queue[0]
+            new_rows = rows + len(unit.rows)
+            need = new_rows * (max(width, len(unit.ids)) + max(remaining, *(int(budgets[r]) for r in unit.rows)))
+            if new_rows > limit_rows or (limit_tokens and need > limit_tokens):
+                if rows == 0 and not taken:     # never stall: take what fits of the first unit
+                    fits = max(1, min(limit_rows, len(unit.rows)))
+                    if fits < len(unit.rows):
+                        queue[0] = _Unit(unit.ids, unit.rows[fits:])
+                        return [_Unit(unit.ids, unit.rows[:fits])]
+                    return [queue.popleft()]
+                break
+            taken.append(queue.popleft())
+            rows, width = new_rows, max(width, len(unit.ids))
+            remaining = max(remaining, *(int(budgets[r]) for r in unit.rows))
+        return taken
 
     # -- candidates (MBR, reranking) -----------------------------------------------------------------
     def candidates(self, requests: list[GenerationRequest], sampling, wanted: list[list[int]],
-                   batch_size: int = 8, on_item=None) -> list[dict[int, str]]:
+                   batch_size: int | str = 8, on_item=None, refill: bool | None = None) -> list[dict[int, str]]:
         """Candidates `wanted[i]` (indices) of each request. Sampling encodes each prompt once
         and draws every wanted candidate from its cache, each with its own random stream
         (seeded by the candidate index), so candidate k never depends on which others are drawn;
@@ -407,51 +604,27 @@ class HFBackend:
                 if on_item is not None:
                     on_item(i, results[i])
             return results
-        # Batches of prompts whose candidate rows fit batch_size (a prompt alone may exceed it).
-        batch: list[int] = []
-        for i in todo + [None]:
-            if batch and (i is None or sum(len(wanted[j]) for j in batch + [i]) > batch_size):
-                self.batch_log.append({"rows": sum(len(wanted[j]) for j in batch), "candidates": True})
-                for j, texts in zip(batch, self._sample_batch([requests[j] for j in batch],
-                                                              [wanted[j] for j in batch], sampling)):
-                    results[j] = texts
-                    if on_item is not None:
-                        on_item(j, texts)
-                batch = []
-            if i is not None:
-                batch.append(i)
+        row_of = [(i, k) for i in todo for k in wanted[i]]     # decoding row -> (request, candidate)
+        units, start = [], 0
+        for i in todo:
+            units.append(_Unit(self.encode_prompt(requests[i].prompt), list(range(start, start + len(wanted[i])))))
+            start += len(wanted[i])
+        units.sort(key=lambda u: -len(u.ids))
+        left = {i: len(wanted[i]) for i in todo}
+
+        def rows_done(rows, texts):
+            for row, text in zip(rows, texts):
+                i, k = row_of[row]
+                results[i][k] = text
+                left[i] -= 1
+                if left[i] == 0 and on_item is not None:
+                    on_item(i, results[i])
+
+        limit_rows, _ = self.batch_limits(batch_size)
+        self._decode(units, [requests[i] for i, _ in row_of], limit_rows, None,
+                     pick=_CandidateSampler(self.torch, self.model.device, sampling, units, row_of),
+                     refill=batch_size == "auto" if refill is None else refill, on_rows=rows_done)
         return results
-
-    def _sample_batch(self, requests, wanted, sampling) -> list[dict[int, str]]:
-        torch = self.torch
-        encoded = [self.encode_prompt(r.prompt) for r in requests]
-        width = max(len(ids) for ids in encoded)
-        pad = self.tokenizer.pad_token_id
-        input_ids = torch.full((len(encoded), width), pad, dtype=torch.long)
-        attention = torch.zeros((len(encoded), width), dtype=torch.long)
-        for row, ids in enumerate(encoded):
-            input_ids[row, width - len(ids):] = torch.tensor(ids)
-            attention[row, width - len(ids):] = 1
-        expand = [p for p, ks in enumerate(wanted) for _ in ks]
-        keys = [k for ks in wanted for k in ks]
-        device = self.model.device
-        # Each candidate's own random stream: its index and its prompt (so that sources do not
-        # share the same draws), never the batch it runs in.
-        salts = [int(hashlib.sha256(repr(ids).encode()).hexdigest()[:12], 16) for ids in encoded]
-        streams = [torch.Generator(device=device).manual_seed((sampling.row_seed(k) ^ salts[p]) % (2 ** 63))
-                   for p, k in zip(expand, keys)]
-
-        def pick(logits, rows):
-            probs = sampling_probs(logits.float(), sampling)
-            return torch.cat([torch.multinomial(probs[n], 1, generator=streams[row])
-                              for n, row in enumerate(rows.tolist())])
-
-        texts = self._greedy_shrinking(input_ids, attention, [requests[p] for p in expand], width,
-                                       expand=expand, pick=pick)
-        out: list[dict[int, str]] = [{} for _ in requests]
-        for p, k, text in zip(expand, keys, texts):
-            out[p][k] = text
-        return out
 
     def _beams(self, request: GenerationRequest, wanted: list[int]) -> dict[int, str]:
         torch = self.torch
@@ -504,27 +677,47 @@ class HFBackend:
                 conts.append(self.tokenizer(cont, add_special_tokens=False)["input_ids"])
         return ctx, conts
 
-    def loglikelihood(self, requests: list[tuple[str, list[str]]], batch_size: int = 8,
+    def loglikelihood(self, requests: list[tuple[str, list[str]]], batch_size: int | str = 8,
                       on_item=None) -> list[list[float]]:
-        """log p(continuation | context) for each continuation, `batch_size` items at a time.
-        Each item's context (few-shot examples + its shared part) is encoded once: the contexts
-        of the batch run as one left-padded forward pass, then every option of every item runs
-        in one pass on the expanded KV cache; logits are computed only where they are scored."""
-        results = []
-        for start in range(0, len(requests), batch_size):
-            chunk = requests[start:start + batch_size]
-            for offset, scores in enumerate(self._loglikelihood_batch(chunk)):
-                results.append(scores)
-                if on_item is not None:
-                    on_item(start + offset, scores)
+        """log p(continuation | context) for each continuation, `batch_size` items at a time
+        ("auto": as many as the device holds, by tokens), longest contexts first. Each item's
+        context (few-shot examples + its shared part) is encoded once: the contexts of the batch
+        run as one left-padded forward pass, then every option of every item runs in one pass on
+        the expanded KV cache; logits are computed only where they are scored."""
+        rows, tokens = self.batch_limits(batch_size, None, "loglikelihood")
+        split = [self._split_tokens(context, options) for context, options in requests]
+        order = sorted(range(len(requests)), key=lambda i: -len(split[i][0]))
+        results: list[list[float] | None] = [None] * len(requests)
+        batch: list[int] = []
+        for i in order + [None]:
+            if batch and (i is None or self._ll_full(batch + [i], split, rows, tokens)):
+                for index, scores in zip(batch, self._loglikelihood_batch([split[j] for j in batch])):
+                    results[index] = scores
+                    if on_item is not None:
+                        on_item(index, scores)
+                batch = []
+            if i is not None:
+                batch.append(i)
         return results
 
-    def _loglikelihood_batch(self, requests) -> list[list[float]]:
+    @staticmethod
+    def _ll_full(items, split, rows: int, tokens: int | None) -> bool:
+        """Whether a batch of items passes the caps: `rows` items (or, with a token cap, scored
+        option positions, each one row of vocabulary logits) and option rows x (widest context
+        + longest option) tokens for the expanded cache."""
+        if tokens is None:
+            return len(items) > rows
+        options = sum(len(split[i][1]) for i in items)
+        scored = sum(len(c) for i in items for c in split[i][1])
+        width = max(len(split[i][0]) for i in items) + max((len(c) for i in items for c in split[i][1]), default=0)
+        return scored > rows or options * width > tokens
+
+    def _loglikelihood_batch(self, split) -> list[list[float]]:
+        """Scores of a batch of (context tokens, option tokens) items."""
         from transformers import DynamicCache
 
         torch = self.torch
         device = self.model.device
-        split = [self._split_tokens(context, options) for context, options in requests]
         width = max(len(ctx) for ctx, _ in split)
         pad = self.tokenizer.pad_token_id
         ids = torch.full((len(split), width), pad, dtype=torch.long)

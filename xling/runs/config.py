@@ -40,6 +40,8 @@ class _Checked:
                 raise SettingError(f.name, f"'{f.name}' must be at least {AT_LEAST[f.name]}, not {value!r}")
             if f.name in ABOVE_ZERO and isinstance(value, (int, float)) and value <= 0:
                 raise SettingError(f.name, f"'{f.name}' must be above 0, not {value!r}")
+            if f.name == "batch_size" and isinstance(value, str) and value != "auto":
+                raise SettingError(f.name, f"'batch_size' must be a positive integer or 'auto', not {value!r}")
             if f.name in CHOICES and value not in CHOICES[f.name]:
                 raise SettingError(f.name, f"'{f.name}' must be one of {', '.join(CHOICES[f.name])}, "
                                            f"not {value!r}")
@@ -112,7 +114,8 @@ class MTEvalConfig(BackendSettings):
     limit: int | None = setting(None, "First N segments per direction.")
     limit_per_domain: int | None = setting(None, "First N segments of each domain (data sets with "
                                                  "domains: WMT24++).")
-    batch_size: int = setting(32, "Segments per batch (hf).")
+    batch_size: int | str = setting("auto", "Segments per batch (hf), or auto: sized for the device "
+                                            "(by free GPU memory and tokens; 32 on a CPU).")
     max_batch_tokens: int | None = setting(None, "Also cap each batch at this many tokens: rows x "
                                                  "(longest prompt + largest budget) (hf).")
     candidates: int = setting(1, "Candidate translations per source (with --select mbr or rerank).")
@@ -186,7 +189,8 @@ class ChoiceEvalConfig(BackendSettings):
     mode: str = setting("ll", "Log-likelihood of each answer (ll), generation + parsing (gen), or both.")
     template: str | None = setting(None, "Log-likelihood template (default: xnli-rightq / mc-qa).")
     gen_template: str | None = setting(None, "Generation template (default: nli-generate / mc-qa).")
-    batch_size: int = setting(8, "Items per batch (hf).")
+    batch_size: int | str = setting("auto", "Items per batch (hf), or auto: sized for the device "
+                                            "(by free GPU memory and tokens; 8 on a CPU).")
     bootstrap: int = 1000
     max_new_tokens: int = 8
     name: str | None = None

@@ -172,9 +172,11 @@ def _translate(translator, config: MTEvalConfig, sources, meta, src, tgt, sampli
     generation["seconds"] = round(time.perf_counter() - started, 3)
     if log is not None and len(log) > logged:   # the batches this run ran (HF backend)
         batches = log[logged:]
-        generation["batches"] = {"count": sum(1 for b in batches if not b.get("out_of_memory")),
+        generation["batches"] = {"count": sum(1 for b in batches if not b.get("out_of_memory") and not b.get("refill")),
                                  "max_rows": max(b["rows"] for b in batches),
-                                 "out_of_memory_splits": sum(1 for b in batches if b.get("out_of_memory"))}
+                                 "refills": sum(1 for b in batches if b.get("refill")),
+                                 "out_of_memory_splits": sum(1 for b in batches if b.get("out_of_memory")),
+                                 "plan": dict(getattr(translator.backend, "batch_plan", {}))}
     return results, generation
 
 

@@ -43,7 +43,7 @@ class Translator:
 
     def __init__(self, model: str | None = None, *, backend: Backend | None = None,
                  template: str | Template | None = None, shots: int = 0,
-                 shot_pool: ShotPool | None = None, seed: int = 0, batch_size: int = 32,
+                 shot_pool: ShotPool | None = None, seed: int = 0, batch_size: int | str = "auto",
                  max_batch_tokens: int | None = None,
                  decoding: Decoding | None = None, cache: bool | str | OutputCache = True,
                  settings=None, unit: str = "segment", **load_options):
@@ -51,9 +51,12 @@ class Translator:
         BackendSettings or run config) and `load_options` (single settings such as
         trust_remote_code=True, plus static_cache and quiet). `unit="document"` picks the
         document templates by default (numbered segments, see translate.documents)."""
-        if batch_size < 1 or shots < 0 or (max_batch_tokens is not None and max_batch_tokens < 1):
-            raise XlingError(f"batch_size and max_batch_tokens must be at least 1 and shots 0 or more "
-                             f"(got {batch_size}, {max_batch_tokens}, {shots})")
+        from ..backends.batching import check_batch_size
+
+        batch_size = check_batch_size(batch_size)
+        if shots < 0 or (max_batch_tokens is not None and max_batch_tokens < 1):
+            raise XlingError(f"max_batch_tokens must be at least 1 and shots 0 or more "
+                             f"(got {max_batch_tokens}, {shots})")
         if isinstance(template, str):  # a bad template name fails before any model loads
             template = load_template(template)
         if template is not None and template.format not in ("chat", "completion"):

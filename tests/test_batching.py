@@ -1,0 +1,141 @@
+"""Batches sized for the hardware (issue 11): `--batch-size auto`, refilling rows freed by
+finished ones (continuous batching), and out-of-memory retries that lose nothing. Outputs must
+be the same whichever way the rows are batched (CPU, float32)."""
+import dataclasses
+
+import pytest
+
+from xling.backends import batching
+from xling.backends.base import Sampling
+from xling.data.languages import check_direction
+from xling.errors import XlingError
+from xling.translate.translator import Translator
+
+SOURCES = ["나는 사과를 좋아한다.", "저는 학생입니다.", "바다가 조용하다.", "고양이가 창문 옆에서 잔다.",
+           "새 문장.", "기차가 늦게 도착했다.", "물이 너무 차갑다.", "오늘은 비가 온다.",
+           "우리는 내일 서울에 간다.", "책.", "그는 매일 아침 공원에서 달린다.", "꽃이 피었다."]
+
+
+@pytest.fixture(scope="module")
+def translator(tiny_causal_base):
+    return Translator(str(tiny_causal_base), cache=False)
+
+
+def _requests(translator, sources=SOURCES, src="ko", tgt="en"):
+    return [r for r, _ in translator.requests(sources, *check_direction(src, tgt)).values()]
+
+
+def test_refilled_batches_give_the_same_outputs(translator):
+    backend, requests = translator.backend, _requests(translator)
+    plain = backend.generate(requests, translator.decoding, batch_size=3, refill=False)
+    backend.batch_log.clear()
+    seen = []
+    refilled = backend.generate(requests, translator.decoding, batch_size=3, refill=True,
+                                on_batch=lambda rows, texts: seen.extend(rows))
+    assert refilled == plain
+    assert sorted(seen) == list(range(len(requests)))            # each row reported once
+    assert any(b.get("refill") for b in backend.batch_log)       # rows really joined a running batch
+    assert all(b["rows"] <= 3 for b in backend.batch_log)
+
+
+def test_refilled_batches_of_the_embedded_model_match_one_at_a_time(data_dir):
+    """A real multilingual model and tokenizer on real FLORES sentences of varied lengths."""
+    from xling.data.parallel import flores200
+
+    translator = Translator(cache=False, quiet=True)
+    sources = flores200("devtest", check_direction("ko", "en")[0], None)[:10]
+    # Budgets capped to keep the test short; rows still end at different steps (line ends).
+    requests = [dataclasses.replace(r, max_new_tokens=min(r.max_new_tokens, 24))
+                for r in _requests(translator, sources)]
+    single = translator.backend.generate(requests, translator.decoding, batch_size=1)
+    refilled = translator.backend.generate(requests, translator.decoding, batch_size=4, refill=True)
+    assert refilled == single
+
+
+def test_auto_batch_size_gives_the_same_outputs_as_a_fixed_batch(translator):
+    fixed = Translator(backend=translator.backend, batch_size=4, cache=False).translate(SOURCES, "ko", "en")
+    auto = Translator(backend=translator.backend, batch_size="auto", cache=False)
+    assert auto.translate(SOURCES, "ko", "en") == fixed
+    assert translator.backend.batch_plan == {"batch_size": "auto", "rows": 32, "max_batch_tokens": None}
+
+
+def test_candidates_are_the_same_refilled_or_not(translator):
+    requests, sampling = _requests(translator, SOURCES[:5]), Sampling(seed=3, temperature=1.0)
+    wanted = [[0, 1, 2]] * len(requests)
+    plain = translator.backend.candidates(requests, sampling, wanted, batch_size=4, refill=False)
+    refilled = translator.backend.candidates(requests, sampling, wanted, batch_size=4, refill=True)
+    assert refilled == plain and all(len(c) == 3 for c in plain)
+
+
+def _refusing_forward(model, max_rows, decode_only=False):
+    """A device that holds at most `max_rows` rows (optionally only in decoding steps, so that
+    the out-of-memory error strikes a batch that is already running)."""
+    import torch
+
+    original = model.forward
+
+    def forward(*args, **kwargs):
+        ids = kwargs.get("input_ids", args[0] if args else None)
+        if ids is not None and ids.shape[0] > max_rows and (not decode_only or ids.shape[1] == 1):
+            raise torch.OutOfMemoryError("simulated: CUDA out of memory")
+        return original(*args, **kwargs)
+    return forward
+
+
+@pytest.mark.parametrize("decode_only", [False, True])
+def test_out_of_memory_while_refilling_loses_nothing(translator, decode_only, capfd):
+    backend, requests = translator.backend, _requests(translator)
+    expected = backend.generate(requests, translator.decoding, batch_size=1)
+    model = backend.model
+    model.forward = _refusing_forward(model, 2, decode_only)
+    seen = []
+    try:
+        backend.batch_log.clear()
+        out = backend.generate(requests, translator.decoding, batch_size=6, refill=True,
+                               on_batch=lambda rows, texts: seen.extend(rows))
+    finally:
+        del model.forward
+    assert out == expected
+    assert sorted(seen) == list(range(len(requests)))           # nothing lost, nothing twice
+    assert any(b.get("out_of_memory") for b in backend.batch_log)
+    assert "out of memory with" in capfd.readouterr().err
+
+
+def test_the_auto_plan_follows_the_model_shape_and_free_memory():
+    from transformers import Qwen2Config
+
+    # The issue's 1.5B-shaped model: 28 layers, hidden 1536, 12 heads, 2 KV heads, 262k vocabulary.
+    shape = batching.model_shape(Qwen2Config(hidden_size=1536, num_hidden_layers=28, num_attention_heads=12,
+                                             num_key_value_heads=2, intermediate_size=8960, vocab_size=262144))
+    assert batching.kv_bytes_per_token(shape, 2) == 28 * 2 * 128 * 2 * 2
+    big, small = batching.auto_limits(76 * 2 ** 30, shape, 2), batching.auto_limits(20 * 2 ** 30, shape, 2)
+    assert big["max_batch_tokens"] > 2 * small["max_batch_tokens"]
+    for plan, free in ((big, 76 * 2 ** 30), (small, 20 * 2 ** 30)):
+        per_token = plan["kv_bytes_per_token"] + plan["activation_bytes_per_token"]
+        assert plan["rows"] * plan["logit_bytes_per_row"] + plan["max_batch_tokens"] * per_token <= free
+    # On an 80 GB card a whole FLORES devtest direction (1,012 rows of ~200 tokens) is one batch.
+    assert big["max_batch_tokens"] >= 1012 * 200 and big["rows"] >= 1012
+    assert batching.auto_limits(0, shape, 2)["max_batch_tokens"] == 1    # never zero
+
+
+@pytest.mark.parametrize("value", [0, -3, "big", "", 2.5, True])
+def test_a_bad_batch_size_is_one_clear_error(value):
+    with pytest.raises(XlingError, match="batch"):
+        Translator(backend=object(), batch_size=value)
+
+
+def test_batch_size_auto_on_the_command_line_and_in_configs(tmp_path):
+    from click.testing import CliRunner
+
+    from xling.cli import cli
+    from xling.runs.config import MTEvalConfig, load_experiments
+
+    assert MTEvalConfig(out=str(tmp_path), pairs=["ko-en"]).batch_size == "auto"
+    path = tmp_path / "x.yaml"
+    path.write_text(f"task: mt\nout: {tmp_path / 'run'}\npairs: [ko-en]\nbatch_size: auto\n")
+    assert load_experiments(path)[0].batch_size == "auto"
+    path.write_text(f"task: mt\nout: {tmp_path / 'run'}\npairs: [ko-en]\nbatch_size: lots\n")
+    with pytest.raises(XlingError, match="'batch_size' must be a positive integer or 'auto'"):
+        load_experiments(path)
+    result = CliRunner().invoke(cli, ["translate", "--src", "ko", "--tgt", "en", "--batch-size", "many", "물."])
+    assert result.exit_code == 2 and "batch size must be a positive integer or 'auto'" in result.output
