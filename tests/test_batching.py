@@ -139,3 +139,13 @@ def test_batch_size_auto_on_the_command_line_and_in_configs(tmp_path):
         load_experiments(path)
     result = CliRunner().invoke(cli, ["translate", "--src", "ko", "--tgt", "en", "--batch-size", "many", "물."])
     assert result.exit_code == 2 and "batch size must be a positive integer or 'auto'" in result.output
+
+
+def test_the_static_cache_meets_few_shapes_and_gives_the_same_outputs(tiny_causal_base, translator):
+    dynamic = Translator(backend=translator.backend, batch_size=3, cache=False).translate(SOURCES, "ko", "en")
+    static = Translator(str(tiny_causal_base), batch_size=3, static_cache=True, cache=False)
+    assert static.translate(SOURCES, "ko", "en") == dynamic
+    # Four batches of three rows (padded to four) of different widths share one cache shape.
+    assert static.backend.static_shapes == [(4, 128)]
+    assert static.translate(SOURCES[:5], "ko", "en") == dynamic[:5]    # 3 + 2 rows (padded to 4)
+    assert static.backend.static_shapes == [(4, 128)]

@@ -132,3 +132,14 @@ def test_shipped_experiments():
     assert (t13.task, t13.shots, t13.data, t13.langs) == ("nli", 5, "xnli:test", ["ar", "hi", "th", "ur", "vi", "zh"])
     t14 = load_experiment(repo / "experiments" / "hcx_table14.yaml")
     assert (t14.task, t14.shots, t14.data) == ("multiple_choice", 0, "xcsqa:dev")
+
+
+def test_batched_loglikelihoods_of_the_embedded_model_equal_naive(data_dir):
+    """A real Gemma 3 (262k vocabulary, LM head on the scored positions only) and its tokenizer."""
+    backend = load_backend(None, quiet=True)
+    template = load_template("xnli-rightq")
+    dev = nli_items("dev", "zh", root=data_dir)
+    requests = [render_loglikelihood(template, item, "zh", dev[:2]) for item in nli_items("test", "zh", root=data_dir)[:3]]
+    naive = backend.loglikelihood_unshared(requests)
+    assert np.allclose(backend.loglikelihood(requests, batch_size="auto"), naive, atol=1e-4, rtol=0)
+    assert backend.model_type == "gemma3_text"

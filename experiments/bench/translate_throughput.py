@@ -3,7 +3,10 @@
 The same model translates the first N FLORES-200 devtest ko→en sentences twice: once the way most
 research scripts do (one `model.generate` call per sentence; it gets the same prompt, token budget
 and line-end stop as xling, so only batching differs), once with xling. Prints sentences/s and new
-tokens/s for both, the ratio, and whether the cleaned outputs are identical.
+tokens/s for both, the ratio, and whether the cleaned outputs are identical. Then xling's greedy
+loop twice more at the same batch size: fixed batches (each waits for its longest row) vs rows
+refilled from the queue as others finish (continuous batching), with the ratio and whether the
+outputs are identical.
 
     python experiments/bench/translate_throughput.py [--model M] [--n 64] [--batch-size 64]
 """
@@ -71,6 +74,12 @@ def main():
     naive_clean = [clean_output(raw, tgt, source=s).text for raw, s in zip(naive_raw, sources)]
     identical = naive_clean == [r.text for r in records]
 
+    with timer(times, "fixed"):
+        fixed = backend.generate(requests, translator.decoding, batch_size=args.batch_size, refill=False)
+    with timer(times, "refill"):
+        refilled = backend.generate(requests, translator.decoding, batch_size=args.batch_size, refill=True)
+    refills = sum(1 for b in backend.batch_log if b.get("refill"))
+
     n = len(sources)
     print(f"naive loop : {times['naive']:8.2f} s  {n / times['naive']:7.2f} sentences/s  "
           f"{naive_tokens / times['naive']:8.1f} generated tokens/s")
@@ -79,6 +88,9 @@ def main():
     print(f"speed-up (xling / naive, sentences/s): {times['naive'] / times['xling']:.2f}x")
     print(f"outputs identical: {identical}"
           + ("" if identical else f" ({sum(a == r.text for a, r in zip(naive_clean, records))}/{n} equal)"))
+    print(f"fixed batches of {args.batch_size}: {times['fixed']:8.2f} s   refilled: {times['refill']:8.2f} s "
+          f"({refills} refills)   fixed / refilled time: {times['fixed'] / times['refill']:.2f}x   "
+          f"outputs identical: {fixed == refilled}")
 
 
 if __name__ == "__main__":

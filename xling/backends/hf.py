@@ -131,6 +131,16 @@ def context_window(config, tokenizer) -> int | None:
     return value if isinstance(value, int) and 0 < value < 10**8 else None   # 1e30: "unset"
 
 
+# Causal LMs whose logits are exactly lm_head(final hidden state) (Gemma 2/3: then soft-capped).
+HEAD_ONLY_TYPES = {"llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "gemma3_text", "phi3"}
+STATIC_LENGTH_STEP = 128   # static cache lengths are multiples of this
+
+
+def static_rows(rows: int) -> int:
+    """Batch rows padded up to a power of two, so that a run meets only a few batch shapes."""
+    return 1 << max(0, rows - 1).bit_length()
+
+
 @dataclass
 class _Unit:
     """A prompt to prefill and the decoding rows it feeds (one; or one per candidate)."""
@@ -210,7 +220,10 @@ class HFBackend:
 
         self.torch = torch
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        self.static_cache = static_cache and self.device.startswith("cuda")
+        self.static_cache = static_cache   # compiled on a GPU; on a CPU the same shapes, uncompiled
+        self._static = None                # (rows, length, StaticCache) in use
+        self._static_rows = None           # rows every static batch is padded to
+        self.static_shapes: list[tuple[int, int]] = []   # each static cache shape made
         local = Path(source).is_dir()
         common = dict(revision=revision, trust_remote_code=trust_remote_code)
         if config is None or tokenizer is None:
@@ -234,6 +247,7 @@ class HFBackend:
         self._newline_ids = None
         self.batch_log: list[dict] = []   # rows per batch run (and out-of-memory splits)
         self.batch_plan: dict = {}        # the last batch sizes chosen (see batch_limits)
+        self.tokens_generated = 0         # new tokens kept (to the budget or EOS), for throughput
 
     @property
     def model(self):
@@ -316,6 +330,9 @@ class HFBackend:
             return [texts[i] for i in range(len(requests))]
         if decoding.do_sample:
             self.torch.manual_seed(decoding.seed)
+        # A static cache pads every batch to the rows of a full one (one shape, one compile),
+        # unless memory ran short (then each batch to its own power of two).
+        self._static_rows = static_rows(min(rows, len(requests) or 1))
         outputs: list[str | None] = [None] * len(requests)
 
         def run(indices, encoded):
@@ -323,6 +340,7 @@ class HFBackend:
                 texts = self._step([requests[i] for i in indices], [encoded[i] for i in indices], decoding)
             except self.torch.OutOfMemoryError:
                 half = self._out_of_memory(len(indices))
+                self._static_rows = None
                 run(indices[:half], encoded)
                 run(indices[half:], encoded)
                 return
@@ -408,6 +426,7 @@ class HFBackend:
             if tok in self.eos_ids:
                 new_tokens = new_tokens[:pos]
                 break
+        self.tokens_generated += len(new_tokens)
         text = self.tokenizer.decode(new_tokens, skip_special_tokens=True)
         if request.stop_at_newline:
             text = re.split(r"\r\n|\n|\r", text, maxsplit=1)[0]
@@ -421,29 +440,65 @@ class HFBackend:
         tail = self.tokenizer.decode(tokens[-(max(map(len, request.stop)) + 2):], skip_special_tokens=True)
         return any(s in tail for s in request.stop)
 
-    def _step(self, requests, encoded, decoding):
+    def _left_pad(self, sequences: list[list[int]]):
+        """(input_ids, attention_mask) of token lists left-padded to the longest (on the CPU)."""
         torch = self.torch
-        width = max(len(ids) for ids in encoded)
-        pad = self.tokenizer.pad_token_id
-        input_ids = torch.full((len(encoded), width), pad, dtype=torch.long)
-        attention = torch.zeros((len(encoded), width), dtype=torch.long)
-        for row, ids in enumerate(encoded):  # left padding
+        width = max(len(ids) for ids in sequences)
+        input_ids = torch.full((len(sequences), width), self.tokenizer.pad_token_id, dtype=torch.long)
+        attention = torch.zeros((len(sequences), width), dtype=torch.long)
+        for row, ids in enumerate(sequences):
             input_ids[row, width - len(ids):] = torch.tensor(ids)
             attention[row, width - len(ids):] = 1
-        if not decoding.do_sample and not self.static_cache:
-            return self._greedy_shrinking(input_ids, attention, requests, width)
+        return input_ids, attention
+
+    def _step(self, requests, encoded, decoding):
+        """One batch through `model.generate` (sampling, or greedy with the static cache)."""
+        torch = self.torch
+        real = len(requests)
+        if self.static_cache:   # fixed shapes: rows padded to a bucket with copies of the last one
+            rows = max(self._static_rows or 0, static_rows(real))
+            requests = list(requests) + [requests[-1]] * (rows - real)
+            encoded = list(encoded) + [encoded[-1]] * (rows - real)
+        input_ids, attention = self._left_pad(encoded)
+        width = input_ids.shape[1]
+        new_tokens = max(r.max_new_tokens for r in requests)
         extra = {}
         if any(r.stop_at_newline or r.stop for r in requests):
             extra["stopping_criteria"] = self._stop_criteria(requests, width)
-        if self.static_cache:
-            extra["cache_implementation"] = "static"
-        with torch.inference_mode():
+        with torch.inference_mode():   # (a reused static cache is reset in here too)
+            if self.static_cache:
+                extra["past_key_values"] = self._static_cache_for(len(requests), width + new_tokens)
             out = self.model.generate(
                 input_ids=input_ids.to(self.model.device), attention_mask=attention.to(self.model.device),
-                max_new_tokens=max(r.max_new_tokens for r in requests),
-                pad_token_id=pad, eos_token_id=sorted(self.eos_ids),
-                **self._sampling_args(decoding), **extra)
-        return [self._finish(r, out[row, width:].tolist()) for row, r in enumerate(requests)]
+                max_new_tokens=new_tokens, pad_token_id=self.tokenizer.pad_token_id,
+                eos_token_id=sorted(self.eos_ids), **self._sampling_args(decoding), **extra)
+        return [self._finish(r, out[row, width:].tolist()) for row, r in enumerate(requests[:real])]
+
+    def _static_cache_for(self, rows: int, positions: int):
+        """A static KV cache of `rows` x (positions rounded up to a bucket), reused while the
+        batches fit it: a compiled decoding step is specialised to the cache's shape, so few
+        shapes mean few compiles (batches come longest first, so the first one usually fits
+        all). A new shape is announced, since on a GPU it costs a compile."""
+        import inspect
+
+        from transformers import StaticCache
+
+        length = -(-positions // STATIC_LENGTH_STEP) * STATIC_LENGTH_STEP
+        cache = self._static
+        if cache is not None and cache[0] == rows and cache[1] >= positions:
+            cache[2].reset()
+            return cache[2]
+        self._static = None
+        self._free_memory()
+        options = dict(config=self.model.config, max_cache_len=length)
+        if "max_batch_size" in inspect.signature(StaticCache.__init__).parameters:   # transformers < 4.56
+            options.update(max_batch_size=rows, device=self.model.device, dtype=self.model.dtype)
+        self._static = (rows, length, StaticCache(**options))
+        self.static_shapes.append((rows, length))
+        if self.device.startswith("cuda"):
+            print(f"xling: static cache of {rows} rows x {length} positions: compiling its decoding "
+                  "step (once per shape in this process)", file=sys.stderr)
+        return self._static[2]
 
     def _prefill(self, units: list["_Unit"]):
         """One left-padded forward pass over the units' prompts: a live batch with one row per
@@ -452,13 +507,7 @@ class HFBackend:
 
         torch = self.torch
         device = self.model.device
-        width = max(len(u.ids) for u in units)
-        input_ids = torch.full((len(units), width), self.tokenizer.pad_token_id, dtype=torch.long)
-        attention = torch.zeros((len(units), width), dtype=torch.long)
-        for n, unit in enumerate(units):
-            input_ids[n, width - len(unit.ids):] = torch.tensor(unit.ids)
-            attention[n, width - len(unit.ids):] = 1
-        input_ids, attention = input_ids.to(device), attention.to(device)
+        input_ids, attention = (t.to(device) for t in self._left_pad([u.ids for u in units]))
         positions = (attention.cumsum(-1) - 1).masked_fill(attention == 0, 1)
         cache = DynamicCache()
         logits = self.model(input_ids=input_ids, attention_mask=attention, position_ids=positions,
@@ -718,14 +767,8 @@ class HFBackend:
 
         torch = self.torch
         device = self.model.device
-        width = max(len(ctx) for ctx, _ in split)
         pad = self.tokenizer.pad_token_id
-        ids = torch.full((len(split), width), pad, dtype=torch.long)
-        mask = torch.zeros((len(split), width), dtype=torch.long)
-        for row, (ctx, _) in enumerate(split):   # left padding, as in generation
-            ids[row, width - len(ctx):] = torch.tensor(ctx)
-            mask[row, width - len(ctx):] = 1
-        ids, mask = ids.to(device), mask.to(device)
+        ids, mask = (t.to(device) for t in self._left_pad([ctx for ctx, _ in split]))
         positions = (mask.cumsum(-1) - 1).masked_fill(mask == 0, 1)
         cache = DynamicCache()
         with torch.inference_mode():
@@ -746,14 +789,35 @@ class HFBackend:
                 # Right padding of the options: real tokens never attend to the pads after them.
                 option_mask = torch.cat([mask[select], mask.new_ones((len(owners), longest))], dim=-1)
                 option_positions = positions[select, -1:] + 1 + torch.arange(longest, device=device)
-                out = self.model(input_ids=rest.to(device), attention_mask=option_mask,
-                                 position_ids=option_positions, past_key_values=cache, use_cache=False)
-                logprobs = out.logits.float().log_softmax(-1)
-                for i, (row, k) in enumerate(owners):
-                    c = split[row][1][k]
-                    targets = torch.tensor(c[1:], device=device)
-                    scores[row][k] += logprobs[i, :len(c) - 1].gather(1, targets[:, None]).sum().item()
+                # Only the real option positions are scored: (row, position, target) each.
+                at = [(i, p, t) for i, (row, k) in enumerate(owners) for p, t in enumerate(split[row][1][k][1:])]
+                rows, cols, targets = (torch.tensor(v, device=device) for v in zip(*at))
+                logprobs = self._logprobs_at(rest.to(device), option_mask, option_positions, cache, rows, cols)
+                picked = logprobs.gather(1, targets[:, None]).squeeze(1)
+                picked = picked if device.type == "mps" else picked.double()   # sums of 100s of terms
+                totals = torch.zeros(len(owners), device=device, dtype=picked.dtype).index_add_(0, rows, picked)
+                for (row, k), total in zip(owners, totals.tolist()):
+                    scores[row][k] += total
         return scores
+
+    def _logprobs_at(self, input_ids, attention_mask, position_ids, cache, rows, cols):
+        """Next-token log-probabilities at the given (row, column) positions only. For the
+        architectures whose output is just the LM head (plus Gemma's soft-capping), the
+        head runs on those positions alone: with 100k+ vocabularies it costs as much as the rest
+        of a small model, and padded positions would pay it too."""
+        decoder = self.model.get_decoder() if hasattr(self.model, "get_decoder") else None
+        head = self.model.get_output_embeddings()
+        if self.model_type in HEAD_ONLY_TYPES and decoder is not None and head is not None:
+            hidden = decoder(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
+                             past_key_values=cache, use_cache=False).last_hidden_state
+            logits = head(hidden[rows, cols])
+            cap = getattr(self.model.config, "final_logit_softcapping", None)
+            if cap:
+                logits = self.torch.tanh(logits / cap) * cap
+        else:
+            logits = self.model(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
+                                past_key_values=cache, use_cache=False).logits[rows, cols]
+        return logits.float().log_softmax(-1)
 
     def loglikelihood_unshared(self, requests: list[tuple[str, list[str]]]) -> list[list[float]]:
         """The textbook computation (one full forward pass per option, logits everywhere): the

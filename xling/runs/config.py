@@ -153,7 +153,7 @@ class MTEvalConfig(BackendSettings):
     judge_temperature: float = setting(0.7, "Sampling temperature of the judge when judge_samples > 1.")
     comet_batch_size: int = setting(16, "Segments per batch of model-based metrics (COMET, MetricX).")
     precision: str = "32"
-    static_cache: bool = setting(False, "Static KV cache (GPU only; compiles once).")
+    static_cache: bool = setting(False, "Static KV cache, shapes bucketed (its decoding step is compiled on a GPU).")
     max_new_tokens: int = setting(512, "Cap on the new tokens of one answer (a segment, or a document "
                                        "chunk with --unit document).")
     task: str = "mt"
