@@ -63,9 +63,10 @@ def merge(cache, attention, other_cache, other_attention):
 
 def trim(cache, attention):
     """Drop the leading columns no remaining row attends to (rows that needed them are gone)."""
+    pairs = _pairs(cache)
     used = (attention.sum(0) > 0).nonzero()
     first = int(used[0]) if len(used) else 0
-    if first == 0:
+    if first == 0 or not pairs or any(k.shape[-2] != attention.shape[1] for k, _ in pairs):
         return attention
-    _set_pairs(cache, [(k[..., first:, :], v[..., first:, :]) for k, v in _pairs(cache)])
+    _set_pairs(cache, [(k[..., first:, :], v[..., first:, :]) for k, v in pairs])
     return attention[:, first:]
