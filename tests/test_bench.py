@@ -21,4 +21,5 @@ def test_gpu_check_small_runs_every_path_with_equal_outputs(data_dir, tmp_path, 
     assert report["static_shapes"] and len(report["static_shapes"]) <= 2
     nli = report["nli"]
     assert nli["items"] == 20 and nli["same_predictions"] == 1.0 and nli["max_abs_score_difference"] < 1e-4
+    assert report["matrix"]["directions"] == 12 and report["matrix"]["sentences"] == 48
     assert '"across_vs_per_item"' in capsys.readouterr().out and (tmp_path / "r.json").is_file()

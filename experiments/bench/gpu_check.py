@@ -13,12 +13,15 @@ ko→en with `mt-completion`:
 - auto_no_refill: the same batches without refilling,
 - static: the static KV cache (rows padded to a power of two, lengths to buckets) at 64 rows —
   the first pass includes compiling, the second reuses the compiled step;
-- NLI: XNLI zh, 5-shot, 200 items, log-likelihood one item per pass vs many items per pass.
+- NLI: XNLI zh, 5-shot, 200 items, log-likelihood one item per pass vs many items per pass;
+- matrix: the 12 en/ko/ja/zh directions of the devtest (12,144 sentences) with `auto`, if the
+  time budget allows.
 
 `--small` runs the same code paths on a CPU with a tiny model of the same tokenizer in well under a
 minute (the test suite runs it). On a GPU machine without ../shared, pass `--data-dir` (a folder
-with flores200/devtest/kor_Hang.devtest and xnli/{dev,test}/zh.tsv) and `--tokenizer` (a folder
-with the embedded model's tokenizer files). Sections past `--budget` seconds are skipped.
+with flores200/devtest/{eng_Latn,kor_Hang,jpn_Jpan,zho_Hans}.devtest and xnli/{dev,test}/zh.tsv)
+and `--tokenizer` (a folder with the embedded model's tokenizer files): `gpu_carry.sh` prepares
+both and prints the device command. Sections past `--budget` seconds are skipped.
 
     python experiments/bench/gpu_check.py [--small] [--data-dir D] [--tokenizer T] [--out F]
 """
@@ -125,6 +128,33 @@ def translation_paths(backend, translator, sources, src, tgt, small: bool, repor
             report[f"{name}_vs_naive"] = round(report[name]["new_tokens_per_s"] / report["naive"]["new_tokens_per_s"], 1)
 
 
+def matrix_path(backend, translator, root: Path, small: bool, report: dict, over_budget):
+    """The 12 directions among en, ko, ja, zh on the whole devtest with `auto`, as a run would
+    translate them one direction after another (the issue's 5-minute target)."""
+    from xling.data.languages import check_direction
+    from xling.data.parallel import flores200
+
+    if over_budget():
+        report["matrix"] = "skipped: over the time budget"
+        return
+    langs = ["en", "ko", "ja", "zh"]
+    n = 4 if small else None
+    before, sentences = backend.tokens_generated, 0
+    start = time.perf_counter()
+    for a in langs:
+        for b in langs:
+            if a != b:
+                src, tgt = check_direction(a, b)
+                sources = flores200("devtest", src, root)[:n]
+                requests = [r for r, _ in translator.requests(sources, src, tgt).values()]
+                backend.generate(requests, translator.decoding, batch_size="auto")
+                sentences += len(sources)
+    _sync()
+    seconds = time.perf_counter() - start
+    report["matrix"] = {"directions": 12, "sentences": sentences, "seconds": round(seconds, 1),
+                        "new_tokens_per_s": round((backend.tokens_generated - before) / seconds, 1)}
+
+
 def nli_paths(backend, root: Path, small: bool, report: dict, over_budget):
     from xling.data.choice import nli_items
     from xling.prompts.choice import balanced_shots, render_loglikelihood
@@ -192,7 +222,8 @@ def main(argv=None) -> dict:
         over_budget = lambda: time.perf_counter() - started > args.budget   # noqa: E731
         for section in (lambda: translation_paths(backend, translator, sources, src, tgt, args.small,
                                                   report, over_budget),
-                        lambda: nli_paths(backend, root, args.small, report, over_budget)):
+                        lambda: nli_paths(backend, root, args.small, report, over_budget),
+                        lambda: matrix_path(backend, translator, root, args.small, report, over_budget)):
             try:
                 section()
             except Exception as exc:  # noqa: BLE001 - one failing path must not lose the others' figures
