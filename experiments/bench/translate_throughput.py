@@ -8,7 +8,7 @@ loop twice more at the same batch size: fixed batches (each waits for its longes
 refilled from the queue as others finish (continuous batching), with the ratio and whether the
 outputs are identical.
 
-    python experiments/bench/translate_throughput.py [--model M] [--n 64] [--batch-size 64]
+    python experiments/bench/translate_throughput.py [--model M] [--n 64] [--batch-size auto|N]
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import argparse
 from _common import require_data, timer
 
 from xling.backends.base import Decoding
+from xling.backends.batching import check_batch_size
 from xling.data.parallel import flores200
 from xling.data.languages import check_direction
 from xling.translate.postprocess import clean_output
@@ -48,7 +49,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None, help="default: the embedded model")
     parser.add_argument("--n", type=int, default=64)
-    parser.add_argument("--batch-size", type=int, default=64, help="default: all 64 sentences at once")
+    parser.add_argument("--batch-size", type=check_batch_size, default="auto",
+                        help="rows per batch or auto (xling's default: 32 rows on a CPU, refilled)")
     parser.add_argument("--src", default="ko")
     parser.add_argument("--tgt", default="en")
     parser.add_argument("--data-dir", default=None)
@@ -74,10 +76,11 @@ def main():
     naive_clean = [clean_output(raw, tgt, source=s).text for raw, s in zip(naive_raw, sources)]
     identical = naive_clean == [r.text for r in records]
 
+    rows, _ = backend.batch_limits(args.batch_size)
     with timer(times, "fixed"):
-        fixed = backend.generate(requests, translator.decoding, batch_size=args.batch_size, refill=False)
+        fixed = backend.generate(requests, translator.decoding, batch_size=rows, refill=False)
     with timer(times, "refill"):
-        refilled = backend.generate(requests, translator.decoding, batch_size=args.batch_size, refill=True)
+        refilled = backend.generate(requests, translator.decoding, batch_size=rows, refill=True)
     refills = sum(1 for b in backend.batch_log if b.get("refill"))
 
     n = len(sources)
@@ -88,7 +91,7 @@ def main():
     print(f"speed-up (xling / naive, sentences/s): {times['naive'] / times['xling']:.2f}x")
     print(f"outputs identical: {identical}"
           + ("" if identical else f" ({sum(a == r.text for a, r in zip(naive_clean, records))}/{n} equal)"))
-    print(f"fixed batches of {args.batch_size}: {times['fixed']:8.2f} s   refilled: {times['refill']:8.2f} s "
+    print(f"fixed batches of {rows}: {times['fixed']:8.2f} s   refilled: {times['refill']:8.2f} s "
           f"({refills} refills)   fixed / refilled time: {times['fixed'] / times['refill']:.2f}x   "
           f"outputs identical: {fixed == refilled}")
 

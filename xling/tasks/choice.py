@@ -153,6 +153,8 @@ def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress
             records.append(record)
         run.write_outputs(name, records)
         summary = {"n": len(records), "labels": list(NLI_LABELS) if task == "nli" else None}
+        if getattr(backend, "batch_plan", None):   # the batch sizes chosen (e.g. by `auto`)
+            summary["batches"] = dict(backend.batch_plan)
         for mode in ("ll", "gen"):
             if config.mode in (mode, "both"):
                 summary[mode] = summarize(records, mode, n_labels, config.bootstrap, config.seed)
