@@ -185,3 +185,37 @@ def test_mbr_against_separate_pseudo_references(translator):
     for r in results:
         assert len(r.unit["candidates"]) == 3 and len(r.unit["pseudo_refs"]) == 5
         assert r.text == r.unit["candidates"][r.unit["chosen"]]
+
+
+def test_http_candidates_of_several_sources_are_in_flight_together():
+    import threading
+    import time
+
+    from servers import FakeOpenAI
+    from xling.backends.base import GenerationRequest, Prompt
+    from xling.backends.http import HTTPBackend
+
+    lock, state = threading.Lock(), {"now": 0, "most": 0}
+
+    def respond(payload):
+        with lock:
+            state["now"] += 1
+            state["most"] = max(state["most"], state["now"])
+        time.sleep(0.2)        # long enough for the other sources' requests to arrive
+        with lock:
+            state["now"] -= 1
+        source = payload["messages"][-1]["content"]
+        return [f"{source} #{k}" for k in range(payload["n"])]
+
+    server = FakeOpenAI(respond=respond)
+    try:
+        backend = HTTPBackend("fake", server.url, concurrency=4)
+        requests = [GenerationRequest(prompt=Prompt(messages=(("user", f"s{i}"),)), max_new_tokens=8)
+                    for i in range(6)]
+        seen = []
+        out = backend.candidates(requests, Sampling(seed=0), [[0, 1]] * 6,
+                                 on_item=lambda i, texts: seen.append(i))
+    finally:
+        server.close()
+    assert out == [{0: f"s{i} #0", 1: f"s{i} #1"} for i in range(6)]    # each source its own answers
+    assert sorted(seen) == list(range(6)) and state["most"] > 1

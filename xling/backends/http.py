@@ -188,15 +188,13 @@ class HTTPBackend:
             text = text.split("\n")[0] if not text.startswith("\n") else ""
         return cut_at_stop(text, request.stop)   # servers may return the stop string itself
 
-    def generate(self, requests: list[GenerationRequest], decoding: Decoding, batch_size: int = 8,
-                 on_batch=None, max_batch_tokens: int | None = None) -> list[str]:
-        """Up to `concurrency` requests in flight on daemon threads (the server batches them, so
-        batch_size and max_batch_tokens do not apply here): an interrupt returns at
-        once (in-flight requests are abandoned, no retry starts), and finished outputs have
-        already been handed to on_batch."""
-        outputs: list[str | None] = [None] * len(requests)
+    def _in_flight(self, count: int, compute, deliver) -> None:
+        """compute(index) for every index, up to `concurrency` at a time on daemon threads (the
+        server batches them); deliver(index, result) runs in the caller's thread as each one
+        finishes. An interrupt returns at once (in-flight requests are abandoned, no retry
+        starts); what was delivered stays delivered."""
         todo: queue.SimpleQueue = queue.SimpleQueue()
-        for index in range(len(requests)):
+        for index in range(count):
             todo.put(index)
         done: queue.SimpleQueue = queue.SimpleQueue()
         self._cancel = cancel = threading.Event()
@@ -208,40 +206,54 @@ class HTTPBackend:
                 except queue.Empty:
                     return
                 try:
-                    done.put((index, self._one(requests[index], decoding), None))
+                    done.put((index, compute(index), None))
                 except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
                     done.put((index, None, exc))
                     return
 
-        for _ in range(min(self.concurrency, len(requests))):
+        for _ in range(min(self.concurrency, count)):
             threading.Thread(target=work, daemon=True).start()
         try:
-            for _ in range(len(requests)):
+            for _ in range(count):
                 while True:
                     try:
-                        index, text, error = done.get(timeout=0.2)
+                        index, result, error = done.get(timeout=0.2)
                         break
                     except queue.Empty:
                         continue
                 if error is not None:
                     raise error
-                outputs[index] = text
-                if on_batch is not None:
-                    on_batch([index], [text])
+                deliver(index, result)
         finally:
             cancel.set()
+
+    def generate(self, requests: list[GenerationRequest], decoding: Decoding, batch_size: int | str = 8,
+                 on_batch=None, max_batch_tokens: int | None = None) -> list[str]:
+        """Every request with up to `concurrency` in flight (batch_size and max_batch_tokens do
+        not apply: the server batches); finished outputs go to on_batch as they come."""
+        outputs: list[str | None] = [None] * len(requests)
+
+        def deliver(index, text):
+            outputs[index] = text
+            if on_batch is not None:
+                on_batch([index], [text])
+
+        self._in_flight(len(requests), lambda i: self._one(requests[i], decoding), deliver)
         return outputs
 
     def candidates(self, requests: list[GenerationRequest], sampling, wanted: list[list[int]],
-                   batch_size: int = 8, on_item=None) -> list[dict[int, str]]:
+                   batch_size: int | str = 8, on_item=None) -> list[dict[int, str]]:
         """Sampled candidates through the API's `n`: one request per run of consecutive wanted
         indices, seeded by its first index (servers that honour `seed`, as vLLM does, give the
-        same candidates again). Beam search is not part of the OpenAI API."""
+        same candidates again); sources run `concurrency` at a time. Beam search is not part of
+        the OpenAI API."""
         if sampling.method != "sample":
             raise XlingError("beam-search candidates need a model loaded here (--backend hf); "
                              "servers sample them (--sampling sample)")
         results: list[dict[int, str]] = [{} for _ in requests]
-        for i, request in enumerate(requests):
+
+        def compute(i):
+            request, found = requests[i], {}
             runs: list[list[int]] = []
             for k in sorted(wanted[i]):
                 if runs and k == runs[-1][-1] + 1:
@@ -258,15 +270,24 @@ class HTTPBackend:
                 for k, text in zip(run, texts):
                     if request.stop_at_newline:
                         text = text.split("\n")[0] if not text.startswith("\n") else ""
-                    results[i][k] = cut_at_stop(text, request.stop)
+                    found[k] = cut_at_stop(text, request.stop)
+            return found
+
+        def deliver(i, found):
+            results[i] = found
             if on_item is not None:
-                on_item(i, results[i])
+                on_item(i, found)
+
+        self._in_flight(len(requests), compute, deliver)
         return results
 
-    def loglikelihood(self, requests, batch_size: int = 8, on_item=None) -> list[list[float]]:
-        """Needs prompt log-probabilities (`echo` + `logprobs` on /completions, as vLLM serves)."""
-        results = []
-        for index, (context, continuations) in enumerate(requests):
+    def loglikelihood(self, requests, batch_size: int | str = 8, on_item=None) -> list[list[float]]:
+        """Needs prompt log-probabilities (`echo` + `logprobs` on /completions, as vLLM serves);
+        items run `concurrency` at a time."""
+        results: list[list[float] | None] = [None] * len(requests)
+
+        def compute(index):
+            context, continuations = requests[index]
             scores = []
             for cont in continuations:
                 prompt = context + cont
@@ -283,9 +304,14 @@ class HTTPBackend:
                                      "/completions with echo and logprobs); use --mode gen with it") from None
                 scores.append(sum(v for o, v in zip(offsets, values)
                                   if isinstance(o, int) and o >= len(context) and isinstance(v, (int, float))))
-            results.append(scores)
+            return scores
+
+        def deliver(index, scores):
+            results[index] = scores
             if on_item is not None:
                 on_item(index, scores)
+
+        self._in_flight(len(requests), compute, deliver)
         return results
 
 
