@@ -184,3 +184,20 @@ def test_a_judge_template_is_not_a_translation_template():
 
     with pytest.raises(XlingError, match="is a judge template, not a translation template"):
         Translator(backend=object(), template="gemba-mqm")
+
+
+def test_a_judge_server_gets_the_runs_timeout_and_retries(tmp_path, monkeypatch):
+    """A judge that never answers fails after the run's own timeout and retry count (not the
+    defaults of 120 s and 5 retries)."""
+    from xling.errors import XlingError
+    from xling.metrics.registry import get
+
+    monkeypatch.setenv("XLING_CACHE", str(tmp_path / "cache"))
+    stalled = FakeOpenAI(stall=30)
+    try:
+        with pytest.raises(XlingError, match="after 1 retries"):
+            get("gemba-mqm")(["안녕하세요."], None, ["Hello."], "ko", model="judge", base_url=stalled.url,
+                             src_lang="en", request_timeout=0.3, max_retries=1, concurrency=1)
+    finally:
+        stalled.close()
+    assert stalled.requests == 2

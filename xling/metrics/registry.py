@@ -130,9 +130,11 @@ def _judge(kind: str):
         from .judge import judge
 
         hyps, refs, srcs = apply_mask(keep, hyps, refs, srcs)
+        # A judge server gets the run's transport settings (requests in flight, timeout, retries).
+        transport = {k: options.pop(k) for k in JUDGE_TRANSPORT if k in options}
         if base_url:
             from ..runs.config import BackendSettings
-            options["settings"] = BackendSettings(backend="http", base_url=base_url)
+            options["settings"] = BackendSettings(backend="http", base_url=base_url, **transport)
         return judge(hyps, srcs, tgt_lang, kind=kind, refs=refs, **options)
     return compute
 
@@ -175,10 +177,12 @@ register(MetricSpec("metricx", "MetricX", _metricx(qe=False), needs_srcs=True, h
 register(MetricSpec("metricx-qe", "MetricX-QE", _metricx(qe=True), needs_refs=False, needs_srcs=True,
                     higher_is_better=False, model_based=True, options=METRICX_OPTIONS,
                     settings=METRICX_SETTINGS, unit="MetricX-QE (0-25, lower is better)"))
+JUDGE_TRANSPORT = ("concurrency", "request_timeout", "max_retries")
 JUDGE_OPTIONS = ("model", "base_url", "template", "samples", "temperature", "src_lang", "batch_size",
-                 "progress")
+                 "progress", *JUDGE_TRANSPORT)
 JUDGE_SETTINGS = {"model": "judge_model", "base_url": "judge_base_url", "template": "judge_template",
-                  "samples": "judge_samples", "temperature": "judge_temperature"}
+                  "samples": "judge_samples", "temperature": "judge_temperature",
+                  **{k: k for k in JUDGE_TRANSPORT}}
 register(MetricSpec("gemba-mqm", "GEMBA-MQM", _judge("mqm"), needs_refs=False, needs_srcs=True,
                     model_based=True, options=JUDGE_OPTIONS, settings=JUDGE_SETTINGS,
                     unit="GEMBA-MQM (0 = no errors, -25 worst)"))
