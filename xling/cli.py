@@ -78,6 +78,8 @@ _judge_options = _config_options(
     ("judge_model", "--judge-model"), ("judge_base_url", "--judge-base-url"),
     ("judge_template", "--judge-template"), ("judge_samples", "--judge-samples"),
     ("judge_temperature", "--judge-temperature"))
+_transport_options = _config_options(   # for commands whose only server is a judge's
+    ("concurrency", "--concurrency"), ("request_timeout", "--request-timeout"), ("max_retries", "--max-retries"))
 
 
 def _backend_options(f):
@@ -224,6 +226,7 @@ def _selection(candidates, select, utility, qe, sampling, temperature, top_p, ep
 @config_option(MTEvalConfig, "metricx_model", "--metricx-model")
 @config_option(MTEvalConfig, "comet_batch_size", "--metric-batch-size", "--comet-batch-size")
 @_judge_options
+@_transport_options
 @click.option("--gpus", default=None, type=click.IntRange(0), help="GPUs for COMET (default: 1 if any).")
 @config_option(MTEvalConfig, "precision", "--precision")
 @click.option("--format", "-f", "fmt", type=click.Choice(["text", "json", "latex"]), default="text",
@@ -438,6 +441,9 @@ def _print_report(paths, metrics=None, fmt="text", test="bs", n_samples=None):
 @config_option(MTEvalConfig, "judge_base_url", "--judge-base-url")
 @config_option(MTEvalConfig, "judge_template", "--judge-template")
 @config_option(MTEvalConfig, "judge_samples", "--judge-samples", default=None, show_default=False)
+@config_option(MTEvalConfig, "concurrency", "--concurrency", default=None, show_default=False)
+@config_option(MTEvalConfig, "request_timeout", "--request-timeout", default=None, show_default=False)
+@config_option(MTEvalConfig, "max_retries", "--max-retries", default=None, show_default=False)
 @click.option("--recompute", is_flag=True,
               help="Compute the metrics again even where scores exist (other model or settings).")
 def rescore(run_dir, metrics, recompute, **settings):
