@@ -2,20 +2,22 @@
 causal LMs (chat or base); encoder-decoder MT models are the subclass in `seq2seq`.
 
 Batching sorts requests by length, left-pads causal prompts and restores the input order, so a
-batched greedy run gives exactly the outputs of one-at-a-time greedy decoding.
+batched greedy run gives exactly the outputs of one-at-a-time greedy decoding. The decoding loop
+(continuous batching) is in `decoding`, log-likelihood scoring in `loglik`; batch sizes for the
+hardware in `batching`, KV-cache surgery in `kvcache`.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..data import hub
 from ..errors import XlingError
 from .base import Decoding, GenerationRequest, Prompt, cut_at_stop
+from .decoding import CandidateSampler, ContinuousDecoding, Unit
+from .loglik import LoglikelihoodScoring
 
 
 def resolve_model_name(model: str | None) -> str | None:
@@ -101,26 +103,6 @@ def open_hf_backend(source: str, **options) -> "HFBackend":
     return cls(source, config=config, tokenizer=tokenizer, **options)
 
 
-def sampling_probs(logits, sampling):
-    """Next-token probabilities after temperature, epsilon (tokens below it dropped) and top-p
-    (the smallest set of tokens holding that much probability); the most likely token is
-    always kept."""
-    import torch
-
-    probs = torch.softmax(logits / sampling.temperature, dim=-1)
-    best = probs.argmax(-1, keepdim=True)
-    keep = torch.ones_like(probs, dtype=torch.bool)
-    if sampling.epsilon > 0:
-        keep &= probs >= sampling.epsilon
-    if sampling.top_p < 1:
-        ordered, order = probs.sort(-1, descending=True)
-        before = ordered.cumsum(-1) - ordered        # probability of the tokens above each one
-        keep &= torch.zeros_like(keep).scatter(-1, order, before < sampling.top_p)
-    keep.scatter_(-1, best, True)
-    probs = probs * keep
-    return probs / probs.sum(-1, keepdim=True)
-
-
 def context_window(config, tokenizer) -> int | None:
     """Tokens of prompt plus output the model was trained to attend over (None: unknown)."""
     for cfg in (config, getattr(config, "text_config", None)):
@@ -131,8 +113,6 @@ def context_window(config, tokenizer) -> int | None:
     return value if isinstance(value, int) and 0 < value < 10**8 else None   # 1e30: "unset"
 
 
-# Causal LMs whose logits are exactly lm_head(final hidden state) (Gemma 2/3: then soft-capped).
-HEAD_ONLY_TYPES = {"llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "gemma3_text", "phi3"}
 STATIC_LENGTH_STEP = 128   # static cache lengths are multiples of this
 
 
@@ -141,72 +121,7 @@ def static_rows(rows: int) -> int:
     return 1 << max(0, rows - 1).bit_length()
 
 
-@dataclass
-class _Unit:
-    """A prompt to prefill and the decoding rows it feeds (one; or one per candidate)."""
-    ids: list[int]
-    rows: list[int]
-
-
-@dataclass
-class _Live:
-    """The running batch: its KV cache, left-padded attention mask, each row's next position,
-    the row ids in batch order and their next-token logits."""
-    cache: object
-    attention: object
-    next_pos: object
-    rows: object
-    logits: object
-
-    def select(self, keep) -> None:
-        self.cache.batch_select_indices(keep)
-        self.attention, self.next_pos, self.rows = self.attention[keep], self.next_pos[keep], self.rows[keep]
-
-    def step(self, model, tokens) -> None:
-        """Feed each row its new token: one forward pass for the whole batch."""
-        import torch
-
-        self.attention = torch.cat([self.attention, self.attention.new_ones((len(self.rows), 1))], dim=-1)
-        self.logits = model(input_ids=tokens[:, None], attention_mask=self.attention,
-                            position_ids=self.next_pos[:, None], past_key_values=self.cache,
-                            use_cache=True).logits[:, -1]
-        self.next_pos = self.next_pos + 1
-
-    def merge(self, other: "_Live") -> "_Live":
-        import torch
-
-        from . import kvcache
-
-        self.attention = kvcache.merge(self.cache, self.attention, other.cache, other.attention)
-        self.next_pos = torch.cat([self.next_pos, other.next_pos])
-        self.rows = torch.cat([self.rows, other.rows])
-        self.logits = torch.cat([self.logits, other.logits])
-        return self
-
-
-class _CandidateSampler:
-    """Next tokens for candidate rows: each candidate has its own random stream, seeded by its
-    index and its prompt (so that sources do not share draws), never by the batch it runs in;
-    a row that restarts (after an out-of-memory retry) restarts its stream."""
-
-    def __init__(self, torch, device, sampling, units, row_of):
-        self.torch, self.device, self.sampling, self.row_of = torch, device, sampling, row_of
-        self.salt = {row: int(hashlib.sha256(repr(unit.ids).encode()).hexdigest()[:12], 16)
-                     for unit in units for row in unit.rows}
-        self.streams = {}
-
-    def start(self, rows) -> None:
-        for row in rows:
-            seed = (self.sampling.row_seed(self.row_of[row][1]) ^ self.salt[row]) % (2 ** 63)
-            self.streams[row] = self.torch.Generator(device=self.device).manual_seed(seed)
-
-    def __call__(self, logits, rows):
-        probs = sampling_probs(logits.float(), self.sampling)
-        return self.torch.cat([self.torch.multinomial(probs[n], 1, generator=self.streams[row])
-                               for n, row in enumerate(rows.tolist())])
-
-
-class HFBackend:
+class HFBackend(ContinuousDecoding, LoglikelihoodScoring):
     """A causal LM (chat or base) loaded here: batched greedy generation that drops finished
     rows, and shared-prefix log-likelihood."""
 
@@ -324,7 +239,7 @@ class HFBackend:
         if not self.is_seq2seq and not decoding.do_sample and not self.static_cache:
             if refill is None:
                 refill = batch_size == "auto"
-            units = [_Unit(ids, [i]) for i, ids in enumerate(self.encode_prompt(r.prompt) for r in requests)]
+            units = [Unit(ids, [i]) for i, ids in enumerate(self.encode_prompt(r.prompt) for r in requests)]
             units.sort(key=lambda u: -len(u.ids))
             texts = self._decode(units, requests, rows, tokens, refill=refill, on_rows=on_batch)
             return [texts[i] for i in range(len(requests))]
@@ -500,144 +415,6 @@ class HFBackend:
                   "step (once per shape in this process)", file=sys.stderr)
         return self._static[2]
 
-    def _prefill(self, units: list["_Unit"]):
-        """One left-padded forward pass over the units' prompts: a live batch with one row per
-        unit row (a unit's candidates share its prompt's cache) and their next-token logits."""
-        from transformers import DynamicCache
-
-        torch = self.torch
-        device = self.model.device
-        input_ids, attention = (t.to(device) for t in self._left_pad([u.ids for u in units]))
-        positions = (attention.cumsum(-1) - 1).masked_fill(attention == 0, 1)
-        cache = DynamicCache()
-        logits = self.model(input_ids=input_ids, attention_mask=attention, position_ids=positions,
-                            past_key_values=cache, use_cache=True, logits_to_keep=1).logits[:, -1]
-        rows = [row for unit in units for row in unit.rows]
-        if len(rows) != len(units):   # one prefill per prompt, shared by its candidate rows
-            select = torch.tensor([n for n, unit in enumerate(units) for _ in unit.rows], device=device)
-            cache.batch_select_indices(select)
-            logits, attention, positions = logits[select], attention[select], positions[select]
-        return _Live(cache, attention, positions[:, -1] + 1, torch.tensor(rows, device=device), logits)
-
-    def _decode(self, units: list["_Unit"], row_requests, limit_rows: int, limit_tokens: int | None,
-                pick=None, refill: bool = False, on_rows=None) -> dict[int, str]:
-        """Greedy (or `pick`ed) decoding of every unit's rows, `limit_rows` rows and about
-        `limit_tokens` tokens at a time, in queue order. Each row leaves the batch (and its KV
-        cache) as soon as it is done — EOS, line end when asked, a stop string, or its own token
-        budget — and is passed to `on_rows(rows, texts)`. Each step is the forward pass
-        `generate` makes (same positions, cache and mask), so outputs equal one-at-a-time
-        greedy decoding.
-
-        With `refill`, rows freed by finished ones are refilled from the queue: the newcomers'
-        prompts are prefilled and merged into the running cache (continuous batching), so the
-        batch stays full instead of waiting for its longest row. `pick(logits, rows)` replaces
-        the argmax (candidates); its `start(rows)`, if any, is called as rows (re)start."""
-        from collections import deque
-
-        from . import kvcache
-
-        torch = self.torch
-        device = self.model.device
-        newline = torch.tensor(sorted(self.newline_token_ids()), device=device)
-        eos = torch.tensor(sorted(self.eos_ids), device=device)
-        stops = torch.tensor([r.stop_at_newline for r in row_requests], device=device)
-        budgets = torch.tensor([r.max_new_tokens for r in row_requests], device=device)
-        any_stop_strings = any(r.stop for r in row_requests)
-        queue = deque(units)
-        prompt_of = {row: unit.ids for unit in units for row in unit.rows}
-        generated: dict[int, list[int]] = {}
-        texts: dict[int, str] = {}
-        live = None
-        refill_at = max(1, limit_rows // 8)    # free rows worth a prefill
-
-        def requeue(admitted):
-            for unit in reversed(admitted):
-                queue.appendleft(unit)
-
-        with torch.inference_mode():
-            while queue or live is not None:
-                running = 0 if live is None else len(live.rows)
-                if queue and (live is None or refill and limit_rows - running >= refill_at
-                              and kvcache.mergeable(live.cache, live.attention.shape[1])):
-                    admitted = self._admit(queue, live, limit_rows, limit_tokens, budgets, generated)
-                    try:
-                        fresh = self._prefill(admitted) if admitted else None
-                    except torch.OutOfMemoryError:
-                        requeue(admitted)
-                        limit_rows = self._out_of_memory(running + sum(len(u.rows) for u in admitted))
-                        refill_at = max(1, limit_rows // 8)
-                        continue
-                    if fresh is not None:
-                        self.batch_log.append({"rows": len(fresh.rows), **({"refill": True} if live else {})})
-                        for row in fresh.rows.tolist():
-                            generated[row] = []
-                        if pick is not None and hasattr(pick, "start"):
-                            pick.start(fresh.rows.tolist())
-                        live = fresh if live is None else live.merge(fresh)
-                tokens = live.logits.argmax(-1) if pick is None else pick(live.logits, live.rows)
-                rows = live.rows.tolist()
-                for row, token in zip(rows, tokens.tolist()):
-                    generated[row].append(token)
-                produced = torch.tensor([len(generated[row]) for row in rows], device=device)
-                done = torch.isin(tokens, eos) | (stops[live.rows] & torch.isin(tokens, newline)) \
-                    | (budgets[live.rows] <= produced)
-                if any_stop_strings:
-                    done |= torch.tensor([self._hit_stop(row_requests[row], generated[row])
-                                          for row in rows], device=device)
-                if bool(done.any()):
-                    finished = [row for row, d in zip(rows, done.tolist()) if d]
-                    finished_texts = [self._finish(row_requests[row], generated.pop(row)) for row in finished]
-                    texts.update(zip(finished, finished_texts))
-                    if on_rows is not None:
-                        on_rows(finished, finished_texts)
-                    if bool(done.all()):
-                        live = None
-                        continue
-                    keep = (~done).nonzero().squeeze(-1)
-                    live.select(keep)
-                    tokens = tokens[keep]
-                    if refill:
-                        live.attention = kvcache.trim(live.cache, live.attention)
-                try:
-                    live.step(self.model, tokens)
-                except torch.OutOfMemoryError:   # restart the running rows, fewer at a time
-                    restart = live.rows.tolist()
-                    live = None
-                    limit_rows = self._out_of_memory(len(restart))
-                    refill_at = max(1, limit_rows // 8)
-                    units_back: dict[tuple, list[int]] = {}
-                    for row in restart:
-                        generated.pop(row, None)
-                        units_back.setdefault(tuple(prompt_of[row]), []).append(row)
-                    requeue([_Unit(list(ids), rows) for ids, rows in units_back.items()])
-        return texts
-
-    @staticmethod
-    def _admit(queue, live, limit_rows: int, limit_tokens: int | None, budgets, generated) -> list["_Unit"]:
-        """Units from the head of the queue that fit beside the live batch: at most `limit_rows`
-        rows, and rows x (widest prompt + largest remaining budget) within `limit_tokens`. An
-        empty batch always takes something (a unit with more rows than fit is split)."""
-        rows = 0 if live is None else len(live.rows)
-        width = 0 if live is None else live.attention.shape[1]
-        remaining = 0 if live is None else max(int(budgets[row]) - len(generated[row]) for row in live.rows.tolist())
-        taken = []
-        while queue:
-            unit = queue[0]
-            new_rows = rows + len(unit.rows)
-            need = new_rows * (max(width, len(unit.ids)) + max(remaining, *(int(budgets[r]) for r in unit.rows)))
-            if new_rows > limit_rows or (limit_tokens and need > limit_tokens):
-                if rows == 0 and not taken:     # never stall: take what fits of the first unit
-                    fits = max(1, min(limit_rows, len(unit.rows)))
-                    if fits < len(unit.rows):
-                        queue[0] = _Unit(unit.ids, unit.rows[fits:])
-                        return [_Unit(unit.ids, unit.rows[:fits])]
-                    return [queue.popleft()]
-                break
-            taken.append(queue.popleft())
-            rows, width = new_rows, max(width, len(unit.ids))
-            remaining = max(remaining, *(int(budgets[r]) for r in unit.rows))
-        return taken
-
     # -- candidates (MBR, reranking) -----------------------------------------------------------------
     def candidates(self, requests: list[GenerationRequest], sampling, wanted: list[list[int]],
                    batch_size: int | str = 8, on_item=None, refill: bool | None = None) -> list[dict[int, str]]:
@@ -656,7 +433,7 @@ class HFBackend:
         row_of = [(i, k) for i in todo for k in wanted[i]]     # decoding row -> (request, candidate)
         units, start = [], 0
         for i in todo:
-            units.append(_Unit(self.encode_prompt(requests[i].prompt), list(range(start, start + len(wanted[i])))))
+            units.append(Unit(self.encode_prompt(requests[i].prompt), list(range(start, start + len(wanted[i])))))
             start += len(wanted[i])
         units.sort(key=lambda u: -len(u.ids))
         left = {i: len(wanted[i]) for i in todo}
@@ -671,7 +448,7 @@ class HFBackend:
 
         limit_rows, _ = self.batch_limits(batch_size)
         self._decode(units, [requests[i] for i, _ in row_of], limit_rows, None,
-                     pick=_CandidateSampler(self.torch, self.model.device, sampling, units, row_of),
+                     pick=CandidateSampler(self.torch, self.model.device, sampling, units, row_of),
                      refill=batch_size == "auto" if refill is None else refill, on_rows=rows_done)
         return results
 
@@ -711,126 +488,3 @@ class HFBackend:
                 return done.to(input_ids.device)
 
         return StoppingCriteriaList([StopPerRow()])
-
-    # -- log-likelihood ----------------------------------------------------------------------------
-    def _split_tokens(self, context: str, continuations: list[str]) -> tuple[list[int], list[list[int]]]:
-        """Context tokens (with BOS) and each continuation's tokens as they fall when the two are
-        encoded together, so scores match scoring the concatenated text."""
-        ctx = self.tokenizer(context, add_special_tokens=True)["input_ids"]
-        conts = []
-        for cont in continuations:
-            whole = self.tokenizer(context + cont, add_special_tokens=True)["input_ids"]
-            if whole[:len(ctx)] == ctx and len(whole) > len(ctx):
-                conts.append(whole[len(ctx):])
-            else:  # the boundary merged into one token: score the continuation on its own
-                conts.append(self.tokenizer(cont, add_special_tokens=False)["input_ids"])
-        return ctx, conts
-
-    def loglikelihood(self, requests: list[tuple[str, list[str]]], batch_size: int | str = 8,
-                      on_item=None) -> list[list[float]]:
-        """log p(continuation | context) for each continuation, `batch_size` items at a time
-        ("auto": as many as the device holds, by tokens), longest contexts first. Each item's
-        context (few-shot examples + its shared part) is encoded once: the contexts of the batch
-        run as one left-padded forward pass, then every option of every item runs in one pass on
-        the expanded KV cache; logits are computed only where they are scored."""
-        rows, tokens = self.batch_limits(batch_size, None, "loglikelihood")
-        split = [self._split_tokens(context, options) for context, options in requests]
-        order = sorted(range(len(requests)), key=lambda i: -len(split[i][0]))
-        results: list[list[float] | None] = [None] * len(requests)
-        batch: list[int] = []
-        for i in order + [None]:
-            if batch and (i is None or self._ll_full(batch + [i], split, rows, tokens)):
-                for index, scores in zip(batch, self._loglikelihood_batch([split[j] for j in batch])):
-                    results[index] = scores
-                    if on_item is not None:
-                        on_item(index, scores)
-                batch = []
-            if i is not None:
-                batch.append(i)
-        return results
-
-    @staticmethod
-    def _ll_full(items, split, rows: int, tokens: int | None) -> bool:
-        """Whether a batch of items passes the caps: `rows` items (or, with a token cap, scored
-        option positions, each one row of vocabulary logits) and option rows x (widest context
-        + longest option) tokens for the expanded cache."""
-        if tokens is None:
-            return len(items) > rows
-        options = sum(len(split[i][1]) for i in items)
-        scored = sum(len(c) for i in items for c in split[i][1])
-        width = max(len(split[i][0]) for i in items) + max((len(c) for i in items for c in split[i][1]), default=0)
-        return scored > rows or options * width > tokens
-
-    def _loglikelihood_batch(self, split) -> list[list[float]]:
-        """Scores of a batch of (context tokens, option tokens) items."""
-        from transformers import DynamicCache
-
-        torch = self.torch
-        device = self.model.device
-        pad = self.tokenizer.pad_token_id
-        ids, mask = (t.to(device) for t in self._left_pad([ctx for ctx, _ in split]))
-        positions = (mask.cumsum(-1) - 1).masked_fill(mask == 0, 1)
-        cache = DynamicCache()
-        with torch.inference_mode():
-            first = self.model(input_ids=ids, attention_mask=mask, position_ids=positions,
-                               past_key_values=cache, use_cache=True, logits_to_keep=1)
-            first = first.logits[:, -1].float().log_softmax(-1)
-            scores = [[first[row, c[0]].item() for c in conts] for row, (_, conts) in enumerate(split)]
-            # Every option (after its first token) of every item, on its item's cached context.
-            owners = [(row, k) for row, (_, conts) in enumerate(split) for k, c in enumerate(conts) if len(c) > 1]
-            if owners:
-                longest = max(len(split[row][1][k]) for row, k in owners) - 1
-                rest = torch.full((len(owners), longest), pad, dtype=torch.long)
-                for i, (row, k) in enumerate(owners):
-                    c = split[row][1][k]
-                    rest[i, :len(c) - 1] = torch.tensor(c[:-1])
-                select = torch.tensor([row for row, _ in owners], device=device)
-                cache.batch_select_indices(select)
-                # Right padding of the options: real tokens never attend to the pads after them.
-                option_mask = torch.cat([mask[select], mask.new_ones((len(owners), longest))], dim=-1)
-                option_positions = positions[select, -1:] + 1 + torch.arange(longest, device=device)
-                # Only the real option positions are scored: (row, position, target) each.
-                at = [(i, p, t) for i, (row, k) in enumerate(owners) for p, t in enumerate(split[row][1][k][1:])]
-                rows, cols, targets = (torch.tensor(v, device=device) for v in zip(*at))
-                logprobs = self._logprobs_at(rest.to(device), option_mask, option_positions, cache, rows, cols)
-                picked = logprobs.gather(1, targets[:, None]).squeeze(1)
-                picked = picked if device.type == "mps" else picked.double()   # sums of 100s of terms
-                totals = torch.zeros(len(owners), device=device, dtype=picked.dtype).index_add_(0, rows, picked)
-                for (row, k), total in zip(owners, totals.tolist()):
-                    scores[row][k] += total
-        return scores
-
-    def _logprobs_at(self, input_ids, attention_mask, position_ids, cache, rows, cols):
-        """Next-token log-probabilities at the given (row, column) positions only. For the
-        architectures whose output is just the LM head (plus Gemma's soft-capping), the
-        head runs on those positions alone: with 100k+ vocabularies it costs as much as the rest
-        of a small model, and padded positions would pay it too."""
-        decoder = self.model.get_decoder() if hasattr(self.model, "get_decoder") else None
-        head = self.model.get_output_embeddings()
-        if self.model_type in HEAD_ONLY_TYPES and decoder is not None and head is not None:
-            hidden = decoder(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
-                             past_key_values=cache, use_cache=False).last_hidden_state
-            logits = head(hidden[rows, cols])
-            cap = getattr(self.model.config, "final_logit_softcapping", None)
-            if cap:
-                logits = self.torch.tanh(logits / cap) * cap
-        else:
-            logits = self.model(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
-                                past_key_values=cache, use_cache=False).logits[rows, cols]
-        return logits.float().log_softmax(-1)
-
-    def loglikelihood_unshared(self, requests: list[tuple[str, list[str]]]) -> list[list[float]]:
-        """The textbook computation (one full forward pass per option, logits everywhere): the
-        reference the shared-prefix path is tested and benchmarked against."""
-        torch = self.torch
-        results = []
-        for context, continuations in requests:
-            ctx, conts = self._split_tokens(context, continuations)
-            scores = []
-            for c in conts:
-                with torch.inference_mode():
-                    logits = self.model(input_ids=torch.tensor([ctx + c], device=self.model.device)).logits
-                logprobs = logits[0].float().log_softmax(-1)
-                scores.append(sum(logprobs[len(ctx) - 1 + i, t].item() for i, t in enumerate(c)))
-            results.append(scores)
-        return results

@@ -1,0 +1,133 @@
+"""Log-likelihood scoring of causal LMs loaded here: each item's context encoded once, many items
+per pass, the LM head only where a token is scored. `HFBackend` inherits it.
+"""
+from __future__ import annotations
+
+# Causal LMs whose logits are exactly lm_head(final hidden state) (Gemma 2/3: then soft-capped).
+HEAD_ONLY_TYPES = {"llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "gemma3_text", "phi3"}
+
+
+class LoglikelihoodScoring:
+    """Mixin of HFBackend (uses its model, tokenizer, `batch_limits` and `_left_pad`)."""
+
+    def _split_tokens(self, context: str, continuations: list[str]) -> tuple[list[int], list[list[int]]]:
+        """Context tokens (with BOS) and each continuation's tokens as they fall when the two are
+        encoded together, so scores match scoring the concatenated text."""
+        ctx = self.tokenizer(context, add_special_tokens=True)["input_ids"]
+        conts = []
+        for cont in continuations:
+            whole = self.tokenizer(context + cont, add_special_tokens=True)["input_ids"]
+            if whole[:len(ctx)] == ctx and len(whole) > len(ctx):
+                conts.append(whole[len(ctx):])
+            else:  # the boundary merged into one token: score the continuation on its own
+                conts.append(self.tokenizer(cont, add_special_tokens=False)["input_ids"])
+        return ctx, conts
+
+    def loglikelihood(self, requests: list[tuple[str, list[str]]], batch_size: int | str = 8,
+                      on_item=None) -> list[list[float]]:
+        """log p(continuation | context) for each continuation, `batch_size` items at a time
+        ("auto": as many as the device holds, by tokens), longest contexts first. Each item's
+        context (few-shot examples + its shared part) is encoded once: the contexts of the batch
+        run as one left-padded forward pass, then every option of every item runs in one pass on
+        the expanded KV cache; logits are computed only where they are scored."""
+        rows, tokens = self.batch_limits(batch_size, None, "loglikelihood")
+        split = [self._split_tokens(context, options) for context, options in requests]
+        order = sorted(range(len(requests)), key=lambda i: -len(split[i][0]))
+        results: list[list[float] | None] = [None] * len(requests)
+        batch: list[int] = []
+        for i in order + [None]:
+            if batch and (i is None or self._ll_full(batch + [i], split, rows, tokens)):
+                for index, scores in zip(batch, self._loglikelihood_batch([split[j] for j in batch])):
+                    results[index] = scores
+                    if on_item is not None:
+                        on_item(index, scores)
+                batch = []
+            if i is not None:
+                batch.append(i)
+        return results
+
+    @staticmethod
+    def _ll_full(items, split, rows: int, tokens: int | None) -> bool:
+        """Whether a batch of items passes the caps: `rows` items (or, with a token cap, scored
+        option positions, each one row of vocabulary logits) and option rows x (widest context
+        + longest option) tokens for the expanded cache."""
+        if tokens is None:
+            return len(items) > rows
+        options = sum(len(split[i][1]) for i in items)
+        scored = sum(len(c) for i in items for c in split[i][1])
+        width = max(len(split[i][0]) for i in items) + max((len(c) for i in items for c in split[i][1]), default=0)
+        return scored > rows or options * width > tokens
+
+    def _loglikelihood_batch(self, split) -> list[list[float]]:
+        """Scores of a batch of (context tokens, option tokens) items."""
+        from transformers import DynamicCache
+
+        torch = self.torch
+        device = self.model.device
+        pad = self.tokenizer.pad_token_id
+        ids, mask = (t.to(device) for t in self._left_pad([ctx for ctx, _ in split]))
+        positions = (mask.cumsum(-1) - 1).masked_fill(mask == 0, 1)
+        cache = DynamicCache()
+        with torch.inference_mode():
+            first = self.model(input_ids=ids, attention_mask=mask, position_ids=positions,
+                               past_key_values=cache, use_cache=True, logits_to_keep=1)
+            first = first.logits[:, -1].float().log_softmax(-1)
+            scores = [[first[row, c[0]].item() for c in conts] for row, (_, conts) in enumerate(split)]
+            # Every option (after its first token) of every item, on its item's cached context.
+            owners = [(row, k) for row, (_, conts) in enumerate(split) for k, c in enumerate(conts) if len(c) > 1]
+            if owners:
+                longest = max(len(split[row][1][k]) for row, k in owners) - 1
+                rest = torch.full((len(owners), longest), pad, dtype=torch.long)
+                for i, (row, k) in enumerate(owners):
+                    c = split[row][1][k]
+                    rest[i, :len(c) - 1] = torch.tensor(c[:-1])
+                select = torch.tensor([row for row, _ in owners], device=device)
+                cache.batch_select_indices(select)
+                # Right padding of the options: real tokens never attend to the pads after them.
+                option_mask = torch.cat([mask[select], mask.new_ones((len(owners), longest))], dim=-1)
+                option_positions = positions[select, -1:] + 1 + torch.arange(longest, device=device)
+                # Only the real option positions are scored: (row, position, target) each.
+                at = [(i, p, t) for i, (row, k) in enumerate(owners) for p, t in enumerate(split[row][1][k][1:])]
+                rows, cols, targets = (torch.tensor(v, device=device) for v in zip(*at))
+                logprobs = self._logprobs_at(rest.to(device), option_mask, option_positions, cache, rows, cols)
+                picked = logprobs.gather(1, targets[:, None]).squeeze(1)
+                picked = picked if device.type == "mps" else picked.double()   # sums of 100s of terms
+                totals = torch.zeros(len(owners), device=device, dtype=picked.dtype).index_add_(0, rows, picked)
+                for (row, k), total in zip(owners, totals.tolist()):
+                    scores[row][k] += total
+        return scores
+
+    def _logprobs_at(self, input_ids, attention_mask, position_ids, cache, rows, cols):
+        """Next-token log-probabilities at the given (row, column) positions only. For the
+        architectures whose output is just the LM head (plus Gemma's soft-capping), the
+        head runs on those positions alone: with 100k+ vocabularies it costs as much as the rest
+        of a small model, and padded positions would pay it too."""
+        decoder = self.model.get_decoder() if hasattr(self.model, "get_decoder") else None
+        head = self.model.get_output_embeddings()
+        if self.model_type in HEAD_ONLY_TYPES and decoder is not None and head is not None:
+            hidden = decoder(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
+                             past_key_values=cache, use_cache=False).last_hidden_state
+            logits = head(hidden[rows, cols])
+            cap = getattr(self.model.config, "final_logit_softcapping", None)
+            if cap:
+                logits = self.torch.tanh(logits / cap) * cap
+        else:
+            logits = self.model(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
+                                past_key_values=cache, use_cache=False).logits[rows, cols]
+        return logits.float().log_softmax(-1)
+
+    def loglikelihood_unshared(self, requests: list[tuple[str, list[str]]]) -> list[list[float]]:
+        """The textbook computation (one full forward pass per option, logits everywhere): the
+        reference the shared-prefix path is tested and benchmarked against."""
+        torch = self.torch
+        results = []
+        for context, continuations in requests:
+            ctx, conts = self._split_tokens(context, continuations)
+            scores = []
+            for c in conts:
+                with torch.inference_mode():
+                    logits = self.model(input_ids=torch.tensor([ctx + c], device=self.model.device)).logits
+                logprobs = logits[0].float().log_softmax(-1)
+                scores.append(sum(logprobs[len(ctx) - 1 + i, t].item() for i, t in enumerate(c)))
+            results.append(scores)
+        return results
