@@ -24,6 +24,9 @@ class BatchSize(click.ParamType):
     """A positive integer or "auto"."""
     name = "N|auto"
 
+    def get_metavar(self, param, ctx=None):   # (click upper-cases `name` otherwise)
+        return "N|auto"
+
     def convert(self, value, param, ctx):
         from .backends.batching import check_batch_size
 
