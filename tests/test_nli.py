@@ -144,3 +144,27 @@ def test_batched_loglikelihoods_of_the_embedded_model_equal_naive(data_dir):
     naive = backend.loglikelihood_unshared(requests)
     assert np.allclose(backend.loglikelihood(requests, batch_size="auto"), naive, atol=1e-4, rtol=0)
     assert backend.model_type == "gemma3_text"
+
+
+def test_out_of_memory_in_a_loglikelihood_batch_halves_it_and_keeps_the_scores(backend, data_dir):
+    import torch
+
+    template = load_template("xnli-rightq")
+    requests = [render_loglikelihood(template, item, "ko") for item in nli_items("test", "ko", root=data_dir)[:6]]
+    expected = backend.loglikelihood(requests, batch_size=6)
+    model = backend.model
+    original = model.forward
+
+    def forward(*args, **kwargs):   # a device that holds at most 3 rows (one item's options)
+        ids = kwargs.get("input_ids", args[0] if args else None)
+        if ids is not None and ids.shape[0] > 3:
+            raise torch.OutOfMemoryError("simulated: CUDA out of memory")
+        return original(*args, **kwargs)
+
+    model.forward = forward
+    seen = []
+    try:
+        scores = backend.loglikelihood(requests, batch_size=6, on_item=lambda i, s: seen.append(i))
+    finally:
+        del model.forward
+    assert np.allclose(scores, expected, atol=1e-5) and sorted(seen) == list(range(6))

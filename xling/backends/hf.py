@@ -312,22 +312,19 @@ class HFBackend(ContinuousDecoding, LoglikelihoodScoring):
             self.torch.cuda.empty_cache()
 
     def _batches(self, requests, batch_size, max_batch_tokens=None):
-        """(indices, encodings) per batch, longest prompts first (less padding per batch); a batch
-        closes at `batch_size` rows or when its padded tokens would pass `max_batch_tokens`."""
+        """(indices, encodings) per batch, longest prompts first (less padding per batch); the
+        same admission rule as the decoding loop (`_admit`): a batch closes at `batch_size` rows
+        or when rows x (longest prompt + largest budget) would pass `max_batch_tokens`."""
+        from collections import deque
+
         encoded = [self.encode_prompt(r.prompt) for r in requests]
-        order = sorted(range(len(requests)), key=lambda i: -len(encoded[i]))
-        batches, current, budget = [], [], 0
-        for i in order:
-            width = len(encoded[current[0]]) if current else len(encoded[i])   # longest first
-            need = (len(current) + 1) * (width + max(budget, requests[i].max_new_tokens))
-            if current and (len(current) >= batch_size or (max_batch_tokens and need > max_batch_tokens)):
-                batches.append(current)
-                current, budget = [], 0
-            current.append(i)
-            budget = max(budget, requests[i].max_new_tokens)
-        if current:
-            batches.append(current)
-        return [(indices, encoded) for indices in batches]
+        queue = deque(sorted((Unit(ids, [i]) for i, ids in enumerate(encoded)), key=lambda u: -len(u.ids)))
+        budgets = [r.max_new_tokens for r in requests]
+        batches = []
+        while queue:
+            admitted = self._admit(queue, None, batch_size, max_batch_tokens, budgets, {})
+            batches.append(([u.rows[0] for u in admitted], encoded))
+        return batches
 
     def _sampling_args(self, decoding: Decoding) -> dict:
         if not decoding.do_sample:

@@ -8,7 +8,8 @@ HEAD_ONLY_TYPES = {"llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "gem
 
 
 class LoglikelihoodScoring:
-    """Mixin of HFBackend (uses its model, tokenizer, `batch_limits` and `_left_pad`)."""
+    """Mixin of HFBackend (uses its model, tokenizer, `batch_limits`, `_left_pad` and
+    `_out_of_memory`)."""
 
     def _split_tokens(self, context: str, continuations: list[str]) -> tuple[list[int], list[list[int]]]:
         """Context tokens (with BOS) and each continuation's tokens as they fall when the two are
@@ -35,12 +36,23 @@ class LoglikelihoodScoring:
         order = sorted(range(len(requests)), key=lambda i: -len(split[i][0]))
         results: list[list[float] | None] = [None] * len(requests)
         batch: list[int] = []
+
+        def run(items):
+            try:
+                scored = self._loglikelihood_batch([split[j] for j in items])
+            except self.torch.OutOfMemoryError:   # halve and retry; scored items stay scored
+                half = self._out_of_memory(len(items))
+                run(items[:half])
+                run(items[half:])
+                return
+            for index, scores in zip(items, scored):
+                results[index] = scores
+                if on_item is not None:
+                    on_item(index, scores)
+
         for i in order + [None]:
             if batch and (i is None or self._ll_full(batch + [i], split, rows, tokens)):
-                for index, scores in zip(batch, self._loglikelihood_batch([split[j] for j in batch])):
-                    results[index] = scores
-                    if on_item is not None:
-                        on_item(index, scores)
+                run(batch)
                 batch = []
             if i is not None:
                 batch.append(i)
@@ -72,7 +84,9 @@ class LoglikelihoodScoring:
             first = self.model(input_ids=ids, attention_mask=mask, position_ids=positions,
                                past_key_values=cache, use_cache=True, logits_to_keep=1)
             first = first.logits[:, -1].float().log_softmax(-1)
-            scores = [[first[row, c[0]].item() for c in conts] for row, (_, conts) in enumerate(split)]
+            heads = [(row, c[0]) for row, (_, conts) in enumerate(split) for c in conts]
+            firsts = iter(first[[r for r, _ in heads], [t for _, t in heads]].tolist())   # one transfer
+            scores = [[next(firsts) for _ in conts] for _, conts in split]
             # Every option (after its first token) of every item, on its item's cached context.
             owners = [(row, k) for row, (_, conts) in enumerate(split) for k, c in enumerate(conts) if len(c) > 1]
             if owners:
