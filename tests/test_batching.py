@@ -5,6 +5,7 @@ import dataclasses
 
 import pytest
 
+from tiny_models import device_holding
 from xling.backends import batching
 from xling.backends.base import Sampling
 from xling.data.languages import check_direction
@@ -67,34 +68,15 @@ def test_candidates_are_the_same_refilled_or_not(translator):
     assert refilled == plain and all(len(c) == 3 for c in plain)
 
 
-def _refusing_forward(model, max_rows, decode_only=False):
-    """A device that holds at most `max_rows` rows (optionally only in decoding steps, so that
-    the out-of-memory error strikes a batch that is already running)."""
-    import torch
-
-    original = model.forward
-
-    def forward(*args, **kwargs):
-        ids = kwargs.get("input_ids", args[0] if args else None)
-        if ids is not None and ids.shape[0] > max_rows and (not decode_only or ids.shape[1] == 1):
-            raise torch.OutOfMemoryError("simulated: CUDA out of memory")
-        return original(*args, **kwargs)
-    return forward
-
-
 @pytest.mark.parametrize("decode_only", [False, True])
 def test_out_of_memory_while_refilling_loses_nothing(translator, decode_only, capfd):
     backend, requests = translator.backend, _requests(translator)
     expected = backend.generate(requests, translator.decoding, batch_size=1)
-    model = backend.model
-    model.forward = _refusing_forward(model, 2, decode_only)
     seen = []
-    try:
+    with device_holding(backend.model, 2, decode_only):
         backend.batch_log.clear()
         out = backend.generate(requests, translator.decoding, batch_size=6, refill=True,
                                on_batch=lambda rows, texts: seen.extend(rows))
-    finally:
-        del model.forward
     assert out == expected
     assert sorted(seen) == list(range(len(requests)))           # nothing lost, nothing twice
     assert any(b.get("out_of_memory") for b in backend.batch_log)

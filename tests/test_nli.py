@@ -147,24 +147,12 @@ def test_batched_loglikelihoods_of_the_embedded_model_equal_naive(data_dir):
 
 
 def test_out_of_memory_in_a_loglikelihood_batch_halves_it_and_keeps_the_scores(backend, data_dir):
-    import torch
+    from tiny_models import device_holding
 
     template = load_template("xnli-rightq")
     requests = [render_loglikelihood(template, item, "ko") for item in nli_items("test", "ko", root=data_dir)[:6]]
     expected = backend.loglikelihood(requests, batch_size=6)
-    model = backend.model
-    original = model.forward
-
-    def forward(*args, **kwargs):   # a device that holds at most 3 rows (one item's options)
-        ids = kwargs.get("input_ids", args[0] if args else None)
-        if ids is not None and ids.shape[0] > 3:
-            raise torch.OutOfMemoryError("simulated: CUDA out of memory")
-        return original(*args, **kwargs)
-
-    model.forward = forward
     seen = []
-    try:
+    with device_holding(backend.model, 3):   # one item's options at most
         scores = backend.loglikelihood(requests, batch_size=6, on_item=lambda i, s: seen.append(i))
-    finally:
-        del model.forward
     assert np.allclose(scores, expected, atol=1e-5) and sorted(seen) == list(range(6))

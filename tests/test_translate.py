@@ -145,22 +145,12 @@ def test_token_budgeted_batches_give_the_same_outputs(base_translator):
 
 
 def test_out_of_memory_halves_the_batch_and_loses_nothing(base_translator):
-    import torch
+    from tiny_models import device_holding
 
     fixed = base_translator.translate(SOURCES, "ko", "en")
     backend = base_translator.backend
-    model = backend.model
-    original = model.forward
-
-    def forward(*args, **kwargs):   # a device that holds at most two rows at a time
-        ids = kwargs.get("input_ids", args[0] if args else None)
-        if ids is not None and ids.shape[0] > 2:
-            raise torch.OutOfMemoryError("simulated: CUDA out of memory")
-        return original(*args, **kwargs)
-
-    model.forward = forward
     finished = []
-    try:
+    with device_holding(backend.model, 2):   # at most two rows at a time
         backend.batch_log.clear()
         translator = Translator(backend=backend, batch_size=8, cache=False)
         built = translator.requests(SOURCES, *check_direction("ko", "en"))
@@ -168,8 +158,6 @@ def test_out_of_memory_halves_the_batch_and_loses_nothing(base_translator):
         raw = backend.generate(requests, translator.decoding, batch_size=8,
                                on_batch=lambda indices, texts: finished.extend(indices))
         assert translator.translate(SOURCES, "ko", "en") == fixed
-    finally:
-        del model.forward
     assert sorted(finished) == list(range(len(requests)))            # each row exactly once
     assert any(b.get("out_of_memory") for b in backend.batch_log)
     assert all(b["rows"] <= 2 for b in backend.batch_log if not b.get("out_of_memory"))

@@ -3,6 +3,7 @@ Llama-shaped causal LM (briefly trained so that it ends lines) and an M2M100/NLL
 encoder-decoder with FLORES language tokens. Everything is built locally in seconds."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 # Our own fixture sentences (written for these tests).
@@ -180,3 +181,25 @@ def build_metricx(folder: Path) -> Path:
     # refuses; the released MetricX checkpoints are PyTorch .bin files too.
     model.save_pretrained(folder, safe_serialization=False)
     return folder
+
+
+@contextmanager
+def device_holding(model, max_rows: int, decode_only: bool = False):
+    """Within the block, `model` acts like a device that holds at most `max_rows` rows: a larger
+    forward pass raises torch's out-of-memory error (only in one-token decoding steps with
+    `decode_only`, so that it strikes a batch already running)."""
+    import torch
+
+    original = model.forward
+
+    def forward(*args, **kwargs):
+        ids = kwargs.get("input_ids", args[0] if args else None)
+        if ids is not None and ids.shape[0] > max_rows and (not decode_only or ids.shape[1] == 1):
+            raise torch.OutOfMemoryError("simulated: CUDA out of memory")
+        return original(*args, **kwargs)
+
+    model.forward = forward
+    try:
+        yield
+    finally:
+        del model.forward
