@@ -186,13 +186,13 @@ def test_long_documents_are_cut_into_chunks_that_fit(scripted, tmp_path):
 
 
 def test_a_segment_too_long_for_the_context_window_is_a_clear_error(tiny_causal_base, tmp_path):
-    long = " ".join(["The bridge opened today."] * 200)          # far over 512 positions
+    long = " ".join(["The bridge opened today."] * 200)          # far over 2048 positions
     root = _write_wmt24pp(tmp_path, ROWS[:1] + [_row(1, "d", "news", long, "x")])
     result = xling("eval", "mt", "--data", "wmt24pp:en-ko_KR", "--data-dir", str(root),
                    "--out", str(tmp_path / "r"), "-m", str(tiny_causal_base), "--unit", "document")
     assert_one_line_error(result, "document d: segment 1 alone needs")
     assert re.search(r"needs \d+ tokens of prompt and answer, more than the model's context window of "
-                     r"512", result.stderr.decode())
+                     r"2,?048", result.stderr.decode())
     assert not (tmp_path / "r").exists()
 
 

@@ -140,7 +140,7 @@ def test_a_judge_with_nothing_parseable_is_one_clear_error(tiny_causal, tmp_path
     # asked layout.
     from servers import TransformersServer
 
-    # A short judge template of our own: the tiny model's context is 512 positions.
+    # A short judge template of our own: the tiny model's context is 2,048 positions.
     template = tmp_path / "short-mqm.yaml"
     template.write_text("format: judge\nkind: mqm\nuser: 'Errors of {translation} ({source})?'\n",
                         encoding="utf-8")

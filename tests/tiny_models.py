@@ -64,7 +64,7 @@ def build_causal(folder: Path, train_steps: int = 80, with_chat_template: bool =
     torch.manual_seed(0)
     config = LlamaConfig(vocab_size=len(tok), hidden_size=48, intermediate_size=96,
                          num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
-                         max_position_embeddings=512, bos_token_id=tok.bos_token_id,
+                         max_position_embeddings=2048, bos_token_id=tok.bos_token_id,
                          eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
     model = LlamaForCausalLM(config)
     # A few steps on the fixture lines teach it the "Korean: ...\nEnglish: ...\n" shape, so that

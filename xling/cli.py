@@ -36,13 +36,31 @@ class BatchSize(click.ParamType):
             self.fail(str(exc), param, ctx)
 
 
+class Bounded(click.ParamType):
+    """A number in the range its setting allows (xling.runs.config.BOUNDS): finite, and never
+    past a bound, so that a bad value is refused here, before any work."""
+
+    def __init__(self, setting: str, base=int):
+        self.setting, self.base = setting, base
+        self.name = "integer" if base is int else "float"
+
+    def convert(self, value, param, ctx):
+        from .runs.config import check_number
+
+        value = (click.INT if self.base is int else click.FLOAT).convert(value, param, ctx)
+        try:
+            return check_number(self.setting, value)
+        except XlingError as exc:
+            self.fail(str(exc), param, ctx)
+
+
 def config_option(cls, name: str, *flags: str, **overrides):
     """A click option whose default, help and bounds come from the config dataclass field
     `name`: the dataclass owns them, the command line only collects values."""
     import dataclasses
     import typing
 
-    from .runs.config import ABOVE_ZERO, AT_LEAST, CHOICES
+    from .runs.config import BOUNDS, CHOICES
 
     spec = next(f for f in dataclasses.fields(cls) if f.name == name)
     hint = typing.get_type_hints(cls)[name]
@@ -56,10 +74,8 @@ def config_option(cls, name: str, *flags: str, **overrides):
         kw["type"] = click.Choice(CHOICES[name])
     elif base is bool:
         kw.update(is_flag=True, show_default=False)
-    elif base is int:
-        kw["type"] = click.IntRange(AT_LEAST[name]) if name in AT_LEAST else int
-    elif base is float:
-        kw["type"] = click.FloatRange(0, min_open=True) if name in ABOVE_ZERO else float
+    elif base in (int, float):
+        kw["type"] = Bounded(name, base) if name in BOUNDS else base
     kw.update(overrides)
     return click.option(*flags, name, **kw)
 
@@ -176,10 +192,10 @@ def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, ma
                                 static_cache=static_cache)
         if select == "greedy":
             outputs = translator.translate(lines, src_lang, tgt_lang, progress=input_path is not None)
-        else:
+        else:   # many candidates per line are long work even for one line: always a bar
             outputs = [r.text for r in translator.translate_candidates(
                 lines, src_lang, tgt_lang, candidates, chosen_sampling, select, utility, qe, pseudo_refs,
-                metric_options=metric_options, progress=input_path is not None)]
+                metric_options=metric_options, progress=True)]
         body = join_paragraphs(outputs) if paragraphs else "".join(one_line(o) + "\n" for o in outputs)
         if target:
             with atomic_writer(target) as handle:
@@ -218,9 +234,9 @@ def _selection(candidates, select, utility, qe, sampling, temperature, top_p, ep
                    "cometkiwi-xl xcomet-qe metricx-qe offtarget (none); -m bleu chrf or -m bleu,chrf.")
 @click.option("--paired-bs", "test", flag_value="bs", help="Paired bootstrap resampling against the first system.")
 @click.option("--paired-ar", "test", flag_value="ar", help="Paired approximate randomization.")
-@click.option("--paired-n", type=click.IntRange(1), default=None,
+@click.option("--paired-n", type=Bounded("bootstrap"), default=None,
               help="Resamples (default 1000 for bootstrap, 10000 for randomization).")
-@click.option("--seed", default=12345, show_default=True)
+@click.option("--seed", default=12345, show_default=True, type=Bounded("seed"))
 @click.option("--on-target-only", is_flag=True, help="Score only outputs in the target language.")
 @click.option("--tokenize", default=None, help="Override the BLEU tokenizer (13a, zh, ja-mecab, ...).")
 @config_option(MTEvalConfig, "comet_model", "--comet-model")
@@ -230,7 +246,7 @@ def _selection(candidates, select, utility, qe, sampling, temperature, top_p, ep
 @config_option(MTEvalConfig, "comet_batch_size", "--metric-batch-size", "--comet-batch-size")
 @_judge_options
 @_transport_options
-@click.option("--gpus", default=None, type=click.IntRange(0), help="GPUs for COMET (default: 1 if any).")
+@click.option("--gpus", default=None, type=Bounded("gpus"), help="GPUs for COMET (default: 1 if any).")
 @config_option(MTEvalConfig, "precision", "--precision")
 @click.option("--format", "-f", "fmt", type=click.Choice(["text", "json", "latex"]), default="text",
               show_default=True)
@@ -375,8 +391,8 @@ def eval_mc(**options):
 @click.argument("experiment", type=click.Path(dir_okay=False))
 @click.option("--out", "-o", default=None, help="Override the run folder.")
 @click.option("--model", "-m", default=None, help="Override the model.")
-@click.option("--limit", type=click.IntRange(1), default=None, help="First N segments per direction.")
-@click.option("--limit-per-domain", type=click.IntRange(1), default=None,
+@click.option("--limit", type=Bounded("limit"), default=None, help="First N segments per direction.")
+@click.option("--limit-per-domain", type=Bounded("limit_per_domain"), default=None,
               help="First N segments of each domain (WMT24++).")
 @click.option("--batch-size", "-b", type=BatchSize(), default=None, help="Override the batch size (N or auto).")
 @click.option("--data-dir", default=None)
@@ -417,7 +433,7 @@ def tune_ratio(experiment, out, model, overwrite):
 @click.option("--format", "-f", "fmt", type=click.Choice(["text", "markdown", "csv", "latex"]),
               default="text", show_default=True)
 @click.option("--paired-ar", is_flag=True, help="Approximate randomization instead of bootstrap.")
-@click.option("--paired-n", type=click.IntRange(1), default=None)
+@click.option("--paired-n", type=Bounded("bootstrap"), default=None)
 def report(run_dirs, metrics, fmt, paired_ar, paired_n):
     """Tables from run folders; with several runs, each is tested against the first."""
     _print_report(list(run_dirs), _split_list([metrics]) if metrics else None, fmt,

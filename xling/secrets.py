@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 _PATTERNS = (
     (re.compile(r"(?i)(bearer\s+)[^\s\"',;]+"), r"\1***"),
@@ -28,14 +28,37 @@ def redact(text: str, secrets: tuple[str | None, ...] = ()) -> str:
     return text
 
 
+def scrub_known(text: str, secrets: tuple[str | None, ...]) -> str:
+    """Only the given secrets (whole), for texts a model or server produced (a server that
+    echoes the request's Authorization header, say): unlike redact(), ordinary words shaped
+    like "token: x" in a translation stay as they are. Secrets under 4 characters are left
+    alone, or every such word of every answer would go."""
+    for secret in secrets:
+        if secret and len(secret) >= 4 and secret in text:
+            text = text.replace(secret, "***")
+    return text
+
+
+def url_secrets(url: str | None) -> tuple[str, ...]:
+    """What a URL carries that must never be stored or shown: its password and the values of
+    its query string (a gateway's ?api_key=...)."""
+    if not url:
+        return ()
+    parts = urlsplit(url)
+    values = [v for _, v in parse_qsl(parts.query, keep_blank_values=True) if v]
+    return tuple(v for v in (parts.password, *values) if v)
+
+
 def redact_url(url: str | None) -> str | None:
-    """The URL without user:password (what may be stored and shown)."""
+    """The URL without user:password and with its query values hidden (what may be stored
+    and shown)."""
     if not url:
         return url
     parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
+    if parts.username is None and parts.password is None and not parts.query:
         return url
     host = parts.hostname or ""
     if parts.port:
         host += f":{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    query = urlencode([(k, "***") for k, _ in parse_qsl(parts.query, keep_blank_values=True)], safe="*")
+    return urlunsplit((parts.scheme, host, parts.path, query, parts.fragment and "***"))

@@ -38,6 +38,10 @@ class Decoding:
     def __post_init__(self):
         from ..errors import XlingError
 
+        import math
+
+        if not all(math.isfinite(v) for v in (self.temperature, self.top_p, self.length_factor)):
+            raise XlingError("decoding: temperature, top_p and length_factor must be finite numbers")
         if self.max_new_tokens_cap < 1 or self.length_slack < 0 or self.length_factor <= 0:
             raise XlingError("decoding: max_new_tokens_cap must be at least 1, length_factor above "
                              "0 and length_slack 0 or more")
@@ -67,6 +71,10 @@ class Sampling:
     def __post_init__(self):
         from ..errors import XlingError
 
+        import math
+
+        if not all(math.isfinite(v) for v in (self.temperature, self.top_p, self.epsilon)):
+            raise XlingError("sampling: temperature, top_p and epsilon must be finite numbers")
         if self.method not in ("sample", "beam"):
             raise XlingError(f"sampling method must be sample or beam, not {self.method!r}")
         if self.temperature <= 0 or not 0 < self.top_p <= 1 or not 0 <= self.epsilon < 1:

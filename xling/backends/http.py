@@ -14,11 +14,11 @@ import queue
 import threading
 from functools import partial
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from ..errors import XlingError
 from ..runs.config import BackendSettings
-from ..secrets import redact, redact_url
+from ..secrets import redact, redact_url, scrub_known, url_secrets
 from .base import Decoding, GenerationRequest, Prompt, cut_at_stop
 
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
@@ -64,20 +64,31 @@ class HTTPBackend:
         if not base_url.startswith(("http://", "https://")):
             raise XlingError(f"--base-url must start with http:// or https://, not "
                              f"{redact_url(base_url)!r}")
-        if concurrency < 1 or timeout <= 0 or max_retries < 0:
-            raise XlingError("concurrency must be at least 1, request timeout above 0 and "
-                             "max retries 0 or more")
-        self.model_name, self.base_url = model, base_url.rstrip("/")
-        if not self.base_url.endswith("/v1"):
-            self.base_url += "/v1"
-        self.display_url = redact_url(self.base_url)   # what messages and records may show
-        self._secrets = (api_key, urlsplit(self.base_url).password, urlsplit(self.base_url).username)
+        import math
+
+        if concurrency < 1 or not math.isfinite(timeout) or timeout <= 0 or max_retries < 0:
+            raise XlingError("concurrency must be at least 1, the request timeout a finite number "
+                             "above 0 and max retries 0 or more")
+        # The API's paths go after /v1 and before a query string (a gateway's ?api_key=...),
+        # which travels as parameters of every request.
+        parts = urlsplit(base_url)
+        path = parts.path.rstrip("/")
+        if not path.endswith("/v1"):
+            path += "/v1"
+        self.model_name = model
+        self.base_url = urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+        params = parse_qsl(parts.query, keep_blank_values=True)
+        self.display_url = redact_url(urlunsplit((parts.scheme, parts.netloc, path, parts.query, "")))
+        # Never shown in messages; the key and the URL's password and query values are also
+        # scrubbed from answers (a server may echo them back).
+        self._answer_secrets = (api_key, *url_secrets(base_url))
+        self._secrets = (*self._answer_secrets, parts.username)
         self.concurrency, self.max_retries, self.backoff = concurrency, max_retries, backoff
         self.timeout = timeout
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         # No redirects: the key must never travel to another address.
         self._client = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout,
-                                    follow_redirects=False)
+                                    params=params, follow_redirects=False)
         self._cancel = threading.Event()
         self.fingerprint = {"backend": "http", "model": model, "base_url": self.display_url,
                             "revision": "served"}
@@ -184,9 +195,15 @@ class HTTPBackend:
         # Any token is at most a few dozen bytes of JSON: a longer answer is a runaway server.
         text = self._post(path, payload, partial(_answer_text, chat=request.prompt.is_chat),
                           max_bytes=(1 << 16) + 64 * request.max_new_tokens)
+        return self._finish(text, request)
+
+    def _finish(self, text: str, request: GenerationRequest) -> str:
+        """An answer as it is stored: echoed secrets scrubbed, cut at the line end or a stop
+        string (servers may return the stop string itself)."""
+        text = scrub_known(text, self._answer_secrets)
         if request.stop_at_newline:
             text = text.split("\n")[0] if not text.startswith("\n") else ""
-        return cut_at_stop(text, request.stop)   # servers may return the stop string itself
+        return cut_at_stop(text, request.stop)
 
     def _in_flight(self, count: int, compute, deliver) -> None:
         """compute(index) for every index, up to `concurrency` at a time on daemon threads (the
@@ -268,9 +285,7 @@ class HTTPBackend:
                 texts = self._post(path, payload, partial(_all_answers, chat=request.prompt.is_chat, n=len(run)),
                                    max_bytes=((1 << 16) + 64 * request.max_new_tokens) * len(run))
                 for k, text in zip(run, texts):
-                    if request.stop_at_newline:
-                        text = text.split("\n")[0] if not text.startswith("\n") else ""
-                    found[k] = cut_at_stop(text, request.stop)
+                    found[k] = self._finish(text, request)
             return found
 
         def deliver(i, found):

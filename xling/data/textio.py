@@ -97,7 +97,8 @@ def publish(tmp: str | Path, path: str | Path) -> None:
     os.replace(tmp, path)
 
 
-def _kind(mode: int) -> str:
+def describe_kind(mode: int) -> str:
+    """What a file that is not a regular file is, for messages."""
     for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a terminal or device"),
                        (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"),
                        (stat.S_ISDIR, "a folder")):
@@ -115,6 +116,11 @@ def output_target(path: str | Path, inputs: tuple = ()) -> Path:
     if os.path.abspath(path).startswith(("/proc/", "/dev/")):   # /dev/stdout, /proc/self/fd/1
         raise XlingError(f"cannot write {path}: it names a device or file descriptor; xling writes "
                          "complete regular files only (leave out -o to write to standard output)")
+    # The folder as the OS reaches it: `missing/../x` fails there, while a lexical resolution
+    # (realpath's) would quietly turn it into `x`, which may be the input itself.
+    folder = os.path.dirname(path) or "."
+    if not os.path.isdir(folder):
+        raise XlingError(f"cannot write {path}: folder {folder} does not exist")
     try:
         info = os.stat(path)
     except FileNotFoundError:
@@ -122,19 +128,18 @@ def output_target(path: str | Path, inputs: tuple = ()) -> Path:
     except OSError as exc:
         raise XlingError(f"cannot write {path}: {exc.strerror}") from exc
     if info is not None and not stat.S_ISREG(info.st_mode):
-        raise XlingError(f"cannot write {path}: it is {_kind(info.st_mode)}; xling writes complete "
+        raise XlingError(f"cannot write {path}: it is {describe_kind(info.st_mode)}; xling writes complete "
                          "regular files only (leave out -o to write to standard output)")
     target = Path(os.path.realpath(path))
-    if info is not None:
-        for source in inputs:
-            if source is not None and Path(source).exists() and os.path.samefile(target, source):
-                raise XlingError(f"the output {path} is the input file {source}; writing it would "
-                                 "destroy the source: choose another output")
-    folder = target.parent
-    if not folder.is_dir():
-        raise XlingError(f"cannot write {path}: folder {folder} does not exist")
-    if not os.access(folder, os.W_OK):
-        raise XlingError(f"cannot write {path}: folder {folder} is not writable")
+    for source in inputs:
+        if source is not None and target.exists() and Path(source).exists() \
+                and os.path.samefile(target, source):
+            raise XlingError(f"the output {path} is the input file {source}; writing it would "
+                             "destroy the source: choose another output")
+    if not target.parent.is_dir():
+        raise XlingError(f"cannot write {path}: folder {target.parent} does not exist")
+    if not os.access(target.parent, os.W_OK):
+        raise XlingError(f"cannot write {path}: folder {target.parent} is not writable")
     return target
 
 

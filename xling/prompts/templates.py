@@ -127,8 +127,12 @@ class Template:
 def _read_template(path: Path) -> Template:
     import yaml
 
+    from ..data.yamlfile import RepeatedKey, load_yaml
+
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
+    except RepeatedKey as exc:
+        raise XlingError(f"template {path}, {exc}") from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise XlingError(f"cannot read template {path}: {exc}".splitlines()[0]) from exc
     if not isinstance(data, dict):

@@ -11,11 +11,27 @@ from typing import Any, get_args, get_origin, get_type_hints
 
 from ..errors import XlingError
 
-# Lower bounds of numeric settings (checked however a config is made: YAML, CLI or Python).
-AT_LEAST = {"candidates": 1, "pseudo_refs": 1, "shots": 0, "limit": 1, "limit_per_domain": 1, "judge_samples": 1, "batch_size": 1, "max_batch_tokens": 1, "comet_batch_size": 1, "max_new_tokens": 1,
-            "concurrency": 1, "max_retries": 0, "bootstrap": 1, "test_size": 1, "train_size": 1,
-            "max_length": 1, "lora_r": 1}
-ABOVE_ZERO = ("request_timeout", "epochs", "learning_rate", "judge_temperature", "temperature")
+# The range of every numeric setting, checked however a config is made (YAML, CLI or Python):
+# name -> (lowest, highest, whether the lowest itself is allowed); None: no bound. Floats must
+# also be finite. An upper bound is there only where a larger value cannot work on any machine:
+# MBR's utility matrix grows with candidates x pseudo-references per source (1,024 x 1,024 is
+# a million evaluations already); each judge sample is a whole pass of the judge; each request
+# in flight is a thread; a timeout past a day overflows the clock; sampling at a temperature
+# above 100 is uniform noise; resamples past 100,000 change no p-value's first digits.
+BOUNDS = {
+    "candidates": (1, 1024, True), "pseudo_refs": (1, 1024, True), "judge_samples": (1, 100, True),
+    "shots": (0, None, True), "limit": (1, None, True), "limit_per_domain": (1, None, True),
+    "batch_size": (1, None, True), "max_batch_tokens": (1, None, True),
+    "comet_batch_size": (1, None, True), "max_new_tokens": (1, None, True),
+    "concurrency": (1, 1024, True), "max_retries": (0, 100, True), "bootstrap": (1, 100_000, True),
+    "test_size": (1, None, True), "train_size": (1, None, True), "max_length": (1, None, True),
+    "lora_r": (1, None, True), "seed": (0, 2**63 - 1, True), "gpus": (0, 1024, True),
+    "request_timeout": (0, 86_400, False), "temperature": (0, 100, False),
+    "judge_temperature": (0, 100, False), "top_p": (0, 1, False), "epsilon": (0, 1, True),
+    "epochs": (0, 1000, False), "learning_rate": (0, 1, False),
+}
+# Epsilon must stay below 1 (it drops every token at 1).
+BELOW = {"epsilon": 1}
 CHOICES = {"select": ("greedy", "mbr", "rerank"), "sampling": ("sample", "beam"),
            "unit": ("segment", "document"), "reference": ("post-edit", "original"),
            "backend": ("hf", "http"), "precision": ("32", "16", "bf16"), "mode": ("ll", "gen", "both"),
@@ -28,6 +44,25 @@ class SettingError(XlingError):
         self.key = key
 
 
+def check_number(name: str, value):
+    """`value` if it is in the setting's range (BOUNDS), else a SettingError naming both."""
+    import math
+
+    if name not in BOUNDS or value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    low, high, low_allowed = BOUNDS[name]
+    if isinstance(value, float) and not math.isfinite(value):
+        raise SettingError(name, f"'{name}' must be a finite number, not {value!r}")
+    if value < low if low_allowed else value <= low:
+        raise SettingError(name, f"'{name}' must be {'at least' if low_allowed else 'above'} {low}, "
+                                 f"not {value!r}")
+    if name in BELOW and value >= BELOW[name]:
+        raise SettingError(name, f"'{name}' must be below {BELOW[name]}, not {value!r}")
+    if high is not None and value > high:
+        raise SettingError(name, f"'{name}' must be at most {high:,}, not {value!r}")
+    return value
+
+
 class _Checked:
     """Range and choice checks for every config dataclass, run on construction."""
 
@@ -36,12 +71,16 @@ class _Checked:
             value = getattr(self, f.name)
             if value is None or isinstance(value, bool):
                 continue
-            if f.name in AT_LEAST and isinstance(value, (int, float)) and value < AT_LEAST[f.name]:
-                raise SettingError(f.name, f"'{f.name}' must be at least {AT_LEAST[f.name]}, not {value!r}")
-            if f.name in ABOVE_ZERO and isinstance(value, (int, float)) and value <= 0:
-                raise SettingError(f.name, f"'{f.name}' must be above 0, not {value!r}")
             if f.name == "batch_size" and isinstance(value, str) and value != "auto":
                 raise SettingError(f.name, f"'batch_size' must be a positive integer or 'auto', not {value!r}")
+            check_number(f.name, value)
+            if isinstance(value, list) and f.name == "ratios":
+                for ratio in value:
+                    if not isinstance(ratio, (int, float)) or isinstance(ratio, bool) or not 0 <= ratio <= 1:
+                        raise SettingError(f.name, f"'ratios' must be shares from 0 to 1, not {ratio!r}")
+            if isinstance(value, list) and f.name == "seeds":
+                for seed in value:
+                    check_number("seed", seed)
             if f.name in CHOICES and value not in CHOICES[f.name]:
                 raise SettingError(f.name, f"'{f.name}' must be one of {', '.join(CHOICES[f.name])}, "
                                            f"not {value!r}")
@@ -78,7 +117,9 @@ class BackendSettings(_Checked):
         from ..secrets import redact_url
 
         values = dataclasses.asdict(self)
-        values["base_url"] = redact_url(values["base_url"])
+        for key in ("base_url", "judge_base_url"):
+            if key in values:
+                values[key] = redact_url(values[key])
         return values
 
     # Settings added after runs already existed: left out of the identity at their default, so
@@ -322,18 +363,22 @@ def load_experiments(path: str | Path, overrides: dict | None = None) -> list:
     of one experiment (segment vs document translation, say) are compared on the same data."""
     import yaml
 
+    from ..data.yamlfile import RepeatedKey, key_lines, load_yaml
+
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
         node = yaml.compose(text)
-        values = yaml.safe_load(text)
+        values = load_yaml(text)
     except FileNotFoundError as exc:
         raise XlingError(f"experiment file {path} does not exist") from exc
+    except RepeatedKey as exc:
+        raise XlingError(f"{path}, {exc}") from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise XlingError(f"cannot read {path}: {' '.join(str(exc).split())}") from exc
     if not isinstance(values, dict):
         raise XlingError(f"{path}: expected a mapping of settings")
-    lines = {k.value: k.start_mark.line + 1 for k, _ in node.value} if node is not None else {}
+    lines = key_lines(node)
     given = {k: v for k, v in (overrides or {}).items() if v is not None}
     variants = values.pop("variants", None)
     if variants is None:
@@ -341,12 +386,39 @@ def load_experiments(path: str | Path, overrides: dict | None = None) -> list:
     if not isinstance(variants, dict) or not variants or \
             not all(isinstance(v, dict) for v in variants.values()):
         raise XlingError(f"{path}, line {lines.get('variants')}: 'variants' must map names to settings")
+    _check_keys(values, path, lines)      # a typo in the shared settings is named as such
+    variant_nodes = {k.value: v for k, v in node.value if k.value == "variants"}
+    variant_lines = key_lines(variant_nodes.get("variants"))
     configs = []
-    for name, settings in variants.items():
+    for key, settings in variants.items():
+        name = _check_variant_name(key, f"{path}, line {variant_lines.get(str(key))}")
+        where = f"{path}, variant {name}"
+        inner = next((v for k, v in variant_nodes["variants"].value if k.value == name), None)
         merged = {**values, **settings, **given}
         if "out" in merged and "out" not in settings:
-            merged["out"] = str(Path(merged["out"]) / str(name))
+            merged["out"] = str(Path(merged["out"]) / name)
         if "name" not in settings:
             merged["name"] = f"{values.get('name', path.stem)}-{name}"
-        configs.append(build_config(merged, where=f"{path}, variant {name}", lines=lines))
+        configs.append(build_config(merged, where=where, lines={**lines, **key_lines(inner)}))
     return configs
+
+
+def _check_keys(values: dict, path: Path, lines: dict) -> None:
+    cls = CONFIGS.get(values.get("task", "mt"))
+    if cls is None:
+        return                   # build_config names the unknown task
+    known = {f.name for f in fields(cls)}
+    for key in values:
+        if key not in known:
+            raise XlingError(f"{path}, line {lines.get(key)}: unknown key {key!r} in the shared "
+                             f"settings; known keys: {', '.join(sorted(known))}")
+
+
+def _check_variant_name(key, where: str) -> str:
+    """A variant runs in OUT/NAME: its name is one plain folder name, never a path."""
+    name = str(key) if isinstance(key, int) and not isinstance(key, bool) else key
+    if not isinstance(name, str) or not name.strip() or name in (".", "..") or \
+            Path(name).name != name or "/" in name or "\\" in name or name.startswith("."):
+        raise XlingError(f"{where}: variant name {name!r} must be a plain folder name (letters, "
+                         "digits, '-', '_'; no '/', no leading '.'): each variant runs in OUT/NAME")
+    return name

@@ -84,8 +84,7 @@ class RunDir:
         any model loads, so a bad --out fails at once. Released by release() or at exit."""
         if self._lock is not None:
             return self
-        if self.path.exists() and not self.path.is_dir():
-            raise XlingError(f"--out {self.path} is a file, not a folder; choose a folder")
+        self._check_place()
         if self.path.is_dir() and not self.is_xling_run() and \
                 any(p.name != LOCK for p in self.path.iterdir()):
             raise XlingError(f"{self.path} exists and is not an xling run folder; xling never "
@@ -97,6 +96,25 @@ class RunDir:
         except OSError as exc:
             raise XlingError(f"cannot write the run folder {self.path}: {exc.strerror}") from exc
         return self
+
+    def _check_place(self) -> None:
+        """--out names a folder, or nothing yet: never a file, a device or a broken link."""
+        import stat
+
+        from ..data.textio import describe_kind
+
+        try:
+            info = os.stat(self.path)
+        except FileNotFoundError:
+            if os.path.lexists(self.path):
+                raise XlingError(f"--out {self.path} is a symbolic link that leads nowhere (a loop "
+                                 "or a missing target); choose a folder") from None
+            return
+        except OSError as exc:
+            raise XlingError(f"--out {self.path}: {exc.strerror}; choose a folder") from None
+        if not stat.S_ISDIR(info.st_mode):
+            kind = "a file" if stat.S_ISREG(info.st_mode) else describe_kind(info.st_mode)
+            raise XlingError(f"--out {self.path} is {kind}, not a folder; choose a folder")
 
     def release(self) -> None:
         """Unlock; a folder this process made and never used is removed again."""
@@ -130,9 +148,10 @@ class RunDir:
         return config
 
     def prepare(self, config: dict, overwrite: bool = False) -> None:
-        """Claim the folder for a run with this config. A folder holding a run with another
-        identity is refused unless `overwrite`; then its old outputs and metrics go (and nothing
-        else: xling deletes only files it wrote)."""
+        """Claim the folder for a run with this config. A folder holding outputs of a run with
+        another identity is refused unless `overwrite`; then its old outputs and metrics go (and
+        nothing else: xling deletes only files its own records say it wrote). A folder whose
+        run wrote no output yet (it failed, or was stopped early) simply takes the new config."""
         self.claim()
         if self.exists():
             try:
@@ -145,10 +164,10 @@ class RunDir:
                 old_identity = old.get("identity") if isinstance(old.get("identity"), dict) else {}
                 changed = sorted(k for k in set(old_identity) | set(config["identity"])
                                  if old_identity.get(k) != config["identity"].get(k))
-                if not overwrite:
+                if not overwrite and self._written(old):
                     raise XlingError(f"{self.path} holds a run with a different config (differs in: "
                                      f"{', '.join(changed)}); pass --overwrite or choose another --out")
-                self._clear()
+                self._clear(old, config)
                 old = {}
             config = dict(config, created=old.get("created", config.get("created")))
         try:
@@ -163,9 +182,25 @@ class RunDir:
             raise XlingError(f"cannot write the run folder {self.path}: {exc.strerror}") from exc
         _write_json(self.config_path, dict(config, created=config.get("created") or time.strftime("%Y-%m-%dT%H:%M:%S")))
 
-    def _clear(self) -> None:
-        """Remove what xling wrote for the old run: outputs/*.jsonl and metrics.json."""
-        for path in (self.path / "outputs").glob("*.jsonl"):
+    def _own_outputs(self, *configs: dict) -> list[Path]:
+        """The outputs files that these configs say xling writes (names checked: a direction
+        name is one plain file name, never a path)."""
+        paths = []
+        for config in configs:
+            names = config.get("directions")
+            for name in names if isinstance(names, list) else []:
+                if isinstance(name, str) and name and Path(name).name == name and not name.startswith("."):
+                    paths.append(self.outputs_path(name))
+        return paths
+
+    def _written(self, config: dict) -> bool:
+        """Whether the run of `config` has written anything worth keeping."""
+        return self.metrics_path.exists() or any(p.exists() for p in self._own_outputs(config))
+
+    def _clear(self, old: dict, new: dict) -> None:
+        """Remove what xling wrote for the old run: the outputs files its config names (and any
+        at the new run's names, which the new run replaces), metrics.json and config.json."""
+        for path in self._own_outputs(old, new):
             path.unlink(missing_ok=True)
         self.metrics_path.unlink(missing_ok=True)
         self.config_path.unlink(missing_ok=True)
@@ -210,9 +245,9 @@ class RunDir:
         return records
 
     def directions(self) -> list[str]:
-        order = self.read_config().get("directions") or []
-        present = {p.stem for p in (self.path / "outputs").glob("*.jsonl")}
-        return [d for d in order if d in present] + sorted(present - set(order))
+        """The directions of this run that have outputs, in the config's order (files that the
+        config does not name are not this run's)."""
+        return [p.stem for p in self._own_outputs(self.read_config()) if p.is_file()]
 
     # -- metrics ---------------------------------------------------------------------------------
     def read_metrics(self, recover: bool = False) -> dict:

@@ -3,13 +3,13 @@ once (the second one is refused with one line). The OS drops a lock when its pro
 killed run never leaves a stale lock behind."""
 from __future__ import annotations
 
-import hashlib
+import errno
 import os
+import stat
 from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import XlingError
-from ..data.resources import cache_dir
 
 
 def try_lock(handle) -> bool:
@@ -25,16 +25,37 @@ def try_lock(handle) -> bool:
         return False
 
 
+def _open_own_file(lock_path: Path):
+    """Open (or create) a lock file that can only be xling's own: never through a symbolic
+    link, and never a file with other names (a hard link to a user's file), since its contents
+    are replaced by a process id."""
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(lock_path, flags, 0o644)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise XlingError(f"{lock_path} is a symbolic link; xling never writes through one: "
+                             "remove it and run again") from None
+        raise
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode) or info.st_nlink > 1:
+        os.close(fd)
+        raise XlingError(f"{lock_path} is not xling's lock file (it is "
+                         f"{'a file with other names' if stat.S_ISREG(info.st_mode) else 'not a regular file'}); "
+                         "xling will not write it: remove it and run again")
+    return os.fdopen(fd, "r+", encoding="utf-8")
+
+
 def acquire(lock_path: Path, what: str):
     """Open and lock `lock_path` (writing our pid into it); refuse if another process holds
     it. Returns the open handle: closing it releases the lock."""
-    handle = open(lock_path, "a+", encoding="utf-8")
+    handle = _open_own_file(lock_path)
     if not try_lock(handle):
         handle.seek(0)
-        holder = handle.read().strip()
+        holder = handle.read(32).strip()
         handle.close()
         raise XlingError(f"{what} is being written by another xling process"
-                         f"{f' (pid {holder})' if holder else ''}; wait for it to finish or "
+                         f"{f' (pid {holder})' if holder.isdigit() else ''}; wait for it to finish or "
                          "choose another output")
     handle.seek(0)
     handle.truncate()
@@ -43,19 +64,35 @@ def acquire(lock_path: Path, what: str):
     return handle
 
 
+def output_lock_path(target: Path) -> Path:
+    """Where the lock of an output file lives: beside it, in the file's own folder, so every
+    process that writes the file finds the same lock whatever its cache or environment."""
+    return target.parent / f".{target.name}.xling-lock"
+
+
 @contextmanager
 def output_lock(target: Path):
-    """Lock an output file by its real path. The lock file lives in xling's cache (not beside
-    the user's file); where the cache cannot be written, no lock is taken."""
-    folder = cache_dir() / "locks"
-    name = hashlib.sha256(str(target.resolve()).encode()).hexdigest()[:32]
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        handle = acquire(folder / f"{name}.lock", str(target))
-    except OSError:
-        handle = None
+    """Lock an output file (by its real path) for as long as it is being made; the lock file is
+    removed again when the work ends."""
+    lock_path = output_lock_path(Path(os.path.realpath(target)))
+    while True:
+        try:
+            handle = acquire(lock_path, str(target))
+        except OSError as exc:
+            raise XlingError(f"cannot write {target}: {exc.strerror}") from exc
+        # A process that finished between our open and our lock has removed the file we hold:
+        # lock the one now at that path instead.
+        try:
+            if os.path.samestat(os.fstat(handle.fileno()), os.stat(lock_path, follow_symlinks=False)):
+                break
+        except FileNotFoundError:
+            pass
+        handle.close()
     try:
         yield
     finally:
-        if handle is not None:
-            handle.close()
+        try:
+            os.unlink(lock_path)     # while still held: no other process can be holding it
+        except OSError:
+            pass
+        handle.close()

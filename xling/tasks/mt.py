@@ -159,6 +159,7 @@ def _translate(translator, config: MTEvalConfig, sources, meta, src, tgt, sampli
     log = getattr(translator.backend, "batch_log", None)
     logged = len(log) if log is not None else 0
     generation = {}
+    clipped = translator.clipped_budgets
     if config.unit == "document":
         results, _ = translate_documents(translator, sources, [m["document_id"] for m in meta],
                                          src, tgt, progress=progress)
@@ -170,6 +171,8 @@ def _translate(translator, config: MTEvalConfig, sources, meta, src, tgt, sampli
     else:
         results = translator.translate_records(sources, src, tgt, progress=progress)
     generation["seconds"] = round(time.perf_counter() - started, 3)
+    if translator.clipped_budgets > clipped:   # answers the context window left less room
+        generation["clipped_budgets"] = translator.clipped_budgets - clipped
     if log is not None and len(log) > logged:   # the batches this run ran (HF backend)
         batches = log[logged:]
         generation["batches"] = {"count": sum(1 for b in batches if not b.get("out_of_memory") and not b.get("refill")),

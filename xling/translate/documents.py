@@ -70,7 +70,7 @@ def plan_chunks(translator, texts: list[str], document_ids: list[str], src, tgt,
             seg_prompt = backend.count_tokens(texts[position]) + MARK_TOKENS
             seg_answer = translator.budget(texts[position]) + MARK_TOKENS
             alone = empty_prompt + seg_prompt + min(cap, seg_answer)
-            if window is not None and alone > window:
+            if window is not None and empty_prompt + seg_prompt >= window:   # no room for an answer
                 raise XlingError(f"document {doc}: segment {position + 1} alone needs {alone} tokens of "
                                  f"prompt and answer, more than the model's context window of {window}; "
                                  "translate it with --unit segment or use a model with a longer context")

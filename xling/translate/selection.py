@@ -45,10 +45,31 @@ def _flat_scores(metric: str, hyps, refs, srcs, tgt_lang, options) -> list[float
     return [float(s) for s in segments]
 
 
+# Utility evaluations per metric call at most: memory stays bounded however many sources and
+# candidates a run has (sources are grouped until their matrices reach this size).
+PAIRS_PER_CALL = 1 << 16
+
+
+def _source_groups(shape: list[tuple[int, int]]):
+    """Consecutive sources whose utility matrices together hold about PAIRS_PER_CALL pairs."""
+    group, size = [], 0
+    for index, (h, r) in enumerate(shape):
+        group.append(index)
+        size += h * r
+        if size >= PAIRS_PER_CALL:
+            yield group
+            group, size = [], 0
+    if group:
+        yield group
+
+
 def mbr(candidates: list[list[str]], pseudo_refs: list[list[str]], sources: list[str], tgt_lang: str,
-        utility: str = "chrf", options: dict | None = None) -> tuple[list[Choice], int]:
-    """MBR choice per source, and the number of utility evaluations made."""
+        utility: str = "chrf", options: dict | None = None,
+        progress: str | None = None) -> tuple[list[Choice], int]:
+    """MBR choice per source, and the number of utility evaluations made. `progress`: the
+    label of a bar on stderr over the utility evaluations."""
     import torch
+    from tqdm.auto import tqdm
     DecoderMBR, Metric = _mbrs("DecoderMBR", "Metric")
 
     from ..metrics.registry import get
@@ -57,14 +78,7 @@ def mbr(candidates: list[list[str]], pseudo_refs: list[list[str]], sources: list
     if spec.needs_refs is False:
         raise XlingError(f"{spec.display} takes no reference, so it cannot be an MBR utility; "
                          "rerank with it instead (--select rerank --qe ...)")
-    hyps, refs, srcs, shape = [], [], [], []
-    for cands, prefs, src in zip(candidates, pseudo_refs, sources):
-        shape.append((len(cands), len(prefs)))
-        for h in cands:
-            hyps += [h] * len(prefs)
-            refs += prefs
-            srcs += [src] * len(prefs)
-    flat = _flat_scores(utility, hyps, refs, srcs, tgt_lang, options or {})
+    shape = [(len(cands), len(prefs)) for cands, prefs in zip(candidates, pseudo_refs)]
 
     class Precomputed(Metric):      # mbrs's interface over one source's matrix
         HIGHER_IS_BETTER = spec.higher_is_better
@@ -80,13 +94,30 @@ def mbr(candidates: list[list[str]], pseudo_refs: list[list[str]], sources: list
 
     metric = Precomputed()
     decoder = DecoderMBR(DecoderMBR.Config(), metric)
-    choices, start = [], 0
-    for (h, r), cands, prefs, src in zip(shape, candidates, pseudo_refs, sources):
-        metric.matrix = torch.tensor(flat[start:start + h * r], dtype=torch.float64).view(h, r)
-        start += h * r
-        out = decoder.decode(cands, prefs, src, nbest=1)
-        choices.append(Choice(int(out.idx[0]), metric.matrix.mean(dim=1).tolist()))
-    return choices, len(flat)
+    choices, evaluations = [], 0
+    with tqdm(total=sum(h * r for h, r in shape), desc=progress, unit="pair",
+              disable=progress is None, leave=False) as bar:
+        for group in _source_groups(shape):
+            hyps, refs, srcs = [], [], []
+            for i in group:
+                for h in candidates[i]:
+                    hyps += [h] * len(pseudo_refs[i])
+                    refs += pseudo_refs[i]
+                    srcs += [sources[i]] * len(pseudo_refs[i])
+            flat = []
+            for start in range(0, len(hyps), PAIRS_PER_CALL):   # one source may hold more
+                part = slice(start, start + PAIRS_PER_CALL)
+                flat += _flat_scores(utility, hyps[part], refs[part], srcs[part], tgt_lang, options or {})
+                bar.update(len(hyps[part]))
+            evaluations += len(flat)
+            start = 0
+            for i in group:
+                h, r = shape[i]
+                metric.matrix = torch.tensor(flat[start:start + h * r], dtype=torch.float64).view(h, r)
+                start += h * r
+                out = decoder.decode(candidates[i], pseudo_refs[i], sources[i], nbest=1)
+                choices.append(Choice(int(out.idx[0]), metric.matrix.mean(dim=1).tolist()))
+    return choices, evaluations
 
 
 def rerank(candidates: list[list[str]], sources: list[str], tgt_lang: str, qe: str = "cometkiwi",

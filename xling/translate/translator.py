@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable, Sequence
 
 from ..backends.base import Backend, Decoding, GenerationRequest
@@ -85,6 +85,7 @@ class Translator:
             cache = OutputCache(cache)
         self.cache: OutputCache | None = cache if isinstance(cache, OutputCache) else None
         self._cached = CachedBackend(backend, self.cache)
+        self.clipped_budgets = 0   # answers whose budget the context window cut (see request())
 
     def _shots(self, src, tgt, texts) -> list[tuple[str, str]]:
         if not self.shots:
@@ -98,9 +99,12 @@ class Translator:
         return min(d.max_new_tokens_cap,
                    int(d.length_factor * self.backend.count_tokens(text)) + d.length_slack)
 
-    def request(self, text: str, src: Language, tgt: Language, shots, budget: int | None = None):
+    def request(self, text: str, src: Language, tgt: Language, shots, budget: int | None = None,
+                index: int = 0):
         """The generation request for one source text (a segment, a paragraph or a numbered
-        document chunk) and the hash of what the model sees."""
+        document chunk) and the hash of what the model sees. The answer budget is cut to what
+        the model's context window leaves after the prompt (counted in `clipped_budgets`); a
+        prompt that leaves no room at all is refused."""
         budget = self.budget(text) if budget is None else budget
         if self.template is None:
             request = GenerationRequest(prompt=_bare(text), max_new_tokens=budget, source=text,
@@ -110,12 +114,47 @@ class Translator:
             request = GenerationRequest(prompt=self.template.render_translation(src, tgt, text, shots),
                                         max_new_tokens=budget, stop_at_newline=stop_at_newline,
                                         stop=stop)
+        window = getattr(self.backend, "context_window", None)
+        if window:
+            prompt = self.backend.count_tokens(self.backend.render(request.prompt))
+            if prompt >= window:
+                self._refuse_long(index, f"{prompt + budget:,}", window)
+            if prompt + budget > window:
+                request = replace(request, max_new_tokens=window - prompt)
+                self.clipped_budgets += 1
         return request, hashlib.sha256(self._cached.seen(request).encode()).hexdigest()[:16]
 
     def requests(self, texts: Sequence[str], src: Language, tgt: Language):
-        """The generation request and prompt hash for each non-empty line."""
+        """The generation request and prompt hash for each non-empty line (see request())."""
         shots = self._shots(src, tgt, texts)
-        return {i: self.request(text, src, tgt, shots) for i, text in enumerate(texts) if text.strip()}
+        clipped = self.clipped_budgets
+        built = {}
+        for i, text in enumerate(texts):
+            if text.strip():
+                self._check_fits_alone(text, i)
+                built[i] = self.request(text, src, tgt, shots, index=i)
+        if self.clipped_budgets > clipped:
+            import sys
+            print(f"xling: note: {self.clipped_budgets - clipped} of {len(built)} answer budgets were cut "
+                  f"to what the model's context window of {self.backend.context_window:,} tokens "
+                  "leaves after the prompt", file=sys.stderr)
+        return built
+
+    # Far more characters than any tokenizer packs into one token: a text this many times
+    # longer than the window cannot fit, which a prefix of it shows without tokenizing it all.
+    CHARS_PER_TOKEN_BOUND = 64
+
+    def _check_fits_alone(self, text: str, index: int) -> None:
+        window = getattr(self.backend, "context_window", None)
+        probe = self.CHARS_PER_TOKEN_BOUND * (window or 0)
+        if window and len(text) > probe and self.backend.count_tokens(text[:probe]) > window:
+            self._refuse_long(index, f"over {window:,}", window)
+
+    @staticmethod
+    def _refuse_long(index: int, needed: str, window: int):
+        raise XlingError(f"segment {index + 1} ({needed} tokens of prompt and answer) does not fit "
+                         f"the model's context window of {window:,} tokens; shorten or split it, or "
+                         "use a model with a longer context")
 
     def generate(self, requests: list[GenerationRequest], progress: str | None = None) -> tuple[list[str], list[bool]]:
         """Raw outputs of the requests (through the cache) and whether each came from it."""
@@ -170,7 +209,8 @@ class Translator:
         options = (metric_options or {}).get(utility if select == "mbr" else qe, {})
         if select == "mbr":
             refs = [row[n:] for row in clean] if pseudo_refs else hyps
-            choices, evaluations = mbr(hyps, refs, sources, tgt.code, utility, options)
+            choices, evaluations = mbr(hyps, refs, sources, tgt.code, utility, options,
+                                       progress=f"MBR ({utility})" if progress else None)
         else:
             choices, evaluations = rerank(hyps, sources, tgt.code, qe, options)
         self.last_cost = {"sources": len(order), "candidates": total * len(order),
