@@ -85,11 +85,13 @@ class FaultyProxy:
     Retry-After) or a stall longer than the client's timeout, alternately. `down` makes it answer
     503 to everything. It records the Authorization headers it saw."""
 
-    def __init__(self, upstream: str, stall: float = 2.0):
+    def __init__(self, upstream: str, stall: float | None = 2.0):
+        """`stall`: seconds a stalled answer waits; None: it never comes (until close())."""
         import httpx
 
         proxy = self
         self.upstream, self.stall, self.down = upstream.rstrip("/"), stall, False
+        self.closed = threading.Event()
         self.seen: dict[str, int] = {}
         self.authorizations: list[str] = []
         self.requests = 0
@@ -111,7 +113,7 @@ class FaultyProxy:
                 if attempt == 0:
                     if first_failure % 2:
                         return self._reply(500, b'{"error": "flaky"}', {"Retry-After": "0"})
-                    time.sleep(proxy.stall)   # longer than the client's timeout
+                    proxy.closed.wait(proxy.stall)   # longer than the client's timeout
                     return self._reply(500, b'{"error": "late"}', {})
                 upstream = client.post(proxy.upstream + self.path.removeprefix("/v1"), content=body,
                                        headers={"content-type": "application/json"})
@@ -123,6 +125,7 @@ class FaultyProxy:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def close(self):
+        self.closed.set()
         self.server.shutdown()
 
 

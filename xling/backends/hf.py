@@ -86,9 +86,19 @@ def _load_config(source: str, common: dict):
     except XlingError:
         raise
     except Exception as exc:  # noqa: BLE001 - every hub failure becomes one clear line
+        _refuse_remote_code(source, exc)
         if Path(source).is_dir():
             raise XlingError(f"cannot load model from {source!r}: {exc}") from exc
         raise hub.error_for(source, exc) from exc
+
+
+def _refuse_remote_code(source: str, exc: Exception) -> None:
+    """transformers' several-line message (with its link) for a model that ships its own code,
+    as one line that says what to do."""
+    if "trust_remote_code" in str(exc):
+        raise XlingError(f"model {source!r} needs its own Python code (remote code) to load, which "
+                         "xling does not run unless told: pass --trust-remote-code (only for a model "
+                         "you trust)") from None
 
 
 def open_hf_backend(source: str, **options) -> "HFBackend":
@@ -185,6 +195,7 @@ class HFBackend(ContinuousDecoding, LoglikelihoodScoring):
         try:
             model = model_cls.from_pretrained(self._source, **load)
         except Exception as exc:  # noqa: BLE001
+            _refuse_remote_code(self._source, exc)
             if self._local:
                 raise XlingError(f"cannot load model weights from {self._source!r}: {exc}") from exc
             raise hub.error_for(self._source, exc) from exc

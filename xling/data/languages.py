@@ -87,6 +87,16 @@ def parse_pair(text: str) -> tuple[Language, Language]:
         except XlingError:
             continue
         return check_direction(src, tgt)
+    # No split gives two languages: where one side is a language (the longest that is), name
+    # the other one.
+    sides = [("-".join(parts[:cut]), "-".join(parts[cut:])) for cut in range(1, len(parts))]
+    for known, unknown in sorted(sides + [(b, a) for a, b in sides], key=lambda s: -len(s[0])):
+        if known and unknown:
+            try:
+                resolve(known)
+            except XlingError:
+                continue
+            resolve(unknown)        # raises: unknown language ...
     raise XlingError(f"cannot read language pair {text!r}; write it as SRC-TGT, e.g. ko-en")
 
 

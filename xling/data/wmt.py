@@ -37,18 +37,39 @@ def _wmt24pp_folder(root: Path | None) -> Path | None:
     return None
 
 
+# The type of each field of a WMT24++ row, as google/wmt24pp publishes it.
+WMT24PP_TYPES = {"lp": str, "domain": str, "document_id": str, "segment_id": int, "is_bad_source": bool,
+                 "source": str, "target": str, "original_target": str}
+
+
+def check_wmt24pp_rows(rows: list[tuple[str, dict]]) -> list[dict]:
+    """Rows given with where each one is (file:line, or the hub row): every field present and of
+    its type, domain and document id non-empty, segment ids unique (records are named by them).
+    The first bad row is named."""
+    seen: dict = {}
+    for where, row in rows:
+        missing = [f for f in WMT24PP_FIELDS if f not in row]
+        if missing:
+            raise XlingError(f"{where}: a WMT24++ row needs {', '.join(missing)}")
+        for field, kind in WMT24PP_TYPES.items():
+            value = row[field]
+            if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+                name = {str: "text", int: "a whole number", bool: "true or false"}[kind]
+                raise XlingError(f"{where}: '{field}' must be {name}, not {value!r}")
+        for field in ("domain", "document_id"):
+            if not row[field].strip():
+                raise XlingError(f"{where}: '{field}' is empty")
+        if row["segment_id"] in seen:
+            raise XlingError(f"{where}: segment_id {row['segment_id']} was already used at "
+                             f"{seen[row['segment_id']]}; each segment needs its own id")
+        seen[row["segment_id"]] = where
+    return [row for _, row in rows]
+
+
 def _read_local(path: Path) -> list[dict]:
     from .textio import read_jsonl
 
-    rows = []
-    for number, row in read_jsonl(path):
-        missing = [f for f in WMT24PP_FIELDS if f not in row]
-        if missing:
-            raise XlingError(f"{path}:{number}: a WMT24++ row needs {', '.join(missing)}")
-        if not all(isinstance(row[f], str) for f in ("source", "target", "original_target")):
-            raise XlingError(f"{path}:{number}: source, target and original_target must be text")
-        rows.append(row)
-    return rows
+    return check_wmt24pp_rows([(f"{path}:{number}", row) for number, row in read_jsonl(path)])
 
 
 def _read_hub(locale: str, folder: Path | None, present: list[str]) -> list[dict]:
@@ -62,10 +83,11 @@ def _read_hub(locale: str, folder: Path | None, present: list[str]) -> list[dict
     from datasets import load_dataset
 
     try:
-        return [dict(row) for row in load_dataset(WMT24PP_HUB, f"en-{locale}", split="train")]
+        rows = [dict(row) for row in load_dataset(WMT24PP_HUB, f"en-{locale}", split="train")]
     except Exception as exc:  # noqa: BLE001 - a missing config or a network error: one line
         raise XlingError(f"{WMT24PP_HUB} en-{locale} could not be loaded from the hub: "
                          f"{exc}".splitlines()[0]) from exc
+    return check_wmt24pp_rows([(f"{WMT24PP_HUB} en-{locale}, row {i}", row) for i, row in enumerate(rows)])
 
 
 def load_wmt24pp(arg: str, root: Path | None, keep_bad_sources: bool = False,
@@ -110,6 +132,9 @@ def load_wmt24pp(arg: str, root: Path | None, keep_bad_sources: bool = False,
     keep = [i for i, r in enumerate(first)
             if r["domain"] != "canary" and (keep_bad_sources or not r["is_bad_source"])]
     bad = sum(1 for r in first if r["is_bad_source"] and r["domain"] != "canary")
+    if not keep:
+        raise XlingError(f"WMT24++ en-{locales[0]} holds no segment to translate: only the canary"
+                         + (f" and {bad} rows marked is_bad_source (--keep-bad-sources keeps them)" if bad else ""))
     field = REFERENCES[reference]
     texts = {"en": [first[i]["source"] for i in keep]}
     for loc, lang in languages.items():

@@ -100,7 +100,10 @@ def mqm_score(errors: list[ErrorSpan]) -> float:
     return max(MQM_FLOOR, -sum(MQM_WEIGHTS[e.severity] for e in errors))
 
 
-_SCORE = re.compile(r"score\s*(?:\(0\s*-\s*100\))?\s*[:=]?\s*\**\s*(\d{1,3}(?:\.\d+)?)\s*(?:/\s*100)?", re.I)
+# A whole number as written (sign, decimals, exponent), so that "1000", "-50" and "1e999" are
+# read as what they are — out of range, hence unparseable — never as a clamped or cut "100" or "1".
+_NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+_SCORE = re.compile(r"score\s*(?:\(0\s*-\s*100\))?\s*[:=]?\s*\**\s*(" + _NUMBER + r")(?![\w])\s*(?:/\s*100)?", re.I)
 
 
 def parse_esa(answer: str) -> tuple[list[ErrorSpan], float] | None:
@@ -108,7 +111,7 @@ def parse_esa(answer: str) -> tuple[list[ErrorSpan], float] | None:
     scores = [float(m.group(1)) for m in _SCORE.finditer(_MARKUP.sub("", answer))]
     if not scores:   # a bare number alone on the last line also counts
         last = [l.strip() for l in answer.splitlines() if l.strip()]
-        if last and re.fullmatch(r"\d{1,3}(?:\.\d+)?", _MARKUP.sub("", last[-1]).strip()):
+        if last and re.fullmatch(_NUMBER, _MARKUP.sub("", last[-1]).strip()):
             scores = [float(_MARKUP.sub("", last[-1]).strip())]
     if not scores or not 0 <= scores[-1] <= 100:
         return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..errors import XlingError
 from ..metrics.registry import display, get
-from ..runs.records import (ChoiceRun, MTRun, TuneRun, by_field, document_result, metric_result,
+from ..runs.records import (ChoiceRun, MTRun, TuneRun, by_field, check_complete, check_paired, document_result, metric_result,
                             read_run)
 from .tables import Table
 
@@ -87,11 +87,9 @@ def comparison(runs: list[MTRun], metric: str, test: str = "bs", n_samples: int 
     rows = []
     for name in shared:
         records = base.run.read_outputs(name)
-        ids = [r["id"] for r in records]
         others = [other.run.read_outputs(name) for other in runs[1:]]
         for other, other_records in zip(runs[1:], others):
-            if [r["id"] for r in other_records] != ids:
-                raise XlingError(f"{other.path} and {base.path} scored different segments for {name}")
+            check_paired(base.path, records, other.path, other_records, name)
         # The whole direction, then each domain on its own (when the data has domains).
         for label, positions in [(name, None), *((f"{name} {d}", p) for d, p in by_field(records, "domain").items())]:
             baseline = metric_result(base.run, name, metric, positions, records)
@@ -156,6 +154,8 @@ def build_report(paths: list[str], metrics: list[str] | None = None, test: str =
 
     metrics = parse_metric_names(metrics) if metrics else None
     runs = [read_run(p, fresh=True) for p in paths]
+    for run in runs:
+        check_complete(run)
     choice = [r for r in runs if isinstance(r, ChoiceRun)]
     if choice:
         return [t for r in choice for t in choice_tables(r)]

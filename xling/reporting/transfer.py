@@ -13,7 +13,7 @@ import numpy as np
 
 from ..errors import XlingError
 from ..data.languages import resolve
-from ..runs.records import ChoiceRun, MTRun, Run, metric_result, read_run
+from ..runs.records import ChoiceRun, MTRun, Run, check_paired, metric_result, read_run
 from ..runs.folder import RunDir
 from .tables import Table
 
@@ -128,11 +128,10 @@ def _per_item_results(record: ChoiceRun | MTRun, cell: str, metric: str):
     from ..metrics.base import mean_result
 
     records = record.run.read_outputs(cell)
-    ids = [r["id"] for r in records]
     if isinstance(record, ChoiceRun):
         key = f"{next(c for c in record.cells if c.name == cell).mode}_pred"
-        return ids, mean_result("accuracy", [float(r[key] == r["gold"]) for r in records], "")
-    return ids, metric_result(record.run, cell, metric)
+        return records, mean_result("accuracy", [float(r[key] == r["gold"]) for r in records], "")
+    return records, metric_result(record.run, cell, metric)
 
 
 def delta_table(run_a: RunDir, run_b: RunDir, metric: str | None = None, n_samples: int = 1000,
@@ -149,10 +148,9 @@ def delta_table(run_a: RunDir, run_b: RunDir, metric: str | None = None, n_sampl
     cells = [c for c in names(a_run) if c in names(b_run)]
     rows = []
     for cell in cells:
-        ids_a, a = _per_item_results(a_run, cell, metric_a)
-        ids_b, b = _per_item_results(b_run, cell, metric_a)
-        if ids_a != ids_b:
-            raise XlingError(f"{run_a.path} and {run_b.path} scored different items for {cell}")
+        records_a, a = _per_item_results(a_run, cell, metric_a)
+        records_b, b = _per_item_results(b_run, cell, metric_a)
+        check_paired(run_a.path, records_a, run_b.path, records_b, cell)
         delta, low, high, p = delta_ci(a, b, n_samples, seed)
         rows.append({"cell": cell, "a": a.score, "b": b.score, "delta": delta, "ci_low": low,
                      "ci_high": high, "p_value": p,

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from ..errors import XlingError
-from .locks import acquire
+from .locks import acquire, is_held
 from ..data.textio import atomic_writer
 
 PACKAGES = ("xling", "torch", "transformers", "tokenizers", "sacrebleu", "unbabel-comet",
@@ -115,6 +115,10 @@ class RunDir:
         if not stat.S_ISDIR(info.st_mode):
             kind = "a file" if stat.S_ISREG(info.st_mode) else describe_kind(info.st_mode)
             raise XlingError(f"--out {self.path} is {kind}, not a folder; choose a folder")
+
+    def being_written(self) -> bool:
+        """Whether another xling process is writing this run now."""
+        return self._lock is None and is_held(self.path / LOCK)
 
     def release(self) -> None:
         """Unlock; a folder this process made and never used is removed again."""

@@ -46,6 +46,25 @@ def _open_own_file(lock_path: Path):
     return os.fdopen(fd, "r+", encoding="utf-8")
 
 
+def is_held(lock_path: Path) -> bool:
+    """Whether a live process holds this lock now (the file is only read, never written)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: no lock
+        return False
+    try:
+        fd = os.open(lock_path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return False
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
+
+
 def acquire(lock_path: Path, what: str):
     """Open and lock `lock_path` (writing our pid into it); refuse if another process holds
     it. Returns the open handle: closing it releases the lock."""

@@ -136,6 +136,24 @@ def read_run(path: str | Path | RunDir, fresh: bool = False) -> MTRun | ChoiceRu
     raise XlingError(f"{run.path} holds a {task!r} run, which xling cannot read")
 
 
+def check_complete(record: Run) -> None:
+    """A run with nothing finished is an error, one with some of its directions (or cells)
+    finished a warning: each says whether it is still being written and how to go on."""
+    import sys
+
+    expected = [d for d in record.config.get("directions") or [] if isinstance(d, str)]
+    finished = [d for d in expected if d in record.run.read_metrics()["directions"]]
+    if finished and len(finished) == len(expected):
+        return
+    state = ("it is being written by another xling process now" if record.run.being_written() else
+             "it was stopped before it finished; run the command that made it again to resume it "
+             "(what is finished is kept, outputs come from the cache)")
+    if not finished:
+        raise XlingError(f"{record.path} has no finished outputs yet: {state}")
+    print(f"xling: warning: {record.path} has finished {len(finished)} of its {len(expected)} "
+          f"directions: {state}", file=sys.stderr)
+
+
 def _check_fresh(run: RunDir, entries: dict) -> None:
     stale = [d for d in run.directions() if entries.get(d, {}).get("outputs_sha256") != run.outputs_digest(d)]
     if stale:
@@ -173,6 +191,24 @@ def metric_result(run: RunDir, direction: str, metric: str,
     chosen = [records[i] for i in keep]
     return spec([r["output"] for r in chosen], [r["reference"] for r in chosen],
                 [r["source"] for r in chosen], tgt.code)
+
+
+def check_paired(path_a, records_a: list[dict], path_b, records_b: list[dict], name: str) -> None:
+    """A paired comparison needs the same items in both runs, in the same order: the same ids
+    and the same inputs and references (ids alone repeat across data sets: 00001, 00002, ...).
+    Everything but the model's own answers counts."""
+    if len(records_a) != len(records_b):
+        raise XlingError(f"{path_b} and {path_a} scored different segments for {name} "
+                         f"({len(records_b)} vs {len(records_a)}); a paired test needs the same ones")
+    for a, b in zip(records_a, records_b):
+        for key in ("id", "source", "reference", "gold", *sorted(set(a) & ITEM_FIELDS)):
+            if a.get(key) != b.get(key):
+                raise XlingError(f"{path_b} and {path_a} scored different segments for {name}: item "
+                                 f"{a.get('id')} has another {key} in each; a paired test needs the same "
+                                 "inputs and references")
+
+
+ITEM_FIELDS = {"premise", "hypothesis", "stem", "options"}   # choice tasks' inputs
 
 
 def by_field(records: list[dict], key: str) -> dict[str, list[int]]:

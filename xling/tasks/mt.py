@@ -94,6 +94,9 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
                              "pass shots_file (--shots-file)")
         return dev
 
+    if config.shots:    # every direction has examples to draw, before the run folder is written
+        for src, tgt in directions:
+            pool(src, tgt)
     translator = Translator(config.model, backend=backend, template=config.template,
                             shots=config.shots, shot_pool=pool, seed=config.seed,
                             batch_size=config.batch_size, max_batch_tokens=config.max_batch_tokens,
