@@ -151,6 +151,7 @@ class FakeOpenAI:
         """`respond(payload) -> str`: answer each request with that text (a scripted model)."""
         server = self
         self.mode, self.stall, self.requests = mode, stall, 0
+        self.paths: list[str] = []      # each request's path and query string
         self.lock = threading.Lock()
 
         class Handler(QuietHandler):
@@ -160,6 +161,10 @@ class FakeOpenAI:
                 body = self.body()
                 with server.lock:
                     server.requests += 1
+                    server.paths.append(self.path)
+                if server.mode == "echo-auth":   # answers with the request's credentials
+                    content = json.dumps({"choices": [{"message": {"content": f"Sure: {self.headers.get('authorization')}"}}]})
+                    return self._reply(200, content.encode(), {})
                 if respond is not None:
                     payload = json.loads(body)
                     texts = respond(payload)     # a list: one choice each (requests with n)

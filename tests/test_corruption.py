@@ -316,3 +316,129 @@ def test_a_damaged_lock_file_does_not_block_the_run(run_copy, capsys, damage):
     code, out, err = run_cli(capsys, *args)
     assert_clean(code, err, expect=0)
     assert out == report
+
+
+# -- every number a user can give: nan, inf, negative, zero and huge ------------------------------
+# (reliability round 3, cases 4 and 8). Each numeric option of each command gets each value; the
+# command ends in its result or in one error line — never a traceback, never a hang — and a
+# refused value writes nothing. The options are found by walking the CLI, so a new one is covered.
+INT_VALUES = ["nan", "inf", "-1", "0", str(10 ** 12)]
+FLOAT_VALUES = ["nan", "inf", "-inf", "-1", "0", "1e300"]
+
+
+def _numeric_options(*path: str) -> list[tuple[str, list[str]]]:
+    import click
+
+    from xling.cli import BatchSize, Bounded, cli
+
+    command = cli
+    for name in path:
+        command = command.commands[name]
+    found = []
+    for param in command.params:
+        if not isinstance(param, click.Option) or param.is_flag:
+            continue
+        kind = param.type
+        if isinstance(kind, (Bounded, BatchSize, click.types.IntParamType, click.types.FloatParamType)):
+            floats = isinstance(kind, click.types.FloatParamType) or getattr(kind, "base", int) is float
+            found.append((max(param.opts, key=len), FLOAT_VALUES if floats else INT_VALUES))
+    assert found, path
+    return found
+
+
+COMMANDS = {   # command -> numeric options (value lists) found on it
+    name: _numeric_options(*name.split()) for name in ("translate", "eval mt", "score", "report", "rescore", "run")}
+CASES = [(command, flag, value) for command, options in COMMANDS.items() for flag, values in options
+         for value in values]
+
+
+@pytest.fixture(scope="module")
+def abuse_inputs(tmp_path_factory, finished_run):
+    root = tmp_path_factory.mktemp("abuse")
+    for lang, lines in SOURCES.items():
+        (root / f"corpus.{lang}").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return root
+
+
+def _base_args(command: str, root: Path, tmp_path: Path, model, run: Path) -> tuple[list, Path | None]:
+    """A command that works as it is (one segment where it translates), and what it would write."""
+    out = tmp_path / "out"
+    corpus = f"text:{root}/corpus.{{lang}}"
+    if command == "translate":
+        return ["translate", "-s", "ko", "-t", "en", "-m", model, "-i", root / "corpus.ko", "-o", out], out
+    if command == "eval mt":
+        return ["eval", "mt", "-p", "ko-en", "--limit", "1", "-m", model, "--data", corpus, "--out", out,
+                "--metrics", "chrf"], out
+    if command == "score":
+        return ["score", "-r", root / "corpus.en", "-i", root / "corpus.en", root / "corpus.ko",
+                "-t", "en", "-m", "chrf", "--paired-bs"], None
+    if command == "report":
+        return ["report", run, run], None
+    if command == "rescore":
+        return ["rescore", run, "-m", "chrf"], None
+    experiment = tmp_path / "x.yaml"
+    experiment.write_text(f"data: '{corpus}'\npairs: [ko-en]\nlimit: 1\nmodel: {model}\nmetrics: [chrf]\n"
+                          f"out: {out}\n", encoding="utf-8")
+    return ["run", experiment], out
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_the_commands_of_the_number_checks_work_as_given(abuse_inputs, run_copy, tmp_path, capsys,
+                                                         tiny_causal_base, command):
+    run, _, _ = run_copy
+    args, writes = _base_args(command, abuse_inputs, tmp_path, tiny_causal_base, run)
+    code, _, err = run_cli(capsys, *args)
+    assert code == 0, err
+    assert writes is None or writes.exists()
+
+
+@pytest.mark.parametrize("command,flag,value", CASES, ids=[f"{c}{f}={v}" for c, f, v in CASES])
+def test_every_number_is_checked(abuse_inputs, run_copy, tmp_path, capsys, tiny_causal_base, command, flag, value):
+    run, _, _ = run_copy
+    args, writes = _base_args(command, abuse_inputs, tmp_path, tiny_causal_base, run)
+    code, _, err = run_cli(capsys, *args, flag, value)   # the last occurrence of an option wins
+    assert_clean(code, err)
+    if code == 2 and writes is not None:
+        assert not writes.exists() or not any(writes.rglob("config.json")), err
+    if value in ("nan", "inf", "-inf"):
+        assert code == 2 and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize("setting,value", [("temperature", ".nan"), ("temperature", ".inf"),
+                                           ("request_timeout", ".nan"), ("request_timeout", ".inf"),
+                                           ("judge_temperature", ".nan"), ("top_p", "-.inf"),
+                                           ("candidates", "200000"), ("judge_samples", "200000"),
+                                           ("concurrency", "1000000"), ("epsilon", "1.0")])
+def test_numbers_in_yaml_are_checked_before_anything_is_written(abuse_inputs, tmp_path, capsys,
+                                                                 tiny_causal_base, setting, value):
+    experiment = tmp_path / "x.yaml"
+    extra = "select: mbr\n" + ("candidates: 2\n" if setting != "candidates" else "") \
+        if setting in ("temperature", "top_p", "epsilon", "candidates") else ""
+    experiment.write_text(f"data: 'text:{abuse_inputs}/corpus.{{lang}}'\npairs: [ko-en]\nlimit: 1\n"
+                          f"model: {tiny_causal_base}\nout: {tmp_path / 'out'}\n{extra}{setting}: {value}\n",
+                          encoding="utf-8")
+    code, _, err = run_cli(capsys, "run", experiment)
+    assert_clean(code, err, expect=2)
+    assert f"'{setting}' must be" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_numbers_given_in_python_are_checked(tiny_causal_base):
+    from xling.backends.base import Decoding, Sampling
+    from xling.backends.http import HTTPBackend
+    from xling.errors import XlingError
+    from xling.runs.config import build_config
+
+    bad = float("nan")
+    for make in (lambda: Sampling("sample", bad), lambda: Sampling("sample", 1.0, top_p=bad),
+                 lambda: Sampling("sample", 1.0, epsilon=float("inf")),
+                 lambda: Decoding(do_sample=True, temperature=bad),
+                 lambda: HTTPBackend("m", "http://127.0.0.1:9/v1", timeout=bad),
+                 lambda: HTTPBackend("m", "http://127.0.0.1:9/v1", timeout=float("inf")),
+                 lambda: build_config({"out": "x", "temperature": bad}),
+                 lambda: build_config({"out": "x", "request_timeout": float("inf")}),
+                 lambda: build_config({"out": "x", "task": "nli", "langs": ["en"], "bootstrap": 10 ** 9}),
+                 lambda: build_config({"out": "x", "model": "m", "task": "tune_ratio", "ratios": [bad]}),
+                 lambda: build_config({"out": "x", "model": "m", "task": "tune_ratio", "learning_rate": bad})):
+        with pytest.raises(XlingError):
+            make()

@@ -54,7 +54,7 @@ def score_systems(systems: dict[str, list[str]], refs: list[str] | None, metrics
         "tgt_lang": tgt.code, "src_lang": src.code if src else None, "metrics": metrics,
         "test": test, "n_samples": n_samples, "seed": seed, "on_target_only": on_target_only})
     options = {m: dict(spec.options_from(settings or {}), tokenize=tokenize, gpus=gpus,
-                       src_lang=src.code if src else None)
+                       src_lang=src.code if src else None, progress=_terminal())
                for m, spec in specs.items()}
     for name, hyps in systems.items():
         keep = on_target_mask(get("offtarget")(hyps, None, srcs, tgt.code)) if on_target_only else None
@@ -70,6 +70,14 @@ def score_systems(systems: dict[str, list[str]], refs: list[str] | None, metrics
             report.paired[metric] = paired_test(
                 baseline, {n: report.systems[n][metric] for n in names[1:]}, test, n_samples, seed)
     return report
+
+
+def _terminal() -> bool:
+    """Progress bars (model-based metrics, judges) on an interactive stderr only: a log or a
+    pipe gets the result alone."""
+    import sys
+
+    return sys.stderr.isatty()
 
 
 # -- formatting ----------------------------------------------------------------------------------

@@ -105,12 +105,12 @@ class RunDir:
 
         try:
             info = os.stat(self.path)
-        except FileNotFoundError:
-            if os.path.lexists(self.path):
+        except OSError as exc:
+            if os.path.islink(self.path):
                 raise XlingError(f"--out {self.path} is a symbolic link that leads nowhere (a loop "
                                  "or a missing target); choose a folder") from None
-            return
-        except OSError as exc:
+            if isinstance(exc, FileNotFoundError):
+                return
             raise XlingError(f"--out {self.path}: {exc.strerror}; choose a folder") from None
         if not stat.S_ISDIR(info.st_mode):
             kind = "a file" if stat.S_ISREG(info.st_mode) else describe_kind(info.st_mode)

@@ -1,0 +1,87 @@
+"""Credentials never reach a file xling writes or a message it prints (reliability round 3, cases
+5-7): a judge server's URL credentials, a key in a URL's query string, and a key a server echoes
+back in its answer."""
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from helpers import assert_error, run_cli, write_corpus
+from servers import FakeOpenAI
+
+SOURCES = {"ko": ["저는 학생입니다.", "오늘 날씨가 좋네요."], "en": ["I am a student.", "The weather is nice today."]}
+
+
+@pytest.fixture
+def fake():
+    server = FakeOpenAI()
+    yield server
+    server.close()
+
+
+def assert_nowhere(secret: str, *roots: Path) -> None:
+    for root in roots:
+        for path in root.rglob("*"):
+            if path.is_file():
+                assert secret.encode() not in path.read_bytes(), path
+
+
+def test_judge_server_credentials_are_not_stored(tmp_path, capsys, tiny_causal_base):
+    judge = FakeOpenAI(respond=lambda payload: "No errors.\nScore: 80")
+    try:
+        corpus = write_corpus(tmp_path, SOURCES)
+        url = f"http://bob:JudgePass4455@127.0.0.1:{judge.port}/v1"
+        code, _, err = run_cli(capsys, "eval", "mt", "-p", "ko-en", "-m", tiny_causal_base, "--data", corpus,
+                               "--out", tmp_path / "R", "--metrics", "gemba-esa", "--judge-model", "judge",
+                               "--judge-base-url", url)
+    finally:
+        judge.close()
+    assert code == 0, err
+    config = json.loads((tmp_path / "R" / "config.json").read_text(encoding="utf-8"))
+    assert config["settings"]["judge_base_url"] == f"http://127.0.0.1:{judge.port}/v1"
+    assert "JudgePass4455" not in err
+    assert_nowhere("JudgePass4455", tmp_path / "R", Path(os.environ["XLING_CACHE"]))
+
+
+def test_a_key_in_the_query_string_is_sent_but_never_stored_or_shown(tmp_path, capsys, fake):
+    corpus = write_corpus(tmp_path, SOURCES)
+    url = f"http://127.0.0.1:{fake.port}/v1?api_key=SECRETKEY77"
+    code, _, err = run_cli(capsys, "eval", "mt", "-p", "ko-en", "--backend", "http", "--base-url", url,
+                           "-m", "fake-model", "--data", corpus, "--out", tmp_path / "R", "--metrics", "chrf")
+    assert code == 0, err
+    # The API path goes before the query, which travels with every request.
+    assert set(fake.paths) == {"/v1/chat/completions?api_key=SECRETKEY77"}
+    config = json.loads((tmp_path / "R" / "config.json").read_text(encoding="utf-8"))
+    assert config["settings"]["base_url"] == f"http://127.0.0.1:{fake.port}/v1?api_key=***"
+    assert_nowhere("SECRETKEY77", tmp_path / "R", Path(os.environ["XLING_CACHE"]))
+    code, _, err = run_cli(capsys, "translate", "-s", "ko", "-t", "en", "--backend", "http", "--max-retries", "0",
+                           "--base-url", "http://127.0.0.1:9/v1?key=SECRETKEY77", "-m", "fake-model", "안녕")
+    line = assert_error(code, err, "cannot connect to http://127.0.0.1:9/v1?key=*** ")
+    assert "SECRETKEY77" not in err and "/v1/v1" not in line
+
+
+def test_a_key_echoed_in_an_answer_is_scrubbed_from_outputs_and_cache(tmp_path, capsys, fake, monkeypatch):
+    key = "sk-test-ECHOED-0123456789"
+    monkeypatch.setenv("XLING_API_KEY", key)
+    fake.mode = "echo-auth"
+    corpus = write_corpus(tmp_path, SOURCES)
+    code, out, err = run_cli(capsys, "eval", "mt", "-p", "ko-en", "--backend", "http", "--base-url", fake.url,
+                             "-m", "fake-model", "--data", corpus, "--out", tmp_path / "R", "--metrics", "chrf")
+    assert code == 0, err
+    records = [json.loads(line) for line in (tmp_path / "R" / "outputs" / "ko-en.jsonl").open(encoding="utf-8")]
+    assert [r["raw"] for r in records] == ["Sure: Bearer ***"] * 2
+    assert key not in out + err
+    assert_nowhere(key, tmp_path / "R", Path(os.environ["XLING_CACHE"]))
+    code, out, err = run_cli(capsys, "translate", "-s", "ko", "-t", "en", "--backend", "http", "--base-url",
+                             fake.url, "-m", "fake-model", "--no-cache", "안녕")
+    assert code == 0 and out.strip() == "Sure: Bearer ***" and key not in err
+
+
+def test_answers_keep_words_that_only_look_like_secrets(fake, monkeypatch):
+    from xling.backends.http import HTTPBackend
+    from xling.translate.translator import Translator
+
+    fake.mode = "ok"   # answers "fine"; a user name in the URL is no secret to scrub from answers
+    backend = HTTPBackend("fake-model", f"http://fine:pw-long-enough@127.0.0.1:{fake.port}/v1", api_key="abc")
+    assert Translator(backend=backend, cache=False).translate(["안녕"], "ko", "en") == ["fine"]

@@ -1,0 +1,202 @@
+"""A user's files are never lost or overwritten (reliability round 3, cases 1, 2, 3, 10, 15, 17,
+18): the output never reaches the input through a path trick, lock files never write through
+links, --overwrite deletes only what xling's records say it wrote, variants stay inside OUT, and a
+failed run leaves nothing that blocks the corrected one."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+from helpers import assert_error, files_under, run_cli, write_corpus
+from xling.runs.folder import RunDir
+
+SOURCES = {"ko": ["저는 학생입니다.", "오늘 날씨가 좋네요.", "책을 읽고 있어요."],
+           "en": ["I am a student.", "The weather is nice today.", "I am reading a book."]}
+
+
+@pytest.fixture
+def corpus(tmp_path) -> str:
+    return write_corpus(tmp_path, SOURCES)
+
+
+@pytest.fixture
+def source(tmp_path):
+    path = tmp_path / "in.ko"
+    path.write_text("\n".join(SOURCES["ko"]) + "\n", encoding="utf-8")
+    return path
+
+
+def translate(capsys, model, source, output):
+    return run_cli(capsys, "translate", "-s", "ko", "-t", "en", "-m", model, "-i", source, "-o", output)
+
+
+# -- case 1: the output reaches the input through a missing folder ------------------------------
+@pytest.mark.parametrize("relative", [True, False], ids=["relative", "absolute"])
+def test_an_output_through_a_missing_folder_never_replaces_the_input(tmp_path, capsys, monkeypatch,
+                                                                      tiny_causal_base, source, relative):
+    monkeypatch.chdir(tmp_path)
+    before = source.read_bytes()
+    output = "./nosuchdir/../in.ko" if relative else f"{tmp_path}/nosuchdir/../in.ko"
+    code, _, err = translate(capsys, tiny_causal_base, "in.ko", output)
+    assert_error(code, err, "folder")
+    assert "does not exist" in err
+    assert source.read_bytes() == before
+    assert not (tmp_path / "nosuchdir").exists()
+
+
+def test_an_output_that_is_the_input_by_another_path_is_refused(tmp_path, capsys, tiny_causal_base, source):
+    (tmp_path / "sub").mkdir()
+    before = source.read_bytes()
+    code, _, err = translate(capsys, tiny_causal_base, source, tmp_path / "sub" / ".." / "in.ko")
+    assert_error(code, err, "is the input file")
+    assert source.read_bytes() == before
+
+
+# -- case 2: lock files that are links ----------------------------------------------------------
+def _finished_run(capsys, tmp_path, model, corpus):
+    out = tmp_path / "R"
+    args = ["eval", "mt", "-p", "ko-en", "--limit", "3", "-m", model, "--data", corpus, "--out", out,
+            "--metrics", "chrf"]
+    code, _, err = run_cli(capsys, *args)
+    assert code == 0, err
+    return out, args
+
+
+@pytest.mark.parametrize("link", ["symlink", "hardlink"])
+def test_a_run_lock_that_is_a_link_never_writes_the_file_behind_it(tmp_path, capsys, tiny_causal_base,
+                                                                   corpus, link):
+    out, args = _finished_run(capsys, tmp_path, tiny_causal_base, corpus)
+    mine = tmp_path / "thesis.txt"
+    mine.write_text("my chapter\n", encoding="utf-8")
+    (out / ".xling.lock").unlink()
+    if link == "symlink":
+        (out / ".xling.lock").symlink_to(mine)
+    else:
+        os.link(mine, out / ".xling.lock")
+    code, _, err = run_cli(capsys, *args)
+    assert_error(code, err, ".xling.lock")
+    assert mine.read_text(encoding="utf-8") == "my chapter\n"
+
+
+def test_an_output_lock_that_is_a_link_never_writes_the_file_behind_it(tmp_path, capsys, tiny_causal_base,
+                                                                       source):
+    mine = tmp_path / "thesis.txt"
+    mine.write_text("my chapter\n", encoding="utf-8")
+    (tmp_path / ".out.en.xling-lock").symlink_to(mine)
+    code, _, err = translate(capsys, tiny_causal_base, source, tmp_path / "out.en")
+    assert_error(code, err, "symbolic link")
+    assert mine.read_text(encoding="utf-8") == "my chapter\n"
+    assert not (tmp_path / "out.en").exists()
+
+
+# -- case 18: the -o lock lives beside the output, whatever the cache ----------------------------
+def test_two_writers_of_one_output_with_different_caches_are_kept_apart(tmp_path, capsys, tiny_causal_base,
+                                                                        source):
+    out = tmp_path / "out.en"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import time; from pathlib import Path; from xling.runs.locks import output_lock\n"
+         f"with output_lock(Path({str(out)!r})):\n    print('locked', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, env=dict(os.environ, XLING_CACHE=str(tmp_path / "another-cache")))
+    try:
+        assert holder.stdout.readline().strip() == b"locked"
+        code, _, err = translate(capsys, tiny_causal_base, source, out)
+        assert_error(code, err, "is being written by another xling process")
+    finally:
+        holder.kill()
+        holder.wait()
+    assert not out.exists()
+    code, _, err = translate(capsys, tiny_causal_base, source, out)   # the lock died with its process
+    assert code == 0, err
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 3
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []   # lock removed
+
+
+# -- case 3: --overwrite deletes only what xling wrote -------------------------------------------
+def test_overwrite_keeps_a_users_file_among_the_outputs(tmp_path, capsys, tiny_causal_base, corpus):
+    out, args = _finished_run(capsys, tmp_path, tiny_causal_base, corpus)
+    mine = out / "outputs" / "mine.jsonl"
+    mine.write_text('{"my": "notes"}\n', encoding="utf-8")
+    code, _, err = run_cli(capsys, *[a if a != "3" else "2" for a in args], "--overwrite")
+    assert code == 0, err
+    assert mine.read_text(encoding="utf-8") == '{"my": "notes"}\n'
+    assert RunDir(out).directions() == ["ko-en"]               # not read as a direction either
+    assert len(RunDir(out).read_outputs("ko-en")) == 2
+    code, out_text, err = run_cli(capsys, "report", out)
+    assert code == 0 and "mine" not in out_text, err
+
+
+# -- case 15: a failed run pins no config ----------------------------------------------------------
+def test_a_run_refused_for_its_settings_writes_no_folder(tmp_path, capsys, tiny_causal_base, data_dir):
+    out = tmp_path / "R"
+    code, _, err = run_cli(capsys, "eval", "mt", "--data", "wmt24pp:en-ko_KR", "--data-dir", data_dir,
+                           "--shots", "1", "--limit", "2", "-m", tiny_causal_base, "--out", out)
+    assert_error(code, err, "no dev split")
+    assert not out.exists()
+    code, _, err = run_cli(capsys, "eval", "mt", "--data", "wmt24pp:en-ko_KR", "--data-dir", data_dir,
+                           "--limit", "2", "-m", tiny_causal_base, "--out", out, "--metrics", "chrf")
+    assert code == 0, err
+
+
+def test_a_folder_whose_run_wrote_no_output_takes_a_new_config(tmp_path, capsys, tiny_causal_base, corpus):
+    out, args = _finished_run(capsys, tmp_path, tiny_causal_base, corpus)
+    (out / "outputs" / "ko-en.jsonl").unlink()       # as a run stopped before its first output
+    (out / "metrics.json").unlink()
+    code, _, err = run_cli(capsys, *[a if a != "3" else "2" for a in args])
+    assert code == 0, err
+    assert RunDir(out).read_config()["settings"]["limit"] == 2
+    # A folder that does hold outputs still needs --overwrite.
+    code, _, err = run_cli(capsys, *args)
+    assert_error(code, err, "holds a run with a different config")
+
+
+# -- case 10: variants stay inside OUT --------------------------------------------------------------
+@pytest.mark.parametrize("name", ["../x", "/abs/path", "''", ".", ".hidden", "a/b"])
+def test_a_variant_name_that_is_a_path_is_refused(tmp_path, capsys, corpus, tiny_causal_base, name):
+    experiment = tmp_path / "x.yaml"
+    experiment.write_text(f"data: '{corpus}'\npairs: [ko-en]\nout: {tmp_path / 'OUT'}\nmodel: {tiny_causal_base}\n"
+                          f"metrics: [chrf]\nvariants:\n  {name}: {{limit: 1}}\n", encoding="utf-8")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    code, _, err = run_cli(capsys, "run", experiment)
+    assert_error(code, err, "must be a plain folder name")
+    assert "line 7" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    assert not os.path.exists("/abs/path")
+
+
+def test_a_key_given_twice_in_an_experiment_is_refused(tmp_path, capsys, corpus):
+    experiment = tmp_path / "x.yaml"
+    experiment.write_text(f"data: '{corpus}'\npairs: [ko-en]\nout: {tmp_path / 'OUT'}\n"
+                          "variants:\n  a: {limit: 1}\n  a: {limit: 2}\n", encoding="utf-8")
+    code, _, err = run_cli(capsys, "run", experiment)
+    assert_error(code, err, "line 6: key 'a' is given twice (first on line 5)")
+    experiment.write_text("limit: 1\nseed: 0\nlimit: 2\n", encoding="utf-8")
+    code, _, err = run_cli(capsys, "run", experiment)
+    assert_error(code, err, "line 3: key 'limit' is given twice")
+    assert not (tmp_path / "OUT").exists()
+
+
+def test_a_typo_in_the_shared_settings_is_named_as_such(tmp_path, capsys, corpus):
+    experiment = tmp_path / "x.yaml"
+    experiment.write_text(f"data: '{corpus}'\npairs: [ko-en]\nout: {tmp_path / 'OUT'}\nlimt: 3\n"
+                          "variants:\n  a: {limit: 1}\n  b:\n    limt: 2\n", encoding="utf-8")
+    code, _, err = run_cli(capsys, "run", experiment)
+    line = assert_error(code, err, "line 4: unknown key 'limt' in the shared settings")
+    assert "variant" not in line
+    experiment.write_text(f"data: '{corpus}'\npairs: [ko-en]\nout: {tmp_path / 'OUT'}\n"
+                          "variants:\n  a: {limit: 1}\n  b:\n    limt: 2\n", encoding="utf-8")
+    code, _, err = run_cli(capsys, "run", experiment)
+    assert_error(code, err, "variant b, line 7: unknown key 'limt'")
+
+
+# -- case 17: --out that cannot be a folder ---------------------------------------------------------
+def test_out_on_a_link_loop_or_a_device_is_named_for_what_it_is(tmp_path, capsys, corpus, tiny_causal_base):
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    base = ["eval", "mt", "-p", "ko-en", "-m", tiny_causal_base, "--data", corpus]
+    code, _, err = run_cli(capsys, *base, "--out", loop)
+    assert_error(code, err, "symbolic link that leads nowhere")
+    code, _, err = run_cli(capsys, *base, "--out", "/dev/full")
+    line = assert_error(code, err, "/dev/full is a terminal or device, not a folder")
+    assert "a file" not in line
+    assert files_under(tmp_path).keys() == {"corpus.ko", "corpus.en"}
