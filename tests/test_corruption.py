@@ -438,7 +438,7 @@ def test_numbers_given_in_python_are_checked(tiny_causal_base):
                  lambda: build_config({"out": "x", "temperature": bad}),
                  lambda: build_config({"out": "x", "request_timeout": float("inf")}),
                  lambda: build_config({"out": "x", "task": "nli", "langs": ["en"], "bootstrap": 10 ** 9}),
-                 lambda: build_config({"out": "x", "model": "m", "task": "tune_ratio", "ratios": [bad]}),
+                 lambda: build_config({"out": "x", "model": "m", "task": "tune_ratio", "seeds": [-1]}),
                  lambda: build_config({"out": "x", "model": "m", "task": "tune_ratio", "learning_rate": bad})):
         with pytest.raises(XlingError):
             make()

@@ -613,6 +613,10 @@ def main(argv=None) -> int:
         return exc.exit_code
     except BrokenPipeError:
         return 0
+    except MemoryError:   # no traceback: say what to make smaller (finished work is cached)
+        click.echo("xling: error: out of memory; use fewer candidates, segments or a smaller batch "
+                   "(--batch-size), then run again: finished work is kept in the cache", err=True)
+        return 1
     return 0
 
 

@@ -74,10 +74,6 @@ class _Checked:
             if f.name == "batch_size" and isinstance(value, str) and value != "auto":
                 raise SettingError(f.name, f"'batch_size' must be a positive integer or 'auto', not {value!r}")
             check_number(f.name, value)
-            if isinstance(value, list) and f.name == "ratios":
-                for ratio in value:
-                    if not isinstance(ratio, (int, float)) or isinstance(ratio, bool) or not 0 <= ratio <= 1:
-                        raise SettingError(f.name, f"'ratios' must be shares from 0 to 1, not {ratio!r}")
             if isinstance(value, list) and f.name == "seeds":
                 for seed in value:
                     check_number("seed", seed)
