@@ -347,7 +347,8 @@ def _numeric_options(*path: str) -> list[tuple[str, list[str]]]:
 
 
 COMMANDS = {   # command -> numeric options (value lists) found on it
-    name: _numeric_options(*name.split()) for name in ("translate", "eval mt", "score", "report", "rescore", "run")}
+    name: _numeric_options(*name.split())
+    for name in ("translate", "eval mt", "eval nli", "score", "report", "rescore", "run")}
 CASES = [(command, flag, value) for command, options in COMMANDS.items() for flag, values in options
          for value in values]
 
@@ -369,6 +370,11 @@ def _base_args(command: str, root: Path, tmp_path: Path, model, run: Path) -> tu
     if command == "eval mt":
         return ["eval", "mt", "-p", "ko-en", "--limit", "1", "-m", model, "--data", corpus, "--out", out,
                 "--metrics", "chrf"], out
+    if command == "eval nli":
+        data = os.environ.get("XLING_DATA") or str(Path(__file__).resolve().parents[2] / "shared" / "data")
+        if not Path(data, "xnli").is_dir():
+            pytest.skip("XNLI not found: set XLING_DATA or provide ../shared/data")
+        return ["eval", "nli", "-l", "en", "--limit", "2", "-m", model, "--data-dir", data, "--out", out], out
     if command == "score":
         return ["score", "-r", root / "corpus.en", "-i", root / "corpus.en", root / "corpus.ko",
                 "-t", "en", "-m", "chrf", "--paired-bs"], None
@@ -442,3 +448,42 @@ def test_numbers_given_in_python_are_checked(tiny_causal_base):
                  lambda: build_config({"out": "x", "model": "m", "task": "tune_ratio", "learning_rate": bad})):
         with pytest.raises(XlingError):
             make()
+
+
+def test_every_number_of_every_config_is_checked_in_python():
+    """Each numeric field of each task's config, built from Python (as a notebook would), with
+    nan, inf, negative, zero and huge values: finite in-range values are kept, others refused."""
+    import dataclasses
+    import math
+    import typing
+
+    from xling.errors import XlingError
+    from xling.runs.config import BOUNDS, CONFIGS, build_config
+
+    required = {"mt": {}, "nli": {"langs": ["en"]}, "multiple_choice": {"langs": ["en"]},
+                "tune_ratio": {"model": "m"}}
+    checked = 0
+    for task, cls in CONFIGS.items():
+        hints = typing.get_type_hints(cls)
+        for f in dataclasses.fields(cls):
+            hint = hints[f.name]
+            kinds = {hint} if typing.get_origin(hint) is list else set(typing.get_args(hint)) - {type(None)} or {hint}
+            if not kinds & {int, float} or bool in kinds:
+                continue
+            assert f.name in BOUNDS, f"{task}.{f.name} has no range in BOUNDS"
+            for value in (float("nan"), float("inf"), -1, 0, 10 ** 12, 1e300):
+                values = dict(required[task], out="x", task=task, **{f.name: value})
+                if f.name in ("candidates", "pseudo_refs"):
+                    values.update(select="mbr", candidates=values.get("candidates", 2))
+                low, high, low_allowed = BOUNDS[f.name]
+                fits = isinstance(value, int) or (float in kinds and math.isfinite(value))
+                fits = fits and (value >= low if low_allowed else value > low) and (high is None or value <= high)
+                fits = fits and not (f.name == "epsilon" and value >= 1)
+                try:
+                    build_config(values)
+                except XlingError:
+                    assert not fits, (task, f.name, value)
+                else:
+                    assert fits, (task, f.name, value)
+                checked += 1
+    assert checked > 150
