@@ -1,11 +1,13 @@
 """Choosing one translation among N candidates: minimum-Bayes-risk decoding against
-pseudo-references, or reranking by a quality-estimation metric — through `mbrs`'s decoders,
-with any metric of xling's registry as the utility or the QE score.
+pseudo-references, or reranking by a quality-estimation metric, with any metric of xling's
+registry as the utility or the QE score.
 
-Each utility matrix (candidates x pseudo-references) is computed once per source, and all of
-them in one call of the metric (one model load and length-sorted batches for COMET or
-MetricX); mbrs's decoder then takes the expectation and picks the best in the metric's own
-direction.
+Each utility matrix (candidates x pseudo-references) is computed once per source, in calls of
+the metric over groups of sources (one model load, length-sorted batches for COMET or MetricX).
+A candidate's expected utility is its row's mean (uniform weights over the pseudo-references);
+the best is picked in the metric's own direction, ties resolved as mbrs 0.1.8's naive MBR and
+rerank decoders resolve them (`torch.topk` over the expected scores), so choices equal mbrs's
+(tested against it).
 """
 from __future__ import annotations
 
@@ -22,15 +24,12 @@ class Choice:
     scores: list[float]        # each candidate's expected utility (MBR) or QE score (rerank)
 
 
-def _mbrs(*names):
-    """mbrs's classes, imported without the deprecation warnings of the packages it loads."""
-    import warnings
+def best_index(values, higher_is_better: bool) -> int:
+    """The best of a source's scores in the metric's direction. Ties resolve as mbrs's n-best
+    selector resolves them: the same `torch.topk` call over the same float64 values."""
+    import torch
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import mbrs.decoders
-        import mbrs.metrics.base
-    return [getattr(mbrs.decoders, n, None) or getattr(mbrs.metrics.base, n) for n in names]
+    return int(torch.topk(values, k=1, largest=higher_is_better).indices[0])
 
 
 def _flat_scores(metric: str, hyps, refs, srcs, tgt_lang, options) -> list[float]:
@@ -70,7 +69,6 @@ def mbr(candidates: list[list[str]], pseudo_refs: list[list[str]], sources: list
     label of a bar on stderr over the utility evaluations."""
     import torch
     from tqdm.auto import tqdm
-    DecoderMBR, Metric = _mbrs("DecoderMBR", "Metric")
 
     from ..metrics.registry import get
 
@@ -79,21 +77,6 @@ def mbr(candidates: list[list[str]], pseudo_refs: list[list[str]], sources: list
         raise XlingError(f"{spec.display} takes no reference, so it cannot be an MBR utility; "
                          "rerank with it instead (--select rerank --qe ...)")
     shape = [(len(cands), len(prefs)) for cands, prefs in zip(candidates, pseudo_refs)]
-
-    class Precomputed(Metric):      # mbrs's interface over one source's matrix
-        HIGHER_IS_BETTER = spec.higher_is_better
-
-        def __init__(self):
-            self.cfg, self.matrix = None, None
-
-        def score(self, hypothesis, reference, source=None):
-            raise NotImplementedError
-
-        def pairwise_scores(self, hypotheses, references, source=None):
-            return self.matrix
-
-    metric = Precomputed()
-    decoder = DecoderMBR(DecoderMBR.Config(), metric)
     choices, evaluations = [], 0
     with tqdm(total=sum(h * r for h, r in shape), desc=progress, unit="pair",
               disable=progress is None, leave=False) as bar:
@@ -113,10 +96,9 @@ def mbr(candidates: list[list[str]], pseudo_refs: list[list[str]], sources: list
             start = 0
             for i in group:
                 h, r = shape[i]
-                metric.matrix = torch.tensor(flat[start:start + h * r], dtype=torch.float64).view(h, r)
+                expected = torch.tensor(flat[start:start + h * r], dtype=torch.float64).view(h, r).mean(dim=-1)
                 start += h * r
-                out = decoder.decode(candidates[i], pseudo_refs[i], sources[i], nbest=1)
-                choices.append(Choice(int(out.idx[0]), metric.matrix.mean(dim=1).tolist()))
+                choices.append(Choice(best_index(expected, spec.higher_is_better), expected.tolist()))
     return choices, evaluations
 
 
@@ -124,7 +106,6 @@ def rerank(candidates: list[list[str]], sources: list[str], tgt_lang: str, qe: s
            options: dict | None = None) -> tuple[list[Choice], int]:
     """The candidate a reference-free metric scores best, per source."""
     import torch
-    DecoderRerank, MetricReferenceless = _mbrs("DecoderRerank", "MetricReferenceless")
 
     from ..metrics.registry import get
 
@@ -135,25 +116,9 @@ def rerank(candidates: list[list[str]], sources: list[str], tgt_lang: str, qe: s
     hyps = [h for cands in candidates for h in cands]
     srcs = [src for cands, src in zip(candidates, sources) for _ in cands]
     flat = _flat_scores(qe, hyps, None, srcs, tgt_lang, options or {})
-
-    class Precomputed(MetricReferenceless):
-        HIGHER_IS_BETTER = spec.higher_is_better
-
-        def __init__(self):
-            self.cfg, self.values = None, None
-
-        def score(self, hypothesis, source):
-            raise NotImplementedError
-
-        def scores(self, hypotheses, sources):
-            return self.values
-
-    metric = Precomputed()
-    decoder = DecoderRerank(DecoderRerank.Config(), metric)
     choices, start = [], 0
-    for cands, src in zip(candidates, sources):
-        metric.values = torch.tensor(flat[start:start + len(cands)], dtype=torch.float64)
+    for cands in candidates:
+        values = torch.tensor(flat[start:start + len(cands)], dtype=torch.float64)
         start += len(cands)
-        out = decoder.decode(cands, src, nbest=1)
-        choices.append(Choice(int(out.idx[0]), metric.values.tolist()))
+        choices.append(Choice(best_index(values, spec.higher_is_better), values.tolist()))
     return choices, len(flat)
