@@ -113,6 +113,52 @@ def build_comet(folder: Path) -> Path:
     torch.manual_seed(0)
     return _save_comet(folder, RegressionMetric(**hparams))
 
+def build_comet_variant(folder: Path, encoder: str = "BERT", **hparams) -> Path:
+    """A tiny COMET regression checkpoint with the given hyper-parameters (layer mix or one
+    layer, softmax or sparsemax, layer norm, pooling), on a tiny BERT or XLM-R encoder; the
+    scalar-mix weights are drawn at random so that the mix matters."""
+    import torch
+    from comet.models import RegressionMetric
+
+    encoder_dir = _tiny_bert_encoder(folder) if encoder == "BERT" else _tiny_xlmr_encoder(folder)
+    torch.manual_seed(2)
+    metric = RegressionMetric(**{"encoder_model": encoder, "pretrained_model": str(encoder_dir),
+                                 "hidden_sizes": [16, 8], "dropout": 0.0, "batch_size": 2, **hparams})
+    with torch.no_grad():
+        if metric.layerwise_attention is not None:
+            for parameter in metric.layerwise_attention.scalar_parameters:
+                parameter.uniform_(-1.5, 1.5)
+            metric.layerwise_attention.gamma.fill_(1.3)
+    return _save_comet(folder, metric)
+
+
+def _tiny_xlmr_encoder(folder: Path) -> Path:
+    """A tiny XLM-R (a SentencePiece-style unigram tokenizer trained on our sentences)."""
+    import torch
+    from tokenizers import SentencePieceUnigramTokenizer
+    from transformers import XLMRobertaConfig, XLMRobertaModel, XLMRobertaTokenizerFast
+
+    encoder_dir = folder / "encoder"
+    encoder_dir.mkdir(parents=True)
+    unigram = SentencePieceUnigramTokenizer()
+    unigram.train_from_iterator(corpus_lines(), vocab_size=300,
+                                special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"], unk_token="<unk>")
+    tokenizer = XLMRobertaTokenizerFast(tokenizer_object=unigram, bos_token="<s>", eos_token="</s>",
+                                        sep_token="</s>", cls_token="<s>", unk_token="<unk>",
+                                        pad_token="<pad>", mask_token="<mask>")
+    from tokenizers.processors import TemplateProcessing
+    tokenizer.backend_tokenizer.post_processor = TemplateProcessing(
+        single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>",
+        special_tokens=[("<s>", tokenizer.convert_tokens_to_ids("<s>")), ("</s>", tokenizer.convert_tokens_to_ids("</s>"))])
+    tokenizer.save_pretrained(encoder_dir)
+    torch.manual_seed(0)
+    XLMRobertaModel(XLMRobertaConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2,
+                                     num_attention_heads=2, intermediate_size=64, max_position_embeddings=130,
+                                     pad_token_id=tokenizer.pad_token_id, bos_token_id=0, eos_token_id=2),
+                    add_pooling_layer=False).save_pretrained(encoder_dir)
+    return encoder_dir
+
+
 def _tiny_bert_encoder(folder: Path) -> Path:
     """A tiny BERT (WordPiece trained on our sentences) in folder/encoder, for COMET models."""
     import torch

@@ -1,6 +1,9 @@
-"""COMET through unbabel-comet: a hub model name (default Unbabel/wmt22-comet-da; xCOMET and its
-error spans when asked) or a local checkpoint. Each model loads once per process. The signature
-records model, revision (hub commit or checkpoint hash), precision, batch size and version."""
+"""COMET: a hub model name (default Unbabel/wmt22-comet-da; xCOMET and its error spans when
+asked) or a local checkpoint in COMET's layout. Regression checkpoints (COMET-22 DA and its kind)
+are scored by xling itself (xling.metrics.comet_native); unified ones (CometKiwi, xCOMET) still
+through unbabel-comet. Each model loads once per process. The signature records model, revision
+(hub commit or checkpoint hash), precision, batch size and the implementation that scored it
+(`impl:xling-X.Y` or `impl:unbabel-comet-X.Y`), so a score is never passed off as another's."""
 from __future__ import annotations
 
 import logging
@@ -31,11 +34,13 @@ def _checkpoint_for(model: str) -> tuple[Path, str]:
         # the whole file's hash (remembered per file version): a model fine-tuned in place with
         # frozen embeddings keeps its first megabytes
         return ckpt, "sha256:" + file_digest(ckpt)[:16]
-    from comet import download_model
+    from huggingface_hub import snapshot_download
 
     online = hub.reachable()
     try:
-        ckpt = Path(download_model(model, local_files_only=not online))
+        ckpt = Path(snapshot_download(repo_id=model, local_files_only=not online)) / "checkpoints" / "model.ckpt"
+        if not ckpt.is_file():
+            raise FileNotFoundError(f"{model} has no checkpoints/model.ckpt")
     except Exception as exc:  # noqa: BLE001 - offline, gated or missing: say which, in one line
         if not online:
             raise XlingError(f"COMET model {model!r} is not a local checkpoint and the Hugging Face "
@@ -69,6 +74,15 @@ def load_comet(model: str = DEFAULT_MODEL, precision: str = "32"):
     return scorer, revision
 
 
+@lru_cache(maxsize=4)
+def load_native(ckpt: str, revision: str, precision: str = "32", device: str | None = None):
+    """xling's own scorer of a regression checkpoint, once per process (per file version)."""
+    from .comet_native import RegressionScorer, read_hparams
+
+    return RegressionScorer.load(Path(ckpt), read_hparams(Path(ckpt)), precision, device,
+                                 local_files_only=not hub.reachable())
+
+
 def _quiet_lightning():
     """COMET runs through PyTorch Lightning, which chats on stderr; keep only errors."""
     import warnings
@@ -91,7 +105,41 @@ def comet(hyps: Sequence[str], refs: Sequence[str] | None, srcs: Sequence[str] |
         raise XlingError("COMET needs the source sentences (-s/--source)")
     hyps, refs, srcs = apply_mask(keep, hyps, refs, srcs)
     check_lengths(hypotheses=hyps, references=refs, sources=srcs)
-    scorer, revision = load_comet(model, precision)
+    if precision not in PRECISIONS:
+        raise XlingError(f"COMET precision must be one of {', '.join(PRECISIONS)}")
+    from .comet_native import read_hparams, supports
+
+    ckpt, revision = _checkpoint_for(model)
+    metadata = None
+    if supports(read_hparams(ckpt)):
+        if refs is None:
+            raise XlingError(f"COMET model {model!r} is a reference-based regression model: give "
+                             "references (-r), or use a QE model (cometkiwi, xcomet-qe)")
+        from .. import __version__
+
+        scorer = load_native(str(ckpt), revision, precision, "cpu" if gpus == 0 else None)
+        scores = scorer.predict(srcs, hyps, refs, batch_size, progress)
+        impl = f"xling-{__version__}"
+    else:
+        scores, metadata = _unbabel_predict(model, srcs, hyps, refs, batch_size, gpus, precision, progress)
+        from importlib.metadata import version
+        impl = f"unbabel-comet-{version('unbabel-comet')}"
+    fields = dict(model=model, rev=revision, prec=precision, bs=batch_size,
+                  refs="yes" if refs is not None else "no", impl=impl)
+    extra = {}
+    if keep is not None:
+        extra = {"segments_kept": len(hyps), "segments_total": len(list(keep))}
+        fields["subset"] = f"{len(hyps)}/{len(list(keep))}"
+    signature = Signature.of(**fields).format()
+    if error_spans and metadata is not None and "error_spans" in metadata:
+        extra["error_spans"] = metadata["error_spans"]
+    name = name or ("xCOMET" if "xcomet" in model.lower() else "COMET")
+    return mean_result(name, scores, signature, extra=extra)
+
+
+def _unbabel_predict(model, srcs, hyps, refs, batch_size, gpus, precision, progress):
+    """Scores (and metadata: error spans) through unbabel-comet's predict."""
+    scorer, _ = load_comet(model, precision)
     if gpus is None:
         import torch
         gpus = 1 if torch.cuda.is_available() else 0
@@ -102,17 +150,5 @@ def comet(hyps: Sequence[str], refs: Sequence[str] | None, srcs: Sequence[str] |
                                     progress_bar=progress, num_workers=0 if gpus == 0 else None)
     except KeyError as exc:
         raise XlingError(f"COMET model {model!r} needs {exc} for every segment") from exc
-    from importlib.metadata import version
-
-    fields = dict(model=model, rev=revision, prec=precision, bs=batch_size,
-                  refs="yes" if refs is not None else "no", comet=version("unbabel-comet"))
-    extra = {}
-    if keep is not None:
-        extra = {"segments_kept": len(hyps), "segments_total": len(list(keep))}
-        fields["subset"] = f"{len(hyps)}/{len(list(keep))}"
-    signature = Signature.of(**fields).format()
     metadata = prediction.get("metadata") if hasattr(prediction, "get") else None
-    if error_spans and metadata is not None and "error_spans" in metadata:
-        extra["error_spans"] = metadata["error_spans"]
-    name = name or ("xCOMET" if "xcomet" in model.lower() else "COMET")
-    return mean_result(name, prediction["scores"], signature, extra=extra)
+    return list(prediction["scores"]), metadata

@@ -1,0 +1,68 @@
+"""xling's own COMET regression scoring equals unbabel-comet 2.2.7 (the oracle) on tiny random
+checkpoints of each shape a published regression model takes: BERT or XLM-R encoders, a
+softmax or sparsemax layer mix with or without layer norm, one layer, and each pooling."""
+import pytest
+
+from xling.metrics.comet import comet
+
+TRIPLES = [("저는 학생입니다.", "I am a student.", "I am a student."),
+           ("오늘 날씨가 좋네요.", "Nice weather today.", "The weather is nice today."),
+           ("책을 읽고 있어요.", "reading book", "I am reading a book."),
+           ("고양이가 창문 옆에서 잔다.", "The cat sleeps by the window.", "A cat sleeps next to the window."),
+           ("새 문장.", "", "A new sentence.")]
+
+SHAPES = {
+    "comet22-shaped": dict(encoder="XLM-RoBERTa", layer_transformation="sparsemax", layer_norm=False),
+    "xlmr-softmax-norm-cls": dict(encoder="XLM-RoBERTa", layer_transformation="softmax", layer_norm=True, pool="cls"),
+    "bert-sparsemax-norm": dict(encoder="BERT", layer_transformation="sparsemax", layer_norm=True),
+    "bert-one-layer-max": dict(encoder="BERT", layer=1, pool="max"),
+}
+
+
+def _oracle():
+    try:
+        from comet import load_from_checkpoint
+    except ImportError as exc:   # pragma: no cover - the oracle comes with the dev extras
+        pytest.skip(f"unbabel-comet (the COMET oracle) cannot be imported here: {exc}")
+    return load_from_checkpoint
+
+
+@pytest.fixture(scope="module", params=list(SHAPES))
+def checkpoint(request, tmp_path_factory):
+    from tiny_models import build_comet_variant
+
+    _oracle()
+    options = dict(SHAPES[request.param])
+    return build_comet_variant(tmp_path_factory.mktemp(request.param), options.pop("encoder"), **options)
+
+
+@pytest.mark.parametrize("batch_size", [1, 2, 16])
+def test_regression_scores_equal_unbabel_comet(checkpoint, batch_size):
+    load_from_checkpoint = _oracle()
+    srcs, hyps, refs = map(list, zip(*TRIPLES))
+    theirs = load_from_checkpoint(str(checkpoint)).predict(
+        [{"src": s, "mt": h, "ref": r} for s, h, r in TRIPLES], batch_size=batch_size, gpus=0, progress_bar=False)
+    ours = comet(hyps, refs, srcs, model=str(checkpoint), batch_size=batch_size, gpus=0)
+    assert ours.segments == pytest.approx(theirs.scores, abs=1e-5)
+    assert ours.score == pytest.approx(theirs.system_score, abs=1e-5)
+    assert "impl:xling-" in ours.signature and "unbabel" not in ours.signature
+    assert len(set(round(s, 4) for s in ours.segments)) > 1      # the inputs really matter
+
+
+def test_sparsemax_equals_entmax():
+    import torch
+
+    from xling.metrics.comet_native import sparsemax
+
+    entmax = pytest.importorskip("entmax")
+    generator = torch.Generator().manual_seed(0)
+    for _ in range(50):
+        z = torch.randn(int(torch.randint(1, 30, (1,), generator=generator)), generator=generator) * 3
+        assert torch.allclose(sparsemax(z), entmax.sparsemax(z, dim=0), atol=1e-6)
+
+
+def test_a_regression_model_without_references_is_one_clear_error(checkpoint):
+    from xling.errors import XlingError
+
+    with pytest.raises(XlingError, match="reference-based regression model"):
+        comet(["x"], None, ["y"], model=str(checkpoint))

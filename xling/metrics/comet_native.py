@@ -1,0 +1,209 @@
+"""COMET regression checkpoints (COMET-22 DA and its kind) scored by xling itself, without
+unbabel-comet, Lightning or its pins: the checkpoint as published (hparams.yaml +
+checkpoints/model.ckpt), the encoder its `pretrained_model` names built with transformers, and
+the scoring arithmetic of unbabel-comet 2.2.7's RegressionMetric done here:
+
+- each of source, translation and reference is encoded alone (truncated at the encoder's
+  positions - 4, as COMET does) and every layer's hidden states are kept;
+- the layers are mixed by a learned scalar mix (softmax or sparsemax of the weights, optionally
+  each layer normalised over its unmasked positions first) times gamma, or one layer is taken;
+- tokens are pooled (mean over the attention mask, max over non-padding, or the first token);
+- the features [mt, ref, mt*ref, |mt-ref|, mt*src, |mt-src|] go through the feed-forward
+  estimator (linear layers with the checkpoint's activations).
+
+Batches are sorted by source length and the order restored, as COMET's predict does. Verified
+equal to unbabel-comet 2.2.7 on tiny random checkpoints (tests/test_metrics.py). Unified models
+(CometKiwi, xCOMET) still go through unbabel-comet (xling.metrics.comet).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from ..errors import XlingError
+
+# COMET's encoder names -> (transformers model class, tokenizer class).
+ENCODERS = {"BERT": ("BertModel", "BertConfig", "BertTokenizerFast"),
+            "XLM-RoBERTa": ("XLMRobertaModel", "XLMRobertaConfig", "XLMRobertaTokenizerFast")}
+POOLS = ("avg", "max", "cls")
+
+
+def read_hparams(ckpt: Path) -> dict:
+    """hparams.yaml beside checkpoints/ (COMET's layout), else the checkpoint's own copy."""
+    import yaml
+
+    path = ckpt.parents[1] / "hparams.yaml"
+    if path.is_file():
+        try:
+            values = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            raise XlingError(f"cannot read {path}: {' '.join(str(exc).split())}") from exc
+        if isinstance(values, dict):
+            return values
+    return {}
+
+
+def supports(hparams: dict) -> bool:
+    """Whether xling scores this checkpoint itself (a regression metric on a known encoder)."""
+    return (hparams.get("class_identifier") == "regression_metric"
+            and hparams.get("encoder_model") in ENCODERS and hparams.get("pool", "avg") in POOLS
+            and hparams.get("layer_transformation", "softmax") in ("softmax", "sparsemax"))
+
+
+def sparsemax(z):
+    """Sparsemax of a 1-D tensor (Martins & Astudillo 2016): the Euclidean projection onto the
+    simplex, which gives exact zeros."""
+    import torch
+
+    ordered, _ = torch.sort(z, descending=True)
+    cumulative = ordered.cumsum(0)
+    k = torch.arange(1, len(z) + 1, dtype=z.dtype, device=z.device)
+    support = (1 + k * ordered) > cumulative
+    size = int(support.sum())
+    tau = (cumulative[size - 1] - 1) / size
+    return torch.clamp(z - tau, min=0)
+
+
+@dataclass
+class RegressionScorer:
+    model: object           # the transformers encoder
+    tokenizer: object
+    weights: object         # normalised layer weights (None: one layer)
+    gamma: object
+    estimator: object
+    hparams: dict
+    device: str
+
+    @classmethod
+    def load(cls, ckpt: Path, hparams: dict, precision: str = "32", device: str | None = None,
+             local_files_only: bool = True) -> "RegressionScorer":
+        import torch
+        import transformers
+
+        model_name, config_name, tokenizer_name = ENCODERS[hparams["encoder_model"]]
+        source = hparams["pretrained_model"]
+        try:
+            tokenizer = getattr(transformers, tokenizer_name).from_pretrained(source, local_files_only=local_files_only)
+            config = getattr(transformers, config_name).from_pretrained(source, local_files_only=local_files_only)
+        except Exception as exc:  # noqa: BLE001 - offline or missing: one line
+            raise XlingError(f"COMET checkpoint {ckpt} needs its encoder {source!r} (config and "
+                             f"tokenizer), which cannot be loaded: {exc}".splitlines()[0]) from exc
+        model = getattr(transformers, model_name)(config, add_pooling_layer=False)
+        try:
+            state = torch.load(ckpt, map_location="cpu", weights_only=False)["state_dict"]
+        except Exception as exc:  # noqa: BLE001 - a damaged checkpoint is the user's to fix
+            raise XlingError(f"cannot load COMET checkpoint {ckpt}: {exc}".splitlines()[0]) from exc
+        prefix = "encoder.model."
+        encoder_state = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+        missing, unexpected = model.load_state_dict(encoder_state, strict=False)
+        missing = [k for k in missing if not k.endswith("position_ids")]
+        if missing or [k for k in unexpected if not k.endswith("position_ids")]:
+            raise XlingError(f"COMET checkpoint {ckpt} does not fit its encoder {source!r} "
+                             f"(missing {missing[:3]}, unexpected {list(unexpected)[:3]})")
+        weights = gamma = None
+        if hparams.get("layer", "mix") == "mix":
+            raw = torch.cat([state[f"layerwise_attention.scalar_parameters.{i}"]
+                             for i in range(config.num_hidden_layers + 1)])
+            transform = sparsemax if hparams.get("layer_transformation") == "sparsemax" else \
+                (lambda w: torch.softmax(w, dim=0))
+            weights, gamma = transform(raw), state["layerwise_attention.gamma"]
+        estimator = _estimator(state, hparams)
+        dtype = {"32": torch.float32, "16": torch.float16, "bf16": torch.bfloat16}[precision]
+        device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        model.to(device=device, dtype=dtype).eval()
+        estimator.to(device=device, dtype=dtype).eval()
+        if weights is not None:
+            weights, gamma = weights.to(device=device, dtype=dtype), gamma.to(device=device, dtype=dtype)
+        return cls(model, tokenizer, weights, gamma, estimator, hparams, device)
+
+    # -- the arithmetic ----------------------------------------------------------------------
+    def _layers(self, input_ids, mask):
+        out = self.model(input_ids=input_ids, attention_mask=mask, output_hidden_states=True)
+        layers = out.hidden_states
+        if self.weights is None:
+            return layers[int(self.hparams["layer"])]
+        if self.hparams.get("layer_norm", False):
+            layers = [_masked_layer_norm(t, mask) for t in layers]
+        mixed = sum(w * t for w, t in zip(self.weights.split(1), layers))
+        return self.gamma * mixed
+
+    def _pool(self, input_ids, embeddings, mask):
+        pad = self.tokenizer.pad_token_id
+        pool = self.hparams.get("pool", "avg")
+        if pool == "cls":
+            return embeddings[:, 0, :]
+        padding = input_ids.eq(pad).unsqueeze(-1)
+        if pool == "max":
+            return embeddings.float().masked_fill(padding, float("-inf")).type_as(embeddings).max(dim=1)[0]
+        summed = embeddings.float().masked_fill(padding, 0.0).type_as(embeddings).sum(1)
+        return summed / mask.unsqueeze(-1).expand(embeddings.size()).float().sum(1)
+
+    def embed(self, texts: list[str]):
+        batch = self.tokenizer(texts, return_tensors="pt", padding=True, truncation=True,
+                               max_length=self.model.config.max_position_embeddings - 4)
+        ids, mask = batch["input_ids"].to(self.device), batch["attention_mask"].to(self.device)
+        return self._pool(ids, self._layers(ids, mask), mask)
+
+    def score_batch(self, srcs: list[str], hyps: list[str], refs: list[str]) -> list[float]:
+        import torch
+
+        with torch.inference_mode():
+            src, ref, mt = self.embed(srcs), self.embed(refs), self.embed(hyps)
+            features = torch.cat((mt, ref, mt * ref, torch.abs(mt - ref), mt * src, torch.abs(mt - src)), dim=1)
+            return self.estimator(features).view(-1).float().tolist()
+
+    def predict(self, srcs: Sequence[str], hyps: Sequence[str], refs: Sequence[str],
+                batch_size: int = 16, progress: bool = False) -> list[float]:
+        """Segment scores in input order; batches of similar source length."""
+        import numpy as np
+        from tqdm.auto import tqdm
+
+        order = np.argsort([len(s) for s in srcs])       # COMET's length batching
+        scores: list[float] = [0.0] * len(srcs)
+        for start in tqdm(range(0, len(order), batch_size), desc="COMET", disable=not progress, leave=False):
+            rows = [int(i) for i in order[start:start + batch_size]]
+            values = self.score_batch([str(srcs[i]) for i in rows], [str(hyps[i]) for i in rows],
+                                      [str(refs[i]) for i in rows])
+            for i, value in zip(rows, values):
+                scores[i] = value
+        return scores
+
+
+def _masked_layer_norm(tensor, mask):
+    """One layer normalised by the mean and variance of its unmasked positions (per row)."""
+    mask = mask.to(tensor.dtype)
+    broadcast = mask.unsqueeze(-1)
+    masked = tensor * broadcast
+    rows, _, dim = tensor.size()
+    count = mask.sum(1) * dim
+    mean = (masked.view(rows, -1).sum(1) / count).view(rows, 1, 1)
+    variance = (((masked - mean) * broadcast) ** 2).view(rows, -1).sum(1) / count
+    return (tensor - mean) / (variance + 1e-12).sqrt().view(rows, 1, 1)
+
+
+def _estimator(state: dict, hparams: dict):
+    """The feed-forward estimator as a Sequential of the checkpoint's linear layers (positions
+    0, 3, 6, ... in COMET's `estimator.ff`), activations between, the final one if any."""
+    import torch
+    from torch import nn
+
+    def activation(name: str) -> nn.Module:
+        if not hasattr(nn, name.title()):
+            raise XlingError(f"COMET estimator activation {name!r} is not a torch activation")
+        return getattr(nn, name.title())()
+
+    hidden = list(hparams.get("hidden_sizes") or [3072, 1024])
+    modules = []
+    for n in range(len(hidden) + 1):
+        weight, bias = state[f"estimator.ff.{3 * n}.weight"], state[f"estimator.ff.{3 * n}.bias"]
+        linear = nn.Linear(weight.shape[1], weight.shape[0])
+        with torch.no_grad():
+            linear.weight.copy_(weight)
+            linear.bias.copy_(bias)
+        modules.append(linear)
+        if n < len(hidden):
+            modules.append(activation(hparams.get("activations", "Tanh")))
+    if hparams.get("final_activation"):
+        modules.append(activation(hparams["final_activation"]))
+    return nn.Sequential(*modules)
