@@ -9,15 +9,13 @@ called the same way: `get("ter")(hyps, refs, srcs, tgt_lang="ko")`.
 Heavy dependencies (sacrebleu's tokenizers, COMET, lingua) load on first use.
 """
 from .base import MetricResult
+# Bound eagerly (the module is light): a function named like its submodule would be replaced by
+# the module as soon as anything imported `xling.metrics.comet`.
+from .comet import comet
 from .offtarget import off_target, on_target_mask
 from .registry import REGISTRY, MetricSpec, get, parse_metric_names, register
 from .sacre import bleu, chrf, chrfpp, spbleu, ter
 from .significance import PairedResult, bootstrap_ci, paired_test
-
-
-def comet(hyps, refs, srcs, **kwargs) -> MetricResult:
-    from .comet import comet as _comet
-    return _comet(hyps, refs, srcs, **kwargs)
 
 
 def xcomet(hyps, refs, srcs, **kwargs) -> MetricResult:

@@ -11,7 +11,8 @@ the scoring arithmetic of unbabel-comet 2.2.7's RegressionMetric done here:
 - the features [mt, ref, mt*ref, |mt-ref|, mt*src, |mt-src|] go through the feed-forward
   estimator (linear layers with the checkpoint's activations).
 
-Batches are sorted by source length and the order restored, as COMET's predict does. Verified
+Each distinct text is encoded once, in batches of similar token length; scores come back in
+input order. Verified
 equal to unbabel-comet 2.2.7 on tiny random checkpoints (tests/test_metrics.py). Unified models
 (CometKiwi, xCOMET) still go through unbabel-comet (xling.metrics.comet).
 """
@@ -89,7 +90,8 @@ class RegressionScorer:
         except Exception as exc:  # noqa: BLE001 - offline or missing: one line
             raise XlingError(f"COMET checkpoint {ckpt} needs its encoder {source!r} (config and "
                              f"tokenizer), which cannot be loaded: {exc}".splitlines()[0]) from exc
-        model = getattr(transformers, model_name)(config, add_pooling_layer=False)
+        with _no_init():    # every weight comes from the checkpoint: skip the random init
+            model = getattr(transformers, model_name)(config, add_pooling_layer=False)
         try:
             state = torch.load(ckpt, map_location="cpu", weights_only=False)["state_dict"]
         except Exception as exc:  # noqa: BLE001 - a damaged checkpoint is the user's to fix
@@ -108,6 +110,13 @@ class RegressionScorer:
             transform = sparsemax if hparams.get("layer_transformation") == "sparsemax" else \
                 (lambda w: torch.softmax(w, dim=0))
             weights, gamma = transform(raw), state["layerwise_attention.gamma"]
+        # Layers above the highest one the mix (or the chosen layer) reads change nothing: drop
+        # them, which is exact (each layer sees only the ones below it).
+        top = int(hparams["layer"]) if weights is None else int(weights.nonzero().max())
+        model.encoder.layer = model.encoder.layer[:max(top, 0)]
+        model.config.num_hidden_layers = len(model.encoder.layer)
+        if weights is not None:
+            weights = weights[:top + 1]
         estimator = _estimator(state, hparams)
         dtype = {"32": torch.float32, "16": torch.float16, "bf16": torch.bfloat16}[precision]
         device = device or ("cuda" if torch.cuda.is_available() else "cpu")
@@ -139,35 +148,61 @@ class RegressionScorer:
         summed = embeddings.float().masked_fill(padding, 0.0).type_as(embeddings).sum(1)
         return summed / mask.unsqueeze(-1).expand(embeddings.size()).float().sum(1)
 
-    def embed(self, texts: list[str]):
-        batch = self.tokenizer(texts, return_tensors="pt", padding=True, truncation=True,
-                               max_length=self.model.config.max_position_embeddings - 4)
-        ids, mask = batch["input_ids"].to(self.device), batch["attention_mask"].to(self.device)
-        return self._pool(ids, self._layers(ids, mask), mask)
-
-    def score_batch(self, srcs: list[str], hyps: list[str], refs: list[str]) -> list[float]:
+    def embed(self, texts: list[str], batch_size: int = 16, bar=None):
+        """Sentence embeddings of `texts` (one row each). Each distinct text is encoded once, in
+        batches of texts of similar token length (a sentence's embedding does not depend on
+        its batch, up to float rounding), which wastes less padding than COMET's batches of
+        whole (src, mt, ref) triples sorted by the source alone."""
         import torch
 
+        limit = self.model.config.max_position_embeddings - 4
+        unique = list(dict.fromkeys(texts))
+        lengths = self.tokenizer(unique, truncation=True, max_length=limit)["input_ids"]
+        order = sorted(range(len(unique)), key=lambda i: len(lengths[i]))
+        rows: dict[str, object] = {}
         with torch.inference_mode():
-            src, ref, mt = self.embed(srcs), self.embed(refs), self.embed(hyps)
-            features = torch.cat((mt, ref, mt * ref, torch.abs(mt - ref), mt * src, torch.abs(mt - src)), dim=1)
-            return self.estimator(features).view(-1).float().tolist()
+            for start in range(0, len(order), batch_size):
+                chunk = [unique[i] for i in order[start:start + batch_size]]
+                batch = self.tokenizer(chunk, return_tensors="pt", padding=True, truncation=True, max_length=limit)
+                ids, mask = batch["input_ids"].to(self.device), batch["attention_mask"].to(self.device)
+                for text, row in zip(chunk, self._pool(ids, self._layers(ids, mask), mask)):
+                    rows[text] = row
+                if bar is not None:
+                    bar.update(len(chunk))
+        return torch.stack([rows[t] for t in texts])
 
     def predict(self, srcs: Sequence[str], hyps: Sequence[str], refs: Sequence[str],
                 batch_size: int = 16, progress: bool = False) -> list[float]:
-        """Segment scores in input order; batches of similar source length."""
-        import numpy as np
+        """Segment scores in input order."""
+        import torch
         from tqdm.auto import tqdm
 
-        order = np.argsort([len(s) for s in srcs])       # COMET's length batching
-        scores: list[float] = [0.0] * len(srcs)
-        for start in tqdm(range(0, len(order), batch_size), desc="COMET", disable=not progress, leave=False):
-            rows = [int(i) for i in order[start:start + batch_size]]
-            values = self.score_batch([str(srcs[i]) for i in rows], [str(hyps[i]) for i in rows],
-                                      [str(refs[i]) for i in rows])
-            for i, value in zip(rows, values):
-                scores[i] = value
+        sides = [[str(t) for t in side] for side in (srcs, hyps, refs)]
+        with tqdm(total=sum(len(set(side)) for side in sides), desc="COMET", unit="text",
+                  disable=not progress, leave=False) as bar:
+            src, mt, ref = (self.embed(side, batch_size, bar) for side in sides)
+        scores = []
+        with torch.inference_mode():
+            for start in range(0, len(src), batch_size):
+                part = slice(start, start + batch_size)
+                s, m, r = src[part], mt[part], ref[part]
+                features = torch.cat((m, r, m * r, torch.abs(m - r), m * s, torch.abs(m - s)), dim=1)
+                scores += self.estimator(features).view(-1).float().tolist()
         return scores
+
+
+def _no_init():
+    """transformers' context that skips random weight init (its place moved between 4.x and
+    5.x); a no-op where it is not found."""
+    from contextlib import nullcontext
+
+    for module, name in (("transformers.modeling_utils", "no_init_weights"),
+                         ("transformers.initialization", "no_init_weights")):
+        try:
+            return getattr(__import__(module, fromlist=[name]), name)()
+        except (ImportError, AttributeError):
+            continue
+    return nullcontext()
 
 
 def _masked_layer_norm(tensor, mask):
