@@ -1,6 +1,7 @@
-"""xling's own COMET regression scoring equals unbabel-comet 2.2.7 (the oracle) on tiny random
-checkpoints of each shape a published regression model takes: BERT or XLM-R encoders, a
-softmax or sparsemax layer mix with or without layer norm, one layer, and each pooling."""
+"""xling's own COMET scoring equals unbabel-comet 2.2.7 (the oracle) on tiny random checkpoints
+of each shape a published regression or (word-level-free) unified model takes: BERT or XLM-R
+encoders, a softmax or sparsemax layer mix with or without layer norm, one layer, each pooling,
+and unified inputs mt+src or mt+src+ref, with and without references given."""
 import pytest
 
 from xling.metrics.comet import comet
@@ -16,6 +17,15 @@ SHAPES = {
     "xlmr-softmax-norm-cls": dict(encoder="XLM-RoBERTa", layer_transformation="softmax", layer_norm=True, pool="cls"),
     "bert-sparsemax-norm": dict(encoder="BERT", layer_transformation="sparsemax", layer_norm=True),
     "bert-one-layer-max": dict(encoder="BERT", layer=1, pool="max"),
+    # unified models without word-level tags: CometKiwi-shaped (mt+src), and with a reference
+    "kiwi-xlmr-sparsemax": dict(encoder="XLM-RoBERTa", input_segments=["mt", "src"],
+                                layer_transformation="sparsemax", layer_norm=False, word_level_training=False),
+    "kiwi-bert-softmax": dict(encoder="BERT", input_segments=["mt", "src"], layer_norm=True,
+                              word_level_training=False),
+    "unified-xlmr-with-ref": dict(encoder="XLM-RoBERTa", input_segments=["mt", "src", "ref"],
+                                  word_level_training=False),
+    "unified-bert-with-ref-one-layer": dict(encoder="BERT", input_segments=["mt", "src", "ref"],
+                                            sent_layer=1, word_level_training=False),
 }
 
 
@@ -36,13 +46,17 @@ def checkpoint(request, tmp_path_factory):
     return build_comet_variant(tmp_path_factory.mktemp(request.param), options.pop("encoder"), **options)
 
 
+@pytest.mark.parametrize("with_refs", [True, False], ids=["refs", "no-refs"])
 @pytest.mark.parametrize("batch_size", [1, 2, 16])
-def test_regression_scores_equal_unbabel_comet(checkpoint, batch_size):
+def test_scores_equal_unbabel_comet(checkpoint, batch_size, with_refs):
     load_from_checkpoint = _oracle()
+    oracle = load_from_checkpoint(str(checkpoint))
+    if not with_refs and oracle.requires_references():
+        pytest.skip("a regression model always takes references")
     srcs, hyps, refs = map(list, zip(*TRIPLES))
-    theirs = load_from_checkpoint(str(checkpoint)).predict(
-        [{"src": s, "mt": h, "ref": r} for s, h, r in TRIPLES], batch_size=batch_size, gpus=0, progress_bar=False)
-    ours = comet(hyps, refs, srcs, model=str(checkpoint), batch_size=batch_size, gpus=0)
+    theirs = oracle.predict([{"src": s, "mt": h} | ({"ref": r} if with_refs else {}) for s, h, r in TRIPLES],
+                            batch_size=batch_size, gpus=0, progress_bar=False)
+    ours = comet(hyps, refs if with_refs else None, srcs, model=str(checkpoint), batch_size=batch_size, gpus=0)
     assert ours.segments == pytest.approx(theirs.scores, abs=1e-5)
     assert ours.score == pytest.approx(theirs.system_score, abs=1e-5)
     assert "impl:xling-" in ours.signature and "unbabel" not in ours.signature
@@ -63,6 +77,9 @@ def test_sparsemax_equals_entmax():
 
 def test_a_regression_model_without_references_is_one_clear_error(checkpoint):
     from xling.errors import XlingError
+    from xling.metrics.comet_native import read_hparams
 
+    if read_hparams(checkpoint)["class_identifier"] != "regression_metric":
+        pytest.skip("unified models score without references")
     with pytest.raises(XlingError, match="reference-based regression model"):
         comet(["x"], None, ["y"], model=str(checkpoint))

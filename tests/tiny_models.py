@@ -114,16 +114,18 @@ def build_comet(folder: Path) -> Path:
     return _save_comet(folder, RegressionMetric(**hparams))
 
 def build_comet_variant(folder: Path, encoder: str = "BERT", **hparams) -> Path:
-    """A tiny COMET regression checkpoint with the given hyper-parameters (layer mix or one
-    layer, softmax or sparsemax, layer norm, pooling), on a tiny BERT or XLM-R encoder; the
+    """A tiny COMET regression checkpoint (or, given input_segments, a unified one without
+    word-level tags) with the given hyper-parameters (layer mix or one layer, softmax or
+    sparsemax, layer norm, pooling), on a tiny BERT or XLM-R encoder; the
     scalar-mix weights are drawn at random so that the mix matters."""
     import torch
-    from comet.models import RegressionMetric
+    from comet.models import RegressionMetric, UnifiedMetric
 
     encoder_dir = _tiny_bert_encoder(folder) if encoder == "BERT" else _tiny_xlmr_encoder(folder)
     torch.manual_seed(2)
-    metric = RegressionMetric(**{"encoder_model": encoder, "pretrained_model": str(encoder_dir),
-                                 "hidden_sizes": [16, 8], "dropout": 0.0, "batch_size": 2, **hparams})
+    cls = UnifiedMetric if "input_segments" in hparams else RegressionMetric   # CometKiwi-shaped
+    metric = cls(**{"encoder_model": encoder, "pretrained_model": str(encoder_dir),
+                    "hidden_sizes": [16, 8], "dropout": 0.0, "batch_size": 2, **hparams})
     with torch.no_grad():
         if metric.layerwise_attention is not None:
             for parameter in metric.layerwise_attention.scalar_parameters:

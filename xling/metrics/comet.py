@@ -77,10 +77,9 @@ def load_comet(model: str = DEFAULT_MODEL, precision: str = "32"):
 @lru_cache(maxsize=4)
 def load_native(ckpt: str, revision: str, precision: str = "32", device: str | None = None):
     """xling's own scorer of a regression checkpoint, once per process (per file version)."""
-    from .comet_native import RegressionScorer, read_hparams
+    from .comet_native import load_scorer
 
-    return RegressionScorer.load(Path(ckpt), read_hparams(Path(ckpt)), precision, device,
-                                 local_files_only=not hub.reachable())
+    return load_scorer(Path(ckpt), precision, device, local_files_only=not hub.reachable())
 
 
 def _quiet_lightning():
@@ -111,8 +110,9 @@ def comet(hyps: Sequence[str], refs: Sequence[str] | None, srcs: Sequence[str] |
 
     ckpt, revision = _checkpoint_for(model)
     metadata = None
-    if supports(read_hparams(ckpt)):
-        if refs is None:
+    hparams = read_hparams(ckpt)
+    if supports(hparams):
+        if refs is None and hparams["class_identifier"] == "regression_metric":
             raise XlingError(f"COMET model {model!r} is a reference-based regression model: give "
                              "references (-r), or use a QE model (cometkiwi, xcomet-qe)")
         from .. import __version__

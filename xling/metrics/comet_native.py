@@ -46,10 +46,25 @@ def read_hparams(ckpt: Path) -> dict:
 
 
 def supports(hparams: dict) -> bool:
-    """Whether xling scores this checkpoint itself (a regression metric on a known encoder)."""
-    return (hparams.get("class_identifier") == "regression_metric"
-            and hparams.get("encoder_model") in ENCODERS and hparams.get("pool", "avg") in POOLS
-            and hparams.get("layer_transformation", "softmax") in ("softmax", "sparsemax"))
+    """Whether xling scores this checkpoint itself: a regression metric, or a unified metric
+    without word-level tags (CometKiwi-shaped), on a known encoder."""
+    kind = hparams.get("class_identifier")
+    if hparams.get("encoder_model") not in ENCODERS or \
+            hparams.get("layer_transformation", "softmax") not in ("softmax", "sparsemax"):
+        return False
+    if kind == "regression_metric":
+        return hparams.get("pool", "avg") in POOLS
+    segments = hparams.get("input_segments") or []
+    return kind == "unified_metric" and not hparams.get("word_level_training") and \
+        segments[:2] == ["mt", "src"] and set(segments) <= {"mt", "src", "ref"}
+
+
+def load_scorer(ckpt: Path, precision: str = "32", device: str | None = None,
+                local_files_only: bool = True):
+    """The scorer for a supported checkpoint (see supports())."""
+    hparams = read_hparams(ckpt)
+    cls = RegressionScorer if hparams.get("class_identifier") == "regression_metric" else UnifiedScorer
+    return cls.load(ckpt, hparams, precision, device, local_files_only)
 
 
 def sparsemax(z):
@@ -188,6 +203,84 @@ class RegressionScorer:
                 s, m, r = src[part], mt[part], ref[part]
                 features = torch.cat((m, r, m * r, torch.abs(m - r), m * s, torch.abs(m - s)), dim=1)
                 scores += self.estimator(features).view(-1).float().tolist()
+        return scores
+
+
+class UnifiedScorer(RegressionScorer):
+    """unbabel-comet's UnifiedMetric without word-level tags (CometKiwi 22/23 and its kind):
+    translation and source (and the reference, when the model takes one and it is given) are
+    joined into one sequence with the encoder's separators; the first token's mixed embedding
+    goes through the estimator. With a reference, the score is the mean of three such passes:
+    mt+src, mt+ref and mt+src+ref."""
+
+    def _joined(self, parts: list[list[list[int]]]):
+        """COMET's concatenation of one batch: each part's ids (pads removed) joined with the
+        tokenizer's special tokens, cut at the encoder's positions when too long; BERT-like
+        encoders get token type 0 for the translation and 1 everywhere after (padding too)."""
+        import torch
+
+        tok = self.tokenizer
+        limit = self.model.config.max_position_embeddings - 2
+        separator = 1 if self.hparams["encoder_model"] == "BERT" else 2
+        rows, types = [], []
+        for i in range(len(parts[0])):
+            pieces = [[t for t in part[i] if t != tok.pad_token_id] for part in parts]
+            sequence = pieces[0]
+            for piece in pieces[1:]:
+                sequence = tok.build_inputs_with_special_tokens(sequence[1:-1], piece[1:-1])
+            if sum(len(p) - 2 for p in pieces) > limit - (1 + len(pieces) * separator):
+                sequence = sequence[:limit]
+            rows.append(sequence)
+            types.append(len(pieces[0]))
+        width = max(len(r) for r in rows)
+        ids = torch.tensor([r + [tok.pad_token_id] * (width - len(r)) for r in rows])
+        mask = torch.arange(width)[None, :] < torch.tensor([len(r) for r in rows])[:, None]
+        token_types = None
+        if self.hparams["encoder_model"] == "BERT":
+            token_types = torch.tensor([[0] * n + [1] * (width - n) for n in types])
+        return ids, mask.long(), token_types
+
+    def _score(self, parts):
+        import torch
+
+        ids, mask, token_types = self._joined(parts)
+        ids, mask = ids.to(self.device), mask.to(self.device)
+        extra = {"token_type_ids": token_types.to(self.device)} if token_types is not None else {}
+        out = self.model(input_ids=ids, attention_mask=mask, output_hidden_states=True, **extra)
+        layers = out.hidden_states
+        if self.weights is None:
+            embeddings = layers[int(self.hparams["layer"])]
+        else:
+            if self.hparams.get("layer_norm", False):
+                layers = [_masked_layer_norm(t, mask) for t in layers]
+            embeddings = self.gamma * sum(w * t for w, t in zip(self.weights.split(1), layers))
+        return self.estimator(embeddings[:, 0, :]).view(-1)
+
+    def predict(self, srcs: Sequence[str], hyps: Sequence[str], refs: Sequence[str] | None,
+                batch_size: int = 16, progress: bool = False) -> list[float]:
+        """Segment scores in input order; batches of similar source length (COMET's order)."""
+        import numpy as np
+        import torch
+        from tqdm.auto import tqdm
+
+        use_ref = refs is not None and "ref" in self.hparams["input_segments"]
+        limit = self.model.config.max_position_embeddings - 4
+        order = np.argsort([len(s) for s in srcs])
+        scores: list[float] = [0.0] * len(srcs)
+        with torch.inference_mode():
+            for start in tqdm(range(0, len(order), batch_size), desc="COMET", disable=not progress, leave=False):
+                rows = [int(i) for i in order[start:start + batch_size]]
+                encode = lambda texts: self.tokenizer([str(t) for t in texts], truncation=True,  # noqa: E731
+                                                      max_length=limit)["input_ids"]
+                mt, src = encode([hyps[i] for i in rows]), encode([srcs[i] for i in rows])
+                if use_ref:
+                    ref = encode([refs[i] for i in rows])
+                    values = torch.stack([self._score([mt, src]), self._score([mt, ref]),
+                                          self._score([mt, src, ref])]).mean(dim=0)
+                else:
+                    values = self._score([mt, src])
+                for i, value in zip(rows, values.float().tolist()):
+                    scores[i] = value
         return scores
 
 
