@@ -26,6 +26,16 @@ SHAPES = {
                                   word_level_training=False),
     "unified-bert-with-ref-one-layer": dict(encoder="BERT", input_segments=["mt", "src", "ref"],
                                             sent_layer=1, word_level_training=False),
+    # word-level error tags: a unified model with spans, and xCOMET's own combination
+    "unified-tags-bert": dict(encoder="BERT", input_segments=["mt", "src", "ref"], word_layer=2,
+                              word_level_training=True, error_labels=["minor", "major"]),
+    "xcomet-xlmr-sparsemax": dict(encoder="XLM-RoBERTa", xcomet=True, word_layer=2,
+                                  layer_transformation="sparsemax", layer_norm=False),
+    "xcomet-bert": dict(encoder="BERT", xcomet=True, word_layer=2, layer_transformation="softmax"),
+    "xcomet-xl-shaped": dict(encoder="XLM-RoBERTa-XL", xcomet=True, word_layer=2,
+                             layer_transformation="sparsemax", layer_norm=False),
+    "kiwi-xl-shaped": dict(encoder="XLM-RoBERTa-XL", input_segments=["mt", "src"],
+                           layer_transformation="sparsemax", layer_norm=False, word_level_training=False),
 }
 
 
@@ -59,6 +69,15 @@ def test_scores_equal_unbabel_comet(checkpoint, batch_size, with_refs):
     ours = comet(hyps, refs if with_refs else None, srcs, model=str(checkpoint), batch_size=batch_size, gpus=0)
     assert ours.segments == pytest.approx(theirs.scores, abs=1e-5)
     assert ours.score == pytest.approx(theirs.system_score, abs=1e-5)
+    expected_spans = (theirs.get("metadata") or {}).get("error_spans")
+    if expected_spans is not None:                       # models that tag errors
+        spans = comet(hyps, refs if with_refs else None, srcs, model=str(checkpoint), batch_size=batch_size,
+                      gpus=0, error_spans=True).extra["error_spans"]
+        assert [[(s["text"], s["severity"], s["start"], s["end"]) for s in row] for row in spans] == \
+            [[(s["text"], s["severity"], s["start"], s["end"]) for s in row] for row in expected_spans]
+        assert [s["confidence"] for row in spans for s in row] == \
+            pytest.approx([s["confidence"] for row in expected_spans for s in row], abs=1e-5)
+        assert any(spans)                                  # spans were really found
     assert "impl:xling-" in ours.signature and "unbabel" not in ours.signature
     assert len(set(round(s, 4) for s in ours.segments)) > 1      # the inputs really matter
 

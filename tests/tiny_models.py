@@ -121,9 +121,13 @@ def build_comet_variant(folder: Path, encoder: str = "BERT", **hparams) -> Path:
     import torch
     from comet.models import RegressionMetric, UnifiedMetric
 
-    encoder_dir = _tiny_bert_encoder(folder) if encoder == "BERT" else _tiny_xlmr_encoder(folder)
+    encoder_dir = _tiny_bert_encoder(folder) if encoder == "BERT" else \
+        _tiny_xlmr_encoder(folder, xl=encoder == "XLM-RoBERTa-XL")
     torch.manual_seed(2)
-    cls = UnifiedMetric if "input_segments" in hparams else RegressionMetric   # CometKiwi-shaped
+    if hparams.pop("xcomet", False):
+        from comet.models import XCOMETMetric as cls
+    else:
+        cls = UnifiedMetric if "input_segments" in hparams else RegressionMetric   # CometKiwi-shaped
     metric = cls(**{"encoder_model": encoder, "pretrained_model": str(encoder_dir),
                     "hidden_sizes": [16, 8], "dropout": 0.0, "batch_size": 2, **hparams})
     with torch.no_grad():
@@ -131,14 +135,24 @@ def build_comet_variant(folder: Path, encoder: str = "BERT", **hparams) -> Path:
             for parameter in metric.layerwise_attention.scalar_parameters:
                 parameter.uniform_(-1.5, 1.5)
             metric.layerwise_attention.gamma.fill_(1.3)
+        if getattr(metric, "hidden2tag", None) is not None:   # tags that vary: some error spans
+            metric.hidden2tag.weight.normal_(0, 1.0)
+            metric.hidden2tag.weight[0].zero_()          # "O" at 0: the errors win at random
+            metric.hidden2tag.bias.fill_(-1.0)
+            metric.hidden2tag.bias[0] = 0.0
     return _save_comet(folder, metric)
 
 
-def _tiny_xlmr_encoder(folder: Path) -> Path:
-    """A tiny XLM-R (a SentencePiece-style unigram tokenizer trained on our sentences)."""
+def _tiny_xlmr_encoder(folder: Path, xl: bool = False) -> Path:
+    """A tiny XLM-R, or XLM-R-XL (pre-layer-norm) with xl (a SentencePiece-style unigram
+    tokenizer trained on our sentences)."""
     import torch
+    import transformers
     from tokenizers import SentencePieceUnigramTokenizer
-    from transformers import XLMRobertaConfig, XLMRobertaModel, XLMRobertaTokenizerFast
+    from transformers import XLMRobertaTokenizerFast
+
+    XLMRobertaConfig = transformers.XLMRobertaXLConfig if xl else transformers.XLMRobertaConfig
+    XLMRobertaModel = transformers.XLMRobertaXLModel if xl else transformers.XLMRobertaModel
 
     encoder_dir = folder / "encoder"
     encoder_dir.mkdir(parents=True)

@@ -118,7 +118,12 @@ def comet(hyps: Sequence[str], refs: Sequence[str] | None, srcs: Sequence[str] |
         from .. import __version__
 
         scorer = load_native(str(ckpt), revision, precision, "cpu" if gpus == 0 else None)
-        scores = scorer.predict(srcs, hyps, refs, batch_size, progress)
+        if getattr(scorer, "tagger", None) is not None:     # xCOMET and its kind: error spans too
+            spans: list = []
+            scores = scorer.predict(srcs, hyps, refs, batch_size, progress, spans=spans)
+            metadata = {"error_spans": spans}
+        else:
+            scores = scorer.predict(srcs, hyps, refs, batch_size, progress)
         impl = f"xling-{__version__}"
     else:
         scores, metadata = _unbabel_predict(model, srcs, hyps, refs, batch_size, gpus, precision, progress)

@@ -24,9 +24,20 @@ from typing import Sequence
 
 from ..errors import XlingError
 
-# COMET's encoder names -> (transformers model class, tokenizer class).
-ENCODERS = {"BERT": ("BertModel", "BertConfig", "BertTokenizerFast"),
-            "XLM-RoBERTa": ("XLMRobertaModel", "XLMRobertaConfig", "XLMRobertaTokenizerFast")}
+@dataclass(frozen=True)
+class EncoderSpec:
+    model: str            # transformers classes
+    config: str
+    tokenizer: str
+    separator: int        # special tokens between two joined segments (</s></s> is 2)
+    token_types: bool     # BERT-like: type 0 for the translation, 1 after (COMET's quirk)
+
+
+# COMET's encoder names (hparams `encoder_model`) that xling builds itself. MiniLM (an XLM-R
+# tokenizer fetched by name) and RemBERT still go through unbabel-comet.
+ENCODERS = {"BERT": EncoderSpec("BertModel", "BertConfig", "BertTokenizerFast", 1, True),
+            "XLM-RoBERTa": EncoderSpec("XLMRobertaModel", "XLMRobertaConfig", "XLMRobertaTokenizerFast", 2, False),
+            "XLM-RoBERTa-XL": EncoderSpec("XLMRobertaXLModel", "XLMRobertaXLConfig", "XLMRobertaTokenizerFast", 2, False)}
 POOLS = ("avg", "max", "cls")
 
 
@@ -54,9 +65,10 @@ def supports(hparams: dict) -> bool:
         return False
     if kind == "regression_metric":
         return hparams.get("pool", "avg") in POOLS
+    if kind == "xcomet_metric":
+        return True
     segments = hparams.get("input_segments") or []
-    return kind == "unified_metric" and not hparams.get("word_level_training") and \
-        segments[:2] == ["mt", "src"] and set(segments) <= {"mt", "src", "ref"}
+    return kind == "unified_metric" and segments[:2] == ["mt", "src"] and set(segments) <= {"mt", "src", "ref"}
 
 
 def load_scorer(ckpt: Path, precision: str = "32", device: str | None = None,
@@ -90,6 +102,7 @@ class RegressionScorer:
     estimator: object
     hparams: dict
     device: str
+    tagger: object = None    # word-level head (hidden2tag) of unified models that tag errors
 
     @classmethod
     def load(cls, ckpt: Path, hparams: dict, precision: str = "32", device: str | None = None,
@@ -97,16 +110,16 @@ class RegressionScorer:
         import torch
         import transformers
 
-        model_name, config_name, tokenizer_name = ENCODERS[hparams["encoder_model"]]
+        spec = ENCODERS[hparams["encoder_model"]]
         source = hparams["pretrained_model"]
         try:
-            tokenizer = getattr(transformers, tokenizer_name).from_pretrained(source, local_files_only=local_files_only)
-            config = getattr(transformers, config_name).from_pretrained(source, local_files_only=local_files_only)
+            tokenizer = getattr(transformers, spec.tokenizer).from_pretrained(source, local_files_only=local_files_only)
+            config = getattr(transformers, spec.config).from_pretrained(source, local_files_only=local_files_only)
         except Exception as exc:  # noqa: BLE001 - offline or missing: one line
             raise XlingError(f"COMET checkpoint {ckpt} needs its encoder {source!r} (config and "
                              f"tokenizer), which cannot be loaded: {exc}".splitlines()[0]) from exc
         with _no_init():    # every weight comes from the checkpoint: skip the random init
-            model = getattr(transformers, model_name)(config, add_pooling_layer=False)
+            model = getattr(transformers, spec.model)(config, add_pooling_layer=False)
         try:
             state = torch.load(ckpt, map_location="cpu", weights_only=False)["state_dict"]
         except Exception as exc:  # noqa: BLE001 - a damaged checkpoint is the user's to fix
@@ -128,18 +141,31 @@ class RegressionScorer:
         # Layers above the highest one the mix (or the chosen layer) reads change nothing: drop
         # them, which is exact (each layer sees only the ones below it).
         top = int(hparams["layer"]) if weights is None else int(weights.nonzero().max())
+        if hparams.get("word_level_training") or hparams.get("class_identifier") == "xcomet_metric":
+            top = max(top, int(hparams["word_layer"]))      # the error-span head reads it
         model.encoder.layer = model.encoder.layer[:max(top, 0)]
         model.config.num_hidden_layers = len(model.encoder.layer)
         if weights is not None:
             weights = weights[:top + 1]
         estimator = _estimator(state, hparams)
+        tagger = None
+        if "hidden2tag.weight" in state:     # word-level error tags (xCOMET and its kind)
+            from torch import nn
+
+            weight = state["hidden2tag.weight"]
+            tagger = nn.Linear(weight.shape[1], weight.shape[0])
+            with torch.no_grad():
+                tagger.weight.copy_(weight)
+                tagger.bias.copy_(state["hidden2tag.bias"])
+            tagger.to(device=device or ("cuda" if torch.cuda.is_available() else "cpu"),
+                      dtype={"32": torch.float32, "16": torch.float16, "bf16": torch.bfloat16}[precision])
         dtype = {"32": torch.float32, "16": torch.float16, "bf16": torch.bfloat16}[precision]
         device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         model.to(device=device, dtype=dtype).eval()
         estimator.to(device=device, dtype=dtype).eval()
         if weights is not None:
             weights, gamma = weights.to(device=device, dtype=dtype), gamma.to(device=device, dtype=dtype)
-        return cls(model, tokenizer, weights, gamma, estimator, hparams, device)
+        return cls(model, tokenizer, weights, gamma, estimator, hparams, device, tagger)
 
     # -- the arithmetic ----------------------------------------------------------------------
     def _layers(self, input_ids, mask):
@@ -221,7 +247,8 @@ class UnifiedScorer(RegressionScorer):
 
         tok = self.tokenizer
         limit = self.model.config.max_position_embeddings - 2
-        separator = 1 if self.hparams["encoder_model"] == "BERT" else 2
+        spec = ENCODERS[self.hparams["encoder_model"]]
+        separator = spec.separator
         rows, types = [], []
         for i in range(len(parts[0])):
             pieces = [[t for t in part[i] if t != tok.pad_token_id] for part in parts]
@@ -236,52 +263,120 @@ class UnifiedScorer(RegressionScorer):
         ids = torch.tensor([r + [tok.pad_token_id] * (width - len(r)) for r in rows])
         mask = torch.arange(width)[None, :] < torch.tensor([len(r) for r in rows])[:, None]
         token_types = None
-        if self.hparams["encoder_model"] == "BERT":
+        if spec.token_types:
             token_types = torch.tensor([[0] * n + [1] * (width - n) for n in types])
         return ids, mask.long(), token_types
 
     def _score(self, parts):
-        import torch
-
+        """Sentence scores of one joined batch, and word-level tag logits (or None)."""
         ids, mask, token_types = self._joined(parts)
         ids, mask = ids.to(self.device), mask.to(self.device)
         extra = {"token_type_ids": token_types.to(self.device)} if token_types is not None else {}
         out = self.model(input_ids=ids, attention_mask=mask, output_hidden_states=True, **extra)
         layers = out.hidden_states
+        logits = self.tagger(layers[int(self.hparams["word_layer"])]) if self.tagger is not None else None
         if self.weights is None:
             embeddings = layers[int(self.hparams["layer"])]
         else:
             if self.hparams.get("layer_norm", False):
                 layers = [_masked_layer_norm(t, mask) for t in layers]
             embeddings = self.gamma * sum(w * t for w, t in zip(self.weights.split(1), layers))
-        return self.estimator(embeddings[:, 0, :]).view(-1)
+        return self.estimator(embeddings[:, 0, :]).view(-1), logits
+
+    @property
+    def is_xcomet(self) -> bool:
+        return self.hparams.get("class_identifier") == "xcomet_metric"
 
     def predict(self, srcs: Sequence[str], hyps: Sequence[str], refs: Sequence[str] | None,
-                batch_size: int = 16, progress: bool = False) -> list[float]:
-        """Segment scores in input order; batches of similar source length (COMET's order)."""
+                batch_size: int = 16, progress: bool = False, spans: list | None = None) -> list[float]:
+        """Segment scores in input order; batches of similar source length (COMET's order).
+        Models that tag errors append each segment's error spans to `spans` (in input order)."""
         import numpy as np
         import torch
         from tqdm.auto import tqdm
 
-        use_ref = refs is not None and "ref" in self.hparams["input_segments"]
+        segments = ["mt", "src", "ref"] if self.is_xcomet else self.hparams["input_segments"]
+        use_ref = refs is not None and "ref" in segments
         limit = self.model.config.max_position_embeddings - 4
         order = np.argsort([len(s) for s in srcs])
         scores: list[float] = [0.0] * len(srcs)
+        found: list = [None] * len(srcs)
         with torch.inference_mode():
             for start in tqdm(range(0, len(order), batch_size), desc="COMET", disable=not progress, leave=False):
                 rows = [int(i) for i in order[start:start + batch_size]]
-                encode = lambda texts: self.tokenizer([str(t) for t in texts], truncation=True,  # noqa: E731
-                                                      max_length=limit)["input_ids"]
-                mt, src = encode([hyps[i] for i in rows]), encode([srcs[i] for i in rows])
+                encoded = self.tokenizer([str(hyps[i]) for i in rows], truncation=True, max_length=limit)
+                mt = encoded["input_ids"]
+                src = self.tokenizer([str(srcs[i]) for i in rows], truncation=True, max_length=limit)["input_ids"]
+                passes = [[mt, src]]
                 if use_ref:
-                    ref = encode([refs[i] for i in rows])
-                    values = torch.stack([self._score([mt, src]), self._score([mt, ref]),
-                                          self._score([mt, src, ref])]).mean(dim=0)
-                else:
-                    values = self._score([mt, src])
+                    ref = self.tokenizer([str(refs[i]) for i in rows], truncation=True, max_length=limit)["input_ids"]
+                    passes = [[mt, src], [mt, ref], [mt, src, ref]]
+                outputs = [self._score(p) for p in passes]
+                values = self._combine(outputs, mt, encoded, [str(hyps[i]) for i in rows], found, rows)
                 for i, value in zip(rows, values.float().tolist()):
                     scores[i] = value
+        if spans is not None and self.tagger is not None:
+            spans.extend(found)
         return scores
+
+    # unbabel-comet 2.2.7's constants for three passes: how much each pass's tag probabilities
+    # count, and xCOMET's weights of the three clipped scores and of the spans' MQM score.
+    SPAN_WEIGHTS = (0.1667, 0.3333, 0.5)
+    XCOMET_WEIGHTS = (0.12, 0.33, 0.33, 0.22)
+    MQM = {"minor": 1, "major": 5, "critical": 10}
+
+    def _combine(self, outputs, mt, encoded, texts, found, rows):
+        import torch
+
+        scores = [score for score, _ in outputs]
+        if self.tagger is None:
+            return torch.stack(scores).mean(dim=0)
+        width = max(len(ids) for ids in mt)          # the longest translation, specials included
+        probs = [torch.softmax(logits, dim=2)[:, :width, :] for _, logits in outputs]
+        if len(outputs) == 3:
+            probs = torch.stack([p * w for p, w in zip(probs, self.SPAN_WEIGHTS)]).sum(dim=0)
+        else:
+            probs = probs[0]
+        spans = [self._decode(probs[k], mt[k], encoded[k].offsets) for k in range(len(mt))]
+        for k, i in enumerate(rows):
+            found[i] = spans[k]
+        if not self.is_xcomet:
+            return torch.stack(scores).mean(dim=0)
+        penalty = torch.tensor([min(25, sum(self.MQM.get(s["severity"], 0) for s in row)) for row in spans])
+        mqm = ((penalty * -1 + 25) / 25).to(scores[0].device)
+        clipped = [torch.where(s > 1.0, 1.0, s) for s in scores]
+        if len(clipped) == 3:
+            regression = torch.stack([c * w for c, w in zip(clipped, self.XCOMET_WEIGHTS[:3])]).sum(dim=0)
+        else:
+            regression = clipped[0] * sum(self.XCOMET_WEIGHTS[:3])
+        return regression + mqm * self.XCOMET_WEIGHTS[3]
+
+    def _decode(self, probs, ids: list[int], offsets) -> list[dict]:
+        """Error spans of one translation: runs of subwords whose most likely tag is an error
+        label (I-minor, I-major, ...), each with its text, mean probability, severity and
+        character offsets."""
+        import torch
+
+        labels = ["O"] + [f"I-{label}" for label in self.hparams.get("error_labels") or ["minor", "major", "critical"]]
+        spans, current = [], None
+        for token, p, offset in zip(ids, probs[:len(offsets)], offsets):
+            probability, index = torch.topk(p, 1)
+            label = labels[int(index[0])]
+            if label.startswith("I"):
+                if current is None:
+                    current = {"tokens": [token], "severity": label.split("-")[1], "offset": list(offset),
+                               "confidence": [probability]}
+                else:
+                    current["tokens"].append(token)
+                    current["confidence"].append(probability)
+                    current["offset"][1] = offset[1]
+            elif current is not None:
+                spans.append(current)
+                current = None
+        return [{"text": self.tokenizer.decode(span["tokens"]),
+                 "confidence": torch.concat(span["confidence"]).mean().item(),
+                 "severity": span["severity"], "start": span["offset"][0], "end": span["offset"][1]}
+                for span in spans]
 
 
 def _no_init():
