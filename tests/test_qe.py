@@ -60,17 +60,17 @@ def test_cometkiwi_equals_unbabel_comet(tiny_kiwi):
     assert ours.name == "CometKiwi" and "refs:no" in ours.signature
 
 
-def _mbrs_direct(model_dir, refs):
+def _mbrs_direct(model_dir, refs, version="24", batch_size=2):
     """mbrs's own MetricX scorer on the same weights and tokenizer (its constructor only takes
     hub names, so its attributes are set here as its constructor would)."""
     from mbrs.metrics.metricx import MetricMetricX, MT5ForRegression
     from transformers import AutoTokenizer
 
     metric = MetricMetricX.__new__(MetricMetricX)
-    metric.cfg = MetricMetricX.Config(model=str(model_dir), batch_size=2, cpu=True)
+    metric.cfg = MetricMetricX.Config(model=str(model_dir), batch_size=batch_size, cpu=True)
     metric.scorer = MT5ForRegression.from_pretrained(model_dir).eval()
     metric.tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    metric.metricx_version = MetricMetricX.MetricXVersion.metricx_24
+    metric.metricx_version = getattr(MetricMetricX.MetricXVersion, f"metricx_{version}")
     metric.max_length = MetricMetricX.METRICX_INPUT_LENGTH_MAP[metric.metricx_version]
     metric.input_prefix = MetricMetricX.METRICX_INPUT_PREFIX_MAP[metric.metricx_version]
     import torch
@@ -88,6 +88,17 @@ def test_metricx_through_xling_equals_mbrs(tiny_metricx):
     qe = get("metricx-qe")(HYPS, REFS, SRCS, "en", model=str(tiny_metricx), batch_size=3)
     assert qe.segments == pytest.approx(_mbrs_direct(tiny_metricx, None), abs=1e-4)
     assert "refs:no" in qe.signature and qe.name == "MetricX-QE"
+
+
+@pytest.mark.parametrize("version", ["24", "23"])
+def test_metricx_scored_by_xling_equals_mbrs_segment_by_segment(tiny_metricx, version):
+    from xling.metrics.registry import get
+
+    ours = get("metricx")(HYPS, REFS, SRCS, "en", model=str(tiny_metricx), batch_size=1, version=version)
+    assert ours.segments == pytest.approx(_mbrs_direct(tiny_metricx, REFS, version, batch_size=1), abs=1e-5)
+    assert "impl:xling-" in ours.signature and f"version:metricx-{version}" in ours.signature
+    if version == "24":   # (the tiny model clips every MetricX-23 input to 0: equal, but flat)
+        assert len(set(round(s, 3) for s in ours.segments)) > 1
 
 
 def test_score_without_references_from_the_shell(tiny_kiwi, tiny_metricx, tmp_path):

@@ -1,13 +1,15 @@
-"""MetricX-24 (Google's WMT24 metric; MetricX-23 too) through the `mbrs` package's model code.
+"""MetricX-24 (Google's WMT24 metric; MetricX-23 too), scored by xling itself.
 
 MetricX scores 0 (best) to 25 (worst): lower is better. The MetricX-24 hybrid models score with
 a reference (`metricx`) or without one (`metricx-qe`, source and translation only).
 
-What is written here rather than taken from mbrs, and why: mbrs's `MetricMetricX` accepts only
-the hub names it lists and always fetches the `google/mt5-xl` tokenizer from the hub, so a
-local folder (offline machines, fine-tuned or converted checkpoints) could not be used. xling
-loads the same `MT5ForRegression` weights itself — from a hub name or a local folder, with the
-folder's own tokenizer when it has one — and hands them to mbrs's scoring code unchanged.
+The arithmetic is MetricX's (as the `mbrs` package, the oracle the tests compare with, runs
+it): the inputs are "source: ...", " candidate: ..." and " reference: ..." (MetricX-24; -23
+puts the candidate first), tokenized without an end-of-sequence token, joined and cut at 1,536
+tokens (1,024 for -23); the mT5 encoder-decoder takes one decoder step from token 0, and the
+score is the logit of token 250089 (<extra_id_10>) clipped to [0, 25]. The weights load into
+transformers' MT5ForConditionalGeneration (the same parameters: shared, encoder, decoder,
+lm_head), from a hub name or a local folder, with the folder's own tokenizer when it has one.
 """
 from __future__ import annotations
 
@@ -21,19 +23,18 @@ from .base import Signature, apply_mask, check_lengths, mean_result
 
 DEFAULT_MODEL = "google/metricx-24-hybrid-large-v2p6"
 HUB_TOKENIZER = "google/mt5-xl"        # the tokenizer every released MetricX model uses
-PRECISIONS = {"32": None, "16": "fp16", "bf16": "bf16"}
+PRECISIONS = ("32", "16", "bf16")
+SCORE_TOKEN = 250089                   # <extra_id_10>: its logit is the score
+INPUT_LENGTH = {"24": 1536, "23": 1024}
+PREFIXES = {"24": {"hyp": " candidate: ", "ref": " reference: ", "src": "source: "},
+            "23": {"hyp": "candidate: ", "ref": " reference: ", "src": " source: "}}
 
 
 def _version(model: str, explicit: str | None) -> str:
-    from mbrs.metrics.metricx import MetricMetricX   # imported (quietly) by load_metricx first
-
     if explicit:
         if explicit not in ("23", "24"):
             raise XlingError(f"MetricX version must be 23 or 24, not {explicit!r}")
         return explicit
-    known = MetricMetricX.METRICX_VERSION_MAP.get(model)
-    if known is not None:
-        return "24" if known.value == "metricx_24" else "23"
     return "23" if "metricx-23" in model.lower() else "24"
 
 
@@ -48,18 +49,13 @@ def _tokenizer_source(model: str, explicit: str | None) -> str:
 
 
 @lru_cache(maxsize=2)
-def load_metricx(model: str = DEFAULT_MODEL, precision: str = "32", batch_size: int = 8,
-                 tokenizer: str | None = None, version: str | None = None):
-    """An mbrs MetricMetricX scorer around weights loaded here; (scorer, revision)."""
+def load_metricx(model: str = DEFAULT_MODEL, precision: str = "32", tokenizer: str | None = None,
+                 version: str | None = None):
+    """(mT5 model, tokenizer, revision, version, device), loaded once per process."""
     if precision not in PRECISIONS:
         raise XlingError(f"MetricX precision must be one of {', '.join(PRECISIONS)}")
     import torch
-    import warnings
-
-    with warnings.catch_warnings():   # mbrs imports COMET's and torchmetrics' deprecated helpers
-        warnings.simplefilter("ignore")
-        from mbrs.metrics.metricx import MetricMetricX, MT5ForRegression
-    from transformers import AutoTokenizer
+    from transformers import AutoTokenizer, MT5ForConditionalGeneration
 
     local = Path(model).expanduser().is_dir()
     online = hub.reachable()
@@ -70,38 +66,46 @@ def load_metricx(model: str = DEFAULT_MODEL, precision: str = "32", batch_size: 
                              "Face hub cannot be reached to fetch it (offline?); pass a local folder "
                              "(--metricx-model PATH; a folder holding its tokenizer needs no hub)")
     try:
-        weights = MT5ForRegression.from_pretrained(str(Path(model).expanduser()) if local else model,
-                                                   local_files_only=not online)
+        weights = MT5ForConditionalGeneration.from_pretrained(
+            str(Path(model).expanduser()) if local else model, local_files_only=not online)
         tok = AutoTokenizer.from_pretrained(tokenizer_source, legacy=False, use_fast=False,
                                             local_files_only=not online)
     except Exception as exc:  # noqa: BLE001 - gated, missing or broken: one line
         raise XlingError(f"cannot load MetricX model {model!r}: {exc}".splitlines()[0]) from exc
-    cfg = MetricMetricX.Config(model=model, batch_size=batch_size,
-                               fp16=precision == "16", bf16=precision == "bf16",
-                               cpu=not torch.cuda.is_available())
-    scorer = MetricMetricX.__new__(MetricMetricX)   # mbrs's scoring code, our loading (see above)
-    scorer.cfg = cfg
-    scorer.scorer = weights.eval()
-    for param in weights.parameters():
-        param.requires_grad = False
-    if not cfg.cpu:
-        if cfg.fp16:
-            scorer.scorer = scorer.scorer.half()
-        elif cfg.bf16:
-            scorer.scorer = scorer.scorer.bfloat16()
-        scorer.scorer = scorer.scorer.cuda()
-    scorer.tokenizer = tok
-    v = _version(model, version)
-    scorer.metricx_version = MetricMetricX.MetricXVersion.metricx_24 if v == "24" \
-        else MetricMetricX.MetricXVersion.metricx_23
-    scorer.max_length = MetricMetricX.METRICX_INPUT_LENGTH_MAP[scorer.metricx_version]
-    scorer.input_prefix = MetricMetricX.METRICX_INPUT_PREFIX_MAP[scorer.metricx_version]
+    if weights.config.vocab_size <= SCORE_TOKEN:
+        raise XlingError(f"{model!r} is not a MetricX model: its vocabulary has no token {SCORE_TOKEN}")
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    weights.eval().requires_grad_(False)
+    if device == "cuda":   # half precision on a GPU only, as MetricX's own runs do
+        weights = weights.to(device, dtype={"32": torch.float32, "16": torch.float16,
+                                            "bf16": torch.bfloat16}[precision])
     if local:
         from ..backends.hf import _local_revision
         revision = _local_revision(Path(model).expanduser())
     else:
         revision = getattr(weights.config, "_commit_hash", None) or "unknown"
-    return scorer, revision, v
+    return weights, tok, revision, _version(model, version), device
+
+
+def _input_ids(tok, version: str, qe23: bool, hyp: str, ref: str | None, src: str | None) -> list[int]:
+    """One segment's input as MetricX builds it (no end-of-sequence token), cut to its length."""
+    prefix = PREFIXES[version]
+    encode = lambda side, text: tok.encode(prefix[side] + text, add_special_tokens=False)  # noqa: E731
+    if version == "24":
+        ids = encode("src", src) + encode("hyp", hyp) + (encode("ref", ref) if ref is not None else [])
+    else:
+        ids = encode("hyp", hyp) + (encode("src", src) if qe23 else encode("ref", ref))
+    return ids[:INPUT_LENGTH[version]]
+
+
+def _scores(weights, tok, device: str, examples: list[list[int]]):
+    import torch
+
+    batch = tok.pad({"input_ids": examples}, padding=True, return_tensors="pt")
+    ids, mask = batch["input_ids"].to(device), batch["attention_mask"].to(device)
+    start = torch.zeros((ids.shape[0], 1), dtype=torch.long, device=device)
+    logits = weights(input_ids=ids, attention_mask=mask, decoder_input_ids=start).logits
+    return torch.clamp(logits[:, 0, SCORE_TOKEN], 0, 25).float().cpu().tolist()
 
 
 def metricx(hyps: Sequence[str], refs: Sequence[str] | None, srcs: Sequence[str] | None,
@@ -113,25 +117,27 @@ def metricx(hyps: Sequence[str], refs: Sequence[str] | None, srcs: Sequence[str]
         raise XlingError("MetricX-24 needs the source sentences (-s/--source)")
     hyps, refs, srcs = apply_mask(keep, hyps, refs, srcs)
     check_lengths(hypotheses=hyps, references=refs, sources=srcs)
-    scorer, revision, v = load_metricx(model, precision, batch_size, tokenizer, version)
+    weights, tok, revision, v, device = load_metricx(model, precision, tokenizer, version)
     if v == "23" and refs is None and "qe" not in model.lower():
         raise XlingError(f"MetricX-23 model {model!r} needs references; MetricX-24 hybrid models "
                          "score without them")
-    # Longest inputs first, so each batch holds inputs of similar length (as COMET's predict).
-    order = sorted(range(len(hyps)), key=lambda i: -len(hyps[i]) - len(srcs[i]) - len(refs[i] if refs else ""))
+    qe23 = v == "23" and "qe" in model.lower()
+    examples = [_input_ids(tok, v, qe23, h, refs[i] if refs is not None else None, srcs[i])
+                for i, h in enumerate(hyps)]
+    # Longest inputs first, so each batch holds inputs of similar length.
+    order = sorted(range(len(examples)), key=lambda i: -len(examples[i]))
     import torch
 
-    with torch.inference_mode():
-        sorted_scores = scorer.scores([hyps[i] for i in order],
-                                      [refs[i] for i in order] if refs is not None else None,
-                                      [srcs[i] for i in order]).float().cpu().tolist() if hyps else []
     scores = [0.0] * len(hyps)
-    for position, i in enumerate(order):
-        scores[i] = sorted_scores[position]
-    from importlib.metadata import version as package_version
+    with torch.inference_mode():
+        for start in range(0, len(order), batch_size):
+            rows = order[start:start + batch_size]
+            for i, value in zip(rows, _scores(weights, tok, device, [examples[i] for i in rows])):
+                scores[i] = value
+    from .. import __version__
 
     fields = dict(model=model, rev=revision, version=f"metricx-{v}", prec=precision, bs=batch_size,
-                  refs="yes" if refs is not None else "no", mbrs=package_version("mbrs"))
+                  refs="yes" if refs is not None else "no", impl=f"xling-{__version__}")
     extra = {}
     if keep is not None:
         extra = {"segments_kept": len(hyps), "segments_total": len(list(keep))}
