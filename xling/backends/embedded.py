@@ -48,6 +48,7 @@ def _convert(package, target: Path) -> Path:
     print(f"xling: converting the embedded model once into {target} (about a minute)...",
           file=sys.stderr)
     model = AutoModelForCausalLM.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name)
+    _forget_gguf(model)
     tokenizer = sentencepiece_tokenizer_from_gguf(gguf_path)
     # Write into a temporary folder and rename it, so an interrupted conversion never leaves a
     # half-written checkpoint that later runs would take for a complete one.
@@ -66,19 +67,38 @@ def _convert(package, target: Path) -> Path:
     return target
 
 
+def _forget_gguf(model) -> None:
+    """transformers 5 marks a model loaded from a GGUF file as quantized by its GGUF quantizer,
+    which refuses to save ("not serializable"), although the weights it holds are already
+    dequantized; 4.57 sets no such mark. Drop it, and the config's record of it, so that the
+    checkpoint saves and later loads as a plain one."""
+    if getattr(model, "hf_quantizer", None) is not None:
+        model.hf_quantizer = None
+    if getattr(model.config, "quantization_config", None) is not None:
+        del model.config.quantization_config
+    for flag in ("is_quantized", "_is_quantized"):
+        if getattr(model, flag, False) is True:
+            try:
+                setattr(model, flag, False)
+            except AttributeError:   # a read-only property that follows hf_quantizer
+                pass
+
+
 def sentencepiece_tokenizer_from_gguf(gguf_path: Path):
     """Gemma's real tokenizer, rebuilt from the vocabulary in the GGUF file.
 
-    transformers (4.57) turns this GGUF vocabulary into a Unigram model, which splits words
-    wrongly ("weather" -> "we", "ath", "er"): GGUF stores SentencePiece *BPE* merge priorities as
+    transformers turns this GGUF vocabulary into a Unigram model, which splits words wrongly
+    ("weather" -> "we", "ath", "er"): GGUF stores SentencePiece *BPE* merge priorities as
     scores. We write the pieces back into a SentencePiece BPE model and let transformers' own
-    Gemma converter build the fast tokenizer from it (same ids, correct segmentation).
+    Gemma converter build the fast tokenizer from it (same ids, correct segmentation), on
+    transformers 4.57 and 5 alike (tested equal on FLORES sentences across both).
     """
     import importlib
     import tempfile
+    import types
 
+    import transformers
     from gguf import GGUFReader
-    from transformers import GemmaTokenizerFast
     from transformers.utils import sentencepiece_model_pb2_new as model_pb2
 
     # (`import transformers.convert_slow_tokenizer` would give the function of that name)
@@ -100,14 +120,38 @@ def sentencepiece_tokenizer_from_gguf(gguf_path: Path):
                                   values("tokenizer.ggml.token_type")):
         entry = proto.pieces.add()
         entry.piece, entry.score, entry.type = bytes(piece).decode("utf-8"), float(score[0]), int(kind[0])
+    special = dict(bos_token="<bos>", eos_token="<eos>", unk_token="<unk>", pad_token="<pad>")
     with tempfile.TemporaryDirectory() as folder:
         model_file = Path(folder) / "tokenizer.model"
         model_file.write_bytes(proto.SerializeToString())
         # The converter parses the model with sentencepiece's protobuf module, which needs a newer
-        # protobuf than COMET allows; transformers ships an equivalent module.
-        original = convert.import_protobuf
+        # protobuf than COMET allows; transformers ships an equivalent module. transformers 5's
+        # Gemma extractor reads a sentencepiece processor it no longer builds: give it one.
+        extractor = getattr(convert, "GemmaSentencePieceExtractor", None)
+        original_init, original_protobuf = getattr(extractor, "__init__", None), convert.import_protobuf
+
+        def init(self, model, *args, **kwargs):
+            original_init(self, model, *args, **kwargs)
+            if not hasattr(self, "sp"):
+                import sentencepiece
+                self.sp = sentencepiece.SentencePieceProcessor(model_file=model)
+
         convert.import_protobuf = lambda *args, **kwargs: model_pb2
+        if extractor is not None:
+            extractor.__init__ = init
         try:
-            return GemmaTokenizerFast(vocab_file=str(model_file), from_slow=True)
+            stub = types.SimpleNamespace(vocab_file=str(model_file), add_prefix_space=None, legacy=True,
+                                         mask_token="<mask>", **special)
+            backend = convert.GemmaConverter(stub).converted()
         finally:
-            convert.import_protobuf = original
+            convert.import_protobuf = original_protobuf
+            if extractor is not None:
+                extractor.__init__ = original_init
+    if backend.post_processor is None:       # transformers 5's converter leaves <bos> to the class
+        from tokenizers.processors import TemplateProcessing
+
+        bos = backend.token_to_id("<bos>")
+        backend.post_processor = TemplateProcessing(single="<bos>:0 $A:0", pair="<bos>:0 $A:0 <bos>:1 $B:1",
+                                                    special_tokens=[("<bos>", bos)])
+    cls = getattr(transformers, "GemmaTokenizerFast", None) or transformers.GemmaTokenizer
+    return cls(tokenizer_object=backend, **special)
