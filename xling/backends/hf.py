@@ -80,6 +80,7 @@ def _load_config(source: str, common: dict):
     from transformers import AutoConfig, AutoTokenizer
 
     transformers.logging.set_verbosity_error()   # its warnings are not the user's to act on
+    transformers.logging.disable_progress_bar()  # 5.x's "Loading weights" bar: xling shows its own
 
     try:
         return AutoConfig.from_pretrained(source, **common), AutoTokenizer.from_pretrained(source, **common)
