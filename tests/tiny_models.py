@@ -143,35 +143,37 @@ def build_comet_variant(folder: Path, encoder: str = "BERT", **hparams) -> Path:
     return _save_comet(folder, metric)
 
 
-def _tiny_xlmr_encoder(folder: Path, xl: bool = False) -> Path:
-    """A tiny XLM-R, or XLM-R-XL (pre-layer-norm) with xl (a SentencePiece-style unigram
-    tokenizer trained on our sentences)."""
+def _tiny_xlmr_encoder(folder: Path, xl: bool = False, corpus: list[str] | None = None,
+                       vocab_size: int = 300, hidden: int = 32, layers: int = 2, heads: int = 2,
+                       ff: int = 64, positions: int = 130) -> Path:
+    """A tiny XLM-R, or XLM-R-XL (pre-layer-norm) with xl, in folder/encoder: a
+    SentencePiece-style unigram tokenizer trained on `corpus` (our sentences by default). The
+    COMET benchmark builds an XLM-R-base shape with it."""
     import torch
     import transformers
     from tokenizers import SentencePieceUnigramTokenizer
+    from tokenizers.processors import TemplateProcessing
     from transformers import XLMRobertaTokenizerFast
 
-    XLMRobertaConfig = transformers.XLMRobertaXLConfig if xl else transformers.XLMRobertaConfig
-    XLMRobertaModel = transformers.XLMRobertaXLModel if xl else transformers.XLMRobertaModel
-
+    config_class = transformers.XLMRobertaXLConfig if xl else transformers.XLMRobertaConfig
+    model_class = transformers.XLMRobertaXLModel if xl else transformers.XLMRobertaModel
     encoder_dir = folder / "encoder"
     encoder_dir.mkdir(parents=True)
     unigram = SentencePieceUnigramTokenizer()
-    unigram.train_from_iterator(corpus_lines(), vocab_size=300,
+    unigram.train_from_iterator(corpus or corpus_lines(), vocab_size=vocab_size,
                                 special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"], unk_token="<unk>")
     tokenizer = XLMRobertaTokenizerFast(tokenizer_object=unigram, bos_token="<s>", eos_token="</s>",
                                         sep_token="</s>", cls_token="<s>", unk_token="<unk>",
                                         pad_token="<pad>", mask_token="<mask>")
-    from tokenizers.processors import TemplateProcessing
+    ids = {t: tokenizer.convert_tokens_to_ids(t) for t in ("<s>", "</s>")}
     tokenizer.backend_tokenizer.post_processor = TemplateProcessing(
-        single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>",
-        special_tokens=[("<s>", tokenizer.convert_tokens_to_ids("<s>")), ("</s>", tokenizer.convert_tokens_to_ids("</s>"))])
+        single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>", special_tokens=list(ids.items()))
     tokenizer.save_pretrained(encoder_dir)
     torch.manual_seed(0)
-    XLMRobertaModel(XLMRobertaConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2,
-                                     num_attention_heads=2, intermediate_size=64, max_position_embeddings=130,
-                                     pad_token_id=tokenizer.pad_token_id, bos_token_id=0, eos_token_id=2),
-                    add_pooling_layer=False).save_pretrained(encoder_dir)
+    model_class(config_class(vocab_size=len(tokenizer), hidden_size=hidden, num_hidden_layers=layers,
+                             num_attention_heads=heads, intermediate_size=ff, max_position_embeddings=positions,
+                             pad_token_id=tokenizer.pad_token_id, bos_token_id=0, eos_token_id=2),
+                add_pooling_layer=False).save_pretrained(encoder_dir)
     return encoder_dir
 
 

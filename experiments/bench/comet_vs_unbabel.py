@@ -25,29 +25,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
 def build_checkpoint(folder: Path, corpus: list[str]) -> Path:
     import torch
     from comet.models import RegressionMetric
-    from tokenizers import SentencePieceUnigramTokenizer
-    from tokenizers.processors import TemplateProcessing
-    from transformers import XLMRobertaConfig, XLMRobertaModel, XLMRobertaTokenizerFast
 
-    from tiny_models import _save_comet
+    from tiny_models import _save_comet, _tiny_xlmr_encoder
 
-    encoder_dir = folder / "encoder"
-    encoder_dir.mkdir(parents=True)
-    unigram = SentencePieceUnigramTokenizer()
-    unigram.train_from_iterator(corpus, vocab_size=8000,
-                                special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"], unk_token="<unk>")
-    tokenizer = XLMRobertaTokenizerFast(tokenizer_object=unigram, bos_token="<s>", eos_token="</s>",
-                                        sep_token="</s>", cls_token="<s>", unk_token="<unk>",
-                                        pad_token="<pad>", mask_token="<mask>")
-    tokenizer.backend_tokenizer.post_processor = TemplateProcessing(
-        single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>",
-        special_tokens=[("<s>", tokenizer.convert_tokens_to_ids("<s>")), ("</s>", tokenizer.convert_tokens_to_ids("</s>"))])
-    tokenizer.save_pretrained(encoder_dir)
-    torch.manual_seed(0)
-    XLMRobertaModel(XLMRobertaConfig(vocab_size=len(tokenizer), hidden_size=768, num_hidden_layers=12,
-                                     num_attention_heads=12, intermediate_size=3072, max_position_embeddings=514,
-                                     pad_token_id=tokenizer.pad_token_id, bos_token_id=0, eos_token_id=2),
-                    add_pooling_layer=False).save_pretrained(encoder_dir)
+    encoder_dir = _tiny_xlmr_encoder(folder, corpus=corpus, vocab_size=8000, hidden=768, layers=12,
+                                     heads=12, ff=3072, positions=514)
     metric = RegressionMetric(encoder_model="XLM-RoBERTa", pretrained_model=str(encoder_dir),
                               layer_transformation="sparsemax", layer_norm=False, hidden_sizes=[3072, 1024],
                               dropout=0.0, batch_size=16)
