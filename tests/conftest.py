@@ -51,3 +51,23 @@ def tiny_causal_base(tmp_path_factory) -> Path:
 def tiny_seq2seq(tmp_path_factory) -> Path:
     from tiny_models import build_seq2seq
     return build_seq2seq(tmp_path_factory.mktemp("tiny-seq2seq"))
+
+
+@pytest.fixture(scope="session")
+def oracle(tmp_path_factory):
+    """unbabel-comet 2.2.7 and mbrs 0.1.8 in the reference venv, started once per session. Its
+    hub cache is a folder of the session's own (tests put tiny models there under hub names)."""
+    from oracle import Oracle, missing_reason
+
+    reason = missing_reason()
+    if reason is not None:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the oracle comparisons, but {reason}")
+        pytest.skip(reason)
+    process = Oracle(hub_cache=oracle_hub_cache(tmp_path_factory))
+    yield process
+    process.close()
+
+
+def oracle_hub_cache(tmp_path_factory) -> Path:
+    return tmp_path_factory.getbasetemp() / "oracle-hub-cache"

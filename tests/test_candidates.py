@@ -91,8 +91,7 @@ def test_mbr_with_a_lower_is_better_utility_minimises(tmp_path):
     assert choice.scores[choice.index] == min(choice.scores) and choice.index != 2
 
 
-def test_rerank_with_a_tiny_comet_qe_checkpoint(tmp_path):
-    from comet import load_from_checkpoint
+def test_rerank_with_a_tiny_comet_qe_checkpoint(tmp_path, oracle):
     from tiny_models import build_comet_unified
     from xling.translate.selection import rerank
 
@@ -100,10 +99,10 @@ def test_rerank_with_a_tiny_comet_qe_checkpoint(tmp_path):
     cands = [["I like apples.", "I like apple very.", "Apples."]]
     (choice,), evaluations = rerank(cands, ["나는 사과를 좋아한다."], "en", "cometkiwi",
                                     {"model": str(kiwi), "batch_size": 2})
-    theirs = load_from_checkpoint(str(kiwi)).predict(
-        [{"src": "나는 사과를 좋아한다.", "mt": h} for h in cands[0]], batch_size=2, gpus=0, progress_bar=False)
-    assert choice.scores == pytest.approx(theirs.scores, abs=1e-6) and evaluations == 3
-    assert choice.index == max(range(3), key=lambda i: theirs.scores[i])
+    theirs = oracle("comet", checkpoint=str(kiwi), batch_size=2,
+                    samples=[{"src": "나는 사과를 좋아한다.", "mt": h} for h in cands[0]])["scores"]
+    assert choice.scores == pytest.approx(theirs, abs=1e-6) and evaluations == 3
+    assert choice.index == max(range(3), key=lambda i: theirs[i])
 
 
 def test_wrong_choosers_are_refused():

@@ -1,7 +1,14 @@
-"""xling's own COMET scoring equals unbabel-comet 2.2.7 (the oracle) on tiny random checkpoints
-of each shape a published regression or (word-level-free) unified model takes: BERT or XLM-R
-encoders, a softmax or sparsemax layer mix with or without layer norm, one layer, each pooling,
-and unified inputs mt+src or mt+src+ref, with and without references given."""
+"""xling's own COMET scoring equals unbabel-comet 2.2.7 (the oracle, run in the reference venv)
+on tiny random checkpoints of each shape a published model takes: regression (with and without
+references), unified (CometKiwi-shaped, with a reference, with word-level tags) and xCOMET; BERT,
+XLM-R, XLM-R-XL, MiniLM and RemBERT encoders; a softmax or sparsemax layer mix with or without
+layer norm, one layer, each pooling; with and without references given. Scores to 1e-5, error
+spans equal."""
+import json
+import os
+import subprocess
+import sys
+
 import pytest
 
 from xling.metrics.comet import comet
@@ -36,42 +43,60 @@ SHAPES = {
                              layer_transformation="sparsemax", layer_norm=False),
     "kiwi-xl-shaped": dict(encoder="XLM-RoBERTa-XL", input_segments=["mt", "src"],
                            layer_transformation="sparsemax", layer_norm=False, word_level_training=False),
+    "xlmr-xl-regression": dict(encoder="XLM-RoBERTa-XL", layer_transformation="softmax"),
+    "rembert-regression": dict(encoder="RemBERT", layer_transformation="sparsemax", layer_norm=False),
+    "rembert-unified-with-ref": dict(encoder="RemBERT", input_segments=["mt", "src", "ref"],
+                                     layer_transformation="softmax", word_level_training=False),
+    "minilm-regression": dict(encoder="MiniLM", layer_transformation="softmax", layer_norm=True),
+    "referenceless-qe": dict(encoder="XLM-RoBERTa", referenceless=True, layer_transformation="softmax"),
+    "sparsemax-patch": dict(encoder="BERT", layer_transformation="sparsemax_patch"),
 }
 
 
-def _oracle():
-    try:
-        from comet import load_from_checkpoint
-    except ImportError as exc:   # pragma: no cover - the oracle comes with the dev extras
-        pytest.skip(f"unbabel-comet (the COMET oracle) cannot be imported here: {exc}")
-    return load_from_checkpoint
-
-
 @pytest.fixture(scope="module", params=list(SHAPES))
-def checkpoint(request, tmp_path_factory):
+def checkpoint(request, tmp_path_factory, oracle):
+    from conftest import oracle_hub_cache
     from tiny_models import build_comet_variant
 
-    _oracle()
     options = dict(SHAPES[request.param])
-    return build_comet_variant(tmp_path_factory.mktemp(request.param), options.pop("encoder"), **options)
+    return build_comet_variant(tmp_path_factory.mktemp(request.param), options.pop("encoder"),
+                               hub_cache=oracle_hub_cache(tmp_path_factory), **options)
+
+
+def _xling_scores(checkpoint, with_refs, batch_size, hub_cache):
+    """xling's scores; a MiniLM model reads its tokenizer from the hub cache under COMET's
+    name xlm-roberta-base, so it is scored in a process that sees the tests' hub cache."""
+    srcs, hyps, refs = map(list, zip(*TRIPLES))
+    refs = refs if with_refs else None
+    if "MiniLM" not in (checkpoint.parents[1] / "hparams.yaml").read_text(encoding="utf-8"):
+        return comet(hyps, refs, srcs, model=str(checkpoint), batch_size=batch_size, gpus=0, error_spans=True)
+    code = ("import json, sys; from xling.metrics.comet import comet; a = json.load(sys.stdin); "
+            "r = comet(a['hyps'], a['refs'], a['srcs'], model=a['model'], batch_size=a['bs'], gpus=0); "
+            "print(json.dumps({'segments': r.segments, 'score': r.score, 'signature': r.signature}))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          input=json.dumps(dict(hyps=hyps, refs=refs, srcs=srcs, model=str(checkpoint), bs=batch_size)),
+                          env=os.environ | {"HF_HUB_CACHE": str(hub_cache), "HF_HUB_OFFLINE": "1"})
+    values = json.loads(done.stdout)
+    return type("Scored", (), dict(values, extra={}))
 
 
 @pytest.mark.parametrize("batch_size", [1, 2, 16])
-def test_scores_equal_unbabel_comet(checkpoint, batch_size):
-    load_from_checkpoint = _oracle()
-    oracle = load_from_checkpoint(str(checkpoint))
-    srcs, hyps, refs = map(list, zip(*TRIPLES))
-    # Unified models score with and without references; regression models always take them.
-    for with_refs in [True] if oracle.requires_references() else [True, False]:
-        theirs = oracle.predict([{"src": s, "mt": h} | ({"ref": r} if with_refs else {}) for s, h, r in TRIPLES],
-                                batch_size=batch_size, gpus=0, progress_bar=False)
-        ours = comet(hyps, refs if with_refs else None, srcs, model=str(checkpoint), batch_size=batch_size,
-                     gpus=0, error_spans=True)
-        assert ours.segments == pytest.approx(theirs.scores, abs=1e-5)
-        assert ours.score == pytest.approx(theirs.system_score, abs=1e-5)
+def test_scores_equal_unbabel_comet(checkpoint, batch_size, oracle, tmp_path_factory):
+    from conftest import oracle_hub_cache
+    from xling.metrics.comet_native import read_hparams
+
+    kind = read_hparams(checkpoint)["class_identifier"]
+    # Unified models score with and without references; regression models always take them,
+    # referenceless ones never read them.
+    for with_refs in [True] if kind == "regression_metric" else [True, False]:
+        theirs = oracle("comet", checkpoint=str(checkpoint), batch_size=batch_size,
+                        samples=[{"src": s, "mt": h} | ({"ref": r} if with_refs else {}) for s, h, r in TRIPLES])
+        ours = _xling_scores(checkpoint, with_refs, batch_size, oracle_hub_cache(tmp_path_factory))
+        assert ours.segments == pytest.approx(theirs["scores"], abs=1e-5)
+        assert ours.score == pytest.approx(theirs["system_score"], abs=1e-5)
         assert "impl:xling-" in ours.signature and "unbabel" not in ours.signature
         assert len(set(round(s, 4) for s in ours.segments)) > 1      # the inputs really matter
-        expected_spans = (theirs.get("metadata") or {}).get("error_spans")
+        expected_spans = theirs["error_spans"]
         assert ("error_spans" in ours.extra) == (expected_spans is not None)
         if expected_spans is not None:                       # models that tag errors
             spans = ours.extra["error_spans"]
@@ -82,16 +107,18 @@ def test_scores_equal_unbabel_comet(checkpoint, batch_size):
             assert any(spans)                                  # spans were really found
 
 
-def test_sparsemax_equals_entmax():
+def test_sparsemax_equals_entmax(oracle):
     import torch
 
     from xling.metrics.comet_native import sparsemax
 
-    entmax = pytest.importorskip("entmax")
     generator = torch.Generator().manual_seed(0)
-    for _ in range(50):
-        z = torch.randn(int(torch.randint(1, 30, (1,), generator=generator)), generator=generator) * 3
-        assert torch.allclose(sparsemax(z), entmax.sparsemax(z, dim=0), atol=1e-6)
+    vectors = [torch.randn(int(torch.randint(1, 30, (1,), generator=generator)), generator=generator,
+                           dtype=torch.float64) * 3 for _ in range(50)]
+    theirs = oracle("sparsemax", vectors=[v.tolist() for v in vectors])
+    for z, expected in zip(vectors, theirs):
+        assert sparsemax(z).tolist() == pytest.approx(expected, abs=1e-9)
+    assert any(0.0 in e for e in theirs) and any(0.0 not in e for e in theirs)   # zeros and none
 
 
 def test_only_regression_models_refuse_to_score_without_references(checkpoint):

@@ -219,19 +219,17 @@ TRIPLES = [("저는 학생입니다.", "I am a student.", "I am a student."),
            ("이 책은 아주 재미있다.", "This book is very interesting.", "This book is very interesting.")]
 
 
-def test_comet_matches_unbabel_comet(tiny_comet):
-    from comet import load_from_checkpoint
-
+def test_comet_matches_unbabel_comet(tiny_comet, oracle):
     srcs, hyps, refs = map(list, zip(*TRIPLES))
-    theirs = load_from_checkpoint(str(tiny_comet)).predict(
-        [{"src": s, "mt": h, "ref": r} for s, h, r in TRIPLES], batch_size=2, gpus=0, progress_bar=False)
+    theirs = oracle("comet", checkpoint=str(tiny_comet), batch_size=2,
+                    samples=[{"src": s, "mt": h, "ref": r} for s, h, r in TRIPLES])
     ours = comet(hyps, refs, srcs, model=str(tiny_comet), batch_size=2)
-    assert ours.segments == pytest.approx(theirs.scores, abs=1e-6)
-    assert ours.score == pytest.approx(theirs.system_score, abs=1e-6)
+    assert ours.segments == pytest.approx(theirs["scores"], abs=1e-6)
+    assert ours.score == pytest.approx(theirs["system_score"], abs=1e-6)
     for part in ("model:", "rev:sha256:", "prec:32", "bs:2", "impl:xling-"):   # scored by xling itself
         assert part in ours.signature
     # The model folder (COMET's layout) works as well as the checkpoint file.
-    assert comet(hyps, refs, srcs, model=str(tiny_comet.parents[1])).segments == pytest.approx(theirs.scores, abs=1e-6)
+    assert comet(hyps, refs, srcs, model=str(tiny_comet.parents[1])).segments == pytest.approx(theirs["scores"], abs=1e-6)
     # Paired tests take COMET's segment scores.
     worse = comet(["x"] * 5, refs, srcs, model=str(tiny_comet))
     (result,) = paired_test(ours, {"worse": worse}, n_samples=100)

@@ -101,149 +101,229 @@ def build_seq2seq(folder: Path) -> Path:
 
 
 def build_comet(folder: Path) -> Path:
-    """A tiny COMET regression checkpoint in COMET's own layout:
-    folder/hparams.yaml and folder/checkpoints/model.ckpt, its encoder a tiny BERT (WordPiece
-    tokenizer trained on our sentences) saved in folder/encoder."""
+    """A tiny COMET regression checkpoint (COMET-22-shaped, on a tiny BERT)."""
+    return build_comet_variant(folder, "BERT", hidden_sizes=[16], seed=0)
+
+
+def build_comet_unified(folder: Path, with_reference: bool = True) -> Path:
+    """A tiny COMET unified metric: with_reference=False is CometKiwi-shaped (source +
+    translation), True is xCOMET-shaped (word-level error tags, scores with or without a
+    reference)."""
+    return build_comet_variant(folder, "BERT", hidden_sizes=[16], word_layer=2, sent_layer="mix",
+                               layer_transformation="softmax", seed=1,
+                               input_segments=["mt", "src", "ref"] if with_reference else ["mt", "src"],
+                               word_level_training=with_reference)
+
+
+def build_comet_variant(folder: Path, encoder: str = "BERT", xcomet: bool = False, seed: int = 2,
+                        hub_cache: Path | None = None, referenceless: bool = False, **hparams) -> Path:
+    """A tiny random checkpoint in unbabel-comet's published layout (folder/hparams.yaml and
+    folder/checkpoints/model.ckpt: a Lightning-style dict with `state_dict` and
+    `hyper_parameters`), written here without unbabel-comet: COMET's module names
+    (`encoder.model.*`, `layerwise_attention.*`, `estimator.ff.{0,3,..}`, `hidden2tag`).
+
+    A regression metric by default (COMET-QE's referenceless one with referenceless); given
+    input_segments a unified one (word-level tags with word_level_training), with xcomet an
+    XCOMETMetric. The encoder (BERT, XLM-RoBERTa,
+    XLM-RoBERTa-XL, MiniLM, RemBERT) is saved in folder/encoder; MiniLM's tokenizer is fetched
+    by COMET under the hub name xlm-roberta-base, so it is put in `hub_cache` under that name.
+    The layer-mix weights and error tags are drawn at random so that they matter."""
     import torch
-    from comet.models import RegressionMetric
+    import yaml
+    from torch import nn
 
-    encoder_dir = _tiny_bert_encoder(folder)
-    hparams = dict(encoder_model="BERT", pretrained_model=str(encoder_dir), hidden_sizes=[16],
-                   layer="mix", pool="avg", dropout=0.0, batch_size=2)
-    torch.manual_seed(0)
-    return _save_comet(folder, RegressionMetric(**hparams))
+    encoder_dir, model = _tiny_comet_encoder(folder, encoder, hub_cache)
+    kind = "xcomet_metric" if xcomet else "unified_metric" if "input_segments" in hparams else \
+        "referenceless_regression_metric" if referenceless else "regression_metric"
+    hparams = {"class_identifier": kind, "encoder_model": encoder, "pretrained_model": str(encoder_dir),
+               "hidden_sizes": [16, 8], "dropout": 0.0, "batch_size": 2, **hparams}
+    if xcomet:
+        hparams.setdefault("error_labels", ["minor", "major", "critical"])
+    torch.manual_seed(seed)
+    hidden, layers = model.config.hidden_size, model.config.num_hidden_layers
+    state = {f"encoder.model.{k}": v for k, v in model.state_dict().items()}
+    regression = kind.endswith("regression_metric")
+    if hparams.get("layer" if regression else "sent_layer", "mix") == "mix":
+        for i in range(layers + 1):
+            state[f"layerwise_attention.scalar_parameters.{i}"] = torch.empty(1).uniform_(-1.5, 1.5)
+        state["layerwise_attention.gamma"] = torch.tensor([1.3])
+    features = 4 if referenceless else 6 if regression else 1      # COMET's feature vectors
+    sizes = [hidden * features, *hparams["hidden_sizes"], 1]
+    for n, (inputs, outputs) in enumerate(zip(sizes, sizes[1:])):
+        linear = nn.Linear(inputs, outputs)
+        state[f"estimator.ff.{3 * n}.weight"], state[f"estimator.ff.{3 * n}.bias"] = linear.weight, linear.bias
+    if xcomet or hparams.get("word_level_training"):
+        labels = len(hparams.get("error_labels", ["minor", "major"])) + 1
+        weight = torch.randn(labels, hidden)
+        weight[0] = 0                                  # "O" at 0: the errors win at random
+        state["hidden2tag.weight"] = weight
+        state["hidden2tag.bias"] = torch.tensor([0.0] + [-1.0] * (labels - 1))
+    state = {k: v.detach().clone() for k, v in state.items()}
+    (folder / "checkpoints").mkdir()
+    ckpt = folder / "checkpoints" / "model.ckpt"
+    torch.save({"state_dict": state, "hyper_parameters": hparams,
+                "pytorch-lightning_version": "2.6.6", "epoch": 0, "global_step": 0}, ckpt)
+    (folder / "hparams.yaml").write_text(yaml.safe_dump(hparams), encoding="utf-8")
+    return ckpt
 
-def build_comet_variant(folder: Path, encoder: str = "BERT", **hparams) -> Path:
-    """A tiny COMET regression checkpoint (or, given input_segments, a unified one without
-    word-level tags) with the given hyper-parameters (layer mix or one layer, softmax or
-    sparsemax, layer norm, pooling), on a tiny BERT or XLM-R encoder; the
-    scalar-mix weights are drawn at random so that the mix matters."""
-    import torch
-    from comet.models import RegressionMetric, UnifiedMetric
 
-    encoder_dir = _tiny_bert_encoder(folder) if encoder == "BERT" else \
-        _tiny_xlmr_encoder(folder, xl=encoder == "XLM-RoBERTa-XL")
-    torch.manual_seed(2)
-    if hparams.pop("xcomet", False):
-        from comet.models import XCOMETMetric as cls
-    else:
-        cls = UnifiedMetric if "input_segments" in hparams else RegressionMetric   # CometKiwi-shaped
-    metric = cls(**{"encoder_model": encoder, "pretrained_model": str(encoder_dir),
-                    "hidden_sizes": [16, 8], "dropout": 0.0, "batch_size": 2, **hparams})
-    with torch.no_grad():
-        if metric.layerwise_attention is not None:
-            for parameter in metric.layerwise_attention.scalar_parameters:
-                parameter.uniform_(-1.5, 1.5)
-            metric.layerwise_attention.gamma.fill_(1.3)
-        if getattr(metric, "hidden2tag", None) is not None:   # tags that vary: some error spans
-            metric.hidden2tag.weight.normal_(0, 1.0)
-            metric.hidden2tag.weight[0].zero_()          # "O" at 0: the errors win at random
-            metric.hidden2tag.bias.fill_(-1.0)
-            metric.hidden2tag.bias[0] = 0.0
-    return _save_comet(folder, metric)
+def _tiny_comet_encoder(folder: Path, encoder: str, hub_cache: Path | None):
+    """(folder, model) of a tiny encoder as COMET builds it for `encoder`."""
+    import transformers
+
+    if encoder == "BERT":
+        return _tiny_bert_encoder(folder)
+    if encoder in ("XLM-RoBERTa", "XLM-RoBERTa-XL"):
+        return _tiny_xlmr_encoder(folder, xl=encoder == "XLM-RoBERTa-XL")
+    if encoder == "MiniLM":      # a BERT (pooler kept, as COMET builds it) read with XLM-R's tokenizer
+        tokenizer_dir, _ = _tiny_xlmr_encoder(folder / "xlmr")
+        if hub_cache is not None:
+            put_in_hub_cache(hub_cache, "xlm-roberta-base", tokenizer_dir)
+        return _tiny_bert_encoder(folder, vocab_size=_vocab_size(tokenizer_dir), pooler=True)
+    if encoder == "RemBERT":
+        return _tiny_rembert_encoder(folder)
+    raise ValueError(f"no tiny {encoder} encoder")
+
+
+def _vocab_size(tokenizer_dir: Path) -> int:
+    from transformers import AutoTokenizer
+
+    return len(AutoTokenizer.from_pretrained(tokenizer_dir))
+
+
+def put_in_hub_cache(cache: Path, name: str, source: Path) -> Path:
+    """Copy a local folder into a Hugging Face hub cache as the snapshot of repo `name`, so
+    that from_pretrained(name) finds it offline."""
+    import shutil
+
+    repo = cache / f"models--{name.replace('/', '--')}"
+    revision = "0" * 40
+    snapshot = repo / "snapshots" / revision
+    if not snapshot.exists():
+        shutil.copytree(source, snapshot)
+        (repo / "refs").mkdir(parents=True, exist_ok=True)
+        (repo / "refs" / "main").write_text(revision)
+    return snapshot
 
 
 def _tiny_xlmr_encoder(folder: Path, xl: bool = False, corpus: list[str] | None = None,
                        vocab_size: int = 300, hidden: int = 32, layers: int = 2, heads: int = 2,
-                       ff: int = 64, positions: int = 130) -> Path:
-    """A tiny XLM-R, or XLM-R-XL (pre-layer-norm) with xl, in folder/encoder: a
+                       ff: int = 64, positions: int = 130):
+    """(folder/encoder, model): a tiny XLM-R, or XLM-R-XL (pre-layer-norm) with xl, and a
     SentencePiece-style unigram tokenizer trained on `corpus` (our sentences by default). The
     COMET benchmark builds an XLM-R-base shape with it."""
     import torch
     import transformers
-    from tokenizers import SentencePieceUnigramTokenizer
-    from tokenizers.processors import TemplateProcessing
     from transformers import XLMRobertaTokenizerFast
 
     config_class = transformers.XLMRobertaXLConfig if xl else transformers.XLMRobertaConfig
     model_class = transformers.XLMRobertaXLModel if xl else transformers.XLMRobertaModel
     encoder_dir = folder / "encoder"
     encoder_dir.mkdir(parents=True)
-    unigram = SentencePieceUnigramTokenizer()
-    unigram.train_from_iterator(corpus or corpus_lines(), vocab_size=vocab_size,
-                                special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"], unk_token="<unk>")
+    unigram = _unigram(corpus, vocab_size, ["<s>", "<pad>", "</s>", "<unk>", "<mask>"], "<unk>")
     tokenizer = XLMRobertaTokenizerFast(tokenizer_object=unigram, bos_token="<s>", eos_token="</s>",
                                         sep_token="</s>", cls_token="<s>", unk_token="<unk>",
                                         pad_token="<pad>", mask_token="<mask>")
-    ids = {t: tokenizer.convert_tokens_to_ids(t) for t in ("<s>", "</s>")}
-    tokenizer.backend_tokenizer.post_processor = TemplateProcessing(
-        single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>", special_tokens=list(ids.items()))
+    _wrap(tokenizer, "<s>", "</s>", separators=2)
     tokenizer.save_pretrained(encoder_dir)
     torch.manual_seed(0)
-    model_class(config_class(vocab_size=len(tokenizer), hidden_size=hidden, num_hidden_layers=layers,
-                             num_attention_heads=heads, intermediate_size=ff, max_position_embeddings=positions,
-                             pad_token_id=tokenizer.pad_token_id, bos_token_id=0, eos_token_id=2),
-                add_pooling_layer=False).save_pretrained(encoder_dir)
-    return encoder_dir
+    model = model_class(config_class(vocab_size=len(tokenizer), hidden_size=hidden, num_hidden_layers=layers,
+                                     num_attention_heads=heads, intermediate_size=ff,
+                                     max_position_embeddings=positions, pad_token_id=tokenizer.pad_token_id,
+                                     bos_token_id=0, eos_token_id=2), add_pooling_layer=False)
+    model.save_pretrained(encoder_dir)
+    return encoder_dir, model
 
 
-def _tiny_bert_encoder(folder: Path) -> Path:
-    """A tiny BERT (WordPiece trained on our sentences) in folder/encoder, for COMET models."""
+def _tiny_rembert_encoder(folder: Path):
+    """(folder/encoder, model): a tiny RemBERT (its embeddings narrower than its layers, as
+    RemBERT's are) with a unigram tokenizer in RemBERT's [CLS] A [SEP] B [SEP] form."""
+    import torch
+    from transformers import RemBertConfig, RemBertModel, RemBertTokenizerFast
+
+    encoder_dir = folder / "encoder"
+    encoder_dir.mkdir(parents=True)
+    unigram = _unigram(None, 300, ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"], "[UNK]")
+    tokenizer = RemBertTokenizerFast(tokenizer_object=unigram, bos_token="[CLS]", eos_token="[SEP]",
+                                     sep_token="[SEP]", cls_token="[CLS]", unk_token="[UNK]",
+                                     pad_token="[PAD]", mask_token="[MASK]")
+    _wrap(tokenizer, "[CLS]", "[SEP]", separators=1)
+    tokenizer.save_pretrained(encoder_dir)
+    torch.manual_seed(0)
+    model = RemBertModel(RemBertConfig(vocab_size=len(tokenizer), hidden_size=32, input_embedding_size=16,
+                                       output_embedding_size=16, num_hidden_layers=2, num_attention_heads=2,
+                                       intermediate_size=64, max_position_embeddings=128,
+                                       pad_token_id=tokenizer.pad_token_id))
+    model.save_pretrained(encoder_dir)
+    return encoder_dir, model
+
+
+def _unigram(corpus, vocab_size: int, specials: list[str], unk: str):
+    """A unigram (SentencePiece-style) tokenizer trained on `corpus` (our sentences by default)."""
+    from tokenizers import SentencePieceUnigramTokenizer
+
+    unigram = SentencePieceUnigramTokenizer()
+    unigram.train_from_iterator(corpus or corpus_lines(), vocab_size=vocab_size, special_tokens=specials,
+                                unk_token=unk)
+    return unigram
+
+
+def _wrap(tokenizer, first: str, last: str, separators: int):
+    """Wrap a text as `first A last`, a pair with `separators` copies of `last` between them."""
+    from tokenizers.processors import TemplateProcessing
+
+    ids = [(t, tokenizer.convert_tokens_to_ids(t)) for t in (first, last)]
+    between = " ".join([last] * separators)
+    tokenizer.backend_tokenizer.post_processor = TemplateProcessing(
+        single=f"{first} $A {last}", pair=f"{first} $A {between} $B {last}", special_tokens=ids)
+
+
+def _tiny_bert_encoder(folder: Path, vocab_size: int | None = None, pooler: bool = False):
+    """(folder/encoder, model): a tiny BERT (WordPiece trained on our sentences); with
+    vocab_size, a BERT of that vocabulary without a tokenizer of its own (MiniLM's case)."""
     import torch
     from tokenizers import BertWordPieceTokenizer
     from transformers import BertConfig, BertModel, BertTokenizerFast
 
     encoder_dir = folder / "encoder"
     encoder_dir.mkdir(parents=True)
-    wordpiece = BertWordPieceTokenizer(lowercase=False)
-    wordpiece.train_from_iterator(corpus_lines(), vocab_size=400, min_frequency=1)
-    wordpiece.save_model(str(encoder_dir))
-    tokenizer = BertTokenizerFast(str(encoder_dir / "vocab.txt"), do_lower_case=False)
-    tokenizer.save_pretrained(encoder_dir)
+    if vocab_size is None:
+        wordpiece = BertWordPieceTokenizer(lowercase=False)
+        wordpiece.train_from_iterator(corpus_lines(), vocab_size=400, min_frequency=1)
+        wordpiece.save_model(str(encoder_dir))
+        tokenizer = BertTokenizerFast(str(encoder_dir / "vocab.txt"), do_lower_case=False)
+        tokenizer.save_pretrained(encoder_dir)
+        vocab_size = tokenizer.vocab_size
     torch.manual_seed(0)
-    BertModel(BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
-                         num_attention_heads=2, intermediate_size=64,
-                         max_position_embeddings=128), add_pooling_layer=False).save_pretrained(encoder_dir)
-    return encoder_dir
-
-
-def _save_comet(folder: Path, model) -> Path:
-    import pytorch_lightning
-    import torch
-    import yaml
-
-    (folder / "checkpoints").mkdir()
-    ckpt = folder / "checkpoints" / "model.ckpt"
-    torch.save({"state_dict": model.state_dict(), "hyper_parameters": dict(model.hparams),
-                "pytorch-lightning_version": pytorch_lightning.__version__}, ckpt)
-    (folder / "hparams.yaml").write_text(yaml.safe_dump(dict(model.hparams)), encoding="utf-8")
-    return ckpt
-
-
-def build_comet_unified(folder: Path, with_reference: bool = True) -> Path:
-    """A tiny COMET unified metric in COMET's layout: with_reference=False is CometKiwi-shaped
-    (source + translation), True is xCOMET-shaped (word-level error tags, scores with or
-    without a reference)."""
-    import torch
-    from comet.models import UnifiedMetric
-
-    encoder_dir = _tiny_bert_encoder(folder)
-    torch.manual_seed(1)
-    model = UnifiedMetric(encoder_model="BERT", pretrained_model=str(encoder_dir), hidden_sizes=[16],
-                          word_layer=2, sent_layer="mix", layer_transformation="softmax", dropout=0.0,
-                          batch_size=2, input_segments=["mt", "src", "ref"] if with_reference else ["mt", "src"],
-                          word_level_training=with_reference)
-    return _save_comet(folder, model)
+    model = BertModel(BertConfig(vocab_size=vocab_size, hidden_size=32, num_hidden_layers=2,
+                                 num_attention_heads=2, intermediate_size=64, max_position_embeddings=128),
+                      add_pooling_layer=pooler)
+    model.save_pretrained(encoder_dir)
+    return encoder_dir, model
 
 
 def build_metricx(folder: Path) -> Path:
     """A MetricX-shaped model: random mT5 weights (mT5's vocabulary size, since MetricX reads
-    the logit of token 250089) with our own small tokenizer saved beside them."""
+    the logit of token 250089) with our own small tokenizer saved beside them, under the
+    names MetricX's own MT5ForRegression uses (those of MT5ForConditionalGeneration)."""
     import torch
-    from mbrs.metrics.metricx import MT5ForRegression
-    from transformers import MT5Config
+    from transformers import MT5Config, MT5ForConditionalGeneration
 
     build_tokenizer(folder, with_chat_template=False)
     torch.manual_seed(0)
     config = MT5Config(vocab_size=250112, d_model=8, d_kv=4, d_ff=16, num_layers=1,
                        num_decoder_layers=1, num_heads=2, pad_token_id=0, eos_token_id=2,
                        decoder_start_token_id=0, tie_word_embeddings=False)
-    model = MT5ForRegression(config)
+    model = MT5ForConditionalGeneration(config)
+    # MetricX's head is its own (transformers 5 ties mT5's to the embeddings when building)
+    model.lm_head.weight = torch.nn.Parameter(model.shared.weight.detach().clone())
     with torch.no_grad():   # spread the one logit MetricX reads over its 0-25 range
         model.lm_head.weight[250089].normal_(0, 40)
-    # mbrs's MT5ForRegression shares its embeddings without declaring it, which safetensors
-    # refuses; the released MetricX checkpoints are PyTorch .bin files too.
-    model.save_pretrained(folder, safe_serialization=False)
+    model.save_pretrained(folder)
+    # as MetricX's published configs say (5.x writes True for every mT5, and 4.x would tie)
+    config_file = folder / "config.json"
+    config_file.write_text(config_file.read_text(encoding="utf-8").replace(
+        '"tie_word_embeddings": true', '"tie_word_embeddings": false'), encoding="utf-8")
     return folder
 
 

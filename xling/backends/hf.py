@@ -76,11 +76,9 @@ def load_hf_backend(model: str | None = None, *, revision: str | None = None,
 
 def _load_config(source: str, common: dict):
     """The model's config and tokenizer (every failure becomes one clear line)."""
-    import transformers
     from transformers import AutoConfig, AutoTokenizer
 
-    transformers.logging.set_verbosity_error()   # its warnings are not the user's to act on
-    transformers.logging.disable_progress_bar()  # 5.x's "Loading weights" bar: xling shows its own
+    hub.quiet_transformers()
 
     try:
         return AutoConfig.from_pretrained(source, **common), AutoTokenizer.from_pretrained(source, **common)

@@ -20,6 +20,16 @@ def _probe(host: str, port: int, timeout: float) -> bool:
         return False
 
 
+def quiet_transformers() -> None:
+    """transformers' own warnings and bars off (called just before xling loads with it): its
+    warnings are not the user's to act on, and 5.x's "Loading weights" bar sits beside
+    xling's own line on stderr."""
+    import transformers
+
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()
+
+
 def reachable(timeout: float = 3.0) -> bool:
     """Whether the hub answers at all (probed once per process), so that an offline machine
     gets one clear error instead of minutes of retries. HF_HUB_OFFLINE=1 means no."""

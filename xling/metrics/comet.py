@@ -1,12 +1,11 @@
 """COMET: a hub model name (default Unbabel/wmt22-comet-da; xCOMET and its error spans when
-asked) or a local checkpoint in COMET's layout. Regression checkpoints (COMET-22 DA and its kind)
-are scored by xling itself (xling.metrics.comet_native); unified ones (CometKiwi, xCOMET) still
-through unbabel-comet. Each model loads once per process. The signature records model, revision
-(hub commit or checkpoint hash), precision, batch size and the implementation that scored it
-(`impl:xling-X.Y` or `impl:unbabel-comet-X.Y`), so a score is never passed off as another's."""
+asked) or a local checkpoint in COMET's layout, scored by xling itself (xling.metrics.comet_native;
+verified equal to unbabel-comet 2.2.7, which xling does not need). Each model loads once per
+process. The signature records model, revision (hub commit or checkpoint hash), precision, batch
+size and the implementation (`impl:xling-X.Y`), so a score is never passed off as
+unbabel-comet's."""
 from __future__ import annotations
 
-import logging
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -56,42 +55,11 @@ def _checkpoint_for(model: str) -> tuple[Path, str]:
 
 
 @lru_cache(maxsize=4)
-def load_comet(model: str = DEFAULT_MODEL, precision: str = "32"):
-    """Load a COMET model once per process; returns (model, revision)."""
-    if precision not in PRECISIONS:
-        raise XlingError(f"COMET precision must be one of {', '.join(PRECISIONS)}")
-    _quiet_lightning()
-    ckpt, revision = _checkpoint_for(model)
-    from comet import load_from_checkpoint
-
-    try:
-        scorer = load_from_checkpoint(str(ckpt), local_files_only=not hub.reachable())
-    except Exception as exc:  # noqa: BLE001 - a broken checkpoint is the user's to fix
-        raise XlingError(f"cannot load COMET checkpoint {ckpt}: {exc}".splitlines()[0]) from exc
-    if precision != "32":
-        import torch
-        scorer = scorer.to(torch.float16 if precision == "16" else torch.bfloat16)
-    return scorer, revision
-
-
-@lru_cache(maxsize=4)
 def load_native(ckpt: str, revision: str, precision: str = "32", device: str | None = None):
-    """xling's own scorer of a regression checkpoint, once per process (per file version)."""
+    """xling's scorer of a checkpoint, once per process (per file version)."""
     from .comet_native import load_scorer
 
     return load_scorer(Path(ckpt), precision, device, local_files_only=not hub.reachable())
-
-
-def _quiet_lightning():
-    """COMET runs through PyTorch Lightning, which chats on stderr; keep only errors."""
-    import warnings
-
-    for name in ("lightning", "pytorch_lightning", "lightning.pytorch", "lightning_fabric", "comet",
-                 "pytorch_lightning.utilities.rank_zero", "lightning.pytorch.utilities.rank_zero",
-                 "lightning_fabric.utilities.rank_zero"):
-        logging.getLogger(name).setLevel(logging.ERROR)
-    for pattern in (".*LeafSpec.*", ".*pkg_resources is deprecated.*", ".*num_workers.*"):
-        warnings.filterwarnings("ignore", message=pattern)
 
 
 def comet(hyps: Sequence[str], refs: Sequence[str] | None, srcs: Sequence[str] | None,
@@ -106,54 +74,34 @@ def comet(hyps: Sequence[str], refs: Sequence[str] | None, srcs: Sequence[str] |
     check_lengths(hypotheses=hyps, references=refs, sources=srcs)
     if precision not in PRECISIONS:
         raise XlingError(f"COMET precision must be one of {', '.join(PRECISIONS)}")
-    from .comet_native import read_hparams, supports
+    from .comet_native import read_hparams, unsupported
+    from .. import __version__
 
     ckpt, revision = _checkpoint_for(model)
-    metadata = None
     hparams = read_hparams(ckpt)
-    if supports(hparams):
-        if refs is None and hparams["class_identifier"] == "regression_metric":
-            raise XlingError(f"COMET model {model!r} is a reference-based regression model: give "
-                             "references (-r), or use a QE model (cometkiwi, xcomet-qe)")
-        from .. import __version__
-
-        scorer = load_native(str(ckpt), revision, precision, "cpu" if gpus == 0 else None)
-        if getattr(scorer, "tagger", None) is not None:     # xCOMET and its kind: error spans too
-            spans: list = []
-            scores = scorer.predict(srcs, hyps, refs, batch_size, progress, spans=spans)
-            metadata = {"error_spans": spans}
-        else:
-            scores = scorer.predict(srcs, hyps, refs, batch_size, progress)
-        impl = f"xling-{__version__}"
+    reason = unsupported(hparams)
+    if reason is not None:
+        raise XlingError(f"COMET model {model!r} cannot be scored by xling: {reason}")
+    if refs is None and hparams["class_identifier"] == "regression_metric":
+        raise XlingError(f"COMET model {model!r} is a reference-based regression model: give "
+                         "references (-r), or use a QE model (cometkiwi, xcomet-qe)")
+    scorer = load_native(str(ckpt), revision, precision, "cpu" if gpus == 0 else None)
+    if hparams["class_identifier"] == "referenceless_regression_metric":
+        refs = None                                    # it reads none: say so in the signature
+    spans = None
+    if getattr(scorer, "tagger", None) is not None:     # xCOMET and its kind: error spans too
+        spans = []
+        scores = scorer.predict(srcs, hyps, refs, batch_size, progress, spans=spans)
     else:
-        scores, metadata = _unbabel_predict(model, srcs, hyps, refs, batch_size, gpus, precision, progress)
-        from importlib.metadata import version
-        impl = f"unbabel-comet-{version('unbabel-comet')}"
+        scores = scorer.predict(srcs, hyps, refs, batch_size, progress)
     fields = dict(model=model, rev=revision, prec=precision, bs=batch_size,
-                  refs="yes" if refs is not None else "no", impl=impl)
+                  refs="yes" if refs is not None else "no", impl=f"xling-{__version__}")
     extra = {}
     if keep is not None:
         extra = {"segments_kept": len(hyps), "segments_total": len(list(keep))}
         fields["subset"] = f"{len(hyps)}/{len(list(keep))}"
     signature = Signature.of(**fields).format()
-    if error_spans and metadata is not None and "error_spans" in metadata:
-        extra["error_spans"] = metadata["error_spans"]
+    if error_spans and spans is not None:
+        extra["error_spans"] = spans
     name = name or ("xCOMET" if "xcomet" in model.lower() else "COMET")
     return mean_result(name, scores, signature, extra=extra)
-
-
-def _unbabel_predict(model, srcs, hyps, refs, batch_size, gpus, precision, progress):
-    """Scores (and metadata: error spans) through unbabel-comet's predict."""
-    scorer, _ = load_comet(model, precision)
-    if gpus is None:
-        import torch
-        gpus = 1 if torch.cuda.is_available() else 0
-    samples = [{"src": s, "mt": h} | ({"ref": r} if refs is not None else {})
-               for s, h, r in zip(srcs, hyps, refs if refs is not None else [None] * len(hyps))]
-    try:
-        prediction = scorer.predict(samples, batch_size=batch_size, gpus=gpus,
-                                    progress_bar=progress, num_workers=0 if gpus == 0 else None)
-    except KeyError as exc:
-        raise XlingError(f"COMET model {model!r} needs {exc} for every segment") from exc
-    metadata = prediction.get("metadata") if hasattr(prediction, "get") else None
-    return list(prediction["scores"]), metadata

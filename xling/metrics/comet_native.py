@@ -1,20 +1,25 @@
-"""COMET regression checkpoints (COMET-22 DA and its kind) scored by xling itself, without
-unbabel-comet, Lightning or its pins: the checkpoint as published (hparams.yaml +
-checkpoints/model.ckpt), the encoder its `pretrained_model` names built with transformers, and
-the scoring arithmetic of unbabel-comet 2.2.7's RegressionMetric done here:
+"""COMET checkpoints scored by xling itself, without unbabel-comet, Lightning or their pins:
+the checkpoint as published (hparams.yaml + checkpoints/model.ckpt), the encoder its
+`pretrained_model` names built with transformers (BERT, XLM-R and InfoXLM, XLM-R-XL, MiniLM,
+RemBERT), and unbabel-comet 2.2.7's scoring arithmetic done here.
 
+Regression models (COMET-22 DA; referenceless COMET-QE):
 - each of source, translation and reference is encoded alone (truncated at the encoder's
   positions - 4, as COMET does) and every layer's hidden states are kept;
 - the layers are mixed by a learned scalar mix (softmax or sparsemax of the weights, optionally
   each layer normalised over its unmasked positions first) times gamma, or one layer is taken;
 - tokens are pooled (mean over the attention mask, max over non-padding, or the first token);
-- the features [mt, ref, mt*ref, |mt-ref|, mt*src, |mt-src|] go through the feed-forward
-  estimator (linear layers with the checkpoint's activations).
+- the features [mt, ref, mt*ref, |mt-ref|, mt*src, |mt-src|] (referenceless: [mt, src, mt*src,
+  |mt-src|]) go through the feed-forward estimator.
+Each distinct text is encoded once, in batches of similar token length.
 
-Each distinct text is encoded once, in batches of similar token length; scores come back in
-input order. Verified
-equal to unbabel-comet 2.2.7 on tiny random checkpoints (tests/test_metrics.py). Unified models
-(CometKiwi, xCOMET) still go through unbabel-comet (xling.metrics.comet).
+Unified models (CometKiwi 22/23, xCOMET-XL/XXL): translation, source and reference joined in one
+sequence, the first token's mixed embedding through the estimator; with a reference, the mean
+(xCOMET: a weighted sum with the error spans' MQM score) of three passes; word-level error tags
+decoded into spans. See UnifiedScorer.
+
+Verified equal to unbabel-comet 2.2.7, run in its own venv, on tiny random checkpoints of each
+shape (tests/test_comet_native.py).
 """
 from __future__ import annotations
 
@@ -29,54 +34,122 @@ class EncoderSpec:
     model: str            # transformers classes
     config: str
     tokenizer: str
-    separator: int        # special tokens between two joined segments (</s></s> is 2)
-    token_types: bool     # BERT-like: type 0 for the translation, 1 after (COMET's quirk)
+    separator: int        # separator tokens between two joined segments (</s></s> is 2)
+    token_types: bool     # BERT: token type 0 for the translation, 1 after (COMET's quirk)
+    tokenizer_from: str | None = None    # where the tokenizer comes from, if not pretrained_model
 
 
-# COMET's encoder names (hparams `encoder_model`) that xling builds itself. MiniLM (an XLM-R
-# tokenizer fetched by name) and RemBERT still go through unbabel-comet.
+# COMET's encoder names (hparams `encoder_model`), built as unbabel-comet 2.2.7 builds them.
+# MiniLM is a BERT read with XLM-R's tokenizer, which COMET fetches by the hub name
+# xlm-roberta-base; RemBERT is joined with one separator and, as COMET calls it, no token types.
 ENCODERS = {"BERT": EncoderSpec("BertModel", "BertConfig", "BertTokenizerFast", 1, True),
             "XLM-RoBERTa": EncoderSpec("XLMRobertaModel", "XLMRobertaConfig", "XLMRobertaTokenizerFast", 2, False),
-            "XLM-RoBERTa-XL": EncoderSpec("XLMRobertaXLModel", "XLMRobertaXLConfig", "XLMRobertaTokenizerFast", 2, False)}
+            "XLM-RoBERTa-XL": EncoderSpec("XLMRobertaXLModel", "XLMRobertaXLConfig", "XLMRobertaTokenizerFast", 2, False),
+            "MiniLM": EncoderSpec("BertModel", "BertConfig", "XLMRobertaTokenizerFast", 2, False, "xlm-roberta-base"),
+            "RemBERT": EncoderSpec("RemBertModel", "RemBertConfig", "RemBertTokenizerFast", 1, False)}
+# A layer transformation written by unbabel-comet 2.2.4's bug fix: it loads those models with
+# softmax (unbabel-comet's load_from_checkpoint), and so does xling.
+TRANSFORMS = {"softmax": "softmax", "sparsemax": "sparsemax", "sparsemax_patch": "softmax"}
 POOLS = ("avg", "max", "cls")
 
 
+# The hyper-parameters that decide a score, with the defaults each unbabel-comet 2.2.7 class
+# gives them (what a checkpoint's hparams.yaml leaves out means these).
+_REGRESSION = dict(encoder_model="XLM-RoBERTa", pretrained_model="xlm-roberta-large", pool="avg",
+                   layer="mix", layer_transformation="softmax", layer_norm=True,
+                   hidden_sizes=[3072, 1024], activations="Tanh", final_activation=None)
+DEFAULTS = {
+    "regression_metric": _REGRESSION,
+    "referenceless_regression_metric": _REGRESSION | dict(hidden_sizes=[2048, 1024]),
+    "unified_metric": dict(encoder_model="XLM-RoBERTa", pretrained_model="microsoft/infoxlm-large",
+                           sent_layer="mix", layer_transformation="sparsemax", layer_norm=True,
+                           word_layer=24, hidden_sizes=[3072, 1024], activations="Tanh",
+                           final_activation=None, input_segments=["mt", "src", "ref"],
+                           word_level_training=False, error_labels=["minor", "major"]),
+    "xcomet_metric": dict(encoder_model="XLM-RoBERTa-XL", pretrained_model="facebook/xlm-roberta-xl",
+                          sent_layer="mix", layer_transformation="sparsemax", layer_norm=False,
+                          word_layer=36, hidden_sizes=[2560, 1280], activations="Tanh",
+                          final_activation=None, input_segments=["mt", "src", "ref"],
+                          word_level_training=True, error_labels=["minor", "major", "critical"]),
+}
+
+
 def read_hparams(ckpt: Path) -> dict:
-    """hparams.yaml beside checkpoints/ (COMET's layout), else the checkpoint's own copy."""
+    """hparams.yaml beside checkpoints/ (COMET's layout, which unbabel-comet requires too),
+    completed with its class's defaults; unified models' `sent_layer` is also given as `layer`."""
     import yaml
 
     path = ckpt.parents[1] / "hparams.yaml"
-    if path.is_file():
-        try:
-            values = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            raise XlingError(f"cannot read {path}: {' '.join(str(exc).split())}") from exc
-        if isinstance(values, dict):
-            return values
-    return {}
+    if not path.is_file():
+        raise XlingError(f"COMET checkpoint {ckpt} has no hparams.yaml beside its checkpoints/ "
+                         "folder (COMET's layout: MODEL/hparams.yaml, MODEL/checkpoints/model.ckpt)")
+    try:
+        values = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise XlingError(f"cannot read {path}: {' '.join(str(exc).split())}") from exc
+    if not isinstance(values, dict) or "class_identifier" not in values:
+        raise XlingError(f"{path} is not a COMET hparams.yaml (it names no class_identifier)")
+    hparams = DEFAULTS.get(values["class_identifier"], {}) | values
+    if "sent_layer" in hparams:
+        hparams["layer"] = hparams["sent_layer"]
+    return hparams
+
+
+def unsupported(hparams: dict) -> str | None:
+    """Why xling cannot score a checkpoint with these hyper-parameters, or None."""
+    kind = hparams.get("class_identifier")
+    if kind not in DEFAULTS:
+        return f"its class {kind!r} (xling scores {', '.join(DEFAULTS)})"
+    if hparams["encoder_model"] not in ENCODERS:
+        return f"its encoder {hparams['encoder_model']!r} (xling builds {', '.join(ENCODERS)})"
+    if hparams["layer_transformation"] not in TRANSFORMS:
+        return f"its layer transformation {hparams['layer_transformation']!r}"
+    if kind.endswith("regression_metric") and hparams["pool"] not in POOLS:
+        return f"its pooling {hparams['pool']!r}"
+    segments = list(hparams["input_segments"] or []) if kind == "unified_metric" else ["mt", "src"]
+    if segments[:2] != ["mt", "src"] or not set(segments) <= {"mt", "src", "ref"}:
+        return f"its input segments {segments}"
+    if hparams.get("decoding_threshold") is not None:    # unset in every published model
+        return "its decoding_threshold"
+    return None
 
 
 def supports(hparams: dict) -> bool:
-    """Whether xling scores this checkpoint itself: a regression metric, or a unified metric
-    without word-level tags (CometKiwi-shaped), on a known encoder."""
-    kind = hparams.get("class_identifier")
-    if hparams.get("encoder_model") not in ENCODERS or \
-            hparams.get("layer_transformation", "softmax") not in ("softmax", "sparsemax"):
-        return False
-    if kind == "regression_metric":
-        return hparams.get("pool", "avg") in POOLS
-    if kind == "xcomet_metric":
-        return True
-    segments = hparams.get("input_segments") or []
-    return kind == "unified_metric" and segments[:2] == ["mt", "src"] and set(segments) <= {"mt", "src", "ref"}
+    return unsupported(hparams) is None
 
 
 def load_scorer(ckpt: Path, precision: str = "32", device: str | None = None,
                 local_files_only: bool = True):
     """The scorer for a supported checkpoint (see supports())."""
     hparams = read_hparams(ckpt)
-    cls = RegressionScorer if hparams.get("class_identifier") == "regression_metric" else UnifiedScorer
+    cls = RegressionScorer if hparams["class_identifier"].endswith("regression_metric") else UnifiedScorer
     return cls.load(ckpt, hparams, precision, device, local_files_only)
+
+
+def _tokenizer(spec: EncoderSpec, source: str, local_files_only: bool):
+    """The encoder's tokenizer as unbabel-comet's stack (transformers 4.x) builds it: the
+    class's special tokens, and the tokenizer.json pipeline as written when there is one.
+    (transformers 5 rebuilds some pipelines from the vocabulary instead, which moves character
+    offsets, and so error spans, by a space.)"""
+    import transformers
+    from tokenizers import Tokenizer
+
+    from ..data.hub import quiet_transformers
+
+    quiet_transformers()
+    name = spec.tokenizer_from or source
+    tokenizer = getattr(transformers, spec.tokenizer).from_pretrained(name, local_files_only=local_files_only)
+    path = Path(name).expanduser() / "tokenizer.json"
+    if not Path(name).expanduser().is_dir():
+        from huggingface_hub import hf_hub_download
+
+        try:
+            path = Path(hf_hub_download(name, "tokenizer.json", local_files_only=local_files_only))
+        except Exception:  # noqa: BLE001 - a sentencepiece-only repo: the class's pipeline
+            return tokenizer
+    if path.is_file():
+        tokenizer._tokenizer = Tokenizer.from_file(str(path))
+    return tokenizer
 
 
 def sparsemax(z):
@@ -109,11 +182,12 @@ class RegressionScorer:
              local_files_only: bool = True) -> "RegressionScorer":
         import torch
         import transformers
+        from torch import nn
 
         spec = ENCODERS[hparams["encoder_model"]]
         source = hparams["pretrained_model"]
         try:
-            tokenizer = getattr(transformers, spec.tokenizer).from_pretrained(source, local_files_only=local_files_only)
+            tokenizer = _tokenizer(spec, source, local_files_only)
             config = getattr(transformers, spec.config).from_pretrained(source, local_files_only=local_files_only)
         except Exception as exc:  # noqa: BLE001 - offline or missing: one line
             raise XlingError(f"COMET checkpoint {ckpt} needs its encoder {source!r} (config and "
@@ -128,21 +202,26 @@ class RegressionScorer:
         encoder_state = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
         missing, unexpected = model.load_state_dict(encoder_state, strict=False)
         missing = [k for k in missing if not k.endswith("position_ids")]
-        if missing or [k for k in unexpected if not k.endswith("position_ids")]:
+        # COMET builds MiniLM and RemBERT with a pooler, which no score reads
+        unexpected = [k for k in unexpected if not k.endswith("position_ids") and not k.startswith("pooler.")]
+        if missing or unexpected:
             raise XlingError(f"COMET checkpoint {ckpt} does not fit its encoder {source!r} "
                              f"(missing {missing[:3]}, unexpected {list(unexpected)[:3]})")
         weights = gamma = None
         if hparams.get("layer", "mix") == "mix":
             raw = torch.cat([state[f"layerwise_attention.scalar_parameters.{i}"]
                              for i in range(config.num_hidden_layers + 1)])
-            transform = sparsemax if hparams.get("layer_transformation") == "sparsemax" else \
+            transform = sparsemax if TRANSFORMS[hparams["layer_transformation"]] == "sparsemax" else \
                 (lambda w: torch.softmax(w, dim=0))
             weights, gamma = transform(raw), state["layerwise_attention.gamma"]
         # Layers above the highest one the mix (or the chosen layer) reads change nothing: drop
         # them, which is exact (each layer sees only the ones below it).
         top = int(hparams["layer"]) if weights is None else int(weights.nonzero().max())
-        if hparams.get("word_level_training") or hparams.get("class_identifier") == "xcomet_metric":
+        if hparams.get("word_level_training"):
             top = max(top, int(hparams["word_layer"]))      # the error-span head reads it
+        if top < len(model.encoder.layer) and hasattr(model.encoder, "LayerNorm"):
+            # XLM-R-XL normalises only after its last layer: once that is dropped, so is the norm
+            model.encoder.LayerNorm = nn.Identity()
         model.encoder.layer = model.encoder.layer[:max(top, 0)]
         model.config.num_hidden_layers = len(model.encoder.layer)
         if weights is not None:
@@ -150,8 +229,6 @@ class RegressionScorer:
         estimator = _estimator(state, hparams)
         tagger = None
         if "hidden2tag.weight" in state:     # word-level error tags (xCOMET and its kind)
-            from torch import nn
-
             weight = state["hidden2tag.weight"]
             tagger = nn.Linear(weight.shape[1], weight.shape[0])
             with torch.no_grad():
@@ -212,22 +289,30 @@ class RegressionScorer:
                     bar.update(len(chunk))
         return torch.stack([rows[t] for t in texts])
 
-    def predict(self, srcs: Sequence[str], hyps: Sequence[str], refs: Sequence[str],
+    @property
+    def takes_references(self) -> bool:
+        return self.hparams["class_identifier"] != "referenceless_regression_metric"
+
+    def predict(self, srcs: Sequence[str], hyps: Sequence[str], refs: Sequence[str] | None,
                 batch_size: int = 16, progress: bool = False) -> list[float]:
-        """Segment scores in input order."""
+        """Segment scores in input order (a referenceless model reads no references)."""
         import torch
         from tqdm.auto import tqdm
 
-        sides = [[str(t) for t in side] for side in (srcs, hyps, refs)]
+        sides = [[str(t) for t in side] for side in (srcs, hyps) + ((refs,) if self.takes_references else ())]
         with tqdm(total=sum(len(set(side)) for side in sides), desc="COMET", unit="text",
                   disable=not progress, leave=False) as bar:
-            src, mt, ref = (self.embed(side, batch_size, bar) for side in sides)
+            src, mt, *ref = (self.embed(side, batch_size, bar) for side in sides)
         scores = []
         with torch.inference_mode():
             for start in range(0, len(src), batch_size):
                 part = slice(start, start + batch_size)
-                s, m, r = src[part], mt[part], ref[part]
-                features = torch.cat((m, r, m * r, torch.abs(m - r), m * s, torch.abs(m - s)), dim=1)
+                s, m = src[part], mt[part]
+                if ref:
+                    r = ref[0][part]
+                    features = torch.cat((m, r, m * r, torch.abs(m - r), m * s, torch.abs(m - s)), dim=1)
+                else:
+                    features = torch.cat((m, s, m * s, torch.abs(m - s)), dim=1)
                 scores += self.estimator(features).view(-1).float().tolist()
         return scores
 
@@ -252,9 +337,11 @@ class UnifiedScorer(RegressionScorer):
         rows, types = [], []
         for i in range(len(parts[0])):
             pieces = [[t for t in part[i] if t != tok.pad_token_id] for part in parts]
-            sequence = pieces[0]
+            # each piece is <cls> text <sep>; joined: <cls> a <sep>*separator b ... <sep>
+            sequence = pieces[0][:-1]
             for piece in pieces[1:]:
-                sequence = tok.build_inputs_with_special_tokens(sequence[1:-1], piece[1:-1])
+                sequence = sequence + [tok.sep_token_id] * separator + piece[1:-1]
+            sequence.append(tok.sep_token_id)
             if sum(len(p) - 2 for p in pieces) > limit - (1 + len(pieces) * separator):
                 sequence = sequence[:limit]
             rows.append(sequence)

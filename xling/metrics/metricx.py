@@ -65,9 +65,15 @@ def load_metricx(model: str = DEFAULT_MODEL, precision: str = "32", tokenizer: s
             raise XlingError(f"MetricX needs {name!r}, which is not a local folder, and the Hugging "
                              "Face hub cannot be reached to fetch it (offline?); pass a local folder "
                              "(--metricx-model PATH; a folder holding its tokenizer needs no hub)")
+    # (MetricX's head is not tied to its embeddings, though mT5's 5.x config says it is:
+    # transformers finds both in the checkpoint, keeps them apart and warns; quiet it)
+    hub.quiet_transformers()
     try:
+        # eager attention: MetricX's own arithmetic (transformers 4.x had no other for mT5);
+        # 5.x's default sdpa differs in the last float digits, times the head's large weights
         weights = MT5ForConditionalGeneration.from_pretrained(
-            str(Path(model).expanduser()) if local else model, local_files_only=not online)
+            str(Path(model).expanduser()) if local else model, local_files_only=not online,
+            attn_implementation="eager")
         tok = AutoTokenizer.from_pretrained(tokenizer_source, legacy=False, use_fast=False,
                                             local_files_only=not online)
     except Exception as exc:  # noqa: BLE001 - gated, missing or broken: one line

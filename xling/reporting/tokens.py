@@ -16,9 +16,9 @@ from .tables import Table
 def load_tokenizer(name: str):
     """"embedded" (the embedded model's tokenizer), a local folder, or a hub name."""
     from transformers import AutoTokenizer
-    import transformers
 
-    transformers.logging.set_verbosity_error()
+    from ..data.hub import quiet_transformers
+    quiet_transformers()
     if name == "embedded":
         from ..backends.embedded import embedded_model_dir
         return AutoTokenizer.from_pretrained(embedded_model_dir())

@@ -19,7 +19,7 @@ from ..errors import XlingError
 from .locks import acquire, is_held
 from ..data.textio import atomic_writer
 
-PACKAGES = ("xling", "torch", "transformers", "tokenizers", "sacrebleu", "unbabel-comet",
+PACKAGES = ("xling", "torch", "transformers", "tokenizers", "sacrebleu", "huggingface-hub",
             "lingua-language-detector", "numpy")
 
 

@@ -32,9 +32,9 @@ def fine_tune(model_path: str, examples: list[tuple[str, str]], out_dir: Path, *
     import torch
     from transformers import (AutoModelForCausalLM, AutoTokenizer, Trainer, TrainingArguments,
                               DataCollatorForSeq2Seq)
-    import transformers
 
-    transformers.logging.set_verbosity_error()
+    from ...data.hub import quiet_transformers
+    quiet_transformers()
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     if not getattr(tokenizer, "chat_template", None):
         raise XlingError(f"model {model_path} has no chat template; instruction tuning needs one "

@@ -1,0 +1,135 @@
+"""The oracle: unbabel-comet 2.2.7 and mbrs 0.1.8 answering xling's tests, run with the
+reference venv's Python (tests/oracle/build.sh), never with xling's.
+
+One JSON request per line on stdin, one JSON answer per line on stdout ({"result": ...} or
+{"error": "..."}), so that a test session starts it once and asks it many times. It does not
+import xling: it reads the same checkpoints and inputs and computes with the reference code."""
+import json
+import logging
+import sys
+import traceback
+import warnings
+
+
+def comet(checkpoint, samples, batch_size):
+    from comet import load_from_checkpoint
+
+    model = load_from_checkpoint(checkpoint)
+    prediction = model.predict(samples, batch_size=batch_size, gpus=0, progress_bar=False, num_workers=0)
+    metadata = prediction.get("metadata") or {}
+    return {"scores": list(prediction.scores), "system_score": prediction.system_score,
+            "error_spans": metadata.get("error_spans"),
+            "requires_references": model.requires_references()}
+
+
+def metricx(model_dir, hyps, refs, srcs, version, batch_size):
+    """mbrs's MetricX scorer on a local folder (its constructor takes only hub names, so its
+    attributes are set as the constructor would)."""
+    import torch
+    from mbrs.metrics.metricx import MetricMetricX, MT5ForRegression
+    from transformers import PreTrainedTokenizerFast
+
+    metric = MetricMetricX.__new__(MetricMetricX)
+    metric.cfg = MetricMetricX.Config(model=model_dir, batch_size=batch_size, cpu=True)
+    metric.scorer = MT5ForRegression.from_pretrained(model_dir).eval()
+    # the tests' tokenizer is saved by transformers 5 (a class 4.x does not know): read its
+    # tokenizer.json, which is the whole of it
+    metric.tokenizer = PreTrainedTokenizerFast.from_pretrained(model_dir)
+    metric.metricx_version = getattr(MetricMetricX.MetricXVersion, f"metricx_{version}")
+    metric.max_length = MetricMetricX.METRICX_INPUT_LENGTH_MAP[metric.metricx_version]
+    metric.input_prefix = MetricMetricX.METRICX_INPUT_PREFIX_MAP[metric.metricx_version]
+    with torch.inference_mode():
+        return metric.scores(hyps, refs, srcs).tolist()
+
+
+def _precomputed(higher, referenceless):
+    """An mbrs metric whose scores are given: the decoders then choose from them alone."""
+    from mbrs.metrics import base
+
+    if referenceless:
+        class Given(base.MetricReferenceless):
+            HIGHER_IS_BETTER = higher
+
+            def score(self, hypothesis, source):
+                raise NotImplementedError
+
+            def scores(self, hypotheses, sources):
+                return self.values
+    else:
+        class Given(base.Metric):
+            HIGHER_IS_BETTER = higher
+
+            def score(self, hypothesis, reference, source=None):
+                raise NotImplementedError
+
+            def pairwise_scores(self, hypotheses, references, source=None):
+                return self.values
+    metric = Given.__new__(Given)
+    metric.cfg = None
+    return metric
+
+
+def mbr(matrices, higher):
+    """mbrs's DecoderMBR choice for each utility matrix (hypotheses x pseudo-references)."""
+    import torch
+    from mbrs import decoders
+
+    metric = _precomputed(higher, referenceless=False)
+    decoder = decoders.DecoderMBR(decoders.DecoderMBR.Config(), metric)
+    chosen = []
+    for matrix in matrices:
+        metric.values = torch.tensor(matrix, dtype=torch.float64)
+        output = decoder.decode([f"h{i}" for i in range(len(matrix))],
+                                [f"r{j}" for j in range(len(matrix[0]))], "src", nbest=1)
+        chosen.append(int(output.idx[0]))
+    return chosen
+
+
+def rerank(vectors, higher):
+    """mbrs's DecoderRerank choice for each vector of QE scores."""
+    import torch
+    from mbrs import decoders
+
+    metric = _precomputed(higher, referenceless=True)
+    decoder = decoders.DecoderRerank(decoders.DecoderRerank.Config(), metric)
+    chosen = []
+    for vector in vectors:
+        metric.values = torch.tensor(vector, dtype=torch.float64)
+        chosen.append(int(decoder.decode([f"h{i}" for i in range(len(vector))], "src", nbest=1).idx[0]))
+    return chosen
+
+
+def sparsemax(vectors):
+    """entmax's sparsemax (the one unbabel-comet uses) of each vector."""
+    import torch
+    from entmax import sparsemax as reference
+
+    return [reference(torch.tensor(v, dtype=torch.float64), dim=0).tolist() for v in vectors]
+
+
+def versions():
+    from importlib.metadata import version
+
+    return {name: version(name) for name in ("unbabel-comet", "mbrs", "transformers", "numpy", "torch")}
+
+
+TASKS = {f.__name__: f for f in (comet, metricx, mbr, rerank, sparsemax, versions)}
+
+
+def main():
+    warnings.filterwarnings("ignore")
+    logging.disable(logging.WARNING)
+    out = sys.stdout
+    sys.stdout = sys.stderr          # whatever the libraries print stays off the answer channel
+    for line in sys.stdin:
+        request = json.loads(line)
+        try:
+            answer = {"result": TASKS[request.pop("task")](**request)}
+        except Exception:  # noqa: BLE001 - the test shows the oracle's own traceback
+            answer = {"error": traceback.format_exc()}
+        out.write(json.dumps(answer) + "\n")
+        out.flush()
+
+
+if __name__ == "__main__":
+    main()
