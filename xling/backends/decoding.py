@@ -7,6 +7,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from . import kvcache
+
 
 def sampling_probs(logits, sampling):
     """Next-token probabilities after temperature, epsilon (tokens below it dropped) and top-p
@@ -55,14 +57,12 @@ class LiveBatch:
 
         self.attention = torch.cat([self.attention, self.attention.new_ones((len(self.rows), 1))], dim=-1)
         self.logits = model(input_ids=tokens[:, None], attention_mask=self.attention,
-                            position_ids=self.next_pos[:, None], past_key_values=self.cache,
-                            use_cache=True).logits[:, -1]
+                            position_ids=self.next_pos[:, None], use_cache=True,
+                            **kvcache.cache_arg(model, self.cache)).logits[:, -1]
         self.next_pos = self.next_pos + 1
 
     def merge(self, other: "LiveBatch") -> "LiveBatch":
         import torch
-
-        from . import kvcache
 
         self.attention = kvcache.merge(self.cache, self.attention, other.cache, other.attention)
         self.next_pos = torch.cat([self.next_pos, other.next_pos])
@@ -108,7 +108,7 @@ class ContinuousDecoding:
         positions = (attention.cumsum(-1) - 1).masked_fill(attention == 0, 1)
         cache = DynamicCache()
         logits = self.model(input_ids=input_ids, attention_mask=attention, position_ids=positions,
-                            past_key_values=cache, use_cache=True, logits_to_keep=1).logits[:, -1]
+                            use_cache=True, logits_to_keep=1, **kvcache.cache_arg(self.model, cache)).logits[:, -1]
         rows = [row for unit in units for row in unit.rows]
         if len(rows) != len(units):   # one prefill per prompt, shared by its candidate rows
             select = torch.tensor([n for n, unit in enumerate(units) for _ in unit.rows], device=device)
@@ -130,8 +130,6 @@ class ContinuousDecoding:
         batch stays full instead of waiting for its longest row. `pick(logits, rows)` replaces
         the argmax (candidates); its `start(rows)`, if any, is called as rows (re)start."""
         from collections import deque
-
-        from . import kvcache
 
         torch = self.torch
         device = self.model.device

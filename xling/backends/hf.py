@@ -17,6 +17,7 @@ from ..data import hub
 from ..errors import XlingError
 from .base import Decoding, GenerationRequest, Prompt, cut_at_stop
 from .decoding import CandidateSampler, ContinuousDecoding, Unit
+from .kvcache import cache_arg
 from .loglik import LoglikelihoodScoring
 
 
@@ -389,7 +390,7 @@ class HFBackend(ContinuousDecoding, LoglikelihoodScoring):
             extra["stopping_criteria"] = self._stop_criteria(requests, width)
         with torch.inference_mode():   # (a reused static cache is reset in here too)
             if self.static_cache:
-                extra["past_key_values"] = self._static_cache_for(len(requests), width + new_tokens)
+                extra |= cache_arg(self.model, self._static_cache_for(len(requests), width + new_tokens))
             out = self.model.generate(
                 input_ids=input_ids.to(self.model.device), attention_mask=attention.to(self.model.device),
                 max_new_tokens=new_tokens, pad_token_id=self.tokenizer.pad_token_id,

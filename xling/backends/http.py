@@ -308,7 +308,9 @@ class HTTPBackend:
                 prompt = context + cont
                 try:
                     offsets, values = self._post(
-                        "/completions", {"model": self.model_name, "prompt": prompt, "max_tokens": 0,
+                        # one new token (servers refuse 0: transformers serve, older vLLM);
+                        # it starts at len(prompt) and is not counted
+                        "/completions", {"model": self.model_name, "prompt": prompt, "max_tokens": 1,
                                          "echo": True, "logprobs": 1, "temperature": 0.0},
                         partial(_prompt_logprobs, where=self.display_url),
                         max_bytes=(1 << 16) + 256 * len(prompt))
@@ -317,8 +319,8 @@ class HTTPBackend:
                         raise
                     raise XlingError(f"the server at {self.display_url} does not score prompts (no "
                                      "/completions with echo and logprobs); use --mode gen with it") from None
-                scores.append(sum(v for o, v in zip(offsets, values)
-                                  if isinstance(o, int) and o >= len(context) and isinstance(v, (int, float))))
+                scores.append(sum(v for o, v in zip(offsets, values) if isinstance(o, int)
+                                  and len(context) <= o < len(prompt) and isinstance(v, (int, float))))
             return scores
 
         def deliver(index, scores):
@@ -373,8 +375,8 @@ def _prompt_logprobs(body, where: str) -> tuple[list, list]:
     offsets = logprobs.get("text_offset") if isinstance(logprobs, dict) else None
     values = logprobs.get("token_logprobs") if isinstance(logprobs, dict) else None
     if not isinstance(offsets, list) or not offsets or not isinstance(values, list):
-        raise XlingError(f"the server at {where} does not return prompt log-probabilities; use "
-                         "--mode gen with it")
+        raise XlingError(f"the server at {where} does not score prompts (its /completions answer "
+                         "to echo and logprobs has no prompt log-probabilities); use --mode gen with it")
     return offsets, values
 
 

@@ -7,6 +7,21 @@ the plain shrinking batch otherwise.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
+
+@lru_cache(maxsize=None)
+def _cache_name(cls) -> str:
+    import inspect
+
+    return "cache" if "cache" in inspect.signature(cls.forward).parameters else "past_key_values"
+
+
+def cache_arg(module, cache) -> dict:
+    """The keyword under which `module` takes a KV cache: `cache` in today's transformers 5
+    (`past_key_values` is deprecated there, and gone in 5.40), `past_key_values` before."""
+    return {_cache_name(type(module)): cache}
+
 
 def _pairs(cache):
     """[(keys, values)] per layer, each [rows, heads, columns, head_dim]; None if unsupported."""

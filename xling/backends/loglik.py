@@ -3,6 +3,8 @@ per pass, the LM head only where a token is scored. `HFBackend` inherits it.
 """
 from __future__ import annotations
 
+from .kvcache import cache_arg
+
 # Causal LMs whose logits are exactly lm_head(final hidden state) (Gemma 2/3: then soft-capped).
 HEAD_ONLY_TYPES = {"llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "gemma3_text", "phi3"}
 
@@ -82,7 +84,7 @@ class LoglikelihoodScoring:
         cache = DynamicCache()
         with torch.inference_mode():
             first = self.model(input_ids=ids, attention_mask=mask, position_ids=positions,
-                               past_key_values=cache, use_cache=True, logits_to_keep=1)
+                               use_cache=True, logits_to_keep=1, **cache_arg(self.model, cache))
             first = first.logits[:, -1].float().log_softmax(-1)
             heads = [(row, c[0]) for row, (_, conts) in enumerate(split) for c in conts]
             firsts = iter(first[[r for r, _ in heads], [t for _, t in heads]].tolist())   # one transfer
@@ -120,14 +122,14 @@ class LoglikelihoodScoring:
         head = self.model.get_output_embeddings()
         if self.model_type in HEAD_ONLY_TYPES and decoder is not None and head is not None:
             hidden = decoder(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
-                             past_key_values=cache, use_cache=False).last_hidden_state
+                             use_cache=False, **cache_arg(decoder, cache)).last_hidden_state
             logits = head(hidden[rows, cols])
             cap = getattr(self.model.config, "final_logit_softcapping", None)
             if cap:
                 logits = self.torch.tanh(logits / cap) * cap
         else:
             logits = self.model(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
-                                past_key_values=cache, use_cache=False).logits[rows, cols]
+                                use_cache=False, **cache_arg(self.model, cache)).logits[rows, cols]
         return logits.float().log_softmax(-1)
 
     def loglikelihood_unshared(self, requests: list[tuple[str, list[str]]]) -> list[list[float]]:
