@@ -114,14 +114,19 @@ def test_ctrl_c_cancels_in_flight_requests_at_once(tmp_path):
         process = subprocess.Popen(
             [sys.executable, "-m", "xling.cli", "translate", "-s", "ko", "-t", "en", "--backend", "http",
              "--base-url", server.url, "-m", "fake-model", "--request-timeout", "60", "--no-cache",
-             "하나", "둘", "셋"], stderr=subprocess.PIPE, env=dict(os.environ, XLING_API_KEY=KEY))
+             "하나", "둘", "셋"], stderr=subprocess.PIPE,
+            env=dict(os.environ, XLING_API_KEY=KEY, PYTHONFAULTHANDLER="1"))
         deadline = time.monotonic() + 30
         while server.requests < 3 and time.monotonic() < deadline:
             time.sleep(0.05)
         assert server.requests == 3
         start = time.monotonic()
         process.send_signal(signal.SIGINT)
-        _, err = process.communicate(timeout=10)
+        try:
+            _, err = process.communicate(timeout=10)
+        except subprocess.TimeoutExpired:   # say where it hangs: faulthandler dumps every thread
+            process.send_signal(signal.SIGABRT)
+            pytest.fail("still running 10 s after Ctrl-C:\n" + process.communicate()[1].decode()[-6000:])
         assert time.monotonic() - start < 3
         assert process.returncode == 130 and b"interrupted" in err and b"Traceback" not in err
     finally:

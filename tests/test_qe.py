@@ -94,6 +94,26 @@ def test_metricx_scored_by_xling_equals_mbrs_segment_by_segment(tiny_metricx, ve
         assert len(set(round(s, 3) for s in ours.segments)) > 1
 
 
+def test_metricx_tokenizes_as_mbrs_does_with_an_mt5_sentencepiece_model(tmp_path, oracle, data_dir):
+    """The real MetricX tokenizer path (google/mt5-xl's layout: a SentencePiece model, no
+    tokenizer.json): transformers 5 has no slow tokenizer, so the ids xling's MetricX gets must
+    equal those mbrs's slow T5Tokenizer gives, on MetricX's prefixed inputs."""
+    from tiny_models import build_mt5_tokenizer
+    from xling.data.languages import resolve
+    from xling.data.parallel import flores_pairs
+    from xling.metrics.metricx import PREFIXES, load_tokenizer
+
+    pairs = [p for lang in ("ko", "ja", "zh", "th", "de") for p in flores_pairs("dev", resolve("en"), resolve(lang), data_dir)[:60]]
+    folder = build_mt5_tokenizer(tmp_path / "mt5", [t for pair in pairs for t in pair])
+    test = [p for lang in ("ko", "ja", "zh", "th", "de")
+            for p in flores_pairs("devtest", resolve("en"), resolve(lang), data_dir)[:20]]
+    texts = [prefix + side for src, tgt in test for side in (src, tgt) for prefix in PREFIXES["24"].values()]
+    texts += ["  two  spaces ", "ｆｕｌｌ－ｗｉｄｔｈ　ｔｅｘｔ", "tab\there", "</s> after a special", "", "①②", "e\u0301"]
+    ours = load_tokenizer(str(folder))
+    assert [ours.encode(t, add_special_tokens=False) for t in texts] == oracle("metricx_tokens",
+                                                                                 tokenizer_dir=str(folder), texts=texts)
+
+
 def test_score_without_references_from_the_shell(tiny_kiwi, tiny_metricx, tmp_path):
     (tmp_path / "src.ko").write_text("\n".join(SRCS) + "\n", encoding="utf-8")
     (tmp_path / "hyp.en").write_text("\n".join(HYPS) + "\n", encoding="utf-8")

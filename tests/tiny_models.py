@@ -116,7 +116,8 @@ def build_comet_unified(folder: Path, with_reference: bool = True) -> Path:
 
 
 def build_comet_variant(folder: Path, encoder: str = "BERT", xcomet: bool = False, seed: int = 2,
-                        hub_cache: Path | None = None, referenceless: bool = False, **hparams) -> Path:
+                        hub_cache: Path | None = None, referenceless: bool = False,
+                        encoder_sizes: dict | None = None, **hparams) -> Path:
     """A tiny random checkpoint in unbabel-comet's published layout (folder/hparams.yaml and
     folder/checkpoints/model.ckpt: a Lightning-style dict with `state_dict` and
     `hyper_parameters`), written here without unbabel-comet: COMET's module names
@@ -127,12 +128,13 @@ def build_comet_variant(folder: Path, encoder: str = "BERT", xcomet: bool = Fals
     XCOMETMetric. The encoder (BERT, XLM-RoBERTa,
     XLM-RoBERTa-XL, MiniLM, RemBERT) is saved in folder/encoder; MiniLM's tokenizer is fetched
     by COMET under the hub name xlm-roberta-base, so it is put in `hub_cache` under that name.
-    The layer-mix weights and error tags are drawn at random so that they matter."""
+    The layer-mix weights and error tags are drawn at random so that they matter.
+    `encoder_sizes` (XLM-R only) sizes the encoder: the COMET benchmark builds XLM-R-base's shape."""
     import torch
     import yaml
     from torch import nn
 
-    encoder_dir, model = _tiny_comet_encoder(folder, encoder, hub_cache)
+    encoder_dir, model = _tiny_comet_encoder(folder, encoder, hub_cache, **(encoder_sizes or {}))
     kind = "xcomet_metric" if xcomet else "unified_metric" if "input_segments" in hparams else \
         "referenceless_regression_metric" if referenceless else "regression_metric"
     hparams = {"class_identifier": kind, "encoder_model": encoder, "pretrained_model": str(encoder_dir),
@@ -154,7 +156,7 @@ def build_comet_variant(folder: Path, encoder: str = "BERT", xcomet: bool = Fals
         state[f"estimator.ff.{3 * n}.weight"], state[f"estimator.ff.{3 * n}.bias"] = linear.weight, linear.bias
     if xcomet or hparams.get("word_level_training"):
         labels = len(hparams.get("error_labels", ["minor", "major"])) + 1
-        weight = torch.randn(labels, hidden)
+        weight = torch.randn(labels, hidden) * 2
         weight[0] = 0                                  # "O" at 0: the errors win at random
         state["hidden2tag.weight"] = weight
         state["hidden2tag.bias"] = torch.tensor([0.0] + [-1.0] * (labels - 1))
@@ -167,14 +169,14 @@ def build_comet_variant(folder: Path, encoder: str = "BERT", xcomet: bool = Fals
     return ckpt
 
 
-def _tiny_comet_encoder(folder: Path, encoder: str, hub_cache: Path | None):
+def _tiny_comet_encoder(folder: Path, encoder: str, hub_cache: Path | None, **sizes):
     """(folder, model) of a tiny encoder as COMET builds it for `encoder`."""
     import transformers
 
     if encoder == "BERT":
         return _tiny_bert_encoder(folder)
     if encoder in ("XLM-RoBERTa", "XLM-RoBERTa-XL"):
-        return _tiny_xlmr_encoder(folder, xl=encoder == "XLM-RoBERTa-XL")
+        return _tiny_xlmr_encoder(folder, xl=encoder == "XLM-RoBERTa-XL", **sizes)
     if encoder == "MiniLM":      # a BERT (pooler kept, as COMET builds it) read with XLM-R's tokenizer
         tokenizer_dir, _ = _tiny_xlmr_encoder(folder / "xlmr")
         if hub_cache is not None:
@@ -324,6 +326,29 @@ def build_metricx(folder: Path) -> Path:
     config_file = folder / "config.json"
     config_file.write_text(config_file.read_text(encoding="utf-8").replace(
         '"tie_word_embeddings": true', '"tie_word_embeddings": false'), encoding="utf-8")
+    return folder
+
+
+def build_mt5_tokenizer(folder: Path, corpus: list[str]) -> Path:
+    """A folder laid out as google/mt5-xl's tokenizer is (spiece.model, tokenizer_config.json,
+    special_tokens_map.json; no tokenizer.json): a SentencePiece unigram model trained on
+    `corpus`, with T5's ids (<pad> 0, </s> 1, <unk> 2) and SentencePiece's default nmt_nfkc
+    normalisation."""
+    import json
+
+    import sentencepiece
+
+    folder.mkdir(parents=True, exist_ok=True)
+    sentencepiece.SentencePieceTrainer.train(
+        sentence_iterator=iter(corpus), model_prefix=str(folder / "spiece"), vocab_size=3000,
+        model_type="unigram", pad_id=0, eos_id=1, unk_id=2, bos_id=-1, character_coverage=1.0,
+        minloglevel=2)
+    (folder / "spiece.vocab").unlink()
+    specials = {"eos_token": "</s>", "unk_token": "<unk>", "pad_token": "<pad>"}
+    (folder / "special_tokens_map.json").write_text(json.dumps(specials))
+    (folder / "tokenizer_config.json").write_text(json.dumps(
+        {"tokenizer_class": "T5Tokenizer", "extra_ids": 0, "additional_special_tokens": None,
+         "model_max_length": 1000000000000000019884624838656, **specials}))
     return folder
 
 

@@ -12,13 +12,19 @@ import warnings
 
 
 def comet(checkpoint, samples, batch_size):
+    """unbabel-comet's load_from_checkpoint + predict on the CPU; `seconds` is the time the two
+    took (the benchmark's baseline)."""
+    import time
+
     from comet import load_from_checkpoint
 
+    start = time.perf_counter()
     model = load_from_checkpoint(checkpoint)
     prediction = model.predict(samples, batch_size=batch_size, gpus=0, progress_bar=False, num_workers=0)
+    seconds = time.perf_counter() - start
     metadata = prediction.get("metadata") or {}
     return {"scores": list(prediction.scores), "system_score": prediction.system_score,
-            "error_spans": metadata.get("error_spans"),
+            "error_spans": metadata.get("error_spans"), "seconds": seconds,
             "requires_references": model.requires_references()}
 
 
@@ -40,6 +46,15 @@ def metricx(model_dir, hyps, refs, srcs, version, batch_size):
     metric.input_prefix = MetricMetricX.METRICX_INPUT_PREFIX_MAP[metric.metricx_version]
     with torch.inference_mode():
         return metric.scores(hyps, refs, srcs).tolist()
+
+
+def metricx_tokens(tokenizer_dir, texts):
+    """Token ids of each text from the tokenizer mbrs's MetricX uses (google/mt5-xl's slow
+    sentencepiece T5Tokenizer, legacy=False), here read from a local folder of that layout."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir, legacy=False, use_fast=False)
+    return [tokenizer.encode(text, add_special_tokens=False) for text in texts]
 
 
 def _precomputed(higher, referenceless):
@@ -113,10 +128,13 @@ def versions():
     return {name: version(name) for name in ("unbabel-comet", "mbrs", "transformers", "numpy", "torch")}
 
 
-TASKS = {f.__name__: f for f in (comet, metricx, mbr, rerank, sparsemax, versions)}
+TASKS = {f.__name__: f for f in (comet, metricx, metricx_tokens, mbr, rerank, sparsemax, versions)}
 
 
 def main():
+    import comet  # noqa: F401 - imported before the first request, so no answer waits on it
+    import mbrs  # noqa: F401
+
     warnings.filterwarnings("ignore")
     logging.disable(logging.WARNING)
     out = sys.stdout

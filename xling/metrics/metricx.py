@@ -48,6 +48,15 @@ def _tokenizer_source(model: str, explicit: str | None) -> str:
     return HUB_TOKENIZER
 
 
+def load_tokenizer(source: str, local_files_only: bool = True):
+    """MetricX's tokenizer (google/mt5-xl's, or a folder's own), as MetricX and mbrs load it:
+    AutoTokenizer with legacy=False (transformers 5 builds it from the SentencePiece model; its
+    ids are checked against 4.x's slow tokenizer in the tests)."""
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(source, legacy=False, use_fast=False, local_files_only=local_files_only)
+
+
 @lru_cache(maxsize=2)
 def load_metricx(model: str = DEFAULT_MODEL, precision: str = "32", tokenizer: str | None = None,
                  version: str | None = None):
@@ -55,7 +64,7 @@ def load_metricx(model: str = DEFAULT_MODEL, precision: str = "32", tokenizer: s
     if precision not in PRECISIONS:
         raise XlingError(f"MetricX precision must be one of {', '.join(PRECISIONS)}")
     import torch
-    from transformers import AutoTokenizer, MT5ForConditionalGeneration
+    from transformers import MT5ForConditionalGeneration
 
     local = Path(model).expanduser().is_dir()
     online = hub.reachable()
@@ -74,8 +83,7 @@ def load_metricx(model: str = DEFAULT_MODEL, precision: str = "32", tokenizer: s
         weights = MT5ForConditionalGeneration.from_pretrained(
             str(Path(model).expanduser()) if local else model, local_files_only=not online,
             attn_implementation="eager")
-        tok = AutoTokenizer.from_pretrained(tokenizer_source, legacy=False, use_fast=False,
-                                            local_files_only=not online)
+        tok = load_tokenizer(tokenizer_source, local_files_only=not online)
     except Exception as exc:  # noqa: BLE001 - gated, missing or broken: one line
         raise XlingError(f"cannot load MetricX model {model!r}: {exc}".splitlines()[0]) from exc
     if weights.config.vocab_size <= SCORE_TOKEN:
