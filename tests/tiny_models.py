@@ -156,8 +156,8 @@ def build_comet_variant(folder: Path, encoder: str = "BERT", xcomet: bool = Fals
         state[f"estimator.ff.{3 * n}.weight"], state[f"estimator.ff.{3 * n}.bias"] = linear.weight, linear.bias
     if xcomet or hparams.get("word_level_training"):
         labels = len(hparams.get("error_labels", ["minor", "major"])) + 1
-        weight = torch.randn(labels, hidden) * 2
-        weight[0] = 0                                  # "O" at 0: the errors win at random
+        weight = torch.randn(labels, hidden) * 0.25    # about half the subwords tagged "O"
+        weight[0] = 0                                  # "O" at 0, the errors around it
         state["hidden2tag.weight"] = weight
         state["hidden2tag.bias"] = torch.tensor([0.0] + [-1.0] * (labels - 1))
     state = {k: v.detach().clone() for k, v in state.items()}

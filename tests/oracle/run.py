@@ -86,31 +86,30 @@ def _precomputed(higher, referenceless):
 
 def mbr(matrices, higher):
     """mbrs's DecoderMBR choice for each utility matrix (hypotheses x pseudo-references)."""
-    import torch
-    from mbrs import decoders
-
-    metric = _precomputed(higher, referenceless=False)
-    decoder = decoders.DecoderMBR(decoders.DecoderMBR.Config(), metric)
-    chosen = []
-    for matrix in matrices:
-        metric.values = torch.tensor(matrix, dtype=torch.float64)
-        output = decoder.decode([f"h{i}" for i in range(len(matrix))],
-                                [f"r{j}" for j in range(len(matrix[0]))], "src", nbest=1)
-        chosen.append(int(output.idx[0]))
-    return chosen
+    return _choices(matrices, higher, referenceless=False)
 
 
 def rerank(vectors, higher):
     """mbrs's DecoderRerank choice for each vector of QE scores."""
+    return _choices(vectors, higher, referenceless=True)
+
+
+def _choices(values, higher, referenceless):
     import torch
     from mbrs import decoders
 
-    metric = _precomputed(higher, referenceless=True)
-    decoder = decoders.DecoderRerank(decoders.DecoderRerank.Config(), metric)
+    metric = _precomputed(higher, referenceless)
+    kind = decoders.DecoderRerank if referenceless else decoders.DecoderMBR
+    decoder = kind(kind.Config(), metric)
     chosen = []
-    for vector in vectors:
-        metric.values = torch.tensor(vector, dtype=torch.float64)
-        chosen.append(int(decoder.decode([f"h{i}" for i in range(len(vector))], "src", nbest=1).idx[0]))
+    for given in values:
+        metric.values = torch.tensor(given, dtype=torch.float64)
+        hypotheses = [f"h{i}" for i in range(len(given))]
+        if referenceless:
+            output = decoder.decode(hypotheses, "src", nbest=1)
+        else:
+            output = decoder.decode(hypotheses, [f"r{j}" for j in range(len(given[0]))], "src", nbest=1)
+        chosen.append(int(output.idx[0]))
     return chosen
 
 
