@@ -1,7 +1,10 @@
-"""Helpers shared by the test files: the CLI run in-process, and what a user-mistake error must
-look like (one `xling: error:` line, exit 2, no traceback)."""
+"""Helpers shared by the test files: the CLI run in-process or as a subprocess, and what a
+user-mistake error must look like (one `xling: error:` line, exit 2, no traceback)."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from xling.cli import main
@@ -12,6 +15,23 @@ def run_cli(capsys, *args) -> tuple[int, str, str]:
     code = main([str(a) for a in args])
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def xling(*args, input=None, env=None, timeout=300):
+    """`python -m xling.cli ARGS` as a user runs it (bytes out and err)."""
+    full_env = dict(os.environ, **(env or {}))
+    return subprocess.run([sys.executable, "-m", "xling.cli", *args], input=input,
+                          capture_output=True, timeout=timeout, env=full_env)
+
+
+def assert_one_line_error(result, pattern):
+    """A subprocess run that failed with exactly one `xling: error:` line holding `pattern`."""
+    assert result.returncode == 2, result.stderr
+    err = result.stderr.decode()
+    assert "Traceback" not in err
+    lines = [l for l in err.splitlines() if l.strip()]
+    assert len(lines) == 1 and lines[0].startswith("xling: error: "), err
+    assert pattern in lines[0], err
 
 
 def assert_error(code: int, err: str, pattern: str) -> str:

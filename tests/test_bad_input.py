@@ -2,7 +2,7 @@
 starts, whether they come from the shell, a YAML file or the Python API."""
 import pytest
 
-from test_cli import assert_one_line_error, xling
+from helpers import assert_one_line_error, xling
 from xling.errors import XlingError
 from xling.runs.config import build_config
 

@@ -8,7 +8,7 @@ import pytest
 from xling.backends.base import Sampling
 from xling.backends.cached import CachedBackend
 from xling.errors import XlingError
-from xling.runs.cache import OutputCache
+from xling.store.cache import OutputCache
 from xling.translate.translator import Translator
 
 SOURCES = ["나는 사과를 좋아한다.", "오늘은 비가 온다.", "저는 학생입니다."]
@@ -115,7 +115,7 @@ def test_wrong_choosers_are_refused():
 
 
 def _eval(tmp_path, out, model, *extra):
-    from test_cli import xling
+    from helpers import xling
     (tmp_path / "t.ko").write_text("\n".join(SOURCES) + "\n", encoding="utf-8")
     (tmp_path / "t.en").write_text("I like apples.\nIt is raining today.\nI am a student.\n", encoding="utf-8")
     return xling("eval", "mt", "--data", f"text:{tmp_path}/t.{{lang}}", "-p", "ko-en", "--out",
@@ -143,13 +143,13 @@ def test_eval_mt_with_mbr_keeps_every_candidate_and_greedy_is_unchanged(tiny_cau
     assert generation["batches"]["max_rows"] <= 32 and generation["seconds"] > 0
     # The batch sizes chosen are recorded: `auto` (the default) is 32 rows on a CPU.
     assert generation["batches"]["plan"] == {"batch_size": "auto", "rows": 32, "max_batch_tokens": None}
-    from test_cli import xling
+    from helpers import xling
     report = xling("report", str(tmp_path / "greedy"), str(tmp_path / "mbr"), "-m", "chrf")
     assert report.returncode == 0 and "chrF: runs compared" in report.stdout.decode()
 
 
 def test_bad_selection_settings_are_one_line(tiny_causal_base, tmp_path):
-    from test_cli import assert_one_line_error
+    from helpers import assert_one_line_error
     assert_one_line_error(_eval(tmp_path, "a", tiny_causal_base, "-n", "4"), "4 candidates need --select mbr or rerank")
     assert_one_line_error(_eval(tmp_path, "b", tiny_causal_base, "--select", "mbr"), "needs --candidates 2 or more")
     assert_one_line_error(_eval(tmp_path, "c", tiny_causal_base, "-n", "2", "--select", "mbr", "--utility", "nope"),
@@ -158,7 +158,7 @@ def test_bad_selection_settings_are_one_line(tiny_causal_base, tmp_path):
 
 def test_translate_with_candidates_over_http_uses_n(tmp_path):
     from servers import FakeOpenAI
-    from test_cli import xling
+    from helpers import xling
 
     seen = []
 

@@ -1,25 +1,11 @@
 """The command line as a user runs it: real subprocesses, exit codes, stderr, output files."""
-import os
 import subprocess
 import sys
 import time
 
 import pytest
 
-
-def xling(*args, input=None, env=None, timeout=300):
-    full_env = dict(os.environ, **(env or {}))
-    return subprocess.run([sys.executable, "-m", "xling.cli", *args], input=input,
-                          capture_output=True, timeout=timeout, env=full_env)
-
-
-def assert_one_line_error(result, pattern):
-    assert result.returncode == 2, result.stderr
-    err = result.stderr.decode()
-    assert "Traceback" not in err
-    lines = [l for l in err.splitlines() if l.strip()]
-    assert len(lines) == 1 and lines[0].startswith("xling: error: "), err
-    assert pattern in lines[0], err
+from helpers import assert_one_line_error, xling
 
 
 def test_help_is_fast_and_does_not_import_torch():

@@ -288,7 +288,7 @@ def test_a_model_folder_that_cannot_be_written_is_one_line(mount, capsys):
 
 @pytest.mark.parametrize("damage", [truncate, garbage, zeroed], ids=lambda d: d.__name__)
 def test_damaged_weight_digest_store_is_moved_aside(tmp_path, capsys, damage, tiny_causal_base):
-    from xling.runs import filehash
+    from xling.store import filehash
 
     command = ["translate", "-s", "ko", "-t", "en", "-m", tiny_causal_base, "--no-cache", "안녕하세요"]
     filehash._memory.clear()                         # digests are computed (and stored) afresh
@@ -458,7 +458,8 @@ def test_every_number_of_every_config_is_checked_in_python():
     import typing
 
     from xling.errors import XlingError
-    from xling.runs.config import BOUNDS, CONFIGS, build_config
+    from xling.runs.config import CONFIGS, build_config
+    from xling.settings import BOUNDS
 
     required = {"mt": {}, "nli": {"langs": ["en"]}, "multiple_choice": {"langs": ["en"]},
                 "tune_ratio": {"model": "m"}}

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from servers import FakeOpenAI
-from test_cli import assert_one_line_error, xling
+from helpers import assert_one_line_error, xling
 from xling.cli import cli
 from xling.data.languages import resolve
 from xling.data.parallel import load_parallel

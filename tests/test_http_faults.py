@@ -10,7 +10,7 @@ import time
 import pytest
 
 from servers import FakeOpenAI
-from test_cli import assert_one_line_error
+from helpers import assert_one_line_error
 from xling.backends.http import HTTPBackend
 from xling.errors import XlingError
 from xling.translate.translator import Translator
@@ -115,7 +115,10 @@ def test_ctrl_c_cancels_in_flight_requests_at_once(tmp_path):
             [sys.executable, "-m", "xling.cli", "translate", "-s", "ko", "-t", "en", "--backend", "http",
              "--base-url", server.url, "-m", "fake-model", "--request-timeout", "60", "--no-cache",
              "하나", "둘", "셋"], stderr=subprocess.PIPE,
-            env=dict(os.environ, XLING_API_KEY=KEY, PYTHONFAULTHANDLER="1"))
+            env=dict(os.environ, XLING_API_KEY=KEY, PYTHONFAULTHANDLER="1"),
+            # Ctrl-C as at a terminal, even where this test runs with SIGINT ignored (a
+            # background job): a process started so keeps ignoring it
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         deadline = time.monotonic() + 30
         while server.requests < 3 and time.monotonic() < deadline:
             time.sleep(0.05)

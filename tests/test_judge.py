@@ -6,7 +6,7 @@ import json
 import pytest
 
 from servers import FakeOpenAI
-from test_cli import assert_one_line_error, xling
+from helpers import assert_one_line_error, xling
 from xling.errors import XlingError
 from xling.metrics.judge import ErrorSpan, mqm_score, parse_esa, parse_mqm
 

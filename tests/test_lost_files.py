@@ -95,7 +95,7 @@ def test_two_writers_of_one_output_with_different_caches_are_kept_apart(tmp_path
                                                                         source):
     out = tmp_path / "out.en"
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import time; from pathlib import Path; from xling.runs.locks import output_lock\n"
+        [sys.executable, "-c", "import time; from pathlib import Path; from xling.store.locks import output_lock\n"
          f"with output_lock(Path({str(out)!r})):\n    print('locked', flush=True); time.sleep(60)"],
         stdout=subprocess.PIPE, env=dict(os.environ, XLING_CACHE=str(tmp_path / "another-cache")))
     try:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from test_cli import assert_one_line_error, xling
+from helpers import assert_one_line_error, xling
 from xling.errors import XlingError
 
 TRIPLES = [("저는 학생입니다.", "I am a student.", "I am a student."),

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from test_cli import assert_one_line_error, xling
+from helpers import assert_one_line_error, xling
 from xling.runs.folder import RunDir
 
 SOURCES = {"ko": ["저는 학생입니다.", "오늘 날씨가 좋네요.", "책을 읽고 있어요."],
@@ -61,7 +61,7 @@ def test_a_model_retrained_in_place_never_serves_cached_outputs(tmp_path, tiny_c
 
 
 def test_the_weight_digest_is_remembered_until_the_file_changes(tmp_path):
-    from xling.runs import filehash
+    from xling.store import filehash
 
     path = tmp_path / "w.safetensors"
     path.write_bytes(b"a" * 1000)
@@ -128,7 +128,7 @@ def test_a_second_writer_of_a_run_folder_is_refused(tmp_path, tiny_causal_base, 
 
 
 def test_a_second_writer_of_an_output_file_is_refused(tmp_path, tiny_causal_base):
-    from xling.runs.locks import output_lock
+    from xling.store.locks import output_lock
 
     out = tmp_path / "out.en"
     out.write_text("old\n", encoding="utf-8")

@@ -92,7 +92,7 @@ def test_rescoring_adds_a_metric_without_the_model(tmp_path, tiny_causal_base, d
 def test_cached_rerun_never_loads_weights_and_changed_template_regenerates(
         tmp_path, tiny_causal_base, data_dir, monkeypatch):
     from xling.backends import load_backend
-    from xling.runs.cache import OutputCache
+    from xling.store.cache import OutputCache
 
     monkeypatch.setenv("XLING_DATA", str(data_dir))
     cfg = config(tmp_path, tiny_causal_base, langs=None, pairs=["ko-en", "ja-en"])

@@ -2,7 +2,7 @@
 import json
 
 import pytest
-from test_cli import assert_one_line_error, xling
+from helpers import assert_one_line_error, xling
 
 
 @pytest.fixture()

@@ -37,7 +37,7 @@ class BatchSize(click.ParamType):
 
 
 class Bounded(click.ParamType):
-    """A number in the range its setting allows (xling.runs.config.BOUNDS): finite, and never
+    """A number in the range its setting allows (xling.settings.BOUNDS): finite, and never
     past a bound, so that a bad value is refused here, before any work."""
 
     def __init__(self, setting: str, base=int):
@@ -45,7 +45,7 @@ class Bounded(click.ParamType):
         self.name = "integer" if base is int else "float"
 
     def convert(self, value, param, ctx):
-        from .runs.config import check_number
+        from .settings import check_number
 
         value = (click.INT if self.base is int else click.FLOAT).convert(value, param, ctx)
         try:
@@ -60,7 +60,7 @@ def config_option(cls, name: str, *flags: str, **overrides):
     import dataclasses
     import typing
 
-    from .runs.config import BOUNDS, CHOICES
+    from .settings import BOUNDS, CHOICES
 
     spec = next(f for f in dataclasses.fields(cls) if f.name == name)
     hint = typing.get_type_hints(cls)[name]
@@ -103,7 +103,7 @@ _transport_options = _config_options(   # for commands whose only server is a ju
 
 def _backend_options(f):
     """--backend/--base-url and friends, shared by every command that takes a model."""
-    from .runs.config import BackendSettings as B
+    from .backends.settings import BackendSettings as B
 
     options = [
         config_option(B, "backend", "--backend"),
@@ -155,9 +155,9 @@ def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, ma
               comet_model, metricx_model, **settings):
     """Translate TEXT (or a file, or stdin): one output line per input line, in order (with
     --paragraphs: one output block per blank-line separated input block)."""
-    from .runs.config import BackendSettings
+    from .backends.settings import BackendSettings
     from .data.languages import check_direction
-    from .runs.locks import output_lock
+    from .store.locks import output_lock
     from .translate.postprocess import one_line
     from .data.textio import (atomic_writer, join_paragraphs, output_target, paragraphs as blocks_of,
                               read_lines, read_stdin_lines, split_lines)
@@ -255,7 +255,8 @@ def score(refs, hyps, src_path, tgt_lang, src_lang, metrics, test, paired_n, see
     """Score system outputs: with references (BLEU, chrF, COMET, MetricX, ...) or without them
     (QE: CometKiwi, xCOMET-QE, MetricX-QE; off-target rate)."""
     from .metrics.registry import get, parse_metric_names
-    from .metrics.scoring import FORMATTERS, score_systems
+    from .reporting.scores import FORMATTERS
+    from .tasks.score import score_systems
     from .data.textio import read_lines
 
     metrics = parse_metric_names(metrics)

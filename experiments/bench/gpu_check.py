@@ -198,7 +198,7 @@ def main(argv=None) -> dict:
     from xling.data.languages import check_direction
     from xling.data.parallel import data_root, flores200
     from xling.backends.base import Decoding
-    from xling.backends.hf import open_hf_backend
+    from xling.backends.loading import open_hf_backend
     from xling.translate.translator import Translator
 
     on_gpu = torch.cuda.is_available() and not args.small

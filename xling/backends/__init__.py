@@ -15,7 +15,7 @@ def load_backend(model: str | None = None, settings=None, *, static_cache: bool 
     Options of the other backend are refused, never silently dropped."""
     import dataclasses
 
-    from ..runs.config import BackendSettings
+    from .settings import BackendSettings
 
     if settings is None or overrides:
         known = {f.name for f in dataclasses.fields(BackendSettings)}
@@ -35,7 +35,7 @@ def load_backend(model: str | None = None, settings=None, *, static_cache: bool 
                            api_key=read_api_key(settings.api_key_env, settings.api_key_file),
                            concurrency=settings.concurrency, timeout=settings.request_timeout,
                            max_retries=settings.max_retries)
-    from .hf import load_hf_backend
+    from .loading import load_hf_backend
 
     return load_hf_backend(model, revision=settings.revision, trust_remote_code=settings.trust_remote_code,
                            static_cache=static_cache, quiet=quiet)

@@ -115,6 +115,7 @@ class Backend(Protocol):
     fingerprint: dict          # model, revision, backend: part of every cache key
     is_seq2seq: bool
     has_chat_template: bool
+    context_window: int | None  # prompt + answer tokens the model attends over (None: unknown)
 
     def render(self, prompt: Prompt) -> str:
         """The exact text the model sees (chat template applied)."""
@@ -126,7 +127,18 @@ class Backend(Protocol):
         """Return one raw output per request, in request order; call on_batch(indices, texts)
         as each batch finishes."""
 
+    def candidates(self, requests: list[GenerationRequest], sampling: Sampling, wanted: list[list[int]],
+                   batch_size: int | str = 8, on_item=None) -> list[dict[int, str]]:
+        """Candidates `wanted[i]` (their indices) of each request, {index: text} per request;
+        candidate k of a request never depends on which others are drawn. Call on_item(i,
+        {k: text}) as each request finishes."""
+
     def loglikelihood(self, requests: list[tuple[str, list[str]]], batch_size: int | str = 8,
                       on_item=None) -> list[list[float]]:
         """For each (context, continuations): log p(continuation | context) per continuation;
         call on_item(index, scores) as each item finishes."""
+
+    def stats(self) -> dict:
+        """What the backend's own batching did: {"batches": [{"rows": n, "refill": True?,
+        "out_of_memory": True?}, ...] since it was built (appended to as it runs), "plan": the
+        batch sizes chosen last}; {} for a backend that batches nothing itself (a server)."""

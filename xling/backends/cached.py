@@ -12,7 +12,7 @@ import json
 import sys
 from typing import Callable
 
-from ..runs.cache import OutputCache, content_key
+from ..store.cache import OutputCache, content_key
 from .base import Backend, Decoding, GenerationRequest
 
 

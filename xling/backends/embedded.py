@@ -99,10 +99,12 @@ def sentencepiece_tokenizer_from_gguf(gguf_path: Path):
 
     import transformers
     from gguf import GGUFReader
-    from transformers.utils import sentencepiece_model_pb2_new as model_pb2
 
     # (`import transformers.convert_slow_tokenizer` would give the function of that name)
     convert = importlib.import_module("transformers.convert_slow_tokenizer")
+    # sentencepiece's own protobuf module, the one the converter and every other tokenizer load
+    # use (a second copy of it, such as transformers' bundled one, clashes in protobuf's pool)
+    model_pb2 = convert.import_protobuf()
     fields = GGUFReader(str(gguf_path)).fields
 
     def values(name):
@@ -124,11 +126,10 @@ def sentencepiece_tokenizer_from_gguf(gguf_path: Path):
     with tempfile.TemporaryDirectory() as folder:
         model_file = Path(folder) / "tokenizer.model"
         model_file.write_bytes(proto.SerializeToString())
-        # The converter parses the model with sentencepiece's protobuf module, which needs a newer
-        # protobuf than COMET allows; transformers ships an equivalent module. transformers 5's
-        # Gemma extractor reads a sentencepiece processor it no longer builds: give it one.
+        # transformers 5's Gemma extractor reads a sentencepiece processor it no longer builds:
+        # give it one.
         extractor = getattr(convert, "GemmaSentencePieceExtractor", None)
-        original_init, original_protobuf = getattr(extractor, "__init__", None), convert.import_protobuf
+        original_init = getattr(extractor, "__init__", None)
 
         def init(self, model, *args, **kwargs):
             original_init(self, model, *args, **kwargs)
@@ -136,7 +137,6 @@ def sentencepiece_tokenizer_from_gguf(gguf_path: Path):
                 import sentencepiece
                 self.sp = sentencepiece.SentencePieceProcessor(model_file=model)
 
-        convert.import_protobuf = lambda *args, **kwargs: model_pb2
         if extractor is not None:
             extractor.__init__ = init
         try:
@@ -144,7 +144,6 @@ def sentencepiece_tokenizer_from_gguf(gguf_path: Path):
                                          mask_token="<mask>", **special)
             backend = convert.GemmaConverter(stub).converted()
         finally:
-            convert.import_protobuf = original_protobuf
             if extractor is not None:
                 extractor.__init__ = original_init
     if backend.post_processor is None:       # transformers 5's converter leaves <bos> to the class

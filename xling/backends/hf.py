@@ -1,5 +1,6 @@
-"""Hugging Face transformers backend: loading (local folders, the hub, the embedded model) and
-causal LMs (chat or base); encoder-decoder MT models are the subclass in `seq2seq`.
+"""Hugging Face transformers backend for causal LMs (chat or base); encoder-decoder MT models
+are the subclass in `seq2seq`, and `loading` picks between them (local folders, the hub, the
+embedded model).
 
 Batching sorts requests by length, left-pads causal prompts and restores the input order, so a
 batched greedy run gives exactly the outputs of one-at-a-time greedy decoding. The decoding loop
@@ -8,7 +9,6 @@ hardware in `batching`, KV-cache surgery in `kvcache`.
 """
 from __future__ import annotations
 
-import os
 import re
 import sys
 from pathlib import Path
@@ -18,64 +18,11 @@ from ..errors import XlingError
 from .base import Decoding, GenerationRequest, Prompt, cut_at_stop
 from .decoding import CandidateSampler, ContinuousDecoding, Unit
 from .kvcache import cache_arg
+from ..store.filehash import model_fingerprint
 from .loglik import LoglikelihoodScoring
 
 
-def resolve_model_name(model: str | None) -> str | None:
-    """None (or "embedded") means $XLING_MODEL, else the embedded default model."""
-    model = model or os.environ.get("XLING_MODEL") or None
-    return None if model in (None, "embedded") else model
-
-
-def _looks_like_path(name: str) -> bool:
-    return (name.startswith(("/", "./", "../", "~", "\\")) or name.count("/") > 1
-            or os.sep in name and os.sep != "/")
-
-
-def _local_revision(folder: Path) -> str:
-    """A content fingerprint for a local checkpoint: config and tokenizer files, and the weights'
-    bytes (hashed once per file version, so a checkpoint retrained in place never serves the old
-    model's cached outputs; a changed tokenizer changes outputs too)."""
-    from ..runs.filehash import folder_fingerprint
-
-    digest = folder_fingerprint(folder, ("config.json", "tokenizer.json", "tokenizer_config.json",
-                                         "vocab.json", "merges.txt", "generation_config.json",
-                                         "tokenizer.model", "special_tokens_map.json",
-                                         "chat_template.jinja", "adapter_config.json"),
-                                {".safetensors", ".bin", ".pt", ".pth", ".gguf"})
-    return "local-" + digest[:16]
-
-
-def load_hf_backend(model: str | None = None, *, revision: str | None = None,
-                    trust_remote_code: bool = False, device: str | None = None,
-                    static_cache: bool = False, quiet: bool = False) -> "HFBackend":
-    name = resolve_model_name(model)
-    if name is None:
-        from .embedded import NOTICE, embedded_model_dir
-        if not quiet:
-            print(NOTICE, file=sys.stderr)
-        path, display = embedded_model_dir(), "embedded:gemma3-270m"
-    else:
-        path, display = Path(name).expanduser(), name
-        if path.is_file():
-            raise XlingError(f"model {name!r} is a file; pass the folder that holds its config.json")
-        if path.is_dir() and not (path / "config.json").is_file():
-            raise XlingError(f"model folder {name!r} has no config.json: it is not a transformers "
-                             "checkpoint (config.json, weights and tokenizer files)")
-        if not path.exists():
-            if _looks_like_path(name):
-                raise XlingError(f"model folder {name!r} does not exist")
-            path = None
-            if not hub.reachable():
-                if not hub.cached(name, revision):
-                    raise hub.error_for(name)
-                os.environ["HF_HUB_OFFLINE"] = "1"  # use the local hub cache without retries
-    return open_hf_backend(str(path) if path else name, display=display, revision=revision,
-                           trust_remote_code=trust_remote_code, device=device,
-                           static_cache=static_cache)
-
-
-def _load_config(source: str, common: dict):
+def load_config(source: str, common: dict):
     """The model's config and tokenizer (every failure becomes one clear line)."""
     from transformers import AutoConfig, AutoTokenizer
 
@@ -86,31 +33,19 @@ def _load_config(source: str, common: dict):
     except XlingError:
         raise
     except Exception as exc:  # noqa: BLE001 - every hub failure becomes one clear line
-        _refuse_remote_code(source, exc)
+        refuse_remote_code(source, exc)
         if Path(source).is_dir():
             raise XlingError(f"cannot load model from {source!r}: {exc}") from exc
         raise hub.error_for(source, exc) from exc
 
 
-def _refuse_remote_code(source: str, exc: Exception) -> None:
+def refuse_remote_code(source: str, exc: Exception) -> None:
     """transformers' several-line message (with its link) for a model that ships its own code,
     as one line that says what to do."""
     if "trust_remote_code" in str(exc):
         raise XlingError(f"model {source!r} needs its own Python code (remote code) to load, which "
                          "xling does not run unless told: pass --trust-remote-code (only for a model "
                          "you trust)") from None
-
-
-def open_hf_backend(source: str, **options) -> "HFBackend":
-    """The backend class the checkpoint needs: a causal LM (prompts) or an encoder-decoder MT
-    model (bare sources, forced target language)."""
-    common = dict(revision=options.get("revision"), trust_remote_code=options.get("trust_remote_code", False))
-    config, tokenizer = _load_config(source, common)
-    if getattr(config, "is_encoder_decoder", False):
-        from .seq2seq import HFSeq2SeqBackend as cls
-    else:
-        cls = HFBackend
-    return cls(source, config=config, tokenizer=tokenizer, **options)
 
 
 def context_window(config, tokenizer) -> int | None:
@@ -152,9 +87,10 @@ class HFBackend(ContinuousDecoding, LoglikelihoodScoring):
         local = Path(source).is_dir()
         common = dict(revision=revision, trust_remote_code=trust_remote_code)
         if config is None or tokenizer is None:
-            config, tokenizer = _load_config(source, common)
+            config, tokenizer = load_config(source, common)
         if getattr(config, "is_encoder_decoder", False) and not self.is_seq2seq:
-            raise XlingError(f"{source} is an encoder-decoder model: load it with open_hf_backend")
+            raise XlingError(f"{source} is an encoder-decoder model: load it with "
+                             "xling.backends.loading.open_hf_backend")
         self.tokenizer = tokenizer
         self.model_type = config.model_type
         self.context_window = context_window(config, tokenizer)
@@ -163,7 +99,7 @@ class HFBackend(ContinuousDecoding, LoglikelihoodScoring):
         self._model = None
         resolved_revision = getattr(config, "_commit_hash", None) or revision
         if local:
-            resolved_revision = _local_revision(Path(source))
+            resolved_revision = model_fingerprint(Path(source))
         self.fingerprint = {"backend": "hf", "model": display,
                             "revision": resolved_revision or "unknown"}
         self.has_chat_template = bool(getattr(self.tokenizer, "chat_template", None))
@@ -195,7 +131,7 @@ class HFBackend(ContinuousDecoding, LoglikelihoodScoring):
         try:
             model = model_cls.from_pretrained(self._source, **load)
         except Exception as exc:  # noqa: BLE001
-            _refuse_remote_code(self._source, exc)
+            refuse_remote_code(self._source, exc)
             if self._local:
                 raise XlingError(f"cannot load model weights from {self._source!r}: {exc}") from exc
             raise hub.error_for(self._source, exc) from exc
@@ -422,6 +358,9 @@ class HFBackend(ContinuousDecoding, LoglikelihoodScoring):
             print(f"xling: static cache of {rows} rows x {length} positions: compiling its decoding "
                   "step (once per shape in this process)", file=sys.stderr)
         return self._static[2]
+
+    def stats(self) -> dict:
+        return {"batches": self.batch_log, "plan": dict(self.batch_plan)}
 
     # -- candidates (MBR, reranking) -----------------------------------------------------------------
     def candidates(self, requests: list[GenerationRequest], sampling, wanted: list[list[int]],

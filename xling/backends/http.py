@@ -17,7 +17,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from ..errors import XlingError
-from ..runs.config import BackendSettings
+from .settings import BackendSettings
 from ..secrets import redact, redact_url, scrub_known, url_secrets
 from .base import Decoding, GenerationRequest, Prompt, cut_at_stop
 
@@ -53,6 +53,9 @@ class MalformedAnswer(Exception):
 class HTTPBackend:
     is_seq2seq = False
     context_window = None   # the server's limit is not known here; it says so when passed
+
+    def stats(self) -> dict:
+        return {}               # the server batches; nothing to report here
 
     def __init__(self, model: str, base_url: str, *, api_key: str | None = None,
                  concurrency: int = BackendSettings.concurrency,

@@ -9,9 +9,11 @@ import os
 from pathlib import Path
 
 from ..errors import XlingError
+from .corpus import ParallelData
 from .languages import Language, resolve
-from .resources import _REPO_ROOT
+from .resources import REPO_ROOT
 from .textio import read_lines
+from .wmt import load_sacrebleu, load_wmt24pp
 
 
 def data_root(explicit: str | Path | None = None, required: bool = True) -> Path | None:
@@ -24,7 +26,7 @@ def data_root(explicit: str | Path | None = None, required: bool = True) -> Path
             if not Path(candidate).is_dir():
                 raise XlingError(f"{named} {candidate} does not exist")
             return Path(candidate)
-    fallback = _REPO_ROOT.parent / "shared" / "data"
+    fallback = REPO_ROOT.parent / "shared" / "data"
     if fallback.is_dir():
         return fallback
     if required:
@@ -86,52 +88,6 @@ def read_pair_file(path: str | Path) -> list[tuple[str, str]]:
                 raise XlingError(f"{path}:{number}: expected source<TAB>target")
             pairs.append((cells[0], cells[1]))
     return pairs
-
-
-# -- parallel MT data behind one interface ---------------------------------------------------------
-class ParallelData:
-    """Line-aligned multi-way parallel text: `text(lang)` gives one language's segments, aligned
-    with `ids`. `dev_pool(src, tgt)` gives few-shot demonstrations from a separate split (never
-    the evaluated one), or None when the dataset has none.
-
-    `meta` (aligned with `ids`, optional) holds what a data set says of each segment —
-    `domain`, `document_id`, `segment_id` — and travels into every output record.
-    `default_pairs` are the directions the data set was made for (WMT24++: English into the
-    locale), used when a run names none."""
-
-    def __init__(self, spec: str, ids: list[str], loader, languages: list[str], dev=None,
-                 note: str = "", meta: list[dict] | None = None,
-                 default_pairs: list[str] | None = None):
-        self.spec, self.ids, self._loader, self._languages = spec, ids, loader, languages
-        self._dev, self.note, self._cache = dev, note, {}
-        self.meta = meta or [{} for _ in ids]
-        self.default_pairs = default_pairs
-
-    @property
-    def has_documents(self) -> bool:
-        return bool(self.meta) and all("document_id" in m for m in self.meta)
-
-    def languages(self) -> list[str]:
-        return list(self._languages)
-
-    def text(self, lang: str | Language) -> list[str]:
-        lang = resolve(lang)
-        if lang.code not in self._languages:
-            raise XlingError(f"{self.spec} has no {lang.name} ({lang.code}); available: "
-                             f"{', '.join(self._languages)}")
-        if lang.code not in self._cache:
-            lines = self._loader(lang)
-            if len(lines) != len(self.ids):
-                raise XlingError(f"{self.spec}: {lang.name} has {len(lines)} segments, expected "
-                                 f"{len(self.ids)} (files not aligned)")
-            self._cache[lang.code] = lines
-        return self._cache[lang.code]
-
-    def dev_pool(self, src, tgt) -> list[tuple[str, str]] | None:
-        return None if self._dev is None else self._dev.pairs(src, tgt)
-
-    def pairs(self, src, tgt) -> list[tuple[str, str]]:
-        return list(zip(self.text(src), self.text(tgt)))
 
 
 def _codes_in(folder: Path, pattern: str, to_code) -> list[str]:
@@ -259,11 +215,9 @@ def load_parallel(spec: str, data_dir: str | Path | None = None, *, keep_bad_sou
     name, _, arg = spec.partition(":")
     name = name.lower()
     if name in ("wmt24pp", "wmt24++"):
-        from .wmt import load_wmt24pp
         return load_wmt24pp(arg, data_root(data_dir, required=False),
                             keep_bad_sources=keep_bad_sources, reference=reference)
     if name == "sacrebleu":
-        from .wmt import load_sacrebleu
         return load_sacrebleu(arg)
     if name in ("flores200", "flores", "flores_plus", "flores+"):
         split = arg or "devtest"

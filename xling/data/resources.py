@@ -5,7 +5,7 @@ import os
 import sys
 from pathlib import Path
 
-_REPO_ROOT = Path(__file__).resolve().parent.parent.parent
+REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def data_folder(name: str) -> Path:
@@ -14,7 +14,7 @@ def data_folder(name: str) -> Path:
     In a checkout (and an editable install) it sits beside the package; a regular install puts
     it under `<prefix>/share/xling/` (setup.cfg's data_files).
     """
-    for root in (_REPO_ROOT, Path(sys.prefix) / "share" / "xling"):
+    for root in (REPO_ROOT, Path(sys.prefix) / "share" / "xling"):
         if (root / name).is_dir():
             return root / name
     raise FileNotFoundError(f"xling's data folder {name!r} is missing from the installation")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..errors import XlingError
 from .languages import Language, resolve
-from .parallel import ParallelData
+from .corpus import ParallelData
 
 WMT24PP_HUB = "google/wmt24pp"
 WMT24PP_FIELDS = ("lp", "domain", "document_id", "segment_id", "is_bad_source", "source", "target",

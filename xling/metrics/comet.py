@@ -13,7 +13,7 @@ from typing import Sequence
 
 from ..data import hub
 from ..errors import XlingError
-from ..runs.filehash import file_digest
+from ..store.filehash import file_digest
 from .base import Signature, apply_mask, check_lengths, mean_result
 
 DEFAULT_MODEL = "Unbabel/wmt22-comet-da"

@@ -155,7 +155,7 @@ def judge(hyps: Sequence[str], srcs: Sequence[str], tgt_lang: str, kind: str = "
     from ..backends.cached import CachedBackend
     from ..data.languages import resolve
     from ..prompts.templates import load_template
-    from ..runs.cache import OutputCache
+    from ..store.cache import OutputCache
 
     if srcs is None:
         raise XlingError(f"{KINDS[kind][1]} needs the source sentences (-s/--source)")

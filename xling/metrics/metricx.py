@@ -19,6 +19,7 @@ from typing import Sequence
 
 from ..data import hub
 from ..errors import XlingError
+from ..store.filehash import model_fingerprint
 from .base import Signature, apply_mask, check_lengths, mean_result
 
 DEFAULT_MODEL = "google/metricx-24-hybrid-large-v2p6"
@@ -94,8 +95,7 @@ def load_metricx(model: str = DEFAULT_MODEL, precision: str = "32", tokenizer: s
         weights = weights.to(device, dtype={"32": torch.float32, "16": torch.float16,
                                             "bf16": torch.bfloat16}[precision])
     if local:
-        from ..backends.hf import _local_revision
-        revision = _local_revision(Path(model).expanduser())
+        revision = model_fingerprint(Path(model).expanduser())
     else:
         revision = getattr(weights.config, "_commit_hash", None) or "unknown"
     return weights, tok, revision, _version(model, version), device

@@ -133,7 +133,7 @@ def _judge(kind: str):
         # A judge server gets the run's transport settings (requests in flight, timeout, retries).
         transport = {k: options.pop(k) for k in JUDGE_TRANSPORT if k in options}
         if base_url:
-            from ..runs.config import BackendSettings
+            from ..backends.settings import BackendSettings
             options["settings"] = BackendSettings(backend="http", base_url=base_url, **transport)
         return judge(hyps, srcs, tgt_lang, kind=kind, refs=refs, **options)
     return compute

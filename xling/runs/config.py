@@ -9,124 +9,9 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
 
+from ..backends.settings import BackendSettings
 from ..errors import XlingError
-
-# The range of every numeric setting, checked however a config is made (YAML, CLI or Python):
-# name -> (lowest, highest, whether the lowest itself is allowed); None: no bound. Floats must
-# also be finite. An upper bound is there only where a larger value cannot work on any machine:
-# MBR's utility matrix grows with candidates x pseudo-references per source (1,024 x 1,024 is
-# a million evaluations already); each judge sample is a whole pass of the judge; each request
-# in flight is a thread; a timeout past a day overflows the clock; sampling at a temperature
-# above 100 is uniform noise; resamples past 100,000 change no p-value's first digits.
-BOUNDS = {
-    "candidates": (1, 1024, True), "pseudo_refs": (1, 1024, True), "judge_samples": (1, 100, True),
-    "shots": (0, None, True), "limit": (1, None, True), "limit_per_domain": (1, None, True),
-    "batch_size": (1, None, True), "max_batch_tokens": (1, None, True),
-    "comet_batch_size": (1, None, True), "max_new_tokens": (1, None, True),
-    "concurrency": (1, 1024, True), "max_retries": (0, 100, True), "bootstrap": (1, 100_000, True),
-    "test_size": (1, None, True), "train_size": (1, None, True), "max_length": (1, None, True),
-    "lora_r": (1, None, True), "seed": (0, 2**63 - 1, True), "gpus": (0, 1024, True),
-    "request_timeout": (0, 86_400, False), "temperature": (0, 100, False),
-    "judge_temperature": (0, 100, False), "top_p": (0, 1, False), "epsilon": (0, 1, True),
-    "epochs": (0, 1000, False), "learning_rate": (0, 1, False),
-}
-# Epsilon must stay below 1 (it drops every token at 1).
-BELOW = {"epsilon": 1}
-CHOICES = {"select": ("greedy", "mbr", "rerank"), "sampling": ("sample", "beam"),
-           "unit": ("segment", "document"), "reference": ("post-edit", "original"),
-           "backend": ("hf", "http"), "precision": ("32", "16", "bf16"), "mode": ("ll", "gen", "both"),
-           "metric": ("rougeL", "judge")}
-
-
-class SettingError(XlingError):
-    def __init__(self, key: str, message: str):
-        super().__init__(message)
-        self.key = key
-
-
-def check_number(name: str, value):
-    """`value` if it is in the setting's range (BOUNDS), else a SettingError naming both."""
-    import math
-
-    if name not in BOUNDS or value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
-        return value
-    low, high, low_allowed = BOUNDS[name]
-    if isinstance(value, float) and not math.isfinite(value):
-        raise SettingError(name, f"'{name}' must be a finite number, not {value!r}")
-    if value < low if low_allowed else value <= low:
-        raise SettingError(name, f"'{name}' must be {'at least' if low_allowed else 'above'} {low}, "
-                                 f"not {value!r}")
-    if name in BELOW and value >= BELOW[name]:
-        raise SettingError(name, f"'{name}' must be below {BELOW[name]}, not {value!r}")
-    if high is not None and value > high:
-        raise SettingError(name, f"'{name}' must be at most {high:,}, not {value!r}")
-    return value
-
-
-class _Checked:
-    """Range and choice checks for every config dataclass, run on construction."""
-
-    def __post_init__(self):
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if value is None or isinstance(value, bool):
-                continue
-            if f.name == "batch_size" and isinstance(value, str) and value != "auto":
-                raise SettingError(f.name, f"'batch_size' must be a positive integer or 'auto', not {value!r}")
-            check_number(f.name, value)
-            if isinstance(value, list) and f.name == "seeds":
-                for seed in value:
-                    check_number("seed", seed)
-            if f.name in CHOICES and value not in CHOICES[f.name]:
-                raise SettingError(f.name, f"'{f.name}' must be one of {', '.join(CHOICES[f.name])}, "
-                                           f"not {value!r}")
-
-
-def setting(default, help: str, **options):
-    """A config field with its help text: the dataclass owns defaults and help; the command
-    line's options are built from them (xling.cli.config_option)."""
-    if callable(default) and not isinstance(default, type):
-        return field(default_factory=default, metadata={"help": help, **options})
-    return field(default=default, metadata={"help": help, **options})
-
-
-@dataclass(kw_only=True)
-class BackendSettings(_Checked):
-    """How to reach the model: load it here (hf) or call an OpenAI-compatible server (http)."""
-    backend: str = setting("hf", "hf: load the model here; http: an OpenAI-compatible server (vLLM, TGI, ...).")
-    base_url: str | None = setting(None, "Server URL for --backend http, e.g. http://127.0.0.1:8000/v1.")
-    api_key_env: str | None = setting(None, "Environment variable holding the API key (default: "
-                                            "XLING_API_KEY, then OPENAI_API_KEY).")
-    api_key_file: str | None = setting(None, "File holding the API key.")
-    concurrency: int = setting(8, "Requests in flight (http).")
-    request_timeout: float = setting(120.0, "Seconds per request (http).")
-    max_retries: int = setting(5, "Retries of a failed request, with exponential backoff (http).")
-    revision: str | None = setting(None, "Hub revision of the model (hf).")
-    trust_remote_code: bool = setting(False, "Allow model code from the hub to run (hf).")
-
-    # Settings that change no output, shared by every task.
-    TRANSPORT = ("api_key_env", "api_key_file", "concurrency", "request_timeout", "max_retries")
-    NON_IDENTITY = ()  # set by each task config
-
-    def public_settings(self) -> dict:
-        """Every setting, as stored in a run folder: credentials in the URL are never kept."""
-        from ..secrets import redact_url
-
-        values = dataclasses.asdict(self)
-        for key in ("base_url", "judge_base_url"):
-            if key in values:
-                values[key] = redact_url(values[key])
-        return values
-
-    # Settings added after runs already existed: left out of the identity at their default, so
-    # a run folder made before them is resumed, not refused as "a different config".
-    ADDED_LATER = ()
-
-    def identity(self) -> dict:
-        defaults = {f.name: f.default for f in fields(self)}
-        return {k: v for k, v in self.public_settings().items() if k not in self.NON_IDENTITY
-                and not (k in self.ADDED_LATER and v == defaults.get(k))}
-
+from ..settings import Checked, SettingError, setting
 
 @dataclass
 class MTEvalConfig(BackendSettings):
@@ -238,7 +123,7 @@ class ChoiceEvalConfig(BackendSettings):
 
 
 @dataclass
-class TuneRatioConfig(_Checked):
+class TuneRatioConfig(Checked):
     """The language-ratio sweep: fine-tune at several Korean shares, test in Korean and English."""
     out: str
     model: str

@@ -3,7 +3,7 @@ package versions), one outputs/<direction>.jsonl per direction, and metrics.json
 
 Every file is written atomically (temporary file + rename), so a run killed at any moment leaves
 either the old or the new version of each file, never a torn one; generation itself resumes from
-the content cache (xling.runs.cache).
+the content cache (xling.store.cache).
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from ..errors import XlingError
-from .locks import acquire, is_held
+from ..store.locks import acquire, is_held
 from ..data.textio import atomic_writer
 
 PACKAGES = ("xling", "torch", "transformers", "tokenizers", "sacrebleu", "huggingface-hub",

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 
 from ..backends.cached import CachedBackend
-from ..runs.cache import OutputCache
+from ..store.cache import OutputCache
 from ..data.choice import NLI_LABELS, XCSQA_NOTE, ChoiceItem, nli_items, read_nli_file, xcsqa_items
 from ..prompts.choice import balanced_shots, parse_answer, render_generation, render_loglikelihood
 from ..data.parallel import data_root
@@ -153,8 +153,9 @@ def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress
             records.append(record)
         run.write_outputs(name, records)
         summary = {"n": len(records), "labels": list(NLI_LABELS) if task == "nli" else None}
-        if getattr(backend, "batch_plan", None):   # the batch sizes chosen (e.g. by `auto`)
-            summary["batches"] = dict(backend.batch_plan)
+        plan = backend.stats().get("plan")
+        if plan:   # the batch sizes chosen (e.g. by `auto`)
+            summary["batches"] = plan
         for mode in ("ll", "gen"):
             if config.mode in (mode, "both"):
                 summary[mode] = summarize(records, mode, n_labels, config.bootstrap, config.seed)

@@ -5,7 +5,8 @@ import itertools
 import sys
 import time
 
-from ..data.parallel import ParallelData, load_parallel, read_pair_file
+from ..data.corpus import ParallelData
+from ..data.parallel import load_parallel, read_pair_file
 from ..errors import XlingError
 from ..runs.config import MTEvalConfig
 from ..data.languages import Language, named_pairs, parse_pair, resolve
@@ -159,7 +160,7 @@ def _translate(translator, config: MTEvalConfig, sources, meta, src, tgt, sampli
     from ..translate.documents import translate_documents
 
     started = time.perf_counter()
-    log = getattr(translator.backend, "batch_log", None)
+    log = translator.backend.stats().get("batches")
     logged = len(log) if log is not None else 0
     generation = {}
     clipped = translator.clipped_budgets
@@ -182,7 +183,7 @@ def _translate(translator, config: MTEvalConfig, sources, meta, src, tgt, sampli
                                  "max_rows": max(b["rows"] for b in batches),
                                  "refills": sum(1 for b in batches if b.get("refill")),
                                  "out_of_memory_splits": sum(1 for b in batches if b.get("out_of_memory")),
-                                 "plan": dict(getattr(translator.backend, "batch_plan", {}))}
+                                 "plan": translator.backend.stats().get("plan", {})}
     return results, generation
 
 

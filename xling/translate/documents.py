@@ -58,7 +58,7 @@ def plan_chunks(translator, texts: list[str], document_ids: list[str], src, tgt,
     """The largest runs of whole segments that fit: answer budget (sum of the segments' own
     budgets plus the numbers) within the cap, prompt + answer within the context window."""
     backend = translator.backend
-    window = getattr(backend, "context_window", None)
+    window = backend.context_window
     cap = translator.decoding.max_new_tokens_cap
     empty_prompt = backend.count_tokens(backend.render(
         translator.template.render_translation(src, tgt, "", shots))) + 2
@@ -134,7 +134,7 @@ def translate_documents(translator, texts: list[str], document_ids: list[str], s
     documents = len(group_documents(document_ids))
     summary = {"documents": documents, "chunks": len(chunks), "failed_chunks": failed_chunks,
                "failed_segments": failed_segments,
-               "context_window": getattr(translator.backend, "context_window", None),
+               "context_window": translator.backend.context_window,
                "answer_cap": translator.decoding.max_new_tokens_cap}
     if progress:
         split = f"; {len(chunks) - documents} more chunks to fit" if len(chunks) > documents else ""

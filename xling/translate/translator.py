@@ -7,7 +7,7 @@ from typing import Callable, Iterable, Sequence
 
 from ..backends.base import Backend, Decoding, GenerationRequest
 from ..backends.cached import CachedBackend
-from ..runs.cache import OutputCache
+from ..store.cache import OutputCache
 from ..errors import XlingError
 from ..data.languages import Language, check_direction
 from .postprocess import clean_output
@@ -114,7 +114,7 @@ class Translator:
             request = GenerationRequest(prompt=self.template.render_translation(src, tgt, text, shots),
                                         max_new_tokens=budget, stop_at_newline=stop_at_newline,
                                         stop=stop)
-        window = getattr(self.backend, "context_window", None)
+        window = self.backend.context_window
         if window:
             prompt = self.backend.count_tokens(self.backend.render(request.prompt))
             if prompt >= window:
@@ -145,7 +145,7 @@ class Translator:
     CHARS_PER_TOKEN_BOUND = 64
 
     def _check_fits_alone(self, text: str, index: int) -> None:
-        window = getattr(self.backend, "context_window", None)
+        window = self.backend.context_window
         probe = self.CHARS_PER_TOKEN_BOUND * (window or 0)
         if window and len(text) > probe and self.backend.count_tokens(text[:probe]) > window:
             self._refuse_long(index, f"over {window:,}", window)

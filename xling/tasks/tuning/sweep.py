@@ -28,7 +28,7 @@ def answer(model_dir, instructions: list[str], max_new_tokens: int) -> list[str]
     from ...backends.base import Decoding, GenerationRequest, Prompt
     from ...backends.cached import CachedBackend
     from ...backends.hf import HFBackend
-    from ...runs.cache import OutputCache
+    from ...store.cache import OutputCache
 
     # The fingerprint hashes the trained weights, so a retrained unit never reuses old answers.
     backend = CachedBackend(HFBackend(str(model_dir), display=str(model_dir)), OutputCache())

@@ -60,3 +60,15 @@ def folder_fingerprint(folder: str | Path, text_files: tuple[str, ...], weight_s
         elif path.suffix in weight_suffixes:
             digest.update(f"{path.name}\0{file_digest(path)}".encode())
     return digest.hexdigest()
+
+
+def model_fingerprint(folder: Path) -> str:
+    """A content fingerprint for a local checkpoint: config and tokenizer files, and the weights'
+    bytes (hashed once per file version, so a checkpoint retrained in place never serves the old
+    model's cached outputs; a changed tokenizer changes outputs too)."""
+    digest = folder_fingerprint(folder, ("config.json", "tokenizer.json", "tokenizer_config.json",
+                                         "vocab.json", "merges.txt", "generation_config.json",
+                                         "tokenizer.model", "special_tokens_map.json",
+                                         "chat_template.jinja", "adapter_config.json"),
+                                {".safetensors", ".bin", ".pt", ".pth", ".gguf"})
+    return "local-" + digest[:16]

@@ -1,0 +1,62 @@
+"""Which Hugging Face backend a model needs, and loading it: a local folder, a hub name (offline:
+from the local hub cache, or one clear error) or the embedded default model; causal LMs get
+`hf.HFBackend`, encoder-decoder MT models `seq2seq.HFSeq2SeqBackend`."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from ..data import hub
+from ..errors import XlingError
+from .hf import HFBackend, load_config
+from .seq2seq import HFSeq2SeqBackend
+
+
+def resolve_model_name(model: str | None) -> str | None:
+    """None (or "embedded") means $XLING_MODEL, else the embedded default model."""
+    model = model or os.environ.get("XLING_MODEL") or None
+    return None if model in (None, "embedded") else model
+
+
+def _looks_like_path(name: str) -> bool:
+    return (name.startswith(("/", "./", "../", "~", "\\")) or name.count("/") > 1
+            or os.sep in name and os.sep != "/")
+
+
+def load_hf_backend(model: str | None = None, *, revision: str | None = None,
+                    trust_remote_code: bool = False, device: str | None = None,
+                    static_cache: bool = False, quiet: bool = False) -> HFBackend:
+    name = resolve_model_name(model)
+    if name is None:
+        from .embedded import NOTICE, embedded_model_dir
+        if not quiet:
+            print(NOTICE, file=sys.stderr)
+        path, display = embedded_model_dir(), "embedded:gemma3-270m"
+    else:
+        path, display = Path(name).expanduser(), name
+        if path.is_file():
+            raise XlingError(f"model {name!r} is a file; pass the folder that holds its config.json")
+        if path.is_dir() and not (path / "config.json").is_file():
+            raise XlingError(f"model folder {name!r} has no config.json: it is not a transformers "
+                             "checkpoint (config.json, weights and tokenizer files)")
+        if not path.exists():
+            if _looks_like_path(name):
+                raise XlingError(f"model folder {name!r} does not exist")
+            path = None
+            if not hub.reachable():
+                if not hub.cached(name, revision):
+                    raise hub.error_for(name)
+                os.environ["HF_HUB_OFFLINE"] = "1"  # use the local hub cache without retries
+    return open_hf_backend(str(path) if path else name, display=display, revision=revision,
+                           trust_remote_code=trust_remote_code, device=device,
+                           static_cache=static_cache)
+
+
+def open_hf_backend(source: str, **options) -> HFBackend:
+    """The backend class the checkpoint needs: a causal LM (prompts) or an encoder-decoder MT
+    model (bare sources, forced target language)."""
+    common = dict(revision=options.get("revision"), trust_remote_code=options.get("trust_remote_code", False))
+    config, tokenizer = load_config(source, common)
+    cls = HFSeq2SeqBackend if getattr(config, "is_encoder_decoder", False) else HFBackend
+    return cls(source, config=config, tokenizer=tokenizer, **options)

@@ -1,0 +1,51 @@
+"""Parallel MT data behind one interface (`ParallelData`), whichever loader read it
+(`parallel`: FLORES-200, NTREX-128, text and JSON lines; `wmt`: WMT24++, sacrebleu sets)."""
+from __future__ import annotations
+
+from ..errors import XlingError
+from .languages import Language, resolve
+
+
+class ParallelData:
+    """Line-aligned multi-way parallel text: `text(lang)` gives one language's segments, aligned
+    with `ids`. `dev_pool(src, tgt)` gives few-shot demonstrations from a separate split (never
+    the evaluated one), or None when the dataset has none.
+
+    `meta` (aligned with `ids`, optional) holds what a data set says of each segment —
+    `domain`, `document_id`, `segment_id` — and travels into every output record.
+    `default_pairs` are the directions the data set was made for (WMT24++: English into the
+    locale), used when a run names none."""
+
+    def __init__(self, spec: str, ids: list[str], loader, languages: list[str], dev=None,
+                 note: str = "", meta: list[dict] | None = None,
+                 default_pairs: list[str] | None = None):
+        self.spec, self.ids, self._loader, self._languages = spec, ids, loader, languages
+        self._dev, self.note, self._cache = dev, note, {}
+        self.meta = meta or [{} for _ in ids]
+        self.default_pairs = default_pairs
+
+    @property
+    def has_documents(self) -> bool:
+        return bool(self.meta) and all("document_id" in m for m in self.meta)
+
+    def languages(self) -> list[str]:
+        return list(self._languages)
+
+    def text(self, lang: str | Language) -> list[str]:
+        lang = resolve(lang)
+        if lang.code not in self._languages:
+            raise XlingError(f"{self.spec} has no {lang.name} ({lang.code}); available: "
+                             f"{', '.join(self._languages)}")
+        if lang.code not in self._cache:
+            lines = self._loader(lang)
+            if len(lines) != len(self.ids):
+                raise XlingError(f"{self.spec}: {lang.name} has {len(lines)} segments, expected "
+                                 f"{len(self.ids)} (files not aligned)")
+            self._cache[lang.code] = lines
+        return self._cache[lang.code]
+
+    def dev_pool(self, src, tgt) -> list[tuple[str, str]] | None:
+        return None if self._dev is None else self._dev.pairs(src, tgt)
+
+    def pairs(self, src, tgt) -> list[tuple[str, str]]:
+        return list(zip(self.text(src), self.text(tgt)))

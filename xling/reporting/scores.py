@@ -1,0 +1,87 @@
+"""`xling score`'s report (what xling.tasks.score makes): the systems' results and paired tests,
+as text, JSON or LaTeX."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from ..metrics.base import MetricResult
+from ..metrics.significance import PairedResult
+from .tables import tex_escape
+
+
+@dataclass
+class ScoreReport:
+    systems: dict[str, dict[str, MetricResult]]
+    paired: dict[str, list[PairedResult]] = field(default_factory=dict)   # metric -> results
+    settings: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {"settings": self.settings,
+                "systems": {s: {m: r.to_dict(segments=False) for m, r in res.items()}
+                            for s, res in self.systems.items()},
+                "paired": {m: [p.to_dict() for p in ps] for m, ps in self.paired.items()}}
+
+
+
+# -- formatting ----------------------------------------------------------------------------------
+def _cells(report: ScoreReport, latex: bool = False) -> tuple[list[str], list[list[str]]]:
+    names = list(report.systems)
+    metrics = list(next(iter(report.systems.values())))
+    header = ["system"] + [report.systems[names[0]][m].name for m in metrics]
+    paired = {(p.system, m): p for m, ps in report.paired.items() for p in ps}
+    rows = []
+    for name in names:
+        row = [name]
+        for m in metrics:
+            cell = f"{report.systems[name][m].score:.2f}"
+            p = paired.get((name, m))
+            if p is not None:
+                mark = ("$^\\dagger$" if latex else (" better*" if p.better else " worse*")) \
+                    if p.p_value < 0.05 else ""
+                ci = f" [{p.ci_low:.2f}, {p.ci_high:.2f}]" if p.ci_low is not None else ""
+                cell += f"{ci} (p={p.p_value:.4f}){mark}"
+            row.append(cell)
+        rows.append(row)
+    return header, rows
+
+
+def _signatures(report: ScoreReport) -> list[tuple[str, str]]:
+    first = next(iter(report.systems.values()))
+    sigs = [(r.name, r.signature) for r in first.values()]
+    if report.paired:
+        p = next(iter(report.paired.values()))[0]
+        sigs.append(("paired", p.signature + f"|baseline:{list(report.systems)[0]}"))
+    return sigs
+
+
+def format_text(report: ScoreReport) -> str:
+    from .text_table import table
+
+    header, rows = _cells(report)
+    lines = [table([header] + rows), ""]
+    lines += [f"{name}: {sig}" for name, sig in _signatures(report)]
+    if report.paired:
+        lines.append("better*/worse*: p < 0.05 against the first system (the baseline), in each "
+                     "metric's own direction")
+    lower = [r.name for r in next(iter(report.systems.values())).values() if not r.higher_is_better]
+    if lower:
+        lines.append(f"lower is better: {', '.join(lower)}")
+    return "\n".join(lines)
+
+
+def format_json(report: ScoreReport) -> str:
+    return json.dumps(report.to_dict(), ensure_ascii=False, indent=2)
+
+
+def format_latex(report: ScoreReport) -> str:
+    header, rows = _cells(report, latex=True)
+    lines = ["\\begin{tabular}{l" + "r" * (len(header) - 1) + "}", "\\toprule",
+             " & ".join(tex_escape(h) for h in header) + " \\\\", "\\midrule"]
+    lines += [" & ".join([tex_escape(r[0])] + [c.replace("%", "\\%") for c in r[1:]]) + " \\\\" for r in rows]
+    lines += ["\\bottomrule", "\\end{tabular}"]
+    lines += [f"% {name}: {sig}" for name, sig in _signatures(report)]
+    return "\n".join(lines)
+
+
+FORMATTERS = {"text": format_text, "json": format_json, "latex": format_latex}

@@ -1,0 +1,86 @@
+"""The settings machinery every config dataclass uses: one table of numeric ranges (BOUNDS),
+the choices a setting takes, the checks run on construction, and `setting()` (a field with its
+help text, from which the command line's options are built)."""
+from __future__ import annotations
+
+from dataclasses import field, fields
+
+from .errors import XlingError
+
+# The range of every numeric setting, checked however a config is made (YAML, CLI or Python):
+# name -> (lowest, highest, whether the lowest itself is allowed); None: no bound. Floats must
+# also be finite. An upper bound is there only where a larger value cannot work on any machine:
+# MBR's utility matrix grows with candidates x pseudo-references per source (1,024 x 1,024 is
+# a million evaluations already); each judge sample is a whole pass of the judge; each request
+# in flight is a thread; a timeout past a day overflows the clock; sampling at a temperature
+# above 100 is uniform noise; resamples past 100,000 change no p-value's first digits.
+BOUNDS = {
+    "candidates": (1, 1024, True), "pseudo_refs": (1, 1024, True), "judge_samples": (1, 100, True),
+    "shots": (0, None, True), "limit": (1, None, True), "limit_per_domain": (1, None, True),
+    "batch_size": (1, None, True), "max_batch_tokens": (1, None, True),
+    "comet_batch_size": (1, None, True), "max_new_tokens": (1, None, True),
+    "concurrency": (1, 1024, True), "max_retries": (0, 100, True), "bootstrap": (1, 100_000, True),
+    "test_size": (1, None, True), "train_size": (1, None, True), "max_length": (1, None, True),
+    "lora_r": (1, None, True), "seed": (0, 2**63 - 1, True), "gpus": (0, 1024, True),
+    "request_timeout": (0, 86_400, False), "temperature": (0, 100, False),
+    "judge_temperature": (0, 100, False), "top_p": (0, 1, False), "epsilon": (0, 1, True),
+    "epochs": (0, 1000, False), "learning_rate": (0, 1, False),
+}
+# Epsilon must stay below 1 (it drops every token at 1).
+BELOW = {"epsilon": 1}
+CHOICES = {"select": ("greedy", "mbr", "rerank"), "sampling": ("sample", "beam"),
+           "unit": ("segment", "document"), "reference": ("post-edit", "original"),
+           "backend": ("hf", "http"), "precision": ("32", "16", "bf16"), "mode": ("ll", "gen", "both"),
+           "metric": ("rougeL", "judge")}
+
+
+class SettingError(XlingError):
+    def __init__(self, key: str, message: str):
+        super().__init__(message)
+        self.key = key
+
+
+def check_number(name: str, value):
+    """`value` if it is in the setting's range (BOUNDS), else a SettingError naming both."""
+    import math
+
+    if name not in BOUNDS or value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    low, high, low_allowed = BOUNDS[name]
+    if isinstance(value, float) and not math.isfinite(value):
+        raise SettingError(name, f"'{name}' must be a finite number, not {value!r}")
+    if value < low if low_allowed else value <= low:
+        raise SettingError(name, f"'{name}' must be {'at least' if low_allowed else 'above'} {low}, "
+                                 f"not {value!r}")
+    if name in BELOW and value >= BELOW[name]:
+        raise SettingError(name, f"'{name}' must be below {BELOW[name]}, not {value!r}")
+    if high is not None and value > high:
+        raise SettingError(name, f"'{name}' must be at most {high:,}, not {value!r}")
+    return value
+
+
+class Checked:
+    """Range and choice checks for every config dataclass, run on construction."""
+
+    def __post_init__(self):
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None or isinstance(value, bool):
+                continue
+            if f.name == "batch_size" and isinstance(value, str) and value != "auto":
+                raise SettingError(f.name, f"'batch_size' must be a positive integer or 'auto', not {value!r}")
+            check_number(f.name, value)
+            if isinstance(value, list) and f.name == "seeds":
+                for seed in value:
+                    check_number("seed", seed)
+            if f.name in CHOICES and value not in CHOICES[f.name]:
+                raise SettingError(f.name, f"'{f.name}' must be one of {', '.join(CHOICES[f.name])}, "
+                                           f"not {value!r}")
+
+
+def setting(default, help: str, **options):
+    """A config field with its help text: the dataclass owns defaults and help; the command
+    line's options are built from them (xling.cli.config_option)."""
+    if callable(default) and not isinstance(default, type):
+        return field(default_factory=default, metadata={"help": help, **options})
+    return field(default=default, metadata={"help": help, **options})

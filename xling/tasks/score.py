@@ -1,0 +1,60 @@
+"""The `score` task: several systems' outputs scored against references with any metrics,
+optionally with paired significance against the first system (xling.reporting.scores formats
+the report as text, JSON or LaTeX). The library behind `xling score`."""
+from __future__ import annotations
+
+import sys
+
+from ..data.languages import resolve
+from ..errors import XlingError
+from ..metrics.base import check_lengths
+from ..metrics.registry import parse_metric_names
+from ..metrics.significance import paired_test
+from ..reporting.scores import ScoreReport
+
+
+def score_systems(systems: dict[str, list[str]], refs: list[str] | None, metrics, tgt_lang: str,
+                  srcs: list[str] | None = None, src_lang: str | None = None,
+                  test: str | None = None, n_samples: int | None = None, seed: int = 12345,
+                  on_target_only: bool = False, tokenize: str | None = None,
+                  settings: dict | None = None, gpus: int | None = None) -> ScoreReport:
+    """`settings` are metric settings by their run-config names (comet_model, xcomet_model,
+    cometkiwi_model, metricx_model, comet_batch_size, precision, ...): each metric takes its
+    own, as in a run."""
+    from ..metrics import on_target_mask
+    from ..metrics.registry import get
+
+    tgt = resolve(tgt_lang)
+    src = resolve(src_lang) if src_lang else None
+    metrics = parse_metric_names(metrics)
+    specs = {m: get(m) for m in metrics}
+    lacking = [s.display for s in specs.values() if s.needs_refs and refs is None]
+    if lacking:
+        raise XlingError(f"{', '.join(lacking)} need{'s' * (len(lacking) == 1)} references (-r)")
+    lacking = [s.display for s in specs.values() if s.needs_srcs and srcs is None]
+    if lacking:
+        raise XlingError(f"{', '.join(lacking)} need{'s' * (len(lacking) == 1)} the source sentences "
+                         "(-s/--source)")
+    check_lengths(references=refs, sources=srcs,
+                  **{f"hypotheses {name}": hyps for name, hyps in systems.items()})
+    report = ScoreReport(systems={}, settings={
+        "tgt_lang": tgt.code, "src_lang": src.code if src else None, "metrics": metrics,
+        "test": test, "n_samples": n_samples, "seed": seed, "on_target_only": on_target_only})
+    # progress bars (model-based metrics, judges) on an interactive stderr only
+    options = {m: dict(spec.options_from(settings or {}), tokenize=tokenize, gpus=gpus,
+                       src_lang=src.code if src else None, progress=sys.stderr.isatty())
+               for m, spec in specs.items()}
+    for name, hyps in systems.items():
+        keep = on_target_mask(get("offtarget")(hyps, None, srcs, tgt.code)) if on_target_only else None
+        report.systems[name] = {m: spec(hyps, refs, srcs, tgt.code, keep=keep, **options[m])
+                                for m, spec in specs.items()}
+    if test and len(systems) > 1:
+        if on_target_only:
+            raise XlingError("paired tests need the same segments for every system; "
+                             "drop --on-target-only")
+        names = list(systems)
+        for metric in metrics:
+            baseline = report.systems[names[0]][metric]
+            report.paired[metric] = paired_test(
+                baseline, {n: report.systems[n][metric] for n in names[1:]}, test, n_samples, seed)
+    return report
