@@ -21,7 +21,13 @@ def translator(tiny_causal_base):
 
 def _candidates(translator, n, sampling, cache=None, batch_size=8):
     requests = [r for r, _ in translator.requests(SOURCES, *map(_lang, ("ko", "en"))).values()]
-    return CachedBackend(translator.backend, cache).candidates(requests, sampling, n, batch_size=batch_size)
+    return _first(CachedBackend(translator.backend, cache), requests, sampling, n, batch_size=batch_size)
+
+
+def _first(cached, requests, sampling, n, **options):
+    """Candidates 0..n-1 of each request, as lists."""
+    rows = cached.candidates(requests, sampling, [list(range(n))] * len(requests), **options)
+    return [[row[k] for k in range(n)] for row in rows]
 
 
 def _lang(code):
@@ -58,11 +64,11 @@ def test_the_candidate_cache_resumes_after_an_interrupt_and_extends(translator, 
 
     requests = [r for r, _ in translator.requests(SOURCES, _lang("ko"), _lang("en")).values()]
     with pytest.raises(KeyboardInterrupt):
-        CachedBackend(Interrupting(translator.backend), cache).candidates(requests, sampling, 4)
+        _first(CachedBackend(Interrupting(translator.backend), cache), requests, sampling, 4)
     resumed = CachedBackend(translator.backend, cache)
-    assert resumed.candidates(requests, sampling, 4) == expected
+    assert _first(resumed, requests, sampling, 4) == expected
     assert resumed.last_generated == 8                  # the first source came from the cache
-    assert [row[:4] for row in resumed.candidates(requests, sampling, 6)] == expected
+    assert [row[:4] for row in _first(resumed, requests, sampling, 6)] == expected
     assert resumed.last_generated == 6                  # only candidates 4 and 5 of each source
 
 

@@ -100,20 +100,22 @@ class CachedBackend:
 
         return self._answer(keys, compute, str, str, progress, "seg")
 
-    def candidates(self, requests: list[GenerationRequest], sampling, n: int, batch_size: int = 8,
-                   progress: str | None = None) -> list[list[str]]:
-        """n candidates per request, in index order: cached ones read, only the missing ones
-        generated (and stored as each request finishes, so an interrupted run resumes)."""
-        keys = [[self.candidate_key(r, sampling, k, n) for k in range(n)] for r in requests]
-        found = dict(self.cache.get_many([k for row in keys for k in row])) if self.cache else {}
-        wanted = [[k for k in range(n) if row[k] not in found] for row in keys]
+    def candidates(self, requests: list[GenerationRequest], sampling, wanted: list[list[int]],
+                   batch_size: int | str = 8, on_item=None, progress: str | None = None) -> list[dict[int, str]]:
+        """The backend protocol's candidates, through the cache: cached ones read, only the
+        missing ones generated (and stored as each request finishes, so an interrupted run
+        resumes). Beam search asks for beams 0..n-1 together (n is part of their key)."""
+        keys = [{k: self.candidate_key(r, sampling, k, max(w, default=-1) + 1) for k in w}
+                for r, w in zip(requests, wanted)]
+        found = dict(self.cache.get_many([k for row in keys for k in row.values()])) if self.cache else {}
+        missing = [[k for k, key in row.items() if key not in found] for row in keys]
         if sampling.method == "beam":    # beams come all together
-            wanted = [list(range(n)) if w else [] for w in wanted]
-        self.last_generated = sum(map(len, wanted))
+            missing = [list(w) if m else [] for w, m in zip(wanted, missing)]
+        self.last_generated = sum(map(len, missing))
         bar = None
         if progress and self.last_generated:
             from tqdm import tqdm
-            cached = n * len(requests) - self.last_generated
+            cached = sum(map(len, wanted)) - self.last_generated
             bar = tqdm(total=self.last_generated, unit="cand", file=sys.stderr, dynamic_ncols=True,
                        desc=f"{progress} ({cached} cached)" if cached else progress)
 
@@ -124,14 +126,16 @@ class CachedBackend:
                 self.cache.put_many(new)
             if bar:
                 bar.update(len(texts))
+            if on_item is not None:
+                on_item(i, texts)
 
         try:
             if self.last_generated:
-                self.backend.candidates(requests, sampling, wanted, batch_size=batch_size, on_item=keep)
+                self.backend.candidates(requests, sampling, missing, batch_size=batch_size, on_item=keep)
         finally:
             if bar:
                 bar.close()
-        return [[found[k] for k in row] for row in keys]
+        return [{k: found[key] for k, key in row.items()} for row in keys]
 
     def loglikelihood(self, requests: list[tuple[str, list[str]]], batch_size: int = 8,
                       on_item=None, progress: str | None = None) -> list[list[float]]:

@@ -199,9 +199,10 @@ class Translator:
         built = self.requests(texts, src, tgt)
         order = list(built)
         total = n + (pseudo_refs or 0)
-        raw = self._cached.candidates([built[i][0] for i in order], sampling, total,
-                                      batch_size=self.batch_size,
-                                      progress="sampling candidates" if progress else None)
+        drawn = self._cached.candidates([built[i][0] for i in order], sampling,
+                                        [list(range(total))] * len(order), batch_size=self.batch_size,
+                                        progress="sampling candidates" if progress else None)
+        raw = [[row[k] for k in range(total)] for row in drawn]
         generated = self._cached.last_generated
         clean = [[clean_output(c, tgt, source=texts[i]).text for c in row] for i, row in zip(order, raw)]
         hyps = [row[:n] for row in clean]
