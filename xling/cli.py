@@ -206,18 +206,14 @@ def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, ma
 
 def _selection(candidates, select, utility, qe, sampling, temperature, top_p, epsilon, seed, models):
     """The sampling settings and the chooser's metric options of `translate` (checked first)."""
-    if select == "greedy":
-        if candidates != 1:
-            raise XlingError(f"{candidates} candidates need --select mbr or rerank (greedy makes one)")
-        return None, {}
-    if candidates < 2:
-        raise XlingError(f"--select {select} needs --candidates 2 or more")
-    from .backends.base import Sampling
-    from .metrics.registry import get
+    from .translate.selection import chooser_setup, selection_problem
 
-    chooser = utility if select == "mbr" else qe
-    return (Sampling(sampling, temperature, top_p, epsilon, seed),
-            {chooser: get(chooser).options_from(models)})
+    problem = selection_problem(select, candidates)
+    if problem:
+        raise XlingError(problem)
+    if select == "greedy":
+        return None, {}
+    return chooser_setup(select, utility, qe, sampling, temperature, top_p, epsilon, seed, models)
 
 
 @cli.command()

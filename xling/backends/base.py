@@ -103,6 +103,16 @@ class GenerationRequest:
     target_lang: str | None = None
 
 
+def cut_answer(text: str, request: "GenerationRequest") -> str:
+    """An answer cut where its request says it ends: at the first line end (\r\n, \n or \r)
+    with stop_at_newline, then before the first stop string. Every backend cuts here."""
+    import re
+
+    if request.stop_at_newline:
+        text = re.split(r"\r\n|\n|\r", text, maxsplit=1)[0]
+    return cut_at_stop(text, request.stop)
+
+
 def cut_at_stop(text: str, stops) -> str:
     """The text before the first stop string (all of it when there is none)."""
     for stop in stops:

@@ -9,13 +9,12 @@ hardware in `batching`, KV-cache surgery in `kvcache`.
 """
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
 from ..data import hub
 from ..errors import XlingError
-from .base import Decoding, GenerationRequest, Prompt, cut_at_stop
+from .base import Decoding, GenerationRequest, Prompt, cut_answer
 from .decoding import CandidateSampler, ContinuousDecoding, Unit
 from .kvcache import cache_arg
 from ..store.filehash import model_fingerprint
@@ -286,10 +285,7 @@ class HFBackend(ContinuousDecoding, LoglikelihoodScoring):
                 new_tokens = new_tokens[:pos]
                 break
         self.tokens_generated += len(new_tokens)
-        text = self.tokenizer.decode(new_tokens, skip_special_tokens=True)
-        if request.stop_at_newline:
-            text = re.split(r"\r\n|\n|\r", text, maxsplit=1)[0]
-        return cut_at_stop(text, request.stop)
+        return cut_answer(self.tokenizer.decode(new_tokens, skip_special_tokens=True), request)
 
     def _hit_stop(self, request: GenerationRequest, tokens: list[int]) -> bool:
         """Whether the row's text now ends in one of its stop strings (checked on the last few

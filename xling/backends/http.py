@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 from ..errors import XlingError
 from .settings import BackendSettings
 from ..secrets import redact, redact_url, scrub_known, url_secrets
-from .base import Decoding, GenerationRequest, Prompt, cut_at_stop
+from .base import Decoding, GenerationRequest, Prompt, cut_answer
 
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 
@@ -203,10 +203,7 @@ class HTTPBackend:
     def _finish(self, text: str, request: GenerationRequest) -> str:
         """An answer as it is stored: echoed secrets scrubbed, cut at the line end or a stop
         string (servers may return the stop string itself)."""
-        text = scrub_known(text, self._answer_secrets)
-        if request.stop_at_newline:
-            text = text.split("\n")[0] if not text.startswith("\n") else ""
-        return cut_at_stop(text, request.stop)
+        return cut_answer(scrub_known(text, self._answer_secrets), request)
 
     def _in_flight(self, count: int, compute, deliver) -> None:
         """compute(index) for every index, up to `concurrency` at a time on daemon threads (the

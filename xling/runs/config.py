@@ -189,15 +189,13 @@ def _check_type(value: Any, hint, key: str, where: str):
 
 
 def _check_selection(values: dict, where: str) -> None:
-    """Candidates and selection agree: greedy takes one, mbr and rerank at least two."""
-    select, n = values.get("select", "greedy"), values.get("candidates", 1)
-    if select == "greedy" and n not in (None, 1):
-        raise XlingError(f"{where}: {n} candidates need --select mbr or rerank (greedy makes one)")
-    if select in ("mbr", "rerank") and (n is None or n < 2):
-        raise XlingError(f"{where}: --select {select} needs --candidates 2 or more")
-    if select in ("mbr", "rerank") and values.get("unit") == "document":
-        raise XlingError(f"{where}: candidates are drawn per segment; --unit document takes "
-                         "--select greedy")
+    """Candidates and selection agree (translate.selection says how)."""
+    from ..translate.selection import selection_problem
+
+    problem = selection_problem(values.get("select", "greedy"), values.get("candidates", 1),
+                                values.get("unit", "segment"))
+    if problem:
+        raise XlingError(f"{where}: {problem}")
 
 
 def build_config(values: dict, where: str = "config", lines: dict | None = None):

@@ -117,12 +117,11 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
             prepare(translator, texts(src), [m["document_id"] for m in meta], src, tgt)
     sampling, metric_options = None, {}
     if config.select != "greedy":
-        from ..backends.base import Sampling
-        from ..metrics.registry import get
+        from ..translate.selection import chooser_setup
 
-        sampling = Sampling(config.sampling, config.temperature, config.top_p, config.epsilon, config.seed)
-        chooser = config.utility if config.select == "mbr" else config.qe
-        metric_options = {chooser: get(chooser).options_from(config)}
+        sampling, metric_options = chooser_setup(config.select, config.utility, config.qe, config.sampling,
+                                                 config.temperature, config.top_p, config.epsilon,
+                                                 config.seed, config)
     template = translator.template
     identity = dict(config.identity(), model_fingerprint=translator.backend.fingerprint,
                     template_hash=template.hash if template else None)

@@ -18,6 +18,30 @@ from ..errors import XlingError
 SELECTIONS = ("greedy", "mbr", "rerank")
 
 
+def selection_problem(select: str, candidates: int | None, unit: str = "segment") -> str | None:
+    """What is wrong with choosing `select` among `candidates` per `unit`, or None: greedy
+    makes one, mbr and rerank choose among two or more, segment by segment. (Run configs, the
+    command line and the translator all ask here.)"""
+    if select == "greedy" and candidates not in (None, 1):
+        return f"{candidates} candidates need --select mbr or rerank (greedy makes one)"
+    if select in ("mbr", "rerank") and (candidates is None or candidates < 2):
+        return f"--select {select} needs --candidates 2 or more"
+    if select in ("mbr", "rerank") and unit == "document":
+        return "candidates are drawn per segment; --unit document takes --select greedy"
+    return None
+
+
+def chooser_setup(select: str, utility: str, qe: str, sampling: str, temperature: float, top_p: float,
+                  epsilon: float, seed: int, settings):
+    """(Sampling, the chooser's metric options) for a candidate run; `settings` holds the metric
+    settings by their run-config names (a run config, or a dict of them)."""
+    from ..backends.base import Sampling
+    from ..metrics.registry import get
+
+    chooser = utility if select == "mbr" else qe
+    return Sampling(sampling, temperature, top_p, epsilon, seed), {chooser: get(chooser).options_from(settings)}
+
+
 @dataclass
 class Choice:
     index: int                 # the chosen candidate

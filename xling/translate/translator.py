@@ -189,12 +189,14 @@ class Translator:
         candidates, or `pseudo_refs` more samples) or by reranking with a QE metric. Each
         Translation's `unit` keeps every candidate, its score and the chosen index;
         `last_cost` says how many candidates were generated and utilities evaluated."""
-        from .selection import mbr, rerank
+        from .selection import mbr, rerank, selection_problem
 
         src, tgt = check_direction(src, tgt)
-        if n < 2 or select not in ("mbr", "rerank"):
-            raise XlingError("choosing among candidates needs --candidates 2 or more and --select mbr "
-                             "or rerank")
+        if select not in ("mbr", "rerank"):
+            raise XlingError(f"choosing among candidates needs --select mbr or rerank, not {select!r}")
+        problem = selection_problem(select, n)
+        if problem:
+            raise XlingError(problem)
         texts = list(texts)
         built = self.requests(texts, src, tgt)
         order = list(built)
