@@ -7,6 +7,7 @@ import pytest
 
 from tiny_models import device_holding
 from xling.backends import batching
+from xling.backends.batching import Batching
 from xling.backends.base import Sampling
 from xling.data.languages import check_direction
 from xling.errors import XlingError
@@ -28,11 +29,11 @@ def _requests(translator, sources=SOURCES, src="ko", tgt="en"):
 
 def test_refilled_batches_give_the_same_outputs(translator):
     backend, requests = translator.backend, _requests(translator)
-    plain = backend.generate(requests, translator.decoding, batch_size=3, refill=False)
+    plain = backend.with_batching(Batching(3, refill=False)).generate(requests, translator.decoding)
     backend.batch_log.clear()
     seen = []
-    refilled = backend.generate(requests, translator.decoding, batch_size=3, refill=True,
-                                on_batch=lambda rows, texts: seen.extend(rows))
+    refilled = backend.with_batching(Batching(3, refill=True)).generate(requests, translator.decoding,
+                                                                       on_batch=lambda rows, texts: seen.extend(rows))
     assert refilled == plain
     assert sorted(seen) == list(range(len(requests)))            # each row reported once
     assert any(b.get("refill") for b in backend.batch_log)       # rows really joined a running batch
@@ -48,8 +49,8 @@ def test_refilled_batches_of_the_embedded_model_match_one_at_a_time(data_dir):
     # Budgets capped to keep the test short; rows still end at different steps (line ends).
     requests = [dataclasses.replace(r, max_new_tokens=min(r.max_new_tokens, 24))
                 for r in _requests(translator, sources)]
-    single = translator.backend.generate(requests, translator.decoding, batch_size=1)
-    refilled = translator.backend.generate(requests, translator.decoding, batch_size=4, refill=True)
+    single = translator.backend.with_batching(Batching(1)).generate(requests, translator.decoding)
+    refilled = translator.backend.with_batching(Batching(4, refill=True)).generate(requests, translator.decoding)
     assert refilled == single
 
 
@@ -63,20 +64,20 @@ def test_auto_batch_size_gives_the_same_outputs_as_a_fixed_batch(translator):
 def test_candidates_are_the_same_refilled_or_not(translator):
     requests, sampling = _requests(translator, SOURCES[:5]), Sampling(seed=3, temperature=1.0)
     wanted = [[0, 1, 2]] * len(requests)
-    plain = translator.backend.candidates(requests, sampling, wanted, batch_size=4, refill=False)
-    refilled = translator.backend.candidates(requests, sampling, wanted, batch_size=4, refill=True)
+    plain = translator.backend.with_batching(Batching(4, refill=False)).candidates(requests, sampling, wanted)
+    refilled = translator.backend.with_batching(Batching(4, refill=True)).candidates(requests, sampling, wanted)
     assert refilled == plain and all(len(c) == 3 for c in plain)
 
 
 @pytest.mark.parametrize("decode_only", [False, True])
 def test_out_of_memory_while_refilling_loses_nothing(translator, decode_only, capfd):
     backend, requests = translator.backend, _requests(translator)
-    expected = backend.generate(requests, translator.decoding, batch_size=1)
+    expected = backend.with_batching(Batching(1)).generate(requests, translator.decoding)
     seen = []
     with device_holding(backend.model, 2, decode_only):
         backend.batch_log.clear()
-        out = backend.generate(requests, translator.decoding, batch_size=6, refill=True,
-                               on_batch=lambda rows, texts: seen.extend(rows))
+        out = backend.with_batching(Batching(6, refill=True)).generate(requests, translator.decoding,
+                                                                      on_batch=lambda rows, texts: seen.extend(rows))
     assert out == expected
     assert sorted(seen) == list(range(len(requests)))           # nothing lost, nothing twice
     assert any(b.get("out_of_memory") for b in backend.batch_log)

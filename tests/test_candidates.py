@@ -6,6 +6,7 @@ import json
 import pytest
 
 from xling.backends.base import Sampling
+from xling.backends.batching import Batching
 from xling.backends.cached import CachedBackend
 from xling.errors import XlingError
 from xling.store.cache import OutputCache
@@ -21,7 +22,7 @@ def translator(tiny_causal_base):
 
 def _candidates(translator, n, sampling, cache=None, batch_size=8):
     requests = [r for r, _ in translator.requests(SOURCES, *map(_lang, ("ko", "en"))).values()]
-    return _first(CachedBackend(translator.backend, cache), requests, sampling, n, batch_size=batch_size)
+    return _first(CachedBackend(translator.backend.with_batching(Batching(batch_size)), cache), requests, sampling, n)
 
 
 def _first(cached, requests, sampling, n, **options):
@@ -56,11 +57,12 @@ def test_the_candidate_cache_resumes_after_an_interrupt_and_extends(translator, 
         def __getattr__(self, name):
             return getattr(self.backend, name)
 
-        def candidates(self, requests, sampling, wanted, batch_size=8, on_item=None):
+        def candidates(self, requests, sampling, wanted, on_item=None):
             def stop_after_one(i, texts):
                 on_item(i, texts)
                 raise KeyboardInterrupt
-            return self.backend.candidates(requests, sampling, wanted, batch_size=1, on_item=stop_after_one)
+            return self.backend.with_batching(Batching(1)).candidates(requests, sampling, wanted,
+                                                                     on_item=stop_after_one)
 
     requests = [r for r, _ in translator.requests(SOURCES, _lang("ko"), _lang("en")).values()]
     with pytest.raises(KeyboardInterrupt):

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from xling.backends import load_backend
+from xling.backends import Batching, load_backend
 from xling.data.choice import NLI_LABELS, nli_items, read_nli_file, xcsqa_items
 from xling.prompts.choice import balanced_shots, parse_answer, render_generation, render_loglikelihood
 from xling.errors import XlingError
@@ -25,7 +25,7 @@ def test_shared_prefix_loglikelihoods_equal_naive(backend, data_dir):
     requests.append(("Korean: 바다가", [" 조용하다.", " x", " 고양이가 창문 옆에서 잔다."]))
     naive = backend.loglikelihood_unshared(requests)
     for batch_size in (1, 2, 8):   # one item per pass, and several items padded into one pass
-        shared = backend.loglikelihood(requests, batch_size=batch_size)
+        shared = backend.with_batching(Batching(batch_size)).loglikelihood(requests)
         assert np.allclose(shared, naive, atol=1e-4, rtol=0), batch_size
     assert all(len(s) == len(r[1]) for s, r in zip(shared, requests))
 
@@ -142,7 +142,7 @@ def test_batched_loglikelihoods_of_the_embedded_model_equal_naive(data_dir):
     dev = nli_items("dev", "zh", root=data_dir)
     requests = [render_loglikelihood(template, item, "zh", dev[:2]) for item in nli_items("test", "zh", root=data_dir)[:3]]
     naive = backend.loglikelihood_unshared(requests)
-    assert np.allclose(backend.loglikelihood(requests, batch_size="auto"), naive, atol=1e-4, rtol=0)
+    assert np.allclose(backend.with_batching(Batching("auto")).loglikelihood(requests), naive, atol=1e-4, rtol=0)
     assert backend.model_type == "gemma3_text"
 
 
@@ -151,8 +151,9 @@ def test_out_of_memory_in_a_loglikelihood_batch_halves_it_and_keeps_the_scores(b
 
     template = load_template("xnli-rightq")
     requests = [render_loglikelihood(template, item, "ko") for item in nli_items("test", "ko", root=data_dir)[:6]]
-    expected = backend.loglikelihood(requests, batch_size=6)
+    backend = backend.with_batching(Batching(6))
+    expected = backend.loglikelihood(requests)
     seen = []
     with device_holding(backend.model, 3):   # one item's options at most
-        scores = backend.loglikelihood(requests, batch_size=6, on_item=lambda i, s: seen.append(i))
+        scores = backend.loglikelihood(requests, on_item=lambda i, s: seen.append(i))
     assert np.allclose(scores, expected, atol=1e-5) and sorted(seen) == list(range(6))

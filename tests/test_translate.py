@@ -156,13 +156,13 @@ def test_out_of_memory_halves_the_batch_and_loses_nothing(base_translator):
         translator = Translator(backend=backend, batch_size=8, cache=False)
         built = translator.requests(SOURCES, *check_direction("ko", "en"))
         requests = [r for r, _ in built.values()]
-        raw = backend.generate(requests, translator.decoding, batch_size=8,
-                               on_batch=lambda indices, texts: finished.extend(indices))
+        raw = translator.backend.generate(requests, translator.decoding,
+                                          on_batch=lambda indices, texts: finished.extend(indices))
         assert translator.translate(SOURCES, "ko", "en") == fixed
     assert sorted(finished) == list(range(len(requests)))            # each row exactly once
     assert any(b.get("out_of_memory") for b in backend.batch_log)
     assert all(b["rows"] <= 2 for b in backend.batch_log if not b.get("out_of_memory"))
-    assert raw == backend.generate(requests, translator.decoding, batch_size=8)   # as without OOM
+    assert raw == translator.backend.generate(requests, translator.decoding)   # as without OOM
 
 
 def test_out_of_memory_on_one_row_is_one_clear_error(base_translator):

@@ -133,6 +133,7 @@ def _backend_options(f):
 @config_option(MTEvalConfig, "seed", "--seed")
 @config_option(MTEvalConfig, "batch_size", "--batch-size", "-b")
 @config_option(MTEvalConfig, "max_batch_tokens", "--max-batch-tokens")
+@config_option(MTEvalConfig, "refill", "--refill/--no-refill")
 @click.option("--input", "-i", "input_path", type=click.Path(dir_okay=False), default=None,
               help="Read source lines from this file (default: TEXT arguments, else stdin).")
 @click.option("--output", "-o", "output_path", type=click.Path(dir_okay=False), default=None,
@@ -149,7 +150,7 @@ def _backend_options(f):
 @config_option(MTEvalConfig, "static_cache", "--static-cache")
 @_backend_options
 @click.argument("text", nargs=-1)
-def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, max_batch_tokens,
+def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, max_batch_tokens, refill,
               input_path, output_path, paragraphs, no_cache, static_cache, text, candidates, select,
               utility, qe, pseudo_refs, sampling, temperature, top_p, epsilon, cometkiwi_model,
               comet_model, metricx_model, **settings):
@@ -187,7 +188,7 @@ def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, ma
         from .translate.translator import Translator
 
         translator = Translator(model, template=template, shots=shots, shot_pool=pool, seed=seed,
-                                batch_size=batch_size, max_batch_tokens=max_batch_tokens,
+                                batch_size=batch_size, max_batch_tokens=max_batch_tokens, refill=refill,
                                 cache=not no_cache, settings=settings,
                                 static_cache=static_cache)
         if select == "greedy":
@@ -308,6 +309,7 @@ def eval_group():
 @config_option(MTEvalConfig, "limit_per_domain", "--limit-per-domain")
 @config_option(MTEvalConfig, "batch_size", "--batch-size", "-b")
 @config_option(MTEvalConfig, "max_batch_tokens", "--max-batch-tokens")
+@config_option(MTEvalConfig, "refill", "--refill/--no-refill")
 @config_option(MTEvalConfig, "max_new_tokens", "--max-new-tokens")
 @config_option(MTEvalConfig, "seed", "--seed")
 @click.option("--overwrite", is_flag=True, help="Replace a run with a different config in --out.")

@@ -81,10 +81,11 @@ def translation_paths(backend, translator, sources, src, tgt, small: bool, repor
     from translate_throughput import naive_loop
 
     from xling.backends.base import Decoding
+    from xling.backends.batching import Batching
 
     decoding = translator.decoding
     requests = [r for r, _ in translator.requests(sources, src, tgt).values()]
-    backend.generate(requests[:2], Decoding(), batch_size=2)                  # warm-up
+    backend.with_batching(Batching(2)).generate(requests[:2], Decoding())      # warm-up
 
     def measure(name, function, n):
         if over_budget():
@@ -105,24 +106,23 @@ def translation_paths(backend, translator, sources, src, tgt, small: bool, repor
                        "sentences_per_s": round(naive_n / seconds, 3),
                        "new_tokens_per_s": round(naive_tokens / seconds, 1)}
     subset = requests[:len(requests) if small else 256]
-    measure("fixed32", lambda: backend.generate(subset, decoding, batch_size=32, refill=False), len(subset))
-    auto = measure("auto", lambda: backend.generate(requests, decoding, batch_size="auto"), len(requests))
+    measure("fixed32", lambda: backend.with_batching(Batching(32, refill=False)).generate(subset, decoding),
+            len(subset))
+    auto = measure("auto", lambda: backend.with_batching(Batching("auto")).generate(requests, decoding), len(requests))
     report["auto_plan"] = dict(backend.batch_plan)
-    plain = measure("auto_no_refill", lambda: backend.generate(requests, decoding, batch_size="auto", refill=False),
+    plain = measure("auto_no_refill", lambda: backend.with_batching(Batching("auto", refill=False)).generate(requests, decoding),
                     len(requests))
     if auto is not None and plain is not None:
         report["auto_refill_equals_no_refill"] = sum(a == b for a, b in zip(auto, plain)) / len(auto)
     if auto is not None:
         report["auto_equals_naive_first"] = sum(a == b for a, b in zip(auto, naive)) / naive_n
-    backend.static_cache = True
-    try:
-        first = measure("static_first_pass", lambda: backend.generate(requests, decoding, batch_size=64), len(requests))
-        measure("static_second_pass", lambda: backend.generate(requests, decoding, batch_size=64), len(requests))
-        report["static_shapes"] = backend.static_shapes
-        if first is not None and auto is not None:
-            report["static_equals_auto"] = sum(a == b for a, b in zip(first, auto)) / len(auto)
-    finally:
-        backend.static_cache = False
+    static = backend.with_batching(Batching(64))   # a copy on the same weights: its own cache setting
+    static.static_cache, static.static_shapes = True, []
+    first = measure("static_first_pass", lambda: static.generate(requests, decoding), len(requests))
+    measure("static_second_pass", lambda: static.generate(requests, decoding), len(requests))
+    report["static_shapes"] = static.static_shapes
+    if first is not None and auto is not None:
+        report["static_equals_auto"] = sum(a == b for a, b in zip(first, auto)) / len(auto)
     for name in ("auto", "auto_no_refill", "fixed32", "static_second_pass"):
         if isinstance(report.get(name), dict):
             report[f"{name}_vs_naive"] = round(report[name]["new_tokens_per_s"] / report["naive"]["new_tokens_per_s"], 1)
@@ -131,6 +131,8 @@ def translation_paths(backend, translator, sources, src, tgt, small: bool, repor
 def matrix_path(backend, translator, root: Path, small: bool, report: dict, over_budget):
     """The 12 directions among en, ko, ja, zh on the whole devtest with `auto`, as a run would
     translate them one direction after another (the issue's 5-minute target)."""
+    from xling.backends.batching import Batching
+
     from xling.data.languages import check_direction
     from xling.data.parallel import flores200
 
@@ -147,7 +149,7 @@ def matrix_path(backend, translator, root: Path, small: bool, report: dict, over
                 src, tgt = check_direction(a, b)
                 sources = flores200("devtest", src, root)[:n]
                 requests = [r for r, _ in translator.requests(sources, src, tgt).values()]
-                backend.generate(requests, translator.decoding, batch_size="auto")
+                backend.with_batching(Batching("auto")).generate(requests, translator.decoding)
                 sentences += len(sources)
     _sync()
     seconds = time.perf_counter() - start
@@ -156,6 +158,7 @@ def matrix_path(backend, translator, root: Path, small: bool, report: dict, over
 
 
 def nli_paths(backend, root: Path, small: bool, report: dict, over_budget):
+    from xling.backends.batching import Batching
     from xling.data.choice import nli_items
     from xling.prompts.choice import balanced_shots, render_loglikelihood
     from xling.prompts.templates import load_template
@@ -167,9 +170,9 @@ def nli_paths(backend, root: Path, small: bool, report: dict, over_budget):
     items = nli_items("test", "zh", root=root)[:20 if small else 200]
     shots = balanced_shots(nli_items("dev", "zh", root=root), 5, 0, 3)
     requests = [render_loglikelihood(template, item, "zh", shots) for item in items]
-    backend.loglikelihood(requests[:2], batch_size=2)                         # warm-up
-    one, t_one = _timed(lambda: backend.loglikelihood(requests, batch_size=1))
-    many, t_many = _timed(lambda: backend.loglikelihood(requests, batch_size="auto"))
+    backend.with_batching(Batching(2)).loglikelihood(requests[:2])             # warm-up
+    one, t_one = _timed(lambda: backend.with_batching(Batching(1)).loglikelihood(requests))
+    many, t_many = _timed(lambda: backend.with_batching(Batching("auto")).loglikelihood(requests))
     picks = [[max(range(3), key=s.__getitem__) for s in scores] for scores in (one, many)]
     report["nli"] = {"items": len(items), "shots": 5,
                      "per_item_items_per_s": round(len(items) / t_one, 1),

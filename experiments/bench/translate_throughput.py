@@ -17,7 +17,7 @@ import argparse
 from _common import require_data, timer
 
 from xling.backends.base import Decoding
-from xling.backends.batching import check_batch_size
+from xling.backends.batching import Batching, check_batch_size
 from xling.data.parallel import flores200
 from xling.data.languages import check_direction
 from xling.translate.postprocess import clean_output
@@ -41,7 +41,7 @@ def naive_loop(backend, requests):
                                          pad_token_id=backend.tokenizer.pad_token_id, **extra)
         new = out[0, ids.shape[1]:].tolist()
         new_tokens += len(new)
-        outputs.append(backend._finish(request, new))
+        outputs.append(backend.lm.finish(request, new))
     return outputs, new_tokens
 
 
@@ -65,7 +65,7 @@ def main():
     print(f"model {backend.fingerprint['model']} on {backend.device}; {len(sources)} FLORES-200 "
           f"devtest {src.code}→{tgt.code} sentences; template {translator.template.name}; "
           f"batch size {args.batch_size}")
-    backend.generate(requests[:2], Decoding(), batch_size=2)   # warm-up, both paths share it
+    backend.with_batching(Batching(2)).generate(requests[:2], Decoding())   # warm-up, both paths share it
 
     times = {}
     with timer(times, "naive"):
@@ -76,11 +76,11 @@ def main():
     naive_clean = [clean_output(raw, tgt, source=s).text for raw, s in zip(naive_raw, sources)]
     identical = naive_clean == [r.text for r in records]
 
-    rows, _ = backend.batch_limits(args.batch_size)
+    rows, _ = backend.batch_limits()
     with timer(times, "fixed"):
-        fixed = backend.generate(requests, translator.decoding, batch_size=rows, refill=False)
+        fixed = backend.with_batching(Batching(rows, refill=False)).generate(requests, translator.decoding)
     with timer(times, "refill"):
-        refilled = backend.generate(requests, translator.decoding, batch_size=rows, refill=True)
+        refilled = backend.with_batching(Batching(rows, refill=True)).generate(requests, translator.decoding)
     refills = sum(1 for b in backend.batch_log if b.get("refill"))
 
     n = len(sources)

@@ -1,18 +1,39 @@
 """Model backends: every task talks only to the small interface in `base`."""
 from ..errors import XlingError
 from .base import Backend, Decoding, GenerationRequest, Prompt
+from .batching import Batching
 
-__all__ = ["Backend", "Decoding", "GenerationRequest", "Prompt", "load_backend"]
+__all__ = ["Backend", "Batching", "Decoding", "GenerationRequest", "Prompt", "load_backend", "ready"]
+
+
+def ready(backend: Backend, *, batching: Batching | None = None, cache=None):
+    """The one place a backend is made ready for a task: batched as `batching` says (None:
+    as it was built) and wrapped in a `CachedBackend` — with `cache` (an OutputCache, a
+    path, or True for the default store) answers come from the output cache first; without
+    one (None, False) every request reaches the model. A wrapped backend is unwrapped first,
+    so its old cache never leaks into a new task."""
+    from .cached import CachedBackend
+    from ..store.cache import OutputCache
+
+    if isinstance(backend, CachedBackend):
+        backend = backend.backend
+    if batching is not None:
+        backend = backend.with_batching(batching)
+    if cache is True or isinstance(cache, str):
+        cache = OutputCache() if cache is True else OutputCache(cache)
+    return CachedBackend(backend, cache if isinstance(cache, OutputCache) else None)
 
 
 def load_backend(model: str | None = None, settings=None, *, static_cache: bool = False,
-                 quiet: bool = False, **overrides) -> Backend:
+                 quiet: bool = False, batching: Batching | None = None, cache=None,
+                 **overrides) -> Backend:
     """Load a backend for `model` as `settings` (a BackendSettings, or any run config) say;
     keywords override single settings: load_backend("m", backend="http", base_url=URL).
 
     backend "hf": a local path or hub name (None: $XLING_MODEL or the embedded default model;
     imports torch lazily). backend "http": the model name an OpenAI-compatible server serves.
-    Options of the other backend are refused, never silently dropped."""
+    Options of the other backend are refused, never silently dropped. `batching` and `cache`:
+    see `ready`."""
     import dataclasses
 
     from .settings import BackendSettings
@@ -31,11 +52,13 @@ def load_backend(model: str | None = None, settings=None, *, static_cache: bool 
 
         if not settings.base_url or not model:
             raise XlingError("--backend http needs --base-url and --model (the served model name)")
-        return HTTPBackend(model, settings.base_url,
-                           api_key=read_api_key(settings.api_key_env, settings.api_key_file),
-                           concurrency=settings.concurrency, timeout=settings.request_timeout,
-                           max_retries=settings.max_retries)
-    from .loading import load_hf_backend
+        backend = HTTPBackend(model, settings.base_url,
+                              api_key=read_api_key(settings.api_key_env, settings.api_key_file),
+                              concurrency=settings.concurrency, timeout=settings.request_timeout,
+                              max_retries=settings.max_retries)
+    else:
+        from .loading import load_hf_backend
 
-    return load_hf_backend(model, revision=settings.revision, trust_remote_code=settings.trust_remote_code,
-                           static_cache=static_cache, quiet=quiet)
+        backend = load_hf_backend(model, revision=settings.revision, trust_remote_code=settings.trust_remote_code,
+                                  static_cache=static_cache, batching=batching, quiet=quiet)
+    return ready(backend, cache=cache)

@@ -132,19 +132,22 @@ class Backend(Protocol):
 
     def count_tokens(self, text: str) -> int: ...
 
-    def generate(self, requests: list[GenerationRequest], decoding: Decoding,
-                 batch_size: int | str = 8, on_batch=None, max_batch_tokens: int | None = None) -> list[str]:
+    def with_batching(self, batching) -> "Backend":
+        """The same model batched as `batching` (a `batching.Batching`) says; batching is fixed
+        when a backend is built, and this copy shares the loaded weights. A server's backend
+        returns itself (the server batches)."""
+
+    def generate(self, requests: list[GenerationRequest], decoding: Decoding, on_batch=None) -> list[str]:
         """Return one raw output per request, in request order; call on_batch(indices, texts)
         as each batch finishes."""
 
     def candidates(self, requests: list[GenerationRequest], sampling: Sampling, wanted: list[list[int]],
-                   batch_size: int | str = 8, on_item=None) -> list[dict[int, str]]:
+                   on_item=None) -> list[dict[int, str]]:
         """Candidates `wanted[i]` (their indices) of each request, {index: text} per request;
         candidate k of a request never depends on which others are drawn. Call on_item(i,
         {k: text}) as each request finishes."""
 
-    def loglikelihood(self, requests: list[tuple[str, list[str]]], batch_size: int | str = 8,
-                      on_item=None) -> list[list[float]]:
+    def loglikelihood(self, requests: list[tuple[str, list[str]]], on_item=None) -> list[list[float]]:
         """For each (context, continuations): log p(continuation | context) per continuation;
         call on_item(index, scores) as each item finishes."""
 

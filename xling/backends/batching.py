@@ -9,6 +9,8 @@ next-token logits over the vocabulary (in the model's dtype, plus float32 copies
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ..errors import XlingError
 
 AUTO = "auto"
@@ -28,6 +30,30 @@ def check_batch_size(value) -> int | str:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise XlingError(f"batch size must be a positive integer or 'auto', not {value!r}")
     return value
+
+
+@dataclass(frozen=True)
+class Batching:
+    """How a backend loaded here batches, fixed when it is built: rows per batch (or "auto":
+    sized for the device), an optional cap on tokens per batch (rows x (longest prompt +
+    largest budget)), and whether rows freed by finished ones are refilled from the queue
+    (continuous batching; None: on when sized "auto"). Outputs are the same either way."""
+
+    size: int | str = AUTO
+    max_tokens: int | None = None
+    refill: bool | None = None
+
+    def __post_init__(self):
+        object.__setattr__(self, "size", check_batch_size(self.size))
+        if self.max_tokens is not None and (isinstance(self.max_tokens, bool) or not isinstance(
+                self.max_tokens, int) or self.max_tokens < 1):
+            raise XlingError(f"max_batch_tokens must be a positive integer, not {self.max_tokens!r}")
+        if self.refill not in (None, True, False):
+            raise XlingError(f"refill must be true or false, not {self.refill!r}")
+
+    @property
+    def refills(self) -> bool:
+        return self.size == AUTO if self.refill is None else self.refill
 
 
 def _text_config(config):

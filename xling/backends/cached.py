@@ -24,6 +24,9 @@ class CachedBackend:
     def __getattr__(self, name):   # fingerprint, render, count_tokens, ...: the backend's own
         return getattr(self.backend, name)
 
+    def with_batching(self, batching) -> "CachedBackend":
+        return CachedBackend(self.backend.with_batching(batching), self.cache)
+
     # -- keys ------------------------------------------------------------------------------------
     def seen(self, request: GenerationRequest) -> str:
         """The exact input the model sees for a request."""
@@ -85,8 +88,8 @@ class CachedBackend:
                     bar.close()
         return [found[k] for k in keys]
 
-    def generate(self, requests: list[GenerationRequest], decoding: Decoding, batch_size: int = 8,
-                 on_batch=None, progress: str | None = None, **batching) -> list[str]:
+    def generate(self, requests: list[GenerationRequest], decoding: Decoding, on_batch=None,
+                 progress: str | None = None) -> list[str]:
         """Raw outputs in request order; on_batch(indices, texts) sees the generated ones."""
         keys = [self.generation_key(r, decoding) for r in requests]
 
@@ -95,13 +98,12 @@ class CachedBackend:
                 keep(positions, texts)
                 if on_batch is not None:
                     on_batch([todo[p] for p in positions], texts)
-            self.backend.generate([requests[i] for i in todo], decoding, batch_size=batch_size,
-                                  on_batch=batch_done, **batching)
+            self.backend.generate([requests[i] for i in todo], decoding, on_batch=batch_done)
 
         return self._answer(keys, compute, str, str, progress, "seg")
 
     def candidates(self, requests: list[GenerationRequest], sampling, wanted: list[list[int]],
-                   batch_size: int | str = 8, on_item=None, progress: str | None = None) -> list[dict[int, str]]:
+                   on_item=None, progress: str | None = None) -> list[dict[int, str]]:
         """The backend protocol's candidates, through the cache: cached ones read, only the
         missing ones generated (and stored as each request finishes, so an interrupted run
         resumes). Beam search asks for beams 0..n-1 together (n is part of their key)."""
@@ -131,14 +133,14 @@ class CachedBackend:
 
         try:
             if self.last_generated:
-                self.backend.candidates(requests, sampling, missing, batch_size=batch_size, on_item=keep)
+                self.backend.candidates(requests, sampling, missing, on_item=keep)
         finally:
             if bar:
                 bar.close()
         return [{k: found[key] for k, key in row.items()} for row in keys]
 
-    def loglikelihood(self, requests: list[tuple[str, list[str]]], batch_size: int = 8,
-                      on_item=None, progress: str | None = None) -> list[list[float]]:
+    def loglikelihood(self, requests: list[tuple[str, list[str]]], on_item=None,
+                      progress: str | None = None) -> list[list[float]]:
         keys = [self.loglikelihood_key(c, o) for c, o in requests]
 
         def compute(todo, keep):
@@ -146,7 +148,6 @@ class CachedBackend:
                 keep([index], [scores])
                 if on_item is not None:
                     on_item(todo[index], scores)
-            self.backend.loglikelihood([requests[i] for i in todo], batch_size=batch_size,
-                                       on_item=item_done)
+            self.backend.loglikelihood([requests[i] for i in todo], on_item=item_done)
 
         return self._answer(keys, compute, json.dumps, json.loads, progress, "item")

@@ -1,6 +1,7 @@
 """The decoding loop of causal LMs loaded here: greedy output and sampled candidates, rows
 leaving the batch (and its KV cache) as they finish and, with refill, rows freed by them filled
-from the queue (continuous batching). `HFBackend` inherits it.
+from the queue (continuous batching). `HFBackend` holds one `ContinuousDecoder` over its
+`LoadedModel`.
 """
 from __future__ import annotations
 
@@ -93,22 +94,24 @@ class CandidateSampler:
                                for n, row in enumerate(rows.tolist())])
 
 
-class ContinuousDecoding:
-    """Mixin of HFBackend (uses its model, tokenizer, `_finish`, `_hit_stop`, `_left_pad`,
-    `_out_of_memory` and `batch_log`)."""
+class ContinuousDecoder:
+    """Greedy or sampled decoding of a causal `LoadedModel` (`lm`), row by row."""
+
+    def __init__(self, lm):
+        self.lm = lm
 
     def _prefill(self, units: list["Unit"]):
         """One left-padded forward pass over the units' prompts: a live batch with one row per
         unit row (a unit's candidates share its prompt's cache) and their next-token logits."""
         from transformers import DynamicCache
 
-        torch = self.torch
-        device = self.model.device
-        input_ids, attention = (t.to(device) for t in self._left_pad([u.ids for u in units]))
+        torch, model = self.lm.torch, self.lm.model
+        device = model.device
+        input_ids, attention = (t.to(device) for t in self.lm.left_pad([u.ids for u in units]))
         positions = (attention.cumsum(-1) - 1).masked_fill(attention == 0, 1)
         cache = DynamicCache()
-        logits = self.model(input_ids=input_ids, attention_mask=attention, position_ids=positions,
-                            use_cache=True, logits_to_keep=1, **kvcache.cache_arg(self.model, cache)).logits[:, -1]
+        logits = model(input_ids=input_ids, attention_mask=attention, position_ids=positions,
+                       use_cache=True, logits_to_keep=1, **kvcache.cache_arg(model, cache)).logits[:, -1]
         rows = [row for unit in units for row in unit.rows]
         if len(rows) != len(units):   # one prefill per prompt, shared by its candidate rows
             select = torch.tensor([n for n, unit in enumerate(units) for _ in unit.rows], device=device)
@@ -116,8 +119,8 @@ class ContinuousDecoding:
             logits, attention, positions = logits[select], attention[select], positions[select]
         return LiveBatch(cache, attention, positions[:, -1] + 1, torch.tensor(rows, device=device), logits)
 
-    def _decode(self, units: list["Unit"], row_requests, limit_rows: int, limit_tokens: int | None,
-                pick=None, refill: bool = False, on_rows=None) -> dict[int, str]:
+    def decode(self, units: list["Unit"], row_requests, limit_rows: int, limit_tokens: int | None,
+               pick=None, refill: bool = False, on_rows=None) -> dict[int, str]:
         """Greedy (or `pick`ed) decoding of every unit's rows, `limit_rows` rows and about
         `limit_tokens` tokens at a time, in queue order. Each row leaves the batch (and its KV
         cache) as soon as it is done — EOS, line end when asked, a stop string, or its own token
@@ -131,10 +134,11 @@ class ContinuousDecoding:
         the argmax (candidates); its `start(rows)`, if any, is called as rows (re)start."""
         from collections import deque
 
-        torch = self.torch
-        device = self.model.device
-        newline = torch.tensor(sorted(self.newline_token_ids()), device=device)
-        eos = torch.tensor(sorted(self.eos_ids), device=device)
+        lm = self.lm
+        torch, model = lm.torch, lm.model
+        device = model.device
+        newline = torch.tensor(sorted(lm.newline_token_ids()), device=device)
+        eos = torch.tensor(sorted(lm.eos_ids), device=device)
         stops = torch.tensor([r.stop_at_newline for r in row_requests], device=device)
         budgets = torch.tensor([r.max_new_tokens for r in row_requests], device=device)
         any_stop_strings = any(r.stop for r in row_requests)
@@ -154,16 +158,16 @@ class ContinuousDecoding:
                 running = 0 if live is None else len(live.rows)
                 if queue and (live is None or refill and limit_rows - running >= refill_at
                               and kvcache.mergeable(live.cache, live.attention.shape[1])):
-                    admitted = self._admit(queue, live, limit_rows, limit_tokens, budgets, generated)
+                    admitted = admit(queue, live, limit_rows, limit_tokens, budgets, generated)
                     try:
                         fresh = self._prefill(admitted) if admitted else None
                     except torch.OutOfMemoryError:
                         requeue(admitted)
-                        limit_rows = self._out_of_memory(running + sum(len(u.rows) for u in admitted))
+                        limit_rows = lm.out_of_memory(running + sum(len(u.rows) for u in admitted))
                         refill_at = max(1, limit_rows // 8)
                         continue
                     if fresh is not None:
-                        self.batch_log.append({"rows": len(fresh.rows), **({"refill": True} if live else {})})
+                        lm.batch_log.append({"rows": len(fresh.rows), **({"refill": True} if live else {})})
                         for row in fresh.rows.tolist():
                             generated[row] = []
                         if pick is not None and hasattr(pick, "start"):
@@ -177,11 +181,11 @@ class ContinuousDecoding:
                 done = torch.isin(tokens, eos) | (stops[live.rows] & torch.isin(tokens, newline)) \
                     | (budgets[live.rows] <= produced)
                 if any_stop_strings:
-                    done |= torch.tensor([self._hit_stop(row_requests[row], generated[row])
+                    done |= torch.tensor([lm.hit_stop(row_requests[row], generated[row])
                                           for row in rows], device=device)
                 if bool(done.any()):
                     finished = [row for row, d in zip(rows, done.tolist()) if d]
-                    finished_texts = [self._finish(row_requests[row], generated.pop(row)) for row in finished]
+                    finished_texts = [lm.finish(row_requests[row], generated.pop(row)) for row in finished]
                     texts.update(zip(finished, finished_texts))
                     if on_rows is not None:
                         on_rows(finished, finished_texts)
@@ -194,11 +198,11 @@ class ContinuousDecoding:
                     if refill:
                         live.attention = kvcache.trim(live.cache, live.attention)
                 try:
-                    live.step(self.model, tokens)
+                    live.step(model, tokens)
                 except torch.OutOfMemoryError:   # restart the running rows, fewer at a time
                     restart = live.rows.tolist()
                     live = None
-                    limit_rows = self._out_of_memory(len(restart))
+                    limit_rows = lm.out_of_memory(len(restart))
                     refill_at = max(1, limit_rows // 8)
                     units_back: dict[tuple, list[int]] = {}
                     for row in restart:
@@ -207,28 +211,28 @@ class ContinuousDecoding:
                     requeue([Unit(list(ids), rows) for ids, rows in units_back.items()])
         return texts
 
-    @staticmethod
-    def _admit(queue, live, limit_rows: int, limit_tokens: int | None, budgets, generated) -> list["Unit"]:
-        """Units from the head of the queue that fit beside the live batch: at most `limit_rows`
-        rows, and rows x (widest prompt + largest remaining budget) within `limit_tokens`. An
-        empty batch always takes something (a unit with more rows than fit is split)."""
-        rows = 0 if live is None else len(live.rows)
-        width = 0 if live is None else live.attention.shape[1]
-        remaining = 0 if live is None else max(int(budgets[row]) - len(generated[row]) for row in live.rows.tolist())
-        taken = []
-        while queue:
-            unit = queue[0]
-            new_rows = rows + len(unit.rows)
-            need = new_rows * (max(width, len(unit.ids)) + max(remaining, *(int(budgets[r]) for r in unit.rows)))
-            if new_rows > limit_rows or (limit_tokens and need > limit_tokens):
-                if rows == 0 and not taken:     # never stall: take what fits of the first unit
-                    fits = max(1, min(limit_rows, len(unit.rows)))
-                    if fits < len(unit.rows):
-                        queue[0] = Unit(unit.ids, unit.rows[fits:])
-                        return [Unit(unit.ids, unit.rows[:fits])]
-                    return [queue.popleft()]
-                break
-            taken.append(queue.popleft())
-            rows, width = new_rows, max(width, len(unit.ids))
-            remaining = max(remaining, *(int(budgets[r]) for r in unit.rows))
-        return taken
+
+def admit(queue, live, limit_rows: int, limit_tokens: int | None, budgets, generated) -> list["Unit"]:
+    """Units from the head of the queue that fit beside the live batch: at most `limit_rows`
+    rows, and rows x (widest prompt + largest remaining budget) within `limit_tokens`. An
+    empty batch always takes something (a unit with more rows than fit is split)."""
+    rows = 0 if live is None else len(live.rows)
+    width = 0 if live is None else live.attention.shape[1]
+    remaining = 0 if live is None else max(int(budgets[row]) - len(generated[row]) for row in live.rows.tolist())
+    taken = []
+    while queue:
+        unit = queue[0]
+        new_rows = rows + len(unit.rows)
+        need = new_rows * (max(width, len(unit.ids)) + max(remaining, *(int(budgets[r]) for r in unit.rows)))
+        if new_rows > limit_rows or (limit_tokens and need > limit_tokens):
+            if rows == 0 and not taken:     # never stall: take what fits of the first unit
+                fits = max(1, min(limit_rows, len(unit.rows)))
+                if fits < len(unit.rows):
+                    queue[0] = Unit(unit.ids, unit.rows[fits:])
+                    return [Unit(unit.ids, unit.rows[:fits])]
+                return [queue.popleft()]
+            break
+        taken.append(queue.popleft())
+        rows, width = new_rows, max(width, len(unit.ids))
+        remaining = max(remaining, *(int(budgets[r]) for r in unit.rows))
+    return taken

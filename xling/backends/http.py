@@ -57,6 +57,9 @@ class HTTPBackend:
     def stats(self) -> dict:
         return {}               # the server batches; nothing to report here
 
+    def with_batching(self, batching) -> "HTTPBackend":
+        return self             # the server batches; `concurrency` is the setting that applies here
+
     def __init__(self, model: str, base_url: str, *, api_key: str | None = None,
                  concurrency: int = BackendSettings.concurrency,
                  timeout: float = BackendSettings.request_timeout,
@@ -244,10 +247,9 @@ class HTTPBackend:
         finally:
             cancel.set()
 
-    def generate(self, requests: list[GenerationRequest], decoding: Decoding, batch_size: int | str = 8,
-                 on_batch=None, max_batch_tokens: int | None = None) -> list[str]:
-        """Every request with up to `concurrency` in flight (batch_size and max_batch_tokens do
-        not apply: the server batches); finished outputs go to on_batch as they come."""
+    def generate(self, requests: list[GenerationRequest], decoding: Decoding, on_batch=None) -> list[str]:
+        """Every request with up to `concurrency` in flight (the server batches); finished
+        outputs go to on_batch as they come."""
         outputs: list[str | None] = [None] * len(requests)
 
         def deliver(index, text):
@@ -259,7 +261,7 @@ class HTTPBackend:
         return outputs
 
     def candidates(self, requests: list[GenerationRequest], sampling, wanted: list[list[int]],
-                   batch_size: int | str = 8, on_item=None) -> list[dict[int, str]]:
+                   on_item=None) -> list[dict[int, str]]:
         """Sampled candidates through the API's `n`: one request per run of consecutive wanted
         indices, seeded by its first index (servers that honour `seed`, as vLLM does, give the
         same candidates again); sources run `concurrency` at a time. Beam search is not part of
@@ -296,7 +298,7 @@ class HTTPBackend:
         self._in_flight(len(requests), compute, deliver)
         return results
 
-    def loglikelihood(self, requests, batch_size: int | str = 8, on_item=None) -> list[list[float]]:
+    def loglikelihood(self, requests, on_item=None) -> list[list[float]]:
         """Needs prompt log-probabilities (`echo` + `logprobs` on /completions, as vLLM serves);
         items run `concurrency` at a time."""
         results: list[list[float] | None] = [None] * len(requests)

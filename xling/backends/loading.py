@@ -9,7 +9,9 @@ from pathlib import Path
 
 from ..data import hub
 from ..errors import XlingError
-from .hf import HFBackend, load_config
+from .batching import Batching
+from .hf import HFBackend
+from .hfmodel import LocalBackend, load_config
 from .seq2seq import HFSeq2SeqBackend
 
 
@@ -26,7 +28,8 @@ def _looks_like_path(name: str) -> bool:
 
 def load_hf_backend(model: str | None = None, *, revision: str | None = None,
                     trust_remote_code: bool = False, device: str | None = None,
-                    static_cache: bool = False, quiet: bool = False) -> HFBackend:
+                    static_cache: bool = False, batching: Batching | None = None,
+                    quiet: bool = False) -> LocalBackend:
     name = resolve_model_name(model)
     if name is None:
         from .embedded import NOTICE, embedded_model_dir
@@ -50,10 +53,10 @@ def load_hf_backend(model: str | None = None, *, revision: str | None = None,
                 os.environ["HF_HUB_OFFLINE"] = "1"  # use the local hub cache without retries
     return open_hf_backend(str(path) if path else name, display=display, revision=revision,
                            trust_remote_code=trust_remote_code, device=device,
-                           static_cache=static_cache)
+                           static_cache=static_cache, batching=batching)
 
 
-def open_hf_backend(source: str, **options) -> HFBackend:
+def open_hf_backend(source: str, **options) -> LocalBackend:
     """The backend class the checkpoint needs: a causal LM (prompts) or an encoder-decoder MT
     model (bare sources, forced target language)."""
     common = dict(revision=options.get("revision"), trust_remote_code=options.get("trust_remote_code", False))

@@ -1,5 +1,6 @@
 """Log-likelihood scoring of causal LMs loaded here: each item's context encoded once, many items
-per pass, the LM head only where a token is scored. `HFBackend` inherits it.
+per pass, the LM head only where a token is scored. `HFBackend` holds one `LoglikelihoodScorer`
+over its `LoadedModel`.
 """
 from __future__ import annotations
 
@@ -9,31 +10,33 @@ from .kvcache import cache_arg
 HEAD_ONLY_TYPES = {"llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "gemma3_text", "phi3"}
 
 
-class LoglikelihoodScoring:
-    """Mixin of HFBackend (uses its model, tokenizer, `batch_limits`, `_left_pad` and
-    `_out_of_memory`)."""
+class LoglikelihoodScorer:
+    """log p(continuation | context) on a causal `LoadedModel` (`lm`)."""
+
+    def __init__(self, lm):
+        self.lm = lm
 
     def _split_tokens(self, context: str, continuations: list[str]) -> tuple[list[int], list[list[int]]]:
         """Context tokens (with BOS) and each continuation's tokens as they fall when the two are
         encoded together, so scores match scoring the concatenated text."""
-        ctx = self.tokenizer(context, add_special_tokens=True)["input_ids"]
+        tokenizer = self.lm.tokenizer
+        ctx = tokenizer(context, add_special_tokens=True)["input_ids"]
         conts = []
         for cont in continuations:
-            whole = self.tokenizer(context + cont, add_special_tokens=True)["input_ids"]
+            whole = tokenizer(context + cont, add_special_tokens=True)["input_ids"]
             if whole[:len(ctx)] == ctx and len(whole) > len(ctx):
                 conts.append(whole[len(ctx):])
             else:  # the boundary merged into one token: score the continuation on its own
-                conts.append(self.tokenizer(cont, add_special_tokens=False)["input_ids"])
+                conts.append(tokenizer(cont, add_special_tokens=False)["input_ids"])
         return ctx, conts
 
-    def loglikelihood(self, requests: list[tuple[str, list[str]]], batch_size: int | str = 8,
-                      on_item=None) -> list[list[float]]:
-        """log p(continuation | context) for each continuation, `batch_size` items at a time
-        ("auto": as many as the device holds, by tokens), longest contexts first. Each item's
+    def score(self, requests: list[tuple[str, list[str]]], rows: int, tokens: int | None,
+              on_item=None) -> list[list[float]]:
+        """log p(continuation | context) for each continuation, `rows` items (or with a `tokens`
+        cap: scored positions) at a time, longest contexts first. Each item's
         context (few-shot examples + its shared part) is encoded once: the contexts of the batch
         run as one left-padded forward pass, then every option of every item runs in one pass on
         the expanded KV cache; logits are computed only where they are scored."""
-        rows, tokens = self.batch_limits(batch_size, None, "loglikelihood")
         split = [self._split_tokens(context, options) for context, options in requests]
         order = sorted(range(len(requests)), key=lambda i: -len(split[i][0]))
         results: list[list[float] | None] = [None] * len(requests)
@@ -42,8 +45,8 @@ class LoglikelihoodScoring:
         def run(items):
             try:
                 scored = self._loglikelihood_batch([split[j] for j in items])
-            except self.torch.OutOfMemoryError:   # halve and retry; scored items stay scored
-                half = self._out_of_memory(len(items))
+            except self.lm.torch.OutOfMemoryError:   # halve and retry; scored items stay scored
+                half = self.lm.out_of_memory(len(items))
                 run(items[:half])
                 run(items[half:])
                 return
@@ -76,15 +79,15 @@ class LoglikelihoodScoring:
         """Scores of a batch of (context tokens, option tokens) items."""
         from transformers import DynamicCache
 
-        torch = self.torch
-        device = self.model.device
-        pad = self.tokenizer.pad_token_id
-        ids, mask = (t.to(device) for t in self._left_pad([ctx for ctx, _ in split]))
+        torch, model = self.lm.torch, self.lm.model
+        device = model.device
+        pad = self.lm.tokenizer.pad_token_id
+        ids, mask = (t.to(device) for t in self.lm.left_pad([ctx for ctx, _ in split]))
         positions = (mask.cumsum(-1) - 1).masked_fill(mask == 0, 1)
         cache = DynamicCache()
         with torch.inference_mode():
-            first = self.model(input_ids=ids, attention_mask=mask, position_ids=positions,
-                               use_cache=True, logits_to_keep=1, **cache_arg(self.model, cache))
+            first = model(input_ids=ids, attention_mask=mask, position_ids=positions,
+                          use_cache=True, logits_to_keep=1, **cache_arg(model, cache))
             first = first.logits[:, -1].float().log_softmax(-1)
             heads = [(row, c[0]) for row, (_, conts) in enumerate(split) for c in conts]
             firsts = iter(first[[r for r, _ in heads], [t for _, t in heads]].tolist())   # one transfer
@@ -118,31 +121,32 @@ class LoglikelihoodScoring:
         architectures whose output is just the LM head (plus Gemma's soft-capping), the
         head runs on those positions alone: with 100k+ vocabularies it costs as much as the rest
         of a small model, and padded positions would pay it too."""
-        decoder = self.model.get_decoder() if hasattr(self.model, "get_decoder") else None
-        head = self.model.get_output_embeddings()
-        if self.model_type in HEAD_ONLY_TYPES and decoder is not None and head is not None:
+        model = self.lm.model
+        decoder = model.get_decoder() if hasattr(model, "get_decoder") else None
+        head = model.get_output_embeddings()
+        if self.lm.model_type in HEAD_ONLY_TYPES and decoder is not None and head is not None:
             hidden = decoder(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
                              use_cache=False, **cache_arg(decoder, cache)).last_hidden_state
             logits = head(hidden[rows, cols])
-            cap = getattr(self.model.config, "final_logit_softcapping", None)
+            cap = getattr(model.config, "final_logit_softcapping", None)
             if cap:
-                logits = self.torch.tanh(logits / cap) * cap
+                logits = self.lm.torch.tanh(logits / cap) * cap
         else:
-            logits = self.model(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
-                                use_cache=False, **cache_arg(self.model, cache)).logits[rows, cols]
+            logits = model(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
+                           use_cache=False, **cache_arg(model, cache)).logits[rows, cols]
         return logits.float().log_softmax(-1)
 
-    def loglikelihood_unshared(self, requests: list[tuple[str, list[str]]]) -> list[list[float]]:
+    def unshared(self, requests: list[tuple[str, list[str]]]) -> list[list[float]]:
         """The textbook computation (one full forward pass per option, logits everywhere): the
         reference the shared-prefix path is tested and benchmarked against."""
-        torch = self.torch
+        torch, model = self.lm.torch, self.lm.model
         results = []
         for context, continuations in requests:
             ctx, conts = self._split_tokens(context, continuations)
             scores = []
             for c in conts:
                 with torch.inference_mode():
-                    logits = self.model(input_ids=torch.tensor([ctx + c], device=self.model.device)).logits
+                    logits = model(input_ids=torch.tensor([ctx + c], device=model.device)).logits
                 logprobs = logits[0].float().log_softmax(-1)
                 scores.append(sum(logprobs[len(ctx) - 1 + i, t].item() for i, t in enumerate(c)))
             results.append(scores)

@@ -7,16 +7,43 @@ import re
 
 from ..data.languages import Language, resolve
 from ..errors import XlingError
-from .hf import HFBackend
+from .base import Decoding, GenerationRequest
+from .batching import Batching
+from .hfmodel import LoadedModel, LocalBackend, sampling_args
 
 
-class HFSeq2SeqBackend(HFBackend):
+class HFSeq2SeqBackend(LocalBackend):
+    """An encoder-decoder MT model loaded here: batches of one language pair each through
+    `model.generate`."""
+
     is_seq2seq = True
     MODEL_CLASS = "AutoModelForSeq2SeqLM"
 
-    def candidates(self, requests, sampling, wanted, batch_size=8, on_item=None):
+    def __init__(self, source: str, *, display: str, revision: str | None = None,
+                 trust_remote_code: bool = False, device: str | None = None,
+                 static_cache: bool = False, batching: Batching | None = None, config=None, tokenizer=None):
+        if static_cache:
+            raise XlingError("--static-cache applies to causal LMs, not to encoder-decoder MT models")
+        super().__init__(LoadedModel(source, display=display, model_class=self.MODEL_CLASS,
+                                     revision=revision, trust_remote_code=trust_remote_code,
+                                     device=device, config=config, tokenizer=tokenizer), batching)
+
+    def generate(self, requests: list[GenerationRequest], decoding: Decoding, on_batch=None) -> list[str]:
+        """One output per request, in request order; `on_batch(indices, texts)` as each batch
+        ends (a batch out of memory is halved and retried)."""
+        rows, _tokens = self.batch_limits()
+        if decoding.do_sample:
+            self.torch.manual_seed(decoding.seed)
+        return self.lm.run_batches(self._batches(requests, rows),
+                                   lambda indices: self._step([requests[i] for i in indices], decoding),
+                                   len(requests), on_batch)
+
+    def candidates(self, requests, sampling, wanted, on_item=None):
         raise XlingError("candidates (MBR, reranking) come from LLMs here; encoder-decoder MT "
                          "models translate with --select greedy")
+
+    def loglikelihood(self, requests, on_item=None):
+        raise XlingError("log-likelihood scoring needs a causal LM, not an encoder-decoder model")
 
     def _lang_token(self, lang: Language) -> tuple[str, str] | None:
         """(token, how) for a language: how is "force" (forced BOS / tokenizer language
@@ -34,25 +61,25 @@ class HFSeq2SeqBackend(HFBackend):
                 return token, "prefix"
         return None
 
-    def _batches(self, requests, batch_size, max_batch_tokens=None):
-        """Batches of one language pair each (the tokenizer's source language is set per batch),
-        longest sources first."""
+    def _batches(self, requests, batch_size) -> list[list[int]]:
+        """Request indices per batch, of one language pair each (the tokenizer's source language
+        is set per batch), longest sources first."""
         groups: dict[tuple, list[int]] = {}
         for i, r in enumerate(requests):
             if r.source is None or r.target_lang is None:
                 raise XlingError("encoder-decoder MT models translate a bare source sentence; "
                                  "they take no prompt template")
             groups.setdefault((r.source_lang, r.target_lang), []).append(i)
-        encoded = {}
+        lengths = {}
         batches = []
         for members in groups.values():
             for i in members:
-                encoded[i] = self.count_tokens(requests[i].source)
-            members.sort(key=lambda i: -encoded[i])
-            batches += [(members[s:s + batch_size], encoded) for s in range(0, len(members), batch_size)]
+                lengths[i] = self.count_tokens(requests[i].source)
+            members.sort(key=lambda i: -lengths[i])
+            batches += [members[s:s + batch_size] for s in range(0, len(members), batch_size)]
         return batches
 
-    def _step(self, requests, _lengths, decoding):
+    def _step(self, requests, decoding):
         torch = self.torch
         if requests[0].source_lang:
             self._set_source_language(requests[0].source_lang)
@@ -71,9 +98,9 @@ class HFSeq2SeqBackend(HFBackend):
         with torch.inference_mode():
             out = self.model.generate(**batch.to(self.model.device),
                                       max_new_tokens=max(r.max_new_tokens for r in requests) + 1,
-                                      **self._sampling_args(decoding), **extra)
+                                      **sampling_args(decoding), **extra)
         skip = 1 + ("forced_bos_token_id" in extra)  # decoder start (+ forced language token)
-        return [self._finish(r, out[row, skip:].tolist()) for row, r in enumerate(requests)]
+        return [self.lm.finish(r, out[row, skip:].tolist()) for row, r in enumerate(requests)]
 
     def _set_source_language(self, lang: str):
         """NLLB / M2M100 / mBART tokenizers prefix the source with its language code."""
@@ -83,6 +110,3 @@ class HFSeq2SeqBackend(HFBackend):
                 self.tokenizer.src_lang = found[0] if not found[0].startswith("__") else found[0].strip("_")
             except Exception:  # noqa: BLE001 - a tokenizer without that code keeps its default
                 pass
-
-    def loglikelihood(self, requests, batch_size: int = 8, on_item=None):
-        raise XlingError("log-likelihood scoring needs a causal LM, not an encoder-decoder model")

@@ -152,10 +152,8 @@ def judge(hyps: Sequence[str], srcs: Sequence[str], tgt_lang: str, kind: str = "
           progress: bool = False) -> MetricResult:
     """Judge each translation with an LLM; see the module docstring."""
     from ..backends.base import Decoding, GenerationRequest
-    from ..backends.cached import CachedBackend
     from ..data.languages import resolve
     from ..prompts.templates import load_template
-    from ..store.cache import OutputCache
 
     if srcs is None:
         raise XlingError(f"{KINDS[kind][1]} needs the source sentences (-s/--source)")
@@ -168,10 +166,11 @@ def judge(hyps: Sequence[str], srcs: Sequence[str], tgt_lang: str, kind: str = "
     if prompt_template.format != "judge" or prompt_template.data.get("kind") != kind:
         raise XlingError(f"template {prompt_template.name!r} is not a {kind.upper()} judge template "
                          "(format: judge, kind: " + kind + ")")
-    if backend is None:
-        from ..backends import load_backend
-        backend = load_backend(model, settings, quiet=not progress)
-    cached = CachedBackend(backend, OutputCache())
+    from ..backends import Batching, load_backend, ready
+
+    cached = ready(backend or load_backend(model, settings, quiet=not progress),
+                   batching=Batching(batch_size), cache=True)
+    backend = cached.backend
     chat = backend.has_chat_template
     # A base model continuing the layout ends its answer at the first blank line (the end of the
     # layout), before it starts echoing another prompt.
@@ -181,7 +180,7 @@ def judge(hyps: Sequence[str], srcs: Sequence[str], tgt_lang: str, kind: str = "
         for s, h, r in zip(srcs, hyps, refs if refs is not None else [None] * len(hyps))]
     decodings = [Decoding()] if samples == 1 else \
         [Decoding(do_sample=True, temperature=temperature, seed=k) for k in range(samples)]
-    answers = [cached.generate(requests, d, batch_size=batch_size,
+    answers = [cached.generate(requests, d,
                                progress=f"judging ({KINDS[kind][1]}" + (f", sample {k + 1}/{samples})" if samples > 1 else ")")
                                if progress else None) for k, d in enumerate(decodings)]
     if not chat:    # a base model continued the template's answer prefix

@@ -40,6 +40,9 @@ class MTEvalConfig(BackendSettings):
                                             "(by free GPU memory and tokens; 32 on a CPU).")
     max_batch_tokens: int | None = setting(None, "Also cap each batch at this many tokens: rows x "
                                                  "(longest prompt + largest budget) (hf).")
+    refill: bool | None = setting(None, "Refill rows freed by finished ones from the queue (continuous "
+                                        "batching, greedy, hf); default: on with --batch-size auto. "
+                                        "Outputs are the same either way.")
     candidates: int = setting(1, "Candidate translations per source (with --select mbr or rerank).")
     sampling: str = setting("sample", "How candidates are drawn: sample (temperature, top-p, epsilon) "
                                       "or beam (the N best beams; hf only).")
@@ -85,7 +88,7 @@ class MTEvalConfig(BackendSettings):
     ADDED_LATER = ("keep_bad_sources", "reference", "unit", "limit_per_domain", "candidates", "sampling",
                    "temperature", "top_p", "epsilon", "select", "utility", "qe", "pseudo_refs")
     # Settings that change no output: a run folder may be resumed with other values of these.
-    NON_IDENTITY = ("out", "batch_size", "max_batch_tokens", "metrics", "comet_model", "xcomet_model",
+    NON_IDENTITY = ("out", "batch_size", "max_batch_tokens", "refill", "metrics", "comet_model", "xcomet_model",
                     "cometkiwi_model", "cometkiwi_xl_model", "metricx_model", "judge_model",
                     "judge_base_url", "judge_template", "judge_samples", "judge_temperature",
                     "comet_batch_size", "precision", "name", "description", "data_dir",

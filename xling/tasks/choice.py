@@ -7,8 +7,6 @@ import sys
 
 import numpy as np
 
-from ..backends.cached import CachedBackend
-from ..store.cache import OutputCache
 from ..data.choice import NLI_LABELS, XCSQA_NOTE, ChoiceItem, nli_items, read_nli_file, xcsqa_items
 from ..prompts.choice import balanced_shots, parse_answer, render_generation, render_loglikelihood
 from ..data.parallel import data_root
@@ -119,9 +117,10 @@ def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress
                 "gen": render_generation(gen_template, item, lang, shots) if config.mode != "ll" else None})
         plan.append((cell_name(premise, hypothesis), items, prompts, n_labels, lang))
 
-    if backend is None:
-        from ..backends import load_backend
-        backend = load_backend(config.model, config, quiet=not progress)
+    from ..backends import Batching, load_backend, ready
+
+    backend = ready(backend or load_backend(config.model, config, quiet=not progress),
+                    batching=Batching(config.batch_size), cache=True)
     run.prepare({"task": task, "identity": dict(config.identity(), model_fingerprint=backend.fingerprint,
                                                  templates=[ll_template.hash, gen_template.hash]),
                  "settings": config.public_settings(), "directions": [c[0] for c in plan],
@@ -131,15 +130,13 @@ def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress
                  "packages": package_versions()}, overwrite=overwrite)
     if source.note and progress:
         print(f"xling: note: {source.note}", file=sys.stderr)
-    cached = CachedBackend(backend, OutputCache())
     metrics = run.read_metrics(recover=True)
     for name, items, prompts, n_labels, lang in plan:
         if progress:
             print(f"xling: {name} ({len(items)} items, prompt language {lang})", file=sys.stderr)
-        ll_scores = cached.loglikelihood([p["ll"] for p in prompts], batch_size=config.batch_size,
-                                         progress="scoring" if progress else None) \
+        ll_scores = backend.loglikelihood([p["ll"] for p in prompts], progress="scoring" if progress else None) \
             if config.mode != "gen" else [None] * len(items)
-        gen_raw = _generated(cached, [p["gen"] for p in prompts], config) \
+        gen_raw = _generated(backend, [p["gen"] for p in prompts], config) \
             if config.mode != "ll" else [None] * len(items)
         records = []
         for item, scores, raw in zip(items, ll_scores, gen_raw):
@@ -163,10 +160,10 @@ def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress
         run.write_metrics(metrics)
 
 
-def _generated(backend: CachedBackend, prompts, config) -> list[str]:
+def _generated(backend, prompts, config) -> list[str]:
     from ..backends.base import Decoding, GenerationRequest, Prompt
 
     decoding = Decoding(max_new_tokens_cap=config.max_new_tokens)
     requests = [GenerationRequest(prompt=Prompt(text=p), max_new_tokens=config.max_new_tokens,
                                   stop_at_newline=True) for p in prompts]
-    return backend.generate(requests, decoding, batch_size=config.batch_size)
+    return backend.generate(requests, decoding)

@@ -101,6 +101,7 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
     translator = Translator(config.model, backend=backend, template=config.template,
                             shots=config.shots, shot_pool=pool, seed=config.seed,
                             batch_size=config.batch_size, max_batch_tokens=config.max_batch_tokens,
+                            refill=config.refill,
                             decoding=Decoding(max_new_tokens_cap=config.max_new_tokens),
                             settings=config, static_cache=config.static_cache, quiet=not progress,
                             unit=config.unit)

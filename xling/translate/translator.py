@@ -6,7 +6,6 @@ from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable, Sequence
 
 from ..backends.base import Backend, Decoding, GenerationRequest
-from ..backends.cached import CachedBackend
 from ..store.cache import OutputCache
 from ..errors import XlingError
 from ..data.languages import Language, check_direction
@@ -44,19 +43,20 @@ class Translator:
     def __init__(self, model: str | None = None, *, backend: Backend | None = None,
                  template: str | Template | None = None, shots: int = 0,
                  shot_pool: ShotPool | None = None, seed: int = 0, batch_size: int | str = "auto",
-                 max_batch_tokens: int | None = None,
+                 max_batch_tokens: int | None = None, refill: bool | None = None,
                  decoding: Decoding | None = None, cache: bool | str | OutputCache = True,
                  settings=None, unit: str = "segment", **load_options):
         """`backend`: a loaded backend; else one is loaded for `model` with `settings` (a
         BackendSettings or run config) and `load_options` (single settings such as
-        trust_remote_code=True, plus static_cache and quiet). `unit="document"` picks the
-        document templates by default (numbered segments, see translate.documents)."""
-        from ..backends.batching import check_batch_size
+        trust_remote_code=True, plus static_cache and quiet). Batching (`batch_size`,
+        `max_batch_tokens`, `refill`; see `backends.Batching`) and the cache are applied to
+        the backend once, here. `unit="document"` picks the document templates by default
+        (numbered segments, see translate.documents)."""
+        from ..backends import Batching, ready
 
-        batch_size = check_batch_size(batch_size)
-        if shots < 0 or (max_batch_tokens is not None and max_batch_tokens < 1):
-            raise XlingError(f"max_batch_tokens must be at least 1 and shots 0 or more "
-                             f"(got {max_batch_tokens}, {shots})")
+        batching = Batching(batch_size, max_batch_tokens, refill)
+        if shots < 0:
+            raise XlingError(f"shots must be 0 or more, not {shots}")
         if isinstance(template, str):  # a bad template name fails before any model loads
             template = load_template(template)
         if template is not None and template.format not in ("chat", "completion"):
@@ -65,12 +65,13 @@ class Translator:
         if backend is None:
             from ..backends import load_backend
             backend = load_backend(model, settings, **load_options)
-        self.backend = backend
+        self._cached = ready(backend, batching=batching, cache=cache)
+        self.backend = self._cached.backend   # batched as asked, on the same weights
+        self.cache: OutputCache | None = self._cached.cache
         self.decoding = decoding or Decoding()
-        self.batch_size, self.max_batch_tokens = batch_size, max_batch_tokens
         self.shots, self.seed = shots, seed
         self.shot_pool = shot_pool if shot_pool is not None else default_shot_pool
-        if backend.is_seq2seq:
+        if self.backend.is_seq2seq:
             if template is not None or shots or unit == "document":
                 raise XlingError("encoder-decoder MT models translate the bare source: they take "
                                  "no --template, no --shots and no --unit document")
@@ -78,13 +79,7 @@ class Translator:
         else:
             kind = "mt-document" if unit == "document" else "mt"
             self.template = template or load_template(
-                f"{kind}-chat" if backend.has_chat_template else f"{kind}-completion")
-        if cache is True:
-            cache = OutputCache()
-        elif isinstance(cache, str):
-            cache = OutputCache(cache)
-        self.cache: OutputCache | None = cache if isinstance(cache, OutputCache) else None
-        self._cached = CachedBackend(backend, self.cache)
+                f"{kind}-chat" if self.backend.has_chat_template else f"{kind}-completion")
         self.clipped_budgets = 0   # answers whose budget the context window cut (see request())
 
     def _shots(self, src, tgt, texts) -> list[tuple[str, str]]:
@@ -158,8 +153,7 @@ class Translator:
 
     def generate(self, requests: list[GenerationRequest], progress: str | None = None) -> tuple[list[str], list[bool]]:
         """Raw outputs of the requests (through the cache) and whether each came from it."""
-        raw = self._cached.generate(requests, self.decoding, batch_size=self.batch_size,
-                                    max_batch_tokens=self.max_batch_tokens, progress=progress)
+        raw = self._cached.generate(requests, self.decoding, progress=progress)
         return raw, list(self._cached.last_hits)
 
     def translate_records(self, texts: Sequence[str], src: str | Language, tgt: str | Language,
@@ -202,7 +196,7 @@ class Translator:
         order = list(built)
         total = n + (pseudo_refs or 0)
         drawn = self._cached.candidates([built[i][0] for i in order], sampling,
-                                        [list(range(total))] * len(order), batch_size=self.batch_size,
+                                        [list(range(total))] * len(order),
                                         progress="sampling candidates" if progress else None)
         raw = [[row[k] for k in range(total)] for row in drawn]
         generated = self._cached.last_generated

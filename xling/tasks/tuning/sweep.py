@@ -25,15 +25,13 @@ def unit_name(ratio: float, seed: int) -> str:
 
 
 def answer(model_dir, instructions: list[str], max_new_tokens: int) -> list[str]:
+    from ...backends import Batching, load_backend
     from ...backends.base import Decoding, GenerationRequest, Prompt
-    from ...backends.cached import CachedBackend
-    from ...backends.hf import HFBackend
-    from ...store.cache import OutputCache
 
     # The fingerprint hashes the trained weights, so a retrained unit never reuses old answers.
-    backend = CachedBackend(HFBackend(str(model_dir), display=str(model_dir)), OutputCache())
+    backend = load_backend(str(model_dir), batching=Batching(8), cache=True, quiet=True)
     requests = [GenerationRequest(Prompt(messages=(("user", i),)), max_new_tokens) for i in instructions]
-    return [text.strip() for text in backend.generate(requests, Decoding(), batch_size=8)]
+    return [text.strip() for text in backend.generate(requests, Decoding())]
 
 
 def run_tune_ratio(config: TuneRatioConfig, overwrite: bool = False, progress: bool = True) -> RunDir:
@@ -109,7 +107,7 @@ def _judge_all(run: RunDir, config: TuneRatioConfig, units, metrics) -> None:
     from ...backends import load_backend
     from .judge import judge_pairwise
 
-    judge = load_backend(config.judge_model, quiet=True)
+    judge = load_backend(config.judge_model, cache=True, quiet=True)
     for ratio, seed in units:
         name = unit_name(ratio, seed)
         entry = metrics["directions"][name]

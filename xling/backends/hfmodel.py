@@ -1,0 +1,293 @@
+"""A Hugging Face checkpoint loaded here, and what every backend built on one shares: the
+tokenizer now and the weights on first use, the device, batch sizes for it, out-of-memory
+handling, and turning new tokens into an answer. The causal backend (`hf`) and the
+encoder-decoder one (`seq2seq`) each hold one `LoadedModel`; the decoding loop (`decoding`)
+and the log-likelihood scorer (`loglik`) take it explicitly."""
+from __future__ import annotations
+
+import copy
+import sys
+from pathlib import Path
+
+from ..data import hub
+from ..errors import XlingError
+from ..store.filehash import model_fingerprint
+from .base import Decoding, GenerationRequest, Prompt, cut_answer
+from .batching import Batching
+
+
+def load_config(source: str, common: dict):
+    """The model's config and tokenizer (every failure becomes one clear line)."""
+    from transformers import AutoConfig, AutoTokenizer
+
+    hub.quiet_transformers()
+
+    try:
+        return AutoConfig.from_pretrained(source, **common), AutoTokenizer.from_pretrained(source, **common)
+    except XlingError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - every hub failure becomes one clear line
+        refuse_remote_code(source, exc)
+        if Path(source).is_dir():
+            raise XlingError(f"cannot load model from {source!r}: {exc}") from exc
+        raise hub.error_for(source, exc) from exc
+
+
+def refuse_remote_code(source: str, exc: Exception) -> None:
+    """transformers' several-line message (with its link) for a model that ships its own code,
+    as one line that says what to do."""
+    if "trust_remote_code" in str(exc):
+        raise XlingError(f"model {source!r} needs its own Python code (remote code) to load, which "
+                         "xling does not run unless told: pass --trust-remote-code (only for a model "
+                         "you trust)") from None
+
+
+def context_window(config, tokenizer) -> int | None:
+    """Tokens of prompt plus output the model was trained to attend over (None: unknown)."""
+    for cfg in (config, getattr(config, "text_config", None)):
+        value = getattr(cfg, "max_position_embeddings", None) if cfg is not None else None
+        if isinstance(value, int) and value > 0:
+            return value
+    value = getattr(tokenizer, "model_max_length", None)
+    return value if isinstance(value, int) and 0 < value < 10**8 else None   # 1e30: "unset"
+
+
+class LoadedModel:
+    """One checkpoint: tokenizer and config at once, weights (`model`) on first use — rendering
+    prompts, counting tokens and checking a run folder need only the tokenizer, so a fully
+    cached re-run never loads them. Holds the log of batches run on it."""
+
+    def __init__(self, source: str, *, display: str, model_class: str, revision: str | None = None,
+                 trust_remote_code: bool = False, device: str | None = None, config=None, tokenizer=None):
+        import torch
+
+        self.torch = torch
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        self.model_class = model_class
+        common = dict(revision=revision, trust_remote_code=trust_remote_code)
+        if config is None or tokenizer is None:
+            config, tokenizer = load_config(source, common)
+        self.config, self.tokenizer = config, tokenizer
+        self.model_type = config.model_type
+        self.context_window = context_window(config, tokenizer)
+        self._source, self._local, self._common = source, Path(source).is_dir(), common
+        self._explicit_device = device is not None
+        self._model = None
+        resolved_revision = getattr(config, "_commit_hash", None) or revision
+        if self._local:
+            resolved_revision = model_fingerprint(Path(source))
+        self.fingerprint = {"backend": "hf", "model": display, "revision": resolved_revision or "unknown"}
+        self.has_chat_template = bool(getattr(tokenizer, "chat_template", None))
+        if tokenizer.pad_token_id is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        self._newline_ids = None
+        self.eos_ids: set[int] = set()
+        self.batch_log: list[dict] = []   # rows per batch run (and out-of-memory splits)
+        self.batch_plan: dict = {}        # the last batch sizes chosen (see batch_limits)
+        self.tokens_generated = 0         # new tokens kept (to the budget or EOS), for throughput
+
+    @property
+    def model(self):
+        if self._model is None:
+            self._model = self._load_weights()
+        return self._model
+
+    def _load_weights(self):
+        import transformers
+
+        torch = self.torch
+        on_gpu = self.device.startswith("cuda")
+        load = dict(self._common, dtype=torch.bfloat16 if on_gpu else torch.float32,
+                    use_safetensors=None)  # None: safetensors first, .bin only as a fallback
+        if on_gpu and not self._explicit_device:
+            load["device_map"] = "auto"
+        try:
+            model = getattr(transformers, self.model_class).from_pretrained(self._source, **load)
+        except Exception as exc:  # noqa: BLE001
+            refuse_remote_code(self._source, exc)
+            if self._local:
+                raise XlingError(f"cannot load model weights from {self._source!r}: {exc}") from exc
+            raise hub.error_for(self._source, exc) from exc
+        if "device_map" not in load:
+            model.to(self.device)
+        model.eval()
+        gen_eos = model.generation_config.eos_token_id
+        eos = gen_eos if isinstance(gen_eos, list) else [gen_eos]
+        self.eos_ids = {i for i in eos + [self.tokenizer.eos_token_id] if i is not None}
+        return model
+
+    # -- text and tokens -------------------------------------------------------------------
+    def render(self, prompt: Prompt) -> str:
+        if not prompt.is_chat:
+            return prompt.text
+        if not self.has_chat_template:
+            raise XlingError(f"model {self.fingerprint['model']!r} has no chat template; use a "
+                             "completion template (e.g. --template mt-completion)")
+        messages = [{"role": role, "content": content} for role, content in prompt.messages]
+        return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+
+    def encode_prompt(self, prompt: Prompt) -> list[int]:
+        # A rendered chat template already holds the BOS token; plain text gets it here.
+        return self.tokenizer(self.render(prompt), add_special_tokens=not prompt.is_chat)["input_ids"]
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def newline_token_ids(self) -> set[int]:
+        """Every vocabulary entry whose text contains a line break."""
+        if self._newline_ids is None:
+            tokens = self.tokenizer.convert_ids_to_tokens(list(range(len(self.tokenizer))))
+            candidates = [i for i, t in enumerate(tokens) if t and (
+                "\n" in t or "Ċ" in t or "<0x0A>" in t or "<0x0D>" in t or "\r" in t)]
+            self._newline_ids = {i for i in candidates
+                                 if "\n" in self.tokenizer.decode([i]) or "\r" in self.tokenizer.decode([i])}
+        return self._newline_ids
+
+    def left_pad(self, sequences: list[list[int]]):
+        """(input_ids, attention_mask) of token lists left-padded to the longest (on the CPU)."""
+        torch = self.torch
+        width = max(len(ids) for ids in sequences)
+        input_ids = torch.full((len(sequences), width), self.tokenizer.pad_token_id, dtype=torch.long)
+        attention = torch.zeros((len(sequences), width), dtype=torch.long)
+        for row, ids in enumerate(sequences):
+            input_ids[row, width - len(ids):] = torch.tensor(ids)
+            attention[row, width - len(ids):] = 1
+        return input_ids, attention
+
+    def finish(self, request: GenerationRequest, new_tokens: list[int]) -> str:
+        """Cut one row's new tokens at its own budget, EOS and (optionally) the line end."""
+        new_tokens = new_tokens[:request.max_new_tokens]
+        for pos, tok in enumerate(new_tokens):
+            if tok in self.eos_ids:
+                new_tokens = new_tokens[:pos]
+                break
+        self.tokens_generated += len(new_tokens)
+        return cut_answer(self.tokenizer.decode(new_tokens, skip_special_tokens=True), request)
+
+    def hit_stop(self, request: GenerationRequest, tokens: list[int]) -> bool:
+        """Whether the row's text now ends in one of its stop strings (checked on the last few
+        tokens only: each is at least one character)."""
+        if not request.stop:
+            return False
+        tail = self.tokenizer.decode(tokens[-(max(map(len, request.stop)) + 2):], skip_special_tokens=True)
+        return any(s in tail for s in request.stop)
+
+    # -- batches and memory ------------------------------------------------------------------
+    def batch_limits(self, batching: Batching, kind: str = "generate") -> tuple[int, int | None]:
+        """(rows, tokens) per batch. "auto" on a GPU: what the free memory holds for this model
+        (`batching.auto_limits`); on a CPU: the fixed default rows. The choice is kept in
+        `batch_plan` (runs record it)."""
+        from . import batching as sizes
+
+        if batching.size != sizes.AUTO:
+            plan = {"rows": batching.size, "max_batch_tokens": batching.max_tokens}
+        elif not self.device.startswith("cuda"):
+            plan = {"rows": sizes.CPU_ROWS[kind], "max_batch_tokens": batching.max_tokens}
+        else:
+            model = self.model   # the free memory is measured with the weights in place
+            free, _total = self.torch.cuda.mem_get_info(model.device)
+            dtype_bytes = next(model.parameters()).element_size()
+            plan = sizes.auto_limits(free, sizes.model_shape(model.config), dtype_bytes)
+            if batching.max_tokens:
+                plan["max_batch_tokens"] = batching.max_tokens
+        self.batch_plan = {"batch_size": batching.size, **plan}
+        return plan["rows"], plan["max_batch_tokens"]
+
+    def out_of_memory(self, rows: int) -> int:
+        """After an out-of-memory error on `rows` rows: free what can be freed, log it, and return
+        the row count to retry with (one row that does not fit is the user's to fix)."""
+        if rows <= 1:
+            raise XlingError("out of memory on a single segment: pass a smaller "
+                             "--max-batch-tokens, a shorter input, or a larger device") from None
+        self.free_memory()
+        half = rows // 2
+        self.batch_log.append({"rows": rows, "out_of_memory": True})
+        print(f"xling: out of memory with {rows} rows in a batch; retrying with at most {half}",
+              file=sys.stderr)
+        return half
+
+    def free_memory(self) -> None:
+        import gc
+
+        gc.collect()
+        if self.torch.cuda.is_available():
+            self.torch.cuda.empty_cache()
+
+    def run_batches(self, batches, step, count: int, on_batch=None, on_out_of_memory=None) -> list:
+        """Outputs of `count` requests run as `batches` (lists of request indices) through
+        `step(indices) -> texts`. A batch that runs out of memory is halved and retried
+        (`on_out_of_memory()` first); finished batches are never lost, each passed to
+        `on_batch(indices, texts)` as it ends."""
+        outputs: list = [None] * count
+
+        def run(indices):
+            try:
+                texts = step(indices)
+            except self.torch.OutOfMemoryError:
+                half = self.out_of_memory(len(indices))
+                if on_out_of_memory is not None:
+                    on_out_of_memory()
+                run(indices[:half])
+                run(indices[half:])
+                return
+            self.batch_log.append({"rows": len(indices)})
+            for i, text in zip(indices, texts):
+                outputs[i] = text
+            if on_batch is not None:
+                on_batch(indices, texts)
+
+        for indices in batches:
+            run(indices)
+        return outputs
+
+
+def sampling_args(decoding: Decoding) -> dict:
+    """`model.generate`'s options for greedy or sampled decoding."""
+    if not decoding.do_sample:
+        return dict(do_sample=False, temperature=None, top_p=None, top_k=None)
+    return dict(do_sample=True, temperature=decoding.temperature, top_p=decoding.top_p)
+
+
+class LocalBackend:
+    """What the backends over a `LoadedModel` share: the protocol's text side (render, token
+    counts, context window, fingerprint), the model's attributes, and batching fixed when the
+    backend is built (`with_batching` gives a copy that batches otherwise, on the same weights)."""
+
+    is_seq2seq = False
+
+    def __init__(self, lm: LoadedModel, batching: Batching | None = None):
+        self.lm = lm
+        self.batching = batching or Batching()
+
+    def with_batching(self, batching: Batching) -> "LocalBackend":
+        other = copy.copy(self)
+        other.batching = batching
+        return other
+
+    # the loaded model's own attributes, read through
+    fingerprint = property(lambda self: self.lm.fingerprint)
+    context_window = property(lambda self: self.lm.context_window)
+    has_chat_template = property(lambda self: self.lm.has_chat_template)
+    model_type = property(lambda self: self.lm.model_type)
+    tokenizer = property(lambda self: self.lm.tokenizer)
+    device = property(lambda self: self.lm.device)
+    torch = property(lambda self: self.lm.torch)
+    model = property(lambda self: self.lm.model)
+    batch_log = property(lambda self: self.lm.batch_log)
+    batch_plan = property(lambda self: self.lm.batch_plan)
+    tokens_generated = property(lambda self: self.lm.tokens_generated)
+
+    def render(self, prompt: Prompt) -> str:
+        return self.lm.render(prompt)
+
+    def encode_prompt(self, prompt: Prompt) -> list[int]:
+        return self.lm.encode_prompt(prompt)
+
+    def count_tokens(self, text: str) -> int:
+        return self.lm.count_tokens(text)
+
+    def batch_limits(self, kind: str = "generate") -> tuple[int, int | None]:
+        return self.lm.batch_limits(self.batching, kind)
+
+    def stats(self) -> dict:
+        return {"batches": self.lm.batch_log, "plan": dict(self.lm.batch_plan)}
