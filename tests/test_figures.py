@@ -11,15 +11,14 @@ from xling.reporting.transfer import delta_table, language_scores, relative_tabl
 from xling.errors import XlingError
 from xling.reporting.figures import make_figures, run_figures, table_figure
 from xling.reporting.paper import load_paper_table
-from xling.runs.folder import RunDir
+from xling.runs.folder import RunDir, RunHeader
 
 
 def nli_run(path, accuracies: dict[str, list[int]]):
     """A hand-made NLI run: per language, 1/0 correctness of each item."""
     run = RunDir(path)
-    run.prepare({"task": "nli", "identity": {"x": 1}, "settings": {"data": "xnli:test", "shots": 5},
-                 "directions": list(accuracies), "model": {"model": "hand", "revision": "0"},
-                 "data": {"spec": "xnli:test", "note": ""}})
+    run.prepare(RunHeader("nli", {"x": 1}, {"data": "xnli:test", "shots": 5}, list(accuracies),
+                          model={"model": "hand", "revision": "0"}, data={"spec": "xnli:test", "note": ""}))
     metrics = {"directions": {}}
     for lang, correct in accuracies.items():
         records = [{"id": f"test-{i}", "gold": 0, "ll_pred": 0 if c else 1, "ll_scores": [0, 0, 0]}

@@ -89,14 +89,29 @@ def _config_options(*specs):
     return wrap
 
 
+def _metric_options(*names, unset: bool = False):
+    """Options of metric settings (xling.settings.METRIC_SETTINGS, through the config's fields):
+    --comet-model, ... ; comet_batch_size is --metric-batch-size (alias --comet-batch-size).
+    With `unset`, no defaults (rescore: the run's own settings stay unless given)."""
+    def flags(name):
+        return ("--metric-batch-size", "--comet-batch-size") if name == "comet_batch_size" else \
+            ("--" + name.replace("_", "-"),)
+    extra = dict(default=None, show_default=False) if unset else {}
+
+    def wrap(f):
+        for name in reversed(names):
+            f = config_option(MTEvalConfig, name, *flags(name), **extra)(f)
+        return f
+    return wrap
+
+
+_METRIC_MODELS = ("comet_model", "xcomet_model", "cometkiwi_model", "metricx_model", "comet_batch_size")
 _candidate_options = _config_options(
     ("candidates", "--candidates", "-n"), ("select", "--select"), ("utility", "--utility"), ("qe", "--qe"),
     ("pseudo_refs", "--pseudo-refs"), ("sampling", "--sampling"), ("temperature", "--temperature"),
     ("top_p", "--top-p"), ("epsilon", "--epsilon"))
-_judge_options = _config_options(
-    ("judge_model", "--judge-model"), ("judge_base_url", "--judge-base-url"),
-    ("judge_template", "--judge-template"), ("judge_samples", "--judge-samples"),
-    ("judge_temperature", "--judge-temperature"))
+_judge_options = _metric_options("judge_model", "judge_base_url", "judge_template", "judge_samples",
+                                 "judge_temperature")
 _transport_options = _config_options(   # for commands whose only server is a judge's
     ("concurrency", "--concurrency"), ("request_timeout", "--request-timeout"), ("max_retries", "--max-retries"))
 
@@ -142,9 +157,7 @@ def _backend_options(f):
               help="Segments are blocks separated by blank lines; their inner line breaks are kept "
                    "from input to output, blocks stay blank-line separated.")
 @_candidate_options
-@config_option(MTEvalConfig, "cometkiwi_model", "--cometkiwi-model")
-@config_option(MTEvalConfig, "comet_model", "--comet-model")
-@config_option(MTEvalConfig, "metricx_model", "--metricx-model")
+@_metric_options("cometkiwi_model", "comet_model", "metricx_model")
 @click.option("--no-cache", is_flag=True, help="Do not reuse or store outputs in the cache.")
 @config_option(MTEvalConfig, "trust_remote_code", "--trust-remote-code")
 @config_option(MTEvalConfig, "static_cache", "--static-cache")
@@ -236,11 +249,7 @@ def _selection(candidates, select, utility, qe, sampling, temperature, top_p, ep
 @click.option("--seed", default=12345, show_default=True, type=Bounded("seed"))
 @click.option("--on-target-only", is_flag=True, help="Score only outputs in the target language.")
 @click.option("--tokenize", default=None, help="Override the BLEU tokenizer (13a, zh, ja-mecab, ...).")
-@config_option(MTEvalConfig, "comet_model", "--comet-model")
-@config_option(MTEvalConfig, "xcomet_model", "--xcomet-model")
-@config_option(MTEvalConfig, "cometkiwi_model", "--cometkiwi-model")
-@config_option(MTEvalConfig, "metricx_model", "--metricx-model")
-@config_option(MTEvalConfig, "comet_batch_size", "--metric-batch-size", "--comet-batch-size")
+@_metric_options(*_METRIC_MODELS)
 @_judge_options
 @_transport_options
 @click.option("--gpus", default=None, type=Bounded("gpus"), help="GPUs for COMET (default: 1 if any).")
@@ -313,11 +322,7 @@ def eval_group():
 @config_option(MTEvalConfig, "max_new_tokens", "--max-new-tokens")
 @config_option(MTEvalConfig, "seed", "--seed")
 @click.option("--overwrite", is_flag=True, help="Replace a run with a different config in --out.")
-@config_option(MTEvalConfig, "comet_model", "--comet-model")
-@config_option(MTEvalConfig, "xcomet_model", "--xcomet-model")
-@config_option(MTEvalConfig, "cometkiwi_model", "--cometkiwi-model")
-@config_option(MTEvalConfig, "metricx_model", "--metricx-model")
-@config_option(MTEvalConfig, "comet_batch_size", "--metric-batch-size")
+@_metric_options(*_METRIC_MODELS)
 @config_option(MTEvalConfig, "trust_remote_code", "--trust-remote-code")
 @_judge_options
 @config_option(MTEvalConfig, "static_cache", "--static-cache")
@@ -449,16 +454,8 @@ def _print_report(paths, metrics=None, fmt="text", test="bs", n_samples=None):
 @cli.command()
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @click.option("--metrics", "-m", required=True, help="Comma-separated metrics to add.")
-@config_option(MTEvalConfig, "comet_model", "--comet-model", default=None, show_default=False)
-@config_option(MTEvalConfig, "xcomet_model", "--xcomet-model", default=None, show_default=False)
-@config_option(MTEvalConfig, "cometkiwi_model", "--cometkiwi-model", default=None, show_default=False)
-@config_option(MTEvalConfig, "metricx_model", "--metricx-model", default=None, show_default=False)
-@config_option(MTEvalConfig, "comet_batch_size", "--metric-batch-size", default=None, show_default=False)
-@config_option(MTEvalConfig, "precision", "--precision", default=None, show_default=False)
-@config_option(MTEvalConfig, "judge_model", "--judge-model")
-@config_option(MTEvalConfig, "judge_base_url", "--judge-base-url")
-@config_option(MTEvalConfig, "judge_template", "--judge-template")
-@config_option(MTEvalConfig, "judge_samples", "--judge-samples", default=None, show_default=False)
+@_metric_options(*_METRIC_MODELS, "precision", "judge_model", "judge_base_url", "judge_template",
+                 "judge_samples", unset=True)
 @config_option(MTEvalConfig, "concurrency", "--concurrency", default=None, show_default=False)
 @config_option(MTEvalConfig, "request_timeout", "--request-timeout", default=None, show_default=False)
 @config_option(MTEvalConfig, "max_retries", "--max-retries", default=None, show_default=False)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from ..errors import XlingError
 from .resources import data_folder
@@ -77,7 +78,22 @@ def resolve(code: str | Language) -> Language:
     return lang
 
 
-def parse_pair(text: str) -> tuple[Language, Language]:
+class Direction(NamedTuple):
+    """A translation direction. Its `name` ("ko-en") names its outputs file and metrics entry;
+    `Direction.parse` reads such a name back (the one place direction names are parsed)."""
+    src: Language
+    tgt: Language
+
+    @property
+    def name(self) -> str:
+        return f"{self.src.code}-{self.tgt.code}"
+
+    @classmethod
+    def parse(cls, text: str) -> "Direction":
+        return parse_pair(text)
+
+
+def parse_pair(text: str) -> Direction:
     """Parse a direction such as "ko-en" or "kor_Hang-eng_Latn"."""
     parts = text.strip().split("-")
     # Try every split point so that codes containing "-" ("zh-Hant-ko") still parse.
@@ -100,14 +116,14 @@ def parse_pair(text: str) -> tuple[Language, Language]:
     raise XlingError(f"cannot read language pair {text!r}; write it as SRC-TGT, e.g. ko-en")
 
 
-def check_direction(src: str | Language, tgt: str | Language) -> tuple[Language, Language]:
+def check_direction(src: str | Language, tgt: str | Language) -> Direction:
     src, tgt = resolve(src), resolve(tgt)
     if src == tgt:
         raise XlingError(f"source and target language are both {src.code}; choose two different languages")
-    return src, tgt
+    return Direction(src, tgt)
 
 
-def named_pairs(name: str) -> list[tuple[Language, Language]]:
+def named_pairs(name: str) -> list[Direction]:
     """A named set of directions from langpairs/pairs.tsv."""
     path = data_folder("langpairs") / "pairs.tsv"
     table = {}

@@ -13,13 +13,14 @@ from typing import Sequence
 
 from ..data import hub
 from ..errors import XlingError
+from ..settings import metric_default
 from ..store.filehash import file_digest
 from .base import Signature, apply_mask, check_lengths, mean_result
 
-DEFAULT_MODEL = "Unbabel/wmt22-comet-da"
-XCOMET = "Unbabel/XCOMET-XL"
-COMETKIWI = "Unbabel/wmt22-cometkiwi-da"          # gated on the hub: accept its license first
-COMETKIWI_XL = "Unbabel/wmt23-cometkiwi-da-xl"
+DEFAULT_MODEL = metric_default("comet_model")
+XCOMET = metric_default("xcomet_model")
+COMETKIWI = metric_default("cometkiwi_model")          # gated on the hub: accept its license first
+COMETKIWI_XL = metric_default("cometkiwi_xl_model")
 PRECISIONS = ("32", "16", "bf16")
 
 

@@ -19,10 +19,11 @@ from typing import Sequence
 
 from ..data import hub
 from ..errors import XlingError
+from ..settings import metric_default
 from ..store.filehash import model_fingerprint
 from .base import Signature, apply_mask, check_lengths, mean_result
 
-DEFAULT_MODEL = "google/metricx-24-hybrid-large-v2p6"
+DEFAULT_MODEL = metric_default("metricx_model")
 HUB_TOKENIZER = "google/mt5-xl"        # the tokenizer every released MetricX model uses
 PRECISIONS = ("32", "16", "bf16")
 SCORE_TOKEN = 250089                   # <extra_id_10>: its logit is the score

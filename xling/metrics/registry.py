@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ..errors import XlingError
+from ..settings import metric_default
 from .base import MetricResult
 
 
@@ -159,14 +160,14 @@ register(MetricSpec("xcomet", "xCOMET", _xcomet, needs_srcs=True, model_based=Tr
                     settings={"model": "xcomet_model", "batch_size": "comet_batch_size",
                               "precision": "precision"}))
 QE_SETTINGS = {"batch_size": "comet_batch_size", "precision": "precision"}
-register(MetricSpec("cometkiwi", "CometKiwi", _comet_qe("Unbabel/wmt22-cometkiwi-da", "CometKiwi"),
+register(MetricSpec("cometkiwi", "CometKiwi", _comet_qe(metric_default("cometkiwi_model"), "CometKiwi"),
                     needs_refs=False, needs_srcs=True, model_based=True, options=COMET_OPTIONS,
                     settings={"model": "cometkiwi_model", **QE_SETTINGS}), "kiwi")
 register(MetricSpec("cometkiwi-xl", "CometKiwi-XL",
-                    _comet_qe("Unbabel/wmt23-cometkiwi-da-xl", "CometKiwi-XL"),
+                    _comet_qe(metric_default("cometkiwi_xl_model"), "CometKiwi-XL"),
                     needs_refs=False, needs_srcs=True, model_based=True, options=COMET_OPTIONS,
                     settings={"model": "cometkiwi_xl_model", **QE_SETTINGS}))
-register(MetricSpec("xcomet-qe", "xCOMET-QE", _comet_qe("Unbabel/XCOMET-XL", "xCOMET-QE", spans=True),
+register(MetricSpec("xcomet-qe", "xCOMET-QE", _comet_qe(metric_default("xcomet_model"), "xCOMET-QE", spans=True),
                     needs_refs=False, needs_srcs=True, model_based=True, options=COMET_OPTIONS,
                     settings={"model": "xcomet_model", **QE_SETTINGS}))
 METRICX_OPTIONS = ("model", "batch_size", "precision", "tokenizer", "version")

@@ -9,7 +9,8 @@ import numpy as np
 
 from ..errors import XlingError
 from .paper import load_paper_table
-from ..runs.records import CHOICE_TASKS, MTRun, Run, TuneRun, read_run
+from ..runs.config import CHOICE_TASKS
+from ..runs.records import MTRun, Run, TuneRun, read_run
 from ..runs.folder import RunDir
 
 TABLE_FILES = {"table13": "table13_xnli", "table14": "table14_xcsqa", "table15": "table15_xcomet",

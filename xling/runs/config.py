@@ -11,7 +11,7 @@ from typing import Any, get_args, get_origin, get_type_hints
 
 from ..backends.settings import BackendSettings
 from ..errors import XlingError
-from ..settings import Checked, SettingError, setting
+from ..settings import Checked, SettingError, metric_setting, setting
 
 @dataclass
 class MTEvalConfig(BackendSettings):
@@ -59,25 +59,19 @@ class MTEvalConfig(BackendSettings):
     pseudo_refs: int | None = setting(None, "MBR against this many separate samples instead of "
                                             "the candidates themselves.")
     metrics: list[str] = field(default_factory=lambda: ["bleu", "chrf", "offtarget"])
-    comet_model: str = setting("Unbabel/wmt22-comet-da", "COMET model: hub name or local checkpoint.")
-    xcomet_model: str = setting("Unbabel/XCOMET-XL", "xCOMET model (xcomet, xcomet-qe): hub name or "
-                                                     "local checkpoint.")
-    cometkiwi_model: str = setting("Unbabel/wmt22-cometkiwi-da", "CometKiwi model (gated on the hub): "
-                                                                 "hub name or local checkpoint.")
-    cometkiwi_xl_model: str = "Unbabel/wmt23-cometkiwi-da-xl"
-    metricx_model: str = setting("google/metricx-24-hybrid-large-v2p6", "MetricX-24 model (metricx, "
-                                                                        "metricx-qe): hub name or local folder.")
-    judge_model: str | None = setting(None, "LLM judge for gemba-mqm / gemba-esa: local folder or hub "
-                                            "name (default: the translation default model), or the "
-                                            "served model name with --judge-base-url.")
-    judge_base_url: str | None = setting(None, "OpenAI-compatible server of the judge (key: "
-                                               "XLING_API_KEY or OPENAI_API_KEY).")
-    judge_template: str | None = setting(None, "Judge template (default: gemba-mqm / gemba-esa).")
-    judge_samples: int = setting(1, "Judge answers per segment: 1 is greedy; N > 1 samples N times "
-                                    "and reports the judge's own spread per segment.")
-    judge_temperature: float = setting(0.7, "Sampling temperature of the judge when judge_samples > 1.")
-    comet_batch_size: int = setting(16, "Segments per batch of model-based metrics (COMET, MetricX).")
-    precision: str = "32"
+    # Metric settings: defaults and help from xling.settings.METRIC_SETTINGS.
+    comet_model: str = metric_setting("comet_model")
+    xcomet_model: str = metric_setting("xcomet_model")
+    cometkiwi_model: str = metric_setting("cometkiwi_model")
+    cometkiwi_xl_model: str = metric_setting("cometkiwi_xl_model")
+    metricx_model: str = metric_setting("metricx_model")
+    judge_model: str | None = metric_setting("judge_model")
+    judge_base_url: str | None = metric_setting("judge_base_url")
+    judge_template: str | None = metric_setting("judge_template")
+    judge_samples: int = metric_setting("judge_samples")
+    judge_temperature: float = metric_setting("judge_temperature")
+    comet_batch_size: int = metric_setting("comet_batch_size")
+    precision: str = metric_setting("precision")
     static_cache: bool = setting(False, "Static KV cache, shapes bucketed (its decoding step is compiled on a GPU).")
     max_new_tokens: int = setting(512, "Cap on the new tokens of one answer (a segment, or a document "
                                        "chunk with --unit document).")
@@ -160,8 +154,23 @@ class TuneRatioConfig(Checked):
         return {k: v for k, v in dataclasses.asdict(self).items() if k not in self.NON_IDENTITY}
 
 
-CONFIGS = {"mt": MTEvalConfig, "nli": ChoiceEvalConfig, "multiple_choice": ChoiceEvalConfig,
-           "tune_ratio": TuneRatioConfig}
+@dataclass(frozen=True)
+class TaskKind:
+    """What xling knows of a task: its config class, the function that runs it (a
+    "module:function" path into xling.tasks, imported only when a run starts: this layer sits
+    below the tasks) and how `runs.records.read_run` reads its folder."""
+    config: type
+    runner: str
+    records: str          # "mt", "choice" or "tuning"
+
+
+# The one table of tasks.
+TASKS = {"mt": TaskKind(MTEvalConfig, "xling.tasks.mt:run_mt", "mt"),
+         "nli": TaskKind(ChoiceEvalConfig, "xling.tasks.choice:run_choice", "choice"),
+         "multiple_choice": TaskKind(ChoiceEvalConfig, "xling.tasks.choice:run_choice", "choice"),
+         "tune_ratio": TaskKind(TuneRatioConfig, "xling.tasks.tuning.sweep:run_tune_ratio", "tuning")}
+CONFIGS = {name: kind.config for name, kind in TASKS.items()}
+CHOICE_TASKS = tuple(name for name, kind in TASKS.items() if kind.records == "choice")
 
 
 def _check_type(value: Any, hint, key: str, where: str):
@@ -224,7 +233,7 @@ def build_config(values: dict, where: str = "config", lines: dict | None = None)
     except SettingError as exc:
         place = f"{where}, line {lines[exc.key]}" if lines and exc.key in lines else where
         raise XlingError(f"{place}: {exc}") from None
-    if task in ("nli", "multiple_choice"):
+    if task in CHOICE_TASKS:
         if not config.langs and not (config.premise_langs and config.hypothesis_langs):
             raise XlingError(f"{where}: give 'langs', or 'premise_langs' and 'hypothesis_langs'")
     return config

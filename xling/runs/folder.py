@@ -13,6 +13,7 @@ import os
 import shutil
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import XlingError
@@ -44,6 +45,28 @@ def _write_json(path: Path, data) -> None:
 MARKER = ".xling-run"     # only xling writes it: the folder is a run xling may replace
 LOCK = ".xling.lock"     # held (flock) by the one process writing the run
 REWRITE = "run the experiment again to rewrite it (finished outputs come from the cache)"
+
+
+@dataclass
+class RunHeader:
+    """What a run's config.json holds before any output is written: the task, the identity a
+    resumed run must match, every setting (credentials redacted), the directions (or cells,
+    units) it writes outputs for, the model and data it ran on, and the packages' versions;
+    `details` holds what one task adds (MT: segments, template, decoding)."""
+    task: str
+    identity: dict
+    settings: dict
+    directions: list[str]
+    model: dict | None = None
+    data: dict | None = None
+    details: dict = field(default_factory=dict)
+    packages: dict[str, str] = field(default_factory=package_versions)
+
+    def to_dict(self) -> dict:
+        header = {"task": self.task, "identity": self.identity, "settings": self.settings,
+                  "directions": list(self.directions)}
+        header |= {k: v for k, v in (("model", self.model), ("data", self.data)) if v is not None}
+        return header | self.details | {"packages": self.packages}
 
 
 class RunDir:
@@ -151,11 +174,13 @@ class RunDir:
                              "experiment again with --overwrite to replace the run")
         return config
 
-    def prepare(self, config: dict, overwrite: bool = False) -> None:
-        """Claim the folder for a run with this config. A folder holding outputs of a run with
+    def prepare(self, config: RunHeader | dict, overwrite: bool = False) -> None:
+        """Claim the folder for a run with this header. A folder holding outputs of a run with
         another identity is refused unless `overwrite`; then its old outputs and metrics go (and
         nothing else: xling deletes only files its own records say it wrote). A folder whose
         run wrote no output yet (it failed, or was stopped early) simply takes the new config."""
+        if isinstance(config, RunHeader):
+            config = config.to_dict()
         self.claim()
         if self.exists():
             try:
@@ -211,11 +236,12 @@ class RunDir:
 
     # -- outputs ---------------------------------------------------------------------------------
     def write_outputs(self, direction: str, records: list[dict]) -> str:
-        path = self.outputs_path(direction)
-        with atomic_writer(path) as handle:
-            for record in records:
-                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-        return self.outputs_digest(direction)
+        """Write one direction's records (atomically); their digest, hashed from the text
+        written rather than read back."""
+        text = "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
+        with atomic_writer(self.outputs_path(direction)) as handle:
+            handle.write(text)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
     def outputs_digest(self, direction: str) -> str:
         try:

@@ -8,15 +8,36 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import XlingError
-from ..data.languages import Language, parse_pair
+from ..data.languages import Direction, Language
 from ..metrics.base import MetricResult, mean_result
+from .config import TASKS
 from .folder import RunDir
-
-CHOICE_TASKS = ("nli", "multiple_choice")
 
 
 @dataclass
-class Direction:
+class MTRecord:
+    """One segment of an MT run's outputs file (`outputs/<direction>.jsonl`), as it is written;
+    readers get these keys back, the data set's own fields (`meta`: domain, document_id, ...)
+    and the unit's (`unit`: document chunks, candidates) beside them."""
+    id: str
+    meta: dict
+    source: str
+    reference: str
+    prompt_hash: str
+    raw: str                 # what the model produced
+    output: str              # the cleaned translation that is scored
+    removed: list            # what cleaning removed
+    lang: str                # the output's detected language
+    unit: dict | None = None
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, **self.meta, "source": self.source, "reference": self.reference,
+                "prompt_hash": self.prompt_hash, "raw": self.raw, "output": self.output,
+                "removed": self.removed, "lang": self.lang, **(self.unit or {})}
+
+
+@dataclass
+class DirectionScores:
     """One MT direction of a run and its stored metrics."""
     name: str                      # "ko-en"
     src: Language
@@ -78,12 +99,12 @@ class Run:
 
 @dataclass
 class MTRun(Run):
-    directions: list[Direction] = field(default_factory=list)
+    directions: list[DirectionScores] = field(default_factory=list)
 
     def metrics_present(self) -> list[str]:
         return list(dict.fromkeys(m for d in self.directions for m in d.metrics))
 
-    def direction(self, name: str) -> Direction | None:
+    def direction(self, name: str) -> DirectionScores | None:
         return next((d for d in self.directions if d.name == name), None)
 
 
@@ -116,21 +137,22 @@ def read_run(path: str | Path | RunDir, fresh: bool = False) -> MTRun | ChoiceRu
     task = config["task"]
     stored = run.read_metrics()
     entries = stored["directions"]
-    if task == "mt":
+    kind = TASKS[task].records if task in TASKS else None
+    if kind == "mt":
         if fresh:
             _check_fresh(run, entries)
         directions = []
         for name in run.directions():
             entry = entries.get(name, {})
-            src, tgt = parse_pair(name)
-            directions.append(Direction(name, src, tgt, entry.get("n"), entry.get("metrics", {}),
+            src, tgt = Direction.parse(name)
+            directions.append(DirectionScores(name, src, tgt, entry.get("n"), entry.get("metrics", {}),
                                         entry.get("realignment")))
         return MTRun(run, config, task, directions)
-    if task in CHOICE_TASKS:
+    if kind == "choice":
         cells = [Cell(name, *_cell_languages(name), e.get("n", 0), {m: e[m] for m in ("ll", "gen") if m in e})
                  for name, e in entries.items()]
         return ChoiceRun(run, config, task, cells)
-    if task == "tune_ratio":
+    if kind == "tuning":
         return TuneRun(run, config, task, [e for e in entries.values() if isinstance(e, dict)],
                        stored.get("score_x_to_y", {}), stored.get("figure2", {}))
     raise XlingError(f"{run.path} holds a {task!r} run, which xling cannot read")
@@ -187,7 +209,7 @@ def metric_result(run: RunDir, direction: str, metric: str,
             result = mean_result(stored["name"], values, stored["signature"])
         result.higher_is_better = spec.higher_is_better
         return result
-    _, tgt = parse_pair(direction)
+    tgt = Direction.parse(direction).tgt
     chosen = [records[i] for i in keep]
     return spec([r["output"] for r in chosen], [r["reference"] for r in chosen],
                 [r["source"] for r in chosen], tgt.code)
@@ -235,7 +257,7 @@ def document_result(run: RunDir, direction: str, metric: str, positions: list[in
     documents = by_field(records, "document_id")
     if not documents:
         return None
-    _, tgt = parse_pair(direction)
+    tgt = Direction.parse(direction).tgt
 
     def joined(key: str) -> list[str]:
         return [" ".join(records[i][key] for i in positions) for positions in documents.values()]

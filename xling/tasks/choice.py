@@ -15,7 +15,7 @@ from ..runs.config import ChoiceEvalConfig
 from ..data.languages import resolve
 from ..prompts.templates import load_template
 from ..runs.records import cell_name
-from ..runs.folder import RunDir, package_versions
+from ..runs.folder import RunDir, RunHeader
 
 
 def cells_of(config: ChoiceEvalConfig) -> list[tuple[str, str]]:
@@ -121,13 +121,13 @@ def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress
 
     backend = ready(backend or load_backend(config.model, config, quiet=not progress),
                     batching=Batching(config.batch_size), cache=True)
-    run.prepare({"task": task, "identity": dict(config.identity(), model_fingerprint=backend.fingerprint,
-                                                 templates=[ll_template.hash, gen_template.hash]),
-                 "settings": config.public_settings(), "directions": [c[0] for c in plan],
-                 "model": backend.fingerprint, "data": {"spec": config.data, "note": source.note},
-                 "templates": {"ll": [ll_template.name, ll_template.hash],
-                               "gen": [gen_template.name, gen_template.hash]},
-                 "packages": package_versions()}, overwrite=overwrite)
+    run.prepare(RunHeader(
+        task, dict(config.identity(), model_fingerprint=backend.fingerprint,
+                   templates=[ll_template.hash, gen_template.hash]),
+        config.public_settings(), [c[0] for c in plan], model=backend.fingerprint,
+        data={"spec": config.data, "note": source.note},
+        details={"templates": {"ll": [ll_template.name, ll_template.hash],
+                               "gen": [gen_template.name, gen_template.hash]}}), overwrite=overwrite)
     if source.note and progress:
         print(f"xling: note: {source.note}", file=sys.stderr)
     metrics = run.read_metrics(recover=True)

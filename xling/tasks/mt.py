@@ -9,10 +9,11 @@ from ..data.corpus import ParallelData
 from ..data.parallel import load_parallel, read_pair_file
 from ..errors import XlingError
 from ..runs.config import MTEvalConfig
-from ..data.languages import Language, named_pairs, parse_pair, resolve
-from ..runs.folder import RunDir, package_versions
+from ..data.languages import Direction, named_pairs, resolve
+from ..runs.folder import RunDir, RunHeader
+from ..runs.records import MTRecord
 
-def directions_of(config: MTEvalConfig, data: ParallelData | None = None) -> list[tuple[Language, Language]]:
+def directions_of(config: MTEvalConfig, data: ParallelData | None = None) -> list[Direction]:
     """The run's directions: its pairs and langs, else the directions its data set was made
     for (WMT24++: English into each locale)."""
     found = []
@@ -20,19 +21,15 @@ def directions_of(config: MTEvalConfig, data: ParallelData | None = None) -> lis
     if not pairs and not config.langs and data is not None:
         pairs = data.default_pairs
     for item in pairs or []:
-        found += named_pairs(item) if "-" not in item else [parse_pair(item)]
+        found += named_pairs(item) if "-" not in item else [Direction.parse(item)]
     if config.langs:
         langs = [resolve(c) for c in config.langs]
-        found += list(itertools.permutations(langs, 2))
+        found += [Direction(*pair) for pair in itertools.permutations(langs, 2)]
     unique = list(dict.fromkeys(found))
     if not unique:
         raise XlingError("no translation directions: give pairs (ko-en,en-ko) or langs (ko,en,ja); "
                          f"{data.spec if data else 'the data set'} has no default direction")
     return unique
-
-
-def direction_name(src: Language, tgt: Language) -> str:
-    return f"{src.code}-{tgt.code}"
 
 
 def _check_languages(data: ParallelData, directions) -> None:
@@ -126,31 +123,29 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
     template = translator.template
     identity = dict(config.identity(), model_fingerprint=translator.backend.fingerprint,
                     template_hash=template.hash if template else None)
-    run.prepare({"task": "mt", "identity": identity, "settings": config.public_settings(),
-                 "directions": [direction_name(*d) for d in directions],
-                 "segments": len(positions),   # records per direction
-                 "model": translator.backend.fingerprint,
+    run.prepare(RunHeader(
+        "mt", identity, config.public_settings(), [d.name for d in directions],
+        model=translator.backend.fingerprint, data={"spec": data.spec, "note": data.note},
+        details={"segments": len(positions),   # records per direction
                  "template": {"name": template.name, "hash": template.hash} if template else None,
-                 "decoding": translator.decoding.as_dict(), "data": {"spec": data.spec, "note": data.note},
-                 "packages": package_versions()}, overwrite=overwrite)
+                 "decoding": translator.decoding.as_dict()}), overwrite=overwrite)
 
     from ..metrics.langid import detect
 
     if progress and data.note:
         print(f"xling: {data.note}", file=sys.stderr)
-    for src, tgt in directions:
-        name = direction_name(src, tgt)
+    for direction in directions:
+        (src, tgt), name = direction, direction.name
         sources, refs = texts(src), texts(tgt)
         if progress:
             print(f"xling: {name} ({len(sources)} segments)", file=sys.stderr)
         results, generation = _translate(translator, config, sources, meta, src, tgt, sampling,
                                          metric_options, progress)
-        records = [{"id": i, **m, "source": s, "reference": r, "prompt_hash": t.prompt_hash,
-                    "raw": t.raw, "output": t.text, "removed": t.removed,
-                    "lang": detect(t.text, expected=tgt.code).lang, **(t.unit or {})}
+        records = [MTRecord(i, m, s, r, t.prompt_hash, t.raw, t.text, t.removed,
+                            detect(t.text, expected=tgt.code).lang, t.unit).to_dict()
                    for i, m, s, r, t in zip(ids, meta, sources, refs, results)]
-        run.write_outputs(name, records)
-        score_direction(run, name, metrics, config, generation=generation)
+        digest = run.write_outputs(name, records)
+        score_direction(run, name, metrics, config, generation=generation, written=(records, digest))
 
 
 def _translate(translator, config: MTEvalConfig, sources, meta, src, tgt, sampling, metric_options,
@@ -189,9 +184,10 @@ def _translate(translator, config: MTEvalConfig, sources, meta, src, tgt, sampli
 
 def score_direction(run: RunDir, name: str, metrics: list[str], config: MTEvalConfig | None,
                     overrides: dict | None = None, generation: dict | None = None,
-                    recompute: bool = False) -> dict:
+                    recompute: bool = False, written: tuple[list[dict], str] | None = None) -> dict:
     """Compute the metrics a direction lacks for its current outputs; save metrics.json.
-    Metric settings come from `config`, else the run's stored ones, with `overrides` on top."""
+    Metric settings come from `config`, else the run's stored ones, with `overrides` on top.
+    `written`: the records just written and their digest (then the file is not read back)."""
     from ..metrics.registry import get
 
     settings = config if config is not None else run.read_config().get("settings", {})
@@ -199,16 +195,17 @@ def score_direction(run: RunDir, name: str, metrics: list[str], config: MTEvalCo
         import dataclasses
         base = settings if isinstance(settings, dict) else dataclasses.asdict(settings)
         settings = {**base, **overrides}
-    digest = run.outputs_digest(name)
+    records, digest = written if written is not None else (None, run.outputs_digest(name))
     stored = run.read_metrics(recover=True)
     entry = stored["directions"].get(name)
     if entry is None or entry.get("outputs_sha256") != digest:
         entry = {"outputs_sha256": digest, "metrics": {}}
-    records = run.read_outputs(name)
+    if records is None:
+        records = run.read_outputs(name)
     entry["n"] = len(records)
     if generation is not None:
         entry["generation"] = generation     # cost: seconds, candidates generated, utility calls
-    src, tgt = parse_pair(name)
+    src, tgt = Direction.parse(name)
     hyps = [r["output"] for r in records]
     refs = [r["reference"] for r in records]
     srcs = [r["source"] for r in records]

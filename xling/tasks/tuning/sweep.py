@@ -9,7 +9,7 @@ import numpy as np
 
 from ...errors import XlingError
 from ...runs.config import TuneRatioConfig
-from ...runs.folder import RunDir, package_versions
+from ...runs.folder import RunDir, RunHeader
 from ...data.textio import atomic_writer
 from .mixes import DEFAULT_RATIOS, build_mix, check_ratios, split_pairs
 from .paired import load_hub_pairs, load_pairs
@@ -60,9 +60,9 @@ def _run_tune_ratio(run: RunDir, config: TuneRatioConfig, overwrite: bool, progr
         print(f"xling: {data_report['pairs']} pairs survived ({data_report['dropped_empty']} dropped "
               f"for an empty side); {len(train)} for training, {len(test)} held out", file=sys.stderr)
     units = [(r, s) for s in config.seeds for r in ratios]
-    run.prepare({"task": "tune_ratio", "identity": config.identity(), "settings": dataclasses.asdict(config),
-                 "directions": [unit_name(r, s) for r, s in units], "data": data_report,
-                 "test_ids": [p.id for p in test], "packages": package_versions()}, overwrite=overwrite)
+    run.prepare(RunHeader("tune_ratio", config.identity(), dataclasses.asdict(config),
+                          [unit_name(r, s) for r, s in units], data=data_report,
+                          details={"test_ids": [p.id for p in test]}), overwrite=overwrite)
     metrics = run.read_metrics(recover=True)
     for ratio, seed in units:
         name = unit_name(ratio, seed)
