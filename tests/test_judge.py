@@ -53,7 +53,18 @@ def test_mqm_arithmetic():
     assert mqm_score([e("minor"), e("minor"), e("major")]) == -7
     assert mqm_score([e("critical")]) == -25
     assert mqm_score([e("critical"), e("major")]) == -25          # floored at -25
-    assert mqm_score([e("major")] * 4 + [e("minor")] * 3) == -23
+    assert mqm_score([e("major")] * 4 + [e("minor")] * 3) == -21   # only the first five count
+    assert mqm_score([e("minor")] * 7) == -5
+    assert mqm_score([e("minor")] * 3 + [e("major")] * 2) == -13   # most severe counted first
+    assert mqm_score([e("minor")] * 6 + [e("major")]) == -9
+
+
+def test_a_non_translation_error_is_critical_under_any_heading():
+    for answer in ('Critical:\nno-error\nMajor:\nno-error\nMinor:\nnon-translation - "Hello"',
+                   'Minor: non-translation - "Hello"', "Major:\nNon-translation"):
+        errors = parse_mqm(answer)
+        assert [e.severity for e in errors] == ["critical"], answer
+        assert mqm_score(errors) == -25
 
 
 def test_esa_answers():
@@ -74,6 +85,12 @@ def _mqm_judge(payload):
         return "I am not sure what to say."
     if "bank" in translation:
         return 'Critical:\nno-error\nMajor:\naccuracy/mistranslation - "bank"\nMinor:\nno-error'
+    if "many" in translation:   # seven errors: only the first five (most severe first) count
+        words = "many errors sit in one long line".split()
+        return ('Critical:\nno-error\nMajor:\n' + "".join(f'accuracy/omission - "{w}"\n' for w in words[:2])
+                + 'Minor:\n' + "\n".join(f'fluency/grammar - "{w}"' for w in words[2:]))
+    if "untranslated" in translation:
+        return 'Critical:\nno-error\nMajor:\nno-error\nMinor:\nnon-translation - "untranslated"'
     return "Critical:\nno-error\nMajor:\nno-error\nMinor:\nno-error"
 
 
@@ -107,6 +124,20 @@ def test_a_judge_over_http_scores_parses_and_caches(judge_server, tmp_path):
                   "--judge-base-url", judge_server.url, "-f", "json", env=env)
     assert again.returncode == 0 and json.loads(again.stdout) == json.loads(result.stdout)
     assert judge_server.requests == 3                             # every answer from the cache
+
+
+def test_gemba_rules_through_a_scripted_judge(judge_server, tmp_path):
+    """Seven errors count as the first five, most severe first (2 x 5 + 3 x 1); a
+    non-translation listed as minor counts as critical; both rules are in the signature."""
+    args = _files(tmp_path, ["many errors sit in one long line", "untranslated", "안녕하세요."])
+    result = xling("score", *args, "-m", "gemba-mqm", "--judge-model", "judge",
+                   "--judge-base-url", judge_server.url, "-f", "json",
+                   env={"XLING_CACHE": str(tmp_path / "cache")})
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)["systems"][str(tmp_path / "hyp.ko")]["gemba-mqm"]
+    assert [j["score"] for j in out["extra"]["judgments"]] == [-13, -25, 0]
+    assert [e["severity"] for e in out["extra"]["judgments"][1]["errors"]] == ["critical"]
+    assert "rules:first5+non-translation=critical" in out["signature"]
 
 
 def test_an_answer_that_repeats_the_templates_example_is_not_a_judgment(tmp_path):

@@ -22,10 +22,15 @@ import numpy as np
 from ..errors import XlingError
 from .base import MetricResult, Signature, check_lengths, register_scorer
 
-# MQM severity weights as GEMBA-MQM applies them (a segment's score is minus the weighted count
-# of its errors, floored at -25). Recorded in every signature.
+# GEMBA-MQM's scoring as its authors' code does it (MicrosoftTranslator/GEMBA,
+# gemba_mqm_utils.parse_mqm_answer): severity weights 25/5/1; errors counted critical first,
+# then major, then minor, and only the first five of them; the total capped at 25, so scores
+# lie in [-25, 0]; an error naming "non-translation" is critical whatever heading it is under.
+# All of it is recorded in every signature.
 MQM_WEIGHTS = {"critical": 25.0, "major": 5.0, "minor": 1.0}
 MQM_FLOOR = -25.0
+MQM_COUNTED = 5
+NON_TRANSLATION = "non-translation"
 SEVERITIES = tuple(MQM_WEIGHTS)
 
 
@@ -63,9 +68,15 @@ def _item(text: str, severity: str) -> ErrorSpan | None:
                      quoted.group(1) if quoted else span.strip("\"' "))
 
 
+def _critical_if_non_translation(error: ErrorSpan | None, line: str) -> ErrorSpan | None:
+    if error is not None and NON_TRANSLATION in line.lower() and error.severity != "critical":
+        return ErrorSpan("critical", error.category, error.span)
+    return error
+
+
 def parse_mqm(answer: str) -> list[ErrorSpan] | None:
     """The errors of an MQM-style answer, [] for a translation without errors, None when the
-    answer is not in the asked layout at all."""
+    answer is not in the asked layout at all. A non-translation error is critical (GEMBA)."""
     errors: list[ErrorSpan] = []
     severity = None
     understood = False
@@ -79,7 +90,7 @@ def parse_mqm(answer: str) -> list[ErrorSpan] | None:
             rest = heading.group(2).strip()
             if rest:
                 # "Major: accuracy/mistranslation - "x"", or "Major/accuracy - x" style lines
-                error = _item(rest, severity)
+                error = _critical_if_non_translation(_item(rest, severity), rest)
                 if error:
                     errors.append(error)
             continue
@@ -90,14 +101,16 @@ def parse_mqm(answer: str) -> list[ErrorSpan] | None:
             if _NO_ERROR.match(line) or re.fullmatch(r"(?:the translation has )?no errors?\.?", line, re.I):
                 understood = True
             continue
-        error = _item(line, severity)
+        error = _critical_if_non_translation(_item(line, severity), line)
         if error:
             errors.append(error)
     return errors if understood else None
 
 
 def mqm_score(errors: list[ErrorSpan]) -> float:
-    return max(MQM_FLOOR, -sum(MQM_WEIGHTS[e.severity] for e in errors))
+    """Minus the weights of the first MQM_COUNTED errors, most severe first, at least -25."""
+    ranked = sorted(errors, key=lambda e: SEVERITIES.index(e.severity))   # stable within a severity
+    return max(MQM_FLOOR, -sum(MQM_WEIGHTS[e.severity] for e in ranked[:MQM_COUNTED]))
 
 
 # A whole number as written (sign, decimals, exponent), so that "1000", "-50" and "1e999" are
@@ -219,6 +232,7 @@ def judge(hyps: Sequence[str], srcs: Sequence[str], tgt_lang: str, kind: str = "
         fields["temp"] = temperature
     if kind == "mqm":
         fields["weights"] = ",".join(f"{k}={v:g}" for k, v in MQM_WEIGHTS.items()) + f",floor={MQM_FLOOR:g}"
+        fields["rules"] = f"first{MQM_COUNTED}+{NON_TRANSLATION}=critical"
     fields["parsed"] = f"{total - unparseable}/{total}"
     from .. import __version__
     fields["xling"] = __version__
