@@ -7,7 +7,7 @@ import sys
 import time
 
 import pytest
-from helpers import xling
+from helpers import assert_one_line_error, xling
 
 from xling.metrics import bleu, off_target, on_target_mask
 from xling.metrics.langid import detect
@@ -139,3 +139,15 @@ def test_inventory_is_fast_and_loaded_only_when_used(data_dir):
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('hanzidentifier', 'zhon', 'opencc')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.splitlines()[-1] == "[]"
+
+
+def test_a_missing_inventory_is_one_clear_error(tmp_path):
+    hyp = tmp_path / "hyp.zh"
+    hyp.write_text(TRADITIONAL[0] + "\n", encoding="utf-8")
+    # hanzidentifier made unimportable in the child process only
+    code = ("import sys; sys.modules['hanzidentifier'] = None\n"
+            "from xling.cli import run\n"
+            f"sys.argv = ['xling', 'score', '-i', {str(hyp)!r}, '-t', 'zh', '-m', 'offtarget']\n"
+            "run()")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True)
+    assert_one_line_error(result, "needs hanzidentifier: pip install")

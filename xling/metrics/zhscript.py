@@ -22,7 +22,12 @@ SIMPLIFIED, TRADITIONAL = "Hans", "Hant"
 @lru_cache(maxsize=1)
 def _inventory() -> dict[str, str]:
     """Each script-specific character -> "Hans" or "Hant" (loaded on first use: ~20 ms)."""
-    from hanzidentifier import helpers
+    try:
+        from hanzidentifier import helpers
+    except ImportError:   # an install without xling's requirements
+        from ..errors import XlingError
+        raise XlingError("telling Simplified from Traditional Chinese needs hanzidentifier: "
+                         "pip install 'hanzidentifier>=1.2'") from None
 
     simplified, traditional = helpers.SIMPLIFIED_CHARACTERS, helpers.TRADITIONAL_CHARACTERS
     table = dict.fromkeys(simplified - traditional, SIMPLIFIED)
