@@ -219,6 +219,13 @@ def test_report_by_domain_with_document_scores_and_significance(scripted, tmp_pa
     assert [l.split()[:2] for l in lines[2:5]] == [["all", "5"], ["news", "3"], ["literary", "2"]]
     assert "chrF: runs compared" in result.output
     assert re.search(r"^en-ko news\s", result.output, re.M) and re.search(r"^en-ko literary\s", result.output, re.M)
+    # The undetermined rate stands beside the off-target rate by domain too (issue 25).
+    result = CliRunner().invoke(cli, ["rescore", str(tmp_path / "seg"), "-m", "offtarget"])
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(cli, ["report", str(tmp_path / "seg"), "-m", "offtarget"])
+    lines = result.output[result.output.index("seg: en-ko by domain"):].splitlines()
+    assert lines[1].split() == ["domain", "n", "OffTarget%", "Undetermined%"]
+    assert all(len(l.split()) == 4 for l in lines[2:5])
 
 
 def test_sacrebleu_sets_from_sacrebleus_cache_and_a_clear_error_offline(tmp_path):

@@ -122,9 +122,12 @@ def test_chinese_in_the_other_script_is_off_target(data_dir):
     for text, target in ((devtest(data_dir, "zho_Hans"), "zh-Hant"), (devtest(data_dir, "zho_Hant"), "zh")):
         result = off_target(text, target)
         counts = result.extra["counts"]
-        assert result.score >= 70.0 and counts["wrong_language"] <= 2
+        assert result.score >= 99.0 and counts["wrong_language"] <= 2
         assert counts["wrong_script"] + counts["wrong_language"] == counts["off_target"]
-        assert "zhscript:yes" in result.signature
+        assert "zhscript:hanzidentifier-" in result.signature
+        # The histogram names the script found: Traditional text is zh-Hant.
+        found = "zh-Hant" if target == "zh" else "zh"
+        assert result.extra["detected"].get(found, 0) >= 0.99 * len(text)
 
 
 def test_foreign_names_addresses_and_short_texts_keep_the_target_language():
@@ -155,8 +158,10 @@ def test_copies_empties_and_masks(data_dir):
     refs = ["x", "y", "그는 어제 시장에 갔다."]
     kept = bleu(outputs, refs, tgt_lang="ko", keep=on_target_mask(result))
     assert kept.score == pytest.approx(100.0) and "subset:1/3" in kept.signature
-    # Numbers alone cannot be judged and are not counted against the output.
-    assert off_target(["2024"], "ko").score == 0.0
+    # Numbers alone cannot be judged: not counted against the output, nor as on-target.
+    numbers = off_target(["2024"], "ko")
+    assert numbers.score == 0.0 and numbers.extra["undetermined_rate"] == 100.0
+    assert on_target_mask(numbers) == [False]
 
 
 # -- significance --------------------------------------------------------------------------------

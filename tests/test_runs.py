@@ -74,6 +74,21 @@ def test_report_numbers_equal_direct_metric_calls(tmp_path, tiny_causal_base, da
     assert matrix.header == ["src \\ tgt", "ko", "en"]
     for fmt in ("markdown", "csv", "latex"):
         assert "en-ko" in first.render(fmt)
+    # The undetermined rate (issue 25) stands beside the off-target rate, in metrics.json, in the
+    # direction table and as its own matrix.
+    column = first.header.index("OffTarget%")
+    assert first.header[column + 1] == "Undetermined%"
+    stored_rate = stored["en-ko"]["metrics"]["offtarget"]["extra"]["undetermined_rate"]
+    assert row[column + 1] == f"{stored_rate:.2f}"
+    assert any("Undetermined% by direction" in t.title for t in tables)
+    assert any(note.startswith("OffTarget%: outputs empty") for note in first.notes)
+    # A run scored before the rate existed shows a blank cell, not an error.
+    metrics = json.loads(run.metrics_path.read_text(encoding="utf-8"))
+    for entry in metrics["directions"].values():
+        del entry["metrics"]["offtarget"]["extra"]["undetermined_rate"]
+    run.metrics_path.write_text(json.dumps(metrics), encoding="utf-8")
+    older = build_report([str(run.path)])[0]
+    assert next(r for r in older.rows if r[0] == "en-ko")[column + 1] == ""
 
 
 def test_rescoring_adds_a_metric_without_the_model(tmp_path, tiny_causal_base, data_dir, monkeypatch):

@@ -4,8 +4,9 @@ Korean, Japanese, Chinese, Thai, Greek, Hebrew, Tamil and Hindi are told apart b
 (Hangul; Kana with or without Han; Han alone; ...), which is exact and instant. Only text whose
 main script several candidate languages share (Latin, Cyrillic, Arabic) goes to lingua, and then
 only with the candidates of that script, which keeps it fast and avoids absurd answers.
-Chinese in Simplified and Traditional characters both come out as "zh"; `chinese_script` tells
-the two apart for the off-target check (a zh-Hant target answered in Simplified is off-target).
+Chinese comes out as "zh" (Simplified) or "zh-Hant" (Traditional), told apart by CC-CEDICT's
+character inventory (xling.metrics.zhscript); Chinese that is valid in both scripts takes the
+expected language when that is Chinese, else "zh".
 """
 from __future__ import annotations
 
@@ -27,8 +28,9 @@ _SCRIPTS = {
     "Latn": "A-Za-z\u00c0-\u024f\u1e00-\u1eff",
 }
 _PATTERNS = {name: re.compile(f"[{chars}]") for name, chars in _SCRIPTS.items()}
-# Scripts that name one language here; the others need a statistical model.
-_SCRIPT_LANGUAGE = {"Hang": "ko", "Jpan": "ja", "Hani": "zh", "Thai": "th", "Grek": "el",
+# Scripts that name one language here (Han alone is Chinese, "zh" or "zh-Hant" by its
+# characters); the others need a statistical model.
+_SCRIPT_LANGUAGE = {"Hang": "ko", "Jpan": "ja", "Thai": "th", "Grek": "el",
                     "Hebr": "he", "Taml": "ta", "Deva": "hi"}
 # lingua candidates per shared script: the registry's languages plus near neighbours that
 # outputs are often confused with (so those are not forced onto a wrong registry language).
@@ -77,6 +79,7 @@ def dominant_script(text: str) -> str:
     return script if count else "Zyyy"
 
 
+CHINESE = ("zh", "zh-Hant")
 # The script a language's text is counted under above.
 _COUNTED_AS = {"Hans": "Hani", "Hant": "Hani"}
 # The expected language's own script holding this share of the dominant script's (weighted)
@@ -125,10 +128,13 @@ def detect(text: str, expected: str | None = None) -> Detection:
 
         own = _COUNTED_AS.get(resolve(expected).script, resolve(expected).script)
         if own != script and counts.get(own, 0) >= MIXED * counts[script]:
-            return Detection(resolve(expected).code, own)
+            code = resolve(expected).code
+            return Detection(_chinese(text, code) if code in CHINESE else code, own)
     if script == "Hani" and expected == "ja" and len(_PATTERNS["Hani"].findall(text)) <= SHORT_KANJI \
             and not any(c in _SIMPLIFIED_NOT_JAPANESE for c in text):
         return Detection("ja", script)     # a few kanji alone ("序章", "爆発") are Japanese too
+    if script == "Hani":
+        return Detection(_chinese(text, expected), script)
     if script in _SCRIPT_LANGUAGE:
         return Detection(_SCRIPT_LANGUAGE[script], script)
     if script == "Kana":
@@ -144,26 +150,27 @@ def detect(text: str, expected: str | None = None) -> Detection:
     return Detection(best, script)
 
 
-# Characters written differently in Simplified and Traditional Chinese, in matching order: common
-# words only (a short list tells a paragraph's script; characters shared by both never count).
-_SIMPLIFIED = "这们说国时会为来个对学发经过还进没动现开关问长见东车门书马鸟鱼语话读写听买卖钱电体点实业头气爱认让边应该从请谢难样种万与产两"
-_TRADITIONAL = "這們說國時會為來個對學發經過還進沒動現開關問長見東車門書馬鳥魚語話讀寫聽買賣錢電體點實業頭氣愛認讓邊應該從請謝難樣種萬與產兩"
-
-# Simplified forms that Japanese writes otherwise (国 会 学 体 点 万 与 are shared with Japanese).
-_SIMPLIFIED_NOT_JAPANESE = set(_SIMPLIFIED) - set("国会学体点万与")
+# Common Simplified forms that Japanese writes otherwise, for the short-kanji rule above only
+# (a Japanese target answered with a few Han characters). Forms Japanese shares (国 会 学 体 点
+# 万 与 来 写 没: 来週, 写真, 沈没) are not in it.
+_SIMPLIFIED_NOT_JAPANESE = set("这们说时为个对发经过还进动现开关问长见东车门书马鸟鱼语话读"
+                               "听买卖钱电实业头气爱认让边应该从请谢难样种产两")
 
 
 def chinese_script(text: str) -> str | None:
-    """"Hans" or "Hant" when the text's Chinese characters clearly lean one way (twice as many
-    characters of one script's own forms, at least two), else None."""
-    text = text[:MAX_CHARS]
-    simplified = sum(text.count(c) for c in _SIMPLIFIED)
-    traditional = sum(text.count(c) for c in _TRADITIONAL)
-    if simplified >= 2 and simplified >= 2 * traditional:
-        return "Hans"
-    if traditional >= 2 and traditional >= 2 * simplified:
-        return "Hant"
-    return None
+    """"Hans", "Hant", or None when the text's Chinese is valid in both (see zhscript)."""
+    from .zhscript import chinese_script as by_inventory
+    return by_inventory(text[:MAX_CHARS])
+
+
+def _chinese(text: str, expected: str | None) -> str:
+    """"zh" or "zh-Hant" for a Chinese text. Text with no script-specific character (or as many
+    of each) is valid in both scripts: it takes a Chinese expected language, so it is never
+    off-target for its script alone, and is "zh" otherwise."""
+    script = chinese_script(text)
+    if script is None:
+        return expected if expected in CHINESE else "zh"
+    return "zh-Hant" if script == "Hant" else "zh"
 
 
 def detect_many(texts: list[str]) -> list[Detection]:

@@ -1,10 +1,17 @@
-"""Off-target rate: the share of outputs that are not in the target language.
+"""Off-target rate: the share of outputs that are not in the target language, and beside it the
+share that cannot be judged.
 
-Each output gets a detected language (xling.metrics.langid: scripts first, lingua for shared scripts)
-and flags: `empty`, `wrong_language`, `copy` (the output repeats the source). The corpus figure is
-the percentage of off-target outputs (empty or in another language); outputs with no letters at
-all (numbers, punctuation) cannot be judged and count as on-target. `on_target_mask` gives the
-mask that restricts other metrics to on-target segments.
+Each output gets a detected language (xling.metrics.langid: scripts first, lingua for shared
+scripts) and flags: `empty`, `wrong_language`, `wrong_script` (Chinese in the other script:
+Simplified for a zh-Hant target, Traditional for zh), `undetermined` (no letters at all: numbers,
+punctuation, symbols; or letters no detector can place), `copy` (the output repeats the source).
+
+Every output is exactly one of three, over the same denominator (all outputs, so the shares add
+up to 100%):
+- off-target: empty, in another language, or in the other Chinese script (the score, OffTarget%);
+- undetermined: `extra["undetermined_rate"]`, in %; never counted as on-target;
+- on-target: the rest (`on_target_mask`, which restricts other metrics to those segments).
+Chinese valid in both scripts (no character of one script only, "他在大阪工作。") counts as either.
 """
 from __future__ import annotations
 
@@ -40,21 +47,25 @@ def _same_language(detected: str, target: str) -> bool:
 
 
 def segment_flags(output: str, tgt_code: str, source: str | None = None) -> dict:
-    from .langid import chinese_script, detect
+    from .langid import detect
 
     detection = detect(output, expected=tgt_code)
     empty = not output.strip()
-    wrong = not empty and detection.lang != "und" and not _same_language(detection.lang, tgt_code)
-    # Chinese in the other script (Simplified for a zh-Hant target, or the reverse) is off-target.
-    wrong_script = not empty and not wrong and tgt_code in _CHINESE and \
-        chinese_script(output) not in (None, resolve(tgt_code).script)
+    undetermined = not empty and detection.lang == "und"
+    wrong = not empty and not undetermined and not _same_language(detection.lang, tgt_code)
+    # Chinese in the other script (Simplified for a zh-Hant target, or the reverse); detect()
+    # gives text valid in both scripts the target's own label, so that is never flagged.
+    wrong_script = not empty and not undetermined and not wrong and tgt_code in _CHINESE \
+        and detection.lang != tgt_code
     return {"lang": detection.lang, "script": detection.script, "empty": empty,
-            "wrong_language": wrong, "wrong_script": wrong_script,
+            "undetermined": undetermined, "wrong_language": wrong, "wrong_script": wrong_script,
             "copy": bool(source) and is_copy(output, source), "off_target": empty or wrong or wrong_script}
 
 
 def off_target(hyps: Sequence[str], tgt_lang: str, srcs: Sequence[str] | None = None):
-    """Percentage of off-target outputs; segments are 1.0 (off-target) or 0.0."""
+    """Percentage of off-target outputs among all outputs; segments are 1.0 (off-target) or 0.0.
+    `extra["undetermined_rate"]` is the percentage of undetermined outputs, over the same
+    denominator (they are 0.0 here, and not on-target either: see `on_target_mask`)."""
     tgt = resolve(tgt_lang)
     check_lengths(hypotheses=hyps, sources=srcs)
     sources = srcs if srcs is not None else [None] * len(hyps)
@@ -62,19 +73,24 @@ def off_target(hyps: Sequence[str], tgt_lang: str, srcs: Sequence[str] | None = 
     from .langid import lingua_version
     from .. import __version__
 
-    counts = {key: sum(f[key] for f in flags) for key in ("empty", "wrong_language", "wrong_script", "copy", "off_target")}
+    counts = {key: sum(f[key] for f in flags)
+              for key in ("empty", "undetermined", "wrong_language", "wrong_script", "copy", "off_target")}
     languages: dict[str, int] = {}
     for f in flags:
         languages[f["lang"]] = languages.get(f["lang"], 0) + 1
-    variant = {"zhscript": "yes"} if tgt.code in _CHINESE else {}   # Simplified vs Traditional checked
+    variant = {}
+    if tgt.code in _CHINESE:      # Simplified vs Traditional checked, with this inventory
+        from .zhscript import inventory_version
+        variant = {"zhscript": inventory_version()}
     signature = Signature.of(tgt=tgt.code, langid=f"script+lingua-{lingua_version()}+expected",
                              copy="yes" if srcs is not None else "no", **variant, xling=__version__).format()
-    extra = {"counts": counts, "detected": dict(sorted(languages.items(), key=lambda kv: -kv[1])),
-             "flags": flags}
+    extra = {"undetermined_rate": 100.0 * counts["undetermined"] / len(flags), "counts": counts,
+             "detected": dict(sorted(languages.items(), key=lambda kv: -kv[1])), "flags": flags}
     return mean_result("OffTarget%", [float(f["off_target"]) for f in flags], signature,
                        scale=100.0, extra=extra)
 
 
 def on_target_mask(result) -> list[bool]:
-    """From an off_target() result: True where the output is in the target language."""
-    return [not f["off_target"] for f in result.extra["flags"]]
+    """From an off_target() result: True where the output is in the target language (neither
+    off-target nor undetermined)."""
+    return [not f["off_target"] and not f["undetermined"] for f in result.extra["flags"]]

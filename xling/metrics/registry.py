@@ -29,6 +29,8 @@ class MetricSpec:
     settings: dict[str, str] = field(default_factory=dict)   # option -> run setting it comes from
     detail: tuple[str, ...] = ()               # per-segment `extra` keys not kept in metrics.json
     unit: str | None = None                    # axis label of figures (default: display)
+    # figures shown beside the score in score output and reports: (`extra` key, column title)
+    beside: tuple[tuple[str, str], ...] = ()
 
     def __call__(self, hyps, refs=None, srcs=None, tgt_lang: str | None = None,
                  **options) -> MetricResult:
@@ -45,6 +47,12 @@ class MetricSpec:
         """The options a run's settings (a config object or its stored dict) give this metric."""
         get = settings.get if isinstance(settings, dict) else (lambda k, d=None: getattr(settings, k, d))
         return {option: get(key) for option, key in self.settings.items() if get(key) is not None}
+
+    def beside_values(self, result: MetricResult | dict) -> list[float | None]:
+        """The `beside` figures of a result (or of its stored dict); None where it has none (a
+        run scored before the figure existed)."""
+        extra = result.extra if isinstance(result, MetricResult) else result.get("extra", {})
+        return [extra.get(key) for key, _ in self.beside]
 
     def better(self, a: float, b: float) -> bool:
         """Whether score a is better than score b."""
@@ -191,4 +199,5 @@ register(MetricSpec("gemba-esa", "GEMBA-ESA", _judge("esa"), needs_refs=False, n
                     model_based=True, options=JUDGE_OPTIONS, settings=JUDGE_SETTINGS,
                     unit="GEMBA-ESA (0-100)"))
 register(MetricSpec("offtarget", "OffTarget%", _off_target, needs_refs=False, higher_is_better=False,
-                    detail=("flags",), unit="% outputs not in the target language"))
+                    detail=("flags",), unit="% outputs not in the target language",
+                    beside=(("undetermined_rate", "Undetermined%"),)))

@@ -6,13 +6,29 @@ from ..errors import XlingError
 from ..metrics.registry import display, get
 from ..runs.records import (ChoiceRun, MTRun, TuneRun, by_field, check_complete, check_paired, document_result, metric_result,
                             read_run)
+from .scores import OFF_TARGET_NOTE
 from .tables import Table
+
+
+def _columns(metrics: list[str]) -> list[str]:
+    """Each metric's column, then the figures its spec shows beside it (Undetermined%)."""
+    return [title for m in metrics for title in (display(m), *(t for _, t in get(m).beside))]
+
+
+def _figures(metric: str, result) -> list[str]:
+    """The cells of _columns for one metric: its score and its beside figures, from a stored
+    entry (a dict; None when not scored) or a MetricResult; '' where a figure is missing."""
+    spec = get(metric)
+    if result is None:
+        return [""] * (1 + len(spec.beside))
+    score = result["score"] if isinstance(result, dict) else result.score
+    return [f"{score:.2f}"] + ["" if v is None else f"{v:.2f}" for v in spec.beside_values(result)]
 
 
 def direction_table(run: MTRun, only: list[str] | None = None) -> Table:
     metrics = [m for m in run.metrics_present() if only is None or m in only]
     rows = [[d.name, "" if d.n is None else str(d.n)]
-            + [f"{d.score(m):.2f}" if m in d.metrics else "" for m in metrics] for d in run.directions]
+            + [cell for m in metrics for cell in _figures(m, d.metrics.get(m))] for d in run.directions]
     notes = []
     for m in metrics:
         by_signature: dict[str, list[str]] = {}   # BLEU's tokenizer differs by target language
@@ -28,19 +44,27 @@ def direction_table(run: MTRun, only: list[str] | None = None) -> Table:
             notes.append(f"{d.name}, translated by document: {r['failed_chunks']} of {r['chunks']} "
                          f"chunks could not be split back into segments ({r['failed_segments']} "
                          "segments scored as empty)")
+    if "offtarget" in metrics:
+        notes.append(OFF_TARGET_NOTE)
     return Table(f"{run.label}: {run.model.get('model', '?')} ({run.model.get('revision', '?')})",
-                 ["direction", "n"] + [display(m) for m in metrics], rows, notes)
+                 ["direction", "n"] + _columns(metrics), rows, notes)
 
 
-def direction_matrix(run: MTRun, metric: str) -> Table | None:
+def direction_matrix(run: MTRun, metric: str, beside: int | None = None) -> Table | None:
+    """The N×N matrix of a metric's score, or (`beside`: its index) of one of its beside figures."""
     scored = [d for d in run.directions if metric in d.metrics]
     if not scored:
         return None
     langs = list(dict.fromkeys(l.code for d in scored for l in (d.src, d.tgt)))
-    cell = {(d.src.code, d.tgt.code): d.score(metric) for d in scored}
-    rows = [[f"{s} →"] + ["—" if s == t else (f"{cell[s, t]:.2f}" if (s, t) in cell else "")
+    spec = get(metric)
+    if beside is None:
+        title, cell = display(metric), {(d.src.code, d.tgt.code): d.score(metric) for d in scored}
+    else:
+        title = spec.beside[beside][1]
+        cell = {(d.src.code, d.tgt.code): spec.beside_values(d.metrics[metric])[beside] for d in scored}
+    rows = [[f"{s} →"] + ["—" if s == t else (f"{cell[s, t]:.2f}" if cell.get((s, t)) is not None else "")
                           for t in langs] for s in langs]
-    return Table(f"{run.label}: {display(metric)} by direction (rows: source, columns: target)",
+    return Table(f"{run.label}: {title} by direction (rows: source, columns: target)",
                  ["src \\ tgt"] + langs, rows)
 
 
@@ -59,14 +83,15 @@ def domain_table(run: MTRun, direction, only: list[str] | None = None) -> Table 
     rows = []
     for label, positions in [("all", None), *domains.items()]:
         row = [label, str(len(records) if positions is None else len(positions))]
-        row += [f"{metric_result(run.run, direction.name, m, positions, records).score:.2f}" for m in metrics]
+        row += [cell for m in metrics
+                for cell in _figures(m, metric_result(run.run, direction.name, m, positions, records))]
         if doc_metrics:
             subset = records if positions is None else [records[i] for i in positions]
             row.append(str(len(by_field(subset, "document_id"))))
             row += [f"{document_result(run.run, direction.name, m, positions, records).score:.2f}"
                     for m in doc_metrics]
         rows.append(row)
-    header = ["domain", "n"] + [display(m) for m in metrics]
+    header = ["domain", "n"] + _columns(metrics)
     if doc_metrics:
         header += ["documents"] + [f"{display(m)} (doc)" for m in doc_metrics]
     notes = ["(doc): each document's outputs and references joined in segment order and scored as "
@@ -178,9 +203,10 @@ def build_report(paths: list[str], metrics: list[str] | None = None, test: str =
             if by_domain:
                 tables.append(by_domain)
         for metric in metrics or present:
-            matrix = direction_matrix(run, metric)
-            if matrix:
-                tables.append(matrix)
+            for beside in (None, *range(len(get(metric).beside))):
+                matrix = direction_matrix(run, metric, beside)
+                if matrix:
+                    tables.append(matrix)
     if len(runs) > 1:
         for metric in metrics or runs[0].metrics_present():
             table = comparison(runs, metric, test, n_samples)

@@ -24,17 +24,30 @@ class ScoreReport:
 
 
 
+# What the two rates count, under every table that shows them.
+OFF_TARGET_NOTE = ("OffTarget%: outputs empty or not in the target language (or Chinese script); "
+                   "Undetermined%: outputs whose language cannot be told (numbers, symbols only), "
+                   "neither off- nor on-target; both over all outputs")
+
+
 # -- formatting ----------------------------------------------------------------------------------
 def _cells(report: ScoreReport, latex: bool = False) -> tuple[list[str], list[list[str]]]:
+    """One column per metric, each followed by the figures its spec shows beside it (the
+    undetermined rate beside OffTarget%)."""
+    from ..metrics.registry import get
+
     names = list(report.systems)
     metrics = list(next(iter(report.systems.values())))
-    header = ["system"] + [report.systems[names[0]][m].name for m in metrics]
+    header = ["system"]
+    for m in metrics:
+        header += [report.systems[names[0]][m].name] + [title for _, title in get(m).beside]
     paired = {(p.system, m): p for m, ps in report.paired.items() for p in ps}
     rows = []
     for name in names:
         row = [name]
         for m in metrics:
-            cell = f"{report.systems[name][m].score:.2f}"
+            result = report.systems[name][m]
+            cell = f"{result.score:.2f}"
             p = paired.get((name, m))
             if p is not None:
                 mark = ("$^\\dagger$" if latex else (" better*" if p.better else " worse*")) \
@@ -42,6 +55,7 @@ def _cells(report: ScoreReport, latex: bool = False) -> tuple[list[str], list[li
                 ci = f" [{p.ci_low:.2f}, {p.ci_high:.2f}]" if p.ci_low is not None else ""
                 cell += f"{ci} (p={p.p_value:.4f}){mark}"
             row.append(cell)
+            row += ["" if v is None else f"{v:.2f}" for v in get(m).beside_values(result)]
         rows.append(row)
     return header, rows
 
@@ -67,6 +81,8 @@ def format_text(report: ScoreReport) -> str:
     lower = [r.name for r in next(iter(report.systems.values())).values() if not r.higher_is_better]
     if lower:
         lines.append(f"lower is better: {', '.join(lower)}")
+    if "offtarget" in next(iter(report.systems.values())):
+        lines.append(OFF_TARGET_NOTE)
     return "\n".join(lines)
 
 
@@ -81,6 +97,8 @@ def format_latex(report: ScoreReport) -> str:
     lines += [" & ".join([tex_escape(r[0])] + [c.replace("%", "\\%") for c in r[1:]]) + " \\\\" for r in rows]
     lines += ["\\bottomrule", "\\end{tabular}"]
     lines += [f"% {name}: {sig}" for name, sig in _signatures(report)]
+    if "offtarget" in next(iter(report.systems.values())):
+        lines.append(f"% {OFF_TARGET_NOTE}")
     return "\n".join(lines)
 
 

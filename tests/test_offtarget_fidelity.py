@@ -1,0 +1,153 @@
+"""Issue 25, items 1-2: Simplified vs Traditional Chinese by CC-CEDICT's characters, and outputs
+whose language cannot be told counted apart (never on-target). Sentences are our own, except the
+three the issue quotes; the FLORES-200 / NTREX-128 files are read from the shared data."""
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+from helpers import assert_one_line_error, xling
+
+from xling.metrics import bleu, off_target, on_target_mask
+from xling.metrics.langid import detect
+from xling.metrics.zhscript import chinese_script
+
+SIMPLIFIED = ["我们明天去市场买水果。", "这本书很好看，我昨天在图书馆借的。", "请把窗户打开。"]
+TRADITIONAL = ["我們明天去市場買水果。", "這本書很好看，我昨天在圖書館借的。", "請把窗戶打開。"]
+EITHER = ["他在大阪工作。", "山上有一座小木屋。", "我和他是朋友。"]   # no character of one script only
+
+
+def _lines(data_dir, path):
+    file = data_dir / path
+    if not file.is_file():
+        pytest.skip(f"{path} is not in the shared data")
+    return file.read_text(encoding="utf-8").splitlines()
+
+
+@pytest.mark.parametrize("path, script", [
+    ("flores200/dev/zho_Hans.dev", "Hans"), ("flores200/dev/zho_Hant.dev", "Hant"),
+    ("flores200/devtest/zho_Hans.devtest", "Hans"), ("flores200/devtest/zho_Hant.devtest", "Hant"),
+    ("ntrex128/newstest2019-ref.zho-CN.txt", "Hans"), ("ntrex128/newstest2019-ref.zho-TW.txt", "Hant"),
+])
+def test_reference_lines_are_classified_to_their_script(data_dir, path, script):
+    lines = _lines(data_dir, path)
+    found = [chinese_script(line) for line in lines]
+    right = found.count(script)
+    assert right >= 0.99 * len(lines), f"{right}/{len(lines)}"
+    # The rest are undecided (characters both scripts share), never the other script.
+    assert found.count(None) == len(lines) - right
+
+
+def test_the_issues_examples():
+    # Simplified answers for a zh-Hant target (issue 25: missed by the old word list).
+    result = off_target(["为女性平等奋力一搏", "世界银行希望传播这一理念。"], "zh-Hant")
+    assert result.score == 100.0 and result.extra["counts"]["wrong_script"] == 2
+    assert result.extra["detected"] == {"zh": 2}
+    # A Traditional answer that passed for a zh target.
+    result = off_target(["綠色熊是 綠色熊的重量 0.5 ton."], "zh")
+    assert result.score == 100.0 and result.extra["flags"][0]["wrong_script"]
+    assert result.extra["detected"] == {"zh-Hant": 1}
+
+
+def test_traditional_for_zh_is_off_target_and_labelled_zh_hant():
+    result = off_target(TRADITIONAL + SIMPLIFIED, "zh")
+    assert result.score == 50.0 and result.extra["counts"]["wrong_script"] == 3
+    assert result.extra["counts"]["wrong_language"] == 0
+    assert result.extra["detected"] == {"zh-Hant": 3, "zh": 3}
+    assert on_target_mask(result) == [False] * 3 + [True] * 3
+    assert "zhscript:hanzidentifier-" in result.signature and "+zhon-" in result.signature
+    flipped = off_target(TRADITIONAL + SIMPLIFIED, "zh-TW")        # a locale alias of zh-Hant
+    assert flipped.score == 50.0 and on_target_mask(flipped) == [True] * 3 + [False] * 3
+
+
+def test_text_valid_in_both_scripts_counts_as_either():
+    for target in ("zh", "zh-Hant"):
+        result = off_target(EITHER, target)
+        assert result.score == 0.0 and result.extra["detected"] == {target: 3}, target
+        assert all(on_target_mask(result))
+    assert all(chinese_script(t) is None for t in EITHER)
+    # Without a target it is "zh"; a Traditional text is "zh-Hant" with or without one.
+    assert detect(EITHER[0]).lang == "zh" and detect(EITHER[0], expected="zh-Hant").lang == "zh-Hant"
+    assert detect(TRADITIONAL[0]).lang == "zh-Hant" and detect(TRADITIONAL[0], expected="zh").lang == "zh-Hant"
+    # One script's characters outnumbering the other's decides; as many of each is undecided.
+    assert chinese_script("這个") is None and chinese_script("這個东西") == "Hant"
+
+
+def test_foreign_names_keep_the_script_check():
+    # More Latin letters than Chinese, but enough Chinese to be a Chinese text with an English
+    # name in it: still checked for script.
+    text = "The Apple Vision Pro 評測報告"
+    (flags,) = off_target([text], "zh").extra["flags"]
+    assert flags["lang"] == "zh-Hant" and flags["wrong_script"] and not flags["wrong_language"]
+    assert not off_target([text], "zh-Hant").extra["flags"][0]["off_target"]
+
+
+def test_japanese_kanji_shared_with_simplified_stay_japanese():
+    # 来 写 没 are Japanese forms too (来週, 写真, 沈没); 这 is not.
+    for text in ("来週", "写真", "沈没", "国会"):
+        assert not off_target([text], "ja").extra["flags"][0]["off_target"], text
+    assert off_target(["这个"], "ja").extra["flags"][0]["off_target"]
+
+
+def test_undetermined_outputs_are_counted_apart_never_on_target():
+    outputs = ["2000000000000000", "1,234.56 / 7.8%", "?!… —", "그는 어제 시장에 갔다.",
+               "I went to the market yesterday.", ""]
+    result = off_target(outputs, "ko")
+    counts = result.extra["counts"]
+    assert counts["undetermined"] == 3 and counts["off_target"] == 2 and counts["empty"] == 1
+    # Both rates over all six outputs: off-target 2/6, undetermined 3/6, on-target the one left.
+    assert result.score == pytest.approx(100 * 2 / 6)
+    assert result.extra["undetermined_rate"] == pytest.approx(100 * 3 / 6)
+    assert [f["undetermined"] for f in result.extra["flags"]] == [True] * 3 + [False] * 3
+    assert not any(f["off_target"] for f in result.extra["flags"][:3])
+    assert on_target_mask(result) == [False, False, False, True, False, False]
+    # So other metrics restricted to on-target segments leave them out.
+    kept = bleu(outputs, ["2000000000000000", "1,234.56 / 7.8%", "?!… —", "그는 어제 시장에 갔다.", "x", "y"],
+                tgt_lang="ko", keep=on_target_mask(result))
+    assert "subset:1/6" in kept.signature
+    assert off_target(["그는 어제 시장에 갔다."], "ko").extra["undetermined_rate"] == 0.0
+
+
+def test_score_prints_the_undetermined_rate_beside_off_target(tmp_path):
+    hyps, refs = tmp_path / "hyp.zh", tmp_path / "ref.zh"
+    hyps.write_text("\n".join(["12345", TRADITIONAL[0], SIMPLIFIED[1], EITHER[0]]) + "\n", encoding="utf-8")
+    refs.write_text("\n".join(["12345", SIMPLIFIED[0], SIMPLIFIED[1], EITHER[0]]) + "\n", encoding="utf-8")
+    args = ["score", "-r", str(refs), "-i", str(hyps), "-t", "zh", "-m", "offtarget", "chrf"]
+    text = xling(*args)
+    assert text.returncode == 0, text.stderr
+    header, row = text.stdout.decode().splitlines()[:2]
+    assert header.split()[1:4] == ["OffTarget%", "Undetermined%", "chrF"]
+    assert row.split()[1:3] == ["25.00", "25.00"]
+    assert "Undetermined%: outputs whose language cannot be told" in text.stdout.decode()
+    report = json.loads(xling(*args, "-f", "json").stdout)
+    result = report["systems"][str(hyps)]["offtarget"]
+    assert result["score"] == 25.0 and result["extra"]["undetermined_rate"] == 25.0
+    assert result["extra"]["detected"] == {"und": 1, "zh-Hant": 1, "zh": 2}
+    latex = xling(*args, "-f", "latex").stdout.decode()
+    assert "OffTarget\\% & Undetermined\\%" in latex and "25.00 & 25.00" in latex
+
+
+def test_inventory_is_fast_and_loaded_only_when_used(data_dir):
+    lines = _lines(data_dir, "flores200/devtest/zho_Hant.devtest")
+    chinese_script("热身")                       # loads the inventory once
+    start = time.perf_counter()
+    for line in lines:
+        chinese_script(line)
+    assert time.perf_counter() - start < 0.5     # ~7 ms here for 1012 lines
+    code = ("import sys\nfrom xling.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('hanzidentifier', 'zhon', 'opencc')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines()[-1] == "[]"
+
+
+def test_a_missing_inventory_is_one_clear_error(tmp_path):
+    hyp = tmp_path / "hyp.zh"
+    hyp.write_text(TRADITIONAL[0] + "\n", encoding="utf-8")
+    # hanzidentifier made unimportable in the child process only
+    code = ("import sys; sys.modules['hanzidentifier'] = None\n"
+            "from xling.cli import run\n"
+            f"sys.argv = ['xling', 'score', '-i', {str(hyp)!r}, '-t', 'zh', '-m', 'offtarget']\n"
+            "run()")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True)
+    assert_one_line_error(result, "needs hanzidentifier: pip install")
