@@ -17,10 +17,11 @@ def run_cli(capsys, *args) -> tuple[int, str, str]:
     return code, out, err
 
 
-def xling(*args, input=None, env=None, timeout=300):
-    """`python -m xling.cli ARGS` as a user runs it (bytes out and err)."""
+def xling(*args, input=None, env=None, timeout=300, python=sys.executable):
+    """`python -m xling.cli ARGS` as a user runs it (bytes out and err); `python`: another
+    environment's interpreter (the vLLM venv's, say)."""
     full_env = dict(os.environ, **(env or {}))
-    return subprocess.run([sys.executable, "-m", "xling.cli", *args], input=input,
+    return subprocess.run([str(python), "-m", "xling.cli", *args], input=input,
                           capture_output=True, timeout=timeout, env=full_env)
 
 

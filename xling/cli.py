@@ -128,6 +128,8 @@ def _backend_options(f):
         config_option(B, "concurrency", "--concurrency"),
         config_option(B, "request_timeout", "--request-timeout"),
         config_option(B, "max_retries", "--max-retries"),
+        # vLLM's engine settings, under vLLM's own option names
+        *(config_option(B, name, "--" + name.replace("_", "-")) for name in B.ENGINE),
     ]
     for option in reversed(options):
         f = option(f)

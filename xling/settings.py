@@ -25,12 +25,14 @@ BOUNDS = {
     "request_timeout": (0, 86_400, False), "temperature": (0, 100, False),
     "judge_temperature": (0, 100, False), "top_p": (0, 1, False), "epsilon": (0, 1, True),
     "epochs": (0, 1000, False), "learning_rate": (0, 1, False),
+    "tensor_parallel_size": (1, 1024, True), "data_parallel_size": (1, 1024, True),
+    "gpu_memory_utilization": (0, 1, False), "max_num_seqs": (1, None, True), "max_model_len": (1, None, True),
 }
 # Epsilon must stay below 1 (it drops every token at 1).
 BELOW = {"epsilon": 1}
 CHOICES = {"select": ("greedy", "mbr", "rerank"), "sampling": ("sample", "beam"),
            "unit": ("segment", "document"), "reference": ("post-edit", "original"),
-           "backend": ("hf", "http"), "precision": ("32", "16", "bf16"), "mode": ("ll", "gen", "both"),
+           "backend": ("hf", "vllm", "http"), "dtype": ("auto", "float32", "bfloat16", "float16"), "precision": ("32", "16", "bf16"), "mode": ("ll", "gen", "both"),
            "metric": ("rougeL", "judge")}
 
 

@@ -42,12 +42,8 @@ def load_backend(model: str | None = None, settings=None, *, static_cache: bool 
         known = {f.name for f in dataclasses.fields(BackendSettings)}
         base = {k: getattr(settings, k) for k in known} if settings is not None else {}
         settings = BackendSettings(**{**base, **overrides})
+    _refuse_other_backends_settings(settings, static_cache)
     if settings.backend == "http":
-        hf_only = [name for name, value in (("revision", settings.revision), ("trust_remote_code",
-                   settings.trust_remote_code), ("static_cache", static_cache)) if value]
-        if hf_only:
-            raise XlingError(f"{', '.join(hf_only)} appl{'ies' if len(hf_only) == 1 else 'y'} to "
-                             "models loaded here (--backend hf), not to a server (--backend http)")
         from .http import HTTPBackend, read_api_key
 
         if not settings.base_url or not model:
@@ -56,9 +52,33 @@ def load_backend(model: str | None = None, settings=None, *, static_cache: bool 
                               api_key=read_api_key(settings.api_key_env, settings.api_key_file),
                               concurrency=settings.concurrency, timeout=settings.request_timeout,
                               max_retries=settings.max_retries)
+    elif settings.backend == "vllm":
+        from .vllm import load_vllm_backend
+
+        backend = load_vllm_backend(model, settings, quiet=quiet)
     else:
         from .loading import load_hf_backend
 
         backend = load_hf_backend(model, revision=settings.revision, trust_remote_code=settings.trust_remote_code,
                                   static_cache=static_cache, batching=batching, quiet=quiet)
     return ready(backend, cache=cache)
+
+
+def _refuse_other_backends_settings(settings, static_cache: bool) -> None:
+    """A setting of one backend given with another is refused, never silently dropped."""
+    import dataclasses
+
+    defaults = {f.name: f.default for f in dataclasses.fields(settings)}
+    given = {name for name in settings.ENGINE if getattr(settings, name) != defaults[name]}
+    if settings.backend != "vllm" and given:
+        names = ", ".join(sorted(given))
+        raise XlingError(f"{names} appl{'ies' if len(given) == 1 else 'y'} to --backend vllm, not to "
+                         f"--backend {settings.backend}")
+    local_only = [name for name, value in (("revision", settings.revision), ("trust_remote_code",
+                  settings.trust_remote_code)) if value]
+    if settings.backend == "http" and (local_only or static_cache):
+        names = ", ".join(local_only + (["static_cache"] if static_cache else []))
+        raise XlingError(f"{names} appl{'ies' if names.count(',') == 0 else 'y'} to models loaded here "
+                         "(--backend hf or vllm), not to a server (--backend http)")
+    if settings.backend == "vllm" and static_cache:
+        raise XlingError("static_cache applies to --backend hf; vLLM manages its own KV cache")

@@ -276,6 +276,8 @@ class LocalBackend:
     batch_log = property(lambda self: self.lm.batch_log)
     batch_plan = property(lambda self: self.lm.batch_plan)
     tokens_generated = property(lambda self: self.lm.tokens_generated)
+    # Whether the weights were ever needed (a fully cached run never loads them).
+    weights_loaded = property(lambda self: self.lm._model is not None)
 
     def render(self, prompt: Prompt) -> str:
         return self.lm.render(prompt)

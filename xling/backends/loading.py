@@ -26,32 +26,39 @@ def _looks_like_path(name: str) -> bool:
             or os.sep in name and os.sep != "/")
 
 
-def load_hf_backend(model: str | None = None, *, revision: str | None = None,
-                    trust_remote_code: bool = False, device: str | None = None,
-                    static_cache: bool = False, batching: Batching | None = None,
-                    quiet: bool = False) -> LocalBackend:
+def locate_model(model: str | None, revision: str | None = None, quiet: bool = False) -> tuple[str, str]:
+    """(source to load, name to show and fingerprint) of a model: the embedded default model's
+    converted folder, a local folder, or a hub name (offline: only from the local hub cache,
+    else one clear error)."""
     name = resolve_model_name(model)
     if name is None:
         from .embedded import NOTICE, embedded_model_dir
         if not quiet:
             print(NOTICE, file=sys.stderr)
-        path, display = embedded_model_dir(), "embedded:gemma3-270m"
-    else:
-        path, display = Path(name).expanduser(), name
-        if path.is_file():
-            raise XlingError(f"model {name!r} is a file; pass the folder that holds its config.json")
-        if path.is_dir() and not (path / "config.json").is_file():
-            raise XlingError(f"model folder {name!r} has no config.json: it is not a transformers "
-                             "checkpoint (config.json, weights and tokenizer files)")
-        if not path.exists():
-            if _looks_like_path(name):
-                raise XlingError(f"model folder {name!r} does not exist")
-            path = None
-            if not hub.reachable():
-                if not hub.cached(name, revision):
-                    raise hub.error_for(name)
-                os.environ["HF_HUB_OFFLINE"] = "1"  # use the local hub cache without retries
-    return open_hf_backend(str(path) if path else name, display=display, revision=revision,
+        return str(embedded_model_dir()), "embedded:gemma3-270m"
+    path = Path(name).expanduser()
+    if path.is_file():
+        raise XlingError(f"model {name!r} is a file; pass the folder that holds its config.json")
+    if path.is_dir() and not (path / "config.json").is_file():
+        raise XlingError(f"model folder {name!r} has no config.json: it is not a transformers "
+                         "checkpoint (config.json, weights and tokenizer files)")
+    if path.exists():
+        return str(path), name
+    if _looks_like_path(name):
+        raise XlingError(f"model folder {name!r} does not exist")
+    if not hub.reachable():
+        if not hub.cached(name, revision):
+            raise hub.error_for(name)
+        os.environ["HF_HUB_OFFLINE"] = "1"  # use the local hub cache without retries
+    return name, name
+
+
+def load_hf_backend(model: str | None = None, *, revision: str | None = None,
+                    trust_remote_code: bool = False, device: str | None = None,
+                    static_cache: bool = False, batching: Batching | None = None,
+                    quiet: bool = False) -> LocalBackend:
+    source, display = locate_model(model, revision, quiet)
+    return open_hf_backend(source, display=display, revision=revision,
                            trust_remote_code=trust_remote_code, device=device,
                            static_cache=static_cache, batching=batching)
 

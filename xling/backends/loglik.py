@@ -10,6 +10,21 @@ from .kvcache import cache_arg
 HEAD_ONLY_TYPES = {"llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "gemma3_text", "phi3"}
 
 
+def split_tokens(tokenizer, context: str, continuations: list[str]) -> tuple[list[int], list[list[int]]]:
+    """Context tokens (with BOS) and each continuation's tokens as they fall when the two are
+    encoded together, so scores match scoring the concatenated text. Every backend that scores
+    token by token splits here."""
+    ctx = tokenizer(context, add_special_tokens=True)["input_ids"]
+    conts = []
+    for cont in continuations:
+        whole = tokenizer(context + cont, add_special_tokens=True)["input_ids"]
+        if whole[:len(ctx)] == ctx and len(whole) > len(ctx):
+            conts.append(whole[len(ctx):])
+        else:  # the boundary merged into one token: score the continuation on its own
+            conts.append(tokenizer(cont, add_special_tokens=False)["input_ids"])
+    return ctx, conts
+
+
 class LoglikelihoodScorer:
     """log p(continuation | context) on a causal `LoadedModel` (`lm`)."""
 
@@ -17,18 +32,7 @@ class LoglikelihoodScorer:
         self.lm = lm
 
     def _split_tokens(self, context: str, continuations: list[str]) -> tuple[list[int], list[list[int]]]:
-        """Context tokens (with BOS) and each continuation's tokens as they fall when the two are
-        encoded together, so scores match scoring the concatenated text."""
-        tokenizer = self.lm.tokenizer
-        ctx = tokenizer(context, add_special_tokens=True)["input_ids"]
-        conts = []
-        for cont in continuations:
-            whole = tokenizer(context + cont, add_special_tokens=True)["input_ids"]
-            if whole[:len(ctx)] == ctx and len(whole) > len(ctx):
-                conts.append(whole[len(ctx):])
-            else:  # the boundary merged into one token: score the continuation on its own
-                conts.append(tokenizer(cont, add_special_tokens=False)["input_ids"])
-        return ctx, conts
+        return split_tokens(self.lm.tokenizer, context, continuations)
 
     def score(self, requests: list[tuple[str, list[str]]], rows: int, tokens: int | None,
               on_item=None) -> list[list[float]]:

