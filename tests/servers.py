@@ -80,6 +80,45 @@ class TransformersServer:
             self.process.kill()
 
 
+class VLLMServer:
+    """vLLM's OpenAI-compatible server (`python -m vllm.entrypoints.openai.api_server`, the
+    `vllm serve` of the CPU build) from the vLLM venv, on 127.0.0.1, serving `model` (a folder)
+    under `name`, in float32 with `gpu_memory_utilization` of the RAM (see NOTES.md)."""
+
+    def __init__(self, python, model, name: str, timeout: float = 1200):
+        import httpx
+
+        self.port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+        env.update(HF_HUB_OFFLINE="1", VLLM_LOGGING_LEVEL="WARNING")
+        self.process = subprocess.Popen(
+            [str(python), "-m", "vllm.entrypoints.openai.api_server", "--model", str(model),
+             "--served-model-name", name, "--host", "127.0.0.1", "--port", str(self.port),
+             "--dtype", "float32", "--max-model-len", "2048", "--gpu-memory-utilization", "0.4",
+             "--enforce-eager", "--seed", "0"],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.url = f"http://127.0.0.1:{self.port}/v1"
+        deadline = time.time() + timeout     # a start takes minutes on two busy cores
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError("the vLLM server exited: " + self.process.stderr.read().decode()[-3000:])
+            try:
+                if httpx.get(f"http://127.0.0.1:{self.port}/health", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(1)
+        self.close()
+        raise RuntimeError("the vLLM server did not start")
+
+    def close(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
 class FaultyProxy:
     """Forwards to `upstream`, but answers each new request first with a failure: a 500 (with
     Retry-After) or a stall longer than the client's timeout, alternately. `down` makes it answer

@@ -1,7 +1,7 @@
-"""`--backend vllm` with a real vLLM (PyPI's CPU build, 0.32) in its own venv (tests/vllm/build.sh):
+"""`--backend vllm` with a real vLLM (PyPI's CPU build, 0.32) in its own venv (tests/vllmenv/build.sh):
 the embedded model in float32 against the HF backend on real FLORES-200 and XNLI items, candidates
 stable under N and batch, a resumed interrupted run, each bad setting as one clean line. The
-comparisons run once per session in the venv (tests/vllm/probe.py) and are asserted here."""
+comparisons run once per session in the venv (tests/vllmenv/probe.py) and are asserted here."""
 from __future__ import annotations
 
 import json
@@ -14,7 +14,7 @@ import pytest
 from helpers import assert_error, assert_one_line_error, xling
 from xling.data.resources import REPO_ROOT
 
-BUILD = "bash tests/vllm/build.sh"
+BUILD = "bash tests/vllmenv/build.sh"
 
 
 def vllm_python():
@@ -32,7 +32,7 @@ def probe(data_dir, tmp_path_factory):
     cache = tmp_path_factory.mktemp("vllm-probe")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     env.update(XLING_CACHE=str(cache / "cache"), HF_HUB_OFFLINE="1")
-    done = subprocess.run([str(vllm_python()), str(REPO_ROOT / "tests" / "vllm" / "probe.py")],
+    done = subprocess.run([str(vllm_python()), str(REPO_ROOT / "tests" / "vllmenv" / "probe.py")],
                           input=json.dumps({"data_dir": str(data_dir), "cache": str(cache / "resume.sqlite")}),
                           capture_output=True, text=True, env=env, timeout=1500)
     assert done.returncode == 0, done.stderr[-3000:]

@@ -262,27 +262,17 @@ def score(refs, hyps, src_path, tgt_lang, src_lang, metrics, test, paired_n, see
           tokenize, gpus, fmt, **settings):
     """Score system outputs: with references (BLEU, chrF, COMET, MetricX, ...) or without them
     (QE: CometKiwi, xCOMET-QE, MetricX-QE; off-target rate)."""
-    from .metrics.registry import get, parse_metric_names
     from .reporting.scores import FORMATTERS
     from .tasks.score import score_systems
     from .data.textio import read_lines
 
-    metrics = parse_metric_names(metrics)
     references = [read_lines(r) for r in refs]
     systems = {}
     for path in hyps:
         name = path if path not in systems else f"{path} ({len(systems)})"
         systems[name] = read_lines(path)
-    refs_arg = None
-    if len(references) == 1:
-        refs_arg = references[0]
-    elif references:
-        from .metrics.base import check_lengths
-        check_lengths(**{f"reference {i}": r for i, r in enumerate(references)})
-        # model-based metrics take one reference: the first
-        refs_arg = references[0] if any(get(m).model_based for m in metrics) else references
     report = score_systems(
-        systems, refs_arg, metrics, tgt_lang, srcs=read_lines(src_path) if src_path else None,
+        systems, references or None, metrics, tgt_lang, srcs=read_lines(src_path) if src_path else None,
         src_lang=src_lang, test=test, n_samples=paired_n, seed=seed, on_target_only=on_target_only,
         tokenize=tokenize, settings=settings, gpus=gpus)
     click.echo(FORMATTERS[fmt](report))

@@ -16,12 +16,9 @@ from ..errors import XlingError
 from .base import Decoding, GenerationRequest
 from .batching import Batching
 from .decoding import CandidateSampler, ContinuousDecoder, Unit, admit
-from .hfmodel import LoadedModel, LocalBackend, context_window, load_config, refuse_remote_code, sampling_args
+from .hfmodel import LoadedModel, LocalBackend, sampling_args
 from .kvcache import cache_arg
 from .loglik import LoglikelihoodScorer
-
-__all__ = ["HFBackend", "context_window", "load_config", "refuse_remote_code"]
-
 
 STATIC_LENGTH_STEP = 128   # static cache lengths are multiples of this
 

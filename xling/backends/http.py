@@ -379,7 +379,21 @@ def _prompt_logprobs(body, where: str) -> tuple[list, list]:
     if not isinstance(offsets, list) or not offsets or not isinstance(values, list):
         raise XlingError(f"the server at {where} does not score prompts (its /completions answer "
                          "to echo and logprobs has no prompt log-probabilities); use --mode gen with it")
-    return offsets, values
+    return _text_offsets(offsets, logprobs.get("tokens"), choices[0].get("text")), values
+
+
+def _text_offsets(offsets: list, tokens, text) -> list:
+    """Offsets into the echoed text. vLLM counts a leading special token's string ("<bos>")
+    in `text_offset` although the echoed text leaves it out: every offset is then shifted by
+    its length, which is found by the last token (the one generated, at the prompt's end)."""
+    if not (isinstance(tokens, list) and isinstance(text, str) and len(tokens) == len(offsets) > 1
+            and isinstance(tokens[0], str) and isinstance(tokens[-1], str)
+            and all(isinstance(o, int) for o in offsets)):
+        return offsets
+    shift = offsets[-1] + len(tokens[-1]) - len(text)
+    if shift > 0 and shift == len(tokens[0]) and not text.startswith(tokens[0]):
+        return [max(0, o - shift) for o in offsets]
+    return offsets
 
 
 def _parse_body(text: str):

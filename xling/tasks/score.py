@@ -13,14 +13,15 @@ from ..metrics.significance import paired_test
 from ..reporting.scores import ScoreReport
 
 
-def score_systems(systems: dict[str, list[str]], refs: list[str] | None, metrics, tgt_lang: str,
+def score_systems(systems: dict[str, list[str]], refs: list[list[str]] | None, metrics, tgt_lang: str,
                   srcs: list[str] | None = None, src_lang: str | None = None,
                   test: str | None = None, n_samples: int | None = None, seed: int = 12345,
                   on_target_only: bool = False, tokenize: str | None = None,
                   settings: dict | None = None, gpus: int | None = None) -> ScoreReport:
-    """`settings` are metric settings by their run-config names (comet_model, xcomet_model,
-    cometkiwi_model, metricx_model, comet_batch_size, precision, ...): each metric takes its
-    own, as in a run."""
+    """`refs`: one list of references per reference set (several: multi-reference string
+    metrics; model-based metrics take the first). `settings` are metric settings by their
+    run-config names (comet_model, xcomet_model, cometkiwi_model, metricx_model,
+    comet_batch_size, precision, ...): each metric takes its own, as in a run."""
     from ..metrics import on_target_mask
     from ..metrics.registry import get
 
@@ -28,6 +29,12 @@ def score_systems(systems: dict[str, list[str]], refs: list[str] | None, metrics
     src = resolve(src_lang) if src_lang else None
     metrics = parse_metric_names(metrics)
     specs = {m: get(m) for m in metrics}
+    if refs is not None and len(refs) > 1:
+        check_lengths(**{f"reference {i}": r for i, r in enumerate(refs)})
+        # model-based metrics take one reference: the first
+        refs = refs[0] if any(s.model_based for s in specs.values()) else refs
+    elif refs is not None:
+        refs = refs[0]
     lacking = [s.display for s in specs.values() if s.needs_refs and refs is None]
     if lacking:
         raise XlingError(f"{', '.join(lacking)} need{'s' * (len(lacking) == 1)} references (-r)")

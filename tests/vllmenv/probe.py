@@ -1,4 +1,4 @@
-"""Runs in the vLLM venv (tests/vllm/build.sh): the embedded model through `--backend vllm`
+"""Runs in the vLLM venv (tests/vllmenv/build.sh): the embedded model through `--backend vllm`
 and through the HF backend in one process, both in float32 on the CPU, and prints one JSON
 object that tests/test_vllm.py asserts on. Input (stdin, JSON): {"data_dir": ...}.
 

@@ -8,12 +8,12 @@ venv="${XLING_VLLM_VENV:-.vllm-venv}"
 # rebuilt when vLLM's requirements or xling's own (install_requires) change; xling's code is
 # installed editable, so code changes need nothing
 requires="$(python -c 'import configparser; c = configparser.ConfigParser(); c.read("setup.cfg"); print(c["options"]["install_requires"])')"
-stamp="$( (cat tests/vllm/requirements.txt; echo "$requires") | sha256sum | cut -c1-16)"
+stamp="$( (cat tests/vllmenv/requirements.txt; echo "$requires") | sha256sum | cut -c1-16)"
 if [ -x "$venv/bin/python" ] && [ "$(cat "$venv/xling-stamp" 2>/dev/null)" = "$stamp" ]; then
     exit 0
 fi
 python -m venv --clear "$venv"
-"$venv/bin/python" -m pip install --quiet -r tests/vllm/requirements.txt -e .
+"$venv/bin/python" -m pip install --quiet -r tests/vllmenv/requirements.txt -e .
 # PyPI's torchvision/torchaudio/torchcodec are built against another torch and break torch+cpu
 # at import ("operator torchvision::nms does not exist"); vLLM needs them only for images/audio.
 "$venv/bin/python" -m pip uninstall --quiet -y torchvision torchaudio torchcodec
