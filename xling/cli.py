@@ -105,7 +105,8 @@ def _metric_options(*names, unset: bool = False):
     return wrap
 
 
-_METRIC_MODELS = ("comet_model", "xcomet_model", "cometkiwi_model", "metricx_model", "comet_batch_size")
+_METRIC_MODELS = ("comet_model", "xcomet_model", "cometkiwi_model", "metricx_model", "comet_batch_size",
+                  "spm_model")
 _candidate_options = _config_options(
     ("candidates", "--candidates", "-n"), ("select", "--select"), ("utility", "--utility"), ("qe", "--qe"),
     ("pseudo_refs", "--pseudo-refs"), ("sampling", "--sampling"), ("temperature", "--temperature"),

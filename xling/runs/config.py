@@ -72,6 +72,7 @@ class MTEvalConfig(BackendSettings):
     judge_temperature: float = metric_setting("judge_temperature")
     comet_batch_size: int = metric_setting("comet_batch_size")
     precision: str = metric_setting("precision")
+    spm_model: str | None = metric_setting("spm_model")
     static_cache: bool = setting(False, "Static KV cache, shapes bucketed (its decoding step is compiled on a GPU).")
     max_new_tokens: int = setting(512, "Cap on the new tokens of one answer (a segment, or a document "
                                        "chunk with --unit document).")
@@ -85,7 +86,7 @@ class MTEvalConfig(BackendSettings):
     NON_IDENTITY = ("out", "batch_size", "max_batch_tokens", "refill", "metrics", "comet_model", "xcomet_model",
                     "cometkiwi_model", "cometkiwi_xl_model", "metricx_model", "judge_model",
                     "judge_base_url", "judge_template", "judge_samples", "judge_temperature",
-                    "comet_batch_size", "precision", "name", "description", "data_dir",
+                    "comet_batch_size", "precision", "spm_model", "name", "description", "data_dir",
                     *BackendSettings.TRANSPORT)
 
 
