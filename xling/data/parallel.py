@@ -140,6 +140,28 @@ def _flores_hub(split: str, spec: str) -> ParallelData:
                         [l.code for l in all_languages()], dev)
 
 
+class FloresDev:
+    """FLORES-200 dev as the demonstrations of a test set that has no dev split of its own
+    (WMT24++), in the same language and script as each side (zh_TW -> zho_Hant): the local
+    folder, else FLORES+ on the hub, read only when shots are asked for."""
+    spec = "flores200:dev"
+
+    def __init__(self, root: Path | None, for_spec: str):
+        self.root, self.for_spec, self._data = root, for_spec, None
+
+    def pairs(self, src, tgt) -> list[tuple[str, str]]:
+        try:
+            if self._data is None:
+                local = self.root is not None and ((self.root / "flores200" / "dev").is_dir()
+                                                   or (self.root / "dev").is_dir())
+                self._data = _flores_local("dev", self.root, self.spec) if local else \
+                    _flores_hub("dev", self.spec)
+            return self._data.pairs(src, tgt)
+        except XlingError as exc:
+            raise XlingError(f"{self.for_spec} has no dev split, so its few-shot examples come from "
+                             f"FLORES-200 dev, and {exc}; or pass your own (--shots-file)") from None
+
+
 NTREX_CODES = {"zh": "zho-CN", "zh-Hant": "zho-TW", "ar": "arb"}
 
 
@@ -215,8 +237,9 @@ def load_parallel(spec: str, data_dir: str | Path | None = None, *, keep_bad_sou
     name, _, arg = spec.partition(":")
     name = name.lower()
     if name in ("wmt24pp", "wmt24++"):
-        return load_wmt24pp(arg, data_root(data_dir, required=False),
-                            keep_bad_sources=keep_bad_sources, reference=reference)
+        root = data_root(data_dir, required=False)
+        return load_wmt24pp(arg, root, keep_bad_sources=keep_bad_sources, reference=reference,
+                            dev=FloresDev(root, f"wmt24pp:{arg}"))
     if name == "sacrebleu":
         return load_sacrebleu(arg)
     if name in ("flores200", "flores", "flores_plus", "flores+"):

@@ -128,7 +128,8 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
         model=translator.backend.fingerprint, data={"spec": data.spec, "note": data.note},
         details={"segments": len(positions),   # records per direction
                  "template": {"name": template.name, "hash": template.hash} if template else None,
-                 "decoding": translator.decoding.as_dict()}), overwrite=overwrite)
+                 "decoding": translator.decoding.as_dict(),
+                 "shots": shot_source(config, data, directions, user_pool)}), overwrite=overwrite)
 
     from ..metrics.langid import detect
 
@@ -146,6 +147,22 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
                    for i, m, s, r, t in zip(ids, meta, sources, refs, results)]
         digest = run.write_outputs(name, records)
         score_direction(run, name, metrics, config, generation=generation, written=(records, digest))
+
+
+def shot_source(config: MTEvalConfig, data: ParallelData, directions, user_pool) -> dict | None:
+    """Where a run's demonstrations come from, for its config.json: the user's file (path,
+    digest, pairs) or the data set's dev split (for WMT24++: FLORES-200 dev). None at 0 shots."""
+    if not config.shots:
+        return None
+    if user_pool is not None:
+        import hashlib
+        import os
+
+        with open(config.shots_file, "rb") as handle:
+            digest = hashlib.sha256(handle.read()).hexdigest()
+        return {"from": "shots_file", "path": os.path.abspath(config.shots_file), "sha256": digest,
+                "pairs": len(user_pool)}
+    return data.dev_source(directions)
 
 
 def _translate(translator, config: MTEvalConfig, sources, meta, src, tgt, sampling, metric_options,
