@@ -345,7 +345,10 @@ def _choice_options(default_data):
     def wrap(f):
         options = [
             click.option("--model", "-m", default=None, help="Local folder or hub name (default: embedded model)."),
-            click.option("--data", "-d", default=default_data, show_default=True),
+            click.option("--data", "-d", default=default_data, show_default=True,
+                         help="xnli:dev|test, xcsqa:dev, or your own file: nli-file:TEST.tsv (with "
+                              "demonstrations: nli-file:TEST.tsv,DEV.tsv)." if default_data.startswith("xnli")
+                         else "xcsqa:dev."),
             click.option("--data-dir", default=None, help="Local data root (default: $XLING_DATA)."),
             click.option("--langs", "-l", multiple=True, help="Languages (premise = hypothesis): ar,hi,th."),
             click.option("--premise-langs", multiple=True, help="With --hypothesis-langs: every combination."),
@@ -379,6 +382,7 @@ def _run_choice(task, langs, premise_langs, hypothesis_langs, overwrite, **value
 
 @eval_group.command(name="nli")
 @_choice_options("xnli:test")
+@config_option(ChoiceEvalConfig, "shots_file", "--shots-file", type=click.Path(dir_okay=False))
 def eval_nli(**options):
     """Cross-lingual NLI (XNLI; ko = KorNLI): accuracy per language, or per premise x hypothesis
     language pair."""

@@ -97,13 +97,16 @@ class ChoiceEvalConfig(BackendSettings):
     out: str
     task: str = "nli"                          # "nli" or "multiple_choice"
     model: str | None = None
-    data: str = "xnli:test"                    # xnli:dev|test, xcsqa:dev, nli-file:PATH
+    data: str = "xnli:test"                    # xnli:dev|test, xcsqa:dev, nli-file:PATH[,DEV_PATH]
     data_dir: str | None = None
     langs: list[str] | None = None             # premise = hypothesis language
     premise_langs: list[str] | None = None     # with hypothesis_langs: every combination
     hypothesis_langs: list[str] | None = None
     prompt_lang: str = setting("data", "'data' (the premise's language), 'en', or any language code.")
     shots: int = setting(0, "Few-shot examples from the dev split, balanced across labels.")
+    shots_file: str | None = setting(None, "NLI demonstrations: premise<TAB>hypothesis<TAB>label, "
+                                           "instead of the dev split (needed for nli-file: data "
+                                           "without a DEV file).")
     seed: int = setting(0, "Seed for choosing few-shot examples and bootstrap resamples.")
     limit: int | None = setting(None, "First N items per language.")
     mode: str = setting("ll", "Log-likelihood of each answer (ll), generation + parsing (gen), or both.")
@@ -116,6 +119,7 @@ class ChoiceEvalConfig(BackendSettings):
     name: str | None = None
     description: str | None = None
 
+    ADDED_LATER = ("shots_file",)
     NON_IDENTITY = ("out", "batch_size", "bootstrap", "name", "description", "data_dir",
                     *BackendSettings.TRANSPORT)
 

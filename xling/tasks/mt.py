@@ -155,13 +155,8 @@ def shot_source(config: MTEvalConfig, data: ParallelData, directions, user_pool)
     if not config.shots:
         return None
     if user_pool is not None:
-        import hashlib
-        import os
-
-        with open(config.shots_file, "rb") as handle:
-            digest = hashlib.sha256(handle.read()).hexdigest()
-        return {"from": "shots_file", "path": os.path.abspath(config.shots_file), "sha256": digest,
-                "pairs": len(user_pool)}
+        from ..data.textio import file_record
+        return {"from": "shots_file", **file_record(config.shots_file), "pairs": len(user_pool)}
     return data.dev_source(directions)
 
 
