@@ -211,24 +211,6 @@ def _text_files(pattern: str, spec: str) -> ParallelData:
                         lambda lang: read_lines(path_for(lang)), languages)
 
 
-def _jsonl(path: str, spec: str) -> ParallelData:
-    """`jsonl:file.jsonl`: one object per line with an optional "id" and one key per language."""
-    from .textio import read_jsonl
-
-    rows = [row for _, row in read_jsonl(path)]
-    if not rows:
-        raise XlingError(f"{path} holds no records")
-    keys = [k for k in rows[0] if k != "id"]
-    codes = {resolve(k).code: k for k in keys}
-    for number, row in enumerate(rows, 1):
-        if set(row) - {"id"} != set(keys):
-            raise XlingError(f"{path}: record {number} has keys {sorted(row)}, the first has {sorted(rows[0])}")
-    ids = [str(row.get("id", i)) for i, row in enumerate(rows, 1)]
-    if len(set(ids)) != len(ids):
-        raise XlingError(f"{path}: record ids are not unique")
-    return ParallelData(spec, ids, lambda lang: [str(r[codes[lang.code]]) for r in rows], list(codes))
-
-
 def load_parallel(spec: str, data_dir: str | Path | None = None, *, keep_bad_sources: bool = False,
                   reference: str = "post-edit") -> ParallelData:
     """Parse a dataset spec: flores200[:dev|devtest], ntrex128[:test], wmt24pp:en-LOCALE (or
@@ -253,6 +235,7 @@ def load_parallel(spec: str, data_dir: str | Path | None = None, *, keep_bad_sou
     if name == "text":
         return _text_files(arg, spec)
     if name == "jsonl":
-        return _jsonl(arg, spec)
+        from .jsonl import load_jsonl
+        return load_jsonl(arg, spec)
     raise XlingError(f"unknown dataset {spec!r}; known: flores200:SPLIT, ntrex128, "
                      "wmt24pp:en-LOCALE, sacrebleu:SET:PAIR, text:PATTERN_WITH_{lang}, jsonl:PATH")

@@ -78,7 +78,8 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
     _check_languages(data, directions)
     if config.unit == "document" and not data.has_documents:
         raise XlingError(f"{data.spec} has no documents: --unit document needs a data set whose "
-                         "segments carry a document id (wmt24pp:..., sacrebleu WMT sets)")
+                         "segments carry a document id (wmt24pp:..., sacrebleu WMT sets, or jsonl: "
+                         "records with a document_id field)")
     if config.limit is not None and config.limit < 1:
         raise XlingError("limit must be a positive number of segments")
     user_pool = read_pair_file(config.shots_file) if config.shots_file else None
