@@ -458,6 +458,21 @@ def _print_report(paths, metrics=None, fmt="text", test="bs", n_samples=None):
 
 @cli.command()
 @click.argument("run_dir", type=click.Path(file_okay=False))
+@click.argument("item_id")
+@click.option("--lang", "-l", "cell", default=None,
+              help="The item's cell (language, or PREMISE>HYPOTHESIS) when several cells hold its id.")
+@click.option("--mode", type=click.Choice(["ll", "gen"]), default=None,
+              help="Only the log-likelihood or the generation prompt (default: each the run has).")
+def prompt(run_dir, item_id, cell, mode):
+    """Print the exact prompt behind one NLI / multiple-choice prediction (ITEM_ID as in the
+    run's outputs), its scored continuations or generated answer."""
+    from .reporting.prompt_view import item_prompt
+
+    click.echo(item_prompt(run_dir, item_id, cell, mode), nl=False)
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(file_okay=False))
 @click.option("--metrics", "-m", required=True, help="Comma-separated metrics to add.")
 @_metric_options(*_METRIC_MODELS, "precision", "judge_model", "judge_base_url", "judge_template",
                  "judge_samples", unset=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..data.choice import NLI_LABELS, XCSQA_NOTE, ChoiceItem, nli_items, read_nli_file, xcsqa_items
-from ..prompts.choice import balanced_shots, parse_answer, render_generation, render_loglikelihood
+from ..prompts.choice import balanced_shots, generation_parts, loglikelihood_parts, parse_answer
 from ..data.parallel import data_root
 from ..errors import XlingError
 from ..runs.config import ChoiceEvalConfig
@@ -149,12 +149,18 @@ def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress
         n_labels = 3 if task == "nli" else len(items[0].fields["options"])
         shots = balanced_shots(pool, config.shots, config.seed, n_labels, excluded)
         lang = premise if config.prompt_lang == "data" else resolve(config.prompt_lang).code
-        prompts = []
+        # Each prompt is the cell's demonstrations + the item's own part: records keep the part,
+        # config.json the demonstrations once per cell (`xling prompt` joins them).
+        demos, prompts = {}, []
         for item in items:
-            prompts.append({
-                "ll": render_loglikelihood(ll_template, item, lang, shots) if config.mode != "gen" else None,
-                "gen": render_generation(gen_template, item, lang, shots) if config.mode != "ll" else None})
-        plan.append((cell_name(premise, hypothesis), items, prompts, n_labels, lang))
+            prompt = {}
+            if config.mode != "gen":
+                demos["ll"], context, options = loglikelihood_parts(ll_template, item, lang, shots)
+                prompt["ll"] = {"context": context, "options": options}
+            if config.mode != "ll":
+                demos["gen"], prompt["gen"] = generation_parts(gen_template, item, lang, shots)
+            prompts.append(prompt)
+        plan.append((cell_name(premise, hypothesis), items, prompts, n_labels, lang, demos))
 
     from ..backends import Batching, load_backend, ready
 
@@ -167,20 +173,22 @@ def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress
         data={"spec": config.data, "note": source.note},
         details={"templates": {"ll": [ll_template.name, ll_template.hash],
                                "gen": [gen_template.name, gen_template.hash]},
-                 "shots": source.shots_source(config.shots)}), overwrite=overwrite)
+                 "shots": source.shots_source(config.shots),
+                 "demonstrations": {c[0]: c[5] for c in plan}}), overwrite=overwrite)
     if source.note and progress:
         print(f"xling: note: {source.note}", file=sys.stderr)
     metrics = run.read_metrics(recover=True)
-    for name, items, prompts, n_labels, lang in plan:
+    for name, items, prompts, n_labels, lang, demos in plan:
         if progress:
             print(f"xling: {name} ({len(items)} items, prompt language {lang})", file=sys.stderr)
-        ll_scores = backend.loglikelihood([p["ll"] for p in prompts], progress="scoring" if progress else None) \
-            if config.mode != "gen" else [None] * len(items)
-        gen_raw = _generated(backend, [p["gen"] for p in prompts], config) \
+        ll_scores = backend.loglikelihood(
+            [(demos["ll"] + p["ll"]["context"], p["ll"]["options"]) for p in prompts],
+            progress="scoring" if progress else None) if config.mode != "gen" else [None] * len(items)
+        gen_raw = _generated(backend, [demos["gen"] + p["gen"] for p in prompts], config) \
             if config.mode != "ll" else [None] * len(items)
         records = []
-        for item, scores, raw in zip(items, ll_scores, gen_raw):
-            record = {"id": item.id, "gold": item.label, **item.fields}
+        for item, scores, raw, prompt in zip(items, ll_scores, gen_raw, prompts):
+            record = {"id": item.id, "gold": item.label, **item.fields, "prompt": prompt}
             if scores is not None:
                 record["ll_scores"] = scores
                 record["ll_pred"] = int(np.argmax(scores))
@@ -190,9 +198,9 @@ def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress
             records.append(record)
         run.write_outputs(name, records)
         summary = {"n": len(records), "labels": list(NLI_LABELS) if task == "nli" else None}
-        plan = backend.stats().get("plan")
-        if plan:   # the batch sizes chosen (e.g. by `auto`)
-            summary["batches"] = plan
+        batch_plan = backend.stats().get("plan")
+        if batch_plan:   # the batch sizes chosen (e.g. by `auto`)
+            summary["batches"] = batch_plan
         for mode in ("ll", "gen"):
             if config.mode in (mode, "both"):
                 summary[mode] = summarize(records, mode, n_labels, config.bootstrap, config.seed)
