@@ -105,7 +105,8 @@ def _metric_options(*names, unset: bool = False):
     return wrap
 
 
-_METRIC_MODELS = ("comet_model", "xcomet_model", "cometkiwi_model", "metricx_model", "comet_batch_size")
+_METRIC_MODELS = ("comet_model", "xcomet_model", "cometkiwi_model", "metricx_model", "comet_batch_size",
+                  "spm_model")
 _candidate_options = _config_options(
     ("candidates", "--candidates", "-n"), ("select", "--select"), ("utility", "--utility"), ("qe", "--qe"),
     ("pseudo_refs", "--pseudo-refs"), ("sampling", "--sampling"), ("temperature", "--temperature"),
@@ -336,7 +337,10 @@ def _choice_options(default_data):
     def wrap(f):
         options = [
             click.option("--model", "-m", default=None, help="Local folder or hub name (default: embedded model)."),
-            click.option("--data", "-d", default=default_data, show_default=True),
+            click.option("--data", "-d", default=default_data, show_default=True,
+                         help="xnli:dev|test, xcsqa:dev, or your own file: nli-file:TEST.tsv (with "
+                              "demonstrations: nli-file:TEST.tsv,DEV.tsv)." if default_data.startswith("xnli")
+                         else "xcsqa:dev."),
             click.option("--data-dir", default=None, help="Local data root (default: $XLING_DATA)."),
             click.option("--langs", "-l", multiple=True, help="Languages (premise = hypothesis): ar,hi,th."),
             click.option("--premise-langs", multiple=True, help="With --hypothesis-langs: every combination."),
@@ -370,6 +374,7 @@ def _run_choice(task, langs, premise_langs, hypothesis_langs, overwrite, **value
 
 @eval_group.command(name="nli")
 @_choice_options("xnli:test")
+@config_option(ChoiceEvalConfig, "shots_file", "--shots-file", type=click.Path(dir_okay=False))
 def eval_nli(**options):
     """Cross-lingual NLI (XNLI; ko = KorNLI): accuracy per language, or per premise x hypothesis
     language pair."""
@@ -441,6 +446,21 @@ def _print_report(paths, metrics=None, fmt="text", test="bs", n_samples=None):
     from .reporting.tables import render_all
 
     click.echo(render_all(build_report(paths, metrics, test, n_samples), fmt), nl=False)
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.argument("item_id")
+@click.option("--lang", "-l", "cell", default=None,
+              help="The item's cell (language, or PREMISE>HYPOTHESIS) when several cells hold its id.")
+@click.option("--mode", type=click.Choice(["ll", "gen"]), default=None,
+              help="Only the log-likelihood or the generation prompt (default: each the run has).")
+def prompt(run_dir, item_id, cell, mode):
+    """Print the exact prompt behind one NLI / multiple-choice prediction (ITEM_ID as in the
+    run's outputs), its scored continuations or generated answer."""
+    from .reporting.prompt_view import item_prompt
+
+    click.echo(item_prompt(run_dir, item_id, cell, mode), nl=False)
 
 
 @cli.command()

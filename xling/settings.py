@@ -94,6 +94,9 @@ METRIC_SETTINGS = {
                                                             "the hub): hub name or local checkpoint."),
     "metricx_model": ("google/metricx-24-hybrid-large-v2p6", "MetricX-24 model (metricx, metricx-qe): hub "
                                                              "name or local folder."),
+    "spm_model": (None, "SentencePiece model file of spBLEU (sacrebleu's flores200 model), for a "
+                        "machine without network; default: sacrebleu's cache "
+                        "(~/.sacrebleu/models/flores200sacrebleuspm, downloaded once)."),
     "comet_batch_size": (16, "Segments per batch of model-based metrics (COMET, MetricX)."),
     "precision": ("32", "Precision of model-based metrics: 32, 16 or bf16."),
     "judge_model": (None, "LLM judge for gemba-mqm / gemba-esa: local folder or hub name (default: the "

@@ -18,9 +18,10 @@ class ParallelData:
 
     def __init__(self, spec: str, ids: list[str], loader, languages: list[str], dev=None,
                  note: str = "", meta: list[dict] | None = None,
-                 default_pairs: list[str] | None = None):
+                 default_pairs: list[str] | None = None, dev_note: str = ""):
         self.spec, self.ids, self._loader, self._languages = spec, ids, loader, languages
         self._dev, self.note, self._cache = dev, note, {}
+        self.dev_note = dev_note     # where demonstrations come from, when not the set's own dev
         self.meta = meta or [{} for _ in ids]
         self.default_pairs = default_pairs
 
@@ -46,6 +47,16 @@ class ParallelData:
 
     def dev_pool(self, src, tgt) -> list[tuple[str, str]] | None:
         return None if self._dev is None else self._dev.pairs(src, tgt)
+
+    def dev_source(self, directions) -> dict | None:
+        """Where the demonstrations of these directions come from (for a run's config.json):
+        the dev data set and each side's FLORES-style language code."""
+        if self._dev is None:
+            return None
+        source = {"from": self._dev.spec,
+                  "languages": {f"{resolve(s).code}-{resolve(t).code}": [resolve(s).flores, resolve(t).flores]
+                                for s, t in directions}}
+        return source | ({"note": self.dev_note} if self.dev_note else {})
 
     def pairs(self, src, tgt) -> list[tuple[str, str]]:
         return list(zip(self.text(src), self.text(tgt)))

@@ -140,6 +140,28 @@ def _flores_hub(split: str, spec: str) -> ParallelData:
                         [l.code for l in all_languages()], dev)
 
 
+class FloresDev:
+    """FLORES-200 dev as the demonstrations of a test set that has no dev split of its own
+    (WMT24++), in the same language and script as each side (zh_TW -> zho_Hant): the local
+    folder, else FLORES+ on the hub, read only when shots are asked for."""
+    spec = "flores200:dev"
+
+    def __init__(self, root: Path | None, for_spec: str):
+        self.root, self.for_spec, self._data = root, for_spec, None
+
+    def pairs(self, src, tgt) -> list[tuple[str, str]]:
+        try:
+            if self._data is None:
+                local = self.root is not None and ((self.root / "flores200" / "dev").is_dir()
+                                                   or (self.root / "dev").is_dir())
+                self._data = _flores_local("dev", self.root, self.spec) if local else \
+                    _flores_hub("dev", self.spec)
+            return self._data.pairs(src, tgt)
+        except XlingError as exc:
+            raise XlingError(f"{self.for_spec} has no dev split, so its few-shot examples come from "
+                             f"FLORES-200 dev, and {exc}; or pass your own (--shots-file)") from None
+
+
 NTREX_CODES = {"zh": "zho-CN", "zh-Hant": "zho-TW", "ar": "arb"}
 
 
@@ -189,24 +211,6 @@ def _text_files(pattern: str, spec: str) -> ParallelData:
                         lambda lang: read_lines(path_for(lang)), languages)
 
 
-def _jsonl(path: str, spec: str) -> ParallelData:
-    """`jsonl:file.jsonl`: one object per line with an optional "id" and one key per language."""
-    from .textio import read_jsonl
-
-    rows = [row for _, row in read_jsonl(path)]
-    if not rows:
-        raise XlingError(f"{path} holds no records")
-    keys = [k for k in rows[0] if k != "id"]
-    codes = {resolve(k).code: k for k in keys}
-    for number, row in enumerate(rows, 1):
-        if set(row) - {"id"} != set(keys):
-            raise XlingError(f"{path}: record {number} has keys {sorted(row)}, the first has {sorted(rows[0])}")
-    ids = [str(row.get("id", i)) for i, row in enumerate(rows, 1)]
-    if len(set(ids)) != len(ids):
-        raise XlingError(f"{path}: record ids are not unique")
-    return ParallelData(spec, ids, lambda lang: [str(r[codes[lang.code]]) for r in rows], list(codes))
-
-
 def load_parallel(spec: str, data_dir: str | Path | None = None, *, keep_bad_sources: bool = False,
                   reference: str = "post-edit") -> ParallelData:
     """Parse a dataset spec: flores200[:dev|devtest], ntrex128[:test], wmt24pp:en-LOCALE (or
@@ -215,8 +219,9 @@ def load_parallel(spec: str, data_dir: str | Path | None = None, *, keep_bad_sou
     name, _, arg = spec.partition(":")
     name = name.lower()
     if name in ("wmt24pp", "wmt24++"):
-        return load_wmt24pp(arg, data_root(data_dir, required=False),
-                            keep_bad_sources=keep_bad_sources, reference=reference)
+        root = data_root(data_dir, required=False)
+        return load_wmt24pp(arg, root, keep_bad_sources=keep_bad_sources, reference=reference,
+                            dev=FloresDev(root, f"wmt24pp:{arg}"))
     if name == "sacrebleu":
         return load_sacrebleu(arg)
     if name in ("flores200", "flores", "flores_plus", "flores+"):
@@ -230,6 +235,7 @@ def load_parallel(spec: str, data_dir: str | Path | None = None, *, keep_bad_sou
     if name == "text":
         return _text_files(arg, spec)
     if name == "jsonl":
-        return _jsonl(arg, spec)
+        from .jsonl import load_jsonl
+        return load_jsonl(arg, spec)
     raise XlingError(f"unknown dataset {spec!r}; known: flores200:SPLIT, ntrex128, "
                      "wmt24pp:en-LOCALE, sacrebleu:SET:PAIR, text:PATTERN_WITH_{lang}, jsonl:PATH")

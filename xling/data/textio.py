@@ -62,6 +62,17 @@ def read_jsonl(path: str | Path) -> list[tuple[int, dict]]:
     return rows
 
 
+def file_record(path: str | Path) -> dict:
+    """What a run's config.json says of an input file it read: absolute path and SHA-256."""
+    import hashlib
+
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise XlingError(f"cannot read {path}: {exc.strerror}") from None
+    return {"path": os.path.abspath(path), "sha256": hashlib.sha256(data).hexdigest()}
+
+
 def paragraphs(lines: list[str]) -> list[str]:
     """Blocks of lines separated by blank lines (one or more, whitespace-only counts as
     blank); each block keeps its inner line breaks."""

@@ -91,9 +91,10 @@ def _read_hub(locale: str, folder: Path | None, present: list[str]) -> list[dict
 
 
 def load_wmt24pp(arg: str, root: Path | None, keep_bad_sources: bool = False,
-                 reference: str = "post-edit") -> ParallelData:
+                 reference: str = "post-edit", dev=None) -> ParallelData:
     """`en-ko_KR` (one locale) or `en-*` (every locale of the local folder). English is the
-    source; the canary row is always dropped, rows marked is_bad_source unless kept."""
+    source; the canary row is always dropped, rows marked is_bad_source unless kept. WMT24++ has
+    no dev split: `dev` (FLORES-200 dev, from data.parallel) gives the demonstrations."""
     if reference not in REFERENCES:
         raise XlingError(f"reference must be one of {', '.join(REFERENCES)}, not {reference!r}")
     src, _, locale = arg.partition("-")
@@ -149,8 +150,10 @@ def load_wmt24pp(arg: str, root: Path | None, keep_bad_sources: bool = False,
     ids = [f"{first[i]['segment_id']:04d}" if isinstance(first[i]["segment_id"], int)
            else str(first[i]["segment_id"]) for i in keep]
     return ParallelData(f"wmt24pp:en-{locale}", ids, lambda lang: texts[lang.code], list(texts),
-                        note=note, meta=meta,
-                        default_pairs=[f"en-{lang.code}" for lang in languages.values()])
+                        note=note, meta=meta, dev=dev,
+                        default_pairs=[f"en-{lang.code}" for lang in languages.values()],
+                        dev_note="WMT24++ has no dev split: demonstrations from FLORES-200 dev, in "
+                                 "each side's language and script")
 
 
 # -- sacrebleu's test sets ---------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 """Language identification for MT outputs: script counts first, a statistical model second.
 
-Korean, Japanese, Chinese, Thai, Greek, Hebrew, Tamil and Hindi are told apart by their scripts
-(Hangul; Kana with or without Han; Han alone; ...), which is exact and instant. Only text whose
-main script several candidate languages share (Latin, Cyrillic, Arabic) goes to lingua, and then
-only with the candidates of that script, which keeps it fast and avoids absurd answers.
+Korean, Japanese, Chinese, Thai, Lao, Khmer, Burmese, Greek, Hebrew, Tamil and Hindi are told
+apart by their scripts (Hangul; Kana with or without Han; Han alone; ...), which is exact and
+instant. Only text whose main script several candidate languages share (Latin, Cyrillic, Arabic)
+goes to lingua, and then only with the candidates of that script, which keeps it fast and avoids
+absurd answers.
 Chinese comes out as "zh" (Simplified) or "zh-Hant" (Traditional), told apart by CC-CEDICT's
 character inventory (xling.metrics.zhscript); Chinese that is valid in both scripts takes the
 expected language when that is Chinese, else "zh".
@@ -19,6 +20,9 @@ _SCRIPTS = {
     "Kana": "\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f",
     "Hani": "\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff",
     "Thai": "\u0e00-\u0e7f",
+    "Laoo": "\u0e80-\u0eff",
+    "Khmr": "\u1780-\u17ff\u19e0-\u19ff",
+    "Mymr": "\u1000-\u109f\ua9e0-\ua9ff\uaa60-\uaa7f",
     "Arab": "\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff",
     "Deva": "\u0900-\u097f",
     "Cyrl": "\u0400-\u04ff",
@@ -30,8 +34,8 @@ _SCRIPTS = {
 _PATTERNS = {name: re.compile(f"[{chars}]") for name, chars in _SCRIPTS.items()}
 # Scripts that name one language here (Han alone is Chinese, "zh" or "zh-Hant" by its
 # characters); the others need a statistical model.
-_SCRIPT_LANGUAGE = {"Hang": "ko", "Jpan": "ja", "Thai": "th", "Grek": "el",
-                    "Hebr": "he", "Taml": "ta", "Deva": "hi"}
+_SCRIPT_LANGUAGE = {"Hang": "ko", "Jpan": "ja", "Thai": "th", "Laoo": "lo", "Khmr": "km", "Mymr": "my",
+                    "Grek": "el", "Hebr": "he", "Taml": "ta", "Deva": "hi"}
 # lingua candidates per shared script: the registry's languages plus near neighbours that
 # outputs are often confused with (so those are not forced onto a wrong registry language).
 LINGUA_CANDIDATES = {

@@ -155,8 +155,11 @@ def _off_target(hyps, refs, srcs, tgt_lang, keep=None):
 
 COMET_OPTIONS = ("model", "batch_size", "gpus", "precision", "error_spans", "progress")
 
-register(MetricSpec("bleu", "BLEU", _sacrebleu("bleu"), options=("tokenize", "lowercase")))
-register(MetricSpec("spbleu", "spBLEU", _sacrebleu("spbleu"), options=("lowercase",)))
+SPM_SETTINGS = {"spm_model": "spm_model"}   # a SentencePiece tokenizer's model file
+register(MetricSpec("bleu", "BLEU", _sacrebleu("bleu"), options=("tokenize", "lowercase", "spm_model"),
+                    settings=SPM_SETTINGS))
+register(MetricSpec("spbleu", "spBLEU", _sacrebleu("spbleu"), options=("lowercase", "spm_model"),
+                    settings=SPM_SETTINGS))
 register(MetricSpec("chrf", "chrF", _sacrebleu("chrf"), options=("lowercase",)))
 register(MetricSpec("chrf++", "chrF++", _sacrebleu("chrfpp"), options=("lowercase",)), "chrfpp")
 register(MetricSpec("ter", "TER", _sacrebleu("ter"), higher_is_better=False,

@@ -2,6 +2,7 @@
 language (ko → ko-mecab, ja → ja-mecab, zh → zh, else 13a) and sacrebleu's own signatures."""
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from typing import Sequence
 
@@ -9,6 +10,7 @@ import numpy as np
 
 from ..errors import XlingError
 from ..data.languages import resolve
+from . import spm
 from .base import MetricResult, apply_mask, as_reference_streams, check_lengths, register_scorer
 
 
@@ -17,18 +19,40 @@ def bleu_tokenizer_for(tgt_lang: str | None) -> str:
 
 
 @lru_cache(maxsize=None)
-def _bleu(tokenize: str, lowercase: bool, effective_order: bool):
+def _bleu(tokenize: str, lowercase: bool, effective_order: bool, spm_model: str | None = None):
     # Built once per process: rebuilding the ko-mecab tokenizer many times is known to break.
     from sacrebleu.metrics import BLEU
 
     if tokenize not in BLEU.TOKENIZERS:
         raise XlingError(f"unknown BLEU tokenizer {tokenize!r}; sacrebleu's are: "
                          f"{', '.join(BLEU.TOKENIZERS)}")
-    try:
+    if tokenize not in spm.SPM_TOKENIZERS:
         return BLEU(tokenize=tokenize, lowercase=lowercase, effective_order=effective_order)
-    except OSError as exc:  # URLError: the flores200 SentencePiece model is downloaded
-        raise XlingError(f"BLEU tokenizer {tokenize!r} needs a model that sacrebleu downloads on "
-                         "first use, and the download failed (offline?); run it once online") from exc
+    # spBLEU: the model from the file given, else from sacrebleu's cache (downloaded there once,
+    # as sacrebleu does); sacrebleu's own tokenizer reads it either way.
+    path = spm_model or spm.cache_path(tokenize)
+    if spm_model is None and not _nonempty(path):
+        _download(tokenize, path)
+    metric = BLEU(tokenize="none", lowercase=lowercase, effective_order=effective_order)
+    metric.tokenizer = spm.tokenizer_from_file(tokenize, path)
+    metric.tokenizer_signature = metric.tokenizer.signature()
+    return metric
+
+
+def _nonempty(path: str) -> bool:
+    return os.path.isfile(path) and os.path.getsize(path) > 0
+
+
+def _download(tokenize: str, path: str) -> None:
+    from sacrebleu.tokenizers.tokenizer_spm import SPM_MODELS
+    from sacrebleu.utils import download_file
+
+    try:
+        download_file(SPM_MODELS[tokenize]["url"], path)
+    except (OSError, SystemExit):   # URLError offline; sacrebleu exits on an SSL error
+        raise spm.missing_model(tokenize) from None
+    if not _nonempty(path):
+        raise spm.missing_model(tokenize)
 
 
 @lru_cache(maxsize=None)
@@ -48,9 +72,10 @@ def _aggregate(scorer, summed, n) -> float:
 
 
 # Sentence scores: BLEU with effective order (the corpus metric has it off), others as they are.
+# A BLEU scorer is ("sacrebleu", "bleu", tokenize, lowercase, effective_order, spm_model).
 def _segment(scorer, row) -> float:
     if scorer[1] == "bleu":
-        scorer = (*scorer[:-1], True)
+        scorer = (*scorer[:4], True, *scorer[5:])
     return _aggregate(scorer, row, 1)
 
 
@@ -62,15 +87,15 @@ def _score(params: tuple, name, hyps, refs, extra) -> MetricResult:
     metric = _sacrebleu_metric(scorer)
     streams = as_reference_streams(refs)
     check_lengths(hypotheses=hyps, **{f"references[{i}]": s for i, s in enumerate(streams)})
-    try:
-        # Per-segment sufficient statistics: sacrebleu has no public call that returns them (its
-        # own paired tests use this method too), and they make resampling exact and fast.
-        stats = metric._extract_corpus_statistics(list(hyps), streams)
-    except OSError as exc:
-        raise XlingError(f"{name}: its tokenizer model could not be downloaded (offline?)") from exc
+    # Per-segment sufficient statistics: sacrebleu has no public call that returns them (its
+    # own paired tests use this method too), and they make resampling exact and fast.
+    stats = metric._extract_corpus_statistics(list(hyps), streams)
     stats = np.asarray(stats, dtype=np.float64)
     corpus = metric._compute_score_from_stats(stats.sum(0).tolist())
     signature = metric.get_signature().format()
+    if params[0] == "bleu" and params[1] in spm.SPM_TOKENIZERS:   # which model file made the pieces
+        path = params[-1] or spm.cache_path(params[1])
+        signature += f"|spm:sha256-{spm.file_digest(path)[:12]}"
     if "segments_kept" in extra:
         signature += f"|subset:{extra['segments_kept']}/{extra['segments_total']}"
     return MetricResult(name=name, score=float(corpus.score), signature=signature, extra=extra,
@@ -78,18 +103,28 @@ def _score(params: tuple, name, hyps, refs, extra) -> MetricResult:
 
 
 def bleu(hyps: Sequence[str], refs, tgt_lang: str | None = None, tokenize: str | None = None,
-         lowercase: bool = False, keep: Sequence[bool] | None = None) -> MetricResult:
-    """Corpus BLEU. Segment scores are sentence BLEU (effective order) from the same statistics."""
+         lowercase: bool = False, keep: Sequence[bool] | None = None,
+         spm_model: str | None = None) -> MetricResult:
+    """Corpus BLEU. Segment scores are sentence BLEU (effective order) from the same statistics.
+    SentencePiece tokenizers (flores200, flores101: spBLEU) read `spm_model` if given, else
+    sacrebleu's cached model (downloaded once where it is missing); the signature then carries
+    the model file's digest."""
     tokenize = tokenize or bleu_tokenizer_for(tgt_lang)
     streams = as_reference_streams(refs)
     hyps, *streams = apply_mask(keep, hyps, *streams)
-    _bleu(tokenize, lowercase, False)   # an unknown or offline tokenizer fails here, clearly
-    name = "spBLEU" if tokenize.startswith(("flores", "spm")) else "BLEU"
-    return _score(("bleu", tokenize, lowercase, False), name, hyps, streams, _mask_extra(keep))
+    sentencepiece = tokenize in spm.SPM_TOKENIZERS
+    spm_file = os.path.abspath(spm_model) if spm_model and sentencepiece else None
+    _bleu(tokenize, lowercase, False, spm_file)   # an unknown tokenizer or a missing model fails here
+    extra = _mask_extra(keep)
+    if spm_file:   # kept with the result, so that a report recomputing subsets finds the file
+        extra["spm_model"] = spm_file
+    return _score(("bleu", tokenize, lowercase, False, spm_file), "spBLEU" if sentencepiece else "BLEU",
+                  hyps, streams, extra)
 
 
 def spbleu(hyps: Sequence[str], refs, tgt_lang: str | None = None, **kwargs) -> MetricResult:
-    """BLEU on sacrebleu's FLORES-200 SentencePiece tokens (downloaded by sacrebleu once)."""
+    """BLEU on sacrebleu's FLORES-200 SentencePiece pieces: the model from `spm_model`, else
+    sacrebleu's cache (downloaded by sacrebleu once)."""
     return bleu(hyps, refs, tgt_lang, tokenize="flores200", **kwargs)
 
 

@@ -26,31 +26,59 @@ def _letters(item: ChoiceItem) -> list[str]:
     return item.fields.get("letters") or [chr(ord("A") + i) for i in range(len(item.fields["options"]))]
 
 
+# Marks that end a sentence (or close a quoted one); a premise ending otherwise gets the
+# language's own full stop where its wording asks for one (`end`: 。 for ja and zh).
+SENTENCE_ENDS = frozenset(".!?。！？．…」』”’\")）")
+
+
+def _fields(item: ChoiceItem, words: dict) -> dict:
+    fields = dict(item.fields)
+    end = words.get("end")
+    if end and "premise" in fields:
+        premise = fields["premise"].rstrip()
+        fields["premise"] = premise if premise and premise[-1] in SENTENCE_ENDS else premise + end
+    return fields
+
+
 def options_of(template: Template, item: ChoiceItem, words: dict) -> list[str]:
-    """The continuation texts scored for each answer (log-likelihood mode)."""
+    """The continuation texts scored for each answer (log-likelihood mode). A language's
+    wording may give its own `continuation` (and `context`) format: Japanese and Chinese join
+    with their own punctuation (「はい、」), not lm-eval's ASCII ", "."""
     data = template.data
     if template.task == "nli":
-        return [data["continuation"].format(label=words[name], **item.fields) for name in data["labels"]]
+        continuation = words.get("continuation", data["continuation"])
+        return [continuation.format(label=words[name], **_fields(item, words)) for name in data["labels"]]
     return [data["continuation"].format(option=o) for o in item.fields["options"]]
 
 
 def _context(template: Template, item: ChoiceItem, words: dict) -> str:
-    return template.data["context"].format(**words, **item.fields)
+    return words.get("context", template.data["context"]).format(**words, **_fields(item, words))
+
+
+# A prompt is the cell's demonstrations (the same for every item of a cell) followed by the
+# item's own part; runs store the two apart (config.json, records) and `xling prompt` joins them.
+def loglikelihood_parts(template: Template, item: ChoiceItem, lang: str,
+                        shots: Sequence[ChoiceItem] = ()) -> tuple[str, str, list[str]]:
+    """(demonstrations, the item's context, continuations): the scored context is the first two
+    joined."""
+    words = words_for(template, lang)
+    sep = template.data.get("shot_separator", "\n\n")
+    demos = [_context(template, s, words) + options_of(template, s, words)[s.label] for s in shots]
+    prefix = sep.join(demos) + sep if demos else ""
+    return prefix, _context(template, item, words), options_of(template, item, words)
 
 
 def render_loglikelihood(template: Template, item: ChoiceItem, lang: str,
                          shots: Sequence[ChoiceItem] = ()) -> tuple[str, list[str]]:
     """(context, continuations): few-shot demonstrations and the item's shared part form the
     context, which the backend encodes once for all options."""
-    words = words_for(template, lang)
-    sep = template.data.get("shot_separator", "\n\n")
-    demos = [_context(template, s, words) + options_of(template, s, words)[s.label] for s in shots]
-    context = sep.join(demos + [_context(template, item, words)])
-    return context, options_of(template, item, words)
+    prefix, context, options = loglikelihood_parts(template, item, lang, shots)
+    return prefix + context, options
 
 
-def render_generation(template: Template, item: ChoiceItem, lang: str,
-                      shots: Sequence[ChoiceItem] = ()) -> str:
+def generation_parts(template: Template, item: ChoiceItem, lang: str,
+                     shots: Sequence[ChoiceItem] = ()) -> tuple[str, str]:
+    """(demonstrations, the item's own prompt): the prompt is the two joined."""
     words = words_for(template, lang)
     data = template.data
     sep = data.get("shot_separator", "\n\n")
@@ -63,7 +91,14 @@ def render_generation(template: Template, item: ChoiceItem, lang: str,
         text = data["generate_prompt"].format(**words, stem=x.fields["stem"], options=options)
         return text + (f" {_letters(x)[x.label]}" if with_answer else "")
 
-    return sep.join([one(s, True) for s in shots] + [one(item, False)])
+    demos = [one(s, True) for s in shots]
+    return (sep.join(demos) + sep if demos else ""), one(item, False)
+
+
+def render_generation(template: Template, item: ChoiceItem, lang: str,
+                      shots: Sequence[ChoiceItem] = ()) -> str:
+    prefix, own = generation_parts(template, item, lang, shots)
+    return prefix + own
 
 
 def balanced_shots(pool: Sequence[ChoiceItem], k: int, seed: int, n_labels: int,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..errors import XlingError
 from ..metrics.registry import display, get
+from ..metrics.unsegmented import result_warning, warn
 from ..runs.records import (ChoiceRun, MTRun, TuneRun, by_field, check_complete, check_paired, document_result, metric_result,
                             read_run)
 from .scores import OFF_TARGET_NOTE
@@ -191,6 +192,8 @@ def build_report(paths: list[str], metrics: list[str] | None = None, test: str =
         if not isinstance(run, MTRun):
             raise XlingError(f"{run.path} is not an MT run")
     tables = []
+    warn(result_warning(m, entry["signature"], d.tgt.code) for run in runs for d in run.directions
+         for m, entry in d.metrics.items() if metrics is None or m in metrics)
     for run in runs:
         present = run.metrics_present()
         missing = [m for m in metrics or [] if m not in present]

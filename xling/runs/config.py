@@ -72,6 +72,7 @@ class MTEvalConfig(BackendSettings):
     judge_temperature: float = metric_setting("judge_temperature")
     comet_batch_size: int = metric_setting("comet_batch_size")
     precision: str = metric_setting("precision")
+    spm_model: str | None = metric_setting("spm_model")
     static_cache: bool = setting(False, "Static KV cache, shapes bucketed (its decoding step is compiled on a GPU).")
     max_new_tokens: int = setting(512, "Cap on the new tokens of one answer (a segment, or a document "
                                        "chunk with --unit document).")
@@ -85,7 +86,7 @@ class MTEvalConfig(BackendSettings):
     NON_IDENTITY = ("out", "batch_size", "max_batch_tokens", "refill", "metrics", "comet_model", "xcomet_model",
                     "cometkiwi_model", "cometkiwi_xl_model", "metricx_model", "judge_model",
                     "judge_base_url", "judge_template", "judge_samples", "judge_temperature",
-                    "comet_batch_size", "precision", "name", "description", "data_dir",
+                    "comet_batch_size", "precision", "spm_model", "name", "description", "data_dir",
                     *BackendSettings.TRANSPORT)
 
 
@@ -96,13 +97,16 @@ class ChoiceEvalConfig(BackendSettings):
     out: str
     task: str = "nli"                          # "nli" or "multiple_choice"
     model: str | None = None
-    data: str = "xnli:test"                    # xnli:dev|test, xcsqa:dev, nli-file:PATH
+    data: str = "xnli:test"                    # xnli:dev|test, xcsqa:dev, nli-file:PATH[,DEV_PATH]
     data_dir: str | None = None
     langs: list[str] | None = None             # premise = hypothesis language
     premise_langs: list[str] | None = None     # with hypothesis_langs: every combination
     hypothesis_langs: list[str] | None = None
     prompt_lang: str = setting("data", "'data' (the premise's language), 'en', or any language code.")
     shots: int = setting(0, "Few-shot examples from the dev split, balanced across labels.")
+    shots_file: str | None = setting(None, "NLI demonstrations: premise<TAB>hypothesis<TAB>label, "
+                                           "instead of the dev split (needed for nli-file: data "
+                                           "without a DEV file).")
     seed: int = setting(0, "Seed for choosing few-shot examples and bootstrap resamples.")
     limit: int | None = setting(None, "First N items per language.")
     mode: str = setting("ll", "Log-likelihood of each answer (ll), generation + parsing (gen), or both.")
@@ -115,6 +119,7 @@ class ChoiceEvalConfig(BackendSettings):
     name: str | None = None
     description: str | None = None
 
+    ADDED_LATER = ("shots_file",)
     NON_IDENTITY = ("out", "batch_size", "bootstrap", "name", "description", "data_dir",
                     *BackendSettings.TRANSPORT)
 

@@ -42,6 +42,14 @@ def _write_json(path: Path, data) -> None:
         handle.write("\n")
 
 
+def _why(changed: list[str]) -> str:
+    """What a changed identity means, where the user did not change a setting themselves."""
+    if any(k in ("templates", "template_hash") for k in changed):
+        return (": its prompt template has changed since that run was made (edited, or rewritten "
+                "by a newer xling), so resuming would mix answers to two different prompts")
+    return ""
+
+
 MARKER = ".xling-run"     # only xling writes it: the folder is a run xling may replace
 LOCK = ".xling.lock"     # held (flock) by the one process writing the run
 REWRITE = "run the experiment again to rewrite it (finished outputs come from the cache)"
@@ -195,7 +203,8 @@ class RunDir:
                                  if old_identity.get(k) != config["identity"].get(k))
                 if not overwrite and self._written(old):
                     raise XlingError(f"{self.path} holds a run with a different config (differs in: "
-                                     f"{', '.join(changed)}); pass --overwrite or choose another --out")
+                                     f"{', '.join(changed)}){_why(changed)}; pass --overwrite or "
+                                     "choose another --out")
                 self._clear(old, config)
                 old = {}
             config = dict(config, created=old.get("created", config.get("created")))

@@ -212,7 +212,16 @@ def metric_result(run: RunDir, direction: str, metric: str,
     tgt = Direction.parse(direction).tgt
     chosen = [records[i] for i in keep]
     return spec([r["output"] for r in chosen], [r["reference"] for r in chosen],
-                [r["source"] for r in chosen], tgt.code)
+                [r["source"] for r in chosen], tgt.code, **_options(run, direction, spec))
+
+
+def _options(run: RunDir, direction: str, spec) -> dict:
+    """The options a string metric is recomputed with: the run's settings, and those its stored
+    result records (spBLEU's model file, given to `rescore`)."""
+    settings = dict(run.read_config().get("settings") or {})
+    stored = run.read_metrics()["directions"].get(direction, {}).get("metrics", {}).get(spec.name) or {}
+    settings.update({k: v for k, v in stored.get("extra", {}).items() if k in spec.settings.values()})
+    return spec.options_from(settings)
 
 
 def check_paired(path_a, records_a: list[dict], path_b, records_b: list[dict], name: str) -> None:
@@ -262,4 +271,6 @@ def document_result(run: RunDir, direction: str, metric: str, positions: list[in
     def joined(key: str) -> list[str]:
         return [" ".join(records[i][key] for i in positions) for positions in documents.values()]
 
-    return get(metric)(joined("output"), joined("reference"), joined("source"), tgt.code)
+    spec = get(metric)
+    return spec(joined("output"), joined("reference"), joined("source"), tgt.code,
+                **_options(run, direction, spec))

@@ -4,11 +4,12 @@ invalid-answer rate of generation (invalid answers count as wrong; nothing is gu
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import numpy as np
 
 from ..data.choice import NLI_LABELS, XCSQA_NOTE, ChoiceItem, nli_items, read_nli_file, xcsqa_items
-from ..prompts.choice import balanced_shots, parse_answer, render_generation, render_loglikelihood
+from ..prompts.choice import balanced_shots, generation_parts, loglikelihood_parts, parse_answer
 from ..data.parallel import data_root
 from ..errors import XlingError
 from ..runs.config import ChoiceEvalConfig
@@ -27,11 +28,17 @@ def cells_of(config: ChoiceEvalConfig) -> list[tuple[str, str]]:
 
 
 class ChoiceSource:
-    """Evaluated items and the dev pool for one dataset spec."""
+    """Evaluated items and the demonstrations' pool for one dataset spec: XNLI test draws from
+    XNLI dev; a user's NLI file (`nli-file:TEST` or `nli-file:TEST,DEV`) from its DEV file; a
+    `shots_file` (premise<TAB>hypothesis<TAB>label) replaces the pool of any NLI data."""
 
-    def __init__(self, spec: str, data_dir: str | None, task: str):
+    def __init__(self, spec: str, data_dir: str | None, task: str, shots_file: str | None = None):
         name, _, arg = spec.partition(":")
         self.spec, self.name, self.note = spec, name.lower(), ""
+        self.shots_file = shots_file
+        if shots_file and task != "nli":
+            raise XlingError("shots_file (--shots-file) holds NLI demonstrations "
+                             "(premise<TAB>hypothesis<TAB>label); it is for `xling eval nli`")
         if self.name in ("xnli", "kornli"):
             if task != "nli":
                 raise XlingError(f"{spec} is an NLI dataset: use `xling eval nli`")
@@ -46,10 +53,15 @@ class ChoiceSource:
                 raise XlingError("X-CSQA has labels for the dev split only (test labels are not public)")
             self.note = XCSQA_NOTE
         elif self.name == "nli-file":
-            self.path = arg
+            if task != "nli":
+                raise XlingError(f"{spec} is an NLI file: use `xling eval nli`")
+            # TEST[,DEV]; a path that itself holds a comma is taken whole when it exists
+            self.path, _, self.dev_path = (arg, "", "") if Path(arg).is_file() else arg.partition(",")
+            if not self.path:
+                raise XlingError("nli-file: needs a path: nli-file:TEST.tsv or nli-file:TEST.tsv,DEV.tsv")
         else:
             raise XlingError(f"unknown dataset {spec!r}; known: xnli:dev|test (ko = KorNLI), "
-                             "xcsqa:dev, nli-file:PATH")
+                             "xcsqa:dev, nli-file:PATH[,DEV_PATH]")
 
     def items(self, premise: str, hypothesis: str) -> list[ChoiceItem]:
         if self.name in ("xnli", "kornli"):
@@ -58,10 +70,37 @@ class ChoiceSource:
             return xcsqa_items(premise, self.root)
         return read_nli_file(self.path)
 
+    @property
+    def user_pool(self) -> str | None:
+        """The user's demonstrations file, if the pool is one."""
+        return self.shots_file or (self.dev_path if self.name == "nli-file" else None) or None
+
     def dev_pool(self, premise: str, hypothesis: str) -> list[ChoiceItem]:
+        if self.user_pool:
+            return read_nli_file(self.user_pool)
         if self.name in ("xnli", "kornli") and self.split == "test":
             return nli_items("dev", premise, hypothesis, self.root)
-        raise XlingError(f"{self.spec} has no separate split to draw few-shot examples from; use shots: 0")
+        raise XlingError(f"{self.spec} has no separate split to draw few-shot examples from; give a "
+                         "demonstrations file (--shots-file, or nli-file:TEST,DEV), or use shots: 0")
+
+    def shots_source(self, shots: int) -> dict | None:
+        """Where the demonstrations come from, for the run's config.json (None at 0 shots)."""
+        if not shots:
+            return None
+        if self.user_pool:
+            from ..data.textio import file_record
+            return {"from": "shots_file" if self.shots_file else "nli-file dev", **file_record(self.user_pool)}
+        return {"from": f"{self.name}:dev"}
+
+
+def exclusions(source: ChoiceSource, items: list[ChoiceItem], pool: list[ChoiceItem]):
+    """The pool without the evaluated items, and the ids to exclude. XNLI's dev and test are
+    separate splits (ids suffice); a user's demonstrations file may share items with the test
+    file, so its items are left out by their texts too (ids are file positions)."""
+    if not source.user_pool:
+        return pool, {i.id for i in items}
+    tested = {tuple(sorted(i.fields.items())) for i in items}
+    return [x for x in pool if tuple(sorted(x.fields.items())) not in tested], set()
 
 
 def _accuracy(correct: np.ndarray, n_boot: int, seed: int) -> dict:
@@ -99,23 +138,29 @@ def run_choice(config: ChoiceEvalConfig, overwrite: bool = False, progress: bool
 
 def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress: bool, backend) -> None:
     task = config.task
-    source = ChoiceSource(config.data, config.data_dir, task)
+    source = ChoiceSource(config.data, config.data_dir, task, config.shots_file)
     cells = cells_of(config)
     ll_template = load_template(config.template or ("xnli-rightq" if task == "nli" else "mc-qa"))
     gen_template = load_template(config.gen_template or ("nli-generate" if task == "nli" else "mc-qa"))
     plan = []
     for premise, hypothesis in cells:   # everything is checked before the model loads
         items = source.items(premise, hypothesis)[:config.limit]
-        pool = source.dev_pool(premise, hypothesis) if config.shots else []
+        pool, excluded = exclusions(source, items, source.dev_pool(premise, hypothesis) if config.shots else [])
         n_labels = 3 if task == "nli" else len(items[0].fields["options"])
-        shots = balanced_shots(pool, config.shots, config.seed, n_labels, {i.id for i in items})
+        shots = balanced_shots(pool, config.shots, config.seed, n_labels, excluded)
         lang = premise if config.prompt_lang == "data" else resolve(config.prompt_lang).code
-        prompts = []
+        # Each prompt is the cell's demonstrations + the item's own part: records keep the part,
+        # config.json the demonstrations once per cell (`xling prompt` joins them).
+        demos, prompts = {}, []
         for item in items:
-            prompts.append({
-                "ll": render_loglikelihood(ll_template, item, lang, shots) if config.mode != "gen" else None,
-                "gen": render_generation(gen_template, item, lang, shots) if config.mode != "ll" else None})
-        plan.append((cell_name(premise, hypothesis), items, prompts, n_labels, lang))
+            prompt = {}
+            if config.mode != "gen":
+                demos["ll"], context, options = loglikelihood_parts(ll_template, item, lang, shots)
+                prompt["ll"] = {"context": context, "options": options}
+            if config.mode != "ll":
+                demos["gen"], prompt["gen"] = generation_parts(gen_template, item, lang, shots)
+            prompts.append(prompt)
+        plan.append((cell_name(premise, hypothesis), items, prompts, n_labels, lang, demos))
 
     from ..backends import Batching, load_backend, ready
 
@@ -127,20 +172,23 @@ def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress
         config.public_settings(), [c[0] for c in plan], model=backend.fingerprint,
         data={"spec": config.data, "note": source.note},
         details={"templates": {"ll": [ll_template.name, ll_template.hash],
-                               "gen": [gen_template.name, gen_template.hash]}}), overwrite=overwrite)
+                               "gen": [gen_template.name, gen_template.hash]},
+                 "shots": source.shots_source(config.shots),
+                 "demonstrations": {c[0]: c[5] for c in plan}}), overwrite=overwrite)
     if source.note and progress:
         print(f"xling: note: {source.note}", file=sys.stderr)
     metrics = run.read_metrics(recover=True)
-    for name, items, prompts, n_labels, lang in plan:
+    for name, items, prompts, n_labels, lang, demos in plan:
         if progress:
             print(f"xling: {name} ({len(items)} items, prompt language {lang})", file=sys.stderr)
-        ll_scores = backend.loglikelihood([p["ll"] for p in prompts], progress="scoring" if progress else None) \
-            if config.mode != "gen" else [None] * len(items)
-        gen_raw = _generated(backend, [p["gen"] for p in prompts], config) \
+        ll_scores = backend.loglikelihood(
+            [(demos["ll"] + p["ll"]["context"], p["ll"]["options"]) for p in prompts],
+            progress="scoring" if progress else None) if config.mode != "gen" else [None] * len(items)
+        gen_raw = _generated(backend, [demos["gen"] + p["gen"] for p in prompts], config) \
             if config.mode != "ll" else [None] * len(items)
         records = []
-        for item, scores, raw in zip(items, ll_scores, gen_raw):
-            record = {"id": item.id, "gold": item.label, **item.fields}
+        for item, scores, raw, prompt in zip(items, ll_scores, gen_raw, prompts):
+            record = {"id": item.id, "gold": item.label, **item.fields, "prompt": prompt}
             if scores is not None:
                 record["ll_scores"] = scores
                 record["ll_pred"] = int(np.argmax(scores))
@@ -150,9 +198,9 @@ def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress
             records.append(record)
         run.write_outputs(name, records)
         summary = {"n": len(records), "labels": list(NLI_LABELS) if task == "nli" else None}
-        plan = backend.stats().get("plan")
-        if plan:   # the batch sizes chosen (e.g. by `auto`)
-            summary["batches"] = plan
+        batch_plan = backend.stats().get("plan")
+        if batch_plan:   # the batch sizes chosen (e.g. by `auto`)
+            summary["batches"] = batch_plan
         for mode in ("ll", "gen"):
             if config.mode in (mode, "both"):
                 summary[mode] = summarize(records, mode, n_labels, config.bootstrap, config.seed)

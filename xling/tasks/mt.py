@@ -78,7 +78,8 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
     _check_languages(data, directions)
     if config.unit == "document" and not data.has_documents:
         raise XlingError(f"{data.spec} has no documents: --unit document needs a data set whose "
-                         "segments carry a document id (wmt24pp:..., sacrebleu WMT sets)")
+                         "segments carry a document id (wmt24pp:..., sacrebleu WMT sets, or jsonl: "
+                         "records with a document_id field)")
     if config.limit is not None and config.limit < 1:
         raise XlingError("limit must be a positive number of segments")
     user_pool = read_pair_file(config.shots_file) if config.shots_file else None
@@ -128,7 +129,8 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
         model=translator.backend.fingerprint, data={"spec": data.spec, "note": data.note},
         details={"segments": len(positions),   # records per direction
                  "template": {"name": template.name, "hash": template.hash} if template else None,
-                 "decoding": translator.decoding.as_dict()}), overwrite=overwrite)
+                 "decoding": translator.decoding.as_dict(),
+                 "shots": shot_source(config, data, directions, user_pool)}), overwrite=overwrite)
 
     from ..metrics.langid import detect
 
@@ -146,6 +148,17 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
                    for i, m, s, r, t in zip(ids, meta, sources, refs, results)]
         digest = run.write_outputs(name, records)
         score_direction(run, name, metrics, config, generation=generation, written=(records, digest))
+
+
+def shot_source(config: MTEvalConfig, data: ParallelData, directions, user_pool) -> dict | None:
+    """Where a run's demonstrations come from, for its config.json: the user's file (path,
+    digest, pairs) or the data set's dev split (for WMT24++: FLORES-200 dev). None at 0 shots."""
+    if not config.shots:
+        return None
+    if user_pool is not None:
+        from ..data.textio import file_record
+        return {"from": "shots_file", **file_record(config.shots_file), "pairs": len(user_pool)}
+    return data.dev_source(directions)
 
 
 def _translate(translator, config: MTEvalConfig, sources, meta, src, tgt, sampling, metric_options,

@@ -10,6 +10,7 @@ from ..errors import XlingError
 from ..metrics.base import check_lengths
 from ..metrics.registry import parse_metric_names
 from ..metrics.significance import paired_test
+from ..metrics.unsegmented import result_warning, warn
 from ..reporting.scores import ScoreReport
 
 
@@ -55,6 +56,8 @@ def score_systems(systems: dict[str, list[str]], refs: list[list[str]] | None, m
         keep = on_target_mask(get("offtarget")(hyps, None, srcs, tgt.code)) if on_target_only else None
         report.systems[name] = {m: spec(hyps, refs, srcs, tgt.code, keep=keep, **options[m])
                                 for m, spec in specs.items()}
+    warn(result_warning(m, r.signature, tgt.code) for results in report.systems.values()
+         for m, r in results.items())
     if test and len(systems) > 1:
         if on_target_only:
             raise XlingError("paired tests need the same segments for every system; "

@@ -1,0 +1,141 @@
+"""Where few-shot demonstrations come from (issue 25, item 4): WMT24++ has no dev split, so its
+shots come from FLORES-200 dev in each side's language and script (ko_KR -> kor_Hang, zh_TW ->
+zho_Hant); the run's config.json says so, and --shots-file overrides it. The prompts are read
+as a scripted server receives them; the data is the real WMT24++ and FLORES-200 files."""
+import json
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from helpers import assert_one_line_error, xling
+from servers import FakeOpenAI
+from xling.cli import cli
+from xling.data.parallel import flores_pairs, load_parallel
+
+
+@pytest.fixture(scope="module")
+def wmt24pp_root(data_dir):
+    if not (data_dir / "wmt24pp" / "en-ko_KR.jsonl").is_file():
+        pytest.skip("../shared/data/wmt24pp/en-ko_KR.jsonl not found")
+    if not (data_dir / "flores200" / "dev").is_dir():
+        pytest.skip("../shared/data/flores200/dev not found")
+    return data_dir
+
+
+@pytest.fixture
+def recorder():
+    """A served 'model' that answers "ok" and keeps every request's payload."""
+    payloads = []
+
+    def respond(payload):
+        payloads.append(payload)
+        return "ok"
+
+    server = FakeOpenAI(respond=respond)
+    server.payloads = payloads
+    yield server
+    server.close()
+
+
+def prompt_text(payload) -> str:
+    if "messages" in payload:
+        return "\n".join(m["content"] for m in payload["messages"])
+    return payload["prompt"]
+
+
+def _row(seg, doc, source, target, locale):
+    return {"lp": f"en-{locale}", "domain": "news", "document_id": doc, "segment_id": seg,
+            "is_bad_source": False, "source": source, "target": target, "original_target": target}
+
+
+def traditional_root(tmp_path: Path, data_dir: Path, locale="zh_TW") -> Path:
+    """A data folder holding the real FLORES-200 (linked) and a small en-zh_TW WMT24++ file of
+    our own sentences (the shared data has no zh_TW)."""
+    root = tmp_path / "data"
+    (root / "wmt24pp").mkdir(parents=True)
+    (root / "flores200").symlink_to(data_dir / "flores200")
+    rows = [_row(0, "canary", "CANARY x", "CANARY x", locale) | {"domain": "canary", "is_bad_source": True},
+            _row(1, "doc-1", "The library opens at nine.", "圖書館九點開門。", locale),
+            _row(2, "doc-1", "Children read there after school.", "孩子們放學後在那裡讀書。", locale)]
+    (root / "wmt24pp" / f"en-{locale}.jsonl").write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return root
+
+
+def test_wmt24pp_demonstrations_are_flores_dev_in_the_same_language_and_script(wmt24pp_root, tmp_path):
+    data = load_parallel("wmt24pp:en-ko_KR", wmt24pp_root)
+    assert data.dev_pool("en", "ko") == flores_pairs("dev", "en", "ko", wmt24pp_root)
+    assert data.dev_source([("en", "ko")])["languages"] == {"en-ko": ["eng_Latn", "kor_Hang"]}
+    zh_tw = load_parallel("wmt24pp:en-zh_TW", traditional_root(tmp_path, wmt24pp_root))
+    pool = zh_tw.dev_pool("en", "zh-Hant")
+    assert pool == flores_pairs("dev", "en", "zh-Hant", wmt24pp_root)
+    traditional = (wmt24pp_root / "flores200" / "dev" / "zho_Hant.dev").read_text(encoding="utf-8").splitlines()
+    simplified = (wmt24pp_root / "flores200" / "dev" / "zho_Hans.dev").read_text(encoding="utf-8").splitlines()
+    assert [t for _, t in pool] == traditional and traditional != simplified
+
+
+def _eval(root, out, url, *extra):
+    return CliRunner().invoke(cli, ["eval", "mt", "--data-dir", str(root), "--out", str(out),
+                                    "--backend", "http", "--base-url", url, "-m", "fake",
+                                    "--metrics", "chrf", "--limit", "3", *extra])
+
+
+@pytest.mark.parametrize("locale, lang, flores", [("ko_KR", "ko", "kor_Hang"), ("zh_TW", "zh-Hant", "zho_Hant")])
+def test_few_shot_wmt24pp_run_prompts_hold_flores_dev_pairs(wmt24pp_root, tmp_path, recorder, locale, lang, flores):
+    root = wmt24pp_root if locale == "ko_KR" else traditional_root(tmp_path, wmt24pp_root, locale)
+    out = tmp_path / "run"
+    result = _eval(root, out, recorder.url, "--data", f"wmt24pp:en-{locale}", "--shots", "2")
+    assert result.exit_code == 0, result.output
+    dev = flores_pairs("dev", "en", lang, wmt24pp_root)
+    test = load_parallel(f"wmt24pp:en-{locale}", root)
+    assert recorder.payloads
+    for payload in recorder.payloads:
+        text = prompt_text(payload)
+        shown = [(s, t) for s, t in dev if s in text and t in text]
+        assert len(shown) == 2, text               # two FLORES dev pairs, both sides shown
+    # only WMT24++ sources are translated, never a demonstration
+    assert sum(test.text("en")[0] in prompt_text(p) for p in recorder.payloads) == 1
+    shots = json.loads((out / "config.json").read_text(encoding="utf-8"))["shots"]
+    assert shots["from"] == "flores200:dev"
+    assert shots["languages"] == {f"en-{lang}": ["eng_Latn", flores]}
+    assert "no dev split" in shots["note"]
+
+
+def test_shots_file_overrides_flores_and_is_recorded(wmt24pp_root, tmp_path, recorder):
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("The river is wide.\t강은 넓다.\nMy sister sings well.\t내 여동생은 노래를 잘한다.\n"
+                     "We ate rice at noon.\t우리는 정오에 밥을 먹었다.\n", encoding="utf-8")
+    out = tmp_path / "run"
+    result = _eval(wmt24pp_root, out, recorder.url, "--data", "wmt24pp:en-ko_KR", "--shots", "2",
+                   "--shots-file", str(pairs))
+    assert result.exit_code == 0, result.output
+    own = [tuple(line.split("\t")) for line in pairs.read_text(encoding="utf-8").splitlines()]
+    dev = flores_pairs("dev", "en", "ko", wmt24pp_root)
+    for payload in recorder.payloads:
+        text = prompt_text(payload)
+        assert sum(s in text and t in text for s, t in own) == 2
+        assert not any(t in text for _, t in dev)
+    shots = json.loads((out / "config.json").read_text(encoding="utf-8"))["shots"]
+    assert shots["from"] == "shots_file" and shots["path"] == str(pairs) and shots["pairs"] == 3
+    assert len(shots["sha256"]) == 64
+    # zero shots: nothing to say
+    result = _eval(wmt24pp_root, tmp_path / "zero", recorder.url, "--data", "wmt24pp:en-ko_KR")
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "zero" / "config.json").read_text(encoding="utf-8"))["shots"] is None
+
+
+def test_flores_dev_without_the_language_is_one_error_line(wmt24pp_root, tmp_path):
+    root = tmp_path / "data"
+    (root / "flores200" / "dev").mkdir(parents=True)
+    (root / "flores200" / "dev" / "eng_Latn.dev").symlink_to(wmt24pp_root / "flores200" / "dev" / "eng_Latn.dev")
+    (root / "wmt24pp").mkdir()
+    (root / "wmt24pp" / "en-ko_KR.jsonl").symlink_to(wmt24pp_root / "wmt24pp" / "en-ko_KR.jsonl")
+    result = xling("eval", "mt", "--data", "wmt24pp:en-ko_KR", "--data-dir", str(root), "--shots", "1",
+                   "--out", str(tmp_path / "run"), "--backend", "http", "--base-url", "http://127.0.0.1:9/v1",
+                   "-m", "fake")
+    assert_one_line_error(result, "wmt24pp:en-ko_KR has no dev split, so its few-shot examples come from "
+                                  "FLORES-200 dev")
+    assert "Korean" in result.stderr.decode() and "--shots-file" in result.stderr.decode()
+    assert not (tmp_path / "run").exists()

@@ -1,0 +1,105 @@
+"""A user's own WMT-shaped data (issue 25, item 6): `jsonl:` with `document_id`, `segment_id`
+and `domain` beside the language keys, in any direction, so that `--unit document` and the
+report's by-domain and document-level scores work. The fixture (tests/data/wmt_like_docs.jsonl)
+is our own: three documents of 5-7 segments in three domains, in English, Korean and Japanese."""
+import json
+from pathlib import Path
+
+import pytest
+
+from helpers import assert_one_line_error, xling
+from xling.data.parallel import load_parallel
+from xling.errors import XlingError
+
+DOCS = Path(__file__).resolve().parent / "data" / "wmt_like_docs.jsonl"
+
+
+def rows():
+    return [json.loads(line) for line in DOCS.read_text(encoding="utf-8").splitlines()]
+
+
+def test_jsonl_metadata_fields_travel_beside_the_languages():
+    data = load_parallel(f"jsonl:{DOCS}")
+    assert sorted(data.languages()) == ["en", "ja", "ko"] and data.has_documents
+    assert data.ids == [str(i) for i in range(1, 19)]
+    assert [m["document_id"] for m in data.meta].count("speech-school-opening") == 5
+    assert data.meta[0] == {"document_id": "news-harbor-bridge", "segment_id": 1, "domain": "news"}
+    assert data.text("ja")[0] == rows()[0]["ja"]
+    # without metadata a file still has no documents, as before
+    plain = DOCS.parent / "plain.jsonl"
+    try:
+        plain.write_text("".join(json.dumps({"ko": r["ko"], "en": r["en"]}, ensure_ascii=False) + "\n"
+                                 for r in rows()), encoding="utf-8")
+        assert not load_parallel(f"jsonl:{plain}").has_documents
+    finally:
+        plain.unlink()
+
+
+@pytest.mark.parametrize("change, line, message", [
+    ({"speaker": "x"}, 1, "key 'speaker' is neither a language code nor one of id, document_id, segment_id, domain"),
+    ({"document_id": ""}, 2, "'document_id' must be a non-empty text"),
+    ({"domain": None}, 2, "'domain' must be a non-empty text, not None"),
+    ({"segment_id": 1}, 2, "segment_id 1 of document news-harbor-bridge was already used at"),
+    ({"segment_id": True}, 2, "'segment_id' must be a whole number or a non-empty text"),
+    ({"ko": ["a"]}, 2, "'ko' must be text"),
+])
+def test_bad_metadata_names_the_line(tmp_path, change, line, message):
+    data = rows()
+    data[line - 1] |= change
+    if "speaker" in change:
+        for row in data:
+            row["speaker"] = "x"
+    path = tmp_path / "docs.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in data), encoding="utf-8")
+    with pytest.raises(XlingError, match=f"docs.jsonl:{line}: " + message.replace("(", r"\(")):
+        load_parallel(f"jsonl:{path}")
+
+
+def test_document_runs_and_reports_by_domain_and_document_in_any_direction(tmp_path, tiny_causal_base):
+    from xling.metrics import chrf
+    from xling.reporting.report import build_report
+
+    out = tmp_path / "doc"
+    result = xling("eval", "mt", "-m", str(tiny_causal_base), "--data", f"jsonl:{DOCS}", "--pairs", "ko-ja,ja-en",
+                   "--unit", "document", "--metrics", "bleu,chrf", "--max-new-tokens", "48", "--out", str(out))
+    assert result.returncode == 0, result.stderr.decode()
+    metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))["directions"]
+    for direction in ("ko-ja", "ja-en"):
+        records = [json.loads(l) for l in (out / "outputs" / f"{direction}.jsonl").open(encoding="utf-8")]
+        assert [(r["document_id"], r["segment_id"], r["domain"]) for r in records] == \
+            [(r["document_id"], r["segment_id"], r["domain"]) for r in rows()]
+        chunks = {r["chunk"] for r in records}
+        # chunks never cross documents, and every document has at least one
+        assert {c.rsplit("#", 1)[0] for c in chunks} == {r["document_id"] for r in rows()}
+        assert metrics[direction]["realignment"]["chunks"] == len(chunks)
+    tables = {t.title: t for t in build_report([str(out)])}
+    by_domain = tables["doc: ko-ja by domain"]
+    assert by_domain.header == ["domain", "n", "BLEU", "chrF", "documents", "BLEU (doc)", "chrF (doc)"]
+    cells = {row[0]: row for row in by_domain.rows}
+    assert [cells[d][1] for d in ("all", "news", "speech", "literary")] == ["18", "6", "5", "7"]
+    assert [cells[d][4] for d in ("all", "news", "speech", "literary")] == ["3", "1", "1", "1"]
+    # document-level chrF of a domain = chrF of its one document's joined outputs and references
+    records = [json.loads(l) for l in (out / "outputs" / "ko-ja.jsonl").open(encoding="utf-8")]
+    speech = [r for r in records if r["domain"] == "speech"]
+    joined = chrf([" ".join(r["output"] for r in speech)], [" ".join(r["reference"] for r in speech)])
+    assert cells["speech"][6] == f"{joined.score:.2f}"
+    segments = chrf([r["output"] for r in speech], [r["reference"] for r in speech])
+    assert cells["speech"][3] == f"{segments.score:.2f}"
+    # the same file by segment: the report still has the domains (no document needed)
+    result = xling("eval", "mt", "-m", str(tiny_causal_base), "--data", f"jsonl:{DOCS}", "--pairs", "en-ko",
+                   "--metrics", "chrf", "--limit-per-domain", "2", "--max-new-tokens", "16",
+                   "--out", str(tmp_path / "seg"))
+    assert result.returncode == 0, result.stderr.decode()
+    report = xling("report", str(tmp_path / "seg")).stdout.decode()
+    assert "seg: en-ko by domain" in report and "literary" in report
+
+
+def test_document_mode_on_a_file_without_documents_is_one_line(tmp_path, tiny_causal_base):
+    path = tmp_path / "plain.jsonl"
+    path.write_text("".join(json.dumps({"ko": r["ko"], "ja": r["ja"]}, ensure_ascii=False) + "\n"
+                            for r in rows()), encoding="utf-8")
+    result = xling("eval", "mt", "-m", str(tiny_causal_base), "--data", f"jsonl:{path}", "--pairs", "ko-ja",
+                   "--unit", "document", "--out", str(tmp_path / "run"))
+    assert_one_line_error(result, "has no documents")
+    assert "document_id" in result.stderr.decode()
+    assert not (tmp_path / "run").exists()

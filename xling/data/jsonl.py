@@ -1,0 +1,66 @@
+"""`jsonl:file.jsonl`: a user's parallel data, one object per line: one key per language (any
+codes, any directions), an optional "id", and optional metadata that travels into every record
+as WMT's does — `document_id` (for `--unit document` and document-level scores), `segment_id`,
+`domain` (for scores by domain)."""
+from __future__ import annotations
+
+from ..errors import XlingError
+from .corpus import ParallelData
+from .languages import resolve
+from .textio import read_jsonl
+
+META_FIELDS = ("document_id", "segment_id", "domain")
+
+
+def _check_meta(where: str, row: dict) -> dict:
+    meta = {}
+    for key in META_FIELDS:
+        if key not in row:
+            continue
+        value = row[key]
+        if key == "segment_id":
+            if isinstance(value, bool) or not isinstance(value, (int, str)) or str(value).strip() == "":
+                raise XlingError(f"{where}: 'segment_id' must be a whole number or a non-empty text, not {value!r}")
+        elif isinstance(value, bool) or not isinstance(value, (str, int)) or not str(value).strip():
+            raise XlingError(f"{where}: '{key}' must be a non-empty text, not {value!r}")
+        meta[key] = value if key == "segment_id" else str(value)
+    return meta
+
+
+def load_jsonl(path: str, spec: str) -> ParallelData:
+    rows = read_jsonl(path)
+    if not rows:
+        raise XlingError(f"{path} holds no records")
+    first_number, first = rows[0]
+    language_keys = [k for k in first if k != "id" and k not in META_FIELDS]
+    codes = {}
+    for key in language_keys:
+        try:
+            codes[resolve(key).code] = key
+        except XlingError:
+            raise XlingError(f"{path}:{first_number}: key {key!r} is neither a language code nor one of "
+                             f"id, {', '.join(META_FIELDS)}") from None
+    if not codes:
+        raise XlingError(f"{path}:{first_number}: no language keys (one per language: \"en\", \"ko\", ...)")
+    metas, seen = [], {}
+    for number, row in rows:
+        where = f"{path}:{number}"
+        if set(row) != set(first):
+            raise XlingError(f"{where}: keys {sorted(row)}, but the first record has {sorted(first)}")
+        for key in language_keys:
+            if not isinstance(row[key], (str, int, float)) or isinstance(row[key], bool):
+                raise XlingError(f"{where}: '{key}' must be text, not {row[key]!r}")
+        meta = _check_meta(where, row)
+        if "segment_id" in meta:   # a segment is named by its id (within its document, if any)
+            name = (meta.get("document_id"), meta["segment_id"])
+            if name in seen:
+                inside = f" of document {name[0]}" if name[0] is not None else ""
+                raise XlingError(f"{where}: segment_id {name[1]!r}{inside} was already used at {seen[name]}")
+            seen[name] = where
+        metas.append(meta)
+    ids = [str(row.get("id", i)) for i, (_, row) in enumerate(rows, 1)]
+    if len(set(ids)) != len(ids):
+        raise XlingError(f"{path}: record ids are not unique")
+    values = [row for _, row in rows]
+    return ParallelData(spec, ids, lambda lang: [str(r[codes[lang.code]]) for r in values], list(codes),
+                        meta=metas if any(metas) else None)

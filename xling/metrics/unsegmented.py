@@ -1,0 +1,54 @@
+"""BLEU on scripts written without spaces between words (Thai, Lao, Khmer, Burmese): a
+whitespace tokenizer (13a, intl, none, zh, ...) makes whole phrases single tokens there, so the
+score says little. The warning that says so, read from a result's signature, so that `score`,
+`eval` and `report` (stored runs included) give the same one. Light: no sacrebleu import."""
+from __future__ import annotations
+
+import sys
+
+# ISO 15924 code -> script name, for the scripts that do not separate words by spaces.
+UNSEGMENTED = {"Thai": "Thai", "Laoo": "Lao", "Khmr": "Khmer", "Mymr": "Burmese"}
+# sacrebleu tokenizers (as their signatures name them) that cut such text below the space:
+# characters, or SentencePiece pieces (spBLEU).
+SEGMENTING = ("char", "flores101", "flores200", "spBLEU-1K")
+
+
+def signature_tokenizer(signature: str) -> str | None:
+    """The `tok:` field of a sacrebleu-style signature ("nrefs:1|...|tok:13a|..."), or None."""
+    for part in signature.split("|"):
+        key, _, value = part.partition(":")
+        if key == "tok":
+            return value
+    return None
+
+
+def bleu_warning(tokenizer: str | None, tgt_lang: str | None) -> str | None:
+    """What to tell a user who computed BLEU with `tokenizer` on a target in an unsegmented
+    script; None when nothing needs saying."""
+    if not tokenizer or not tgt_lang or tokenizer in SEGMENTING:
+        return None
+    from ..data.languages import resolve
+
+    lang = resolve(tgt_lang)
+    script = UNSEGMENTED.get(lang.script)
+    if script is None:
+        return None
+    return (f"BLEU with tokenizer {tokenizer} on {lang.name} ({lang.code}) means little: {script} "
+            f"script puts no spaces between words, so {tokenizer} takes whole phrases as tokens; "
+            "trust chrF, spBLEU (-m spbleu) or COMET for this language")
+
+
+BLEU_METRICS = ("bleu", "spbleu")
+
+
+def result_warning(metric: str, signature: str, tgt_lang: str) -> str | None:
+    """The warning for one stored or computed result of metric `metric` (a registry name)."""
+    if metric not in BLEU_METRICS:
+        return None
+    return bleu_warning(signature_tokenizer(signature), tgt_lang)
+
+
+def warn(messages) -> None:
+    """Print each distinct message once, as one `xling: warning:` line on stderr."""
+    for message in dict.fromkeys(m for m in messages if m):
+        print(f"xling: warning: {message}", file=sys.stderr)

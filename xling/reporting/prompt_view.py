@@ -1,0 +1,71 @@
+"""`xling prompt RUN ID`: the exact prompt behind one NLI / multiple-choice prediction, from the
+run folder alone. Records keep each item's own part of its prompt; config.json keeps the cell's
+demonstrations once (they are the same for every item of a cell), and the two joined are what
+the model was given."""
+from __future__ import annotations
+
+from ..errors import XlingError
+from ..runs.records import ChoiceRun, read_run
+
+MODES = {"ll": "log-likelihood", "gen": "generation"}
+
+
+def _find(run: ChoiceRun, item_id: str, cell: str | None) -> tuple[str, dict]:
+    cells = [c for c in run.config.get("directions") or [] if isinstance(c, str)]
+    if cell is not None and cell not in cells:
+        raise XlingError(f"{run.path} has no cell {cell!r}; it has: {', '.join(cells)}")
+    found = []
+    for name in [cell] if cell else cells:
+        if not run.run.outputs_path(name).exists():
+            continue
+        found += [(name, r) for r in run.run.read_outputs(name) if str(r.get("id")) == item_id]
+    if not found:
+        raise XlingError(f"{run.path} has no item {item_id!r}" + (f" in {cell}" if cell else ""))
+    if len(found) > 1:
+        raise XlingError(f"item {item_id!r} is in several cells of {run.path} "
+                         f"({', '.join(n for n, _ in found)}); pick one with --lang")
+    return found[0]
+
+
+def _label_names(run: ChoiceRun, record: dict) -> list[str]:
+    if run.task == "nli":
+        from ..data.choice import NLI_LABELS
+        return list(NLI_LABELS)
+    return record.get("letters") or [chr(ord("A") + i) for i in range(len(record.get("options", [])))]
+
+
+def item_prompt(path: str, item_id: str, cell: str | None = None, mode: str | None = None) -> str:
+    """The prompt(s) of one item, as text: for log-likelihood the context and each scored
+    continuation (with its score, gold and prediction marked); for generation the prompt and
+    the answer."""
+    run = read_run(path)
+    if not isinstance(run, ChoiceRun):
+        raise XlingError(f"{path} is an {run.task} run; `xling prompt` shows NLI and multiple-choice "
+                         "prompts (MT records keep each prompt's hash, prompt_hash)")
+    name, record = _find(run, item_id, cell)
+    if "prompt" not in record:
+        raise XlingError(f"{path} was written before records kept their prompts; run its command "
+                         "again with --overwrite to record them")
+    demos = (run.config.get("demonstrations") or {}).get(name, {})
+    templates = run.config.get("templates") or {}
+    labels = _label_names(run, record)
+    gold = record.get("gold")
+    lines = [f"# {path}: cell {name}, item {item_id}, gold {labels[gold] if gold is not None else '?'}"]
+    for key in [mode] if mode else [m for m in MODES if m in record["prompt"]]:
+        prompt = record["prompt"].get(key)
+        if prompt is None:
+            raise XlingError(f"{path} scored no {MODES[key]} (--mode {key}) prompts")
+        template = " ".join(templates.get(key) or [])
+        lines.append(f"## {MODES[key]} prompt (template {template})".replace(" ()", ""))
+        if key == "ll":
+            lines += [demos.get("ll", "") + prompt["context"], "## scored continuations"]
+            scores = record.get("ll_scores") or [None] * len(prompt["options"])
+            for index, (option, score) in enumerate(zip(prompt["options"], scores)):
+                marks = [m for m, on in (("gold", index == gold), ("predicted", index == record.get("ll_pred"))) if on]
+                score_text = "" if score is None else f", log-likelihood {score:.4f}"
+                lines.append(f"[{labels[index]}{score_text}{''.join(', ' + m for m in marks)}] {option!r}")
+        else:
+            pred = record.get("gen_pred")
+            lines += [demos.get("gen", "") + prompt, "## answer",
+                      f"{record.get('gen_raw')!r} -> {labels[pred] if pred is not None else 'invalid'}"]
+    return "\n".join(lines) + "\n"
