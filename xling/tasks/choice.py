@@ -4,14 +4,11 @@ invalid-answer rate of generation (invalid answers count as wrong; nothing is gu
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import numpy as np
 
-from ..data.choice import NLI_LABELS, XCSQA_NOTE, ChoiceItem, nli_items, read_nli_file, xcsqa_items
+from ..data.choice import NLI_LABELS, ChoiceSource, exclusions
 from ..prompts.choice import balanced_shots, generation_parts, loglikelihood_parts, parse_answer
-from ..data.parallel import data_root
-from ..errors import XlingError
 from ..runs.config import ChoiceEvalConfig
 from ..data.languages import resolve
 from ..prompts.templates import load_template
@@ -25,82 +22,6 @@ def cells_of(config: ChoiceEvalConfig) -> list[tuple[str, str]]:
         for h in config.hypothesis_langs or []:
             cells.append((resolve(p).code, resolve(h).code))
     return list(dict.fromkeys(cells))
-
-
-class ChoiceSource:
-    """Evaluated items and the demonstrations' pool for one dataset spec: XNLI test draws from
-    XNLI dev; a user's NLI file (`nli-file:TEST` or `nli-file:TEST,DEV`) from its DEV file; a
-    `shots_file` (premise<TAB>hypothesis<TAB>label) replaces the pool of any NLI data."""
-
-    def __init__(self, spec: str, data_dir: str | None, task: str, shots_file: str | None = None):
-        name, _, arg = spec.partition(":")
-        self.spec, self.name, self.note = spec, name.lower(), ""
-        self.shots_file = shots_file
-        if shots_file and task != "nli":
-            raise XlingError("shots_file (--shots-file) holds NLI demonstrations "
-                             "(premise<TAB>hypothesis<TAB>label); it is for `xling eval nli`")
-        if self.name in ("xnli", "kornli"):
-            if task != "nli":
-                raise XlingError(f"{spec} is an NLI dataset: use `xling eval nli`")
-            self.split, self.root = arg or "test", data_root(data_dir)
-            if self.split not in ("dev", "test"):
-                raise XlingError(f"XNLI has no split {self.split!r}; available: dev, test")
-        elif self.name == "xcsqa":
-            if task != "multiple_choice":
-                raise XlingError(f"{spec} is a multiple-choice dataset: use `xling eval mc`")
-            self.split, self.root = arg or "dev", data_root(data_dir)
-            if self.split != "dev":
-                raise XlingError("X-CSQA has labels for the dev split only (test labels are not public)")
-            self.note = XCSQA_NOTE
-        elif self.name == "nli-file":
-            if task != "nli":
-                raise XlingError(f"{spec} is an NLI file: use `xling eval nli`")
-            # TEST[,DEV]; a path that itself holds a comma is taken whole when it exists
-            self.path, _, self.dev_path = (arg, "", "") if Path(arg).is_file() else arg.partition(",")
-            if not self.path:
-                raise XlingError("nli-file: needs a path: nli-file:TEST.tsv or nli-file:TEST.tsv,DEV.tsv")
-        else:
-            raise XlingError(f"unknown dataset {spec!r}; known: xnli:dev|test (ko = KorNLI), "
-                             "xcsqa:dev, nli-file:PATH[,DEV_PATH]")
-
-    def items(self, premise: str, hypothesis: str) -> list[ChoiceItem]:
-        if self.name in ("xnli", "kornli"):
-            return nli_items(self.split, premise, hypothesis, self.root)
-        if self.name == "xcsqa":
-            return xcsqa_items(premise, self.root)
-        return read_nli_file(self.path)
-
-    @property
-    def user_pool(self) -> str | None:
-        """The user's demonstrations file, if the pool is one."""
-        return self.shots_file or (self.dev_path if self.name == "nli-file" else None) or None
-
-    def dev_pool(self, premise: str, hypothesis: str) -> list[ChoiceItem]:
-        if self.user_pool:
-            return read_nli_file(self.user_pool)
-        if self.name in ("xnli", "kornli") and self.split == "test":
-            return nli_items("dev", premise, hypothesis, self.root)
-        raise XlingError(f"{self.spec} has no separate split to draw few-shot examples from; give a "
-                         "demonstrations file (--shots-file, or nli-file:TEST,DEV), or use shots: 0")
-
-    def shots_source(self, shots: int) -> dict | None:
-        """Where the demonstrations come from, for the run's config.json (None at 0 shots)."""
-        if not shots:
-            return None
-        if self.user_pool:
-            from ..data.textio import file_record
-            return {"from": "shots_file" if self.shots_file else "nli-file dev", **file_record(self.user_pool)}
-        return {"from": f"{self.name}:dev"}
-
-
-def exclusions(source: ChoiceSource, items: list[ChoiceItem], pool: list[ChoiceItem]):
-    """The pool without the evaluated items, and the ids to exclude. XNLI's dev and test are
-    separate splits (ids suffice); a user's demonstrations file may share items with the test
-    file, so its items are left out by their texts too (ids are file positions)."""
-    if not source.user_pool:
-        return pool, {i.id for i in items}
-    tested = {tuple(sorted(i.fields.items())) for i in items}
-    return [x for x in pool if tuple(sorted(x.fields.items())) not in tested], set()
 
 
 def _accuracy(correct: np.ndarray, n_boot: int, seed: int) -> dict:
