@@ -78,6 +78,24 @@ def test_an_interrupted_run_resumes_from_the_cache(probe):
     assert resume["hits"] == [True, True, False, False, False, False]   # the first chunk was kept
 
 
+def test_documents_translate_through_vllm_as_through_hf(probe):
+    """Document mode (a WMT24++ document, numbered segments, realigned) gives the same answers
+    and the same realignment through both backends."""
+    ours, theirs = probe["documents"]["vllm"], probe["documents"]["hf"]
+    assert ours["raw"] == theirs["raw"] and ours["text"] == theirs["text"] and len(ours["text"]) == 5
+    assert sum(r is not None for r in ours["raw"]) == ours["summary"]["chunks"]   # each chunk's answer
+    assert ours["summary"]["context_window"] == 2048       # vLLM's max_model_len plans the chunks
+    del ours["summary"]["context_window"], theirs["summary"]["context_window"]
+    assert ours["summary"] == theirs["summary"]
+
+
+def test_mbr_chooses_among_vllm_candidates(probe):
+    for text, unit in zip(probe["mbr"]["chosen"], probe["mbr"]["units"]):
+        assert unit["select"] == "mbr" and len(unit["candidates"]) == 4
+        assert unit["candidate_scores"][unit["chosen"]] == max(unit["candidate_scores"])
+        assert text == unit["candidates"][unit["chosen"]]
+
+
 def test_a_run_through_the_cli_records_vllm(tmp_path, data_dir):
     out = tmp_path / "run"
     result = xling("eval", "mt", "--backend", "vllm", "--dtype", "float32", "--enforce-eager",
@@ -118,6 +136,24 @@ def test_bad_vllm_settings_are_one_clean_line(args, env, message):
                    python=vllm_python(), env=env, timeout=600)
     # xling's notes and vLLM's own warnings may come first; the error is one line, no traceback
     assert_error(result.returncode, result.stderr.decode(), message)
+    assert result.stdout == b""
+
+
+def test_a_model_vllm_cannot_load_is_one_line(tmp_path):
+    """The embedded model's folder with its weights file cut short (a broken download): the
+    tokenizer and config read, vLLM's weight loading fails, and says so in one line."""
+    from xling.backends.embedded import embedded_model_dir
+
+    broken = tmp_path / "broken-model"
+    broken.mkdir()
+    for file in embedded_model_dir().iterdir():
+        if file.suffix == ".safetensors":
+            (broken / file.name).write_bytes(file.read_bytes()[:4096])
+        else:
+            (broken / file.name).symlink_to(file)
+    result = xling("translate", "-s", "ko", "-t", "en", "--backend", "vllm", "-m", str(broken),
+                   "--gpu-memory-utilization", "0.4", "물.", python=vllm_python(), timeout=600)
+    assert_error(result.returncode, result.stderr.decode(), f"vLLM cannot load {str(broken)!r}")
     assert result.stdout == b""
 
 

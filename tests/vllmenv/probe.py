@@ -70,8 +70,41 @@ def main() -> None:
     together = vllm.candidates(few, sampling, [[0, 1, 2]] * 4)
     report["candidates"] = {"alone": alone, "with_five": with_five, "together": together}
     report["resume"] = _resume(vllm, requests[:6], translator.decoding, Path(args["cache"]))
+    report["documents"] = _documents(vllm, hf, root)
+    report["mbr"] = _mbr(vllm, sources[:2], src, tgt)
     report["seconds"] = round(time.perf_counter() - started, 1)
     print(json.dumps(report, ensure_ascii=False))
+
+
+def _documents(vllm, hf, root: Path) -> dict:
+    """One WMT24++ en→ko document (its first five segments) through document mode on both."""
+    from xling.data.languages import check_direction
+    from xling.data.parallel import load_parallel
+    from xling.translate.documents import translate_documents
+    from xling.translate.translator import Translator
+
+    data = load_parallel("wmt24pp:en-ko_KR", root)
+    first = data.meta[0]["document_id"]
+    positions = [i for i, m in enumerate(data.meta) if m["document_id"] == first][:5]
+    texts, ids = [data.text("en")[i] for i in positions], [first] * len(positions)
+    src, tgt = check_direction("en", "ko")
+    out = {}
+    for name, backend in (("vllm", vllm), ("hf", hf)):
+        translator = Translator(backend=backend, cache=False, unit="document")
+        results, summary = translate_documents(translator, texts, ids, src, tgt)
+        out[name] = {"raw": [r.unit.get("chunk_raw") if r.unit else r.raw for r in results],
+                     "text": [r.text for r in results], "summary": summary}
+    return out
+
+
+def _mbr(vllm, sources, src, tgt) -> dict:
+    """MBR with chrF among four sampled candidates per source, through --backend vllm."""
+    from xling.backends.base import Sampling
+    from xling.translate.translator import Translator
+
+    results = Translator(backend=vllm, cache=False).translate_candidates(
+        sources, src, tgt, 4, Sampling(seed=2, temperature=0.8), select="mbr", utility="chrf")
+    return {"chosen": [r.text for r in results], "units": [r.unit for r in results]}
 
 
 def _resume(vllm, requests, decoding, cache_path: Path) -> dict:
