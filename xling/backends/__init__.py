@@ -31,7 +31,8 @@ def load_backend(model: str | None = None, settings=None, *, static_cache: bool 
     keywords override single settings: load_backend("m", backend="http", base_url=URL).
 
     backend "hf": a local path or hub name (None: $XLING_MODEL or the embedded default model;
-    imports torch lazily). backend "http": the model name an OpenAI-compatible server serves.
+    imports torch lazily); "vllm": the same models, run by vLLM in this process; "http": the
+    model name an OpenAI-compatible server serves.
     Options of the other backend are refused, never silently dropped. `batching` and `cache`:
     see `ready`."""
     import dataclasses

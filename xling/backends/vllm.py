@@ -135,9 +135,9 @@ class VLLMBackend:
         from vllm import SamplingParams
 
         stop = list(request.stop) + (list(LINE_ENDS) if request.stop_at_newline else [])
+        # top_k=0: off (never the model's generation_config value), as xling's own sampling
         return SamplingParams(max_tokens=request.max_new_tokens, temperature=temperature, top_p=top_p,
-                              top_k=-1 if temperature else 0, seed=seed, stop=stop or None,
-                              skip_special_tokens=True)
+                              top_k=0, seed=seed, stop=stop or None, skip_special_tokens=True)
 
     def _text(self, request: GenerationRequest, output) -> str:
         self.tokens_generated += len(output.token_ids)
