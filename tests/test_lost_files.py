@@ -129,9 +129,11 @@ def test_overwrite_keeps_a_users_file_among_the_outputs(tmp_path, capsys, tiny_c
 # -- case 15: a failed run pins no config ----------------------------------------------------------
 def test_a_run_refused_for_its_settings_writes_no_folder(tmp_path, capsys, tiny_causal_base, data_dir):
     out = tmp_path / "R"
-    code, _, err = run_cli(capsys, "eval", "mt", "--data", "wmt24pp:en-ko_KR", "--data-dir", data_dir,
-                           "--shots", "1", "--limit", "2", "-m", tiny_causal_base, "--out", out)
-    assert_error(code, err, "no dev split")
+    # (WMT24++ few-shot, the refusal this used, now draws from FLORES dev: issue 25)
+    code, _, err = run_cli(capsys, "eval", "mt", "--data", "flores200:devtest", "--data-dir", data_dir,
+                           "--unit", "document", "-p", "en-ko", "--limit", "2", "-m", tiny_causal_base,
+                           "--out", out)
+    assert_error(code, err, "has no documents")
     assert not out.exists()
     code, _, err = run_cli(capsys, "eval", "mt", "--data", "wmt24pp:en-ko_KR", "--data-dir", data_dir,
                            "--limit", "2", "-m", tiny_causal_base, "--out", out, "--metrics", "chrf")
@@ -183,7 +185,7 @@ def test_a_typo_in_the_shared_settings_is_named_as_such(tmp_path, capsys, corpus
                           "variants:\n  a: {limit: 1}\n  b:\n    limt: 2\n", encoding="utf-8")
     code, _, err = run_cli(capsys, "run", experiment)
     line = assert_error(code, err, "line 4: unknown key 'limt' in the shared settings")
-    assert "variant" not in line
+    assert ", variant " not in line     # not blamed on a variant (the known keys hold batch_invariant)
     experiment.write_text(f"data: '{corpus}'\npairs: [ko-en]\nout: {tmp_path / 'OUT'}\n"
                           "variants:\n  a: {limit: 1}\n  b:\n    limt: 2\n", encoding="utf-8")
     code, _, err = run_cli(capsys, "run", experiment)
