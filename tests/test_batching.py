@@ -58,7 +58,9 @@ def test_auto_batch_size_gives_the_same_outputs_as_a_fixed_batch(translator):
     fixed = Translator(backend=translator.backend, batch_size=4, cache=False).translate(SOURCES, "ko", "en")
     auto = Translator(backend=translator.backend, batch_size="auto", cache=False)
     assert auto.translate(SOURCES, "ko", "en") == fixed
-    assert translator.backend.batch_plan == {"batch_size": "auto", "rows": 32, "max_batch_tokens": None}
+    plan = dict(translator.backend.batch_plan)
+    assert plan.pop("attention")["sdpa_kernels"] == ["flash", "efficient", "math"]
+    assert plan == {"batch_size": "auto", "rows": 32, "max_batch_tokens": None}
 
 
 def test_candidates_are_the_same_refilled_or_not(translator):

@@ -150,7 +150,9 @@ def test_eval_mt_with_mbr_keeps_every_candidate_and_greedy_is_unchanged(tiny_cau
     assert generation["utility_evaluations"] == 48 and generation["generated"] == 12
     assert generation["batches"]["max_rows"] <= 32 and generation["seconds"] > 0
     # The batch sizes chosen are recorded: `auto` (the default) is 32 rows on a CPU.
-    assert generation["batches"]["plan"] == {"batch_size": "auto", "rows": 32, "max_batch_tokens": None}
+    plan = dict(generation["batches"]["plan"])
+    assert plan.pop("attention")["sdpa_kernels"] == ["flash", "efficient", "math"]   # never cuDNN's
+    assert plan == {"batch_size": "auto", "rows": 32, "max_batch_tokens": None}
     from helpers import xling
     report = xling("report", str(tmp_path / "greedy"), str(tmp_path / "mbr"), "-m", "chrf")
     assert report.returncode == 0 and "chrF: runs compared" in report.stdout.decode()

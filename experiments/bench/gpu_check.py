@@ -1,27 +1,28 @@
-"""gpu_check: one script for a GPU session (issue 11) that prints every figure as one JSON object,
-each path measured in the same run on the same device.
+"""gpu_check: one script for a GPU session (issues 11, 34). Every figure is measured in the same
+run on the same device, and the JSON is rewritten after every section, so a run cut short still
+reports what it measured; each section has a time cap, and a section that would start past the
+run's budget says so instead.
 
-It builds the issue's model: a Qwen2-1.5B-shaped causal LM (28 layers, hidden 1536, 12 heads,
+The model is the issue's: a Qwen2-1.5B-shaped causal LM (28 layers, hidden 1536, 12 heads,
 2 KV heads, MLP 8960) with random bf16 weights and the embedded model's Gemma tokenizer (262k
-vocabulary), saves it and loads it through xling like any checkpoint. Random weights run almost
-every row to its token budget, so every path does the same work. Then, on FLORES-200 devtest
-ko→en with `mt-completion`:
+vocabulary), saved and loaded through xling like any checkpoint. Random weights run every row
+to its token budget, so every path does the same work. Prompts: FLORES-200 devtest ko→en with
+`mt-completion`. Sections, in order:
 
-- naive: one `model.generate` per sentence (first 8 sentences),
-- fixed32: xling's former default (32 rows, batches wait for their longest row; a subset),
-- auto: `--batch-size auto` (rows and tokens from free memory, rows refilled as others finish),
-- auto_no_refill: the same batches without refilling,
-- static: the static KV cache (rows padded to a power of two, lengths to buckets) at 64 rows —
-  the first pass includes compiling, the second reuses the compiled step;
-- NLI: XNLI zh, 5-shot, 200 items, log-likelihood one item per pass vs many items per pass;
-- matrix: the 12 en/ko/ja/zh directions of the devtest (12,144 sentences) with `auto`, if the
-  time budget allows.
+- naive: one `model.generate` per sentence (the baseline every ratio is against);
+- rows_1 / rows_32 / rows_512: xling's loop at that many rows, answers capped at 32 tokens;
+- kernels_default_32: rows_32 with PyTorch's own SDPA choice (cuDNN allowed), as before issue 34;
+- profile_512: torch.profiler over a 512-row batch of 8 tokens: the costliest ops, host and device;
+- auto / auto_no_refill: `--batch-size auto` on 512 sentences, full budgets, refill on and off;
+- matrix: the 12 en/ko/ja/zh directions of the whole devtest with `auto` (the 3-minute target);
+- nli: XNLI zh 5-shot log-likelihood, one item per pass vs many;
+- generate_batch: transformers' continuous batching on the same prompts;
+- vllm: `--backend vllm` on the same 512 prompts, where vLLM imports;
+- static: the static KV cache (compiled with CUDA graphs on a GPU), two passes.
 
-`--small` runs the same code paths on a CPU with a tiny model of the same tokenizer in well under a
-minute (the test suite runs it). On a GPU machine without ../shared, pass `--data-dir` (a folder
-with flores200/devtest/{eng_Latn,kor_Hang,jpn_Jpan,zho_Hans}.devtest and xnli/{dev,test}/zh.tsv)
-and `--tokenizer` (a folder with the embedded model's tokenizer files): `gpu_carry.sh` prepares
-both and prints the device command. Sections past `--budget` seconds are skipped.
+`--small` runs every section on a CPU with a tiny model of the same tokenizer in about a minute
+(the test suite runs it). On a GPU machine without ../shared, pass `--data-dir` and
+`--tokenizer`: `gpu_carry.sh` prepares both and prints the device command.
 
     python experiments/bench/gpu_check.py [--small] [--data-dir D] [--tokenizer T] [--out F]
 """
@@ -29,9 +30,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import sys
 import tempfile
 import time
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -41,6 +45,29 @@ SHAPES = {"1.5b": dict(hidden_size=1536, intermediate_size=8960, num_hidden_laye
                        num_attention_heads=12, num_key_value_heads=2),
           "tiny": dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2,
                        num_attention_heads=4, num_key_value_heads=2)}
+# Seconds each section may take on a GPU (the run's budget still applies); --small: a third.
+CAPS = {"naive": 40, "rows_1": 30, "rows_32": 20, "rows_512": 30, "kernels_default_32": 30,
+        "profile_512": 30, "auto": 45, "auto_no_refill": 45, "matrix": 200, "nli": 40,
+        "generate_batch": 45, "vllm": 90, "static": 120}
+
+
+class SectionTimeout(Exception):
+    pass
+
+
+@contextmanager
+def time_cap(seconds: float):
+    """Raise SectionTimeout in this (main) thread after `seconds`."""
+    def expire(signum, frame):
+        raise SectionTimeout()
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.01))
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _sync():
@@ -48,14 +75,6 @@ def _sync():
 
     if torch.cuda.is_available():
         torch.cuda.synchronize()
-
-
-def _timed(function):
-    _sync()
-    start = time.perf_counter()
-    result = function()
-    _sync()
-    return result, time.perf_counter() - start
 
 
 def build_model(folder: Path, tokenizer_dir: Path, shape: str, on_gpu: bool) -> float:
@@ -77,110 +96,283 @@ def build_model(folder: Path, tokenizer_dir: Path, shape: str, on_gpu: bool) -> 
     return time.perf_counter() - start
 
 
-def translation_paths(backend, translator, sources, src, tgt, small: bool, report: dict, over_budget):
+class Check:
+    """The run: its report, the budget, and the shared model and prompts."""
+
+    def __init__(self, args, backend, translator, capped, root, src, tgt, sources, started):
+        self.args, self.backend, self.translator, self.capped = args, backend, translator, capped
+        self.root, self.src, self.tgt, self.sources, self.started = root, src, tgt, sources, started
+        self.small = args.small
+        self.report: dict = {}
+        self.outputs: dict = {}
+
+    def requests(self, translator, n):
+        return [r for r, _ in translator.requests(self.sources[:n], self.src, self.tgt).values()]
+
+    def n(self, gpu: int, small: int) -> int:
+        return small if self.small else gpu
+
+    def write(self) -> None:
+        self.report["total_seconds"] = round(time.perf_counter() - self.started, 1)
+        if self.args.out:
+            path = Path(self.args.out)
+            path.with_suffix(".tmp").write_text(json.dumps(self.report, indent=1) + "\n", encoding="utf-8")
+            os.replace(path.with_suffix(".tmp"), path)
+
+    def run(self, name, function) -> None:
+        left = self.args.budget - (time.perf_counter() - self.started)
+        cap = CAPS[name] / (3 if self.small else 1)
+        if left < min(cap, 10):
+            self.report[name] = "skipped: over the run's time budget"
+        else:
+            print(f"gpu_check: {name} (cap {min(cap, left):.0f} s)", file=sys.stderr, flush=True)
+            start = time.perf_counter()
+            try:
+                with time_cap(min(cap, left)):
+                    function()
+            except SectionTimeout:
+                self.report[name] = f"stopped: over its {min(cap, left):.0f} s cap"
+            except Exception as exc:  # noqa: BLE001 - one failing path must not lose the others' figures
+                self.report[name] = f"failed: {type(exc).__name__}: {str(exc)[:300]}"
+            self.report.setdefault("section_seconds", {})[name] = round(time.perf_counter() - start, 1)
+        self.write()
+
+    def measure(self, name, function, sentences: int, keep: str | None = None) -> dict:
+        before = self.backend.tokens_generated
+        _sync()
+        start = time.perf_counter()
+        outputs = function()
+        _sync()
+        seconds = time.perf_counter() - start
+        tokens = self.backend.tokens_generated - before
+        figures = {"sentences": sentences, "seconds": round(seconds, 2), "new_tokens": tokens,
+                   "sentences_per_s": round(sentences / seconds, 2), "new_tokens_per_s": round(tokens / seconds, 1)}
+        self.report[name] = figures
+        if keep:
+            self.outputs[keep] = outputs
+        return figures
+
+    def ratio(self, name, baseline="naive") -> None:
+        a, b = self.report.get(name), self.report.get(baseline)
+        if isinstance(a, dict) and isinstance(b, dict):
+            a[f"vs_{baseline}"] = round(a["new_tokens_per_s"] / b["new_tokens_per_s"], 2)
+
+    def same(self, key, a, b) -> None:
+        if a in self.outputs and b in self.outputs:
+            pairs = list(zip(self.outputs[a], self.outputs[b]))
+            self.report[key] = round(sum(x == y for x, y in pairs) / len(pairs), 3)
+
+
+def naive(check: Check):
     from translate_throughput import naive_loop
+
+    requests = check.requests(check.capped, check.n(8, 2))
+    backend = check.backend
+    before = backend.tokens_generated
+    start = time.perf_counter()
+    outputs, tokens = naive_loop(backend, requests)
+    seconds = time.perf_counter() - start
+    backend.lm.tokens_generated = before   # naive_loop counts through finish(); keep its own count
+    check.report["naive"] = {"sentences": len(requests), "seconds": round(seconds, 2),
+                             "answers_capped_at": 16 if check.small else 32, "new_tokens_per_s": round(tokens / seconds, 1)}
+    check.outputs["naive"] = outputs
+
+
+def rows(count: int, default_kernels: bool = False):
+    def section(check: Check):
+        from xling.backends import attention, decoding
+        from xling.backends.batching import Batching
+
+        n = count if not check.small else min(count, 8)
+        requests = check.requests(check.capped, max(n, check.n(8, 2)) if count == 1 else n)
+        name = f"rows_{count}" if not default_kernels else f"kernels_default_{count}"
+        backend = check.backend.with_batching(Batching(n, refill=False))
+        scope = decoding.kernel_scope
+        if default_kernels:   # as before issue 34: PyTorch's own choice (cuDNN where it prefers it)
+            decoding.kernel_scope = nullcontext
+        try:
+            check.measure(name, lambda: backend.generate(requests, check.capped.decoding), len(requests), keep=name)
+        finally:
+            decoding.kernel_scope = scope
+        check.report[name]["answers_capped_at"] = 32 if not check.small else 16
+        check.report[name]["attention"] = attention.describe(backend.model) if not default_kernels else "pytorch default"
+        check.ratio(name)
+    return section
+
+
+def profile_512(check: Check):
+    import torch
+    from torch.profiler import ProfilerActivity, profile
 
     from xling.backends.base import Decoding
     from xling.backends.batching import Batching
+    from xling.translate.translator import Translator
 
-    decoding = translator.decoding
-    requests = [r for r, _ in translator.requests(sources, src, tgt).values()]
-    backend.with_batching(Batching(2)).generate(requests[:2], Decoding())      # warm-up
-
-    def measure(name, function, n):
-        if over_budget():
-            report[name] = "skipped: over the time budget"
-            return None
-        before = backend.tokens_generated
-        outputs, seconds = _timed(function)
-        tokens = backend.tokens_generated - before
-        report[name] = {"sentences": n, "seconds": round(seconds, 2), "sentences_per_s": round(n / seconds, 2),
-                        "new_tokens_per_s": round(tokens / seconds, 1)}
-        return outputs
-
-    naive_n = 2 if small else 8
-    start = time.perf_counter()
-    naive, naive_tokens = naive_loop(backend, requests[:naive_n])
-    seconds = time.perf_counter() - start
-    report["naive"] = {"sentences": naive_n, "seconds": round(seconds, 2),
-                       "sentences_per_s": round(naive_n / seconds, 3),
-                       "new_tokens_per_s": round(naive_tokens / seconds, 1)}
-    subset = requests[:len(requests) if small else 256]
-    measure("fixed32", lambda: backend.with_batching(Batching(32, refill=False)).generate(subset, decoding),
-            len(subset))
-    auto = measure("auto", lambda: backend.with_batching(Batching("auto")).generate(requests, decoding), len(requests))
-    report["auto_plan"] = dict(backend.batch_plan)
-    plain = measure("auto_no_refill", lambda: backend.with_batching(Batching("auto", refill=False)).generate(requests, decoding),
-                    len(requests))
-    if auto is not None and plain is not None:
-        report["auto_refill_equals_no_refill"] = sum(a == b for a, b in zip(auto, plain)) / len(auto)
-    if auto is not None:
-        report["auto_equals_naive_first"] = sum(a == b for a, b in zip(auto, naive)) / naive_n
-    static = backend.with_batching(Batching(64))   # a copy on the same weights: its own cache setting
-    static.static_cache, static.static_shapes = True, []
-    first = measure("static_first_pass", lambda: static.generate(requests, decoding), len(requests))
-    measure("static_second_pass", lambda: static.generate(requests, decoding), len(requests))
-    report["static_shapes"] = static.static_shapes
-    if first is not None and auto is not None:
-        report["static_equals_auto"] = sum(a == b for a, b in zip(first, auto)) / len(auto)
-    for name in ("auto", "auto_no_refill", "fixed32", "static_second_pass"):
-        if isinstance(report.get(name), dict):
-            report[f"{name}_vs_naive"] = round(report[name]["new_tokens_per_s"] / report["naive"]["new_tokens_per_s"], 1)
+    n = check.n(512, 8)
+    eight = Translator(backend=check.backend, cache=False, decoding=Decoding(max_new_tokens_cap=8))
+    requests = check.requests(eight, n)
+    backend = check.backend.with_batching(Batching(n, refill=False))
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if torch.cuda.is_available() else [])
+    with profile(activities=activities) as prof:
+        backend.generate(requests, eight.decoding)
+        _sync()
+    device_key = "device_time_total" if hasattr(prof.key_averages()[0], "device_time_total") else "cuda_time_total"
+    table = []
+    for event in prof.key_averages():
+        table.append({"op": event.key, "calls": event.count,
+                      "host_ms": round(event.cpu_time_total / 1000, 2),
+                      "device_ms": round(getattr(event, device_key, 0) / 1000, 2)})
+    check.report["profile_512"] = {
+        "rows": n, "steps": 8,
+        "by_device_time": sorted(table, key=lambda e: -e["device_ms"])[:12],
+        "by_host_time": sorted(table, key=lambda e: -e["host_ms"])[:12]}
 
 
-def matrix_path(backend, translator, root: Path, small: bool, report: dict, over_budget):
-    """The 12 directions among en, ko, ja, zh on the whole devtest with `auto`, as a run would
-    translate them one direction after another (the issue's 5-minute target)."""
+def auto(refill: bool):
+    def section(check: Check):
+        from xling.backends.batching import Batching
+
+        n = check.n(512, 16)
+        requests = check.requests(check.translator, n)
+        name = "auto" if refill else "auto_no_refill"
+        backend = check.backend.with_batching(Batching("auto", refill=refill))
+        check.measure(name, lambda: backend.generate(requests, check.translator.decoding), n, keep=name)
+        check.report[name]["plan"] = dict(check.backend.batch_plan)
+        check.ratio(name)
+        check.same("auto_refill_equals_no_refill", "auto", "auto_no_refill")
+    return section
+
+
+def matrix(check: Check):
+    """The 12 directions among en, ko, ja, zh on the whole devtest with `auto`, one direction
+    after another as a run translates them (target: 3 minutes with the model's load)."""
     from xling.backends.batching import Batching
-
     from xling.data.languages import check_direction
     from xling.data.parallel import flores200
 
-    if over_budget():
-        report["matrix"] = "skipped: over the time budget"
-        return
+    backend = check.backend.with_batching(Batching("auto"))
     langs = ["en", "ko", "ja", "zh"]
-    n = 4 if small else None
-    before, sentences = backend.tokens_generated, 0
-    start = time.perf_counter()
+    figures = check.report["matrix"] = {"directions": 0, "sentences": 0, "seconds": 0.0}
+    before, start = backend.tokens_generated, time.perf_counter()
     for a in langs:
         for b in langs:
             if a != b:
                 src, tgt = check_direction(a, b)
-                sources = flores200("devtest", src, root)[:n]
-                requests = [r for r, _ in translator.requests(sources, src, tgt).values()]
-                backend.with_batching(Batching("auto")).generate(requests, translator.decoding)
-                sentences += len(sources)
-    _sync()
-    seconds = time.perf_counter() - start
-    report["matrix"] = {"directions": 12, "sentences": sentences, "seconds": round(seconds, 1),
-                        "new_tokens_per_s": round((backend.tokens_generated - before) / seconds, 1)}
+                sources = flores200("devtest", src, check.root)[:check.n(None, 4)]
+                requests = [r for r, _ in check.translator.requests(sources, src, tgt).values()]
+                backend.generate(requests, check.translator.decoding)
+                _sync()
+                seconds = time.perf_counter() - start
+                figures.update(directions=figures["directions"] + 1, sentences=figures["sentences"] + len(sources),
+                               seconds=round(seconds, 1),
+                               new_tokens_per_s=round((backend.tokens_generated - before) / seconds, 1))
+                check.write()
+    figures["with_load_seconds"] = round(figures["seconds"] + check.report.get("load_seconds", 0), 1)
 
 
-def nli_paths(backend, root: Path, small: bool, report: dict, over_budget):
+def nli(check: Check):
     from xling.backends.batching import Batching
     from xling.data.choice import nli_items
     from xling.prompts.choice import balanced_shots, render_loglikelihood
     from xling.prompts.templates import load_template
 
-    if over_budget():
-        report["nli"] = "skipped: over the time budget"
-        return
     template = load_template("xnli-rightq")
-    items = nli_items("test", "zh", root=root)[:20 if small else 200]
-    shots = balanced_shots(nli_items("dev", "zh", root=root), 5, 0, 3)
+    items = nli_items("test", "zh", root=check.root)[:check.n(200, 20)]
+    shots = balanced_shots(nli_items("dev", "zh", root=check.root), 5, 0, 3)
     requests = [render_loglikelihood(template, item, "zh", shots) for item in items]
+    backend = check.backend
     backend.with_batching(Batching(2)).loglikelihood(requests[:2])             # warm-up
-    one, t_one = _timed(lambda: backend.with_batching(Batching(1)).loglikelihood(requests))
-    many, t_many = _timed(lambda: backend.with_batching(Batching("auto")).loglikelihood(requests))
+    _sync()
+    start = time.perf_counter()
+    one = backend.with_batching(Batching(1)).loglikelihood(requests)
+    _sync()
+    t_one = time.perf_counter() - start
+    start = time.perf_counter()
+    many = backend.with_batching(Batching("auto")).loglikelihood(requests)
+    _sync()
+    t_many = time.perf_counter() - start
     picks = [[max(range(3), key=s.__getitem__) for s in scores] for scores in (one, many)]
-    report["nli"] = {"items": len(items), "shots": 5,
-                     "per_item_items_per_s": round(len(items) / t_one, 1),
-                     "across_items_items_per_s": round(len(items) / t_many, 1),
-                     "across_vs_per_item": round(t_one / t_many, 2),
-                     "max_abs_score_difference": round(max(abs(a - b) for x, y in zip(one, many)
-                                                           for a, b in zip(x, y)), 5),
-                     "same_predictions": sum(a == b for a, b in zip(*picks)) / len(items)}
+    check.report["nli"] = {"items": len(items), "shots": 5,
+                           "per_item_items_per_s": round(len(items) / t_one, 1),
+                           "across_items_items_per_s": round(len(items) / t_many, 1),
+                           "across_vs_per_item": round(t_one / t_many, 2),
+                           "max_abs_score_difference": round(max(abs(a - b) for x, y in zip(one, many)
+                                                                 for a, b in zip(x, y)), 5),
+                           "same_predictions": sum(a == b for a, b in zip(*picks)) / len(items)}
+
+
+def generate_batch(check: Check):
+    from hf_loop_vs_transformers_cb import transformers_cb
+
+    n = check.n(512, 8)
+    requests = check.requests(check.translator, n)
+    backend = check.backend
+    texts = []
+
+    def run():
+        texts.extend(transformers_cb(backend, requests))
+        return texts
+
+    before = backend.tokens_generated
+    _sync()
+    start = time.perf_counter()
+    run()
+    _sync()
+    seconds = time.perf_counter() - start
+    tokens = sum(backend.count_tokens(t) for t in texts) if check.small else None
+    check.report["generate_batch"] = {"sentences": n, "seconds": round(seconds, 2),
+                                      "sentences_per_s": round(n / seconds, 2),
+                                      "vs_auto_time": round(seconds / check.report["auto"]["seconds"], 2)
+                                      if isinstance(check.report.get("auto"), dict) and n == check.report["auto"]["sentences"] else None}
+    backend.lm.tokens_generated = before
+    check.outputs["generate_batch"] = texts
+    if tokens is not None:
+        check.report["generate_batch"]["kept_tokens"] = tokens
+    check.same("generate_batch_equals_auto", "generate_batch", "auto")
+
+
+def vllm_section(check: Check):
+    import importlib.util
+
+    if importlib.util.find_spec("vllm") is None:
+        check.report["vllm"] = "skipped: vllm does not import here"
+        return
+    from xling.backends import load_backend
+
+    backend = load_backend(check.args.model_folder, backend="vllm", quiet=True)
+    n = check.n(512, 8)
+    requests = check.requests(check.translator, n)
+    backend.generate(requests[:2], check.translator.decoding)    # engine start, outside the timing
+    start = time.perf_counter()
+    texts = backend.generate(requests, check.translator.decoding)
+    seconds = time.perf_counter() - start
+    check.report["vllm"] = {"sentences": n, "seconds": round(seconds, 2), "sentences_per_s": round(n / seconds, 2)}
+    check.outputs["vllm"] = texts
+    check.same("vllm_equals_auto", "vllm", "auto")
+
+
+def static(check: Check):
+    from xling.backends.batching import Batching
+
+    n = check.n(256, 8)
+    requests = check.requests(check.translator, n)
+    backend = check.backend.with_batching(Batching(check.n(64, 4)))   # a copy on the same weights
+    backend.static_cache, backend.static_shapes = True, []
+    check.measure("static_first_pass", lambda: backend.generate(requests, check.translator.decoding), n,
+                  keep="static")
+    check.write()
+    check.measure("static_second_pass", lambda: backend.generate(requests, check.translator.decoding), n)
+    check.report["static_shapes"] = backend.static_shapes
+    check.ratio("static_second_pass")
+    if "auto" in check.outputs:
+        auto = check.outputs["auto"][:n]
+        check.report["static_equals_auto"] = round(sum(a == b for a, b in zip(check.outputs["static"], auto)) / n, 3)
+
+
+SECTIONS = [("naive", naive), ("rows_1", rows(1)), ("rows_32", rows(32)), ("rows_512", rows(512)),
+            ("kernels_default_32", rows(32, default_kernels=True)), ("profile_512", profile_512),
+            ("auto", auto(True)), ("auto_no_refill", auto(False)), ("matrix", matrix), ("nli", nli),
+            ("generate_batch", generate_batch), ("vllm", vllm_section), ("static", static)]
 
 
 def main(argv=None) -> dict:
@@ -188,20 +380,22 @@ def main(argv=None) -> dict:
     parser.add_argument("--small", action="store_true", help="a tiny model and a few sentences (CPU smoke test)")
     parser.add_argument("--data-dir", default=None, help="default: $XLING_DATA or ../shared/data")
     parser.add_argument("--tokenizer", default=None, help="default: the embedded model's folder")
-    parser.add_argument("--n", type=int, default=None, help="sentences (default: the whole devtest; 16 with --small)")
-    parser.add_argument("--budget", type=float, default=420, help="seconds after which sections are skipped")
-    parser.add_argument("--out", default=None, help="also write the JSON here")
+    parser.add_argument("--budget", type=float, default=None,
+                        help="seconds after which sections are skipped (default 330; 120 with --small)")
+    parser.add_argument("--only", default=None, help="comma-separated sections to run (default: all)")
+    parser.add_argument("--out", default=None, help="the JSON, rewritten after every section")
     args = parser.parse_args(argv)
+    args.budget = args.budget or (120 if args.small else 330)
     started = time.perf_counter()
 
     import tokenizers
     import torch
     import transformers
 
-    from xling.data.languages import check_direction
-    from xling.data.parallel import data_root, flores200
     from xling.backends.base import Decoding
     from xling.backends.loading import open_hf_backend
+    from xling.data.languages import check_direction
+    from xling.data.parallel import data_root, flores200
     from xling.translate.translator import Translator
 
     on_gpu = torch.cuda.is_available() and not args.small
@@ -209,39 +403,39 @@ def main(argv=None) -> dict:
     if args.tokenizer is None:
         from xling.backends.embedded import embedded_model_dir
         args.tokenizer = str(embedded_model_dir())
-    report = {"device": torch.cuda.get_device_name(0) if on_gpu else "cpu",
-              "versions": {"torch": torch.__version__, "transformers": transformers.__version__,
-                           "tokenizers": tokenizers.__version__, "python": sys.version.split()[0]},
-              "model": "qwen2-1.5b-shaped, random bf16" if not args.small else "qwen2-tiny, random fp32"}
     src, tgt = check_direction("ko", "en")
-    sources = flores200("devtest", src, root)[:args.n or (16 if args.small else None)]
+    sources = flores200("devtest", src, root)
     with tempfile.TemporaryDirectory(prefix="xling-gpu-check-") as folder:
-        report["build_seconds"] = round(build_model(Path(folder), Path(args.tokenizer),
-                                                    "tiny" if args.small else "1.5b", on_gpu), 2)
-        backend, seconds = _timed(lambda: open_hf_backend(folder, display=report["model"],
-                                                          device=None if on_gpu else "cpu"))
-        _, load = _timed(lambda: backend.model)
-        report["load_seconds"] = round(seconds + load, 2)
-        # --small caps answers at 16 tokens: a random model runs every row to its budget.
+        args.model_folder = folder
+        build = build_model(Path(folder), Path(args.tokenizer), "tiny" if args.small else "1.5b", on_gpu)
+        start = time.perf_counter()
+        backend = open_hf_backend(folder, display="qwen2-1.5b-shaped" if on_gpu else "qwen2-tiny",
+                                  device=None if on_gpu else "cpu")
+        backend.model
+        load = time.perf_counter() - start
+        # A random model runs every row to its budget; --small caps answers at 16 tokens.
         translator = Translator(backend=backend, cache=False,
                                 decoding=Decoding(max_new_tokens_cap=16) if args.small else None)
-        over_budget = lambda: time.perf_counter() - started > args.budget   # noqa: E731
-        for section in (lambda: translation_paths(backend, translator, sources, src, tgt, args.small,
-                                                  report, over_budget),
-                        lambda: nli_paths(backend, root, args.small, report, over_budget),
-                        lambda: matrix_path(backend, translator, root, args.small, report, over_budget)):
-            try:
-                section()
-            except Exception as exc:  # noqa: BLE001 - one failing path must not lose the others' figures
-                report.setdefault("errors", []).append(f"{type(exc).__name__}: {exc}")
-    if on_gpu:
-        report["peak_gpu_memory_gib"] = round(torch.cuda.max_memory_allocated() / 2 ** 30, 2)
-    report["total_seconds"] = round(time.perf_counter() - started, 1)
-    text = json.dumps(report, indent=1)
-    print(text)
-    if args.out:
-        Path(args.out).write_text(text + "\n", encoding="utf-8")
-    return report
+        capped = Translator(backend=backend, cache=False, decoding=Decoding(max_new_tokens_cap=16 if args.small else 32))
+        check = Check(args, backend, translator, capped, root, src, tgt, sources, started)
+        check.report.update({
+            "device": torch.cuda.get_device_name(0) if on_gpu else "cpu",
+            "versions": {"torch": torch.__version__, "transformers": transformers.__version__,
+                         "tokenizers": tokenizers.__version__, "python": sys.version.split()[0]},
+            "model": "qwen2-1.5b-shaped, random bf16" if on_gpu else "qwen2-tiny, random fp32",
+            "build_seconds": round(build, 1), "load_seconds": round(load, 1)})
+        backend.with_batching(backend.batching).generate(check.requests(capped, 2), capped.decoding)   # warm-up
+        wanted = set(args.only.split(",")) if args.only else None
+        for name, function in SECTIONS:
+            if wanted is None or name in wanted:
+                check.run(name, lambda: function(check))
+        check.same("rows_1_equals_naive", "rows_1", "naive")
+        check.same("rows_32_equals_rows_1", "rows_32", "rows_1")
+        if on_gpu:
+            check.report["peak_gpu_memory_gib"] = round(torch.cuda.max_memory_allocated() / 2 ** 30, 2)
+        check.write()
+    print(json.dumps(check.report, indent=1))
+    return check.report
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import hashlib
 from dataclasses import dataclass
 
 from . import kvcache
+from .attention import decode_masks, kernel_scope
 
 
 def sampling_probs(logits, sampling):
@@ -38,26 +39,77 @@ class Unit:
     rows: list[int]
 
 
+def to_device(values, device, dtype=None):
+    """A small host list as a tensor on `device`; on CUDA copied from pinned memory without
+    waiting for the kernels already queued (a plain copy would wait for the running forward)."""
+    import torch
+
+    tensor = torch.tensor(values, dtype=dtype)
+    if getattr(device, "type", str(device)).startswith("cuda"):
+        return tensor.pin_memory().to(device, non_blocking=True)
+    return tensor.to(device)
+
+
 @dataclass
 class LiveBatch:
-    """The running batch: its KV cache, left-padded attention mask, each row's next position,
-    the row ids in batch order and their next-token logits."""
+    """The running batch. On the device: its KV cache (`kvcache.slot_cache`, growing in place),
+    the left-padding mask (`mask`, a `kvcache.Slots` whose fresh columns are ones), each row's
+    next position, tokens produced, budget, whether a line end stops it, and its next-token
+    logits. On the host: the row ids in batch order and each row's leading padding columns, so
+    that no bookkeeping needs to read the device."""
     cache: object
-    attention: object
+    mask: object
     next_pos: object
-    rows: object
+    produced: object
+    budget: object
+    newline_stop: object
     logits: object
+    rows: list
+    lead: list
 
-    def select(self, keep) -> None:
-        self.cache.batch_select_indices(keep)
-        self.attention, self.next_pos, self.rows = self.attention[keep], self.next_pos[keep], self.rows[keep]
+    @property
+    def width(self) -> int:
+        return self.mask.end - self.mask.start
 
-    def step(self, model, tokens) -> None:
-        """Feed each row its new token: one forward pass for the whole batch."""
+    def reserve(self, columns: int) -> None:
+        """Room for `columns` more steps without reallocating the cache or the mask."""
+        kvcache.reserve(self.cache, columns)
+        self.mask.reserve(columns)
+
+    def drop(self, finished: list[int]) -> None:
+        """Remove the rows at batch positions `finished`: the last kept rows move into their
+        places (only as many cache rows are copied as were dropped)."""
         import torch
 
-        self.attention = torch.cat([self.attention, self.attention.new_ones((len(self.rows), 1))], dim=-1)
-        self.logits = model(input_ids=tokens[:, None], attention_mask=self.attention,
+        device = self.next_pos.device
+        n, gone = len(self.rows), set(finished)
+        kept = n - len(gone)
+        holes = [p for p in sorted(gone) if p < kept]
+        movers = [p for p in range(kept, n) if p not in gone]
+        order = list(range(kept))
+        for hole, mover in zip(holes, movers):
+            order[hole] = mover
+        order_t, holes_t, movers_t = (to_device(v, device, dtype=torch.long) for v in (order, holes, movers))
+        kvcache.drop_rows(self.cache, order_t, holes_t, movers_t, kept)
+        self.mask.move_rows(holes_t, movers_t, kept)
+        for name in ("next_pos", "produced", "budget", "newline_stop", "logits"):
+            setattr(self, name, getattr(self, name)[order_t])
+        self.rows = [self.rows[p] for p in order]
+        self.lead = [self.lead[p] for p in order]
+
+    def trim(self) -> None:
+        """Forget the leading columns no remaining row attends to."""
+        first = min(self.lead)
+        if first > 0:
+            kvcache.trim(self.cache, first)
+            self.mask.start += first
+            self.lead = [lead - first for lead in self.lead]
+
+    def step(self, model, tokens) -> None:
+        """Feed each row its new token: one forward pass for the whole batch, with ready masks
+        (`attention.decode_masks`), so that transformers asks the device nothing."""
+        attention = self.mask.extend(1, headroom=64)
+        self.logits = model(input_ids=tokens[:, None], attention_mask=decode_masks(model, attention),
                             position_ids=self.next_pos[:, None], use_cache=True,
                             **kvcache.cache_arg(model, self.cache)).logits[:, -1]
         self.next_pos = self.next_pos + 1
@@ -65,10 +117,14 @@ class LiveBatch:
     def merge(self, other: "LiveBatch") -> "LiveBatch":
         import torch
 
-        self.attention = kvcache.merge(self.cache, self.attention, other.cache, other.attention)
-        self.next_pos = torch.cat([self.next_pos, other.next_pos])
-        self.rows = torch.cat([self.rows, other.rows])
-        self.logits = torch.cat([self.logits, other.logits])
+        old, new = self.width, other.width
+        attention = kvcache.merge(self.cache, self.mask.view(), other.cache, other.mask.view())
+        self.mask = kvcache.Slots(attention, 1, fill=1)
+        columns = attention.shape[1]
+        for name in ("next_pos", "produced", "budget", "newline_stop", "logits"):
+            setattr(self, name, torch.cat([getattr(self, name), getattr(other, name)]))
+        self.lead = [lead + columns - old for lead in self.lead] + [lead + columns - new for lead in other.lead]
+        self.rows = self.rows + other.rows
         return self
 
 
@@ -88,10 +144,10 @@ class CandidateSampler:
             seed = (self.sampling.row_seed(self.row_of[row][1]) ^ self.salt[row]) % (2 ** 63)
             self.streams[row] = self.torch.Generator(device=self.device).manual_seed(seed)
 
-    def __call__(self, logits, rows):
+    def __call__(self, logits, rows: list[int]):
         probs = sampling_probs(logits.float(), self.sampling)
         return self.torch.cat([self.torch.multinomial(probs[n], 1, generator=self.streams[row])
-                               for n, row in enumerate(rows.tolist())])
+                               for n, row in enumerate(rows)])
 
 
 class ContinuousDecoder:
@@ -100,24 +156,30 @@ class ContinuousDecoder:
     def __init__(self, lm):
         self.lm = lm
 
-    def _prefill(self, units: list["Unit"]):
+    def _prefill(self, units: list["Unit"], row_requests, reserve: int) -> "LiveBatch":
         """One left-padded forward pass over the units' prompts: a live batch with one row per
-        unit row (a unit's candidates share its prompt's cache) and their next-token logits."""
-        from transformers import DynamicCache
-
+        unit row (a unit's candidates share its prompt's cache), room for `reserve` steps."""
         torch, model = self.lm.torch, self.lm.model
         device = model.device
         input_ids, attention = (t.to(device) for t in self.lm.left_pad([u.ids for u in units]))
         positions = (attention.cumsum(-1) - 1).masked_fill(attention == 0, 1)
-        cache = DynamicCache()
+        cache = kvcache.slot_cache()
         logits = model(input_ids=input_ids, attention_mask=attention, position_ids=positions,
                        use_cache=True, logits_to_keep=1, **kvcache.cache_arg(model, cache)).logits[:, -1]
         rows = [row for unit in units for row in unit.rows]
+        width = input_ids.shape[1]
+        lead = [width - len(unit.ids) for unit in units for _ in unit.rows]
         if len(rows) != len(units):   # one prefill per prompt, shared by its candidate rows
             select = torch.tensor([n for n, unit in enumerate(units) for _ in unit.rows], device=device)
             cache.batch_select_indices(select)
             logits, attention, positions = logits[select], attention[select], positions[select]
-        return LiveBatch(cache, attention, positions[:, -1] + 1, torch.tensor(rows, device=device), logits)
+        live = LiveBatch(cache=cache, mask=kvcache.Slots(attention, 1, fill=1), next_pos=positions[:, -1] + 1,
+                         produced=torch.zeros(len(rows), dtype=torch.long, device=device),
+                         budget=to_device([row_requests[r].max_new_tokens for r in rows], device, torch.long),
+                         newline_stop=to_device([row_requests[r].stop_at_newline for r in rows], device, torch.bool),
+                         logits=logits, rows=rows, lead=lead)
+        live.reserve(reserve)
+        return live
 
     def decode(self, units: list["Unit"], row_requests, limit_rows: int, limit_tokens: int | None,
                pick=None, refill: bool = False, on_rows=None) -> dict[int, str]:
@@ -131,17 +193,27 @@ class ContinuousDecoder:
         With `refill`, rows freed by finished ones are refilled from the queue: the newcomers'
         prompts are prefilled and merged into the running cache (continuous batching), so the
         batch stays full instead of waiting for its longest row. `pick(logits, rows)` replaces
-        the argmax (candidates); its `start(rows)`, if any, is called as rows (re)start."""
+        the argmax (candidates); its `start(rows)`, if any, is called as rows (re)start.
+
+        Pipelined: each step's tokens and done flags are computed on the device and copied to
+        the host while the next forward pass is already queued, so the host's bookkeeping (and
+        the next step's launches) overlap the device's work; the one host sync per step waits
+        for those tokens only. A row that finishes is therefore fed one token more before it
+        leaves (its result is discarded)."""
+        with kernel_scope():
+            return self._decode(units, row_requests, limit_rows, limit_tokens, pick, refill, on_rows)
+
+    def _decode(self, units, row_requests, limit_rows, limit_tokens, pick, refill, on_rows) -> dict[int, str]:
         from collections import deque
 
         lm = self.lm
         torch, model = lm.torch, lm.model
         device = model.device
+        on_cuda = device.type == "cuda"
         newline = torch.tensor(sorted(lm.newline_token_ids()), device=device)
         eos = torch.tensor(sorted(lm.eos_ids), device=device)
-        stops = torch.tensor([r.stop_at_newline for r in row_requests], device=device)
-        budgets = torch.tensor([r.max_new_tokens for r in row_requests], device=device)
-        any_stop_strings = any(r.stop for r in row_requests)
+        budgets = [r.max_new_tokens for r in row_requests]
+        enders = lm.stop_enders(row_requests)   # tokens that can complete a stop string (None: any)
         queue = deque(units)
         prompt_of = {row: unit.ids for unit in units for row in unit.rows}
         generated: dict[int, list[int]] = {}
@@ -157,10 +229,14 @@ class ContinuousDecoder:
             while queue or live is not None:
                 running = 0 if live is None else len(live.rows)
                 if queue and (live is None or refill and limit_rows - running >= refill_at
-                              and kvcache.mergeable(live.cache, live.attention.shape[1])):
+                              and kvcache.mergeable(live.cache, live.width)):
                     admitted = admit(queue, live, limit_rows, limit_tokens, budgets, generated)
+                    remaining = max(budgets[r] - len(generated.get(r, ())) for u in admitted for r in u.rows) \
+                        if admitted else 0
+                    if live is not None:
+                        remaining = max(remaining, *(budgets[r] - len(generated[r]) for r in live.rows))
                     try:
-                        fresh = self._prefill(admitted) if admitted else None
+                        fresh = self._prefill(admitted, row_requests, 0 if live else remaining) if admitted else None
                     except torch.OutOfMemoryError:
                         requeue(admitted)
                         limit_rows = lm.out_of_memory(running + sum(len(u.rows) for u in admitted))
@@ -168,47 +244,58 @@ class ContinuousDecoder:
                         continue
                     if fresh is not None:
                         lm.batch_log.append({"rows": len(fresh.rows), **({"refill": True} if live else {})})
-                        for row in fresh.rows.tolist():
+                        for row in fresh.rows:
                             generated[row] = []
                         if pick is not None and hasattr(pick, "start"):
-                            pick.start(fresh.rows.tolist())
-                        live = fresh if live is None else live.merge(fresh)
+                            pick.start(fresh.rows)
+                        if live is None:
+                            live = fresh
+                        else:
+                            live = live.merge(fresh)
+                            live.reserve(remaining)
                 tokens = live.logits.argmax(-1) if pick is None else pick(live.logits, live.rows)
-                rows = live.rows.tolist()
-                for row, token in zip(rows, tokens.tolist()):
-                    generated[row].append(token)
-                produced = torch.tensor([len(generated[row]) for row in rows], device=device)
-                done = torch.isin(tokens, eos) | (stops[live.rows] & torch.isin(tokens, newline)) \
-                    | (budgets[live.rows] <= produced)
-                if any_stop_strings:
-                    done |= torch.tensor([lm.hit_stop(row_requests[row], generated[row])
-                                          for row in rows], device=device)
-                if bool(done.any()):
-                    finished = [row for row, d in zip(rows, done.tolist()) if d]
-                    finished_texts = [lm.finish(row_requests[row], generated.pop(row)) for row in finished]
-                    texts.update(zip(finished, finished_texts))
-                    if on_rows is not None:
-                        on_rows(finished, finished_texts)
-                    if bool(done.all()):
-                        live = None
-                        continue
-                    keep = (~done).nonzero().squeeze(-1)
-                    live.select(keep)
-                    tokens = tokens[keep]
-                    if refill:
-                        live.attention = kvcache.trim(live.cache, live.attention)
+                live.produced += 1
+                done = torch.isin(tokens, eos) | (live.newline_stop & torch.isin(tokens, newline)) \
+                    | (live.budget <= live.produced)
+                packed = torch.stack([tokens, done.long()])
+                if on_cuda:   # copied while the next forward pass runs
+                    packed = packed.to("cpu", non_blocking=True)
+                    ready = torch.cuda.Event()
+                    ready.record()
+                rows = live.rows
                 try:
                     live.step(model, tokens)
                 except torch.OutOfMemoryError:   # restart the running rows, fewer at a time
-                    restart = live.rows.tolist()
                     live = None
-                    limit_rows = lm.out_of_memory(len(restart))
+                    limit_rows = lm.out_of_memory(len(rows))
                     refill_at = max(1, limit_rows // 8)
                     units_back: dict[tuple, list[int]] = {}
-                    for row in restart:
+                    for row in rows:
                         generated.pop(row, None)
                         units_back.setdefault(tuple(prompt_of[row]), []).append(row)
                     requeue([Unit(list(ids), rows) for ids, rows in units_back.items()])
+                    continue
+                if on_cuda:
+                    ready.synchronize()
+                new_tokens, flags = packed.tolist()
+                finished = []
+                for position, (row, token, flag) in enumerate(zip(rows, new_tokens, flags)):
+                    generated[row].append(token)
+                    if flag or (enders is None or token in enders) and lm.hit_stop(row_requests[row], generated[row]):
+                        finished.append(position)
+                if not finished:
+                    continue
+                done_rows = [rows[p] for p in finished]
+                done_texts = [lm.finish(row_requests[row], generated.pop(row)) for row in done_rows]
+                texts.update(zip(done_rows, done_texts))
+                if on_rows is not None:
+                    on_rows(done_rows, done_texts)
+                if len(finished) == len(rows):
+                    live = None
+                    continue
+                live.drop(finished)
+                if refill:
+                    live.trim()
         return texts
 
 
@@ -217,13 +304,13 @@ def admit(queue, live, limit_rows: int, limit_tokens: int | None, budgets, gener
     rows, and rows x (widest prompt + largest remaining budget) within `limit_tokens`. An
     empty batch always takes something (a unit with more rows than fit is split)."""
     rows = 0 if live is None else len(live.rows)
-    width = 0 if live is None else live.attention.shape[1]
-    remaining = 0 if live is None else max(int(budgets[row]) - len(generated[row]) for row in live.rows.tolist())
+    width = 0 if live is None else live.width
+    remaining = 0 if live is None else max(budgets[row] - len(generated[row]) for row in live.rows)
     taken = []
     while queue:
         unit = queue[0]
         new_rows = rows + len(unit.rows)
-        need = new_rows * (max(width, len(unit.ids)) + max(remaining, *(int(budgets[r]) for r in unit.rows)))
+        need = new_rows * (max(width, len(unit.ids)) + max(remaining, *(budgets[r] for r in unit.rows)))
         if new_rows > limit_rows or (limit_tokens and need > limit_tokens):
             if rows == 0 and not taken:     # never stall: take what fits of the first unit
                 fits = max(1, min(limit_rows, len(unit.rows)))
@@ -234,5 +321,5 @@ def admit(queue, live, limit_rows: int, limit_tokens: int | None, budgets, gener
             break
         taken.append(queue.popleft())
         rows, width = new_rows, max(width, len(unit.ids))
-        remaining = max(remaining, *(int(budgets[r]) for r in unit.rows))
+        remaining = max(remaining, *(budgets[r] for r in unit.rows))
     return taken

@@ -14,6 +14,7 @@ import sys
 
 from ..errors import XlingError
 from .base import Decoding, GenerationRequest
+from .attention import kernel_scope
 from .batching import Batching
 from .decoding import CandidateSampler, ContinuousDecoder, Unit, admit
 from .hfmodel import LoadedModel, LocalBackend, sampling_args
@@ -110,7 +111,7 @@ class HFBackend(LocalBackend):
         extra = {}
         if any(r.stop_at_newline or r.stop for r in requests):
             extra["stopping_criteria"] = self._stop_criteria(requests, width)
-        with torch.inference_mode():   # (a reused static cache is reset in here too)
+        with torch.inference_mode(), kernel_scope():   # (a reused static cache is reset in here too)
             if self.static_cache:
                 extra |= cache_arg(model, self._static_cache_for(len(requests), width + new_tokens))
             out = model.generate(
@@ -189,7 +190,7 @@ class HFBackend(LocalBackend):
         extra = {}
         if request.stop_at_newline or request.stop:
             extra["stopping_criteria"] = self._stop_criteria([request], ids.shape[1])
-        with torch.inference_mode():
+        with torch.inference_mode(), kernel_scope():
             out = self.model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), num_beams=n,
                                       num_return_sequences=n, do_sample=False, early_stopping=True,
                                       max_new_tokens=request.max_new_tokens,

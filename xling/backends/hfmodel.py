@@ -12,6 +12,7 @@ from pathlib import Path
 from ..data import hub
 from ..errors import XlingError
 from ..store.filehash import model_fingerprint
+from . import attention
 from .base import Decoding, GenerationRequest, Prompt, cut_answer
 from .batching import Batching
 
@@ -81,6 +82,7 @@ class LoadedModel:
         if tokenizer.pad_token_id is None:
             tokenizer.pad_token = tokenizer.eos_token
         self._newline_ids = None
+        self._enders: dict[frozenset, frozenset] = {}
         self.eos_ids: set[int] = set()
         self.batch_log: list[dict] = []   # rows per batch run (and out-of-memory splits)
         self.batch_plan: dict = {}        # the last batch sizes chosen (see batch_limits)
@@ -111,6 +113,7 @@ class LoadedModel:
         if "device_map" not in load:
             model.to(self.device)
         model.eval()
+        attention.install_gqa_decode(model)
         gen_eos = model.generation_config.eos_token_id
         eos = gen_eos if isinstance(gen_eos, list) else [gen_eos]
         self.eos_ids = {i for i in eos + [self.tokenizer.eos_token_id] if i is not None}
@@ -172,6 +175,23 @@ class LoadedModel:
         tail = self.tokenizer.decode(tokens[-(max(map(len, request.stop)) + 2):], skip_special_tokens=True)
         return any(s in tail for s in request.stop)
 
+    def stop_enders(self, requests) -> frozenset | None:
+        """The tokens whose text can complete one of the requests' stop strings (those holding
+        a stop string's last character, or no whole character: a byte piece), so that the
+        decoding loop decodes text only for rows that just produced one; None: every token can
+        (a stop string ending in white space, which tokenizers may drop from a lone token)."""
+        stops = {s for r in requests for s in (r.stop or ())}
+        if not stops:
+            return frozenset()
+        if any(s[-1].isspace() and s[-1] not in "\n\r" for s in stops):
+            return None
+        lasts = frozenset(s[-1] for s in stops)
+        if lasts not in self._enders:
+            texts = self.tokenizer.batch_decode([[i] for i in range(len(self.tokenizer))])
+            self._enders[lasts] = frozenset(i for i, text in enumerate(texts)
+                                            if not text or "\ufffd" in text or any(c in text for c in lasts))
+        return self._enders[lasts]
+
     # -- batches and memory ------------------------------------------------------------------
     def batch_limits(self, batching: Batching, kind: str = "generate") -> tuple[int, int | None]:
         """(rows, tokens) per batch. "auto" on a GPU: what the free memory holds for this model
@@ -190,7 +210,8 @@ class LoadedModel:
             plan = sizes.auto_limits(free, sizes.model_shape(model.config), dtype_bytes)
             if batching.max_tokens:
                 plan["max_batch_tokens"] = batching.max_tokens
-        self.batch_plan = {"batch_size": batching.size, **plan}
+        self.batch_plan = {"batch_size": batching.size, **plan,
+                           "attention": attention.describe(self._model)}
         return plan["rows"], plan["max_batch_tokens"]
 
     def out_of_memory(self, rows: int) -> int:

@@ -76,12 +76,145 @@ def merge(cache, attention, other_cache, other_attention):
     return torch.cat([_pad_left(attention, columns, 1), _pad_left(other_attention, columns, 1)])
 
 
-def trim(cache, attention):
-    """Drop the leading columns no remaining row attends to (rows that needed them are gone)."""
-    pairs = _pairs(cache)
-    used = (attention.sum(0) > 0).nonzero()
-    first = int(used[0]) if len(used) else 0
-    if first == 0 or not pairs or any(k.shape[-2] != attention.shape[1] for k, _ in pairs):
-        return attention
-    _set_pairs(cache, [(k[..., first:, :], v[..., first:, :]) for k, v in pairs])
-    return attention[:, first:]
+def trim(cache, first: int) -> None:
+    """Drop the first `first` columns of every layer (no remaining row attends to them): in
+    place for `SlotLayer`s, else by slicing."""
+    if first > 0 and not drop_leading(cache, first):
+        _set_pairs(cache, [(k[..., first:, :], v[..., first:, :]) for k, v in _pairs(cache)])
+
+
+# -- a cache that grows in place -----------------------------------------------------------------
+class Slots:
+    """A tensor kept as a view of a larger zeroed buffer: rows [:n] along dim 0 and columns
+    [start:end) along `dim`. Appending columns writes into spare capacity (no copy of what is
+    there); dropping rows moves the last rows into the freed ones (a copy of as many rows as
+    were dropped); dropping leading columns only moves `start`."""
+
+    def __init__(self, tensor, dim: int, fill: int = 0):
+        self.buf, self.dim, self.fill = tensor, dim, fill   # fill: value of fresh capacity
+        self.n, self.start, self.end = tensor.shape[0], 0, tensor.shape[dim]
+
+    def view(self):
+        return self.buf[:self.n].narrow(self.dim, self.start, self.end - self.start)
+
+    def reserve(self, columns: int) -> None:
+        """Make room for `columns` more columns after `end` (reallocating, once, if short)."""
+        if self.end + columns <= self.buf.shape[self.dim]:
+            return
+        view = self.view()
+        shape = list(view.shape)
+        width = shape[self.dim]
+        shape[self.dim] = width + columns
+        buf = view.new_full(shape, self.fill)
+        buf.narrow(self.dim, 0, width).copy_(view)
+        self.buf, self.start, self.end = buf, 0, width
+
+    def append(self, values, headroom: int = 0):
+        """Write `values` (its columns) after `end`; returns the view."""
+        count = values.shape[self.dim]
+        self.reserve(count + headroom if self.end + count > self.buf.shape[self.dim] else count)
+        self.buf[:self.n].narrow(self.dim, self.end, count).copy_(values)
+        self.end += count
+        return self.view()
+
+    def extend(self, count: int, headroom: int = 0):
+        """Take `count` more columns of fresh capacity (`fill`) into the view; returns it."""
+        if self.end + count > self.buf.shape[self.dim]:
+            self.reserve(count + headroom)
+        self.end += count
+        return self.view()
+
+    def move_rows(self, holes, movers, n: int) -> None:
+        if len(holes):
+            self.buf[holes] = self.buf[movers]
+        self.n = n
+
+
+class SlotLayer:
+    """Mixed into transformers' DynamicLayer (`slot_cache`): `keys`/`values` are `Slots` views,
+    so a decoding step writes its new column in place instead of concatenating the whole layer
+    (which copies every row's keys and values at every step)."""
+
+    HEADROOM = 64     # columns added when a step finds no spare capacity
+
+    def _slots(self, name):
+        return self.__dict__.get("_slots_" + name)
+
+    def _get(name):
+        def get(self):
+            slots = self._slots(name)
+            return self.__dict__.get("_raw_" + name) if slots is None else slots.view()
+
+        def put(self, tensor):
+            if tensor is not None and tensor.dim() == 4 and tensor.numel():
+                self.__dict__["_slots_" + name] = Slots(tensor, 2)
+            else:
+                self.__dict__["_slots_" + name] = None
+                self.__dict__["_raw_" + name] = tensor
+        return property(get, put)
+
+    keys = _get("keys")
+    values = _get("values")
+    del _get
+
+    def update(self, key_states, value_states, *args, **kwargs):
+        if not self.is_initialized:
+            self.lazy_initialization(key_states, value_states)
+        if self._slots("keys") is None:
+            self.keys, self.values = key_states, value_states
+            return self.keys, self.values
+        return (self._slots("keys").append(key_states, self.HEADROOM),
+                self._slots("values").append(value_states, self.HEADROOM))
+
+
+def slot_cache():
+    """A DynamicCache whose layers grow in place (`SlotLayer`); a plain DynamicCache where this
+    transformers builds its layers otherwise."""
+    from transformers import DynamicCache
+    from transformers.cache_utils import DynamicLayer
+
+    cache = DynamicCache()
+    if getattr(cache, "layer_class_to_replicate", None) is DynamicLayer and not cache.layers:
+        cache.layer_class_to_replicate = _slot_layer_class(DynamicLayer)
+    return cache
+
+
+@lru_cache(maxsize=None)
+def _slot_layer_class(base):
+    return type("SlotDynamicLayer", (SlotLayer, base), {})
+
+
+def _slot_layers(cache):
+    layers = getattr(cache, "layers", None) or []
+    return layers if layers and all(isinstance(layer, SlotLayer) and layer._slots("keys") is not None
+                                    for layer in layers) else None
+
+
+def reserve(cache, columns: int) -> None:
+    """Room for `columns` more positions in every layer (one reallocation now, none per step)."""
+    for layer in _slot_layers(cache) or []:
+        layer._slots("keys").reserve(columns)
+        layer._slots("values").reserve(columns)
+
+
+def drop_rows(cache, order, holes, movers, n: int) -> None:
+    """Keep `n` rows: in place (the last rows moved into the `holes` of dropped ones) where the
+    layers are `SlotLayer`s, else by selecting `order` (a copy of every kept row)."""
+    layers = _slot_layers(cache)
+    if layers is None:
+        cache.batch_select_indices(order)
+        return
+    for layer in layers:
+        layer._slots("keys").move_rows(holes, movers, n)
+        layer._slots("values").move_rows(holes, movers, n)
+
+
+def drop_leading(cache, columns: int) -> bool:
+    """Forget the first `columns` positions of every layer without copying (SlotLayers only)."""
+    layers = _slot_layers(cache)
+    if layers is None:
+        return False
+    for layer in layers:
+        layer._slots("keys").start += columns
+        layer._slots("values").start += columns
+    return True

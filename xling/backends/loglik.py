@@ -4,6 +4,7 @@ over its `LoadedModel`.
 """
 from __future__ import annotations
 
+from .attention import kernel_scope
 from .kvcache import cache_arg
 
 # Causal LMs whose logits are exactly lm_head(final hidden state) (Gemma 2/3: then soft-capped).
@@ -89,7 +90,7 @@ class LoglikelihoodScorer:
         ids, mask = (t.to(device) for t in self.lm.left_pad([ctx for ctx, _ in split]))
         positions = (mask.cumsum(-1) - 1).masked_fill(mask == 0, 1)
         cache = DynamicCache()
-        with torch.inference_mode():
+        with torch.inference_mode(), kernel_scope():
             first = model(input_ids=ids, attention_mask=mask, position_ids=positions,
                           use_cache=True, logits_to_keep=1, **cache_arg(model, cache))
             first = first.logits[:, -1].float().log_softmax(-1)
@@ -149,7 +150,7 @@ class LoglikelihoodScorer:
             ctx, conts = self._split_tokens(context, continuations)
             scores = []
             for c in conts:
-                with torch.inference_mode():
+                with torch.inference_mode(), kernel_scope():
                     logits = model(input_ids=torch.tensor([ctx + c], device=model.device)).logits
                 logprobs = logits[0].float().log_softmax(-1)
                 scores.append(sum(logprobs[len(ctx) - 1 + i, t].item() for i, t in enumerate(c)))
