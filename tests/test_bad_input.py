@@ -13,7 +13,7 @@ from xling.runs.config import build_config
     ("request_timeout: -1", "'request_timeout' must be above 0, not -1"),
     ("shots: -2", "'shots' must be at least 0, not -2"),
     ("max_new_tokens: -5", "'max_new_tokens' must be at least 1, not -5"),
-    ("backend: grpc", "'backend' must be one of hf, vllm, http, not 'grpc'"),
+    ("backend: grpc", "'backend' must be one of auto, hf, vllm, http, not 'grpc'"),
 ])
 def test_bad_yaml_settings_are_refused_before_anything_is_written(tmp_path, setting, message):
     experiment = tmp_path / "exp.yaml"

@@ -2,6 +2,7 @@
 the embedded tokenizer), so a lent GPU's minutes are never spent on a broken script; on a CPU in
 float32 every batching path must give the same outputs."""
 import importlib.util
+import json
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -11,15 +12,26 @@ def test_gpu_check_small_runs_every_path_with_equal_outputs(data_dir, tmp_path, 
     spec = importlib.util.spec_from_file_location("gpu_check", REPO / "experiments" / "bench" / "gpu_check.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    report = module.main(["--small", "--data-dir", str(data_dir), "--out", str(tmp_path / "r.json")])
-    assert report["device"] == "cpu" and "errors" not in report, report.get("errors")
-    for path in ("naive", "fixed32", "auto", "auto_no_refill", "static_first_pass", "static_second_pass"):
+    out = tmp_path / "r.json"
+    report = module.main(["--small", "--data-dir", str(data_dir), "--out", str(out)])
+    assert report["device"] == "cpu"
+    failed = {k: v for k, v in report.items() if isinstance(v, str) and v.startswith("failed")}
+    assert not failed, failed
+    for path in ("naive", "rows_1", "rows_32", "rows_512", "kernels_default_32", "auto", "auto_no_refill",
+                 "static_first_pass", "static_second_pass"):
         assert report[path]["new_tokens_per_s"] > 0, path
-    assert report["auto_plan"]["batch_size"] == "auto"
+    assert report["rows_1"]["attention"]["sdpa_kernels"] == ["flash", "efficient", "math"]
+    assert report["auto"]["plan"]["batch_size"] == "auto"
+    assert report["profile_512"]["by_host_time"] and report["profile_512"]["by_device_time"]
+    # float32 on a CPU: every batching path gives the same outputs
     assert report["auto_refill_equals_no_refill"] == 1.0 and report["static_equals_auto"] == 1.0
-    assert report["auto_equals_naive_first"] == 1.0
+    assert report["rows_1_equals_naive"] == 1.0 and report["rows_32_equals_rows_1"] == 1.0
     assert report["static_shapes"] and len(report["static_shapes"]) <= 2
-    nli = report["nli"]
-    assert nli["items"] == 20 and nli["same_predictions"] == 1.0 and nli["max_abs_score_difference"] < 1e-4
     assert report["matrix"]["directions"] == 12 and report["matrix"]["sentences"] == 48
-    assert '"across_vs_per_item"' in capsys.readouterr().out and (tmp_path / "r.json").is_file()
+    nli = report["nli"]          # its cap may stop it on a slow machine; what it measured holds
+    if isinstance(nli, dict):
+        assert nli["items"] == 20 and nli["same_predictions"] == 1.0 and nli["max_abs_score_difference"] < 1e-4
+    assert report["vllm"].startswith("skipped") or isinstance(report["vllm"], dict)
+    # the JSON on disk is the last one written, whole
+    assert json.loads(out.read_text())["total_seconds"] == report["total_seconds"]
+    assert '"rows_512"' in capsys.readouterr().out

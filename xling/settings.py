@@ -32,7 +32,7 @@ BOUNDS = {
 BELOW = {"epsilon": 1}
 CHOICES = {"select": ("greedy", "mbr", "rerank"), "sampling": ("sample", "beam"),
            "unit": ("segment", "document"), "reference": ("post-edit", "original"),
-           "backend": ("hf", "vllm", "http"), "dtype": ("auto", "float32", "bfloat16", "float16"), "precision": ("32", "16", "bf16"), "mode": ("ll", "gen", "both"),
+           "backend": ("auto", "hf", "vllm", "http"), "dtype": ("auto", "float32", "bfloat16", "float16"), "precision": ("32", "16", "bf16"), "mode": ("ll", "gen", "both"),
            "metric": ("rougeL", "judge")}
 
 

@@ -48,7 +48,7 @@ SHAPES = {"1.5b": dict(hidden_size=1536, intermediate_size=8960, num_hidden_laye
                        num_attention_heads=12, num_key_value_heads=2),
           "tiny": dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2,
                        num_attention_heads=4, num_key_value_heads=2)}
-# Seconds each section may take on a GPU (the run's budget still applies); --small: a third.
+# Seconds each section may take on a GPU (the run's budget still applies); --small: half.
 CAPS = {"naive": 40, "rows_1": 30, "rows_32": 20, "rows_512": 30, "kernels_default_32": 30,
         "profile_512": 30, "auto": 45, "auto_no_refill": 45, "matrix": 100, "nli": 40,
         "generate_batch": 45, "vllm": 90, "static": 120}
@@ -124,7 +124,7 @@ class Check:
 
     def run(self, name, function) -> None:
         left = self.args.budget - (time.perf_counter() - self.started)
-        cap = CAPS[name] / (3 if self.small else 1)
+        cap = CAPS[name] / (2 if self.small else 1)
         if left < min(cap, 10):
             self.report[name] = "skipped: over the run's time budget"
         else:
@@ -312,7 +312,7 @@ def nli(check: Check):
 def generate_batch(check: Check):
     from hf_loop_vs_transformers_cb import transformers_cb
 
-    n = check.n(512, 8)
+    n = check.n(512, 4)
     requests = check.requests(check.translator, n)
     backend = check.backend
     texts = []
@@ -397,11 +397,11 @@ def main(argv=None) -> dict:
     parser.add_argument("--data-dir", default=None, help="default: $XLING_DATA or ../shared/data")
     parser.add_argument("--tokenizer", default=None, help="default: the embedded model's folder")
     parser.add_argument("--budget", type=float, default=None,
-                        help="seconds after which sections are skipped (default 360; 120 with --small)")
+                        help="seconds after which sections are skipped (default 360; 150 with --small)")
     parser.add_argument("--only", default=None, help="comma-separated sections to run (default: all)")
     parser.add_argument("--out", default=None, help="the JSON, rewritten after every section")
     args = parser.parse_args(argv)
-    args.budget = args.budget or (120 if args.small else 360)
+    args.budget = args.budget or (150 if args.small else 360)
     started = time.perf_counter()
 
     import tokenizers

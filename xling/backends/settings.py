@@ -10,9 +10,10 @@ from ..settings import Checked, setting
 @dataclass(kw_only=True)
 class BackendSettings(Checked):
     """How to reach the model: load it here (hf) or call an OpenAI-compatible server (http)."""
-    backend: str = setting("hf", "hf: load the model here with transformers; vllm: load it here with "
-                                 "vLLM (pip install 'xling[vllm]'); http: an OpenAI-compatible server "
-                                 "(vLLM, TGI, ...).")
+    backend: str = setting("auto", "auto: vllm where a CUDA device is present and vLLM imports, else "
+                                   "hf; hf: load the model here with transformers; vllm: load it here "
+                                   "with vLLM (pip install 'xling[vllm]'); http: an OpenAI-compatible "
+                                   "server (vLLM, TGI, ...).")
     base_url: str | None = setting(None, "Server URL for --backend http, e.g. http://127.0.0.1:8000/v1.")
     api_key_env: str | None = setting(None, "Environment variable holding the API key (default: "
                                             "XLING_API_KEY, then OPENAI_API_KEY).")
@@ -44,6 +45,13 @@ class BackendSettings(Checked):
     ENGINE = ("tensor_parallel_size", "data_parallel_size", "gpu_memory_utilization", "max_num_seqs",
               "max_model_len", "dtype", "enforce_eager", "batch_invariant")
     NON_IDENTITY = ()  # set by each task config
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.backend == "auto":   # chosen now, so config.json and the identity hold what runs
+            from .choice import resolve_backend
+
+            self.backend = resolve_backend("auto", bool(getattr(self, "static_cache", False)))
 
     def public_settings(self) -> dict:
         """Every setting, as stored in a run folder: credentials in the URL are never kept."""

@@ -1,0 +1,133 @@
+"""The GPU path's choices, tested on the CPU (issue 34): xling's forward passes run with the
+attention kernels it picks (never cuDNN's, which re-plans per shape) and leave PyTorch's own
+choice untouched outside them; `--backend auto` picks HF here and says why, and vLLM where a
+CUDA device is present and vLLM imports; the grouped-query decode attention and the in-place
+KV cache give the outputs of the plain path."""
+import sys
+
+import pytest
+import torch
+
+from xling.backends import attention, choice
+from xling.backends.base import GenerationRequest, Prompt
+from xling.backends.batching import Batching
+from xling.backends.kvcache import Slots
+from xling.data.languages import check_direction
+from xling.translate.translator import Translator
+
+SOURCES = ["나는 사과를 좋아한다.", "저는 학생입니다.", "바다가 조용하다.", "고양이가 창문 옆에서 잔다.",
+           "새 문장.", "기차가 늦게 도착했다."]
+
+
+@pytest.fixture(scope="module")
+def translator(tiny_causal_base):
+    return Translator(str(tiny_causal_base), cache=False)
+
+
+def _requests(translator):
+    return [r for r, _ in translator.requests(SOURCES, *check_direction("ko", "en")).values()]
+
+
+def test_every_forward_runs_in_xlings_kernel_scope_and_the_scope_ends_with_the_call(translator):
+    backend = translator.backend
+    model = backend.model
+    seen = []
+    hook = model.register_forward_pre_hook(lambda module, args: seen.append(torch.backends.cuda.cudnn_sdp_enabled()))
+    try:
+        backend.with_batching(Batching(3, refill=True)).generate(_requests(translator), translator.decoding)
+        decoded = len(seen)
+        backend.loglikelihood([("Korean: 물.\nEnglish:", [" Water.", " Fire."])])
+        static = backend.with_batching(Batching(2))      # a copy on the same weights
+        static.static_cache = True
+        static.generate(_requests(translator)[:2], translator.decoding)
+    finally:
+        hook.remove()
+    assert decoded > 10 and len(seen) > decoded       # prefills, decoding steps, scoring, generate()
+    assert not any(seen)                              # cuDNN attention never allowed inside
+    assert torch.backends.cuda.cudnn_sdp_enabled()    # and PyTorch's own choice back outside
+
+
+def test_the_kernel_choice_is_recorded_beside_the_batch_plan(translator):
+    translator.translate(SOURCES[:2], "ko", "en")
+    plan = translator.backend.stats()["plan"]
+    assert plan["attention"]["sdpa_kernels"] == ["flash", "efficient", "math"]
+    assert "cudnn" in plan["attention"]["excluded"]
+
+
+def test_grouped_query_decoding_without_repeat_kv_gives_the_same_outputs(tiny_causal_base):
+    plain = Translator(str(tiny_causal_base), cache=False)
+    expected = plain.translate(SOURCES, "ko", "en")
+    folded = Translator(str(tiny_causal_base), cache=False)
+    attention.install_gqa_decode(folded.backend.model, force=True)   # xling's own registration
+    assert folded.backend.model.config._attn_implementation == attention.XLING_SDPA
+    assert attention.describe(folded.backend.model)["gqa_decode"] == "folded query heads"
+    assert folded.translate(SOURCES, "ko", "en") == expected
+
+
+def test_greedy_outputs_are_the_same_at_every_batch_size(translator):
+    requests = _requests(translator)
+    outputs = [translator.backend.with_batching(Batching(rows, refill=refill)).generate(requests, translator.decoding)
+               for rows, refill in ((1, False), (2, True), (4, False), (6, True))]
+    assert all(o == outputs[0] for o in outputs)
+
+
+def test_slots_drop_rows_by_moving_only_the_last_ones():
+    slots = Slots(torch.arange(6.0).reshape(6, 1).repeat(1, 3), dim=1)
+    slots.reserve(4)
+    assert slots.buf.shape[1] == 7 and torch.equal(slots.view()[:, 0], torch.arange(6.0))
+    slots.move_rows(torch.tensor([1, 3]), torch.tensor([5, 4]), 4)    # rows 1 and 3 finished
+    assert slots.view()[:, 0].tolist() == [0.0, 5.0, 2.0, 4.0]
+    slots.append(torch.full((4, 1), 9.0))
+    assert slots.view().shape == (4, 4) and slots.view()[:, -1].tolist() == [9.0] * 4
+
+
+def test_stop_strings_are_checked_only_after_tokens_that_can_end_them(translator):
+    lm = translator.backend.lm
+    ask = lambda *stops: lm.stop_enders([GenerationRequest(prompt=Prompt(text="x"), max_new_tokens=4, stop=stops)])  # noqa: E731
+    assert ask() == frozenset()
+    enders = ask("]")
+    bracket = lm.tokenizer("]", add_special_tokens=False)["input_ids"][-1]
+    word = lm.tokenizer("apple", add_special_tokens=False)["input_ids"][0]
+    assert bracket in enders and word not in enders
+    assert ask("Q: ") is None                                  # ends in a space: every row is checked
+    assert lm.newline_token_ids() <= ask("\n\n")
+
+
+def test_auto_picks_hf_here_and_says_why(tmp_path):
+    from helpers import xling
+
+    assert choice.resolve_backend("auto") == "hf"
+    result = xling("translate", "--src", "ko", "--tgt", "en", "--model", "embedded", "물.")
+    assert result.returncode == 0
+    assert "xling: backend hf (auto: no CUDA device" in result.stderr.decode()
+    assert "backend hf" not in xling("translate", "--backend", "hf", "-s", "ko", "-t", "en", "물.").stderr.decode()
+
+
+def test_auto_is_resolved_before_the_identity_so_a_run_keeps_the_backend_that_ran(tmp_path):
+    from xling.runs.config import MTEvalConfig
+
+    config = MTEvalConfig(out=str(tmp_path), pairs=["ko-en"])
+    assert config.backend == "hf" and config.public_settings()["backend"] == "hf"
+    assert config.identity()["backend"] == "hf"        # the same identity as runs made with --backend hf
+    assert MTEvalConfig(out=str(tmp_path), pairs=["ko-en"], backend="hf").identity() == config.identity()
+
+
+def _fake_vllm(tmp_path, monkeypatch, body="VERSION = 'fake'\n"):
+    package = tmp_path / "fakevllm" / "vllm"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text(body)
+    monkeypatch.syspath_prepend(str(package.parent))
+    monkeypatch.delitem(sys.modules, "vllm", raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+
+
+def test_auto_picks_vllm_where_a_cuda_device_is_present_and_vllm_imports(tmp_path, monkeypatch):
+    _fake_vllm(tmp_path, monkeypatch)
+    assert choice.choose_backend() == ("vllm", "a CUDA device and vLLM are present")
+    assert choice.resolve_backend("auto", static_cache=True) == "hf"    # static cache: transformers' path
+
+
+def test_auto_keeps_hf_when_vllm_does_not_import_and_says_why(tmp_path, monkeypatch):
+    _fake_vllm(tmp_path, monkeypatch, body="raise ImportError('libcudart.so.12: cannot open')\n")
+    chosen, why = choice.choose_backend()
+    assert chosen == "hf" and "vLLM does not import" in why and "libcudart" in why

@@ -1,0 +1,53 @@
+"""`--backend auto` (the default): vLLM where a CUDA device is present and vLLM imports, else
+transformers (hf). Resolved when a config is built, so a run's config.json and identity hold
+the backend that actually runs (a cached run never changes its meaning), and said once on
+stderr, with the reason when vLLM was not taken."""
+from __future__ import annotations
+
+import importlib.util
+import sys
+
+_said: set[str] = set()
+
+
+def choose_backend() -> tuple[str, str]:
+    """("vllm" or "hf", why)."""
+    import torch
+
+    if not torch.cuda.is_available():
+        return "hf", "no CUDA device"
+    if importlib.util.find_spec("vllm") is None:
+        return "hf", "vLLM is not installed (pip install 'xling[vllm]')"
+    try:
+        import vllm  # noqa: F401
+    except Exception as exc:  # noqa: BLE001 - any import failure means: not vLLM
+        return "hf", f"vLLM does not import ({type(exc).__name__}: {str(exc).splitlines()[0][:120]})"
+    return "vllm", "a CUDA device and vLLM are present"
+
+
+def resolve_backend(name: str, static_cache: bool = False) -> str:
+    """The backend `name` stands for ("auto" chooses; others are themselves). The line saying
+    so waits for `announce()`, when a model is really loaded: a command refused for bad input
+    still prints one error line only."""
+    global _pending
+    if name != "auto":
+        return name
+    if static_cache:
+        chosen, why = "hf", "--static-cache is transformers' path"
+    else:
+        chosen, why = choose_backend()
+    _pending = (f"xling: backend hf (auto: {why}; --backend hf|vllm chooses)" if chosen == "hf"
+                else f"xling: backend vllm (auto: {why}; --backend hf forces transformers)")
+    return chosen
+
+
+_pending: str | None = None
+
+
+def announce(backend: str) -> None:
+    """Say once per process which backend `auto` chose, as `backend` is loaded."""
+    global _pending
+    line, _pending = _pending, None
+    if line and f" {backend} " in line and line not in _said:
+        _said.add(line)
+        print(line, file=sys.stderr)
