@@ -31,7 +31,7 @@ def load_backend(model: str | None = None, settings=None, *, static_cache: bool 
     keywords override single settings: load_backend("m", backend="http", base_url=URL).
 
     backend "auto" (the default): "vllm" where a CUDA device is present and vLLM imports, else
-    "hf" (resolved when the settings are built; said on stderr as the model loads);
+    "hf" (resolved when the settings are built; said on stderr when the weights load);
     "hf": a local path or hub name (None: $XLING_MODEL or the embedded default model;
     imports torch lazily); "vllm": the same models, run by vLLM in this process; "http": the
     model name an OpenAI-compatible server serves.
@@ -64,10 +64,6 @@ def load_backend(model: str | None = None, settings=None, *, static_cache: bool 
 
         backend = load_hf_backend(model, revision=settings.revision, trust_remote_code=settings.trust_remote_code,
                                   static_cache=static_cache, batching=batching, quiet=quiet)
-    if not quiet:   # said once the model is found, so a refused command prints one line only
-        from .choice import announce
-
-        announce(settings.backend)
     return ready(backend, cache=cache)
 
 

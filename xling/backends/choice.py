@@ -27,7 +27,7 @@ def choose_backend() -> tuple[str, str]:
 
 def resolve_backend(name: str, static_cache: bool = False) -> str:
     """The backend `name` stands for ("auto" chooses; others are themselves). The line saying
-    so waits for `announce()`, when a model is really loaded: a command refused for bad input
+    so waits for `announce()`, when the weights really load: a command refused for bad input
     still prints one error line only."""
     global _pending
     if name != "auto":

@@ -97,6 +97,10 @@ class LoadedModel:
     def _load_weights(self):
         import transformers
 
+        from .choice import announce
+
+        announce("hf")   # which backend `auto` chose, said when its weights really load
+
         torch = self.torch
         on_gpu = self.device.startswith("cuda")
         load = dict(self._common, dtype=torch.bfloat16 if on_gpu else torch.float32,

@@ -96,6 +96,9 @@ class VLLMBackend:
         return self._llm
 
     def _start(self):
+        from .choice import announce
+
+        announce("vllm")
         s = self.settings
         try:
             from vllm import LLM
