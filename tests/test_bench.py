@@ -17,12 +17,14 @@ def test_gpu_check_small_runs_every_path_with_equal_outputs(data_dir, tmp_path, 
     assert report["device"] == "cpu"
     failed = {k: v for k, v in report.items() if isinstance(v, str) and v.startswith("failed")}
     assert not failed, failed
-    for path in ("naive", "rows_1", "rows_32", "rows_512", "kernels_default_32", "auto", "auto_no_refill",
+    for path in ("naive", "rows_1", "rows_32", "rows_512", "kernels_default_32", "auto", "auto_no_refill", "auto_again",
                  "static_first_pass", "static_second_pass"):
         assert report[path]["new_tokens_per_s"] > 0, path
     assert report["rows_1"]["attention"]["sdpa_kernels"] == ["flash", "efficient", "math"]
     assert report["auto"]["plan"]["batch_size"] == "auto"
-    assert report["profile_512"]["by_host_time"] and report["profile_512"]["by_device_time"]
+    assert report["auto"]["batches"] and report["auto_again_equals_auto"] == 1.0
+    for part in ("prefill", "prefill_and_8_steps"):
+        assert report["profile_512"][part]["by_host_time"] and report["profile_512"][part]["by_device_time"]
     # float32 on a CPU: every batching path gives the same outputs
     assert report["auto_refill_equals_no_refill"] == 1.0 and report["static_equals_auto"] == 1.0
     assert report["rows_1_equals_naive"] == 1.0 and report["rows_32_equals_rows_1"] == 1.0

@@ -8,6 +8,7 @@ run prints each path's new tokens/s and steps/s, xling's ratio to each, and whet
 are identical (float32). `--shape 1.5b` builds the issue's Qwen2-1.5B shape instead (for a GPU).
 
     python experiments/bench/step_overhead.py [--rows 1,32] [--n 32] [--tokens 48] [--shape tiny]
+        [--data-dir D] [--tokenizer T]
 """
 from __future__ import annotations
 
@@ -27,13 +28,14 @@ from xling.data.parallel import flores200
 VOCAB = 2048    # the tiny model's vocabulary: a cheap output layer
 
 
-def build(folder: Path, shape: str, on_gpu: bool):
+def build(folder: Path, shape: str, on_gpu: bool, tokenizer_dir=None):
     import torch
     from transformers import AutoTokenizer, Qwen2Config, Qwen2ForCausalLM
 
-    from xling.backends.embedded import embedded_model_dir
-
-    tokenizer = AutoTokenizer.from_pretrained(embedded_model_dir())
+    if tokenizer_dir is None:
+        from xling.backends.embedded import embedded_model_dir
+        tokenizer_dir = embedded_model_dir()
+    tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
     config = Qwen2Config(vocab_size=VOCAB if shape == "tiny" else len(tokenizer), max_position_embeddings=4096,
                          bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
                          pad_token_id=tokenizer.pad_token_id, tie_word_embeddings=True, **SHAPES[shape])
@@ -58,6 +60,7 @@ def main():
     parser.add_argument("--tokens", type=int, default=48, help="new tokens per prompt")
     parser.add_argument("--shape", choices=sorted(SHAPES), default="tiny")
     parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--tokenizer", default=None, help="default: the embedded model's folder")
     args = parser.parse_args()
     root = require_data(args.data_dir)
 
@@ -69,7 +72,7 @@ def main():
 
     on_gpu = torch.cuda.is_available() and args.shape != "tiny"
     folder = tempfile.mkdtemp(prefix="xling-step-overhead-")
-    build(Path(folder), args.shape, on_gpu)
+    build(Path(folder), args.shape, on_gpu, args.tokenizer)
     backend = open_hf_backend(folder, display=f"qwen2-{args.shape}", device=None if on_gpu else "cpu")
     lm, model = backend.lm, backend.model
     vocab = model.config.vocab_size
