@@ -30,6 +30,8 @@ def transformers_cb(backend, requests) -> list[str]:
                               eos_token_id=ends, pad_token_id=lm.tokenizer.pad_token_id)
     outputs = lm.model.generate_batch(inputs=prompts, generation_config=config, progress_bar=False)
     ordered = sorted(outputs.values(), key=lambda o: int(str(o.request_id).rsplit("_", 1)[-1]))
+    if len(ordered) < len(requests):   # it logs its own errors (or a time cap) and returns what it has
+        raise RuntimeError(f"generate_batch returned {len(ordered)} of {len(requests)} answers")
     texts = []
     for request, out in zip(requests, ordered):
         tokens = list(out.generated_tokens)[:request.max_new_tokens]
