@@ -11,7 +11,7 @@ from xling.backends.batching import Batching
 from xling.backends.base import Sampling
 from xling.data.languages import check_direction
 from xling.errors import XlingError
-from xling.translate.translator import Translator
+from xling.translation.translator import Translator
 
 SOURCES = ["나는 사과를 좋아한다.", "저는 학생입니다.", "바다가 조용하다.", "고양이가 창문 옆에서 잔다.",
            "새 문장.", "기차가 늦게 도착했다.", "물이 너무 차갑다.", "오늘은 비가 온다.",

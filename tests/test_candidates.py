@@ -10,7 +10,7 @@ from xling.backends.batching import Batching
 from xling.backends.cached import CachedBackend
 from xling.errors import XlingError
 from xling.store.cache import OutputCache
-from xling.translate.translator import Translator
+from xling.translation.translator import Translator
 
 SOURCES = ["나는 사과를 좋아한다.", "오늘은 비가 온다.", "저는 학생입니다."]
 
@@ -77,7 +77,7 @@ def test_the_candidate_cache_resumes_after_an_interrupt_and_extends(translator, 
 def test_mbr_with_chrf_picks_what_a_direct_computation_says():
     import sacrebleu
 
-    from xling.translate.selection import mbr
+    from xling.translation.selection import mbr
 
     candidates = [["The cat sleeps by the window.", "The cat is sleeping near the window.",
                    "A dog runs in the park.", "The cat sleeps near a window."],
@@ -91,7 +91,7 @@ def test_mbr_with_chrf_picks_what_a_direct_computation_says():
 
 
 def test_mbr_with_a_lower_is_better_utility_minimises(tmp_path):
-    from xling.translate.selection import mbr
+    from xling.translation.selection import mbr
 
     # TER is lower-is-better: the candidate closest to the others has the lowest expected TER.
     cands = [["the cat sat on the mat", "the cat sat on a mat", "completely different words here"]]
@@ -101,7 +101,7 @@ def test_mbr_with_a_lower_is_better_utility_minimises(tmp_path):
 
 def test_rerank_with_a_tiny_comet_qe_checkpoint(tmp_path, oracle):
     from tiny_models import build_comet_unified
-    from xling.translate.selection import rerank
+    from xling.translation.selection import rerank
 
     kiwi = build_comet_unified(tmp_path / "kiwi", with_reference=False)
     cands = [["I like apples.", "I like apple very.", "Apples."]]
@@ -114,7 +114,7 @@ def test_rerank_with_a_tiny_comet_qe_checkpoint(tmp_path, oracle):
 
 
 def test_wrong_choosers_are_refused():
-    from xling.translate.selection import mbr, rerank
+    from xling.translation.selection import mbr, rerank
 
     with pytest.raises(XlingError, match="cannot be an MBR utility"):
         mbr([["a", "b"]], [["a", "b"]], ["s"], "en", "cometkiwi")

@@ -137,7 +137,7 @@ def test_paragraphs_keep_their_line_breaks_from_input_to_output_file(scripted, t
 
 
 def test_a_completion_template_ends_multi_line_segments_at_the_blank_line(tiny_causal_base):
-    from xling.translate.translator import Translator
+    from xling.translation.translator import Translator
 
     translator = Translator(tiny_causal_base, cache=False)
     ko, en = resolve("ko"), resolve("en")

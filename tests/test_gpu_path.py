@@ -13,7 +13,7 @@ from xling.backends.base import GenerationRequest, Prompt
 from xling.backends.batching import Batching
 from xling.backends.kvcache import Slots
 from xling.data.languages import check_direction
-from xling.translate.translator import Translator
+from xling.translation.translator import Translator
 
 SOURCES = ["나는 사과를 좋아한다.", "저는 학생입니다.", "바다가 조용하다.", "고양이가 창문 옆에서 잔다.",
            "새 문장.", "기차가 늦게 도착했다."]

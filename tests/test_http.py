@@ -11,7 +11,7 @@ from xling.backends.http import HTTPBackend
 from xling.errors import XlingError
 from xling.runs.config import build_config
 from xling.tasks.mt import run_mt
-from xling.translate.translator import Translator
+from xling.translation.translator import Translator
 
 SOURCES = ["나는 사과를 좋아한다.", "저는 학생입니다.", "바다가 조용하다.", "", "고양이가 창문 옆에서 잔다.",
            "새 문장.", "기차가 늦게 도착했다.", "물이 너무 차갑다.", "오늘은 비가 온다.", "이 책은 아주 재미있다."]

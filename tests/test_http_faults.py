@@ -13,7 +13,7 @@ from servers import FakeOpenAI
 from helpers import assert_one_line_error
 from xling.backends.http import HTTPBackend
 from xling.errors import XlingError
-from xling.translate.translator import Translator
+from xling.translation.translator import Translator
 
 KEY = "sk-test-SECRETKEY-0123456789"
 

@@ -211,7 +211,7 @@ def test_lower_is_better_metrics_pick_the_right_winner():
 
 
 def test_a_judge_template_is_not_a_translation_template():
-    from xling.translate.translator import Translator
+    from xling.translation.translator import Translator
 
     with pytest.raises(XlingError, match="is a judge template, not a translation template"):
         Translator(backend=object(), template="gemba-mqm")

@@ -80,7 +80,7 @@ def test_a_key_echoed_in_an_answer_is_scrubbed_from_outputs_and_cache(tmp_path, 
 
 def test_answers_keep_words_that_only_look_like_secrets(fake, monkeypatch):
     from xling.backends.http import HTTPBackend
-    from xling.translate.translator import Translator
+    from xling.translation.translator import Translator
 
     fake.mode = "ok"   # answers "fine"; a user name in the URL is no secret to scrub from answers
     backend = HTTPBackend("fake-model", f"http://fine:pw-long-enough@127.0.0.1:{fake.port}/v1", api_key="abc")

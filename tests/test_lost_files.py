@@ -203,3 +203,38 @@ def test_out_on_a_link_loop_or_a_device_is_named_for_what_it_is(tmp_path, capsys
     line = assert_error(code, err, "/dev/full is a terminal or device, not a folder")
     assert "a file" not in line
     assert files_under(tmp_path).keys() == {"corpus.ko", "corpus.en"}
+
+
+# -- reliability round 4: -o against every file and folder the command reads --------------------
+def test_an_output_that_is_the_template_is_refused(tmp_path, capsys, tiny_causal_base, source):
+    from xling.prompts.templates import BUILTIN_DIR as BUILTIN
+
+    template = tmp_path / "t.yaml"
+    template.write_text((BUILTIN / "mt-completion.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    before = template.read_bytes()
+    code, _, err = run_cli(capsys, "translate", "-s", "ko", "-t", "en", "-m", tiny_causal_base, "-i", source,
+                           "--template", template, "-o", template)
+    assert_error(code, err, "is the input file")
+    assert template.read_bytes() == before
+
+
+def test_an_output_that_is_the_api_key_file_is_refused(tmp_path, capsys, source):
+    key = tmp_path / "key.txt"
+    key.write_text("sk-local-secret\n", encoding="utf-8")
+    code, _, err = run_cli(capsys, "translate", "-s", "ko", "-t", "en", "-m", "some-model", "-i", source,
+                           "--backend", "http", "--base-url", "http://127.0.0.1:9/v1", "--api-key-file", key,
+                           "-o", key)
+    assert_error(code, err, "is the input file")
+    assert key.read_text(encoding="utf-8") == "sk-local-secret\n"
+
+
+def test_an_output_inside_the_model_folder_is_refused(tmp_path, capsys, tiny_causal_base, source):
+    import shutil
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_causal_base, model)
+    before = files_under(model)
+    for output in (model / "tokenizer_config.json", model / "new.txt"):
+        code, _, err = translate(capsys, model, source, output)
+        assert_error(code, err, "inside")
+    assert files_under(model) == before

@@ -1,7 +1,7 @@
 import pytest
 
 from xling.data.languages import resolve
-from xling.translate.postprocess import clean_output, one_line
+from xling.translation.postprocess import clean_output, one_line
 
 JA, KO = resolve("ja"), resolve("ko")
 

@@ -18,7 +18,7 @@ def _matrices(seed: int):
 
 @pytest.mark.parametrize("higher", [True, False], ids=["higher-better", "lower-better"])
 def test_mbr_choices_equal_mbrs(higher, oracle):
-    from xling.translate.selection import best_index
+    from xling.translation.selection import best_index
 
     matrices = list(_matrices(1))
     theirs = oracle("mbr", matrices=[m.tolist() for m in matrices], higher=higher)
@@ -32,7 +32,7 @@ def test_mbr_choices_equal_mbrs(higher, oracle):
 
 @pytest.mark.parametrize("higher", [True, False], ids=["higher-better", "lower-better"])
 def test_rerank_choices_equal_mbrs(higher, oracle):
-    from xling.translate.selection import best_index
+    from xling.translation.selection import best_index
 
     vectors = [matrix[:, 0].clone() for matrix in _matrices(2)]
     theirs = oracle("rerank", vectors=[v.tolist() for v in vectors], higher=higher)

@@ -102,7 +102,7 @@ def test_segment_and_document_units_refuse_the_same_segment(tmp_path, capsys, ti
 
 def test_an_answer_budget_past_the_window_is_cut_to_it_and_counted(tmp_path, capsys, tiny_causal_base):
     from xling.data.languages import check_direction
-    from xling.translate.translator import Translator
+    from xling.translation.translator import Translator
 
     translator = Translator(str(tiny_causal_base), cache=False)
     text = "가나다라 마바사 " * 110    # a prompt that fits, with a budget (2.5 x tokens + 20) that does not
@@ -208,7 +208,7 @@ def test_a_model_that_needs_remote_code_is_one_line(tmp_path, capsys, tiny_causa
 
 # -- case 4: many candidates are bounded work, with a bar ---------------------------------------------------
 def test_mbr_in_bounded_groups_chooses_as_in_one(monkeypatch):
-    from xling.translate import selection
+    from xling.translation import selection
 
     candidates = [[f"the cat {w} on the mat" for w in ("sat", "sits", "lay", "sat down")],
                   ["a dog barks", "the dog barks", "dogs bark loudly"], ["rain", "it rains", "rain falls"]]

@@ -8,7 +8,7 @@ import pytest
 from xling.backends.base import Decoding
 from xling.errors import XlingError
 from xling.data.languages import check_direction, resolve
-from xling.translate.translator import Translator
+from xling.translation.translator import Translator
 
 SOURCES = ["나는 사과를 좋아한다.", "저는 학생입니다.", "바다가 조용하다.", "",
            "고양이가 창문 옆에서 잔다.", "새 문장.", "기차가 늦게 도착했다.", "물이 너무 차갑다."]
@@ -198,3 +198,20 @@ def test_the_embedded_tokenizer_is_rebuilt_from_the_gguf_file_as_converted(data_
     assert [rebuilt(f"Korean: {l}\nEnglish:")["input_ids"] for l in lines] == \
         [converted(f"Korean: {l}\nEnglish:")["input_ids"] for l in lines]
     assert rebuilt("a", "b")["input_ids"] == converted("a", "b")["input_ids"]
+
+
+def test_the_readme_python_example_works_after_the_subpackages_are_imported(tmp_path):
+    """`xling.translate(...)` is the function even once every subpackage is imported (round 4:
+    the subpackage `xling.translate` used to shadow it, so the README's first line failed)."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import xling, xling.translation.translator, xling.metrics, xling.runs.config\n"
+            "out = xling.translate(['저는 학생입니다.'], src='ko', tgt='en')\n"
+            "assert isinstance(out, list) and len(out) == 1 and out[0].strip(), out\n"
+            "print('ok')\n")
+    env = {**os.environ, "XLING_CACHE": str(tmp_path / "cache")}
+    env.pop("XLING_MODEL", None)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600)
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr[-2000:]

@@ -15,7 +15,7 @@ from xling.data.languages import check_direction
 from xling.data.parallel import flores200
 from xling.prompts.choice import render_loglikelihood
 from xling.prompts.templates import load_template
-from xling.translate.translator import Translator
+from xling.translation.translator import Translator
 
 
 

@@ -13,6 +13,6 @@ from .data.languages import resolve as resolve_language
 
 def __getattr__(name):
     if name in ("translate", "Translator"):
-        from .translate import translator as module
+        from .translation import translator as module
         return getattr(module, name)
     raise AttributeError(f"module 'xling' has no attribute {name!r}")

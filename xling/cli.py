@@ -175,7 +175,7 @@ def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, ma
     from .backends.settings import BackendSettings
     from .data.languages import check_direction
     from .store.locks import output_lock
-    from .translate.postprocess import one_line
+    from .translation.postprocess import one_line
     from .data.textio import (atomic_writer, join_paragraphs, output_target, paragraphs as blocks_of,
                               read_lines, read_stdin_lines, split_lines)
 
@@ -185,7 +185,9 @@ def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, ma
                                                  top_p, epsilon, seed, dict(cometkiwi_model=cometkiwi_model,
                                                  comet_model=comet_model, metricx_model=metricx_model))
     # The output is checked (and locked) before any model loads: never translate for nothing.
-    target = output_target(output_path, inputs=(input_path, shots_file)) if output_path else None
+    reads = (input_path, shots_file, template, model, settings.api_key_file, cometkiwi_model, comet_model,
+             metricx_model)
+    target = output_target(output_path, inputs=reads) if output_path else None
     with output_lock(target) if target else nullcontext():
         if text:   # only \n separates lines (U+2028 inside an argument is text, as in a file)
             lines = [line for t in text for line in split_lines(t) or [""]]
@@ -201,7 +203,7 @@ def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, ma
         if shots_file:
             from .data.parallel import read_pair_file
             pool = read_pair_file(shots_file)
-        from .translate.translator import Translator
+        from .translation.translator import Translator
 
         translator = Translator(model, template=template, shots=shots, shot_pool=pool, seed=seed,
                                 batch_size=batch_size, max_batch_tokens=max_batch_tokens, refill=refill,
@@ -223,7 +225,7 @@ def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, ma
 
 def _selection(candidates, select, utility, qe, sampling, temperature, top_p, epsilon, seed, models):
     """The sampling settings and the chooser's metric options of `translate` (checked first)."""
-    from .translate.selection import chooser_setup, selection_problem
+    from .translation.selection import chooser_setup, selection_problem
 
     problem = selection_problem(select, candidates)
     if problem:

@@ -217,7 +217,7 @@ def profile_512(check: Check):
 
     from xling.backends.base import Decoding
     from xling.backends.batching import Batching
-    from xling.translate.translator import Translator
+    from xling.translation.translator import Translator
 
     n = check.n(512, 8)
     backend = check.backend.with_batching(Batching(n, refill=False))
@@ -422,7 +422,7 @@ def main(argv=None) -> dict:
     from xling.backends.loading import open_hf_backend
     from xling.data.languages import check_direction
     from xling.data.parallel import data_root, flores200
-    from xling.translate.translator import Translator
+    from xling.translation.translator import Translator
 
     on_gpu = torch.cuda.is_available() and not args.small
     root = data_root(args.data_dir)

@@ -17,7 +17,7 @@ from _common import require_data
 from xling.backends.base import cut_answer
 from xling.data.languages import check_direction
 from xling.data.parallel import flores200
-from xling.translate.translator import Translator
+from xling.translation.translator import Translator
 
 
 def transformers_cb(backend, requests) -> list[str]:

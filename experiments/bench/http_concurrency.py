@@ -25,7 +25,7 @@ def main():
     args = parser.parse_args()
 
     from xling.backends.http import HTTPBackend
-    from xling.translate.translator import Translator
+    from xling.translation.translator import Translator
 
     model = args.model
     if model is None:

@@ -33,8 +33,8 @@ def main():
     from xling.data.parallel import load_parallel
     from xling.data.wmt import locale_language
     from xling.metrics.offtarget import off_target
-    from xling.translate.documents import MARK_TOKENS, plan_chunks
-    from xling.translate.translator import Translator
+    from xling.translation.documents import MARK_TOKENS, plan_chunks
+    from xling.translation.translator import Translator
     from xling.data.languages import resolve
 
     data = load_parallel(f"wmt24pp:en-{args.locale}", root)

@@ -20,8 +20,8 @@ from xling.backends.base import Decoding
 from xling.backends.batching import Batching, check_batch_size
 from xling.data.parallel import flores200
 from xling.data.languages import check_direction
-from xling.translate.postprocess import clean_output
-from xling.translate.translator import Translator
+from xling.translation.postprocess import clean_output
+from xling.translation.translator import Translator
 
 
 def naive_loop(backend, requests):

@@ -29,7 +29,7 @@ def main() -> None:
     from xling.data.parallel import flores200
     from xling.prompts.choice import render_loglikelihood
     from xling.prompts.templates import load_template
-    from xling.translate.translator import Translator
+    from xling.translation.translator import Translator
 
     root = Path(args["data_dir"])
     report = {}
@@ -80,8 +80,8 @@ def _documents(vllm, hf, root: Path) -> dict:
     """One WMT24++ en→ko document (its first five segments) through document mode on both."""
     from xling.data.languages import check_direction
     from xling.data.parallel import load_parallel
-    from xling.translate.documents import translate_documents
-    from xling.translate.translator import Translator
+    from xling.translation.documents import translate_documents
+    from xling.translation.translator import Translator
 
     data = load_parallel("wmt24pp:en-ko_KR", root)
     first = data.meta[0]["document_id"]
@@ -100,7 +100,7 @@ def _documents(vllm, hf, root: Path) -> dict:
 def _mbr(vllm, sources, src, tgt) -> dict:
     """MBR with chrF among four sampled candidates per source, through --backend vllm."""
     from xling.backends.base import Sampling
-    from xling.translate.translator import Translator
+    from xling.translation.translator import Translator
 
     results = Translator(backend=vllm, cache=False).translate_candidates(
         sources, src, tgt, 4, Sampling(seed=2, temperature=0.8), select="mbr", utility="chrf")

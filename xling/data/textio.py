@@ -122,7 +122,9 @@ def output_target(path: str | Path, inputs: tuple = ()) -> Path:
     """Check an output file before any work is done and return where it will be written.
 
     A symlink is followed (its target is replaced, the link kept); the output may not be one
-    of the inputs, nor a FIFO, device or folder: xling writes complete files only, atomically."""
+    of the `inputs` (every file the command reads: source, template, shots, key file, ...) nor lie
+    inside an input folder (a model), nor be a FIFO, device or folder: xling writes complete
+    files only, atomically."""
     path = Path(path)
     if os.path.abspath(path).startswith(("/proc/", "/dev/")):   # /dev/stdout, /proc/self/fd/1
         raise XlingError(f"cannot write {path}: it names a device or file descriptor; xling writes "
@@ -142,9 +144,14 @@ def output_target(path: str | Path, inputs: tuple = ()) -> Path:
         raise XlingError(f"cannot write {path}: it is {describe_kind(info.st_mode)}; xling writes complete "
                          "regular files only (leave out -o to write to standard output)")
     target = Path(os.path.realpath(path))
-    for source in inputs:
-        if source is not None and target.exists() and Path(source).exists() \
-                and os.path.samefile(target, source):
+    for source in inputs:   # every file and folder the command reads
+        if source is None or not os.path.exists(source := os.path.expanduser(source)):
+            continue
+        if os.path.isdir(source):
+            if target.is_relative_to(os.path.realpath(source)):
+                raise XlingError(f"the output {path} is inside {source}, which this command reads "
+                                 "(a model or data folder): choose an output outside it")
+        elif target.exists() and os.path.samefile(target, source):
             raise XlingError(f"the output {path} is the input file {source}; writing it would "
                              "destroy the source: choose another output")
     if not target.parent.is_dir():

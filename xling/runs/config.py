@@ -207,7 +207,7 @@ def _check_type(value: Any, hint, key: str, where: str):
 
 def _check_selection(values: dict, where: str) -> None:
     """Candidates and selection agree (translate.selection says how)."""
-    from ..translate.selection import selection_problem
+    from ..translation.selection import selection_problem
 
     problem = selection_problem(values.get("select", "greedy"), values.get("candidates", 1),
                                 values.get("unit", "segment"))

@@ -67,7 +67,7 @@ def selected(data: ParallelData, config: MTEvalConfig) -> list[int]:
 
 
 def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, backend) -> None:
-    from ..translate.translator import Translator
+    from ..translation.translator import Translator
     from ..backends.base import Decoding
     from ..metrics.registry import parse_metric_names
 
@@ -111,12 +111,12 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
         return [every[i] for i in positions]
 
     if config.unit == "document":   # every direction's chunks fit, before the run folder is written
-        from ..translate.documents import prepare
+        from ..translation.documents import prepare
         for src, tgt in directions:
             prepare(translator, texts(src), [m["document_id"] for m in meta], src, tgt)
     sampling, metric_options = None, {}
     if config.select != "greedy":
-        from ..translate.selection import chooser_setup
+        from ..translation.selection import chooser_setup
 
         sampling, metric_options = chooser_setup(config.select, config.utility, config.qe, config.sampling,
                                                  config.temperature, config.top_p, config.epsilon,
@@ -165,7 +165,7 @@ def _translate(translator, config: MTEvalConfig, sources, meta, src, tgt, sampli
                progress: bool):
     """One direction's translations (by segment, by document, or chosen among candidates) and
     what they cost: seconds (cache hits included), candidates and utility evaluations, batches."""
-    from ..translate.documents import translate_documents
+    from ..translation.documents import translate_documents
 
     started = time.perf_counter()
     log = translator.backend.stats().get("batches")
