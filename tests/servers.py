@@ -201,6 +201,17 @@ class FakeOpenAI:
                 with server.lock:
                     server.requests += 1
                     server.paths.append(self.path)
+                if server.mode in ("echo-all", "echo-all-error"):   # every form the credentials arrive in
+                    import base64
+                    from urllib.parse import unquote
+
+                    auth = self.headers.get("authorization") or ""
+                    basic = auth.split()[-1] if auth.lower().startswith("basic ") else ""
+                    text = f"Sure: {auth} {self.path} {unquote(self.path)} {base64.b64decode(basic).decode()}"
+                    if server.mode == "echo-all-error":
+                        return self._reply(400, text.encode(), {})
+                    content = json.dumps({"choices": [{"message": {"content": text}}]})
+                    return self._reply(200, content.encode(), {})
                 if server.mode == "echo-auth":   # answers with the request's credentials
                     content = json.dumps({"choices": [{"message": {"content": f"Sure: {self.headers.get('authorization')}"}}]})
                     return self._reply(200, content.encode(), {})

@@ -85,3 +85,56 @@ def test_answers_keep_words_that_only_look_like_secrets(fake, monkeypatch):
     fake.mode = "ok"   # answers "fine"; a user name in the URL is no secret to scrub from answers
     backend = HTTPBackend("fake-model", f"http://fine:pw-long-enough@127.0.0.1:{fake.port}/v1", api_key="abc")
     assert Translator(backend=backend, cache=False).translate(["안녕"], "ko", "en") == ["fine"]
+
+
+# -- reliability round 4: every form a credential takes in a URL ---------------------------------
+def _b64(text: str) -> str:
+    import base64
+    return base64.b64encode(text.encode()).decode()
+
+
+URL_FORMS = {   # (what goes into the URL, every form it may come back in)
+    "userinfo": ("bob:PASS4455@", "", ["PASS4455", _b64("bob:PASS4455")]),
+    "percent-encoded password": ("bob:PW%40SECRET99@", "", ["PW%40SECRET99", "PW@SECRET99", _b64("bob:PW@SECRET99")]),
+    "token as user name": ("TOKEN7788@", "", ["TOKEN7788", _b64("TOKEN7788:")]),
+    "bare query word": ("", "?SECRET5566", ["SECRET5566"]),
+    "percent-encoded query value": ("", "?key=a%2FSECRET3344", ["a%2FSECRET3344", "a/SECRET3344", "SECRET3344"]),
+}
+
+
+@pytest.mark.parametrize("form", URL_FORMS, ids=list(URL_FORMS))
+def test_url_credentials_in_every_form_are_scrubbed(tmp_path, capsys, fake, form):
+    userinfo, query, secrets = URL_FORMS[form]
+    fake.mode = "echo-all"
+    corpus = write_corpus(tmp_path, SOURCES)
+    url = f"http://{userinfo}127.0.0.1:{fake.port}/v1{query}"
+    code, out, err = run_cli(capsys, "eval", "mt", "-p", "ko-en", "--backend", "http", "--base-url", url,
+                             "-m", "fake-model", "--data", corpus, "--out", tmp_path / "R", "--metrics", "chrf")
+    assert code == 0, err
+    records = [json.loads(line) for line in (tmp_path / "R" / "outputs" / "ko-en.jsonl").open(encoding="utf-8")]
+    assert all(r["raw"].startswith("Sure: ") for r in records)   # the echo came back, scrubbed
+    code2, out2, err2 = run_cli(capsys, "translate", "-s", "ko", "-t", "en", "--backend", "http", "--base-url", url,
+                                "-m", "fake-model", "--no-cache", "안녕")
+    assert code2 == 0, err2
+    fake.mode = "echo-all-error"
+    code3, _, err3 = run_cli(capsys, "translate", "-s", "ko", "-t", "en", "--backend", "http", "--base-url", url,
+                             "-m", "fake-model", "--no-cache", "--max-retries", "0", "안녕")
+    assert code3 != 0 and "400" in err3
+    for secret in secrets:
+        assert secret not in out + err + out2 + err2 + err3, secret
+        assert_nowhere(secret, tmp_path / "R", Path(os.environ["XLING_CACHE"]))
+
+
+def test_judge_url_credentials_never_reach_the_error_line(tmp_path, capsys, tiny_causal_base):
+    judge = FakeOpenAI(mode="echo-all-error")
+    try:
+        corpus = write_corpus(tmp_path, SOURCES)
+        url = f"http://bob:JudgePass4455@127.0.0.1:{judge.port}/v1"
+        code, _, err = run_cli(capsys, "eval", "mt", "-p", "ko-en", "-m", tiny_causal_base, "--data", corpus,
+                               "--out", tmp_path / "R", "--metrics", "gemba-esa", "--judge-model", "judge",
+                               "--judge-base-url", url, "--max-retries", "0")
+    finally:
+        judge.close()
+    assert code != 0
+    assert "JudgePass4455" not in err and _b64("bob:JudgePass4455") not in err
+    assert_nowhere(_b64("bob:JudgePass4455"), tmp_path / "R", Path(os.environ["XLING_CACHE"]))

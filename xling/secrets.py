@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 _PATTERNS = (
     (re.compile(r"(?i)(bearer\s+)[^\s\"',;]+"), r"\1***"),
@@ -40,25 +40,44 @@ def scrub_known(text: str, secrets: tuple[str | None, ...]) -> str:
 
 
 def url_secrets(url: str | None) -> tuple[str, ...]:
-    """What a URL carries that must never be stored or shown: its password and the values of
-    its query string (a gateway's ?api_key=...)."""
+    """Every form in which what a URL carries may come back and must never be stored or shown:
+    its password (or a user name given alone) as written and percent-decoded, the base64 `user:password` that
+    travels as Basic auth, and the query string's values (a gateway's ?api_key=...) and bare words
+    (`?SECRET`), as written and decoded."""
     if not url:
         return ()
+    import base64
+    from urllib.parse import unquote, unquote_plus
+
     parts = urlsplit(url)
-    values = [v for _, v in parse_qsl(parts.query, keep_blank_values=True) if v]
-    return tuple(v for v in (parts.password, *values) if v)
+    found: list[str] = []
+    if parts.username is not None or parts.password is not None:
+        user, password = parts.username or "", parts.password or ""
+        # A user name beside a password is a login name (the pair, below, is the secret); alone,
+        # it is the token itself (http://TOKEN@host).
+        found += [password, unquote(password)] if password else [user, unquote(user)]
+        for pair in {f"{user}:{password}", f"{unquote(user)}:{unquote(password)}"}:
+            found.append(base64.b64encode(pair.encode("utf-8")).decode("ascii"))
+    for field in parts.query.split("&"):
+        key, equals, value = field.partition("=")
+        found += [value, unquote_plus(value)] if equals else [key, unquote_plus(key)]
+    # Longest first, so that a secret is replaced whole before a shorter one inside it.
+    return tuple(sorted({v for v in found if v}, key=len, reverse=True))
 
 
 def redact_url(url: str | None) -> str | None:
-    """The URL without user:password and with its query values hidden (what may be stored
-    and shown)."""
+    """The URL without user name or password, with its query values (and value-less query words)
+    hidden: what may be stored and shown."""
     if not url:
         return url
     parts = urlsplit(url)
     if parts.username is None and parts.password is None and not parts.query:
         return url
     host = parts.hostname or ""
+    if ":" in host:   # IPv6
+        host = f"[{host}]"
     if parts.port:
         host += f":{parts.port}"
-    query = urlencode([(k, "***") for k, _ in parse_qsl(parts.query, keep_blank_values=True)], safe="*")
+    query = "&".join(f"{field.partition('=')[0]}=***" if "=" in field else "***"
+                     for field in parts.query.split("&")) if parts.query else ""
     return urlunsplit((parts.scheme, host, parts.path, query, parts.fragment and "***"))
