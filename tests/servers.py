@@ -184,6 +184,9 @@ class FakeOpenAI:
         "redirect": (302, b'{"choices": [{"message": {"content": "from a redirect"}}]}',
                      {"Location": "http://127.0.0.1:9/elsewhere"}),
         "retry-after-3600": (503, b'{"error": "busy"}', {"Retry-After": "3600"}),
+        "index-strings": (200, b'{"choices": [{"index": "b", "message": {"content": "one"}}, '
+                               b'{"index": "a", "message": {"content": "two"}}]}', {}),
+        "deep": (200, b'{"choices": ' + b"[" * 30000 + b"]" * 30000 + b"}", {}),
     }
 
     def __init__(self, mode: str = "ok", stall: float = 0.0, respond=None):

@@ -81,3 +81,20 @@ def redact_url(url: str | None) -> str | None:
     query = "&".join(f"{field.partition('=')[0]}=***" if "=" in field else "***"
                      for field in parts.query.split("&")) if parts.query else ""
     return urlunsplit((parts.scheme, host, parts.path, query, parts.fragment and "***"))
+
+
+def check_server_url(url: str | None, option: str) -> None:
+    """A server URL that urllib and httpx can take apart (scheme, host, a numeric port), or one
+    XlingError naming the option; the URL is never echoed with its credentials."""
+    if url is None:
+        return
+    from .errors import XlingError
+
+    try:
+        parts = urlsplit(url)
+        parts.port   # raises on a port that is not a number in 0-65535
+    except ValueError as exc:
+        shown = url.rpartition("@")[2] if "@" in url else url
+        raise XlingError(f"{option} {shown!r} is not a valid URL ({exc})") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise XlingError(f"{option} must be http:// or https:// followed by a host, not {redact_url(url)!r}")

@@ -364,7 +364,15 @@ def _all_answers(body, chat: bool, n: int) -> list[str]:
     choices = body.get("choices") if isinstance(body, dict) else None
     if not isinstance(choices, list) or len(choices) != n:
         raise MalformedAnswer(f"expected {n} choices", json.dumps(body, ensure_ascii=False)[:1000])
-    ordered = sorted(choices, key=lambda c: c.get("index", 0) if isinstance(c, dict) else 0)
+    raw = json.dumps(body, ensure_ascii=False)[:1000]
+    if not all(isinstance(c, dict) for c in choices):
+        raise MalformedAnswer("choices that are not objects", raw)
+    indices = [c.get("index") for c in choices]
+    if all(i is None for i in indices):
+        return [_answer_text({"choices": [c]}, chat) for c in choices]
+    if sorted(i for i in indices if type(i) is int) != list(range(n)):
+        raise MalformedAnswer(f"choice indices {indices[:8]} are not the whole numbers 0 to {n - 1}", raw)
+    ordered = sorted(choices, key=lambda c: c["index"])
     return [_answer_text({"choices": [c]}, chat) for c in ordered]
 
 
@@ -402,6 +410,8 @@ def _parse_body(text: str):
     if not stripped.startswith("data:"):
         try:
             return json.loads(text)
+        except RecursionError:
+            raise MalformedAnswer("JSON nested too deeply", text[:200]) from None
         except ValueError:
             raise MalformedAnswer("not JSON", text[:1000]) from None
     content, choice = [], {}
@@ -411,6 +421,8 @@ def _parse_body(text: str):
             continue
         try:
             event = json.loads(line[5:])
+        except RecursionError:
+            raise MalformedAnswer("JSON nested too deeply", line[:200]) from None
         except ValueError:
             raise MalformedAnswer("a broken server-sent event", line[:1000]) from None
         events = event.get("choices") if isinstance(event, dict) else None

@@ -48,6 +48,10 @@ class BackendSettings(Checked):
 
     def __post_init__(self):
         super().__post_init__()
+        from ..secrets import check_server_url
+
+        for name, option in (("base_url", "--base-url"), ("judge_base_url", "--judge-base-url")):
+            check_server_url(getattr(self, name, None), option)
         if self.backend == "auto":   # chosen now, so config.json and the identity hold what runs
             from .choice import resolve_backend
 

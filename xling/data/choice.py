@@ -12,7 +12,7 @@ from pathlib import Path
 from .parallel import data_root
 from ..errors import XlingError
 from .languages import resolve
-from .textio import read_lines
+from .textio import json_line, read_lines
 
 NLI_LABELS = ("entailment", "neutral", "contradiction")
 
@@ -120,7 +120,7 @@ def xcsqa_items(lang: str, root: Path | None = None) -> list[ChoiceItem]:
                          f"{', '.join(xcsqa_languages(root))}")
     by_id = {}
     for number, line in enumerate(read_lines(path), 1):
-        row = json.loads(line)
+        row = json_line(line, f"{path}:{number}")
         choices = row["question"]["choices"]
         if isinstance(choices, dict):   # Hugging Face layout: {"label": [...], "text": [...]}
             choices = [{"label": l, "text": t} for l, t in zip(choices["label"], choices["text"])]

@@ -69,17 +69,17 @@ def flores_pairs(split: str, src: str | Language, tgt: str | Language,
 def read_pair_file(path: str | Path) -> list[tuple[str, str]]:
     """Parallel pairs from a user's file: TSV (source<TAB>target) or JSONL with
     "source"/"target" keys."""
-    import json
+    from .textio import json_line
 
     pairs = []
     for number, line in enumerate(read_lines(path), 1):
         if not line.strip():
             continue
         if str(path).endswith(".jsonl"):
+            row = json_line(line, f"{path}:{number}")
             try:
-                row = json.loads(line)
                 pairs.append((str(row["source"]), str(row["target"])))
-            except (ValueError, KeyError, TypeError) as exc:
+            except (KeyError, TypeError) as exc:
                 raise XlingError(f"{path}:{number}: expected a JSON object with 'source' and "
                                  "'target'") from exc
         else:

@@ -44,18 +44,50 @@ def read_lines(path: str | Path, *, allow_empty: bool = False) -> list[str]:
     return lines
 
 
-def read_jsonl(path: str | Path) -> list[tuple[int, dict]]:
-    """(line number, object) for each non-empty line of a JSONL file."""
+def json_line(text: str, where: str):
+    """One JSON value read from a user's file (`where`: path:line): invalid JSON, nesting too
+    deep for the parser, and lone surrogates (`"\\ud800"`, which no UTF-8 file or output can
+    hold) are each one XlingError naming the line."""
     import json
 
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise XlingError(f"{where}: JSON nested too deeply") from None
+    except ValueError as exc:
+        raise XlingError(f"{where}: not valid JSON") from exc
+    bad = lone_surrogate(value)
+    if bad is not None:
+        raise XlingError(f"{where}: {bad!r} holds a lone surrogate escape (\\ud800-\\udfff), which is not "
+                         "text; fix or remove it")
+    return value
+
+
+def lone_surrogate(value) -> str | None:
+    """The first string (key or value) inside a parsed JSON value that is not encodable text."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return item[:40]
+    return None
+
+
+def read_jsonl(path: str | Path) -> list[tuple[int, dict]]:
+    """(line number, object) for each non-empty line of a JSONL file."""
     rows = []
     for number, line in enumerate(read_lines(path), 1):
         if not line.strip():
             continue
-        try:
-            row = json.loads(line)
-        except ValueError as exc:
-            raise XlingError(f"{path}:{number}: not valid JSON") from exc
+        row = json_line(line, f"{path}:{number}")
         if not isinstance(row, dict):
             raise XlingError(f"{path}:{number}: expected a JSON object")
         rows.append((number, row))

@@ -171,21 +171,29 @@ def _check_fields(path: Path, fmt: str, data: dict) -> None:
     else:
         words = data.get("words") if isinstance(data.get("words"), dict) else {}
         allowed = CHOICE_FIELDS | {k for table in words.values() if isinstance(table, dict) for k in table}
+    if fmt in SOURCE_SLOT and "instructions" in data and not isinstance(data["instructions"], dict):
+        raise XlingError(f"template {path}: 'instructions' must be a table of language: instruction")
     for key in FORMATTED:
         text = data.get(key)
         if not isinstance(text, str):
             continue
+        fields = allowed
+        if fmt in SOURCE_SLOT:   # what render_translation fills in for this key
+            fields = allowed - ({"source", "target"} if key == "system" else set()) \
+                - (set() if "instructions" in data else {"instruction"})
         try:
             named = {field.split(".")[0].split("[")[0] for _, field, _, _ in Formatter().parse(text)
                      if field is not None}
         except ValueError as exc:
             raise XlingError(f"template {path}: '{key}' has unpaired braces ({exc}); write {{{{ "
                              "and }} for literal braces") from None
-        unknown = sorted(named - allowed)
+        unknown = sorted(named - fields)
         if unknown:
+            why = (" ('instruction' needs an 'instructions:' table)" if "instruction" in unknown
+                   and "instructions" not in data and fmt in SOURCE_SLOT else "")
             raise XlingError(f"template {path}: '{key}' names unknown field(s) "
-                             f"{', '.join('{' + u + '}' for u in unknown)}; available: "
-                             f"{', '.join('{' + a + '}' for a in sorted(allowed))}")
+                             f"{', '.join('{' + u + '}' for u in unknown)}{why}; available there: "
+                             f"{', '.join('{' + a + '}' for a in sorted(fields))}")
     slot = SOURCE_SLOT.get(fmt)
     if slot and "{source}" not in data[slot]:
         raise XlingError(f"template {path}: '{slot}' must contain {{source}}, the text to translate")

@@ -1,0 +1,78 @@
+"""Reliability round 4 (issue 30): each user mistake or hostile input below used to end in a
+traceback or a silent wrong result; each is now one `xling: error:` line (exit 2) or an
+XlingError with a sentence from the Python API."""
+import json
+
+import pytest
+
+from helpers import assert_error, run_cli
+from servers import FakeOpenAI
+
+
+def _template(tmp_path, text: str):
+    path = tmp_path / "t.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# -- templates: every placeholder is checked where the template is read --------------------------
+@pytest.mark.parametrize("text, message", [
+    ("format: chat\nsystem: 'Translate {source} please.'\nuser: '{source}'\n", "'system' names unknown field(s) {source}"),
+    ("format: chat\nuser: '{instruction}\n\n{source}'\n", "needs an 'instructions:' table"),
+    ("format: completion\nexample: '{instruction} {source} = {target}'\nquery: '{source} ='\n",
+     "needs an 'instructions:' table"),
+], ids=["system-source", "chat-instruction", "completion-instruction"])
+def test_template_placeholders_are_checked_when_read(tmp_path, capsys, text, message):
+    code, _, err = run_cli(capsys, "translate", "-s", "ko", "-t", "en", "--template", _template(tmp_path, text), "안녕")
+    assert_error(code, err, message)
+
+
+# -- JSON nested too deeply, lone surrogates ---------------------------------------------------
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+@pytest.mark.parametrize("line, message", [
+    ('{"ko": ' + DEEP + ', "en": "x"}', "t.jsonl:2: JSON nested too deeply"),
+    ('{"ko": "\\ud800", "en": "x"}', "t.jsonl:2: "),
+], ids=["deep", "surrogate"])
+def test_jsonl_data_with_deep_nesting_or_a_lone_surrogate_is_refused_naming_the_line(tmp_path, capsys, line, message):
+    data = tmp_path / "t.jsonl"
+    data.write_text('{"ko": "안녕", "en": "hi"}\n' + line + "\n", encoding="utf-8")
+    code, _, err = run_cli(capsys, "eval", "mt", "-p", "ko-en", "--data", f"jsonl:{data}", "--out", tmp_path / "R",
+                           "--metrics", "chrf", "-m", "no-such-model")
+    line_shown = assert_error(code, err, message)
+    assert "surrogate" in line_shown or "nested" in line_shown
+
+
+@pytest.mark.parametrize("line", ['{"source": ' + DEEP + ', "target": "x"}', '{"source": "\\udfff", "target": "x"}'],
+                         ids=["deep", "surrogate"])
+def test_a_shots_file_with_deep_nesting_or_a_lone_surrogate_is_refused(tmp_path, capsys, tiny_causal_base, line):
+    shots = tmp_path / "shots.jsonl"
+    shots.write_text(line + "\n", encoding="utf-8")
+    code, _, err = run_cli(capsys, "translate", "-s", "ko", "-t", "en", "-m", tiny_causal_base,
+                           "--shots-file", shots, "-k", "1", "안녕")
+    assert_error(code, err, "shots.jsonl:1: ")
+
+
+# -- hostile HTTP answers and URLs ---------------------------------------------------------------
+@pytest.mark.parametrize("mode, message", [("deep", "nested too deeply"), ("index-strings", "choice indices")])
+def test_malformed_http_answers_are_one_line(capsys, mode, message):
+    server = FakeOpenAI(mode=mode)
+    try:
+        extra = ("-n", "2", "--select", "mbr") if mode == "index-strings" else ()
+        code, _, err = run_cli(capsys, "translate", "-s", "ko", "-t", "en", "--backend", "http", "--base-url",
+                               server.url, "-m", "fake", "--no-cache", "--max-retries", "0", *extra, "안녕")
+    finally:
+        server.close()
+    assert_error(code, err, message)
+
+
+@pytest.mark.parametrize("url, message", [
+    ("http://[::1:18731/v1", "is not a valid URL"), ("http://127.0.0.1:abc/v1", "is not a valid URL"),
+    ("http://bob:SECRET99@[::1/v1", "is not a valid URL"),
+])
+def test_malformed_base_urls_are_one_line(capsys, url, message):
+    code, _, err = run_cli(capsys, "translate", "-s", "ko", "-t", "en", "--backend", "http", "--base-url", url,
+                           "-m", "fake", "안녕")
+    assert_error(code, err, message)
+    assert "SECRET99" not in err
