@@ -76,3 +76,57 @@ def test_malformed_base_urls_are_one_line(capsys, url, message):
                            "-m", "fake", "안녕")
     assert_error(code, err, message)
     assert "SECRET99" not in err
+
+
+# -- the Python API: wrong inputs are XlingErrors with a sentence --------------------------------
+def _refs():
+    return ["a b c", "d e f"]
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda m: m.bleu(None, _refs()), "hypotheses: got None"),
+    (lambda m: m.bleu(["a b c", "d e"], None), "references: got None"),
+    (lambda m: m.bleu(["a", None], _refs()), "hypotheses[1] is None"),
+    (lambda m: m.bleu((h for h in ["a", "b"]), _refs()), "can be read only once"),
+    (lambda m: m.bleu("a b", "a b"), "got a single str"),
+    (lambda m: m.bleu(["a b c", "d e f"], _refs(), keep=[True]), "keep has 1 flags for 2 segments"),
+    (lambda m: m.chrf(["a", 5], _refs()), "hypotheses[1] is 5"),
+    (lambda m: m.ter(["a", "b"], [["a", "b"], None]), "references[1] is None"),
+    (lambda m: m.off_target([None], "ko"), "hypotheses[0] is None"),
+], ids=["hyps-none", "refs-none", "hyp-item-none", "generator", "strings", "mask-length", "item-int",
+        "stream-none", "offtarget-none"])
+def test_metric_api_refuses_wrong_inputs_with_a_sentence(call, message):
+    import xling.metrics as metrics
+    from xling.errors import XlingError
+
+    with pytest.raises(XlingError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        call(metrics)
+
+
+@pytest.mark.parametrize("n", [-5, 0, 10 ** 12, 2.5, True])
+def test_paired_test_sample_counts_are_checked(n):
+    from xling.errors import XlingError
+    from xling.metrics import bleu, paired_test
+
+    a = bleu(["a b c d", "e f g h"], [["a b c d", "e f g x"]])
+    with pytest.raises(XlingError, match="n_samples must be a whole number"):
+        paired_test(a, {"b": a}, n_samples=n)
+
+
+@pytest.mark.parametrize("texts, message", [(None, "got NoneType"), ([None], "item 0 is None"), ([5], "item 0 is 5"),
+                                            (b"abc", "got bytes")], ids=["none", "list-none", "int", "bytes"])
+def test_translator_refuses_what_is_not_text(tiny_causal_base, texts, message):
+    from xling.errors import XlingError
+    from xling.translation.translator import Translator
+
+    with pytest.raises(XlingError, match=message):
+        Translator(str(tiny_causal_base), cache=False).translate(texts, "ko", "en")
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), 2.5])
+def test_decoding_refuses_a_token_cap_that_is_not_a_whole_number(value):
+    from xling.backends.base import Decoding
+    from xling.errors import XlingError
+
+    with pytest.raises(XlingError, match="max_new_tokens_cap"):
+        Decoding(max_new_tokens_cap=value)

@@ -56,3 +56,80 @@ def test_score_bad_input(files, tmp_path, make, args, message):
 def test_comet_without_sources(files):
     assert_one_line_error(xling("score", "-r", str(files["ref"]), "-i", str(files["good"]),
                                 "-t", "ko", "-m", "comet"), "needs the source")
+
+
+# -- fidelity round 2: multi-reference scoring and paired tests equal sacrebleu's CLI ------------
+def _sacrebleu_json(*args):
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "sacrebleu", *map(str, args), "-f", "json"],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def _drop_words(lines, rate, seed):
+    import random
+
+    rng = random.Random(seed)
+    return [" ".join(w for w in line.split() if rng.random() > rate) or line for line in lines]
+
+
+@pytest.fixture()
+def two_systems(data_dir, tmp_path):
+    en = (data_dir / "flores200" / "devtest" / "eng_Latn.devtest").read_text(encoding="utf-8").splitlines()[:150]
+    paths = {"ref": tmp_path / "ref.en", "a": tmp_path / "a.en", "b": tmp_path / "b.en"}
+    paths["ref"].write_text("\n".join(en) + "\n", encoding="utf-8")
+    # Two systems of nearly the same quality, so p-values are not all at their floor
+    paths["a"].write_text("\n".join(_drop_words(en, 0.10, 1)) + "\n", encoding="utf-8")
+    paths["b"].write_text("\n".join(_drop_words(en, 0.11, 2)) + "\n", encoding="utf-8")
+    return paths
+
+
+@pytest.mark.parametrize("test", ["ar", "bs"])
+def test_paired_tests_equal_sacrebleus_cli(two_systems, test):
+    n = "2000" if test == "ar" else "500"
+    ours = xling("score", "-r", two_systems["ref"], "-i", two_systems["a"], two_systems["b"], "-t", "en",
+                 "-m", "bleu,chrf,ter", f"--paired-{test}", "--paired-n", n, "-f", "json")
+    assert ours.returncode == 0, ours.stderr
+    ours = json.loads(ours.stdout)["paired"]
+    if test == "ar":
+        theirs = _sacrebleu_json(two_systems["ref"], "-i", two_systems["a"], two_systems["b"], "-m", "bleu", "chrf",
+                                 "ter", f"--paired-{test}", f"--paired-{test}-n", n)[1]
+    else:   # sacrebleu 2.6's CLI cannot write bootstrap TER as JSON (a float32): the object it runs
+        from sacrebleu.metrics import BLEU, CHRF, TER
+        from sacrebleu.significance import PairedTest
+
+        read = lambda k: two_systems[k].read_text(encoding="utf-8").splitlines()   # noqa: E731
+        _, scores = PairedTest([("a", read("a")), ("b", read("b"))], {"BLEU": BLEU(), "chrF2": CHRF(), "TER": TER()},
+                               [read("ref")], test_type="bs", n_samples=int(n))()
+        theirs = {k: {"score": v[1].score, "p_value": v[1].p_value, "mean": v[1].mean, "ci": v[1].ci}
+                  for k, v in scores.items() if k != "System"}
+    for metric, key in (("bleu", "BLEU"), ("chrf", "chrF2"), ("ter", "TER")):
+        (p,) = ours[metric]
+        assert p["score"] == pytest.approx(theirs[key]["score"], abs=1e-9)
+        assert p["p_value"] == theirs[key]["p_value"], metric
+        if test == "bs":
+            assert p["mean"] == pytest.approx(theirs[key]["mean"], abs=1e-6)
+            assert p["ci_half"] == pytest.approx(theirs[key]["ci"], abs=1e-6)
+    assert 0.01 < ours["bleu"][0]["p_value"] < 0.99 or 0.01 < ours["ter"][0]["p_value"] < 0.99
+
+
+def test_multi_reference_scores_equal_sacrebleus_cli(data_dir, tmp_path):
+    flores = data_dir / "flores200"
+    r1 = (flores / "devtest" / "jpn_Jpan.devtest").read_text(encoding="utf-8").splitlines()[:80]
+    r2 = (flores / "devtest" / "jpn_Jpan.devtest").read_text(encoding="utf-8").splitlines()[80:160]
+    hyp = [line.replace("。", "") for line in r1[:40]] + r2[40:]
+    for name, lines in (("r1.ja", r1), ("r2.ja", r2), ("sys.ja", hyp)):
+        (tmp_path / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    theirs = _sacrebleu_json(tmp_path / "r1.ja", tmp_path / "r2.ja", "-i", tmp_path / "sys.ja", "-l", "en-ja",
+                             "-m", "bleu", "chrf", "ter", "-w", "6")
+    theirs = {r["name"]: r["score"] for r in theirs}
+    for refs in (["-r", tmp_path / "r1.ja", "-r", tmp_path / "r2.ja"], ["-r", tmp_path / "r1.ja", tmp_path / "r2.ja"]):
+        result = xling("score", *refs, "-i", tmp_path / "sys.ja", "-t", "ja", "-m", "bleu,chrf,ter", "-f", "json")
+        assert result.returncode == 0, result.stderr
+        scores = {k: v["score"] for k, v in json.loads(result.stdout)["systems"][str(tmp_path / "sys.ja")].items()}
+        assert scores["bleu"] == pytest.approx(theirs["BLEU"], abs=1e-6)
+        assert scores["chrf"] == pytest.approx(theirs["chrF2"], abs=1e-6)
+        assert scores["ter"] == pytest.approx(theirs["TER"], abs=1e-6)

@@ -40,6 +40,10 @@ class Decoding:
 
         import math
 
+        if isinstance(self.max_new_tokens_cap, bool) or not isinstance(self.max_new_tokens_cap, int) \
+                or isinstance(self.length_slack, bool) or not isinstance(self.length_slack, int):
+            raise XlingError("decoding: max_new_tokens_cap and length_slack must be whole numbers, not "
+                             f"{self.max_new_tokens_cap!r} and {self.length_slack!r}")
         if not all(math.isfinite(v) for v in (self.temperature, self.top_p, self.length_factor)):
             raise XlingError("decoding: temperature, top_p and length_factor must be finite numbers")
         if self.max_new_tokens_cap < 1 or self.length_slack < 0 or self.length_factor <= 0:

@@ -94,18 +94,40 @@ def mean_result(name: str, values: Sequence[float], signature: str, scale: float
         extra=extra or {}, stats=stats, scorer=("mean", scale), _segments=[float(v) for v in stats[:, 0]])
 
 
-def as_reference_streams(refs) -> list[list[str]]:
-    """Accept one reference per segment (list[str]) or several streams (list[list[str]])."""
+def as_reference_streams(refs, required: bool = False) -> list[list[str]]:
+    """Accept one reference per segment (list[str]) or several streams (list[list[str]]);
+    `required`: the metric needs references, so None is an error."""
     if refs is None:
+        if required:
+            raise XlingError("references: got None; this metric needs a list of reference strings "
+                             "(or several such lists), one per segment")
         return []
-    refs = list(refs)
+    refs = texts(refs, "references", nested=True)
     if refs and isinstance(refs[0], str):
-        return [refs]
-    return [list(stream) for stream in refs]
+        return [texts(refs, "references")]
+    return [texts(stream, f"references[{i}]") for i, stream in enumerate(refs)]
+
+
+def texts(seq, name: str, nested: bool = False) -> list:
+    """`seq` as a list of strings, one per segment, or an XlingError saying what it is instead
+    (None, one string, a generator that could be read only once, an item that is not text)."""
+    if seq is None:
+        raise XlingError(f"{name}: got None; pass a list of strings, one per segment")
+    if isinstance(seq, (str, bytes)):
+        raise XlingError(f"{name}: got a single {type(seq).__name__}; pass a list of strings, one per segment")
+    if not hasattr(seq, "__len__") or not hasattr(seq, "__getitem__"):
+        raise XlingError(f"{name}: got a {type(seq).__name__}, which can be read only once; pass a list "
+                         "of strings, one per segment (list(...))")
+    seq = list(seq)
+    for i, item in enumerate(seq):
+        if not isinstance(item, str) and not (nested and isinstance(item, (list, tuple))):
+            raise XlingError(f"{name}[{i}] is {item!r:.40} ({type(item).__name__}), not text")
+    return seq
 
 
 def check_lengths(**named: Sequence | None) -> int:
-    """All given sequences must have the same, non-zero length."""
+    """All given sequences must be lists of strings of the same, non-zero length."""
+    named = {name: None if seq is None else texts(seq, name) for name, seq in named.items()}
     sizes = {name: len(seq) for name, seq in named.items() if seq is not None}
     if len(set(sizes.values())) > 1:
         detail = ", ".join(f"{n} {s}" for n, s in sizes.items())
@@ -120,5 +142,17 @@ def apply_mask(keep: Sequence[bool] | None, *columns):
     """Keep only the segments where `keep` is true (e.g. on-target outputs)."""
     if keep is None:
         return columns
-    keep = list(keep)
+    columns = tuple(None if col is None else texts(col, name)
+                    for col, name in zip(columns, ("hypotheses", *(f"column {i}" for i in range(1, len(columns))))))
+    keep = texts_mask(keep, len(columns[0]))
     return tuple(None if col is None else [x for x, k in zip(col, keep) if k] for col in columns)
+
+
+def texts_mask(keep, n: int) -> list[bool]:
+    """A keep mask of one flag per segment."""
+    if isinstance(keep, (str, bytes)) or not hasattr(keep, "__len__"):
+        raise XlingError(f"keep: got a {type(keep).__name__}; pass a list of {n} true/false flags")
+    keep = list(keep)
+    if len(keep) != n:
+        raise XlingError(f"keep has {len(keep)} flags for {n} segments; pass one flag per segment")
+    return [bool(k) for k in keep]

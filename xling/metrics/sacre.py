@@ -11,7 +11,7 @@ import numpy as np
 from ..errors import XlingError
 from ..data.languages import resolve
 from . import spm
-from .base import MetricResult, apply_mask, as_reference_streams, check_lengths, register_scorer
+from .base import MetricResult, apply_mask, as_reference_streams, check_lengths, register_scorer, texts
 
 
 def bleu_tokenizer_for(tgt_lang: str | None) -> str:
@@ -85,6 +85,7 @@ register_scorer("sacrebleu", _aggregate, _segment)
 def _score(params: tuple, name, hyps, refs, extra) -> MetricResult:
     scorer = ("sacrebleu", *params)
     metric = _sacrebleu_metric(scorer)
+    hyps = texts(hyps, "hypotheses")
     streams = as_reference_streams(refs)
     check_lengths(hypotheses=hyps, **{f"references[{i}]": s for i, s in enumerate(streams)})
     # Per-segment sufficient statistics: sacrebleu has no public call that returns them (its
@@ -110,7 +111,7 @@ def bleu(hyps: Sequence[str], refs, tgt_lang: str | None = None, tokenize: str |
     sacrebleu's cached model (downloaded once where it is missing); the signature then carries
     the model file's digest."""
     tokenize = tokenize or bleu_tokenizer_for(tgt_lang)
-    streams = as_reference_streams(refs)
+    streams = as_reference_streams(refs, required=True)
     hyps, *streams = apply_mask(keep, hyps, *streams)
     sentencepiece = tokenize in spm.SPM_TOKENIZERS
     spm_file = os.path.abspath(spm_model) if spm_model and sentencepiece else None
@@ -132,7 +133,7 @@ def chrf(hyps: Sequence[str], refs, tgt_lang: str | None = None, word_order: int
          lowercase: bool = False, keep: Sequence[bool] | None = None) -> MetricResult:
     """chrF (word_order=0) or chrF++ (word_order=2). Language-independent: tgt_lang is accepted
     for a uniform interface."""
-    streams = as_reference_streams(refs)
+    streams = as_reference_streams(refs, required=True)
     hyps, *streams = apply_mask(keep, hyps, *streams)
     name = "chrF++" if word_order == 2 else ("chrF" if word_order == 0 else f"chrF+{word_order}")
     return _score(("chrf", word_order, lowercase), name, hyps, streams, _mask_extra(keep))
@@ -154,7 +155,7 @@ def ter(hyps: Sequence[str], refs, tgt_lang: str | None = None, asian_support: b
     tokenization unless told otherwise."""
     if asian_support is None:
         asian_support = tgt_lang is not None and resolve(tgt_lang).code.split("-")[0] in ("ko", "ja", "zh")
-    streams = as_reference_streams(refs)
+    streams = as_reference_streams(refs, required=True)
     hyps, *streams = apply_mask(keep, hyps, *streams)
     return _score(("ter", asian_support, case_sensitive), "TER", hyps, streams, _mask_extra(keep))
 

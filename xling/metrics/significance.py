@@ -1,10 +1,24 @@
 """Paired significance for every metric, one engine: paired bootstrap resampling and
-approximate randomization over per-segment sufficient statistics (BLEU/chrF, as sacrebleu
+approximate randomization over per-segment sufficient statistics (BLEU/chrF/TER, as sacrebleu
 does) or segment scores (COMET, off-target).
 
-Two-sided p-values count resamples at least as extreme as the observed difference (`>=`), so a
-system compared with itself gets p = 1. (sacrebleu counts strictly greater ones, which gives
-identical systems p ≈ 0.)
+Both tests follow sacrebleu 2.6's procedure to the draw, so that `report`'s p-values equal
+`sacrebleu --paired-bs` / `--paired-ar` with the same seed (12345, sacrebleu's default):
+
+- paired bootstrap: `rng.choice(n, (samples, n))` resamples; the differences |sys - base| of the
+  resampled scores, centred on their mean, are counted where strictly greater than the observed
+  difference; p = (count + 1) / (samples + 1). Resampled sacrebleu statistics are summed in
+  float32, as sacrebleu sums them.
+- approximate randomization: `rng.integers(2, (samples, n), dtype=bool)` picks, per trial and
+  segment, whether the two systems' outputs swap; trials whose |score difference| is strictly
+  greater than the observed one are counted; p as above.
+
+Strictly greater is sacrebleu's (and multeval's) choice: a system compared with itself gets the
+smallest p, but its delta is 0, so it is never marked better or worse.
+
+Intervals: for sacrebleu's metrics, the bootstrap mean ± half the gap between the n/40-th
+lowest and highest resampled scores (sacrebleu's `estimate_ci`, printed as "mean ± half");
+for the others, the 2.5-97.5 percentile interval of the resampled scores (printed "[low, high]").
 """
 from __future__ import annotations
 
@@ -16,6 +30,7 @@ from ..errors import XlingError
 from .base import MetricResult
 
 DEFAULT_SAMPLES = {"bs": 1000, "ar": 10000}
+MAX_SAMPLES = 1_000_000
 
 
 @dataclass
@@ -33,6 +48,7 @@ class PairedResult:
     samples: int
     seed: int
     higher_is_better: bool = True
+    ci_half: float | None = None   # sacrebleu's "± half" (its metrics only); else None
 
     @property
     def better(self) -> bool:
@@ -43,19 +59,62 @@ class PairedResult:
     def signature(self) -> str:
         return f"test:{self.test}|n:{self.samples}|seed:{self.seed}"
 
+    def interval(self, digits: int = 2) -> str:
+        """The interval as sacrebleu prints it for its metrics, else the percentile interval."""
+        if self.ci_half is not None:
+            return f"{self.mean:.{digits}f} ± {self.ci_half:.{digits}f}"
+        if self.ci_low is not None:
+            return f"[{self.ci_low:.{digits}f}, {self.ci_high:.{digits}f}]"
+        return ""
+
     def to_dict(self) -> dict:
         return asdict(self) | {"signature": self.signature, "better": self.better}
+
+
+def _is_sacrebleu(result: MetricResult) -> bool:
+    return bool(result.scorer) and result.scorer[0] == "sacrebleu"
+
+
+def _bootstrap_indices(rng, n: int, n_samples: int) -> np.ndarray:
+    return rng.choice(n, size=(n_samples, n), replace=True)
+
+
+def _bootstrap_scores(result: MetricResult, idxs: np.ndarray) -> np.ndarray:
+    """The corpus score of each bootstrap resample (rows of segment indices)."""
+    n = len(result.stats)
+    if _is_sacrebleu(result):   # as sacrebleu: float32 statistics, summed per resample
+        from .sacre import _sacrebleu_metric
+
+        metric = _sacrebleu_metric(result.scorer)
+        stats = result.stats.astype(np.float32)
+        scores = []
+        for start in range(0, len(idxs), 100):
+            for row in stats[idxs[start:start + 100]].sum(1):
+                scores.append(metric._compute_score_from_stats(row).score)
+        return np.array(scores, dtype=np.float64)
+    counts = np.stack([np.bincount(row, minlength=n) for row in idxs]).astype(np.float64)
+    return np.array([result.aggregate(row, n) for row in counts @ result.stats])
 
 
 def _scores(result: MetricResult, summed: np.ndarray, n: int) -> np.ndarray:
     return np.array([result.aggregate(row, n) for row in summed])
 
 
-def _resample_counts(rng, n: int, n_samples: int) -> np.ndarray:
-    """How often each segment is drawn in each bootstrap resample (n_samples x n); summed
-    statistics are then one matrix product instead of a (samples x n x d) gather."""
-    idx = rng.integers(0, n, size=(n_samples, n))
-    return np.stack([np.bincount(row, minlength=n) for row in idx]).astype(np.float64)
+def sacrebleu_ci(scores: np.ndarray) -> tuple[float, float]:
+    """(mean, half the gap between the n/40-th lowest and highest scores): sacrebleu's
+    `estimate_ci`."""
+    scores = np.sort(scores)
+    low = len(scores) // 40
+    return float(scores.mean()), float(0.5 * (scores[len(scores) - low - 1] - scores[low]))
+
+
+def check_samples(n_samples: int | None, test: str) -> int:
+    if n_samples is None:
+        return DEFAULT_SAMPLES[test]
+    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) \
+            or not 1 <= n_samples <= MAX_SAMPLES:
+        raise XlingError(f"n_samples must be a whole number from 1 to {MAX_SAMPLES:,}, not {n_samples!r}")
+    return int(n_samples)
 
 
 def _check(baseline: MetricResult, system: MetricResult):
@@ -67,56 +126,57 @@ def _check(baseline: MetricResult, system: MetricResult):
 
 
 def bootstrap_ci(result: MetricResult, n_samples: int = 1000, seed: int = 12345):
-    """(mean, low, high) of the corpus score over bootstrap resamples (95% interval)."""
-    n = len(result.stats)
-    counts = _resample_counts(np.random.default_rng(seed), n, n_samples)
-    scores = _scores(result, counts @ result.stats, n)
+    """(mean, low, high) of the corpus score over bootstrap resamples (95% percentile interval)."""
+    n_samples = check_samples(n_samples, "bs")
+    scores = _bootstrap_scores(result, _bootstrap_indices(np.random.default_rng(seed), len(result.stats), n_samples))
     return float(scores.mean()), float(np.percentile(scores, 2.5)), float(np.percentile(scores, 97.5))
 
 
 def paired_test(baseline: MetricResult, systems: dict[str, MetricResult], test: str = "bs",
                 n_samples: int | None = None, seed: int = 12345) -> list[PairedResult]:
-    """Compare each system with the baseline on the same segments."""
+    """Compare each system with the baseline on the same segments (sacrebleu's procedure: see
+    the module's docstring)."""
     if test not in DEFAULT_SAMPLES:
         raise XlingError("test must be 'bs' (paired bootstrap) or 'ar' (approximate randomization)")
-    n_samples = n_samples or DEFAULT_SAMPLES[test]
+    n_samples = check_samples(n_samples, test)
     results = []
     for name, system in systems.items():
         _check(baseline, system)
         n = len(system.stats)
         rng = np.random.default_rng(seed)   # the same draws for every system
         observed = abs(system.score - baseline.score)
+        mean = low = high = half = None
         if test == "bs":
-            counts = _resample_counts(rng, n, n_samples)
-            sys_scores = _scores(system, counts @ system.stats, n)
-            base_scores = _scores(baseline, counts @ baseline.stats, n)
-            diffs = np.abs(sys_scores - base_scores)
-            # Moses / sacrebleu: centre the resampled differences to form the null distribution.
-            extreme = np.sum(diffs - diffs.mean() >= observed)
+            idxs = _bootstrap_indices(rng, n, n_samples)
+            sys_scores = _bootstrap_scores(system, idxs)
+            diffs = np.abs(sys_scores - _bootstrap_scores(baseline, idxs))
+            extreme = np.sum(diffs - diffs.mean() > observed)
             mean, low, high = (float(sys_scores.mean()), float(np.percentile(sys_scores, 2.5)),
                                float(np.percentile(sys_scores, 97.5)))
+            if _is_sacrebleu(system):
+                mean, half = sacrebleu_ci(sys_scores)
         else:
-            swap = rng.integers(0, 2, size=(n_samples, n)).astype(np.float64)
-            keep = 1.0 - swap
-            a = swap @ baseline.stats + keep @ system.stats    # each segment's pair shuffled
-            b = keep @ baseline.stats + swap @ system.stats
-            extreme = np.sum(np.abs(_scores(system, a, n) - _scores(baseline, b, n)) >= observed)
-            mean = low = high = None
+            pos = rng.integers(2, size=(n_samples, n), dtype=bool)
+            neg = ~pos
+            a = pos @ baseline.stats + neg @ system.stats    # each segment's pair shuffled
+            b = neg @ baseline.stats + pos @ system.stats
+            extreme = np.sum(np.abs(_scores(system, a, n) - _scores(baseline, b, n)) > observed)
         results.append(PairedResult(
             system=name, metric=system.name, score=system.score, baseline_score=baseline.score,
             delta=system.score - baseline.score, p_value=float((extreme + 1) / (n_samples + 1)),
             mean=mean, ci_low=low, ci_high=high, test=test, samples=n_samples, seed=seed,
-            higher_is_better=system.higher_is_better))
+            higher_is_better=system.higher_is_better, ci_half=half))
     return results
 
 
 def delta_ci(baseline: MetricResult, system: MetricResult, n_samples: int = 1000, seed: int = 12345):
     """(delta, 95% low, 95% high, two-sided p) of system - baseline by paired bootstrap over the
-    same segments (statistics resampled together, as in paired_test)."""
+    same segments (resampled together, as in paired_test; percentile interval). Unlike the
+    sacrebleu-compatible tests, resamples at least as extreme count (>=): a delta of 0 gets p = 1."""
     _check(baseline, system)
-    n = len(system.stats)
-    counts = _resample_counts(np.random.default_rng(seed), n, n_samples)
-    deltas = _scores(system, counts @ system.stats, n) - _scores(baseline, counts @ baseline.stats, n)
+    n_samples = check_samples(n_samples, "bs")
+    idxs = _bootstrap_indices(np.random.default_rng(seed), len(system.stats), n_samples)
+    deltas = _bootstrap_scores(system, idxs) - _bootstrap_scores(baseline, idxs)
     observed = system.score - baseline.score
     extreme = np.sum(np.abs(deltas - deltas.mean()) >= abs(observed))
     return (float(observed), float(np.percentile(deltas, 2.5)), float(np.percentile(deltas, 97.5)),

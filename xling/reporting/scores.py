@@ -52,7 +52,7 @@ def _cells(report: ScoreReport, latex: bool = False) -> tuple[list[str], list[li
             if p is not None:
                 mark = ("$^\\dagger$" if latex else (" better*" if p.better else " worse*")) \
                     if p.p_value < 0.05 else ""
-                ci = f" [{p.ci_low:.2f}, {p.ci_high:.2f}]" if p.ci_low is not None else ""
+                ci = f" ({p.interval()})" if p.interval() else ""
                 cell += f"{ci} (p={p.p_value:.4f}){mark}"
             row.append(cell)
             row += ["" if v is None else f"{v:.2f}" for v in get(m).beside_values(result)]
@@ -78,6 +78,9 @@ def format_text(report: ScoreReport) -> str:
     if report.paired:
         lines.append("better*/worse*: p < 0.05 against the first system (the baseline), in each "
                      "metric's own direction")
+        if next(iter(report.paired.values()))[0].test == "bs":
+            lines.append("intervals: BLEU/chrF/TER as sacrebleu prints them (bootstrap mean ± half the "
+                         "95% order-statistic gap); other metrics [2.5th, 97.5th percentile]")
     lower = [r.name for r in next(iter(report.systems.values())).values() if not r.higher_is_better]
     if lower:
         lines.append(f"lower is better: {', '.join(lower)}")

@@ -30,12 +30,14 @@ def score_systems(systems: dict[str, list[str]], refs: list[list[str]] | None, m
     src = resolve(src_lang) if src_lang else None
     metrics = parse_metric_names(metrics)
     specs = {m: get(m) for m in metrics}
-    if refs is not None and len(refs) > 1:
-        check_lengths(**{f"reference {i}": r for i, r in enumerate(refs)})
-        # model-based metrics take one reference: the first
-        refs = refs[0] if any(s.model_based for s in specs.values()) else refs
-    elif refs is not None:
-        refs = refs[0]
+    streams = refs
+    if streams is not None and len(streams) > 1:
+        check_lengths(**{f"reference {i}": r for i, r in enumerate(streams)})
+        single = [s.display for s in specs.values() if s.model_based and s.needs_refs]
+        if single:
+            print(f"xling: note: {', '.join(single)} score{'s' * (len(single) == 1)} against the first "
+                  f"reference only; string metrics use all {len(streams)}", file=sys.stderr)
+    refs = streams[0] if streams is not None else None   # one per segment: checks, model metrics
     lacking = [s.display for s in specs.values() if s.needs_refs and refs is None]
     if lacking:
         raise XlingError(f"{', '.join(lacking)} need{'s' * (len(lacking) == 1)} references (-r)")
@@ -54,7 +56,8 @@ def score_systems(systems: dict[str, list[str]], refs: list[list[str]] | None, m
                for m, spec in specs.items()}
     for name, hyps in systems.items():
         keep = on_target_mask(get("offtarget")(hyps, None, srcs, tgt.code)) if on_target_only else None
-        report.systems[name] = {m: spec(hyps, refs, srcs, tgt.code, keep=keep, **options[m])
+        report.systems[name] = {m: spec(hyps, streams if streams and len(streams) > 1 and not spec.model_based
+                                        else refs, srcs, tgt.code, keep=keep, **options[m])
                                 for m, spec in specs.items()}
     warn(result_warning(m, r.signature, tgt.code) for results in report.systems.values()
          for m, r in results.items())

@@ -159,7 +159,7 @@ class Translator:
     def translate_records(self, texts: Sequence[str], src: str | Language, tgt: str | Language,
                           progress: bool = False) -> list[Translation]:
         src, tgt = check_direction(src, tgt)
-        texts = list(texts)
+        texts = source_texts(texts)
         built = self.requests(texts, src, tgt)
         order = list(built)
         raw, hits = self.generate([built[i][0] for i in order], "translating" if progress else None)
@@ -186,6 +186,7 @@ class Translator:
         from .selection import mbr, rerank, selection_problem
 
         src, tgt = check_direction(src, tgt)
+        texts = source_texts(texts)
         if select not in ("mbr", "rerank"):
             raise XlingError(f"choosing among candidates needs --select mbr or rerank, not {select!r}")
         problem = selection_problem(select, n)
@@ -239,9 +240,25 @@ class Translator:
                   progress: bool = False) -> list[str] | str:
         if isinstance(texts, str):
             return self.translate_records([texts], src, tgt, progress)[0].text
-        return [r.text for r in self.translate_records(list(texts), src, tgt, progress)]
+        return [r.text for r in self.translate_records(texts, src, tgt, progress)]
 
     __call__ = translate
+
+
+def source_texts(texts) -> list[str]:
+    """The texts to translate as a list of strings, or one XlingError saying what was given."""
+    if texts is None or isinstance(texts, (bytes, bytearray)):
+        raise XlingError(f"texts to translate: got {type(texts).__name__}; pass a string or a list of "
+                         "strings (decode bytes first)")
+    try:
+        texts = list(texts)
+    except TypeError:
+        raise XlingError(f"texts to translate: got {type(texts).__name__}; pass a string or a list of "
+                         "strings") from None
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise XlingError(f"texts to translate: item {i} is {text!r:.40} ({type(text).__name__}), not text")
+    return texts
 
 
 def _bare(text: str):
