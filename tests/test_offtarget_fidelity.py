@@ -151,3 +151,44 @@ def test_a_missing_inventory_is_one_clear_error(tmp_path):
             "run()")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True)
     assert_one_line_error(result, "needs hanzidentifier: pip install")
+
+
+# -- fidelity round 2 (issue 31), items 1-2: Chinese answers to a Japanese target -----------------
+def test_middle_dot_and_long_vowel_mark_are_not_kana():
+    # U+30FB and U+30FC are Script=Common: Chinese writes ・ in foreign names.
+    for text in ("萨辛・坦都卡是球手。", "薩辛・坦都卡是球手。", "他说ー好的。"):
+        assert detect(text, expected="ja").lang in ("zh", "zh-Hant"), text
+    assert detect("ラーメンを食べた。", expected="ja").lang == "ja"
+
+
+def test_short_chinese_lines_are_not_japanese():
+    assert detect("他很高兴。", expected="ja").lang == "zh"             # 兴: a Simplified-only form
+    assert detect("我们明天去学校。", expected="ja").lang == "zh"
+    assert detect("我不知道。", expected="ja").lang != "ja"           # too short to tell: und
+    flags = off_target(["他很高兴。", "我不知道。"], "ja").extra["flags"]
+    assert flags[0]["off_target"] and not any(f["lang"] == "ja" for f in flags)
+
+
+def _short_cuts(line, most=12):
+    import re
+
+    han, pieces, current, count = re.compile("[\u4e00-\u9fff]"), [], "", 0
+    for char in line:
+        if han.match(char):
+            if count == most:
+                pieces.append(current)
+                current, count = "", 0
+            count += 1
+        current += char
+    return pieces + [current] if current else pieces
+
+
+@pytest.mark.parametrize("name, want", [("zho_Hans", "zh"), ("zho_Hant", "zh"), ("jpn_Jpan", "ja")])
+def test_flores_chinese_and_japanese_with_a_japanese_target(data_dir, name, want):
+    """Issue 31's goal on FLORES-200 devtest, whole lines and pieces of at most 12 Han characters:
+    a Chinese line called Japanese ≤ 1%, a Japanese line not called Japanese ≤ 1%."""
+    lines = _lines(data_dir, f"flores200/devtest/{name}.devtest")
+    for items in (lines, [p for line in lines for p in _short_cuts(line)]):
+        calls = [detect(text, expected="ja").lang for text in items]
+        wrong = calls.count("ja") if want == "zh" else len(calls) - calls.count("ja")
+        assert wrong <= 0.01 * len(items), (name, wrong, len(items))

@@ -8,7 +8,13 @@ FLORES-200 dev and devtest zho_Hans / zho_Hant, NTREX-128 zho-CN / zho-TW. Print
 lines right / undecided / wrong, then the same for 8-character pieces of every line (what short
 outputs look like), and the cost per line.
 
-    python experiments/bench/zh_script.py [--data-dir DIR]
+`--ja` (issue 31) measures Chinese against Japanese instead, as off-target detection sees it for a
+Japanese target: FLORES-200 dev+devtest zho_Hans, zho_Hant and jpn_Jpan, whole lines and short
+cuts (pieces of at most 12 Han characters), each line's language with `expected="ja"`: how many
+Chinese lines are called Japanese (goal ≤ 1%) and how many Japanese lines are not Japanese
+(off-target or undetermined; goal ≤ 1%).
+
+    python experiments/bench/zh_script.py [--data-dir DIR] [--ja]
 """
 from __future__ import annotations
 
@@ -71,11 +77,53 @@ def tally(decide, lines, want) -> dict:
     return out
 
 
+def short_cuts(line: str, most: int = 12) -> list[str]:
+    """The line cut into consecutive pieces of at most `most` Han characters each."""
+    import re
+
+    han = re.compile("[\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff]")
+    pieces, current, count = [], "", 0
+    for char in line:
+        if han.match(char):
+            if count == most:
+                pieces.append(current)
+                current, count = "", 0
+            count += 1
+        current += char
+    return pieces + [current] if current else pieces
+
+
+def japanese_against_chinese(root) -> dict:
+    from xling.metrics.langid import detect
+
+    report = {}
+    for name, want in (("zho_Hans", "zh"), ("zho_Hant", "zh"), ("jpn_Jpan", "ja")):
+        lines = [line for split in ("dev", "devtest")
+                 for line in (root / "flores200" / split / f"{name}.{split}").read_text(encoding="utf-8").splitlines()]
+        for label, items in (("lines", lines), ("short cuts", [p for line in lines for p in short_cuts(line)])):
+            calls: dict[str, int] = {}
+            for text in items:
+                lang = detect(text, expected="ja").lang
+                calls[lang] = calls.get(lang, 0) + 1
+            wrong = calls.get("ja", 0) if want == "zh" else len(items) - calls.get("ja", 0)
+            report[f"{name} {label}"] = {"n": len(items), "calls": calls, "wrong": wrong,
+                                         "wrong_percent": round(100 * wrong / len(items), 2)}
+            what = "called Japanese" if want == "zh" else "not called Japanese"
+            print(f"  {name} {label:10} {len(items):6}: {wrong:4} {what} ({100 * wrong / len(items):.2f}%); "
+                  f"calls {dict(sorted(calls.items()))}")
+    return report
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--ja", action="store_true", help="Chinese against Japanese for a Japanese target")
     args = parser.parse_args()
     root = require_data(args.data_dir)
+    if args.ja:
+        print("Chinese and Japanese lines with a Japanese target (detect(text, expected='ja')):")
+        japanese_against_chinese(root)
+        return
     data = [(name, (root / path).read_text(encoding="utf-8").splitlines(), want)
             for name, path, want in SETS if (root / path).is_file()]
     for label, decide in candidates().items():

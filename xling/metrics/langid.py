@@ -5,6 +5,9 @@ apart by their scripts (Hangul; Kana with or without Han; Han alone; ...), which
 instant. Only text whose main script several candidate languages share (Latin, Cyrillic, Arabic)
 goes to lingua, and then only with the candidates of that script, which keeps it fast and avoids
 absurd answers.
+Han text without kana, when Japanese is expected, is Chinese when it has a Simplified form
+Japanese does not write or lingua is sure of Chinese, and undetermined when too short to tell
+(FLORES-200 rates in NOTES.md, issue 31).
 Chinese comes out as "zh" (Simplified) or "zh-Hant" (Traditional), told apart by CC-CEDICT's
 character inventory (xling.metrics.zhscript); Chinese that is valid in both scripts takes the
 expected language when that is Chinese, else "zh".
@@ -17,7 +20,9 @@ from functools import lru_cache
 
 _SCRIPTS = {
     "Hang": "\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f",
-    "Kana": "\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f",
+    # Hiragana and Katakana only: U+30FB ・ and U+30FC ー (and the voicing marks, U+30A0, the
+    # halfwidth ｰ) are Script=Common, and Chinese writes ・ in foreign names (萨辛・坦都卡).
+    "Kana": "\u3041-\u3096\u309d-\u309f\u30a1-\u30fa\u30fd-\u30ff\u31f0-\u31ff\uff66-\uff6f\uff71-\uff9d",
     "Hani": "\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff",
     "Thai": "\u0e00-\u0e7f",
     "Laoo": "\u0e80-\u0eff",
@@ -44,6 +49,7 @@ LINGUA_CANDIDATES = {
              "CZECH", "ICELANDIC"],
     "Cyrl": ["RUSSIAN", "BULGARIAN", "UKRAINIAN"],
     "Arab": ["ARABIC", "URDU", "PERSIAN"],
+    "Jpan": ["CHINESE", "JAPANESE"],   # Han text without kana, when Japanese is expected
 }
 LINGUA_CODES = {"MALAY": "ms", "PORTUGUESE": "pt", "DUTCH": "nl", "UKRAINIAN": "uk",
                 "PERSIAN": "fa", "TAGALOG": "tl"}
@@ -115,7 +121,6 @@ _NOT_LANGUAGE = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\S+|(?<!\w)[@#]\w[\
 # lingua's best guess must be this many times as likely as the expected language to overrule it:
 # short texts and names are ambiguous ("Kapitel 1", "Daten von FlightAware" for German).
 OVERRULE = 2.0
-SHORT_KANJI = 12
 
 
 def detect(text: str, expected: str | None = None) -> Detection:
@@ -134,9 +139,8 @@ def detect(text: str, expected: str | None = None) -> Detection:
         if own != script and counts.get(own, 0) >= MIXED * counts[script]:
             code = resolve(expected).code
             return Detection(_chinese(text, code) if code in CHINESE else code, own)
-    if script == "Hani" and expected == "ja" and len(_PATTERNS["Hani"].findall(text)) <= SHORT_KANJI \
-            and not any(c in _SIMPLIFIED_NOT_JAPANESE for c in text):
-        return Detection("ja", script)     # a few kanji alone ("序章", "爆発") are Japanese too
+    if script == "Hani" and expected == "ja":
+        return Detection(_han_for_japanese(text), script)
     if script == "Hani":
         return Detection(_chinese(text, expected), script)
     if script in _SCRIPT_LANGUAGE:
@@ -154,11 +158,31 @@ def detect(text: str, expected: str | None = None) -> Detection:
     return Detection(best, script)
 
 
-# Common Simplified forms that Japanese writes otherwise, for the short-kanji rule above only
-# (a Japanese target answered with a few Han characters). Forms Japanese shares (国 会 学 体 点
-# 万 与 来 写 没: 来週, 写真, 沈没) are not in it.
+# Common Simplified forms that Japanese writes otherwise (a few Han characters with one of them
+# are Chinese). Forms Japanese shares (国 会 学 体 点 万 与 来 写 没: 来週, 写真, 沈没) are not in it.
 _SIMPLIFIED_NOT_JAPANESE = set("这们说时为个对发经过还进动现开关问长见东车门书马鸟鱼语话读"
-                               "听买卖钱电实业头气爱认让边应该从请谢难样种产两")
+                               "听买卖钱电实业头气爱认让边应该从请谢难样种产两兴")
+# Han characters up to which a text with no kana and no telling form cannot be placed: "序章",
+# "東京" are Japanese as much as Chinese.
+TOO_SHORT_TO_TELL = 4
+
+
+def _han_for_japanese(text: str) -> str:
+    """The language of Han text without kana when Japanese is expected. Japanese sentences
+    carry kana; Han alone is Chinese when it has a Simplified form Japanese does not write, or
+    when lingua (Chinese against Japanese) is sure of Chinese; a few characters with neither
+    are undetermined ("und": not on-target, not off-target)."""
+    han = _PATTERNS["Hani"].findall(text)
+    if any(c in _SIMPLIFIED_NOT_JAPANESE for c in han):
+        return "zh"
+    if len(han) <= TOO_SHORT_TO_TELL:
+        return "und"
+    values = {c.language.name: c.value for c in _detector("Jpan").compute_language_confidence_values(text)}
+    if values.get("JAPANESE", 0) >= 0.9:
+        return "ja"
+    if values.get("CHINESE", 0) >= 0.9:
+        return _chinese(text, None)
+    return "und"
 
 
 def chinese_script(text: str) -> str | None:
