@@ -130,3 +130,40 @@ def test_decoding_refuses_a_token_cap_that_is_not_a_whole_number(value):
 
     with pytest.raises(XlingError, match="max_new_tokens_cap"):
         Decoding(max_new_tokens_cap=value)
+
+
+# -- YAML: aliases bounded, merge keys, keys that Python finds equal ------------------------------
+LAUGHS = "".join(f"{n}: &{n} [{', '.join(['*' + p] * 9) if p else ', '.join(['lol'] * 9)}]\n"
+                 for p, n in zip([""] + list("abcdefgh"), "abcdefghi"))
+
+
+def test_nested_aliases_that_expand_without_bound_are_refused(tmp_path, capsys):
+    import time
+
+    experiment = tmp_path / "x.yaml"
+    experiment.write_text("task: mt\n" + LAUGHS, encoding="utf-8")
+    template = _template(tmp_path, "format: completion\nexample: '{source} = {target}'\nquery: '{source} ='\n" + LAUGHS)
+    start = time.perf_counter()
+    code, _, err = run_cli(capsys, "run", experiment)
+    assert_error(code, err, "aliases expand to more than 100,000 values")
+    code, _, err = run_cli(capsys, "translate", "-s", "ko", "-t", "en", "--template", template, "안녕")
+    assert_error(code, err, "aliases expand to more than 100,000 values")
+    assert time.perf_counter() - start < 60   # not minutes: refused before anything expands
+
+
+def test_yaml_merge_keys_and_keys_python_finds_equal():
+    from xling.data.yamlfile import RepeatedKey, load_yaml
+
+    data = load_yaml("base: &base {shots: 1, seed: 0}\nvariants:\n  one:\n    <<: *base\n    seed: 3\n")
+    assert data["variants"]["one"] == {"shots": 1, "seed": 3}
+    assert load_yaml("1: a\ntrue: b\nno: c\n") == {"1": "a", "true": "b", "no": "c"}
+    with pytest.raises(RepeatedKey, match="given twice"):
+        load_yaml("a: 1\nb: 2\na: 3\n")
+
+
+def test_a_jsonl_record_with_two_keys_for_one_language_is_refused(tmp_path, capsys):
+    data = tmp_path / "t.jsonl"
+    data.write_text('{"ko": "안녕", "kor": "안녕하세요", "en": "hi"}\n', encoding="utf-8")
+    code, _, err = run_cli(capsys, "eval", "mt", "-p", "ko-en", "--data", f"jsonl:{data}", "--out", tmp_path / "R",
+                           "--metrics", "chrf", "-m", "no-such-model")
+    assert_error(code, err, "t.jsonl:1: keys 'ko' and 'kor' both name Korean")

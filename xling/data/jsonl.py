@@ -36,10 +36,14 @@ def load_jsonl(path: str, spec: str) -> ParallelData:
     codes = {}
     for key in language_keys:
         try:
-            codes[resolve(key).code] = key
+            code = resolve(key).code
         except XlingError:
             raise XlingError(f"{path}:{first_number}: key {key!r} is neither a language code nor one of "
                              f"id, {', '.join(META_FIELDS)}") from None
+        if code in codes:   # "ko" and "kor": one would silently replace the other
+            raise XlingError(f"{path}:{first_number}: keys {codes[code]!r} and {key!r} both name "
+                             f"{resolve(key).name}; keep one")
+        codes[code] = key
     if not codes:
         raise XlingError(f"{path}:{first_number}: no language keys (one per language: \"en\", \"ko\", ...)")
     metas, seen = [], {}

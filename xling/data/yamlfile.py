@@ -7,32 +7,81 @@ class RepeatedKey(ValueError):
     """A key given twice in one mapping; the message names both lines."""
 
 
+# Nodes a document may expand to through its aliases: a 700-byte "billion laughs" of nested
+# aliases would otherwise take minutes and gigabytes (and every message that shows it).
+MAX_EXPANDED_NODES = 100_000
+MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
 def _loader():
     import yaml
 
     class UniqueKeyLoader(yaml.SafeLoader):
         def construct_mapping(self, node, deep=False):
+            """Keys are the text written (`1:`, `true:`, `no:` are the names "1", "true", "no",
+            never 1 or True or False, so variants 1 and true are two names and Norwegian is not
+            False); `<<: *base` merges, and its keys may be overridden."""
+            if not isinstance(node, yaml.MappingNode):
+                return super().construct_mapping(node, deep=deep)
             seen = {}
             for key_node, _ in node.value:
-                key = self.construct_object(key_node, deep=True)
-                try:
-                    first = seen.setdefault(key, key_node.start_mark.line + 1)
-                except TypeError:      # an unhashable key: PyYAML's own error follows
+                if key_node.tag == MERGE_TAG or not isinstance(key_node, yaml.ScalarNode):
                     continue
+                first = seen.setdefault(key_node.value, key_node.start_mark.line + 1)
                 if first != key_node.start_mark.line + 1:
-                    raise RepeatedKey(f"line {key_node.start_mark.line + 1}: key {key!r} is given "
-                                      f"twice (first on line {first}); keep one")
-            return super().construct_mapping(node, deep=deep)
+                    raise RepeatedKey(f"line {key_node.start_mark.line + 1}: key {key_node.value!r} is "
+                                      f"given twice (first on line {first}); keep one")
+            self.flatten_mapping(node)
+            mapping = {}
+            for key_node, value_node in node.value:
+                key = key_node.value if isinstance(key_node, yaml.ScalarNode) \
+                    else self.construct_object(key_node, deep=True)
+                try:
+                    hash(key)
+                except TypeError:
+                    raise yaml.constructor.ConstructorError(
+                        "while constructing a mapping", node.start_mark, "found an unhashable key",
+                        key_node.start_mark) from None
+                mapping[key] = self.construct_object(value_node, deep=deep)
+            return mapping
 
     return UniqueKeyLoader
 
 
-def load_yaml(text: str):
-    """The document's value; raises yaml.YAMLError for bad YAML, RepeatedKey for a key given
-    twice."""
+def _expanded_size(node, sizes: dict) -> int:
+    """How many nodes `node` stands for once every alias is expanded (each shared node is
+    counted once per use, computed once)."""
     import yaml
 
-    return yaml.load(text, Loader=_loader())   # noqa: S506 - a SafeLoader subclass
+    if id(node) in sizes:
+        return sizes[id(node)]
+    sizes[id(node)] = 1   # a recursive alias counts once
+    if isinstance(node, yaml.SequenceNode):
+        size = 1 + sum(_expanded_size(child, sizes) for child in node.value)
+    elif isinstance(node, yaml.MappingNode):
+        size = 1 + sum(_expanded_size(k, sizes) + _expanded_size(v, sizes) for k, v in node.value)
+    else:
+        size = 1
+    sizes[id(node)] = size
+    return size
+
+
+def load_yaml(text: str):
+    """The document's value; raises yaml.YAMLError for bad YAML (and for aliases that expand
+    beyond MAX_EXPANDED_NODES nodes), RepeatedKey for a key given twice."""
+    import yaml
+
+    loader = _loader()(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if _expanded_size(node, {}) > MAX_EXPANDED_NODES:
+            raise yaml.YAMLError(f"its aliases expand to more than {MAX_EXPANDED_NODES:,} values; "
+                                 "write the values out, or use fewer nested aliases")
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
 
 
 def key_lines(node) -> dict:
