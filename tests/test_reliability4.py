@@ -167,3 +167,19 @@ def test_a_jsonl_record_with_two_keys_for_one_language_is_refused(tmp_path, caps
     code, _, err = run_cli(capsys, "eval", "mt", "-p", "ko-en", "--data", f"jsonl:{data}", "--out", tmp_path / "R",
                            "--metrics", "chrf", "-m", "no-such-model")
     assert_error(code, err, "t.jsonl:1: keys 'ko' and 'kor' both name Korean")
+
+
+# -- GEMBA-ESA takes the score the answer states, or none --------------------------------------
+@pytest.mark.parametrize("answer, score", [("Score 0-100: 75", 75.0), ("Score: 1,000", None), ("Score: 8.5/10", None),
+                                           ("Score: 75/100", 75.0), ("Score (0-100): 60", 60.0)])
+def test_esa_scores_are_read_as_stated(answer, score):
+    from xling.metrics.judge import parse_esa
+
+    parsed = parse_esa(answer)
+    assert (parsed and parsed[1]) == score or parsed is None and score is None
+
+
+def test_a_sampling_temperature_that_overflows_is_refused(capsys, tiny_causal_base):
+    code, _, err = run_cli(capsys, "translate", "-s", "ko", "-t", "en", "-m", tiny_causal_base, "-n", "2",
+                           "--select", "mbr", "--temperature", "1e-300", "안녕")
+    assert_error(code, err, "temperature of at least 0.001")

@@ -22,6 +22,11 @@ class Prompt:
         return self.messages is not None
 
 
+# The lowest sampling temperature: logits divided by less overflow float32 (inf, then NaN
+# probabilities); sampling at it is already greedy in all but name.
+MIN_TEMPERATURE = 1e-3
+
+
 @dataclass(frozen=True)
 class Decoding:
     """Decoding parameters; part of every cache key. Greedy unless do_sample is set."""
@@ -49,8 +54,9 @@ class Decoding:
         if self.max_new_tokens_cap < 1 or self.length_slack < 0 or self.length_factor <= 0:
             raise XlingError("decoding: max_new_tokens_cap must be at least 1, length_factor above "
                              "0 and length_slack 0 or more")
-        if self.temperature <= 0 and self.do_sample or not 0 < self.top_p <= 1:
-            raise XlingError("decoding: sampling needs a temperature above 0 and top_p in (0, 1]")
+        if self.temperature < MIN_TEMPERATURE and self.do_sample or not 0 < self.top_p <= 1:
+            raise XlingError(f"decoding: sampling needs a temperature of at least {MIN_TEMPERATURE} (below it, "
+                             "logits / temperature overflow; greedy decoding is what it approaches) and top_p in (0, 1]")
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -81,8 +87,9 @@ class Sampling:
             raise XlingError("sampling: temperature, top_p and epsilon must be finite numbers")
         if self.method not in ("sample", "beam"):
             raise XlingError(f"sampling method must be sample or beam, not {self.method!r}")
-        if self.temperature <= 0 or not 0 < self.top_p <= 1 or not 0 <= self.epsilon < 1:
-            raise XlingError("sampling needs a temperature above 0, top_p in (0, 1] and epsilon in [0, 1)")
+        if self.temperature < MIN_TEMPERATURE or not 0 < self.top_p <= 1 or not 0 <= self.epsilon < 1:
+            raise XlingError(f"sampling needs a temperature of at least {MIN_TEMPERATURE} (below it, logits / "
+                             "temperature overflow; use --select greedy instead), top_p in (0, 1] and epsilon in [0, 1)")
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -115,18 +115,28 @@ def mqm_score(errors: list[ErrorSpan]) -> float:
 
 # A whole number as written (sign, decimals, exponent), so that "1000", "-50" and "1e999" are
 # read as what they are — out of range, hence unparseable — never as a clamped or cut "100" or "1".
-_NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
-_SCORE = re.compile(r"score\s*(?:\(0\s*-\s*100\))?\s*[:=]?\s*\**\s*(" + _NUMBER + r")(?![\w])\s*(?:/\s*100)?", re.I)
+# Thousands separators are read too ("1,000" is 1000, out of range), never cut at the comma.
+_NUMBER = r"[-+]?(?:\d{1,3}(?:,\d{3})+(?:\.\d*)?|\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+# "Score:", "Score (0-100):", "Score 0-100:"; a denominator other than 100 ("8.5/10") is another
+# scale, which is not converted: the answer counts as unparseable.
+_SCORE = re.compile(r"score\s*(?:\(?\s*0\s*[-–]\s*100\s*\)?)?\s*[:=]?\s*\**\s*(" + _NUMBER
+                    + r")(?![\w])(?:\s*/\s*(\d+(?:\.\d+)?))?", re.I)
+
+
+def _stated_score(match) -> float | None:
+    if match.group(2) is not None and float(match.group(2)) != 100:
+        return None
+    return float(match.group(1).replace(",", ""))
 
 
 def parse_esa(answer: str) -> tuple[list[ErrorSpan], float] | None:
     """(error spans, 0-100 score) of an ESA-style answer, or None without a score in range."""
-    scores = [float(m.group(1)) for m in _SCORE.finditer(_MARKUP.sub("", answer))]
+    scores = [_stated_score(m) for m in _SCORE.finditer(_MARKUP.sub("", answer))]
     if not scores:   # a bare number alone on the last line also counts
         last = [l.strip() for l in answer.splitlines() if l.strip()]
         if last and re.fullmatch(_NUMBER, _MARKUP.sub("", last[-1]).strip()):
             scores = [float(_MARKUP.sub("", last[-1]).strip())]
-    if not scores or not 0 <= scores[-1] <= 100:
+    if not scores or scores[-1] is None or not 0 <= scores[-1] <= 100:
         return None
     spans = []
     for raw in answer.splitlines():
