@@ -183,3 +183,14 @@ def test_a_sampling_temperature_that_overflows_is_refused(capsys, tiny_causal_ba
     code, _, err = run_cli(capsys, "translate", "-s", "ko", "-t", "en", "-m", tiny_causal_base, "-n", "2",
                            "--select", "mbr", "--temperature", "1e-300", "안녕")
     assert_error(code, err, "temperature of at least 0.001")
+
+
+def test_an_empty_metrics_option_is_refused_not_replaced_by_the_defaults(tmp_path, capsys, tiny_causal_base):
+    code, _, err = run_cli(capsys, "eval", "mt", "-p", "ko-en", "-m", tiny_causal_base, "--metrics", "",
+                           "--out", tmp_path / "R", "--limit", "1")
+    assert_error(code, err, "names no metric")
+    assert not (tmp_path / "R").exists()
+    ref = tmp_path / "r.txt"
+    ref.write_text("a b c\n", encoding="utf-8")
+    code, _, err = run_cli(capsys, "score", "-r", ref, "-i", ref, "-t", "en", "-m", "")
+    assert_error(code, err, "no metric named")

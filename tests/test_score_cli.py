@@ -133,3 +133,15 @@ def test_multi_reference_scores_equal_sacrebleus_cli(data_dir, tmp_path):
         assert scores["bleu"] == pytest.approx(theirs["BLEU"], abs=1e-6)
         assert scores["chrf"] == pytest.approx(theirs["chrF2"], abs=1e-6)
         assert scores["ter"] == pytest.approx(theirs["TER"], abs=1e-6)
+
+
+def test_a_leading_byte_order_mark_is_scored_as_sacrebleu_scores_it(data_dir, tmp_path):
+    en = (data_dir / "flores200" / "devtest" / "eng_Latn.devtest").read_text(encoding="utf-8").splitlines()[:20]
+    (tmp_path / "ref.en").write_text("\n".join(en) + "\n", encoding="utf-8")
+    (tmp_path / "sys.en").write_text("\ufeff" + "\n".join(_drop_words(en, 0.1, 3)) + "\n", encoding="utf-8")
+    theirs = {r["name"]: r["score"] for r in _sacrebleu_json(tmp_path / "ref.en", "-i", tmp_path / "sys.en",
+                                                             "-m", "bleu", "chrf", "-w", "6")}
+    result = xling("score", "-r", tmp_path / "ref.en", "-i", tmp_path / "sys.en", "-t", "en", "-m", "bleu,chrf", "-f", "json")
+    ours = json.loads(result.stdout)["systems"][str(tmp_path / "sys.en")]
+    assert ours["bleu"]["score"] == pytest.approx(theirs["BLEU"], abs=1e-6)
+    assert ours["chrf"]["score"] == pytest.approx(theirs["chrF2"], abs=1e-6)

@@ -269,11 +269,12 @@ def score(refs, hyps, src_path, tgt_lang, src_lang, metrics, test, paired_n, see
     from .tasks.score import score_systems
     from .data.textio import read_lines
 
-    references = [read_lines(r) for r in refs]
+    # As sacrebleu reads them: a leading byte-order mark stays part of the first segment.
+    references = [read_lines(r, keep_bom=True) for r in refs]
     systems = {}
     for path in hyps:
         name = path if path not in systems else f"{path} ({len(systems)})"
-        systems[name] = read_lines(path)
+        systems[name] = read_lines(path, keep_bom=True)
     report = score_systems(
         systems, references or None, metrics, tgt_lang, srcs=read_lines(src_path) if src_path else None,
         src_lang=src_lang, test=test, n_samples=paired_n, seed=seed, on_target_only=on_target_only,
@@ -284,6 +285,16 @@ def score(refs, hyps, src_path, tgt_lang, src_lang, metrics, test, paired_n, see
 def _split_list(values) -> list[str] | None:
     out = [v.strip() for value in values or () for v in value.split(",") if v.strip()]
     return out or None
+
+
+def _metric_list(value: str | None) -> list[str] | None:
+    """`--metrics a,b`: None when not given; given but empty is a mistake, not the defaults."""
+    if value is None:
+        return None
+    names = _split_list([value])
+    if names is None:
+        raise XlingError("--metrics names no metric: give one or more, e.g. --metrics bleu,chrf")
+    return names
 
 
 @cli.group(name="eval")
@@ -327,7 +338,7 @@ def eval_mt(pairs, langs, metrics, overwrite, **settings):
     from .runs.config import build_config
     from .tasks.mt import run_mt
 
-    settings.update(pairs=_split_list(pairs), langs=_split_list(langs), metrics=_split_list([metrics]))
+    settings.update(pairs=_split_list(pairs), langs=_split_list(langs), metrics=_metric_list(metrics))
     config = build_config({k: v for k, v in settings.items() if v is not None}, where="command line")
     run = run_mt(config, overwrite=overwrite)
     _print_report([str(run.path)])
@@ -439,7 +450,7 @@ def tune_ratio(experiment, out, model, overwrite):
 @click.option("--paired-n", type=Bounded("bootstrap"), default=None)
 def report(run_dirs, metrics, fmt, paired_ar, paired_n):
     """Tables from run folders; with several runs, each is tested against the first."""
-    _print_report(list(run_dirs), _split_list([metrics]) if metrics else None, fmt,
+    _print_report(list(run_dirs), _metric_list(metrics), fmt,
                   "ar" if paired_ar else "bs", paired_n)
 
 
@@ -480,7 +491,7 @@ def rescore(run_dir, metrics, recompute, **settings):
     settings default to the run's own. Scores already there are kept unless --recompute."""
     from .tasks.mt import rescore as rescore_run
 
-    rescore_run(run_dir, _split_list([metrics]), {k: v for k, v in settings.items() if v is not None},
+    rescore_run(run_dir, _metric_list(metrics), {k: v for k, v in settings.items() if v is not None},
                 recompute=recompute)
     _print_report([run_dir])
 

@@ -19,16 +19,19 @@ def decode_utf8(data: bytes, where: str) -> str:
         raise XlingError(f"{where} is not valid UTF-8 (line {line}, byte {exc.start})") from exc
 
 
-def split_lines(text: str) -> list[str]:
-    """Lines without their terminators (\\n, \\r\\n); a final newline adds no empty line."""
-    text = text.lstrip("\ufeff")
+def split_lines(text: str, keep_bom: bool = False) -> list[str]:
+    """Lines without their terminators (\\n, \\r\\n); a final newline adds no empty line. A
+    leading byte-order mark is dropped unless `keep_bom` (metric input: sacrebleu keeps it as
+    part of the first segment, and scores must equal sacrebleu's)."""
+    if not keep_bom:
+        text = text.lstrip("\ufeff")
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
     return [line[:-1] if line.endswith("\r") else line for line in lines]
 
 
-def read_lines(path: str | Path, *, allow_empty: bool = False) -> list[str]:
+def read_lines(path: str | Path, *, allow_empty: bool = False, keep_bom: bool = False) -> list[str]:
     path = Path(path)
     if path.is_dir():
         raise XlingError(f"{path} is a folder, not a text file")
@@ -38,7 +41,7 @@ def read_lines(path: str | Path, *, allow_empty: bool = False) -> list[str]:
         raise XlingError(f"input file {path} does not exist") from exc
     except OSError as exc:
         raise XlingError(f"cannot read {path}: {exc.strerror}") from exc
-    lines = split_lines(decode_utf8(data, str(path)))
+    lines = split_lines(decode_utf8(data, str(path)), keep_bom)
     if not lines and not allow_empty:
         raise XlingError(f"{path} is empty")
     return lines

@@ -87,6 +87,8 @@ def parse_metric_names(names) -> list[str]:
             if part:
                 get(part)
                 out.append(part)
+    if names and not out:   # `--metrics ""` is a mistake, never a quiet fallback to the defaults
+        raise XlingError("no metric named: give one or more, e.g. --metrics bleu,chrf")
     return list(dict.fromkeys(out))
 
 
