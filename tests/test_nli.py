@@ -157,3 +157,25 @@ def test_out_of_memory_in_a_loglikelihood_batch_halves_it_and_keeps_the_scores(b
     with device_holding(backend.model, 3):   # one item's options at most
         scores = backend.loglikelihood(requests, on_item=lambda i, s: seen.append(i))
     assert np.allclose(scores, expected, atol=1e-5) and sorted(seen) == list(range(6))
+
+
+def test_report_prints_predicted_labels_and_the_confusion_matrix(tmp_path, tiny_causal_base, data_dir, capsys):
+    """Fidelity round 2, item 9: what the model answered is printed, not only stored."""
+    from helpers import run_cli
+
+    config = build_config(dict(task="nli", out=str(tmp_path / "run"), model=str(tiny_causal_base),
+                               data_dir=str(data_dir), langs=["en", "ko"], shots=0, limit=6, mode="ll",
+                               bootstrap=50))
+    run = run_choice(config, progress=False)
+    code, out, err = run_cli(capsys, "report", run.path)
+    assert code == 0, err
+    assert "predicted labels (ll), % of items" in out and "confusion (ll), all languages" in out
+    metrics = run.read_metrics()["directions"]
+    confusion = [[sum(metrics[l]["ll"]["confusion"][g][k] for l in ("en", "ko")) for k in range(4)] for g in range(3)]
+    block = out[out.index("confusion (ll)"):]
+    for gold, row in zip(("entailment", "neutral", "contradiction"), confusion):
+        line = next(l for l in block.splitlines() if l.startswith(gold))
+        assert line.split()[1:] == [str(v) for v in row]
+    predicted = [sum(r[k] for r in metrics["en"]["ll"]["confusion"]) for k in range(4)]
+    line = next(l for l in out[out.index("predicted labels"):].splitlines() if l.startswith("en "))
+    assert line.split()[1:] == [f"{100 * v / 6:.1f}" for v in predicted]

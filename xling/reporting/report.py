@@ -152,6 +152,7 @@ def choice_tables(run: ChoiceRun) -> list[Table]:
     note = run.config.get("data", {}).get("note")
     tables = [Table(f"{run.label}: {run.settings['data']}, {run.model.get('model', '?')}, "
                     f"{run.settings['shots']}-shot", header, rows, [note] if note else [])]
+    tables += label_tables(run, modes)
     if any(c.crossed for c in run.cells):
         mode = modes[0]
         premises = list(dict.fromkeys(c.premise for c in run.cells))
@@ -161,6 +162,37 @@ def choice_tables(run: ChoiceRun) -> list[Table]:
                             ["premise \\ hypothesis"] + hypotheses,
                             [[p] + [f"{value[p, h]:.3f}" if (p, h) in value else "" for h in hypotheses]
                              for p in premises]))
+    return tables
+
+
+def _label_names(run: ChoiceRun, n: int) -> list[str]:
+    from ..data.choice import NLI_LABELS
+
+    return list(NLI_LABELS) if run.task == "nli" and n == len(NLI_LABELS) else [chr(ord("A") + i) for i in range(n)]
+
+
+def label_tables(run: ChoiceRun, modes: list[str]) -> list[Table]:
+    """What the model answered: the share of each predicted label per language (a model that
+    answers one label most of the time shows at a glance), and the confusion matrix over all
+    languages (rows gold, columns predicted; "invalid" for answers that name no label)."""
+    tables = []
+    for mode in modes:
+        entries = [(c.name, c.modes[mode]) for c in run.cells if "confusion" in c.modes.get(mode, {})]
+        if not entries:
+            continue
+        width = len(entries[0][1]["confusion"])
+        names = _label_names(run, width)
+        rows = []
+        for name, entry in entries:
+            predicted = [sum(row[k] for row in entry["confusion"]) for k in range(width + 1)]
+            total = sum(predicted) or 1
+            rows.append([name] + [f"{100 * v / total:.1f}" for v in predicted])
+        tables.append(Table(f"{run.label}: predicted labels ({mode}), % of items", ["language"] + names + ["invalid"],
+                            rows, ["gold labels are balanced in XNLI: about 33.3% each"] if run.task == "nli" else []))
+        summed = [[sum(e["confusion"][g][k] for _, e in entries) for k in range(width + 1)] for g in range(width)]
+        tables.append(Table(f"{run.label}: confusion ({mode}), all languages: gold (rows) x predicted (columns)",
+                            ["gold \\ predicted"] + names + ["invalid"],
+                            [[names[g]] + [str(v) for v in summed[g]] for g in range(width)]))
     return tables
 
 
