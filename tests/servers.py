@@ -227,6 +227,20 @@ class FakeOpenAI:
                     return self._reply(200, json.dumps({"choices": choices}).encode(), {})
                 if server.stall:
                     time.sleep(server.stall)
+                if server.mode == "trickle":   # one byte every 0.5 s: each read is quick, the answer never ends
+                    content = b'{"choices": [{"message": {"content": "' + b"x" * 200 + b'"}}]}'
+                    try:
+                        self.send_response(200)
+                        self.send_header("content-type", "application/json")
+                        self.send_header("content-length", str(len(content)))
+                        self.end_headers()
+                        for byte in content:
+                            self.wfile.write(bytes([byte]))
+                            self.wfile.flush()
+                            time.sleep(0.5)
+                    except (BrokenPipeError, ConnectionResetError):
+                        pass
+                    return
                 if server.mode == "huge":   # a 5 MB answer, well formed
                     text = "x" * (5 << 20)
                     return self._reply(200, ('{"choices": [{"message": {"content": "%s"}}]}' % text).encode(), {})

@@ -194,3 +194,18 @@ def test_an_empty_metrics_option_is_refused_not_replaced_by_the_defaults(tmp_pat
     ref.write_text("a b c\n", encoding="utf-8")
     code, _, err = run_cli(capsys, "score", "-r", ref, "-i", ref, "-t", "en", "-m", "")
     assert_error(code, err, "no metric named")
+
+
+def test_the_request_timeout_is_a_deadline_for_the_whole_answer(capsys):
+    import time
+
+    server = FakeOpenAI(mode="trickle")
+    start = time.monotonic()
+    try:
+        code, _, err = run_cli(capsys, "translate", "-s", "ko", "-t", "en", "--backend", "http", "--base-url",
+                               server.url, "-m", "fake", "--no-cache", "--request-timeout", "2", "--max-retries", "0",
+                               "안녕")
+    finally:
+        server.close()
+    assert_error(code, err, "within the request timeout (2 s)")
+    assert time.monotonic() - start < 30   # the whole answer would take 60 s

@@ -123,10 +123,19 @@ class HTTPBackend:
         return max(1, len(text.encode("utf-8")) // 3)   # rough: ~3 bytes per token
 
     def _read(self, path: str, payload: dict, max_bytes: int) -> tuple[int, dict, str]:
-        """POST and read at most `max_bytes` of the answer (a runaway answer is cut off there)."""
+        """POST and read at most `max_bytes` of the answer (a runaway answer is cut off there),
+        within one deadline for the whole request: httpx's timeouts are per read, so a server
+        that trickles a byte every few seconds would otherwise hold the request forever."""
+        import time
+
+        import httpx
+
+        deadline = time.monotonic() + self.timeout
         with self._client.stream("POST", path, json=payload) as response:
             chunks, size = [], 0
             for chunk in response.iter_bytes():
+                if time.monotonic() > deadline:
+                    raise httpx.ReadTimeout(f"no complete answer within the request timeout ({self.timeout:g} s)")
                 size += len(chunk)
                 if size > max_bytes:
                     raise MalformedAnswer(f"an answer larger than {max_bytes:,} bytes, more than "
