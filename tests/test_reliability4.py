@@ -209,3 +209,24 @@ def test_the_request_timeout_is_a_deadline_for_the_whole_answer(capsys):
         server.close()
     assert_error(code, err, "within the request timeout (2 s)")
     assert time.monotonic() - start < 30   # the whole answer would take 60 s
+
+
+@pytest.mark.parametrize("langs", [("--langs", "en,de"), ("--premise-langs", "en", "--hypothesis-langs", "de,fr")],
+                         ids=["langs", "crossed"])
+def test_one_nli_file_is_never_scored_as_several_languages(tmp_path, capsys, tiny_causal_base, langs):
+    data = tmp_path / "t.tsv"
+    data.write_text("A cat sleeps.\tAn animal sleeps.\tentailment\nIt rains.\tIt is dry.\tcontradiction\n",
+                    encoding="utf-8")
+    code, _, err = run_cli(capsys, "eval", "nli", "--data", f"nli-file:{data}", *langs, "-m", tiny_causal_base,
+                           "--shots", "0", "--out", tmp_path / "R")
+    assert_error(code, err, "is one file of one language")
+
+
+def test_hf_log_likelihood_refuses_an_item_longer_than_the_context_window(tmp_path, capsys, tiny_causal_base):
+    data = tmp_path / "t.tsv"
+    long_premise = " ".join(["The cat sat on the mat near the window."] * 400)   # ~4,000 tokens > 2,048
+    data.write_text(f"A cat sleeps.\tAn animal sleeps.\tentailment\n{long_premise}\tIt is dry.\tcontradiction\n",
+                    encoding="utf-8")
+    code, _, err = run_cli(capsys, "eval", "nli", "--data", f"nli-file:{data}", "--langs", "en", "-m", tiny_causal_base,
+                           "--shots", "0", "--mode", "ll", "--out", tmp_path / "R", "--backend", "hf")
+    assert_error(code, err, "more than the model's context window of 2,048")

@@ -4,6 +4,7 @@ over its `LoadedModel`.
 """
 from __future__ import annotations
 
+from ..errors import XlingError
 from .attention import kernel_scope
 from .kvcache import cache_arg
 
@@ -43,6 +44,13 @@ class LoglikelihoodScorer:
         run as one left-padded forward pass, then every option of every item runs in one pass on
         the expanded KV cache; logits are computed only where they are scored."""
         split = [self._split_tokens(context, options) for context, options in requests]
+        window = self.lm.context_window
+        for index, (ctx, conts) in enumerate(split):   # every item checked before any is scored
+            need = len(ctx) + max((len(c) for c in conts), default=0)
+            if window and need > window:
+                raise XlingError(f"item {index + 1} needs {need:,} tokens (prompt and longest option), more "
+                                 f"than the model's context window of {window:,}; shorten it, use fewer "
+                                 "shots, or a model with a longer context")
         order = sorted(range(len(requests)), key=lambda i: -len(split[i][0]))
         results: list[list[float] | None] = [None] * len(requests)
         batch: list[int] = []

@@ -8,6 +8,7 @@ import sys
 import numpy as np
 
 from ..data.choice import NLI_LABELS, ChoiceSource, exclusions
+from ..errors import XlingError
 from ..prompts.choice import balanced_shots, generation_parts, loglikelihood_parts, parse_answer
 from ..runs.config import ChoiceEvalConfig
 from ..data.languages import resolve
@@ -61,6 +62,9 @@ def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress
     task = config.task
     source = ChoiceSource(config.data, config.data_dir, task, config.shots_file)
     cells = cells_of(config)
+    if source.name == "nli-file" and len(cells) > 1:   # one file is one language: never scored as several
+        raise XlingError(f"{config.data} is one file of one language, so it makes one cell; give one "
+                         f"language (--langs XX), not {', '.join(sorted({c for cell in cells for c in cell}))}")
     ll_template = load_template(config.template or ("xnli-rightq" if task == "nli" else "mc-qa"))
     gen_template = load_template(config.gen_template or ("nli-generate" if task == "nli" else "mc-qa"))
     plan = []
