@@ -186,6 +186,8 @@ class FakeOpenAI:
         "retry-after-3600": (503, b'{"error": "busy"}', {"Retry-After": "3600"}),
         "index-strings": (200, b'{"choices": [{"index": "b", "message": {"content": "one"}}, '
                                b'{"index": "a", "message": {"content": "two"}}]}', {}),
+        "logprobs-short": (200, b'{"choices": [{"text": "ab", "logprobs": {"text_offset": [0, 1], '
+                                b'"token_logprobs": [null, -1.0], "tokens": ["a", "b"]}}]}', {}),
         "deep": (200, b'{"choices": ' + b"[" * 30000 + b"]" * 30000 + b"}", {}),
     }
 

@@ -230,3 +230,16 @@ def test_hf_log_likelihood_refuses_an_item_longer_than_the_context_window(tmp_pa
     code, _, err = run_cli(capsys, "eval", "nli", "--data", f"nli-file:{data}", "--langs", "en", "-m", tiny_causal_base,
                            "--shots", "0", "--mode", "ll", "--out", tmp_path / "R", "--backend", "hf")
     assert_error(code, err, "more than the model's context window of 2,048")
+
+
+def test_http_log_probabilities_that_miss_the_continuation_are_malformed(tmp_path, capsys):
+    data = tmp_path / "t.tsv"
+    data.write_text("A cat sleeps.\tAn animal sleeps.\tentailment\n", encoding="utf-8")
+    server = FakeOpenAI(mode="logprobs-short")
+    try:
+        code, _, err = run_cli(capsys, "eval", "nli", "--data", f"nli-file:{data}", "--langs", "en", "-m", "fake",
+                               "--shots", "0", "--mode", "ll", "--out", tmp_path / "R", "--backend", "http",
+                               "--base-url", server.url, "--max-retries", "0")
+    finally:
+        server.close()
+    assert_error(code, err, "no echoed token covers the continuation")

@@ -9,6 +9,7 @@ file, is sent only to the configured base URL, and never appears in records or m
 from __future__ import annotations
 
 import json
+import math
 import os
 import queue
 import threading
@@ -318,20 +319,20 @@ class HTTPBackend:
             for cont in continuations:
                 prompt = context + cont
                 try:
-                    offsets, values = self._post(
+                    score = self._post(
                         # one new token (servers refuse 0: transformers serve, older vLLM);
                         # it starts at len(prompt) and is not counted
                         "/completions", {"model": self.model_name, "prompt": prompt, "max_tokens": 1,
                                          "echo": True, "logprobs": 1, "temperature": 0.0},
-                        partial(_prompt_logprobs, where=self.display_url),
+                        partial(_continuation_logprob, where=self.display_url, start=len(context),
+                                end=len(prompt)),
                         max_bytes=(1 << 16) + 256 * len(prompt))
                 except XlingError as exc:
                     if "refused" not in str(exc):
                         raise
                     raise XlingError(f"the server at {self.display_url} does not score prompts (no "
                                      "/completions with echo and logprobs); use --mode gen with it") from None
-                scores.append(sum(v for o, v in zip(offsets, values) if isinstance(o, int)
-                                  and len(context) <= o < len(prompt) and isinstance(v, (int, float))))
+                scores.append(score)
             return scores
 
         def deliver(index, scores):
@@ -397,6 +398,22 @@ def _prompt_logprobs(body, where: str) -> tuple[list, list]:
         raise XlingError(f"the server at {where} does not score prompts (its /completions answer "
                          "to echo and logprobs has no prompt log-probabilities); use --mode gen with it")
     return _text_offsets(offsets, logprobs.get("tokens"), choices[0].get("text")), values
+
+
+def _continuation_logprob(body, where: str, start: int, end: int) -> float:
+    """The summed log-probability of the prompt's characters [start, end) (the continuation):
+    every echoed token starting there must carry a number, and at least one must, or the answer
+    is malformed (retried, then one error line), never a silent 0 for every option."""
+    offsets, values = _prompt_logprobs(body, where)
+    raw = json.dumps(body, ensure_ascii=False)[:1000]
+    if len(values) != len(offsets):
+        raise MalformedAnswer(f"{len(offsets)} token offsets but {len(values)} log-probabilities", raw)
+    inside = [v for o, v in zip(offsets, values) if type(o) is int and start <= o < end]
+    if not inside:
+        raise MalformedAnswer(f"no echoed token covers the continuation (characters {start}-{end})", raw)
+    if not all(type(v) in (int, float) and math.isfinite(v) and v <= 0 for v in inside):
+        raise MalformedAnswer("a continuation token without a log-probability (a number at most 0)", raw)
+    return float(sum(inside))
 
 
 def _text_offsets(offsets: list, tokens, text) -> list:
