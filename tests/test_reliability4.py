@@ -243,3 +243,85 @@ def test_http_log_probabilities_that_miss_the_continuation_are_malformed(tmp_pat
     finally:
         server.close()
     assert_error(code, err, "no echoed token covers the continuation")
+
+
+# -- damaged run folders: report, rescore, figures and prompt say which file and line ----------
+@pytest.fixture(scope="module")
+def finished_runs(tmp_path_factory, tiny_causal_base):
+    from xling.cli import main
+
+    root = tmp_path_factory.mktemp("runs")
+    data = root / "t.tsv"
+    data.write_text("A cat sleeps.\tAn animal sleeps.\tentailment\nIt rains.\tIt is dry.\tcontradiction\n",
+                    encoding="utf-8")
+    assert main(["eval", "nli", "--data", f"nli-file:{data}", "--langs", "en", "-m", str(tiny_causal_base),
+                 "--shots", "0", "--mode", "ll", "--out", str(root / "nli")]) == 0
+    (root / "t.ko").write_text("저는 학생입니다.\n오늘 날씨가 좋네요.\n", encoding="utf-8")
+    (root / "t.en").write_text("I am a student.\nThe weather is nice today.\n", encoding="utf-8")
+    assert main(["eval", "mt", "-p", "ko-en", "--data", f"text:{root}/t.{{lang}}", "-m", str(tiny_causal_base),
+                 "--metrics", "bleu,chrf", "--out", str(root / "mt")]) == 0
+    return root
+
+
+def _edit(path, change, line=0):
+    lines = path.read_text(encoding="utf-8").splitlines()
+    if path.suffix == ".jsonl":
+        record = json.loads(lines[line])
+        change(record)
+        lines[line] = json.dumps(record, ensure_ascii=False)
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    else:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        change(data)
+        path.write_text(json.dumps(data), encoding="utf-8")
+
+
+MT_DAMAGE = {
+    "score-string": ("metrics.json", lambda m: m["directions"]["ko-en"]["metrics"]["bleu"].update(score="high"),
+                     "metrics.json is damaged"),
+    "signature-null": ("metrics.json", lambda m: m["directions"]["ko-en"]["metrics"]["bleu"].update(signature=None),
+                       "metrics.json is damaged"),
+    "output-number": ("outputs/ko-en.jsonl", lambda r: r.update(output=5), "line 1: damaged record ('output' is 5"),
+    "output-missing": ("outputs/ko-en.jsonl", lambda r: r.pop("output"), "line 1: damaged record ('output' is missing"),
+}
+
+
+@pytest.mark.parametrize("case", MT_DAMAGE, ids=list(MT_DAMAGE))
+def test_damaged_mt_runs_are_one_line_in_report_and_rescore(finished_runs, tmp_path, capsys, case):
+    import shutil
+
+    run = tmp_path / "mt"
+    shutil.copytree(finished_runs / "mt", run)
+    name, change, message = MT_DAMAGE[case]
+    _edit(run / name, change)
+    code, _, err = run_cli(capsys, "report", run)
+    assert_error(code, err, "damaged")
+    code, _, err = run_cli(capsys, "rescore", run, "-m", "chrf")
+    if name == "metrics.json":   # metrics are recomputed from the outputs, with a warning
+        assert code == 0 and "was damaged" in err
+    else:
+        assert_error(code, err, message)
+
+
+NLI_DAMAGE = {
+    "accuracy-string": ("metrics.json", lambda m: m["directions"]["en"]["ll"].update(accuracy="0.5")),
+    "gold-7": ("outputs/en.jsonl", lambda r: r.update(gold=7)),
+    "ll-scores-strings": ("outputs/en.jsonl", lambda r: r.update(ll_scores=["a", "b", "c"])),
+}
+
+
+@pytest.mark.parametrize("case", NLI_DAMAGE, ids=list(NLI_DAMAGE))
+def test_damaged_nli_runs_are_one_line(finished_runs, tmp_path, capsys, case):
+    import shutil
+
+    run = tmp_path / "nli"
+    shutil.copytree(finished_runs / "nli", run)
+    name, change = NLI_DAMAGE[case]
+    _edit(run / name, change)
+    item = json.loads((finished_runs / "nli" / "outputs" / "en.jsonl").read_text(encoding="utf-8").splitlines()[0])["id"]
+    # metrics.json is read by report and figures; the records by prompt
+    readers = [["report", run], ["figures", "-r", run, "-o", tmp_path / "fig"]] if name == "metrics.json" \
+        else [["prompt", run, item]]
+    for args in readers:
+        code, _, err = run_cli(capsys, *args)
+        assert_error(code, err, "damaged")

@@ -55,6 +55,58 @@ LOCK = ".xling.lock"     # held (flock) by the one process writing the run
 REWRITE = "run the experiment again to rewrite it (finished outputs come from the cache)"
 
 
+def record_problem(record: dict) -> str | None:
+    """What is wrong with one outputs record as report, rescore and prompt read it (None: fine):
+    an MT record's texts, a choice record's gold label and scores."""
+    if "gold" in record:   # NLI / multiple choice
+        scores = record.get("ll_scores")
+        if scores is not None and not (isinstance(scores, list) and all(_number(v) for v in scores)):
+            return "'ll_scores' is not a list of numbers"
+        n = len(scores) if isinstance(scores, list) else None
+        if type(record["gold"]) is not int or record["gold"] < 0 or n is not None and record["gold"] >= n:
+            return f"'gold' is {record['gold']!r}, not a label index" + (f" below {n}" if n else "")
+        for key in ("ll_pred", "gen_pred"):
+            if record.get(key) is not None and type(record[key]) is not int:
+                return f"'{key}' is {record[key]!r}, not a label index"
+        return None
+    if not {"output", "raw", "prompt_hash"} & set(record):   # neither MT nor choice (a tuning unit)
+        return None
+    if not isinstance(record.get("output"), str):
+        return "'output' is missing" if "output" not in record else f"'output' is {record['output']!r:.40}, not text"
+    if "source" in record and not isinstance(record["source"], str):
+        return "'source' is not text"
+    return None
+
+
+def _number(value, null: bool = False) -> bool:
+    return value is None and null or type(value) in (int, float)
+
+
+def _check_metrics_entry(entry: dict) -> None:
+    """The fields report and rescore read from one direction's (or cell's) metrics, with their
+    types; ValueError on the first that is not what xling writes (an edited or damaged file)."""
+    if "n" in entry and type(entry["n"]) is not int:
+        raise ValueError("n")
+    scores = entry.get("metrics", {})
+    if not isinstance(scores, dict):
+        raise ValueError("metrics")
+    for result in scores.values():
+        if not isinstance(result, dict) or not _number(result.get("score"), null=True) \
+                or not isinstance(result.get("signature", ""), str) or not isinstance(result.get("name", ""), str):
+            raise ValueError("a metric result")
+    for mode in ("ll", "gen"):
+        if mode not in entry:
+            continue
+        summary = entry[mode]
+        if not isinstance(summary, dict) or not all(_number(summary.get(k)) for k in ("accuracy", "ci_low", "ci_high")
+                                                    if k in summary or k == "accuracy"):
+            raise ValueError(mode)
+        confusion = summary.get("confusion", [])
+        if not isinstance(confusion, list) or not all(isinstance(row, list) and all(type(v) is int for v in row)
+                                                      for row in confusion):
+            raise ValueError("confusion")
+
+
 @dataclass
 class RunHeader:
     """What a run's config.json holds before any output is written: the task, the identity a
@@ -275,8 +327,9 @@ class RunDir:
                 record = json.loads(raw.decode("utf-8"))
             except ValueError:   # not JSON, or not UTF-8 (a character cut in two)
                 record = None
-            if not isinstance(record, dict):
-                raise XlingError(f"{path}, line {number}: damaged record (cut short or edited); {REWRITE}")
+            problem = "not a JSON object" if not isinstance(record, dict) else record_problem(record)
+            if problem:
+                raise XlingError(f"{path}, line {number}: damaged record ({problem}); {REWRITE}")
             records.append(record)
         expected = self.read_config().get("segments")
         if isinstance(expected, int) and len(records) != expected:
@@ -300,6 +353,8 @@ class RunDir:
             if not isinstance(metrics, dict) or not isinstance(metrics.get("directions"), dict) or \
                     not all(isinstance(e, dict) for e in metrics["directions"].values()):
                 raise ValueError("not xling's metrics")
+            for entry in metrics["directions"].values():
+                _check_metrics_entry(entry)
         except (ValueError, UnicodeDecodeError):
             if not recover:
                 raise XlingError(f"{self.metrics_path} is damaged; `xling rescore {self.path} -m "
