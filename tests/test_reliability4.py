@@ -325,3 +325,23 @@ def test_damaged_nli_runs_are_one_line(finished_runs, tmp_path, capsys, case):
     for args in readers:
         code, _, err = run_cli(capsys, *args)
         assert_error(code, err, "damaged")
+
+
+def test_report_never_tests_across_metric_signatures(tmp_path, capsys, tiny_causal_base):
+    from helpers import write_corpus
+
+    judge = FakeOpenAI(respond=lambda payload: "No errors.\nScore: 80")
+    try:
+        corpus = write_corpus(tmp_path, {"ko": ["저는 학생입니다.", "오늘 날씨가 좋네요."],
+                                         "en": ["I am a student.", "The weather is nice today."]})
+        for name in ("judge-a", "judge-b"):
+            code, _, err = run_cli(capsys, "eval", "mt", "-p", "ko-en", "-m", tiny_causal_base, "--data", corpus,
+                                   "--out", tmp_path / name, "--metrics", "gemba-esa", "--judge-model", name,
+                                   "--judge-base-url", judge.url)
+            assert code == 0, err
+    finally:
+        judge.close()
+    code, out, err = run_cli(capsys, "report", tmp_path / "judge-a", tmp_path / "judge-b", "-m", "gemba-esa")
+    assert code == 0, err
+    assert "(not comparable)" in out and "no test is made across signatures" in out
+    assert "p=" not in out.split("runs compared")[1]

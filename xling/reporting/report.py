@@ -110,7 +110,7 @@ def comparison(runs: list[MTRun], metric: str, test: str = "bs", n_samples: int 
               and all(r.direction(d.name) is not None for r in runs[1:])]
     if not shared:
         return None
-    rows = []
+    rows, refused = [], {}
     for name in shared:
         records = base.run.read_outputs(name)
         others = [other.run.read_outputs(name) for other in runs[1:]]
@@ -121,16 +121,22 @@ def comparison(runs: list[MTRun], metric: str, test: str = "bs", n_samples: int 
             baseline = metric_result(base.run, name, metric, positions, records)
             row = [label, f"{baseline.score:.2f}"]
             for other, other_records in zip(runs[1:], others):
-                (p,) = paired_test(baseline, {"x": metric_result(other.run, name, metric, positions, other_records)},
-                                   test, n_samples, seed)
+                result = metric_result(other.run, name, metric, positions, other_records)
+                if result.signature != baseline.signature:   # another tokenizer, model or checkpoint
+                    row.append(f"{result.score:.2f} (not comparable)")
+                    refused.setdefault((other.label, name), (baseline.signature, result.signature))
+                    continue
+                (p,) = paired_test(baseline, {"x": result}, test, n_samples, seed)
                 verdict = (" better*" if p.better else " worse*") if p.p_value < 0.05 else ""
                 row.append(f"{p.score:.2f} ({p.delta:+.2f}, p={p.p_value:.3f}){verdict}")
             rows.append(row)
     note = (f"paired {'bootstrap' if test == 'bs' else 'approximate randomization'} against "
             f"{base.label}; better*/worse*: p < 0.05, in the metric's own direction"
             + ("" if get(metric).higher_is_better else f"; lower {display(metric)} is better"))
-    return Table(f"{display(metric)}: runs compared", ["direction"] + [r.label for r in runs],
-                 rows, [note])
+    notes = [note] + [f"not comparable: {label} {direction} was scored with another {display(metric)} "
+                      f"({theirs}) than {base.label} ({ours}); no test is made across signatures"
+                      for (label, direction), (ours, theirs) in refused.items()]
+    return Table(f"{display(metric)}: runs compared", ["direction"] + [r.label for r in runs], rows, notes)
 
 
 def choice_tables(run: ChoiceRun) -> list[Table]:
