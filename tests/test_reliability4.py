@@ -345,3 +345,19 @@ def test_report_never_tests_across_metric_signatures(tmp_path, capsys, tiny_caus
     assert code == 0, err
     assert "(not comparable)" in out and "no test is made across signatures" in out
     assert "p=" not in out.split("runs compared")[1]
+
+
+def test_metric_models_are_found_before_translating(tmp_path, capsys, tiny_causal_base, monkeypatch):
+    """Fidelity round 2, item 7: a COMET/MetricX model that cannot load fails before generation."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    for metric, option in (("comet", "--comet-model"), ("metricx", "--metricx-model")):
+        code, _, err = run_cli(capsys, "eval", "mt", "-p", "ko-en", "-m", tiny_causal_base, "--limit", "2",
+                               "--metrics", f"bleu,{metric}", option, "someone/not-cached-anywhere",
+                               "--out", tmp_path / metric)
+        assert_error(code, err, "checked before translating: nothing was generated")
+        assert "translating:" not in err and not (tmp_path / metric / "outputs").exists()
+    empty = tmp_path / "empty-folder"
+    empty.mkdir()
+    code, _, err = run_cli(capsys, "eval", "mt", "-p", "ko-en", "-m", tiny_causal_base, "--limit", "2",
+                           "--metrics", "comet", "--comet-model", empty, "--out", tmp_path / "R")
+    assert_error(code, err, "has no checkpoints/model.ckpt")

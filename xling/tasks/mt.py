@@ -72,6 +72,8 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
     from ..metrics.registry import parse_metric_names
 
     metrics = parse_metric_names(config.metrics)
+    from ..metrics.preflight import check_metric_models
+    check_metric_models(metrics, config)   # before any work: a model that cannot load fails now
     data = load_parallel(config.data, config.data_dir, keep_bad_sources=config.keep_bad_sources,
                          reference=config.reference)
     directions = directions_of(config, data)

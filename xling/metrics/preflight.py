@@ -1,0 +1,52 @@
+"""Metric models found before any work: a run that would translate a whole direction and then
+fail on a COMET or MetricX model that cannot load (offline, a mistyped folder) fails first."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import XlingError
+from ..settings import metric_default
+from .registry import get
+
+# Run settings that name a metric's model, and a file its hub snapshot always has.
+MODEL_SETTINGS = {"comet_model": "checkpoints/model.ckpt", "xcomet_model": "checkpoints/model.ckpt",
+                  "cometkiwi_model": "checkpoints/model.ckpt", "cometkiwi_xl_model": "checkpoints/model.ckpt",
+                  "metricx_model": "config.json"}
+
+
+def check_metric_models(metrics: list[str], settings) -> None:
+    """Each model-based metric's model is a local checkpoint, in the hub cache, or fetchable (the
+    hub answers); else one XlingError naming the metric, the model and the option to change."""
+    from ..data import hub
+
+    online = None
+    for name in metrics:
+        spec = get(name)
+        key = spec.settings.get("model")
+        if key not in MODEL_SETTINGS:
+            continue
+        model = spec.options_from(settings).get("model") or metric_default(key)
+        option = "--" + key.replace("_", "-")
+        path = Path(model).expanduser()
+        if path.exists():
+            if MODEL_SETTINGS[key].startswith("checkpoints") and path.is_dir() \
+                    and not (path / MODEL_SETTINGS[key]).is_file():
+                raise XlingError(f"{spec.display} model folder {model} has no {MODEL_SETTINGS[key]} ({option})")
+            continue
+        if _in_hub_cache(model, MODEL_SETTINGS[key]):
+            continue
+        online = hub.reachable() if online is None else online
+        if not online:
+            raise XlingError(f"{spec.display} needs model {model!r}, which is neither a local folder nor in "
+                             "the hub cache, and the Hugging Face hub cannot be reached (offline?); pass a "
+                             f"local checkpoint ({option} PATH) or leave {name} out of the metrics "
+                             "(checked before translating: nothing was generated)")
+
+
+def _in_hub_cache(model: str, filename: str) -> bool:
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        return isinstance(try_to_load_from_cache(model, filename), str)
+    except Exception:  # noqa: BLE001 - a name the hub would refuse is not cached
+        return False
