@@ -361,3 +361,24 @@ def test_metric_models_are_found_before_translating(tmp_path, capsys, tiny_causa
     code, _, err = run_cli(capsys, "eval", "mt", "-p", "ko-en", "-m", tiny_causal_base, "--limit", "2",
                            "--metrics", "comet", "--comet-model", empty, "--out", tmp_path / "R")
     assert_error(code, err, "has no checkpoints/model.ckpt")
+
+
+def test_document_runs_say_what_could_not_be_realigned(tmp_path, capsys, tiny_causal_base):
+    """Fidelity round 2, item 8: a model that cannot keep the numbered layout is told at the end of
+    the run, and report scores documents only where they were realigned."""
+    data = tmp_path / "docs.jsonl"
+    rows = [("d1", "저는 학생입니다.", "I am a student."), ("d1", "책을 읽어요.", "I read a book."),
+            ("d2", "오늘 날씨가 좋네요.", "The weather is nice today."), ("d2", "비가 와요.", "It rains.")]
+    data.write_text("".join(json.dumps({"document_id": d, "domain": "news", "ko": k, "en": e}, ensure_ascii=False)
+                            + "\n" for d, k, e in rows), encoding="utf-8")
+    code, _, err = run_cli(capsys, "eval", "mt", "-p", "ko-en", "-m", tiny_causal_base, "--data", f"jsonl:{data}",
+                           "--unit", "document", "--metrics", "bleu,chrf", "--out", tmp_path / "R")
+    assert code == 0, err
+    records = [json.loads(l) for l in (tmp_path / "R" / "outputs" / "ko-en.jsonl").read_text(encoding="utf-8").splitlines()]
+    failed = sum(1 for r in records if r.get("realigned") is False)
+    assert failed, "the tiny random model was expected to break the layout"
+    last = [l for l in err.splitlines() if l.strip()][-1]
+    assert f"{failed} of 4 segments could not be realigned" in last and "--unit segment" in last
+    code, out, _ = run_cli(capsys, "report", tmp_path / "R")
+    realigned_docs = len({r["document_id"] for r in records} - {r["document_id"] for r in records if r.get("realigned") is False})
+    assert f"{realigned_docs}/2 realigned" in out

@@ -88,9 +88,11 @@ def domain_table(run: MTRun, direction, only: list[str] | None = None) -> Table 
                 for cell in _figures(m, metric_result(run.run, direction.name, m, positions, records))]
         if doc_metrics:
             subset = records if positions is None else [records[i] for i in positions]
-            row.append(str(len(by_field(subset, "document_id"))))
-            row += [f"{document_result(run.run, direction.name, m, positions, records).score:.2f}"
-                    for m in doc_metrics]
+            results = [document_result(run.run, direction.name, m, positions, records) for m in doc_metrics]
+            total = len(by_field(subset, "document_id"))
+            scored = results[0].extra["documents_scored"] if results[0] is not None else 0
+            row.append(str(total) if scored == total else f"{scored}/{total} realigned")
+            row += ["—" if r is None else f"{r.score:.2f}" for r in results]
         rows.append(row)
     header = ["domain", "n"] + _columns(metrics)
     if doc_metrics:

@@ -256,14 +256,18 @@ def by_field(records: list[dict], key: str) -> dict[str, list[int]]:
 def document_result(run: RunDir, direction: str, metric: str, positions: list[int] | None = None,
                     records: list[dict] | None = None) -> MetricResult | None:
     """A string metric over whole documents: each document's outputs (and references) joined
-    in segment order, scored as one segment (restricted to `positions` if given). None when
-    the records carry no document ids."""
+    in segment order, scored as one segment (restricted to `positions` if given), over the
+    documents realigned in full (`extra`: documents_scored of documents_total). None when the
+    records carry no document ids, or no document was realigned in full."""
     from ..metrics.registry import get
 
     records = run.read_outputs(direction) if records is None else records
     if positions is not None:
         records = [records[i] for i in positions]
-    documents = by_field(records, "document_id")
+    every = by_field(records, "document_id")
+    # Only documents realigned in full: a segment that could not be split back is empty, and
+    # would score its whole document as if the model had left it out.
+    documents = {d: p for d, p in every.items() if all(records[i].get("realigned") is not False for i in p)}
     if not documents:
         return None
     tgt = Direction.parse(direction).tgt
@@ -272,5 +276,7 @@ def document_result(run: RunDir, direction: str, metric: str, positions: list[in
         return [" ".join(records[i][key] for i in positions) for positions in documents.values()]
 
     spec = get(metric)
-    return spec(joined("output"), joined("reference"), joined("source"), tgt.code,
-                **_options(run, direction, spec))
+    result = spec(joined("output"), joined("reference"), joined("source"), tgt.code,
+                  **_options(run, direction, spec))
+    result.extra.update(documents_scored=len(documents), documents_total=len(every))
+    return result

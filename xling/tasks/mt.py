@@ -138,6 +138,7 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
 
     if progress and data.note:
         print(f"xling: {data.note}", file=sys.stderr)
+    unaligned = total = 0
     for direction in directions:
         (src, tgt), name = direction, direction.name
         sources, refs = texts(src), texts(tgt)
@@ -150,6 +151,13 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
                    for i, m, s, r, t in zip(ids, meta, sources, refs, results)]
         digest = run.write_outputs(name, records)
         score_direction(run, name, metrics, config, generation=generation, written=(records, digest))
+        unaligned += sum(1 for r in records if r.get("realigned") is False)
+        total += len(records)
+    if unaligned:   # document mode: answers that could not be split back into their segments
+        print(f"xling: warning: {unaligned} of {total} segments could not be realigned from their "
+              "document's translation and are scored as empty; document scores cover only the "
+              "documents realigned in full. A larger model follows the numbered layout better; "
+              "--unit segment scores every segment", file=sys.stderr)
 
 
 def shot_source(config: MTEvalConfig, data: ParallelData, directions, user_pool) -> dict | None:
