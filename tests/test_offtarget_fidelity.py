@@ -117,12 +117,13 @@ def test_score_prints_the_undetermined_rate_beside_off_target(tmp_path):
     text = xling(*args)
     assert text.returncode == 0, text.stderr
     header, row = text.stdout.decode().splitlines()[:2]
-    assert header.split()[1:4] == ["OffTarget%", "Undetermined%", "chrF"]
-    assert row.split()[1:3] == ["25.00", "25.00"]
+    assert header.split()[1:6] == ["OffTarget%", "Undetermined%", "Ref", "OffTarget%", "Ref"]
+    assert row.split()[1:5] == ["25.00", "25.00", "0.00", "25.00"]   # the references' own floor beside
     assert "Undetermined%: outputs whose language cannot be told" in text.stdout.decode()
     report = json.loads(xling(*args, "-f", "json").stdout)
     result = report["systems"][str(hyps)]["offtarget"]
     assert result["score"] == 25.0 and result["extra"]["undetermined_rate"] == 25.0
+    assert result["extra"]["reference_rate"] == 0.0 and result["extra"]["reference_undetermined_rate"] == 25.0
     assert result["extra"]["detected"] == {"und": 1, "zh-Hant": 1, "zh": 2}
     latex = xling(*args, "-f", "latex").stdout.decode()
     assert "OffTarget\\% & Undetermined\\%" in latex and "25.00 & 25.00" in latex
@@ -192,3 +193,24 @@ def test_flores_chinese_and_japanese_with_a_japanese_target(data_dir, name, want
         calls = [detect(text, expected="ja").lang for text in items]
         wrong = calls.count("ja") if want == "zh" else len(calls) - calls.count("ja")
         assert wrong <= 0.01 * len(items), (name, wrong, len(items))
+
+
+def test_markup_only_lines_are_undetermined_not_a_language():
+    for text in ("<div id=sec1></div>", "<br/>", "<p class=x></p> <span></span>"):
+        assert detect(text, expected="pt").lang == "und", text
+    assert detect("<b>Olá, mundo!</b> Tudo bem com você?", expected="pt").lang == "pt"
+
+
+def test_eval_mt_shows_the_references_own_off_target_rate(tmp_path, tiny_causal_base):
+    from helpers import write_corpus
+
+    corpus = write_corpus(tmp_path, {"ko": ["저는 학생입니다.", "오늘 날씨가 좋네요."],
+                                     "en": ["I am a student.", "<div id=sec1></div>"]})
+    result = xling("eval", "mt", "-p", "ko-en", "-m", str(tiny_causal_base), "--data", corpus, "--out",
+                   str(tmp_path / "R"), "--metrics", "offtarget")
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads((tmp_path / "R" / "metrics.json").read_text(encoding="utf-8"))
+    extra = metrics["directions"]["ko-en"]["metrics"]["offtarget"]["extra"]
+    assert extra["reference_rate"] == 0.0 and extra["reference_undetermined_rate"] == 50.0
+    report = xling("report", str(tmp_path / "R")).stdout.decode()
+    assert "Ref OffTarget%" in report and "Ref Undetermined%" in report

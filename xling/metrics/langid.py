@@ -114,9 +114,10 @@ def _lingua_code(language) -> str:
 MAX_CHARS = 2000
 
 
-# What says nothing of a text's language and would outweigh a short sentence's letters: web
-# addresses and domains, e-mail addresses, @handles and #hashtags (WMT24++'s social segments).
-_NOT_LANGUAGE = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\S+|(?<!\w)[@#]\w[\w-]*"
+# What says nothing of a text's language and would outweigh a short sentence's letters: markup
+# tags (<div id=sec1>), web addresses and domains, e-mail addresses, @handles and #hashtags
+# (WMT24++'s social segments).
+_NOT_LANGUAGE = re.compile(r"</?[A-Za-z][^<>]*>|(?:https?://|www\.)\S+|\S+@\S+\.\S+|(?<!\w)[@#]\w[\w-]*"
                            r"|\b[\w-]+\.(?:com|org|net|edu|gov|io|co|ai|dev|app|info)\b\S*", re.I)
 # lingua's best guess must be this many times as likely as the expected language to overrule it:
 # short texts and names are ambiguous ("Kapitel 1", "Daten von FlightAware" for German).

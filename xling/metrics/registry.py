@@ -151,8 +151,16 @@ def _judge(kind: str):
 
 
 def _off_target(hyps, refs, srcs, tgt_lang, keep=None):
+    """The outputs' off-target rate and, given references, the references' own (the floor: human
+    references hold names, markup and quotes in other languages too)."""
+    from .base import as_reference_streams
     from .offtarget import off_target
-    return off_target(hyps, tgt_lang, srcs)
+
+    result = off_target(hyps, tgt_lang, srcs)
+    if refs is not None:
+        floor = off_target(as_reference_streams(refs)[0], tgt_lang, srcs)
+        result.extra.update(reference_rate=floor.score, reference_undetermined_rate=floor.extra["undetermined_rate"])
+    return result
 
 
 COMET_OPTIONS = ("model", "batch_size", "gpus", "precision", "error_spans", "progress")
@@ -205,4 +213,5 @@ register(MetricSpec("gemba-esa", "GEMBA-ESA", _judge("esa"), needs_refs=False, n
                     unit="GEMBA-ESA (0-100)"))
 register(MetricSpec("offtarget", "OffTarget%", _off_target, needs_refs=False, higher_is_better=False,
                     detail=("flags",), unit="% outputs not in the target language",
-                    beside=(("undetermined_rate", "Undetermined%"),)))
+                    beside=(("undetermined_rate", "Undetermined%"), ("reference_rate", "Ref OffTarget%"),
+                            ("reference_undetermined_rate", "Ref Undetermined%"))))
