@@ -61,14 +61,18 @@ def test_traditional_for_zh_is_off_target_and_labelled_zh_hant():
     assert flipped.score == 50.0 and on_target_mask(flipped) == [True] * 3 + [False] * 3
 
 
-def test_text_valid_in_both_scripts_counts_as_either():
+def test_text_valid_in_both_scripts_is_undetermined_for_a_chinese_target():
+    """Issue 31, item 6 (replacing issue 25's "counts as either"): the inventory cannot tell the
+    script of such text ("什么", "里" are written in Taiwan too), so it is said to be undetermined:
+    neither on-target nor off-target."""
     for target in ("zh", "zh-Hant"):
-        result = off_target(EITHER, target)
-        assert result.score == 0.0 and result.extra["detected"] == {target: 3}, target
-        assert all(on_target_mask(result))
+        result = off_target(EITHER + ["你在说什么？"[0:1] + "在做什么"], target)
+        assert result.score == 0.0 and result.extra["undetermined_rate"] == 100.0, target
+        assert not any(on_target_mask(result))
     assert all(chinese_script(t) is None for t in EITHER)
-    # Without a target it is "zh"; a Traditional text is "zh-Hant" with or without one.
-    assert detect(EITHER[0]).lang == "zh" and detect(EITHER[0], expected="zh-Hant").lang == "zh-Hant"
+    # Without a Chinese target it is "zh"; a Traditional text is "zh-Hant" with or without one.
+    assert detect(EITHER[0]).lang == "zh" and detect(EITHER[0], expected="zh-Hant").lang == "und"
+    assert detect(EITHER[0], expected="en").lang == "zh"
     assert detect(TRADITIONAL[0]).lang == "zh-Hant" and detect(TRADITIONAL[0], expected="zh").lang == "zh-Hant"
     # One script's characters outnumbering the other's decides; as many of each is undecided.
     assert chinese_script("這个") is None and chinese_script("這個东西") == "Hant"
@@ -118,15 +122,15 @@ def test_score_prints_the_undetermined_rate_beside_off_target(tmp_path):
     assert text.returncode == 0, text.stderr
     header, row = text.stdout.decode().splitlines()[:2]
     assert header.split()[1:6] == ["OffTarget%", "Undetermined%", "Ref", "OffTarget%", "Ref"]
-    assert row.split()[1:5] == ["25.00", "25.00", "0.00", "25.00"]   # the references' own floor beside
+    assert row.split()[1:5] == ["25.00", "50.00", "0.00", "50.00"]   # the references' own floor beside
     assert "Undetermined%: outputs whose language cannot be told" in text.stdout.decode()
     report = json.loads(xling(*args, "-f", "json").stdout)
     result = report["systems"][str(hyps)]["offtarget"]
-    assert result["score"] == 25.0 and result["extra"]["undetermined_rate"] == 25.0
-    assert result["extra"]["reference_rate"] == 0.0 and result["extra"]["reference_undetermined_rate"] == 25.0
-    assert result["extra"]["detected"] == {"und": 1, "zh-Hant": 1, "zh": 2}
+    assert result["score"] == 25.0 and result["extra"]["undetermined_rate"] == 50.0
+    assert result["extra"]["reference_rate"] == 0.0 and result["extra"]["reference_undetermined_rate"] == 50.0
+    assert result["extra"]["detected"] == {"und": 2, "zh-Hant": 1, "zh": 1}
     latex = xling(*args, "-f", "latex").stdout.decode()
-    assert "OffTarget\\% & Undetermined\\%" in latex and "25.00 & 25.00" in latex
+    assert "OffTarget\\% & Undetermined\\%" in latex and "25.00 & 50.00" in latex
 
 
 def test_inventory_is_fast_and_loaded_only_when_used(data_dir):

@@ -12,7 +12,8 @@ outputs look like), and the cost per line.
 Japanese target: FLORES-200 dev+devtest zho_Hans, zho_Hant and jpn_Jpan, whole lines and short
 cuts (pieces of at most 12 Han characters), each line's language with `expected="ja"`: how many
 Chinese lines are called Japanese (goal ≤ 1%) and how many Japanese lines are not Japanese
-(off-target or undetermined; goal ≤ 1%).
+(off-target or undetermined; goal ≤ 1%); then zho_Hans and zho_Hant with their own script as
+the target: on-target, undetermined (the inventory cannot tell), other script.
 
     python experiments/bench/zh_script.py [--data-dir DIR] [--ja]
 """
@@ -114,6 +115,27 @@ def japanese_against_chinese(root) -> dict:
     return report
 
 
+def chinese_for_chinese(root) -> dict:
+    """Each Chinese line and short cut with its own script as the target: on-target, undetermined
+    (valid in both scripts: the inventory cannot tell), or in the other script."""
+    from xling.metrics.offtarget import segment_flags
+
+    report = {}
+    for name, target in (("zho_Hans", "zh"), ("zho_Hant", "zh-Hant")):
+        lines = [line for split in ("dev", "devtest")
+                 for line in (root / "flores200" / split / f"{name}.{split}").read_text(encoding="utf-8").splitlines()]
+        for label, items in (("lines", lines), ("short cuts", [p for line in lines for p in short_cuts(line)])):
+            flags = [segment_flags(text, target) for text in items]
+            counts = {"on-target": sum(not f["off_target"] and not f["undetermined"] for f in flags),
+                      "undetermined": sum(f["undetermined"] for f in flags),
+                      "other script": sum(f["wrong_script"] for f in flags),
+                      "other language": sum(f["wrong_language"] for f in flags)}
+            report[f"{name} {label}"] = counts
+            print(f"  {name} {label:10} {len(items):6}: " + ", ".join(
+                f"{k} {v} ({100 * v / len(items):.2f}%)" for k, v in counts.items()))
+    return report
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=None)
@@ -123,6 +145,8 @@ def main():
     if args.ja:
         print("Chinese and Japanese lines with a Japanese target (detect(text, expected='ja')):")
         japanese_against_chinese(root)
+        print("Chinese lines with their own target (what the inventory can decide):")
+        chinese_for_chinese(root)
         return
     data = [(name, (root / path).read_text(encoding="utf-8").splitlines(), want)
             for name, path, want in SETS if (root / path).is_file()]

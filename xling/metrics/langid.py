@@ -9,8 +9,8 @@ Han text without kana, when Japanese is expected, is Chinese when it has a Simpl
 Japanese does not write or lingua is sure of Chinese, and undetermined when too short to tell
 (FLORES-200 rates in NOTES.md, issue 31).
 Chinese comes out as "zh" (Simplified) or "zh-Hant" (Traditional), told apart by CC-CEDICT's
-character inventory (xling.metrics.zhscript); Chinese that is valid in both scripts takes the
-expected language when that is Chinese, else "zh".
+character inventory (xling.metrics.zhscript); Chinese that is valid in both scripts is
+undetermined when Chinese is expected (its script cannot be told), else "zh".
 """
 from __future__ import annotations
 
@@ -194,11 +194,12 @@ def chinese_script(text: str) -> str | None:
 
 def _chinese(text: str, expected: str | None) -> str:
     """"zh" or "zh-Hant" for a Chinese text. Text with no script-specific character (or as many
-    of each) is valid in both scripts: it takes a Chinese expected language, so it is never
-    off-target for its script alone, and is "zh" otherwise."""
+    of each) is valid in both scripts ("他在大阪工作。"; "什么", "里": forms Taiwan writes too), so
+    its script cannot be told: for a Chinese expected language it is undetermined ("und": neither
+    on- nor off-target, counted apart), for any other it is Chinese ("zh")."""
     script = chinese_script(text)
     if script is None:
-        return expected if expected in CHINESE else "zh"
+        return "und" if expected in CHINESE else "zh"
     return "zh-Hant" if script == "Hant" else "zh"
 
 

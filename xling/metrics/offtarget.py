@@ -11,7 +11,8 @@ up to 100%):
 - off-target: empty, in another language, or in the other Chinese script (the score, OffTarget%);
 - undetermined: `extra["undetermined_rate"]`, in %; never counted as on-target;
 - on-target: the rest (`on_target_mask`, which restricts other metrics to those segments).
-Chinese valid in both scripts (no character of one script only, "他在大阪工作。") counts as either.
+Chinese valid in both scripts (no character of one script only, "他在大阪工作。") is undetermined for a
+Chinese target: its script cannot be told, so it is neither on- nor off-target.
 """
 from __future__ import annotations
 
@@ -53,8 +54,8 @@ def segment_flags(output: str, tgt_code: str, source: str | None = None) -> dict
     empty = not output.strip()
     undetermined = not empty and detection.lang == "und"
     wrong = not empty and not undetermined and not _same_language(detection.lang, tgt_code)
-    # Chinese in the other script (Simplified for a zh-Hant target, or the reverse); detect()
-    # gives text valid in both scripts the target's own label, so that is never flagged.
+    # Chinese in the other script (Simplified for a zh-Hant target, or the reverse); text valid
+    # in both scripts is undetermined (detect() says "und"), never flagged.
     wrong_script = not empty and not undetermined and not wrong and tgt_code in _CHINESE \
         and detection.lang != tgt_code
     return {"lang": detection.lang, "script": detection.script, "empty": empty,
