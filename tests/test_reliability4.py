@@ -382,3 +382,14 @@ def test_document_runs_say_what_could_not_be_realigned(tmp_path, capsys, tiny_ca
     code, out, _ = run_cli(capsys, "report", tmp_path / "R")
     realigned_docs = len({r["document_id"] for r in records} - {r["document_id"] for r in records if r.get("realigned") is False})
     assert f"{realigned_docs}/2 realigned" in out
+
+
+def test_token_costs_relative_to_english_only_on_the_same_sentences(tmp_path, capsys, tiny_causal_base, data_dir):
+    own = tmp_path / "ko.txt"
+    own.write_text("안녕하세요.\n저는 학생입니다.\n", encoding="utf-8")
+    code, out, err = run_cli(capsys, "tokens", tiny_causal_base, "--langs", "ko,en,ja", "--file", f"ko={own}",
+                             "--data-dir", data_dir)
+    assert code == 0, err
+    relative = out[out.index("Cost relative to English"):]
+    header = relative.splitlines()[1].split()
+    assert header == ["tokenizer", "en", "ja"] and "left out: ko" in relative

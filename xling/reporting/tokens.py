@@ -109,7 +109,10 @@ def efficiency(tokenizers: list[str], langs: list[str], files: dict[str, str] | 
             for name, tok in loaded.items()}
 
 
-def efficiency_tables(stats: dict[str, dict[str, TokenStats]], reference: str | None = None) -> list[Table]:
+def efficiency_tables(stats: dict[str, dict[str, TokenStats]], reference: str | None = None,
+                      own_files: set[str] = frozenset()) -> list[Table]:
+    """`own_files`: languages read from the user's files, which are not the same sentences as
+    FLORES's: no cost relative to English is computed across the two."""
     names = list(stats)
     reference = reference or names[0]
     langs = list(next(iter(stats.values())))
@@ -122,12 +125,18 @@ def efficiency_tables(stats: dict[str, dict[str, TokenStats]], reference: str | 
                    [[n, l, f"{stats[n][l].tokens_per_sentence:.2f}", f"{stats[n][l].chars_per_token:.2f}",
                      str(stats[n][l].tokens)] for n in names for l in langs])
     tables = [main, detail]
-    if "en" in langs:
+    # Relative costs only among languages read from the same sentences: all from FLORES, or all
+    # from the user's files (given together, taken as parallel).
+    same = [l for l in langs if (l in own_files) == ("en" in own_files)]
+    if "en" in langs and len(same) > 1:
+        mixed = [l for l in langs if l not in same]
+        notes = ["meaningful for parallel text (FLORES): the same content in every language"]
+        if mixed:
+            notes.append(f"left out: {', '.join(mixed)} (your files are not the sentences English was counted on)")
         tables.append(Table("Cost relative to English on the same sentences (tokens ÷ English tokens)",
-                            ["tokenizer"] + langs,
-                            [[n] + [f"{stats[n][l].tokens / stats[n]['en'].tokens:.2f}x" for l in langs]
-                             for n in names],
-                            ["meaningful for parallel text (FLORES): the same content in every language"]))
+                            ["tokenizer"] + same,
+                            [[n] + [f"{stats[n][l].tokens / stats[n]['en'].tokens:.2f}x" for l in same]
+                             for n in names], notes))
     return tables
 
 
