@@ -393,3 +393,18 @@ def test_token_costs_relative_to_english_only_on_the_same_sentences(tmp_path, ca
     relative = out[out.index("Cost relative to English"):]
     header = relative.splitlines()[1].split()
     assert header == ["tokenizer", "en", "ja"] and "left out: ko" in relative
+
+
+@pytest.mark.parametrize("model, message", [("/no/such/model-folder", "does not exist"),
+                                            ("someorg/not-cached-model", "cannot be reached")],
+                         ids=["missing-folder", "hub-offline"])
+def test_tune_ratio_with_a_model_it_cannot_load_is_one_line(tmp_path, capsys, monkeypatch, model, message):
+    from pathlib import Path
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    paired = Path(__file__).parent / "data" / "paired_small.jsonl"
+    experiment = tmp_path / "t.yaml"
+    experiment.write_text(f"task: tune_ratio\nout: {tmp_path / 'R'}\ntrain_paired: {paired}\ntest_size: 4\n",
+                          encoding="utf-8")
+    code, _, err = run_cli(capsys, "tune-ratio", experiment, "-m", model)
+    assert_error(code, err, message)

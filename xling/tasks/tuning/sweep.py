@@ -54,7 +54,10 @@ def _run_tune_ratio(run: RunDir, config: TuneRatioConfig, overwrite: bool, progr
     else:
         pairs, data_report = load_pairs(config.train_en, config.train_ko, config.train_paired)
     train, test = split_pairs(pairs, config.test_size, seed=0)
-    if not getattr(AutoTokenizer.from_pretrained(config.model), "chat_template", None):
+    from ...backends.loading import locate_model
+
+    source, _ = locate_model(config.model, quiet=True)   # a missing folder or an offline hub: one line
+    if not getattr(AutoTokenizer.from_pretrained(source), "chat_template", None):
         raise XlingError(f"model {config.model} has no chat template; instruction tuning needs one")
     if progress:
         print(f"xling: {data_report['pairs']} pairs survived ({data_report['dropped_empty']} dropped "
@@ -75,7 +78,7 @@ def _run_tune_ratio(run: RunDir, config: TuneRatioConfig, overwrite: bool, progr
         from .train import fine_tune
 
         unit_dir = run.path / "models" / name
-        stats = fine_tune(config.model, [(i, r) for _, _, i, r in mix.examples], unit_dir,
+        stats = fine_tune(source, [(i, r) for _, _, i, r in mix.examples], unit_dir,
                           epochs=config.epochs, learning_rate=config.learning_rate,
                           batch_size=config.batch_size, max_length=config.max_length,
                           lora=config.lora, lora_r=config.lora_r, seed=seed)
