@@ -34,3 +34,11 @@ def test_content_is_never_mistaken_for_chatter():
 
 def test_one_line_collapses_breaks():
     assert one_line("a\nb\r\n\nc ") == "a b c"
+
+
+def test_a_label_the_source_carries_is_kept_in_its_translation():
+    """Reliability round 4: a genuine leading "Translation:" (the source's own "번역:") stays."""
+    EN = resolve("en")
+    kept = clean_output("Translation: the title of the document", EN, source="번역: 문서의 제목")
+    assert kept.text == "Translation: the title of the document" and kept.removed == []
+    assert clean_output("Translation: the title", EN, source="문서의 제목").text == "the title"

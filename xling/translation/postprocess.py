@@ -59,7 +59,8 @@ def clean_output(raw: str, tgt: Language | None = None, source: str | None = Non
         cut("preamble", lines.pop(0))
     text = "\n".join(lines).strip()
     label = _INLINE_LABEL.match(text) or _inline_language_label(text, labels)
-    if label and text[label.end():].strip():
+    # A source that itself starts with such a label ("번역: 제목") is translated with it: kept.
+    if label and text[label.end():].strip() and not _INLINE_LABEL.match(source or ""):
         cut("preamble", label.group(0))
         text = text[label.end():].strip()
 
