@@ -408,3 +408,31 @@ def test_tune_ratio_with_a_model_it_cannot_load_is_one_line(tmp_path, capsys, mo
                           encoding="utf-8")
     code, _, err = run_cli(capsys, "tune-ratio", experiment, "-m", model)
     assert_error(code, err, message)
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A 12 KiB tmpfs filled up (needs mount rights: root in a container that allows it)."""
+    import subprocess
+
+    folder = tmp_path / "full"
+    folder.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=12k", "tmpfs", str(folder)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (needs root and mount rights) to fill a disk")
+    try:
+        with open(folder / "fill", "wb") as handle:
+            try:
+                handle.write(b"\0" * 100_000)
+            except OSError:
+                pass
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], capture_output=True)
+
+
+def test_a_full_disk_leaves_no_lock_file_behind(full_disk, capsys, tiny_causal_base):
+    code, _, err = run_cli(capsys, "translate", "-s", "ko", "-t", "en", "-m", tiny_causal_base,
+                           "-o", full_disk / "out.txt", "안녕")
+    assert_error(code, err, "No space left on device")
+    assert sorted(p.name for p in full_disk.iterdir()) == ["fill"]

@@ -76,10 +76,21 @@ def acquire(lock_path: Path, what: str):
         raise XlingError(f"{what} is being written by another xling process"
                          f"{f' (pid {holder})' if holder.isdigit() else ''}; wait for it to finish or "
                          "choose another output")
-    handle.seek(0)
-    handle.truncate()
-    handle.write(str(os.getpid()))
-    handle.flush()
+    try:
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+    except OSError:   # a full disk: the lock (held, so ours to remove) must not stay behind
+        try:
+            os.unlink(lock_path)
+        except OSError:
+            pass
+        try:
+            handle.close()
+        except OSError:
+            pass
+        raise
     return handle
 
 
