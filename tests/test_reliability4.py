@@ -436,3 +436,39 @@ def test_a_full_disk_leaves_no_lock_file_behind(full_disk, capsys, tiny_causal_b
                            "-o", full_disk / "out.txt", "안녕")
     assert_error(code, err, "No space left on device")
     assert sorted(p.name for p in full_disk.iterdir()) == ["fill"]
+
+
+# -- refusals come before the run folder is written --------------------------------------------
+def test_refusals_come_before_the_run_folder_is_written(tmp_path, capsys, tiny_causal_base):
+    (tmp_path / "t.ko").write_text("저는 학생입니다.\n" + " ".join(["오늘 날씨가 좋네요."] * 900) + "\n", encoding="utf-8")
+    (tmp_path / "t.en").write_text("I am a student.\nThe weather is nice.\n", encoding="utf-8")
+    data = ["--data", f"text:{tmp_path}/t.{{lang}}"]
+    cases = [(["-p", "ko-en", *data, "--metrics", "chrf"], "does not fit the model's context window"),
+             (["--langs", "ko,kor", "--limit", "1", "--metrics", "chrf"], "names Korean twice"),
+             (["-p", "ko-en", "--limit", "1", "--metrics", "spbleu", "--spm-model", tmp_path / "none.model"],
+              "does not exist (--spm-model)")]
+    for n, (args, message) in enumerate(cases):
+        out = tmp_path / f"R{n}"
+        code, _, err = run_cli(capsys, "eval", "mt", "-m", tiny_causal_base, "--out", out, *args)
+        assert_error(code, err, message)
+        assert not out.exists(), message
+
+
+def test_vllm_sampling_refusals_come_before_the_run(tmp_path, capsys, tiny_causal_base):
+    from xling.backends.base import Sampling
+    from xling.backends.vllm import VLLMBackend
+    from xling.backends.http import HTTPBackend
+
+    assert "epsilon" in VLLMBackend.sampling_problem(Sampling(epsilon=0.02))
+    assert "beam" in VLLMBackend.sampling_problem(Sampling(method="beam"))
+    assert VLLMBackend.sampling_problem(Sampling()) is None
+    server = FakeOpenAI()
+    try:
+        code, _, err = run_cli(capsys, "eval", "mt", "-p", "ko-en", "--limit", "1", "--metrics", "chrf",
+                               "--backend", "http", "--base-url", server.url, "-m", "fake", "-n", "2",
+                               "--select", "mbr", "--sampling", "beam", "--out", tmp_path / "R")
+    finally:
+        server.close()
+    assert_error(code, err, "beam-search candidates need a model loaded here")
+    assert not (tmp_path / "R").exists() and server.requests == 0
+    assert HTTPBackend.sampling_problem(Sampling()) is None

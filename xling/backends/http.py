@@ -270,15 +270,23 @@ class HTTPBackend:
         self._in_flight(len(requests), lambda i: self._one(requests[i], decoding), deliver)
         return outputs
 
+    @staticmethod
+    def sampling_problem(sampling) -> str | None:
+        """Why a server cannot draw these candidates (None: it can); checked before a run starts."""
+        if sampling.method != "sample":
+            return ("beam-search candidates need a model loaded here (--backend hf); servers sample "
+                    "them (--sampling sample)")
+        return None
+
     def candidates(self, requests: list[GenerationRequest], sampling, wanted: list[list[int]],
                    on_item=None) -> list[dict[int, str]]:
         """Sampled candidates through the API's `n`: one request per run of consecutive wanted
         indices, seeded by its first index (servers that honour `seed`, as vLLM does, give the
         same candidates again); sources run `concurrency` at a time. Beam search is not part of
         the OpenAI API."""
-        if sampling.method != "sample":
-            raise XlingError("beam-search candidates need a model loaded here (--backend hf); "
-                             "servers sample them (--sampling sample)")
+        problem = self.sampling_problem(sampling)
+        if problem:
+            raise XlingError(problem)
         results: list[dict[int, str]] = [{} for _ in requests]
 
         def compute(i):

@@ -164,17 +164,24 @@ class VLLMBackend:
         self._run(prompts, [self._params(r, **sample) for r in requests], done)
         return results
 
+    @staticmethod
+    def sampling_problem(sampling) -> str | None:
+        """Why vLLM cannot draw these candidates (None: it can); checked before a run starts."""
+        if sampling.method == "beam":
+            return "beam-search candidates come from --backend hf here; with --backend vllm use --sampling sample"
+        if sampling.epsilon > 0:
+            return ("epsilon sampling is not one of vLLM's sampling settings; with --backend vllm use "
+                    "--epsilon 0 (top-p and temperature apply)")
+        return None
+
     def candidates(self, requests: list[GenerationRequest], sampling, wanted: list[list[int]],
                    on_item=None) -> list[dict[int, str]]:
         """Candidates `wanted[i]` of each request, each its own vLLM request with a seed made of
         the candidate's index and the prompt (as the HF backend seeds them), so candidate k
         never depends on which others are drawn, nor on the batch."""
-        if sampling.method == "beam":
-            raise XlingError("beam-search candidates come from --backend hf here; with --backend vllm "
-                             "use --sampling sample")
-        if sampling.epsilon > 0:
-            raise XlingError("epsilon sampling is not one of vLLM's sampling settings; with "
-                             "--backend vllm use --epsilon 0 (top-p and temperature apply)")
+        problem = self.sampling_problem(sampling)
+        if problem:
+            raise XlingError(problem)
         rows = [(i, k) for i in range(len(requests)) for k in wanted[i]]
         prompts = {i: self.text.encode_prompt(requests[i].prompt) for i in range(len(requests)) if wanted[i]}
         salts = {i: int(hashlib.sha256(repr(ids).encode()).hexdigest()[:12], 16) for i, ids in prompts.items()}

@@ -1,5 +1,6 @@
 """Metric models found before any work: a run that would translate a whole direction and then
-fail on a COMET or MetricX model that cannot load (offline, a mistyped folder) fails first."""
+fail on a COMET or MetricX model that cannot load (offline, a mistyped folder), or on a missing
+SentencePiece file, fails first."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -22,6 +23,9 @@ def check_metric_models(metrics: list[str], settings) -> None:
     online = None
     for name in metrics:
         spec = get(name)
+        spm = spec.options_from(settings).get("spm_model") if "spm_model" in spec.settings else None
+        if spm and not Path(spm).expanduser().is_file():
+            raise XlingError(f"SentencePiece model {spm} does not exist (--spm-model)")
         key = spec.settings.get("model")
         if key not in MODEL_SETTINGS:
             continue

@@ -24,6 +24,10 @@ def directions_of(config: MTEvalConfig, data: ParallelData | None = None) -> lis
         found += named_pairs(item) if "-" not in item else [Direction.parse(item)]
     if config.langs:
         langs = [resolve(c) for c in config.langs]
+        twice = [c for c in config.langs if [resolve(d) for d in config.langs].count(resolve(c)) > 1]
+        if twice:   # ko,kor: a direction from a language into itself
+            raise XlingError(f"--langs names {resolve(twice[0]).name} twice ({', '.join(twice)}); give each "
+                             "language once")
         found += [Direction(*pair) for pair in itertools.permutations(langs, 2)]
     unique = list(dict.fromkeys(found))
     if not unique:
@@ -116,6 +120,9 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
         from ..translation.documents import prepare
         for src, tgt in directions:
             prepare(translator, texts(src), [m["document_id"] for m in meta], src, tgt)
+    else:                           # and every segment's prompt
+        for src, tgt in directions:
+            translator.check_fits(texts(src), src, tgt)
     sampling, metric_options = None, {}
     if config.select != "greedy":
         from ..translation.selection import chooser_setup
@@ -123,6 +130,9 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
         sampling, metric_options = chooser_setup(config.select, config.utility, config.qe, config.sampling,
                                                  config.temperature, config.top_p, config.epsilon,
                                                  config.seed, config)
+        check = getattr(translator.backend, "sampling_problem", None)   # before the folder is written
+        if check is not None and check(sampling):
+            raise XlingError(check(sampling))
     template = translator.template
     identity = dict(config.identity(), model_fingerprint=translator.backend.fingerprint,
                     template_hash=template.hash if template else None)

@@ -135,6 +135,19 @@ class Translator:
                   "leaves after the prompt", file=sys.stderr)
         return built
 
+    def check_fits(self, texts: Sequence[str], src: Language, tgt: Language) -> None:
+        """Refuse, before any work, a text whose prompt leaves no room in the model's context
+        window (what requests() would refuse in the middle of a run)."""
+        if not self.backend.context_window:
+            return
+        clipped = self.clipped_budgets
+        shots = self._shots(src, tgt, texts)
+        for i, text in enumerate(texts):
+            if text.strip():
+                self._check_fits_alone(text, i)
+                self.request(text, src, tgt, shots, index=i)
+        self.clipped_budgets = clipped
+
     # Far more characters than any tokenizer packs into one token: a text this many times
     # longer than the window cannot fit, which a prefix of it shows without tokenizing it all.
     CHARS_PER_TOKEN_BOUND = 64
