@@ -472,3 +472,14 @@ def test_vllm_sampling_refusals_come_before_the_run(tmp_path, capsys, tiny_causa
     assert_error(code, err, "beam-search candidates need a model loaded here")
     assert not (tmp_path / "R").exists() and server.requests == 0
     assert HTTPBackend.sampling_problem(Sampling()) is None
+
+
+def test_vllm_cpu_memory_share_follows_the_memory_free_now():
+    from xling.backends.vllm import cpu_memory_share
+
+    busy = "MemTotal:       24000000 kB\nMemFree:  1000000 kB\nMemAvailable:   20000000 kB\n"
+    assert cpu_memory_share(busy) == 0.5                       # at most half
+    assert cpu_memory_share("MemTotal: 24000000 kB\nMemAvailable: 6000000 kB\n") == 0.15   # 0.25 free - 0.10
+    assert cpu_memory_share("MemTotal: 24000000 kB\n") is None  # unreadable: vLLM's own default
+    share = cpu_memory_share()                                  # this machine, now
+    assert share is None or 0.05 <= share <= 0.5

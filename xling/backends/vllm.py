@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
+from pathlib import Path
 
 from ..errors import XlingError
 from .base import Decoding, GenerationRequest, Prompt, cut_answer
@@ -109,6 +110,12 @@ class VLLMBackend:
                        enforce_eager=s.enforce_eager, **{k: v for k, v in self._common.items() if v})
         if s.gpu_memory_utilization:
             options["gpu_memory_utilization"] = s.gpu_memory_utilization
+        elif not _has_cuda():
+            share = cpu_memory_share()
+            if share is not None:   # vLLM's default (0.92 of all memory) refuses a machine in use
+                options["gpu_memory_utilization"] = share
+                print(f"xling: vLLM on the CPU may use {share:.2f} of the memory (sized from what is free "
+                      "now; --gpu-memory-utilization sets it)", file=sys.stderr)
         if self.context_window:
             options["max_model_len"] = self.context_window
         if s.max_num_seqs:
@@ -279,3 +286,36 @@ def load_vllm_backend(model: str | None, settings, quiet: bool = False) -> VLLMB
         print(f"xling: starting vLLM {vllm_version()} for {display}", file=sys.stderr)
     return VLLMBackend(source, display=display, settings=settings, revision=settings.revision,
                        trust_remote_code=settings.trust_remote_code)
+
+
+def _has_cuda() -> bool:
+    try:
+        import torch
+        return torch.cuda.is_available()
+    except ImportError:
+        return False
+
+
+# The share of all memory vLLM on a CPU may take when not told: what is free now, less a margin
+# for this process and the rest of the machine, and at most half (its KV cache needs far less).
+CPU_MARGIN, CPU_MOST = 0.10, 0.50
+
+
+def cpu_memory_share(meminfo: str | None = None) -> float | None:
+    """vLLM's memory share on a CPU machine from /proc/meminfo (MemAvailable / MemTotal), or None
+    where that cannot be read (vLLM's own default then applies)."""
+    import math
+
+    try:
+        text = meminfo if meminfo is not None else Path("/proc/meminfo").read_text()
+    except OSError:
+        return None
+    values = {}
+    for line in text.splitlines():
+        key, _, rest = line.partition(":")
+        if rest.split():
+            values[key.strip()] = int(rest.split()[0])
+    if not values.get("MemTotal") or "MemAvailable" not in values:
+        return None
+    free = values["MemAvailable"] / values["MemTotal"]
+    return max(0.05, min(CPU_MOST, math.floor((free - CPU_MARGIN) * 100) / 100))
