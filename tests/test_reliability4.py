@@ -483,3 +483,32 @@ def test_vllm_cpu_memory_share_follows_the_memory_free_now():
     assert cpu_memory_share("MemTotal: 24000000 kB\n") is None  # unreadable: vLLM's own default
     share = cpu_memory_share()                                  # this machine, now
     assert share is None or 0.05 <= share <= 0.5
+
+
+def test_a_changed_spm_file_is_named_where_the_by_domain_rows_disagree(tmp_path, capsys, tiny_causal_base):
+    import io
+
+    import sentencepiece
+
+    sentences = ["I am a student.", "The weather is nice today.", "I am reading a book.", "It rains a lot here.",
+                 "We walk to school.", "The cat sleeps on the mat."]
+
+    def spm(path, vocab, words=sentences):
+        model = io.BytesIO()
+        sentencepiece.SentencePieceTrainer.train(sentence_iterator=iter(words * 3), model_writer=model,
+                                                 vocab_size=vocab, model_type="unigram", hard_vocab_limit=False,
+                                                 minloglevel=2)
+        path.write_bytes(model.getvalue())
+
+    model = tmp_path / "m.model"
+    spm(model, 60)
+    data = tmp_path / "d.jsonl"
+    data.write_text("".join(json.dumps({"domain": d, "ko": "저는 학생입니다.", "en": e}, ensure_ascii=False) + "\n"
+                            for d, e in zip(["news", "news", "speech"], sentences)), encoding="utf-8")
+    code, _, err = run_cli(capsys, "eval", "mt", "-p", "ko-en", "-m", tiny_causal_base, "--data", f"jsonl:{data}",
+                           "--metrics", "spbleu", "--spm-model", model, "--out", tmp_path / "R")
+    assert code == 0, err
+    spm(model, 45, [s.upper() + " again and again" for s in sentences])   # the file changes, same name
+    code, out, err = run_cli(capsys, "report", tmp_path / "R")
+    assert code == 0, err
+    assert "a model file changed since" in out and "--recompute" in out

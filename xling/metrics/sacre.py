@@ -18,8 +18,13 @@ def bleu_tokenizer_for(tgt_lang: str | None) -> str:
     return resolve(tgt_lang).bleu_tokenizer if tgt_lang else "13a"
 
 
-@lru_cache(maxsize=None)
 def _bleu(tokenize: str, lowercase: bool, effective_order: bool, spm_model: str | None = None):
+    """The BLEU metric object, built once per process and SentencePiece file version."""
+    return _bleu_built(tokenize, lowercase, effective_order, spm_model, spm.file_version(spm_model))
+
+
+@lru_cache(maxsize=None)
+def _bleu_built(tokenize: str, lowercase: bool, effective_order: bool, spm_model: str | None, version):
     # Built once per process: rebuilding the ko-mecab tokenizer many times is known to break.
     from sacrebleu.metrics import BLEU
 

@@ -4,9 +4,7 @@ looks before it downloads: `$SACREBLEU/models/`, default `~/.sacrebleu/models/`,
 download URL's file name). Tokenizing is sacrebleu's own code either way."""
 from __future__ import annotations
 
-import hashlib
 import os
-from functools import lru_cache
 
 from ..errors import XlingError
 
@@ -25,10 +23,20 @@ def cache_path(tokenize: str) -> str:
     return os.path.join(module.SACREBLEU_DIR, "models", os.path.basename(url))
 
 
-@lru_cache(maxsize=None)
 def file_digest(path: str) -> str:
-    with open(path, "rb") as handle:
-        return hashlib.sha256(handle.read()).hexdigest()
+    """sha256 of the model file, per version of the file (a file rewritten under the same name in a
+    long process, a notebook, gets its new digest)."""
+    from ..store.filehash import file_digest as digest
+
+    return digest(path)
+
+
+def file_version(path: str | None):
+    """What changes when the file does (size, times, inode): a cache key for what was built from it."""
+    if not path or not os.path.isfile(path):
+        return None
+    st = os.stat(path)
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
 def tokenizer_from_file(tokenize: str, path: str):

@@ -81,11 +81,15 @@ def domain_table(run: MTRun, direction, only: list[str] | None = None) -> Table 
         return None
     metrics = [m for m in direction.metrics if only is None or m in only]
     doc_metrics = [m for m in metrics if m in DOCUMENT_METRICS] if by_field(records, "document_id") else []
-    rows = []
+    rows, changed, whole = [], [], {}
     for label, positions in [("all", None), *domains.items()]:
         row = [label, str(len(records) if positions is None else len(positions))]
-        row += [cell for m in metrics
-                for cell in _figures(m, metric_result(run.run, direction.name, m, positions, records))]
+        results = {m: metric_result(run.run, direction.name, m, positions, records) for m in metrics}
+        if positions is None:   # recomputed now: a model file changed since the run was scored?
+            whole = results
+            changed = [m for m in metrics if direction.metrics.get(m, {}).get("signature") not in (None, results[m].signature)
+                       and "subset:" not in results[m].signature]
+        row += [cell for m in metrics for cell in _figures(m, results[m])]
         if doc_metrics:
             subset = records if positions is None else [records[i] for i in positions]
             results = [document_result(run.run, direction.name, m, positions, records) for m in doc_metrics]
@@ -99,6 +103,10 @@ def domain_table(run: MTRun, direction, only: list[str] | None = None) -> Table 
         header += ["documents"] + [f"{display(m)} (doc)" for m in doc_metrics]
     notes = ["(doc): each document's outputs and references joined in segment order and scored as "
              "one segment"] if doc_metrics else []
+    notes += [f"{display(m)}: these rows are recomputed with {whole[m].signature}, "
+              f"but the direction's stored score was made with {direction.metrics[m]['signature']} (a model "
+              f"file changed since): `xling rescore {run.path} -m {m} --recompute` makes them agree"
+              for m in changed]
     return Table(f"{run.label}: {direction.name} by domain", header, rows, notes)
 
 
