@@ -174,26 +174,29 @@ def test_short_chinese_lines_are_not_japanese():
     assert flags[0]["off_target"] and not any(f["lang"] == "ja" for f in flags)
 
 
-def _short_cuts(line, most=12):
-    import re
+@pytest.fixture(scope="module")
+def short_cuts():
+    """The benchmark's own cutting (experiments/bench/zh_script.py), so the test measures what it does."""
+    import importlib.util
+    from pathlib import Path
 
-    han, pieces, current, count = re.compile("[\u4e00-\u9fff]"), [], "", 0
-    for char in line:
-        if han.match(char):
-            if count == most:
-                pieces.append(current)
-                current, count = "", 0
-            count += 1
-        current += char
-    return pieces + [current] if current else pieces
+    bench = Path(__file__).resolve().parents[1] / "experiments" / "bench"
+    sys.path.insert(0, str(bench))
+    try:
+        spec = importlib.util.spec_from_file_location("zh_script", bench / "zh_script.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(bench))
+    return module.short_cuts
 
 
 @pytest.mark.parametrize("name, want", [("zho_Hans", "zh"), ("zho_Hant", "zh"), ("jpn_Jpan", "ja")])
-def test_flores_chinese_and_japanese_with_a_japanese_target(data_dir, name, want):
+def test_flores_chinese_and_japanese_with_a_japanese_target(data_dir, short_cuts, name, want):
     """Issue 31's goal on FLORES-200 devtest, whole lines and pieces of at most 12 Han characters:
     a Chinese line called Japanese ≤ 1%, a Japanese line not called Japanese ≤ 1%."""
     lines = _lines(data_dir, f"flores200/devtest/{name}.devtest")
-    for items in (lines, [p for line in lines for p in _short_cuts(line)]):
+    for items in (lines, [p for line in lines for p in short_cuts(line)]):
         calls = [detect(text, expected="ja").lang for text in items]
         wrong = calls.count("ja") if want == "zh" else len(calls) - calls.count("ja")
         assert wrong <= 0.01 * len(items), (name, wrong, len(items))
