@@ -224,8 +224,9 @@ def test_report_by_domain_with_document_scores_and_significance(scripted, tmp_pa
     assert result.exit_code == 0, result.output
     result = CliRunner().invoke(cli, ["report", str(tmp_path / "seg"), "-m", "offtarget"])
     lines = result.output[result.output.index("seg: en-ko by domain"):].splitlines()
-    assert lines[1].split() == ["domain", "n", "OffTarget%", "Undetermined%"]
-    assert all(len(l.split()) == 4 for l in lines[2:5])
+    assert lines[1].split() == ["domain", "n", "OffTarget%", "Undetermined%", "Ref", "OffTarget%", "Ref",
+                                "Undetermined%"]   # the references' own rates beside (issue 31)
+    assert all(len(l.split()) == 6 for l in lines[2:5])
 
 
 def test_sacrebleu_sets_from_sacrebleus_cache_and_a_clear_error_offline(tmp_path):
