@@ -19,8 +19,6 @@ from .base import Signature, apply_mask, check_lengths, mean_result
 
 DEFAULT_MODEL = metric_default("comet_model")
 XCOMET = metric_default("xcomet_model")
-COMETKIWI = metric_default("cometkiwi_model")          # gated on the hub: accept its license first
-COMETKIWI_XL = metric_default("cometkiwi_xl_model")
 PRECISIONS = ("32", "16", "bf16")
 
 

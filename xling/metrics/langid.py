@@ -83,12 +83,6 @@ def weighted_script_counts(text: str) -> dict[str, int]:
     return counts
 
 
-def dominant_script(text: str) -> str:
-    counts = weighted_script_counts(text)
-    script, count = max(counts.items(), key=lambda item: item[1])
-    return script if count else "Zyyy"
-
-
 CHINESE = ("zh", "zh-Hant")
 # The script a language's text is counted under above.
 _COUNTED_AS = {"Hans": "Hani", "Hant": "Hani"}
@@ -201,10 +195,6 @@ def _chinese(text: str, expected: str | None) -> str:
     if script is None:
         return "und" if expected in CHINESE else "zh"
     return "zh-Hant" if script == "Hant" else "zh"
-
-
-def detect_many(texts: list[str]) -> list[Detection]:
-    return [detect(t) for t in texts]
 
 
 def lingua_version() -> str:

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 
 from .text_table import table as text_table
 
-FORMATS = ("text", "markdown", "csv", "latex")
 _TEX = {"\\": "\\textbackslash{}", "&": "\\&", "%": "\\%", "_": "\\_", "#": "\\#",
         "$": "\\$", "{": "\\{", "}": "\\}"}
 

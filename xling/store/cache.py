@@ -92,10 +92,6 @@ class KeyValueStore:
         _warn(f"the cache {self.path} cannot be used ({reason}); going on without it "
               "(results are not kept for a resume)")
 
-    @property
-    def enabled(self) -> bool:
-        return self._db is not None
-
     def _recover(self, exc: sqlite3.Error) -> None:
         """A failure mid-run: a damaged file is replaced; anything else (full disk, read-only)
         turns the cache off for the rest of the process."""

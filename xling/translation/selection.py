@@ -15,8 +15,6 @@ from dataclasses import dataclass
 
 from ..errors import XlingError
 
-SELECTIONS = ("greedy", "mbr", "rerank")
-
 
 def selection_problem(select: str, candidates: int | None, unit: str = "segment") -> str | None:
     """What is wrong with choosing `select` among `candidates` per `unit`, or None: greedy
