@@ -72,3 +72,18 @@ def test_embedded_default_model_from_the_shell():
     # nothing else but the one-time conversion: no library chatter the user cannot act on
     assert all(l.startswith("xling:") or "Converting" in l for l in err), err
     assert time.time() - start < 120
+
+
+@pytest.mark.parametrize("command", [["score"], ["eval", "mt"], ["rescore"]], ids=["score", "eval-mt", "rescore"])
+def test_every_metric_setting_is_an_option_of_the_scoring_commands(command):
+    """Issue 32 item 2 (in part): the options come from the one table of metric settings, so none is
+    missing from a command that scores (--cometkiwi-xl-model, --precision, --judge-temperature were)."""
+    from click.testing import CliRunner
+
+    from xling.cli import cli
+    from xling.settings import METRIC_SETTINGS
+
+    text = CliRunner().invoke(cli, [*command, "--help"], terminal_width=200).output
+    flags = {"comet_batch_size": "--metric-batch-size"}
+    missing = [n for n in METRIC_SETTINGS if flags.get(n, "--" + n.replace("_", "-")) not in text]
+    assert not missing, missing

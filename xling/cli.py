@@ -12,6 +12,7 @@ import click
 from .reporting.text_table import table
 from .errors import XlingError
 from .runs.config import ChoiceEvalConfig, MTEvalConfig
+from .settings import METRIC_SETTINGS
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -105,14 +106,16 @@ def _metric_options(*names, unset: bool = False):
     return wrap
 
 
-_METRIC_MODELS = ("comet_model", "xcomet_model", "cometkiwi_model", "metricx_model", "comet_batch_size",
-                  "spm_model")
+# Every metric model and file setting, from the one table of them (xling.settings.METRIC_SETTINGS),
+# so a new one reaches score, eval mt and rescore without being listed here.
+_METRIC_MODELS = tuple(k for k in METRIC_SETTINGS if k.endswith("_model") and not k.startswith("judge")) \
+    + ("comet_batch_size",)
+_JUDGE_SETTINGS = tuple(k for k in METRIC_SETTINGS if k.startswith("judge_"))
 _candidate_options = _config_options(
     ("candidates", "--candidates", "-n"), ("select", "--select"), ("utility", "--utility"), ("qe", "--qe"),
     ("pseudo_refs", "--pseudo-refs"), ("sampling", "--sampling"), ("temperature", "--temperature"),
     ("top_p", "--top-p"), ("epsilon", "--epsilon"))
-_judge_options = _metric_options("judge_model", "judge_base_url", "judge_template", "judge_samples",
-                                 "judge_temperature")
+_judge_options = _metric_options(*_JUDGE_SETTINGS)
 _transport_options = _config_options(   # for commands whose only server is a judge's
     ("concurrency", "--concurrency"), ("request_timeout", "--request-timeout"), ("max_retries", "--max-retries"))
 
@@ -328,7 +331,7 @@ def eval_group():
 @config_option(MTEvalConfig, "max_new_tokens", "--max-new-tokens")
 @config_option(MTEvalConfig, "seed", "--seed")
 @click.option("--overwrite", is_flag=True, help="Replace a run with a different config in --out.")
-@_metric_options(*_METRIC_MODELS)
+@_metric_options(*_METRIC_MODELS, "precision")
 @config_option(MTEvalConfig, "trust_remote_code", "--trust-remote-code")
 @_judge_options
 @config_option(MTEvalConfig, "static_cache", "--static-cache")
@@ -479,8 +482,7 @@ def prompt(run_dir, item_id, cell, mode):
 @cli.command()
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @click.option("--metrics", "-m", required=True, help="Comma-separated metrics to add.")
-@_metric_options(*_METRIC_MODELS, "precision", "judge_model", "judge_base_url", "judge_template",
-                 "judge_samples", unset=True)
+@_metric_options(*_METRIC_MODELS, "precision", *_JUDGE_SETTINGS, unset=True)
 @config_option(MTEvalConfig, "concurrency", "--concurrency", default=None, show_default=False)
 @config_option(MTEvalConfig, "request_timeout", "--request-timeout", default=None, show_default=False)
 @config_option(MTEvalConfig, "max_retries", "--max-retries", default=None, show_default=False)
