@@ -87,3 +87,15 @@ def test_every_metric_setting_is_an_option_of_the_scoring_commands(command):
     flags = {"comet_batch_size": "--metric-batch-size"}
     missing = [n for n in METRIC_SETTINGS if flags.get(n, "--" + n.replace("_", "-")) not in text]
     assert not missing, missing
+
+
+def test_translate_takes_every_metric_model_setting():
+    """Its candidates are chosen by metrics (MBR, QE reranking): every model setting applies."""
+    from click.testing import CliRunner
+
+    from xling.cli import cli
+    from xling.settings import METRIC_SETTINGS
+
+    text = CliRunner().invoke(cli, ["translate", "--help"], terminal_width=200).output
+    models = [n for n in METRIC_SETTINGS if n.endswith("_model") and not n.startswith("judge")]
+    assert "--cometkiwi-xl-model" in text and all("--" + n.replace("_", "-") in text for n in models)

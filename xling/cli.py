@@ -163,7 +163,7 @@ def _backend_options(f):
               help="Segments are blocks separated by blank lines; their inner line breaks are kept "
                    "from input to output, blocks stay blank-line separated.")
 @_candidate_options
-@_metric_options("cometkiwi_model", "comet_model", "metricx_model")
+@_metric_options(*_METRIC_MODELS, "precision")
 @click.option("--no-cache", is_flag=True, help="Do not reuse or store outputs in the cache.")
 @config_option(MTEvalConfig, "trust_remote_code", "--trust-remote-code")
 @config_option(MTEvalConfig, "static_cache", "--static-cache")
@@ -171,8 +171,7 @@ def _backend_options(f):
 @click.argument("text", nargs=-1)
 def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, max_batch_tokens, refill,
               input_path, output_path, paragraphs, no_cache, static_cache, text, candidates, select,
-              utility, qe, pseudo_refs, sampling, temperature, top_p, epsilon, cometkiwi_model,
-              comet_model, metricx_model, **settings):
+              utility, qe, pseudo_refs, sampling, temperature, top_p, epsilon, **settings):
     """Translate TEXT (or a file, or stdin): one output line per input line, in order (with
     --paragraphs: one output block per blank-line separated input block)."""
     from .backends.settings import BackendSettings
@@ -183,13 +182,13 @@ def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, ma
                               read_lines, read_stdin_lines, split_lines)
 
     src_lang, tgt_lang = check_direction(src, tgt)
+    metric_settings = {k: settings.pop(k) for k in (*_METRIC_MODELS, "precision") if k in settings}
     settings = BackendSettings(**settings)
     chosen_sampling, metric_options = _selection(candidates, select, utility, qe, sampling, temperature,
-                                                 top_p, epsilon, seed, dict(cometkiwi_model=cometkiwi_model,
-                                                 comet_model=comet_model, metricx_model=metricx_model))
+                                                 top_p, epsilon, seed, metric_settings)
     # The output is checked (and locked) before any model loads: never translate for nothing.
-    reads = (input_path, shots_file, template, model, settings.api_key_file, cometkiwi_model, comet_model,
-             metricx_model)
+    reads = (input_path, shots_file, template, model, settings.api_key_file,
+             *(v for k, v in metric_settings.items() if k.endswith("_model")))
     target = output_target(output_path, inputs=reads) if output_path else None
     with output_lock(target) if target else nullcontext():
         if text:   # only \n separates lines (U+2028 inside an argument is text, as in a file)
