@@ -109,7 +109,7 @@ def test_paired_test_sample_counts_are_checked(n):
     from xling.metrics import bleu, paired_test
 
     a = bleu(["a b c d", "e f g h"], [["a b c d", "e f g x"]])
-    with pytest.raises(XlingError, match="n_samples must be a whole number"):
+    with pytest.raises(XlingError, match="n_samples must be a whole number from 1 to 100,000"):
         paired_test(a, {"b": a}, n_samples=n)
 
 

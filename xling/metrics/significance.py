@@ -27,10 +27,11 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ..errors import XlingError
+from ..settings import BOUNDS
 from .base import MetricResult
 
 DEFAULT_SAMPLES = {"bs": 1000, "ar": 10000}
-MAX_SAMPLES = 1_000_000
+MAX_SAMPLES = BOUNDS["bootstrap"][1]   # the CLI's bound (100,000), the same from Python
 
 
 @dataclass
