@@ -187,8 +187,10 @@ def test_translate_with_candidates_over_http_uses_n(tmp_path):
 
 
 def test_mbr_against_separate_pseudo_references(translator):
-    results = translator.translate_candidates(SOURCES, "ko", "en", 3, Sampling(seed=1), "mbr", "chrf",
-                                              pseudo_refs=5)
+    from xling.translation.selection import Selection
+
+    selection = Selection("mbr", 3, Sampling(seed=1), utility="chrf", pseudo_refs=5)
+    results = translator.translate_candidates(SOURCES, "ko", "en", selection)
     assert translator.last_cost["utility_evaluations"] == 3 * 5 * 3      # candidates x pseudo-refs x sources
     assert translator.last_cost["candidates"] == 8 * 3
     for r in results:

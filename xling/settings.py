@@ -32,7 +32,7 @@ BOUNDS = {
 BELOW = {"epsilon": 1}
 CHOICES = {"select": ("greedy", "mbr", "rerank"), "sampling": ("sample", "beam"),
            "unit": ("segment", "document"), "reference": ("post-edit", "original"),
-           "backend": ("auto", "hf", "vllm", "http"), "dtype": ("auto", "float32", "bfloat16", "float16"), "precision": ("32", "16", "bf16"), "mode": ("ll", "gen", "both"),
+           "precision": ("32", "16", "bf16"), "mode": ("ll", "gen", "both"),
            "metric": ("rougeL", "judge")}
 
 
@@ -61,6 +61,12 @@ def check_number(name: str, value):
     return value
 
 
+def choices_of(spec) -> tuple | None:
+    """The values a config field (a dataclasses.Field) takes, if it is a choice: its own
+    (setting(..., choices=...)) or the shared table's."""
+    return spec.metadata.get("choices") or CHOICES.get(spec.name)
+
+
 class Checked:
     """Range and choice checks for every config dataclass, run on construction."""
 
@@ -75,9 +81,9 @@ class Checked:
             if isinstance(value, list) and f.name == "seeds":
                 for seed in value:
                     check_number("seed", seed)
-            if f.name in CHOICES and value not in CHOICES[f.name]:
-                raise SettingError(f.name, f"'{f.name}' must be one of {', '.join(CHOICES[f.name])}, "
-                                           f"not {value!r}")
+            choices = choices_of(f)
+            if choices and value not in choices:
+                raise SettingError(f.name, f"'{f.name}' must be one of {', '.join(choices)}, not {value!r}")
 
 
 # The run settings of model-based metrics, defined once: name -> (default, help). The metric
@@ -121,7 +127,9 @@ def metric_setting(name: str):
 
 def setting(default, help: str, **options):
     """A config field with its help text: the dataclass owns defaults and help; the command
-    line's options are built from them (xling.cli.config_option)."""
+    line's options are built from them (xling.cli.options.config_option). Options: choices=
+    (the values it takes), output=False (changes no output: left out of a run's identity),
+    path=True (a file the command reads)."""
     if callable(default) and not isinstance(default, type):
         return field(default_factory=default, metadata={"help": help, **options})
     return field(default=default, metadata={"help": help, **options})

@@ -100,10 +100,11 @@ def _documents(vllm, hf, root: Path) -> dict:
 def _mbr(vllm, sources, src, tgt) -> dict:
     """MBR with chrF among four sampled candidates per source, through --backend vllm."""
     from xling.backends.base import Sampling
+    from xling.translation.selection import Selection
     from xling.translation.translator import Translator
 
     results = Translator(backend=vllm, cache=False).translate_candidates(
-        sources, src, tgt, 4, Sampling(seed=2, temperature=0.8), select="mbr", utility="chrf")
+        sources, src, tgt, Selection("mbr", 4, Sampling(seed=2, temperature=0.8), utility="chrf"))
     return {"chosen": [r.text for r in results], "units": [r.unit for r in results]}
 
 

@@ -27,61 +27,29 @@ def ready(backend: Backend, *, batching: Batching | None = None, cache=None):
 def load_backend(model: str | None = None, settings=None, *, static_cache: bool = False,
                  quiet: bool = False, batching: Batching | None = None, cache=None,
                  **overrides) -> Backend:
-    """Load a backend for `model` as `settings` (a BackendSettings, or any run config) say;
+    """Load a backend for `model` as `settings` say: a BackendChoice (a backend with its own
+    settings, from a config's `section()`), a BackendSettings or any run config, or None;
     keywords override single settings: load_backend("m", backend="http", base_url=URL).
 
     backend "auto" (the default): "vllm" where a CUDA device is present and vLLM imports, else
-    "hf" (resolved when the settings are built; said on stderr when the weights load);
-    "hf": a local path or hub name (None: $XLING_MODEL or the embedded default model;
-    imports torch lazily); "vllm": the same models, run by vLLM in this process; "http": the
-    model name an OpenAI-compatible server serves.
-    Options of the other backend are refused, never silently dropped. `batching` and `cache`:
+    "hf" (resolved when the settings are built; said on stderr when the weights load); the
+    backends and their settings are registered in `registry` (hf: a local path or hub name,
+    None: $XLING_MODEL or the embedded default model; vllm: the same models, run by vLLM in
+    this process; http: the model name an OpenAI-compatible server serves).
+    A setting of another backend is refused, never silently dropped. `batching` and `cache`:
     see `ready`."""
     import dataclasses
 
-    from .settings import BackendSettings
+    from .settings import BackendChoice, BackendSettings
 
-    if settings is None or overrides:
-        known = {f.name for f in dataclasses.fields(BackendSettings)}
-        base = {k: getattr(settings, k) for k in known} if settings is not None else {}
-        settings = BackendSettings(**{**base, **overrides})
-    _refuse_other_backends_settings(settings, static_cache)
-    if settings.backend == "http":
-        from .http import HTTPBackend, read_api_key
-
-        if not settings.base_url or not model:
-            raise XlingError("--backend http needs --base-url and --model (the served model name)")
-        backend = HTTPBackend(model, settings.base_url,
-                              api_key=read_api_key(settings.api_key_env, settings.api_key_file),
-                              concurrency=settings.concurrency, timeout=settings.request_timeout,
-                              max_retries=settings.max_retries)
-    elif settings.backend == "vllm":
-        from .vllm import load_vllm_backend
-
-        backend = load_vllm_backend(model, settings, quiet=quiet)
-    else:
-        from .loading import load_hf_backend
-
-        backend = load_hf_backend(model, revision=settings.revision, trust_remote_code=settings.trust_remote_code,
-                                  static_cache=static_cache, batching=batching, quiet=quiet)
+    if not isinstance(settings, BackendChoice):
+        if settings is None or overrides:
+            known = {f.name for f in dataclasses.fields(BackendSettings)}
+            base = {k: getattr(settings, k) for k in known} if settings is not None else {}
+            settings = BackendSettings(**{**base, **overrides})
+        settings = settings.section(static_cache)
+    elif static_cache and "static_cache" not in settings.kind.load_options:
+        raise XlingError(f"static_cache applies to --backend hf, not to --backend {settings.name}")
+    backend = settings.kind.load(model, settings.settings, quiet=quiet, batching=batching,
+                                 static_cache=static_cache)
     return ready(backend, cache=cache)
-
-
-def _refuse_other_backends_settings(settings, static_cache: bool) -> None:
-    """A setting of one backend given with another is refused, never silently dropped."""
-    import dataclasses
-
-    defaults = {f.name: f.default for f in dataclasses.fields(settings)}
-    given = {name for name in settings.ENGINE if getattr(settings, name) != defaults[name]}
-    if settings.backend != "vllm" and given:
-        names = ", ".join(sorted(given))
-        raise XlingError(f"{names} appl{'ies' if len(given) == 1 else 'y'} to --backend vllm, not to "
-                         f"--backend {settings.backend}")
-    local_only = [name for name, value in (("revision", settings.revision), ("trust_remote_code",
-                  settings.trust_remote_code)) if value]
-    if settings.backend == "http" and (local_only or static_cache):
-        names = ", ".join(local_only + (["static_cache"] if static_cache else []))
-        raise XlingError(f"{names} appl{'ies' if names.count(',') == 0 else 'y'} to models loaded here "
-                         "(--backend hf or vllm), not to a server (--backend http)")
-    if settings.backend == "vllm" and static_cache:
-        raise XlingError("static_cache applies to --backend hf; vLLM manages its own KV cache")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -132,7 +132,11 @@ def cut_at_stop(text: str, stops) -> str:
     return text
 
 
+@runtime_checkable
 class Backend(Protocol):
+    """What every backend does (hf, seq2seq, vllm, http, and any registered one). Backends
+    subclass it (a runtime check, `isinstance(b, Backend)`, holds for them, and they inherit
+    the defaults below); tests/test_backend_conformance.py runs each through the same cases."""
     fingerprint: dict          # model, revision, backend: part of every cache key
     is_seq2seq: bool
     has_chat_template: bool
@@ -161,6 +165,10 @@ class Backend(Protocol):
     def loglikelihood(self, requests: list[tuple[str, list[str]]], on_item=None) -> list[list[float]]:
         """For each (context, continuations): log p(continuation | context) per continuation;
         call on_item(index, scores) as each item finishes."""
+
+    def sampling_problem(self, sampling: Sampling) -> str | None:
+        """Why this backend cannot draw candidates as `sampling` says (one line), or None."""
+        return None
 
     def stats(self) -> dict:
         """What the backend's own batching did: {"batches": [{"rows": n, "refill": True?,

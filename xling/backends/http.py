@@ -17,10 +17,43 @@ from functools import partial
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
+from dataclasses import dataclass
+
 from ..errors import XlingError
-from .settings import BackendSettings
 from ..secrets import redact, redact_url, scrub_known, url_secrets
-from .base import Decoding, GenerationRequest, Prompt, cut_answer
+from ..settings import setting
+from .base import Backend, Decoding, GenerationRequest, Prompt, cut_answer
+from .registry import register_backend
+
+
+@dataclass(kw_only=True)
+class HTTPSettings:
+    """The options of --backend http. Transport settings (output=False) change no output: a
+    run folder resumes with other values of them."""
+    base_url: str | None = setting(None, "Server URL for --backend http, e.g. http://127.0.0.1:8000/v1.")
+    api_key_env: str | None = setting(None, "Environment variable holding the API key (default: "
+                                            "XLING_API_KEY, then OPENAI_API_KEY).", output=False)
+    api_key_file: str | None = setting(None, "File holding the API key.", output=False, path=True)
+    concurrency: int = setting(8, "Requests in flight (http).", output=False)
+    request_timeout: float = setting(120.0, "Seconds per request (http).", output=False)
+    max_retries: int = setting(5, "Retries of a failed request, with exponential backoff (http).",
+                               output=False)
+
+
+# The settings a judge server takes too (the judge's other settings are its own).
+TRANSPORT = ("concurrency", "request_timeout", "max_retries")
+
+
+@register_backend("http", settings=HTTPSettings,
+                  help="an OpenAI-compatible server (vLLM, TGI, SGLang, transformers serve, API models)")
+def load(model: str | None, settings: HTTPSettings, *, quiet: bool = False, batching=None,
+         static_cache: bool = False) -> "HTTPBackend":
+    if not settings.base_url or not model:
+        raise XlingError("--backend http needs --base-url and --model (the served model name)")
+    return HTTPBackend(model, settings.base_url, api_key=read_api_key(settings.api_key_env, settings.api_key_file),
+                       concurrency=settings.concurrency, timeout=settings.request_timeout,
+                       max_retries=settings.max_retries)
+
 
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 
@@ -51,7 +84,7 @@ class MalformedAnswer(Exception):
         self.body = body
 
 
-class HTTPBackend:
+class HTTPBackend(Backend):
     is_seq2seq = False
     context_window = None   # the server's limit is not known here; it says so when passed
 
@@ -62,9 +95,7 @@ class HTTPBackend:
         return self             # the server batches; `concurrency` is the setting that applies here
 
     def __init__(self, model: str, base_url: str, *, api_key: str | None = None,
-                 concurrency: int = BackendSettings.concurrency,
-                 timeout: float = BackendSettings.request_timeout,
-                 max_retries: int = BackendSettings.max_retries,
+                 concurrency: int = 8, timeout: float = 120.0, max_retries: int = 5,
                  backoff: float = 1.0, tokenizer: str | None = None, chat: bool | None = None):
         import httpx
 
@@ -270,8 +301,7 @@ class HTTPBackend:
         self._in_flight(len(requests), lambda i: self._one(requests[i], decoding), deliver)
         return outputs
 
-    @staticmethod
-    def sampling_problem(sampling) -> str | None:
+    def sampling_problem(self, sampling) -> str | None:
         """Why a server cannot draw these candidates (None: it can); checked before a run starts."""
         if sampling.method != "sample":
             return ("beam-search candidates need a model loaded here (--backend hf); servers sample "

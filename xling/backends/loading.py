@@ -5,14 +5,32 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..data import hub
 from ..errors import XlingError
+from ..settings import setting
 from .batching import Batching
 from .hf import HFBackend
 from .hfmodel import LocalBackend, load_config
+from .registry import register_backend
 from .seq2seq import HFSeq2SeqBackend
+
+
+@dataclass(kw_only=True)
+class LocalModelSettings:
+    """The options of a model loaded in this process (--backend hf; vLLM's settings add its own)."""
+    revision: str | None = setting(None, "Hub revision of the model (hf).")
+    trust_remote_code: bool = setting(False, "Allow model code from the hub to run (hf, vllm).")
+
+
+@register_backend("hf", settings=LocalModelSettings, load_options=("static_cache",),
+                  help="load the model here with transformers (causal LMs and encoder-decoder MT models)")
+def load(model: str | None, settings: LocalModelSettings, *, quiet: bool = False,
+         batching: Batching | None = None, static_cache: bool = False) -> LocalBackend:
+    return load_hf_backend(model, revision=settings.revision, trust_remote_code=settings.trust_remote_code,
+                           static_cache=static_cache, batching=batching, quiet=quiet)
 
 
 def resolve_model_name(model: str | None) -> str | None:

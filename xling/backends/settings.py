@@ -1,50 +1,34 @@
-"""How a task reaches its model: the settings every backend takes, owned here and inherited by
-each task's config."""
+"""How a task reaches its model: the settings of every registered backend (xling.backends.registry)
+in one flat dataclass, inherited by each task's config, so that YAML keys and command-line
+options stay the flat names users type (--base-url, --tensor-parallel-size). `section()` hands a
+backend only its own settings, and refuses a setting given for another backend."""
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
+from typing import Any, get_type_hints
 
+from ..errors import XlingError
 from ..settings import Checked, setting
+from .registry import BackendKind, backends, get_backend, setting_fields, takers
 
-@dataclass(kw_only=True)
-class BackendSettings(Checked):
-    """How to reach the model: load it here (hf) or call an OpenAI-compatible server (http)."""
-    backend: str = setting("auto", "auto: vllm where a CUDA device is present and vLLM imports, else "
-                                   "hf; hf: load the model here with transformers; vllm: load it here "
-                                   "with vLLM (pip install 'xling[vllm]'); http: an OpenAI-compatible "
-                                   "server (vLLM, TGI, ...).")
-    base_url: str | None = setting(None, "Server URL for --backend http, e.g. http://127.0.0.1:8000/v1.")
-    api_key_env: str | None = setting(None, "Environment variable holding the API key (default: "
-                                            "XLING_API_KEY, then OPENAI_API_KEY).")
-    api_key_file: str | None = setting(None, "File holding the API key.")
-    concurrency: int = setting(8, "Requests in flight (http).")
-    request_timeout: float = setting(120.0, "Seconds per request (http).")
-    max_retries: int = setting(5, "Retries of a failed request, with exponential backoff (http).")
-    revision: str | None = setting(None, "Hub revision of the model (hf).")
-    trust_remote_code: bool = setting(False, "Allow model code from the hub to run (hf, vllm).")
-    # vLLM's own engine settings (--backend vllm), under vLLM's names.
-    tensor_parallel_size: int = setting(1, "GPUs each copy of the model is split over (vllm).")
-    data_parallel_size: int = setting(1, "Copies of the model serving in parallel (vllm's own data "
-                                         "parallelism; Ray underneath across nodes).")
-    gpu_memory_utilization: float | None = setting(None, "Share of each GPU's memory vLLM may take (vllm; "
-                                                         "on a CPU: of the RAM; default: vLLM's, 0.9).")
-    max_num_seqs: int | None = setting(None, "Sequences vLLM runs at once (vllm; default: vLLM's).")
-    max_model_len: int | None = setting(None, "Context window in tokens (vllm; default: the model's).")
-    dtype: str = setting("auto", "Weights and activations (vllm): auto (vLLM's choice from the "
-                                 "model's own dtype), float32, bfloat16, float16.")
-    enforce_eager: bool = setting(False, "No CUDA graphs (vllm): starts faster, runs slower.")
-    batch_invariant: bool = setting(False, "vLLM's batch-invariant mode: each output independent of "
-                                           "what it is batched with (vllm; slower).")
 
-    # Settings that change no output, shared by every task.
-    TRANSPORT = ("api_key_env", "api_key_file", "concurrency", "request_timeout", "max_retries")
-    # vLLM's settings stay out of a run's identity: the backend's fingerprint (part of every
-    # identity and cache key) holds those that change outputs (dtype, tensor parallelism,
-    # batch invariance, the context window) with vLLM's version.
-    ENGINE = ("tensor_parallel_size", "data_parallel_size", "gpu_memory_utilization", "max_num_seqs",
-              "max_model_len", "dtype", "enforce_eager", "batch_invariant")
-    NON_IDENTITY = ()  # set by each task config
+@dataclass(frozen=True)
+class BackendChoice:
+    """One backend and its own settings: what a backend's loader receives."""
+    kind: BackendKind
+    settings: Any                  # an instance of kind.settings
+
+    @property
+    def name(self) -> str:
+        return self.kind.name
+
+
+class _BackendSettingsBase(Checked):
+    NON_IDENTITY: tuple[str, ...] = ()   # set by each task config
+    # Settings added after runs already existed: left out of the identity at their default, so
+    # a run folder made before them is resumed, not refused as "a different config".
+    ADDED_LATER: tuple[str, ...] = ()
 
     def __post_init__(self):
         super().__post_init__()
@@ -67,11 +51,49 @@ class BackendSettings(Checked):
                 values[key] = redact_url(values[key])
         return values
 
-    # Settings added after runs already existed: left out of the identity at their default, so
-    # a run folder made before them is resumed, not refused as "a different config".
-    ADDED_LATER = ()
-
     def identity(self) -> dict:
+        """The settings that make a run what it is (a run folder resumes only with the same)."""
         defaults = {f.name: f.default for f in fields(self)}
+        quiet = {f.name for f in fields(self) if f.metadata.get("output") is False}
         return {k: v for k, v in self.public_settings().items() if k not in self.NON_IDENTITY
-                and k not in self.ENGINE and not (k in self.ADDED_LATER and v == defaults.get(k))}
+                and k not in quiet and not (k in self.ADDED_LATER and v == defaults.get(k))}
+
+    def shared_settings(self) -> tuple[str, ...]:
+        """Backend settings another component of the task uses too (never refused)."""
+        return ()
+
+    def section(self, static_cache: bool | None = None) -> BackendChoice:
+        """The chosen backend with its own settings. A setting of another backend given here
+        (not at its default) is refused, never silently dropped."""
+        kind = get_backend(self.backend)
+        own = set(kind.setting_names())
+        static_cache = bool(getattr(self, "static_cache", False)) if static_cache is None else static_cache
+        given = [f.name for f in setting_fields().values() if f.name not in own
+                 and f.name not in self.shared_settings() and getattr(self, f.name) != f.default]
+        if static_cache and "static_cache" not in kind.load_options:
+            given.append("static_cache")
+        if given:
+            others = sorted({t for name in given for t in takers(name)})
+            raise XlingError(f"{', '.join(given)} appl{'ies' if len(given) == 1 else 'y'} to --backend "
+                             f"{' or '.join(others)}, not to --backend {kind.name}")
+        return BackendChoice(kind, kind.settings(**{name: getattr(self, name) for name in own}))
+
+
+def _make_settings_class() -> type:
+    """The flat dataclass of `backend` and every registered backend's settings."""
+    spec = [("backend", str, setting("auto", "auto: vllm where a CUDA device is present and vLLM imports, "
+                                             "else hf; " + "; ".join(f"{k.name}: {k.help}" for k in
+                                                                     backends().values()) + ".",
+                                     choices=("auto", *backends())))]
+    for f in setting_fields().values():
+        owner = next(k.settings for k in backends().values() if f.name in k.setting_names())
+        spec.append((f.name, get_type_hints(owner)[f.name],
+                     field(default=f.default, metadata=f.metadata)))
+    cls = dataclasses.make_dataclass("BackendSettings", spec, bases=(_BackendSettingsBase,), kw_only=True,
+                                     namespace={"__module__": __name__, "__doc__": (
+                                         "How to reach the model: `backend` and the settings of every "
+                                         "registered backend (each takes only its own).")})
+    return cls
+
+
+BackendSettings = _make_settings_class()

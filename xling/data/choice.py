@@ -1,5 +1,6 @@
 """Classification and multiple-choice data: XNLI (15 languages, row-aligned), KorNLI's Korean
-XNLI (row-aligned with XNLI), X-CSQA (joined by id) and XCOPA, from the local data folder.
+XNLI (row-aligned with XNLI), X-CSQA (joined by id) from the local data folder, and a user's
+own NLI file.
 
 An item's options are texts; its gold answer is an index into them. Cross-lingual NLI items take
 the premise from one language and the hypothesis from another: the rows are aligned."""
@@ -9,9 +10,10 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .parallel import data_root
 from ..errors import XlingError
 from .languages import resolve
+from .parallel import data_root
+from .registry import DataOptions, load_dataset, register_dataset
 from .textio import json_line, read_lines
 
 NLI_LABELS = ("entailment", "neutral", "contradiction")
@@ -138,60 +140,39 @@ def xcsqa_items(lang: str, root: Path | None = None) -> list[ChoiceItem]:
 
 
 class ChoiceSource:
-    """Evaluated items and the demonstrations' pool for one dataset spec: XNLI test draws from
-    XNLI dev; a user's NLI file (`nli-file:TEST` or `nli-file:TEST,DEV`) from its DEV file; a
-    `shots_file` (premise<TAB>hypothesis<TAB>label) replaces the pool of any NLI data."""
+    """Evaluated items and the demonstrations' pool of one labelled data set (a registered
+    family's loader returns one). A `shots_file` (premise<TAB>hypothesis<TAB>label) replaces
+    the pool of any NLI data."""
+    note = ""
+    one_language = False          # one file holds one language: the run makes one cell
 
-    def __init__(self, spec: str, data_dir: str | None, task: str, shots_file: str | None = None):
-        name, _, arg = spec.partition(":")
-        self.spec, self.name, self.note = spec, name.lower(), ""
-        self.shots_file = shots_file
-        if shots_file and task != "nli":
+    def __init__(self, spec: str, options: DataOptions):
+        self.spec, self.name = spec, spec.partition(":")[0].lower()
+        self.shots_file = options.shots_file
+        if self.shots_file and options.task != "nli":
             raise XlingError("shots_file (--shots-file) holds NLI demonstrations "
                              "(premise<TAB>hypothesis<TAB>label); it is for `xling eval nli`")
-        if self.name in ("xnli", "kornli"):
-            if task != "nli":
-                raise XlingError(f"{spec} is an NLI dataset: use `xling eval nli`")
-            self.split, self.root = arg or "test", data_root(data_dir)
-            if self.split not in ("dev", "test"):
-                raise XlingError(f"XNLI has no split {self.split!r}; available: dev, test")
-        elif self.name == "xcsqa":
-            if task != "multiple_choice":
-                raise XlingError(f"{spec} is a multiple-choice dataset: use `xling eval mc`")
-            self.split, self.root = arg or "dev", data_root(data_dir)
-            if self.split != "dev":
-                raise XlingError("X-CSQA has labels for the dev split only (test labels are not public)")
-            self.note = XCSQA_NOTE
-        elif self.name == "nli-file":
-            if task != "nli":
-                raise XlingError(f"{spec} is an NLI file: use `xling eval nli`")
-            # TEST[,DEV]; a path that itself holds a comma is taken whole when it exists
-            self.path, _, self.dev_path = (arg, "", "") if Path(arg).is_file() else arg.partition(",")
-            if not self.path:
-                raise XlingError("nli-file: needs a path: nli-file:TEST.tsv or nli-file:TEST.tsv,DEV.tsv")
-        else:
-            raise XlingError(f"unknown dataset {spec!r}; known: xnli:dev|test (ko = KorNLI), "
-                             "xcsqa:dev, nli-file:PATH[,DEV_PATH]")
 
     def items(self, premise: str, hypothesis: str) -> list[ChoiceItem]:
-        if self.name in ("xnli", "kornli"):
-            return nli_items(self.split, premise, hypothesis, self.root)
-        if self.name == "xcsqa":
-            return xcsqa_items(premise, self.root)
-        return read_nli_file(self.path)
+        raise NotImplementedError
 
     @property
     def user_pool(self) -> str | None:
         """The user's demonstrations file, if the pool is one."""
-        return self.shots_file or (self.dev_path if self.name == "nli-file" else None) or None
+        return self.shots_file or None
+
+    def own_dev_pool(self, premise: str, hypothesis: str) -> list[ChoiceItem] | None:
+        """Demonstrations from the data set's own dev split (None: it has none)."""
+        return None
 
     def dev_pool(self, premise: str, hypothesis: str) -> list[ChoiceItem]:
         if self.user_pool:
             return read_nli_file(self.user_pool)
-        if self.name in ("xnli", "kornli") and self.split == "test":
-            return nli_items("dev", premise, hypothesis, self.root)
-        raise XlingError(f"{self.spec} has no separate split to draw few-shot examples from; give a "
-                         "demonstrations file (--shots-file, or nli-file:TEST,DEV), or use shots: 0")
+        pool = self.own_dev_pool(premise, hypothesis)
+        if pool is None:
+            raise XlingError(f"{self.spec} has no separate split to draw few-shot examples from; give a "
+                             "demonstrations file (--shots-file, or nli-file:TEST,DEV), or use shots: 0")
+        return pool
 
     def shots_source(self, shots: int) -> dict | None:
         """Where the demonstrations come from, for the run's config.json (None at 0 shots)."""
@@ -201,6 +182,71 @@ class ChoiceSource:
             from .textio import file_record
             return {"from": "shots_file" if self.shots_file else "nli-file dev", **file_record(self.user_pool)}
         return {"from": f"{self.name}:dev"}
+
+
+def choice_source(spec: str, data_dir: str | None, task: str, shots_file: str | None = None) -> ChoiceSource:
+    """The labelled data a spec names, for `task` (nli or multiple_choice)."""
+    return load_dataset(spec, DataOptions(data_dir, task=task, shots_file=shots_file))
+
+
+def _root_or_none(root: Path | None) -> Path | None:
+    return root if root is not None and ((root / "xnli").is_dir() or (root / "kornli_xnli_ko").is_dir()) else None
+
+
+@register_dataset("xnli", task="nli", grammar="xnli[:dev|test]", aliases=("kornli",), splits=("dev", "test"),
+                  help="XNLI, 15 languages (ko: KorNLI's XNLI translation); premise and hypothesis "
+                       "languages may differ",
+                  languages=lambda root: xnli_languages(root, "test") if _root_or_none(root) else None)
+class XNLISource(ChoiceSource):
+    """XNLI test draws its demonstrations from XNLI dev."""
+
+    def __init__(self, arg: str, spec: str, options: DataOptions):
+        super().__init__(spec, options)
+        self.split, self.root = arg or "test", data_root(options.data_dir)
+        if self.split not in ("dev", "test"):
+            raise XlingError(f"XNLI has no split {self.split!r}; available: dev, test")
+
+    def items(self, premise: str, hypothesis: str) -> list[ChoiceItem]:
+        return nli_items(self.split, premise, hypothesis, self.root)
+
+    def own_dev_pool(self, premise: str, hypothesis: str) -> list[ChoiceItem] | None:
+        return nli_items("dev", premise, hypothesis, self.root) if self.split == "test" else None
+
+
+@register_dataset("xcsqa", task="multiple_choice", grammar="xcsqa[:dev]", splits=("dev",),
+                  help="X-CSQA: commonsense questions with five answers (dev: the labelled split)",
+                  languages=lambda root: xcsqa_languages(root) or None if root is not None else None)
+class XCSQASource(ChoiceSource):
+    note = XCSQA_NOTE
+
+    def __init__(self, arg: str, spec: str, options: DataOptions):
+        super().__init__(spec, options)
+        self.split, self.root = arg or "dev", data_root(options.data_dir)
+        if self.split != "dev":
+            raise XlingError("X-CSQA has labels for the dev split only (test labels are not public)")
+
+    def items(self, premise: str, hypothesis: str) -> list[ChoiceItem]:
+        return xcsqa_items(premise, self.root)
+
+
+@register_dataset("nli-file", task="nli", grammar="nli-file:TEST.tsv[,DEV.tsv]",
+                  help="your own NLI file (premise<TAB>hypothesis<TAB>label), with demonstrations from DEV")
+class NLIFileSource(ChoiceSource):
+    one_language = True
+
+    def __init__(self, arg: str, spec: str, options: DataOptions):
+        super().__init__(spec, options)
+        # TEST[,DEV]; a path that itself holds a comma is taken whole when it exists
+        self.path, _, self.dev_path = (arg, "", "") if Path(arg).is_file() else arg.partition(",")
+        if not self.path:
+            raise XlingError("nli-file: needs a path: nli-file:TEST.tsv or nli-file:TEST.tsv,DEV.tsv")
+
+    def items(self, premise: str, hypothesis: str) -> list[ChoiceItem]:
+        return read_nli_file(self.path)
+
+    @property
+    def user_pool(self) -> str | None:
+        return self.shots_file or self.dev_path or None
 
 
 def exclusions(source: ChoiceSource, items: list[ChoiceItem], pool: list[ChoiceItem]):

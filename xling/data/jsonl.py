@@ -7,6 +7,7 @@ from __future__ import annotations
 from ..errors import XlingError
 from .corpus import ParallelData
 from .languages import resolve
+from .registry import DataOptions, register_dataset
 from .textio import read_jsonl
 
 META_FIELDS = ("document_id", "segment_id", "domain")
@@ -27,13 +28,19 @@ def _check_meta(where: str, row: dict) -> dict:
     return meta
 
 
+@register_dataset("jsonl", task="mt", grammar="jsonl:PATH",
+                  help="your own JSON lines: one key per language, optional id, document_id, segment_id, domain")
+def _load(arg: str, spec: str, options: DataOptions) -> ParallelData:
+    return load_jsonl(arg, spec)
+
+
 def load_jsonl(path: str, spec: str) -> ParallelData:
     rows = read_jsonl(path)
     if not rows:
         raise XlingError(f"{path} holds no records")
     first_number, first = rows[0]
     language_keys = [k for k in first if k != "id" and k not in META_FIELDS]
-    codes = {}
+    codes: dict[str, str] = {}
     for key in language_keys:
         try:
             code = resolve(key).code
@@ -46,7 +53,8 @@ def load_jsonl(path: str, spec: str) -> ParallelData:
         codes[code] = key
     if not codes:
         raise XlingError(f"{path}:{first_number}: no language keys (one per language: \"en\", \"ko\", ...)")
-    metas, seen = [], {}
+    metas: list[dict] = []
+    seen: dict[tuple, str] = {}   # (document_id, segment_id) -> where first used
     for number, row in rows:
         where = f"{path}:{number}"
         if set(row) != set(first):

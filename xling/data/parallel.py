@@ -11,9 +11,9 @@ from pathlib import Path
 from ..errors import XlingError
 from .corpus import ParallelData
 from .languages import Language, resolve
+from .registry import DataOptions, load_dataset, register_dataset
 from .resources import REPO_ROOT
 from .textio import read_lines
-from .wmt import load_sacrebleu, load_wmt24pp
 
 
 def data_root(explicit: str | Path | None = None, required: bool = True) -> Path | None:
@@ -213,29 +213,48 @@ def _text_files(pattern: str, spec: str) -> ParallelData:
 
 def load_parallel(spec: str, data_dir: str | Path | None = None, *, keep_bad_sources: bool = False,
                   reference: str = "post-edit") -> ParallelData:
-    """Parse a dataset spec: flores200[:dev|devtest], ntrex128[:test], wmt24pp:en-LOCALE (or
-    en-*), sacrebleu:SET:PAIR, text:PATTERN, jsonl:PATH. `keep_bad_sources` and `reference`
-    apply to WMT24++."""
-    name, _, arg = spec.partition(":")
-    name = name.lower()
-    if name in ("wmt24pp", "wmt24++"):
-        root = data_root(data_dir, required=False)
-        return load_wmt24pp(arg, root, keep_bad_sources=keep_bad_sources, reference=reference,
-                            dev=FloresDev(root, f"wmt24pp:{arg}"))
-    if name == "sacrebleu":
-        return load_sacrebleu(arg)
-    if name in ("flores200", "flores", "flores_plus", "flores+"):
-        split = arg or "devtest"
-        root = data_root(data_dir, required=False)
-        if root is not None and ((root / "flores200").is_dir() or (root / "dev").is_dir()):
-            return _flores_local(split, root, f"flores200:{split}")
-        return _flores_hub(split, f"flores200:{split}")
-    if name == "ntrex128" or name == "ntrex":
-        return _ntrex(arg or "test", data_root(data_dir), f"ntrex128:{arg or 'test'}")
-    if name == "text":
-        return _text_files(arg, spec)
-    if name == "jsonl":
-        from .jsonl import load_jsonl
-        return load_jsonl(arg, spec)
-    raise XlingError(f"unknown dataset {spec!r}; known: flores200:SPLIT, ntrex128, "
-                     "wmt24pp:en-LOCALE, sacrebleu:SET:PAIR, text:PATTERN_WITH_{lang}, jsonl:PATH")
+    """The parallel data a spec names (`xling data` lists the families: flores200[:dev|devtest],
+    ntrex128, wmt24pp:en-LOCALE, sacrebleu:SET:PAIR, text:PATTERN, jsonl:PATH, ...).
+    `keep_bad_sources` and `reference` apply to WMT24++."""
+    return load_dataset(spec, DataOptions(data_dir, keep_bad_sources, reference, task="mt"))
+
+
+def _local_root(root: Path | None, folder: str) -> Path | None:
+    """The family's folder under a data root (None where there is none)."""
+    if root is None:
+        return None
+    return root / folder if (root / folder).is_dir() else None
+
+
+@register_dataset("flores200", task="mt", grammar="flores200[:dev|devtest]", splits=FLORES_SPLITS,
+                  aliases=("flores", "flores_plus", "flores+"),
+                  help="FLORES-200 (FLORES+ on the hub when there is no local folder): every direction",
+                  languages=lambda root: _codes_in(folder / "devtest", "*.devtest", lambda p: p.name.split(".")[0])
+                  if (folder := _local_root(root, "flores200")) else None)
+def _load_flores(arg: str, spec: str, options: DataOptions) -> ParallelData:
+    split = arg or "devtest"
+    root = data_root(options.data_dir, required=False)
+    if root is not None and ((root / "flores200").is_dir() or (root / "dev").is_dir()):
+        return _flores_local(split, root, f"flores200:{split}")
+    return _flores_hub(split, f"flores200:{split}")
+
+
+def _ntrex_languages(root: Path | None) -> list[str] | None:
+    folder = _local_root(root, "ntrex128")
+    if folder is None:
+        return None
+    to_code = {v: k for k, v in NTREX_CODES.items()}
+    return ["en"] + _codes_in(folder, "newstest2019-ref.*.txt",
+                              lambda p: to_code.get(p.name.split(".")[1], p.name.split(".")[1]))
+
+
+@register_dataset("ntrex128", task="mt", grammar="ntrex128[:test]", splits=("test",), aliases=("ntrex",),
+                  help="NTREX-128: English news into 128 languages (local folder)", languages=_ntrex_languages)
+def _load_ntrex(arg: str, spec: str, options: DataOptions) -> ParallelData:
+    return _ntrex(arg or "test", data_root(options.data_dir), f"ntrex128:{arg or 'test'}")
+
+
+@register_dataset("text", task="mt", grammar="text:PATTERN_WITH_{lang}",
+                  help="your own files, one per language, one segment per line: text:corpus/test.{lang}")
+def _load_text(arg: str, spec: str, options: DataOptions) -> ParallelData:
+    return _text_files(arg, spec)

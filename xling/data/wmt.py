@@ -6,8 +6,9 @@ import re
 from pathlib import Path
 
 from ..errors import XlingError
-from .languages import Language, resolve
 from .corpus import ParallelData
+from .languages import Language, resolve
+from .registry import DataOptions, register_dataset
 
 WMT24PP_HUB = "google/wmt24pp"
 WMT24PP_FIELDS = ("lp", "domain", "document_id", "segment_id", "is_bad_source", "source", "target",
@@ -90,6 +91,22 @@ def _read_hub(locale: str, folder: Path | None, present: list[str]) -> list[dict
     return check_wmt24pp_rows([(f"{WMT24PP_HUB} en-{locale}, row {i}", row) for i, row in enumerate(rows)])
 
 
+def _wmt24pp_languages(root: Path | None) -> list[str] | None:
+    folder = _wmt24pp_folder(root)
+    return ["en", *sorted(p.stem[3:] for p in folder.glob("en-*.jsonl"))] if folder else None
+
+
+@register_dataset("wmt24pp", task="mt", grammar="wmt24pp:en-LOCALE (en-* for every local locale)",
+                  aliases=("wmt24++",), splits=("test",), languages=_wmt24pp_languages,
+                  help="WMT24++: English into 55 locales, documents and domains, post-edited references")
+def _load_wmt24pp(arg: str, spec: str, options: DataOptions) -> ParallelData:
+    from .parallel import FloresDev, data_root
+
+    root = data_root(options.data_dir, required=False)
+    return load_wmt24pp(arg, root, keep_bad_sources=options.keep_bad_sources, reference=options.reference,
+                        dev=FloresDev(root, f"wmt24pp:{arg}"))
+
+
 def load_wmt24pp(arg: str, root: Path | None, keep_bad_sources: bool = False,
                  reference: str = "post-edit", dev=None) -> ParallelData:
     """`en-ko_KR` (one locale) or `en-*` (every locale of the local folder). English is the
@@ -157,6 +174,12 @@ def load_wmt24pp(arg: str, root: Path | None, keep_bad_sources: bool = False,
 
 
 # -- sacrebleu's test sets ---------------------------------------------------------------------------
+@register_dataset("sacrebleu", task="mt", grammar="sacrebleu:SET:SRC-TGT",
+                  help="any test set sacrebleu lists (downloaded into its cache): sacrebleu:wmt24:en-ja")
+def _load_sacrebleu(arg: str, spec: str, options: DataOptions) -> ParallelData:
+    return load_sacrebleu(arg)
+
+
 def load_sacrebleu(arg: str) -> ParallelData:
     """`wmt24:en-ja`: the source and first reference of a sacrebleu test set, with document ids
     where the set has them. sacrebleu downloads into its cache ($SACREBLEU, ~/.sacrebleu)."""

@@ -86,8 +86,13 @@ class MTEvalConfig(BackendSettings):
     NON_IDENTITY = ("out", "batch_size", "max_batch_tokens", "refill", "metrics", "comet_model", "xcomet_model",
                     "cometkiwi_model", "cometkiwi_xl_model", "metricx_model", "judge_model",
                     "judge_base_url", "judge_template", "judge_samples", "judge_temperature",
-                    "comet_batch_size", "precision", "spm_model", "name", "description", "data_dir",
-                    *BackendSettings.TRANSPORT)
+                    "comet_batch_size", "precision", "spm_model", "name", "description", "data_dir")
+
+    def shared_settings(self) -> tuple[str, ...]:
+        """A judge server takes the run's transport settings, whatever the backend."""
+        from ..backends.http import TRANSPORT
+
+        return TRANSPORT if self.judge_base_url else ()
 
 
 @dataclass
@@ -120,8 +125,7 @@ class ChoiceEvalConfig(BackendSettings):
     description: str | None = None
 
     ADDED_LATER = ("shots_file",)
-    NON_IDENTITY = ("out", "batch_size", "bootstrap", "name", "description", "data_dir",
-                    *BackendSettings.TRANSPORT)
+    NON_IDENTITY = ("out", "batch_size", "bootstrap", "name", "description", "data_dir")
 
 
 @dataclass

@@ -12,6 +12,7 @@ from ..runs.config import MTEvalConfig
 from ..data.languages import Direction, named_pairs, resolve
 from ..runs.folder import RunDir, RunHeader
 from ..runs.records import MTRecord
+from ..translation.selection import Selection
 
 def directions_of(config: MTEvalConfig, data: ParallelData | None = None) -> list[Direction]:
     """The run's directions: its pairs and langs, else the directions its data set was made
@@ -107,7 +108,7 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
                             batch_size=config.batch_size, max_batch_tokens=config.max_batch_tokens,
                             refill=config.refill,
                             decoding=Decoding(max_new_tokens_cap=config.max_new_tokens),
-                            settings=config, static_cache=config.static_cache, quiet=not progress,
+                            settings=config.section(), static_cache=config.static_cache, quiet=not progress,
                             unit=config.unit)
     positions = selected(data, config)
     ids, meta = [data.ids[i] for i in positions], [data.meta[i] for i in positions]
@@ -123,16 +124,11 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
     else:                           # and every segment's prompt
         for src, tgt in directions:
             translator.check_fits(texts(src), src, tgt)
-    sampling, metric_options = None, {}
-    if config.select != "greedy":
-        from ..translation.selection import chooser_setup
-
-        sampling, metric_options = chooser_setup(config.select, config.utility, config.qe, config.sampling,
-                                                 config.temperature, config.top_p, config.epsilon,
-                                                 config.seed, config)
-        check = getattr(translator.backend, "sampling_problem", None)   # before the folder is written
-        if check is not None and check(sampling):
-            raise XlingError(check(sampling))
+    selection = Selection.from_settings(config)
+    if not selection.greedy:   # a backend that cannot draw these candidates says so now
+        problem = translator.backend.sampling_problem(selection.sampling)   # before the folder is written
+        if problem:
+            raise XlingError(problem)
     template = translator.template
     identity = dict(config.identity(), model_fingerprint=translator.backend.fingerprint,
                     template_hash=template.hash if template else None)
@@ -154,8 +150,7 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
         sources, refs = texts(src), texts(tgt)
         if progress:
             print(f"xling: {name} ({len(sources)} segments)", file=sys.stderr)
-        results, generation = _translate(translator, config, sources, meta, src, tgt, sampling,
-                                         metric_options, progress)
+        results, generation = _translate(translator, config, sources, meta, src, tgt, selection, progress)
         records = [MTRecord(i, m, s, r, t.prompt_hash, t.raw, t.text, t.removed,
                             detect(t.text, expected=tgt.code).lang, t.unit).to_dict()
                    for i, m, s, r, t in zip(ids, meta, sources, refs, results)]
@@ -181,7 +176,7 @@ def shot_source(config: MTEvalConfig, data: ParallelData, directions, user_pool)
     return data.dev_source(directions)
 
 
-def _translate(translator, config: MTEvalConfig, sources, meta, src, tgt, sampling, metric_options,
+def _translate(translator, config: MTEvalConfig, sources, meta, src, tgt, selection,
                progress: bool):
     """One direction's translations (by segment, by document, or chosen among candidates) and
     what they cost: seconds (cache hits included), candidates and utility evaluations, batches."""
@@ -195,10 +190,8 @@ def _translate(translator, config: MTEvalConfig, sources, meta, src, tgt, sampli
     if config.unit == "document":
         results, _ = translate_documents(translator, sources, [m["document_id"] for m in meta],
                                          src, tgt, progress=progress)
-    elif config.select != "greedy":
-        results = translator.translate_candidates(
-            sources, src, tgt, config.candidates, sampling, config.select, config.utility,
-            config.qe, config.pseudo_refs, metric_options=metric_options, progress=progress)
+    elif not selection.greedy:
+        results = translator.translate_candidates(sources, src, tgt, selection, progress=progress)
         generation = dict(translator.last_cost)
     else:
         results = translator.translate_records(sources, src, tgt, progress=progress)

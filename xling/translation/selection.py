@@ -11,7 +11,8 @@ rerank decoders resolve them (`torch.topk` over the expected scores), so choices
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from ..errors import XlingError
 
@@ -29,15 +30,54 @@ def selection_problem(select: str, candidates: int | None, unit: str = "segment"
     return None
 
 
-def chooser_setup(select: str, utility: str, qe: str, sampling: str, temperature: float, top_p: float,
-                  epsilon: float, seed: int, settings):
-    """(Sampling, the chooser's metric options) for a candidate run; `settings` holds the metric
-    settings by their run-config names (a run config, or a dict of them)."""
-    from ..backends.base import Sampling
-    from ..metrics.registry import get
+@dataclass(frozen=True)
+class Selection:
+    """How one translation per source is made: greedy, or chosen among `candidates` drawn as
+    `sampling` says, by MBR with `utility` (against the candidates or `pseudo_refs` more
+    samples) or by reranking with the QE metric `qe`. `metric_options`: the chooser metric's
+    options (its model, batch size, ...), from the run's metric settings."""
 
-    chooser = utility if select == "mbr" else qe
-    return Sampling(sampling, temperature, top_p, epsilon, seed), {chooser: get(chooser).options_from(settings)}
+    select: str = "greedy"
+    candidates: int = 1
+    sampling: Any = None                # a backends.base.Sampling (None with greedy)
+    utility: str = "chrf"
+    qe: str = "cometkiwi"
+    pseudo_refs: int | None = None
+    metric_options: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def chooser(self) -> str:
+        return self.utility if self.select == "mbr" else self.qe
+
+    @property
+    def greedy(self) -> bool:
+        return self.select == "greedy"
+
+    @classmethod
+    def from_settings(cls, settings, select: str | None = None, **given) -> "Selection":
+        """The selection a run config (or the same settings as keywords) asks for, checked:
+        select, candidates, sampling, temperature, top_p, epsilon, seed, utility, qe,
+        pseudo_refs; the chooser's options come from the metric settings in `settings`."""
+        from ..backends.base import Sampling
+        from ..metrics.registry import get
+
+        def value(name, default=None):
+            return given[name] if name in given else getattr(settings, name, default) \
+                if not isinstance(settings, dict) else settings.get(name, default)
+
+        select = select or value("select", "greedy")
+        candidates = value("candidates", 1)
+        problem = selection_problem(select, candidates, value("unit", "segment"))
+        if problem:
+            raise XlingError(problem)
+        if select == "greedy":
+            return cls()
+        utility, qe = value("utility", "chrf"), value("qe", "cometkiwi")
+        chooser = utility if select == "mbr" else qe
+        sampling = Sampling(value("sampling", "sample"), value("temperature", 1.0), value("top_p", 1.0),
+                            value("epsilon", 0.0), value("seed", 0))
+        return cls(select, candidates, sampling, utility, qe, value("pseudo_refs"),
+                   {chooser: get(chooser).options_from(settings)})
 
 
 @dataclass

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field, replace
-from typing import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from ..backends.base import Backend, Decoding, GenerationRequest
 from ..store.cache import OutputCache
@@ -11,6 +11,9 @@ from ..errors import XlingError
 from ..data.languages import Language, check_direction
 from .postprocess import clean_output
 from ..prompts.templates import Template, load_template, select_shots
+
+if TYPE_CHECKING:
+    from .selection import Selection
 
 ShotPool = Sequence[tuple[str, str]] | Callable[[Language, Language], Sequence[tuple[str, str]]]
 
@@ -189,17 +192,17 @@ class Translator:
         return results
 
     def translate_candidates(self, texts: Sequence[str], src: str | Language, tgt: str | Language,
-                             n: int, sampling, select: str = "mbr", utility: str = "chrf",
-                             qe: str = "cometkiwi", pseudo_refs: int | None = None,
-                             metric_options: dict | None = None, progress: bool = False) -> list[Translation]:
-        """N candidates per source (cached one by one), then one chosen by MBR (against the
-        candidates, or `pseudo_refs` more samples) or by reranking with a QE metric. Each
-        Translation's `unit` keeps every candidate, its score and the chosen index;
+                             selection: "Selection", progress: bool = False) -> list[Translation]:
+        """`selection.candidates` candidates per source (cached one by one), then one chosen by
+        MBR (against the candidates, or `pseudo_refs` more samples) or by reranking with a QE
+        metric. Each Translation's `unit` keeps every candidate, its score and the chosen index;
         `last_cost` says how many candidates were generated and utilities evaluated."""
         from .selection import mbr, rerank, selection_problem
 
         src, tgt = check_direction(src, tgt)
         texts = source_texts(texts)
+        select, n, pseudo_refs = selection.select, selection.candidates, selection.pseudo_refs
+        utility, qe, sampling = selection.utility, selection.qe, selection.sampling
         if select not in ("mbr", "rerank"):
             raise XlingError(f"choosing among candidates needs --select mbr or rerank, not {select!r}")
         problem = selection_problem(select, n)
@@ -217,7 +220,7 @@ class Translator:
         clean = [[clean_output(c, tgt, source=texts[i]).text for c in row] for i, row in zip(order, raw)]
         hyps = [row[:n] for row in clean]
         sources = [texts[i] for i in order]
-        options = (metric_options or {}).get(utility if select == "mbr" else qe, {})
+        options = selection.metric_options.get(selection.chooser, {})
         if select == "mbr":
             refs = [row[n:] for row in clean] if pseudo_refs else hyps
             choices, evaluations = mbr(hyps, refs, sources, tgt.code, utility, options,

@@ -1,0 +1,87 @@
+"""The backends xling knows. Each backend is one module that registers itself here under its
+name, with the settings class it owns (the options it takes) and its loader:
+
+    @register_backend("hf", settings=HFSettings, help="...", load_options=("static_cache",))
+    def load(model, settings, *, quiet=False, batching=None, static_cache=False) -> Backend: ...
+
+Run configs, YAML keys, the command line's options and the refusal of an option the chosen
+backend does not take are all made from this table. Built-in backends are the modules in
+BUILTIN; a backend in another package registers through the entry point group
+"xling.backends" (each entry point names a module to import). Importing this module is light:
+a backend module imports torch, vLLM or httpx only when a model loads.
+"""
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from ..errors import XlingError
+
+# The built-in backend modules, in the order their options appear in configs and in --help.
+BUILTIN = ("xling.backends.loading", "xling.backends.vllm", "xling.backends.http")
+ENTRY_POINTS = "xling.backends"
+
+
+@dataclass(frozen=True)
+class BackendKind:
+    name: str
+    help: str
+    settings: type                           # a dataclass: the options this backend takes
+    load: Callable[..., Any]                 # load(model, settings, *, quiet, batching, static_cache)
+    load_options: tuple[str, ...] = ()       # task options it honours besides its settings
+
+    def setting_names(self) -> list[str]:
+        return [f.name for f in dataclasses.fields(self.settings)]
+
+
+REGISTRY: dict[str, BackendKind] = {}
+_discovered = False
+
+
+def register_backend(name: str, *, settings: type, help: str, load_options: tuple[str, ...] = ()):
+    """Decorator of a backend's loader: registers the backend under `name`."""
+    if not dataclasses.is_dataclass(settings):
+        raise TypeError(f"backend {name!r}: settings must be a dataclass")
+
+    def wrap(load):
+        REGISTRY[name] = BackendKind(name, help, settings, load, tuple(load_options))
+        return load
+    return wrap
+
+
+def backends() -> dict[str, BackendKind]:
+    """Every registered backend (built-in ones and those of installed plugins)."""
+    global _discovered
+    if not _discovered:
+        _discovered = True
+        for module in BUILTIN:
+            importlib.import_module(module)
+        from ..plugins import load_plugins
+        load_plugins(ENTRY_POINTS)
+    return REGISTRY
+
+
+def get_backend(name: str) -> BackendKind:
+    kinds = backends()
+    if name not in kinds:
+        raise XlingError(f"unknown backend {name!r}; known: auto, {', '.join(kinds)}")
+    return kinds[name]
+
+
+def setting_fields() -> dict[str, dataclasses.Field]:
+    """Every backend setting (the union of all backends' settings, first declaration wins;
+    two backends that share a setting declare it with the same default)."""
+    fields: dict[str, dataclasses.Field] = {}
+    for kind in backends().values():
+        for f in dataclasses.fields(kind.settings):
+            first = fields.setdefault(f.name, f)
+            if first.default != f.default:
+                raise TypeError(f"backend {kind.name!r} declares {f.name!r} with another default")
+    return fields
+
+
+def takers(name: str) -> list[str]:
+    """The backends whose settings (or load options) include `name`."""
+    return [k.name for k in backends().values() if name in k.setting_names() or name in k.load_options]

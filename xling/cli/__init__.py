@@ -1,0 +1,75 @@
+"""The `xling` command line: parses options and calls the library (keep it thin). One module
+per command group; `main` turns every user mistake into one line on stderr.
+
+Only click and xling's light modules are imported at start-up; torch loads when a model does.
+"""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..errors import XlingError
+from . import evaluate, listing, reports, score, translate  # noqa: F401 - they add their commands
+from .app import cli
+from .options import BatchSize, Bounded
+
+__all__ = ["BatchSize", "Bounded", "cli", "main", "run"]
+
+
+# Options that take several values (`-i A B C`); click wants `-i A -i B -i C`.
+VARIADIC = {"score": {"-i", "--input", "-m", "--metrics", "-r", "--reference"},
+            "figures": {"-r", "--runs"}}
+
+
+def expand_variadic(argv: list[str]) -> list[str]:
+    """Rewrite `-i A B` as `-i A -i B` for the variadic options of the chosen command."""
+    command = next((a for a in argv if not a.startswith("-")), None)
+    options = VARIADIC.get(command)
+    if not options:
+        return argv
+    out, current, has_value = [], None, False
+    for arg in argv:
+        if arg.startswith("-") and len(arg) > 1:
+            current, has_value = (arg if arg in options else None), False
+        elif current is not None:
+            if has_value:  # a further value: repeat the option before it
+                out.append(current)
+            has_value = True
+        out.append(arg)
+    return out
+
+
+def main(argv=None) -> int:
+    argv = expand_variadic(list(sys.argv[1:] if argv is None else argv))
+    try:
+        cli.main(args=argv, prog_name="xling", standalone_mode=False)
+    except XlingError as exc:
+        click.echo(f"xling: error: {exc}", err=True)
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("xling: interrupted", err=True)
+        return 130
+    except KeyboardInterrupt:
+        click.echo("xling: interrupted (finished work is kept in the cache; run again to resume)", err=True)
+        return 130
+    except click.UsageError as exc:   # one line, like every other user mistake
+        where = f"xling {exc.ctx.command_path.partition(' ')[2]} --help".replace("  ", " ") \
+            if exc.ctx else "xling --help"
+        click.echo(f"xling: error: {' '.join(exc.format_message().split())} (see `{where.strip()}`)",
+                   err=True)
+        return exc.exit_code
+    except click.ClickException as exc:
+        click.echo(f"xling: error: {' '.join(exc.format_message().split())}", err=True)
+        return exc.exit_code
+    except BrokenPipeError:
+        return 0
+    except MemoryError:   # no traceback: say what to make smaller (finished work is cached)
+        click.echo("xling: error: out of memory; use fewer candidates, segments or a smaller batch "
+                   "(--batch-size), then run again: finished work is kept in the cache", err=True)
+        return 1
+    return 0
+
+
+def run():  # console-script entry point
+    sys.exit(main())

@@ -1,0 +1,10 @@
+"""The `xling` command group; each command group's module adds its commands to it."""
+from __future__ import annotations
+
+import click
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="xling")
+def cli():
+    """Cross-lingual machine translation and inference with large language models."""

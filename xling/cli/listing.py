@@ -1,0 +1,50 @@
+"""Commands that list what xling knows: languages, prompt templates, data sets."""
+from __future__ import annotations
+
+import click
+
+from ..reporting.text_table import table
+from .app import cli
+
+
+@cli.command()
+def langs():
+    """List the known languages and their codes."""
+    from ..data.languages import all_languages
+
+    rows = [("code", "FLORES", "name", "native", "script", "BLEU tok.", "targeted")]
+    rows += [(l.code, l.flores, l.name, l.native, l.script, l.bleu_tokenizer,
+              "yes" if l.targeted else "") for l in all_languages()]
+    click.echo(table(rows))
+
+
+@cli.command()
+def templates():
+    """List the prompt templates (built-in and the user's)."""
+    from ..prompts.templates import list_templates
+
+    rows = [("name", "task", "format", "hash", "file")]
+    rows += [(t.name, t.task, t.format, t.hash, t.path) for t in list_templates().values()]
+    click.echo(table(rows))
+
+
+
+@cli.command(name="data")
+@click.option("--data-dir", default=None, help="Local data root (default: $XLING_DATA).")
+@click.option("--all-languages", is_flag=True, help="Every language found, not the first ten.")
+def data(data_dir, all_languages):
+    """List the data sets (--data SPEC): the spec's form, the task, splits and the languages
+    found in the local data folder."""
+    from ..data.parallel import data_root
+    from ..data.registry import families
+
+    root = data_root(data_dir, required=False)
+    rows = [("spec", "task", "splits", "local languages", "what")]
+    for family in families().values():
+        found = family.languages(root) if family.languages else None
+        shown = "" if not found else ", ".join(found if all_languages or len(found) <= 10 else
+                                               [*found[:10], f"... ({len(found)})"])
+        rows.append((family.grammar, family.task.replace("multiple_choice", "mc"), "|".join(family.splits),
+                     shown, family.help))
+    click.echo(table(rows))
+    click.echo(f"\nlocal data root: {root if root is not None else 'none (--data-dir or XLING_DATA)'}")

@@ -1,0 +1,107 @@
+"""Commands that read run folders or data and print tables and figures."""
+from __future__ import annotations
+
+import click
+
+from ..errors import XlingError
+from .app import cli
+from .options import Bounded, metric_list, print_report, split_list
+
+
+@cli.command()
+@click.argument("run_dirs", nargs=-1, required=True, type=click.Path(file_okay=False))
+@click.option("--metrics", "-m", default=None, help="Only these metrics (comma-separated).")
+@click.option("--format", "-f", "fmt", type=click.Choice(["text", "markdown", "csv", "latex"]),
+              default="text", show_default=True)
+@click.option("--paired-ar", is_flag=True, help="Approximate randomization instead of bootstrap.")
+@click.option("--paired-n", type=Bounded("bootstrap"), default=None)
+def report(run_dirs, metrics, fmt, paired_ar, paired_n):
+    """Tables from run folders; with several runs, each is tested against the first."""
+    print_report(list(run_dirs), metric_list(metrics), fmt,
+                  "ar" if paired_ar else "bs", paired_n)
+
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.argument("item_id")
+@click.option("--lang", "-l", "cell", default=None,
+              help="The item's cell (language, or PREMISE>HYPOTHESIS) when several cells hold its id.")
+@click.option("--mode", type=click.Choice(["ll", "gen"]), default=None,
+              help="Only the log-likelihood or the generation prompt (default: each the run has).")
+def prompt(run_dir, item_id, cell, mode):
+    """Print the exact prompt behind one NLI / multiple-choice prediction (ITEM_ID as in the
+    run's outputs), its scored continuations or generated answer."""
+    from ..reporting.prompt_view import item_prompt
+
+    click.echo(item_prompt(run_dir, item_id, cell, mode), nl=False)
+
+
+@cli.command()
+@click.option("--runs", "-r", "run_dirs", multiple=True, type=click.Path(file_okay=False),
+              help="Run folders to add as extra models and to draw (repeat or list: -r A B).")
+@click.option("--out", "-o", default="figures", show_default=True, help="Folder for PNG and PDF files.")
+def figures(run_dirs, out):
+    """Draw the report's tables (Tables 1, 13-16, Figure 2) with your runs beside them."""
+    from ..reporting.figures import make_figures
+
+    for path in make_figures(out, list(run_dirs)):
+        click.echo(str(path))
+
+
+@cli.command()
+@click.argument("run_dirs", nargs=-1, required=True, type=click.Path(file_okay=False))
+@click.option("--metric", "-m", default=None, help="For MT runs (default: xcomet, comet, chrf, bleu).")
+@click.option("--group", type=click.Choice(["script", "family"]), default="script", show_default=True)
+@click.option("--format", "-f", "fmt", type=click.Choice(["text", "markdown", "csv", "latex"]),
+              default="text", show_default=True)
+@click.option("--figure", default=None, help="Also draw the relative scores (PNG and PDF), e.g. figures/transfer.")
+def transfer(run_dirs, metric, group, fmt, figure):
+    """Transfer to untargeted languages: relative scores per language and group; with two runs,
+    the per-language difference with 95% intervals and the Score(X->Y) ratio."""
+    from ..reporting.transfer import transfer_figure, transfer_tables
+    from ..reporting.tables import render_all
+
+    if len(run_dirs) > 2:
+        raise XlingError("xling transfer takes one run, or two runs to compare")
+    click.echo(render_all(transfer_tables(list(run_dirs), metric, group), fmt), nl=False)
+    if figure:
+        from ..reporting.plots import save_figure
+        for path in save_figure(transfer_figure(list(run_dirs), metric), figure):
+            click.echo(str(path))
+
+
+@cli.command()
+@click.argument("tokenizers", nargs=-1, required=True)
+@click.option("--langs", "-l", default="ko,en,ja,zh", show_default=True)
+@click.option("--file", "files", multiple=True, help="LANG=PATH: your own text (blank lines separate documents).")
+@click.option("--split", default="devtest", show_default=True, help="FLORES-200 split.")
+@click.option("--data-dir", default=None)
+@click.option("--reference", default=None, help="Tokenizer the ratios refer to (default: the first).")
+@click.option("--format", "-f", "fmt", type=click.Choice(["text", "markdown", "csv", "latex"]),
+              default="text", show_default=True)
+@click.option("--figure", default=None, help="Also draw tokens per document (PNG and PDF).")
+def tokens(tokenizers, langs, files, split, data_dir, reference, fmt, figure):
+    """Tokenizer efficiency on FLORES-200 or your files. TOKENIZERS: "embedded", local folders or
+    hub names."""
+    from ..reporting.tokens import efficiency, efficiency_figure, efficiency_tables
+    from ..data.parallel import data_root
+    from ..data.languages import resolve
+    from ..reporting.tables import render_all
+
+    pairs = {}
+    for item in files:
+        lang, sep, path = item.partition("=")
+        if not sep:
+            raise XlingError(f"--file takes LANG=PATH, not {item!r}")
+        pairs[resolve(lang).code] = path
+    codes = split_list([langs]) or []
+    root = None if len(pairs) >= len(codes) else data_root(data_dir)
+    stats = efficiency(list(tokenizers), codes, pairs, split, root)
+    if reference and reference not in stats:
+        raise XlingError(f"--reference {reference!r} is not among the tokenizers")
+    click.echo(render_all(efficiency_tables(stats, reference, set(pairs)), fmt), nl=False)
+    if figure:
+        from ..reporting.plots import save_figure
+        for path in save_figure(efficiency_figure(stats), figure):
+            click.echo(str(path))

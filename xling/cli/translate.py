@@ -1,0 +1,96 @@
+"""`xling translate`."""
+from __future__ import annotations
+
+import sys
+from contextlib import nullcontext
+
+import click
+
+from ..errors import XlingError
+from ..runs.config import MTEvalConfig
+from .app import cli
+from ..translation.selection import Selection
+from .options import (METRIC_MODELS, SELECTION_SETTINGS, backend_options, candidate_options, config_option,
+                      metric_options)
+
+
+@cli.command()
+@click.option("--src", "-s", required=True, help="Source language (ko, kor, kor_Hang, ...).")
+@click.option("--tgt", "-t", required=True, help="Target language.")
+@click.option("--model", "-m", default=None,
+              help="Local folder or hub name; default: $XLING_MODEL, else the embedded tiny model.")
+@click.option("--template", default=None,
+              help="Prompt template name or YAML file (default: mt-chat for chat models, "
+                   "mt-completion for base models). See `xling templates`.")
+@config_option(MTEvalConfig, "shots", "--shots", "-k")
+@click.option("--shots-file", type=click.Path(dir_okay=False), default=None,
+              help="Demonstration pairs: TSV (source<TAB>target) or JSONL (source, target).")
+@config_option(MTEvalConfig, "seed", "--seed")
+@config_option(MTEvalConfig, "batch_size", "--batch-size", "-b")
+@config_option(MTEvalConfig, "max_batch_tokens", "--max-batch-tokens")
+@config_option(MTEvalConfig, "refill", "--refill/--no-refill")
+@click.option("--input", "-i", "input_path", type=click.Path(dir_okay=False), default=None,
+              help="Read source lines from this file (default: TEXT arguments, else stdin).")
+@click.option("--output", "-o", "output_path", type=click.Path(dir_okay=False), default=None,
+              help="Write translations here (default: stdout). Written only when complete.")
+@click.option("--paragraphs", is_flag=True,
+              help="Segments are blocks separated by blank lines; their inner line breaks are kept "
+                   "from input to output, blocks stay blank-line separated.")
+@candidate_options
+@metric_options(*METRIC_MODELS, "precision")
+@click.option("--no-cache", is_flag=True, help="Do not reuse or store outputs in the cache.")
+@config_option(MTEvalConfig, "static_cache", "--static-cache")
+@backend_options
+@click.argument("text", nargs=-1)
+def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, max_batch_tokens, refill,
+              input_path, output_path, paragraphs, no_cache, static_cache, text, **settings):
+    """Translate TEXT (or a file, or stdin): one output line per input line, in order (with
+    --paragraphs: one output block per blank-line separated input block)."""
+    from ..backends.settings import BackendSettings
+    from ..data.languages import check_direction
+    from ..store.locks import output_lock
+    from ..translation.postprocess import one_line
+    from ..data.textio import (atomic_writer, join_paragraphs, output_target, paragraphs as blocks_of,
+                              read_lines, read_stdin_lines, split_lines)
+
+    src_lang, tgt_lang = check_direction(src, tgt)
+    metric_settings = {k: settings.pop(k) for k in (*METRIC_MODELS, "precision")}
+    selection = Selection.from_settings({**metric_settings, "seed": seed},
+                                        **{k: settings.pop(k) for k in SELECTION_SETTINGS})
+    settings = BackendSettings(**settings)
+    # The output is checked (and locked) before any model loads: never translate for nothing.
+    reads = (input_path, shots_file, template, model, settings.api_key_file,
+             *(v for k, v in metric_settings.items() if k.endswith("_model")))
+    target = output_target(output_path, inputs=reads) if output_path else None
+    with output_lock(target) if target else nullcontext():
+        if text:   # only \n separates lines (U+2028 inside an argument is text, as in a file)
+            lines = [line for t in text for line in split_lines(t) or [""]]
+        elif input_path:
+            lines = read_lines(input_path)
+        else:
+            lines = read_stdin_lines()
+        if paragraphs:
+            lines = blocks_of(lines)
+            if not lines:
+                raise XlingError("the input holds no text to translate")
+        pool = None
+        if shots_file:
+            from ..data.parallel import read_pair_file
+            pool = read_pair_file(shots_file)
+        from ..translation.translator import Translator
+
+        translator = Translator(model, template=template, shots=shots, shot_pool=pool, seed=seed,
+                                batch_size=batch_size, max_batch_tokens=max_batch_tokens, refill=refill,
+                                cache=not no_cache, settings=settings,
+                                static_cache=static_cache)
+        if selection.greedy:
+            outputs = translator.translate(lines, src_lang, tgt_lang, progress=input_path is not None)
+        else:   # many candidates per line are long work even for one line: always a bar
+            outputs = [r.text for r in translator.translate_candidates(lines, src_lang, tgt_lang, selection,
+                                                                       progress=True)]
+        body = join_paragraphs(outputs) if paragraphs else "".join(one_line(o) + "\n" for o in outputs)
+        if target:
+            with atomic_writer(target) as handle:
+                handle.write(body)
+        else:
+            sys.stdout.write(body)

@@ -1,0 +1,102 @@
+"""The data sets xling reads. Each family registers itself where its loader lives:
+
+    @register_dataset("ntrex128", task="mt", grammar="ntrex128[:test]", help="...", splits=("test",))
+    def load(arg: str, spec: str, options: DataOptions) -> ParallelData: ...
+
+A spec is `NAME[:ARG]` (flores200:devtest, xnli:test, text:corpus/test.{lang}); NAME picks the
+family, ARG is the family's own. `xling data` lists the families with their splits and the
+languages found locally. Built-in families live in the modules of BUILTIN; a family in another
+package registers through the entry point group "xling.datasets". Importing this module is
+light: loaders read their files only when called.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from ..errors import XlingError
+
+BUILTIN = ("xling.data.parallel", "xling.data.wmt", "xling.data.jsonl", "xling.data.choice")
+ENTRY_POINTS = "xling.datasets"
+# The tasks a family serves: parallel text (translation) or labelled items (NLI, multiple choice).
+TASKS = ("mt", "nli", "multiple_choice")
+
+
+@dataclass(frozen=True)
+class DataOptions:
+    """The data section of a run's settings: what every loader may need."""
+    data_dir: str | Path | None = None     # local data root (default: $XLING_DATA)
+    keep_bad_sources: bool = False         # WMT24++
+    reference: str = "post-edit"           # WMT24++
+    task: str = "mt"                       # the task asking (a choice family serves nli or mc)
+    shots_file: str | None = None          # NLI demonstrations replacing the dev pool
+
+
+@dataclass(frozen=True)
+class DataFamily:
+    name: str
+    task: str                      # "mt", "nli" or "multiple_choice"
+    grammar: str                   # how a spec of this family is written
+    help: str
+    load: Callable[[str, str, DataOptions], Any]
+    aliases: tuple[str, ...] = ()
+    splits: tuple[str, ...] = ()
+    # The languages present locally (None: none found, or nothing local to look at).
+    languages: Callable[[Path | None], list[str] | None] | None = None
+
+
+REGISTRY: dict[str, DataFamily] = {}
+_ALIASES: dict[str, str] = {}
+_discovered = False
+
+
+def register_dataset(name: str, *, task: str, grammar: str, help: str, aliases: tuple[str, ...] = (),
+                     splits: tuple[str, ...] = (), languages=None):
+    """Decorator of a family's loader, load(arg, spec, options): registers it under `name`."""
+    if task not in TASKS:
+        raise ValueError(f"data set {name!r}: task must be one of {', '.join(TASKS)}")
+
+    def wrap(load):
+        REGISTRY[name] = DataFamily(name, task, grammar, help, load, tuple(aliases), tuple(splits), languages)
+        for alias in (name, *aliases):
+            _ALIASES[alias] = name
+        return load
+    return wrap
+
+
+def families() -> dict[str, DataFamily]:
+    global _discovered
+    if not _discovered:
+        _discovered = True
+        for module in BUILTIN:
+            importlib.import_module(module)
+        from ..plugins import load_plugins
+        load_plugins(ENTRY_POINTS)
+    return REGISTRY
+
+
+def family_of(spec: str, task: str) -> tuple[DataFamily, str]:
+    """The family a spec names and the spec's own argument; refused for another task's data."""
+    name, _, arg = spec.partition(":")
+    known = families()
+    family = known.get(_ALIASES.get(name.lower(), ""))
+    serves = [f for f in known.values() if _serves(f, task)]
+    if family is None:
+        raise XlingError(f"unknown dataset {spec!r}; known: {', '.join(f.grammar for f in serves)}")
+    if not _serves(family, task):
+        label = {"mt": "a translation", "nli": "an NLI", "multiple_choice": "a multiple-choice"}[family.task]
+        command = {"mt": "eval mt", "nli": "eval nli", "multiple_choice": "eval mc"}[family.task]
+        raise XlingError(f"{spec} is {label} data set: use `xling {command}`")
+    return family, arg
+
+
+def _serves(family: DataFamily, task: str) -> bool:
+    return family.task == task
+
+
+def load_dataset(spec: str, options: DataOptions):
+    """The data a spec names, for `options.task`."""
+    family, arg = family_of(spec, options.task)
+    return family.load(arg, spec, options)
