@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from xling.metrics.comet import comet
+from xling.metrics.comet_scoring import comet
 
 TRIPLES = [("저는 학생입니다.", "I am a student.", "I am a student."),
            ("오늘 날씨가 좋네요.", "Nice weather today.", "The weather is nice today."),
@@ -70,7 +70,7 @@ def _xling_scores(checkpoint, with_refs, batch_size, hub_cache):
     refs = refs if with_refs else None
     if "MiniLM" not in (checkpoint.parents[1] / "hparams.yaml").read_text(encoding="utf-8"):
         return comet(hyps, refs, srcs, model=str(checkpoint), batch_size=batch_size, gpus=0, error_spans=True)
-    code = ("import json, sys; from xling.metrics.comet import comet; a = json.load(sys.stdin); "
+    code = ("import json, sys; from xling.metrics.comet_scoring import comet; a = json.load(sys.stdin); "
             "r = comet(a['hyps'], a['refs'], a['srcs'], model=a['model'], batch_size=a['bs'], gpus=0); "
             "print(json.dumps({'segments': r.segments, 'score': r.score, 'signature': r.signature}))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,

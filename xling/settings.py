@@ -31,8 +31,7 @@ BOUNDS = {
 # Epsilon must stay below 1 (it drops every token at 1).
 BELOW = {"epsilon": 1}
 CHOICES = {"select": ("greedy", "mbr", "rerank"), "sampling": ("sample", "beam"),
-           "unit": ("segment", "document"), "reference": ("post-edit", "original"),
-           "precision": ("32", "16", "bf16"), "mode": ("ll", "gen", "both"),
+           "unit": ("segment", "document"), "reference": ("post-edit", "original"), "mode": ("ll", "gen", "both"),
            "metric": ("rougeL", "judge")}
 
 
@@ -84,45 +83,6 @@ class Checked:
             choices = choices_of(f)
             if choices and value not in choices:
                 raise SettingError(f.name, f"'{f.name}' must be one of {', '.join(choices)}, not {value!r}")
-
-
-# The run settings of model-based metrics, defined once: name -> (default, help). The metric
-# specs (xling.metrics.registry) and the metric functions take their default models from here,
-# the run configs' fields are made from it (`metric_setting`), and the command line's options
-# from those fields. It lives in this lowest layer because the configs (and so `xling --help`)
-# must not import xling.metrics, which loads numpy.
-METRIC_SETTINGS = {
-    "comet_model": ("Unbabel/wmt22-comet-da", "COMET model: hub name or local checkpoint."),
-    "xcomet_model": ("Unbabel/XCOMET-XL", "xCOMET model (xcomet, xcomet-qe): hub name or local checkpoint."),
-    "cometkiwi_model": ("Unbabel/wmt22-cometkiwi-da", "CometKiwi model (gated on the hub): hub name or "
-                                                      "local checkpoint."),
-    "cometkiwi_xl_model": ("Unbabel/wmt23-cometkiwi-da-xl", "CometKiwi-XL model (cometkiwi-xl; gated on "
-                                                            "the hub): hub name or local checkpoint."),
-    "metricx_model": ("google/metricx-24-hybrid-large-v2p6", "MetricX-24 model (metricx, metricx-qe): hub "
-                                                             "name or local folder."),
-    "spm_model": (None, "SentencePiece model file of spBLEU (sacrebleu's flores200 model), for a "
-                        "machine without network; default: sacrebleu's cache "
-                        "(~/.sacrebleu/models/flores200sacrebleuspm, downloaded once)."),
-    "comet_batch_size": (16, "Segments per batch of model-based metrics (COMET, MetricX)."),
-    "precision": ("32", "Precision of model-based metrics: 32, 16 or bf16."),
-    "judge_model": (None, "LLM judge for gemba-mqm / gemba-esa: local folder or hub name (default: the "
-                          "translation default model), or the served model name with --judge-base-url."),
-    "judge_base_url": (None, "OpenAI-compatible server of the judge (key: XLING_API_KEY or OPENAI_API_KEY)."),
-    "judge_template": (None, "Judge template (default: gemba-mqm / gemba-esa)."),
-    "judge_samples": (1, "Judge answers per segment: 1 is greedy; N > 1 samples N times and reports the "
-                         "judge's own spread per segment."),
-    "judge_temperature": (0.7, "Sampling temperature of the judge when judge_samples > 1."),
-}
-
-
-def metric_default(name: str):
-    return METRIC_SETTINGS[name][0]
-
-
-def metric_setting(name: str):
-    """The config field of one metric setting (default and help from METRIC_SETTINGS)."""
-    default, help = METRIC_SETTINGS[name]
-    return setting(default, help)
 
 
 def setting(default, help: str, **options):

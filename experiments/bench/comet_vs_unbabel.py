@@ -45,7 +45,7 @@ def main() -> None:
 
     from xling.data.languages import resolve
     from xling.data.parallel import flores_pairs
-    from xling.metrics.comet import comet
+    from xling.metrics.comet_scoring import comet
 
     if missing_reason():
         sys.exit(f"comet_vs_unbabel: {missing_reason()}")

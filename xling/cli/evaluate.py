@@ -6,7 +6,7 @@ import click
 from ..errors import XlingError
 from ..runs.config import ChoiceEvalConfig, MTEvalConfig
 from .app import cli
-from .options import (METRIC_MODELS, BatchSize, Bounded, backend_options,
+from .options import (MODEL_SETTINGS, BatchSize, Bounded, backend_options,
                       candidate_options, judge_options, metric_list, metric_options, print_report,
                       split_list, config_option)
 
@@ -42,7 +42,7 @@ def eval_group():
 @config_option(MTEvalConfig, "max_new_tokens", "--max-new-tokens")
 @config_option(MTEvalConfig, "seed", "--seed")
 @click.option("--overwrite", is_flag=True, help="Replace a run with a different config in --out.")
-@metric_options(*METRIC_MODELS, "precision")
+@metric_options(*MODEL_SETTINGS, "precision")
 @judge_options
 @config_option(MTEvalConfig, "static_cache", "--static-cache")
 @backend_options

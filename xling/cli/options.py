@@ -6,7 +6,7 @@ import click
 
 from ..errors import XlingError
 from ..runs.config import MTEvalConfig
-from ..settings import METRIC_SETTINGS
+from ..metrics.registry import metric_settings
 
 
 class BatchSize(click.ParamType):
@@ -81,12 +81,11 @@ def config_options(*specs):
 
 
 def metric_options(*names, unset: bool = False):
-    """Options of metric settings (xling.settings.METRIC_SETTINGS, through the config's fields):
-    --comet-model, ... ; comet_batch_size is --metric-batch-size (alias --comet-batch-size).
-    With `unset`, no defaults (rescore: the run's own settings stay unless given)."""
+    """Options of metric settings (declared by the metric specs, xling.metrics.registry; through
+    the config's fields): --comet-model, --metric-batch-size, ... With `unset`, no defaults
+    (rescore: the run's own settings stay unless given)."""
     def flags(name):
-        return ("--metric-batch-size", "--comet-batch-size") if name == "comet_batch_size" else \
-            ("--" + name.replace("_", "-"),)
+        return metric_settings()[name].option_flags()
     extra = dict(default=None, show_default=False) if unset else {}
 
     def wrap(f):
@@ -96,11 +95,11 @@ def metric_options(*names, unset: bool = False):
     return wrap
 
 
-# Every metric model and file setting, from the one table of them (xling.settings.METRIC_SETTINGS),
-# so a new one reaches score, eval mt and rescore without being listed here.
-METRIC_MODELS = tuple(k for k in METRIC_SETTINGS if k.endswith("_model") and not k.startswith("judge")) \
-    + ("comet_batch_size",)
-JUDGE_SETTINGS = tuple(k for k in METRIC_SETTINGS if k.startswith("judge_"))
+# Every metric setting, as the metric specs declare them, so a new one reaches translate, score,
+# eval mt and rescore without being listed here: models and files (with the batch size), and the
+# judges' options; precision is given where a command has a use for it.
+MODEL_SETTINGS = tuple(k for k, s in metric_settings().items() if not s.judge and k != "precision")
+JUDGE_SETTINGS = tuple(k for k, s in metric_settings().items() if s.judge)
 # How one translation is chosen (xling.translation.selection.Selection), one option each.
 SELECTION_SETTINGS = ("candidates", "select", "utility", "qe", "pseudo_refs", "sampling", "temperature", "top_p",
                       "epsilon")

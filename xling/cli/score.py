@@ -5,7 +5,7 @@ import click
 
 from ..runs.config import MTEvalConfig
 from .app import cli
-from .options import (JUDGE_SETTINGS, METRIC_MODELS, Bounded, judge_options, metric_list,
+from .options import (JUDGE_SETTINGS, MODEL_SETTINGS, Bounded, judge_options, metric_list,
                       metric_options, print_report, transport_options, config_option)
 
 
@@ -28,7 +28,7 @@ from .options import (JUDGE_SETTINGS, METRIC_MODELS, Bounded, judge_options, met
 @click.option("--seed", default=12345, show_default=True, type=Bounded("seed"))
 @click.option("--on-target-only", is_flag=True, help="Score only outputs in the target language.")
 @click.option("--tokenize", default=None, help="Override the BLEU tokenizer (13a, zh, ja-mecab, ...).")
-@metric_options(*METRIC_MODELS)
+@metric_options(*MODEL_SETTINGS)
 @judge_options
 @transport_options
 @click.option("--gpus", default=None, type=Bounded("gpus"), help="GPUs for COMET (default: 1 if any).")
@@ -60,7 +60,7 @@ def score(refs, hyps, src_path, tgt_lang, src_lang, metrics, test, paired_n, see
 @cli.command()
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @click.option("--metrics", "-m", required=True, help="Comma-separated metrics to add.")
-@metric_options(*METRIC_MODELS, "precision", *JUDGE_SETTINGS, unset=True)
+@metric_options(*MODEL_SETTINGS, "precision", *JUDGE_SETTINGS, unset=True)
 @config_option(MTEvalConfig, "concurrency", "--concurrency", default=None, show_default=False)
 @config_option(MTEvalConfig, "request_timeout", "--request-timeout", default=None, show_default=False)
 @config_option(MTEvalConfig, "max_retries", "--max-retries", default=None, show_default=False)

@@ -7,10 +7,11 @@ from contextlib import nullcontext
 import click
 
 from ..errors import XlingError
+from ..metrics.registry import metric_settings
 from ..runs.config import MTEvalConfig
 from .app import cli
 from ..translation.selection import Selection
-from .options import (METRIC_MODELS, SELECTION_SETTINGS, backend_options, candidate_options, config_option,
+from .options import (MODEL_SETTINGS, SELECTION_SETTINGS, backend_options, candidate_options, config_option,
                       metric_options)
 
 
@@ -37,7 +38,7 @@ from .options import (METRIC_MODELS, SELECTION_SETTINGS, backend_options, candid
               help="Segments are blocks separated by blank lines; their inner line breaks are kept "
                    "from input to output, blocks stay blank-line separated.")
 @candidate_options
-@metric_options(*METRIC_MODELS, "precision")
+@metric_options(*MODEL_SETTINGS, "precision")
 @click.option("--no-cache", is_flag=True, help="Do not reuse or store outputs in the cache.")
 @config_option(MTEvalConfig, "static_cache", "--static-cache")
 @backend_options
@@ -54,13 +55,13 @@ def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, ma
                               read_lines, read_stdin_lines, split_lines)
 
     src_lang, tgt_lang = check_direction(src, tgt)
-    metric_settings = {k: settings.pop(k) for k in (*METRIC_MODELS, "precision")}
-    selection = Selection.from_settings({**metric_settings, "seed": seed},
+    metric_values = {k: settings.pop(k) for k in (*MODEL_SETTINGS, "precision")}
+    selection = Selection.from_settings({**metric_values, "seed": seed},
                                         **{k: settings.pop(k) for k in SELECTION_SETTINGS})
     settings = BackendSettings(**settings)
     # The output is checked (and locked) before any model loads: never translate for nothing.
     reads = (input_path, shots_file, template, model, settings.api_key_file,
-             *(v for k, v in metric_settings.items() if k.endswith("_model")))
+             *(v for k, v in metric_values.items() if metric_settings()[k].is_model))
     target = output_target(output_path, inputs=reads) if output_path else None
     with output_lock(target) if target else nullcontext():
         if text:   # only \n separates lines (U+2028 inside an argument is text, as in a file)

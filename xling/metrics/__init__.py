@@ -4,24 +4,35 @@
     bleu(hyps, refs, tgt_lang="ko").score          # ko-mecab chosen for you
     bleu(hyps, refs, tgt_lang="ko").signature      # sacrebleu's signature
 
-Every metric is also a spec in `xling.metrics.registry` (what it needs, which way is better),
-called the same way: `get("ter")(hyps, refs, srcs, tgt_lang="ko")`.
-Heavy dependencies (sacrebleu's tokenizers, COMET, lingua) load on first use.
+Every metric is also a spec in `xling.metrics.registry` (what it needs, which way is better,
+the settings it takes), called the same way: `get("ter")(hyps, refs, srcs, tgt_lang="ko")`.
+Names load on first use (the registry without numpy; sacrebleu, COMET, lingua when called), so
+that `xling --help` and run configs import the registry alone.
 """
-from .base import MetricResult
-# Bound eagerly (the module is light): a function named like its submodule would be replaced by
-# the module as soon as anything imported `xling.metrics.comet`.
-from .comet import comet
-from .offtarget import off_target, on_target_mask
-from .registry import REGISTRY, MetricSpec, get, parse_metric_names, register
-from .sacre import bleu, chrf, chrfpp, spbleu, ter
-from .significance import PairedResult, bootstrap_ci, paired_test
+from __future__ import annotations
 
+import importlib
 
-def xcomet(hyps, refs, srcs, **kwargs) -> MetricResult:
-    return get("xcomet")(hyps, refs, srcs, **kwargs)
-
+# name -> the submodule that defines it
+_WHERE = {"MetricResult": "base", "comet": "comet_scoring", "off_target": "offtarget",
+          "on_target_mask": "offtarget", "REGISTRY": "registry", "MetricSpec": "registry", "get": "registry",
+          "parse_metric_names": "registry", "register": "registry", "bleu": "sacre", "chrf": "sacre",
+          "chrfpp": "sacre", "spbleu": "sacre", "ter": "sacre", "PairedResult": "significance",
+          "bootstrap_ci": "significance", "paired_test": "significance"}
 
 __all__ = ["MetricResult", "MetricSpec", "PairedResult", "REGISTRY", "bleu", "spbleu", "chrf", "chrfpp",
            "ter", "comet", "xcomet", "off_target", "on_target_mask", "paired_test", "bootstrap_ci", "get",
            "parse_metric_names", "register"]
+
+
+def xcomet(hyps, refs, srcs, **kwargs):
+    from .registry import get
+    return get("xcomet")(hyps, refs, srcs, **kwargs)
+
+
+def __getattr__(name: str):
+    if name not in _WHERE:
+        raise AttributeError(f"module 'xling.metrics' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+    globals()[name] = value
+    return value

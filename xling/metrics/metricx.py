@@ -19,11 +19,11 @@ from typing import Sequence
 
 from ..data import hub
 from ..errors import XlingError
-from ..settings import metric_default
+from .registry import METRICX_MODEL
 from ..store.filehash import model_fingerprint
 from .base import Signature, apply_mask, check_lengths, mean_result
 
-DEFAULT_MODEL = metric_default("metricx_model")
+DEFAULT_MODEL = METRICX_MODEL.default
 HUB_TOKENIZER = "google/mt5-xl"        # the tokenizer every released MetricX model uses
 PRECISIONS = ("32", "16", "bf16")
 SCORE_TOKEN = 250089                   # <extra_id_10>: its logit is the score
@@ -93,7 +93,9 @@ def load_metricx(model: str = DEFAULT_MODEL, precision: str = "32", tokenizer: s
     device = "cuda" if torch.cuda.is_available() else "cpu"
     weights.eval().requires_grad_(False)
     if device == "cuda":   # half precision on a GPU only, as MetricX's own runs do
-        weights = weights.to(device, dtype={"32": torch.float32, "16": torch.float16,
+        # transformers types PreTrainedModel.to as @wraps(nn.Module.to), whose signature mypy
+        # reads unbound (self first): a gap in its typing, the call is nn.Module.to's
+        weights = weights.to(device, dtype={"32": torch.float32, "16": torch.float16,  # type: ignore[arg-type]
                                             "bf16": torch.bfloat16}[precision])
     if local:
         revision = model_fingerprint(Path(model).expanduser())

@@ -6,13 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import XlingError
-from ..settings import metric_default
-from .registry import get
-
-# Run settings that name a metric's model, and a file its hub snapshot always has.
-MODEL_SETTINGS = {"comet_model": "checkpoints/model.ckpt", "xcomet_model": "checkpoints/model.ckpt",
-                  "cometkiwi_model": "checkpoints/model.ckpt", "cometkiwi_xl_model": "checkpoints/model.ckpt",
-                  "metricx_model": "config.json"}
+from .registry import MetricSetting, get
 
 
 def check_metric_models(metrics: list[str], settings) -> None:
@@ -27,17 +21,17 @@ def check_metric_models(metrics: list[str], settings) -> None:
         if spm and not Path(spm).expanduser().is_file():
             raise XlingError(f"SentencePiece model {spm} does not exist (--spm-model)")
         key = spec.settings.get("model")
-        if key not in MODEL_SETTINGS:
+        if not isinstance(key, MetricSetting) or key.snapshot_file is None:
             continue
-        model = spec.options_from(settings).get("model") or metric_default(key)
-        option = "--" + key.replace("_", "-")
+        model = spec.options_from(settings).get("model") or key.default
+        option = key.option_flags()[0]
         path = Path(model).expanduser()
         if path.exists():
-            if MODEL_SETTINGS[key].startswith("checkpoints") and path.is_dir() \
-                    and not (path / MODEL_SETTINGS[key]).is_file():
-                raise XlingError(f"{spec.display} model folder {model} has no {MODEL_SETTINGS[key]} ({option})")
+            if key.snapshot_file.startswith("checkpoints") and path.is_dir() \
+                    and not (path / key.snapshot_file).is_file():
+                raise XlingError(f"{spec.display} model folder {model} has no {key.snapshot_file} ({option})")
             continue
-        if _in_hub_cache(model, MODEL_SETTINGS[key]):
+        if _in_hub_cache(model, key.snapshot_file):
             continue
         online = hub.reachable() if online is None else online
         if not online:

@@ -1,6 +1,11 @@
-"""One spec per metric: what it needs, how it is shown, which way is better, and how it is
-computed. Scoring, runs, reports, significance, transfer and figures read the spec and keep no
-table of their own; a new metric is one function and one `register(MetricSpec(...))`.
+"""One spec per metric: what it needs, how it is shown, which way is better, how it is computed
+and the run settings it takes (its model, batch size, precision, judge options). Scoring, runs,
+reports, significance, transfer and figures read the spec and keep no table of their own; run
+configs, YAML keys and command-line options of metric settings are made from the settings the
+specs declare. A new metric is one function and one `register(MetricSpec(...))`; a metric in
+another package registers through the entry point group "xling.metrics".
+
+This module is light (no numpy): `xling --help` imports it; metrics load their code when called.
 
 Every spec is called the same way: `spec(hyps, refs=None, srcs=None, tgt_lang=None, **options)`.
 Options a metric does not take (another metric's model, say) are not passed to it, so one set
@@ -9,11 +14,39 @@ of settings can serve every metric of a run.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable
 
+from ..backends.http import TRANSPORT
 from ..errors import XlingError
-from ..settings import metric_default
-from .base import MetricResult
+
+if TYPE_CHECKING:
+    from .base import MetricResult
+
+
+@dataclass(frozen=True)
+class MetricSetting:
+    """A run setting of metrics: a config field, a YAML key and a command-line option, owned by
+    the specs that take it (several share one: COMET's batch size is MetricX's)."""
+    name: str
+    default: Any
+    help: str
+    type: Any = str
+    flags: tuple[str, ...] = ()          # command-line flags (default: --name-with-dashes)
+    choices: tuple[str, ...] = ()
+    # a file the model's hub snapshot always has: a model is found before any work (preflight)
+    snapshot_file: str | None = None
+    judge: bool = False                  # an option of LLM judges
+
+    @property
+    def is_model(self) -> bool:
+        """A model or model file that the metric loads (an input the command reads)."""
+        return self.name.endswith("_model") and not self.judge
+
+    def option_flags(self) -> tuple[str, ...]:
+        return self.flags or ("--" + self.name.replace("_", "-"),)
+
+
+SETTINGS: dict[str, MetricSetting] = {}
 
 
 @dataclass(frozen=True)
@@ -26,7 +59,9 @@ class MetricSpec:
     higher_is_better: bool = True
     model_based: bool = False                  # expensive: run records keep its segment scores
     options: tuple[str, ...] = ()              # options it takes (besides `keep`, the mask)
-    settings: dict[str, str] = field(default_factory=dict)   # option -> run setting it comes from
+    # option -> the run setting it comes from: a MetricSetting it owns, or the name of another
+    # component's setting (a judge server's transport settings are the backend's)
+    settings: dict[str, MetricSetting | str] = field(default_factory=dict)
     detail: tuple[str, ...] = ()               # per-segment `extra` keys not kept in metrics.json
     unit: str | None = None                    # axis label of figures (default: display)
     # figures shown beside the score in score output and reports: (`extra` key, column title)
@@ -43,15 +78,21 @@ class MetricSpec:
         result.higher_is_better = self.higher_is_better
         return result
 
+    def setting_name(self, option: str) -> str | None:
+        """The run setting an option comes from (None: the metric takes it from no setting)."""
+        key = self.settings.get(option)
+        return key.name if isinstance(key, MetricSetting) else key
+
     def options_from(self, settings) -> dict:
         """The options a run's settings (a config object or its stored dict) give this metric."""
         get = settings.get if isinstance(settings, dict) else (lambda k, d=None: getattr(settings, k, d))
-        return {option: get(key) for option, key in self.settings.items() if get(key) is not None}
+        names = {option: self.setting_name(option) for option in self.settings}
+        return {option: get(key) for option, key in names.items() if get(key) is not None}
 
     def beside_values(self, result: MetricResult | dict) -> list[float | None]:
         """The `beside` figures of a result (or of its stored dict); None where it has none (a
         run scored before the figure existed)."""
-        extra = result.extra if isinstance(result, MetricResult) else result.get("extra", {})
+        extra = result.get("extra", {}) if isinstance(result, dict) else result.extra
         return [extra.get(key) for key, _ in self.beside]
 
     def better(self, a: float, b: float) -> bool:
@@ -64,13 +105,33 @@ ALIASES: dict[str, str] = {}
 
 
 def register(spec: MetricSpec, *aliases: str) -> MetricSpec:
+    for owned in spec.settings.values():
+        if isinstance(owned, MetricSetting):
+            if SETTINGS.setdefault(owned.name, owned) != owned:
+                raise TypeError(f"metric {spec.name!r} declares setting {owned.name!r} unlike its other owner")
     REGISTRY[spec.name] = spec
     for alias in aliases:
         ALIASES[alias] = spec.name
     return spec
 
 
+def _discover() -> None:
+    from ..plugins import load_plugins
+    load_plugins("xling.metrics")
+
+
+def metric_settings() -> dict[str, MetricSetting]:
+    """Every run setting of every registered metric (built-in ones and plugins')."""
+    _discover()
+    return SETTINGS
+
+
+def setting_default(name: str):
+    return SETTINGS[name].default
+
+
 def get(name: str) -> MetricSpec:
+    _discover()
     key = ALIASES.get(name.lower(), name.lower())
     if key not in REGISTRY:
         raise XlingError(f"unknown metric {name!r}; known: {', '.join(REGISTRY)}")
@@ -108,12 +169,12 @@ def _sacrebleu(function: str):
 
 
 def _comet(hyps, refs, srcs, tgt_lang, **options):
-    from .comet import comet
+    from .comet_scoring import comet
     return comet(hyps, refs, srcs, **options)
 
 
 def _xcomet(hyps, refs, srcs, tgt_lang, **options):
-    from .comet import XCOMET, comet
+    from .comet_scoring import XCOMET, comet
     return comet(hyps, refs, srcs, **{"model": XCOMET, **options})
 
 
@@ -121,7 +182,7 @@ def _comet_qe(default_model: str, name: str, spans: bool = False):
     """A COMET model scoring without references: CometKiwi, or xCOMET in QE mode (its error
     spans kept)."""
     def compute(hyps, refs, srcs, tgt_lang, **options):
-        from .comet import comet
+        from .comet_scoring import comet
         return comet(hyps, None, srcs, **{"model": default_model, "name": name,
                                           **({"error_spans": True} if spans else {}), **options})
     return compute
@@ -163,9 +224,45 @@ def _off_target(hyps, refs, srcs, tgt_lang, keep=None):
     return result
 
 
-COMET_OPTIONS = ("model", "batch_size", "gpus", "precision", "error_spans", "progress")
+# -- the settings ------------------------------------------------------------------------------
+CHECKPOINT = "checkpoints/model.ckpt"      # what every COMET snapshot on the hub holds
+COMET_MODEL = MetricSetting("comet_model", "Unbabel/wmt22-comet-da",
+                            "COMET model: hub name or local checkpoint.", snapshot_file=CHECKPOINT)
+XCOMET_MODEL = MetricSetting("xcomet_model", "Unbabel/XCOMET-XL",
+                             "xCOMET model (xcomet, xcomet-qe): hub name or local checkpoint.",
+                             snapshot_file=CHECKPOINT)
+COMETKIWI_MODEL = MetricSetting("cometkiwi_model", "Unbabel/wmt22-cometkiwi-da",
+                                "CometKiwi model (gated on the hub): hub name or local checkpoint.",
+                                snapshot_file=CHECKPOINT)
+COMETKIWI_XL_MODEL = MetricSetting("cometkiwi_xl_model", "Unbabel/wmt23-cometkiwi-da-xl",
+                                   "CometKiwi-XL model (cometkiwi-xl; gated on the hub): hub name or local "
+                                   "checkpoint.", snapshot_file=CHECKPOINT)
+METRICX_MODEL = MetricSetting("metricx_model", "google/metricx-24-hybrid-large-v2p6",
+                              "MetricX-24 model (metricx, metricx-qe): hub name or local folder.",
+                              snapshot_file="config.json")
+SPM_MODEL = MetricSetting("spm_model", None, "SentencePiece model file of spBLEU (sacrebleu's flores200 model), "
+                          "for a machine without network; default: sacrebleu's cache "
+                          "(~/.sacrebleu/models/flores200sacrebleuspm, downloaded once).", type=str | None)
+BATCH_SIZE = MetricSetting("comet_batch_size", 16, "Segments per batch of model-based metrics (COMET, MetricX).",
+                           type=int, flags=("--metric-batch-size", "--comet-batch-size"))
+PRECISION = MetricSetting("precision", "32", "Precision of model-based metrics: 32, 16 or bf16.",
+                          choices=("32", "16", "bf16"))
+JUDGE_MODEL = MetricSetting("judge_model", None, "LLM judge for gemba-mqm / gemba-esa: local folder or hub name "
+                            "(default: the translation default model), or the served model name with "
+                            "--judge-base-url.", type=str | None, judge=True)
+JUDGE_BASE_URL = MetricSetting("judge_base_url", None, "OpenAI-compatible server of the judge (key: XLING_API_KEY "
+                               "or OPENAI_API_KEY).", type=str | None, judge=True)
+JUDGE_TEMPLATE = MetricSetting("judge_template", None, "Judge template (default: gemba-mqm / gemba-esa).",
+                               type=str | None, judge=True)
+JUDGE_SAMPLES = MetricSetting("judge_samples", 1, "Judge answers per segment: 1 is greedy; N > 1 samples N times "
+                              "and reports the judge's own spread per segment.", type=int, judge=True)
+JUDGE_TEMPERATURE = MetricSetting("judge_temperature", 0.7, "Sampling temperature of the judge when "
+                                  "judge_samples > 1.", type=float, judge=True)
 
-SPM_SETTINGS = {"spm_model": "spm_model"}   # a SentencePiece tokenizer's model file
+# -- the metrics ----------------------------------------------------------------------------------
+COMET_OPTIONS = ("model", "batch_size", "gpus", "precision", "error_spans", "progress")
+MODEL_RUN = {"batch_size": BATCH_SIZE, "precision": PRECISION}
+SPM_SETTINGS: dict[str, MetricSetting | str] = {"spm_model": SPM_MODEL}   # a SentencePiece tokenizer's model file
 register(MetricSpec("bleu", "BLEU", _sacrebleu("bleu"), options=("tokenize", "lowercase", "spm_model"),
                     settings=SPM_SETTINGS))
 register(MetricSpec("spbleu", "spBLEU", _sacrebleu("spbleu"), options=("lowercase", "spm_model"),
@@ -175,36 +272,33 @@ register(MetricSpec("chrf++", "chrF++", _sacrebleu("chrfpp"), options=("lowercas
 register(MetricSpec("ter", "TER", _sacrebleu("ter"), higher_is_better=False,
                     options=("asian_support", "case_sensitive")))
 register(MetricSpec("comet", "COMET", _comet, needs_srcs=True, model_based=True, options=COMET_OPTIONS,
-                    settings={"model": "comet_model", "batch_size": "comet_batch_size",
-                              "precision": "precision"}))
+                    settings={"model": COMET_MODEL, **MODEL_RUN}))
 register(MetricSpec("xcomet", "xCOMET", _xcomet, needs_srcs=True, model_based=True, options=COMET_OPTIONS,
-                    settings={"model": "xcomet_model", "batch_size": "comet_batch_size",
-                              "precision": "precision"}))
-QE_SETTINGS = {"batch_size": "comet_batch_size", "precision": "precision"}
-register(MetricSpec("cometkiwi", "CometKiwi", _comet_qe(metric_default("cometkiwi_model"), "CometKiwi"),
+                    settings={"model": XCOMET_MODEL, **MODEL_RUN}))
+register(MetricSpec("cometkiwi", "CometKiwi", _comet_qe(COMETKIWI_MODEL.default, "CometKiwi"),
                     needs_refs=False, needs_srcs=True, model_based=True, options=COMET_OPTIONS,
-                    settings={"model": "cometkiwi_model", **QE_SETTINGS}), "kiwi")
-register(MetricSpec("cometkiwi-xl", "CometKiwi-XL",
-                    _comet_qe(metric_default("cometkiwi_xl_model"), "CometKiwi-XL"),
+                    settings={"model": COMETKIWI_MODEL, **MODEL_RUN}), "kiwi")
+register(MetricSpec("cometkiwi-xl", "CometKiwi-XL", _comet_qe(COMETKIWI_XL_MODEL.default, "CometKiwi-XL"),
                     needs_refs=False, needs_srcs=True, model_based=True, options=COMET_OPTIONS,
-                    settings={"model": "cometkiwi_xl_model", **QE_SETTINGS}))
-register(MetricSpec("xcomet-qe", "xCOMET-QE", _comet_qe(metric_default("xcomet_model"), "xCOMET-QE", spans=True),
+                    settings={"model": COMETKIWI_XL_MODEL, **MODEL_RUN}))
+register(MetricSpec("xcomet-qe", "xCOMET-QE", _comet_qe(XCOMET_MODEL.default, "xCOMET-QE", spans=True),
                     needs_refs=False, needs_srcs=True, model_based=True, options=COMET_OPTIONS,
-                    settings={"model": "xcomet_model", **QE_SETTINGS}))
+                    settings={"model": XCOMET_MODEL, **MODEL_RUN}))
 METRICX_OPTIONS = ("model", "batch_size", "precision", "tokenizer", "version")
-METRICX_SETTINGS = {"model": "metricx_model", "batch_size": "comet_batch_size", "precision": "precision"}
+METRICX_SETTINGS: dict[str, MetricSetting | str] = {"model": METRICX_MODEL, **MODEL_RUN}
 register(MetricSpec("metricx", "MetricX", _metricx(qe=False), needs_srcs=True, higher_is_better=False,
                     model_based=True, options=METRICX_OPTIONS, settings=METRICX_SETTINGS,
                     unit="MetricX (0-25, lower is better)"))
 register(MetricSpec("metricx-qe", "MetricX-QE", _metricx(qe=True), needs_refs=False, needs_srcs=True,
                     higher_is_better=False, model_based=True, options=METRICX_OPTIONS,
                     settings=METRICX_SETTINGS, unit="MetricX-QE (0-25, lower is better)"))
-JUDGE_TRANSPORT = ("concurrency", "request_timeout", "max_retries")
+# A judge server takes the run's transport settings (the HTTP backend's own: concurrency, ...).
+JUDGE_TRANSPORT = TRANSPORT
 JUDGE_OPTIONS = ("model", "base_url", "template", "samples", "temperature", "src_lang", "batch_size",
                  "progress", *JUDGE_TRANSPORT)
-JUDGE_SETTINGS = {"model": "judge_model", "base_url": "judge_base_url", "template": "judge_template",
-                  "samples": "judge_samples", "temperature": "judge_temperature",
-                  **{k: k for k in JUDGE_TRANSPORT}}
+JUDGE_SETTINGS: dict[str, MetricSetting | str] = {
+    "model": JUDGE_MODEL, "base_url": JUDGE_BASE_URL, "template": JUDGE_TEMPLATE, "samples": JUDGE_SAMPLES,
+    "temperature": JUDGE_TEMPERATURE, **{k: k for k in JUDGE_TRANSPORT}}
 register(MetricSpec("gemba-mqm", "GEMBA-MQM", _judge("mqm"), needs_refs=False, needs_srcs=True,
                     model_based=True, options=JUDGE_OPTIONS, settings=JUDGE_SETTINGS,
                     unit="GEMBA-MQM (0 = no errors, -25 worst)"))

@@ -11,10 +11,22 @@ from typing import Any, get_args, get_origin, get_type_hints
 
 from ..backends.settings import BackendSettings
 from ..errors import XlingError
-from ..settings import Checked, SettingError, metric_setting, setting
+from ..metrics.registry import metric_settings
+from ..settings import Checked, SettingError, setting
+
+
+def _metric_settings_class() -> type:
+    """The run settings every registered metric declares (xling.metrics.registry), as one
+    dataclass of config fields; none changes an output (scores are recomputed, not resumed)."""
+    spec = [(s.name, s.type, setting(s.default, s.help, output=False, **({"choices": s.choices} if s.choices else {})))
+            for s in metric_settings().values()]
+    return dataclasses.make_dataclass("MetricSettings", spec, kw_only=True, namespace={"__module__": __name__})
+
+
+MetricSettings = _metric_settings_class()
 
 @dataclass
-class MTEvalConfig(BackendSettings):
+class MTEvalConfig(BackendSettings, MetricSettings):
     out: str                                   # run folder
     model: str | None = None                   # None: $XLING_MODEL or the embedded model
     data: str = setting("flores200:devtest", "Data set: flores200:devtest, ntrex128, wmt24pp:en-ko_KR "
@@ -59,20 +71,6 @@ class MTEvalConfig(BackendSettings):
     pseudo_refs: int | None = setting(None, "MBR against this many separate samples instead of "
                                             "the candidates themselves.")
     metrics: list[str] = field(default_factory=lambda: ["bleu", "chrf", "offtarget"])
-    # Metric settings: defaults and help from xling.settings.METRIC_SETTINGS.
-    comet_model: str = metric_setting("comet_model")
-    xcomet_model: str = metric_setting("xcomet_model")
-    cometkiwi_model: str = metric_setting("cometkiwi_model")
-    cometkiwi_xl_model: str = metric_setting("cometkiwi_xl_model")
-    metricx_model: str = metric_setting("metricx_model")
-    judge_model: str | None = metric_setting("judge_model")
-    judge_base_url: str | None = metric_setting("judge_base_url")
-    judge_template: str | None = metric_setting("judge_template")
-    judge_samples: int = metric_setting("judge_samples")
-    judge_temperature: float = metric_setting("judge_temperature")
-    comet_batch_size: int = metric_setting("comet_batch_size")
-    precision: str = metric_setting("precision")
-    spm_model: str | None = metric_setting("spm_model")
     static_cache: bool = setting(False, "Static KV cache, shapes bucketed (its decoding step is compiled on a GPU).")
     max_new_tokens: int = setting(512, "Cap on the new tokens of one answer (a segment, or a document "
                                        "chunk with --unit document).")
@@ -83,10 +81,8 @@ class MTEvalConfig(BackendSettings):
     ADDED_LATER = ("keep_bad_sources", "reference", "unit", "limit_per_domain", "candidates", "sampling",
                    "temperature", "top_p", "epsilon", "select", "utility", "qe", "pseudo_refs")
     # Settings that change no output: a run folder may be resumed with other values of these.
-    NON_IDENTITY = ("out", "batch_size", "max_batch_tokens", "refill", "metrics", "comet_model", "xcomet_model",
-                    "cometkiwi_model", "cometkiwi_xl_model", "metricx_model", "judge_model",
-                    "judge_base_url", "judge_template", "judge_samples", "judge_temperature",
-                    "comet_batch_size", "precision", "spm_model", "name", "description", "data_dir")
+    # (with the metric settings and the backends' transport and engine settings: output=False)
+    NON_IDENTITY = ("out", "batch_size", "max_batch_tokens", "refill", "metrics", "name", "description", "data_dir")
 
     def shared_settings(self) -> tuple[str, ...]:
         """A judge server takes the run's transport settings, whatever the backend."""

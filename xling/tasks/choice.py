@@ -4,10 +4,11 @@ invalid-answer rate of generation (invalid answers count as wrong; nothing is gu
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import numpy as np
 
-from ..data.choice import NLI_LABELS, ChoiceSource, exclusions
+from ..data.choice import NLI_LABELS, choice_source, exclusions
 from ..errors import XlingError
 from ..prompts.choice import balanced_shots, generation_parts, loglikelihood_parts, parse_answer
 from ..runs.config import ChoiceEvalConfig
@@ -60,9 +61,9 @@ def run_choice(config: ChoiceEvalConfig, overwrite: bool = False, progress: bool
 
 def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress: bool, backend) -> None:
     task = config.task
-    source = ChoiceSource(config.data, config.data_dir, task, config.shots_file)
+    source = choice_source(config.data, config.data_dir, task, config.shots_file)
     cells = cells_of(config)
-    if source.name == "nli-file" and len(cells) > 1:   # one file is one language: never scored as several
+    if source.one_language and len(cells) > 1:   # one file is one language: never scored as several
         raise XlingError(f"{config.data} is one file of one language, so it makes one cell; give one "
                          f"language (--langs XX), not {', '.join(sorted({c for cell in cells for c in cell}))}")
     ll_template = load_template(config.template or ("xnli-rightq" if task == "nli" else "mc-qa"))
@@ -76,9 +77,10 @@ def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress
         lang = premise if config.prompt_lang == "data" else resolve(config.prompt_lang).code
         # Each prompt is the cell's demonstrations + the item's own part: records keep the part,
         # config.json the demonstrations once per cell (`xling prompt` joins them).
-        demos, prompts = {}, []
+        demos: dict[str, str] = {}
+        prompts: list[dict[str, Any]] = []
         for item in items:
-            prompt = {}
+            prompt: dict[str, Any] = {}   # "ll": {"context", "options"}; "gen": the prompt text
             if config.mode != "gen":
                 demos["ll"], context, options = loglikelihood_parts(ll_template, item, lang, shots)
                 prompt["ll"] = {"context": context, "options": options}
@@ -89,7 +91,7 @@ def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress
 
     from ..backends import Batching, load_backend, ready
 
-    backend = ready(backend or load_backend(config.model, config, quiet=not progress),
+    backend = ready(backend or load_backend(config.model, config.section(), quiet=not progress),
                     batching=Batching(config.batch_size), cache=True)
     run.prepare(RunHeader(
         task, dict(config.identity(), model_fingerprint=backend.fingerprint,
@@ -122,7 +124,7 @@ def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress
                 record["gen_pred"] = parse_answer(gen_template, raw, item)
             records.append(record)
         run.write_outputs(name, records)
-        summary = {"n": len(records), "labels": list(NLI_LABELS) if task == "nli" else None}
+        summary: dict[str, object] = {"n": len(records), "labels": list(NLI_LABELS) if task == "nli" else None}
         batch_plan = backend.stats().get("plan")
         if batch_plan:   # the batch sizes chosen (e.g. by `auto`)
             summary["batches"] = batch_plan

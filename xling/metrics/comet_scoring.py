@@ -13,13 +13,13 @@ from typing import Sequence
 
 from ..data import hub
 from ..errors import XlingError
-from ..settings import metric_default
+from .registry import COMET_MODEL, PRECISION, XCOMET_MODEL
 from ..store.filehash import file_digest
 from .base import Signature, apply_mask, check_lengths, mean_result
 
-DEFAULT_MODEL = metric_default("comet_model")
-XCOMET = metric_default("xcomet_model")
-PRECISIONS = ("32", "16", "bf16")
+DEFAULT_MODEL = COMET_MODEL.default
+XCOMET = XCOMET_MODEL.default
+PRECISIONS = PRECISION.choices
 
 
 def _checkpoint_for(model: str) -> tuple[Path, str]:
@@ -87,7 +87,7 @@ def comet(hyps: Sequence[str], refs: Sequence[str] | None, srcs: Sequence[str] |
     scorer = load_native(str(ckpt), revision, precision, "cpu" if gpus == 0 else None)
     if hparams["class_identifier"] == "referenceless_regression_metric":
         refs = None                                    # it reads none: say so in the signature
-    spans = None
+    spans: list | None = None
     if getattr(scorer, "tagger", None) is not None:     # xCOMET and its kind: error spans too
         spans = []
         scores = scorer.predict(srcs, hyps, refs, batch_size, progress, spans=spans)
@@ -95,7 +95,7 @@ def comet(hyps: Sequence[str], refs: Sequence[str] | None, srcs: Sequence[str] |
         scores = scorer.predict(srcs, hyps, refs, batch_size, progress)
     fields = dict(model=model, rev=revision, prec=precision, bs=batch_size,
                   refs="yes" if refs is not None else "no", impl=f"xling-{__version__}")
-    extra = {}
+    extra: dict[str, object] = {}
     if keep is not None:
         extra = {"segments_kept": len(hyps), "segments_total": len(list(keep))}
         fields["subset"] = f"{len(hyps)}/{len(list(keep))}"
