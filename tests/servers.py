@@ -260,3 +260,50 @@ class FakeOpenAI:
 
     def close(self):
         self.server.shutdown()
+
+
+class ScriptedModel:
+    """A toy language model behind the OpenAI API, for the HTTP backend's conformance: each
+    answer is a deterministic function of the prompt (and of the seed when sampling), holds a
+    line end, and ignores `stop` (xling cuts answers itself); /completions with echo and
+    logprobs scores the prompt one character per token."""
+
+    WORDS = ["river", "stone", "light", "window", "market", "rain", "apple", "train", "quiet", "sea"]
+
+    @classmethod
+    def answer(cls, prompt: str, seed=None) -> str:
+        import hashlib
+
+        digest = hashlib.sha256(f"{prompt}|{seed}".encode()).digest()
+        words = [cls.WORDS[b % len(cls.WORDS)] for b in digest[:6]]
+        return " " + " ".join(words[:3]) + ".\n" + " ".join(words[3:])
+
+    def __init__(self):
+        import json
+
+        model = self
+
+        class Handler(QuietHandler):
+            def do_POST(self):
+                payload = json.loads(self.body())
+                chat = "messages" in payload
+                prompt = json.dumps(payload["messages"]) if chat else payload["prompt"]
+                if payload.get("echo") and payload.get("logprobs"):
+                    tokens = list(prompt) + ["x"]
+                    values = [None] + [-(1 + ord(c) % 5 / 10) for c in prompt[1:]] + [-0.5]
+                    body = {"choices": [{"text": prompt + "x", "logprobs": {
+                        "tokens": tokens, "token_logprobs": values, "text_offset": list(range(len(tokens)))}}]}
+                else:
+                    seed = payload.get("seed") if payload.get("temperature") else None
+                    texts = [model.answer(prompt, seed if i == 0 else (seed, i)) for i in range(payload.get("n", 1))]
+                    body = {"choices": [({"message": {"role": "assistant", "content": t}} if chat else {"text": t})
+                                        | {"index": i} for i, t in enumerate(texts)]}
+                self._reply(200, json.dumps(body).encode(), {})
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()

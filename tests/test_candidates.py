@@ -166,15 +166,17 @@ def test_bad_selection_settings_are_one_line(tiny_causal_base, tmp_path):
                           "unknown metric 'nope'")
 
 
-def test_translate_with_candidates_over_http_uses_n(tmp_path):
+def test_translate_with_candidates_over_http_asks_each_candidate_by_its_own_seed(tmp_path):
+    """Candidate k comes from a request seeded by k alone, so it is the same whatever N is."""
     from servers import FakeOpenAI
     from helpers import xling
 
+    seeds = [Sampling().row_seed(k) % 2 ** 31 for k in range(3)]
     seen = []
 
     def respond(payload):
-        seen.append(payload.get("n"))
-        return ["The cat sleeps.", "The cat sleeps.", "A cat is sleeping."][:payload.get("n", 1)]
+        seen.append((payload.get("n"), payload["seed"]))
+        return ["The cat sleeps.", "The cat sleeps.", "A cat is sleeping."][seeds.index(payload["seed"])]
 
     server = FakeOpenAI(respond=respond)
     try:
@@ -183,7 +185,7 @@ def test_translate_with_candidates_over_http_uses_n(tmp_path):
     finally:
         server.close()
     assert result.returncode == 0, result.stderr
-    assert result.stdout.decode() == "The cat sleeps.\n" and seen == [3]
+    assert result.stdout.decode() == "The cat sleeps.\n" and sorted(seen) == sorted((None, s) for s in seeds)
 
 
 def test_mbr_against_separate_pseudo_references(translator):
@@ -216,7 +218,7 @@ def test_http_candidates_of_several_sources_are_in_flight_together():
         with lock:
             state["now"] -= 1
         source = payload["messages"][-1]["content"]
-        return [f"{source} #{k}" for k in range(payload["n"])]
+        return f"{source} #{[Sampling(seed=0).row_seed(k) % 2 ** 31 for k in range(2)].index(payload['seed'])}"
 
     server = FakeOpenAI(respond=respond)
     try:

@@ -47,6 +47,11 @@ def test_vllm_gets_the_prompt_xling_renders_and_says_who_it_is(probe):
     assert probe["context_window"] == 2048            # max_model_len, below the model's own
 
 
+def test_vllm_passes_the_backend_conformance_cases(probe):
+    """The cases every backend passes (tests/backend_conformance.py), run in the venv."""
+    assert probe["conformance"] == []
+
+
 def test_greedy_outputs_equal_the_hf_backend(probe):
     """16 real FLORES sentences; an output that differs must be a near-tie the HF model itself
     can barely tell apart (its two best tokens within 0.05 logits), never a different prompt."""

@@ -3,7 +3,7 @@
 Heavy libraries (torch, transformers) load only when a model is used, so `import xling` and
 `xling --help` stay fast.
 """
-__version__ = "0.1.0"
+from .version import __version__
 
 __all__ = ["translate", "Translator", "resolve_language", "XlingError", "__version__"]
 

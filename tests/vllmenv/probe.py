@@ -72,6 +72,9 @@ def main() -> None:
     report["resume"] = _resume(vllm, requests[:6], translator.decoding, Path(args["cache"]))
     report["documents"] = _documents(vllm, hf, root)
     report["mbr"] = _mbr(vllm, sources[:2], src, tgt)
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))   # tests/: the shared cases
+    from backend_conformance import check
+    report["conformance"] = check(vllm)
     report["seconds"] = round(time.perf_counter() - started, 1)
     print(json.dumps(report, ensure_ascii=False))
 

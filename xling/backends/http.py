@@ -310,9 +310,10 @@ class HTTPBackend(Backend):
 
     def candidates(self, requests: list[GenerationRequest], sampling, wanted: list[list[int]],
                    on_item=None) -> list[dict[int, str]]:
-        """Sampled candidates through the API's `n`: one request per run of consecutive wanted
-        indices, seeded by its first index (servers that honour `seed`, as vLLM does, give the
-        same candidates again); sources run `concurrency` at a time. Beam search is not part of
+        """Sampled candidates, one request each, seeded by the candidate's own index (servers that
+        honour `seed`, as vLLM does, give candidate k again whatever else is drawn: a run with
+        a larger N reuses the first ones; `n` > 1 in one request would tie each candidate to its
+        place in that request); sources run `concurrency` at a time. Beam search is not part of
         the OpenAI API."""
         problem = self.sampling_problem(sampling)
         if problem:
@@ -321,21 +322,13 @@ class HTTPBackend(Backend):
 
         def compute(i):
             request, found = requests[i], {}
-            runs: list[list[int]] = []
             for k in sorted(wanted[i]):
-                if runs and k == runs[-1][-1] + 1:
-                    runs[-1].append(k)
-                else:
-                    runs.append([k])
-            for run in runs:
                 decoding = Decoding(do_sample=True, temperature=sampling.temperature,
-                                    top_p=sampling.top_p, seed=sampling.row_seed(run[0]) % (2 ** 31))
+                                    top_p=sampling.top_p, seed=sampling.row_seed(k) % (2 ** 31))
                 path, payload = self._payload(request, decoding)
-                payload["n"] = len(run)
-                texts = self._post(path, payload, partial(_all_answers, chat=request.prompt.is_chat, n=len(run)),
-                                   max_bytes=((1 << 16) + 64 * request.max_new_tokens) * len(run))
-                for k, text in zip(run, texts):
-                    found[k] = self._finish(text, request)
+                (text,) = self._post(path, payload, partial(_all_answers, chat=request.prompt.is_chat, n=1),
+                                     max_bytes=(1 << 16) + 64 * request.max_new_tokens)
+                found[k] = self._finish(text, request)
             return found
 
         def deliver(i, found):

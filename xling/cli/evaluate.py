@@ -6,9 +6,20 @@ import click
 from ..errors import XlingError
 from ..runs.config import ChoiceEvalConfig, MTEvalConfig
 from .app import cli
-from .options import (MODEL_SETTINGS, BatchSize, Bounded, backend_options,
-                      candidate_options, judge_options, metric_list, metric_options, print_report,
-                      split_list, config_option)
+from .options import (
+    MODEL_SETTINGS,
+    BatchSize,
+    Bounded,
+    backend_options,
+    candidate_options,
+    config_option,
+    judge_options,
+    metric_list,
+    metric_names,
+    metric_options,
+    print_report,
+    split_list,
+)
 
 
 @cli.group(name="eval")
@@ -30,8 +41,7 @@ def eval_group():
 @config_option(MTEvalConfig, "shots_file", "--shots-file", type=click.Path(dir_okay=False))
 @config_option(MTEvalConfig, "template", "--template")
 @click.option("--metrics", default=",".join(MTEvalConfig.__dataclass_fields__["metrics"].default_factory()),
-              show_default=True, help="Comma-separated: bleu spbleu chrf chrf++ ter comet xcomet metricx "
-                                      "cometkiwi cometkiwi-xl xcomet-qe metricx-qe offtarget.")
+              show_default=True, help=f"Comma-separated: {metric_names()}.")
 @config_option(MTEvalConfig, "out", "--out", "-o", required=True, help="Run folder.")
 @candidate_options
 @config_option(MTEvalConfig, "limit", "--limit")
@@ -64,9 +74,8 @@ def _choice_options(default_data):
         options = [
             click.option("--model", "-m", default=None, help="Local folder or hub name (default: embedded model)."),
             click.option("--data", "-d", default=default_data, show_default=True,
-                         help="xnli:dev|test, xcsqa:dev, or your own file: nli-file:TEST.tsv (with "
-                              "demonstrations: nli-file:TEST.tsv,DEV.tsv)." if default_data.startswith("xnli")
-                         else "xcsqa:dev."),
+                         help="Data set: `xling data` lists them (nli: xnli:dev|test, your own "
+                              "nli-file:TEST.tsv[,DEV.tsv]; mc: xcsqa:dev)."),
             click.option("--data-dir", default=None, help="Local data root (default: $XLING_DATA)."),
             click.option("--langs", "-l", multiple=True, help="Languages (premise = hypothesis): ar,hi,th."),
             click.option("--premise-langs", multiple=True, help="With --hypothesis-langs: every combination."),

@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from ..errors import XlingError
-from ..runs.config import MTEvalConfig
 from ..metrics.registry import metric_settings
+from ..runs.config import MTEvalConfig
 
 
 class BatchSize(click.ParamType):
@@ -120,6 +120,15 @@ def backend_options(f):
     for spec in reversed(dataclasses.fields(BackendSettings)):
         f = config_option(BackendSettings, spec.name, "--" + spec.name.replace("_", "-"))(f)
     return f
+
+
+def metric_names() -> str:
+    """The registered metrics for a help text, by what they need."""
+    from ..metrics.registry import REGISTRY, get
+
+    get("bleu")   # loads plugins' metrics too
+    with_refs = [n for n, m in REGISTRY.items() if m.needs_refs]
+    return f"{' '.join(with_refs)} (references); {' '.join(n for n in REGISTRY if n not in with_refs)} (none)"
 
 
 def split_list(values) -> list[str] | None:

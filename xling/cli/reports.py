@@ -59,8 +59,8 @@ def figures(run_dirs, out):
 def transfer(run_dirs, metric, group, fmt, figure):
     """Transfer to untargeted languages: relative scores per language and group; with two runs,
     the per-language difference with 95% intervals and the Score(X->Y) ratio."""
-    from ..reporting.transfer import transfer_figure, transfer_tables
     from ..reporting.tables import render_all
+    from ..reporting.transfer import transfer_figure, transfer_tables
 
     if len(run_dirs) > 2:
         raise XlingError("xling transfer takes one run, or two runs to compare")
@@ -84,10 +84,10 @@ def transfer(run_dirs, metric, group, fmt, figure):
 def tokens(tokenizers, langs, files, split, data_dir, reference, fmt, figure):
     """Tokenizer efficiency on FLORES-200 or your files. TOKENIZERS: "embedded", local folders or
     hub names."""
-    from ..reporting.tokens import efficiency, efficiency_figure, efficiency_tables
-    from ..data.parallel import data_root
     from ..data.languages import resolve
+    from ..data.parallel import data_root
     from ..reporting.tables import render_all
+    from ..reporting.tokens import efficiency, efficiency_figure, efficiency_tables
 
     pairs = {}
     for item in files:

@@ -5,8 +5,18 @@ import click
 
 from ..runs.config import MTEvalConfig
 from .app import cli
-from .options import (JUDGE_SETTINGS, MODEL_SETTINGS, Bounded, judge_options, metric_list,
-                      metric_options, print_report, transport_options, config_option)
+from .options import (
+    JUDGE_SETTINGS,
+    MODEL_SETTINGS,
+    Bounded,
+    config_option,
+    judge_options,
+    metric_list,
+    metric_names,
+    metric_options,
+    print_report,
+    transport_options,
+)
 
 
 @cli.command()
@@ -19,8 +29,7 @@ from .options import (JUDGE_SETTINGS, MODEL_SETTINGS, Bounded, judge_options, me
 @click.option("--tgt-lang", "-t", required=True, help="Target language: picks the BLEU tokenizer.")
 @click.option("--src-lang", default=None, help="Source language (recorded).")
 @click.option("--metrics", "-m", multiple=True, default=("bleu", "chrf"), show_default=True,
-              help="bleu spbleu chrf chrf++ ter comet xcomet metricx (references); cometkiwi "
-                   "cometkiwi-xl xcomet-qe metricx-qe offtarget (none); -m bleu chrf or -m bleu,chrf.")
+              help=f"{metric_names()}; -m bleu chrf or -m bleu,chrf.")
 @click.option("--paired-bs", "test", flag_value="bs", help="Paired bootstrap resampling against the first system.")
 @click.option("--paired-ar", "test", flag_value="ar", help="Paired approximate randomization.")
 @click.option("--paired-n", type=Bounded("bootstrap"), default=None,
@@ -39,9 +48,9 @@ def score(refs, hyps, src_path, tgt_lang, src_lang, metrics, test, paired_n, see
           tokenize, gpus, fmt, **settings):
     """Score system outputs: with references (BLEU, chrF, COMET, MetricX, ...) or without them
     (QE: CometKiwi, xCOMET-QE, MetricX-QE; off-target rate)."""
+    from ..data.textio import read_lines
     from ..reporting.scores import FORMATTERS
     from ..tasks.score import score_systems
-    from ..data.textio import read_lines
 
     # As sacrebleu reads them: a leading byte-order mark stays part of the first segment.
     references = [read_lines(r, keep_bom=True) for r in refs]

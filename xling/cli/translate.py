@@ -9,10 +9,16 @@ import click
 from ..errors import XlingError
 from ..metrics.registry import metric_settings
 from ..runs.config import MTEvalConfig
-from .app import cli
 from ..translation.selection import Selection
-from .options import (MODEL_SETTINGS, SELECTION_SETTINGS, backend_options, candidate_options, config_option,
-                      metric_options)
+from .app import cli
+from .options import (
+    MODEL_SETTINGS,
+    SELECTION_SETTINGS,
+    backend_options,
+    candidate_options,
+    config_option,
+    metric_options,
+)
 
 
 @cli.command()
@@ -49,10 +55,10 @@ def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, ma
     --paragraphs: one output block per blank-line separated input block)."""
     from ..backends.settings import BackendSettings
     from ..data.languages import check_direction
+    from ..data.textio import atomic_writer, join_paragraphs, output_target, read_lines, read_stdin_lines, split_lines
+    from ..data.textio import paragraphs as blocks_of
     from ..store.locks import output_lock
     from ..translation.postprocess import one_line
-    from ..data.textio import (atomic_writer, join_paragraphs, output_target, paragraphs as blocks_of,
-                              read_lines, read_stdin_lines, split_lines)
 
     src_lang, tgt_lang = check_direction(src, tgt)
     metric_values = {k: settings.pop(k) for k in (*MODEL_SETTINGS, "precision")}

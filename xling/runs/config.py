@@ -29,9 +29,8 @@ MetricSettings = _metric_settings_class()
 class MTEvalConfig(BackendSettings, MetricSettings):
     out: str                                   # run folder
     model: str | None = None                   # None: $XLING_MODEL or the embedded model
-    data: str = setting("flores200:devtest", "Data set: flores200:devtest, ntrex128, wmt24pp:en-ko_KR "
-                                             "(en-* for every locale), sacrebleu:wmt24:en-ja, "
-                                             "text:PATTERN_{lang}, jsonl:PATH.")
+    data: str = setting("flores200:devtest", "Data set (`xling data` lists them): flores200:devtest, "
+                                             "wmt24pp:en-ko_KR, text:PATTERN_{lang}, jsonl:PATH, ...")
     data_dir: str | None = None
     pairs: list[str] | None = None             # ["ko-en", "en-ko"] or a named set: ["hcx_table15"]
     langs: list[str] | None = None             # full direction matrix between these
@@ -98,7 +97,7 @@ class ChoiceEvalConfig(BackendSettings):
     out: str
     task: str = "nli"                          # "nli" or "multiple_choice"
     model: str | None = None
-    data: str = "xnli:test"                    # xnli:dev|test, xcsqa:dev, nli-file:PATH[,DEV_PATH]
+    data: str = "xnli:test"                    # a labelled data set (`xling data`)
     data_dir: str | None = None
     langs: list[str] | None = None             # premise = hypothesis language
     premise_langs: list[str] | None = None     # with hypothesis_langs: every combination
