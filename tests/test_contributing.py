@@ -1,0 +1,153 @@
+"""CONTRIBUTING.md's three recipes, followed: a toy metric, a toy backend (wrapping the HF one)
+and a toy data set, each one module of a package of its own that xling finds through its entry
+points (`xling.metrics`, `xling.backends`, `xling.datasets`) — no file of xling touched. The
+metric and data-set modules are the guide's own code blocks, so the guide cannot drift."""
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from helpers import assert_one_line_error, xling
+
+ROOT = Path(__file__).resolve().parent.parent
+
+TOY_BACKEND = '''
+from dataclasses import dataclass
+
+from xling.backends.base import Backend
+from xling.backends.loading import LocalModelSettings, load_hf_backend
+from xling.backends.registry import register_backend
+from xling.settings import setting
+
+
+@dataclass(kw_only=True)
+class ShoutSettings(LocalModelSettings):
+    shout: bool = setting(False, "Upper-case every answer (toy-shout).")
+
+
+class ShoutBackend(Backend):
+    """The HF backend, its answers upper-cased when asked."""
+
+    def __init__(self, inner, shout):
+        self.inner, self.shout = inner, shout
+        self.fingerprint = {**inner.fingerprint, "backend": "toy-shout", "shout": shout}
+        self.is_seq2seq, self.has_chat_template = inner.is_seq2seq, inner.has_chat_template
+        self.context_window = inner.context_window
+
+    def _case(self, text):
+        return text.upper() if self.shout else text
+
+    def render(self, prompt):
+        return self.inner.render(prompt)
+
+    def count_tokens(self, text):
+        return self.inner.count_tokens(text)
+
+    def with_batching(self, batching):
+        return ShoutBackend(self.inner.with_batching(batching), self.shout)
+
+    def generate(self, requests, decoding, on_batch=None):
+        hook = None if on_batch is None else (lambda ids, texts: on_batch(ids, [self._case(t) for t in texts]))
+        return [self._case(t) for t in self.inner.generate(requests, decoding, on_batch=hook)]
+
+    def candidates(self, requests, sampling, wanted, on_item=None):
+        found = self.inner.candidates(requests, sampling, wanted)
+        return [{k: self._case(t) for k, t in row.items()} for row in found]
+
+    def loglikelihood(self, requests, on_item=None):
+        return self.inner.loglikelihood(requests, on_item)
+
+    def stats(self):
+        return self.inner.stats()
+
+
+@register_backend("toy-shout", settings=ShoutSettings, help="the HF backend, shouting (a toy)")
+def load(model, settings, *, quiet=False, batching=None, static_cache=False):
+    inner = load_hf_backend(model, revision=settings.revision, trust_remote_code=settings.trust_remote_code,
+                            batching=batching, quiet=quiet)
+    return ShoutBackend(inner, settings.shout)
+'''
+
+
+def guide_block(heading: str) -> str:
+    """The first Python block under a heading of CONTRIBUTING.md."""
+    text = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    section = text[text.index(heading):]
+    return re.search(r"```python\n(.*?)```", section, re.S).group(1)
+
+
+@pytest.fixture(scope="module")
+def plugin(tmp_path_factory) -> dict:
+    """A package `xling_toys` with one module per component and the entry points naming them."""
+    root = tmp_path_factory.mktemp("plugin")
+    package = root / "xling_toys"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "metric.py").write_text(guide_block("### Add a metric"), encoding="utf-8")
+    (package / "backend.py").write_text(TOY_BACKEND, encoding="utf-8")
+    (package / "data.py").write_text(guide_block("### Add a data set"), encoding="utf-8")
+    info = root / "xling_toys-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: xling-toys\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[xling.metrics]\nlength = xling_toys.metric\n\n"
+                                           "[xling.backends]\nshout = xling_toys.backend\n\n"
+                                           "[xling.datasets]\nmine = xling_toys.data\n")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    (corpus / "test.ko").write_text("나는 사과를 좋아한다.\n오늘은 비가 온다.\n", encoding="utf-8")
+    (corpus / "test.en").write_text("I like apples.\nIt is raining today.\n", encoding="utf-8")
+    return {"env": {"PYTHONPATH": f"{root}:{ROOT}"}, "corpus": corpus}
+
+
+def run(plugin, *args):
+    return xling(*args, env=plugin["env"])
+
+
+def test_the_toy_metric_is_a_metric_with_its_own_option(plugin, tmp_path):
+    hyp, ref = tmp_path / "hyp.txt", tmp_path / "ref.txt"
+    hyp.write_text("a b c\nx y\n")
+    ref.write_text("a b\nx y\n")
+    result = run(plugin, "score", "-i", str(hyp), "-r", str(ref), "-t", "en", "-m", "length-ratio",
+                 "--length-unit", "words", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["systems"][str(hyp)]["length-ratio"]["score"] == 1.25
+    helps = run(plugin, "eval", "mt", "--help").stdout.decode()
+    assert "--length-unit" in helps and "length-ratio" in helps
+    assert_one_line_error(run(plugin, "score", "-i", str(hyp), "-r", str(ref), "-t", "en", "-m", "length-ratio",
+                              "--length-unit", "pages"), "'pages' is not one of 'chars', 'words'")
+
+
+def test_the_toy_backend_wraps_hf_with_its_own_setting(plugin, tiny_causal):
+    text = "나는 사과를 좋아한다."
+    plain = run(plugin, "translate", "-s", "ko", "-t", "en", "-m", str(tiny_causal), "--backend", "hf",
+                "--no-cache", text)
+    shouted = run(plugin, "translate", "-s", "ko", "-t", "en", "-m", str(tiny_causal), "--backend", "toy-shout",
+                  "--shout", "--no-cache", text)
+    assert plain.returncode == 0 and shouted.returncode == 0, shouted.stderr
+    assert shouted.stdout.decode() == plain.stdout.decode().upper() != plain.stdout.decode()
+    assert_one_line_error(run(plugin, "translate", "-s", "ko", "-t", "en", "-m", str(tiny_causal), "--backend",
+                              "hf", "--shout", text), "shout applies to --backend toy-shout, not to --backend hf")
+
+
+def test_the_toy_data_set_is_listed_and_runs(plugin, tiny_causal, tmp_path):
+    listing = run(plugin, "data").stdout.decode()
+    assert "mycorpus:FOLDER" in listing and "my corpus" in listing
+    out = tmp_path / "run"
+    result = run(plugin, "eval", "mt", "-m", str(tiny_causal), "--data", f"mycorpus:{plugin['corpus']}",
+                 "--pairs", "ko-en", "--metrics", "chrf,length-ratio", "--length-unit", "words", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in (out / "outputs" / "ko-en.jsonl").read_text().splitlines()]
+    assert [r["reference"] for r in records] == ["I like apples.", "It is raining today."]
+    scores = json.loads((out / "metrics.json").read_text())["directions"]["ko-en"]["metrics"]
+    assert set(scores) == {"chrf", "length-ratio"} and "unit:words" in scores["length-ratio"]["signature"]
+
+
+def test_a_broken_plugin_is_one_line_naming_it(plugin, tmp_path):
+    broken = tmp_path / "broken"
+    (broken / "xling_broken-0.1.dist-info").mkdir(parents=True)
+    (broken / "xling_broken-0.1.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: xling-broken\n"
+                                                                    "Version: 0.1\n")
+    (broken / "xling_broken-0.1.dist-info" / "entry_points.txt").write_text("[xling.datasets]\nbad = no_such_module\n")
+    result = xling("data", env={"PYTHONPATH": f"{broken}:{ROOT}"})
+    assert_one_line_error(result, "plugin 'bad' (xling.datasets: no_such_module) does not load")
