@@ -11,6 +11,7 @@ batched greedy run gives exactly the outputs of one-at-a-time greedy decoding. T
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 from ..errors import XlingError
 from .base import Decoding, GenerationRequest
@@ -49,8 +50,8 @@ class HFBackend(LocalBackend):
         self.decoder = ContinuousDecoder(lm)
         self.scorer = LoglikelihoodScorer(lm)
         self.static_cache = static_cache   # compiled on a GPU; on a CPU the same shapes, uncompiled
-        self._static = None                # (rows, length, StaticCache) in use
-        self._static_rows = None           # rows every static batch is padded to
+        self._static: tuple[int, int, Any] | None = None   # (rows, length, StaticCache) in use
+        self._static_rows: int | None = None               # rows every static batch is padded to
         self.static_shapes: list[tuple[int, int]] = []   # each static cache shape made
 
     # -- generation --------------------------------------------------------------------------

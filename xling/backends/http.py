@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from dataclasses import dataclass
+from typing import Any, cast
 
 from ..errors import XlingError
 from ..secrets import redact, redact_url, scrub_known, url_secrets
@@ -115,7 +116,7 @@ class HTTPBackend(Backend):
             path += "/v1"
         self.model_name = model
         self.base_url = urlunsplit((parts.scheme, parts.netloc, path, "", ""))
-        params = parse_qsl(parts.query, keep_blank_values=True)
+        params: list[tuple[str, Any]] = parse_qsl(parts.query, keep_blank_values=True)
         self.display_url = redact_url(urlunsplit((parts.scheme, parts.netloc, path, parts.query, "")))
         # Never shown in messages; the key and the URL's password and query values are also
         # scrubbed from answers (a server may echo them back).
@@ -145,16 +146,16 @@ class HTTPBackend(Backend):
     def render(self, prompt: Prompt) -> str:
         """What the server receives (the key of the cache): the text, or the messages as JSON —
         the server applies its own chat template."""
-        if prompt.is_chat:
+        if prompt.messages is not None:
             return json.dumps([list(m) for m in prompt.messages], ensure_ascii=False)
-        return prompt.text
+        return prompt.text or ""
 
     def count_tokens(self, text: str) -> int:
         if self._tokenizer is not None:
             return len(self._tokenizer(text, add_special_tokens=False)["input_ids"])
         return max(1, len(text.encode("utf-8")) // 3)   # rough: ~3 bytes per token
 
-    def _read(self, path: str, payload: dict, max_bytes: int) -> tuple[int, dict, str]:
+    def _read(self, path: str, payload: dict, max_bytes: int) -> tuple[int, Any, str]:
         """POST and read at most `max_bytes` of the answer (a runaway answer is cut off there),
         within one deadline for the whole request: httpx's timeouts are per read, so a server
         that trickles a byte every few seconds would otherwise hold the request forever."""
@@ -231,7 +232,7 @@ class HTTPBackend(Backend):
         stops = (["\n"] if request.stop_at_newline else []) + list(request.stop)
         if stops:
             payload["stop"] = stops
-        if request.prompt.is_chat:
+        if request.prompt.messages is not None:
             payload["messages"] = [{"role": r, "content": c} for r, c in request.prompt.messages]
             return "/chat/completions", payload
         payload["prompt"] = request.prompt.text
@@ -299,7 +300,7 @@ class HTTPBackend(Backend):
                 on_batch([index], [text])
 
         self._in_flight(len(requests), lambda i: self._one(requests[i], decoding), deliver)
-        return outputs
+        return cast(list[str], outputs)   # every index delivered (or an error raised)
 
     def sampling_problem(self, sampling) -> str | None:
         """Why a server cannot draw these candidates (None: it can); checked before a run starts."""
@@ -372,7 +373,7 @@ class HTTPBackend(Backend):
                 on_item(index, scores)
 
         self._in_flight(len(requests), compute, deliver)
-        return results
+        return cast(list[list[float]], results)   # every index delivered (or an error raised)
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -428,7 +429,7 @@ def _prompt_logprobs(body, where: str) -> tuple[list, list]:
     if not isinstance(offsets, list) or not offsets or not isinstance(values, list):
         raise XlingError(f"the server at {where} does not score prompts (its /completions answer "
                          "to echo and logprobs has no prompt log-probabilities); use --mode gen with it")
-    return _text_offsets(offsets, logprobs.get("tokens"), choices[0].get("text")), values
+    return _text_offsets(offsets, cast(dict, logprobs).get("tokens"), choices[0].get("text")), values
 
 
 def _continuation_logprob(body, where: str, start: int, end: int) -> float:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field, fields
-from typing import Any, get_type_hints
+from typing import Any, cast, get_type_hints
 
 from ..errors import XlingError
 from ..settings import Checked, setting
@@ -45,7 +45,7 @@ class _BackendSettingsBase(Checked):
         """Every setting, as stored in a run folder: credentials in the URL are never kept."""
         from ..secrets import redact_url
 
-        values = dataclasses.asdict(self)
+        values = dataclasses.asdict(cast(Any, self))
         for key in ("base_url", "judge_base_url"):
             if key in values:
                 values[key] = redact_url(values[key])
@@ -53,8 +53,8 @@ class _BackendSettingsBase(Checked):
 
     def identity(self) -> dict:
         """The settings that make a run what it is (a run folder resumes only with the same)."""
-        defaults = {f.name: f.default for f in fields(self)}
-        quiet = {f.name for f in fields(self) if f.metadata.get("output") is False}
+        defaults = {f.name: f.default for f in fields(cast(Any, self))}
+        quiet = {f.name for f in fields(cast(Any, self)) if f.metadata.get("output") is False}
         return {k: v for k, v in self.public_settings().items() if k not in self.NON_IDENTITY
                 and k not in quiet and not (k in self.ADDED_LATER and v == defaults.get(k))}
 
@@ -96,4 +96,4 @@ def _make_settings_class() -> type:
     return cls
 
 
-BackendSettings = _make_settings_class()
+BackendSettings: Any = _make_settings_class()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
+from typing import Any, cast
 from pathlib import Path
 
 from dataclasses import dataclass
@@ -183,8 +184,8 @@ class VLLMBackend(Backend):
 
     def generate(self, requests: list[GenerationRequest], decoding: Decoding, on_batch=None) -> list[str]:
         """One output per request in request order; on_batch(indices, texts) as each chunk ends."""
-        sample = dict(temperature=decoding.temperature, top_p=decoding.top_p, seed=decoding.seed) \
-            if decoding.do_sample else {}
+        sample: dict[str, Any] = dict(temperature=decoding.temperature, top_p=decoding.top_p,
+                                      seed=decoding.seed) if decoding.do_sample else {}
         prompts = [self.text.encode_prompt(r.prompt) for r in requests]
         results: list[str | None] = [None] * len(requests)
 
@@ -197,7 +198,7 @@ class VLLMBackend(Backend):
                 on_batch(indices, texts)
 
         self._run(prompts, [self._params(r, **sample) for r in requests], done)
-        return results
+        return cast(list[str], results)   # the engine answers every prompt (or raises)
 
     def sampling_problem(self, sampling) -> str | None:
         """Why vLLM cannot draw these candidates (None: it can); checked before a run starts."""
@@ -257,7 +258,7 @@ class VLLMBackend(Backend):
                     on_item(i, results[i])
 
         self._run(prompts, params, done)
-        return results
+        return cast(list[list[float]], results)   # the engine scores every option (or raises)
 
 
 def check_devices(settings) -> None:

@@ -25,7 +25,7 @@ VARIADIC = {"score": {"-i", "--input", "-m", "--metrics", "-r", "--reference"},
 def expand_variadic(argv: list[str]) -> list[str]:
     """Rewrite `-i A B` as `-i A -i B` for the variadic options of the chosen command."""
     command = next((a for a in argv if not a.startswith("-")), None)
-    options = VARIADIC.get(command)
+    options = VARIADIC.get(command or "")
     if not options:
         return argv
     out, current, has_value = [], None, False

@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 
 from ..errors import XlingError
-from ..runs.config import ChoiceEvalConfig, MTEvalConfig
+from ..runs.config import DEFAULT_METRICS, ChoiceEvalConfig, MTEvalConfig
 from .app import cli
 from .options import (
     MODEL_SETTINGS,
@@ -40,7 +40,7 @@ def eval_group():
 @config_option(MTEvalConfig, "shots", "--shots", "-k")
 @config_option(MTEvalConfig, "shots_file", "--shots-file", type=click.Path(dir_okay=False))
 @config_option(MTEvalConfig, "template", "--template")
-@click.option("--metrics", default=",".join(MTEvalConfig.__dataclass_fields__["metrics"].default_factory()),
+@click.option("--metrics", default=",".join(DEFAULT_METRICS),
               show_default=True, help=f"Comma-separated: {metric_names()}.")
 @config_option(MTEvalConfig, "out", "--out", "-o", required=True, help="Run folder.")
 @candidate_options

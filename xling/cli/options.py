@@ -2,6 +2,8 @@
 registry, the metric specs), so that the command line only collects values."""
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from ..errors import XlingError
@@ -55,12 +57,12 @@ def config_option(cls, name: str, *flags: str, **overrides):
     hint = typing.get_type_hints(cls)[name]
     base = next((a for a in typing.get_args(hint) if a is not type(None)), hint)
     default = None if spec.default is dataclasses.MISSING else spec.default
-    kw = dict(default=default, show_default=default is not None and default is not False,
-              help=spec.metadata.get("help"))
+    kw: dict[str, Any] = dict(default=default, show_default=default is not None and default is not False,
+                              help=spec.metadata.get("help"))
     if name == "batch_size":
         kw["type"] = BatchSize()
-    elif choices_of(spec):
-        kw["type"] = click.Choice(choices_of(spec))
+    elif choices := choices_of(spec):
+        kw["type"] = click.Choice(choices)
     elif spec.metadata.get("path"):
         kw["type"] = click.Path(dir_okay=False)
     elif base is bool:

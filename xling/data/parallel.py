@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal, overload
 
 from ..errors import XlingError
 from .corpus import ParallelData
@@ -14,6 +15,14 @@ from .languages import Language, resolve
 from .registry import DataOptions, load_dataset, register_dataset
 from .resources import REPO_ROOT
 from .textio import read_lines
+
+
+@overload
+def data_root(explicit: str | Path | None = None, required: Literal[True] = True) -> Path: ...
+
+
+@overload
+def data_root(explicit: str | Path | None = None, required: bool = True) -> Path | None: ...
 
 
 def data_root(explicit: str | Path | None = None, required: bool = True) -> Path | None:
@@ -147,14 +156,15 @@ class FloresDev:
     spec = "flores200:dev"
 
     def __init__(self, root: Path | None, for_spec: str):
-        self.root, self.for_spec, self._data = root, for_spec, None
+        self.root, self.for_spec = root, for_spec
+        self._data: ParallelData | None = None
 
     def pairs(self, src, tgt) -> list[tuple[str, str]]:
         try:
             if self._data is None:
-                local = self.root is not None and ((self.root / "flores200" / "dev").is_dir()
-                                                   or (self.root / "dev").is_dir())
-                self._data = _flores_local("dev", self.root, self.spec) if local else \
+                root = self.root
+                local = root is not None and ((root / "flores200" / "dev").is_dir() or (root / "dev").is_dir())
+                self._data = _flores_local("dev", root, self.spec) if root is not None and local else \
                     _flores_hub("dev", self.spec)
             return self._data.pairs(src, tgt)
         except XlingError as exc:
@@ -203,12 +213,12 @@ def _text_files(pattern: str, spec: str) -> ParallelData:
                 return path
         return None
 
-    languages = [l.code for l in all_languages() if path_for(l)]
-    if not languages:
+    paths = {lang.code: path for lang in all_languages() if (path := path_for(lang))}
+    if not paths:
         raise XlingError(f"no files match {pattern}")
-    n = len(read_lines(path_for(resolve(languages[0]))))
+    n = len(read_lines(next(iter(paths.values()))))
     return ParallelData(spec, [f"{i:05d}" for i in range(1, n + 1)],
-                        lambda lang: read_lines(path_for(lang)), languages)
+                        lambda lang: read_lines(paths[lang.code]), list(paths))
 
 
 def load_parallel(spec: str, data_dir: str | Path | None = None, *, keep_bad_sources: bool = False,

@@ -13,7 +13,7 @@ from typing import Sequence
 
 from ..data import hub
 from ..errors import XlingError
-from .registry import COMET_MODEL, PRECISION, XCOMET_MODEL
+from .settings import COMET_MODEL, PRECISION, XCOMET_MODEL
 from ..store.filehash import file_digest
 from .base import Signature, apply_mask, check_lengths, mean_result
 

@@ -19,7 +19,7 @@ from typing import Sequence
 
 from ..data import hub
 from ..errors import XlingError
-from .registry import METRICX_MODEL
+from .settings import METRICX_MODEL
 from ..store.filehash import model_fingerprint
 from .base import Signature, apply_mask, check_lengths, mean_result
 

@@ -23,7 +23,10 @@ def _metric_settings_class() -> type:
     return dataclasses.make_dataclass("MetricSettings", spec, kw_only=True, namespace={"__module__": __name__})
 
 
-MetricSettings = _metric_settings_class()
+MetricSettings: Any = _metric_settings_class()
+
+DEFAULT_METRICS = ("bleu", "chrf", "offtarget")
+
 
 @dataclass
 class MTEvalConfig(BackendSettings, MetricSettings):
@@ -69,7 +72,7 @@ class MTEvalConfig(BackendSettings, MetricSettings):
                                    "metricx-qe, ...).")
     pseudo_refs: int | None = setting(None, "MBR against this many separate samples instead of "
                                             "the candidates themselves.")
-    metrics: list[str] = field(default_factory=lambda: ["bleu", "chrf", "offtarget"])
+    metrics: list[str] = field(default_factory=lambda: list(DEFAULT_METRICS))
     static_cache: bool = setting(False, "Static KV cache, shapes bucketed (its decoding step is compiled on a GPU).")
     max_new_tokens: int = setting(512, "Cap on the new tokens of one answer (a segment, or a document "
                                        "chunk with --unit document).")

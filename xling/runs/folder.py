@@ -250,7 +250,8 @@ class RunDir:
                     raise
                 old = {}
             if old.get("identity") != config["identity"]:
-                old_identity = old.get("identity") if isinstance(old.get("identity"), dict) else {}
+                found = old.get("identity")
+                old_identity: dict = found if isinstance(found, dict) else {}
                 changed = sorted(k for k in set(old_identity) | set(config["identity"])
                                  if old_identity.get(k) != config["identity"].get(k))
                 if not overwrite and self._written(old):

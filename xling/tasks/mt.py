@@ -170,7 +170,7 @@ def shot_source(config: MTEvalConfig, data: ParallelData, directions, user_pool)
     digest, pairs) or the data set's dev split (for WMT24++: FLORES-200 dev). None at 0 shots."""
     if not config.shots:
         return None
-    if user_pool is not None:
+    if user_pool is not None and config.shots_file:
         from ..data.textio import file_record
         return {"from": "shots_file", **file_record(config.shots_file), "pairs": len(user_pool)}
     return data.dev_source(directions)

@@ -172,7 +172,7 @@ class Translator:
         raw = self._cached.generate(requests, self.decoding, progress=progress)
         return raw, list(self._cached.last_hits)
 
-    def translate_records(self, texts: Sequence[str], src: str | Language, tgt: str | Language,
+    def translate_records(self, texts: Iterable[str], src: str | Language, tgt: str | Language,
                           progress: bool = False) -> list[Translation]:
         src, tgt = check_direction(src, tgt)
         texts = source_texts(texts)

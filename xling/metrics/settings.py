@@ -1,0 +1,67 @@
+"""The run settings of metrics (a model, a batch size, a precision, a judge's options): each a
+config field, a YAML key and a command-line option. The specs in `registry` own them (a spec's
+`settings` maps its options to these, and the registry's table of settings is collected from the
+specs); this leaf module declares the built-in ones, so that the metrics' own modules
+(comet_scoring, metricx) read a default without importing the registry."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class MetricSetting:
+    """A run setting of metrics: a config field, a YAML key and a command-line option, owned by
+    the specs that take it (several share one: COMET's batch size is MetricX's)."""
+    name: str
+    default: Any
+    help: str
+    type: Any = str
+    flags: tuple[str, ...] = ()          # command-line flags (default: --name-with-dashes)
+    choices: tuple[str, ...] = ()
+    # a file the model's hub snapshot always has: a model is found before any work (preflight)
+    snapshot_file: str | None = None
+    judge: bool = False                  # an option of LLM judges
+
+    @property
+    def is_model(self) -> bool:
+        """A model or model file that the metric loads (an input the command reads)."""
+        return self.name.endswith("_model") and not self.judge
+
+    def option_flags(self) -> tuple[str, ...]:
+        return self.flags or ("--" + self.name.replace("_", "-"),)
+
+
+CHECKPOINT = "checkpoints/model.ckpt"      # what every COMET snapshot on the hub holds
+COMET_MODEL = MetricSetting("comet_model", "Unbabel/wmt22-comet-da",
+                            "COMET model: hub name or local checkpoint.", snapshot_file=CHECKPOINT)
+XCOMET_MODEL = MetricSetting("xcomet_model", "Unbabel/XCOMET-XL",
+                             "xCOMET model (xcomet, xcomet-qe): hub name or local checkpoint.",
+                             snapshot_file=CHECKPOINT)
+COMETKIWI_MODEL = MetricSetting("cometkiwi_model", "Unbabel/wmt22-cometkiwi-da",
+                                "CometKiwi model (gated on the hub): hub name or local checkpoint.",
+                                snapshot_file=CHECKPOINT)
+COMETKIWI_XL_MODEL = MetricSetting("cometkiwi_xl_model", "Unbabel/wmt23-cometkiwi-da-xl",
+                                   "CometKiwi-XL model (cometkiwi-xl; gated on the hub): hub name or local "
+                                   "checkpoint.", snapshot_file=CHECKPOINT)
+METRICX_MODEL = MetricSetting("metricx_model", "google/metricx-24-hybrid-large-v2p6",
+                              "MetricX-24 model (metricx, metricx-qe): hub name or local folder.",
+                              snapshot_file="config.json")
+SPM_MODEL = MetricSetting("spm_model", None, "SentencePiece model file of spBLEU (sacrebleu's flores200 model), "
+                          "for a machine without network; default: sacrebleu's cache "
+                          "(~/.sacrebleu/models/flores200sacrebleuspm, downloaded once).", type=str | None)
+BATCH_SIZE = MetricSetting("comet_batch_size", 16, "Segments per batch of model-based metrics (COMET, MetricX).",
+                           type=int, flags=("--metric-batch-size", "--comet-batch-size"))
+PRECISION = MetricSetting("precision", "32", "Precision of model-based metrics: 32, 16 or bf16.",
+                          choices=("32", "16", "bf16"))
+JUDGE_MODEL = MetricSetting("judge_model", None, "LLM judge for gemba-mqm / gemba-esa: local folder or hub name "
+                            "(default: the translation default model), or the served model name with "
+                            "--judge-base-url.", type=str | None, judge=True)
+JUDGE_BASE_URL = MetricSetting("judge_base_url", None, "OpenAI-compatible server of the judge (key: XLING_API_KEY "
+                               "or OPENAI_API_KEY).", type=str | None, judge=True)
+JUDGE_TEMPLATE = MetricSetting("judge_template", None, "Judge template (default: gemba-mqm / gemba-esa).",
+                               type=str | None, judge=True)
+JUDGE_SAMPLES = MetricSetting("judge_samples", 1, "Judge answers per segment: 1 is greedy; N > 1 samples N times "
+                              "and reports the judge's own spread per segment.", type=int, judge=True)
+JUDGE_TEMPERATURE = MetricSetting("judge_temperature", 0.7, "Sampling temperature of the judge when "
+                                  "judge_samples > 1.", type=float, judge=True)
