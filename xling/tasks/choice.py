@@ -91,8 +91,9 @@ def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress
 
     from ..backends import Batching, load_backend, ready
 
-    backend = ready(backend or load_backend(config.model, config.section(), quiet=not progress),
-                    batching=Batching(config.batch_size), cache=True)
+    batching = Batching(config.batch_size)
+    backend = ready(backend, batching=batching, cache=True) if backend is not None else \
+        load_backend(config.model, config.section(), quiet=not progress, batching=batching, cache=True)
     run.prepare(RunHeader(
         task, dict(config.identity(), model_fingerprint=backend.fingerprint,
                    templates=[ll_template.hash, gen_template.hash]),

@@ -93,7 +93,7 @@ def prepare(translator, texts: list[str], document_ids: list[str], src, tgt):
     if translator.template is None:
         raise XlingError("document mode needs a prompt template (encoder-decoder models translate "
                          "segments)")
-    shots = [(mark([s]), mark([t])) for s, t in translator._shots(src, tgt, texts)]
+    shots = [(mark([s]), mark([t])) for s, t in translator.demonstrations(src, tgt, texts)]
     return shots, plan_chunks(translator, texts, document_ids, src, tgt, shots)
 
 

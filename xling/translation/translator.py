@@ -65,10 +65,11 @@ class Translator:
         if template is not None and template.format not in ("chat", "completion"):
             raise XlingError(f"template {template.name!r} is a {template.format} template, not a "
                              "translation template (chat or completion)")
-        if backend is None:
+        if backend is None:   # built batched and cached in one step
             from ..backends import load_backend
-            backend = load_backend(model, settings, **load_options)
-        self._cached = ready(backend, batching=batching, cache=cache)
+            self._cached = load_backend(model, settings, batching=batching, cache=cache, **load_options)
+        else:
+            self._cached = ready(backend, batching=batching, cache=cache)
         self.backend = self._cached.backend   # batched as asked, on the same weights
         self.cache: OutputCache | None = self._cached.cache
         self.decoding = decoding or Decoding()
@@ -85,7 +86,8 @@ class Translator:
                 f"{kind}-chat" if self.backend.has_chat_template else f"{kind}-completion")
         self.clipped_budgets = 0   # answers whose budget the context window cut (see request())
 
-    def _shots(self, src, tgt, texts) -> list[tuple[str, str]]:
+    def demonstrations(self, src, tgt, texts) -> list[tuple[str, str]]:
+        """The few-shot pairs for a batch of `texts` (none of them among the demonstrations)."""
         if not self.shots:
             return []
         pool = self.shot_pool(src, tgt) if callable(self.shot_pool) else self.shot_pool
@@ -124,7 +126,7 @@ class Translator:
 
     def requests(self, texts: Sequence[str], src: Language, tgt: Language):
         """The generation request and prompt hash for each non-empty line (see request())."""
-        shots = self._shots(src, tgt, texts)
+        shots = self.demonstrations(src, tgt, texts)
         clipped = self.clipped_budgets
         built = {}
         for i, text in enumerate(texts):
@@ -144,7 +146,7 @@ class Translator:
         if not self.backend.context_window:
             return
         clipped = self.clipped_budgets
-        shots = self._shots(src, tgt, texts)
+        shots = self.demonstrations(src, tgt, texts)
         for i, text in enumerate(texts):
             if text.strip():
                 self._check_fits_alone(text, i)
