@@ -50,7 +50,7 @@ def describe(model=None) -> dict:
         kernels = list(KERNELS)
     except ImportError:
         kernels = ["pytorch default"]
-    info = {"sdpa_kernels": kernels, "excluded": "cudnn (re-plans for every new shape)"}
+    info: dict[str, object] = {"sdpa_kernels": kernels, "excluded": "cudnn (re-plans for every new shape)"}
     if model is not None:
         implementation = getattr(model.config, "_attn_implementation", None)
         info["implementation"] = implementation

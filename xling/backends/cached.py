@@ -32,6 +32,9 @@ class CachedBackend:
         """The exact input the model sees for a request."""
         if request.source is not None:   # an encoder-decoder MT model: no prompt
             from ..data.languages import resolve
+            if request.source_lang is None or request.target_lang is None:
+                from ..errors import XlingError
+                raise XlingError("a request with a bare source needs its source and target language")
             return f"{resolve(request.source_lang).flores}>{resolve(request.target_lang).flores}\n{request.source}"
         return self.backend.render(request.prompt)
 
@@ -44,7 +47,7 @@ class CachedBackend:
     def candidate_key(self, request: GenerationRequest, sampling, index: int, n: int) -> str:
         """Candidate `index` of a prompt: the request's own key parts plus the sampling settings
         and the index (beam search: and the number of beams, which changes every beam)."""
-        extra = {"stop_strings": list(request.stop)} if request.stop else {}
+        extra: dict[str, object] = {"stop_strings": list(request.stop)} if request.stop else {}
         if sampling.method == "beam":
             extra["beams"] = n
         return content_key(kind="candidate", seen=self.seen(request), model=self.backend.fingerprint,

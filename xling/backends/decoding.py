@@ -7,9 +7,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from . import kvcache
 from .attention import decode_masks, kernel_scope
+
+if TYPE_CHECKING:
+    import torch
 
 
 def sampling_probs(logits, sampling):
@@ -74,14 +78,14 @@ class LiveBatch:
     logits. On the host: the row ids in batch order and each row's leading padding columns, so
     that no bookkeeping needs to read the device."""
     cache: object
-    mask: object
-    next_pos: object
-    produced: object
-    budget: object
-    newline_stop: object
-    logits: object
-    rows: list
-    lead: list
+    mask: kvcache.Slots
+    next_pos: torch.Tensor
+    produced: torch.Tensor
+    budget: torch.Tensor
+    newline_stop: torch.Tensor
+    logits: torch.Tensor
+    rows: list[int]
+    lead: list[int]
 
     @property
     def width(self) -> int:
@@ -271,6 +275,7 @@ class ContinuousDecoder:
                         else:
                             live = live.merge(fresh)
                             live.reserve(remaining)
+                assert live is not None   # an empty batch always admits a unit (see admit)
                 tokens = live.logits.argmax(-1) if pick is None else pick(live.logits, live.rows)
                 live.produced += 1
                 done = eos[tokens] | (live.newline_stop & newline[tokens]) | (live.budget <= live.produced)
@@ -323,7 +328,7 @@ def admit(queue, live, limit_rows: int, limit_tokens: int | None, budgets, gener
     rows = 0 if live is None else len(live.rows)
     width = 0 if live is None else live.width
     remaining = 0 if live is None else max(budgets[row] - len(generated[row]) for row in live.rows)
-    taken = []
+    taken: list[Unit] = []
     while queue:
         unit = queue[0]
         new_rows = rows + len(unit.rows)

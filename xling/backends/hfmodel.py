@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import sys
 from pathlib import Path
+from typing import cast
 
 from ..data import hub
 from ..errors import XlingError
@@ -81,7 +82,7 @@ class LoadedModel:
         self.has_chat_template = bool(getattr(tokenizer, "chat_template", None))
         if tokenizer.pad_token_id is None:
             tokenizer.pad_token = tokenizer.eos_token
-        self._newline_ids = None
+        self._newline_ids: set[int] | None = None
         self._enders: dict[frozenset, frozenset] = {}
         self.eos_ids: set[int] = set()
         self.batch_log: list[dict] = []   # rows per batch run (and out-of-memory splits)
@@ -125,8 +126,8 @@ class LoadedModel:
 
     # -- text and tokens -------------------------------------------------------------------
     def render(self, prompt: Prompt) -> str:
-        if not prompt.is_chat:
-            return prompt.text
+        if prompt.messages is None:   # not a chat: a Prompt holds either text or messages
+            return cast(str, prompt.text)
         if not self.has_chat_template:
             raise XlingError(f"model {self.fingerprint['model']!r} has no chat template; use a "
                              "completion template (e.g. --template mt-completion)")
@@ -203,6 +204,7 @@ class LoadedModel:
         `batch_plan` (runs record it)."""
         from . import batching as sizes
 
+        plan: dict   # rows (an int) and max_batch_tokens (an int or None), and what auto_limits adds
         if batching.size != sizes.AUTO:
             plan = {"rows": batching.size, "max_batch_tokens": batching.max_tokens}
         elif not self.device.startswith("cuda"):

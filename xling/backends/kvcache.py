@@ -20,7 +20,8 @@ def _cache_name(cls) -> str:
 def cache_arg(module, cache) -> dict:
     """The keyword under which `module` takes a KV cache: `cache` in today's transformers 5
     (`past_key_values` is deprecated there, and gone in 5.40), `past_key_values` before."""
-    return {_cache_name(type(module)): cache}
+    kind: type = type(module)
+    return {_cache_name(kind): cache}
 
 
 def _pairs(cache):
@@ -130,6 +131,22 @@ class Slots:
         self.n = n
 
 
+def _slot_property(name: str) -> property:
+    """A SlotLayer attribute (`keys`, `values`) read as its `Slots` view, or as the raw tensor
+    when it holds nothing slots can manage."""
+    def get(self):
+        slots = self._slots(name)
+        return self.__dict__.get("_raw_" + name) if slots is None else slots.view()
+
+    def put(self, tensor):
+        if tensor is not None and tensor.dim() == 4 and tensor.numel():
+            self.__dict__["_slots_" + name] = Slots(tensor, 2)
+        else:
+            self.__dict__["_slots_" + name] = None
+            self.__dict__["_raw_" + name] = tensor
+    return property(get, put)
+
+
 class SlotLayer:
     """Mixed into transformers' DynamicLayer (`slot_cache`): `keys`/`values` are `Slots` views,
     so a decoding step writes its new column in place instead of concatenating the whole layer
@@ -140,22 +157,8 @@ class SlotLayer:
     def _slots(self, name):
         return self.__dict__.get("_slots_" + name)
 
-    def _get(name):
-        def get(self):
-            slots = self._slots(name)
-            return self.__dict__.get("_raw_" + name) if slots is None else slots.view()
-
-        def put(self, tensor):
-            if tensor is not None and tensor.dim() == 4 and tensor.numel():
-                self.__dict__["_slots_" + name] = Slots(tensor, 2)
-            else:
-                self.__dict__["_slots_" + name] = None
-                self.__dict__["_raw_" + name] = tensor
-        return property(get, put)
-
-    keys = _get("keys")
-    values = _get("values")
-    del _get
+    keys = _slot_property("keys")
+    values = _slot_property("values")
 
     def update(self, key_states, value_states, *args, **kwargs):
         if not self.is_initialized:

@@ -4,6 +4,8 @@ over its `LoadedModel`.
 """
 from __future__ import annotations
 
+from typing import cast
+
 from ..errors import XlingError
 from .attention import kernel_scope
 from .kvcache import cache_arg
@@ -74,7 +76,7 @@ class LoglikelihoodScorer:
                 batch = []
             if i is not None:
                 batch.append(i)
-        return results
+        return cast("list[list[float]]", results)   # every item was scored (run or its halves)
 
     @staticmethod
     def _ll_full(items, split, rows: int, tokens: int | None) -> bool:

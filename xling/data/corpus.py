@@ -20,7 +20,8 @@ class ParallelData:
                  note: str = "", meta: list[dict] | None = None,
                  default_pairs: list[str] | None = None, dev_note: str = ""):
         self.spec, self.ids, self._loader, self._languages = spec, ids, loader, languages
-        self._dev, self.note, self._cache = dev, note, {}
+        self._dev, self.note = dev, note
+        self._cache: dict[str, list[str]] = {}
         self.dev_note = dev_note     # where demonstrations come from, when not the set's own dev
         self.meta = meta or [{} for _ in ids]
         self.default_pairs = default_pairs

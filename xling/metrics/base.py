@@ -56,6 +56,8 @@ class MetricResult:
 
     def aggregate(self, summed: np.ndarray, n: int) -> float:
         """The corpus score of summed statistics over n segments (for resampling)."""
+        if self.scorer is None:
+            raise ValueError(f"{self.name} has no scorer: its statistics cannot be resampled")
         return SCORERS[self.scorer[0]][0](self.scorer, summed, n)
 
     @property

@@ -25,9 +25,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from ..errors import XlingError
+
+if TYPE_CHECKING:
+    import torch
 
 @dataclass(frozen=True)
 class EncoderSpec:
@@ -168,14 +171,14 @@ def sparsemax(z):
 
 @dataclass
 class RegressionScorer:
-    model: object           # the transformers encoder
-    tokenizer: object
-    weights: object         # normalised layer weights (None: one layer)
-    gamma: object
-    estimator: object
+    model: Any              # the transformers encoder
+    tokenizer: Any
+    weights: torch.Tensor | None    # normalised layer weights (None: one layer)
+    gamma: torch.Tensor | None
+    estimator: torch.nn.Sequential
     hparams: dict
     device: str
-    tagger: object = None    # word-level head (hidden2tag) of unified models that tag errors
+    tagger: torch.nn.Linear | None = None    # word-level head (hidden2tag) of unified models that tag errors
 
     @classmethod
     def load(cls, ckpt: Path, hparams: dict, precision: str = "32", device: str | None = None,
@@ -240,7 +243,7 @@ class RegressionScorer:
         device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         model.to(device=device, dtype=dtype).eval()
         estimator.to(device=device, dtype=dtype).eval()
-        if weights is not None:
+        if weights is not None and gamma is not None:   # both come with a layer mix
             weights, gamma = weights.to(device=device, dtype=dtype), gamma.to(device=device, dtype=dtype)
         return cls(model, tokenizer, weights, gamma, estimator, hparams, device, tagger)
 
@@ -277,7 +280,7 @@ class RegressionScorer:
         unique = list(dict.fromkeys(texts))
         lengths = self.tokenizer(unique, truncation=True, max_length=limit)["input_ids"]
         order = sorted(range(len(unique)), key=lambda i: len(lengths[i]))
-        rows: dict[str, object] = {}
+        rows: dict[str, torch.Tensor] = {}
         with torch.inference_mode():
             for start in range(0, len(order), batch_size):
                 chunk = [unique[i] for i in order[start:start + batch_size]]
@@ -299,7 +302,10 @@ class RegressionScorer:
         import torch
         from tqdm.auto import tqdm
 
-        sides = [[str(t) for t in side] for side in (srcs, hyps) + ((refs,) if self.takes_references else ())]
+        if self.takes_references and refs is None:
+            raise XlingError("this COMET model is reference-based: it needs references")
+        sides = [[str(t) for t in side]
+                 for side in (srcs, hyps) + ((refs,) if self.takes_references and refs is not None else ())]
         with tqdm(total=sum(len(set(side)) for side in sides), desc="COMET", unit="text",
                   disable=not progress, leave=False) as bar:
             src, mt, *ref = (self.embed(side, batch_size, bar) for side in sides)
@@ -395,7 +401,7 @@ class UnifiedScorer(RegressionScorer):
                 mt = encoded["input_ids"]
                 src = self.tokenizer([str(srcs[i]) for i in rows], truncation=True, max_length=limit)["input_ids"]
                 passes = [[mt, src]]
-                if use_ref:
+                if use_ref and refs is not None:
                     ref = self.tokenizer([str(refs[i]) for i in rows], truncation=True, max_length=limit)["input_ids"]
                     passes = [[mt, src], [mt, ref], [mt, src, ref]]
                 outputs = [self._score(p) for p in passes]
@@ -445,7 +451,8 @@ class UnifiedScorer(RegressionScorer):
         import torch
 
         labels = ["O"] + [f"I-{label}" for label in self.hparams.get("error_labels") or ["minor", "major", "critical"]]
-        spans, current = [], None
+        spans: list[dict[str, Any]] = []
+        current: dict[str, Any] | None = None
         for token, p, offset in zip(ids, probs[:len(offsets)], offsets):
             probability, index = torch.topk(p, 1)
             label = labels[int(index[0])]
@@ -504,7 +511,7 @@ def _estimator(state: dict, hparams: dict):
         return getattr(nn, name.title())()
 
     hidden = list(hparams.get("hidden_sizes") or [3072, 1024])
-    modules = []
+    modules: list[nn.Module] = []
     for n in range(len(hidden) + 1):
         weight, bias = state[f"estimator.ff.{3 * n}.weight"], state[f"estimator.ff.{3 * n}.bias"]
         linear = nn.Linear(weight.shape[1], weight.shape[0])

@@ -15,7 +15,7 @@ import re
 import statistics
 import sys
 from dataclasses import asdict, dataclass
-from typing import Sequence
+from typing import Sequence, Union
 
 import numpy as np
 
@@ -148,6 +148,19 @@ def parse_esa(answer: str) -> tuple[list[ErrorSpan], float] | None:
     return spans, scores[-1]
 
 
+# One parsed answer: parse_mqm's error spans, or parse_esa's (error spans, score).
+Judgment = Union[list[ErrorSpan], tuple[list[ErrorSpan], float]]
+
+
+def _judged_errors(judgment: Judgment) -> list[ErrorSpan]:
+    return judgment[0] if isinstance(judgment, tuple) else judgment
+
+
+def _judged_score(judgment: Judgment) -> float:
+    """An ESA answer's stated score, or an MQM answer's score from its errors."""
+    return judgment[1] if isinstance(judgment, tuple) else mqm_score(judgment)
+
+
 # -- the metric ---------------------------------------------------------------------------------
 # Per-segment statistics (value, parsed): the corpus score is the mean over parsed segments, and
 # resampling for significance keeps that ratio.
@@ -209,7 +222,10 @@ def judge(hyps: Sequence[str], srcs: Sequence[str], tgt_lang: str, kind: str = "
     if not chat:    # a base model continued the template's answer prefix
         prefix = prompt_template.data.get("answer_prefix", "")
         answers = [[prefix + a for a in row] for row in answers]
-    judgments, values, stds, unparseable = [], [], [], 0
+    judgments: list[dict] = []
+    values: list[float | None] = []
+    stds: list[float | None] = []
+    unparseable = 0
     instructions = prompt_template.data["user"]
 
     def copied(errors, i) -> bool:
@@ -219,11 +235,11 @@ def judge(hyps: Sequence[str], srcs: Sequence[str], tgt_lang: str, kind: str = "
                    for e in errors)
 
     for i in range(len(hyps)):
-        parsed = [parse_mqm(a[i]) if kind == "mqm" else parse_esa(a[i]) for a in answers]
-        parsed = [None if p is not None and copied(p if kind == "mqm" else p[0], i) else p for p in parsed]
+        parsed: list[Judgment | None] = [parse_mqm(a[i]) if kind == "mqm" else parse_esa(a[i]) for a in answers]
+        parsed = [None if p is not None and copied(_judged_errors(p), i) else p for p in parsed]
         unparseable += sum(p is None for p in parsed)
-        scores = [(mqm_score(p) if kind == "mqm" else p[1]) for p in parsed if p is not None]
-        spans = [(p if kind == "mqm" else p[0]) for p in parsed if p is not None]
+        scores = [_judged_score(p) for p in parsed if p is not None]
+        spans = [_judged_errors(p) for p in parsed if p is not None]
         value = statistics.fmean(scores) if scores else None
         values.append(value)
         stds.append(statistics.pstdev(scores) if len(scores) > 1 else (0.0 if scores else None))

@@ -124,7 +124,7 @@ def detect(text: str, expected: str | None = None) -> Detection:
     another language of the same script counts only when clearly more likely."""
     text = _NOT_LANGUAGE.sub(" ", text[:MAX_CHARS])
     counts = weighted_script_counts(text)
-    script = max(counts, key=counts.get) if any(counts.values()) else "Zyyy"
+    script = max(counts, key=counts.__getitem__) if any(counts.values()) else "Zyyy"
     if script == "Zyyy":
         return Detection("und", script)
     if expected is not None:
@@ -146,7 +146,7 @@ def detect(text: str, expected: str | None = None) -> Detection:
                    for c in _detector(script).compute_language_confidence_values(text)}
     if not confidences or max(confidences.values()) == 0:
         return Detection("und", script)
-    best = max(confidences, key=confidences.get)
+    best = max(confidences, key=confidences.__getitem__)
     if expected in confidences and best != expected and \
             confidences[best] < OVERRULE * confidences[expected]:
         best = expected

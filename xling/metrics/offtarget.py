@@ -60,7 +60,7 @@ def segment_flags(output: str, tgt_code: str, source: str | None = None) -> dict
         and detection.lang != tgt_code
     return {"lang": detection.lang, "script": detection.script, "empty": empty,
             "undetermined": undetermined, "wrong_language": wrong, "wrong_script": wrong_script,
-            "copy": bool(source) and is_copy(output, source), "off_target": empty or wrong or wrong_script}
+            "copy": bool(source and is_copy(output, source)), "off_target": empty or wrong or wrong_script}
 
 
 def off_target(hyps: Sequence[str], tgt_lang: str, srcs: Sequence[str] | None = None):

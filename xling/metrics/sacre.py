@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -69,7 +69,8 @@ def _chrf(word_order: int, lowercase: bool):
 def _sacrebleu_metric(scorer: tuple):
     """The (cached) sacrebleu metric object a scorer description names."""
     _, kind, *params = scorer
-    return {"bleu": _bleu, "chrf": _chrf, "ter": _ter}[kind](*params)
+    builders: dict[str, Callable[..., Any]] = {"bleu": _bleu, "chrf": _chrf, "ter": _ter}
+    return builders[kind](*params)
 
 
 def _aggregate(scorer, summed, n) -> float:

@@ -23,6 +23,7 @@ for the others, the 2.5-97.5 percentile interval of the resampled scores (printe
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import cast
 
 import numpy as np
 
@@ -31,7 +32,7 @@ from ..settings import BOUNDS
 from .base import MetricResult
 
 DEFAULT_SAMPLES = {"bs": 1000, "ar": 10000}
-MAX_SAMPLES = BOUNDS["bootstrap"][1]   # the CLI's bound (100,000), the same from Python
+MAX_SAMPLES = cast(int, BOUNDS["bootstrap"][1])   # the CLI's bound (100,000), the same from Python
 
 
 @dataclass
@@ -73,7 +74,14 @@ class PairedResult:
 
 
 def _is_sacrebleu(result: MetricResult) -> bool:
-    return bool(result.scorer) and result.scorer[0] == "sacrebleu"
+    return bool(result.scorer and result.scorer[0] == "sacrebleu")
+
+
+def _stats(result: MetricResult) -> np.ndarray:
+    """The result's per-segment statistics (an error if it carries none)."""
+    if result.stats is None:
+        raise XlingError(f"{result.name} carries no segment statistics to resample")
+    return result.stats
 
 
 def _bootstrap_indices(rng, n: int, n_samples: int) -> np.ndarray:
@@ -82,19 +90,21 @@ def _bootstrap_indices(rng, n: int, n_samples: int) -> np.ndarray:
 
 def _bootstrap_scores(result: MetricResult, idxs: np.ndarray) -> np.ndarray:
     """The corpus score of each bootstrap resample (rows of segment indices)."""
-    n = len(result.stats)
-    if _is_sacrebleu(result):   # as sacrebleu: float32 statistics, summed per resample
+    stats = _stats(result)
+    n = len(stats)
+    if result.scorer is not None and _is_sacrebleu(result):
+        # as sacrebleu: float32 statistics, summed per resample
         from .sacre import _sacrebleu_metric
 
         metric = _sacrebleu_metric(result.scorer)
-        stats = result.stats.astype(np.float32)
+        stats32 = stats.astype(np.float32)
         scores = []
         for start in range(0, len(idxs), 100):
-            for row in stats[idxs[start:start + 100]].sum(1):
+            for row in stats32[idxs[start:start + 100]].sum(1):
                 scores.append(metric._compute_score_from_stats(row).score)
         return np.array(scores, dtype=np.float64)
     counts = np.stack([np.bincount(row, minlength=n) for row in idxs]).astype(np.float64)
-    return np.array([result.aggregate(row, n) for row in counts @ result.stats])
+    return np.array([result.aggregate(row, n) for row in counts @ stats])
 
 
 def _scores(result: MetricResult, summed: np.ndarray, n: int) -> np.ndarray:
@@ -118,18 +128,20 @@ def check_samples(n_samples: int | None, test: str) -> int:
     return int(n_samples)
 
 
-def _check(baseline: MetricResult, system: MetricResult):
+def _check(baseline: MetricResult, system: MetricResult) -> tuple[np.ndarray, np.ndarray]:
+    """The two results' statistics, checked to be there and of the same segments."""
     if baseline.stats is None or system.stats is None:
         raise XlingError(f"{system.name} carries no segment statistics to resample")
     if baseline.stats.shape != system.stats.shape:
         raise XlingError("paired tests need the same segments for every system "
                          f"({len(baseline.stats)} vs {len(system.stats)})")
+    return baseline.stats, system.stats
 
 
 def bootstrap_ci(result: MetricResult, n_samples: int = 1000, seed: int = 12345):
     """(mean, low, high) of the corpus score over bootstrap resamples (95% percentile interval)."""
     n_samples = check_samples(n_samples, "bs")
-    scores = _bootstrap_scores(result, _bootstrap_indices(np.random.default_rng(seed), len(result.stats), n_samples))
+    scores = _bootstrap_scores(result, _bootstrap_indices(np.random.default_rng(seed), len(_stats(result)), n_samples))
     return float(scores.mean()), float(np.percentile(scores, 2.5)), float(np.percentile(scores, 97.5))
 
 
@@ -142,8 +154,8 @@ def paired_test(baseline: MetricResult, systems: dict[str, MetricResult], test: 
     n_samples = check_samples(n_samples, test)
     results = []
     for name, system in systems.items():
-        _check(baseline, system)
-        n = len(system.stats)
+        baseline_stats, system_stats = _check(baseline, system)
+        n = len(system_stats)
         rng = np.random.default_rng(seed)   # the same draws for every system
         observed = abs(system.score - baseline.score)
         mean = low = high = half = None
@@ -159,8 +171,8 @@ def paired_test(baseline: MetricResult, systems: dict[str, MetricResult], test: 
         else:
             pos = rng.integers(2, size=(n_samples, n), dtype=bool)
             neg = ~pos
-            a = pos @ baseline.stats + neg @ system.stats    # each segment's pair shuffled
-            b = neg @ baseline.stats + pos @ system.stats
+            a = pos @ baseline_stats + neg @ system_stats    # each segment's pair shuffled
+            b = neg @ baseline_stats + pos @ system_stats
             extreme = np.sum(np.abs(_scores(system, a, n) - _scores(baseline, b, n)) > observed)
         results.append(PairedResult(
             system=name, metric=system.name, score=system.score, baseline_score=baseline.score,
@@ -174,9 +186,9 @@ def delta_ci(baseline: MetricResult, system: MetricResult, n_samples: int = 1000
     """(delta, 95% low, 95% high, two-sided p) of system - baseline by paired bootstrap over the
     same segments (resampled together, as in paired_test; percentile interval). Unlike the
     sacrebleu-compatible tests, resamples at least as extreme count (>=): a delta of 0 gets p = 1."""
-    _check(baseline, system)
+    _, system_stats = _check(baseline, system)
     n_samples = check_samples(n_samples, "bs")
-    idxs = _bootstrap_indices(np.random.default_rng(seed), len(system.stats), n_samples)
+    idxs = _bootstrap_indices(np.random.default_rng(seed), len(system_stats), n_samples)
     deltas = _bootstrap_scores(system, idxs) - _bootstrap_scores(baseline, idxs)
     observed = system.score - baseline.score
     extreme = np.sum(np.abs(deltas - deltas.mean()) >= abs(observed))

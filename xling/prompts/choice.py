@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import re
 import unicodedata
-from typing import Sequence
+from typing import AbstractSet, Sequence
 
 from ..data.choice import ChoiceItem
 from ..errors import XlingError
@@ -102,7 +102,7 @@ def render_generation(template: Template, item: ChoiceItem, lang: str,
 
 
 def balanced_shots(pool: Sequence[ChoiceItem], k: int, seed: int, n_labels: int,
-                   exclude_ids: set[str] = frozenset()) -> list[ChoiceItem]:
+                   exclude_ids: AbstractSet[str] = frozenset()) -> list[ChoiceItem]:
     """k demonstrations with the labels as evenly represented as possible, fixed by seed."""
     if k <= 0:
         return []

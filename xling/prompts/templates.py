@@ -169,7 +169,9 @@ def _check_fields(path: Path, fmt: str, data: dict) -> None:
     elif fmt in SOURCE_SLOT:
         allowed = TRANSLATION_FIELDS
     else:
-        words = data.get("words") if isinstance(data.get("words"), dict) else {}
+        words = data.get("words")
+        if not isinstance(words, dict):
+            words = {}
         allowed = CHOICE_FIELDS | {k for table in words.values() if isinstance(table, dict) for k in table}
     if fmt in SOURCE_SLOT and "instructions" in data and not isinstance(data["instructions"], dict):
         raise XlingError(f"template {path}: 'instructions' must be a table of language: instruction")

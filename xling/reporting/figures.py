@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any, Sequence
 
 import numpy as np
 
 from ..errors import XlingError
 from .paper import load_paper_table
 from ..runs.config import CHOICE_TASKS
-from ..runs.records import MTRun, Run, TuneRun, read_run
+from ..runs.records import ChoiceRun, MTRun, Run, TuneRun, read_run
 from ..runs.folder import RunDir
 
 TABLE_FILES = {"table13": "table13_xnli", "table14": "table14_xcsqa", "table15": "table15_xcomet",
@@ -31,7 +32,7 @@ def run_rows(runs: list[Run], key: str) -> list[tuple[str, dict, dict]]:
         data = run.settings.get("data", "")
         if key in ("table13", "table14"):
             wanted = ("nli", "xnli") if key == "table13" else ("multiple_choice", "xcsqa")
-            if run.task != wanted[0] or not data.startswith(wanted[1]):
+            if not isinstance(run, ChoiceRun) or run.task != wanted[0] or not data.startswith(wanted[1]):
                 continue
             values = {c.name: c.summary["accuracy"] for c in run.cells}
             ci = {c.name: (c.summary["ci_low"], c.summary["ci_high"]) for c in run.cells}
@@ -52,7 +53,7 @@ def run_rows(runs: list[Run], key: str) -> list[tuple[str, dict, dict]]:
     return rows
 
 
-def table_figure(key: str, runs: list[RunDir | Run]):
+def table_figure(key: str, runs: Sequence[RunDir | Run]):
     from .plots import grouped_bars, heatmap
 
     paper = load_paper_table(key)
@@ -113,7 +114,7 @@ def run_figures(run: RunDir | Run) -> list[tuple[str, object]]:
                 f"{name}: {display(metric)} by direction", langs, langs, grid,
                 unit=get(metric).unit or display(metric), higher_is_better=get(metric).higher_is_better,
                 xlabel="target language", ylabel="source language")))
-    else:
+    elif isinstance(run, ChoiceRun):
         premises = list(dict.fromkeys(c.premise for c in run.cells))
         hypotheses = list(dict.fromkeys(c.hypothesis for c in run.cells))
         grid = np.full((len(premises), len(hypotheses)), np.nan)
@@ -125,14 +126,17 @@ def run_figures(run: RunDir | Run) -> list[tuple[str, object]]:
     return figures
 
 
-def figure2(ratio_runs: list[RunDir | TuneRun]):
+def figure2(ratio_runs: Sequence[RunDir | TuneRun]):
     from .plots import ratio_panels
 
-    panels = {"(a) train OpenOrca, test OpenOrca": {"ylabel": "Rouge-L"},
-              "(b) train LIMA, test OpenOrca": {"ylabel": "Rouge-L"},
-              "(c) train OpenOrca, test LIMA": {"ylabel": "preference"},
-              "(d) train LIMA, test LIMA": {"ylabel": "preference"}}
+    panels: dict[str, dict[str, Any]] = {"(a) train OpenOrca, test OpenOrca": {"ylabel": "Rouge-L"},
+                                         "(b) train LIMA, test OpenOrca": {"ylabel": "Rouge-L"},
+                                         "(c) train OpenOrca, test LIMA": {"ylabel": "preference"},
+                                         "(d) train LIMA, test LIMA": {"ylabel": "preference"}}
     for run in map(_typed, ratio_runs):
+        if not isinstance(run, TuneRun):
+            raise XlingError(f"{run.path} is a {run.task!r} run; Figure 2 takes instruction-tuning "
+                             "ratio sweeps")
         for panel, points in run.figure2.items():
             # "train OpenOrca, test LIMA" goes to the report's panel of that name; any other
             # pairing takes the first free panel under its own title.
@@ -153,7 +157,7 @@ def _typed(run: RunDir | Run) -> Run:
     return run if isinstance(run, Run) else read_run(run, fresh=True)
 
 
-def make_figures(out_dir: str | Path = "figures", run_paths: list[str] = ()) -> list[Path]:
+def make_figures(out_dir: str | Path = "figures", run_paths: Sequence[str] = ()) -> list[Path]:
     if Path(out_dir).exists() and not Path(out_dir).is_dir():
         raise XlingError(f"-o {out_dir} is a file; figures go into a folder")
     # Every run is read (and checked) before anything is drawn.

@@ -37,12 +37,15 @@ def load_paper_table(key: str) -> PaperTable:
     path = data_folder("experiments") / "paper" / filename
     with open(path, encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle)
-        first = reader.fieldnames[0]
-        columns = [c for c in reader.fieldnames[1:] if c not in SIDE_COLUMNS]
+        fieldnames = reader.fieldnames
+        if not fieldnames:
+            raise XlingError(f"the report table {path} has no header row")
+        first = fieldnames[0]
+        columns = [c for c in fieldnames[1:] if c not in SIDE_COLUMNS]
         rows, side, printed = {}, {}, {}
         for row in reader:
             name = row[first]
-            printed[name] = {c: row[c] for c in reader.fieldnames[1:]}
+            printed[name] = {c: row[c] for c in fieldnames[1:]}
             rows[name] = {c: float(row[c]) for c in columns}
-            side[name] = {c: float(row[c]) for c in reader.fieldnames[1:] if c in SIDE_COLUMNS}
+            side[name] = {c: float(row[c]) for c in fieldnames[1:] if c in SIDE_COLUMNS}
     return PaperTable(key, title, unit, columns, rows, side, printed)

@@ -92,11 +92,11 @@ def domain_table(run: MTRun, direction, only: list[str] | None = None) -> Table 
         row += [cell for m in metrics for cell in _figures(m, results[m])]
         if doc_metrics:
             subset = records if positions is None else [records[i] for i in positions]
-            results = [document_result(run.run, direction.name, m, positions, records) for m in doc_metrics]
+            doc_results = [document_result(run.run, direction.name, m, positions, records) for m in doc_metrics]
             total = len(by_field(subset, "document_id"))
-            scored = results[0].extra["documents_scored"] if results[0] is not None else 0
+            scored = doc_results[0].extra["documents_scored"] if doc_results[0] is not None else 0
             row.append(str(total) if scored == total else f"{scored}/{total} realigned")
-            row += ["—" if r is None else f"{r.score:.2f}" for r in results]
+            row += ["—" if r is None else f"{r.score:.2f}" for r in doc_results]
         rows.append(row)
     header = ["domain", "n"] + _columns(metrics)
     if doc_metrics:
@@ -120,7 +120,8 @@ def comparison(runs: list[MTRun], metric: str, test: str = "bs", n_samples: int 
               and all(r.direction(d.name) is not None for r in runs[1:])]
     if not shared:
         return None
-    rows, refused = [], {}
+    rows: list[list[str]] = []
+    refused: dict[tuple[str, str], tuple[str, str]] = {}   # (run, direction) -> (its signature, theirs)
     for name in shared:
         records = base.run.read_outputs(name)
         others = [other.run.read_outputs(name) for other in runs[1:]]
@@ -236,13 +237,15 @@ def build_report(paths: list[str], metrics: list[str] | None = None, test: str =
     tuned = [r for r in runs if isinstance(r, TuneRun)]
     if tuned:
         return [tune_table(r) for r in tuned]
+    mt_runs: list[MTRun] = []
     for run in runs:
         if not isinstance(run, MTRun):
             raise XlingError(f"{run.path} is not an MT run")
+        mt_runs.append(run)
     tables = []
-    warn(result_warning(m, entry["signature"], d.tgt.code) for run in runs for d in run.directions
+    warn(result_warning(m, entry["signature"], d.tgt.code) for run in mt_runs for d in run.directions
          for m, entry in d.metrics.items() if metrics is None or m in metrics)
-    for run in runs:
+    for run in mt_runs:
         present = run.metrics_present()
         missing = [m for m in metrics or [] if m not in present]
         if missing:
@@ -258,9 +261,9 @@ def build_report(paths: list[str], metrics: list[str] | None = None, test: str =
                 matrix = direction_matrix(run, metric, beside)
                 if matrix:
                     tables.append(matrix)
-    if len(runs) > 1:
-        for metric in metrics or runs[0].metrics_present():
-            table = comparison(runs, metric, test, n_samples)
+    if len(mt_runs) > 1:
+        for metric in metrics or mt_runs[0].metrics_present():
+            table = comparison(mt_runs, metric, test, n_samples)
             if table:
                 tables.append(table)
     return tables

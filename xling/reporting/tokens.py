@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import AbstractSet
 
 import numpy as np
 
@@ -110,7 +111,7 @@ def efficiency(tokenizers: list[str], langs: list[str], files: dict[str, str] | 
 
 
 def efficiency_tables(stats: dict[str, dict[str, TokenStats]], reference: str | None = None,
-                      own_files: set[str] = frozenset()) -> list[Table]:
+                      own_files: AbstractSet[str] = frozenset()) -> list[Table]:
     """`own_files`: languages read from the user's files, which are not the same sentences as
     FLORES's: no cost relative to English is computed across the two."""
     names = list(stats)

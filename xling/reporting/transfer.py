@@ -47,8 +47,9 @@ def language_scores(run: RunDir | Run, metric: str | None = None) -> tuple[str, 
             raise XlingError(f"{run.path} has no {metric or 'usable'} scores; it has: {', '.join(sorted(present))}")
         by_target: dict[str, list[float]] = {}
         for d in record.directions:
-            if metric in d.metrics:
-                by_target.setdefault(d.tgt.code, []).append(d.score(metric))
+            value = d.score(metric)
+            if value is not None:   # the directions scored with this metric
+                by_target.setdefault(d.tgt.code, []).append(value)
         return metric, {lang: LanguageScore(lang, float(np.mean(v)), n=len(v)) for lang, v in by_target.items()}
     raise XlingError(f"{run.path} is a {record.task!r} run; transfer analysis takes MT, NLI "
                      "and multiple-choice runs")
@@ -143,6 +144,9 @@ def delta_table(run_a: RunDir, run_b: RunDir, metric: str | None = None, n_sampl
     metric_a, _ = language_scores(a_run, metric)
     if a_run.task != b_run.task:
         raise XlingError(f"{run_a.path} and {run_b.path} are runs of different tasks")
+    if not isinstance(a_run, (ChoiceRun, MTRun)) or not isinstance(b_run, (ChoiceRun, MTRun)):
+        raise XlingError(f"{run_a.path} is a {a_run.task!r} run; transfer analysis takes MT, NLI "
+                         "and multiple-choice runs")
     names = lambda r: [c.name for c in r.cells if not c.crossed] if isinstance(r, ChoiceRun) \
         else [d.name for d in r.directions]   # noqa: E731
     cells = [c for c in names(a_run) if c in names(b_run)]
@@ -179,14 +183,14 @@ def transfer_tables(paths: list[str], metric: str | None = None, by: str = "scri
                             [by, name, "÷ targeted", "languages"],
                             [[g, f"{s:.3f}", fmt(rel), str(n)] for g, s, rel, n in grouped(rows, by)]))
     if len(runs) == 2:
-        rows = delta_table(runs[0], runs[1], metric)
+        deltas = delta_table(runs[0], runs[1], metric)
         tables.append(Table(
             f"{runs[1].path.name} − {runs[0].path.name} (paired bootstrap, 95% CI); "
             f"ratio = Score(X→Y) when the first run is tuned in Y and the second in X",
             ["language", runs[0].path.name, runs[1].path.name, "Δ", "95% CI", "p", "ratio"],
             [[r["cell"], f"{r['a']:.3f}", f"{r['b']:.3f}", f"{r['delta']:+.3f}",
               f"[{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]", f"{r['p_value']:.3f}",
-              "" if r["ratio"] is None else f"{r['ratio']:.3f}"] for r in rows]))
+              "" if r["ratio"] is None else f"{r['ratio']:.3f}"] for r in deltas]))
     return tables
 
 
@@ -194,14 +198,17 @@ def transfer_figure(paths: list[str], metric: str | None = None):
     """Score relative to the targeted languages per language, one bar group per run."""
     from .plots import grouped_bars
 
-    series, langs = {}, []
+    series: dict[str, dict[str, RelativeRow]] = {}
+    langs: list[str] = []
     for path in paths:
         run = RunDir(path)
         name, scores = language_scores(run, metric)
         rows = {r.lang: r for r in relative_table(scores, _higher_is_better(name))}
         langs = langs + [l for l in rows if l not in langs]
         series[run.path.name] = rows
-    values = {name: [rows[l].rel_targeted if l in rows and rows[l].rel_targeted is not None else np.nan
-                     for l in langs] for name, rows in series.items()}
+    def rel_targeted(row: RelativeRow | None) -> float:
+        return row.rel_targeted if row is not None and row.rel_targeted is not None else np.nan
+
+    values = {name: [rel_targeted(rows.get(l)) for l in langs] for name, rows in series.items()}
     return grouped_bars("Score relative to the targeted languages (ko, en)", langs, values,
                         unit="score ÷ mean targeted-language score", xlabel="language")

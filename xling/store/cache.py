@@ -95,16 +95,18 @@ class KeyValueStore:
     def _recover(self, exc: sqlite3.Error) -> None:
         """A failure mid-run: a damaged file is replaced; anything else (full disk, read-only)
         turns the cache off for the rest of the process."""
+        failure: Exception = exc
         if isinstance(exc, sqlite3.DatabaseError) and _is_corruption(exc):
-            self._db.close()
+            if self._db is not None:
+                self._db.close()
             self._db = None
             self._move_aside(exc)
             try:
                 self._db = self._connect()
                 return
             except (sqlite3.Error, OSError) as again:
-                exc = again
-        self._disable(exc)
+                failure = again
+        self._disable(failure)
 
     def get_many(self, keys: list[str]) -> dict[str, str]:
         found: dict[str, str] = {}

@@ -37,15 +37,15 @@ def score_systems(systems: dict[str, list[str]], refs: list[list[str]] | None, m
         if single:
             print(f"xling: note: {', '.join(single)} score{'s' * (len(single) == 1)} against the first "
                   f"reference only; string metrics use all {len(streams)}", file=sys.stderr)
-    refs = streams[0] if streams is not None else None   # one per segment: checks, model metrics
-    lacking = [s.display for s in specs.values() if s.needs_refs and refs is None]
+    first_refs = streams[0] if streams is not None else None   # one per segment: checks, model metrics
+    lacking = [s.display for s in specs.values() if s.needs_refs and first_refs is None]
     if lacking:
         raise XlingError(f"{', '.join(lacking)} need{'s' * (len(lacking) == 1)} references (-r)")
     lacking = [s.display for s in specs.values() if s.needs_srcs and srcs is None]
     if lacking:
         raise XlingError(f"{', '.join(lacking)} need{'s' * (len(lacking) == 1)} the source sentences "
                          "(-s/--source)")
-    check_lengths(references=refs, sources=srcs,
+    check_lengths(references=first_refs, sources=srcs,
                   **{f"hypotheses {name}": hyps for name, hyps in systems.items()})
     report = ScoreReport(systems={}, settings={
         "tgt_lang": tgt.code, "src_lang": src.code if src else None, "metrics": metrics,
@@ -57,7 +57,7 @@ def score_systems(systems: dict[str, list[str]], refs: list[list[str]] | None, m
     for name, hyps in systems.items():
         keep = on_target_mask(get("offtarget")(hyps, None, srcs, tgt.code)) if on_target_only else None
         report.systems[name] = {m: spec(hyps, streams if streams and len(streams) > 1 and not spec.model_based
-                                        else refs, srcs, tgt.code, keep=keep, **options[m])
+                                        else first_refs, srcs, tgt.code, keep=keep, **options[m])
                                 for m, spec in specs.items()}
     warn(result_warning(m, r.signature, tgt.code) for results in report.systems.values()
          for m, r in results.items())

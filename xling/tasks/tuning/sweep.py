@@ -140,19 +140,20 @@ def _mean_score(metrics, ratio: float, lang: str, key: str) -> float | None:
 def score_x_to_y(metrics: dict, metric: str = "rougeL") -> dict[str, float]:
     """Equation 1 for Table 16's four settings, from the shares the sweep ran (means over seeds)."""
     key = "preference" if metric == "judge" else "rougeL"
-    out = {}
+    out: dict[str, float] = {}
     for setting, lang, tuned, mono in SCORE_SETTINGS:
         base = _mean_score(metrics, mono, lang, key)
         ratios = [_mean_score(metrics, r, lang, key) for r in tuned]
-        if base and all(v is not None for v in ratios):
-            out[setting] = float(np.mean([v / base for v in ratios]))
+        known = [v for v in ratios if v is not None]
+        if base and len(known) == len(ratios):
+            out[setting] = float(np.mean([v / base for v in known]))
     return out
 
 
 def figure2_points(metrics: dict, config: TuneRatioConfig) -> dict:
     key, label = ("preference", "preference") if config.metric == "judge" else ("rougeL", "Rouge-L")
     panel = f"train {config.train_name}, test {config.test_name or config.train_name}"
-    points = {"ylabel": label}
+    points: dict[str, object] = {"ylabel": label}
     for lang in ("ko", "en"):
         points[lang] = [[100 * e["ratio"], e[f"{key}_{lang}"]] for e in metrics["directions"].values()
                         if isinstance(e, dict) and f"{key}_{lang}" in e]

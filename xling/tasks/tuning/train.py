@@ -44,26 +44,28 @@ def fine_tune(model_path: str, examples: list[tuple[str, str]], out_dir: Path, *
     data = [encode_example(tokenizer, i, r, max_length) for i, r in examples]
     torch.manual_seed(seed)
     model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32)
+    peft_model = None
     if lora:
         try:
             from peft import LoraConfig, get_peft_model
         except ImportError as exc:
             raise XlingError("LoRA needs the peft package: pip install peft") from exc
-        model = get_peft_model(model, LoraConfig(r=lora_r, lora_alpha=2 * lora_r, task_type="CAUSAL_LM",
-                                                 target_modules="all-linear"))
+        peft_model = get_peft_model(model, LoraConfig(r=lora_r, lora_alpha=2 * lora_r, task_type="CAUSAL_LM",
+                                                      target_modules="all-linear"))
     args = TrainingArguments(output_dir=str(out_dir / "trainer"), num_train_epochs=epochs,
                              learning_rate=learning_rate, per_device_train_batch_size=batch_size,
                              logging_steps=1, save_strategy="no", report_to=[], seed=seed,
                              use_cpu=not torch.cuda.is_available(), disable_tqdm=True)
-    trainer = Trainer(model=model, args=args, train_dataset=data,
+    trainer = Trainer(model=model if peft_model is None else peft_model, args=args, train_dataset=data,
                       data_collator=DataCollatorForSeq2Seq(tokenizer, padding=True, label_pad_token_id=-100))
     from transformers.trainer_callback import PrinterCallback
 
     trainer.remove_callback(PrinterCallback)   # losses are returned, not printed
     trainer.train()
     losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
-    if lora:
-        model = model.merge_and_unload()
+    if peft_model is not None:
+        # peft types merge_and_unload as returning any nn.Module; it is the base model, merged
+        model = peft_model.merge_and_unload()  # type: ignore[assignment]
     model.save_pretrained(out_dir / "model")
     tokenizer.save_pretrained(out_dir / "model")
     return {"losses": losses, "steps": trainer.state.global_step}
