@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit, urlunsplit
 
+from .errors import XlingError
+
 _PATTERNS = (
     (re.compile(r"(?i)(bearer\s+)[^\s\"',;]+"), r"\1***"),
     (re.compile(r"\bsk-[A-Za-z0-9_\-]{3,}"), "***"),
@@ -88,7 +90,6 @@ def check_server_url(url: str | None, option: str) -> None:
     XlingError naming the option; the URL is never echoed with its credentials."""
     if url is None:
         return
-    from .errors import XlingError
 
     try:
         parts = urlsplit(url)

@@ -1,19 +1,20 @@
 """Model backends: every task talks only to the small interface in `base`."""
 from ..errors import XlingError
+from ..store.cache import OutputCache
 from .base import Backend, Decoding, GenerationRequest, Prompt
 from .batching import Batching
+from .cached import CachedBackend
+from .settings import BackendChoice, BackendSettings
 
 __all__ = ["Backend", "Batching", "Decoding", "GenerationRequest", "Prompt", "load_backend", "ready"]
 
 
-def ready(backend: Backend, *, batching: Batching | None = None, cache=None):
+def ready(backend: Backend, *, batching: Batching | None = None, cache=None) -> CachedBackend:
     """The one place a backend is made ready for a task: batched as `batching` says (None:
     as it was built) and wrapped in a `CachedBackend` — with `cache` (an OutputCache, a
     path, or True for the default store) answers come from the output cache first; without
     one (None, False) every request reaches the model. A wrapped backend is unwrapped first,
     so its old cache never leaks into a new task."""
-    from .cached import CachedBackend
-    from ..store.cache import OutputCache
 
     if isinstance(backend, CachedBackend):
         backend = backend.backend
@@ -26,7 +27,7 @@ def ready(backend: Backend, *, batching: Batching | None = None, cache=None):
 
 def load_backend(model: str | None = None, settings=None, *, static_cache: bool = False,
                  quiet: bool = False, batching: Batching | None = None, cache=None,
-                 **overrides) -> Backend:
+                 **overrides) -> CachedBackend:
     """Load a backend for `model` as `settings` say: a BackendChoice (a backend with its own
     settings, from a config's `section()`), a BackendSettings or any run config, or None;
     keywords override single settings: load_backend("m", backend="http", base_url=URL).
@@ -40,7 +41,6 @@ def load_backend(model: str | None = None, settings=None, *, static_cache: bool 
     see `ready`."""
     import dataclasses
 
-    from .settings import BackendChoice, BackendSettings
 
     if not isinstance(settings, BackendChoice):
         if settings is None or overrides:

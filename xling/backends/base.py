@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Protocol, runtime_checkable
 
+from ..errors import XlingError
+
 
 @dataclass(frozen=True)
 class Prompt:
@@ -41,7 +43,6 @@ class Decoding:
     length_slack: int = 20
 
     def __post_init__(self):
-        from ..errors import XlingError
 
         import math
 
@@ -79,7 +80,6 @@ class Sampling:
     seed: int = 0
 
     def __post_init__(self):
-        from ..errors import XlingError
 
         import math
 

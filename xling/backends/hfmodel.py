@@ -14,7 +14,7 @@ from ..data import hub
 from ..errors import XlingError
 from ..store.filehash import model_fingerprint
 from . import attention
-from .base import Decoding, GenerationRequest, Prompt, cut_answer
+from .base import Backend, Decoding, GenerationRequest, Prompt, cut_answer
 from .batching import Batching
 
 
@@ -275,7 +275,7 @@ def sampling_args(decoding: Decoding) -> dict:
     return dict(do_sample=True, temperature=decoding.temperature, top_p=decoding.top_p)
 
 
-class LocalBackend:
+class LocalBackend(Backend):
     """What the backends over a `LoadedModel` share: the protocol's text side (render, token
     counts, context window, fingerprint), the model's attributes, and batching fixed when the
     backend is built (`with_batching` gives a copy that batches otherwise, on the same weights)."""

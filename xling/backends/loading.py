@@ -12,6 +12,7 @@ from ..data import hub
 from ..errors import XlingError
 from ..settings import setting
 from .batching import Batching
+from .embedded import NOTICE, embedded_model_dir
 from .hf import HFBackend
 from .hfmodel import LocalBackend, load_config
 from .registry import register_backend
@@ -50,7 +51,6 @@ def locate_model(model: str | None, revision: str | None = None, quiet: bool = F
     else one clear error)."""
     name = resolve_model_name(model)
     if name is None:
-        from .embedded import NOTICE, embedded_model_dir
         if not quiet:
             print(NOTICE, file=sys.stderr)
         return str(embedded_model_dir()), "embedded:gemma3-270m"

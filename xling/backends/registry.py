@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..errors import XlingError
+from ..plugins import load_plugins
 
 # The built-in backend modules, in the order their options appear in configs and in --help.
 BUILTIN = ("xling.backends.loading", "xling.backends.vllm", "xling.backends.http")
@@ -58,7 +59,6 @@ def backends() -> dict[str, BackendKind]:
         _discovered = True
         for module in BUILTIN:
             importlib.import_module(module)
-        from ..plugins import load_plugins
         load_plugins(ENTRY_POINTS)
     return REGISTRY
 

@@ -9,7 +9,9 @@ from dataclasses import dataclass, field, fields
 from typing import Any, cast, get_type_hints
 
 from ..errors import XlingError
+from ..secrets import check_server_url, redact_url
 from ..settings import Checked, setting
+from .choice import resolve_backend
 from .registry import BackendKind, backends, get_backend, setting_fields, takers
 
 
@@ -32,18 +34,15 @@ class _BackendSettingsBase(Checked):
 
     def __post_init__(self):
         super().__post_init__()
-        from ..secrets import check_server_url
 
         for name, option in (("base_url", "--base-url"), ("judge_base_url", "--judge-base-url")):
             check_server_url(getattr(self, name, None), option)
         if self.backend == "auto":   # chosen now, so config.json and the identity hold what runs
-            from .choice import resolve_backend
 
             self.backend = resolve_backend("auto", bool(getattr(self, "static_cache", False)))
 
     def public_settings(self) -> dict:
         """Every setting, as stored in a run folder: credentials in the URL are never kept."""
-        from ..secrets import redact_url
 
         values = dataclasses.asdict(cast(Any, self))
         for key in ("base_url", "judge_base_url"):

@@ -19,16 +19,16 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-from typing import Any, cast
-from pathlib import Path
-
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
 
 from ..errors import XlingError
 from ..settings import setting
 from .base import Backend, Decoding, GenerationRequest, Prompt, cut_answer
+from .choice import announce
 from .hfmodel import LoadedModel
-from .loading import LocalModelSettings
+from .loading import LocalModelSettings, locate_model
 from .loglik import split_tokens
 from .registry import register_backend
 
@@ -126,7 +126,6 @@ class VLLMBackend(Backend):
         return self._llm
 
     def _start(self):
-        from .choice import announce
 
         announce("vllm")
         s = self.settings
@@ -309,7 +308,6 @@ def _first_line(exc: Exception) -> str:
                   help="load the model here with vLLM (pip install 'xling[vllm]')")
 def load_vllm_backend(model: str | None, settings: VLLMSettings, *, quiet: bool = False, batching=None,
                       static_cache: bool = False) -> VLLMBackend:
-    from .loading import locate_model
 
     vllm_version()     # one clear line before anything loads
     source, display = locate_model(model, settings.revision, quiet)

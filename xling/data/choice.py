@@ -14,7 +14,7 @@ from ..errors import XlingError
 from .languages import resolve
 from .parallel import data_root
 from .registry import DataOptions, load_dataset, register_dataset
-from .textio import json_line, read_lines
+from .textio import file_record, json_line, read_lines
 
 NLI_LABELS = ("entailment", "neutral", "contradiction")
 
@@ -179,7 +179,6 @@ class ChoiceSource:
         if not shots:
             return None
         if self.user_pool:
-            from .textio import file_record
             return {"from": "shots_file" if self.shots_file else "nli-file dev", **file_record(self.user_pool)}
         return {"from": f"{self.name}:dev"}
 

@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Literal, overload
 
 from ..errors import XlingError
+from . import hub
 from .corpus import ParallelData
-from .languages import Language, resolve
+from .languages import Language, all_languages, resolve
 from .registry import DataOptions, load_dataset, register_dataset
 from .resources import REPO_ROOT
-from .textio import read_lines
+from .textio import json_line, read_lines
 
 
 @overload
@@ -78,7 +79,6 @@ def flores_pairs(split: str, src: str | Language, tgt: str | Language,
 def read_pair_file(path: str | Path) -> list[tuple[str, str]]:
     """Parallel pairs from a user's file: TSV (source<TAB>target) or JSONL with
     "source"/"target" keys."""
-    from .textio import json_line
 
     pairs = []
     for number, line in enumerate(read_lines(path), 1):
@@ -125,7 +125,6 @@ def _flores_local(split: str, root: Path, spec: str) -> ParallelData:
 
 def _flores_hub(split: str, spec: str) -> ParallelData:
     """FLORES+ from the hub (gated: needs `huggingface-cli login`)."""
-    from . import hub
 
     if not hub.reachable():
         raise XlingError("no local FLORES-200 folder (pass --data-dir or set XLING_DATA) and the "
@@ -142,7 +141,6 @@ def _flores_hub(split: str, spec: str) -> ParallelData:
                              f"{exc}".splitlines()[0]) from exc
         return [row["text"] for row in rows]
 
-    from .languages import all_languages
     n = len(load(resolve("en")))
     dev = _flores_hub("dev", "flores200:dev") if split != "dev" else None
     return ParallelData(spec, [f"{split}-{i:04d}" for i in range(1, n + 1)], load,
@@ -204,7 +202,6 @@ def _text_files(pattern: str, spec: str) -> ParallelData:
     the ISO 639-3 code or the FLORES code."""
     if "{lang}" not in pattern:
         raise XlingError("a text: dataset needs a {lang} placeholder, e.g. text:data/test.{lang}")
-    from .languages import all_languages
 
     def path_for(lang: Language) -> Path | None:
         for spelling in (lang.code, lang.iso639_3, lang.flores):

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import XlingError
+from ..plugins import load_plugins
 
 BUILTIN = ("xling.data.parallel", "xling.data.wmt", "xling.data.jsonl", "xling.data.choice")
 ENTRY_POINTS = "xling.datasets"
@@ -72,7 +73,6 @@ def families() -> dict[str, DataFamily]:
         _discovered = True
         for module in BUILTIN:
             importlib.import_module(module)
-        from ..plugins import load_plugins
         load_plugins(ENTRY_POINTS)
     return REGISTRY
 

@@ -5,6 +5,8 @@ import os
 import sys
 from pathlib import Path
 
+from ..errors import XlingError
+
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 
 
@@ -31,7 +33,6 @@ def models_dir() -> Path:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        from ..errors import XlingError
         raise XlingError(f"cannot create the model folder {path}: {exc.strerror}; set "
                          "XLING_MODEL_CACHE to a writable folder") from exc
     return path

@@ -6,9 +6,12 @@ import re
 from pathlib import Path
 
 from ..errors import XlingError
+from . import hub
 from .corpus import ParallelData
 from .languages import Language, resolve
+from .parallel import FloresDev, data_root
 from .registry import DataOptions, register_dataset
+from .textio import read_jsonl, read_lines
 
 WMT24PP_HUB = "google/wmt24pp"
 WMT24PP_FIELDS = ("lp", "domain", "document_id", "segment_id", "is_bad_source", "source", "target",
@@ -68,13 +71,11 @@ def check_wmt24pp_rows(rows: list[tuple[str, dict]]) -> list[dict]:
 
 
 def _read_local(path: Path) -> list[dict]:
-    from .textio import read_jsonl
 
     return check_wmt24pp_rows([(f"{path}:{number}", row) for number, row in read_jsonl(path)])
 
 
 def _read_hub(locale: str, folder: Path | None, present: list[str]) -> list[dict]:
-    from . import hub
 
     if not hub.reachable():
         here = (f"{folder} has no en-{locale}.jsonl (present: {', '.join(present)})" if folder else
@@ -100,7 +101,6 @@ def _wmt24pp_languages(root: Path | None) -> list[str] | None:
                   aliases=("wmt24++",), splits=("test",), languages=_wmt24pp_languages,
                   help="WMT24++: English into 55 locales, documents and domains, post-edited references")
 def _load_wmt24pp(arg: str, spec: str, options: DataOptions) -> ParallelData:
-    from .parallel import FloresDev, data_root
 
     root = data_root(options.data_dir, required=False)
     return load_wmt24pp(arg, root, keep_bad_sources=options.keep_bad_sources, reference=options.reference,
@@ -204,7 +204,6 @@ def load_sacrebleu(arg: str) -> ParallelData:
         raise XlingError(f"sacrebleu test set {name} ({pair}) is not in sacrebleu's cache "
                          f"({Path(SACREBLEU_DIR) / name}) and could not be downloaded ({reason}); "
                          "run once online, or copy that folder here (its place is set by $SACREBLEU)") from None
-    from .textio import read_lines
 
     columns = {f: read_lines(path, allow_empty=True) for f, path in zip(fields, files)}
     refs = [f for f in fields if f.startswith("ref")]

@@ -9,10 +9,13 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
 
+from ..backends.http import TRANSPORT
 from ..backends.settings import BackendSettings
+from ..data.yamlfile import RepeatedKey, key_lines, load_yaml
 from ..errors import XlingError
 from ..metrics.registry import metric_settings
 from ..settings import Checked, SettingError, setting
+from ..translation.selection import selection_problem
 
 
 def _metric_settings_class() -> type:
@@ -88,7 +91,6 @@ class MTEvalConfig(BackendSettings, MetricSettings):
 
     def shared_settings(self) -> tuple[str, ...]:
         """A judge server takes the run's transport settings, whatever the backend."""
-        from ..backends.http import TRANSPORT
 
         return TRANSPORT if self.judge_base_url else ()
 
@@ -209,7 +211,6 @@ def _check_type(value: Any, hint, key: str, where: str):
 
 def _check_selection(values: dict, where: str) -> None:
     """Candidates and selection agree (translate.selection says how)."""
-    from ..translation.selection import selection_problem
 
     problem = selection_problem(values.get("select", "greedy"), values.get("candidates", 1),
                                 values.get("unit", "segment"))
@@ -261,7 +262,6 @@ def load_experiments(path: str | Path, overrides: dict | None = None) -> list:
     of one experiment (segment vs document translation, say) are compared on the same data."""
     import yaml
 
-    from ..data.yamlfile import RepeatedKey, key_lines, load_yaml
 
     path = Path(path)
     try:

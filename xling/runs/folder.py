@@ -16,9 +16,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..data.textio import atomic_writer, describe_kind
 from ..errors import XlingError
 from ..store.locks import acquire, is_held
-from ..data.textio import atomic_writer
 
 PACKAGES = ("xling", "torch", "transformers", "tokenizers", "sacrebleu", "huggingface-hub",
             "lingua-language-detector", "numpy")
@@ -184,7 +184,6 @@ class RunDir:
         """--out names a folder, or nothing yet: never a file, a device or a broken link."""
         import stat
 
-        from ..data.textio import describe_kind
 
         try:
             info = os.stat(self.path)

@@ -7,9 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import XlingError
 from ..data.languages import Direction, Language
+from ..errors import XlingError
 from ..metrics.base import MetricResult, mean_result
+from ..metrics.registry import get
 from .config import TASKS
 from .folder import RunDir
 
@@ -191,7 +192,6 @@ def metric_result(run: RunDir, direction: str, metric: str,
     recomputed from the outputs for string metrics, from the stored segment scores for
     model-based ones (which are too expensive to recompute). `positions` restricts it to
     those segments (a domain, say); `records`, when the caller has read them already."""
-    from ..metrics.registry import get
 
     spec = get(metric)
     records = run.read_outputs(direction) if records is None else records
@@ -259,7 +259,6 @@ def document_result(run: RunDir, direction: str, metric: str, positions: list[in
     in segment order, scored as one segment (restricted to `positions` if given), over the
     documents realigned in full (`extra`: documents_scored of documents_total). None when the
     records carry no document ids, or no document was realigned in full."""
-    from ..metrics.registry import get
 
     records = run.read_outputs(direction) if records is None else records
     if positions is not None:

@@ -5,14 +5,22 @@ import itertools
 import sys
 import time
 
+from ..backends.base import Decoding
 from ..data.corpus import ParallelData
-from ..data.parallel import load_parallel, read_pair_file
-from ..errors import XlingError
-from ..runs.config import MTEvalConfig
 from ..data.languages import Direction, named_pairs, resolve
+from ..data.parallel import load_parallel, read_pair_file
+from ..data.textio import file_record
+from ..errors import XlingError
+from ..metrics.langid import detect
+from ..metrics.preflight import check_metric_models
+from ..metrics.registry import get, parse_metric_names
+from ..runs.config import MTEvalConfig
 from ..runs.folder import RunDir, RunHeader
 from ..runs.records import MTRecord
+from ..translation.documents import prepare, translate_documents
 from ..translation.selection import Selection
+from ..translation.translator import Translator
+
 
 def directions_of(config: MTEvalConfig, data: ParallelData | None = None) -> list[Direction]:
     """The run's directions: its pairs and langs, else the directions its data set was made
@@ -72,12 +80,8 @@ def selected(data: ParallelData, config: MTEvalConfig) -> list[int]:
 
 
 def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, backend) -> None:
-    from ..translation.translator import Translator
-    from ..backends.base import Decoding
-    from ..metrics.registry import parse_metric_names
 
     metrics = parse_metric_names(config.metrics)
-    from ..metrics.preflight import check_metric_models
     check_metric_models(metrics, config)   # before any work: a model that cannot load fails now
     data = load_parallel(config.data, config.data_dir, keep_bad_sources=config.keep_bad_sources,
                          reference=config.reference)
@@ -118,7 +122,6 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
         return [every[i] for i in positions]
 
     if config.unit == "document":   # every direction's chunks fit, before the run folder is written
-        from ..translation.documents import prepare
         for src, tgt in directions:
             prepare(translator, texts(src), [m["document_id"] for m in meta], src, tgt)
     else:                           # and every segment's prompt
@@ -140,7 +143,6 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
                  "decoding": translator.decoding.as_dict(),
                  "shots": shot_source(config, data, directions, user_pool)}), overwrite=overwrite)
 
-    from ..metrics.langid import detect
 
     if progress and data.note:
         print(f"xling: {data.note}", file=sys.stderr)
@@ -171,7 +173,6 @@ def shot_source(config: MTEvalConfig, data: ParallelData, directions, user_pool)
     if not config.shots:
         return None
     if user_pool is not None and config.shots_file:
-        from ..data.textio import file_record
         return {"from": "shots_file", **file_record(config.shots_file), "pairs": len(user_pool)}
     return data.dev_source(directions)
 
@@ -180,7 +181,6 @@ def _translate(translator, config: MTEvalConfig, sources, meta, src, tgt, select
                progress: bool):
     """One direction's translations (by segment, by document, or chosen among candidates) and
     what they cost: seconds (cache hits included), candidates and utility evaluations, batches."""
-    from ..translation.documents import translate_documents
 
     started = time.perf_counter()
     log = translator.backend.stats().get("batches")
@@ -214,7 +214,6 @@ def score_direction(run: RunDir, name: str, metrics: list[str], config: MTEvalCo
     """Compute the metrics a direction lacks for its current outputs; save metrics.json.
     Metric settings come from `config`, else the run's stored ones, with `overrides` on top.
     `written`: the records just written and their digest (then the file is not read back)."""
-    from ..metrics.registry import get
 
     settings = config if config is not None else run.read_config().get("settings", {})
     if overrides:
@@ -260,7 +259,6 @@ def rescore(run_path: str, metrics: list[str], overrides: dict | None = None,
             recompute: bool = False) -> RunDir:
     """Score saved outputs with (more) metrics, without the model; `overrides` replace the
     run's metric settings (a local --cometkiwi-model, say)."""
-    from ..metrics.registry import parse_metric_names
 
     run = RunDir(run_path)
     config = run.read_config()

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from ..errors import XlingError
 from .postprocess import clean_output
+from .translator import Translation
 
 # A number in square brackets at the start of a line, then the segment's text.
 _MARK = re.compile(r"^[ \t]*\[(\d+)\][ \t]*", re.M)
@@ -101,7 +102,6 @@ def translate_documents(translator, texts: list[str], document_ids: list[str], s
                         progress: bool = False) -> tuple[list, dict]:
     """One Translation per segment (in input order) and a summary: documents, chunks, and the
     chunks and segments whose answers could not be split back."""
-    from .translator import Translation
 
     shots, chunks = prepare(translator, texts, document_ids, src, tgt)
     built = []

@@ -14,7 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..backends.base import Sampling
 from ..errors import XlingError
+from ..metrics.registry import get
 
 
 def selection_problem(select: str, candidates: int | None, unit: str = "segment") -> str | None:
@@ -58,8 +60,6 @@ class Selection:
         """The selection a run config (or the same settings as keywords) asks for, checked:
         select, candidates, sampling, temperature, top_p, epsilon, seed, utility, qe,
         pseudo_refs; the chooser's options come from the metric settings in `settings`."""
-        from ..backends.base import Sampling
-        from ..metrics.registry import get
 
         def value(name, default=None):
             return given[name] if name in given else getattr(settings, name, default) \
@@ -95,7 +95,6 @@ def best_index(values, higher_is_better: bool) -> int:
 
 
 def _flat_scores(metric: str, hyps, refs, srcs, tgt_lang, options) -> list[float]:
-    from ..metrics.registry import get
 
     spec = get(metric)
     result = spec(hyps, refs, srcs if spec.needs_srcs or srcs else None, tgt_lang, **options)
@@ -132,7 +131,6 @@ def mbr(candidates: list[list[str]], pseudo_refs: list[list[str]], sources: list
     import torch
     from tqdm.auto import tqdm
 
-    from ..metrics.registry import get
 
     spec = get(utility)
     if spec.needs_refs is False:
@@ -169,7 +167,6 @@ def rerank(candidates: list[list[str]], sources: list[str], tgt_lang: str, qe: s
     """The candidate a reference-free metric scores best, per source."""
     import torch
 
-    from ..metrics.registry import get
 
     spec = get(qe)
     if spec.needs_refs:

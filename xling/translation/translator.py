@@ -5,12 +5,15 @@ import hashlib
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
-from ..backends.base import Backend, Decoding, GenerationRequest
-from ..store.cache import OutputCache
-from ..errors import XlingError
+from ..backends import Batching, load_backend, ready
+from ..backends.base import Backend, Decoding, GenerationRequest, Prompt
 from ..data.languages import Language, check_direction
-from .postprocess import clean_output
+from ..data.parallel import data_root, flores_pairs
+from ..errors import XlingError
 from ..prompts.templates import Template, load_template, select_shots
+from ..store.cache import OutputCache
+from .postprocess import clean_output
+from .selection import mbr, rerank, selection_problem
 
 if TYPE_CHECKING:
     from .selection import Selection
@@ -31,7 +34,6 @@ class Translation:
 
 def default_shot_pool(src: Language, tgt: Language) -> list[tuple[str, str]]:
     """Few-shot demonstrations from the FLORES-200 dev split (never devtest)."""
-    from ..data.parallel import data_root, flores_pairs
 
     root = data_root(required=False)
     if root is None:
@@ -55,7 +57,6 @@ class Translator:
         `max_batch_tokens`, `refill`; see `backends.Batching`) and the cache are applied to
         the backend once, here. `unit="document"` picks the document templates by default
         (numbered segments, see translate.documents)."""
-        from ..backends import Batching, ready
 
         batching = Batching(batch_size, max_batch_tokens, refill)
         if shots < 0:
@@ -66,7 +67,6 @@ class Translator:
             raise XlingError(f"template {template.name!r} is a {template.format} template, not a "
                              "translation template (chat or completion)")
         if backend is None:   # built batched and cached in one step
-            from ..backends import load_backend
             self._cached = load_backend(model, settings, batching=batching, cache=cache, **load_options)
         else:
             self._cached = ready(backend, batching=batching, cache=cache)
@@ -199,7 +199,6 @@ class Translator:
         MBR (against the candidates, or `pseudo_refs` more samples) or by reranking with a QE
         metric. Each Translation's `unit` keeps every candidate, its score and the chosen index;
         `last_cost` says how many candidates were generated and utilities evaluated."""
-        from .selection import mbr, rerank, selection_problem
 
         src, tgt = check_direction(src, tgt)
         texts = source_texts(texts)
@@ -280,7 +279,6 @@ def source_texts(texts) -> list[str]:
 
 
 def _bare(text: str):
-    from ..backends.base import Prompt
     return Prompt(text=text)
 
 
