@@ -7,8 +7,8 @@ from .version import __version__
 
 __all__ = ["translate", "Translator", "resolve_language", "XlingError", "__version__"]
 
-from .errors import XlingError
 from .data.languages import resolve as resolve_language
+from .errors import XlingError
 
 
 def __getattr__(name):

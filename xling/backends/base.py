@@ -57,7 +57,8 @@ class Decoding:
                              "0 and length_slack 0 or more")
         if self.temperature < MIN_TEMPERATURE and self.do_sample or not 0 < self.top_p <= 1:
             raise XlingError(f"decoding: sampling needs a temperature of at least {MIN_TEMPERATURE} (below it, "
-                             "logits / temperature overflow; greedy decoding is what it approaches) and top_p in (0, 1]")
+                             "logits / temperature overflow; greedy decoding is what it approaches) and top_p in "
+                             "(0, 1]")
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -89,7 +90,8 @@ class Sampling:
             raise XlingError(f"sampling method must be sample or beam, not {self.method!r}")
         if self.temperature < MIN_TEMPERATURE or not 0 < self.top_p <= 1 or not 0 <= self.epsilon < 1:
             raise XlingError(f"sampling needs a temperature of at least {MIN_TEMPERATURE} (below it, logits / "
-                             "temperature overflow; use --select greedy instead), top_p in (0, 1] and epsilon in [0, 1)")
+                             "temperature overflow; use --select greedy instead), top_p in (0, 1] and epsilon in "
+                             "[0, 1)")
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -11,8 +11,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from ..errors import XlingError
 from ..data.resources import models_dir
+from ..errors import XlingError
 
 NAME = "gemma3-270m"
 # Bump when the conversion changes, so caches of an older conversion are rebuilt.

@@ -14,8 +14,8 @@ import sys
 from typing import Any
 
 from ..errors import XlingError
-from .base import Decoding, GenerationRequest
 from .attention import kernel_scope
+from .base import Decoding, GenerationRequest
 from .batching import Batching
 from .decoding import CandidateSampler, ContinuousDecoder, Unit, admit
 from .hfmodel import LoadedModel, LocalBackend, sampling_args

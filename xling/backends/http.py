@@ -13,12 +13,11 @@ import math
 import os
 import queue
 import threading
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
-
-from dataclasses import dataclass
 from typing import Any, cast
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from ..errors import XlingError
 from ..secrets import redact, redact_url, scrub_known, url_secrets
@@ -302,7 +301,8 @@ class HTTPBackend(Backend):
         self._in_flight(len(requests), lambda i: self._one(requests[i], decoding), deliver)
         return cast(list[str], outputs)   # every index delivered (or an error raised)
 
-    def sampling_problem(self, sampling) -> str | None:
+    @staticmethod
+    def sampling_problem(sampling) -> str | None:  # a static method: asked before a model loads
         """Why a server cannot draw these candidates (None: it can); checked before a run starts."""
         if sampling.method != "sample":
             return ("beam-search candidates need a model loaded here (--backend hf); servers sample "

@@ -199,7 +199,8 @@ class VLLMBackend(Backend):
         self._run(prompts, [self._params(r, **sample) for r in requests], done)
         return cast(list[str], results)   # the engine answers every prompt (or raises)
 
-    def sampling_problem(self, sampling) -> str | None:
+    @staticmethod
+    def sampling_problem(sampling) -> str | None:  # a static method: asked before a model loads
         """Why vLLM cannot draw these candidates (None: it can); checked before a run starts."""
         if sampling.method == "beam":
             return "beam-search candidates come from --backend hf here; with --backend vllm use --sampling sample"

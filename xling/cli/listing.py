@@ -13,8 +13,8 @@ def langs():
     from ..data.languages import all_languages
 
     rows = [("code", "FLORES", "name", "native", "script", "BLEU tok.", "targeted")]
-    rows += [(l.code, l.flores, l.name, l.native, l.script, l.bleu_tokenizer,
-              "yes" if l.targeted else "") for l in all_languages()]
+    rows += [(lang.code, lang.flores, lang.name, lang.native, lang.script, lang.bleu_tokenizer,
+              "yes" if lang.targeted else "") for lang in all_languages()]
     click.echo(table(rows))
 
 

@@ -125,7 +125,7 @@ def xcsqa_items(lang: str, root: Path | None = None) -> list[ChoiceItem]:
         row = json_line(line, f"{path}:{number}")
         choices = row["question"]["choices"]
         if isinstance(choices, dict):   # Hugging Face layout: {"label": [...], "text": [...]}
-            choices = [{"label": l, "text": t} for l, t in zip(choices["label"], choices["text"])]
+            choices = [{"label": label, "text": t} for label, t in zip(choices["label"], choices["text"])]
         labels = [c["label"] for c in choices]
         if row["answerKey"] not in labels:
             raise XlingError(f"{path}:{number}: answer {row['answerKey']!r} is not among {labels}")

@@ -72,7 +72,7 @@ def resolve(code: str | Language) -> Language:
         return code
     lang = _registry()[1].get(_key(str(code)))
     if lang is None:
-        known = ", ".join(l.code for l in all_languages())
+        known = ", ".join(lang.code for lang in all_languages())
         raise XlingError(f"unknown language code {code!r}; known codes: {known} "
                          "(FLORES codes such as kor_Hang and ISO 639-3 codes also work)")
     return lang

@@ -144,7 +144,7 @@ def _flores_hub(split: str, spec: str) -> ParallelData:
     n = len(load(resolve("en")))
     dev = _flores_hub("dev", "flores200:dev") if split != "dev" else None
     return ParallelData(spec, [f"{split}-{i:04d}" for i in range(1, n + 1)], load,
-                        [l.code for l in all_languages()], dev)
+                        [lang.code for lang in all_languages()], dev)
 
 
 class FloresDev:

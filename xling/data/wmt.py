@@ -160,7 +160,8 @@ def load_wmt24pp(arg: str, root: Path | None, keep_bad_sources: bool = False,
     dropped = len(first) - len(keep)
     note = (f"WMT24++ ({', '.join(locales)}): {len(keep)} of {len(first)} segments; dropped the "
             f"canary" + (f" and {bad} rows marked is_bad_source" if not keep_bad_sources else "")
-            + f" ({dropped} in all); references: {'post-edits' if field == 'target' else 'original references, before post-editing'}"
+            + f" ({dropped} in all); references: "
+            + ("post-edits" if field == "target" else "original references, before post-editing")
             + " ('" + field + "'); English is the original side")
     meta = [{"domain": first[i]["domain"], "document_id": first[i]["document_id"],
              "segment_id": first[i]["segment_id"]} for i in keep]

@@ -9,7 +9,6 @@ import numpy as np
 
 from ..errors import XlingError
 
-
 # How a result's per-segment statistics become scores, by the kind named in `MetricResult.scorer`:
 # kind -> (aggregate(scorer, summed_stats, n) -> corpus score, segment(scorer, row) -> score).
 # Modules register their kinds ("mean" here, "sacrebleu" in sacre.py); results carry only the
@@ -52,7 +51,7 @@ class MetricResult:
     higher_is_better: bool = True
     stats: np.ndarray | None = field(default=None, repr=False, compare=False)
     scorer: tuple | None = field(default=None, repr=False, compare=False)
-    _segments: list[float] | None = field(default=None, repr=False, compare=False)
+    _segments: list[float | None] | None = field(default=None, repr=False, compare=False)
 
     def aggregate(self, summed: np.ndarray, n: int) -> float:
         """The corpus score of summed statistics over n segments (for resampling)."""
@@ -61,8 +60,9 @@ class MetricResult:
         return SCORERS[self.scorer[0]][0](self.scorer, summed, n)
 
     @property
-    def segments(self) -> list[float] | None:
-        """Per-segment scores (computed on first use from the statistics)."""
+    def segments(self) -> list[float | None] | None:
+        """Per-segment scores (computed on first use from the statistics; None where a judge gave no
+        parsable answer)."""
         if self._segments is None and self.stats is not None and self.scorer is not None:
             segment = SCORERS[self.scorer[0]][1]
             self._segments = [segment(self.scorer, row) for row in self.stats]

@@ -47,7 +47,8 @@ class EncoderSpec:
 # xlm-roberta-base; RemBERT is joined with one separator and, as COMET calls it, no token types.
 ENCODERS = {"BERT": EncoderSpec("BertModel", "BertConfig", "BertTokenizerFast", 1, True),
             "XLM-RoBERTa": EncoderSpec("XLMRobertaModel", "XLMRobertaConfig", "XLMRobertaTokenizerFast", 2, False),
-            "XLM-RoBERTa-XL": EncoderSpec("XLMRobertaXLModel", "XLMRobertaXLConfig", "XLMRobertaTokenizerFast", 2, False),
+            "XLM-RoBERTa-XL": EncoderSpec("XLMRobertaXLModel", "XLMRobertaXLConfig", "XLMRobertaTokenizerFast", 2,
+                                          False),
             "MiniLM": EncoderSpec("BertModel", "BertConfig", "XLMRobertaTokenizerFast", 2, False, "xlm-roberta-base"),
             "RemBERT": EncoderSpec("RemBertModel", "RemBertConfig", "RemBertTokenizerFast", 1, False)}
 # A layer transformation written by unbabel-comet 2.2.4's bug fix: it loads those models with

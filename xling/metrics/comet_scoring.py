@@ -13,9 +13,9 @@ from typing import Sequence
 
 from ..data import hub
 from ..errors import XlingError
-from .settings import COMET_MODEL, PRECISION, XCOMET_MODEL
 from ..store.filehash import file_digest
 from .base import Signature, apply_mask, check_lengths, mean_result
+from .settings import COMET_MODEL, PRECISION, XCOMET_MODEL
 
 DEFAULT_MODEL = COMET_MODEL.default
 XCOMET = XCOMET_MODEL.default
@@ -73,8 +73,8 @@ def comet(hyps: Sequence[str], refs: Sequence[str] | None, srcs: Sequence[str] |
     check_lengths(hypotheses=hyps, references=refs, sources=srcs)
     if precision not in PRECISIONS:
         raise XlingError(f"COMET precision must be one of {', '.join(PRECISIONS)}")
-    from .comet_native import read_hparams, unsupported
     from .. import __version__
+    from .comet_native import read_hparams, unsupported
 
     ckpt, revision = _checkpoint_for(model)
     hparams = read_hparams(ckpt)

@@ -133,7 +133,7 @@ def parse_esa(answer: str) -> tuple[list[ErrorSpan], float] | None:
     """(error spans, 0-100 score) of an ESA-style answer, or None without a score in range."""
     scores = [_stated_score(m) for m in _SCORE.finditer(_MARKUP.sub("", answer))]
     if not scores:   # a bare number alone on the last line also counts
-        last = [l.strip() for l in answer.splitlines() if l.strip()]
+        last = [line.strip() for line in answer.splitlines() if line.strip()]
         if last and re.fullmatch(_NUMBER, _MARKUP.sub("", last[-1]).strip()):
             scores = [float(_MARKUP.sub("", last[-1]).strip())]
     if not scores or scores[-1] is None or not 0 <= scores[-1] <= 100:
@@ -216,9 +216,11 @@ def judge(hyps: Sequence[str], srcs: Sequence[str], tgt_lang: str, kind: str = "
         for s, h, r in zip(srcs, hyps, refs if refs is not None else [None] * len(hyps))]
     decodings = [Decoding()] if samples == 1 else \
         [Decoding(do_sample=True, temperature=temperature, seed=k) for k in range(samples)]
-    answers = [cached.generate(requests, d,
-                               progress=f"judging ({KINDS[kind][1]}" + (f", sample {k + 1}/{samples})" if samples > 1 else ")")
-                               if progress else None) for k, d in enumerate(decodings)]
+    def label(k: int) -> str:
+        return f"judging ({KINDS[kind][1]}" + (f", sample {k + 1}/{samples})" if samples > 1 else ")")
+
+    answers = [cached.generate(requests, d, progress=label(k) if progress else None)
+               for k, d in enumerate(decodings)]
     if not chat:    # a base model continued the template's answer prefix
         prefix = prompt_template.data.get("answer_prefix", "")
         answers = [[prefix + a for a in row] for row in answers]

@@ -19,9 +19,9 @@ from typing import Sequence
 
 from ..data import hub
 from ..errors import XlingError
-from .settings import METRICX_MODEL
 from ..store.filehash import model_fingerprint
 from .base import Signature, apply_mask, check_lengths, mean_result
+from .settings import METRICX_MODEL
 
 DEFAULT_MODEL = METRICX_MODEL.default
 HUB_TOKENIZER = "google/mt5-xl"        # the tokenizer every released MetricX model uses

@@ -71,8 +71,8 @@ def off_target(hyps: Sequence[str], tgt_lang: str, srcs: Sequence[str] | None = 
     check_lengths(hypotheses=hyps, sources=srcs)
     sources = srcs if srcs is not None else [None] * len(hyps)
     flags = [segment_flags(h, tgt.code, s) for h, s in zip(hyps, sources)]
-    from .langid import lingua_version
     from .. import __version__
+    from .langid import lingua_version
 
     counts = {key: sum(f[key] for f in flags)
               for key in ("empty", "undetermined", "wrong_language", "wrong_script", "copy", "off_target")}

@@ -18,9 +18,22 @@ from typing import TYPE_CHECKING, Callable
 
 from ..backends.http import TRANSPORT
 from ..errors import XlingError
-from .settings import (BATCH_SIZE, COMET_MODEL, COMETKIWI_MODEL, COMETKIWI_XL_MODEL, JUDGE_BASE_URL, JUDGE_MODEL,
-                       JUDGE_SAMPLES, JUDGE_TEMPERATURE, JUDGE_TEMPLATE, METRICX_MODEL, PRECISION, SPM_MODEL,
-                       XCOMET_MODEL, MetricSetting)
+from .settings import (
+    BATCH_SIZE,
+    COMET_MODEL,
+    COMETKIWI_MODEL,
+    COMETKIWI_XL_MODEL,
+    JUDGE_BASE_URL,
+    JUDGE_MODEL,
+    JUDGE_SAMPLES,
+    JUDGE_TEMPERATURE,
+    JUDGE_TEMPLATE,
+    METRICX_MODEL,
+    PRECISION,
+    SPM_MODEL,
+    XCOMET_MODEL,
+    MetricSetting,
+)
 
 if TYPE_CHECKING:
     from .base import MetricResult

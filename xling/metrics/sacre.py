@@ -8,8 +8,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..errors import XlingError
 from ..data.languages import resolve
+from ..errors import XlingError
 from . import spm
 from .base import MetricResult, apply_mask, as_reference_streams, check_lengths, register_scorer, texts
 

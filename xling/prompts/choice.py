@@ -8,8 +8,8 @@ import unicodedata
 from typing import AbstractSet, Sequence
 
 from ..data.choice import ChoiceItem
-from ..errors import XlingError
 from ..data.languages import resolve
+from ..errors import XlingError
 from .templates import Template
 
 
@@ -87,7 +87,7 @@ def generation_parts(template: Template, item: ChoiceItem, lang: str,
         if template.task == "nli":
             text = data["prompt"].format(**words, **x.fields)
             return text + (data["target"].format(label=words[data["labels"][x.label]]) if with_answer else "")
-        options = "\n".join(f"{l}. {o}" for l, o in zip(_letters(x), x.fields["options"]))
+        options = "\n".join(f"{letter}. {o}" for letter, o in zip(_letters(x), x.fields["options"]))
         text = data["generate_prompt"].format(**words, stem=x.fields["stem"], options=options)
         return text + (f" {_letters(x)[x.label]}" if with_answer else "")
 
@@ -156,7 +156,7 @@ def parse_answer(template: Template, text: str, item: ChoiceItem) -> int | None:
                 if not rest or not (rest[0].isalnum() and word.isascii() and rest[0].isascii()):
                     return index
         return None
-    letters = [l.casefold() for l in _letters(item)]
+    letters = [letter.casefold() for letter in _letters(item)]
     match = re.match(r"([a-z])(?![a-z])", norm)
     if match and match.group(1) in letters:
         return letters.index(match.group(1))

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Sequence
 
 from ..backends.base import Prompt
-from ..errors import XlingError
 from ..data.languages import Language, resolve
+from ..errors import XlingError
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "builtin"
 REQUIRED = {"chat": ("user",), "completion": ("example", "query"),
@@ -104,7 +104,7 @@ class Template:
         if "instructions" in data:
             table = {resolve(k): v for k, v in data["instructions"].items()}
             if tgt not in table:
-                known = ", ".join(sorted(l.code for l in table))
+                known = ", ".join(sorted(lang.code for lang in table))
                 raise XlingError(f"template {self.name!r} has no instruction written in {tgt.name}; "
                                  f"it has: {known}")
             fields["instruction"] = table[tgt]

@@ -9,10 +9,10 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..errors import XlingError
-from .paper import load_paper_table
 from ..runs.config import CHOICE_TASKS
-from ..runs.records import ChoiceRun, MTRun, Run, TuneRun, read_run
 from ..runs.folder import RunDir
+from ..runs.records import ChoiceRun, MTRun, Run, TuneRun, read_run
+from .paper import load_paper_table
 
 TABLE_FILES = {"table13": "table13_xnli", "table14": "table14_xcsqa", "table15": "table15_xcomet",
                "table16": "table16_score_x_to_y", "table01": "table01_tokens_per_doc"}
@@ -104,7 +104,7 @@ def run_figures(run: RunDir | Run) -> list[tuple[str, object]]:
     figures = []
     if isinstance(run, MTRun):
         scored = [d for d in run.directions if d.metrics]
-        langs = list(dict.fromkeys(l.code for d in scored for l in (d.src, d.tgt)))
+        langs = list(dict.fromkeys(lang.code for d in scored for lang in (d.src, d.tgt)))
         for metric in run.metrics_present():
             grid = np.full((len(langs), len(langs)), np.nan)
             for d in scored:

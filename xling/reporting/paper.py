@@ -4,8 +4,8 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass, field
 
-from ..errors import XlingError
 from ..data.resources import data_folder
+from ..errors import XlingError
 
 TABLES = {
     "table01": ("table01_tokens_per_doc.csv", "Table 1: average tokens per document", "tokens per document"),

@@ -32,8 +32,8 @@ METADATA = {"pdf": {"CreationDate": None, "ModDate": None, "Creator": "xling", "
 
 def save_figure(fig, stem: str | Path) -> list[Path]:
     """Write stem.png and stem.pdf atomically and reproducibly."""
-    from ..errors import XlingError
     from ..data.textio import publish
+    from ..errors import XlingError
 
     stem = Path(stem)
     written = []

@@ -5,8 +5,17 @@ from __future__ import annotations
 from ..errors import XlingError
 from ..metrics.registry import display, get
 from ..metrics.unsegmented import result_warning, warn
-from ..runs.records import (ChoiceRun, MTRun, TuneRun, by_field, check_complete, check_paired, document_result, metric_result,
-                            read_run)
+from ..runs.records import (
+    ChoiceRun,
+    MTRun,
+    TuneRun,
+    by_field,
+    check_complete,
+    check_paired,
+    document_result,
+    metric_result,
+    read_run,
+)
 from .scores import OFF_TARGET_NOTE
 from .tables import Table
 
@@ -56,7 +65,7 @@ def direction_matrix(run: MTRun, metric: str, beside: int | None = None) -> Tabl
     scored = [d for d in run.directions if metric in d.metrics]
     if not scored:
         return None
-    langs = list(dict.fromkeys(l.code for d in scored for l in (d.src, d.tgt)))
+    langs = list(dict.fromkeys(lang.code for d in scored for lang in (d.src, d.tgt)))
     spec = get(metric)
     if beside is None:
         title, cell = display(metric), {(d.src.code, d.tgt.code): d.score(metric) for d in scored}
@@ -87,7 +96,8 @@ def domain_table(run: MTRun, direction, only: list[str] | None = None) -> Table 
         results = {m: metric_result(run.run, direction.name, m, positions, records) for m in metrics}
         if positions is None:   # recomputed now: a model file changed since the run was scored?
             whole = results
-            changed = [m for m in metrics if direction.metrics.get(m, {}).get("signature") not in (None, results[m].signature)
+            changed = [m for m in metrics
+                       if direction.metrics.get(m, {}).get("signature") not in (None, results[m].signature)
                        and "subset:" not in results[m].signature]
         row += [cell for m in metrics for cell in _figures(m, results[m])]
         if doc_metrics:

@@ -9,8 +9,8 @@ from typing import AbstractSet
 
 import numpy as np
 
-from ..errors import XlingError
 from ..data.languages import resolve
+from ..errors import XlingError
 from .tables import Table
 
 
@@ -118,25 +118,27 @@ def efficiency_tables(stats: dict[str, dict[str, TokenStats]], reference: str | 
     reference = reference or names[0]
     langs = list(next(iter(stats.values())))
     main = Table(f"Average tokens per document (ratio to {reference})", ["tokenizer"] + langs,
-                 [[n] + [f"{stats[n][l].tokens_per_doc:.2f} ({stats[n][l].tokens_per_doc / stats[reference][l].tokens_per_doc:.2f})"
-                         for l in langs] for n in names],
-                 [f"documents per language: {', '.join(f'{l} {stats[reference][l].documents}' for l in langs)}"])
+                 [[n] + [f"{stats[n][lang].tokens_per_doc:.2f} "
+                         f"({stats[n][lang].tokens_per_doc / stats[reference][lang].tokens_per_doc:.2f})"
+                         for lang in langs] for n in names],
+                 ["documents per language: "
+                  + ", ".join(f"{lang} {stats[reference][lang].documents}" for lang in langs)])
     detail = Table("Tokens per sentence and characters per token", ["tokenizer", "language", "tokens/sentence",
                                                                     "chars/token", "tokens"],
-                   [[n, l, f"{stats[n][l].tokens_per_sentence:.2f}", f"{stats[n][l].chars_per_token:.2f}",
-                     str(stats[n][l].tokens)] for n in names for l in langs])
+                   [[n, lang, f"{stats[n][lang].tokens_per_sentence:.2f}", f"{stats[n][lang].chars_per_token:.2f}",
+                     str(stats[n][lang].tokens)] for n in names for lang in langs])
     tables = [main, detail]
     # Relative costs only among languages read from the same sentences: all from FLORES, or all
     # from the user's files (given together, taken as parallel).
-    same = [l for l in langs if (l in own_files) == ("en" in own_files)]
+    same = [lang for lang in langs if (lang in own_files) == ("en" in own_files)]
     if "en" in langs and len(same) > 1:
-        mixed = [l for l in langs if l not in same]
+        mixed = [lang for lang in langs if lang not in same]
         notes = ["meaningful for parallel text (FLORES): the same content in every language"]
         if mixed:
             notes.append(f"left out: {', '.join(mixed)} (your files are not the sentences English was counted on)")
         tables.append(Table("Cost relative to English on the same sentences (tokens ÷ English tokens)",
                             ["tokenizer"] + same,
-                            [[n] + [f"{stats[n][l].tokens / stats[n]['en'].tokens:.2f}x" for l in same]
+                            [[n] + [f"{stats[n][lang].tokens / stats[n]['en'].tokens:.2f}x" for lang in same]
                              for n in names], notes))
     return tables
 
@@ -145,6 +147,6 @@ def efficiency_figure(stats: dict[str, dict[str, TokenStats]]):
     from .plots import grouped_bars
 
     langs = list(next(iter(stats.values())))
-    series = {name: [per[l].tokens_per_doc for l in langs] for name, per in stats.items()}
+    series = {name: [per[lang].tokens_per_doc for lang in langs] for name, per in stats.items()}
     return grouped_bars("Average tokens per document (FLORES-200)", langs, series,
                         unit="tokens per document", xlabel="language")

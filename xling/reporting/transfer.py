@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import XlingError
 from ..data.languages import resolve
-from ..runs.records import ChoiceRun, MTRun, Run, check_paired, metric_result, read_run
+from ..errors import XlingError
 from ..runs.folder import RunDir
+from ..runs.records import ChoiceRun, MTRun, Run, check_paired, metric_result, read_run
 from .tables import Table
 
 MT_PREFERENCE = ("xcomet", "comet", "chrf", "chrf++", "bleu")
@@ -204,11 +204,11 @@ def transfer_figure(paths: list[str], metric: str | None = None):
         run = RunDir(path)
         name, scores = language_scores(run, metric)
         rows = {r.lang: r for r in relative_table(scores, _higher_is_better(name))}
-        langs = langs + [l for l in rows if l not in langs]
+        langs = langs + [lang for lang in rows if lang not in langs]
         series[run.path.name] = rows
     def rel_targeted(row: RelativeRow | None) -> float:
         return row.rel_targeted if row is not None and row.rel_targeted is not None else np.nan
 
-    values = {name: [rel_targeted(rows.get(l)) for l in langs] for name, rows in series.items()}
+    values = {name: [rel_targeted(rows.get(lang)) for lang in langs] for name, rows in series.items()}
     return grouped_bars("Score relative to the targeted languages (ko, en)", langs, values,
                         unit="score ÷ mean targeted-language score", xlabel="language")

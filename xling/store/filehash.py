@@ -12,8 +12,8 @@ import hashlib
 import json
 from pathlib import Path
 
-from .cache import KeyValueStore
 from ..data.resources import cache_dir
+from .cache import KeyValueStore
 
 _CHUNK = 8 << 20
 _memory: dict[str, str] = {}   # per process (also where the store cannot be written)

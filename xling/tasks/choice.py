@@ -9,17 +9,17 @@ from typing import Any
 import numpy as np
 
 from ..data.choice import NLI_LABELS, choice_source, exclusions
+from ..data.languages import resolve
 from ..errors import XlingError
 from ..prompts.choice import balanced_shots, generation_parts, loglikelihood_parts, parse_answer
-from ..runs.config import ChoiceEvalConfig
-from ..data.languages import resolve
 from ..prompts.templates import load_template
-from ..runs.records import cell_name
+from ..runs.config import ChoiceEvalConfig
 from ..runs.folder import RunDir, RunHeader
+from ..runs.records import cell_name
 
 
 def cells_of(config: ChoiceEvalConfig) -> list[tuple[str, str]]:
-    cells = [(resolve(l).code,) * 2 for l in config.langs or []]
+    cells = [(resolve(lang).code,) * 2 for lang in config.langs or []]
     for p in config.premise_langs or []:
         for h in config.hypothesis_langs or []:
             cells.append((resolve(p).code, resolve(h).code))

@@ -47,7 +47,7 @@ def directions_of(config: MTEvalConfig, data: ParallelData | None = None) -> lis
 
 def _check_languages(data: ParallelData, directions) -> None:
     have = set(data.languages())
-    for lang in {l for pair in directions for l in pair}:
+    for lang in {side for pair in directions for side in pair}:
         if lang.code not in have:
             raise XlingError(f"{data.spec} has no {lang.name} ({lang.code}); available: "
                              f"{', '.join(data.languages())}")

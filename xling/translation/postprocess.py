@@ -55,7 +55,7 @@ def clean_output(raw: str, tgt: Language | None = None, source: str | None = Non
     if tgt is not None:
         labels = [tgt.name, tgt.native]
     while lines and (_PREAMBLE_LINE.match(lines[0]) or _is_label_line(lines[0], labels)) \
-            and any(l.strip() for l in lines[1:]):
+            and any(line.strip() for line in lines[1:]):
         cut("preamble", lines.pop(0))
     text = "\n".join(lines).strip()
     label = _INLINE_LABEL.match(text) or _inline_language_label(text, labels)

@@ -102,7 +102,7 @@ def _flat_scores(metric: str, hyps, refs, srcs, tgt_lang, options) -> list[float
     if segments is None or len(segments) != len(hyps) or any(s is None for s in segments):
         raise XlingError(f"{spec.display} gives no score for every segment, so it cannot choose "
                          "among candidates")
-    return [float(s) for s in segments]
+    return [float(s) for s in segments if s is not None]   # (none is None: checked above)
 
 
 # Utility evaluations per metric call at most: memory stays bounded however many sources and

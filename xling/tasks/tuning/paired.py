@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ...errors import XlingError
 from ...data.textio import read_jsonl
+from ...errors import XlingError
 
 LANGS = ("en", "ko")
 HUB_PAIRS = {

@@ -7,13 +7,13 @@ import sys
 
 import numpy as np
 
+from ...data.textio import atomic_writer
 from ...errors import XlingError
+from ...metrics.rouge import rouge_l
 from ...runs.config import TuneRatioConfig
 from ...runs.folder import RunDir, RunHeader
-from ...data.textio import atomic_writer
 from .mixes import DEFAULT_RATIOS, build_mix, check_ratios, split_pairs
 from .paired import load_hub_pairs, load_pairs
-from ...metrics.rouge import rouge_l
 
 # Table 16's settings: (name, tested in, tuned shares in the numerator, the monolingual share).
 SCORE_SETTINGS = (("en->ko", "ko", (0.0,), 1.0), ("ko->en", "en", (1.0,), 0.0),

@@ -30,8 +30,7 @@ def fine_tune(model_path: str, examples: list[tuple[str, str]], out_dir: Path, *
               lora: bool = False, lora_r: int = 8, seed: int = 0) -> dict:
     """Train on (instruction, response) examples; save the model in out_dir; return the losses."""
     import torch
-    from transformers import (AutoModelForCausalLM, AutoTokenizer, Trainer, TrainingArguments,
-                              DataCollatorForSeq2Seq)
+    from transformers import AutoModelForCausalLM, AutoTokenizer, DataCollatorForSeq2Seq, Trainer, TrainingArguments
 
     from ...data.hub import quiet_transformers
     quiet_transformers()
