@@ -30,7 +30,7 @@ def assert_one_line_error(result, pattern):
     assert result.returncode == 2, result.stderr
     err = result.stderr.decode()
     assert "Traceback" not in err
-    lines = [l for l in err.splitlines() if l.strip()]
+    lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("xling: error: "), err
     assert pattern in lines[0], err
 

@@ -218,7 +218,8 @@ class FakeOpenAI:
                     content = json.dumps({"choices": [{"message": {"content": text}}]})
                     return self._reply(200, content.encode(), {})
                 if server.mode == "echo-auth":   # answers with the request's credentials
-                    content = json.dumps({"choices": [{"message": {"content": f"Sure: {self.headers.get('authorization')}"}}]})
+                    answer = f"Sure: {self.headers.get('authorization')}"
+                    content = json.dumps({"choices": [{"message": {"content": answer}}]})
                     return self._reply(200, content.encode(), {})
                 if respond is not None:
                     payload = json.loads(body)

@@ -2,7 +2,6 @@
 real models, http against a scripted OpenAI-compatible server; vllm runs them in its venv
 (tests/vllmenv/probe.py, asserted in tests/test_vllm.py)."""
 import pytest
-
 from backend_conformance import check
 from servers import ScriptedModel
 

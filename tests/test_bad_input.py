@@ -1,8 +1,8 @@
 """Bad settings, templates, names and paths: one clear line and exit 2, found before any work
 starts, whether they come from the shell, a YAML file or the Python API."""
 import pytest
-
 from helpers import assert_one_line_error, xling
+
 from xling.errors import XlingError
 from xling.runs.config import build_config
 

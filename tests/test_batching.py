@@ -4,11 +4,11 @@ be the same whichever way the rows are batched (CPU, float32)."""
 import dataclasses
 
 import pytest
-
 from tiny_models import device_holding
+
 from xling.backends import batching
-from xling.backends.batching import Batching
 from xling.backends.base import Sampling
+from xling.backends.batching import Batching
 from xling.data.languages import check_direction
 from xling.errors import XlingError
 from xling.translation.translator import Translator

@@ -101,6 +101,7 @@ def test_mbr_with_a_lower_is_better_utility_minimises(tmp_path):
 
 def test_rerank_with_a_tiny_comet_qe_checkpoint(tmp_path, oracle):
     from tiny_models import build_comet_unified
+
     from xling.translation.selection import rerank
 
     kiwi = build_comet_unified(tmp_path / "kiwi", with_reference=False)
@@ -135,7 +136,10 @@ def test_eval_mt_with_mbr_keeps_every_candidate_and_greedy_is_unchanged(tiny_cau
     greedy = _eval(tmp_path, "greedy", tiny_causal_base)
     assert greedy.returncode == 0, greedy.stderr
     again = _eval(tmp_path, "greedy-explicit", tiny_causal_base, "--candidates", "1", "--select", "greedy")
-    read = lambda name: [json.loads(l) for l in (tmp_path / name / "outputs" / "ko-en.jsonl").open(encoding="utf-8")]
+
+    def read(name):
+        return [json.loads(line) for line in (tmp_path / name / "outputs" / "ko-en.jsonl").open(encoding="utf-8")]
+
     assert read("greedy") == read("greedy-explicit")
     assert "translating" not in again.stderr.decode()      # every output from the cache: same keys
     mbr = _eval(tmp_path, "mbr", tiny_causal_base, "-n", "4", "--select", "mbr", "--utility", "chrf",
@@ -168,8 +172,8 @@ def test_bad_selection_settings_are_one_line(tiny_causal_base, tmp_path):
 
 def test_translate_with_candidates_over_http_asks_each_candidate_by_its_own_seed(tmp_path):
     """Candidate k comes from a request seeded by k alone, so it is the same whatever N is."""
-    from servers import FakeOpenAI
     from helpers import xling
+    from servers import FakeOpenAI
 
     seeds = [Sampling().row_seed(k) % 2 ** 31 for k in range(3)]
     seen = []
@@ -205,6 +209,7 @@ def test_http_candidates_of_several_sources_are_in_flight_together():
     import time
 
     from servers import FakeOpenAI
+
     from xling.backends.base import GenerationRequest, Prompt
     from xling.backends.http import HTTPBackend
 

@@ -4,7 +4,6 @@ import sys
 import time
 
 import pytest
-
 from helpers import assert_one_line_error, xling
 
 
@@ -67,10 +66,10 @@ def test_embedded_default_model_from_the_shell():
     assert result.returncode == 0, result.stderr
     lines = result.stdout.decode().splitlines()
     assert len(lines) == 1 and lines[0].strip()
-    err = [l for l in result.stderr.decode().splitlines() if l.strip()]
-    assert any("tiny smoke-test model" in l for l in err)
+    err = [line for line in result.stderr.decode().splitlines() if line.strip()]
+    assert any("tiny smoke-test model" in line for line in err)
     # nothing else but the one-time conversion: no library chatter the user cannot act on
-    assert all(l.startswith("xling:") or "Converting" in l for l in err), err
+    assert all(line.startswith("xling:") or "Converting" in line for line in err), err
     assert time.time() - start < 120
 
 

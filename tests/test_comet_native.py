@@ -83,6 +83,7 @@ def _xling_scores(checkpoint, with_refs, batch_size, hub_cache):
 @pytest.mark.parametrize("batch_size", [1, 2, 16])
 def test_scores_equal_unbabel_comet(checkpoint, batch_size, oracle, tmp_path_factory):
     from conftest import oracle_hub_cache
+
     from xling.metrics.comet_native import read_hparams
 
     kind = read_hparams(checkpoint)["class_identifier"]

@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from helpers import assert_one_line_error, xling
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -56,9 +56,9 @@ def assert_clean(code, err, *, expect=None):
     if expect is not None:
         assert code == expect, err
     if code == 2:
-        lines = [l for l in err.splitlines() if l.strip()]
+        lines = [line for line in err.splitlines() if line.strip()]
         assert lines[-1].startswith("xling: error: "), err
-        assert sum(l.startswith("xling: error: ") for l in lines) == 1, err
+        assert sum(line.startswith("xling: error: ") for line in lines) == 1, err
     return code
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
-from servers import FakeOpenAI
 from helpers import assert_one_line_error, xling
+from servers import FakeOpenAI
+
 from xling.cli import cli
 from xling.data.languages import resolve
 from xling.data.parallel import load_parallel
@@ -30,7 +30,7 @@ def wmt24pp_root(data_dir):
 
 
 def test_wmt24pp_loader_on_the_real_files(wmt24pp_root):
-    rows = [json.loads(l) for l in (wmt24pp_root / "wmt24pp" / "en-ko_KR.jsonl").open(encoding="utf-8")]
+    rows = [json.loads(line) for line in (wmt24pp_root / "wmt24pp" / "en-ko_KR.jsonl").open(encoding="utf-8")]
     assert len(rows) == 998
     data = load_parallel("wmt24pp:en-ko_KR", wmt24pp_root)
     assert len(data.ids) == 960 and data.default_pairs == ["en-ko"]
@@ -160,7 +160,7 @@ def test_document_mode_realigns_segments_and_counts_failures(scripted, tmp_path)
     root = _write_wmt24pp(tmp_path, rows)
     result = _eval(root, tmp_path / "doc", scripted.url, "--unit", "document")
     assert result.exit_code == 0, result.output
-    records = [json.loads(l) for l in (tmp_path / "doc" / "outputs" / "en-ko.jsonl").open(encoding="utf-8")]
+    records = [json.loads(line) for line in (tmp_path / "doc" / "outputs" / "en-ko.jsonl").open(encoding="utf-8")]
     assert [r["id"] for r in records] == ["0001", "0002", "0003", "0004", "0005", "0006"]
     assert [r["domain"] for r in records] == ["news"] * 4 + ["literary"] * 2
     # doc-a's answer lost its [2]: all four of its segments are empty, never shifted.
@@ -179,7 +179,7 @@ def test_long_documents_are_cut_into_chunks_that_fit(scripted, tmp_path):
     # Each segment's own budget is about 2.5 x its tokens + 20; a cap of 100 holds two of them.
     result = _eval(root, tmp_path / "long", scripted.url, "--unit", "document", "--max-new-tokens", "100")
     assert result.exit_code == 0, result.output
-    records = [json.loads(l) for l in (tmp_path / "long" / "outputs" / "en-ko.jsonl").open(encoding="utf-8")]
+    records = [json.loads(line) for line in (tmp_path / "long" / "outputs" / "en-ko.jsonl").open(encoding="utf-8")]
     chunks = Counter(r["chunk"] for r in records)
     assert len(chunks) > 1 and all(r["realigned"] for r in records)
     assert [r["output"] for r in records] == [f"SENTENCE NUMBER {i} OF A LONG SPEECH." for i in range(1, 9)]
@@ -216,7 +216,7 @@ def test_report_by_domain_with_document_scores_and_significance(scripted, tmp_pa
     table = result.output[result.output.index("seg: en-ko by domain"):]
     lines = table.splitlines()
     assert lines[1].split() == ["domain", "n", "chrF", "documents", "chrF", "(doc)"]
-    assert [l.split()[:2] for l in lines[2:5]] == [["all", "5"], ["news", "3"], ["literary", "2"]]
+    assert [line.split()[:2] for line in lines[2:5]] == [["all", "5"], ["news", "3"], ["literary", "2"]]
     assert "chrF: runs compared" in result.output
     assert re.search(r"^en-ko news\s", result.output, re.M) and re.search(r"^en-ko literary\s", result.output, re.M)
     # The undetermined rate stands beside the off-target rate by domain too (issue 25).
@@ -226,7 +226,7 @@ def test_report_by_domain_with_document_scores_and_significance(scripted, tmp_pa
     lines = result.output[result.output.index("seg: en-ko by domain"):].splitlines()
     assert lines[1].split() == ["domain", "n", "OffTarget%", "Undetermined%", "Ref", "OffTarget%", "Ref",
                                 "Undetermined%"]   # the references' own rates beside (issue 31)
-    assert all(len(l.split()) == 6 for l in lines[2:5])
+    assert all(len(line.split()) == 6 for line in lines[2:5])
 
 
 def test_sacrebleu_sets_from_sacrebleus_cache_and_a_clear_error_offline(tmp_path):
@@ -245,8 +245,11 @@ def test_sacrebleu_sets_from_sacrebleus_cache_and_a_clear_error_offline(tmp_path
             "except XlingError as e:\n"
             "    print('error:', e)\n")
     env = dict(os.environ, SACREBLEU=str(cache), https_proxy="http://127.0.0.1:9", HTTPS_PROXY="http://127.0.0.1:9")
-    run = lambda spec: subprocess.run([sys.executable, "-c", code, spec], env=env, capture_output=True,
-                                      text=True, timeout=120).stdout
+
+    def run(spec):
+        return subprocess.run([sys.executable, "-c", code, spec], env=env, capture_output=True,
+                              text=True, timeout=120).stdout
+
     assert run("sacrebleu:multi30k/2016:en-de") == \
         "['en-de'] ['A dog runs.', 'Two birds sing.'] ['Ein Hund rennt.', 'Zwei Vögel singen.']\n"
     offline = run("sacrebleu:wmt24:en-ja")

@@ -3,14 +3,13 @@ shots come from FLORES-200 dev in each side's language and script (ko_KR -> kor_
 zho_Hant); the run's config.json says so, and --shots-file overrides it. The prompts are read
 as a scripted server receives them; the data is the real WMT24++ and FLORES-200 files."""
 import json
-import os
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from helpers import assert_one_line_error, xling
 from servers import FakeOpenAI
+
 from xling.cli import cli
 from xling.data.parallel import flores_pairs, load_parallel
 

@@ -6,11 +6,11 @@ import sys
 import numpy as np
 import pytest
 
-from xling.reporting.tokens import efficiency, flores_documents, load_tokenizer
-from xling.reporting.transfer import delta_table, language_scores, relative_table, score_x_to_y
 from xling.errors import XlingError
 from xling.reporting.figures import make_figures, run_figures, table_figure
 from xling.reporting.paper import load_paper_table
+from xling.reporting.tokens import efficiency, flores_documents, load_tokenizer
+from xling.reporting.transfer import delta_table, language_scores, relative_table, score_x_to_y
 from xling.runs.folder import RunDir, RunHeader
 
 

@@ -1,6 +1,5 @@
 """The HTTP backend against a fake OpenAI-compatible server that answers every malformed shape:
 each is a failed request (retried), then one clear line; nothing hangs, no secret leaks."""
-import json
 import os
 import signal
 import subprocess
@@ -8,9 +7,9 @@ import sys
 import time
 
 import pytest
-
-from servers import FakeOpenAI
 from helpers import assert_one_line_error
+from servers import FakeOpenAI
+
 from xling.backends.http import HTTPBackend
 from xling.errors import XlingError
 from xling.translation.translator import Translator

@@ -4,9 +4,9 @@ samples that report the judge's own spread."""
 import json
 
 import pytest
-
-from servers import FakeOpenAI
 from helpers import assert_one_line_error, xling
+from servers import FakeOpenAI
+
 from xling.errors import XlingError
 from xling.metrics.judge import ErrorSpan, mqm_score, parse_esa, parse_mqm
 
@@ -48,7 +48,9 @@ def test_mqm_answers_are_parsed_or_refused(name):
 
 
 def test_mqm_arithmetic():
-    e = lambda severity: ErrorSpan(severity, "accuracy", "x")
+    def e(severity):
+        return ErrorSpan(severity, "accuracy", "x")
+
     assert mqm_score([]) == 0
     assert mqm_score([e("minor"), e("minor"), e("major")]) == -7
     assert mqm_score([e("critical")]) == -25

@@ -1,7 +1,7 @@
 import pytest
 
-from xling.errors import XlingError
 from xling.data.languages import all_languages, check_direction, named_pairs, parse_pair, resolve
+from xling.errors import XlingError
 
 REQUIRED = "en ko ja zh zh-Hant th vi id de fr es ru ar hi ur sw bg el tr".split()
 
@@ -20,7 +20,7 @@ def test_korean_resolves_from_every_spelling(code):
 
 
 def test_targeted_languages_are_korean_and_english_only():
-    assert {l.code for l in all_languages() if l.targeted} == {"en", "ko"}
+    assert {language.code for language in all_languages() if language.targeted} == {"en", "ko"}
 
 
 def test_chinese_scripts_are_distinct():
@@ -40,8 +40,8 @@ def test_unknown_code_names_the_known_ones():
 
 
 def test_pairs_parse_including_script_subtags():
-    assert [l.code for l in parse_pair("zh-Hant-ko")] == ["zh-Hant", "ko"]
-    assert [l.code for l in parse_pair("kor_Hang-eng_Latn")] == ["ko", "en"]
+    assert [language.code for language in parse_pair("zh-Hant-ko")] == ["zh-Hant", "ko"]
+    assert [language.code for language in parse_pair("kor_Hang-eng_Latn")] == ["ko", "en"]
     with pytest.raises(XlingError, match="both ko"):
         check_direction("ko", "kor_Hang")
     assert len(named_pairs("direction_matrix")) == 12

@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from helpers import assert_error, run_cli, write_corpus
 from servers import FakeOpenAI
 

@@ -7,8 +7,8 @@ import subprocess
 import sys
 
 import pytest
-
 from helpers import assert_error, files_under, run_cli, write_corpus
+
 from xling.runs.folder import RunDir
 
 SOURCES = {"ko": ["저는 학생입니다.", "오늘 날씨가 좋네요.", "책을 읽고 있어요."],

@@ -236,7 +236,8 @@ def test_comet_matches_unbabel_comet(tiny_comet, oracle):
     for part in ("model:", "rev:sha256:", "prec:32", "bs:2", "impl:xling-"):   # scored by xling itself
         assert part in ours.signature
     # The model folder (COMET's layout) works as well as the checkpoint file.
-    assert comet(hyps, refs, srcs, model=str(tiny_comet.parents[1])).segments == pytest.approx(theirs["scores"], abs=1e-6)
+    assert comet(hyps, refs, srcs, model=str(tiny_comet.parents[1])).segments == \
+        pytest.approx(theirs["scores"], abs=1e-6)
     # Paired tests take COMET's segment scores.
     worse = comet(["x"] * 5, refs, srcs, model=str(tiny_comet))
     (result,) = paired_test(ours, {"worse": worse}, n_samples=100)

@@ -5,10 +5,10 @@ import pytest
 
 from xling.backends import Batching, load_backend
 from xling.data.choice import NLI_LABELS, nli_items, read_nli_file, xcsqa_items
-from xling.prompts.choice import balanced_shots, parse_answer, render_generation, render_loglikelihood
 from xling.errors import XlingError
-from xling.runs.config import build_config, load_experiment
+from xling.prompts.choice import balanced_shots, parse_answer, render_generation, render_loglikelihood
 from xling.prompts.templates import load_template
+from xling.runs.config import build_config, load_experiment
 from xling.tasks.choice import run_choice, summarize
 
 
@@ -140,7 +140,8 @@ def test_batched_loglikelihoods_of_the_embedded_model_equal_naive(data_dir):
     backend = load_backend(None, quiet=True)
     template = load_template("xnli-rightq")
     dev = nli_items("dev", "zh", root=data_dir)
-    requests = [render_loglikelihood(template, item, "zh", dev[:2]) for item in nli_items("test", "zh", root=data_dir)[:3]]
+    requests = [render_loglikelihood(template, item, "zh", dev[:2])
+                for item in nli_items("test", "zh", root=data_dir)[:3]]
     naive = backend.loglikelihood_unshared(requests)
     assert np.allclose(backend.with_batching(Batching("auto")).loglikelihood(requests), naive, atol=1e-4, rtol=0)
     assert backend.model_type == "gemma3_text"
@@ -171,11 +172,12 @@ def test_report_prints_predicted_labels_and_the_confusion_matrix(tmp_path, tiny_
     assert code == 0, err
     assert "predicted labels (ll), % of items" in out and "confusion (ll), all languages" in out
     metrics = run.read_metrics()["directions"]
-    confusion = [[sum(metrics[l]["ll"]["confusion"][g][k] for l in ("en", "ko")) for k in range(4)] for g in range(3)]
+    confusion = [[sum(metrics[lang]["ll"]["confusion"][g][k] for lang in ("en", "ko")) for k in range(4)]
+                 for g in range(3)]
     block = out[out.index("confusion (ll)"):]
     for gold, row in zip(("entailment", "neutral", "contradiction"), confusion):
-        line = next(l for l in block.splitlines() if l.startswith(gold))
+        line = next(row for row in block.splitlines() if row.startswith(gold))
         assert line.split()[1:] == [str(v) for v in row]
     predicted = [sum(r[k] for r in metrics["en"]["ll"]["confusion"]) for k in range(4)]
-    line = next(l for l in out[out.index("predicted labels"):].splitlines() if l.startswith("en "))
+    line = next(row for row in out[out.index("predicted labels"):].splitlines() if row.startswith("en "))
     assert line.split()[1:] == [f"{100 * v / 6:.1f}" for v in predicted]

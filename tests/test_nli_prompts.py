@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-
 from helpers import assert_one_line_error, xling
+
 from xling.data.choice import ChoiceItem, read_nli_file
 from xling.prompts.choice import render_generation, render_loglikelihood
 from xling.prompts.templates import load_template
@@ -23,7 +23,8 @@ def item(premise, hypothesis, label=0):
 
 def test_japanese_chinese_and_korean_verbalizers_use_their_own_punctuation():
     template = load_template("xnli-rightq")
-    context, options = render_loglikelihood(template, item("田中さんは毎朝走っている。", "田中さんは運動をする。"), "ja")
+    context, options = render_loglikelihood(template, item("田中さんは毎朝走っている。", "田中さんは運動をする。"),
+                                            "ja")
     assert context == "田中さんは毎朝走っている。そうですよね？"
     assert options == ["はい、田中さんは運動をする。", "また、田中さんは運動をする。", "いいえ、田中さんは運動をする。"]
     # a premise without its full stop gets one, so the question is its own sentence
@@ -56,7 +57,7 @@ def run(tmp_path_factory, tiny_causal_base):
 
 
 def test_records_keep_the_prompt_and_config_the_demonstrations_once(run):
-    records = [json.loads(l) for l in (run / "outputs" / "ja.jsonl").open(encoding="utf-8")]
+    records = [json.loads(line) for line in (run / "outputs" / "ja.jsonl").open(encoding="utf-8")]
     config = json.loads((run / "config.json").read_text(encoding="utf-8"))
     demos = config["demonstrations"]["ja"]
     ll, gen = load_template("xnli-rightq"), load_template("nli-generate")
@@ -75,7 +76,7 @@ def test_records_keep_the_prompt_and_config_the_demonstrations_once(run):
 
 
 def test_xling_prompt_prints_the_exact_prompt_by_record_id(run):
-    records = [json.loads(l) for l in (run / "outputs" / "ja.jsonl").open(encoding="utf-8")]
+    records = [json.loads(line) for line in (run / "outputs" / "ja.jsonl").open(encoding="utf-8")]
     config = json.loads((run / "config.json").read_text(encoding="utf-8"))
     demos = config["demonstrations"]["ja"]
     record = records[1]
@@ -110,7 +111,7 @@ def test_an_old_run_folder_is_refused_with_the_reason_and_old_records_are_named(
     assert "prompt template has changed since that run was made" in result.stderr.decode()
     assert (old / "outputs" / "ja.jsonl").read_bytes() == before
     # records written before prompts were kept: `xling prompt` says so in one line
-    lines = [json.loads(l) for l in before.decode().splitlines()]
+    lines = [json.loads(line) for line in before.decode().splitlines()]
     (old / "outputs" / "ja.jsonl").write_text("".join(
         json.dumps({k: v for k, v in r.items() if k != "prompt"}, ensure_ascii=False) + "\n" for r in lines),
         encoding="utf-8")

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from helpers import assert_one_line_error, xling
 from servers import FakeOpenAI
+
 from xling.cli import cli
 from xling.data.choice import read_nli_file
 
@@ -122,5 +122,5 @@ def test_a_tiny_model_run_with_file_demonstrations_resumes_and_old_runs_keep_the
                    "--shots-file", str(DEV), "--limit", "4", "-m", str(tiny_causal_base),
                    "--out", str(tmp_path / "run"))
     assert result.returncode == 0, result.stderr.decode()
-    records = [json.loads(l) for l in (tmp_path / "run" / "outputs" / "ja.jsonl").open(encoding="utf-8")]
+    records = [json.loads(line) for line in (tmp_path / "run" / "outputs" / "ja.jsonl").open(encoding="utf-8")]
     assert len(records) == 4 and all(len(r["ll_scores"]) == 3 for r in records)

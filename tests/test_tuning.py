@@ -4,11 +4,11 @@ from pathlib import Path
 import pytest
 
 from xling.errors import XlingError
+from xling.metrics.rouge import rouge_l, tokenize
 from xling.runs.config import build_config
 from xling.tasks.tuning.judge import judge_pairwise, parse_verdict
 from xling.tasks.tuning.mixes import DEFAULT_RATIOS, build_mix, check_ratios, split_pairs
 from xling.tasks.tuning.paired import load_pairs
-from xling.metrics.rouge import rouge_l, tokenize
 from xling.tasks.tuning.sweep import run_tune_ratio
 
 PAIRED = Path(__file__).parent / "data" / "paired_small.jsonl"
@@ -22,7 +22,8 @@ def test_pairs_load_and_validate(tmp_path):
     ko.write_text('{"id": 1, "instruction": "가", "response": "나"}\n')
     with pytest.raises(XlingError, match="1 id\\(s\\) have no Korean side"):
         load_pairs(str(en), str(ko))
-    ko.write_text('{"id": 1, "instruction": "가", "response": "나"}\n{"id": 1, "instruction": "다", "response": "라"}\n')
+    ko.write_text('{"id": 1, "instruction": "가", "response": "나"}\n'
+                  '{"id": 1, "instruction": "다", "response": "라"}\n')
     with pytest.raises(XlingError, match="id '1' appears more than once"):
         load_pairs(str(en), str(ko))
     ko.write_text("")
@@ -50,7 +51,8 @@ def test_mixes_have_the_requested_shares_and_never_both_languages():
 def test_rouge_l_keeps_hangul():
     assert tokenize("고양이가 창문 옆에서 잔다.") == ["고양이가", "창문", "옆에서", "잔다"]
     # LCS("고양이가 창문 옆에서 잔다", "고양이가 방에서 잔다") = 2 tokens; P = 2/4, R = 2/3.
-    assert rouge_l("고양이가 창문 옆에서 잔다.", "고양이가 방에서 잔다") == pytest.approx(2 * 0.5 * (2 / 3) / (0.5 + 2 / 3))
+    assert rouge_l("고양이가 창문 옆에서 잔다.", "고양이가 방에서 잔다") == \
+        pytest.approx(2 * 0.5 * (2 / 3) / (0.5 + 2 / 3))
     assert rouge_l("사과", "바나나") == 0.0 and rouge_l("같다", "같다") == 1.0
 
 

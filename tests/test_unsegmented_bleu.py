@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from helpers import assert_one_line_error, run_cli, xling
 
 # Our own Thai sentences (references) and damaged copies of them (hypotheses).

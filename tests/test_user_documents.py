@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-
 from helpers import assert_one_line_error, xling
+
 from xling.data.parallel import load_parallel
 from xling.errors import XlingError
 
@@ -65,7 +65,7 @@ def test_document_runs_and_reports_by_domain_and_document_in_any_direction(tmp_p
     assert result.returncode == 0, result.stderr.decode()
     metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))["directions"]
     for direction in ("ko-ja", "ja-en"):
-        records = [json.loads(l) for l in (out / "outputs" / f"{direction}.jsonl").open(encoding="utf-8")]
+        records = [json.loads(line) for line in (out / "outputs" / f"{direction}.jsonl").open(encoding="utf-8")]
         assert [(r["document_id"], r["segment_id"], r["domain"]) for r in records] == \
             [(r["document_id"], r["segment_id"], r["domain"]) for r in rows()]
         chunks = {r["chunk"] for r in records}
@@ -78,7 +78,7 @@ def test_document_runs_and_reports_by_domain_and_document_in_any_direction(tmp_p
     cells = {row[0]: row for row in by_domain.rows}
     assert [cells[d][1] for d in ("all", "news", "speech", "literary")] == ["18", "6", "5", "7"]
     # documents are scored only where realigned in full (the column says how many when not all)
-    records = [json.loads(l) for l in (out / "outputs" / "ko-ja.jsonl").open(encoding="utf-8")]
+    records = [json.loads(line) for line in (out / "outputs" / "ko-ja.jsonl").open(encoding="utf-8")]
     for domain, n in (("news", 1), ("speech", 1), ("literary", 1), ("all", 3)):
         rows_of = [r for r in records if domain == "all" or r["domain"] == domain]
         docs = {r["document_id"] for r in rows_of}

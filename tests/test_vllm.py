@@ -10,8 +10,8 @@ import subprocess
 
 import numpy as np
 import pytest
-
 from helpers import assert_error, assert_one_line_error, xling
+
 from xling.data.resources import REPO_ROOT
 
 BUILD = "bash tests/vllmenv/build.sh"

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from test_vllm import vllm_python
+
 from xling.backends import load_backend
 from xling.backends.embedded import embedded_model_dir
 from xling.data.choice import nli_items
@@ -16,7 +16,6 @@ from xling.data.parallel import flores200
 from xling.prompts.choice import render_loglikelihood
 from xling.prompts.templates import load_template
 from xling.translation.translator import Translator
-
 
 
 @pytest.fixture(scope="module")

@@ -171,7 +171,6 @@ def build_comet_variant(folder: Path, encoder: str = "BERT", xcomet: bool = Fals
 
 def _tiny_comet_encoder(folder: Path, encoder: str, hub_cache: Path | None, **sizes):
     """(folder, model) of a tiny encoder as COMET builds it for `encoder`."""
-    import transformers
 
     if encoder == "BERT":
         return _tiny_bert_encoder(folder)

@@ -185,7 +185,8 @@ def naive(check: Check):
     seconds = time.perf_counter() - start
     backend.lm.tokens_generated = before   # naive_loop counts through finish(); keep its own count
     check.report["naive"] = {"sentences": len(requests), "seconds": round(seconds, 2),
-                             "answers_capped_at": 16 if check.small else 32, "new_tokens_per_s": round(tokens / seconds, 1)}
+                             "answers_capped_at": 16 if check.small else 32,
+                             "new_tokens_per_s": round(tokens / seconds, 1)}
     check.outputs["naive"] = outputs
 
 
@@ -206,7 +207,8 @@ def rows(count: int, default_kernels: bool = False):
         finally:
             decoding.kernel_scope = scope
         check.report[name]["answers_capped_at"] = 32 if not check.small else 16
-        check.report[name]["attention"] = attention.describe(backend.model) if not default_kernels else "pytorch default"
+        check.report[name]["attention"] = (attention.describe(backend.model) if not default_kernels
+                                           else "pytorch default")
         check.ratio(name)
     return section
 
@@ -348,7 +350,8 @@ def generate_batch(check: Check):
     check.report["generate_batch"] = {"sentences": n, "seconds": round(seconds, 2),
                                       "sentences_per_s": round(n / seconds, 2),
                                       "vs_auto_time": round(seconds / check.report["auto"]["seconds"], 2)
-                                      if isinstance(check.report.get("auto"), dict) and n == check.report["auto"]["sentences"] else None}
+                                      if isinstance(check.report.get("auto"), dict)
+                                      and n == check.report["auto"]["sentences"] else None}
     backend.lm.tokens_generated = before
     check.outputs["generate_batch"] = texts
     if tokens is not None:
@@ -442,7 +445,8 @@ def main(argv=None) -> dict:
         # A random model runs every row to its budget; --small caps answers at 16 tokens.
         translator = Translator(backend=backend, cache=False,
                                 decoding=Decoding(max_new_tokens_cap=16) if args.small else None)
-        capped = Translator(backend=backend, cache=False, decoding=Decoding(max_new_tokens_cap=16 if args.small else 32))
+        capped = Translator(backend=backend, cache=False,
+                            decoding=Decoding(max_new_tokens_cap=16 if args.small else 32))
         check = Check(args, backend, translator, capped, root, src, tgt, sources, started)
         check.report.update({
             "device": torch.cuda.get_device_name(0) if on_gpu else "cpu",

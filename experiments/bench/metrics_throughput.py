@@ -13,8 +13,8 @@ import itertools
 
 from _common import require_data, timer
 
-from xling.data.parallel import flores200
 from xling.data.languages import resolve
+from xling.data.parallel import flores200
 
 LANGS = ["en", "ko", "ja", "zh"]
 
@@ -33,6 +33,7 @@ def main():
     n_segments = sum(len(h) for _, _, h, _ in jobs)
 
     from sacrebleu.metrics import BLEU, CHRF
+
     import xling.metrics as xm
 
     def plain_sacrebleu():

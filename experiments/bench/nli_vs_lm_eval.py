@@ -80,7 +80,7 @@ def main():
     lm = HFLM(pretrained=args.model, dtype="float32", batch_size=1, add_bos_token=True, device="cpu")
     times = {}
     with timer(times, "lm-eval"):
-        result = simple_evaluate(model=lm, tasks=[f"xnli_local_{l}" for l in langs], num_fewshot=args.shots,
+        result = simple_evaluate(model=lm, tasks=[f"xnli_local_{lang}" for lang in langs], num_fewshot=args.shots,
                                  task_manager=TaskManager(include_path=str(work)), log_samples=True,
                                  random_seed=0, numpy_random_seed=0, torch_random_seed=0, fewshot_random_seed=0)
     theirs, contexts = {}, {}
@@ -104,8 +104,8 @@ def main():
         for lang in langs:
             ours[lang] = [max(range(3), key=lambda k: s[k]) for s in backend.loglikelihood(requests[lang])]
 
-    total = sum(len(items[l]) for l in langs)
-    same = sum(a == b for l in langs for a, b in zip(ours[l], theirs[l]))
+    total = sum(len(items[lang]) for lang in langs)
+    same = sum(a == b for lang in langs for a, b in zip(ours[lang], theirs[lang]))
     print(f"model {args.model}; XNLI test, first {args.n} rows of {', '.join(langs)}; {args.shots}-shot "
           f"(first {args.shots} dev rows); lm-eval {__import__('lm_eval').__version__}")
     for lang in langs:

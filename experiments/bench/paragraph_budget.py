@@ -30,12 +30,12 @@ def main():
     root = require_data(args.data_dir)
 
     from xling.backends.base import Decoding
+    from xling.data.languages import resolve
     from xling.data.parallel import load_parallel
     from xling.data.wmt import locale_language
     from xling.metrics.offtarget import off_target
     from xling.translation.documents import MARK_TOKENS, plan_chunks
     from xling.translation.translator import Translator
-    from xling.data.languages import resolve
 
     data = load_parallel(f"wmt24pp:en-{args.locale}", root)
     tgt = locale_language(args.locale)

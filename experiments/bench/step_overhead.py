@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 
 from _common import require_data
-
 from gpu_check import SHAPES, _sync
+
 from xling.backends.base import GenerationRequest, Prompt
 from xling.backends.decoding import Unit
 from xling.data.languages import check_direction

@@ -29,8 +29,8 @@ from _common import require_data, timer
 
 from xling.backends.base import Decoding, cut_answer
 from xling.backends.batching import Batching, check_batch_size
-from xling.data.parallel import flores200
 from xling.data.languages import check_direction
+from xling.data.parallel import flores200
 from xling.translation.postprocess import clean_output
 from xling.translation.translator import Translator
 

@@ -32,8 +32,10 @@ SETS = [("FLORES dev zho_Hans", "flores200/dev/zho_Hans.dev", "Hans"),
         ("NTREX-128 zho-TW", "ntrex128/newstest2019-ref.zho-TW.txt", "Hant")]
 
 # The rule before issue 25: common words only, two hits and twice the other script's needed.
-_OLD_S = "这们说国时会为来个对学发经过还进没动现开关问长见东车门书马鸟鱼语话读写听买卖钱电体点实业头气爱认让边应该从请谢难样种万与产两"
-_OLD_T = "這們說國時會為來個對學發經過還進沒動現開關問長見東車門書馬鳥魚語話讀寫聽買賣錢電體點實業頭氣愛認讓邊應該從請謝難樣種萬與產兩"
+_OLD_S = ("这们说国时会为来个对学发经过还进没动现开关问长见东车门书马鸟鱼语话读写听"
+          "买卖钱电体点实业头气爱认让边应该从请谢难样种万与产两")
+_OLD_T = ("這們說國時會為來個對學發經過還進沒動現開關問長見東車門書馬鳥魚語話讀寫聽"
+          "買賣錢電體點實業頭氣愛認讓邊應該從請謝難樣種萬與產兩")
 
 
 def word_list(text):
