@@ -184,8 +184,8 @@ class FakeOpenAI:
         "redirect": (302, b'{"choices": [{"message": {"content": "from a redirect"}}]}',
                      {"Location": "http://127.0.0.1:9/elsewhere"}),
         "retry-after-3600": (503, b'{"error": "busy"}', {"Retry-After": "3600"}),
-        "index-strings": (200, b'{"choices": [{"index": "b", "message": {"content": "one"}}, '
-                               b'{"index": "a", "message": {"content": "two"}}]}', {}),
+        # a candidate is asked alone (n=1): one choice whose index is not 0
+        "index-string": (200, b'{"choices": [{"index": "b", "message": {"content": "one"}}]}', {}),
         "logprobs-short": (200, b'{"choices": [{"text": "ab", "logprobs": {"text_offset": [0, 1], '
                                 b'"token_logprobs": [null, -1.0], "tokens": ["a", "b"]}}]}', {}),
         "deep": (200, b'{"choices": ' + b"[" * 30000 + b"]" * 30000 + b"}", {}),

@@ -55,11 +55,11 @@ def test_a_shots_file_with_deep_nesting_or_a_lone_surrogate_is_refused(tmp_path,
 
 
 # -- hostile HTTP answers and URLs ---------------------------------------------------------------
-@pytest.mark.parametrize("mode, message", [("deep", "nested too deeply"), ("index-strings", "choice indices")])
+@pytest.mark.parametrize("mode, message", [("deep", "nested too deeply"), ("index-string", "choice indices")])
 def test_malformed_http_answers_are_one_line(capsys, mode, message):
     server = FakeOpenAI(mode=mode)
     try:
-        extra = ("-n", "2", "--select", "mbr") if mode == "index-strings" else ()
+        extra = ("-n", "2", "--select", "mbr") if mode == "index-string" else ()
         code, _, err = run_cli(capsys, "translate", "-s", "ko", "-t", "en", "--backend", "http", "--base-url",
                                server.url, "-m", "fake", "--no-cache", "--max-retries", "0", *extra, "안녕")
     finally:
