@@ -11,11 +11,14 @@ from .errors import XlingError
 _loaded: set[str] = set()
 
 
-def load_plugins(group: str) -> None:
-    """Import every module named under entry point `group` (once per process)."""
+def discover(group: str, builtin: tuple[str, ...] = ()) -> None:
+    """Fill a registry once per process: import its built-in modules, then every module named
+    under entry point `group` (each registers itself as it is imported)."""
     if group in _loaded:
         return
     _loaded.add(group)
+    for module in builtin:
+        importlib.import_module(module)
     for point in entry_points(group=group):
         try:
             importlib.import_module(point.value.partition(":")[0])

@@ -13,12 +13,11 @@ a backend module imports torch, vLLM or httpx only when a model loads.
 from __future__ import annotations
 
 import dataclasses
-import importlib
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..errors import XlingError
-from ..plugins import load_plugins
+from ..plugins import discover
 
 # The built-in backend modules, in the order their options appear in configs and in --help.
 BUILTIN = ("xling.backends.loading", "xling.backends.vllm", "xling.backends.http")
@@ -38,7 +37,6 @@ class BackendKind:
 
 
 REGISTRY: dict[str, BackendKind] = {}
-_discovered = False
 
 
 def register_backend(name: str, *, settings: type, help: str, load_options: tuple[str, ...] = ()):
@@ -54,12 +52,7 @@ def register_backend(name: str, *, settings: type, help: str, load_options: tupl
 
 def backends() -> dict[str, BackendKind]:
     """Every registered backend (built-in ones and those of installed plugins)."""
-    global _discovered
-    if not _discovered:
-        _discovered = True
-        for module in BUILTIN:
-            importlib.import_module(module)
-        load_plugins(ENTRY_POINTS)
+    discover(ENTRY_POINTS, BUILTIN)
     return REGISTRY
 
 

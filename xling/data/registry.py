@@ -11,13 +11,12 @@ light: loaders read their files only when called.
 """
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import XlingError
-from ..plugins import load_plugins
+from ..plugins import discover
 
 BUILTIN = ("xling.data.parallel", "xling.data.wmt", "xling.data.jsonl", "xling.data.choice")
 ENTRY_POINTS = "xling.datasets"
@@ -50,7 +49,6 @@ class DataFamily:
 
 REGISTRY: dict[str, DataFamily] = {}
 _ALIASES: dict[str, str] = {}
-_discovered = False
 
 
 def register_dataset(name: str, *, task: str, grammar: str, help: str, aliases: tuple[str, ...] = (),
@@ -68,12 +66,7 @@ def register_dataset(name: str, *, task: str, grammar: str, help: str, aliases: 
 
 
 def families() -> dict[str, DataFamily]:
-    global _discovered
-    if not _discovered:
-        _discovered = True
-        for module in BUILTIN:
-            importlib.import_module(module)
-        load_plugins(ENTRY_POINTS)
+    discover(ENTRY_POINTS, BUILTIN)
     return REGISTRY
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Callable
 
 from ..backends.http import TRANSPORT
 from ..errors import XlingError
+from ..plugins import discover
 from .settings import (
     BATCH_SIZE,
     COMET_MODEL,
@@ -109,8 +110,7 @@ def register(spec: MetricSpec, *aliases: str) -> MetricSpec:
 
 
 def _discover() -> None:
-    from ..plugins import load_plugins
-    load_plugins("xling.metrics")
+    discover("xling.metrics")   # the built-in specs are registered below, in this module
 
 
 def metric_settings() -> dict[str, MetricSetting]:
