@@ -18,10 +18,11 @@ from typing import Any, Callable
 from ..errors import XlingError
 from ..plugins import discover
 
-BUILTIN = ("xling.data.parallel", "xling.data.wmt", "xling.data.jsonl", "xling.data.choice")
+BUILTIN = ("xling.data.parallel", "xling.data.wmt", "xling.data.jsonl", "xling.data.choice",
+           "xling.data.human")
 ENTRY_POINTS = "xling.datasets"
 # The tasks a family serves: parallel text (translation) or labelled items (NLI, multiple choice).
-TASKS = ("mt", "nli", "multiple_choice")
+TASKS = ("mt", "nli", "multiple_choice", "judgments")
 
 
 @dataclass(frozen=True)
@@ -79,8 +80,10 @@ def family_of(spec: str, task: str) -> tuple[DataFamily, str]:
     if family is None:
         raise XlingError(f"unknown dataset {spec!r}; known: {', '.join(f.grammar for f in serves)}")
     if not _serves(family, task):
-        label = {"mt": "a translation", "nli": "an NLI", "multiple_choice": "a multiple-choice"}[family.task]
-        command = {"mt": "eval mt", "nli": "eval nli", "multiple_choice": "eval mc"}[family.task]
+        label = {"mt": "a translation", "nli": "an NLI", "multiple_choice": "a multiple-choice",
+                 "judgments": "a human-judgment"}[family.task]
+        command = {"mt": "eval mt", "nli": "eval nli", "multiple_choice": "eval mc",
+                   "judgments": "meta-eval"}[family.task]
         raise XlingError(f"{spec} is {label} data set: use `xling {command}`")
     return family, arg
 
