@@ -10,7 +10,7 @@ import sys
 import click
 
 from ..errors import XlingError
-from . import evaluate, listing, reports, score, translate  # noqa: F401 - they add their commands
+from . import evaluate, listing, metaeval, reports, score, translate  # noqa: F401 - they add their commands
 from .app import cli
 from .options import BatchSize, Bounded
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import click
 
+from ..errors import XlingError
 from ..runs.config import MTEvalConfig
 from .app import cli
 from .options import (
@@ -22,11 +23,17 @@ from .options import (
 @cli.command()
 @click.option("--reference", "-r", "refs", multiple=True, type=click.Path(dir_okay=False),
               help="Reference file (one segment per line; repeat or list several for multi-reference).")
-@click.option("--input", "-i", "hyps", multiple=True, required=True, type=click.Path(dir_okay=False),
+@click.option("--input", "-i", "hyps", multiple=True, type=click.Path(dir_okay=False),
               help="System output file(s): -i A B C. The first is the baseline for paired tests.")
 @click.option("--source", "-s", "src_path", type=click.Path(dir_okay=False), default=None,
               help="Source file (needed by COMET; lets off-target flag copies of the source).")
-@click.option("--tgt-lang", "-t", required=True, help="Target language: picks the BLEU tokenizer.")
+@click.option("--tgt-lang", "-t", default=None, help="Target language: picks the BLEU tokenizer (required "
+              "with -i).")
+@click.option("--human", default=None, help="Human judgments instead of -i (mqm:FILE.tsv, mtme:ROOT:LP, ...): "
+              "each system's human score with a 95% bootstrap interval.")
+@click.option("--human-reference", default=None,
+              help="With --human: the system whose texts are the reference; the metrics (-m) then score "
+                   "every other system beside its human score, on the segments all share.")
 @click.option("--src-lang", default=None, help="Source language (recorded).")
 @click.option("--metrics", "-m", multiple=True, default=("bleu", "chrf"), show_default=True,
               help=f"{metric_names()}; -m bleu chrf or -m bleu,chrf.")
@@ -45,13 +52,21 @@ from .options import (
 @click.option("--format", "-f", "fmt", type=click.Choice(["text", "json", "latex"]), default="text",
               show_default=True)
 def score(refs, hyps, src_path, tgt_lang, src_lang, metrics, test, paired_n, seed, on_target_only,
-          tokenize, gpus, fmt, **settings):
+          tokenize, gpus, fmt, human, human_reference, **settings):
     """Score system outputs: with references (BLEU, chrF, COMET, MetricX, ...) or without them
-    (QE: CometKiwi, xCOMET-QE, MetricX-QE; off-target rate)."""
+    (QE: CometKiwi, xCOMET-QE, MetricX-QE; off-target rate); or human judgments (--human)."""
     from ..data.textio import read_lines
     from ..reporting.scores import FORMATTERS
     from ..tasks.score import score_systems
 
+    if human:
+        if hyps or refs:
+            raise XlingError("--human reads the systems and their texts from the judgments: give -i/-r or "
+                             "--human, not both")
+        return _human(human, human_reference, metrics, tgt_lang, seed, paired_n, fmt, settings)
+    if not hyps or not tgt_lang:
+        raise XlingError("score needs system outputs (-i FILE ...) and their language (-t), or human "
+                         "judgments (--human SPEC)")
     # As sacrebleu reads them: a leading byte-order mark stays part of the first segment.
     references = [read_lines(r, keep_bom=True) for r in refs]
     systems = {}
@@ -64,6 +79,20 @@ def score(refs, hyps, src_path, tgt_lang, src_lang, metrics, test, paired_n, see
         tokenize=tokenize, settings=settings, gpus=gpus)
     click.echo(FORMATTERS[fmt](report))
 
+
+def _human(spec, reference, metrics, tgt_lang, seed, samples, fmt, settings):
+    """`score --human`: each system's human score and interval, metrics beside them."""
+    import json
+
+    from ..reporting.metaeval_figures import human_score_table
+    from ..tasks.metaeval import human_scores
+
+    report = human_scores(spec, reference=reference, metrics=metric_list(",".join(metrics)) if reference else [],
+                          settings=settings, tgt_lang=tgt_lang, seed=seed, samples=samples or 1000)
+    if fmt == "json":
+        click.echo(json.dumps(report, ensure_ascii=False, indent=1))
+    else:
+        click.echo(human_score_table(report).render(fmt))
 
 
 @cli.command()

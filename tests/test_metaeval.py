@@ -1,0 +1,140 @@
+"""`xling meta-eval` and `xling score --human` on the real WMT21 TED MQM judgments (zh→en), checked
+against values derived here another way: Google's own per-segment MQM file for the human scores,
+sacrebleu called directly for the metric scores, brute-force definitions for the meta-measures."""
+import itertools
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sacrebleu
+from helpers import assert_one_line_error, xling
+
+from xling.cli import main
+
+# The names in Google's per-segment file for the error file's human translations.
+SEGMENT_FILE_NAMES = {"ref": "ref-A", "refB": "ref-B"}
+
+
+@pytest.fixture(scope="module")
+def ted(data_dir) -> Path:
+    folder = data_dir / "mqm_ted" / "zhen"
+    if not (folder / "mqm_ted_zhen.tsv").is_file():
+        pytest.skip(f"the MQM TED judgments are not in {data_dir} (mqm_ted/zhen/, see its SOURCE.md)")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def report(ted, tmp_path_factory):
+    out = tmp_path_factory.mktemp("metaeval") / "run"
+    code = main(["meta-eval", f"mqm:{ted / 'mqm_ted_zhen.tsv'}", "--reference", "ref", "--metrics",
+                 "bleu,chrf,offtarget", "--format", "json", "--out", str(out), "--permutations", "200"])
+    assert code == 0
+    return json.loads((out / "report.json").read_text(encoding="utf-8")), out
+
+
+def google_scores(ted: Path) -> dict[str, dict[str, float]]:
+    """system -> seg_id -> negated MQM, from the data's own per-segment file."""
+    scores: dict[str, dict[str, float]] = {}
+    for line in (ted / "mqm_ted_zhen.avg_seg_scores.tsv").read_text(encoding="utf-8").splitlines()[1:]:
+        system, rest = line.split("\t")
+        value, seg = rest.split(" ")
+        if value != "None":
+            scores.setdefault(system, {})[seg] = float(value)
+    return scores
+
+
+def texts(ted: Path) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
+    """system -> seg_id -> output (marks removed), and seg_id -> source, read with csv here."""
+    import csv
+
+    outputs: dict[str, dict[str, str]] = {}
+    sources = {}
+    with open(ted / "mqm_ted_zhen.tsv", encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE):
+            outputs.setdefault(row["system"], {})[row["seg_id"]] = row["target"].replace("<v>", "").replace("</v>", "")
+            sources[row["seg_id"]] = row["source"]
+    return outputs, sources
+
+
+def brute_pairwise_accuracy(metric, human):
+    pairs = list(itertools.combinations(range(len(metric)), 2))
+    agree = sum(np.sign(metric[i] - metric[j]) == np.sign(human[i] - human[j]) for i, j in pairs)
+    return agree / len(pairs)
+
+
+def test_meta_eval_on_ted_equals_an_independent_computation(ted, report):
+    result, _ = report
+    google = google_scores(ted)
+    outputs, _ = texts(ted)
+    systems = result["systems"]
+    assert "ref" not in systems and len(systems) == 14 and "refB" in systems
+    name = {s: SEGMENT_FILE_NAMES.get(s, s) for s in [*systems, "ref"]}
+    segments = sorted(set.intersection(*(set(google[name[s]]) for s in [*systems, "ref"])), key=int)
+    assert result["segments"] == len(segments) > 400
+    human = np.array([np.mean([google[name[s]][g] for g in segments]) for s in systems])
+    assert np.allclose([result["human"]["system"][s] for s in systems], human)
+    refs = [outputs["ref"][g] for g in segments]
+    bleu = np.array([sacrebleu.corpus_bleu([outputs[s][g] for g in segments], [refs]).score for s in systems])
+    assert np.allclose([result["metric_system_scores"]["bleu"][s] for s in systems], bleu)
+    measured = result["metrics"]["bleu"]["system"]
+    assert measured["pearson"] == pytest.approx(np.corrcoef(bleu, human)[0, 1])
+    assert measured["pairwise_accuracy"] == pytest.approx(brute_pairwise_accuracy(bleu, human))
+    # Segment level: sentence BLEU with sacrebleu's defaults, against Google's segment scores.
+    seg_bleu = np.array([[sacrebleu.sentence_bleu(outputs[s][g], [outputs["ref"][g]]).score for g in segments]
+                         for s in systems])
+    seg_human = np.array([[google[name[s]][g] for g in segments] for s in systems])
+    assert result["metrics"]["bleu"]["segment"]["pearson"] == pytest.approx(
+        np.corrcoef(seg_bleu.ravel(), seg_human.ravel())[0, 1])
+
+
+def test_meta_eval_json_has_the_promised_shape_and_every_measure(report):
+    result, out = report
+    assert set(result) >= {"systems", "segments", "metrics"}
+    for name in ("bleu", "chrf", "offtarget"):
+        measured = result["metrics"][name]
+        assert set(measured["system"]) == {"pearson", "kendall", "pairwise_accuracy", "soft_pairwise_accuracy"}
+        assert set(measured["segment"]) == {"pearson", "kendall", "kendall_by_item", "acc_eq", "epsilon"}
+        values = [*measured["system"].values(), measured["segment"]["pearson"], measured["segment"]["kendall"],
+                  measured["segment"]["kendall_by_item"], measured["segment"]["acc_eq"]]
+        assert all(v is None or -1 <= v <= 1 for v in values)
+        if name != "offtarget":     # TED's outputs are all English: a constant rate has no correlation
+            assert None not in values
+    assert {p.name for p in out.iterdir()} >= {"report.json", "scores.json", "agreement.png", "systems.png"}
+
+
+def test_adding_a_metric_scores_nothing_else_again(ted, report, capsys):
+    _, out = report
+    code = main(["meta-eval", f"mqm:{ted / 'mqm_ted_zhen.tsv'}", "--reference", "ref", "--metrics",
+                 "bleu,chrf,offtarget,ter", "--out", str(out), "--permutations", "50"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "with TER" in err and "with BLEU" not in err and "with chrF" not in err
+
+
+def test_score_human_ranks_systems_with_intervals(ted):
+    result = xling("score", "--human", f"mqm:{ted / 'mqm_ted_zhen.tsv'}", "--human-reference", "ref", "-m", "bleu",
+                   "--format", "json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert len(report["systems"]) == 14
+    for system in report["systems"].values():
+        assert system["low"] <= system["score"] <= system["high"] <= 0
+    assert set(report["metrics"]["bleu"]) == set(report["systems"])
+
+
+def test_an_unknown_reference_is_one_line(ted):
+    assert_one_line_error(xling("meta-eval", f"mqm:{ted / 'mqm_ted_zhen.tsv'}", "--reference", "refZ"),
+                          "has no system 'refZ'")
+
+
+def test_score_without_outputs_or_judgments_is_one_line():
+    assert_one_line_error(xling("score", "-t", "en"), "score needs system outputs (-i FILE ...)")
+
+
+def test_score_human_without_texts_ranks_by_human_scores_alone(ted):
+    """Google's per-segment file has scores only: a ranking with intervals, no metric."""
+    result = xling("score", "--human", f"mqm-scores:{ted / 'mqm_ted_zhen.avg_seg_scores.tsv'}")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.decode().splitlines()
+    assert lines[1].split()[:3] == ["rank", "system", "human"] and lines[2].split()[1] == "ref-B"

@@ -1,0 +1,43 @@
+"""`xling meta-eval`: metrics against human judgments."""
+from __future__ import annotations
+
+import json
+
+import click
+
+from .app import cli
+from .options import JUDGE_SETTINGS, MODEL_SETTINGS, Bounded, metric_list, metric_names, metric_options
+
+
+@cli.command(name="meta-eval")
+@click.argument("data")
+@click.option("--reference", "-r", required=True,
+              help="The system whose texts are the metrics' reference (e.g. ref); it is not scored.")
+@click.option("--metrics", "-m", default="bleu,chrf", show_default=True,
+              help=f"Comma-separated: {metric_names()}.")
+@click.option("--tgt-lang", "-t", default=None, help="Target language (default: what the data says).")
+@click.option("--data-dir", default=None, help="Local data root (default: $XLING_DATA).")
+@click.option("--seed", type=Bounded("seed"), default=0, show_default=True,
+              help="Seed of the permutations (soft pairwise accuracy, significance).")
+@click.option("--permutations", type=Bounded("bootstrap"), default=1000, show_default=True,
+              help="Permutations of each test and of soft pairwise accuracy.")
+@click.option("--format", "-f", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text",
+              show_default=True)
+@click.option("--out", "-o", default=None,
+              help="Folder for report.json, the figures and the metric scores (kept: adding a metric "
+                   "scores nothing else again).")
+@metric_options(*MODEL_SETTINGS, "precision", *JUDGE_SETTINGS)
+def meta_eval(data, reference, metrics, tgt_lang, data_dir, seed, permutations, fmt, out, **settings):
+    """How well each metric agrees with human judgments (DATA: mqm:FILE.tsv, mtme:ROOT:LP, ...;
+    `xling data` lists them): system- and segment-level correlations, pairwise accuracy, soft
+    pairwise accuracy and tie-calibrated acc_eq, as the WMT metrics task measures them."""
+    from ..reporting.metaeval_figures import agreement_tables
+    from ..reporting.tables import render_all
+    from ..tasks.metaeval import meta_evaluate
+
+    report = meta_evaluate(data, reference, metric_list(metrics), data_dir=data_dir, settings=settings,
+                           tgt_lang=tgt_lang, seed=seed, samples=permutations, out=out)
+    if fmt == "json":
+        click.echo(json.dumps(report, ensure_ascii=False, indent=1))
+    else:
+        click.echo(render_all(agreement_tables(report), fmt), nl=False)

@@ -1,0 +1,101 @@
+"""What `xling meta-eval` shows: the agreement table (metrics x meta-measures, with the p-values
+of the tests against the best metric), the human system scores beside each metric's, and the
+figures (a heatmap of the table, metric vs human system scores)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..metrics.registry import display, get
+from .plots import OKABE_ITO, _pyplot, heatmap
+from .tables import Table
+
+COLUMNS = (("system", "pearson", "sys r"), ("system", "kendall", "sys tau"),
+           ("system", "pairwise_accuracy", "sys acc"), ("system", "soft_pairwise_accuracy", "sys SPA"),
+           ("segment", "pearson", "seg r"), ("segment", "kendall", "seg tau"),
+           ("segment", "kendall_by_item", "seg tau/item"), ("segment", "acc_eq", "seg acc_eq"))
+
+
+def agreement_tables(report: dict) -> list[Table]:
+    metrics = report["metrics"]
+    tested = report.get("significance", {})
+    rows = []
+    for name, result in metrics.items():
+        row = [display(name)]
+        for level, measure, _ in COLUMNS:
+            value = result[level][measure]
+            if value is None:
+                row.append("n/a")
+                continue
+            cell = f"{value:.3f}"
+            p = tested.get(f"{level}_{measure}", {}).get(name, "absent")
+            if p is None:
+                cell += " (best)"
+            elif p != "absent":
+                cell += f" p={p:.3f}" + ("*" if p < 0.05 else "")
+            row.append(cell)
+        epsilon = result["segment"]["epsilon"]
+        row.append("n/a" if epsilon is None else f"{epsilon:.4g}")
+        rows.append(row)
+    notes = [f"{len(report['systems'])} systems against {report['reference']} on {report['segments']} "
+             "segments every system has a human score for; sys = system level (corpus scores), seg = "
+             "segment level (sentence scores); acc = pairwise accuracy (Kocmi et al. 2021), SPA = soft "
+             "pairwise accuracy (Thompson et al. 2024), tau/item = Kendall's tau-b averaged over segments, "
+             "acc_eq = pairwise accuracy with tie calibration (Deutsch et al. 2023) at threshold eps; "
+             "n/a: undefined (the metric gives every system or segment the same score)."]
+    if tested:
+        notes.append(f"p: one-sided paired permutation test against the best metric by that measure "
+                     f"({report['samples']} permutations, seed {report['seed']}); * p < 0.05.")
+    agreement = Table(f"Agreement with human judgments: {report['data']}",
+                      ["metric"] + [label for _, _, label in COLUMNS] + ["eps"], rows, notes)
+    human = report["human"]["system"]
+    order = sorted(human, key=lambda s: -human[s])
+    scores = report["metric_system_scores"]
+    systems = Table("System scores (higher is better; error rates and MQM negated)",
+                    ["system", "human"] + [display(m) for m in scores],
+                    [[s, f"{human[s]:.3f}"] + [f"{scores[m][s]:.2f}" for m in scores] for s in order])
+    return [agreement, systems]
+
+
+def agreement_heatmap(report: dict):
+    names = list(report["metrics"])
+    values = [[np.nan if report["metrics"][m][level][measure] is None else report["metrics"][m][level][measure]
+               for level, measure, _ in COLUMNS] for m in names]
+    return heatmap(f"Agreement with human judgments ({report['segments']} segments, "
+                   f"{len(report['systems'])} systems)", [display(m) for m in names],
+                   [label for _, _, label in COLUMNS], values, unit="agreement (higher is better)")
+
+
+def system_scatter(report: dict):
+    """Each metric's system scores against the human ones (one panel per metric)."""
+    plt = _pyplot()
+    human = report["human"]["system"]
+    systems = list(human)
+    scores = report["metric_system_scores"]
+    fig, axes = plt.subplots(1, len(scores), figsize=(2.6 * len(scores), 2.6), squeeze=False)
+    for k, (ax, (name, per_system)) in enumerate(zip(axes[0], scores.items())):
+        x = np.array([human[s] for s in systems])
+        y = np.array([per_system[s] for s in systems])
+        ax.scatter(x, y, s=14, color=OKABE_ITO[k % len(OKABE_ITO)], edgecolor="black", linewidth=0.3)
+        r = report["metrics"][name]["system"]["pearson"]
+        ax.set_title(f"{display(name)} (r = {'n/a' if r is None else f'{r:.2f}'})")
+        ax.set_xlabel("human system score")
+        ax.spines[["top", "right"]].set_visible(False)
+    axes[0][0].set_ylabel("metric system score")
+    fig.tight_layout()
+    return fig
+
+
+def human_score_table(report: dict) -> Table:
+    """`xling score --human`: systems by human score, with intervals and each metric's score and rank."""
+    humans, metrics = report["systems"], report["metrics"]
+    order = sorted(humans, key=lambda s: -humans[s]["score"])
+    ranks = {m: {s: k + 1 for k, s in enumerate(sorted(per, key=lambda s: -per[s] if get(m).higher_is_better
+                                                         else per[s]))} for m, per in metrics.items()}
+    rows = [[str(k + 1), s, f"{humans[s]['score']:.3f}", f"[{humans[s]['low']:.3f}, {humans[s]['high']:.3f}]",
+             str(humans[s]["segments"])] + [f"{metrics[m][s]:.2f} ({ranks[m][s]})" for m in metrics]
+            for k, s in enumerate(order)]
+    notes = [f"95% interval: bootstrap over segments, {report['samples']} resamples, seed {report['seed']}"
+             + (f"; metrics against {report['reference']} on the segments every system shares"
+                if report["reference"] else "")]
+    return Table(f"Human scores: {report['data']}", ["rank", "system", "human", "95% CI", "segments"]
+                 + [f"{display(m)} (rank)" for m in metrics], rows, notes)

@@ -1,0 +1,275 @@
+"""`xling meta-eval`: how well each metric agrees with human judgments, as the WMT metrics task
+measures it (google-research/mt-metrics-eval's definitions, in xling.metaeval.measures).
+
+Every system but the reference is scored by each metric against the reference's texts, on the
+segments every system and the reference have a human score and an output for. System-level
+metric scores are corpus scores (sacrebleu's corpus BLEU/chrF, the mean for segment-level
+metrics), segment-level scores sentence scores; scores where lower is better (TER, MetricX,
+the off-target rate: off-target = worst) are negated so that higher is better throughout, as
+are the human scores (MQM is negated when read). With an output folder, each metric's scores
+are kept there, keyed by what they were computed from: adding a metric re-scores nothing else.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from ..data.human import HumanJudgments
+from ..data.registry import DataOptions, load_dataset
+from ..data.textio import atomic_writer
+from ..errors import XlingError
+from ..metaeval import measures
+from ..metrics.registry import get, parse_metric_names
+
+SYSTEM_MEASURES = ("pearson", "kendall", "pairwise_accuracy", "soft_pairwise_accuracy")
+SEGMENT_MEASURES = ("pearson", "kendall", "kendall_by_item", "acc_eq")
+# The measures whose difference between two metrics is tested (paired permutation test, each
+# metric against the best one): system-level Pearson (resampling systems) and segment-level
+# Kendall over items (resampling segments).
+TESTED = (("system", "pearson"), ("segment", "kendall_by_item"))
+
+
+@dataclass
+class MetricScores:
+    """One metric's scores on the common segments, oriented so that higher is better."""
+    name: str
+    signature: str
+    system: dict[str, float]          # corpus score per system
+    segment: dict[str, list[float]]   # sentence scores per system
+
+
+def load_judgments(spec: str, data_dir: str | None = None) -> HumanJudgments:
+    return load_dataset(spec, DataOptions(data_dir, task="judgments"))
+
+
+def common_positions(judgments: HumanJudgments, systems: list[str], reference: str) -> list[int]:
+    """Segments every system and the reference have a human score and an output for."""
+    return judgments.common_segments([*systems, reference])
+
+
+def score_metric(name: str, judgments: HumanJudgments, systems: list[str], reference: str,
+                 positions: list[int], tgt_lang: str, settings: dict | None = None) -> MetricScores:
+    """Corpus and sentence scores of every system by one metric, against the reference's texts."""
+    spec = get(name)
+    refs = [_text(judgments, reference, i) for i in positions]
+    srcs = [judgments.sources[i] for i in positions]
+    sign = 1.0 if spec.higher_is_better else -1.0
+    system, segment, signature = {}, {}, ""
+    for name_ in systems:
+        hyps = [_text(judgments, name_, i) for i in positions]
+        result = spec(hyps, refs if spec.needs_refs else None, srcs if spec.needs_srcs or srcs else None,
+                      tgt_lang, **spec.options_from(settings or {}))
+        segments = result.segments
+        if segments is None or len(segments) != len(hyps) or any(s is None for s in segments):
+            raise XlingError(f"{spec.display} gives no score for every segment, so it has no segment-level "
+                             "agreement with the human scores")
+        system[name_] = sign * float(result.score) + 0.0    # (+ 0.0: no negative zero)
+        segment[name_] = [sign * float(s) + 0.0 for s in segments if s is not None]
+        signature = result.signature
+    return MetricScores(name, signature, system, segment)
+
+
+def _text(judgments: HumanJudgments, system: str, i: int) -> str:
+    text = judgments.outputs[system][i]
+    if text is None:    # common_positions keeps only segments with outputs
+        raise XlingError(f"{system} has no output for segment {judgments.segment_ids[i]}")
+    return text
+
+
+def agreement(metric: MetricScores, human_system: np.ndarray, human_segment: np.ndarray, systems: list[str],
+              *, seed: int = 0, samples: int = 1000) -> dict[str, dict[str, float | None]]:
+    """Every meta-measure of one metric: system level (one score per system) and segment level."""
+    metric_system = np.array([metric.system[s] for s in systems])
+    metric_segment = np.array([metric.segment[s] for s in systems])
+    accuracy, epsilon = measures.acc_eq_calibrated(metric_segment, human_segment)
+    values = {
+        "system": {
+            "pearson": measures.pearson(metric_system, human_system),
+            "kendall": measures.kendall_tau_b(metric_system, human_system),
+            "pairwise_accuracy": measures.pairwise_accuracy(metric_system, human_system),
+            "soft_pairwise_accuracy": measures.soft_pairwise_accuracy(metric_segment, human_segment,
+                                                                      samples=samples, seed=seed),
+        },
+        "segment": {
+            "pearson": measures.pearson(metric_segment.ravel(), human_segment.ravel()),
+            "kendall": measures.kendall_tau_b(metric_segment.ravel(), human_segment.ravel()),
+            "kendall_by_item": measures.kendall_by_item(metric_segment, human_segment),
+            "acc_eq": accuracy,
+            "epsilon": epsilon,
+        },
+    }
+    # A correlation with a constant vector is undefined (MTME: NaN); shown as null / n/a.
+    return {level: {k: float(v) if math.isfinite(v) else None for k, v in row.items()}
+            for level, row in values.items()}
+
+
+def _tested_measure(level: str, measure: str) -> Callable[[Any, Any], float]:
+    return {("system", "pearson"): measures.pearson,
+            ("segment", "kendall_by_item"): measures.kendall_by_item}[(level, measure)]
+
+
+def significance(scores: dict[str, MetricScores], results: dict, human_system, human_segment, systems,
+                 *, seed: int, samples: int) -> dict[str, dict[str, float | None]]:
+    """For each tested measure: each metric's p-value against the best metric by that measure
+    (one-sided paired permutation test; None for the best itself, and where the measure is
+    undefined)."""
+    out: dict[str, dict[str, float | None]] = {}
+    for level, measure in TESTED:
+        defined = [m for m in results if results[m][level][measure] is not None]
+        if len(defined) < 2:
+            continue
+        best = max(defined, key=lambda m: results[m][level][measure])
+        human = human_system if level == "system" else human_segment
+
+        def values(name, level=level):
+            metric = scores[name]
+            return np.array([metric.system[s] for s in systems]) if level == "system" else \
+                np.array([metric.segment[s] for s in systems])
+        out[f"{level}_{measure}"] = {
+            name: None if name == best or name not in defined else measures.paired_permutation_test(
+                _tested_measure(level, measure), values(best), values(name), human, samples=samples, seed=seed)
+            for name in results}
+    return out
+
+
+def meta_evaluate(spec: str, reference: str, metrics, *, data_dir: str | None = None, settings: dict | None = None,
+                  tgt_lang: str | None = None, seed: int = 0, samples: int = 1000, out: str | Path | None = None,
+                  progress: bool = True) -> dict:
+    """The meta-evaluation report (the JSON `xling meta-eval --format json` prints)."""
+    metrics = parse_metric_names(metrics)
+    judgments = load_judgments(spec, data_dir)
+    if reference not in judgments.outputs:
+        raise XlingError(f"{spec} has no system {reference!r} to serve as the reference; its systems: "
+                         f"{', '.join(judgments.systems())}")
+    systems = [s for s in judgments.systems() if s != reference]
+    if len(systems) < 2:
+        raise XlingError(f"{spec}: meta-evaluation needs two systems besides the reference, not {len(systems)}")
+    positions = common_positions(judgments, systems, reference)
+    if not positions:
+        raise XlingError(f"{spec}: no segment has a human score and an output for every system and {reference}")
+    tgt = tgt_lang or judgments.tgt_lang
+    if tgt is None:
+        raise XlingError(f"{spec} does not say its target language: pass --tgt-lang")
+    if progress:
+        print(f"xling: {len(systems)} systems against {reference}, {len(positions)} of "
+              f"{len(judgments.segment_ids)} segments scored by the humans for every system", file=sys.stderr)
+    human_segment = np.array([[judgments.scores[s][i] for i in positions] for s in systems], dtype=float)
+    human_system = human_segment.mean(axis=1)
+    store = _ScoreStore(Path(out) / "scores.json") if out else None
+    scores: dict[str, MetricScores] = {}
+    for name in metrics:
+        key = _key(name, spec, reference, systems, positions, tgt, settings, judgments)
+        found = store.get(key) if store else None
+        if found is None:
+            if progress:
+                print(f"xling: scoring {len(systems)} systems with {get(name).display}", file=sys.stderr)
+            found = score_metric(name, judgments, systems, reference, positions, tgt, settings)
+            if store:
+                store.put(key, found)
+        scores[name] = found
+    results = {name: agreement(score, human_system, human_segment, systems, seed=seed, samples=samples)
+               for name, score in scores.items()}
+    report = {"systems": systems, "segments": len(positions), "metrics": results,
+              "data": spec, "reference": reference, "tgt_lang": tgt,
+              "human": {"system": dict(zip(systems, human_system.tolist()))},
+              "metric_system_scores": {name: s.system for name, s in scores.items()},
+              "signatures": {name: s.signature for name, s in scores.items()},
+              "significance": significance(scores, results, human_system, human_segment, systems,
+                                           seed=seed, samples=samples) if len(results) > 1 else {},
+              "seed": seed, "samples": samples}
+    if out:
+        _write_folder(Path(out), report)
+    return report
+
+
+def _key(name, spec, reference, systems, positions, tgt, settings, judgments: HumanJudgments) -> str:
+    """What a metric's scores depend on: the metric and its settings, the texts and segments."""
+    options = get(name).options_from(settings or {})
+    digest = hashlib.sha256()
+    for system in [reference, *systems]:
+        for i in positions:
+            digest.update((judgments.outputs[system][i] or "").encode() + b"\0")
+    for i in positions:
+        digest.update(judgments.sources[i].encode() + b"\0")
+    return json.dumps([name, options, reference, systems, tgt, digest.hexdigest()], sort_keys=True, default=str)
+
+
+class _ScoreStore:
+    """Metric scores kept in the output folder (scores.json), written atomically."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        try:
+            self.entries = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        except (OSError, ValueError) as exc:
+            raise XlingError(f"cannot read {path}: {exc}; remove it to score again") from exc
+        if not isinstance(self.entries, dict):
+            raise XlingError(f"{path} is not a meta-eval score file; remove it to score again")
+
+    def get(self, key: str) -> MetricScores | None:
+        entry = self.entries.get(key)
+        return MetricScores(**entry) if isinstance(entry, dict) else None
+
+    def put(self, key: str, scores: MetricScores) -> None:
+        self.entries[key] = scores.__dict__
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_writer(self.path) as handle:
+            json.dump(self.entries, handle, ensure_ascii=False)
+
+
+def _write_folder(out: Path, report: dict) -> None:
+    """report.json and the figures: metrics x meta-measures, metric vs human system scores."""
+    from ..reporting.metaeval_figures import agreement_heatmap, system_scatter
+    from ..reporting.plots import save_figure
+
+    out.mkdir(parents=True, exist_ok=True)
+    with atomic_writer(out / "report.json") as handle:
+        json.dump(report, handle, ensure_ascii=False, indent=1)
+    save_figure(agreement_heatmap(report), out / "agreement")
+    save_figure(system_scatter(report), out / "systems")
+
+
+def human_scores(spec: str, *, reference: str | None = None, metrics=(), data_dir: str | None = None,
+                 settings: dict | None = None, tgt_lang: str | None = None, seed: int = 12345,
+                 samples: int = 1000) -> dict:
+    """Each system's human score (the mean over its rated segments) with a 95% bootstrap
+    interval (segments resampled, percentile); with a `reference`, on the segments every system
+    and the reference share, and beside each metric's corpus score against that reference."""
+    judgments = load_judgments(spec, data_dir)
+    systems = [s for s in judgments.systems() if s != reference]
+    if reference is not None:
+        if reference not in judgments.outputs:
+            raise XlingError(f"{spec} has no system {reference!r}; its systems: {', '.join(judgments.systems())}")
+        positions = common_positions(judgments, systems, reference)
+        rated = {s: positions for s in systems}
+    else:
+        rated = {s: [i for i, v in enumerate(judgments.scores[s]) if v is not None] for s in systems}
+    rng = np.random.default_rng(seed)
+    table = {}
+    for system in systems:
+        values = np.array([judgments.scores[system][i] for i in rated[system]], dtype=float)
+        if not len(values):
+            raise XlingError(f"{spec}: system {system} has no rated segment")
+        means = values[rng.integers(0, len(values), size=(samples, len(values)))].mean(axis=1)
+        low, high = np.percentile(means, [2.5, 97.5])
+        table[system] = {"score": float(values.mean()), "low": float(low), "high": float(high),
+                         "segments": len(values)}
+    metric_scores = {}
+    if reference is not None and metrics:
+        positions = rated[systems[0]]
+        tgt = tgt_lang or judgments.tgt_lang
+        if tgt is None:
+            raise XlingError(f"{spec} does not say its target language: pass --tgt-lang")
+        for name in parse_metric_names(metrics):
+            result = score_metric(name, judgments, systems, reference, positions, tgt, settings)
+            sign = 1.0 if get(name).higher_is_better else -1.0
+            metric_scores[name] = {s: sign * v for s, v in result.system.items()}   # as the metric reports it
+    return {"data": spec, "reference": reference, "systems": table, "metrics": metric_scores,
+            "seed": seed, "samples": samples}
