@@ -138,3 +138,10 @@ def test_score_human_without_texts_ranks_by_human_scores_alone(ted):
     assert result.returncode == 0, result.stderr
     lines = result.stdout.decode().splitlines()
     assert lines[1].split()[:3] == ["rank", "system", "human"] and lines[2].split()[1] == "ref-B"
+
+
+def test_meta_eval_never_writes_into_a_folder_it_did_not_make(ted, tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    assert_one_line_error(xling("meta-eval", f"mqm:{ted / 'mqm_ted_zhen.tsv'}", "--reference", "ref", "-o",
+                                str(tmp_path)), "is not an xling run folder")
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]

@@ -27,6 +27,7 @@ from ..data.textio import atomic_writer
 from ..errors import XlingError
 from ..metaeval import measures
 from ..metrics.registry import get, parse_metric_names
+from ..runs.folder import MARKER, RunDir
 
 SYSTEM_MEASURES = ("pearson", "kendall", "pairwise_accuracy", "soft_pairwise_accuracy")
 SEGMENT_MEASURES = ("pearson", "kendall", "kendall_by_item", "acc_eq")
@@ -143,6 +144,16 @@ def meta_evaluate(spec: str, reference: str, metrics, *, data_dir: str | None = 
                   tgt_lang: str | None = None, seed: int = 0, samples: int = 1000, out: str | Path | None = None,
                   progress: bool = True) -> dict:
     """The meta-evaluation report (the JSON `xling meta-eval --format json` prints)."""
+    if out is not None:   # claimed (checked and locked) before any scoring, as every run folder
+        with RunDir(out) as run:
+            (run.path / MARKER).write_text("xling run folder (meta-eval)\n", encoding="utf-8")
+            return _meta_evaluate(spec, reference, metrics, data_dir, settings, tgt_lang, seed, samples,
+                                  run.path, progress)
+    return _meta_evaluate(spec, reference, metrics, data_dir, settings, tgt_lang, seed, samples, None, progress)
+
+
+def _meta_evaluate(spec, reference, metrics, data_dir, settings, tgt_lang, seed, samples, out: Path | None,
+                   progress) -> dict:
     metrics = parse_metric_names(metrics)
     judgments = load_judgments(spec, data_dir)
     if reference not in judgments.outputs:
