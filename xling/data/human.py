@@ -267,15 +267,7 @@ def load_mqm_scores(path: str | Path, spec: str, src_lang: str | None = None,
         if len(cells) != 3 or not cells[0].strip():
             raise XlingError(f"{where}: expected SYSTEM<TAB>SCORE SEG_ID")
         system, score_text, seg_id = cells[0].strip(), cells[1], cells[2]
-        if score_text == "None":
-            score = None
-        else:
-            try:
-                score = float(score_text)
-            except ValueError:
-                raise XlingError(f"{where}: score {score_text!r} is neither a number nor None") from None
-            if not math.isfinite(score):
-                raise XlingError(f"{where}: score {score_text!r} is not a finite number")
+        score = _score(score_text, where)
         scored = entries.setdefault(system, {})
         if seg_id in scored:
             raise XlingError(f"{where}: {system} segment {seg_id} scored twice (also line {scored[seg_id][1]})")
@@ -347,15 +339,7 @@ def _mtme_scores(path: Path, n: int, known: dict[str, None], level: str) -> dict
         system, text = cells
         if system not in known:
             raise XlingError(f"{where}: system {system!r} has no output in system-outputs/ or references/")
-        value: float | None = None
-        if text != "None":
-            try:
-                value = float(text)
-            except ValueError:
-                raise XlingError(f"{where}: score {text!r} is neither a number nor None") from None
-            if not math.isfinite(value):
-                raise XlingError(f"{where}: score {text!r} is not a finite number")
-        scores.setdefault(system, []).append(value)
+        scores.setdefault(system, []).append(_score(text, where))
         last[system] = number
         if len(scores[system]) > n:
             raise XlingError(f"{where}: more than {n} {level} score{'s' if n > 1 else ''} for {system}")
@@ -468,3 +452,16 @@ def _load_mtme(arg: str, spec: str, options: DataOptions) -> HumanJudgments:
         else:
             raise XlingError(f"MT-metrics-eval folder {parts[0]} does not exist")
     return load_mtme(root, parts[1], parts[2] if len(parts) == 3 else None, spec)
+
+
+def _score(text: str, where: str) -> float | None:
+    """A human score as the files write it: a finite number, or None (not rated)."""
+    if text == "None":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise XlingError(f"{where}: score {text!r} is neither a number nor None") from None
+    if not math.isfinite(value):
+        raise XlingError(f"{where}: score {text!r} is not a finite number")
+    return value
