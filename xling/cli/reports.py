@@ -11,14 +11,46 @@ from .options import Bounded, metric_list, print_report, split_list
 @cli.command()
 @click.argument("run_dirs", nargs=-1, required=True, type=click.Path(file_okay=False))
 @click.option("--metrics", "-m", default=None, help="Only these metrics (comma-separated).")
-@click.option("--format", "-f", "fmt", type=click.Choice(["text", "markdown", "csv", "latex"]),
-              default="text", show_default=True)
+@click.option("--format", "-f", "fmt", type=click.Choice(["text", "markdown", "csv", "latex", "html"]),
+              default="text", show_default=True,
+              help="html: one self-contained page (scores, significance, a segment browser) written to --output.")
+@click.option("--output", "-o", default=None, type=click.Path(dir_okay=False),
+              help="Write the report to this file (required with --format html).")
 @click.option("--paired-ar", is_flag=True, help="Approximate randomization instead of bootstrap.")
 @click.option("--paired-n", type=Bounded("bootstrap"), default=None)
-def report(run_dirs, metrics, fmt, paired_ar, paired_n):
+def report(run_dirs, metrics, fmt, output, paired_ar, paired_n):
     """Tables from run folders; with several runs, each is tested against the first."""
-    print_report(list(run_dirs), metric_list(metrics), fmt,
-                  "ar" if paired_ar else "bs", paired_n)
+    test = "ar" if paired_ar else "bs"
+    if output is None:
+        if fmt == "html":
+            raise XlingError("--format html writes a file: give it with --output/-o (e.g. -o report.html)")
+        print_report(list(run_dirs), metric_list(metrics), fmt, test, paired_n)
+        return
+    _check_report_output(output, run_dirs)
+    if fmt == "html":
+        from ..reporting.html_report import html_report
+        text = html_report(list(run_dirs), metric_list(metrics), test, paired_n)
+    else:
+        from ..reporting.report import build_report
+        from ..reporting.tables import render_all
+        text = render_all(build_report(list(run_dirs), metric_list(metrics), test, paired_n), fmt)
+    from ..data.textio import atomic_writer
+    with atomic_writer(output) as handle:
+        handle.write(text)
+    click.echo(output)
+
+
+def _check_report_output(output: str, run_dirs) -> None:
+    """A report is never written into a run folder it reads (a run folder holds only what xling
+    writes there)."""
+    from pathlib import Path
+
+    target = Path(output).expanduser().resolve()
+    for run_dir in run_dirs:
+        folder = Path(run_dir).expanduser().resolve()
+        if folder == target or folder in target.parents:
+            raise XlingError(f"--output {output} is inside the run folder {run_dir}; write the report "
+                             "elsewhere")
 
 
 

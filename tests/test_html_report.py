@@ -1,0 +1,364 @@
+"""`xling report --format html`: one self-contained page, opened in a real headless browser
+(Debian's chromium, driven by Selenium through the system chromedriver; nothing is downloaded).
+The runs are real: the tiny causal model translates a small jsonl data set of our own, zero-shot
+and one-shot; the escaping test's outputs come from a scripted OpenAI-compatible server."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from xling.cli import main
+
+CHROMEDRIVER = "/usr/bin/chromedriver"
+
+# Our own sentences (ko, en) in two domains.
+ROWS = [
+    ("나는 사과를 좋아한다.", "I like apples.", "food"),
+    ("오늘은 비가 온다.", "It is raining today.", "weather"),
+    ("고양이가 창문 옆에서 잔다.", "The cat sleeps by the window.", "home"),
+    ("우리는 내일 시장에 간다.", "We go to the market tomorrow.", "food"),
+    ("이 책은 아주 재미있다.", "This book is very interesting.", "home"),
+    ("그는 매일 아침 달린다.", "He runs every morning.", "home"),
+    ("물이 너무 차갑다.", "The water is too cold.", "weather"),
+    ("기차가 늦게 도착했다.", "The train arrived late.", "home"),
+    ("바다가 조용하다.", "The sea is calm.", "weather"),
+    ("저는 학생입니다.", "I am a student.", "home"),
+]
+SHOTS = [("저녁을 먹었다.", "I had dinner."), ("하늘이 맑다.", "The sky is clear.")]
+EVIL_IMG = "<img src=x onerror=alert(1)>"
+EVIL_SCRIPT = "</script><script>alert(2)</script>"
+EVIL_ENTITY = "Tom &amp; Jerry &lt;b&gt; \u2028 end"
+
+
+def _write_jsonl(path: Path, rows) -> Path:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def _cli(*args) -> None:
+    code = main([str(a) for a in args])
+    assert code == 0, f"xling {' '.join(map(str, args))} exited {code}"
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory, tiny_causal):
+    """Two runs of the tiny model on the same 10 segments x 2 directions: zero-shot (A) and
+    one-shot from a shots file (B)."""
+    root = tmp_path_factory.mktemp("html-runs")
+    data = _write_jsonl(root / "data.jsonl", [{"id": f"s{i:02d}", "ko": ko, "en": en, "domain": domain}
+                                              for i, (ko, en, domain) in enumerate(ROWS)])
+    shots = root / "shots.tsv"
+    shots.write_text("".join(f"{ko}\t{en}\n" for ko, en in SHOTS), encoding="utf-8")
+    common = ["eval", "mt", "-m", tiny_causal, "--data", f"jsonl:{data}", "--pairs", "ko-en,en-ko",
+              "--max-new-tokens", "12", "--metrics", "bleu,chrf,offtarget"]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XLING_CACHE", str(root / "cache"))
+        mp.setenv("HF_HUB_OFFLINE", "1")
+        _cli(*common, "-o", root / "A")
+        _cli(*common, "--shots", "1", "--shots-file", shots, "-o", root / "B")
+    return root / "A", root / "B"
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    """Headless chromium with its console and network logged."""
+    chromium = shutil.which("chromium")
+    reason = None
+    if chromium is None or not Path(CHROMEDRIVER).exists():
+        reason = ("chromium and chromedriver are not installed (apt-get install -y chromium "
+                  "chromium-driver); the HTML report's browser tests need them")
+    else:
+        try:
+            import selenium  # noqa: F401
+        except ImportError:
+            reason = "selenium is not installed (pip install -e '.[dev]')"
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the HTML report's browser tests, but {reason}")
+        pytest.skip(reason)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--window-size=1400,1000", "--disable-extensions", "--no-first-run",
+                f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(60)
+    yield driver
+    driver.quit()
+
+
+def _open(driver, page: Path) -> None:
+    driver.get_log("browser")          # what earlier pages logged
+    driver.get_log("performance")
+    driver.get(page.resolve().as_uri())
+    driver.implicitly_wait(0)
+    assert driver.execute_script("return document.body.getAttribute('data-ready')"), "the page's script did not finish"
+
+
+def _page_data(page: Path) -> dict:
+    text = page.read_text(encoding="utf-8")
+    found = re.search(r'<script type="application/json" id="data">(.*?)</script>', text, re.S)
+    assert found
+    return json.loads(found.group(1))
+
+
+def _check_quiet(driver, page: Path) -> None:
+    """No console message at all, and no request but the page itself."""
+    logs = driver.get_log("browser")
+    assert logs == [], logs
+    assert driver.execute_script("return performance.getEntriesByType('resource').length") == 0
+    urls = set()
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message["method"] == "Network.requestWillBeSent":
+            urls.add(message["params"]["request"]["url"])
+    assert urls <= {page.resolve().as_uri()}, urls
+
+
+def _shown_order(driver) -> list[int]:
+    return [int(tr.get_attribute("data-n")) for tr in driver.find_elements("css selector", "#segments-body tr")]
+
+
+def _select(driver, element_id: str, value: str) -> None:
+    from selenium.webdriver.support.ui import Select
+
+    Select(driver.find_element("id", element_id)).select_by_value(value)
+
+
+# -- without a browser ---------------------------------------------------------------------------
+def test_page_json_cannot_end_its_script_element():
+    from xling.reporting.html_report import page_json
+
+    data = {"a": EVIL_SCRIPT, "b": EVIL_IMG, "c": EVIL_ENTITY, "d": "<!-- <script>"}
+    text = page_json(data)
+    assert not set("<>&\u2028\u2029") & set(text)
+    assert json.loads(text) == data
+
+
+def test_report_writes_one_self_contained_file_with_every_table(runs, tmp_path, capsys):
+    a, b = runs
+    out = tmp_path / "report.html"
+    assert main(["report", str(a), str(b), "--format", "html", "-o", str(out)]) == 0
+    assert capsys.readouterr().out.strip() == str(out)
+    html = out.read_text(encoding="utf-8")
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html), "the page refers to the network"
+    assert "<link rel=\"stylesheet\"" not in html and html.count("<script") == 2
+    data = _page_data(out)
+    from xling.reporting.report import build_report
+
+    tables = build_report([str(a), str(b)])
+    assert [t["title"] for t in data["tables"]] == [t.title for t in tables]
+    assert [t["rows"] for t in data["tables"]] == [t.rows for t in tables]
+    # the significance comes from build_report's "runs compared" table, cell for cell
+    compared = next(t for t in tables if t.title == "chrF: runs compared")
+    chrf = next(s for s in data["significance"] if s["metric"] == "chrf")
+    for row, parsed in zip(compared.rows, chrf["rows"]):
+        cell = parsed["cells"][0]
+        text = f"{cell['score']:.2f} ({cell['delta']:+.2f}, p={cell['p']:.3f})"
+        assert row[2].startswith(text)
+        assert (cell["mark"] is not None) == row[2].endswith("*")
+    # every prompt of both runs is rebuilt (B: its demonstration from the shots file) and hashes
+    # to the record's prompt_hash
+    rows = data["segments"]["rows"]
+    assert len(rows) == 2 * len(ROWS)
+    assert all(side["ok"] is True for row in rows for side in row["sides"])
+    assert [p["shots"] for p in data["segments"]["directions"][0]["prompts"]] == [0, 1]
+    # sentence chrF as sacrebleu's sentence_chrf gives it
+    import sacrebleu
+
+    first = rows[0]["sides"][0]
+    chrf_at = data["segments"]["directions"][0]["metrics"].index("chrf")
+    assert first["s"][chrf_at] == pytest.approx(sacrebleu.sentence_chrf(first["out"], [rows[0]["ref"]]).score, abs=1e-3)
+
+
+def test_html_needs_an_output_outside_the_run_folders(runs, tmp_path, capsys):
+    from helpers import assert_error
+
+    a, b = runs
+    code = main(["report", str(a), "--format", "html"])
+    assert_error(code, capsys.readouterr().err, "--format html writes a file: give it with --output/-o")
+    code = main(["report", str(a), str(b), "--format", "html", "-o", str(b / "report.html")])
+    assert_error(code, capsys.readouterr().err, f"is inside the run folder {b}")
+    assert not (b / "report.html").exists()
+
+
+def test_text_formats_are_unchanged(runs, tmp_path, capsys):
+    from xling.reporting.report import build_report
+    from xling.reporting.tables import render_all
+
+    a, b = runs
+    for fmt in ("text", "markdown"):
+        assert main(["report", str(a), str(b), "-f", fmt]) == 0
+        assert capsys.readouterr().out == render_all(build_report([str(a), str(b)]), fmt)
+    out = tmp_path / "report.md"
+    assert main(["report", str(a), str(b), "-f", "markdown", "-o", str(out)]) == 0
+    assert out.read_text(encoding="utf-8") == render_all(build_report([str(a), str(b)]), "markdown")
+
+
+# -- in the browser ------------------------------------------------------------------------------
+def test_report_in_a_browser(runs, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    a, b = runs
+    page = tmp_path / "report.html"
+    assert main(["report", str(a), str(b), "--format", "html", "-o", str(page)]) == 0
+    data = _page_data(page)
+    rows = data["segments"]["rows"]
+    _open(browser, page)
+    _check_quiet(browser, page)
+    browser.save_screenshot(str(tmp_path / "report.png"))
+    assert (tmp_path / "report.png").stat().st_size > 10_000
+
+    # the overview: each run's table, scores with their signature as a tooltip
+    scores = browser.find_elements(By.CSS_SELECTOR, "#overview-body span.score")
+    assert len(scores) == 2 * 2 * 3      # runs x directions x metrics
+    assert scores[0].get_attribute("title") == data["runs"][0]["directions"][0]["scores"]["bleu"]["signature"]
+    assert browser.find_elements(By.CSS_SELECTOR, "#heatmaps-body svg rect[data-direction]")
+
+    # one page of rows at a time, in data order
+    assert _shown_order(browser) == list(range(len(rows)))
+    assert browser.find_element(By.ID, "page-info").text == f"rows 1–{len(rows)} of {len(rows)}"
+
+    # sort by the chrF delta (a click on its header: largest first, rows without one last)
+    browser.find_element(By.CSS_SELECTOR, "th[data-sort='delta']").click()
+    at = data["segments"]["directions"][0]["metrics"].index("chrf")
+
+    def delta(n):
+        s = [side["s"][at] for side in rows[n]["sides"]]
+        return s[1] - s[0]
+
+    expected = sorted(range(len(rows)), key=lambda n: (-delta(n), n))
+    assert expected != list(range(len(rows)))
+    assert _shown_order(browser) == expected
+    browser.find_element(By.CSS_SELECTOR, "th[data-sort='delta']").click()     # and smallest first
+    assert _shown_order(browser) == sorted(range(len(rows)), key=lambda n: (delta(n), n))
+
+    # filters: a direction, a domain, a flag, a text
+    _select(browser, "filter-direction", "1")
+    en_ko = [n for n, r in enumerate(rows) if r["d"] == 1]
+    assert sorted(_shown_order(browser)) == en_ko
+    assert browser.find_element(By.ID, "page-info").text.endswith(f"of {len(en_ko)} (of {len(rows)})")
+    _select(browser, "filter-domain", "weather")
+    assert sorted(_shown_order(browser)) == [n for n in en_ko if rows[n]["dom"] == "weather"]
+    _select(browser, "filter-domain", "")
+    _select(browser, "filter-direction", "")
+    _select(browser, "filter-flag", "off-a")
+    assert sorted(_shown_order(browser)) == [n for n, r in enumerate(rows) if r["sides"][0]["off"] == 1]
+    _select(browser, "filter-flag", "")
+    search = browser.find_element(By.ID, "filter-text")
+    search.send_keys("창문")
+    browser.implicitly_wait(0)
+    import time
+
+    deadline = time.monotonic() + 5
+    while len(_shown_order(browser)) != 2 and time.monotonic() < deadline:   # the search waits 120 ms
+        time.sleep(0.05)
+    assert sorted(_shown_order(browser)) == [n for n, r in enumerate(rows) if "창문" in r["src"] + r["ref"]]
+
+    # the exact prompt, on demand: the second run's holds its one demonstration
+    browser.find_element(By.CSS_SELECTOR, "#segments-body button.show-prompt").click()
+    dialog = browser.find_element(By.ID, "prompt-dialog")
+    assert dialog.get_attribute("open") is not None
+    shown = [row for row in rows if "창문" in row["src"] + row["ref"]]
+    text = dialog.text
+    assert text.count("the rebuilt prompt hashes to it") == 2
+    inputs = [e.text for e in dialog.find_elements(By.CSS_SELECTOR, "pre.model-input")]
+    assert len(inputs) == 2 and all(any(r["src"] in t for r in shown) for t in inputs)
+    assert sum(ko in inputs[1] or en in inputs[1] for ko, en in SHOTS) == 1
+    browser.save_screenshot(str(tmp_path / "prompt.png"))
+    browser.find_element(By.ID, "prompt-close").click()
+    assert dialog.get_attribute("open") is None
+    assert browser.get_log("browser") == []
+
+
+def test_one_run_alone(runs, browser, tmp_path):
+    a, _ = runs
+    page = tmp_path / "one.html"
+    assert main(["report", str(a), "--format", "html", "-o", str(page)]) == 0
+    _open(browser, page)
+    _check_quiet(browser, page)
+    assert len(_shown_order(browser)) == 2 * len(ROWS)
+    assert not browser.find_elements("css selector", "th[data-sort='delta']")
+
+
+def test_nothing_in_the_data_runs_as_code(tmp_path, browser):
+    """Sources, references and model outputs holding markup are shown as text: no alert, no
+    element made from them, and the page's JSON is not cut short by a `</script>`."""
+    from selenium.common.exceptions import NoAlertPresentException
+    from servers import FakeOpenAI
+
+    evil = [EVIL_IMG, EVIL_SCRIPT, EVIL_ENTITY]
+    data = _write_jsonl(tmp_path / "evil.jsonl", [
+        {"id": f"e{i}", "ko": f"{text} 나는 사과를 좋아한다.", "en": f"{text} I like apples."}
+        for i, text in enumerate(evil)])
+
+    def answer(style):
+        def respond(payload):
+            user = payload["messages"][-1]["content"]
+            k = next(i for i, text in enumerate(evil) if text in user)
+            return evil[(k + style) % len(evil)] + (" apples" if style else "")
+        return respond
+
+    pages = []
+    for style in (0, 1):
+        server = FakeOpenAI(respond=answer(style))
+        try:
+            _cli("eval", "mt", "--backend", "http", "--base-url", server.url, "-m", "fake", "--data",
+                 f"jsonl:{data}", "--pairs", "ko-en", "--metrics", "bleu,chrf,offtarget", "-o", tmp_path / f"R{style}")
+        finally:
+            server.close()
+        pages.append(tmp_path / f"R{style}")
+    page = tmp_path / "evil.html"
+    assert main(["report", *map(str, pages), "--format", "html", "-o", str(page)]) == 0
+    html = page.read_text(encoding="utf-8")
+    assert EVIL_SCRIPT not in html and EVIL_IMG not in html and html.count("</script>") == 2
+    assert _page_data(page)["segments"]["rows"][1]["sides"][0]["out"] == EVIL_SCRIPT
+    _open(browser, page)
+    with pytest.raises(NoAlertPresentException):
+        browser.switch_to.alert.text
+    _check_quiet(browser, page)
+    assert browser.find_elements("css selector", "img") == []
+    assert browser.execute_script("return document.querySelectorAll('script').length") == 2
+    shown = browser.execute_script("return document.getElementById('segments-body').textContent")
+    for text in evil:
+        assert text in shown, text
+    # and in the prompt: the rebuilt messages (the HTTP backend's input) hash to the records' prompt_hash
+    browser.find_elements("css selector", "#segments-body button.show-prompt")[1].click()
+    dialog = browser.find_element("id", "prompt-dialog").text
+    assert EVIL_SCRIPT in dialog and dialog.count("the rebuilt prompt hashes to it") == 2
+    browser.save_screenshot(str(tmp_path / "evil.png"))
+    with pytest.raises(NoAlertPresentException):
+        browser.switch_to.alert.text
+    assert browser.get_log("browser") == []
+
+
+def test_document_mode_rows_carry_their_realignment(tiny_causal, tmp_path, browser):
+    """A run translated by document: segments whose chunk could not be split back are flagged,
+    the prompt view says it is not rebuilt and shows the chunk's raw answer."""
+    data = Path(__file__).parent / "data" / "wmt_like_docs.jsonl"
+    _cli("eval", "mt", "-m", tiny_causal, "--data", f"jsonl:{data}", "--pairs", "en-ko", "--unit", "document",
+         "--max-new-tokens", "24", "--metrics", "chrf,offtarget", "-o", tmp_path / "D")
+    page = tmp_path / "doc.html"
+    assert main(["report", str(tmp_path / "D"), "--format", "html", "-o", str(page)]) == 0
+    records = [json.loads(line) for line in (tmp_path / "D" / "outputs" / "en-ko.jsonl").read_text().splitlines()]
+    segments = _page_data(page)["segments"]
+    assert [bool(r["sides"][0].get("unaligned")) for r in segments["rows"]] == \
+        [r.get("realigned") is False for r in records]
+    assert "does not rebuild" in segments["directions"][0]["prompts"][0]["status"]
+    assert all(r["sides"][0]["ok"] is None for r in segments["rows"])
+    _open(browser, page)
+    _check_quiet(browser, page)
+    browser.find_element("css selector", "#segments-body button.show-prompt").click()
+    dialog = browser.find_element("id", "prompt-dialog").text
+    assert f"document chunk {records[0]['chunk']}" in dialog
+    assert records[0]["chunk_raw"].strip().splitlines()[0] in dialog

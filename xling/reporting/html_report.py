@@ -1,0 +1,505 @@
+"""`xling report RUN ... --format html -o report.html`: one self-contained HTML page for MT run
+folders (issue 33). Everything is inline (the CSS, the JS, the data as JSON once); nothing is
+fetched, and a Content-Security-Policy with the hashes of the page's own style and script
+forbids anything else.
+
+The page holds:
+
+- an overview: each run's scores by direction (signature as a tooltip; 95% intervals where the
+  run keeps them), off-target and undetermined rates, generation cost, and with several runs the
+  paired tests against the first — the numbers of `build_report`'s "runs compared" tables, not
+  computed again — and an N x N heatmap of each metric over the direction matrix;
+- a segment browser for the first two runs (the same segments in each): source, reference, both
+  outputs with their word-level differences, sentence-level metric deltas, off-target and
+  realignment flags, sorting, filters, and the exact prompt of each output, rebuilt from the run's
+  template and demonstrations and checked against the record's prompt_hash;
+- chrF by reference length (compare-mt's buckets), for every run;
+- every table of the text report.
+
+The JS draws one page of segment rows at a time and inserts every text with textContent.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from ..data.languages import Direction, resolve
+from ..errors import XlingError
+from ..metrics.registry import display, get
+from ..runs.records import MTRun, check_paired, metric_result, read_run
+from .tables import Table
+
+TEMPLATES = Path(__file__).with_name("templates")
+
+# Stands for the source text in a direction's prompt, which the page fills in per segment.
+SENTINEL = "\ue000xling:source\ue000"
+
+# compare-mt's sentence-length buckets: reference words (characters for languages written
+# without spaces between words), upper edges exclusive
+WORD_EDGES = (10, 20, 30, 40, 50, 60)
+CHAR_EDGES = (20, 40, 60, 80, 100, 120)
+NO_SPACES = {"zh", "ja", "th", "lo", "km", "my", "bo", "yue"}
+
+_COMPARED = re.compile(r"^(?P<score>-?[\d.]+) \((?P<delta>[+-][\d.]+), p=(?P<p>[\d.]+)\)(?P<mark> better\*| worse\*)?$")
+_NOT_COMPARABLE = re.compile(r"^(?P<score>-?[\d.]+) \(not comparable\)$")
+
+
+def html_report(paths: list[str], metrics=None, test: str = "bs", n_samples: int | None = None) -> str:
+    """The HTML page for these run folders (MT runs; other runs get their tables only)."""
+    return render_page(report_data(paths, metrics, test, n_samples))
+
+
+# -- the data ------------------------------------------------------------------------------------
+def report_data(paths: list[str], metrics=None, test: str = "bs", n_samples: int | None = None) -> dict:
+    """Everything the page shows, as JSON-ready data."""
+    from .. import __version__
+    from ..metrics.registry import parse_metric_names
+    from .report import build_report
+
+    tables = build_report(paths, metrics, test, n_samples)   # checks every run first
+    chosen = parse_metric_names(metrics) if metrics else None
+    runs = [read_run(p, fresh=True) for p in paths]
+    data: dict = {"xling": __version__, "title": "xling report: " + ", ".join(r.label for r in runs),
+                  "tables": [_table(t) for t in tables], "runs": [], "metrics": {}, "significance": [],
+                  "segments": None, "buckets": None,
+                  "test": {"name": test, "samples": n_samples}}
+    if not all(isinstance(r, MTRun) for r in runs):
+        return data
+    mt = [r for r in runs if isinstance(r, MTRun)]
+    names = list(dict.fromkeys(m for r in mt for m in r.metrics_present() if chosen is None or m in chosen))
+    data["metrics"] = {m: _metric_info(m) for m in names}
+    data["runs"] = [_run_entry(r, names) for r in mt]
+    data["significance"] = _significance(tables, names, len(mt))
+    results = Results()
+    data["segments"] = _segments(mt[0], mt[1] if len(mt) > 1 else None, names, results)
+    data["buckets"] = _buckets(mt, results)
+    return data
+
+
+def _table(table: Table) -> dict:
+    return {"title": table.title, "header": table.header, "rows": table.rows, "notes": table.notes}
+
+
+def _metric_info(metric: str) -> dict:
+    spec = get(metric)
+    return {"display": display(metric), "higher": spec.higher_is_better,
+            "beside": [title for _, title in spec.beside], "model_based": spec.model_based}
+
+
+def _interval(entry: dict) -> list[float] | None:
+    """A stored 95% interval (low, high), where the run keeps one."""
+    for where in (entry, entry.get("extra") or {}):
+        low, high = where.get("ci_low"), where.get("ci_high")
+        if isinstance(low, (int, float)) and isinstance(high, (int, float)):
+            return [float(low), float(high)]
+    return None
+
+
+def _cost(generation: dict | None) -> dict | None:
+    """What generating a direction cost, as the run recorded it (numbers only)."""
+    if not generation:
+        return None
+    cost = {k: v for k, v in generation.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    batches = generation.get("batches")
+    if isinstance(batches, dict) and isinstance(batches.get("count"), int):
+        cost["batches"] = batches["count"]
+    return cost or None
+
+
+def _run_entry(run: MTRun, names: list[str]) -> dict:
+    stored = run.run.read_metrics()["directions"]
+    directions = []
+    for d in run.directions:
+        scores = {}
+        for m in names:
+            entry = d.metrics.get(m)
+            if entry is None:
+                continue
+            scores[m] = {"score": entry["score"], "signature": entry["signature"], "ci": _interval(entry),
+                         "beside": get(m).beside_values(entry)}
+        directions.append({"name": d.name, "src": d.src.code, "tgt": d.tgt.code, "n": d.n, "scores": scores,
+                           "cost": _cost(stored.get(d.name, {}).get("generation")),
+                           "realignment": d.realignment})
+    settings = run.settings
+    template = run.config.get("template") or {}
+    return {"label": run.label, "path": str(run.path), "model": run.model.get("model") or "(embedded)",
+            "revision": run.model.get("revision"), "backend": run.model.get("backend"),
+            "data": (run.config.get("data") or {}).get("spec", settings.get("data")),
+            "template": template.get("name"), "shots": settings.get("shots") or 0,
+            "unit": settings.get("unit", "segment"), "select": settings.get("select", "greedy"),
+            "created": run.config.get("created"), "directions": directions}
+
+
+def _significance(tables: list[Table], names: list[str], n_runs: int) -> list[dict]:
+    """The paired tests of build_report's "runs compared" tables, as numbers: per metric, each
+    row (a direction, or one of its domains) with each later run's score, delta, p and verdict."""
+    if n_runs < 2:
+        return []
+    by_title = {t.title: t for t in tables}
+    found = []
+    for m in names:
+        table = by_title.get(f"{display(m)}: runs compared")
+        if table is None:
+            continue
+        rows = []
+        for row in table.rows:
+            direction, _, domain = row[0].partition(" ")
+            cells = []
+            for text in row[2:]:
+                match = _COMPARED.match(text)
+                if match:
+                    mark = (match["mark"] or "").strip(" *") or None
+                    cells.append({"score": float(match["score"]), "delta": float(match["delta"]),
+                                  "p": float(match["p"]), "mark": mark, "comparable": True})
+                    continue
+                other = _NOT_COMPARABLE.match(text)
+                cells.append({"score": float(other["score"]) if other else None, "delta": None, "p": None,
+                              "mark": None, "comparable": False})
+            rows.append({"label": row[0], "direction": direction, "domain": domain or None,
+                         "base": float(row[1]), "cells": cells})
+        found.append({"metric": m, "runs": table.header[1:], "rows": rows, "notes": table.notes})
+    return found
+
+
+# -- segments ------------------------------------------------------------------------------------
+class Results:
+    """Each run's metric results by direction, computed once for the segment browser and the
+    length buckets (string metrics are recomputed from the outputs, as build_report does)."""
+
+    def __init__(self) -> None:
+        self._kept: dict = {}
+
+    def get(self, run: MTRun, name: str, metric: str, records: list[dict]):
+        key = (str(run.path), name, metric)
+        if key not in self._kept:
+            self._kept[key] = metric_result(run.run, name, metric, None, records)
+        return self._kept[key]
+
+
+def _rounded(values, digits: int = 4) -> list:
+    return [None if v is None else round(float(v), digits) for v in values]
+
+
+def _segment_scores(results: Results, run: MTRun, name: str, metric: str, records: list[dict]) -> list | None:
+    """Sentence-level scores of one metric: kept in the run (model-based metrics) or computed from
+    the metric's per-segment statistics (BLEU with effective order, chrF, TER)."""
+    try:
+        result = results.get(run, name, metric, records)
+    except XlingError:
+        return None
+    segments = result.segments
+    return None if segments is None else _rounded(segments)
+
+
+def _flags(results: Results, run: MTRun, name: str, records: list[dict]) -> list[int] | None:
+    """Per segment: 1 off-target, 2 undetermined, 0 neither (as the run's OffTarget% counts)."""
+    direction = run.direction(name)
+    if direction is None or "offtarget" not in direction.metrics:
+        return None
+    flags = results.get(run, name, "offtarget", records).extra["flags"]
+    return [1 if f["off_target"] else 2 if f["undetermined"] else 0 for f in flags]
+
+
+def _segments(a: MTRun, b: MTRun | None, names: list[str], results: Results) -> dict:
+    """The browser's rows: for each direction of the first run (that the second also has), each
+    segment with both outputs, sentence scores, flags and what rebuilds its prompt."""
+    runs = [a] if b is None else [a, b]
+    directions: list[dict] = []
+    rows: list[dict] = []
+    notes: list[str] = []
+    wanted = [m for m in names if m != "offtarget"]
+    rebuilders = [PromptRebuilder(r) for r in runs]
+    for name in [d.name for d in a.directions]:
+        if b is not None and b.direction(name) is None:
+            notes.append(f"{name}: only in {a.label}, not browsed")
+            continue
+        records = [r.run.read_outputs(name) for r in runs]
+        if b is not None:
+            check_paired(a.path, records[0], b.path, records[1], name)
+        shared = [m for m in wanted if all(m in r.direction(name).metrics for r in runs)]  # type: ignore[union-attr]
+        scores = {m: [_segment_scores(results, r, name, m, recs) for r, recs in zip(runs, records)] for m in shared}
+        scores = {m: s for m, s in scores.items() if all(v is not None for v in s)}
+        flags = [_flags(results, r, name, recs) for r, recs in zip(runs, records)]
+        prompts = [rebuilder.view(name, recs) for rebuilder, recs in zip(rebuilders, records)]
+        index = len(directions)
+        tgt = Direction.parse(name).tgt
+        chunks: list[dict] = [{} for _ in runs]   # document mode: each chunk's raw answer, once
+        directions.append({"name": name, "chars": tgt.code in NO_SPACES, "metrics": list(scores),
+                           "prompts": [p for p, _ in prompts], "chunks": chunks})
+        for i, first in enumerate(records[0]):
+            row = {"d": index, "i": i, "id": str(first.get("id", i)), "src": first["source"], "ref": first["reference"],
+                   "dom": str(first.get("domain", "")), "doc": first.get("document_id")}
+            sides = []
+            for k, recs in enumerate(records):
+                r = recs[i]
+                side = {"out": r["output"], "lang": r.get("lang"), "hash": r.get("prompt_hash", ""),
+                        "s": [scores[m][k][i] for m in scores],  # type: ignore[index]
+                        "off": flags[k][i] if flags[k] is not None else None,   # type: ignore[index]
+                        "ok": prompts[k][1][i]}
+                if r.get("raw") != r["output"]:
+                    side["raw"] = r.get("raw")
+                if r.get("removed"):
+                    side["removed"] = r["removed"]
+                if "chunk" in r:
+                    side["chunk"] = r["chunk"]
+                    if "chunk_raw" in r:
+                        chunks[k][str(r["chunk"])] = r["chunk_raw"]
+                if r.get("realigned") is False:
+                    side["unaligned"] = True
+                if "chosen" in r:
+                    side["chosen"] = r["chosen"]
+                sides.append(side)
+            row["sides"] = sides
+            rows.append(row)
+    return {"runs": [r.label for r in runs], "directions": directions, "rows": rows, "notes": notes}
+
+
+# -- prompts -------------------------------------------------------------------------------------
+class PromptRebuilder:
+    """Rebuilds the prompts of one run's records: its template, the pool of its demonstrations and
+    its model's chat template are each read once, for all its directions."""
+
+    def __init__(self, run: MTRun) -> None:
+        self.run = run
+        self._data: dict = {}
+        self._renderer: tuple[Callable[[list], str] | None, str] | None = None
+
+    def pool(self, src, tgt):
+        return _shot_pool(self.run, src, tgt, self._data)
+
+    def renderer(self) -> tuple[Callable[[list], str] | None, str]:
+        if self._renderer is None:
+            self._renderer = _chat_renderer(self.run)
+        return self._renderer
+
+    def view(self, name: str, records: list[dict]) -> tuple[dict, list[bool | None]]:
+        return prompt_view(self.run, name, records, self)
+
+
+def _shot_pool(run: MTRun, src, tgt, loaded: dict | None = None):
+    """The demonstrations' pool of a run: its shots file (unchanged since) or its data set's dev
+    split (`loaded`: data sets read before, by spec)."""
+    from ..data.parallel import load_parallel, read_pair_file
+
+    settings = run.settings
+    source = run.config.get("shots") or {}
+    if settings.get("shots_file"):
+        path = source.get("path") or settings["shots_file"]
+        if not Path(path).is_file():
+            raise XlingError(f"its shots file {path} is not here")
+        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        if source.get("sha256") not in (None, digest):
+            raise XlingError(f"its shots file {path} changed since the run")
+        return read_pair_file(path)
+    key = (settings.get("data") or run.config["data"]["spec"], settings.get("data_dir"),
+           bool(settings.get("keep_bad_sources")), settings.get("reference") or "post-edit")
+    loaded = {} if loaded is None else loaded
+    if key not in loaded:
+        loaded[key] = load_parallel(key[0], key[1], keep_bad_sources=key[2], reference=key[3])
+    data = loaded[key]
+    pool = data.dev_pool(src, tgt)
+    if pool is None:
+        raise XlingError(f"{data.spec} has no dev split")
+    return pool
+
+
+def _chat_renderer(run: MTRun) -> tuple[Callable[[list], str] | None, str]:
+    """How the run's backend turned chat messages into the model's input (the tokenizer's chat
+    template, read from the local files only), or None and why not."""
+    model, backend = run.model.get("model"), run.model.get("backend")
+    if backend == "http":
+        return (lambda messages: json.dumps([list(m) for m in messages], ensure_ascii=False)), \
+            "the server applied its own chat template to these messages"
+    if backend not in ("hf", "vllm") or not model:
+        return None, f"the chat template of the {backend or 'embedded'} model is not read here"
+    try:
+        from transformers import AutoTokenizer
+
+        from ..data import hub
+
+        hub.quiet_transformers()
+        local = Path(model).is_dir()
+        revision = None if local else run.model.get("revision")
+        tokenizer = AutoTokenizer.from_pretrained(model, revision=revision, local_files_only=True)
+    except Exception as exc:  # noqa: BLE001 - any failure only means the page cannot check
+        return None, f"the tokenizer of {model} could not be read here ({type(exc).__name__})"
+
+    def render(messages: list) -> str:
+        chat = [{"role": role, "content": content} for role, content in messages]
+        return str(tokenizer.apply_chat_template(chat, tokenize=False, add_generation_prompt=True))
+
+    return render, "the model's chat template applied to these messages"
+
+
+def prompt_view(run: MTRun, name: str, records: list[dict],
+                rebuilder: PromptRebuilder | None = None) -> tuple[dict, list[bool | None]]:
+    """What rebuilds each record's prompt in the page — the direction's prompt with SENTINEL for
+    the source (template messages or completion text, and the model's input where its chat
+    template can be read) — and per record whether the rebuilt prompt hashes to its prompt_hash
+    (None: the record had no prompt, or it could not be checked)."""
+    from ..prompts.templates import load_template, select_shots
+
+    rebuilder = rebuilder or PromptRebuilder(run)
+    none: list[bool | None] = [None] * len(records)
+    settings = run.settings
+    src, tgt = Direction.parse(name)
+    if settings.get("unit") == "document" or any("chunk" in r for r in records):
+        return {"status": "translated by document: each prompt holds a numbered chunk of its document, "
+                          "which this page does not rebuild; the record's prompt_hash and raw answer "
+                          "are shown"}, none
+    template_info = run.config.get("template")
+    if template_info is None:    # an encoder-decoder model: the bare source
+        seen = f"{resolve(src.code).flores}>{resolve(tgt.code).flores}\n{SENTINEL}"
+        return _checked({"status": "an encoder-decoder model: the bare source, with its language codes",
+                         "input": seen}, records, lambda s: seen.replace(SENTINEL, s))
+    try:
+        template = load_template(settings.get("template") or template_info["name"])
+    except XlingError as exc:
+        return {"status": f"template {template_info['name']!r} cannot be read here: {exc}"}, none
+    if template.hash != template_info.get("hash"):
+        return {"status": f"template {template.name!r} changed since the run (hash {template.hash}, the run's "
+                          f"{template_info.get('hash')}): its prompts cannot be rebuilt"}, none
+    shots: list = []
+    if settings.get("shots"):
+        try:
+            pool = rebuilder.pool(src, tgt)
+            shots = select_shots(pool, settings["shots"], settings.get("seed") or 0,
+                                 exclude=[r["source"] for r in records])
+        except XlingError as exc:
+            return {"status": f"its {settings['shots']} demonstrations cannot be drawn again here: {exc}",
+                    "template": template.name}, none
+    prompt = template.render_translation(src, tgt, SENTINEL, shots)
+    view: dict = {"template": template.name, "shots": len(shots)}
+    if prompt.messages is None:
+        text = prompt.text or ""
+        view |= {"status": "a completion prompt", "input": text}
+        return _checked(view, records, lambda s: text.replace(SENTINEL, s))
+    messages = [list(m) for m in prompt.messages]
+    view["messages"] = messages
+    render, how = rebuilder.renderer()
+    if render is None:
+        view["status"] = f"the template's messages; {how}, so the prompt_hash is not checked"
+        return view, none
+    view["status"] = how
+    if run.model.get("backend") != "http":
+        try:
+            shown = render(messages)
+        except Exception as exc:  # noqa: BLE001 - a template that fails here fails the check only
+            view["status"] = f"the chat template could not be applied here ({type(exc).__name__})"
+            return view, none
+        if shown.count(SENTINEL) == 1:
+            view["input"] = shown
+    return _checked(view, records,
+                    lambda s: render([[role, content.replace(SENTINEL, s)] for role, content in messages]))
+
+
+def _checked(view: dict, records: list[dict], seen: Callable[[str], str]) -> tuple[dict, list[bool | None]]:
+    """Whether each record's prompt_hash is the hash of the prompt rebuilt for its source (as
+    Translator.request hashes what the model sees); records with no prompt get None. Where the
+    page's own filling-in of the source would differ from the model's input, the record keeps
+    that input (`view["exact"]`: position -> input)."""
+    verified: list[bool | None] = []
+    exact = {}
+    for i, record in enumerate(records):
+        if not record.get("prompt_hash") or not record["source"].strip():
+            verified.append(None)
+            continue
+        text = seen(record["source"])
+        verified.append(hashlib.sha256(text.encode()).hexdigest()[:16] == record["prompt_hash"])
+        if "input" in view and view["input"].replace(SENTINEL, record["source"]) != text:
+            exact[str(i)] = text
+    if exact:
+        view["exact"] = exact
+    checked = [v for v in verified if v is not None]
+    view["verified"] = sum(checked)
+    view["checked"] = len(checked)
+    return view, verified
+
+
+# -- buckets -------------------------------------------------------------------------------------
+def _bucket_of(length: int, edges: tuple[int, ...]) -> int:
+    for k, edge in enumerate(edges):
+        if length < edge:
+            return k
+    return len(edges)
+
+
+def _bucket_labels(edges: tuple[int, ...]) -> list[str]:
+    labels = [f"<{edges[0]}"] + [f"{a}-{b - 1}" for a, b in zip(edges, edges[1:])]
+    return labels + [f">={edges[-1]}"]
+
+
+def _buckets(runs: list[MTRun], results: Results) -> dict:
+    """chrF by reference length, per direction and run (compare-mt's `sentence length`
+    buckets): each bucket's chrF over its segments, from the segments' chrF statistics."""
+    import numpy as np
+
+    directions = []
+    for name in list(dict.fromkeys(d.name for r in runs for d in r.directions)):
+        tgt = Direction.parse(name).tgt
+        chars = tgt.code in NO_SPACES
+        edges = CHAR_EDGES if chars else WORD_EDGES
+        systems: list[list[float | None] | None] = []
+        counts: list[int] | None = None
+        for run in runs:
+            if run.direction(name) is None:
+                systems.append(None)
+                continue
+            records = run.run.read_outputs(name)
+            lengths = [len(r["reference"].replace(" ", "")) if chars else len(r["reference"].split())
+                       for r in records]
+            groups: list[list[int]] = [[] for _ in range(len(edges) + 1)]
+            for i, length in enumerate(lengths):
+                groups[_bucket_of(length, edges)].append(i)
+            result = results.get(run, name, "chrf", records)
+            stats = result.stats
+            scores = [None if not g or stats is None
+                      else round(result.aggregate(np.asarray(stats)[g].sum(0), len(g)), 4) for g in groups]
+            systems.append(scores)
+            if counts is None:
+                counts = [len(g) for g in groups]
+        directions.append({"name": name, "unit": "reference characters" if chars else "reference words",
+                           "labels": _bucket_labels(edges), "counts": counts, "systems": systems})
+    return {"runs": [r.label for r in runs], "directions": directions}
+
+
+# -- the page ------------------------------------------------------------------------------------
+def page_json(data: dict) -> str:
+    """The data as JSON that no text in it can end the script element that holds it: `<`, `>`
+    and `&` as \\u escapes (and the two line separators JavaScript once treated as line ends)."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                         ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(char, escape)
+    return text
+
+
+def _csp_hash(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
+
+
+def _asset(name: str, closing: str) -> str:
+    text = (TEMPLATES / name).read_text(encoding="utf-8")
+    if closing in text.lower():
+        raise XlingError(f"{name} holds {closing!r}, which would end its element early")
+    return text
+
+
+def render_page(data: dict) -> str:
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+    from markupsafe import Markup
+
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(
+        enabled_extensions=("html", "j2", "html.j2"), default_for_string=True, default=True),
+        undefined=StrictUndefined, keep_trailing_newline=True)
+    css, js = _asset("report.css", "</style"), _asset("report.js", "</script")
+    # The page's own style and script are allowed by their hashes; nothing else loads or runs.
+    csp = (f"default-src 'none'; style-src {_csp_hash(css)}; script-src {_csp_hash(js)}; "
+           "img-src data:; base-uri 'none'; form-action 'none'")
+    template = env.get_template("report.html.j2")
+    return template.render(title=data.get("title", "xling report"), csp=csp, css=Markup(css), js=Markup(js),
+                           data=Markup(page_json(data)))
