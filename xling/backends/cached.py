@@ -12,6 +12,8 @@ import json
 import sys
 from typing import Callable
 
+from ..data.languages import resolve
+from ..errors import XlingError
 from ..store.cache import OutputCache, content_key
 from .base import Backend, Decoding, GenerationRequest
 
@@ -31,9 +33,7 @@ class CachedBackend:
     def seen(self, request: GenerationRequest) -> str:
         """The exact input the model sees for a request."""
         if request.source is not None:   # an encoder-decoder MT model: no prompt
-            from ..data.languages import resolve
             if request.source_lang is None or request.target_lang is None:
-                from ..errors import XlingError
                 raise XlingError("a request with a bare source needs its source and target language")
             return f"{resolve(request.source_lang).flores}>{resolve(request.target_lang).flores}\n{request.source}"
         return self.backend.render(request.prompt)

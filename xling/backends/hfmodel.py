@@ -14,8 +14,10 @@ from ..data import hub
 from ..errors import XlingError
 from ..store.filehash import model_fingerprint
 from . import attention
+from . import batching as sizes
 from .base import Backend, Decoding, GenerationRequest, Prompt, cut_answer
 from .batching import Batching
+from .choice import announce
 
 
 def load_config(source: str, common: dict):
@@ -98,7 +100,6 @@ class LoadedModel:
     def _load_weights(self):
         import transformers
 
-        from .choice import announce
 
         announce("hf")   # which backend `auto` chose, said when its weights really load
 
@@ -202,7 +203,6 @@ class LoadedModel:
         """(rows, tokens) per batch. "auto" on a GPU: what the free memory holds for this model
         (`batching.auto_limits`); on a CPU: the fixed default rows. The choice is kept in
         `batch_plan` (runs record it)."""
-        from . import batching as sizes
 
         plan: dict   # rows (an int) and max_batch_tokens (an int or None), and what auto_limits adds
         if batching.size != sizes.AUTO:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from ..errors import XlingError
 from .languages import parse_pair, resolve
+from .parallel import data_root
 from .registry import DataOptions, register_dataset
 from .textio import read_jsonl, read_lines
 
@@ -444,7 +445,6 @@ def _load_mtme(arg: str, spec: str, options: DataOptions) -> HumanJudgments:
                          "wmt22:zh-en:mqm (ROOT may not contain ':')")
     root = Path(parts[0]).expanduser()
     if not root.is_dir():
-        from .parallel import data_root
 
         local = data_root(options.data_dir, required=False)
         if local is not None and not root.is_absolute() and (local / root).is_dir():

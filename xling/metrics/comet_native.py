@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
+from ..data.hub import quiet_transformers
 from ..errors import XlingError
 
 if TYPE_CHECKING:
@@ -138,7 +139,6 @@ def _tokenizer(spec: EncoderSpec, source: str, local_files_only: bool):
     import transformers
     from tokenizers import Tokenizer
 
-    from ..data.hub import quiet_transformers
 
     quiet_transformers()
     name = spec.tokenizer_from or source

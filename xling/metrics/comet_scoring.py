@@ -11,10 +11,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
+from .. import __version__
 from ..data import hub
 from ..errors import XlingError
 from ..store.filehash import file_digest
 from .base import Signature, apply_mask, check_lengths, mean_result
+from .comet_native import load_scorer, read_hparams, unsupported
 from .settings import COMET_MODEL, PRECISION, XCOMET_MODEL
 
 DEFAULT_MODEL = COMET_MODEL.default
@@ -56,7 +58,6 @@ def _checkpoint_for(model: str) -> tuple[Path, str]:
 @lru_cache(maxsize=4)
 def load_native(ckpt: str, revision: str, precision: str = "32", device: str | None = None):
     """xling's scorer of a checkpoint, once per process (per file version)."""
-    from .comet_native import load_scorer
 
     return load_scorer(Path(ckpt), precision, device, local_files_only=not hub.reachable())
 
@@ -73,8 +74,6 @@ def comet(hyps: Sequence[str], refs: Sequence[str] | None, srcs: Sequence[str] |
     check_lengths(hypotheses=hyps, references=refs, sources=srcs)
     if precision not in PRECISIONS:
         raise XlingError(f"COMET precision must be one of {', '.join(PRECISIONS)}")
-    from .. import __version__
-    from .comet_native import read_hparams, unsupported
 
     ckpt, revision = _checkpoint_for(model)
     hparams = read_hparams(ckpt)

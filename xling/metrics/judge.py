@@ -19,8 +19,14 @@ from typing import Sequence, Union
 
 import numpy as np
 
+from .. import __version__
+from ..backends import Batching, load_backend, ready
+from ..backends.base import Decoding, GenerationRequest
+from ..data.languages import resolve
 from ..errors import XlingError
+from ..prompts.templates import load_template
 from .base import MetricResult, Signature, check_lengths, register_scorer
+from .langid import detect
 
 # GEMBA-MQM's scoring as its authors' code does it (MicrosoftTranslator/GEMBA,
 # gemba_mqm_utils.parse_mqm_answer): severity weights 25/5/1; errors counted critical first,
@@ -187,9 +193,6 @@ def judge(hyps: Sequence[str], srcs: Sequence[str], tgt_lang: str, kind: str = "
           max_new_tokens: int = 512, batch_size: int = 8, backend=None, settings=None,
           progress: bool = False) -> MetricResult:
     """Judge each translation with an LLM; see the module docstring."""
-    from ..backends.base import Decoding, GenerationRequest
-    from ..data.languages import resolve
-    from ..prompts.templates import load_template
 
     if srcs is None:
         raise XlingError(f"{KINDS[kind][1]} needs the source sentences (-s/--source)")
@@ -202,7 +205,6 @@ def judge(hyps: Sequence[str], srcs: Sequence[str], tgt_lang: str, kind: str = "
     if prompt_template.format != "judge" or prompt_template.data.get("kind") != kind:
         raise XlingError(f"template {prompt_template.name!r} is not a {kind.upper()} judge template "
                          "(format: judge, kind: " + kind + ")")
-    from ..backends import Batching, load_backend, ready
 
     cached = ready(backend or load_backend(model, settings, quiet=not progress),
                    batching=Batching(batch_size), cache=True)
@@ -262,7 +264,6 @@ def judge(hyps: Sequence[str], srcs: Sequence[str], tgt_lang: str, kind: str = "
         fields["weights"] = ",".join(f"{k}={v:g}" for k, v in MQM_WEIGHTS.items()) + f",floor={MQM_FLOOR:g}"
         fields["rules"] = f"first{MQM_COUNTED}+{NON_TRANSLATION}=critical"
     fields["parsed"] = f"{total - unparseable}/{total}"
-    from .. import __version__
     fields["xling"] = __version__
     spread = [s for s in stds if s is not None]
     extra = {"unparseable": unparseable, "answers": total, "judgments": judgments}
@@ -279,8 +280,6 @@ def _majority_language(texts: Sequence[str]):
     """The source language when none is given: the most frequent detected language."""
     from collections import Counter
 
-    from ..data.languages import resolve
-    from .langid import detect
 
     found = Counter(detect(t).lang for t in texts[:200] if t.strip()).most_common()
     for code, _ in found:

@@ -18,6 +18,9 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ..data.languages import resolve
+from .zhscript import chinese_script as by_inventory
+
 _SCRIPTS = {
     "Hang": "\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f",
     # Hiragana and Katakana only: U+30FB ・ and U+30FC ー (and the voicing marks, U+30A0, the
@@ -128,7 +131,6 @@ def detect(text: str, expected: str | None = None) -> Detection:
     if script == "Zyyy":
         return Detection("und", script)
     if expected is not None:
-        from ..data.languages import resolve
 
         own = _COUNTED_AS.get(resolve(expected).script, resolve(expected).script)
         if own != script and counts.get(own, 0) >= MIXED * counts[script]:
@@ -182,7 +184,6 @@ def _han_for_japanese(text: str) -> str:
 
 def chinese_script(text: str) -> str | None:
     """"Hans", "Hant", or None when the text's Chinese is valid in both (see zhscript)."""
-    from .zhscript import chinese_script as by_inventory
     return by_inventory(text[:MAX_CHARS])
 
 

@@ -17,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
+from .. import __version__
 from ..data import hub
 from ..errors import XlingError
 from ..store.filehash import model_fingerprint
@@ -151,7 +152,6 @@ def metricx(hyps: Sequence[str], refs: Sequence[str] | None, srcs: Sequence[str]
             rows = order[start:start + batch_size]
             for i, value in zip(rows, _scores(weights, tok, device, [examples[i] for i in rows])):
                 scores[i] = value
-    from .. import __version__
 
     fields = dict(model=model, rev=revision, version=f"metricx-{v}", prec=precision, bs=batch_size,
                   refs="yes" if refs is not None else "no", impl=f"xling-{__version__}")

@@ -21,8 +21,11 @@ import unicodedata
 from difflib import SequenceMatcher
 from typing import Sequence
 
+from .. import __version__
 from ..data.languages import resolve
 from .base import Signature, check_lengths, mean_result
+from .langid import detect, lingua_version
+from .zhscript import inventory_version
 
 _CHINESE = {"zh", "zh-Hant"}
 
@@ -48,7 +51,6 @@ def _same_language(detected: str, target: str) -> bool:
 
 
 def segment_flags(output: str, tgt_code: str, source: str | None = None) -> dict:
-    from .langid import detect
 
     detection = detect(output, expected=tgt_code)
     empty = not output.strip()
@@ -71,8 +73,6 @@ def off_target(hyps: Sequence[str], tgt_lang: str, srcs: Sequence[str] | None = 
     check_lengths(hypotheses=hyps, sources=srcs)
     sources = srcs if srcs is not None else [None] * len(hyps)
     flags = [segment_flags(h, tgt.code, s) for h, s in zip(hyps, sources)]
-    from .. import __version__
-    from .langid import lingua_version
 
     counts = {key: sum(f[key] for f in flags)
               for key in ("empty", "undetermined", "wrong_language", "wrong_script", "copy", "off_target")}
@@ -81,7 +81,6 @@ def off_target(hyps: Sequence[str], tgt_lang: str, srcs: Sequence[str] | None = 
         languages[f["lang"]] = languages.get(f["lang"], 0) + 1
     variant = {}
     if tgt.code in _CHINESE:      # Simplified vs Traditional checked, with this inventory
-        from .zhscript import inventory_version
         variant = {"zhscript": inventory_version()}
     signature = Signature.of(tgt=tgt.code, langid=f"script+lingua-{lingua_version()}+expected",
                              copy="yes" if srcs is not None else "no", **variant, xling=__version__).format()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..data import hub
 from ..errors import XlingError
 from .registry import MetricSetting, get
 
@@ -12,7 +13,6 @@ from .registry import MetricSetting, get
 def check_metric_models(metrics: list[str], settings) -> None:
     """Each model-based metric's model is a local checkpoint, in the hub cache, or fetchable (the
     hub answers); else one XlingError naming the metric, the model and the option to change."""
-    from ..data import hub
 
     online = None
     for name in metrics:

@@ -30,6 +30,7 @@ import numpy as np
 from ..errors import XlingError
 from ..settings import BOUNDS
 from .base import MetricResult
+from .sacre import _sacrebleu_metric
 
 DEFAULT_SAMPLES = {"bs": 1000, "ar": 10000}
 MAX_SAMPLES = cast(int, BOUNDS["bootstrap"][1])   # the CLI's bound (100,000), the same from Python
@@ -94,7 +95,6 @@ def _bootstrap_scores(result: MetricResult, idxs: np.ndarray) -> np.ndarray:
     n = len(stats)
     if result.scorer is not None and _is_sacrebleu(result):
         # as sacrebleu: float32 statistics, summed per resample
-        from .sacre import _sacrebleu_metric
 
         metric = _sacrebleu_metric(result.scorer)
         stats32 = stats.astype(np.float32)

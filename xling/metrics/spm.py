@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 
 from ..errors import XlingError
+from ..store.filehash import file_digest as digest
 
 SPM_TOKENIZERS = ("spm", "flores101", "flores200", "spBLEU-1K")
 
@@ -26,7 +27,6 @@ def cache_path(tokenize: str) -> str:
 def file_digest(path: str) -> str:
     """sha256 of the model file, per version of the file (a file rewritten under the same name in a
     long process, a notebook, gets its new digest)."""
-    from ..store.filehash import file_digest as digest
 
     return digest(path)
 

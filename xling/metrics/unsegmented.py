@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import sys
 
+from ..data.languages import resolve
+
 # ISO 15924 code -> script name, for the scripts that do not separate words by spaces.
 UNSEGMENTED = {"Thai": "Thai", "Laoo": "Lao", "Khmr": "Khmer", "Mymr": "Burmese"}
 # sacrebleu tokenizers (as their signatures name them) that cut such text below the space:
@@ -27,7 +29,6 @@ def bleu_warning(tokenizer: str | None, tgt_lang: str | None) -> str | None:
     script; None when nothing needs saying."""
     if not tokenizer or not tgt_lang or tokenizer in SEGMENTING:
         return None
-    from ..data.languages import resolve
 
     lang = resolve(tgt_lang)
     script = UNSEGMENTED.get(lang.script)

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from ..errors import XlingError
+
 SIMPLIFIED, TRADITIONAL = "Hans", "Hant"
 
 
@@ -25,7 +27,6 @@ def _inventory() -> dict[str, str]:
     try:
         from hanzidentifier import helpers
     except ImportError:   # an install without xling's requirements
-        from ..errors import XlingError
         raise XlingError("telling Simplified from Traditional Chinese needs hanzidentifier: "
                          "pip install 'hanzidentifier>=1.2'") from None
 

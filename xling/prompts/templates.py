@@ -23,6 +23,7 @@ from typing import Sequence
 
 from ..backends.base import Prompt
 from ..data.languages import Language, resolve
+from ..data.yamlfile import RepeatedKey, load_yaml
 from ..errors import XlingError
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "builtin"
@@ -127,7 +128,6 @@ class Template:
 def _read_template(path: Path) -> Template:
     import yaml
 
-    from ..data.yamlfile import RepeatedKey, load_yaml
 
     try:
         data = load_yaml(path.read_text(encoding="utf-8"))

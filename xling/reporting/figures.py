@@ -9,10 +9,14 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..errors import XlingError
+from ..metrics.base import mean_result
+from ..metrics.registry import display, get
+from ..metrics.significance import bootstrap_ci
 from ..runs.config import CHOICE_TASKS
 from ..runs.folder import RunDir
 from ..runs.records import ChoiceRun, MTRun, Run, TuneRun, read_run
 from .paper import load_paper_table
+from .plots import grouped_bars, heatmap, ratio_panels, save_figure
 
 TABLE_FILES = {"table13": "table13_xnli", "table14": "table14_xcsqa", "table15": "table15_xcomet",
                "table16": "table16_score_x_to_y", "table01": "table01_tokens_per_doc"}
@@ -24,8 +28,6 @@ def _run_label(run: Run) -> str:
 
 def run_rows(runs: list[Run], key: str) -> list[tuple[str, dict, dict]]:
     """(label, values by column, 95% interval by column) of each run that belongs in a table."""
-    from ..metrics.base import mean_result
-    from ..metrics.significance import bootstrap_ci
 
     rows = []
     for run in runs:
@@ -54,7 +56,6 @@ def run_rows(runs: list[Run], key: str) -> list[tuple[str, dict, dict]]:
 
 
 def table_figure(key: str, runs: Sequence[RunDir | Run]):
-    from .plots import grouped_bars, heatmap
 
     paper = load_paper_table(key)
     if key in ("table13", "table14", "table15"):
@@ -92,8 +93,6 @@ def table_figure(key: str, runs: Sequence[RunDir | Run]):
 def run_figures(run: RunDir | Run) -> list[tuple[str, object]]:
     """Heatmaps of one run: an MT run's direction matrix per metric (off-target included), an
     NLI run's premise x hypothesis accuracy."""
-    from ..metrics.registry import display, get
-    from .plots import heatmap
 
     task = run.task if isinstance(run, Run) else run.read_config()["task"]
     if task not in ("mt", *CHOICE_TASKS):
@@ -127,7 +126,6 @@ def run_figures(run: RunDir | Run) -> list[tuple[str, object]]:
 
 
 def figure2(ratio_runs: Sequence[RunDir | TuneRun]):
-    from .plots import ratio_panels
 
     panels: dict[str, dict[str, Any]] = {"(a) train OpenOrca, test OpenOrca": {"ylabel": "Rouge-L"},
                                          "(b) train LIMA, test OpenOrca": {"ylabel": "Rouge-L"},
@@ -168,7 +166,6 @@ def make_figures(out_dir: str | Path = "figures", run_paths: Sequence[str] = ())
     figures.append(("figure2_language_ratio", figure2(ratio_runs)))
     for run in other:
         figures += run_figures(run)
-    from .plots import save_figure
 
     written = []
     for stem, fig in figures:

@@ -27,10 +27,15 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+from .. import __version__
+from ..data import hub
 from ..data.languages import Direction, resolve
+from ..data.parallel import load_parallel, read_pair_file
 from ..errors import XlingError
-from ..metrics.registry import display, get
+from ..metrics.registry import display, get, parse_metric_names
+from ..prompts.templates import load_template, select_shots
 from ..runs.records import MTRun, check_paired, metric_result, read_run
+from .report import build_report
 from .tables import Table
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -56,9 +61,6 @@ def html_report(paths: list[str], metrics=None, test: str = "bs", n_samples: int
 # -- the data ------------------------------------------------------------------------------------
 def report_data(paths: list[str], metrics=None, test: str = "bs", n_samples: int | None = None) -> dict:
     """Everything the page shows, as JSON-ready data."""
-    from .. import __version__
-    from ..metrics.registry import parse_metric_names
-    from .report import build_report
 
     tables = build_report(paths, metrics, test, n_samples)   # checks every run first
     chosen = parse_metric_names(metrics) if metrics else None
@@ -283,7 +285,6 @@ class PromptRebuilder:
 def _shot_pool(run: MTRun, src, tgt, loaded: dict | None = None):
     """The demonstrations' pool of a run: its shots file (unchanged since) or its data set's dev
     split (`loaded`: data sets read before, by spec)."""
-    from ..data.parallel import load_parallel, read_pair_file
 
     settings = run.settings
     source = run.config.get("shots") or {}
@@ -319,7 +320,6 @@ def _chat_renderer(run: MTRun) -> tuple[Callable[[list], str] | None, str]:
     try:
         from transformers import AutoTokenizer
 
-        from ..data import hub
 
         hub.quiet_transformers()
         local = Path(model).is_dir()
@@ -341,7 +341,6 @@ def prompt_view(run: MTRun, name: str, records: list[dict],
     the source (template messages or completion text, and the model's input where its chat
     template can be read) — and per record whether the rebuilt prompt hashes to its prompt_hash
     (None: the record had no prompt, or it could not be checked)."""
-    from ..prompts.templates import load_template, select_shots
 
     rebuilder = rebuilder or PromptRebuilder(run)
     none: list[bool | None] = [None] * len(records)

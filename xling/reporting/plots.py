@@ -11,6 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..data.textio import publish
+from ..errors import XlingError
+
 OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
 KOREAN_RED, ENGLISH_BLUE = "#D55E00", "#0072B2"
 
@@ -32,8 +35,6 @@ METADATA = {"pdf": {"CreationDate": None, "ModDate": None, "Creator": "xling", "
 
 def save_figure(fig, stem: str | Path) -> list[Path]:
     """Write stem.png and stem.pdf atomically and reproducibly."""
-    from ..data.textio import publish
-    from ..errors import XlingError
 
     stem = Path(stem)
     written = []

@@ -4,6 +4,7 @@ demonstrations once (they are the same for every item of a cell), and the two jo
 the model was given."""
 from __future__ import annotations
 
+from ..data.choice import NLI_LABELS
 from ..errors import XlingError
 from ..runs.records import ChoiceRun, read_run
 
@@ -29,7 +30,6 @@ def _find(run: ChoiceRun, item_id: str, cell: str | None) -> tuple[str, dict]:
 
 def _label_names(run: ChoiceRun, record: dict) -> list[str]:
     if run.task == "nli":
-        from ..data.choice import NLI_LABELS
         return list(NLI_LABELS)
     return record.get("letters") or [chr(ord("A") + i) for i in range(len(record.get("options", [])))]
 

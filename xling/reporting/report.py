@@ -2,8 +2,10 @@
 each metric, off-target rates, and paired significance of each run against the first."""
 from __future__ import annotations
 
+from ..data.choice import NLI_LABELS
 from ..errors import XlingError
-from ..metrics.registry import display, get
+from ..metrics.registry import display, get, parse_metric_names
+from ..metrics.significance import paired_test
 from ..metrics.unsegmented import result_warning, warn
 from ..runs.records import (
     ChoiceRun,
@@ -123,7 +125,6 @@ def domain_table(run: MTRun, direction, only: list[str] | None = None) -> Table 
 def comparison(runs: list[MTRun], metric: str, test: str = "bs", n_samples: int | None = None,
                seed: int = 12345) -> Table | None:
     """Each later run against the first on the directions they share (same segment ids)."""
-    from ..metrics.significance import paired_test
 
     base = runs[0]
     shared = [d.name for d in base.directions if metric in d.metrics
@@ -193,7 +194,6 @@ def choice_tables(run: ChoiceRun) -> list[Table]:
 
 
 def _label_names(run: ChoiceRun, n: int) -> list[str]:
-    from ..data.choice import NLI_LABELS
 
     return list(NLI_LABELS) if run.task == "nli" and n == len(NLI_LABELS) else [chr(ord("A") + i) for i in range(n)]
 
@@ -235,7 +235,6 @@ def tune_table(run: TuneRun) -> Table:
 
 def build_report(paths: list[str], metrics: list[str] | None = None, test: str = "bs",
                  n_samples: int | None = None) -> list[Table]:
-    from ..metrics.registry import parse_metric_names
 
     metrics = parse_metric_names(metrics) if metrics else None
     runs = [read_run(p, fresh=True) for p in paths]

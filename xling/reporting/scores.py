@@ -6,8 +6,10 @@ import json
 from dataclasses import dataclass, field
 
 from ..metrics.base import MetricResult
+from ..metrics.registry import get
 from ..metrics.significance import PairedResult
 from .tables import tex_escape
+from .text_table import table
 
 
 @dataclass
@@ -34,7 +36,6 @@ OFF_TARGET_NOTE = ("OffTarget%: outputs empty or not in the target language (or 
 def _cells(report: ScoreReport, latex: bool = False) -> tuple[list[str], list[list[str]]]:
     """One column per metric, each followed by the figures its spec shows beside it (the
     undetermined rate beside OffTarget%)."""
-    from ..metrics.registry import get
 
     names = list(report.systems)
     metrics = list(next(iter(report.systems.values())))
@@ -70,7 +71,6 @@ def _signatures(report: ScoreReport) -> list[tuple[str, str]]:
 
 
 def format_text(report: ScoreReport) -> str:
-    from .text_table import table
 
     header, rows = _cells(report)
     lines = [table([header] + rows), ""]

@@ -9,8 +9,14 @@ from typing import AbstractSet
 
 import numpy as np
 
+from ..backends.embedded import embedded_model_dir
+from ..data import hub
+from ..data.hub import quiet_transformers
 from ..data.languages import resolve
+from ..data.parallel import flores200, flores_dir
+from ..data.textio import read_lines
 from ..errors import XlingError
+from .plots import grouped_bars
 from .tables import Table
 
 
@@ -18,10 +24,8 @@ def load_tokenizer(name: str):
     """"embedded" (the embedded model's tokenizer), a local folder, or a hub name."""
     from transformers import AutoTokenizer
 
-    from ..data.hub import quiet_transformers
     quiet_transformers()
     if name == "embedded":
-        from ..backends.embedded import embedded_model_dir
         return AutoTokenizer.from_pretrained(embedded_model_dir())
     path = Path(name).expanduser()
     if path.exists():
@@ -29,7 +33,6 @@ def load_tokenizer(name: str):
             return AutoTokenizer.from_pretrained(path)
         except Exception as exc:  # noqa: BLE001
             raise XlingError(f"cannot load a tokenizer from {name}: {exc}".splitlines()[0]) from exc
-    from ..data import hub
 
     if not hub.reachable() and not hub.cached(name):
         raise hub.error_for(name)
@@ -41,8 +44,6 @@ def load_tokenizer(name: str):
 
 def flores_documents(lang: str, split: str = "devtest", root: Path | None = None) -> list[list[str]]:
     """FLORES-200 sentences grouped into their source documents (the metadata's URL column)."""
-    from ..data.parallel import flores200, flores_dir
-    from ..data.textio import read_lines
 
     sentences = flores200(split, lang, root)
     meta = flores_dir(root) / f"metadata_{split}.tsv"
@@ -61,7 +62,6 @@ def flores_documents(lang: str, split: str = "devtest", root: Path | None = None
 
 def file_documents(path: str) -> list[list[str]]:
     """A user's file: one sentence per line, documents separated by blank lines."""
-    from ..data.textio import read_lines
 
     docs, current = [], []
     for line in read_lines(path):
@@ -144,7 +144,6 @@ def efficiency_tables(stats: dict[str, dict[str, TokenStats]], reference: str | 
 
 
 def efficiency_figure(stats: dict[str, dict[str, TokenStats]]):
-    from .plots import grouped_bars
 
     langs = list(next(iter(stats.values())))
     series = {name: [per[lang].tokens_per_doc for lang in langs] for name, per in stats.items()}

@@ -13,8 +13,12 @@ import numpy as np
 
 from ..data.languages import resolve
 from ..errors import XlingError
+from ..metrics.base import mean_result
+from ..metrics.registry import get
+from ..metrics.significance import delta_ci
 from ..runs.folder import RunDir
 from ..runs.records import ChoiceRun, MTRun, Run, check_paired, metric_result, read_run
+from .plots import grouped_bars
 from .tables import Table
 
 MT_PREFERENCE = ("xcomet", "comet", "chrf", "chrf++", "bleu")
@@ -91,7 +95,6 @@ def relative_table(scores: dict[str, LanguageScore], higher_is_better: bool = Tr
 
 def _higher_is_better(metric: str) -> bool:
     """Accuracy (NLI, multiple choice), or what the metric's spec says."""
-    from ..metrics.registry import get
 
     return metric == "accuracy" or get(metric).higher_is_better
 
@@ -126,7 +129,6 @@ def score_x_to_y(tuned_x: dict[str, LanguageScore], tuned_y: dict[str, LanguageS
 
 def _per_item_results(record: ChoiceRun | MTRun, cell: str, metric: str):
     """A MetricResult with per-segment statistics for one language of a run."""
-    from ..metrics.base import mean_result
 
     records = record.run.read_outputs(cell)
     if isinstance(record, ChoiceRun):
@@ -138,7 +140,6 @@ def _per_item_results(record: ChoiceRun | MTRun, cell: str, metric: str):
 def delta_table(run_a: RunDir, run_b: RunDir, metric: str | None = None, n_samples: int = 1000,
                 seed: int = 12345) -> list[dict]:
     """Per language (or direction, for MT): B - A with a paired bootstrap 95% interval."""
-    from ..metrics.significance import delta_ci
 
     a_run, b_run = read_run(run_a), read_run(run_b)
     metric_a, _ = language_scores(a_run, metric)
@@ -196,7 +197,6 @@ def transfer_tables(paths: list[str], metric: str | None = None, by: str = "scri
 
 def transfer_figure(paths: list[str], metric: str | None = None):
     """Score relative to the targeted languages per language, one bar group per run."""
-    from .plots import grouped_bars
 
     series: dict[str, dict[str, RelativeRow]] = {}
     langs: list[str] = []

@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from ..backends import Batching, load_backend, ready
+from ..backends.base import Decoding, GenerationRequest, Prompt
 from ..data.choice import NLI_LABELS, choice_source, exclusions
 from ..data.languages import resolve
 from ..errors import XlingError
@@ -89,7 +91,6 @@ def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress
             prompts.append(prompt)
         plan.append((cell_name(premise, hypothesis), items, prompts, n_labels, lang, demos))
 
-    from ..backends import Batching, load_backend, ready
 
     batching = Batching(config.batch_size)
     backend = ready(backend, batching=batching, cache=True) if backend is not None else \
@@ -137,7 +138,6 @@ def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress
 
 
 def _generated(backend, prompts, config) -> list[str]:
-    from ..backends.base import Decoding, GenerationRequest, Prompt
 
     decoding = Decoding(max_new_tokens_cap=config.max_new_tokens)
     requests = [GenerationRequest(prompt=Prompt(text=p), max_new_tokens=config.max_new_tokens,

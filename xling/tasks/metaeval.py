@@ -27,6 +27,8 @@ from ..data.textio import atomic_writer
 from ..errors import XlingError
 from ..metaeval import measures
 from ..metrics.registry import get, parse_metric_names
+from ..reporting.metaeval_figures import agreement_heatmap, system_scatter
+from ..reporting.plots import save_figure
 from ..runs.folder import MARKER, RunDir
 
 SYSTEM_MEASURES = ("pearson", "kendall", "pairwise_accuracy", "soft_pairwise_accuracy")
@@ -237,8 +239,6 @@ class _ScoreStore:
 
 def _write_folder(out: Path, report: dict) -> None:
     """report.json and the figures: metrics x meta-measures, metric vs human system scores."""
-    from ..reporting.metaeval_figures import agreement_heatmap, system_scatter
-    from ..reporting.plots import save_figure
 
     out.mkdir(parents=True, exist_ok=True)
     with atomic_writer(out / "report.json") as handle:

@@ -7,8 +7,9 @@ import sys
 
 from ..data.languages import resolve
 from ..errors import XlingError
+from ..metrics import on_target_mask
 from ..metrics.base import check_lengths
-from ..metrics.registry import parse_metric_names
+from ..metrics.registry import get, parse_metric_names
 from ..metrics.significance import paired_test
 from ..metrics.unsegmented import result_warning, warn
 from ..reporting.scores import ScoreReport
@@ -23,8 +24,6 @@ def score_systems(systems: dict[str, list[str]], refs: list[list[str]] | None, m
     metrics; model-based metrics take the first). `settings` are metric settings by their
     run-config names (comet_model, xcomet_model, cometkiwi_model, metricx_model,
     comet_batch_size, precision, ...): each metric takes its own, as in a run."""
-    from ..metrics import on_target_mask
-    from ..metrics.registry import get
 
     tgt = resolve(tgt_lang)
     src = resolve(src_lang) if src_lang else None

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ...data import hub
 from ...data.textio import read_jsonl
 from ...errors import XlingError
 
@@ -93,7 +94,6 @@ def load_pairs(en: str | None = None, ko: str | None = None, paired: str | None 
 
 def load_hub_pairs(name: str, limit: int | None = None) -> tuple[list[Pair], dict]:
     """The report's hub datasets, joined by position within each dataset's train split."""
-    from ...data import hub
 
     if name not in HUB_PAIRS:
         raise XlingError(f"unknown paired dataset {name!r}; known: {', '.join(HUB_PAIRS)}")

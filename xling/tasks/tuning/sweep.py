@@ -7,13 +7,18 @@ import sys
 
 import numpy as np
 
+from ...backends import Batching, load_backend
+from ...backends.base import Decoding, GenerationRequest, Prompt
+from ...backends.loading import locate_model
 from ...data.textio import atomic_writer
 from ...errors import XlingError
 from ...metrics.rouge import rouge_l
 from ...runs.config import TuneRatioConfig
 from ...runs.folder import RunDir, RunHeader
+from .judge import judge_pairwise
 from .mixes import DEFAULT_RATIOS, build_mix, check_ratios, split_pairs
 from .paired import load_hub_pairs, load_pairs
+from .train import fine_tune
 
 # Table 16's settings: (name, tested in, tuned shares in the numerator, the monolingual share).
 SCORE_SETTINGS = (("en->ko", "ko", (0.0,), 1.0), ("ko->en", "en", (1.0,), 0.0),
@@ -25,8 +30,6 @@ def unit_name(ratio: float, seed: int) -> str:
 
 
 def answer(model_dir, instructions: list[str], max_new_tokens: int) -> list[str]:
-    from ...backends import Batching, load_backend
-    from ...backends.base import Decoding, GenerationRequest, Prompt
 
     # The fingerprint hashes the trained weights, so a retrained unit never reuses old answers.
     backend = load_backend(str(model_dir), batching=Batching(8), cache=True, quiet=True)
@@ -54,7 +57,6 @@ def _run_tune_ratio(run: RunDir, config: TuneRatioConfig, overwrite: bool, progr
     else:
         pairs, data_report = load_pairs(config.train_en, config.train_ko, config.train_paired)
     train, test = split_pairs(pairs, config.test_size, seed=0)
-    from ...backends.loading import locate_model
 
     source, _ = locate_model(config.model, quiet=True)   # a missing folder or an offline hub: one line
     if not getattr(AutoTokenizer.from_pretrained(source), "chat_template", None):
@@ -75,7 +77,6 @@ def _run_tune_ratio(run: RunDir, config: TuneRatioConfig, overwrite: bool, progr
         if progress:
             print(f"xling: {name}: training on {len(mix.examples)} examples "
                   f"({mix.korean_share:.1%} Korean)", file=sys.stderr)
-        from .train import fine_tune
 
         unit_dir = run.path / "models" / name
         stats = fine_tune(source, [(i, r) for _, _, i, r in mix.examples], unit_dir,
@@ -107,8 +108,6 @@ def _judge_all(run: RunDir, config: TuneRatioConfig, units, metrics) -> None:
     """Preference of each model against the monolingual one in the test language (A = tuned)."""
     import json
 
-    from ...backends import load_backend
-    from .judge import judge_pairwise
 
     judge = load_backend(config.judge_model, cache=True, quiet=True)
     for ratio, seed in units:

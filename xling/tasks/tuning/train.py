@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ...data.hub import quiet_transformers
 from ...errors import XlingError
 
 
@@ -32,7 +33,6 @@ def fine_tune(model_path: str, examples: list[tuple[str, str]], out_dir: Path, *
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer, DataCollatorForSeq2Seq, Trainer, TrainingArguments
 
-    from ...data.hub import quiet_transformers
     quiet_transformers()
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     if not getattr(tokenizer, "chat_template", None):
