@@ -1,0 +1,98 @@
+"""PAWS-X (Yang et al. 2019): paraphrase identification in seven languages, rows aligned across
+languages, as a two-option multiple-choice data set (`pawsx:dev|test`, `xling eval mc`).
+
+Each item asks, in its own language, whether two sentences mean the same; the options are that
+language's yes and no (label 1, paraphrase, is "yes"). The local layout is the XTREME one:
+`pawsx/<split>/<lang>.tsv` (sentence1<TAB>sentence2[<TAB>label], csv-quoted), the test split's
+labels in `pawsx/test_labels_derived.txt` (one per row, NA where unknown). Rows a translator left
+untranslated (the placeholder NS, or empty) and rows without a label are left out."""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from ..errors import XlingError
+from .choice import ChoiceItem, ChoiceSource
+from .languages import resolve
+from .parallel import data_root
+from .registry import DataOptions, register_dataset
+
+# The question and its two answers (yes, no) in each PAWS-X language.
+QUESTIONS = {
+    "en": ("Do these two sentences mean the same thing?", ("Yes", "No")),
+    "de": ("Bedeuten diese beiden Sätze dasselbe?", ("Ja", "Nein")),
+    "es": ("¿Significan lo mismo estas dos oraciones?", ("Sí", "No")),
+    "fr": ("Ces deux phrases ont-elles le même sens ?", ("Oui", "Non")),
+    "ja": ("この二つの文は同じ意味ですか？", ("はい", "いいえ")),
+    "ko": ("이 두 문장은 같은 뜻입니까?", ("예", "아니요")),
+    "zh": ("这两个句子的意思相同吗？", ("是", "否")),
+}
+SPLITS = ("dev", "test")
+UNTRANSLATED = {"NS", ""}
+
+
+def _folder(root: Path | None) -> Path | None:
+    if root is None:
+        return None
+    return root / "pawsx" if (root / "pawsx").is_dir() else None
+
+
+def _languages(root: Path | None) -> list[str] | None:
+    folder = _folder(root)
+    return sorted(p.stem for p in (folder / "test").glob("*.tsv") if p.stem in QUESTIONS) if folder else None
+
+
+def _rows(path: Path) -> list[list[str]]:
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            return list(csv.reader(handle, delimiter="\t"))
+    except OSError as exc:
+        raise XlingError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+def pawsx_items(split: str, lang: str, root: Path) -> list[ChoiceItem]:
+    """One language's items of a split (ids are row numbers, the same in every language)."""
+    code = resolve(lang).code
+    folder = _folder(root)
+    if folder is None:
+        raise XlingError(f"no pawsx/ folder under {root} (pass --data-dir or set XLING_DATA)")
+    if code not in QUESTIONS or not (folder / split / f"{code}.tsv").is_file():
+        raise XlingError(f"PAWS-X {split} has no {resolve(lang).name} ({code}); available: "
+                         f"{', '.join(_languages(root) or [])}")
+    path = folder / split / f"{code}.tsv"
+    rows = _rows(path)
+    if split == "test":
+        labels_path = folder / "test_labels_derived.txt"
+        labels = [line.strip() for line in labels_path.read_text(encoding="utf-8").splitlines()]
+        if len(labels) != len(rows):
+            raise XlingError(f"{labels_path} holds {len(labels)} labels for the {len(rows)} rows of {path}")
+    else:
+        labels = [row[2] if len(row) > 2 else "" for row in rows]
+    question, answers = QUESTIONS[code]
+    items = []
+    for number, (row, label) in enumerate(zip(rows, labels), 1):
+        if len(row) < 2:
+            raise XlingError(f"{path}:{number}: expected sentence1<TAB>sentence2, got {len(row)} field(s)")
+        first, second = row[0].strip(), row[1].strip()
+        if first in UNTRANSLATED or second in UNTRANSLATED or label not in ("0", "1"):
+            continue
+        items.append(ChoiceItem(id=f"{split}-{number:04d}", label=0 if label == "1" else 1, fields={
+            "stem": f"{first}\n{second}\n{question}", "options": list(answers)}))
+    return items
+
+
+@register_dataset("pawsx", task="multiple_choice", grammar="pawsx[:dev|test]", splits=SPLITS, aliases=("paws-x",),
+                  help="PAWS-X paraphrase identification as yes/no questions in each language (test "
+                       "labels from the derived file)", languages=_languages)
+class PAWSXSource(ChoiceSource):
+    def __init__(self, arg: str, spec: str, options: DataOptions):
+        super().__init__(spec, options)
+        self.split, self.root = arg or "test", data_root(options.data_dir)
+        if self.split not in SPLITS:
+            raise XlingError(f"PAWS-X has no split {self.split!r}; available: dev, test")
+
+    def items(self, premise: str, hypothesis: str) -> list[ChoiceItem]:
+        return pawsx_items(self.split, premise, self.root)
+
+    def own_dev_pool(self, premise: str, hypothesis: str) -> list[ChoiceItem] | None:
+        return pawsx_items("dev", premise, self.root) if self.split == "test" else None
