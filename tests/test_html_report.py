@@ -223,7 +223,7 @@ def test_report_in_a_browser(runs, browser, tmp_path):
     scores = browser.find_elements(By.CSS_SELECTOR, "#overview-body span.score")
     assert len(scores) == 2 * 2 * 3      # runs x directions x metrics
     assert scores[0].get_attribute("title") == data["runs"][0]["directions"][0]["scores"]["bleu"]["signature"]
-    assert browser.find_elements(By.CSS_SELECTOR, "#heatmaps-body svg rect[data-direction]")
+    assert browser.find_elements(By.CSS_SELECTOR, "#heatmaps-body svg rect[data-cell]")
 
     # one page of rows at a time, in data order
     assert _shown_order(browser) == list(range(len(rows)))

@@ -488,17 +488,31 @@ def _asset(name: str, closing: str) -> str:
     return text
 
 
-def render_page(data: dict) -> str:
+# The scripts of the report page, joined in one function scope in this order (common.js first:
+# the data and the helpers the others use; main.js last: it draws the page).
+REPORT_SCRIPTS = ("common.js", "mt.js", "main.js")
+
+
+def page_script(names: tuple[str, ...]) -> str:
+    """The page's one script: these files in one function scope (nothing leaks into `window`)."""
+    return "(function () {\n" + "\n".join(_asset(n, "</script") for n in names) + "})();\n"
+
+
+def render_page(data: dict, template_name: str = "report.html.j2", scripts: tuple[str, ...] = REPORT_SCRIPTS,
+                styles: tuple[str, ...] = ("report.css",)) -> str:
+    """A self-contained page: `template_name` (Jinja2, autoescaped) with the data as JSON, the
+    styles and the scripts inline, and a CSP that allows only those."""
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
     from markupsafe import Markup
 
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(
         enabled_extensions=("html", "j2", "html.j2"), default_for_string=True, default=True),
         undefined=StrictUndefined, keep_trailing_newline=True)
-    css, js = _asset("report.css", "</style"), _asset("report.js", "</script")
+    css = "\n".join(_asset(n, "</style") for n in styles)
+    js = page_script(scripts)
     # The page's own style and script are allowed by their hashes; nothing else loads or runs.
     csp = (f"default-src 'none'; style-src {_csp_hash(css)}; script-src {_csp_hash(js)}; "
            "img-src data:; base-uri 'none'; form-action 'none'")
-    template = env.get_template("report.html.j2")
+    template = env.get_template(template_name)
     return template.render(title=data.get("title", "xling report"), csp=csp, css=Markup(css), js=Markup(js),
                            data=Markup(page_json(data)))

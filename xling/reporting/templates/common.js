@@ -1,0 +1,127 @@
+/* xling's HTML pages: what every page's script shares. The page's scripts are joined in one
+   function scope (see html_report.render_page): the data, the DOM helpers, heatmaps, tables.
+   Every text from the data goes in with textContent (or as a text node). */
+"use strict";
+
+var DATA = JSON.parse(document.getElementById("data").textContent);
+var SVGNS = "http://www.w3.org/2000/svg";
+var SENTINEL = "\uE000xling:source\uE000";
+var PAGE = 50;
+
+// -- helpers -----------------------------------------------------------------------------------
+function el(tag, attrs) {
+  var node = document.createElement(tag);
+  setAttrs(node, attrs);
+  for (var i = 2; i < arguments.length; i++) add(node, arguments[i]);
+  return node;
+}
+
+function svg(tag, attrs) {
+  var node = document.createElementNS(SVGNS, tag);
+  setAttrs(node, attrs);
+  for (var i = 2; i < arguments.length; i++) add(node, arguments[i]);
+  return node;
+}
+
+function setAttrs(node, attrs) {
+  if (!attrs) return;
+  Object.keys(attrs).forEach(function (key) {
+    var value = attrs[key];
+    if (value === null || value === undefined || value === false) return;
+    if (key === "text") node.textContent = String(value);
+    else if (key === "cls") node.setAttribute("class", value);
+    else if (key.slice(0, 2) === "on" && typeof value === "function") node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value === true ? "" : String(value));
+  });
+}
+
+function add(node, child) {
+  if (child === null || child === undefined || child === false) return;
+  if (Array.isArray(child)) { child.forEach(function (c) { add(node, c); }); return; }
+  if (typeof child === "string" || typeof child === "number") node.appendChild(document.createTextNode(String(child)));
+  else node.appendChild(child);
+}
+
+function fmt(value, digits) {
+  if (value === null || value === undefined || typeof value !== "number" || !isFinite(value)) return "";
+  return value.toFixed(digits === undefined ? 2 : digits);
+}
+
+function signed(value, digits) {
+  var text = fmt(value, digits);
+  if (/^-?0(\.0+)?$/.test(text)) return text.replace("-", "");   // no "-0.0"
+  return value > 0 ? "+" + text : text;
+}
+
+function metricName(m) { return DATA.metrics[m] ? DATA.metrics[m].display : m; }
+
+function fill(text, source) { return String(text).split(SENTINEL).join(source); }
+
+function byId(id) { return document.getElementById(id); }
+
+function option(value, label) { return el("option", { value: value, text: label }); }
+
+// -- heatmaps ----------------------------------------------------------------------------------
+function heatColor(t) {   // t in [0, 1], 1 best
+  var hue = Math.round(10 + 110 * t);
+  return "hsl(" + hue + ", 62%, " + Math.round(80 - 18 * t) + "%)";
+}
+
+// A heatmap of values over rows x columns (language by language): `cellOf(row, col)` gives
+// {value, label, title} or null; colors run from the worst to the best value shown.
+function matrixFigure(spec) {
+  var rows = spec.rows, cols = spec.cols, cells = {}, values = [];
+  rows.forEach(function (r) {
+    cols.forEach(function (c) {
+      var entry = spec.cellOf(r, c);
+      if (entry && typeof entry.value === "number") { cells[r + "\u0000" + c] = entry; values.push(entry.value); }
+    });
+  });
+  if (!values.length) return null;
+  var low = Math.min.apply(null, values), high = Math.max.apply(null, values);
+  var cell = 46, left = 44, top = 36;
+  var picture = svg("svg", { width: left + cols.length * cell + 4, height: top + rows.length * cell + 4, role: "img",
+    "aria-label": spec.caption });
+  picture.appendChild(svg("text", { x: left + cols.length * cell / 2, y: 11, "text-anchor": "middle", text: spec.colTitle }));
+  cols.forEach(function (c, k) {
+    picture.appendChild(svg("text", { x: left + k * cell + cell / 2, y: top - 6, "text-anchor": "middle", text: c }));
+  });
+  rows.forEach(function (r, k) {
+    picture.appendChild(svg("text", { x: left - 6, y: top + k * cell + cell / 2 + 4, "text-anchor": "end", text: r }));
+  });
+  rows.forEach(function (r, i) {
+    cols.forEach(function (c, j) {
+      var x = left + j * cell, y = top + i * cell;
+      var entry = cells[r + "\u0000" + c];
+      if (!entry) {
+        picture.appendChild(svg("rect", { x: x, y: y, width: cell - 2, height: cell - 2, fill: "#f0f2f5" }));
+        return;
+      }
+      var t = high > low ? (entry.value - low) / (high - low) : 0.5;
+      if (spec.higher === false) t = 1 - t;
+      var rect = svg("rect", { x: x, y: y, width: cell - 2, height: cell - 2, fill: heatColor(t), "data-cell": r + "-" + c });
+      rect.appendChild(svg("title", { text: entry.title }));
+      picture.appendChild(rect);
+      picture.appendChild(svg("text", { x: x + (cell - 2) / 2, y: y + cell / 2 + 2, "text-anchor": "middle",
+        "pointer-events": "none", text: entry.label }));
+    });
+  });
+  return el("figure", { cls: "heatmap" }, el("figcaption", { text: spec.caption }), picture);
+}
+
+// -- the text report's tables ------------------------------------------------------------------
+function drawTables() {
+  var body = byId("tables-body");
+  DATA.tables.forEach(function (table, k) {
+    var details = el("details", { open: k < 2 || !DATA.runs.length ? true : null });
+    details.appendChild(el("summary", { text: table.title }));
+    var head = el("tr", null, table.header.map(function (h) { return el("th", { text: h }); }));
+    var rows = table.rows.map(function (row) {
+      return el("tr", null, row.map(function (c, i) { return el("td", { cls: i ? "num" : null, text: c }); }));
+    });
+    details.appendChild(el("table", null, el("thead", null, head), el("tbody", null, rows)));
+    table.notes.forEach(function (n) { details.appendChild(el("p", { cls: "note", text: n })); });
+    body.appendChild(details);
+  });
+}
+
