@@ -71,3 +71,13 @@ def oracle(tmp_path_factory):
 
 def oracle_hub_cache(tmp_path_factory) -> Path:
     return tmp_path_factory.getbasetemp() / "oracle-hub-cache"
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory):
+    """Headless chromium with its console and network logged (skipped without it, failing on CI)."""
+    from browser import start_browser
+
+    driver = start_browser(tmp_path_factory)
+    yield driver
+    driver.quit()

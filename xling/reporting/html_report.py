@@ -34,7 +34,8 @@ from ..data.parallel import load_parallel, read_pair_file
 from ..errors import XlingError
 from ..metrics.registry import display, get, parse_metric_names
 from ..prompts.templates import load_template, select_shots
-from ..runs.records import MTRun, check_paired, metric_result, read_run
+from ..runs.records import ChoiceRun, MTRun, check_paired, metric_result, read_run
+from .html_choice import choice_data
 from .report import build_report
 from .tables import Table
 
@@ -68,7 +69,8 @@ def report_data(paths: list[str], metrics=None, test: str = "bs", n_samples: int
     data: dict = {"xling": __version__, "title": "xling report: " + ", ".join(r.label for r in runs),
                   "tables": [_table(t) for t in tables], "runs": [], "metrics": {}, "significance": [],
                   "segments": None, "buckets": None,
-                  "test": {"name": test, "samples": n_samples}}
+                  "test": {"name": test, "samples": n_samples},
+                  "choice": choice_data([r for r in runs if isinstance(r, ChoiceRun)])}
     if not all(isinstance(r, MTRun) for r in runs):
         return data
     mt = [r for r in runs if isinstance(r, MTRun)]
@@ -488,9 +490,11 @@ def _asset(name: str, closing: str) -> str:
     return text
 
 
+REPORT_STYLES = ("report.css", "choice.css")
+
 # The scripts of the report page, joined in one function scope in this order (common.js first:
 # the data and the helpers the others use; main.js last: it draws the page).
-REPORT_SCRIPTS = ("common.js", "mt.js", "main.js")
+REPORT_SCRIPTS = ("common.js", "mt.js", "choice.js", "main.js")
 
 
 def page_script(names: tuple[str, ...]) -> str:
@@ -499,7 +503,7 @@ def page_script(names: tuple[str, ...]) -> str:
 
 
 def render_page(data: dict, template_name: str = "report.html.j2", scripts: tuple[str, ...] = REPORT_SCRIPTS,
-                styles: tuple[str, ...] = ("report.css",)) -> str:
+                styles: tuple[str, ...] = REPORT_STYLES) -> str:
     """A self-contained page: `template_name` (Jinja2, autoescaped) with the data as JSON, the
     styles and the scripts inline, and a CSP that allows only those."""
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape

@@ -2,7 +2,8 @@
 if (!DATA.runs.length) {
   Array.prototype.forEach.call(document.querySelectorAll(".mt-only"), function (s) { s.hidden = true; });
   Array.prototype.forEach.call(document.querySelectorAll("#nav a"), function (a) {
-    if (a.getAttribute("href") !== "#tables") a.hidden = true;
+    var keep = a.getAttribute("href") === "#tables" || (DATA.choice && a.getAttribute("href") === "#choice");
+    if (!keep) a.hidden = true;
   });
 } else {
   drawOverview();
@@ -10,6 +11,11 @@ if (!DATA.runs.length) {
   drawHeatmaps();
   setupBrowser();
   setupBuckets();
+}
+if (DATA.choice) drawChoice();
+else {
+  byId("choice").hidden = true;
+  document.querySelector("#nav a[href='#choice']").hidden = true;
 }
 drawTables();
 byId("footer").textContent = "Made by xling " + DATA.xling + ". Everything on this page is in this one file.";
