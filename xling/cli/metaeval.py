@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 
+from ..errors import XlingError
 from .app import cli
 from .options import JUDGE_SETTINGS, MODEL_SETTINGS, Bounded, metric_list, metric_names, metric_options
 
@@ -20,24 +22,32 @@ from .options import JUDGE_SETTINGS, MODEL_SETTINGS, Bounded, metric_list, metri
 @click.option("--seed", type=Bounded("seed"), default=0, show_default=True,
               help="Seed of the permutations (soft pairwise accuracy, significance).")
 @click.option("--permutations", type=Bounded("bootstrap"), default=1000, show_default=True,
-              help="Permutations of each test and of soft pairwise accuracy.")
-@click.option("--format", "-f", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text",
-              show_default=True)
+              help="Permutations of each test and of soft pairwise accuracy; resamples of the human "
+                   "scores' 95% intervals.")
+@click.option("--format", "-f", "fmt", type=click.Choice(["text", "markdown", "json", "html"]), default="text",
+              show_default=True,
+              help="html: print the path of the page written into --out (DIR/report.html) instead of the tables.")
 @click.option("--out", "-o", default=None,
-              help="Folder for report.json, the figures and the metric scores (kept: adding a metric "
+              help="Folder for report.json, report.html (one self-contained page: the tables, a heatmap, "
+                   "metric vs human scores), the figures and the metric scores (kept: adding a metric "
                    "scores nothing else again).")
 @metric_options(*MODEL_SETTINGS, "precision", *JUDGE_SETTINGS)
 def meta_eval(data, reference, metrics, tgt_lang, data_dir, seed, permutations, fmt, out, **settings):
     """How well each metric agrees with human judgments (DATA: mqm:FILE.tsv, mtme:ROOT:LP, ...;
     `xling data` lists them): system- and segment-level correlations, pairwise accuracy, soft
     pairwise accuracy and tie-calibrated acc_eq, as the WMT metrics task measures them."""
+    if fmt == "html" and out is None:
+        raise XlingError("--format html writes a page into a folder: give it with --out/-o "
+                         "(e.g. -o metaeval writes metaeval/report.html)")
     from ..reporting.metaeval_figures import agreement_tables
     from ..reporting.tables import render_all
-    from ..tasks.metaeval import meta_evaluate
+    from ..tasks.metaeval import PAGE, meta_evaluate
 
     report = meta_evaluate(data, reference, metric_list(metrics), data_dir=data_dir, settings=settings,
                            tgt_lang=tgt_lang, seed=seed, samples=permutations, out=out)
-    if fmt == "json":
+    if fmt == "html":
+        click.echo(str(Path(out) / PAGE))
+    elif fmt == "json":
         click.echo(json.dumps(report, ensure_ascii=False, indent=1))
     else:
         click.echo(render_all(agreement_tables(report), fmt), nl=False)

@@ -72,9 +72,12 @@ def prompt(run_dir, item_id, cell, mode):
 @cli.command()
 @click.option("--runs", "-r", "run_dirs", multiple=True, type=click.Path(file_okay=False),
               help="Run folders to add as extra models and to draw (repeat or list: -r A B).")
-@click.option("--out", "-o", default="figures", show_default=True, help="Folder for PNG and PDF files.")
+@click.option("--out", "-o", default="figures", show_default=True,
+              help="Folder for PNG and PDF files, and index.html: one self-contained page showing every "
+                   "figure beside its table.")
 def figures(run_dirs, out):
-    """Draw the report's tables (Tables 1, 13-16, Figure 2) with your runs beside them."""
+    """Draw the report's tables (Tables 1, 13-16, Figure 2) with your runs beside them; OUT/index.html
+    shows them all."""
     from ..reporting.figures import make_figures
 
     for path in make_figures(out, list(run_dirs)):

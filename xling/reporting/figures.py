@@ -1,13 +1,16 @@
 """`xling figures`: one figure per report table (from the printed numbers), the user's runs
-added as extra rows, and heatmaps of the runs themselves."""
+added as extra rows, and heatmaps of the runs themselves; index.html shows them all, each with
+the table it is drawn from."""
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
+from ..data.textio import atomic_writer
 from ..errors import XlingError
 from ..metrics.base import mean_result
 from ..metrics.registry import display, get
@@ -15,11 +18,23 @@ from ..metrics.significance import bootstrap_ci
 from ..runs.config import CHOICE_TASKS
 from ..runs.folder import RunDir
 from ..runs.records import ChoiceRun, MTRun, Run, TuneRun, read_run
+from .html_pages import figure_entry, figures_page
 from .paper import load_paper_table
 from .plots import grouped_bars, heatmap, ratio_panels, save_figure
+from .tables import Table
 
 TABLE_FILES = {"table13": "table13_xnli", "table14": "table14_xcsqa", "table15": "table15_xcomet",
                "table16": "table16_score_x_to_y", "table01": "table01_tokens_per_doc"}
+PAGE = "index.html"     # the page showing every figure of an output folder
+
+
+@dataclass
+class Drawing:
+    """One figure, its title, and the table it is drawn from (None: not drawn from a table)."""
+    stem: str
+    title: str
+    figure: Any
+    table: Table | None = None
 
 
 def _run_label(run: Run) -> str:
@@ -56,8 +71,15 @@ def run_rows(runs: list[Run], key: str) -> list[tuple[str, dict, dict]]:
 
 
 def table_figure(key: str, runs: Sequence[RunDir | Run]):
+    return table_drawing(key, runs).figure
+
+
+def table_drawing(key: str, runs: Sequence[RunDir | Run]) -> Drawing:
+    """A report table drawn (and the table itself, as drawn: the printed values, your runs'
+    values with their 95% intervals)."""
 
     paper = load_paper_table(key)
+    stem = TABLE_FILES[key]
     if key in ("table13", "table14", "table15"):
         side = "avg_as_printed" if key != "table15" else None
         columns = paper.columns + (["Avg. (printed)"] if side else [])
@@ -75,24 +97,45 @@ def table_figure(key: str, runs: Sequence[RunDir | Run]):
                            else f"{vals[c]:.1f}\n[{ci[c][0]:.0f},{ci[c][1]:.0f}]")
                           if c in vals else "" for c in paper.columns] + ([""] if side else []))
         xlabel = "translation direction" if key == "table15" else "language"
-        return heatmap(paper.title, labels, columns, values, unit=paper.unit, labels=texts,
-                       xlabel=xlabel, ylabel="model", separator_after=separator if runs else None)
+        figure = heatmap(paper.title, labels, columns, values, unit=paper.unit, labels=texts,
+                         xlabel=xlabel, ylabel="model", separator_after=separator if runs else None)
+        notes = [f"{paper.unit}; values as printed in the report"
+                 + ("; your runs: the value and its 95% interval [low,high]" if len(labels) > separator + 1 else "")]
+        return Drawing(stem, paper.title, figure,
+                       Table(paper.title, ["model"] + columns, [[m] + t for m, t in zip(labels, texts)], notes))
     if key == "table16":
         series = {m: [row[c] for c in paper.columns] for m, row in paper.rows.items()}
-        return grouped_bars(paper.title, paper.columns, series, unit=paper.unit,
-                            xlabel="tuned in X → tested in Y")
+        figure = grouped_bars(paper.title, paper.columns, series, unit=paper.unit,
+                              xlabel="tuned in X → tested in Y")
+        return Drawing(stem, paper.title, figure, Table(
+            paper.title, ["model"] + paper.columns,
+            [[m] + [paper.printed[m][c] for c in paper.columns] for m in paper.rows], [f"{paper.unit}, as printed"]))
     series = {m: [row[c] for c in paper.columns] for m, row in paper.rows.items()}
     reference = "HyperCLOVA X"
-    notes = {m: [f"{row[c] / paper.rows[reference][c]:.2f}x" for c in paper.columns]
-             for m, row in paper.rows.items()}
-    return grouped_bars(f"{paper.title} (ratio to {reference} above bars)", paper.columns, series,
-                        unit=paper.unit, xlabel="text type",
-                        annotations=notes)
+    ratios = {m: [f"{row[c] / paper.rows[reference][c]:.2f}x" for c in paper.columns]
+              for m, row in paper.rows.items()}
+    title = f"{paper.title} (ratio to {reference} above bars)"
+    figure = grouped_bars(title, paper.columns, series, unit=paper.unit, xlabel="text type", annotations=ratios)
+    return Drawing(stem, title, figure, Table(
+        paper.title, ["model"] + paper.columns,
+        [[m] + [f"{paper.printed[m][c]} ({ratios[m][k]})" for k, c in enumerate(paper.columns)] for m in paper.rows],
+        [f"{paper.unit}, as printed; in brackets: the ratio to {reference}"]))
 
 
 def run_figures(run: RunDir | Run) -> list[tuple[str, object]]:
     """Heatmaps of one run: an MT run's direction matrix per metric (off-target included), an
     NLI run's premise x hypothesis accuracy."""
+    return [(d.stem, d.figure) for d in run_drawings(run)]
+
+
+def _grid_table(title: str, corner: str, rows: list[str], cols: list[str], grid, unit: str) -> Table:
+    """A heatmap's values as a table, with the digits written in its cells."""
+    return Table(title, [corner] + cols,
+                 [[r] + ["" if np.isnan(v) else f"{v:.2f}" for v in grid[i]] for i, r in enumerate(rows)], [unit])
+
+
+def run_drawings(run: RunDir | Run) -> list[Drawing]:
+    """run_figures' heatmaps, each with its table."""
 
     task = run.task if isinstance(run, Run) else run.read_config()["task"]
     if task not in ("mt", *CHOICE_TASKS):
@@ -100,7 +143,7 @@ def run_figures(run: RunDir | Run) -> list[tuple[str, object]]:
                          "multiple-choice runs")
     run = _typed(run)
     name = run.path.name
-    figures = []
+    drawings = []
     if isinstance(run, MTRun):
         scored = [d for d in run.directions if d.metrics]
         langs = list(dict.fromkeys(lang.code for d in scored for lang in (d.src, d.tgt)))
@@ -109,23 +152,33 @@ def run_figures(run: RunDir | Run) -> list[tuple[str, object]]:
             for d in scored:
                 if metric in d.metrics:
                     grid[langs.index(d.src.code), langs.index(d.tgt.code)] = d.score(metric)
-            figures.append((f"{name}_{metric}_matrix", heatmap(
-                f"{name}: {display(metric)} by direction", langs, langs, grid,
-                unit=get(metric).unit or display(metric), higher_is_better=get(metric).higher_is_better,
-                xlabel="target language", ylabel="source language")))
+            title = f"{name}: {display(metric)} by direction"
+            unit = get(metric).unit or display(metric)
+            higher = get(metric).higher_is_better
+            drawings.append(Drawing(f"{name}_{metric}_matrix", title, heatmap(
+                title, langs, langs, grid, unit=unit, higher_is_better=higher,
+                xlabel="target language", ylabel="source language"), _grid_table(
+                title, "source \\ target", langs, langs, grid, unit + ("" if higher else " (lower is better)"))))
     elif isinstance(run, ChoiceRun):
         premises = list(dict.fromkeys(c.premise for c in run.cells))
         hypotheses = list(dict.fromkeys(c.hypothesis for c in run.cells))
         grid = np.full((len(premises), len(hypotheses)), np.nan)
         for c in run.cells:
             grid[premises.index(c.premise), hypotheses.index(c.hypothesis)] = c.summary["accuracy"]
-        figures.append((f"{name}_accuracy_matrix", heatmap(
-            f"{name}: accuracy by premise × hypothesis language", premises, hypotheses, grid,
-            unit="accuracy", xlabel="hypothesis language", ylabel="premise language", vmin=0, vmax=1)))
-    return figures
+        title = f"{name}: accuracy by premise × hypothesis language"
+        drawings.append(Drawing(f"{name}_accuracy_matrix", title, heatmap(
+            title, premises, hypotheses, grid,
+            unit="accuracy", xlabel="hypothesis language", ylabel="premise language", vmin=0, vmax=1),
+            _grid_table(title, "premise \\ hypothesis", premises, hypotheses, grid, "accuracy")))
+    return drawings
 
 
 def figure2(ratio_runs: Sequence[RunDir | TuneRun]):
+    return figure2_drawing(ratio_runs).figure
+
+
+def figure2_drawing(ratio_runs: Sequence[RunDir | TuneRun]) -> Drawing:
+    """Figure 2 from the ratio sweeps (its table: their points; none without runs)."""
 
     panels: dict[str, dict[str, Any]] = {"(a) train OpenOrca, test OpenOrca": {"ylabel": "Rouge-L"},
                                          "(b) train LIMA, test OpenOrca": {"ylabel": "Rouge-L"},
@@ -148,7 +201,12 @@ def figure2(ratio_runs: Sequence[RunDir | TuneRun]):
             panels[target]["ylabel"] = points.get("ylabel", panels[target].get("ylabel"))
             for lang in ("ko", "en"):
                 panels[target].setdefault(lang, []).extend(tuple(p) for p in points.get(lang, []))
-    return ratio_panels(panels, "Figure 2: Korean share in instruction tuning vs. performance")
+    title = "Figure 2: Korean share in instruction tuning vs. performance"
+    rows = [[panel, "Korean" if lang == "ko" else "English", f"{x:g}", f"{y:.4g}"]
+            for panel, points in panels.items() for lang in ("ko", "en") for x, y in sorted(points.get(lang, []))]
+    table = Table(title, ["panel", "tested in", "Korean share (%)", "score"], rows,
+                  ["each run's points (the lines are moving averages over neighbouring shares)"]) if rows else None
+    return Drawing("figure2_language_ratio", title, ratio_panels(panels, title), table)
 
 
 def _typed(run: RunDir | Run) -> Run:
@@ -156,18 +214,26 @@ def _typed(run: RunDir | Run) -> Run:
 
 
 def make_figures(out_dir: str | Path = "figures", run_paths: Sequence[str] = ()) -> list[Path]:
+    """Every figure (PNG and PDF) and index.html, the page that shows them, in `out_dir`."""
     if Path(out_dir).exists() and not Path(out_dir).is_dir():
         raise XlingError(f"-o {out_dir} is a file; figures go into a folder")
     # Every run is read (and checked) before anything is drawn.
     runs = [read_run(p, fresh=True) for p in run_paths]
     ratio_runs = [r for r in runs if isinstance(r, TuneRun)]
     other = [r for r in runs if not isinstance(r, TuneRun)]
-    figures = [(TABLE_FILES[k], table_figure(k, other)) for k in TABLE_FILES]
-    figures.append(("figure2_language_ratio", figure2(ratio_runs)))
+    drawings = [table_drawing(k, other) for k in TABLE_FILES]
+    drawings.append(figure2_drawing(ratio_runs))
     for run in other:
-        figures += run_figures(run)
+        drawings += run_drawings(run)
 
-    written = []
-    for stem, fig in figures:
-        written += save_figure(fig, Path(out_dir) / stem)
-    return written
+    written, entries = [], []
+    for drawing in drawings:
+        paths = save_figure(drawing.figure, Path(out_dir) / drawing.stem)
+        written += paths
+        png = next(p for p in paths if p.suffix == ".png")
+        entries.append(figure_entry(drawing.stem, drawing.title, png.read_bytes(), drawing.table))
+    page = Path(out_dir) / PAGE
+    text = figures_page(entries, [str(p) for p in run_paths])
+    with atomic_writer(page) as handle:
+        handle.write(text)
+    return written + [page]

@@ -7,7 +7,8 @@ metric scores are corpus scores (sacrebleu's corpus BLEU/chrF, the mean for segm
 metrics), segment-level scores sentence scores; scores where lower is better (TER, MetricX,
 the off-target rate: off-target = worst) are negated so that higher is better throughout, as
 are the human scores (MQM is negated when read). With an output folder, each metric's scores
-are kept there, keyed by what they were computed from: adding a metric re-scores nothing else.
+are kept there, keyed by what they were computed from: adding a metric re-scores nothing else;
+the folder also holds report.json, its figures and report.html, one page that shows it all.
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from ..data.textio import atomic_writer
 from ..errors import XlingError
 from ..metaeval import measures
 from ..metrics.registry import get, parse_metric_names
+from ..reporting.html_pages import metaeval_page
 from ..reporting.metaeval_figures import agreement_heatmap, system_scatter
 from ..reporting.plots import save_figure
 from ..runs.folder import MARKER, RunDir
@@ -37,6 +39,7 @@ SEGMENT_MEASURES = ("pearson", "kendall", "kendall_by_item", "acc_eq")
 # metric against the best one): system-level Pearson (resampling systems) and segment-level
 # Kendall over items (resampling segments).
 TESTED = (("system", "pearson"), ("segment", "kendall_by_item"))
+PAGE = "report.html"     # the page of an output folder
 
 
 @dataclass
@@ -175,6 +178,8 @@ def _meta_evaluate(spec, reference, metrics, data_dir, settings, tgt_lang, seed,
               f"{len(judgments.segment_ids)} segments scored by the humans for every system", file=sys.stderr)
     human_segment = np.array([[judgments.scores[s][i] for i in positions] for s in systems], dtype=float)
     human_system = human_segment.mean(axis=1)
+    rng = np.random.default_rng(seed)
+    intervals = {s: list(mean_interval(row, rng, samples)) for s, row in zip(systems, human_segment)}
     store = _ScoreStore(Path(out) / "scores.json") if out else None
     scores: dict[str, MetricScores] = {}
     for name in metrics:
@@ -190,8 +195,8 @@ def _meta_evaluate(spec, reference, metrics, data_dir, settings, tgt_lang, seed,
     results = {name: agreement(score, human_system, human_segment, systems, seed=seed, samples=samples)
                for name, score in scores.items()}
     report = {"systems": systems, "segments": len(positions), "metrics": results,
-              "data": spec, "reference": reference, "tgt_lang": tgt,
-              "human": {"system": dict(zip(systems, human_system.tolist()))},
+              "data": spec, "reference": reference, "tgt_lang": tgt, "data_segments": len(judgments.segment_ids),
+              "human": {"system": dict(zip(systems, human_system.tolist())), "interval": intervals},
               "metric_system_scores": {name: s.system for name, s in scores.items()},
               "signatures": {name: s.signature for name, s in scores.items()},
               "significance": significance(scores, results, human_system, human_segment, systems,
@@ -238,13 +243,27 @@ class _ScoreStore:
 
 
 def _write_folder(out: Path, report: dict) -> None:
-    """report.json and the figures: metrics x meta-measures, metric vs human system scores."""
+    """report.json, the figures (metrics x meta-measures, metric vs human system scores) and
+    report.html, the page that shows it all."""
 
     out.mkdir(parents=True, exist_ok=True)
     with atomic_writer(out / "report.json") as handle:
         json.dump(report, handle, ensure_ascii=False, indent=1)
     save_figure(agreement_heatmap(report), out / "agreement")
     save_figure(system_scatter(report), out / "systems")
+    page = metaeval_page(report)
+    with atomic_writer(out / PAGE) as handle:
+        handle.write(page)
+
+
+def mean_interval(values: np.ndarray, rng: np.random.Generator, samples: int) -> tuple[float, float]:
+    """A 95% bootstrap interval of the mean of `values` (resampled `samples` times, percentile),
+    drawn a block of resamples at a time (the same draws as all at once, in less memory)."""
+    block = max(1, 4_000_000 // len(values))
+    means = np.concatenate([values[rng.integers(0, len(values), size=(min(block, samples - start), len(values)))]
+                            .mean(axis=1) for start in range(0, samples, block)])
+    low, high = np.percentile(means, [2.5, 97.5])
+    return float(low), float(high)
 
 
 def human_scores(spec: str, *, reference: str | None = None, metrics=(), data_dir: str | None = None,
@@ -268,9 +287,8 @@ def human_scores(spec: str, *, reference: str | None = None, metrics=(), data_di
         values = np.array([judgments.scores[system][i] for i in rated[system]], dtype=float)
         if not len(values):
             raise XlingError(f"{spec}: system {system} has no rated segment")
-        means = values[rng.integers(0, len(values), size=(samples, len(values)))].mean(axis=1)
-        low, high = np.percentile(means, [2.5, 97.5])
-        table[system] = {"score": float(values.mean()), "low": float(low), "high": float(high),
+        low, high = mean_interval(values, rng, samples)
+        table[system] = {"score": float(values.mean()), "low": low, "high": high,
                          "segments": len(values)}
     metric_scores = {}
     if reference is not None and metrics:
