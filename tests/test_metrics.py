@@ -293,3 +293,26 @@ def test_every_registered_metric_declares_what_it_needs():
             with pytest.raises(XlingError, match="needs the source"):
                 spec(["a"], ["a"], None, tgt_lang="en")
     assert get("offtarget")(["안녕하세요"], None, None, tgt_lang="en").score == 100.0
+
+
+def test_references_seen_before_give_sacrebleus_own_numbers():
+    """A second system scored on the same references reuses their n-grams (as a report comparing
+    runs does); scores, sentence statistics and signatures (nrefs) stay sacrebleu's own, also when
+    the number of reference streams changes between calls."""
+    from sacrebleu.metrics import BLEU, CHRF, TER
+
+    from xling.metrics import ter
+
+    refs = [["The cat sat on the mat.", "It rained all day long."],
+            ["A cat was sitting on the mat.", "Rain fell the whole day."]]
+    systems = [["The cat sat on a mat.", "It rained all day."], ["A dog sat on the mat.", "Sun all day long."]]
+    for streams in (refs[:1], refs, refs[:1], refs):
+        for hyps in systems:
+            for ours, theirs in ((bleu(hyps, streams, "en"), BLEU()), (chrf(hyps, streams), CHRF()),
+                                 (ter(hyps, streams, "en"), TER())):
+                expected = theirs.corpus_score(hyps, streams)
+                assert ours.score == pytest.approx(expected.score, abs=1e-9)
+                assert ours.signature == theirs.get_signature().format()
+                rows = [theirs._extract_corpus_statistics([h], [[s[i]] for s in streams])[0]
+                        for i, h in enumerate(hyps)]
+                assert ours.stats.tolist() == rows

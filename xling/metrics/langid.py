@@ -125,7 +125,14 @@ def detect(text: str, expected: str | None = None) -> Detection:
     """The language of `text`, judged on its first MAX_CHARS characters, web addresses, handles
     and hashtags left out. With `expected` (the target language), a statistical guess of
     another language of the same script counts only when clearly more likely."""
-    text = _NOT_LANGUAGE.sub(" ", text[:MAX_CHARS])
+    return _detect(text[:MAX_CHARS], expected)
+
+
+# Detection is a pure function of the text: a report that scores two runs against the same
+# references, or runs that share outputs, detects each text once.
+@lru_cache(maxsize=1 << 15)
+def _detect(text: str, expected: str | None) -> Detection:
+    text = _NOT_LANGUAGE.sub(" ", text)
     counts = weighted_script_counts(text)
     script = max(counts, key=counts.__getitem__) if any(counts.values()) else "Zyyy"
     if script == "Zyyy":

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from difflib import SequenceMatcher
+from functools import lru_cache
 from typing import Sequence
 
 from .. import __version__
@@ -35,6 +36,9 @@ def _normalize(text: str) -> str:
     return re.sub(r"[\W_]+", "", text)
 
 
+# Pure: a report scoring two runs against the same sources (and their references' floor)
+# compares each pair once.
+@lru_cache(maxsize=1 << 15)
 def is_copy(output: str, source: str, threshold: float = 0.9) -> bool:
     a, b = _normalize(output), _normalize(source)
     if not a or not b:

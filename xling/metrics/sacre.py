@@ -3,6 +3,7 @@ language (ko → ko-mecab, ja → ja-mecab, zh → zh, else 13a) and sacrebleu's
 from __future__ import annotations
 
 import os
+from collections import OrderedDict
 from functools import lru_cache
 from typing import Any, Callable, Sequence
 
@@ -96,8 +97,7 @@ def _score(params: tuple, name, hyps, refs, extra) -> MetricResult:
     check_lengths(hypotheses=hyps, **{f"references[{i}]": s for i, s in enumerate(streams)})
     # Per-segment sufficient statistics: sacrebleu has no public call that returns them (its
     # own paired tests use this method too), and they make resampling exact and fast.
-    stats = metric._extract_corpus_statistics(list(hyps), streams)
-    stats = np.asarray(stats, dtype=np.float64)
+    stats = np.asarray(_statistics(scorer, metric, list(hyps), streams), dtype=np.float64)
     corpus = metric._compute_score_from_stats(stats.sum(0).tolist())
     signature = metric.get_signature().format()
     if params[0] == "bleu" and params[1] in spm.SPM_TOKENIZERS:   # which model file made the pieces
@@ -107,6 +107,31 @@ def _score(params: tuple, name, hyps, refs, extra) -> MetricResult:
         signature += f"|subset:{extra['segments_kept']}/{extra['segments_total']}"
     return MetricResult(name=name, score=float(corpus.score), signature=signature, extra=extra,
                         stats=stats, scorer=scorer)
+
+
+# The references' n-grams of the last few reference sets, by scorer: a report comparing runs on
+# the same references extracts them once, as sacrebleu's own paired tests reuse its reference
+# cache across systems.
+_REFERENCES: OrderedDict[tuple, tuple[list, int]] = OrderedDict()
+KEPT_REFERENCE_SETS = 8
+
+
+def _statistics(scorer: tuple, metric, hyps: list[str], streams: list[list[str]]) -> list:
+    if not hyps:
+        return metric._extract_corpus_statistics(hyps, streams)
+    key = (scorer, tuple(tuple(stream) for stream in streams))
+    cached = _REFERENCES.get(key)
+    if cached is None:
+        cached = (metric._cache_references(streams), metric.num_refs)
+        _REFERENCES[key] = cached
+        while len(_REFERENCES) > KEPT_REFERENCE_SETS:
+            _REFERENCES.popitem(last=False)
+    _REFERENCES.move_to_end(key)
+    metric._ref_cache, metric.num_refs = cached    # num_refs: the signature's nrefs
+    try:
+        return metric._extract_corpus_statistics(hyps, None)
+    finally:
+        metric._ref_cache = None
 
 
 def bleu(hyps: Sequence[str], refs, tgt_lang: str | None = None, tokenize: str | None = None,

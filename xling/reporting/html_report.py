@@ -34,9 +34,10 @@ from ..data.parallel import load_parallel, read_pair_file
 from ..errors import XlingError
 from ..metrics.registry import display, get, parse_metric_names
 from ..prompts.templates import load_template, select_shots
-from ..runs.records import ChoiceRun, MTRun, check_paired, metric_result, read_run
+from ..runs.records import ChoiceRun, MTRun, check_paired, read_run
+from .chat_templates import quick_renderer
 from .html_choice import choice_data
-from .report import build_report
+from .report import Results, build_report
 from .tables import Table
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -63,7 +64,8 @@ def html_report(paths: list[str], metrics=None, test: str = "bs", n_samples: int
 def report_data(paths: list[str], metrics=None, test: str = "bs", n_samples: int | None = None) -> dict:
     """Everything the page shows, as JSON-ready data."""
 
-    tables = build_report(paths, metrics, test, n_samples)   # checks every run first
+    results = Results()
+    tables = build_report(paths, metrics, test, n_samples, results)   # checks every run first
     chosen = parse_metric_names(metrics) if metrics else None
     runs = [read_run(p, fresh=True) for p in paths]
     data: dict = {"xling": __version__, "title": "xling report: " + ", ".join(r.label for r in runs),
@@ -78,7 +80,6 @@ def report_data(paths: list[str], metrics=None, test: str = "bs", n_samples: int
     data["metrics"] = {m: _metric_info(m) for m in names}
     data["runs"] = [_run_entry(r, names) for r in mt]
     data["significance"] = _significance(tables, names, len(mt))
-    results = Results()
     data["segments"] = _segments(mt[0], mt[1] if len(mt) > 1 else None, names, results)
     data["buckets"] = _buckets(mt, results)
     return data
@@ -170,20 +171,6 @@ def _significance(tables: list[Table], names: list[str], n_runs: int) -> list[di
 
 
 # -- segments ------------------------------------------------------------------------------------
-class Results:
-    """Each run's metric results by direction, computed once for the segment browser and the
-    length buckets (string metrics are recomputed from the outputs, as build_report does)."""
-
-    def __init__(self) -> None:
-        self._kept: dict = {}
-
-    def get(self, run: MTRun, name: str, metric: str, records: list[dict]):
-        key = (str(run.path), name, metric)
-        if key not in self._kept:
-            self._kept[key] = metric_result(run.run, name, metric, None, records)
-        return self._kept[key]
-
-
 def _rounded(values, digits: int = 4) -> list:
     return [None if v is None else round(float(v), digits) for v in values]
 
@@ -192,7 +179,7 @@ def _segment_scores(results: Results, run: MTRun, name: str, metric: str, record
     """Sentence-level scores of one metric: kept in the run (model-based metrics) or computed from
     the metric's per-segment statistics (BLEU with effective order, chrF, TER)."""
     try:
-        result = results.get(run, name, metric, records)
+        result = results.get(run, name, metric)
     except XlingError:
         return None
     segments = result.segments
@@ -204,7 +191,7 @@ def _flags(results: Results, run: MTRun, name: str, records: list[dict]) -> list
     direction = run.direction(name)
     if direction is None or "offtarget" not in direction.metrics:
         return None
-    flags = results.get(run, name, "offtarget", records).extra["flags"]
+    flags = results.get(run, name, "offtarget").extra["flags"]
     return [1 if f["off_target"] else 2 if f["undetermined"] else 0 for f in flags]
 
 
@@ -221,7 +208,7 @@ def _segments(a: MTRun, b: MTRun | None, names: list[str], results: Results) -> 
         if b is not None and b.direction(name) is None:
             notes.append(f"{name}: only in {a.label}, not browsed")
             continue
-        records = [r.run.read_outputs(name) for r in runs]
+        records = [results.records(r, name) for r in runs]
         if b is not None:
             check_paired(a.path, records[0], b.path, records[1], name)
         shared = [m for m in wanted if all(m in r.direction(name).metrics for r in runs)]  # type: ignore[union-attr]
@@ -271,6 +258,7 @@ class PromptRebuilder:
         self.run = run
         self._data: dict = {}
         self._renderer: tuple[Callable[[list], str] | None, str] | None = None
+        self._quick: Callable[[list], str] | None | bool = False     # False: not read yet
 
     def pool(self, src, tgt):
         return _shot_pool(self.run, src, tgt, self._data)
@@ -279,6 +267,13 @@ class PromptRebuilder:
         if self._renderer is None:
             self._renderer = _chat_renderer(self.run)
         return self._renderer
+
+    def quick_renderer(self) -> Callable[[list], str] | None:
+        """The chat template rendered with Jinja2 alone (no transformers import), or None."""
+        if self._quick is False:
+            model = self.run.model.get("model")
+            self._quick = quick_renderer(model, self.run.model.get("revision")) if model else None
+        return self._quick  # type: ignore[return-value]
 
     def view(self, name: str, records: list[dict]) -> tuple[dict, list[bool | None]]:
         return prompt_view(self.run, name, records, self)
@@ -334,7 +329,7 @@ def _chat_renderer(run: MTRun) -> tuple[Callable[[list], str] | None, str]:
         chat = [{"role": role, "content": content} for role, content in messages]
         return str(tokenizer.apply_chat_template(chat, tokenize=False, add_generation_prompt=True))
 
-    return render, "the model's chat template applied to these messages"
+    return render, CHAT_TEMPLATE_APPLIED
 
 
 def prompt_view(run: MTRun, name: str, records: list[dict],
@@ -381,21 +376,40 @@ def prompt_view(run: MTRun, name: str, records: list[dict],
         return _checked(view, records, lambda s: text.replace(SENTINEL, s))
     messages = [list(m) for m in prompt.messages]
     view["messages"] = messages
+    quick = rebuilder.quick_renderer() if run.model.get("backend") in ("hf", "vllm") else None
+    if quick is not None:   # taken only where every prompt checks: else the tokenizer decides
+        found = _rendered(dict(view), records, messages, quick, CHAT_TEMPLATE_APPLIED, local=True)
+        if found[0].get("checked") and found[0]["verified"] == found[0]["checked"]:
+            return found
     render, how = rebuilder.renderer()
     if render is None:
         view["status"] = f"the template's messages; {how}, so the prompt_hash is not checked"
         return view, none
+    return _rendered(view, records, messages, render, how, local=run.model.get("backend") != "http")
+
+
+CHAT_TEMPLATE_APPLIED = "the model's chat template applied to these messages"
+
+
+def _rendered(view: dict, records: list[dict], messages: list, render: Callable[[list], str], how: str,
+              local: bool) -> tuple[dict, list[bool | None]]:
+    """The view of chat messages as `render` turns them into the model's input (`local`: the
+    input is made here, not by a server), with each record's prompt checked."""
     view["status"] = how
-    if run.model.get("backend") != "http":
+    if local:
         try:
             shown = render(messages)
         except Exception as exc:  # noqa: BLE001 - a template that fails here fails the check only
             view["status"] = f"the chat template could not be applied here ({type(exc).__name__})"
-            return view, none
+            return view, [None] * len(records)
         if shown.count(SENTINEL) == 1:
             view["input"] = shown
     return _checked(view, records,
                     lambda s: render([[role, content.replace(SENTINEL, s)] for role, content in messages]))
+
+
+def _prompt_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _checked(view: dict, records: list[dict], seen: Callable[[str], str]) -> tuple[dict, list[bool | None]]:
@@ -409,9 +423,14 @@ def _checked(view: dict, records: list[dict], seen: Callable[[str], str]) -> tup
         if not record.get("prompt_hash") or not record["source"].strip():
             verified.append(None)
             continue
+        if "input" in view:   # the page's own filling-in is what the model saw: nothing to render
+            filled = view["input"].replace(SENTINEL, record["source"])
+            if _prompt_hash(filled) == record["prompt_hash"]:
+                verified.append(True)
+                continue
         text = seen(record["source"])
-        verified.append(hashlib.sha256(text.encode()).hexdigest()[:16] == record["prompt_hash"])
-        if "input" in view and view["input"].replace(SENTINEL, record["source"]) != text:
+        verified.append(_prompt_hash(text) == record["prompt_hash"])
+        if "input" in view and filled != text:
             exact[str(i)] = text
     if exact:
         view["exact"] = exact
@@ -450,13 +469,13 @@ def _buckets(runs: list[MTRun], results: Results) -> dict:
             if run.direction(name) is None:
                 systems.append(None)
                 continue
-            records = run.run.read_outputs(name)
+            records = results.records(run, name)
             lengths = [len(r["reference"].replace(" ", "")) if chars else len(r["reference"].split())
                        for r in records]
             groups: list[list[int]] = [[] for _ in range(len(edges) + 1)]
             for i, length in enumerate(lengths):
                 groups[_bucket_of(length, edges)].append(i)
-            result = results.get(run, name, "chrf", records)
+            result = results.get(run, name, "chrf")
             stats = result.stats
             scores = [None if not g or stats is None
                       else round(result.aggregate(np.asarray(stats)[g].sum(0), len(g)), 4) for g in groups]

@@ -22,6 +22,28 @@ from .scores import OFF_TARGET_NOTE
 from .tables import Table
 
 
+class Results:
+    """Each run's outputs and metric results, read and computed once per report: the tables, the
+    paired tests and the HTML page's segment browser share them (string metrics are recomputed
+    from the outputs; model-based ones come from the stored segment scores)."""
+
+    def __init__(self) -> None:
+        self._records: dict = {}
+        self._results: dict = {}
+
+    def records(self, run: MTRun, name: str) -> list[dict]:
+        key = (str(run.path), name)
+        if key not in self._records:
+            self._records[key] = run.run.read_outputs(name)
+        return self._records[key]
+
+    def get(self, run: MTRun, name: str, metric: str, positions: list[int] | None = None):
+        key = (str(run.path), name, metric, None if positions is None else tuple(positions))
+        if key not in self._results:
+            self._results[key] = metric_result(run.run, name, metric, positions, self.records(run, name))
+        return self._results[key]
+
+
 def _columns(metrics: list[str]) -> list[str]:
     """Each metric's column, then the figures its spec shows beside it (Undetermined%)."""
     return [title for m in metrics for title in (display(m), *(t for _, t in get(m).beside))]
@@ -83,10 +105,11 @@ def direction_matrix(run: MTRun, metric: str, beside: int | None = None) -> Tabl
 DOCUMENT_METRICS = ("bleu", "chrf")
 
 
-def domain_table(run: MTRun, direction, only: list[str] | None = None) -> Table | None:
+def domain_table(run: MTRun, direction, only: list[str] | None = None, results: Results | None = None) -> Table | None:
     """Scores by domain (WMT24++: news, social, speech, literary) and over all segments, with
     document-level BLEU/chrF (each document's segments joined) beside the segment-level ones."""
-    records = run.run.read_outputs(direction.name)
+    results = results or Results()
+    records = results.records(run, direction.name)
     domains = by_field(records, "domain")
     if not domains:
         return None
@@ -95,13 +118,13 @@ def domain_table(run: MTRun, direction, only: list[str] | None = None) -> Table 
     rows, changed, whole = [], [], {}
     for label, positions in [("all", None), *domains.items()]:
         row = [label, str(len(records) if positions is None else len(positions))]
-        results = {m: metric_result(run.run, direction.name, m, positions, records) for m in metrics}
+        found = {m: results.get(run, direction.name, m, positions) for m in metrics}
         if positions is None:   # recomputed now: a model file changed since the run was scored?
-            whole = results
+            whole = found
             changed = [m for m in metrics
-                       if direction.metrics.get(m, {}).get("signature") not in (None, results[m].signature)
-                       and "subset:" not in results[m].signature]
-        row += [cell for m in metrics for cell in _figures(m, results[m])]
+                       if direction.metrics.get(m, {}).get("signature") not in (None, found[m].signature)
+                       and "subset:" not in found[m].signature]
+        row += [cell for m in metrics for cell in _figures(m, found[m])]
         if doc_metrics:
             subset = records if positions is None else [records[i] for i in positions]
             doc_results = [document_result(run.run, direction.name, m, positions, records) for m in doc_metrics]
@@ -123,8 +146,9 @@ def domain_table(run: MTRun, direction, only: list[str] | None = None) -> Table 
 
 
 def comparison(runs: list[MTRun], metric: str, test: str = "bs", n_samples: int | None = None,
-               seed: int = 12345) -> Table | None:
+               seed: int = 12345, results: Results | None = None) -> Table | None:
     """Each later run against the first on the directions they share (same segment ids)."""
+    results = results or Results()
 
     base = runs[0]
     shared = [d.name for d in base.directions if metric in d.metrics
@@ -134,16 +158,16 @@ def comparison(runs: list[MTRun], metric: str, test: str = "bs", n_samples: int 
     rows: list[list[str]] = []
     refused: dict[tuple[str, str], tuple[str, str]] = {}   # (run, direction) -> (its signature, theirs)
     for name in shared:
-        records = base.run.read_outputs(name)
-        others = [other.run.read_outputs(name) for other in runs[1:]]
+        records = results.records(base, name)
+        others = [results.records(other, name) for other in runs[1:]]
         for other, other_records in zip(runs[1:], others):
             check_paired(base.path, records, other.path, other_records, name)
         # The whole direction, then each domain on its own (when the data has domains).
         for label, positions in [(name, None), *((f"{name} {d}", p) for d, p in by_field(records, "domain").items())]:
-            baseline = metric_result(base.run, name, metric, positions, records)
+            baseline = results.get(base, name, metric, positions)
             row = [label, f"{baseline.score:.2f}"]
-            for other, other_records in zip(runs[1:], others):
-                result = metric_result(other.run, name, metric, positions, other_records)
+            for other in runs[1:]:
+                result = results.get(other, name, metric, positions)
                 if result.signature != baseline.signature:   # another tokenizer, model or checkpoint
                     row.append(f"{result.score:.2f} (not comparable)")
                     refused.setdefault((other.label, name), (baseline.signature, result.signature))
@@ -234,7 +258,9 @@ def tune_table(run: TuneRun) -> Table:
 
 
 def build_report(paths: list[str], metrics: list[str] | None = None, test: str = "bs",
-                 n_samples: int | None = None) -> list[Table]:
+                 n_samples: int | None = None, results: Results | None = None) -> list[Table]:
+    """The report's tables; `results`: a memo shared with the caller (the HTML page)."""
+    results = results or Results()
 
     metrics = parse_metric_names(metrics) if metrics else None
     runs = [read_run(p, fresh=True) for p in paths]
@@ -262,7 +288,7 @@ def build_report(paths: list[str], metrics: list[str] | None = None, test: str =
                              f"{run.path} -m {','.join(missing)}` adds them")
         tables.append(direction_table(run, metrics))
         for direction in run.directions:
-            by_domain = domain_table(run, direction, metrics)
+            by_domain = domain_table(run, direction, metrics, results)
             if by_domain:
                 tables.append(by_domain)
         for metric in metrics or present:
@@ -272,7 +298,7 @@ def build_report(paths: list[str], metrics: list[str] | None = None, test: str =
                     tables.append(matrix)
     if len(mt_runs) > 1:
         for metric in metrics or mt_runs[0].metrics_present():
-            table = comparison(mt_runs, metric, test, n_samples)
+            table = comparison(mt_runs, metric, test, n_samples, results=results)
             if table:
                 tables.append(table)
     return tables
