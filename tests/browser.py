@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,14 @@ def start_browser(tmp_path_factory):
     options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(60)
+    # chromium's start-up page loads chrome:// resources for a while: wait until it stops logging,
+    # so that check_quiet sees only what our pages do
+    driver.get("about:blank")
+    deadline = time.monotonic() + 10
+    quiet = 0
+    while quiet < 3 and time.monotonic() < deadline:
+        time.sleep(0.1)
+        quiet = 0 if driver.get_log("performance") or driver.get_log("browser") else quiet + 1
     return driver
 
 

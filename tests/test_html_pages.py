@@ -8,7 +8,6 @@ import base64
 import html
 import json
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -67,20 +66,6 @@ def hostile_dir(ted, tmp_path_factory) -> Path:
     return root / "run"
 
 
-@pytest.fixture(scope="module")
-def quiet_browser(browser):
-    """The session's browser once its start-up page (chromium's new-tab page, which loads chrome://
-    resources for a while after the start) has stopped logging requests, so that check_quiet sees
-    only what our pages do."""
-    browser.get("about:blank")
-    deadline = time.monotonic() + 10
-    quiet = 0
-    while quiet < 3 and time.monotonic() < deadline:
-        time.sleep(0.1)
-        quiet = 0 if browser.get_log("performance") or browser.get_log("browser") else quiet + 1
-    return browser
-
-
 def _report(folder: Path) -> dict:
     return json.loads((folder / "report.json").read_text(encoding="utf-8"))
 
@@ -124,11 +109,10 @@ def _number(text: str) -> float:
     return float(text.replace("\u2212", "-"))
 
 
-def test_meta_eval_page_in_a_browser(metaeval_dir, quiet_browser, tmp_path):
+def test_meta_eval_page_in_a_browser(metaeval_dir, browser, tmp_path):
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
 
-    browser = quiet_browser
     page = metaeval_dir / "report.html"
     report = _report(metaeval_dir)
     open_page(browser, page)
@@ -198,10 +182,9 @@ def test_meta_eval_page_in_a_browser(metaeval_dir, quiet_browser, tmp_path):
     browser.save_screenshot(str(tmp_path / "metaeval.png"))
 
 
-def test_a_hostile_system_name_is_shown_as_text(hostile_dir, quiet_browser):
+def test_a_hostile_system_name_is_shown_as_text(hostile_dir, browser):
     from selenium.webdriver.common.by import By
 
-    browser = quiet_browser
     page = hostile_dir / "report.html"
     report = _report(hostile_dir)
     assert EVIL in report["systems"] and report["segments"] == 60
@@ -226,11 +209,10 @@ def figures_dir(tmp_path_factory) -> tuple[Path, Path]:
     return out, run.path
 
 
-def test_figures_page_shows_every_figure_with_its_table(figures_dir, quiet_browser, tmp_path):
+def test_figures_page_shows_every_figure_with_its_table(figures_dir, browser, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    browser = quiet_browser
     out, run = figures_dir
     page = out / "index.html"
     data = page_data(page)
