@@ -33,8 +33,10 @@ from ..data.languages import Direction, resolve
 from ..data.parallel import load_parallel, read_pair_file
 from ..errors import XlingError
 from ..metrics.registry import display, get, parse_metric_names
+from ..metrics.significance import bootstrap_ci
 from ..prompts.templates import load_template, select_shots
 from ..runs.records import ChoiceRun, MTRun, check_paired, read_run
+from .buckets import NO_SPACES, buckets
 from .chat_templates import quick_renderer
 from .html_choice import choice_data
 from .report import Results, build_report
@@ -45,11 +47,6 @@ TEMPLATES = Path(__file__).with_name("templates")
 # Stands for the source text in a direction's prompt, which the page fills in per segment.
 SENTINEL = "\ue000xling:source\ue000"
 
-# compare-mt's sentence-length buckets: reference words (characters for languages written
-# without spaces between words), upper edges exclusive
-WORD_EDGES = (10, 20, 30, 40, 50, 60)
-CHAR_EDGES = (20, 40, 60, 80, 100, 120)
-NO_SPACES = {"zh", "ja", "th", "lo", "km", "my", "bo", "yue"}
 
 _COMPARED = re.compile(r"^(?P<score>-?[\d.]+) \((?P<delta>[+-][\d.]+), p=(?P<p>[\d.]+)\)(?P<mark> better\*| worse\*)?$")
 _NOT_COMPARABLE = re.compile(r"^(?P<score>-?[\d.]+) \(not comparable\)$")
@@ -78,10 +75,11 @@ def report_data(paths: list[str], metrics=None, test: str = "bs", n_samples: int
     mt = [r for r in runs if isinstance(r, MTRun)]
     names = list(dict.fromkeys(m for r in mt for m in r.metrics_present() if chosen is None or m in chosen))
     data["metrics"] = {m: _metric_info(m) for m in names}
-    data["runs"] = [_run_entry(r, names) for r in mt]
+    data["runs"] = [_run_entry(r, names, results) for r in mt]
+    data["intervals"] = {"samples": INTERVAL_SAMPLES, "seed": INTERVAL_SEED}
     data["significance"] = _significance(tables, names, len(mt))
     data["segments"] = _segments(mt[0], mt[1] if len(mt) > 1 else None, names, results)
-    data["buckets"] = _buckets(mt, results)
+    data["buckets"] = buckets(mt, [m for m in names if m != "offtarget"], results)
     return data
 
 
@@ -115,7 +113,26 @@ def _cost(generation: dict | None) -> dict | None:
     return cost or None
 
 
-def _run_entry(run: MTRun, names: list[str]) -> dict:
+INTERVAL_SAMPLES = 1000
+INTERVAL_SEED = 12345
+
+
+def _bootstrap_interval(results: Results, run: MTRun, name: str, metric: str, entry: dict) -> list[float] | None:
+    """The 95% bootstrap interval of a stored score (percentile; INTERVAL_SAMPLES resamples of the
+    segments, seeded), from the result recomputed for this report — None where it no longer
+    equals the stored score (a model file changed since) or cannot be resampled."""
+    try:
+        result = results.get(run, name, metric)
+    except XlingError:
+        return None
+    if result.stats is None or result.scorer is None or not len(result.stats) \
+            or result.signature != entry["signature"] or abs(result.score - entry["score"]) > 1e-6:
+        return None
+    _, low, high = bootstrap_ci(result, INTERVAL_SAMPLES, INTERVAL_SEED)
+    return [round(low, 4), round(high, 4)]
+
+
+def _run_entry(run: MTRun, names: list[str], results: Results) -> dict:
     stored = run.run.read_metrics()["directions"]
     directions = []
     for d in run.directions:
@@ -124,7 +141,8 @@ def _run_entry(run: MTRun, names: list[str]) -> dict:
             entry = d.metrics.get(m)
             if entry is None:
                 continue
-            scores[m] = {"score": entry["score"], "signature": entry["signature"], "ci": _interval(entry),
+            scores[m] = {"score": entry["score"], "signature": entry["signature"],
+                         "ci": _interval(entry) or _bootstrap_interval(results, run, d.name, m, entry),
                          "beside": get(m).beside_values(entry)}
         directions.append({"name": d.name, "src": d.src.code, "tgt": d.tgt.code, "n": d.n, "scores": scores,
                            "cost": _cost(stored.get(d.name, {}).get("generation")),
@@ -438,53 +456,6 @@ def _checked(view: dict, records: list[dict], seen: Callable[[str], str]) -> tup
     view["verified"] = sum(checked)
     view["checked"] = len(checked)
     return view, verified
-
-
-# -- buckets -------------------------------------------------------------------------------------
-def _bucket_of(length: int, edges: tuple[int, ...]) -> int:
-    for k, edge in enumerate(edges):
-        if length < edge:
-            return k
-    return len(edges)
-
-
-def _bucket_labels(edges: tuple[int, ...]) -> list[str]:
-    labels = [f"<{edges[0]}"] + [f"{a}-{b - 1}" for a, b in zip(edges, edges[1:])]
-    return labels + [f">={edges[-1]}"]
-
-
-def _buckets(runs: list[MTRun], results: Results) -> dict:
-    """chrF by reference length, per direction and run (compare-mt's `sentence length`
-    buckets): each bucket's chrF over its segments, from the segments' chrF statistics."""
-    import numpy as np
-
-    directions = []
-    for name in list(dict.fromkeys(d.name for r in runs for d in r.directions)):
-        tgt = Direction.parse(name).tgt
-        chars = tgt.code in NO_SPACES
-        edges = CHAR_EDGES if chars else WORD_EDGES
-        systems: list[list[float | None] | None] = []
-        counts: list[int] | None = None
-        for run in runs:
-            if run.direction(name) is None:
-                systems.append(None)
-                continue
-            records = results.records(run, name)
-            lengths = [len(r["reference"].replace(" ", "")) if chars else len(r["reference"].split())
-                       for r in records]
-            groups: list[list[int]] = [[] for _ in range(len(edges) + 1)]
-            for i, length in enumerate(lengths):
-                groups[_bucket_of(length, edges)].append(i)
-            result = results.get(run, name, "chrf")
-            stats = result.stats
-            scores = [None if not g or stats is None
-                      else round(result.aggregate(np.asarray(stats)[g].sum(0), len(g)), 4) for g in groups]
-            systems.append(scores)
-            if counts is None:
-                counts = [len(g) for g in groups]
-        directions.append({"name": name, "unit": "reference characters" if chars else "reference words",
-                           "labels": _bucket_labels(edges), "counts": counts, "systems": systems})
-    return {"runs": [r.label for r in runs], "directions": directions}
 
 
 # -- the page ------------------------------------------------------------------------------------

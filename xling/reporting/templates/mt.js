@@ -25,7 +25,9 @@ function scoreCell(runIndex, direction, metric) {
   var td = el("td", { cls: "num" });
   if (!entry) return td;
   td.appendChild(el("span", { cls: "score", title: entry.signature, text: fmt(entry.score) }));
-  if (entry.ci) td.appendChild(el("span", { cls: "ci", text: "95% [" + fmt(entry.ci[0]) + ", " + fmt(entry.ci[1]) + "]" }));
+  if (entry.ci) td.appendChild(el("span", { cls: "ci", text: "95% [" + fmt(entry.ci[0]) + ", " + fmt(entry.ci[1]) + "]",
+    title: DATA.intervals ? "percentile bootstrap interval: " + DATA.intervals.samples + " resamples of the segments, seed " +
+      DATA.intervals.seed : null }));
   var row = SIG[metric] && SIG[metric][direction.name];
   if (runIndex > 0 && row) {
     var cell = row.cells[runIndex - 1];
@@ -482,32 +484,52 @@ function openPrompt(row) {
 // -- buckets -----------------------------------------------------------------------------------
 var COLORS = ["#2f5fb3", "#d9822b", "#1a7f37", "#b42318", "#6941c6", "#0e7490"];
 
-function drawBucket(k) {
-  var entry = DATA.buckets.directions[k];
+// One analysis of one direction (DATA.buckets.directions[d].analyses[a]), for one measure.
+function drawBucket() {
+  var entry = DATA.buckets.directions[Number(byId("bucket-direction").value)];
+  var analysis = entry.analyses[Number(byId("bucket-analysis").value)];
+  var measures = Object.keys(analysis.values);
+  var measureSelect = byId("bucket-measure");
+  if (measureSelect.getAttribute("data-analysis") !== analysis.kind) {   // the measures of this analysis
+    var kept = measureSelect.value;
+    measureSelect.replaceChildren();
+    measures.forEach(function (m) { measureSelect.appendChild(option(m, m)); });
+    if (measures.indexOf(kept) >= 0) measureSelect.value = kept;
+    measureSelect.setAttribute("data-analysis", analysis.kind);
+  }
+  var measure = measureSelect.value || measures[0];
   var runs = DATA.buckets.runs;
+  var values = analysis.values[measure] || [];
   var body = byId("buckets-body");
   body.replaceChildren();
-  var head = el("tr", null, el("th", { text: entry.unit }), el("th", { text: "segments" }),
-    runs.map(function (r) { return el("th", { text: "chrF " + r }); }));
-  var rows = entry.labels.map(function (label, b) {
-    return el("tr", null, el("td", { text: label }), el("td", { cls: "num", text: entry.counts ? entry.counts[b] : "" }),
-      runs.map(function (_, r) { return el("td", { cls: "num", text: entry.systems[r] ? fmt(entry.systems[r][b]) : "" }); }));
+  if (!measures.length) {
+    body.appendChild(el("p", { cls: "note", text: "No metric of these runs can be split into buckets." }));
+    return;
+  }
+  var head = el("tr", null, el("th", { text: analysis.unit }), el("th", { text: analysis.count_unit }),
+    runs.map(function (r) { return el("th", { text: measure + " " + r }); }));
+  var rows = analysis.labels.map(function (label, b) {
+    return el("tr", { "data-bucket": label }, el("td", { text: label }), el("td", { cls: "num", text: analysis.counts[b] }),
+      runs.map(function (_, r) { return el("td", { cls: "num", text: values[r] ? fmt(values[r][b]) : "" }); }));
   });
-  var width = 60 + entry.labels.length * (runs.length * 16 + 20), height = 170, base = 140;
+  var step = runs.length * 16 + 20;
+  var width = 60 + analysis.labels.length * step, height = 170, base = 140;
   var max = 0;
-  entry.systems.forEach(function (s) { (s || []).forEach(function (v) { if (v !== null && v > max) max = v; }); });
+  values.forEach(function (s) { (s || []).forEach(function (v) { if (v !== null && v > max) max = v; }); });
   max = max > 0 ? max : 1;
-  var chart = svg("svg", { width: width, height: height + 20, role: "img", "aria-label": "chrF by " + entry.unit });
+  var chart = svg("svg", { width: width, height: height + 20, role: "img", "aria-label": measure + " " + analysis.title });
   chart.appendChild(svg("line", { x1: 40, y1: base, x2: width - 10, y2: base, stroke: "#9aa3b2" }));
-  chart.appendChild(svg("text", { x: 4, y: 14, text: "chrF (max " + fmt(max, 1) + ")" }));
-  entry.labels.forEach(function (label, b) {
-    var x0 = 46 + b * (runs.length * 16 + 20);
+  chart.appendChild(svg("text", { x: 4, y: 14, text: measure + " (max " + fmt(max, 1) + ")" +
+    (analysis.higher[measure] === false ? "; lower is better" : "") }));
+  analysis.labels.forEach(function (label, b) {
+    var x0 = 46 + b * step;
     runs.forEach(function (run, r) {
-      var v = entry.systems[r] ? entry.systems[r][b] : null;
+      var v = values[r] ? values[r][b] : null;
       if (v === null || v === undefined) return;
-      var h = Math.max(1, (v / max) * (base - 24));
+      var h = Math.max(1, (Math.max(v, 0) / max) * (base - 24));
       var bar = svg("rect", { x: x0 + r * 16, y: base - h, width: 14, height: h, fill: COLORS[r % COLORS.length] });
-      bar.appendChild(svg("title", { text: run + ", " + label + ": chrF " + fmt(v) + " (" + (entry.counts ? entry.counts[b] : "?") + " segments)" }));
+      bar.appendChild(svg("title", { text: run + ", " + label + ": " + measure + " " + fmt(v) + " (" +
+        analysis.counts[b] + " " + analysis.count_unit + ")" }));
       chart.appendChild(bar);
     });
     chart.appendChild(svg("text", { x: x0 + (runs.length * 16) / 2, y: base + 14, "text-anchor": "middle", text: label }));
@@ -519,8 +541,7 @@ function drawBucket(k) {
   body.appendChild(el("table", null, el("thead", null, head), el("tbody", null, rows)));
   body.appendChild(chart);
   body.appendChild(legend);
-  body.appendChild(el("p", { cls: "note", text: "Buckets by the length of the reference (" + entry.unit +
-    "), as compare-mt draws them; each bucket's chrF is computed over its segments." }));
+  body.appendChild(el("p", { cls: "note", text: analysis.note }));
 }
 
 function setupBuckets() {
@@ -530,7 +551,9 @@ function setupBuckets() {
   }
   var select = byId("bucket-direction");
   DATA.buckets.directions.forEach(function (d, k) { select.appendChild(option(String(k), d.name)); });
-  select.addEventListener("change", function () { drawBucket(Number(select.value)); });
-  drawBucket(0);
+  var analyses = byId("bucket-analysis");
+  DATA.buckets.directions[0].analyses.forEach(function (a, k) { analyses.appendChild(option(String(k), a.title)); });
+  [select, analyses, byId("bucket-measure")].forEach(function (s) { s.addEventListener("change", drawBucket); });
+  drawBucket();
 }
 
