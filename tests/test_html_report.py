@@ -281,8 +281,9 @@ def test_nothing_in_the_data_runs_as_code(tmp_path, browser):
 
 
 def test_document_mode_rows_carry_their_realignment(tiny_causal, tmp_path, browser):
-    """A run translated by document: segments whose chunk could not be split back are flagged,
-    the prompt view says it is not rebuilt and shows the chunk's raw answer."""
+    """A run translated by document: segments whose chunk could not be split back are flagged;
+    each chunk's prompt is rebuilt and checked against every record's prompt_hash, and the dialog
+    shows it with the chunk's raw answer."""
     data = Path(__file__).parent / "data" / "wmt_like_docs.jsonl"
     _cli("eval", "mt", "-m", tiny_causal, "--data", f"jsonl:{data}", "--pairs", "en-ko", "--unit", "document",
          "--max-new-tokens", "24", "--metrics", "chrf,offtarget", "-o", tmp_path / "D")
@@ -292,11 +293,13 @@ def test_document_mode_rows_carry_their_realignment(tiny_causal, tmp_path, brows
     segments = _page_data(page)["segments"]
     assert [bool(r["sides"][0].get("unaligned")) for r in segments["rows"]] == \
         [r.get("realigned") is False for r in records]
-    assert "does not rebuild" in segments["directions"][0]["prompts"][0]["status"]
-    assert all(r["sides"][0]["ok"] is None for r in segments["rows"])
+    view = segments["directions"][0]["prompts"][0]
+    assert set(view["chunks"]) == {str(r["chunk"]) for r in records}
+    assert all(r["sides"][0]["ok"] is True for r in segments["rows"])
     _open(browser, page)
     _check_quiet(browser, page)
     browser.find_element("css selector", "#segments-body button.show-prompt").click()
     dialog = browser.find_element("id", "prompt-dialog").text
     assert f"document chunk {records[0]['chunk']}" in dialog
+    assert records[0]["source"] in dialog and "the rebuilt prompt hashes to it" in dialog
     assert records[0]["chunk_raw"].strip().splitlines()[0] in dialog

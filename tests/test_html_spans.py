@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
+from browser import check_quiet, open_page
 from servers import FakeOpenAI
 
 from xling.reporting.html_spans import SEVERITY_RANK, locate_quote, merge_spans, segment_spans
@@ -47,14 +48,12 @@ def _judge(payload) -> str:
 
 
 @pytest.fixture(scope="module")
-def scored(tmp_path_factory):
+def scored_run(tmp_path_factory) -> Path:
     """A real run folder: the scripted translator's outputs, scored with chrF, xCOMET-QE (a tiny
-    xCOMET-shaped checkpoint with word-level tags) and both GEMBA judges; its metrics entries and
-    outputs as the report reads them."""
+    xCOMET-shaped checkpoint with word-level tags) and both GEMBA judges."""
     from tiny_models import build_comet_unified
 
     from xling.runs.config import build_config
-    from xling.runs.records import read_run
     from xling.tasks.mt import run_mt
 
     root = tmp_path_factory.mktemp("spans")
@@ -75,7 +74,15 @@ def scored(tmp_path_factory):
     finally:
         translator.close()
         judge.close()
-    run = read_run(config.out, fresh=True)
+    return Path(config.out)
+
+
+@pytest.fixture(scope="module")
+def scored(scored_run):
+    """The run's metrics entries and outputs, as the report reads them."""
+    from xling.runs.records import read_run
+
+    run = read_run(scored_run, fresh=True)
     records = run.run.read_outputs("ko-en")
     return run.direction("ko-en").metrics, [r["output"] for r in records]
 
@@ -328,3 +335,28 @@ def test_hostile_labels_and_severities_and_astral_offsets(browser, tmp_path):
                                  "GEMBA-ESA: minor error (no words quoted)")
     assert plain["marks"] == [] and plain["elements"] == 0
     assert empty["marks"] == [] and empty["elements"] == 0
+
+
+def test_the_report_marks_a_runs_spans_on_demand(scored_run, scored, browser, tmp_path):
+    """In `xling report --format html`, the segment browser's Marks select shows each metric's
+    spans in the outputs, and the errors it could not place below them."""
+    from selenium.webdriver.support.ui import Select
+
+    from xling.cli import main
+
+    metrics, outputs = scored
+    found = segment_spans(metrics, outputs)
+    page = tmp_path / "report.html"
+    assert main(["report", str(scored_run), "--format", "html", "-o", str(page)]) == 0
+    open_page(browser, page)
+    check_quiet(browser, page)
+    assert not browser.find_elements("css selector", "#segments-body mark")
+    for metric, title in (("xcomet-qe", "xCOMET-QE"), ("gemba-mqm", "GEMBA-MQM")):
+        Select(browser.find_element("id", "marks")).select_by_value(title)
+        marks = browser.find_elements("css selector", "#segments-body mark")
+        want = [outputs[i][s["start"]:s["end"]] for i, spans in enumerate(found[metric]["spans"]) for s in spans]
+        assert [m.get_attribute("textContent") for m in marks] == want and want
+    lost = browser.find_elements("css selector", "#segments-body ul.err-unplaced li")
+    assert len(lost) == sum(len(u) for u in found["gemba-mqm"]["unplaced"]) > 0
+    assert browser.execute_script("return document.querySelectorAll('img').length") == 0
+    assert browser.get_log("browser") == []

@@ -14,6 +14,7 @@
 """
 from __future__ import annotations
 
+import math
 from collections import Counter
 
 import numpy as np
@@ -53,7 +54,8 @@ def _bucket_score(result, positions: list[int]) -> float | None:
     if not positions:
         return None
     if result.stats is not None and result.scorer is not None:
-        return round(result.aggregate(np.asarray(result.stats)[positions].sum(0), len(positions)), 4)
+        value = result.aggregate(np.asarray(result.stats)[positions].sum(0), len(positions))
+        return round(value, 4) if math.isfinite(value) else None    # a judge's unparsed segments only
     if result.segments is not None:
         values = [result.segments[i] for i in positions if result.segments[i] is not None]
         return round(float(np.mean(values)), 4) if values else None

@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import math
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -38,7 +39,9 @@ from ..prompts.templates import load_template, select_shots
 from ..runs.records import ChoiceRun, MTRun, check_paired, read_run
 from .buckets import NO_SPACES, buckets
 from .chat_templates import quick_renderer
+from .document_prompts import document_prompt_view
 from .html_choice import choice_data
+from .html_spans import segment_spans
 from .report import Results, build_report
 from .tables import Table
 
@@ -129,6 +132,8 @@ def _bootstrap_interval(results: Results, run: MTRun, name: str, metric: str, en
             or result.signature != entry["signature"] or abs(result.score - entry["score"]) > 1e-6:
         return None
     _, low, high = bootstrap_ci(result, INTERVAL_SAMPLES, INTERVAL_SEED)
+    if not (math.isfinite(low) and math.isfinite(high)):   # resamples of a judge's unparsed segments only
+        return None
     return [round(low, 4), round(high, 4)]
 
 
@@ -233,11 +238,14 @@ def _segments(a: MTRun, b: MTRun | None, names: list[str], results: Results) -> 
         scores = {m: [_segment_scores(results, r, name, m, recs) for r, recs in zip(runs, records)] for m in shared}
         scores = {m: s for m, s in scores.items() if all(v is not None for v in s)}
         flags = [_flags(results, r, name, recs) for r, recs in zip(runs, records)]
+        marks = [segment_spans(r.direction(name).metrics, [x["output"] for x in recs])  # type: ignore[union-attr]
+                 for r, recs in zip(runs, records)]
+        span_metrics = list(dict.fromkeys(display(m) for found in marks for m in found))
         prompts = [rebuilder.view(name, recs) for rebuilder, recs in zip(rebuilders, records)]
         index = len(directions)
         tgt = Direction.parse(name).tgt
         chunks: list[dict] = [{} for _ in runs]   # document mode: each chunk's raw answer, once
-        directions.append({"name": name, "chars": tgt.code in NO_SPACES, "metrics": list(scores),
+        directions.append({"name": name, "chars": tgt.code in NO_SPACES, "metrics": list(scores), "spans": span_metrics,
                            "prompts": [p for p, _ in prompts], "chunks": chunks})
         for i, first in enumerate(records[0]):
             row = {"d": index, "i": i, "id": str(first.get("id", i)), "src": first["source"], "ref": first["reference"],
@@ -259,12 +267,23 @@ def _segments(a: MTRun, b: MTRun | None, names: list[str], results: Results) -> 
                         chunks[k][str(r["chunk"])] = r["chunk_raw"]
                 if r.get("realigned") is False:
                     side["unaligned"] = True
+                _add_spans(side, marks[k], i)
                 if "chosen" in r:
                     side["chosen"] = r["chosen"]
                 sides.append(side)
             row["sides"] = sides
             rows.append(row)
     return {"runs": [r.label for r in runs], "directions": directions, "rows": rows, "notes": notes}
+
+
+def _add_spans(side: dict, found: dict, i: int) -> None:
+    """A segment's error spans by metric (`err`: placed in the output; `lost`: quoted words the
+    output does not hold), only where it has any."""
+    for metric, spans in found.items():
+        if spans["spans"][i]:
+            side.setdefault("err", {})[display(metric)] = spans["spans"][i]
+        if spans["unplaced"][i]:
+            side.setdefault("lost", {})[display(metric)] = spans["unplaced"][i]
 
 
 # -- prompts -------------------------------------------------------------------------------------
@@ -362,9 +381,7 @@ def prompt_view(run: MTRun, name: str, records: list[dict],
     settings = run.settings
     src, tgt = Direction.parse(name)
     if settings.get("unit") == "document" or any("chunk" in r for r in records):
-        return {"status": "translated by document: each prompt holds a numbered chunk of its document, "
-                          "which this page does not rebuild; the record's prompt_hash and raw answer "
-                          "are shown"}, none
+        return document_prompt_view(run, name, records, rebuilder)
     template_info = run.config.get("template")
     if template_info is None:    # an encoder-decoder model: the bare source
         seen = f"{resolve(src.code).flores}>{resolve(tgt.code).flores}\n{SENTINEL}"
@@ -484,7 +501,7 @@ REPORT_STYLES = ("report.css", "choice.css")
 
 # The scripts of the report page, joined in one function scope in this order (common.js first:
 # the data and the helpers the others use; main.js last: it draws the page).
-REPORT_SCRIPTS = ("common.js", "mt.js", "choice.js", "main.js")
+REPORT_SCRIPTS = ("common.js", "spans.js", "mt.js", "choice.js", "main.js")
 
 
 def page_script(names: tuple[str, ...]) -> str:

@@ -200,7 +200,7 @@ function marked(tokenList, keep, tag) {
 
 // -- segment browser ---------------------------------------------------------------------------
 var SEG = DATA.segments;
-var state = { direction: "", domain: "", flag: "", text: "", metric: "", key: "order", order: 1, page: 0 };
+var state = { direction: "", domain: "", flag: "", text: "", metric: "", key: "order", order: 1, page: 0, marks: "" };
 var shown = null;   // the filtered, sorted rows (recomputed when a filter or the order changes)
 
 function metricIndex(row, metric) { return SEG.directions[row.d].metrics.indexOf(metric); }
@@ -316,6 +316,14 @@ function setupBrowser() {
     if (!two && (k[0] === "delta" || k[0] === "b")) return;
     keySelect.appendChild(option(k[0], k[1]));
   });
+  var spanMetrics = [];
+  SEG.directions.forEach(function (d) { (d.spans || []).forEach(function (m) { if (spanMetrics.indexOf(m) < 0) spanMetrics.push(m); }); });
+  var marksSelect = byId("marks");
+  if (two) marksSelect.appendChild(option("", "word differences"));
+  else marksSelect.appendChild(option("", "none"));
+  spanMetrics.forEach(function (m) { marksSelect.appendChild(option(m, m + " error spans")); });
+  if (!spanMetrics.length) byId("marks-label").hidden = true;
+  marksSelect.addEventListener("change", function () { state.marks = marksSelect.value; drawRows(); });
   function refilter() { state.page = 0; compute(); drawRows(); }
   dirSelect.addEventListener("change", function () { state.direction = dirSelect.value; refilter(); });
   domSelect.addEventListener("change", function () { state.domain = domSelect.value; refilter(); });
@@ -403,7 +411,10 @@ function drawRows() {
     var dir = SEG.directions[row.d];
     var a = row.sides[0], b = row.sides[1];
     var outA, outB;
-    if (two) {
+    if (state.marks) {
+      outA = spansCell(a, state.marks);
+      outB = two ? spansCell(b, state.marks) : null;
+    } else if (two) {
       var ta = tokens(a.out, dir.chars), tb = tokens(b.out, dir.chars);
       var keep = a.out === b.out ? null : commonTokens(ta, tb);
       outA = marked(ta, keep && keep[0], "del");
@@ -438,6 +449,14 @@ function drawRows() {
   document.body.setAttribute("data-rows-drawn", String(stop - start));
 }
 
+// An output with one metric's error spans marked, and the errors it could not place below.
+function spansCell(side, metric) {
+  var spans = side.err ? side.err[metric] : null;
+  var lost = side.lost ? side.lost[metric] : null;
+  return el("div", { cls: "text" + (spans || lost ? " has-spans" : "") }, spanNodes(side.out, spans || []),
+    lost ? unplacedList(lost) : null);
+}
+
 function openPrompt(row) {
   var dir = SEG.directions[row.d];
   var body = byId("prompt-body");
@@ -451,17 +470,22 @@ function openPrompt(row) {
     var check = side.ok === true ? "the rebuilt prompt hashes to it" : side.ok === false
       ? "the rebuilt prompt does NOT hash to it" : "not checked";
     section.appendChild(el("p", { cls: "note" }, "prompt_hash ", el("code", { text: side.hash || "(none)" }), " \u2014 " + check));
-    if (view.messages) {
+    // A document's chunk has its own prompt, written out whole; a segment's is filled in here.
+    var chunk = view.chunks && side.chunk !== undefined ? view.chunks[String(side.chunk)] : null;
+    var messages = chunk ? chunk.messages : view.messages;
+    var source = chunk ? null : row.src;
+    if (messages) {
       section.appendChild(el("span", { cls: "label", text: "messages" }));
-      view.messages.forEach(function (m) {
+      messages.forEach(function (m) {
         section.appendChild(el("div", { cls: "role", text: m[0] }));
-        section.appendChild(el("pre", { cls: "prompt", text: fill(m[1], row.src) }));
+        section.appendChild(el("pre", { cls: "prompt", text: source === null ? m[1] : fill(m[1], source) }));
       });
     }
-    var exact = view.exact && view.exact[String(row.i)];
-    if (exact || view.input) {
+    var exact = !chunk && view.exact && view.exact[String(row.i)];
+    var input = chunk ? chunk.input : view.input;
+    if (exact || input) {
       section.appendChild(el("span", { cls: "label", text: "the model's input" }));
-      section.appendChild(el("pre", { cls: "prompt model-input", text: exact || fill(view.input, row.src) }));
+      section.appendChild(el("pre", { cls: "prompt model-input", text: exact || (source === null ? input : fill(input, source)) }));
     }
     section.appendChild(el("span", { cls: "label", text: "raw answer" }));
     section.appendChild(el("pre", { cls: "prompt raw", text: side.raw !== undefined ? side.raw : side.out }));
