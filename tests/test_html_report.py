@@ -303,3 +303,89 @@ def test_document_mode_rows_carry_their_realignment(tiny_causal, tmp_path, brows
     assert f"document chunk {records[0]['chunk']}" in dialog
     assert records[0]["source"] in dialog and "the rebuilt prompt hashes to it" in dialog
     assert records[0]["chunk_raw"].strip().splitlines()[0] in dialog
+
+
+def test_intervals_and_buckets_are_computed_over_their_segments(runs, tmp_path):
+    """The overview's 95% intervals are the bootstrap intervals of the stored scores; a length
+    bucket's BLEU is sacrebleu's corpus BLEU over that bucket's segments; the frequency buckets'
+    precision and recall are clipped word matches, counted here by brute force."""
+    from collections import Counter
+
+    from sacrebleu.metrics import BLEU
+
+    from xling.metrics.significance import bootstrap_ci
+    from xling.reporting.buckets import FREQUENCY_EDGES, WORD_EDGES, bucket_of
+    from xling.runs.records import metric_result, read_run
+
+    a, b = runs
+    page = tmp_path / "report.html"
+    assert main(["report", str(a), str(b), "--format", "html", "-o", str(page)]) == 0
+    data = _page_data(page)
+    run = read_run(a)
+    entry = data["runs"][0]["directions"][0]
+    result = metric_result(run.run, entry["name"], "chrf")
+    _, low, high = bootstrap_ci(result, data["intervals"]["samples"], data["intervals"]["seed"])
+    assert entry["scores"]["chrf"]["ci"] == [round(low, 4), round(high, 4)]
+    assert low <= entry["scores"]["chrf"]["score"] <= high
+
+    ko_en = next(d for d in data["buckets"]["directions"] if d["name"] == "ko-en")
+    length, frequency = ko_en["analyses"]
+    for k, path in enumerate((a, b)):
+        records = read_run(path).run.read_outputs("ko-en")
+        groups: dict[int, list[dict]] = {}
+        for r in records:
+            groups.setdefault(bucket_of(len(r["reference"].split()), WORD_EDGES), []).append(r)
+        for index, group in groups.items():
+            expected = BLEU().corpus_score([r["output"] for r in group], [[r["reference"] for r in group]]).score
+            assert length["values"]["BLEU"][k][index] == pytest.approx(expected, abs=1e-4)
+        tokenize = BLEU(tokenize="13a").tokenizer
+        refs = [tokenize(r["reference"]).split() for r in records]
+        outs = [tokenize(r["output"]).split() for r in records]
+        counts = Counter(w for words in refs for w in words)
+
+        def bucket(word):
+            return 0 if counts[word] == 0 else 1 + bucket_of(counts[word], FREQUENCY_EDGES)
+
+        matched, out_total, ref_total = Counter(), Counter(), Counter()
+        for out, ref in zip(outs, refs):
+            for w in ref:
+                ref_total[bucket(w)] += 1
+            for w in out:
+                out_total[bucket(w)] += 1
+            for w, c in Counter(out).items():
+                matched[bucket(w)] += min(c, Counter(ref)[w])
+        for index in range(len(frequency["labels"])):
+            precision = frequency["values"]["precision"][k][index]
+            recall = frequency["values"]["recall"][k][index]
+            assert precision == (round(100 * matched[index] / out_total[index], 2) if out_total[index] else None)
+            assert recall == (round(100 * matched[index] / ref_total[index], 2) if ref_total[index] else None)
+        assert frequency["counts"] == [ref_total[i] for i in range(len(frequency["labels"]))]
+
+
+def test_overview_intervals_and_bucket_views_in_the_browser(runs, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    a, b = runs
+    page = tmp_path / "report.html"
+    assert main(["report", str(a), str(b), "--format", "html", "-o", str(page)]) == 0
+    data = _page_data(page)
+    _open(browser, page)
+    _check_quiet(browser, page)
+    intervals = browser.find_elements(By.CSS_SELECTOR, "#overview-body span.ci")
+    first = data["runs"][0]["directions"][0]["scores"]["bleu"]["ci"]
+    assert intervals and intervals[0].text == f"95% [{first[0]:.2f}, {first[1]:.2f}]"
+
+    def header():
+        return [th.text for th in browser.find_elements(By.CSS_SELECTOR, "#buckets-body th")]
+
+    assert header()[:2] == ["reference words", "segments"] and header()[2].startswith("BLEU ")
+    _select(browser, "bucket-measure", "chrF")
+    assert header()[2].startswith("chrF ")
+    _select(browser, "bucket-analysis", "1")
+    assert header()[:3] == ["occurrences in this direction's references", "reference words",
+                            f"word F-measure {data['buckets']['runs'][0]}"]
+    rows = browser.find_elements(By.CSS_SELECTOR, "#buckets-body tbody tr")
+    labels = [tr.get_attribute("data-bucket") for tr in rows]
+    assert labels == data["buckets"]["directions"][0]["analyses"][1]["labels"]
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#buckets-body svg rect")) > 0
+    assert browser.get_log("browser") == []
