@@ -374,6 +374,10 @@ def test_overview_intervals_and_bucket_views_in_the_browser(runs, browser, tmp_p
     intervals = browser.find_elements(By.CSS_SELECTOR, "#overview-body span.ci")
     first = data["runs"][0]["directions"][0]["scores"]["bleu"]["ci"]
     assert intervals and intervals[0].text == f"95% [{first[0]:.2f}, {first[1]:.2f}]"
+    by_domain = [t for t in data["tables"] if t["title"].endswith(" by domain")]
+    assert len(by_domain) == 4      # runs x directions
+    assert [h.text for h in browser.find_elements(By.CSS_SELECTOR, "#overview-body h4")] == \
+        [t["title"] for t in by_domain]
 
     def header():
         return [th.text for th in browser.find_elements(By.CSS_SELECTOR, "#buckets-body th")]

@@ -110,18 +110,21 @@ function matrixFigure(spec) {
 }
 
 // -- the text report's tables ------------------------------------------------------------------
+function tableElement(table) {
+  var head = el("tr", null, table.header.map(function (h) { return el("th", { text: h }); }));
+  var rows = table.rows.map(function (row) {
+    return el("tr", null, row.map(function (c, i) { return el("td", { cls: i ? "num" : null, text: c }); }));
+  });
+  return el("table", null, el("thead", null, head), el("tbody", null, rows));
+}
+
 function drawTables() {
   var body = byId("tables-body");
   DATA.tables.forEach(function (table, k) {
     var details = el("details", { open: k < 2 || !DATA.runs.length ? true : null });
     details.appendChild(el("summary", { text: table.title }));
-    var head = el("tr", null, table.header.map(function (h) { return el("th", { text: h }); }));
-    var rows = table.rows.map(function (row) {
-      return el("tr", null, row.map(function (c, i) { return el("td", { cls: i ? "num" : null, text: c }); }));
-    });
-    details.appendChild(el("table", null, el("thead", null, head), el("tbody", null, rows)));
+    details.appendChild(tableElement(table));
     table.notes.forEach(function (n) { details.appendChild(el("p", { cls: "note", text: n })); });
     body.appendChild(details);
   });
 }
-

@@ -85,6 +85,12 @@ function drawOverview() {
   if (metrics.indexOf("offtarget") >= 0) notes.push("OffTarget%: outputs empty or not in the target language; " +
     "Undetermined%: outputs whose language cannot be told; both over all outputs.");
   notes.forEach(function (n) { body.appendChild(el("p", { cls: "note", text: n })); });
+  // the data's domains (WMT24++: news, social, speech, literary), as the text report has them
+  DATA.tables.filter(function (t) { return / by domain$/.test(t.title); }).forEach(function (table) {
+    body.appendChild(el("h4", { text: table.title }));
+    body.appendChild(tableElement(table));
+    table.notes.forEach(function (n) { body.appendChild(el("p", { cls: "note", text: n })); });
+  });
 }
 
 function drawSignificance() {
