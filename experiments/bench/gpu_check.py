@@ -55,7 +55,7 @@ SHAPES = {"1.5b": dict(hidden_size=1536, intermediate_size=8960, num_hidden_laye
 # Seconds each section may take on a GPU (the run's budget still applies); --small: half.
 CAPS = {"naive": 40, "rows_1": 30, "rows_32": 20, "rows_512": 30, "kernels_default_32": 30,
         "profile_512": 40, "auto": 45, "auto_no_refill": 45, "auto_again": 45, "matrix": 190, "nli": 40,
-        "generate_batch": 45, "vllm": 90, "static": 120}
+        "generate_batch": 90, "vllm": 90, "static": 120}
 
 
 class SectionTimeout(Exception):
@@ -323,7 +323,9 @@ def nli(check: Check):
 def generate_batch(check: Check):
     from hf_loop_vs_transformers_cb import transformers_cb
 
-    n = check.n(512, 4)
+    # 128 sentences: at 512 it did not finish within 45 s on the H200 (run 3); its rate is
+    # compared with auto's rate on 512 (sentences per second)
+    n = check.n(128, 4)
     requests = check.requests(check.translator, n)
     backend = check.backend
     texts = []
@@ -349,9 +351,9 @@ def generate_batch(check: Check):
     tokens = sum(backend.count_tokens(t) for t in texts) if check.small else None
     check.report["generate_batch"] = {"sentences": n, "seconds": round(seconds, 2),
                                       "sentences_per_s": round(n / seconds, 2),
-                                      "vs_auto_time": round(seconds / check.report["auto"]["seconds"], 2)
-                                      if isinstance(check.report.get("auto"), dict)
-                                      and n == check.report["auto"]["sentences"] else None}
+                                      "vs_auto_rate": round((n / seconds) / (check.report["auto"]["sentences"]
+                                                                             / check.report["auto"]["seconds"]), 3)
+                                      if isinstance(check.report.get("auto"), dict) else None}
     backend.lm.tokens_generated = before
     check.outputs["generate_batch"] = texts
     if tokens is not None:
