@@ -8,7 +8,8 @@ same process:
 
 - markdown: `xling report A B -f markdown -o F` (tables and paired tests), seconds and bytes;
 - html: `xling report A B -f html -o F`, seconds and bytes (the same tables and tests, plus the
-  segment browser's sentence scores, off-target flags, rebuilt prompts, length buckets);
+  95% bootstrap intervals, the segment browser's sentence scores, off-target flags and rebuilt
+  prompts, the length and word-frequency buckets);
 - browser: headless chromium (Debian's, through /usr/bin/chromedriver) opens the page from
   file://: the page's own clock when its script has drawn everything (the first page of segment
   rows included), the wall time of the load, the time to re-sort all rows by the chrF delta,
