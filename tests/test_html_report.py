@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -393,3 +394,23 @@ def test_overview_intervals_and_bucket_views_in_the_browser(runs, browser, tmp_p
     assert labels == data["buckets"]["directions"][0]["analyses"][1]["labels"]
     assert len(browser.find_elements(By.CSS_SELECTOR, "#buckets-body svg rect")) > 0
     assert browser.get_log("browser") == []
+
+
+def test_equal_scores_are_never_called_better_or_worse(runs, tmp_path, capsys):
+    """A run compared with a copy of itself: sacrebleu's paired bootstrap gives its smallest p
+    (1/1001) to a difference of exactly 0, but there is no difference to call: no better*/worse*
+    in the text report, none in the page."""
+    from xling.metrics import bleu, paired_test
+
+    a, _ = runs
+    copy = tmp_path / "copy"
+    shutil.copytree(a, copy)
+    assert main(["report", str(a), str(copy)]) == 0
+    text = capsys.readouterr().out
+    assert "p=0.001)" in text and ") better*" not in text and ") worse*" not in text
+    page = tmp_path / "same.html"
+    assert main(["report", str(a), str(copy), "--format", "html", "-o", str(page)]) == 0
+    cells = [c for table in _page_data(page)["significance"] for row in table["rows"] for c in row["cells"]]
+    assert cells and all(c["delta"] == 0 and c["mark"] is None for c in cells)
+    (p,) = paired_test(bleu(["a b c", "d e"], ["a b c", "d f"]), {"x": bleu(["a b c", "d e"], ["a b c", "d f"])})
+    assert p.p_value == 1 / 1001 and p.verdict is None and p.to_dict()["verdict"] is None

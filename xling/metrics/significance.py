@@ -59,6 +59,15 @@ class PairedResult:
         return self.delta > 0 if self.higher_is_better else self.delta < 0
 
     @property
+    def verdict(self) -> str | None:
+        """"better" or "worse" at p < 0.05, in the metric's own direction; None otherwise, and
+        always for a delta of 0 (equal scores get the smallest p by sacrebleu's design, but there
+        is no difference to call)."""
+        if self.p_value >= 0.05 or self.delta == 0:
+            return None
+        return "better" if self.better else "worse"
+
+    @property
     def signature(self) -> str:
         return f"test:{self.test}|n:{self.samples}|seed:{self.seed}"
 
@@ -71,7 +80,7 @@ class PairedResult:
         return ""
 
     def to_dict(self) -> dict:
-        return asdict(self) | {"signature": self.signature, "better": self.better}
+        return asdict(self) | {"signature": self.signature, "better": self.better, "verdict": self.verdict}
 
 
 def _is_sacrebleu(result: MetricResult) -> bool:

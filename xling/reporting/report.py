@@ -173,11 +173,11 @@ def comparison(runs: list[MTRun], metric: str, test: str = "bs", n_samples: int 
                     refused.setdefault((other.label, name), (baseline.signature, result.signature))
                     continue
                 (p,) = paired_test(baseline, {"x": result}, test, n_samples, seed)
-                verdict = (" better*" if p.better else " worse*") if p.p_value < 0.05 else ""
+                verdict = f" {p.verdict}*" if p.verdict else ""
                 row.append(f"{p.score:.2f} ({p.delta:+.2f}, p={p.p_value:.3f}){verdict}")
             rows.append(row)
     note = (f"paired {'bootstrap' if test == 'bs' else 'approximate randomization'} against "
-            f"{base.label}; better*/worse*: p < 0.05, in the metric's own direction"
+            f"{base.label}; better*/worse*: p < 0.05, in the metric's own direction (never for equal scores)"
             + ("" if get(metric).higher_is_better else f"; lower {display(metric)} is better"))
     notes = [note] + [f"not comparable: {label} {direction} was scored with another {display(metric)} "
                       f"({theirs}) than {base.label} ({ours}); no test is made across signatures"

@@ -51,8 +51,7 @@ def _cells(report: ScoreReport, latex: bool = False) -> tuple[list[str], list[li
             cell = f"{result.score:.2f}"
             p = paired.get((name, m))
             if p is not None:
-                mark = ("$^\\dagger$" if latex else (" better*" if p.better else " worse*")) \
-                    if p.p_value < 0.05 else ""
+                mark = ("$^\\dagger$" if latex else f" {p.verdict}*") if p.verdict else ""
                 ci = f" ({p.interval()})" if p.interval() else ""
                 cell += f"{ci} (p={p.p_value:.4f}){mark}"
             row.append(cell)

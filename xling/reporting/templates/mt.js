@@ -32,7 +32,7 @@ function scoreCell(runIndex, direction, metric) {
   if (runIndex > 0 && row) {
     var cell = row.cells[runIndex - 1];
     if (cell && cell.comparable) {
-      var marked = cell.p < 0.05;
+      var marked = cell.p < 0.05 && !!cell.mark;   // never for equal scores
       td.appendChild(el("span", {
         cls: "sub" + (marked ? " " + (cell.mark || "") : ""),
         title: "paired " + (DATA.test.name === "ar" ? "approximate randomization" : "bootstrap") +
@@ -106,7 +106,7 @@ function drawSignificance() {
       return el("tr", null, el("td", { text: row.label }), el("td", { cls: "num", text: fmt(row.base) }),
         row.cells.map(function (c) {
           if (!c.comparable) return el("td", { cls: "num na", text: (c.score === null ? "" : fmt(c.score) + " ") + "(not comparable)" });
-          var marked = c.p < 0.05;
+          var marked = c.p < 0.05 && !!c.mark;
           return el("td", { cls: "num" + (marked ? " " + c.mark : ""), title: "p = " + fmt(c.p, 3),
             text: fmt(c.score) + " (" + signed(c.delta) + ", p=" + fmt(c.p, 3) + ")" + (marked ? " " + c.mark + "*" : "") });
         }));
