@@ -389,3 +389,31 @@ def test_significant_differences_are_marked_and_disagreements_found(runs, tmp_pa
     assert _dialog_prompts(browser) == {0: item_prompt(str(a), rows[0]["id"], "en"),
                                         1: item_prompt(str(edited), rows[0]["id"], "en")}
     assert browser.get_log("browser") == []
+
+
+def test_cells_the_first_run_lacks_are_drawn_without_a_comparison(runs, tmp_path, browser):
+    """The first run (multiple choice, en) lacks the second's ja and en>ja cells: they are drawn
+    with no comparison, and the page finishes (it stopped at the first such cell)."""
+    a, _, c = runs
+    out = tmp_path / "c-then-a.html"
+    assert main(["report", str(c), str(a), "--format", "html", "-o", str(out)]) == 0
+    open_page(browser, out)
+    check_quiet(browser, out)
+    cells = browser.find_elements("css selector", "td[data-run='1'][data-cell='ja']")
+    assert cells and "p=" not in cells[0].text
+
+
+def test_runs_of_different_kinds_are_refused_in_one_line(runs, tiny_causal, tmp_path, capsys):
+    a, _, _ = runs
+    data = tmp_path / "mt.jsonl"
+    data.write_text('{"id": "1", "en": "I like apples.", "ko": "나는 사과를 좋아한다."}\n', encoding="utf-8")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XLING_CACHE", str(tmp_path / "cache"))
+        _cli("eval", "mt", "-m", tiny_causal, "--data", f"jsonl:{data}", "--pairs", "en-ko", "--max-new-tokens", "4",
+             "--metrics", "chrf", "-o", tmp_path / "mt")
+    capsys.readouterr()
+    for fmt in ("text", "html"):
+        assert main(["report", str(a), str(tmp_path / "mt"), "-f", fmt, "-o", str(tmp_path / f"r.{fmt}")]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("xling: error: xling report compares runs of one kind") and "(MT)" in err, err
+        assert "\n" not in err and not (tmp_path / f"r.{fmt}").exists()

@@ -75,6 +75,14 @@ def _select(driver, element_id: str, value: str) -> None:
 
 
 # -- without a browser ---------------------------------------------------------------------------
+def test_page_json_writes_no_nan():
+    """A stored NaN (a judge direction with no parseable answer) is a blank, not a refusal."""
+    from xling.reporting.html_report import page_json
+
+    assert json.loads(page_json({"score": float("nan"), "ci": [1.0, float("inf")], "n": 3})) == \
+        {"score": None, "ci": [1.0, None], "n": 3}
+
+
 def test_page_json_cannot_end_its_script_element():
     from xling.reporting.html_report import page_json
 
@@ -414,3 +422,23 @@ def test_equal_scores_are_never_called_better_or_worse(runs, tmp_path, capsys):
     assert cells and all(c["delta"] == 0 and c["mark"] is None for c in cells)
     (p,) = paired_test(bleu(["a b c", "d e"], ["a b c", "d f"]), {"x": bleu(["a b c", "d e"], ["a b c", "d f"])})
     assert p.p_value == 1 / 1001 and p.verdict is None and p.to_dict()["verdict"] is None
+
+
+def test_buckets_leave_out_a_run_with_other_segments(tiny_causal, tmp_path):
+    """Three runs: the first lacks en-ko, the other two hold different en-ko segments (the third
+    only 4; no direction is in all three, so no paired test refuses them). en-ko's
+    buckets are the second run's; the third gets none there (its positions are other segments)."""
+    data = _write_jsonl(tmp_path / "d.jsonl", [{"id": f"s{i}", "ko": ko, "en": en}
+                                                for i, (ko, en, _) in enumerate(ROWS)])
+    common = ["eval", "mt", "-m", tiny_causal, "--data", f"jsonl:{data}", "--max-new-tokens", "6", "--metrics", "chrf"]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XLING_CACHE", str(tmp_path / "cache"))
+        _cli(*common, "--pairs", "ko-en", "-o", tmp_path / "A")
+        _cli(*common, "--pairs", "ko-en,en-ko", "-o", tmp_path / "B")
+        _cli(*common, "--pairs", "en-ko", "--limit", "4", "-o", tmp_path / "C")
+    page = tmp_path / "r.html"
+    assert main(["report", *(str(tmp_path / r) for r in "ABC"), "--format", "html", "-o", str(page)]) == 0
+    en_ko = next(d for d in _page_data(page)["buckets"]["directions"] if d["name"] == "en-ko")
+    for analysis in en_ko["analyses"]:
+        for values in analysis["values"].values():
+            assert values[0] is None and values[1] is not None and values[2] is None

@@ -3,6 +3,7 @@ language (ko → ko-mecab, ja → ja-mecab, zh → zh, else 13a) and sacrebleu's
 from __future__ import annotations
 
 import os
+import threading
 from collections import OrderedDict
 from functools import lru_cache
 from typing import Any, Callable, Sequence
@@ -114,24 +115,28 @@ def _score(params: tuple, name, hyps, refs, extra) -> MetricResult:
 # cache across systems.
 _REFERENCES: OrderedDict[tuple, tuple[list, int]] = OrderedDict()
 KEPT_REFERENCE_SETS = 8
+_REFERENCES_LOCK = threading.Lock()
 
 
 def _statistics(scorer: tuple, metric, hyps: list[str], streams: list[list[str]]) -> list:
     if not hyps:
         return metric._extract_corpus_statistics(hyps, streams)
-    key = (scorer, tuple(tuple(stream) for stream in streams))
-    cached = _REFERENCES.get(key)
-    if cached is None:
-        cached = (metric._cache_references(streams), metric.num_refs)
-        _REFERENCES[key] = cached
-        while len(_REFERENCES) > KEPT_REFERENCE_SETS:
-            _REFERENCES.popitem(last=False)
-    _REFERENCES.move_to_end(key)
-    metric._ref_cache, metric.num_refs = cached    # num_refs: the signature's nrefs
-    try:
-        return metric._extract_corpus_statistics(hyps, None)
-    finally:
-        metric._ref_cache = None
+    # id(metric): a metric object lives as long as its builder's cache, and a new one (another
+    # SentencePiece file version, say) tokenizes differently
+    key = (scorer, id(metric), tuple(tuple(stream) for stream in streams))
+    with _REFERENCES_LOCK:    # the metric object is shared: one reference set on it at a time
+        cached = _REFERENCES.get(key)
+        if cached is None:
+            cached = (metric._cache_references(streams), metric.num_refs)
+            _REFERENCES[key] = cached
+            while len(_REFERENCES) > KEPT_REFERENCE_SETS:
+                _REFERENCES.popitem(last=False)
+        _REFERENCES.move_to_end(key)
+        metric._ref_cache, metric.num_refs = cached    # num_refs: the signature's nrefs
+        try:
+            return metric._extract_corpus_statistics(hyps, None)
+        finally:
+            metric._ref_cache = None
 
 
 def bleu(hyps: Sequence[str], refs, tgt_lang: str | None = None, tokenize: str | None = None,

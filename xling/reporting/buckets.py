@@ -23,7 +23,7 @@ from ..data.languages import Direction
 from ..errors import XlingError
 from ..metrics.registry import display, get
 from ..metrics.sacre import bleu_tokenizer_for
-from ..runs.records import MTRun
+from ..runs.records import MTRun, check_paired
 
 # Reference length edges (upper edges exclusive): words, or characters for unspaced scripts.
 WORD_EDGES = (10, 20, 30, 40, 50, 60)
@@ -74,6 +74,18 @@ def _tokenizer(tgt_code: str):
     return (lambda text: tokenize(text.strip()).split()), name
 
 
+def _paired(results, first: MTRun, run: MTRun, name: str) -> bool:
+    """Whether `run` holds the same segments as `first` in this direction (buckets are the first
+    run's positions; a run with other segments gets none)."""
+    if run is first:
+        return True
+    try:
+        check_paired(first.path, results.records(first, name), run.path, results.records(run, name), name)
+    except XlingError:
+        return False
+    return True
+
+
 def by_length(runs: list[MTRun], name: str, metrics: list[str], results) -> dict:
     tgt = Direction.parse(name).tgt
     chars = tgt.code in NO_SPACES
@@ -89,7 +101,7 @@ def by_length(runs: list[MTRun], name: str, metrics: list[str], results) -> dict
         per_run: list[list | None] = []
         for run in runs:
             entry = run.direction(name)
-            if entry is None or metric not in entry.metrics:
+            if entry is None or metric not in entry.metrics or not _paired(results, present[0], run, name):
                 per_run.append(None)
                 continue
             try:
@@ -129,7 +141,7 @@ def by_frequency(runs: list[MTRun], name: str, results) -> dict:
             ref_totals[bucket(word)] += 1
     values: dict[str, list] = {"word F-measure": [], "precision": [], "recall": []}
     for run in runs:
-        if run.direction(name) is None:
+        if run.direction(name) is None or not _paired(results, present[0], run, name):
             for v in values.values():
                 v.append(None)
             continue

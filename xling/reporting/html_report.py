@@ -479,11 +479,25 @@ def _checked(view: dict, records: list[dict], seen: Callable[[str], str]) -> tup
 def page_json(data: dict) -> str:
     """The data as JSON that no text in it can end the script element that holds it: `<`, `>`
     and `&` as \\u escapes (and the two line separators JavaScript once treated as line ends)."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    try:
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except ValueError:    # NaN: a stored score no answer of a judge could give, say
+        text = json.dumps(_finite(data), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
                          ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
         text = text.replace(char, escape)
     return text
+
+
+def _finite(value):
+    """The data with every NaN or infinity as None (JSON has neither; the page shows a blank)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _csp_hash(text: str) -> str:

@@ -266,6 +266,11 @@ def build_report(paths: list[str], metrics: list[str] | None = None, test: str =
     runs = [read_run(p, fresh=True) for p in paths]
     for run in runs:
         check_complete(run)
+    kinds = {r.path: "MT" if isinstance(r, MTRun) else "tuning" if isinstance(r, TuneRun) else r.task
+             for r in runs}
+    if len({k if k in ("MT", "tuning") else "choice" for k in kinds.values()}) > 1:
+        raise XlingError("xling report compares runs of one kind; these are not: "
+                         + ", ".join(f"{path} ({kind})" for path, kind in kinds.items()))
     choice = [r for r in runs if isinstance(r, ChoiceRun)]
     if choice:
         return [t for r in choice for t in choice_tables(r)]

@@ -66,7 +66,7 @@ function choiceAccuracyCell(k, cell, mode) {
     td.appendChild(el("span", { cls: "ci", title: (entry.bootstrap || "") + " bootstrap resamples, as the run stored them",
       text: "95% [" + fmt(entry.ci_low, 3) + ", " + fmt(entry.ci_high, 3) + "]" }));
   }
-  if (k > 0) td.appendChild(choiceCompared(choiceComparison(k, cell.name, mode)));
+  if (k > 0) add(td, choiceCompared(choiceComparison(k, cell.name, mode)));   // none where the first run lacks the cell
   return td;
 }
 

@@ -32,7 +32,7 @@ function scoreCell(runIndex, direction, metric) {
   if (runIndex > 0 && row) {
     var cell = row.cells[runIndex - 1];
     if (cell && cell.comparable) {
-      var marked = cell.p < 0.05 && !!cell.mark;   // never for equal scores
+      var marked = !!cell.mark;   // PairedResult.verdict: p < 0.05 and a difference (p is shown rounded)
       td.appendChild(el("span", {
         cls: "sub" + (marked ? " " + (cell.mark || "") : ""),
         title: "paired " + (DATA.test.name === "ar" ? "approximate randomization" : "bootstrap") +
@@ -106,7 +106,7 @@ function drawSignificance() {
       return el("tr", null, el("td", { text: row.label }), el("td", { cls: "num", text: fmt(row.base) }),
         row.cells.map(function (c) {
           if (!c.comparable) return el("td", { cls: "num na", text: (c.score === null ? "" : fmt(c.score) + " ") + "(not comparable)" });
-          var marked = c.p < 0.05 && !!c.mark;
+          var marked = !!c.mark;
           return el("td", { cls: "num" + (marked ? " " + c.mark : ""), title: "p = " + fmt(c.p, 3),
             text: fmt(c.score) + " (" + signed(c.delta) + ", p=" + fmt(c.p, 3) + ")" + (marked ? " " + c.mark + "*" : "") });
         }));
@@ -520,12 +520,12 @@ function drawBucket() {
   var analysis = entry.analyses[Number(byId("bucket-analysis").value)];
   var measures = Object.keys(analysis.values);
   var measureSelect = byId("bucket-measure");
-  if (measureSelect.getAttribute("data-analysis") !== analysis.kind) {   // the measures of this analysis
+  if (measureSelect.getAttribute("data-measures") !== measures.join("\n")) {   // this direction's and analysis's
     var kept = measureSelect.value;
     measureSelect.replaceChildren();
     measures.forEach(function (m) { measureSelect.appendChild(option(m, m)); });
     if (measures.indexOf(kept) >= 0) measureSelect.value = kept;
-    measureSelect.setAttribute("data-analysis", analysis.kind);
+    measureSelect.setAttribute("data-measures", measures.join("\n"));
   }
   var measure = measureSelect.value || measures[0];
   var runs = DATA.buckets.runs;
