@@ -233,6 +233,19 @@ def list_templates(warn: bool = True) -> dict[str, Template]:
     return found
 
 
+def recorded_template(name_or_path: str, recorded_hash: str | None) -> Template:
+    """The template a run recorded (by name and hash), unchanged since; else an XlingError that
+    says why its prompts cannot be rebuilt (not readable here, or its hash differs)."""
+    try:
+        template = load_template(name_or_path)
+    except XlingError as exc:
+        raise XlingError(f"template {name_or_path!r} cannot be read here: {exc}") from None
+    if template.hash != recorded_hash:
+        raise XlingError(f"template {template.name!r} changed since the run (hash {template.hash}, the run's "
+                         f"{recorded_hash}): its prompts cannot be rebuilt")
+    return template
+
+
 def load_template(name_or_path: str) -> Template:
     path = Path(name_or_path).expanduser()
     if path.suffix in {".yaml", ".yml"}:

@@ -16,8 +16,6 @@ import hashlib
 from typing import TYPE_CHECKING
 
 from ..data.languages import Direction
-from ..errors import XlingError
-from ..prompts.templates import load_template, select_shots
 from ..runs.records import MTRun
 from ..translation.documents import mark
 
@@ -42,7 +40,6 @@ def document_prompt_view(run: MTRun, name: str, records: list[dict],
     renderer(), read once for all the run's directions)."""
 
     none: list[bool | None] = [None] * len(records)
-    settings = run.settings
     src, tgt = Direction.parse(name)
     chunks: dict[str, list[int]] = {}
     for i, record in enumerate(records):
@@ -53,23 +50,11 @@ def document_prompt_view(run: MTRun, name: str, records: list[dict],
     template_info = run.config.get("template")
     if template_info is None:
         return {"status": "no prompt template (document mode needs one): the prompts cannot be rebuilt"}, none
-    try:
-        template = load_template(settings.get("template") or template_info["name"])
-    except XlingError as exc:
-        return {"status": f"template {template_info['name']!r} cannot be read here: {exc}"}, none
-    if template.hash != template_info.get("hash"):
-        return {"status": f"template {template.name!r} changed since the run (hash {template.hash}, the run's "
-                          f"{template_info.get('hash')}): its prompts cannot be rebuilt"}, none
-    shots: list = []
-    if settings.get("shots"):
-        try:
-            pool = rebuilder.pool(src, tgt)
-            # the direction's demonstrations, each a numbered one-segment pair (documents.prepare)
-            shots = [(mark([s]), mark([t])) for s, t in select_shots(
-                pool, settings["shots"], settings.get("seed") or 0, exclude=[r["source"] for r in records])]
-        except XlingError as exc:
-            return {"status": f"its {settings['shots']} demonstrations cannot be drawn again here: {exc}",
-                    "template": template.name}, none
+    template, pairs, refused = rebuilder.template_and_shots(template_info, src, tgt, records)
+    if refused is not None:
+        return refused, none
+    # the direction's demonstrations, each a numbered one-segment pair (documents.prepare)
+    shots = [(mark([s]), mark([t])) for s, t in pairs]
     view: dict = {"unit": "document", "template": template.name, "shots": len(shots)}
     render, how = (None, "") if template.format == "completion" else rebuilder.renderer()
     server = run.model.get("backend") == "http"

@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from ..data.choice import NLI_LABELS
 from ..errors import XlingError
 from ..runs.records import Cell, ChoiceRun
-from .prompt_view import MODES
+from .prompt_view import MODES, record_prompt, template_line
 
 # What a record holds beside the item's own fields (premise, hypothesis, stem, options, ...).
 RECORD_KEYS = frozenset({"id", "gold", "prompt", "ll_scores", "ll_pred", "gen_raw", "gen_pred"})
@@ -92,12 +92,6 @@ def _mode_entry(task: str, summary: dict) -> dict:
     return entry
 
 
-def _template_line(mode: str, template) -> str:
-    """The line that opens a mode's prompt in `xling prompt`."""
-    text = " ".join(template or [])
-    return f"## {MODES[mode]} prompt (template {text})".replace(" ()", "")
-
-
 def _run_entry(run: ChoiceRun) -> dict:
     settings = run.settings
     templates = run.config.get("templates") or {}
@@ -112,7 +106,7 @@ def _run_entry(run: ChoiceRun) -> dict:
             "note": note or None, "shots": settings.get("shots") or 0, "mode": settings.get("mode"),
             "prompt_lang": settings.get("prompt_lang"), "created": run.config.get("created"),
             "templates": {m: " ".join(templates.get(m) or []) for m in MODES if templates.get(m)},
-            "heads": {m: _template_line(m, templates.get(m)) for m in MODES},
+            "heads": {m: template_line(m, templates.get(m)) for m in MODES},
             "cells": cells, "notes": []}
 
 
@@ -205,43 +199,14 @@ def _comparisons(runs: list[ChoiceRun], cells: list[Cell | None], records: list[
 
 
 # -- item prompts --------------------------------------------------------------------------------
-def _labels(task: str, record: dict) -> list[str]:
-    """The answer names `xling prompt` gives an item's options."""
-    if task == "nli":
-        return list(NLI_LABELS)
-    return record.get("letters") or [chr(ord("A") + i) for i in range(len(record.get("options", [])))]
-
-
 def prompt_text(path: str, task: str, config: dict, name: str, record: dict) -> str | None:
     """What `xling prompt PATH ID --lang NAME` prints for this record (`item_prompt`, from a record
     already read); None where it prints an error instead."""
     try:
         if not isinstance(record.get("prompt"), dict):
             return None
-        demos = (config.get("demonstrations") or {}).get(name, {})
-        templates = config.get("templates") or {}
-        labels = _labels(task, record)
-        gold = record.get("gold")
-        lines = [f"# {path}: cell {name}, item {record['id']}, gold {labels[gold] if gold is not None else '?'}"]
-        for key in [m for m in MODES if m in record["prompt"]]:
-            prompt = record["prompt"].get(key)
-            if prompt is None:
-                return None
-            lines.append(_template_line(key, templates.get(key)))
-            if key == "ll":
-                lines += [demos.get("ll", "") + prompt["context"], "## scored continuations"]
-                scores = record.get("ll_scores") or [None] * len(prompt["options"])
-                predicted = record.get("ll_pred")
-                for index, (option, score) in enumerate(zip(prompt["options"], scores)):
-                    marks = (", gold" if index == gold else "") + (", predicted" if index == predicted else "")
-                    score_text = "" if score is None else f", log-likelihood {score:.4f}"
-                    lines.append(f"[{labels[index]}{score_text}{marks}] {option!r}")
-            else:
-                pred = record.get("gen_pred")
-                lines += [demos.get("gen", "") + prompt, "## answer",
-                          f"{record.get('gen_raw')!r} -> {labels[pred] if pred is not None else 'invalid'}"]
-        return "\n".join(lines) + "\n"
-    except (KeyError, IndexError, TypeError, ValueError, AttributeError):
+        return record_prompt(path, task, config, name, record)
+    except (XlingError, KeyError, IndexError, TypeError, ValueError, AttributeError):
         return None
 
 

@@ -27,6 +27,7 @@ import math
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from .. import __version__
 from ..data import hub
@@ -35,7 +36,7 @@ from ..data.parallel import load_parallel, read_pair_file
 from ..errors import XlingError
 from ..metrics.registry import display, get, parse_metric_names
 from ..metrics.significance import bootstrap_ci
-from ..prompts.templates import load_template, select_shots
+from ..prompts.templates import recorded_template, select_shots
 from ..runs.records import ChoiceRun, MTRun, check_paired, read_run
 from .buckets import NO_SPACES, buckets
 from .chat_templates import quick_renderer
@@ -312,6 +313,24 @@ class PromptRebuilder:
             self._quick = quick_renderer(model, self.run.model.get("revision")) if model else None
         return self._quick  # type: ignore[return-value]
 
+    def template_and_shots(self, template_info: dict, src, tgt, records: list[dict]) -> tuple[Any, list, dict | None]:
+        """The run's template as it was and a direction's demonstrations drawn again, or (third)
+        the view that says why they cannot be."""
+        settings = self.run.settings
+        try:
+            template = recorded_template(settings.get("template") or template_info["name"], template_info.get("hash"))
+        except XlingError as exc:
+            return None, [], {"status": str(exc)}
+        shots: list = []
+        if settings.get("shots"):
+            try:
+                shots = select_shots(self.pool(src, tgt), settings["shots"], settings.get("seed") or 0,
+                                     exclude=[r["source"] for r in records])
+            except XlingError as exc:
+                return template, [], {"status": f"its {settings['shots']} demonstrations cannot be drawn again "
+                                                f"here: {exc}", "template": template.name}
+        return template, shots, None
+
     def view(self, name: str, records: list[dict]) -> tuple[dict, list[bool | None]]:
         return prompt_view(self.run, name, records, self)
 
@@ -387,22 +406,9 @@ def prompt_view(run: MTRun, name: str, records: list[dict],
         seen = f"{resolve(src.code).flores}>{resolve(tgt.code).flores}\n{SENTINEL}"
         return _checked({"status": "an encoder-decoder model: the bare source, with its language codes",
                          "input": seen}, records, lambda s: seen.replace(SENTINEL, s))
-    try:
-        template = load_template(settings.get("template") or template_info["name"])
-    except XlingError as exc:
-        return {"status": f"template {template_info['name']!r} cannot be read here: {exc}"}, none
-    if template.hash != template_info.get("hash"):
-        return {"status": f"template {template.name!r} changed since the run (hash {template.hash}, the run's "
-                          f"{template_info.get('hash')}): its prompts cannot be rebuilt"}, none
-    shots: list = []
-    if settings.get("shots"):
-        try:
-            pool = rebuilder.pool(src, tgt)
-            shots = select_shots(pool, settings["shots"], settings.get("seed") or 0,
-                                 exclude=[r["source"] for r in records])
-        except XlingError as exc:
-            return {"status": f"its {settings['shots']} demonstrations cannot be drawn again here: {exc}",
-                    "template": template.name}, none
+    template, shots, refused = rebuilder.template_and_shots(template_info, src, tgt, records)
+    if refused is not None:
+        return refused, none
     prompt = template.render_translation(src, tgt, SENTINEL, shots)
     view: dict = {"template": template.name, "shots": len(shots)}
     if prompt.messages is None:

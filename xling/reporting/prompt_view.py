@@ -28,10 +28,17 @@ def _find(run: ChoiceRun, item_id: str, cell: str | None) -> tuple[str, dict]:
     return found[0]
 
 
-def _label_names(run: ChoiceRun, record: dict) -> list[str]:
-    if run.task == "nli":
+def label_names(task: str, record: dict) -> list[str]:
+    """The answer names an item's options get: NLI's labels, else the item's letters."""
+    if task == "nli":
         return list(NLI_LABELS)
     return record.get("letters") or [chr(ord("A") + i) for i in range(len(record.get("options", [])))]
+
+
+def template_line(mode: str, template) -> str:
+    """The line that opens a mode's prompt: its name and the template's (name, hash)."""
+    text = " ".join(template or [])
+    return f"## {MODES[mode]} prompt (template {text})".replace(" ()", "")
 
 
 def item_prompt(path: str, item_id: str, cell: str | None = None, mode: str | None = None) -> str:
@@ -43,20 +50,24 @@ def item_prompt(path: str, item_id: str, cell: str | None = None, mode: str | No
         raise XlingError(f"{path} is an {run.task} run; `xling prompt` shows NLI and multiple-choice "
                          "prompts (MT records keep each prompt's hash, prompt_hash)")
     name, record = _find(run, item_id, cell)
+    return record_prompt(path, run.task, run.config, name, record, mode)
+
+
+def record_prompt(path: str, task: str, config: dict, name: str, record: dict, mode: str | None = None) -> str:
+    """What `xling prompt PATH ID --lang NAME [--mode MODE]` prints for a record already read."""
     if "prompt" not in record:
         raise XlingError(f"{path} was written before records kept their prompts; run its command "
                          "again with --overwrite to record them")
-    demos = (run.config.get("demonstrations") or {}).get(name, {})
-    templates = run.config.get("templates") or {}
-    labels = _label_names(run, record)
+    demos = (config.get("demonstrations") or {}).get(name, {})
+    templates = config.get("templates") or {}
+    labels = label_names(task, record)
     gold = record.get("gold")
-    lines = [f"# {path}: cell {name}, item {item_id}, gold {labels[gold] if gold is not None else '?'}"]
+    lines = [f"# {path}: cell {name}, item {record['id']}, gold {labels[gold] if gold is not None else '?'}"]
     for key in [mode] if mode else [m for m in MODES if m in record["prompt"]]:
         prompt = record["prompt"].get(key)
         if prompt is None:
             raise XlingError(f"{path} scored no {MODES[key]} (--mode {key}) prompts")
-        template = " ".join(templates.get(key) or [])
-        lines.append(f"## {MODES[key]} prompt (template {template})".replace(" ()", ""))
+        lines.append(template_line(key, templates.get(key)))
         if key == "ll":
             lines += [demos.get("ll", "") + prompt["context"], "## scored continuations"]
             scores = record.get("ll_scores") or [None] * len(prompt["options"])
