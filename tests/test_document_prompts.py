@@ -16,7 +16,7 @@ from servers import FakeOpenAI
 
 from xling.cli import main
 from xling.reporting.document_prompts import document_prompt_view
-from xling.reporting.html_report import PromptRebuilder
+from xling.reporting.mt_prompts import PromptRebuilder
 from xling.runs.records import read_run
 from xling.translation.documents import mark
 

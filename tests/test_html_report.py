@@ -311,6 +311,7 @@ def test_document_mode_rows_carry_their_realignment(tiny_causal, tmp_path, brows
     dialog = browser.find_element("id", "prompt-dialog").text
     assert f"document chunk {records[0]['chunk']}" in dialog
     assert records[0]["source"] in dialog and "the rebuilt prompt hashes to it" in dialog
+    assert main(["prompt", str(tmp_path / "D"), records[0]["id"]]) == 0      # and in the shell
     assert records[0]["chunk_raw"].strip().splitlines()[0] in dialog
 
 
@@ -442,3 +443,27 @@ def test_buckets_leave_out_a_run_with_other_segments(tiny_causal, tmp_path):
     for analysis in en_ko["analyses"]:
         for values in analysis["values"].values():
             assert values[0] is None and values[1] is not None and values[2] is None
+
+
+def test_xling_prompt_prints_an_mt_segments_prompt_as_the_page_shows_it(runs, tmp_path, capsys):
+    """`xling prompt RUN ID --lang SRC-TGT` on an MT run: the rebuilt prompt, checked against the
+    record's prompt_hash, equal to the page's; an id in several directions needs --lang."""
+    _, b = runs
+    records = [json.loads(line) for line in (b / "outputs" / "ko-en.jsonl").read_text(encoding="utf-8").splitlines()]
+    record = records[3]
+    capsys.readouterr()
+    assert main(["prompt", str(b), record["id"]]) == 2
+    assert "is in several directions" in capsys.readouterr().err
+    assert main(["prompt", str(b), record["id"], "--lang", "ko-en"]) == 0
+    out = capsys.readouterr().out
+    assert f"## prompt_hash {record['prompt_hash']}: the rebuilt prompt hashes to it" in out
+    assert out.rstrip("\n").endswith(f"## output\n{record['output']}")
+    page = tmp_path / "b.html"
+    assert main(["report", str(b), "--format", "html", "-o", str(page)]) == 0
+    view = _page_data(page)["segments"]["directions"][0]["prompts"][0]
+    model_input = view["input"].replace("\ue000xling:source\ue000", record["source"])
+    assert f"## the model's input\n{model_input}\n## prompt_hash" in out
+    assert "1 demonstration(s)" in out and any(ko in model_input for ko, _ in SHOTS)    # from the shots file
+    assert main(["prompt", str(b), record["id"], "--lang", "ko-ja"]) == 2
+    assert "has no direction 'ko-ja'" in capsys.readouterr().err
+    assert main(["prompt", str(b), record["id"], "--lang", "ko-en", "--mode", "ll"]) == 2

@@ -118,10 +118,15 @@ def test_an_old_run_folder_is_refused_with_the_reason_and_old_records_are_named(
     assert_one_line_error(xling("prompt", str(old), lines[0]["id"]), "written before records kept their prompts")
 
 
-def test_xling_prompt_on_an_mt_run_is_one_line(tmp_path, tiny_causal_base):
+def test_xling_prompt_on_an_mt_run_prints_the_segments_checked_prompt(tmp_path, tiny_causal_base):
     (tmp_path / "c.en").write_text("one\n", encoding="utf-8")
     (tmp_path / "c.ko").write_text("하나\n", encoding="utf-8")
     out = tmp_path / "mt"
     assert xling("eval", "mt", "-m", str(tiny_causal_base), "--data", f"text:{tmp_path}/c.{{lang}}", "-p", "en-ko",
                  "--metrics", "chrf", "--max-new-tokens", "4", "--out", str(out)).returncode == 0
-    assert_one_line_error(xling("prompt", str(out), "00001"), "shows NLI and multiple-choice prompts")
+    result = xling("prompt", str(out), "00001")
+    assert result.returncode == 0, result.stderr
+    text = result.stdout.decode()
+    assert "direction en-ko, segment 00001" in text and "one" in text
+    assert ": the rebuilt prompt hashes to it" in text
+    assert_one_line_error(xling("prompt", str(out), "00009"), "has no segment '00009'")

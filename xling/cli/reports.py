@@ -58,12 +58,14 @@ def _check_report_output(output: str, run_dirs) -> None:
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @click.argument("item_id")
 @click.option("--lang", "-l", "cell", default=None,
-              help="The item's cell (language, or PREMISE>HYPOTHESIS) when several cells hold its id.")
+              help="The item's cell (language, or PREMISE>HYPOTHESIS; an MT run's direction, SRC-TGT) "
+                   "when several hold its id.")
 @click.option("--mode", type=click.Choice(["ll", "gen"]), default=None,
               help="Only the log-likelihood or the generation prompt (default: each the run has).")
 def prompt(run_dir, item_id, cell, mode):
-    """Print the exact prompt behind one NLI / multiple-choice prediction (ITEM_ID as in the
-    run's outputs), its scored continuations or generated answer."""
+    """Print the exact prompt behind one prediction (ITEM_ID as in the run's outputs): NLI /
+    multiple-choice with its scored continuations or generated answer; MT rebuilt from the run's
+    template and checked against the record's prompt_hash, with the raw answer."""
     from ..reporting.prompt_view import item_prompt
 
     click.echo(item_prompt(run_dir, item_id, cell, mode), nl=False)

@@ -19,15 +19,15 @@ from ..data.languages import Direction
 from ..runs.records import MTRun
 from ..translation.documents import mark
 
-if TYPE_CHECKING:   # html_report imports this module: a module-level import back would be a circle
-    from .html_report import PromptRebuilder
+if TYPE_CHECKING:   # mt_prompts imports this module: a module-level import back would be a circle
+    from .mt_prompts import PromptRebuilder
 
 
 def document_prompt_view(run: MTRun, name: str, records: list[dict],
                          rebuilder: PromptRebuilder) -> tuple[dict, list[bool | None]]:
     """What shows each chunk's exact prompt in the page, and per record whether that prompt
     hashes to its prompt_hash (None: no prompt_hash, or it could not be checked) — the contract of
-    `html_report.prompt_view`, for a direction translated by document.
+    `mt_prompts.prompt_view`, for a direction translated by document.
 
     The view: {"status": str, "unit": "document", "template": name, "shots": n,
     "chunks": {chunk name: {"input": the model's input} or {"messages": [[role, content], ...]},
@@ -36,7 +36,7 @@ def document_prompt_view(run: MTRun, name: str, records: list[dict],
     from the model's files; "messages" for a server, which applied its own chat template and was
     sent, and hashed, these messages; or where the chat template cannot be read here). Where the
     prompts cannot be rebuilt the view holds a "status" only (and "template" when known), and
-    every record gets None. `rebuilder`: the run's `html_report.PromptRebuilder` (its pool() and
+    every record gets None. `rebuilder`: the run's `mt_prompts.PromptRebuilder` (its pool() and
     renderer(), read once for all the run's directions)."""
 
     none: list[bool | None] = [None] * len(records)

@@ -1,12 +1,13 @@
 """`xling prompt RUN ID`: the exact prompt behind one NLI / multiple-choice prediction, from the
 run folder alone. Records keep each item's own part of its prompt; config.json keeps the cell's
 demonstrations once (they are the same for every item of a cell), and the two joined are what
-the model was given."""
+the model was given. MT runs: mt_prompts.segment_prompt."""
 from __future__ import annotations
 
 from ..data.choice import NLI_LABELS
 from ..errors import XlingError
-from ..runs.records import ChoiceRun, read_run
+from ..runs.records import ChoiceRun, MTRun, read_run
+from .mt_prompts import segment_prompt
 
 MODES = {"ll": "log-likelihood", "gen": "generation"}
 
@@ -46,9 +47,13 @@ def item_prompt(path: str, item_id: str, cell: str | None = None, mode: str | No
     continuation (with its score, gold and prediction marked); for generation the prompt and
     the answer."""
     run = read_run(path)
+    if isinstance(run, MTRun):
+        if mode is not None:
+            raise XlingError("--mode applies to NLI and multiple-choice runs; an MT segment has one prompt")
+        return segment_prompt(run, item_id, cell)
     if not isinstance(run, ChoiceRun):
-        raise XlingError(f"{path} is an {run.task} run; `xling prompt` shows NLI and multiple-choice "
-                         "prompts (MT records keep each prompt's hash, prompt_hash)")
+        raise XlingError(f"{path} is a {run.task} run; `xling prompt` shows the prompts of MT, NLI and "
+                         "multiple-choice runs")
     name, record = _find(run, item_id, cell)
     return record_prompt(path, run.task, run.config, name, record, mode)
 
