@@ -417,3 +417,42 @@ def test_runs_of_different_kinds_are_refused_in_one_line(runs, tiny_causal, tmp_
         err = capsys.readouterr().err.strip()
         assert err.startswith("xling: error: xling report compares runs of one kind") and "(MT)" in err, err
         assert "\n" not in err and not (tmp_path / f"r.{fmt}").exists()
+
+
+def test_confusion_cells_gold_and_prediction_filters_and_sort_pick_items(runs, page, browser):
+    """A click on a confusion cell lists its items below (as many as the cell counts, each with
+    that gold and that prediction); the gold filter and the least-sure-first sort work alone."""
+    from selenium.webdriver.common.by import By
+
+    open_page(browser, page)
+    _wait_items(browser)
+    find = browser.find_elements
+    cell = next(td for td in find(By.CSS_SELECTOR, "#choice-confusion-body table.confusion td.drill")
+                if td.get_attribute("data-predicted") != "invalid")
+    n = int(cell.text)
+    _click(browser, cell)
+    assert browser.find_element(By.ID, "choice-page-info").text.startswith(f"items 1–{min(n, 50)} of {n} ")
+    gold = browser.find_element(By.CSS_SELECTOR, "#choice-filter-gold option:checked").text
+    predicted = browser.find_element(By.CSS_SELECTOR, "#choice-filter-pred option:checked").text.split(": ")[-1]
+    assert [td.text for td in find(By.CSS_SELECTOR, "#choice-items-body td.gold")] == [gold] * min(n, 50)
+    answers = [div.text for div in find(By.CSS_SELECTOR, "#choice-items-body td.side[data-run='0'] div.pred")
+               if div.text.startswith("ll ")]
+    assert answers == [f"ll {predicted}"] * min(n, 50)
+
+    _select(browser, "choice-filter-pred", "")
+    _select(browser, "choice-filter-gold", "1")
+    _select(browser, "choice-filter-cell", "")
+    golds = {td.text for td in find(By.CSS_SELECTOR, "#choice-items-body td.gold")}
+    assert golds == {"neutral", "B"}       # the second answer of NLI items and of run C's items
+    _select(browser, "choice-filter-gold", "")
+    _select(browser, "choice-sort", "margin:0")
+
+    def margin(tr):
+        spans = tr.find_elements(By.CSS_SELECTOR, "td.side[data-run='0'] .scores span")
+        scores = sorted((float(s.text.rsplit(" ", 1)[1]) for s in spans), reverse=True)
+        return scores[0] - scores[1] if len(scores) > 1 else None
+
+    margins = [margin(tr) for tr in find(By.CSS_SELECTOR, "#choice-items-body tr")]
+    known = [m for m in margins if m is not None]
+    assert known and known == sorted(known) and margins[:len(known)] == known
+    assert browser.get_log("browser") == []

@@ -9,7 +9,7 @@ var CHOICE_COLORS = ["#2f5fb3", "#d9822b", "#1a7f37", "#b42318", "#6941c6", "#0e
 var CHOICE_MODES = { ll: "log-likelihood", gen: "generation" };
 var CHOICE_FIRST_SLOT = 0xE100;
 var CHOICE_ITEMS = null;      // the inflated items: cells, schemas, prompts, rows
-var choiceState = { cell: "", mode: "", outcome: "", text: "", page: 0 };
+var choiceState = { cell: "", mode: "", outcome: "", text: "", gold: "", pred: "", sort: "order", page: 0 };
 var choiceShown = [];
 
 function choiceRuns() { return DATA.choice.runs; }
@@ -213,7 +213,7 @@ function choiceConfusionOf(run, mode, cellName) {
   return matrix && { matrix: matrix, labels: labels };
 }
 
-function choiceConfusionTable(found) {
+function choiceConfusionTable(found, drill) {
   var labels = found.labels, matrix = found.matrix, width = labels.length;
   var head = el("tr", null, el("th", { text: "gold \\ predicted" }), labels.map(function (l) { return el("th", { text: l }); }),
     el("th", { text: "invalid" }), el("th", { text: "n" }));
@@ -226,8 +226,11 @@ function choiceConfusionTable(found) {
       columns[p] += v;
       var share = n ? v / n : 0;
       var level = Math.min(4, Math.floor(share * 5));
-      return el("td", { cls: "num q" + level + (p === g ? " diag" : "") + (p === width && v > 0 ? " inv" : ""),
-        title: labels[g] + " \u2192 " + (p < width ? labels[p] : "invalid") + ": " + v + " of " + n + " (" + choicePct(share) + "%)",
+      return el("td", { cls: "num q" + level + (p === g ? " diag" : "") + (p === width && v > 0 ? " inv" : "") + (v > 0 ? " drill" : ""),
+        title: labels[g] + " \u2192 " + (p < width ? labels[p] : "invalid") + ": " + v + " of " + n + " (" + choicePct(share) + "%)" +
+          (v > 0 ? "; click: these items below" : ""),
+        "data-gold": g, "data-predicted": p < width ? p : "invalid",
+        onclick: v > 0 ? function () { drill(g, p < width ? String(p) : "invalid"); } : null,
         text: v });
     }), el("td", { cls: "num", text: n }));
   });
@@ -279,7 +282,9 @@ function choiceConfusion(body) {
     }
     out.appendChild(el("p", { cls: "note", text: run.label + ", " + CHOICE_MODES[mode] + ", " +
       (cellSelect.value ? "cell " + cellSelect.value : "all cells") + ": rows gold, columns predicted; shading: share of the row" }));
-    out.appendChild(choiceConfusionTable(found));
+    out.appendChild(choiceConfusionTable(found, function (gold, predicted) {
+      choiceDrill(Number(runSelect.value), mode, cellSelect.value, gold, predicted);
+    }));
     var shares = choiceSharesTable(run, mode);
     if (shares) {
       out.appendChild(el("p", { cls: "note", text: "Predicted labels by cell, % of the cell's items" +
@@ -443,6 +448,11 @@ function choicePrediction(side, mode) {
 function choiceMatches(row) {
   if (choiceState.cell !== "" && String(row.c) !== choiceState.cell) return false;
   var mode = choiceState.mode, outcome = choiceState.outcome;
+  if (choiceState.gold !== "" && String(row.g) !== choiceState.gold) return false;
+  if (choiceState.pred !== "") {
+    var at = choiceState.pred.indexOf(":"), side = row.p[Number(choiceState.pred.slice(0, at))];
+    if (!side || choiceOutcome(side, mode, row.g) === null || choicePrediction(side, mode) !== choiceState.pred.slice(at + 1)) return false;
+  }
   if (outcome) {
     var parts = outcome.split(":");
     if (parts.length === 2) {
@@ -545,10 +555,76 @@ function choiceDrawRows() {
   byId("choice-items").setAttribute("data-rows-drawn", String(stop - start));
 }
 
+// How sure a run's log-likelihood answer is: its best continuation's log-likelihood minus the
+// second best (null without scores).
+function choiceMargin(side) {
+  if (!side || !side.s || side.s.length < 2) return null;
+  var sorted = side.s.map(Number).sort(function (a, b) { return b - a; });
+  return sorted[0] - sorted[1];
+}
+
+function choiceSortKey(row) {
+  if (choiceState.sort === "id") return row.id;
+  if (choiceState.sort.slice(0, 7) === "margin:") return choiceMargin(row.p[Number(choiceState.sort.slice(7))]);
+  return row.n;
+}
+
 function choiceRefilter() {
   choiceState.page = 0;
   choiceShown = CHOICE_ITEMS.rows.filter(choiceMatches);
+  if (choiceState.sort !== "order") {
+    choiceShown.sort(function (a, b) {
+      var x = choiceSortKey(a), y = choiceSortKey(b);
+      if (x === y) return a.n - b.n;
+      if (x === null) return 1;        // rows without the key last
+      if (y === null) return -1;
+      return x < y ? -1 : 1;
+    });
+  }
   choiceDrawRows();
+}
+
+// The labels of the items' answers in this mode (NLI's, else the first cell's letters).
+function choiceLabelNames(mode) {
+  var found = null;
+  choiceRuns().forEach(function (run) {
+    run.cells.forEach(function (cell) { if (!found && cell.modes[mode] && cell.modes[mode].labels) found = cell.modes[mode].labels; });
+  });
+  return found || [];
+}
+
+function choiceLabelOptions(goldSelect, predSelect) {
+  var labels = choiceLabelNames(choiceState.mode), runs = choiceRuns();
+  goldSelect.replaceChildren.apply(goldSelect, [option("", "any")].concat(labels.map(function (l, i) { return option(String(i), l); })));
+  predSelect.replaceChildren(option("", "any"));
+  runs.forEach(function (run, k) {
+    var prefix = runs.length > 1 ? run.label + ": " : "";
+    labels.forEach(function (l, i) { predSelect.appendChild(option(k + ":" + i, prefix + l)); });
+    predSelect.appendChild(option(k + ":invalid", prefix + "invalid"));
+  });
+  goldSelect.value = choiceState.gold;
+  predSelect.value = choiceState.pred;
+  if (goldSelect.value !== choiceState.gold) choiceState.gold = goldSelect.value = "";
+  if (predSelect.value !== choiceState.pred) choiceState.pred = predSelect.value = "";
+}
+
+// A confusion cell clicked: the items behind it, in the browser below.
+function choiceDrill(k, mode, cellName, gold, predicted) {
+  if (!CHOICE_ITEMS) return;
+  var cell = CHOICE_ITEMS.cells.indexOf(cellName);
+  choiceState.mode = mode;
+  choiceState.cell = cellName && cell >= 0 ? String(cell) : "";
+  choiceState.gold = String(gold);
+  choiceState.pred = k + ":" + predicted;
+  choiceState.outcome = "";
+  choiceState.text = "";
+  byId("choice-filter-mode").value = mode;
+  byId("choice-filter-cell").value = choiceState.cell;
+  byId("choice-filter-text").value = "";
+  choiceOutcomeOptions(byId("choice-filter-outcome"));
+  choiceLabelOptions(byId("choice-filter-gold"), byId("choice-filter-pred"));
+  choiceRefilter();
+  byId("choice-browser").scrollIntoView();
 }
 
 function choiceOutcomeOptions(select) {
@@ -579,13 +655,22 @@ function choiceSetupItems(holder, items) {
     items.cells.map(function (c, i) { return option(String(i), c); }));
   var modeSelect = el("select", { id: "choice-filter-mode" }, DATA.choice.modes.map(function (m) { return option(m, CHOICE_MODES[m] + " (" + m + ")"); }));
   var outcomeSelect = el("select", { id: "choice-filter-outcome" });
+  var goldSelect = el("select", { id: "choice-filter-gold" });
+  var predSelect = el("select", { id: "choice-filter-pred" });
+  var sortSelect = el("select", { id: "choice-sort" }, option("order", "data order"), option("id", "id"),
+    runs.map(function (r, k) { return option("margin:" + k, (runs.length > 1 ? r.label + ": " : "") + "least sure first (ll margin)"); }));
   var search = el("input", { id: "choice-filter-text", type: "search", placeholder: "item text, id, answer", size: 26 });
   choiceState.mode = DATA.choice.modes[0] || "ll";
   choiceOutcomeOptions(outcomeSelect);
+  choiceLabelOptions(goldSelect, predSelect);
+  goldSelect.addEventListener("change", function () { choiceState.gold = goldSelect.value; choiceRefilter(); });
+  predSelect.addEventListener("change", function () { choiceState.pred = predSelect.value; choiceRefilter(); });
+  sortSelect.addEventListener("change", function () { choiceState.sort = sortSelect.value; choiceRefilter(); });
   cellSelect.addEventListener("change", function () { choiceState.cell = cellSelect.value; choiceRefilter(); });
   modeSelect.addEventListener("change", function () {
     choiceState.mode = modeSelect.value;
     choiceOutcomeOptions(outcomeSelect);
+    choiceLabelOptions(goldSelect, predSelect);
     choiceRefilter();
   });
   outcomeSelect.addEventListener("change", function () { choiceState.outcome = outcomeSelect.value; choiceRefilter(); });
@@ -605,7 +690,9 @@ function choiceSetupItems(holder, items) {
   holder.replaceChildren(
     el("div", { cls: "controls" }, el("label", null, "Cell ", cellSelect),
       DATA.choice.modes.length > 1 ? el("label", null, "Mode ", modeSelect) : null,
-      el("label", null, "Outcome ", outcomeSelect), el("label", null, "Search ", search)),
+      el("label", null, "Outcome ", outcomeSelect), el("label", null, "Gold ", goldSelect),
+      el("label", null, "Predicted ", predSelect), el("label", null, "Sort ", sortSelect),
+      el("label", null, "Search ", search)),
     el("div", { cls: "pager" }, prev, el("span", { id: "choice-page-info" }), next),
     el("table", { id: "choice-items", cls: "segments choice-items" }, cols, el("thead", null, head),
       el("tbody", { id: "choice-items-body" })),
