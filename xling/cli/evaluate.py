@@ -75,7 +75,7 @@ def _choice_options(default_data):
             click.option("--model", "-m", default=None, help="Local folder or hub name (default: embedded model)."),
             click.option("--data", "-d", default=default_data, show_default=True,
                          help="Data set: `xling data` lists them (nli: xnli:dev|test, your own "
-                              "nli-file:TEST.tsv[,DEV.tsv]; mc: xcsqa:dev, pawsx:test)."),
+                              "nli-file:TEST.tsv[,DEV.tsv]; mc: xcsqa:dev, pawsx:test, xcopa:test)."),
             click.option("--data-dir", default=None, help="Local data root (default: $XLING_DATA)."),
             click.option("--langs", "-l", multiple=True, help="Languages (premise = hypothesis): ar,hi,th."),
             click.option("--premise-langs", multiple=True, help="With --hypothesis-langs: every combination."),

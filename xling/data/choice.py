@@ -1,6 +1,6 @@
 """Classification and multiple-choice data: XNLI (15 languages, row-aligned), KorNLI's Korean
 XNLI (row-aligned with XNLI), X-CSQA (joined by id) from the local data folder, and a user's
-own NLI file.
+own NLI file (PAWS-X and XCOPA have modules of their own).
 
 An item's options are texts; its gold answer is an index into them. Cross-lingual NLI items take
 the premise from one language and the hypothesis from another: the rows are aligned."""
@@ -24,6 +24,7 @@ class ChoiceItem:
     id: str
     label: int                       # gold index into the task's labels / the item's options
     fields: dict = field(default_factory=dict, hash=False, compare=False)
+    option_lang: str = field(default="", compare=False)   # the options' language, where it matters
 
 
 def _xnli_file(root: Path, split: str, lang: str) -> Path:
@@ -145,6 +146,7 @@ class ChoiceSource:
     the pool of any NLI data."""
     note = ""
     one_language = False          # one file holds one language: the run makes one cell
+    template: str | None = None   # the data set's own template for both modes (None: the task's)
 
     def __init__(self, spec: str, options: DataOptions):
         self.spec, self.name = spec, spec.partition(":")[0].lower()

@@ -19,7 +19,7 @@ from ..errors import XlingError
 from ..plugins import discover
 
 BUILTIN = ("xling.data.parallel", "xling.data.wmt", "xling.data.jsonl", "xling.data.choice",
-           "xling.data.pawsx", "xling.data.human")
+           "xling.data.pawsx", "xling.data.xcopa", "xling.data.human")
 ENTRY_POINTS = "xling.datasets"
 # The tasks a family serves: parallel text (translation) or labelled items (NLI, multiple choice).
 TASKS = ("mt", "nli", "multiple_choice", "judgments")

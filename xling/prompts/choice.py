@@ -1,4 +1,4 @@
-"""Prompts for NLI and multiple-choice items from templates (xnli-rightq, nli-generate, mc-qa),
+"""Prompts for NLI and multiple-choice items from templates (xnli-rightq, nli-generate, mc-qa, copa),
 balanced few-shot sampling, and the parser for generated answers."""
 from __future__ import annotations
 
@@ -31,13 +31,50 @@ def _letters(item: ChoiceItem) -> list[str]:
 SENTENCE_ENDS = frozenset(".!?。！？．…」』”’\")）")
 
 
+# How a sentence's first word is lowercased when it continues another sentence (`{option_lower}`,
+# COPA's alternatives after "because"): English keeps the pronoun I; Turkish and Azerbaijani
+# pair dotless I with ı and dotted İ with i (str.lower would give "i̇", i + a combining dot).
+KEEP_CAPITAL = {"en": frozenset({"I"})}
+DOTTED_I = frozenset({"tr", "az"})
+# The full stops a premise loses when a connective follows it (`{clause}`).
+FULL_STOPS = ".。．"
+
+
+def lower_first(text: str, lang: str) -> str:
+    """The text with its first letter lowercased, unless its first word keeps its capital (an
+    acronym, or a word the language always capitalizes)."""
+    word = re.split(r"[\s'’]", text, maxsplit=1)[0]
+    if not text or word in KEEP_CAPITAL.get(lang, ()) or (len(word) > 1 and word.isupper()):
+        return text
+    if lang in DOTTED_I and text[0] in "Iİ":
+        return ("ı" if text[0] == "I" else "i") + text[1:]
+    return text[0].lower() + text[1:]
+
+
 def _fields(item: ChoiceItem, words: dict) -> dict:
     fields = dict(item.fields)
     end = words.get("end")
     if end and "premise" in fields:
         premise = fields["premise"].rstrip()
         fields["premise"] = premise if premise and premise[-1] in SENTENCE_ENDS else premise + end
+    relation = fields.get("relation")     # a COPA item asks for its premise's cause or effect
+    if relation is not None and "premise" in fields:
+        fields["clause"] = item.fields["premise"].rstrip().rstrip(FULL_STOPS).rstrip()
+        for key, word in (("connective", relation), ("ask", f"ask_{relation}")):
+            if word in words:
+                fields[key] = words[word]
     return fields
+
+
+def _fill(template: Template, text: str, values: dict) -> str:
+    """A template text filled in; a field that neither the item nor the wording has is one error."""
+    try:
+        return text.format_map(values)
+    except KeyError as exc:
+        have = ", ".join(sorted(k for k, v in values.items() if isinstance(v, str)))
+        raise XlingError(f"template {template.name!r} names {{{exc.args[0]}}}, which these items and "
+                         f"this language's wording lack (they have: {have}); choose another template "
+                         "(--template, --gen-template) or prompt language") from None
 
 
 def options_of(template: Template, item: ChoiceItem, words: dict) -> list[str]:
@@ -45,14 +82,16 @@ def options_of(template: Template, item: ChoiceItem, words: dict) -> list[str]:
     wording may give its own `continuation` (and `context`) format: Japanese and Chinese join
     with their own punctuation (「はい、」), not lm-eval's ASCII ", "."""
     data = template.data
+    continuation = words.get("continuation", data["continuation"])
+    values = {**words, **_fields(item, words)}
     if template.task == "nli":
-        continuation = words.get("continuation", data["continuation"])
-        return [continuation.format(label=words[name], **_fields(item, words)) for name in data["labels"]]
-    return [data["continuation"].format(option=o) for o in item.fields["options"]]
+        return [_fill(template, continuation, {**values, "label": words[name]}) for name in data["labels"]]
+    return [_fill(template, continuation, {**values, "option": o, "option_lower": lower_first(o, item.option_lang)})
+            for o in item.fields["options"]]
 
 
 def _context(template: Template, item: ChoiceItem, words: dict) -> str:
-    return words.get("context", template.data["context"]).format(**words, **_fields(item, words))
+    return _fill(template, words.get("context", template.data["context"]), {**words, **_fields(item, words)})
 
 
 # A prompt is the cell's demonstrations (the same for every item of a cell) followed by the
@@ -85,10 +124,11 @@ def generation_parts(template: Template, item: ChoiceItem, lang: str,
 
     def one(x: ChoiceItem, with_answer: bool) -> str:
         if template.task == "nli":
-            text = data["prompt"].format(**words, **x.fields)
+            text = _fill(template, data["prompt"], {**words, **x.fields})
             return text + (data["target"].format(label=words[data["labels"][x.label]]) if with_answer else "")
         options = "\n".join(f"{letter}. {o}" for letter, o in zip(_letters(x), x.fields["options"]))
-        text = data["generate_prompt"].format(**words, stem=x.fields["stem"], options=options)
+        text = _fill(template, words.get("generate_prompt", data["generate_prompt"]),
+                     {**words, **_fields(x, words), "options": options})
         return text + (f" {_letters(x)[x.label]}" if with_answer else "")
 
     demos = [one(s, True) for s in shots]

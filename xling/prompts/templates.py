@@ -37,7 +37,9 @@ TRANSLATION_FIELDS = {"src_name", "tgt_name", "src_native", "tgt_native", "src_c
                       "source", "target", "instruction"}
 JUDGE_FIELDS = {"src_name", "tgt_name", "src_code", "tgt_code", "source", "translation", "reference"}
 JUDGE_KINDS = ("mqm", "esa")
-CHOICE_FIELDS = {"premise", "hypothesis", "label", "stem", "options", "option", "question", "answer"}
+CHOICE_FIELDS = {"premise", "hypothesis", "label", "stem", "options", "option", "question", "answer",
+                 # COPA items: what they ask, and the fields made from it (prompts.choice._fields)
+                 "relation", "clause", "connective", "ask", "option_lower"}
 # Where the text to translate must appear.
 SOURCE_SLOT = {"chat": "user", "completion": "query"}
 

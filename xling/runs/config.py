@@ -115,8 +115,10 @@ class ChoiceEvalConfig(BackendSettings):
     seed: int = setting(0, "Seed for choosing few-shot examples and bootstrap resamples.")
     limit: int | None = setting(None, "First N items per language.")
     mode: str = setting("ll", "Log-likelihood of each answer (ll), generation + parsing (gen), or both.")
-    template: str | None = setting(None, "Log-likelihood template (default: xnli-rightq / mc-qa).")
-    gen_template: str | None = setting(None, "Generation template (default: nli-generate / mc-qa).")
+    template: str | None = setting(None, "Log-likelihood template (default: the data set's own, "
+                                         "else xnli-rightq / mc-qa).")
+    gen_template: str | None = setting(None, "Generation template (default: the data set's own, "
+                                             "else nli-generate / mc-qa).")
     batch_size: int | str = setting("auto", "Items per batch (hf), or auto: sized for the device "
                                             "(by free GPU memory and tokens; 8 on a CPU).")
     bootstrap: int = 1000

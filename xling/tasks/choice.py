@@ -68,8 +68,9 @@ def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress
     if source.one_language and len(cells) > 1:   # one file is one language: never scored as several
         raise XlingError(f"{config.data} is one file of one language, so it makes one cell; give one "
                          f"language (--langs XX), not {', '.join(sorted({c for cell in cells for c in cell}))}")
-    ll_template = load_template(config.template or ("xnli-rightq" if task == "nli" else "mc-qa"))
-    gen_template = load_template(config.gen_template or ("nli-generate" if task == "nli" else "mc-qa"))
+    ll_template = load_template(config.template or source.template or ("xnli-rightq" if task == "nli" else "mc-qa"))
+    gen_template = load_template(config.gen_template or source.template
+                                 or ("nli-generate" if task == "nli" else "mc-qa"))
     plan = []
     for premise, hypothesis in cells:   # everything is checked before the model loads
         items = source.items(premise, hypothesis)[:config.limit]
