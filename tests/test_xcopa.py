@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from browser import check_quiet, open_page, page_data
 from helpers import assert_one_line_error, xling
 
 from xling.data.registry import DataOptions, load_dataset
@@ -45,7 +46,30 @@ def test_what_an_item_asks_is_the_relation_the_languages_agree_on(root):
     assert en[0].fields["relation"] == "cause" and context.endswith(" çünkü")
     source = load_dataset("xcopa:test", DataOptions(root, task="multiple_choice"))
     source.items("th", "th")
-    assert "XCOPA th: the file's question field gives 250 of 500 items another relation" in source.note
+    assert source.note.startswith("XCOPA test th: its question field gives 250 of 500 items another relation")
+    source.own_dev_pool("th", "th")     # the demonstrations' split is checked too
+    assert "XCOPA val th: its question field gives 52 of 100" in source.note
+    assert source.shots_source(2) == {"from": "xcopa:val"}
+
+
+def test_relations_come_from_the_reference_files_whatever_else_the_folder_holds(root, tmp_path):
+    def folder(name, langs):
+        (tmp_path / name / "xcopa").mkdir(parents=True)
+        for lang in langs:
+            (tmp_path / name / "xcopa" / f"test.{lang}.jsonl").write_bytes(
+                (root / "xcopa" / f"test.{lang}.jsonl").read_bytes())
+        return tmp_path / name
+
+    truth = [i.fields["relation"] for i in xcopa_items("test", "et", root=root)]
+    # Thai and Turkish would outvote Estonian on Turkish's 51 wrong items: Estonian decides
+    few = folder("few", ["th", "tr", "et"])
+    assert [i.fields["relation"] for i in xcopa_items("test", "tr", root=few)] == truth
+    # no reference file: the file's own field, and the note says it could not be checked
+    alone = folder("alone", ["th"])
+    assert {i.fields["relation"] for i in xcopa_items("test", "th", root=alone)} == {"effect"}
+    source = load_dataset("xcopa:test", DataOptions(alone, task="multiple_choice"))
+    source.items("th", "th")
+    assert "500 of 500 items' relations could not be checked" in source.note
 
 
 def test_lowercasing_follows_the_options_language():
@@ -73,6 +97,13 @@ def test_copa_prompts_in_english_chinese_and_turkish(root):
     zh = xcopa_items("test", "zh", root=root)[0]
     _, context, options = loglikelihood_parts(copa, zh, "zh")
     assert context == zh.fields["premise"][:-1] + "，因为" and options == zh.fields["options"]
+    # a Chinese prompt with English alternatives: a space after the connective
+    _, context, options = loglikelihood_parts(copa, xcopa_items("test", "zh", "en", root=root)[0], "zh")
+    assert context.endswith("，因为") and options == [" it was fragile.", " it was small."]
+    # a Thai premise (no full stop) asked in Japanese gets Japanese's own full stop
+    th = xcopa_items("test", "th", root=root)[0]
+    assert not th.fields["premise"].endswith(".")
+    assert loglikelihood_parts(copa, th, "ja")[1] == th.fields["premise"] + "。なぜなら、"
     tr = [i for i in xcopa_items("test", "tr", root=root) if any(o.startswith("İ") for o in i.fields["options"])]
     _, _, options = loglikelihood_parts(copa, tr[0], "tr")
     assert all("̇" not in o for o in options) and any(o.startswith(" i") for o in options)
@@ -90,13 +121,14 @@ def test_a_template_without_a_field_the_items_need_is_one_error(root):
         generation_parts(load_template("copa"), item, "qu")    # Quechua has connectives, no question
 
 
-def test_xcopa_through_eval_mc_and_prompt(root, tiny_causal, tmp_path):
+def test_xcopa_through_eval_mc_prompt_and_the_html_report(root, tiny_causal, tmp_path, browser):
     assert "xcopa[:test|val]" in xling("data").stdout.decode()
     out = tmp_path / "run"
     result = xling("eval", "mc", "-m", str(tiny_causal), "--data", "xcopa:test", "--langs", "tr",
                    "--premise-langs", "zh", "--hypothesis-langs", "it", "--limit", "6", "--shots", "2",
                    "--mode", "both", "-o", str(out))
     assert result.returncode == 0, result.stderr
+    assert "premise \\ options" in result.stdout.decode()     # a COPA cell crosses premise and alternatives
     metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))["directions"]
     config = json.loads((out / "config.json").read_text(encoding="utf-8"))
     assert set(metrics) == {"tr", "zh>it"} and metrics["tr"]["ll"]["n"] == 6
@@ -109,6 +141,12 @@ def test_xcopa_through_eval_mc_and_prompt(root, tiny_causal, tmp_path):
     # the demonstrations come from val, each ending with its right alternative, then the item
     assert text.count(" çünkü") + text.count(" bu yüzden") == 3
     assert records[0]["prompt"]["ll"]["context"] in text
+    # the HTML report rebuilds every item's prompts (both modes) and checks each one
+    page = tmp_path / "xcopa.html"
+    assert xling("report", str(out), "--format", "html", "-o", str(page)).returncode == 0
+    assert page_data(page)["choice"]["prompts"] == {"verified": 2 * 6, "exact": 0}   # 2 cells x 6 items
+    open_page(browser, page)
+    check_quiet(browser, page)
 
 
 def test_bad_xcopa_requests_are_one_line(root, tmp_path):

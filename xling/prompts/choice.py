@@ -38,6 +38,9 @@ KEEP_CAPITAL = {"en": frozenset({"I"})}
 DOTTED_I = frozenset({"tr", "az"})
 # The full stops a premise loses when a connective follows it (`{clause}`).
 FULL_STOPS = ".。．"
+# Languages written without spaces between words: after a Chinese or Japanese connective, an
+# alternative in one of these follows directly, any other after a space (`{gap}`).
+JOINED = frozenset({"zh", "ja", "yue"})
 
 
 def lower_first(text: str, lang: str) -> str:
@@ -60,6 +63,7 @@ def _fields(item: ChoiceItem, words: dict) -> dict:
     relation = fields.get("relation")     # a COPA item asks for its premise's cause or effect
     if relation is not None and "premise" in fields:
         fields["clause"] = item.fields["premise"].rstrip().rstrip(FULL_STOPS).rstrip()
+        fields["gap"] = "" if item.option_lang in JOINED else " "
         for key, word in (("connective", relation), ("ask", f"ask_{relation}")):
             if word in words:
                 fields[key] = words[word]

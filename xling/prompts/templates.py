@@ -39,7 +39,7 @@ JUDGE_FIELDS = {"src_name", "tgt_name", "src_code", "tgt_code", "source", "trans
 JUDGE_KINDS = ("mqm", "esa")
 CHOICE_FIELDS = {"premise", "hypothesis", "label", "stem", "options", "option", "question", "answer",
                  # COPA items: what they ask, and the fields made from it (prompts.choice._fields)
-                 "relation", "clause", "connective", "ask", "option_lower"}
+                 "relation", "clause", "connective", "ask", "option_lower", "gap"}
 # Where the text to translate must appear.
 SOURCE_SLOT = {"chat": "user", "completion": "query"}
 

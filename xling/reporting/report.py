@@ -210,8 +210,9 @@ def choice_tables(run: ChoiceRun) -> list[Table]:
         premises = list(dict.fromkeys(c.premise for c in run.cells))
         hypotheses = list(dict.fromkeys(c.hypothesis for c in run.cells))
         value = {(c.premise, c.hypothesis): c.modes[mode]["accuracy"] for c in run.cells}
-        tables.append(Table(f"{run.label}: accuracy ({mode}) by premise (rows) x hypothesis (columns) language",
-                            ["premise \\ hypothesis"] + hypotheses,
+        second = "hypothesis" if run.task == "nli" else "options"   # a COPA cell's alternatives
+        tables.append(Table(f"{run.label}: accuracy ({mode}) by premise (rows) x {second} (columns) language",
+                            [f"premise \\ {second}"] + hypotheses,
                             [[p] + [f"{value[p, h]:.3f}" if (p, h) in value else "" for h in hypotheses]
                              for p in premises]))
     return tables

@@ -14,6 +14,10 @@ var choiceShown = [];
 
 function choiceRuns() { return DATA.choice.runs; }
 
+// What a crossed cell's second language is: the hypothesis (NLI) or the options (a COPA cell's
+// alternatives).
+function choiceSecond(run) { return run.task === "nli" ? "hypothesis" : "options"; }
+
 function choiceCell(run, name) {
   for (var i = 0; i < run.cells.length; i++) if (run.cells[i].name === name) return run.cells[i];
   return null;
@@ -92,7 +96,7 @@ function choiceAccuracyTables(body) {
     });
     var rows = run.cells.map(function (cell) {
       var tr = el("tr", null, el("td", { text: cell.name, title: cell.crossed ? "premise " + cell.premise +
-        ", hypothesis " + cell.hypothesis : null }), el("td", { cls: "num", text: cell.n }));
+        ", " + choiceSecond(run) + " " + cell.hypothesis : null }), el("td", { cls: "num", text: cell.n }));
       modes.forEach(function (m) {
         tr.appendChild(choiceAccuracyCell(k, cell, m));
         if (m === "gen") {
@@ -319,15 +323,16 @@ function choiceMatrices(body) {
     DATA.choice.modes.forEach(function (mode) {
       var byPair = {};
       run.cells.forEach(function (c) { if (c.modes[mode]) byPair[c.premise + "\u0000" + c.hypothesis] = c; });
+      var second = choiceSecond(run);
       var figure = matrixFigure({
-        rows: premises, cols: hypotheses, colTitle: "hypothesis", higher: true,
-        caption: run.label + ": accuracy (" + mode + ", %) by premise (rows) x hypothesis (columns) language",
+        rows: premises, cols: hypotheses, colTitle: second, higher: true,
+        caption: run.label + ": accuracy (" + mode + ", %) by premise (rows) x " + second + " (columns) language",
         cellOf: function (p, h) {
           var c = byPair[p + "\u0000" + h];
           if (!c) return null;
           var e = c.modes[mode];
           return { value: e.accuracy, label: choicePct(e.accuracy),
-            title: "premise " + p + ", hypothesis " + h + ": accuracy " + fmt(e.accuracy, 3) +
+            title: "premise " + p + ", " + second + " " + h + ": accuracy " + fmt(e.accuracy, 3) +
               (typeof e.ci_low === "number" ? " [" + fmt(e.ci_low, 3) + ", " + fmt(e.ci_high, 3) + "]" : "") + ", n = " + c.n };
         }
       });
@@ -335,7 +340,7 @@ function choiceMatrices(body) {
     });
   });
   if (!figures.childNodes.length) return;
-  body.appendChild(el("h3", { text: "Premise x hypothesis" }));
+  body.appendChild(el("h3", { text: "Premise x " + choiceSecond(choiceRuns()[0]) }));
   body.appendChild(figures);
 }
 
