@@ -167,3 +167,16 @@ def test_a_malformed_row_is_one_error_naming_the_line(tmp_path):
     (tmp_path / "xcopa" / "val.it.jsonl").write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n")
     with pytest.raises(XlingError, match=r"val\.it\.jsonl:2: question must be cause or effect"):
         xcopa_items("val", "it", root=tmp_path)
+
+
+def test_the_shipped_experiment_builds_every_cell(root):
+    from pathlib import Path
+
+    from xling.runs.config import load_experiment
+    from xling.tasks.choice import cells_of
+
+    config = load_experiment(Path(__file__).resolve().parent.parent / "experiments" / "xcopa.yaml")
+    source = load_dataset(config.data, DataOptions(root, task=config.task))
+    cells = cells_of(config)
+    assert len(cells) == 12 + 12 and source.template == "copa"    # 12 languages, 4 x 4 crossed less 4 repeated
+    assert all(len(source.items(p, h)) == 500 for p, h in cells)
