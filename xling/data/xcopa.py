@@ -16,7 +16,6 @@ file's own field). Here an item's relation is the one those seven files give it 
 where a language's own field differs, or no reference file is present, the run's note says so."""
 from __future__ import annotations
 
-from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 
@@ -94,11 +93,11 @@ def agreed_relations(root: Path, split: str) -> dict[int, str]:
 @lru_cache(maxsize=8)
 def _agreed(files: tuple[tuple[str, int, int], ...]) -> dict[int, str]:
     """(keyed by the files' paths, times and sizes, so an edited file is read again)"""
-    votes: dict[int, Counter] = {}
+    given: dict[int, set[str]] = {}
     for path, _, _ in files:
         for row in _read(Path(path)):
-            votes.setdefault(row["idx"], Counter())[row["question"]] += 1
-    return {idx: next(iter(count)) for idx, count in votes.items() if len(count) == 1}
+            given.setdefault(row["idx"], set()).add(row["question"])
+    return {idx: next(iter(relations)) for idx, relations in given.items() if len(relations) == 1}
 
 
 def relation_notes(root: Path, split: str, lang: str) -> str | None:
@@ -161,12 +160,7 @@ class XCOPASource(ChoiceSource):
 
     def items(self, premise: str, hypothesis: str) -> list[ChoiceItem]:
         items = xcopa_items(self.split, premise, hypothesis, self.root)
-        for code in sorted({resolve(premise).code, resolve(hypothesis).code}):
-            note = ENGLISH_NOTE if code == "en" else None
-            relations = relation_notes(self.root, self.split, code)
-            for text in filter(None, (note, relations)):
-                self._notes.setdefault(text, None)
-        self.note = "; ".join(filter(None, self._notes))
+        self._add_notes(self.split, premise, hypothesis)
         return items
 
     def shots_source(self, shots: int) -> dict | None:
@@ -179,7 +173,13 @@ class XCOPASource(ChoiceSource):
             raise XlingError("XCOPA has no English validation items to draw few-shot examples from; "
                              "use shots: 0 for English")
         pool = xcopa_items("val", premise, hypothesis, self.root)
-        for code in sorted({resolve(premise).code, resolve(hypothesis).code}):
-            self._notes.setdefault(relation_notes(self.root, "val", code) or "", None)
-        self.note = "; ".join(filter(None, self._notes))
+        self._add_notes("val", premise, hypothesis)
         return pool
+
+    def _add_notes(self, split: str, premise: str, hypothesis: str) -> None:
+        """The run's note: where English comes from, and each language's overruled relations."""
+        for code in sorted({resolve(premise).code, resolve(hypothesis).code}):
+            for text in (ENGLISH_NOTE if code == "en" else None, relation_notes(self.root, split, code)):
+                if text:
+                    self._notes.setdefault(text, None)
+        self.note = "; ".join(self._notes)
