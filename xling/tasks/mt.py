@@ -147,12 +147,14 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
     if progress and data.note:
         print(f"xling: {data.note}", file=sys.stderr)
     unaligned = total = 0
+    queued = _translate_queued(translator, config, selection, directions, texts, progress)
     for direction in directions:
         (src, tgt), name = direction, direction.name
         sources, refs = texts(src), texts(tgt)
         if progress:
             print(f"xling: {name} ({len(sources)} segments)", file=sys.stderr)
-        results, generation = _translate(translator, config, sources, meta, src, tgt, selection, progress)
+        results, generation = queued[name] if queued else \
+            _translate(translator, config, sources, meta, src, tgt, selection, progress)
         records = [MTRecord(i, m, s, r, t.prompt_hash, t.raw, t.text, t.removed,
                             detect(t.text, expected=tgt.code).lang, t.unit).to_dict()
                    for i, m, s, r, t in zip(ids, meta, sources, refs, results)]
@@ -185,7 +187,7 @@ def _translate(translator, config: MTEvalConfig, sources, meta, src, tgt, select
     started = time.perf_counter()
     log = translator.backend.stats().get("batches")
     logged = len(log) if log is not None else 0
-    generation = {}
+    generation: dict = {}
     clipped = translator.clipped_budgets
     if config.unit == "document":
         results, _ = translate_documents(translator, sources, [m["document_id"] for m in meta],
@@ -198,14 +200,55 @@ def _translate(translator, config: MTEvalConfig, sources, meta, src, tgt, select
     generation["seconds"] = round(time.perf_counter() - started, 3)
     if translator.clipped_budgets > clipped:   # answers the context window left less room
         generation["clipped_budgets"] = translator.clipped_budgets - clipped
-    if log is not None and len(log) > logged:   # the batches this run ran (HF backend)
-        batches = log[logged:]
-        generation["batches"] = {"count": sum(1 for b in batches if not b.get("out_of_memory") and not b.get("refill")),
-                                 "max_rows": max(b["rows"] for b in batches),
-                                 "refills": sum(1 for b in batches if b.get("refill")),
-                                 "out_of_memory_splits": sum(1 for b in batches if b.get("out_of_memory")),
-                                 "plan": translator.backend.stats().get("plan", {})}
+    batches = _batches_since(translator, logged)
+    if batches:
+        generation["batches"] = batches
     return results, generation
+
+
+def _batches_since(translator, logged: int) -> dict | None:
+    """The batches the backend ran since its log held `logged` entries (HF backend; else None)."""
+    log = translator.backend.stats().get("batches")
+    if log is None or len(log) <= logged:
+        return None
+    batches = log[logged:]
+    return {"count": sum(1 for b in batches if not b.get("out_of_memory") and not b.get("refill")),
+            "max_rows": max(b["rows"] for b in batches),
+            "refills": sum(1 for b in batches if b.get("refill")),
+            "out_of_memory_splits": sum(1 for b in batches if b.get("out_of_memory")),
+            "plan": translator.backend.stats().get("plan", {})}
+
+
+def _translate_queued(translator, config: MTEvalConfig, selection, directions, texts,
+                      progress: bool) -> dict[str, tuple[list, dict]] | None:
+    """Every direction's greedy sentence translations from one queue (None where the run
+    translates direction by direction: one direction, documents, candidates). The backend
+    batches across directions, so its batches stay full until the last answer instead of
+    draining at the end of each direction: on a GPU a decoding step costs about the same at any
+    row count, so the drained tail is time lost (experiments/bench/matrix_queue.py counts the
+    steps). Finished rows enter the output cache batch by batch, so an interrupted run resumes.
+    Each direction's `seconds` is the queue's time shared by segments; `queue` has the whole."""
+    if len(directions) < 2 or config.unit == "document" or not selection.greedy:
+        return None
+    jobs = [(texts(src), src, tgt) for src, tgt in directions]
+    segments = sum(len(sources) for sources, _, _ in jobs)
+    if progress:
+        print(f"xling: {len(directions)} directions ({segments:,} segments) in one queue", file=sys.stderr)
+    log = translator.backend.stats().get("batches")
+    logged = len(log) if log is not None else 0
+    clipped = translator.clipped_budgets
+    started = time.perf_counter()
+    translated = translator.translate_many(jobs, progress=progress)
+    seconds = time.perf_counter() - started
+    queue: dict = {"directions": len(directions), "segments": segments, "seconds": round(seconds, 3)}
+    if translator.clipped_budgets > clipped:
+        queue["clipped_budgets"] = translator.clipped_budgets - clipped
+    batches = _batches_since(translator, logged)
+    if batches:
+        queue["batches"] = batches
+    return {direction.name: (results, {"seconds": round(seconds * len(sources) / max(segments, 1), 3),
+                                       "queue": queue})
+            for direction, (sources, _, _), results in zip(directions, jobs, translated)}
 
 
 def score_direction(run: RunDir, name: str, metrics: list[str], config: MTEvalConfig | None,

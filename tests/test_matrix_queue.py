@@ -1,0 +1,74 @@
+"""A run of several directions translates them from one queue (batches stay full across
+direction boundaries): the same records as translating direction by direction, one queue in
+metrics.json, and a run killed inside the queue resumes from the output cache to the same
+records."""
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+from test_runs import config, read_all
+
+from xling.backends.base import Decoding
+from xling.tasks.mt import run_mt
+from xling.translation.translator import Translator
+
+
+def test_queued_directions_equal_direction_by_direction(tmp_path, tiny_causal_base, data_dir, monkeypatch, capfd):
+    monkeypatch.setenv("XLING_DATA", str(data_dir))
+    langs = ["en", "ko", "ja"]
+    run = run_mt(config(tmp_path, tiny_causal_base, langs=langs, limit=5, batch_size=4, refill=True), progress=True)
+    assert "xling: 6 directions (30 segments) in one queue" in capfd.readouterr().err
+    metrics = run.read_metrics()["directions"]
+    queues = {json.dumps(m["generation"]["queue"], sort_keys=True) for m in metrics.values()}
+    (queue,) = queues                          # one queue, recorded with every direction
+    queue = json.loads(queue)
+    assert queue["directions"] == 6 and queue["segments"] == 30 and queue["batches"]["max_rows"] <= 4
+    assert sum(m["generation"]["seconds"] for m in metrics.values()) <= queue["seconds"] + 0.01
+    # the same outputs as one direction at a time, through a fresh translator and no cache
+    alone = Translator(str(tiny_causal_base), batch_size=1, cache=False, quiet=True,
+                       decoding=Decoding(max_new_tokens_cap=24))
+    for name in metrics:
+        src, tgt = name.split("-")
+        records = run.read_outputs(name)
+        assert [r["raw"] for r in records] == [t.raw for t in alone.translate_records(
+            [r["source"] for r in records], src, tgt)], name
+
+
+def test_a_run_killed_inside_its_queue_resumes_to_identical_records(tmp_path, tiny_causal_base, data_dir):
+    experiment = tmp_path / "exp.yaml"
+    experiment.write_text(
+        f"task: mt\nmodel: {tiny_causal_base}\nlangs: [en, ko, ja, zh]\nlimit: 6\nbatch_size: 2\n"
+        "max_new_tokens: 48\nmetrics: [bleu, chrf]\n", encoding="utf-8")
+    env = dict(os.environ, XLING_DATA=str(data_dir))
+
+    def run(out, cache):
+        return subprocess.Popen([sys.executable, "-m", "xling.cli", "run", str(experiment), "--out", str(out)],
+                                env=dict(env, XLING_CACHE=str(cache)), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE)
+
+    def cached(cache) -> int:
+        try:
+            with sqlite3.connect(cache / "outputs.sqlite", timeout=1) as db:
+                return db.execute("SELECT COUNT(*) FROM outputs").fetchone()[0]
+        except sqlite3.Error:
+            return 0
+
+    reference = run(tmp_path / "whole", tmp_path / "cache-whole")
+    assert reference.wait(timeout=600) == 0, reference.stderr.read()
+
+    victim = run(tmp_path / "killed", tmp_path / "cache-killed")
+    deadline = time.time() + 300
+    while time.time() < deadline and cached(tmp_path / "cache-killed") < 12:
+        time.sleep(0.02)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    assert 12 <= cached(tmp_path / "cache-killed") < 72, "the run should have been killed inside its queue"
+    assert not list((tmp_path / "killed" / "outputs").glob("*.jsonl"))    # no direction was written yet
+    resumed = run(tmp_path / "killed", tmp_path / "cache-killed")
+    assert resumed.wait(timeout=600) == 0, resumed.stderr.read()
+    assert read_all(tmp_path / "killed") == read_all(tmp_path / "whole")
+    assert len(read_all(tmp_path / "killed")) == 12
