@@ -65,7 +65,9 @@ def runs(tmp_path_factory, tiny_causal):
 
 
 def _shown_order(driver) -> list[int]:
-    return [int(tr.get_attribute("data-n")) for tr in driver.find_elements("css selector", "#segments-body tr")]
+    # read in one script call: rows found one call and read the next may have been redrawn meanwhile
+    return driver.execute_script("return Array.from(document.querySelectorAll('#segments-body tr'))"
+                                 ".map(function (tr) { return Number(tr.getAttribute('data-n')); });")
 
 
 def _select(driver, element_id: str, value: str) -> None:

@@ -13,21 +13,27 @@ import time
 from test_runs import config, read_all
 
 from xling.backends.base import Decoding
-from xling.tasks.mt import run_mt
+from xling.tasks.mt import queue_groups, run_mt
 from xling.translation.translator import Translator
 
 
 def test_queued_directions_equal_direction_by_direction(tmp_path, tiny_causal_base, data_dir, monkeypatch, capfd):
     monkeypatch.setenv("XLING_DATA", str(data_dir))
     langs = ["en", "ko", "ja"]
-    run = run_mt(config(tmp_path, tiny_causal_base, langs=langs, limit=5, batch_size=4, refill=True), progress=True)
-    assert "xling: 6 directions (30 segments) in one queue" in capfd.readouterr().err
+    settings = config(tmp_path, tiny_causal_base, langs=langs, limit=5, batch_size=4, refill=True)
+    run = run_mt(settings, progress=True)
+    assert "en-ko, en-ja, ko-en, ko-ja, ja-en, ja-ko: 30 segments in one queue" in capfd.readouterr().err
     metrics = run.read_metrics()["directions"]
     queues = {json.dumps(m["generation"]["queue"], sort_keys=True) for m in metrics.values()}
     (queue,) = queues                          # one queue, recorded with every direction
     queue = json.loads(queue)
-    assert queue["directions"] == 6 and queue["segments"] == 30 and queue["batches"]["max_rows"] <= 4
-    assert sum(m["generation"]["seconds"] for m in metrics.values()) <= queue["seconds"] + 0.01
+    assert queue["directions"] == 6 and queue["segments"] == queue["generated"] == 30
+    # batches spanned directions: fewer fresh batches than directions (the rest were refills)
+    assert queue["batches"]["max_rows"] <= 4 and queue["batches"]["count"] < 6 and queue["batches"]["refills"]
+    # run again: every segment from the cache, so no direction is charged any time
+    again = run_mt(settings, progress=False).read_metrics()["directions"]
+    assert {m["generation"]["queue"]["generated"] for m in again.values()} == {0}
+    assert {m["generation"]["seconds"] for m in again.values()} == {0.0}
     # the same outputs as one direction at a time, through a fresh translator and no cache
     alone = Translator(str(tiny_causal_base), batch_size=1, cache=False, quiet=True,
                        decoding=Decoding(max_new_tokens_cap=24))
@@ -62,8 +68,9 @@ def test_a_run_killed_inside_its_queue_resumes_to_identical_records(tmp_path, ti
 
     victim = run(tmp_path / "killed", tmp_path / "cache-killed")
     deadline = time.time() + 300
-    while time.time() < deadline and cached(tmp_path / "cache-killed") < 12:
+    while time.time() < deadline and cached(tmp_path / "cache-killed") < 12 and victim.poll() is None:
         time.sleep(0.02)
+    assert victim.poll() is None, victim.stderr.read()
     victim.send_signal(signal.SIGKILL)
     victim.wait()
     assert 12 <= cached(tmp_path / "cache-killed") < 72, "the run should have been killed inside its queue"
@@ -72,3 +79,12 @@ def test_a_run_killed_inside_its_queue_resumes_to_identical_records(tmp_path, ti
     assert resumed.wait(timeout=600) == 0, resumed.stderr.read()
     assert read_all(tmp_path / "killed") == read_all(tmp_path / "whole")
     assert len(read_all(tmp_path / "killed")) == 12
+
+
+def test_directions_are_queued_in_groups_of_about_equal_segments():
+    assert queue_groups([1012] * 12) == [list(range(12))]                  # FLORES' matrix: one queue
+    groups = queue_groups([1000] * 55)                                     # WMT24++: a few queues
+    assert len(groups) == 4 and sorted(sum(groups, [])) == list(range(55))
+    assert max(map(len, groups)) - min(map(len, groups)) <= 1
+    assert queue_groups([20000, 10, 10]) == [[0], [1, 2]]
+    assert queue_groups([5]) == [[0]]

@@ -104,6 +104,9 @@ def _cost(generation: dict | None) -> dict | None:
     batches = generation.get("batches")
     if isinstance(batches, dict) and isinstance(batches.get("count"), int):
         cost["batches"] = batches["count"]
+    queue = generation.get("queue")   # translated in one queue with other directions: a share
+    if isinstance(queue, dict) and isinstance(queue.get("directions"), int) and isinstance(queue.get("seconds"), float):
+        cost["queue_directions"], cost["queue_seconds"] = queue["directions"], queue["seconds"]
     return cost or None
 
 

@@ -147,21 +147,29 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
     if progress and data.note:
         print(f"xling: {data.note}", file=sys.stderr)
     unaligned = total = 0
-    queued = _translate_queued(translator, config, selection, directions, texts, progress)
-    for direction in directions:
-        (src, tgt), name = direction, direction.name
-        sources, refs = texts(src), texts(tgt)
-        if progress:
-            print(f"xling: {name} ({len(sources)} segments)", file=sys.stderr)
-        results, generation = queued[name] if queued else \
-            _translate(translator, config, sources, meta, src, tgt, selection, progress)
-        records = [MTRecord(i, m, s, r, t.prompt_hash, t.raw, t.text, t.removed,
-                            detect(t.text, expected=tgt.code).lang, t.unit).to_dict()
-                   for i, m, s, r, t in zip(ids, meta, sources, refs, results)]
-        digest = run.write_outputs(name, records)
-        score_direction(run, name, metrics, config, generation=generation, written=(records, digest))
-        unaligned += sum(1 for r in records if r.get("realigned") is False)
-        total += len(records)
+    # Greedy sentence translations go through queues of several directions (see _translate_queued);
+    # documents and candidates are translated direction by direction.
+    queued = len(directions) > 1 and config.unit != "document" and selection.greedy
+    groups = queue_groups([len(positions)] * len(directions)) if queued else [[i] for i in range(len(directions))]
+    done: dict[str, tuple[list, dict]] = {}
+    for group in groups:
+        if queued:
+            members = [directions[i] for i in group]
+            done = _translate_queued(translator, members, [(texts(d.src), d.src, d.tgt) for d in members], progress)
+        for direction in (directions[i] for i in group):
+            (src, tgt), name = direction, direction.name
+            sources, refs = texts(src), texts(tgt)
+            if progress:
+                print(f"xling: {name} ({len(sources)} segments{', scoring' if queued else ''})", file=sys.stderr)
+            results, generation = done[name] if queued else \
+                _translate(translator, config, sources, meta, src, tgt, selection, progress)
+            records = [MTRecord(i, m, s, r, t.prompt_hash, t.raw, t.text, t.removed,
+                                detect(t.text, expected=tgt.code).lang, t.unit).to_dict()
+                       for i, m, s, r, t in zip(ids, meta, sources, refs, results)]
+            digest = run.write_outputs(name, records)
+            score_direction(run, name, metrics, config, generation=generation, written=(records, digest))
+            unaligned += sum(1 for r in records if r.get("realigned") is False)
+            total += len(records)
     if unaligned:   # document mode: answers that could not be split back into their segments
         print(f"xling: warning: {unaligned} of {total} segments could not be realigned from their "
               "document's translation and are scored as empty; document scores cover only the "
@@ -219,36 +227,62 @@ def _batches_since(translator, logged: int) -> dict | None:
             "plan": translator.backend.stats().get("plan", {})}
 
 
-def _translate_queued(translator, config: MTEvalConfig, selection, directions, texts,
-                      progress: bool) -> dict[str, tuple[list, dict]] | None:
-    """Every direction's greedy sentence translations from one queue (None where the run
-    translates direction by direction: one direction, documents, candidates). The backend
-    batches across directions, so its batches stay full until the last answer instead of
-    draining at the end of each direction: on a GPU a decoding step costs about the same at any
-    row count, so the drained tail is time lost (experiments/bench/matrix_queue.py counts the
-    steps). Finished rows enter the output cache batch by batch, so an interrupted run resumes.
-    Each direction's `seconds` is the queue's time shared by segments; `queue` has the whole."""
-    if len(directions) < 2 or config.unit == "document" or not selection.greedy:
-        return None
-    jobs = [(texts(src), src, tgt) for src, tgt in directions]
+# Directions are queued together in groups of about this many segments: enough for batches to
+# stay full across direction boundaries (FLORES' 12-direction matrix, 12,144 segments, is one
+# queue), few enough that finished directions are written and scored along the way (a
+# 55-direction WMT24++ run makes 4 queues, not one silent queue of 55k segments).
+QUEUE_SEGMENTS = 16384
+
+
+def queue_groups(sizes: list[int], limit: int = QUEUE_SEGMENTS) -> list[list[int]]:
+    """Consecutive directions (by index) in as few groups of about equal segments as `limit`
+    allows; each group is one queue."""
+    total = sum(sizes)
+    if not sizes:
+        return []
+    groups_wanted = max(1, -(-total // limit))
+    target, held = total / groups_wanted, 0
+    groups: list[list[int]] = []
+    current: list[int] = []
+    for index, size in enumerate(sizes):
+        current.append(index)
+        held += size
+        if held >= target * (len(groups) + 1) - 1e-9 and len(groups) < groups_wanted - 1:
+            groups.append(current)
+            current = []
+    return groups + [current] if current else groups
+
+
+def _translate_queued(translator, directions, jobs, progress: bool) -> dict[str, tuple[list, dict]]:
+    """Directions' greedy sentence translations from one queue. The backend batches across
+    directions, so its batches stay full until the last answer instead of draining at the end of
+    each direction: on a GPU a decoding step costs about the same at any row count, so the
+    drained tail is time lost (experiments/bench/matrix_queue.py counts the forward passes).
+    Finished rows enter the output cache batch by batch, so an interrupted run resumes. Each
+    direction's `seconds` is the queue's time shared by the segments it generated (cache hits
+    cost nothing); `queue` has the whole."""
     segments = sum(len(sources) for sources, _, _ in jobs)
     if progress:
-        print(f"xling: {len(directions)} directions ({segments:,} segments) in one queue", file=sys.stderr)
+        print(f"xling: {', '.join(d.name for d in directions)}: {segments:,} segments in one queue",
+              file=sys.stderr)
     log = translator.backend.stats().get("batches")
     logged = len(log) if log is not None else 0
-    clipped = translator.clipped_budgets
     started = time.perf_counter()
     translated = translator.translate_many(jobs, progress=progress)
     seconds = time.perf_counter() - started
-    queue: dict = {"directions": len(directions), "segments": segments, "seconds": round(seconds, 3)}
-    if translator.clipped_budgets > clipped:
-        queue["clipped_budgets"] = translator.clipped_budgets - clipped
+    generated = [sum(1 for t in results if t.prompt_hash and not t.cached) for results in translated]
+    queue: dict = {"directions": len(directions), "segments": segments,
+                   "generated": sum(generated), "seconds": round(seconds, 3)}
     batches = _batches_since(translator, logged)
     if batches:
         queue["batches"] = batches
-    return {direction.name: (results, {"seconds": round(seconds * len(sources) / max(segments, 1), 3),
-                                       "queue": queue})
-            for direction, (sources, _, _), results in zip(directions, jobs, translated)}
+    out = {}
+    for direction, results, made, clipped in zip(directions, translated, generated, translator.last_clipped):
+        generation = {"seconds": round(seconds * made / max(sum(generated), 1), 3), "queue": queue}
+        if clipped:
+            generation["clipped_budgets"] = clipped
+        out[direction.name] = (results, generation)
+    return out
 
 
 def score_direction(run: RunDir, name: str, metrics: list[str], config: MTEvalConfig | None,

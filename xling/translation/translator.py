@@ -183,11 +183,13 @@ class Translator:
         """Several directions' translations from one queue: the backend batches across them,
         so a batch stays full until the last direction's longest answer instead of draining at
         every direction's end (on a GPU a decoding step costs about the same at any row count)."""
-        built_jobs = []
+        built_jobs, self.last_clipped = [], []
         for texts, src, tgt in jobs:
             src, tgt = check_direction(src, tgt)
             texts = source_texts(texts)
+            clipped = self.clipped_budgets
             built_jobs.append((texts, tgt, self.requests(texts, src, tgt)))
+            self.last_clipped.append(self.clipped_budgets - clipped)   # budgets cut per job
         keys = [(j, i) for j, (_, _, built) in enumerate(built_jobs) for i in built]
         raw, hits = self.generate([built_jobs[j][2][i][0] for j, i in keys], "translating" if progress else None)
         by_key, cached = dict(zip(keys, raw)), dict(zip(keys, hits))

@@ -11,7 +11,8 @@ var SIG = {};   // metric -> direction -> row of the "runs compared" table
 function costText(cost) {
   if (!cost) return "";
   var parts = [];
-  if (cost.seconds !== undefined) parts.push(fmt(cost.seconds, 1) + " s");
+  if (cost.seconds !== undefined) parts.push(fmt(cost.seconds, 1) + " s" + (cost.queue_directions === undefined ? "" :
+    " (its share of a " + fmt(cost.queue_seconds, 1) + " s queue of " + cost.queue_directions + " directions)"));
   if (cost.candidates !== undefined) parts.push(cost.candidates + " candidates");
   if (cost.generated !== undefined) parts.push(cost.generated + " generated");
   if (cost.utility_evaluations !== undefined) parts.push(cost.utility_evaluations + " utility calls");
