@@ -3,14 +3,11 @@ direction boundaries): the same records as translating direction by direction, o
 metrics.json, and a run killed inside the queue resumes from the output cache to the same
 records."""
 import json
-import os
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 
-from test_runs import config, read_all
+from test_runs import config, killable_run, read_all
 
 from xling.backends.base import Decoding
 from xling.tasks.mt import queue_groups, run_mt
@@ -45,16 +42,7 @@ def test_queued_directions_equal_direction_by_direction(tmp_path, tiny_causal_ba
 
 
 def test_a_run_killed_inside_its_queue_resumes_to_identical_records(tmp_path, tiny_causal_base, data_dir):
-    experiment = tmp_path / "exp.yaml"
-    experiment.write_text(
-        f"task: mt\nmodel: {tiny_causal_base}\nlangs: [en, ko, ja, zh]\nlimit: 6\nbatch_size: 2\n"
-        "max_new_tokens: 48\nmetrics: [bleu, chrf]\n", encoding="utf-8")
-    env = dict(os.environ, XLING_DATA=str(data_dir))
-
-    def run(out, cache):
-        return subprocess.Popen([sys.executable, "-m", "xling.cli", "run", str(experiment), "--out", str(out)],
-                                env=dict(env, XLING_CACHE=str(cache)), stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE)
+    run = killable_run(tmp_path, tiny_causal_base, data_dir)
 
     def cached(cache) -> int:
         try:

@@ -169,10 +169,12 @@ def test_shipped_experiments_load():
     assert matrix.langs == LANGS and matrix.limit == 5
 
 
-def test_killed_run_resumes_to_identical_records(tmp_path, tiny_causal_base, data_dir):
+def killable_run(tmp_path, model, data_dir):
+    """A function starting `xling run` of a 12-direction experiment (6 segments each) as a
+    process: run(out, cache) -> Popen."""
     experiment = tmp_path / "exp.yaml"
     experiment.write_text(
-        f"task: mt\nmodel: {tiny_causal_base}\nlangs: [en, ko, ja, zh]\nlimit: 6\nbatch_size: 2\n"
+        f"task: mt\nmodel: {model}\nlangs: [en, ko, ja, zh]\nlimit: 6\nbatch_size: 2\n"
         "max_new_tokens: 48\nmetrics: [bleu, chrf]\n", encoding="utf-8")
     env = dict(os.environ, XLING_DATA=str(data_dir))
 
@@ -180,7 +182,11 @@ def test_killed_run_resumes_to_identical_records(tmp_path, tiny_causal_base, dat
         return subprocess.Popen([sys.executable, "-m", "xling.cli", "run", str(experiment), "--out", str(out)],
                                 env=dict(env, XLING_CACHE=str(cache)), stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE)
+    return run
 
+
+def test_killed_run_resumes_to_identical_records(tmp_path, tiny_causal_base, data_dir):
+    run = killable_run(tmp_path, tiny_causal_base, data_dir)
     reference = run(tmp_path / "whole", tmp_path / "cache-whole")
     assert reference.wait(timeout=600) == 0, reference.stderr.read()
 

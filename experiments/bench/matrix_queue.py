@@ -27,7 +27,6 @@ from _common import require_data
 from gpu_check import build_model
 
 from xling.backends.base import Decoding
-from xling.backends.batching import Batching
 from xling.backends.loading import open_hf_backend
 from xling.data.languages import check_direction
 from xling.data.parallel import flores200
@@ -48,9 +47,9 @@ def main():
     directions = [check_direction(a, b) for a in langs for b in langs if a != b]
     with tempfile.TemporaryDirectory(prefix="xling-matrix-queue-") as folder:
         build_model(Path(folder), embedded_model_dir(), "tiny", on_gpu=False)
-        backend = open_hf_backend(folder, display="qwen2-tiny", device="cpu").with_batching(
-            Batching(args.rows, refill=True))
-        translator = Translator(backend=backend, cache=False, decoding=Decoding())
+        translator = Translator(backend=open_hf_backend(folder, display="qwen2-tiny", device="cpu"), cache=False,
+                                batch_size=args.rows, refill=True, decoding=Decoding())
+        backend = translator.backend      # batched as asked
         jobs = [(flores200("devtest", src, root)[:args.n], src, tgt) for src, tgt in directions]
         translator.translate_records(jobs[0][0][:2], *jobs[0][1:])      # load and warm up
         passes = [0]
