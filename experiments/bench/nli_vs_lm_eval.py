@@ -19,7 +19,7 @@ import re
 import tempfile
 from pathlib import Path
 
-from _common import require_data, timer
+from _common import model_or_embedded, require_data, require_lm_eval, timer
 
 from xling.data.choice import nli_items
 
@@ -42,17 +42,13 @@ def main():
     parser.add_argument("--shots", type=int, default=5)
     parser.add_argument("--data-dir", default=None)
     args = parser.parse_args()
-    try:
-        from lm_eval import simple_evaluate
-        from lm_eval.models.huggingface import HFLM
-        from lm_eval.tasks import TaskManager
-    except ImportError:
-        print("skipped: lm-eval is not installed in this Python (see the docstring)")
-        return
+    require_lm_eval()
+    from lm_eval import simple_evaluate
+    from lm_eval.models.huggingface import HFLM
+    from lm_eval.tasks import TaskManager
+
     root = require_data(args.data_dir)
-    if args.model is None:
-        from xling.backends.embedded import embedded_model_dir
-        args.model = str(embedded_model_dir())
+    args.model = model_or_embedded(args.model)
     langs = args.langs.split(",")
     work = Path(tempfile.mkdtemp(prefix="xling-lmeval-"))
     items, shots = {}, {}

@@ -24,7 +24,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from _common import require_data, timer
+from _common import model_or_embedded, require_data, require_lm_eval, timer
 
 from xling.data.xcopa import _rows, xcopa_items
 from xling.prompts.choice import render_loglikelihood
@@ -39,18 +39,14 @@ def main():
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--json", default=None, help="write the figures here too")
     args = parser.parse_args()
-    try:
-        import lm_eval
-        from lm_eval import simple_evaluate
-        from lm_eval.models.huggingface import HFLM
-        from lm_eval.tasks import TaskManager
-    except ImportError:
-        print("skipped: lm-eval is not installed in this Python (see the docstring)")
-        return
+    require_lm_eval()
+    import lm_eval
+    from lm_eval import simple_evaluate
+    from lm_eval.models.huggingface import HFLM
+    from lm_eval.tasks import TaskManager
+
     root = require_data(args.data_dir)
-    if args.model is None:
-        from xling.backends.embedded import embedded_model_dir
-        args.model = str(embedded_model_dir())
+    args.model = model_or_embedded(args.model)
     langs = args.langs.split(",")
     # lm-eval's task files for these languages, pointed at local copies of the first N items
     work = Path(tempfile.mkdtemp(prefix="xling-lmeval-xcopa-"))
