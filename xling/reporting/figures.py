@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
@@ -20,7 +20,7 @@ from ..runs.folder import RunDir
 from ..runs.records import ChoiceRun, MTRun, Run, TuneRun, read_run
 from .html_pages import figure_entry, figures_page
 from .paper import load_paper_table
-from .plots import grouped_bars, heatmap, ratio_panels, save_figure
+from .plots import grouped_bars, heatmap, ratio_panels, render_figure, write_rendered
 from .tables import Table
 
 TABLE_FILES = {"table13": "table13_xnli", "table14": "table14_xcsqa", "table15": "table15_xcomet",
@@ -134,8 +134,8 @@ def _grid_table(title: str, corner: str, rows: list[str], cols: list[str], grid,
                  [[r] + ["" if np.isnan(v) else f"{v:.2f}" for v in grid[i]] for i, r in enumerate(rows)], [unit])
 
 
-def run_drawings(run: RunDir | Run) -> list[Drawing]:
-    """run_figures' heatmaps, each with its table."""
+def run_drawings(run: RunDir | Run) -> Iterator[Drawing]:
+    """run_figures' heatmaps, each with its table, drawn one at a time."""
 
     task = run.task if isinstance(run, Run) else run.read_config()["task"]
     if task not in ("mt", *CHOICE_TASKS):
@@ -143,7 +143,6 @@ def run_drawings(run: RunDir | Run) -> list[Drawing]:
                          "multiple-choice runs")
     run = _typed(run)
     name = run.path.name
-    drawings = []
     if isinstance(run, MTRun):
         scored = [d for d in run.directions if d.metrics]
         langs = list(dict.fromkeys(lang.code for d in scored for lang in (d.src, d.tgt)))
@@ -155,10 +154,10 @@ def run_drawings(run: RunDir | Run) -> list[Drawing]:
             title = f"{name}: {display(metric)} by direction"
             unit = get(metric).unit or display(metric)
             higher = get(metric).higher_is_better
-            drawings.append(Drawing(f"{name}_{metric}_matrix", title, heatmap(
+            yield Drawing(f"{name}_{metric}_matrix", title, heatmap(
                 title, langs, langs, grid, unit=unit, higher_is_better=higher,
                 xlabel="target language", ylabel="source language"), _grid_table(
-                title, "source \\ target", langs, langs, grid, unit + ("" if higher else " (lower is better)"))))
+                title, "source \\ target", langs, langs, grid, unit + ("" if higher else " (lower is better)")))
     elif isinstance(run, ChoiceRun):
         premises = list(dict.fromkeys(c.premise for c in run.cells))
         hypotheses = list(dict.fromkeys(c.hypothesis for c in run.cells))
@@ -166,11 +165,10 @@ def run_drawings(run: RunDir | Run) -> list[Drawing]:
         for c in run.cells:
             grid[premises.index(c.premise), hypotheses.index(c.hypothesis)] = c.summary["accuracy"]
         title = f"{name}: accuracy by premise × hypothesis language"
-        drawings.append(Drawing(f"{name}_accuracy_matrix", title, heatmap(
+        yield Drawing(f"{name}_accuracy_matrix", title, heatmap(
             title, premises, hypotheses, grid,
             unit="accuracy", xlabel="hypothesis language", ylabel="premise language", vmin=0, vmax=1),
-            _grid_table(title, "premise \\ hypothesis", premises, hypotheses, grid, "accuracy")))
-    return drawings
+            _grid_table(title, "premise \\ hypothesis", premises, hypotheses, grid, "accuracy"))
 
 
 def figure2(ratio_runs: Sequence[RunDir | TuneRun]):
@@ -221,17 +219,24 @@ def make_figures(out_dir: str | Path = "figures", run_paths: Sequence[str] = ())
     runs = [read_run(p, fresh=True) for p in run_paths]
     ratio_runs = [r for r in runs if isinstance(r, TuneRun)]
     other = [r for r in runs if not isinstance(r, TuneRun)]
-    drawings = [table_drawing(k, other) for k in TABLE_FILES]
-    drawings.append(figure2_drawing(ratio_runs))
-    for run in other:
-        drawings += run_drawings(run)
 
-    written, entries = [], []
-    for drawing in drawings:
-        paths = save_figure(drawing.figure, Path(out_dir) / drawing.stem)
-        written += paths
-        png = next(p for p in paths if p.suffix == ".png")
-        entries.append(figure_entry(drawing.stem, drawing.title, png.read_bytes(), drawing.table))
+    def drawings():
+        for key in TABLE_FILES:
+            yield table_drawing(key, other)
+        yield figure2_drawing(ratio_runs)
+        for run in other:
+            yield from run_drawings(run)
+
+    # Every figure is drawn and rendered in memory (and closed: one open at a time) before any
+    # file is written, so a run that cannot be drawn leaves nothing behind.
+    rendered, entries = [], []
+    for drawing in drawings():
+        files = render_figure(drawing.figure)
+        rendered.append((drawing.stem, files))
+        entries.append(figure_entry(drawing.stem, drawing.title, files["png"], drawing.table))
+    written = []
+    for stem, files in rendered:
+        written += write_rendered(files, Path(out_dir) / stem)
     page = Path(out_dir) / PAGE
     text = figures_page(entries, [str(p) for p in run_paths])
     with atomic_writer(page) as handle:

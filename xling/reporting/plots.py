@@ -33,18 +33,33 @@ METADATA = {"pdf": {"CreationDate": None, "ModDate": None, "Creator": "xling", "
             "png": {"Software": "xling"}}
 
 
-def save_figure(fig, stem: str | Path) -> list[Path]:
-    """Write stem.png and stem.pdf atomically and reproducibly."""
+def render_figure(fig) -> dict[str, bytes]:
+    """The figure as PNG and PDF bytes, reproducibly; the figure is closed."""
+
+    import io
+    try:
+        rendered = {}
+        for ext in ("png", "pdf"):
+            buffer = io.BytesIO()
+            fig.savefig(buffer, format=ext, bbox_inches="tight", metadata=METADATA[ext])
+            rendered[ext] = buffer.getvalue()
+        return rendered
+    finally:
+        _pyplot().close(fig)
+
+
+def write_rendered(rendered: dict[str, bytes], stem: str | Path) -> list[Path]:
+    """Write render_figure's files as stem.png and stem.pdf, each atomically."""
 
     stem = Path(stem)
     written = []
     try:
         stem.parent.mkdir(parents=True, exist_ok=True)
-        for ext in ("png", "pdf"):
+        for ext, data in rendered.items():
             fd, tmp = tempfile.mkstemp(prefix=f".{stem.name}.", suffix=f".{ext}", dir=stem.parent)
-            os.close(fd)
             try:
-                fig.savefig(tmp, format=ext, bbox_inches="tight", metadata=METADATA[ext])
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
                 publish(tmp, stem.with_suffix(f".{ext}"))
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
@@ -53,9 +68,13 @@ def save_figure(fig, stem: str | Path) -> list[Path]:
     except OSError as exc:
         raise XlingError(f"cannot write the figure {stem}: {exc.strerror or exc} "
                          f"({exc.filename or stem.parent})") from exc
-    finally:
-        _pyplot().close(fig)
     return written
+
+
+def save_figure(fig, stem: str | Path) -> list[Path]:
+    """Write stem.png and stem.pdf atomically and reproducibly."""
+
+    return write_rendered(render_figure(fig), stem)
 
 
 def heatmap(title: str, row_labels: list[str], col_labels: list[str], values, *, unit: str,
