@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from xling.backends import Batching, load_backend
-from xling.data.choice import NLI_LABELS, nli_items, read_nli_file, xcsqa_items
+from xling.data.choice import NLI_LABELS, ChoiceItem, nli_items, read_nli_file, xcsqa_items
 from xling.errors import XlingError
 from xling.prompts.choice import balanced_shots, parse_answer, render_generation, render_loglikelihood
 from xling.prompts.templates import load_template
@@ -74,6 +74,22 @@ def test_multiple_choice_letters_and_texts(data_dir):
     assert parse_answer(template, "Z", item) is None
     prompt = render_generation(template, item, "ja")
     assert prompt.startswith("質問: ") and "\nC. hospital\n" in prompt and prompt.endswith("答え:")
+
+
+def test_an_answer_repeating_an_option_is_that_option_not_a_letter():
+    template = load_template("mc-qa")
+    item = ChoiceItem("q", 1, {"stem": "Where do you sit?", "options": ["a table", "a chair", "a chair leg", "no idea"]})
+    assert parse_answer(template, " a chair", item) == 1          # text, not the letter A
+    assert parse_answer(template, "A drop", item) == 0             # no option says that: the letter
+    assert parse_answer(template, "A chair leg, surely.", item) == 2   # the longest option said
+    assert parse_answer(template, "A", item) == 0
+    assert parse_answer(template, "A) a chair", item) == 0       # a letter first stays a letter
+    assert parse_answer(template, "D", item) == 3
+    yes_no = ChoiceItem("p", 0, {"stem": "Same meaning?", "options": ["Yes", "No"]})
+    assert parse_answer(template, "Not sure", yes_no) is None     # "no" does not end in "not"
+    assert parse_answer(template, "No.", yes_no) == 1
+    han = ChoiceItem("z", 0, {"stem": "?", "options": ["医院", "学校"]})
+    assert parse_answer(template, "学校里", han) == 1               # no spaces: the word ends there
 
 
 def test_shots_come_from_dev_are_balanced_and_reproducible(data_dir):

@@ -187,6 +187,19 @@ def answer_vocabulary(template: Template) -> dict[str, int]:
     return vocab
 
 
+# Scripts written without spaces between words (Han, Kana, Thai, Lao, Khmer, Myanmar) or with
+# particles attached to words (Hangul): an option's text ends a word there wherever it ends.
+_UNSPACED = ((0x0E00, 0x0EFF), (0x1000, 0x109F), (0x1780, 0x17FF), (0x3040, 0x30FF),
+             (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xAC00, 0xD7AF), (0xF900, 0xFAFF))
+
+
+def _runs_on(last: str, following: str) -> bool:
+    """Whether `following` continues the word that `last` ends ("no" in "not", not "医院" in "医院里")."""
+    def spaced(ch: str) -> bool:
+        return ch.isalnum() and not any(lo <= ord(ch) <= hi for lo, hi in _UNSPACED)
+    return bool(following) and spaced(last) and spaced(following)
+
+
 def parse_answer(template: Template, text: str, item: ChoiceItem) -> int | None:
     """The answer index a generated text gives, or None (invalid: never guessed)."""
     norm = _norm(text)
@@ -200,10 +213,18 @@ def parse_answer(template: Template, text: str, item: ChoiceItem) -> int | None:
                 if not rest or not (rest[0].isalnum() and word.isascii() and rest[0].isascii()):
                     return index
         return None
+    # An answer repeating an option's text is that option, tried before letters: "a chair" or
+    # "A drop of blood formed..." is an option's text, not the letter A. Of options that are
+    # prefixes of one another ("chair", "chair leg") the longest the answer starts with wins.
+    options = [_norm(o) for o in item.fields["options"]]
+    said = [(len(o), i) for i, o in enumerate(options)
+            if o and norm.startswith(o) and not _runs_on(o[-1], norm[len(o):len(o) + 1])]
+    if said:
+        longest = max(said)[0]
+        best = [i for length, i in said if length == longest]
+        return best[0] if len(best) == 1 else None
     letters = [letter.casefold() for letter in _letters(item)]
     match = re.match(r"([a-z])(?![a-z])", norm)
     if match and match.group(1) in letters:
         return letters.index(match.group(1))
-    options = [_norm(o) for o in item.fields["options"]]
-    exact = [i for i, o in enumerate(options) if o and norm.startswith(o)]
-    return exact[0] if len(exact) == 1 else None
+    return None
