@@ -120,6 +120,25 @@ def test_xcsqa_joins_languages_by_id(data_dir):
     assert en[0].fields["options"][en[0].label] == "hospital" and ja[0].fields["options"][ja[0].label] == "病院"
 
 
+def test_xcsqa_crossed_cells_ask_in_one_language_and_answer_in_another(data_dir, tmp_path):
+    from xling.data.choice import choice_source
+    from xling.runs.config import ChoiceEvalConfig
+    from xling.tasks.choice import run_choice
+
+    en, zh = xcsqa_items("en", data_dir), xcsqa_items("zh", data_dir)
+    crossed = choice_source("xcsqa:dev", str(data_dir), "multiple_choice").items("en", "zh")
+    assert [i.id for i in crossed] == [i.id for i in en]
+    assert crossed[0].fields["stem"] == en[0].fields["stem"] and crossed[0].option_lang == "zh"
+    assert crossed[0].fields["options"] == zh[0].fields["options"] and crossed[0].label == zh[0].label
+    # PAWS-X items are one language's sentence pair each: a crossed cell is refused, not scored
+    # as the premise language under a crossed name.
+    config = ChoiceEvalConfig(out=str(tmp_path / "run"), task="multiple_choice", data="pawsx:test",
+                              data_dir=str(data_dir), premise_langs=["en"], hypothesis_langs=["zh"])
+    with pytest.raises(XlingError, match=r"one language each, so it has no crossed cells \(en>zh\)"):
+        run_choice(config)
+    assert not (tmp_path / "run").exists()
+
+
 def test_bad_inputs(tmp_path, data_dir):
     with pytest.raises(XlingError, match=r"no Korean \(ko\) here; available: ar, de"):
         xcsqa_items("ko", data_dir)

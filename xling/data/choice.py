@@ -146,6 +146,7 @@ class ChoiceSource:
     the pool of any NLI data."""
     note = ""
     one_language = False          # one file holds one language: the run makes one cell
+    crossable = True              # premise and hypothesis (options) may come from two languages
     template: str | None = None   # the data set's own template for both modes (None: the task's)
 
     def __init__(self, spec: str, options: DataOptions):
@@ -227,7 +228,19 @@ class XCSQASource(ChoiceSource):
             raise XlingError("X-CSQA has labels for the dev split only (test labels are not public)")
 
     def items(self, premise: str, hypothesis: str) -> list[ChoiceItem]:
-        return xcsqa_items(premise, self.root)
+        """The question from `premise`'s file, the answers from `hypothesis`'s (joined by id)."""
+        questions = xcsqa_items(premise, self.root)
+        option_lang = resolve(hypothesis).code
+        if option_lang == resolve(premise).code:
+            return questions
+        items = []
+        for question, answers in zip(questions, xcsqa_items(option_lang, self.root)):
+            if question.label != answers.label or question.fields["letters"] != answers.fields["letters"]:
+                raise XlingError(f"X-CSQA {question.id}: the answer key differs between "
+                                 f"{resolve(premise).code} and {option_lang} (items not aligned)")
+            items.append(ChoiceItem(id=question.id, label=answers.label, option_lang=option_lang,
+                                    fields={**answers.fields, "stem": question.fields["stem"]}))
+        return items
 
 
 @register_dataset("nli-file", task="nli", grammar="nli-file:TEST.tsv[,DEV.tsv]",

@@ -85,6 +85,7 @@ def pawsx_items(split: str, lang: str, root: Path) -> list[ChoiceItem]:
                   help="PAWS-X paraphrase identification as yes/no questions in each language (test "
                        "labels from the derived file)", languages=_languages)
 class PAWSXSource(ChoiceSource):
+    crossable = False   # each item is one language's sentence pair and its question
     def __init__(self, arg: str, spec: str, options: DataOptions):
         super().__init__(spec, options)
         self.split, self.root = arg or "test", data_root(options.data_dir)

@@ -68,6 +68,10 @@ def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress
     if source.one_language and len(cells) > 1:   # one file is one language: never scored as several
         raise XlingError(f"{config.data} is one file of one language, so it makes one cell; give one "
                          f"language (--langs XX), not {', '.join(sorted({c for cell in cells for c in cell}))}")
+    crossed = sorted(f"{p}>{h}" for p, h in set(cells) if p != h)
+    if crossed and not source.crossable:
+        raise XlingError(f"{config.data} items are one language each, so it has no crossed cells "
+                         f"({', '.join(crossed)}); give --langs, or equal premise and hypothesis languages")
     ll_template = load_template(config.template or source.template or ("xnli-rightq" if task == "nli" else "mc-qa"))
     gen_template = load_template(config.gen_template or source.template
                                  or ("nli-generate" if task == "nli" else "mc-qa"))
