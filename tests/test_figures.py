@@ -14,11 +14,12 @@ from xling.reporting.transfer import delta_table, language_scores, relative_tabl
 from xling.runs.folder import RunDir, RunHeader
 
 
-def nli_run(path, accuracies: dict[str, list[int]]):
+def nli_run(path, accuracies: dict[str, list[int]], task="nli", note="", **settings):
     """A hand-made NLI run: per language, 1/0 correctness of each item."""
     run = RunDir(path)
-    run.prepare(RunHeader("nli", {"x": 1}, {"data": "xnli:test", "shots": 5}, list(accuracies),
-                          model={"model": "hand", "revision": "0"}, data={"spec": "xnli:test", "note": ""}))
+    settings = {"data": "xnli:test", "shots": 5} | settings
+    run.prepare(RunHeader(task, {"x": 1}, settings, list(accuracies),
+                          model={"model": "hand", "revision": "0"}, data={"spec": settings["data"], "note": note}))
     metrics = {"directions": {}}
     for lang, correct in accuracies.items():
         records = [{"id": f"test-{i}", "gold": 0, "ll_pred": 0 if c else 1, "ll_scores": [0, 0, 0]}
@@ -54,6 +55,22 @@ def test_user_runs_become_extra_rows_with_intervals(tmp_path):
     assert np.ma.is_masked(drawn[10, 2])                      # th: not in the run
     assert "0.750\n[0.65,0.85]" in {t.get_text() for t in fig.axes[0].texts}
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()][-1] == "mine (yours)"
+
+
+def test_only_runs_on_a_tables_protocol_are_drawn_beside_it(tmp_path, capsys):
+    from xling.reporting.figures import table_drawing
+
+    dev = nli_run(tmp_path / "dev0", {"ar": [1, 0]}, data="xnli:dev", shots=0)
+    few = nli_run(tmp_path / "few", {"ar": [1, 0, 1, 1]}, limit=4)
+    drawing = table_drawing("table13", [dev, few])
+    labels = [t.get_text() for t in drawing.figure.axes[0].get_yticklabels()]
+    assert labels[-1] == "few (yours, first 4 items)" and not any("dev0" in label for label in labels)
+    assert "dev0 is xnli:dev, 0-shot, so it is not drawn in Table 13 (xnli:test, 5-shot)" in capsys.readouterr().err
+    # X-CSQA's third-party translations are said under the table the run is drawn in
+    note = "X-CSQA: machine-translated here (third party)"
+    xcsqa = nli_run(tmp_path / "xc", {"zh": [1, 0]}, task="multiple_choice", note=note, data="xcsqa:dev", shots=0)
+    drawing = table_drawing("table14", [xcsqa])
+    assert note in drawing.table.notes and drawing.figure.axes[0].get_yticklabels()[-1].get_text() == "xc (yours)"
 
 
 def test_make_figures_writes_every_figure(tmp_path):

@@ -38,22 +38,39 @@ class Drawing:
 
 
 def _run_label(run: Run) -> str:
-    return f"{run.path.name} (yours)"
+    limit = run.settings.get("limit")
+    return f"{run.path.name} (yours{f', first {limit} items' if limit else ''})"
 
 
-def run_rows(runs: list[Run], key: str) -> list[tuple[str, dict, dict]]:
-    """(label, values by column, 95% interval by column) of each run that belongs in a table."""
+# What a run must share with a table's protocol to be drawn beside its printed rows.
+CHOICE_PROTOCOL = {"table13": ("nli", ("xnli", "kornli"), "test", 5),
+                   "table14": ("multiple_choice", ("xcsqa",), "dev", 0)}
+
+
+def run_rows(runs: list[Run], key: str, notes: list[str] | None = None) -> list[tuple[str, dict, dict]]:
+    """(label, values by column, 95% interval by column) of each run that belongs in a table;
+    what a reader must know of those runs (their data's provenance) is added to `notes`."""
 
     rows = []
     for run in runs:
         data = run.settings.get("data", "")
         if key in ("table13", "table14"):
-            wanted = ("nli", "xnli") if key == "table13" else ("multiple_choice", "xcsqa")
-            if not isinstance(run, ChoiceRun) or run.task != wanted[0] or not data.startswith(wanted[1]):
+            task, names, split, shots = CHOICE_PROTOCOL[key]
+            name, _, run_split = data.lower().partition(":")
+            if not isinstance(run, ChoiceRun) or run.task != task or name not in names:
+                continue
+            run_split = run_split or ("test" if names[0] == "xnli" else "dev")   # the loaders' defaults
+            run_shots = run.settings.get("shots") or 0
+            if (run_split, run_shots) != (split, shots):
+                print(f"xling: note: {run.path} is {data}, {run_shots}-shot, so it is not drawn in "
+                      f"{key.replace('table', 'Table ')} ({names[0]}:{split}, {shots}-shot)", file=sys.stderr)
                 continue
             values = {c.name: c.summary["accuracy"] for c in run.cells}
             ci = {c.name: (c.summary["ci_low"], c.summary["ci_high"]) for c in run.cells}
             rows.append((_run_label(run), values, ci))
+            note = (run.config.get("data") or {}).get("note")
+            if note and notes is not None and note not in notes:
+                notes.append(note)
         elif key == "table15" and isinstance(run, MTRun):
             values, ci = {}, {}
             for d in run.directions:
@@ -90,7 +107,8 @@ def table_drawing(key: str, runs: Sequence[RunDir | Run]) -> Drawing:
             texts.append([paper.printed[model][c] for c in paper.columns]
                          + ([paper.printed[model][side]] if side else []))
         separator = len(labels) - 1
-        for label, vals, ci in run_rows([_typed(r) for r in runs], key):
+        data_notes: list[str] = []
+        for label, vals, ci in run_rows([_typed(r) for r in runs], key, data_notes):
             labels.append(label)
             values.append([vals.get(c, np.nan) for c in paper.columns] + ([np.nan] if side else []))
             texts.append([(f"{vals[c]:.3f}\n[{ci[c][0]:.2f},{ci[c][1]:.2f}]" if key != "table15"
@@ -101,6 +119,7 @@ def table_drawing(key: str, runs: Sequence[RunDir | Run]) -> Drawing:
                          xlabel=xlabel, ylabel="model", separator_after=separator if runs else None)
         notes = [f"{paper.unit}; values as printed in the report"
                  + ("; your runs: the value and its 95% interval [low,high]" if len(labels) > separator + 1 else "")]
+        notes += data_notes
         return Drawing(stem, paper.title, figure,
                        Table(paper.title, ["model"] + columns, [[m] + t for m, t in zip(labels, texts)], notes))
     if key == "table16":
