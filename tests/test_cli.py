@@ -30,6 +30,9 @@ def test_langs_lists_languages():
     (["translate", "-s", "ko", "-t", "en", "-m", "./no-such-model", "a"], "does not exist"),
     (["translate", "-s", "ko", "-t", "en", "-m", "someorg/some-model", "a"], "cannot be reached"),
     (["translate", "-s", "ko", "-t", "en", "--template", "nope", "a"], "unknown template"),
+    (["translate", "-s", "ko", "-t", "en", "-m", "bad name!", "a"], "nor a valid Hugging Face hub name"),
+    (["tokens", "a..b", "--langs", "ko"], "tokenizer 'a..b' is neither a local folder nor a valid"),
+    (["tokens", "/no/such/tokenizer", "--langs", "ko"], "tokenizer folder '/no/such/tokenizer' does not exist"),
 ])
 def test_bad_input_gives_one_clear_line(args, message):
     assert_one_line_error(xling(*args, env={"HF_HUB_OFFLINE": "1"}), message)

@@ -78,7 +78,8 @@ def test_multiple_choice_letters_and_texts(data_dir):
 
 def test_an_answer_repeating_an_option_is_that_option_not_a_letter():
     template = load_template("mc-qa")
-    item = ChoiceItem("q", 1, {"stem": "Where do you sit?", "options": ["a table", "a chair", "a chair leg", "no idea"]})
+    options = ["a table", "a chair", "a chair leg", "no idea"]
+    item = ChoiceItem("q", 1, {"stem": "Where do you sit?", "options": options})
     assert parse_answer(template, " a chair", item) == 1          # text, not the letter A
     assert parse_answer(template, "A drop", item) == 0             # no option says that: the letter
     assert parse_answer(template, "A chair leg, surely.", item) == 2   # the longest option said

@@ -40,11 +40,6 @@ def resolve_model_name(model: str | None) -> str | None:
     return None if model in (None, "embedded") else model
 
 
-def _looks_like_path(name: str) -> bool:
-    return (name.startswith(("/", "./", "../", "~", "\\")) or name.count("/") > 1
-            or os.sep in name and os.sep != "/")
-
-
 def locate_model(model: str | None, revision: str | None = None, quiet: bool = False) -> tuple[str, str]:
     """(source to load, name to show and fingerprint) of a model: the embedded default model's
     converted folder, a local folder, or a hub name (offline: only from the local hub cache,
@@ -62,8 +57,7 @@ def locate_model(model: str | None, revision: str | None = None, quiet: bool = F
                          "checkpoint (config.json, weights and tokenizer files)")
     if path.exists():
         return str(path), name
-    if _looks_like_path(name):
-        raise XlingError(f"model folder {name!r} does not exist")
+    hub.check_name(name)
     if not hub.reachable():
         if not hub.cached(name, revision):
             raise hub.error_for(name)

@@ -39,6 +39,26 @@ def reachable(timeout: float = 3.0) -> bool:
     return _probe(url.hostname, url.port or 443, timeout)
 
 
+def looks_like_path(name: str) -> bool:
+    return (name.startswith(("/", "./", "../", "~", "\\")) or name.count("/") > 1
+            or os.sep in name and os.sep != "/")
+
+
+def check_name(name: str, what: str = "model") -> str:
+    """`name` when it can be a hub repo id; else the one-line error a user gets for a local
+    path that does not exist or a name the hub could never hold ("bad name!", "a..b")."""
+    if looks_like_path(name):
+        raise XlingError(f"{what} folder {name!r} does not exist")
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+    try:
+        validate_repo_id(name)
+    except HFValidationError as exc:
+        raise XlingError(f"{what} {name!r} is neither a local folder nor a valid Hugging Face hub "
+                         "name (letters, digits, '-', '_' and '.', one '/' at most, no '--' or '..')") from exc
+    return name
+
+
 def cached(name: str, revision: str | None = None) -> bool:
     """Whether the repo's config.json is already in the local hub cache."""
     from huggingface_hub import try_to_load_from_cache

@@ -36,6 +36,7 @@ def _checkpoint_for(model: str) -> tuple[Path, str]:
         return ckpt, "sha256:" + file_digest(ckpt)[:16]
     from huggingface_hub import snapshot_download
 
+    hub.check_name(model, "COMET model")
     online = hub.reachable()
     try:
         ckpt = Path(snapshot_download(repo_id=model, local_files_only=not online)) / "checkpoints" / "model.ckpt"

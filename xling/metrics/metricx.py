@@ -73,6 +73,8 @@ def load_metricx(model: str = DEFAULT_MODEL, precision: str = "32", tokenizer: s
     online = hub.reachable()
     tokenizer_source = _tokenizer_source(model, tokenizer)
     for name in dict.fromkeys((model, tokenizer_source)):
+        if not Path(name).expanduser().is_dir():
+            hub.check_name(name, "MetricX model")
         if not Path(name).expanduser().is_dir() and not online:
             raise XlingError(f"MetricX needs {name!r}, which is not a local folder, and the Hugging "
                              "Face hub cannot be reached to fetch it (offline?); pass a local folder "

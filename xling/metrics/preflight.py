@@ -31,6 +31,7 @@ def check_metric_models(metrics: list[str], settings) -> None:
                     and not (path / key.snapshot_file).is_file():
                 raise XlingError(f"{spec.display} model folder {model} has no {key.snapshot_file} ({option})")
             continue
+        hub.check_name(model, f"{spec.display} model")
         if _in_hub_cache(model, key.snapshot_file):
             continue
         online = hub.reachable() if online is None else online

@@ -19,6 +19,10 @@ from ..errors import XlingError
 from .plots import grouped_bars
 from .tables import Table
 
+# A folder holding none of these has no tokenizer for AutoTokenizer to find.
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "tokenizer.model", "spiece.model",
+                   "sentencepiece.bpe.model", "vocab.json", "vocab.txt")
+
 
 def load_tokenizer(name: str):
     """"embedded" (the embedded model's tokenizer), a local folder, or a hub name."""
@@ -29,11 +33,14 @@ def load_tokenizer(name: str):
         return AutoTokenizer.from_pretrained(embedded_model_dir())
     path = Path(name).expanduser()
     if path.exists():
+        if path.is_dir() and not any((path / f).is_file() for f in TOKENIZER_FILES):
+            raise XlingError(f"folder {name} holds no tokenizer (none of {', '.join(TOKENIZER_FILES)})")
         try:
             return AutoTokenizer.from_pretrained(path)
         except Exception as exc:  # noqa: BLE001
-            raise XlingError(f"cannot load a tokenizer from {name}: {exc}".splitlines()[0]) from exc
+            raise XlingError(f"cannot load a tokenizer from {name}: {exc}".splitlines()[0].rstrip(": ")) from exc
 
+    hub.check_name(name, "tokenizer")
     if not hub.reachable() and not hub.cached(name):
         raise hub.error_for(name)
     try:
