@@ -149,10 +149,24 @@ def test_damaged_outputs(run_copy, capsys, damage):
     for command in (["report", run], ["rescore", run, "-m", "chrf"], ["report", run, run]):
         code, _, err = run_cli(capsys, *command)
         assert_clean(code, err, expect=2)
-        assert "ko-en" in err
+        assert "ko-en" in err and "xling rescore" not in err   # rescoring cannot mend them
     code, out, err = run_cli(capsys, *args)          # re-running rewrites them from the cache
     assert_clean(code, err, expect=0)
     assert out == report
+
+
+def test_edited_outputs_are_never_shown_with_their_old_metrics(run_copy, capsys):
+    import json
+
+    run, _, _ = run_copy
+    path = run / "outputs" / "ko-en.jsonl"
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    records[0]["output"] = records[0]["output"] + " edited"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    for command in (["report", run], ["transfer", run], ["figures", "-r", run, "-o", run.parent / "f"]):
+        code, _, err = run_cli(capsys, *command)
+        assert_clean(code, err, expect=2)
+        assert "older than its outputs" in err and "xling rescore" in err
 
 
 def test_outputs_cut_at_a_line_boundary_never_show_old_metrics(run_copy, capsys):

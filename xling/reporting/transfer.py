@@ -36,7 +36,7 @@ class LanguageScore:
 def language_scores(run: RunDir | Run, metric: str | None = None) -> tuple[str, dict[str, LanguageScore]]:
     """(metric, scores by language). NLI / multiple-choice runs give accuracy per language; MT
     runs the mean of a metric over the directions into each language."""
-    record = run if isinstance(run, Run) else read_run(run)
+    record = run if isinstance(run, Run) else read_run(run, fresh=True)
     if isinstance(record, ChoiceRun):
         out = {}
         for cell in record.cells:
@@ -141,7 +141,7 @@ def delta_table(run_a: RunDir, run_b: RunDir, metric: str | None = None, n_sampl
                 seed: int = 12345) -> list[dict]:
     """Per language (or direction, for MT): B - A with a paired bootstrap 95% interval."""
 
-    a_run, b_run = read_run(run_a), read_run(run_b)
+    a_run, b_run = read_run(run_a, fresh=True), read_run(run_b, fresh=True)
     metric_a, _ = language_scores(a_run, metric)
     if a_run.task != b_run.task:
         raise XlingError(f"{run_a.path} and {run_b.path} are runs of different tasks")

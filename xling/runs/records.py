@@ -180,6 +180,8 @@ def check_complete(record: Run) -> None:
 def _check_fresh(run: RunDir, entries: dict) -> None:
     stale = [d for d in run.directions() if entries.get(d, {}).get("outputs_sha256") != run.outputs_digest(d)]
     if stale:
+        for direction in stale:   # damaged outputs are their own error: rescoring cannot mend them
+            run.read_outputs(direction)
         names = sorted({m for e in entries.values() for m in e.get("metrics", {})}) or ["bleu", "chrf"]
         state = "older than its outputs" if any(d in entries for d in stale) else "missing"
         raise XlingError(f"{run.path}: the metrics of {', '.join(stale)} are {state}; "
