@@ -221,3 +221,25 @@ def test_eval_mt_shows_the_references_own_off_target_rate(tmp_path, tiny_causal_
     assert extra["reference_rate"] == 0.0 and extra["reference_undetermined_rate"] == 50.0
     report = xling("report", str(tmp_path / "R")).stdout.decode()
     assert "Ref OffTarget%" in report and "Ref Undetermined%" in report
+
+
+@pytest.mark.parametrize("text, target, lang, off", [
+    ("大韓民國은 民主共和國이다.", "ko", "ko", False),          # Hanja with Hangul particles
+    ("韓國語는 漢字를 混用한다.", "zh-Hant", "ko", True),
+    ("서울市長選擧 結果 發表", "ko", "ko", False),
+    ("市場調査報告発表", "ja", "ja", False),                  # kanji-only Japanese (発, 査 is shared)
+    ("市場調査報告発表", "zh-Hant", "ja", True),              # ... is Japanese for a Chinese target too
+    ("我們明天發表市場調查報告。", "ja", "zh-Hant", True),      # Traditional Chinese stays Chinese
+    ("Hyundai Ioniq 6 판매 시작", "ko", "ko", False),          # names beside Korean
+    ("NVIDIA H200 発売", "ja", "ja", False),
+    ("NVIDIA H200 发布了", "ja", "zh", True),                 # names beside Chinese: still Chinese
+    ("The new Hyundai 판매", "ko", "en", True),               # English words are not names
+    ("\u200b", "en", "und", True),                          # a zero-width space is an empty output
+    ("\ufeff \u200d", "ko", "und", True),
+])
+def test_mixed_scripts_names_and_invisible_outputs(text, target, lang, off):
+    from xling.metrics.offtarget import segment_flags
+
+    flags = segment_flags(text, target)
+    assert (flags["lang"], flags["off_target"]) == (lang, off), flags
+    assert flags["empty"] == (lang == "und")

@@ -8,6 +8,9 @@ absurd answers.
 Han text without kana, when Japanese is expected, is Chinese when it has a Simplified form
 Japanese does not write or lingua is sure of Chinese, and undetermined when too short to tell
 (FLORES-200 rates in NOTES.md, issue 31).
+Korean written with Hanja (Hangul touching Han: 大韓民國은) is Korean; Han text with forms only
+Japanese writes (発, 駅, 読) is Japanese; Latin words that are all names (Samsung, S24, iPhone)
+beside another script are set aside and the rest is judged ("Samsung Galaxy S24 출시": Korean).
 Chinese comes out as "zh" (Simplified) or "zh-Hant" (Traditional), told apart by CC-CEDICT's
 character inventory (xling.metrics.zhscript); Chinese that is valid in both scripts is
 undetermined when Chinese is expected (its script cannot be told), else "zh".
@@ -143,10 +146,18 @@ def _detect(text: str, expected: str | None) -> Detection:
         if own != script and counts.get(own, 0) >= MIXED * counts[script]:
             code = resolve(expected).code
             return Detection(_chinese(text, code) if code in CHINESE else code, own)
+    if script == "Hani" and _KOREAN_MIXED.search(text):
+        return Detection("ko", "Hang")   # Hanja with Hangul particles: Korean in mixed script
     if script == "Hani" and expected == "ja":
         return Detection(_han_for_japanese(text), script)
+    if script == "Hani" and _japanese_forms(text):
+        return Detection("ja", script)
     if script == "Hani":
         return Detection(_chinese(text, expected), script)
+    if script == "Latn" and expected is not None and _only_names(text):
+        rest = _LATIN_WORD.sub(" ", text)   # the names aside, what language is the rest?
+        if any(n for name, n in script_counts(rest).items() if name != "Latn"):
+            return _detect(rest, expected)
     if script in _SCRIPT_LANGUAGE:
         return Detection(_SCRIPT_LANGUAGE[script], script)
     if script == "Kana":
@@ -166,6 +177,35 @@ def _detect(text: str, expected: str | None) -> Detection:
 # are Chinese). Forms Japanese shares (国 会 学 体 点 万 与 来 写 没: 来週, 写真, 沈没) are not in it.
 _SIMPLIFIED_NOT_JAPANESE = set("这们说时为个对发经过还进动现开关问长见东车门书马鸟鱼语话读"
                                "听买卖钱电实业头气爱认让边应该从请谢难样种产两兴")
+# Japanese forms (shinjitai) that Chinese writes in neither script: 発 (发/發), 駅 (驿/驛), 読 (读/讀).
+# Kanji-only Japanese (headlines, names of offices: "東京都知事選挙投票日程発表") carries them.
+# Forms that either Chinese script shares (国 条 層 並 残 恋 麦) are not in it.
+_JAPANESE_NOT_CHINESE = set("発挙駅読関円様楽歩歳戦図広売済伝転県権黒鉄徳恵桜乗塩択拝続総緑絵訳譲賛"
+                            "隠雑騒験変単営労巻拡薬沢検険稲闘気歴両亜悪圧囲栄応価覚勧歓観帰拠継軽"
+                            "撃剣圏厳鉱砕剤歯児実釈従縦処証奨専対帯団遅庁聴脳髪払豊満黙頼覧竜猟涙"
+                            "霊齢録姫郷")
+
+
+def _japanese_forms(text: str) -> bool:
+    """Han text written with Japanese-only forms and no Simplified form Japanese lacks."""
+    chars = set(text)
+    return bool(chars & _JAPANESE_NOT_CHINESE) and not chars & _SIMPLIFIED_NOT_JAPANESE
+
+
+# A Hangul syllable touching a Han character: a Korean particle or ending on a Hanja word
+# (大韓民國은, 民主共和國이다), a Hangul word compounded with one (서울市長); Chinese that quotes a
+# Korean name sets it apart with a space.
+_KOREAN_MIXED = re.compile(f"[{_SCRIPTS['Hani']}][\uac00-\ud7a3]|[\uac00-\ud7a3][{_SCRIPTS['Hani']}]")
+# A Latin word that names rather than says (Samsung, S24, iPhone, COVID-19): with a capital or a
+# digit. Latin text made only of such words beside another script is judged by the rest
+# ("Samsung Galaxy S24 Ultra 출시" is Korean).
+_LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f\u1e00-\u1eff][\w'-]*")
+
+
+def _only_names(text: str) -> bool:
+    return all(any(c.isupper() or c.isdigit() for c in word) for word in _LATIN_WORD.findall(text))
+
+
 # Han characters up to which a text with no kana and no telling form cannot be placed: "序章",
 # "東京" are Japanese as much as Chinese.
 TOO_SHORT_TO_TELL = 4
@@ -179,6 +219,8 @@ def _han_for_japanese(text: str) -> str:
     han = _PATTERNS["Hani"].findall(text)
     if any(c in _SIMPLIFIED_NOT_JAPANESE for c in han):
         return "zh"
+    if _japanese_forms(text):
+        return "ja"
     if len(han) <= TOO_SHORT_TO_TELL:
         return "und"
     values = {c.language.name: c.value for c in _detector("Jpan").compute_language_confidence_values(text)}

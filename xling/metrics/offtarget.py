@@ -57,7 +57,8 @@ def _same_language(detected: str, target: str) -> bool:
 def segment_flags(output: str, tgt_code: str, source: str | None = None) -> dict:
 
     detection = detect(output, expected=tgt_code)
-    empty = not output.strip()
+    # invisible format characters alone (a zero-width space, a BOM) are an empty output
+    empty = not "".join(c for c in output if unicodedata.category(c) != "Cf").strip()
     undetermined = not empty and detection.lang == "und"
     wrong = not empty and not undetermined and not _same_language(detection.lang, tgt_code)
     # Chinese in the other script (Simplified for a zh-Hant target, or the reverse); text valid
