@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from xling.errors import XlingError
-from xling.metrics import bleu, chrf, chrfpp, comet, off_target, on_target_mask, paired_test, spbleu
+from xling.metrics import bleu, chrf, chrfpp, comet, off_target, on_target_mask, paired_test, spbleu, ter
 
 
 def devtest(data_dir, flores):
@@ -263,6 +263,26 @@ def test_ter_is_one_spec_and_equals_sacrebleu():
     assert result.segments == pytest.approx([sacrebleu.sentence_ter(h, [r]).score for h, r in zip(hyps, refs)])
     assert not result.higher_is_better and "asian:no" in result.signature
     assert "asian:yes" in get("ter")(["저는 학생"], ["저는 학생이다"], tgt_lang="ko").signature
+
+
+@pytest.mark.parametrize("lang", ["zh", "ja", "ko"])
+def test_ter_on_cjk_targets_tokenizes_as_sacrebleus_asian_support(data_dir, lang):
+    # sacrebleu's asian_support acts only with normalized on: alone, an unspaced Chinese or
+    # Japanese sentence is one token and one lost character costs the whole sentence.
+    from sacrebleu.metrics import TER
+
+    from xling.data.parallel import load_parallel
+
+    refs = load_parallel("flores200:devtest", data_dir).text(lang)[:40]
+    hyps = [r[:len(r) // 2] + r[len(r) // 2 + 1:] for r in refs]    # one character left out
+    result = ter(hyps, [refs], tgt_lang=lang)
+    oracle = TER(normalized=True, asian_support=True)
+    assert result.score == pytest.approx(oracle.corpus_score(hyps, [refs]).score)
+    assert result.segments == pytest.approx([oracle.sentence_score(h, [r]).score for h, r in zip(hyps, refs)])
+    assert "norm:yes" in result.signature and "asian:yes" in result.signature
+    if lang != "ko":
+        assert result.score < 10   # a character in ~40, not the whole sentence
+    assert ter(hyps, [refs], tgt_lang=lang, normalized=False).signature.count("norm:no") == 1
 
 
 def test_significance_follows_the_metric_direction():

@@ -228,7 +228,7 @@ register(MetricSpec("spbleu", "spBLEU", _sacrebleu("spbleu"), options=("lowercas
 register(MetricSpec("chrf", "chrF", _sacrebleu("chrf"), options=("lowercase",)))
 register(MetricSpec("chrf++", "chrF++", _sacrebleu("chrfpp"), options=("lowercase",)), "chrfpp")
 register(MetricSpec("ter", "TER", _sacrebleu("ter"), higher_is_better=False,
-                    options=("asian_support", "case_sensitive")))
+                    options=("asian_support", "case_sensitive", "normalized")))
 register(MetricSpec("comet", "COMET", _comet, needs_srcs=True, model_based=True, options=COMET_OPTIONS,
                     settings={"model": COMET_MODEL, **MODEL_RUN}))
 register(MetricSpec("xcomet", "xCOMET", _xcomet, needs_srcs=True, model_based=True, options=COMET_OPTIONS,

@@ -180,20 +180,27 @@ def chrfpp(hyps: Sequence[str], refs, tgt_lang: str | None = None, **kwargs) -> 
 
 
 @lru_cache(maxsize=None)
-def _ter(asian_support: bool, case_sensitive: bool):
+def _ter(asian_support: bool, case_sensitive: bool, normalized: bool = False):
+    # (normalized defaults to off: scorers stored before it was a parameter were computed so)
     from sacrebleu.metrics import TER
-    return TER(asian_support=asian_support, case_sensitive=case_sensitive)
+    return TER(asian_support=asian_support, case_sensitive=case_sensitive, normalized=normalized)
 
 
 def ter(hyps: Sequence[str], refs, tgt_lang: str | None = None, asian_support: bool | None = None,
-        case_sensitive: bool = False, keep: Sequence[bool] | None = None) -> MetricResult:
+        case_sensitive: bool = False, normalized: bool | None = None,
+        keep: Sequence[bool] | None = None) -> MetricResult:
     """Translation edit rate (lower is better). CJK targets get sacrebleu's Asian-script
-    tokenization unless told otherwise."""
+    tokenization unless told otherwise: `asian_support` with `normalized` (sacrebleu's Asian
+    support acts only through normalization; alone, an unspaced Chinese or Japanese sentence
+    would be one token and TER an exact-match test)."""
+    cjk = tgt_lang is not None and resolve(tgt_lang).code.split("-")[0] in ("ko", "ja", "zh")
     if asian_support is None:
-        asian_support = tgt_lang is not None and resolve(tgt_lang).code.split("-")[0] in ("ko", "ja", "zh")
+        asian_support = cjk
+    if normalized is None:
+        normalized = asian_support
     streams = as_reference_streams(refs, required=True)
     hyps, *streams = apply_mask(keep, hyps, *streams)
-    return _score(("ter", asian_support, case_sensitive), "TER", hyps, streams, _mask_extra(keep))
+    return _score(("ter", asian_support, case_sensitive, normalized), "TER", hyps, streams, _mask_extra(keep))
 
 
 def _mask_extra(keep) -> dict:
