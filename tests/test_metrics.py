@@ -336,3 +336,43 @@ def test_references_seen_before_give_sacrebleus_own_numbers():
                 rows = [theirs._extract_corpus_statistics([h], [[s[i]] for s in streams])[0]
                         for i, h in enumerate(hyps)]
                 assert ours.stats.tolist() == rows
+
+
+def test_paired_tests_refuse_results_that_are_not_comparable():
+    hyps_a = ["저는 어제 학교에 갔습니다.", "날씨가 정말 좋네요.", "이 책은 재미있어요."] * 10
+    hyps_b = ["저는 학교에 갔어요.", "날씨가 좋아요.", "이 책은 정말 재미있습니다."] * 10
+    refs = ["저는 어제 학교에 갔어요.", "오늘 날씨가 정말 좋네요.", "이 책은 아주 재미있어요."] * 10
+    other_refs = [r + " 네." for r in refs]
+    base = bleu(hyps_a, refs, tgt_lang="ko")
+    cases = [
+        (bleu(hyps_b, refs, tokenize="13a"), "computed the same way"),          # another tokenizer
+        (chrf(hyps_b, refs, tgt_lang="ko"), "one metric: BLEU vs chrF"),
+        (bleu(hyps_b, other_refs, tgt_lang="ko"), "the same references"),
+    ]
+    for system, message in cases:
+        with pytest.raises(XlingError, match=message):
+            paired_test(base, {"B": system})
+    half = [True, False] * 15
+    with pytest.raises(XlingError, match="another subset"):
+        paired_test(bleu(hyps_a, refs, tgt_lang="ko", keep=half),
+                    {"B": bleu(hyps_b, refs, tgt_lang="ko", keep=[not k for k in half])})
+    (same,) = paired_test(bleu(hyps_a, refs, tgt_lang="ko", keep=half),
+                          {"B": bleu(hyps_b, refs, tgt_lang="ko", keep=half)})
+    assert same.samples == 1000
+
+
+def test_judge_resamples_without_a_parsed_answer_are_left_out():
+    import numpy as np
+
+    from xling.metrics.judge import parsed_mean_result
+
+    values = list(np.random.default_rng(2).uniform(40, 90, 20))
+    system = parsed_mean_result("GEMBA-ESA", values, "judge:x")
+    # the same judgments, 5 of 20 parsed: a resample may hold none of them (no baseline score)
+    baseline = parsed_mean_result("GEMBA-ESA", [v if i % 4 == 0 else None for i, v in enumerate(values)], "judge:x")
+    (bs,) = paired_test(baseline, {"sys": system}, "bs", 1000, seed=7)
+    (ar,) = paired_test(baseline, {"sys": system}, "ar", 1000, seed=7)
+    assert 0 < 1000 - bs.samples < 50          # the few resamples with no parsed baseline answer
+    assert bs.p_value > 0.05 and bs.verdict is None, bs   # a small delta is not "significant"
+    assert np.isfinite([bs.p_value, bs.mean, bs.ci_low, bs.ci_high]).all()
+    assert ar.p_value > 0.05 and ar.samples <= 1000

@@ -124,7 +124,7 @@ def test_multi_reference_scores_equal_sacrebleus_cli(data_dir, tmp_path):
     for name, lines in (("r1.ja", r1), ("r2.ja", r2), ("sys.ja", hyp)):
         (tmp_path / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
     theirs = _sacrebleu_json(tmp_path / "r1.ja", tmp_path / "r2.ja", "-i", tmp_path / "sys.ja", "-l", "en-ja",
-                             "-m", "bleu", "chrf", "ter", "-w", "6")
+                             "-m", "bleu", "chrf", "ter", "-w", "6", "--ter-asian-support", "--ter-normalized")
     theirs = {r["name"]: r["score"] for r in theirs}
     for refs in (["-r", tmp_path / "r1.ja", "-r", tmp_path / "r2.ja"], ["-r", tmp_path / "r1.ja", tmp_path / "r2.ja"]):
         result = xling("score", *refs, "-i", tmp_path / "sys.ja", "-t", "ja", "-m", "bleu,chrf,ter", "-f", "json")

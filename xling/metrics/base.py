@@ -1,6 +1,7 @@
 """What every metric returns, and the input checks they share."""
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
@@ -85,6 +86,26 @@ class MetricResult:
 
     def __str__(self) -> str:
         return f"{self.name} = {self.score:.2f}  ({self.signature})"
+
+
+def mask_extra(keep) -> dict:
+    """What a result scored on a subset records of it: how many segments, of how many, and
+    which (a digest of the mask, so that two subsets of one size are not paired as one)."""
+    if keep is None:
+        return {}
+    mask = np.asarray(list(keep), dtype=bool)
+    digest = hashlib.sha256(np.packbits(mask).tobytes() + str(len(mask)).encode()).hexdigest()[:16]
+    return {"segments_kept": int(mask.sum()), "segments_total": len(mask), "segments_kept_digest": digest}
+
+
+def texts_digest(streams: Sequence[Sequence[str]]) -> str:
+    """A digest of reference streams (paired tests refuse results scored on other references)."""
+    digest = hashlib.sha256()
+    for stream in streams:
+        for text in stream:
+            digest.update(text.encode("utf-8", "surrogatepass") + b"\x00")
+        digest.update(b"\x01")
+    return digest.hexdigest()[:16]
 
 
 def mean_result(name: str, values: Sequence[float], signature: str, scale: float = 1.0,

@@ -15,7 +15,7 @@ from .. import __version__
 from ..data import hub
 from ..errors import XlingError
 from ..store.filehash import file_digest
-from .base import Signature, apply_mask, check_lengths, mean_result
+from .base import Signature, apply_mask, check_lengths, mask_extra, mean_result
 from .comet_native import load_scorer, read_hparams, unsupported
 from .settings import COMET_MODEL, PRECISION, XCOMET_MODEL
 
@@ -97,7 +97,7 @@ def comet(hyps: Sequence[str], refs: Sequence[str] | None, srcs: Sequence[str] |
                   refs="yes" if refs is not None else "no", impl=f"xling-{__version__}")
     extra: dict[str, object] = {}
     if keep is not None:
-        extra = {"segments_kept": len(hyps), "segments_total": len(list(keep))}
+        extra = mask_extra(keep)
         fields["subset"] = f"{len(hyps)}/{len(list(keep))}"
     signature = Signature.of(**fields).format()
     if error_spans and spans is not None:

@@ -21,7 +21,7 @@ from .. import __version__
 from ..data import hub
 from ..errors import XlingError
 from ..store.filehash import model_fingerprint
-from .base import Signature, apply_mask, check_lengths, mean_result
+from .base import Signature, apply_mask, check_lengths, mask_extra, mean_result
 from .settings import METRICX_MODEL
 
 DEFAULT_MODEL = METRICX_MODEL.default
@@ -159,7 +159,7 @@ def metricx(hyps: Sequence[str], refs: Sequence[str] | None, srcs: Sequence[str]
                   refs="yes" if refs is not None else "no", impl=f"xling-{__version__}")
     extra = {}
     if keep is not None:
-        extra = {"segments_kept": len(hyps), "segments_total": len(list(keep))}
+        extra = mask_extra(keep)
         fields["subset"] = f"{len(hyps)}/{len(list(keep))}"
     name = "MetricX" if refs is not None else "MetricX-QE"
     return mean_result(name, scores, Signature.of(**fields).format(), extra=extra)

@@ -13,7 +13,16 @@ import numpy as np
 from ..data.languages import resolve
 from ..errors import XlingError
 from . import spm
-from .base import MetricResult, apply_mask, as_reference_streams, check_lengths, register_scorer, texts
+from .base import (
+    MetricResult,
+    apply_mask,
+    as_reference_streams,
+    check_lengths,
+    mask_extra,
+    register_scorer,
+    texts,
+    texts_digest,
+)
 
 
 def bleu_tokenizer_for(tgt_lang: str | None) -> str:
@@ -100,6 +109,7 @@ def _score(params: tuple, name, hyps, refs, extra) -> MetricResult:
     # own paired tests use this method too), and they make resampling exact and fast.
     stats = np.asarray(_statistics(scorer, metric, list(hyps), streams), dtype=np.float64)
     corpus = metric._compute_score_from_stats(stats.sum(0).tolist())
+    extra = {**extra, "references_digest": texts_digest(streams)}
     signature = metric.get_signature().format()
     if params[0] == "bleu" and params[1] in spm.SPM_TOKENIZERS:   # which model file made the pieces
         path = params[-1] or spm.cache_path(params[1])
@@ -152,7 +162,7 @@ def bleu(hyps: Sequence[str], refs, tgt_lang: str | None = None, tokenize: str |
     sentencepiece = tokenize in spm.SPM_TOKENIZERS
     spm_file = os.path.abspath(spm_model) if spm_model and sentencepiece else None
     _bleu(tokenize, lowercase, False, spm_file)   # an unknown tokenizer or a missing model fails here
-    extra = _mask_extra(keep)
+    extra = mask_extra(keep)
     if spm_file:   # kept with the result, so that a report recomputing subsets finds the file
         extra["spm_model"] = spm_file
     return _score(("bleu", tokenize, lowercase, False, spm_file), "spBLEU" if sentencepiece else "BLEU",
@@ -172,7 +182,7 @@ def chrf(hyps: Sequence[str], refs, tgt_lang: str | None = None, word_order: int
     streams = as_reference_streams(refs, required=True)
     hyps, *streams = apply_mask(keep, hyps, *streams)
     name = "chrF++" if word_order == 2 else ("chrF" if word_order == 0 else f"chrF+{word_order}")
-    return _score(("chrf", word_order, lowercase), name, hyps, streams, _mask_extra(keep))
+    return _score(("chrf", word_order, lowercase), name, hyps, streams, mask_extra(keep))
 
 
 def chrfpp(hyps: Sequence[str], refs, tgt_lang: str | None = None, **kwargs) -> MetricResult:
@@ -200,11 +210,6 @@ def ter(hyps: Sequence[str], refs, tgt_lang: str | None = None, asian_support: b
         normalized = asian_support
     streams = as_reference_streams(refs, required=True)
     hyps, *streams = apply_mask(keep, hyps, *streams)
-    return _score(("ter", asian_support, case_sensitive, normalized), "TER", hyps, streams, _mask_extra(keep))
+    return _score(("ter", asian_support, case_sensitive, normalized), "TER", hyps, streams, mask_extra(keep))
 
 
-def _mask_extra(keep) -> dict:
-    if keep is None:
-        return {}
-    keep = list(keep)
-    return {"segments_kept": int(sum(keep)), "segments_total": len(keep)}

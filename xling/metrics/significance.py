@@ -137,13 +137,34 @@ def check_samples(n_samples: int | None, test: str) -> int:
     return int(n_samples)
 
 
+# Signature fields that say how a score was run, not what it measures (batch size, xling's and
+# sacrebleu's versions): results differing only there are still paired.
+_RUN_ONLY = ("bs", "impl", "version")
+
+
+def _measure(signature: str) -> list[str]:
+    return [f for f in signature.split("|") if f.partition(":")[0] not in _RUN_ONLY]
+
+
 def _check(baseline: MetricResult, system: MetricResult) -> tuple[np.ndarray, np.ndarray]:
-    """The two results' statistics, checked to be there and of the same segments."""
+    """The two results' statistics, checked to be there and to be one metric, computed the same
+    way, on the same segments and references."""
     if baseline.stats is None or system.stats is None:
         raise XlingError(f"{system.name} carries no segment statistics to resample")
+    if baseline.name != system.name:
+        raise XlingError(f"paired tests compare one metric: {baseline.name} vs {system.name}")
+    if _measure(baseline.signature) != _measure(system.signature):
+        raise XlingError(f"paired tests need {system.name} computed the same way for every system: "
+                         f"{baseline.signature} vs {system.signature}")
     if baseline.stats.shape != system.stats.shape:
         raise XlingError("paired tests need the same segments for every system "
                          f"({len(baseline.stats)} vs {len(system.stats)})")
+    for key, what in (("segments_kept_digest", "segments (another subset)"),
+                      ("references_digest", "references")):
+        if baseline.extra.get(key) != system.extra.get(key) and key in baseline.extra and key in system.extra:
+            raise XlingError(f"paired tests need the same {what} for every system")
+    if bool(baseline.extra.get("segments_kept_digest")) != bool(system.extra.get("segments_kept_digest")):
+        raise XlingError("paired tests need the same segments for every system (one result is of a subset)")
     return baseline.stats, system.stats
 
 
@@ -151,6 +172,9 @@ def bootstrap_ci(result: MetricResult, n_samples: int = 1000, seed: int = 12345)
     """(mean, low, high) of the corpus score over bootstrap resamples (95% percentile interval)."""
     n_samples = check_samples(n_samples, "bs")
     scores = _bootstrap_scores(result, _bootstrap_indices(np.random.default_rng(seed), len(_stats(result)), n_samples))
+    scores = scores[~np.isnan(scores)]   # resamples without a scorable segment are left out
+    if not len(scores):
+        raise XlingError(f"{result.name}: too few scorable segments for a bootstrap interval")
     return float(scores.mean()), float(np.percentile(scores, 2.5)), float(np.percentile(scores, 97.5))
 
 
@@ -168,10 +192,16 @@ def paired_test(baseline: MetricResult, systems: dict[str, MetricResult], test: 
         rng = np.random.default_rng(seed)   # the same draws for every system
         observed = abs(system.score - baseline.score)
         mean = low = high = half = None
+        if np.isnan(observed):
+            raise XlingError(f"{system.name}: {name} or the baseline has no score (no segment could be "
+                             "scored), so there is nothing to test")
         if test == "bs":
             idxs = _bootstrap_indices(rng, n, n_samples)
-            sys_scores = _bootstrap_scores(system, idxs)
-            diffs = np.abs(sys_scores - _bootstrap_scores(baseline, idxs))
+            sys_scores, base_scores = _bootstrap_scores(system, idxs), _bootstrap_scores(baseline, idxs)
+            # A resample without a scorable segment (a judge's unparsed answers) has no score:
+            # it is left out, and the test counts the resamples it used.
+            scored = ~(np.isnan(sys_scores) | np.isnan(base_scores))
+            sys_scores, diffs = sys_scores[scored], np.abs(sys_scores - base_scores)[scored]
             extreme = np.sum(diffs - diffs.mean() > observed)
             mean, low, high = (float(sys_scores.mean()), float(np.percentile(sys_scores, 2.5)),
                                float(np.percentile(sys_scores, 97.5)))
@@ -182,11 +212,16 @@ def paired_test(baseline: MetricResult, systems: dict[str, MetricResult], test: 
             neg = ~pos
             a = pos @ baseline_stats + neg @ system_stats    # each segment's pair shuffled
             b = neg @ baseline_stats + pos @ system_stats
-            extreme = np.sum(np.abs(_scores(system, a, n) - _scores(baseline, b, n)) > observed)
+            trials = np.abs(_scores(system, a, n) - _scores(baseline, b, n))
+            scored = ~np.isnan(trials)
+            extreme = np.sum(trials[scored] > observed)
+        used = int(scored.sum())
+        if used == 0:
+            raise XlingError(f"no resample of {system.name} could be scored (too few scorable segments)")
         results.append(PairedResult(
             system=name, metric=system.name, score=system.score, baseline_score=baseline.score,
-            delta=system.score - baseline.score, p_value=float((extreme + 1) / (n_samples + 1)),
-            mean=mean, ci_low=low, ci_high=high, test=test, samples=n_samples, seed=seed,
+            delta=system.score - baseline.score, p_value=float((extreme + 1) / (used + 1)),
+            mean=mean, ci_low=low, ci_high=high, test=test, samples=used, seed=seed,
             higher_is_better=system.higher_is_better, ci_half=half))
     return results
 
@@ -199,7 +234,10 @@ def delta_ci(baseline: MetricResult, system: MetricResult, n_samples: int = 1000
     n_samples = check_samples(n_samples, "bs")
     idxs = _bootstrap_indices(np.random.default_rng(seed), len(system_stats), n_samples)
     deltas = _bootstrap_scores(system, idxs) - _bootstrap_scores(baseline, idxs)
+    deltas = deltas[~np.isnan(deltas)]   # resamples without a scorable segment are left out
     observed = system.score - baseline.score
+    if np.isnan(observed) or not len(deltas):
+        raise XlingError(f"{system.name}: too few scorable segments for a bootstrap interval")
     extreme = np.sum(np.abs(deltas - deltas.mean()) >= abs(observed))
     return (float(observed), float(np.percentile(deltas, 2.5)), float(np.percentile(deltas, 97.5)),
-            float((extreme + 1) / (n_samples + 1)))
+            float((extreme + 1) / (len(deltas) + 1)))
