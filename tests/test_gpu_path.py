@@ -131,3 +131,16 @@ def test_auto_keeps_hf_when_vllm_does_not_import_and_says_why(tmp_path, monkeypa
     _fake_vllm(tmp_path, monkeypatch, body="raise ImportError('libcudart.so.12: cannot open')\n")
     chosen, why = choice.choose_backend()
     assert chosen == "hf" and "vLLM does not import" in why and "libcudart" in why
+
+
+def test_the_precision_a_model_runs_in_is_part_of_its_fingerprint(tiny_causal_base):
+    # bfloat16 on a GPU, float32 on the CPU: outputs differ, so cache keys and run identities
+    # must too (the weights are not loaded to know it).
+    from xling.backends.loading import load_hf_backend
+
+    cpu = load_hf_backend(str(tiny_causal_base), device="cpu")
+    gpu = load_hf_backend(str(tiny_causal_base), device="cuda")
+    assert cpu.fingerprint["dtype"] == "float32" and gpu.fingerprint["dtype"] == "bfloat16"
+    assert {k: v for k, v in cpu.fingerprint.items() if k != "dtype"} == \
+        {k: v for k, v in gpu.fingerprint.items() if k != "dtype"}
+    assert cpu.model.dtype == torch.float32

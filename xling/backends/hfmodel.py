@@ -80,7 +80,11 @@ class LoadedModel:
         resolved_revision = getattr(config, "_commit_hash", None) or revision
         if self._local:
             resolved_revision = model_fingerprint(Path(source))
-        self.fingerprint = {"backend": "hf", "model": display, "revision": resolved_revision or "unknown"}
+        # bfloat16 on a GPU, float32 elsewhere: the precision changes outputs, so it is part of
+        # every cache key and run identity (a CPU run's outputs are never served to a GPU run)
+        self.dtype = "bfloat16" if self.device.startswith("cuda") else "float32"
+        self.fingerprint = {"backend": "hf", "model": display, "revision": resolved_revision or "unknown",
+                            "dtype": self.dtype}
         self.has_chat_template = bool(getattr(tokenizer, "chat_template", None))
         if tokenizer.pad_token_id is None:
             tokenizer.pad_token = tokenizer.eos_token
@@ -105,7 +109,7 @@ class LoadedModel:
 
         torch = self.torch
         on_gpu = self.device.startswith("cuda")
-        load = dict(self._common, dtype=torch.bfloat16 if on_gpu else torch.float32,
+        load = dict(self._common, dtype=getattr(torch, self.dtype),
                     use_safetensors=None)  # None: safetensors first, .bin only as a fallback
         if on_gpu and not self._explicit_device:
             load["device_map"] = "auto"
