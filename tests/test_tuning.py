@@ -1,4 +1,5 @@
 """The language-ratio experiment on this CPU: a tiny chat model and our own paired data."""
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -125,6 +126,9 @@ def test_two_ratio_sweep_trains_evaluates_and_resumes(tmp_path, tiny_causal):
     before = {p: p.stat().st_mtime_ns for p in (run.path / "outputs").glob("*.jsonl")}
     run_tune_ratio(config, progress=False)
     assert {p: p.stat().st_mtime_ns for p in (run.path / "outputs").glob("*.jsonl")} == before
+    # the training batch size is part of the sweep: resuming with another is refused
+    with pytest.raises(XlingError, match=r"differs in: batch_size"):
+        run_tune_ratio(dataclasses.replace(config, batch_size=2), progress=False)
 
 
 def test_score_x_to_y_follows_equation_1():
@@ -144,8 +148,12 @@ def test_score_x_to_y_follows_equation_1():
     assert scores["en+ko->en"] == pytest.approx((0.60 + 0.55 + 0.30) / 3 / 0.60)
 
 
-def test_bad_sweeps(tmp_path, tiny_causal_base):
+def test_bad_sweeps(tmp_path, tiny_causal_base, tiny_causal):
     base = dict(task="tune_ratio", out=str(tmp_path / "s"), train_paired=str(PAIRED), test_size=4)
+    # prompts that fill max_length leave nothing to learn: refused before any unit trains
+    with pytest.raises(XlingError, match=r"keep no response token within max_length 8"):
+        run_tune_ratio(build_config(dict(base, model=str(tiny_causal), max_length=8)), progress=False)
+    assert not (tmp_path / "s").exists()
     with pytest.raises(XlingError, match="no chat template"):
         run_tune_ratio(build_config(dict(base, model=str(tiny_causal_base))), progress=False)
     with pytest.raises(XlingError, match=r"in \[0, 1\]"):

@@ -159,10 +159,15 @@ class TuneRatioConfig(Checked):
     name: str | None = None
     description: str | None = None
 
-    NON_IDENTITY = ("out", "name", "description", "keep_models", "batch_size")
+    NON_IDENTITY = ("out", "name", "description", "keep_models")
 
     def identity(self) -> dict:
-        return {k: v for k, v in dataclasses.asdict(self).items() if k not in self.NON_IDENTITY}
+        identity = {k: v for k, v in dataclasses.asdict(self).items() if k not in self.NON_IDENTITY}
+        # batch_size is the training batch (it changes the model); sweeps made when it was left
+        # out trained at the default, so there it stays out and they resume
+        if identity["batch_size"] == 4:
+            del identity["batch_size"]
+        return identity
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from ...runs.folder import RunDir, RunHeader
 from .judge import judge_pairwise
 from .mixes import DEFAULT_RATIOS, build_mix, check_ratios, split_pairs
 from .paired import load_hub_pairs, load_pairs
-from .train import fine_tune
+from .train import check_trainable, encode_example, fine_tune
 
 # Table 16's settings: (name, tested in, tuned shares in the numerator, the monolingual share).
 SCORE_SETTINGS = (("en->ko", "ko", (0.0,), 1.0), ("ko->en", "en", (1.0,), 0.0),
@@ -59,8 +59,12 @@ def _run_tune_ratio(run: RunDir, config: TuneRatioConfig, overwrite: bool, progr
     train, test = split_pairs(pairs, config.test_size, seed=0)
 
     source, _ = locate_model(config.model, quiet=True)   # a missing folder or an offline hub: one line
-    if not getattr(AutoTokenizer.from_pretrained(source), "chat_template", None):
+    tokenizer = AutoTokenizer.from_pretrained(source)
+    if not getattr(tokenizer, "chat_template", None):
         raise XlingError(f"model {config.model} has no chat template; instruction tuning needs one")
+    # every example of either language fits with its response, checked before any unit trains
+    check_trainable([encode_example(tokenizer, *p.side(lang), config.max_length)
+                     for p in train for lang in ("en", "ko")], config.max_length)
     if progress:
         print(f"xling: {data_report['pairs']} pairs survived ({data_report['dropped_empty']} dropped "
               f"for an empty side); {len(train)} for training, {len(test)} held out", file=sys.stderr)

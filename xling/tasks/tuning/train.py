@@ -26,6 +26,16 @@ def encode_example(tokenizer, instruction: str, response: str, max_length: int) 
     return {"input_ids": full_ids, "labels": labels[:len(full_ids)]}
 
 
+def check_trainable(encoded: list[dict], max_length: int) -> list[dict]:
+    """The encoded examples, refused when any keeps no response token: its prompt fills
+    max_length, so it would train on nothing (loss 0) while its language counts as trained."""
+    empty = sum(1 for example in encoded if all(label == -100 for label in example["labels"]))
+    if empty:
+        raise XlingError(f"{empty} of {len(encoded)} training examples keep no response token within "
+                         f"max_length {max_length} (their prompts fill it); raise max_length")
+    return encoded
+
+
 def fine_tune(model_path: str, examples: list[tuple[str, str]], out_dir: Path, *, epochs: float = 1.0,
               learning_rate: float = 2e-5, batch_size: int = 4, max_length: int = 512,
               lora: bool = False, lora_r: int = 8, seed: int = 0) -> dict:
@@ -40,7 +50,7 @@ def fine_tune(model_path: str, examples: list[tuple[str, str]], out_dir: Path, *
                          "(add one to its tokenizer_config.json)")
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
-    data = [encode_example(tokenizer, i, r, max_length) for i, r in examples]
+    data = check_trainable([encode_example(tokenizer, i, r, max_length) for i, r in examples], max_length)
     torch.manual_seed(seed)
     model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32)
     peft_model = None
