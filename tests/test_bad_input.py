@@ -45,13 +45,21 @@ def test_unknown_bleu_tokenizer_lists_the_valid_ones(tmp_path):
     ("'{source} in {foo}:'", "names unknown field(s) {foo}"),
     ("'{source} => {'", "unpaired braces"),
     ("'Translate:'", "must contain {source}"),
+    ("'{source} in {tgt_name[99]}:'", "has the field {tgt_name[99]}; fields are plain names"),
+    ("'{source} in {tgt_name.nope}:'", "has the field {tgt_name.nope}"),
+    ("'{source!z} =>'", "has the field {source!z}"),
+    ("'{source:>99999999999} =>'", "has the field {source:>99999999999}"),
+    ("'{source.__class__} =>'", "has the field {source.__class__}"),
+    ("[unclosed", "cannot read template"),
 ])
 def test_bad_templates_fail_when_read(tmp_path, query, message):
     template = tmp_path / "t.yaml"
     template.write_text(f"format: completion\nexample: '{{source}} => {{target}}'\nquery: {query}\n",
                         encoding="utf-8")
-    assert_one_line_error(xling("translate", "-s", "ko", "-t", "en", "--template", str(template), "안녕"),
-                          message)
+    result = xling("translate", "-s", "ko", "-t", "en", "--template", str(template), "안녕")
+    assert_one_line_error(result, message)
+    if query == "[unclosed":
+        assert "line 3" in result.stderr.decode()   # where the YAML broke
 
 
 def test_a_bad_user_template_never_breaks_the_built_ins(tmp_path):
@@ -109,3 +117,15 @@ def test_the_report_s_hub_pairs_fail_clearly_offline(tmp_path):
     experiment.write_text(f"task: tune_ratio\nmodel: m\ntrain_hub: alpaca\nout: {tmp_path / 'run'}\n",
                           encoding="utf-8")
     assert_one_line_error(xling("tune-ratio", str(experiment)), "unknown paired dataset 'alpaca'")
+
+
+def test_a_languages_own_format_is_checked_when_read(tmp_path):
+    from xling.prompts.templates import load_template
+
+    template = tmp_path / "c.yaml"
+    template.write_text("format: loglikelihood\ntask: nli\nlabels: [entailment, neutral, contradiction]\n"
+                        "context: '{premise}, {right}'\ncontinuation: ' {label}, {hypothesis}'\n"
+                        "words:\n  en: {right: 'right?', entailment: 'Yes', neutral: 'Also', contradiction: 'No',"
+                        " context: '{premise[0]} {right}'}\n", encoding="utf-8")
+    with pytest.raises(XlingError, match=r"'words: en: context' has the field \{premise\[0\]\}"):
+        load_template(str(template))

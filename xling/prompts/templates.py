@@ -136,7 +136,7 @@ def _read_template(path: Path) -> Template:
     except RepeatedKey as exc:
         raise XlingError(f"template {path}, {exc}") from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise XlingError(f"cannot read template {path}: {exc}".splitlines()[0]) from exc
+        raise XlingError(f"cannot read template {path}: {' '.join(str(exc).split())}") from exc
     if not isinstance(data, dict):
         raise XlingError(f"template {path} must be a mapping of keys to values")
     fmt = data.get("format")
@@ -155,10 +155,28 @@ def _read_template(path: Path) -> Template:
                     body=body, path=str(path))
 
 
+def _plain_fields(path: Path, key: str, text: str) -> set[str]:
+    """The fields a template text names, each a plain {name}: {name[0]}, {name.attr}, {name!r}
+    or {name:>9} would fail (or reach into Python objects) in the middle of a run."""
+    from string import Formatter
+
+    try:
+        parsed = [(field, spec, conversion) for _, field, spec, conversion in Formatter().parse(text)
+                  if field is not None]
+    except ValueError as exc:
+        raise XlingError(f"template {path}: '{key}' has unpaired braces ({exc}); write {{{{ "
+                         "and }} for literal braces") from None
+    for field, spec, conversion in parsed:
+        if not field.isidentifier() or spec or conversion:
+            whole = field + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+            raise XlingError(f"template {path}: '{key}' has the field {{{whole}}}; fields are plain "
+                             "names like {source} (write {{ and }} for literal braces)")
+    return {field for field, _, _ in parsed}
+
+
 def _check_fields(path: Path, fmt: str, data: dict) -> None:
     """Every {field} a template names must exist, and braces must pair, so that a template
     fails when it is read, never in the middle of a run."""
-    from string import Formatter
 
     if fmt == "judge":
         allowed = JUDGE_FIELDS
@@ -185,12 +203,7 @@ def _check_fields(path: Path, fmt: str, data: dict) -> None:
         if fmt in SOURCE_SLOT:   # what render_translation fills in for this key
             fields = allowed - ({"source", "target"} if key == "system" else set()) \
                 - (set() if "instructions" in data else {"instruction"})
-        try:
-            named = {field.split(".")[0].split("[")[0] for _, field, _, _ in Formatter().parse(text)
-                     if field is not None}
-        except ValueError as exc:
-            raise XlingError(f"template {path}: '{key}' has unpaired braces ({exc}); write {{{{ "
-                             "and }} for literal braces") from None
+        named = _plain_fields(path, key, text)
         unknown = sorted(named - fields)
         if unknown:
             why = (" ('instruction' needs an 'instructions:' table)" if "instruction" in unknown
@@ -198,6 +211,11 @@ def _check_fields(path: Path, fmt: str, data: dict) -> None:
             raise XlingError(f"template {path}: '{key}' names unknown field(s) "
                              f"{', '.join('{' + u + '}' for u in unknown)}{why}; available there: "
                              f"{', '.join('{' + a + '}' for a in sorted(fields))}")
+    for lang, table in (data.get("words") or {}).items():   # a language's own formats
+        if isinstance(table, dict):
+            for key in FORMATTED:
+                if isinstance(table.get(key), str):
+                    _plain_fields(path, f"words: {lang}: {key}", table[key])
     slot = SOURCE_SLOT.get(fmt)
     if slot and "{source}" not in data[slot]:
         raise XlingError(f"template {path}: '{slot}' must contain {{source}}, the text to translate")
