@@ -144,6 +144,27 @@ def test_a_different_config_in_the_same_folder_is_refused(tmp_path, tiny_causal_
     assert len(RunDir(cfg.out).read_outputs("ko-en")) == 5
 
 
+def test_the_same_data_spec_over_edited_files_is_another_run(tmp_path, tiny_causal_base):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "test.ko").write_text("나는 학생이다.\n오늘은 맑다.\n", encoding="utf-8")
+    (corpus / "test.en").write_text("I am a student.\nIt is sunny today.\n", encoding="utf-8")
+    shots = tmp_path / "shots.tsv"
+    shots.write_text("고양이\tcat\n개\tdog\n", encoding="utf-8")
+    settings = dict(langs=None, pairs=["ko-en"], data=f"text:{corpus}/test.{{lang}}", limit=None,
+                    shots=1, shots_file=str(shots), template="mt-completion")
+    run_mt(config(tmp_path, tiny_causal_base, **settings), progress=False)
+    run_mt(config(tmp_path, tiny_causal_base, **settings), progress=False)   # unchanged: resumes
+    for path, text in ((corpus / "test.en", "I am a pupil.\nIt is sunny today.\n"),   # a reference edited
+                       (shots, "고양이\tkitty\n개\tdog\n")):                          # the shots file edited
+        original = path.read_text(encoding="utf-8")
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(XlingError, match=r"differs in: data_sha256\): the data's texts .* differ"):
+            run_mt(config(tmp_path, tiny_causal_base, **settings), progress=False)
+        path.write_text(original, encoding="utf-8")
+    run_mt(config(tmp_path, tiny_causal_base, **settings), progress=False)   # as it was: resumes
+
+
 def test_experiment_files_are_checked_with_key_and_line(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("task: mt\nout: x\nlangs: [ko, en]\nshot: 1\n", encoding="utf-8")

@@ -81,10 +81,13 @@ class LoadedModel:
         if self._local:
             resolved_revision = model_fingerprint(Path(source))
         # bfloat16 on a GPU, float32 elsewhere: the precision changes outputs, so it is part of
-        # every cache key and run identity (a CPU run's outputs are never served to a GPU run)
+        # every cache key and run identity (a CPU run's outputs are never served to a GPU run).
+        # float32 is the fingerprint without a dtype, as before it was recorded, so run folders
+        # and caches made in float32 resume.
         self.dtype = "bfloat16" if self.device.startswith("cuda") else "float32"
-        self.fingerprint = {"backend": "hf", "model": display, "revision": resolved_revision or "unknown",
-                            "dtype": self.dtype}
+        self.fingerprint = {"backend": "hf", "model": display, "revision": resolved_revision or "unknown"}
+        if self.dtype != "float32":
+            self.fingerprint["dtype"] = self.dtype
         self.has_chat_template = bool(getattr(tokenizer, "chat_template", None))
         if tokenizer.pad_token_id is None:
             tokenizer.pad_token = tokenizer.eos_token

@@ -47,11 +47,17 @@ def _why(changed: list[str]) -> str:
     if any(k in ("templates", "template_hash") for k in changed):
         return (": its prompt template has changed since that run was made (edited, or rewritten "
                 "by a newer xling), so resuming would mix answers to two different prompts")
+    if "data_sha256" in changed:
+        return (": the data's texts (or the demonstrations' pool) differ from that run's: an edited "
+                "file, another --data-dir or shots file")
     return ""
 
 
 MARKER = ".xling-run"     # only xling writes it: the folder is a run xling may replace
 LOCK = ".xling.lock"     # held (flock) by the one process writing the run
+# Identity keys added after run folders already existed: a folder whose identity lacks one is
+# resumed (and given it), not refused as "a different config".
+IDENTITY_ADDED_LATER = frozenset({"data_sha256"})
 REWRITE = "run the experiment again to rewrite it (finished outputs come from the cache)"
 
 
@@ -248,17 +254,23 @@ class RunDir:
                 if not overwrite:
                     raise
                 old = {}
-            if old.get("identity") != config["identity"]:
-                found = old.get("identity")
-                old_identity: dict = found if isinstance(found, dict) else {}
-                changed = sorted(k for k in set(old_identity) | set(config["identity"])
-                                 if old_identity.get(k) != config["identity"].get(k))
+            found = old.get("identity")
+            old_identity: dict = found if isinstance(found, dict) else {}
+            changed = sorted(k for k in set(old_identity) | set(config["identity"])
+                             if old_identity.get(k) != config["identity"].get(k)
+                             and not (k in IDENTITY_ADDED_LATER and k not in old_identity))
+            if not isinstance(found, dict) or changed:
                 if not overwrite and self._written(old):
+                    # the data digest follows from the settings: named only when nothing else changed
+                    shown = [k for k in changed if k != "data_sha256"] or changed
                     raise XlingError(f"{self.path} holds a run with a different config (differs in: "
-                                     f"{', '.join(changed)}){_why(changed)}; pass --overwrite or "
+                                     f"{', '.join(shown)}){_why(shown)}; pass --overwrite or "
                                      "choose another --out")
                 self._clear(old, config)
                 old = {}
+            if old:   # a folder made before a key was added keeps its identity as it was
+                config = dict(config, identity={k: v for k, v in config["identity"].items()
+                                                if k in old_identity or k not in IDENTITY_ADDED_LATER})
             config = dict(config, created=old.get("created", config.get("created")))
         try:
             (self.path / MARKER).write_text("xling run folder: `--overwrite` may replace it\n",

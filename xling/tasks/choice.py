@@ -18,6 +18,7 @@ from ..prompts.templates import load_template
 from ..runs.config import ChoiceEvalConfig
 from ..runs.folder import RunDir, RunHeader
 from ..runs.records import cell_name
+from ..store.cache import content_key
 
 
 def cells_of(config: ChoiceEvalConfig) -> list[tuple[str, str]]:
@@ -100,9 +101,12 @@ def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress
     batching = Batching(config.batch_size)
     backend = ready(backend, batching=batching, cache=True) if backend is not None else \
         load_backend(config.model, config.section(), quiet=not progress, batching=batching, cache=True)
+    # what the model is shown and graded against (items, labels, demonstrations): the same data
+    # spec over edited files is another experiment
+    data_sha256 = content_key(cells=[(c[0], [(i.id, i.label) for i in c[1]], c[2], c[5]) for c in plan])
     run.prepare(RunHeader(
         task, dict(config.identity(), model_fingerprint=backend.fingerprint,
-                   templates=[ll_template.hash, gen_template.hash]),
+                   templates=[ll_template.hash, gen_template.hash], data_sha256=data_sha256),
         config.public_settings(), [c[0] for c in plan], model=backend.fingerprint,
         data={"spec": config.data, "note": source.note},
         details={"templates": {"ll": [ll_template.name, ll_template.hash],

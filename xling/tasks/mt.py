@@ -17,6 +17,7 @@ from ..metrics.registry import get, parse_metric_names
 from ..runs.config import MTEvalConfig
 from ..runs.folder import RunDir, RunHeader
 from ..runs.records import MTRecord
+from ..store.cache import content_key
 from ..translation.documents import prepare, translate_documents
 from ..translation.selection import Selection
 from ..translation.translator import Translator
@@ -133,8 +134,13 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
         if problem:
             raise XlingError(problem)
     template = translator.template
+    # the texts themselves (and the demonstrations' pools): the same spec over edited files
+    # (--data-dir, a text: or jsonl: file, a shots file changed in place) is another experiment
+    langs = sorted({lang.code for direction in directions for lang in direction})
+    data_sha256 = content_key(ids=ids, texts={lang: texts(lang) for lang in langs},
+                              pools={f"{s}-{t}": pool(s, t) for s, t in directions} if config.shots else None)
     identity = dict(config.identity(), model_fingerprint=translator.backend.fingerprint,
-                    template_hash=template.hash if template else None)
+                    template_hash=template.hash if template else None, data_sha256=data_sha256)
     run.prepare(RunHeader(
         "mt", identity, config.public_settings(), [d.name for d in directions],
         model=translator.backend.fingerprint, data={"spec": data.spec, "note": data.note},
