@@ -144,5 +144,6 @@ def test_a_leading_byte_order_mark_is_scored_as_sacrebleu_scores_it(data_dir, tm
     result = xling("score", "-r", tmp_path / "ref.en", "-i", tmp_path / "sys.en", "-t", "en",
                    "-m", "bleu,chrf", "-f", "json")
     ours = json.loads(result.stdout)["systems"][str(tmp_path / "sys.en")]
+    assert "sys.en starts with a byte-order mark" in result.stderr.decode()
     assert ours["bleu"]["score"] == pytest.approx(theirs["BLEU"], abs=1e-6)
     assert ours["chrf"]["score"] == pytest.approx(theirs["chrF2"], abs=1e-6)

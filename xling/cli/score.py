@@ -67,17 +67,28 @@ def score(refs, hyps, src_path, tgt_lang, src_lang, metrics, test, paired_n, see
     if not hyps or not tgt_lang:
         raise XlingError("score needs system outputs (-i FILE ...) and their language (-t), or human "
                          "judgments (--human SPEC)")
-    # As sacrebleu reads them: a leading byte-order mark stays part of the first segment.
-    references = [read_lines(r, keep_bom=True) for r in refs]
+    # As sacrebleu reads them: a leading byte-order mark stays part of the first segment (said
+    # on stderr: it lowers that segment's score, and a researcher may not see it in an editor).
+    references = [_read_keeping_bom(r) for r in refs]
     systems = {}
     for path in hyps:
         name = path if path not in systems else f"{path} ({len(systems)})"
-        systems[name] = read_lines(path, keep_bom=True)
+        systems[name] = _read_keeping_bom(path)
     report = score_systems(
         systems, references or None, metrics, tgt_lang, srcs=read_lines(src_path) if src_path else None,
         src_lang=src_lang, test=test, n_samples=paired_n, seed=seed, on_target_only=on_target_only,
         tokenize=tokenize, settings=settings, gpus=gpus)
     click.echo(FORMATTERS[fmt](report))
+
+
+def _read_keeping_bom(path) -> list[str]:
+    from ..data.textio import read_lines
+
+    lines = read_lines(path, keep_bom=True)
+    if lines and lines[0].startswith("\ufeff"):
+        click.echo(f"xling: warning: {path} starts with a byte-order mark (U+FEFF); it is scored as part "
+                   "of the first segment, as sacrebleu does: save the file without it", err=True)
+    return lines
 
 
 def _human(spec, reference, metrics, tgt_lang, seed, samples, fmt, settings):
