@@ -55,6 +55,8 @@ def test_rouge_l_keeps_hangul():
     assert rouge_l("고양이가 창문 옆에서 잔다.", "고양이가 방에서 잔다") == \
         pytest.approx(2 * 0.5 * (2 / 3) / (0.5 + 2 / 3))
     assert rouge_l("사과", "바나나") == 0.0 and rouge_l("같다", "같다") == 1.0
+    # CJK characters are tokens; Latin letters written against them stay one word
+    assert tokenize("東京タワーis tall") == tokenize("東京タワー is tall") == [*"東京タワー", "is", "tall"]
 
 
 class ScriptedJudge:

@@ -12,11 +12,16 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
+# A word split at its CJK characters: each is a token, runs of other word characters stay whole
+# ("東京タワーis" is 東 京 タ ワ ー is, not nine letters).
+_PIECE = re.compile(rf"{_CJK.pattern}|[^\W\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+
+
 def tokenize(text: str) -> list[str]:
     text = unicodedata.normalize("NFKC", text).casefold()
     tokens = []
     for word in _WORD.findall(text):
-        tokens += list(word) if _CJK.search(word) else [word]
+        tokens += _PIECE.findall(word) if _CJK.search(word) else [word]
     return tokens
 
 
