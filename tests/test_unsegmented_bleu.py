@@ -180,3 +180,25 @@ def test_spbleu_without_its_model_offline_is_one_error_line(tmp_path, spm_model)
     result = xling("score", "-r", str(ref), "-i", str(hyp), "-t", "th", "-m", "spbleu",
                    "--spm-model", str(ref), env=OFFLINE)
     assert_one_line_error(result, "is not a SentencePiece model")
+
+
+def test_an_mbr_run_is_its_utilitys_settings_too(tmp_path, tiny_causal_base, spm_model):
+    # spBLEU with another SentencePiece model chooses other candidates: the run folder says so
+    import sentencepiece
+
+    other = io.BytesIO()
+    sentencepiece.SentencePieceTrainer.train(sentence_iterator=iter(THAI), model_writer=other, vocab_size=60,
+                                             model_type="unigram", hard_vocab_limit=False, minloglevel=2)
+    (tmp_path / "other.model").write_bytes(other.getvalue())
+    (tmp_path / "t.en").write_text("I like apples.\nIt rains.\n", encoding="utf-8")
+    (tmp_path / "t.th").write_text("\n".join(THAI[:2]) + "\n", encoding="utf-8")
+
+    def mbr(model):
+        return xling("eval", "mt", "--data", f"text:{tmp_path}/t.{{lang}}", "-p", "en-th", "--out",
+                     str(tmp_path / "run"), "-m", str(tiny_causal_base), "--metrics", "chrf", "-n", "2",
+                     "--select", "mbr", "--utility", "spbleu", "--spm-model", str(model),
+                     env={"XLING_CACHE": str(tmp_path / "cache")})
+
+    assert mbr(spm_model).returncode == 0
+    assert mbr(spm_model).returncode == 0                        # the same settings resume
+    assert_one_line_error(mbr(tmp_path / "other.model"), "differs in: chooser_options")

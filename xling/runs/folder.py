@@ -57,7 +57,7 @@ MARKER = ".xling-run"     # only xling writes it: the folder is a run xling may 
 LOCK = ".xling.lock"     # held (flock) by the one process writing the run
 # Identity keys added after run folders already existed: a folder whose identity lacks one is
 # resumed (and given it), not refused as "a different config".
-IDENTITY_ADDED_LATER = frozenset({"data_sha256"})
+IDENTITY_ADDED_LATER = frozenset({"data_sha256", "chooser_options"})
 REWRITE = "run the experiment again to rewrite it (finished outputs come from the cache)"
 
 

@@ -141,6 +141,9 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
                               pools={f"{s}-{t}": pool(s, t) for s, t in directions} if config.shots else None)
     identity = dict(config.identity(), model_fingerprint=translator.backend.fingerprint,
                     template_hash=template.hash if template else None, data_sha256=data_sha256)
+    if not selection.greedy:   # the utility / QE metric's settings choose the outputs
+        identity["chooser_options"] = {k: v for k, v in selection.metric_options[selection.chooser].items()
+                                       if k not in ("batch_size", "gpus", "progress")}
     run.prepare(RunHeader(
         "mt", identity, config.public_settings(), [d.name for d in directions],
         model=translator.backend.fingerprint, data={"spec": data.spec, "note": data.note},
