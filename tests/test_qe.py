@@ -149,7 +149,7 @@ def test_gated_or_offline_models_are_one_clear_line(tmp_path):
         get("metricx")(["a"], None, ["b"], "en")
 
 
-def test_eval_and_rescore_take_qe_metrics(tiny_kiwi, tiny_metricx, tmp_path):
+def test_eval_and_rescore_take_qe_metrics(tiny_kiwi, tiny_metricx, tmp_path, capsys):
     from servers import FakeOpenAI
 
     from xling.runs.config import build_config
@@ -174,6 +174,7 @@ def test_eval_and_rescore_take_qe_metrics(tiny_kiwi, tiny_metricx, tmp_path):
     # Scores that exist are kept unless recomputed (here with another batch size, in the signature).
     rescore(config.out, ["metricx-qe"], {"metricx_model": str(tiny_metricx), "comet_batch_size": 1})
     assert read_run(config.out).direction("ko-en").metrics["metricx-qe"] == entry
+    assert "MetricX-QE is kept as stored; --recompute recomputes it" in capsys.readouterr().err
     rescore(config.out, ["metricx-qe"], {"metricx_model": str(tiny_metricx), "comet_batch_size": 1},
             recompute=True)
     again = read_run(config.out).direction("ko-en").metrics["metricx-qe"]

@@ -326,9 +326,13 @@ def score_direction(run: RunDir, name: str, metrics: list[str], config: MTEvalCo
                                 "failed_chunks": len({r["chunk"] for r in failed}),
                                 "failed_segments": len(failed)}
     for metric in metrics:
-        if metric in entry["metrics"] and not recompute:
-            continue
         spec = get(metric)
+        if metric in entry["metrics"] and not recompute:
+            asked = spec.options_from(overrides or {})
+            if asked:   # settings given for a score that is not recomputed: say they were not used
+                print(f"xling: note: {name}: {spec.display} is kept as stored; --recompute recomputes it "
+                      f"with the {', '.join(sorted(asked))} given now", file=sys.stderr)
+            continue
         result = spec(hyps, refs, srcs, tgt.code, src_lang=src.code, progress=True,
                       **spec.options_from(settings))
         for key in spec.detail:          # per-segment detail lives in the outputs
