@@ -172,6 +172,21 @@ def test_document_mode_realigns_segments_and_counts_failures(scripted, tmp_path)
     assert scripted.requests == 2          # one prompt per document
 
 
+def test_a_first_segment_that_reads_like_a_preamble_is_kept_and_talk_before_it_recorded(tmp_path):
+    server = FakeOpenAI(respond=lambda payload: "Sure! Here you go\n" + _scripted_translator(payload))
+    try:
+        rows = [_row(1, "doc-a", "news", "Translation services we offer:", "제공하는 번역 서비스:"),
+                _row(2, "doc-a", "news", "Documents and websites.", "문서와 웹사이트.")]
+        result = _eval(_write_wmt24pp(tmp_path, rows), tmp_path / "doc", server.url, "--unit", "document")
+    finally:
+        server.close()
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in (tmp_path / "doc" / "outputs" / "en-ko.jsonl").open(encoding="utf-8")]
+    assert [r["output"] for r in records] == ["TRANSLATION SERVICES WE OFFER:", "DOCUMENTS AND WEBSITES."]
+    assert all(r["realigned"] for r in records)
+    assert ["preamble", "Sure! Here you go"] in records[0]["removed"]
+
+
 def test_long_documents_are_cut_into_chunks_that_fit(scripted, tmp_path):
     rows = ROWS[:1] + [_row(i, "doc-long", "speech", f"Sentence number {i} of a long speech.", f"문장 {i}.")
                        for i in range(1, 9)]

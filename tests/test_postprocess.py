@@ -42,3 +42,25 @@ def test_a_label_the_source_carries_is_kept_in_its_translation():
     kept = clean_output("Translation: the title of the document", EN, source="번역: 문서의 제목")
     assert kept.text == "Translation: the title of the document" and kept.removed == []
     assert clean_output("Translation: the title", EN, source="문서의 제목").text == "the title"
+
+
+@pytest.mark.parametrize("raw, tgt, source", [
+    ("« Le train part à midi. »", "fr", '"The train leaves at noon."'),        # another quote style
+    ("「電車は正午に出ます。」", "ja", '"The train leaves at noon."'),
+    ('"기차는 정오에 떠납니다."', "ko", "“The train leaves at noon.”"),
+    ("English: a language first written in England.", "en", "영어: 잉글랜드에서 처음 쓰인 언어."),
+    ("Translation: the craft of carrying meaning across.", "en", "Traduzione: il mestiere di portare il senso."),
+    ("How to book a seat:\nChoose a train, then a seat.", "en", "좌석 예약 방법:\n기차를 고른 뒤 좌석을 고릅니다."),
+    ("The train leaves at noon.\nNote: bring your ticket.", "en", "기차는 정오에 떠납니다.\n참고: 표를 챙기세요."),
+    ("Balisez le passage avec <think> puis fermez-le.", "fr", "Mark the passage with <think>, then close it."),
+])
+def test_what_translates_the_source_is_never_stripped(raw, tgt, source):
+    cleaned = clean_output(raw, resolve(tgt), source=source)
+    assert (cleaned.text, cleaned.removed) == (raw, [])
+
+
+def test_lines_beyond_the_sources_are_still_chatter():
+    cleaned = clean_output("Sure, here it is:\n기차는 정오에 떠납니다.\nNote: formal register.", KO,
+                           source="The train leaves at noon.")
+    assert cleaned.text == "기차는 정오에 떠납니다."
+    assert [kind for kind, _ in cleaned.removed] == ["preamble", "note"]

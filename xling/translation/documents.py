@@ -114,8 +114,13 @@ def translate_documents(translator, texts: list[str], document_ids: list[str], s
     results: list = [None] * len(texts)
     failed_chunks = failed_segments = 0
     for chunk, (_, prompt_hash), answer, hit in zip(chunks, built, raw, hits):
-        whole = clean_output(answer, tgt)
+        # cleaned as the translation of the numbered chunk: a first segment that reads like a
+        # preamble ("[1] Translation services:") is a line the source has, so it stays
+        whole = clean_output(answer, tgt, source=mark([texts[p] for p in chunk.positions]))
         pieces = split_marked(whole.text, len(chunk.positions))
+        first = _MARK.search(whole.text)
+        if pieces is not None and first and whole.text[:first.start()].strip():   # talk before [1]
+            whole.removed.append(("preamble", whole.text[:first.start()].strip()))
         if pieces is None:
             failed_chunks += 1
             failed_segments += len(chunk.positions)

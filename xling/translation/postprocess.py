@@ -1,8 +1,11 @@
 """Clean raw LLM outputs into a bare translation.
 
 Strips <think> blocks, preambles ("Here is the translation:", "번역:", "翻訳:"), wrapping
-quotes and trailing notes. It never looks at a reference; it may look at the source (a quote
-the source itself carries is kept). Every removal is recorded next to the cleaned text.
+quotes and trailing notes. It never looks at a reference; it looks at the source, so that what
+translates the source is kept: a label the source starts with ("Korean: ...", "Traduzione: ..."),
+a quote the source carries (in any quote style), a first line or a note line the source has too
+(an answer with no more lines than its source has no extra line to strip), a literal <think>.
+Every removal is recorded next to the cleaned text.
 """
 from __future__ import annotations
 
@@ -13,17 +16,27 @@ from ..data.languages import Language
 
 _THINK = re.compile(r"<think>.*?(</think>|$)", re.S | re.I)
 _STRAY_THINK_END = re.compile(r"^.*?</think>", re.S | re.I)
+_THINK_TAG = re.compile(r"</?think>", re.I)
+# A source that opens with a short label ("Korean: a language ...", "번역: 제목"): its translation
+# opens with one too.
+_SOURCE_LABEL = re.compile(r"^\s*[^\n:：]{1,40}[:：]")
 # Words that mark a line as talk about the translation rather than the translation itself.
 _TRANSLATION_WORDS = (r"translation|translated|translate|traduction|traducción|übersetzung|"
                       r"번역|翻訳|翻译|翻譯|译文|譯文|訳文|перевод|dịch|terjemahan|การแปล|ترجمة|अनुवाद")
 _PREAMBLE_LINE = re.compile(
     rf"^\s*(?:(?:sure|okay|ok|certainly|of course)[!,.]?\s*)?"
     rf"[^\n]{{0,60}}(?:{_TRANSLATION_WORDS})[^\n]{{0,60}}[:：]\s*$", re.I)
+# A chatty first line ending in a colon ("Sure, here it is:"), stripped only as a line the
+# source does not have.
+_CHATTY_LINE = re.compile(r"^\s*(?:sure|okay|ok|certainly|of course|here)\b[^\n]{0,60}[:：]\s*$", re.I)
 _INLINE_LABEL = re.compile(rf"^\s*(?:{_TRANSLATION_WORDS})\s*[:：]\s*", re.I)
 _NOTE = re.compile(
     r"\n\s*(?:\(|\*\*|\[)?\s*(?:note|notes|explanation|translator'?s note|참고|주석|설명|注|注意|注释|説明|"
     r"解説|備考|※)\s*[:：)\]*]", re.I)
 _QUOTES = [('"', '"'), ("“", "”"), ("「", "」"), ("『", "』"), ("«", "»"), ("‘", "’"), ("'", "'")]
+# Any quote that can open or close a quoted source ("Hello" is 「こんにちは」 or « Bonjour »).
+_OPENING = tuple(left for left, _ in _QUOTES) + ("„", "‚", "‹", "《", "〈", "”")
+_CLOSING = tuple(right for _, right in _QUOTES) + ("“", "›", "》", "〉", "‘")
 
 
 @dataclass
@@ -41,37 +54,46 @@ def clean_output(raw: str, tgt: Language | None = None, source: str | None = Non
         if piece.strip():
             out.removed.append((kind, piece.strip()))
 
-    for match in _THINK.finditer(text):
-        cut("think", match.group(0))
-    text = _THINK.sub("", text)
-    stray = _STRAY_THINK_END.match(text)
-    if stray:  # the opening tag was in the prompt (reasoning models that start inside a block)
-        cut("think", stray.group(0))
-        text = text[stray.end():]
+    if not _THINK_TAG.search(source or ""):   # a source about the tag: its translation has it
+        for match in _THINK.finditer(text):
+            cut("think", match.group(0))
+        text = _THINK.sub("", text)
+        stray = _STRAY_THINK_END.match(text)
+        if stray:  # the opening tag was in the prompt (reasoning models that start inside a block)
+            cut("think", stray.group(0))
+            text = text[stray.end():]
     text = text.strip()
 
+    # Lines beyond the source's own are the only ones that can be talk about the translation.
+    source_lines = _line_count(source) if source is not None else 0
     lines = text.split("\n")
     labels = []
     if tgt is not None:
         labels = [tgt.name, tgt.native]
-    while lines and (_PREAMBLE_LINE.match(lines[0]) or _is_label_line(lines[0], labels)) \
-            and any(line.strip() for line in lines[1:]):
+    while lines and (_PREAMBLE_LINE.match(lines[0]) or _CHATTY_LINE.match(lines[0])
+                     or _is_label_line(lines[0], labels)) \
+            and any(line.strip() for line in lines[1:]) and _line_count("\n".join(lines)) > source_lines:
         cut("preamble", lines.pop(0))
     text = "\n".join(lines).strip()
     label = _INLINE_LABEL.match(text) or _inline_language_label(text, labels)
-    # A source that itself starts with such a label ("번역: 제목") is translated with it: kept.
-    if label and text[label.end():].strip() and not _INLINE_LABEL.match(source or ""):
+    # A source that itself starts with a label ("번역: 제목", "Korean: a language") is translated with it: kept.
+    if label and text[label.end():].strip() and not _SOURCE_LABEL.match(source or ""):
         cut("preamble", label.group(0))
         text = text[label.end():].strip()
 
     note = _NOTE.search(text)
-    if note and text[:note.start()].strip():
+    if note and text[:note.start()].strip() and not _NOTE.search("\n" + (source or "")) \
+            and _line_count(text) > source_lines:
         cut("note", text[note.start():])
         text = text[:note.start()].strip()
 
     text = _strip_quotes(text, source, cut)
     out.text = text
     return out
+
+
+def _line_count(text: str) -> int:
+    return sum(1 for line in text.split("\n") if line.strip())
 
 
 def _is_label_line(line: str, labels: list[str]) -> bool:
@@ -94,8 +116,8 @@ def _strip_quotes(text: str, source: str | None, cut) -> str:
             inner = text[len(left):-len(right)]
             if left in inner or right in inner:
                 continue  # "a" and "b": the quotes are not one wrapping pair
-            if src.startswith(left) and src.endswith(right):
-                continue  # the source itself is quoted: keep it
+            if src.startswith(_OPENING) and src.endswith(_CLOSING):
+                continue  # the source itself is quoted (in whatever style): keep it
             cut("quotes", left + right)
             return inner.strip()
     return text
