@@ -136,6 +136,37 @@ def test_paragraphs_keep_their_line_breaks_from_input_to_output_file(scripted, t
     assert scripted.requests == 2          # one request per block, not per line
 
 
+def test_a_block_translated_to_nothing_is_said(tmp_path):
+    server = FakeOpenAI(respond=lambda payload: "" if "skip" in _user_text(payload) else "BLOCK")
+    source = tmp_path / "blocks.en"
+    source.write_text("one\n\nskip this\n\nthree\n", encoding="utf-8")
+    try:
+        result = CliRunner().invoke(cli, ["translate", "-s", "en", "-t", "ko", "--paragraphs", "-i", str(source),
+                                          "-o", str(tmp_path / "out.ko"), "--backend", "http", "--base-url",
+                                          server.url, "-m", "fake", "--no-cache"])
+    finally:
+        server.close()
+    assert result.exit_code == 0, result.output
+    assert "1 of 3 blocks were translated to nothing (block 2)" in result.output
+
+
+def test_empty_answers_are_counted_on_stderr(tmp_path):
+    # a base model that opens its answer with a line break ends it there (a completion template
+    # stops at the line end): every output is empty, and the run says so
+    server = FakeOpenAI(respond=lambda payload: "\nBonjour")
+    (tmp_path / "t.en").write_text("Hello.\nGood night.\n", encoding="utf-8")
+    (tmp_path / "t.fr").write_text("Bonjour.\nBonne nuit.\n", encoding="utf-8")
+    try:
+        result = CliRunner().invoke(cli, ["eval", "mt", "--data", f"text:{tmp_path}/t.{{lang}}", "-p", "en-fr",
+                                          "--out", str(tmp_path / "run"), "--template", "mt-completion",
+                                          "--backend", "http", "--base-url", server.url, "-m", "fake",
+                                          "--metrics", "chrf"])
+    finally:
+        server.close()
+    assert result.exit_code == 0, result.output
+    assert "2 of 2 outputs are empty" in result.output
+
+
 def test_a_completion_template_ends_multi_line_segments_at_the_blank_line(tiny_causal_base):
     from xling.translation.translator import Translator
 

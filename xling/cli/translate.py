@@ -96,6 +96,11 @@ def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, ma
             outputs = [r.text for r in translator.translate_candidates(lines, src_lang, tgt_lang, selection,
                                                                        progress=True)]
         body = join_paragraphs(outputs) if paragraphs else "".join(one_line(o) + "\n" for o in outputs)
+        empty = [k for k, (line, out) in enumerate(zip(lines, outputs), 1) if line.strip() and not out.strip()]
+        if paragraphs and empty:   # blank-line separated blocks cannot hold an empty one
+            click.echo(f"xling: warning: {len(empty)} of {len(lines)} blocks were translated to nothing "
+                       f"(block {', '.join(map(str, empty[:10]))}{', ...' if len(empty) > 10 else ''}); "
+                       "the output has that many fewer blocks than the input", err=True)
         if target:
             with atomic_writer(target) as handle:
                 handle.write(body)

@@ -155,7 +155,7 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
 
     if progress and data.note:
         print(f"xling: {data.note}", file=sys.stderr)
-    unaligned = total = 0
+    unaligned = empty = total = 0
     # Greedy sentence translations go through queues of several directions (see _translate_queued);
     # documents and candidates are translated direction by direction.
     queued = len(directions) > 1 and config.unit != "document" and selection.greedy
@@ -178,7 +178,13 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
             digest = run.write_outputs(name, records)
             score_direction(run, name, metrics, config, generation=generation, written=(records, digest))
             unaligned += sum(1 for r in records if r.get("realigned") is False)
+            empty += sum(1 for r in records if r["source"].strip() and not r["output"].strip()
+                         and r.get("realigned") is not False)
             total += len(records)
+    if empty:   # scored as they are (and off-target), but a researcher should know why scores fell
+        print(f"xling: warning: {empty} of {total} outputs are empty: the model's answer ended before any "
+              "text (an answer that opens with a line break ends there under a completion template) "
+              "or held only what was stripped; `xling prompt` shows one", file=sys.stderr)
     if unaligned:   # document mode: answers that could not be split back into their segments
         print(f"xling: warning: {unaligned} of {total} segments could not be realigned from their "
               "document's translation and are scored as empty; document scores cover only the "
