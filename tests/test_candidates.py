@@ -190,6 +190,11 @@ def test_translate_with_candidates_over_http_asks_each_candidate_by_its_own_seed
         server.close()
     assert result.returncode == 0, result.stderr
     assert result.stdout.decode() == "The cat sleeps.\n" and sorted(seen) == sorted((None, s) for s in seeds)
+    # epsilon is no OpenAI parameter: refused before anything is asked, never dropped unsaid
+    from helpers import assert_one_line_error
+    assert_one_line_error(xling("translate", "-s", "ko", "-t", "en", "-n", "3", "--select", "mbr", "--epsilon", "0.02",
+                                "--backend", "http", "--base-url", "http://127.0.0.1:9", "-m", "fake", "x"),
+                          "epsilon sampling is not part of the OpenAI API")
 
 
 def test_mbr_against_separate_pseudo_references(translator):

@@ -307,6 +307,9 @@ class HTTPBackend(Backend):
         if sampling.method != "sample":
             return ("beam-search candidates need a model loaded here (--backend hf); servers sample "
                     "them (--sampling sample)")
+        if sampling.epsilon > 0:   # not an OpenAI API parameter: it would be dropped unsaid
+            return ("epsilon sampling is not part of the OpenAI API that servers take; with --backend http "
+                    "use --epsilon 0 (top-p and temperature apply)")
         return None
 
     def candidates(self, requests: list[GenerationRequest], sampling, wanted: list[list[int]],

@@ -220,8 +220,8 @@ class Translator:
         utility, qe, sampling = selection.utility, selection.qe, selection.sampling
         if select not in ("mbr", "rerank"):
             raise XlingError(f"choosing among candidates needs --select mbr or rerank, not {select!r}")
-        problem = selection_problem(select, n)
-        if problem:
+        problem = selection_problem(select, n) or self.backend.sampling_problem(sampling)
+        if problem:   # before any bar is drawn
             raise XlingError(problem)
         texts = list(texts)
         built = self.requests(texts, src, tgt)
