@@ -109,3 +109,18 @@ def test_document_mode_on_a_file_without_documents_is_one_line(tmp_path, tiny_ca
     assert_one_line_error(result, "has no documents")
     assert "document_id" in result.stderr.decode()
     assert not (tmp_path / "run").exists()
+
+
+def test_documents_without_domains_still_get_document_scores(tmp_path, tiny_causal_base):
+    from xling.reporting.report import build_report
+
+    plain = tmp_path / "docs.jsonl"
+    plain.write_text("".join(json.dumps({k: v for k, v in r.items() if k != "domain"}, ensure_ascii=False) + "\n"
+                             for r in rows()), encoding="utf-8")
+    out = tmp_path / "doc"
+    result = xling("eval", "mt", "-m", str(tiny_causal_base), "--data", f"jsonl:{plain}", "--pairs", "ko-en",
+                   "--metrics", "chrf", "--max-new-tokens", "8", "--out", str(out))
+    assert result.returncode == 0, result.stderr.decode()
+    table = {t.title: t for t in build_report([str(out)])}["doc: ko-en by document"]
+    assert table.header == ["domain", "n", "chrF", "documents", "chrF (doc)"]
+    assert [row[:2] for row in table.rows] == [["all", "18"]] and table.rows[0][3] == "3"

@@ -111,10 +111,13 @@ def domain_table(run: MTRun, direction, only: list[str] | None = None, results: 
     results = results or Results()
     records = results.records(run, direction.name)
     domains = by_field(records, "domain")
-    if not domains:
+    documents = by_field(records, "document_id")
+    if not domains and not documents:
         return None
     metrics = [m for m in direction.metrics if only is None or m in only]
-    doc_metrics = [m for m in metrics if m in DOCUMENT_METRICS] if by_field(records, "document_id") else []
+    doc_metrics = [m for m in metrics if m in DOCUMENT_METRICS] if documents else []
+    if not domains and not doc_metrics:
+        return None
     rows, changed, whole = [], [], {}
     for label, positions in [("all", None), *domains.items()]:
         row = [label, str(len(records) if positions is None else len(positions))]
@@ -142,7 +145,8 @@ def domain_table(run: MTRun, direction, only: list[str] | None = None, results: 
               f"but the direction's stored score was made with {direction.metrics[m]['signature']} (a model "
               f"file changed since): `xling rescore {run.path} -m {m} --recompute` makes them agree"
               for m in changed]
-    return Table(f"{run.label}: {direction.name} by domain", header, rows, notes)
+    what = "by domain" if domains else "by document"
+    return Table(f"{run.label}: {direction.name} {what}", header, rows, notes)
 
 
 def comparison(runs: list[MTRun], metric: str, test: str = "bs", n_samples: int | None = None,
