@@ -197,6 +197,13 @@ def _ntrex(split: str, root: Path, spec: str) -> ParallelData:
                         note="English is the original; other sides are translations of it")
 
 
+def _resolves_to(spelling: str) -> str | None:
+    try:
+        return resolve(spelling).code
+    except XlingError:
+        return None
+
+
 def _text_files(pattern: str, spec: str) -> ParallelData:
     """`text:corpus/test.{lang}`: one file per language; {lang} may be spelled as the ISO code,
     the ISO 639-3 code or the FLORES code."""
@@ -205,6 +212,8 @@ def _text_files(pattern: str, spec: str) -> ParallelData:
 
     def path_for(lang: Language) -> Path | None:
         for spelling in (lang.code, lang.iso639_3, lang.flores):
+            if _resolves_to(spelling) != lang.code:
+                continue   # a spelling two languages share is the other's ("zho" is zh, not zh-Hant)
             path = Path(pattern.replace("{lang}", spelling)).expanduser()
             if path.is_file():
                 return path
