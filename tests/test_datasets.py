@@ -49,13 +49,9 @@ def test_plain_text_and_jsonl(tmp_path):
     data = load_parallel(f"jsonl:{jsonl}")
     assert data.ids == ["a", "b"] and data.text("ja") == ["一", "二"]
     # "zho" is Chinese (Simplified) only: Traditional needs its own file (zh-Hant, zho_Hant)
-    (tmp_path / "test.zho").write_text("我们
-他们
-", encoding="utf-8")
+    (tmp_path / "test.zho").write_text("我们\n他们\n", encoding="utf-8")
     assert sorted(load_parallel(f"text:{tmp_path}/test.{{lang}}").languages()) == ["en", "ko", "zh"]
-    (tmp_path / "test.zho_Hant").write_text("我們
-他們
-", encoding="utf-8")
+    (tmp_path / "test.zho_Hant").write_text("我們\n他們\n", encoding="utf-8")
     data = load_parallel(f"text:{tmp_path}/test.{{lang}}")
     assert data.text("zh-Hant") == ["我們", "他們"] and data.text("zh") == ["我们", "他们"]
 
