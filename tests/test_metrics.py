@@ -376,3 +376,23 @@ def test_judge_resamples_without_a_parsed_answer_are_left_out():
     assert bs.p_value > 0.05 and bs.verdict is None, bs   # a small delta is not "significant"
     assert np.isfinite([bs.p_value, bs.mean, bs.ci_low, bs.ci_high]).all()
     assert ar.p_value > 0.05 and ar.samples <= 1000
+
+
+def test_lower_is_better_metrics_say_so_when_called_directly():
+    refs = ["the cat sat on the mat today", "a dog barked at the old man", "we went to the market early"]
+    worse = ["cat mat", "dog", "market"]
+    (paired,) = paired_test(ter(refs, refs), {"worse": ter(worse, refs)})
+    assert paired.verdict == "worse" and not ter(worse, refs).higher_is_better
+    good, off = off_target(["저는 학생입니다."] * 20, "ko"), off_target(["I am a student."] * 20, "ko")
+    (paired,) = paired_test(good, {"english": off})
+    assert paired.verdict == "worse"
+
+
+def test_the_off_target_metric_honours_a_keep_mask():
+    from xling.metrics.registry import get
+
+    outputs = ["저는 학생입니다.", "I like apples very much.", "오늘 날씨가 좋네요.", "2000000"]
+    result = get("offtarget")(outputs, tgt_lang="ko", keep=[True, False, True, False])
+    assert result.score == 0.0 and result.signature.endswith("|subset:2/4")
+    with pytest.raises(XlingError, match="keep holds 'yes'; pass true/false flags"):
+        get("offtarget")(outputs, tgt_lang="ko", keep=["yes", "no", "yes", "no"])

@@ -178,4 +178,8 @@ def texts_mask(keep, n: int) -> list[bool]:
     keep = list(keep)
     if len(keep) != n:
         raise XlingError(f"keep has {len(keep)} flags for {n} segments; pass one flag per segment")
+    odd = next((k for k in keep if not (isinstance(k, (bool, np.bool_)) or isinstance(k, (int, np.integer))
+                                        and k in (0, 1))), None)
+    if odd is not None:   # bool("no") is True: a string flag would keep what it means to drop
+        raise XlingError(f"keep holds {odd!r}; pass true/false flags (or 1/0)")
     return [bool(k) for k in keep]

@@ -162,4 +162,6 @@ def metricx(hyps: Sequence[str], refs: Sequence[str] | None, srcs: Sequence[str]
         extra = mask_extra(keep)
         fields["subset"] = f"{len(hyps)}/{len(list(keep))}"
     name = "MetricX" if refs is not None else "MetricX-QE"
-    return mean_result(name, scores, Signature.of(**fields).format(), extra=extra)
+    result = mean_result(name, scores, Signature.of(**fields).format(), extra=extra)
+    result.higher_is_better = False   # an error score: also when called directly
+    return result

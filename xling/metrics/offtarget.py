@@ -91,8 +91,10 @@ def off_target(hyps: Sequence[str], tgt_lang: str, srcs: Sequence[str] | None = 
                              copy="yes" if srcs is not None else "no", **variant, xling=__version__).format()
     extra = {"undetermined_rate": 100.0 * counts["undetermined"] / len(flags), "counts": counts,
              "detected": dict(sorted(languages.items(), key=lambda kv: -kv[1])), "flags": flags}
-    return mean_result("OffTarget%", [float(f["off_target"]) for f in flags], signature,
-                       scale=100.0, extra=extra)
+    result = mean_result("OffTarget%", [float(f["off_target"]) for f in flags], signature,
+                         scale=100.0, extra=extra)
+    result.higher_is_better = False   # also when called directly, not through the registry
+    return result
 
 
 def on_target_mask(result) -> list[bool]:

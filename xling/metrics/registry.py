@@ -207,13 +207,19 @@ def _judge(kind: str):
 def _off_target(hyps, refs, srcs, tgt_lang, keep=None):
     """The outputs' off-target rate and, given references, the references' own (the floor: human
     references hold names, markup and quotes in other languages too)."""
-    from .base import as_reference_streams
+    from .base import apply_mask, as_reference_streams, mask_extra
     from .offtarget import off_target
 
-    result = off_target(hyps, tgt_lang, srcs)
-    if refs is not None:
-        floor = off_target(as_reference_streams(refs)[0], tgt_lang, srcs)
+    refs = as_reference_streams(refs)[0] if refs is not None else None
+    kept_hyps, kept_refs, kept_srcs = apply_mask(keep, hyps, refs, srcs)
+    result = off_target(kept_hyps, tgt_lang, kept_srcs)
+    if kept_refs is not None:
+        floor = off_target(kept_refs, tgt_lang, kept_srcs)
         result.extra.update(reference_rate=floor.score, reference_undetermined_rate=floor.extra["undetermined_rate"])
+    if keep is not None:   # scored on a subset: said in the signature, as the other metrics do
+        extra = mask_extra(keep)
+        result.extra.update(extra)
+        result.signature += f"|subset:{extra['segments_kept']}/{extra['segments_total']}"
     return result
 
 

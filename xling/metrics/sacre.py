@@ -210,6 +210,8 @@ def ter(hyps: Sequence[str], refs, tgt_lang: str | None = None, asian_support: b
         normalized = asian_support
     streams = as_reference_streams(refs, required=True)
     hyps, *streams = apply_mask(keep, hyps, *streams)
-    return _score(("ter", asian_support, case_sensitive, normalized), "TER", hyps, streams, mask_extra(keep))
+    result = _score(("ter", asian_support, case_sensitive, normalized), "TER", hyps, streams, mask_extra(keep))
+    result.higher_is_better = False   # also when called directly, not through the registry
+    return result
 
 
