@@ -24,6 +24,16 @@ def test_base_model_gets_the_completion_template(base_translator):
     assert base_translator.translate("나는 사과를 좋아한다.", "ko", "en") == "I like apples."
 
 
+def test_one_string_is_one_text_everywhere_and_bad_settings_are_one_line(base_translator, tiny_causal_base):
+    (record,) = base_translator.translate_records("나는 사과를 좋아한다.", "ko", "en")
+    assert record.source == "나는 사과를 좋아한다." and record.text == "I like apples."
+    for kwargs, message in ((dict(unit="doc"), "unit must be 'segment' or 'document', not 'doc'"),
+                            (dict(shots="2"), "shots must be a whole number"),
+                            (dict(decoding={"max_new_tokens_cap": 4}), "decoding must be a Decoding")):
+        with pytest.raises(XlingError, match=message):
+            Translator(str(tiny_causal_base), cache=False, **kwargs)
+
+
 def test_batched_greedy_equals_one_at_a_time(base_translator):
     batched = base_translator.translate(SOURCES, "ko", "en")
     one_by_one = Translator(backend=base_translator.backend, batch_size=1, cache=False)

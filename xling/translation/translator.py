@@ -59,8 +59,12 @@ class Translator:
         (numbered segments, see translate.documents)."""
 
         batching = Batching(batch_size, max_batch_tokens, refill)
-        if shots < 0:
-            raise XlingError(f"shots must be 0 or more, not {shots}")
+        if isinstance(shots, bool) or not isinstance(shots, int) or shots < 0:
+            raise XlingError(f"shots must be a whole number, 0 or more, not {shots!r}")
+        if unit not in ("segment", "document"):
+            raise XlingError(f"unit must be 'segment' or 'document', not {unit!r}")
+        if decoding is not None and not isinstance(decoding, Decoding):
+            raise XlingError(f"decoding must be a Decoding(...), not a {type(decoding).__name__}")
         if isinstance(template, str):  # a bad template name fails before any model loads
             template = load_template(template)
         if template is not None and template.format not in ("chat", "completion"):
@@ -281,6 +285,8 @@ def source_texts(texts) -> list[str]:
     if texts is None or isinstance(texts, (bytes, bytearray)):
         raise XlingError(f"texts to translate: got {type(texts).__name__}; pass a string or a list of "
                          "strings (decode bytes first)")
+    if isinstance(texts, str):   # one text, never its characters one by one
+        return [texts]
     try:
         texts = list(texts)
     except TypeError:
