@@ -34,6 +34,21 @@ def test_one_string_is_one_text_everywhere_and_bad_settings_are_one_line(base_tr
             Translator(str(tiny_causal_base), cache=False, **kwargs)
 
 
+def test_sampling_leaves_the_callers_random_state_as_it_was(base_translator):
+    import torch
+
+    sampler = Translator(backend=base_translator.backend, cache=False,
+                         decoding=Decoding(do_sample=True, seed=0, max_new_tokens_cap=4))
+    torch.manual_seed(999)
+    first = sampler.translate(SOURCES[:2], "ko", "en")
+    after = torch.rand(3)
+    torch.manual_seed(999)
+    expected = torch.rand(3)
+    assert torch.equal(after, expected)                                  # not reseeded to 0
+    torch.manual_seed(4242)
+    assert sampler.translate(SOURCES[:2], "ko", "en") == first           # its own seed, still
+
+
 def test_batched_greedy_equals_one_at_a_time(base_translator):
     batched = base_translator.translate(SOURCES, "ko", "en")
     one_by_one = Translator(backend=base_translator.backend, batch_size=1, cache=False)

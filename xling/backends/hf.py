@@ -18,7 +18,7 @@ from .attention import kernel_scope
 from .base import Decoding, GenerationRequest
 from .batching import Batching
 from .decoding import CandidateSampler, ContinuousDecoder, Unit, admit
-from .hfmodel import LoadedModel, LocalBackend, sampling_args
+from .hfmodel import LoadedModel, LocalBackend, sampling_args, seeded
 from .kvcache import cache_arg
 from .loglik import LoglikelihoodScorer
 
@@ -70,20 +70,19 @@ class HFBackend(LocalBackend):
             texts = self.decoder.decode(units, requests, rows, tokens, refill=self.batching.refills,
                                         on_rows=on_batch)
             return [texts[i] for i in range(len(requests))]
-        if decoding.do_sample:
-            self.lm.torch.manual_seed(decoding.seed)
-        # A static cache pads every batch to the rows of a full one (one shape, one compile),
-        # unless memory ran short (then each batch to its own power of two).
-        self._static_rows = static_rows(min(rows, len(requests) or 1))
-        encoded = [self.encode_prompt(r.prompt) for r in requests]
+        with seeded(self.lm.torch, decoding.seed if decoding.do_sample else None, self.lm.device):
+            # A static cache pads every batch to the rows of a full one (one shape, one compile),
+            # unless memory ran short (then each batch to its own power of two).
+            self._static_rows = static_rows(min(rows, len(requests) or 1))
+            encoded = [self.encode_prompt(r.prompt) for r in requests]
 
-        def unpad():
-            self._static_rows = None
+            def unpad():
+                self._static_rows = None
 
-        return self.lm.run_batches(
-            self._batches(encoded, requests, rows, tokens),
-            lambda indices: self._step([requests[i] for i in indices], [encoded[i] for i in indices], decoding),
-            len(requests), on_batch, on_out_of_memory=unpad)
+            return self.lm.run_batches(
+                self._batches(encoded, requests, rows, tokens),
+                lambda indices: self._step([requests[i] for i in indices], [encoded[i] for i in indices], decoding),
+                len(requests), on_batch, on_out_of_memory=unpad)
 
     def _batches(self, encoded, requests, batch_size, max_batch_tokens=None) -> list[list[int]]:
         """Request indices per batch, longest prompts first (less padding per batch); the same

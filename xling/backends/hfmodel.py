@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import cast
 
@@ -18,6 +19,18 @@ from . import batching as sizes
 from .base import Backend, Decoding, GenerationRequest, Prompt, cut_answer
 from .batching import Batching
 from .choice import announce
+
+
+@contextmanager
+def seeded(torch, seed: int | None, device: str):
+    """Sampling seeded for this call only: the caller's own random state (torch's global one,
+    and the GPU's) is as it was afterwards. `seed` None: nothing is seeded."""
+    if seed is None:
+        yield
+        return
+    with torch.random.fork_rng(devices=[torch.device(device)] if str(device).startswith("cuda") else []):
+        torch.manual_seed(seed)
+        yield
 
 
 def load_config(source: str, common: dict):

@@ -9,7 +9,7 @@ from ..data.languages import Language, resolve
 from ..errors import XlingError
 from .base import Decoding, GenerationRequest
 from .batching import Batching
-from .hfmodel import LoadedModel, LocalBackend, sampling_args
+from .hfmodel import LoadedModel, LocalBackend, sampling_args, seeded
 
 
 class HFSeq2SeqBackend(LocalBackend):
@@ -32,11 +32,10 @@ class HFSeq2SeqBackend(LocalBackend):
         """One output per request, in request order; `on_batch(indices, texts)` as each batch
         ends (a batch out of memory is halved and retried)."""
         rows, _tokens = self.batch_limits()
-        if decoding.do_sample:
-            self.torch.manual_seed(decoding.seed)
-        return self.lm.run_batches(self._batches(requests, rows),
-                                   lambda indices: self._step([requests[i] for i in indices], decoding),
-                                   len(requests), on_batch)
+        with seeded(self.torch, decoding.seed if decoding.do_sample else None, self.lm.device):
+            return self.lm.run_batches(self._batches(requests, rows),
+                                       lambda indices: self._step([requests[i] for i in indices], decoding),
+                                       len(requests), on_batch)
 
     def candidates(self, requests, sampling, wanted, on_item=None):
         raise XlingError("candidates (MBR, reranking) come from LLMs here; encoder-decoder MT "
