@@ -308,7 +308,10 @@ _translators: dict[tuple, Translator] = {}
 def translate(texts: Iterable[str] | str, src: str = "ko", tgt: str = "en", model: str | None = None,
               **options) -> list[str] | str:
     """Translate with a model loaded once per process (per model and options)."""
-    key = (model, tuple(sorted((k, repr(v)) for k, v in options.items())))
+    import os
+
+    # keyed by the model that will load ($XLING_MODEL read now: a notebook may change it)
+    key = (model or os.environ.get("XLING_MODEL") or None, tuple(sorted((k, repr(v)) for k, v in options.items())))
     if key not in _translators:
         _translators[key] = Translator(model, **options)
     return _translators[key].translate(texts, src, tgt)
