@@ -151,3 +151,18 @@ def test_relative_scores_follow_the_metric_direction():
     assert rows["th"].rel_english == pytest.approx(0.4)
     assert rows["en"].rel_targeted == pytest.approx(1.25)            # better than the mean: > 1
     assert score_x_to_y(ter, {"th": LanguageScore("th", 50.0)}, higher_is_better=False)["th"] == 0.5
+
+
+def test_drawing_leaves_a_notebooks_matplotlib_as_it_was(tmp_path):
+    # a notebook's backend, rcParams and open figures are the user's: figures are drawn apart
+    code = ("import matplotlib; matplotlib.use('svg'); import matplotlib.pyplot as plt\n"
+            "before = (matplotlib.get_backend(), dict(matplotlib.rcParams), plt.get_fignums())\n"
+            "from xling.reporting.plots import heatmap, render_figure\n"
+            "fig = heatmap('t', ['a'], ['b'], [[1.0]], unit='x')\n"
+            "assert fig.texts == [] and fig.axes[0].title.get_size() == 10   # drawn in xling's style\n"
+            "assert set(render_figure(fig)) == {'png', 'pdf'}\n"
+            "after = (matplotlib.get_backend(), dict(matplotlib.rcParams), plt.get_fignums())\n"
+            "assert after == before, [k for k in before[1] if before[1][k] != after[1][k]]\n"
+            "print('ok')\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert result.stdout.strip() == "ok", result.stderr[-2000:]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..metrics.registry import display, get
-from .plots import OKABE_ITO, _pyplot, heatmap
+from .plots import OKABE_ITO, heatmap, new_figure, styled
 from .tables import Table
 
 COLUMNS = (("system", "pearson", "sys r"), ("system", "kendall", "sys tau"),
@@ -65,13 +65,14 @@ def agreement_heatmap(report: dict):
                    [label for _, _, label in COLUMNS], values, unit="agreement (higher is better)")
 
 
+@styled
 def system_scatter(report: dict):
     """Each metric's system scores against the human ones (one panel per metric)."""
-    plt = _pyplot()
     human = report["human"]["system"]
     systems = list(human)
     scores = report["metric_system_scores"]
-    fig, axes = plt.subplots(1, len(scores), figsize=(2.6 * len(scores), 2.6), squeeze=False)
+    fig = new_figure(figsize=(2.6 * len(scores), 2.6))
+    axes = fig.subplots(1, len(scores), squeeze=False)
     for k, (ax, (name, per_system)) in enumerate(zip(axes[0], scores.items())):
         x = np.array([human[s] for s in systems])
         y = np.array([per_system[s] for s in systems])

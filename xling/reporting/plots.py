@@ -4,6 +4,7 @@ colours (Okabe-Ito; cividis for heatmaps), labelled axes and units, PNG and PDF.
 fully drawn in memory first and then moved into place, so none is ever left half-written."""
 from __future__ import annotations
 
+import functools
 import math
 import os
 import tempfile
@@ -18,13 +19,26 @@ OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "
 KOREAN_RED, ENGLISH_BLUE = "#D55E00", "#0072B2"
 
 
-def _pyplot():
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    plt.rcParams.update({"font.size": 9, "axes.titlesize": 10, "figure.dpi": 150,
-                         "font.family": ["DejaVu Sans"], "pdf.fonttype": 42})
-    return plt
+# xling's figure style, applied while a figure is drawn and saved only: figures are made without
+# pyplot, so a notebook's backend, rcParams and open figures are left as they were.
+STYLE = {"font.size": 9, "axes.titlesize": 10, "figure.dpi": 150, "font.family": ["DejaVu Sans"],
+         "pdf.fonttype": 42}
+
+
+def styled(draw):
+    """Run a figure-drawing function under xling's style."""
+    @functools.wraps(draw)
+    def wrapper(*args, **kwargs):
+        import matplotlib
+        with matplotlib.rc_context(STYLE):
+            return draw(*args, **kwargs)
+    return wrapper
+
+
+def new_figure(**options):
+    """A figure of its own (not pyplot's: no backend switched, nothing left open)."""
+    from matplotlib.figure import Figure
+    return Figure(**options)
 
 
 # No dates or changing tool strings in the files: regenerating a figure changes no byte, so a
@@ -34,18 +48,18 @@ METADATA = {"pdf": {"CreationDate": None, "ModDate": None, "Creator": "xling", "
 
 
 def render_figure(fig) -> dict[str, bytes]:
-    """The figure as PNG and PDF bytes, reproducibly; the figure is closed."""
+    """The figure as PNG and PDF bytes, reproducibly."""
 
     import io
-    try:
-        rendered = {}
+
+    import matplotlib
+    rendered = {}
+    with matplotlib.rc_context(STYLE):
         for ext in ("png", "pdf"):
             buffer = io.BytesIO()
             fig.savefig(buffer, format=ext, bbox_inches="tight", metadata=METADATA[ext])
             rendered[ext] = buffer.getvalue()
-        return rendered
-    finally:
-        _pyplot().close(fig)
+    return rendered
 
 
 def write_rendered(rendered: dict[str, bytes], stem: str | Path) -> list[Path]:
@@ -77,14 +91,15 @@ def save_figure(fig, stem: str | Path) -> list[Path]:
     return write_rendered(render_figure(fig), stem)
 
 
+@styled
 def heatmap(title: str, row_labels: list[str], col_labels: list[str], values, *, unit: str,
             labels: list[list[str]] | None = None, vmin=None, vmax=None, xlabel="", ylabel="",
             separator_after: int | None = None, higher_is_better: bool = True):
     """A table as a heatmap with every value written in its cell; NaN cells stay blank. The
     colour scale follows the metric's direction: brighter is better either way."""
-    plt = _pyplot()
     values = np.asarray(values, dtype=float)
-    fig, ax = plt.subplots(figsize=(1.0 + 0.85 * len(col_labels), 0.9 + 0.42 * len(row_labels)))
+    fig = new_figure(figsize=(1.0 + 0.85 * len(col_labels), 0.9 + 0.42 * len(row_labels)))
+    ax = fig.subplots()
     image = ax.imshow(np.ma.masked_invalid(values), cmap="cividis" if higher_is_better else "cividis_r",
                       aspect="auto", vmin=vmin, vmax=vmax)
     ax.set_xticks(range(len(col_labels)), col_labels)
@@ -109,10 +124,11 @@ def heatmap(title: str, row_labels: list[str], col_labels: list[str], values, *,
     return fig
 
 
+@styled
 def grouped_bars(title: str, groups: list[str], series: dict[str, list[float]], *, unit: str,
                  xlabel: str = "", annotations: dict[str, list[str]] | None = None):
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(1.2 + 1.1 * len(groups), 3.2))
+    fig = new_figure(figsize=(1.2 + 1.1 * len(groups), 3.2))
+    ax = fig.subplots()
     width = 0.8 / max(1, len(series))
     x = np.arange(len(groups))
     for k, (name, values) in enumerate(series.items()):
@@ -132,12 +148,13 @@ def grouped_bars(title: str, groups: list[str], series: dict[str, list[float]], 
     return fig
 
 
+@styled
 def ratio_panels(panels: dict[str, dict], title: str):
     """Figure 2's layout: four panels, x = % Korean in training, Korean red, English blue;
     points per seed plus a moving average. `panels[name] = {"ylabel", "ko": [(x, y)], "en": ...}`
     or an empty dict for a panel without runs yet."""
-    plt = _pyplot()
-    fig, axes = plt.subplots(2, 2, figsize=(8, 6), sharex=True)
+    fig = new_figure(figsize=(8, 6))
+    axes = fig.subplots(2, 2, sharex=True)
     for ax, (name, panel) in zip(axes.flat, panels.items()):
         ax.set_title(name, fontsize=9)
         ax.set_xlabel("Korean share of training data (%)")
