@@ -243,3 +243,24 @@ def test_the_readme_python_example_works_after_the_subpackages_are_imported(tmp_
     env.pop("XLING_MODEL", None)
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600)
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr[-2000:]
+
+
+def test_a_hub_model_in_the_local_cache_loads_offline_without_retries_or_side_effects(tmp_path, tiny_causal_base):
+    import os
+    import subprocess
+    import sys
+
+    from tiny_models import put_in_hub_cache
+
+    put_in_hub_cache(tmp_path / "hub", "someorg/tiny-causal", tiny_causal_base)
+    code = ("import os\n"
+            "from xling.translation.translator import Translator\n"
+            "out = Translator('someorg/tiny-causal', cache=False).translate('나는 사과를 좋아한다.', 'ko', 'en')\n"
+            "assert out == 'I like apples.', out\n"
+            "assert 'HF_HUB_OFFLINE' not in os.environ    # nothing set for the rest of the process\n"
+            "print('ok')\n")
+    env = {k: v for k, v in os.environ.items() if k != "HF_HUB_OFFLINE"}
+    env.update(HF_HUB_CACHE=str(tmp_path / "hub"), HF_ENDPOINT="http://127.0.0.1:9")   # no hub answers
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600)
+    assert result.stdout.strip() == "ok", result.stderr[-2000:]
+    assert "Retrying" not in result.stderr and "retry" not in result.stderr.lower()

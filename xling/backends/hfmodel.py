@@ -40,7 +40,8 @@ def load_config(source: str, common: dict):
     hub.quiet_transformers()
 
     try:
-        return AutoConfig.from_pretrained(source, **common), AutoTokenizer.from_pretrained(source, **common)
+        with hub.offline_while(common.get("local_files_only", False)):
+            return AutoConfig.from_pretrained(source, **common), AutoTokenizer.from_pretrained(source, **common)
     except XlingError:
         raise
     except Exception as exc:  # noqa: BLE001 - every hub failure becomes one clear line
@@ -81,7 +82,7 @@ class LoadedModel:
         self.torch = torch
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self.model_class = model_class
-        common = dict(revision=revision, trust_remote_code=trust_remote_code)
+        common = hub.load_options(source, revision, trust_remote_code)
         if config is None or tokenizer is None:
             config, tokenizer = load_config(source, common)
         self.config, self.tokenizer = config, tokenizer
@@ -130,7 +131,9 @@ class LoadedModel:
         if on_gpu and not self._explicit_device:
             load["device_map"] = "auto"
         try:
-            model = getattr(transformers, self.model_class).from_pretrained(self._source, **load)
+            # (transformers' own look for an adapter file skips local_files_only: offline for the load)
+            with hub.offline_while(load.get("local_files_only", False)):
+                model = getattr(transformers, self.model_class).from_pretrained(self._source, **load)
         except Exception as exc:  # noqa: BLE001
             refuse_remote_code(self._source, exc)
             if self._local:

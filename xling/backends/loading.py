@@ -58,11 +58,9 @@ def locate_model(model: str | None, revision: str | None = None, quiet: bool = F
     if path.exists():
         return str(path), name
     hub.check_name(name)
-    if not hub.reachable():
-        if not hub.cached(name, revision):
-            raise hub.error_for(name)
-        os.environ["HF_HUB_OFFLINE"] = "1"  # use the local hub cache without retries
-    return name, name
+    if not hub.reachable() and not hub.cached(name, revision):
+        raise hub.error_for(name)
+    return name, name   # offline, loaders read it from the local hub cache (hub.load_options)
 
 
 def load_hf_backend(model: str | None = None, *, revision: str | None = None,
@@ -78,7 +76,7 @@ def load_hf_backend(model: str | None = None, *, revision: str | None = None,
 def open_hf_backend(source: str, **options) -> LocalBackend:
     """The backend class the checkpoint needs: a causal LM (prompts) or an encoder-decoder MT
     model (bare sources, forced target language)."""
-    common = dict(revision=options.get("revision"), trust_remote_code=options.get("trust_remote_code", False))
+    common = hub.load_options(source, options.get("revision"), options.get("trust_remote_code", False))
     config, tokenizer = load_config(source, common)
     cls = HFSeq2SeqBackend if getattr(config, "is_encoder_decoder", False) else HFBackend
     return cls(source, config=config, tokenizer=tokenizer, **options)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
+from ..data import hub
 from ..errors import XlingError
 from ..settings import setting
 from .base import Backend, Decoding, GenerationRequest, Prompt, cut_answer
@@ -148,8 +149,10 @@ class VLLMBackend(Backend):
             options["max_model_len"] = self.context_window
         if s.max_num_seqs:
             options["max_num_seqs"] = s.max_num_seqs
+        offline = not Path(self.source).exists() and not hub.reachable()   # a hub name, from the cache
         try:
-            return LLM(**options)
+            with hub.offline_while(offline):
+                return LLM(**options)
         except Exception as exc:  # noqa: BLE001 - vLLM's start failures become one line
             raise start_error(self.fingerprint["model"], exc) from None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import socket
+from contextlib import contextmanager
 from functools import lru_cache
 from urllib.parse import urlparse
 
@@ -57,6 +58,36 @@ def check_name(name: str, what: str = "model") -> str:
         raise XlingError(f"{what} {name!r} is neither a local folder nor a valid Hugging Face hub "
                          "name (letters, digits, '-', '_' and '.', one '/' at most, no '--' or '..')") from exc
     return name
+
+
+def load_options(source: str, revision: str | None = None, trust_remote_code: bool = False) -> dict:
+    """from_pretrained's options for a model: a hub name read from the local hub cache when the
+    hub cannot be reached (local_files_only: no retries, and nothing set for the whole process)."""
+    options = dict(revision=revision, trust_remote_code=trust_remote_code)
+    if not os.path.exists(os.path.expanduser(source)) and not reachable():
+        options["local_files_only"] = True
+    return options
+
+
+@contextmanager
+def offline_while(offline: bool):
+    """HF_HUB_OFFLINE for the span of a call that reads no options of its own (a vLLM engine
+    start), restored afterwards."""
+    if not offline:
+        yield
+        return
+    from huggingface_hub import constants
+
+    before, flag = os.environ.get("HF_HUB_OFFLINE"), constants.HF_HUB_OFFLINE
+    os.environ["HF_HUB_OFFLINE"], constants.HF_HUB_OFFLINE = "1", True
+    try:
+        yield
+    finally:
+        constants.HF_HUB_OFFLINE = flag
+        if before is None:
+            os.environ.pop("HF_HUB_OFFLINE", None)
+        else:
+            os.environ["HF_HUB_OFFLINE"] = before
 
 
 def cached(name: str, revision: str | None = None) -> bool:
