@@ -264,3 +264,15 @@ def test_a_hub_model_in_the_local_cache_loads_offline_without_retries_or_side_ef
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600)
     assert result.stdout.strip() == "ok", result.stderr[-2000:]
     assert "Retrying" not in result.stderr and "retry" not in result.stderr.lower()
+
+
+def test_loading_a_model_leaves_transformers_logging_as_the_user_set_it(tiny_causal_base):
+    from transformers.utils import logging
+
+    logging.set_verbosity_info()
+    logging.enable_progress_bar()
+    try:
+        Translator(str(tiny_causal_base), cache=False).translate("저는 학생입니다.", "ko", "en")
+        assert logging.get_verbosity() == logging.INFO and logging.is_progress_bar_enabled()
+    finally:
+        logging.set_verbosity_warning()

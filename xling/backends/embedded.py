@@ -11,6 +11,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from ..data.hub import quieted
 from ..data.resources import models_dir
 from ..errors import XlingError
 
@@ -41,6 +42,7 @@ def embedded_model_dir() -> Path:
                          "writable folder") from exc
 
 
+@quieted   # xling's own line says what happens; transformers' bars and warnings would not
 def _convert(package, target: Path) -> Path:
     from transformers import AutoModelForCausalLM
 

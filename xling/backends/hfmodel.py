@@ -37,10 +37,8 @@ def load_config(source: str, common: dict):
     """The model's config and tokenizer (every failure becomes one clear line)."""
     from transformers import AutoConfig, AutoTokenizer
 
-    hub.quiet_transformers()
-
     try:
-        with hub.offline_while(common.get("local_files_only", False)):
+        with hub.quiet_transformers(), hub.offline_while(common.get("local_files_only", False)):
             return AutoConfig.from_pretrained(source, **common), AutoTokenizer.from_pretrained(source, **common)
     except XlingError:
         raise
@@ -132,7 +130,7 @@ class LoadedModel:
             load["device_map"] = "auto"
         try:
             # (transformers' own look for an adapter file skips local_files_only: offline for the load)
-            with hub.offline_while(load.get("local_files_only", False)):
+            with hub.quiet_transformers(), hub.offline_while(load.get("local_files_only", False)):
                 model = getattr(transformers, self.model_class).from_pretrained(self._source, **load)
         except Exception as exc:  # noqa: BLE001
             refuse_remote_code(self._source, exc)

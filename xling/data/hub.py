@@ -2,6 +2,7 @@
 clear error every loader gives when it is not. Light: no torch, no transformers."""
 from __future__ import annotations
 
+import functools
 import os
 import re
 import socket
@@ -21,14 +22,34 @@ def _probe(host: str, port: int, timeout: float) -> bool:
         return False
 
 
-def quiet_transformers() -> None:
-    """transformers' own warnings and bars off (called just before xling loads with it): its
-    warnings are not the user's to act on, and 5.x's "Loading weights" bar sits beside
-    xling's own line on stderr."""
-    import transformers
+class quiet_transformers:
+    """`with quiet_transformers():` transformers' own warnings and bars off while xling loads
+    with it (its warnings are not the user's to act on, and 5.x's "Loading weights" bar sits
+    beside xling's own line on stderr); the user's settings are back afterwards."""
 
-    transformers.logging.set_verbosity_error()
-    transformers.logging.disable_progress_bar()
+    def __enter__(self):
+        from transformers.utils import logging
+
+        self._level, self._bars = logging.get_verbosity(), logging.is_progress_bar_enabled()
+        logging.set_verbosity_error()
+        logging.disable_progress_bar()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        from transformers.utils import logging
+
+        logging.set_verbosity(self._level)
+        if self._bars:
+            logging.enable_progress_bar()
+
+
+def quieted(function):
+    """`function` run inside quiet_transformers()."""
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        with quiet_transformers():
+            return function(*args, **kwargs)
+    return wrapper
 
 
 def reachable(timeout: float = 3.0) -> bool:

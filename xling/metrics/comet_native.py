@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
-from ..data.hub import quiet_transformers
+from ..data.hub import quieted
 from ..errors import XlingError
 
 if TYPE_CHECKING:
@@ -131,6 +131,7 @@ def load_scorer(ckpt: Path, precision: str = "32", device: str | None = None,
     return cls.load(ckpt, hparams, precision, device, local_files_only)
 
 
+@quieted
 def _tokenizer(spec: EncoderSpec, source: str, local_files_only: bool):
     """The encoder's tokenizer as unbabel-comet's stack (transformers 4.x) builds it: the
     class's special tokens, and the tokenizer.json pipeline as written when there is one.
@@ -139,8 +140,6 @@ def _tokenizer(spec: EncoderSpec, source: str, local_files_only: bool):
     import transformers
     from tokenizers import Tokenizer
 
-
-    quiet_transformers()
     name = spec.tokenizer_from or source
     tokenizer = getattr(transformers, spec.tokenizer).from_pretrained(name, local_files_only=local_files_only)
     path = Path(name).expanduser() / "tokenizer.json"

@@ -61,6 +61,7 @@ def load_tokenizer(source: str, local_files_only: bool = True):
 
 
 @lru_cache(maxsize=2)
+@hub.quieted
 def load_metricx(model: str = DEFAULT_MODEL, precision: str = "32", tokenizer: str | None = None,
                  version: str | None = None):
     """(mT5 model, tokenizer, revision, version, device), loaded once per process."""
@@ -80,8 +81,7 @@ def load_metricx(model: str = DEFAULT_MODEL, precision: str = "32", tokenizer: s
                              "Face hub cannot be reached to fetch it (offline?); pass a local folder "
                              "(--metricx-model PATH; a folder holding its tokenizer needs no hub)")
     # (MetricX's head is not tied to its embeddings, though mT5's 5.x config says it is:
-    # transformers finds both in the checkpoint, keeps them apart and warns; quiet it)
-    hub.quiet_transformers()
+    # transformers finds both in the checkpoint, keeps them apart and warns: quieted)
     try:
         # eager attention: MetricX's own arithmetic (transformers 4.x had no other for mT5);
         # 5.x's default sdpa differs in the last float digits, times the head's large weights

@@ -110,10 +110,10 @@ def _chat_renderer(run: MTRun) -> tuple[Callable[[list], str] | None, str]:
         from transformers import AutoTokenizer
 
 
-        hub.quiet_transformers()
         local = Path(model).is_dir()
         revision = None if local else run.model.get("revision")
-        tokenizer = AutoTokenizer.from_pretrained(model, revision=revision, local_files_only=True)
+        with hub.quiet_transformers():
+            tokenizer = AutoTokenizer.from_pretrained(model, revision=revision, local_files_only=True)
     except Exception as exc:  # noqa: BLE001 - any failure only means the page cannot check
         return None, f"the tokenizer of {model} could not be read here ({type(exc).__name__})"
 

@@ -11,7 +11,6 @@ import numpy as np
 
 from ..backends.embedded import embedded_model_dir
 from ..data import hub
-from ..data.hub import quiet_transformers
 from ..data.languages import resolve
 from ..data.parallel import flores200, flores_dir
 from ..data.textio import read_lines
@@ -24,11 +23,11 @@ TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "tokenizer.model",
                    "sentencepiece.bpe.model", "vocab.json", "vocab.txt")
 
 
+@hub.quieted
 def load_tokenizer(name: str):
     """"embedded" (the embedded model's tokenizer), a local folder, or a hub name."""
     from transformers import AutoTokenizer
 
-    quiet_transformers()
     if name == "embedded":
         return AutoTokenizer.from_pretrained(embedded_model_dir())
     path = Path(name).expanduser()

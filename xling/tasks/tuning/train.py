@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ...data.hub import quiet_transformers
+from ...data.hub import quieted
 from ...errors import XlingError
 
 
@@ -36,6 +36,7 @@ def check_trainable(encoded: list[dict], max_length: int) -> list[dict]:
     return encoded
 
 
+@quieted
 def fine_tune(model_path: str, examples: list[tuple[str, str]], out_dir: Path, *, epochs: float = 1.0,
               learning_rate: float = 2e-5, batch_size: int = 4, max_length: int = 512,
               lora: bool = False, lora_r: int = 8, seed: int = 0) -> dict:
@@ -43,7 +44,6 @@ def fine_tune(model_path: str, examples: list[tuple[str, str]], out_dir: Path, *
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer, DataCollatorForSeq2Seq, Trainer, TrainingArguments
 
-    quiet_transformers()
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     if not getattr(tokenizer, "chat_template", None):
         raise XlingError(f"model {model_path} has no chat template; instruction tuning needs one "
