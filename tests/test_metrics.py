@@ -396,3 +396,16 @@ def test_the_off_target_metric_honours_a_keep_mask():
     assert result.score == 0.0 and result.signature.endswith("|subset:2/4")
     with pytest.raises(XlingError, match="keep holds 'yes'; pass true/false flags"):
         get("offtarget")(outputs, tgt_lang="ko", keep=["yes", "no", "yes", "no"])
+
+
+def test_the_readme_metrics_example_runs_as_written(tmp_path):
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"## Metrics\n\n```python\n(.*?)```", readme, re.S).group(1)
+    code = block + "assert round(ot.score, 1) == 33.3 and not ter(hyps, refs, tgt_lang='ko').higher_is_better\nprint('ok')\n"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert result.stdout.strip() == "ok", result.stderr[-2000:]
