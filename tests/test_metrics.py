@@ -406,6 +406,7 @@ def test_the_readme_metrics_example_runs_as_written(tmp_path):
 
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
     block = re.search(r"## Metrics\n\n```python\n(.*?)```", readme, re.S).group(1)
-    code = block + "assert round(ot.score, 1) == 33.3 and not ter(hyps, refs, tgt_lang='ko').higher_is_better\nprint('ok')\n"
+    code = block + ("assert round(ot.score, 1) == 33.3 and not ter(hyps, refs, tgt_lang='ko').higher_is_better\n"
+                    "print('ok')\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert result.stdout.strip() == "ok", result.stderr[-2000:]
