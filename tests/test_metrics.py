@@ -410,3 +410,16 @@ def test_the_readme_metrics_example_runs_as_written(tmp_path):
                     "print('ok')\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert result.stdout.strip() == "ok", result.stderr[-2000:]
+
+
+def test_api_mistakes_are_one_clear_error(tmp_path):
+    from xling.metrics.registry import parse_metric_names
+
+    hyps = ["저는 학생입니다."]
+    for call, message in ((lambda: bleu(hyps, []), "references: got an empty list"),
+                          (lambda: paired_test(bleu(hyps, hyps), [bleu(hyps, hyps)]), "pass a dict of name"),
+                          (lambda: on_target_mask(bleu(hyps, hyps)), "takes an off_target"),
+                          (lambda: comet(hyps, hyps, hyps, batch_size=0), "batch_size must be a whole number")):
+        with pytest.raises(XlingError, match=message):
+            call()
+    assert parse_metric_names("bleu,chrf") == ["bleu", "chrf"]

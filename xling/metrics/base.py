@@ -126,7 +126,10 @@ def as_reference_streams(refs, required: bool = False) -> list[list[str]]:
                              "(or several such lists), one per segment")
         return []
     refs = texts(refs, "references", nested=True)
-    if refs and isinstance(refs[0], str):
+    if not refs:
+        raise XlingError("references: got an empty list; pass one reference string per segment (or "
+                         "several such lists)")
+    if isinstance(refs[0], str):
         return [texts(refs, "references")]
     return [texts(stream, f"references[{i}]") for i, stream in enumerate(refs)]
 

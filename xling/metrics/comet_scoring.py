@@ -75,6 +75,8 @@ def comet(hyps: Sequence[str], refs: Sequence[str] | None, srcs: Sequence[str] |
     check_lengths(hypotheses=hyps, references=refs, sources=srcs)
     if precision not in PRECISIONS:
         raise XlingError(f"COMET precision must be one of {', '.join(PRECISIONS)}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise XlingError(f"COMET batch_size must be a whole number of 1 or more, not {batch_size!r}")
 
     ckpt, revision = _checkpoint_for(model)
     hparams = read_hparams(ckpt)

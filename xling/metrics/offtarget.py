@@ -24,6 +24,7 @@ from typing import Sequence
 
 from .. import __version__
 from ..data.languages import resolve
+from ..errors import XlingError
 from .base import Signature, check_lengths, mean_result
 from .langid import detect, lingua_version
 from .zhscript import inventory_version
@@ -100,4 +101,6 @@ def off_target(hyps: Sequence[str], tgt_lang: str, srcs: Sequence[str] | None = 
 def on_target_mask(result) -> list[bool]:
     """From an off_target() result: True where the output is in the target language (neither
     off-target nor undetermined)."""
+    if "flags" not in getattr(result, "extra", {}):
+        raise XlingError(f"on_target_mask takes an off_target() result, not {getattr(result, 'name', result)!r}")
     return [not f["off_target"] and not f["undetermined"] for f in result.extra["flags"]]

@@ -134,6 +134,8 @@ def get(name: str) -> MetricSpec:
 def parse_metric_names(names) -> list[str]:
     """Metric names from options (`-m bleu chrf`, `bleu,chrf`), checked, deduplicated; aliases
     keep the spelling the user gave (stored results are keyed by it)."""
+    if isinstance(names, str):   # "bleu,chrf" given whole, not its letters one by one
+        names = [names]
     out = []
     for name in names:
         for part in str(name).split(","):

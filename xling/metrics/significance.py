@@ -185,6 +185,9 @@ def paired_test(baseline: MetricResult, systems: dict[str, MetricResult], test: 
     if test not in DEFAULT_SAMPLES:
         raise XlingError("test must be 'bs' (paired bootstrap) or 'ar' (approximate randomization)")
     n_samples = check_samples(n_samples, test)
+    if not isinstance(systems, dict):
+        raise XlingError(f"systems: got a {type(systems).__name__}; pass a dict of name -> result, "
+                         "e.g. {'new': bleu(new, refs)}")
     results = []
     for name, system in systems.items():
         baseline_stats, system_stats = _check(baseline, system)

@@ -56,6 +56,7 @@ def report_data(paths: list[str], metrics=None, test: str = "bs", n_samples: int
     """Everything the page shows, as JSON-ready data."""
 
     results = Results()
+    paths = [paths] if isinstance(paths, (str, Path)) else paths   # one run folder given alone
     tables = build_report(paths, metrics, test, n_samples, results)   # checks every run first
     chosen = parse_metric_names(metrics) if metrics else None
     runs = [read_run(p, fresh=True) for p in paths]

@@ -2,6 +2,8 @@
 each metric, off-target rates, and paired significance of each run against the first."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from ..data.choice import NLI_LABELS
 from ..errors import XlingError
 from ..metrics.registry import display, get, parse_metric_names
@@ -268,6 +270,7 @@ def build_report(paths: list[str], metrics: list[str] | None = None, test: str =
     results = results or Results()
 
     metrics = parse_metric_names(metrics) if metrics else None
+    paths = [paths] if isinstance(paths, (str, Path)) else paths   # one run folder given alone
     runs = [read_run(p, fresh=True) for p in paths]
     for run in runs:
         check_complete(run)
