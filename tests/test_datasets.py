@@ -65,3 +65,13 @@ def test_plain_text_and_jsonl(tmp_path):
 def test_missing_things_say_what_exists(data_dir, spec, lang, message):
     with pytest.raises(XlingError, match=message.replace("(", r"\(").replace(")", r"\)")):
         load_parallel(spec, data_dir).text(lang)
+
+
+def test_what_flores_and_ntrex_say_of_their_segments_travels_with_them(data_dir):
+    from collections import Counter
+
+    flores = load_parallel("flores200:devtest", data_dir)
+    assert Counter(m["domain"] for m in flores.meta) == {"wikibooks": 351, "wikinews": 341, "wikivoyage": 320}
+    ntrex = load_parallel("ntrex128", data_dir)
+    documents = [m["document_id"] for m in ntrex.meta]
+    assert ntrex.has_documents and len(set(documents)) == 123 and documents[0] == "bbc.381790"

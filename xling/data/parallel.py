@@ -119,8 +119,25 @@ def _flores_local(split: str, root: Path, spec: str) -> ParallelData:
     dev = None
     if split != "dev" and (folder / "dev").is_dir():
         dev = _flores_local("dev", root, spec.split(":")[0] + ":dev")
+    domains = _metadata_column(folder / f"metadata_{split}.tsv", "domain", n)
     return ParallelData(spec, [f"{split}-{i:04d}" for i in range(1, n + 1)],
-                        lambda lang: flores200(split, lang, root), languages, dev)
+                        lambda lang: flores200(split, lang, root), languages, dev,
+                        meta=[{"domain": d} for d in domains] if domains else None)
+
+
+def _metadata_column(path: Path, column: str, n: int) -> list[str] | None:
+    """One column of a data set's per-segment TSV (a header line, then one row per segment), or
+    None when the file is absent; a file that does not match the segments is an error."""
+    if not path.is_file():
+        return None
+    rows = [line.split("\t") for line in read_lines(path)]
+    if not rows or column not in rows[0]:
+        raise XlingError(f"{path}: no {column!r} column in its header line")
+    index = rows[0].index(column)
+    values = [row[index].strip() if index < len(row) else "" for row in rows[1:]]
+    if len(values) != n or not all(values):
+        raise XlingError(f"{path}: {len(values)} rows with a {column} for {n} segments (files not aligned)")
+    return values
 
 
 def _flores_hub(split: str, spec: str) -> ParallelData:
@@ -192,9 +209,16 @@ def _ntrex(split: str, root: Path, spec: str) -> ParallelData:
 
     languages = ["en"] + _codes_in(folder, "newstest2019-ref.*.txt", to_code)
     n = len(read_lines(source))  # read_lines strips the upstream CRLF line ends
+    documents = None   # DOCUMENT_IDS.tsv: each line's news article (--unit document, document scores)
+    if (folder / "DOCUMENT_IDS.tsv").is_file():
+        documents = [d.strip() for d in read_lines(folder / "DOCUMENT_IDS.tsv")]
+        if len(documents) != n or not all(documents):
+            raise XlingError(f"{folder / 'DOCUMENT_IDS.tsv'}: {len(documents)} document ids for {n} "
+                             "segments (files not aligned)")
     return ParallelData(spec, [f"test-{i:04d}" for i in range(1, n + 1)],
                         lambda lang: read_lines(path_for(lang)), languages,
-                        note="English is the original; other sides are translations of it")
+                        note="English is the original; other sides are translations of it",
+                        meta=[{"document_id": d} for d in documents] if documents else None)
 
 
 def _resolves_to(spelling: str) -> str | None:
