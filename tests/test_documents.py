@@ -218,6 +218,13 @@ def test_a_first_segment_that_reads_like_a_preamble_is_kept_and_talk_before_it_r
     assert ["preamble", "Sure! Here you go"] in records[0]["removed"]
 
 
+def test_a_direction_the_data_was_not_made_for_is_named(scripted, tmp_path):
+    result = _eval(_write_wmt24pp(tmp_path, ROWS), tmp_path / "rev", scripted.url, "--pairs", "ko-en,en-ko")
+    assert result.exit_code == 0, result.output
+    assert "note: ko-en is not a direction wmt24pp:en-ko_KR was made for (en-ko): the source side is a " \
+           "translation" in result.output
+
+
 def test_long_documents_are_cut_into_chunks_that_fit(scripted, tmp_path):
     rows = ROWS[:1] + [_row(i, "doc-long", "speech", f"Sentence number {i} of a long speech.", f"문장 {i}.")
                        for i in range(1, 9)]

@@ -155,6 +155,12 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
 
     if progress and data.note:
         print(f"xling: {data.note}", file=sys.stderr)
+    made_for = set(data.default_pairs or ())
+    other = [d.name for d in directions if made_for and d.name not in made_for]
+    if progress and other:   # WMT24++ into English: the "source" is a post-edited translation
+        print(f"xling: note: {', '.join(other)} {'is not a direction' if len(other) == 1 else 'are not directions'} "
+              f"{data.spec} was made for ({', '.join(sorted(made_for))}): the source side is a "
+              "translation, not an original text", file=sys.stderr)
     unaligned = empty = total = 0
     # Greedy sentence translations go through queues of several directions (see _translate_queued);
     # documents and candidates are translated direction by direction.
