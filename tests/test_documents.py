@@ -47,6 +47,14 @@ def test_wmt24pp_loader_on_the_real_files(wmt24pp_root):
     assert {"en-ko", "en-ja", "en-zh"} <= set(every.default_pairs)
 
 
+def test_saudi_post_edits_are_said_to_be_a_regional_variety(wmt24pp_root):
+    if not (wmt24pp_root / "wmt24pp" / "en-ar_SA.jsonl").is_file():
+        pytest.skip("no en-ar_SA.jsonl in the shared WMT24++ folder")
+    note = load_parallel("wmt24pp:en-ar_SA", wmt24pp_root).note
+    assert "post-edits in a regional variety (ar_SA: Saudi Arabic)" in note
+    assert "regional" not in load_parallel("wmt24pp:en-ar_SA", wmt24pp_root, reference="original").note
+
+
 def test_locales_map_to_languages_and_bad_ones_are_named():
     assert locale_language("ko_KR").code == "ko"
     assert locale_language("zh_TW").code == "zh-Hant" and locale_language("zh_CN").code == "zh"

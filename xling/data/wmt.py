@@ -19,6 +19,12 @@ WMT24PP_FIELDS = ("lp", "domain", "document_id", "segment_id", "is_bad_source", 
 REFERENCES = {"post-edit": "target", "original": "original_target"}
 
 
+# Locales whose post-edits are written in a regional variety (measured on ar_SA: colloquial words
+# such as اللي and الحين, 2-12 per 1,000 tokens, absent from its original references and from
+# FLORES arb_Arab; other Arabic locales are not here to measure).
+DIALECTS = {"ar_SA": "Saudi Arabic"}
+
+
 def locale_language(locale: str) -> Language:
     """The xling language of a WMT24++ locale: ko_KR -> ko, zh_TW -> zh-Hant (Traditional)."""
     if not re.fullmatch(r"[a-z]{2,3}(_[A-Za-z]{2,4})+", locale):
@@ -163,6 +169,10 @@ def load_wmt24pp(arg: str, root: Path | None, keep_bad_sources: bool = False,
             + f" ({dropped} in all); references: "
             + ("post-edits" if field == "target" else "original references, before post-editing")
             + " ('" + field + "'); English is the original side")
+    dialects = [f"{loc}: {DIALECTS[loc]}" for loc in locales if loc in DIALECTS and field == "target"]
+    if dialects:   # the language code says Arabic; the post-edits are a spoken variety
+        note += ("; post-edits in a regional variety (" + "; ".join(dialects) + "), while the "
+                 "language is 'ar' (demonstrations from FLORES-200 arb_Arab, Modern Standard Arabic)")
     meta = [{"domain": first[i]["domain"], "document_id": first[i]["document_id"],
              "segment_id": first[i]["segment_id"]} for i in keep]
     ids = [f"{first[i]['segment_id']:04d}" if isinstance(first[i]["segment_id"], int)
