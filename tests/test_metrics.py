@@ -423,3 +423,16 @@ def test_api_mistakes_are_one_clear_error(tmp_path):
         with pytest.raises(XlingError, match=message):
             call()
     assert parse_metric_names("bleu,chrf") == ["bleu", "chrf"]
+
+
+def test_a_judge_with_no_parsed_answer_has_no_interval_and_no_verdict():
+    import math
+
+    from xling.metrics.judge import parsed_mean_result
+    from xling.metrics.significance import bootstrap_ci
+
+    nothing = parsed_mean_result("GEMBA-ESA", [None] * 5, "judge:x")
+    some = parsed_mean_result("GEMBA-ESA", [70.0, 80.0, 60.0, 90.0, 75.0], "judge:x")
+    assert all(math.isnan(v) for v in bootstrap_ci(nothing, 100))
+    (paired,) = paired_test(nothing, {"some": some}, "bs", 100)
+    assert math.isnan(paired.p_value) and paired.verdict is None and paired.samples == 0

@@ -243,3 +243,14 @@ def test_mixed_scripts_names_and_invisible_outputs(text, target, lang, off):
     flags = segment_flags(text, target)
     assert (flags["lang"], flags["off_target"]) == (lang, off), flags
     assert flags["empty"] == (lang == "und")
+
+
+@pytest.mark.parametrize("text, target, lang", [
+    ("Samsung Galaxy S24 Ultra发布", "zh", "zh"),             # a name written against Chinese
+    ("Google Pixel 8 Pro発売", "ja", "ja"),
+    ("Google Pixel 8 Pro登場", "ja", "und"),                  # two Han characters: too short to tell
+    ("Samsung Unveils New Galaxy S24 Ultra (삼성전자)", "en", "en"),   # a Latin target: no names rule
+    ("Tokyo Olympics Postponed (東京五輪)", "en", "en"),
+])
+def test_names_beside_cjk_are_set_aside_only_for_a_non_latin_target(text, target, lang):
+    assert detect(text, expected=target).lang == lang

@@ -64,3 +64,12 @@ def test_lines_beyond_the_sources_are_still_chatter():
                            source="The train leaves at noon.")
     assert cleaned.text == "기차는 정오에 떠납니다."
     assert [kind for kind, _ in cleaned.removed] == ["preamble", "note"]
+
+
+def test_a_colon_in_the_source_is_not_a_label_and_merged_lines_keep_no_preamble():
+    assert clean_output("Translation: 회의는 10:30에 시작합니다.", KO, source="The meeting starts at 10:30.").text \
+        == "회의는 10:30에 시작합니다."
+    assert clean_output("Korean: 점수는 2:1이었다.", KO, source="The score was 2:1.").text == "점수는 2:1이었다."
+    merged = clean_output("Here is the Korean translation:\n회의는 길었다. 모두 지쳤다.", KO,
+                          source="The meeting was long.\nEveryone was tired.")
+    assert merged.text == "회의는 길었다. 모두 지쳤다." and merged.removed[0][0] == "preamble"

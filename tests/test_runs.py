@@ -13,7 +13,7 @@ import pytest
 
 from xling.errors import XlingError
 from xling.runs.config import build_config, load_experiment
-from xling.runs.folder import RunDir
+from xling.runs.folder import RunDir, RunHeader
 from xling.tasks.mt import rescore, run_mt
 
 LANGS = ["en", "ko", "ja", "zh"]
@@ -252,3 +252,16 @@ def test_settings_added_later_keep_older_run_folders_resumable():
     plain = MTEvalConfig(out="x", pairs=["ko-en"]).identity()
     assert not {"unit", "candidates", "select", "reference"} & set(plain)   # as run folders made before them
     assert MTEvalConfig(out="x", pairs=["ko-en"], unit="document").identity()["unit"] == "document"
+
+
+def test_a_folder_from_before_the_fingerprint_held_a_dtype_resumes_as_it_was(tmp_path):
+    # an HF run made on a GPU before the dtype was recorded ran in bfloat16, as it does now
+    old = {"backend": "hf", "model": "m", "revision": "r"}
+    run = RunDir(tmp_path / "run")
+    run.prepare(RunHeader("mt", {"model_fingerprint": old, "limit": 2}, {}, ["ko-en"]))
+    run.write_outputs("ko-en", [{"id": "1", "output": "x"}])
+    run.prepare(RunHeader("mt", {"model_fingerprint": {**old, "dtype": "bfloat16"}, "limit": 2,
+                                 "data_sha256": "abc"}, {}, ["ko-en"]))
+    assert run.read_config()["identity"] == {"model_fingerprint": old, "limit": 2}   # kept as it was
+    with pytest.raises(XlingError, match=r"differs in: model_fingerprint"):
+        run.prepare(RunHeader("mt", {"model_fingerprint": {**old, "revision": "other"}, "limit": 2}, {}, ["ko-en"]))

@@ -153,7 +153,7 @@ def test_score_x_to_y_follows_equation_1():
 def test_bad_sweeps(tmp_path, tiny_causal_base, tiny_causal):
     base = dict(task="tune_ratio", out=str(tmp_path / "s"), train_paired=str(PAIRED), test_size=4)
     # prompts that fill max_length leave nothing to learn: refused before any unit trains
-    with pytest.raises(XlingError, match=r"keep no response token within max_length 8"):
+    with pytest.raises(XlingError, match=r"no training pair keeps a response token within max_length 8"):
         run_tune_ratio(build_config(dict(base, model=str(tiny_causal), max_length=8)), progress=False)
     assert not (tmp_path / "s").exists()
     with pytest.raises(XlingError, match="no chat template"):

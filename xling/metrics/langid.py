@@ -154,7 +154,7 @@ def _detect(text: str, expected: str | None) -> Detection:
         return Detection("ja", script)
     if script == "Hani":
         return Detection(_chinese(text, expected), script)
-    if script == "Latn" and expected is not None and _only_names(text):
+    if script == "Latn" and expected is not None and resolve(expected).script != "Latn" and _only_names(text):
         rest = _LATIN_WORD.sub(" ", text)   # the names aside, what language is the rest?
         if any(n for name, n in script_counts(rest).items() if name != "Latn"):
             return _detect(rest, expected)
@@ -199,7 +199,7 @@ _KOREAN_MIXED = re.compile(f"[{_SCRIPTS['Hani']}][\uac00-\ud7a3]|[\uac00-\ud7a3]
 # A Latin word that names rather than says (Samsung, S24, iPhone, COVID-19): with a capital or a
 # digit. Latin text made only of such words beside another script is judged by the rest
 # ("Samsung Galaxy S24 Ultra 출시" is Korean).
-_LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f\u1e00-\u1eff][\w'-]*")
+_LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f\u1e00-\u1eff][A-Za-z0-9\u00c0-\u024f\u1e00-\u1eff'-]*")
 
 
 def _only_names(text: str) -> bool:

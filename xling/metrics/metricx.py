@@ -137,6 +137,8 @@ def metricx(hyps: Sequence[str], refs: Sequence[str] | None, srcs: Sequence[str]
         raise XlingError("MetricX-24 needs the source sentences (-s/--source)")
     hyps, refs, srcs = apply_mask(keep, hyps, refs, srcs)
     check_lengths(hypotheses=hyps, references=refs, sources=srcs)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise XlingError(f"MetricX batch_size must be a whole number of 1 or more, not {batch_size!r}")
     weights, tok, revision, v, device = load_metricx(model, precision, tokenizer, version)
     if v == "23" and refs is None and "qe" not in model.lower():
         raise XlingError(f"MetricX-23 model {model!r} needs references; MetricX-24 hybrid models "

@@ -202,7 +202,13 @@ def _judge(kind: str):
         if base_url:
             from ..backends.settings import BackendSettings
             options["settings"] = BackendSettings(backend="http", base_url=base_url, **transport)
-        return judge(hyps, srcs, tgt_lang, kind=kind, refs=refs, **options)
+        result = judge(hyps, srcs, tgt_lang, kind=kind, refs=refs, **options)
+        if keep is not None:   # scored on a subset: said as the other metrics say it
+            from .base import mask_extra
+            extra = mask_extra(keep)
+            result.extra.update(extra)
+            result.signature += f"|subset:{extra['segments_kept']}/{extra['segments_total']}"
+        return result
     return compute
 
 

@@ -63,7 +63,7 @@ class PairedResult:
         """"better" or "worse" at p < 0.05, in the metric's own direction; None otherwise, and
         always for a delta of 0 (equal scores get the smallest p by sacrebleu's design, but there
         is no difference to call)."""
-        if self.p_value >= 0.05 or self.delta == 0:
+        if not self.p_value < 0.05 or self.delta == 0:   # NaN (nothing to test) included
             return None
         return "better" if self.better else "worse"
 
@@ -173,8 +173,8 @@ def bootstrap_ci(result: MetricResult, n_samples: int = 1000, seed: int = 12345)
     n_samples = check_samples(n_samples, "bs")
     scores = _bootstrap_scores(result, _bootstrap_indices(np.random.default_rng(seed), len(_stats(result)), n_samples))
     scores = scores[~np.isnan(scores)]   # resamples without a scorable segment are left out
-    if not len(scores):
-        raise XlingError(f"{result.name}: too few scorable segments for a bootstrap interval")
+    if not len(scores):   # nothing scorable (a judge's answers all unparsed): no interval
+        return float("nan"), float("nan"), float("nan")
     return float(scores.mean()), float(np.percentile(scores, 2.5)), float(np.percentile(scores, 97.5))
 
 
@@ -195,9 +195,12 @@ def paired_test(baseline: MetricResult, systems: dict[str, MetricResult], test: 
         rng = np.random.default_rng(seed)   # the same draws for every system
         observed = abs(system.score - baseline.score)
         mean = low = high = half = None
-        if np.isnan(observed):
-            raise XlingError(f"{system.name}: {name} or the baseline has no score (no segment could be "
-                             "scored), so there is nothing to test")
+        if np.isnan(observed):   # a side without any scorable segment: no test, no verdict
+            results.append(PairedResult(
+                system=name, metric=system.name, score=system.score, baseline_score=baseline.score,
+                delta=float("nan"), p_value=float("nan"), mean=None, ci_low=None, ci_high=None, test=test,
+                samples=0, seed=seed, higher_is_better=system.higher_is_better))
+            continue
         if test == "bs":
             idxs = _bootstrap_indices(rng, n, n_samples)
             sys_scores, base_scores = _bootstrap_scores(system, idxs), _bootstrap_scores(baseline, idxs)
@@ -219,11 +222,9 @@ def paired_test(baseline: MetricResult, systems: dict[str, MetricResult], test: 
             scored = ~np.isnan(trials)
             extreme = np.sum(trials[scored] > observed)
         used = int(scored.sum())
-        if used == 0:
-            raise XlingError(f"no resample of {system.name} could be scored (too few scorable segments)")
         results.append(PairedResult(
             system=name, metric=system.name, score=system.score, baseline_score=baseline.score,
-            delta=system.score - baseline.score, p_value=float((extreme + 1) / (used + 1)),
+            delta=system.score - baseline.score, p_value=float((extreme + 1) / (used + 1)) if used else float("nan"),
             mean=mean, ci_low=low, ci_high=high, test=test, samples=used, seed=seed,
             higher_is_better=system.higher_is_better, ci_half=half))
     return results
@@ -239,8 +240,8 @@ def delta_ci(baseline: MetricResult, system: MetricResult, n_samples: int = 1000
     deltas = _bootstrap_scores(system, idxs) - _bootstrap_scores(baseline, idxs)
     deltas = deltas[~np.isnan(deltas)]   # resamples without a scorable segment are left out
     observed = system.score - baseline.score
-    if np.isnan(observed) or not len(deltas):
-        raise XlingError(f"{system.name}: too few scorable segments for a bootstrap interval")
+    if np.isnan(observed) or not len(deltas):   # nothing scorable on a side: no interval, no test
+        return float(observed), float("nan"), float("nan"), float("nan")
     extreme = np.sum(np.abs(deltas - deltas.mean()) >= abs(observed))
     return (float(observed), float(np.percentile(deltas, 2.5)), float(np.percentile(deltas, 97.5)),
             float((extreme + 1) / (len(deltas) + 1)))

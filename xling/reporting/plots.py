@@ -9,6 +9,7 @@ import math
 import os
 import tempfile
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 
@@ -21,8 +22,8 @@ KOREAN_RED, ENGLISH_BLUE = "#D55E00", "#0072B2"
 
 # xling's figure style, applied while a figure is drawn and saved only: figures are made without
 # pyplot, so a notebook's backend, rcParams and open figures are left as they were.
-STYLE = {"font.size": 9, "axes.titlesize": 10, "figure.dpi": 150, "font.family": ["DejaVu Sans"],
-         "pdf.fonttype": 42}
+STYLE = {"font.size": 9, "axes.titlesize": 10, "figure.dpi": 150,
+                         "font.family": ["DejaVu Sans"], "pdf.fonttype": 42}
 
 
 def styled(draw):
@@ -30,7 +31,7 @@ def styled(draw):
     @functools.wraps(draw)
     def wrapper(*args, **kwargs):
         import matplotlib
-        with matplotlib.rc_context(STYLE):
+        with matplotlib.rc_context(cast(Any, STYLE)):
             return draw(*args, **kwargs)
     return wrapper
 
@@ -54,7 +55,7 @@ def render_figure(fig) -> dict[str, bytes]:
 
     import matplotlib
     rendered = {}
-    with matplotlib.rc_context(STYLE):
+    with matplotlib.rc_context(cast(Any, STYLE)):
         for ext in ("png", "pdf"):
             buffer = io.BytesIO()
             fig.savefig(buffer, format=ext, bbox_inches="tight", metadata=METADATA[ext])

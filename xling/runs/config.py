@@ -162,12 +162,9 @@ class TuneRatioConfig(Checked):
     NON_IDENTITY = ("out", "name", "description", "keep_models")
 
     def identity(self) -> dict:
-        identity = {k: v for k, v in dataclasses.asdict(self).items() if k not in self.NON_IDENTITY}
-        # batch_size is the training batch (it changes the model); sweeps made when it was left
-        # out trained at the default, so there it stays out and they resume
-        if identity["batch_size"] == 4:
-            del identity["batch_size"]
-        return identity
+        # batch_size is the training batch (it changes the model): in the identity; sweeps made
+        # when it was left out resume (runs.folder.IDENTITY_ADDED_LATER)
+        return {k: v for k, v in dataclasses.asdict(self).items() if k not in self.NON_IDENTITY}
 
 
 @dataclass(frozen=True)

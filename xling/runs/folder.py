@@ -56,8 +56,20 @@ def _why(changed: list[str]) -> str:
 MARKER = ".xling-run"     # only xling writes it: the folder is a run xling may replace
 LOCK = ".xling.lock"     # held (flock) by the one process writing the run
 # Identity keys added after run folders already existed: a folder whose identity lacks one is
-# resumed (and given it), not refused as "a different config".
-IDENTITY_ADDED_LATER = frozenset({"data_sha256", "chooser_options"})
+# resumed (its identity kept as it was), not refused as "a different config".
+IDENTITY_ADDED_LATER = frozenset({"data_sha256", "chooser_options", "batch_size"})
+# Keys added later inside one identity entry: the model fingerprint's dtype (an HF run on a GPU
+# before it was recorded ran in bfloat16, as it does now).
+FINGERPRINT_ADDED_LATER = frozenset({"dtype"})
+
+
+def _same(key: str, old, new) -> bool:
+    """Whether an identity entry is unchanged, counting keys added since the old one was made."""
+    if old == new:
+        return True
+    if key == "model_fingerprint" and isinstance(old, dict) and isinstance(new, dict):
+        return old == {k: v for k, v in new.items() if k in old or k not in FINGERPRINT_ADDED_LATER}
+    return False
 REWRITE = "run the experiment again to rewrite it (finished outputs come from the cache)"
 
 
@@ -257,7 +269,7 @@ class RunDir:
             found = old.get("identity")
             old_identity: dict = found if isinstance(found, dict) else {}
             changed = sorted(k for k in set(old_identity) | set(config["identity"])
-                             if old_identity.get(k) != config["identity"].get(k)
+                             if not _same(k, old_identity.get(k), config["identity"].get(k))
                              and not (k in IDENTITY_ADDED_LATER and k not in old_identity))
             if not isinstance(found, dict) or changed:
                 if not overwrite and self._written(old):
@@ -269,7 +281,8 @@ class RunDir:
                 self._clear(old, config)
                 old = {}
             if old:   # a folder made before a key was added keeps its identity as it was
-                config = dict(config, identity={k: v for k, v in config["identity"].items()
+                config = dict(config, identity={k: old_identity[k] if k in old_identity else v
+                                                for k, v in config["identity"].items()
                                                 if k in old_identity or k not in IDENTITY_ADDED_LATER})
             config = dict(config, created=old.get("created", config.get("created")))
         try:

@@ -143,7 +143,7 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
                     template_hash=template.hash if template else None, data_sha256=data_sha256)
     if not selection.greedy:   # the utility / QE metric's settings choose the outputs
         identity["chooser_options"] = {k: v for k, v in selection.metric_options[selection.chooser].items()
-                                       if k not in ("batch_size", "gpus", "progress")}
+                                       if k not in RUN_ONLY_OPTIONS}
     run.prepare(RunHeader(
         "mt", identity, config.public_settings(), [d.name for d in directions],
         model=translator.backend.fingerprint, data={"spec": data.spec, "note": data.note},
@@ -196,6 +196,11 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
               "document's translation and are scored as empty; document scores cover only the "
               "documents realigned in full. A larger model follows the numbered layout better; "
               "--unit segment scores every segment", file=sys.stderr)
+
+
+# A chooser metric's options that say how it runs, not what it scores.
+RUN_ONLY_OPTIONS = frozenset({"batch_size", "gpus", "progress", "base_url", "concurrency", "request_timeout",
+                              "max_retries", "api_key_env", "api_key_file"})
 
 
 def shot_source(config: MTEvalConfig, data: ParallelData, directions, user_pool) -> dict | None:

@@ -19,7 +19,7 @@ _STRAY_THINK_END = re.compile(r"^.*?</think>", re.S | re.I)
 _THINK_TAG = re.compile(r"</?think>", re.I)
 # A source that opens with a short label ("Korean: a language ...", "번역: 제목"): its translation
 # opens with one too.
-_SOURCE_LABEL = re.compile(r"^\s*[^\n:：]{1,40}[:：]")
+_SOURCE_LABEL = re.compile(r"^\s*[^\n:：/]{0,39}[^\n:：/\d\s][:：](?:\s|$)")
 # Words that mark a line as talk about the translation rather than the translation itself.
 _TRANSLATION_WORDS = (r"translation|translated|translate|traduction|traducción|übersetzung|"
                       r"번역|翻訳|翻译|翻譯|译文|譯文|訳文|перевод|dịch|terjemahan|การแปล|ترجمة|अनुवाद")
@@ -64,15 +64,19 @@ def clean_output(raw: str, tgt: Language | None = None, source: str | None = Non
             text = text[stray.end():]
     text = text.strip()
 
-    # Lines beyond the source's own are the only ones that can be talk about the translation.
+    # A chatty line goes only as a line beyond the source's own; a preamble naming the translation
+    # goes unless the source opens with a heading line of its own ("How to translate a file:").
     source_lines = _line_count(source) if source is not None else 0
+    heading = (source or "").strip().split("\n")[0].rstrip().endswith((":", "："))
     lines = text.split("\n")
     labels = []
     if tgt is not None:
         labels = [tgt.name, tgt.native]
-    while lines and (_PREAMBLE_LINE.match(lines[0]) or _CHATTY_LINE.match(lines[0])
-                     or _is_label_line(lines[0], labels)) \
-            and any(line.strip() for line in lines[1:]) and _line_count("\n".join(lines)) > source_lines:
+    while lines and any(line.strip() for line in lines[1:]):
+        extra = _line_count("\n".join(lines)) > source_lines
+        strong = _PREAMBLE_LINE.match(lines[0]) or _is_label_line(lines[0], labels)
+        if not (strong and (extra or not heading) or _CHATTY_LINE.match(lines[0]) and extra):
+            break
         cut("preamble", lines.pop(0))
     text = "\n".join(lines).strip()
     label = _INLINE_LABEL.match(text) or _inline_language_label(text, labels)

@@ -10,6 +10,7 @@ import numpy as np
 from ...backends import Batching, load_backend
 from ...backends.base import Decoding, GenerationRequest, Prompt
 from ...backends.loading import locate_model
+from ...data import hub
 from ...data.textio import atomic_writer
 from ...errors import XlingError
 from ...metrics.rouge import rouge_l
@@ -18,7 +19,7 @@ from ...runs.folder import RunDir, RunHeader
 from .judge import judge_pairwise
 from .mixes import DEFAULT_RATIOS, build_mix, check_ratios, split_pairs
 from .paired import load_hub_pairs, load_pairs
-from .train import check_trainable, encode_example, fine_tune
+from .train import encode_example, fine_tune
 
 # Table 16's settings: (name, tested in, tuned shares in the numerator, the monolingual share).
 SCORE_SETTINGS = (("en->ko", "ko", (0.0,), 1.0), ("ko->en", "en", (1.0,), 0.0),
@@ -59,15 +60,25 @@ def _run_tune_ratio(run: RunDir, config: TuneRatioConfig, overwrite: bool, progr
     train, test = split_pairs(pairs, config.test_size, seed=0)
 
     source, _ = locate_model(config.model, quiet=True)   # a missing folder or an offline hub: one line
-    tokenizer = AutoTokenizer.from_pretrained(source)
+    options = hub.load_options(source)
+    with hub.quiet_transformers(), hub.offline_while(options.get("local_files_only", False)):
+        tokenizer = AutoTokenizer.from_pretrained(source, **options)
     if not getattr(tokenizer, "chat_template", None):
         raise XlingError(f"model {config.model} has no chat template; instruction tuning needs one")
-    # every example of either language fits with its response, checked before any unit trains
-    check_trainable([encode_example(tokenizer, *p.side(lang), config.max_length)
-                     for p in train for lang in ("en", "ko")], config.max_length)
+    # A pair whose prompt fills max_length in either language keeps no response token to learn
+    # from: left out of training (and counted) before any unit trains.
+    fitting = [p for p in train if all(
+        any(label != -100 for label in encode_example(tokenizer, *p.side(lang), config.max_length)["labels"])
+        for lang in ("en", "ko"))]
+    data_report["dropped_too_long"] = len(train) - len(fitting)
+    if not fitting:
+        raise XlingError(f"no training pair keeps a response token within max_length {config.max_length} "
+                         "(their prompts fill it); raise max_length")
+    train = fitting
     if progress:
         print(f"xling: {data_report['pairs']} pairs survived ({data_report['dropped_empty']} dropped "
-              f"for an empty side); {len(train)} for training, {len(test)} held out", file=sys.stderr)
+              f"for an empty side, {data_report['dropped_too_long']} whose prompt fills max_length "
+              f"{config.max_length}); {len(train)} for training, {len(test)} held out", file=sys.stderr)
     units = [(r, s) for s in config.seeds for r in ratios]
     run.prepare(RunHeader("tune_ratio", config.identity(), dataclasses.asdict(config),
                           [unit_name(r, s) for r, s in units], data=data_report,

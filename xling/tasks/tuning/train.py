@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ...data import hub
 from ...data.hub import quieted
 from ...errors import XlingError
 
@@ -44,7 +45,10 @@ def fine_tune(model_path: str, examples: list[tuple[str, str]], out_dir: Path, *
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer, DataCollatorForSeq2Seq, Trainer, TrainingArguments
 
-    tokenizer = AutoTokenizer.from_pretrained(model_path)
+    options = hub.load_options(model_path)   # a hub name from the local cache when offline
+    offline = options.pop("local_files_only", False)
+    with hub.offline_while(offline):
+        tokenizer = AutoTokenizer.from_pretrained(model_path, local_files_only=offline)
     if not getattr(tokenizer, "chat_template", None):
         raise XlingError(f"model {model_path} has no chat template; instruction tuning needs one "
                          "(add one to its tokenizer_config.json)")
@@ -52,7 +56,8 @@ def fine_tune(model_path: str, examples: list[tuple[str, str]], out_dir: Path, *
         tokenizer.pad_token = tokenizer.eos_token
     data = check_trainable([encode_example(tokenizer, i, r, max_length) for i, r in examples], max_length)
     torch.manual_seed(seed)
-    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32)
+    with hub.offline_while(offline):
+        model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32, local_files_only=offline)
     peft_model = None
     if lora:
         try:
