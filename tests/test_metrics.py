@@ -436,3 +436,12 @@ def test_a_judge_with_no_parsed_answer_has_no_interval_and_no_verdict():
     assert all(math.isnan(v) for v in bootstrap_ci(nothing, 100))
     (paired,) = paired_test(nothing, {"some": some}, "bs", 100)
     assert math.isnan(paired.p_value) and paired.verdict is None and paired.samples == 0
+
+
+def test_an_old_cjk_ter_score_gets_a_warning():
+    from xling.metrics.unsegmented import result_warning
+
+    old = "nrefs:1|case:lc|tok:tercom|norm:no|punct:yes|asian:yes|version:2.6.0"
+    assert "near an exact-match rate" in result_warning("ter", old, "zh")
+    assert result_warning("ter", old.replace("norm:no", "norm:yes"), "zh") is None
+    assert result_warning("ter", old, "ko") is None and result_warning("ter", old, "en") is None

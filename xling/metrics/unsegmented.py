@@ -44,6 +44,12 @@ BLEU_METRICS = ("bleu", "spbleu")
 
 def result_warning(metric: str, signature: str, tgt_lang: str) -> str | None:
     """The warning for one stored or computed result of metric `metric` (a registry name)."""
+    if metric == "ter" and "asian:yes" in signature and "norm:no" in signature \
+            and tgt_lang.split("-")[0] in ("ja", "zh"):
+        # stored before xling turned normalization on: sacrebleu's Asian support did nothing then
+        return (f"a TER score into {tgt_lang} was computed without normalization ({signature}): an unspaced "
+                "sentence was one token, so it is near an exact-match rate; `xling rescore RUN -m ter "
+                "--recompute` recomputes it with norm:yes|asian:yes")
     if metric not in BLEU_METRICS:
         return None
     return bleu_warning(signature_tokenizer(signature), tgt_lang)
