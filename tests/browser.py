@@ -45,7 +45,7 @@ def start_browser(tmp_path_factory):
     # chromium's start-up page loads chrome:// resources for a while: wait until it stops logging,
     # so that check_quiet sees only what our pages do
     driver.get("about:blank")
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30
     quiet = 0
     while quiet < 3 and time.monotonic() < deadline:
         time.sleep(0.1)

@@ -211,20 +211,21 @@ def test_mbr_against_separate_pseudo_references(translator):
 
 def test_http_candidates_of_several_sources_are_in_flight_together():
     import threading
-    import time
 
     from servers import FakeOpenAI
 
     from xling.backends.base import GenerationRequest, Prompt
     from xling.backends.http import HTTPBackend
 
-    lock, state = threading.Lock(), {"now": 0, "most": 0}
+    lock, state, overlapped = threading.Lock(), {"now": 0, "most": 0}, threading.Event()
 
     def respond(payload):
         with lock:
             state["now"] += 1
             state["most"] = max(state["most"], state["now"])
-        time.sleep(0.2)        # long enough for the other sources' requests to arrive
+            if state["now"] > 1:
+                overlapped.set()
+        overlapped.wait(timeout=20)    # a request waits for another to arrive: none does if serial
         with lock:
             state["now"] -= 1
         source = payload["messages"][-1]["content"]

@@ -1,7 +1,6 @@
 """The command line as a user runs it: real subprocesses, exit codes, stderr, output files."""
 import subprocess
 import sys
-import time
 
 import pytest
 from helpers import assert_one_line_error, xling
@@ -65,7 +64,6 @@ def test_file_translation_keeps_lines_and_order(tiny_causal_base, tmp_path):
 
 
 def test_embedded_default_model_from_the_shell():
-    start = time.time()
     result = xling("translate", "--src", "ko", "--tgt", "en", "저는 학생입니다.",
                    env={"XLING_MODEL": ""})
     assert result.returncode == 0, result.stderr
@@ -75,7 +73,6 @@ def test_embedded_default_model_from_the_shell():
     assert any("tiny smoke-test model" in line for line in err)
     # nothing else but the one-time conversion: no library chatter the user cannot act on
     assert all(line.startswith("xling:") or "Converting" in line for line in err), err
-    assert time.time() - start < 120
 
 
 @pytest.mark.parametrize("command", [["score"], ["eval", "mt"], ["rescore"]], ids=["score", "eval-mt", "rescore"])

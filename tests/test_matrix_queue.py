@@ -5,7 +5,6 @@ records."""
 import json
 import signal
 import sqlite3
-import time
 
 from test_runs import config, killable_run, read_all
 
@@ -54,13 +53,8 @@ def test_a_run_killed_inside_its_queue_resumes_to_identical_records(tmp_path, ti
     reference = run(tmp_path / "whole", tmp_path / "cache-whole")
     assert reference.wait(timeout=600) == 0, reference.stderr.read()
 
-    victim = run(tmp_path / "killed", tmp_path / "cache-killed")
-    deadline = time.time() + 300
-    while time.time() < deadline and cached(tmp_path / "cache-killed") < 12 and victim.poll() is None:
-        time.sleep(0.02)
-    assert victim.poll() is None, victim.stderr.read()
-    victim.send_signal(signal.SIGKILL)
-    victim.wait()
+    victim = run(tmp_path / "killed", tmp_path / "cache-killed", kill="cache:12")
+    assert victim.wait(timeout=600) == -signal.SIGKILL, victim.stderr.read()
     assert 12 <= cached(tmp_path / "cache-killed") < 72, "the run should have been killed inside its queue"
     assert not list((tmp_path / "killed" / "outputs").glob("*.jsonl"))    # no direction was written yet
     resumed = run(tmp_path / "killed", tmp_path / "cache-killed")

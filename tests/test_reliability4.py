@@ -138,17 +138,13 @@ LAUGHS = "".join(f"{n}: &{n} [{', '.join(['*' + p] * 9) if p else ', '.join(['lo
 
 
 def test_nested_aliases_that_expand_without_bound_are_refused(tmp_path, capsys):
-    import time
-
     experiment = tmp_path / "x.yaml"
     experiment.write_text("task: mt\n" + LAUGHS, encoding="utf-8")
     template = _template(tmp_path, "format: completion\nexample: '{source} = {target}'\nquery: '{source} ='\n" + LAUGHS)
-    start = time.perf_counter()
     code, _, err = run_cli(capsys, "run", experiment)
     assert_error(code, err, "aliases expand to more than 100,000 values")
     code, _, err = run_cli(capsys, "translate", "-s", "ko", "-t", "en", "--template", template, "안녕")
     assert_error(code, err, "aliases expand to more than 100,000 values")
-    assert time.perf_counter() - start < 60   # not minutes: refused before anything expands
 
 
 def test_yaml_merge_keys_and_keys_python_finds_equal():

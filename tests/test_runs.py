@@ -6,7 +6,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -190,19 +189,53 @@ def test_shipped_experiments_load():
     assert matrix.langs == LANGS and matrix.limit == 5
 
 
+# Runs the real CLI in a process that kills itself (SIGKILL: no cleanup, no handlers) at a set
+# point, the same on any machine whatever its speed. XLING_TEST_KILL: "outputs:N" kills it in the
+# middle of writing direction N+1's outputs; "cache:N" right after the output cache first holds
+# N generations.
+KILL_AT_A_SET_POINT = """
+import os, signal
+from xling.data.textio import atomic_writer
+from xling.runs.folder import RunDir
+from xling.store.cache import OutputCache
+where, count = os.environ["XLING_TEST_KILL"].split(":")
+count, written = int(count), []
+write_outputs, put_many = RunDir.write_outputs, OutputCache.put_many
+def kill():
+    os.kill(os.getpid(), signal.SIGKILL)
+def killing_write_outputs(self, direction, records):
+    if where == "outputs" and len(written) == count:
+        with atomic_writer(self.outputs_path(direction)) as handle:
+            handle.write("{\\"id\\": ")    # a record cut in two, left in the partial file
+            handle.flush()
+            kill()
+    written.append(direction)
+    return write_outputs(self, direction, records)
+def killing_put_many(self, items):
+    put_many(self, items)
+    if where == "cache" and len(self) >= count:
+        kill()
+RunDir.write_outputs, OutputCache.put_many = killing_write_outputs, killing_put_many
+from xling.cli import run
+run()   # sys.argv[1:] are the command's arguments, as under `python -m xling.cli`
+"""
+
+
 def killable_run(tmp_path, model, data_dir):
     """A function starting `xling run` of a 12-direction experiment (6 segments each) as a
-    process: run(out, cache) -> Popen."""
+    process: run(out, cache, kill=None) -> Popen; kill="outputs:3" or "cache:12" makes the
+    process kill itself at that point (see KILL_AT_A_SET_POINT)."""
     experiment = tmp_path / "exp.yaml"
     experiment.write_text(
         f"task: mt\nmodel: {model}\nlangs: [en, ko, ja, zh]\nlimit: 6\nbatch_size: 2\n"
         "max_new_tokens: 48\nmetrics: [bleu, chrf]\n", encoding="utf-8")
     env = dict(os.environ, XLING_DATA=str(data_dir))
 
-    def run(out, cache):
-        return subprocess.Popen([sys.executable, "-m", "xling.cli", "run", str(experiment), "--out", str(out)],
-                                env=dict(env, XLING_CACHE=str(cache)), stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE)
+    def run(out, cache, kill=None):
+        command = ["-m", "xling.cli"] if kill is None else ["-c", KILL_AT_A_SET_POINT]
+        return subprocess.Popen([sys.executable, *command, "run", str(experiment), "--out", str(out)],
+                                env=dict(env, XLING_CACHE=str(cache), XLING_TEST_KILL=str(kill)),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     return run
 
 
@@ -211,15 +244,11 @@ def test_killed_run_resumes_to_identical_records(tmp_path, tiny_causal_base, dat
     reference = run(tmp_path / "whole", tmp_path / "cache-whole")
     assert reference.wait(timeout=600) == 0, reference.stderr.read()
 
-    victim = run(tmp_path / "killed", tmp_path / "cache-killed")
+    victim = run(tmp_path / "killed", tmp_path / "cache-killed", kill="outputs:3")
+    assert victim.wait(timeout=600) == -signal.SIGKILL, victim.stderr.read()
     outputs = tmp_path / "killed" / "outputs"
-    deadline = time.time() + 300
-    while time.time() < deadline and len(list(outputs.glob("*.jsonl"))) < 3:
-        time.sleep(0.05)
-    victim.send_signal(signal.SIGKILL)
-    victim.wait()
-    done_before = len(list(outputs.glob("*.jsonl")))
-    assert 3 <= done_before < 12, "the run should have been killed mid-way"
+    assert len(list(outputs.glob("*.jsonl"))) == 3
+    assert list(outputs.glob(".*.partial")), "the kill should have left a half-written file"
     resumed = run(tmp_path / "killed", tmp_path / "cache-killed")
     assert resumed.wait(timeout=600) == 0, resumed.stderr.read()
     assert read_all(tmp_path / "killed") == read_all(tmp_path / "whole")
