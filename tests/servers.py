@@ -40,23 +40,36 @@ class QuietHandler(BaseHTTPRequestHandler):
             pass
 
 
+def server_log():
+    """A file for a server's stderr: a pipe nobody reads fills up (64 KiB of request logs) and
+    then blocks the server mid-test."""
+    import tempfile
+    return tempfile.TemporaryFile()
+
+
+def read_log(log) -> str:
+    log.seek(0)
+    return log.read().decode(errors="replace")
+
+
 class TransformersServer:
     """`transformers serve` on 127.0.0.1 (offline: HF_HUB_OFFLINE=1)."""
 
-    def __init__(self, timeout: float = 120):
+    def __init__(self, timeout: float = 600):
         import shutil
 
         self.port = free_port()
         exe = shutil.which("transformers") or str(Path(sys.executable).parent / "transformers")
+        self.log = server_log()
         self.process = subprocess.Popen(
             [exe, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-            env=dict(os.environ, HF_HUB_OFFLINE="1"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            env=dict(os.environ, HF_HUB_OFFLINE="1"), stdout=subprocess.DEVNULL, stderr=self.log)
         self.url = f"http://127.0.0.1:{self.port}/v1"
         deadline = time.time() + timeout
         import httpx
         while time.time() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError("transformers serve exited: " + self.process.stderr.read().decode()[-2000:])
+                raise RuntimeError("transformers serve exited: " + read_log(self.log)[-2000:])
             try:
                 if httpx.get(f"http://127.0.0.1:{self.port}/health", timeout=1).status_code == 200:
                     return
@@ -78,6 +91,7 @@ class TransformersServer:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
+        self.log.close()
 
 
 class VLLMServer:
@@ -89,6 +103,7 @@ class VLLMServer:
         import httpx
 
         self.port = free_port()
+        self.log = server_log()
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
         env.update(HF_HUB_OFFLINE="1", VLLM_LOGGING_LEVEL="WARNING")
         self.process = subprocess.Popen(
@@ -96,12 +111,12 @@ class VLLMServer:
              "--served-model-name", name, "--host", "127.0.0.1", "--port", str(self.port),
              "--dtype", "float32", "--max-model-len", "2048", "--gpu-memory-utilization", "0.4",
              "--enforce-eager", "--seed", "0"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            env=env, stdout=subprocess.DEVNULL, stderr=self.log)
         self.url = f"http://127.0.0.1:{self.port}/v1"
         deadline = time.time() + timeout     # a start takes minutes on two busy cores
         while time.time() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError("the vLLM server exited: " + self.process.stderr.read().decode()[-3000:])
+                raise RuntimeError("the vLLM server exited: " + read_log(self.log)[-3000:])
             try:
                 if httpx.get(f"http://127.0.0.1:{self.port}/health", timeout=2).status_code == 200:
                     return
@@ -117,6 +132,7 @@ class VLLMServer:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.process.kill()
+        self.log.close()
 
 
 class FaultyProxy:
