@@ -277,6 +277,22 @@ def test_pearson():
     assert measures.pearson([1.0, 2.0, 50.0, 3.0], [1.0, 2.0, math.nan, 3.0]) == pytest.approx(1.0)
 
 
+def test_pearson_of_infinite_or_extreme_scores():
+    human = [1.0, 2.0, 3.0, 4.0, 5.0]
+    assert math.isnan(measures.pearson([1.0, 2.0, 3.0, 4.0, math.inf], human))   # scipy: NaN, never 1.0
+    for scale in (1e160, 1e-170, 1e300):        # sums of squares overflow or underflow unscaled
+        assert measures.pearson(np.array([1.0, 3.0, 2.0, 5.0, 4.0]) * scale, human) == pytest.approx(0.8)
+
+
+@needs_scipy
+def test_equal_infinite_scores_are_a_tie():
+    metric = np.array([[1.0, math.inf, 2.0], [2.0, math.inf, 1.0], [3.0, 0.0, 0.0]])
+    human = np.array([[1.0, 2.0, 3.0], [2.0, 1.0, 2.0], [3.0, 3.0, 1.0]])
+    taus = [scipy_stats.kendalltau(metric[:, k], human[:, k])[0] for k in range(3)]
+    assert measures.kendall_by_item(metric, human) == pytest.approx(np.mean(taus))
+    assert measures.pairwise_accuracy([math.inf, math.inf, 1.0], [2.0, 2.0, 1.0]) == 1.0
+
+
 # ------------------------------------------------------------------------------------------------
 # Soft pairwise accuracy
 

@@ -229,4 +229,4 @@ def test_candidates_from_the_shell_show_their_progress(capsys, tiny_causal_base)
     assert "sampling candidates" in err and "MBR (chrf)" in err and len(out.splitlines()) == 1
     code, _, err = run_cli(capsys, "translate", "-s", "ko", "-t", "en", "-m", tiny_causal_base, "-n", "200000",
                            "--select", "mbr", "안녕하세요")
-    assert_error(code, err, "'candidates' must be at most 1,024")
+    assert_error(code, err, "'--candidates' / '-n': must be at most 1,024")

@@ -136,7 +136,7 @@ def test_vllm_settings_with_another_backend_are_refused():
 
 @pytest.mark.parametrize("args, env, message", [
     (["--tensor-parallel-size", "2"], {}, "needs 2 GPUs; this machine has 0"),
-    (["--gpu-memory-utilization", "1.5"], {}, "'gpu_memory_utilization' must be at most 1"),
+    (["--gpu-memory-utilization", "1.5"], {}, "'--gpu-memory-utilization': must be at most 1"),
     (["--gpu-memory-utilization", "0.99"], {}, "vLLM has not enough memory to start"),
 ])
 def test_bad_vllm_settings_are_one_clean_line(args, env, message):

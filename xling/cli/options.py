@@ -23,8 +23,8 @@ class BatchSize(click.ParamType):
 
         try:
             return check_batch_size(value)
-        except XlingError as exc:
-            self.fail(str(exc), param, ctx)
+        except XlingError as exc:   # click names the option; the setting's own name may differ
+            self.fail(str(exc).replace(f"'{self.setting}' ", "", 1), param, ctx)
 
 
 class Bounded(click.ParamType):
@@ -41,8 +41,8 @@ class Bounded(click.ParamType):
         value = (click.INT if self.base is int else click.FLOAT).convert(value, param, ctx)
         try:
             return check_number(self.setting, value)
-        except XlingError as exc:
-            self.fail(str(exc), param, ctx)
+        except XlingError as exc:   # click names the option; the setting's own name may differ
+            self.fail(str(exc).replace(f"'{self.setting}' ", "", 1), param, ctx)
 
 
 def config_option(cls, name: str, *flags: str, **overrides):

@@ -61,6 +61,14 @@ def _pair_indices(n: int) -> tuple[np.ndarray, np.ndarray]:
     return first, second
 
 
+def _differences(values: np.ndarray, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """values[first] - values[second], with equal values giving 0 even when infinite (inf - inf
+    is NaN; scipy and MTME count two equal infinite scores as a tie)."""
+    a, b = values[first], values[second]
+    with np.errstate(invalid="ignore"):
+        return np.where(a == b, 0.0, a - b)
+
+
 def _tied_pairs(values: np.ndarray) -> int:
     """Number of unordered pairs of equal values in a vector."""
     _, counts = np.unique(values, return_counts=True)
@@ -123,15 +131,20 @@ def pearson(x: ArrayLike, y: ArrayLike) -> float:
     human score is NaN are dropped; a NaN metric score gives NaN.
     """
     a, b = _vectors(x, y)
-    if a.size < 2 or np.isnan(a).any():
+    if a.size < 2 or not (np.isfinite(a).all() and np.isfinite(b).all()):
+        return math.nan    # scipy: NaN for an infinite score too
+    if np.all(a == a[0]) or np.all(b == b[0]):
         return math.nan
-    da = a - a.mean()
-    db = b - b.mean()
+    # scaled to at most 1 first: sums of squares of 1e160 overflow, of 1e-170 underflow
+    da = a / np.abs(a).max()
+    db = b / np.abs(b).max()
+    da = da - da.mean()
+    db = db - db.mean()
     sa = float(np.dot(da, da))
     sb = float(np.dot(db, db))
-    if sa == 0.0 or sb == 0.0 or np.all(a == a[0]) or np.all(b == b[0]):
+    if sa == 0.0 or sb == 0.0:
         return math.nan
-    r = float(np.dot(da, db)) / math.sqrt(sa * sb)
+    r = float(np.dot(da / math.sqrt(sa), db / math.sqrt(sb)))
     return max(-1.0, min(1.0, r))
 
 
@@ -194,7 +207,7 @@ def pairwise_accuracy(metric_sys: ArrayLike, human_sys: ArrayLike) -> float:
     if m.size < 2:
         return math.nan
     i, j = _pair_indices(m.size)
-    agree = np.sign(h[i] - h[j]) == np.sign(m[i] - m[j])
+    agree = np.sign(_differences(h, i, j)) == np.sign(_differences(m, i, j))
     return int(agree.sum()) / i.size
 
 
@@ -279,8 +292,8 @@ def kendall_by_item(metric_seg: ArrayLike, human_seg: ArrayLike) -> float:
     for start in range(0, segments, chunk):
         mm, hh = m[:, start:start + chunk], h[:, start:start + chunk]
         poisoned = (np.isnan(mm) & ~np.isnan(hh)).any(axis=0)
-        dm = mm[i] - mm[j]                              # (pairs, segments)
-        dh = hh[i] - hh[j]
+        dm = _differences(mm, i, j)                     # (pairs, segments)
+        dh = _differences(hh, i, j)
         valid = ~np.isnan(dh)
         pairs = valid.sum(axis=0)
         concordance = np.where(valid, np.sign(dm) * np.sign(dh), 0.0).sum(axis=0)   # C - D
@@ -339,8 +352,8 @@ def acc_eq_calibrated(metric_seg: ArrayLike, human_seg: ArrayLike) -> tuple[floa
     elif m.ndim != 2:
         raise ValueError(f"expected a 2-D array of systems x segments, got shape {m.shape}")
     i, j = _pair_indices(m.shape[0])
-    dm = m[i] - m[j]                                    # (system pairs, segments)
-    dh = h[i] - h[j]
+    dm = _differences(m, i, j)                          # (system pairs, segments)
+    dh = _differences(h, i, j)
     valid = ~(np.isnan(dm) | np.isnan(dh))
     per_segment = valid.sum(axis=0).astype(np.int64)    # pairs in each segment
     counted = per_segment > 0

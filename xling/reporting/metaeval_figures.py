@@ -37,11 +37,15 @@ def agreement_tables(report: dict) -> list[Table]:
         row.append("n/a" if epsilon is None else f"{epsilon:.4g}")
         rows.append(row)
     notes = [f"{len(report['systems'])} systems against {report['reference']} on {report['segments']} "
-             "segments every system has a human score for; sys = system level (corpus scores), seg = "
+             "segments every system translated (a cell without a human score is left out of each measure; "
+             f"human system scores: {report['human'].get('system_source', 'segment means')}); "
+             "sys = system level (corpus scores), seg = "
              "segment level (sentence scores); acc = pairwise accuracy (Kocmi et al. 2021), SPA = soft "
              "pairwise accuracy (Thompson et al. 2024), tau/item = Kendall's tau-b averaged over segments, "
              "acc_eq = pairwise accuracy with tie calibration (Deutsch et al. 2023) at threshold eps; "
              "n/a: undefined (the metric gives every system or segment the same score)."]
+    if report.get("unrated_systems"):
+        notes.append(f"left out, no human score: {', '.join(report['unrated_systems'])}")
     if tested:
         notes.append(f"p: one-sided paired permutation test against the best metric by that measure "
                      f"({report['samples']} permutations, seed {report['seed']}); * p < 0.05.")
@@ -95,8 +99,11 @@ def human_score_table(report: dict) -> Table:
     rows = [[str(k + 1), s, f"{humans[s]['score']:.3f}", f"[{humans[s]['low']:.3f}, {humans[s]['high']:.3f}]",
              str(humans[s]["segments"])] + [f"{metrics[m][s]:.2f} ({ranks[m][s]})" for m in metrics]
             for k, s in enumerate(order)]
-    notes = [f"95% interval: bootstrap over segments, {report['samples']} resamples, seed {report['seed']}"
-             + (f"; metrics against {report['reference']} on the segments every system shares"
+    notes = [f"human: the mean of each system's rated segments; 95% interval: bootstrap over them, "
+             f"{report['samples']} resamples, seed {report['seed']}"
+             + (f"; metrics against {report['reference']} on the segments every system and it translated"
                 if report["reference"] else "")]
+    if report.get("unrated_systems"):
+        notes.append(f"left out, no human score: {', '.join(report['unrated_systems'])}")
     return Table(f"Human scores: {report['data']}", ["rank", "system", "human", "95% CI", "segments"]
                  + [f"{display(m)} (rank)" for m in metrics], rows, notes)

@@ -1,8 +1,12 @@
 """`xling meta-eval`: how well each metric agrees with human judgments, as the WMT metrics task
 measures it (google-research/mt-metrics-eval's definitions, in xling.metaeval.measures).
 
-Every system but the reference is scored by each metric against the reference's texts, on the
-segments every system and the reference have a human score and an output for. System-level
+Every system but the reference that the humans rated is scored by each metric against the
+reference's texts (the reference itself needs no human score; a system without any is left out,
+as MT-metrics-eval leaves it out), on the segments the reference and every such system have an
+output for. A cell without a human score is left out of each measure, as MT-metrics-eval leaves
+out a gold None; the system-level human scores are the data's own where it gives them (MTME's
+`sys.score`), else each system's mean over its rated segments. System-level
 metric scores are corpus scores (sacrebleu's corpus BLEU/chrF, the mean for segment-level
 metrics), segment-level scores sentence scores; scores where lower is better (TER, MetricX,
 the off-target rate: off-target = worst) are negated so that higher is better throughout, as
@@ -55,9 +59,53 @@ def load_judgments(spec: str, data_dir: str | None = None) -> HumanJudgments:
     return load_dataset(spec, DataOptions(data_dir, task="judgments"))
 
 
-def common_positions(judgments: HumanJudgments, systems: list[str], reference: str) -> list[int]:
-    """Segments every system and the reference have a human score and an output for."""
-    return judgments.common_segments([*systems, reference])
+@dataclass
+class Selection:
+    """What is meta-evaluated: the rated systems besides the reference, the segments they and
+    the reference all have an output for (and that at least one of them has a human score on),
+    and the systems left out for having no human score there."""
+    systems: list[str]
+    positions: list[int]
+    unrated: list[str]
+
+
+def select(judgments: HumanJudgments, reference: str) -> Selection:
+    if reference not in judgments.outputs:
+        raise XlingError(f"{judgments.spec} has no system {reference!r} to serve as the reference; its systems: "
+                         f"{', '.join(judgments.systems())}")
+    outputs, scores = judgments.outputs, judgments.scores
+    candidates = [s for s in judgments.systems() if s != reference]
+
+    def rated(system: str, where: list[int]) -> bool:   # a human score on a segment it translated
+        return system in outputs and system in scores and \
+            any(scores[system][i] is not None and outputs[system][i] is not None for i in where)
+
+    translated = [i for i, text in enumerate(outputs[reference]) if text is not None]
+    systems = [s for s in candidates if rated(s, translated)]
+    while True:   # a system left out frees the segments it lacked: settles in a step or two
+        positions = [i for i in translated if all(outputs[s][i] is not None for s in systems)
+                     and any(scores[s][i] is not None for s in systems)]
+        kept = [s for s in systems if rated(s, positions)]
+        if kept == systems:
+            break
+        systems = kept
+    return Selection(systems, positions, [s for s in candidates if s not in systems])
+
+
+def human_matrix(judgments: HumanJudgments, systems: list[str], positions: list[int]) -> np.ndarray:
+    """Systems x segments of human scores, NaN where a cell is not rated."""
+    return np.array([[math.nan if judgments.scores[s][i] is None else judgments.scores[s][i] for i in positions]
+                     for s in systems], dtype=float)
+
+
+def human_system_scores(judgments: HumanJudgments, systems: list[str], segment: np.ndarray) -> tuple[np.ndarray, str]:
+    """Each system's human score and where it comes from: the data's own system scores when
+    it gives one for every system (as MTME uses `LP.HUMAN.sys.score`), else the mean of the
+    system's rated segments."""
+    given = judgments.system_scores or {}
+    if systems and all(s in given for s in systems):
+        return np.array([given[s] for s in systems], dtype=float), "the data's system scores"
+    return np.nanmean(segment, axis=1), "the mean of each system's rated segments"
 
 
 def score_metric(name: str, judgments: HumanJudgments, systems: list[str], reference: str,
@@ -84,7 +132,7 @@ def score_metric(name: str, judgments: HumanJudgments, systems: list[str], refer
 
 def _text(judgments: HumanJudgments, system: str, i: int) -> str:
     text = judgments.outputs[system][i]
-    if text is None:    # common_positions keeps only segments with outputs
+    if text is None:    # select() keeps only segments with outputs
         raise XlingError(f"{system} has no output for segment {judgments.segment_ids[i]}")
     return text
 
@@ -100,8 +148,7 @@ def agreement(metric: MetricScores, human_system: np.ndarray, human_segment: np.
             "pearson": measures.pearson(metric_system, human_system),
             "kendall": measures.kendall_tau_b(metric_system, human_system),
             "pairwise_accuracy": measures.pairwise_accuracy(metric_system, human_system),
-            "soft_pairwise_accuracy": measures.soft_pairwise_accuracy(metric_segment, human_segment,
-                                                                      samples=samples, seed=seed),
+            "soft_pairwise_accuracy": _soft_pairwise_accuracy(metric_segment, human_segment, samples, seed),
         },
         "segment": {
             "pearson": measures.pearson(metric_segment.ravel(), human_segment.ravel()),
@@ -114,6 +161,17 @@ def agreement(metric: MetricScores, human_system: np.ndarray, human_segment: np.
     # A correlation with a constant vector is undefined (MTME: NaN); shown as null / n/a.
     return {level: {k: float(v) if math.isfinite(v) else None for k, v in row.items()}
             for level, row in values.items()}
+
+
+def _soft_pairwise_accuracy(metric_segment: np.ndarray, human_segment: np.ndarray, samples: int,
+                            seed: int) -> float:
+    """SPA on the segments every system is rated on (its permutation test pairs whole segments,
+    as MTME's, which takes no missing score); NaN without such a segment."""
+    full = ~np.isnan(human_segment).any(axis=0)
+    if not full.any():
+        return math.nan
+    return measures.soft_pairwise_accuracy(metric_segment[:, full], human_segment[:, full],
+                                           samples=samples, seed=seed)
 
 
 def _tested_measure(level: str, measure: str) -> Callable[[Any, Any], float]:
@@ -149,37 +207,38 @@ def meta_evaluate(spec: str, reference: str, metrics, *, data_dir: str | None = 
                   tgt_lang: str | None = None, seed: int = 0, samples: int = 1000, out: str | Path | None = None,
                   progress: bool = True) -> dict:
     """The meta-evaluation report (the JSON `xling meta-eval --format json` prints)."""
-    if out is not None:   # claimed (checked and locked) before any scoring, as every run folder
-        with RunDir(out) as run:
-            (run.path / MARKER).write_text("xling run folder (meta-eval)\n", encoding="utf-8")
-            return _meta_evaluate(spec, reference, metrics, data_dir, settings, tgt_lang, seed, samples,
-                                  run.path, progress)
-    return _meta_evaluate(spec, reference, metrics, data_dir, settings, tgt_lang, seed, samples, None, progress)
-
-
-def _meta_evaluate(spec, reference, metrics, data_dir, settings, tgt_lang, seed, samples, out: Path | None,
-                   progress) -> dict:
     metrics = parse_metric_names(metrics)
-    judgments = load_judgments(spec, data_dir)
-    if reference not in judgments.outputs:
-        raise XlingError(f"{spec} has no system {reference!r} to serve as the reference; its systems: "
-                         f"{', '.join(judgments.systems())}")
-    systems = [s for s in judgments.systems() if s != reference]
-    if len(systems) < 2:
-        raise XlingError(f"{spec}: meta-evaluation needs two systems besides the reference, not {len(systems)}")
-    positions = common_positions(judgments, systems, reference)
-    if not positions:
-        raise XlingError(f"{spec}: no segment has a human score and an output for every system and {reference}")
+    judgments = load_judgments(spec, data_dir)     # bad data is refused before a folder is made
+    chosen = select(judgments, reference)
+    if len(chosen.systems) < 2:
+        raise XlingError(f"{spec}: meta-evaluation needs two systems with human scores besides the reference "
+                         f"{reference}, not {len(chosen.systems)}"
+                         + (f" (no human score: {', '.join(chosen.unrated)})" if chosen.unrated else ""))
     tgt = tgt_lang or judgments.tgt_lang
     if tgt is None:
         raise XlingError(f"{spec} does not say its target language: pass --tgt-lang")
+    if out is not None:   # claimed (checked and locked) before any scoring, as every run folder
+        with RunDir(out) as run:
+            (run.path / MARKER).write_text("xling run folder (meta-eval)\n", encoding="utf-8")
+            return _meta_evaluate(spec, reference, metrics, judgments, chosen, tgt, settings, seed, samples,
+                                  run.path, progress)
+    return _meta_evaluate(spec, reference, metrics, judgments, chosen, tgt, settings, seed, samples, None, progress)
+
+
+def _meta_evaluate(spec, reference, metrics, judgments: HumanJudgments, chosen: Selection, tgt: str, settings,
+                   seed, samples, out: Path | None, progress) -> dict:
+    systems, positions = chosen.systems, chosen.positions
+    human_segment = human_matrix(judgments, systems, positions)
+    human_system, human_system_source = human_system_scores(judgments, systems, human_segment)
+    rated = int((~np.isnan(human_segment)).sum())
     if progress:
-        print(f"xling: {len(systems)} systems against {reference}, {len(positions)} of "
-              f"{len(judgments.segment_ids)} segments scored by the humans for every system", file=sys.stderr)
-    human_segment = np.array([[judgments.scores[s][i] for i in positions] for s in systems], dtype=float)
-    human_system = human_segment.mean(axis=1)
+        print(f"xling: {len(systems)} systems against {reference} on {len(positions)} of "
+              f"{len(judgments.segment_ids)} segments ({rated} of {human_segment.size} system-segment cells "
+              "rated by the humans)", file=sys.stderr)
+        if chosen.unrated:
+            print(f"xling: left out, no human score: {', '.join(chosen.unrated)}", file=sys.stderr)
     rng = np.random.default_rng(seed)
-    intervals = {s: list(mean_interval(row, rng, samples)) for s, row in zip(systems, human_segment)}
+    intervals = {s: list(mean_interval(row[~np.isnan(row)], rng, samples)) for s, row in zip(systems, human_segment)}
     store = _ScoreStore(Path(out) / "scores.json") if out else None
     scores: dict[str, MetricScores] = {}
     for name in metrics:
@@ -196,7 +255,9 @@ def _meta_evaluate(spec, reference, metrics, data_dir, settings, tgt_lang, seed,
                for name, score in scores.items()}
     report = {"systems": systems, "segments": len(positions), "metrics": results,
               "data": spec, "reference": reference, "tgt_lang": tgt, "data_segments": len(judgments.segment_ids),
-              "human": {"system": dict(zip(systems, human_system.tolist())), "interval": intervals},
+              "rated_cells": rated, "unrated_systems": chosen.unrated,
+              "human": {"system": dict(zip(systems, human_system.tolist())), "system_source": human_system_source,
+                        "interval": intervals},
               "metric_system_scores": {name: s.system for name, s in scores.items()},
               "signatures": {name: s.signature for name, s in scores.items()},
               "significance": significance(scores, results, human_system, human_segment, systems,
@@ -270,29 +331,30 @@ def human_scores(spec: str, *, reference: str | None = None, metrics=(), data_di
                  settings: dict | None = None, tgt_lang: str | None = None, seed: int = 12345,
                  samples: int = 1000) -> dict:
     """Each system's human score (the mean over its rated segments) with a 95% bootstrap
-    interval (segments resampled, percentile); with a `reference`, on the segments every system
-    and the reference share, and beside each metric's corpus score against that reference."""
+    interval (segments resampled, percentile); systems without a human score are left out
+    (listed in `unrated_systems`). With a `reference`, on the segments it and every rated system
+    translated, beside each metric's corpus score against that reference."""
     judgments = load_judgments(spec, data_dir)
-    systems = [s for s in judgments.systems() if s != reference]
     if reference is not None:
-        if reference not in judgments.outputs:
-            raise XlingError(f"{spec} has no system {reference!r}; its systems: {', '.join(judgments.systems())}")
-        positions = common_positions(judgments, systems, reference)
-        rated = {s: positions for s in systems}
+        chosen = select(judgments, reference)
+        systems, positions, unrated = chosen.systems, chosen.positions, chosen.unrated
     else:
-        rated = {s: [i for i, v in enumerate(judgments.scores[s]) if v is not None] for s in systems}
+        systems = [s for s in judgments.systems() if any(v is not None for v in judgments.scores.get(s, []))]
+        positions = list(range(len(judgments.segment_ids)))
+        unrated = [s for s in judgments.systems() if s not in systems]
+    if not systems:
+        raise XlingError(f"{spec}: no system has a human score" + (f" on a segment {reference} has an output for"
+                                                                  if reference is not None else ""))
+    human = human_matrix(judgments, systems, positions)
     rng = np.random.default_rng(seed)
     table = {}
-    for system in systems:
-        values = np.array([judgments.scores[system][i] for i in rated[system]], dtype=float)
-        if not len(values):
-            raise XlingError(f"{spec}: system {system} has no rated segment")
+    for system, row in zip(systems, human):
+        values = row[~np.isnan(row)]
         low, high = mean_interval(values, rng, samples)
         table[system] = {"score": float(values.mean()), "low": low, "high": high,
                          "segments": len(values)}
     metric_scores = {}
     if reference is not None and metrics:
-        positions = rated[systems[0]]
         tgt = tgt_lang or judgments.tgt_lang
         if tgt is None:
             raise XlingError(f"{spec} does not say its target language: pass --tgt-lang")
@@ -301,4 +363,4 @@ def human_scores(spec: str, *, reference: str | None = None, metrics=(), data_di
             sign = 1.0 if get(name).higher_is_better else -1.0
             metric_scores[name] = {s: sign * v for s, v in result.system.items()}   # as the metric reports it
     return {"data": spec, "reference": reference, "systems": table, "metrics": metric_scores,
-            "seed": seed, "samples": samples}
+            "unrated_systems": unrated, "seed": seed, "samples": samples}

@@ -59,11 +59,15 @@ function drawOverview() {
     ["reference", REPORT.reference + " (its texts are the metrics' reference; it is not scored)"],
     ["target language", REPORT.tgt_lang],
     ["systems", SYSTEMS.length + ": " + SYSTEMS.join(", ")],
-    ["segments", REPORT.segments + " scored by the humans and translated by every system and the reference" +
-      (typeof REPORT.data_segments === "number" ? " (of " + REPORT.data_segments + " in the data)" : "")],
+    ["segments", REPORT.segments + " translated by every system and the reference, each rated for at least one system" +
+      (typeof REPORT.data_segments === "number" ? " (of " + REPORT.data_segments + " in the data)" : "") +
+      (typeof REPORT.rated_cells === "number" ? "; " + REPORT.rated_cells + " of " + REPORT.segments * SYSTEMS.length +
+        " system-segment cells rated (a cell without a human score is left out of every measure)" : "")],
+    (REPORT.unrated_systems || []).length ? ["left out", REPORT.unrated_systems.join(", ") + " (no human score)"] : null,
     ["metrics", NAMES.map(metricName).join(", ")],
     ["permutations", REPORT.samples + " (seed " + REPORT.seed + ")"]
   ];
+  rows = rows.filter(function (row) { return row; });
   body.appendChild(el("table", { id: "facts", cls: "facts" }, el("tbody", null, rows.map(function (row) {
     return el("tr", { "data-fact": row[0] }, el("th", { text: row[0] }), el("td", { text: row[1] }));
   }))));
@@ -268,8 +272,9 @@ function drawHuman() {
     return row;
   });
   body.appendChild(el("table", { id: "human-table" }, el("thead", null, head), el("tbody", null, rows)));
-  body.appendChild(el("p", { cls: "note", text: "Human scores: the mean over the " + REPORT.segments + " segments above " +
-    "(higher is better; MQM negated). 95% interval: bootstrap over those segments, " + REPORT.samples + " resamples, seed " +
+  var source = REPORT.human.system_source || "the mean of each system's rated segments";
+  body.appendChild(el("p", { cls: "note", text: "Human scores: " + source + " (higher is better; MQM negated). " +
+    "95% interval of the mean of each system's rated segments: bootstrap over them, " + REPORT.samples + " resamples, seed " +
     REPORT.seed + " (percentile). Hover a row to find the system in the scatter plots." }));
 }
 
