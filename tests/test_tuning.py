@@ -85,8 +85,8 @@ def test_judge_swaps_order_and_scores_half_per_win():
     result = judge_pairwise(judge, ["q1", "q2", "q3", "q4?!"], ["good", "bad", "good", "x"],
                             ["bad", "good", "good too", "y"])
     assert result.verdicts[0] == ("1", "2")         # A first wins, then B first: A wins again
-    assert result.scores == [1.0, 0.0, 0.0, None]   # ties give no point; unreadable ones none
-    assert result.unparseable == 2 and result.preference == pytest.approx(1 / 3)
+    assert result.scores == [1.0, 0.0, 0.5, None]   # a tie is half a win; unreadable ones none
+    assert result.unparseable == 2 and result.preference == pytest.approx(1.5 / 3)
     assert [parse_verdict(t) for t in ("1", " Answer 2.", "TIE", "maybe")] == ["1", "2", "tie", None]
 
 
@@ -131,6 +131,22 @@ def test_two_ratio_sweep_trains_evaluates_and_resumes(tmp_path, tiny_causal):
     # the training batch size is part of the sweep: resuming with another is refused
     with pytest.raises(XlingError, match=r"differs in: batch_size"):
         run_tune_ratio(dataclasses.replace(config, batch_size=2), progress=False)
+
+
+def test_a_judged_sweep_gives_the_monolingual_model_half_against_itself(tmp_path, tiny_causal):
+    config = build_config(dict(task="tune_ratio", out=str(tmp_path / "sweep"), model=str(tiny_causal),
+                               train_paired=str(PAIRED), ratios=[0.0, 1.0], test_size=2, epochs=1,
+                               batch_size=4, max_new_tokens=6, metric="judge", judge_model=str(tiny_causal)))
+    metrics = run_tune_ratio(config, progress=False).read_metrics()
+    korean, english = metrics["directions"]["ratio-1_seed-0"], metrics["directions"]["ratio-0_seed-0"]
+    # Score(X->Y) divides by the model tuned in Y against itself: 0.5 by definition, whatever a
+    # judge says of two identical answers (a tiny model's verdicts are noise)
+    assert korean["preference_ko"] == english["preference_en"] == 0.5
+    assert korean["judge_rule"] == english["judge_rule"] == 2
+    assert not (tmp_path / "sweep" / "outputs" / "judge_ratio-1_seed-0_ko.jsonl").exists()
+    for setting, value in metrics["score_x_to_y"].items():
+        tuned = english["preference_ko"] if setting == "en->ko" else korean["preference_en"]
+        assert value == pytest.approx(tuned / 0.5)
 
 
 def test_score_x_to_y_follows_equation_1():

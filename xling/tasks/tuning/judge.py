@@ -1,7 +1,10 @@
 """LLM-as-a-judge preference between two models' answers, as in the report: each pair judged
 twice with the order swapped, 0.5 point per win for model A (so 0, 0.5 or 1 per sample).
-Raw verdicts are kept; verdicts that cannot be parsed are counted, never guessed: they give no
-point, and a sample whose two verdicts are both unreadable is left out of the mean."""
+
+A tie is half a win (0.25 of the sample), so that two equally good answers score 0.5, not 0 as
+if A had lost twice. Raw verdicts are kept; verdicts that cannot be parsed are counted, never
+guessed: a sample is scored on its readable verdicts alone (one readable verdict: 0, 0.5 or 1),
+and a sample whose two verdicts are both unreadable is left out of the mean."""
 from __future__ import annotations
 
 import re
@@ -32,7 +35,7 @@ def parse_verdict(text: str) -> str | None:
 
 @dataclass
 class JudgeResult:
-    scores: list[float | None]                 # per sample: points for model A in {0, .5, 1}
+    scores: list[float | None]                 # per sample: A's share of the wins, 0 to 1
     verdicts: list[tuple[str, str]] = field(default_factory=list)   # raw (A first, B first)
     unparseable: int = 0
 
@@ -61,6 +64,17 @@ def judge_pairwise(backend, instructions, answers_a, answers_b, max_new_tokens: 
         if forward is None and backward is None:
             result.scores.append(None)
             continue
-        # 0.5 point per win of A (a tie is no win): 0, 0.5 or 1 per sample.
-        result.scores.append(0.5 * (forward == "1") + 0.5 * (backward == "2"))
+        shares = [_share_of_a(verdict, a_at) for verdict, a_at in ((forward, "1"), (backward, "2"))
+                  if verdict is not None]
+        result.scores.append(sum(shares) / len(shares))
     return result
+
+
+def _share_of_a(verdict: str, position_of_a: str) -> float:
+    """A's share of one verdict: 1 won, 0.5 tie, 0 lost."""
+    return 0.5 if verdict == "tie" else float(verdict == position_of_a)
+
+
+# Kept beside stored preferences: a sweep judged under an older rule (a tie gave A no point, an
+# unreadable verdict counted as a loss) is judged again (the judge's answers come from the cache).
+JUDGE_RULE = 2

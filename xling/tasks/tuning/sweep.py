@@ -16,7 +16,7 @@ from ...errors import XlingError
 from ...metrics.rouge import rouge_l
 from ...runs.config import TuneRatioConfig
 from ...runs.folder import RunDir, RunHeader
-from .judge import judge_pairwise
+from .judge import JUDGE_RULE, judge_pairwise
 from .mixes import DEFAULT_RATIOS, build_mix, check_ratios, split_pairs
 from .paired import load_hub_pairs, load_pairs
 from .train import encode_example, fine_tune
@@ -128,10 +128,13 @@ def _judge_all(run: RunDir, config: TuneRatioConfig, units, metrics) -> None:
     for ratio, seed in units:
         name = unit_name(ratio, seed)
         entry = metrics["directions"][name]
-        if "preference_ko" in entry:
+        if "preference_ko" in entry and entry.get("judge_rule") == JUDGE_RULE:
             continue
         records = run.read_outputs(name)
         for lang, mono in (("ko", 1.0), ("en", 0.0)):
+            if ratio == mono:   # the monolingual model against itself: 0.5 by definition, not a
+                entry[f"preference_{lang}"], entry[f"unparseable_{lang}"] = 0.5, 0   # judge's habit
+                continue
             mine = [r for r in records if r["lang"] == lang]
             theirs = [r for r in run.read_outputs(unit_name(mono, seed)) if r["lang"] == lang]
             result = judge_pairwise(judge, [r["instruction"] for r in mine], [r["answer"] for r in mine],
@@ -142,12 +145,14 @@ def _judge_all(run: RunDir, config: TuneRatioConfig, units, metrics) -> None:
             with atomic_writer(path) as handle:
                 handle.write("".join(json.dumps({"id": r["id"], "verdicts": v, "score": s}, ensure_ascii=False) + "\n"
                                      for r, v, s in zip(mine, result.verdicts, result.scores)))
+        entry["judge_rule"] = JUDGE_RULE
         run.write_metrics(metrics)
 
 
 def _mean_score(metrics, ratio: float, lang: str, key: str) -> float | None:
     values = [e[f"{key}_{lang}"] for e in metrics["directions"].values()
               if isinstance(e, dict) and e.get("ratio") == ratio and f"{key}_{lang}" in e]
+    values = [v for v in values if v is not None and np.isfinite(v)]   # NaN: no verdict was readable
     return float(np.mean(values)) if values else None
 
 
