@@ -178,3 +178,27 @@ def test_bad_sweeps(tmp_path, tiny_causal_base, tiny_causal):
         run_tune_ratio(build_config(dict(base, model=str(tiny_causal_base), ratios=[-0.1])), progress=False)
     with pytest.raises(XlingError, match="'model' required"):
         build_config(base)
+
+
+def test_hub_rows_are_joined_by_id_never_by_chance():
+    from datasets import Dataset
+
+    from xling.tasks.tuning.paired import join_hub_rows
+
+    # OpenOrca's layout: the Korean set is a sample of the English one, in its own order
+    english = Dataset.from_dict({"id": ["niv.1", "t0.2", "cot.3"], "question": ["Q one", "Q two", "Q three"],
+                                 "response": ["A one", "A two", "A three"]})
+    korean = Dataset.from_dict({"id": ["cot.3", "niv.1", "flan.9"],
+                                "instruction": ["질문 셋", "질문 하나", "질문 아홉"],
+                                "output": ["답 셋", "답 하나", "답 아홉"]})
+    pairs, report = join_hub_rows(english, korean, None)
+    assert [(p.id, p.en[0], p.ko[0]) for p in pairs] == [("cot.3", "Q three", "질문 셋"),
+                                                         ("niv.1", "Q one", "질문 하나")]
+    assert report["joined_by"] == "id" and report["unmatched_ids"] == 1
+    # LIMA's layout: conversations, no ids, as many rows: by position
+    lima = Dataset.from_dict({"conversations": [["Q", "A"], ["Q2", "A2"]]})
+    ko_lima = Dataset.from_dict({"conversations": [["질문", "답"], ["질문2", "답2"]]})
+    pairs, report = join_hub_rows(lima, ko_lima, 1)
+    assert [(p.en, p.ko) for p in pairs] == [(("Q", "A"), ("질문", "답"))] and report["joined_by"] == "position"
+    with pytest.raises(XlingError, match=r"\(2 rows\) and .* \(3 rows\) have no `id` column .* cannot be paired"):
+        join_hub_rows(lima, Dataset.from_dict({"conversations": [["a", "b"]] * 3}), None)

@@ -93,7 +93,7 @@ def load_pairs(en: str | None = None, ko: str | None = None, paired: str | None 
 
 
 def load_hub_pairs(name: str, limit: int | None = None) -> tuple[list[Pair], dict]:
-    """The report's hub datasets, joined by position within each dataset's train split."""
+    """The report's hub datasets (train splits), joined by `join_hub_rows`."""
 
     if name not in HUB_PAIRS:
         raise XlingError(f"unknown paired dataset {name!r}; known: {', '.join(HUB_PAIRS)}")
@@ -104,12 +104,44 @@ def load_hub_pairs(name: str, limit: int | None = None) -> tuple[list[Pair], dic
 
     en_rows = load_dataset(HUB_PAIRS[name][0], split="train")
     ko_rows = load_dataset(HUB_PAIRS[name][1], split="train")
-    n = min(len(en_rows), len(ko_rows), limit or 10 ** 9)
-    def pick(row):
-        conv = row.get("conversations")
-        if conv:
-            return conv[0], conv[1] if len(conv) > 1 else ""
-        return row.get("question") or row.get("instruction", ""), row.get("response") or row.get("output", "")
-    pairs = [Pair(str(i), pick(en_rows[i]), pick(ko_rows[i])) for i in range(n)]
-    pairs = [p for p in pairs if all(p.en) and all(p.ko)]
-    return pairs, {"pairs": len(pairs), "source": HUB_PAIRS[name]}
+    pairs, report = join_hub_rows(en_rows, ko_rows, limit, HUB_PAIRS[name])
+    return pairs, {**report, "source": HUB_PAIRS[name]}
+
+
+def _pick(row) -> tuple[str, str]:
+    """(instruction, response) of one hub row, whichever of the usual layouts it has."""
+    conv = row.get("conversations")
+    if conv:
+        return conv[0], conv[1] if len(conv) > 1 else ""
+    return row.get("question") or row.get("instruction", ""), row.get("response") or row.get("output", "")
+
+
+def join_hub_rows(en_rows, ko_rows, limit: int | None, names=("English", "Korean")) -> tuple[list[Pair], dict]:
+    """English and Korean rows (datasets.Dataset or lists of dicts) joined by their `id` when
+    both have one (OpenOrca-ko-v2 is a 19.5k sample of OpenOrca's 4.2M rows, in its own order:
+    row i of one is not row i of the other), else by position, only when both have as many rows
+    (LIMA and its translation); anything else is refused, never paired by chance."""
+    def column(rows, key):
+        return list(rows[key]) if hasattr(rows, "column_names") else [r.get(key) for r in rows]
+
+    def has_ids(rows):
+        keys = rows.column_names if hasattr(rows, "column_names") else (rows[0].keys() if len(rows) else ())
+        return "id" in keys
+
+    if has_ids(en_rows) and has_ids(ko_rows):
+        en_index = {str(k): i for i, k in enumerate(column(en_rows, "id")) if k is not None}
+        order = [(str(k), en_index.get(str(k)), i) for i, k in enumerate(column(ko_rows, "id")) if k is not None]
+        missing = [k for k, e, _ in order if e is None]
+        joined = [(k, e, i) for k, e, i in order if e is not None]
+        how = "id"
+    elif len(en_rows) == len(ko_rows):
+        joined, missing, how = [(str(i), i, i) for i in range(len(en_rows))], [], "position"
+    else:
+        raise XlingError(f"{names[0]} ({len(en_rows)} rows) and {names[1]} ({len(ko_rows)} rows) have no `id` "
+                         "column to join them by, and not as many rows: their rows cannot be paired")
+    if not joined:
+        raise XlingError(f"no id of {names[1]} is in {names[0]}: nothing to pair")
+    pairs = [Pair(k, _pick(en_rows[e]), _pick(ko_rows[i])) for k, e, i in joined[:limit or None]]
+    usable = [p for p in pairs if all(p.en) and all(p.ko)]
+    return usable, {"pairs": len(usable), "joined_by": how, "dropped_empty": len(pairs) - len(usable),
+                    "unmatched_ids": len(missing)}
