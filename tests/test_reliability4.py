@@ -277,6 +277,8 @@ MT_DAMAGE = {
                      "metrics.json is damaged"),
     "signature-null": ("metrics.json", lambda m: m["directions"]["ko-en"]["metrics"]["bleu"].update(signature=None),
                        "metrics.json is damaged"),
+    "signature-missing": ("metrics.json", lambda m: m["directions"]["ko-en"]["metrics"]["bleu"].pop("signature"),
+                          "metrics.json is damaged"),
     "output-number": ("outputs/ko-en.jsonl", lambda r: r.update(output=5), "line 1: damaged record ('output' is 5"),
     "output-missing": ("outputs/ko-en.jsonl", lambda r: r.pop("output"), "line 1: damaged record ('output' is missing"),
 }
@@ -512,3 +514,56 @@ def test_a_changed_spm_file_is_named_where_the_by_domain_rows_disagree(tmp_path,
     code, out, err = run_cli(capsys, "report", tmp_path / "R")
     assert code == 0, err
     assert "a model file changed since" in out and "--recompute" in out
+
+
+def test_tables_escape_what_would_break_markdown_and_latex():
+    from xling.reporting.tables import Table
+
+    table = Table("T", ["domain", "n"], [["news|social", "1"], ["a^b x~y\nline", "2"]])
+    markdown = table.render("markdown").splitlines()
+    assert markdown[4] == "| news\\|social | 1 |" and markdown[5] == "| a^b x~y line | 2 |"
+    latex = table.render("latex")
+    assert "a\\textasciicircum{}b x\\textasciitilde{}y line & 2 \\\\" in latex
+
+
+def test_a_judges_parse_count_does_not_block_a_paired_test():
+    from xling.metrics.significance import same_measure
+
+    ours = "nrefs:1|judge:gpt|template:gemba-mqm|parsed:8/10|version:1"
+    assert same_measure(ours, ours.replace("parsed:8/10", "parsed:7/10"))
+    assert not same_measure(ours, ours.replace("judge:gpt", "judge:other"))
+
+
+def test_traditional_chinese_is_bucketed_by_characters():
+    from xling.reporting.buckets import unspaced
+
+    assert unspaced("zh-Hant") and unspaced("zh") and unspaced("ja") and not unspaced("ko")
+
+
+def test_a_removed_outputs_file_is_named_not_skipped(finished_runs, tmp_path, capsys):
+    import shutil
+
+    run = tmp_path / "mt"
+    shutil.copytree(finished_runs / "mt", run)
+    (run / "outputs" / "ko-en.jsonl").unlink()
+    code, _, err = run_cli(capsys, "report", run)
+    assert_error(code, err, "has scores for ko-en but no outputs file")
+
+
+def test_a_null_score_is_shown_as_na(finished_runs, tmp_path, capsys):
+    import shutil
+
+    run = tmp_path / "mt"
+    shutil.copytree(finished_runs / "mt", run)
+    _edit(run / "metrics.json", lambda m: m["directions"]["ko-en"]["metrics"]["bleu"].update(score=None))
+    code, out, err = run_cli(capsys, "report", run)
+    assert code == 0, err
+    assert "n/a" in out
+
+
+def test_figures_are_never_drawn_into_a_run_folder(finished_runs, capsys):
+    before = sorted(p.name for p in (finished_runs / "mt").iterdir())
+    for out in (finished_runs / "mt", finished_runs / "mt" / "figs"):
+        code, _, err = run_cli(capsys, "figures", "-r", finished_runs / "mt", "-o", out)
+        assert_error(code, err, "is (or is inside) a run folder")
+    assert sorted(p.name for p in (finished_runs / "mt").iterdir()) == before

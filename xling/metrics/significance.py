@@ -138,12 +138,18 @@ def check_samples(n_samples: int | None, test: str) -> int:
 
 
 # Signature fields that say how a score was run, not what it measures (batch size, xling's and
-# sacrebleu's versions): results differing only there are still paired.
-_RUN_ONLY = ("bs", "impl", "version")
+# sacrebleu's versions, how many of a judge's answers could be read): results differing only
+# there are still paired.
+_RUN_ONLY = ("bs", "impl", "version", "parsed")
 
 
 def _measure(signature: str) -> list[str]:
     return [f for f in signature.split("|") if f.partition(":")[0] not in _RUN_ONLY]
+
+
+def same_measure(signature: str, other: str) -> bool:
+    """Whether two signatures describe one measure (they may differ in run-only fields)."""
+    return _measure(signature) == _measure(other)
 
 
 def _check(baseline: MetricResult, system: MetricResult) -> tuple[np.ndarray, np.ndarray]:
@@ -153,7 +159,7 @@ def _check(baseline: MetricResult, system: MetricResult) -> tuple[np.ndarray, np
         raise XlingError(f"{system.name} carries no segment statistics to resample")
     if baseline.name != system.name:
         raise XlingError(f"paired tests compare one metric: {baseline.name} vs {system.name}")
-    if _measure(baseline.signature) != _measure(system.signature):
+    if not same_measure(baseline.signature, system.signature):
         raise XlingError(f"paired tests need {system.name} computed the same way for every system: "
                          f"{baseline.signature} vs {system.signature}")
     if baseline.stats.shape != system.stats.shape:

@@ -29,6 +29,11 @@ from ..runs.records import MTRun, check_paired
 WORD_EDGES = (10, 20, 30, 40, 50, 60)
 CHAR_EDGES = (20, 40, 60, 80, 100, 120)
 NO_SPACES = {"zh", "ja", "th", "lo", "km", "my", "bo", "yue"}
+
+
+def unspaced(code: str) -> bool:
+    """Whether a language writes no spaces between words (zh-Hant as zh)."""
+    return code.split("-")[0] in NO_SPACES
 # Reference word frequency edges, as compare-mt's defaults: 1, 2, 3-4, 5-9, 10-99, 100-999, 1000+.
 FREQUENCY_EDGES = (2, 3, 5, 10, 100, 1000)
 
@@ -88,7 +93,7 @@ def _paired(results, first: MTRun, run: MTRun, name: str) -> bool:
 
 def by_length(runs: list[MTRun], name: str, metrics: list[str], results) -> dict:
     tgt = Direction.parse(name).tgt
-    chars = tgt.code in NO_SPACES
+    chars = unspaced(tgt.code)
     edges = CHAR_EDGES if chars else WORD_EDGES
     present = [r for r in runs if r.direction(name) is not None]
     records = results.records(present[0], name)

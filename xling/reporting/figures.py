@@ -16,7 +16,7 @@ from ..metrics.base import mean_result
 from ..metrics.registry import display, get
 from ..metrics.significance import bootstrap_ci
 from ..runs.config import CHOICE_TASKS
-from ..runs.folder import RunDir
+from ..runs.folder import MARKER, RunDir
 from ..runs.records import ChoiceRun, MTRun, Run, TuneRun, read_run
 from .html_pages import figure_entry, figures_page
 from .paper import load_paper_table
@@ -234,6 +234,11 @@ def make_figures(out_dir: str | Path = "figures", run_paths: Sequence[str] = ())
     """Every figure (PNG and PDF) and index.html, the page that shows them, in `out_dir`."""
     if Path(out_dir).exists() and not Path(out_dir).is_dir():
         raise XlingError(f"-o {out_dir} is a file; figures go into a folder")
+    target = Path(out_dir).expanduser().resolve()
+    if (target / MARKER).exists() or any(Path(p).expanduser().resolve() in (target, *target.parents)
+                                         for p in run_paths):
+        raise XlingError(f"-o {out_dir} is (or is inside) a run folder, which holds only what a run "
+                         "writes; draw the figures elsewhere")
     # Every run is read (and checked) before anything is drawn.
     runs = [read_run(p, fresh=True) for p in run_paths]
     ratio_runs = [r for r in runs if isinstance(r, TuneRun)]

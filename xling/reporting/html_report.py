@@ -33,7 +33,7 @@ from ..errors import XlingError
 from ..metrics.registry import display, get, parse_metric_names
 from ..metrics.significance import bootstrap_ci
 from ..runs.records import ChoiceRun, MTRun, check_paired, read_run
-from .buckets import NO_SPACES, buckets
+from .buckets import buckets, unspaced
 from .html_choice import choice_data
 from .html_spans import segment_spans
 from .mt_prompts import PromptRebuilder
@@ -43,7 +43,11 @@ from .tables import Table
 TEMPLATES = Path(__file__).with_name("templates")
 
 _COMPARED = re.compile(r"^(?P<score>-?[\d.]+) \((?P<delta>[+-][\d.]+), p=(?P<p>[\d.]+)\)(?P<mark> better\*| worse\*)?$")
-_NOT_COMPARABLE = re.compile(r"^(?P<score>-?[\d.]+) \(not comparable\)$")
+_NOT_TESTED = re.compile(r"^(?P<score>-?[\d.]+|n/a) \((?P<why>not comparable|no test)\)$")
+
+
+def _number(text: str) -> float | None:
+    return None if text == "n/a" else float(text)
 
 
 def html_report(paths: list[str], metrics=None, test: str = "bs", n_samples: int | None = None) -> str:
@@ -179,11 +183,11 @@ def _significance(tables: list[Table], names: list[str], n_runs: int) -> list[di
                     cells.append({"score": float(match["score"]), "delta": float(match["delta"]),
                                   "p": float(match["p"]), "mark": mark, "comparable": True})
                     continue
-                other = _NOT_COMPARABLE.match(text)
-                cells.append({"score": float(other["score"]) if other else None, "delta": None, "p": None,
-                              "mark": None, "comparable": False})
+                other = _NOT_TESTED.match(text)   # another measure, or a score missing (NaN)
+                cells.append({"score": _number(other["score"]) if other else None, "delta": None, "p": None,
+                              "mark": None, "comparable": bool(other) and other["why"] == "no test"})
             rows.append({"label": row[0], "direction": direction, "domain": domain or None,
-                         "base": float(row[1]), "cells": cells})
+                         "base": _number(row[1]), "cells": cells})
         found.append({"metric": m, "runs": table.header[1:], "rows": rows, "notes": table.notes})
     return found
 
@@ -240,7 +244,7 @@ def _segments(a: MTRun, b: MTRun | None, names: list[str], results: Results) -> 
         index = len(directions)
         tgt = Direction.parse(name).tgt
         chunks: list[dict] = [{} for _ in runs]   # document mode: each chunk's raw answer, once
-        directions.append({"name": name, "chars": tgt.code in NO_SPACES, "metrics": list(scores), "spans": span_metrics,
+        directions.append({"name": name, "chars": unspaced(tgt.code), "metrics": list(scores), "spans": span_metrics,
                            "prompts": [p for p, _ in prompts], "chunks": chunks})
         for i, first in enumerate(records[0]):
             row = {"d": index, "i": i, "id": str(first.get("id", i)), "src": first["source"], "ref": first["reference"],

@@ -2,12 +2,14 @@
 each metric, off-target rates, and paired significance of each run against the first."""
 from __future__ import annotations
 
+import math
+
 from pathlib import Path
 
 from ..data.choice import NLI_LABELS
 from ..errors import XlingError
 from ..metrics.registry import display, get, parse_metric_names
-from ..metrics.significance import paired_test
+from ..metrics.significance import same_measure, paired_test
 from ..metrics.unsegmented import result_warning, warn
 from ..runs.records import (
     ChoiceRun,
@@ -58,7 +60,12 @@ def _figures(metric: str, result) -> list[str]:
     if result is None:
         return [""] * (1 + len(spec.beside))
     score = result["score"] if isinstance(result, dict) else result.score
-    return [f"{score:.2f}"] + ["" if v is None else f"{v:.2f}" for v in spec.beside_values(result)]
+    return [_score_text(score)] + ["" if v is None else _score_text(v) for v in spec.beside_values(result)]
+
+
+def _score_text(score: float | None) -> str:
+    """A score as shown: two decimals; n/a where there is none (NaN: nothing could be scored)."""
+    return "n/a" if score is None or math.isnan(score) else f"{score:.2f}"
 
 
 def direction_table(run: MTRun, only: list[str] | None = None) -> Table:
@@ -171,12 +178,15 @@ def comparison(runs: list[MTRun], metric: str, test: str = "bs", n_samples: int 
         # The whole direction, then each domain on its own (when the data has domains).
         for label, positions in [(name, None), *((f"{name} {d}", p) for d, p in by_field(records, "domain").items())]:
             baseline = results.get(base, name, metric, positions)
-            row = [label, f"{baseline.score:.2f}"]
+            row = [label, _score_text(baseline.score)]
             for other in runs[1:]:
                 result = results.get(other, name, metric, positions)
-                if result.signature != baseline.signature:   # another tokenizer, model or checkpoint
-                    row.append(f"{result.score:.2f} (not comparable)")
+                if not same_measure(result.signature, baseline.signature):   # another tokenizer, model, ...
+                    row.append(f"{_score_text(result.score)} (not comparable)")
                     refused.setdefault((other.label, name), (baseline.signature, result.signature))
+                    continue
+                if math.isnan(baseline.score) or math.isnan(result.score):   # e.g. no judge answer read
+                    row.append(f"{_score_text(result.score)} (no test)")
                     continue
                 (p,) = paired_test(baseline, {"x": result}, test, n_samples, seed)
                 verdict = f" {p.verdict}*" if p.verdict else ""

@@ -8,11 +8,17 @@ from dataclasses import dataclass, field
 from .text_table import table as text_table
 
 _TEX = {"\\": "\\textbackslash{}", "&": "\\&", "%": "\\%", "_": "\\_", "#": "\\#",
-        "$": "\\$", "{": "\\{", "}": "\\}"}
+        "$": "\\$", "{": "\\{", "}": "\\}", "^": "\\textasciicircum{}", "~": "\\textasciitilde{}",
+        "\n": " ", "\r": " "}
 
 
 def tex_escape(text: str) -> str:
     return "".join(_TEX.get(c, c) for c in str(text))
+
+
+def markdown_cell(text: str) -> str:
+    """A cell's text that cannot end the cell (|) or the row (a line break)."""
+    return " ".join(str(text).replace("\\", "\\\\").replace("|", "\\|").split("\n"))
 
 
 @dataclass
@@ -27,9 +33,9 @@ class Table:
             body = text_table([self.header] + self.rows)
             return "\n".join([self.title, body] + self.notes)
         if fmt == "markdown":
-            lines = [f"**{self.title}**", "", "| " + " | ".join(self.header) + " |",
+            lines = [f"**{self.title}**", "", "| " + " | ".join(map(markdown_cell, self.header)) + " |",
                      "|" + "|".join(["---"] + ["---:"] * (len(self.header) - 1)) + "|"]
-            lines += ["| " + " | ".join(row) + " |" for row in self.rows]
+            lines += ["| " + " | ".join(map(markdown_cell, row)) + " |" for row in self.rows]
             return "\n".join(lines + ([""] + self.notes if self.notes else []))
         if fmt == "csv":
             buffer = io.StringIO()

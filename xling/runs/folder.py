@@ -110,7 +110,7 @@ def _check_metrics_entry(entry: dict) -> None:
         raise ValueError("metrics")
     for result in scores.values():
         if not isinstance(result, dict) or not _number(result.get("score"), null=True) \
-                or not isinstance(result.get("signature", ""), str) or not isinstance(result.get("name", ""), str):
+                or not isinstance(result.get("signature"), str) or not isinstance(result.get("name", ""), str):
             raise ValueError("a metric result")
     for mode in ("ll", "gen"):
         if mode not in entry:

@@ -142,8 +142,14 @@ def read_run(path: str | Path | RunDir, fresh: bool = False) -> MTRun | ChoiceRu
     if kind == "mt":
         if fresh:
             _check_fresh(run, entries)
+        present = run.directions()
+        lost = [name for name in entries if name not in present]
+        if lost:   # scored, so once written: the outputs file was removed since
+            raise XlingError(f"{run.path} has scores for {', '.join(lost)} but no outputs file "
+                             f"({run.outputs_path(lost[0])}); restore it, or run the command that made the "
+                             "run again to write it anew")
         directions = []
-        for name in run.directions():
+        for name in present:
             entry = entries.get(name, {})
             src, tgt = Direction.parse(name)
             directions.append(DirectionScores(name, src, tgt, entry.get("n"), entry.get("metrics", {}),

@@ -583,7 +583,7 @@ function choiceRefilter() {
       if (x === y) return a.n - b.n;
       if (x === null) return 1;        // rows without the key last
       if (y === null) return -1;
-      return x < y ? -1 : 1;
+      return compareValues(x, y) || a.n - b.n;
     });
   }
   choiceDrawRows();

@@ -42,6 +42,12 @@ function add(node, child) {
   else node.appendChild(child);
 }
 
+// Order of two sort keys: numbers by value, text naturally ("2" before "10", as ids are meant).
+function compareValues(a, b) {
+  if (typeof a === "string" && typeof b === "string") return a.localeCompare(b, "en", { numeric: true });
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 function fmt(value, digits) {
   if (value === null || value === undefined || typeof value !== "number" || !isFinite(value)) return "";
   return value.toFixed(digits === undefined ? 2 : digits);

@@ -32,7 +32,9 @@ function scoreCell(runIndex, direction, metric) {
   var row = SIG[metric] && SIG[metric][direction.name];
   if (runIndex > 0 && row) {
     var cell = row.cells[runIndex - 1];
-    if (cell && cell.comparable) {
+    if (cell && cell.comparable && cell.p === null) {
+      td.appendChild(el("span", { cls: "sub na", text: "no test (no score)" }));
+    } else if (cell && cell.comparable) {
       var marked = !!cell.mark;   // PairedResult.verdict: p < 0.05 and a difference (p is shown rounded)
       td.appendChild(el("span", {
         cls: "sub" + (marked ? " " + (cell.mark || "") : ""),
@@ -107,6 +109,7 @@ function drawSignificance() {
       return el("tr", null, el("td", { text: row.label }), el("td", { cls: "num", text: fmt(row.base) }),
         row.cells.map(function (c) {
           if (!c.comparable) return el("td", { cls: "num na", text: (c.score === null ? "" : fmt(c.score) + " ") + "(not comparable)" });
+          if (c.p === null) return el("td", { cls: "num na", text: (c.score === null ? "n/a" : fmt(c.score)) + " (no test)" });
           var marked = !!c.mark;
           return el("td", { cls: "num" + (marked ? " " + c.mark : ""), title: "p = " + fmt(c.p, 3),
             text: fmt(c.score) + " (" + signed(c.delta) + ", p=" + fmt(c.p, 3) + ")" + (marked ? " " + c.mark + "*" : "") });
@@ -285,7 +288,7 @@ function compute() {
     if (a === b) return x.n - y.n;
     if (a === null) return 1;     // rows without a value last, whichever the order
     if (b === null) return -1;
-    return (a < b ? -1 : 1) * order;
+    return (compareValues(a, b) || x.n - y.n) * order;
   });
   shown = rows;
 }
@@ -545,20 +548,28 @@ function drawBucket() {
   });
   var step = runs.length * 16 + 20;
   var width = 60 + analysis.labels.length * step, height = 170, base = 140;
-  var max = 0;
-  values.forEach(function (s) { (s || []).forEach(function (v) { if (v !== null && v > max) max = v; }); });
-  max = max > 0 ? max : 1;
+  // the value range drawn, 0 included: scores below 0 (GEMBA-MQM's penalties) hang below the axis
+  var low = 0, high = 0;
+  values.forEach(function (s) { (s || []).forEach(function (v) {
+    if (v === null || v === undefined || !isFinite(v)) return;
+    if (v > high) high = v;
+    if (v < low) low = v;
+  }); });
+  if (high === low) high = low + 1;
+  var top = 24;
+  function yOf(v) { return top + ((high - v) / (high - low)) * (base - top); }
+  var zero = yOf(0);
   var chart = svg("svg", { width: width, height: height + 20, role: "img", "aria-label": measure + " " + analysis.title });
-  chart.appendChild(svg("line", { x1: 40, y1: base, x2: width - 10, y2: base, stroke: "#9aa3b2" }));
-  chart.appendChild(svg("text", { x: 4, y: 14, text: measure + " (max " + fmt(max, 1) + ")" +
-    (analysis.higher[measure] === false ? "; lower is better" : "") }));
+  chart.appendChild(svg("line", { x1: 40, y1: zero, x2: width - 10, y2: zero, stroke: "#9aa3b2" }));
+  chart.appendChild(svg("text", { x: 4, y: 14, text: measure + (low < 0 ? " (" + fmt(low, 1) + " to " + fmt(high, 1) + ")" :
+    " (max " + fmt(high, 1) + ")") + (analysis.higher[measure] === false ? "; lower is better" : "") }));
   analysis.labels.forEach(function (label, b) {
     var x0 = 46 + b * step;
     runs.forEach(function (run, r) {
       var v = values[r] ? values[r][b] : null;
-      if (v === null || v === undefined) return;
-      var h = Math.max(1, (Math.max(v, 0) / max) * (base - 24));
-      var bar = svg("rect", { x: x0 + r * 16, y: base - h, width: 14, height: h, fill: COLORS[r % COLORS.length] });
+      if (v === null || v === undefined || !isFinite(v)) return;
+      var h = Math.max(1, Math.abs(yOf(v) - zero));
+      var bar = svg("rect", { x: x0 + r * 16, y: v >= 0 ? zero - h : zero, width: 14, height: h, fill: COLORS[r % COLORS.length] });
       bar.appendChild(svg("title", { text: run + ", " + label + ": " + measure + " " + fmt(v) + " (" +
         analysis.counts[b] + " " + analysis.count_unit + ")" }));
       chart.appendChild(bar);
