@@ -3,13 +3,12 @@ each metric, off-target rates, and paired significance of each run against the f
 from __future__ import annotations
 
 import math
-
 from pathlib import Path
 
 from ..data.choice import NLI_LABELS
 from ..errors import XlingError
 from ..metrics.registry import display, get, parse_metric_names
-from ..metrics.significance import same_measure, paired_test
+from ..metrics.significance import paired_test, same_measure
 from ..metrics.unsegmented import result_warning, warn
 from ..runs.records import (
     ChoiceRun,
