@@ -185,7 +185,7 @@ def _significance(tables: list[Table], names: list[str], n_runs: int) -> list[di
                     continue
                 other = _NOT_TESTED.match(text)   # another measure, or a score missing (NaN)
                 cells.append({"score": _number(other["score"]) if other else None, "delta": None, "p": None,
-                              "mark": None, "comparable": bool(other) and other["why"] == "no test"})
+                              "mark": None, "comparable": other is not None and other["why"] == "no test"})
             rows.append({"label": row[0], "direction": direction, "domain": domain or None,
                          "base": _number(row[1]), "cells": cells})
         found.append({"metric": m, "runs": table.header[1:], "rows": rows, "notes": table.notes})
