@@ -200,6 +200,12 @@ class FakeOpenAI:
         "redirect": (302, b'{"choices": [{"message": {"content": "from a redirect"}}]}',
                      {"Location": "http://127.0.0.1:9/elsewhere"}),
         "retry-after-3600": (503, b'{"error": "busy"}', {"Retry-After": "3600"}),
+        # a refusal: the OpenAI API documents content as text or null
+        "content-refused": (200, b'{"choices": [{"message": {"content": null, "refusal": "no"}}]}', {}),
+        "gzip-header-plain-body": (200, b'{"choices": [{"message": {"content": "fine"}}]}',
+                                   {"Content-Encoding": "gzip"}),
+        "lone-surrogate": (200, b'{"choices": [{"message": {"content": "half \\ud83d an emoji"}}]}', {}),
+        "echo-none": (200, b'{"choices": [{"message": {"content": "There is none left, this is a test."}}]}', {}),
         # a candidate is asked alone (n=1): one choice whose index is not 0
         "index-string": (200, b'{"choices": [{"index": "b", "message": {"content": "one"}}]}', {}),
         "logprobs-short": (200, b'{"choices": [{"text": "ab", "logprobs": {"text_offset": [0, 1], '

@@ -139,3 +139,44 @@ def test_malformed_answers_from_the_shell_are_one_line(fake):
                              "--backend", "http", "--base-url", fake.url, "-m", "fake-model",
                              "--max-retries", "0", "--no-cache", "안녕"], capture_output=True, timeout=60)
     assert_one_line_error(result, "malformed answers")
+
+
+def test_a_refusal_is_an_empty_output_not_a_malformed_answer(fake):
+    fake.mode = "content-refused"
+    assert translate(fake) == [""] and fake.requests == 1      # never retried into a failed run
+
+
+def test_an_undecodable_answer_is_retried_then_one_line(fake):
+    fake.mode = "gzip-header-plain-body"
+    with pytest.raises(XlingError, match="kept failing .* after 2 retries"):
+        translate(fake)
+    assert fake.requests == 3
+
+
+def test_a_lone_surrogate_is_stored_as_a_replacement_character(fake, tmp_path):
+    from xling.store.cache import OutputCache
+
+    fake.mode = "lone-surrogate"
+    backend = HTTPBackend("fake-model", fake.url, api_key=KEY, max_retries=0)
+    cache = OutputCache(tmp_path / "outputs.sqlite")
+    out = Translator(backend=backend, cache=cache).translate(["안녕하세요"], "ko", "en")
+    assert out == ["half \ufffd an emoji"]
+
+
+def test_placeholder_keys_and_settings_are_not_censored_in_outputs(fake):
+    fake.mode = "echo-none"
+    url = fake.url + "?api-version=2024-06-01&deployment=test"
+    backend = HTTPBackend("fake-model", url, api_key="none", max_retries=0)
+    assert Translator(backend=backend, cache=False).translate(["하나"], "ko", "en") == [
+        "There is none left, this is a test."]
+
+
+def test_retry_after_as_an_http_date():
+    from datetime import datetime, timedelta, timezone
+    from email.utils import format_datetime
+
+    from xling.backends.http import _retry_after
+
+    later = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=30), usegmt=True)
+    assert 25 < _retry_after(later) <= 30
+    assert _retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0 and _retry_after("soon") is None

@@ -30,13 +30,19 @@ def redact(text: str, secrets: tuple[str | None, ...] = ()) -> str:
     return text
 
 
+# Shorter "secrets" are placeholders or settings, not keys: a local server's key is often EMPTY,
+# none or test, a gateway's query holds api-version=2024-06-01 or deployment=main, and scrubbing
+# them would censor those words in every translation. Issued keys are far longer.
+SCRUBBED_LENGTH = 16
+
+
 def scrub_known(text: str, secrets: tuple[str | None, ...]) -> str:
     """Only the given secrets (whole), for texts a model or server produced (a server that
     echoes the request's Authorization header, say): unlike redact(), ordinary words shaped
-    like "token: x" in a translation stay as they are. Secrets under 4 characters are left
-    alone, or every such word of every answer would go."""
+    like "token: x" in a translation stay as they are. Secrets shorter than SCRUBBED_LENGTH are
+    left alone."""
     for secret in secrets:
-        if secret and len(secret) >= 4 and secret in text:
+        if secret and len(secret) >= SCRUBBED_LENGTH and secret in text:
             text = text.replace(secret, "***")
     return text
 

@@ -12,6 +12,7 @@ import json
 import math
 import os
 import queue
+import re
 import threading
 from dataclasses import dataclass
 from functools import partial
@@ -128,6 +129,7 @@ class HTTPBackend(Backend):
         self._client = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout,
                                     params=params, follow_redirects=False)
         self._cancel = threading.Event()
+        self._answered = False    # whether the server has answered once (see _post)
         self.fingerprint = {"backend": "http", "model": model, "base_url": self.display_url,
                             "revision": "served"}
         self._tokenizer = None
@@ -195,10 +197,14 @@ class HTTPBackend(Backend):
                 if status >= 400 or status < 200:
                     detail = self._redact(" ".join(text.split()))[:300]
                     raise XlingError(f"server at {self.display_url} refused {path}: HTTP {status} {detail}")
+                self._answered = True
                 return extract(_parse_body(text))
-            except (HTTPError, MalformedAnswer, httpx.TimeoutException, httpx.TransportError) as exc:
-                # A refused connection means no server: retry briefly, not for minutes.
-                limit = min(self.max_retries, 2) if isinstance(exc, httpx.ConnectError) else self.max_retries
+            except (HTTPError, MalformedAnswer, httpx.TimeoutException, httpx.TransportError,
+                    httpx.DecodingError) as exc:   # DecodingError: e.g. a gzip header on a plain body
+                # A refused connection before any answer means no server: retry briefly, not for
+                # minutes; once the server has answered, it is restarting: retry as asked.
+                limit = min(self.max_retries, 2) if isinstance(exc, httpx.ConnectError) and not self._answered \
+                    else self.max_retries
                 if attempt >= limit:
                     raise self._final_error(path, exc) from None
                 # Retry-After is obeyed up to the request timeout, never an unbounded sleep.
@@ -247,6 +253,8 @@ class HTTPBackend(Backend):
     def _finish(self, text: str, request: GenerationRequest) -> str:
         """An answer as it is stored: echoed secrets scrubbed, cut at the line end or a stop
         string (servers may return the stop string itself)."""
+        # JSON may carry a lone surrogate ("\ud83d", half an emoji): no file or database takes it
+        text = _LONE_SURROGATE.sub("\ufffd", text)
         return cut_answer(scrub_known(text, self._answer_secrets), request)
 
     def _in_flight(self, count: int, compute, deliver) -> None:
@@ -361,7 +369,7 @@ class HTTPBackend(Backend):
                                          "echo": True, "logprobs": 1, "temperature": 0.0},
                         partial(_continuation_logprob, where=self.display_url, start=len(context),
                                 end=len(prompt)),
-                        max_bytes=(1 << 16) + 256 * len(prompt))
+                        max_bytes=(1 << 16) + 2048 * len(prompt.encode("utf-8")))
                 except XlingError as exc:
                     if "refused" not in str(exc):
                         raise
@@ -379,12 +387,26 @@ class HTTPBackend(Backend):
         return cast(list[list[float]], results)   # every index delivered (or an error raised)
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")   # json.loads joins pairs: any left is alone
+
+
 def _retry_after(value: str | None) -> float | None:
+    """Retry-After's seconds, given as a number or an HTTP date (RFC 9110); None for garbage."""
+    if not value:
+        return None
     try:
-        seconds = float(value) if value else None
+        seconds = float(value)
     except ValueError:
-        return None   # an HTTP date or garbage: use our own backoff
-    return seconds if seconds is not None and seconds >= 0 else None
+        from datetime import datetime, timezone
+        from email.utils import parsedate_to_datetime
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None   # garbage: use our own backoff
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        seconds = max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+    return seconds if seconds >= 0 and math.isfinite(seconds) else None
 
 
 def _answer_text(body, chat: bool) -> str:
@@ -396,9 +418,12 @@ def _answer_text(body, chat: bool) -> str:
     choice = choices[0]
     if chat or "message" in choice:
         message = choice.get("message")
-        if not isinstance(message, dict) or not isinstance(message.get("content"), str):
+        if not isinstance(message, dict) or not isinstance(message.get("content"), (str, type(None))) \
+                or "content" not in message:
             raise MalformedAnswer("no text in choices[0].message.content", raw)
-        return message["content"]
+        # null is a documented answer (a refusal, a tool call, a budget spent reasoning): the model
+        # gave no text, so the output is empty, not a malformed answer retried until the run dies
+        return message["content"] or ""
     if not isinstance(choice.get("text"), str):
         raise MalformedAnswer("no text in choices[0].text", raw)
     return choice["text"]
