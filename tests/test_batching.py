@@ -1,6 +1,7 @@
 """Batches sized for the hardware (issue 11): `--batch-size auto`, refilling rows freed by
 finished ones (continuous batching), and out-of-memory retries that lose nothing. Outputs must
 be the same whichever way the rows are batched (CPU, float32)."""
+import json
 import dataclasses
 
 import pytest
@@ -134,3 +135,20 @@ def test_the_static_cache_meets_few_shapes_and_gives_the_same_outputs(tiny_causa
     assert static.backend.static_shapes == [(4, 128)]
     assert static.translate(SOURCES[:5], "ko", "en") == dynamic[:5]    # 3 + 2 rows (padded to 4)
     assert static.backend.static_shapes == [(4, 128)]
+
+
+def test_a_checkpoints_generation_defaults_apply_to_no_path(tiny_causal_base, tmp_path):
+    """generation_config.json's repetition settings (Qwen2.5 ships some) never reach
+    `model.generate` (static cache, sampling): every path decodes as xling's own loop does."""
+    import shutil
+
+    model = tmp_path / "with-defaults"
+    shutil.copytree(tiny_causal_base, model)
+    config = json.loads((model / "generation_config.json").read_text()) \
+        if (model / "generation_config.json").is_file() else {}
+    config.update(repetition_penalty=2.0, no_repeat_ngram_size=2, top_k=1)
+    (model / "generation_config.json").write_text(json.dumps(config))
+    plain = Translator(str(tiny_causal_base), batch_size=3, cache=False).translate(SOURCES, "ko", "en")
+    assert Translator(str(model), batch_size=3, cache=False).translate(SOURCES, "ko", "en") == plain
+    assert Translator(str(model), batch_size=3, static_cache=True, cache=False).translate(SOURCES, "ko", "en") \
+        == plain
