@@ -166,3 +166,46 @@ def test_drawing_leaves_a_notebooks_matplotlib_as_it_was(tmp_path):
             "print('ok')\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert result.stdout.strip() == "ok", result.stderr[-2000:]
+
+
+def mt_run(path, data: str, shots: int, xcomet: list[float]):
+    """A hand-made MT run with xCOMET segment scores for en-ko."""
+    run = RunDir(path)
+    run.prepare(RunHeader("mt", {"x": 1}, {"data": data, "shots": shots}, ["en-ko"],
+                          model={"model": "hand", "revision": "0"}, data={"spec": data}))
+    digest = run.write_outputs("en-ko", [{"id": str(i), "source": "s", "output": "o", "reference": "r"}
+                                         for i in range(len(xcomet))])
+    run.write_metrics({"directions": {"en-ko": {"n": len(xcomet), "outputs_sha256": digest, "metrics": {
+        "xcomet": {"name": "xCOMET", "score": float(np.mean(xcomet)), "segments": xcomet, "signature": "hand"}}}}})
+    return run
+
+
+def test_table15_draws_only_flores_devtest_one_shot_runs(tmp_path, capsys):
+    from xling.reporting.figures import table_drawing
+
+    ntrex = mt_run(tmp_path / "ntrex", "ntrex128", 0, [0.9, 0.8])
+    zero = mt_run(tmp_path / "zero", "flores200:devtest", 0, [0.9, 0.8])
+    mine = mt_run(tmp_path / "mine", "flores200:devtest", 1, [0.7, 0.9])
+    labels = [t.get_text() for t in table_drawing("table15", [ntrex, zero, mine]).figure.axes[0].get_yticklabels()]
+    assert labels[-1] == "mine (yours)" and not any(name in " ".join(labels) for name in ("ntrex", "zero"))
+    err = capsys.readouterr().err
+    assert "ntrex is ntrex128, 0-shot, so it is not drawn in Table 15 (flores200:devtest, 1-shot)" in err
+    assert "zero is flores200:devtest, 0-shot" in err
+
+
+def sweep_run(path, panel: str):
+    run = RunDir(path)
+    run.prepare(RunHeader("tune_ratio", {"x": 1}, {}, ["ratio-0_seed-0"], model={"model": "hand", "revision": "0"}))
+    run.write_metrics({"directions": {"ratio-0_seed-0": {"ratio": 0.0, "seed": 0}},
+                       "figure2": {panel: {"ylabel": "Rouge-L", "ko": [[0.0, 0.2]], "en": [[0.0, 0.4]]}}})
+    return run
+
+
+def test_figure2_keeps_the_reports_panel_letters_whatever_the_run_order(tmp_path):
+    from xling.reporting.figures import figure2_drawing
+
+    mine = sweep_run(tmp_path / "mine", "train Mine, test Mine")
+    orca = sweep_run(tmp_path / "orca", "train OpenOrca, test OpenOrca")
+    titles = [ax.get_title() for ax in figure2_drawing([mine, orca]).figure.axes if ax.get_title()]
+    # the report's pairing keeps its letter; another takes a panel no run of the report's fills
+    assert titles[0] == "(a) train OpenOrca, test OpenOrca" and titles[1] == "(b) train Mine, test Mine"

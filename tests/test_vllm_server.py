@@ -19,10 +19,23 @@ from xling.translation.translator import Translator
 
 
 @pytest.fixture(scope="module")
-def served():
-    """The embedded model's folder, served under its own path: the HTTP backend then reads
-    the same tokenizer (budgets, no chat template) as the local backend."""
-    return str(embedded_model_dir())
+def served(tmp_path_factory):
+    """The embedded model, served under its folder's path (the HTTP backend then reads the same
+    tokenizer, budgets and no chat template, as the local backend), from a copy whose
+    generation_config.json sets what many checkpoints set: vLLM's server applies such defaults
+    to requests that leave them unset, xling never does (its HF loop and in-process vLLM
+    ignore them), so xling must send them as "off"."""
+    import json
+
+    model = tmp_path_factory.mktemp("served") / "model"
+    model.mkdir()
+    for part in embedded_model_dir().iterdir():
+        (model / part.name).symlink_to(part)
+    config = json.loads((embedded_model_dir() / "generation_config.json").read_text(encoding="utf-8"))
+    (model / "generation_config.json").unlink()
+    (model / "generation_config.json").write_text(json.dumps(
+        config | {"repetition_penalty": 1.5, "top_k": 1, "min_p": 0.5}), encoding="utf-8")
+    return str(model)
 
 
 @pytest.fixture(scope="module")

@@ -130,6 +130,7 @@ class HTTPBackend(Backend):
                                     params=params, follow_redirects=False)
         self._cancel = threading.Event()
         self._answered = False    # whether the server has answered once (see _post)
+        self._server_is_vllm: bool | None = None   # found out on the first request
         self.fingerprint = {"backend": "http", "model": model, "base_url": self.display_url,
                             "revision": "served"}
         self._tokenizer = None
@@ -234,6 +235,7 @@ class HTTPBackend(Backend):
                    "stream": False}
         if decoding.do_sample:
             payload.update(top_p=decoding.top_p, seed=decoding.seed)
+        payload.update(self._neutral_defaults())
         stops = (["\n"] if request.stop_at_newline else []) + list(request.stop)
         if stops:
             payload["stop"] = stops
@@ -242,6 +244,29 @@ class HTTPBackend(Backend):
             return "/chat/completions", payload
         payload["prompt"] = request.prompt.text
         return "/completions", payload
+
+    def _neutral_defaults(self) -> dict:
+        """Sampling fields a server would otherwise fill from the model's generation_config:
+        vLLM's server does (`--generation-config auto`, its default: a request that leaves
+        repetition_penalty, top_k, top_p or min_p unset gets the checkpoint's, Qwen2.5's
+        repetition_penalty 1.05 and top_k 20, say), which changes greedy outputs and makes
+        sampled candidates alike. Sent only to a vLLM server (its /models says owned_by "vllm"):
+        the OpenAI API refuses fields it does not know."""
+        if self._server_is_vllm is None:
+            self._server_is_vllm = self._probe_vllm()
+        if not self._server_is_vllm:
+            return {}
+        return {"repetition_penalty": 1.0, "top_k": 0, "min_p": 0.0}
+
+    def _probe_vllm(self) -> bool:
+        import httpx
+
+        try:
+            answer = self._client.get("/models", timeout=min(self.timeout, 10.0))
+            models = answer.json().get("data") if answer.status_code == 200 else None
+        except (httpx.HTTPError, ValueError, AttributeError):
+            return False
+        return isinstance(models, list) and any(isinstance(m, dict) and m.get("owned_by") == "vllm" for m in models)
 
     def _one(self, request: GenerationRequest, decoding: Decoding) -> str:
         path, payload = self._payload(request, decoding)

@@ -45,6 +45,8 @@ def _run_label(run: Run) -> str:
 # What a run must share with a table's protocol to be drawn beside its printed rows.
 CHOICE_PROTOCOL = {"table13": ("nli", ("xnli", "kornli"), "test", 5),
                    "table14": ("multiple_choice", ("xcsqa",), "dev", 0)}
+# Table 15: FLORES (any of its names) devtest, 1-shot.
+MT_PROTOCOL = (("flores200", "flores", "flores_plus", "flores+"), "devtest", 1)
 
 
 def run_rows(runs: list[Run], key: str, notes: list[str] | None = None) -> list[tuple[str, dict, dict]]:
@@ -72,6 +74,13 @@ def run_rows(runs: list[Run], key: str, notes: list[str] | None = None) -> list[
             if note and notes is not None and note not in notes:
                 notes.append(note)
         elif key == "table15" and isinstance(run, MTRun):
+            names, split, shots = MT_PROTOCOL
+            name, _, run_split = data.lower().partition(":")
+            run_shots = run.settings.get("shots") or 0
+            if name not in names or (run_split or "devtest") != split or run_shots != shots:
+                print(f"xling: note: {run.path} is {data}, {run_shots}-shot, so it is not drawn in Table 15 "
+                      f"(flores200:{split}, {shots}-shot)", file=sys.stderr)
+                continue
             values, ci = {}, {}
             for d in run.directions:
                 result = d.metrics.get("xcomet")
@@ -201,23 +210,30 @@ def figure2_drawing(ratio_runs: Sequence[RunDir | TuneRun]) -> Drawing:
                                          "(b) train LIMA, test OpenOrca": {"ylabel": "Rouge-L"},
                                          "(c) train OpenOrca, test LIMA": {"ylabel": "preference"},
                                          "(d) train LIMA, test LIMA": {"ylabel": "preference"}}
+    swept = []
     for run in map(_typed, ratio_runs):
         if not isinstance(run, TuneRun):
             raise XlingError(f"{run.path} is a {run.task!r} run; Figure 2 takes instruction-tuning "
                              "ratio sweeps")
-        for panel, points in run.figure2.items():
-            # "train OpenOrca, test LIMA" goes to the report's panel of that name; any other
-            # pairing takes the first free panel under its own title.
-            target = next((k for k in panels if k.split(") ", 1)[-1].lower() == panel.lower()), None)
-            if target is None:
-                free = next((k for k in panels if "ko" not in panels[k] and "en" not in panels[k]), None)
-                if free is None:
-                    continue
-                target = f"{free.split(' ', 1)[0]} {panel}"
-                panels = {(target if k == free else k): ({} if k == free else v) for k, v in panels.items()}
-            panels[target]["ylabel"] = points.get("ylabel", panels[target].get("ylabel"))
-            for lang in ("ko", "en"):
-                panels[target].setdefault(lang, []).extend(tuple(p) for p in points.get(lang, []))
+        swept += list(run.figure2.items())
+
+    def report_panel(panel: str) -> str | None:
+        return next((k for k in panels if k.split(") ", 1)[-1].lower() == panel.lower()), None)
+
+    # "train OpenOrca, test LIMA" goes to the report's panel of that name (placed first, so that
+    # no other pairing takes its letter); any other pairing takes a free panel under its own title.
+    for panel, points in sorted(swept, key=lambda item: report_panel(item[0]) is None):
+        target = report_panel(panel)
+        if target is None:
+            free = next((k for k in panels if "ko" not in panels[k] and "en" not in panels[k]
+                         and not any(report_panel(p) == k for p, _ in swept)), None)
+            if free is None:
+                continue
+            target = f"{free.split(' ', 1)[0]} {panel}"
+            panels = {(target if k == free else k): ({} if k == free else v) for k, v in panels.items()}
+        panels[target]["ylabel"] = points.get("ylabel", panels[target].get("ylabel"))
+        for lang in ("ko", "en"):
+            panels[target].setdefault(lang, []).extend(tuple(p) for p in points.get(lang, []))
     title = "Figure 2: Korean share in instruction tuning vs. performance"
     rows = [[panel, "Korean" if lang == "ko" else "English", f"{x:g}", f"{y:.4g}"]
             for panel, points in panels.items() for lang in ("ko", "en") for x, y in sorted(points.get(lang, []))]
@@ -234,13 +250,13 @@ def make_figures(out_dir: str | Path = "figures", run_paths: Sequence[str] = ())
     """Every figure (PNG and PDF) and index.html, the page that shows them, in `out_dir`."""
     if Path(out_dir).exists() and not Path(out_dir).is_dir():
         raise XlingError(f"-o {out_dir} is a file; figures go into a folder")
+    # Every run is read (and checked) before anything is drawn.
+    runs = [read_run(p, fresh=True) for p in run_paths]
     target = Path(out_dir).expanduser().resolve()
     if (target / MARKER).exists() or any(Path(p).expanduser().resolve() in (target, *target.parents)
                                          for p in run_paths):
         raise XlingError(f"-o {out_dir} is (or is inside) a run folder, which holds only what a run "
                          "writes; draw the figures elsewhere")
-    # Every run is read (and checked) before anything is drawn.
-    runs = [read_run(p, fresh=True) for p in run_paths]
     ratio_runs = [r for r in runs if isinstance(r, TuneRun)]
     other = [r for r in runs if not isinstance(r, TuneRun)]
 
