@@ -1,8 +1,8 @@
 """Batches sized for the hardware (issue 11): `--batch-size auto`, refilling rows freed by
 finished ones (continuous batching), and out-of-memory retries that lose nothing. Outputs must
 be the same whichever way the rows are batched (CPU, float32)."""
-import json
 import dataclasses
+import json
 
 import pytest
 from tiny_models import device_holding

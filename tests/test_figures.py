@@ -124,6 +124,10 @@ def test_tokens_match_the_tokenizer_called_directly(data_dir):
     # Gemma's real SentencePiece BPE, not a Unigram re-segmentation ("we", "ath", "er").
     assert tokenizer.tokenize("The weather is nice") == ["The", "▁weather", "▁is", "▁nice"]
     assert 3.5 < stats["en"].chars_per_token < 6
+    # characters per token: the sentences' own, not the newlines joining them into documents
+    sentences = [s for d in docs for s in d]
+    assert stats["ko"].chars_per_token == pytest.approx(
+        sum(map(len, sentences)) / sum(len(ids) for ids in tokenizer(sentences, add_special_tokens=False)["input_ids"]))
 
 
 def test_tokens_cli_with_a_tokenizer_built_here(tmp_path, tiny_causal_base, data_dir):

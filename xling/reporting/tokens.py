@@ -94,15 +94,17 @@ class TokenStats:
 
 
 def token_stats(tokenizer, docs: list[list[str]]) -> TokenStats:
-    """Documents are tokenized whole (sentences joined by newlines), without special tokens."""
+    """Documents are tokenized whole (sentences joined by newlines), without special tokens.
+    Characters per token are the sentences' own (the newlines joining them, and their tokens,
+    are xling's, not the text's)."""
     texts = ["\n".join(doc) for doc in docs]
     sentences = [s for doc in docs for s in doc]
     doc_counts = [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
     sent_counts = [len(ids) for ids in tokenizer(sentences, add_special_tokens=False)["input_ids"]]
-    chars = sum(len(t) for t in texts)
-    total = sum(doc_counts)
+    chars, sentence_tokens = sum(len(s) for s in sentences), sum(sent_counts)
     return TokenStats(float(np.mean(doc_counts)), float(np.mean(sent_counts)),
-                      chars / total if total else 0.0, len(docs), len(sentences), total)
+                      chars / sentence_tokens if sentence_tokens else 0.0, len(docs), len(sentences),
+                      sum(doc_counts))
 
 
 def efficiency(tokenizers: list[str], langs: list[str], files: dict[str, str] | None = None,
