@@ -213,3 +213,23 @@ def test_figure2_keeps_the_reports_panel_letters_whatever_the_run_order(tmp_path
     titles = [ax.get_title() for ax in figure2_drawing([mine, orca]).figure.axes if ax.get_title()]
     # the report's pairing keeps its letter; another takes a panel no run of the report's fills
     assert titles[0] == "(a) train OpenOrca, test OpenOrca" and titles[1] == "(b) train Mine, test Mine"
+
+
+def test_transfer_gives_mt_languages_an_interval(tmp_path):
+    from xling.metrics.base import mean_result
+    from xling.metrics.significance import bootstrap_ci
+
+    segments = [0.9, 0.2, 0.7, 0.4, 0.8, 0.6]
+    metric, scores = language_scores(mt_run(tmp_path / "mt", "flores200:devtest", 1, segments), "xcomet")
+    _, low, high = bootstrap_ci(mean_result("xCOMET", segments, ""), 1000, 12345)
+    assert metric == "xcomet" and scores["ko"].score == pytest.approx(np.mean(segments))
+    assert (scores["ko"].ci_low, scores["ko"].ci_high) == pytest.approx((low, high))
+
+
+def test_transfer_of_a_crossed_only_run_says_why_it_has_no_rows(tmp_path):
+    from xling.reporting.transfer import transfer_tables
+
+    run = nli_run(tmp_path / "cross", {"ko>th": [1, 0], "en>th": [1, 1]})
+    notes = " ".join(n for t in transfer_tables([str(run.path)]) for n in t.notes)
+    assert "crossed cells (premise > hypothesis language) are left out here" in notes
+    assert "no targeted language" not in notes

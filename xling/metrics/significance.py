@@ -174,10 +174,16 @@ def _check(baseline: MetricResult, system: MetricResult) -> tuple[np.ndarray, np
     return baseline.stats, system.stats
 
 
+def resampled_scores(result: MetricResult, n_samples: int = 1000, seed: int = 12345) -> np.ndarray:
+    """The corpus score of each of `n_samples` bootstrap resamples of the segments (NaN for a
+    resample without a scorable segment)."""
+    n_samples = check_samples(n_samples, "bs")
+    return _bootstrap_scores(result, _bootstrap_indices(np.random.default_rng(seed), len(_stats(result)), n_samples))
+
+
 def bootstrap_ci(result: MetricResult, n_samples: int = 1000, seed: int = 12345):
     """(mean, low, high) of the corpus score over bootstrap resamples (95% percentile interval)."""
-    n_samples = check_samples(n_samples, "bs")
-    scores = _bootstrap_scores(result, _bootstrap_indices(np.random.default_rng(seed), len(_stats(result)), n_samples))
+    scores = resampled_scores(result, n_samples, seed)
     scores = scores[~np.isnan(scores)]   # resamples without a scorable segment are left out
     if not len(scores):   # nothing scorable (a judge's answers all unparsed): no interval
         return float("nan"), float("nan"), float("nan")

@@ -8,6 +8,7 @@ in X, tested in Y, divided by that of a model tuned in Y, tested in Y.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -15,7 +16,7 @@ from ..data.languages import resolve
 from ..errors import XlingError
 from ..metrics.base import mean_result
 from ..metrics.registry import get
-from ..metrics.significance import delta_ci
+from ..metrics.significance import delta_ci, resampled_scores
 from ..runs.folder import RunDir
 from ..runs.records import ChoiceRun, MTRun, Run, check_paired, metric_result, read_run
 from .plots import grouped_bars
@@ -49,14 +50,27 @@ def language_scores(run: RunDir | Run, metric: str | None = None) -> tuple[str, 
         metric = metric or next((m for m in MT_PREFERENCE if m in present), None)
         if metric is None or metric not in present:
             raise XlingError(f"{run.path} has no {metric or 'usable'} scores; it has: {', '.join(sorted(present))}")
-        by_target: dict[str, list[float]] = {}
+        by_target: dict[str, list[str]] = {}
         for d in record.directions:
-            value = d.score(metric)
-            if value is not None:   # the directions scored with this metric
-                by_target.setdefault(d.tgt.code, []).append(value)
-        return metric, {lang: LanguageScore(lang, float(np.mean(v)), n=len(v)) for lang, v in by_target.items()}
+            if d.score(metric) is not None:   # the directions scored with this metric
+                by_target.setdefault(d.tgt.code, []).append(d.name)
+        return metric, {lang: _mt_language_score(record, lang, names, metric) for lang, names in by_target.items()}
     raise XlingError(f"{run.path} is a {record.task!r} run; transfer analysis takes MT, NLI "
                      "and multiple-choice runs")
+
+
+def _mt_language_score(record: MTRun, lang: str, directions: list[str], metric: str,
+                       n_samples: int = 1000, seed: int = 12345) -> LanguageScore:
+    """The mean score of the directions into `lang`, with a 95% bootstrap interval: each
+    direction's segments resampled (sacrebleu's way for its metrics), the resampled scores
+    averaged across directions, percentiles of that mean."""
+    by_name = {d.name: d for d in record.directions}
+    scores = [cast(float, by_name[name].score(metric)) for name in directions]   # scored: see caller
+    draws = np.mean([resampled_scores(metric_result(record.run, name, metric), n_samples, seed + k)
+                     for k, name in enumerate(directions)], axis=0)
+    draws = draws[~np.isnan(draws)]
+    low, high = (float(np.percentile(draws, 2.5)), float(np.percentile(draws, 97.5))) if len(draws) else (None, None)
+    return LanguageScore(lang, float(np.mean(scores)), low, high, n=len(directions))
 
 
 @dataclass
@@ -163,6 +177,15 @@ def delta_table(run_a: RunDir, run_b: RunDir, metric: str | None = None, n_sampl
     return rows
 
 
+def _no_targeted_note(run: RunDir) -> str:
+    record = read_run(run)
+    if isinstance(record, ChoiceRun) and any(c.crossed for c in record.cells):
+        return ("crossed cells (premise > hypothesis language) are left out here: each language is "
+                "compared by its own cell; add the languages themselves (--langs) to compare them, "
+                "see `xling report` for the crossed cells")
+    return "no targeted language (ko, en) in this run: add one to get relative scores"
+
+
 def transfer_tables(paths: list[str], metric: str | None = None, by: str = "script") -> list[Table]:
     runs = [RunDir(p) for p in paths]
     tables = []
@@ -176,8 +199,7 @@ def transfer_tables(paths: list[str], metric: str | None = None, by: str = "scri
             [[r.lang, "yes" if r.targeted else "", r.script, r.family, f"{r.score:.3f}",
               f"[{r.ci_low:.3f}, {r.ci_high:.3f}]" if r.ci_low is not None else "",
               fmt(r.rel_targeted), fmt(r.rel_english)] for r in rows],
-            ([] if any(r.targeted for r in rows) else
-             ["no targeted language (ko, en) in this run: add one to get relative scores"])
+            ([] if any(r.targeted for r in rows) else [_no_targeted_note(run)])
             + ([] if _higher_is_better(name) else
                [f"lower {name} is better: ratios are inverted (anchor ÷ score), so > 1 is better"])))
         tables.append(Table(f"{run.path.name}: untargeted languages by {by}",
