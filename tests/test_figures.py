@@ -233,3 +233,14 @@ def test_transfer_of_a_crossed_only_run_says_why_it_has_no_rows(tmp_path):
     notes = " ".join(n for t in transfer_tables([str(run.path)]) for n in t.notes)
     assert "crossed cells (premise > hypothesis language) are left out here" in notes
     assert "no targeted language" not in notes
+
+
+def test_text_report_tests_nli_runs_against_the_first(tmp_path):
+    from xling.reporting.html_choice import mcnemar_exact
+    from xling.reporting.report import build_report
+
+    a = nli_run(tmp_path / "a", {"th": [0] * 8 + [1] * 2})
+    b = nli_run(tmp_path / "b", {"th": [1] * 9 + [0]})
+    table = build_report([str(a.path), str(b.path)])[-1]
+    assert table.title == "runs compared with a"
+    assert table.rows == [["th", "ll", "b", "0.200", "0.900", "+0.700", f"p={mcnemar_exact(1, 8):.3f} better*"]]

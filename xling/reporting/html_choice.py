@@ -64,7 +64,7 @@ def choice_data(runs: list[ChoiceRun]) -> dict | None:
         for entry, cell, recs in zip(entries, cells, records):
             if cell is not None and recs is not None:
                 entry["notes"] += _disagreements(cell, recs)
-        comparisons += _comparisons(runs, cells, records)
+        comparisons += paired_comparisons(runs, cells, records)
         items.add(name, records)
     modes = [m for m in MODES if any(m in c.modes for r in runs for c in r.cells)]
     notes = []
@@ -166,7 +166,7 @@ def _not_paired(base: list[dict], other: list[dict]) -> str | None:
     return None
 
 
-def _comparisons(runs: list[ChoiceRun], cells: list[Cell | None], records: list[list[dict] | None]) -> list[dict]:
+def paired_comparisons(runs: list[ChoiceRun], cells: list[Cell | None], records: list[list[dict] | None]) -> list[dict]:
     """Each later run against the first on one cell, for each mode both scored: the accuracy
     difference and the exact McNemar p over the items paired by id."""
     found: list[dict] = []

@@ -200,6 +200,27 @@ def comparison(runs: list[MTRun], metric: str, test: str = "bs", n_samples: int 
     return Table(f"{display(metric)}: runs compared", ["direction"] + [r.label for r in runs], rows, notes)
 
 
+def choice_comparison_table(runs: list[ChoiceRun]) -> Table:
+    """Each later run against the first, cell by cell and mode by mode: the accuracy difference
+    and the exact McNemar p over the items paired by id (the HTML page's test)."""
+    from .html_choice import paired_comparisons
+
+    rows = []
+    for base_cell in runs[0].cells:
+        cells = [next((c for c in r.cells if c.name == base_cell.name), None) for r in runs]
+        records = [r.run.read_outputs(c.name) if c is not None else None for r, c in zip(runs, cells)]
+        for entry in paired_comparisons(runs, cells, records):
+            label = runs[entry["run"]].label
+            if not entry["comparable"]:
+                rows.append([entry["cell"], entry["mode"], label, "", "", "", f"not comparable: {entry['reason']}"])
+                continue
+            verdict = f" {entry['mark']}*" if entry["mark"] else ""
+            rows.append([entry["cell"], entry["mode"], label, f"{entry['base']:.3f}", f"{entry['acc']:.3f}",
+                         f"{entry['delta']:+.3f}", f"p={entry['p']:.3f}{verdict}"])
+    return Table(f"runs compared with {runs[0].label}", ["cell", "mode", "run", runs[0].label, "accuracy", "Δ", "test"],
+                 rows, ["exact McNemar test over the items paired by id (two-sided); better*/worse*: p < 0.05"])
+
+
 def choice_tables(run: ChoiceRun) -> list[Table]:
     """Accuracy per language (with 95% bootstrap interval), invalid-answer rate, and the premise x
     hypothesis matrix when the run crossed languages."""
@@ -290,7 +311,8 @@ def build_report(paths: list[str], metrics: list[str] | None = None, test: str =
                          + ", ".join(f"{path} ({kind})" for path, kind in kinds.items()))
     choice = [r for r in runs if isinstance(r, ChoiceRun)]
     if choice:
-        return [t for r in choice for t in choice_tables(r)]
+        return [t for r in choice for t in choice_tables(r)] + ([choice_comparison_table(choice)]
+                                                                 if len(choice) > 1 else [])
     tuned = [r for r in runs if isinstance(r, TuneRun)]
     if tuned:
         return [tune_table(r) for r in tuned]
