@@ -172,15 +172,15 @@ def test_drawing_leaves_a_notebooks_matplotlib_as_it_was(tmp_path):
     assert result.stdout.strip() == "ok", result.stderr[-2000:]
 
 
-def mt_run(path, data: str, shots: int, xcomet: list[float]):
-    """A hand-made MT run with xCOMET segment scores for en-ko."""
+def mt_run(path, data: str, shots: int, xcomet: list[float], direction="en-ko", metric="xcomet"):
+    """A hand-made MT run with xCOMET (or another model metric's) segment scores for one direction."""
     run = RunDir(path)
-    run.prepare(RunHeader("mt", {"x": 1}, {"data": data, "shots": shots}, ["en-ko"],
+    run.prepare(RunHeader("mt", {"x": 1}, {"data": data, "shots": shots}, [direction],
                           model={"model": "hand", "revision": "0"}, data={"spec": data}))
-    digest = run.write_outputs("en-ko", [{"id": str(i), "source": "s", "output": "o", "reference": "r"}
-                                         for i in range(len(xcomet))])
-    run.write_metrics({"directions": {"en-ko": {"n": len(xcomet), "outputs_sha256": digest, "metrics": {
-        "xcomet": {"name": "xCOMET", "score": float(np.mean(xcomet)), "segments": xcomet, "signature": "hand"}}}}})
+    digest = run.write_outputs(direction, [{"id": str(i), "source": "s", "output": "o", "reference": "r"}
+                                           for i in range(len(xcomet))])
+    run.write_metrics({"directions": {direction: {"n": len(xcomet), "outputs_sha256": digest, "metrics": {
+        metric: {"name": metric, "score": float(np.mean(xcomet)), "segments": xcomet, "signature": "hand"}}}}})
     return run
 
 
@@ -244,3 +244,18 @@ def test_text_report_tests_nli_runs_against_the_first(tmp_path):
     table = build_report([str(a.path), str(b.path)])[-1]
     assert table.title == "runs compared with a"
     assert table.rows == [["th", "ll", "b", "0.200", "0.900", "+0.700", f"p={mcnemar_exact(1, 8):.3f} better*"]]
+
+
+def test_a_run_lacking_a_direction_or_metric_hides_no_other_runs_test(tmp_path):
+    from xling.reporting.report import build_report
+
+    a = mt_run(tmp_path / "a", "flores200:devtest", 1, [0.5, 0.6, 0.7, 0.4])
+    b = mt_run(tmp_path / "b", "flores200:devtest", 1, [0.9, 0.8, 0.9, 0.7])
+    other_direction = mt_run(tmp_path / "k", "flores200:devtest", 1, [0.5, 0.5, 0.5, 0.5], direction="ko-en")
+    other_metric = mt_run(tmp_path / "c", "flores200:devtest", 1, [0.5, 0.5, 0.5, 0.5], metric="comet")
+    tables = build_report([str(r.path) for r in (a, b, other_direction, other_metric)])
+    compared = next(t for t in tables if t.title == "xCOMET: runs compared")
+    (row,) = compared.rows
+    assert row[0] == "en-ko" and row[2].startswith("0.82 (+0.27, p=") and row[3:] == ["—", "—"]
+    assert "—: k has no xCOMET score for en-ko" in compared.notes
+    assert "—: c has no xCOMET score for en-ko" in compared.notes

@@ -177,6 +177,9 @@ def _significance(tables: list[Table], names: list[str], n_runs: int) -> list[di
             direction, _, domain = row[0].partition(" ")
             cells = []
             for text in row[2:]:
+                if text == "—":   # the run did not score this direction with the metric
+                    cells.append(None)
+                    continue
                 match = _COMPARED.match(text)
                 if match:
                     mark = (match["mark"] or "").strip(" *") or None

@@ -159,26 +159,38 @@ def domain_table(run: MTRun, direction, only: list[str] | None = None, results: 
 
 def comparison(runs: list[MTRun], metric: str, test: str = "bs", n_samples: int | None = None,
                seed: int = 12345, results: Results | None = None) -> Table | None:
-    """Each later run against the first on the directions they share (same segment ids)."""
+    """Each later run against the first on each direction the first scored with `metric`, where
+    the later run scored it too (same segment ids); "—" where it did not (a run lacking the
+    direction, or the metric, never hides the others' tests, and no score is made up for it)."""
     results = results or Results()
 
     base = runs[0]
-    shared = [d.name for d in base.directions if metric in d.metrics
-              and all(r.direction(d.name) is not None for r in runs[1:])]
+
+    def scored(run: MTRun, name: str) -> bool:
+        direction = run.direction(name)
+        return direction is not None and metric in direction.metrics
+
+    shared = [d.name for d in base.directions if metric in d.metrics and any(scored(r, d.name) for r in runs[1:])]
     if not shared:
         return None
     rows: list[list[str]] = []
     refused: dict[tuple[str, str], tuple[str, str]] = {}   # (run, direction) -> (its signature, theirs)
+    absent: dict[str, list[str]] = {}    # run -> directions it did not score with the metric
     for name in shared:
         records = results.records(base, name)
-        others = [results.records(other, name) for other in runs[1:]]
-        for other, other_records in zip(runs[1:], others):
-            check_paired(base.path, records, other.path, other_records, name)
+        for other in runs[1:]:
+            if scored(other, name):
+                check_paired(base.path, records, other.path, results.records(other, name), name)
+            else:
+                absent.setdefault(other.label, []).append(name)
         # The whole direction, then each domain on its own (when the data has domains).
         for label, positions in [(name, None), *((f"{name} {d}", p) for d, p in by_field(records, "domain").items())]:
             baseline = results.get(base, name, metric, positions)
             row = [label, _score_text(baseline.score)]
             for other in runs[1:]:
+                if not scored(other, name):
+                    row.append("—")
+                    continue
                 result = results.get(other, name, metric, positions)
                 if not same_measure(result.signature, baseline.signature):   # another tokenizer, model, ...
                     row.append(f"{_score_text(result.score)} (not comparable)")
@@ -197,6 +209,7 @@ def comparison(runs: list[MTRun], metric: str, test: str = "bs", n_samples: int 
     notes = [note] + [f"not comparable: {label} {direction} was scored with another {display(metric)} "
                       f"({theirs}) than {base.label} ({ours}); no test is made across signatures"
                       for (label, direction), (ours, theirs) in refused.items()]
+    notes += [f"—: {label} has no {display(metric)} score for {', '.join(names)}" for label, names in absent.items()]
     return Table(f"{display(metric)}: runs compared", ["direction"] + [r.label for r in runs], rows, notes)
 
 

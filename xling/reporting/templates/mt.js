@@ -108,6 +108,7 @@ function drawSignificance() {
     var rows = table.rows.map(function (row) {
       return el("tr", null, el("td", { text: row.label }), el("td", { cls: "num", text: fmt(row.base) }),
         row.cells.map(function (c) {
+          if (c === null) return el("td", { cls: "num na", text: "—" });
           if (!c.comparable) return el("td", { cls: "num na", text: (c.score === null ? "" : fmt(c.score) + " ") + "(not comparable)" });
           if (c.p === null) return el("td", { cls: "num na", text: (c.score === null ? "n/a" : fmt(c.score)) + " (no test)" });
           var marked = !!c.mark;
