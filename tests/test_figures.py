@@ -259,3 +259,15 @@ def test_a_run_lacking_a_direction_or_metric_hides_no_other_runs_test(tmp_path):
     assert row[0] == "en-ko" and row[2].startswith("0.82 (+0.27, p=") and row[3:] == ["—", "—"]
     assert "—: k has no xCOMET score for en-ko" in compared.notes
     assert "—: c has no xCOMET score for en-ko" in compared.notes
+
+
+def test_runs_with_one_folder_name_are_told_apart(tmp_path):
+    from xling.reporting.report import build_report
+
+    first = mt_run(tmp_path / "runs" / "A", "flores200:devtest", 1, [0.5, 0.6])
+    second = mt_run(tmp_path / "other" / "A", "flores200:devtest", 1, [0.9, 0.8])
+    compared = next(t for t in build_report([str(first.path), str(second.path)]) if t.title.endswith("runs compared"))
+    assert compared.header == ["direction", "runs/A", "other/A"]
+    written = make_figures(tmp_path / "figs", [str(first.path), str(second.path)])
+    stems = {p.stem for p in written if p.suffix == ".png" and "matrix" in p.stem}
+    assert stems == {"runs_A_xcomet_matrix", "other_A_xcomet_matrix"}

@@ -17,7 +17,7 @@ from ..metrics.registry import display, get
 from ..metrics.significance import bootstrap_ci
 from ..runs.config import CHOICE_TASKS
 from ..runs.folder import MARKER, RunDir
-from ..runs.records import ChoiceRun, MTRun, Run, TuneRun, read_run
+from ..runs.records import ChoiceRun, MTRun, Run, TuneRun, distinguish, read_run
 from .html_pages import figure_entry, figures_page
 from .paper import load_paper_table
 from .plots import grouped_bars, heatmap, ratio_panels, render_figure, write_rendered
@@ -39,7 +39,7 @@ class Drawing:
 
 def _run_label(run: Run) -> str:
     limit = run.settings.get("limit")
-    return f"{run.path.name} (yours{f', first {limit} items' if limit else ''})"
+    return f"{run.label} (yours{f', first {limit} items' if limit else ''})"
 
 
 # What a run must share with a table's protocol to be drawn beside its printed rows.
@@ -170,7 +170,8 @@ def run_drawings(run: RunDir | Run) -> Iterator[Drawing]:
         raise XlingError(f"{run.path} is a {task!r} run; figures take MT, NLI and "
                          "multiple-choice runs")
     run = _typed(run)
-    name = run.path.name
+    name = run.label
+    stem = name.replace("/", "_")   # a label that tells two same-named folders apart holds a /
     if isinstance(run, MTRun):
         scored = [d for d in run.directions if d.metrics]
         langs = list(dict.fromkeys(lang.code for d in scored for lang in (d.src, d.tgt)))
@@ -182,7 +183,7 @@ def run_drawings(run: RunDir | Run) -> Iterator[Drawing]:
             title = f"{name}: {display(metric)} by direction"
             unit = get(metric).unit or display(metric)
             higher = get(metric).higher_is_better
-            yield Drawing(f"{name}_{metric}_matrix", title, heatmap(
+            yield Drawing(f"{stem}_{metric}_matrix", title, heatmap(
                 title, langs, langs, grid, unit=unit, higher_is_better=higher,
                 xlabel="target language", ylabel="source language"), _grid_table(
                 title, "source \\ target", langs, langs, grid, unit + ("" if higher else " (lower is better)")))
@@ -193,7 +194,7 @@ def run_drawings(run: RunDir | Run) -> Iterator[Drawing]:
         for c in run.cells:
             grid[premises.index(c.premise), hypotheses.index(c.hypothesis)] = c.summary["accuracy"]
         title = f"{name}: accuracy by premise × hypothesis language"
-        yield Drawing(f"{name}_accuracy_matrix", title, heatmap(
+        yield Drawing(f"{stem}_accuracy_matrix", title, heatmap(
             title, premises, hypotheses, grid,
             unit="accuracy", xlabel="hypothesis language", ylabel="premise language", vmin=0, vmax=1),
             _grid_table(title, "premise \\ hypothesis", premises, hypotheses, grid, "accuracy"))
@@ -252,6 +253,7 @@ def make_figures(out_dir: str | Path = "figures", run_paths: Sequence[str] = ())
         raise XlingError(f"-o {out_dir} is a file; figures go into a folder")
     # Every run is read (and checked) before anything is drawn.
     runs = [read_run(p, fresh=True) for p in run_paths]
+    distinguish(runs)
     target = Path(out_dir).expanduser().resolve()
     if (target / MARKER).exists() or any(Path(p).expanduser().resolve() in (target, *target.parents)
                                          for p in run_paths):

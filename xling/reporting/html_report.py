@@ -32,7 +32,7 @@ from ..data.languages import Direction
 from ..errors import XlingError
 from ..metrics.registry import display, get, parse_metric_names
 from ..metrics.significance import bootstrap_ci
-from ..runs.records import ChoiceRun, MTRun, check_paired, read_run
+from ..runs.records import ChoiceRun, MTRun, check_paired, distinguish, read_run
 from .buckets import buckets, unspaced
 from .html_choice import choice_data
 from .html_spans import segment_spans
@@ -64,6 +64,7 @@ def report_data(paths: list[str], metrics=None, test: str = "bs", n_samples: int
     tables = build_report(paths, metrics, test, n_samples, results)   # checks every run first
     chosen = parse_metric_names(metrics) if metrics else None
     runs = [read_run(p, fresh=True) for p in paths]
+    distinguish(runs)
     data: dict = {"xling": __version__, "title": "xling report: " + ", ".join(r.label for r in runs),
                   "tables": [_table(t) for t in tables], "runs": [], "metrics": {}, "significance": [],
                   "segments": None, "buckets": None,
@@ -175,7 +176,7 @@ def _significance(tables: list[Table], names: list[str], n_runs: int) -> list[di
         rows = []
         for row in table.rows:
             direction, _, domain = row[0].partition(" ")
-            cells = []
+            cells: list[dict | None] = []
             for text in row[2:]:
                 if text == "—":   # the run did not score this direction with the metric
                     cells.append(None)

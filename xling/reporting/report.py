@@ -17,6 +17,7 @@ from ..runs.records import (
     by_field,
     check_complete,
     check_paired,
+    distinguish,
     document_result,
     metric_result,
     read_run,
@@ -315,6 +316,7 @@ def build_report(paths: list[str], metrics: list[str] | None = None, test: str =
     metrics = parse_metric_names(metrics) if metrics else None
     paths = [paths] if isinstance(paths, (str, Path)) else paths   # one run folder given alone
     runs = [read_run(p, fresh=True) for p in paths]
+    distinguish(runs)
     for run in runs:
         check_complete(run)
     kinds = {r.path: "MT" if isinstance(r, MTRun) else "tuning" if isinstance(r, TuneRun) else r.task

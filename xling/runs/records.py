@@ -87,7 +87,9 @@ class Run:
 
     @property
     def label(self) -> str:
-        return self.run.path.name or str(self.run.path)
+        """The folder's name, or as much of its path as tells it from the other runs shown
+        beside it (see `distinguish`)."""
+        return getattr(self, "_label", None) or self.run.path.resolve().name or str(self.run.path)
 
     @property
     def model(self) -> dict:
@@ -96,6 +98,21 @@ class Run:
     @property
     def settings(self) -> dict:
         return self.config.get("settings") or {}
+
+
+def distinguish(runs: list) -> None:
+    """Give runs whose folders share a name (runs/A, other/A) labels that tell them apart: the
+    shortest ending of their paths that differs."""
+    paths = [r.run.path.resolve() for r in runs]
+    for depth in range(1, max((len(p.parts) for p in paths), default=1) + 1):
+        labels = ["/".join(p.parts[-depth:]).lstrip("/") or "/" for p in paths]
+        if len(set(labels)) == len(labels):
+            break
+    else:
+        labels = [str(p) for p in paths]
+    for run, label, path in zip(runs, labels, paths):
+        if label != path.name:
+            run._label = label
 
 
 @dataclass
