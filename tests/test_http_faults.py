@@ -180,3 +180,15 @@ def test_retry_after_as_an_http_date():
     later = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=30), usegmt=True)
     assert 25 < _retry_after(later) <= 30
     assert _retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0 and _retry_after("soon") is None
+
+
+def test_a_token_across_the_context_boundary_counts_for_the_continuation():
+    from xling.backends.http import _continuation_logprob
+
+    # "I like " + "apples.": the tokenizer merged the space into " apples", which starts in the
+    # context; the last token is the one generated (not counted)
+    body = {"choices": [{"text": "I like apples.X", "logprobs": {
+        "tokens": ["I", " like", " apples", ".", "X"], "text_offset": [0, 1, 6, 13, 14],
+        "token_logprobs": [None, -1.0, -2.0, -3.0, -0.5]}}]}
+    assert _continuation_logprob(body, "here", start=7, end=14) == -5.0
+    assert _continuation_logprob(body, "here", start=6, end=14) == -5.0    # no straddle: the same tokens

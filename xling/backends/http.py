@@ -396,10 +396,12 @@ class HTTPBackend(Backend):
                                 end=len(prompt)),
                         max_bytes=(1 << 16) + 2048 * len(prompt.encode("utf-8")))
                 except XlingError as exc:
-                    if "refused" not in str(exc):
+                    # a refusal may be a wrong key or model name, or a prompt too long: say the
+                    # server's own words, and what to do if it cannot score prompts at all
+                    if "refused" not in str(exc) or any(f"HTTP {code}" in str(exc) for code in (401, 403)):
                         raise
-                    raise XlingError(f"the server at {self.display_url} does not score prompts (no "
-                                     "/completions with echo and logprobs); use --mode gen with it") from None
+                    raise XlingError(f"{exc}; if the server cannot score prompts (no /completions with "
+                                     "echo and logprobs), use --mode gen with it") from None
                 scores.append(score)
             return scores
 
@@ -493,7 +495,12 @@ def _continuation_logprob(body, where: str, start: int, end: int) -> float:
     raw = json.dumps(body, ensure_ascii=False)[:1000]
     if len(values) != len(offsets):
         raise MalformedAnswer(f"{len(offsets)} token offsets but {len(values)} log-probabilities", raw)
-    inside = [v for o, v in zip(offsets, values) if type(o) is int and start <= o < end]
+    # A token that starts inside the context and ends in the continuation (a tokenizer merging
+    # across the boundary, " apples" after "I like") carries the continuation's first characters:
+    # it is counted, not dropped (which would score that option as if it began later).
+    ends = [*offsets[1:], None]
+    inside = [v for o, after, v in zip(offsets, ends, values)
+              if type(o) is int and (start <= o < end or (o < start and type(after) is int and after > start))]
     if not inside:
         raise MalformedAnswer(f"no echoed token covers the continuation (characters {start}-{end})", raw)
     if not all(type(v) in (int, float) and math.isfinite(v) and v <= 0 for v in inside):
