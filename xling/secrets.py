@@ -30,21 +30,26 @@ def redact(text: str, secrets: tuple[str | None, ...] = ()) -> str:
     return text
 
 
-# Shorter "secrets" are placeholders or settings, not keys: a local server's key is often EMPTY,
-# none or test, a gateway's query holds api-version=2024-06-01 or deployment=main, and scrubbing
-# them would censor those words in every translation. Issued keys are far longer.
-SCRUBBED_LENGTH = 16
+# Keys a local server takes as "no key" (vLLM's docs use EMPTY): as values, not secrets, so
+# that the word is not censored in every translation ("There is none left").
+PLACEHOLDER_KEYS = frozenset({"empty", "none", "null", "test", "dummy", "fake", "no-key", "nokey", "x",
+                              "sk-no-key-required", "not-needed", "not-used", "unused"})
 
 
 def scrub_known(text: str, secrets: tuple[str | None, ...]) -> str:
     """Only the given secrets (whole), for texts a model or server produced (a server that
     echoes the request's Authorization header, say): unlike redact(), ordinary words shaped
-    like "token: x" in a translation stay as they are. Secrets shorter than SCRUBBED_LENGTH are
-    left alone."""
+    like "token: x" in a translation stay as they are. Secrets under 4 characters and
+    placeholder keys (PLACEHOLDER_KEYS) are left alone, or every such word of every answer
+    would go."""
     for secret in secrets:
-        if secret and len(secret) >= SCRUBBED_LENGTH and secret in text:
+        if secret and len(secret) >= 4 and secret.lower() not in PLACEHOLDER_KEYS and secret in text:
             text = text.replace(secret, "***")
     return text
+
+
+# Query parameters that name a setting, whose values are shown and not scrubbed from answers.
+SETTING_QUERY_KEYS = frozenset({"api-version", "api_version", "deployment", "deployment-id", "model", "version"})
 
 
 def url_secrets(url: str | None) -> tuple[str, ...]:
@@ -68,6 +73,8 @@ def url_secrets(url: str | None) -> tuple[str, ...]:
             found.append(base64.b64encode(pair.encode("utf-8")).decode("ascii"))
     for field in parts.query.split("&"):
         key, equals, value = field.partition("=")
+        if equals and unquote_plus(key).lower() in SETTING_QUERY_KEYS:
+            continue   # a gateway's setting (api-version=2024-06-01), not a secret
         found += [value, unquote_plus(value)] if equals else [key, unquote_plus(key)]
     # Longest first, so that a secret is replaced whole before a shorter one inside it.
     return tuple(sorted({v for v in found if v}, key=len, reverse=True))

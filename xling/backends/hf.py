@@ -117,7 +117,7 @@ class HFBackend(LocalBackend):
             out = model.generate(
                 input_ids=input_ids.to(model.device), attention_mask=attention.to(model.device),
                 max_new_tokens=new_tokens, pad_token_id=self.tokenizer.pad_token_id,
-                eos_token_id=sorted(self.lm.eos_ids), **sampling_args(decoding), **extra)
+                eos_token_id=sorted(self.lm.eos_ids), **sampling_args(decoding, neutral=True), **extra)
         return [self.lm.finish(r, out[row, width:].tolist()) for row, r in enumerate(requests[:real])]
 
     def _static_cache_for(self, rows: int, positions: int):

@@ -290,19 +290,20 @@ class LoadedModel:
 
 
 # What a checkpoint's generation_config.json may set that xling's own decoding loop (and its
-# vLLM backend) never applies: given to `model.generate` as "off", so that its outputs do not
-# depend on the path (--static-cache, sampling) or on the checkpoint's defaults (Qwen2.5's
-# repetition_penalty 1.05 and top_k 20, say).
-NEUTRAL_GENERATION = dict(repetition_penalty=1.0, no_repeat_ngram_size=0, min_p=None, typical_p=None,
-                          num_beams=1)
+# vLLM backend) never applies: given to a decoder-only model's `model.generate` as "off", so
+# that its outputs do not depend on the path (--static-cache, sampling) or on the checkpoint's
+# defaults (Qwen2.5's repetition_penalty 1.05, say). A seq2seq checkpoint's settings (Marian's
+# beams) are its intended decoding and stay.
+NEUTRAL_GENERATION = dict(repetition_penalty=1.0, no_repeat_ngram_size=0, min_p=None, typical_p=None, num_beams=1)
 
 
-def sampling_args(decoding: Decoding) -> dict:
-    """`model.generate`'s options for greedy or sampled decoding."""
+def sampling_args(decoding: Decoding, neutral: bool = False) -> dict:
+    """`model.generate`'s options for greedy or sampled decoding; with `neutral`, the
+    checkpoint's repetition settings off (NEUTRAL_GENERATION)."""
+    extra = NEUTRAL_GENERATION if neutral else {}
     if not decoding.do_sample:
-        return dict(do_sample=False, temperature=None, top_p=None, top_k=None, **NEUTRAL_GENERATION)
-    return dict(do_sample=True, temperature=decoding.temperature, top_p=decoding.top_p, top_k=0,
-                **NEUTRAL_GENERATION)
+        return dict(do_sample=False, temperature=None, top_p=None, top_k=None, **extra)
+    return dict(do_sample=True, temperature=decoding.temperature, top_p=decoding.top_p, **extra)
 
 
 class LocalBackend(Backend):

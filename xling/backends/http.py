@@ -131,6 +131,7 @@ class HTTPBackend(Backend):
         self._cancel = threading.Event()
         self._answered = False    # whether the server has answered once (see _post)
         self._server_is_vllm: bool | None = None   # found out on the first request
+        self._probe_lock = threading.Lock()
         self.fingerprint = {"backend": "http", "model": model, "base_url": self.display_url,
                             "revision": "served"}
         self._tokenizer = None
@@ -252,20 +253,26 @@ class HTTPBackend(Backend):
         repetition_penalty 1.05 and top_k 20, say), which changes greedy outputs and makes
         sampled candidates alike. Sent only to a vLLM server (its /models says owned_by "vllm"):
         the OpenAI API refuses fields it does not know."""
-        if self._server_is_vllm is None:
-            self._server_is_vllm = self._probe_vllm()
+        with self._probe_lock:   # one probe, whichever thread asks first
+            if self._server_is_vllm is None:
+                self._server_is_vllm = self._probe_vllm()
         if not self._server_is_vllm:
             return {}
-        return {"repetition_penalty": 1.0, "top_k": 0, "min_p": 0.0}
+        # top_k -1 ("off"): what every vLLM version takes (before 0.8.5, 0 was refused)
+        return {"repetition_penalty": 1.0, "top_k": -1, "min_p": 0.0}
 
-    def _probe_vllm(self) -> bool:
+    def _probe_vllm(self) -> bool | None:
+        """Whether the server is vLLM's; None (ask again next time) when it did not answer."""
         import httpx
 
         try:
             answer = self._client.get("/models", timeout=min(self.timeout, 10.0))
+        except httpx.HTTPError:
+            return None    # not up yet: the request itself will retry, and probe again
+        try:
             models = answer.json().get("data") if answer.status_code == 200 else None
-        except (httpx.HTTPError, ValueError, AttributeError):
-            return False
+        except (ValueError, AttributeError):
+            models = None
         return isinstance(models, list) and any(isinstance(m, dict) and m.get("owned_by") == "vllm" for m in models)
 
     def _one(self, request: GenerationRequest, decoding: Decoding) -> str:

@@ -23,8 +23,8 @@ class BatchSize(click.ParamType):
 
         try:
             return check_batch_size(value)
-        except XlingError as exc:   # click names the option; the setting's own name may differ
-            self.fail(str(exc).replace(f"'{self.setting}' ", "", 1), param, ctx)
+        except XlingError as exc:
+            self.fail(str(exc), param, ctx)
 
 
 class Bounded(click.ParamType):

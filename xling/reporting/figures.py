@@ -255,8 +255,8 @@ def make_figures(out_dir: str | Path = "figures", run_paths: Sequence[str] = ())
     runs = [read_run(p, fresh=True) for p in run_paths]
     distinguish(runs)
     target = Path(out_dir).expanduser().resolve()
-    if (target / MARKER).exists() or any(Path(p).expanduser().resolve() in (target, *target.parents)
-                                         for p in run_paths):
+    if any((folder / MARKER).exists() for folder in (target, *target.parents)) \
+            or any(Path(p).expanduser().resolve() in (target, *target.parents) for p in run_paths):
         raise XlingError(f"-o {out_dir} is (or is inside) a run folder, which holds only what a run "
                          "writes; draw the figures elsewhere")
     ratio_runs = [r for r in runs if isinstance(r, TuneRun)]

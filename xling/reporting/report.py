@@ -105,7 +105,7 @@ def direction_matrix(run: MTRun, metric: str, beside: int | None = None) -> Tabl
     else:
         title = spec.beside[beside][1]
         cell = {(d.src.code, d.tgt.code): spec.beside_values(d.metrics[metric])[beside] for d in scored}
-    rows = [[f"{s} →"] + ["—" if s == t else (f"{cell[s, t]:.2f}" if cell.get((s, t)) is not None else "")
+    rows = [[f"{s} →"] + ["—" if s == t else ("" if cell.get((s, t)) is None else _score_text(cell[s, t]))
                           for t in langs] for s in langs]
     return Table(f"{run.label}: {title} by direction (rows: source, columns: target)",
                  ["src \\ tgt"] + langs, rows)

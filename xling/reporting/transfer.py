@@ -66,8 +66,11 @@ def _mt_language_score(record: MTRun, lang: str, directions: list[str], metric: 
     averaged across directions, percentiles of that mean."""
     by_name = {d.name: d for d in record.directions}
     scores = [cast(float, by_name[name].score(metric)) for name in directions]   # scored: see caller
-    draws = np.mean([resampled_scores(metric_result(record.run, name, metric), n_samples, seed + k)
-                     for k, name in enumerate(directions)], axis=0)
+    try:
+        draws = np.mean([resampled_scores(metric_result(record.run, name, metric), n_samples, seed + k)
+                         for k, name in enumerate(directions)], axis=0)
+    except XlingError:   # a score stored without its segments: the mean, without an interval
+        draws = np.array([])
     draws = draws[~np.isnan(draws)]
     low, high = (float(np.percentile(draws, 2.5)), float(np.percentile(draws, 97.5))) if len(draws) else (None, None)
     return LanguageScore(lang, float(np.mean(scores)), low, high, n=len(directions))

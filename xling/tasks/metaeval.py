@@ -236,7 +236,8 @@ def _meta_evaluate(spec, reference, metrics, judgments: HumanJudgments, chosen: 
               f"{len(judgments.segment_ids)} segments ({rated} of {human_segment.size} system-segment cells "
               "rated by the humans)", file=sys.stderr)
         if chosen.unrated:
-            print(f"xling: left out, no human score: {', '.join(chosen.unrated)}", file=sys.stderr)
+            print(f"xling: left out, no human score on the segments compared: {', '.join(chosen.unrated)}",
+                  file=sys.stderr)
     rng = np.random.default_rng(seed)
     intervals = {s: list(mean_interval(row[~np.isnan(row)], rng, samples)) for s, row in zip(systems, human_segment)}
     store = _ScoreStore(Path(out) / "scores.json") if out else None
