@@ -18,7 +18,7 @@ from .attention import kernel_scope
 from .base import Decoding, GenerationRequest
 from .batching import Batching
 from .decoding import CandidateSampler, ContinuousDecoder, Unit, admit
-from .hfmodel import LoadedModel, LocalBackend, sampling_args, seeded
+from .hfmodel import REPETITION_OFF, LoadedModel, LocalBackend, sampling_args, seeded
 from .kvcache import cache_arg
 from .loglik import LoglikelihoodScorer
 
@@ -195,7 +195,7 @@ class HFBackend(LocalBackend):
                                       num_return_sequences=n, do_sample=False, early_stopping=True,
                                       max_new_tokens=request.max_new_tokens,
                                       pad_token_id=self.tokenizer.pad_token_id,
-                                      eos_token_id=sorted(self.lm.eos_ids), **extra)
+                                      eos_token_id=sorted(self.lm.eos_ids), **REPETITION_OFF, **extra)
         return {k: self.lm.finish(request, out[k, ids.shape[1]:].tolist()) for k in wanted}
 
     def _stop_criteria(self, requests, width: int):

@@ -292,9 +292,11 @@ class LoadedModel:
 # What a checkpoint's generation_config.json may set that xling's own decoding loop (and its
 # vLLM backend) never applies: given to a decoder-only model's `model.generate` as "off", so
 # that its outputs do not depend on the path (--static-cache, sampling) or on the checkpoint's
-# defaults (Qwen2.5's repetition_penalty 1.05, say). A seq2seq checkpoint's settings (Marian's
+# defaults (Qwen2.5's repetition_penalty 1.05, say); beam search (MBR candidates) keeps its
+# beams but gets the repetition settings off too. A seq2seq checkpoint's settings (Marian's
 # beams) are its intended decoding and stay.
-NEUTRAL_GENERATION = dict(repetition_penalty=1.0, no_repeat_ngram_size=0, min_p=None, typical_p=None, num_beams=1)
+REPETITION_OFF = dict(repetition_penalty=1.0, no_repeat_ngram_size=0, min_p=None, typical_p=None)
+NEUTRAL_GENERATION = dict(REPETITION_OFF, num_beams=1)
 
 
 def sampling_args(decoding: Decoding, neutral: bool = False) -> dict:
