@@ -90,6 +90,20 @@ def test_budget_follows_source_length(base_translator):
     assert short < long <= Decoding().max_new_tokens_cap
 
 
+def test_a_budget_that_ends_inside_a_character_drops_its_half(base_translator):
+    """Byte-level tokens: the token budget can end between a character's bytes. The answer
+    ends before that character (as vLLM's detokenizer does), never on U+FFFD."""
+    from xling.backends.base import GenerationRequest, Prompt
+
+    lm = base_translator.backend.lm
+    ids = lm.tokenizer.encode("물이 너무 차갑다. 私は到着しました", add_special_tokens=False)
+    cut = next(n for n in range(1, len(ids)) if lm.tokenizer.decode(ids[:n]).endswith("\ufffd")
+               and lm.tokenizer.decode(ids[:n]).rstrip("\ufffd"))
+    whole = lm.tokenizer.decode(ids[:cut]).rstrip("\ufffd")
+    assert lm.finish(GenerationRequest(Prompt("x"), max_new_tokens=cut), ids) == whole
+    assert "\ufffd" not in whole and whole
+
+
 def test_chat_model_path(tiny_causal):
     translator = Translator(str(tiny_causal), cache=False)
     assert translator.template.name == "mt-chat" and translator.backend.has_chat_template

@@ -187,12 +187,18 @@ class LoadedModel:
     def finish(self, request: GenerationRequest, new_tokens: list[int]) -> str:
         """Cut one row's new tokens at its own budget, EOS and (optionally) the line end."""
         new_tokens = new_tokens[:request.max_new_tokens]
+        budget_cut = True
         for pos, tok in enumerate(new_tokens):
             if tok in self.eos_ids:
-                new_tokens = new_tokens[:pos]
+                new_tokens, budget_cut = new_tokens[:pos], False
                 break
         self.tokens_generated += len(new_tokens)
-        return cut_answer(self.tokenizer.decode(new_tokens, skip_special_tokens=True), request)
+        text = self.tokenizer.decode(new_tokens, skip_special_tokens=True)
+        if budget_cut and len(new_tokens) == request.max_new_tokens:
+            # The budget may end inside a character's bytes (byte-fallback tokens): that half
+            # character is not part of the answer (vLLM's detokenizer drops it too).
+            text = text.rstrip("\ufffd")
+        return cut_answer(text, request)
 
     def hit_stop(self, request: GenerationRequest, tokens: list[int]) -> bool:
         """Whether the row's text now ends in one of its stop strings (checked on the last few
