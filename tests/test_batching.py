@@ -156,6 +156,6 @@ def test_a_checkpoints_generation_defaults_apply_to_no_path(tiny_causal_base, tm
     from xling.backends.base import GenerationRequest, Prompt, Sampling
 
     beams = lambda t: t.backend.candidates(   # noqa: E731
-        [GenerationRequest(Prompt("한국어: 저는 학생입니다.\n영어:"), 12, stop_at_newline=True)], Sampling(method="beam"),
-        [[0, 1, 2]])
+        [GenerationRequest(Prompt("한국어: 저는 학생입니다.\n영어:"), 12, stop_at_newline=True)],
+        Sampling(method="beam"), [[0, 1, 2]])
     assert beams(Translator(str(model), cache=False)) == beams(Translator(str(tiny_causal_base), cache=False))

@@ -14,20 +14,31 @@ from xling.reporting.transfer import delta_table, language_scores, relative_tabl
 from xling.runs.folder import RunDir, RunHeader
 
 
-def nli_run(path, accuracies: dict[str, list[int]], task="nli", note="", **settings):
-    """A hand-made NLI run: per language, 1/0 correctness of each item."""
+def nli_run(path, accuracies: dict[str, list[int]], task="nli", note="", gen: dict[str, list[int]] | None = None,
+            **settings):
+    """A hand-made NLI run: per language, 1/0 correctness of each item by log-likelihood
+    (`accuracies`) and, where given, by generation (`gen`; `accuracies` None: generation only)."""
     run = RunDir(path)
     settings = {"data": "xnli:test", "shots": 5} | settings
-    run.prepare(RunHeader(task, {"x": 1}, settings, list(accuracies),
+    langs = list(accuracies or gen or {})
+    run.prepare(RunHeader(task, {"x": 1}, settings, langs,
                           model={"model": "hand", "revision": "0"}, data={"spec": settings["data"], "note": note}))
     metrics = {"directions": {}}
-    for lang, correct in accuracies.items():
-        records = [{"id": f"test-{i}", "gold": 0, "ll_pred": 0 if c else 1, "ll_scores": [0, 0, 0]}
-                   for i, c in enumerate(correct)]
+    for lang in langs:
+        by_mode = {"ll": (accuracies or {}).get(lang), "gen": (gen or {}).get(lang)}
+        n = len(next(c for c in by_mode.values() if c is not None))
+        records = [{"id": f"test-{i}", "gold": 0} for i in range(n)]
+        entry: dict = {"n": n}
+        for mode, correct in by_mode.items():
+            if correct is None:
+                continue
+            for record, c in zip(records, correct):
+                record |= {"ll_pred": 0 if c else 1, "ll_scores": [0, 0, 0]} if mode == "ll" \
+                    else {"gen_pred": 0 if c else 1, "gen_answer": "x"}
+            acc = float(np.mean(correct))
+            entry[mode] = {"accuracy": acc, "ci_low": acc - 0.1, "ci_high": acc + 0.1, "n": n}
         run.write_outputs(lang, records)
-        acc = float(np.mean(correct))
-        metrics["directions"][lang] = {"n": len(correct), "ll": {
-            "accuracy": acc, "ci_low": acc - 0.1, "ci_high": acc + 0.1, "n": len(correct)}}
+        metrics["directions"][lang] = entry
     run.write_metrics(metrics)
     return run
 
@@ -111,6 +122,31 @@ def test_transfer_ratios_and_intervals(tmp_path):
     th = deltas["th"]
     assert th["delta"] == pytest.approx(0.4) and th["ci_low"] < 0.4 < th["ci_high"]
     assert th["ci_low"] > -0.1                       # 4 items flip from wrong to right, none back
+
+
+def test_transfer_and_figures_never_compare_log_likelihood_with_generation(tmp_path, capsys):
+    """Accuracy by log-likelihood and by generation are different measures: two runs are
+    compared in a mode both scored, or refused; Tables 13/14 draw log-likelihood only."""
+    from xling.reporting.transfer import transfer_tables
+
+    right, wrong = [1] * 6 + [0] * 2, [1] * 2 + [0] * 6
+    ll_only = nli_run(tmp_path / "ll", {"en": right, "th": right})
+    both = nli_run(tmp_path / "both", {"en": right, "th": right}, gen={"en": wrong, "th": wrong})
+    gen_only = nli_run(tmp_path / "gen", None, gen={"en": wrong, "th": wrong})
+    assert {r["cell"]: r["delta"] for r in delta_table(ll_only, both, n_samples=100)} == {"en": 0, "th": 0}
+    assert {r["cell"]: r["delta"] for r in delta_table(both, gen_only, n_samples=100)} == {"en": 0, "th": 0}
+    with pytest.raises(XlingError, match="not comparable"):
+        delta_table(ll_only, gen_only)
+    titles = [t.title for t in transfer_tables([str(both.path), str(gen_only.path)])]
+    assert all("(generation)" in t for t in titles[:2]) and "accuracy (generation)" in titles[-1]
+    drawn = table_figure("table13", [gen_only, both]).axes[0].images[0].get_array()
+    assert drawn.shape == (11, 7)                       # the paper's rows, and the run scored by ll
+    assert "gen is scored by generation, so it is not drawn in Table 13" in capsys.readouterr().err
+    # a record without its prediction is one clear error, not a KeyError
+    lines = gen_only.outputs_path("th").read_text().splitlines()
+    gen_only.outputs_path("th").write_text("\n".join(['{"id": "test-0", "gold": 0}'] + lines[1:]) + "\n")
+    with pytest.raises(XlingError, match="lacks its gen_pred"):
+        delta_table(both, gen_only)
 
 
 def test_tokens_match_the_tokenizer_called_directly(data_dir):

@@ -67,8 +67,13 @@ def run_rows(runs: list[Run], key: str, notes: list[str] | None = None) -> list[
                 print(f"xling: note: {run.path} is {data}, {run_shots}-shot, so it is not drawn in "
                       f"{key.replace('table', 'Table ')} ({names[0]}:{split}, {shots}-shot)", file=sys.stderr)
                 continue
-            values = {c.name: c.summary["accuracy"] for c in run.cells}
-            ci = {c.name: (c.summary["ci_low"], c.summary["ci_high"]) for c in run.cells}
+            if not all("ll" in c.modes for c in run.cells):
+                print(f"xling: note: {run.path} is scored by generation, so it is not drawn in "
+                      f"{key.replace('table', 'Table ')} (log-likelihood accuracy, as the report's; "
+                      "run it with --mode ll or both)", file=sys.stderr)
+                continue
+            values = {c.name: c.modes["ll"]["accuracy"] for c in run.cells}
+            ci = {c.name: (c.modes["ll"]["ci_low"], c.modes["ll"]["ci_high"]) for c in run.cells}
             rows.append((_run_label(run), values, ci))
             note = (run.config.get("data") or {}).get("note")
             if note and notes is not None and note not in notes:

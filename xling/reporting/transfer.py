@@ -34,15 +34,31 @@ class LanguageScore:
     n: int | None = None
 
 
-def language_scores(run: RunDir | Run, metric: str | None = None) -> tuple[str, dict[str, LanguageScore]]:
-    """(metric, scores by language). NLI / multiple-choice runs give accuracy per language; MT
-    runs the mean of a metric over the directions into each language."""
+def shared_mode(*runs: ChoiceRun) -> str:
+    """The answer mode every language of every run was scored in: log-likelihood where all have
+    it, else generation. Accuracy by log-likelihood and by generation are different measures,
+    never compared with each other."""
+    cells = [cell for run in runs for cell in run.cells if not cell.crossed]
+    for mode in ("ll", "gen"):
+        if all(mode in cell.modes for cell in cells):
+            return mode
+    raise XlingError(f"{', '.join(str(r.run.path) for r in runs)}: the languages were not all scored "
+                     "in one mode (log-likelihood or generation), and accuracies of different modes "
+                     "are not comparable; score them in a shared mode (--mode both)")
+
+
+def language_scores(run: RunDir | Run, metric: str | None = None,
+                    mode: str | None = None) -> tuple[str, dict[str, LanguageScore]]:
+    """(metric, scores by language). NLI / multiple-choice runs give accuracy per language in
+    one answer mode (`mode`, else `shared_mode`); MT runs the mean of a metric over the
+    directions into each language."""
     record = run if isinstance(run, Run) else read_run(run, fresh=True)
     if isinstance(record, ChoiceRun):
+        mode = mode or shared_mode(record)
         out = {}
         for cell in record.cells:
             if not cell.crossed:
-                e = cell.summary
+                e = cell.modes[mode]
                 out[cell.name] = LanguageScore(cell.name, e["accuracy"], e["ci_low"], e["ci_high"], e["n"])
         return "accuracy", out
     if isinstance(record, MTRun):
@@ -144,12 +160,16 @@ def score_x_to_y(tuned_x: dict[str, LanguageScore], tuned_y: dict[str, LanguageS
     return out
 
 
-def _per_item_results(record: ChoiceRun | MTRun, cell: str, metric: str):
-    """A MetricResult with per-segment statistics for one language of a run."""
+def _per_item_results(record: ChoiceRun | MTRun, cell: str, metric: str, mode: str):
+    """A MetricResult with per-segment statistics for one language of a run (accuracy in
+    `mode` for NLI / multiple choice)."""
 
     records = record.run.read_outputs(cell)
     if isinstance(record, ChoiceRun):
-        key = f"{next(c for c in record.cells if c.name == cell).mode}_pred"
+        key = f"{mode}_pred"
+        if not all(key in r and "gold" in r for r in records):
+            raise XlingError(f"{record.run.outputs_path(cell)}: a record lacks its {key} or gold label; "
+                             "run the evaluation again into a new folder")
         return records, mean_result("accuracy", [float(r[key] == r["gold"]) for r in records], "")
     return records, metric_result(record.run, cell, metric)
 
@@ -159,19 +179,20 @@ def delta_table(run_a: RunDir, run_b: RunDir, metric: str | None = None, n_sampl
     """Per language (or direction, for MT): B - A with a paired bootstrap 95% interval."""
 
     a_run, b_run = read_run(run_a, fresh=True), read_run(run_b, fresh=True)
-    metric_a, _ = language_scores(a_run, metric)
     if a_run.task != b_run.task:
         raise XlingError(f"{run_a.path} and {run_b.path} are runs of different tasks")
     if not isinstance(a_run, (ChoiceRun, MTRun)) or not isinstance(b_run, (ChoiceRun, MTRun)):
         raise XlingError(f"{run_a.path} is a {a_run.task!r} run; transfer analysis takes MT, NLI "
                          "and multiple-choice runs")
+    mode = shared_mode(cast(ChoiceRun, a_run), cast(ChoiceRun, b_run)) if isinstance(a_run, ChoiceRun) else ""
+    metric_a, _ = language_scores(a_run, metric, mode or None)
     names = lambda r: [c.name for c in r.cells if not c.crossed] if isinstance(r, ChoiceRun) \
         else [d.name for d in r.directions]   # noqa: E731
     cells = [c for c in names(a_run) if c in names(b_run)]
     rows = []
     for cell in cells:
-        records_a, a = _per_item_results(a_run, cell, metric_a)
-        records_b, b = _per_item_results(b_run, cell, metric_a)
+        records_a, a = _per_item_results(a_run, cell, metric_a, mode)
+        records_b, b = _per_item_results(b_run, cell, metric_a, mode)
         check_paired(run_a.path, records_a, run_b.path, records_b, cell)
         delta, low, high, p = delta_ci(a, b, n_samples, seed)
         rows.append({"cell": cell, "a": a.score, "b": b.score, "delta": delta, "ci_low": low,
@@ -189,15 +210,28 @@ def _no_targeted_note(run: RunDir) -> str:
     return "no targeted language (ko, en) in this run: add one to get relative scores"
 
 
+MODE_NAMES = {"ll": "log-likelihood", "gen": "generation"}
+
+
+def _common_mode(runs: list[RunDir]) -> str | None:
+    """The answer mode shared by NLI / multiple-choice runs (None for MT runs), so that every
+    table and bar of one analysis measures the same thing."""
+    records = [read_run(run, fresh=True) for run in runs]
+    choice = [r for r in records if isinstance(r, ChoiceRun)]
+    return shared_mode(*choice) if choice else None
+
+
 def transfer_tables(paths: list[str], metric: str | None = None, by: str = "script") -> list[Table]:
     runs = [RunDir(p) for p in paths]
+    mode = _common_mode(runs)
     tables = []
     for run in runs:
-        name, scores = language_scores(run, metric)
+        name, scores = language_scores(run, metric, mode)
         rows = relative_table(scores, _higher_is_better(name))
         fmt = lambda v: "" if v is None else f"{v:.3f}"   # noqa: E731
+        measure = f"{name} ({MODE_NAMES[mode]})" if mode else name
         tables.append(Table(
-            f"{run.path.name}: {name} by language, relative to the targeted languages (ko, en) and to English",
+            f"{run.path.name}: {measure} by language, relative to the targeted languages (ko, en) and to English",
             ["language", "targeted", "script", "family", name, "95% CI", "÷ targeted", "÷ English"],
             [[r.lang, "yes" if r.targeted else "", r.script, r.family, f"{r.score:.3f}",
               f"[{r.ci_low:.3f}, {r.ci_high:.3f}]" if r.ci_low is not None else "",
@@ -205,13 +239,14 @@ def transfer_tables(paths: list[str], metric: str | None = None, by: str = "scri
             ([] if any(r.targeted for r in rows) else [_no_targeted_note(run)])
             + ([] if _higher_is_better(name) else
                [f"lower {name} is better: ratios are inverted (anchor ÷ score), so > 1 is better"])))
-        tables.append(Table(f"{run.path.name}: untargeted languages by {by}",
+        tables.append(Table(f"{run.path.name}: untargeted languages by {by} ({measure})",
                             [by, name, "÷ targeted", "languages"],
                             [[g, f"{s:.3f}", fmt(rel), str(n)] for g, s, rel, n in grouped(rows, by)]))
     if len(runs) == 2:
         deltas = delta_table(runs[0], runs[1], metric)
         tables.append(Table(
-            f"{runs[1].path.name} − {runs[0].path.name} (paired bootstrap, 95% CI); "
+            f"{runs[1].path.name} − {runs[0].path.name}{f', accuracy ({MODE_NAMES[mode]})' if mode else ''} "
+            "(paired bootstrap, 95% CI); "
             f"ratio = Score(X→Y) when the first run is tuned in Y and the second in X",
             ["language", runs[0].path.name, runs[1].path.name, "Δ", "95% CI", "p", "ratio"],
             [[r["cell"], f"{r['a']:.3f}", f"{r['b']:.3f}", f"{r['delta']:+.3f}",
@@ -225,9 +260,10 @@ def transfer_figure(paths: list[str], metric: str | None = None):
 
     series: dict[str, dict[str, RelativeRow]] = {}
     langs: list[str] = []
+    mode = _common_mode([RunDir(path) for path in paths])
     for path in paths:
         run = RunDir(path)
-        name, scores = language_scores(run, metric)
+        name, scores = language_scores(run, metric, mode)
         rows = {r.lang: r for r in relative_table(scores, _higher_is_better(name))}
         langs = langs + [lang for lang in rows if lang not in langs]
         series[run.path.name] = rows
