@@ -137,6 +137,11 @@ def test_transfer_and_figures_never_compare_log_likelihood_with_generation(tmp_p
     assert {r["cell"]: r["delta"] for r in delta_table(both, gen_only, n_samples=100)} == {"en": 0, "th": 0}
     with pytest.raises(XlingError, match="not comparable"):
         delta_table(ll_only, gen_only)
+    from xling.reporting.report import choice_comparison_table
+    from xling.runs.records import read_run
+
+    table = choice_comparison_table([read_run(ll_only), read_run(gen_only)])
+    assert not table.rows and "gen shares no cell and answer mode with ll (gen vs ll)" in table.notes[-1]
     titles = [t.title for t in transfer_tables([str(both.path), str(gen_only.path)])]
     assert all("(generation)" in t for t in titles[:2]) and "accuracy (generation)" in titles[-1]
     drawn = table_figure("table13", [gen_only, both]).axes[0].images[0].get_array()

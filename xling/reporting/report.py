@@ -219,11 +219,12 @@ def choice_comparison_table(runs: list[ChoiceRun]) -> Table:
     and the exact McNemar p over the items paired by id (the HTML page's test)."""
     from .html_choice import paired_comparisons
 
-    rows = []
+    rows, compared = [], set()
     for base_cell in runs[0].cells:
         cells = [next((c for c in r.cells if c.name == base_cell.name), None) for r in runs]
         records = [r.run.read_outputs(c.name) if c is not None else None for r, c in zip(runs, cells)]
         for entry in paired_comparisons(runs, cells, records):
+            compared.add(entry["run"])
             label = runs[entry["run"]].label
             if not entry["comparable"]:
                 rows.append([entry["cell"], entry["mode"], label, "", "", "", f"not comparable: {entry['reason']}"])
@@ -231,8 +232,12 @@ def choice_comparison_table(runs: list[ChoiceRun]) -> Table:
             verdict = f" {entry['mark']}*" if entry["mark"] else ""
             rows.append([entry["cell"], entry["mode"], label, f"{entry['base']:.3f}", f"{entry['acc']:.3f}",
                          f"{entry['delta']:+.3f}", f"p={entry['p']:.3f}{verdict}"])
+    modes = lambda run: "/".join(sorted({m for c in run.cells for m in c.modes}))   # noqa: E731
+    unpaired = [f"{run.label} shares no cell and answer mode with {runs[0].label} ({modes(run)} vs "
+                f"{modes(runs[0])}): not compared" for k, run in enumerate(runs[1:], 1) if k not in compared]
     return Table(f"runs compared with {runs[0].label}", ["cell", "mode", "run", runs[0].label, "accuracy", "Δ", "test"],
-                 rows, ["exact McNemar test over the items paired by id (two-sided); better*/worse*: p < 0.05"])
+                 rows, ["exact McNemar test over the items paired by id (two-sided); better*/worse*: p < 0.05"]
+                 + unpaired)
 
 
 def choice_tables(run: ChoiceRun) -> list[Table]:
