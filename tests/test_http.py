@@ -106,3 +106,13 @@ def test_loglikelihood_needs_prompt_logprobs(server, tiny_causal):
     backend = HTTPBackend(str(tiny_causal), server.url, max_retries=0)
     with pytest.raises(XlingError, match="does not score prompts"):
         backend.loglikelihood([("Korean:", [" 바다"])])
+
+
+def test_batch_settings_asked_for_with_a_server_are_said_not_to_apply(capsys):
+    backend = HTTPBackend("some-model", "http://127.0.0.1:9/v1", chat=True)   # nothing is sent
+    Translator(backend=backend, cache=False)
+    assert "do not apply" not in capsys.readouterr().err
+    for asked in (dict(batch_size=4), dict(max_batch_tokens=512), dict(refill=False)):
+        Translator(backend=backend, cache=False, **asked)
+        assert "--batch-size, --max-batch-tokens and --refill do not apply to --backend http" \
+            in capsys.readouterr().err

@@ -13,6 +13,7 @@ import math
 import os
 import queue
 import re
+import sys
 import threading
 from dataclasses import dataclass
 from functools import partial
@@ -94,6 +95,16 @@ class HTTPBackend(Backend):
 
     def with_batching(self, batching) -> "HTTPBackend":
         return self             # the server batches; `concurrency` is the setting that applies here
+
+    @staticmethod
+    def note_unused(batching) -> None:
+        """Say on stderr that batch settings asked for (anything but the defaults) do not apply."""
+        from .batching import Batching
+
+        if batching != Batching():
+            print("xling: note: --batch-size, --max-batch-tokens and --refill do not apply to "
+                  "--backend http: the server batches (--concurrency sets the requests in flight)",
+                  file=sys.stderr)
 
     def __init__(self, model: str, base_url: str, *, api_key: str | None = None,
                  concurrency: int = 8, timeout: float = 120.0, max_retries: int = 5,

@@ -101,6 +101,8 @@ def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress
     batching = Batching(config.batch_size)
     backend = ready(backend, batching=batching, cache=True) if backend is not None else \
         load_backend(config.model, config.section(), quiet=not progress, batching=batching, cache=True)
+    if hasattr(backend.backend, "note_unused"):   # a server batches by itself
+        backend.backend.note_unused(batching)
     # what the model is shown and graded against (items, labels, demonstrations): the same data
     # spec over edited files is another experiment
     data_sha256 = content_key(cells=[(c[0], [(i.id, i.label) for i in c[1]], c[2], c[5]) for c in plan])

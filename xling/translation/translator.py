@@ -75,6 +75,8 @@ class Translator:
         else:
             self._cached = ready(backend, batching=batching, cache=cache)
         self.backend = self._cached.backend   # batched as asked, on the same weights
+        if hasattr(self.backend, "note_unused"):   # a server batches by itself
+            self.backend.note_unused(batching)
         self.cache: OutputCache | None = self._cached.cache
         self.decoding = decoding or Decoding()
         self.shots, self.seed = shots, seed
