@@ -317,3 +317,37 @@ def test_sacrebleu_sets_from_sacrebleus_cache_and_a_clear_error_offline(tmp_path
     assert offline.startswith("error: sacrebleu test set wmt24 (en-ja) is not in sacrebleu's cache")
     assert str(cache / "wmt24") in offline and "$SACREBLEU" in offline
     assert run("sacrebleu:wmt24:en-ko").startswith("error: sacrebleu test set wmt24 has no pair en-ko")
+
+
+WMT_XML = """<?xml version="1.0" encoding="utf-8"?>
+<dataset id="wmttest2023"><collection id="general">
+<doc id="d7" origlang="en" domain="speech">
+<src lang="en"><p><seg id="1">The bus is late.</seg><seg id="2">It rains.</seg></p></src>
+<ref lang="he" translator="refA"><p><seg id="1">first-ref-1</seg><seg id="2">first-ref-2</seg></p></ref>
+<ref lang="he" translator="refB"><p><seg id="1">chosen-ref-1</seg><seg id="2">chosen-ref-2</seg></p></ref>
+<hyp system="SomeSystem" language="he"><p><seg id="1">system-out-1</seg><seg id="2">system-out-2</seg></p></hyp>
+<hyp system="id" language="he"><p><seg id="1">system-id-1</seg><seg id="2">system-id-2</seg></p></hyp>
+</doc></collection></dataset>
+"""
+
+
+def test_a_sacrebleu_xml_set_gives_sacrebleus_reference_and_no_system_outputs(tmp_path):
+    """wmt23 en-he: sacrebleu scores against refB (the set's designated reference); xling took
+    whichever ref column came first, an order that changed with Python's hash seed, and copied
+    every submitted system's output into the records' metadata."""
+    raw = tmp_path / "sacrebleu" / "wmt23" / "raw"
+    (raw / "wmt23-news-systems-v.0.1" / "xml").mkdir(parents=True)
+    (raw / "wmt23.v.0.1.tar.gz").write_text("already fetched")
+    (raw / "wmt23-news-systems-v.0.1" / "xml" / "wmttest2023.en-he.all.xml").write_text(WMT_XML, encoding="utf-8")
+    code = ("from xling.data.parallel import load_parallel\n"
+            "d = load_parallel('sacrebleu:wmt23:en-he')\n"
+            "print(d.text('he'), d.meta[0], d.note)\n")
+    for seed in ("0", "3", "11"):
+        env = dict(os.environ, SACREBLEU=str(tmp_path / "sacrebleu"), PYTHONHASHSEED=seed)
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+        assert out.stdout.startswith("['chosen-ref-1', 'chosen-ref-2'] {'document_id': 'd7', 'origlang': 'en', "
+                                     "'domain': 'speech'} sacrebleu wmt23 en-he: reference ref:refB"), out.stderr
+    # sacrebleu's own score of the chosen reference against the set is 100
+    sacre = subprocess.run([sys.executable, "-m", "sacrebleu", "-t", "wmt23", "-l", "en-he", "-m", "chrf", "-b"],
+                           input="chosen-ref-1\nchosen-ref-2\n", env=env, capture_output=True, text=True, timeout=120)
+    assert sacre.stdout.strip() == "100.0", sacre.stderr

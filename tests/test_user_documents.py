@@ -55,6 +55,21 @@ def test_bad_metadata_names_the_line(tmp_path, change, line, message):
         load_parallel(f"jsonl:{path}")
 
 
+@pytest.mark.parametrize("bad, message", [
+    (None, "'id' must be a whole number or a non-empty text, not None"),
+    ([1, 2], "'id' must be a whole number or a non-empty text, not \\[1, 2\\]"),
+    (1.0, "'id' must be a whole number or a non-empty text, not 1.0"),
+    ("a", "id 'a' was already used at line 1"),
+])
+def test_record_ids_are_whole_numbers_or_texts_and_unique(tmp_path, bad, message):
+    data = [dict(r, id=f"{k}") for k, r in enumerate(rows())]
+    data[0]["id"], data[1]["id"] = "a", bad
+    path = tmp_path / "ids.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in data), encoding="utf-8")
+    with pytest.raises(XlingError, match="ids.jsonl:2: " + message):
+        load_parallel(f"jsonl:{path}")
+
+
 def test_document_runs_and_reports_by_domain_and_document_in_any_direction(tmp_path, tiny_causal_base):
     from xling.metrics import chrf
     from xling.reporting.report import build_report

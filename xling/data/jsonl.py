@@ -70,9 +70,15 @@ def load_jsonl(path: str, spec: str) -> ParallelData:
                 raise XlingError(f"{where}: segment_id {name[1]!r}{inside} was already used at {seen[name]}")
             seen[name] = where
         metas.append(meta)
-    ids = [str(row.get("id", i)) for i, (_, row) in enumerate(rows, 1)]
-    if len(set(ids)) != len(ids):
-        raise XlingError(f"{path}: record ids are not unique")
+    ids, first_use = [], {}
+    for i, (number, row) in enumerate(rows, 1):
+        value = row.get("id", i)
+        if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip():
+            raise XlingError(f"{path}:{number}: 'id' must be a whole number or a non-empty text, not {value!r}")
+        if str(value) in first_use:
+            raise XlingError(f"{path}:{number}: id {value!r} was already used at line {first_use[str(value)]}")
+        first_use[str(value)] = number
+        ids.append(str(value))
     values = [row for _, row in rows]
     return ParallelData(spec, ids, lambda lang: [str(r[codes[lang.code]]) for r in values], list(codes),
                         meta=metas if any(metas) else None)

@@ -185,6 +185,19 @@ def load_wmt24pp(arg: str, root: Path | None, keep_bad_sources: bool = False,
 
 
 # -- sacrebleu's test sets ---------------------------------------------------------------------------
+SACREBLEU_META = {"docid": "document_id", "doc_id": "document_id", "origlang": "origlang",
+                  "domain": "domain", "genre": "genre"}
+
+
+def _sacrebleu_references(dataset, pair: str, fields: list[str], files: list[str]) -> list[str]:
+    """The reference columns sacrebleu itself scores against (`get_reference_files`: a set's
+    or pair's designated references, e.g. wmt23 en-he's refB), in a fixed order; the first is
+    the one xling scores against. (The order of a set's fields follows Python's string hashing,
+    so "the first ref column" changed from one process to the next.)"""
+    chosen = set(dataset.get_reference_files(pair))
+    refs = sorted(f for f, path in zip(fields, files) if path in chosen and f.startswith("ref"))
+    return refs or sorted(f for f in fields if f.startswith("ref"))
+
 @register_dataset("sacrebleu", task="mt", grammar="sacrebleu:SET:SRC-TGT",
                   help="any test set sacrebleu lists (downloaded into its cache): sacrebleu:wmt24:en-ja")
 def _load_sacrebleu(arg: str, spec: str, options: DataOptions) -> ParallelData:
@@ -216,18 +229,24 @@ def load_sacrebleu(arg: str) -> ParallelData:
                          f"({Path(SACREBLEU_DIR) / name}) and could not be downloaded ({reason}); "
                          "run once online, or copy that folder here (its place is set by $SACREBLEU)") from None
 
-    columns = {f: read_lines(path, allow_empty=True) for f, path in zip(fields, files)}
-    refs = [f for f in fields if f.startswith("ref")]
+    # The set's own columns only: WMT's XML sets also carry every submitted system's output
+    # (a column per system), which is neither metadata nor a reference.
+    wanted = {"src"} | {f for f in fields if f.startswith("ref")} | set(SACREBLEU_META)
+    columns = {f: read_lines(path, allow_empty=True) for f, path in zip(fields, files) if f in wanted}
+    refs = _sacrebleu_references(dataset, pair, fields, files)
     if "src" not in columns or not refs:
         raise XlingError(f"sacrebleu test set {name} ({pair}) has no source or no reference")
     n = len(columns["src"])
     if any(len(lines) != n for lines in columns.values()):
         raise XlingError(f"sacrebleu test set {name} ({pair}): its files have different line counts")
-    names = {"docid": "document_id", "doc_id": "document_id"}
-    extra = [f for f in fields if f != "src" and not f.startswith("ref")]
-    meta = [{names.get(f, f): columns[f][i] for f in extra} for i in range(n)]
+    extra = [f for f in fields if f in SACREBLEU_META]
+    meta = [{SACREBLEU_META[f]: columns[f][i] for f in extra} for i in range(n)]
     texts = {src.code: columns["src"], tgt.code: columns[refs[0]]}
-    note = f"sacrebleu {name} {pair}" + (f"; reference {refs[0]} of {len(refs)}" if len(refs) > 1 else "")
+    others = sorted(f for f in fields if f.startswith("ref") and f != refs[0])
+    note = f"sacrebleu {name} {pair}: reference {refs[0]}" + (
+        f" (sacrebleu's; the set also has {', '.join(others)})" if others else "") + (
+        f"; sacrebleu itself scores against all of {', '.join(refs)}, xling against {refs[0]}"
+        if len(refs) > 1 else "")
     return ParallelData(f"sacrebleu:{name}:{pair}", [f"{i:05d}" for i in range(1, n + 1)],
                         lambda lang: texts[lang.code], list(texts), note=note, meta=meta,
                         default_pairs=[f"{src.code}-{tgt.code}"])
