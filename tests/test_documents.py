@@ -101,6 +101,27 @@ def test_rows_missing_fields_and_unknown_locales_are_clear(tmp_path):
         load_parallel("wmt24pp:ko_KR-en", root)
 
 
+def test_every_published_locale_maps_and_en_star_loads_beside_two_locales_of_a_language(tmp_path):
+    """WMT24++ as published: 55 locales, four languages in two locales each (ar, fr, pt, sw).
+    en-* loads every language it can hold once and names what it left out."""
+    published = ("ar_EG ar_SA bg_BG bn_IN ca_ES cs_CZ da_DK de_DE el_GR es_MX et_EE fa_IR fi_FI fil_PH "
+                 "fr_CA fr_FR gu_IN he_IL hi_IN hr_HR hu_HU id_ID is_IS it_IT ja_JP kn_IN ko_KR lt_LT "
+                 "lv_LV ml_IN mr_IN nl_NL no_NO pa_IN pl_PL pt_BR pt_PT ro_RO ru_RU sk_SK sl_SI sr_RS "
+                 "sv_SE sw_KE sw_TZ ta_IN te_IN th_TH tr_TR uk_UA ur_PK vi_VN zh_CN zh_TW zu_ZA").split()
+    codes = {loc: locale_language(loc).code for loc in published}
+    assert len(set(codes.values())) == 55 - 4 and codes["fil_PH"] == "fil" and codes["no_NO"] == "no"
+    for loc in ("ko_KR", "fr_CA", "fr_FR", "sr_RS"):
+        _write_wmt24pp(tmp_path, ROWS, loc)
+    every = load_parallel("wmt24pp:en-*", tmp_path)
+    assert every.default_pairs == ["en-ko", "en-sr"]      # the fixture's references are not Latin
+    assert "left out of en-*: fr_CA, fr_FR (all French: load one by name, wmt24pp:en-fr_CA)" in every.note
+    assert load_parallel("wmt24pp:en-fr_FR", tmp_path).default_pairs == ["en-fr"]
+    # Serbian in Latin letters is the Latin variant (its own off-target language and few-shot code)
+    latin = [dict(r, target="Most je danas otvoren.", original_target="Most je danas otvoren.") for r in ROWS]
+    _write_wmt24pp(tmp_path, latin, "sr_RS")
+    assert load_parallel("wmt24pp:en-sr_RS", tmp_path).default_pairs == ["en-sr-Latn"]
+
+
 def test_paragraph_blocks_round_trip():
     lines = ["first line", "second line", "", "  ", "", "next block", "", "third", "with", "three"]
     blocks = paragraphs(lines)
@@ -209,6 +230,40 @@ def test_document_mode_realigns_segments_and_counts_failures(scripted, tmp_path)
     assert metrics["directions"]["en-ko"]["realignment"] == {"chunks": 2, "failed_chunks": 1, "failed_segments": 4}
     assert "1 of 2 chunks could not be split back into segments (4 segments scored as empty)" in result.output
     assert scripted.requests == 2          # one prompt per document
+
+
+def test_empty_segments_are_not_numbered_and_separators_after_numbers_are_removed(tmp_path):
+    """An empty source segment is translated as empty without taking a number (a model that
+    skipped it lost the whole chunk); "[1]: text" loses its ":" unless the source has it."""
+    def answer(payload):
+        lines = _user_text(payload).split("\n")
+        return "\n".join(re.sub(r"^\[(\d+)\] (?!-)", r"[\1]: ", line).upper() for line in lines)
+
+    server = FakeOpenAI(respond=answer)
+    try:
+        rows = [_row(1, "doc-a", "news", "One.", "하나."), _row(2, "doc-a", "news", "", ""),
+                _row(3, "doc-a", "news", "- a list item.", "- 목록."),
+                _row(4, "doc-b", "news", "", "")]
+        result = _eval(_write_wmt24pp(tmp_path, rows), tmp_path / "doc", server.url, "--unit", "document")
+    finally:
+        server.close()
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in (tmp_path / "doc" / "outputs" / "en-ko.jsonl").open(encoding="utf-8")]
+    assert [r["output"] for r in records] == ["ONE.", "", "- A LIST ITEM.", ""]
+    assert all(r["realigned"] for r in records) and ["mark separator", ":"] in records[0]["removed"]
+    assert server.requests == 1            # doc-b holds only an empty segment: nothing to ask
+    shown = CliRunner().invoke(cli, ["prompt", str(tmp_path / "doc"), "0001"])
+    assert shown.exit_code == 0 and "[2] - a list item." in shown.output and "[3]" not in shown.output
+
+
+def test_a_blank_line_in_a_segment_is_refused_before_the_run_folder_is_made(tmp_path):
+    rows = [_row(1, "doc-a", "news", "First part.\n\nSecond part.", "첫째.\n\n둘째.")]
+    result = xling("eval", "mt", "--data", "wmt24pp:en-ko_KR", "--data-dir", _write_wmt24pp(tmp_path, rows),
+                   "--out", tmp_path / "doc", "--backend", "http", "--base-url", "http://127.0.0.1:9/v1",
+                   "-m", "fake", "--unit", "document", "--template", "mt-document-completion")
+    assert_one_line_error(result, "document doc-a: segment 1 holds a blank line")
+    assert b"--paragraphs" not in result.stderr
+    assert not (tmp_path / "doc").exists()
 
 
 def test_a_first_segment_that_reads_like_a_preamble_is_kept_and_talk_before_it_recorded(tmp_path):

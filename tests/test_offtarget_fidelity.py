@@ -254,3 +254,26 @@ def test_mixed_scripts_names_and_invisible_outputs(text, target, lang, off):
 ])
 def test_names_beside_cjk_are_set_aside_only_for_a_non_latin_target(text, target, lang):
     assert detect(text, expected=target).lang == lang
+
+
+# Our own sentences, one per WMT24++ language added beside FLORES' (each its own expected code).
+@pytest.mark.parametrize("text, target, lang", [
+    ("मी रोज सकाळी शाळेत जातो आणि अभ्यास करतो.", "mr", "mr"),     # Marathi, Devanagari
+    ("मैं हर सुबह स्कूल जाता हूँ और पढ़ाई करता हूँ।", "mr", "hi"),    # Hindi where Marathi is expected
+    ("मैं हर सुबह स्कूल जाता हूँ।", "hi", "hi"),
+    ("আমি প্রতিদিন সকালে স্কুলে যাই।", "bn", "bn"),
+    ("હું દરરોજ શાળાએ જાઉં છું.", "gu", "gu"),
+    ("ਮੈਂ ਹਰ ਰੋਜ਼ ਸਕੂਲ ਜਾਂਦਾ ਹਾਂ।", "pa", "pa"),
+    ("నేను ప్రతిరోజూ పాఠశాలకు వెళ్తాను.", "te", "te"),
+    ("ನಾನು ಪ್ರತಿದಿನ ಶಾಲೆಗೆ ಹೋಗುತ್ತೇನೆ.", "kn", "kn"),
+    ("ഞാൻ എല്ലാ ദിവസവും സ്കൂളിൽ പോകുന്നു.", "ml", "ml"),
+    ("Jeg går på skolen hver morgen og lærer mye nytt.", "no", "no"),
+    ("Jag går till skolan varje morgon och lär mig mycket.", "sv", "sv"),
+    ("Ja idem u školu svako jutro i puno učim.", "sr-Latn", "sr-Latn"),
+    ("Ја идем у школу свако јутро и пуно учим.", "sr", "sr"),
+    ("Ich gehe jeden Morgen zur Schule.", "sr-Latn", "de"),
+    ("Minä menen kouluun joka aamu ja opin paljon.", "fi", "fi"),
+    ("Pumupunta ako sa paaralan tuwing umaga.", "fil", "fil"),
+])
+def test_wmt24pp_languages_are_told_apart(text, target, lang):
+    assert detect(text, target).lang == lang

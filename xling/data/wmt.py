@@ -38,6 +38,17 @@ def locale_language(locale: str) -> Language:
                      "(add a row to langpairs/languages.tsv)")
 
 
+def _by_script(lang: Language, references: list[str]) -> Language:
+    """Serbian is written in Cyrillic or in Latin letters (sr_RS says neither): the variant in
+    the script its references are written in."""
+    if lang.code not in ("sr", "sr-Latn"):
+        return lang
+    text = "".join(references)
+    cyrillic = len(re.findall("[\u0400-\u04ff]", text))
+    latin = len(re.findall("[A-Za-z\u00c0-\u024f]", text))
+    return resolve("sr-Latn" if latin > cyrillic else "sr")
+
+
 def _wmt24pp_folder(root: Path | None) -> Path | None:
     if root is None:
         return None
@@ -134,19 +145,39 @@ def load_wmt24pp(arg: str, root: Path | None, keep_bad_sources: bool = False,
         locales = present
     else:
         locales = [locale]
-    languages = {loc: locale_language(loc) for loc in locales}
-    by_code: dict[str, str] = {}
-    for loc, lang in languages.items():
-        if lang.code in by_code:
-            raise XlingError(f"WMT24++ locales {by_code[lang.code]} and {loc} are both {lang.name}; "
-                             "load them one at a time")
-        by_code[lang.code] = loc
+    field = REFERENCES[reference]
+    left_out: list[str] = []   # en-*: locales that cannot sit beside the others, and why
+    if locale == "*":
+        known = {}
+        for loc in locales:
+            try:
+                known[loc] = locale_language(loc)
+            except XlingError:
+                left_out.append(f"{loc} (a language xling does not list)")
+        locales = [loc for loc in locales if loc in known]
     tables = {}
     for loc in locales:
         if folder is not None and (folder / f"en-{loc}.jsonl").is_file():
             tables[loc] = _read_local(folder / f"en-{loc}.jsonl")
         else:
             tables[loc] = _read_hub(loc, folder, present)
+    languages = {loc: _by_script(locale_language(loc), [r[field] for r in tables[loc] if r["domain"] != "canary"])
+                 for loc in locales}
+    by_code: dict[str, list[str]] = {}
+    for loc, lang in languages.items():
+        by_code.setdefault(lang.code, []).append(loc)
+    for code, locs in by_code.items():
+        if len(locs) > 1:
+            if locale != "*":   # (one locale cannot clash with itself)
+                raise XlingError(f"WMT24++ locales {', '.join(locs)} are all {languages[locs[0]].name}")
+            # One language, one set of references per run: each locale is loaded by its name.
+            left_out.append(f"{', '.join(locs)} (all {languages[locs[0]].name}: load one by name, "
+                            f"wmt24pp:en-{locs[0]})")
+            for loc in locs:
+                del languages[loc], tables[loc]
+    locales = [loc for loc in locales if loc in languages]
+    if not locales:
+        raise XlingError("wmt24pp:en-*: no locale could be loaded: " + "; ".join(left_out))
     first = tables[locales[0]]
     for loc in locales[1:]:
         if [(r["segment_id"], r["source"]) for r in tables[loc]] != \
@@ -159,7 +190,6 @@ def load_wmt24pp(arg: str, root: Path | None, keep_bad_sources: bool = False,
     if not keep:
         raise XlingError(f"WMT24++ en-{locales[0]} holds no segment to translate: only the canary"
                          + (f" and {bad} rows marked is_bad_source (--keep-bad-sources keeps them)" if bad else ""))
-    field = REFERENCES[reference]
     texts = {"en": [first[i]["source"] for i in keep]}
     for loc, lang in languages.items():
         texts[lang.code] = [tables[loc][i][field] for i in keep]
@@ -169,6 +199,8 @@ def load_wmt24pp(arg: str, root: Path | None, keep_bad_sources: bool = False,
             + f" ({dropped} in all); references: "
             + ("post-edits" if field == "target" else "original references, before post-editing")
             + " ('" + field + "'); English is the original side")
+    if left_out:
+        note += "; left out of en-*: " + "; ".join(left_out)
     dialects = [f"{loc}: {DIALECTS[loc]}" for loc in locales if loc in DIALECTS and field == "target"]
     if dialects:   # the language code says Arabic; the post-edits are a spoken variety
         note += ("; post-edits in a regional variety (" + "; ".join(dialects) + "), while the "

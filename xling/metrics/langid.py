@@ -36,6 +36,12 @@ _SCRIPTS = {
     "Mymr": "\u1000-\u109f\ua9e0-\ua9ff\uaa60-\uaa7f",
     "Arab": "\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff",
     "Deva": "\u0900-\u097f",
+    "Beng": "\u0980-\u09ff",
+    "Guru": "\u0a00-\u0a7f",
+    "Gujr": "\u0a80-\u0aff",
+    "Telu": "\u0c00-\u0c7f",
+    "Knda": "\u0c80-\u0cff",
+    "Mlym": "\u0d00-\u0d7f",
     "Cyrl": "\u0400-\u04ff",
     "Grek": "\u0370-\u03ff",
     "Hebr": "\u0590-\u05ff",
@@ -45,20 +51,25 @@ _SCRIPTS = {
 _PATTERNS = {name: re.compile(f"[{chars}]") for name, chars in _SCRIPTS.items()}
 # Scripts that name one language here (Han alone is Chinese, "zh" or "zh-Hant" by its
 # characters); the others need a statistical model.
+# Devanagari is Hindi unless Marathi is expected (then lingua tells them apart).
 _SCRIPT_LANGUAGE = {"Hang": "ko", "Jpan": "ja", "Thai": "th", "Laoo": "lo", "Khmr": "km", "Mymr": "my",
-                    "Grek": "el", "Hebr": "he", "Taml": "ta", "Deva": "hi"}
+                    "Grek": "el", "Hebr": "he", "Taml": "ta", "Deva": "hi", "Beng": "bn", "Guru": "pa",
+                    "Gujr": "gu", "Telu": "te", "Knda": "kn", "Mlym": "ml"}
 # lingua candidates per shared script: the registry's languages plus near neighbours that
 # outputs are often confused with (so those are not forced onto a wrong registry language).
 LINGUA_CANDIDATES = {
     "Latn": ["ENGLISH", "GERMAN", "FRENCH", "SPANISH", "ITALIAN", "PORTUGUESE", "DUTCH", "POLISH",
              "VIETNAMESE", "INDONESIAN", "MALAY", "TURKISH", "SWAHILI", "ESTONIAN", "TAGALOG",
-             "CZECH", "ICELANDIC"],
-    "Cyrl": ["RUSSIAN", "BULGARIAN", "UKRAINIAN"],
+             "CZECH", "ICELANDIC", "CATALAN", "DANISH", "FINNISH", "CROATIAN", "BOSNIAN", "HUNGARIAN",
+             "LITHUANIAN", "LATVIAN", "BOKMAL", "ROMANIAN", "SLOVAK", "SLOVENE", "SWEDISH", "ZULU",
+             "XHOSA"],
+    "Cyrl": ["RUSSIAN", "BULGARIAN", "UKRAINIAN", "SERBIAN", "MACEDONIAN"],
     "Arab": ["ARABIC", "URDU", "PERSIAN"],
+    "Deva": ["HINDI", "MARATHI"],
     "Jpan": ["CHINESE", "JAPANESE"],   # Han text without kana, when Japanese is expected
 }
 LINGUA_CODES = {"MALAY": "ms", "PORTUGUESE": "pt", "DUTCH": "nl", "UKRAINIAN": "uk",
-                "PERSIAN": "fa", "TAGALOG": "tl"}
+                "PERSIAN": "fa", "TAGALOG": "fil", "BOKMAL": "no"}
 
 
 @dataclass(frozen=True)
@@ -158,7 +169,9 @@ def _detect(text: str, expected: str | None) -> Detection:
         rest = _LATIN_WORD.sub(" ", text)   # the names aside, what language is the rest?
         if any(n for name, n in script_counts(rest).items() if name != "Latn"):
             return _detect(rest, expected)
-    if script in _SCRIPT_LANGUAGE:
+    if script in _SCRIPT_LANGUAGE and not (script in LINGUA_CANDIDATES and expected is not None
+                                           and expected != _SCRIPT_LANGUAGE[script]
+                                           and resolve(expected).script == script):
         return Detection(_SCRIPT_LANGUAGE[script], script)
     if script == "Kana":
         return Detection("ja", script)
@@ -170,7 +183,14 @@ def _detect(text: str, expected: str | None) -> Detection:
     if expected in confidences and best != expected and \
             confidences[best] < OVERRULE * confidences[expected]:
         best = expected
+    if expected == "sr-Latn" and best in _SERBIAN_IN_LATIN:
+        best = expected
     return Detection(best, script)
+
+
+# lingua knows Serbian in Cyrillic only; Serbian in Latin letters is what it calls Bosnian or
+# Croatian (the standards differ in a few words, which short sentences seldom show).
+_SERBIAN_IN_LATIN = {"bs", "hr"}
 
 
 # Common Simplified forms that Japanese writes otherwise (a few Han characters with one of them

@@ -61,7 +61,12 @@ def document_prompt_view(run: MTRun, name: str, records: list[dict],
     shown: dict[str, dict] = {}
     verified = list(none)
     for chunk, positions in chunks.items():
-        prompt = template.render_translation(src, tgt, mark([records[i]["source"] for i in positions]), shots)
+        sources = [records[i]["source"] for i in positions]
+        if not any(s.strip() for s in sources):
+            continue   # only empty segments: no prompt was sent (documents.numbered)
+        # empty segments are not numbered (runs made before 2026-12-05 numbered them: their
+        # chunks with an empty segment show a prompt_hash that does not match)
+        prompt = template.render_translation(src, tgt, mark([s for s in sources if s.strip()]), shots)
         if prompt.messages is None:
             seen: str | None = prompt.text or ""
             shown[chunk] = {"input": seen}

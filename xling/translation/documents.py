@@ -95,7 +95,31 @@ def prepare(translator, texts: list[str], document_ids: list[str], src, tgt):
         raise XlingError("document mode needs a prompt template (encoder-decoder models translate "
                          "segments)")
     shots = [(mark([s]), mark([t])) for s, t in translator.demonstrations(src, tgt, texts)]
+    for position, (text, doc) in enumerate(zip(texts, document_ids)):
+        if translator.template.format == "completion" and "\n\n" in text.replace("\r", "").strip():
+            raise XlingError(f"document {doc}: segment {position + 1} holds a blank line, which ends "
+                             f"an answer under the completion template {translator.template.name!r}; "
+                             "translate by segment, or use a chat model and template")
     return shots, plan_chunks(translator, texts, document_ids, src, tgt, shots)
+
+
+def numbered(chunk: "Chunk", texts: list[str]) -> list[int]:
+    """The positions of a chunk that are numbered into its prompt: its non-empty segments (an
+    empty one is translated as empty, as in segment mode, and a model cannot skip its number)."""
+    return [p for p in chunk.positions if texts[p].strip()]
+
+
+# What a model may write between a segment's number and its text ("[1]: ...", "[2] - ..."):
+# removed unless the source segment itself starts with it (a list item "- ..."). Dashes stay:
+# dialogue opens with one in many languages ("— Да, — сказал он.").
+_SEPARATOR = re.compile(r"^([:.)\-])[ \t]+")
+
+
+def _without_separator(piece: str, source: str) -> tuple[str, list]:
+    found = _SEPARATOR.match(piece)
+    if found is None or source.lstrip().startswith(found.group(1)):
+        return piece, []
+    return piece[found.end():], [("mark separator", found.group(1))]
 
 
 def translate_documents(translator, texts: list[str], document_ids: list[str], src, tgt,
@@ -104,34 +128,46 @@ def translate_documents(translator, texts: list[str], document_ids: list[str], s
     chunks and segments whose answers could not be split back."""
 
     shots, chunks = prepare(translator, texts, document_ids, src, tgt)
-    built = []
+    built, asked = [], []
     for chunk in chunks:
-        segments = [texts[p] for p in chunk.positions]
+        segments = [texts[p] for p in numbered(chunk, texts)]
+        if not segments:   # only empty segments: nothing to ask
+            continue
         budget = min(translator.decoding.max_new_tokens_cap,
                      sum(translator.budget(s) + MARK_TOKENS for s in segments))
         built.append(translator.request(mark(segments), src, tgt, shots, budget))
+        asked.append(chunk)
     raw, hits = translator.generate([r for r, _ in built], "translating documents" if progress else None)
     results: list = [None] * len(texts)
+    for chunk in chunks:
+        for position in chunk.positions:
+            if not texts[position].strip():
+                results[position] = Translation(source=texts[position], text="", raw="", removed=[],
+                                                prompt_hash="", cached=True,
+                                                unit={"chunk": chunk.name, "realigned": True})
     failed_chunks = failed_segments = 0
-    for chunk, (_, prompt_hash), answer, hit in zip(chunks, built, raw, hits):
+    for chunk, (_, prompt_hash), answer, hit in zip(asked, built, raw, hits):
+        positions = numbered(chunk, texts)
         # cleaned as the translation of the numbered chunk: a first segment that reads like a
         # preamble ("[1] Translation services:") is a line the source has, so it stays
-        whole = clean_output(answer, tgt, source=mark([texts[p] for p in chunk.positions]))
-        pieces = split_marked(whole.text, len(chunk.positions))
+        whole = clean_output(answer, tgt, source=mark([texts[p] for p in positions]))
+        pieces = split_marked(whole.text, len(positions))
         first = _MARK.search(whole.text)
         if pieces is not None and first and whole.text[:first.start()].strip():   # talk before [1]
             whole.removed.append(("preamble", whole.text[:first.start()].strip()))
         if pieces is None:
             failed_chunks += 1
-            failed_segments += len(chunk.positions)
-        for k, position in enumerate(chunk.positions):
+            failed_segments += len(positions)
+        for k, position in enumerate(positions):
             unit = {"chunk": chunk.name, "realigned": pieces is not None}
             if k == 0:
                 unit["chunk_raw"] = answer     # the whole answer, once per chunk
             text, removed = "", []
             if pieces is not None:
-                cleaned = clean_output(pieces[k], tgt, source=texts[position])
-                text, removed = cleaned.text, whole.removed + cleaned.removed if k == 0 else cleaned.removed
+                piece, separator = _without_separator(pieces[k], texts[position])
+                cleaned = clean_output(piece, tgt, source=texts[position])
+                text = cleaned.text
+                removed = (whole.removed if k == 0 else []) + separator + cleaned.removed
             results[position] = Translation(source=texts[position], text=text,
                                             raw=pieces[k] if pieces is not None else "",
                                             removed=removed, prompt_hash=prompt_hash, cached=hit,
