@@ -70,7 +70,8 @@ def load_jsonl(path: str, spec: str) -> ParallelData:
                 raise XlingError(f"{where}: segment_id {name[1]!r}{inside} was already used at {seen[name]}")
             seen[name] = where
         metas.append(meta)
-    ids, first_use = [], {}
+    ids: list[str] = []
+    first_use: dict[str, int] = {}
     for i, (number, row) in enumerate(rows, 1):
         value = row.get("id", i)
         if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip():
