@@ -251,6 +251,43 @@ def test_comet_errors(tiny_comet):
         comet(["a"], ["a"], ["a"], model="Unbabel/wmt22-comet-da")
 
 
+@pytest.mark.parametrize("precision", ["16", "bf16"])
+def test_comet_scores_at_half_precision_close_to_full(tiny_comet, precision):
+    """The average-pooled (COMET-22-shaped) model at 16 and bf16 bits: a score near float32's,
+    where the pooled embedding in float32 met the half-precision estimator (a traceback)."""
+    srcs, hyps, refs = map(list, zip(*TRIPLES))
+    full = comet(hyps, refs, srcs, model=str(tiny_comet), gpus=0)
+    half = comet(hyps, refs, srcs, model=str(tiny_comet), precision=precision, gpus=0)
+    assert half.segments == pytest.approx(full.segments, abs=0.05) and f"prec:{precision}" in half.signature
+
+
+def test_a_damaged_comet_checkpoint_is_one_clear_error(tiny_comet, tmp_path):
+    import shutil
+
+    import torch
+    import yaml
+
+    def damaged(name, hparams=None, drop=None):
+        folder = tmp_path / name
+        shutil.copytree(tiny_comet.parents[1], folder)
+        if hparams:
+            path = folder / "hparams.yaml"
+            path.write_text(yaml.safe_dump(yaml.safe_load(path.read_text()) | hparams))
+        if drop:
+            ckpt = folder / "checkpoints" / "model.ckpt"
+            saved = torch.load(ckpt, weights_only=False)
+            del saved["state_dict"][drop]
+            torch.save(saved, ckpt)
+        return str(folder)
+
+    srcs, hyps, refs = map(list, zip(*TRIPLES))
+    for folder, message in ((damaged("long", {"hidden_sizes": [16, 16]}), "do not fit hparams.yaml's hidden_sizes"),
+                            (damaged("layer", {"layer": 99}), "asks for layer 99, but its encoder has layers"),
+                            (damaged("lacks", drop="estimator.ff.0.bias"), "lacks the weight 'estimator.ff.0.bias'")):
+        with pytest.raises(XlingError, match=message):
+            comet(hyps, refs, srcs, model=folder)
+
+
 def test_ter_is_one_spec_and_equals_sacrebleu():
     import sacrebleu
 

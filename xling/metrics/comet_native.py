@@ -198,9 +198,10 @@ class RegressionScorer:
         with _no_init():    # every weight comes from the checkpoint: skip the random init
             model = getattr(transformers, spec.model)(config, add_pooling_layer=False)
         try:
-            state = torch.load(ckpt, map_location="cpu", weights_only=False)["state_dict"]
+            state = _State(torch.load(ckpt, map_location="cpu", weights_only=False)["state_dict"])
         except Exception as exc:  # noqa: BLE001 - a damaged checkpoint is the user's to fix
             raise XlingError(f"cannot load COMET checkpoint {ckpt}: {exc}".splitlines()[0]) from exc
+        state.ckpt = ckpt
         prefix = "encoder.model."
         encoder_state = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
         missing, unexpected = model.load_state_dict(encoder_state, strict=False)
@@ -210,6 +211,11 @@ class RegressionScorer:
         if missing or unexpected:
             raise XlingError(f"COMET checkpoint {ckpt} does not fit its encoder {source!r} "
                              f"(missing {missing[:3]}, unexpected {list(unexpected)[:3]})")
+        for key in ("layer", "word_layer"):
+            layer = hparams.get(key, "mix")
+            if layer != "mix" and not (str(layer).isdigit() and int(layer) <= config.num_hidden_layers):
+                raise XlingError(f"COMET checkpoint {ckpt}: its hparams.yaml asks for {key} {layer!r}, "
+                                 f"but its encoder has layers 0-{config.num_hidden_layers}")
         weights = gamma = None
         if hparams.get("layer", "mix") == "mix":
             raw = torch.cat([state[f"layerwise_attention.scalar_parameters.{i}"]
@@ -267,7 +273,8 @@ class RegressionScorer:
         if pool == "max":
             return embeddings.float().masked_fill(padding, float("-inf")).type_as(embeddings).max(dim=1)[0]
         summed = embeddings.float().masked_fill(padding, 0.0).type_as(embeddings).sum(1)
-        return summed / mask.unsqueeze(-1).expand(embeddings.size()).float().sum(1)
+        # as COMET divides (in float32), then back to the estimator's precision (16/bf16)
+        return (summed / mask.unsqueeze(-1).expand(embeddings.size()).float().sum(1)).type_as(embeddings)
 
     def embed(self, texts: list[str], batch_size: int = 16, bar=None):
         """Sentence embeddings of `texts` (one row each). Each distinct text is encoded once, in
@@ -499,9 +506,20 @@ def _masked_layer_norm(tensor, mask):
     return (tensor - mean) / (variance + 1e-12).sqrt().view(rows, 1, 1)
 
 
+class _State(dict):
+    """A checkpoint's state dict: a weight it lacks is the user's damaged file, said in one line."""
+    ckpt: Path | None = None
+
+    def __missing__(self, key):
+        raise XlingError(f"COMET checkpoint {self.ckpt} lacks the weight {key!r}: it is not a complete "
+                         "checkpoint of its class")
+
+
 def _estimator(state: dict, hparams: dict):
     """The feed-forward estimator as a Sequential of the checkpoint's linear layers (positions
-    0, 3, 6, ... in COMET's `estimator.ff`), activations between, the final one if any."""
+    0, 3, 6, ... in COMET's `estimator.ff`), activations between, the final one if any: as
+    many as hparams.yaml's hidden_sizes say, ending in one output (as unbabel-comet's strict
+    loading requires)."""
     import torch
     from torch import nn
 
@@ -511,6 +529,10 @@ def _estimator(state: dict, hparams: dict):
         return getattr(nn, name.title())()
 
     hidden = list(hparams.get("hidden_sizes") or [3072, 1024])
+    stored = sorted(int(k.split(".")[2]) for k in state if k.startswith("estimator.ff.") and k.endswith(".weight"))
+    if stored and stored != [3 * n for n in range(len(hidden) + 1)]:
+        raise XlingError(f"COMET checkpoint {getattr(state, 'ckpt', '')}: its estimator has {len(stored)} linear "
+                         f"layers, which do not fit hparams.yaml's hidden_sizes {hidden}")
     modules: list[nn.Module] = []
     for n in range(len(hidden) + 1):
         weight, bias = state[f"estimator.ff.{3 * n}.weight"], state[f"estimator.ff.{3 * n}.bias"]
@@ -521,6 +543,10 @@ def _estimator(state: dict, hparams: dict):
         modules.append(linear)
         if n < len(hidden):
             modules.append(activation(hparams.get("activations", "Tanh")))
+    shapes = [tuple(m.weight.shape) for m in modules if isinstance(m, nn.Linear)]
+    if shapes[-1][0] != 1 or any(a[0] != b[1] for a, b in zip(shapes, shapes[1:])):
+        raise XlingError(f"COMET checkpoint {getattr(state, 'ckpt', '')}: its estimator's layers "
+                         f"{shapes} do not chain into one score per segment")
     if hparams.get("final_activation"):
         modules.append(activation(hparams["final_activation"]))
     return nn.Sequential(*modules)
