@@ -179,3 +179,24 @@ def test_eval_and_rescore_take_qe_metrics(tiny_kiwi, tiny_metricx, tmp_path, cap
             recompute=True)
     again = read_run(config.out).direction("ko-en").metrics["metricx-qe"]
     assert "bs:1" in again["signature"] and again["segments"] == pytest.approx(entry["segments"], abs=1e-4)
+    # A stored score made with another model, or with other weights at the same path, is stale:
+    # scored again with a note (it was kept, under the new model's name in config.json).
+    import shutil
+
+    from tiny_models import build_comet_unified
+
+    kiwi = read_run(config.out).direction("ko-en").metrics["cometkiwi"]
+    other = build_comet_unified(tmp_path / "other-kiwi", with_reference=False)
+    torch_state = __import__("torch").load(other, weights_only=False)
+    torch_state["state_dict"]["estimator.ff.0.bias"] += 1.0        # other weights, same shape
+    __import__("torch").save(torch_state, other)
+    capsys.readouterr()
+    rescore(config.out, ["cometkiwi"], {"cometkiwi_model": str(other)})
+    assert "is scored again: it was stored with another model, model_content" in capsys.readouterr().err
+    rescored = read_run(config.out).direction("ko-en").metrics["cometkiwi"]
+    assert rescored["segments"] != pytest.approx(kiwi["segments"])
+    shutil.copyfile(tiny_kiwi, other)                                # the first weights, at the new path
+    rescore(config.out, ["cometkiwi"], {"cometkiwi_model": str(other)})
+    assert "stored with another model_content" in capsys.readouterr().err
+    assert read_run(config.out).direction("ko-en").metrics["cometkiwi"]["segments"] == \
+        pytest.approx(kiwi["segments"], abs=1e-3) != rescored["segments"]

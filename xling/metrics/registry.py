@@ -14,6 +14,7 @@ of settings can serve every metric of a run.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from ..backends.http import TRANSPORT
@@ -21,6 +22,7 @@ from ..errors import XlingError
 from ..plugins import discover
 from .settings import (
     BATCH_SIZE,
+    CHECKPOINT,
     COMET_MODEL,
     COMETKIWI_MODEL,
     COMETKIWI_XL_MODEL,
@@ -82,6 +84,27 @@ class MetricSpec:
         get = settings.get if isinstance(settings, dict) else (lambda k, d=None: getattr(settings, k, d))
         names = {option: self.setting_name(option) for option in self.settings}
         return {option: get(key) for option, key in names.items() if get(key) is not None}
+
+    def made_with(self, settings) -> dict:
+        """What this metric's score depends on, as a run's settings give it: its options but the
+        batch size (which changes no score), and the content of each local model or file it
+        reads (a checkpoint replaced at the same path scores otherwise). A stored score made
+        otherwise is stale."""
+        from ..store.filehash import file_digest, model_fingerprint
+
+        made = {}
+        for option, value in self.options_from(settings).items():
+            key = self.settings[option]
+            if isinstance(key, MetricSetting) and key.name == BATCH_SIZE.name:
+                continue
+            made[option] = value
+            path = Path(str(value)).expanduser()
+            if isinstance(key, MetricSetting) and key.is_model and path.exists():
+                snapshot = path / (key.snapshot_file or "")
+                made[option + "_content"] = (file_digest(path) if path.is_file() else
+                                             file_digest(snapshot) if key.snapshot_file == CHECKPOINT
+                                             and snapshot.is_file() else model_fingerprint(path))
+        return made
 
     def beside_values(self, result: MetricResult | dict) -> list[float | None]:
         """The `beside` figures of a result (or of its stored dict); None where it has none (a

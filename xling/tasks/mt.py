@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import sys
 import time
 
@@ -344,17 +345,24 @@ def score_direction(run: RunDir, name: str, metrics: list[str], config: MTEvalCo
                                 "failed_segments": len(failed)}
     for metric in metrics:
         spec = get(metric)
-        if metric in entry["metrics"] and not recompute:
-            asked = spec.options_from(overrides or {})
-            if asked:   # settings given for a score that is not recomputed: say they were not used
-                print(f"xling: note: {name}: {spec.display} is kept as stored; --recompute recomputes it "
-                      f"with the {', '.join(sorted(asked))} given now", file=sys.stderr)
-            continue
+        made_with = json.loads(json.dumps(spec.made_with(settings), default=str))
+        kept = entry["metrics"].get(metric)
+        if kept is not None and not recompute:
+            changed = sorted(k for k in set(made_with) | set(kept.get("made_with", made_with))
+                             if kept.get("made_with", made_with).get(k) != made_with.get(k))
+            if not changed:
+                asked = spec.options_from(overrides or {})
+                if asked:   # settings given for a score that is not recomputed: say they were not used
+                    print(f"xling: note: {name}: {spec.display} is kept as stored; --recompute recomputes it "
+                          f"with the {', '.join(sorted(asked))} given now", file=sys.stderr)
+                continue
+            print(f"xling: note: {name}: {spec.display} is scored again: it was stored with another "
+                  f"{', '.join(changed)}", file=sys.stderr)
         result = spec(hyps, refs, srcs, tgt.code, src_lang=src.code, progress=True,
                       **spec.options_from(settings))
         for key in spec.detail:          # per-segment detail lives in the outputs
             result.extra.pop(key, None)
-        entry["metrics"][metric] = result.to_dict(segments=spec.model_based)
+        entry["metrics"][metric] = result.to_dict(segments=spec.model_based) | {"made_with": made_with}
         stored["directions"][name] = entry
         run.write_metrics(stored)   # after each metric: an interrupt loses at most one
     stored["directions"][name] = entry
