@@ -415,6 +415,20 @@ def test_judge_resamples_without_a_parsed_answer_are_left_out():
     assert ar.p_value > 0.05 and ar.samples <= 1000
 
 
+def test_randomization_counts_ties_for_discrete_segment_scores():
+    """Off-target is 0/1 per segment: a shuffle often ties the observed difference exactly. With
+    5 segments that differ, all one way, the exact two-sided p is 2/32 = 0.0625; counting only
+    strictly larger shuffles (sacrebleu's rule for its own metrics) gave 0.0001."""
+    from xling.metrics.base import mean_result
+
+    baseline = mean_result("OffTarget%", [100.0] * 5 + [0.0] * 195, "offtarget")
+    system = mean_result("OffTarget%", [0.0] * 200, "offtarget")
+    (ar,) = paired_test(baseline, {"sys": system}, "ar", 10000, seed=3)
+    assert ar.p_value == pytest.approx(0.0625, abs=0.01) and ar.verdict is None
+    (same,) = paired_test(baseline, {"sys": baseline}, "ar", 1000, seed=3)
+    assert same.p_value == 1.0
+
+
 def test_lower_is_better_metrics_say_so_when_called_directly():
     refs = ["the cat sat on the mat today", "a dog barked at the old man", "we went to the market early"]
     worse = ["cat mat", "dog", "market"]

@@ -132,6 +132,23 @@ def test_eval_and_report_warn_once_for_a_thai_target(tmp_path, tiny_causal_base,
     assert result.returncode == 0 and warnings(result.stderr.decode()) == []
 
 
+def test_spbleu_added_later_is_reported_with_its_own_model_file(tmp_path, tiny_causal_base, spm_model):
+    """rescore -m spbleu --spm-model FILE on a run made without it: the report recomputes
+    spBLEU with that file (the stored result's), offline, without sacrebleu's cached model."""
+    (tmp_path / "corpus.en").write_text("\n".join(ENGLISH[:3]) + "\n", encoding="utf-8")
+    (tmp_path / "corpus.th").write_text("\n".join(THAI[:3]) + "\n", encoding="utf-8")
+    out, offline = tmp_path / "run", dict(SACREBLEU=str(tmp_path / "no-sacrebleu-cache"), **OFFLINE)
+    result = xling("eval", "mt", "-m", str(tiny_causal_base), "--data", f"text:{tmp_path}/corpus.{{lang}}",
+                   "-p", "en-th", "--metrics", "chrf", "--max-new-tokens", "8", "--out", str(out))
+    assert result.returncode == 0, result.stderr.decode()
+    result = xling("rescore", str(out), "-m", "spbleu", "--spm-model", str(spm_model), env=offline)
+    assert result.returncode == 0, result.stderr.decode()
+    stored = json.loads((out / "metrics.json").read_text())["directions"]["en-th"]["metrics"]["spbleu"]["score"]
+    result = xling("report", str(out), "-m", "spbleu", env=offline)
+    assert result.returncode == 0, result.stderr.decode()
+    assert f"{stored:.2f}" in result.stdout.decode()
+
+
 # -- spBLEU offline ------------------------------------------------------------------------------
 def test_spbleu_from_sacrebleus_cache_offline_equals_sacrebleu(tmp_path, spm_model):
     ref, hyp = write(tmp_path / "ref.th", THAI), write(tmp_path / "hyp.th", THAI_HYP)

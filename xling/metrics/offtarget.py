@@ -26,7 +26,7 @@ from .. import __version__
 from ..data.languages import resolve
 from ..errors import XlingError
 from .base import Signature, check_lengths, mean_result
-from .langid import detect, lingua_version
+from .langid import RULES, detect, lingua_version
 from .zhscript import inventory_version
 
 _CHINESE = {"zh", "zh-Hant"}
@@ -88,7 +88,7 @@ def off_target(hyps: Sequence[str], tgt_lang: str, srcs: Sequence[str] | None = 
     variant = {}
     if tgt.code in _CHINESE:      # Simplified vs Traditional checked, with this inventory
         variant = {"zhscript": inventory_version()}
-    signature = Signature.of(tgt=tgt.code, langid=f"script+lingua-{lingua_version()}+expected",
+    signature = Signature.of(tgt=tgt.code, langid=f"script+lingua-{lingua_version()}+expected+rules{RULES}",
                              copy="yes" if srcs is not None else "no", **variant, xling=__version__).format()
     extra = {"undetermined_rate": 100.0 * counts["undetermined"] / len(flags), "counts": counts,
              "detected": dict(sorted(languages.items(), key=lambda kv: -kv[1])), "flags": flags}

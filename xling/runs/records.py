@@ -245,7 +245,8 @@ def _options(run: RunDir, direction: str, spec) -> dict:
     result records (spBLEU's model file, given to `rescore`)."""
     settings = dict(run.read_config().get("settings") or {})
     stored = run.read_metrics()["directions"].get(direction, {}).get("metrics", {}).get(spec.name) or {}
-    settings.update({k: v for k, v in stored.get("extra", {}).items() if k in spec.settings.values()})
+    names = {spec.setting_name(option) for option in spec.settings}
+    settings.update({k: v for k, v in stored.get("extra", {}).items() if k in names})
     return spec.options_from(settings)
 
 
