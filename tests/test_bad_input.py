@@ -129,3 +129,44 @@ def test_a_languages_own_format_is_checked_when_read(tmp_path):
                         " context: '{premise[0]} {right}'}\n", encoding="utf-8")
     with pytest.raises(XlingError, match=r"'words: en: context' has the field \{premise\[0\]\}"):
         load_template(str(template))
+
+
+def test_translate_refuses_what_it_would_silently_misread(tmp_path):
+    """TEXT beside -i (`-i in.txt out.txt` translated the words "out.txt"), demonstrations
+    without shots, argv bytes that are not UTF-8, an empty or closed stdin: one line each,
+    before any model loads (the model named here does not exist)."""
+    import subprocess
+    import sys
+
+    common = ["translate", "-s", "ko", "-t", "en", "-m", str(tmp_path / "no-model")]
+    (tmp_path / "in.txt").write_text("안녕\n", encoding="utf-8")
+    (tmp_path / "s.tsv").write_text("오늘\ttoday\n", encoding="utf-8")
+    assert_one_line_error(xling(*common, "-i", tmp_path / "in.txt", "out.txt"), "give TEXT or --input, not both")
+    assert_one_line_error(xling(*common, "--shots-file", tmp_path / "s.tsv", "안녕"), "add --shots K")
+    assert_one_line_error(xling(*common, b"ab\xffcd"), "TEXT argument 1 is not valid UTF-8")
+    assert_one_line_error(xling(*common, input=b""), "standard input is empty")
+    closed = subprocess.run([sys.executable, "-m", "xling.cli", *common], stdin=subprocess.DEVNULL,
+                            capture_output=True, close_fds=True, preexec_fn=lambda: __import__("os").close(0))
+    assert_one_line_error(closed, "standard input is closed")
+
+
+def test_translate_writes_utf8_to_stdout_and_dash_means_stdout(tmp_path, tiny_causal_base):
+    common = ["translate", "-s", "ko", "-t", "en", "-m", str(tiny_causal_base)]
+    plain = xling(*common, "안녕하세요")
+    assert plain.returncode == 0, plain.stderr.decode()
+    latin = xling(*common, "안녕하세요", env={"PYTHONIOENCODING": "latin-1"})
+    assert latin.returncode == 0 and latin.stdout == plain.stdout, latin.stderr.decode()
+    dash = subprocess_in(tmp_path, common + ["-o", "-", "안녕하세요"])
+    assert dash.stdout == plain.stdout and not (tmp_path / "-").exists()
+    closed = subprocess_in(tmp_path, common + ["안녕하세요"], close_stdout=True)
+    assert_one_line_error(closed, "standard output is closed")
+
+
+def subprocess_in(folder, args, close_stdout=False):
+    import os
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "xling.cli", *map(str, args)], cwd=folder,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          preexec_fn=(lambda: os.close(1)) if close_stdout else None)

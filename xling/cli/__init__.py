@@ -47,10 +47,7 @@ def main(argv=None) -> int:
     except XlingError as exc:
         click.echo(f"xling: error: {exc}", err=True)
         return exc.exit_code
-    except click.exceptions.Abort:
-        click.echo("xling: interrupted", err=True)
-        return 130
-    except KeyboardInterrupt:
+    except (click.exceptions.Abort, KeyboardInterrupt):   # click makes Ctrl-C an Abort
         click.echo("xling: interrupted (finished work is kept in the cache; run again to resume)", err=True)
         return 130
     except click.UsageError as exc:   # one line, like every other user mistake

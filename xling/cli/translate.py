@@ -61,6 +61,13 @@ def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, ma
     from ..translation.postprocess import one_line
 
     src_lang, tgt_lang = check_direction(src, tgt)
+    if text and input_path:   # `-i in.txt out.txt` would translate the words "out.txt"
+        raise XlingError(f"give TEXT or --input, not both (TEXT: {' '.join(text)[:60]!r}); "
+                         "the output file is -o FILE")
+    if shots_file and not shots:
+        raise XlingError("--shots-file gives demonstrations, and --shots is 0: add --shots K")
+    if output_path == "-":   # the usual spelling of standard output
+        output_path = None
     metric_values = {k: settings.pop(k) for k in (*MODEL_SETTINGS, "precision")}
     selection = Selection.from_settings({**metric_values, "seed": seed},
                                         **{k: settings.pop(k) for k in SELECTION_SETTINGS})
@@ -71,11 +78,18 @@ def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, ma
     target = output_target(output_path, inputs=reads) if output_path else None
     with output_lock(target) if target else nullcontext():
         if text:   # only \n separates lines (U+2028 inside an argument is text, as in a file)
+            for k, t in enumerate(text, 1):
+                try:
+                    t.encode("utf-8")
+                except UnicodeEncodeError:   # argv bytes that are not UTF-8 (surrogate-escaped)
+                    raise XlingError(f"TEXT argument {k} is not valid UTF-8") from None
             lines = [line for t in text for line in split_lines(t) or [""]]
         elif input_path:
             lines = read_lines(input_path)
         else:
             lines = read_stdin_lines()
+            if not lines:
+                raise XlingError("standard input is empty: nothing to translate")
         if paragraphs:
             lines = blocks_of(lines)
             if not lines:
@@ -104,5 +118,15 @@ def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, ma
         if target:
             with atomic_writer(target) as handle:
                 handle.write(body)
-        else:
-            sys.stdout.write(body)
+        else:   # UTF-8 whatever the locale says, as -o files are
+            try:
+                sys.stdout.flush()
+                sys.stdout.buffer.write(body.encode("utf-8"))
+                sys.stdout.flush()
+            except (AttributeError, ValueError):   # stdout closed (`1>&-`)
+                raise XlingError("standard output is closed: write to a file with -o FILE") from None
+            except OSError as exc:
+                if isinstance(exc, BrokenPipeError):
+                    raise
+                raise XlingError(f"cannot write to standard output: {exc.strerror or exc}; the "
+                                 "translations are in the cache: run again with -o FILE") from None

@@ -131,7 +131,13 @@ def join_paragraphs(texts: list[str]) -> str:
 
 
 def read_stdin_lines() -> list[str]:
-    return split_lines(decode_utf8(sys.stdin.buffer.read(), "standard input"))
+    if sys.stdin is None:   # closed (`0<&-`)
+        raise XlingError("standard input is closed: give TEXT or --input FILE")
+    try:
+        data = sys.stdin.buffer.read()
+    except OSError as exc:
+        raise XlingError(f"cannot read standard input: {exc.strerror or exc}") from None
+    return split_lines(decode_utf8(data, "standard input"))
 
 
 def publish(tmp: str | Path, path: str | Path) -> None:

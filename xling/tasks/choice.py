@@ -64,6 +64,8 @@ def run_choice(config: ChoiceEvalConfig, overwrite: bool = False, progress: bool
 
 def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress: bool, backend) -> None:
     task = config.task
+    if config.shots_file and not config.shots:
+        raise XlingError("shots_file (--shots-file) gives demonstrations, and shots is 0: add --shots K")
     source = choice_source(config.data, config.data_dir, task, config.shots_file)
     cells = cells_of(config)
     if source.one_language and len(cells) > 1:   # one file is one language: never scored as several

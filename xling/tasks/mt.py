@@ -95,6 +95,8 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
                          "records with a document_id field)")
     if config.limit is not None and config.limit < 1:
         raise XlingError("limit must be a positive number of segments")
+    if config.shots_file and not config.shots:
+        raise XlingError("shots_file (--shots-file) gives demonstrations, and shots is 0: add --shots K")
     user_pool = read_pair_file(config.shots_file) if config.shots_file else None
 
     def pool(src, tgt):
