@@ -290,3 +290,24 @@ def test_loading_a_model_leaves_transformers_logging_as_the_user_set_it(tiny_cau
         assert logging.get_verbosity() == logging.INFO and logging.is_progress_bar_enabled()
     finally:
         logging.set_verbosity_warning()
+
+
+def test_a_local_model_is_one_model_however_its_path_is_spelled(tiny_causal_base, tmp_path, monkeypatch):
+    """`tiny/` (tab completion), `./tiny` and `tiny` share cache keys; a seq2seq model's
+    SentencePiece files are part of its fingerprint (a new source.spm tokenizes otherwise)."""
+    import shutil
+
+    from xling.store.filehash import model_fingerprint
+
+    monkeypatch.chdir(tiny_causal_base.parent)
+    name = tiny_causal_base.name
+    prints = {Translator(spelling, cache=False).backend.fingerprint["model"]
+              for spelling in (name, name + "/", f"./{name}")}
+    assert prints == {name}
+    copy = tmp_path / "marian-like"
+    shutil.copytree(tiny_causal_base, copy)
+    before = model_fingerprint(copy)
+    (copy / "source.spm").write_bytes(b"one model")
+    with_spm = model_fingerprint(copy)
+    (copy / "source.spm").write_bytes(b"another model")
+    assert len({before, with_spm, model_fingerprint(copy)}) == 3
