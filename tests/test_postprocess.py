@@ -73,3 +73,13 @@ def test_a_colon_in_the_source_is_not_a_label_and_merged_lines_keep_no_preamble(
     merged = clean_output("Here is the Korean translation:\n회의는 길었다. 모두 지쳤다.", KO,
                           source="The meeting was long.\nEveryone was tired.")
     assert merged.text == "회의는 길었다. 모두 지쳤다." and merged.removed[0][0] == "preamble"
+
+
+def test_a_first_line_about_translation_is_translated_not_a_preamble():
+    """A source that opens with a line about translating (no colon) has it translated into a
+    line that reads like a preamble: kept when the answer has no line beyond the source's."""
+    kept = clean_output("파일 번역 방법:\n파일을 엽니다.", KO, source="How to translate files\nOpen the file.")
+    assert kept.text == "파일 번역 방법:\n파일을 엽니다." and not kept.removed
+    extra = clean_output("Here is the translation:\n파일 번역 방법\n파일을 엽니다.", KO,
+                         source="How to translate files\nOpen the file.")
+    assert extra.text == "파일 번역 방법\n파일을 엽니다."

@@ -67,7 +67,11 @@ def clean_output(raw: str, tgt: Language | None = None, source: str | None = Non
     # A chatty line goes only as a line beyond the source's own; a preamble naming the translation
     # goes unless the source opens with a heading line of its own ("How to translate a file:").
     source_lines = _line_count(source) if source is not None else 0
-    heading = (source or "").strip().split("\n")[0].rstrip().endswith((":", "："))
+    first = (source or "").strip().split("\n")[0].rstrip()
+    # a first line that ends in a colon, or speaks of translation ("How to translate files",
+    # "번역 팁"), may be translated into a line that reads like a preamble: kept where the
+    # answer has no line beyond the source's
+    heading = first.endswith((":", "：")) or bool(re.search(_TRANSLATION_WORDS, first, re.I))
     lines = text.split("\n")
     labels = []
     if tgt is not None:
