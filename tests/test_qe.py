@@ -31,7 +31,7 @@ def tiny_kiwi(tmp_path_factory):
 @pytest.fixture(scope="module")
 def tiny_metricx(tmp_path_factory):
     from tiny_models import build_metricx
-    return build_metricx(tmp_path_factory.mktemp("tiny-metricx"))
+    return build_metricx(tmp_path_factory.mktemp("tiny-metricx-24"))
 
 
 def _unbabel(oracle, checkpoint, batch_size=2, refs=None):
@@ -81,6 +81,24 @@ def test_metricx_through_xling_equals_mbrs(tiny_metricx, oracle):
     qe = get("metricx-qe")(HYPS, REFS, SRCS, "en", model=str(tiny_metricx), batch_size=3)
     assert qe.segments == pytest.approx(_mbrs_direct(oracle, tiny_metricx, None), abs=1e-4)
     assert "refs:no" in qe.signature and qe.name == "MetricX-QE"
+
+
+def test_metricx_version_is_never_guessed_from_a_folder_name(tiny_metricx, tmp_path):
+    """The same weights scored as MetricX-23 or -24 by what their folder was called: a local
+    folder whose name says neither needs --metricx-version."""
+    import shutil
+
+    from xling.errors import XlingError
+    from xling.metrics.registry import get
+
+    plain = tmp_path / "my-copy"
+    shutil.copytree(tiny_metricx, plain)
+    with pytest.raises(XlingError, match="says neither metricx-23 nor metricx-24; pass --metricx-version"):
+        get("metricx")(HYPS, REFS, SRCS, "en", model=str(plain))
+    ours = get("metricx")(HYPS, REFS, SRCS, "en", model=str(plain), version="24")
+    assert ours.segments == pytest.approx(get("metricx")(HYPS, REFS, SRCS, "en", model=str(tiny_metricx)).segments)
+    assert "--metricx-version" in __import__("subprocess").run(
+        [__import__("sys").executable, "-m", "xling.cli", "score", "--help"], capture_output=True, text=True).stdout
 
 
 @pytest.mark.parametrize("version", ["24", "23"])

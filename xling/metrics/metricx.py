@@ -38,7 +38,14 @@ def _version(model: str, explicit: str | None) -> str:
         if explicit not in ("23", "24"):
             raise XlingError(f"MetricX version must be 23 or 24, not {explicit!r}")
         return explicit
-    return "23" if "metricx-23" in model.lower() else "24"
+    name = str(Path(model).expanduser().resolve()).lower() if Path(model).expanduser().exists() else model.lower()
+    for version in ("23", "24"):
+        if f"metricx-{version}" in name:
+            return version
+    if Path(model).expanduser().exists():   # the same weights would score otherwise by their folder's name
+        raise XlingError(f"MetricX model folder {model!r}: its name says neither metricx-23 nor metricx-24; "
+                         "pass --metricx-version 23 or 24")
+    return "24"
 
 
 def _tokenizer_source(model: str, explicit: str | None) -> str:
@@ -115,7 +122,9 @@ def _input_ids(tok, version: str, qe23: bool, hyp: str, ref: str | None, src: st
         ids = encode("src", src) + encode("hyp", hyp) + (encode("ref", ref) if ref is not None else [])
     else:
         ids = encode("hyp", hyp) + (encode("src", src) if qe23 else encode("ref", ref))
-    return ids[:INPUT_LENGTH[version]]
+    # MetricX tokenizes with the end-of-sequence token, truncates to the input length, then drops
+    # the last token (predict.py, _remove_eos): a long input keeps INPUT_LENGTH - 1 tokens
+    return ids[:INPUT_LENGTH[version] - 1]
 
 
 def _scores(weights, tok, device: str, examples: list[list[int]]):
@@ -157,7 +166,9 @@ def metricx(hyps: Sequence[str], refs: Sequence[str] | None, srcs: Sequence[str]
             for i, value in zip(rows, _scores(weights, tok, device, [examples[i] for i in rows])):
                 scores[i] = value
 
-    fields = dict(model=model, rev=revision, version=f"metricx-{v}", prec=precision, bs=batch_size,
+    # half precision on a GPU only (load_metricx): the signature says what was computed
+    fields = dict(model=model, rev=revision, version=f"metricx-{v}", prec=precision if device == "cuda" else "32",
+                  bs=batch_size,
                   refs="yes" if refs is not None else "no", impl=f"xling-{__version__}")
     extra = {}
     if keep is not None:

@@ -32,6 +32,7 @@ from .settings import (
     JUDGE_TEMPERATURE,
     JUDGE_TEMPLATE,
     METRICX_MODEL,
+    METRICX_VERSION,
     PRECISION,
     SPM_MODEL,
     XCOMET_MODEL,
@@ -280,7 +281,7 @@ register(MetricSpec("xcomet-qe", "xCOMET-QE", _comet_qe(XCOMET_MODEL.default, "x
                     needs_refs=False, needs_srcs=True, model_based=True, options=COMET_OPTIONS,
                     settings={"model": XCOMET_MODEL, **MODEL_RUN}))
 METRICX_OPTIONS = ("model", "batch_size", "precision", "tokenizer", "version")
-METRICX_SETTINGS: dict[str, MetricSetting | str] = {"model": METRICX_MODEL, **MODEL_RUN}
+METRICX_SETTINGS: dict[str, MetricSetting | str] = {"model": METRICX_MODEL, "version": METRICX_VERSION, **MODEL_RUN}
 register(MetricSpec("metricx", "MetricX", _metricx(qe=False), needs_srcs=True, higher_is_better=False,
                     model_based=True, options=METRICX_OPTIONS, settings=METRICX_SETTINGS,
                     unit="MetricX (0-25, lower is better)"))

@@ -47,6 +47,9 @@ COMETKIWI_XL_MODEL = MetricSetting("cometkiwi_xl_model", "Unbabel/wmt23-cometkiw
 METRICX_MODEL = MetricSetting("metricx_model", "google/metricx-24-hybrid-large-v2p6",
                               "MetricX-24 model (metricx, metricx-qe): hub name or local folder.",
                               snapshot_file="config.json")
+METRICX_VERSION = MetricSetting("metricx_version", None, "MetricX version of the model, 23 or 24 (default: "
+                                "from its name, metricx-23-... or metricx-24-...; a local folder named "
+                                "otherwise needs it).", type=str | None, choices=("23", "24"))
 SPM_MODEL = MetricSetting("spm_model", None, "SentencePiece model file of spBLEU (sacrebleu's flores200 model), "
                           "for a machine without network; default: sacrebleu's cache "
                           "(~/.sacrebleu/models/flores200sacrebleuspm, downloaded once).", type=str | None)
