@@ -1,5 +1,7 @@
 """Cross-lingual NLI and multiple choice with a tiny real model and the real XNLI/KorNLI/X-CSQA."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -81,7 +83,10 @@ def test_an_answer_repeating_an_option_is_that_option_not_a_letter():
     options = ["a table", "a chair", "a chair leg", "no idea"]
     item = ChoiceItem("q", 1, {"stem": "Where do you sit?", "options": options})
     assert parse_answer(template, " a chair", item) == 1          # text, not the letter A
-    assert parse_answer(template, "A drop", item) == 0             # no option says that: the letter
+    assert parse_answer(template, "A drop", item) is None          # an article, not surely the letter
+    assert parse_answer(template, "a house", item) is None
+    assert parse_answer(template, "e.g. C", item) is None and parse_answer(template, "A and C", item) is None
+    assert parse_answer(template, "C.", item) == 2 and parse_answer(template, "B: a chair", item) == 1
     assert parse_answer(template, "A chair leg, surely.", item) == 2   # the longest option said
     assert parse_answer(template, "A", item) == 0
     assert parse_answer(template, "A) a chair", item) == 0       # a letter first stays a letter
@@ -91,6 +96,40 @@ def test_an_answer_repeating_an_option_is_that_option_not_a_letter():
     assert parse_answer(template, "No.", yes_no) == 1
     han = ChoiceItem("z", 0, {"stem": "?", "options": ["医院", "学校"]})
     assert parse_answer(template, "学校里", han) == 1               # no spaces: the word ends there
+
+
+def test_an_nli_answer_naming_several_labels_is_invalid():
+    """The model repeating the choices ("Yes, Maybe or No.", 12 of 40 embedded-model answers)
+    names no answer: invalid, not the first label (it was scored as entailment)."""
+    template = load_template("nli-generate")
+    item = ChoiceItem("n", 0, {"premise": "p", "hypothesis": "h"})
+    for text in ("Yes, Maybe or No.", "Yes or No", "Yes/No", "是否", "예를 들어 그렇다"):
+        assert parse_answer(template, text, item) is None, text
+    for text, label in (("Yes, it does.", 0), ("No, it is not.", 2), ("是的", 0), ("아니요", 2), ("Maybe.", 1)):
+        assert parse_answer(template, text, item) == label, text
+
+
+def test_templates_of_another_kind_or_label_order_are_one_line(tmp_path, data_dir):
+    from xling.runs.config import ChoiceEvalConfig
+    from xling.tasks.choice import run_choice
+
+    def run(**settings):
+        return run_choice(ChoiceEvalConfig(out=str(tmp_path / "run"), langs=["en"], limit=2,
+                                           data_dir=str(data_dir), **settings), progress=False)
+
+    for settings, message in ((dict(mode="gen", gen_template="xnli-rightq"), "is not a generation"),
+                              (dict(mode="ll", template="nli-generate"), "is not a log-likelihood"),
+                              (dict(mode="gen", gen_template="mc-qa"), "is a multiple_choice template, not a nli"),
+                              (dict(premise_langs=["zh"]), "give both --premise-langs and --hypothesis-langs")):
+        with pytest.raises(XlingError, match=message):
+            run(**settings)
+    assert not (tmp_path / "run").exists()
+    swapped = tmp_path / "swapped.yaml"
+    swapped.write_text((Path(load_template("xnli-rightq").path).read_text(encoding="utf-8")
+                        .replace("labels: [entailment, neutral, contradiction]",
+                                 "labels: [contradiction, neutral, entailment]")), encoding="utf-8")
+    with pytest.raises(XlingError, match="'labels' must be \\['entailment', 'neutral', 'contradiction'\\]"):
+        load_template(str(swapped))
 
 
 def test_shots_come_from_dev_are_balanced_and_reproducible(data_dir):
@@ -217,3 +256,27 @@ def test_report_prints_predicted_labels_and_the_confusion_matrix(tmp_path, tiny_
     predicted = [sum(r[k] for r in metrics["en"]["ll"]["confusion"]) for k in range(4)]
     line = next(row for row in out[out.index("predicted labels"):].splitlines() if row.startswith("en "))
     assert line.split()[1:] == [f"{100 * v / 6:.1f}" for v in predicted]
+
+
+def test_a_dev_item_with_a_test_items_text_is_never_its_demonstration():
+    """PAWS-X zh: 14 test pairs are word for word dev pairs (3 with another label): excluded by
+    text as well as by id, whatever the data set."""
+    from types import SimpleNamespace
+
+    from xling.data.choice import exclusions
+
+    fields = {"stem": "같은 뜻인가?", "options": ["예", "아니요"]}
+    test = [ChoiceItem("test-1918", 1, dict(fields))]
+    pool = [ChoiceItem("dev-0244", 0, dict(fields)), ChoiceItem("dev-0001", 0, {**fields, "stem": "다른 문장"})]
+    kept, ids = exclusions(SimpleNamespace(user_pool=None), test, pool)
+    assert [x.id for x in kept] == ["dev-0001"] and ids == {"test-1918"}
+
+
+def test_generation_prompts_longer_than_the_window_are_refused_before_any_answer(tmp_path, tiny_causal_base):
+    long = tmp_path / "long.tsv"
+    long.write_text(" ".join(["The cat sleeps by the window."] * 400) + "\tThe cat sleeps.\tentailment\n",
+                    encoding="utf-8")
+    config = build_config({"task": "nli", "out": str(tmp_path / "run"), "data": f"nli-file:{long}",
+                           "langs": ["en"], "mode": "gen", "model": str(tiny_causal_base)})
+    with pytest.raises(XlingError, match="en: item 1's prompt is .* more than the model's context window"):
+        run_choice(config, progress=False)

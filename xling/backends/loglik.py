@@ -48,9 +48,12 @@ class LoglikelihoodScorer:
         split = [self._split_tokens(context, options) for context, options in requests]
         window = self.lm.context_window
         for index, (ctx, conts) in enumerate(split):   # every item checked before any is scored
-            need = len(ctx) + max((len(c) for c in conts), default=0)
+            # the model reads the context and each option but its last token (whose probability
+            # comes from the position before it), as lm-eval feeds it
+            need = len(ctx) + max((len(c) for c in conts), default=0) - 1
             if window and need > window:
-                raise XlingError(f"item {index + 1} needs {need:,} tokens (prompt and longest option), more "
+                raise XlingError(f"item {index + 1} needs {need:,} tokens (prompt and longest option but its "
+                                 f"last token), more "
                                  f"than the model's context window of {window:,}; shorten it, use fewer "
                                  "shots, or a model with a longer context")
         order = sorted(range(len(requests)), key=lambda i: -len(split[i][0]))

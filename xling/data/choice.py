@@ -264,10 +264,13 @@ class NLIFileSource(ChoiceSource):
 
 
 def exclusions(source: ChoiceSource, items: list[ChoiceItem], pool: list[ChoiceItem]):
-    """The pool without the evaluated items, and the ids to exclude. XNLI's dev and test are
-    separate splits (ids suffice); a user's demonstrations file may share items with the test
-    file, so its items are left out by their texts too (ids are file positions)."""
-    if not source.user_pool:
-        return pool, {i.id for i in items}
-    tested = {tuple(sorted(i.fields.items())) for i in items}
-    return [x for x in pool if tuple(sorted(x.fields.items())) not in tested], set()
+    """The pool without the evaluated items, and the ids to exclude: by id, and by their texts
+    too: a user's demonstrations file may share items with the test file (ids are file
+    positions), and a data set's dev and test splits may hold the same text (PAWS-X zh: 14
+    test pairs are word for word dev pairs, 3 with another label)."""
+    def text(item: ChoiceItem) -> str:
+        return json.dumps(item.fields, sort_keys=True, ensure_ascii=False)
+
+    tested = {text(i) for i in items}
+    kept = [x for x in pool if text(x) not in tested]
+    return kept, (set() if source.user_pool else {i.id for i in items})

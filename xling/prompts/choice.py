@@ -207,11 +207,18 @@ def parse_answer(template: Template, text: str, item: ChoiceItem) -> int | None:
         return None
     if template.task == "nli":
         # Longest words first so that "不是" is not read as "是".
-        for word, index in sorted(answer_vocabulary(template).items(), key=lambda kv: -len(kv[0])):
+        vocabulary = sorted(answer_vocabulary(template).items(), key=lambda kv: -len(kv[0]))
+        for word, index in vocabulary:
             if norm.startswith(word):
                 rest = norm[len(word):]
-                if not rest or not (rest[0].isalnum() and word.isascii() and rest[0].isascii()):
-                    return index
+                if rest and (rest[0].isalnum() and word.isascii() and rest[0].isascii()
+                             or _hangul(word[-1]) and _hangul(rest[0])):   # "not", "예를 들어"
+                    continue
+                # the choices repeated ("Yes, Maybe or No", "是否") name no answer
+                listed = _LISTING.sub("", rest, count=1)
+                if any(listed.startswith(other) and other_index != index for other, other_index in vocabulary):
+                    return None
+                return index
         return None
     # An answer repeating an option's text is that option, tried before letters: "a chair" or
     # "A drop of blood formed..." is an option's text, not the letter A. Of options that are
@@ -224,7 +231,18 @@ def parse_answer(template: Template, text: str, item: ChoiceItem) -> int | None:
         best = [i for length, i in said if length == longest]
         return best[0] if len(best) == 1 else None
     letters = [letter.casefold() for letter in _letters(item)]
-    match = re.match(r"([a-z])(?![a-z])", norm)
+    # a letter alone, or marked as one ("B)", "C.", "D:"), never a word ("a house", "e.g. C");
+    # "A and C" or "C or D" names no answer
+    match = _LETTER.match(norm)
     if match and match.group(1) in letters:
         return letters.index(match.group(1))
     return None
+
+
+def _hangul(ch: str) -> bool:
+    return 0xAC00 <= ord(ch) <= 0xD7A3
+
+
+# What joins repeated choices: ", ", " or ", "/", "、", "还是" ... (after the first label word).
+_LISTING = re.compile(r"^[\s,，、/|;]*(?:or|oder|ou|o|或者|还是|或|또는|혹은|か|または|или|hay|atau)?[\s,，、/|;]*")
+_LETTER = re.compile(r"([a-z])(?:\s*$|\s*\n|[).:\]）](?:\s|$))")

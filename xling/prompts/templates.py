@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ..backends.base import Prompt
+from ..data.choice import NLI_LABELS
 from ..data.languages import Language, resolve
 from ..data.yamlfile import RepeatedKey, load_yaml
 from ..errors import XlingError
@@ -148,6 +149,10 @@ def _read_template(path: Path) -> Template:
     if missing:
         raise XlingError(f"template {path}: missing text field(s) {', '.join(missing)}")
     _check_fields(path, fmt, data)
+    if data.get("task") == "nli" and data.get("labels") != list(NLI_LABELS):
+        # predictions, gold labels and demonstrations are all read by this order
+        raise XlingError(f"template {path}: an NLI template's 'labels' must be {list(NLI_LABELS)} in this "
+                         f"order, not {data.get('labels')!r}")
     name = str(data.get("name") or path.stem)
     data["name"] = name
     body = json.dumps(data, sort_keys=True, ensure_ascii=False)

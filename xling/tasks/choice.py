@@ -22,6 +22,9 @@ from ..store.cache import content_key
 
 
 def cells_of(config: ChoiceEvalConfig) -> list[tuple[str, str]]:
+    if bool(config.premise_langs) != bool(config.hypothesis_langs):
+        raise XlingError("premise and hypothesis languages cross each other: give both "
+                         "--premise-langs and --hypothesis-langs (or neither)")
     cells = [(resolve(lang).code,) * 2 for lang in config.langs or []]
     for p in config.premise_langs or []:
         for h in config.hypothesis_langs or []:
@@ -55,6 +58,19 @@ def summarize(records: list[dict], mode: str, n_labels: int, n_boot: int, seed: 
     return out
 
 
+def _check_template(template, task: str, mode: str) -> None:
+    """A template of the task and of the answer mode it is used for: one line, not a KeyError."""
+    option = "--template" if mode == "ll" else "--gen-template"
+    if template.task != task:
+        raise XlingError(f"template {template.name!r} is a {template.task} template, not a {task} one ({option})")
+    fits = template.format == "loglikelihood" if mode == "ll" else (
+        template.format == "generate" if task == "nli" else "generate_prompt" in template.data)
+    if not fits:
+        what = "log-likelihood (format: loglikelihood)" if mode == "ll" else (
+            "generation (format: generate)" if task == "nli" else "generation (a generate_prompt)")
+        raise XlingError(f"template {template.name!r} is not a {what} template ({option})")
+
+
 def run_choice(config: ChoiceEvalConfig, overwrite: bool = False, progress: bool = True,
                backend=None) -> RunDir:
     with RunDir(config.out) as run:
@@ -78,6 +94,9 @@ def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress
     ll_template = load_template(config.template or source.template or ("xnli-rightq" if task == "nli" else "mc-qa"))
     gen_template = load_template(config.gen_template or source.template
                                  or ("nli-generate" if task == "nli" else "mc-qa"))
+    for template, mode in ((ll_template, "ll"), (gen_template, "gen")):
+        if config.mode in (mode, "both"):
+            _check_template(template, task, mode)
     plan = []
     for premise, hypothesis in cells:   # everything is checked before the model loads
         items = source.items(premise, hypothesis)[:config.limit]
@@ -105,6 +124,15 @@ def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress
         load_backend(config.model, config.section(), quiet=not progress, batching=batching, cache=True)
     if hasattr(backend.backend, "note_unused"):   # a server batches by itself
         backend.backend.note_unused(batching)
+    window = backend.context_window
+    if window and config.mode != "ll":   # (log-likelihood items are checked by the scorer)
+        for name, _, prompts, _, _, demos in plan:
+            for k, prompt in enumerate(prompts, 1):
+                need = backend.count_tokens(backend.render(Prompt(text=demos["gen"] + prompt["gen"])))
+                if need + config.max_new_tokens > window:
+                    raise XlingError(f"{name}: item {k}'s prompt is {need:,} tokens, and with its answer "
+                                     f"({config.max_new_tokens} tokens) more than the model's context "
+                                     f"window of {window:,}; use fewer shots or a model with a longer context")
     # what the model is shown and graded against (items, labels, demonstrations): the same data
     # spec over edited files is another experiment
     data_sha256 = content_key(cells=[(c[0], [(i.id, i.label) for i in c[1]], c[2], c[5]) for c in plan])
