@@ -31,6 +31,9 @@ MQM_ANSWERS = {
                                            'style/awkward - "in order to"\n\nEnglish source:\nThe cat sleeps.\n'
                                            'Korean translation:\nThe cat is sleeping by the window today.',
                                            [("minor", "style/awkward", "in order to")]),
+    # GEMBA counts every line under a severity that does not say "no error" (its parser, fetched)
+    "errors in prose": ("Critical:\nno-error\nMajor:\nOmission of 'the supply'\nMinor:\nThere are no errors.",
+                        [("major", "", "Omission of 'the supply'")]),
     "prose refusal": ("I cannot evaluate this translation without more context.", None),
     "empty": ("", None),
     "a rating instead": ("The translation quality is 7/10.", None),

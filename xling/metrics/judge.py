@@ -65,9 +65,13 @@ def _item(text: str, severity: str) -> ErrorSpan | None:
     if not text or _NO_ERROR.match(text):
         return None
     match = _ITEM.match(text)
-    if match is None:     # a bare quoted span counts; a sentence of prose does not
+    if match is None:
+        # under a severity, any line is an error unless it says there is none (as GEMBA's own
+        # parser counts): "Omission of 'the supply'" is a major error, not nothing
+        if re.search(r"\bno[- ]errors?\b", text, re.I):
+            return None
         quoted = _QUOTED.fullmatch(text.strip())
-        return ErrorSpan(severity, "", quoted.group(1)) if quoted else None
+        return ErrorSpan(severity, "", quoted.group(1) if quoted else text.strip())
     span = match.group("span").strip()
     quoted = _QUOTED.search(span)
     return ErrorSpan(severity, match.group("category").strip().lower(),
