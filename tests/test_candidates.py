@@ -168,6 +168,13 @@ def test_bad_selection_settings_are_one_line(tiny_causal_base, tmp_path):
     assert_one_line_error(_eval(tmp_path, "b", tiny_causal_base, "--select", "mbr"), "needs --candidates 2 or more")
     assert_one_line_error(_eval(tmp_path, "c", tiny_causal_base, "-n", "2", "--select", "mbr", "--utility", "nope"),
                           "unknown metric 'nope'")
+    # the utility's model is found before any candidate is sampled, in eval and in translate
+    missing = ["--select", "mbr", "-n", "3", "--utility", "comet", "--comet-model", str(tmp_path / "no-comet")]
+    assert_one_line_error(_eval(tmp_path, "d", tiny_causal_base, *missing), "no-comet")
+    from helpers import xling
+    assert_one_line_error(xling("translate", "-s", "ko", "-t", "en", "-m", str(tiny_causal_base), *missing, "안녕"),
+                          "no-comet")
+    assert not (tmp_path / "d").exists()
 
 
 def test_translate_with_candidates_over_http_asks_each_candidate_by_its_own_seed(tmp_path):

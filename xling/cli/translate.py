@@ -72,6 +72,9 @@ def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, ma
     selection = Selection.from_settings({**metric_values, "seed": seed},
                                         **{k: settings.pop(k) for k in SELECTION_SETTINGS})
     settings = BackendSettings(**settings)
+    if not selection.greedy:   # the MBR utility's or QE reranker's model, before any sampling
+        from ..metrics.preflight import check_metric_models
+        check_metric_models([selection.chooser], metric_values)
     # The output is checked (and locked) before any model loads: never translate for nothing.
     reads = (input_path, shots_file, template, model, settings.api_key_file,
              *(v for k, v in metric_values.items() if metric_settings()[k].is_model))

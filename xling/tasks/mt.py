@@ -132,6 +132,8 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
         for src, tgt in directions:
             translator.check_fits(texts(src), src, tgt)
     selection = Selection.from_settings(config)
+    if not selection.greedy:   # the MBR utility's or QE reranker's model, before any sampling
+        check_metric_models([selection.chooser], config)
     if not selection.greedy:   # a backend that cannot draw these candidates says so now
         problem = translator.backend.sampling_problem(selection.sampling)   # before the folder is written
         if problem:
