@@ -496,3 +496,16 @@ def test_an_old_cjk_ter_score_gets_a_warning():
     assert "near an exact-match rate" in result_warning("ter", old, "zh")
     assert result_warning("ter", old.replace("norm:no", "norm:yes"), "zh") is None
     assert result_warning("ter", old, "ko") is None and result_warning("ter", old, "en") is None
+
+
+def test_api_options_of_the_wrong_kind_are_one_clear_error():
+    """lowercase="no" is a true string: it lowercased silently; a bad seed or word order raised
+    ValueError/TypeError, or named "chrF+-1"."""
+    hyps, refs = ["The cat"], [["the cat"]]
+    for call, message in ((lambda: bleu(hyps, refs, lowercase="no"), "lowercase must be True or False"),
+                          (lambda: chrf(hyps, refs, word_order=-1), "word_order must be a whole number"),
+                          (lambda: chrf(hyps, refs, word_order="2"), "word_order must be a whole number"),
+                          (lambda: paired_test(bleu(hyps, refs), {"b": bleu(hyps, refs)}, seed=-1),
+                           "seed must be a whole number")):
+        with pytest.raises(XlingError, match=message):
+            call()

@@ -149,6 +149,12 @@ def _statistics(scorer: tuple, metric, hyps: list[str], streams: list[list[str]]
             metric._ref_cache = None
 
 
+def _flag(name: str, value) -> None:
+    """A yes/no option given as what it is: "no" is a true string, which would turn it on."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise XlingError(f"{name} must be True or False, not {value!r}")
+
+
 def bleu(hyps: Sequence[str], refs, tgt_lang: str | None = None, tokenize: str | None = None,
          lowercase: bool = False, keep: Sequence[bool] | None = None,
          spm_model: str | None = None) -> MetricResult:
@@ -156,6 +162,7 @@ def bleu(hyps: Sequence[str], refs, tgt_lang: str | None = None, tokenize: str |
     SentencePiece tokenizers (flores200, flores101: spBLEU) read `spm_model` if given, else
     sacrebleu's cached model (downloaded once where it is missing); the signature then carries
     the model file's digest."""
+    _flag("lowercase", lowercase)
     tokenize = tokenize or bleu_tokenizer_for(tgt_lang)
     streams = as_reference_streams(refs, required=True)
     hyps, *streams = apply_mask(keep, hyps, *streams)
@@ -179,6 +186,9 @@ def chrf(hyps: Sequence[str], refs, tgt_lang: str | None = None, word_order: int
          lowercase: bool = False, keep: Sequence[bool] | None = None) -> MetricResult:
     """chrF (word_order=0) or chrF++ (word_order=2). Language-independent: tgt_lang is accepted
     for a uniform interface."""
+    _flag("lowercase", lowercase)
+    if isinstance(word_order, bool) or not isinstance(word_order, int) or word_order < 0:
+        raise XlingError(f"word_order must be a whole number, 0 or more (0: chrF, 2: chrF++), not {word_order!r}")
     streams = as_reference_streams(refs, required=True)
     hyps, *streams = apply_mask(keep, hyps, *streams)
     name = "chrF++" if word_order == 2 else ("chrF" if word_order == 0 else f"chrF+{word_order}")

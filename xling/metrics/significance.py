@@ -197,6 +197,8 @@ def paired_test(baseline: MetricResult, systems: dict[str, MetricResult], test: 
     if test not in DEFAULT_SAMPLES:
         raise XlingError("test must be 'bs' (paired bootstrap) or 'ar' (approximate randomization)")
     n_samples = check_samples(n_samples, test)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise XlingError(f"seed must be a whole number, 0 or more, not {seed!r}")
     if not isinstance(systems, dict):
         raise XlingError(f"systems: got a {type(systems).__name__}; pass a dict of name -> result, "
                          "e.g. {'new': bleu(new, refs)}")
