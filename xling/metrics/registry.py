@@ -88,17 +88,19 @@ class MetricSpec:
 
     def made_with(self, settings) -> dict:
         """What this metric's score depends on, as a run's settings give it: its options but the
-        batch size (which changes no score), and the content of each local model or file it
+        batch size and a judge server's transport settings (which change no score), and the content of each local model or file it
         reads (a checkpoint replaced at the same path scores otherwise). A stored score made
         otherwise is stale."""
+        from ..secrets import redact_url
         from ..store.filehash import file_digest, model_fingerprint
 
         made = {}
         for option, value in self.options_from(settings).items():
             key = self.settings[option]
-            if isinstance(key, MetricSetting) and key.name == BATCH_SIZE.name:
+            if self.setting_name(option) in (BATCH_SIZE.name, *TRANSPORT):   # how, not what, is scored
                 continue
-            made[option] = value
+            # a judge server's URL as config.json keeps it: never its credentials
+            made[option] = redact_url(value) if isinstance(value, str) and "://" in value else value
             path = Path(str(value)).expanduser()
             if isinstance(key, MetricSetting) and key.is_model and path.exists():
                 snapshot = path / (key.snapshot_file or "")
