@@ -87,6 +87,9 @@ def test_an_answer_repeating_an_option_is_that_option_not_a_letter():
     assert parse_answer(template, "a house", item) is None
     assert parse_answer(template, "e.g. C", item) is None and parse_answer(template, "A and C", item) is None
     assert parse_answer(template, "C.", item) == 2 and parse_answer(template, "B: a chair", item) == 1
+    for text in ("**B**", "B, because people sit on chairs.", "B is correct", "B - a chair", "B (a chair)",
+                 "B。", "B：a chair"):   # chat answers and CJK punctuation keep their letter
+        assert parse_answer(template, text, item) == 1, text
     assert parse_answer(template, "A chair leg, surely.", item) == 2   # the longest option said
     assert parse_answer(template, "A", item) == 0
     assert parse_answer(template, "A) a chair", item) == 0       # a letter first stays a letter
@@ -105,7 +108,9 @@ def test_an_nli_answer_naming_several_labels_is_invalid():
     item = ChoiceItem("n", 0, {"premise": "p", "hypothesis": "h"})
     for text in ("Yes, Maybe or No.", "Yes or No", "Yes/No", "是否", "예를 들어 그렇다"):
         assert parse_answer(template, text, item) is None, text
-    for text, label in (("Yes, it does.", 0), ("No, it is not.", 2), ("是的", 0), ("아니요", 2), ("Maybe.", 1)):
+    for text, label in (("Yes, it does.", 0), ("No, it is not.", 2), ("是的", 0), ("아니요", 2), ("Maybe.", 1),
+                        ("Yes, nothing in the premise contradicts it.", 0), ("Maybe, yesterday is not said", 1),
+                        ("아니요, 예상과 다릅니다.", 2)):   # a later word that starts like a label
         assert parse_answer(template, text, item) == label, text
 
 

@@ -274,7 +274,6 @@ def test_names_beside_cjk_are_set_aside_only_for_a_non_latin_target(text, target
     ("Ich gehe jeden Morgen zur Schule.", "sr-Latn", "de"),
     ("Minä menen kouluun joka aamu ja opin paljon.", "fi", "fi"),
     ("Pumupunta ako sa paaralan tuwing umaga.", "fil", "fil"),
-    ("मी रोज सकाळी शाळेत जातो आणि अभ्यास करतो.", "hi", "mr"),     # Marathi where Hindi is expected
     ("Mwen renmen manje diri ak pwa chak jou.", "ht", "und"),    # lingua knows no Haitian Creole
     ("我每天早上去学校。", "ht", "zh"),                                # another script still tells
 ])
@@ -282,8 +281,10 @@ def test_wmt24pp_languages_are_told_apart(text, target, lang):
     assert detect(text, target).lang == lang
 
 
-@pytest.mark.parametrize("name, code", [("ind_Latn", "id"), ("hin_Deva", "hi")])
+@pytest.mark.parametrize("name, code", [("ind_Latn", "id"), ("hin_Deva", "hi"), ("deu_Latn", "de"),
+                                        ("jpn_Jpan", "ja")])
 def test_human_references_are_on_target(data_dir, name, code):
-    """Human Indonesian was 10% "Malay" by lingua's odds; Hindi now meets Marathi in lingua."""
+    """Human Indonesian was 10% "Malay" by lingua's odds; Hindi (by its script) and Japanese
+    stay off lingua, German with the added Latin candidates."""
     lines = (data_dir / "flores200" / "devtest" / f"{name}.devtest").read_text(encoding="utf-8").splitlines()
-    assert off_target(lines, code).score < 0.5
+    assert off_target(lines, code).score < 0.2

@@ -210,11 +210,16 @@ def test_eval_and_rescore_take_qe_metrics(tiny_kiwi, tiny_metricx, tmp_path, cap
     __import__("torch").save(torch_state, other)
     capsys.readouterr()
     rescore(config.out, ["cometkiwi"], {"cometkiwi_model": str(other)})
-    assert "is scored again: it was stored with another model, model_content" in capsys.readouterr().err
+    assert "is scored again: it was stored with another model\n" in capsys.readouterr().err
     rescored = read_run(config.out).direction("ko-en").metrics["cometkiwi"]
     assert rescored["segments"] != pytest.approx(kiwi["segments"])
     shutil.copyfile(tiny_kiwi, other)                                # the first weights, at the new path
     rescore(config.out, ["cometkiwi"], {"cometkiwi_model": str(other)})
-    assert "stored with another model_content" in capsys.readouterr().err
+    assert "stored with another model (its files changed)" in capsys.readouterr().err
     assert read_run(config.out).direction("ko-en").metrics["cometkiwi"]["segments"] == \
         pytest.approx(kiwi["segments"], abs=1e-3) != rescored["segments"]
+    # a run's settings left at their defaults never undo what rescore scored with a model given
+    # then (config.json keeps the run's own): kept, not scored with the default model
+    again = read_run(config.out).direction("ko-en").metrics["cometkiwi"]
+    rescore(config.out, ["cometkiwi"], {"comet_batch_size": 4})
+    assert read_run(config.out).direction("ko-en").metrics["cometkiwi"] == again

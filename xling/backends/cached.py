@@ -49,7 +49,8 @@ class CachedBackend:
         and the index (beam search: and the number of beams, which changes every beam)."""
         extra: dict[str, object] = {"stop_strings": list(request.stop)} if request.stop else {}
         if sampling.method == "beam":
-            extra["beams"] = n
+            # (beams made before the checkpoint's repetition settings were turned off are not reused)
+            extra.update(beams=n, repetition="off")
         return content_key(kind="candidate", seen=self.seen(request), model=self.backend.fingerprint,
                            budget=request.max_new_tokens, stop=request.stop_at_newline,
                            sampling=sampling.as_dict(), index=index, **extra)

@@ -62,8 +62,7 @@ LINGUA_CANDIDATES = {
     "Latn": ["ENGLISH", "GERMAN", "FRENCH", "SPANISH", "ITALIAN", "PORTUGUESE", "DUTCH", "POLISH",
              "VIETNAMESE", "INDONESIAN", "MALAY", "TURKISH", "SWAHILI", "ESTONIAN", "TAGALOG",
              "CZECH", "ICELANDIC", "CATALAN", "DANISH", "FINNISH", "CROATIAN", "BOSNIAN", "HUNGARIAN",
-             "LITHUANIAN", "LATVIAN", "BOKMAL", "ROMANIAN", "SLOVAK", "SLOVENE", "SWEDISH", "ZULU",
-             "XHOSA"],
+             "LITHUANIAN", "LATVIAN", "BOKMAL", "ROMANIAN", "SLOVAK", "SLOVENE", "SWEDISH", "ZULU"],
     "Cyrl": ["RUSSIAN", "BULGARIAN", "UKRAINIAN", "SERBIAN", "MACEDONIAN"],
     "Arab": ["ARABIC", "URDU", "PERSIAN"],
     "Deva": ["HINDI", "MARATHI"],
@@ -170,7 +169,11 @@ def _detect(text: str, expected: str | None) -> Detection:
         rest = _LATIN_WORD.sub(" ", text)   # the names aside, what language is the rest?
         if any(n for name, n in script_counts(rest).items() if name != "Latn"):
             return _detect(rest, expected)
+    # A script's own language unless another of that script is expected (Marathi in Devanagari:
+    # lingua tells it from Hindi). Hindi targets keep the script rule: lingua called 1.35% of
+    # human WMT24++ Hindi Marathi, so Marathi written for a Hindi target passes as Hindi.
     if script in _SCRIPT_LANGUAGE and not (script in LINGUA_CANDIDATES and expected is not None
+                                           and expected != _SCRIPT_LANGUAGE[script]
                                            and resolve(expected).script == script):
         return Detection(_SCRIPT_LANGUAGE[script], script)
     if script == "Kana":

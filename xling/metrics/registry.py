@@ -88,9 +88,9 @@ class MetricSpec:
 
     def made_with(self, settings) -> dict:
         """What this metric's score depends on, as a run's settings give it: its options but the
-        batch size and a judge server's transport settings (which change no score), and the content of each local model or file it
-        reads (a checkpoint replaced at the same path scores otherwise). A stored score made
-        otherwise is stale."""
+        batch size and a judge server's transport settings (which change no score), and the
+        content of each local model or file it reads (a checkpoint replaced at the same path
+        scores otherwise). A stored score made otherwise is stale (see `stale`)."""
         from ..secrets import redact_url
         from ..store.filehash import file_digest, model_fingerprint
 
@@ -108,6 +108,29 @@ class MetricSpec:
                                              file_digest(snapshot) if key.snapshot_file == CHECKPOINT
                                              and snapshot.is_file() else model_fingerprint(path))
         return made
+
+    def stale(self, stored: dict | None, current: dict, given: dict | None = None) -> list[str]:
+        """The options whose value a stored score (its `made_with`) was not made with, among
+        those asked for now: `given` (settings by name, as `rescore` takes them), else (a run's
+        config, `given` None) those set to other than their default. So a setting not asked
+        for never undoes what `rescore --cometkiwi-model PATH` scored; a local model whose files
+        changed at the same path always counts. Scores stored before `made_with`: none."""
+        if stored is None:
+            return []
+        changed = []
+        for option, value in current.items():
+            if option.endswith("_content"):
+                base = option[:-len("_content")]
+                if current.get(base) == stored.get(base) and stored.get(option, value) != value:
+                    changed.append(f"{base} (its files changed)")
+                continue
+            if stored.get(option) == value:
+                continue
+            key = self.settings.get(option)
+            default = key.default if isinstance(key, MetricSetting) else None
+            if (self.setting_name(option) in given) if given is not None else value != default:
+                changed.append(option)
+        return sorted(changed)
 
     def beside_values(self, result: MetricResult | dict) -> list[float | None]:
         """The `beside` figures of a result (or of its stored dict); None where it has none (a

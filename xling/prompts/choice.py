@@ -208,15 +208,18 @@ def parse_answer(template: Template, text: str, item: ChoiceItem) -> int | None:
     if template.task == "nli":
         # Longest words first so that "不是" is not read as "是".
         vocabulary = sorted(answer_vocabulary(template).items(), key=lambda kv: -len(kv[0]))
+
+        def says(text: str, word: str) -> bool:   # the text opens with the word, not a longer one
+            rest = text[len(word):]
+            return text.startswith(word) and not (rest and (
+                rest[0].isalnum() and word.isascii() and rest[0].isascii()     # "no" in "not"
+                or _hangul(word[-1]) and _hangul(rest[0])))                    # "예" in "예를 들어"
+
         for word, index in vocabulary:
-            if norm.startswith(word):
-                rest = norm[len(word):]
-                if rest and (rest[0].isalnum() and word.isascii() and rest[0].isascii()
-                             or _hangul(word[-1]) and _hangul(rest[0])):   # "not", "예를 들어"
-                    continue
+            if says(norm, word):
                 # the choices repeated ("Yes, Maybe or No", "是否") name no answer
-                listed = _LISTING.sub("", rest, count=1)
-                if any(listed.startswith(other) and other_index != index for other, other_index in vocabulary):
+                listed = _LISTING.sub("", norm[len(word):], count=1)
+                if any(other_index != index and says(listed, other) for other, other_index in vocabulary):
                     return None
                 return index
         return None
@@ -231,8 +234,8 @@ def parse_answer(template: Template, text: str, item: ChoiceItem) -> int | None:
         best = [i for length, i in said if length == longest]
         return best[0] if len(best) == 1 else None
     letters = [letter.casefold() for letter in _letters(item)]
-    # a letter alone, or marked as one ("B)", "C.", "D:"), never a word ("a house", "e.g. C");
-    # "A and C" or "C or D" names no answer
+    # a letter alone or marked as one ("B)", "C.", "**B**", "B, because", "B is correct",
+    # "B - chair", "B。"), never a word ("a house", "A drop", "e.g. C"); "A and C" names none
     match = _LETTER.match(norm)
     if match and match.group(1) in letters:
         return letters.index(match.group(1))
@@ -245,4 +248,5 @@ def _hangul(ch: str) -> bool:
 
 # What joins repeated choices: ", ", " or ", "/", "、", "还是" ... (after the first label word).
 _LISTING = re.compile(r"^[\s,，、/|;]*(?:or|oder|ou|o|或者|还是|或|또는|혹은|か|または|или|hay|atau)?[\s,，、/|;]*")
-_LETTER = re.compile(r"([a-z])(?:\s*$|\s*\n|[).:\]）](?:\s|$))")
+_LETTER = re.compile(r"([a-z])(?:\s*$|\s*\n|\.(?![a-z])|[),:;\]）*\"'」。、，!?]"
+                     r"|\s+(?:is\b|because\b|since\b|[-–—(]))")

@@ -352,8 +352,8 @@ def score_direction(run: RunDir, name: str, metrics: list[str], config: MTEvalCo
         made_with = json.loads(json.dumps(spec.made_with(settings), default=str))
         kept = entry["metrics"].get(metric)
         if kept is not None and not recompute:
-            changed = sorted(k for k in set(made_with) | set(kept.get("made_with", made_with))
-                             if kept.get("made_with", made_with).get(k) != made_with.get(k))
+            # rescore: what it was given (`overrides`, {} for nothing); a run: its settings
+            changed = spec.stale(kept.get("made_with"), made_with, overrides)
             if not changed:
                 asked = spec.options_from(overrides or {})
                 if asked:   # settings given for a score that is not recomputed: say they were not used
@@ -386,5 +386,5 @@ def rescore(run_path: str, metrics: list[str], overrides: dict | None = None,
     metrics = parse_metric_names(metrics)
     with run:
         for name in run.directions():
-            score_direction(run, name, metrics, None, overrides, recompute=recompute)
+            score_direction(run, name, metrics, None, overrides or {}, recompute=recompute)
     return run
