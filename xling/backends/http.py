@@ -468,10 +468,16 @@ def _answer_text(body, chat: bool) -> str:
             raise MalformedAnswer("no text in choices[0].message.content", raw)
         # null is a documented answer (a refusal, a tool call, a budget spent reasoning): the model
         # gave no text, so the output is empty, not a malformed answer retried until the run dies
-        return message["content"] or ""
+        return _whole_characters(message["content"] or "", choice)
     if not isinstance(choice.get("text"), str):
         raise MalformedAnswer("no text in choices[0].text", raw)
-    return choice["text"]
+    return _whole_characters(choice["text"], choice)
+
+
+def _whole_characters(text: str, choice: dict) -> str:
+    """An answer cut by its token budget inside a character's bytes ends before it (a server
+    may decode the half character as U+FFFD), as the local backends end it."""
+    return text.rstrip("\ufffd") if choice.get("finish_reason") == "length" else text
 
 
 def _all_answers(body, chat: bool, n: int) -> list[str]:

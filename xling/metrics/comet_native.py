@@ -211,8 +211,8 @@ class RegressionScorer:
         if missing or unexpected:
             raise XlingError(f"COMET checkpoint {ckpt} does not fit its encoder {source!r} "
                              f"(missing {missing[:3]}, unexpected {list(unexpected)[:3]})")
-        for key in ("layer", "word_layer"):
-            layer = hparams.get(key, "mix")
+        for key in ("layer", "word_layer") if hparams.get("word_level_training") else ("layer",):
+            layer = hparams.get(key, "mix")   # (word_layer is read only by word-level models)
             if layer != "mix" and not (str(layer).isdigit() and int(layer) <= config.num_hidden_layers):
                 raise XlingError(f"COMET checkpoint {ckpt}: its hparams.yaml asks for {key} {layer!r}, "
                                  f"but its encoder has layers 0-{config.num_hidden_layers}")
