@@ -114,6 +114,26 @@ def test_an_nli_answer_naming_several_labels_is_invalid():
         assert parse_answer(template, text, item) == label, text
 
 
+def test_common_answer_words_beside_the_prompted_ones_are_read_without_changing_the_hash(tmp_path):
+    """Korean answers "네" as often as the prompted "예"; it was invalid. `also_accepted` words
+    widen reading only, so the template's hash (a run's identity) is the one without them."""
+    template = load_template("nli-generate")
+    item = ChoiceItem("n", 0, {"premise": "p", "hypothesis": "h"})
+    for text, label in (("네.", 0), ("네, 맞습니다", 0), ("아니오", 2), ("아뇨, 다릅니다", 2), ("不是", 2)):
+        assert parse_answer(template, text, item) == label, text
+    assert parse_answer(template, "네 아니오", item) is None
+    plain = Path(template.path).read_text(encoding="utf-8").split("also_accepted:")[0]
+    (tmp_path / "mine.yaml").write_text(plain.replace("name: nli-generate", "name: mine"), encoding="utf-8")
+    (tmp_path / "wider.yaml").write_text(Path(template.path).read_text(encoding="utf-8")
+                                         .replace("name: nli-generate", "name: mine"), encoding="utf-8")
+    narrow, wide = load_template(str(tmp_path / "mine.yaml")), load_template(str(tmp_path / "wider.yaml"))
+    assert narrow.hash == wide.hash
+    assert parse_answer(narrow, "네", item) is None and parse_answer(wide, "네", item) == 0
+    (tmp_path / "bad.yaml").write_text(plain + "also_accepted: {ko: {yes: [네]}}\n", encoding="utf-8")
+    with pytest.raises(XlingError, match="also_accepted: ko"):
+        load_template(str(tmp_path / "bad.yaml"))
+
+
 def test_templates_of_another_kind_or_label_order_are_one_line(tmp_path, data_dir):
     from xling.runs.config import ChoiceEvalConfig
     from xling.tasks.choice import run_choice

@@ -182,6 +182,10 @@ def answer_vocabulary(template: Template) -> dict[str, int]:
         for index, name in enumerate(labels):
             if name in words:
                 vocab.setdefault(_norm(words[name]), index)
+    for extra in template.data.get("also_accepted", {}).values():
+        for name, accepted in extra.items():
+            for word in accepted:
+                vocab.setdefault(_norm(word), labels.index(name))
     for index, name in enumerate(labels):
         vocab.setdefault(name, index)
     return vocab

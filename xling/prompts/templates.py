@@ -18,6 +18,7 @@ import os
 import random
 import sys
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Sequence
 
@@ -57,9 +58,14 @@ class Template:
     def data(self) -> dict:
         return json.loads(self.body)
 
-    @property
+    @cached_property
     def hash(self) -> str:
-        return hashlib.sha256(self.body.encode("utf-8")).hexdigest()[:12]
+        # What the model is shown; `also_accepted` only widens how answers are read (as a change
+        # of the parser would), so adding a word to it keeps old runs resumable.
+        data = self.data
+        data.pop("also_accepted", None)
+        body = json.dumps(data, sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(body.encode("utf-8")).hexdigest()[:12]
 
     @property
     def stop_at_newline(self) -> bool:
@@ -153,11 +159,30 @@ def _read_template(path: Path) -> Template:
         # predictions, gold labels and demonstrations are all read by this order
         raise XlingError(f"template {path}: an NLI template's 'labels' must be {list(NLI_LABELS)} in this "
                          f"order, not {data.get('labels')!r}")
+    _check_also_accepted(path, data)
     name = str(data.get("name") or path.stem)
     data["name"] = name
     body = json.dumps(data, sort_keys=True, ensure_ascii=False)
     return Template(name=name, task=str(data.get("task", "translation")), format=fmt,
                     body=body, path=str(path))
+
+
+def _check_also_accepted(path: Path, data: dict) -> None:
+    """`also_accepted: {lang: {label: [word, ...]}}`: answer words read as a label besides the
+    one the prompt names (Korean 네 beside 예)."""
+    table = data.get("also_accepted")
+    if table is None:
+        return
+    labels = data.get("labels") or []
+    if data.get("format") != "generate" or not isinstance(table, dict):
+        raise XlingError(f"template {path}: 'also_accepted' is a table of language: label: [words] "
+                         "of a generate template")
+    for lang, words in table.items():
+        if not isinstance(words, dict) or not all(
+                label in labels and isinstance(ws, list) and ws and all(isinstance(w, str) and w.strip() for w in ws)
+                for label, ws in words.items()):
+            raise XlingError(f"template {path}: 'also_accepted: {lang}' must map labels "
+                             f"({', '.join(map(str, labels))}) to lists of words")
 
 
 def _plain_fields(path: Path, key: str, text: str) -> set[str]:
