@@ -331,6 +331,18 @@ def test_spa_rejects_missing_values():
         measures.soft_pairwise_accuracy(human, human)
 
 
+def test_inputs_a_measure_cannot_take_are_a_value_error_and_a_user_error():
+    """A notebook catches ValueError; the CLI prints an XlingError as one line."""
+    from xling.errors import XlingError
+
+    for call in (lambda: measures.pearson([1, 2], [1, 2, 3]),
+                 lambda: measures.kendall_by_item(np.ones((2, 3)), np.ones((3, 2))),
+                 lambda: measures.soft_pairwise_accuracy(np.array([[1.0, math.nan]]), np.ones((1, 2)))):
+        with pytest.raises(ValueError) as caught:
+            call()
+        assert isinstance(caught.value, XlingError)
+
+
 # ------------------------------------------------------------------------------------------------
 # Paired permutation test
 

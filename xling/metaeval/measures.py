@@ -26,6 +26,13 @@ from typing import Any, Callable
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ..errors import XlingError
+
+
+class MeasureInputError(XlingError, ValueError):
+    """Inputs a measure cannot take (sizes or shapes that differ, NaN where none may be): a
+    ValueError to a notebook, one line to the CLI."""
+
 __all__ = ["pearson", "kendall_tau_b", "pairwise_accuracy", "soft_pairwise_accuracy", "kendall_by_item",
            "acc_eq_calibrated", "paired_permutation_test"]
 
@@ -39,7 +46,7 @@ def _vectors(metric: ArrayLike, human: ArrayLike) -> tuple[np.ndarray, np.ndarra
     x = np.asarray(metric, dtype=float).ravel()
     y = np.asarray(human, dtype=float).ravel()
     if x.shape != y.shape:
-        raise ValueError(f"metric and human scores differ in size: {x.size} vs {y.size}")
+        raise MeasureInputError(f"metric and human scores differ in size: {x.size} vs {y.size}")
     keep = ~np.isnan(y)
     return x[keep], y[keep]
 
@@ -49,9 +56,9 @@ def _matrices(metric: ArrayLike, human: ArrayLike) -> tuple[np.ndarray, np.ndarr
     m = np.asarray(metric, dtype=float)
     h = np.asarray(human, dtype=float)
     if m.shape != h.shape:
-        raise ValueError(f"metric and human scores differ in shape: {m.shape} vs {h.shape}")
+        raise MeasureInputError(f"metric and human scores differ in shape: {m.shape} vs {h.shape}")
     if m.ndim != 2:
-        raise ValueError(f"expected a 2-D array of systems x segments, got shape {m.shape}")
+        raise MeasureInputError(f"expected a 2-D array of systems x segments, got shape {m.shape}")
     return m, h
 
 
@@ -255,7 +262,7 @@ def soft_pairwise_accuracy(metric_seg: ArrayLike, human_seg: ArrayLike, *, sampl
     """
     m, h = _matrices(metric_seg, human_seg)
     if np.isnan(m).any() or np.isnan(h).any():
-        raise ValueError("soft_pairwise_accuracy needs a score for every system and segment (no NaN)")
+        raise MeasureInputError("soft_pairwise_accuracy needs a score for every system and segment (no NaN)")
     if m.shape[0] < 2:
         return math.nan
     flips = _sign_flips(samples, m.shape[1], seed)
@@ -346,11 +353,11 @@ def acc_eq_calibrated(metric_seg: ArrayLike, human_seg: ArrayLike) -> tuple[floa
     m = np.asarray(metric_seg, dtype=float)
     h = np.asarray(human_seg, dtype=float)
     if m.shape != h.shape:
-        raise ValueError(f"metric and human scores differ in shape: {m.shape} vs {h.shape}")
+        raise MeasureInputError(f"metric and human scores differ in shape: {m.shape} vs {h.shape}")
     if m.ndim == 1:
         m, h = m[:, None], h[:, None]
     elif m.ndim != 2:
-        raise ValueError(f"expected a 2-D array of systems x segments, got shape {m.shape}")
+        raise MeasureInputError(f"expected a 2-D array of systems x segments, got shape {m.shape}")
     i, j = _pair_indices(m.shape[0])
     dm = _differences(m, i, j)                          # (system pairs, segments)
     dh = _differences(h, i, j)
@@ -446,7 +453,7 @@ def paired_permutation_test(measure: Callable[[np.ndarray, np.ndarray], Any], me
     b = np.asarray(metric_b, dtype=float)
     gold = np.asarray(human, dtype=float)
     if not a.shape == b.shape == gold.shape:
-        raise ValueError(f"shapes differ: metric a {a.shape}, metric b {b.shape}, human {gold.shape}")
+        raise MeasureInputError(f"shapes differ: metric a {a.shape}, metric b {b.shape}, human {gold.shape}")
     cells = np.ones(gold.shape, dtype=bool) if measure is acc_eq_calibrated else ~np.isnan(gold)
     a = _standardise(a, cells)
     b = _standardise(b, cells)
