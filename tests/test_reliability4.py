@@ -228,6 +228,33 @@ def test_hf_log_likelihood_refuses_an_item_longer_than_the_context_window(tmp_pa
     assert_error(code, err, "more than the model's context window of 2,048")
 
 
+def test_log_likelihood_fits_a_window_exactly_as_long_as_what_the_model_reads(tmp_path, tiny_causal_base):
+    """The model reads the context and each option but the option's last token: an item of
+    window + 1 tokens fits (and scores as under a wide window), one token more is refused."""
+    import shutil
+
+    from xling.backends import load_backend
+    from xling.backends.loglik import split_tokens
+    from xling.errors import XlingError
+
+    request = ("Korean: 고양이가 잔다.\nEnglish:", [" The cat sleeps.", " A dog"])
+    wide = load_backend(str(tiny_causal_base))
+    ctx, conts = split_tokens(wide.tokenizer, *request)
+    reads = len(ctx) + max(map(len, conts)) - 1
+    expected = wide.loglikelihood([request])
+
+    def with_window(window):
+        folder = tmp_path / f"w{window}"
+        shutil.copytree(tiny_causal_base, folder)
+        config = json.loads((folder / "config.json").read_text())
+        (folder / "config.json").write_text(json.dumps(dict(config, max_position_embeddings=window)))
+        return load_backend(str(folder))
+
+    assert with_window(reads).loglikelihood([request])[0] == pytest.approx(expected[0], abs=1e-5)
+    with pytest.raises(XlingError, match=f"needs {reads} tokens .* context window of {reads - 1}"):
+        with_window(reads - 1).loglikelihood([request])
+
+
 def test_http_log_probabilities_that_miss_the_continuation_are_malformed(tmp_path, capsys):
     data = tmp_path / "t.tsv"
     data.write_text("A cat sleeps.\tAn animal sleeps.\tentailment\n", encoding="utf-8")
