@@ -283,6 +283,38 @@ def test_settings_added_later_keep_older_run_folders_resumable():
     assert MTEvalConfig(out="x", pairs=["ko-en"], unit="document").identity()["unit"] == "document"
 
 
+def test_a_local_model_is_one_model_however_its_folder_is_spelled(tmp_path, tiny_causal_base, data_dir, monkeypatch):
+    """"tiny/" (a shell's completion), "./tiny" and "tiny" name one model: a run resumes and
+    its outputs come from the cache, where a second spelling was refused as another model."""
+    from xling.backends.hf import HFBackend
+
+    (tmp_path / "tiny").symlink_to(tiny_causal_base)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XLING_DATA", str(data_dir))
+    monkeypatch.setenv("XLING_CACHE", str(tmp_path / "cache"))
+    calls = []
+    generate = HFBackend.generate
+    monkeypatch.setattr(HFBackend, "generate",
+                        lambda self, requests, *a, **k: calls.append(len(requests)) or generate(self, requests, *a, **k))
+    first = run_mt(config(tmp_path, "tiny/", langs=["ko", "en"], limit=2, metrics=["chrf"]), progress=False)
+    assert first.read_config()["model"]["model"] == "tiny" and any(calls)
+    shutil.rmtree(tmp_path / "run" / "outputs")
+    calls.clear()
+    again = run_mt(config(tmp_path, "./tiny", langs=["ko", "en"], limit=2, metrics=["chrf"]), progress=False)
+    assert not any(calls) and len(read_all(tmp_path / "run")) == 2
+
+    # a folder made when the name was kept as typed resumes under another spelling
+    old = {"backend": "hf", "model": "tiny/", "revision": "local-0123"}
+    folder = RunDir(tmp_path / "old")
+    folder.prepare(RunHeader("mt", {"model": "tiny/", "model_fingerprint": old}, {}, ["ko-en"]))
+    folder.write_outputs("ko-en", [{"id": "1", "output": "x"}])
+    folder.prepare(RunHeader("mt", {"model": "./tiny", "model_fingerprint": dict(old, model="tiny")}, {}, ["ko-en"]))
+    with pytest.raises(XlingError, match="differs in: model"):
+        folder.prepare(RunHeader("mt", {"model": "other", "model_fingerprint": dict(old, model="other")}, {},
+                                 ["ko-en"]))
+    assert again.read_config()["identity"]["model"] == "tiny/"
+
+
 def test_a_folder_from_before_the_fingerprint_held_a_dtype_resumes_as_it_was(tmp_path):
     # an HF run made on a GPU before the dtype was recorded ran in bfloat16, as it does now
     old = {"backend": "hf", "model": "m", "revision": "r"}

@@ -67,7 +67,12 @@ def _same(key: str, old, new) -> bool:
     """Whether an identity entry is unchanged, counting keys added since the old one was made."""
     if old == new:
         return True
+    if key == "model" and isinstance(old, str) and isinstance(new, str):   # "tiny/" is "./tiny"
+        return os.path.normpath(old) == os.path.normpath(new)
     if key == "model_fingerprint" and isinstance(old, dict) and isinstance(new, dict):
+        if str(old.get("revision", "")).startswith("local-") and isinstance(old.get("model"), str):
+            # a local folder's name as typed before it was normalised ("tiny/", "./tiny")
+            old = dict(old, model=os.path.normpath(old["model"]))
         return old == {k: v for k, v in new.items() if k in old or k not in FINGERPRINT_ADDED_LATER}
     return False
 REWRITE = "run the experiment again to rewrite it (finished outputs come from the cache)"
