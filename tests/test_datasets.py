@@ -37,6 +37,21 @@ def test_ntrex_crlf_and_language_codes(data_dir):
     assert not any(line.endswith("\r") for line in ko)
 
 
+def test_every_ntrex_language_listed_is_read_from_the_file_it_was_listed_from(tmp_path):
+    """Serbian's two files (srp-Cyrl, srp-Latn) were listed as sr and sr-Latn, then both read
+    from newstest2019-ref.srp.txt, which NTREX-128 does not have."""
+    folder = tmp_path / "ntrex128"
+    folder.mkdir()
+    (folder / "newstest2019-src.eng.txt").write_text("One.\nTwo.\n", encoding="utf-8")
+    (folder / "newstest2019-ref.srp-Cyrl.txt").write_text("Један.\nДва.\n", encoding="utf-8")
+    (folder / "newstest2019-ref.srp-Latn.txt").write_text("Jedan.\nDva.\n", encoding="utf-8")
+    (folder / "newstest2019-ref.zho-CN.txt").write_text("一。\n二。\n", encoding="utf-8")
+    data = load_parallel("ntrex128", tmp_path)
+    assert sorted(data.languages()) == ["en", "sr", "sr-Latn", "zh"]
+    assert (data.text("sr"), data.text("sr-Latn"), data.text("zh")) == (["Један.", "Два."], ["Jedan.", "Dva."],
+                                                                       ["一。", "二。"])
+
+
 def test_plain_text_and_jsonl(tmp_path):
     (tmp_path / "test.ko").write_text("하나\n둘\n", encoding="utf-8")
     (tmp_path / "test.eng").write_text("one\ntwo\n", encoding="utf-8")

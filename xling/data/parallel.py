@@ -99,14 +99,19 @@ def read_pair_file(path: str | Path) -> list[tuple[str, str]]:
     return pairs
 
 
-def _codes_in(folder: Path, pattern: str, to_code) -> list[str]:
-    codes = []
+def _files_by_code(folder: Path, pattern: str, to_code) -> dict[str, Path]:
+    """The files a pattern finds, by the language code each one's name resolves to."""
+    files: dict[str, Path] = {}
     for path in sorted(folder.glob(pattern)):
         try:
-            codes.append(resolve(to_code(path)).code)
+            files.setdefault(resolve(to_code(path)).code, path)
         except XlingError:
             continue  # a language the registry does not know
-    return codes
+    return files
+
+
+def _codes_in(folder: Path, pattern: str, to_code) -> list[str]:
+    return list(_files_by_code(folder, pattern, to_code))
 
 
 def _flores_local(split: str, root: Path, spec: str) -> ParallelData:
@@ -198,16 +203,19 @@ def _ntrex(split: str, root: Path, spec: str) -> ParallelData:
     if not source.is_file():
         raise XlingError(f"{folder} is not an NTREX-128 folder (no newstest2019-src.eng.txt)")
 
-    def path_for(lang: Language) -> Path:
-        if lang.code == "en":
-            return source
-        return folder / f"newstest2019-ref.{NTREX_CODES.get(lang.code, lang.iso639_3)}.txt"
-
     def to_code(path: Path) -> str:
         code = path.name.split(".")[1]
         return {v: k for k, v in NTREX_CODES.items()}.get(code, code)
 
-    languages = ["en"] + _codes_in(folder, "newstest2019-ref.*.txt", to_code)
+    # each language is read from the file it was listed from (Serbian: srp-Cyrl and srp-Latn)
+    files = _files_by_code(folder, "newstest2019-ref.*.txt", to_code)
+
+    def path_for(lang: Language) -> Path:
+        if lang.code == "en":
+            return source
+        return files.get(lang.code) or folder / f"newstest2019-ref.{NTREX_CODES.get(lang.code, lang.iso639_3)}.txt"
+
+    languages = ["en"] + list(files)
     n = len(read_lines(source))  # read_lines strips the upstream CRLF line ends
     documents = None   # DOCUMENT_IDS.tsv: each line's news article (--unit document, document scores)
     if (folder / "DOCUMENT_IDS.tsv").is_file():
