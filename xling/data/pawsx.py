@@ -16,6 +16,7 @@ from .choice import ChoiceItem, ChoiceSource
 from .languages import resolve
 from .parallel import data_root
 from .registry import DataOptions, register_dataset
+from .textio import read_lines
 
 # The question and its two answers (yes, no) in each PAWS-X language.
 QUESTIONS = {
@@ -43,11 +44,18 @@ def _languages(root: Path | None) -> list[str] | None:
 
 
 def _rows(path: Path) -> list[list[str]]:
-    try:
-        with open(path, encoding="utf-8", newline="") as handle:
-            return list(csv.reader(handle, delimiter="\t"))
-    except OSError as exc:
-        raise XlingError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    # read_lines: one clear line for a missing or non-UTF-8 file, the byte-order mark dropped
+    return list(csv.reader(read_lines(path), delimiter="\t"))
+
+
+def _labels(path: Path, rows: int, split: str) -> list[str]:
+    if not path.is_file():
+        raise XlingError(f"PAWS-X {split} labels are not here ({path} is missing): use pawsx:dev, or add "
+                         "the file (one label per test row: 1, 0 or NA)")
+    labels = [line.strip() for line in read_lines(path)]
+    if len(labels) != rows:
+        raise XlingError(f"{path} holds {len(labels)} labels for the {rows} rows of the {split} files")
+    return labels
 
 
 def pawsx_items(split: str, lang: str, root: Path) -> list[ChoiceItem]:
@@ -62,17 +70,16 @@ def pawsx_items(split: str, lang: str, root: Path) -> list[ChoiceItem]:
     path = folder / split / f"{code}.tsv"
     rows = _rows(path)
     if split == "test":
-        labels_path = folder / "test_labels_derived.txt"
-        labels = [line.strip() for line in labels_path.read_text(encoding="utf-8").splitlines()]
-        if len(labels) != len(rows):
-            raise XlingError(f"{labels_path} holds {len(labels)} labels for the {len(rows)} rows of {path}")
+        labels = _labels(folder / "test_labels_derived.txt", len(rows), split)
     else:
-        labels = [row[2] if len(row) > 2 else "" for row in rows]
+        labels = [row[2].strip() if len(row) > 2 else "" for row in rows]
     question, answers = QUESTIONS[code]
     items = []
     for number, (row, label) in enumerate(zip(rows, labels), 1):
         if len(row) < 2:
             raise XlingError(f"{path}:{number}: expected sentence1<TAB>sentence2, got {len(row)} field(s)")
+        if label not in ("0", "1", "NA", ""):   # only rows without a label are left out
+            raise XlingError(f"{path}:{number}: label {label!r} is not 1 (paraphrase), 0 or NA")
         first, second = row[0].strip(), row[1].strip()
         if first in UNTRANSLATED or second in UNTRANSLATED or label not in ("0", "1"):
             continue
@@ -89,6 +96,7 @@ class PAWSXSource(ChoiceSource):
     def __init__(self, arg: str, spec: str, options: DataOptions):
         super().__init__(spec, options)
         self.split, self.root = arg or "test", data_root(options.data_dir)
+        self._shared_rows: set[str] | None = None
         if self.split not in SPLITS:
             raise XlingError(f"PAWS-X has no split {self.split!r}; available: dev, test")
 
@@ -96,4 +104,17 @@ class PAWSXSource(ChoiceSource):
         return pawsx_items(self.split, premise, self.root)
 
     def own_dev_pool(self, premise: str, hypothesis: str) -> list[ChoiceItem] | None:
-        return pawsx_items("dev", premise, self.root) if self.split == "test" else None
+        """The dev rows usable in every language here, none of which repeats a test item in any
+        language: the same demonstrations (by row) in every language, as XNLI's."""
+        if self.split != "test":
+            return None
+        if self._shared_rows is None:
+            usable: set[str] | None = None
+            repeated: set[str] = set()
+            for lang in _languages(self.root) or []:
+                dev = pawsx_items("dev", lang, self.root)
+                tested = {item.fields["stem"] for item in pawsx_items("test", lang, self.root)}
+                usable = {item.id for item in dev} & (usable if usable is not None else {item.id for item in dev})
+                repeated |= {item.id for item in dev if item.fields["stem"] in tested}
+            self._shared_rows = (usable or set()) - repeated
+        return [item for item in pawsx_items("dev", premise, self.root) if item.id in self._shared_rows]

@@ -99,8 +99,13 @@ def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress
             _check_template(template, task, mode)
     plan = []
     for premise, hypothesis in cells:   # everything is checked before the model loads
-        items = source.items(premise, hypothesis)[:config.limit]
-        pool, excluded = exclusions(source, items, source.dev_pool(premise, hypothesis) if config.shots else [])
+        every = source.items(premise, hypothesis)
+        if not every:
+            raise XlingError(f"{config.data} has no usable item for {cell_name(premise, hypothesis)}")
+        items = every[:config.limit]
+        # demonstrations never repeat an item of the split, evaluated now or not: --limit
+        # changes which items run, never which demonstrations they get
+        pool, excluded = exclusions(source, every, source.dev_pool(premise, hypothesis) if config.shots else [])
         n_labels = 3 if task == "nli" else len(items[0].fields["options"])
         shots = balanced_shots(pool, config.shots, config.seed, n_labels, excluded)
         lang = premise if config.prompt_lang == "data" else resolve(config.prompt_lang).code
