@@ -90,3 +90,63 @@ def test_what_flores_and_ntrex_say_of_their_segments_travels_with_them(data_dir)
     ntrex = load_parallel("ntrex128", data_dir)
     documents = [m["document_id"] for m in ntrex.meta]
     assert ntrex.has_documents and len(set(documents)) == 123 and documents[0] == "bbc.381790"
+
+
+def _xcsqa_record(id_, stem, options, key):
+    return json.dumps({"id": id_, "question": {"stem": stem, "choices": [
+        {"label": letter, "text": text} for letter, text in zip("ABC", options)]}, "answerKey": key})
+
+
+def test_x_csqa_files_are_joined_by_id_and_items_with_an_empty_answer_are_left_out_and_said(tmp_path):
+    """The official files order each language's answers their own way: a crossed cell was refused
+    as "not aligned". An empty answer (CLiKA ru has one) scored as a bare space won every
+    log-likelihood comparison."""
+    from xling.data.choice import choice_source
+
+    for lang, rows in (("en", [_xcsqa_record("q1", "Where?", ["home", "shop", "park"], "B"),
+                               _xcsqa_record("q2", "Who?", ["cat", "dog", "cow"], "A")]),
+                       ("de", [_xcsqa_record("q2", "Wer?", ["Kuh", "Katze", "Hund"], "B"),
+                               _xcsqa_record("q1", "Wo?", ["Laden", "", "Park"], "A")])):
+        (tmp_path / "xcsqa" / lang).mkdir(parents=True)
+        (tmp_path / "xcsqa" / lang / "dev.jsonl").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    source = choice_source("xcsqa", str(tmp_path), "multiple_choice")
+    crossed = source.items("en", "de")
+    assert [(i.id, i.fields["stem"], i.fields["options"][i.label]) for i in crossed] == [("q2", "Who?", "Katze")]
+    assert [i.id for i in source.items("en", "en")] == ["q1", "q2"]
+    assert source.note.endswith("en>de: 1 item(s) with an empty answer option left out (q1)")
+
+
+@pytest.mark.parametrize("bad, line, message", [
+    ("ja", '{"id": "q1", "question": {"stem": "x", "choices": [{"label": "A", "text": "a"}]}}', "no answerKey"),
+    ("ja", '{"id": "q1", "stem": "x"}', "expected an X-CSQA record: question.stem"),
+    ("en", '["q1"]', 'with an "id"'),
+    ("en", "{bad", "en/dev.jsonl:1"),
+])
+def test_an_x_csqa_record_xling_cannot_read_is_one_line(tmp_path, bad, line, message):
+    """(The English file gives the order, so its ids are read when another language is.)"""
+    from xling.data.choice import xcsqa_items
+
+    for lang in ("en", "ja"):
+        (tmp_path / "xcsqa" / lang).mkdir(parents=True)
+        (tmp_path / "xcsqa" / lang / "dev.jsonl").write_text(
+            (line if lang == bad else _xcsqa_record("q1", "x", ["a"], "A")) + "\n", encoding="utf-8")
+    with pytest.raises(XlingError, match=message):
+        xcsqa_items("ja", tmp_path)
+
+
+def test_a_korean_xnli_file_beside_the_others_is_read_when_kornli_is_absent(tmp_path, data_dir):
+    from xling.data.choice import nli_items, xnli_languages
+
+    (tmp_path / "xnli" / "test").mkdir(parents=True)
+    for lang in ("en", "ko"):
+        (tmp_path / "xnli" / "test" / f"{lang}.tsv").write_text(f"{lang} p\t{lang} h\tneutral\n", encoding="utf-8")
+    assert xnli_languages(tmp_path, "test") == ["en", "ko"]
+    assert nli_items("test", "ko", root=tmp_path)[0].fields == {"premise": "ko p", "hypothesis": "ko h"}
+    assert xnli_languages(data_dir, "test").count("ko") == 1
+
+
+def test_multiple_choice_without_a_demonstration_split_is_told_to_run_zero_shot(tmp_path):
+    from xling.data.choice import choice_source
+
+    with pytest.raises(XlingError, match=r"xcopa:val has no split to draw few-shot examples from \(xcopa:test draws them from val\); use --shots 0"):
+        choice_source("xcopa:val", str(tmp_path), "multiple_choice").dev_pool("en", "en")

@@ -95,3 +95,14 @@ def test_a_byte_order_mark_neither_drops_the_first_item_nor_enters_its_prompt(tm
     items = pawsx_items("test", "en", tmp_path)
     assert [item.id for item in items] == ["test-0001", "test-0002"]
     assert items[0].fields["stem"].startswith("A cat sat.")
+
+
+def test_korean_and_chinese_yes_and_no_beside_the_options_own_words_are_read(root):
+    from xling.prompts.choice import parse_answer
+    from xling.prompts.templates import load_template
+
+    template = load_template("mc-qa")
+    ko, zh = pawsx_items("test", "ko", root)[0], pawsx_items("test", "zh", root)[0]
+    assert [parse_answer(template, t, ko) for t in ("네", "네, 같은 뜻입니다.", "아니오", "아뇨", "예", "아니요")] == \
+        [0, 0, 1, 1, 0, 1]
+    assert [parse_answer(template, t, zh) for t in ("不是", "是的", "否")] == [1, 0, 1]

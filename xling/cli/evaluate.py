@@ -80,7 +80,7 @@ def _choice_options(default_data):
             click.option("--langs", "-l", multiple=True, help="Languages (premise = hypothesis): ar,hi,th."),
             click.option("--premise-langs", multiple=True, help="With --hypothesis-langs: every combination."),
             click.option("--hypothesis-langs", multiple=True,
-                         help="The hypothesis's language (nli); the options' language (mc: XCOPA)."),
+                         help="The hypothesis's language (nli); the options' language (mc: X-CSQA, XCOPA)."),
             config_option(C, "prompt_lang", "--prompt-lang"),
             config_option(C, "shots", "--shots", "-k"),
             config_option(C, "mode", "--mode"),
@@ -120,7 +120,7 @@ def eval_nli(**options):
 @eval_group.command(name="mc")
 @_choice_options("xcsqa:dev")
 def eval_mc(**options):
-    """Multiple choice (X-CSQA): accuracy per language."""
+    """Multiple choice (X-CSQA, PAWS-X, XCOPA): accuracy per language."""
     _run_choice("multiple_choice", **options)
 
 

@@ -28,14 +28,14 @@ class ChoiceItem:
 
 
 def _xnli_file(root: Path, split: str, lang: str) -> Path:
-    if lang == "ko":
-        return root / "kornli_xnli_ko" / f"xnli.{split}.ko.tsv"
-    return root / "xnli" / split / f"{lang}.tsv"
+    """KorNLI's file for Korean where it is here, else xnli/<split>/<lang>.tsv."""
+    kornli = root / "kornli_xnli_ko" / f"xnli.{split}.ko.tsv"
+    return kornli if lang == "ko" and kornli.is_file() else root / "xnli" / split / f"{lang}.tsv"
 
 
 def xnli_languages(root: Path, split: str) -> list[str]:
     codes = sorted(p.stem for p in (root / "xnli" / split).glob("*.tsv"))
-    if (root / "kornli_xnli_ko" / f"xnli.{split}.ko.tsv").is_file():
+    if "ko" not in codes and (root / "kornli_xnli_ko" / f"xnli.{split}.ko.tsv").is_file():
         codes.append("ko")
     return codes
 
@@ -123,21 +123,45 @@ def xcsqa_items(lang: str, root: Path | None = None) -> list[ChoiceItem]:
                          f"{', '.join(xcsqa_languages(root))}")
     by_id = {}
     for number, line in enumerate(read_lines(path), 1):
-        row = json_line(line, f"{path}:{number}")
-        choices = row["question"]["choices"]
-        if isinstance(choices, dict):   # Hugging Face layout: {"label": [...], "text": [...]}
-            choices = [{"label": label, "text": t} for label, t in zip(choices["label"], choices["text"])]
-        labels = [c["label"] for c in choices]
-        if row["answerKey"] not in labels:
-            raise XlingError(f"{path}:{number}: answer {row['answerKey']!r} is not among {labels}")
-        by_id[row["id"]] = ChoiceItem(id=row["id"], label=labels.index(row["answerKey"]), fields={
-            "stem": row["question"]["stem"], "options": [c["text"] for c in choices],
-            "letters": labels})
-    order = [json.loads(line)["id"] for line in read_lines(_xcsqa_path(root, "en"))]
+        row = _xcsqa_row(json_line(line, f"{path}:{number}"), f"{path}:{number}")
+        by_id[row["id"]] = ChoiceItem(id=row["id"], label=row["letters"].index(row["answerKey"]), fields={
+            "stem": row["stem"], "options": row["options"], "letters": row["letters"]})
+    english = _xcsqa_path(root, "en")
+    order = [_xcsqa_id(json_line(line, f"{english}:{n}"), f"{english}:{n}")
+             for n, line in enumerate(read_lines(english), 1)]
     missing = [i for i in order if i not in by_id]
     if missing:
         raise XlingError(f"X-CSQA {code}: {len(missing)} English ids are missing (first: {missing[0]})")
     return [by_id[i] for i in order]
+
+
+def _xcsqa_id(row, where: str) -> str:
+    if not isinstance(row, dict) or not isinstance(row.get("id"), str):
+        raise XlingError(f"{where}: expected an X-CSQA record with an \"id\"")
+    return row["id"]
+
+
+def _xcsqa_row(row, where: str) -> dict:
+    """id, stem, options, letters and answerKey of one X-CSQA record (the official layout, or
+    Hugging Face's {"label": [...], "text": [...]} choices), or one error line naming it."""
+    _xcsqa_id(row, where)
+    question = row.get("question")
+    choices = question.get("choices") if isinstance(question, dict) else None
+    if isinstance(choices, dict) and isinstance(choices.get("label"), list) and isinstance(choices.get("text"), list):
+        choices = [{"label": label, "text": t} for label, t in zip(choices["label"], choices["text"])]
+    if not (isinstance(question, dict) and isinstance(question.get("stem"), str) and isinstance(choices, list)
+            and choices and all(isinstance(c, dict) and isinstance(c.get("label"), str)
+                                and isinstance(c.get("text"), str) for c in choices)):
+        raise XlingError(f"{where}: expected an X-CSQA record: question.stem and question.choices "
+                         "(label and text each)")
+    if "answerKey" not in row:
+        raise XlingError(f"{where}: the record has no answerKey (X-CSQA's test split is unlabelled: use "
+                         "its dev split)")
+    letters = [c["label"] for c in choices]
+    if row["answerKey"] not in letters:
+        raise XlingError(f"{where}: answer {row['answerKey']!r} is not among {letters}")
+    return {"id": row["id"], "stem": question["stem"], "options": [c["text"] for c in choices],
+            "letters": letters, "answerKey": row["answerKey"]}
 
 
 class ChoiceSource:
@@ -152,6 +176,7 @@ class ChoiceSource:
     def __init__(self, spec: str, options: DataOptions):
         self.spec, self.name = spec, spec.partition(":")[0].lower()
         self.shots_file = options.shots_file
+        self._nli = options.task == "nli"
         if self.shots_file and options.task != "nli":
             raise XlingError("shots_file (--shots-file) holds NLI demonstrations "
                              "(premise<TAB>hypothesis<TAB>label); it is for `xling eval nli`")
@@ -173,6 +198,10 @@ class ChoiceSource:
             return read_nli_file(self.user_pool)
         pool = self.own_dev_pool(premise, hypothesis)
         if pool is None:
+            if not self._nli:   # (multiple choice takes no demonstrations file)
+                raise XlingError(f"{self.spec} has no split to draw few-shot examples from"
+                                 + (" (xcopa:test draws them from val)" if self.name == "xcopa" else "")
+                                 + "; use --shots 0")
             raise XlingError(f"{self.spec} has no separate split to draw few-shot examples from; give a "
                              "demonstrations file (--shots-file, or nli-file:TEST,DEV), or use shots: 0")
         return pool
@@ -219,28 +248,36 @@ class XNLISource(ChoiceSource):
                   help="X-CSQA: commonsense questions with five answers (dev: the labelled split)",
                   languages=lambda root: xcsqa_languages(root) or None if root is not None else None)
 class XCSQASource(ChoiceSource):
-    note = XCSQA_NOTE
-
     def __init__(self, arg: str, spec: str, options: DataOptions):
         super().__init__(spec, options)
         self.split, self.root = arg or "dev", data_root(options.data_dir)
+        self.left_out: dict[str, list[str]] = {}   # cell: ids of items with an empty answer
         if self.split != "dev":
             raise XlingError("X-CSQA has labels for the dev split only (test labels are not public)")
 
+    @property
+    def note(self) -> str:
+        return XCSQA_NOTE + "".join(
+            f"; {cell}: {len(ids)} item(s) with an empty answer option left out ({', '.join(ids)})"
+            for cell, ids in sorted(self.left_out.items()))
+
     def items(self, premise: str, hypothesis: str) -> list[ChoiceItem]:
-        """The question from `premise`'s file, the answers from `hypothesis`'s (joined by id)."""
+        """The question from `premise`'s file, the answers from `hypothesis`'s (joined by id: the
+        official files order each language's answers in their own way, so the gold letter may
+        differ between the two). An item with an empty answer is left out (and said): scored
+        as the bare delimiter, it wins every log-likelihood comparison."""
         questions = xcsqa_items(premise, self.root)
         option_lang = resolve(hypothesis).code
-        if option_lang == resolve(premise).code:
-            return questions
-        items = []
-        for question, answers in zip(questions, xcsqa_items(option_lang, self.root)):
-            if question.label != answers.label or question.fields["letters"] != answers.fields["letters"]:
-                raise XlingError(f"X-CSQA {question.id}: the answer key differs between "
-                                 f"{resolve(premise).code} and {option_lang} (items not aligned)")
-            items.append(ChoiceItem(id=question.id, label=answers.label, option_lang=option_lang,
-                                    fields={**answers.fields, "stem": question.fields["stem"]}))
-        return items
+        items = questions
+        if option_lang != resolve(premise).code:
+            items = [ChoiceItem(id=question.id, label=answers.label, option_lang=option_lang,
+                                fields={**answers.fields, "stem": question.fields["stem"]})
+                     for question, answers in zip(questions, xcsqa_items(option_lang, self.root))]
+        empty = [item.id for item in items if not all(option.strip() for option in item.fields["options"])]
+        if empty:
+            self.left_out[f"{resolve(premise).code}>{option_lang}" if option_lang != resolve(premise).code
+                          else option_lang] = empty
+        return [item for item in items if item.id not in empty]
 
 
 @register_dataset("nli-file", task="nli", grammar="nli-file:TEST.tsv[,DEV.tsv]",

@@ -28,6 +28,8 @@ QUESTIONS = {
     "ko": ("이 두 문장은 같은 뜻입니까?", ("예", "아니요")),
     "zh": ("这两个句子的意思相同吗？", ("是", "否")),
 }
+# Answer words read as yes or no besides the options' own (not shown to the model).
+ALSO_ACCEPTED = {"ko": (["네"], ["아니오", "아뇨"]), "zh": ([], ["不是"])}
 SPLITS = ("dev", "test")
 UNTRANSLATED = {"NS", ""}
 
@@ -84,7 +86,8 @@ def pawsx_items(split: str, lang: str, root: Path) -> list[ChoiceItem]:
         if first in UNTRANSLATED or second in UNTRANSLATED or label not in ("0", "1"):
             continue
         items.append(ChoiceItem(id=f"{split}-{number:04d}", label=0 if label == "1" else 1, fields={
-            "stem": f"{first}\n{second}\n{question}", "options": list(answers)}))
+            "stem": f"{first}\n{second}\n{question}", "options": list(answers),
+            **({"also_accepted": ALSO_ACCEPTED[code]} if code in ALSO_ACCEPTED else {})}))
     return items
 
 

@@ -230,8 +230,10 @@ def parse_answer(template: Template, text: str, item: ChoiceItem) -> int | None:
     # An answer repeating an option's text is that option, tried before letters: "a chair" or
     # "A drop of blood formed..." is an option's text, not the letter A. Of options that are
     # prefixes of one another ("chair", "chair leg") the longest the answer starts with wins.
-    options = [_norm(o) for o in item.fields["options"]]
-    said = [(len(o), i) for i, o in enumerate(options)
+    options = [(i, _norm(o)) for i, o in enumerate(item.fields["options"])]
+    # words read as an option besides its text (PAWS-X Korean 네 for 예)
+    options += [(i, _norm(w)) for i, words in enumerate(item.fields.get("also_accepted", ())) for w in words]
+    said = [(len(o), i) for i, o in options
             if o and norm.startswith(o) and not _runs_on(o[-1], norm[len(o):len(o) + 1])]
     if said:
         longest = max(said)[0]
