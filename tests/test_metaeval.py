@@ -145,3 +145,31 @@ def test_meta_eval_never_writes_into_a_folder_it_did_not_make(ted, tmp_path):
     assert_one_line_error(xling("meta-eval", f"mqm:{ted / 'mqm_ted_zhen.tsv'}", "--reference", "ref", "-o",
                                 str(tmp_path)), "is not an xling run folder")
     assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+def test_the_reports_soft_pairwise_accuracy_does_not_depend_on_memory_layout():
+    """A masked matrix arrives in Fortran order; float32 sums then round otherwise and MQM's
+    exact ties flip (the report was up to 8e-5 off MTME's draws for the same seed)."""
+    from xling.metaeval import measures
+
+    rng = np.random.default_rng(3)
+    human = np.round(rng.normal(size=(6, 400)), 1)    # MQM-like 0.1 grid: many exact ties
+    metric = human + rng.normal(scale=0.5, size=human.shape).astype(np.float32)
+    fortran = np.asfortranarray(metric), np.asfortranarray(human)
+    assert measures.soft_pairwise_accuracy(*fortran, seed=4) == measures.soft_pairwise_accuracy(metric, human, seed=4)
+
+
+def test_a_metric_that_orders_no_segment_has_no_kendall_by_item_and_no_p_value(ted, tmp_path):
+    """MTME's 0.0 (no item has a tau) was shown as a measured 0.000 and tested against the best."""
+    from xling.tasks.metaeval import MetricScores, agreement
+
+    human = np.array([[1.0, 2.0], [2.0, 1.0], [0.0, 0.5]])
+    constant = MetricScores("c", "", {s: 0.5 for s in "abc"}, {s: [0.5, 0.5] for s in "abc"})
+    values = agreement(constant, human.mean(axis=1), human, list("abc"), samples=50)
+    assert values["segment"]["kendall_by_item"] is None
+
+
+def test_an_unknown_target_language_is_refused_before_the_folder_is_made(ted, tmp_path):
+    assert_one_line_error(xling("meta-eval", f"mqm:{ted / 'mqm_ted_zhen.tsv'}", "--reference", "ref", "-m", "bleu",
+                                "--tgt-lang", "xx", "-o", str(tmp_path / "out")), "unknown language code 'xx'")
+    assert not (tmp_path / "out").exists()

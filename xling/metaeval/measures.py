@@ -235,7 +235,9 @@ def _pairwise_p_values(scores: np.ndarray, flips: np.ndarray) -> np.ndarray:
     the sign of that segment's difference; p = share of permutations whose difference is >= the
     observed one (no +1 correction; the observed, all-unflipped arrangement is not added). The
     arithmetic is float32, as in MTME."""
-    values = scores.astype(np.float32)
+    # C order as MTME's input always is: float32 sums round by memory layout, and a masked
+    # matrix arrives in Fortran order (MQM's 0.1 grid makes exact ties that then flip)
+    values = np.ascontiguousarray(scores, dtype=np.float32)
     totals = values.sum(axis=1)                         # (systems,)
     permuted = flips @ values.T                         # (samples, systems)
     i, j = _pair_indices(values.shape[0])
@@ -275,7 +277,7 @@ def soft_pairwise_accuracy(metric_seg: ArrayLike, human_seg: ArrayLike, *, sampl
 # Segment level, grouped by item
 
 
-def kendall_by_item(metric_seg: ArrayLike, human_seg: ArrayLike) -> float:
+def kendall_by_item(metric_seg: ArrayLike, human_seg: ArrayLike, *, undefined: float = 0.0) -> float:
     """Segment-level Kendall's tau-b "grouped by item": for each segment (column of the systems x
     segments matrices), tau-b between the systems' metric and human scores; then the plain mean
     over segments.
@@ -284,8 +286,8 @@ def kendall_by_item(metric_seg: ArrayLike, human_seg: ArrayLike) -> float:
     scipy.stats.kendalltau. Per segment, systems without a human score are dropped; a segment with
     fewer than two scored systems is skipped; a segment whose tau is NaN (human or metric scores
     all equal there, or a NaN metric score, which scipy propagates) is left out of the mean
-    (MTME's default replace_nans_with_zeros=False). If no segment has a tau the result is 0.0,
-    MTME's value in that case (`return ... if n else (0, 0, 0)`).
+    (MTME's default replace_nans_with_zeros=False). If no segment has a tau the result is
+    `undefined`: by default 0.0, MTME's value in that case (`return ... if n else (0, 0, 0)`).
 
     Computed over system pairs, vectorised across segments: O(segments x systems^2).
     """
@@ -312,7 +314,7 @@ def kendall_by_item(metric_seg: ArrayLike, human_seg: ArrayLike) -> float:
                 / np.sqrt((pairs - tied_human)[defined].astype(float))
             total += float(tau.sum())
             counted += int(defined.sum())
-    return total / counted if counted else 0.0
+    return total / counted if counted else undefined
 
 
 def acc_eq_calibrated(metric_seg: ArrayLike, human_seg: ArrayLike) -> tuple[float, float]:

@@ -27,6 +27,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..data.human import HumanJudgments
+from ..data.languages import resolve
 from ..data.registry import DataOptions, load_dataset
 from ..data.textio import atomic_writer
 from ..errors import XlingError
@@ -153,7 +154,8 @@ def agreement(metric: MetricScores, human_system: np.ndarray, human_segment: np.
         "segment": {
             "pearson": measures.pearson(metric_segment.ravel(), human_segment.ravel()),
             "kendall": measures.kendall_tau_b(metric_segment.ravel(), human_segment.ravel()),
-            "kendall_by_item": measures.kendall_by_item(metric_segment, human_segment),
+            # MTME's 0.0 where no item has a tau (a constant metric) is not a measured 0: n/a
+            "kendall_by_item": measures.kendall_by_item(metric_segment, human_segment, undefined=math.nan),
             "acc_eq": accuracy,
             "epsilon": epsilon,
         },
@@ -217,6 +219,7 @@ def meta_evaluate(spec: str, reference: str, metrics, *, data_dir: str | None = 
     tgt = tgt_lang or judgments.tgt_lang
     if tgt is None:
         raise XlingError(f"{spec} does not say its target language: pass --tgt-lang")
+    resolve(tgt)   # an unknown code is refused before a folder is claimed or a metric runs
     if out is not None:   # claimed (checked and locked) before any scoring, as every run folder
         with RunDir(out) as run:
             (run.path / MARKER).write_text("xling run folder (meta-eval)\n", encoding="utf-8")
