@@ -238,3 +238,28 @@ def test_an_output_inside_the_model_folder_is_refused(tmp_path, capsys, tiny_cau
         code, _, err = translate(capsys, model, source, output)
         assert_error(code, err, "inside")
     assert files_under(model) == before
+
+
+def test_a_report_output_is_written_through_a_link_never_over_a_device_and_keeps_its_permissions(tmp_path, capsys):
+    """`report -o` replaced a device node or a link with a regular file (as root: /dev/null),
+    and any replaced output became world-readable; `-o -` wrote a file named "-"."""
+    import shutil
+    from pathlib import Path
+
+    run = tmp_path / "mt"
+    shutil.copytree(Path(__file__).parent / "data" / "run_before_registries" / "mt", run)
+    private = tmp_path / "private.md"
+    private.write_text("old\n")
+    private.chmod(0o600)
+    (tmp_path / "link.md").symlink_to(private)
+    code, out, err = run_cli(capsys, "report", str(run), "-f", "markdown", "-o", str(tmp_path / "link.md"))
+    assert code == 0, err
+    assert (tmp_path / "link.md").is_symlink() and "BLEU" in private.read_text()
+    assert private.stat().st_mode & 0o777 == 0o600
+    os.mkfifo(tmp_path / "fifo")
+    code, _, err = run_cli(capsys, "report", str(run), "-o", str(tmp_path / "fifo"))
+    assert_error(code, err, "it is a FIFO")
+    code, out, err = run_cli(capsys, "report", str(run), "-o", "-")
+    assert code == 0 and "BLEU" in out and not Path("-").exists()
+    code, _, err = run_cli(capsys, "report", str(tmp_path), "-f", "html", "-o", str(tmp_path / "r.html"))
+    assert_error(code, err, "is not a run folder")

@@ -26,7 +26,10 @@ def report(run_dirs, metrics, fmt, output, paired_ar, paired_n):
             raise XlingError("--format html writes a file: give it with --output/-o (e.g. -o report.html)")
         print_report(list(run_dirs), metric_list(metrics), fmt, test, paired_n)
         return
-    _check_report_output(output, run_dirs)
+    if output != "-":
+        from ..data.textio import output_target
+        output_target(output)   # a device, a FIFO or a missing folder: refused before any work
+        _check_report_output(output, run_dirs)
     if fmt == "html":
         from ..reporting.html_report import html_report
         text = html_report(list(run_dirs), metric_list(metrics), test, paired_n)
@@ -34,6 +37,9 @@ def report(run_dirs, metrics, fmt, output, paired_ar, paired_n):
         from ..reporting.report import build_report
         from ..reporting.tables import render_all
         text = render_all(build_report(list(run_dirs), metric_list(metrics), test, paired_n), fmt)
+    if output == "-":   # standard output, as translate's -o -
+        click.echo(text, nl=False)
+        return
     from ..data.textio import atomic_writer
     with atomic_writer(output) as handle:
         handle.write(text)
@@ -45,9 +51,13 @@ def _check_report_output(output: str, run_dirs) -> None:
     writes there)."""
     from pathlib import Path
 
+    from ..runs.folder import MARKER
+
     target = Path(output).expanduser().resolve()
     for run_dir in run_dirs:
         folder = Path(run_dir).expanduser().resolve()
+        if not ((folder / MARKER).is_file() or (folder / "config.json").is_file()):
+            continue   # not a run folder: the report itself says so
         if folder == target or folder in target.parents:
             raise XlingError(f"--output {output} is inside the run folder {run_dir}; write the report "
                              "elsewhere")

@@ -141,11 +141,15 @@ def read_stdin_lines() -> list[str]:
 
 
 def publish(tmp: str | Path, path: str | Path) -> None:
-    """Move a finished temporary file into place with the usual permissions (mkstemp makes
-    files private)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
+    """Move a finished temporary file into place: with the permissions of the file it
+    replaces (a private file stays private), else the usual ones (mkstemp makes files private)."""
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    os.chmod(tmp, mode)
     os.replace(tmp, path)
 
 
@@ -208,10 +212,13 @@ def atomic_writer(path: str | Path):
     failure or an interrupt never leaves a half-written output. Every OS failure (full disk,
     read-only folder) becomes one XlingError naming the path and the reason."""
     path = Path(path)
+    if path.is_symlink():   # written through: the link stays, its target is replaced
+        path = Path(os.path.realpath(path))
     if path.parent and not path.parent.exists():
         raise XlingError(f"cannot write {path}: folder {path.parent} does not exist")
-    if path.is_dir():
-        raise XlingError(f"cannot write {path}: it is a folder")
+    if path.exists() and not path.is_file():   # a folder, a device (/dev/null), a FIFO
+        raise XlingError(f"cannot write {path}: it is {describe_kind(path.stat().st_mode)}; xling writes "
+                         "complete regular files only")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent or ".")
     except OSError as exc:
