@@ -171,6 +171,19 @@ def test_placeholder_keys_and_settings_are_not_censored_in_outputs(fake):
         "There is none left, this is a test."]
 
 
+def test_two_gateway_deployments_are_two_models_to_the_cache_and_the_run():
+    """A gateway's ?deployment= names the model that answers: hidden as a secret, gpt-35-turbo
+    was served gpt-4o's cached translations. Secret query values stay hidden."""
+    from xling.backends.http import HTTPBackend
+
+    def fingerprint(deployment):
+        return HTTPBackend("gpt", f"https://gw.example/v1?deployment={deployment}&api-version=2024-06-01"
+                                  "&api_key=S3CRETKEY", max_retries=0).fingerprint
+    first, second = fingerprint("gpt-4o"), fingerprint("gpt-35-turbo")
+    assert first != second
+    assert first["base_url"] == "https://gw.example/v1?deployment=gpt-4o&api-version=2024-06-01&api_key=***"
+
+
 def test_retry_after_as_an_http_date():
     from datetime import datetime, timedelta, timezone
     from email.utils import format_datetime

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 from .errors import XlingError
 
@@ -60,7 +60,7 @@ def url_secrets(url: str | None) -> tuple[str, ...]:
     if not url:
         return ()
     import base64
-    from urllib.parse import unquote, unquote_plus
+    from urllib.parse import unquote
 
     parts = urlsplit(url)
     found: list[str] = []
@@ -82,7 +82,8 @@ def url_secrets(url: str | None) -> tuple[str, ...]:
 
 def redact_url(url: str | None) -> str | None:
     """The URL without user name or password, with its query values (and value-less query words)
-    hidden: what may be stored and shown."""
+    hidden but those of settings (SETTING_QUERY_KEYS: a gateway's ?deployment= names the model
+    that answers, so it must tell two URLs apart): what may be stored and shown."""
     if not url:
         return url
     parts = urlsplit(url)
@@ -93,8 +94,12 @@ def redact_url(url: str | None) -> str | None:
         host = f"[{host}]"
     if parts.port:
         host += f":{parts.port}"
-    query = "&".join(f"{field.partition('=')[0]}=***" if "=" in field else "***"
-                     for field in parts.query.split("&")) if parts.query else ""
+    def shown(field: str) -> str:
+        key, equals, _ = field.partition("=")
+        if not equals:
+            return "***"
+        return field if unquote_plus(key).lower() in SETTING_QUERY_KEYS else f"{key}=***"
+    query = "&".join(map(shown, parts.query.split("&"))) if parts.query else ""
     return urlunsplit((parts.scheme, host, parts.path, query, parts.fragment and "***"))
 
 
