@@ -305,3 +305,24 @@ def test_generation_prompts_longer_than_the_window_are_refused_before_any_answer
                            "langs": ["en"], "mode": "gen", "model": str(tiny_causal_base)})
     with pytest.raises(XlingError, match="en: item 1's prompt is .* more than the model's context window"):
         run_choice(config, progress=False)
+
+
+def test_a_context_ending_in_whitespace_gives_it_to_each_option_as_lm_eval_does():
+    """SentencePiece-style tokenizers encode "Answer: " as [▁Answer:, ▁] and "Answer: Yes" as
+    [▁Answer:, ▁Yes]; the option was scored after a lone "▁" (Gemma: -13.63 against -1.61 over
+    HTTP, and 12 of 12 items predicted neutral). The whitespace now goes with each option."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    from xling.backends.loglik import split_tokens
+
+    pieces = [("<unk>", 0.0), ("▁Answer:", -1.0), ("▁", -2.0), ("▁Yes", -1.0), ("Yes", -3.0), ("▁No", -1.0),
+              ("No", -3.0)] + [(c, -5.0) for c in "AnswerYesNo:"]
+    model = Tokenizer(models.Unigram(pieces, unk_id=0))
+    model.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="first")
+    model.decoder = decoders.Metaspace()
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=model, unk_token="<unk>")
+    names = tokenizer.convert_ids_to_tokens
+    ctx, conts = split_tokens(tokenizer, "Answer: ", ["Yes", "No"])
+    assert names(ctx) == ["▁Answer:"] and [names(c) for c in conts] == [["▁Yes"], ["▁No"]]
+    assert split_tokens(tokenizer, "Answer:", [" Yes", " No"]) == (ctx, conts)

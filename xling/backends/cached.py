@@ -56,8 +56,10 @@ class CachedBackend:
                            sampling=sampling.as_dict(), index=index, **extra)
 
     def loglikelihood_key(self, context: str, continuations: list[str]) -> str:
+        # a context ending in whitespace has split otherwise since (loglik.split_tokens)
+        extra = {"boundary": 2} if context[-1:].isspace() else {}
         return content_key(kind="loglikelihood", context=context, options=continuations,
-                           model=self.backend.fingerprint)
+                           model=self.backend.fingerprint, **extra)
 
     # -- requests --------------------------------------------------------------------------------
     def _answer(self, keys: list[str], compute: Callable, encode, decode, progress: str | None,

@@ -17,15 +17,29 @@ HEAD_ONLY_TYPES = {"llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "gem
 def split_tokens(tokenizer, context: str, continuations: list[str]) -> tuple[list[int], list[list[int]]]:
     """Context tokens (with BOS) and each continuation's tokens as they fall when the two are
     encoded together, so scores match scoring the concatenated text. Every backend that scores
-    token by token splits here."""
+    token by token splits here.
+
+    A context ending in whitespace ("Answer: ") that merges with an option ("▁Yes") gives its
+    whitespace to every option, as lm-eval does; scoring the option after a lone "▁" (a split
+    the tokenizer never makes) cost 12 nats. A boundary that merges otherwise scores the
+    continuation on its own."""
+    ctx, conts = _split(tokenizer, context, continuations)
+    stripped = context.rstrip()
+    if None in conts and stripped != context and stripped:
+        moved = context[len(stripped):]
+        ctx, conts = _split(tokenizer, stripped, [moved + c for c in continuations])
+    return ctx, [c if c is not None else tokenizer(cont, add_special_tokens=False)["input_ids"]
+                 for c, cont in zip(conts, continuations)]
+
+
+def _split(tokenizer, context: str, continuations: list[str]) -> tuple[list[int], list[list[int] | None]]:
+    """Context tokens and each continuation's tokens in the joint encoding (None where the
+    joint encoding does not start with the context's tokens)."""
     ctx = tokenizer(context, add_special_tokens=True)["input_ids"]
-    conts = []
+    conts: list[list[int] | None] = []
     for cont in continuations:
         whole = tokenizer(context + cont, add_special_tokens=True)["input_ids"]
-        if whole[:len(ctx)] == ctx and len(whole) > len(ctx):
-            conts.append(whole[len(ctx):])
-        else:  # the boundary merged into one token: score the continuation on its own
-            conts.append(tokenizer(cont, add_special_tokens=False)["input_ids"])
+        conts.append(whole[len(ctx):] if whole[:len(ctx)] == ctx and len(whole) > len(ctx) else None)
     return ctx, conts
 
 
