@@ -184,6 +184,25 @@ def test_two_gateway_deployments_are_two_models_to_the_cache_and_the_run():
     assert first["base_url"] == "https://gw.example/v1?deployment=gpt-4o&api-version=2024-06-01&api_key=***"
 
 
+def test_an_api_key_is_read_without_its_line_end_and_one_no_header_can_carry_is_one_line(tmp_path, monkeypatch,
+                                                                                         capsys):
+    """A Windows .env's trailing CR was sent and retried for half a minute; a non-ASCII key was
+    a traceback from the HTTP client."""
+    from helpers import assert_error, run_cli
+
+    from xling.backends.http import read_api_key
+
+    monkeypatch.setenv("XLING_API_KEY", "sk-abc123\r\n")
+    assert read_api_key() == "sk-abc123"
+    (tmp_path / "key").write_text("sk-abc123\r\n")
+    assert read_api_key(None, str(tmp_path / "key")) == "sk-abc123"
+    monkeypatch.setenv("XLING_API_KEY", "ключ-123")
+    code, _, err = run_cli(capsys, "translate", "-s", "ko", "-t", "en", "--backend", "http", "-m", "m",
+                           "--base-url", "http://127.0.0.1:9/v1", "안녕")
+    assert_error(code, err, "$XLING_API_KEY holds characters an HTTP header cannot carry")
+    assert "ключ" not in err
+
+
 def test_retry_after_as_an_http_date():
     from datetime import datetime, timedelta, timezone
     from email.utils import format_datetime

@@ -61,15 +61,27 @@ RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 
 
 def read_api_key(env: str | None = "XLING_API_KEY", path: str | None = None) -> str | None:
+    """The key from its file or variable, without surrounding whitespace (a Windows .env's
+    trailing CR was sent, refused, and retried for half a minute)."""
     if path:
         try:
-            return Path(path).expanduser().read_text(encoding="utf-8").strip() or None
-        except OSError as exc:
-            raise XlingError(f"cannot read the API key file {path}: {exc.strerror}") from exc
+            return _checked_key(Path(path).expanduser().read_text(encoding="utf-8"), f"the API key file {path}")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise XlingError(f"cannot read the API key file {path}: "
+                             f"{getattr(exc, 'strerror', None) or 'not UTF-8 text'}") from exc
     for name in [env] if env else ["XLING_API_KEY", "OPENAI_API_KEY"]:
         if name and os.environ.get(name):
-            return os.environ[name]
+            return _checked_key(os.environ[name], f"${name}")
     return None
+
+
+def _checked_key(key: str, where: str) -> str | None:
+    """A key an HTTP header can carry (printable ASCII), never echoed."""
+    key = key.strip()
+    if key and not (key.isascii() and key.isprintable()):
+        raise XlingError(f"{where} holds characters an HTTP header cannot carry (not printable ASCII): "
+                         "check the key")
+    return key or None
 
 
 class HTTPError(Exception):
@@ -114,6 +126,7 @@ class HTTPBackend(Backend):
         if not base_url.startswith(("http://", "https://")):
             raise XlingError(f"--base-url must start with http:// or https://, not "
                              f"{redact_url(base_url)!r}")
+        api_key = _checked_key(api_key, "the API key") if api_key else None
         import math
 
         if concurrency < 1 or not math.isfinite(timeout) or timeout <= 0 or max_retries < 0:
