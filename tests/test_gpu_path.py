@@ -127,6 +127,17 @@ def test_auto_picks_vllm_where_a_cuda_device_is_present_and_vllm_imports(tmp_pat
     assert choice.resolve_backend("auto", static_cache=True) == "hf"    # static cache: transformers' path
 
 
+def test_auto_takes_hf_for_candidates_vllm_cannot_draw(tmp_path, monkeypatch):
+    """Beam-search candidates and epsilon sampling: vLLM refused them, so `auto` on a GPU failed."""
+    from xling.runs.config import MTEvalConfig
+
+    _fake_vllm(tmp_path, monkeypatch)
+    chosen = [MTEvalConfig(out="x", pairs=["ko-en"], select="mbr", candidates=4, **extra).backend
+              for extra in ({}, {"sampling": "beam"}, {"epsilon": 0.02})]
+    assert chosen == ["vllm", "hf", "hf"]
+    assert MTEvalConfig(out="x", pairs=["ko-en"], epsilon=0.02).backend == "vllm"   # greedy: no candidates
+
+
 def test_auto_keeps_hf_when_vllm_does_not_import_and_says_why(tmp_path, monkeypatch):
     _fake_vllm(tmp_path, monkeypatch, body="raise ImportError('libcudart.so.12: cannot open')\n")
     chosen, why = choice.choose_backend()

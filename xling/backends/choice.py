@@ -25,8 +25,9 @@ def choose_backend() -> tuple[str, str]:
     return "vllm", "a CUDA device and vLLM are present"
 
 
-def resolve_backend(name: str, static_cache: bool = False) -> str:
-    """The backend `name` stands for ("auto" chooses; others are themselves). The line saying
+def resolve_backend(name: str, static_cache: bool = False, hf_only: str | None = None) -> str:
+    """The backend `name` stands for ("auto" chooses; others are themselves). `hf_only`: why the
+    settings need transformers (beam-search candidates, epsilon sampling). The line saying
     so waits for `announce()`, when the weights really load: a command refused for bad input
     still prints one error line only."""
     global _pending
@@ -34,6 +35,8 @@ def resolve_backend(name: str, static_cache: bool = False) -> str:
         return name
     if static_cache:
         chosen, why = "hf", "--static-cache is transformers' path"
+    elif hf_only:
+        chosen, why = "hf", hf_only
     else:
         chosen, why = choose_backend()
     _pending = (f"xling: backend hf (auto: {why}; --backend hf|vllm chooses)" if chosen == "hf"

@@ -39,7 +39,17 @@ class _BackendSettingsBase(Checked):
             check_server_url(getattr(self, name, None), option)
         if self.backend == "auto":   # chosen now, so config.json and the identity hold what runs
 
-            self.backend = resolve_backend("auto", bool(getattr(self, "static_cache", False)))
+            self.backend = resolve_backend("auto", bool(getattr(self, "static_cache", False)), self._hf_only())
+
+    def _hf_only(self) -> str | None:
+        """Why these settings need transformers' path, which `auto` then takes (vLLM refuses them)."""
+        if getattr(self, "select", "greedy") == "greedy" or getattr(self, "candidates", 1) <= 1:
+            return None
+        if getattr(self, "sampling", None) == "beam":
+            return "beam-search candidates are transformers' path"
+        if getattr(self, "epsilon", 0) > 0:
+            return "epsilon sampling is transformers' path"
+        return None
 
     def public_settings(self) -> dict:
         """Every setting, as stored in a run folder: credentials in the URL are never kept."""
