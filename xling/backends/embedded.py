@@ -6,6 +6,7 @@ safetensors checkpoint in xling's cache, so later runs load it in about a second
 """
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import sys
@@ -36,17 +37,18 @@ def embedded_model_dir() -> Path:
                          "reinstall xling or pass --model") from exc
     try:
         return _convert(package, target)
-    except OSError as exc:   # a full disk or a read-only model folder
+    except OSError as exc:
+        hint = ("; free some space or set XLING_MODEL_CACHE to a writable folder"
+                if exc.errno in (errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EDQUOT) else "")
         raise XlingError(f"cannot write the converted embedded model into {target.parent}: "
-                         f"{exc.strerror or exc}; free some space or set XLING_MODEL_CACHE to a "
-                         "writable folder") from exc
+                         f"{exc.strerror or exc}{hint}") from exc
 
 
 @quieted   # xling's own line says what happens; transformers' bars and warnings would not
 def _convert(package, target: Path) -> Path:
     from transformers import AutoModelForCausalLM
 
-    gguf_path = Path(package.assemble(package.default_output_path(models_dir() / "gguf")))
+    gguf_path = _assembled_gguf(package)
     print(f"xling: converting the embedded model once into {target} (about a minute)...",
           file=sys.stderr)
     model = AutoModelForCausalLM.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name)
@@ -67,6 +69,21 @@ def _convert(package, target: Path) -> Path:
     except OSError:  # another process finished first
         shutil.rmtree(partial, ignore_errors=True)
     return target
+
+
+def _assembled_gguf(package) -> Path:
+    """The shipped GGUF file, assembled from the package's parts into a private name and moved
+    into place whole: an interrupted first run (or two at once) never leaves a truncated file
+    that every later run would trip on (the package refuses a file whose digest differs)."""
+    final = Path(package.default_output_path(models_dir() / "gguf"))
+    final.parent.mkdir(parents=True, exist_ok=True)
+    partial = final.with_name(f"{final.name}.partial-{os.getpid()}")
+    try:
+        package.assemble(partial, overwrite=True)
+        os.replace(partial, final)
+    finally:
+        partial.unlink(missing_ok=True)
+    return final
 
 
 def _forget_gguf(model) -> None:
