@@ -326,3 +326,22 @@ def test_a_folder_from_before_the_fingerprint_held_a_dtype_resumes_as_it_was(tmp
     assert run.read_config()["identity"] == {"model_fingerprint": old, "limit": 2}   # kept as it was
     with pytest.raises(XlingError, match=r"differs in: model_fingerprint"):
         run.prepare(RunHeader("mt", {"model_fingerprint": {**old, "revision": "other"}, "limit": 2}, {}, ["ko-en"]))
+
+
+def test_a_rerun_from_the_cache_keeps_the_generation_cost_recorded_when_outputs_were_made(tmp_path, tiny_causal_base,
+                                                                                       data_dir, monkeypatch):
+    import json
+
+    monkeypatch.setenv("XLING_DATA", str(data_dir))
+    monkeypatch.setenv("XLING_CACHE", str(tmp_path / "cache"))
+    settings = dict(langs=["ko", "en"], limit=2, metrics=["chrf"])
+
+    def cost():
+        metrics = json.loads((tmp_path / "run" / "metrics.json").read_text(encoding="utf-8"))
+        return {d: e["generation"] for d, e in metrics["directions"].items()}
+
+    run_mt(config(tmp_path, tiny_causal_base, **settings), progress=False)
+    first = cost()
+    assert all(g["queue"]["generated"] > 0 and "from_cache" not in g for g in first.values())
+    run_mt(config(tmp_path, tiny_causal_base, **settings), progress=False)
+    assert cost() == first        # was seconds 0.0, generated 0

@@ -237,6 +237,8 @@ def _translate(translator, config: MTEvalConfig, sources, meta, src, tgt, select
     else:
         results = translator.translate_records(sources, src, tgt, progress=progress)
     generation["seconds"] = round(time.perf_counter() - started, 3)
+    if results and all(getattr(t, "cached", False) for t in results):
+        generation["from_cache"] = True
     if translator.clipped_budgets > clipped:   # answers the context window left less room
         generation["clipped_budgets"] = translator.clipped_budgets - clipped
     batches = _batches_since(translator, logged)
@@ -309,7 +311,8 @@ def _translate_queued(translator, directions, jobs, progress: bool) -> dict[str,
         queue["batches"] = batches
     out = {}
     for direction, results, made, clipped in zip(directions, translated, generated, translator.last_clipped):
-        generation = {"seconds": round(seconds * made / max(sum(generated), 1), 3), "queue": queue}
+        generation = {"seconds": round(seconds * made / max(sum(generated), 1), 3), "queue": queue,
+                      **({"from_cache": True} if not made else {})}
         if clipped:
             generation["clipped_budgets"] = clipped
         out[direction.name] = (results, generation)
@@ -336,8 +339,10 @@ def score_direction(run: RunDir, name: str, metrics: list[str], config: MTEvalCo
     if records is None:
         records = run.read_outputs(name)
     entry["n"] = len(records)
-    if generation is not None:
-        entry["generation"] = generation     # cost: seconds, candidates generated, utility calls
+    # cost: seconds, candidates generated, utility calls; a pass that took every output from the
+    # cache keeps the cost recorded when they were made (a re-run reported 0 s)
+    if generation is not None and not (generation.get("from_cache") and entry.get("generation")):
+        entry["generation"] = generation
     src, tgt = Direction.parse(name)
     hyps = [r["output"] for r in records]
     refs = [r["reference"] for r in records]
