@@ -45,7 +45,8 @@ from .options import (
                    "from input to output, blocks stay blank-line separated.")
 @candidate_options
 @metric_options(*MODEL_SETTINGS, "precision")
-@click.option("--no-cache", is_flag=True, help="Do not reuse or store outputs in the cache.")
+@click.option("--no-cache", is_flag=True, help="Do not reuse or store the translations in the cache (an "
+              "LLM judge's answers, --qe gemba-*, are still cached).")
 @config_option(MTEvalConfig, "static_cache", "--static-cache")
 @backend_options
 @click.argument("text", nargs=-1)
