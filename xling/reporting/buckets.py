@@ -34,8 +34,9 @@ NO_SPACES = {"zh", "ja", "th", "lo", "km", "my", "bo", "yue"}
 def unspaced(code: str) -> bool:
     """Whether a language writes no spaces between words (zh-Hant as zh)."""
     return code.split("-")[0] in NO_SPACES
-# Reference word frequency edges, as compare-mt's defaults: 1, 2, 3-4, 5-9, 10-99, 100-999, 1000+.
-FREQUENCY_EDGES = (2, 3, 5, 10, 100, 1000)
+# Reference word frequency edges, as compare-mt's defaults (FreqWordBucketer's cutoffs 1, 2, 3,
+# 4, 5, 10, 100, 1000): 1, 2, 3, 4, 5-9, 10-99, 100-999, 1000+.
+FREQUENCY_EDGES = (2, 3, 4, 5, 10, 100, 1000)
 
 
 def bucket_of(value: int, edges: tuple[int, ...]) -> int:
