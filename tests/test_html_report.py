@@ -173,6 +173,9 @@ def test_report_in_a_browser(runs, browser, tmp_path):
     assert len(scores) == 2 * 2 * 3      # runs x directions x metrics
     assert scores[0].get_attribute("title") == data["runs"][0]["directions"][0]["scores"]["bleu"]["signature"]
     assert browser.find_elements(By.CSS_SELECTOR, "#heatmaps-body svg rect[data-cell]")
+    # every text laid out by its own script (Arabic, Hebrew: right to left, full stop on the left)
+    texts = browser.find_elements(By.CSS_SELECTOR, "div.text")
+    assert texts and {t.value_of_css_property("unicode-bidi") for t in texts} == {"plaintext"}
 
     # one page of rows at a time, in data order
     assert _shown_order(browser) == list(range(len(rows)))
