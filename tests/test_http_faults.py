@@ -203,6 +203,21 @@ def test_an_api_key_is_read_without_its_line_end_and_one_no_header_can_carry_is_
     assert "ключ" not in err
 
 
+def test_a_served_models_tokenizer_counts_its_tokens(tiny_causal_base, capsys):
+    """Without one, budgets were guessed at 3 bytes a token (Thai answers 2.8x too long)."""
+    from helpers import assert_error, run_cli
+    from transformers import AutoTokenizer
+
+    from xling.backends.http import HTTPBackend
+
+    text = "ภาษาไทย 한국어 text"
+    counted = HTTPBackend("served", "http://127.0.0.1:9/v1", tokenizer=str(tiny_causal_base)).count_tokens(text)
+    assert counted == len(AutoTokenizer.from_pretrained(tiny_causal_base)(text, add_special_tokens=False)["input_ids"])
+    code, _, err = run_cli(capsys, "translate", "-s", "ko", "-t", "en", "--backend", "http", "-m", "m",
+                           "--base-url", "http://127.0.0.1:9/v1", "--tokenizer", "./no/such/folder", "안녕")
+    assert_error(code, err, "tokenizer folder './no/such/folder' does not exist")
+
+
 def test_retry_after_as_an_http_date():
     from datetime import datetime, timedelta, timezone
     from email.utils import format_datetime

@@ -40,6 +40,9 @@ class HTTPSettings:
     request_timeout: float = setting(120.0, "Seconds per request (http).", output=False)
     max_retries: int = setting(5, "Retries of a failed request, with exponential backoff (http).",
                                output=False)
+    tokenizer: str | None = setting(None, "The served model's tokenizer (a folder or hub name) for token "
+                                          "counts, answer budgets and the chat template (http; default: "
+                                          "--model when it is a folder, else about 3 bytes a token).")
 
 
 # The settings a judge server takes too (the judge's other settings are its own).
@@ -54,7 +57,7 @@ def load(model: str | None, settings: HTTPSettings, *, quiet: bool = False, batc
         raise XlingError("--backend http needs --base-url and --model (the served model name)")
     return HTTPBackend(model, settings.base_url, api_key=read_api_key(settings.api_key_env, settings.api_key_file),
                        concurrency=settings.concurrency, timeout=settings.request_timeout,
-                       max_retries=settings.max_retries)
+                       max_retries=settings.max_retries, tokenizer=settings.tokenizer)
 
 
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
@@ -82,6 +85,24 @@ def _checked_key(key: str, where: str) -> str | None:
         raise XlingError(f"{where} holds characters an HTTP header cannot carry (not printable ASCII): "
                          "check the key")
     return key or None
+
+
+def _load_tokenizer(name: str):
+    """A tokenizer from a folder or the hub (offline: its local cache), or one error line."""
+    from transformers import AutoTokenizer
+
+    from ..data import hub
+
+    folder = Path(name).expanduser()
+    if not folder.exists():
+        hub.check_name(name, "tokenizer")
+        if not hub.reachable() and not hub.cached(name):
+            raise hub.error_for(name)
+    try:
+        return AutoTokenizer.from_pretrained(str(folder) if folder.exists() else name,
+                                             **hub.load_options(name))
+    except (OSError, ValueError) as exc:
+        raise XlingError(f"cannot load the tokenizer {name!r}: {' '.join(str(exc).split())[:200]}") from None
 
 
 class HTTPError(Exception):
@@ -158,10 +179,8 @@ class HTTPBackend(Backend):
         self._probe_lock = threading.Lock()
         self.fingerprint = {"backend": "http", "model": model, "base_url": self.display_url,
                             "revision": "served"}
-        self._tokenizer = None
-        if tokenizer or Path(model).is_dir():
-            from transformers import AutoTokenizer
-            self._tokenizer = AutoTokenizer.from_pretrained(tokenizer or model)
+        self._tokenizer = _load_tokenizer(tokenizer) if tokenizer else \
+            _load_tokenizer(model) if Path(model).is_dir() else None
         # Chat endpoint unless told otherwise; a local tokenizer tells whether a chat template exists.
         self.has_chat_template = chat if chat is not None else (
             bool(getattr(self._tokenizer, "chat_template", None)) if self._tokenizer else True)

@@ -84,7 +84,7 @@ class MTEvalConfig(BackendSettings, MetricSettings):
     description: str | None = None
 
     ADDED_LATER = ("keep_bad_sources", "reference", "unit", "limit_per_domain", "candidates", "sampling",
-                   "temperature", "top_p", "epsilon", "select", "utility", "qe", "pseudo_refs")
+                   "temperature", "top_p", "epsilon", "select", "utility", "qe", "pseudo_refs", "tokenizer")
     # Settings that change no output: a run folder may be resumed with other values of these.
     # (with the metric settings and the backends' transport and engine settings: output=False)
     NON_IDENTITY = ("out", "batch_size", "max_batch_tokens", "refill", "metrics", "name", "description", "data_dir")
@@ -126,7 +126,7 @@ class ChoiceEvalConfig(BackendSettings):
     name: str | None = None
     description: str | None = None
 
-    ADDED_LATER = ("shots_file",)
+    ADDED_LATER = ("shots_file", "tokenizer")
     NON_IDENTITY = ("out", "batch_size", "bootstrap", "name", "description", "data_dir")
 
 
