@@ -107,7 +107,10 @@ def test_url_credentials_are_kept_out_of_run_folders_and_messages(fake, tmp_path
     assert KEY not in str(caught.value) and "user" not in str(caught.value)
 
 
-def test_ctrl_c_cancels_in_flight_requests_at_once(tmp_path):
+@pytest.mark.parametrize("signum, code, said", [(signal.SIGINT, 130, b"interrupted"),
+                                                 # timeout, kill, scancel: unwound as Ctrl-C is
+                                                 (signal.SIGTERM, 143, b"terminated")])
+def test_ctrl_c_cancels_in_flight_requests_at_once(tmp_path, signum, code, said):
     server = FakeOpenAI(stall=300)   # far longer than the wait below: an answer never comes first
     try:
         process = subprocess.Popen(
@@ -122,13 +125,13 @@ def test_ctrl_c_cancels_in_flight_requests_at_once(tmp_path):
         while server.requests < 3 and time.monotonic() < deadline:
             time.sleep(0.05)
         assert server.requests == 3
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signum)
         try:
             _, err = process.communicate(timeout=60)
         except subprocess.TimeoutExpired:   # say where it hangs: faulthandler dumps every thread
             process.send_signal(signal.SIGABRT)
-            pytest.fail("still running 60 s after Ctrl-C:\n" + process.communicate()[1].decode()[-6000:])
-        assert process.returncode == 130 and b"interrupted" in err and b"Traceback" not in err
+            pytest.fail("still running 60 s after the signal:\n" + process.communicate()[1].decode()[-6000:])
+        assert process.returncode == code and said in err and b"Traceback" not in err
     finally:
         server.close()
 

@@ -5,6 +5,7 @@ Only click and xling's light modules are imported at start-up; torch loads when 
 """
 from __future__ import annotations
 
+import signal
 import sys
 
 import click
@@ -47,7 +48,10 @@ def main(argv=None) -> int:
     except XlingError as exc:
         click.echo(f"xling: error: {exc}", err=True)
         return exc.exit_code
-    except (click.exceptions.Abort, KeyboardInterrupt):   # click makes Ctrl-C an Abort
+    except (click.exceptions.Abort, KeyboardInterrupt) as exc:   # click makes Ctrl-C an Abort
+        if isinstance(exc, Terminated) or isinstance(exc.__cause__, Terminated):
+            click.echo("xling: terminated (finished work is kept in the cache; run again to resume)", err=True)
+            return 128 + signal.SIGTERM
         click.echo("xling: interrupted (finished work is kept in the cache; run again to resume)", err=True)
         return 130
     except click.UsageError as exc:   # one line, like every other user mistake
@@ -68,5 +72,15 @@ def main(argv=None) -> int:
     return 0
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (timeout, kill, Slurm's scancel, docker stop), unwound as Ctrl-C is: temporary
+    files, locks and half-converted models are cleaned up on the way out."""
+
+
+def _terminate(signum, frame):
+    raise Terminated()
+
+
 def run():  # console-script entry point
+    signal.signal(signal.SIGTERM, _terminate)
     sys.exit(main())
