@@ -173,3 +173,14 @@ def test_an_unknown_target_language_is_refused_before_the_folder_is_made(ted, tm
     assert_one_line_error(xling("meta-eval", f"mqm:{ted / 'mqm_ted_zhen.tsv'}", "--reference", "ref", "-m", "bleu",
                                 "--tgt-lang", "xx", "-o", str(tmp_path / "out")), "unknown language code 'xx'")
     assert not (tmp_path / "out").exists()
+
+
+def test_scores_only_data_is_named_as_such_and_a_table_says_how_its_metrics_were_computed(ted, report):
+    from xling.reporting.metaeval_figures import agreement_tables
+    from xling.reporting.tables import render_all
+
+    assert_one_line_error(xling("meta-eval", f"mqm-scores:{ted / 'mqm_ted_zhen.avg_seg_scores.tsv'}", "-r", "ref-B"),
+                          "holds human scores only, no translations")
+    data, _ = report
+    text = render_all(agreement_tables(data), "text")
+    assert data["signatures"]["bleu"] in text and f"xling {data['xling_version']}" in text

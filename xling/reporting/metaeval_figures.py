@@ -43,9 +43,14 @@ def agreement_tables(report: dict) -> list[Table]:
              "segment level (sentence scores); acc = pairwise accuracy (Kocmi et al. 2021), SPA = soft "
              "pairwise accuracy (Thompson et al. 2024), tau/item = Kendall's tau-b averaged over segments, "
              "acc_eq = pairwise accuracy with tie calibration (Deutsch et al. 2023) at threshold eps; "
-             "n/a: undefined (the metric gives every system or segment the same score)."]
+             "n/a: undefined (the metric gives every system or segment the same score, or orders the "
+             "systems on no segment)."]
     if report.get("unrated_systems"):
         notes.append(f"left out, no human score: {', '.join(report['unrated_systems'])}")
+    notes += [f"{display(name)}: {signature}" for name, signature in report.get("signatures", {}).items()
+              if signature]
+    if report.get("xling_version"):
+        notes.append(f"xling {report['xling_version']}")
     if tested:
         notes.append(f"p: one-sided paired permutation test against the best metric by that measure "
                      f"({report['samples']} permutations, seed {report['seed']}); * p < 0.05.")
@@ -105,5 +110,9 @@ def human_score_table(report: dict) -> Table:
                 if report["reference"] else "")]
     if report.get("unrated_systems"):
         notes.append(f"left out, no human score: {', '.join(report['unrated_systems'])}")
+    notes += [f"{display(name)}: {signature}" for name, signature in report.get("signatures", {}).items()
+              if signature]
+    if report.get("xling_version"):
+        notes.append(f"xling {report['xling_version']}")
     return Table(f"Human scores: {report['data']}", ["rank", "system", "human", "95% CI", "segments"]
                  + [f"{display(m)} (rank)" for m in metrics], rows, notes)

@@ -37,6 +37,7 @@ from ..reporting.html_pages import metaeval_page
 from ..reporting.metaeval_figures import agreement_heatmap, system_scatter
 from ..reporting.plots import save_figure
 from ..runs.folder import MARKER, RunDir
+from ..version import __version__
 
 SYSTEM_MEASURES = ("pearson", "kendall", "pairwise_accuracy", "soft_pairwise_accuracy")
 SEGMENT_MEASURES = ("pearson", "kendall", "kendall_by_item", "acc_eq")
@@ -75,6 +76,9 @@ def select(judgments: HumanJudgments, reference: str) -> Selection:
         raise XlingError(f"{judgments.spec} has no system {reference!r} to serve as the reference; its systems: "
                          f"{', '.join(judgments.systems())}")
     outputs, scores = judgments.outputs, judgments.scores
+    if not any(text is not None for texts in outputs.values() for text in texts):
+        raise XlingError(f"{judgments.spec} holds human scores only, no translations for a metric to "
+                         "score: give the file with the outputs (mqm:FILE.tsv, or mtme:ROOT:LP)")
     candidates = [s for s in judgments.systems() if s != reference]
 
     def rated(system: str, where: list[int]) -> bool:   # a human score on a segment it translated
@@ -266,7 +270,7 @@ def _meta_evaluate(spec, reference, metrics, judgments: HumanJudgments, chosen: 
               "signatures": {name: s.signature for name, s in scores.items()},
               "significance": significance(scores, results, human_system, human_segment, systems,
                                            seed=seed, samples=samples) if len(results) > 1 else {},
-              "seed": seed, "samples": samples}
+              "seed": seed, "samples": samples, "xling_version": __version__}
     if out:
         _write_folder(Path(out), report)
     return report
