@@ -456,3 +456,19 @@ def test_confusion_cells_gold_and_prediction_filters_and_sort_pick_items(runs, p
     known = [m for m in margins if m is not None]
     assert known and known == sorted(known) and margins[:len(known)] == known
     assert browser.get_log("browser") == []
+
+
+def test_a_generation_run_names_only_its_own_template_and_offers_no_margin_sort(runs, tiny_causal, tmp_path, browser):
+    from selenium.webdriver.common.by import By
+
+    data = runs[0].parent / "data"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XLING_CACHE", str(runs[0].parent / "cache"))
+        _cli("eval", "nli", "-m", tiny_causal, "--data", "xnli:test", "--data-dir", data, "--langs", "en",
+             "--mode", "gen", "-o", tmp_path / "G")
+    page = tmp_path / "g.html"
+    assert main(["report", str(tmp_path / "G"), "--format", "html", "-o", str(page)]) == 0
+    assert list(page_data(page)["choice"]["runs"][0]["templates"]) == ["gen"]
+    open_page(browser, page)
+    sorts = [o.get_attribute("value") for o in browser.find_elements(By.CSS_SELECTOR, "#choice-sort option")]
+    assert sorts == ["order", "id"]

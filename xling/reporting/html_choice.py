@@ -99,13 +99,14 @@ def _run_entry(run: ChoiceRun) -> dict:
               "n": cell.n, "modes": {mode: _mode_entry(run.task, s) for mode, s in cell.modes.items()}}
              for cell in run.cells]
     note = (run.config.get("data") or {}).get("note")
+    scored = {mode for cell in run.cells for mode in cell.modes}   # a gen run used no ll template
     return {"label": run.label, "path": str(run.path), "task": run.task,
             "model": run.model.get("model") or "(embedded)", "revision": run.model.get("revision"),
             "backend": run.model.get("backend"),
             "data": (run.config.get("data") or {}).get("spec", settings.get("data")),
             "note": note or None, "shots": settings.get("shots") or 0, "mode": settings.get("mode"),
             "prompt_lang": settings.get("prompt_lang"), "created": run.config.get("created"),
-            "templates": {m: " ".join(templates.get(m) or []) for m in MODES if templates.get(m)},
+            "templates": {m: " ".join(templates.get(m) or []) for m in MODES if templates.get(m) and m in scored},
             "heads": {m: template_line(m, templates.get(m)) for m in MODES},
             "cells": cells, "notes": []}
 

@@ -663,7 +663,10 @@ function choiceSetupItems(holder, items) {
   var goldSelect = el("select", { id: "choice-filter-gold" });
   var predSelect = el("select", { id: "choice-filter-pred" });
   var sortSelect = el("select", { id: "choice-sort" }, option("order", "data order"), option("id", "id"),
-    runs.map(function (r, k) { return option("margin:" + k, (runs.length > 1 ? r.label + ": " : "") + "least sure first (ll margin)"); }));
+    runs.map(function (r, k) {   // only runs that scored log-likelihoods have margins
+      var ll = r.cells.some(function (c) { return c.modes.ll; });
+      return ll ? option("margin:" + k, (runs.length > 1 ? r.label + ": " : "") + "least sure first (ll margin)") : null;
+    }));
   var search = el("input", { id: "choice-filter-text", type: "search", placeholder: "item text, id, answer", size: 26 });
   choiceState.mode = DATA.choice.modes[0] || "ll";
   choiceOutcomeOptions(outcomeSelect);
