@@ -238,12 +238,27 @@ def test_table15_draws_only_flores_devtest_one_shot_runs(tmp_path, capsys):
     assert "zero is flores200:devtest, 0-shot" in err
 
 
-def sweep_run(path, panel: str):
+def sweep_run(path, panel: str, identity: dict | None = None, score: float = 0.2):
     run = RunDir(path)
-    run.prepare(RunHeader("tune_ratio", {"x": 1}, {}, ["ratio-0_seed-0"], model={"model": "hand", "revision": "0"}))
+    run.prepare(RunHeader("tune_ratio", identity or {"x": 1}, {}, ["ratio-0_seed-0"],
+                          model={"model": "hand", "revision": "0"}))
     run.write_metrics({"directions": {"ratio-0_seed-0": {"ratio": 0.0, "seed": 0}},
-                       "figure2": {panel: {"ylabel": "Rouge-L", "ko": [[0.0, 0.2]], "en": [[0.0, 0.4]]}}})
+                       "figure2": {panel: {"ylabel": "Rouge-L", "ko": [[0.0, score]], "en": [[0.0, 0.4]]}}})
     return run
+
+
+def test_figure2_averages_only_repeats_of_one_experiment_and_names_each_points_run(tmp_path):
+    """Sweeps of two models (or training settings) were pooled into one line and one table."""
+    from xling.reporting.figures import figure2_drawing
+
+    panel = "train OpenOrca, test OpenOrca"
+    one = sweep_run(tmp_path / "one", panel, {"model": "a", "epochs": 1, "seeds": [0]})
+    again = sweep_run(tmp_path / "again", panel, {"model": "a", "epochs": 1, "seeds": [1]}, score=0.3)
+    other = sweep_run(tmp_path / "other", panel, {"model": "a", "epochs": 6, "seeds": [0]})
+    rows = figure2_drawing([one, again]).table.rows
+    assert [r[-1] for r in rows if r[1] == "Korean"] == ["again", "one"] and len(rows) == 4
+    with pytest.raises(XlingError, match="differ in epochs: their points would be averaged"):
+        figure2_drawing([one, other])
 
 
 def test_figure2_keeps_the_reports_panel_letters_whatever_the_run_order(tmp_path):

@@ -217,34 +217,51 @@ def figure2_drawing(ratio_runs: Sequence[RunDir | TuneRun]) -> Drawing:
                                          "(c) train OpenOrca, test LIMA": {"ylabel": "preference"},
                                          "(d) train LIMA, test LIMA": {"ylabel": "preference"}}
     swept = []
+    experiments: dict[str, tuple[dict, TuneRun]] = {}   # a panel's experiment, and the first run of it
     for run in map(_typed, ratio_runs):
         if not isinstance(run, TuneRun):
             raise XlingError(f"{run.path} is a {run.task!r} run; Figure 2 takes instruction-tuning "
                              "ratio sweeps")
-        swept += list(run.figure2.items())
+        # Points of one panel are averaged together: only repeats of one experiment (other seeds
+        # or shares) may share it, never another model or training setting.
+        same = {k: v for k, v in (run.config.get("identity") or {}).items() if k not in ("seeds", "ratios")}
+        for panel in run.figure2:
+            first = experiments.setdefault(panel, (same, run))
+            if first[0] != same:
+                differ = sorted(k for k in set(same) | set(first[0]) if same.get(k) != first[0].get(k))
+                raise XlingError(f"{first[1].path} and {run.path} both draw Figure 2's panel '{panel}' but "
+                                 f"differ in {', '.join(differ)}: their points would be averaged into one "
+                                 "line; draw them in separate `xling figures` calls")
+        swept += [(panel, points, run.label) for panel, points in run.figure2.items()]
 
     def report_panel(panel: str) -> str | None:
         return next((k for k in panels if k.split(") ", 1)[-1].lower() == panel.lower()), None)
 
     # "train OpenOrca, test LIMA" goes to the report's panel of that name (placed first, so that
     # no other pairing takes its letter); any other pairing takes a free panel under its own title.
-    for panel, points in sorted(swept, key=lambda item: report_panel(item[0]) is None):
-        target = report_panel(panel)
+    runs_of: dict[str, list[tuple[float, float, str]]] = {}   # table rows: a point and its run
+    placed: dict[str, str] = {}
+    for panel, points, label in sorted(swept, key=lambda item: report_panel(item[0]) is None):
+        target = placed.get(panel) or report_panel(panel)
         if target is None:
             free = next((k for k in panels if "ko" not in panels[k] and "en" not in panels[k]
-                         and not any(report_panel(p) == k for p, _ in swept)), None)
+                         and not any(report_panel(p) == k for p, _, _ in swept)), None)
             if free is None:
                 continue
             target = f"{free.split(' ', 1)[0]} {panel}"
             panels = {(target if k == free else k): ({} if k == free else v) for k, v in panels.items()}
+        placed[panel] = target
         panels[target]["ylabel"] = points.get("ylabel", panels[target].get("ylabel"))
         for lang in ("ko", "en"):
             panels[target].setdefault(lang, []).extend(tuple(p) for p in points.get(lang, []))
+            runs_of.setdefault(f"{target}\t{lang}", []).extend((p[0], p[1], label) for p in points.get(lang, []))
     title = "Figure 2: Korean share in instruction tuning vs. performance"
-    rows = [[panel, "Korean" if lang == "ko" else "English", f"{x:g}", f"{y:.4g}"]
-            for panel, points in panels.items() for lang in ("ko", "en") for x, y in sorted(points.get(lang, []))]
-    table = Table(title, ["panel", "tested in", "Korean share (%)", "score"], rows,
-                  ["each run's points (the lines are moving averages over neighbouring shares)"]) if rows else None
+    rows = [[panel, "Korean" if lang == "ko" else "English", f"{x:g}", f"{y:.4g}", label]
+            for panel in panels for lang in ("ko", "en")
+            for x, y, label in sorted(runs_of.get(f"{panel}\t{lang}", []), key=lambda p: (p[0], p[2], p[1]))]
+    table = Table(title, ["panel", "tested in", "Korean share (%)", "score", "run"], rows,
+                  ["each run's points (the lines are moving averages over neighbouring shares; "
+                   "runs drawn in one panel are repeats of one experiment)"]) if rows else None
     return Drawing("figure2_language_ratio", title, ratio_panels(panels, title), table)
 
 
