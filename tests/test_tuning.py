@@ -202,3 +202,9 @@ def test_hub_rows_are_joined_by_id_never_by_chance():
     assert [(p.en, p.ko) for p in pairs] == [(("Q", "A"), ("질문", "답"))] and report["joined_by"] == "position"
     with pytest.raises(XlingError, match=r"\(2 rows\) and .* \(3 rows\) have no `id` column .* cannot be paired"):
         join_hub_rows(lima, Dataset.from_dict({"conversations": [["a", "b"]] * 3}), None)
+    # a limit counts usable pairs: one with an empty side is skipped, not counted (the sweep
+    # asked for exactly train + test rows and refused when one was empty)
+    lima3 = Dataset.from_dict({"conversations": [["Q", "A"], ["Q2", ""], ["Q3", "A3"]]})
+    ko3 = Dataset.from_dict({"conversations": [["질문", "답"], ["질문2", "답2"], ["질문3", "답3"]]})
+    pairs, report = join_hub_rows(lima3, ko3, 2)
+    assert [p.en[0] for p in pairs] == ["Q", "Q3"] and report["dropped_empty"] == 1

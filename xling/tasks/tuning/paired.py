@@ -141,7 +141,15 @@ def join_hub_rows(en_rows, ko_rows, limit: int | None, names=("English", "Korean
                          "column to join them by, and not as many rows: their rows cannot be paired")
     if not joined:
         raise XlingError(f"no id of {names[1]} is in {names[0]}: nothing to pair")
-    pairs = [Pair(k, _pick(en_rows[e]), _pick(ko_rows[i])) for k, e, i in joined[:limit or None]]
-    usable = [p for p in pairs if all(p.en) and all(p.ko)]
-    return usable, {"pairs": len(usable), "joined_by": how, "dropped_empty": len(pairs) - len(usable),
+    # the first `limit` usable pairs: a pair with an empty side is skipped, not counted
+    usable, dropped = [], 0
+    for k, e, i in joined:
+        if limit and len(usable) >= limit:
+            break
+        pair = Pair(k, _pick(en_rows[e]), _pick(ko_rows[i]))
+        if all(pair.en) and all(pair.ko):
+            usable.append(pair)
+        else:
+            dropped += 1
+    return usable, {"pairs": len(usable), "joined_by": how, "dropped_empty": dropped,
                     "unmatched_ids": len(missing)}
