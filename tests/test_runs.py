@@ -345,3 +345,32 @@ def test_a_rerun_from_the_cache_keeps_the_generation_cost_recorded_when_outputs_
     assert all(g["queue"]["generated"] > 0 and "from_cache" not in g for g in first.values())
     run_mt(config(tmp_path, tiny_causal_base, **settings), progress=False)
     assert cost() == first        # was seconds 0.0, generated 0
+
+
+def test_a_sweep_given_another_seed_resumes_its_finished_units(tmp_path):
+    """Seeds and shares choose a sweep's units (each kept under its own name), not what a unit
+    is: adding the protocol's third seed was refused, and --overwrite retrained every unit."""
+    from xling.runs.config import TuneRatioConfig
+
+    one = TuneRatioConfig(out="x", model="m", seeds=[0], ratios=[0.0, 1.0]).identity()
+    assert one == TuneRatioConfig(out="x", model="m", seeds=[0, 1, 2]).identity()
+    assert one != TuneRatioConfig(out="x", model="m", seeds=[0], epochs=3).identity()
+    old = RunDir(tmp_path / "sweep")     # a folder made when seeds were in the identity
+    old.prepare(RunHeader("tune_ratio", {**one, "seeds": [0], "ratios": [0.0]}, {}, ["ratio-0_seed-0"]))
+    old.write_outputs("ratio-0_seed-0", [{"id": "1", "answer": "x"}])
+    old.prepare(RunHeader("tune_ratio", one, {}, ["ratio-0_seed-0", "ratio-0_seed-1"]))
+    assert (tmp_path / "sweep" / "outputs" / "ratio-0_seed-0.jsonl").is_file()
+
+
+def test_figure2_draws_past_a_unit_without_a_score():
+    import math
+
+    from xling.reporting.plots import moving_average
+    from xling.runs.config import TuneRatioConfig
+    from xling.tasks.tuning.sweep import figure2_points
+
+    xs, ys = moving_average([(0, 0.30), (0.5, math.nan), (1, 0.40), (2, 0.50)])
+    assert xs == [0, 1, 2] and all(math.isfinite(y) for y in ys)
+    metrics = {"directions": {"a": {"ratio": 0.0, "preference_ko": math.nan}, "b": {"ratio": 0.1, "preference_ko": 0.5}}}
+    points = figure2_points(metrics, TuneRatioConfig(out="x", model="m", metric="judge", judge_model="j"))
+    assert list(points.values())[0]["ko"] == [[10.0, 0.5]]

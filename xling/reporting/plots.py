@@ -186,7 +186,8 @@ def moving_average(points, window: int = 3):
     """Mean over each x of the points, then a centred moving average over neighbouring x."""
     by_x: dict[float, list[float]] = {}
     for x, y in points:
-        by_x.setdefault(x, []).append(y)
+        if math.isfinite(y):   # a point without a score would blank the line around it
+            by_x.setdefault(x, []).append(y)
     xs = sorted(by_x)
     means = [float(np.mean(by_x[x])) for x in xs]
     half = window // 2

@@ -159,7 +159,9 @@ class TuneRatioConfig(Checked):
     name: str | None = None
     description: str | None = None
 
-    NON_IDENTITY = ("out", "name", "description", "keep_models")
+    # seeds and ratios choose which units exist, not what a unit is: a sweep given another seed
+    # trains only that seed's units (runs.folder.IDENTITY_DROPPED_LATER keeps older sweeps resumable)
+    NON_IDENTITY = ("out", "name", "description", "keep_models", "seeds", "ratios")
 
     def identity(self) -> dict:
         # batch_size is the training batch (it changes the model): in the identity; sweeps made

@@ -58,6 +58,9 @@ LOCK = ".xling.lock"     # held (flock) by the one process writing the run
 # Identity keys added after run folders already existed: a folder whose identity lacks one is
 # resumed (its identity kept as it was), not refused as "a different config".
 IDENTITY_ADDED_LATER = frozenset({"data_sha256", "chooser_options", "batch_size"})
+# Keys that left the identity: an older folder holding one is resumed (a sweep's seeds and ratios,
+# which choose its units: each unit is kept under its own name).
+IDENTITY_DROPPED_LATER = frozenset({"seeds", "ratios"})
 # Keys added later inside one identity entry: the model fingerprint's dtype (an HF run on a GPU
 # before it was recorded ran in bfloat16, as it does now).
 FINGERPRINT_ADDED_LATER = frozenset({"dtype"})
@@ -275,7 +278,8 @@ class RunDir:
             old_identity: dict = found if isinstance(found, dict) else {}
             changed = sorted(k for k in set(old_identity) | set(config["identity"])
                              if not _same(k, old_identity.get(k), config["identity"].get(k))
-                             and not (k in IDENTITY_ADDED_LATER and k not in old_identity))
+                             and not (k in IDENTITY_ADDED_LATER and k not in old_identity)
+                             and not (k in IDENTITY_DROPPED_LATER and k not in config["identity"]))
             if not isinstance(found, dict) or changed:
                 if not overwrite and self._written(old):
                     # the data digest follows from the settings: named only when nothing else changed

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import shutil
 import sys
 
@@ -122,8 +123,11 @@ def _run_tune_ratio(run: RunDir, config: TuneRatioConfig, overwrite: bool, progr
             shutil.rmtree(unit_dir, ignore_errors=True)
     if config.metric == "judge":
         _judge_all(run, config, units, metrics)
-    metrics["score_x_to_y"] = score_x_to_y(metrics, config.metric)
-    metrics["figure2"] = figure2_points(metrics, config)
+    # the units asked for now (a folder may keep units of seeds or shares no longer asked for)
+    asked = {**metrics, "directions": {name: metrics["directions"][name] for name in map(lambda u: unit_name(*u), units)
+                                       if name in metrics["directions"]}}
+    metrics["score_x_to_y"] = score_x_to_y(asked, config.metric)
+    metrics["figure2"] = figure2_points(asked, config)
     run.write_metrics(metrics)
 
 
@@ -182,6 +186,8 @@ def figure2_points(metrics: dict, config: TuneRatioConfig) -> dict:
     panel = f"train {config.train_name}, test {config.test_name or config.train_name}"
     points: dict[str, object] = {"ylabel": label}
     for lang in ("ko", "en"):
+        # a unit without a score (every judge verdict unreadable: NaN) has no point to draw
         points[lang] = [[100 * e["ratio"], e[f"{key}_{lang}"]] for e in metrics["directions"].values()
-                        if isinstance(e, dict) and f"{key}_{lang}" in e]
+                        if isinstance(e, dict) and isinstance(e.get(f"{key}_{lang}"), (int, float))
+                        and math.isfinite(e[f"{key}_{lang}"])]
     return {panel: points}
