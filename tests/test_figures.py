@@ -171,6 +171,24 @@ def test_tokens_match_the_tokenizer_called_directly(data_dir):
         sum(map(len, sentences)) / sum(len(ids) for ids in tokenizer(sentences, add_special_tokens=False)["input_ids"]))
 
 
+def test_table_1s_code_column_counts_whole_files_as_documents(tmp_path):
+    """Code has blank lines: a file was cut into one "document" per block (18 of 113 tokens
+    where the file is one of 2,055), and "code" was refused as an unknown language."""
+    tokenizer = load_tokenizer("embedded")
+    source = tmp_path / "code"
+    source.mkdir()
+    texts = ["def f(x):\n    return x\n\n\ndef g(y):\n    return y\n", "import os\n\nprint(os.sep)\n"]
+    for k, text in enumerate(texts):
+        (source / f"m{k}.py").write_text(text, encoding="utf-8")
+    stats = efficiency(["embedded"], ["code"], {"code": str(source)})["embedded"]["code"]
+    direct = [len(tokenizer(t.rstrip("\n"), add_special_tokens=False)["input_ids"]) for t in texts]
+    assert stats.documents == 2 and stats.tokens == sum(direct)
+    result = subprocess.run([sys.executable, "-m", "xling.cli", "tokens", "embedded", "--langs", "code",
+                             "--file", f"code={source}", "--figure", str(tmp_path / "fig")], capture_output=True)
+    assert result.returncode == 0, result.stderr
+    assert "documents per language: code 2" in result.stdout.decode()
+
+
 def test_tokens_cli_with_a_tokenizer_built_here(tmp_path, tiny_causal_base, data_dir):
     result = subprocess.run([sys.executable, "-m", "xling.cli", "tokens", str(tiny_causal_base),
                              "embedded", "--langs", "ko,en", "--data-dir", str(data_dir), "-f", "csv"],

@@ -121,7 +121,9 @@ def transfer(run_dirs, metric, group, fmt, figure):
 @cli.command()
 @click.argument("tokenizers", nargs=-1, required=True)
 @click.option("--langs", "-l", default="ko,en,ja,zh", show_default=True)
-@click.option("--file", "files", multiple=True, help="LANG=PATH: your own text (blank lines separate documents).")
+@click.option("--file", "files", multiple=True,
+              help="NAME=PATH: your own text under a language (or any other column name, e.g. code=src/): "
+                   "a file (blank lines separate documents) or a folder (one document per file).")
 @click.option("--split", default="devtest", show_default=True, help="FLORES-200 split.")
 @click.option("--data-dir", default=None)
 @click.option("--reference", default=None, help="Tokenizer the ratios refer to (default: the first).")
@@ -130,7 +132,8 @@ def transfer(run_dirs, metric, group, fmt, figure):
 @click.option("--figure", default=None, help="Also draw tokens per document (PNG and PDF).")
 def tokens(tokenizers, langs, files, split, data_dir, reference, fmt, figure):
     """Tokenizer efficiency on FLORES-200 or your files. TOKENIZERS: "embedded", local folders or
-    hub names."""
+    hub names. FLORES documents are a few sentences each: the report's Table 1 counted OSCAR
+    documents and code from the Stack (give those with --file to reproduce it)."""
     from ..data.languages import resolve
     from ..data.parallel import data_root
     from ..reporting.tables import render_all
@@ -141,8 +144,9 @@ def tokens(tokenizers, langs, files, split, data_dir, reference, fmt, figure):
         lang, sep, path = item.partition("=")
         if not sep:
             raise XlingError(f"--file takes LANG=PATH, not {item!r}")
-        pairs[resolve(lang).code] = path
-    codes = split_list([langs]) or []
+        pairs[_column(lang)] = path
+    codes = [_column(c) if c in pairs or _column(c) in pairs else resolve(c).code
+             for c in split_list([langs]) or []]
     root = None if len(pairs) >= len(codes) else data_root(data_dir)
     stats = efficiency(list(tokenizers), codes, pairs, split, root)
     if reference and reference not in stats:
@@ -150,5 +154,15 @@ def tokens(tokenizers, langs, files, split, data_dir, reference, fmt, figure):
     click.echo(render_all(efficiency_tables(stats, reference, set(pairs)), fmt), nl=False)
     if figure:
         from ..reporting.plots import save_figure
-        for path in save_figure(efficiency_figure(stats), figure):
+        for path in save_figure(efficiency_figure(stats, set(pairs), split), figure):
             click.echo(str(path))
+
+
+def _column(name: str) -> str:
+    """A language's code, or a column of its own (code from the Stack) as written."""
+    from ..data.languages import resolve
+
+    try:
+        return resolve(name).code
+    except XlingError:
+        return name

@@ -67,8 +67,16 @@ def flores_documents(lang: str, split: str = "devtest", root: Path | None = None
 
 
 def file_documents(path: str) -> list[list[str]]:
-    """A user's file: one sentence per line, documents separated by blank lines."""
+    """A user's file: one sentence per line, documents separated by blank lines; or a folder:
+    each file one document, whole (source code and web pages keep their blank lines)."""
+    from pathlib import Path
 
+    if Path(path).is_dir():
+        files = [f for f in sorted(Path(path).rglob("*")) if f.is_file() and not f.name.startswith(".")]
+        docs = [lines for lines in (read_lines(f, allow_empty=True) for f in files) if any(map(str.strip, lines))]
+        if not docs:
+            raise XlingError(f"{path} holds no text file")
+        return docs
     docs, current = [], []
     for line in read_lines(path):
         if line.strip():
@@ -98,7 +106,7 @@ def token_stats(tokenizer, docs: list[list[str]]) -> TokenStats:
     Characters per token are the sentences' own (the newlines joining them, and their tokens,
     are xling's, not the text's)."""
     texts = ["\n".join(doc) for doc in docs]
-    sentences = [s for doc in docs for s in doc]
+    sentences = [s for doc in docs for s in doc if s.strip()]   # (a whole file keeps its blank lines)
     doc_counts = [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
     sent_counts = [len(ids) for ids in tokenizer(sentences, add_special_tokens=False)["input_ids"]]
     chars, sentence_tokens = sum(len(s) for s in sentences), sum(sent_counts)
@@ -111,7 +119,7 @@ def efficiency(tokenizers: list[str], langs: list[str], files: dict[str, str] | 
                split: str = "devtest", root=None) -> dict[str, dict[str, TokenStats]]:
     corpora = {}
     for lang in langs:
-        code = resolve(lang).code
+        code = lang if files and lang in files else resolve(lang).code   # a column of its own: code
         corpora[code] = file_documents(files[code]) if files and code in files else flores_documents(code, split, root)
     loaded = {name: load_tokenizer(name) for name in tokenizers}
     return {name: {code: token_stats(tok, docs) for code, docs in corpora.items()}
@@ -151,9 +159,11 @@ def efficiency_tables(stats: dict[str, dict[str, TokenStats]], reference: str | 
     return tables
 
 
-def efficiency_figure(stats: dict[str, dict[str, TokenStats]]):
-
+def efficiency_figure(stats: dict[str, dict[str, TokenStats]], own_files: AbstractSet[str] = frozenset(),
+                      split: str = "devtest"):
     langs = list(next(iter(stats.values())))
     series = {name: [per[lang].tokens_per_doc for lang in langs] for name, per in stats.items()}
-    return grouped_bars("Average tokens per document (FLORES-200)", langs, series,
+    flores = [lang for lang in langs if lang not in own_files]
+    source = ", ".join(([f"FLORES-200 {split}"] if flores else []) + (["your files"] if len(flores) < len(langs) else []))
+    return grouped_bars(f"Average tokens per document ({source})", langs, series,
                         unit="tokens per document", xlabel="language")
