@@ -374,3 +374,15 @@ def test_figure2_draws_past_a_unit_without_a_score():
     metrics = {"directions": {"a": {"ratio": 0.0, "preference_ko": math.nan}, "b": {"ratio": 0.1, "preference_ko": 0.5}}}
     points = figure2_points(metrics, TuneRatioConfig(out="x", model="m", metric="judge", judge_model="j"))
     assert list(points.values())[0]["ko"] == [[10.0, 0.5]]
+
+
+def test_command_line_values_an_experiment_cannot_take_are_named_as_options(tmp_path):
+    from xling.runs.config import load_experiments
+
+    sweep = tmp_path / "tr.yaml"
+    sweep.write_text("task: tune_ratio\nout: x\nmodel: m\nbatch_size: 4\n", encoding="utf-8")
+    with pytest.raises(XlingError, match=r"^--limit does not apply to tune_ratio experiments"):
+        load_experiments(sweep, {"limit": 4})
+    with pytest.raises(XlingError, match=r"^--batch-size sets inference batches; .* the training batch"):
+        load_experiments(sweep, {"batch_size": "auto"})
+    assert load_experiments(sweep, {"limit": None})[0].batch_size == 4

@@ -262,6 +262,21 @@ def load_experiment(path: str | Path, overrides: dict | None = None):
     return configs[0]
 
 
+def _check_overrides(given: dict, task, path: Path) -> None:
+    """Command-line values an experiment's task cannot take are named as options, not blamed on
+    the file (`--limit` of a tune_ratio sweep was "tr.yaml: unknown key 'limit'")."""
+    kind = CONFIGS.get(task) if isinstance(task, str) else None
+    if kind is None:
+        return
+    known = {f.name for f in dataclasses.fields(kind)}
+    for key in given:
+        if key not in known:
+            raise XlingError(f"--{key.replace('_', '-')} does not apply to {task} experiments ({path})")
+    if task == "tune_ratio" and "batch_size" in given:   # inference batches elsewhere, training here
+        raise XlingError(f"--batch-size sets inference batches; {path} is a tune_ratio sweep, whose "
+                         "batch_size is the training batch: set it in the file")
+
+
 def load_experiments(path: str | Path, overrides: dict | None = None) -> list:
     """The configs of an experiment YAML file: one, or one per entry of its `variants` mapping
     (name -> settings that replace the shared ones; each runs in OUT/NAME), so that variants
@@ -284,6 +299,7 @@ def load_experiments(path: str | Path, overrides: dict | None = None) -> list:
         raise XlingError(f"{path}: expected a mapping of settings")
     lines = key_lines(node)
     given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    _check_overrides(given, values.get("task"), path)
     variants = values.pop("variants", None)
     if variants is None:
         return [build_config({**values, **given}, where=str(path), lines=lines)]
