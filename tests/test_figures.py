@@ -345,3 +345,21 @@ def test_runs_with_one_folder_name_are_told_apart(tmp_path):
     written = make_figures(tmp_path / "figs", [str(first.path), str(second.path)])
     stems = {p.stem for p in written if p.suffix == ".png" and "matrix" in p.stem}
     assert stems == {"runs_A_xcomet_matrix", "other_A_xcomet_matrix"}
+
+
+def test_a_judged_sweep_shows_its_preferences_and_unreadable_verdicts(tmp_path):
+    """A `metric: judge` sweep printed Rouge-L only, and an empty Score(X->Y) with no reason."""
+    import math
+
+    from xling.reporting.report import tune_table
+    from xling.runs.records import read_run
+
+    run = RunDir(tmp_path / "judged")
+    run.prepare(RunHeader("tune_ratio", {"x": 1}, {}, ["ratio-0_seed-0"], model={"model": "hand", "revision": "0"}))
+    unit = {"ratio": 0.0, "seed": 0, "rougeL_ko": 0.1, "rougeL_en": 0.2, "losses": [1.0, 0.5],
+            "preference_ko": math.nan, "unparseable_ko": 12, "preference_en": 0.5, "unparseable_en": 0}
+    run.write_metrics({"directions": {"ratio-0_seed-0": unit}, "score_x_to_y": {}, "figure2": {}})
+    table = tune_table(read_run(run))
+    assert table.header[4:7] == ["preference ko", "preference en", "unreadable verdicts"]
+    assert table.rows[0][4:7] == ["n/a", "0.500", "12"]
+    assert table.notes[0].startswith("Score(X->Y): none (a setting needs")

@@ -304,13 +304,26 @@ def label_tables(run: ChoiceRun, modes: list[str]) -> list[Table]:
 
 
 def tune_table(run: TuneRun) -> Table:
-    """The language-ratio sweep: Rouge-L per share and seed, losses, and Score(X->Y)."""
-    rows = [[f"{u['ratio']:.1%}", str(u["seed"]), f"{u['rougeL_ko']:.3f}", f"{u['rougeL_en']:.3f}",
-             f"{u['losses'][0]:.3f}" if u["losses"] else "", f"{u['losses'][-1]:.3f}" if u["losses"] else ""]
+    """The language-ratio sweep: Rouge-L (and, judged, the preference with its unreadable
+    verdicts) per share and seed, losses, and Score(X->Y)."""
+    judged = any("preference_ko" in u or "preference_en" in u for u in run.units)
+
+    def number(value) -> str:
+        return f"{value:.3f}" if isinstance(value, (int, float)) and math.isfinite(value) else "n/a"
+
+    rows = [[f"{u['ratio']:.1%}", str(u["seed"]), number(u.get("rougeL_ko")), number(u.get("rougeL_en"))]
+            + ([number(u.get("preference_ko")), number(u.get("preference_en")),
+                str(u.get("unparseable_ko", 0) + u.get("unparseable_en", 0))] if judged else [])
+            + [f"{u['losses'][0]:.3f}" if u["losses"] else "", f"{u['losses'][-1]:.3f}" if u["losses"] else ""]
             for u in run.units]
-    return Table(f"{run.label}: language-ratio sweep",
-                 ["share of Korean", "seed", "Rouge-L ko", "Rouge-L en", "first loss", "last loss"], rows,
-                 ["Score(X->Y): " + ", ".join(f"{k} {v:.3f}" for k, v in run.score_x_to_y.items())])
+    header = ["share of Korean", "seed", "Rouge-L ko", "Rouge-L en"] \
+        + (["preference ko", "preference en", "unreadable verdicts"] if judged else []) + ["first loss", "last loss"]
+    scores = ", ".join(f"{k} {v:.3f}" for k, v in run.score_x_to_y.items())
+    notes = ["Score(X->Y): " + (scores or "none (a setting needs a readable, non-zero score at every share it "
+                                          "compares, the monolingual one included)")]
+    if judged:
+        notes.append("preference: share of judged wins against the monolingual model (n/a: no readable verdict)")
+    return Table(f"{run.label}: language-ratio sweep", header, rows, notes)
 
 
 def build_report(paths: list[str], metrics: list[str] | None = None, test: str = "bs",
