@@ -386,3 +386,30 @@ def test_command_line_values_an_experiment_cannot_take_are_named_as_options(tmp_
     with pytest.raises(XlingError, match=r"^--batch-size sets inference batches; .* the training batch"):
         load_experiments(sweep, {"batch_size": "auto"})
     assert load_experiments(sweep, {"limit": None})[0].batch_size == 4
+
+
+@pytest.mark.parametrize("text, overrides, message", [
+    # --out sent every variant with its own out into one folder (the second replaced the first)
+    ("task: mt\nout: r\npairs: [ko-en]\nvariants:\n  a: {out: ra}\n  b: {out: rb, shots: 1}\n", {"out": "o"}, None),
+    ("task: mt\nout: r\npairs: [ko-en]\nvariants:\n  a: {out: same}\n  b: {out: same, shots: 1}\n", {},
+     "two variants write into one folder"),
+    # -m tiny made variants qwen and llama two identical runs
+    ("task: mt\nout: r\npairs: [ko-en]\nvariants:\n  qwen: {model: q}\n  llama: {model: l}\n", {"model": "tiny"},
+     "variant qwen sets model, which the command line would override"),
+    ("task: [mt]\nout: r\n", {}, "unknown task \\['mt'\\]"),
+    ("task: mt\nout: r\npairs: [ko-en]\nvariants:\n  a: {}\n  b: {task: nli}\n", {}, "variants compare runs of one task"),
+    ("task: mt\nout: r\npairs: [ko-en]\n<<: {variants: {a: {shots: 0}, b: {shots: 1}}}\n", {}, None),
+])
+def test_experiment_variants_are_checked_before_anything_runs(tmp_path, text, overrides, message):
+    from xling.runs.config import load_experiments
+
+    path = tmp_path / "e.yaml"
+    path.write_text(text, encoding="utf-8")
+    if message is None:
+        configs = load_experiments(path, overrides)
+        assert len({c.out for c in configs}) == len(configs) == 2
+        if "out" in overrides:
+            assert [c.out for c in configs] == ["o/a", "o/b"]
+        return
+    with pytest.raises(XlingError, match=message):
+        load_experiments(path, overrides)

@@ -226,7 +226,7 @@ def _check_selection(values: dict, where: str) -> None:
 
 def build_config(values: dict, where: str = "config", lines: dict | None = None):
     task = values.get("task", "mt")
-    if task not in CONFIGS:
+    if not isinstance(task, str) or task not in CONFIGS:
         raise XlingError(f"{where}: unknown task {task!r}; known: {', '.join(CONFIGS)}")
     cls = CONFIGS[task]
     hints = get_type_hints(cls)
@@ -313,18 +313,30 @@ def load_experiments(path: str | Path, overrides: dict | None = None) -> list:
     for key, settings in variants.items():
         name = _check_variant_name(key, f"{path}, line {variant_lines.get(str(key))}")
         where = f"{path}, variant {name}"
-        inner = next((v for k, v in variant_nodes["variants"].value if k.value == name), None)
+        if settings.get("task", values.get("task", "mt")) != values.get("task", "mt"):
+            raise XlingError(f"{where}: variants compare runs of one task; this one sets task {settings['task']!r}")
+        hidden = sorted(k for k in given if k != "out" and k in settings and settings[k] != given[k])
+        if hidden:   # `-m tiny` made variants qwen and llama two identical runs
+            raise XlingError(f"{where} sets {', '.join(hidden)}, which the command line would override for "
+                             "every variant: leave the option out, or edit the file")
+        # (variants reached through a merge key have no node of their own: no line numbers)
+        inner = next((v for k, v in variant_nodes["variants"].value if k.value == name), None) \
+            if "variants" in variant_nodes else None
         merged = {**values, **settings, **given}
-        if "out" in merged and "out" not in settings:
+        if "out" in given or ("out" in merged and "out" not in settings):   # each variant in OUT/NAME
             merged["out"] = str(Path(merged["out"]) / name)
         if "name" not in settings:
             merged["name"] = f"{values.get('name', path.stem)}-{name}"
         configs.append(build_config(merged, where=where, lines={**lines, **key_lines(inner)}))
+    folders = [Path(c.out).resolve() for c in configs]
+    if len(set(folders)) < len(folders):   # a second variant would refuse, or replace, the first
+        raise XlingError(f"{path}: two variants write into one folder ({next(str(f) for f in folders if folders.count(f) > 1)})")
     return configs
 
 
 def _check_keys(values: dict, path: Path, lines: dict) -> None:
-    cls = CONFIGS.get(values.get("task", "mt"))
+    task = values.get("task", "mt")
+    cls = CONFIGS.get(task) if isinstance(task, str) else None
     if cls is None:
         return                   # build_config names the unknown task
     known = {f.name for f in fields(cls)}
