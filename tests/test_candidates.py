@@ -123,6 +123,17 @@ def test_wrong_choosers_are_refused():
         rerank([["a", "b"]], ["s"], "en", "chrf")
 
 
+def test_a_chooser_of_the_wrong_kind_is_refused_before_any_candidate_or_folder(tmp_path):
+    """They were refused only after every candidate was sampled, leaving a run folder."""
+    from helpers import assert_one_line_error, xling
+
+    assert_one_line_error(xling("translate", "-s", "ko", "-t", "en", "--select", "rerank", "--qe", "chrf", "-n", "2",
+                                "안녕"), "chrF needs a reference")
+    assert_one_line_error(xling("eval", "mt", "--pairs", "ko-en", "--limit", "2", "-n", "2", "--select", "mbr",
+                                "--utility", "offtarget", "--out", str(tmp_path / "run")), "cannot be an MBR utility")
+    assert not (tmp_path / "run").exists()
+
+
 def _eval(tmp_path, out, model, *extra):
     from helpers import xling
     (tmp_path / "t.ko").write_text("\n".join(SOURCES) + "\n", encoding="utf-8")

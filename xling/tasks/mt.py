@@ -111,6 +111,7 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
     if config.shots:    # every direction has examples to draw, before the run folder is written
         for src, tgt in directions:
             pool(src, tgt)
+    selection = Selection.from_settings(config)   # (its chooser's kind: before the model loads)
     translator = Translator(config.model, backend=backend, template=config.template,
                             shots=config.shots, shot_pool=pool, seed=config.seed,
                             batch_size=config.batch_size, max_batch_tokens=config.max_batch_tokens,
@@ -131,7 +132,6 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
     else:                           # and every segment's prompt
         for src, tgt in directions:
             translator.check_fits(texts(src), src, tgt)
-    selection = Selection.from_settings(config)
     if not selection.greedy:   # the MBR utility's or QE reranker's model, before any sampling
         check_metric_models([selection.chooser], config)
     if not selection.greedy:   # a backend that cannot draw these candidates says so now

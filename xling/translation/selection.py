@@ -74,10 +74,22 @@ class Selection:
             return cls()
         utility, qe = value("utility", "chrf"), value("qe", "cometkiwi")
         chooser = utility if select == "mbr" else qe
+        _check_chooser(select, chooser)   # before any candidate is sampled
         sampling = Sampling(value("sampling", "sample"), value("temperature", 1.0), value("top_p", 1.0),
                             value("epsilon", 0.0), value("seed", 0))
         return cls(select, candidates, sampling, utility, qe, value("pseudo_refs"),
                    {chooser: get(chooser).options_from(settings)})
+
+
+def _check_chooser(select: str, name: str) -> None:
+    """An MBR utility compares with a reference; a reranker scores without one."""
+    spec = get(name)
+    if select == "mbr" and spec.needs_refs is False:
+        raise XlingError(f"{spec.display} takes no reference, so it cannot be an MBR utility; "
+                         "rerank with it instead (--select rerank --qe ...)")
+    if select == "rerank" and spec.needs_refs:
+        raise XlingError(f"{spec.display} needs a reference; rerank with a QE metric (cometkiwi, "
+                         "xcomet-qe, metricx-qe) or use it as an MBR utility")
 
 
 @dataclass
@@ -133,9 +145,7 @@ def mbr(candidates: list[list[str]], pseudo_refs: list[list[str]], sources: list
 
 
     spec = get(utility)
-    if spec.needs_refs is False:
-        raise XlingError(f"{spec.display} takes no reference, so it cannot be an MBR utility; "
-                         "rerank with it instead (--select rerank --qe ...)")
+    _check_chooser("mbr", utility)
     shape = [(len(cands), len(prefs)) for cands, prefs in zip(candidates, pseudo_refs)]
     choices, evaluations = [], 0
     with tqdm(total=sum(h * r for h, r in shape), desc=progress, unit="pair",
@@ -169,9 +179,7 @@ def rerank(candidates: list[list[str]], sources: list[str], tgt_lang: str, qe: s
 
 
     spec = get(qe)
-    if spec.needs_refs:
-        raise XlingError(f"{spec.display} needs a reference; rerank with a QE metric (cometkiwi, "
-                         "xcomet-qe, metricx-qe) or use it as an MBR utility")
+    _check_chooser("rerank", qe)
     hyps = [h for cands in candidates for h in cands]
     srcs = [src for cands, src in zip(candidates, sources) for _ in cands]
     flat = _flat_scores(qe, hyps, None, srcs, tgt_lang, options or {})
