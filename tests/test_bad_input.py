@@ -170,3 +170,18 @@ def subprocess_in(folder, args, close_stdout=False):
     return subprocess.run([sys.executable, "-m", "xling.cli", *map(str, args)], cwd=folder,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           preexec_fn=(lambda: os.close(1)) if close_stdout else None)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["translate", "-s", "ko", "-t", "en", "-k", "1", "--shots-file", "", "a"], "--shots-file is empty"),
+    (["translate", "-s", "ko", "-t", "en", "-m", "", "a"], "--model is empty"),
+    (["eval", "mt", "--langs", "ko,en", "--shots", "1", "--shots-file", "", "--limit", "1", "--out", "{out}"],
+     "'shots_file' is empty"),
+    (["eval", "mt", "--langs", "ko,en", "-m", "", "--limit", "1", "--out", "{out}"], "'model' is empty"),
+])
+def test_an_empty_value_is_refused_not_taken_for_a_default(tmp_path, args, message):
+    """An unset shell variable (`--shots-file "$DEV"`) ran FLORES demonstrations or the embedded
+    model without a word."""
+    out = tmp_path / "run"
+    assert_one_line_error(xling(*[a.replace("{out}", str(out)) for a in args]), message)
+    assert not out.exists()

@@ -74,6 +74,11 @@ class Checked:
             value = getattr(self, f.name)
             if value is None or isinstance(value, bool):
                 continue
+            if isinstance(value, str) and not value.strip() and f.default is None \
+                    and f.name not in ("name", "description"):
+                # an unset shell variable (`--shots-file "$DEV"`) is not "not given": the embedded
+                # model or FLORES demonstrations would run without a word
+                raise SettingError(f.name, f"'{f.name}' is empty; leave it out, or give a value")
             if f.name == "batch_size" and isinstance(value, str) and value != "auto":
                 raise SettingError(f.name, f"'batch_size' must be a positive integer or 'auto', not {value!r}")
             check_number(f.name, value)

@@ -65,6 +65,9 @@ def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, ma
     if text and input_path:   # `-i in.txt out.txt` would translate the words "out.txt"
         raise XlingError(f"give TEXT or --input, not both (TEXT: {' '.join(text)[:60]!r}); "
                          "the output file is -o FILE")
+    for option, value in (("--model", model), ("--shots-file", shots_file), ("--template", template)):
+        if value is not None and not value.strip():   # an unset shell variable, not "not given"
+            raise XlingError(f"{option} is empty; leave it out, or give a value")
     if shots_file and not shots:
         raise XlingError("--shots-file gives demonstrations, and --shots is 0: add --shots K")
     if output_path == "-":   # the usual spelling of standard output
