@@ -99,3 +99,12 @@ def test_translate_takes_every_metric_model_setting():
     text = CliRunner().invoke(cli, ["translate", "--help"], terminal_width=200).output
     models = [n for n, s in metric_settings().items() if s.is_model]
     assert "--cometkiwi-xl-model" in text and all("--" + n.replace("_", "-") in text for n in models)
+
+
+def test_a_command_group_alone_prints_its_help_as_help():
+    """`xling` and `xling eval` alone printed the whole help squashed into one error line."""
+    for args in ([], ["eval"]):
+        result = xling(*args)
+        out = result.stdout.decode()
+        assert result.returncode == 0 and out.startswith("Usage: xling") and out.count("\n") > 5
+        assert not result.stderr

@@ -54,6 +54,9 @@ def main(argv=None) -> int:
             return 128 + signal.SIGTERM
         click.echo("xling: interrupted (finished work is kept in the cache; run again to resume)", err=True)
         return 130
+    except click.exceptions.NoArgsIsHelpError as exc:   # `xling`, `xling eval`: the help itself
+        click.echo(exc.format_message())
+        return 0
     except click.UsageError as exc:   # one line, like every other user mistake
         where = f"xling {exc.ctx.command_path.partition(' ')[2]} --help".replace("  ", " ") \
             if exc.ctx else "xling --help"
