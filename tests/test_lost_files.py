@@ -263,3 +263,12 @@ def test_a_report_output_is_written_through_a_link_never_over_a_device_and_keeps
     assert code == 0 and "BLEU" in out and not Path("-").exists()
     code, _, err = run_cli(capsys, "report", str(tmp_path), "-f", "html", "-o", str(tmp_path / "r.html"))
     assert_error(code, err, "is not a run folder")
+
+
+def test_a_refused_run_leaves_no_folder_it_made_on_the_way(tmp_path):
+    """A run refused after its folder was claimed removed the folder, not the parents made for it."""
+    (tmp_path / "kept").mkdir()
+    run = RunDir(tmp_path / "kept" / "deep" / "a" / "run").claim()
+    assert run.path.is_dir()
+    run.release()
+    assert [p.name for p in tmp_path.rglob("*")] == ["kept"]

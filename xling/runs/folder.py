@@ -160,6 +160,7 @@ class RunDir:
         self.path = Path(path)
         self._lock = None
         self._created = False
+        self._made_parents: list[Path] = []
 
     @property
     def config_path(self) -> Path:
@@ -200,6 +201,8 @@ class RunDir:
                              "writes into or clears a folder it did not make: choose another --out")
         try:
             self._created = not self.path.exists()
+            # the folders made for it (runs/mbr/), removed with it if it is never used
+            self._made_parents = [p for p in self.path.parents if not p.exists()]
             self.path.mkdir(parents=True, exist_ok=True)
             self._lock = acquire(self.path / LOCK, str(self.path))
         except OSError as exc:
@@ -236,6 +239,11 @@ class RunDir:
         self._lock = None
         if self._created and not any(p.name != LOCK for p in self.path.iterdir()):
             shutil.rmtree(self.path, ignore_errors=True)
+            for parent in self._made_parents:   # innermost first
+                try:
+                    parent.rmdir()   # only while empty
+                except OSError:
+                    break
 
     def __enter__(self) -> "RunDir":
         return self.claim()
