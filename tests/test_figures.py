@@ -363,3 +363,11 @@ def test_a_judged_sweep_shows_its_preferences_and_unreadable_verdicts(tmp_path):
     assert table.header[4:7] == ["preference ko", "preference en", "unreadable verdicts"]
     assert table.rows[0][4:7] == ["n/a", "0.500", "12"]
     assert table.notes[0].startswith("Score(X->Y): none (a setting needs")
+
+
+def test_the_figures_page_keeps_the_printed_side_columns_of_tables_1_and_16():
+    from xling.reporting.figures import table_drawing
+
+    assert table_drawing("table01", []).table.header[-2:] == ["vocab_size (printed)", "average (printed)"]
+    table16 = table_drawing("table16", []).table
+    assert table16.header[-1] == "avg (printed)" and table16.rows[0][-1] == "0.1958"

@@ -140,19 +140,30 @@ def table_drawing(key: str, runs: Sequence[RunDir | Run]) -> Drawing:
         series = {m: [row[c] for c in paper.columns] for m, row in paper.rows.items()}
         figure = grouped_bars(paper.title, paper.columns, series, unit=paper.unit,
                               xlabel="tuned in X → tested in Y")
+        extra = _printed_sides(paper)
         return Drawing(stem, paper.title, figure, Table(
-            paper.title, ["model"] + paper.columns,
-            [[m] + [paper.printed[m][c] for c in paper.columns] for m in paper.rows], [f"{paper.unit}, as printed"]))
+            paper.title, ["model"] + paper.columns + [f"{c} (printed)" for c in extra],
+            [[m] + [paper.printed[m][c] for c in [*paper.columns, *extra]] for m in paper.rows],
+            [f"{paper.unit}, as printed"]))
     series = {m: [row[c] for c in paper.columns] for m, row in paper.rows.items()}
     reference = "HyperCLOVA X"
     ratios = {m: [f"{row[c] / paper.rows[reference][c]:.2f}x" for c in paper.columns]
               for m, row in paper.rows.items()}
     title = f"{paper.title} (ratio to {reference} above bars)"
     figure = grouped_bars(title, paper.columns, series, unit=paper.unit, xlabel="text type", annotations=ratios)
+    extra = _printed_sides(paper)
     return Drawing(stem, title, figure, Table(
-        paper.title, ["model"] + paper.columns,
-        [[m] + [f"{paper.printed[m][c]} ({ratios[m][k]})" for k, c in enumerate(paper.columns)] for m in paper.rows],
+        paper.title, ["model"] + paper.columns + [f"{c} (printed)" for c in extra],
+        [[m] + [f"{paper.printed[m][c]} ({ratios[m][k]})" for k, c in enumerate(paper.columns)]
+         + [paper.printed[m][c] for c in extra] for m in paper.rows],
         [f"{paper.unit}, as printed; in brackets: the ratio to {reference}"]))
+
+
+def _printed_sides(paper) -> list[str]:
+    """The printed columns beside a table's cells (Table 1's vocabulary size and average, Table
+    16's avg), kept on the page as Tables 13/14 keep theirs."""
+    first = next(iter(paper.printed.values()), {})
+    return [c for c in first if c not in paper.columns]
 
 
 def run_figures(run: RunDir | Run) -> list[tuple[str, object]]:
