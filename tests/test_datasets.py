@@ -148,5 +148,6 @@ def test_a_korean_xnli_file_beside_the_others_is_read_when_kornli_is_absent(tmp_
 def test_multiple_choice_without_a_demonstration_split_is_told_to_run_zero_shot(tmp_path):
     from xling.data.choice import choice_source
 
-    with pytest.raises(XlingError, match=r"xcopa:val has no split to draw few-shot examples from \(xcopa:test draws them from val\); use --shots 0"):
+    with pytest.raises(XlingError, match=r"xcopa:val has no split to draw few-shot examples from "
+                                         r"\(xcopa:test draws them from val\); use --shots 0"):
         choice_source("xcopa:val", str(tmp_path), "multiple_choice").dev_pool("en", "en")

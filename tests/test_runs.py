@@ -294,8 +294,8 @@ def test_a_local_model_is_one_model_however_its_folder_is_spelled(tmp_path, tiny
     monkeypatch.setenv("XLING_CACHE", str(tmp_path / "cache"))
     calls = []
     generate = HFBackend.generate
-    monkeypatch.setattr(HFBackend, "generate",
-                        lambda self, requests, *a, **k: calls.append(len(requests)) or generate(self, requests, *a, **k))
+    monkeypatch.setattr(HFBackend, "generate", lambda self, requests, *a, **k:
+                        calls.append(len(requests)) or generate(self, requests, *a, **k))
     first = run_mt(config(tmp_path, "tiny/", langs=["ko", "en"], limit=2, metrics=["chrf"]), progress=False)
     assert first.read_config()["model"]["model"] == "tiny" and any(calls)
     shutil.rmtree(tmp_path / "run" / "outputs")
@@ -371,7 +371,8 @@ def test_figure2_draws_past_a_unit_without_a_score():
 
     xs, ys = moving_average([(0, 0.30), (0.5, math.nan), (1, 0.40), (2, 0.50)])
     assert xs == [0, 1, 2] and all(math.isfinite(y) for y in ys)
-    metrics = {"directions": {"a": {"ratio": 0.0, "preference_ko": math.nan}, "b": {"ratio": 0.1, "preference_ko": 0.5}}}
+    metrics = {"directions": {"a": {"ratio": 0.0, "preference_ko": math.nan},
+                              "b": {"ratio": 0.1, "preference_ko": 0.5}}}
     points = figure2_points(metrics, TuneRatioConfig(out="x", model="m", metric="judge", judge_model="j"))
     assert list(points.values())[0]["ko"] == [[10.0, 0.5]]
 
@@ -397,7 +398,8 @@ def test_command_line_values_an_experiment_cannot_take_are_named_as_options(tmp_
     ("task: mt\nout: r\npairs: [ko-en]\nvariants:\n  qwen: {model: q}\n  llama: {model: l}\n", {"model": "tiny"},
      "variant qwen sets model, which the command line would override"),
     ("task: [mt]\nout: r\n", {}, "unknown task \\['mt'\\]"),
-    ("task: mt\nout: r\npairs: [ko-en]\nvariants:\n  a: {}\n  b: {task: nli}\n", {}, "variants compare runs of one task"),
+    ("task: mt\nout: r\npairs: [ko-en]\nvariants:\n  a: {}\n  b: {task: nli}\n", {},
+     "variants compare runs of one task"),
     ("task: mt\nout: r\npairs: [ko-en]\n<<: {variants: {a: {shots: 0}, b: {shots: 1}}}\n", {}, None),
 ])
 def test_experiment_variants_are_checked_before_anything_runs(tmp_path, text, overrides, message):

@@ -20,7 +20,8 @@ from .options import JUDGE_SETTINGS, MODEL_SETTINGS, Bounded, metric_list, metri
 @click.option("--tgt-lang", "-t", default=None, help="Target language (default: what the data says).")
 @click.option("--data-dir", default=None, help="Local data root (default: $XLING_DATA).")
 @click.option("--seed", type=Bounded("seed"), default=0, show_default=True,
-              help="Seed of the permutations (soft pairwise accuracy, significance); 4 gives MT-metrics-eval's own SPA draws.")
+              help="Seed of the permutations (soft pairwise accuracy, significance); 4 gives "
+                   "MT-metrics-eval's own SPA draws.")
 @click.option("--permutations", type=Bounded("bootstrap"), default=1000, show_default=True,
               help="Permutations of each test and of soft pairwise accuracy; resamples of the human "
                    "scores' 95% intervals.")

@@ -252,14 +252,9 @@ class XCSQASource(ChoiceSource):
         super().__init__(spec, options)
         self.split, self.root = arg or "dev", data_root(options.data_dir)
         self.left_out: dict[str, list[str]] = {}   # cell: ids of items with an empty answer
+        self.note = XCSQA_NOTE
         if self.split != "dev":
             raise XlingError("X-CSQA has labels for the dev split only (test labels are not public)")
-
-    @property
-    def note(self) -> str:
-        return XCSQA_NOTE + "".join(
-            f"; {cell}: {len(ids)} item(s) with an empty answer option left out ({', '.join(ids)})"
-            for cell, ids in sorted(self.left_out.items()))
 
     def items(self, premise: str, hypothesis: str) -> list[ChoiceItem]:
         """The question from `premise`'s file, the answers from `hypothesis`'s (joined by id: the
@@ -277,6 +272,9 @@ class XCSQASource(ChoiceSource):
         if empty:
             self.left_out[f"{resolve(premise).code}>{option_lang}" if option_lang != resolve(premise).code
                           else option_lang] = empty
+            self.note = XCSQA_NOTE + "".join(
+                f"; {cell}: {len(ids)} item(s) with an empty answer option left out ({', '.join(ids)})"
+                for cell, ids in sorted(self.left_out.items()))
         return [item for item in items if item.id not in empty]
 
 

@@ -162,7 +162,7 @@ def table_drawing(key: str, runs: Sequence[RunDir | Run]) -> Drawing:
 def _printed_sides(paper) -> list[str]:
     """The printed columns beside a table's cells (Table 1's vocabulary size and average, Table
     16's avg), kept on the page as Tables 13/14 keep theirs."""
-    first = next(iter(paper.printed.values()), {})
+    first: dict[str, str] = next(iter(paper.printed.values()), {})
     return [c for c in first if c not in paper.columns]
 
 

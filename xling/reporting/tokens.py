@@ -164,6 +164,7 @@ def efficiency_figure(stats: dict[str, dict[str, TokenStats]], own_files: Abstra
     langs = list(next(iter(stats.values())))
     series = {name: [per[lang].tokens_per_doc for lang in langs] for name, per in stats.items()}
     flores = [lang for lang in langs if lang not in own_files]
-    source = ", ".join(([f"FLORES-200 {split}"] if flores else []) + (["your files"] if len(flores) < len(langs) else []))
+    source = ", ".join(([f"FLORES-200 {split}"] if flores else [])
+                       + (["your files"] if len(flores) < len(langs) else []))
     return grouped_bars(f"Average tokens per document ({source})", langs, series,
                         unit="tokens per document", xlabel="language")

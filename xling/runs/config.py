@@ -330,7 +330,8 @@ def load_experiments(path: str | Path, overrides: dict | None = None) -> list:
         configs.append(build_config(merged, where=where, lines={**lines, **key_lines(inner)}))
     folders = [Path(c.out).resolve() for c in configs]
     if len(set(folders)) < len(folders):   # a second variant would refuse, or replace, the first
-        raise XlingError(f"{path}: two variants write into one folder ({next(str(f) for f in folders if folders.count(f) > 1)})")
+        twice = next(str(f) for f in folders if folders.count(f) > 1)
+        raise XlingError(f"{path}: two variants write into one folder ({twice})")
     return configs
 
 

@@ -22,7 +22,7 @@ import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 
@@ -180,9 +180,10 @@ def _soft_pairwise_accuracy(metric_segment: np.ndarray, human_segment: np.ndarra
                                            samples=samples, seed=seed)
 
 
-def _tested_measure(level: str, measure: str) -> Callable[[Any, Any], float]:
-    return {("system", "pearson"): measures.pearson,
-            ("segment", "kendall_by_item"): measures.kendall_by_item}[(level, measure)]
+def _tested_measure(level: str, measure: str) -> Callable[..., float]:
+    tested: dict[tuple[str, str], Callable[..., float]] = {("system", "pearson"): measures.pearson,
+                                                          ("segment", "kendall_by_item"): measures.kendall_by_item}
+    return tested[(level, measure)]
 
 
 def significance(scores: dict[str, MetricScores], results: dict, human_system, human_segment, systems,

@@ -142,7 +142,8 @@ def join_hub_rows(en_rows, ko_rows, limit: int | None, names=("English", "Korean
     if not joined:
         raise XlingError(f"no id of {names[1]} is in {names[0]}: nothing to pair")
     # the first `limit` usable pairs: a pair with an empty side is skipped, not counted
-    usable, dropped = [], 0
+    usable: list[Pair] = []
+    dropped = 0
     for k, e, i in joined:
         if limit and len(usable) >= limit:
             break

@@ -19,7 +19,7 @@ from ...runs.config import TuneRatioConfig
 from ...runs.folder import RunDir, RunHeader
 from .judge import JUDGE_RULE, judge_pairwise
 from .mixes import DEFAULT_RATIOS, build_mix, check_ratios, split_pairs
-from .paired import load_hub_pairs, load_pairs
+from .paired import Pair, load_hub_pairs, load_pairs
 from .train import encode_example, fine_tune
 
 # Table 16's settings: (name, tested in, tuned shares in the numerator, the monolingual share).
@@ -60,7 +60,7 @@ def _run_tune_ratio(run: RunDir, config: TuneRatioConfig, overwrite: bool, progr
     if not getattr(tokenizer, "chat_template", None):
         raise XlingError(f"model {config.model} has no chat template; instruction tuning needs one")
 
-    def fits(pair) -> bool:   # a prompt that fills max_length leaves no response token to learn from
+    def fits(pair: Pair) -> bool:   # a prompt that fills max_length leaves no response token to learn from
         return all(any(label != -100 for label in encode_example(tokenizer, *pair.side(lang),
                                                                  config.max_length)["labels"])
                    for lang in ("en", "ko"))
