@@ -176,8 +176,8 @@ def subprocess_in(folder, args, close_stdout=False):
     (["translate", "-s", "ko", "-t", "en", "-k", "1", "--shots-file", "", "a"], "--shots-file is empty"),
     (["translate", "-s", "ko", "-t", "en", "-m", "", "a"], "--model is empty"),
     (["eval", "mt", "--langs", "ko,en", "--shots", "1", "--shots-file", "", "--limit", "1", "--out", "{out}"],
-     "'shots_file' is empty"),
-    (["eval", "mt", "--langs", "ko,en", "-m", "", "--limit", "1", "--out", "{out}"], "'model' is empty"),
+     "'--shots-file': is empty"),
+    (["eval", "mt", "--langs", "ko,en", "-m", "", "--limit", "1", "--out", "{out}"], "is empty"),
 ])
 def test_an_empty_value_is_refused_not_taken_for_a_default(tmp_path, args, message):
     """An unset shell variable (`--shots-file "$DEV"`) ran FLORES demonstrations or the embedded
@@ -185,3 +185,19 @@ def test_an_empty_value_is_refused_not_taken_for_a_default(tmp_path, args, messa
     out = tmp_path / "run"
     assert_one_line_error(xling(*[a.replace("{out}", str(out)) for a in args]), message)
     assert not out.exists()
+
+
+def test_an_empty_judge_or_metric_model_is_refused_not_taken_for_the_embedded_model(tmp_path):
+    (tmp_path / "h.txt").write_text("a\n", encoding="utf-8")
+    (tmp_path / "s.txt").write_text("b\n", encoding="utf-8")
+    result = xling("score", "-i", str(tmp_path / "h.txt"), "-s", str(tmp_path / "s.txt"), "-t", "en", "-m", "gemba-mqm",
+                   "--judge-model", "")
+    assert_one_line_error(result, "is empty")
+
+
+def test_an_output_in_dev_shm_is_an_ordinary_file():
+    from xling.data.textio import output_target
+
+    if not __import__("os").path.isdir("/dev/shm"):
+        pytest.skip("no /dev/shm here")
+    assert str(output_target("/dev/shm/xling-report.md")) == "/dev/shm/xling-report.md"

@@ -155,3 +155,14 @@ def test_the_precision_a_model_runs_in_is_part_of_its_fingerprint(tiny_causal_ba
     assert "dtype" not in cpu.fingerprint and gpu.fingerprint["dtype"] == "bfloat16"
     assert cpu.fingerprint == {k: v for k, v in gpu.fingerprint.items() if k != "dtype"}
     assert cpu.model.dtype == torch.float32
+
+
+def test_translate_on_a_gpu_takes_hf_for_candidates_vllm_cannot_draw(monkeypatch, capsys, tiny_causal_base):
+    """`translate` built its backend settings without the selection, so auto picked vLLM there."""
+    from helpers import run_cli
+
+    monkeypatch.setattr(choice, "choose_backend", lambda: ("vllm", "a CUDA device and vLLM are present"))
+    code, out, err = run_cli(capsys, "translate", "-s", "ko", "-t", "en", "-m", str(tiny_causal_base),
+                             "--select", "mbr", "-n", "2", "--epsilon", "0.02", "--no-cache", "안녕")
+    assert code == 0, err
+    assert "backend hf (auto: epsilon sampling is transformers' path" in err

@@ -242,3 +242,14 @@ def test_a_token_across_the_context_boundary_counts_for_the_continuation():
         "token_logprobs": [None, -1.0, -2.0, -3.0, -0.5]}}]}
     assert _continuation_logprob(body, "here", start=7, end=14) == -5.0
     assert _continuation_logprob(body, "here", start=6, end=14) == -5.0    # no straddle: the same tokens
+
+
+def test_http_log_likelihood_cache_keys_stay_for_contexts_ending_in_whitespace():
+    """The server's offsets score them (no local split changed): their cached scores stay valid."""
+    from xling.backends.cached import CachedBackend
+    from xling.backends.http import HTTPBackend
+    from xling.store.cache import content_key
+
+    backend = HTTPBackend("served", "http://127.0.0.1:9/v1", max_retries=0)
+    key = CachedBackend(backend, None).loglikelihood_key("Answer: ", ["Yes"])
+    assert key == content_key(kind="loglikelihood", context="Answer: ", options=["Yes"], model=backend.fingerprint)

@@ -284,24 +284,17 @@ def test_settings_added_later_keep_older_run_folders_resumable():
 
 
 def test_a_local_model_is_one_model_however_its_folder_is_spelled(tmp_path, tiny_causal_base, data_dir, monkeypatch):
-    """"tiny/" (a shell's completion), "./tiny" and "tiny" name one model: a run resumes and
-    its outputs come from the cache, where a second spelling was refused as another model."""
-    from xling.backends.hf import HFBackend
-
+    """"tiny/" (a shell's completion), "./tiny" and "tiny" name one model to a run folder: it
+    resumes under another spelling, where it was refused as another model. (Cache keys keep the
+    name as typed, so that runs made before find their outputs.)"""
     (tmp_path / "tiny").symlink_to(tiny_causal_base)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("XLING_DATA", str(data_dir))
     monkeypatch.setenv("XLING_CACHE", str(tmp_path / "cache"))
-    calls = []
-    generate = HFBackend.generate
-    monkeypatch.setattr(HFBackend, "generate", lambda self, requests, *a, **k:
-                        calls.append(len(requests)) or generate(self, requests, *a, **k))
-    first = run_mt(config(tmp_path, "tiny/", langs=["ko", "en"], limit=2, metrics=["chrf"]), progress=False)
-    assert first.read_config()["model"]["model"] == "tiny" and any(calls)
-    shutil.rmtree(tmp_path / "run" / "outputs")
-    calls.clear()
+    run_mt(config(tmp_path, "tiny/", langs=["ko", "en"], limit=2, metrics=["chrf"]), progress=False)
+    before = read_all(tmp_path / "run")
     again = run_mt(config(tmp_path, "./tiny", langs=["ko", "en"], limit=2, metrics=["chrf"]), progress=False)
-    assert not any(calls) and len(read_all(tmp_path / "run")) == 2
+    assert read_all(tmp_path / "run") == before and len(before) == 2
 
     # a folder made when the name was kept as typed resumes under another spelling
     old = {"backend": "hf", "model": "tiny/", "revision": "local-0123"}
@@ -415,3 +408,30 @@ def test_experiment_variants_are_checked_before_anything_runs(tmp_path, text, ov
         return
     with pytest.raises(XlingError, match=message):
         load_experiments(path, overrides)
+
+
+def test_an_http_run_made_when_a_urls_setting_values_were_hidden_resumes(tmp_path):
+    from xling.backends.http import HTTPBackend
+
+    url = "https://gw.example/v1?api-version=2024-06-01&api_key=SECRETKEY1"
+    new = HTTPBackend("gpt", url, max_retries=0).fingerprint
+    old = dict(new, base_url="https://gw.example/v1?api-version=***&api_key=***")
+    run = RunDir(tmp_path / "run")
+    run.prepare(RunHeader("mt", {"base_url": old["base_url"], "model_fingerprint": old}, {}, ["ko-en"]))
+    run.write_outputs("ko-en", [{"id": "1", "output": "x"}])
+    run.prepare(RunHeader("mt", {"base_url": new["base_url"], "model_fingerprint": new}, {}, ["ko-en"]))
+    other = HTTPBackend("gpt", url.replace("2024-06-01", "2023-05-15"), max_retries=0).fingerprint
+    made_now = RunDir(tmp_path / "now")   # a folder made since tells two api-versions apart
+    made_now.prepare(RunHeader("mt", {"base_url": new["base_url"], "model_fingerprint": new}, {}, ["ko-en"]))
+    made_now.write_outputs("ko-en", [{"id": "1", "output": "x"}])
+    with pytest.raises(XlingError, match="differs in"):
+        made_now.prepare(RunHeader("mt", {"base_url": other["base_url"], "model_fingerprint": other}, {}, ["ko-en"]))
+
+
+def test_an_experiments_empty_command_line_value_is_named_as_an_option(tmp_path):
+    from xling.runs.config import load_experiments
+
+    path = tmp_path / "e.yaml"
+    path.write_text("task: mt\nout: r\npairs: [ko-en]\n", encoding="utf-8")
+    with pytest.raises(XlingError, match="^--model is empty"):
+        load_experiments(path, {"model": ""})

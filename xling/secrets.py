@@ -103,6 +103,16 @@ def redact_url(url: str | None) -> str | None:
     return urlunsplit((parts.scheme, host, parts.path, query, parts.fragment and "***"))
 
 
+def hidden_query_values(url: str) -> str:
+    """A stored URL as xling wrote it before a setting's value was shown (every query value ***):
+    what older run folders hold."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    query = "&".join(f"{f.partition('=')[0]}=***" if "=" in f else f for f in parts.query.split("&"))
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
+
+
 def check_server_url(url: str | None, option: str) -> None:
     """A server URL that urllib and httpx can take apart (scheme, host, a numeric port), or one
     XlingError naming the option; the URL is never echoed with its credentials."""

@@ -57,7 +57,7 @@ class CachedBackend:
 
     def loglikelihood_key(self, context: str, continuations: list[str]) -> str:
         # a context ending in whitespace has split otherwise since (loglik.split_tokens)
-        extra = {"boundary": 2} if context[-1:].isspace() else {}
+        extra = {"boundary": 2} if context[-1:].isspace() and getattr(self.backend, "splits_tokens", True) else {}
         return content_key(kind="loglikelihood", context=context, options=continuations,
                            model=self.backend.fingerprint, **extra)
 

@@ -25,6 +25,18 @@ def choose_backend() -> tuple[str, str]:
     return "vllm", "a CUDA device and vLLM are present"
 
 
+def hf_only_reason(select: str, candidates: int, sampling: str | None, epsilon: float) -> str | None:
+    """Why candidates drawn this way need transformers' path, which `auto` then takes (vLLM
+    refuses beam-search candidates and epsilon sampling); None where vLLM can draw them."""
+    if select == "greedy" or candidates <= 1:
+        return None
+    if sampling == "beam":
+        return "beam-search candidates are transformers' path"
+    if epsilon > 0:
+        return "epsilon sampling is transformers' path"
+    return None
+
+
 def resolve_backend(name: str, static_cache: bool = False, hf_only: str | None = None) -> str:
     """The backend `name` stands for ("auto" chooses; others are themselves). `hf_only`: why the
     settings need transformers (beam-search candidates, epsilon sampling). The line saying

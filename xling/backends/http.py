@@ -97,7 +97,7 @@ def _load_tokenizer(name: str):
     if not folder.exists():
         hub.check_name(name, "tokenizer")
         if not hub.reachable() and not hub.cached(name):
-            raise hub.error_for(name)
+            raise hub.error_for(name, what="tokenizer")
     try:
         return AutoTokenizer.from_pretrained(str(folder) if folder.exists() else name,
                                              **hub.load_options(name))
@@ -122,6 +122,7 @@ class MalformedAnswer(Exception):
 class HTTPBackend(Backend):
     is_seq2seq = False
     context_window = None   # the server's limit is not known here; it says so when passed
+    splits_tokens = False   # log-likelihoods come from the server's offsets, not loglik.split_tokens
 
     def stats(self) -> dict:
         return {}               # the server batches; nothing to report here

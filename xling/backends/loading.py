@@ -55,8 +55,8 @@ def locate_model(model: str | None, revision: str | None = None, quiet: bool = F
     if path.is_dir() and not (path / "config.json").is_file():
         raise XlingError(f"model folder {name!r} has no config.json: it is not a transformers "
                          "checkpoint (config.json, weights and tokenizer files)")
-    if path.exists():   # one name however it is spelled ("tiny/", "./tiny", "tiny")
-        return str(path), os.path.normpath(name)
+    if path.exists():   # (spelled as typed: cache keys hold it; runs compare it normalised)
+        return str(path), name
     hub.check_name(name)
     if not hub.reachable() and not hub.cached(name, revision):
         raise hub.error_for(name)

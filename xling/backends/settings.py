@@ -11,7 +11,7 @@ from typing import Any, cast, get_type_hints
 from ..errors import XlingError
 from ..secrets import check_server_url, redact_url
 from ..settings import Checked, setting
-from .choice import resolve_backend
+from .choice import hf_only_reason, resolve_backend
 from .registry import BackendKind, backends, get_backend, setting_fields, takers
 
 
@@ -43,13 +43,8 @@ class _BackendSettingsBase(Checked):
 
     def _hf_only(self) -> str | None:
         """Why these settings need transformers' path, which `auto` then takes (vLLM refuses them)."""
-        if getattr(self, "select", "greedy") == "greedy" or getattr(self, "candidates", 1) <= 1:
-            return None
-        if getattr(self, "sampling", None) == "beam":
-            return "beam-search candidates are transformers' path"
-        if getattr(self, "epsilon", 0) > 0:
-            return "epsilon sampling is transformers' path"
-        return None
+        return hf_only_reason(getattr(self, "select", "greedy"), getattr(self, "candidates", 1),
+                              getattr(self, "sampling", None), getattr(self, "epsilon", 0))
 
     def public_settings(self) -> dict:
         """Every setting, as stored in a run folder: credentials in the URL are never kept."""

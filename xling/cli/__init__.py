@@ -18,6 +18,10 @@ from .options import BatchSize, Bounded
 __all__ = ["BatchSize", "Bounded", "cli", "main", "run"]
 
 
+# `xling` or `xling eval` alone (click 8.2+; 8.1 prints the help itself, matching nothing here)
+_NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
 # Options that take several values (`-i A B C`); click wants `-i A -i B -i C`.
 VARIADIC = {"score": {"-i", "--input", "-m", "--metrics", "-r", "--reference"},
             "figures": {"-r", "--runs"}}
@@ -54,7 +58,7 @@ def main(argv=None) -> int:
             return 128 + signal.SIGTERM
         click.echo("xling: interrupted (finished work is kept in the cache; run again to resume)", err=True)
         return 130
-    except click.exceptions.NoArgsIsHelpError as exc:   # `xling`, `xling eval`: the help itself
+    except _NO_ARGS_IS_HELP as exc:   # `xling`, `xling eval`: the help itself
         click.echo(exc.format_message())
         return 0
     except click.UsageError as exc:   # one line, like every other user mistake

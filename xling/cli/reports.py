@@ -15,7 +15,7 @@ from .options import Bounded, metric_list, print_report, split_list
               default="text", show_default=True,
               help="html: one self-contained page (scores, significance, a segment browser) written to --output.")
 @click.option("--output", "-o", default=None, type=click.Path(dir_okay=False),
-              help="Write the report to this file (required with --format html).")
+              help="Write the report to this file (required with --format html; - is standard output).")
 @click.option("--paired-ar", is_flag=True, help="Approximate randomization instead of bootstrap.")
 @click.option("--paired-n", type=Bounded("bootstrap"), default=None)
 def report(run_dirs, metrics, fmt, output, paired_ar, paired_n):
@@ -23,7 +23,8 @@ def report(run_dirs, metrics, fmt, output, paired_ar, paired_n):
     test = "ar" if paired_ar else "bs"
     if output is None:
         if fmt == "html":
-            raise XlingError("--format html writes a file: give it with --output/-o (e.g. -o report.html)")
+            raise XlingError("--format html writes a page: give it with --output/-o (-o report.html, or "
+                             "-o - for standard output)")
         print_report(list(run_dirs), metric_list(metrics), fmt, test, paired_n)
         return
     if output != "-":

@@ -118,12 +118,12 @@ def cached(name: str, revision: str | None = None) -> bool:
     return isinstance(try_to_load_from_cache(name, "config.json", revision=revision), str)
 
 
-def error_for(name: str, exc: Exception | None = None) -> XlingError:
+def error_for(name: str, exc: Exception | None = None, what: str = "model") -> XlingError:
     """The user-facing error for a hub name that could not be loaded."""
     text = f"{type(exc).__name__}: {exc}" if exc else "offline"
     if re.search(r"RepositoryNotFound|404|not a valid model identifier", text) and \
             "offline" not in text.lower() and "connect" not in text.lower():
-        return XlingError(f"model {name!r} is neither a local folder nor a model on the "
+        return XlingError(f"{what} {name!r} is neither a local folder nor a {what} on the "
                           "Hugging Face hub")
-    return XlingError(f"model {name!r} is not a local folder, and the Hugging Face hub cannot be "
+    return XlingError(f"{what} {name!r} is not a local folder, and the Hugging Face hub cannot be "
                       "reached to fetch it (offline?); pass a local path or go online")

@@ -171,7 +171,8 @@ def output_target(path: str | Path, inputs: tuple = ()) -> Path:
     inside an input folder (a model), nor be a FIFO, device or folder: xling writes complete
     files only, atomically."""
     path = Path(path)
-    if os.path.abspath(path).startswith(("/proc/", "/dev/")):   # /dev/stdout, /proc/self/fd/1
+    where = os.path.abspath(path)
+    if where.startswith(("/proc/", "/dev/")) and not where.startswith("/dev/shm/"):   # /dev/stdout, /proc/self/fd/1
         raise XlingError(f"cannot write {path}: it names a device or file descriptor; xling writes "
                          "complete regular files only (leave out -o to write to standard output)")
     # The folder as the OS reaches it: `missing/../x` fails there, while a lexical resolution

@@ -16,7 +16,7 @@ from ..metrics.base import mean_result
 from ..metrics.registry import display, get
 from ..metrics.significance import bootstrap_ci
 from ..runs.config import CHOICE_TASKS
-from ..runs.folder import MARKER, RunDir
+from ..runs.folder import MARKER, RunDir, same_setting
 from ..runs.records import ChoiceRun, MTRun, Run, TuneRun, distinguish, read_run
 from .html_pages import figure_entry, figures_page
 from .paper import load_paper_table
@@ -238,8 +238,8 @@ def figure2_drawing(ratio_runs: Sequence[RunDir | TuneRun]) -> Drawing:
         same = {k: v for k, v in (run.config.get("identity") or {}).items() if k not in ("seeds", "ratios")}
         for panel in run.figure2:
             first = experiments.setdefault(panel, (same, run))
-            if first[0] != same:
-                differ = sorted(k for k in set(same) | set(first[0]) if same.get(k) != first[0].get(k))
+            differ = sorted(k for k in set(same) | set(first[0]) if not same_setting(k, first[0], same))
+            if differ:
                 raise XlingError(f"{first[1].path} and {run.path} both draw Figure 2's panel '{panel}' but "
                                  f"differ in {', '.join(differ)}: their points would be averaged into one "
                                  "line; draw them in separate `xling figures` calls")

@@ -265,6 +265,9 @@ def load_experiment(path: str | Path, overrides: dict | None = None):
 def _check_overrides(given: dict, task, path: Path) -> None:
     """Command-line values an experiment's task cannot take are named as options, not blamed on
     the file (`--limit` of a tune_ratio sweep was "tr.yaml: unknown key 'limit'")."""
+    for key, value in given.items():
+        if isinstance(value, str) and not value.strip():
+            raise XlingError(f"--{key.replace('_', '-')} is empty; leave it out, or give a value")
     kind = CONFIGS.get(task) if isinstance(task, str) else None
     if kind is None:
         return

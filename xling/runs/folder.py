@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..data.textio import atomic_writer, describe_kind
 from ..errors import XlingError
+from ..secrets import hidden_query_values
 from ..store.locks import acquire, is_held
 
 PACKAGES = ("xling", "torch", "transformers", "tokenizers", "sacrebleu", "huggingface-hub",
@@ -49,7 +50,8 @@ def _why(changed: list[str]) -> str:
                 "by a newer xling), so resuming would mix answers to two different prompts")
     if "data_sha256" in changed:
         return (": the data's texts (or the demonstrations' pool) differ from that run's: an edited "
-                "file, another --data-dir or shots file")
+                "file, another --data-dir or shots file, or a newer xling choosing them otherwise "
+                "(PAWS-X demonstrations, X-CSQA items with an empty answer: run it again with --overwrite)")
     return ""
 
 
@@ -72,12 +74,25 @@ def _same(key: str, old, new) -> bool:
         return True
     if key == "model" and isinstance(old, str) and isinstance(new, str):   # "tiny/" is "./tiny"
         return os.path.normpath(old) == os.path.normpath(new)
+    if key == "base_url" and isinstance(old, str) and isinstance(new, str):
+        return old == hidden_query_values(new)   # made when ?api-version= values were hidden
     if key == "model_fingerprint" and isinstance(old, dict) and isinstance(new, dict):
-        if str(old.get("revision", "")).startswith("local-") and isinstance(old.get("model"), str):
-            # a local folder's name as typed before it was normalised ("tiny/", "./tiny")
-            old = dict(old, model=os.path.normpath(old["model"]))
+        if isinstance(old.get("base_url"), str) and isinstance(new.get("base_url"), str) \
+                and old["base_url"] == hidden_query_values(new["base_url"]):
+            new = dict(new, base_url=old["base_url"])   # made when a URL's setting values were hidden
+        if str(old.get("revision", "")).startswith("local-") and isinstance(old.get("model"), str) \
+                and isinstance(new.get("model"), str):   # a local folder, however spelled ("tiny/", "./tiny")
+            old, new = dict(old, model=os.path.normpath(old["model"])), dict(new, model=os.path.normpath(new["model"]))
         return old == {k: v for k, v in new.items() if k in old or k not in FINGERPRINT_ADDED_LATER}
     return False
+def same_setting(key: str, a: dict, b: dict) -> bool:
+    """Whether two runs' identities agree on `key` as a resume compares them (a key added since
+    one of them was made, a local model's spelling)."""
+    if key in IDENTITY_ADDED_LATER and (key not in a or key not in b):
+        return True
+    return _same(key, a.get(key), b.get(key))
+
+
 REWRITE = "run the experiment again to rewrite it (finished outputs come from the cache)"
 
 

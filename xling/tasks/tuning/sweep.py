@@ -53,6 +53,13 @@ def _run_tune_ratio(run: RunDir, config: TuneRatioConfig, overwrite: bool, progr
         raise XlingError(f"metric must be rougeL or judge, not {config.metric!r}")
     if config.metric == "judge" and not config.judge_model:
         raise XlingError("metric judge needs judge_model")
+    def load(extra: int):
+        if config.train_hub:
+            return load_hub_pairs(config.train_hub, wanted + extra if wanted else None)
+        return load_pairs(config.train_en, config.train_ko, config.train_paired)
+
+    wanted = config.train_size + config.test_size if config.train_hub and config.train_size else None
+    pairs, data_report = load(0)   # (the data's problems first: the model may be the hub's too)
     source, _ = locate_model(config.model, quiet=True)   # a missing folder or an offline hub: one line
     options = hub.load_options(source)
     with hub.quiet_transformers(), hub.offline_while(options.get("local_files_only", False)):
@@ -65,13 +72,8 @@ def _run_tune_ratio(run: RunDir, config: TuneRatioConfig, overwrite: bool, progr
                                                                  config.max_length)["labels"])
                    for lang in ("en", "ko"))
 
-    wanted = config.train_size + config.test_size if config.train_hub and config.train_size else None
     extra = 0
     while True:   # a hub sweep draws more rows for the pairs it leaves out (they had no slack)
-        if config.train_hub:
-            pairs, data_report = load_hub_pairs(config.train_hub, wanted + extra if wanted else None)
-        else:
-            pairs, data_report = load_pairs(config.train_en, config.train_ko, config.train_paired)
         train, test = split_pairs(pairs, config.test_size, seed=0)
         # Pairs that do not fit are left out of training (and counted) before any unit trains.
         fitting = [p for p in train if fits(p)]
@@ -79,6 +81,7 @@ def _run_tune_ratio(run: RunDir, config: TuneRatioConfig, overwrite: bool, progr
         if not wanted or short <= 0 or len(pairs) < wanted + extra:   # enough, or the hub has no more
             break
         extra += short
+        pairs, data_report = load(extra)
     data_report["dropped_too_long"] = len(train) - len(fitting)
     if not fitting:
         raise XlingError(f"no training pair keeps a response token within max_length {config.max_length} "
