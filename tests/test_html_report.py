@@ -135,7 +135,8 @@ def test_html_needs_an_output_outside_the_run_folders(runs, tmp_path, capsys):
 
     a, b = runs
     code = main(["report", str(a), "--format", "html"])
-    assert_error(code, capsys.readouterr().err, "--format html writes a file: give it with --output/-o")
+    assert_error(code, capsys.readouterr().err,
+                 "--format html writes a page: give it with --output/-o (-o report.html, or -o - for standard output)")
     code = main(["report", str(a), str(b), "--format", "html", "-o", str(b / "report.html")])
     assert_error(code, capsys.readouterr().err, f"is inside the run folder {b}")
     assert not (b / "report.html").exists()
