@@ -98,10 +98,16 @@ def test_score_human_with_an_unrated_reference_and_system(report):
     table = json.loads(result.stdout)
     assert set(table["systems"]) == {"sys0", "sys1", "sys2"} and table["unrated_systems"] == ["sys3"]
     assert table["systems"]["sys2"]["segments"] == 3
-    assert table["systems"]["sys2"]["score"] == pytest.approx(np.mean([0, 0, -1]))
+    # The human score is the one meta-eval correlates with (the data's); the segment mean beside it.
+    assert {s: v["score"] for s, v in table["systems"].items()} == SYSTEM_SCORES
+    assert table["systems"]["sys2"]["segment_mean"] == pytest.approx(np.mean([0, 0, -1]))
+    assert table["human_source"] == "the data's system scores"
     plain = xling("score", "--human", f"mtme:{root}:de-en")    # no reference: every rated system
     assert plain.returncode == 0, plain.stderr
-    assert "left out, no human score: refA, sys3" in plain.stdout.decode()
+    text = plain.stdout.decode()
+    assert "left out, no human score: refA, sys3" in text
+    assert "segment mean" in text and "the data's system scores, as meta-eval takes them" in text
+    assert [line.split()[1] for line in text.splitlines() if line[:1].isdigit()] == ["sys2", "sys0", "sys1"]
 
 
 def test_too_few_rated_systems_is_one_line(tmp_path):

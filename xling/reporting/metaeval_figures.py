@@ -101,11 +101,17 @@ def human_score_table(report: dict) -> Table:
     order = sorted(humans, key=lambda s: -humans[s]["score"])
     ranks = {m: {s: k + 1 for k, s in enumerate(sorted(per, key=lambda s: -per[s] if get(m).higher_is_better
                                                          else per[s]))} for m, per in metrics.items()}
-    rows = [[str(k + 1), s, f"{humans[s]['score']:.3f}", f"[{humans[s]['low']:.3f}, {humans[s]['high']:.3f}]",
-             str(humans[s]["segments"])] + [f"{metrics[m][s]:.2f} ({ranks[m][s]})" for m in metrics]
+    # Where the data gives system scores, they rank (as in meta-eval) and the segment mean sits beside.
+    given = report.get("human_source", "").startswith("the data's")
+    rows = [[str(k + 1), s, f"{humans[s]['score']:.3f}"]
+            + ([f"{humans[s]['segment_mean']:.3f}"] if given else [])
+            + [f"[{humans[s]['low']:.3f}, {humans[s]['high']:.3f}]", str(humans[s]["segments"])]
+            + [f"{metrics[m][s]:.2f} ({ranks[m][s]})" for m in metrics]
             for k, s in enumerate(order)]
-    notes = [f"human: the mean of each system's rated segments; 95% interval: bootstrap over them, "
-             f"{report['samples']} resamples, seed {report['seed']}"
+    interval = (f"95% interval: bootstrap of the rated segments' mean, {report['samples']} resamples, "
+                f"seed {report['seed']}")
+    notes = [(f"human: {report['human_source']}, as meta-eval takes them; segment mean and its {interval}"
+              if given else f"human: the mean of each system's rated segments; {interval}")
              + (f"; metrics against {report['reference']} on the segments every system and it translated"
                 if report["reference"] else "")]
     if report.get("unrated_systems"):
@@ -114,5 +120,6 @@ def human_score_table(report: dict) -> Table:
               if signature]
     if report.get("xling_version"):
         notes.append(f"xling {report['xling_version']}")
-    return Table(f"Human scores: {report['data']}", ["rank", "system", "human", "95% CI", "segments"]
+    return Table(f"Human scores: {report['data']}", ["rank", "system", "human"] + (["segment mean"] if given else [])
+                 + ["95% CI", "segments"]
                  + [f"{display(m)} (rank)" for m in metrics], rows, notes)

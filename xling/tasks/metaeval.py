@@ -339,9 +339,10 @@ def mean_interval(values: np.ndarray, rng: np.random.Generator, samples: int) ->
 def human_scores(spec: str, *, reference: str | None = None, metrics=(), data_dir: str | None = None,
                  settings: dict | None = None, tgt_lang: str | None = None, seed: int = 12345,
                  samples: int = 1000) -> dict:
-    """Each system's human score (the mean over its rated segments) with a 95% bootstrap
-    interval (segments resampled, percentile); systems without a human score are left out
-    (listed in `unrated_systems`). With a `reference`, on the segments it and every rated system
+    """Each system's human score, as `meta-eval` takes it (the data's own system scores where it
+    gives one for every system, else the mean over its rated segments), and the mean over its
+    rated segments with a 95% bootstrap interval (segments resampled, percentile); systems
+    without a human score are left out (listed in `unrated_systems`). With a `reference`, on the segments it and every rated system
     translated, beside each metric's corpus score against that reference."""
     judgments = load_judgments(spec, data_dir)
     if reference is not None:
@@ -355,12 +356,13 @@ def human_scores(spec: str, *, reference: str | None = None, metrics=(), data_di
         raise XlingError(f"{spec}: no system has a human score" + (f" on a segment {reference} has an output for"
                                                                   if reference is not None else ""))
     human = human_matrix(judgments, systems, positions)
+    system_scores, source = human_system_scores(judgments, systems, human)
     rng = np.random.default_rng(seed)
     table = {}
-    for system, row in zip(systems, human):
+    for system, row, score in zip(systems, human, system_scores):
         values = row[~np.isnan(row)]
         low, high = mean_interval(values, rng, samples)
-        table[system] = {"score": float(values.mean()), "low": low, "high": high,
+        table[system] = {"score": float(score), "segment_mean": float(values.mean()), "low": low, "high": high,
                          "segments": len(values)}
     metric_scores = {}
     if reference is not None and metrics:
@@ -371,5 +373,5 @@ def human_scores(spec: str, *, reference: str | None = None, metrics=(), data_di
             result = score_metric(name, judgments, systems, reference, positions, tgt, settings)
             sign = 1.0 if get(name).higher_is_better else -1.0
             metric_scores[name] = {s: sign * v for s, v in result.system.items()}   # as the metric reports it
-    return {"data": spec, "reference": reference, "systems": table, "metrics": metric_scores,
-            "unrated_systems": unrated, "seed": seed, "samples": samples}
+    return {"data": spec, "reference": reference, "systems": table, "human_source": source,
+            "metrics": metric_scores, "unrated_systems": unrated, "seed": seed, "samples": samples}
