@@ -237,3 +237,41 @@ def test_a_judge_server_gets_the_runs_timeout_and_retries(tmp_path, monkeypatch)
     finally:
         stalled.close()
     assert stalled.requests == 2
+
+
+@pytest.mark.parametrize("nothing", ["None found.", "No major errors.", "No critical errors", "No issues found.",
+                                     "None identified.", "(none)", "Nothing to report.", "No mistakes.",
+                                     "There are no major errors.", "None - the translation is accurate."])
+def test_a_judge_saying_there_is_nothing_in_its_own_words_marks_no_error(nothing):
+    """"Critical:\\nNo critical errors." was one critical error (-25, the floor) for a perfect translation."""
+    errors = parse_mqm(f"Critical:\n{nothing}\nMajor:\n{nothing}\nMinor:\n{nothing}")
+    assert errors == [] and mqm_score(errors) == 0
+    assert mqm_score(parse_mqm(f'Critical:\n{nothing}\nMajor:\naccuracy/omission - "the cat"\nMinor:\n{nothing}')) == -5
+
+
+@pytest.mark.parametrize("answer", ["Score: 70-80", "Score: 85–90", "My score: 70 to 80", "Score: 85\nScore: 40",
+                                    "Score: 0.85"])
+def test_an_esa_range_or_two_scores_or_a_fraction_is_no_score(answer):
+    assert parse_esa(answer) is None
+
+
+def test_an_esa_score_line_is_not_replaced_by_a_later_mention_in_prose():
+    assert parse_esa("no-error\nScore: 85\nThis translation would score 20 if it dropped the verb.")[1] == 85
+
+
+def test_an_error_span_that_also_occurs_in_the_instructions_is_a_judgment(tmp_path):
+    """"clear" and "text" are words of the template's instructions, not its example span: an
+    answer marking them was thrown away as a repeated instruction (score biased to no error)."""
+    from xling.backends.http import HTTPBackend
+    from xling.metrics.judge import judge
+
+    answers = {"Good.": "Critical:\nno-error\nMajor:\nno-error\nMinor:\nno-error",
+               "The sky is blue.": 'Critical:\nno-error\nMajor:\naccuracy/omission - "clear"\nMinor:\nno-error',
+               "Read the message.": 'Critical:\nno-error\nMajor:\naccuracy/mistranslation - "text"\nMinor:\nno-error'}
+    server = FakeOpenAI(respond=lambda payload: answers[payload["messages"][-1]["content"].rsplit("\n", 1)[1]])
+    try:
+        result = judge(list(answers), ["좋다.", "하늘이 맑고 파랗다.", "문자를 읽어라."], "en", src_lang="ko",
+                       backend=HTTPBackend("judge", server.url, max_retries=0))
+    finally:
+        server.close()
+    assert result.segments == [0, -5, -5] and "parsed:3/3" in result.signature

@@ -223,3 +223,23 @@ def test_eval_and_rescore_take_qe_metrics(tiny_kiwi, tiny_metricx, tmp_path, cap
     again = read_run(config.out).direction("ko-en").metrics["cometkiwi"]
     rescore(config.out, ["cometkiwi"], {"comet_batch_size": 4})
     assert read_run(config.out).direction("ko-en").metrics["cometkiwi"] == again
+
+
+def test_metricx23_qe_input_is_chosen_by_the_models_own_name_not_a_folder_above_it(tiny_metricx, tmp_path):
+    """A reference-based MetricX-23 kept under a folder named "qe-study" still gets "candidate:
+    ... reference: ..." inputs (it was fed QE inputs, its reference ignored, and reported as MetricX)."""
+    import shutil
+
+    from xling.metrics.metricx import _names_qe
+    from xling.metrics.registry import get
+
+    under_qe = tmp_path / "qe-study" / "metricx-23-large-v2p0"
+    shutil.copytree(tiny_metricx, under_qe)
+    assert not _names_qe(str(under_qe)) and _names_qe("google/metricx-23-qe-large-v2p0")
+    hub_cache = tmp_path / "models--google--metricx-23-qe-large-v2p0" / "snapshots" / "0123abc"
+    hub_cache.mkdir(parents=True)
+    assert _names_qe(str(hub_cache))
+    ours = get("metricx")(HYPS, REFS, SRCS, "en", model=str(under_qe), batch_size=1)
+    plain = tmp_path / "metricx-23-large-v2p0"
+    shutil.copytree(tiny_metricx, plain)
+    assert ours.segments == get("metricx")(HYPS, REFS, SRCS, "en", model=str(plain), batch_size=1).segments

@@ -55,6 +55,15 @@ _HEADING = re.compile(r"^(critical|major|minor)(?:\s+errors?)?\s*(?::|-|–|$)\s
 # "category[/subcategory] - span": a category is one to three words, never a sentence.
 _ITEM = re.compile(r"""^(?P<category>[A-Za-z][A-Za-z/&_-]*(?: [A-Za-z/&_-]+){0,2})\s*(?:-|–|:|—)\s*(?P<span>.+)$""")
 _QUOTED = re.compile(r"""["“”'‘’「」『』](.+?)["“”'‘’「」『』]""")
+# A line under a severity that says there is nothing there, in a judge's own words: "No major
+# errors.", "None found.", "None - the translation is accurate", "Nothing to report", "No issues".
+_NOTHING = re.compile(r"^(?:(?:there (?:are|is|were) )?no\b(?:\s+[\w-]+){0,3}?\s+(?:errors?|issues?|mistakes?"
+                      r"|problems?)\b|(?:none|nothing|n/a)\b(?!-))", re.I)
+
+
+def _says_nothing(text: str) -> bool:
+    bare = text.strip("()[] ")
+    return bool(_NO_ERROR.match(bare) or _NOTHING.match(bare)) and not _QUOTED.search(text)
 
 
 def _clean(line: str) -> str:
@@ -62,7 +71,7 @@ def _clean(line: str) -> str:
 
 
 def _item(text: str, severity: str) -> ErrorSpan | None:
-    if not text or _NO_ERROR.match(text):
+    if not text or _says_nothing(text):
         return None
     match = _ITEM.match(text)
     if match is None:
@@ -108,7 +117,7 @@ def parse_mqm(answer: str) -> list[ErrorSpan] | None:
             severity = None
             continue
         if severity is None:
-            if _NO_ERROR.match(line) or re.fullmatch(r"(?:the translation has )?no errors?\.?", line, re.I):
+            if _says_nothing(line) or re.fullmatch(r"(?:the translation has )?no errors?\.?", line, re.I):
                 understood = True
             continue
         error = _critical_if_non_translation(_item(line, severity), line)
@@ -127,10 +136,11 @@ def mqm_score(errors: list[ErrorSpan]) -> float:
 # read as what they are — out of range, hence unparseable — never as a clamped or cut "100" or "1".
 # Thousands separators are read too ("1,000" is 1000, out of range), never cut at the comma.
 _NUMBER = r"[-+]?(?:\d{1,3}(?:,\d{3})+(?:\.\d*)?|\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
-# "Score:", "Score (0-100):", "Score 0-100:"; a denominator other than 100 ("8.5/10") is another
-# scale, which is not converted: the answer counts as unparseable.
-_SCORE = re.compile(r"score\s*(?:\(?\s*0\s*[-–]\s*100\s*\)?)?\s*[:=]?\s*\**\s*(" + _NUMBER
-                    + r")(?![\w])(?:\s*/\s*(\d+(?:\.\d+)?))?", re.I)
+# A score line: "Score:", "Score (0-100):", "Score 0-100:", "Final score:", then one number, then
+# no other number ("Score: 70-80" and "70 to 80" are ranges, not scores). A denominator other than
+# 100 ("8.5/10") is another scale, which is not converted: the answer counts as unparseable.
+_SCORE = re.compile(r"^(?:final |overall )?score\s*(?:\(?\s*0\s*[-–]\s*100\s*\)?)?\s*[:=]?\s*(" + _NUMBER
+                    + r")(?:\s*/\s*(\d+(?:\.\d+)?))?(?![\w.,]*\d)[^\d]*$", re.I)
 
 
 def _stated_score(match) -> float | None:
@@ -140,13 +150,17 @@ def _stated_score(match) -> float | None:
 
 
 def parse_esa(answer: str) -> tuple[list[ErrorSpan], float] | None:
-    """(error spans, 0-100 score) of an ESA-style answer, or None without a score in range."""
-    scores = [_stated_score(m) for m in _SCORE.finditer(_MARKUP.sub("", answer))]
-    if not scores:   # a bare number alone on the last line also counts
-        last = [line.strip() for line in answer.splitlines() if line.strip()]
-        if last and re.fullmatch(_NUMBER, _MARKUP.sub("", last[-1]).strip()):
-            scores = [float(_MARKUP.sub("", last[-1]).strip())]
-    if not scores or scores[-1] is None or not 0 <= scores[-1] <= 100:
+    """(error spans, 0-100 score) of an ESA-style answer, or None without one score in range: a
+    range, two different stated scores, or a fraction below 1 (a 0-1 scale) is no score."""
+    lines = [_MARKUP.sub("", line).strip() for line in answer.splitlines()]
+    lines = [line for line in lines if line]
+    scores = {_stated_score(m) for m in (_SCORE.match(line) for line in lines) if m}
+    if not scores and lines and re.fullmatch(_NUMBER, lines[-1]):   # a bare number alone on the last line
+        scores = {float(lines[-1].replace(",", ""))}
+    if len(scores) != 1:
+        return None
+    score = scores.pop()
+    if score is None or not 0 <= score <= 100 or 0 < score < 1:
         return None
     spans = []
     for raw in answer.splitlines():
@@ -155,7 +169,7 @@ def parse_esa(answer: str) -> tuple[list[ErrorSpan], float] | None:
         if heading and not _NO_ERROR.match(heading.group(2).strip()):
             spans.append(_item(heading.group(2).strip(), heading.group(1).lower())
                          or ErrorSpan(heading.group(1).lower(), "", ""))
-    return spans, scores[-1]
+    return spans, score
 
 
 # One parsed answer: parse_mqm's error spans, or parse_esa's (error spans, score).
@@ -234,12 +248,14 @@ def judge(hyps: Sequence[str], srcs: Sequence[str], tgt_lang: str, kind: str = "
     values: list[float | None] = []
     stds: list[float | None] = []
     unparseable = 0
-    instructions = prompt_template.data["user"]
+    # The template's own example spans ("the wrong words"): not any word of its instructions,
+    # since a real error span ("clear", "text") may well occur in them too.
+    examples = {m.group(1).strip() for m in _QUOTED.finditer(prompt_template.data["user"])}
 
     def copied(errors, i) -> bool:
         """An error whose words are the template's own example, in neither the translation nor
         the source: the judge repeated the instructions instead of judging."""
-        return any(e.span and e.span in instructions and e.span not in hyps[i] and e.span not in srcs[i]
+        return any(e.span and e.span.strip() in examples and e.span not in hyps[i] and e.span not in srcs[i]
                    for e in errors)
 
     for i in range(len(hyps)):

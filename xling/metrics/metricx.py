@@ -13,6 +13,8 @@ lm_head), from a hub name or a local folder, with the folder's own tokenizer whe
 """
 from __future__ import annotations
 
+import re
+
 from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
@@ -46,6 +48,16 @@ def _version(model: str, explicit: str | None) -> str:
         raise XlingError(f"MetricX model folder {model!r}: its name says neither metricx-23 nor metricx-24; "
                          "pass --metricx-version 23 or 24")
     return "24"
+
+
+def _names_qe(model: str) -> bool:
+    """A MetricX-23 QE model by its own name (metricx-23-qe-large-v2p0), never by a folder above
+    it: a reference-based model kept under ~/qe-study/ is not fed QE inputs."""
+    path = Path(model).expanduser()
+    names = [model.rstrip("/").rsplit("/", 1)[-1]]
+    if path.exists():   # a hub cache snapshot (models--google--metricx-23-qe-.../snapshots/HASH) or a link
+        names += [part for part in path.resolve().parts if "metricx" in part.lower()][-1:]
+    return any(re.search(r"(?:^|[-_.])qe(?:[-_.]|$)", name.lower()) for name in names)
 
 
 def _tokenizer_source(model: str, explicit: str | None) -> str:
@@ -149,10 +161,10 @@ def metricx(hyps: Sequence[str], refs: Sequence[str] | None, srcs: Sequence[str]
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise XlingError(f"MetricX batch_size must be a whole number of 1 or more, not {batch_size!r}")
     weights, tok, revision, v, device = load_metricx(model, precision, tokenizer, version)
-    if v == "23" and refs is None and "qe" not in model.lower():
+    qe23 = v == "23" and _names_qe(model)
+    if v == "23" and refs is None and not qe23:
         raise XlingError(f"MetricX-23 model {model!r} needs references; MetricX-24 hybrid models "
                          "score without them")
-    qe23 = v == "23" and "qe" in model.lower()
     examples = [_input_ids(tok, v, qe23, h, refs[i] if refs is not None else None, srcs[i])
                 for i, h in enumerate(hyps)]
     # Longest inputs first, so each batch holds inputs of similar length.
