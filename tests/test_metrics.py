@@ -509,3 +509,14 @@ def test_api_options_of_the_wrong_kind_are_one_clear_error():
                            "seed must be a whole number")):
         with pytest.raises(XlingError, match=message):
             call()
+
+
+def test_an_alias_is_the_metric_it_names_never_a_second_column():
+    """`rescore -m kiwi` beside `cometkiwi` made two "CometKiwi" columns (from two models, no
+    stale-score note); old runs with alias keys read them under the registered name."""
+    from xling.metrics.registry import canonical_keys, parse_metric_names
+
+    assert parse_metric_names(["kiwi,cometkiwi", "chrfpp"]) == ["cometkiwi", "chrf++"]
+    assert canonical_keys({"chrfpp": {"score": 1}, "bleu": {"score": 2}}) == {"chrf++": {"score": 1},
+                                                                              "bleu": {"score": 2}}
+    assert canonical_keys({"chrfpp": {"score": 1}, "chrf++": {"score": 3}}) == {"chrf++": {"score": 3}}

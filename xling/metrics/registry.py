@@ -181,8 +181,9 @@ def get(name: str) -> MetricSpec:
 
 
 def parse_metric_names(names) -> list[str]:
-    """Metric names from options (`-m bleu chrf`, `bleu,chrf`), checked, deduplicated; aliases
-    keep the spelling the user gave (stored results are keyed by it)."""
+    """Metric names from options (`-m bleu chrf`, `bleu,chrf`), checked, deduplicated, each by
+    its registered name: an alias (`chrfpp`, `kiwi`) is the metric it names, never a second
+    column of it (stored results are keyed by the registered name)."""
     if isinstance(names, str):   # "bleu,chrf" given whole, not its letters one by one
         names = [names]
     out = []
@@ -190,11 +191,19 @@ def parse_metric_names(names) -> list[str]:
         for part in str(name).split(","):
             part = part.strip().lower()
             if part:
-                get(part)
-                out.append(part)
+                out.append(get(part).name)
     if names and not out:   # `--metrics ""` is a mistake, never a quiet fallback to the defaults
         raise XlingError("no metric named: give one or more, e.g. --metrics bleu,chrf")
     return list(dict.fromkeys(out))
+
+
+def canonical_keys(stored: dict) -> dict:
+    """Stored scores keyed by registered names: a run scored before aliases were folded keeps
+    `chrfpp`/`kiwi` keys, read as `chrf++`/`cometkiwi` (the registered name's own entry wins)."""
+    out = {k: v for k, v in stored.items() if ALIASES.get(k, k) == k}
+    for key, value in stored.items():
+        out.setdefault(ALIASES.get(key, key), value)
+    return out
 
 
 def display(name: str) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 from ..data.languages import Direction, Language
 from ..errors import XlingError
 from ..metrics.base import MetricResult, mean_result
-from ..metrics.registry import get
+from ..metrics.registry import canonical_keys, get
 from .config import TASKS
 from .folder import RunDir
 
@@ -169,7 +169,7 @@ def read_run(path: str | Path | RunDir, fresh: bool = False) -> MTRun | ChoiceRu
         for name in present:
             entry = entries.get(name, {})
             src, tgt = Direction.parse(name)
-            directions.append(DirectionScores(name, src, tgt, entry.get("n"), entry.get("metrics", {}),
+            directions.append(DirectionScores(name, src, tgt, entry.get("n"), canonical_keys(entry.get("metrics", {})),
                                         entry.get("realignment")))
         return MTRun(run, config, task, directions)
     if kind == "choice":
