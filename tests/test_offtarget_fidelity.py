@@ -288,3 +288,35 @@ def test_human_references_are_on_target(data_dir, name, code):
     stay off lingua, German with the added Latin candidates."""
     lines = (data_dir / "flores200" / "devtest" / f"{name}.devtest").read_text(encoding="utf-8").splitlines()
     assert off_target(lines, code).score < 0.2
+
+
+@pytest.mark.parametrize("text, target, lang, off", [
+    ("Ja.", "de", "und", False), ("Sí", "es", "und", False), ("Evet", "tr", "und", False),   # near-uniform guesses
+    ("ممتاز", "ar", "und", False), ("Wow!", "de", "und", False),
+    ("Merci beaucoup", "es", "fr", True),                  # two words, but lingua is sure
+    ("Thank you very much for coming", "de", "en", True),
+])
+def test_a_word_or_two_is_off_target_only_when_lingua_is_sure(text, target, lang, off):
+    """Human WMT24++ German references of three words or fewer were 13.6% "off-target"."""
+    result = off_target([text], target)
+    assert result.extra["flags"][0]["lang"] == lang and (result.score == 100.0) is off
+
+
+def test_letters_of_a_script_no_candidate_writes_are_off_target():
+    """Armenian, Georgian, Ethiopic, Sinhala, Tibetan output for a Korean target was undetermined."""
+    hyps = ["Հայաստանը գեղեցիկ երկիր է։", "ამინდი დღეს კარგია", "የአየር ሁኔታ ዛሬ ጥሩ ነው", "අද කාලගුණය හොඳයි",
+            "ཉི་མ་ཡག་པོ་འདུག", "Ｔｈｅ ｗｅａｔｈｅｒ ｉｓ ｎｉｃｅ", "2000000"]
+    result = off_target(hyps, "ko")
+    assert [f["off_target"] for f in result.extra["flags"]] == [True] * 6 + [False]
+    assert result.extra["flags"][0]["lang"] == "other" and result.extra["flags"][5]["lang"] == "en"
+    assert result.extra["undetermined_rate"] == pytest.approx(100 / 7)
+
+
+@pytest.mark.parametrize("text, target, lang", [
+    ("请发送邮件至support@example.com获取帮助。", "zh", "zh"), ("访问example.com获取更多信息。", "zh", "zh"),
+    ("#今日のニュース東京で雨が降りました", "ja", "ja"),
+    ("メールはinfo@example.jpまでお送りください。", "zh", "ja"),
+])
+def test_an_address_or_tag_inside_cjk_text_takes_only_itself(text, target, lang):
+    """\\S+@\\S+ took the whole unspaced sentence for an e-mail address: undetermined."""
+    assert detect(text, target).lang == lang

@@ -83,3 +83,11 @@ def test_a_first_line_about_translation_is_translated_not_a_preamble():
     extra = clean_output("Here is the translation:\n파일 번역 방법\n파일을 엽니다.", KO,
                          source="How to translate files\nOpen the file.")
     assert extra.text == "파일 번역 방법\n파일을 엽니다."
+
+
+def test_every_line_separator_of_an_answer_is_collapsed():
+    """U+2028/U+2029/NEL/VT/FF from a model made 12 output lines read as 17 by str.splitlines."""
+    from xling.translation.postprocess import one_line
+
+    for answer in ("Line one\u2028line two", "Para\u2029graph", "Next\x85line", "Vertical\x0btab\x0cform", "A\r\nB\rC"):
+        assert len(one_line(answer).splitlines()) == 1 and "  " not in one_line(answer)

@@ -18,6 +18,8 @@ undetermined when Chinese is expected (its script cannot be told), else "zh".
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import cast
@@ -128,8 +130,12 @@ MAX_CHARS = 2000
 # What says nothing of a text's language and would outweigh a short sentence's letters: markup
 # tags (<div id=sec1>), web addresses and domains, e-mail addresses, @handles and #hashtags
 # (WMT24++'s social segments).
-_NOT_LANGUAGE = re.compile(r"</?[A-Za-z][^<>]*>|(?:https?://|www\.)\S+|\S+@\S+\.\S+|(?<!\w)[@#]\w[\w-]*"
-                           r"|\b[\w-]+\.(?:com|org|net|edu|gov|io|co|ai|dev|app|info)\b\S*", re.I)
+# Addresses, handles and tags are taken in ASCII only: "请发送邮件至support@example.com获取帮助。" keeps
+# its Chinese (\S and \w match CJK characters, which made the whole sentence an "address").
+_NOT_LANGUAGE = re.compile(r"</?[A-Za-z][^<>]*>|(?:https?://|www\.)[!-~]+|[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
+                           r"|(?<![A-Za-z0-9_])[@#][A-Za-z0-9_][A-Za-z0-9_-]*"
+                           r"|(?<![A-Za-z0-9-])[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.(?:com|org|net|edu|gov|io|co|ai|dev|app|info)"
+                           r"(?![A-Za-z0-9])(?:[/?#][!-~]*)?", re.I)
 # lingua's best guess must be this many times as likely as the expected language to overrule it:
 # short texts and names are ambiguous ("Kapitel 1", "Daten von FlightAware" for German).
 OVERRULE = 2.0
@@ -147,9 +153,15 @@ def detect(text: str, expected: str | None = None) -> Detection:
 @lru_cache(maxsize=1 << 15)
 def _detect(text: str, expected: str | None) -> Detection:
     text = _NOT_LANGUAGE.sub(" ", text)
+    if _FULLWIDTH.search(text):   # Ｔｈｅ ｗｅａｔｈｅｒ is Latin
+        text = unicodedata.normalize("NFKC", text)
     counts = weighted_script_counts(text)
     script = max(counts, key=counts.__getitem__) if any(counts.values()) else "Zyyy"
     if script == "Zyyy":
+        other = _other_script(text)
+        if other and expected is not None and _listed(resolve(expected).script):
+            # letters of a script none of the candidates writes (Armenian for a Korean target)
+            return Detection(OTHER, other)
         return Detection("und", script)
     if expected is not None:
 
@@ -193,7 +205,34 @@ def _detect(text: str, expected: str | None) -> Detection:
         best = expected
     if best in _STANDS_FOR.get(expected or "", ()):
         best = cast(str, expected)
+    if expected is not None and best != expected and len(_WORD.findall(text)) < MIN_WORDS \
+            and confidences[best] < SURE_OF_SHORT:
+        # "Ja" (Estonian 0.07), "Na toll.", "ممتاز" (Urdu 0.52), "Wow!" (Polish 0.68): lingua's
+        # guesses on a word or two are near uniform; "Merci beaucoup" (French 0.87) is not.
+        return Detection("und", script)
     return Detection(best, script)
+
+
+# Fewer words than this, judged another language of the target's script by lingua with less
+# confidence than SURE_OF_SHORT, are undetermined.
+MIN_WORDS = 3
+SURE_OF_SHORT = 0.7
+_WORD = re.compile(r"[^\W\d_]+")
+_FULLWIDTH = re.compile("[\uff01-\uff5e]")
+# The language of letters in a script no candidate writes: off-target where the target's own
+# script is one of the listed ones (else it cannot be told: undetermined).
+OTHER = "other"
+
+
+def _listed(script: str) -> bool:
+    return _COUNTED_AS.get(script, script) in _SCRIPTS or script == "Jpan"
+
+
+def _other_script(text: str) -> str | None:
+    """The Unicode script (by character name: ARMENIAN, GEORGIAN, ...) of most letters of a text
+    none of whose letters is in a listed script, or None without letters."""
+    names = Counter(unicodedata.name(c, "?").split(" ")[0] for c in text if unicodedata.category(c).startswith("L"))
+    return max(names, key=names.__getitem__).title() if names else None
 
 
 # What lingua calls an expected language it does not tell apart from others: Serbian in Latin
@@ -202,7 +241,7 @@ def _detect(text: str, expected: str | None) -> Detection:
 # FLORES-200 Indonesian, 10% of the lines by lingua's odds).
 _STANDS_FOR = {"sr-Latn": {"bs", "hr"}, "id": {"ms"}}
 # Bumped whenever the rules or the candidates change what is detected (in off-target signatures).
-RULES = 2
+RULES = 3
 
 
 # Common Simplified forms that Japanese writes otherwise (a few Han characters with one of them

@@ -132,5 +132,6 @@ def _strip_quotes(text: str, source: str | None, cut) -> str:
 
 
 def one_line(text: str) -> str:
-    """Collapse line breaks so that each output stays on its input's line."""
-    return re.sub(r"\s*[\r\n]+\s*", " ", text).strip()
+    """Collapse line breaks so that each output stays on its input's line: every character
+    `str.splitlines` breaks on (U+2028, U+2029, NEL, VT, FF, ...), not only CR and LF."""
+    return re.sub(r"\s*[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+\s*", " ", text).strip()
