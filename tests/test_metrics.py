@@ -520,3 +520,23 @@ def test_an_alias_is_the_metric_it_names_never_a_second_column():
     assert canonical_keys({"chrfpp": {"score": 1}, "bleu": {"score": 2}}) == {"chrf++": {"score": 1},
                                                                               "bleu": {"score": 2}}
     assert canonical_keys({"chrfpp": {"score": 1}, "chrf++": {"score": 3}}) == {"chrf++": {"score": 3}}
+
+
+def test_transfer_delta_p_and_interval_never_disagree():
+    """transfer printed p = 0.040 beside [-2.261, +0.069]: its p was a shift test, its interval
+    percentiles. Both now come from the same resampled differences."""
+    import numpy as np
+
+    from xling.metrics.base import mean_result
+    from xling.metrics.significance import delta_ci
+
+    rng = np.random.default_rng(3)
+    agree = 0
+    for shift in np.linspace(0.0, 0.3, 31):
+        base = rng.normal(0.5, 0.3, 150)
+        system = base + shift + rng.normal(0, 0.8, 150)
+        _, low, high, p = delta_ci(mean_result("COMET", list(base), ""), mean_result("COMET", list(system), ""))
+        agree += (p < 0.05) == (low > 0 or high < 0)
+    assert agree >= 30          # percentile interpolation may differ at the very edge, once
+    same = mean_result("COMET", [0.1, 0.5, 0.9], "")
+    assert delta_ci(same, same)[3] == 1.0

@@ -252,8 +252,9 @@ def paired_test(baseline: MetricResult, systems: dict[str, MetricResult], test: 
 
 def delta_ci(baseline: MetricResult, system: MetricResult, n_samples: int = 1000, seed: int = 12345):
     """(delta, 95% low, 95% high, two-sided p) of system - baseline by paired bootstrap over the
-    same segments (resampled together, as in paired_test; percentile interval). Unlike the
-    sacrebleu-compatible tests, resamples at least as extreme count (>=): a delta of 0 gets p = 1."""
+    same segments (resampled together, as in paired_test). The interval and the p come from the
+    same resampled differences, so they never disagree: the percentile interval, and p = twice
+    the share of differences on the far side of 0 (0 included; at most 1; a delta of 0 gets 1)."""
     _, system_stats = _check(baseline, system)
     n_samples = check_samples(n_samples, "bs")
     idxs = _bootstrap_indices(np.random.default_rng(seed), len(system_stats), n_samples)
@@ -262,6 +263,6 @@ def delta_ci(baseline: MetricResult, system: MetricResult, n_samples: int = 1000
     observed = system.score - baseline.score
     if np.isnan(observed) or not len(deltas):   # nothing scorable on a side: no interval, no test
         return float(observed), float("nan"), float("nan"), float("nan")
-    extreme = np.sum(np.abs(deltas - deltas.mean()) >= abs(observed))
+    far = min(np.sum(deltas <= 0), np.sum(deltas >= 0))
     return (float(observed), float(np.percentile(deltas, 2.5)), float(np.percentile(deltas, 97.5)),
-            float((extreme + 1) / (len(deltas) + 1)))
+            float(min(1.0, 2 * (far + 1) / (len(deltas) + 1))))

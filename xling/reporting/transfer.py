@@ -18,7 +18,7 @@ from ..metrics.base import mean_result
 from ..metrics.registry import get
 from ..metrics.significance import delta_ci, resampled_scores
 from ..runs.folder import RunDir
-from ..runs.records import ChoiceRun, MTRun, Run, check_paired, metric_result, read_run
+from ..runs.records import ChoiceRun, MTRun, Run, check_complete, check_paired, metric_result, read_run
 from .plots import grouped_bars
 from .tables import Table
 
@@ -221,9 +221,27 @@ def _common_mode(runs: list[RunDir]) -> str | None:
     return shared_mode(*choice) if choice else None
 
 
+def _common_metric(runs: list[RunDir], metric: str | None) -> str | None:
+    """The one MT metric of an analysis: the one asked for, else the first of MT_PREFERENCE that
+    every run has (each run choosing its own put chrF beside COMET on one axis)."""
+    records = [read_run(run, fresh=True) for run in runs]
+    for record in records:
+        check_complete(record)   # a language of an unfinished run averages fewer directions
+    mt = [r for r in records if isinstance(r, MTRun)]
+    if metric is not None or not mt:
+        return metric
+    shared = set.intersection(*(set(r.metrics_present()) for r in mt))
+    found = next((m for m in MT_PREFERENCE if m in shared), None)
+    if found is None:
+        raise XlingError(f"{', '.join(str(r.path) for r in mt)} share none of "
+                         f"{', '.join(MT_PREFERENCE)}: choose one they all have (-m)")
+    return found
+
+
 def transfer_tables(paths: list[str], metric: str | None = None, by: str = "script") -> list[Table]:
     runs = [RunDir(p) for p in paths]
     mode = _common_mode(runs)
+    metric = _common_metric(runs, metric)
     tables = []
     for run in runs:
         name, scores = language_scores(run, metric, mode)
@@ -245,14 +263,21 @@ def transfer_tables(paths: list[str], metric: str | None = None, by: str = "scri
     if len(runs) == 2:
         deltas = delta_table(runs[0], runs[1], metric)
         tables.append(Table(
-            f"{runs[1].path.name} − {runs[0].path.name}{f', accuracy ({MODE_NAMES[mode]})' if mode else ''} "
-            "(paired bootstrap, 95% CI); "
+            f"{runs[1].path.name} − {runs[0].path.name}, "
+            f"{f'accuracy ({MODE_NAMES[mode]})' if mode else metric} (paired bootstrap, 95% CI); "
             f"ratio = Score(X→Y) when the first run is tuned in Y and the second in X",
             ["language", runs[0].path.name, runs[1].path.name, "Δ", "95% CI", "p", "ratio"],
             [[r["cell"], f"{r['a']:.3f}", f"{r['b']:.3f}", f"{r['delta']:+.3f}",
               f"[{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]", f"{r['p_value']:.3f}",
-              "" if r["ratio"] is None else f"{r['ratio']:.3f}"] for r in deltas]))
+              "" if r["ratio"] is None else f"{r['ratio']:.3f}"] for r in deltas],
+            [DELTA_P_NOTE]))
     return tables
+
+
+# transfer's p and `report`'s answer different questions; the tables say which.
+DELTA_P_NOTE = ("p: two-sided, from the same resampled differences as the interval (2 x the share on "
+                "the far side of 0, so p < 0.05 where the interval leaves out 0); `xling report`'s p "
+                "is sacrebleu's paired test, about half of this for a clear difference")
 
 
 def transfer_figure(paths: list[str], metric: str | None = None):
@@ -261,6 +286,7 @@ def transfer_figure(paths: list[str], metric: str | None = None):
     series: dict[str, dict[str, RelativeRow]] = {}
     langs: list[str] = []
     mode = _common_mode([RunDir(path) for path in paths])
+    metric = _common_metric([RunDir(path) for path in paths], metric)
     for path in paths:
         run = RunDir(path)
         name, scores = language_scores(run, metric, mode)
