@@ -406,3 +406,14 @@ def test_a_sacrebleu_xml_set_gives_sacrebleus_reference_and_no_system_outputs(tm
     sacre = subprocess.run([sys.executable, "-m", "sacrebleu", "-t", "wmt23", "-l", "en-he", "-m", "chrf", "-b"],
                            input="chosen-ref-1\nchosen-ref-2\n", env=env, capture_output=True, text=True, timeout=120)
     assert sacre.stdout.strip() == "100.0", sacre.stderr
+
+
+def test_a_segment_with_its_own_bracketed_numbers_is_refused_in_document_mode(tmp_path):
+    """"[2] Jones, 2021." on a line of its own read as xling's segment number: every chunk with
+    such a segment failed for a perfect model, and the warning blamed the model."""
+    rows = [_row(1, "doc-a", "news", "Sources used:\n[1] Smith, 2020.\n[2] Jones, 2021.", "출처:\n[1] 스미스.\n[2] 존스.")]
+    result = xling("eval", "mt", "--data", "wmt24pp:en-ko_KR", "--data-dir", _write_wmt24pp(tmp_path, rows),
+                   "--out", tmp_path / "doc", "--backend", "http", "--base-url", "http://127.0.0.1:9/v1",
+                   "-m", "fake", "--unit", "document")
+    assert_one_line_error(result, "document doc-a: segment 1 has a line starting with a number in square brackets")
+    assert not (tmp_path / "doc").exists()

@@ -96,6 +96,11 @@ def prepare(translator, texts: list[str], document_ids: list[str], src, tgt):
                          "segments)")
     shots = [(mark([s]), mark([t])) for s, t in translator.demonstrations(src, tgt, texts)]
     for position, (text, doc) in enumerate(zip(texts, document_ids)):
+        if any(_MARK.match(line) for line in text.replace("\r", "").strip().split("\n")[1:]):
+            # its own "[2] Jones, 2021." would read as xling's segment number: no answer realigns
+            raise XlingError(f"document {doc}: segment {position + 1} has a line starting with a number in "
+                             "square brackets, which document mode cannot tell from its own segment numbers; "
+                             "translate by segment (--unit segment)")
         if translator.template.format == "completion" and "\n\n" in text.replace("\r", "").strip():
             raise XlingError(f"document {doc}: segment {position + 1} holds a blank line, which ends "
                              f"an answer under the completion template {translator.template.name!r}; "
