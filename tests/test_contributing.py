@@ -142,11 +142,47 @@ def test_the_toy_data_set_is_listed_and_runs(plugin, tiny_causal, tmp_path):
     assert set(scores) == {"chrf", "length-ratio"} and "unit:words" in scores["length-ratio"]["signature"]
 
 
-def test_a_broken_plugin_is_one_line_naming_it(plugin, tmp_path):
-    broken = tmp_path / "broken"
-    (broken / "xling_broken-0.1.dist-info").mkdir(parents=True)
-    (broken / "xling_broken-0.1.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: xling-broken\n"
-                                                                    "Version: 0.1\n")
-    (broken / "xling_broken-0.1.dist-info" / "entry_points.txt").write_text("[xling.datasets]\nbad = no_such_module\n")
-    result = xling("data", env={"PYTHONPATH": f"{broken}:{ROOT}"})
-    assert_one_line_error(result, "plugin 'bad' (xling.datasets: no_such_module) does not load")
+def _plugin_package(root: Path, entry_points: str, modules: dict[str, str] | None = None) -> dict:
+    (root / "xling_more-0.1.dist-info").mkdir(parents=True)
+    (root / "xling_more-0.1.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: xling-more\n"
+                                                                "Version: 0.1\n")
+    (root / "xling_more-0.1.dist-info" / "entry_points.txt").write_text(entry_points)
+    for name, code in (modules or {}).items():
+        (root / f"{name}.py").write_text(code, encoding="utf-8")
+    return {"PYTHONPATH": f"{root}:{ROOT}"}
+
+
+@pytest.mark.parametrize("group", ["xling.datasets", "xling.metrics", "xling.backends"])
+def test_a_broken_plugin_is_named_and_skipped_and_the_rest_works(tmp_path, group):
+    """A backend or metric plugin that failed to import made every command a traceback,
+    `xling --help` and `xling langs` included."""
+    env = _plugin_package(tmp_path, f"[{group}]\nbad = no_such_module\n")
+    warning = (f"xling: warning: plugin 'bad' ({group}: no_such_module) does not load, skipped: "
+               "ModuleNotFoundError: No module named 'no_such_module'")
+    for command in (["--help"], ["langs"], ["data"]):   # (data sets are looked up only when listed or used)
+        result = xling(*command, env=env)
+        assert result.returncode == 0, result.stderr
+        assert result.stderr.decode().splitlines() == ([warning] if command == ["data"] or group != "xling.datasets"
+                                                       else [])
+
+
+def test_a_plugin_cannot_take_a_built_in_name(tmp_path):
+    """A plugin registering "bleu" replaced sacrebleu's BLEU under its name (99.00)."""
+    env = _plugin_package(tmp_path, "[xling.metrics]\nfake = fake_bleu\n", {"fake_bleu": (
+        "from xling.metrics.base import mean_result\n"
+        "from xling.metrics.registry import MetricSpec, register\n"
+        "register(MetricSpec('bleu', 'BLEU', lambda h, r, s, t, **o: mean_result('BLEU', [99.0] * len(h), 'fake')))\n")})
+    (tmp_path / "hyp.txt").write_text("the cat sat on the mat today\n")
+    result = xling("score", "-i", str(tmp_path / "hyp.txt"), "-r", str(tmp_path / "hyp.txt"), "-t", "en", "-m", "bleu",
+                   env=env)
+    assert result.returncode == 0 and "100.00" in result.stdout.decode(), result.stdout
+    assert "metric 'bleu' is registered already; a plugin must choose another name" in result.stderr.decode()
+
+
+def test_installing_a_backend_plugin_leaves_other_runs_resumable():
+    """Its settings (at their defaults) were in every run's identity: any run folder made before
+    the plugin was installed was refused ("differs in: extra_strict")."""
+    from xling.backends.settings import BackendSettings
+
+    plugin_only = BackendSettings(backend="hf")._other_plugins_settings()
+    assert not plugin_only & set(BackendSettings(backend="hf").identity())

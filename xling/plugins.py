@@ -4,6 +4,7 @@ its setup.cfg or pyproject.toml); importing that module registers the component.
 from __future__ import annotations
 
 import importlib
+import sys
 from importlib.metadata import entry_points
 
 from .errors import XlingError
@@ -23,5 +24,20 @@ def discover(group: str, builtin: tuple[str, ...] = ()) -> None:
         try:
             importlib.import_module(point.value.partition(":")[0])
         except Exception as exc:  # noqa: BLE001 - a broken plugin is named, never a traceback
-            raise XlingError(f"plugin {point.name!r} ({group}: {point.value}) does not load: "
-                             f"{type(exc).__name__}: {exc}") from exc
+            # skipped, so that commands which do not need it (--help, langs, the built-ins) work;
+            # a command naming its component then gets "unknown metric/backend/data set"
+            print(f"xling: warning: plugin {point.name!r} ({group}: {point.value}) does not load, skipped: "
+                  f"{type(exc).__name__}: {exc}", file=sys.stderr)
+            continue
+        if point.dist is not None:
+            LOADED[point.dist.name] = point.dist.version
+
+
+# The distributions whose plugins were loaded, with their versions (kept in each run's config.json).
+LOADED: dict[str, str] = {}
+
+
+def refuse_taken(kind: str, name: str, registry) -> None:
+    """A component's name (or alias) must be new: a plugin never silently replaces a built-in."""
+    if name in registry:
+        raise XlingError(f"{kind} {name!r} is registered already; a plugin must choose another name")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..errors import XlingError
-from ..plugins import discover
+from ..plugins import discover, refuse_taken
 
 # The built-in backend modules, in the order their options appear in configs and in --help.
 BUILTIN = ("xling.backends.loading", "xling.backends.vllm", "xling.backends.http")
@@ -45,6 +45,7 @@ def register_backend(name: str, *, settings: type, help: str, load_options: tupl
         raise TypeError(f"backend {name!r}: settings must be a dataclass")
 
     def wrap(load):
+        refuse_taken("backend", name, {**REGISTRY, "auto": None})
         REGISTRY[name] = BackendKind(name, help, settings, load, tuple(load_options))
         return load
     return wrap

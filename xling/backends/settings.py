@@ -12,7 +12,7 @@ from ..errors import XlingError
 from ..secrets import check_server_url, redact_url
 from ..settings import Checked, setting
 from .choice import hf_only_reason, resolve_backend
-from .registry import BackendKind, backends, get_backend, setting_fields, takers
+from .registry import BUILTIN, BackendKind, backends, get_backend, setting_fields, takers
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,16 @@ class _BackendSettingsBase(Checked):
         defaults = {f.name: f.default for f in fields(cast(Any, self))}
         quiet = {f.name for f in fields(cast(Any, self)) if f.metadata.get("output") is False}
         return {k: v for k, v in self.public_settings().items() if k not in self.NON_IDENTITY
-                and k not in quiet and not (k in self.ADDED_LATER and v == defaults.get(k))}
+                and k not in quiet and not (k in self.ADDED_LATER and v == defaults.get(k))
+                and not (k in self._other_plugins_settings() and v == defaults.get(k))}
+
+    def _other_plugins_settings(self) -> set[str]:
+        """Settings only plugin backends other than the chosen one take: at their defaults they
+        say nothing of this run, so installing or removing a plugin leaves every run resumable."""
+        kinds = backends().values()
+        builtin = {n for k in kinds if k.load.__module__ in BUILTIN for n in k.setting_names()}
+        chosen = set(backends()[self.backend].setting_names()) if self.backend in backends() else set()
+        return {n for k in kinds for n in k.setting_names()} - builtin - chosen
 
     def shared_settings(self) -> tuple[str, ...]:
         """Backend settings another component of the task uses too (never refused)."""

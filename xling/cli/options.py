@@ -67,6 +67,9 @@ def config_option(cls, name: str, *flags: str, **overrides):
         kw["type"] = click.Path(dir_okay=False)
     elif base is bool:
         kw.update(is_flag=True, show_default=False)
+        if default is True and len(flags) == 1 and flags[0].startswith("--") and "/" not in flags[0]:   # else never off
+            flags = (f"{flags[0]}/--no-{flags[0][2:]}",)
+            kw["show_default"] = True
     elif base in (int, float):
         kw["type"] = Bounded(name, base) if name in BOUNDS else base
     if default is None and base is str and "type" not in kw or spec.metadata.get("path"):

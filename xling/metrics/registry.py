@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Callable
 
 from ..backends.http import TRANSPORT
 from ..errors import XlingError
-from ..plugins import discover
+from ..plugins import discover, refuse_taken
 from .settings import (
     BATCH_SIZE,
     CHECKPOINT,
@@ -148,6 +148,10 @@ ALIASES: dict[str, str] = {}
 
 
 def register(spec: MetricSpec, *aliases: str) -> MetricSpec:
+    for name in (spec.name, *aliases):
+        if name != name.lower():   # names are looked up lower-cased
+            raise XlingError(f"metric {name!r}: a metric's name and aliases are lower-case")
+        refuse_taken("metric", name, {**REGISTRY, **ALIASES})
     for owned in spec.settings.values():
         if isinstance(owned, MetricSetting):
             if SETTINGS.setdefault(owned.name, owned) != owned:

@@ -34,6 +34,9 @@ def package_versions() -> dict[str, str]:
             out[name] = version(name)
         except PackageNotFoundError:
             pass
+    from ..plugins import LOADED
+
+    out.update(LOADED)   # the plugins whose components this process could use
     return out
 
 
