@@ -171,7 +171,8 @@ def test_a_plugin_cannot_take_a_built_in_name(tmp_path):
     env = _plugin_package(tmp_path, "[xling.metrics]\nfake = fake_bleu\n", {"fake_bleu": (
         "from xling.metrics.base import mean_result\n"
         "from xling.metrics.registry import MetricSpec, register\n"
-        "register(MetricSpec('bleu', 'BLEU', lambda h, r, s, t, **o: mean_result('BLEU', [99.0] * len(h), 'fake')))\n")})
+        "register(MetricSpec('bleu', 'BLEU',\n"
+        "                    lambda h, r, s, t, **o: mean_result('BLEU', [99.0] * len(h), 'fake')))\n")})
     (tmp_path / "hyp.txt").write_text("the cat sat on the mat today\n")
     result = xling("score", "-i", str(tmp_path / "hyp.txt"), "-r", str(tmp_path / "hyp.txt"), "-t", "en", "-m", "bleu",
                    env=env)

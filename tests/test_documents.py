@@ -411,7 +411,8 @@ def test_a_sacrebleu_xml_set_gives_sacrebleus_reference_and_no_system_outputs(tm
 def test_a_segment_with_its_own_bracketed_numbers_is_refused_in_document_mode(tmp_path):
     """"[2] Jones, 2021." on a line of its own read as xling's segment number: every chunk with
     such a segment failed for a perfect model, and the warning blamed the model."""
-    rows = [_row(1, "doc-a", "news", "Sources used:\n[1] Smith, 2020.\n[2] Jones, 2021.", "출처:\n[1] 스미스.\n[2] 존스.")]
+    rows = [_row(1, "doc-a", "news", "Sources used:\n[1] Smith, 2020.\n[2] Jones, 2021.",
+                 "출처:\n[1] 스미스.\n[2] 존스.")]
     result = xling("eval", "mt", "--data", "wmt24pp:en-ko_KR", "--data-dir", _write_wmt24pp(tmp_path, rows),
                    "--out", tmp_path / "doc", "--backend", "http", "--base-url", "http://127.0.0.1:9/v1",
                    "-m", "fake", "--unit", "document")

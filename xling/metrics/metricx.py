@@ -14,7 +14,6 @@ lm_head), from a hub name or a local folder, with the folder's own tokenizer whe
 from __future__ import annotations
 
 import re
-
 from functools import lru_cache
 from pathlib import Path
 from typing import Sequence

@@ -342,8 +342,9 @@ def human_scores(spec: str, *, reference: str | None = None, metrics=(), data_di
     """Each system's human score, as `meta-eval` takes it (the data's own system scores where it
     gives one for every system, else the mean over its rated segments), and the mean over its
     rated segments with a 95% bootstrap interval (segments resampled, percentile); systems
-    without a human score are left out (listed in `unrated_systems`). With a `reference`, on the segments it and every rated system
-    translated, beside each metric's corpus score against that reference."""
+    without a human score are left out (listed in `unrated_systems`). With a `reference`, on the
+    segments it and every rated system translated, beside each metric's corpus score against
+    that reference."""
     judgments = load_judgments(spec, data_dir)
     if reference is not None:
         chosen = select(judgments, reference)
