@@ -39,3 +39,15 @@ def test_rerank_choices_equal_mbrs(higher, oracle):
     for values, expected_choice in zip(vectors, theirs):
         assert best_index(values, higher) == expected_choice
     assert len(set(theirs)) > 1
+
+
+def test_exact_ties_of_real_chrf_utilities_resolve_as_mbrs(oracle):
+    """Two texts with the same characters in another word order have equal chrF rows; their
+    float64 means differed in the last bit, so xling chose index 1 where mbrs (float32) chose 2."""
+    from xling.translation.selection import mbr
+
+    candidates = ["In Berlin, police estimated 6,500 protestors."] * 2 + \
+        ["6,500 Berlin, police estimated In protestors."] * 2
+    (choice,), _ = mbr([candidates], [candidates], ["x"], "en", "chrf")
+    assert choice.index == oracle("mbr_chrf", candidates=[candidates])[0] == 2
+    assert choice.scores[0] != choice.scores[2]     # float64 means kept for the record

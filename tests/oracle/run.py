@@ -94,6 +94,16 @@ def rerank(vectors, higher):
     return _choices(vectors, higher, referenceless=True)
 
 
+def mbr_chrf(candidates):
+    """mbrs's own choice with its chrF metric (MetricChrF, sacrebleu's defaults), the candidates
+    their own pseudo-references: its scores and expectations as mbrs computes them."""
+    from mbrs import decoders
+    from mbrs.metrics import MetricChrF
+
+    decoder = decoders.DecoderMBR(decoders.DecoderMBR.Config(), MetricChrF(MetricChrF.Config()))
+    return [int(decoder.decode(cands, cands, "src", nbest=1).idx[0]) for cands in candidates]
+
+
 def _choices(values, higher, referenceless):
     import torch
     from mbrs import decoders
@@ -127,7 +137,7 @@ def versions():
     return {name: version(name) for name in ("unbabel-comet", "mbrs", "transformers", "numpy", "torch")}
 
 
-TASKS = {f.__name__: f for f in (comet, metricx, metricx_tokens, mbr, rerank, sparsemax, versions)}
+TASKS = {f.__name__: f for f in (comet, metricx, metricx_tokens, mbr, mbr_chrf, rerank, sparsemax, versions)}
 
 
 def main():

@@ -100,7 +100,7 @@ class Choice:
 
 def best_index(values, higher_is_better: bool) -> int:
     """The best of a source's scores in the metric's direction. Ties resolve as mbrs's n-best
-    selector resolves them: the same `torch.topk` call over the same float64 values."""
+    selector resolves them: the same `torch.topk` call over values of the same precision."""
     import torch
 
     return int(torch.topk(values, k=1, largest=higher_is_better).indices[0])
@@ -166,9 +166,13 @@ def mbr(candidates: list[list[str]], pseudo_refs: list[list[str]], sources: list
             start = 0
             for i in group:
                 h, r = shape[i]
-                expected = torch.tensor(flat[start:start + h * r], dtype=torch.float64).view(h, r).mean(dim=-1)
+                utilities = flat[start:start + h * r]
                 start += h * r
-                choices.append(Choice(best_index(expected, spec.higher_is_better), expected.tolist()))
+                expected = torch.tensor(utilities, dtype=torch.float64).view(h, r).mean(dim=-1)
+                # chosen as mbrs chooses: float32 means, so that texts whose utilities tie exactly
+                # (the same words in another order) tie, where float64 sums differ in the last bit
+                as_mbrs = torch.tensor(utilities, dtype=torch.float32).view(h, r).mean(dim=-1)
+                choices.append(Choice(best_index(as_mbrs, spec.higher_is_better), expected.tolist()))
     return choices, evaluations
 
 
