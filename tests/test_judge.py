@@ -2,6 +2,7 @@
 through the HTTP backend (a scripted server, and the real `transformers serve`), the cache, and
 samples that report the judge's own spread."""
 import json
+from pathlib import Path
 
 import pytest
 from helpers import assert_one_line_error, xling
@@ -275,3 +276,19 @@ def test_an_error_span_that_also_occurs_in_the_instructions_is_a_judgment(tmp_pa
     finally:
         server.close()
     assert result.segments == [0, -5, -5] and "parsed:3/3" in result.signature
+
+
+def test_a_judge_template_edited_in_place_makes_its_stored_scores_stale(tmp_path):
+    """rescore kept the old prompt's GEMBA scores after the template file was edited (models were
+    compared by content, the template by path only)."""
+    from xling.metrics.registry import get
+
+    spec = get("gemba-mqm")
+    builtin = (Path(__file__).parent.parent / "xling" / "prompts" / "builtin" / "gemba-mqm.yaml").read_text()
+    mine = tmp_path / "my.yaml"
+    mine.write_text(builtin.replace("name: gemba-mqm", "name: my-mqm"), encoding="utf-8")
+    stored = spec.made_with({"judge_template": str(mine)})
+    mine.write_text(mine.read_text().replace("Find the errors", "Find all the errors"), encoding="utf-8")
+    now = spec.made_with({"judge_template": str(mine)})
+    assert spec.stale(stored, now) == ["template (its files changed)"]
+    assert spec.stale(now, spec.made_with({"judge_template": str(mine)})) == []

@@ -107,6 +107,10 @@ class MetricSpec:
                 made[option + "_content"] = (file_digest(path) if path.is_file() else
                                              file_digest(snapshot) if key.snapshot_file == CHECKPOINT
                                              and snapshot.is_file() else model_fingerprint(path))
+        if "template" in self.settings:   # a judge: its prompt's text, edited in place or by a newer xling
+            from ..prompts.templates import load_template
+
+            made["template_content"] = load_template(self.options_from(settings).get("template") or self.name).hash
         return made
 
     def stale(self, stored: dict | None, current: dict, given: dict | None = None) -> list[str]:
