@@ -330,7 +330,7 @@ def test_a_run_lacking_a_direction_or_metric_hides_no_other_runs_test(tmp_path):
     tables = build_report([str(r.path) for r in (a, b, other_direction, other_metric)])
     compared = next(t for t in tables if t.title == "xCOMET: runs compared")
     (row,) = compared.rows
-    assert row[0] == "en-ko" and row[2].startswith("0.82 (+0.27, p=") and row[3:] == ["—", "—"]
+    assert row[0] == "en-ko" and row[2].startswith("0.8250 (+0.2750, p=") and row[3:] == ["—", "—"]
     assert "—: k has no xCOMET score for en-ko" in compared.notes
     assert "—: c has no xCOMET score for en-ko" in compared.notes
 

@@ -113,7 +113,7 @@ def test_report_writes_one_self_contained_file_with_every_table(runs, tmp_path, 
     chrf = next(s for s in data["significance"] if s["metric"] == "chrf")
     for row, parsed in zip(compared.rows, chrf["rows"]):
         cell = parsed["cells"][0]
-        text = f"{cell['score']:.2f} ({cell['delta']:+.2f}, p={cell['p']:.3f})"
+        text = f"{cell['score']:.2f} ({cell['delta']:+.2f}, p={cell['p']:.4f})"
         assert row[2].startswith(text)
         assert (cell["mark"] is not None) == row[2].endswith("*")
     # every prompt of both runs is rebuilt (B: its demonstration from the shots file) and hashes
@@ -424,7 +424,7 @@ def test_equal_scores_are_never_called_better_or_worse(runs, tmp_path, capsys):
     shutil.copytree(a, copy)
     assert main(["report", str(a), str(copy)]) == 0
     text = capsys.readouterr().out
-    assert "p=0.001)" in text and ") better*" not in text and ") worse*" not in text
+    assert "p=0.0010)" in text and ") better*" not in text and ") worse*" not in text
     page = tmp_path / "same.html"
     assert main(["report", str(a), str(copy), "--format", "html", "-o", str(page)]) == 0
     cells = [c for table in _page_data(page)["significance"] for row in table["rows"] for c in row["cells"]]

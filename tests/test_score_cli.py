@@ -147,3 +147,35 @@ def test_a_leading_byte_order_mark_is_scored_as_sacrebleu_scores_it(data_dir, tm
     assert "sys.en starts with a byte-order mark" in result.stderr.decode()
     assert ours["bleu"]["score"] == pytest.approx(theirs["BLEU"], abs=1e-6)
     assert ours["chrf"]["score"] == pytest.approx(theirs["chrF2"], abs=1e-6)
+
+
+def test_a_paired_test_of_one_system_is_refused(tmp_path):
+    """It printed the system's score and no test, without a word (sacrebleu refuses)."""
+    (tmp_path / "hyp.txt").write_text("the cat sat on the mat\n", encoding="utf-8")
+    for test in ("bs", "ar"):
+        assert_one_line_error(xling("score", "-i", str(tmp_path / "hyp.txt"), "-r", str(tmp_path / "hyp.txt"),
+                                    "-t", "en", f"--paired-{test}"),
+                              f"--paired-{test} compares systems with the first (the baseline): give two or more")
+
+
+def test_latex_marks_better_and_worse_apart_with_a_legend(tmp_path):
+    """Both were $^\\dagger$, with no legend and no "lower is better" line."""
+    ref = ["the cat sat on the mat today", "a dog ran home in the rain", "we walked far away from here"] * 4
+    worse = ["cat the mat", "dog home", "walked far"] * 4
+    for name, lines in (("ref.txt", ref), ("base.txt", [r.replace("today", "now") for r in ref]),
+                        ("good.txt", ref), ("bad.txt", worse)):
+        (tmp_path / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = xling("score", "-r", str(tmp_path / "ref.txt"), "-i", *(str(tmp_path / n) for n in ("base.txt", "good.txt",
+                   "bad.txt")), "-t", "en", "-m", "bleu,ter", "--paired-bs", "-f", "latex")
+    assert result.returncode == 0, result.stderr
+    rows = {line.split(" & ")[0].rsplit("/", 1)[-1]: line for line in result.stdout.decode().splitlines() if " & " in line}
+    assert rows["good.txt"].count("$^{\\uparrow}$") == 2 and rows["bad.txt"].count("$^{\\downarrow}$") == 2
+    assert "% lower is better: TER" in result.stdout.decode() and "worse: p < 0.05" in result.stdout.decode()
+
+
+def test_comet_scores_show_four_decimals():
+    """COMET's 0-1 scores showed two ("0.82 (-0.00, p=0.001) worse*")."""
+    from xling.metrics.registry import get
+    from xling.reporting.report import _score_text
+
+    assert _score_text(0.81234, get("comet").digits) == "0.8123" and _score_text(31.234, get("bleu").digits) == "31.23"

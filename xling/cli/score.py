@@ -67,6 +67,9 @@ def score(refs, hyps, src_path, tgt_lang, src_lang, metrics, test, paired_n, see
     if not hyps or not tgt_lang:
         raise XlingError("score needs system outputs (-i FILE ...) and their language (-t), or human "
                          "judgments (--human SPEC)")
+    if test and len(hyps) < 2:   # sacrebleu refuses too: there is nothing to compare with
+        raise XlingError(f"--paired-{test} compares systems with the first (the baseline): give two or more "
+                         "(-i BASE.txt OTHER.txt)")
     # As sacrebleu reads them: a leading byte-order mark stays part of the first segment (said
     # on stderr: it lowers that segment's score, and a researcher may not see it in an editor).
     references = [_read_keeping_bom(r) for r in refs]

@@ -63,6 +63,7 @@ class MetricSpec:
     unit: str | None = None                    # axis label of figures (default: display)
     # figures shown beside the score in score output and reports: (`extra` key, column title)
     beside: tuple[tuple[str, str], ...] = ()
+    digits: int = 2                            # decimals shown (4 for COMET's 0-1 scale)
 
     def __call__(self, hyps, refs=None, srcs=None, tgt_lang: str | None = None,
                  **options) -> MetricResult:
@@ -310,18 +311,18 @@ register(MetricSpec("chrf++", "chrF++", _sacrebleu("chrfpp"), options=("lowercas
 register(MetricSpec("ter", "TER", _sacrebleu("ter"), higher_is_better=False,
                     options=("asian_support", "case_sensitive", "normalized")))
 register(MetricSpec("comet", "COMET", _comet, needs_srcs=True, model_based=True, options=COMET_OPTIONS,
-                    settings={"model": COMET_MODEL, **MODEL_RUN}))
+                    settings={"model": COMET_MODEL, **MODEL_RUN}, digits=4))
 register(MetricSpec("xcomet", "xCOMET", _xcomet, needs_srcs=True, model_based=True, options=COMET_OPTIONS,
-                    settings={"model": XCOMET_MODEL, **MODEL_RUN}))
+                    settings={"model": XCOMET_MODEL, **MODEL_RUN}, digits=4))
 register(MetricSpec("cometkiwi", "CometKiwi", _comet_qe(COMETKIWI_MODEL.default, "CometKiwi"),
                     needs_refs=False, needs_srcs=True, model_based=True, options=COMET_OPTIONS,
-                    settings={"model": COMETKIWI_MODEL, **MODEL_RUN}), "kiwi")
+                    settings={"model": COMETKIWI_MODEL, **MODEL_RUN}, digits=4), "kiwi")
 register(MetricSpec("cometkiwi-xl", "CometKiwi-XL", _comet_qe(COMETKIWI_XL_MODEL.default, "CometKiwi-XL"),
                     needs_refs=False, needs_srcs=True, model_based=True, options=COMET_OPTIONS,
-                    settings={"model": COMETKIWI_XL_MODEL, **MODEL_RUN}))
+                    settings={"model": COMETKIWI_XL_MODEL, **MODEL_RUN}, digits=4))
 register(MetricSpec("xcomet-qe", "xCOMET-QE", _comet_qe(XCOMET_MODEL.default, "xCOMET-QE", spans=True),
                     needs_refs=False, needs_srcs=True, model_based=True, options=COMET_OPTIONS,
-                    settings={"model": XCOMET_MODEL, **MODEL_RUN}))
+                    settings={"model": XCOMET_MODEL, **MODEL_RUN}, digits=4))
 METRICX_OPTIONS = ("model", "batch_size", "precision", "tokenizer", "version")
 METRICX_SETTINGS: dict[str, MetricSetting | str] = {"model": METRICX_MODEL, "version": METRICX_VERSION, **MODEL_RUN}
 register(MetricSpec("metricx", "MetricX", _metricx(qe=False), needs_srcs=True, higher_is_better=False,

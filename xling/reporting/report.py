@@ -60,12 +60,13 @@ def _figures(metric: str, result) -> list[str]:
     if result is None:
         return [""] * (1 + len(spec.beside))
     score = result["score"] if isinstance(result, dict) else result.score
-    return [_score_text(score)] + ["" if v is None else _score_text(v) for v in spec.beside_values(result)]
+    return [_score_text(score, spec.digits)] + ["" if v is None else _score_text(v) for v in spec.beside_values(result)]
 
 
-def _score_text(score: float | None) -> str:
-    """A score as shown: two decimals; n/a where there is none (NaN: nothing could be scored)."""
-    return "n/a" if score is None or math.isnan(score) else f"{score:.2f}"
+def _score_text(score: float | None, digits: int = 2) -> str:
+    """A score as shown: two decimals (four on COMET's 0-1 scale, where systems differ in the
+    third); n/a where there is none (NaN: nothing could be scored)."""
+    return "n/a" if score is None or math.isnan(score) else f"{score:.{digits}f}"
 
 
 def direction_table(run: MTRun, only: list[str] | None = None) -> Table:
@@ -105,7 +106,8 @@ def direction_matrix(run: MTRun, metric: str, beside: int | None = None) -> Tabl
     else:
         title = spec.beside[beside][1]
         cell = {(d.src.code, d.tgt.code): spec.beside_values(d.metrics[metric])[beside] for d in scored}
-    rows = [[f"{s} →"] + ["—" if s == t else ("" if cell.get((s, t)) is None else _score_text(cell[s, t]))
+    digits = spec.digits if beside is None else 2
+    rows = [[f"{s} →"] + ["—" if s == t else ("" if cell.get((s, t)) is None else _score_text(cell[s, t], digits))
                           for t in langs] for s in langs]
     return Table(f"{run.label}: {title} by direction (rows: source, columns: target)",
                  ["src \\ tgt"] + langs, rows)
@@ -164,7 +166,7 @@ def comparison(runs: list[MTRun], metric: str, test: str = "bs", n_samples: int 
     the later run scored it too (same segment ids); "—" where it did not (a run lacking the
     direction, or the metric, never hides the others' tests, and no score is made up for it)."""
     results = results or Results()
-
+    digits = get(metric).digits
     base = runs[0]
 
     def scored(run: MTRun, name: str) -> bool:
@@ -187,22 +189,22 @@ def comparison(runs: list[MTRun], metric: str, test: str = "bs", n_samples: int 
         # The whole direction, then each domain on its own (when the data has domains).
         for label, positions in [(name, None), *((f"{name} {d}", p) for d, p in by_field(records, "domain").items())]:
             baseline = results.get(base, name, metric, positions)
-            row = [label, _score_text(baseline.score)]
+            row = [label, _score_text(baseline.score, digits)]
             for other in runs[1:]:
                 if not scored(other, name):
                     row.append("—")
                     continue
                 result = results.get(other, name, metric, positions)
                 if not same_measure(result.signature, baseline.signature):   # another tokenizer, model, ...
-                    row.append(f"{_score_text(result.score)} (not comparable)")
+                    row.append(f"{_score_text(result.score, digits)} (not comparable)")
                     refused.setdefault((other.label, name), (baseline.signature, result.signature))
                     continue
                 if math.isnan(baseline.score) or math.isnan(result.score):   # e.g. no judge answer read
-                    row.append(f"{_score_text(result.score)} (no test)")
+                    row.append(f"{_score_text(result.score, digits)} (no test)")
                     continue
                 (p,) = paired_test(baseline, {"x": result}, test, n_samples, seed)
                 verdict = f" {p.verdict}*" if p.verdict else ""
-                row.append(f"{p.score:.2f} ({p.delta:+.2f}, p={p.p_value:.3f}){verdict}")
+                row.append(f"{p.score:.{digits}f} ({p.delta:+.{digits}f}, p={p.p_value:.4f}){verdict}")
             rows.append(row)
     note = (f"paired {'bootstrap' if test == 'bs' else 'approximate randomization'} against "
             f"{base.label}; better*/worse*: p < 0.05, in the metric's own direction (never for equal scores)"

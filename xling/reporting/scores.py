@@ -48,11 +48,12 @@ def _cells(report: ScoreReport, latex: bool = False) -> tuple[list[str], list[li
         row = [name]
         for m in metrics:
             result = report.systems[name][m]
-            cell = f"{result.score:.2f}"
+            digits = get(m).digits
+            cell = f"{result.score:.{digits}f}"
             p = paired.get((name, m))
             if p is not None:
-                mark = ("$^\\dagger$" if latex else f" {p.verdict}*") if p.verdict else ""
-                ci = f" ({p.interval()})" if p.interval() else ""
+                mark = (LATEX_MARKS[p.verdict] if latex else f" {p.verdict}*") if p.verdict else ""
+                ci = f" ({p.interval(digits)})" if p.interval() else ""
                 cell += f"{ci} (p={p.p_value:.4f}){mark}"
             row.append(cell)
             row += ["" if v is None else f"{v:.2f}" for v in get(m).beside_values(result)]
@@ -92,6 +93,9 @@ def format_json(report: ScoreReport) -> str:
     return json.dumps(report.to_dict(), ensure_ascii=False, indent=2)
 
 
+LATEX_MARKS = {"better": "$^{\\uparrow}$", "worse": "$^{\\downarrow}$"}
+
+
 def format_latex(report: ScoreReport) -> str:
     header, rows = _cells(report, latex=True)
     lines = ["\\begin{tabular}{l" + "r" * (len(header) - 1) + "}", "\\toprule",
@@ -99,6 +103,12 @@ def format_latex(report: ScoreReport) -> str:
     lines += [" & ".join([tex_escape(r[0])] + [c.replace("%", "\\%") for c in r[1:]]) + " \\\\" for r in rows]
     lines += ["\\bottomrule", "\\end{tabular}"]
     lines += [f"% {name}: {sig}" for name, sig in _signatures(report)]
+    if report.paired:
+        lines.append("% $^{\\uparrow}$ better, $^{\\downarrow}$ worse: p < 0.05 against the first system, in each "
+                     "metric's own direction")
+    lower = [r.name for r in next(iter(report.systems.values())).values() if not r.higher_is_better]
+    if lower:
+        lines.append(f"% lower is better: {', '.join(lower)}")
     if "offtarget" in next(iter(report.systems.values())):
         lines.append(f"% {OFF_TARGET_NOTE}")
     return "\n".join(lines)
