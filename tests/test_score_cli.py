@@ -168,7 +168,8 @@ def test_latex_marks_better_and_worse_apart_with_a_legend(tmp_path):
     result = xling("score", "-r", str(tmp_path / "ref.txt"), "-i", *(str(tmp_path / n) for n in ("base.txt", "good.txt",
                    "bad.txt")), "-t", "en", "-m", "bleu,ter", "--paired-bs", "-f", "latex")
     assert result.returncode == 0, result.stderr
-    rows = {line.split(" & ")[0].rsplit("/", 1)[-1]: line for line in result.stdout.decode().splitlines() if " & " in line}
+    lines = [line for line in result.stdout.decode().splitlines() if " & " in line]
+    rows = {line.split(" & ")[0].rsplit("/", 1)[-1]: line for line in lines}
     assert rows["good.txt"].count("$^{\\uparrow}$") == 2 and rows["bad.txt"].count("$^{\\downarrow}$") == 2
     assert "% lower is better: TER" in result.stdout.decode() and "worse: p < 0.05" in result.stdout.decode()
 
