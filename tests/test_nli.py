@@ -326,3 +326,21 @@ def test_a_context_ending_in_whitespace_gives_it_to_each_option_as_lm_eval_does(
     ctx, conts = split_tokens(tokenizer, "Answer: ", ["Yes", "No"])
     assert names(ctx) == ["▁Answer:"] and [names(c) for c in conts] == [["▁Yes"], ["▁No"]]
     assert split_tokens(tokenizer, "Answer:", [" Yes", " No"]) == (ctx, conts)
+
+
+def test_an_empty_context_is_scored_after_the_tokenizers_bos_or_eos(tiny_causal):
+    """A template in lm-eval's XNLI shape (empty context, the whole sentence as the option) was a
+    tensor-reshape traceback on tokenizers that add no BOS (Qwen): lm-eval conditions on its
+    prefix token, and so does xling now."""
+    from transformers import AutoTokenizer
+
+    from xling.backends import load_backend
+    from xling.backends.loglik import split_tokens
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_causal)
+    assert tokenizer("", add_special_tokens=True)["input_ids"] == []      # no BOS: the case
+    ctx, conts = split_tokens(tokenizer, "", ["I like apples.", "It rains."])
+    assert ctx == [tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.eos_token_id]
+    assert conts[0] == tokenizer("I like apples.", add_special_tokens=False)["input_ids"]
+    (scores,) = load_backend(str(tiny_causal), quiet=True).loglikelihood([("", ["I like apples.", "It rains."])])
+    assert len(scores) == 2 and all(s < 0 for s in scores)

@@ -24,6 +24,12 @@ def split_tokens(tokenizer, context: str, continuations: list[str]) -> tuple[lis
     the tokenizer never makes) cost 12 nats. A boundary that merges otherwise scores the
     continuation on its own."""
     ctx, conts = _split(tokenizer, context, continuations)
+    if not ctx:   # an empty context on a tokenizer that adds no BOS (Qwen): lm-eval's prefix token
+        prefix = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.eos_token_id
+        if prefix is None:
+            raise XlingError("an empty context needs a token to condition on, and this tokenizer has neither "
+                             "a BOS nor an EOS token: give the template a context")
+        return [prefix], [tokenizer(c, add_special_tokens=False)["input_ids"] for c in continuations]
     stripped = context.rstrip()
     if None in conts and stripped != context and stripped:
         moved = context[len(stripped):]
