@@ -4,6 +4,7 @@ COMET QE checkpoint, and the greedy path unchanged."""
 import json
 
 import pytest
+from helpers import assert_one_line_error, xling
 
 from xling.backends.base import Sampling
 from xling.backends.batching import Batching
@@ -261,3 +262,25 @@ def test_http_candidates_of_several_sources_are_in_flight_together():
         server.close()
     assert out == [{0: f"s{i} #0", 1: f"s{i} #1"} for i in range(6)]    # each source its own answers
     assert sorted(seen) == list(range(6)) and state["most"] > 1
+
+
+def test_pseudo_refs_outside_mbr_and_seq2seq_candidates_are_refused_before_anything(tmp_path, tiny_seq2seq,
+                                                                                    tiny_causal_base):
+    """--pseudo-refs under rerank drew 2/3 of the samples for nothing; an encoder-decoder model
+    asked for candidates was refused only after its run folder was written."""
+    out = tmp_path / "s2s"
+    assert_one_line_error(xling("eval", "mt", "-p", "ko-en", "--limit", "2", "-m", str(tiny_seq2seq), "-n", "4",
+                                "--select", "mbr", "--out", str(out), "--metrics", "chrf"),
+                          "candidates (MBR, reranking) come from LLMs here")
+    assert not out.exists()
+    assert_one_line_error(xling("translate", "-m", str(tiny_causal_base), "-n", "2", "--select", "rerank", "--qe",
+                                "offtarget", "--pseudo-refs", "6", "-s", "ko", "-t", "en", "안녕"),
+                          "--pseudo-refs are MBR's pseudo-references; --select rerank would draw them for nothing")
+
+
+def test_an_spbleu_utility_without_its_sentencepiece_file_is_refused_before_sampling(tmp_path, tiny_causal_base):
+    """Offline without sacrebleu's FLORES-200 file, every candidate was sampled, then MBR failed."""
+    result = xling("translate", "-m", str(tiny_causal_base), "-n", "2", "--select", "mbr", "--utility", "spbleu",
+                   "-s", "ko", "-t", "en", "안녕", env={"HOME": str(tmp_path)})   # (offline, as CI is)
+    assert_one_line_error(result, "needs sacrebleu's SentencePiece model")
+    assert b"sampling" not in result.stderr

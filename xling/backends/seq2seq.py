@@ -37,9 +37,14 @@ class HFSeq2SeqBackend(LocalBackend):
                                        lambda indices: self._step([requests[i] for i in indices], decoding),
                                        len(requests), on_batch)
 
+    NO_CANDIDATES = ("candidates (MBR, reranking) come from LLMs here; encoder-decoder MT models translate "
+                     "with --select greedy")
+
+    def sampling_problem(self, sampling):
+        return self.NO_CANDIDATES   # asked before a run folder is written
+
     def candidates(self, requests, sampling, wanted, on_item=None):
-        raise XlingError("candidates (MBR, reranking) come from LLMs here; encoder-decoder MT "
-                         "models translate with --select greedy")
+        raise XlingError(self.NO_CANDIDATES)
 
     def loglikelihood(self, requests, on_item=None):
         raise XlingError("log-likelihood scoring needs a causal LM, not an encoder-decoder model")

@@ -8,6 +8,7 @@ from pathlib import Path
 from ..data import hub
 from ..errors import XlingError
 from .registry import MetricSetting, get
+from .spm import SPM_TOKENIZERS
 
 
 def check_metric_models(metrics: list[str], settings) -> None:
@@ -20,6 +21,11 @@ def check_metric_models(metrics: list[str], settings) -> None:
         spm = spec.options_from(settings).get("spm_model") if "spm_model" in spec.settings else None
         if spm and not Path(spm).expanduser().is_file():
             raise XlingError(f"SentencePiece model {spm} does not exist (--spm-model)")
+        tokenize = "flores200" if spec.name == "spbleu" else spec.options_from(settings).get("tokenize")
+        if spm is None and tokenize in SPM_TOKENIZERS:   # sacrebleu's own file: found or fetched now, or one line
+            from .sacre import _bleu
+
+            _bleu(tokenize, False, False, None)
         key = spec.settings.get("model")
         if not isinstance(key, MetricSetting) or key.snapshot_file is None:
             continue

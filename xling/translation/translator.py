@@ -226,7 +226,7 @@ class Translator:
         utility, qe, sampling = selection.utility, selection.qe, selection.sampling
         if select not in ("mbr", "rerank"):
             raise XlingError(f"choosing among candidates needs --select mbr or rerank, not {select!r}")
-        problem = selection_problem(select, n) or self.backend.sampling_problem(sampling)
+        problem = selection_problem(select, n, pseudo_refs=pseudo_refs) or self.backend.sampling_problem(sampling)
         if problem:   # before any bar is drawn
             raise XlingError(problem)
         texts = list(texts)
