@@ -281,6 +281,10 @@ def test_report_prints_predicted_labels_and_the_confusion_matrix(tmp_path, tiny_
     predicted = [sum(r[k] for r in metrics["en"]["ll"]["confusion"]) for k in range(4)]
     line = next(row for row in out[out.index("predicted labels"):].splitlines() if row.startswith("en "))
     assert line.split()[1:] == [f"{100 * v / 6:.1f}" for v in predicted]
+    # the gold shares of these 12 items, not a claim about XNLI as a whole ("about 33.3% each")
+    gold = [sum(row) for row in confusion]
+    assert "gold labels of these items: " + ", ".join(
+        f"{name} {100 * g / 12:.1f}%" for name, g in zip(("entailment", "neutral", "contradiction"), gold)) in out
 
 
 def test_a_dev_item_with_a_test_items_text_is_never_its_demonstration():

@@ -291,13 +291,19 @@ def label_tables(run: ChoiceRun, modes: list[str]) -> list[Table]:
             continue
         width = len(entries[0][1]["confusion"])
         names = _label_names(run, width)
-        rows = []
+        rows, gold = [], [0] * width
         for name, entry in entries:
             predicted = [sum(row[k] for row in entry["confusion"]) for k in range(width + 1)]
             total = sum(predicted) or 1
             rows.append([name] + [f"{100 * v / total:.1f}" for v in predicted])
+            gold = [g + sum(entry["confusion"][k]) for k, g in enumerate(gold)]
+        # the gold shares of these very items (a --limit subset or a user's file need not be balanced)
+        shares = ", ".join(f"{n} {100 * g / (sum(gold) or 1):.1f}%" for n, g in zip(names, gold))
+        notes = [f"gold labels of these items: {shares}"]
+        if names[0] == "A":
+            notes.append("A, B, ...: the options in the data's order (PAWS-X: A = paraphrase; XCOPA: A = choice1)")
         tables.append(Table(f"{run.label}: predicted labels ({mode}), % of items", ["language"] + names + ["invalid"],
-                            rows, ["gold labels are balanced in XNLI: about 33.3% each"] if run.task == "nli" else []))
+                            rows, notes))
         summed = [[sum(e["confusion"][g][k] for _, e in entries) for k in range(width + 1)] for g in range(width)]
         tables.append(Table(f"{run.label}: confusion ({mode}), all languages: gold (rows) x predicted (columns)",
                             ["gold \\ predicted"] + names + ["invalid"],
