@@ -348,3 +348,37 @@ def test_an_empty_context_is_scored_after_the_tokenizers_bos_or_eos(tiny_causal)
     assert conts[0] == tokenizer("I like apples.", add_special_tokens=False)["input_ids"]
     (scores,) = load_backend(str(tiny_causal), quiet=True).loglikelihood([("", ["I like apples.", "It rains."])])
     assert len(scores) == 2 and all(s < 0 for s in scores)
+
+
+def test_an_option_merging_with_its_context_is_scored_as_the_whole_text_is_split():
+    """Gemma writes "因为它" as one token: XCOPA zh's "…因为"+"它很易碎。" (108 of 1,000 zh options)
+    was scored as "它" after "因为", a split the model never sees. Now log p(context + option) -
+    log p(context), each as the tokenizer splits it, computed here with one forward pass per text."""
+    import torch
+
+    from xling.backends.loglik import merges
+
+    backend = load_backend(None, quiet=True)
+    tokenizer, model = backend.scorer.lm.tokenizer, backend.scorer.lm.model
+    context, options = "该物品用气泡包装纸包着，因为", ["它很易碎。", "它很小。"]
+    assert merges(tokenizer, context, options) and not merges(tokenizer, "The cat", [" sat."])
+
+    def whole(text):
+        ids = tokenizer(text, add_special_tokens=True)["input_ids"]
+        with torch.inference_mode():
+            logprobs = model(input_ids=torch.tensor([ids])).logits[0].float().log_softmax(-1)
+        return sum(logprobs[i - 1, t].item() for i, t in enumerate(ids) if i)
+
+    expected = [whole(context + o) - whole(context) for o in options]
+    (ours, plain) = backend.with_batching(Batching("auto")).loglikelihood([(context, options), ("The cat", [" sat."])])
+    assert np.allclose(ours, expected, atol=1e-3, rtol=0)
+    assert np.allclose(backend.loglikelihood_unshared([(context, options)])[0], expected, atol=1e-3, rtol=0)
+    assert plain[0] == pytest.approx(whole("The cat sat.") - whole("The cat"), abs=1e-3)
+    # cached scores of such items made before are not reused: their key says how they were split
+    from xling.backends.cached import CachedBackend, content_key
+
+    cached = CachedBackend(backend, None)
+    assert cached.loglikelihood_key(context, options) == content_key(
+        kind="loglikelihood", context=context, options=options, model=backend.fingerprint, boundary=3)
+    assert cached.loglikelihood_key("The cat", [" sat."]) == content_key(
+        kind="loglikelihood", context="The cat", options=[" sat."], model=backend.fingerprint)

@@ -70,6 +70,12 @@ def test_loglikelihoods_equal_the_hf_backend(probe):
         assert (ours.argmax(1) == theirs.argmax(1)).all(), lang     # the same NLI predictions
 
 
+def test_options_merging_with_their_context_score_alike_on_both_backends(probe):
+    merging = probe["loglik_merging"]
+    ours, theirs, reference = (np.array(merging[k]) for k in ("vllm", "hf", "hf_unshared"))
+    assert np.abs(theirs - reference).max() <= 1e-4 and np.abs(ours - theirs).max() <= 1e-3
+
+
 def test_candidates_do_not_depend_on_n_or_the_batch(probe):
     candidates = probe["candidates"]
     for alone, five, together in zip(candidates["alone"], candidates["with_five"], candidates["together"]):

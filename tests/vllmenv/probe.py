@@ -4,7 +4,8 @@ object that tests/test_vllm.py asserts on. Input (stdin, JSON): {"data_dir": ...
 
 - greedy: 16 FLORES-200 devtest ko→en sentences, each backend's raw output; where they differ,
   the HF model's two best next tokens and their logit margin at the first token that differs;
-- loglik: 3-shot XNLI (ko, en) scores of 12 items per language from both backends;
+- loglik: 3-shot XNLI (ko, en) scores of 12 items per language from both backends; two options
+  that merge with their (zh) context, from both and from the unshared reference;
 - candidates: three candidates of four prompts asked alone, with five, and in one batch;
 - resume: a cached generation interrupted after its first chunk, then run again.
 """
@@ -61,6 +62,11 @@ def main() -> None:
         items = [render_loglikelihood(template, item, lang, shots) for item in nli_items("test", lang, root=root)[:12]]
         scored[lang] = {"vllm": vllm.loglikelihood(items), "hf": hf.loglikelihood(items)}
     report["loglik"] = scored
+    # Options that merge with their context across the boundary (Gemma: "因为"+"它" is "因为它"):
+    # both backends score log p(context + option) - log p(context), as loglik.scoring_units says.
+    merging = [("该物品用气泡包装纸包着，因为", ["它很易碎。", "它很小。"]), ("The cat", [" sat.", " ran."])]
+    report["loglik_merging"] = {"vllm": vllm.loglikelihood(merging), "hf": hf.loglikelihood(merging),
+                                "hf_unshared": hf.loglikelihood_unshared(merging)}
 
     # Candidates: candidate k the same whatever N and whatever else is in the batch.
     sampling = Sampling(seed=5, temperature=1.0, top_p=0.95)

@@ -56,8 +56,15 @@ class CachedBackend:
                            sampling=sampling.as_dict(), index=index, **extra)
 
     def loglikelihood_key(self, context: str, continuations: list[str]) -> str:
-        # a context ending in whitespace has split otherwise since (loglik.split_tokens)
-        extra = {"boundary": 2} if context[-1:].isspace() and getattr(self.backend, "splits_tokens", True) else {}
+        # a context ending in whitespace has split otherwise since (loglik.split_tokens), and an
+        # option merging with its context is scored otherwise since (loglik.scoring_units)
+        splits = getattr(self.backend, "splits_tokens", True)
+        merging = getattr(self.backend, "merging_boundary", None)
+        extra: dict[str, int] = {}
+        if splits and merging is not None and merging(context, continuations):
+            extra = {"boundary": 3}
+        elif splits and context[-1:].isspace():
+            extra = {"boundary": 2}
         return content_key(kind="loglikelihood", context=context, options=continuations,
                            model=self.backend.fingerprint, **extra)
 

@@ -20,7 +20,7 @@ from .batching import Batching
 from .decoding import CandidateSampler, ContinuousDecoder, Unit, admit
 from .hfmodel import REPETITION_OFF, LoadedModel, LocalBackend, sampling_args, seeded
 from .kvcache import cache_arg
-from .loglik import LoglikelihoodScorer
+from .loglik import LoglikelihoodScorer, merges
 
 STATIC_LENGTH_STEP = 128   # static cache lengths are multiples of this
 
@@ -230,3 +230,7 @@ class HFBackend(LocalBackend):
 
     def loglikelihood_unshared(self, requests: list[tuple[str, list[str]]]) -> list[list[float]]:
         return self.scorer.unshared(requests)
+
+    def merging_boundary(self, context: str, continuations: list[str]) -> bool:
+        """Whether an option merges with its context (scored as loglik.scoring_units says)."""
+        return merges(self.scorer.lm.tokenizer, context, continuations)

@@ -30,7 +30,7 @@ from .base import Backend, Decoding, GenerationRequest, Prompt, cut_answer
 from .choice import announce
 from .hfmodel import LoadedModel
 from .loading import LocalModelSettings, locate_model
-from .loglik import split_tokens
+from .loglik import merges, scoring_units
 from .registry import register_backend
 
 INSTALL = ('--backend vllm needs vLLM: pip install "xling[vllm]" (on a machine without a GPU: '
@@ -239,29 +239,36 @@ class VLLMBackend(Backend):
         return results
 
     # -- log-likelihood --------------------------------------------------------------------------
+    def merging_boundary(self, context: str, continuations: list[str]) -> bool:
+        """Whether an option merges with its context (scored as loglik.scoring_units says)."""
+        return merges(self.tokenizer, context, continuations)
+
     def loglikelihood(self, requests: list[tuple[str, list[str]]], on_item=None) -> list[list[float]]:
         """log p(continuation | context) from vLLM's prompt log-probabilities: one request per
         option (context + continuation, split as the HF backend splits them), one new token."""
         from vllm import SamplingParams
 
-        split = [split_tokens(self.tokenizer, context, options) for context, options in requests]
-        rows = [(i, k) for i, (_, conts) in enumerate(split) for k in range(len(conts))]
-        prompts = [split[i][0] + split[i][1][k] for i, k in rows]
+        units = [scoring_units(self.tokenizer, context, options) for context, options in requests]
+        # one request per scored piece (an option merging with its context has two: loglik.scoring_units)
+        rows = [(i, k, prefix, target, sign) for i, per_option in enumerate(units)
+                for k, pieces in enumerate(per_option) for prefix, target, sign in pieces if target]
+        prompts = [prefix + target for _, _, prefix, target, _ in rows]
         params = [SamplingParams(max_tokens=1, temperature=0.0, prompt_logprobs=0, detokenize=False)] * len(rows)
-        results: list[list[float | None]] = [[None] * len(conts) for _, conts in split]
-        left = [len(conts) for _, conts in split]
+        results: list[list[float]] = [[0.0] * len(per_option) for per_option in units]
+        left = [0] * len(units)
+        for i, *_ in rows:
+            left[i] += 1
 
         def done(start, outputs):
-            for (i, k), out in zip(rows[start:start + len(outputs)], outputs):
-                ctx, cont = split[i][0], split[i][1][k]
+            for (i, k, prefix, target, sign), out in zip(rows[start:start + len(outputs)], outputs):
                 logprobs = out.prompt_logprobs
-                results[i][k] = sum(logprobs[len(ctx) + p][token].logprob for p, token in enumerate(cont))
+                results[i][k] += sign * sum(logprobs[len(prefix) + p][token].logprob for p, token in enumerate(target))
                 left[i] -= 1
                 if left[i] == 0 and on_item is not None:
                     on_item(i, results[i])
 
         self._run(prompts, params, done)
-        return cast(list[list[float]], results)   # the engine scores every option (or raises)
+        return results   # the engine scores every piece (or raises)
 
 
 def check_devices(settings) -> None:
