@@ -540,3 +540,35 @@ def test_transfer_delta_p_and_interval_never_disagree():
     assert agree >= 30          # percentile interpolation may differ at the very edge, once
     same = mean_result("COMET", [0.1, 0.5, 0.9], "")
     assert delta_ci(same, same)[3] == 1.0
+
+
+def test_a_dict_or_a_table_is_never_scored_by_its_keys_or_column_names():
+    """bleu(df.hyp, df[["ref_a", "ref_b"]]) scored the column names (BLEU 0.00, nrefs:1);
+    chrf({...}, refs) scored the dict's keys. sacrebleu refuses both."""
+    from xling.translation.translator import source_texts
+
+    hyps, refs = ["the cat sat on the mat", "a dog ran home today"], ["the cat sat on a mat", "a dog ran home"]
+    with pytest.raises(XlingError, match="got a dict, whose iteration gives its keys"):
+        chrf(dict(zip(["s1", "s2"], hyps)), refs)
+    with pytest.raises(XlingError, match="got a dict"):
+        source_texts({"s1": "안녕"})
+    pandas = pytest.importorskip("pandas")
+    frame = pandas.DataFrame({"hyp": hyps, "ref_a": refs, "ref_b": refs})
+    with pytest.raises(XlingError, match="got a DataFrame"):
+        bleu(frame.hyp, frame[["ref_a", "ref_b"]])
+    # columns (a Series, an array) are reference streams
+    assert bleu(frame.hyp, [frame.ref_a, frame.ref_b.values]).score == bleu(hyps, [refs, refs]).score
+
+
+def test_ter_options_are_yes_or_no_values_never_strings():
+    """normalized="no" scored with normalisation on, under a signature saying norm:no."""
+    for option in ("normalized", "asian_support", "case_sensitive"):
+        with pytest.raises(XlingError, match=f"{option} must be True or False, not 'no'"):
+            ter(["a b"], ["a c"], tgt_lang="en", **{option: "no"})
+
+
+def test_a_stored_score_is_found_under_any_spelling_of_its_metric():
+    from xling.runs.records import DirectionScores
+
+    scores = DirectionScores("ko-en", None, None, 2, {"chrf++": {"score": 3.0}, "bleu": {"score": 1.0}})
+    assert (scores.score("chrfpp"), scores.score("BLEU"), scores.score("ter")) == (3.0, 1.0, None)

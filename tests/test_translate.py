@@ -305,3 +305,20 @@ def test_a_seq2seq_models_sentencepiece_files_are_part_of_its_fingerprint(tiny_c
     with_spm = model_fingerprint(copy)
     (copy / "source.spm").write_bytes(b"another model")
     assert len({before, with_spm, model_fingerprint(copy)}) == 3
+
+
+def test_the_notebook_translate_loads_a_checkpoint_saved_anew_at_the_same_path(tmp_path):
+    """xling.translate(model=PATH) kept the first-loaded weights after PATH was re-saved."""
+    from tiny_models import build_causal
+
+    import xling
+    from xling.translation.translator import Translator
+
+    folder = build_causal(tmp_path / "tiny", train_steps=80)
+    text = "나는 사과를 좋아한다."
+    first = xling.translate(text, "ko", "en", model=str(folder), cache=False)
+    build_causal(folder, train_steps=5)
+    assert xling.translate(text, "ko", "en", model=str(folder), cache=False) == \
+        Translator(str(folder), cache=False).translate(text, "ko", "en") != first
+    assert first == Translator(str(build_causal(tmp_path / "again", train_steps=80)), cache=False).translate(
+        text, "ko", "en")

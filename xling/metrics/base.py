@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
@@ -141,14 +142,30 @@ def texts(seq, name: str, nested: bool = False) -> list:
         raise XlingError(f"{name}: got None; pass a list of strings, one per segment")
     if isinstance(seq, (str, bytes)):
         raise XlingError(f"{name}: got a single {type(seq).__name__}; pass a list of strings, one per segment")
+    refuse_table(seq, name)
     if not hasattr(seq, "__len__") or not hasattr(seq, "__getitem__"):
         raise XlingError(f"{name}: got a {type(seq).__name__}, which can be read only once; pass a list "
                          "of strings, one per segment (list(...))")
     seq = list(seq)
     for i, item in enumerate(seq):
-        if not isinstance(item, str) and not (nested and isinstance(item, (list, tuple))):
+        # several reference streams: lists, tuples, or columns of a table (a pandas Series, an array)
+        stream = nested and not isinstance(item, (str, bytes)) and hasattr(item, "__len__") \
+            and hasattr(item, "__getitem__")
+        if not isinstance(item, str) and not stream:
             raise XlingError(f"{name}[{i}] is {item!r:.40} ({type(item).__name__}), not text")
+        if stream:
+            refuse_table(item, f"{name}[{i}]")
     return seq
+
+
+def refuse_table(seq, name: str) -> None:
+    """A dict or a table is not a list of texts: iterating it gives its keys or column names,
+    which would be scored (or translated) silently."""
+    if isinstance(seq, Mapping) or hasattr(seq, "columns"):
+        kind = "dict" if isinstance(seq, Mapping) else type(seq).__name__
+        raise XlingError(f"{name}: got a {kind}, whose iteration gives its keys/column names, not its texts; "
+                         "pass a list of strings (one column: df['col'], a dict's values: list(d.values()); "
+                         "several references: a list of such lists)")
 
 
 def check_lengths(**named: Sequence | None) -> int:

@@ -78,11 +78,19 @@ def load_tokenizer(source: str, local_files_only: bool = True):
     return AutoTokenizer.from_pretrained(source, legacy=False, use_fast=False, local_files_only=local_files_only)
 
 
-@lru_cache(maxsize=2)
-@hub.quieted
 def load_metricx(model: str = DEFAULT_MODEL, precision: str = "32", tokenizer: str | None = None,
                  version: str | None = None):
-    """(mT5 model, tokenizer, revision, version, device), loaded once per process."""
+    """(mT5 model, tokenizer, revision, version, device), loaded once per process and local
+    checkpoint content (one replaced at the same path is loaded anew)."""
+    from ..store.filehash import model_fingerprint
+
+    path = Path(model).expanduser()
+    return _load_metricx(model, precision, tokenizer, version, model_fingerprint(path) if path.is_dir() else None)
+
+
+@lru_cache(maxsize=2)
+@hub.quieted
+def _load_metricx(model: str, precision: str, tokenizer: str | None, version: str | None, content: str | None):
     if precision not in PRECISIONS:
         raise XlingError(f"MetricX precision must be one of {', '.join(PRECISIONS)}")
     import torch

@@ -31,7 +31,9 @@ def bleu_tokenizer_for(tgt_lang: str | None) -> str:
 
 def _bleu(tokenize: str, lowercase: bool, effective_order: bool, spm_model: str | None = None):
     """The BLEU metric object, built once per process and SentencePiece file version."""
-    return _bleu_built(tokenize, lowercase, effective_order, spm_model, spm.file_version(spm_model))
+    # keyed by the version of the file read, sacrebleu's cached one too (replaced: built anew)
+    read = spm_model or (spm.cache_path(tokenize) if tokenize in spm.SPM_TOKENIZERS else None)
+    return _bleu_built(tokenize, lowercase, effective_order, spm_model, spm.file_version(read))
 
 
 @lru_cache(maxsize=None)
@@ -213,6 +215,10 @@ def ter(hyps: Sequence[str], refs, tgt_lang: str | None = None, asian_support: b
     tokenization unless told otherwise: `asian_support` with `normalized` (sacrebleu's Asian
     support acts only through normalization; alone, an unspaced Chinese or Japanese sentence
     would be one token and TER an exact-match test)."""
+    _flag("case_sensitive", case_sensitive)
+    for name, value in (("asian_support", asian_support), ("normalized", normalized)):
+        if value is not None:
+            _flag(name, value)
     cjk = tgt_lang is not None and resolve(tgt_lang).code.split("-")[0] in ("ko", "ja", "zh")
     if asian_support is None:
         asian_support = cjk

@@ -10,7 +10,7 @@ from pathlib import Path
 from ..data.languages import Direction, Language
 from ..errors import XlingError
 from ..metrics.base import MetricResult, mean_result
-from ..metrics.registry import canonical_keys, get
+from ..metrics.registry import ALIASES, canonical_keys, get
 from .config import TASKS
 from .folder import RunDir
 
@@ -48,7 +48,8 @@ class DirectionScores:
     realignment: dict | None = None   # document mode: chunks, failed_chunks, failed_segments
 
     def score(self, metric: str) -> float | None:
-        entry = self.metrics.get(metric)
+        """The stored score of `metric` (any spelling or alias: "BLEU", "chrfpp"), None if not scored."""
+        entry = self.metrics.get(metric) or self.metrics.get(ALIASES.get(metric.lower(), metric.lower()))
         return entry["score"] if entry else None
 
 

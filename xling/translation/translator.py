@@ -289,6 +289,9 @@ def source_texts(texts) -> list[str]:
                          "strings (decode bytes first)")
     if isinstance(texts, str):   # one text, never its characters one by one
         return [texts]
+    from ..metrics.base import refuse_table
+
+    refuse_table(texts, "texts to translate")
     try:
         texts = list(texts)
     except TypeError:
@@ -312,8 +315,16 @@ def translate(texts: Iterable[str] | str, src: str = "ko", tgt: str = "en", mode
     """Translate with a model loaded once per process (per model and options)."""
     import os
 
-    # keyed by the model that will load ($XLING_MODEL read now: a notebook may change it)
-    key = (model or os.environ.get("XLING_MODEL") or None, tuple(sorted((k, repr(v)) for k, v in options.items())))
+    from pathlib import Path
+
+    from ..store.filehash import model_fingerprint
+
+    # keyed by the model that will load ($XLING_MODEL read now: a notebook may change it), and a
+    # local checkpoint by its content: one saved anew at the same path is loaded anew
+    name = model or os.environ.get("XLING_MODEL") or None
+    local = Path(name).expanduser() if name else None
+    content = model_fingerprint(local) if local is not None and local.is_dir() else None
+    key = (name, content, tuple(sorted((k, repr(v)) for k, v in options.items())))
     if key not in _translators:
         _translators[key] = Translator(model, **options)
     return _translators[key].translate(texts, src, tgt)
