@@ -314,7 +314,6 @@ def translate(texts: Iterable[str] | str, src: str = "ko", tgt: str = "en", mode
               **options) -> list[str] | str:
     """Translate with a model loaded once per process (per model and options)."""
     import os
-
     from pathlib import Path
 
     from ..store.filehash import model_fingerprint
