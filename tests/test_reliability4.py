@@ -609,3 +609,26 @@ def test_a_truncated_embedded_model_file_from_an_interrupted_first_run_is_rebuil
     final.write_bytes(b"GGUF" + b"\0" * 1000)          # what an interrupted assembly left
     assert _assembled_gguf(package) == final and final.stat().st_size > 100_000_000
     assert [p.name for p in final.parent.iterdir()] == [final.name]     # no partial file left
+
+
+@pytest.mark.parametrize("text, value", [("a: 0512", 512), ("a: 010", 10), ("a: 1:30", "1:30"), ("a: 1_0", "1_0"),
+                                         ("a: 1e-1", 0.1), ("a: 0x1F", 31), ("a: 2.5", 2.5), ("a: -3", -3)])
+def test_yaml_numbers_are_read_as_yaml_1_2_reads_them(text, value):
+    """PyYAML's YAML 1.1 rules read max_new_tokens: 0512 as 330 (octal) and limit: 1:30 as 90."""
+    from xling.data.yamlfile import load_yaml
+
+    assert load_yaml(text) == {"a": value}
+
+
+def test_a_yaml_file_nested_hundreds_deep_is_one_line(tmp_path, capsys):
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("name: " + "[" * 600 + "]" * 600 + "\nout: x\n", encoding="utf-8")
+    code, _, err = run_cli(capsys, "run", deep)
+    assert_error(code, err, "is nested too deeply")
+
+
+def test_norwegian_read_as_false_says_to_quote_it(tmp_path, capsys):
+    config = tmp_path / "no.yaml"
+    config.write_text("task: nli\nlangs: [en, no]\n", encoding="utf-8")
+    code, _, err = run_cli(capsys, "run", config)
+    assert_error(code, err, "quote a text such as 'no' (Norwegian)")

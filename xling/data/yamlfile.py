@@ -2,6 +2,8 @@
 the last one silently, so a copied-and-edited block would quietly replace another)."""
 from __future__ import annotations
 
+import re
+
 
 class RepeatedKey(ValueError):
     """A key given twice in one mapping; the message names both lines."""
@@ -45,7 +47,27 @@ def _loader():
                 mapping[key] = self.construct_object(value_node, deep=deep)
             return mapping
 
+    # Numbers as YAML 1.2 reads them: PyYAML's 1.1 rules made `0512` octal (330), `1:30`
+    # base 60 (90) and `1_0` ten, silently; now those are 512 and two strings (refused by type).
+    UniqueKeyLoader.yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag not in (INT_TAG, FLOAT_TAG)]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+    UniqueKeyLoader.add_implicit_resolver(INT_TAG, _INT, list("-+0123456789"))
+    UniqueKeyLoader.add_implicit_resolver(FLOAT_TAG, _FLOAT, list("-+.0123456789"))
+    UniqueKeyLoader.add_constructor(INT_TAG, _construct_int)
     return UniqueKeyLoader
+
+
+INT_TAG, FLOAT_TAG = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+_INT = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
+_FLOAT = re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")
+
+
+def _construct_int(loader, node) -> int:
+    text = loader.construct_scalar(node)
+    if text.startswith(("0x", "0o")):
+        return int(text[2:], 16 if text[1] == "x" else 8)
+    return int(text, 10)   # "0512" is 512, as YAML 1.2 and every other reader take it
 
 
 def _expanded_size(node, sizes: dict) -> int:
@@ -73,7 +95,10 @@ def load_yaml(text: str):
 
     loader = _loader()(text)
     try:
-        node = loader.get_single_node()
+        try:
+            node = loader.get_single_node()
+        except RecursionError:   # PyYAML composes recursively: [[[[...]]]] 600 deep
+            raise yaml.YAMLError("it is nested too deeply (hundreds of levels); no xling file needs that") from None
         if node is None:
             return None
         if _expanded_size(node, {}) > MAX_EXPANDED_NODES:

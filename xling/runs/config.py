@@ -212,7 +212,10 @@ def _check_type(value: Any, hint, key: str, where: str):
             return
     names = " or ".join("null" if o is type(None) else getattr(get_origin(o) or o, "__name__", str(o))
                         for o in options)
-    raise XlingError(f"{where}: '{key}' must be {names}, not {type(value).__name__} ({value!r})")
+    hint = ""
+    if isinstance(value, bool) and "str" in names:   # YAML reads no/yes/on/off as false/true
+        hint = "; YAML reads no, yes, on and off as false/true: quote a text such as 'no' (Norwegian)"
+    raise XlingError(f"{where}: '{key}' must be {names}, not {type(value).__name__} ({value!r}){hint}")
 
 
 def _check_selection(values: dict, where: str) -> None:
@@ -286,12 +289,11 @@ def load_experiments(path: str | Path, overrides: dict | None = None) -> list:
     of one experiment (segment vs document translation, say) are compared on the same data."""
     import yaml
 
-
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
+        values = load_yaml(text)      # first: it refuses a document nested too deeply to compose
         node = yaml.compose(text)
-        values = load_yaml(text)
     except FileNotFoundError as exc:
         raise XlingError(f"experiment file {path} does not exist") from exc
     except RepeatedKey as exc:
