@@ -284,3 +284,11 @@ def test_an_spbleu_utility_without_its_sentencepiece_file_is_refused_before_samp
                    "-s", "ko", "-t", "en", "안녕", env={"HOME": str(tmp_path)})   # (offline, as CI is)
     assert_one_line_error(result, "needs sacrebleu's SentencePiece model")
     assert b"sampling" not in result.stderr
+
+
+def test_candidate_settings_under_greedy_are_refused_not_dropped(tiny_causal_base):
+    """--temperature/--sampling beam under greedy were dropped without a word (and still split
+    the identity of two greedy runs with the same outputs)."""
+    for option in (["--temperature", "0.5"], ["--sampling", "beam"], ["--utility", "bleu"]):
+        assert_one_line_error(xling("translate", "-m", str(tiny_causal_base), *option, "-s", "ko", "-t", "en", "안녕"),
+                              f"{option[0]} applies to candidates (--select mbr or rerank")

@@ -20,6 +20,8 @@ def test_help_loads_no_heavy_library(command):
 def test_langs_lists_languages():
     out = xling("langs").stdout.decode()
     assert "kor_Hang" in out and "한국어" in out and "zho_Hant" in out
+    korean = next(line.split() for line in out.splitlines() if line.startswith("ko "))
+    assert korean[2] == "kor" and "ko-kr" in korean[-1]     # the ISO 639-3 code and the aliases README names
 
 
 @pytest.mark.parametrize("args, message", [

@@ -12,9 +12,9 @@ def langs():
     """List the known languages and their codes."""
     from ..data.languages import all_languages
 
-    rows = [("code", "FLORES", "name", "native", "script", "BLEU tok.", "targeted")]
-    rows += [(lang.code, lang.flores, lang.name, lang.native, lang.script, lang.bleu_tokenizer,
-              "yes" if lang.targeted else "") for lang in all_languages()]
+    rows = [("code", "FLORES", "ISO 639-3", "name", "native", "script", "BLEU tok.", "targeted", "also")]
+    rows += [(lang.code, lang.flores, lang.iso639_3, lang.name, lang.native, lang.script, lang.bleu_tokenizer,
+              "yes" if lang.targeted else "", ",".join(lang.aliases)) for lang in all_languages()]
     click.echo(table(rows))
 
 

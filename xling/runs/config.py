@@ -49,7 +49,7 @@ class MTEvalConfig(BackendSettings, MetricSettings):
     shots: int = setting(0, "Few-shot examples from the dev split (or --shots-file).")
     shots_file: str | None = None
     template: str | None = setting(None, "Prompt template name or YAML file.")
-    seed: int = setting(0, "Seed for choosing demonstrations.")
+    seed: int = setting(0, "Seed for choosing demonstrations and for sampling the candidates.")
     limit: int | None = setting(None, "First N segments per direction.")
     limit_per_domain: int | None = setting(None, "First N segments of each domain (data sets with "
                                                  "domains: WMT24++).")

@@ -75,6 +75,12 @@ class Selection:
         if problem:
             raise XlingError(problem)
         if select == "greedy":
+            # a sampling or choosing setting would be dropped without a word (and still split the
+            # identity of two runs with the same outputs)
+            ignored = [flag for name, default, flag in _CANDIDATE_ONLY if value(name, default) not in (default, None)]
+            if ignored:
+                raise XlingError(f"{', '.join(ignored)} appl{'ies' if len(ignored) == 1 else 'y'} to candidates "
+                                 "(--select mbr or rerank with --candidates N); greedy decoding takes none")
             return cls()
         utility, qe = value("utility", "chrf"), value("qe", "cometkiwi")
         chooser = utility if select == "mbr" else qe
@@ -83,6 +89,12 @@ class Selection:
                             value("epsilon", 0.0), value("seed", 0))
         return cls(select, candidates, sampling, utility, qe, value("pseudo_refs"),
                    {chooser: get(chooser).options_from(settings)})
+
+
+# Settings only candidates use: (name, default, option).
+_CANDIDATE_ONLY = (("sampling", "sample", "--sampling"), ("temperature", 1.0, "--temperature"),
+                   ("top_p", 1.0, "--top-p"), ("epsilon", 0.0, "--epsilon"), ("utility", "chrf", "--utility"),
+                   ("qe", "cometkiwi", "--qe"), ("pseudo_refs", None, "--pseudo-refs"))
 
 
 def _check_chooser(select: str, name: str) -> None:
