@@ -333,6 +333,9 @@ def test_a_run_lacking_a_direction_or_metric_hides_no_other_runs_test(tmp_path):
     assert row[0] == "en-ko" and row[2].startswith("0.8250 (+0.2750, p=") and row[3:] == ["—", "—"]
     assert "—: k has no xCOMET score for en-ko" in compared.notes
     assert "—: c has no xCOMET score for en-ko" in compared.notes
+    # k's ko-en has no baseline to be tested against: said, not silently left out
+    assert "not compared: ko-en, which a (the baseline) did not score with xCOMET; put a run that did first" \
+        in compared.notes
 
 
 def test_runs_with_one_folder_name_are_told_apart(tmp_path):

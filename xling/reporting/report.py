@@ -213,6 +213,11 @@ def comparison(runs: list[MTRun], metric: str, test: str = "bs", n_samples: int 
                       f"({theirs}) than {base.label} ({ours}); no test is made across signatures"
                       for (label, direction), (ours, theirs) in refused.items()]
     notes += [f"—: {label} has no {display(metric)} score for {', '.join(names)}" for label, names in absent.items()]
+    unbased = [d.name for r in runs[1:] for d in r.directions if metric in d.metrics
+               and not scored(base, d.name)]
+    if unbased:   # nothing to test them against: said, never silently left out
+        notes.append(f"not compared: {', '.join(dict.fromkeys(unbased))}, which {base.label} (the baseline) did "
+                     f"not score with {display(metric)}; put a run that did first")
     return Table(f"{display(metric)}: runs compared", ["direction"] + [r.label for r in runs], rows, notes)
 
 
