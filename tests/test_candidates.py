@@ -292,3 +292,18 @@ def test_candidate_settings_under_greedy_are_refused_not_dropped(tiny_causal_bas
     for option in (["--temperature", "0.5"], ["--sampling", "beam"], ["--utility", "bleu"]):
         assert_one_line_error(xling("translate", "-m", str(tiny_causal_base), *option, "-s", "ko", "-t", "en", "안녕"),
                               f"{option[0]} applies to candidates (--select mbr or rerank")
+
+
+def test_a_greedy_folder_made_with_candidate_settings_still_resumes(tmp_path, tiny_causal_base):
+    """Greedy runs made when --temperature etc. were silently dropped held them in their identity;
+    they are refused now, so such a folder must resume without them."""
+    out = tmp_path / "run"
+    args = ["eval", "mt", "-p", "ko-en", "--limit", "2", "-m", str(tiny_causal_base), "--out", str(out),
+            "--metrics", "chrf"]
+    assert xling(*args).returncode == 0
+    config = json.loads((out / "config.json").read_text())
+    assert not {"temperature", "sampling", "utility"} & set(config["identity"])
+    config["identity"].update(temperature=0.7, sampling="sample", utility="bleu")   # as older xling wrote it
+    (out / "config.json").write_text(json.dumps(config))
+    again = xling(*args)
+    assert again.returncode == 0, again.stderr

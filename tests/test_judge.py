@@ -292,3 +292,20 @@ def test_a_judge_template_edited_in_place_makes_its_stored_scores_stale(tmp_path
     now = spec.made_with({"judge_template": str(mine)})
     assert spec.stale(stored, now) == ["template (its files changed)"]
     assert spec.stale(now, spec.made_with({"judge_template": str(mine)})) == []
+
+
+@pytest.mark.parametrize("line", ["None of the numbers match the source.", "Nothing of the second clause is translated",
+                                  'No issues, but a style problem: "x"'])
+def test_an_error_line_opening_with_no_or_none_is_still_an_error(line):
+    assert mqm_score(parse_mqm(f"Critical:\nno-error\nMajor:\n{line}\nMinor:\nno-error")) == -5
+
+
+@pytest.mark.parametrize("answer, score", [("Score: 85 out of 100", 85), ("Score: 85 (out of 100)", 85),
+                                           ("- Score: 90", 90), ("1. Score: 75", 75), ("Translation score: 80", 80),
+                                           ("ESA Score: 85", 85), ("Score: 90 (only 1 minor issue)", 90)])
+def test_common_score_lines_are_read(answer, score):
+    assert parse_esa(f"no-error\n{answer}")[1] == score
+
+
+def test_another_scale_written_out_is_no_score():
+    assert parse_esa("Score: 8 out of 10") is None

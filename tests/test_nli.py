@@ -382,3 +382,15 @@ def test_an_option_merging_with_its_context_is_scored_as_the_whole_text_is_split
         kind="loglikelihood", context=context, options=options, model=backend.fingerprint, boundary=3)
     assert cached.loglikelihood_key("The cat", [" sat."]) == content_key(
         kind="loglikelihood", context="The cat", options=[" sat."], model=backend.fingerprint)
+
+
+def test_an_empty_option_is_refused_and_an_item_without_options_scores_nothing(tiny_causal):
+    """An empty option scored 0.0 (the best) beside others, or left its item unscored (KeyError)."""
+    from xling.errors import XlingError
+
+    backend = load_backend(str(tiny_causal), quiet=True)
+    with pytest.raises(XlingError, match="option 1 of an item is empty"):
+        backend.loglikelihood([("The cat", ["", " sat."])])
+    seen = []
+    assert backend.loglikelihood([("The cat", [" sat."]), ("x", [])], on_item=lambda i, s: seen.append(i))[1] == []
+    assert sorted(seen) == [0, 1]

@@ -310,6 +310,9 @@ def test_letters_of_a_script_no_candidate_writes_are_off_target():
     assert [f["off_target"] for f in result.extra["flags"]] == [True] * 6 + [False]
     assert result.extra["flags"][0]["lang"] == "other" and result.extra["flags"][5]["lang"] == "en"
     assert result.extra["undetermined_rate"] == pytest.approx(100 / 7)
+    # ordinal signs and Bopomofo are letters by category, not another language's writing
+    for text, target in (("1º", "es"), ("2ª", "pt"), ("ㄅㄆㄇ", "zh-Hant")):
+        assert off_target([text], target).extra["flags"][0]["lang"] == "und"
 
 
 @pytest.mark.parametrize("text, target, lang", [

@@ -4,6 +4,7 @@ over its `LoadedModel`.
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import cast
 
 from ..errors import XlingError
@@ -59,7 +60,18 @@ def merges(tokenizer, context: str, continuations: list[str]) -> bool:
 
 def _joint(tokenizer, context: str, continuations: list[str]):
     """(context tokens, each continuation's tokens in the joint encoding or None where it merges
-    with the context, and the context and continuation texts they were split from)."""
+    with the context, and the context and continuation texts they were split from). Memoised:
+    a cache key asks first (`merges`), the scorer again for the items the cache lacks."""
+    for k, cont in enumerate(continuations):
+        if not cont:   # nothing to score: it would "win" with 0.0, or leave its item unscored
+            raise XlingError(f"option {k + 1} of an item is empty: every option needs text to score "
+                             f"(context ending {context[-40:]!r})")
+    return _joint_memo(tokenizer, context, tuple(continuations))
+
+
+@lru_cache(maxsize=4096)
+def _joint_memo(tokenizer, context: str, given: tuple[str, ...]):
+    continuations = list(given)
     ctx, conts = _split(tokenizer, context, continuations)
     if not ctx:   # an empty context on a tokenizer that adds no BOS (Qwen): lm-eval's prefix token
         return [_prefix_token(tokenizer)], [tokenizer(c, add_special_tokens=False)["input_ids"]
@@ -83,10 +95,10 @@ def _prefix_token(tokenizer) -> int:
 def _split(tokenizer, context: str, continuations: list[str]) -> tuple[list[int], list[list[int] | None]]:
     """Context tokens and each continuation's tokens in the joint encoding (None where the
     joint encoding does not start with the context's tokens)."""
-    ctx = tokenizer(context, add_special_tokens=True)["input_ids"]
+    ctx, *wholes = tokenizer([context] + [context + cont for cont in continuations],
+                             add_special_tokens=True)["input_ids"]   # one call: a fast tokenizer batches
     conts: list[list[int] | None] = []
-    for cont in continuations:
-        whole = tokenizer(context + cont, add_special_tokens=True)["input_ids"]
+    for whole in wholes:
         conts.append(whole[len(ctx):] if whole[:len(ctx)] == ctx and len(whole) > len(ctx) else None)
     return ctx, conts
 
@@ -174,6 +186,11 @@ class LoglikelihoodScorer:
             for index, scores in zip(items, scored):
                 finish(index, scores)
 
+        for r, count in enumerate(left):   # a request without options has nothing to score
+            if count == 0:
+                results[r] = []
+                if on_item is not None:
+                    on_item(r, [])
         for i in order + [None]:
             if batch and (i is None or self._ll_full(batch + [i], split, rows, tokens)):
                 run(batch)

@@ -49,7 +49,8 @@ class VLLMSettings(LocalModelSettings):
     data_parallel_size: int = setting(1, "Copies of the model serving in parallel (vllm's own data "
                                          "parallelism; Ray underneath across nodes).", output=False)
     gpu_memory_utilization: float | None = setting(None, "Share of each GPU's memory vLLM may take (vllm; "
-                                                         "on a CPU: of the RAM; default: vLLM's, 0.9).",
+                                                         "on a CPU: of the RAM; default: vLLM's 0.9 on a GPU, "
+                                                         "sized from the free memory on a CPU).",
                                                    output=False)
     max_num_seqs: int | None = setting(None, "Sequences vLLM runs at once (vllm; default: vLLM's).", output=False)
     max_model_len: int | None = setting(None, "Context window in tokens (vllm; default: the model's).",
@@ -267,6 +268,9 @@ class VLLMBackend(Backend):
                 if left[i] == 0 and on_item is not None:
                     on_item(i, results[i])
 
+        for i, count in enumerate(left):   # a request without options has nothing to score
+            if count == 0 and on_item is not None:
+                on_item(i, results[i])
         self._run(prompts, params, done)
         return results   # the engine scores every piece (or raises)
 

@@ -57,8 +57,10 @@ _ITEM = re.compile(r"""^(?P<category>[A-Za-z][A-Za-z/&_-]*(?: [A-Za-z/&_-]+){0,2
 _QUOTED = re.compile(r"""["“”'‘’「」『』](.+?)["“”'‘’「」『』]""")
 # A line under a severity that says there is nothing there, in a judge's own words: "No major
 # errors.", "None found.", "None - the translation is accurate", "Nothing to report", "No issues".
-_NOTHING = re.compile(r"^(?:(?:there (?:are|is|were) )?no\b(?:\s+[\w-]+){0,3}?\s+(?:errors?|issues?|mistakes?"
-                      r"|problems?)\b|(?:none|nothing|n/a)\b(?!-))", re.I)
+# Whole lines only ("None of the numbers match" and "No issues, but ..." report errors).
+_DONE = r"(?:\s+(?:found|identified|detected|noted|to report|here))?\s*[.!]?\s*"
+_NOTHING = re.compile(r"^(?:(?:there (?:are|is|were) )?no(?:\s+[\w-]+){0,3}?\s+(?:errors?|issues?|mistakes?|problems?)"
+                      + _DONE + r"$|(?:none|nothing|n/a)(?:" + _DONE + r"$|\s*[-–—:]\s))", re.I)
 
 
 def _says_nothing(text: str) -> bool:
@@ -136,15 +138,19 @@ def mqm_score(errors: list[ErrorSpan]) -> float:
 # read as what they are — out of range, hence unparseable — never as a clamped or cut "100" or "1".
 # Thousands separators are read too ("1,000" is 1000, out of range), never cut at the comma.
 _NUMBER = r"[-+]?(?:\d{1,3}(?:,\d{3})+(?:\.\d*)?|\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
-# A score line: "Score:", "Score (0-100):", "Score 0-100:", "Final score:", then one number, then
-# no other number ("Score: 70-80" and "70 to 80" are ranges, not scores). A denominator other than
-# 100 ("8.5/10") is another scale, which is not converted: the answer counts as unparseable.
-_SCORE = re.compile(r"^(?:final |overall )?score\s*(?:\(?\s*0\s*[-–]\s*100\s*\)?)?\s*[:=]?\s*(" + _NUMBER
-                    + r")(?:\s*/\s*(\d+(?:\.\d+)?))?(?![\w.,]*\d)[^\d]*$", re.I)
+# A score line: "Score:", "Score (0-100):", "Final score:", "ESA score:", "- Score:", "1. Score:",
+# then one number, "/100" or "out of 100" or a remark after it; a range ("70-80", "70 to 80") is
+# not a score. A denominator other than 100 ("8.5/10") is another scale, which is not converted:
+# the answer counts as unparseable.
+_SCORE = re.compile(r"^(?:(?:final|overall|translation|esa|quality|total)\s+){0,2}score\s*"
+                    r"(?:\(?\s*0\s*[-–]\s*100\s*\)?)?\s*[:=]?\s*(" + _NUMBER + r")"
+                    r"(?:\s*/\s*(\d+(?:\.\d+)?)|\s*\(?\s*out of\s+(\d+(?:\.\d+)?)\s*\)?)?"
+                    r"(?!\s*(?:[-–]|to)\s*\d)(?![\w.,]*\d)", re.I)
 
 
 def _stated_score(match) -> float | None:
-    if match.group(2) is not None and float(match.group(2)) != 100:
+    denominator = match.group(2) or match.group(3)
+    if denominator is not None and float(denominator) != 100:
         return None
     return float(match.group(1).replace(",", ""))
 
@@ -152,7 +158,7 @@ def _stated_score(match) -> float | None:
 def parse_esa(answer: str) -> tuple[list[ErrorSpan], float] | None:
     """(error spans, 0-100 score) of an ESA-style answer, or None without one score in range: a
     range, two different stated scores, or a fraction below 1 (a 0-1 scale) is no score."""
-    lines = [_MARKUP.sub("", line).strip() for line in answer.splitlines()]
+    lines = [_BULLET.sub("", _MARKUP.sub("", line)).strip() for line in answer.splitlines()]
     lines = [line for line in lines if line]
     scores = {_stated_score(m) for m in (_SCORE.match(line) for line in lines) if m}
     if not scores and lines and re.fullmatch(_NUMBER, lines[-1]):   # a bare number alone on the last line

@@ -231,8 +231,17 @@ def _listed(script: str) -> bool:
 def _other_script(text: str) -> str | None:
     """The Unicode script (by character name: ARMENIAN, GEORGIAN, ...) of most letters of a text
     none of whose letters is in a listed script, or None without letters."""
-    names = Counter(unicodedata.name(c, "?").split(" ")[0] for c in text if unicodedata.category(c).startswith("L"))
-    return max(names, key=names.__getitem__).title() if names else None
+    names = Counter(unicodedata.name(c, "?").split(" ")[0] for c in text
+                    if unicodedata.category(c) in ("Lu", "Ll", "Lt", "Lo"))
+    for sign in _NOT_A_SCRIPT:
+        names.pop(sign, None)
+    best = max(names, key=names.__getitem__) if names else None
+    return best.title() if best and names[best] >= 2 else None   # "1º", "2ª": no word of a script
+
+
+# Letters by Unicode category that are not the writing of a language: ordinal signs (º ª) and
+# Bopomofo (Mandarin pronunciation marks beside Chinese characters).
+_NOT_A_SCRIPT = ("MASCULINE", "FEMININE", "BOPOMOFO", "MODIFIER", "?")
 
 
 # What lingua calls an expected language it does not tell apart from others: Serbian in Latin

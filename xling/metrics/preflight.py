@@ -44,8 +44,8 @@ def check_metric_models(metrics: list[str], settings) -> None:
         if not online:
             raise XlingError(f"{spec.display} needs model {model!r}, which is neither a local folder nor in "
                              "the hub cache, and the Hugging Face hub cannot be reached (offline?); pass a "
-                             f"local checkpoint ({option} PATH) or leave {name} out of the metrics "
-                             "(checked before translating: nothing was generated)")
+                             f"local checkpoint ({option} PATH) or leave {name} out (of the metrics, or "
+                             "--qe/--utility) (checked before translating: nothing was generated)")
 
 
 def _in_hub_cache(model: str, filename: str) -> bool:

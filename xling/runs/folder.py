@@ -64,8 +64,10 @@ LOCK = ".xling.lock"     # held (flock) by the one process writing the run
 # resumed (its identity kept as it was), not refused as "a different config".
 IDENTITY_ADDED_LATER = frozenset({"data_sha256", "chooser_options", "batch_size"})
 # Keys that left the identity: an older folder holding one is resumed (a sweep's seeds and ratios,
-# which choose its units: each unit is kept under its own name).
-IDENTITY_DROPPED_LATER = frozenset({"seeds", "ratios"})
+# which choose its units: each unit is kept under its own name; a greedy MT run's candidate
+# settings, which change none of its outputs: translation.selection.CANDIDATE_ONLY).
+IDENTITY_DROPPED_LATER = frozenset({"seeds", "ratios", "sampling", "temperature", "top_p", "epsilon", "utility",
+                                    "qe", "pseudo_refs"})
 # Keys added later inside one identity entry: the model fingerprint's dtype (an HF run on a GPU
 # before it was recorded ran in bfloat16, as it does now).
 FINGERPRINT_ADDED_LATER = frozenset({"dtype"})

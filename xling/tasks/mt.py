@@ -20,7 +20,7 @@ from ..runs.folder import RunDir, RunHeader
 from ..runs.records import MTRecord
 from ..store.cache import content_key
 from ..translation.documents import prepare, translate_documents
-from ..translation.selection import Selection
+from ..translation.selection import CANDIDATE_ONLY, Selection
 from ..translation.translator import Translator
 
 
@@ -146,7 +146,10 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
                               pools={f"{s}-{t}": pool(s, t) for s, t in directions} if config.shots else None)
     identity = dict(config.identity(), model_fingerprint=translator.backend.fingerprint,
                     template_hash=template.hash if template else None, data_sha256=data_sha256)
-    if not selection.greedy:   # the utility / QE metric's settings choose the outputs
+    if selection.greedy:   # candidate settings change no greedy output (older folders hold them)
+        for name in CANDIDATE_ONLY:
+            identity.pop(name, None)
+    else:   # the utility / QE metric's settings choose the outputs
         identity["chooser_options"] = {k: v for k, v in selection.metric_options[selection.chooser].items()
                                        if k not in RUN_ONLY_OPTIONS}
     run.prepare(RunHeader(

@@ -77,7 +77,8 @@ class Selection:
         if select == "greedy":
             # a sampling or choosing setting would be dropped without a word (and still split the
             # identity of two runs with the same outputs)
-            ignored = [flag for name, default, flag in _CANDIDATE_ONLY if value(name, default) not in (default, None)]
+            ignored = [flag for name, default, flag in _CANDIDATE_SETTINGS
+                       if value(name, default) not in (default, None)]
             if ignored:
                 raise XlingError(f"{', '.join(ignored)} appl{'ies' if len(ignored) == 1 else 'y'} to candidates "
                                  "(--select mbr or rerank with --candidates N); greedy decoding takes none")
@@ -92,9 +93,10 @@ class Selection:
 
 
 # Settings only candidates use: (name, default, option).
-_CANDIDATE_ONLY = (("sampling", "sample", "--sampling"), ("temperature", 1.0, "--temperature"),
+_CANDIDATE_SETTINGS = (("sampling", "sample", "--sampling"), ("temperature", 1.0, "--temperature"),
                    ("top_p", 1.0, "--top-p"), ("epsilon", 0.0, "--epsilon"), ("utility", "chrf", "--utility"),
                    ("qe", "cometkiwi", "--qe"), ("pseudo_refs", None, "--pseudo-refs"))
+CANDIDATE_ONLY = tuple(name for name, _, _ in _CANDIDATE_SETTINGS)
 
 
 def _check_chooser(select: str, name: str) -> None:
