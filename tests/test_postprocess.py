@@ -91,3 +91,15 @@ def test_every_line_separator_of_an_answer_is_collapsed():
 
     for answer in ("Line one\u2028line two", "Para\u2029graph", "Next\x85line", "Vertical\x0btab\x0cform", "A\r\nB\rC"):
         assert len(one_line(answer).splitlines()) == 1 and "  " not in one_line(answer)
+
+
+@pytest.mark.parametrize("answer, tgt", [("**Translation:** Der Ausschuss gab es bekannt.", "de"),
+                                         ("Translation (German): Der Ausschuss gab es bekannt.", "de"),
+                                         ("German translation: Der Ausschuss gab es bekannt.", "de"),
+                                         ("한국어 번역: 위원회가 발표했다.", "ko"), ("Chinese: 委员会宣布了。", "zh")])
+def test_labels_with_emphasis_or_a_language_name_are_cut(answer, tgt):
+    from xling.data.languages import resolve
+
+    cleaned = clean_output(answer, resolve(tgt), "The committee announced it.")
+    assert cleaned.removed and cleaned.removed[0][0] == "preamble"
+    assert not cleaned.text.lower().startswith(("translation", "german", "chinese", "한국어", "*"))

@@ -29,7 +29,10 @@ _PREAMBLE_LINE = re.compile(
 # A chatty first line ending in a colon ("Sure, here it is:"), stripped only as a line the
 # source does not have.
 _CHATTY_LINE = re.compile(r"^\s*(?:sure|okay|ok|certainly|of course|here)\b[^\n]{0,60}[:：]\s*$", re.I)
-_INLINE_LABEL = re.compile(rf"^\s*(?:{_TRANSLATION_WORDS})\s*[:：]\s*", re.I)
+# "Translation:", "**Translation:**", "Translation (German):"
+_EMPHASIS = r"(?:\*\*|__|\*)?"
+_INLINE_LABEL = re.compile(rf"^\s*{_EMPHASIS}\s*(?:{_TRANSLATION_WORDS})(?:\s*\([^)\n]{{0,30}}\))?\s*[:：]\s*"
+                           rf"{_EMPHASIS}\s*", re.I)
 _NOTE = re.compile(
     r"\n\s*(?:\(|\*\*|\[)?\s*(?:note|notes|explanation|translator'?s note|참고|주석|설명|注|注意|注释|説明|"
     r"解説|備考|※)\s*[:：)\]*]", re.I)
@@ -74,8 +77,8 @@ def clean_output(raw: str, tgt: Language | None = None, source: str | None = Non
     heading = first.endswith((":", "：")) or bool(re.search(_TRANSLATION_WORDS, first, re.I))
     lines = text.split("\n")
     labels = []
-    if tgt is not None:
-        labels = [tgt.name, tgt.native]
+    if tgt is not None:   # "Chinese (Simplified)" is also just "Chinese"
+        labels = list(dict.fromkeys([tgt.name, tgt.native, re.sub(r"\s*\(.*\)$", "", tgt.name)]))
     while lines and any(line.strip() for line in lines[1:]):
         extra = _line_count("\n".join(lines)) > source_lines
         strong = _PREAMBLE_LINE.match(lines[0]) or _is_label_line(lines[0], labels)
@@ -110,8 +113,9 @@ def _is_label_line(line: str, labels: list[str]) -> bool:
 
 
 def _inline_language_label(text: str, labels: list[str]):
-    for label in labels:
-        match = re.match(rf"^\s*{re.escape(label)}\s*[:：]\s*", text)
+    for label in labels:   # "German:", "German translation:", "**한국어 번역:**"
+        match = re.match(rf"^\s*{_EMPHASIS}\s*{re.escape(label)}(?:\s*(?:{_TRANSLATION_WORDS}))?\s*[:：]\s*"
+                         rf"{_EMPHASIS}\s*", text, re.I)
         if match:
             return match
     return None
