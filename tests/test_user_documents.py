@@ -139,3 +139,19 @@ def test_documents_without_domains_still_get_document_scores(tmp_path, tiny_caus
     table = {t.title: t for t in build_report([str(out)])}["doc: ko-en by document"]
     assert table.header == ["domain", "n", "chrF", "documents", "chrF (doc)"]
     assert [row[:2] for row in table.rows] == [["all", "18"]] and table.rows[0][3] == "3"
+
+
+def test_a_document_whose_segment_ids_run_backwards_is_read_in_order(tmp_path):
+    """Document A's "[1] A second. [2] A first." was what the model was asked to translate."""
+    records = [("A", 2, "A second."), ("B", 1, "B first."), ("A", 1, "A first."), ("B", 2, "B second.")]
+    path = tmp_path / "inter.jsonl"
+    path.write_text("".join(json.dumps({"document_id": d, "segment_id": n, "en": t, "de": t}) + "\n"
+                            for d, n, t in records), encoding="utf-8")
+    data = load_parallel(f"jsonl:{path}")
+    assert data.text("en") == ["A first.", "A second.", "B first.", "B second."]
+    assert data.ids == ["3", "1", "2", "4"]          # each record keeps its own id (its line)
+    # a file in order (documents interleaved or not) is read as it is
+    in_order = tmp_path / "ordered.jsonl"
+    in_order.write_text("".join(json.dumps({"document_id": d, "segment_id": n, "en": t, "de": t}) + "\n"
+                                for d, n, t in sorted(records, key=lambda r: r[1])), encoding="utf-8")
+    assert load_parallel(f"jsonl:{in_order}").ids == ["1", "2", "3", "4"]

@@ -81,5 +81,29 @@ def load_jsonl(path: str, spec: str) -> ParallelData:
         first_use[str(value)] = number
         ids.append(str(value))
     values = [row for _, row in rows]
+    order = _segment_order(metas)
+    if order is not None:
+        values, metas, ids = [values[i] for i in order], [metas[i] for i in order], [ids[i] for i in order]
     return ParallelData(spec, ids, lambda lang: [str(r[codes[lang.code]]) for r in values], list(codes),
                         meta=metas if any(metas) else None)
+
+
+def _segment_order(metas: list[dict]) -> list[int] | None:
+    """Records in document order (documents as they first appear, each by its numeric
+    segment_id), where some document's numbers run backwards in the file: document mode reads
+    a document's segments in order, and its "(doc)" scores join them so. None: the file's own
+    order already is that order (kept as it is, so its runs' data digest does not change)."""
+    last: dict = {}
+    backwards = False
+    for meta in metas:
+        number = meta.get("segment_id")
+        if "document_id" not in meta or not isinstance(number, int):
+            return None   # no numbers to order by
+        doc = meta["document_id"]
+        backwards = backwards or (doc in last and number < last[doc])
+        last[doc] = number
+    if not backwards:
+        return None
+    first = {m["document_id"]: None for m in metas}
+    rank = {doc: k for k, doc in enumerate(first)}
+    return sorted(range(len(metas)), key=lambda i: (rank[metas[i]["document_id"]], metas[i]["segment_id"]))
