@@ -243,3 +243,12 @@ def test_metricx23_qe_input_is_chosen_by_the_models_own_name_not_a_folder_above_
     plain = tmp_path / "metricx-23-large-v2p0"
     shutil.copytree(tiny_metricx, plain)
     assert ours.segments == get("metricx")(HYPS, REFS, SRCS, "en", model=str(plain), batch_size=1).segments
+
+
+def test_comet_on_a_cometkiwi_checkpoint_says_it_read_no_reference(tiny_kiwi):
+    """The scores ignore the references (as unbabel-comet's), but the signature said refs:yes."""
+    from xling.metrics import comet
+
+    with_refs = comet(HYPS, REFS, SRCS, model=str(tiny_kiwi), batch_size=2)
+    without = comet(HYPS, None, SRCS, model=str(tiny_kiwi), batch_size=2)
+    assert with_refs.segments == without.segments and "refs:no" in with_refs.signature

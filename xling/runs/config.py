@@ -66,7 +66,8 @@ class MTEvalConfig(BackendSettings, MetricSettings):
     temperature: float = setting(1.0, "Sampling temperature of the candidates.")
     top_p: float = setting(1.0, "Nucleus sampling of the candidates (1: off).")
     epsilon: float = setting(0.0, "Epsilon sampling of the candidates: drop tokens below this "
-                                  "probability (0: off; 0.02 is common for MBR).")
+                                  "probability (0: off; 0.02 is common for MBR), of the temperature-scaled "
+                                  "distribution, before top-p (transformers cuts after top-p renormalises).")
     select: str = setting("greedy", "greedy: one greedy translation; mbr: minimum Bayes risk among "
                                     "the candidates; rerank: the candidate a QE metric scores best.")
     utility: str = setting("chrf", "MBR utility: any reference-based metric (chrf, bleu, comet, "
