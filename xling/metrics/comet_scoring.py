@@ -87,7 +87,7 @@ def comet(hyps: Sequence[str], refs: Sequence[str] | None, srcs: Sequence[str] |
         raise XlingError(f"COMET model {model!r} is a reference-based regression model: give "
                          "references (-r), or use a QE model (cometkiwi, xcomet-qe)")
     scorer = load_native(str(ckpt), revision, precision, "cpu" if gpus == 0 else None)
-    reads_refs = hparams["class_identifier"] == "regression_metric" or (
+    reads_refs = hparams["class_identifier"] == "regression_metric" or getattr(scorer, "is_xcomet", False) or (
         hparams["class_identifier"] == "unified_metric" and "ref" in (hparams.get("input_segments") or []))
     if not reads_refs:
         refs = None        # it reads none (CometKiwi's kinds): say so in the signature
