@@ -232,6 +232,26 @@ def test_document_mode_realigns_segments_and_counts_failures(scripted, tmp_path)
     assert scripted.requests == 2          # one prompt per document
 
 
+def test_an_answer_that_leaves_a_number_empty_is_a_realignment_failure(tmp_path):
+    """A model that writes segment 2's text after [1] and leaves [2] empty has the right numbers;
+    splitting it would score segment 1's output against segment 2's reference."""
+    def shifted(payload):
+        lines = [line for line in _user_text(payload).split("\n") if line.startswith("[")]
+        return "[1] " + " ".join(line.split("] ", 1)[1].upper() for line in lines) + "\n[2]"
+
+    server = FakeOpenAI(respond=shifted)
+    try:
+        rows = [_row(1, "doc-a", "news", "One.", "하나."), _row(2, "doc-a", "news", "Two.", "둘.")]
+        result = _eval(_write_wmt24pp(tmp_path, rows), tmp_path / "doc", server.url, "--unit", "document")
+    finally:
+        server.close()
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in (tmp_path / "doc" / "outputs" / "en-ko.jsonl").open(encoding="utf-8")]
+    assert [r["output"] for r in records] == ["", ""] and not any(r["realigned"] for r in records)
+    metrics = json.loads((tmp_path / "doc" / "metrics.json").read_text())
+    assert metrics["directions"]["en-ko"]["realignment"] == {"chunks": 1, "failed_chunks": 1, "failed_segments": 2}
+
+
 def test_empty_segments_are_not_numbered_and_separators_after_numbers_are_removed(tmp_path):
     """An empty source segment is translated as empty without taking a number (a model that
     skipped it lost the whole chunk); "[1]: text" loses its ":" unless the source has it."""

@@ -3,8 +3,9 @@ numbered [1], [2], ... at their line starts; the answer is split back at the num
 
 A document longer than the model can take is cut into the largest runs of whole segments that
 fit both the context window (prompt + answer) and the answer cap (--max-new-tokens). An answer
-whose numbers are not exactly 1..n in order cannot be split back safely: its segments are
-scored as empty and counted as a realignment failure — never shifted onto other segments.
+whose numbers are not exactly 1..n in order, or with a number left empty, cannot be split back
+safely: its segments are scored as empty and counted as a realignment failure — never shifted
+onto other segments.
 """
 from __future__ import annotations
 
@@ -28,12 +29,16 @@ def mark(segments: list[str]) -> str:
 
 def split_marked(text: str, n: int) -> list[str] | None:
     """The n segments of a numbered answer, or None when its numbers are not exactly 1..n in
-    order (missing, repeated, merged or out of order). Text before [1] is dropped."""
+    order (missing, repeated, merged or out of order) or a number has no text: a model that put
+    two segments' text under [1] and left [2] empty would otherwise have every segment scored
+    against its neighbour's reference (the numbered segments are never empty). Text before [1]
+    is dropped."""
     marks = list(_MARK.finditer(text))
     if [int(m.group(1)) for m in marks] != list(range(1, n + 1)):
         return None
     ends = [m.start() for m in marks[1:]] + [len(text)]
-    return [text[m.end():end].strip() for m, end in zip(marks, ends)]
+    pieces = [text[m.end():end].strip() for m, end in zip(marks, ends)]
+    return pieces if all(pieces) else None
 
 
 @dataclass
