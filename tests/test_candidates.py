@@ -189,16 +189,27 @@ def test_bad_selection_settings_are_one_line(tiny_causal_base, tmp_path):
     assert not (tmp_path / "d").exists()
 
 
+def _http_candidate_seeds(payload, sampling: Sampling, n: int) -> list[int]:
+    """The seeds of candidates 0..n-1 of the prompt in `payload`: by index, salted by the prompt
+    as the server receives it."""
+    import hashlib
+    seen = json.dumps([[m["role"], m["content"]] for m in payload["messages"]], ensure_ascii=False) \
+        if "messages" in payload else payload["prompt"]
+    salt = int(hashlib.sha256(seen.encode()).hexdigest()[:12], 16)
+    return [(sampling.row_seed(k) ^ salt) % 2 ** 31 for k in range(n)]
+
+
 def test_translate_with_candidates_over_http_asks_each_candidate_by_its_own_seed(tmp_path):
-    """Candidate k comes from a request seeded by k alone, so it is the same whatever N is."""
+    """Candidate k comes from a request seeded by k and its prompt alone, so it is the same
+    whatever N is."""
     from helpers import xling
     from servers import FakeOpenAI
 
-    seeds = [Sampling().row_seed(k) % 2 ** 31 for k in range(3)]
     seen = []
 
     def respond(payload):
-        seen.append((payload.get("n"), payload["seed"]))
+        seeds = _http_candidate_seeds(payload, Sampling(), 3)
+        seen.append((payload.get("n"), seeds.index(payload["seed"])))
         return ["The cat sleeps.", "The cat sleeps.", "A cat is sleeping."][seeds.index(payload["seed"])]
 
     server = FakeOpenAI(respond=respond)
@@ -208,7 +219,7 @@ def test_translate_with_candidates_over_http_asks_each_candidate_by_its_own_seed
     finally:
         server.close()
     assert result.returncode == 0, result.stderr
-    assert result.stdout.decode() == "The cat sleeps.\n" and sorted(seen) == sorted((None, s) for s in seeds)
+    assert result.stdout.decode() == "The cat sleeps.\n" and sorted(seen) == [(None, 0), (None, 1), (None, 2)]
     # epsilon is no OpenAI parameter: refused before anything is asked, never dropped unsaid
     from helpers import assert_one_line_error
     assert_one_line_error(xling("translate", "-s", "ko", "-t", "en", "-n", "3", "--select", "mbr", "--epsilon", "0.02",
@@ -237,6 +248,7 @@ def test_http_candidates_of_several_sources_are_in_flight_together():
     from xling.backends.http import HTTPBackend
 
     lock, state, overlapped = threading.Lock(), {"now": 0, "most": 0}, threading.Event()
+    seeds_of: dict[str, set] = {}
 
     def respond(payload):
         with lock:
@@ -248,7 +260,9 @@ def test_http_candidates_of_several_sources_are_in_flight_together():
         with lock:
             state["now"] -= 1
         source = payload["messages"][-1]["content"]
-        return f"{source} #{[Sampling(seed=0).row_seed(k) % 2 ** 31 for k in range(2)].index(payload['seed'])}"
+        with lock:
+            seeds_of.setdefault(source, set()).add(payload["seed"])
+        return f"{source} #{_http_candidate_seeds(payload, Sampling(seed=0), 2).index(payload['seed'])}"
 
     server = FakeOpenAI(respond=respond)
     try:
@@ -262,6 +276,8 @@ def test_http_candidates_of_several_sources_are_in_flight_together():
         server.close()
     assert out == [{0: f"s{i} #0", 1: f"s{i} #1"} for i in range(6)]    # each source its own answers
     assert sorted(seen) == list(range(6)) and state["most"] > 1
+    # sources do not share draws: twelve requests, twelve seeds
+    assert len(set().union(*seeds_of.values())) == 12
 
 
 def test_pseudo_refs_outside_mbr_and_seq2seq_candidates_are_refused_before_anything(tmp_path, tiny_seq2seq,

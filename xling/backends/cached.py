@@ -48,6 +48,9 @@ class CachedBackend:
         """Candidate `index` of a prompt: the request's own key parts plus the sampling settings
         and the index (beam search: and the number of beams, which changes every beam)."""
         extra: dict[str, object] = {"stop_strings": list(request.stop)} if request.stop else {}
+        seeding = getattr(self.backend, "candidate_seeding", None)
+        if seeding is not None and sampling.method != "beam":
+            extra["seeding"] = seeding
         if sampling.method == "beam":
             # (beams made before the checkpoint's repetition settings were turned off are not reused)
             extra.update(beams=n, repetition="off")

@@ -8,6 +8,7 @@ file, is sent only to the configured base URL, and never appears in records or m
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -180,6 +181,8 @@ class HTTPBackend(Backend):
         self._probe_lock = threading.Lock()
         self.fingerprint = {"backend": "http", "model": model, "base_url": self.display_url,
                             "revision": "served"}
+        # candidates are seeded by their prompt too since version 2 (older cached ones are redrawn)
+        self.candidate_seeding = 2
         self._tokenizer = _load_tokenizer(tokenizer) if tokenizer else \
             _load_tokenizer(model) if Path(model).is_dir() else None
         # Chat endpoint unless told otherwise; a local tokenizer tells whether a chat template exists.
@@ -398,11 +401,12 @@ class HTTPBackend(Backend):
 
     def candidates(self, requests: list[GenerationRequest], sampling, wanted: list[list[int]],
                    on_item=None) -> list[dict[int, str]]:
-        """Sampled candidates, one request each, seeded by the candidate's own index (servers that
-        honour `seed`, as vLLM does, give candidate k again whatever else is drawn: a run with
-        a larger N reuses the first ones; `n` > 1 in one request would tie each candidate to its
-        place in that request); sources run `concurrency` at a time. Beam search is not part of
-        the OpenAI API."""
+        """Sampled candidates, one request each, seeded by the candidate's own index and its prompt
+        (servers that honour `seed`, as vLLM does, give candidate k again whatever else is drawn:
+        a run with a larger N reuses the first ones; `n` > 1 in one request would tie each
+        candidate to its place in that request; the prompt's salt keeps sources from sharing
+        draws, as the HF and vLLM backends do); sources run `concurrency` at a time. Beam search
+        is not part of the OpenAI API."""
         problem = self.sampling_problem(sampling)
         if problem:
             raise XlingError(problem)
@@ -410,9 +414,10 @@ class HTTPBackend(Backend):
 
         def compute(i):
             request, found = requests[i], {}
+            salt = int(hashlib.sha256(self.render(request.prompt).encode()).hexdigest()[:12], 16)
             for k in sorted(wanted[i]):
                 decoding = Decoding(do_sample=True, temperature=sampling.temperature,
-                                    top_p=sampling.top_p, seed=sampling.row_seed(k) % (2 ** 31))
+                                    top_p=sampling.top_p, seed=(sampling.row_seed(k) ^ salt) % (2 ** 31))
                 path, payload = self._payload(request, decoding)
                 (text,) = self._post(path, payload, partial(_all_answers, chat=request.prompt.is_chat, n=1),
                                      max_bytes=(1 << 16) + 64 * request.max_new_tokens)
