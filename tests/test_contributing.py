@@ -142,6 +142,29 @@ def test_the_toy_data_set_is_listed_and_runs(plugin, tiny_causal, tmp_path):
     assert set(scores) == {"chrf", "length-ratio"} and "unit:words" in scores["length-ratio"]["signature"]
 
 
+def test_a_metric_plugin_s_scores_record_its_version_and_a_new_version_scores_again(plugin, tiny_causal, tmp_path):
+    """A resumed run kept the scores an older version of a metric plugin had stored."""
+    import shutil
+    out = tmp_path / "run"
+    command = ("eval", "mt", "-m", str(tiny_causal), "--data", f"mycorpus:{plugin['corpus']}", "--pairs", "ko-en",
+               "--metrics", "chrf,length-ratio", "-o", str(out))
+    assert run(plugin, *command).returncode == 0
+
+    def stored():
+        return json.loads((out / "metrics.json").read_text())["directions"]["ko-en"]["metrics"]
+    assert stored()["length-ratio"]["made_with"]["plugin"] == "xling-toys==0.1"
+    assert "plugin" not in stored()["chrf"]["made_with"]                   # built-in metrics: none
+    newer = tmp_path / "newer"
+    shutil.copytree(plugin["env"]["PYTHONPATH"].split(":")[0], newer)
+    (newer / "xling_toys-0.1.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: xling-toys\n"
+                                                                 "Version: 0.2\n")
+    again = xling(*command, env={"PYTHONPATH": f"{newer}:{ROOT}"})
+    assert again.returncode == 0, again.stderr
+    assert ("LenRatio is scored again: it was stored with another plugin version (xling-toys==0.1; "
+            "now xling-toys==0.2)") in again.stderr.decode()
+    assert stored()["length-ratio"]["made_with"]["plugin"] == "xling-toys==0.2"
+
+
 def _plugin_package(root: Path, entry_points: str, modules: dict[str, str] | None = None) -> dict:
     (root / "xling_more-0.1.dist-info").mkdir(parents=True)
     (root / "xling_more-0.1.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: xling-more\n"

@@ -20,7 +20,9 @@ def discover(group: str, builtin: tuple[str, ...] = ()) -> None:
     _loaded.add(group)
     for module in builtin:
         importlib.import_module(module)
+    global _importing
     for point in entry_points(group=group):
+        _importing = f"{point.dist.name}=={point.dist.version}" if point.dist is not None else point.name
         try:
             importlib.import_module(point.value.partition(":")[0])
         except Exception as exc:  # noqa: BLE001 - a broken plugin is named, never a traceback
@@ -29,8 +31,19 @@ def discover(group: str, builtin: tuple[str, ...] = ()) -> None:
             print(f"xling: warning: plugin {point.name!r} ({group}: {point.value}) does not load, skipped: "
                   f"{type(exc).__name__}: {exc}", file=sys.stderr)
             continue
+        finally:
+            _importing = None
         if point.dist is not None:
             LOADED[point.dist.name] = point.dist.version
+
+
+_importing: str | None = None
+
+
+def importing() -> str | None:
+    """The plugin ("distribution==version") whose module is being imported now, if any: a
+    component registered meanwhile is that plugin's (its scores record the version)."""
+    return _importing
 
 
 # The distributions whose plugins were loaded, with their versions (kept in each run's config.json).

@@ -13,13 +13,13 @@ of settings can serve every metric of a run.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from ..backends.http import TRANSPORT
 from ..errors import XlingError
-from ..plugins import discover, refuse_taken
+from ..plugins import discover, importing, refuse_taken
 from .settings import (
     BATCH_SIZE,
     CHECKPOINT,
@@ -64,6 +64,7 @@ class MetricSpec:
     # figures shown beside the score in score output and reports: (`extra` key, column title)
     beside: tuple[tuple[str, str], ...] = ()
     digits: int = 2                            # decimals shown (4 for COMET's 0-1 scale)
+    plugin: str | None = None                  # "distribution==version" of the plugin that registered it
 
     def __call__(self, hyps, refs=None, srcs=None, tgt_lang: str | None = None,
                  **options) -> MetricResult:
@@ -112,6 +113,8 @@ class MetricSpec:
             from ..prompts.templates import load_template
 
             made["template_content"] = load_template(self.options_from(settings).get("template") or self.name).hash
+        if self.plugin:   # a newer version of the plugin may score otherwise
+            made["plugin"] = self.plugin
         return made
 
     def stale(self, stored: dict | None, current: dict, given: dict | None = None) -> list[str]:
@@ -124,6 +127,10 @@ class MetricSpec:
             return []
         changed = []
         for option, value in current.items():
+            if option == "plugin":
+                if stored.get(option, value) != value:
+                    changed.append(f"plugin version ({stored[option]}; now {value})")
+                continue
             if option.endswith("_content"):
                 base = option[:-len("_content")]
                 if current.get(base) == stored.get(base) and stored.get(option, value) != value:
@@ -153,6 +160,8 @@ ALIASES: dict[str, str] = {}
 
 
 def register(spec: MetricSpec, *aliases: str) -> MetricSpec:
+    if importing() and spec.plugin is None:
+        spec = replace(spec, plugin=importing())
     for name in (spec.name, *aliases):
         if name != name.lower():   # names are looked up lower-cased
             raise XlingError(f"metric {name!r}: a metric's name and aliases are lower-case")
