@@ -19,24 +19,38 @@ _STRAY_THINK_END = re.compile(r"^.*?</think>", re.S | re.I)
 _THINK_TAG = re.compile(r"</?think>", re.I)
 # A source that opens with a short label ("Korean: a language ...", "번역: 제목"): its translation
 # opens with one too.
-_SOURCE_LABEL = re.compile(r"^\s*[^\n:：/]{0,39}[^\n:：/\d\s][:：](?:\s|$)")
+# Chinese and Japanese write "翻訳：本文" (a fullwidth colon, no space after), French "Traduction : ...".
+_SOURCE_LABEL = re.compile(r"^\s*[^\n:：/]{0,39}[^\n:：/\d\s] ?(?::(?:\s|$)|：)")
 # Words that mark a line as talk about the translation rather than the translation itself.
-_TRANSLATION_WORDS = (r"translation|translated|translate|traduction|traducción|übersetzung|"
-                      r"번역|翻訳|翻译|翻譯|译文|譯文|訳文|перевод|dịch|terjemahan|การแปล|ترجمة|अनुवाद")
+_TRANSLATION_WORDS = (r"translation|translated|translate|traduction|traducción|übersetzung|traduzione|tradução|"
+                      r"vertaling|tłumaczenie|çeviri|překlad|preklad|översättning|oversettelse|oversættelse|"
+                      r"käännös|fordítás|traducere|tafsiri|перевод|переклад|превод|μετάφραση|"
+                      r"번역|翻訳|翻译|翻譯|译文|譯文|訳文|dịch|terjemahan|การแปล|คำแปล|ترجمة|ترجمه|תרגום|अनुवाद")
 _PREAMBLE_LINE = re.compile(
     rf"^\s*(?:(?:sure|okay|ok|certainly|of course)[!,.]?\s*)?"
     rf"[^\n]{{0,60}}(?:{_TRANSLATION_WORDS})[^\n]{{0,60}}[:：]\s*$", re.I)
 # A chatty first line ending in a colon ("Sure, here it is:"), stripped only as a line the
 # source does not have.
 _CHATTY_LINE = re.compile(r"^\s*(?:sure|okay|ok|certainly|of course|here)\b[^\n]{0,60}[:：]\s*$", re.I)
-# "Translation:", "**Translation:**", "Translation (German):"
+# "Translation:", "**Translation:**", "Translation (German):", and with one word before or a
+# few letters after the word: "Deutsche Übersetzung:", "Bản dịch:", "الترجمة:", "日本語訳：", "번역문:"
 _EMPHASIS = r"(?:\*\*|__|\*)?"
-_INLINE_LABEL = re.compile(rf"^\s*{_EMPHASIS}\s*(?:{_TRANSLATION_WORDS})(?:\s*\([^)\n]{{0,30}}\))?\s*[:：]\s*"
+_LABEL_WORD = rf"(?:[^\W\d]{{1,12}} ?)?(?:{_TRANSLATION_WORDS}|訳)[^\W\d]{{0,3}}"
+_INLINE_LABEL = re.compile(rf"^\s*{_EMPHASIS}\s*{_LABEL_WORD}(?:\s*[(（][^)）\n]{{0,30}}[)）])?\s*[:：]\s*"
                            rf"{_EMPHASIS}\s*", re.I)
+# A one-line preamble before the text: "Here's the Korean translation: ...", "The translation is: ..."
+_INLINE_PREAMBLE = re.compile(rf"^\s*(?:(?:sure|okay|ok|certainly|of course)[!,.]?\s*)?(?:here(?:'s| is)|the)\b"
+                              rf"[^\n:：]{{0,40}}(?:{_TRANSLATION_WORDS})(?:\s+is)?\s*[:：]\s*", re.I)
 _NOTE = re.compile(
-    r"\n\s*(?:\(|\*\*|\[)?\s*(?:note|notes|explanation|translator'?s note|참고|주석|설명|注|注意|注释|説明|"
-    r"解説|備考|※)\s*[:：)\]*]", re.I)
-_QUOTES = [('"', '"'), ("“", "”"), ("「", "」"), ("『", "』"), ("«", "»"), ("‘", "’"), ("'", "'")]
+    r"\n\s*(?:\(|（|\*\*|\[)?\s*(?:note|notes|explanation|translator'?s note|literal(?:ly)?|literal translation|"
+    r"romanization|romanized|transliteration|romaji|pinyin|anmerkung|hinweis|erklärung|remarque|nota|"
+    r"explicación|примечание|пояснение|참고|주석|설명|注|注意|注释|说明|解释|説明|解説|備考|※)\s*[:：)）\]*]", re.I)
+# A closing line of chat after the translation ("I hope this helps!"), cut as a line beyond the source's.
+_SIGN_OFF = re.compile(r"\n\s*(?:i hope (?:this|that|it) helps|hope (?:this|that|it) helps|let me know if|"
+                       r"feel free to|if you (?:have|need) any)[^\n]*$", re.I)
+_RULE = re.compile(r"\n\s*(?:-{3,}|\*{3,}|_{3,})\s*$")   # a markdown rule a cut note left behind
+_QUOTES = [('"', '"'), ("“", "”"), ("„", "“"), ("„", "”"), ("「", "」"), ("『", "』"), ("«", "»"), ("»", "«"),
+           ("‘", "’"), ("‚", "‘"), ("'", "'")]
 # Any quote that can open or close a quoted source ("Hello" is 「こんにちは」 or « Bonjour »).
 _OPENING = tuple(left for left, _ in _QUOTES) + ("„", "‚", "‹", "《", "〈", "”")
 _CLOSING = tuple(right for _, right in _QUOTES) + ("“", "›", "》", "〉", "‘")
@@ -78,7 +92,8 @@ def clean_output(raw: str, tgt: Language | None = None, source: str | None = Non
     lines = text.split("\n")
     labels = []
     if tgt is not None:   # "Chinese (Simplified)" is also just "Chinese"
-        labels = list(dict.fromkeys([tgt.name, tgt.native, re.sub(r"\s*\(.*\)$", "", tgt.name)]))
+        labels = list(dict.fromkeys([tgt.name, tgt.native, re.sub(r"\s*\(.*\)$", "", tgt.name),
+                                     *_OTHER_NAMES.get(tgt.code, ())]))
     while lines and any(line.strip() for line in lines[1:]):
         extra = _line_count("\n".join(lines)) > source_lines
         strong = _PREAMBLE_LINE.match(lines[0]) or _is_label_line(lines[0], labels)
@@ -86,7 +101,7 @@ def clean_output(raw: str, tgt: Language | None = None, source: str | None = Non
             break
         cut("preamble", lines.pop(0))
     text = "\n".join(lines).strip()
-    label = _INLINE_LABEL.match(text) or _inline_language_label(text, labels)
+    label = _INLINE_LABEL.match(text) or _INLINE_PREAMBLE.match(text) or _inline_language_label(text, labels)
     # A source that itself starts with a label ("번역: 제목", "Korean: a language") is translated with it: kept.
     if label and text[label.end():].strip() and not _SOURCE_LABEL.match(source or ""):
         cut("preamble", label.group(0))
@@ -97,7 +112,13 @@ def clean_output(raw: str, tgt: Language | None = None, source: str | None = Non
             and _line_count(text) > source_lines:
         cut("note", text[note.start():])
         text = text[:note.start()].strip()
+    for trailer in (_SIGN_OFF, _RULE):
+        end = trailer.search(text)
+        if end and text[:end.start()].strip() and _line_count(text) > source_lines:
+            cut("note", text[end.start():])
+            text = text[:end.start()].strip()
 
+    text = _unwrap_markdown(text, source, cut)
     text = _strip_quotes(text, source, cut)
     out.text = text
     return out
@@ -107,18 +128,48 @@ def _line_count(text: str) -> int:
     return sum(1 for line in text.split("\n") if line.strip())
 
 
+# Names a model labels its answer with beside the registry's name and native name.
+_OTHER_NAMES = {"zh": ("中文", "汉语"), "zh-Hant": ("中文", "漢語"), "hi": ("हिंदी",)}
+
+
 def _is_label_line(line: str, labels: list[str]) -> bool:
-    stripped = line.strip().rstrip(":：").strip()
-    return bool(labels) and line.strip().endswith((":", "：")) and stripped in labels
+    """"Korean:", "In Korean:", "Korean (한국어):", "**Korean:**"."""
+    stripped = line.strip().strip("*_").strip()
+    if not labels or not stripped.endswith((":", "：")):
+        return False
+    name = re.sub(r"\s*[(（][^)）]*[)）]$", "", stripped.rstrip(":：").strip())
+    return name in labels or re.sub(r"^in\s+", "", name, flags=re.I) in labels
 
 
 def _inline_language_label(text: str, labels: list[str]):
     for label in labels:   # "German:", "German translation:", "**한국어 번역:**"
-        match = re.match(rf"^\s*{_EMPHASIS}\s*{re.escape(label)}(?:\s*(?:{_TRANSLATION_WORDS}))?\s*[:：]\s*"
+        match = re.match(rf"^\s*{_EMPHASIS}\s*{re.escape(label)}(?:\s*(?:{_TRANSLATION_WORDS}))?"
+                         rf"(?:\s*[(（][^)）\n]{{0,30}}[)）])?\s*[:：]\s*"
                          rf"{_EMPHASIS}\s*", text, re.I)
         if match:
             return match
     return None
+
+
+def _unwrap_markdown(text: str, source: str | None, cut) -> str:
+    """Markdown the source does not have around the whole answer: a code fence, **bold**, or
+    "> " quoting every line."""
+    src = (source or "").strip()
+    fence = re.fullmatch(r"```[\w-]*[ \t]*\n(.*?)\n?```", text, re.S)
+    if fence and "```" not in src:
+        cut("markdown", "```")
+        text = fence.group(1).strip()
+    for mark in ("**", "__"):
+        inner = text[len(mark):-len(mark)]
+        if len(text) > 2 * len(mark) and text.startswith(mark) and text.endswith(mark) and mark not in inner \
+                and not src.startswith(mark):
+            cut("markdown", mark + mark)
+            text = inner.strip()
+    lines = text.split("\n")
+    if all(line.lstrip().startswith(">") for line in lines if line.strip()) and not src.startswith(">"):
+        cut("markdown", ">")
+        text = "\n".join(re.sub(r"^\s*> ?", "", line) for line in lines).strip()
+    return text
 
 
 def _strip_quotes(text: str, source: str | None, cut) -> str:
@@ -128,8 +179,11 @@ def _strip_quotes(text: str, source: str | None, cut) -> str:
             inner = text[len(left):-len(right)]
             if left in inner or right in inner:
                 continue  # "a" and "b": the quotes are not one wrapping pair
-            if src.startswith(_OPENING) and src.endswith(_CLOSING):
-                continue  # the source itself is quoted (in whatever style): keep it
+            if src.startswith(_OPENING) or src.endswith(_CLOSING):
+                # the source is quoted (in whatever style), or is one end of a quotation that runs
+                # across segments ('"Remember her answer?', 'I didn't leak."', '"Yes," he said.'):
+                # the translation's quotes may be the source's, so they are kept
+                continue
             cut("quotes", left + right)
             return inner.strip()
     return text
