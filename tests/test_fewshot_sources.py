@@ -102,6 +102,38 @@ def test_few_shot_wmt24pp_run_prompts_hold_flores_dev_pairs(wmt24pp_root, tmp_pa
     assert "no dev split" in shots["note"]
 
 
+def test_shots_files_are_one_per_direction_and_never_hold_a_sentence_of_the_data(wmt24pp_root, tmp_path, recorder):
+    """Audit round 10: one shots file served every direction (en-ko demonstrations shown
+    reversed to ko-en), and a file holding test sentences had its other test items shown as
+    demonstrations (only the segments --limit kept were excluded)."""
+    from xling.data.parallel import load_parallel
+
+    test = load_parallel("wmt24pp:en-ko_KR", wmt24pp_root)
+    own = [("The river is wide.", "강은 넓다."), ("My sister sings well.", "내 여동생은 노래를 잘한다."),
+           ("We ate rice at noon.", "우리는 정오에 밥을 먹었다.")]
+    leaked = (test.text("en")[10], test.text("ko")[10])      # item 11: past --limit 3
+    (tmp_path / "shots.en-ko.tsv").write_text("".join(f"{s}\t{t}\n" for s, t in [*own, leaked]), encoding="utf-8")
+    (tmp_path / "shots.ko-en.tsv").write_text("".join(f"{t}\t{s}\n" for s, t in own), encoding="utf-8")
+    one = _eval(wmt24pp_root, tmp_path / "one", recorder.url, "--data", "wmt24pp:en-ko_KR", "-p", "en-ko,ko-en",
+                "--shots", "3", "--shots-file", str(tmp_path / "shots.en-ko.tsv"))
+    assert one.exit_code != 0 and "holds one direction's pairs and this run has 2 directions" in str(one.exception)
+    assert not (tmp_path / "one").exists()
+    out = tmp_path / "run"
+    result = _eval(wmt24pp_root, out, recorder.url, "--data", "wmt24pp:en-ko_KR", "-p", "en-ko,ko-en",
+                   "--shots", "3", "--shots-file", str(tmp_path / "shots.{src}-{tgt}.tsv"))
+    assert result.exit_code == 0, result.output
+    assert "1 pairs of " in result.output and "are sentences of wmt24pp:en-ko_KR" in result.output
+    for payload in recorder.payloads:
+        text = prompt_text(payload)
+        assert leaked[1] not in text and all(s in text and t in text for s, t in own)
+        # each direction its own file: the Korean side of a demonstration comes first into English
+        first = [text.index(s) < text.index(t) for s, t in own]
+        assert first in ([True] * 3, [False] * 3)
+    files = json.loads((out / "config.json").read_text(encoding="utf-8"))["shots"]["files"]
+    assert [(Path(f["path"]).name, f["pairs"], f["dropped"]) for f in files] == [("shots.en-ko.tsv", 3, 1),
+                                                                                 ("shots.ko-en.tsv", 3, 0)]
+
+
 def test_shots_file_overrides_flores_and_is_recorded(wmt24pp_root, tmp_path, recorder):
     pairs = tmp_path / "pairs.tsv"
     pairs.write_text("The river is wide.\t강은 넓다.\nMy sister sings well.\t내 여동생은 노래를 잘한다.\n"

@@ -47,7 +47,10 @@ class MTEvalConfig(BackendSettings, MetricSettings):
     unit: str = setting("segment", "segment: one prompt per segment; document: one prompt per "
                                    "document (split into chunks that fit), realigned to segments.")
     shots: int = setting(0, "Few-shot examples from the dev split (or --shots-file).")
-    shots_file: str | None = None
+    shots_file: str | None = setting(None, "Your own demonstrations: source<TAB>target lines (or JSONL with "
+                                           "source/target); for several directions one file each, named with "
+                                           "{src} and {tgt} (shots.{src}-{tgt}.tsv). Pairs that are sentences "
+                                           "of the data are left out.")
     template: str | None = setting(None, "Prompt template name or YAML file.")
     seed: int = setting(0, "Seed for choosing demonstrations and for sampling the candidates.")
     limit: int | None = setting(None, "First N segments per direction.")

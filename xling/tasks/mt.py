@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import sys
 import time
 
@@ -97,11 +98,27 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
         raise XlingError("limit must be a positive number of segments")
     if config.shots_file and not config.shots:
         raise XlingError("shots_file (--shots-file) gives demonstrations, and shots is 0: add --shots K")
-    user_pool = read_pair_file(config.shots_file) if config.shots_file else None
+    if config.shots_file and len(directions) > 1 and not {"{src}", "{tgt}"} <= set(re.findall(r"\{\w+\}", config.shots_file)):
+        raise XlingError(f"shots_file (--shots-file) holds one direction's pairs and this run has {len(directions)} "
+                         "directions: name one file per direction with {src} and {tgt} in the path "
+                         "(e.g. shots.{src}-{tgt}.tsv)")
+    user_pools: dict[str, tuple[str, list, int]] = {}
+
+    def user_pool(src, tgt) -> tuple[str, list, int]:
+        """A direction's shots file, its pairs, and how many were dropped: a pair whose source
+        or target is a sentence of the data (any segment, not only those --limit keeps) would
+        show the model a test item's answer, and make the prompts depend on --limit."""
+        path = config.shots_file.replace("{src}", src.code).replace("{tgt}", tgt.code)
+        if path not in user_pools:
+            test = {t.strip() for lang in (src, tgt) for t in data.text(lang)}
+            pairs = read_pair_file(path)
+            kept = [(s, t) for s, t in pairs if s.strip() not in test and t.strip() not in test]
+            user_pools[path] = (path, kept, len(pairs) - len(kept))
+        return user_pools[path]
 
     def pool(src, tgt):
-        if user_pool is not None:
-            return user_pool
+        if config.shots_file:
+            return user_pool(src, tgt)[1]
         dev = data.dev_pool(src, tgt)
         if dev is None:
             raise XlingError(f"{data.spec} has no dev split to draw few-shot examples from; "
@@ -111,6 +128,10 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
     if config.shots:    # every direction has examples to draw, before the run folder is written
         for src, tgt in directions:
             pool(src, tgt)
+    for path, kept, dropped in user_pools.values():
+        if dropped and progress:
+            print(f"xling: note: {dropped} pairs of {path} are sentences of {data.spec} and are not used as "
+                  f"demonstrations ({len(kept)} left)", file=sys.stderr)
     selection = Selection.from_settings(config)   # (its chooser's kind: before the model loads)
     translator = Translator(config.model, backend=backend, template=config.template,
                             shots=config.shots, shot_pool=pool, seed=config.seed,
@@ -158,7 +179,8 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
         details={"segments": len(positions),   # records per direction
                  "template": {"name": template.name, "hash": template.hash} if template else None,
                  "decoding": translator.decoding.as_dict(),
-                 "shots": shot_source(config, data, directions, user_pool)}), overwrite=overwrite)
+                 "shots": shot_source(config, data, directions, [user_pool(s, t) for s, t in directions]
+                                      if config.shots and config.shots_file else None)}), overwrite=overwrite)
 
 
     if progress and data.note:
@@ -211,13 +233,17 @@ RUN_ONLY_OPTIONS = frozenset({"batch_size", "gpus", "progress", "base_url", "con
                               "max_retries", "api_key_env", "api_key_file"})
 
 
-def shot_source(config: MTEvalConfig, data: ParallelData, directions, user_pool) -> dict | None:
-    """Where a run's demonstrations come from, for its config.json: the user's file (path,
-    digest, pairs) or the data set's dev split (for WMT24++: FLORES-200 dev). None at 0 shots."""
+def shot_source(config: MTEvalConfig, data: ParallelData, directions, user_pools) -> dict | None:
+    """Where a run's demonstrations come from, for its config.json: the user's file(s) (path,
+    digest, pairs used, pairs dropped as sentences of the data) or the data set's dev split (for
+    WMT24++: FLORES-200 dev). None at 0 shots."""
     if not config.shots:
         return None
-    if user_pool is not None and config.shots_file:
-        return {"from": "shots_file", **file_record(config.shots_file), "pairs": len(user_pool)}
+    if user_pools:
+        by_path = {path: (kept, dropped) for path, kept, dropped in user_pools}
+        files = [{**file_record(path), "pairs": len(kept), "dropped": dropped}
+                 for path, (kept, dropped) in by_path.items()]
+        return {"from": "shots_file", **files[0]} if len(files) == 1 else {"from": "shots_file", "files": files}
     return data.dev_source(directions)
 
 
