@@ -322,3 +322,29 @@ def test_the_notebook_translate_loads_a_checkpoint_saved_anew_at_the_same_path(t
         Translator(str(folder), cache=False).translate(text, "ko", "en") != first
     assert first == Translator(str(build_causal(tmp_path / "again", train_steps=80)), cache=False).translate(
         text, "ko", "en")
+
+
+def test_the_notebook_translate_holds_one_model_and_reuses_it_across_options(tmp_path, tiny_causal_base):
+    """Audit round 10: each new seed/shots/template loaded the model again and kept every copy
+    (four seeds: four models, +170 MB each for the embedded one)."""
+    import xling
+    from xling.translation import translator as module
+
+    text, model = "나는 사과를 좋아한다.", str(tiny_causal_base)
+    first = xling.translate(text, "ko", "en", model=model, cache=False)
+    held = module._held["backend"]
+    assert xling.translate(text, "ko", "en", model=model, cache=False, seed=3) == first
+    assert xling.translate(text, "ko", "en", model=model, cache=False, template="mt-completion") == first
+    assert module._held["backend"] is held                  # the same weights, not a second copy
+    other = str(tmp_path / "other")
+    import shutil
+    shutil.copytree(model, other)
+    xling.translate(text, "ko", "en", model=other, cache=False)
+    assert module._held["backend"] is not held and len(module._held) == 2      # replaced, not added
+
+
+def test_a_backend_kind_given_by_name_to_the_library_loads_that_backend(tiny_causal_base):
+    """Translator(m, backend="hf") was an AttributeError traceback ('str' has no with_batching)."""
+    from xling.translation.translator import Translator
+
+    assert Translator(str(tiny_causal_base), backend="hf", cache=False).backend.fingerprint["backend"] == "hf"

@@ -70,6 +70,8 @@ class Translator:
         if template is not None and template.format not in ("chat", "completion"):
             raise XlingError(f"template {template.name!r} is a {template.format} template, not a "
                              "translation template (chat or completion)")
+        if isinstance(backend, str):   # backend="http": the kind of backend to load, not a loaded one
+            load_options["backend"], backend = backend, None
         if backend is None:   # built batched and cached in one step
             self._cached = load_backend(model, settings, batching=batching, cache=cache, **load_options)
         else:
@@ -307,12 +309,17 @@ def _bare(text: str):
     return Prompt(text=text)
 
 
-_translators: dict[tuple, Translator] = {}
+# translate()'s options that need no model of their own: applied to the model already loaded
+_PER_CALL = frozenset({"template", "shots", "shot_pool", "seed", "batch_size", "max_batch_tokens", "refill",
+                       "decoding", "cache", "unit"})
+_held: dict = {}   # the one model translate() keeps loaded: {"key": ..., "backend": ...}
 
 
 def translate(texts: Iterable[str] | str, src: str = "ko", tgt: str = "en", model: str | None = None,
               **options) -> list[str] | str:
-    """Translate with a model loaded once per process (per model and options)."""
+    """Translate with a model loaded once per process. One model is held at a time: options
+    such as seed, shots or template reuse it, and another model (or loading option) replaces it,
+    so a notebook trying settings does not pile up copies of the weights."""
     import os
     from pathlib import Path
 
@@ -323,7 +330,12 @@ def translate(texts: Iterable[str] | str, src: str = "ko", tgt: str = "en", mode
     name = model or os.environ.get("XLING_MODEL") or None
     local = Path(name).expanduser() if name else None
     content = model_fingerprint(local) if local is not None and local.is_dir() else None
-    key = (name, content, tuple(sorted((k, repr(v)) for k, v in options.items())))
-    if key not in _translators:
-        _translators[key] = Translator(model, **options)
-    return _translators[key].translate(texts, src, tgt)
+    loading = {k: v for k, v in options.items() if k not in _PER_CALL}
+    key = (name, content, tuple(sorted((k, repr(v)) for k, v in loading.items())))
+    if _held.get("key") == key:
+        translator = Translator(backend=_held["backend"], **{k: v for k, v in options.items() if k in _PER_CALL})
+    else:
+        _held.clear()   # the previous model goes before the next one loads
+        translator = Translator(model, **options)
+        _held.update(key=key, backend=translator.backend)
+    return translator.translate(texts, src, tgt)
