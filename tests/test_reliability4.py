@@ -607,8 +607,17 @@ def test_a_truncated_embedded_model_file_from_an_interrupted_first_run_is_rebuil
     final = package.default_output_path(tmp_path / "gguf")
     final.parent.mkdir(parents=True, exist_ok=True)
     final.write_bytes(b"GGUF" + b"\0" * 1000)          # what an interrupted assembly left
+    # what a killed process left (SIGKILL: no handler ran) goes; a live process's own stays
+    import os
+    import subprocess
+    import sys
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()
+    final.with_name(f"{final.name}.partial-{dead}").write_bytes(b"GGUF")
+    live = final.with_name(f"{final.name}.partial-{os.getppid()}")
+    live.write_bytes(b"GGUF")
     assert _assembled_gguf(package) == final and final.stat().st_size > 100_000_000
-    assert [p.name for p in final.parent.iterdir()] == [final.name]     # no partial file left
+    assert sorted(p.name for p in final.parent.iterdir()) == [final.name, live.name]   # no partial file of ours
 
 
 @pytest.mark.parametrize("text, value", [("a: 0512", 512), ("a: 010", 10), ("a: 1:30", "1:30"), ("a: 1_0", "1_0"),

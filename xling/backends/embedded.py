@@ -57,6 +57,7 @@ def _convert(package, target: Path) -> Path:
     # Write into a temporary folder and rename it, so an interrupted conversion never leaves a
     # half-written checkpoint that later runs would take for a complete one.
     partial = target.with_name(f"{target.name}.partial-{os.getpid()}")
+    _remove_dead_partials(target)
     shutil.rmtree(partial, ignore_errors=True)
     try:
         model.save_pretrained(partial, safe_serialization=True)
@@ -78,12 +79,33 @@ def _assembled_gguf(package) -> Path:
     final = Path(package.default_output_path(models_dir() / "gguf"))
     final.parent.mkdir(parents=True, exist_ok=True)
     partial = final.with_name(f"{final.name}.partial-{os.getpid()}")
+    _remove_dead_partials(final)
     try:
         package.assemble(partial, overwrite=True)
         os.replace(partial, final)
     finally:
         partial.unlink(missing_ok=True)
     return final
+
+
+def _remove_dead_partials(final: Path) -> None:
+    """The temporary copies of `final` left by processes that were killed (SIGKILL, the OOM
+    killer: no handler ran), ~1 GB each; a live process's copy is its own."""
+    for leftover in final.parent.glob(f"{final.name}.partial-*"):
+        pid = leftover.name.rpartition("-")[2]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+            continue                     # still running: another conversion under way
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            continue                     # a live process of another user
+        if leftover.is_dir():
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            leftover.unlink(missing_ok=True)
 
 
 def _forget_gguf(model) -> None:
