@@ -323,3 +323,15 @@ def test_letters_of_a_script_no_candidate_writes_are_off_target():
 def test_an_address_or_tag_inside_cjk_text_takes_only_itself(text, target, lang):
     """\\S+@\\S+ took the whole unspaced sentence for an e-mail address: undetermined."""
     assert detect(text, target).lang == lang
+
+
+def test_on_target_only_restricts_other_metrics_never_the_off_target_rate():
+    """Audit round 10: under --on-target-only the off-target rate was taken over the on-target
+    outputs: 0.00 for a system one output in three off-target."""
+    from xling.tasks.score import score_systems
+
+    refs = ["그는 어제 시장에 갔다.", "오늘은 비가 온다.", "나는 사과를 좋아한다."]
+    hyps = ["그는 어제 시장에 갔다.", "It rains today.", "나는 사과를 좋아한다."]
+    report = score_systems({"sys": hyps}, [refs], ["offtarget", "chrf"], "ko", on_target_only=True)
+    assert report.systems["sys"]["offtarget"].score == pytest.approx(100 / 3)
+    assert report.systems["sys"]["chrf"].score == pytest.approx(100.0)        # over the two on-target

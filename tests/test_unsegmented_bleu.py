@@ -97,6 +97,9 @@ def test_score_warns_for_thai_with_13a_and_not_for_korean_or_english(tmp_path, c
     # chrF alone is fine
     code, _, err = run_cli(capsys, "score", "-r", ref, "-i", hyp, "-t", "th", "-m", "chrf")
     assert code == 0 and warnings(err) == []
+    # TER's words are split at spaces too (a Thai system keeping 85% of each line's characters: TER 121)
+    code, _, err = run_cli(capsys, "score", "-r", ref, "-i", hyp, "-t", "th", "-m", "ter")
+    assert code == 0 and len(warnings(err)) == 1 and "TER on Thai (th) means little" in err
     for lang, refs, hyps in (("ko", KOREAN, KOREAN_HYP), ("en", ENGLISH, ENGLISH_HYP)):
         code, out, err = run_cli(capsys, "score", "-r", write(tmp_path / f"ref.{lang}", refs),
                                  "-i", write(tmp_path / f"hyp.{lang}", hyps), "-t", lang, "-m", "bleu")

@@ -1,6 +1,6 @@
-"""BLEU on scripts written without spaces between words (Thai, Lao, Khmer, Burmese): a
-whitespace tokenizer (13a, intl, none, zh, ...) makes whole phrases single tokens there, so the
-score says little. The warning that says so, read from a result's signature, so that `score`,
+"""BLEU and TER on scripts written without spaces between words (Thai, Lao, Khmer, Burmese): a
+whitespace tokenizer (13a, intl, none, zh, ...; TER's own) makes whole phrases single tokens
+there, so the score says little. The warning that says so, read from a result's signature, so that `score`,
 `eval` and `report` (stored runs included) give the same one. Light: no sacrebleu import."""
 from __future__ import annotations
 
@@ -50,6 +50,13 @@ def result_warning(metric: str, signature: str, tgt_lang: str) -> str | None:
         return (f"a TER score into {tgt_lang} was computed without normalization ({signature}): an unspaced "
                 "sentence was one token, so it is near an exact-match rate; `xling rescore RUN -m ter "
                 "--recompute` recomputes it with norm:yes|asian:yes")
+    if metric == "ter":   # TER's edits are over words split at spaces, whatever the signature says
+        lang = resolve(tgt_lang)
+        script = UNSEGMENTED.get(lang.script)
+        return None if script is None else (
+            f"TER on {lang.name} ({lang.code}) means little: {script} script puts no spaces between words, "
+            "so TER's words are whole phrases and one wrong character costs a phrase; trust chrF or COMET "
+            "for this language")
     if metric not in BLEU_METRICS:
         return None
     return bleu_warning(signature_tokenizer(signature), tgt_lang)
