@@ -374,3 +374,30 @@ def test_the_figures_page_keeps_the_printed_side_columns_of_tables_1_and_16():
     assert table_drawing("table01", []).table.header[-2:] == ["vocab_size (printed)", "average (printed)"]
     table16 = table_drawing("table16", []).table
     assert table16.header[-1] == "avg (printed)" and table16.rows[0][-1] == "0.1958"
+
+
+def test_transfer_refuses_a_language_mean_over_directions_scored_unlike(tmp_path):
+    """Audit round 10: an interrupted `rescore --comet-model B` left B's COMET on one direction and
+    the old model's on another, and transfer averaged them into one score; a direction whose score
+    was dropped (outputs edited) was left out of its language's mean silently."""
+    from xling.errors import XlingError
+
+    run = RunDir(tmp_path / "mt")
+    run.prepare(RunHeader("mt", {"x": 1}, {"data": "flores200:devtest"}, ["en-ko", "ja-ko"],
+                          model={"model": "hand", "revision": "0"}, data={"spec": "flores200:devtest"}))
+    entries = {}
+    for direction, model in (("en-ko", "comet-a"), ("ja-ko", "comet-b")):
+        digest = run.write_outputs(direction, [{"id": "0", "source": "s", "output": "o", "reference": "r"}])
+        entries[direction] = {"n": 1, "outputs_sha256": digest, "metrics": {"comet": {
+            "name": "COMET", "score": 0.5, "segments": [0.5], "signature": model,
+            "made_with": {"comet_model": model}}}}
+    run.write_metrics({"directions": entries})
+    with pytest.raises(XlingError, match=r"made with different comet_model \(en-ko; ja-ko\).*--recompute"):
+        language_scores(run, "comet")
+    entries["ja-ko"]["metrics"] = {}
+    run.write_metrics({"directions": entries})
+    with pytest.raises(XlingError, match=r"no comet score for ja-ko .*xling rescore"):
+        language_scores(run, "comet")
+    entries["ja-ko"]["metrics"] = {"comet": dict(entries["en-ko"]["metrics"]["comet"])}
+    run.write_metrics({"directions": entries})
+    assert language_scores(run, "comet")[1]["ko"].n == 2

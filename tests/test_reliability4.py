@@ -641,3 +641,17 @@ def test_norwegian_read_as_false_says_to_quote_it(tmp_path, capsys):
     config.write_text("task: nli\nlangs: [en, no]\n", encoding="utf-8")
     code, _, err = run_cli(capsys, "run", config)
     assert_error(code, err, "quote a text such as 'no' (Norwegian)")
+
+
+def test_rescoring_edited_outputs_names_the_scores_it_drops(finished_runs, tmp_path, capsys):
+    """Audit round 10: `rescore -m ter` after an edit dropped the stale BLEU and chrF silently,
+    and `transfer -m chrf` then said the run had no targeted language."""
+    import shutil
+    run = tmp_path / "mt"
+    shutil.copytree(finished_runs / "mt", run)
+    _edit(run / "outputs" / "ko-en.jsonl", lambda r: r.update(output="Edited by hand."))
+    code, _, err = run_cli(capsys, "rescore", run, "-m", "ter")
+    assert code == 0, err
+    assert "ko-en: its outputs changed since they were scored; the stored bleu, chrf scores are dropped" in err
+    code, _, err = run_cli(capsys, "transfer", run, "-m", "chrf")
+    assert_error(code, err, "has no chrf scores; it has: ter")

@@ -7,6 +7,7 @@ in X, tested in Y, divided by that of a model tuned in Y, tested in Y.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import cast
 
@@ -66,13 +67,36 @@ def language_scores(run: RunDir | Run, metric: str | None = None,
         metric = metric or next((m for m in MT_PREFERENCE if m in present), None)
         if metric is None or metric not in present:
             raise XlingError(f"{run.path} has no {metric or 'usable'} scores; it has: {', '.join(sorted(present))}")
+        check_alike(record, metric)
         by_target: dict[str, list[str]] = {}
         for d in record.directions:
-            if d.score(metric) is not None:   # the directions scored with this metric
-                by_target.setdefault(d.tgt.code, []).append(d.name)
+            by_target.setdefault(d.tgt.code, []).append(d.name)
         return metric, {lang: _mt_language_score(record, lang, names, metric) for lang, names in by_target.items()}
     raise XlingError(f"{run.path} is a {record.task!r} run; transfer analysis takes MT, NLI "
                      "and multiple-choice runs")
+
+
+def check_alike(record: MTRun, metric: str) -> None:
+    """A language's score is the mean over its directions: every direction must hold `metric`,
+    made with the same settings (an interrupted `rescore --comet-model B` left B's COMET on some
+    directions and the old model's on the rest, and their mean was shown as one score)."""
+    path = record.run.path
+    missing = [d.name for d in record.directions if d.score(metric) is None]
+    if missing:
+        raise XlingError(f"{path}: no {metric} score for {', '.join(missing)} (never scored, or dropped when "
+                         f"its outputs changed), and a language's score averages all its directions: "
+                         f"`xling rescore {path} -m {metric}` first")
+    made: dict[str, list[str]] = {}
+    for d in record.directions:
+        entry = d.entry(metric) or {}
+        if entry.get("made_with") is not None:   # (scores stored before made_with existed: unknown)
+            made.setdefault(json.dumps(entry["made_with"], sort_keys=True, default=str), []).append(d.name)
+    if len(made) > 1:
+        settings = [json.loads(key) for key in made]
+        differ = sorted({k for one in settings for k in {*one, *settings[0]} if one.get(k) != settings[0].get(k)})
+        raise XlingError(f"{path}: its {metric} scores were made with different {', '.join(differ)} "
+                         f"({'; '.join(', '.join(names) for names in made.values())}), and a language's score "
+                         f"averages its directions: `xling rescore {path} -m {metric} --recompute` scores them alike")
 
 
 def _mt_language_score(record: MTRun, lang: str, directions: list[str], metric: str,

@@ -47,9 +47,12 @@ class DirectionScores:
     metrics: dict[str, dict]       # metric -> {"score", "signature", ...}
     realignment: dict | None = None   # document mode: chunks, failed_chunks, failed_segments
 
+    def entry(self, metric: str) -> dict | None:
+        """The stored result of `metric` (any spelling or alias: "BLEU", "chrfpp"), None if not scored."""
+        return self.metrics.get(metric) or self.metrics.get(ALIASES.get(metric.lower(), metric.lower()))
+
     def score(self, metric: str) -> float | None:
-        """The stored score of `metric` (any spelling or alias: "BLEU", "chrfpp"), None if not scored."""
-        entry = self.metrics.get(metric) or self.metrics.get(ALIASES.get(metric.lower(), metric.lower()))
+        entry = self.entry(metric)
         return entry["score"] if entry else None
 
 

@@ -364,6 +364,11 @@ def score_direction(run: RunDir, name: str, metrics: list[str], config: MTEvalCo
     stored = run.read_metrics(recover=True)
     entry = stored["directions"].get(name)
     if entry is None or entry.get("outputs_sha256") != digest:
+        dropped = sorted(set((entry or {}).get("metrics", {})) - set(metrics))
+        if dropped:   # scores of outputs that are no longer these: gone, and said so
+            print(f"xling: note: {name}: its outputs changed since they were scored; the stored "
+                  f"{', '.join(dropped)} scores are dropped (`-m {','.join(dropped)}` scores them again)",
+                  file=sys.stderr)
         entry = {"outputs_sha256": digest, "metrics": {}}
     if records is None:
         records = run.read_outputs(name)
