@@ -1,5 +1,6 @@
 """The language-ratio experiment on this CPU: a tiny chat model and our own paired data."""
 import dataclasses
+import json
 from pathlib import Path
 
 import pytest
@@ -208,3 +209,27 @@ def test_hub_rows_are_joined_by_id_never_by_chance():
     ko3 = Dataset.from_dict({"conversations": [["질문", "답"], ["질문2", "답2"], ["질문3", "답3"]]})
     pairs, report = join_hub_rows(lima3, ko3, 2)
     assert [p.en[0] for p in pairs] == ["Q", "Q3"] and report["dropped_empty"] == 1
+
+
+def test_a_unit_killed_after_its_model_was_saved_is_not_trained_again(tmp_path, tiny_causal, monkeypatch):
+    """Audit round 10: a kill while the trained model answered its test set (or was judged) threw
+    the fine-tune away: the resumed unit trained again (hours of GPU on a real model)."""
+    from xling.tasks.tuning import sweep
+
+    config = build_config(dict(task="tune_ratio", out=str(tmp_path / "sweep"), model=str(tiny_causal),
+                               train_paired=str(PAIRED), ratios=[1.0], test_size=2, epochs=1,
+                               batch_size=4, max_new_tokens=6))
+    real = sweep.answer
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sweep, "answer", killed)
+    with pytest.raises(KeyboardInterrupt):
+        run_tune_ratio(config, progress=False)
+    unit = tmp_path / "sweep" / "models" / "ratio-1_seed-0"
+    losses = json.loads((unit / "trained.json").read_text())["losses"]
+    monkeypatch.setattr(sweep, "answer", real)
+    monkeypatch.setattr(sweep, "fine_tune", lambda *a, **k: pytest.fail("trained again"))
+    metrics = run_tune_ratio(config, progress=False).read_metrics()
+    assert metrics["directions"]["ratio-1_seed-0"]["losses"] == losses and not unit.exists()

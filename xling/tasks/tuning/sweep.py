@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import shutil
 import sys
@@ -106,10 +107,19 @@ def _run_tune_ratio(run: RunDir, config: TuneRatioConfig, overwrite: bool, progr
                   f"({mix.korean_share:.1%} Korean)", file=sys.stderr)
 
         unit_dir = run.path / "models" / name
-        stats = fine_tune(source, [(i, r) for _, _, i, r in mix.examples], unit_dir,
-                          epochs=config.epochs, learning_rate=config.learning_rate,
-                          batch_size=config.batch_size, max_length=config.max_length,
-                          lora=config.lora, lora_r=config.lora_r, seed=seed)
+        trained = unit_dir / "trained.json"   # written once the model is saved whole
+        if trained.is_file() and (unit_dir / "model").is_dir():
+            # killed after training (while answering or judging): the fine-tune is not redone
+            stats = json.loads(trained.read_text(encoding="utf-8"))
+            if progress:
+                print(f"xling: {name}: its trained model is in {unit_dir}: not trained again", file=sys.stderr)
+        else:
+            stats = fine_tune(source, [(i, r) for _, _, i, r in mix.examples], unit_dir,
+                              epochs=config.epochs, learning_rate=config.learning_rate,
+                              batch_size=config.batch_size, max_length=config.max_length,
+                              lora=config.lora, lora_r=config.lora_r, seed=seed)
+            with atomic_writer(trained) as handle:
+                json.dump(stats, handle)
         records, summary = [], {"ratio": ratio, "seed": seed, "korean_share": mix.korean_share,
                                 "train_examples": len(mix.examples), "losses": stats["losses"]}
         for lang in ("ko", "en"):
