@@ -184,3 +184,22 @@ def test_scores_only_data_is_named_as_such_and_a_table_says_how_its_metrics_were
     data, _ = report
     text = render_all(agreement_tables(data), "text")
     assert data["signatures"]["bleu"] in text and f"xling {data['xling_version']}" in text
+
+
+def test_meta_eval_and_runs_never_share_a_folder(ted, tmp_path):
+    """Audit round 10: meta-eval -o wrote its report into an MT run's folder (and `eval mt -o`
+    took a meta-eval folder)."""
+    from xling.errors import XlingError
+    from xling.runs.folder import MARKER, META_EVAL_MARKER, RunDir, RunHeader
+
+    mt = RunDir(tmp_path / "mt")
+    mt.prepare(RunHeader("mt", {"x": 1}, {}, ["en-ko"], model={"model": "hand"}))
+    mt.release()
+    before = sorted(p.name for p in mt.path.iterdir())
+    assert_one_line_error(xling("meta-eval", f"mqm:{ted / 'mqm_ted_zhen.tsv'}", "--reference", "ref", "-o",
+                                str(mt.path)), "holds a mt run; meta-eval writes a folder of its own")
+    assert sorted(p.name for p in mt.path.iterdir()) == before
+    (tmp_path / "meta").mkdir()
+    (tmp_path / "meta" / MARKER).write_text(META_EVAL_MARKER, encoding="utf-8")
+    with pytest.raises(XlingError, match="holds a meta-evaluation"):
+        RunDir(tmp_path / "meta").prepare(RunHeader("mt", {"x": 1}, {}, ["en-ko"], model={"model": "hand"}))

@@ -59,6 +59,7 @@ def _why(changed: list[str]) -> str:
 
 
 MARKER = ".xling-run"     # only xling writes it: the folder is a run xling may replace
+META_EVAL_MARKER = "xling run folder (meta-eval)\n"   # the marker's text in a meta-evaluation's folder
 LOCK = ".xling.lock"     # held (flock) by the one process writing the run
 # Identity keys added after run folders already existed: a folder whose identity lacks one is
 # resumed (its identity kept as it was), not refused as "a different config".
@@ -295,6 +296,10 @@ class RunDir:
         if isinstance(config, RunHeader):
             config = config.to_dict()
         self.claim()
+        marker = self.path / MARKER
+        if marker.is_file() and marker.read_text(encoding="utf-8", errors="replace") == META_EVAL_MARKER:
+            raise XlingError(f"{self.path} holds a meta-evaluation; a {config['task']} run writes a folder of "
+                             "its own: choose another --out")
         if self.exists():
             try:
                 old = self.read_config()

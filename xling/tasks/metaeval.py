@@ -36,7 +36,7 @@ from ..metrics.registry import get, parse_metric_names
 from ..reporting.html_pages import metaeval_page
 from ..reporting.metaeval_figures import agreement_heatmap, system_scatter
 from ..reporting.plots import save_figure
-from ..runs.folder import MARKER, RunDir
+from ..runs.folder import MARKER, META_EVAL_MARKER, RunDir
 from ..version import __version__
 
 SYSTEM_MEASURES = ("pearson", "kendall", "pairwise_accuracy", "soft_pairwise_accuracy")
@@ -227,7 +227,10 @@ def meta_evaluate(spec: str, reference: str, metrics, *, data_dir: str | None = 
     resolve(tgt)   # an unknown code is refused before a folder is claimed or a metric runs
     if out is not None:   # claimed (checked and locked) before any scoring, as every run folder
         with RunDir(out) as run:
-            (run.path / MARKER).write_text("xling run folder (meta-eval)\n", encoding="utf-8")
+            if run.exists():   # its files would mix with that run's
+                raise XlingError(f"{run.path} holds a {run.read_config()['task']} run; meta-eval writes a folder "
+                                 "of its own: choose another --out")
+            (run.path / MARKER).write_text(META_EVAL_MARKER, encoding="utf-8")
             return _meta_evaluate(spec, reference, metrics, judgments, chosen, tgt, settings, seed, samples,
                                   run.path, progress)
     return _meta_evaluate(spec, reference, metrics, judgments, chosen, tgt, settings, seed, samples, None, progress)
