@@ -137,3 +137,20 @@ def test_judge_url_credentials_never_reach_the_error_line(tmp_path, capsys, tiny
     assert code != 0
     assert "JudgePass4455" not in err and _b64("bob:JudgePass4455") not in err
     assert_nowhere(_b64("bob:JudgePass4455"), tmp_path / "R", Path(os.environ["XLING_CACHE"]))
+
+
+def test_python_logging_never_shows_url_credentials_or_query_keys(fake, caplog):
+    """Audit round 10: with logging at INFO (a notebook's basicConfig), httpx logged every request
+    URL with its user:password@ and ?api_key= value."""
+    import logging
+
+    from xling.backends.http import HTTPBackend
+    from xling.translation.translator import Translator
+
+    fake.mode = "ok"
+    with caplog.at_level(logging.DEBUG):
+        backend = HTTPBackend("fake-model", f"http://bob:PW-SECRET-777@127.0.0.1:{fake.port}/v1?api_key=QKEY-SECRET-888")
+        assert Translator(backend=backend, cache=False).translate(["안녕"], "ko", "en") == ["fine"]
+    assert "HTTP Request" in caplog.text          # httpx did log the requests
+    assert "PW-SECRET-777" not in caplog.text and "QKEY-SECRET-888" not in caplog.text
+    assert "PW-SECRET-777" not in backend.base_url

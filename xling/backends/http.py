@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 import os
 import queue
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any, cast
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 from ..errors import XlingError
 from ..secrets import redact, redact_url, scrub_known, url_secrets
@@ -120,6 +121,33 @@ class MalformedAnswer(Exception):
         self.body = body
 
 
+class _ScrubSecrets(logging.Filter):
+    """Redacts the secrets of every HTTP backend of this process from the records of httpx's
+    logger (a notebook with logging.basicConfig(level=INFO) printed ?api_key=... with each
+    request)."""
+
+    def __init__(self):
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = redact(message, tuple(self.secrets))
+        if clean != message:
+            record.msg, record.args = clean, None
+        return True
+
+
+_LOG_SCRUB = _ScrubSecrets()
+
+
+def _scrub_logs(secrets) -> None:
+    _LOG_SCRUB.secrets.update(s for s in secrets if s)
+    for name in ("httpx", "httpcore"):
+        if _LOG_SCRUB not in logging.getLogger(name).filters:
+            logging.getLogger(name).addFilter(_LOG_SCRUB)
+
+
 class HTTPBackend(Backend):
     is_seq2seq = False
     context_window = None   # the server's limit is not known here; it says so when passed
@@ -162,7 +190,11 @@ class HTTPBackend(Backend):
         if not path.endswith("/v1"):
             path += "/v1"
         self.model_name = model
-        self.base_url = urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+        # credentials in the URL travel as Basic auth, never inside the URL httpx logs
+        host = parts.netloc.rpartition("@")[2]
+        auth = (unquote(parts.username or ""), unquote(parts.password or "")) \
+            if parts.username is not None or parts.password is not None else None
+        self.base_url = urlunsplit((parts.scheme, host, path, "", ""))
         params: list[tuple[str, Any]] = parse_qsl(parts.query, keep_blank_values=True)
         self.display_url = redact_url(urlunsplit((parts.scheme, parts.netloc, path, parts.query, "")))
         # Never shown in messages; the key and the URL's password and query values are also
@@ -174,7 +206,8 @@ class HTTPBackend(Backend):
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         # No redirects: the key must never travel to another address.
         self._client = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout,
-                                    params=params, follow_redirects=False)
+                                    params=params, follow_redirects=False, auth=auth)
+        _scrub_logs(self._secrets)   # httpx logs each request's URL (query values included) at INFO
         self._cancel = threading.Event()
         self._answered = False    # whether the server has answered once (see _post)
         self._server_is_vllm: bool | None = None   # found out on the first request
