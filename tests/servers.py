@@ -218,6 +218,7 @@ class FakeOpenAI:
         server = self
         self.mode, self.stall, self.requests = mode, stall, 0
         self.paths: list[str] = []      # each request's path and query string
+        self.authorizations: list[str] = []   # each request's Authorization header ("" for none)
         self.lock = threading.Lock()
 
         class Handler(QuietHandler):
@@ -228,6 +229,7 @@ class FakeOpenAI:
                 with server.lock:
                     server.requests += 1
                     server.paths.append(self.path)
+                    server.authorizations.append(self.headers.get("authorization") or "")
                 if server.mode in ("echo-all", "echo-all-error"):   # every form the credentials arrive in
                     import base64
                     from urllib.parse import unquote

@@ -154,3 +154,26 @@ def test_python_logging_never_shows_url_credentials_or_query_keys(fake, caplog):
     assert "HTTP Request" in caplog.text          # httpx did log the requests
     assert "PW-SECRET-777" not in caplog.text and "QKEY-SECRET-888" not in caplog.text
     assert "PW-SECRET-777" not in backend.base_url
+
+
+def test_the_judge_server_gets_its_own_key_never_the_translation_servers(tmp_path, capsys, fake, monkeypatch):
+    """Audit round 10: one key from $OPENAI_API_KEY went to both --base-url and --judge-base-url,
+    and the judge had no key options of its own."""
+    monkeypatch.delenv("XLING_API_KEY", raising=False)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-translation-server-key-1")
+    monkeypatch.setenv("MY_JUDGE_KEY", "sk-judge-server-key-2")
+    judge = FakeOpenAI(respond=lambda payload: "Score: 80")
+    try:
+        corpus = write_corpus(tmp_path, SOURCES)
+        code, _, err = run_cli(capsys, "eval", "mt", "-p", "ko-en", "--backend", "http", "--base-url", fake.url,
+                               "-m", "fake-model", "--data", corpus, "--out", tmp_path / "R", "--metrics",
+                               "gemba-esa", "--judge-model", "judge", "--judge-base-url", judge.url,
+                               "--judge-api-key-env", "MY_JUDGE_KEY")
+    finally:
+        judge.close()
+    assert code == 0, err
+    assert set(fake.authorizations) == {"Bearer sk-translation-server-key-1"}
+    assert set(judge.authorizations) == {"Bearer sk-judge-server-key-2"}
+    config = json.loads((tmp_path / "R" / "config.json").read_text(encoding="utf-8"))
+    assert config["settings"]["judge_api_key_env"] == "MY_JUDGE_KEY"
+    assert_nowhere("sk-judge-server-key-2", tmp_path / "R", Path(os.environ["XLING_CACHE"]))

@@ -26,6 +26,8 @@ from .settings import (
     COMET_MODEL,
     COMETKIWI_MODEL,
     COMETKIWI_XL_MODEL,
+    JUDGE_API_KEY_ENV,
+    JUDGE_API_KEY_FILE,
     JUDGE_BASE_URL,
     JUDGE_MODEL,
     JUDGE_SAMPLES,
@@ -44,6 +46,7 @@ if TYPE_CHECKING:
 
 
 SETTINGS: dict[str, MetricSetting] = {}
+JUDGE_KEYS = ("judge_api_key_env", "judge_api_key_file")   # where a judge's key is read: no part of its scores
 
 
 @dataclass(frozen=True)
@@ -99,7 +102,7 @@ class MetricSpec:
         made = {}
         for option, value in self.options_from(settings).items():
             key = self.settings[option]
-            if self.setting_name(option) in (BATCH_SIZE.name, *TRANSPORT):   # how, not what, is scored
+            if self.setting_name(option) in (BATCH_SIZE.name, *TRANSPORT, *JUDGE_KEYS):   # how, not what, is scored
                 continue
             # a judge server's URL as config.json keeps it: never its credentials
             made[option] = redact_url(value) if isinstance(value, str) and "://" in value else value
@@ -268,7 +271,8 @@ def _metricx(qe: bool):
 
 def _judge(kind: str):
     """An LLM judge (xling.metrics.judge); the reference is shown only to templates naming it."""
-    def compute(hyps, refs, srcs, tgt_lang, keep=None, base_url=None, **options):
+    def compute(hyps, refs, srcs, tgt_lang, keep=None, base_url=None, api_key_env=None, api_key_file=None,
+                **options):
         from .base import apply_mask
         from .judge import judge
 
@@ -277,7 +281,8 @@ def _judge(kind: str):
         transport = {k: options.pop(k) for k in JUDGE_TRANSPORT if k in options}
         if base_url:
             from ..backends.settings import BackendSettings
-            options["settings"] = BackendSettings(backend="http", base_url=base_url, **transport)
+            options["settings"] = BackendSettings(backend="http", base_url=base_url, api_key_env=api_key_env,
+                                                  api_key_file=api_key_file, **transport)
         result = judge(hyps, srcs, tgt_lang, kind=kind, refs=refs, **options)
         if keep is not None:   # scored on a subset: said as the other metrics say it
             from .base import mask_extra
@@ -342,11 +347,12 @@ register(MetricSpec("metricx-qe", "MetricX-QE", _metricx(qe=True), needs_refs=Fa
                     settings=METRICX_SETTINGS, unit="MetricX-QE (0-25, lower is better)"))
 # A judge server takes the run's transport settings (the HTTP backend's own: concurrency, ...).
 JUDGE_TRANSPORT = TRANSPORT
-JUDGE_OPTIONS = ("model", "base_url", "template", "samples", "temperature", "src_lang", "batch_size",
-                 "progress", *JUDGE_TRANSPORT)
+JUDGE_OPTIONS = ("model", "base_url", "api_key_env", "api_key_file", "template", "samples", "temperature",
+                 "src_lang", "batch_size", "progress", *JUDGE_TRANSPORT)
 JUDGE_SETTINGS: dict[str, MetricSetting | str] = {
     "model": JUDGE_MODEL, "base_url": JUDGE_BASE_URL, "template": JUDGE_TEMPLATE, "samples": JUDGE_SAMPLES,
-    "temperature": JUDGE_TEMPERATURE, **{k: k for k in JUDGE_TRANSPORT}}
+    "temperature": JUDGE_TEMPERATURE, "api_key_env": JUDGE_API_KEY_ENV, "api_key_file": JUDGE_API_KEY_FILE,
+    **{k: k for k in JUDGE_TRANSPORT}}
 register(MetricSpec("gemba-mqm", "GEMBA-MQM", _judge("mqm"), needs_refs=False, needs_srcs=True,
                     model_based=True, options=JUDGE_OPTIONS, settings=JUDGE_SETTINGS,
                     unit="GEMBA-MQM (0 = no errors, -25 worst)"))

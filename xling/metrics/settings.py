@@ -60,8 +60,14 @@ PRECISION = MetricSetting("precision", "32", "Precision of model-based metrics: 
 JUDGE_MODEL = MetricSetting("judge_model", None, "LLM judge for gemba-mqm / gemba-esa: local folder or hub name "
                             "(default: the translation default model), or the served model name with "
                             "--judge-base-url.", type=str | None, judge=True)
-JUDGE_BASE_URL = MetricSetting("judge_base_url", None, "OpenAI-compatible server of the judge (key: XLING_API_KEY "
-                               "or OPENAI_API_KEY).", type=str | None, judge=True)
+JUDGE_BASE_URL = MetricSetting("judge_base_url", None, "OpenAI-compatible server of the judge (key: "
+                               "--judge-api-key-env / --judge-api-key-file, default XLING_API_KEY, then "
+                               "OPENAI_API_KEY).", type=str | None, judge=True)
+JUDGE_API_KEY_ENV = MetricSetting("judge_api_key_env", None, "Environment variable holding the judge server's API "
+                                  "key (its own: --api-key-env is the translation server's).", type=str | None,
+                                  judge=True)
+JUDGE_API_KEY_FILE = MetricSetting("judge_api_key_file", None, "File holding the judge server's API key.",
+                                   type=str | None, judge=True)
 JUDGE_TEMPLATE = MetricSetting("judge_template", None, "Judge template (default: gemba-mqm / gemba-esa).",
                                type=str | None, judge=True)
 JUDGE_SAMPLES = MetricSetting("judge_samples", 1, "Judge answers per segment: 1 is greedy; N > 1 samples N times "
