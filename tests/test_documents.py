@@ -202,11 +202,28 @@ def test_a_completion_template_ends_multi_line_segments_at_the_blank_line(tiny_c
     translator = Translator(tiny_causal_base, cache=False)
     ko, en = resolve("ko"), resolve("en")
     (request, _), = translator.requests(["나는 사과를 좋아한다.\n오늘은 비가 온다."], ko, en).values()
-    assert request.stop == ("\n\n",) and not request.stop_at_newline
+    # or at the next block's source label (a base model going on with the pattern, audit round 10)
+    assert request.stop == ("\n\n", "\nKorean:") and not request.stop_at_newline
     (single, _), = translator.requests(["저는 학생입니다."], ko, en).values()
     assert single.stop == () and single.stop_at_newline
     raw = translator.translate_records(["나는 사과를 좋아한다.\n오늘은 비가 온다."], "ko", "en")[0].raw
-    assert "\n\n" not in raw
+    assert "\n\n" not in raw and "\nKorean:" not in raw
+
+
+def test_a_paragraph_answer_ends_where_a_base_model_starts_the_next_block(tmp_path):
+    """The embedded model turned a 2-line block into 8 lines, 7 of them "Korean: ..." /
+    "English: ..." scaffolding that was scored as translation."""
+    server = FakeOpenAI(respond=lambda payload: "I like apples.\nIt rains today.\nKorean: 다음 문장.\nEnglish: Next.")
+    try:
+        source = tmp_path / "in.ko"
+        source.write_text("나는 사과를 좋아한다.\n오늘은 비가 온다.\n", encoding="utf-8")
+        result = CliRunner().invoke(cli, ["translate", "-s", "ko", "-t", "en", "--paragraphs", "-i", str(source),
+                                          "--backend", "http", "--base-url", server.url, "-m", "fake",
+                                          "--template", "mt-completion", "--no-cache"])
+    finally:
+        server.close()
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "I like apples.\nIt rains today.\n"
 
 
 def _eval(root, out, url, *extra):

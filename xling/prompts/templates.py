@@ -87,11 +87,13 @@ class Template:
         return Prompt(text=(f"{system}\n\n" if system else "") + f"{user}\n\nAnswer:\n"
                       + data.get("answer_prefix", ""))
 
-    def stops_for(self, source: str) -> tuple[bool, tuple[str, ...]]:
+    def stops_for(self, source: str, src: Language | None = None) -> tuple[bool, tuple[str, ...]]:
         """How an answer to this source ends: (stop at the line end, stop strings). Chat
         models end their turn. A completion answer ends at its line end — or, when the source
         has several lines (a paragraph, a numbered document), at the end marker of a block:
-        the blank line of the template's separator, which such a block never contains."""
+        the blank line of the template's separator, which such a block never contains, or the
+        next block's source label on a line of its own ("\nKorean:": a base model that goes on
+        with the pattern without a blank line wrote template lines into the translation)."""
         if self.format != "completion":
             return False, ()
         if "\n" not in source and "\r" not in source:
@@ -104,7 +106,14 @@ class Template:
         if "\n\n" in source.replace("\r", ""):
             raise XlingError(f"a segment holds a blank line, which ends a block of template "
                              f"{self.name!r}: split it into paragraphs (--paragraphs) first")
-        return False, ("\n\n",)
+        label = ""
+        if src is not None and "{source}" in self.data.get("query", ""):
+            line = self.data["query"].split("{source}")[0].rstrip().split("\n")[-1].strip()
+            try:   # (a custom template's line may name fields only a whole prompt fills)
+                label = line.format_map({"src_name": src.name, "src_native": src.native, "src_code": src.code})
+            except (KeyError, ValueError, IndexError):
+                label = ""
+        return False, ("\n\n", "\n" + label) if label else ("\n\n",)
 
     def render_translation(self, src: Language, tgt: Language, source: str,
                            shots: Sequence[tuple[str, str]] = ()) -> Prompt:

@@ -118,7 +118,7 @@ class Translator:
             request = GenerationRequest(prompt=_bare(text), max_new_tokens=budget, source=text,
                                         source_lang=src.code, target_lang=tgt.code)
         else:
-            stop_at_newline, stop = self.template.stops_for(text)
+            stop_at_newline, stop = self.template.stops_for(text, src)
             request = GenerationRequest(prompt=self.template.render_translation(src, tgt, text, shots),
                                         max_new_tokens=budget, stop_at_newline=stop_at_newline,
                                         stop=stop)
