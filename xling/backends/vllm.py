@@ -49,7 +49,7 @@ class VLLMSettings(LocalModelSettings):
     data_parallel_size: int = setting(1, "Copies of the model serving in parallel (vllm's own data "
                                          "parallelism; Ray underneath across nodes).", output=False)
     gpu_memory_utilization: float | None = setting(None, "Share of each GPU's memory vLLM may take (vllm; "
-                                                         "on a CPU: of the RAM; default: vLLM's 0.9 on a GPU, "
+                                                         "on a CPU: of the RAM; default: vLLM's 0.92 on a GPU, "
                                                          "sized from the free memory on a CPU).",
                                                    output=False)
     max_num_seqs: int | None = setting(None, "Sequences vLLM runs at once (vllm; default: vLLM's).", output=False)

@@ -55,7 +55,8 @@ class MTEvalConfig(BackendSettings, MetricSettings):
     seed: int = setting(0, "Seed for choosing demonstrations and for sampling the candidates.")
     limit: int | None = setting(None, "First N segments per direction.")
     limit_per_domain: int | None = setting(None, "First N segments of each domain (data sets with "
-                                                 "domains: WMT24++).")
+                                                 "domains: WMT24++, FLORES-200, jsonl: records with a "
+                                                 "domain field).")
     batch_size: int | str = setting("auto", "Segments per batch (hf), or auto: sized for the device "
                                             "(by free GPU memory and tokens; 32 on a CPU).")
     max_batch_tokens: int | None = setting(None, "Also cap each batch at this many tokens: rows x "
