@@ -47,7 +47,10 @@ def test_run_predictions_follow_the_highest_score(tmp_path, tiny_causal_base, da
         assert metrics[lang]["ll"]["ci_low"] <= acc <= metrics[lang]["ll"]["ci_high"]
         assert sum(map(sum, metrics[lang]["ll"]["confusion"])) == 6
         assert 0.0 <= metrics[lang]["gen"]["invalid_rate"] <= 1.0
-        assert metrics[lang]["batches"]["batch_size"] == "auto"    # the sizes chosen are recorded
+        # the sizes chosen are recorded, each pass's own under --mode both (8 items, 32 rows on a CPU)
+        batches = metrics[lang]["batches"]
+        assert batches["ll"]["batch_size"] == batches["gen"]["batch_size"] == "auto"
+        assert (batches["ll"]["rows"], batches["gen"]["rows"]) == (8, 32)
     # A re-run is answered from the cache: identical records.
     before = run.outputs_path("ko").read_text(encoding="utf-8")
     run_choice(config, progress=False, backend=load_backend(str(tiny_causal_base)))

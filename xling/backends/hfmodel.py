@@ -108,6 +108,7 @@ class LoadedModel:
         self.eos_ids: set[int] = set()
         self.batch_log: list[dict] = []   # rows per batch run (and out-of-memory splits)
         self.batch_plan: dict = {}        # the last batch sizes chosen (see batch_limits)
+        self.batch_plans: dict = {}       # the last ones of each kind: generate, loglikelihood
         self.tokens_generated = 0         # new tokens kept (to the budget or EOS), for throughput
 
     @property
@@ -245,6 +246,7 @@ class LoadedModel:
                 plan["max_batch_tokens"] = batching.max_tokens
         self.batch_plan = {"batch_size": batching.size, **plan,
                            "attention": attention.describe(self._model)}
+        self.batch_plans[kind] = self.batch_plan
         return plan["rows"], plan["max_batch_tokens"]
 
     def out_of_memory(self, rows: int) -> int:
@@ -358,4 +360,5 @@ class LocalBackend(Backend):
         return self.lm.batch_limits(self.batching, kind)
 
     def stats(self) -> dict:
-        return {"batches": self.lm.batch_log, "plan": dict(self.lm.batch_plan)}
+        return {"batches": self.lm.batch_log, "plan": dict(self.lm.batch_plan),
+                "plans": {kind: dict(plan) for kind, plan in self.lm.batch_plans.items()}}

@@ -173,8 +173,11 @@ def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress
             records.append(record)
         run.write_outputs(name, records)
         summary: dict[str, object] = {"n": len(records), "labels": list(NLI_LABELS) if task == "nli" else None}
-        batch_plan = backend.stats().get("plan")
-        if batch_plan:   # the batch sizes chosen (e.g. by `auto`)
+        stats = backend.stats()
+        batch_plan, plans = stats.get("plan"), stats.get("plans") or {}
+        if config.mode == "both" and len(plans) > 1:   # each pass its own sizes (8 items, 32 rows on a CPU)
+            summary["batches"] = {"ll": plans.get("loglikelihood"), "gen": plans.get("generate")}
+        elif batch_plan:   # the batch sizes chosen (e.g. by `auto`)
             summary["batches"] = batch_plan
         for mode in ("ll", "gen"):
             if config.mode in (mode, "both"):
