@@ -110,3 +110,32 @@ def test_a_command_group_alone_prints_its_help_as_help():
         out = result.stdout.decode()
         assert result.returncode == 0 and out.startswith("Usage: xling") and out.count("\n") > 5
         assert not result.stderr
+
+
+@pytest.mark.parametrize("extra, said", [
+    (["--paired-bs", "--paired-ar"], "give --paired-bs or --paired-ar, not both"),
+    (["--tokenize", ""], "--tokenize needs a tokenizer name"),
+    (["--human-reference", "ref"], "give --human SPEC with it"),
+    (["--paired-n", "5"], "--paired-n sets the resamples of a paired test"),
+])
+def test_score_options_that_would_be_ignored_are_refused(tmp_path, extra, said):
+    """Audit round 10: both paired flags ran only AR; '' was 13a; --human-reference without
+    --human and --paired-n without a test did nothing, silently."""
+    from helpers import assert_one_line_error, xling
+
+    hyp = tmp_path / "hyp.txt"
+    hyp.write_text("the cat sat\n", encoding="utf-8")
+    assert_one_line_error(xling("score", "-i", str(hyp), str(hyp), "-r", str(hyp), "-t", "en", *extra), said)
+
+
+def test_score_human_refuses_what_it_would_ignore_and_on_target_only_says_why_nothing_is_left(tmp_path):
+    from helpers import assert_one_line_error, xling
+
+    judgments = tmp_path / "j.tsv"
+    judgments.write_text("system\tdoc\tdoc_id\tseg_id\trater\tsource\ttarget\tcategory\tseverity\n", encoding="utf-8")
+    for extra in (["-m", "bleu"], ["--on-target-only"], ["--paired-ar"]):
+        assert_one_line_error(xling("score", "--human", f"mqm:{judgments}", *extra), "--human ranks systems")
+    hyp = tmp_path / "hyp.txt"
+    hyp.write_text("The weather is nice today.\nI like apples very much.\n", encoding="utf-8")
+    assert_one_line_error(xling("score", "-i", str(hyp), "-r", str(hyp), "-t", "de", "--on-target-only"),
+                          "no output of")

@@ -37,8 +37,8 @@ from .options import (
 @click.option("--src-lang", default=None, help="Source language (recorded).")
 @click.option("--metrics", "-m", multiple=True, default=("bleu", "chrf"), show_default=True,
               help=f"{metric_names()}; -m bleu chrf or -m bleu,chrf.")
-@click.option("--paired-bs", "test", flag_value="bs", help="Paired bootstrap resampling against the first system.")
-@click.option("--paired-ar", "test", flag_value="ar", help="Paired approximate randomization.")
+@click.option("--paired-bs", is_flag=True, help="Paired bootstrap resampling against the first system.")
+@click.option("--paired-ar", is_flag=True, help="Paired approximate randomization.")
 @click.option("--paired-n", type=Bounded("bootstrap"), default=None,
               help="Resamples (default 1000 for bootstrap, 10000 for randomization).")
 @click.option("--seed", default=12345, show_default=True, type=Bounded("seed"))
@@ -51,7 +51,7 @@ from .options import (
 @config_option(MTEvalConfig, "precision", "--precision")
 @click.option("--format", "-f", "fmt", type=click.Choice(["text", "json", "latex"]), default="text",
               show_default=True)
-def score(refs, hyps, src_path, tgt_lang, src_lang, metrics, test, paired_n, seed, on_target_only,
+def score(refs, hyps, src_path, tgt_lang, src_lang, metrics, paired_bs, paired_ar, paired_n, seed, on_target_only,
           tokenize, gpus, fmt, human, human_reference, **settings):
     """Score system outputs: with references (BLEU, chrF, COMET, MetricX, ...) or without them
     (QE: CometKiwi, xCOMET-QE, MetricX-QE; off-target rate); or human judgments (--human)."""
@@ -59,11 +59,27 @@ def score(refs, hyps, src_path, tgt_lang, src_lang, metrics, test, paired_n, see
     from ..reporting.scores import FORMATTERS
     from ..tasks.score import score_systems
 
+    if paired_bs and paired_ar:
+        raise XlingError("give --paired-bs or --paired-ar, not both (one test per comparison, as sacrebleu)")
+    test = "bs" if paired_bs else "ar" if paired_ar else None
+    if tokenize is not None and not tokenize.strip():
+        raise XlingError("--tokenize needs a tokenizer name (13a, zh, ja-mecab, ...)")
     if human:
         if hyps or refs:
             raise XlingError("--human reads the systems and their texts from the judgments: give -i/-r or "
                              "--human, not both")
+        given = click.get_current_context().get_parameter_source("metrics") != click.core.ParameterSource.DEFAULT
+        unused = [flag for flag, value in (("-s/--source", src_path), ("--on-target-only", on_target_only),
+                                           ("--paired-bs/--paired-ar", test)) if value]
+        if given and not human_reference:
+            unused.append("-m without --human-reference (the metrics need a reference system)")
+        if unused:
+            raise XlingError(f"--human ranks systems by the judgments' own scores; it takes no {', '.join(unused)}")
         return _human(human, human_reference, metrics, tgt_lang, seed, paired_n, fmt, settings)
+    if human_reference:
+        raise XlingError("--human-reference names a system of --human judgments; give --human SPEC with it")
+    if paired_n is not None and not test:
+        raise XlingError("--paired-n sets the resamples of a paired test: add --paired-bs or --paired-ar")
     if not hyps or not tgt_lang:
         raise XlingError("score needs system outputs (-i FILE ...) and their language (-t), or human "
                          "judgments (--human SPEC)")

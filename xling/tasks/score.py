@@ -55,6 +55,9 @@ def score_systems(systems: dict[str, list[str]], refs: list[list[str]] | None, m
                for m, spec in specs.items()}
     for name, hyps in systems.items():
         keep = on_target_mask(get("offtarget")(hyps, None, srcs, tgt.code)) if on_target_only else None
+        if keep is not None and not any(keep):
+            raise XlingError(f"--on-target-only: no output of {name} is in the target language ({tgt.code}): "
+                             f"0 of {len(hyps)} kept")
         # the off-target rate is over all outputs (over the on-target ones it is 0 by construction)
         report.systems[name] = {m: spec(hyps, streams if streams and len(streams) > 1 and not spec.model_based
                                         else first_refs, srcs, tgt.code, keep=None if m == "offtarget" else keep,
