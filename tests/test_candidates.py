@@ -308,6 +308,10 @@ def test_candidate_settings_under_greedy_are_refused_not_dropped(tiny_causal_bas
     for option in (["--temperature", "0.5"], ["--sampling", "beam"], ["--utility", "bleu"]):
         assert_one_line_error(xling("translate", "-m", str(tiny_causal_base), *option, "-s", "ko", "-t", "en", "안녕"),
                               f"{option[0]} applies to candidates (--select mbr or rerank")
+    # and sampling settings under beam search (audit round 10)
+    assert_one_line_error(xling("translate", "-m", str(tiny_causal_base), "-n", "2", "--select", "mbr", "--sampling",
+                                "beam", "--temperature", "0.5", "--top-p", "0.9", "-s", "ko", "-t", "en", "안녕"),
+                          "--temperature, --top-p apply to sampled candidates; --sampling beam draws none")
 
 
 def test_a_greedy_folder_made_with_candidate_settings_still_resumes(tmp_path, tiny_causal_base):
