@@ -401,3 +401,16 @@ def test_transfer_refuses_a_language_mean_over_directions_scored_unlike(tmp_path
     entries["ja-ko"]["metrics"] = {"comet": dict(entries["en-ko"]["metrics"]["comet"])}
     run.write_metrics({"directions": entries})
     assert language_scores(run, "comet")[1]["ko"].n == 2
+
+
+def test_transfer_figures_go_to_an_existing_folder_outside_the_runs(tmp_path, capsys):
+    """Audit round 10: transfer --figure made missing folders and drew into a run folder."""
+    from helpers import assert_error, run_cli
+
+    run = mt_run(tmp_path / "mt", "flores200:devtest", 1, [0.9, 0.2, 0.7])
+    code, _, err = run_cli(capsys, "transfer", run.path, "-m", "xcomet", "--figure", tmp_path / "missing" / "x")
+    assert_error(code, err, "does not exist")
+    assert not (tmp_path / "missing").exists()
+    code, _, err = run_cli(capsys, "transfer", run.path, "-m", "xcomet", "--figure", run.path / "metrics")
+    assert_error(code, err, str(run.path))
+    assert not list(run.path.glob("metrics.p*"))

@@ -112,11 +112,21 @@ def transfer(run_dirs, metric, group, fmt, figure):
 
     if len(run_dirs) > 2:
         raise XlingError("xling transfer takes one run, or two runs to compare")
+    _check_figure_path(figure, run_dirs)
     click.echo(render_all(transfer_tables(list(run_dirs), metric, group), fmt), nl=False)
     if figure:
         from ..reporting.plots import save_figure
         for path in save_figure(transfer_figure(list(run_dirs), metric), figure):
             click.echo(str(path))
+
+
+def _check_figure_path(stem: str | None, inputs=()) -> None:
+    """STEM.png and STEM.pdf are writable, in a folder that exists and outside the runs read
+    (as every output of xling), before any work."""
+    if stem:
+        from ..data.textio import output_target
+        for suffix in (".png", ".pdf"):
+            output_target(stem + suffix, inputs=tuple(inputs))
 
 
 @cli.command()
@@ -146,6 +156,7 @@ def tokens(tokenizers, langs, files, split, data_dir, reference, fmt, figure):
         if not sep:
             raise XlingError(f"--file takes LANG=PATH, not {item!r}")
         pairs[_column(lang)] = path
+    _check_figure_path(figure, (*pairs.values(), *tokenizers))
     codes = [_column(c) if c in pairs or _column(c) in pairs else resolve(c).code
              for c in split_list([langs]) or []]
     root = None if len(pairs) >= len(codes) else data_root(data_dir)
