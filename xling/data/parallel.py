@@ -34,7 +34,8 @@ def data_root(explicit: str | Path | None = None, required: bool = True) -> Path
     for candidate, named in ((explicit, "data folder"), (from_env, "XLING_DATA folder")):
         if candidate:
             if not Path(candidate).is_dir():
-                raise XlingError(f"{named} {candidate} does not exist")
+                what = "is a file, not a folder" if Path(candidate).exists() else "does not exist"
+                raise XlingError(f"{named} {candidate} {what}")
             return Path(candidate)
     fallback = REPO_ROOT.parent / "shared" / "data"
     if fallback.is_dir():
