@@ -335,3 +335,9 @@ def test_on_target_only_restricts_other_metrics_never_the_off_target_rate():
     report = score_systems({"sys": hyps}, [refs], ["offtarget", "chrf"], "ko", on_target_only=True)
     assert report.systems["sys"]["offtarget"].score == pytest.approx(100 / 3)
     assert report.systems["sys"]["chrf"].score == pytest.approx(100.0)        # over the two on-target
+
+
+def test_hashtags_written_together_say_nothing_of_the_language():
+    """A WMT24++ Vietnamese reference that copies its source's '#a#b#c' counted as English."""
+    assert detect("#academia#science#phdlife#typefully", "vi").lang == "und"
+    assert detect("Tôi yêu khoa học #academia#science", "vi").lang == "vi"

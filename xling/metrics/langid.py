@@ -133,7 +133,7 @@ MAX_CHARS = 2000
 # Addresses, handles and tags are taken in ASCII only: "请发送邮件至support@example.com获取帮助。" keeps
 # its Chinese (\S and \w match CJK characters, which made the whole sentence an "address").
 _NOT_LANGUAGE = re.compile(r"</?[A-Za-z][^<>]*>|(?:https?://|www\.)[!-~]+|[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
-                           r"|(?<![A-Za-z0-9_])[@#][A-Za-z0-9_][A-Za-z0-9_-]*"
+                           r"|(?<![A-Za-z0-9_])(?:[@#][A-Za-z0-9_][A-Za-z0-9_-]*)+"
                            r"|(?<![A-Za-z0-9-])[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.(?:com|org|net|edu|gov|io|co|ai|dev|app|info)"
                            r"(?![A-Za-z0-9])(?:[/?#][!-~]*)?", re.I)
 # lingua's best guess must be this many times as likely as the expected language to overrule it:
@@ -250,7 +250,7 @@ _NOT_A_SCRIPT = ("MASCULINE", "FEMININE", "BOPOMOFO", "MODIFIER", "?")
 # FLORES-200 Indonesian, 10% of the lines by lingua's odds).
 _STANDS_FOR = {"sr-Latn": {"bs", "hr"}, "id": {"ms"}}
 # Bumped whenever the rules or the candidates change what is detected (in off-target signatures).
-RULES = 3
+RULES = 4
 
 
 # Common Simplified forms that Japanese writes otherwise (a few Han characters with one of them
