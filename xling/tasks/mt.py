@@ -98,7 +98,8 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
         raise XlingError("limit must be a positive number of segments")
     if config.shots_file and not config.shots:
         raise XlingError("shots_file (--shots-file) gives demonstrations, and shots is 0: add --shots K")
-    if config.shots_file and len(directions) > 1 and not {"{src}", "{tgt}"} <= set(re.findall(r"\{\w+\}", config.shots_file)):
+    placeholders = set(re.findall(r"\{\w+\}", config.shots_file or ""))
+    if config.shots_file and len(directions) > 1 and not {"{src}", "{tgt}"} <= placeholders:
         raise XlingError(f"shots_file (--shots-file) holds one direction's pairs and this run has {len(directions)} "
                          "directions: name one file per direction with {src} and {tgt} in the path "
                          "(e.g. shots.{src}-{tgt}.tsv)")
@@ -108,7 +109,7 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
         """A direction's shots file, its pairs, and how many were dropped: a pair whose source
         or target is a sentence of the data (any segment, not only those --limit keeps) would
         show the model a test item's answer, and make the prompts depend on --limit."""
-        path = config.shots_file.replace("{src}", src.code).replace("{tgt}", tgt.code)
+        path = str(config.shots_file).replace("{src}", src.code).replace("{tgt}", tgt.code)
         if path not in user_pools:
             test = {t.strip() for lang in (src, tgt) for t in data.text(lang)}
             pairs = read_pair_file(path)

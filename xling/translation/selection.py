@@ -84,10 +84,11 @@ class Selection:
                                  "(--select mbr or rerank with --candidates N); greedy decoding takes none")
             return cls()
         if value("sampling", "sample") == "beam":   # beams are the model's most likely, not drawn
-            ignored = [flag for name, default, flag in _CANDIDATE_SETTINGS[1:4] if value(name, default) not in (default, None)]
+            ignored = [flag for name, default, flag in _CANDIDATE_SETTINGS[1:4]
+                       if value(name, default) not in (default, None)]
             if ignored:
-                raise XlingError(f"{', '.join(ignored)} appl{'ies' if len(ignored) == 1 else 'y'} to sampled candidates; "
-                                 "--sampling beam draws none")
+                raise XlingError(f"{', '.join(ignored)} appl{'ies' if len(ignored) == 1 else 'y'} to sampled "
+                                 "candidates; --sampling beam draws none")
         utility, qe = value("utility", "chrf"), value("qe", "cometkiwi")
         chooser = utility if select == "mbr" else qe
         _check_chooser(select, chooser)   # before any candidate is sampled
