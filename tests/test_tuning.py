@@ -228,7 +228,18 @@ def test_a_unit_killed_after_its_model_was_saved_is_not_trained_again(tmp_path, 
     with pytest.raises(KeyboardInterrupt):
         run_tune_ratio(config, progress=False)
     unit = tmp_path / "sweep" / "models" / "ratio-1_seed-0"
-    losses = json.loads((unit / "trained.json").read_text())["losses"]
+    losses = json.loads((unit / "trained.json").read_text())["stats"]["losses"]
+    # the folder resumed with other settings (--overwrite): that model is not this unit's
+    trained_again = []
+    real_tune = sweep.fine_tune
+    monkeypatch.setattr(sweep, "fine_tune", lambda *a, **k: trained_again.append(1) or real_tune(*a, **k))
+    with pytest.raises(KeyboardInterrupt):
+        run_tune_ratio(dataclasses.replace(config, epochs=2), progress=False, overwrite=True)
+    assert trained_again == [1]
+    with pytest.raises(KeyboardInterrupt):    # and back: the epochs=2 model is not this config's either
+        run_tune_ratio(config, progress=False, overwrite=True)
+    assert trained_again == [1, 1]
+    assert json.loads((unit / "trained.json").read_text())["stats"]["losses"] == losses   # deterministic here
     monkeypatch.setattr(sweep, "answer", real)
     monkeypatch.setattr(sweep, "fine_tune", lambda *a, **k: pytest.fail("trained again"))
     metrics = run_tune_ratio(config, progress=False).read_metrics()

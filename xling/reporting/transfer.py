@@ -7,7 +7,6 @@ in X, tested in Y, divided by that of a model tuned in Y, tested in Y.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import cast
 
@@ -86,17 +85,17 @@ def check_alike(record: MTRun, metric: str) -> None:
         raise XlingError(f"{path}: no {metric} score for {', '.join(missing)} (never scored, or dropped when "
                          f"its outputs changed), and a language's score averages all its directions: "
                          f"`xling rescore {path} -m {metric}` first")
-    made: dict[str, list[str]] = {}
-    for d in record.directions:
-        entry = d.entry(metric) or {}
-        if entry.get("made_with") is not None:   # (scores stored before made_with existed: unknown)
-            made.setdefault(json.dumps(entry["made_with"], sort_keys=True, default=str), []).append(d.name)
-    if len(made) > 1:
-        settings = [json.loads(key) for key in made]
-        differ = sorted({k for one in settings for k in {*one, *settings[0]} if one.get(k) != settings[0].get(k)})
-        raise XlingError(f"{path}: its {metric} scores were made with different {', '.join(differ)} "
-                         f"({'; '.join(', '.join(names) for names in made.values())}), and a language's score "
-                         f"averages its directions: `xling rescore {path} -m {metric} --recompute` scores them alike")
+    # What each direction's score was made with (scores stored before made_with existed, or
+    # before one of its keys did, say nothing of it: only a key both hold can differ, as on resume).
+    made = [(d.name, (d.entry(metric) or {}).get("made_with")) for d in record.directions]
+    made = [(name, m) for name, m in made if isinstance(m, dict)]
+    for name, one in made[1:]:
+        first_name, first = made[0]
+        differ = sorted(k for k in one.keys() & first.keys() if one[k] != first[k])
+        if differ:
+            raise XlingError(f"{path}: its {metric} scores were made with different {', '.join(differ)} "
+                             f"({first_name}; {name}), and a language's score averages its directions: "
+                             f"`xling rescore {path} -m {metric} --recompute` scores them alike")
 
 
 def _mt_language_score(record: MTRun, lang: str, directions: list[str], metric: str,

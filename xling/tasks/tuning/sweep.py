@@ -46,6 +46,20 @@ def run_tune_ratio(config: TuneRatioConfig, overwrite: bool = False, progress: b
     return run
 
 
+def _saved_training(marker, made_by: dict) -> dict | None:
+    """The training stats of a unit's saved model, if that model was trained by this very unit
+    of this config (same identity, same training examples): a folder resumed with other settings
+    trains again."""
+    try:
+        saved = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(saved, dict) or not (marker.parent / "model").is_dir() or \
+            any(saved.get(k) != v for k, v in made_by.items()):
+        return None
+    return saved.get("stats")
+
+
 def _run_tune_ratio(run: RunDir, config: TuneRatioConfig, overwrite: bool, progress: bool) -> None:
     from transformers import AutoTokenizer
 
@@ -108,9 +122,11 @@ def _run_tune_ratio(run: RunDir, config: TuneRatioConfig, overwrite: bool, progr
 
         unit_dir = run.path / "models" / name
         trained = unit_dir / "trained.json"   # written once the model is saved whole
-        if trained.is_file() and (unit_dir / "model").is_dir():
+        made_by = json.loads(json.dumps({"identity": config.identity(), "unit": name,
+                                         "examples": [[i, lang] for i, lang, _, _ in mix.examples]}, default=str))
+        stats = _saved_training(trained, made_by)
+        if stats is not None:
             # killed after training (while answering or judging): the fine-tune is not redone
-            stats = json.loads(trained.read_text(encoding="utf-8"))
             if progress:
                 print(f"xling: {name}: its trained model is in {unit_dir}: not trained again", file=sys.stderr)
         else:
@@ -119,7 +135,7 @@ def _run_tune_ratio(run: RunDir, config: TuneRatioConfig, overwrite: bool, progr
                               batch_size=config.batch_size, max_length=config.max_length,
                               lora=config.lora, lora_r=config.lora_r, seed=seed)
             with atomic_writer(trained) as handle:
-                json.dump(stats, handle)
+                json.dump({**made_by, "stats": stats}, handle)
         records, summary = [], {"ratio": ratio, "seed": seed, "korean_share": mix.korean_share,
                                 "train_examples": len(mix.examples), "losses": stats["losses"]}
         for lang in ("ko", "en"):
