@@ -177,3 +177,10 @@ def test_the_judge_server_gets_its_own_key_never_the_translation_servers(tmp_pat
     config = json.loads((tmp_path / "R" / "config.json").read_text(encoding="utf-8"))
     assert config["settings"]["judge_api_key_env"] == "MY_JUDGE_KEY"
     assert_nowhere("sk-judge-server-key-2", tmp_path / "R", Path(os.environ["XLING_CACHE"]))
+
+
+def test_an_empty_user_part_in_the_url_leaves_the_key_in_place():
+    from xling.backends.http import HTTPBackend
+
+    backend = HTTPBackend("m", "http://@127.0.0.1:9/v1", api_key="sk-the-real-key-123")
+    assert backend._client.auth is None and backend._client.headers["authorization"] == "Bearer sk-the-real-key-123"

@@ -159,3 +159,38 @@ def test_chat_wrappers_in_many_languages_are_cut(answer, tgt, bare):
 def test_what_the_source_has_is_kept_in_many_forms(answer, tgt, source):
     cleaned = clean_output(answer, resolve(tgt), source=source)
     assert (cleaned.text, cleaned.removed) == (answer, [])
+
+
+@pytest.mark.parametrize("answer, tgt, source", [
+    # words built on "translation" that are not labels (the review of round 10)
+    ("内訳：人件費が半分。", "ja", "Breakdown of costs, half is staff."),
+    ("Giao dịch: 5 triệu đồng.", "vi", "Transactions were worth 5 million dong."),
+    ("Переводы: 5 тысяч рублей.", "ru", "Transfers came to 5 thousand rubles."),
+    ("The problem with machine translation: it is hard.", "en", "機械翻訳の問題は難しいことだ。"),
+    # comparisons and code, not markdown
+    ("> 5 mm of rain fell.", "en", "5ミリ以上の雨が降った。"),
+    (">50% of the vote", "en", "得票率50%超"),
+    ("__init__", "en", "__init__ 메서드"),
+])
+def test_words_and_signs_that_only_look_like_chatter_are_kept(answer, tgt, source):
+    cleaned = clean_output(answer, resolve(tgt), source=source)
+    assert (cleaned.text, cleaned.removed) == (answer, [])
+
+
+def test_a_colon_that_opens_a_quotation_is_speech_not_a_label():
+    """他补充道：“…” and « Il a déclaré : « … » » introduce speech: the model's preamble is cut."""
+    for source in ("他补充道：“下雨了。”", "« Il a déclaré : « c'est fini » »"):
+        assert clean_output("Translation: he said it.", resolve("en"), source=source).text == "he said it."
+
+
+def test_custom_completion_templates_stop_only_at_a_label_line():
+    import dataclasses
+    import json
+
+    from xling.prompts.templates import load_template
+
+    template = load_template("mt-completion")
+    for query, stops in (('"{source}"\n{tgt_name}:', ("\n\n",)), ("- {source}\n{tgt_name}:", ("\n\n",)),
+                         ("Source ({src_name}): {source}\nTarget:", ("\n\n", "\nSource (Korean):"))):
+        custom = dataclasses.replace(template, body=json.dumps(dict(template.data, query=query)))
+        assert custom.stops_for("a\nb", resolve("ko")) == (False, stops)

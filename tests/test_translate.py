@@ -336,11 +336,16 @@ def test_the_notebook_translate_holds_one_model_and_reuses_it_across_options(tmp
     assert xling.translate(text, "ko", "en", model=model, cache=False, seed=3) == first
     assert xling.translate(text, "ko", "en", model=model, cache=False, template="mt-completion") == first
     assert module._held["backend"] is held                  # the same weights, not a second copy
-    other = str(tmp_path / "other")
+    import gc
     import shutil
+    import weakref
+    other = str(tmp_path / "other")
     shutil.copytree(model, other)
+    gone = weakref.ref(held)
+    del held
     xling.translate(text, "ko", "en", model=other, cache=False)
-    assert module._held["backend"] is not held and len(module._held) == 2      # replaced, not added
+    gc.collect()
+    assert gone() is None and module._held["key"][0] == other     # replaced and freed, not kept beside
 
 
 def test_a_backend_kind_given_by_name_to_the_library_loads_that_backend(tiny_causal_base):

@@ -193,7 +193,7 @@ class HTTPBackend(Backend):
         # credentials in the URL travel as Basic auth, never inside the URL httpx logs
         host = parts.netloc.rpartition("@")[2]
         auth = (unquote(parts.username or ""), unquote(parts.password or "")) \
-            if parts.username is not None or parts.password is not None else None
+            if parts.username or parts.password else None    # ("http://@host": none, the key goes)
         self.base_url = urlunsplit((parts.scheme, host, path, "", ""))
         params: list[tuple[str, Any]] = parse_qsl(parts.query, keep_blank_values=True)
         self.display_url = redact_url(urlunsplit((parts.scheme, parts.netloc, path, parts.query, "")))

@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import sys
 from dataclasses import dataclass
 from functools import cached_property
@@ -113,6 +114,8 @@ class Template:
                 label = line.format_map({"src_name": src.name, "src_native": src.native, "src_code": src.code})
             except (KeyError, ValueError, IndexError):
                 label = ""
+            if not re.fullmatch(r"[^\W\d_][^\n]*[:：]", label):
+                label = ""   # a bullet or quote before the source ('- ', '"') also opens translated lines
         return False, ("\n\n", "\n" + label) if label else ("\n\n",)
 
     def render_translation(self, src: Language, tgt: Language, source: str,

@@ -19,8 +19,11 @@ _STRAY_THINK_END = re.compile(r"^.*?</think>", re.S | re.I)
 _THINK_TAG = re.compile(r"</?think>", re.I)
 # A source that opens with a short label ("Korean: a language ...", "번역: 제목"): its translation
 # opens with one too.
-# Chinese and Japanese write "翻訳：本文" (a fullwidth colon, no space after), French "Traduction : ...".
-_SOURCE_LABEL = re.compile(r"^\s*[^\n:：/]{0,39}[^\n:：/\d\s] ?(?::(?:\s|$)|：)")
+# Chinese and Japanese write "翻訳：本文" (a fullwidth colon, no space after), French "Traduction : ...";
+# a colon that opens a quotation (他补充道：“…”, « Il a déclaré : « … ») introduces speech, not a label.
+_QUOTE_OPENS = "“「『\"«"
+_SOURCE_LABEL = re.compile(rf"^\s*[^\n:：/{_QUOTE_OPENS}]{{0,39}}[^\n:：/\d\s{_QUOTE_OPENS}]"
+                           rf"(?::(?:\s|$)|：(?![{_QUOTE_OPENS}])| :(?:\s|$)(?!\s*[{_QUOTE_OPENS}]))")
 # Words that mark a line as talk about the translation rather than the translation itself.
 _TRANSLATION_WORDS = (r"translation|translated|translate|traduction|traducción|übersetzung|traduzione|tradução|"
                       r"vertaling|tłumaczenie|çeviri|překlad|preklad|översättning|oversettelse|oversættelse|"
@@ -35,12 +38,14 @@ _CHATTY_LINE = re.compile(r"^\s*(?:sure|okay|ok|certainly|of course|here)\b[^\n]
 # "Translation:", "**Translation:**", "Translation (German):", and with one word before or a
 # few letters after the word: "Deutsche Übersetzung:", "Bản dịch:", "الترجمة:", "日本語訳：", "번역문:"
 _EMPHASIS = r"(?:\*\*|__|\*)?"
-_LABEL_WORD = rf"(?:[^\W\d]{{1,12}} ?)?(?:{_TRANSLATION_WORDS}|訳)[^\W\d]{{0,3}}"
+# (only these compounds: "내역", "Giao dịch" (a transaction), "Переводы" (money transfers) are words)
+_LABEL_WORD = rf"(?:bản |ال)?(?:{_TRANSLATION_WORDS})(?:문|nya|文)?"
 _INLINE_LABEL = re.compile(rf"^\s*{_EMPHASIS}\s*{_LABEL_WORD}(?:\s*[(（][^)）\n]{{0,30}}[)）])?\s*[:：]\s*"
                            rf"{_EMPHASIS}\s*", re.I)
 # A one-line preamble before the text: "Here's the Korean translation: ...", "The translation is: ..."
-_INLINE_PREAMBLE = re.compile(rf"^\s*(?:(?:sure|okay|ok|certainly|of course)[!,.]?\s*)?(?:here(?:'s| is)|the)\b"
-                              rf"[^\n:：]{{0,40}}(?:{_TRANSLATION_WORDS})(?:\s+is)?\s*[:：]\s*", re.I)
+_INLINE_PREAMBLE = re.compile(rf"^\s*(?:(?:sure|okay|ok|certainly|of course)[!,.]?\s*)?"
+                              rf"(?:here(?:'s| is)\b[^\n:：]{{0,40}}|the\s+(?:[^\W\d]+\s+)?)"
+                              rf"(?:{_TRANSLATION_WORDS})(?:\s+is)?\s*[:：]\s*", re.I)
 _NOTE = re.compile(
     r"\n\s*(?:\(|（|\*\*|\[)?\s*(?:note|notes|explanation|translator'?s note|literal(?:ly)?|literal translation|"
     r"romanization|romanized|transliteration|romaji|pinyin|anmerkung|hinweis|erklärung|remarque|nota|"
@@ -143,7 +148,8 @@ def _is_label_line(line: str, labels: list[str]) -> bool:
 
 def _inline_language_label(text: str, labels: list[str]):
     for label in labels:   # "German:", "German translation:", "**한국어 번역:**"
-        match = re.match(rf"^\s*{_EMPHASIS}\s*{re.escape(label)}(?:\s*(?:{_TRANSLATION_WORDS}))?"
+        # ("Deutsche Übersetzung": the name with an ending; "日本語訳": 訳 after a language name)
+        match = re.match(rf"^\s*{_EMPHASIS}\s*{re.escape(label)}(?:e|en|er)?(?:\s*(?:{_TRANSLATION_WORDS}|訳))?"
                          rf"(?:\s*[(（][^)）\n]{{0,30}}[)）])?\s*[:：]\s*"
                          rf"{_EMPHASIS}\s*", text, re.I)
         if match:
@@ -159,14 +165,14 @@ def _unwrap_markdown(text: str, source: str | None, cut) -> str:
     if fence and "```" not in src:
         cut("markdown", "```")
         text = fence.group(1).strip()
-    for mark in ("**", "__"):
-        inner = text[len(mark):-len(mark)]
-        if len(text) > 2 * len(mark) and text.startswith(mark) and text.endswith(mark) and mark not in inner \
-                and not src.startswith(mark):
-            cut("markdown", mark + mark)
-            text = inner.strip()
+    inner = text[2:-2]
+    if len(text) > 4 and text.startswith("**") and text.endswith("**") and "**" not in inner \
+            and not src.startswith("**"):
+        cut("markdown", "**")
+        text = inner.strip()
     lines = text.split("\n")
-    if all(line.lstrip().startswith(">") for line in lines if line.strip()) and not src.startswith(">"):
+    # ("> 5 mm", ">50%" are comparisons: a quote marker is "> " before a letter)
+    if all(re.match(r"\s*> [^\W\d]|\s*>\s*$", line) for line in lines if line.strip()) and not src.startswith(">"):
         cut("markdown", ">")
         text = "\n".join(re.sub(r"^\s*> ?", "", line) for line in lines).strip()
     return text
