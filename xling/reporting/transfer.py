@@ -87,8 +87,8 @@ def check_alike(record: MTRun, metric: str) -> None:
                          f"`xling rescore {path} -m {metric}` first")
     # What each direction's score was made with (scores stored before made_with existed, or
     # before one of its keys did, say nothing of it: only a key both hold can differ, as on resume).
-    made = [(d.name, (d.entry(metric) or {}).get("made_with")) for d in record.directions]
-    made = [(name, m) for name, m in made if isinstance(m, dict)]
+    made: list[tuple[str, dict]] = [(d.name, m) for d in record.directions
+                                    if isinstance(m := (d.entry(metric) or {}).get("made_with"), dict)]
     for name, one in made[1:]:
         first_name, first = made[0]
         differ = sorted(k for k in one.keys() & first.keys() if one[k] != first[k])
