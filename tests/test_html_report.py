@@ -475,3 +475,11 @@ def test_xling_prompt_prints_an_mt_segments_prompt_as_the_page_shows_it(runs, tm
     assert main(["prompt", str(b), record["id"], "--lang", "ko-ja"]) == 2
     assert "has no direction 'ko-ja'" in capsys.readouterr().err
     assert main(["prompt", str(b), record["id"], "--lang", "ko-en", "--mode", "ll"]) == 2
+
+
+def test_a_direction_made_by_an_earlier_pass_shows_no_cost_of_zero_seconds():
+    """Audit round 10: outputs made before an interrupt were shown as costing 0 s on resume."""
+    from xling.reporting.html_report import _cost
+
+    assert _cost({"seconds": 0.004, "from_cache": True}) == {"from_cache": True}
+    assert _cost({"seconds": 2.5, "generated": 4}) == {"seconds": 2.5, "generated": 4}

@@ -107,6 +107,8 @@ def _cost(generation: dict | None) -> dict | None:
     if not generation:
         return None
     cost = {k: v for k, v in generation.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    if generation.get("from_cache") is True:   # outputs made by an earlier (interrupted) pass: its cost is unknown
+        cost = {"from_cache": True}
     batches = generation.get("batches")
     if isinstance(batches, dict) and isinstance(batches.get("count"), int):
         cost["batches"] = batches["count"]

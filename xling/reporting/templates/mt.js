@@ -11,6 +11,7 @@ var SIG = {};   // metric -> direction -> row of the "runs compared" table
 function costText(cost) {
   if (!cost) return "";
   var parts = [];
+  if (cost.from_cache) parts.push("from the cache (made by an earlier pass; its cost was not recorded)");
   if (cost.seconds !== undefined) parts.push(fmt(cost.seconds, 1) + " s" + (cost.queue_directions === undefined ? "" :
     " (its share of a " + fmt(cost.queue_seconds, 1) + " s queue of " + cost.queue_directions + " directions)"));
   if (cost.candidates !== undefined) parts.push(cost.candidates + " candidates");
