@@ -134,6 +134,7 @@ def test_labels_with_emphasis_or_a_language_name_are_cut(answer, tgt):
     ("今日はいい天気です。\n\nRomaji: Kyō wa ii tenki desu.", "ja", "今日はいい天気です。"),
     ("오늘은 날씨가 좋습니다.\n\n---\n\nExplanation: polite form.", "ko", "오늘은 날씨가 좋습니다."),
     ("The weather is nice today.\n\nI hope this helps!", "en", "The weather is nice today."),
+    ("오늘은 날씨가 좋습니다.\n\nThis translation uses the polite form.", "ko", "오늘은 날씨가 좋습니다."),
 ])
 def test_chat_wrappers_in_many_languages_are_cut(answer, tgt, bare):
     """Audit round 10: a labelled answer in these languages scored ~8 BLEU below the same

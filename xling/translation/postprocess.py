@@ -51,8 +51,8 @@ _NOTE = re.compile(
     r"romanization|romanized|transliteration|romaji|pinyin|anmerkung|hinweis|erklärung|remarque|nota|"
     r"explicación|примечание|пояснение|참고|주석|설명|注|注意|注释|说明|解释|説明|解説|備考|※)\s*[:：)）\]*]", re.I)
 # A closing line of chat after the translation ("I hope this helps!"), cut as a line beyond the source's.
-_SIGN_OFF = re.compile(r"\n\s*(?:i hope (?:this|that|it) helps|hope (?:this|that|it) helps|let me know if|"
-                       r"feel free to|if you (?:have|need) any)[^\n]*$", re.I)
+_SIGN_OFF = re.compile(r"\n\s*\(?(?:i hope (?:this|that|it) helps|hope (?:this|that|it) helps|let me know if|"
+                       r"feel free to|if you (?:have|need) any|this translation\b|in this translation\b)[^\n]*$", re.I)
 _RULE = re.compile(r"\n\s*(?:-{3,}|\*{3,}|_{3,})\s*$")   # a markdown rule a cut note left behind
 _QUOTES = [('"', '"'), ("“", "”"), ("„", "“"), ("„", "”"), ("「", "」"), ("『", "』"), ("«", "»"), ("»", "«"),
            ("‘", "’"), ("‚", "‘"), ("'", "'")]
