@@ -130,8 +130,14 @@ def test_shots_files_are_one_per_direction_and_never_hold_a_sentence_of_the_data
         first = [text.index(s) < text.index(t) for s, t in own]
         assert first in ([True] * 3, [False] * 3)
     files = json.loads((out / "config.json").read_text(encoding="utf-8"))["shots"]["files"]
-    assert [(Path(f["path"]).name, f["pairs"], f["dropped"]) for f in files] == [("shots.en-ko.tsv", 3, 1),
-                                                                                 ("shots.ko-en.tsv", 3, 0)]
+    assert [(f["direction"], Path(f["path"]).name, f["pairs"], f["dropped"]) for f in files] == [
+        ("en-ko", "shots.en-ko.tsv", 3, 1), ("ko-en", "shots.ko-en.tsv", 3, 0)]
+    # `xling prompt` draws the same demonstrations again: the rebuilt prompt hashes as the run's
+    for direction in ("en-ko", "ko-en"):
+        first = json.loads((out / "outputs" / f"{direction}.jsonl").read_text(encoding="utf-8").splitlines()[0])
+        shown = CliRunner().invoke(cli, ["prompt", str(out), first["id"], "--lang", direction])
+        assert shown.exit_code == 0, shown.output
+        assert "the rebuilt prompt hashes to it" in shown.output and leaked[1] not in shown.output
 
 
 def test_shots_file_overrides_flores_and_is_recorded(wmt24pp_root, tmp_path, recorder):

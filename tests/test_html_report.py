@@ -52,8 +52,9 @@ def runs(tmp_path_factory, tiny_causal):
     root = tmp_path_factory.mktemp("html-runs")
     data = _write_jsonl(root / "data.jsonl", [{"id": f"s{i:02d}", "ko": ko, "en": en, "domain": domain}
                                               for i, (ko, en, domain) in enumerate(ROWS)])
-    shots = root / "shots.tsv"
-    shots.write_text("".join(f"{ko}\t{en}\n" for ko, en in SHOTS), encoding="utf-8")
+    (root / "shots.ko-en.tsv").write_text("".join(f"{ko}\t{en}\n" for ko, en in SHOTS), encoding="utf-8")
+    (root / "shots.en-ko.tsv").write_text("".join(f"{en}\t{ko}\n" for ko, en in SHOTS), encoding="utf-8")
+    shots = root / "shots.{src}-{tgt}.tsv"     # one file per direction
     common = ["eval", "mt", "-m", tiny_causal, "--data", f"jsonl:{data}", "--pairs", "ko-en,en-ko",
               "--max-new-tokens", "12", "--metrics", "bleu,chrf,offtarget"]
     with pytest.MonkeyPatch.context() as mp:

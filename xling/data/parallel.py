@@ -100,6 +100,18 @@ def read_pair_file(path: str | Path) -> list[tuple[str, str]]:
     return pairs
 
 
+def shots_file_pool(pattern: str, src, tgt, data) -> tuple[str, list[tuple[str, str]], int]:
+    """A direction's own shots file (`pattern` with {src} and {tgt} filled in), the pairs it
+    gives and how many it dropped: a pair whose source or target is a sentence of `data` (any
+    segment, not only those --limit keeps) would show the model a test item's answer, and make
+    the prompts depend on --limit."""
+    path = str(pattern).replace("{src}", resolve(src).code).replace("{tgt}", resolve(tgt).code)
+    test = {t.strip() for lang in (src, tgt) for t in data.text(lang)}
+    pairs = read_pair_file(path)
+    kept = [(s, t) for s, t in pairs if s.strip() not in test and t.strip() not in test]
+    return path, kept, len(pairs) - len(kept)
+
+
 def _files_by_code(folder: Path, pattern: str, to_code) -> dict[str, Path]:
     """The files a pattern finds, by the language code each one's name resolves to."""
     files: dict[str, Path] = {}

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..data import hub
 from ..data.languages import Direction, resolve
-from ..data.parallel import load_parallel, read_pair_file
+from ..data.parallel import load_parallel, read_pair_file, shots_file_pool
 from ..errors import XlingError
 from ..prompts.templates import recorded_template, select_shots
 from ..runs.records import MTRun
@@ -77,23 +77,33 @@ def _shot_pool(run: MTRun, src, tgt, loaded: dict | None = None):
 
     settings = run.settings
     source = run.config.get("shots") or {}
-    if settings.get("shots_file"):
-        path = source.get("path") or settings["shots_file"]
-        if not Path(path).is_file():
-            raise XlingError(f"its shots file {path} is not here")
-        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-        if source.get("sha256") not in (None, digest):
-            raise XlingError(f"its shots file {path} changed since the run")
-        return read_pair_file(path)
     key = (settings.get("data") or run.config["data"]["spec"], settings.get("data_dir"),
            bool(settings.get("keep_bad_sources")), settings.get("reference") or "post-edit")
     loaded = {} if loaded is None else loaded
-    if key not in loaded:
-        loaded[key] = load_parallel(key[0], key[1], keep_bad_sources=key[2], reference=key[3])
-    data = loaded[key]
-    pool = data.dev_pool(src, tgt)
+
+    def data():
+        if key not in loaded:
+            loaded[key] = load_parallel(key[0], key[1], keep_bad_sources=key[2], reference=key[3])
+        return loaded[key]
+
+    if settings.get("shots_file"):
+        pattern = settings["shots_file"]
+        path = pattern.replace("{src}", resolve(src).code).replace("{tgt}", resolve(tgt).code)
+        direction = f"{resolve(src).code}-{resolve(tgt).code}"
+        record = next((f for f in source["files"] if f.get("direction") == direction), {}) \
+            if "files" in source else source
+        path = record.get("path") or path
+        if not Path(path).is_file():
+            raise XlingError(f"its shots file {path} is not here")
+        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        if record.get("sha256") not in (None, digest):
+            raise XlingError(f"its shots file {path} changed since the run")
+        if "dropped" not in record:   # a run made before pairs of the data were dropped
+            return read_pair_file(path)
+        return shots_file_pool(path, src, tgt, data())[1]
+    pool = data().dev_pool(src, tgt)
     if pool is None:
-        raise XlingError(f"{data.spec} has no dev split")
+        raise XlingError(f"{data().spec} has no dev split")
     return pool
 
 

@@ -10,7 +10,7 @@ import time
 from ..backends.base import Decoding
 from ..data.corpus import ParallelData
 from ..data.languages import Direction, named_pairs, resolve
-from ..data.parallel import load_parallel, read_pair_file
+from ..data.parallel import load_parallel, shots_file_pool
 from ..data.textio import file_record
 from ..errors import XlingError
 from ..metrics.langid import detect
@@ -106,16 +106,11 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
     user_pools: dict[str, tuple[str, list, int]] = {}
 
     def user_pool(src, tgt) -> tuple[str, list, int]:
-        """A direction's shots file, its pairs, and how many were dropped: a pair whose source
-        or target is a sentence of the data (any segment, not only those --limit keeps) would
-        show the model a test item's answer, and make the prompts depend on --limit."""
-        path = str(config.shots_file).replace("{src}", src.code).replace("{tgt}", tgt.code)
-        if path not in user_pools:
-            test = {t.strip() for lang in (src, tgt) for t in data.text(lang)}
-            pairs = read_pair_file(path)
-            kept = [(s, t) for s, t in pairs if s.strip() not in test and t.strip() not in test]
-            user_pools[path] = (path, kept, len(pairs) - len(kept))
-        return user_pools[path]
+        """A direction's shots file, its pairs, and how many were dropped (`shots_file_pool`)."""
+        key = f"{src.code}-{tgt.code}"
+        if key not in user_pools:
+            user_pools[key] = shots_file_pool(str(config.shots_file), src, tgt, data)
+        return user_pools[key]
 
     def pool(src, tgt):
         if config.shots_file:
@@ -180,7 +175,7 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
         details={"segments": len(positions),   # records per direction
                  "template": {"name": template.name, "hash": template.hash} if template else None,
                  "decoding": translator.decoding.as_dict(),
-                 "shots": shot_source(config, data, directions, [user_pool(s, t) for s, t in directions]
+                 "shots": shot_source(config, data, directions, {d.name: user_pool(*d) for d in directions}
                                       if config.shots and config.shots_file else None)}), overwrite=overwrite)
 
 
@@ -234,17 +229,20 @@ RUN_ONLY_OPTIONS = frozenset({"batch_size", "gpus", "progress", "base_url", "con
                               "max_retries", "api_key_env", "api_key_file"})
 
 
-def shot_source(config: MTEvalConfig, data: ParallelData, directions, user_pools) -> dict | None:
-    """Where a run's demonstrations come from, for its config.json: the user's file(s) (path,
-    digest, pairs used, pairs dropped as sentences of the data) or the data set's dev split (for
-    WMT24++: FLORES-200 dev). None at 0 shots."""
+def shot_source(config: MTEvalConfig, data: ParallelData, directions, user_pools: dict | None) -> dict | None:
+    """Where a run's demonstrations come from, for its config.json: the user's file (path,
+    digest, pairs used, pairs dropped as sentences of the data; one file per direction under
+    `files` for several), or the data set's dev split (for WMT24++: FLORES-200 dev). None at 0
+    shots."""
     if not config.shots:
         return None
     if user_pools:
-        by_path = {path: (kept, dropped) for path, kept, dropped in user_pools}
-        files = [{**file_record(path), "pairs": len(kept), "dropped": dropped}
-                 for path, (kept, dropped) in by_path.items()]
-        return {"from": "shots_file", **files[0]} if len(files) == 1 else {"from": "shots_file", "files": files}
+        files = [{"direction": name, **file_record(path), "pairs": len(kept), "dropped": dropped}
+                 for name, (path, kept, dropped) in user_pools.items()]
+        if len(files) == 1:
+            files[0].pop("direction")
+            return {"from": "shots_file", **files[0]}
+        return {"from": "shots_file", "files": files}
     return data.dev_source(directions)
 
 
