@@ -327,3 +327,21 @@ def test_a_greedy_folder_made_with_candidate_settings_still_resumes(tmp_path, ti
     (out / "config.json").write_text(json.dumps(config))
     again = xling(*args)
     assert again.returncode == 0, again.stderr
+
+
+def test_a_beam_folder_made_with_sampling_settings_still_resumes(tmp_path, tiny_causal_base):
+    """--temperature under --sampling beam did nothing and is refused now; a beam folder made
+    with it held it in its identity, so it could be resumed neither with it nor without it."""
+    out = tmp_path / "run"
+    args = ["eval", "mt", "-p", "ko-en", "--limit", "1", "-m", str(tiny_causal_base), "--out", str(out),
+            "--metrics", "chrf", "-n", "2", "--select", "mbr", "--sampling", "beam", "--max-new-tokens", "4"]
+    assert xling(*args).returncode == 0
+    config = json.loads((out / "config.json").read_text())
+    assert not {"temperature", "top_p", "epsilon"} & set(config["identity"])
+    assert config["identity"]["sampling"] == "beam"
+    config["identity"].update(temperature=0.7, top_p=0.9)   # as older xling wrote it
+    (out / "config.json").write_text(json.dumps(config))
+    again = xling(*args)
+    assert again.returncode == 0, again.stderr
+    sampled = [a if a != "beam" else "sample" for a in args]   # another sampling is another run
+    assert_one_line_error(xling(*sampled), "differs in: sampling")

@@ -283,6 +283,24 @@ def test_settings_added_later_keep_older_run_folders_resumable():
     assert MTEvalConfig(out="x", pairs=["ko-en"], unit="document").identity()["unit"] == "document"
 
 
+def test_a_candidate_setting_back_at_its_default_is_another_run(tmp_path):
+    """Candidate settings were left out of an MBR run's identity at their default (they came
+    later) and accepted when missing (greedy runs dropped them): an MBR folder made at
+    --temperature 0.7 resumed at 1.0, mixing candidates of two temperatures in one run."""
+    from xling.runs.config import MTEvalConfig
+
+    made = MTEvalConfig(out="x", pairs=["ko-en"], candidates=4, select="mbr", temperature=0.7)
+    again = MTEvalConfig(out="x", pairs=["ko-en"], candidates=4, select="mbr")
+    assert again.at_default()["temperature"] == 1.0 and "temperature" not in again.identity()
+    folder = RunDir(tmp_path / "run")
+    folder.prepare(RunHeader("mt", made.identity(), {}, ["ko-en"], at_default=made.at_default()))
+    folder.write_outputs("ko-en", [{"id": "1", "output": "x"}])
+    with pytest.raises(XlingError, match="differs in: temperature"):
+        folder.prepare(RunHeader("mt", again.identity(), {}, ["ko-en"], at_default=again.at_default()))
+    # a key the run drops from its identity (a greedy run's candidate settings) still resumes
+    folder.prepare(RunHeader("mt", again.identity(), {}, ["ko-en"]))
+
+
 def test_a_local_model_is_one_model_however_its_folder_is_spelled(tmp_path, tiny_causal_base, data_dir, monkeypatch):
     """"tiny/" (a shell's completion), "./tiny" and "tiny" name one model to a run folder: it
     resumes under another spelling, where it was refused as another model. (Cache keys keep the

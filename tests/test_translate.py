@@ -49,6 +49,16 @@ def test_sampling_leaves_the_callers_random_state_as_it_was(base_translator):
     assert sampler.translate(SOURCES[:2], "ko", "en") == first           # its own seed, still
 
 
+def test_a_sampled_translation_does_not_depend_on_its_batch(base_translator):
+    """Sampled generation was seeded once per call, so a sentence's sample changed with what
+    shared its batch, under one cache key (a local judge's --judge-samples changed with --limit)."""
+    sampler = Translator(backend=base_translator.backend, cache=False,
+                         decoding=Decoding(do_sample=True, seed=3, max_new_tokens_cap=6))
+    together = sampler.translate(SOURCES, "ko", "en")
+    assert [sampler.translate(s, "ko", "en") for s in SOURCES] == together
+    assert sampler.translate(SOURCES[::-1], "ko", "en") == together[::-1]
+
+
 def test_batched_greedy_equals_one_at_a_time(base_translator):
     batched = base_translator.translate(SOURCES, "ko", "en")
     one_by_one = Translator(backend=base_translator.backend, batch_size=1, cache=False)

@@ -15,10 +15,10 @@ from typing import Any
 
 from ..errors import XlingError
 from .attention import kernel_scope
-from .base import Decoding, GenerationRequest
+from .base import Decoding, GenerationRequest, Sampling
 from .batching import Batching
 from .decoding import CandidateSampler, ContinuousDecoder, Unit, admit
-from .hfmodel import REPETITION_OFF, LoadedModel, LocalBackend, sampling_args, seeded
+from .hfmodel import REPETITION_OFF, LoadedModel, LocalBackend, sampling_args
 from .kvcache import cache_arg
 from .loglik import LoglikelihoodScorer, merges
 
@@ -62,27 +62,33 @@ class HFBackend(LocalBackend):
         (callers persist results there, so an interrupted run loses only unfinished rows). A
         batch that runs out of memory is halved and retried; finished rows are never lost.
         Greedy decoding refills rows freed by finished ones from the queue when
-        `batching.refills`; outputs are the same either way."""
+        `batching.refills`; outputs are the same either way. Sampled rows are drawn as candidate
+        0 (`candidates`): each from its own stream, whatever it is batched with."""
+        if decoding.do_sample:   # each row from its own stream (seed and prompt), never its batch's draws
+            def drawn(i, texts):
+                if on_batch is not None:
+                    on_batch([i], [texts[0]])
+            sampling = Sampling("sample", decoding.temperature, decoding.top_p, 0.0, decoding.seed)
+            return [texts[0] for texts in self.candidates(requests, sampling, [[0]] * len(requests), on_item=drawn)]
         rows, tokens = self.batch_limits()
-        if not decoding.do_sample and not self.static_cache:
+        if not self.static_cache:
             units = [Unit(ids, [i]) for i, ids in enumerate(self.encode_prompt(r.prompt) for r in requests)]
             units.sort(key=lambda u: -len(u.ids))
             texts = self.decoder.decode(units, requests, rows, tokens, refill=self.batching.refills,
                                         on_rows=on_batch)
             return [texts[i] for i in range(len(requests))]
-        with seeded(self.lm.torch, decoding.seed if decoding.do_sample else None, self.lm.device):
-            # A static cache pads every batch to the rows of a full one (one shape, one compile),
-            # unless memory ran short (then each batch to its own power of two).
-            self._static_rows = static_rows(min(rows, len(requests) or 1))
-            encoded = [self.encode_prompt(r.prompt) for r in requests]
+        # A static cache pads every batch to the rows of a full one (one shape, one compile),
+        # unless memory ran short (then each batch to its own power of two).
+        self._static_rows = static_rows(min(rows, len(requests) or 1))
+        encoded = [self.encode_prompt(r.prompt) for r in requests]
 
-            def unpad():
-                self._static_rows = None
+        def unpad():
+            self._static_rows = None
 
-            return self.lm.run_batches(
-                self._batches(encoded, requests, rows, tokens),
-                lambda indices: self._step([requests[i] for i in indices], [encoded[i] for i in indices], decoding),
-                len(requests), on_batch, on_out_of_memory=unpad)
+        return self.lm.run_batches(
+            self._batches(encoded, requests, rows, tokens),
+            lambda indices: self._step([requests[i] for i in indices], [encoded[i] for i in indices], decoding),
+            len(requests), on_batch, on_out_of_memory=unpad)
 
     def _batches(self, encoded, requests, batch_size, max_batch_tokens=None) -> list[list[int]]:
         """Request indices per batch, longest prompts first (less padding per batch); the same

@@ -63,6 +63,11 @@ class _BackendSettingsBase(Checked):
                 and k not in quiet and not (k in self.ADDED_LATER and v == defaults.get(k))
                 and not (k in self._other_plugins_settings() and v == defaults.get(k))}
 
+    def at_default(self) -> dict:
+        """The settings identity() leaves out at their default value (those added later), with it."""
+        defaults = {f.name: f.default for f in fields(cast(Any, self))}
+        return {k: defaults[k] for k in self.ADDED_LATER if k in defaults and getattr(self, k) == defaults[k]}
+
     def _other_plugins_settings(self) -> set[str]:
         """Settings only plugin backends other than the chosen one take: at their defaults they
         say nothing of this run, so installing or removing a plugin leaves every run resumable."""

@@ -21,7 +21,7 @@ import numpy as np
 
 from .. import __version__
 from ..backends import Batching, load_backend, ready
-from ..backends.base import Decoding, GenerationRequest
+from ..backends.base import Decoding, GenerationRequest, Sampling
 from ..data.languages import resolve
 from ..errors import XlingError
 from ..prompts.templates import load_template
@@ -240,13 +240,13 @@ def judge(hyps: Sequence[str], srcs: Sequence[str], tgt_lang: str, kind: str = "
     requests = [GenerationRequest(prompt=prompt_template.render_judgment(
         src, tgt, s, h, r, chat=chat), max_new_tokens=max_new_tokens, stop=stop)
         for s, h, r in zip(srcs, hyps, refs if refs is not None else [None] * len(hyps))]
-    decodings = [Decoding()] if samples == 1 else \
-        [Decoding(do_sample=True, temperature=temperature, seed=k) for k in range(samples)]
-    def label(k: int) -> str:
-        return f"judging ({KINDS[kind][1]}" + (f", sample {k + 1}/{samples})" if samples > 1 else ")")
-
-    answers = [cached.generate(requests, d, progress=label(k) if progress else None)
-               for k, d in enumerate(decodings)]
+    label = f"judging ({KINDS[kind][1]}" + (f", {samples} samples)" if samples > 1 else ")")
+    if samples == 1:
+        answers = [cached.generate(requests, Decoding(), progress=label if progress else None)]
+    else:   # sample k of a prompt depends on the prompt and k alone, never on its batch
+        drawn = cached.candidates(requests, Sampling("sample", temperature), [list(range(samples))] * len(requests),
+                                  progress=label if progress else None)
+        answers = [[texts[k] for texts in drawn] for k in range(samples)]
     if not chat:    # a base model continued the template's answer prefix
         prefix = prompt_template.data.get("answer_prefix", "")
         answers = [[prefix + a for a in row] for row in answers]

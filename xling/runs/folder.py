@@ -168,6 +168,9 @@ class RunHeader:
     data: dict | None = None
     details: dict = field(default_factory=dict)
     packages: dict[str, str] = field(default_factory=package_versions)
+    # identity keys left out because they are at their default (settings added later): an older
+    # folder holding another value of one is another run (not a key dropped from the identity)
+    at_default: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         header = {"task": self.task, "identity": self.identity, "settings": self.settings,
@@ -293,6 +296,7 @@ class RunDir:
         another identity is refused unless `overwrite`; then its old outputs and metrics go (and
         nothing else: xling deletes only files its own records say it wrote). A folder whose
         run wrote no output yet (it failed, or was stopped early) simply takes the new config."""
+        at_default = config.at_default if isinstance(config, RunHeader) else {}
         if isinstance(config, RunHeader):
             config = config.to_dict()
         self.claim()
@@ -312,7 +316,8 @@ class RunDir:
             changed = sorted(k for k in set(old_identity) | set(config["identity"])
                              if not _same(k, old_identity.get(k), config["identity"].get(k))
                              and not (k in IDENTITY_ADDED_LATER and k not in old_identity)
-                             and not (k in IDENTITY_DROPPED_LATER and k not in config["identity"]))
+                             and not (k in IDENTITY_DROPPED_LATER and k not in config["identity"]
+                                      and (k not in at_default or old_identity[k] == at_default[k])))
             if not isinstance(found, dict) or changed:
                 if not overwrite and self._written(old):
                     # the data digest follows from the settings: named only when nothing else changed

@@ -21,7 +21,7 @@ from ..runs.folder import RunDir, RunHeader
 from ..runs.records import MTRecord
 from ..store.cache import content_key
 from ..translation.documents import prepare, translate_documents
-from ..translation.selection import CANDIDATE_ONLY, Selection
+from ..translation.selection import CANDIDATE_ONLY, SAMPLED_ONLY, Selection
 from ..translation.translator import Translator
 
 
@@ -163,10 +163,12 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
                               pools={f"{s}-{t}": pool(s, t) for s, t in directions} if config.shots else None)
     identity = dict(config.identity(), model_fingerprint=translator.backend.fingerprint,
                     template_hash=template.hash if template else None, data_sha256=data_sha256)
-    if selection.greedy:   # candidate settings change no greedy output (older folders hold them)
-        for name in CANDIDATE_ONLY:
-            identity.pop(name, None)
-    else:   # the utility / QE metric's settings choose the outputs
+    at_default = config.at_default()
+    # candidate settings change no greedy output, sampling settings no beam (older folders hold them)
+    for name in CANDIDATE_ONLY if selection.greedy else SAMPLED_ONLY if selection.sampling.method == "beam" else ():
+        identity.pop(name, None)
+        at_default.pop(name, None)
+    if not selection.greedy:   # the utility / QE metric's settings choose the outputs
         identity["chooser_options"] = {k: v for k, v in selection.metric_options[selection.chooser].items()
                                        if k not in RUN_ONLY_OPTIONS}
     run.prepare(RunHeader(
@@ -176,7 +178,8 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
                  "template": {"name": template.name, "hash": template.hash} if template else None,
                  "decoding": translator.decoding.as_dict(),
                  "shots": shot_source(config, data, directions, {d.name: user_pool(*d) for d in directions}
-                                      if config.shots and config.shots_file else None)}), overwrite=overwrite)
+                                      if config.shots and config.shots_file else None)},
+        at_default=at_default), overwrite=overwrite)
 
 
     if progress and data.note:

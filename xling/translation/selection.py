@@ -103,6 +103,7 @@ _CANDIDATE_SETTINGS = (("sampling", "sample", "--sampling"), ("temperature", 1.0
                    ("top_p", 1.0, "--top-p"), ("epsilon", 0.0, "--epsilon"), ("utility", "chrf", "--utility"),
                    ("qe", "cometkiwi", "--qe"), ("pseudo_refs", None, "--pseudo-refs"))
 CANDIDATE_ONLY = tuple(name for name, _, _ in _CANDIDATE_SETTINGS)
+SAMPLED_ONLY = tuple(name for name, _, _ in _CANDIDATE_SETTINGS[1:4])   # beams draw nothing
 
 
 def _check_chooser(select: str, name: str) -> None:
