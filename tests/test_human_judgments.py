@@ -194,6 +194,7 @@ def test_mtme_layout(tmp_path):
     assert data.outputs["sysX"] == ["won", None, "tree"] and data.outputs["refB"] == ["One.", "Two.", "Three."]
     assert data.scores["sysX"] == [-5.0, None, -1.0] and data.scores["refB"] == [None, None, None]
     assert data.system_scores == {"sysX": -3.0, "sysY": -0.05}
+    assert data.human_systems == ("refA", "refB")    # the references, scored as systems too
     assert data.common_segments(["sysX", "sysY"]) == [0, 2]
     assert data.common_segments(["sysY", "refA"]) == [0, 1]
     other = load_dataset(f"mtme:{root}:zh-en:wmt-z", JUDGMENTS)

@@ -17,6 +17,10 @@ from .options import JUDGE_SETTINGS, MODEL_SETTINGS, Bounded, metric_list, metri
               help="The system whose texts are the metrics' reference (e.g. ref); it is not scored.")
 @click.option("--metrics", "-m", default="bleu,chrf", show_default=True,
               help=f"Comma-separated: {metric_names()}.")
+@click.option("--exclude", "-x", default=None,
+              help="Comma-separated systems to leave out, e.g. the other human translations (refA): "
+                   "scored as systems, a human translation the metrics rank last can carry the "
+                   "system-level correlations.")
 @click.option("--tgt-lang", "-t", default=None, help="Target language (default: what the data says).")
 @click.option("--data-dir", default=None, help="Local data root (default: $XLING_DATA).")
 @click.option("--seed", type=Bounded("seed"), default=0, show_default=True,
@@ -33,7 +37,7 @@ from .options import JUDGE_SETTINGS, MODEL_SETTINGS, Bounded, metric_list, metri
                    "metric vs human scores), the figures and the metric scores (kept: adding a metric "
                    "scores nothing else again).")
 @metric_options(*MODEL_SETTINGS, "precision", *JUDGE_SETTINGS)
-def meta_eval(data, reference, metrics, tgt_lang, data_dir, seed, permutations, fmt, out, **settings):
+def meta_eval(data, reference, metrics, exclude, tgt_lang, data_dir, seed, permutations, fmt, out, **settings):
     """How well each metric agrees with human judgments (DATA: mqm:FILE.tsv, mtme:ROOT:LP, ...;
     `xling data` lists them): system- and segment-level correlations, pairwise accuracy, soft
     pairwise accuracy and tie-calibrated acc_eq, as the WMT metrics task measures them."""
@@ -45,7 +49,8 @@ def meta_eval(data, reference, metrics, tgt_lang, data_dir, seed, permutations, 
     from ..tasks.metaeval import PAGE, meta_evaluate
 
     report = meta_evaluate(data, reference, metric_list(metrics), data_dir=data_dir, settings=settings,
-                           tgt_lang=tgt_lang, seed=seed, samples=permutations, out=out)
+                           tgt_lang=tgt_lang, seed=seed, samples=permutations, out=out,
+                           exclude=[s.strip() for s in (exclude or "").split(",") if s.strip()])
     if fmt == "html":
         click.echo(str(Path(out) / PAGE))
     elif fmt == "json":

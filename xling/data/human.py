@@ -38,6 +38,7 @@ class HumanJudgments:
     scores: dict[str, list[float | None]]   # system -> human score per segment, higher is better; None: not rated
     system_scores: dict[str, float] | None = None   # system-level human scores when the data gives them
     note: str = ""
+    human_systems: tuple[str, ...] = ()     # the systems known to be human translations (references)
 
     def systems(self) -> list[str]:
         """Every system (MT systems and human translations), in the data's order."""
@@ -388,10 +389,13 @@ def load_mtme(root: str | Path, lp: str, human: str | None, spec: str) -> HumanJ
         if path.suffix in (".txt", ".jsonl") and path.is_file():
             outputs[path.stem] = checked(path, _mtme_text(path, "hypothesis"))
     references = sorted((root / "references").glob(f"{lp}.*.*")) if (root / "references").is_dir() else []
+    humans = []
     for path in references:
         name = path.name[len(lp) + 1:].rsplit(".", 1)[0]
-        if path.suffix in (".txt", ".jsonl") and "." not in name and name not in outputs:
-            outputs[name] = checked(path, _mtme_text(path, "target"))
+        if path.suffix in (".txt", ".jsonl") and "." not in name:
+            humans.append(name)
+            if name not in outputs:
+                outputs[name] = checked(path, _mtme_text(path, "target"))
     if not outputs:
         raise XlingError(f"{folder} holds no system outputs")
 
@@ -432,7 +436,7 @@ def load_mtme(root: str | Path, lp: str, human: str | None, spec: str) -> HumanJ
         spec=spec, src_lang=_code(src_lang), tgt_lang=_code(tgt_lang),
         segment_ids=[str(i) for i in range(1, n + 1)], sources=[s or "" for s in sources],
         documents=documents, outputs=outputs, scores=scores, system_scores=system_scores,
-        note=f"MT-metrics-eval {root.name} {lp}, human scores {human!r}")
+        note=f"MT-metrics-eval {root.name} {lp}, human scores {human!r}", human_systems=tuple(humans))
 
 
 @register_dataset("mtme", task="judgments", grammar="mtme:ROOT:LP[:HUMAN]",

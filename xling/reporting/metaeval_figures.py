@@ -47,6 +47,10 @@ def agreement_tables(report: dict) -> list[Table]:
              "systems on no segment)."]
     if report.get("unrated_systems"):
         notes.append(f"left out, no human score: {', '.join(report['unrated_systems'])}")
+    if report.get("excluded_systems"):
+        notes.append(f"left out by --exclude: {', '.join(report['excluded_systems'])}")
+    if report.get("human_systems"):
+        notes.append(f"human translations scored as systems: {', '.join(report['human_systems'])}")
     notes += [f"{display(name)}: {signature}" for name, signature in report.get("signatures", {}).items()
               if signature]
     if report.get("xling_version"):

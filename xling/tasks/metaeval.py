@@ -65,21 +65,29 @@ def load_judgments(spec: str, data_dir: str | None = None) -> HumanJudgments:
 class Selection:
     """What is meta-evaluated: the rated systems besides the reference, the segments they and
     the reference all have an output for (and that at least one of them has a human score on),
-    and the systems left out for having no human score there."""
+    the systems left out for having no human score there, and those left out on purpose."""
     systems: list[str]
     positions: list[int]
     unrated: list[str]
+    excluded: tuple[str, ...] = ()
 
 
-def select(judgments: HumanJudgments, reference: str) -> Selection:
+def select(judgments: HumanJudgments, reference: str, exclude: tuple[str, ...] = ()) -> Selection:
+    """`exclude`: systems left out on purpose (human translations besides the reference, say)."""
     if reference not in judgments.outputs:
         raise XlingError(f"{judgments.spec} has no system {reference!r} to serve as the reference; its systems: "
                          f"{', '.join(judgments.systems())}")
+    unknown = [s for s in exclude if s not in judgments.systems()]
+    if unknown:
+        raise XlingError(f"--exclude: {judgments.spec} has no system {', '.join(map(repr, unknown))}; its systems: "
+                         f"{', '.join(judgments.systems())}")
+    if reference in exclude:
+        raise XlingError(f"--exclude names the reference {reference!r}, which is never scored")
     outputs, scores = judgments.outputs, judgments.scores
     if not any(text is not None for texts in outputs.values() for text in texts):
         raise XlingError(f"{judgments.spec} holds human scores only, no translations for a metric to "
                          "score: give the file with the outputs (mqm:FILE.tsv, or mtme:ROOT:LP)")
-    candidates = [s for s in judgments.systems() if s != reference]
+    candidates = [s for s in judgments.systems() if s != reference and s not in exclude]
 
     def rated(system: str, where: list[int]) -> bool:   # a human score on a segment it translated
         return system in outputs and system in scores and \
@@ -94,7 +102,7 @@ def select(judgments: HumanJudgments, reference: str) -> Selection:
         if kept == systems:
             break
         systems = kept
-    return Selection(systems, positions, [s for s in candidates if s not in systems])
+    return Selection(systems, positions, [s for s in candidates if s not in systems], exclude)
 
 
 def human_matrix(judgments: HumanJudgments, systems: list[str], positions: list[int]) -> np.ndarray:
@@ -106,11 +114,14 @@ def human_matrix(judgments: HumanJudgments, systems: list[str], positions: list[
 def human_system_scores(judgments: HumanJudgments, systems: list[str], segment: np.ndarray) -> tuple[np.ndarray, str]:
     """Each system's human score and where it comes from: the data's own system scores when
     it gives one for every system (as MTME uses `LP.HUMAN.sys.score`), else the mean of the
-    system's rated segments."""
+    system's rated segments (one source for all: scores of two kinds are not ranked together;
+    the source says which systems the data's system scores lack)."""
     given = judgments.system_scores or {}
     if systems and all(s in given for s in systems):
         return np.array([given[s] for s in systems], dtype=float), "the data's system scores"
-    return np.nanmean(segment, axis=1), "the mean of each system's rated segments"
+    lacking = [s for s in systems if s not in given]
+    why = f" (the data's system scores lack {', '.join(lacking)})" if given and lacking else ""
+    return np.nanmean(segment, axis=1), "the mean of each system's rated segments" + why
 
 
 def score_metric(name: str, judgments: HumanJudgments, systems: list[str], reference: str,
@@ -212,11 +223,12 @@ def significance(scores: dict[str, MetricScores], results: dict, human_system, h
 
 def meta_evaluate(spec: str, reference: str, metrics, *, data_dir: str | None = None, settings: dict | None = None,
                   tgt_lang: str | None = None, seed: int = 0, samples: int = 1000, out: str | Path | None = None,
-                  progress: bool = True) -> dict:
-    """The meta-evaluation report (the JSON `xling meta-eval --format json` prints)."""
+                  progress: bool = True, exclude=()) -> dict:
+    """The meta-evaluation report (the JSON `xling meta-eval --format json` prints). `exclude`:
+    systems left out (human translations scored as systems weigh heavily at system level)."""
     metrics = parse_metric_names(metrics)
     judgments = load_judgments(spec, data_dir)     # bad data is refused before a folder is made
-    chosen = select(judgments, reference)
+    chosen = select(judgments, reference, tuple(exclude))
     if len(chosen.systems) < 2:
         raise XlingError(f"{spec}: meta-evaluation needs two systems with human scores besides the reference "
                          f"{reference}, not {len(chosen.systems)}"
@@ -249,6 +261,10 @@ def _meta_evaluate(spec, reference, metrics, judgments: HumanJudgments, chosen: 
         if chosen.unrated:
             print(f"xling: left out, no human score on the segments compared: {', '.join(chosen.unrated)}",
                   file=sys.stderr)
+        humans = [s for s in systems if s in judgments.human_systems]
+        if humans:
+            print(f"xling: scored as systems, human translations: {', '.join(humans)} (--exclude leaves them out)",
+                  file=sys.stderr)
     rng = np.random.default_rng(seed)
     intervals = {s: list(mean_interval(row[~np.isnan(row)], rng, samples)) for s, row in zip(systems, human_segment)}
     store = _ScoreStore(Path(out) / "scores.json") if out else None
@@ -267,7 +283,8 @@ def _meta_evaluate(spec, reference, metrics, judgments: HumanJudgments, chosen: 
                for name, score in scores.items()}
     report = {"systems": systems, "segments": len(positions), "metrics": results,
               "data": spec, "reference": reference, "tgt_lang": tgt, "data_segments": len(judgments.segment_ids),
-              "rated_cells": rated, "unrated_systems": chosen.unrated,
+              "rated_cells": rated, "unrated_systems": chosen.unrated, "excluded_systems": list(chosen.excluded),
+              "human_systems": [s for s in systems if s in judgments.human_systems],
               "human": {"system": dict(zip(systems, human_system.tolist())), "system_source": human_system_source,
                         "interval": intervals},
               "metric_system_scores": {name: s.system for name, s in scores.items()},

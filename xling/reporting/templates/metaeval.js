@@ -64,6 +64,8 @@ function drawOverview() {
       (typeof REPORT.rated_cells === "number" ? "; " + REPORT.rated_cells + " of " + REPORT.segments * SYSTEMS.length +
         " system-segment cells rated (a cell without a human score is left out of every measure)" : "")],
     (REPORT.unrated_systems || []).length ? ["left out", REPORT.unrated_systems.join(", ") + " (no human score)"] : null,
+    (REPORT.excluded_systems || []).length ? ["left out by --exclude", REPORT.excluded_systems.join(", ")] : null,
+    (REPORT.human_systems || []).length ? ["human translations scored as systems", REPORT.human_systems.join(", ")] : null,
     ["metrics", NAMES.map(metricName).join(", ")],
     ["permutations", REPORT.samples + " (seed " + REPORT.seed + ")"]
   ];
