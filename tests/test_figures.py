@@ -95,6 +95,8 @@ def test_make_figures_writes_every_figure(tmp_path):
     assert not list((tmp_path / "figs").glob(".*"))            # no temporary leftovers
     heat = run_figures(run)[0][1].axes[0].images[0].get_array()
     assert heat.tolist() == [[0.5, 1.0]]                        # premise ko x hypotheses ko, th
+    # a run named twice is drawn once (its rows were doubled, its heatmap written twice)
+    assert len(make_figures(tmp_path / "twice", [str(run.path), f"{run.path}/"])) == len(written)
 
 
 def test_figure_errors_are_clear(tmp_path):
@@ -171,22 +173,25 @@ def test_tokens_match_the_tokenizer_called_directly(data_dir):
         sum(map(len, sentences)) / sum(len(ids) for ids in tokenizer(sentences, add_special_tokens=False)["input_ids"]))
 
 
-def test_table_1s_code_column_counts_whole_files_as_documents(tmp_path):
+def test_table_1s_code_column_counts_whole_files_as_documents(tmp_path, data_dir):
     """Code has blank lines: a file was cut into one "document" per block (18 of 113 tokens
     where the file is one of 2,055), and "code" was refused as an unknown language."""
     tokenizer = load_tokenizer("embedded")
     source = tmp_path / "code"
     source.mkdir()
-    texts = ["def f(x):\n    return x\n\n\ndef g(y):\n    return y\n", "import os\n\nprint(os.sep)\n"]
+    texts = ["def f(x):\n    return x\n\n\ndef g(y):\n    return y\n", "import os\r\n\r\nprint(os.sep)\r\n"]
     for k, text in enumerate(texts):
-        (source / f"m{k}.py").write_text(text, encoding="utf-8")
+        (source / f"m{k}.py").write_bytes(text.encode())
     stats = efficiency(["embedded"], ["code"], {"code": str(source)})["embedded"]["code"]
-    direct = [len(tokenizer(t.rstrip("\n"), add_special_tokens=False)["input_ids"]) for t in texts]
+    # each file as it is: its last newline and CRLFs were dropped (one token per file short)
+    direct = [len(tokenizer(t, add_special_tokens=False)["input_ids"]) for t in texts]
     assert stats.documents == 2 and stats.tokens == sum(direct)
-    result = subprocess.run([sys.executable, "-m", "xling.cli", "tokens", "embedded", "--langs", "code",
-                             "--file", f"code={source}", "--figure", str(tmp_path / "fig")], capture_output=True)
-    assert result.returncode == 0, result.stderr
-    assert "documents per language: code 2" in result.stdout.decode()
+    # a --file column named in -l or not (it was dropped without a word unless -l named it)
+    for langs in (["--langs", "code"], ["--langs", "ko", "--data-dir", str(data_dir)]):
+        result = subprocess.run([sys.executable, "-m", "xling.cli", "tokens", "embedded", *langs,
+                                 "--file", f"code={source}", "--figure", str(tmp_path / "fig")], capture_output=True)
+        assert result.returncode == 0, result.stderr
+        assert "code 2" in result.stdout.decode()
 
 
 def test_tokens_cli_with_a_tokenizer_built_here(tmp_path, tiny_causal_base, data_dir):
@@ -254,6 +259,34 @@ def test_table15_draws_only_flores_devtest_one_shot_runs(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "ntrex is ntrex128, 0-shot, so it is not drawn in Table 15 (flores200:devtest, 1-shot)" in err
     assert "zero is flores200:devtest, 0-shot" in err
+
+
+def test_table15_never_draws_one_row_from_two_xcomet_checkpoints(tmp_path, capsys):
+    """An interrupted `rescore --xcomet-model B` left B's scores on some directions: the row mixed
+    checkpoints several points apart without a word (transfer refused it); nor was the checkpoint named."""
+    from xling.reporting.figures import table_drawing
+
+    def run_of(path, models):
+        run = RunDir(path)
+        directions = list(models)
+        run.prepare(RunHeader("mt", {"x": 1}, {"data": "flores200:devtest", "shots": 1}, directions,
+                              model={"model": "hand", "revision": "0"}, data={"spec": "flores200:devtest"}))
+        entries = {}
+        for direction, model in models.items():
+            digest = run.write_outputs(direction, [{"id": "0", "source": "s", "output": "o", "reference": "r"}])
+            entries[direction] = {"n": 1, "outputs_sha256": digest, "metrics": {"xcomet": {
+                "name": "xcomet", "score": 0.8, "segments": [0.8], "signature": "hand", "made_with": {"model": model}}}}
+        run.write_metrics({"directions": entries})
+        return run
+
+    mixed = run_of(tmp_path / "mixed", {"ko-en": "Unbabel/XCOMET-XL", "ko-zh": "Unbabel/XCOMET-XXL"})
+    alike = run_of(tmp_path / "alike", {"ko-en": "Unbabel/XCOMET-XL", "ko-zh": "Unbabel/XCOMET-XL"})
+    drawing = table_drawing("table15", [mixed, alike])
+    labels = [t.get_text() for t in drawing.figure.axes[0].get_yticklabels()]
+    assert labels[-1] == "alike (yours)" and not any("mixed" in label for label in labels)
+    assert "xcomet scores were made with different model (ko-en; ko-zh), so it is not drawn in Table 15" \
+        in capsys.readouterr().err
+    assert "alike (yours): xCOMET Unbabel/XCOMET-XL" in drawing.table.notes
 
 
 def sweep_run(path, panel: str, identity: dict | None = None, score: float = 0.2):

@@ -386,6 +386,10 @@ def test_figure2_draws_past_a_unit_without_a_score():
                               "b": {"ratio": 0.1, "preference_ko": 0.5}}}
     points = figure2_points(metrics, TuneRatioConfig(out="x", model="m", metric="judge", judge_model="j"))
     assert list(points.values())[0]["ko"] == [[10.0, 0.5]]
+    # drawn at the share trained on: 0.5% of 20 examples is none of them (it was drawn at 0.5%)
+    metrics = {"directions": {"a": {"ratio": 0.005, "korean_share": 0.0, "preference_ko": 0.2}}}
+    points = figure2_points(metrics, TuneRatioConfig(out="x", model="m", metric="judge", judge_model="j"))
+    assert list(points.values())[0]["ko"] == [[0.0, 0.2]]
 
 
 def test_command_line_values_an_experiment_cannot_take_are_named_as_options(tmp_path):

@@ -133,8 +133,9 @@ def _check_figure_path(stem: str | None, inputs=()) -> None:
 @click.argument("tokenizers", nargs=-1, required=True)
 @click.option("--langs", "-l", default="ko,en,ja,zh", show_default=True)
 @click.option("--file", "files", multiple=True,
-              help="NAME=PATH: your own text under a language (or any other column name, e.g. code=src/): "
-                   "a file (blank lines separate documents) or a folder (one document per file).")
+              help="NAME=PATH: your own text under a language (or any other column name, e.g. code=src/; "
+                   "a column -l does not name comes after its columns): a file (blank lines separate "
+                   "documents) or a folder (one document per file, whole).")
 @click.option("--split", default="devtest", show_default=True, help="FLORES-200 split.")
 @click.option("--data-dir", default=None)
 @click.option("--reference", default=None, help="Tokenizer the ratios refer to (default: the first).")
@@ -159,7 +160,8 @@ def tokens(tokenizers, langs, files, split, data_dir, reference, fmt, figure):
     _check_figure_path(figure, (*pairs.values(), *tokenizers))
     codes = [_column(c) if c in pairs or _column(c) in pairs else resolve(c).code
              for c in split_list([langs]) or []]
-    root = None if len(pairs) >= len(codes) else data_root(data_dir)
+    codes += [name for name in pairs if name not in codes]   # a --file is a column, named in -l or not
+    root = data_root(data_dir) if any(code not in pairs for code in codes) else None
     stats = efficiency(list(tokenizers), codes, pairs, split, root)
     if reference and reference not in stats:
         raise XlingError(f"--reference {reference!r} is not among the tokenizers")

@@ -22,6 +22,7 @@ from .html_pages import figure_entry, figures_page
 from .paper import load_paper_table
 from .plots import grouped_bars, heatmap, ratio_panels, render_figure, write_rendered
 from .tables import Table
+from .transfer import made_otherwise
 
 TABLE_FILES = {"table13": "table13_xnli", "table14": "table14_xcsqa", "table15": "table15_xcomet",
                "table16": "table16_score_x_to_y", "table01": "table01_tokens_per_doc"}
@@ -86,15 +87,25 @@ def run_rows(runs: list[Run], key: str, notes: list[str] | None = None) -> list[
                 print(f"xling: note: {run.path} is {data}, {run_shots}-shot, so it is not drawn in Table 15 "
                       f"(flores200:{split}, {shots}-shot)", file=sys.stderr)
                 continue
+            mixed = made_otherwise(run, "xcomet")
+            if mixed:   # one row is one model's scores by one checkpoint
+                print(f"xling: note: {run.path}: {mixed}, so it is not drawn in Table 15 "
+                      f"(`xling rescore {run.path} -m xcomet --recompute` scores them alike)", file=sys.stderr)
+                continue
             values, ci = {}, {}
+            checkpoints = set()
             for d in run.directions:
                 result = d.metrics.get("xcomet")
                 if result and "segments" in result:
                     values[d.name] = 100 * result["score"]
+                    checkpoints.add(str(((d.entry("xcomet") or {}).get("made_with") or {}).get("model", "")))
                     mean, low, high = bootstrap_ci(mean_result("xCOMET", result["segments"], ""), 1000)
                     ci[d.name] = (100 * low, 100 * high)
             if values:
                 rows.append((_run_label(run), values, ci))
+                known = sorted(c for c in checkpoints if c)
+                if known and notes is not None:
+                    notes.append(f"{_run_label(run)}: xCOMET {', '.join(known)}")
             else:
                 print(f"xling: note: {run.path} has no xCOMET scores, so it is not in Table 15 "
                       f"(add them with `xling rescore {run.path} -m xcomet`)", file=sys.stderr)
@@ -284,7 +295,11 @@ def make_figures(out_dir: str | Path = "figures", run_paths: Sequence[str] = ())
     """Every figure (PNG and PDF) and index.html, the page that shows them, in `out_dir`."""
     if Path(out_dir).exists() and not Path(out_dir).is_dir():
         raise XlingError(f"-o {out_dir} is a file; figures go into a folder")
-    # Every run is read (and checked) before anything is drawn.
+    # Every run is read (and checked) before anything is drawn; a run named twice is drawn once.
+    first: dict[Path, str] = {}
+    for p in run_paths:
+        first.setdefault(Path(p).expanduser().resolve(), p)
+    run_paths = list(first.values())
     runs = [read_run(p, fresh=True) for p in run_paths]
     distinguish(runs)
     target = Path(out_dir).expanduser().resolve()

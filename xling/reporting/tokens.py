@@ -13,7 +13,7 @@ from ..backends.embedded import embedded_model_dir
 from ..data import hub
 from ..data.languages import resolve
 from ..data.parallel import flores200, flores_dir
-from ..data.textio import read_lines
+from ..data.textio import decode_utf8, read_lines
 from ..errors import XlingError
 from .plots import grouped_bars
 from .tables import Table
@@ -73,7 +73,9 @@ def file_documents(path: str) -> list[list[str]]:
 
     if Path(path).is_dir():
         files = [f for f in sorted(Path(path).rglob("*")) if f.is_file() and not f.name.startswith(".")]
-        docs = [lines for lines in (read_lines(f, allow_empty=True) for f in files) if any(map(str.strip, lines))]
+        # split at "\n" only, so that joined again (token_stats) each file is its text as it is:
+        # its last newline and its CRLFs are tokens too
+        docs = [lines for lines in (_whole(f).split("\n") for f in files) if any(map(str.strip, lines))]
         if not docs:
             raise XlingError(f"{path} holds no text file")
         return docs
@@ -89,6 +91,14 @@ def file_documents(path: str) -> list[list[str]]:
     if not docs:
         raise XlingError(f"{path} holds no text")
     return docs
+
+
+def _whole(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise XlingError(f"cannot read {path}: {exc.strerror}") from exc
+    return decode_utf8(data, str(path)).removeprefix("\ufeff")
 
 
 @dataclass

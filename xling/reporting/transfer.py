@@ -85,17 +85,25 @@ def check_alike(record: MTRun, metric: str) -> None:
         raise XlingError(f"{path}: no {metric} score for {', '.join(missing)} (never scored, or dropped when "
                          f"its outputs changed), and a language's score averages all its directions: "
                          f"`xling rescore {path} -m {metric}` first")
-    # What each direction's score was made with (scores stored before made_with existed, or
-    # before one of its keys did, say nothing of it: only a key both hold can differ, as on resume).
+    mixed = made_otherwise(record, metric)
+    if mixed:
+        raise XlingError(f"{path}: {mixed}, and a language's score averages its directions: "
+                         f"`xling rescore {path} -m {metric} --recompute` scores them alike")
+
+
+def made_otherwise(record: MTRun, metric: str) -> str | None:
+    """What differs between the settings `metric`'s scores of a run's directions were made
+    with ("its xcomet scores were made with different model (ko-en; ko-zh)"), if anything.
+    Scores stored before made_with existed, or before one of its keys did, say nothing of it:
+    only a key both hold can differ, as on resume."""
     made: list[tuple[str, dict]] = [(d.name, m) for d in record.directions
                                     if isinstance(m := (d.entry(metric) or {}).get("made_with"), dict)]
     for name, one in made[1:]:
         first_name, first = made[0]
         differ = sorted(k for k in one.keys() & first.keys() if one[k] != first[k])
         if differ:
-            raise XlingError(f"{path}: its {metric} scores were made with different {', '.join(differ)} "
-                             f"({first_name}; {name}), and a language's score averages its directions: "
-                             f"`xling rescore {path} -m {metric} --recompute` scores them alike")
+            return f"its {metric} scores were made with different {', '.join(differ)} ({first_name}; {name})"
+    return None
 
 
 def _mt_language_score(record: MTRun, lang: str, directions: list[str], metric: str,

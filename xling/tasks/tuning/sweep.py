@@ -107,6 +107,16 @@ def _run_tune_ratio(run: RunDir, config: TuneRatioConfig, overwrite: bool, progr
               f"for an empty side, {data_report['dropped_too_long']} whose prompt fills max_length "
               f"{config.max_length}); {len(train)} for training, {len(test)} held out", file=sys.stderr)
     units = [(r, s) for s in config.seeds for r in ratios]
+    size = config.train_size or len(train)
+    trained_on = {r: round(r * size) for r in ratios}
+    same = [r for r in ratios if any(o != r and trained_on[o] == trained_on[r] for o in ratios)
+            or 0 < r < 1 and trained_on[r] in (0, size)]
+    if same and progress:   # Figure 2 draws each at its real share
+        print(f"xling: warning: with {size} training examples the Korean shares "
+              f"{', '.join(f'{r:g}' for r in same)} train on "
+              f"{', '.join(sorted({f'{trained_on[r]}' for r in same}, key=int))} Korean examples "
+              "(the same as another share, or none/all of them); more training data separates them",
+              file=sys.stderr)
     run.prepare(RunHeader("tune_ratio", config.identity(), dataclasses.asdict(config),
                           [unit_name(r, s) for r, s in units], data=data_report,
                           details={"test_ids": [p.id for p in test]}), overwrite=overwrite)
@@ -216,7 +226,9 @@ def figure2_points(metrics: dict, config: TuneRatioConfig) -> dict:
     points: dict[str, object] = {"ylabel": label}
     for lang in ("ko", "en"):
         # a unit without a score (every judge verdict unreadable: NaN) has no point to draw
-        points[lang] = [[100 * e["ratio"], e[f"{key}_{lang}"]] for e in metrics["directions"].values()
+        # at the share trained on: round(ratio x examples) Korean examples (0.5% of 20 is none)
+        points[lang] = [[100 * e.get("korean_share", e["ratio"]), e[f"{key}_{lang}"]]
+                        for e in metrics["directions"].values()
                         if isinstance(e, dict) and isinstance(e.get(f"{key}_{lang}"), (int, float))
                         and math.isfinite(e[f"{key}_{lang}"])]
     return {panel: points}
