@@ -83,6 +83,32 @@ def test_multiple_references():
     assert two.score > one.score and "nrefs:2" in two.signature
 
 
+def test_a_signature_names_its_own_references_when_threads_score_at_once():
+    """The shared metric object's reference count was read for the signature after the lock
+    was let go: ~2 in 3 signatures of two threads scoring at once named the other's nrefs."""
+    import threading
+
+    hyps = [f"the cat {i} sat on the mat number {i % 7}" for i in range(200)]
+    one = [[h.replace("cat", "dog") for h in hyps]]
+    two = [*one, [h.replace("mat", "rug") for h in hyps]]
+    wrong = []
+
+    def score(refs, tag):
+        for j in range(40):
+            changed = hyps[:j] + [hyps[j] + f" {tag}"] + hyps[j + 1:]   # no two calls alike
+            for metric in (bleu, chrf, ter):
+                signature = metric(changed, refs).signature
+                if f"nrefs:{len(refs)}|" not in signature:
+                    wrong.append(signature)
+
+    threads = [threading.Thread(target=score, args=(refs, tag)) for refs, tag in ((one, "a"), (two, "b"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not wrong, wrong[:3]
+
+
 def test_bad_inputs_are_clear_errors():
     with pytest.raises(XlingError, match="segment counts differ"):
         bleu(["a", "b"], ["a"], tgt_lang="en")

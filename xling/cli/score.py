@@ -41,7 +41,9 @@ from .options import (
 @click.option("--paired-ar", is_flag=True, help="Paired approximate randomization.")
 @click.option("--paired-n", type=Bounded("bootstrap"), default=None,
               help="Resamples (default 1000 for bootstrap, 10000 for randomization).")
-@click.option("--seed", default=12345, show_default=True, type=Bounded("seed"))
+@click.option("--seed", default=12345, show_default=True, type=Bounded("seed"),
+              help="Seed of the paired tests' draws (sacrebleu's default; its p-values are equal with "
+                   "the same seed and n, except seed 0, which sacrebleu reads as no seed).")
 @click.option("--on-target-only", is_flag=True, help="Score only outputs in the target language.")
 @click.option("--tokenize", default=None, help="Override the BLEU tokenizer (13a, zh, ja-mecab, ...).")
 @metric_options(*MODEL_SETTINGS)

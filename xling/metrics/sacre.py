@@ -109,10 +109,10 @@ def _score(params: tuple, name, hyps, refs, extra) -> MetricResult:
     check_lengths(hypotheses=hyps, **{f"references[{i}]": s for i, s in enumerate(streams)})
     # Per-segment sufficient statistics: sacrebleu has no public call that returns them (its
     # own paired tests use this method too), and they make resampling exact and fast.
-    stats = np.asarray(_statistics(scorer, metric, list(hyps), streams), dtype=np.float64)
+    found, signature = _statistics(scorer, metric, list(hyps), streams)
+    stats = np.asarray(found, dtype=np.float64)
     corpus = metric._compute_score_from_stats(stats.sum(0).tolist())
     extra = {**extra, "references_digest": texts_digest(streams)}
-    signature = metric.get_signature().format()
     if params[0] == "bleu" and params[1] in spm.SPM_TOKENIZERS:   # which model file made the pieces
         path = params[-1] or spm.cache_path(params[1])
         signature += f"|spm:sha256-{spm.file_digest(path)[:12]}"
@@ -130,13 +130,15 @@ KEPT_REFERENCE_SETS = 8
 _REFERENCES_LOCK = threading.Lock()
 
 
-def _statistics(scorer: tuple, metric, hyps: list[str], streams: list[list[str]]) -> list:
-    if not hyps:
-        return metric._extract_corpus_statistics(hyps, streams)
-    # id(metric): a metric object lives as long as its builder's cache, and a new one (another
-    # SentencePiece file version, say) tokenizes differently
-    key = (scorer, id(metric), tuple(tuple(stream) for stream in streams))
+def _statistics(scorer: tuple, metric, hyps: list[str], streams: list[list[str]]) -> tuple[list, str]:
+    """Per-segment statistics and the signature (its nrefs is the shared metric object's: both
+    are read under the lock, or another thread's reference count is signed)."""
     with _REFERENCES_LOCK:    # the metric object is shared: one reference set on it at a time
+        if not hyps:
+            return metric._extract_corpus_statistics(hyps, streams), metric.get_signature().format()
+        # id(metric): a metric object lives as long as its builder's cache, and a new one (another
+        # SentencePiece file version, say) tokenizes differently
+        key = (scorer, id(metric), tuple(tuple(stream) for stream in streams))
         cached = _REFERENCES.get(key)
         if cached is None:
             cached = (metric._cache_references(streams), metric.num_refs)
@@ -146,7 +148,7 @@ def _statistics(scorer: tuple, metric, hyps: list[str], streams: list[list[str]]
         _REFERENCES.move_to_end(key)
         metric._ref_cache, metric.num_refs = cached    # num_refs: the signature's nrefs
         try:
-            return metric._extract_corpus_statistics(hyps, None)
+            return metric._extract_corpus_statistics(hyps, None), metric.get_signature().format()
         finally:
             metric._ref_cache = None
 
