@@ -61,7 +61,11 @@ def test_generated_answers_parse_in_every_prompt_language():
     template = load_template("nli-generate")
     cases = {" Yes": 0, "maybe.": 1, "No, it does not": 2, " 예": 0, "아마도": 1, "아니요.": 2,
              "はい": 0, "たぶん": 1, "いいえ、違います": 2, "是": 0, "也许": 1, "否": 2,
-             "neutral": 1, "": None, "I cannot tell": None, "Yesterday": None}
+             "neutral": 1, "": None, "I cannot tell": None, "Yesterday": None,
+             # the choices listed, joined by "and" in any language, name none (each was its first)
+             " Yes and No": None, " Yes & No": None, " 是和否": None, " はいといいえ": None,
+             " 예 아니면 아니요": None, " Maybe and No": None, " Yes - No": None,
+             " Yes - the premise says so": 0, " No, and the premise says why": 2}
     for text, expected in cases.items():
         assert parse_answer(template, text, None) == expected, text
     records = [{"gold": 0, "gen_pred": 0}, {"gold": 1, "gen_pred": None}, {"gold": 2, "gen_pred": 1},
