@@ -1,5 +1,7 @@
 """Bad settings, templates, names and paths: one clear line and exit 2, found before any work
 starts, whether they come from the shell, a YAML file or the Python API."""
+import json
+
 import pytest
 from helpers import assert_one_line_error, xling
 
@@ -175,6 +177,9 @@ def subprocess_in(folder, args, close_stdout=False):
 @pytest.mark.parametrize("args, message", [
     (["translate", "-s", "ko", "-t", "en", "-k", "1", "--shots-file", "", "a"], "--shots-file is empty"),
     (["translate", "-s", "ko", "-t", "en", "-m", "", "a"], "--model is empty"),
+    # an unset $OUT printed to the job log and exited 0; an unset $IN read standard input
+    (["translate", "-s", "ko", "-t", "en", "-o", "", "a"], "--output is empty"),
+    (["translate", "-s", "ko", "-t", "en", "-i", ""], "--input is empty"),
     (["eval", "mt", "--langs", "ko,en", "--shots", "1", "--shots-file", "", "--limit", "1", "--out", "{out}"],
      "'--shots-file': is empty"),
     (["eval", "mt", "--langs", "ko,en", "-m", "", "--limit", "1", "--out", "{out}"], "is empty"),
@@ -201,3 +206,20 @@ def test_an_output_in_dev_shm_is_an_ordinary_file():
     if not __import__("os").path.isdir("/dev/shm"):
         pytest.skip("no /dev/shm here")
     assert str(output_target("/dev/shm/xling-report.md")) == "/dev/shm/xling-report.md"
+
+
+def test_a_line_translated_to_nothing_is_said(tmp_path):
+    """Line mode kept an empty output line for a failed translation without a word (--paragraphs
+    warned, eval counted it)."""
+    from servers import FakeOpenAI
+
+    server = FakeOpenAI(respond=lambda payload: "" if "둘" in json.dumps(payload, ensure_ascii=False) else "fine")
+    try:
+        (tmp_path / "in.ko").write_text("하나\n둘\n셋\n", encoding="utf-8")
+        result = xling("translate", "-s", "ko", "-t", "en", "--backend", "http", "--base-url", server.url, "-m", "fake",
+                       "--no-cache", "-i", tmp_path / "in.ko", "-o", tmp_path / "out.en")
+    finally:
+        server.close()
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "out.en").read_text(encoding="utf-8") == "fine\n\nfine\n"
+    assert "1 of 3 lines were translated to nothing (line 2)" in result.stderr.decode()

@@ -32,6 +32,13 @@ def test_content_is_never_mistaken_for_chatter():
     assert clean_output("Translation:", JA).text == "Translation:"
 
 
+def test_an_empty_answer_records_no_cut():
+    """An empty answer was recorded as a "> " quotation cut (all() of no lines is true)."""
+    for raw in (" ", "", "\n\n"):
+        assert clean_output(raw, source="월요일").removed == []
+    assert clean_output("> Monday", source="월요일").removed == [("markdown", ">")]
+
+
 def test_one_line_collapses_breaks():
     assert one_line("a\nb\r\n\nc ") == "a b c"
 

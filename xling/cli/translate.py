@@ -65,7 +65,8 @@ def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, ma
     if text and input_path:   # `-i in.txt out.txt` would translate the words "out.txt"
         raise XlingError(f"give TEXT or --input, not both (TEXT: {' '.join(text)[:60]!r}); "
                          "the output file is -o FILE")
-    for option, value in (("--model", model), ("--shots-file", shots_file), ("--template", template)):
+    for option, value in (("--model", model), ("--shots-file", shots_file), ("--template", template),
+                          ("--input", input_path), ("--output", output_path)):
         if value is not None and not value.strip():   # an unset shell variable, not "not given"
             raise XlingError(f"{option} is empty; leave it out, or give a value")
     if shots_file and not shots:
@@ -122,10 +123,13 @@ def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, ma
                                                                        progress=True)]
         body = join_paragraphs(outputs) if paragraphs else "".join(one_line(o) + "\n" for o in outputs)
         empty = [k for k, (line, out) in enumerate(zip(lines, outputs), 1) if line.strip() and not out.strip()]
+        where = f"{', '.join(map(str, empty[:10]))}{', ...' if len(empty) > 10 else ''}"
         if paragraphs and empty:   # blank-line separated blocks cannot hold an empty one
             click.echo(f"xling: warning: {len(empty)} of {len(lines)} blocks were translated to nothing "
-                       f"(block {', '.join(map(str, empty[:10]))}{', ...' if len(empty) > 10 else ''}); "
-                       "the output has that many fewer blocks than the input", err=True)
+                       f"(block {where}); the output has that many fewer blocks than the input", err=True)
+        elif empty:   # lines stay aligned: an empty line of output is a failed translation
+            click.echo(f"xling: note: {len(empty)} of {len(lines)} lines were translated to nothing "
+                       f"(line {where}); they are empty lines of the output", err=True)
         if target:
             with atomic_writer(target) as handle:
                 handle.write(body)

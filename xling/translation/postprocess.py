@@ -172,7 +172,9 @@ def _unwrap_markdown(text: str, source: str | None, cut) -> str:
         text = inner.strip()
     lines = text.split("\n")
     # ("> 5 mm", ">50%" are comparisons: a quote marker is "> " before a letter)
-    if all(re.match(r"\s*> [^\W\d]|\s*>\s*$", line) for line in lines if line.strip()) and not src.startswith(">"):
+    written = [line for line in lines if line.strip()]   # (an empty answer is not a quotation)
+    if any(re.match(r"\s*> [^\W\d]", line) for line in written) \
+            and all(re.match(r"\s*> [^\W\d]|\s*>\s*$", line) for line in written) and not src.startswith(">"):
         cut("markdown", ">")
         text = "\n".join(re.sub(r"^\s*> ?", "", line) for line in lines).strip()
     return text
