@@ -116,3 +116,27 @@ def test_batch_settings_asked_for_with_a_server_are_said_not_to_apply(capsys):
         Translator(backend=backend, cache=False, **asked)
         assert "--batch-size, --max-batch-tokens and --refill do not apply to --backend http" \
             in capsys.readouterr().err
+
+
+def test_a_checkpoints_own_decoding_settings_never_reach_a_transformers_server(server, tiny_causal, tmp_path):
+    """`transformers serve` starts each request from the checkpoint's generation_config: a
+    repetition penalty there changed greedy outputs (HF ignores it), and without do_sample
+    every sampled candidate was the greedy answer, cached as a sample."""
+    import json
+    import shutil
+
+    from xling.backends.base import GenerationRequest, Prompt, Sampling
+
+    model = tmp_path / "penalised"
+    shutil.copytree(tiny_causal, model)
+    config_path = model / "generation_config.json"
+    config = json.loads(config_path.read_text(encoding="utf-8")) if config_path.is_file() else {}
+    config_path.write_text(json.dumps(config | {"repetition_penalty": 1.5, "do_sample": False}), encoding="utf-8")
+    server.warm(str(model))
+    local = Translator(str(model), cache=False).translate_records(SOURCES[:3], "ko", "en")
+    remote = load_backend(str(model), backend="http", base_url=server.url)
+    assert [r.raw for r in Translator(backend=remote, cache=False).translate_records(SOURCES[:3], "ko", "en")] \
+        == [r.raw for r in local]
+    drawn = remote.backend.candidates([GenerationRequest(Prompt(messages=(("user", "Translate: 나는 학생입니다"),)), 12)],
+                                      Sampling(temperature=1.0, seed=0), [[0, 1, 2, 3]])
+    assert len(set(drawn[0].values())) > 1

@@ -210,12 +210,13 @@ class HTTPBackend(Backend):
         _scrub_logs(self._secrets)   # httpx logs each request's URL (query values included) at INFO
         self._cancel = threading.Event()
         self._answered = False    # whether the server has answered once (see _post)
-        self._server_is_vllm: bool | None = None   # found out on the first request
+        self._server_kind: str | None = None   # "vllm", "transformers" or "other": found out on the first request
         self._probe_lock = threading.Lock()
         self.fingerprint = {"backend": "http", "model": model, "base_url": self.display_url,
                             "revision": "served"}
-        # candidates are seeded by their prompt too since version 2 (older cached ones are redrawn)
-        self.candidate_seeding = 2
+        # candidates are seeded by their prompt too since version 2, and a `transformers serve`
+        # server samples them since version 3 (it drew greedy copies): older cached ones are redrawn
+        self.candidate_seeding = 3
         self._tokenizer = _load_tokenizer(tokenizer) if tokenizer else \
             _load_tokenizer(model) if Path(model).is_dir() else None
         # Chat endpoint unless told otherwise; a local tokenizer tells whether a chat template exists.
@@ -316,7 +317,7 @@ class HTTPBackend(Backend):
                    "stream": False}
         if decoding.do_sample:
             payload.update(top_p=decoding.top_p, seed=decoding.seed)
-        payload.update(self._neutral_defaults())
+        payload.update(self._neutral_defaults(decoding))
         stops = (["\n"] if request.stop_at_newline else []) + list(request.stop)
         if stops:
             payload["stop"] = stops
@@ -326,34 +327,49 @@ class HTTPBackend(Backend):
         payload["prompt"] = request.prompt.text
         return "/completions", payload
 
-    def _neutral_defaults(self) -> dict:
-        """Sampling fields a server would otherwise fill from the model's generation_config:
-        vLLM's server does (`--generation-config auto`, its default: a request that leaves
-        repetition_penalty, top_k, top_p or min_p unset gets the checkpoint's, Qwen2.5's
-        repetition_penalty 1.05 and top_k 20, say), which changes greedy outputs and makes
-        sampled candidates alike. Sent only to a vLLM server (its /models says owned_by "vllm"):
-        the OpenAI API refuses fields it does not know."""
+    def _neutral_defaults(self, decoding: Decoding) -> dict:
+        """Sampling fields a server would otherwise fill from the model's generation_config,
+        which changes greedy outputs and makes sampled candidates alike. vLLM's server does
+        (`--generation-config auto`, its default: a request that leaves repetition_penalty,
+        top_k, top_p or min_p unset gets the checkpoint's, Qwen2.5's repetition_penalty 1.05 and
+        top_k 20, say); `transformers serve` starts each request from the checkpoint's settings,
+        and samples only where they say do_sample, whatever the temperature. Sent only to those
+        servers (found out by one probe): the OpenAI API refuses fields it does not know."""
         with self._probe_lock:   # one probe, whichever thread asks first
-            if self._server_is_vllm is None:
-                self._server_is_vllm = self._probe_vllm()
-        if not self._server_is_vllm:
-            return {}
-        # top_k -1 ("off"): what every vLLM version takes (before 0.8.5, 0 was refused)
-        return {"repetition_penalty": 1.0, "top_k": -1, "min_p": 0.0}
+            if self._server_kind is None:
+                self._server_kind = self._probe_server()
+        if self._server_kind == "vllm":
+            # top_k -1 ("off"): what every vLLM version takes (before 0.8.5, 0 was refused)
+            return {"repetition_penalty": 1.0, "top_k": -1, "min_p": 0.0}
+        if self._server_kind == "transformers":   # as the HF backend decodes (hfmodel.NEUTRAL_GENERATION)
+            return {"generation_config": json.dumps({
+                "do_sample": decoding.do_sample, "top_k": None, "repetition_penalty": 1.0,
+                "no_repeat_ngram_size": 0, "min_p": None, "typical_p": None, "num_beams": 1})}
+        return {}
 
-    def _probe_vllm(self) -> bool | None:
-        """Whether the server is vLLM's; None (ask again next time) when it did not answer."""
+    def _probe_server(self) -> str | None:
+        """"vllm" (its /models says owned_by "vllm"), "transformers" (`transformers serve`: its
+        FastAPI schema has /load_model) or "other"; None (ask again next time) when the server
+        did not answer."""
         import httpx
 
+        def get(url):
+            answer = self._client.get(url, timeout=min(self.timeout, 10.0))
+            try:
+                return answer.json() if answer.status_code == 200 else None
+            except ValueError:
+                return None
+
         try:
-            answer = self._client.get("/models", timeout=min(self.timeout, 10.0))
+            listed = get("/models")
+            models = listed.get("data") if isinstance(listed, dict) else None
+            if isinstance(models, list) and any(isinstance(m, dict) and m.get("owned_by") == "vllm" for m in models):
+                return "vllm"
+            schema = get(self._client.base_url.copy_with(path="/openapi.json"))
         except httpx.HTTPError:
             return None    # not up yet: the request itself will retry, and probe again
-        try:
-            models = answer.json().get("data") if answer.status_code == 200 else None
-        except (ValueError, AttributeError):
-            models = None
-        return isinstance(models, list) and any(isinstance(m, dict) and m.get("owned_by") == "vllm" for m in models)
+        paths = schema.get("paths") if isinstance(schema, dict) else None
+        return "transformers" if isinstance(paths, dict) and "/load_model" in paths else "other"
 
     def _one(self, request: GenerationRequest, decoding: Decoding) -> str:
         path, payload = self._payload(request, decoding)
