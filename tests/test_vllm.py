@@ -44,6 +44,9 @@ def test_vllm_gets_the_prompt_xling_renders_and_says_who_it_is(probe):
     fingerprint = probe["fingerprint"]
     assert fingerprint["backend"] == "vllm" and fingerprint["vllm"] == "0.32.0"
     assert fingerprint["dtype"] == "float32" and fingerprint["model"] == "embedded:gemma3-270m"
+    # "auto" is keyed by what it runs at: on an x86 CPU vLLM runs the checkpoint in bfloat16
+    # (it was keyed "auto", one key for outputs of several precisions across machines)
+    assert fingerprint["dtype_run"] == "float32" and probe["auto_dtype"] == "bfloat16"
     assert probe["context_window"] == 2048            # max_model_len, below the model's own
 
 

@@ -39,6 +39,9 @@ def main() -> None:
                         gpu_memory_utilization=GPU_MEMORY, quiet=True).backend
     hf = load_backend(None, quiet=True).backend
     report["fingerprint"] = vllm.fingerprint
+    # "auto" as vLLM resolves it here (no engine starts for a fingerprint)
+    report["auto_dtype"] = load_backend(None, backend="vllm", dtype="auto", enforce_eager=True, max_model_len=2048,
+                                        gpu_memory_utilization=GPU_MEMORY, quiet=True).backend.fingerprint["dtype_run"]
     report["context_window"] = vllm.context_window
 
     # Greedy translation, the same requests (same rendered prompts) through both.

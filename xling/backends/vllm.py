@@ -99,6 +99,7 @@ class VLLMBackend(Backend):
             else settings.max_model_len or window
         self.fingerprint = {"backend": "vllm", "model": display, "revision": self.text.fingerprint["revision"],
                             "vllm": version, "dtype": settings.dtype,
+                            "dtype_run": run_dtype(settings.dtype, self.text.config),
                             "tensor_parallel_size": settings.tensor_parallel_size,
                             "batch_invariant": settings.batch_invariant,
                             "max_model_len": self.context_window}
@@ -273,6 +274,28 @@ class VLLMBackend(Backend):
                 on_item(i, results[i])
         self._run(prompts, params, done)
         return results   # the engine scores every piece (or raises)
+
+
+def run_dtype(asked: str, config) -> str:
+    """The precision vLLM runs at: `auto` resolved as vLLM resolves it on this machine (a
+    float32 checkpoint runs in bfloat16 on a CPU or an Ampere GPU, in float16 on a T4), so that
+    outputs of two precisions never share a cache key. Known without starting the engine."""
+    if asked != "auto":
+        return asked
+    import torch
+    from vllm.platforms import current_platform
+
+    checkpoint = getattr(config, "dtype", None) or getattr(config, "torch_dtype", None) or torch.float32
+    if isinstance(checkpoint, str):
+        checkpoint = getattr(torch, checkpoint.removeprefix("torch."), torch.float32)
+    try:   # vLLM's own rule (its model types with dtype exceptions included)
+        from vllm.config.model import _resolve_auto_dtype
+
+        chosen = _resolve_auto_dtype(config.model_type, checkpoint, is_pooling_model=False)
+    except (ImportError, TypeError, AttributeError):   # another vLLM version: its documented rule
+        supported = list(current_platform.supported_dtypes)
+        chosen = checkpoint if checkpoint != torch.float32 and checkpoint in supported else supported[0]
+    return str(chosen).removeprefix("torch.")
 
 
 def check_devices(settings) -> None:

@@ -70,8 +70,8 @@ IDENTITY_ADDED_LATER = frozenset({"data_sha256", "chooser_options", "batch_size"
 IDENTITY_DROPPED_LATER = frozenset({"seeds", "ratios", "sampling", "temperature", "top_p", "epsilon", "utility",
                                     "qe", "pseudo_refs"})
 # Keys added later inside one identity entry: the model fingerprint's dtype (an HF run on a GPU
-# before it was recorded ran in bfloat16, as it does now).
-FINGERPRINT_ADDED_LATER = frozenset({"dtype"})
+# before it was recorded ran in bfloat16, as it does now) and vLLM's resolved one.
+FINGERPRINT_ADDED_LATER = frozenset({"dtype", "dtype_run"})
 
 
 def _same(key: str, old, new) -> bool:
