@@ -210,3 +210,46 @@ def test_installing_a_backend_plugin_leaves_other_runs_resumable():
 
     plugin_only = BackendSettings(backend="hf")._other_plugins_settings()
     assert not plugin_only & set(BackendSettings(backend="hf").identity())
+
+
+def test_the_reserved_setting_names_are_the_configs_and_built_in_metrics_own():
+    import dataclasses
+
+    from xling.metrics.registry import metric_settings
+    from xling.runs.config import CONFIGS, BackendSettings, MetricSettings
+    from xling.settings import BUILTIN_METRIC_SETTINGS, TASK_SETTINGS
+
+    inherited = {f.name for f in dataclasses.fields(BackendSettings)} | {f.name for f in dataclasses.fields(MetricSettings)}
+    own = {f.name for config in CONFIGS.values() for f in dataclasses.fields(config)} - inherited
+    assert TASK_SETTINGS == own | {"backend"}
+    assert BUILTIN_METRIC_SETTINGS == set(metric_settings())   # (no plugin is installed here)
+
+
+@pytest.mark.parametrize("group, module, message", [
+    ("xling.backends", "from dataclasses import dataclass\n"
+                       "from xling.backends.registry import register_backend\n"
+                       "from xling.settings import setting\n"
+                       "@dataclass(kw_only=True)\n"
+                       "class S:\n    limit: int = setting(3, 'mine')\n"
+                       "register_backend('clash', settings=S, help='x')(lambda *a, **k: None)\n",
+     "backend 'clash': its setting 'limit' is a task's already"),
+    ("xling.backends", "from dataclasses import dataclass\n"
+                       "from xling.backends.registry import register_backend\n"
+                       "@dataclass(kw_only=True)\n"
+                       "class S:\n    needed: int\n"
+                       "register_backend('nodefault', settings=S, help='x')(lambda *a, **k: None)\n",
+     "backend 'nodefault': its setting 'needed' has no default"),
+    ("xling.metrics", "from xling.metrics.base import mean_result\n"
+                      "from xling.metrics.registry import MetricSpec, register\n"
+                      "from xling.metrics.settings import MetricSetting\n"
+                      "register(MetricSpec('clash', 'Clash', lambda h, r, s, t, **o: mean_result('C', [1.0] * len(h), 'c'),\n"
+                      "                    settings={'base': MetricSetting('base_url', None, 'mine')}))\n",
+     "metric 'clash': its setting 'base_url' is a backend's already"),
+])
+def test_a_plugin_setting_named_like_a_task_or_another_components_is_refused(tmp_path, group, module, message):
+    """A plugin backend's `limit` took the run's --limit (and the run's value reached the
+    plugin); a setting without a default made every other backend's runs fail."""
+    env = _plugin_package(tmp_path, f"[{group}]\nclash = clashing\n", {"clashing": module})
+    result = xling("eval", "mt", "--help", env=env)
+    assert result.returncode == 0, result.stderr
+    assert message in result.stderr.decode() and "does not load, skipped" in result.stderr.decode()

@@ -35,6 +35,31 @@ CHOICES = {"select": ("greedy", "mbr", "rerank"), "sampling": ("sample", "beam")
            "metric": ("rougeL", "judge")}
 
 
+# The settings the task configs own (xling.runs.config; tests/test_contributing.py keeps these
+# lists equal to the code), and the built-in metrics' run settings. Configs and the command line
+# are flat, so a plugin's backend or metric setting of one of these names would silently take
+# the task's value (its `limit`, its `out`) or another component's: such a plugin is refused.
+TASK_SETTINGS = frozenset({
+    "batch_size", "bootstrap", "candidates", "data", "data_dir", "description", "epochs", "epsilon", "gen_template",
+    "hypothesis_langs", "keep_bad_sources", "keep_models", "langs", "learning_rate", "limit", "limit_per_domain",
+    "lora", "lora_r", "max_batch_tokens", "max_length", "max_new_tokens", "metric", "metrics", "mode", "model",
+    "name", "out", "pairs", "premise_langs", "prompt_lang", "pseudo_refs", "qe", "ratios", "reference", "refill",
+    "sampling", "seed", "seeds", "select", "shots", "shots_file", "static_cache", "task", "temperature", "template",
+    "test_name", "test_size", "top_p", "train_en", "train_hub", "train_ko", "train_name", "train_paired",
+    "train_size", "unit", "utility", "backend"})
+BUILTIN_METRIC_SETTINGS = frozenset({
+    "comet_batch_size", "comet_model", "cometkiwi_model", "cometkiwi_xl_model", "judge_api_key_env",
+    "judge_api_key_file", "judge_base_url", "judge_model", "judge_samples", "judge_temperature", "judge_template",
+    "metricx_model", "metricx_version", "precision", "spm_model", "xcomet_model"})
+
+
+def refuse_taken_setting(kind: str, component: str, name: str, taken: frozenset | set, owner: str) -> None:
+    """A plugin component's setting must have a name of its own (see TASK_SETTINGS)."""
+    if name in taken:
+        raise XlingError(f"{kind} {component!r}: its setting {name!r} is {owner}'s already; a plugin's "
+                         "settings must have names of their own")
+
+
 class SettingError(XlingError):
     def __init__(self, key: str, message: str):
         super().__init__(message)

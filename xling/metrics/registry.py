@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from ..backends.http import TRANSPORT
+from ..backends.registry import BUILTIN, backends
 from ..errors import XlingError
 from ..plugins import discover, importing, refuse_taken
+from ..settings import TASK_SETTINGS, refuse_taken_setting
 from .settings import (
     BATCH_SIZE,
     CHECKPOINT,
@@ -171,6 +173,10 @@ def register(spec: MetricSpec, *aliases: str) -> MetricSpec:
         refuse_taken("metric", name, {**REGISTRY, **ALIASES})
     for owned in spec.settings.values():
         if isinstance(owned, MetricSetting):
+            if importing():   # a plugin's: never a task's setting or a built-in backend's
+                refuse_taken_setting("metric", spec.name, owned.name, TASK_SETTINGS, "a task")
+                refuse_taken_setting("metric", spec.name, owned.name, {n for k in backends().values()
+                                     if k.load.__module__ in BUILTIN for n in k.setting_names()}, "a backend")
             if SETTINGS.setdefault(owned.name, owned) != owned:
                 raise TypeError(f"metric {spec.name!r} declares setting {owned.name!r} unlike its other owner")
     REGISTRY[spec.name] = spec
