@@ -245,6 +245,25 @@ def test_metricx23_qe_input_is_chosen_by_the_models_own_name_not_a_folder_above_
     assert ours.segments == get("metricx")(HYPS, REFS, SRCS, "en", model=str(plain), batch_size=1).segments
 
 
+def test_the_metricx_version_is_read_from_the_models_own_name_not_a_folder_above_it(tmp_path):
+    """A MetricX-24 kept under "study-metricx-23-vs-24/" was scored with MetricX-23's inputs
+    (0.00, signed version:metricx-23), as the QE guess once was."""
+    from xling.errors import XlingError
+    from xling.metrics.metricx import _version
+
+    model = tmp_path / "study-metricx-23-vs-24" / "metricx-24-hybrid-large-v2p6"
+    model.mkdir(parents=True)
+    assert _version(str(model), None) == "24"
+    assert _version("google/metricx-23-large-v2p0", None) == "23"
+    hub_cache = tmp_path / "models--google--metricx-23-xl-v2p0" / "snapshots" / "0123abc"
+    hub_cache.mkdir(parents=True)
+    assert _version(str(hub_cache), None) == "23"
+    unnamed = tmp_path / "metricx-24-runs" / "mine"
+    unnamed.mkdir(parents=True)
+    with pytest.raises(XlingError, match="says neither metricx-23 nor metricx-24"):
+        _version(str(unnamed), None)
+
+
 def test_comet_on_a_cometkiwi_checkpoint_says_it_read_no_reference(tiny_kiwi):
     """The scores ignore the references (as unbabel-comet's), but the signature said refs:yes."""
     from xling.metrics import comet

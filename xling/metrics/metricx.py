@@ -39,9 +39,9 @@ def _version(model: str, explicit: str | None) -> str:
         if explicit not in ("23", "24"):
             raise XlingError(f"MetricX version must be 23 or 24, not {explicit!r}")
         return explicit
-    name = str(Path(model).expanduser().resolve()).lower() if Path(model).expanduser().exists() else model.lower()
-    for version in ("23", "24"):
-        if f"metricx-{version}" in name:
+    names = [name.lower() for name in _own_names(model)]
+    for version in ("23", "24"):   # (a folder above the model, "metricx-23-vs-24/", says nothing)
+        if any(f"metricx-{version}" in name for name in names):
             return version
     if Path(model).expanduser().exists():   # the same weights would score otherwise by their folder's name
         raise XlingError(f"MetricX model folder {model!r}: its name says neither metricx-23 nor metricx-24; "
@@ -49,14 +49,22 @@ def _version(model: str, explicit: str | None) -> str:
     return "24"
 
 
+def _own_names(model: str) -> list[str]:
+    """The names a model goes by: its own (the last part of what was given) and, for a folder,
+    its real folder's (a link) or its hub cache entry's (models--google--metricx-23-qe-.../
+    snapshots/HASH) — never a folder above it."""
+    path = Path(model).expanduser()
+    names = [model.rstrip("/").rsplit("/", 1)[-1]]
+    if path.exists():
+        real = path.resolve()
+        names += [real.name, *[part for part in real.parts if part.startswith("models--")][-1:]]
+    return names
+
+
 def _names_qe(model: str) -> bool:
     """A MetricX-23 QE model by its own name (metricx-23-qe-large-v2p0), never by a folder above
     it: a reference-based model kept under ~/qe-study/ is not fed QE inputs."""
-    path = Path(model).expanduser()
-    names = [model.rstrip("/").rsplit("/", 1)[-1]]
-    if path.exists():   # a hub cache snapshot (models--google--metricx-23-qe-.../snapshots/HASH) or a link
-        names += [part for part in path.resolve().parts if "metricx" in part.lower()][-1:]
-    return any(re.search(r"(?:^|[-_.])qe(?:[-_.]|$)", name.lower()) for name in names)
+    return any(re.search(r"(?:^|[-_.])qe(?:[-_.]|$)", name.lower()) for name in _own_names(model))
 
 
 def _tokenizer_source(model: str, explicit: str | None) -> str:
