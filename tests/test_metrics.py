@@ -309,9 +309,42 @@ def test_a_damaged_comet_checkpoint_is_one_clear_error(tiny_comet, tmp_path):
     srcs, hyps, refs = map(list, zip(*TRIPLES))
     for folder, message in ((damaged("long", {"hidden_sizes": [16, 16]}), "do not fit hparams.yaml's hidden_sizes"),
                             (damaged("layer", {"layer": 99}), "asks for layer 99, but its encoder has layers"),
-                            (damaged("lacks", drop="estimator.ff.0.bias"), "lacks the weight 'estimator.ff.0.bias'")):
+                            (damaged("lacks", drop="estimator.ff.0.bias"), "lacks the weight 'estimator.ff.0.bias'"),
+                            (damaged("number", {"hidden_sizes": 16}), "hidden_sizes must be a list of layer sizes")):
         with pytest.raises(XlingError, match=message):
             comet(hyps, refs, srcs, model=folder)
+
+
+def test_a_comet_checkpoint_is_known_by_what_shapes_its_scores(tiny_comet, tmp_path):
+    """Only model.ckpt was hashed: hparams.yaml edited (its layer mix) scored otherwise under the
+    same signature, and rescore kept the old score as current."""
+    import shutil
+
+    import yaml
+
+    from xling.metrics.registry import get
+
+    folder = tmp_path / "edited"
+    shutil.copytree(tiny_comet.parents[1], folder)
+    srcs, hyps, refs = map(list, zip(*TRIPLES))
+    before = comet(hyps, refs, srcs, model=str(folder))
+    made = get("comet").made_with({"comet_model": str(folder)})
+    path = folder / "hparams.yaml"
+    path.write_text(yaml.safe_dump(yaml.safe_load(path.read_text()) | {"layer_transformation": "softmax"}))
+    after = comet(hyps, refs, srcs, model=str(folder))
+    assert after.signature != before.signature
+    assert get("comet").made_with({"comet_model": str(folder)}) != made
+
+
+def test_comet_with_several_references_says_which_it_read(tiny_comet):
+    """COMET reads the first reference set; swapping two changed its score under one signature."""
+    from xling.tasks.score import score_systems
+
+    srcs, hyps, refs = map(list, zip(*TRIPLES))
+    report = score_systems({"sys": hyps}, [refs, hyps], ["comet", "bleu"], "en", srcs=srcs,
+                           settings={"comet_model": str(tiny_comet)})
+    assert report.systems["sys"]["comet"].signature.endswith("|ref:1-of-2")
+    assert "nrefs:2" in report.systems["sys"]["bleu"].signature
 
 
 def test_ter_is_one_spec_and_equals_sacrebleu():

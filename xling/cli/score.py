@@ -49,7 +49,8 @@ from .options import (
 @metric_options(*MODEL_SETTINGS)
 @judge_options
 @transport_options
-@click.option("--gpus", default=None, type=Bounded("gpus"), help="GPUs for COMET (default: 1 if any).")
+@click.option("--gpus", default=None, type=Bounded("gpus"),
+              help="GPUs for COMET: 0 scores on the CPU; otherwise one GPU if any (more act as one).")
 @config_option(MTEvalConfig, "precision", "--precision")
 @click.option("--format", "-f", "fmt", type=click.Choice(["text", "json", "latex"]), default="text",
               show_default=True)

@@ -528,7 +528,10 @@ def _estimator(state: dict, hparams: dict):
             raise XlingError(f"COMET estimator activation {name!r} is not a torch activation")
         return getattr(nn, name.title())()
 
-    hidden = list(hparams.get("hidden_sizes") or [3072, 1024])
+    hidden = hparams.get("hidden_sizes") or [3072, 1024]
+    if not isinstance(hidden, list) or not all(isinstance(n, int) and not isinstance(n, bool) for n in hidden):
+        raise XlingError(f"COMET checkpoint {getattr(state, 'ckpt', '')}: hparams.yaml's hidden_sizes must be a "
+                         f"list of layer sizes, not {hidden!r}")
     stored = sorted(int(k.split(".")[2]) for k in state if k.startswith("estimator.ff.") and k.endswith(".weight"))
     if stored and stored != [3 * n for n in range(len(hidden) + 1)]:
         raise XlingError(f"COMET checkpoint {getattr(state, 'ckpt', '')}: its estimator has {len(stored)} linear "

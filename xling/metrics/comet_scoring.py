@@ -14,7 +14,7 @@ from typing import Sequence
 from .. import __version__
 from ..data import hub
 from ..errors import XlingError
-from ..store.filehash import file_digest
+from ..store.filehash import file_digest, model_fingerprint
 from .base import Signature, apply_mask, check_lengths, mask_extra, mean_result
 from .comet_native import load_scorer, read_hparams, unsupported
 from .settings import COMET_MODEL, PRECISION, XCOMET_MODEL
@@ -31,9 +31,7 @@ def _checkpoint_for(model: str) -> tuple[Path, str]:
         ckpt = path / "checkpoints" / "model.ckpt" if path.is_dir() else path
         if not ckpt.is_file():
             raise XlingError(f"COMET model folder {model} has no checkpoints/model.ckpt")
-        # the whole file's hash (remembered per file version): a model fine-tuned in place with
-        # frozen embeddings keeps its first megabytes
-        return ckpt, "sha256:" + file_digest(ckpt)[:16]
+        return ckpt, "sha256:" + checkpoint_content(ckpt)
     from huggingface_hub import snapshot_download
 
     hub.check_name(model, "COMET model")
@@ -54,6 +52,29 @@ def _checkpoint_for(model: str) -> tuple[Path, str]:
         raise XlingError(f"COMET model {model!r} could not be found on the hub") from exc
     revision = ckpt.parents[1].name if ckpt.parents[2].name == "snapshots" else "unknown"
     return ckpt, revision
+
+
+def checkpoint_content(ckpt: Path) -> str:
+    """A local checkpoint's content: the whole weights file's hash (remembered per file version:
+    a model fine-tuned in place with frozen embeddings keeps its first megabytes), and what else
+    shapes its scores: hparams.yaml (its layer mix, its pooling) and a local encoder folder it
+    names (that folder's tokenizer and config)."""
+    import hashlib
+
+    import yaml
+
+    digest = hashlib.sha256(file_digest(ckpt).encode())
+    hparams = ckpt.parents[1] / "hparams.yaml"
+    if hparams.is_file():
+        text = hparams.read_bytes()
+        digest.update(b"\0" + text)
+        try:
+            encoder = (yaml.safe_load(text) or {}).get("pretrained_model")
+        except (yaml.YAMLError, AttributeError):   # (read_hparams says what is wrong with it)
+            encoder = None
+        if isinstance(encoder, str) and Path(encoder).expanduser().is_dir():
+            digest.update(b"\0" + model_fingerprint(Path(encoder).expanduser()).encode())
+    return digest.hexdigest()[:16]
 
 
 @lru_cache(maxsize=4)
@@ -86,6 +107,9 @@ def comet(hyps: Sequence[str], refs: Sequence[str] | None, srcs: Sequence[str] |
     if refs is None and hparams["class_identifier"] == "regression_metric":
         raise XlingError(f"COMET model {model!r} is a reference-based regression model: give "
                          "references (-r), or use a QE model (cometkiwi, xcomet-qe)")
+    if gpus is not None and gpus > 1:   # (unbabel-comet's --gpus N splits the work; xling does not)
+        import sys
+        print(f"xling: note: COMET scores on one device here; --gpus {gpus} acts as --gpus 1", file=sys.stderr)
     scorer = load_native(str(ckpt), revision, precision, "cpu" if gpus == 0 else None)
     reads_refs = hparams["class_identifier"] == "regression_metric" or getattr(scorer, "is_xcomet", False) or (
         hparams["class_identifier"] == "unified_metric" and "ref" in (hparams.get("input_segments") or []))

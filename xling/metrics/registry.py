@@ -111,9 +111,10 @@ class MetricSpec:
             path = Path(str(value)).expanduser()
             if isinstance(key, MetricSetting) and key.is_model and path.exists():
                 snapshot = path / (key.snapshot_file or "")
-                made[option + "_content"] = (file_digest(path) if path.is_file() else
-                                             file_digest(snapshot) if key.snapshot_file == CHECKPOINT
-                                             and snapshot.is_file() else model_fingerprint(path))
+                if key.snapshot_file == CHECKPOINT and (path.is_file() or snapshot.is_file()):   # COMET's
+                    made[option + "_content"] = _checkpoint_content(path if path.is_file() else snapshot)
+                else:
+                    made[option + "_content"] = file_digest(path) if path.is_file() else model_fingerprint(path)
         if "template" in self.settings:   # a judge: its prompt's text, edited in place or by a newer xling
             from ..prompts.templates import load_template
 
@@ -369,3 +370,10 @@ register(MetricSpec("offtarget", "OffTarget%", _off_target, needs_refs=False, hi
                     detail=("flags",), unit="% outputs not in the target language",
                     beside=(("undetermined_rate", "Undetermined%"), ("reference_rate", "Ref OffTarget%"),
                             ("reference_undetermined_rate", "Ref Undetermined%"))))
+
+
+def _checkpoint_content(ckpt: Path) -> str:
+    """A local COMET checkpoint's content (its weights, hparams.yaml, a local encoder it names)."""
+    from .comet_scoring import checkpoint_content
+
+    return checkpoint_content(ckpt)

@@ -4,6 +4,7 @@ the report as text, JSON or LaTeX). The library behind `xling score`."""
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 
 from ..data.languages import resolve
 from ..errors import XlingError
@@ -58,11 +59,15 @@ def score_systems(systems: dict[str, list[str]], refs: list[list[str]] | None, m
         if keep is not None and not any(keep):
             raise XlingError(f"--on-target-only: no output of {name} is in the target language ({tgt.code}): "
                              f"0 of {len(hyps)} kept")
-        # the off-target rate is over all outputs (over the on-target ones it is 0 by construction)
-        report.systems[name] = {m: spec(hyps, streams if streams and len(streams) > 1 and not spec.model_based
-                                        else first_refs, srcs, tgt.code, keep=None if m == "offtarget" else keep,
-                                        **options[m])
-                                for m, spec in specs.items()}
+        report.systems[name] = {}
+        for m, spec in specs.items():
+            several = bool(streams) and len(streams) > 1
+            # the off-target rate is over all outputs (over the on-target ones it is 0 by construction)
+            result = spec(hyps, streams if several and not spec.model_based else first_refs, srcs, tgt.code,
+                          keep=None if m == "offtarget" else keep, **options[m])
+            if several and spec.model_based and spec.needs_refs is not False:   # which one it read
+                result = replace(result, signature=f"{result.signature}|ref:1-of-{len(streams)}")
+            report.systems[name][m] = result
     warn(result_warning(m, r.signature, tgt.code) for results in report.systems.values()
          for m, r in results.items())
     if test and len(systems) > 1:
