@@ -378,6 +378,14 @@ def test_intervals_and_buckets_are_computed_over_their_segments(runs, tmp_path):
             recall = frequency["values"]["recall"][k][index]
             assert precision == (round(100 * matched[index] / out_total[index], 2) if out_total[index] else None)
             assert recall == (round(100 * matched[index] / ref_total[index], 2) if ref_total[index] else None)
+            # compare-mt's F of reference words never matched is 0 (it was blank: "no data")
+            f_measure = frequency["values"]["word F-measure"][k][index]
+            if recall is None:
+                assert f_measure is None
+            elif not matched[index]:
+                assert f_measure == 0.0
+            else:
+                assert f_measure == round(2 * precision * recall / (precision + recall), 2)
         assert frequency["counts"] == [ref_total[i] for i in range(len(frequency["labels"]))]
 
 
@@ -484,3 +492,25 @@ def test_a_direction_made_by_an_earlier_pass_shows_no_cost_of_zero_seconds():
 
     assert _cost({"seconds": 0.004, "from_cache": True}) == {"from_cache": True}
     assert _cost({"seconds": 2.5, "generated": 4}) == {"seconds": 2.5, "generated": 4}
+
+
+def test_a_run_stopped_before_it_finished_says_so_on_its_page(runs, tmp_path, capsys, browser):
+    """Only stderr said "finished 1 of its 2 directions": the page had no trace of the other."""
+    import json
+    import shutil
+
+    stopped = tmp_path / "stopped"
+    shutil.copytree(runs[0], stopped)
+    metrics = json.loads((stopped / "metrics.json").read_text(encoding="utf-8"))
+    del metrics["directions"]["en-ko"]
+    (stopped / "metrics.json").write_text(json.dumps(metrics), encoding="utf-8")
+    (stopped / "outputs" / "en-ko.jsonl").unlink()
+    page = tmp_path / "report.html"
+    assert main(["report", str(stopped), "--format", "html", "-o", str(page)]) == 0
+    assert "finished 1 of its 2 directions" in capsys.readouterr().err
+    assert _page_data(page)["runs"][0]["unfinished"] == ["en-ko"]
+    assert _page_data(page)["runs"][0]["directions"][0]["name"] == "ko-en"
+    _open(browser, page)
+    _check_quiet(browser, page)
+    shown = [p.text for p in browser.find_elements("css selector", "#overview-body p.warning")]
+    assert any(text.startswith("not finished: en-ko") for text in shown), shown

@@ -161,7 +161,9 @@ def by_frequency(runs: list[MTRun], name: str, results) -> dict:
                 matched[k] += min(count, ref.get(word, 0))
         precision = [None if not t else round(100 * m / t, 2) for m, t in zip(matched, out_totals)]
         recall = [None if not t else round(100 * m / t, 2) for m, t in zip(matched, ref_totals)]
-        f_measure = [None if p is None or r is None else round(0.0 if p + r == 0 else 2 * p * r / (p + r), 2)
+        # a bucket of reference words the output never uses matched none of them: 0, as compare-mt
+        # gives it (blank read as "no data", hiding a run's worst buckets)
+        f_measure = [None if r is None else 0.0 if p is None or p + r == 0 else round(2 * p * r / (p + r), 2)
                      for p, r in zip(precision, recall)]
         values["word F-measure"].append(f_measure)
         values["precision"].append(precision)

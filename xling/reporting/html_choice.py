@@ -29,7 +29,7 @@ from collections.abc import Sequence
 
 from ..data.choice import NLI_LABELS
 from ..errors import XlingError
-from ..runs.records import Cell, ChoiceRun
+from ..runs.records import Cell, ChoiceRun, unfinished
 from .prompt_view import MODES, record_prompt, template_line
 
 # What a record holds beside the item's own fields (premise, hypothesis, stem, options, ...).
@@ -108,7 +108,8 @@ def _run_entry(run: ChoiceRun) -> dict:
             "prompt_lang": settings.get("prompt_lang"), "created": run.config.get("created"),
             "templates": {m: " ".join(templates.get(m) or []) for m in MODES if templates.get(m) and m in scored},
             "heads": {m: template_line(m, templates.get(m)) for m in MODES},
-            "cells": cells, "notes": []}
+            "cells": cells, "notes": [f"not finished: {', '.join(left)} (the run was stopped before it "
+                                      "finished, or is being written)"] if (left := unfinished(run)) else []}
 
 
 def _disagreements(cell: Cell, records: list[dict]) -> list[str]:

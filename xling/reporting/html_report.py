@@ -32,7 +32,7 @@ from ..data.languages import Direction
 from ..errors import XlingError
 from ..metrics.registry import display, get, parse_metric_names
 from ..metrics.significance import bootstrap_ci
-from ..runs.records import ChoiceRun, MTRun, check_paired, distinguish, read_run
+from ..runs.records import ChoiceRun, MTRun, check_paired, distinguish, read_run, unfinished
 from .buckets import buckets, unspaced
 from .html_choice import choice_data
 from .html_spans import segment_spans
@@ -161,7 +161,8 @@ def _run_entry(run: MTRun, names: list[str], results: Results) -> dict:
             "data": (run.config.get("data") or {}).get("spec", settings.get("data")),
             "template": template.get("name"), "shots": settings.get("shots") or 0,
             "unit": settings.get("unit", "segment"), "select": settings.get("select", "greedy"),
-            "created": run.config.get("created"), "directions": directions}
+            "created": run.config.get("created"), "directions": directions,
+            "unfinished": unfinished(run)}   # shown on the page, not only said on stderr
 
 
 def _significance(tables: list[Table], names: list[str], n_runs: int) -> list[dict]:

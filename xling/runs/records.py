@@ -186,13 +186,19 @@ def read_run(path: str | Path | RunDir, fresh: bool = False) -> MTRun | ChoiceRu
     raise XlingError(f"{run.path} holds a {task!r} run, which xling cannot read")
 
 
+def unfinished(record: Run) -> list[str]:
+    """The directions (or cells, units) a run's config names that it has not finished."""
+    done = record.run.read_metrics()["directions"]
+    return [d for d in record.config.get("directions") or [] if isinstance(d, str) and d not in done]
+
+
 def check_complete(record: Run) -> None:
     """A run with nothing finished is an error, one with some of its directions (or cells)
     finished a warning: each says whether it is still being written and how to go on."""
     import sys
 
     expected = [d for d in record.config.get("directions") or [] if isinstance(d, str)]
-    finished = [d for d in expected if d in record.run.read_metrics()["directions"]]
+    finished = [d for d in expected if d not in unfinished(record)]
     if finished and len(finished) == len(expected):
         return
     state = ("it is being written by another xling process now" if record.run.being_written() else

@@ -59,6 +59,10 @@ function drawOverview() {
       run.template ? "template " + run.template : null, run.shots + "-shot", run.unit, run.select,
       run.created].filter(Boolean).join(" \u00b7 ");
     body.appendChild(el("p", { cls: "run-meta", text: meta, title: run.path }));
+    if ((run.unfinished || []).length) {
+      body.appendChild(el("p", { cls: "note warning", text: "not finished: " + run.unfinished.join(", ") +
+        " (the run was stopped before it finished, or is being written)" }));
+    }
     var head = el("tr", null, el("th", { text: "direction" }), el("th", { text: "n" }));
     metrics.forEach(function (m) {
       head.appendChild(el("th", { text: metricName(m) }));
