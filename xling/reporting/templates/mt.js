@@ -40,8 +40,8 @@ function scoreCell(runIndex, direction, metric) {
       td.appendChild(el("span", {
         cls: "sub" + (marked ? " " + (cell.mark || "") : ""),
         title: "paired " + (DATA.test.name === "ar" ? "approximate randomization" : "bootstrap") +
-          " against " + DATA.runs[0].label + ": p = " + fmt(cell.p, 3),
-        text: signed(cell.delta) + " p=" + fmt(cell.p, 3) + (marked ? " *" : "")
+          " against " + DATA.runs[0].label + ": p = " + fmt(cell.p, 4),
+        text: signed(cell.delta) + " p=" + fmt(cell.p, 4) + (marked ? " *" : "")
       }));
     } else if (cell) {
       td.appendChild(el("span", { cls: "sub na", text: "not comparable" }));
@@ -118,7 +118,7 @@ function drawSignificance() {
           if (c.p === null) return el("td", { cls: "num na", text: (c.score === null ? "n/a" : fmt(c.score)) + " (no test)" });
           var marked = !!c.mark;
           return el("td", { cls: "num" + (marked ? " " + c.mark : ""), title: "p = " + fmt(c.p, 3),
-            text: fmt(c.score) + " (" + signed(c.delta) + ", p=" + fmt(c.p, 3) + ")" + (marked ? " " + c.mark + "*" : "") });
+            text: fmt(c.score) + " (" + signed(c.delta) + ", p=" + fmt(c.p, 4) + ")" + (marked ? " " + c.mark + "*" : "") });
         }));
     });
     body.appendChild(el("table", null, el("thead", null, head), el("tbody", null, rows)));
