@@ -233,7 +233,10 @@ def test_mbr_against_separate_pseudo_references(translator):
     selection = Selection("mbr", 3, Sampling(seed=1), utility="chrf", pseudo_refs=5)
     results = translator.translate_candidates(SOURCES, "ko", "en", selection)
     assert translator.last_cost["utility_evaluations"] == 3 * 5 * 3      # candidates x pseudo-refs x sources
-    assert translator.last_cost["candidates"] == 8 * 3
+    # (pseudo-references were counted as candidates: "8 candidates x 3 sources")
+    assert translator.last_cost["candidates"] == 3 * 3 and translator.last_cost["pseudo_refs"] == 5 * 3
+    with pytest.raises(XlingError, match="--pseudo-refs are separate samples; --sampling beam draws none"):
+        translator.translate_candidates(SOURCES, "ko", "en", Selection("mbr", 3, Sampling("beam"), pseudo_refs=5))
     for r in results:
         assert len(r.unit["candidates"]) == 3 and len(r.unit["pseudo_refs"]) == 5
         assert r.text == r.unit["candidates"][r.unit["chosen"]]

@@ -227,7 +227,7 @@ def _check_selection(values: dict, where: str) -> None:
     """Candidates and selection agree (translate.selection says how)."""
 
     problem = selection_problem(values.get("select", "greedy"), values.get("candidates", 1),
-                                values.get("unit", "segment"), values.get("pseudo_refs"))
+                                values.get("unit", "segment"), values.get("pseudo_refs"), values.get("sampling"))
     if problem:
         raise XlingError(f"{where}: {problem}")
 

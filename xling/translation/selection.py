@@ -20,13 +20,16 @@ from ..metrics.registry import get
 
 
 def selection_problem(select: str, candidates: int | None, unit: str = "segment",
-                      pseudo_refs: int | None = None) -> str | None:
+                      pseudo_refs: int | None = None, sampling: str | None = None) -> str | None:
     """What is wrong with choosing `select` among `candidates` per `unit`, or None: greedy
     makes one, mbr and rerank choose among two or more, segment by segment; pseudo-references
     serve MBR only (else they were drawn and never used). (Run configs, the command line and
     the translator all ask here.)"""
     if pseudo_refs and select != "mbr":
         return f"--pseudo-refs are MBR's pseudo-references; --select {select} would draw them for nothing"
+    if pseudo_refs and sampling == "beam":   # they would be beams N+1.. of one wider search (and change the N)
+        return "--pseudo-refs are separate samples; --sampling beam draws none (MBR against the beams themselves: " \
+               "leave --pseudo-refs out)"
     if select == "greedy" and candidates not in (None, 1):
         return f"{candidates} candidates need --select mbr or rerank (greedy makes one)"
     if select in ("mbr", "rerank") and (candidates is None or candidates < 2):
@@ -71,7 +74,8 @@ class Selection:
 
         select = select or value("select", "greedy")
         candidates = value("candidates", 1)
-        problem = selection_problem(select, candidates, value("unit", "segment"), value("pseudo_refs"))
+        problem = selection_problem(select, candidates, value("unit", "segment"), value("pseudo_refs"),
+                                    value("sampling"))
         if problem:
             raise XlingError(problem)
         if select == "greedy":

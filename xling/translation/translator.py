@@ -228,7 +228,8 @@ class Translator:
         utility, qe, sampling = selection.utility, selection.qe, selection.sampling
         if select not in ("mbr", "rerank"):
             raise XlingError(f"choosing among candidates needs --select mbr or rerank, not {select!r}")
-        problem = selection_problem(select, n, pseudo_refs=pseudo_refs) or self.backend.sampling_problem(sampling)
+        problem = selection_problem(select, n, pseudo_refs=pseudo_refs, sampling=sampling.method) \
+            or self.backend.sampling_problem(sampling)
         if problem:   # before any bar is drawn
             raise XlingError(problem)
         texts = list(texts)
@@ -250,13 +251,15 @@ class Translator:
                                        progress=f"MBR ({utility})" if progress else None)
         else:
             choices, evaluations = rerank(hyps, sources, tgt.code, qe, options)
-        self.last_cost = {"sources": len(order), "candidates": total * len(order),
+        self.last_cost = {"sources": len(order), "candidates": n * len(order),
+                          **({"pseudo_refs": pseudo_refs * len(order)} if pseudo_refs else {}),
                           "generated": generated, "cached": total * len(order) - generated,
                           "utility_evaluations": evaluations}
         if progress:
             import sys
             c = self.last_cost
-            print(f"xling: {total} candidates x {c['sources']} sources ({c['generated']} generated, "
+            drawn_each = f"{n} candidates" + (f" + {pseudo_refs} pseudo-references" if pseudo_refs else "")
+            print(f"xling: {drawn_each} x {c['sources']} sources ({c['generated']} generated, "
                   f"{c['cached']} cached); {evaluations} {utility if select == 'mbr' else qe} "
                   "evaluations", file=sys.stderr)
         by_line = {i: (row, raw_row, choice) for i, row, raw_row, choice in zip(order, clean, raw, choices)}
