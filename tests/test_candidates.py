@@ -339,6 +339,11 @@ def test_a_beam_folder_made_with_sampling_settings_still_resumes(tmp_path, tiny_
     args = ["eval", "mt", "-p", "ko-en", "--limit", "1", "-m", str(tiny_causal_base), "--out", str(out),
             "--metrics", "chrf", "-n", "2", "--select", "mbr", "--sampling", "beam", "--max-new-tokens", "4"]
     assert xling(*args).returncode == 0
+    # `xling prompt` says which candidate was chosen and why (it showed it as the only answer)
+    record = json.loads((out / "outputs" / "ko-en.jsonl").read_text().splitlines()[0])
+    shown = xling("prompt", out, record["id"])
+    assert shown.returncode == 0, shown.stderr
+    assert f"## chosen: candidate {record['chosen']} of 2 (mbr; expected utility " in shown.stdout.decode()
     config = json.loads((out / "config.json").read_text())
     assert not {"temperature", "top_p", "epsilon"} & set(config["identity"])
     assert config["identity"]["sampling"] == "beam"

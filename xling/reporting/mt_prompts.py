@@ -269,6 +269,12 @@ def segment_prompt(run: MTRun, segment_id: str, direction: str | None = None) ->
         lines += ["## the model's input", exact or filled(str(model_input))]
     check = {True: "the rebuilt prompt hashes to it", False: "the rebuilt prompt does NOT hash to it",
              None: "not checked"}[verified[i]]
-    lines += [f"## prompt_hash {record.get('prompt_hash') or '(none)'}: {check}", "## raw answer",
-              str(record.get("raw", record["output"])), "## output", record["output"]]
+    lines.append(f"## prompt_hash {record.get('prompt_hash') or '(none)'}: {check}")
+    if isinstance(record.get("chosen"), int) and isinstance(record.get("candidates"), list):   # MBR, rerank
+        k, scores = record["chosen"], record.get("candidate_scores") or []
+        why = "expected utility" if record.get("select") == "mbr" else "QE score"
+        lines += [f"## chosen: candidate {k} of {len(record['candidates'])} ({record.get('select')}; {why} "
+                  + (f"{scores[k]:.4f}" if k < len(scores) and isinstance(scores[k], (int, float)) else "n/a")
+                  + "; the records hold every candidate and its score)"]
+    lines += ["## raw answer", str(record.get("raw", record["output"])), "## output", record["output"]]
     return "\n".join(lines) + "\n"
