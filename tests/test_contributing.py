@@ -219,7 +219,7 @@ def test_the_reserved_setting_names_are_the_configs_and_built_in_metrics_own():
     from xling.runs.config import CONFIGS, BackendSettings, MetricSettings
     from xling.settings import BUILTIN_METRIC_SETTINGS, TASK_SETTINGS
 
-    inherited = {f.name for f in dataclasses.fields(BackendSettings)} | {f.name for f in dataclasses.fields(MetricSettings)}
+    inherited = {f.name for cls in (BackendSettings, MetricSettings) for f in dataclasses.fields(cls)}
     own = {f.name for config in CONFIGS.values() for f in dataclasses.fields(config)} - inherited
     assert TASK_SETTINGS == own | {"backend"}
     assert BUILTIN_METRIC_SETTINGS == set(metric_settings())   # (no plugin is installed here)
@@ -242,7 +242,8 @@ def test_the_reserved_setting_names_are_the_configs_and_built_in_metrics_own():
     ("xling.metrics", "from xling.metrics.base import mean_result\n"
                       "from xling.metrics.registry import MetricSpec, register\n"
                       "from xling.metrics.settings import MetricSetting\n"
-                      "register(MetricSpec('clash', 'Clash', lambda h, r, s, t, **o: mean_result('C', [1.0] * len(h), 'c'),\n"
+                      "register(MetricSpec('clash', 'Clash',\n"
+                      "                    lambda h, r, s, t, **o: mean_result('C', [1.0] * len(h), 'c'),\n"
                       "                    settings={'base': MetricSetting('base_url', None, 'mine')}))\n",
      "metric 'clash': its setting 'base_url' is a backend's already"),
 ])

@@ -137,6 +137,6 @@ def test_a_checkpoints_own_decoding_settings_never_reach_a_transformers_server(s
     remote = load_backend(str(model), backend="http", base_url=server.url)
     assert [r.raw for r in Translator(backend=remote, cache=False).translate_records(SOURCES[:3], "ko", "en")] \
         == [r.raw for r in local]
-    drawn = remote.backend.candidates([GenerationRequest(Prompt(messages=(("user", "Translate: 나는 학생입니다"),)), 12)],
-                                      Sampling(temperature=1.0, seed=0), [[0, 1, 2, 3]])
+    request = GenerationRequest(Prompt(messages=(("user", "Translate: 나는 학생입니다"),)), 12)
+    drawn = remote.backend.candidates([request], Sampling(temperature=1.0, seed=0), [[0, 1, 2, 3]])
     assert len(set(drawn[0].values())) > 1
