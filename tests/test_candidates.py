@@ -353,3 +353,16 @@ def test_a_beam_folder_made_with_sampling_settings_still_resumes(tmp_path, tiny_
     assert again.returncode == 0, again.stderr
     sampled = [a if a != "beam" else "sample" for a in args]   # another sampling is another run
     assert_one_line_error(xling(*sampled), "differs in: sampling")
+
+
+def test_a_rerank_folder_resumes_whatever_the_mbr_utility_said(tmp_path, tiny_causal_base):
+    """--utility changes no reranked output; once the identity held it at its default, a rerank
+    folder made with --utility bleu was refused when resumed without it."""
+    out = tmp_path / "run"
+    args = ["eval", "mt", "-p", "ko-en", "--limit", "1", "-m", str(tiny_causal_base), "--out", str(out),
+            "--metrics", "chrf", "-n", "2", "--select", "rerank", "--qe", "offtarget", "--max-new-tokens", "4"]
+    made = xling(*args, "--utility", "bleu")
+    assert made.returncode == 0, made.stderr
+    assert "utility" not in json.loads((out / "config.json").read_text())["identity"]
+    again = xling(*args)
+    assert again.returncode == 0, again.stderr

@@ -64,8 +64,10 @@ def test_generated_answers_parse_in_every_prompt_language():
              "neutral": 1, "": None, "I cannot tell": None, "Yesterday": None,
              # the choices listed, joined by "and" in any language, name none (each was its first)
              " Yes and No": None, " Yes & No": None, " 是和否": None, " はいといいえ": None,
-             " 예 아니면 아니요": None, " Maybe and No": None, " Yes - No": None,
-             " Yes - the premise says so": 0, " No, and the premise says why": 2}
+             " 예 아니면 아니요": None, " Maybe and No": None, " Maybe, yes": None, " No, yes": None,
+             " Maybe/yes": None, " Contradiction, entailment": None,
+             " Yes - the premise says so": 0, " Yes - no doubt": 0, " Yes — no contradiction here": 0,
+             " No, and the premise says why": 2}
     for text, expected in cases.items():
         assert parse_answer(template, text, None) == expected, text
     records = [{"gold": 0, "gen_pred": 0}, {"gold": 1, "gen_pred": None}, {"gold": 2, "gen_pred": 1},

@@ -343,8 +343,9 @@ class HTTPBackend(Backend):
             return {"repetition_penalty": 1.0, "top_k": -1, "min_p": 0.0}
         if self._server_kind == "transformers":   # as the HF backend decodes (hfmodel.NEUTRAL_GENERATION)
             return {"generation_config": json.dumps({
-                "do_sample": decoding.do_sample, "top_k": None, "repetition_penalty": 1.0,
-                "no_repeat_ngram_size": 0, "min_p": None, "typical_p": None, "num_beams": 1})}
+                # (as "off" values: the server drops fields sent as null, and the checkpoint's stay)
+                "do_sample": decoding.do_sample, "top_k": 0, "repetition_penalty": 1.0,
+                "no_repeat_ngram_size": 0, "min_p": 0.0, "typical_p": 1.0, "num_beams": 1})}
         return {}
 
     def _probe_server(self) -> str | None:
@@ -362,12 +363,15 @@ class HTTPBackend(Backend):
 
         try:
             listed = get("/models")
-            models = listed.get("data") if isinstance(listed, dict) else None
-            if isinstance(models, list) and any(isinstance(m, dict) and m.get("owned_by") == "vllm" for m in models):
-                return "vllm"
-            schema = get(self._client.base_url.copy_with(path="/openapi.json"))
         except httpx.HTTPError:
             return None    # not up yet: the request itself will retry, and probe again
+        models = listed.get("data") if isinstance(listed, dict) else None
+        if isinstance(models, list) and any(isinstance(m, dict) and m.get("owned_by") == "vllm" for m in models):
+            return "vllm"
+        try:   # (the server is up: a schema that does not come is no transformers server's, asked once)
+            schema = get(self._client.base_url.copy_with(path="/openapi.json"))
+        except httpx.HTTPError:
+            return "other"
         paths = schema.get("paths") if isinstance(schema, dict) else None
         return "transformers" if isinstance(paths, dict) and "/load_model" in paths else "other"
 

@@ -285,7 +285,9 @@ def run_dtype(asked: str, config) -> str:
     import torch
     from vllm.platforms import current_platform
 
-    checkpoint = getattr(config, "dtype", None) or getattr(config, "torch_dtype", None) or torch.float32
+    text = config.get_text_config() if hasattr(config, "get_text_config") else config   # (as vLLM reads it)
+    checkpoint = (getattr(text, "dtype", None) or getattr(text, "torch_dtype", None) or getattr(config, "dtype", None)
+                  or torch.float32)
     if isinstance(checkpoint, str):
         checkpoint = getattr(torch, checkpoint.removeprefix("torch."), torch.float32)
     try:   # vLLM's own rule (its model types with dtype exceptions included)

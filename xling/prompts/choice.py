@@ -255,7 +255,9 @@ def _hangul(ch: str) -> bool:
 # What joins repeated choices: ", ", " or ", "/", "、", "还是" ... (after the first label word).
 # What joins the choices an answer lists ("Yes, or no", "Yes and No", "是和否", "はいといいえ"):
 # such an answer names no choice (a Hangul particle, "예와", already ends the first word).
-_LISTING = re.compile(r"^[\s,，、/|;&+\-–—]*(?:or|oder|ou|o|或者|还是|或|또는|혹은|아니면|か|または|или|hay|atau"
-                      r"|and|und|et|y|e|и|và|dan|และ|หรือ|和|与|及|跟|と|や|및)?[\s,，、/|;&+\-–—]*")
+# (A word joiner ends where a letter does not follow: the "y" of "Maybe, yes" is no joiner; a
+# dash is none either: "Yes - no doubt" answers yes.)
+_LISTING = re.compile(r"^[\s,，、/|;&+]*(?:(?:or|oder|ou|o|или|hay|atau|and|und|et|y|e|и|và|dan)(?![^\W\d_])"
+                      r"|或者|还是|或|또는|혹은|아니면|か|または|และ|หรือ|和|与|及|跟|と|や|및)?[\s,，、/|;&+]*")
 _LETTER = re.compile(r"([a-z])(?:\s*$|\s*\n|\.(?![a-z])|[),:;\]）*\"'」。、，!?]"
                      r"|\s+(?:is\b|because\b|since\b|[-–—(]))")

@@ -164,8 +164,12 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
     identity = dict(config.identity(), model_fingerprint=translator.backend.fingerprint,
                     template_hash=template.hash if template else None, data_sha256=data_sha256)
     at_default = config.at_default()
-    # candidate settings change no greedy output, sampling settings no beam (older folders hold them)
-    for name in CANDIDATE_ONLY if selection.greedy else SAMPLED_ONLY if selection.sampling.method == "beam" else ():
+    # candidate settings change no greedy output, sampling settings no beam, the MBR utility no
+    # reranking and the QE metric no MBR (older folders hold them)
+    beam = not selection.greedy and selection.sampling.method == "beam"
+    unused = CANDIDATE_ONLY if selection.greedy else \
+        (SAMPLED_ONLY if beam else ()) + (("qe",) if selection.select == "mbr" else ("utility",))
+    for name in unused:
         identity.pop(name, None)
         at_default.pop(name, None)
     if not selection.greedy:   # the utility / QE metric's settings choose the outputs

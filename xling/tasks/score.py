@@ -60,13 +60,13 @@ def score_systems(systems: dict[str, list[str]], refs: list[list[str]] | None, m
             raise XlingError(f"--on-target-only: no output of {name} is in the target language ({tgt.code}): "
                              f"0 of {len(hyps)} kept")
         report.systems[name] = {}
+        several = len(streams or []) > 1
         for m, spec in specs.items():
-            several = bool(streams) and len(streams) > 1
             # the off-target rate is over all outputs (over the on-target ones it is 0 by construction)
             result = spec(hyps, streams if several and not spec.model_based else first_refs, srcs, tgt.code,
                           keep=None if m == "offtarget" else keep, **options[m])
             if several and spec.model_based and spec.needs_refs is not False:   # which one it read
-                result = replace(result, signature=f"{result.signature}|ref:1-of-{len(streams)}")
+                result = replace(result, signature=f"{result.signature}|ref:1-of-{len(streams or [])}")
             report.systems[name][m] = result
     warn(result_warning(m, r.signature, tgt.code) for results in report.systems.values()
          for m, r in results.items())

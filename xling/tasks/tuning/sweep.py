@@ -220,6 +220,12 @@ def score_x_to_y(metrics: dict, metric: str = "rougeL") -> dict[str, float]:
     return out
 
 
+def _trained_share(unit: dict) -> float:
+    """The Korean share a unit trained on (sweeps made before it was stored: the share asked)."""
+    share = unit.get("korean_share")
+    return float(share if isinstance(share, (int, float)) else unit["ratio"])
+
+
 def figure2_points(metrics: dict, config: TuneRatioConfig) -> dict:
     key, label = ("preference", "preference") if config.metric == "judge" else ("rougeL", "Rouge-L")
     panel = f"train {config.train_name}, test {config.test_name or config.train_name}"
@@ -227,7 +233,7 @@ def figure2_points(metrics: dict, config: TuneRatioConfig) -> dict:
     for lang in ("ko", "en"):
         # a unit without a score (every judge verdict unreadable: NaN) has no point to draw
         # at the share trained on: round(ratio x examples) Korean examples (0.5% of 20 is none)
-        points[lang] = [[100 * e.get("korean_share", e["ratio"]), e[f"{key}_{lang}"]]
+        points[lang] = [[100 * _trained_share(e), e[f"{key}_{lang}"]]
                         for e in metrics["directions"].values()
                         if isinstance(e, dict) and isinstance(e.get(f"{key}_{lang}"), (int, float))
                         and math.isfinite(e[f"{key}_{lang}"])]
