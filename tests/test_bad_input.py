@@ -223,3 +223,41 @@ def test_a_line_translated_to_nothing_is_said(tmp_path):
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "out.en").read_text(encoding="utf-8") == "fine\n\nfine\n"
     assert "1 of 3 lines were translated to nothing (line 2)" in result.stderr.decode()
+
+
+def test_a_server_whose_schema_never_comes_is_probed_once():
+    """The server-kind probe gave "unknown" when /openapi.json timed out, and ran again before
+    every request, one at a time: a timeout's worth of waiting per segment."""
+    import threading
+    import time
+    from http.server import ThreadingHTTPServer
+
+    from servers import QuietHandler
+
+    from xling.backends.base import Decoding, GenerationRequest, Prompt
+    from xling.backends.http import HTTPBackend
+
+    schema_asked = []
+
+    class Handler(QuietHandler):
+        def do_GET(self):
+            if self.path.startswith("/openapi.json"):
+                schema_asked.append(self.path)
+                time.sleep(3)
+            self._reply(200, b'{"data": [{"id": "m", "owned_by": "someone"}]}', {})
+
+        def do_POST(self):
+            self.body()
+            self._reply(200, b'{"choices": [{"message": {"content": "fine"}}]}', {})
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        backend = HTTPBackend("m", f"http://127.0.0.1:{server.server_address[1]}/v1", timeout=1.0, max_retries=0,
+                              concurrency=1)
+        requests = [GenerationRequest(Prompt(messages=(("user", f"line {i}"),)), 8) for i in range(4)]
+        assert backend.generate(requests, Decoding()) == ["fine"] * 4
+    finally:
+        server.shutdown()
+    assert len(schema_asked) == 1
