@@ -183,6 +183,11 @@ def subprocess_in(folder, args, close_stdout=False):
     (["eval", "mt", "--langs", "ko,en", "--shots", "1", "--shots-file", "", "--limit", "1", "--out", "{out}"],
      "'--shots-file': is empty"),
     (["eval", "mt", "--langs", "ko,en", "-m", "", "--limit", "1", "--out", "{out}"], "is empty"),
+    # Path("") is the working directory: `report "$RUN"` said ". is not a run folder"
+    (["report", ""], "'RUN_DIRS...': is empty"),
+    (["rescore", "", "-m", "bleu"], "'RUN_DIR': is empty"),
+    (["run", ""], "'EXPERIMENT': is empty"),
+    (["score", "-i", "", "-r", "{out}", "-t", "en"], "'--input' / '-i': is empty"),
 ])
 def test_an_empty_value_is_refused_not_taken_for_a_default(tmp_path, args, message):
     """An unset shell variable (`--shots-file "$DEV"`) ran FLORES demonstrations or the embedded

@@ -165,6 +165,42 @@ def test_a_metric_plugin_s_scores_record_its_version_and_a_new_version_scores_ag
     assert stored()["length-ratio"]["made_with"]["plugin"] == "xling-toys==0.2"
 
 
+def test_a_metric_plugin_edited_in_place_scores_again(plugin, tiny_causal, tmp_path):
+    """An editable install changed without a version bump kept the old plugin's scores
+    (only "distribution==version" was compared): 1.74 stayed where the code now gives 3.47."""
+    import shutil
+    edited = tmp_path / "edited"
+    shutil.copytree(plugin["env"]["PYTHONPATH"].split(":")[0], edited)
+    env = {"PYTHONPATH": f"{edited}:{ROOT}"}
+    out = tmp_path / "run"
+    command = ("eval", "mt", "-m", str(tiny_causal), "--data", f"mycorpus:{plugin['corpus']}", "--pairs", "ko-en",
+               "--metrics", "length-ratio", "-o", str(out))
+    assert xling(*command, env=env).returncode == 0
+    metric = edited / "xling_toys" / "metric.py"
+    metric.write_text(metric.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    again = xling(*command, env=env)
+    assert again.returncode == 0, again.stderr
+    assert "LenRatio is scored again" in again.stderr.decode() and "(its files changed)" in again.stderr.decode()
+    unchanged = xling(*command, env=env)
+    assert "scored again" not in unchanged.stderr.decode()
+
+
+def test_a_plugin_that_fails_halfway_leaves_nothing_registered(tmp_path):
+    """A plugin that registered a metric and then failed to import was said to be skipped, and
+    its metric scored all the same (without its distribution in config.json)."""
+    env = _plugin_package(tmp_path, "[xling.metrics]\nhalf = halfway\n", {"halfway": (
+        "from xling.metrics.base import mean_result\n"
+        "from xling.metrics.registry import MetricSpec, register\n"
+        "register(MetricSpec('halfway', 'Halfway', lambda h, r, s, t, **o: mean_result('H', [1.0] * len(h), 'h')))\n"
+        "import no_such_module_here\n")})
+    (tmp_path / "hyp.txt").write_text("a b\n")
+    result = xling("score", "-i", str(tmp_path / "hyp.txt"), "-r", str(tmp_path / "hyp.txt"), "-t", "en",
+                   "-m", "halfway", env=env)
+    assert result.returncode != 0
+    err = result.stderr.decode()
+    assert "plugin 'half' (xling.metrics: halfway) does not load, skipped" in err and "unknown metric" in err, err
+
+
 def _plugin_package(root: Path, entry_points: str, modules: dict[str, str] | None = None) -> dict:
     (root / "xling_more-0.1.dist-info").mkdir(parents=True)
     (root / "xling_more-0.1.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: xling-more\n"

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from xling.data.languages import resolve
@@ -57,6 +59,29 @@ def test_bad_template_files_get_one_clear_error(tmp_path):
         load_template(str(bad))
     with pytest.raises(XlingError, match="unknown template 'nope'"):
         load_template("nope")
+
+
+@pytest.mark.parametrize("extra, message", [
+    ("seperator: '###'\n", "unknown key(s) 'seperator' for a completion template"),   # the default ran
+    ("system: 'x'\n", "unknown key(s) 'system' for a completion template"),          # a chat key
+    ("task: translaton\n", "'task' must be one of translation, nli"),
+])
+def test_a_typo_in_a_template_is_refused_not_ignored(tmp_path, extra, message):
+    bad = tmp_path / "typo.yaml"
+    bad.write_text("name: typo\nformat: completion\nexample: '{source} = {target}'\nquery: '{source} ='\n" + extra,
+                   encoding="utf-8")
+    with pytest.raises(XlingError, match=re.escape(message)):
+        load_template(str(bad))
+
+
+def test_a_broken_user_template_shadows_the_built_in_of_its_name(tmp_path, monkeypatch):
+    """A user's mt-completion.yaml with a YAML error quietly gave the built-in prompt."""
+    (tmp_path / "mt-completion.yaml").write_text("name: mt-completion\nformat: completion\nquery: '{source\n",
+                                                 encoding="utf-8")
+    monkeypatch.setenv("XLING_TEMPLATES", str(tmp_path))
+    with pytest.raises(XlingError, match="cannot read template .*mt-completion.yaml"):
+        load_template("mt-completion")
+    assert "mt-completion" not in list_templates(warn=False) and "mt-chat" in list_templates(warn=False)
 
 
 def test_shots_never_come_from_the_sentences_being_translated():

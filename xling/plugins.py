@@ -3,13 +3,22 @@ module under the entry point group "xling.backends", "xling.metrics" or "xling.d
 its setup.cfg or pyproject.toml); importing that module registers the component."""
 from __future__ import annotations
 
+import hashlib
 import importlib
 import sys
 from importlib.metadata import entry_points
+from pathlib import Path
 
 from .errors import XlingError
 
 _loaded: set[str] = set()
+# The registries plugins add to (dicts, by `track`): what a plugin that fails halfway through
+# its import registered is taken out again, so "skipped" means skipped.
+_TRACKED: list[dict] = []
+
+
+def track(*registries: dict) -> None:
+    _TRACKED.extend(registries)
 
 
 def discover(group: str, builtin: tuple[str, ...] = ()) -> None:
@@ -20,30 +29,70 @@ def discover(group: str, builtin: tuple[str, ...] = ()) -> None:
     _loaded.add(group)
     for module in builtin:
         importlib.import_module(module)
-    global _importing
+    global _importing, _importing_content
     for point in entry_points(group=group):
+        module = point.value.partition(":")[0]
         _importing = f"{point.dist.name}=={point.dist.version}" if point.dist is not None else point.name
+        _importing_content = source_digest(module)
+        before = [set(registry) for registry in _TRACKED]
         try:
-            importlib.import_module(point.value.partition(":")[0])
+            importlib.import_module(module)
         except Exception as exc:  # noqa: BLE001 - a broken plugin is named, never a traceback
             # skipped, so that commands which do not need it (--help, langs, the built-ins) work;
             # a command naming its component then gets "unknown metric/backend/data set"
+            for registry, keys in zip(_TRACKED, before):
+                for key in set(registry) - keys:
+                    del registry[key]
             print(f"xling: warning: plugin {point.name!r} ({group}: {point.value}) does not load, skipped: "
                   f"{type(exc).__name__}: {exc}", file=sys.stderr)
             continue
         finally:
-            _importing = None
+            _importing = _importing_content = None
         if point.dist is not None:
             LOADED[point.dist.name] = point.dist.version
 
 
 _importing: str | None = None
+_importing_content: str | None = None
 
 
 def importing() -> str | None:
     """The plugin ("distribution==version") whose module is being imported now, if any: a
     component registered meanwhile is that plugin's (its scores record the version)."""
     return _importing
+
+
+def importing_content() -> str | None:
+    """A digest of the source of the plugin being imported now (see `source_digest`)."""
+    return _importing_content
+
+
+def source_digest(module: str) -> str | None:
+    """A digest of a plugin's source: every .py file of the top-level package of `module` (or
+    the module's one file). A plugin edited in place (an editable install, its version kept)
+    then scores again instead of keeping its old scores. None where there is no source."""
+    from importlib.util import find_spec
+
+    try:
+        spec = find_spec(module.partition(".")[0])
+    except (ImportError, ValueError):
+        return None
+    if spec is None:
+        return None
+    if spec.submodule_search_locations:
+        files = sorted((path.relative_to(root).as_posix(), path)
+                       for root in map(Path, spec.submodule_search_locations) for path in root.rglob("*.py"))
+    elif spec.origin and spec.origin.endswith(".py"):
+        files = [(Path(spec.origin).name, Path(spec.origin))]
+    else:
+        return None
+    digest = hashlib.sha256()
+    try:
+        for name, path in files:
+            digest.update(name.encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
+    except OSError:
+        return None
+    return digest.hexdigest()[:16]
 
 
 # The distributions whose plugins were loaded, with their versions (kept in each run's config.json).

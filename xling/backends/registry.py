@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..errors import XlingError
-from ..plugins import discover, importing, refuse_taken
+from ..plugins import discover, importing, refuse_taken, track
 from ..settings import BUILTIN_METRIC_SETTINGS, TASK_SETTINGS, refuse_taken_setting
 
 # The built-in backend modules, in the order their options appear in configs and in --help.
@@ -38,6 +38,7 @@ class BackendKind:
 
 
 REGISTRY: dict[str, BackendKind] = {}
+track(REGISTRY)
 
 
 def register_backend(name: str, *, settings: type, help: str, load_options: tuple[str, ...] = ()):

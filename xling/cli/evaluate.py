@@ -10,6 +10,7 @@ from .options import (
     MODEL_SETTINGS,
     BatchSize,
     Bounded,
+    FilePath,
     backend_options,
     candidate_options,
     config_option,
@@ -38,7 +39,7 @@ def eval_group():
 @config_option(MTEvalConfig, "reference", "--reference")
 @config_option(MTEvalConfig, "unit", "--unit")
 @config_option(MTEvalConfig, "shots", "--shots", "-k")
-@config_option(MTEvalConfig, "shots_file", "--shots-file", type=click.Path(dir_okay=False))
+@config_option(MTEvalConfig, "shots_file", "--shots-file", type=FilePath(dir_okay=False))
 @config_option(MTEvalConfig, "template", "--template")
 @click.option("--metrics", default=",".join(DEFAULT_METRICS),
               show_default=True, help=f"Comma-separated: {metric_names()}.")
@@ -110,7 +111,7 @@ def _run_choice(task, langs, premise_langs, hypothesis_langs, overwrite, **value
 
 @eval_group.command(name="nli")
 @_choice_options("xnli:test")
-@config_option(ChoiceEvalConfig, "shots_file", "--shots-file", type=click.Path(dir_okay=False))
+@config_option(ChoiceEvalConfig, "shots_file", "--shots-file", type=FilePath(dir_okay=False))
 def eval_nli(**options):
     """Cross-lingual NLI (XNLI; ko = KorNLI): accuracy per language, or per premise x hypothesis
     language pair."""
@@ -125,7 +126,7 @@ def eval_mc(**options):
 
 
 @cli.command(name="run")
-@click.argument("experiment", type=click.Path(dir_okay=False))
+@click.argument("experiment", type=FilePath(dir_okay=False))
 @click.option("--out", "-o", default=None, help="Override the run folder.")
 @click.option("--model", "-m", default=None, help="Override the model.")
 @click.option("--limit", type=Bounded("limit"), default=None, help="First N segments per direction.")
@@ -148,7 +149,7 @@ def run_experiment(experiment, out, model, limit, limit_per_domain, batch_size, 
 
 
 @cli.command(name="tune-ratio")
-@click.argument("experiment", type=click.Path(dir_okay=False))
+@click.argument("experiment", type=FilePath(dir_okay=False))
 @click.option("--out", "-o", default=None, help="Override the run folder.")
 @click.option("--model", "-m", default=None, help="Override the model.")
 @click.option("--overwrite", is_flag=True, help="Replace a run with a different config.")

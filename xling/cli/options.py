@@ -78,6 +78,16 @@ def config_option(cls, name: str, *flags: str, **overrides):
     return click.option(*flags, name, **kw)
 
 
+class FilePath(click.Path):
+    """click.Path refusing an empty value (an unset shell variable): Path("") is the working
+    directory, so `xling report "$RUN"` would read ".", and `run ""` a folder."""
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and not value.strip():
+            self.fail("is empty; give a path", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 def _refuse_empty(ctx, param, value):
     if isinstance(value, str) and not value.strip():
         raise click.BadParameter("is empty; leave the option out, or give a value")

@@ -5,16 +5,16 @@ import click
 
 from ..errors import XlingError
 from .app import cli
-from .options import Bounded, metric_list, print_report, split_list
+from .options import Bounded, FilePath, metric_list, print_report, split_list
 
 
 @cli.command()
-@click.argument("run_dirs", nargs=-1, required=True, type=click.Path(file_okay=False))
+@click.argument("run_dirs", nargs=-1, required=True, type=FilePath(file_okay=False))
 @click.option("--metrics", "-m", default=None, help="Only these metrics (comma-separated).")
 @click.option("--format", "-f", "fmt", type=click.Choice(["text", "markdown", "csv", "latex", "html"]),
               default="text", show_default=True,
               help="html: one self-contained page (scores, significance, a segment browser) written to --output.")
-@click.option("--output", "-o", default=None, type=click.Path(dir_okay=False),
+@click.option("--output", "-o", default=None, type=FilePath(dir_okay=False),
               help="Write the report to this file (required with --format html; - is standard output).")
 @click.option("--paired-ar", is_flag=True, help="Approximate randomization instead of bootstrap.")
 @click.option("--paired-n", type=Bounded("bootstrap"), default=None)
@@ -66,7 +66,7 @@ def _check_report_output(output: str, run_dirs) -> None:
 
 
 @cli.command()
-@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.argument("run_dir", type=FilePath(file_okay=False))
 @click.argument("item_id")
 @click.option("--lang", "-l", "cell", default=None,
               help="The item's cell (language, or PREMISE>HYPOTHESIS; an MT run's direction, SRC-TGT) "
@@ -83,7 +83,7 @@ def prompt(run_dir, item_id, cell, mode):
 
 
 @cli.command()
-@click.option("--runs", "-r", "run_dirs", multiple=True, type=click.Path(file_okay=False),
+@click.option("--runs", "-r", "run_dirs", multiple=True, type=FilePath(file_okay=False),
               help="Run folders to add as extra models and to draw (repeat or list: -r A B).")
 @click.option("--out", "-o", default="figures", show_default=True,
               help="Folder for PNG and PDF files, and index.html: one self-contained page showing every "
@@ -98,7 +98,7 @@ def figures(run_dirs, out):
 
 
 @cli.command()
-@click.argument("run_dirs", nargs=-1, required=True, type=click.Path(file_okay=False))
+@click.argument("run_dirs", nargs=-1, required=True, type=FilePath(file_okay=False))
 @click.option("--metric", "-m", default=None, help="For MT runs (default: xcomet, comet, chrf, bleu).")
 @click.option("--group", type=click.Choice(["script", "family"]), default="script", show_default=True)
 @click.option("--format", "-f", "fmt", type=click.Choice(["text", "markdown", "csv", "latex"]),

@@ -10,6 +10,7 @@ from .options import (
     JUDGE_SETTINGS,
     MODEL_SETTINGS,
     Bounded,
+    FilePath,
     config_option,
     judge_options,
     metric_list,
@@ -21,11 +22,11 @@ from .options import (
 
 
 @cli.command()
-@click.option("--reference", "-r", "refs", multiple=True, type=click.Path(dir_okay=False),
+@click.option("--reference", "-r", "refs", multiple=True, type=FilePath(dir_okay=False),
               help="Reference file (one segment per line; repeat or list several for multi-reference).")
-@click.option("--input", "-i", "hyps", multiple=True, type=click.Path(dir_okay=False),
+@click.option("--input", "-i", "hyps", multiple=True, type=FilePath(dir_okay=False),
               help="System output file(s): -i A B C. The first is the baseline for paired tests.")
-@click.option("--source", "-s", "src_path", type=click.Path(dir_okay=False), default=None,
+@click.option("--source", "-s", "src_path", type=FilePath(dir_okay=False), default=None,
               help="Source file (needed by COMET; lets off-target flag copies of the source).")
 @click.option("--tgt-lang", "-t", default=None, help="Target language: picks the BLEU tokenizer (required "
               "with -i).")
@@ -129,7 +130,7 @@ def _human(spec, reference, metrics, tgt_lang, seed, samples, fmt, settings):
 
 
 @cli.command()
-@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.argument("run_dir", type=FilePath(file_okay=False))
 @click.option("--metrics", "-m", required=True, help="Comma-separated metrics to add.")
 @metric_options(*MODEL_SETTINGS, "precision", *JUDGE_SETTINGS, unset=True)
 @config_option(MTEvalConfig, "concurrency", "--concurrency", default=None, show_default=False)

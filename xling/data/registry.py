@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import XlingError
-from ..plugins import discover, refuse_taken
+from ..plugins import discover, refuse_taken, track
 
 BUILTIN = ("xling.data.parallel", "xling.data.wmt", "xling.data.jsonl", "xling.data.choice",
            "xling.data.pawsx", "xling.data.xcopa", "xling.data.human")
@@ -50,6 +50,7 @@ class DataFamily:
 
 REGISTRY: dict[str, DataFamily] = {}
 _ALIASES: dict[str, str] = {}
+track(REGISTRY, _ALIASES)
 
 
 def register_dataset(name: str, *, task: str, grammar: str, help: str, aliases: tuple[str, ...] = (),

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Callable
 from ..backends.http import TRANSPORT
 from ..backends.registry import BUILTIN, backends
 from ..errors import XlingError
-from ..plugins import discover, importing, refuse_taken
+from ..plugins import discover, importing, importing_content, refuse_taken, track
 from ..settings import TASK_SETTINGS, refuse_taken_setting
 from .settings import (
     BATCH_SIZE,
@@ -70,6 +70,7 @@ class MetricSpec:
     beside: tuple[tuple[str, str], ...] = ()
     digits: int = 2                            # decimals shown (4 for COMET's 0-1 scale)
     plugin: str | None = None                  # "distribution==version" of the plugin that registered it
+    plugin_content: str | None = None          # a digest of that plugin's source (plugins.source_digest)
 
     def __call__(self, hyps, refs=None, srcs=None, tgt_lang: str | None = None,
                  **options) -> MetricResult:
@@ -119,8 +120,10 @@ class MetricSpec:
             from ..prompts.templates import load_template
 
             made["template_content"] = load_template(self.options_from(settings).get("template") or self.name).hash
-        if self.plugin:   # a newer version of the plugin may score otherwise
+        if self.plugin:   # a newer version of the plugin, or one edited in place, may score otherwise
             made["plugin"] = self.plugin
+            if self.plugin_content:
+                made["plugin_content"] = self.plugin_content
         return made
 
     def stale(self, stored: dict | None, current: dict, given: dict | None = None) -> list[str]:
@@ -163,11 +166,12 @@ class MetricSpec:
 
 REGISTRY: dict[str, MetricSpec] = {}
 ALIASES: dict[str, str] = {}
+track(REGISTRY, ALIASES, SETTINGS)
 
 
 def register(spec: MetricSpec, *aliases: str) -> MetricSpec:
     if importing() and spec.plugin is None:
-        spec = replace(spec, plugin=importing())
+        spec = replace(spec, plugin=importing(), plugin_content=importing_content())
     for name in (spec.name, *aliases):
         if name != name.lower():   # names are looked up lower-cased
             raise XlingError(f"metric {name!r}: a metric's name and aliases are lower-case")

@@ -45,6 +45,14 @@ CHOICE_FIELDS = {"premise", "hypothesis", "label", "stem", "options", "option", 
                  "relation", "clause", "connective", "ask", "option_lower", "gap"}
 # Where the text to translate must appear.
 SOURCE_SLOT = {"chat": "user", "completion": "query"}
+# The keys each format reads (besides name, task and format): any other key is a
+# typo that would be ignored without a word (`seperator:` ran the default separator).
+KEYS = {"chat": {"user", "assistant", "system", "instructions"},
+        "completion": {"example", "query", "separator", "instructions"},
+        "loglikelihood": {"context", "continuation", "generate_prompt", "shot_separator", "words", "labels"},
+        "generate": {"prompt", "target", "shot_separator", "words", "labels", "also_accepted"},
+        "judge": {"user", "system", "kind", "answer_prefix"}}
+TASKS = ("translation", "nli", "multiple_choice", "judge")
 
 
 @dataclass(frozen=True)
@@ -161,6 +169,12 @@ def _read_template(path: Path) -> Template:
     fmt = data.get("format")
     if fmt not in REQUIRED:
         raise XlingError(f"template {path}: 'format' must be one of {', '.join(REQUIRED)}, not {fmt!r}")
+    unknown = sorted(set(map(str, data)) - KEYS[fmt] - {"name", "task", "format"})
+    if unknown:
+        raise XlingError(f"template {path}: unknown key(s) {', '.join(map(repr, unknown))} for a {fmt} "
+                         f"template; it reads: {', '.join(sorted(KEYS[fmt]))}")
+    if data.get("task", "translation") not in TASKS:
+        raise XlingError(f"template {path}: 'task' must be one of {', '.join(TASKS)}, not {data.get('task')!r}")
     missing = [k for k in REQUIRED[fmt] if not isinstance(data.get(k), str)]
     if fmt == "chat" and data.get("assistant") is None:
         data["assistant"] = "{target}"
@@ -272,7 +286,9 @@ def template_dirs() -> list[Path]:
 
 def _scan() -> tuple[dict[str, Template], dict[str, XlingError]]:
     """Templates by name (a user's shadows a built-in of the same name) and the broken files
-    by their stem: a bad user file is skipped, never breaking the other templates."""
+    by their stem: a bad user file is skipped, never breaking the other templates — but it
+    still shadows a later template of its name (a user's broken `mt-completion.yaml` must not
+    quietly give the built-in prompt)."""
     found: dict[str, Template] = {}
     broken: dict[str, XlingError] = {}
     for folder in template_dirs():
@@ -280,9 +296,11 @@ def _scan() -> tuple[dict[str, Template], dict[str, XlingError]]:
             try:
                 template = _read_template(path)
             except XlingError as exc:
-                broken.setdefault(path.stem, exc)
+                if path.stem not in found:
+                    broken.setdefault(path.stem, exc)
                 continue
-            found.setdefault(template.name, template)
+            if template.name not in broken:
+                found.setdefault(template.name, template)
     return found, broken
 
 

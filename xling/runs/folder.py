@@ -181,6 +181,9 @@ class RunHeader:
 
 class RunDir:
     def __init__(self, path: str | Path):
+        if isinstance(path, str) and not path.strip():
+            # Path("") is the working directory: an empty option must not turn into "."
+            raise XlingError("the run folder path is empty")
         self.path = Path(path)
         self._lock = None
         self._created = False
