@@ -35,6 +35,23 @@ MQM_ANSWERS = {
     # GEMBA counts every line under a severity that does not say "no error" (its parser, fetched)
     "errors in prose": ("Critical:\nno-error\nMajor:\nOmission of 'the supply'\nMinor:\nThere are no errors.",
                         [("major", "", "Omission of 'the supply'")]),
+    # a blank line between severities (a base model's answer was cut there: "no errors", 0)
+    "blank lines between severities": ('Critical:\nno-error\n\nMajor:\naccuracy/mistranslation - "x"\n'
+                                       'accuracy/omission - "y"\n\nMinor:\nno-error',
+                                       [("major", "accuracy/mistranslation", "x"), ("major", "accuracy/omission", "y")]),
+    "blank lines between items": ('Major:\n\n- accuracy/omission - "a"\n\n- fluency/grammar - "b"\n\nOverall fine.',
+                                  [("major", "accuracy/omission", "a"), ("major", "fluency/grammar", "b")]),
+    # counts, not errors: "Critical: 0" was an error whose words were "0" (-25)
+    "counts of none": ("Critical: 0\nMajor errors: 0\nMinor: 0", []),
+    "a count without its errors": ("Critical: 0\nMajor: 1\nMinor: 0", None),
+    "a count with its errors": ('Critical: 0\nMajor: 1\n- accuracy/omission - "x"\nMinor: 0',
+                                [("major", "accuracy/omission", "x")]),
+    "none in Korean, Japanese, Chinese": ("Critical:\n없음\nMajor:\nなし\nMinor:\n无错误", []),
+    "the judge's own total and an explanation": ('Critical:\nno-error\nMajor:\nno-error\nMinor:\nno-error\n'
+                                                 'MQM score: 0\n\n**Explanation:** The translation is fluent.', []),
+    "apostrophes inside a span": ('Major:\naccuracy/mistranslation - "l\'homme qu\'il a vu"\nMinor:\n'
+                                  "fluency/grammar - 'don't'", [("major", "accuracy/mistranslation", "l'homme qu'il a vu"),
+                                                                 ("minor", "fluency/grammar", "don't")]),
     "prose refusal": ("I cannot evaluate this translation without more context.", None),
     "empty": ("", None),
     "a rating instead": ("The translation quality is 7/10.", None),
@@ -238,6 +255,17 @@ def test_a_judge_server_gets_the_runs_timeout_and_retries(tmp_path, monkeypatch)
     finally:
         stalled.close()
     assert stalled.requests == 2
+
+
+def test_a_base_model_judge_is_not_stopped_at_a_blank_line():
+    """Its answer was cut at the first blank line: the errors after it were lost and the
+    segment scored 0 ("no errors"), counted as parsed."""
+    from xling.metrics.judge import _base_model_stops
+    from xling.prompts.templates import load_template
+
+    stops = _base_model_stops(load_template("gemba-mqm"))
+    assert "\n\n" not in stops and "\nCritical:" in stops and "\nAnswer:" in stops
+    assert "\nFind the errors in the" in stops          # the template's first words: a new prompt
 
 
 @pytest.mark.parametrize("nothing", ["None found.", "No major errors.", "No critical errors", "No issues found.",

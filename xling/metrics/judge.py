@@ -6,8 +6,9 @@ Every answer is parsed, never guessed: an answer with no severity heading, no er
 words as errors (a judge repeating its instructions), is *unparseable*; it is counted and its segment
 gets no score (None), so the corpus score is the mean over the segments that were parsed. Raw
 answers are kept. Answers go through the content cache, so re-scoring is free and an
-interrupted judgment resumes. With `samples` > 1 the judge samples (seeds 0..N-1) and each
-segment's score is the mean of its parsed samples, their standard deviation kept beside it.
+interrupted judgment resumes. With `samples` > 1 the judge draws N answers (sample k from a seed
+made of k and the prompt, so never dependent on its batch) and each segment's score is the mean
+of its parsed samples, their standard deviation kept beside it.
 """
 from __future__ import annotations
 
@@ -50,15 +51,24 @@ class ErrorSpan:
 # -- parsing ------------------------------------------------------------------------------------
 _MARKUP = re.compile(r"[*_`#>]+")
 _BULLET = re.compile(r"^\s*(?:[-•*+]|\d+[.)])\s+")
-_NO_ERROR = re.compile(r"^(?:no[- ]?errors?(?: found)?|none|n/?a|nothing|-)\.?$", re.I)
+# (and in Korean, Japanese and Chinese, which a judge asked about such a translation may answer in)
+_NO_ERROR = re.compile(r"^(?:no[- ]?errors?(?: found)?|none|n/?a|nothing|-|(?:오류\s*)?없음|(?:오류가\s*)?없습니다"
+                       r"|(?:エラー)?な[しい]|無し|ありません|无(?:错误)?|没有(?:错误)?|無(?:錯誤)?|沒有(?:錯誤)?"
+                       r")[.。]?$", re.I)
 _HEADING = re.compile(r"^(critical|major|minor)(?:\s+errors?)?\s*(?::|-|–|$)\s*(.*)$", re.I)
 # "category[/subcategory] - span": a category is one to three words, never a sentence.
 _ITEM = re.compile(r"""^(?P<category>[A-Za-z][A-Za-z/&_-]*(?: [A-Za-z/&_-]+){0,2})\s*(?:-|–|:|—)\s*(?P<span>.+)$""")
-_QUOTED = re.compile(r"""["“”'‘’「」『』](.+?)["“”'‘’「」『』]""")
+# A quoted span, closed by its own kind of mark; a single quote closes only where no letter
+# follows, so "l'homme" and 'don't' stay whole (an apostrophe is not a closing quote).
+_QUOTED = re.compile(r""""(.+?)"|“(.+?)[”“]|„(.+?)[“”]|「(.+?)」|『(.+?)』|‘(.+?)’(?!\w)|'(.+?)'(?!\w)""")
+
+
+def _inner(match) -> str:
+    return next(g for g in match.groups() if g is not None)
 # A line under a severity that says there is nothing there, in a judge's own words: "No major
 # errors.", "None found.", "None - the translation is accurate", "Nothing to report", "No issues".
 # Whole lines only ("None of the numbers match" and "No issues, but ..." report errors).
-_DONE = r"(?:\s+(?:found|identified|detected|noted|to report|here))?\s*[.!]?\s*"
+_DONE = r"(?:\s+(?:found|identified|detected|noted|to report|here))?(?:\s+in (?:the|this) translation)?\s*[.!]?\s*"
 _NOTHING = re.compile(r"^(?:(?:there (?:are|is|were) )?no(?:\s+[\w-]+){0,3}?\s+(?:errors?|issues?|mistakes?|problems?)"
                       + _DONE + r"$|(?:none|nothing|n/a)(?:" + _DONE + r"$|\s*[-–—:]\s))", re.I)
 
@@ -82,11 +92,11 @@ def _item(text: str, severity: str) -> ErrorSpan | None:
         if re.search(r"\bno[- ]errors?\b", text, re.I):
             return None
         quoted = _QUOTED.fullmatch(text.strip())
-        return ErrorSpan(severity, "", quoted.group(1) if quoted else text.strip())
+        return ErrorSpan(severity, "", _inner(quoted) if quoted else text.strip())
     span = match.group("span").strip()
     quoted = _QUOTED.search(span)
     return ErrorSpan(severity, match.group("category").strip().lower(),
-                     quoted.group(1) if quoted else span.strip("\"' "))
+                     _inner(quoted) if quoted else span.strip("\"' "))
 
 
 def _critical_if_non_translation(error: ErrorSpan | None, line: str) -> ErrorSpan | None:
@@ -95,25 +105,55 @@ def _critical_if_non_translation(error: ErrorSpan | None, line: str) -> ErrorSpa
     return error
 
 
+_COUNT = re.compile(r"^(\d+)(?:\s+errors?)?\s*\.?$", re.I)
+# "MQM score: -5", "Total score: 0": the judge's own sum, not an error (xling scores the errors)
+_SCORE_LINE = re.compile(r"^(?:(?:total|overall|final|mqm)\s+)+score\b|^score\s*[:=]", re.I)
+CATEGORIES = {"accuracy", "fluency", "terminology", "style", "locale", "non-translation", "other", "source"}
+
+
+def _continues_list(raw: str, line: str) -> bool:
+    """After a blank line: whether `line` still belongs to the error list (a heading, a bulleted
+    line, or a "category - span" item of an MQM category). An explanation after the list, or a
+    new prompt a base model goes on to write, ends it."""
+    if _HEADING.match(line) or _BULLET.match(raw):
+        return True
+    item = _ITEM.match(line)
+    return bool(item) and re.split(r"[/ ]", item.group("category").lower())[0] in CATEGORIES
+
+
 def parse_mqm(answer: str) -> list[ErrorSpan] | None:
     """The errors of an MQM-style answer, [] for a translation without errors, None when the
-    answer is not in the asked layout at all. A non-translation error is critical (GEMBA)."""
+    answer is not in the asked layout at all. A non-translation error is critical (GEMBA).
+    A count under a severity ("Major: 0") is read as one: 0 is none; a count above 0 with no
+    error listed under it is unparseable (which errors, xling cannot tell)."""
     errors: list[ErrorSpan] = []
     severity = None
     understood = False
+    blank = filled = False     # a blank line just passed; the current severity has a line under it
+    counts: dict[str, int] = {}
     for raw in answer.splitlines():
         line = _clean(raw)
         if not line:
+            blank = True
             continue
+        after_blank, blank = blank, False
         heading = _HEADING.match(line)
         if heading:
-            severity, understood = heading.group(1).lower(), True
+            severity, understood, filled = heading.group(1).lower(), True, False
             rest = heading.group(2).strip()
-            if rest:
+            if count := _COUNT.match(rest):
+                counts[severity] = counts.get(severity, 0) + int(count.group(1))
+                filled = True
+            elif rest:
                 # "Major: accuracy/mistranslation - "x"", or "Major/accuracy - x" style lines
+                filled = True
                 error = _critical_if_non_translation(_item(rest, severity), rest)
                 if error:
                     errors.append(error)
+            continue
+        if severity is not None and (_SCORE_LINE.match(line)
+                                     or (after_blank and filled and not _continues_list(raw, line))):
+            severity = None    # the judge's own total, or text after the list: the list ended
             continue
         if line.endswith((":", "：")):      # another heading ("Source:"): the error list ended
             severity = None
@@ -122,9 +162,12 @@ def parse_mqm(answer: str) -> list[ErrorSpan] | None:
             if _says_nothing(line) or re.fullmatch(r"(?:the translation has )?no errors?\.?", line, re.I):
                 understood = True
             continue
+        filled = True
         error = _critical_if_non_translation(_item(line, severity), line)
         if error:
             errors.append(error)
+    if any(n and not any(e.severity == sev for e in errors) for sev, n in counts.items()):
+        return None
     return errors if understood else None
 
 
@@ -234,9 +277,7 @@ def judge(hyps: Sequence[str], srcs: Sequence[str], tgt_lang: str, kind: str = "
                    batching=Batching(batch_size), cache=True)
     backend = cached.backend
     chat = backend.has_chat_template
-    # A base model continuing the layout ends its answer at the first blank line (the end of the
-    # layout), before it starts echoing another prompt.
-    stop = () if chat else ("\n\n",)
+    stop = () if chat else _base_model_stops(prompt_template)
     requests = [GenerationRequest(prompt=prompt_template.render_judgment(
         src, tgt, s, h, r, chat=chat), max_new_tokens=max_new_tokens, stop=stop)
         for s, h, r in zip(srcs, hyps, refs if refs is not None else [None] * len(hyps))]
@@ -256,7 +297,7 @@ def judge(hyps: Sequence[str], srcs: Sequence[str], tgt_lang: str, kind: str = "
     unparseable = 0
     # The template's own example spans ("the wrong words"): not any word of its instructions,
     # since a real error span ("clear", "text") may well occur in them too.
-    examples = {m.group(1).strip() for m in _QUOTED.finditer(prompt_template.data["user"])}
+    examples = {_inner(m).strip() for m in _QUOTED.finditer(prompt_template.data["user"])}
 
     def copied(errors, i) -> bool:
         """An error whose words are the template's own example, in neither the translation nor
@@ -296,10 +337,27 @@ def judge(hyps: Sequence[str], srcs: Sequence[str], tgt_lang: str, kind: str = "
     if samples > 1:
         extra["judge_std_mean"] = statistics.fmean(spread) if spread else None
         extra["judge_std"] = stds
-    if unparseable and progress:
+    if unparseable:
         print(f"xling: {unparseable} of {total} judge answers could not be parsed; their segments "
               "have no score", file=sys.stderr)
     return parsed_mean_result(KINDS[kind][1], values, Signature.of(**fields).format(), extra)
+
+
+def _base_model_stops(prompt_template) -> tuple[str, ...]:
+    """Where a base model continuing the layout has ended its answer: where it starts another
+    prompt (the template's first words, "Answer:", the layout's first heading again) or leaves
+    two blank lines. Not at a blank line: judges leave one between severities, and the errors
+    after it were lost (a segment scored 0, "no errors")."""
+    data = prompt_template.data
+    stops = ["\n\n\n", "\nAnswer:"]
+    for text in (data.get("system") or "", data["user"]):
+        head = text.split("\n")[0].split("{")[0].strip()
+        if len(head) >= 8:
+            stops.append("\n" + head)
+    prefix = data.get("answer_prefix", "").strip().split("\n")[0].strip()
+    if prefix:
+        stops.append("\n" + prefix)
+    return tuple(stops)
 
 
 def _majority_language(texts: Sequence[str]):
