@@ -93,6 +93,18 @@ def test_japanese_kanji_shared_with_simplified_stay_japanese():
     assert off_target(["这个"], "ja").extra["flags"][0]["off_target"]
 
 
+@pytest.mark.parametrize("text, target, off", [
+    # a word or two in a script the target does not write: off-target whatever Latin language
+    # it is (they were undetermined, so an untranslating system scored 95.8% off-target, not 98%)
+    ("Thank you", "ko", True), ("Good morning", "ja", True), ("Still offline.", "zh", True),
+    # names alone are no language; a word or two of the target's own script stay as they were
+    ("Samsung", "ko", False), ("COVID-19", "ja", False), ("Ja", "de", False),
+])
+def test_a_short_answer_in_another_script_than_the_targets(text, target, off):
+    flags = off_target([text], target).extra["flags"][0]
+    assert flags["off_target"] is off and flags["undetermined"] is not off, flags
+
+
 def test_undetermined_outputs_are_counted_apart_never_on_target():
     outputs = ["2000000000000000", "1,234.56 / 7.8%", "?!… —", "그는 어제 시장에 갔다.",
                "I went to the market yesterday.", ""]

@@ -142,6 +142,24 @@ def test_labels_with_emphasis_or_a_language_name_are_cut(answer, tgt):
     ("오늘은 날씨가 좋습니다.\n\n---\n\nExplanation: polite form.", "ko", "오늘은 날씨가 좋습니다."),
     ("The weather is nice today.\n\nI hope this helps!", "en", "The weather is nice today."),
     ("오늘은 날씨가 좋습니다.\n\nThis translation uses the polite form.", "ko", "오늘은 날씨가 좋습니다."),
+    # audit round 12: the preambles cut on a line of their own were kept before the text on one
+    # line (100 FLORES references wrapped so: BLEU 76-79, short ones off-target), and a note in
+    # brackets at the end of the line stayed (BLEU 68-77)
+    ("Sure! Here's the translation into Japanese: 今日はいい天気です。", "ja", "今日はいい天気です。"),
+    ("Here is the Japanese version: 今日はいい天気です。", "ja", "今日はいい天気です。"),
+    ("Translated text: Das Wetter ist heute schön.", "de", "Das Wetter ist heute schön."),
+    ("In Japanese: 今日はいい天気です。", "ja", "今日はいい天気です。"),
+    ("Sure, here you go: 오늘은 날씨가 좋습니다.", "ko", "오늘은 날씨가 좋습니다."),
+    ("翻訳すると：今日はいい天気です。", "ja", "今日はいい天気です。"),
+    ("以下は日本語訳です：今日はいい天気です。", "ja", "今日はいい天気です。"),
+    ("今日はいい天気です。 (Note: polite register.)", "ja", "今日はいい天気です。"),
+    ("Das Wetter ist heute schön. [Note: formal]", "de", "Das Wetter ist heute schön."),
+    ("今日はいい天気です。（注：丁寧語）", "ja", "今日はいい天気です。"),
+    # lines beyond a one-line source: a romanization in brackets, pinyin, an alternative
+    ("今日はいい天気です。\n(Kyou wa ii tenki desu.)", "ja", "今日はいい天気です。"),
+    ("今天天气很好。\n\n拼音：jīntiān tiānqì hěn hǎo", "zh", "今天天气很好。"),
+    ("오늘은 날씨가 좋습니다.\n\nAlternative translation:\n오늘 날씨가 좋네요.", "ko", "오늘은 날씨가 좋습니다."),
+    ("오늘은 날씨가 좋습니다.\n\nThis translates to \"The weather is nice\".", "ko", "오늘은 날씨가 좋습니다."),
 ])
 def test_chat_wrappers_in_many_languages_are_cut(answer, tgt, bare):
     """Audit round 10: a labelled answer in these languages scored ~8 BLEU below the same
@@ -163,6 +181,9 @@ def test_chat_wrappers_in_many_languages_are_cut(answer, tgt, bare):
     # markdown the source has
     ("**Achtung:** nicht berühren.", "de", "**Attention:** do not touch."),
     ("> zitiert", "de", "> quoted"),
+    # a bracketed note the source ends with, a Latin aside into a Latin-script language
+    ("Das ist gut. (Hinweis: nur intern)", "de", "This is good. (Note: internal only)"),
+    ("Die Katze schläft.\n(Sie ist müde.)", "de", "The cat sleeps. She is tired."),
 ])
 def test_what_the_source_has_is_kept_in_many_forms(answer, tgt, source):
     cleaned = clean_output(answer, resolve(tgt), source=source)

@@ -206,9 +206,12 @@ def _detect(text: str, expected: str | None) -> Detection:
     if best in _STANDS_FOR.get(expected or "", ()):
         best = cast(str, expected)
     if expected is not None and best != expected and len(_WORD.findall(text)) < MIN_WORDS \
-            and confidences[best] < SURE_OF_SHORT:
+            and confidences[best] < SURE_OF_SHORT \
+            and (_COUNTED_AS.get(resolve(expected).script, resolve(expected).script) == script or _only_names(text)):
         # "Ja" (Estonian 0.07), "Na toll.", "ممتاز" (Urdu 0.52), "Wow!" (Polish 0.68): lingua's
         # guesses on a word or two are near uniform; "Merci beaucoup" (French 0.87) is not.
+        # In another script than the target's only names are ("Samsung", "COVID-19"): "Thank
+        # you" for a Korean target is off-target whichever Latin language it is.
         return Detection("und", script)
     return Detection(best, script)
 
@@ -250,7 +253,7 @@ _NOT_A_SCRIPT = ("MASCULINE", "FEMININE", "BOPOMOFO", "MODIFIER", "?")
 # FLORES-200 Indonesian, 10% of the lines by lingua's odds).
 _STANDS_FOR = {"sr-Latn": {"bs", "hr"}, "id": {"ms"}}
 # Bumped whenever the rules or the candidates change what is detected (in off-target signatures).
-RULES = 4
+RULES = 5
 
 
 # Common Simplified forms that Japanese writes otherwise (a few Han characters with one of them

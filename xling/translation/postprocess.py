@@ -40,19 +40,31 @@ _CHATTY_LINE = re.compile(r"^\s*(?:sure|okay|ok|certainly|of course|here)\b[^\n]
 _EMPHASIS = r"(?:\*\*|__|\*)?"
 # (only these compounds: "내역", "Giao dịch" (a transaction), "Переводы" (money transfers) are words)
 _LABEL_WORD = rf"(?:bản |ال)?(?:{_TRANSLATION_WORDS})(?:문|nya|文)?"
-_INLINE_LABEL = re.compile(rf"^\s*{_EMPHASIS}\s*{_LABEL_WORD}(?:\s*[(（][^)）\n]{{0,30}}[)）])?\s*[:：]\s*"
-                           rf"{_EMPHASIS}\s*", re.I)
-# A one-line preamble before the text: "Here's the Korean translation: ...", "The translation is: ..."
+# ("Translated text:", "翻訳すると：": a few words after it)
+_INLINE_LABEL = re.compile(rf"^\s*{_EMPHASIS}\s*{_LABEL_WORD}(?:\s+(?:text|version|output|result)|すると|結果)?"
+                           rf"(?:\s*[(（][^)）\n]{{0,30}}[)）])?\s*[:：]\s*{_EMPHASIS}\s*", re.I)
+# A one-line preamble before the text, as the same words on a line of their own would be cut:
+# "Here's the Korean translation: ...", "Here's the translation into Japanese: ...", "Here is
+# the Japanese version: ...", "The translation is: ...", "Sure, here you go: ...", "以下は日本語訳です：..."
 _INLINE_PREAMBLE = re.compile(rf"^\s*(?:(?:sure|okay|ok|certainly|of course)[!,.]?\s*)?"
-                              rf"(?:here(?:'s| is)\b[^\n:：]{{0,40}}|the\s+(?:[^\W\d]+\s+)?)"
-                              rf"(?:{_TRANSLATION_WORDS})(?:\s+is)?\s*[:：]\s*", re.I)
-_NOTE = re.compile(
-    r"\n\s*(?:\(|（|\*\*|\[)?\s*(?:note|notes|explanation|translator'?s note|literal(?:ly)?|literal translation|"
-    r"romanization|romanized|transliteration|romaji|pinyin|anmerkung|hinweis|erklärung|remarque|nota|"
-    r"explicación|примечание|пояснение|참고|주석|설명|注|注意|注释|说明|解释|説明|解説|備考|※)\s*[:：)）\]*]", re.I)
+                              rf"(?:(?:here(?:'s| is)\b[^\n:：]{{0,40}}|the\s+(?:[^\W\d]+\s+)?)"
+                              rf"(?:{_TRANSLATION_WORDS}|version)[^\n:：]{{0,40}}"
+                              rf"|here you (?:go|are)|here it is|以下は[^\n:：]{{0,20}}訳(?:です|になります)?)"
+                              rf"\s*[:：]\s*", re.I)
+_NOTE_WORDS = (r"note|notes|explanation|translator'?s note|literal(?:ly)?|literal translation|"
+               r"romanization|romanized|transliteration|romaji|pinyin|anmerkung|hinweis|erklärung|remarque|nota|"
+               r"explicación|примечание|пояснение|참고|주석|설명|注|注意|注释|说明|解释|説明|解説|備考|※|"
+               r"拼音|ローマ字|로마자|alternative(?: translation)?|alternatively|or")
+_NOTE = re.compile(rf"\n\s*(?:\(|（|\*\*|\[)?\s*(?:{_NOTE_WORDS})\s*[:：)）\]*]", re.I)
+# The same note in brackets at the end of the translation's own line: "... (Note: casual register.)"
+_END_NOTE = re.compile(rf"\s*[(（\[]\s*(?:{_NOTE_WORDS})\s*[:：][^()（）\[\]\n]*[)）\]]\s*$", re.I)
+# A romanization beside a translation into another script: a last line of Latin letters alone in
+# brackets ("(Neko wa matto no ue ni suwatta.)")
+_LATIN_ASIDE = re.compile(r"\n\s*[(（][A-Za-z\u00c0-\u024f\u1e00-\u1eff][^()（）\n]*[)）]\s*$")
 # A closing line of chat after the translation ("I hope this helps!"), cut as a line beyond the source's.
 _SIGN_OFF = re.compile(r"\n\s*\(?(?:i hope (?:this|that|it) helps|hope (?:this|that|it) helps|let me know if|"
-                       r"feel free to|if you (?:have|need) any|this translation\b|in this translation\b)[^\n]*$", re.I)
+                       r"feel free to|if you (?:have|need) any|this translation\b|in this translation\b|"
+                       r"this translates\b|i translated\b)[^\n]*$", re.I)
 _RULE = re.compile(r"\n\s*(?:-{3,}|\*{3,}|_{3,})\s*$")   # a markdown rule a cut note left behind
 _QUOTES = [('"', '"'), ("“", "”"), ("„", "“"), ("„", "”"), ("「", "」"), ("『", "』"), ("«", "»"), ("»", "«"),
            ("‘", "’"), ("‚", "‘"), ("'", "'")]
@@ -117,7 +129,12 @@ def clean_output(raw: str, tgt: Language | None = None, source: str | None = Non
             and _line_count(text) > source_lines:
         cut("note", text[note.start():])
         text = text[:note.start()].strip()
-    for trailer in (_SIGN_OFF, _RULE):
+    end_note = _END_NOTE.search(text)
+    if end_note and text[:end_note.start()].strip() and not _END_NOTE.search(source or ""):
+        cut("note", text[end_note.start():])
+        text = text[:end_note.start()].strip()
+    latin = tgt is not None and tgt.script not in ("Latn", "Zyyy")
+    for trailer in (_SIGN_OFF, _RULE, *((_LATIN_ASIDE,) if latin else ())):
         end = trailer.search(text)
         if end and text[:end.start()].strip() and _line_count(text) > source_lines:
             cut("note", text[end.start():])
@@ -149,8 +166,8 @@ def _is_label_line(line: str, labels: list[str]) -> bool:
 def _inline_language_label(text: str, labels: list[str]):
     for label in labels:   # "German:", "German translation:", "**한국어 번역:**"
         # ("Deutsche Übersetzung": the name with an ending; "日本語訳": 訳 after a language name)
-        match = re.match(rf"^\s*{_EMPHASIS}\s*{re.escape(label)}(?:e|en|er)?(?:\s*(?:{_TRANSLATION_WORDS}|訳))?"
-                         rf"(?:\s*[(（][^)）\n]{{0,30}}[)）])?\s*[:：]\s*"
+        match = re.match(rf"^\s*{_EMPHASIS}\s*(?:in\s+)?{re.escape(label)}(?:e|en|er)?"
+                         rf"(?:\s*(?:{_TRANSLATION_WORDS}|訳))?(?:\s*[(（][^)）\n]{{0,30}}[)）])?\s*[:：]\s*"
                          rf"{_EMPHASIS}\s*", text, re.I)
         if match:
             return match
