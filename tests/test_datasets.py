@@ -71,6 +71,43 @@ def test_plain_text_and_jsonl(tmp_path):
     assert data.text("zh-Hant") == ["我們", "他們"] and data.text("zh") == ["我们", "他们"]
 
 
+def test_misaligned_text_files_are_named_with_the_longer_one(tmp_path):
+    """The message named a language, and blamed the right file (the other had a blank line more)."""
+    (tmp_path / "t.en").write_text("a\nb\n\n", encoding="utf-8")
+    (tmp_path / "t.ko").write_text("가\n나\n", encoding="utf-8")
+    with pytest.raises(XlingError) as error:
+        load_parallel(f"text:{tmp_path}/t.{{lang}}").text("ko")
+    assert f"{tmp_path}/t.ko has 2 lines, {tmp_path}/t.en has 3 (files not aligned: {tmp_path}/t.en is the " \
+           "longer and ends with a blank line)" in str(error.value)
+
+
+def test_an_empty_or_misaligned_flores_folder_is_one_line(tmp_path, data_dir):
+    """An empty split folder was an IndexError; demonstrations for `translate --shots` zipped a
+    dev file that had lost a line with the other (every pair after it wrong)."""
+    from xling.data.parallel import flores_pairs
+
+    (tmp_path / "flores200" / "devtest").mkdir(parents=True)
+    with pytest.raises(XlingError, match="holds no FLORES-200 language file"):
+        load_parallel("flores200:devtest", tmp_path)
+    dev = tmp_path / "flores200" / "dev"
+    dev.mkdir()
+    flores = data_dir / "flores200" / "dev"
+    (dev / "eng_Latn.dev").write_bytes((flores / "eng_Latn.dev").read_bytes())
+    (dev / "kor_Hang.dev").write_text("".join((flores / "kor_Hang.dev").read_text(encoding="utf-8")
+                                              .splitlines(keepends=True)[1:]), encoding="utf-8")
+    with pytest.raises(XlingError, match="English has 997 lines, Korean 996 .files not aligned."):
+        flores_pairs("dev", "en", "ko", tmp_path)
+
+
+def test_wmt24pp_options_are_refused_for_other_data(tmp_path):
+    from helpers import assert_one_line_error, xling
+
+    result = xling("eval", "mt", "--data", "flores200:devtest", "--pairs", "en-ko", "--reference", "original",
+                   "--limit", "1", "--out", str(tmp_path / "run"))
+    assert_one_line_error(result, "--reference applies to WMT24++ data (wmt24pp:...), not to flores200:devtest")
+    assert not (tmp_path / "run").exists()
+
+
 @pytest.mark.parametrize("spec, lang, message", [
     ("flores200:test", "ko", "no split 'test'; available: dev, devtest"),
     ("wmt19", "ko", "unknown dataset"),
@@ -151,3 +188,16 @@ def test_multiple_choice_without_a_demonstration_split_is_told_to_run_zero_shot(
     with pytest.raises(XlingError, match=r"xcopa:val has no split to draw few-shot examples from "
                                          r"\(xcopa:test draws them from val\); use --shots 0"):
         choice_source("xcopa:val", str(tmp_path), "multiple_choice").dev_pool("en", "en")
+
+
+@pytest.mark.parametrize("endpoint, port", [("http://mirror.internal", 80), ("https://mirror.internal", 443),
+                                            ("http://mirror.internal:8080", 8080)])
+def test_a_hub_mirror_is_probed_on_its_schemes_port(monkeypatch, endpoint, port):
+    """An http:// mirror without a port was probed on 443: judged offline, every hub loader refused."""
+    from xling.data import hub
+
+    probed = []
+    monkeypatch.setattr(hub, "_probe", lambda host, p, timeout: probed.append((host, p)) or True)
+    monkeypatch.setenv("HF_ENDPOINT", endpoint)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    assert hub.reachable() and probed == [("mirror.internal", port)]

@@ -2,6 +2,8 @@
 (`parallel`: FLORES-200, NTREX-128, text and JSON lines; `wmt`: WMT24++, sacrebleu sets)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from ..errors import XlingError
 from .languages import Language, resolve
 
@@ -18,8 +20,10 @@ class ParallelData:
 
     def __init__(self, spec: str, ids: list[str], loader, languages: list[str], dev=None,
                  note: str = "", meta: list[dict] | None = None,
-                 default_pairs: list[str] | None = None, dev_note: str = ""):
+                 default_pairs: list[str] | None = None, dev_note: str = "",
+                 files: dict[str, Path] | None = None):
         self.spec, self.ids, self._loader, self._languages = spec, ids, loader, languages
+        self.files = files or {}     # one file per language (text:): named when they disagree
         self._dev, self.note = dev, note
         self._cache: dict[str, list[str]] = {}
         self.dev_note = dev_note     # where demonstrations come from, when not the set's own dev
@@ -41,10 +45,20 @@ class ParallelData:
         if lang.code not in self._cache:
             lines = self._loader(lang)
             if len(lines) != len(self.ids):
-                raise XlingError(f"{self.spec}: {lang.name} has {len(lines)} segments, expected "
-                                 f"{len(self.ids)} (files not aligned)")
+                raise XlingError(self._misaligned(lang, lines))
             self._cache[lang.code] = lines
         return self._cache[lang.code]
+
+    def _misaligned(self, lang: Language, lines: list[str]) -> str:
+        if lang.code not in self.files:
+            return (f"{self.spec}: {lang.name} has {len(lines)} segments, expected {len(self.ids)} "
+                    "(files not aligned)")
+        first = next(iter(self.files))   # the language whose file gave the segment count
+        longer = lang.code if len(lines) > len(self.ids) else first
+        longer_lines = lines if longer == lang.code else self._loader(resolve(first))
+        blank = " and ends with a blank line" if abs(len(lines) - len(self.ids)) == 1 and longer_lines[-1] == "" else ""
+        return (f"{self.spec}: {self.files[lang.code]} has {len(lines)} lines, {self.files[first]} has "
+                f"{len(self.ids)} (files not aligned: {self.files[longer]} is the longer{blank})")
 
     def dev_pool(self, src, tgt) -> list[tuple[str, str]] | None:
         return None if self._dev is None else self._dev.pairs(src, tgt)

@@ -58,7 +58,7 @@ def reachable(timeout: float = 3.0) -> bool:
     if os.environ.get("HF_HUB_OFFLINE", "0").lower() in {"1", "true", "yes"}:
         return False
     url = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
-    return _probe(url.hostname, url.port or 443, timeout)
+    return _probe(url.hostname, url.port or (80 if url.scheme == "http" else 443), timeout)
 
 
 def looks_like_path(name: str) -> bool:

@@ -74,7 +74,11 @@ def flores200(split: str, lang: str | Language, root: Path | None = None) -> lis
 
 def flores_pairs(split: str, src: str | Language, tgt: str | Language,
                  root: Path | None = None) -> list[tuple[str, str]]:
-    return list(zip(flores200(split, src, root), flores200(split, tgt, root)))
+    sources, targets = flores200(split, src, root), flores200(split, tgt, root)
+    if len(sources) != len(targets):   # zip would pair every line after a lost one with the wrong one
+        raise XlingError(f"FLORES-200 {split}: {resolve(src).name} has {len(sources)} lines, "
+                         f"{resolve(tgt).name} {len(targets)} (files not aligned) in {flores_dir(root)}")
+    return list(zip(sources, targets))
 
 
 def read_pair_file(path: str | Path) -> list[tuple[str, str]]:
@@ -133,6 +137,9 @@ def _flores_local(split: str, root: Path, spec: str) -> ParallelData:
         present = [s for s in FLORES_SPLITS if (folder / s).is_dir()]
         raise XlingError(f"FLORES-200 has no split {split!r}; available: {', '.join(present)}")
     languages = _codes_in(folder / split, f"*.{split}", lambda p: p.name.split(".")[0])
+    if not languages:
+        raise XlingError(f"{folder / split} holds no FLORES-200 language file (such as "
+                         f"kor_Hang.{split}, eng_Latn.{split})")
     n = len(flores200(split, languages[0], root))
     dev = None
     if split != "dev" and (folder / "dev").is_dir():
@@ -269,7 +276,7 @@ def _text_files(pattern: str, spec: str) -> ParallelData:
         raise XlingError(f"no files match {pattern}")
     n = len(read_lines(next(iter(paths.values()))))
     return ParallelData(spec, [f"{i:05d}" for i in range(1, n + 1)],
-                        lambda lang: read_lines(paths[lang.code]), list(paths))
+                        lambda lang: read_lines(paths[lang.code]), list(paths), files=paths)
 
 
 def load_parallel(spec: str, data_dir: str | Path | None = None, *, keep_bad_sources: bool = False,

@@ -82,10 +82,24 @@ def selected(data: ParallelData, config: MTEvalConfig) -> list[int]:
     return positions[:config.limit]
 
 
+def _check_wmt24pp_options(config: MTEvalConfig) -> None:
+    """--reference and --keep-bad-sources choose among WMT24++'s fields: for other data they did
+    nothing, yet config.json recorded them as applied (and they split the run's identity)."""
+    from ..data.registry import family_of
+
+    given = [flag for flag, value, default in (("--reference", config.reference, "post-edit"),
+                                               ("--keep-bad-sources", config.keep_bad_sources, False))
+             if value != default]
+    if given and family_of(config.data, "mt")[0].name != "wmt24pp":
+        raise XlingError(f"{' and '.join(given)} appl{'y' if len(given) > 1 else 'ies'} to WMT24++ data "
+                         f"(wmt24pp:...), not to {config.data}")
+
+
 def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, backend) -> None:
 
     metrics = parse_metric_names(config.metrics)
     check_metric_models(metrics, config)   # before any work: a model that cannot load fails now
+    _check_wmt24pp_options(config)
     data = load_parallel(config.data, config.data_dir, keep_bad_sources=config.keep_bad_sources,
                          reference=config.reference)
     directions = directions_of(config, data)
