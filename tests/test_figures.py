@@ -126,6 +126,16 @@ def test_transfer_ratios_and_intervals(tmp_path):
     assert th["ci_low"] > -0.1                       # 4 items flip from wrong to right, none back
 
 
+def test_transfer_says_which_languages_only_one_run_has(tmp_path, capsys):
+    """A five-language run against a three-language one gave a three-row table without a word."""
+    a = nli_run(tmp_path / "a", {"en": [1, 0], "ko": [1, 1], "th": [0, 0]})
+    b = nli_run(tmp_path / "b", {"en": [1, 1], "ko": [0, 1]})
+    assert [r["cell"] for r in delta_table(a, b, n_samples=100)] == ["en", "ko"]
+    assert f"xling: note: th: only in {tmp_path / 'a'}, left out of the comparison" in capsys.readouterr().err
+    with pytest.raises(XlingError, match="share no language or direction"):
+        delta_table(a, nli_run(tmp_path / "c", {"zh": [1, 0]}), n_samples=100)
+
+
 def test_transfer_and_figures_never_compare_log_likelihood_with_generation(tmp_path, capsys):
     """Accuracy by log-likelihood and by generation are different measures: two runs are
     compared in a mode both scored, or refused; Tables 13/14 draw log-likelihood only."""

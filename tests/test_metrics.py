@@ -631,3 +631,16 @@ def test_a_stored_score_is_found_under_any_spelling_of_its_metric():
 
     scores = DirectionScores("ko-en", None, None, 2, {"chrf++": {"score": 3.0}, "bleu": {"score": 1.0}})
     assert (scores.score("chrfpp"), scores.score("BLEU"), scores.score("ter")) == (3.0, 1.0, None)
+
+
+def test_a_metric_called_through_the_registry_refuses_an_option_no_metric_takes():
+    """`get("bleu")(..., tokenise="char")` scored 13a BLEU and `get("chrf")(..., word_order=2)`
+    plain chrF, the option dropped without a word; another metric's option still serves all."""
+    from xling.metrics.registry import get
+
+    hyps, refs = ["The cat sat."], ["The cat sat down."]
+    with pytest.raises(XlingError, match="BLEU takes no option 'tokenise'"):
+        get("bleu")(hyps, refs, None, "en", tokenise="char")
+    with pytest.raises(XlingError, match="chrF takes no option 'word_order'"):
+        get("chrf")(hyps, refs, None, "en", word_order=2)
+    assert get("chrf")(hyps, refs, None, "en", tokenize="char").score == chrf(hyps, refs).score

@@ -346,6 +346,10 @@ def test_the_notebook_translate_holds_one_model_and_reuses_it_across_options(tmp
     assert xling.translate(text, "ko", "en", model=model, cache=False, seed=3) == first
     assert xling.translate(text, "ko", "en", model=model, cache=False, template="mt-completion") == first
     assert module._held["backend"] is held                  # the same weights, not a second copy
+    # a typo is one XlingError, and the held model stays (it was dropped before the TypeError)
+    with pytest.raises(XlingError, match="unknown option.s. 'sede'"):
+        xling.translate(text, "ko", "en", model=model, cache=False, sede=3)
+    assert module._held["backend"] is held
     import gc
     import shutil
     import weakref

@@ -58,6 +58,20 @@ def test_rouge_l_keeps_hangul():
     assert rouge_l("사과", "바나나") == 0.0 and rouge_l("같다", "같다") == 1.0
     # CJK characters are tokens; Latin letters written against them stay one word
     assert tokenize("東京タワーis tall") == tokenize("東京タワー is tall") == [*"東京タワー", "is", "tall"]
+    # a word keeps its combining marks (vowel signs): `\w` alone cut "हिन्दी" into ह न द
+    assert tokenize("हिन्दी भाषा") == ["हिन्दी", "भाषा"] and tokenize("ภาษาไทย ดี") == ["ภาษาไทย", "ดี"]
+
+
+def test_the_sweep_table_shows_the_share_trained_on(tmp_path):
+    """0.125 of 20 examples trains on 2 Korean ones (10%): the table said 12.5%."""
+    from xling.reporting.report import tune_table
+    from xling.runs.folder import RunDir
+    from xling.runs.records import TuneRun
+
+    units = [{"ratio": 0.125, "korean_share": 0.1, "seed": 0, "rougeL_ko": 0.5, "rougeL_en": 0.4, "losses": [2, 1]},
+             {"ratio": 0.5, "korean_share": 0.5, "seed": 0, "rougeL_ko": 0.5, "rougeL_en": 0.4, "losses": [2, 1]}]
+    table = tune_table(TuneRun(run=RunDir(tmp_path), config={}, task="tune_ratio", units=units))
+    assert [row[0] for row in table.rows] == ["10.0% (asked 12.5%)", "50.0%"]
 
 
 class ScriptedJudge:

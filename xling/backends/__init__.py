@@ -25,6 +25,17 @@ def ready(backend: Backend, *, batching: Batching | None = None, cache=None) -> 
     return CachedBackend(backend, cache if isinstance(cache, OutputCache) else None)
 
 
+def check_options(options, also=()) -> None:
+    """A loading option no backend takes (a typo) is one XlingError, never a TypeError that
+    names an internal class."""
+    import dataclasses
+
+    known = {f.name for f in dataclasses.fields(BackendSettings)} | {"static_cache", "quiet", *also}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise XlingError(f"unknown option(s) {', '.join(map(repr, unknown))}; known: {', '.join(sorted(known))}")
+
+
 def load_backend(model: str | None = None, settings=None, *, static_cache: bool = False,
                  quiet: bool = False, batching: Batching | None = None, cache=None,
                  **overrides) -> CachedBackend:
@@ -45,6 +56,7 @@ def load_backend(model: str | None = None, settings=None, *, static_cache: bool 
     if not isinstance(settings, BackendChoice):
         if settings is None or overrides:
             known = {f.name for f in dataclasses.fields(BackendSettings)}
+            check_options(overrides)
             base = {k: getattr(settings, k) for k in known} if settings is not None else {}
             settings = BackendSettings(**{**base, **overrides})
         settings = settings.section(static_cache)

@@ -75,9 +75,15 @@ class MetricSpec:
     def __call__(self, hyps, refs=None, srcs=None, tgt_lang: str | None = None,
                  **options) -> MetricResult:
         if self.needs_refs and refs is None:
-            raise XlingError(f"{self.display} needs references (-r)")
+            raise XlingError(f"{self.display} needs references (refs; -r on the command line)")
         if self.needs_srcs and srcs is None:
-            raise XlingError(f"{self.display} needs the source sentences (-s/--source)")
+            raise XlingError(f"{self.display} needs the source sentences (srcs; -s/--source on the command line)")
+        # another metric's option is dropped (one set of options serves every metric of a run),
+        # an option no metric takes is a typo: `tokenise="char"` scored 13a BLEU without a word
+        unknown = sorted(set(options) - {o for spec in REGISTRY.values() for o in spec.options} - {"keep"})
+        if unknown:
+            raise XlingError(f"{self.display} takes no option {', '.join(map(repr, unknown))}; its options: "
+                             f"{', '.join(self.options) or 'none'}")
         given = {k: v for k, v in options.items() if v is not None and (k in self.options or k == "keep")}
         result = self.compute(hyps, refs, srcs, tgt_lang, **given)
         result.higher_is_better = self.higher_is_better

@@ -17,10 +17,17 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _PIECE = re.compile(rf"{_CJK.pattern}|[^\W\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
 
+def _words(text: str) -> list[str]:
+    """Runs of word characters with their combining marks (Devanagari and Thai vowel signs,
+    Arabic harakat): `\\w` alone drops the marks and splits a word at each."""
+    masked = "".join("a" if unicodedata.category(c)[0] == "M" else c for c in text)
+    return [text[m.start():m.end()] for m in _WORD.finditer(masked)]
+
+
 def tokenize(text: str) -> list[str]:
     text = unicodedata.normalize("NFKC", text).casefold()
     tokens = []
-    for word in _WORD.findall(text):
+    for word in _words(text):
         tokens += _PIECE.findall(word) if _CJK.search(word) else [word]
     return tokens
 

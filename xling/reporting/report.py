@@ -324,7 +324,11 @@ def tune_table(run: TuneRun) -> Table:
     def number(value) -> str:
         return f"{value:.3f}" if isinstance(value, (int, float)) and math.isfinite(value) else "n/a"
 
-    rows = [[f"{u['ratio']:.1%}", str(u["seed"]), number(u.get("rougeL_ko")), number(u.get("rougeL_en"))]
+    def share(u) -> str:   # the share trained on (a share of few examples rounds), and the one asked
+        trained = u.get("korean_share", u["ratio"])
+        return f"{trained:.1%}" + (f" (asked {u['ratio']:.1%})" if abs(trained - u["ratio"]) > 1e-9 else "")
+
+    rows = [[share(u), str(u["seed"]), number(u.get("rougeL_ko")), number(u.get("rougeL_en"))]
             + ([number(u.get("preference_ko")), number(u.get("preference_en")),
                 str(u.get("unparseable_ko", 0) + u.get("unparseable_en", 0))] if judged else [])
             + [f"{u['losses'][0]:.3f}" if u["losses"] else "", f"{u['losses'][-1]:.3f}" if u["losses"] else ""]

@@ -7,6 +7,7 @@ in X, tested in Y, divided by that of a model tuned in Y, tested in Y.
 """
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import cast
 
@@ -220,6 +221,13 @@ def delta_table(run_a: RunDir, run_b: RunDir, metric: str | None = None, n_sampl
     names = lambda r: [c.name for c in r.cells if not c.crossed] if isinstance(r, ChoiceRun) \
         else [d.name for d in r.directions]   # noqa: E731
     cells = [c for c in names(a_run) if c in names(b_run)]
+    if not cells:
+        raise XlingError(f"{run_a.path} and {run_b.path} share no language or direction to compare")
+    for run, one, other in ((run_a, a_run, b_run), (run_b, b_run, a_run)):
+        alone = [c for c in names(one) if c not in names(other)]
+        if alone:
+            print(f"xling: note: {', '.join(alone)}: only in {run.path}, left out of the comparison",
+                  file=sys.stderr)
     rows = []
     for cell in cells:
         records_a, a = _per_item_results(a_run, cell, metric_a, mode)

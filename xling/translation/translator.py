@@ -326,6 +326,7 @@ def translate(texts: Iterable[str] | str, src: str = "ko", tgt: str = "en", mode
     import os
     from pathlib import Path
 
+    from ..backends import check_options
     from ..store.filehash import model_fingerprint
 
     # keyed by the model that will load ($XLING_MODEL read now: a notebook may change it), and a
@@ -335,6 +336,7 @@ def translate(texts: Iterable[str] | str, src: str = "ko", tgt: str = "en", mode
     content = model_fingerprint(local) if local is not None and local.is_dir() else None
     loading = {k: v for k, v in options.items() if k not in _PER_CALL}
     key = (name, content, tuple(sorted((k, repr(v)) for k, v in loading.items())))
+    check_options(loading, also=("settings", "backend"))   # before the held model goes
     if _held.get("key") == key:
         translator = Translator(backend=_held["backend"], **{k: v for k, v in options.items() if k in _PER_CALL})
     else:

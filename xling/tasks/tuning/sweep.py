@@ -117,6 +117,11 @@ def _run_tune_ratio(run: RunDir, config: TuneRatioConfig, overwrite: bool, progr
               f"{', '.join(sorted({f'{trained_on[r]}' for r in same}, key=int))} Korean examples "
               "(the same as another share, or none/all of them); more training data separates them",
               file=sys.stderr)
+    rounded = [r for r in ratios if r not in same and abs(r * size - trained_on[r]) > 1e-9]
+    if rounded and progress:   # (Python rounds halves to even: 2.5 is 2, 7.5 is 8)
+        print("xling: note: Korean shares trained on, rounded to whole examples of " + str(size) + ": "
+              + ", ".join(f"{r:g} -> {trained_on[r] / size:.1%}" for r in rounded) + " (the table and "
+              "Figure 2 show the share trained on)", file=sys.stderr)
     run.prepare(RunHeader("tune_ratio", config.identity(), dataclasses.asdict(config),
                           [unit_name(r, s) for r, s in units], data=data_report,
                           details={"test_ids": [p.id for p in test]}), overwrite=overwrite)
