@@ -213,6 +213,15 @@ def test_an_output_in_dev_shm_is_an_ordinary_file():
     assert str(output_target("/dev/shm/xling-report.md")) == "/dev/shm/xling-report.md"
 
 
+def test_an_output_path_ending_in_a_slash_is_refused(tmp_path):
+    """`-o new/` wrote a file named "new" (a shell refuses `> new/`)."""
+    from xling.data.textio import output_target
+
+    with pytest.raises(XlingError, match="it names a folder; give a file name"):
+        output_target(f"{tmp_path}/new/")
+    assert not (tmp_path / "new").exists()
+
+
 def test_a_line_translated_to_nothing_is_said(tmp_path):
     """Line mode kept an empty output line for a failed translation without a word (--paragraphs
     warned, eval counted it)."""

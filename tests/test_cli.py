@@ -139,3 +139,21 @@ def test_score_human_refuses_what_it_would_ignore_and_on_target_only_says_why_no
     hyp.write_text("The weather is nice today.\nI like apples very much.\n", encoding="utf-8")
     assert_one_line_error(xling("score", "-i", str(hyp), "-r", str(hyp), "-t", "de", "--on-target-only"),
                           "no output of")
+
+
+@pytest.mark.parametrize("sig, status, said", [("SIGINT", 130, "xling: interrupted"),
+                                               ("SIGTERM", 143, "xling: terminated")])
+def test_a_signal_while_the_commands_load_is_one_line_not_a_traceback(sig, status, said):
+    """Ctrl-C in the first second (the command modules' imports) printed a KeyboardInterrupt
+    traceback; SIGTERM there ended with -15. The signal is sent for real, as xling.cli loads."""
+    code = ("import os, signal, sys\n"
+            "class Finder:\n"
+            "    def find_spec(self, name, path=None, target=None):\n"
+            f"        if name == 'xling.cli':\n"
+            f"            os.kill(os.getpid(), signal.{sig})\n"
+            "        return None\n"
+            "sys.meta_path.insert(0, Finder())\n"
+            "from xling.console import run\n"
+            "run()\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True)
+    assert result.returncode == status and result.stderr.decode().strip() == said, result.stderr

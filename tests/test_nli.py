@@ -55,6 +55,8 @@ def test_run_predictions_follow_the_highest_score(tmp_path, tiny_causal_base, da
     before = run.outputs_path("ko").read_text(encoding="utf-8")
     run_choice(config, progress=False, backend=load_backend(str(tiny_causal_base)))
     assert run.outputs_path("ko").read_text(encoding="utf-8") == before
+    # and the batch sizes the first process chose stay recorded (a resumed run dropped them)
+    assert run.read_metrics()["directions"]["ko"]["batches"] == metrics["ko"]["batches"]
 
 
 def test_generated_answers_parse_in_every_prompt_language():

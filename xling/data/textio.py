@@ -170,6 +170,8 @@ def output_target(path: str | Path, inputs: tuple = ()) -> Path:
     of the `inputs` (every file the command reads: source, template, shots, key file, ...) nor lie
     inside an input folder (a model), nor be a FIFO, device or folder: xling writes complete
     files only, atomically."""
+    if str(path).endswith(("/", os.sep)):   # Path() drops the slash: `-o out/` wrote a file "out"
+        raise XlingError(f"cannot write {path}: it names a folder; give a file name")
     path = Path(path)
     where = os.path.abspath(path)
     if where.startswith(("/proc/", "/dev/")) and not where.startswith("/dev/shm/"):   # /dev/stdout, /proc/self/fd/1

@@ -179,6 +179,8 @@ def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress
             summary["batches"] = {"ll": plans.get("loglikelihood"), "gen": plans.get("generate")}
         elif batch_plan:   # the batch sizes chosen (e.g. by `auto`)
             summary["batches"] = batch_plan
+        elif "batches" in metrics["directions"].get(name, {}):   # scored by an earlier process: its plan
+            summary["batches"] = metrics["directions"][name]["batches"]
         for mode in ("ll", "gen"):
             if config.mode in (mode, "both"):
                 summary[mode] = summarize(records, mode, n_labels, config.bootstrap, config.seed)
