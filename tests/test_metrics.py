@@ -644,3 +644,9 @@ def test_a_metric_called_through_the_registry_refuses_an_option_no_metric_takes(
     with pytest.raises(XlingError, match="chrF takes no option 'word_order'"):
         get("chrf")(hyps, refs, None, "en", word_order=2)
     assert get("chrf")(hyps, refs, None, "en", tokenize="char").score == chrf(hyps, refs).score
+
+
+def test_none_for_the_outputs_is_named_as_such():
+    """`off_target(None, "en")` said "the inputs are empty"."""
+    with pytest.raises(XlingError, match="hypotheses: got None"):
+        off_target(None, "en")

@@ -169,8 +169,9 @@ def refuse_table(seq, name: str) -> None:
 
 
 def check_lengths(**named: Sequence | None) -> int:
-    """All given sequences must be lists of strings of the same, non-zero length."""
-    named = {name: None if seq is None else texts(seq, name) for name, seq in named.items()}
+    """All given sequences must be lists of strings of the same, non-zero length (hypotheses
+    are always given: None there is a mistake, not "none")."""
+    named = {name: None if seq is None and name != "hypotheses" else texts(seq, name) for name, seq in named.items()}
     sizes = {name: len(seq) for name, seq in named.items() if seq is not None}
     if len(set(sizes.values())) > 1:
         detail = ", ".join(f"{n} {s}" for n, s in sizes.items())
