@@ -165,6 +165,12 @@ def _metadata_column(path: Path, column: str, n: int) -> list[str] | None:
     return values
 
 
+# Codes FLORES+ renamed from FLORES-200's (the macrolanguage's member, as its later releases
+# name them), tried when FLORES-200's own is not a configuration there.
+FLORES_PLUS_NAMES = {"zho_Hans": ("cmn_Hans",), "zho_Hant": ("cmn_Hant",), "est_Latn": ("ekk_Latn",),
+                     "tgl_Latn": ("fil_Latn",)}
+
+
 def _flores_hub(split: str, spec: str) -> ParallelData:
     """FLORES+ from the hub (gated: needs `huggingface-cli login`)."""
 
@@ -176,12 +182,17 @@ def _flores_hub(split: str, spec: str) -> ParallelData:
     from datasets import load_dataset
 
     def load(lang: Language) -> list[str]:
-        try:
-            rows = load_dataset("openlanguagedata/flores_plus", lang.flores, split=split)
-        except Exception as exc:  # noqa: BLE001 - gated, renamed or missing: say so in one line
-            raise XlingError(f"FLORES+ {lang.flores} {split} could not be loaded from the hub: "
-                             f"{exc}".splitlines()[0]) from exc
-        return [row["text"] for row in rows]
+        names = (lang.flores, *FLORES_PLUS_NAMES.get(lang.flores, ()))
+        for name in names:   # FLORES-200's code first, then the name FLORES+ may have given it
+            try:
+                rows = load_dataset("openlanguagedata/flores_plus", name, split=split)
+            except Exception as exc:  # noqa: BLE001 - gated, renamed or missing: say so in one line
+                if name != names[-1]:
+                    continue
+                raise XlingError(f"FLORES+ {' / '.join(names)} {split} could not be loaded from the hub: "
+                                 f"{exc}".splitlines()[0]) from exc
+            return [row["text"] for row in rows]
+        raise AssertionError("unreachable")
 
     n = len(load(resolve("en")))
     dev = _flores_hub("dev", "flores200:dev") if split != "dev" else None
