@@ -408,6 +408,7 @@ def test_sacrebleu_sets_from_sacrebleus_cache_and_a_clear_error_offline(tmp_path
     offline = run("sacrebleu:wmt24:en-ja")
     assert offline.startswith("error: sacrebleu test set wmt24 (en-ja) is not in sacrebleu's cache")
     assert str(cache / "wmt24") in offline and "$SACREBLEU" in offline
+    assert not (cache / "wmt24").exists()     # sacrebleu's lock file and folders of the failed download
     assert run("sacrebleu:wmt24:en-ko").startswith("error: sacrebleu test set wmt24 has no pair en-ko")
 
 

@@ -236,6 +236,20 @@ def _load_sacrebleu(arg: str, spec: str, options: DataOptions) -> ParallelData:
     return load_sacrebleu(arg)
 
 
+def _remove_leftovers(cache: Path, before: set[Path]) -> None:
+    """What a failed download made in sacrebleu's cache: its empty lock files and the empty
+    folders around them (nothing that was there before, nothing with content)."""
+    made = [p for p in ([cache, *cache.rglob("*")] if cache.exists() else []) if p not in before]
+    for path in sorted(made, key=lambda p: len(p.parts), reverse=True):   # innermost first
+        try:
+            if path.is_file() and path.suffix == ".lock" and path.stat().st_size == 0:
+                path.unlink()
+            elif path.is_dir() and not any(path.iterdir()):
+                path.rmdir()
+        except OSError:
+            continue
+
+
 def load_sacrebleu(arg: str) -> ParallelData:
     """`wmt24:en-ja`: the source and first reference of a sacrebleu test set, with document ids
     where the set has them. sacrebleu downloads into its cache ($SACREBLEU, ~/.sacrebleu)."""
@@ -252,10 +266,13 @@ def load_sacrebleu(arg: str) -> ParallelData:
         raise XlingError(f"sacrebleu test set {name} has no pair {pair}; it has: "
                          f"{', '.join(sorted(dataset.langpairs))}")
     src, tgt = (resolve(code) for code in pair.split("-", 1))
+    cache = Path(SACREBLEU_DIR)
+    before = {cache, *cache.rglob("*")} if cache.exists() else set()
     try:
         fields = dataset.fieldnames(pair)
         files = dataset.get_files(pair)
     except (Exception, SystemExit) as exc:  # noqa: BLE001 - sacrebleu exits or raises offline
+        _remove_leftovers(cache, before)
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise XlingError(f"sacrebleu test set {name} ({pair}) is not in sacrebleu's cache "
                          f"({Path(SACREBLEU_DIR) / name}) and could not be downloaded ({reason}); "
