@@ -257,6 +257,52 @@ def test_a_judge_server_gets_the_runs_timeout_and_retries(tmp_path, monkeypatch)
     assert stalled.requests == 2
 
 
+def test_a_judge_template_shows_its_demonstration_turns(tmp_path):
+    """GEMBA-MQM's prompt is 3-shot: a judge template had system and user only (other keys were
+    accepted and never sent, yet changed the template's hash)."""
+    from xling.backends.http import HTTPBackend
+    from xling.metrics.judge import judge
+    from xling.data.languages import resolve
+    from xling.prompts.templates import load_template
+
+    template = tmp_path / "fewshot-mqm.yaml"
+    template.write_text("""format: judge
+kind: mqm
+system: You annotate errors.
+shots:
+  - user: "Source: Guten Morgen. Translation: Good evening."
+    assistant: |-
+      Critical:
+      no-error
+      Major:
+      accuracy/mistranslation - "evening"
+      Minor:
+      no-error
+user: "Source: {source} Translation: {translation}"
+""", encoding="utf-8")
+    seen = []
+    server = FakeOpenAI(respond=lambda payload: seen.append(payload["messages"]) or
+                        "Critical:\nno-error\nMajor:\nno-error\nMinor:\nno-error")
+    try:
+        result = judge(["안녕."], ["Hello."], "ko", src_lang="en", template=str(template),
+                       backend=HTTPBackend("judge", server.url, max_retries=0))
+    finally:
+        server.close()
+    assert [(m["role"], m["content"]) for m in seen[0]] == [
+        ("system", "You annotate errors."), ("user", "Source: Guten Morgen. Translation: Good evening."),
+        ("assistant", 'Critical:\nno-error\nMajor:\naccuracy/mistranslation - "evening"\nMinor:\nno-error'),
+        ("user", "Source: Hello. Translation: 안녕.")]
+    assert result.score == 0
+    # as text for a base model: each demonstration answered, then the judged one
+    text = load_template(str(template)).render_judgment(resolve("en"), resolve("ko"), "Hello.", "안녕.",
+                                                        chat=False).text
+    assert text.index("Good evening.\n\nAnswer:\nCritical:") < text.index("Source: Hello.")
+    template.write_text("format: judge\nkind: mqm\nshots: [{user: 'x'}]\nuser: '{source} {translation}'\n",
+                        encoding="utf-8")
+    with pytest.raises(XlingError, match="'shots' is a list of turns"):
+        load_template(str(template))
+
+
 def test_a_base_model_judge_is_not_stopped_at_a_blank_line():
     """Its answer was cut at the first blank line: the errors after it were lost and the
     segment scored 0 ("no errors"), counted as parsed."""

@@ -295,9 +295,10 @@ def judge(hyps: Sequence[str], srcs: Sequence[str], tgt_lang: str, kind: str = "
     values: list[float | None] = []
     stds: list[float | None] = []
     unparseable = 0
-    # The template's own example spans ("the wrong words"): not any word of its instructions,
-    # since a real error span ("clear", "text") may well occur in them too.
-    examples = {_inner(m).strip() for m in _QUOTED.finditer(prompt_template.data["user"])}
+    # The template's own example spans ("the wrong words", its demonstrations' errors): not any
+    # word of its instructions, since a real error span ("clear", "text") may well occur in them.
+    shown = [prompt_template.data["user"], *(shot["assistant"] for shot in prompt_template.data.get("shots") or [])]
+    examples = {_inner(m).strip() for text in shown for m in _QUOTED.finditer(text)}
 
     def copied(errors, i) -> bool:
         """An error whose words are the template's own example, in neither the translation nor

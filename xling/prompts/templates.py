@@ -51,7 +51,7 @@ KEYS = {"chat": {"user", "assistant", "system", "instructions"},
         "completion": {"example", "query", "separator", "instructions"},
         "loglikelihood": {"context", "continuation", "generate_prompt", "shot_separator", "words", "labels"},
         "generate": {"prompt", "target", "shot_separator", "words", "labels", "also_accepted"},
-        "judge": {"user", "system", "kind", "answer_prefix"}}
+        "judge": {"user", "system", "kind", "answer_prefix", "shots"}}
 TASKS = ("translation", "nli", "multiple_choice", "judge")
 
 
@@ -91,10 +91,13 @@ class Template:
                       source=source, translation=translation, reference=reference or "")
         user = data["user"].format_map(fields)
         system = data["system"].format_map(fields) if data.get("system") else None
+        shots = data.get("shots") or []   # demonstration turns, as written (GEMBA-MQM's are 3)
         if chat:
-            return Prompt(messages=((("system", system),) if system else ()) + (("user", user),))
-        return Prompt(text=(f"{system}\n\n" if system else "") + f"{user}\n\nAnswer:\n"
-                      + data.get("answer_prefix", ""))
+            turns = tuple(m for shot in shots for m in (("user", shot["user"]), ("assistant", shot["assistant"])))
+            return Prompt(messages=((("system", system),) if system else ()) + turns + (("user", user),))
+        blocks = [f"{shot['user']}\n\nAnswer:\n{shot['assistant']}" for shot in shots]
+        return Prompt(text=(f"{system}\n\n" if system else "") + "".join(b + "\n\n" for b in blocks)
+                      + f"{user}\n\nAnswer:\n" + data.get("answer_prefix", ""))
 
     def stops_for(self, source: str, src: Language | None = None) -> tuple[bool, tuple[str, ...]]:
         """How an answer to this source ends: (stop at the line end, stop strings). Chat
@@ -242,6 +245,12 @@ def _check_fields(path: Path, fmt: str, data: dict) -> None:
         for needed in ("{source}", "{translation}"):
             if needed not in data["user"]:
                 raise XlingError(f"template {path}: a judge template's 'user' must contain {needed}")
+        shots = data.get("shots", [])
+        if not isinstance(shots, list) or not all(
+                isinstance(t, dict) and set(t) == {"user", "assistant"} and all(isinstance(v, str) for v in t.values())
+                for t in shots):
+            raise XlingError(f"template {path}: a judge template's 'shots' is a list of turns "
+                             "{user: TEXT, assistant: TEXT}, shown as written before the judged one")
     elif fmt in SOURCE_SLOT:
         allowed = TRANSLATION_FIELDS
     else:
