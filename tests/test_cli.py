@@ -157,3 +157,15 @@ def test_a_signal_while_the_commands_load_is_one_line_not_a_traceback(sig, statu
             "run()\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True)
     assert result.returncode == status and result.stderr.decode().strip() == said, result.stderr
+
+
+def test_report_takes_its_format_from_the_output_suffix_and_refuses_a_contradiction():
+    """`report -o r.html` wrote text tables into r.html; `-f csv -o r.tex` wrote CSV."""
+    from xling.cli.reports import _format_for
+    from xling.errors import XlingError
+
+    assert [_format_for(None, o) for o in ("r.html", "r.MD", "r.csv", "r.tex", "r.txt", "r.out", "-", None)] == \
+        ["html", "markdown", "csv", "latex", "text", "text", "text", "text"]
+    assert _format_for("csv", "r.out") == "csv" and _format_for("latex", "r.tex") == "latex"
+    with pytest.raises(XlingError, match="--format csv into r.tex, whose suffix says latex"):
+        _format_for("csv", "r.tex")

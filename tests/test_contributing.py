@@ -201,6 +201,22 @@ def test_a_plugin_that_fails_halfway_leaves_nothing_registered(tmp_path):
     assert "plugin 'half' (xling.metrics: halfway) does not load, skipped" in err and "unknown metric" in err, err
 
 
+def test_a_failing_plugin_never_takes_a_built_in_with_it(tmp_path):
+    """A plugin that imported xling's data loaders and then failed unregistered flores200,
+    ntrex128 and text (registered while it was being imported)."""
+    import os
+    import subprocess
+    import sys
+
+    env = _plugin_package(tmp_path, "[xling.metrics]\nhalf = halfdata\n", {"halfdata": (
+        "from xling.data.parallel import flores200\nimport no_such_module_here\n")})
+    code = ("import xling.data.registry as data\nfrom xling.metrics.registry import metric_settings\n"
+            "metric_settings()\nprint(sorted(data.families()))\n")
+    result = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, **env), capture_output=True, text=True)
+    assert {"flores200", "ntrex128", "text"} <= set(eval(result.stdout)), result.stderr
+    assert "does not load, skipped" in result.stderr
+
+
 def _plugin_package(root: Path, entry_points: str, modules: dict[str, str] | None = None) -> dict:
     (root / "xling_more-0.1.dist-info").mkdir(parents=True)
     (root / "xling_more-0.1.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: xling-more\n"

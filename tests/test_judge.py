@@ -52,6 +52,14 @@ MQM_ANSWERS = {
     "apostrophes inside a span": ('Major:\naccuracy/mistranslation - "l\'homme qu\'il a vu"\nMinor:\n'
                                   "fluency/grammar - 'don't'", [("major", "accuracy/mistranslation", "l'homme qu'il a vu"),
                                                                  ("minor", "fluency/grammar", "don't")]),
+    # (the review of round 12) an item after a blank line in any shape is still an item; a count
+    # is compared with the severity the error was listed under (a non-translation is critical)
+    "items in prose after a blank line": ("Major:\nMistranslation - 'x'\n\nThe date '5 May' is omitted.\nMinor:\nno-error",
+                                          [("major", "mistranslation", "x"), ("major", "", "The date '5 May' is omitted.")]),
+    "a count and a non-translation": ("Critical: 0\nMajor: 1\n- non-translation - 'x'\nMinor: 0",
+                                      [("critical", "non-translation", "x")]),
+    "a quoted span with a Korean particle": ("Major:\naccuracy/mistranslation - '사과'를 잘못 번역함",
+                                             [("major", "accuracy/mistranslation", "사과")]),
     "prose refusal": ("I cannot evaluate this translation without more context.", None),
     "empty": ("", None),
     "a rating instead": ("The translation quality is 7/10.", None),
@@ -301,6 +309,19 @@ user: "Source: {source} Translation: {translation}"
                         encoding="utf-8")
     with pytest.raises(XlingError, match="'shots' is a list of turns"):
         load_template(str(template))
+
+
+def test_stored_judge_and_off_target_scores_of_older_rules_are_made_again():
+    """The parser's rules changed scores ("Critical: 0" was -25) under one signature, and stored
+    scores were kept on resume and rescore."""
+    from xling.metrics.registry import get
+
+    for name in ("gemba-mqm", "offtarget"):
+        spec = get(name)
+        current = spec.made_with({})
+        assert "rules" in current and spec.stale(current, current) == []
+        assert spec.stale({k: v for k, v in current.items() if k != "rules"}, current) == [
+            f"version of its rules (earlier; now {current['rules']})"]
 
 
 def test_a_base_model_judge_is_not_stopped_at_a_blank_line():

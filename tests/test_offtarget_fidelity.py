@@ -99,6 +99,8 @@ def test_japanese_kanji_shared_with_simplified_stay_japanese():
     ("Thank you", "ko", True), ("Good morning", "ja", True), ("Still offline.", "zh", True),
     # names alone are no language; a word or two of the target's own script stay as they were
     ("Samsung", "ko", False), ("COVID-19", "ja", False), ("Ja", "de", False),
+    # units and abbreviations any language writes as they are
+    ("kg", "ko", False), ("km/h", "ja", False), ("etc.", "zh", False), ("e-mail", "ar", False),
 ])
 def test_a_short_answer_in_another_script_than_the_targets(text, target, off):
     flags = off_target([text], target).extra["flags"][0]

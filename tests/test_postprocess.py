@@ -181,9 +181,18 @@ def test_chat_wrappers_in_many_languages_are_cut(answer, tgt, bare):
     # markdown the source has
     ("**Achtung:** nicht berühren.", "de", "**Attention:** do not touch."),
     ("> zitiert", "de", "> quoted"),
-    # a bracketed note the source ends with, a Latin aside into a Latin-script language
+    # a bracketed note the source ends with (in any words), a Latin aside into a Latin-script
+    # language, an acronym line under a translation into another script
     ("Das ist gut. (Hinweis: nur intern)", "de", "This is good. (Note: internal only)"),
+    ("This is good. (Note: internal use only)", "en", "Esto es bueno. (Aviso: solo para uso interno)"),
     ("Die Katze schläft.\n(Sie ist müde.)", "de", "The cat sleeps. She is tired."),
+    ("世界保健機関\n(WHO)", "ja", "World Health Organization"),
+    # sentences that only look like a preamble (the review of round 12: they were cut at the colon)
+    ("The new version launches at 10:30 tomorrow.", "en", "새 버전은 내일 10:30에 출시됩니다."),
+    ("The full version is available at: www.example.com", "en", "전체 버전은 www.example.com 에 있습니다."),
+    ("Here is the latest version of the schedule: Monday at 9.", "en", "최신 일정은 월요일 9시입니다."),
+    ("Here you are: the keys to your new home.", "en", "여기 새 집 열쇠입니다."),
+    ("The Translation Bureau said: the contract is signed.", "en", "번역국은 계약이 체결되었다고 말했다."),
 ])
 def test_what_the_source_has_is_kept_in_many_forms(answer, tgt, source):
     cleaned = clean_output(answer, resolve(tgt), source=source)

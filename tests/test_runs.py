@@ -73,6 +73,17 @@ def test_report_numbers_equal_direct_metric_calls(tmp_path, tiny_causal_base, da
     assert matrix.header == ["src \\ tgt", "ko", "en"]
     for fmt in ("markdown", "csv", "latex"):
         assert "en-ko" in first.render(fmt)
+    # every format keeps the notes (the CSV had no signature); lower-is-better is said for one run
+    import csv as csv_module
+    noted = [row[0] for row in csv_module.reader(first.render("csv").splitlines()) if row and row[0].startswith("# ")]
+    assert f"# BLEU: {stored['en-ko']['metrics']['bleu']['signature']} [en-ko]" in noted \
+        or any(n.startswith("# BLEU: nrefs") for n in noted)
+    assert "lower is better: OffTarget%" in first.notes
+    # a line break in a folder name stays in the title's line (markdown, LaTeX comments)
+    from xling.reporting.tables import Table
+    broken = Table("run\n#1", ["a"], [["1"]], ["note\nmore"])
+    assert broken.render("latex").splitlines()[0] == "% run #1" and "% note more" in broken.render("latex")
+    assert broken.render("markdown").splitlines()[0] == "**run #1**"
     # The undetermined rate (issue 25) stands beside the off-target rate, in metrics.json, in the
     # direction table and as its own matrix.
     column = first.header.index("OffTarget%")

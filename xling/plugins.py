@@ -15,10 +15,14 @@ _loaded: set[str] = set()
 # The registries plugins add to (dicts, by `track`): what a plugin that fails halfway through
 # its import registered is taken out again, so "skipped" means skipped.
 _TRACKED: list[dict] = []
+_BUILTIN: list[str] = []
 
 
-def track(*registries: dict) -> None:
+def track(*registries: dict, builtin: tuple[str, ...] = ()) -> None:
+    """Registries plugins add to, and the modules that fill them with xling's own components
+    (imported before any plugin, so that a plugin's failure never takes a built-in with it)."""
     _TRACKED.extend(registries)
+    _BUILTIN.extend(builtin)
 
 
 def discover(group: str, builtin: tuple[str, ...] = ()) -> None:
@@ -27,7 +31,7 @@ def discover(group: str, builtin: tuple[str, ...] = ()) -> None:
     if group in _loaded:
         return
     _loaded.add(group)
-    for module in builtin:
+    for module in (*builtin, *_BUILTIN):
         importlib.import_module(module)
     global _importing, _importing_content
     for point in entry_points(group=group):

@@ -38,7 +38,7 @@ class BackendKind:
 
 
 REGISTRY: dict[str, BackendKind] = {}
-track(REGISTRY)
+track(REGISTRY, builtin=BUILTIN)
 
 
 def register_backend(name: str, *, settings: type, help: str, load_options: tuple[str, ...] = ()):

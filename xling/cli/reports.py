@@ -12,8 +12,8 @@ from .options import Bounded, FilePath, metric_list, print_report, split_list
 @click.argument("run_dirs", nargs=-1, required=True, type=FilePath(file_okay=False))
 @click.option("--metrics", "-m", default=None, help="Only these metrics (comma-separated).")
 @click.option("--format", "-f", "fmt", type=click.Choice(["text", "markdown", "csv", "latex", "html"]),
-              default="text", show_default=True,
-              help="html: one self-contained page (scores, significance, a segment browser) written to --output.")
+              default=None, help="text (the default, or what --output's suffix names: .md .csv .tex .html); "
+              "html: one self-contained page (scores, significance, a segment browser) written to --output.")
 @click.option("--output", "-o", default=None, type=FilePath(dir_okay=False),
               help="Write the report to this file (required with --format html; - is standard output).")
 @click.option("--paired-ar", is_flag=True, help="Approximate randomization instead of bootstrap.")
@@ -21,6 +21,7 @@ from .options import Bounded, FilePath, metric_list, print_report, split_list
 def report(run_dirs, metrics, fmt, output, paired_ar, paired_n):
     """Tables from run folders; with several runs, each is tested against the first."""
     test = "ar" if paired_ar else "bs"
+    fmt = _format_for(fmt, output)
     if output is None:
         if fmt == "html":
             raise XlingError("--format html writes a page: give it with --output/-o (-o report.html, or "
@@ -45,6 +46,22 @@ def report(run_dirs, metrics, fmt, output, paired_ar, paired_n):
     with atomic_writer(output) as handle:
         handle.write(text)
     click.echo(output)
+
+
+_SUFFIX_FORMAT = {".html": "html", ".htm": "html", ".md": "markdown", ".markdown": "markdown", ".csv": "csv",
+                  ".tex": "latex", ".txt": "text"}
+
+
+def _format_for(fmt: str | None, output: str | None) -> str:
+    """The format asked for, else the one -o's suffix names (a report.html of text tables was
+    written without a word); a format the suffix contradicts is refused."""
+    from pathlib import Path
+
+    named = _SUFFIX_FORMAT.get(Path(output).suffix.lower()) if output and output != "-" else None
+    if fmt is not None and named is not None and fmt != named:
+        raise XlingError(f"--format {fmt} into {output}, whose suffix says {named}: give a matching file name "
+                         "or leave --format out")
+    return fmt or named or "text"
 
 
 def _check_report_output(output: str, run_dirs) -> None:

@@ -50,7 +50,7 @@ class DataFamily:
 
 REGISTRY: dict[str, DataFamily] = {}
 _ALIASES: dict[str, str] = {}
-track(REGISTRY, _ALIASES)
+track(REGISTRY, _ALIASES, builtin=BUILTIN)
 
 
 def register_dataset(name: str, *, task: str, grammar: str, help: str, aliases: tuple[str, ...] = (),

@@ -28,6 +28,7 @@ from ..errors import XlingError
 from ..prompts.templates import load_template
 from .base import MetricResult, Signature, check_lengths, register_scorer
 from .langid import detect
+from .settings import JUDGE_PARSER
 
 # GEMBA-MQM's scoring as its authors' code does it (MicrosoftTranslator/GEMBA,
 # gemba_mqm_utils.parse_mqm_answer): severity weights 25/5/1; errors counted critical first,
@@ -58,9 +59,11 @@ _NO_ERROR = re.compile(r"^(?:no[- ]?errors?(?: found)?|none|n/?a|nothing|-|(?:�
 _HEADING = re.compile(r"^(critical|major|minor)(?:\s+errors?)?\s*(?::|-|–|$)\s*(.*)$", re.I)
 # "category[/subcategory] - span": a category is one to three words, never a sentence.
 _ITEM = re.compile(r"""^(?P<category>[A-Za-z][A-Za-z/&_-]*(?: [A-Za-z/&_-]+){0,2})\s*(?:-|–|:|—)\s*(?P<span>.+)$""")
-# A quoted span, closed by its own kind of mark; a single quote closes only where no letter
-# follows, so "l'homme" and 'don't' stay whole (an apostrophe is not a closing quote).
-_QUOTED = re.compile(r""""(.+?)"|“(.+?)[”“]|„(.+?)[“”]|「(.+?)」|『(.+?)』|‘(.+?)’(?!\w)|'(.+?)'(?!\w)""")
+# A quoted span, closed by its own kind of mark; a single quote closes only where no Latin
+# letter follows, so "l'homme" and 'don't' stay whole (an apostrophe is not a closing quote),
+# while Korean and Japanese write their particle right after it ('사과'를).
+_QUOTED = re.compile(r""""(.+?)"|“(.+?)[”“]|„(.+?)[“”]|「(.+?)」|『(.+?)』"""
+                     r"""|‘(.+?)’(?![A-Za-zÀ-ɏ])|'(.+?)'(?![A-Za-zÀ-ɏ])""")
 
 
 def _inner(match) -> str:
@@ -108,17 +111,16 @@ def _critical_if_non_translation(error: ErrorSpan | None, line: str) -> ErrorSpa
 _COUNT = re.compile(r"^(\d+)(?:\s+errors?)?\s*\.?$", re.I)
 # "MQM score: -5", "Total score: 0": the judge's own sum, not an error (xling scores the errors)
 _SCORE_LINE = re.compile(r"^(?:(?:total|overall|final|mqm)\s+)+score\b|^score\s*[:=]", re.I)
-CATEGORIES = {"accuracy", "fluency", "terminology", "style", "locale", "non-translation", "other", "source"}
+# After a blank line, what ends the error list: an explanation or summary ("Overall, ...",
+# "**Explanation:** ...", "The translation is fluent."), or a long sentence quoting nothing.
+_AFTER_LIST = re.compile(r"^(?:explanation|overall|in summary|summary|in conclusion|note|notes|comments?|"
+                         r"reasoning|analysis|justification|assessment|the translation|this translation|"
+                         r"the rest|otherwise)\b", re.I)
 
 
-def _continues_list(raw: str, line: str) -> bool:
-    """After a blank line: whether `line` still belongs to the error list (a heading, a bulleted
-    line, or a "category - span" item of an MQM category). An explanation after the list, or a
-    new prompt a base model goes on to write, ends it."""
-    if _HEADING.match(line) or _BULLET.match(raw):
-        return True
-    item = _ITEM.match(line)
-    return bool(item) and re.split(r"[/ ]", item.group("category").lower())[0] in CATEGORIES
+def _ends_list(line: str) -> bool:
+    """After a blank line: whether `line` ends the error list (an item in any shape goes on)."""
+    return bool(_AFTER_LIST.match(line)) or (len(line.split()) > 12 and not _QUOTED.search(line))
 
 
 def parse_mqm(answer: str) -> list[ErrorSpan] | None:
@@ -131,6 +133,7 @@ def parse_mqm(answer: str) -> list[ErrorSpan] | None:
     understood = False
     blank = filled = False     # a blank line just passed; the current severity has a line under it
     counts: dict[str, int] = {}
+    listed: set[str] = set()   # the severities an error was listed under (before promotion)
     for raw in answer.splitlines():
         line = _clean(raw)
         if not line:
@@ -150,9 +153,10 @@ def parse_mqm(answer: str) -> list[ErrorSpan] | None:
                 error = _critical_if_non_translation(_item(rest, severity), rest)
                 if error:
                     errors.append(error)
+                    listed.add(severity)
             continue
         if severity is not None and (_SCORE_LINE.match(line)
-                                     or (after_blank and filled and not _continues_list(raw, line))):
+                                     or (after_blank and filled and _ends_list(line))):
             severity = None    # the judge's own total, or text after the list: the list ended
             continue
         if line.endswith((":", "：")):      # another heading ("Source:"): the error list ended
@@ -166,7 +170,8 @@ def parse_mqm(answer: str) -> list[ErrorSpan] | None:
         error = _critical_if_non_translation(_item(line, severity), line)
         if error:
             errors.append(error)
-    if any(n and not any(e.severity == sev for e in errors) for sev, n in counts.items()):
+            listed.add(severity)
+    if any(n and sev not in listed for sev, n in counts.items()):
         return None
     return errors if understood else None
 
@@ -331,6 +336,7 @@ def judge(hyps: Sequence[str], srcs: Sequence[str], tgt_lang: str, kind: str = "
     if kind == "mqm":
         fields["weights"] = ",".join(f"{k}={v:g}" for k, v in MQM_WEIGHTS.items()) + f",floor={MQM_FLOOR:g}"
         fields["rules"] = f"first{MQM_COUNTED}+{NON_TRANSLATION}=critical"
+    fields["parser"] = JUDGE_PARSER
     fields["parsed"] = f"{total - unparseable}/{total}"
     fields["xling"] = __version__
     spread = [s for s in stds if s is not None]

@@ -25,6 +25,7 @@ from functools import lru_cache
 from typing import cast
 
 from ..data.languages import resolve
+from .settings import LANGID_RULES
 from .zhscript import chinese_script as by_inventory
 
 _SCRIPTS = {
@@ -207,7 +208,8 @@ def _detect(text: str, expected: str | None) -> Detection:
         best = cast(str, expected)
     if expected is not None and best != expected and len(_WORD.findall(text)) < MIN_WORDS \
             and confidences[best] < SURE_OF_SHORT \
-            and (_COUNTED_AS.get(resolve(expected).script, resolve(expected).script) == script or _only_names(text)):
+            and (_COUNTED_AS.get(resolve(expected).script, resolve(expected).script) == script
+                 or _only_names(text) or _a_sign(text)):
         # "Ja" (Estonian 0.07), "Na toll.", "ممتاز" (Urdu 0.52), "Wow!" (Polish 0.68): lingua's
         # guesses on a word or two are near uniform; "Merci beaucoup" (French 0.87) is not.
         # In another script than the target's only names are ("Samsung", "COVID-19"): "Thank
@@ -253,7 +255,7 @@ _NOT_A_SCRIPT = ("MASCULINE", "FEMININE", "BOPOMOFO", "MODIFIER", "?")
 # FLORES-200 Indonesian, 10% of the lines by lingua's odds).
 _STANDS_FOR = {"sr-Latn": {"bs", "hr"}, "id": {"ms"}}
 # Bumped whenever the rules or the candidates change what is detected (in off-target signatures).
-RULES = 5
+RULES = LANGID_RULES
 
 
 # Common Simplified forms that Japanese writes otherwise (a few Han characters with one of them
@@ -283,6 +285,16 @@ _KOREAN_MIXED = re.compile(f"[{_SCRIPTS['Hani']}][\uac00-\ud7a3]|[\uac00-\ud7a3]
 # digit. Latin text made only of such words beside another script is judged by the rest
 # ("Samsung Galaxy S24 Ultra 출시" is Korean).
 _LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f\u1e00-\u1eff][A-Za-z0-9\u00c0-\u024f\u1e00-\u1eff'-]*")
+
+
+def _a_sign(text: str) -> bool:
+    """One short token that a text in any language writes as it is: a unit or abbreviation
+    ("kg", "km/h", "etc.", "ok", "e-mail"), not a word of a language."""
+    words = text.split()
+    if len(words) != 1:
+        return False
+    word = words[0].strip(".,!?;:()[]\"'")
+    return len(word) <= 4 or bool(re.search(r"[/\d]|\w[.-]\w", word))
 
 
 def _only_names(text: str) -> bool:

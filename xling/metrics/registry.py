@@ -32,9 +32,11 @@ from .settings import (
     JUDGE_API_KEY_FILE,
     JUDGE_BASE_URL,
     JUDGE_MODEL,
+    JUDGE_PARSER,
     JUDGE_SAMPLES,
     JUDGE_TEMPERATURE,
     JUDGE_TEMPLATE,
+    LANGID_RULES,
     METRICX_MODEL,
     METRICX_VERSION,
     PRECISION,
@@ -71,6 +73,7 @@ class MetricSpec:
     digits: int = 2                            # decimals shown (4 for COMET's 0-1 scale)
     plugin: str | None = None                  # "distribution==version" of the plugin that registered it
     plugin_content: str | None = None          # a digest of that plugin's source (plugins.source_digest)
+    rules: str | None = None                   # the version of how it reads its input (judge parser, langid)
 
     def __call__(self, hyps, refs=None, srcs=None, tgt_lang: str | None = None,
                  **options) -> MetricResult:
@@ -126,6 +129,8 @@ class MetricSpec:
             from ..prompts.templates import load_template
 
             made["template_content"] = load_template(self.options_from(settings).get("template") or self.name).hash
+        if self.rules:   # another parser or detector reads the same outputs otherwise
+            made["rules"] = self.rules
         if self.plugin:   # a newer version of the plugin, or one edited in place, may score otherwise
             made["plugin"] = self.plugin
             if self.plugin_content:
@@ -145,6 +150,10 @@ class MetricSpec:
             if option == "plugin":
                 if stored.get(option, value) != value:
                     changed.append(f"plugin version ({stored[option]}; now {value})")
+                continue
+            if option == "rules":    # (scores stored before rules were recorded: made again)
+                if stored.get(option) != value:
+                    changed.append(f"version of its rules ({stored.get(option) or 'earlier'}; now {value})")
                 continue
             if option.endswith("_content"):
                 base = option[:-len("_content")]
@@ -372,12 +381,12 @@ JUDGE_SETTINGS: dict[str, MetricSetting | str] = {
     **{k: k for k in JUDGE_TRANSPORT}}
 register(MetricSpec("gemba-mqm", "GEMBA-MQM", _judge("mqm"), needs_refs=False, needs_srcs=True,
                     model_based=True, options=JUDGE_OPTIONS, settings=JUDGE_SETTINGS,
-                    unit="GEMBA-MQM (0 = no errors, -25 worst)"))
+                    unit="GEMBA-MQM (0 = no errors, -25 worst)", rules=f"parser{JUDGE_PARSER}"))
 register(MetricSpec("gemba-esa", "GEMBA-ESA", _judge("esa"), needs_refs=False, needs_srcs=True,
                     model_based=True, options=JUDGE_OPTIONS, settings=JUDGE_SETTINGS,
-                    unit="GEMBA-ESA (0-100)"))
+                    unit="GEMBA-ESA (0-100)", rules=f"parser{JUDGE_PARSER}"))
 register(MetricSpec("offtarget", "OffTarget%", _off_target, needs_refs=False, higher_is_better=False,
-                    detail=("flags",), unit="% outputs not in the target language",
+                    detail=("flags",), unit="% outputs not in the target language", rules=f"rules{LANGID_RULES}",
                     beside=(("undetermined_rate", "Undetermined%"), ("reference_rate", "Ref OffTarget%"),
                             ("reference_undetermined_rate", "Ref Undetermined%"))))
 

@@ -74,3 +74,8 @@ JUDGE_SAMPLES = MetricSetting("judge_samples", 1, "Judge answers per segment: 1 
                               "and reports the judge's own spread per segment.", type=int, judge=True)
 JUDGE_TEMPERATURE = MetricSetting("judge_temperature", 0.7, "Sampling temperature of the judge when "
                                   "judge_samples > 1.", type=float, judge=True)
+
+# Versions of how a metric reads what it is given, bumped with a change of rules that changes
+# scores (stored scores made under another version are made again; signatures carry them).
+JUDGE_PARSER = 2        # 2: counts, CJK "none", the judge's total and prose after the list are no errors
+LANGID_RULES = 5        # 5: a word or two in a script the target does not write is off-target

@@ -50,7 +50,7 @@ SOURCE_SLOT = {"chat": "user", "completion": "query"}
 KEYS = {"chat": {"user", "assistant", "system", "instructions"},
         "completion": {"example", "query", "separator", "instructions"},
         "loglikelihood": {"context", "continuation", "generate_prompt", "shot_separator", "words", "labels"},
-        "generate": {"prompt", "target", "shot_separator", "words", "labels", "also_accepted"},
+        "generate": {"prompt", "target", "generate_prompt", "shot_separator", "words", "labels", "also_accepted"},
         "judge": {"user", "system", "kind", "answer_prefix", "shots"}}
 TASKS = ("translation", "nli", "multiple_choice", "judge")
 

@@ -88,6 +88,9 @@ def direction_table(run: MTRun, only: list[str] | None = None) -> Table:
             notes.append(f"{d.name}, translated by document: {r['failed_chunks']} of {r['chunks']} "
                          f"chunks could not be split back into segments ({r['failed_segments']} "
                          "segments scored as empty)")
+    lower = [display(m) for m in metrics if not get(m).higher_is_better]
+    if lower:   # (as `xling score` says: the single-run tables have no better/worse marks)
+        notes.append(f"lower is better: {', '.join(lower)}")
     if "offtarget" in metrics:
         notes.append(OFF_TARGET_NOTE)
     return Table(f"{run.label}: {run.model.get('model', '?')} ({run.model.get('revision', '?')})",

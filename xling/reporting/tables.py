@@ -9,7 +9,7 @@ from .text_table import table as text_table
 
 _TEX = {"\\": "\\textbackslash{}", "&": "\\&", "%": "\\%", "_": "\\_", "#": "\\#",
         "$": "\\$", "{": "\\{", "}": "\\}", "^": "\\textasciicircum{}", "~": "\\textasciitilde{}",
-        "\n": " ", "\r": " "}
+        "\n": " ", "\r": " ", "Δ": "$\\Delta$"}   # (pdflatex's default encodings have no Greek)
 
 
 def tex_escape(text: str) -> str:
@@ -29,6 +29,11 @@ class Table:
     notes: list[str] = field(default_factory=list)
 
     def render(self, fmt: str = "text") -> str:
+        if fmt != "text":   # a title or note on one line (a folder name may hold a line break)
+            return Table(_one_line(self.title), self.header, self.rows, list(map(_one_line, self.notes)))._render(fmt)
+        return self._render(fmt)
+
+    def _render(self, fmt: str) -> str:
         if fmt == "text":
             body = text_table([self.header] + self.rows)
             return "\n".join([self.title, body] + self.notes)
@@ -43,6 +48,7 @@ class Table:
             writer.writerow(["# " + self.title])
             writer.writerow(self.header)
             writer.writerows(self.rows)
+            writer.writerows(["# " + note] for note in self.notes)   # signatures, the test, what is left out
             return buffer.getvalue().rstrip("\n")
         if fmt == "latex":
             lines = [f"% {self.title}", "\\begin{tabular}{l" + "r" * (len(self.header) - 1) + "}",
@@ -51,6 +57,10 @@ class Table:
             lines += ["\\bottomrule", "\\end{tabular}"] + [f"% {n}" for n in self.notes]
             return "\n".join(lines)
         raise ValueError(f"unknown table format {fmt!r}")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).replace("\r", "\n").split("\n"))
 
 
 def render_all(tables: list[Table], fmt: str) -> str:

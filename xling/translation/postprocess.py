@@ -46,11 +46,15 @@ _INLINE_LABEL = re.compile(rf"^\s*{_EMPHASIS}\s*{_LABEL_WORD}(?:\s+(?:text|versi
 # A one-line preamble before the text, as the same words on a line of their own would be cut:
 # "Here's the Korean translation: ...", "Here's the translation into Japanese: ...", "Here is
 # the Japanese version: ...", "The translation is: ...", "Sure, here you go: ...", "以下は日本語訳です：..."
-_INLINE_PREAMBLE = re.compile(rf"^\s*(?:(?:sure|okay|ok|certainly|of course)[!,.]?\s*)?"
-                              rf"(?:(?:here(?:'s| is)\b[^\n:：]{{0,40}}|the\s+(?:[^\W\d]+\s+)?)"
-                              rf"(?:{_TRANSLATION_WORDS}|version)[^\n:：]{{0,40}}"
-                              rf"|here you (?:go|are)|here it is|以下は[^\n:：]{{0,20}}訳(?:です|になります)?)"
-                              rf"\s*[:：]\s*", re.I)
+# The colon must end the preamble ("The new version launches at 10:30" is a sentence), so only
+# "into/in LANGUAGE" may follow the word, and "here you go" needs the chatty opener before it.
+_OPENER = r"(?:sure|okay|ok|certainly|of course)[!,.]?\s*"
+_INLINE_PREAMBLE = re.compile(rf"^\s*(?:{_OPENER}here (?:you go|you are|it is)|(?:{_OPENER})?"
+                              rf"(?:here(?:'s| is)\b[^\n:：]{{0,40}}(?:{_TRANSLATION_WORDS}|version)"
+                              rf"(?:\s+in(?:to)?\s+[^\W\d]+(?:\s*\([^)\n]{{0,20}}\))?)?(?:\s+is)?"
+                              rf"|the\s+(?:[^\W\d]+\s+)?(?:{_TRANSLATION_WORDS})(?:\s+is)?"
+                              rf"|以下は[^\n:：]{{0,20}}訳(?:です|になります)?))"
+                              rf"\s*[:：](?!\d)\s*", re.I)
 _NOTE_WORDS = (r"note|notes|explanation|translator'?s note|literal(?:ly)?|literal translation|"
                r"romanization|romanized|transliteration|romaji|pinyin|anmerkung|hinweis|erklärung|remarque|nota|"
                r"explicación|примечание|пояснение|참고|주석|설명|注|注意|注释|说明|解释|説明|解説|備考|※|"
@@ -61,6 +65,8 @@ _END_NOTE = re.compile(rf"\s*[(（\[]\s*(?:{_NOTE_WORDS})\s*[:：][^()（）\[\]
 # A romanization beside a translation into another script: a last line of Latin letters alone in
 # brackets ("(Neko wa matto no ue ni suwatta.)")
 _LATIN_ASIDE = re.compile(r"\n\s*[(（][A-Za-z\u00c0-\u024f\u1e00-\u1eff][^()（）\n]*[)）]\s*$")
+# Any bracketed aside a source ends with: its translation (in whatever words) is kept.
+_ENDS_IN_ASIDE = re.compile(r"[(（\[][^()（）\[\]\n]*[)）\]]\s*$")
 # A closing line of chat after the translation ("I hope this helps!"), cut as a line beyond the source's.
 _SIGN_OFF = re.compile(r"\n\s*\(?(?:i hope (?:this|that|it) helps|hope (?:this|that|it) helps|let me know if|"
                        r"feel free to|if you (?:have|need) any|this translation\b|in this translation\b|"
@@ -130,12 +136,14 @@ def clean_output(raw: str, tgt: Language | None = None, source: str | None = Non
         cut("note", text[note.start():])
         text = text[:note.start()].strip()
     end_note = _END_NOTE.search(text)
-    if end_note and text[:end_note.start()].strip() and not _END_NOTE.search(source or ""):
+    if end_note and text[:end_note.start()].strip() and not _ENDS_IN_ASIDE.search(source or ""):
         cut("note", text[end_note.start():])
         text = text[:end_note.start()].strip()
     latin = tgt is not None and tgt.script not in ("Latn", "Zyyy")
     for trailer in (_SIGN_OFF, _RULE, *((_LATIN_ASIDE,) if latin else ())):
         end = trailer.search(text)
+        if end and trailer is _LATIN_ASIDE and not _romanized(end.group(0), source):
+            continue
         if end and text[:end.start()].strip() and _line_count(text) > source_lines:
             cut("note", text[end.start():])
             text = text[:end.start()].strip()
@@ -144,6 +152,13 @@ def clean_output(raw: str, tgt: Language | None = None, source: str | None = Non
     text = _strip_quotes(text, source, cut)
     out.text = text
     return out
+
+
+def _romanized(aside: str, source: str | None) -> bool:
+    """A bracketed line of Latin words that reads as a romanization (two words or more in
+    lower case), not an acronym or a name the source has ("(WHO)", "(WHO, 2023)")."""
+    inner = aside.strip().strip("()（）").strip()
+    return len(re.findall(r"\b[a-zà-ɏḁ-ỿ][\w'-]*", inner)) >= 2 and inner not in (source or "")
 
 
 def _line_count(text: str) -> int:
