@@ -38,7 +38,8 @@ MQM_ANSWERS = {
     # a blank line between severities (a base model's answer was cut there: "no errors", 0)
     "blank lines between severities": ('Critical:\nno-error\n\nMajor:\naccuracy/mistranslation - "x"\n'
                                        'accuracy/omission - "y"\n\nMinor:\nno-error',
-                                       [("major", "accuracy/mistranslation", "x"), ("major", "accuracy/omission", "y")]),
+                                       [("major", "accuracy/mistranslation", "x"),
+                                        ("major", "accuracy/omission", "y")]),
     "blank lines between items": ('Major:\n\n- accuracy/omission - "a"\n\n- fluency/grammar - "b"\n\nOverall fine.',
                                   [("major", "accuracy/omission", "a"), ("major", "fluency/grammar", "b")]),
     # counts, not errors: "Critical: 0" was an error whose words were "0" (-25)
@@ -50,12 +51,15 @@ MQM_ANSWERS = {
     "the judge's own total and an explanation": ('Critical:\nno-error\nMajor:\nno-error\nMinor:\nno-error\n'
                                                  'MQM score: 0\n\n**Explanation:** The translation is fluent.', []),
     "apostrophes inside a span": ('Major:\naccuracy/mistranslation - "l\'homme qu\'il a vu"\nMinor:\n'
-                                  "fluency/grammar - 'don't'", [("major", "accuracy/mistranslation", "l'homme qu'il a vu"),
-                                                                 ("minor", "fluency/grammar", "don't")]),
+                                  "fluency/grammar - 'don't'",
+                                  [("major", "accuracy/mistranslation", "l'homme qu'il a vu"),
+                                   ("minor", "fluency/grammar", "don't")]),
     # (the review of round 12) an item after a blank line in any shape is still an item; a count
     # is compared with the severity the error was listed under (a non-translation is critical)
-    "items in prose after a blank line": ("Major:\nMistranslation - 'x'\n\nThe date '5 May' is omitted.\nMinor:\nno-error",
-                                          [("major", "mistranslation", "x"), ("major", "", "The date '5 May' is omitted.")]),
+    "items in prose after a blank line": ("Major:\nMistranslation - 'x'\n\nThe date '5 May' is omitted.\n"
+                                          "Minor:\nno-error",
+                                          [("major", "mistranslation", "x"),
+                                           ("major", "", "The date '5 May' is omitted.")]),
     "a count and a non-translation": ("Critical: 0\nMajor: 1\n- non-translation - 'x'\nMinor: 0",
                                       [("critical", "non-translation", "x")]),
     "a quoted span with a Korean particle": ("Major:\naccuracy/mistranslation - '사과'를 잘못 번역함",
@@ -269,8 +273,8 @@ def test_a_judge_template_shows_its_demonstration_turns(tmp_path):
     """GEMBA-MQM's prompt is 3-shot: a judge template had system and user only (other keys were
     accepted and never sent, yet changed the template's hash)."""
     from xling.backends.http import HTTPBackend
-    from xling.metrics.judge import judge
     from xling.data.languages import resolve
+    from xling.metrics.judge import judge
     from xling.prompts.templates import load_template
 
     template = tmp_path / "fewshot-mqm.yaml"

@@ -26,7 +26,7 @@ def _words(text: str) -> list[str]:
 
 def tokenize(text: str) -> list[str]:
     text = unicodedata.normalize("NFKC", text).casefold()
-    tokens = []
+    tokens: list[str] = []
     for word in _words(text):
         tokens += _PIECE.findall(word) if _CJK.search(word) else [word]
     return tokens
