@@ -167,5 +167,6 @@ def test_report_takes_its_format_from_the_output_suffix_and_refuses_a_contradict
     assert [_format_for(None, o) for o in ("r.html", "r.MD", "r.csv", "r.tex", "r.txt", "r.out", "-", None)] == \
         ["html", "markdown", "csv", "latex", "text", "text", "text", "text"]
     assert _format_for("csv", "r.out") == "csv" and _format_for("latex", "r.tex") == "latex"
+    assert _format_for("markdown", "summary.txt") == "markdown"      # a .txt holds any text format
     with pytest.raises(XlingError, match="--format csv into r.tex, whose suffix says latex"):
         _format_for("csv", "r.tex")

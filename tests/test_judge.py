@@ -64,6 +64,15 @@ MQM_ANSWERS = {
                                       [("critical", "non-translation", "x")]),
     "a quoted span with a Korean particle": ("Major:\naccuracy/mistranslation - '사과'를 잘못 번역함",
                                              [("major", "accuracy/mistranslation", "사과")]),
+    # (review 2) what a chat judge writes after the list is no error
+    "a correction and a total after the list": ('Critical:\nno-error\nMajor:\naccuracy/mistranslation - "Bank"\n'
+                                                'Minor:\nno-error\n\nCorrected translation: Die Bank ist zu.\n'
+                                                'Total: -5\n\nI hope this helps!\n\n---',
+                                                [("major", "accuracy/mistranslation", "Bank")]),
+    "the prompt echoed after a blank line": ('Major:\naccuracy/mistranslation - "Bank"\n\nSource: The bank is closed.',
+                                             [("major", "accuracy/mistranslation", "Bank")]),
+    "a Ukrainian apostrophe inside a quoted word": ("Major:\naccuracy/mistranslation - 'сім'я' is wrong",
+                                                    [("major", "accuracy/mistranslation", "сім'я")]),
     "prose refusal": ("I cannot evaluate this translation without more context.", None),
     "empty": ("", None),
     "a rating instead": ("The translation quality is 7/10.", None),
@@ -325,7 +334,9 @@ def test_stored_judge_and_off_target_scores_of_older_rules_are_made_again():
         current = spec.made_with({})
         assert "rules" in current and spec.stale(current, current) == []
         assert spec.stale({k: v for k, v in current.items() if k != "rules"}, current) == [
-            f"version of its rules (earlier; now {current['rules']})"]
+            f"version of its rules (not recorded then; now {current['rules']})"]
+        assert spec.stale(dict(current, rules="old1"), current) == [
+            f"version of its rules (old1; now {current['rules']})"]
 
 
 def test_a_base_model_judge_is_not_stopped_at_a_blank_line():

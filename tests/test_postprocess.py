@@ -160,6 +160,11 @@ def test_labels_with_emphasis_or_a_language_name_are_cut(answer, tgt):
     ("今天天气很好。\n\n拼音：jīntiān tiānqì hěn hǎo", "zh", "今天天气很好。"),
     ("오늘은 날씨가 좋습니다.\n\nAlternative translation:\n오늘 날씨가 좋네요.", "ko", "오늘은 날씨가 좋습니다."),
     ("오늘은 날씨가 좋습니다.\n\nThis translates to \"The weather is nice\".", "ko", "오늘은 날씨가 좋습니다."),
+    # (review 2) inline preambles with words between "translation" and the colon, a one-word gloss
+    ("Here is the translation from English to German: Das Wetter ist schön.", "de", "Das Wetter ist schön."),
+    ("The translation in German is: Das Wetter ist heute schön.", "de", "Das Wetter ist heute schön."),
+    ("The translated sentence is: Das Wetter ist heute schön.", "de", "Das Wetter ist heute schön."),
+    ("今日はいい天気です。\n(Kyou wa ii tenki)", "ja", "今日はいい天気です。"),
 ])
 def test_chat_wrappers_in_many_languages_are_cut(answer, tgt, bare):
     """Audit round 10: a labelled answer in these languages scored ~8 BLEU below the same

@@ -49,7 +49,7 @@ def report(run_dirs, metrics, fmt, output, paired_ar, paired_n):
 
 
 _SUFFIX_FORMAT = {".html": "html", ".htm": "html", ".md": "markdown", ".markdown": "markdown", ".csv": "csv",
-                  ".tex": "latex", ".txt": "text"}
+                  ".tex": "latex"}   # (.txt holds any of the text formats)
 
 
 def _format_for(fmt: str | None, output: str | None) -> str:

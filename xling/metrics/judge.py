@@ -59,11 +59,12 @@ _NO_ERROR = re.compile(r"^(?:no[- ]?errors?(?: found)?|none|n/?a|nothing|-|(?:�
 _HEADING = re.compile(r"^(critical|major|minor)(?:\s+errors?)?\s*(?::|-|–|$)\s*(.*)$", re.I)
 # "category[/subcategory] - span": a category is one to three words, never a sentence.
 _ITEM = re.compile(r"""^(?P<category>[A-Za-z][A-Za-z/&_-]*(?: [A-Za-z/&_-]+){0,2})\s*(?:-|–|:|—)\s*(?P<span>.+)$""")
-# A quoted span, closed by its own kind of mark; a single quote closes only where no Latin
-# letter follows, so "l'homme" and 'don't' stay whole (an apostrophe is not a closing quote),
-# while Korean and Japanese write their particle right after it ('사과'를).
+# A quoted span, closed by its own kind of mark; a single quote closes only where no letter
+# follows, so "l'homme", 'don't' and 'сім'я' stay whole (an apostrophe is not a closing quote),
+# but Korean and Japanese write their particle right after it ('사과'를).
+_LETTER = r"(?![\u3040-\u30ff\u3400-\u9fff\uac00-\ud7a3])[^\W\d_]"
 _QUOTED = re.compile(r""""(.+?)"|“(.+?)[”“]|„(.+?)[“”]|「(.+?)」|『(.+?)』"""
-                     r"""|‘(.+?)’(?![A-Za-zÀ-ɏ])|'(.+?)'(?![A-Za-zÀ-ɏ])""")
+                     r"""|‘(.+?)’(?!{_LETTER})|'(.+?)'(?!{_LETTER})""".replace("{_LETTER}", _LETTER))
 
 
 def _inner(match) -> str:
@@ -111,16 +112,23 @@ def _critical_if_non_translation(error: ErrorSpan | None, line: str) -> ErrorSpa
 _COUNT = re.compile(r"^(\d+)(?:\s+errors?)?\s*\.?$", re.I)
 # "MQM score: -5", "Total score: 0": the judge's own sum, not an error (xling scores the errors)
 _SCORE_LINE = re.compile(r"^(?:(?:total|overall|final|mqm)\s+)+score\b|^score\s*[:=]", re.I)
-# After a blank line, what ends the error list: an explanation or summary ("Overall, ...",
-# "**Explanation:** ...", "The translation is fluent."), or a long sentence quoting nothing.
-_AFTER_LIST = re.compile(r"^(?:explanation|overall|in summary|summary|in conclusion|note|notes|comments?|"
-                         r"reasoning|analysis|justification|assessment|the translation|this translation|"
-                         r"the rest|otherwise)\b", re.I)
+# MQM's categories and subcategories: a "category - span" line after a blank line is an item.
+CATEGORIES = {"accuracy", "fluency", "terminology", "style", "locale", "non-translation", "other",
+              "mistranslation", "omission", "addition", "untranslated", "grammar", "spelling", "punctuation",
+              "register", "inconsistency", "awkward", "character", "encoding"}
 
 
-def _ends_list(line: str) -> bool:
-    """After a blank line: whether `line` ends the error list (an item in any shape goes on)."""
-    return bool(_AFTER_LIST.match(line)) or (len(line.split()) > 12 and not _QUOTED.search(line))
+def _continues_list(raw: str, line: str, categories: set[str], prose: bool) -> bool:
+    """After a blank line: whether `line` is another item of the error list — a heading, a
+    bulleted line, a "category - span" line of an MQM category (or of one used above), or, when
+    the items above were sentences quoting the words, another such sentence. Anything else (a
+    corrected translation, "Total: -5", "I hope this helps!", a rule) ends the list."""
+    if _HEADING.match(line) or _BULLET.match(raw):
+        return True
+    item = _ITEM.match(line)
+    if item:
+        return re.split(r"[/ ]", item.group("category").lower())[0] in CATEGORIES | categories
+    return prose and bool(_QUOTED.search(line))
 
 
 def parse_mqm(answer: str) -> list[ErrorSpan] | None:
@@ -134,6 +142,8 @@ def parse_mqm(answer: str) -> list[ErrorSpan] | None:
     blank = filled = False     # a blank line just passed; the current severity has a line under it
     counts: dict[str, int] = {}
     listed: set[str] = set()   # the severities an error was listed under (before promotion)
+    categories: set[str] = set()   # the first words of the categories used
+    prose = False                  # the last item was a sentence (no category)
     for raw in answer.splitlines():
         line = _clean(raw)
         if not line:
@@ -154,9 +164,11 @@ def parse_mqm(answer: str) -> list[ErrorSpan] | None:
                 if error:
                     errors.append(error)
                     listed.add(severity)
+                    prose = not error.category
+                    categories.add(re.split(r"[/ ]", error.category)[0])
             continue
         if severity is not None and (_SCORE_LINE.match(line)
-                                     or (after_blank and filled and _ends_list(line))):
+                                     or (after_blank and filled and not _continues_list(raw, line, categories, prose))):
             severity = None    # the judge's own total, or text after the list: the list ended
             continue
         if line.endswith((":", "：")):      # another heading ("Source:"): the error list ended
@@ -171,6 +183,9 @@ def parse_mqm(answer: str) -> list[ErrorSpan] | None:
         if error:
             errors.append(error)
             listed.add(severity)
+            prose = not error.category
+            if error.category:
+                categories.add(re.split(r"[/ ]", error.category)[0])
     if any(n and sev not in listed for sev, n in counts.items()):
         return None
     return errors if understood else None

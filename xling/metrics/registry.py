@@ -153,7 +153,8 @@ class MetricSpec:
                 continue
             if option == "rules":    # (scores stored before rules were recorded: made again)
                 if stored.get(option) != value:
-                    changed.append(f"version of its rules ({stored.get(option) or 'earlier'}; now {value})")
+                    changed.append(f"version of its rules ({stored[option]}; now {value})" if option in stored
+                                   else f"version of its rules (not recorded then; now {value})")
                 continue
             if option.endswith("_content"):
                 base = option[:-len("_content")]

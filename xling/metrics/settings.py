@@ -78,4 +78,5 @@ JUDGE_TEMPERATURE = MetricSetting("judge_temperature", 0.7, "Sampling temperatur
 # Versions of how a metric reads what it is given, bumped with a change of rules that changes
 # scores (stored scores made under another version are made again; signatures carry them).
 JUDGE_PARSER = 2        # 2: counts, CJK "none", the judge's total and prose after the list are no errors
-LANGID_RULES = 5        # 5: a word or two in a script the target does not write is off-target
+LANGID_RULES = 6        # 5: a word or two in a script the target does not write is off-target;
+                        # 6: but one short sign ("kg", "km/h", "etc.") is undetermined

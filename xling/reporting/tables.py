@@ -9,7 +9,7 @@ from .text_table import table as text_table
 
 _TEX = {"\\": "\\textbackslash{}", "&": "\\&", "%": "\\%", "_": "\\_", "#": "\\#",
         "$": "\\$", "{": "\\{", "}": "\\}", "^": "\\textasciicircum{}", "~": "\\textasciitilde{}",
-        "\n": " ", "\r": " ", "Δ": "$\\Delta$"}   # (pdflatex's default encodings have no Greek)
+        "\n": " ", "\r": " ", "Δ": "$\\Delta$", "→": "$\\rightarrow$"}   # (pdflatex's default encodings lack them)
 
 
 def tex_escape(text: str) -> str:
@@ -45,10 +45,10 @@ class Table:
         if fmt == "csv":
             buffer = io.StringIO()
             writer = csv.writer(buffer, lineterminator="\n")
-            writer.writerow(["# " + self.title])
+            buffer.write(f"# {self.title}\n")   # comment lines as written, never quoted (read_csv(comment="#"))
             writer.writerow(self.header)
             writer.writerows(self.rows)
-            writer.writerows(["# " + note] for note in self.notes)   # signatures, the test, what is left out
+            buffer.writelines(f"# {note}\n" for note in self.notes)   # signatures, the test, what is left out
             return buffer.getvalue().rstrip("\n")
         if fmt == "latex":
             lines = [f"% {self.title}", "\\begin{tabular}{l" + "r" * (len(self.header) - 1) + "}",

@@ -101,7 +101,9 @@ def made_otherwise(record: MTRun, metric: str) -> str | None:
                                     if isinstance(m := (d.entry(metric) or {}).get("made_with"), dict)]
     for name, one in made[1:]:
         first_name, first = made[0]
-        differ = sorted(k for k in one.keys() & first.keys() if one[k] != first[k])
+        # (the rules a score was read by, and a plugin's version, count when only one side has them)
+        keys = (one.keys() & first.keys()) | ((one.keys() | first.keys()) & {"rules", "plugin"})
+        differ = sorted(k for k in keys if one.get(k) != first.get(k))
         if differ:
             return f"its {metric} scores were made with different {', '.join(differ)} ({first_name}; {name})"
     return None

@@ -50,9 +50,11 @@ _INLINE_LABEL = re.compile(rf"^\s*{_EMPHASIS}\s*{_LABEL_WORD}(?:\s+(?:text|versi
 # "into/in LANGUAGE" may follow the word, and "here you go" needs the chatty opener before it.
 _OPENER = r"(?:sure|okay|ok|certainly|of course)[!,.]?\s*"
 _INLINE_PREAMBLE = re.compile(rf"^\s*(?:{_OPENER}here (?:you go|you are|it is)|(?:{_OPENER})?"
-                              rf"(?:here(?:'s| is)\b[^\n:：]{{0,40}}(?:{_TRANSLATION_WORDS}|version)"
-                              rf"(?:\s+in(?:to)?\s+[^\W\d]+(?:\s*\([^)\n]{{0,20}}\))?)?(?:\s+is)?"
-                              rf"|the\s+(?:[^\W\d]+\s+)?(?:{_TRANSLATION_WORDS})(?:\s+is)?"
+                              rf"(?:here(?:'s| is)\b[^\n:：]{{0,40}}(?:(?:{_TRANSLATION_WORDS})[^\n:：]{{0,60}}"
+                              rf"|version(?:\s+in(?:to)?\s+[^\W\d]+)?(?:\s*\([^)\n]{{0,20}}\))?(?:\s+is)?)"
+                              rf"|the\s+(?:[^\W\d]+\s+)?(?:{_TRANSLATION_WORDS})(?:\s+(?:text|sentence|version))?"
+                              rf"(?:\s+(?:of the (?:text|sentence|passage|above)|from [^\W\d]+ (?:in)?to [^\W\d]+"
+                              rf"|(?:in|into|to) [^\W\d]+))?(?:\s*\([^)\n]{{0,20}}\))?(?:\s+(?:is|would be|reads))?"
                               rf"|以下は[^\n:：]{{0,20}}訳(?:です|になります)?))"
                               rf"\s*[:：](?!\d)\s*", re.I)
 _NOTE_WORDS = (r"note|notes|explanation|translator'?s note|literal(?:ly)?|literal translation|"
@@ -155,10 +157,10 @@ def clean_output(raw: str, tgt: Language | None = None, source: str | None = Non
 
 
 def _romanized(aside: str, source: str | None) -> bool:
-    """A bracketed line of Latin words that reads as a romanization (two words or more in
-    lower case), not an acronym or a name the source has ("(WHO)", "(WHO, 2023)")."""
+    """A bracketed line of Latin letters that reads as a romanization or gloss ("(Konnichiwa)",
+    "(Thank you)"), not an acronym or citation ("(WHO)", "(WHO, 2023)") nor words of the source."""
     inner = aside.strip().strip("()（）").strip()
-    return len(re.findall(r"\b[a-zà-ɏḁ-ỿ][\w'-]*", inner)) >= 2 and inner not in (source or "")
+    return not re.fullmatch(r"[A-Z0-9][A-Z0-9&.,\- ]*", inner) and inner not in (source or "")
 
 
 def _line_count(text: str) -> int:
