@@ -443,9 +443,14 @@ def test_transfer_refuses_a_language_mean_over_directions_scored_unlike(tmp_path
         language_scores(run, "comet")
     # a key only one score holds (stored by an older xling) is no difference, as on resume
     entries["ja-ko"]["metrics"] = {"comet": dict(entries["en-ko"]["metrics"]["comet"],
-                                                 made_with={"comet_model": "comet-a", "plugin": "x==1"})}
+                                                 made_with={"comet_model": "comet-a", "precision": "fp32"})}
     run.write_metrics({"directions": entries})
     assert language_scores(run, "comet")[1]["ko"].n == 2
+    # but the rules a score was read by count when one side has none (an interrupted rescore)
+    entries["ja-ko"]["metrics"]["comet"]["made_with"] = {"comet_model": "comet-a", "rules": "parser2"}
+    run.write_metrics({"directions": entries})
+    with pytest.raises(XlingError, match=r"made with different rules"):
+        language_scores(run, "comet")
 
 
 def test_transfer_figures_go_to_an_existing_folder_outside_the_runs(tmp_path, capsys):

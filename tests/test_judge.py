@@ -73,6 +73,19 @@ MQM_ANSWERS = {
                                              [("major", "accuracy/mistranslation", "Bank")]),
     "a Ukrainian apostrophe inside a quoted word": ("Major:\naccuracy/mistranslation - 'сім'я' is wrong",
                                                     [("major", "accuracy/mistranslation", "сім'я")]),
+    # (review 3) items after a blank line by their shape, remarks after the list by theirs
+    "numbered (1) (2) after a blank line": ("Major:\n(1) accuracy/omission - x\n\n(2) fluency/grammar - y",
+                                            [("major", "accuracy/omission", "x"), ("major", "fluency/grammar", "y")]),
+    "categories in Korean": ("Major:\n정확성/오역 - 사과\n\n정확성/누락 - 배",
+                             [("major", "", "정확성/오역 - 사과"), ("major", "", "정확성/누락 - 배")]),
+    "a category's grade after the list": ('Major:\naccuracy/mistranslation - "bank"\nMinor:\nno-error\n\n'
+                                          'Accuracy: 4/5\nFluency: 5/5\n\n- Corrected translation: Die Bank.',
+                                          [("major", "accuracy/mistranslation", "bank")]),
+    "a category said to have none": ("Critical:\nnon-translation: none\nMajor:\naccuracy/mistranslation: \"bank\"\n"
+                                     "Minor:\nfluency/grammar: none",
+                                     [("major", "accuracy/mistranslation", "bank")]),
+    "an explanation under an item": ('Major:\naccuracy/mistranslation - "bank"\nExplanation: should be Geldinstitut\n'
+                                     'Minor:\nno-error', [("major", "accuracy/mistranslation", "bank")]),
     "prose refusal": ("I cannot evaluate this translation without more context.", None),
     "empty": ("", None),
     "a rating instead": ("The translation quality is 7/10.", None),

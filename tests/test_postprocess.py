@@ -198,6 +198,12 @@ def test_chat_wrappers_in_many_languages_are_cut(answer, tgt, bare):
     ("Here is the latest version of the schedule: Monday at 9.", "en", "최신 일정은 월요일 9시입니다."),
     ("Here you are: the keys to your new home.", "en", "여기 새 집 열쇠입니다."),
     ("The Translation Bureau said: the contract is signed.", "en", "번역국은 계약이 체결되었다고 말했다."),
+    # (review 3) the preamble's words stay within a sentence, and a colon the source has is no preamble's
+    ("Here's the translated manual for the new machine. Note: descale it monthly.", "en",
+     "새 기계의 번역된 설명서입니다. 참고: 매달 석회를 제거하세요."),
+    ("Here is the translation of the contract, signed by both parties: see annex 2.", "en",
+     "양측이 서명한 계약서 번역본입니다: 부록 2를 보십시오."),
+    ("회의는 금요일입니다.\n(Appendix B 참조)", "ko", "The meeting is on Friday. (See Appendix B)"),
 ])
 def test_what_the_source_has_is_kept_in_many_forms(answer, tgt, source):
     cleaned = clean_output(answer, resolve(tgt), source=source)

@@ -51,7 +51,7 @@ class ErrorSpan:
 
 # -- parsing ------------------------------------------------------------------------------------
 _MARKUP = re.compile(r"[*_`#>]+")
-_BULLET = re.compile(r"^\s*(?:[-•*+]|\d+[.)])\s+")
+_BULLET = re.compile(r"^\s*(?:[-•*+]|\d+[.)]|\(\d+\)|[a-z][.)])\s+")
 # (and in Korean, Japanese and Chinese, which a judge asked about such a translation may answer in)
 _NO_ERROR = re.compile(r"^(?:no[- ]?errors?(?: found)?|none|n/?a|nothing|-|(?:오류\s*)?없음|(?:오류가\s*)?없습니다"
                        r"|(?:エラー)?な[しい]|無し|ありません|无(?:错误)?|没有(?:错误)?|無(?:錯誤)?|沒有(?:錯誤)?"
@@ -62,7 +62,7 @@ _ITEM = re.compile(r"""^(?P<category>[A-Za-z][A-Za-z/&_-]*(?: [A-Za-z/&_-]+){0,2
 # A quoted span, closed by its own kind of mark; a single quote closes only where no letter
 # follows, so "l'homme", 'don't' and 'сім'я' stay whole (an apostrophe is not a closing quote),
 # but Korean and Japanese write their particle right after it ('사과'를).
-_LETTER = r"(?![\u3040-\u30ff\u3400-\u9fff\uac00-\ud7a3])[^\W\d_]"
+_LETTER = r"(?![\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7a3])[^\W\d_]"
 _QUOTED = re.compile(r""""(.+?)"|“(.+?)[”“]|„(.+?)[“”]|「(.+?)」|『(.+?)』"""
                      r"""|‘(.+?)’(?!{_LETTER})|'(.+?)'(?!{_LETTER})""".replace("{_LETTER}", _LETTER))
 
@@ -86,6 +86,10 @@ def _clean(line: str) -> str:
     return _BULLET.sub("", _MARKUP.sub("", line)).strip()
 
 
+# A category said to be without fault ("Grammar - fine"): no error.
+_FINE = re.compile(r"(?:fine|ok|okay|good|correct|acceptable|no issues?)[.!]?", re.I)
+
+
 def _item(text: str, severity: str) -> ErrorSpan | None:
     if not text or _says_nothing(text):
         return None
@@ -98,6 +102,8 @@ def _item(text: str, severity: str) -> ErrorSpan | None:
         quoted = _QUOTED.fullmatch(text.strip())
         return ErrorSpan(severity, "", _inner(quoted) if quoted else text.strip())
     span = match.group("span").strip()
+    if _says_nothing(span.strip("\"'“”‘’")) or _FINE.fullmatch(span):   # "non-translation: none"
+        return None
     quoted = _QUOTED.search(span)
     return ErrorSpan(severity, match.group("category").strip().lower(),
                      _inner(quoted) if quoted else span.strip("\"' "))
@@ -116,19 +122,36 @@ _SCORE_LINE = re.compile(r"^(?:(?:total|overall|final|mqm)\s+)+score\b|^score\s*
 CATEGORIES = {"accuracy", "fluency", "terminology", "style", "locale", "non-translation", "other",
               "mistranslation", "omission", "addition", "untranslated", "grammar", "spelling", "punctuation",
               "register", "inconsistency", "awkward", "character", "encoding"}
+# What a judge writes after its list (after a blank line): a label or remark that is no error.
+_AFTER_LIST = re.compile(
+    r"^(?:explanation|overall|in summary|summary|in conclusion|conclusion|notes?|comments?|reasoning|"
+    r"analysis|justification|assessment|corrected|correction|revised|improved|better|suggested|suggestions?|"
+    r"fixed|total|final|rating|quality|score|error count|source(?! errors?)|translation|reference|the translation|"
+    r"this translation|the rest|everything else|other than that|otherwise|good|great|nice|excellent|"
+    r"well done|in general|generally|therefore|so|thus|hence|i hope|hope this|let me know|feel free|"
+    r"i would|i suggest|you could|consider|use)\b", re.I)
 
 
-def _continues_list(raw: str, line: str, categories: set[str], prose: bool) -> bool:
-    """After a blank line: whether `line` is another item of the error list — a heading, a
-    bulleted line, a "category - span" line of an MQM category (or of one used above), or, when
-    the items above were sentences quoting the words, another such sentence. Anything else (a
-    corrected translation, "Total: -5", "I hope this helps!", a rule) ends the list."""
-    if _HEADING.match(line) or _BULLET.match(raw):
+# A remark on the item above it, under a severity: no error of its own.
+_REMARK = re.compile(r"^(?:explanation|notes?|comments?|corrections?|corrected|suggestions?|suggested|reasoning|"
+                     r"justification|reason)\s*[:：]", re.I)
+
+
+def _continues_list(raw: str, line: str, categories: set[str], slashed: bool) -> bool:
+    """After a blank line: whether `line` is another item of the error list, by its shape and
+    that of the items above (`slashed`: they named "category/subcategory"). A remark or label
+    after the list ("Corrected translation: ...", "Total: -5", "I hope this helps!", "Style:
+    good" after "accuracy/..." items, a rule) ends it; a sentence naming an error goes on."""
+    if _HEADING.match(line):
         return True
+    if _AFTER_LIST.match(line) or re.fullmatch(r"[-*_=~]{3,}", line):
+        return False
     item = _ITEM.match(line)
-    if item:
-        return re.split(r"[/ ]", item.group("category").lower())[0] in CATEGORIES | categories
-    return prose and bool(_QUOTED.search(line))
+    if item is None:   # a sentence, or a category of four words or more ("terminology/inconsistent use of terms - x")
+        return True
+    category, span = item.group("category"), item.group("span").strip()
+    return "/" in category or span.startswith(('"', "'", "“", "‘", "「", "『", "„")) \
+        or (re.split(r"[/ ]", category.lower())[0] in CATEGORIES | categories and not slashed)
 
 
 def parse_mqm(answer: str) -> list[ErrorSpan] | None:
@@ -143,7 +166,7 @@ def parse_mqm(answer: str) -> list[ErrorSpan] | None:
     counts: dict[str, int] = {}
     listed: set[str] = set()   # the severities an error was listed under (before promotion)
     categories: set[str] = set()   # the first words of the categories used
-    prose = False                  # the last item was a sentence (no category)
+    slashed = False                # an item named "category/subcategory"
     for raw in answer.splitlines():
         line = _clean(raw)
         if not line:
@@ -164,12 +187,14 @@ def parse_mqm(answer: str) -> list[ErrorSpan] | None:
                 if error:
                     errors.append(error)
                     listed.add(severity)
-                    prose = not error.category
+                    slashed = slashed or "/" in error.category
                     categories.add(re.split(r"[/ ]", error.category)[0])
             continue
         if severity is not None and (_SCORE_LINE.match(line)
-                                     or (after_blank and filled and not _continues_list(raw, line, categories, prose))):
+                                     or after_blank and filled and not _continues_list(raw, line, categories, slashed)):
             severity = None    # the judge's own total, or text after the list: the list ended
+            continue
+        if severity is not None and _REMARK.match(line):   # "Explanation: ..." under an item: no error
             continue
         if line.endswith((":", "：")):      # another heading ("Source:"): the error list ended
             severity = None
@@ -183,7 +208,7 @@ def parse_mqm(answer: str) -> list[ErrorSpan] | None:
         if error:
             errors.append(error)
             listed.add(severity)
-            prose = not error.category
+            slashed = slashed or "/" in error.category
             if error.category:
                 categories.add(re.split(r"[/ ]", error.category)[0])
     if any(n and sev not in listed for sev, n in counts.items()):

@@ -49,8 +49,9 @@ _INLINE_LABEL = re.compile(rf"^\s*{_EMPHASIS}\s*{_LABEL_WORD}(?:\s+(?:text|versi
 # The colon must end the preamble ("The new version launches at 10:30" is a sentence), so only
 # "into/in LANGUAGE" may follow the word, and "here you go" needs the chatty opener before it.
 _OPENER = r"(?:sure|okay|ok|certainly|of course)[!,.]?\s*"
+_IN_SENTENCE = r"(?:[^\n:：.!?]|\.(?=\w))"   # a character that does not end a sentence
 _INLINE_PREAMBLE = re.compile(rf"^\s*(?:{_OPENER}here (?:you go|you are|it is)|(?:{_OPENER})?"
-                              rf"(?:here(?:'s| is)\b[^\n:：]{{0,40}}(?:(?:{_TRANSLATION_WORDS})[^\n:：]{{0,60}}"
+                              rf"(?:here(?:'s| is)\b[^\n:：]{{0,40}}(?:(?:{_TRANSLATION_WORDS}){_IN_SENTENCE}{{0,60}}"
                               rf"|version(?:\s+in(?:to)?\s+[^\W\d]+)?(?:\s*\([^)\n]{{0,20}}\))?(?:\s+is)?)"
                               rf"|the\s+(?:[^\W\d]+\s+)?(?:{_TRANSLATION_WORDS})(?:\s+(?:text|sentence|version))?"
                               rf"(?:\s+(?:of the (?:text|sentence|passage|above)|from [^\W\d]+ (?:in)?to [^\W\d]+"
@@ -126,8 +127,11 @@ def clean_output(raw: str, tgt: Language | None = None, source: str | None = Non
             break
         cut("preamble", lines.pop(0))
     text = "\n".join(lines).strip()
-    label = _INLINE_LABEL.match(text) or _INLINE_PREAMBLE.match(text) or _inline_language_label(text, labels)
-    # A source that itself starts with a label ("번역: 제목", "Korean: a language") is translated with it: kept.
+    label = _INLINE_LABEL.match(text) or _inline_language_label(text, labels)
+    chatty = _INLINE_PREAMBLE.match(text)
+    if label is None and chatty and _colons(text) > _colons(source or ""):
+        label = chatty   # (a sentence "Here is the translation of the contract: ..." keeps the source's colon)
+    # A source that itself starts with a label ("번역: 제목", "Korean: a language") is translated with it.
     if label and text[label.end():].strip() and not _SOURCE_LABEL.match(source or ""):
         cut("preamble", label.group(0))
         text = text[label.end():].strip()
@@ -158,9 +162,17 @@ def clean_output(raw: str, tgt: Language | None = None, source: str | None = Non
 
 def _romanized(aside: str, source: str | None) -> bool:
     """A bracketed line of Latin letters that reads as a romanization or gloss ("(Konnichiwa)",
-    "(Thank you)"), not an acronym or citation ("(WHO)", "(WHO, 2023)") nor words of the source."""
+    "(Thank you)"), not an acronym or citation ("(WHO)", "(WHO, 2023)"), nor words of the source
+    (in any case), nor a line with letters of another script ("(Appendix B 참조)")."""
     inner = aside.strip().strip("()（）").strip()
-    return not re.fullmatch(r"[A-Z0-9][A-Z0-9&.,\- ]*", inner) and inner not in (source or "")
+    other_script = any(c.isalpha() and not ("a" <= c.lower() <= "z" or "\u00c0" <= c <= "\u024f"
+                                            or "\u1e00" <= c <= "\u1eff") for c in inner)
+    return not (other_script or re.fullmatch(r"[A-Z0-9][A-Z0-9&.,\- ]*", inner)
+                or inner.casefold() in (source or "").casefold())
+
+
+def _colons(text: str) -> int:
+    return text.count(":") + text.count("：")
 
 
 def _line_count(text: str) -> int:
