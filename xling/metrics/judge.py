@@ -69,6 +69,8 @@ _QUOTED = re.compile(r""""(.+?)"|“(.+?)[”“]|„(.+?)[“”]|「(.+?)」|�
 
 def _inner(match) -> str:
     return next(g for g in match.groups() if g is not None)
+
+
 # A line under a severity that says there is nothing there, in a judge's own words: "No major
 # errors.", "None found.", "None - the translation is accurate", "Nothing to report", "No issues".
 # Whole lines only ("None of the numbers match" and "No issues, but ..." report errors).

@@ -46,8 +46,10 @@ _INLINE_LABEL = re.compile(rf"^\s*{_EMPHASIS}\s*{_LABEL_WORD}(?:\s+(?:text|versi
 # A one-line preamble before the text, as the same words on a line of their own would be cut:
 # "Here's the Korean translation: ...", "Here's the translation into Japanese: ...", "Here is
 # the Japanese version: ...", "The translation is: ...", "Sure, here you go: ...", "以下は日本語訳です：..."
-# The colon must end the preamble ("The new version launches at 10:30" is a sentence), so only
-# "into/in LANGUAGE" may follow the word, and "here you go" needs the chatty opener before it.
+# The colon must end the preamble ("The new version launches at 10:30" is a sentence): after
+# "translation" only words of the same sentence, after "the ... translation" and "version" only
+# "into/in LANGUAGE" and the like, never a digit after the colon; "here you go" needs the chatty
+# opener, and a "here is ..." preamble is cut only where the answer has a colon the source lacks.
 _OPENER = r"(?:sure|okay|ok|certainly|of course)[!,.]?\s*"
 _IN_SENTENCE = r"(?:[^\n:：.!?]|\.(?=\w))"   # a character that does not end a sentence
 _INLINE_PREAMBLE = re.compile(rf"^\s*(?:{_OPENER}here (?:you go|you are|it is)|(?:{_OPENER})?"
