@@ -225,6 +225,35 @@ def test_eval_and_rescore_take_qe_metrics(tiny_kiwi, tiny_metricx, tmp_path, cap
     assert read_run(config.out).direction("ko-en").metrics["cometkiwi"] == again
 
 
+def test_a_resumed_run_back_at_a_default_setting_scores_again(tiny_kiwi, tmp_path, capsys):
+    """A run resumed without `--precision bf16` (the default, 32) kept its bf16 score while its
+    config.json said 32: a setting set back to its default counted as not asked for."""
+    from servers import FakeOpenAI
+
+    from xling.runs.config import build_config
+    from xling.runs.records import read_run
+    from xling.tasks.mt import run_mt
+
+    (tmp_path / "t.ko").write_text("저는 학생입니다.\n", encoding="utf-8")
+    (tmp_path / "t.en").write_text("I am a student.\n", encoding="utf-8")
+    server = FakeOpenAI(respond=lambda payload: "I am student.")
+    settings = {"out": str(tmp_path / "run"), "data": f"text:{tmp_path}/t.{{lang}}", "pairs": ["ko-en"],
+                "metrics": ["cometkiwi"], "model": "fake", "cometkiwi_model": str(tiny_kiwi),
+                "backend": "http", "base_url": server.url}
+    try:
+        run_mt(build_config({**settings, "precision": "bf16"}), progress=False)
+        assert read_run(settings["out"], fresh=True).direction("ko-en").metrics["cometkiwi"]["made_with"][
+            "precision"] == "bf16"
+        capsys.readouterr()
+        run_mt(build_config(settings), progress=False)
+    finally:
+        server.close()
+    assert "CometKiwi is scored again: it was stored with another precision" in capsys.readouterr().err
+    stored = read_run(settings["out"], fresh=True)
+    assert stored.direction("ko-en").metrics["cometkiwi"]["made_with"]["precision"] == "32"
+    assert stored.run.read_config()["settings"]["precision"] == "32"
+
+
 def test_metricx23_qe_input_is_chosen_by_the_models_own_name_not_a_folder_above_it(tiny_metricx, tmp_path):
     """A reference-based MetricX-23 kept under a folder named "qe-study" still gets "candidate:
     ... reference: ..." inputs (it was fed QE inputs, its reference ignored, and reported as MetricX)."""

@@ -139,10 +139,12 @@ class MetricSpec:
 
     def stale(self, stored: dict | None, current: dict, given: dict | None = None) -> list[str]:
         """The options whose value a stored score (its `made_with`) was not made with, among
-        those asked for now: `given` (settings by name, as `rescore` takes them), else (a run's
-        config, `given` None) those set to other than their default. So a setting not asked
-        for never undoes what `rescore --cometkiwi-model PATH` scored; a local model whose files
-        changed at the same path always counts. Scores stored before `made_with`: none."""
+        those asked for now: `given` (settings by name, as `rescore` takes them: a setting not
+        given never undoes what `rescore --cometkiwi-model PATH` scored), else (a run's config,
+        `given` None) every setting, so a run's scores always match its config (a resumed run
+        back at the default COMET model scores again). A setting the stored score predates
+        counts only when set to other than its default; a local model whose files changed at the
+        same path always counts. Scores stored before `made_with`: none."""
         if stored is None:
             return []
         changed = []
@@ -165,7 +167,11 @@ class MetricSpec:
                 continue
             key = self.settings.get(option)
             default = key.default if isinstance(key, MetricSetting) else None
-            if (self.setting_name(option) in given) if given is not None else value != default:
+            if given is not None:
+                asked = self.setting_name(option) in given
+            else:
+                asked = option in stored or value != default
+            if asked:
                 changed.append(option)
         return sorted(changed)
 
