@@ -69,7 +69,8 @@ def model_fingerprint(folder: Path) -> str:
     digest = folder_fingerprint(folder, ("config.json", "tokenizer.json", "tokenizer_config.json",
                                          "vocab.json", "merges.txt", "generation_config.json",
                                          "tokenizer.model", "special_tokens_map.json",
-                                         "chat_template.jinja", "adapter_config.json",
+                                         "chat_template.jinja", "chat_template.json",
+                                         "added_tokens.json", "adapter_config.json",
                                          # seq2seq SentencePiece models (Marian, NLLB/M2M100, T5)
                                          "source.spm", "target.spm", "sentencepiece.bpe.model",
                                          "spiece.model"),
