@@ -136,6 +136,28 @@ def test_transfer_says_which_languages_only_one_run_has(tmp_path, capsys):
         delta_table(a, nli_run(tmp_path / "c", {"zh": [1, 0]}), n_samples=100)
 
 
+def test_transfer_tells_apart_runs_whose_folders_share_a_name(tmp_path, capsys):
+    """runs/modelA/xnli and runs/modelB/xnli were both "xnli": the comparison's columns read
+    "xnli xnli" and the figure drew one bar group, the second run's values over the first's."""
+    from xling.reporting.transfer import transfer_figure, transfer_tables
+
+    a = nli_run(tmp_path / "modelA" / "xnli", {"en": [1, 1], "ko": [1, 0], "th": [0, 0]})
+    b = nli_run(tmp_path / "modelB" / "xnli", {"en": [1, 1], "ko": [1, 1], "th": [1, 0]})
+    tables = transfer_tables([str(a.path), str(b.path)])
+    assert tables[-1].header[1:3] == ["modelA/xnli", "modelB/xnli"]
+    assert tables[0].title.startswith("modelA/xnli: ") and tables[2].title.startswith("modelB/xnli: ")
+    figure = transfer_figure([str(a.path), str(b.path)])
+    assert sorted(t.get_text() for t in figure.axes[0].get_legend().get_texts()) == ["modelA/xnli", "modelB/xnli"]
+    with pytest.raises(XlingError, match="is given twice"):
+        transfer_tables([str(a.path), str(a.path)])
+    # a run without ko or en has no bars: said, and a figure of nothing but such runs is refused
+    c = nli_run(tmp_path / "c", {"th": [1, 0]})
+    transfer_figure([str(a.path), str(c.path)])
+    assert "xling: note: c has no bars: no targeted language (ko, en)" in capsys.readouterr().err
+    with pytest.raises(XlingError, match="c: nothing to draw: no targeted language"):
+        transfer_figure([str(c.path)])
+
+
 def test_transfer_and_figures_never_compare_log_likelihood_with_generation(tmp_path, capsys):
     """Accuracy by log-likelihood and by generation are different measures: two runs are
     compared in a mode both scored, or refused; Tables 13/14 draw log-likelihood only."""

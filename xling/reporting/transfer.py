@@ -19,7 +19,8 @@ from ..metrics.base import mean_result
 from ..metrics.registry import get
 from ..metrics.significance import delta_ci, resampled_scores
 from ..runs.folder import RunDir
-from ..runs.records import ChoiceRun, MTRun, Run, check_complete, check_paired, metric_result, read_run
+from ..runs.records import (ChoiceRun, MTRun, Run, check_complete, check_paired, distinguish, metric_result,
+                             read_run)
 from .plots import grouped_bars
 from .tables import Table
 
@@ -279,18 +280,30 @@ def _common_metric(runs: list[RunDir], metric: str | None) -> str | None:
     return found
 
 
+def _labels(runs: list[RunDir]) -> list[str]:
+    """What each run is called in tables and figures: its folder's name, or as much of its path
+    as tells it from the others (runs/modelA/xnli, runs/modelB/xnli); a run given twice is refused."""
+    seen = [run.path.resolve() for run in runs]
+    if len(set(seen)) < len(seen):
+        raise XlingError(f"{next(str(r.path) for r, p in zip(runs, seen) if seen.count(p) > 1)} is given twice")
+    records = [read_run(run) for run in runs]
+    distinguish(records)
+    return [record.label for record in records]
+
+
 def transfer_tables(paths: list[str], metric: str | None = None, by: str = "script") -> list[Table]:
     runs = [RunDir(p) for p in paths]
+    labels = _labels(runs)
     mode = _common_mode(runs)
     metric = _common_metric(runs, metric)
     tables = []
-    for run in runs:
+    for run, label in zip(runs, labels):
         name, scores = language_scores(run, metric, mode)
         rows = relative_table(scores, _higher_is_better(name))
         fmt = lambda v: "" if v is None else f"{v:.3f}"   # noqa: E731
         measure = f"{name} ({MODE_NAMES[mode]})" if mode else name
         tables.append(Table(
-            f"{run.path.name}: {measure} by language, relative to the targeted languages (ko, en) and to English",
+            f"{label}: {measure} by language, relative to the targeted languages (ko, en) and to English",
             ["language", "targeted", "script", "family", name, "95% CI", "÷ targeted", "÷ English"],
             [[r.lang, "yes" if r.targeted else "", r.script, r.family, f"{r.score:.3f}",
               f"[{r.ci_low:.3f}, {r.ci_high:.3f}]" if r.ci_low is not None else "",
@@ -298,16 +311,16 @@ def transfer_tables(paths: list[str], metric: str | None = None, by: str = "scri
             ([] if any(r.targeted for r in rows) else [_no_targeted_note(run)])
             + ([] if _higher_is_better(name) else
                [f"lower {name} is better: ratios are inverted (anchor ÷ score), so > 1 is better"])))
-        tables.append(Table(f"{run.path.name}: untargeted languages by {by} ({measure})",
+        tables.append(Table(f"{label}: untargeted languages by {by} ({measure})",
                             [by, name, "÷ targeted", "languages"],
                             [[g, f"{s:.3f}", fmt(rel), str(n)] for g, s, rel, n in grouped(rows, by)]))
     if len(runs) == 2:
         deltas = delta_table(runs[0], runs[1], metric)
         tables.append(Table(
-            f"{runs[1].path.name} − {runs[0].path.name}, "
+            f"{labels[1]} − {labels[0]}, "
             f"{f'accuracy ({MODE_NAMES[mode]})' if mode else metric} (paired bootstrap, 95% CI); "
             f"ratio = Score(X→Y) when the first run is tuned in Y and the second in X",
-            ["language", runs[0].path.name, runs[1].path.name, "Δ", "95% CI", "p", "ratio"],
+            ["language", labels[0], labels[1], "Δ", "95% CI", "p", "ratio"],
             [[r["cell"], f"{r['a']:.3f}", f"{r['b']:.3f}", f"{r['delta']:+.3f}",
               f"[{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]", f"{r['p_value']:.3f}",
               "" if r["ratio"] is None else f"{r['ratio']:.3f}"] for r in deltas],
@@ -326,14 +339,22 @@ def transfer_figure(paths: list[str], metric: str | None = None):
 
     series: dict[str, dict[str, RelativeRow]] = {}
     langs: list[str] = []
-    mode = _common_mode([RunDir(path) for path in paths])
-    metric = _common_metric([RunDir(path) for path in paths], metric)
-    for path in paths:
-        run = RunDir(path)
+    runs = [RunDir(path) for path in paths]
+    mode = _common_mode(runs)
+    metric = _common_metric(runs, metric)
+    untargeted = []
+    for run, label in zip(runs, _labels(runs)):
         name, scores = language_scores(run, metric, mode)
         rows = {r.lang: r for r in relative_table(scores, _higher_is_better(name))}
         langs = langs + [lang for lang in rows if lang not in langs]
-        series[run.path.name] = rows
+        series[label] = rows
+        if not any(r.targeted for r in rows.values()):
+            untargeted.append((run, label))
+    if len(untargeted) == len(runs):   # every bar would be empty
+        raise XlingError(f"{untargeted[0][1]}: nothing to draw: {_no_targeted_note(untargeted[0][0])}")
+    for run, label in untargeted:
+        print(f"xling: note: {label} has no bars: {_no_targeted_note(run)}", file=sys.stderr)
+
     def rel_targeted(row: RelativeRow | None) -> float:
         return row.rel_targeted if row is not None and row.rel_targeted is not None else np.nan
 
