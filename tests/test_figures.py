@@ -68,6 +68,13 @@ def test_user_runs_become_extra_rows_with_intervals(tmp_path):
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()][-1] == "mine (yours)"
 
 
+def test_a_run_with_none_of_a_tables_languages_is_said_not_drawn_as_an_empty_row(tmp_path, capsys):
+    run = nli_run(tmp_path / "koen", {"ko": [1, 0], "en": [1, 1]})
+    assert table_figure("table13", [run]).axes[0].images[0].get_array().shape == (10, 7)
+    assert ("xling: note: koen (yours) has none of Table 13's languages (ar, hi, th, ur, vi, zh), "
+            "so it is not drawn there (it has ko, en)") in capsys.readouterr().err
+
+
 def test_only_runs_on_a_tables_protocol_are_drawn_beside_it(tmp_path, capsys):
     from xling.reporting.figures import table_drawing
 

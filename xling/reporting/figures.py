@@ -134,6 +134,11 @@ def table_drawing(key: str, runs: Sequence[RunDir | Run]) -> Drawing:
         separator = len(labels) - 1
         data_notes: list[str] = []
         for label, vals, ci in run_rows([_typed(r) for r in runs], key, data_notes):
+            if not any(c in vals for c in paper.columns):   # an empty row, said rather than drawn
+                print(f"xling: note: {label} has none of {paper.title.split(':')[0]}'s "
+                      f"{'directions' if key == 'table15' else 'languages'} ({', '.join(paper.columns)}), "
+                      f"so it is not drawn there (it has {', '.join(vals)})", file=sys.stderr)
+                continue
             labels.append(label)
             values.append([vals.get(c, np.nan) for c in paper.columns] + ([np.nan] if side else []))
             texts.append([(f"{vals[c]:.3f}\n[{ci[c][0]:.2f},{ci[c][1]:.2f}]" if key != "table15"
