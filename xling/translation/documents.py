@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass
 
 from ..errors import XlingError
-from .postprocess import clean_output
+from .postprocess import Cleaned, clean_output
 from .translator import Translation
 
 # A number in square brackets at the start of a line, then the segment's text.
@@ -119,17 +119,19 @@ def numbered(chunk: "Chunk", texts: list[str]) -> list[int]:
     return [p for p in chunk.positions if texts[p].strip()]
 
 
-# What a model may write between a segment's number and its text ("[1]: ...", "[2] - ..."):
-# removed unless the source segment itself starts with it (a list item "- ..."). Dashes stay:
-# dialogue opens with one in many languages ("— Да, — сказал он.").
-_SEPARATOR = re.compile(r"^([:.)\-])[ \t]+")
+# What a model may write between a segment's number and its text ("[1]: ...", "[2] - ...",
+# "[3]：..." as CJK text is typed, "[4]:..."): removed unless the source segment itself starts
+# with it (a list item "- ..."). A colon needs no space after it (ASCII or fullwidth), the others
+# do. Dashes stay: dialogue opens with one in many languages ("— Да, — сказал он.").
+_SEPARATOR = re.compile(r"^(?:([:：])[ \t\u3000]*|([.)\-．）])[ \t\u3000]+)")
 
 
 def _without_separator(piece: str, source: str) -> tuple[str, list]:
     found = _SEPARATOR.match(piece)
-    if found is None or source.lstrip().startswith(found.group(1)):
+    mark = found and (found.group(1) or found.group(2))
+    if not mark or source.lstrip().startswith(mark) or not piece[found.end():].strip():
         return piece, []
-    return piece[found.end():], [("mark separator", found.group(1))]
+    return piece[found.end():], [("mark separator", mark)]
 
 
 def translate_documents(translator, texts: list[str], document_ids: list[str], src, tgt,
@@ -162,6 +164,11 @@ def translate_documents(translator, texts: list[str], document_ids: list[str], s
         # preamble ("[1] Translation services:") is a line the source has, so it stays
         whole = clean_output(answer, tgt, source=mark([texts[p] for p in positions]))
         pieces = split_marked(whole.text, len(positions))
+        if pieces is None and split_marked(answer, len(positions)) is not None:
+            # the whole answer's cleaning cut inside it (a "Note: ..." line after [2] ended the
+            # answer there, [3] and [4] lost): split the answer itself, each piece is cleaned below
+            whole = Cleaned(answer, answer)
+            pieces = split_marked(answer, len(positions))
         first = _MARK.search(whole.text)
         if pieces is not None and first and whole.text[:first.start()].strip():   # talk before [1]
             whole.removed.append(("preamble", whole.text[:first.start()].strip()))
