@@ -389,7 +389,7 @@ def test_text_report_tests_nli_runs_against_the_first(tmp_path):
     b = nli_run(tmp_path / "b", {"th": [1] * 9 + [0]})
     table = build_report([str(a.path), str(b.path)])[-1]
     assert table.title == "runs compared with a"
-    assert table.rows == [["th", "ll", "b", "0.200", "0.900", "+0.700", f"p={mcnemar_exact(1, 8):.3f} better*"]]
+    assert table.rows == [["th", "ll", "b", "0.200", "0.900", "+0.700", f"p={mcnemar_exact(1, 8):.4f} better*"]]
 
 
 def test_a_run_lacking_a_direction_or_metric_hides_no_other_runs_test(tmp_path):

@@ -277,7 +277,7 @@ def test_choice_view_in_a_browser(runs, page, browser, tmp_path):
     b_en = next(x for x in choice["comparisons"] if (x["run"], x["cell"], x["mode"]) == (1, "en", "ll"))
     sub = browser.find_element(By.CSS_SELECTOR,
                                "table.choice-accuracy[data-run='1'] td[data-cell='en'][data-mode='ll'] .sub")
-    assert f"p={b_en['p']:.3f}" in sub.text and sub.text.endswith("*") == (b_en["p"] < 0.05)
+    assert f"p={b_en['p']:.4f}" in sub.text and sub.text.endswith("*") == (b_en["p"] < 0.05)
     assert browser.find_element(By.CSS_SELECTOR, "table.choice-significance td.na[data-run='2'][data-cell='en']") \
         .text.endswith("(not comparable)")
     # bars with whiskers: one per run and cell for each mode; the premise x hypothesis heatmaps

@@ -139,7 +139,7 @@ def test_meta_eval_page_in_a_browser(metaeval_dir, browser, tmp_path):
                 assert marks == ["best"]
             else:
                 assert float(cell.get_attribute("data-p")) == p
-                assert marks == [f"p={p:.3f}" + ("*" if p < 0.05 else "")]
+                assert marks == [f"p={p:.4f}" + ("*" if p < 0.05 else "")]
         eps = row.find_element(By.CSS_SELECTOR, "td[data-measure='segment_epsilon']")
         assert float(eps.get_attribute("data-value")) == result["segment"]["epsilon"]
     assert set(report["significance"]) == {"system_pearson", "segment_kendall_by_item"}

@@ -31,7 +31,7 @@ def agreement_tables(report: dict) -> list[Table]:
             if p is None:
                 cell += " (best)"
             elif p != "absent":
-                cell += f" p={p:.3f}" + ("*" if p < 0.05 else "")
+                cell += f" p={p:.4f}" + ("*" if p < 0.05 else "")
             row.append(cell)
         epsilon = result["segment"]["epsilon"]
         row.append("n/a" if epsilon is None else f"{epsilon:.4g}")

@@ -241,7 +241,7 @@ def choice_comparison_table(runs: list[ChoiceRun]) -> Table:
                 continue
             verdict = f" {entry['mark']}*" if entry["mark"] else ""
             rows.append([entry["cell"], entry["mode"], label, f"{entry['base']:.3f}", f"{entry['acc']:.3f}",
-                         f"{entry['delta']:+.3f}", f"p={entry['p']:.3f}{verdict}"])
+                         f"{entry['delta']:+.3f}", f"p={entry['p']:.4f}{verdict}"])
     modes = lambda run: "/".join(sorted({m for c in run.cells for m in c.modes}))   # noqa: E731
     unpaired = [f"{run.label} shares no cell and answer mode with {runs[0].label} ({modes(run)} vs "
                 f"{modes(runs[0])}): not compared" for k, run in enumerate(runs[1:], 1) if k not in compared]

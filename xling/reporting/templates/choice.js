@@ -57,7 +57,7 @@ function choiceCompared(c) {
     cls: "sub" + (marked ? " " + c.mark : ""),
     title: DATA.choice.test.name + " against " + choiceRuns()[0].label + ": p = " + fmt(c.p, 4) + "; " +
       c.only_base + " item(s) right only in the first run, " + c.only_run + " only in this one (n = " + c.n + ")",
-    text: signed(c.delta, 3) + " p=" + fmt(c.p, 3) + (marked ? " *" : "")
+    text: signed(c.delta, 3) + " p=" + fmt(c.p, 4) + (marked ? " *" : "")
   });
 }
 
@@ -143,7 +143,7 @@ function choiceSignificance(body) {
         tr.appendChild(el("td", { cls: "num compared" + (marked ? " " + c.mark : ""), "data-run": k, "data-cell": name,
           title: c.only_base + " right only in " + runs[0].label + ", " + c.only_run + " only in " + runs[k].label +
             "; p = " + fmt(c.p, 4),
-          text: fmt(c.acc, 3) + " (" + signed(c.delta, 3) + ", p=" + fmt(c.p, 3) + ")" + (marked ? " " + c.mark + "*" : "") }));
+          text: fmt(c.acc, 3) + " (" + signed(c.delta, 3) + ", p=" + fmt(c.p, 4) + ")" + (marked ? " " + c.mark + "*" : "") }));
       }
       return tr;
     });

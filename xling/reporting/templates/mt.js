@@ -117,7 +117,7 @@ function drawSignificance() {
           if (!c.comparable) return el("td", { cls: "num na", text: (c.score === null ? "" : fmt(c.score) + " ") + "(not comparable)" });
           if (c.p === null) return el("td", { cls: "num na", text: (c.score === null ? "n/a" : fmt(c.score)) + " (no test)" });
           var marked = !!c.mark;
-          return el("td", { cls: "num" + (marked ? " " + c.mark : ""), title: "p = " + fmt(c.p, 3),
+          return el("td", { cls: "num" + (marked ? " " + c.mark : ""), title: "p = " + fmt(c.p, 4),
             text: fmt(c.score) + " (" + signed(c.delta) + ", p=" + fmt(c.p, 4) + ")" + (marked ? " " + c.mark + "*" : "") });
         }));
     });
