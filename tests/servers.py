@@ -196,6 +196,10 @@ class FakeOpenAI:
         "message-null": (200, b'{"choices": [{"message": null}]}', {}),
         "content-42": (200, b'{"choices": [{"message": {"content": 42}}]}', {}),
         "broken-sse": (200, b'data: {"choices": [{"delta": {"content": "fi"}}]}\n\ndata: {"choi\n\n', {}),
+        # a stream whose connection closed mid-answer: no finish_reason, no [DONE]
+        "cut-sse": (200, b'data: {"choices": [{"delta": {"content": "fi"}}]}\n\n', {}),
+        "sse": (200, b'data: {"choices": [{"delta": {"content": "fi"}}]}\n\n'
+                     b'data: {"choices": [{"delta": {"content": "ne"}, "finish_reason": "stop"}]}\n\ndata: [DONE]\n\n', {}),
         "not-json": (200, b'<html>gateway</html>', {}),
         "redirect": (302, b'{"choices": [{"message": {"content": "from a redirect"}}]}',
                      {"Location": "http://127.0.0.1:9/elsewhere"}),
@@ -217,17 +221,31 @@ class FakeOpenAI:
         """`respond(payload) -> str`: answer each request with that text (a scripted model)."""
         server = self
         self.mode, self.stall, self.requests = mode, stall, 0
+        self.payloads: list[dict] = []  # each POST's JSON body
+        # GET /models answers, (status, body) in turn, the last one repeated; None: no GET at all
+        self.models: list[tuple[int, bytes]] | None = None
         self.paths: list[str] = []      # each request's path and query string
         self.authorizations: list[str] = []   # each request's Authorization header ("" for none)
         self.lock = threading.Lock()
 
         class Handler(QuietHandler):
+            def do_GET(self):
+                if server.models is None or not self.path.endswith("/models"):
+                    return self._reply(404, b'{"error": "not found"}', {})
+                with server.lock:
+                    status, content = server.models[0] if len(server.models) == 1 else server.models.pop(0)
+                self._reply(status, content, {})
+
             def do_POST(self):
                 import json
 
                 body = self.body()
                 with server.lock:
                     server.requests += 1
+                    try:
+                        server.payloads.append(json.loads(body))
+                    except ValueError:
+                        pass
                     server.paths.append(self.path)
                     server.authorizations.append(self.headers.get("authorization") or "")
                 if server.mode in ("echo-all", "echo-all-error"):   # every form the credentials arrive in

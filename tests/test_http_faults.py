@@ -35,7 +35,7 @@ def test_a_well_formed_answer_is_the_translation(fake):
 
 
 @pytest.mark.parametrize("mode", ["list", "null", "choice-strings", "message-null", "content-42",
-                                  "broken-sse", "not-json"])
+                                  "broken-sse", "cut-sse", "not-json"])
 def test_each_malformed_answer_is_retried_then_one_clear_error(fake, mode):
     fake.mode = mode
     with pytest.raises(XlingError) as caught:
@@ -43,6 +43,24 @@ def test_each_malformed_answer_is_retried_then_one_clear_error(fake, mode):
     message = str(caught.value)
     assert "malformed answers" in message and "after 2 retries" in message and "\n" not in message
     assert fake.requests == 3                     # the first try and two retries
+
+
+def test_a_stream_is_read_to_its_end_and_a_cut_one_is_never_a_translation(fake):
+    """A stream whose connection closed mid-answer ("The cat sat on") was taken and cached as
+    the translation; "cut-sse" above is retried, then one line."""
+    fake.mode = "sse"
+    assert translate(fake) == ["fine"]
+
+
+def test_requests_wait_until_the_server_says_what_it_is(fake):
+    """A 503 from /models (a proxy while the server warms up) made xling take the server for
+    "other" for the whole run: vLLM then got no neutral sampling fields (the checkpoint's
+    repetition penalty shaped greedy outputs), and the answers were cached as neutral ones."""
+    fake.models = [(503, b'{"error": "warming up"}'), (503, b'{"error": "warming up"}'),
+                   (200, b'{"data": [{"id": "fake-model", "owned_by": "vllm"}]}')]
+    assert translate(fake) == ["fine"]
+    assert fake.payloads and all(p.get("repetition_penalty") == 1.0 and p.get("top_k") == -1
+                                 for p in fake.payloads)
 
 
 def test_a_redirect_with_a_body_is_an_error_not_a_translation(fake):
@@ -204,6 +222,14 @@ def test_an_api_key_is_read_without_its_line_end_and_one_no_header_can_carry_is_
                            "--base-url", "http://127.0.0.1:9/v1", "안녕")
     assert_error(code, err, "$XLING_API_KEY holds characters an HTTP header cannot carry")
     assert "ключ" not in err
+    # a variable the user named that is unset or empty: said, not a request without a key (a 401)
+    monkeypatch.delenv("MY_GATEWAY_KEY", raising=False)
+    code, _, err = run_cli(capsys, "translate", "-s", "ko", "-t", "en", "--backend", "http", "-m", "m",
+                           "--base-url", "http://127.0.0.1:9/v1", "--api-key-env", "MY_GATEWAY_KEY", "안녕")
+    assert_error(code, err, "the API key variable $MY_GATEWAY_KEY is not set")
+    monkeypatch.setenv("MY_GATEWAY_KEY", " ")
+    with pytest.raises(XlingError, match=r"\$MY_GATEWAY_KEY is empty"):
+        read_api_key("MY_GATEWAY_KEY")
 
 
 def test_a_served_models_tokenizer_counts_its_tokens(tiny_causal_base, capsys):

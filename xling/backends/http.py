@@ -65,7 +65,7 @@ def load(model: str | None, settings: HTTPSettings, *, quiet: bool = False, batc
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 
 
-def read_api_key(env: str | None = "XLING_API_KEY", path: str | None = None) -> str | None:
+def read_api_key(env: str | None = None, path: str | None = None) -> str | None:
     """The key from its file or variable, without surrounding whitespace (a Windows .env's
     trailing CR was sent, refused, and retried for half a minute)."""
     if path:
@@ -74,8 +74,13 @@ def read_api_key(env: str | None = "XLING_API_KEY", path: str | None = None) -> 
         except (OSError, UnicodeDecodeError) as exc:
             raise XlingError(f"cannot read the API key file {path}: "
                              f"{getattr(exc, 'strerror', None) or 'not UTF-8 text'}") from exc
-    for name in [env] if env else ["XLING_API_KEY", "OPENAI_API_KEY"]:
-        if name and os.environ.get(name):
+    if env:   # a variable named by the user: unset or empty is their mistake, not "no key"
+        if not os.environ.get(env, "").strip():
+            raise XlingError(f"the API key variable ${env} is {'empty' if env in os.environ else 'not set'} "
+                             "(named by --api-key-env / --judge-api-key-env)")
+        return _checked_key(os.environ[env], f"${env}")
+    for name in ["XLING_API_KEY", "OPENAI_API_KEY"]:
+        if os.environ.get(name):
             return _checked_key(os.environ[name], f"${name}")
     return None
 
@@ -260,9 +265,12 @@ class HTTPBackend(Backend):
                 chunks.append(chunk)
             return response.status_code, response.headers, b"".join(chunks).decode("utf-8", "replace")
 
-    def _post(self, path: str, payload: dict, extract, max_bytes: int):
+    def _post(self, path: str, payload: dict, extract, max_bytes: int, decoding: Decoding | None = None):
         """POST with retries; `extract(body)` checks the answer's shape and returns its value
-        (raising MalformedAnswer for a wrong shape, which is retried like a 5xx)."""
+        (raising MalformedAnswer for a wrong shape, which is retried like a 5xx). A generation
+        request (`decoding` given) gets the server's neutral sampling fields at each attempt, and
+        is not sent before the server says what it is (a request built while it was down, or
+        answering 503, went out without them and its answer was cached as a neutral one)."""
         import httpx
 
         delay = self.backoff
@@ -270,7 +278,14 @@ class HTTPBackend(Backend):
             if self._cancel.is_set():
                 raise KeyboardInterrupt
             try:
-                status, headers, text = self._read(path, payload, max_bytes)
+                sent = payload
+                if decoding is not None:
+                    sent = {**payload, **self._neutral_defaults(decoding)}
+                    if self._server_kind is None and self._answered:   # answered the probe 503, say
+                        raise HTTPError(None, "the server is not ready (GET /models)")
+                    if self._server_kind is None:
+                        raise httpx.ConnectError("the server did not answer (GET /models)")
+                status, headers, text = self._read(path, sent, max_bytes)
                 if status in RETRY_STATUS:
                     raise HTTPError(status, f"HTTP {status}", _retry_after(headers.get("retry-after")))
                 if 300 <= status < 400:
@@ -317,7 +332,7 @@ class HTTPBackend(Backend):
                    "stream": False}
         if decoding.do_sample:
             payload.update(top_p=decoding.top_p, seed=decoding.seed)
-        payload.update(self._neutral_defaults(decoding))
+        # (the neutral sampling fields are added by _post, at each attempt)
         stops = (["\n"] if request.stop_at_newline else []) + list(request.stop)
         if stops:
             payload["stop"] = stops
@@ -354,8 +369,13 @@ class HTTPBackend(Backend):
         did not answer."""
         import httpx
 
+        class NotReady(Exception):
+            pass
+
         def get(url):
             answer = self._client.get(url, timeout=min(self.timeout, 10.0))
+            if answer.status_code in RETRY_STATUS:   # up but not ready (a proxy's 503): not "other"
+                raise NotReady
             try:
                 return answer.json() if answer.status_code == 200 else None
             except ValueError:
@@ -365,11 +385,17 @@ class HTTPBackend(Backend):
             listed = get("/models")
         except httpx.HTTPError:
             return None    # not up yet: the request itself will retry, and probe again
+        except NotReady:
+            self._answered = True   # (up: retried as a restarting server is)
+            return None
         models = listed.get("data") if isinstance(listed, dict) else None
         if isinstance(models, list) and any(isinstance(m, dict) and m.get("owned_by") == "vllm" for m in models):
             return "vllm"
         try:   # (the server is up: a schema that does not come is no transformers server's, asked once)
             schema = get(self._client.base_url.copy_with(path="/openapi.json"))
+        except NotReady:
+            self._answered = True
+            return None
         except httpx.HTTPError:
             return "other"
         paths = schema.get("paths") if isinstance(schema, dict) else None
@@ -379,7 +405,7 @@ class HTTPBackend(Backend):
         path, payload = self._payload(request, decoding)
         # Any token is at most a few dozen bytes of JSON: a longer answer is a runaway server.
         text = self._post(path, payload, partial(_answer_text, chat=request.prompt.is_chat),
-                          max_bytes=(1 << 16) + 64 * request.max_new_tokens)
+                          max_bytes=(1 << 16) + 64 * request.max_new_tokens, decoding=decoding)
         return self._finish(text, request)
 
     def _finish(self, text: str, request: GenerationRequest) -> str:
@@ -473,7 +499,7 @@ class HTTPBackend(Backend):
                                     top_p=sampling.top_p, seed=(sampling.row_seed(k) ^ salt) % (2 ** 31))
                 path, payload = self._payload(request, decoding)
                 (text,) = self._post(path, payload, partial(_all_answers, chat=request.prompt.is_chat, n=1),
-                                     max_bytes=(1 << 16) + 64 * request.max_new_tokens)
+                                     max_bytes=(1 << 16) + 64 * request.max_new_tokens, decoding=decoding)
                 found[k] = self._finish(text, request)
             return found
 
@@ -647,10 +673,11 @@ def _parse_body(text: str):
             raise MalformedAnswer("JSON nested too deeply", text[:200]) from None
         except ValueError:
             raise MalformedAnswer("not JSON", text[:1000]) from None
-    content, choice = [], {}
+    content, choice, done, finished = [], {}, False, False
     for line in stripped.splitlines():
         line = line.strip()
-        if not line.startswith("data:") or line == "data: [DONE]":
+        done = done or line.replace(" ", "") == "data:[DONE]"
+        if not line.startswith("data:") or done:
             continue
         try:
             event = json.loads(line[5:])
@@ -671,4 +698,7 @@ def _parse_body(text: str):
             if isinstance(c.get("text"), str):
                 content.append(c["text"])
             choice = c
+            finished = finished or bool(c.get("finish_reason"))
+    if not (done or finished):   # the connection closed mid-answer: a partial translation, never cached
+        raise MalformedAnswer("a stream that stopped before its end (no finish_reason, no [DONE])", text[-1000:])
     return {"choices": [{"message": {"content": "".join(content)}, "finish_reason": choice.get("finish_reason")}]}
