@@ -222,6 +222,21 @@ def test_an_output_path_ending_in_a_slash_is_refused(tmp_path):
     assert not (tmp_path / "new").exists()
 
 
+def test_a_read_only_output_file_is_refused_not_replaced(tmp_path, capsys):
+    """`-o` renamed its complete file over a file marked read-only (mode 444), as `>`, `cp` and
+    `tee` refuse to."""
+    import os
+
+    from helpers import assert_error, run_cli
+
+    kept = tmp_path / "out.en"
+    kept.write_text("my earlier translation\n", encoding="utf-8")
+    os.chmod(kept, 0o444)
+    code, _, err = run_cli(capsys, "translate", "-s", "ko", "-t", "en", "-o", str(kept), "안녕")
+    assert_error(code, err, "the file is read-only")
+    assert kept.read_text(encoding="utf-8") == "my earlier translation\n" and oct(kept.stat().st_mode)[-3:] == "444"
+
+
 def test_a_line_translated_to_nothing_is_said(tmp_path):
     """Line mode kept an empty output line for a failed translation without a word (--paragraphs
     warned, eval counted it)."""

@@ -206,6 +206,10 @@ def output_target(path: str | Path, inputs: tuple = ()) -> Path:
         raise XlingError(f"cannot write {path}: folder {target.parent} does not exist")
     if not os.access(target.parent, os.W_OK):
         raise XlingError(f"cannot write {path}: folder {target.parent} is not writable")
+    # an atomic write renames over the file, which its own permissions do not stop: a file
+    # marked read-only (for anyone, root included) is refused as `>` refuses it
+    if target.exists() and (not os.access(target, os.W_OK) or not target.stat().st_mode & 0o222):
+        raise XlingError(f"cannot write {path}: the file is read-only (make it writable to replace it)")
     return target
 
 
