@@ -199,7 +199,8 @@ class FakeOpenAI:
         # a stream whose connection closed mid-answer: no finish_reason, no [DONE]
         "cut-sse": (200, b'data: {"choices": [{"delta": {"content": "fi"}}]}\n\n', {}),
         "sse": (200, b'data: {"choices": [{"delta": {"content": "fi"}}]}\n\n'
-                     b'data: {"choices": [{"delta": {"content": "ne"}, "finish_reason": "stop"}]}\n\ndata: [DONE]\n\n', {}),
+                     b'data: {"choices": [{"delta": {"content": "ne"}, "finish_reason": "stop"}]}\n\n'
+                     b'data: [DONE]\n\n', {}),
         "not-json": (200, b'<html>gateway</html>', {}),
         "redirect": (302, b'{"choices": [{"message": {"content": "from a redirect"}}]}',
                      {"Location": "http://127.0.0.1:9/elsewhere"}),

@@ -170,3 +170,18 @@ def test_report_takes_its_format_from_the_output_suffix_and_refuses_a_contradict
     assert _format_for("markdown", "summary.txt") == "markdown"      # a .txt holds any text format
     with pytest.raises(XlingError, match="--format csv into r.tex, whose suffix says latex"):
         _format_for("csv", "r.tex")
+
+
+def test_a_progress_bar_written_to_a_log_updates_every_half_minute(tmp_path):
+    """`translate -i` with stderr redirected to a file filled it with a redraw per batch."""
+    import subprocess
+    import sys
+
+    script = ("import time\nfrom xling.progress import bar\n"
+              "with bar(total=50, desc='translating') as b:\n"
+              "    for _ in range(50):\n        b.update(1); time.sleep(0.02)\n")
+    with open(tmp_path / "log", "w") as log:
+        subprocess.run([sys.executable, "-c", script], stderr=log, check=True)
+    redraws = (tmp_path / "log").read_text().replace("\r", "\n").strip().split("\n")
+    assert len([r for r in redraws if "translating" in r]) == 2          # the start and the end
+    assert "50/50" in redraws[-1]

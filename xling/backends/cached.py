@@ -9,7 +9,6 @@ language pair and source), the model's fingerprint, the decoding parameters and 
 from __future__ import annotations
 
 import json
-import sys
 from typing import Callable
 
 from ..data.languages import resolve
@@ -84,10 +83,10 @@ class CachedBackend:
         if todo:
             bar = None
             if progress:
-                from tqdm import tqdm
+                from ..progress import bar as progress_bar
                 done = len(first) - len(todo)
-                bar = tqdm(total=len(todo), desc=f"{progress} ({done} cached)" if done else progress,
-                           unit=unit, file=sys.stderr, dynamic_ncols=True)
+                bar = progress_bar(total=len(todo), desc=f"{progress} ({done} cached)" if done else progress,
+                                   unit=unit)
 
             def keep(positions, answers):
                 new = {keys[todo[p]]: a for p, a in zip(positions, answers)}
@@ -132,10 +131,10 @@ class CachedBackend:
         self.last_generated = sum(map(len, missing))
         bar = None
         if progress and self.last_generated:
-            from tqdm import tqdm
+            from ..progress import bar as progress_bar
             cached = sum(map(len, wanted)) - self.last_generated
-            bar = tqdm(total=self.last_generated, unit="cand", file=sys.stderr, dynamic_ncols=True,
-                       desc=f"{progress} ({cached} cached)" if cached else progress)
+            bar = progress_bar(total=self.last_generated, unit="cand",
+                               desc=f"{progress} ({cached} cached)" if cached else progress)
 
         def keep(i, texts):
             new = {keys[i][k]: t for k, t in texts.items()}

@@ -307,14 +307,15 @@ class RegressionScorer:
                 batch_size: int = 16, progress: bool = False) -> list[float]:
         """Segment scores in input order (a referenceless model reads no references)."""
         import torch
-        from tqdm.auto import tqdm
+
+        from ..progress import bar as progress_bar
 
         if self.takes_references and refs is None:
             raise XlingError("this COMET model is reference-based: it needs references")
         sides = [[str(t) for t in side]
                  for side in (srcs, hyps) + ((refs,) if self.takes_references and refs is not None else ())]
-        with tqdm(total=sum(len(set(side)) for side in sides), desc="COMET", unit="text",
-                  disable=not progress, leave=False) as bar:
+        with progress_bar(total=sum(len(set(side)) for side in sides), desc="COMET", unit="text",
+                          disable=not progress, leave=False) as bar:
             src, mt, *ref = (self.embed(side, batch_size, bar) for side in sides)
         scores = []
         with torch.inference_mode():
@@ -393,7 +394,8 @@ class UnifiedScorer(RegressionScorer):
         Models that tag errors append each segment's error spans to `spans` (in input order)."""
         import numpy as np
         import torch
-        from tqdm.auto import tqdm
+
+        from ..progress import bar as progress_bar
 
         segments = ["mt", "src", "ref"] if self.is_xcomet else self.hparams["input_segments"]
         use_ref = refs is not None and "ref" in segments
@@ -402,7 +404,8 @@ class UnifiedScorer(RegressionScorer):
         scores: list[float] = [0.0] * len(srcs)
         found: list = [None] * len(srcs)
         with torch.inference_mode():
-            for start in tqdm(range(0, len(order), batch_size), desc="COMET", disable=not progress, leave=False):
+            for start in progress_bar(iterable=range(0, len(order), batch_size), desc="COMET", disable=not progress,
+                                      leave=False):
                 rows = [int(i) for i in order[start:start + batch_size]]
                 encoded = self.tokenizer([str(hyps[i]) for i in rows], truncation=True, max_length=limit)
                 mt = encoded["input_ids"]

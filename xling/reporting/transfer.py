@@ -19,8 +19,7 @@ from ..metrics.base import mean_result
 from ..metrics.registry import get
 from ..metrics.significance import delta_ci, resampled_scores
 from ..runs.folder import RunDir
-from ..runs.records import (ChoiceRun, MTRun, Run, check_complete, check_paired, distinguish, metric_result,
-                             read_run)
+from ..runs.records import ChoiceRun, MTRun, Run, check_complete, check_paired, distinguish, metric_result, read_run
 from .plots import grouped_bars
 from .tables import Table
 

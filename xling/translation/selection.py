@@ -170,15 +170,16 @@ def mbr(candidates: list[list[str]], pseudo_refs: list[list[str]], sources: list
     """MBR choice per source, and the number of utility evaluations made. `progress`: the
     label of a bar on stderr over the utility evaluations."""
     import torch
-    from tqdm.auto import tqdm
+
+    from ..progress import bar
 
 
     spec = get(utility)
     _check_chooser("mbr", utility)
     shape = [(len(cands), len(prefs)) for cands, prefs in zip(candidates, pseudo_refs)]
     choices, evaluations = [], 0
-    with tqdm(total=sum(h * r for h, r in shape), desc=progress, unit="pair",
-              disable=progress is None, leave=False) as bar:
+    with bar(total=sum(h * r for h, r in shape), desc=progress, unit="pair",
+             disable=progress is None, leave=False) as done:
         for group in _source_groups(shape):
             hyps, refs, srcs = [], [], []
             for i in group:
@@ -190,7 +191,7 @@ def mbr(candidates: list[list[str]], pseudo_refs: list[list[str]], sources: list
             for start in range(0, len(hyps), PAIRS_PER_CALL):   # one source may hold more
                 part = slice(start, start + PAIRS_PER_CALL)
                 flat += _flat_scores(utility, hyps[part], refs[part], srcs[part], tgt_lang, options or {})
-                bar.update(len(hyps[part]))
+                done.update(len(hyps[part]))
             evaluations += len(flat)
             start = 0
             for i in group:
