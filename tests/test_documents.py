@@ -165,6 +165,15 @@ def test_paragraphs_keep_their_line_breaks_from_input_to_output_file(scripted, t
     assert scripted.requests == 2          # one request per block, not per line
 
 
+def test_paragraphs_of_separate_text_arguments_stay_separate(scripted):
+    """Two TEXT arguments were one block (the arguments were flattened into lines first)."""
+    result = CliRunner().invoke(cli, ["translate", "-s", "en", "-t", "ko", "--paragraphs", "The cat sleeps.",
+                                      "It rains.\nStill.", "--backend", "http", "--base-url", scripted.url,
+                                      "-m", "fake", "--no-cache"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "THE CAT SLEEPS.\n\nIT RAINS.\nSTILL.\n" and scripted.requests == 2
+
+
 def test_a_block_translated_to_nothing_is_said(tmp_path):
     server = FakeOpenAI(respond=lambda payload: "" if "skip" in _user_text(payload) else "BLOCK")
     source = tmp_path / "blocks.en"

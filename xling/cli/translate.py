@@ -102,8 +102,8 @@ def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, ma
             lines = read_stdin_lines()
             if not lines:
                 raise XlingError("standard input is empty: nothing to translate")
-        if paragraphs:
-            lines = blocks_of(lines)
+        if paragraphs:   # TEXT arguments are never merged into one block
+            lines = [b for t in text for b in blocks_of(split_lines(t))] if text else blocks_of(lines)
             if not lines:
                 raise XlingError("the input holds no text to translate")
         pool = None
