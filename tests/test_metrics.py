@@ -529,7 +529,10 @@ def test_api_mistakes_are_one_clear_error(tmp_path):
     for call, message in ((lambda: bleu(hyps, []), "references: got an empty list"),
                           (lambda: paired_test(bleu(hyps, hyps), [bleu(hyps, hyps)]), "pass a dict of name"),
                           (lambda: on_target_mask(bleu(hyps, hyps)), "takes an off_target"),
-                          (lambda: comet(hyps, hyps, hyps, batch_size=0), "batch_size must be a whole number")):
+                          (lambda: comet(hyps, hyps, hyps, batch_size=0), "batch_size must be a whole number"),
+                          # "0" was a TypeError traceback, -1 ran on a GPU where the CLI refuses it
+                          (lambda: comet(hyps, hyps, hyps, gpus="0"), "gpus must be a whole number"),
+                          (lambda: comet(hyps, hyps, hyps, gpus=-1), "gpus must be a whole number")):
         with pytest.raises(XlingError, match=message):
             call()
     assert parse_metric_names("bleu,chrf") == ["bleu", "chrf"]

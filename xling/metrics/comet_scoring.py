@@ -98,6 +98,8 @@ def comet(hyps: Sequence[str], refs: Sequence[str] | None, srcs: Sequence[str] |
         raise XlingError(f"COMET precision must be one of {', '.join(PRECISIONS)}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise XlingError(f"COMET batch_size must be a whole number of 1 or more, not {batch_size!r}")
+    if gpus is not None and (isinstance(gpus, bool) or not isinstance(gpus, int) or gpus < 0):
+        raise XlingError(f"COMET gpus must be a whole number of 0 (the CPU) or more, not {gpus!r}")
 
     ckpt, revision = _checkpoint_for(model)
     hparams = read_hparams(ckpt)
