@@ -78,5 +78,8 @@ JUDGE_TEMPERATURE = MetricSetting("judge_temperature", 0.7, "Sampling temperatur
 # Versions of how a metric reads what it is given, bumped with a change of rules that changes
 # scores (stored scores made under another version are made again; signatures carry them).
 JUDGE_PARSER = 2        # 2: counts, CJK "none", the judge's total and prose after the list are no errors
-LANGID_RULES = 6        # 5: a word or two in a script the target does not write is off-target;
-                        # 6: but one short sign ("kg", "km/h", "etc.") is undetermined
+LANGID_RULES = 7        # 5: a word or two in a script the target does not write is off-target;
+                        # 6: but one short sign ("kg", "km/h", "etc.") is undetermined;
+                        # 7: a target's script beside another is judged by its own part (uk for ru,
+                        # Cyrillic for sr-Latn), Azerbaijani/Belarusian candidates, hr stands for bs,
+                        # neighbours judged without names

@@ -28,7 +28,8 @@ class ScoreReport:
 
 # What the two rates count, under every table that shows them.
 OFF_TARGET_NOTE = ("OffTarget%: outputs empty or not in the target language (or Chinese script); "
-                   "Undetermined%: outputs whose language cannot be told (numbers, symbols only), "
+                   "Undetermined%: outputs whose language cannot be told (no letters, or letters no detector here "
+                   "places for this target), "
                    "neither off- nor on-target; both over all outputs")
 
 
