@@ -532,7 +532,8 @@ def test_api_mistakes_are_one_clear_error(tmp_path):
                           (lambda: comet(hyps, hyps, hyps, batch_size=0), "batch_size must be a whole number"),
                           # "0" was a TypeError traceback, -1 ran on a GPU where the CLI refuses it
                           (lambda: comet(hyps, hyps, hyps, gpus="0"), "gpus must be a whole number"),
-                          (lambda: comet(hyps, hyps, hyps, gpus=-1), "gpus must be a whole number")):
+                          (lambda: comet(hyps, hyps, hyps, gpus=-1), "gpus must be a whole number"),
+                          (lambda: comet(hyps, [hyps, hyps], hyps), "takes one reference per segment")):
         with pytest.raises(XlingError, match=message):
             call()
     assert parse_metric_names("bleu,chrf") == ["bleu", "chrf"]

@@ -152,7 +152,11 @@ def texts(seq, name: str, nested: bool = False) -> list:
         stream = nested and not isinstance(item, (str, bytes)) and hasattr(item, "__len__") \
             and hasattr(item, "__getitem__")
         if not isinstance(item, str) and not stream:
-            raise XlingError(f"{name}[{i}] is {item!r:.40} ({type(item).__name__}), not text")
+            many = name == "references" and not isinstance(item, bytes) and hasattr(item, "__len__") \
+                and hasattr(item, "__getitem__")   # several reference streams where one is taken
+            raise XlingError(f"{name}[{i}] is {item!r:.40} ({type(item).__name__}), not text"
+                             + ("; this metric takes one reference per segment (a list of strings), "
+                                "not several reference streams" if many else ""))
         if stream:
             refuse_table(item, f"{name}[{i}]")
     return seq
