@@ -1,5 +1,6 @@
 """The HTTP backend against a fake OpenAI-compatible server that answers every malformed shape:
 each is a failed request (retried), then one clear line; nothing hangs, no secret leaks."""
+import json
 import os
 import signal
 import subprocess
@@ -279,3 +280,28 @@ def test_http_log_likelihood_cache_keys_stay_for_contexts_ending_in_whitespace()
     backend = HTTPBackend("served", "http://127.0.0.1:9/v1", max_retries=0)
     key = CachedBackend(backend, None).loglikelihood_key("Answer: ", ["Yes"])
     assert key == content_key(kind="loglikelihood", context="Answer: ", options=["Yes"], model=backend.fingerprint)
+
+
+def test_answers_on_their_way_when_a_request_fails_are_kept():
+    """One failed request raised at once: the answers of the requests already sent were never
+    cached, so a resume asked (and a paid API billed) them again."""
+    def respond(payload):
+        text = json.dumps(payload, ensure_ascii=False)
+        if "셋" in text:
+            raise RuntimeError("this request fails")   # the server hangs up: retried, then an error
+        time.sleep(1.0)
+        return "fine"
+
+    server = FakeOpenAI(respond=respond)
+    try:
+        backend = HTTPBackend("fake-model", server.url, backoff=0.01, max_retries=1, timeout=10.0, concurrency=4)
+        with pytest.raises(XlingError):
+            Translator(backend=backend).translate(["하나", "둘", "셋", "넷"], "ko", "en")
+        asked = server.requests
+        again = HTTPBackend("fake-model", server.url, backoff=0.01, max_retries=1, timeout=10.0, concurrency=4)
+        with pytest.raises(XlingError):
+            Translator(backend=again).translate(["하나", "둘", "셋", "넷"], "ko", "en")
+    finally:
+        server.close()
+    assert asked == 3 + 2                       # three answered, the failing one tried twice
+    assert server.requests - asked == 2         # again: only the failing one (twice), the rest cached

@@ -419,24 +419,34 @@ class HTTPBackend(Backend):
         """compute(index) for every index, up to `concurrency` at a time on daemon threads (the
         server batches them); deliver(index, result) runs in the caller's thread as each one
         finishes. An interrupt returns at once (in-flight requests are abandoned, no retry
-        starts); what was delivered stays delivered."""
+        starts); what was delivered stays delivered. A failed request starts no new one, and the
+        answers already on their way (within one request timeout) are delivered before its error
+        is raised: paid-for answers are cached, not asked again on resume."""
         todo: queue.SimpleQueue = queue.SimpleQueue()
         for index in range(count):
             todo.put(index)
         done: queue.SimpleQueue = queue.SimpleQueue()
         self._cancel = cancel = threading.Event()
+        failed = threading.Event()   # no new request after a failure
+        running = [0]
+        lock = threading.Lock()
 
         def work():
-            while not cancel.is_set():
-                try:
-                    index = todo.get_nowait()
-                except queue.Empty:
-                    return
+            while not cancel.is_set() and not failed.is_set():
+                with lock:
+                    try:
+                        index = todo.get_nowait()
+                    except queue.Empty:
+                        return
+                    running[0] += 1
                 try:
                     done.put((index, compute(index), None))
                 except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
                     done.put((index, None, exc))
                     return
+                finally:
+                    with lock:
+                        running[0] -= 1
 
         for _ in range(min(self.concurrency, count)):
             threading.Thread(target=work, daemon=True).start()
@@ -449,10 +459,29 @@ class HTTPBackend(Backend):
                     except queue.Empty:
                         continue
                 if error is not None:
+                    if not isinstance(error, KeyboardInterrupt):
+                        failed.set()
+                        self._deliver_on_the_way(done, running, lock, deliver)
                     raise error
                 deliver(index, result)
         finally:
             cancel.set()
+
+    def _deliver_on_the_way(self, done: queue.SimpleQueue, running: list, lock, deliver) -> None:
+        """After a failure: the answers of requests already sent, for up to one request timeout."""
+        import time
+
+        deadline = time.monotonic() + self.timeout
+        while time.monotonic() < deadline:
+            try:
+                index, result, error = done.get(timeout=0.2)
+            except queue.Empty:
+                with lock:
+                    if running[0] == 0 and done.empty():
+                        return
+                continue
+            if error is None:
+                deliver(index, result)
 
     def generate(self, requests: list[GenerationRequest], decoding: Decoding, on_batch=None) -> list[str]:
         """Every request with up to `concurrency` in flight (the server batches); finished
