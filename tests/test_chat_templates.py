@@ -3,6 +3,8 @@ it must give what the tokenizer's own apply_chat_template gives, for the models 
 tests with."""
 from __future__ import annotations
 
+import pytest
+
 from xling.reporting.chat_templates import quick_renderer
 
 CHATS = [
@@ -43,3 +45,35 @@ def test_no_template_no_quick_rendering(tmp_path):
     (tmp_path / "tokenizer_config.json").write_text('{"bos_token": "<s>"}', encoding="utf-8")
     assert quick_renderer(str(tmp_path)) is None
     assert quick_renderer(str(tmp_path / "absent")) is None
+
+
+# A chat template in the manner of Gemma 1 and 2: no system turn (written here for the test).
+NO_SYSTEM = ("{{ bos_token }}{% for m in messages %}{% if m['role'] == 'system' %}"
+             "{{ raise_exception('System role not supported') }}{% endif %}"
+             "<|{{ m['role'] }}|>\n{{ m['content'] }}\n{% endfor %}"
+             "{% if add_generation_prompt %}<|assistant|>\n{% endif %}")
+
+
+def test_a_system_turn_a_template_refuses_goes_into_the_first_user_turn(tiny_causal, tmp_path):
+    """A judge or template with a system message on a Gemma-2-style model was a Jinja traceback
+    (under `eval mt`, after the whole translation)."""
+    import shutil
+
+    from transformers import AutoTokenizer
+
+    from xling.backends.base import Prompt
+    from xling.errors import XlingError
+    from xling.translation.translator import Translator
+
+    folder = tmp_path / "no-system"
+    shutil.copytree(tiny_causal, folder)
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    tokenizer.chat_template = NO_SYSTEM
+    tokenizer.save_pretrained(folder)
+    backend = Translator(str(folder), cache=False).backend
+    messages = (("system", "You translate Korean into Japanese."), ("user", "물."))
+    rendered = backend.render(Prompt(messages=messages))
+    assert rendered == "<s><|user|>\nYou translate Korean into Japanese.\n\n물.\n<|assistant|>\n"
+    assert quick_renderer(str(folder))([list(m) for m in messages]) == rendered   # the page's too
+    with pytest.raises(XlingError, match="refused the prompt \\(System role not supported\\)"):
+        backend.render(Prompt(messages=(("system", "Translate."),)))   # no user turn to carry it

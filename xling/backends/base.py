@@ -176,3 +176,27 @@ class Backend(Protocol):
         """What the backend's own batching did: {"batches": [{"rows": n, "refill": True?,
         "out_of_memory": True?}, ...] since it was built (appended to as it runs), "plan": the
         batch sizes chosen last}; {} for a backend that batches nothing itself (a server)."""
+
+
+def render_chat(render, messages, model: str = "the model") -> str:
+    """`render(chat)` (a chat template over {"role", "content"} turns, with the generation
+    prompt) over (role, content) turns. A template that refuses a system turn (Gemma 1 and 2:
+    "System role not supported") gets the system text at the head of the first user turn, as
+    Gemma 3's own template writes it; any other refusal is one error line, not a traceback."""
+    from jinja2 import TemplateError
+
+    chat = [{"role": role, "content": content} for role, content in messages]
+    try:
+        return str(render(chat))
+    except TemplateError as exc:
+        refused = str(exc)
+    systems = [m["content"] for m in chat if m["role"] == "system"]
+    turns = [m for m in chat if m["role"] != "system"]
+    if systems and turns and turns[0]["role"] == "user":
+        turns[0] = {"role": "user", "content": "\n\n".join(systems + [turns[0]["content"]])}
+        try:
+            return str(render(turns))
+        except TemplateError as exc:
+            refused = str(exc)
+    raise XlingError(f"the chat template of {model} refused the prompt ({refused}); use a completion "
+                     "template, or a template without that turn")

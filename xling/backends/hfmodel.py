@@ -16,7 +16,7 @@ from ..errors import XlingError
 from ..store.filehash import model_fingerprint
 from . import attention
 from . import batching as sizes
-from .base import Backend, Decoding, GenerationRequest, Prompt, cut_answer
+from .base import Backend, Decoding, GenerationRequest, Prompt, cut_answer, render_chat
 from .batching import Batching
 from .choice import announce
 
@@ -66,6 +66,7 @@ def context_window(config, tokenizer) -> int | None:
             return value
     value = getattr(tokenizer, "model_max_length", None)
     return value if isinstance(value, int) and 0 < value < 10**8 else None   # 1e30: "unset"
+
 
 
 class LoadedModel:
@@ -154,8 +155,9 @@ class LoadedModel:
         if not self.has_chat_template:
             raise XlingError(f"model {self.fingerprint['model']!r} has no chat template; use a "
                              "completion template (e.g. --template mt-completion)")
-        messages = [{"role": role, "content": content} for role, content in prompt.messages]
-        return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        tokenizer = self.tokenizer
+        return render_chat(lambda chat: tokenizer.apply_chat_template(chat, tokenize=False, add_generation_prompt=True),
+                           prompt.messages, self.fingerprint["model"])
 
     def encode_prompt(self, prompt: Prompt) -> list[int]:
         # A rendered chat template already holds the BOS token; plain text gets it here.

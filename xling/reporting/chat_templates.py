@@ -79,7 +79,8 @@ def quick_renderer(model: str, revision: str | None = None) -> Callable[[list], 
         return None
 
     def render(messages: list) -> str:
-        chat = [{"role": role, "content": content} for role, content in messages]
-        return template.render(messages=chat, add_generation_prompt=True, tools=None, documents=None, **tokens)
+        from ..backends.base import render_chat
+        return render_chat(lambda chat: template.render(messages=chat, add_generation_prompt=True, tools=None,
+                                                        documents=None, **tokens), messages, model)
 
     return render

@@ -128,8 +128,9 @@ def _chat_renderer(run: MTRun) -> tuple[Callable[[list], str] | None, str]:
         return None, f"the tokenizer of {model} could not be read here ({type(exc).__name__})"
 
     def render(messages: list) -> str:
-        chat = [{"role": role, "content": content} for role, content in messages]
-        return str(tokenizer.apply_chat_template(chat, tokenize=False, add_generation_prompt=True))
+        from ..backends.base import render_chat
+        return render_chat(lambda chat: tokenizer.apply_chat_template(chat, tokenize=False, add_generation_prompt=True),
+                           messages, model)
 
     return render, CHAT_TEMPLATE_APPLIED
 
