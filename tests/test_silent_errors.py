@@ -102,14 +102,32 @@ def test_segment_and_document_units_refuse_the_same_segment(tmp_path, capsys, ti
     assert_error(code, err, "document d: segment 2 alone needs")
 
 
+def _with_bos(model, folder):
+    """A copy of a tiny model whose tokenizer puts <s> before plain text, as Llama's and Gemma's do."""
+    import shutil
+
+    from tokenizers import Tokenizer, processors
+
+    shutil.copytree(model, folder)
+    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    bos = tokenizer.token_to_id("<s>")
+    tokenizer.post_processor = processors.TemplateProcessing(single="<s> $A", pair="<s> $A $B",
+                                                             special_tokens=[("<s>", bos)])
+    tokenizer.save(str(folder / "tokenizer.json"))
+    return folder
+
+
 def test_an_answer_budget_past_the_window_is_cut_to_it_and_counted(tmp_path, capsys, tiny_causal_base):
     from xling.data.languages import check_direction
     from xling.translation.translator import Translator
 
-    translator = Translator(str(tiny_causal_base), cache=False)
+    translator = Translator(str(_with_bos(tiny_causal_base, tmp_path / "bos")), cache=False)
     text = "가나다라 마바사 " * 110    # a prompt that fits, with a budget (2.5 x tokens + 20) that does not
     (request, _), = translator.requests([text], *check_direction("ko", "en")).values()
-    prompt = translator.backend.count_tokens(translator.backend.render(request.prompt))
+    # the ids the model is fed, BOS included (counted without it, prompt + answer was 2,049: a
+    # model with learned positions failed with an IndexError)
+    prompt = len(translator.backend.encode_prompt(request.prompt))
+    assert prompt == translator.backend.count_tokens(translator.backend.render(request.prompt)) + 1
     assert prompt < 2048 < prompt + translator.budget(text)
     assert prompt + request.max_new_tokens == 2048
     assert translator.clipped_budgets == 1

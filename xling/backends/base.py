@@ -149,6 +149,11 @@ class Backend(Protocol):
 
     def count_tokens(self, text: str) -> int: ...
 
+    def prompt_tokens(self, prompt: Prompt) -> int:
+        """Tokens the model is fed for `prompt`: its rendering, and what the tokenizer adds to
+        plain text (a BOS token), which count against the context window too."""
+        return self.count_tokens(self.render(prompt))
+
     def with_batching(self, batching) -> "Backend":
         """The same model batched as `batching` (a `batching.Batching`) says; batching is fixed
         when a backend is built, and this copy shares the loaded weights. A server's backend

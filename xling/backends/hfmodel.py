@@ -355,6 +355,9 @@ class LocalBackend(Backend):
     def encode_prompt(self, prompt: Prompt) -> list[int]:
         return self.lm.encode_prompt(prompt)
 
+    def prompt_tokens(self, prompt: Prompt) -> int:
+        return len(self.lm.encode_prompt(prompt))
+
     def count_tokens(self, text: str) -> int:
         return self.lm.count_tokens(text)
 

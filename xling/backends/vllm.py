@@ -115,6 +115,9 @@ class VLLMBackend(Backend):
     def count_tokens(self, text: str) -> int:
         return self.text.count_tokens(text)
 
+    def prompt_tokens(self, prompt: Prompt) -> int:
+        return len(self.text.encode_prompt(prompt))   # the ids the engine is given
+
     def with_batching(self, batching) -> "VLLMBackend":
         return self          # vLLM schedules its own batches (max_num_seqs)
 

@@ -133,7 +133,7 @@ def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress
     if window and config.mode != "ll":   # (log-likelihood items are checked by the scorer)
         for name, _, prompts, _, _, demos in plan:
             for k, prompt in enumerate(prompts, 1):
-                need = backend.count_tokens(backend.render(Prompt(text=demos["gen"] + prompt["gen"])))
+                need = backend.prompt_tokens(Prompt(text=demos["gen"] + prompt["gen"]))
                 if need + config.max_new_tokens > window:
                     raise XlingError(f"{name}: item {k}'s prompt is {need:,} tokens, and with its answer "
                                      f"({config.max_new_tokens} tokens) more than the model's context "

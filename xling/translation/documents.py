@@ -66,8 +66,7 @@ def plan_chunks(translator, texts: list[str], document_ids: list[str], src, tgt,
     backend = translator.backend
     window = backend.context_window
     cap = translator.decoding.max_new_tokens_cap
-    empty_prompt = backend.count_tokens(backend.render(
-        translator.template.render_translation(src, tgt, "", shots))) + 2
+    empty_prompt = backend.prompt_tokens(translator.template.render_translation(src, tgt, "", shots)) + 2
     chunks = []
     for doc, positions in group_documents(document_ids).items():
         runs: list[list[int]] = [[]]
@@ -128,10 +127,12 @@ _SEPARATOR = re.compile(r"^(?:([:：])[ \t\u3000]*|([.)\-．）])[ \t\u3000]+)")
 
 def _without_separator(piece: str, source: str) -> tuple[str, list]:
     found = _SEPARATOR.match(piece)
-    mark = found and (found.group(1) or found.group(2))
-    if not mark or source.lstrip().startswith(mark) or not piece[found.end():].strip():
+    if found is None:
         return piece, []
-    return piece[found.end():], [("mark separator", mark)]
+    mark, rest = found.group(1) or found.group(2), piece[found.end():]
+    if source.lstrip().startswith(mark) or not rest.strip():
+        return piece, []
+    return rest, [("mark separator", mark)]
 
 
 def translate_documents(translator, texts: list[str], document_ids: list[str], src, tgt,

@@ -124,7 +124,7 @@ class Translator:
                                         stop=stop)
         window = self.backend.context_window
         if window:
-            prompt = self.backend.count_tokens(self.backend.render(request.prompt))
+            prompt = self.backend.prompt_tokens(request.prompt)
             if prompt >= window:
                 self._refuse_long(index, f"{prompt + budget:,}", window)
             if prompt + budget > window:
