@@ -143,6 +143,59 @@ def test_seq2seq_forced_target_token(tiny_seq2seq):
         Translator(backend=translator.backend, shots=1)
 
 
+def _sentencepiece(folder):
+    import sentencepiece as spm
+    from tiny_models import corpus_lines
+
+    folder.mkdir()
+    spm.SentencePieceTrainer.train(sentence_iterator=iter(corpus_lines() * 3), model_prefix=str(folder / "sp"),
+                                   vocab_size=300, hard_vocab_limit=False, character_coverage=1.0,
+                                   model_type="bpe", bos_id=0, pad_id=1, eos_id=2, unk_id=3, minloglevel=2)
+    return folder / "sp.model"
+
+
+def test_m2m100_and_mbart50_tokenizers_saved_by_transformers_5_give_their_language_tokens(tmp_path):
+    """An M2M100 tokenizer saved by transformers 5 keeps __ko__ out of get_vocab(): every
+    translation was refused ("no language token for Korean"); mBART-50 gave zh_CN for zh-Hant."""
+    import json
+
+    import sentencepiece as spm
+    import torch
+    from transformers import (AutoTokenizer, M2M100Config, M2M100ForConditionalGeneration, M2M100Tokenizer,
+                              MBart50Tokenizer)
+
+    from xling.backends.seq2seq import HFSeq2SeqBackend
+
+    model = _sentencepiece(tmp_path / "sp")
+    pieces = spm.SentencePieceProcessor(model_file=str(model))
+    (tmp_path / "vocab.json").write_text(json.dumps({pieces.id_to_piece(i): i for i in range(len(pieces))}))
+    M2M100Tokenizer(vocab_file=str(tmp_path / "vocab.json"), spm_file=str(model)).save_pretrained(tmp_path / "m2m")
+    tokenizer = AutoTokenizer.from_pretrained(tmp_path / "m2m")
+    assert "__ko__" not in tokenizer.get_vocab()
+    torch.manual_seed(0)
+    M2M100ForConditionalGeneration(M2M100Config(
+        vocab_size=len(tokenizer) + 110, d_model=16, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2,
+        decoder_attention_heads=2, encoder_ffn_dim=32, decoder_ffn_dim=32, max_position_embeddings=128,
+        pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id, decoder_start_token_id=tokenizer.eos_token_id)).save_pretrained(tmp_path / "m2m")
+    sources = ["The sea is calm.", "I am a student."]
+    translator = Translator(str(tmp_path / "m2m"), cache=False)
+    ours = [r.raw for r in translator.translate_records(sources, "en", "ko")]
+    tokenizer.src_lang = "en"
+    theirs = translator.backend.model.generate(**tokenizer(sources, return_tensors="pt", padding=True),
+                                               forced_bos_token_id=tokenizer.get_lang_id("ko"),
+                                               max_new_tokens=8, do_sample=False)
+    assert [o.startswith(t) for o, t in zip(ours, tokenizer.batch_decode(theirs[:, 2:], skip_special_tokens=True))] \
+        == [True, True]
+    MBart50Tokenizer(vocab_file=str(model)).save_pretrained(tmp_path / "mbart")
+    for name in ("config.json", "model.safetensors"):
+        (tmp_path / "mbart" / name).write_bytes((tmp_path / "m2m" / name).read_bytes())
+    mbart = HFSeq2SeqBackend(str(tmp_path / "mbart"), display="mbart")
+    assert mbart._lang_token(resolve("zh")) == ("zh_CN", "force")
+    with pytest.raises(XlingError, match=r"no language token for .*\(zh-Hant\): its zh_CN is zh in another script"):
+        mbart._lang_token(resolve("zh-Hant"))
+
+
 def test_cache_reuses_outputs_and_a_changed_prompt_regenerates(tiny_causal_base, tmp_path):
     cache = str(tmp_path / "cache.sqlite")
     first = Translator(str(tiny_causal_base), cache=cache)
@@ -367,3 +420,14 @@ def test_a_backend_kind_given_by_name_to_the_library_loads_that_backend(tiny_cau
     from xling.translation.translator import Translator
 
     assert Translator(str(tiny_causal_base), backend="hf", cache=False).backend.fingerprint["backend"] == "hf"
+
+
+def test_a_sampled_seq2seq_translation_does_not_depend_on_its_batch(tiny_seq2seq):
+    """Sampling drew from one stream over whole batches: batch 1 vs 4 agreed on 0 of 10."""
+    from xling.backends.base import Decoding
+
+    sampled = Decoding(do_sample=True, temperature=1.0, seed=3)
+    alone = Translator(str(tiny_seq2seq), batch_size=1, cache=False, decoding=sampled)
+    batched = Translator(backend=alone.backend, batch_size=4, cache=False, decoding=sampled)
+    assert batched.translate(SOURCES, "ko", "en") == alone.translate(SOURCES, "ko", "en")
+    assert batched.translate(SOURCES[1:], "ko", "en") == alone.translate(SOURCES, "ko", "en")[1:]

@@ -32,10 +32,24 @@ class HFSeq2SeqBackend(LocalBackend):
         """One output per request, in request order; `on_batch(indices, texts)` as each batch
         ends (a batch out of memory is halved and retried)."""
         rows, _tokens = self.batch_limits()
-        with seeded(self.torch, decoding.seed if decoding.do_sample else None, self.lm.device):
-            return self.lm.run_batches(self._batches(requests, rows),
-                                       lambda indices: self._step([requests[i] for i in indices], decoding),
-                                       len(requests), on_batch)
+        if decoding.do_sample:   # each row from its own stream (seed and source), never its batch's
+            return self._sampled_one_by_one(requests, decoding, on_batch)
+        return self.lm.run_batches(self._batches(requests, rows),
+                                   lambda indices: self._step([requests[i] for i in indices], decoding),
+                                   len(requests), on_batch)
+
+    def _sampled_one_by_one(self, requests, decoding, on_batch) -> list[str]:
+        import hashlib
+
+        outputs = []
+        for i, request in enumerate(requests):
+            salt = int(hashlib.sha256(f"{request.source}\0{request.target_lang}".encode()).hexdigest()[:12], 16)
+            with seeded(self.torch, ((decoding.seed or 0) ^ salt) % (2 ** 63), self.lm.device):
+                (text,) = self._step([request], decoding)
+            outputs.append(text)
+            if on_batch is not None:
+                on_batch([i], [text])
+        return outputs
 
     NO_CANDIDATES = ("candidates (MBR, reranking) come from LLMs here; encoder-decoder MT models translate "
                      "with --select greedy")
@@ -49,15 +63,29 @@ class HFSeq2SeqBackend(LocalBackend):
     def loglikelihood(self, requests, on_item=None):
         raise XlingError("log-likelihood scoring needs a causal LM, not an encoder-decoder model")
 
+    # mBART-50's codes carry a region: the ones that write a language as xling's code says
+    MBART_REGIONS = {"zh": ("zh_CN",), "zh-Hant": ("zh_TW", "zh_HK")}
+
     def _lang_token(self, lang: Language) -> tuple[str, str] | None:
         """(token, how) for a language: how is "force" (forced BOS / tokenizer language
         code) or "prefix" (Marian's >>xxx<< source prefix)."""
-        vocab = self.tokenizer.get_vocab()
+        # (M2M100's tokenizer keeps its __xx__ tokens in lang_token_to_id only under transformers 5,
+        # mBART's in lang_code_to_id: not in get_vocab())
+        vocab = set(self.tokenizer.get_vocab())
+        for table in ("lang_token_to_id", "lang_code_to_id"):
+            vocab |= set(getattr(self.tokenizer, table, None) or {})
         for token in (lang.flores, f"__{lang.code.split('-')[0]}__"):
             if token in vocab:
                 return token, "force"
         iso1 = lang.code.split("-")[0]
         mbart = sorted(t for t in vocab if re.fullmatch(rf"{iso1}_[A-Z]{{2}}", t))
+        regions = self.MBART_REGIONS.get(lang.code)
+        if mbart and regions:   # zh-Hant is zh_TW (or zh_HK), never mBART-50's only zh_CN
+            found = next((t for t in regions if t in mbart), None)
+            if found is None:
+                raise XlingError(f"model {self.fingerprint['model']!r} has no language token for {lang.name} "
+                                 f"({lang.code}): its {', '.join(mbart)} is {iso1} in another script or region")
+            return found, "force"
         if mbart:
             return mbart[0], "force"
         for token in (f">>{lang.iso639_3}<<", f">>{iso1}<<", f">>{lang.flores}<<"):
