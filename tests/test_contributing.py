@@ -185,6 +185,26 @@ def test_a_metric_plugin_edited_in_place_scores_again(plugin, tiny_causal, tmp_p
     assert "scored again" not in unchanged.stderr.decode()
 
 
+def test_a_backend_plugin_edited_in_place_or_a_new_version_makes_new_outputs(plugin, tiny_causal, tmp_path):
+    """The cache served a backend plugin's old outputs after its code was edited (an editable
+    install) or its version bumped: neither was in any cache key."""
+    import shutil
+    edited = tmp_path / "edited"
+    shutil.copytree(plugin["env"]["PYTHONPATH"].split(":")[0], edited)
+    env = {"PYTHONPATH": f"{edited}:{ROOT}"}
+    command = ("translate", "-s", "ko", "-t", "en", "-m", str(tiny_causal), "--backend", "toy-shout", "--shout",
+               "나는 사과를 좋아한다.")
+    first = xling(*command, env=env)
+    assert first.returncode == 0, first.stderr
+    backend = edited / "xling_toys" / "backend.py"
+    backend.write_text(backend.read_text(encoding="utf-8").replace(".upper()", ".upper() + '!'"), encoding="utf-8")
+    edited_once = xling(*command, env=env)
+    assert edited_once.stdout.decode() == first.stdout.decode().rstrip("\n") + "!\n"
+    (edited / "xling_toys-0.1.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: xling-toys\n"
+                                                                  "Version: 0.2\n")
+    assert xling(*command, env=env).stdout == edited_once.stdout
+
+
 def test_a_plugin_that_fails_halfway_leaves_nothing_registered(tmp_path):
     """A plugin that registered a metric and then failed to import was said to be skipped, and
     its metric scored all the same (without its distribution in config.json)."""

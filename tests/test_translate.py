@@ -161,8 +161,13 @@ def test_m2m100_and_mbart50_tokenizers_saved_by_transformers_5_give_their_langua
 
     import sentencepiece as spm
     import torch
-    from transformers import (AutoTokenizer, M2M100Config, M2M100ForConditionalGeneration, M2M100Tokenizer,
-                              MBart50Tokenizer)
+    from transformers import (
+        AutoTokenizer,
+        M2M100Config,
+        M2M100ForConditionalGeneration,
+        M2M100Tokenizer,
+        MBart50Tokenizer,
+    )
 
     from xling.backends.seq2seq import HFSeq2SeqBackend
 
@@ -173,11 +178,12 @@ def test_m2m100_and_mbart50_tokenizers_saved_by_transformers_5_give_their_langua
     tokenizer = AutoTokenizer.from_pretrained(tmp_path / "m2m")
     assert "__ko__" not in tokenizer.get_vocab()
     torch.manual_seed(0)
-    M2M100ForConditionalGeneration(M2M100Config(
+    m2m = M2M100ForConditionalGeneration(M2M100Config(
         vocab_size=len(tokenizer) + 110, d_model=16, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2,
         decoder_attention_heads=2, encoder_ffn_dim=32, decoder_ffn_dim=32, max_position_embeddings=128,
         pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id, decoder_start_token_id=tokenizer.eos_token_id)).save_pretrained(tmp_path / "m2m")
+        eos_token_id=tokenizer.eos_token_id, decoder_start_token_id=tokenizer.eos_token_id))
+    m2m.save_pretrained(tmp_path / "m2m")
     sources = ["The sea is calm.", "I am a student."]
     translator = Translator(str(tmp_path / "m2m"), cache=False)
     ours = [r.raw for r in translator.translate_records(sources, "en", "ko")]
@@ -368,6 +374,11 @@ def test_a_seq2seq_models_sentencepiece_files_are_part_of_its_fingerprint(tiny_c
     with_spm = model_fingerprint(copy)
     (copy / "source.spm").write_bytes(b"another model")
     assert len({before, with_spm, model_fingerprint(copy)}) == 3
+    # the model's own code (--trust-remote-code), edited in place: served stale outputs before
+    (copy / "modeling_toy.py").write_text("SCALE = 1\n")
+    with_code = model_fingerprint(copy)
+    (copy / "modeling_toy.py").write_text("SCALE = 2\n")
+    assert model_fingerprint(copy) != with_code
 
 
 def test_the_notebook_translate_loads_a_checkpoint_saved_anew_at_the_same_path(tmp_path):

@@ -64,4 +64,7 @@ def load_backend(model: str | None = None, settings=None, *, static_cache: bool 
         raise XlingError(f"static_cache applies to --backend hf, not to --backend {settings.name}")
     backend = settings.kind.load(model, settings.settings, quiet=quiet, batching=batching,
                                  static_cache=static_cache)
+    if settings.kind.plugin:   # a plugin's new version, or its code edited in place, makes new outputs
+        backend.fingerprint = {**backend.fingerprint, "plugin": settings.kind.plugin,
+                               "plugin_content": settings.kind.plugin_content}
     return ready(backend, cache=cache)

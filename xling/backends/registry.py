@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..errors import XlingError
-from ..plugins import discover, importing, refuse_taken, track
+from ..plugins import discover, importing, importing_content, refuse_taken, track
 from ..settings import BUILTIN_METRIC_SETTINGS, TASK_SETTINGS, refuse_taken_setting
 
 # The built-in backend modules, in the order their options appear in configs and in --help.
@@ -32,6 +32,8 @@ class BackendKind:
     settings: type                           # a dataclass: the options this backend takes
     load: Callable[..., Any]                 # load(model, settings, *, quiet, batching, static_cache)
     load_options: tuple[str, ...] = ()       # task options it honours besides its settings
+    plugin: str | None = None                # a plugin's "distribution==version", and a digest of
+    plugin_content: str | None = None        # its source: both in its outputs' cache keys
 
     def setting_names(self) -> list[str]:
         return [f.name for f in dataclasses.fields(self.settings)]
@@ -55,7 +57,8 @@ def register_backend(name: str, *, settings: type, help: str, load_options: tupl
                 if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
                     raise XlingError(f"backend {name!r}: its setting {f.name!r} has no default (every "
                                      "backend's settings are options of every run)")
-        REGISTRY[name] = BackendKind(name, help, settings, load, tuple(load_options))
+        REGISTRY[name] = BackendKind(name, help, settings, load, tuple(load_options),
+                                     importing(), importing_content() if importing() else None)
         return load
     return wrap
 

@@ -63,9 +63,10 @@ def folder_fingerprint(folder: str | Path, text_files: tuple[str, ...], weight_s
 
 
 def model_fingerprint(folder: Path) -> str:
-    """A content fingerprint for a local checkpoint: config and tokenizer files, and the weights'
+    """A content fingerprint for a local checkpoint: config and tokenizer files, the weights'
     bytes (hashed once per file version, so a checkpoint retrained in place never serves the old
-    model's cached outputs; a changed tokenizer changes outputs too)."""
+    model's cached outputs; a changed tokenizer changes outputs too), and the model's own code
+    (`*.py` beside it, run with --trust-remote-code)."""
     digest = folder_fingerprint(folder, ("config.json", "tokenizer.json", "tokenizer_config.json",
                                          "vocab.json", "merges.txt", "generation_config.json",
                                          "tokenizer.model", "special_tokens_map.json",
@@ -74,5 +75,5 @@ def model_fingerprint(folder: Path) -> str:
                                          # seq2seq SentencePiece models (Marian, NLLB/M2M100, T5)
                                          "source.spm", "target.spm", "sentencepiece.bpe.model",
                                          "spiece.model"),
-                                {".safetensors", ".bin", ".pt", ".pth", ".gguf"})
+                                {".safetensors", ".bin", ".pt", ".pth", ".gguf", ".py"})
     return "local-" + digest[:16]
