@@ -125,6 +125,32 @@ def test_an_nli_answer_naming_several_labels_is_invalid():
         assert parse_answer(template, text, item) == label, text
 
 
+def test_a_multiple_choice_answer_listing_the_choices_names_none():
+    """The multiple-choice parser had no listing rule: a model answering "Yes or no" scored
+    0.525 on PAWS-X with 0% invalid (each listing was read as its first choice, favouring A);
+    quoted or bold NLI choices ("「はい」か「いいえ」") were read as the first label too."""
+    template = load_template("mc-qa")
+    item = ChoiceItem("q", 1, {"stem": "Where?", "options": ["shelf", "bed", "oven"]})
+    for text in ("A) shelf B) bed C) oven", "A (shelf) or B (bed)", "A, B", "A/B", "shelf or bed"):
+        assert parse_answer(template, text, item) is None, text
+    for text, index in (("A) shelf", 0), ("A, because the shelf is high", 0), ("B. A is too high", 1),
+                        ("**A**", 0), ("A\nB is wrong", 0), ("Bed, since", 1)):
+        assert parse_answer(template, text, item) == index, text
+    yes_no = ChoiceItem("p", 0, {"stem": "Same meaning?", "options": ["Yes", "No"]})
+    for text in ("Yes or no", "Yes/No", "Yes, no"):
+        assert parse_answer(template, text, yes_no) is None, text
+    assert parse_answer(template, "Yes, they mean the same.", yes_no) == 0
+    assert parse_answer(template, "Yes (no doubt)", yes_no) == 0
+    korean = ChoiceItem("p", 0, {"stem": "?", "options": ["예", "아니요"]})
+    for text in ("예 또는 아니요", "예를 들어 같다"):      # "예" in "예를": no answer
+        assert parse_answer(template, text, korean) is None, text
+    assert parse_answer(template, "예, 같습니다", korean) == 0 and parse_answer(template, "아니요", korean) == 1
+    nli = load_template("nli-generate")
+    for text in ("「はい」か「いいえ」", "「はい」「たぶん」「いいえ」", '"Yes" or "No"', "**Yes** or **No**"):
+        assert parse_answer(nli, text, None) is None, text
+    assert parse_answer(nli, "「はい」", None) == 0 and parse_answer(nli, "**Yes**", None) == 0
+
+
 def test_common_answer_words_beside_the_prompted_ones_are_read_without_changing_the_hash(tmp_path):
     """Korean answers "네" as often as the prompted "예"; it was invalid. `also_accepted` words
     widen reading only, so the template's hash (a run's identity) is the one without them."""

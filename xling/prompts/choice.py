@@ -234,18 +234,45 @@ def parse_answer(template: Template, text: str, item: ChoiceItem) -> int | None:
     # words read as an option besides its text (PAWS-X Korean 네 for 예)
     options += [(i, _norm(w)) for i, words in enumerate(item.fields.get("also_accepted", ())) for w in words]
     said = [(len(o), i) for i, o in options
-            if o and norm.startswith(o) and not _runs_on(o[-1], norm[len(o):len(o) + 1])]
+            if o and norm.startswith(o) and not _runs_on(o[-1], norm[len(o):len(o) + 1])
+            and not (len(o) == 1 and _hangul(o) and norm[1:2] and _hangul(norm[1]))]   # "예" in "예를 들어"
+    letters = [letter.casefold() for letter in _letters(item)]
     if said:
         longest = max(said)[0]
         best = [i for length, i in said if length == longest]
-        return best[0] if len(best) == 1 else None
-    letters = [letter.casefold() for letter in _letters(item)]
+        if len(best) > 1 or _lists_another(norm[longest:], best[0], options, letters, by_text=True):
+            return None
+        return best[0]
     # a letter alone or marked as one ("B)", "C.", "**B**", "B, because", "B is correct",
     # "B - chair", "B。"), never a word ("a house", "A drop", "e.g. C"); "A and C" names none
     match = _LETTER.match(norm)
     if match and match.group(1) in letters:
-        return letters.index(match.group(1))
+        index = letters.index(match.group(1))
+        marked = norm[match.end():].lstrip()
+        own = next((o for i, o in options if i == index and o and marked.startswith(o)), None)
+        # what follows the option's own text ("A) shelf ..."), else the letter itself ("A, B")
+        rest = marked[len(own):] if own else norm[match.start(1) + 1:]
+        return None if _lists_another(rest, index, options, letters, by_text=False) else index
     return None
+
+
+def _lists_another(rest: str, index: int, options: list[tuple[int, str]], letters: list[str],
+                   by_text: bool) -> bool:
+    """Whether what follows an answer's choice lists another choice on its line ("Yes or no",
+    "A, B", "A) shelf B) bed C) oven", "A (shelf) or B (bed)"): such an answer names none (it
+    was read as its first choice, which favours A)."""
+    rest = rest.split("\n", 1)[0]
+    joined = _LISTING.match(rest)
+    after = rest[joined.end():] if joined else rest
+    if not after or (joined and _SPACE_ONLY.match(joined.group(0))):
+        # only a space between: another marked letter ("B)") lists; a word may be anything
+        marked = _MARKED_LETTER.match(after)
+        return bool(marked and marked.group(1) in letters and letters.index(marked.group(1)) != index)
+    letter = _LETTER.match(after)
+    if letter and letter.group(1) in letters and letters.index(letter.group(1)) != index:
+        return True
+    return by_text and any(i != index and o and after.startswith(o) and not _runs_on(o[-1], after[len(o):len(o) + 1])
+                           for i, o in options)
 
 
 def _hangul(ch: str) -> bool:
@@ -257,7 +284,14 @@ def _hangul(ch: str) -> bool:
 # such an answer names no choice (a Hangul particle, "예와", already ends the first word).
 # (A word joiner ends where a letter does not follow: the "y" of "Maybe, yes" is no joiner; a
 # dash is none either: "Yes - no doubt" answers yes.)
-_LISTING = re.compile(r"^[\s,，、/|;&+]*(?:(?:or|oder|ou|o|или|hay|atau|and|und|et|y|e|и|và|dan)(?![^\W\d_])"
-                      r"|或者|还是|或|또는|혹은|아니면|か|または|และ|หรือ|和|与|及|跟|と|や|및)?[\s,，、/|;&+]*")
+# Quotes, bold and closing brackets around the choices are stepped over ("「はい」か「いいえ」",
+# "**Yes** or **No**", "A (shelf) or B (bed)"); an opening bracket is not: "Yes (no doubt)" answers.
+_JOINS = r"[\s,，、/|;&+\"'“”‘’「」『』*)）\]】]*"
+_JOINER = (r"(?:(?:or|oder|ou|o|или|hay|atau|and|und|et|y|e|и|và|dan)(?![^\W\d_])"
+           r"|或者|还是|或|또는|혹은|아니면|か|または|และ|หรือ|和|与|及|跟|と|や|및)")
+_LISTING = re.compile(f"^{_JOINS}{_JOINER}?{_JOINS}")
+_SPACE_ONLY = re.compile(r"^\s*$")
+# An option's letter marked as one after nothing but a space ("A) shelf B) bed"): a list.
+_MARKED_LETTER = re.compile(r"([a-z])[).:）]")
 _LETTER = re.compile(r"([a-z])(?:\s*$|\s*\n|\.(?![a-z])|[),:;\]）*\"'」。、，!?]"
                      r"|\s+(?:is\b|because\b|since\b|[-–—(]))")
