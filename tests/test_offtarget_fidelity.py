@@ -367,6 +367,11 @@ def test_hashtags_written_together_say_nothing_of_the_language():
     ("Bugün hava çok güzel ve parka gitmek istiyoruz.", "tr", "tr"),
     ("Сёння надвор'е вельмі добрае, і мы хочам пайсці ў парк.", "ru", "be"),
     ("Сегодня погода очень хорошая, и мы хотим пойти в парк.", "ru", "ru"),
+    # English cut short among French or Portuguese names: read as French, Portuguese
+    ("Mme Claire Dubois, chair of the Société Générale board in Paris, Lyon and Marseille and of the", "en", "en"),
+    ("Dr. Ana Souza, professor of law at Universidade Federal in Belo Horizonte, Minas Gerais and head of the",
+     "en", "en"),
+    ("Le président Jean Dupont a dit que la Banque Nationale ouvrira demain.", "en", "fr"),
     # English words beside Arabic ones left lingua at 0 for every candidate: undetermined
     ("And if you continue the huge الأزياء الرائع، فأنت محظوظ.", "ar", "ar"),
 ])
