@@ -349,6 +349,13 @@ def test_on_target_only_restricts_other_metrics_never_the_off_target_rate():
     report = score_systems({"sys": hyps}, [refs], ["offtarget", "chrf"], "ko", on_target_only=True)
     assert report.systems["sys"]["offtarget"].score == pytest.approx(100 / 3)
     assert report.systems["sys"]["chrf"].score == pytest.approx(100.0)        # over the two on-target
+    # two systems on their own subsets: each signature says its own (both said the first's 3/3)
+    from xling.reporting.scores import format_text
+
+    two = score_systems({"all": refs, "sys": hyps}, [refs], ["chrf"], "ko", on_target_only=True)
+    lines = format_text(two).splitlines()
+    assert any(line.startswith("chrF [all]: ") and "subset:3/3" in line for line in lines)
+    assert any(line.startswith("chrF [sys]: ") and "subset:2/3" in line for line in lines)
 
 
 def test_hashtags_written_together_say_nothing_of_the_language():

@@ -180,3 +180,11 @@ def test_comet_scores_show_four_decimals():
     from xling.reporting.report import _score_text
 
     assert _score_text(0.81234, get("comet").digits) == "0.8123" and _score_text(31.234, get("bleu").digits) == "31.23"
+
+
+def test_a_p_value_below_005_never_reads_0_0500():
+    """p = 50/1001 = 0.04995 was printed "p=0.0500 worse*" under a legend saying p < 0.05."""
+    from xling.reporting.tables import p_text
+
+    assert p_text(50 / 1001) == "0.0499" and p_text(0.05) == "0.0500" and p_text(0.05123) == "0.0512"
+    assert p_text(0.00004) == "0.0000" and p_text(1.0) == "1.0000"

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..metrics.registry import display, get
 from .plots import OKABE_ITO, heatmap, new_figure, styled
-from .tables import Table
+from .tables import Table, p_text
 
 COLUMNS = (("system", "pearson", "sys r"), ("system", "kendall", "sys tau"),
            ("system", "pairwise_accuracy", "sys acc"), ("system", "soft_pairwise_accuracy", "sys SPA"),
@@ -31,7 +31,7 @@ def agreement_tables(report: dict) -> list[Table]:
             if p is None:
                 cell += " (best)"
             elif p != "absent":
-                cell += f" p={p:.4f}" + ("*" if p < 0.05 else "")
+                cell += f" p={p_text(p)}" + ("*" if p < 0.05 else "")
             row.append(cell)
         epsilon = result["segment"]["epsilon"]
         row.append("n/a" if epsilon is None else f"{epsilon:.4g}")

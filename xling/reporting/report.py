@@ -23,7 +23,7 @@ from ..runs.records import (
     read_run,
 )
 from .scores import OFF_TARGET_NOTE
-from .tables import Table
+from .tables import Table, p_text
 
 
 class Results:
@@ -207,7 +207,7 @@ def comparison(runs: list[MTRun], metric: str, test: str = "bs", n_samples: int 
                     continue
                 (p,) = paired_test(baseline, {"x": result}, test, n_samples, seed)
                 verdict = f" {p.verdict}*" if p.verdict else ""
-                row.append(f"{p.score:.{digits}f} ({p.delta:+.{digits}f}, p={p.p_value:.4f}){verdict}")
+                row.append(f"{p.score:.{digits}f} ({p.delta:+.{digits}f}, p={p_text(p.p_value)}){verdict}")
             rows.append(row)
     note = (f"paired {'bootstrap' if test == 'bs' else 'approximate randomization'} against "
             f"{base.label}; better*/worse*: p < 0.05, in the metric's own direction (never for equal scores)"
@@ -241,7 +241,7 @@ def choice_comparison_table(runs: list[ChoiceRun]) -> Table:
                 continue
             verdict = f" {entry['mark']}*" if entry["mark"] else ""
             rows.append([entry["cell"], entry["mode"], label, f"{entry['base']:.3f}", f"{entry['acc']:.3f}",
-                         f"{entry['delta']:+.3f}", f"p={entry['p']:.4f}{verdict}"])
+                         f"{entry['delta']:+.3f}", f"p={p_text(entry['p'])}{verdict}"])
     modes = lambda run: "/".join(sorted({m for c in run.cells for m in c.modes}))   # noqa: E731
     unpaired = [f"{run.label} shares no cell and answer mode with {runs[0].label} ({modes(run)} vs "
                 f"{modes(runs[0])}): not compared" for k, run in enumerate(runs[1:], 1) if k not in compared]

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from ..metrics.base import MetricResult
 from ..metrics.registry import get
 from ..metrics.significance import PairedResult
-from .tables import tex_escape
+from .tables import p_text, tex_escape
 from .text_table import table
 
 
@@ -55,7 +55,7 @@ def _cells(report: ScoreReport, latex: bool = False) -> tuple[list[str], list[li
             if p is not None:
                 mark = (LATEX_MARKS[p.verdict] if latex else f" {p.verdict}*") if p.verdict else ""
                 ci = f" ({p.interval(digits)})" if p.interval() else ""
-                cell += f"{ci} (p={p.p_value:.4f}){mark}"
+                cell += f"{ci} (p={p_text(p.p_value)}){mark}"
             row.append(cell)
             row += ["" if v is None else f"{v:.2f}" for v in get(m).beside_values(result)]
         rows.append(row)
@@ -63,8 +63,17 @@ def _cells(report: ScoreReport, latex: bool = False) -> tuple[list[str], list[li
 
 
 def _signatures(report: ScoreReport) -> list[tuple[str, str]]:
-    first = next(iter(report.systems.values()))
-    sigs = [(r.name, r.signature) for r in first.values()]
+    """One signature per metric; where systems differ in it (--on-target-only scores each on its
+    own outputs: subset:8/10 beside 10/10), one per signature, naming its systems."""
+    sigs = []
+    for metric, first in next(iter(report.systems.values())).items():
+        by_signature: dict[str, list[str]] = {}
+        for system, results in report.systems.items():
+            by_signature.setdefault(results[metric].signature, []).append(system)
+        if len(by_signature) == 1:
+            sigs.append((first.name, first.signature))
+        else:
+            sigs += [(f"{first.name} [{', '.join(systems)}]", sig) for sig, systems in by_signature.items()]
     if report.paired:
         p = next(iter(report.paired.values()))[0]
         sigs.append(("paired", p.signature + f"|baseline:{list(report.systems)[0]}"))

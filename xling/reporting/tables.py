@@ -21,6 +21,15 @@ def markdown_cell(text: str) -> str:
     return " ".join(str(text).replace("\\", "\\\\").replace("|", "\\|").split("\n"))
 
 
+def p_text(p: float) -> str:
+    """A p-value to 4 decimals, never rounded up to 0.05: 0.04995 read "0.0500" beside a mark
+    that says p < 0.05 (rounded down where rounding would cross it)."""
+    import math
+
+    text = f"{p:.4f}"
+    return f"{math.floor(p * 1e4) / 1e4:.4f}" if p < 0.05 <= float(text) else text
+
+
 @dataclass
 class Table:
     title: str

@@ -55,9 +55,9 @@ function choiceCompared(c) {
   var marked = c.mark !== null;
   return el("span", {
     cls: "sub" + (marked ? " " + c.mark : ""),
-    title: DATA.choice.test.name + " against " + choiceRuns()[0].label + ": p = " + fmt(c.p, 4) + "; " +
+    title: DATA.choice.test.name + " against " + choiceRuns()[0].label + ": p = " + pfmt(c.p) + "; " +
       c.only_base + " item(s) right only in the first run, " + c.only_run + " only in this one (n = " + c.n + ")",
-    text: signed(c.delta, 3) + " p=" + fmt(c.p, 4) + (marked ? " *" : "")
+    text: signed(c.delta, 3) + " p=" + pfmt(c.p) + (marked ? " *" : "")
   });
 }
 
@@ -142,8 +142,8 @@ function choiceSignificance(body) {
         var marked = c.mark !== null;
         tr.appendChild(el("td", { cls: "num compared" + (marked ? " " + c.mark : ""), "data-run": k, "data-cell": name,
           title: c.only_base + " right only in " + runs[0].label + ", " + c.only_run + " only in " + runs[k].label +
-            "; p = " + fmt(c.p, 4),
-          text: fmt(c.acc, 3) + " (" + signed(c.delta, 3) + ", p=" + fmt(c.p, 4) + ")" + (marked ? " " + c.mark + "*" : "") }));
+            "; p = " + pfmt(c.p),
+          text: fmt(c.acc, 3) + " (" + signed(c.delta, 3) + ", p=" + pfmt(c.p) + ")" + (marked ? " " + c.mark + "*" : "") }));
       }
       return tr;
     });

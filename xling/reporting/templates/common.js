@@ -53,6 +53,13 @@ function fmt(value, digits) {
   return value.toFixed(digits === undefined ? 2 : digits);
 }
 
+// A p-value to 4 decimals, never rounded up to 0.05 (0.04995 read "0.0500" beside a mark that
+// says p < 0.05): rounded down where rounding would cross it.
+function pfmt(p) {
+  var text = fmt(p, 4);
+  return typeof p === "number" && p < 0.05 && Number(text) >= 0.05 ? (Math.floor(p * 1e4) / 1e4).toFixed(4) : text;
+}
+
 function signed(value, digits) {
   var text = fmt(value, digits);
   if (/^-?0(\.0+)?$/.test(text)) return text.replace("-", "");   // no "-0.0"

@@ -112,7 +112,7 @@ function agreementCell(name, column) {
     title += "; the best metric by this measure, which the others are tested against";
   } else if (typeof p === "number") {
     cell.setAttribute("data-p", String(p));
-    cell.appendChild(el("span", { cls: p < 0.05 ? "mark p sig" : "mark p", text: "p=" + fmt(p, 4) + (p < 0.05 ? "*" : "") }));
+    cell.appendChild(el("span", { cls: p < 0.05 ? "mark p sig" : "mark p", text: "p=" + pfmt(p) + (p < 0.05 ? "*" : "") }));
     title += "; p = " + precise(p) + " against " + metricName(bestOf(column)) + " (one-sided paired permutation test" +
       (p < 0.05 ? ": worse at p < 0.05)" : ")");
   }
@@ -156,7 +156,7 @@ function drawHeatmap() {
       var t = v === null ? null : high > low ? (v - low) / (high - low) : 0.5;
       var p = pValue(c, name);
       var tip = metricName(name) + ", " + c.name + ": " + (v === null ? "undefined" : precise(v)) +
-        (p === null && v !== null ? " (best)" : typeof p === "number" ? " (p = " + fmt(p, 4) + " against the best)" : "");
+        (p === null && v !== null ? " (best)" : typeof p === "number" ? " (p = " + pfmt(p) + " against the best)" : "");
       var rect = svg("rect", { x: x, y: y, width: cw - 2, height: ch - 2, fill: t === null ? "#f0f2f5" : heatColor(t),
         "data-cell": name + "|" + c.level + "_" + c.measure, "data-value": v === null ? null : String(v) }, svg("title", { text: tip }));
       picture.appendChild(rect);

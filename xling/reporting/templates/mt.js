@@ -117,8 +117,8 @@ function drawSignificance() {
           if (!c.comparable) return el("td", { cls: "num na", text: (c.score === null ? "" : fmt(c.score) + " ") + "(not comparable)" });
           if (c.p === null) return el("td", { cls: "num na", text: (c.score === null ? "n/a" : fmt(c.score)) + " (no test)" });
           var marked = !!c.mark;
-          return el("td", { cls: "num" + (marked ? " " + c.mark : ""), title: "p = " + fmt(c.p, 4),
-            text: fmt(c.score) + " (" + signed(c.delta) + ", p=" + fmt(c.p, 4) + ")" + (marked ? " " + c.mark + "*" : "") });
+          return el("td", { cls: "num" + (marked ? " " + c.mark : ""), title: "p = " + pfmt(c.p),
+            text: fmt(c.score) + " (" + signed(c.delta) + ", p=" + pfmt(c.p) + ")" + (marked ? " " + c.mark + "*" : "") });
         }));
     });
     body.appendChild(el("table", null, el("thead", null, head), el("tbody", null, rows)));
