@@ -541,6 +541,15 @@ def test_a_changed_spm_file_is_named_where_the_by_domain_rows_disagree(tmp_path,
     code, out, err = run_cli(capsys, "report", tmp_path / "R")
     assert code == 0, err
     assert "a model file changed since" in out and "--recompute" in out
+    # compared with another run: the tests recompute R's score, the direction table shows the stored
+    # one; the comparison said nothing of the two numbers (and data without domains has no by-domain note)
+    code, _, err = run_cli(capsys, "eval", "mt", "-p", "ko-en", "-m", tiny_causal_base, "--data", f"jsonl:{data}",
+                           "--metrics", "spbleu", "--spm-model", model, "--out", tmp_path / "R2")
+    assert code == 0, err
+    code, out, err = run_cli(capsys, "report", tmp_path / "R", tmp_path / "R2", "-m", "spbleu")
+    assert code == 0, err
+    compared = out[out.index("spBLEU: runs compared"):]
+    assert "the tests are recomputed with" in compared and "R ko-en's stored score was made with" in compared
 
 
 def test_tables_escape_what_would_break_markdown_and_latex():

@@ -35,10 +35,21 @@ def test_runs_on_different_segments_with_the_same_ids_are_not_paired(tmp_path, c
     assert [r["id"] for r in RunDir(first).read_outputs("ko-en")] == \
         [r["id"] for r in RunDir(second).read_outputs("ko-en")]
     code, out, err = run_cli(capsys, "report", first, second)
-    assert_error(code, err, "scored different segments for ko-en: item 00001 has another source")
-    assert "p=" not in out
+    # not tested, and said; each run's own tables stay (the whole report was refused)
+    assert code == 0, err
+    assert "scored different segments for ko-en: item 00001 has another source" in out and "p=" not in out
+    assert f"RD1: {tiny_causal_base}" in out and f"RD2: {tiny_causal_base}" in out
     code, out, err = run_cli(capsys, "report", first, first)      # the same segments: compared
     assert code == 0 and "p=" in out, err
+
+
+def test_a_metric_only_a_later_run_has_is_said_not_dropped(tmp_path, capsys, tiny_causal_base):
+    sources = {"ko": ["저는 학생입니다.", "책을 읽고 있어요."], "en": ["I am a student.", "I am reading a book."]}
+    first = _mt_run(capsys, tmp_path, tiny_causal_base, "M1", sources)
+    second = _mt_run(capsys, tmp_path, tiny_causal_base, "M2", sources, "--metrics", "chrf,bleu")
+    code, out, err = run_cli(capsys, "report", first, second)
+    assert code == 0, err
+    assert "BLEU: runs compared" in out and "not compared: M1 (the baseline) has no BLEU score" in out
 
 
 # -- case 11: GEMBA-ESA scores out of range ---------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import cast
 
 from ..data.choice import NLI_LABELS
 from ..errors import XlingError
@@ -12,6 +13,7 @@ from ..metrics.significance import paired_test, same_measure
 from ..metrics.unsegmented import result_warning, warn
 from ..runs.records import (
     ChoiceRun,
+    DirectionScores,
     MTRun,
     TuneRun,
     by_field,
@@ -138,9 +140,7 @@ def domain_table(run: MTRun, direction, only: list[str] | None = None, results: 
         found = {m: results.get(run, direction.name, m, positions) for m in metrics}
         if positions is None:   # recomputed now: a model file changed since the run was scored?
             whole = found
-            changed = [m for m in metrics
-                       if direction.metrics.get(m, {}).get("signature") not in (None, found[m].signature)
-                       and "subset:" not in found[m].signature]
+            changed = [m for m in metrics if _stored_otherwise(direction, m, found[m])]
         row += [cell for m in metrics for cell in _figures(m, found[m])]
         if doc_metrics:
             subset = records if positions is None else [records[i] for i in positions]
@@ -155,12 +155,23 @@ def domain_table(run: MTRun, direction, only: list[str] | None = None, results: 
         header += ["documents"] + [f"{display(m)} (doc)" for m in doc_metrics]
     notes = ["(doc): each document's outputs and references joined in segment order and scored as "
              "one segment"] if doc_metrics else []
-    notes += [f"{display(m)}: these rows are recomputed with {whole[m].signature}, "
-              f"but the direction's stored score was made with {direction.metrics[m]['signature']} (a model "
-              f"file changed since): `xling rescore {run.path} -m {m} --recompute` makes them agree"
-              for m in changed]
+    notes += [_restated_note(run, direction.name, m, whole[m], "these rows are") for m in changed]
     what = "by domain" if domains else "by document"
     return Table(f"{run.label}: {direction.name} {what}", header, rows, notes)
+
+
+def _stored_otherwise(direction, metric: str, recomputed) -> bool:
+    """Whether a direction's stored score was made otherwise than it is recomputed now (a model
+    file changed since, or an older xling's rules)."""
+    stored = direction.metrics.get(metric, {}).get("signature")
+    return stored not in (None, recomputed.signature) and "subset:" not in recomputed.signature
+
+
+def _restated_note(run: MTRun, name: str, metric: str, recomputed, what: str) -> str:
+    stored = cast(DirectionScores, run.direction(name)).metrics[metric]["signature"]
+    return (f"{display(metric)}: {what} recomputed with {recomputed.signature}, but {run.label} {name}'s stored "
+            f"score was made with {stored} (a model file changed "
+            f"since, or an older xling's rules): `xling rescore {run.path} -m {metric} --recompute` makes them agree")
 
 
 def comparison(runs: list[MTRun], metric: str, test: str = "bs", n_samples: int | None = None,
@@ -182,19 +193,30 @@ def comparison(runs: list[MTRun], metric: str, test: str = "bs", n_samples: int 
     rows: list[list[str]] = []
     refused: dict[tuple[str, str], tuple[str, str]] = {}   # (run, direction) -> (its signature, theirs)
     absent: dict[str, list[str]] = {}    # run -> directions it did not score with the metric
+    restated: list[str] = []             # scores the tests recompute otherwise than they are stored
+    mismatched: list[str] = []           # directions two runs scored on other segments
     for name in shared:
         records = results.records(base, name)
+        unpaired = set()
         for other in runs[1:]:
-            if scored(other, name):
-                check_paired(base.path, records, other.path, results.records(other, name), name)
-            else:
+            if not scored(other, name):
                 absent.setdefault(other.label, []).append(name)
+                continue
+            try:   # other segments (another --limit): no paired test, the other tables stay
+                check_paired(base.path, records, other.path, results.records(other, name), name)
+            except XlingError as exc:
+                unpaired.add(other.label)
+                mismatched.append(f"—: {exc}")
         # The whole direction, then each domain on its own (when the data has domains).
         for label, positions in [(name, None), *((f"{name} {d}", p) for d, p in by_field(records, "domain").items())]:
             baseline = results.get(base, name, metric, positions)
             row = [label, _score_text(baseline.score, digits)]
+            if positions is None:   # a stored score the other tables show, made otherwise: said
+                restated += [_restated_note(run, name, metric, results.get(run, name, metric), "the tests are")
+                             for run in runs if scored(run, name)
+                             and _stored_otherwise(run.direction(name), metric, results.get(run, name, metric))]
             for other in runs[1:]:
-                if not scored(other, name):
+                if not scored(other, name) or other.label in unpaired:
                     row.append("—")
                     continue
                 result = results.get(other, name, metric, positions)
@@ -216,6 +238,7 @@ def comparison(runs: list[MTRun], metric: str, test: str = "bs", n_samples: int 
                       f"({theirs}) than {base.label} ({ours}); no test is made across signatures"
                       for (label, direction), (ours, theirs) in refused.items()]
     notes += [f"—: {label} has no {display(metric)} score for {', '.join(names)}" for label, names in absent.items()]
+    notes += mismatched + restated
     unbased = [d.name for r in runs[1:] for d in r.directions if metric in d.metrics
                and not scored(base, d.name)]
     if unbased:   # nothing to test them against: said, never silently left out
@@ -394,7 +417,12 @@ def build_report(paths: list[str], metrics: list[str] | None = None, test: str =
                 if matrix:
                     tables.append(matrix)
     if len(mt_runs) > 1:
-        for metric in metrics or mt_runs[0].metrics_present():
+        for metric in metrics or dict.fromkeys(m for run in mt_runs for m in run.metrics_present()):
+            if not any(metric in d.metrics for d in mt_runs[0].directions):   # said, never dropped
+                tables.append(Table(f"{display(metric)}: runs compared", ["direction"], [], [
+                    f"not compared: {mt_runs[0].label} (the baseline) has no {display(metric)} score; "
+                    f"`xling rescore {mt_runs[0].path} -m {metric}` adds them, or put a run that has them first"]))
+                continue
             table = comparison(mt_runs, metric, test, n_samples, results=results)
             if table:
                 tables.append(table)
