@@ -83,6 +83,12 @@ def test_mqm_weights(tmp_path):
     assert data.scores["B"] == [-25.0, -1.0, -17.0]
     assert data.systems() == ["A", "B"] and data.system_scores is None
     assert data.common_segments(["A", "B"]) == [0, 1, 2]
+    # as MT-metrics-eval's converter: a Minor punctuation subcategory is 0.1, a Non-translation
+    # other than Major an ordinary error (it was -25 whatever its severity)
+    rows = [row("C", 1, "r1", "<v>a</v>", "Fluency/Punctuation/Quotes", "Minor"),
+            row("C", 2, "r1", "<v>b</v>", "Non-translation!", "Minor"),
+            row("C", 3, "r1", "<v>c</v>", "Non-translation!", "Neutral")]
+    assert load_mqm(write_mqm(tmp_path, rows, name="more.tsv"), "mqm:more").scores["C"] == [-0.1, -1.0, 0.0]
 
 
 def test_mqm_sums_are_exact_and_languages_can_be_given(tmp_path):

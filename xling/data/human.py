@@ -108,8 +108,10 @@ def _non_translation(category: str) -> bool:
 
 
 def _error_weight(category: str, severity: str) -> int:
-    """Google's MQM weights (the wmt-mqm-human-evaluation README; Freitag et al. 2021), in tenths."""
-    if severity == "minor" and category.strip().lower() == "fluency/punctuation":
+    """Google's MQM weights (the wmt-mqm-human-evaluation README; Freitag et al. 2021), in tenths.
+    As MT-metrics-eval's converter: a Minor punctuation error with a subcategory
+    (Fluency/Punctuation/Quotes) is one too."""
+    if severity == "minor" and category.strip().lower().startswith("fluency/punctuation"):
         return MINOR_PUNCTUATION
     return MQM_WEIGHTS[severity]
 
@@ -209,8 +211,8 @@ def load_mqm(path: str | Path, spec: str, src_lang: str | None = None, tgt_lang:
                              f"row and another row (line {first}) for the same segment")
         if severity == "no-error":
             rating["clean"] = number
-        elif _non_translation(category):
-            rating["non_translation"] = True
+        elif _non_translation(category) and severity == "major":   # (Minor, Neutral: as any error, as
+            rating["non_translation"] = True                           # MT-metrics-eval's converter)
             rating["errors"].append((NON_TRANSLATION, number))
         else:
             rating["errors"].append((_error_weight(category, severity), number))
