@@ -148,6 +148,19 @@ def test_score_human_ranks_systems_with_intervals(ted):
     assert set(report["metrics"]["bleu"]) == set(report["systems"])
 
 
+def test_a_systems_human_interval_does_not_move_when_another_is_excluded(ted):
+    """All systems drew from one stream in list order: `-x DIDI-NLP` moved SMU's interval from
+    [-7.15, -1.75] to [-7.29, -1.93] with its scores unchanged."""
+    from xling.tasks.metaeval import meta_evaluate
+
+    spec = f"mqm:{ted / 'mqm_ted_zhen.tsv'}"
+    every = meta_evaluate(spec, "ref", ["chrf"], progress=False)
+    left_out = every["systems"][0]
+    fewer = meta_evaluate(spec, "ref", ["chrf"], progress=False, exclude=(left_out,))
+    assert left_out not in fewer["human"]["interval"] and len(fewer["systems"]) == len(every["systems"]) - 1
+    assert all(fewer["human"]["interval"][s] == every["human"]["interval"][s] for s in fewer["systems"])
+
+
 def test_an_unknown_reference_is_one_line(ted):
     assert_one_line_error(xling("meta-eval", f"mqm:{ted / 'mqm_ted_zhen.tsv'}", "--reference", "refZ"),
                           "has no system 'refZ'")

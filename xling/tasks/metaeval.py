@@ -57,6 +57,14 @@ class MetricScores:
     segment: dict[str, list[float]]   # sentence scores per system
 
 
+def _system_rng(seed: int, system: str):
+    """A system's own resampling stream: its interval is the same whichever systems are beside it
+    (one stream drawn in list order moved it when another system was excluded)."""
+    import hashlib
+
+    return np.random.default_rng([seed, int(hashlib.sha256(system.encode()).hexdigest()[:8], 16)])
+
+
 def load_judgments(spec: str, data_dir: str | None = None) -> HumanJudgments:
     return load_dataset(spec, DataOptions(data_dir, task="judgments"))
 
@@ -265,8 +273,8 @@ def _meta_evaluate(spec, reference, metrics, judgments: HumanJudgments, chosen: 
         if humans:
             print(f"xling: scored as systems, human translations: {', '.join(humans)} (--exclude leaves them out)",
                   file=sys.stderr)
-    rng = np.random.default_rng(seed)
-    intervals = {s: list(mean_interval(row[~np.isnan(row)], rng, samples)) for s, row in zip(systems, human_segment)}
+    intervals = {s: list(mean_interval(row[~np.isnan(row)], _system_rng(seed, s), samples))
+                 for s, row in zip(systems, human_segment)}
     store = _ScoreStore(Path(out) / "scores.json") if out else None
     scores: dict[str, MetricScores] = {}
     for name in metrics:
@@ -378,11 +386,10 @@ def human_scores(spec: str, *, reference: str | None = None, metrics=(), data_di
                                                                   if reference is not None else ""))
     human = human_matrix(judgments, systems, positions)
     system_scores, source = human_system_scores(judgments, systems, human)
-    rng = np.random.default_rng(seed)
     table = {}
     for system, row, score in zip(systems, human, system_scores):
         values = row[~np.isnan(row)]
-        low, high = mean_interval(values, rng, samples)
+        low, high = mean_interval(values, _system_rng(seed, system), samples)
         table[system] = {"score": float(score), "segment_mean": float(values.mean()), "low": low, "high": high,
                          "segments": len(values)}
     metric_scores = {}
