@@ -341,6 +341,16 @@ def test_a_local_model_is_one_model_however_its_folder_is_spelled(tmp_path, tiny
     assert again.read_config()["identity"]["model"] == "tiny/"
 
 
+def test_languages_spelled_otherwise_are_the_same_run(tmp_path):
+    """`--langs th` then `--langs tha` was refused as another config ("differs in: langs")."""
+    folder = RunDir(tmp_path / "run")
+    folder.prepare(RunHeader("nli", {"langs": ["th", "ko"]}, {}, ["th", "ko"]))
+    folder.write_outputs("th", [{"id": "1", "gold": 0}])
+    folder.prepare(RunHeader("nli", {"langs": ["tha", "kor_Hang"]}, {}, ["th", "ko"]))
+    with pytest.raises(XlingError, match="differs in: langs"):
+        folder.prepare(RunHeader("nli", {"langs": ["th", "ja"]}, {}, ["th", "ja"]))
+
+
 def test_a_folder_from_before_the_fingerprint_held_a_dtype_resumes_as_it_was(tmp_path):
     # an HF run made on a GPU before the dtype was recorded ran in bfloat16, as it does now
     old = {"backend": "hf", "model": "m", "revision": "r"}

@@ -74,6 +74,19 @@ IDENTITY_DROPPED_LATER = frozenset({"seeds", "ratios", "sampling", "temperature"
 FINGERPRINT_ADDED_LATER = frozenset({"dtype", "dtype_run"})
 
 
+LANGUAGE_LISTS = frozenset({"langs", "premise_langs", "hypothesis_langs"})
+
+
+def _language_codes(codes: list) -> list[str] | None:
+    """Language codes however spelled, as xling's own (None where one is not a language)."""
+    from ..data.languages import resolve
+
+    try:
+        return [resolve(str(code)).code for code in codes]
+    except XlingError:
+        return None
+
+
 def _same(key: str, old, new) -> bool:
     """Whether an identity entry is unchanged, counting keys added since the old one was made."""
     if old == new:
@@ -82,6 +95,9 @@ def _same(key: str, old, new) -> bool:
         return os.path.normpath(old) == os.path.normpath(new)
     if key == "base_url" and isinstance(old, str) and isinstance(new, str):
         return old == hidden_query_values(new)   # made when ?api-version= values were hidden
+    if key in LANGUAGE_LISTS and isinstance(old, list) and isinstance(new, list):   # "th" is "tha", "tha_Thai"
+        codes = _language_codes(old)
+        return codes is not None and codes == _language_codes(new)
     if key == "model_fingerprint" and isinstance(old, dict) and isinstance(new, dict):
         if isinstance(old.get("base_url"), str) and isinstance(new.get("base_url"), str) \
                 and old["base_url"] == hidden_query_values(new["base_url"]):
