@@ -368,7 +368,8 @@ def test_hashtags_written_together_say_nothing_of_the_language():
     # the target's script beside names: which language of that script is its part?
     ("Огляд Microsoft Surface Laptop: швидкий і тихий", "ru", "uk"),
     ("Обзор Microsoft Surface Laptop: быстрый и тихий", "ru", "ru"),
-    ("Влада је у петак објавила нови закон (Federal Emergency Management Agency)", "sr-Latn", "en"),
+    ("Влада је у петак објавила нови закон (Federal Emergency Management Agency)", "sr-Latn", "sr"),
+    ("Apple је представио iPhone 16 Pro Max", "sr-Latn", "sr"),
     # neighbours lingua knows and that were not candidates: taken for the target
     ("Bu gün hava çox gözəldir və biz parka getmək istəyirik.", "tr", "az"),
     ("Bugün hava çok güzel ve parka gitmek istiyoruz.", "tr", "tr"),

@@ -168,13 +168,16 @@ def _detect(text: str, expected: str | None) -> Detection:
     if expected is not None:
         own = _COUNTED_AS.get(resolve(expected).script, resolve(expected).script)
         if own != script and counts.get(own, 0) >= MIXED * counts[script]:
-            if own in LINGUA_CANDIDATES:
+            part = _only_script(text, own)
+            if own == "Latn" and _only_names(part):
+                pass   # names beside another script (Serbian Cyrillic with "(Microsoft)"): the main script decides
+            elif own in LINGUA_CANDIDATES:
                 # a script several languages write: which of them is its part? ("Огляд Microsoft
-                # Surface Laptop: швидкий і тихий" is Ukrainian, not the Russian expected; Serbian
-                # Cyrillic with an English name is not Serbian Latin)
-                return _detect(_only_script(text, own), expected)
-            code = resolve(expected).code
-            return Detection(_chinese(text, code) if code in CHINESE else code, own)
+                # Surface Laptop: швидкий і тихий" is Ukrainian, not the Russian expected)
+                return _detect(part, expected)
+            else:
+                code = resolve(expected).code
+                return Detection(_chinese(text, code) if code in CHINESE else code, own)
     if script == "Hani" and _KOREAN_MIXED.search(text):
         return Detection("ko", "Hang")   # Hanja with Hangul particles: Korean in mixed script
     if script == "Hani" and expected == "ja":
@@ -183,9 +186,13 @@ def _detect(text: str, expected: str | None) -> Detection:
         return Detection("ja", script)
     if script == "Hani":
         return Detection(_chinese(text, expected), script)
-    if script == "Latn" and expected is not None and resolve(expected).script != "Latn" and _only_names(text):
-        rest = _LATIN_WORD.sub(" ", text)   # the names aside, what language is the rest?
-        if any(n for name, n in script_counts(rest).items() if name != "Latn"):
+    if script == "Latn" and expected is not None and _only_names(text):
+        # the names aside, what language is the rest? For a Latin target only where the rest is
+        # more than a bracketed gloss: Serbian Cyrillic around "iPhone 16 Pro Max" is Serbian in
+        # Cyrillic; "Samsung Unveils New Galaxy S24 Ultra (삼성전자)" is an English headline.
+        rest = _LATIN_WORD.sub(" ", text)
+        said = rest if resolve(expected).script != "Latn" else _BRACKETED.sub(" ", rest)
+        if any(n for name, n in script_counts(said).items() if name != "Latn"):
             return _detect(rest, expected)
     # A script's own language unless another of that script is expected (Marathi in Devanagari:
     # lingua tells it from Hindi). Hindi targets keep the script rule: lingua called 1.35% of
@@ -216,7 +223,7 @@ def _detect(text: str, expected: str | None) -> Detection:
         # shift lingua's odds between neighbours (Norwegian read as Danish): judged without them
         plain = _without_names(text)
         again = _confidences(script, plain) if plain != text and len(_WORD.findall(plain)) >= MIN_WORDS else {}
-        if again and max(again.values()) < OVERRULE * again.get(expected, 0):
+        if again and max(again, key=again.__getitem__) == expected:   # its best guess, not merely close
             best = expected
     if best in _STANDS_FOR.get(expected or "", ()):
         best = cast(str, expected)
@@ -310,6 +317,9 @@ def _a_sign(text: str) -> bool:
         return False
     word = words[0].strip(".,!?;:()[]\"'")
     return len(word) <= 4 or bool(re.search(r"[/\d]|\w[.-]\w", word))
+
+
+_BRACKETED = re.compile(r"[(\[（【「『][^)\]）】」』]*[)\]）】」』]")
 
 
 def _confidences(script: str, text: str) -> dict[str, float]:
