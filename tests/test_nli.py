@@ -134,17 +134,19 @@ def test_a_multiple_choice_answer_listing_the_choices_names_none():
     for text in ("A) shelf B) bed C) oven", "A (shelf) or B (bed)", "A, B", "A/B", "shelf or bed"):
         assert parse_answer(template, text, item) is None, text
     for text, index in (("A) shelf", 0), ("A, because the shelf is high", 0), ("B. A is too high", 1),
-                        ("**A**", 0), ("A\nB is wrong", 0), ("Bed, since", 1)):
+                        ("**A**", 0), ("A\nB is wrong", 0), ("Bed, since", 1), ("B, A is wrong", 1),
+                        ("B) bed c.f. oven", 1)):   # another choice opening a phrase lists nothing
         assert parse_answer(template, text, item) == index, text
     yes_no = ChoiceItem("p", 0, {"stem": "Same meaning?", "options": ["Yes", "No"]})
     for text in ("Yes or no", "Yes/No", "Yes, no"):
         assert parse_answer(template, text, yes_no) is None, text
-    assert parse_answer(template, "Yes, they mean the same.", yes_no) == 0
-    assert parse_answer(template, "Yes (no doubt)", yes_no) == 0
+    for text in ("Yes, they mean the same.", "Yes (no doubt)", "Yes, no doubt.", "Yes; no differences."):
+        assert parse_answer(template, text, yes_no) == 0, text
     korean = ChoiceItem("p", 0, {"stem": "?", "options": ["예", "아니요"]})
     for text in ("예 또는 아니요", "예를 들어 같다"):      # "예" in "예를": no answer
         assert parse_answer(template, text, korean) is None, text
     assert parse_answer(template, "예, 같습니다", korean) == 0 and parse_answer(template, "아니요", korean) == 1
+    assert parse_answer(template, "예입니다", korean) == 0        # "it is yes": the copula, not a longer word
     nli = load_template("nli-generate")
     for text in ("「はい」か「いいえ」", "「はい」「たぶん」「いいえ」", '"Yes" or "No"', "**Yes** or **No**"):
         assert parse_answer(nli, text, None) is None, text

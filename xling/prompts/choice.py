@@ -217,7 +217,7 @@ def parse_answer(template: Template, text: str, item: ChoiceItem) -> int | None:
             rest = text[len(word):]
             return text.startswith(word) and not (rest and (
                 rest[0].isalnum() and word.isascii() and rest[0].isascii()     # "no" in "not"
-                or _hangul(word[-1]) and _hangul(rest[0])))                    # "예" in "예를 들어"
+                or _hangul_goes_on(word, rest)))                               # "예" in "예를 들어"
 
         for word, index in vocabulary:
             if says(norm, word):
@@ -235,7 +235,7 @@ def parse_answer(template: Template, text: str, item: ChoiceItem) -> int | None:
     options += [(i, _norm(w)) for i, words in enumerate(item.fields.get("also_accepted", ())) for w in words]
     said = [(len(o), i) for i, o in options
             if o and norm.startswith(o) and not _runs_on(o[-1], norm[len(o):len(o) + 1])
-            and not (len(o) == 1 and _hangul(o) and norm[1:2] and _hangul(norm[1]))]   # "예" in "예를 들어"
+            and not (len(o) == 1 and _hangul_goes_on(o, norm[1:]))]   # "예" in "예를 들어"
     letters = [letter.casefold() for letter in _letters(item)]
     if said:
         longest = max(said)[0]
@@ -268,15 +268,23 @@ def _lists_another(rest: str, index: int, options: list[tuple[int, str]], letter
         # only a space between: another marked letter ("B)") lists; a word may be anything
         marked = _MARKED_LETTER.match(after)
         return bool(marked and marked.group(1) in letters and letters.index(marked.group(1)) != index)
-    letter = _LETTER.match(after)
+    # the other choice must stand alone ("A, B", "Yes or no."), not open a phrase ("Yes, no
+    # doubt", "B, A is wrong", "Yes; no differences")
+    letter = _LETTER_ALONE.match(after)
     if letter and letter.group(1) in letters and letters.index(letter.group(1)) != index:
         return True
-    return by_text and any(i != index and o and after.startswith(o) and not _runs_on(o[-1], after[len(o):len(o) + 1])
+    return by_text and any(i != index and o and after.startswith(o) and _ALONE.match(after[len(o):])
                            for i, o in options)
 
 
 def _hangul(ch: str) -> bool:
     return 0xAC00 <= ord(ch) <= 0xD7A3
+
+
+def _hangul_goes_on(word: str, rest: str) -> bool:
+    """Whether a Hangul word runs on into a longer one ("예를", "아니요라고"), not into the copula
+    that makes it the answer ("예입니다": "it is yes")."""
+    return bool(rest) and _hangul(word[-1]) and _hangul(rest[0]) and not rest.startswith("입니다")
 
 
 # What joins repeated choices: ", ", " or ", "/", "、", "还是" ... (after the first label word).
@@ -292,6 +300,10 @@ _JOINER = (r"(?:(?:or|oder|ou|o|или|hay|atau|and|und|et|y|e|и|và|dan)(?![^\
 _LISTING = re.compile(f"^{_JOINS}{_JOINER}?{_JOINS}")
 _SPACE_ONLY = re.compile(r"^\s*$")
 # An option's letter marked as one after nothing but a space ("A) shelf B) bed"): a list.
-_MARKED_LETTER = re.compile(r"([a-z])[).:）]")
+_MARKED_LETTER = re.compile(r"([a-z])[).:）](?=\s|$)")   # ("c.f." marks none)
+# What may follow a listed choice: the line's end, punctuation, a bracket ("B (bed)"), or the next joiner.
+_ALONE = re.compile(r"[\s\"'“”‘’「」『』*]*(?:$|[.,;:!?。、，)）\]】(（/|&+]"
+                    r"|(?:or|and|oder|ou|o|или|y|e|и|또는|혹은|아니면|或|还是|か|または|と)(?![^\W\d_]))")
+_LETTER_ALONE = re.compile(r"([a-z])(?=" + _ALONE.pattern + ")")
 _LETTER = re.compile(r"([a-z])(?:\s*$|\s*\n|\.(?![a-z])|[),:;\]）*\"'」。、，!?]"
                      r"|\s+(?:is\b|because\b|since\b|[-–—(]))")
