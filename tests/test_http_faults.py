@@ -64,6 +64,14 @@ def test_requests_wait_until_the_server_says_what_it_is(fake):
                                  for p in fake.payloads)
 
 
+def test_a_server_whose_model_list_never_answers_is_still_used(fake, capsys):
+    """Waiting for the probe made a gateway whose GET /models always fails unusable (the review)."""
+    fake.models = [(500, b'{"error": "upstream"}')]
+    assert translate(fake) == ["fine"]
+    assert fake.payloads and "repetition_penalty" not in fake.payloads[-1]
+    assert "did not say what server it is (GET /models failed 3 times)" in capsys.readouterr().err
+
+
 def test_a_redirect_with_a_body_is_an_error_not_a_translation(fake):
     fake.mode = "redirect"
     with pytest.raises(XlingError, match="redirect"):

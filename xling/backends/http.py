@@ -215,6 +215,7 @@ class HTTPBackend(Backend):
         _scrub_logs(self._secrets)   # httpx logs each request's URL (query values included) at INFO
         self._cancel = threading.Event()
         self._answered = False    # whether the server has answered once (see _post)
+        self._probe_failures = 0
         self._server_kind: str | None = None   # "vllm", "transformers" or "other": found out on the first request
         self._probe_lock = threading.Lock()
         self.fingerprint = {"backend": "http", "model": model, "base_url": self.display_url,
@@ -383,23 +384,36 @@ class HTTPBackend(Backend):
 
         try:
             listed = get("/models")
+        except (NotReady, httpx.TimeoutException):
+            return self._not_ready()
         except httpx.HTTPError:
             return None    # not up yet: the request itself will retry, and probe again
-        except NotReady:
-            self._answered = True   # (up: retried as a restarting server is)
-            return None
         models = listed.get("data") if isinstance(listed, dict) else None
         if isinstance(models, list) and any(isinstance(m, dict) and m.get("owned_by") == "vllm" for m in models):
             return "vllm"
         try:   # (the server is up: a schema that does not come is no transformers server's, asked once)
             schema = get(self._client.base_url.copy_with(path="/openapi.json"))
-        except NotReady:
-            self._answered = True
-            return None
+        except (NotReady, httpx.TimeoutException):
+            return self._not_ready()
         except httpx.HTTPError:
             return "other"
         paths = schema.get("paths") if isinstance(schema, dict) else None
         return "transformers" if isinstance(paths, dict) and "/load_model" in paths else "other"
+
+    # Probes a server may fail (503, 429, no answer in time) before it is taken for a plain
+    # OpenAI-compatible one: a warming server gets that long, a gateway whose model list never
+    # answers still serves its completions.
+    PROBE_TRIES = 3
+
+    def _not_ready(self) -> str | None:
+        self._answered = True     # up: retried as a restarting server is
+        self._probe_failures += 1
+        if self._probe_failures < min(self.PROBE_TRIES, self.max_retries + 1):   # within one request's tries
+            return None
+        print(f"xling: note: {self.display_url} did not say what server it is (GET /models failed "
+              f"{self._probe_failures} times): it gets plain OpenAI requests, without vLLM's or "
+              "transformers serve's sampling fields", file=sys.stderr)
+        return "other"
 
     def _one(self, request: GenerationRequest, decoding: Decoding) -> str:
         path, payload = self._payload(request, decoding)
