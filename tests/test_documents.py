@@ -278,6 +278,19 @@ def test_an_answer_that_leaves_a_number_empty_is_a_realignment_failure(tmp_path)
     assert metrics["directions"]["en-ko"]["realignment"] == {"chunks": 1, "failed_chunks": 1, "failed_segments": 2}
 
 
+def _document_run(tmp_path, rows, answer):
+    """A WMT24++-shaped en-ko file translated by document by a scripted server: its records, and
+    the server (its request count)."""
+    server = FakeOpenAI(respond=answer)
+    try:
+        result = _eval(_write_wmt24pp(tmp_path, rows), tmp_path / "doc", server.url, "--unit", "document")
+    finally:
+        server.close()
+    assert result.exit_code == 0, result.output
+    with (tmp_path / "doc" / "outputs" / "en-ko.jsonl").open(encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines], server
+
+
 def test_a_fullwidth_or_unspaced_colon_after_a_number_is_removed(tmp_path):
     """"[1]：訳文" (as CJK text is typed) and "[2]:text" kept their colon in the output: perfect
     translations so answered scored chrF 94, BLEU 74."""
@@ -286,15 +299,9 @@ def test_a_fullwidth_or_unspaced_colon_after_a_number_is_removed(tmp_path):
         return "\n".join(re.sub(r"^\[(\d+)\] ", lambda m: f"[{m.group(1)}]{'：' if m.group(1) == '1' else ':'}",
                                 line).upper() for line in lines)
 
-    server = FakeOpenAI(respond=answer)
-    try:
-        rows = [_row(1, "doc-a", "news", "One.", "하나."), _row(2, "doc-a", "news", "Two.", "둘."),
-                _row(3, "doc-a", "news", ": a colon first.", ": 콜론.")]
-        result = _eval(_write_wmt24pp(tmp_path, rows), tmp_path / "doc", server.url, "--unit", "document")
-    finally:
-        server.close()
-    assert result.exit_code == 0, result.output
-    records = [json.loads(line) for line in (tmp_path / "doc" / "outputs" / "en-ko.jsonl").open(encoding="utf-8")]
+    rows = [_row(1, "doc-a", "news", "One.", "하나."), _row(2, "doc-a", "news", "Two.", "둘."),
+            _row(3, "doc-a", "news", ": a colon first.", ": 콜론.")]
+    records, _ = _document_run(tmp_path, rows, answer)
     assert [r["output"] for r in records] == ["ONE.", "TWO.", ":: A COLON FIRST."]
     assert ["mark separator", "："] in records[0]["removed"] and ["mark separator", ":"] in records[1]["removed"]
 
@@ -306,15 +313,9 @@ def test_a_note_between_segments_costs_only_the_note(tmp_path):
         lines = [line.upper() for line in _user_text(payload).split("\n") if line.startswith("[")]
         return "\n".join(lines[:2] + ["Note: the second sentence is idiomatic."] + lines[2:])
 
-    server = FakeOpenAI(respond=answer)
-    try:
-        rows = [_row(i, "doc-a", "news", f"Sentence {i}.", f"문장 {i}.") for i in range(1, 5)]
-        result = _eval(_write_wmt24pp(tmp_path, rows), tmp_path / "doc", server.url, "--unit", "document")
-    finally:
-        server.close()
-    assert result.exit_code == 0, result.output
-    records = [json.loads(line) for line in (tmp_path / "doc" / "outputs" / "en-ko.jsonl").open(encoding="utf-8")]
-    assert [r["output"] for r in records] == [f"[{i}] SENTENCE {i}."[4:] for i in range(1, 5)]
+    rows = [_row(i, "doc-a", "news", f"Sentence {i}.", f"문장 {i}.") for i in range(1, 5)]
+    records, _ = _document_run(tmp_path, rows, answer)
+    assert [r["output"] for r in records] == [f"SENTENCE {i}." for i in range(1, 5)]
     assert all(r["realigned"] for r in records)
     assert any("Note: the second sentence is idiomatic." in str(piece) for piece in records[1]["removed"])
 
@@ -326,16 +327,10 @@ def test_empty_segments_are_not_numbered_and_separators_after_numbers_are_remove
         lines = _user_text(payload).split("\n")
         return "\n".join(re.sub(r"^\[(\d+)\] (?!-)", r"[\1]: ", line).upper() for line in lines)
 
-    server = FakeOpenAI(respond=answer)
-    try:
-        rows = [_row(1, "doc-a", "news", "One.", "하나."), _row(2, "doc-a", "news", "", ""),
-                _row(3, "doc-a", "news", "- a list item.", "- 목록."),
-                _row(4, "doc-b", "news", "", "")]
-        result = _eval(_write_wmt24pp(tmp_path, rows), tmp_path / "doc", server.url, "--unit", "document")
-    finally:
-        server.close()
-    assert result.exit_code == 0, result.output
-    records = [json.loads(line) for line in (tmp_path / "doc" / "outputs" / "en-ko.jsonl").open(encoding="utf-8")]
+    rows = [_row(1, "doc-a", "news", "One.", "하나."), _row(2, "doc-a", "news", "", ""),
+            _row(3, "doc-a", "news", "- a list item.", "- 목록."),
+            _row(4, "doc-b", "news", "", "")]
+    records, server = _document_run(tmp_path, rows, answer)
     assert [r["output"] for r in records] == ["ONE.", "", "- A LIST ITEM.", ""]
     assert all(r["realigned"] for r in records) and ["mark separator", ":"] in records[0]["removed"]
     assert server.requests == 1            # doc-b holds only an empty segment: nothing to ask
