@@ -69,7 +69,7 @@ def test_a_server_whose_model_list_never_answers_is_still_used(fake, capsys):
     fake.models = [(500, b'{"error": "upstream"}')]
     assert translate(fake) == ["fine"]
     assert fake.payloads and "repetition_penalty" not in fake.payloads[-1]
-    assert "did not say what server it is (GET /models failed 3 times)" in capsys.readouterr().err
+    assert "did not say what server it is (GET /models failed on every try" in capsys.readouterr().err
 
 
 def test_a_redirect_with_a_body_is_an_error_not_a_translation(fake):

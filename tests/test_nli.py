@@ -138,8 +138,10 @@ def test_a_multiple_choice_answer_listing_the_choices_names_none():
                         ("B) bed c.f. oven", 1)):   # another choice opening a phrase lists nothing
         assert parse_answer(template, text, item) == index, text
     yes_no = ChoiceItem("p", 0, {"stem": "Same meaning?", "options": ["Yes", "No"]})
-    for text in ("Yes or no", "Yes/No", "Yes, no"):
+    for text in ("Yes or no", "Yes/No", "Yes, no", "Yes or no depending on the context"):
         assert parse_answer(template, text, yes_no) is None, text
+    chinese = ChoiceItem("p", 0, {"stem": "?", "options": ["是", "否"]})
+    assert parse_answer(template, "是或否取决于语境", chinese) is None   # after "or": listed whatever follows
     for text in ("Yes, they mean the same.", "Yes (no doubt)", "Yes, no doubt.", "Yes; no differences."):
         assert parse_answer(template, text, yes_no) == 0, text
     korean = ChoiceItem("p", 0, {"stem": "?", "options": ["예", "아니요"]})

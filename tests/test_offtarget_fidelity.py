@@ -370,6 +370,8 @@ def test_hashtags_written_together_say_nothing_of_the_language():
     ("Обзор Microsoft Surface Laptop: быстрый и тихий", "ru", "ru"),
     ("Влада је у петак објавила нови закон (Federal Emergency Management Agency)", "sr-Latn", "sr"),
     ("Apple је представио iPhone 16 Pro Max", "sr-Latn", "sr"),
+    # a name with a bracketed gloss in another script is the target's (the gloss decided)
+    ("Tokyo Tower (東京タワー)", "en", "en"), ("Vladimir Putin (Владимир Путин)", "en", "en"),
     # neighbours lingua knows and that were not candidates: taken for the target
     ("Bu gün hava çox gözəldir və biz parka getmək istəyirik.", "tr", "az"),
     ("Bugün hava çok güzel ve parka gitmek istiyoruz.", "tr", "tr"),

@@ -349,6 +349,12 @@ def test_languages_spelled_otherwise_are_the_same_run(tmp_path):
     folder.prepare(RunHeader("nli", {"langs": ["tha", "kor_Hang"]}, {}, ["th", "ko"]))
     with pytest.raises(XlingError, match="differs in: langs"):
         folder.prepare(RunHeader("nli", {"langs": ["th", "ja"]}, {}, ["th", "ja"]))
+    pairs = RunDir(tmp_path / "pairs")           # directions too ("th-en" is "tha-eng")
+    pairs.prepare(RunHeader("mt", {"pairs": ["th-en", "zh-Hant-ko"]}, {}, ["th-en", "zh-Hant-ko"]))
+    pairs.write_outputs("th-en", [{"id": "1", "output": "x"}])
+    pairs.prepare(RunHeader("mt", {"pairs": ["tha-eng", "zho_Hant-kor"]}, {}, ["th-en", "zh-Hant-ko"]))
+    with pytest.raises(XlingError, match="differs in: pairs"):
+        pairs.prepare(RunHeader("mt", {"pairs": ["en-th", "zh-Hant-ko"]}, {}, ["en-th", "zh-Hant-ko"]))
 
 
 def test_a_folder_from_before_the_fingerprint_held_a_dtype_resumes_as_it_was(tmp_path):

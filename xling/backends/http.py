@@ -215,7 +215,7 @@ class HTTPBackend(Backend):
         _scrub_logs(self._secrets)   # httpx logs each request's URL (query values included) at INFO
         self._cancel = threading.Event()
         self._answered = False    # whether the server has answered once (see _post)
-        self._probe_failures = 0
+        self._kind_guessed = self._kind_guessed_said = False   # "other" for want of an answer (see _not_ready)
         self._server_kind: str | None = None   # "vllm", "transformers" or "other": found out on the first request
         self._probe_lock = threading.Lock()
         self.fingerprint = {"backend": "http", "model": model, "base_url": self.display_url,
@@ -281,13 +281,17 @@ class HTTPBackend(Backend):
             try:
                 sent = payload
                 if decoding is not None:
-                    sent = {**payload, **self._neutral_defaults(decoding)}
+                    # a request's last try settles a server whose /models never says what it is
+                    sent = {**payload, **self._neutral_defaults(decoding, last=attempt == self.max_retries)}
                     if self._server_kind is None and self._answered:   # answered the probe 503, say
                         raise HTTPError(None, "the server is not ready (GET /models)")
                     if self._server_kind is None:
                         raise httpx.ConnectError("the server did not answer (GET /models)")
                 status, headers, text = self._read(path, sent, max_bytes)
                 if status in RETRY_STATUS:
+                    if decoding is not None and self._kind_guessed:   # not ready after all: ask again
+                        with self._probe_lock:
+                            self._server_kind, self._kind_guessed = None, False
                     raise HTTPError(status, f"HTTP {status}", _retry_after(headers.get("retry-after")))
                 if 300 <= status < 400:
                     raise XlingError(f"the server at {self.display_url} answered {path} with a redirect "
@@ -343,7 +347,7 @@ class HTTPBackend(Backend):
         payload["prompt"] = request.prompt.text
         return "/completions", payload
 
-    def _neutral_defaults(self, decoding: Decoding) -> dict:
+    def _neutral_defaults(self, decoding: Decoding, last: bool = False) -> dict:
         """Sampling fields a server would otherwise fill from the model's generation_config,
         which changes greedy outputs and makes sampled candidates alike. vLLM's server does
         (`--generation-config auto`, its default: a request that leaves repetition_penalty,
@@ -353,7 +357,7 @@ class HTTPBackend(Backend):
         servers (found out by one probe): the OpenAI API refuses fields it does not know."""
         with self._probe_lock:   # one probe, whichever thread asks first
             if self._server_kind is None:
-                self._server_kind = self._probe_server()
+                self._server_kind = self._probe_server(settle=last)
         if self._server_kind == "vllm":
             # top_k -1 ("off"): what every vLLM version takes (before 0.8.5, 0 was refused)
             return {"repetition_penalty": 1.0, "top_k": -1, "min_p": 0.0}
@@ -364,10 +368,11 @@ class HTTPBackend(Backend):
                 "no_repeat_ngram_size": 0, "min_p": 0.0, "typical_p": 1.0, "num_beams": 1})}
         return {}
 
-    def _probe_server(self) -> str | None:
+    def _probe_server(self, settle: bool = False) -> str | None:
         """"vllm" (its /models says owned_by "vllm"), "transformers" (`transformers serve`: its
         FastAPI schema has /load_model) or "other"; None (ask again next time) when the server
-        did not answer."""
+        did not answer, or answered not ready (503, 429, a timeout, a dropped connection) and
+        `settle` is not asked for (a request's last try): then "other", provisionally."""
         import httpx
 
         class NotReady(Exception):
@@ -384,35 +389,35 @@ class HTTPBackend(Backend):
 
         try:
             listed = get("/models")
-        except (NotReady, httpx.TimeoutException):
-            return self._not_ready()
-        except httpx.HTTPError:
+        except httpx.ConnectError:
             return None    # not up yet: the request itself will retry, and probe again
+        except (NotReady, httpx.HTTPError):   # up, but not saying (503, a timeout, a dropped connection)
+            return self._not_ready(settle)
         models = listed.get("data") if isinstance(listed, dict) else None
         if isinstance(models, list) and any(isinstance(m, dict) and m.get("owned_by") == "vllm" for m in models):
             return "vllm"
         try:   # (the server is up: a schema that does not come is no transformers server's, asked once)
             schema = get(self._client.base_url.copy_with(path="/openapi.json"))
         except (NotReady, httpx.TimeoutException):
-            return self._not_ready()
+            return self._not_ready(settle)
         except httpx.HTTPError:
             return "other"
         paths = schema.get("paths") if isinstance(schema, dict) else None
         return "transformers" if isinstance(paths, dict) and "/load_model" in paths else "other"
 
-    # Probes a server may fail (503, 429, no answer in time) before it is taken for a plain
-    # OpenAI-compatible one: a warming server gets that long, a gateway whose model list never
-    # answers still serves its completions.
-    PROBE_TRIES = 3
-
-    def _not_ready(self) -> str | None:
+    def _not_ready(self, settle: bool) -> str | None:
+        """A warming server gets a request's whole retry window (31 s by default); a gateway whose
+        model list never answers still serves its completions, as a plain OpenAI server, until
+        one of them is refused as not ready (then it is asked again)."""
         self._answered = True     # up: retried as a restarting server is
-        self._probe_failures += 1
-        if self._probe_failures < min(self.PROBE_TRIES, self.max_retries + 1):   # within one request's tries
+        if not settle:
             return None
-        print(f"xling: note: {self.display_url} did not say what server it is (GET /models failed "
-              f"{self._probe_failures} times): it gets plain OpenAI requests, without vLLM's or "
-              "transformers serve's sampling fields", file=sys.stderr)
+        if not self._kind_guessed_said:
+            print(f"xling: note: {self.display_url} did not say what server it is (GET /models failed on "
+                  "every try of a request): it gets plain OpenAI requests, without vLLM's or transformers "
+                  "serve's sampling fields", file=sys.stderr)
+            self._kind_guessed_said = True
+        self._kind_guessed = True
         return "other"
 
     def _one(self, request: GenerationRequest, decoding: Decoding) -> str:

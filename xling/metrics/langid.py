@@ -169,13 +169,14 @@ def _detect(text: str, expected: str | None) -> Detection:
         own = _COUNTED_AS.get(resolve(expected).script, resolve(expected).script)
         if own != script and counts.get(own, 0) >= MIXED * counts[script]:
             part = _only_script(text, own)
-            if own == "Latn" and _only_names(part):
-                pass   # names beside another script (Serbian Cyrillic with "(Microsoft)"): the main script decides
-            elif own in LINGUA_CANDIDATES:
+            names = own == "Latn" and _only_names(part)
+            if names and _other_letters(_BRACKETED.sub(" ", text), own):
+                pass   # names beside another script's sentence (Serbian Cyrillic with "(Microsoft)"): it decides
+            elif own in LINGUA_CANDIDATES and not names:
                 # a script several languages write: which of them is its part? ("Огляд Microsoft
                 # Surface Laptop: швидкий і тихий" is Ukrainian, not the Russian expected)
                 return _detect(part, expected)
-            else:
+            else:   # the target's script with foreign names or a gloss ("Tokyo Tower (東京タワー)")
                 code = resolve(expected).code
                 return Detection(_chinese(text, code) if code in CHINESE else code, own)
     if script == "Hani" and _KOREAN_MIXED.search(text):
@@ -191,8 +192,7 @@ def _detect(text: str, expected: str | None) -> Detection:
         # more than a bracketed gloss: Serbian Cyrillic around "iPhone 16 Pro Max" is Serbian in
         # Cyrillic; "Samsung Unveils New Galaxy S24 Ultra (삼성전자)" is an English headline.
         rest = _LATIN_WORD.sub(" ", text)
-        said = rest if resolve(expected).script != "Latn" else _BRACKETED.sub(" ", rest)
-        if any(n for name, n in script_counts(said).items() if name != "Latn"):
+        if _other_letters(rest if resolve(expected).script != "Latn" else _BRACKETED.sub(" ", rest), "Latn"):
             return _detect(rest, expected)
     # A script's own language unless another of that script is expected (Marathi in Devanagari:
     # lingua tells it from Hindi). Hindi targets keep the script rule: lingua called 1.35% of
@@ -317,6 +317,11 @@ def _a_sign(text: str) -> bool:
         return False
     word = words[0].strip(".,!?;:()[]\"'")
     return len(word) <= 4 or bool(re.search(r"[/\d]|\w[.-]\w", word))
+
+
+def _other_letters(text: str, script: str) -> bool:
+    """Whether a text has letters of a listed script other than `script`."""
+    return any(n for name, n in script_counts(text).items() if name != script)
 
 
 _BRACKETED = re.compile(r"[(\[（【「『][^)\]）】」』]*[)\]）】」』]")

@@ -268,13 +268,16 @@ def _lists_another(rest: str, index: int, options: list[tuple[int, str]], letter
         # only a space between: another marked letter ("B)") lists; a word may be anything
         marked = _MARKED_LETTER.match(after)
         return bool(marked and marked.group(1) in letters and letters.index(marked.group(1)) != index)
-    # the other choice must stand alone ("A, B", "Yes or no."), not open a phrase ("Yes, no
-    # doubt", "B, A is wrong", "Yes; no differences")
-    letter = _LETTER_ALONE.match(after)
+    # after "or"/"and" another choice lists whatever follows it ("Yes or no depending on the
+    # context", "是或否取决于语境"); after a comma or a slash only a choice standing alone does
+    # ("A, B", "Yes/No"; not "Yes, no doubt", "B, A is wrong", "Yes; no differences")
+    worded = bool(joined and joined.group("word"))
+    letter = (_LETTER if worded else _LETTER_ALONE).match(after)
     if letter and letter.group(1) in letters and letters.index(letter.group(1)) != index:
         return True
-    return by_text and any(i != index and o and after.startswith(o) and _ALONE.match(after[len(o):])
-                           for i, o in options)
+    return by_text and any(i != index and o and after.startswith(o) and (
+        not _runs_on(o[-1], after[len(o):len(o) + 1]) if worded else _ALONE.match(after[len(o):]))
+        for i, o in options)
 
 
 def _hangul(ch: str) -> bool:
@@ -297,7 +300,7 @@ def _hangul_goes_on(word: str, rest: str) -> bool:
 _JOINS = r"[\s,，、/|;&+\"'“”‘’「」『』*)）\]】]*"
 _JOINER = (r"(?:(?:or|oder|ou|o|или|hay|atau|and|und|et|y|e|и|và|dan)(?![^\W\d_])"
            r"|或者|还是|或|또는|혹은|아니면|か|または|และ|หรือ|和|与|及|跟|と|や|및)")
-_LISTING = re.compile(f"^{_JOINS}{_JOINER}?{_JOINS}")
+_LISTING = re.compile(f"^{_JOINS}(?P<word>{_JOINER})?{_JOINS}")
 _SPACE_ONLY = re.compile(r"^\s*$")
 # An option's letter marked as one after nothing but a space ("A) shelf B) bed"): a list.
 _MARKED_LETTER = re.compile(r"([a-z])[).:）](?=\s|$)")   # ("c.f." marks none)

@@ -74,17 +74,29 @@ IDENTITY_DROPPED_LATER = frozenset({"seeds", "ratios", "sampling", "temperature"
 FINGERPRINT_ADDED_LATER = frozenset({"dtype", "dtype_run"})
 
 
-LANGUAGE_LISTS = frozenset({"langs", "premise_langs", "hypothesis_langs"})
+LANGUAGE_LISTS = frozenset({"langs", "premise_langs", "hypothesis_langs", "pairs"})
 
 
 def _language_codes(codes: list) -> list[str] | None:
-    """Language codes however spelled, as xling's own (None where one is not a language)."""
+    """Language codes or directions ("tha-eng") however spelled, as xling's own (None where one
+    is neither: a named set of directions is compared as written)."""
+    from ..data.languages import Direction, resolve
+
+    try:
+        return [Direction.parse(str(code)).name if "-" in str(code) and not _is_language(str(code))
+                else resolve(str(code)).code for code in codes]
+    except XlingError:
+        return None
+
+
+def _is_language(code: str) -> bool:   # "zh-Hant" is a language, "ko-en" a direction
     from ..data.languages import resolve
 
     try:
-        return [resolve(str(code)).code for code in codes]
+        resolve(code)
+        return True
     except XlingError:
-        return None
+        return False
 
 
 def _same(key: str, old, new) -> bool:
