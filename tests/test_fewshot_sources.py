@@ -25,15 +25,8 @@ def wmt24pp_root(data_dir):
 
 @pytest.fixture
 def recorder():
-    """A served 'model' that answers "ok" and keeps every request's payload."""
-    payloads = []
-
-    def respond(payload):
-        payloads.append(payload)
-        return "ok"
-
-    server = FakeOpenAI(respond=respond)
-    server.payloads = payloads
+    """A served 'model' that answers "ok" and keeps every request's payload (`payloads`)."""
+    server = FakeOpenAI(respond=lambda payload: "ok")
     yield server
     server.close()
 
