@@ -226,3 +226,68 @@ def test_flores_plus_from_the_hub_tries_its_renamed_codes(monkeypatch):
     assert data.text("zh") == ["一", "二"]
     with pytest.raises(XlingError, match="FLORES\\+ kor_Hang dev could not be loaded"):
         data.text("ko")
+
+
+def test_a_local_folder_laid_out_as_flores_plus_is_read_by_its_own_file_names(tmp_path, data_dir):
+    """FLORES+ names Chinese cmn_Hans: such a local folder listed zh, then refused every
+    direction (zh sorted first and was read to count the segments)."""
+    devtest = tmp_path / "flores200" / "devtest"
+    devtest.mkdir(parents=True)
+    shared = data_dir / "flores200" / "devtest"
+    for name, as_name in (("eng_Latn", "eng_Latn"), ("kor_Hang", "kor_Hang"), ("zho_Hans", "cmn_Hans"),
+                          ("eng_Latn", "ekk_Latn")):   # (Estonian is not in the shared data: any aligned text)
+        (devtest / f"{as_name}.devtest").write_bytes((shared / f"{name}.devtest").read_bytes())
+    data = load_parallel("flores200:devtest", tmp_path)
+    assert sorted(data.languages()) == ["en", "et", "ko", "zh"]
+    assert data.pairs("en", "zh") == load_parallel("flores200:devtest", data_dir).pairs("en", "zh")
+    assert data.text("et") == data.text("en")
+
+
+def test_flores_plus_from_the_hub_says_so_and_a_named_folder_never_falls_through_to_it(monkeypatch, tmp_path):
+    """FLORES+ is a revised release: a run on it was recorded exactly as one on FLORES-200, and a
+    --data-dir without flores200/ (a typo) went to the hub without a word."""
+    import sys
+    import types
+
+    from xling.data import hub
+    from xling.data.parallel import FloresDev
+
+    monkeypatch.setitem(sys.modules, "datasets", types.SimpleNamespace(
+        load_dataset=lambda repo, name, split: [{"text": f"{name} {i}"} for i in range(3)]))
+    monkeypatch.setattr(hub, "reachable", lambda timeout=3.0: True)
+    (tmp_path / "FLORES-200").mkdir()
+    with pytest.raises(XlingError, match="holds no flores200/ folder"):
+        load_parallel("flores200:devtest", tmp_path)
+    monkeypatch.setenv("XLING_DATA", str(tmp_path))
+    data = load_parallel("flores200:devtest")
+    assert "FLORES+" in data.note and "hub" in data.note
+    assert FloresDev(tmp_path, "wmt24pp:en-ko_KR").spec == "flores_plus:dev (hub)"
+
+
+@pytest.mark.parametrize("endpoint", ["https://mirror.internal:abc", "https://[bad", "mirror.internal"])
+def test_a_malformed_hub_endpoint_is_one_line(monkeypatch, endpoint):
+    from xling.data import hub
+
+    monkeypatch.setenv("HF_ENDPOINT", endpoint)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    with pytest.raises(XlingError, match="HF_ENDPOINT .* is not a URL"):
+        hub.reachable()
+
+
+@pytest.mark.parametrize("record, message", [
+    ('{"en": "a", "fr": 3.50}', "3.50 reads as 3.5"),
+    ('{"en": "a", "fr": "b", "en": "z"}', "key 'en' is given twice"),
+])
+def test_a_jsonl_value_xling_would_change_is_refused(tmp_path, record, message):
+    path = tmp_path / "set.jsonl"
+    path.write_text('{"en": "x", "fr": "y"}\n' + record + "\n", encoding="utf-8")
+    with pytest.raises(XlingError, match=f"set.jsonl:2: .*{message}"):
+        load_parallel(f"jsonl:{path}").text("fr")
+
+
+def test_an_nli_file_ending_in_a_blank_line_is_read(tmp_path):
+    from xling.data.choice import read_nli_file
+
+    path = tmp_path / "nli.tsv"
+    path.write_bytes(b"P1\tH1\tentailment\r\nP2\tH2\tneutral\r\n\r\n")
+    assert [item.label for item in read_nli_file(path)] == [0, 1]

@@ -83,6 +83,8 @@ def read_nli_file(path: str | Path) -> list[ChoiceItem]:
     """A user's NLI file: premise<TAB>hypothesis<TAB>label (label one of NLI_LABELS)."""
     items = []
     for number, line in enumerate(read_lines(path), 1):
+        if not line.strip():
+            continue   # a blank line (one at the end, most often) holds no item
         cells = line.split("\t")
         if len(cells) != 3:
             raise XlingError(f"{path}:{number}: expected premise<TAB>hypothesis<TAB>label")

@@ -40,7 +40,8 @@ class ParallelData:
     def text(self, lang: str | Language) -> list[str]:
         lang = resolve(lang)
         if lang.code not in self._languages:
-            raise XlingError(f"{self.spec} has no {lang.name} ({lang.code}); available: "
+            spelled = f" (a file is named by {lang.code}, {lang.iso639_3} or {lang.flores})" if self.files else ""
+            raise XlingError(f"{self.spec} has no {lang.name} ({lang.code}){spelled}; available: "
                              f"{', '.join(self._languages)}")
         if lang.code not in self._cache:
             lines = self._loader(lang)

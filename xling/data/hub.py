@@ -57,8 +57,15 @@ def reachable(timeout: float = 3.0) -> bool:
     gets one clear error instead of minutes of retries. HF_HUB_OFFLINE=1 means no."""
     if os.environ.get("HF_HUB_OFFLINE", "0").lower() in {"1", "true", "yes"}:
         return False
-    url = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
-    return _probe(url.hostname, url.port or (80 if url.scheme == "http" else 443), timeout)
+    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
+    try:
+        url = urlparse(endpoint)
+        port = url.port
+    except ValueError:   # a port that is no number, an unclosed [IPv6 address
+        url, port = None, None
+    if url is None or url.scheme not in ("http", "https") or not url.hostname:
+        raise XlingError(f"HF_ENDPOINT {endpoint!r} is not a URL such as https://host or https://host:port")
+    return _probe(url.hostname, port or (80 if url.scheme == "http" else 443), timeout)
 
 
 def looks_like_path(name: str) -> bool:

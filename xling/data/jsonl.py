@@ -60,8 +60,10 @@ def load_jsonl(path: str, spec: str) -> ParallelData:
         if set(row) != set(first):
             raise XlingError(f"{where}: keys {sorted(row)}, but the first record has {sorted(first)}")
         for key in language_keys:
-            if not isinstance(row[key], (str, int, float)) or isinstance(row[key], bool):
-                raise XlingError(f"{where}: '{key}' must be text, not {row[key]!r}")
+            if not isinstance(row[key], (str, int)) or isinstance(row[key], bool):
+                hint = " (a JSON number loses its spelling: 3.50 reads as 3.5; quote it)" \
+                    if isinstance(row[key], float) else ""
+                raise XlingError(f"{where}: '{key}' must be text, not {row[key]!r}{hint}")
         meta = _check_meta(where, row)
         if "segment_id" in meta:   # a segment is named by its id (within its document, if any)
             name = (meta.get("document_id"), meta["segment_id"])

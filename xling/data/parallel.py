@@ -56,6 +56,19 @@ def flores_dir(root: Path | None = None) -> Path:
 
 FLORES_SPLITS = ("dev", "devtest")
 
+# Codes FLORES+ renamed from FLORES-200's (the macrolanguage's member, as its later releases
+# name them), tried when FLORES-200's own is not a configuration on the hub, or not a file in a
+# local folder laid out as FLORES+.
+FLORES_PLUS_NAMES = {"zho_Hans": ("cmn_Hans",), "zho_Hant": ("cmn_Hant",), "est_Latn": ("ekk_Latn",),
+                     "tgl_Latn": ("fil_Latn",)}
+_FLORES_FROM_PLUS = {plus: code for code, names in FLORES_PLUS_NAMES.items() for plus in names}
+
+
+def _flores_file_code(path: Path) -> str:
+    """The FLORES-200 code of a local file (FLORES+ names its Chinese cmn_Hans, ...)."""
+    code = path.name.split(".")[0]
+    return _FLORES_FROM_PLUS.get(code, code)
+
 
 def flores200(split: str, lang: str | Language, root: Path | None = None) -> list[str]:
     """The sentences of one FLORES-200 split in one language, line-aligned across languages."""
@@ -64,7 +77,9 @@ def flores200(split: str, lang: str | Language, root: Path | None = None) -> lis
     if split not in FLORES_SPLITS or not (folder / split).is_dir():
         present = [s for s in FLORES_SPLITS if (folder / s).is_dir()]
         raise XlingError(f"FLORES-200 has no split {split!r} here; available: {', '.join(present)}")
-    path = folder / split / f"{lang.flores}.{split}"
+    candidates = [folder / split / f"{name}.{split}"
+                  for name in (lang.flores, *FLORES_PLUS_NAMES.get(lang.flores, ()))]
+    path = next((p for p in candidates if p.is_file()), candidates[0])
     if not path.is_file():
         have = sorted(p.name.split(".")[0] for p in (folder / split).glob(f"*.{split}"))
         raise XlingError(f"FLORES-200 {split} has no {lang.name} ({lang.flores}) in {folder}; "
@@ -136,7 +151,7 @@ def _flores_local(split: str, root: Path, spec: str) -> ParallelData:
     if split not in FLORES_SPLITS or not (folder / split).is_dir():
         present = [s for s in FLORES_SPLITS if (folder / s).is_dir()]
         raise XlingError(f"FLORES-200 has no split {split!r}; available: {', '.join(present)}")
-    languages = _codes_in(folder / split, f"*.{split}", lambda p: p.name.split(".")[0])
+    languages = _codes_in(folder / split, f"*.{split}", _flores_file_code)
     if not languages:
         raise XlingError(f"{folder / split} holds no FLORES-200 language file (such as "
                          f"kor_Hang.{split}, eng_Latn.{split})")
@@ -165,14 +180,13 @@ def _metadata_column(path: Path, column: str, n: int) -> list[str] | None:
     return values
 
 
-# Codes FLORES+ renamed from FLORES-200's (the macrolanguage's member, as its later releases
-# name them), tried when FLORES-200's own is not a configuration there.
-FLORES_PLUS_NAMES = {"zho_Hans": ("cmn_Hans",), "zho_Hant": ("cmn_Hant",), "est_Latn": ("ekk_Latn",),
-                     "tgl_Latn": ("fil_Latn",)}
+FLORES_HUB_NOTE = ("FLORES+ (openlanguagedata/flores_plus) from the Hugging Face hub: a revised release "
+                   "of FLORES-200, not the same text")
 
 
 def _flores_hub(split: str, spec: str) -> ParallelData:
-    """FLORES+ from the hub (gated: needs `huggingface-cli login`)."""
+    """FLORES+ from the hub (gated: needs `huggingface-cli login`), said so in its note (config.json
+    keeps it), as its texts differ from FLORES-200's."""
 
     if not hub.reachable():
         raise XlingError("no local FLORES-200 folder (pass --data-dir or set XLING_DATA) and the "
@@ -197,26 +211,33 @@ def _flores_hub(split: str, spec: str) -> ParallelData:
     n = len(load(resolve("en")))
     dev = _flores_hub("dev", "flores200:dev") if split != "dev" else None
     return ParallelData(spec, [f"{split}-{i:04d}" for i in range(1, n + 1)], load,
-                        [lang.code for lang in all_languages()], dev)
+                        [lang.code for lang in all_languages()], dev, note=FLORES_HUB_NOTE)
 
 
 class FloresDev:
     """FLORES-200 dev as the demonstrations of a test set that has no dev split of its own
     (WMT24++), in the same language and script as each side (zh_TW -> zho_Hant): the local
     folder, else FLORES+ on the hub, read only when shots are asked for."""
-    spec = "flores200:dev"
 
     def __init__(self, root: Path | None, for_spec: str):
         self.root, self.for_spec = root, for_spec
         self._data: ParallelData | None = None
 
+    @property
+    def local(self) -> bool:
+        root = self.root
+        return root is not None and ((root / "flores200" / "dev").is_dir() or (root / "dev").is_dir())
+
+    @property
+    def spec(self) -> str:
+        """Where the demonstrations come from, as a run's config.json records it."""
+        return "flores200:dev" if self.local else "flores_plus:dev (hub)"
+
     def pairs(self, src, tgt) -> list[tuple[str, str]]:
         try:
             if self._data is None:
-                root = self.root
-                local = root is not None and ((root / "flores200" / "dev").is_dir() or (root / "dev").is_dir())
-                self._data = _flores_local("dev", root, self.spec) if root is not None and local else \
-                    _flores_hub("dev", self.spec)
+                self._data = _flores_local("dev", self.root, self.spec) if self.root is not None and self.local \
+                    else _flores_hub("dev", self.spec)
             return self._data.pairs(src, tgt)
         except XlingError as exc:
             raise XlingError(f"{self.for_spec} has no dev split, so its few-shot examples come from "
@@ -308,13 +329,16 @@ def _local_root(root: Path | None, folder: str) -> Path | None:
 @register_dataset("flores200", task="mt", grammar="flores200[:dev|devtest]", splits=FLORES_SPLITS,
                   aliases=("flores", "flores_plus", "flores+"),
                   help="FLORES-200 (FLORES+ on the hub when there is no local folder): every direction",
-                  languages=lambda root: _codes_in(folder / "devtest", "*.devtest", lambda p: p.name.split(".")[0])
+                  languages=lambda root: _codes_in(folder / "devtest", "*.devtest", _flores_file_code)
                   if (folder := _local_root(root, "flores200")) else None)
 def _load_flores(arg: str, spec: str, options: DataOptions) -> ParallelData:
     split = arg or "devtest"
     root = data_root(options.data_dir, required=False)
     if root is not None and ((root / "flores200").is_dir() or (root / "dev").is_dir()):
         return _flores_local(split, root, f"flores200:{split}")
+    if options.data_dir:   # a folder named on purpose never falls through to another data set
+        raise XlingError(f"{options.data_dir} holds no flores200/ folder (FLORES-200's dev/ and devtest/); "
+                         "name the folder that does, or leave --data-dir out to read FLORES+ from the hub")
     return _flores_hub(split, f"flores200:{split}")
 
 

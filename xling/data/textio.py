@@ -50,11 +50,20 @@ def read_lines(path: str | Path, *, allow_empty: bool = False, keep_bom: bool = 
 def json_line(text: str, where: str):
     """One JSON value read from a user's file (`where`: path:line): invalid JSON, nesting too
     deep for the parser, and lone surrogates (`"\\ud800"`, which no UTF-8 file or output can
-    hold) are each one XlingError naming the line."""
+    hold) and a key given twice in one object (JSON keeps the last silently) are each one
+    XlingError naming the line."""
     import json
 
+    def refuse_repeats(pairs):
+        value = dict(pairs)
+        if len(value) < len(pairs):
+            keys = [key for key, _ in pairs]
+            repeated = next(key for key in keys if keys.count(key) > 1)
+            raise XlingError(f"{where}: key {repeated!r} is given twice in one object; keep one")
+        return value
+
     try:
-        value = json.loads(text)
+        value = json.loads(text, object_pairs_hook=refuse_repeats)
     except RecursionError:
         raise XlingError(f"{where}: JSON nested too deeply") from None
     except ValueError as exc:
