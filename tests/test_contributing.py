@@ -117,6 +117,32 @@ def test_the_toy_metric_is_a_metric_with_its_own_option(plugin, tmp_path):
                               "--length-unit", "pages"), "'pages' is not one of 'chars', 'words'")
 
 
+def test_the_toy_metric_scores_the_on_target_subset_alone(plugin, tmp_path):
+    """The recipe once took `keep` and scored every segment: --on-target-only moved chrF to the
+    on-target subset while length-ratio stayed the all-segments value, unmarked."""
+    hyp, ref = tmp_path / "hyp.txt", tmp_path / "ref.txt"
+    hyp.write_text("The cat sleeps on the warm mat all afternoon.\n"
+                   "Le chat dort sur le tapis chaud tout l'après-midi, comme toujours.\n")
+    ref.write_text("The cat sleeps on the mat.\nThe cat sleeps on the warm mat all afternoon.\n")
+    result = run(plugin, "score", "-i", str(hyp), "-r", str(ref), "-t", "en", "-m", "length-ratio",
+                 "--length-unit", "words", "--on-target-only", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    scored = json.loads(result.stdout)["systems"][str(hyp)]["length-ratio"]
+    assert scored["score"] == pytest.approx(9 / 6) and "subset:1/2" in scored["signature"]
+
+
+def test_a_metric_that_ignores_the_keep_mask_is_refused():
+    from xling.errors import XlingError
+    from xling.metrics.base import mean_result
+    from xling.metrics.registry import MetricSpec
+
+    ignores = MetricSpec("ignores-keep", "Ign", lambda hyps, refs, srcs, tgt, keep=None: mean_result(
+        "ignores-keep", [1.0] * len(hyps), "ignores-keep"))
+    assert ignores(["a", "b"], ["a", "b"]).score == 1.0
+    with pytest.raises(XlingError, match="Ign was given a keep mask .* and scored without it"):
+        ignores(["a", "b"], ["a", "b"], keep=[True, False])
+
+
 def test_the_toy_backend_wraps_hf_with_its_own_setting(plugin, tiny_causal):
     text = "나는 사과를 좋아한다."
     plain = run(plugin, "translate", "-s", "ko", "-t", "en", "-m", str(tiny_causal), "--backend", "hf",

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from xling.errors import XlingError
-from xling.metrics import bleu, chrf, chrfpp, comet, off_target, on_target_mask, paired_test, spbleu, ter
+from xling.metrics import bleu, bootstrap_ci, chrf, chrfpp, comet, off_target, on_target_mask, paired_test, spbleu, ter
 
 
 def devtest(data_dir, flores):
@@ -522,6 +522,24 @@ def test_the_readme_metrics_example_runs_as_written(tmp_path):
     assert result.stdout.strip() == "ok", result.stderr[-2000:]
 
 
+def test_the_readme_python_blocks_use_only_names_they_define():
+    """The README's Translator example used `lines` without defining it (a NameError even online)."""
+    import ast
+    import builtins
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    for block in re.findall(r"```python\n(.*?)```", readme, re.S):
+        tree = ast.parse(block)
+        defined = {alias.asname or alias.name.split(".")[0] for node in ast.walk(tree)
+                   if isinstance(node, (ast.Import, ast.ImportFrom)) for alias in node.names}
+        defined |= {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)
+                    and isinstance(node.ctx, ast.Store)}
+        used = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
+        assert used - defined - set(dir(builtins)) == set(), block
+
+
 def test_api_mistakes_are_one_clear_error(tmp_path):
     from xling.metrics.registry import parse_metric_names
 
@@ -533,7 +551,18 @@ def test_api_mistakes_are_one_clear_error(tmp_path):
                           # "0" was a TypeError traceback, -1 ran on a GPU where the CLI refuses it
                           (lambda: comet(hyps, hyps, hyps, gpus="0"), "gpus must be a whole number"),
                           (lambda: comet(hyps, hyps, hyps, gpus=-1), "gpus must be a whole number"),
-                          (lambda: comet(hyps, [hyps, hyps], hyps), "takes one reference per segment")):
+                          (lambda: comet(hyps, [hyps, hyps], hyps), "takes one reference per segment"),
+                          # round 14: each of these was a numpy/lingua traceback or taken silently
+                          (lambda: bootstrap_ci(bleu(hyps, hyps), seed=-1), "seed must be a whole number"),
+                          (lambda: bootstrap_ci(bleu(hyps, hyps), seed="7"), "seed must be a whole number"),
+                          (lambda: bootstrap_ci("x"), "result: got a str; pass a metric's result"),
+                          (lambda: paired_test(bleu(hyps, hyps), {"a": None}), "system: got a NoneType"),
+                          (lambda: off_target(["abc \ud800 def"], "en"), "hypotheses\\[0\\] holds a lone surrogate"),
+                          (lambda: comet(hyps, hyps, None), "srcs; -s/--source on the command line"),
+                          (lambda: comet(hyps, hyps, hyps, model=""), "COMET model must be a hub name"),
+                          (lambda: comet(hyps, hyps, hyps, progress="no"), "progress must be True or False"),
+                          (lambda: bleu(hyps, hyps, tgt_lang="ko", spm_model="/nonexistent.model"),
+                           "spm_model applies to a SentencePiece tokenizer")):
         with pytest.raises(XlingError, match=message):
             call()
     assert parse_metric_names("bleu,chrf") == ["bleu", "chrf"]

@@ -159,7 +159,20 @@ def texts(seq, name: str, nested: bool = False) -> list:
                                 "not several reference streams" if many else ""))
         if stream:
             refuse_table(item, f"{name}[{i}]")
+        for text in (item,) if isinstance(item, str) else item:
+            if isinstance(text, str) and not text.isascii():
+                try:   # a lone surrogate ("\ud800", from a surrogateescape read) crashes lingua and MeCab
+                    text.encode("utf-8")
+                except UnicodeEncodeError:
+                    raise XlingError(f"{name}[{i}] holds a lone surrogate (U+D800-U+DFFF), which is not "
+                                     "text: read files as UTF-8 without errors='surrogateescape'") from None
     return seq
+
+
+def check_flag(name: str, value) -> None:
+    """A yes/no option given as what it is: "no" is a true string, which would turn it on."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise XlingError(f"{name} must be True or False, not {value!r}")
 
 
 def refuse_table(seq, name: str) -> None:

@@ -15,7 +15,7 @@ from .. import __version__
 from ..data import hub
 from ..errors import XlingError
 from ..store.filehash import file_digest, model_fingerprint
-from .base import Signature, apply_mask, check_lengths, mask_extra, mean_result
+from .base import Signature, apply_mask, check_flag, check_lengths, mask_extra, mean_result
 from .comet_native import load_scorer, read_hparams, unsupported
 from .settings import COMET_MODEL, PRECISION, XCOMET_MODEL
 
@@ -91,7 +91,13 @@ def comet(hyps: Sequence[str], refs: Sequence[str] | None, srcs: Sequence[str] |
     """Segment and corpus COMET scores (COMET's own 0–1 scale). Without references (refs=None)
     a QE model (CometKiwi) or a unified one (xCOMET) scores source and translation only."""
     if srcs is None:
-        raise XlingError("COMET needs the source sentences (-s/--source)")
+        raise XlingError("COMET needs the source sentences (srcs; -s/--source on the command line)")
+    if not isinstance(model, str) or not model.strip():
+        raise XlingError(f"COMET model must be a hub name or a local checkpoint folder, not {model!r}")
+    if name is not None and not isinstance(name, str):
+        raise XlingError(f"COMET name must be text, not {name!r}")
+    check_flag("progress", progress)
+    check_flag("error_spans", error_spans)
     hyps, refs, srcs = apply_mask(keep, hyps, refs, srcs)
     check_lengths(hypotheses=hyps, references=refs, sources=srcs)
     if precision not in PRECISIONS:

@@ -89,6 +89,12 @@ class MetricSpec:
                              f"{', '.join(self.options) or 'none'}")
         given = {k: v for k, v in options.items() if v is not None and (k in self.options or k == "keep")}
         result = self.compute(hyps, refs, srcs, tgt_lang, **given)
+        if given.get("keep") is not None and "segments_kept" not in result.extra:
+            # a plugin's compute that took `keep` and scored every segment would pass for the subset
+            raise XlingError(f"{self.display} was given a keep mask (--on-target-only) and scored without "
+                             "it: its compute must apply it (base.apply_mask) and record it (base.mask_extra)")
+        if "segments_kept" in result.extra and "subset:" not in result.signature:
+            result.signature += f"|subset:{result.extra['segments_kept']}/{result.extra['segments_total']}"
         result.higher_is_better = self.higher_is_better
         return result
 
@@ -270,7 +276,10 @@ def display(name: str) -> str:
 def _sacrebleu(function: str):
     """A sacrebleu-based metric of xling.metrics.sacre (loaded on first use)."""
     def compute(hyps, refs, srcs, tgt_lang, **options):
-        from . import sacre
+        from . import sacre, spm
+        tokenize = options.get("tokenize") or sacre.bleu_tokenizer_for(tgt_lang)
+        if function == "bleu" and tokenize not in spm.SPM_TOKENIZERS:
+            options.pop("spm_model", None)   # the run's spBLEU model: this BLEU tokenizes otherwise
         return getattr(sacre, function)(hyps, refs, tgt_lang, **options)
     return compute
 

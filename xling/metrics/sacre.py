@@ -17,6 +17,7 @@ from .base import (
     MetricResult,
     apply_mask,
     as_reference_streams,
+    check_flag,
     check_lengths,
     mask_extra,
     register_scorer,
@@ -153,12 +154,6 @@ def _statistics(scorer: tuple, metric, hyps: list[str], streams: list[list[str]]
             metric._ref_cache = None
 
 
-def _flag(name: str, value) -> None:
-    """A yes/no option given as what it is: "no" is a true string, which would turn it on."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise XlingError(f"{name} must be True or False, not {value!r}")
-
-
 def bleu(hyps: Sequence[str], refs, tgt_lang: str | None = None, tokenize: str | None = None,
          lowercase: bool = False, keep: Sequence[bool] | None = None,
          spm_model: str | None = None) -> MetricResult:
@@ -166,12 +161,15 @@ def bleu(hyps: Sequence[str], refs, tgt_lang: str | None = None, tokenize: str |
     SentencePiece tokenizers (flores200, flores101: spBLEU) read `spm_model` if given, else
     sacrebleu's cached model (downloaded once where it is missing); the signature then carries
     the model file's digest."""
-    _flag("lowercase", lowercase)
+    check_flag("lowercase", lowercase)
     tokenize = tokenize or bleu_tokenizer_for(tgt_lang)
     streams = as_reference_streams(refs, required=True)
     hyps, *streams = apply_mask(keep, hyps, *streams)
     sentencepiece = tokenize in spm.SPM_TOKENIZERS
-    spm_file = os.path.abspath(spm_model) if spm_model and sentencepiece else None
+    if spm_model and not sentencepiece:   # a user who meant spBLEU would get BLEU without a word
+        raise XlingError(f"spm_model applies to a SentencePiece tokenizer ({', '.join(spm.SPM_TOKENIZERS)}), "
+                         f"not to tokenize={tokenize!r}; use spbleu() or tokenize='flores200'")
+    spm_file = os.path.abspath(spm_model) if spm_model else None
     _bleu(tokenize, lowercase, False, spm_file)   # an unknown tokenizer or a missing model fails here
     extra = mask_extra(keep)
     if spm_file:   # kept with the result, so that a report recomputing subsets finds the file
@@ -190,7 +188,7 @@ def chrf(hyps: Sequence[str], refs, tgt_lang: str | None = None, word_order: int
          lowercase: bool = False, keep: Sequence[bool] | None = None) -> MetricResult:
     """chrF (word_order=0) or chrF++ (word_order=2). Language-independent: tgt_lang is accepted
     for a uniform interface."""
-    _flag("lowercase", lowercase)
+    check_flag("lowercase", lowercase)
     if isinstance(word_order, bool) or not isinstance(word_order, int) or word_order < 0:
         raise XlingError(f"word_order must be a whole number, 0 or more (0: chrF, 2: chrF++), not {word_order!r}")
     streams = as_reference_streams(refs, required=True)
@@ -217,10 +215,10 @@ def ter(hyps: Sequence[str], refs, tgt_lang: str | None = None, asian_support: b
     tokenization unless told otherwise: `asian_support` with `normalized` (sacrebleu's Asian
     support acts only through normalization; alone, an unspaced Chinese or Japanese sentence
     would be one token and TER an exact-match test)."""
-    _flag("case_sensitive", case_sensitive)
+    check_flag("case_sensitive", case_sensitive)
     for name, value in (("asian_support", asian_support), ("normalized", normalized)):
         if value is not None:
-            _flag(name, value)
+            check_flag(name, value)
     cjk = tgt_lang is not None and resolve(tgt_lang).code.split("-")[0] in ("ko", "ja", "zh")
     if asian_support is None:
         asian_support = cjk

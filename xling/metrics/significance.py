@@ -89,7 +89,7 @@ def _is_sacrebleu(result: MetricResult) -> bool:
 
 def _stats(result: MetricResult) -> np.ndarray:
     """The result's per-segment statistics (an error if it carries none)."""
-    if result.stats is None:
+    if _result(result, "result").stats is None:
         raise XlingError(f"{result.name} carries no segment statistics to resample")
     return result.stats
 
@@ -137,6 +137,19 @@ def check_samples(n_samples: int | None, test: str) -> int:
     return int(n_samples)
 
 
+def check_seed(seed) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise XlingError(f"seed must be a whole number, 0 or more, not {seed!r}")
+    return int(seed)
+
+
+def _result(value, name: str) -> MetricResult:
+    if not isinstance(value, MetricResult):
+        raise XlingError(f"{name}: got a {type(value).__name__}; pass a metric's result "
+                         "(what bleu(), chrf(), ter(), comet() return)")
+    return value
+
+
 # Signature fields that say how a score was run, not what it measures (batch size, xling's and
 # sacrebleu's versions, how many of a judge's answers could be read): results differing only
 # there are still paired.
@@ -155,6 +168,7 @@ def same_measure(signature: str, other: str) -> bool:
 def _check(baseline: MetricResult, system: MetricResult) -> tuple[np.ndarray, np.ndarray]:
     """The two results' statistics, checked to be there and to be one metric, computed the same
     way, on the same segments and references."""
+    baseline, system = _result(baseline, "baseline"), _result(system, "system")
     if baseline.stats is None or system.stats is None:
         raise XlingError(f"{system.name} carries no segment statistics to resample")
     if baseline.name != system.name:
@@ -177,7 +191,7 @@ def _check(baseline: MetricResult, system: MetricResult) -> tuple[np.ndarray, np
 def resampled_scores(result: MetricResult, n_samples: int = 1000, seed: int = 12345) -> np.ndarray:
     """The corpus score of each of `n_samples` bootstrap resamples of the segments (NaN for a
     resample without a scorable segment)."""
-    n_samples = check_samples(n_samples, "bs")
+    n_samples, seed = check_samples(n_samples, "bs"), check_seed(seed)
     return _bootstrap_scores(result, _bootstrap_indices(np.random.default_rng(seed), len(_stats(result)), n_samples))
 
 
@@ -196,9 +210,7 @@ def paired_test(baseline: MetricResult, systems: dict[str, MetricResult], test: 
     the module's docstring)."""
     if test not in DEFAULT_SAMPLES:
         raise XlingError("test must be 'bs' (paired bootstrap) or 'ar' (approximate randomization)")
-    n_samples = check_samples(n_samples, test)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise XlingError(f"seed must be a whole number, 0 or more, not {seed!r}")
+    n_samples, seed = check_samples(n_samples, test), check_seed(seed)
     if not isinstance(systems, dict):
         raise XlingError(f"systems: got a {type(systems).__name__}; pass a dict of name -> result, "
                          "e.g. {'new': bleu(new, refs)}")
@@ -256,7 +268,7 @@ def delta_ci(baseline: MetricResult, system: MetricResult, n_samples: int = 1000
     same resampled differences, so they never disagree: the percentile interval, and p = twice
     the share of differences on the far side of 0 (0 included; at most 1; a delta of 0 gets 1)."""
     _, system_stats = _check(baseline, system)
-    n_samples = check_samples(n_samples, "bs")
+    n_samples, seed = check_samples(n_samples, "bs"), check_seed(seed)
     idxs = _bootstrap_indices(np.random.default_rng(seed), len(system_stats), n_samples)
     deltas = _bootstrap_scores(system, idxs) - _bootstrap_scores(baseline, idxs)
     deltas = deltas[~np.isnan(deltas)]   # resamples without a scorable segment are left out
