@@ -432,3 +432,73 @@ def test_common_score_lines_are_read(answer, score):
 
 def test_another_scale_written_out_is_no_score():
     assert parse_esa("Score: 8 out of 10") is None
+
+
+@pytest.mark.parametrize("answer", [
+    "Critical: no-error, Major: no-error, Minor: no-error",          # one line: was read as one critical error
+    "Critical: none. Major: none. Minor: none.",
+    "Critical:\nKeine\nMajor:\nKeine\nMinor:\nKeine",                 # the target's own "none": three errors (-25)
+    "Critical:\nAucune\nMajor:\nНет\nMinor:\nNinguno",
+    "Critical:\n0\nMajor:\n0\nMinor:\n0",                             # a count on the next line
+    "Critical:\nno-error\nMajor:\nno-error\nMinor:\nNone that I can see.",
+    "Critical:\nno-error\nMajor:\nno-error\nMinor:\nNot applicable.",
+    "Critical:\nno-error\nMajor:\nno-error\nMinor:\nno-error\n\nPerfect.",   # praise after a clean list
+])
+def test_a_perfect_translation_said_otherwise_has_no_error(answer):
+    assert parse_mqm(answer) == []
+
+
+def test_errors_on_one_line_or_after_a_clean_list_still_count():
+    assert mqm_score(parse_mqm('Critical: no-error, Major: accuracy/mistranslation - "x", Minor: no-error')) == -5
+    assert mqm_score(parse_mqm('Critical:\nno-error\nMajor:\nno-error\nMinor:\nno-error\n\n'
+                               'fluency/grammar - "y"')) == -1
+
+
+@pytest.mark.parametrize("answer", ["Score: 85\nRevised score: 60", "Score: 9\nActually, Score: 7",
+                                    "Score: 85; Score: 40", "Score: 85 or 90", "Score: 85 (or 90)",
+                                    "Score: 85 - but honestly 40"])
+def test_an_esa_answer_revising_or_hedging_its_score_is_no_score(answer):
+    """The first of two stated scores was taken ("Score: 9\\nActually, Score: 7" scored 9)."""
+    assert parse_esa(answer) is None
+    assert parse_esa("Score: 85\nFinal score: 85")[1] == 85
+
+
+def test_a_judge_template_showing_a_reference_needs_one_and_says_it_read_it(tmp_path):
+    """Without -r the judge was shown an empty reference, and scored."""
+    from xling.backends.http import HTTPBackend
+    from xling.metrics.judge import judge
+
+    builtin = (Path(__file__).parent.parent / "xling" / "prompts" / "builtin" / "gemba-esa.yaml").read_text()
+    assert "  {translation}" in builtin
+    mine = tmp_path / "esa-ref.yaml"
+    mine.write_text(builtin.replace("name: gemba-esa", "name: esa-ref").replace(
+        "  {translation}", "  {translation}\n\n  Reference: {reference}", 1), encoding="utf-8")
+    seen = []
+    server = FakeOpenAI(respond=lambda payload: seen.append(payload["messages"][-1]["content"]) or "Score: 80")
+    try:
+        backend = HTTPBackend("judge", server.url, max_retries=0)
+        with pytest.raises(XlingError, match="shows a reference .*give references"):
+            judge(["안녕."], ["Hello."], "ko", kind="esa", src_lang="en", template=str(mine), backend=backend)
+        result = judge(["안녕."], ["Hello."], "ko", kind="esa", src_lang="en", refs=["안녕하세요."],
+                       template=str(mine), backend=backend)
+    finally:
+        server.close()
+    assert result.score == 80 and "|ref:yes" in result.signature and "Reference: 안녕하세요." in seen[-1]
+
+
+def test_a_judge_answer_cut_at_its_token_limit_is_not_scored_as_complete(tiny_causal):
+    """An MQM answer that stopped before "Minor:" scored as if it had listed every error."""
+    from xling.backends.http import HTTPBackend
+    from xling.metrics.judge import judge
+
+    cut = 'Critical:\nno-error\nMajor:\naccuracy/omission - "the cat"\nExplanation: the word is'
+    server = FakeOpenAI(respond=lambda payload: cut if "고양이" in payload["messages"][-1]["content"]
+                        else "Critical:\nno-error\nMajor:\nno-error\nMinor:\nno-error")
+    try:
+        backend = HTTPBackend("judge", server.url, max_retries=0, tokenizer=str(tiny_causal), chat=True)
+        assert backend.count_tokens(cut) > 12 > backend.count_tokens("Critical:\nno-error\nMajor:\nno-error\nMinor:\nno-error") - 30
+        result = judge(["안녕.", "고양이."], ["Hello.", "The cat."], "ko", src_lang="en", backend=backend,
+                       max_new_tokens=max(12, backend.count_tokens(cut)))
+    finally:
+        server.close()
+    assert result.segments == [0, None] and result.extra["truncated"] == 1 and "parsed:1/2" in result.signature

@@ -143,6 +143,7 @@ class Backend(Protocol):
     is_seq2seq: bool
     has_chat_template: bool
     context_window: int | None  # prompt + answer tokens the model attends over (None: unknown)
+    counts_tokens_exactly: bool = True   # count_tokens is the model's tokenizer (not an estimate)
 
     def render(self, prompt: Prompt) -> str:
         """The exact text the model sees (chat template applied)."""

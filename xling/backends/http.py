@@ -240,6 +240,10 @@ class HTTPBackend(Backend):
             return json.dumps([list(m) for m in prompt.messages], ensure_ascii=False)
         return prompt.text or ""
 
+    @property
+    def counts_tokens_exactly(self) -> bool:
+        return self._tokenizer is not None
+
     def count_tokens(self, text: str) -> int:
         if self._tokenizer is not None:
             return len(self._tokenizer(text, add_special_tokens=False)["input_ids"])

@@ -52,9 +52,14 @@ class ErrorSpan:
 # -- parsing ------------------------------------------------------------------------------------
 _MARKUP = re.compile(r"[*_`#>]+")
 _BULLET = re.compile(r"^\s*(?:[-•*+]|\d+[.)]|\(\d+\)|[a-z][.)])\s+")
-# (and in Korean, Japanese and Chinese, which a judge asked about such a translation may answer in)
-_NO_ERROR = re.compile(r"^(?:no[- ]?errors?(?: found)?|none|n/?a|nothing|-|(?:오류\s*)?없음|(?:오류가\s*)?없습니다"
+# (and in the target's language, which a judge asked about such a translation may answer in:
+# "Keine", "Aucune", "Нет", "없음", "なし", "无")
+_NO_ERROR = re.compile(r"^(?:no[- ]?errors?(?: found)?|none|n/?a|nothing|nil|zero|-|(?:오류\s*)?없음|(?:오류가\s*)?없습니다"
                        r"|(?:エラー)?な[しい]|無し|ありません|无(?:错误)?|没有(?:错误)?|無(?:錯誤)?|沒有(?:錯誤)?"
+                       r"|keine?(?: fehler)?|aucune?(?: erreur)?|rien|néant|ningun[oa]|nada|sin errores|nessun[oa]?"
+                       r"(?: errore)?|nenhum[a]?(?: erro)?|нет(?: ошибок)?|отсутствуют|brak(?: błędów)?|geen(?: fouten)?"
+                       r"|(?:hata )?yok|ingen(?: fel| feil| fejl)?|inga(?: fel)?|ei mitään|không có(?: lỗi)?|không"
+                       r"|tidak ada|ไม่มี|لا يوجد|कोई नहीं"
                        r")[.。]?$", re.I)
 _HEADING = re.compile(r"^(critical|major|minor)(?:\s+errors?)?\s*(?::|-|–|$)\s*(.*)$", re.I)
 # "category[/subcategory] - span": a category is one to three words, never a sentence.
@@ -76,7 +81,9 @@ def _inner(match) -> str:
 # Whole lines only ("None of the numbers match" and "No issues, but ..." report errors).
 _DONE = r"(?:\s+(?:found|identified|detected|noted|to report|here))?(?:\s+in (?:the|this) translation)?\s*[.!]?\s*"
 _NOTHING = re.compile(r"^(?:(?:there (?:are|is|were) )?no(?:\s+[\w-]+){0,3}?\s+(?:errors?|issues?|mistakes?|problems?)"
-                      + _DONE + r"$|(?:none|nothing|n/a)(?:" + _DONE + r"$|\s*[-–—:]\s))", re.I)
+                      + _DONE + r"$|(?:none|nothing|n/a)(?:" + _DONE + r"$|\s*[-–—:]\s)"
+                      r"|(?:none|nothing) (?:that )?i (?:can )?(?:see|find|notice)\s*[.!]?$|not applicable\s*[.!]?$"
+                      r"|i (?:don't|do not|can't|cannot) (?:see|find) any(?: errors?)?\s*[.!]?$)", re.I)
 
 
 def _says_nothing(text: str) -> bool:
@@ -118,6 +125,16 @@ def _critical_if_non_translation(error: ErrorSpan | None, line: str) -> ErrorSpa
 
 
 _COUNT = re.compile(r"^(\d+)(?:\s+errors?)?\s*\.?$", re.I)
+# "Critical: no-error, Major: no-error, Minor: no-error" on one line: one heading per line
+_NEXT_HEADING = re.compile(r"[,;.]?\s+(?=(?:critical|major|minor)(?:\s+errors?)?\s*:)", re.I)
+
+
+def _answer_lines(answer: str) -> list[str]:
+    """The answer's lines, a line holding several severity headings split before each."""
+    lines = []
+    for raw in answer.splitlines():
+        lines.extend(_NEXT_HEADING.split(raw) if _HEADING.match(_clean(raw)) else [raw])
+    return lines
 # "MQM score: -5", "Total score: 0": the judge's own sum, not an error (xling scores the errors)
 _SCORE_LINE = re.compile(r"^(?:(?:total|overall|final|mqm)\s+)+score\b|^score\s*[:=]", re.I)
 # MQM's categories and subcategories: a "category - span" line after a blank line is an item.
@@ -169,7 +186,7 @@ def parse_mqm(answer: str) -> list[ErrorSpan] | None:
     listed: set[str] = set()   # the severities an error was listed under (before promotion)
     categories: set[str] = set()   # the first words of the categories used
     slashed = False                # an item named "category/subcategory"
-    for raw in answer.splitlines():
+    for raw in _answer_lines(answer):
         line = _clean(raw)
         if not line:
             blank = True
@@ -192,7 +209,13 @@ def parse_mqm(answer: str) -> list[ErrorSpan] | None:
                     slashed = slashed or "/" in error.category
                     categories.add(re.split(r"[/ ]", error.category)[0])
             continue
-        if severity is not None and (_SCORE_LINE.match(line)
+        if severity is not None and not filled and (count := _COUNT.match(line)):   # "Major:\n0"
+            counts[severity] = counts.get(severity, 0) + int(count.group(1))
+            filled = True
+            continue
+        # after a list that named no error at all, a remark ("Perfect.") is no error either
+        remark = after_blank and filled and not errors and not _QUOTED.search(line) and not _ITEM.match(line)
+        if severity is not None and (_SCORE_LINE.match(line) or remark
                                      or after_blank and filled and not _continues_list(raw, line, categories, slashed)):
             severity = None    # the judge's own total, or text after the list: the list ended
             continue
@@ -245,12 +268,25 @@ def _stated_score(match) -> float | None:
     return float(match.group(1).replace(",", ""))
 
 
+# A score stated anywhere ("Revised score: 60", "Actually, Score: 7", "...; Score: 40"), and a
+# score line hedged with another number after it ("Score: 85 or 90", "Score: 85 - but honestly 40")
+_ANY_SCORE = re.compile(r"\bscore\s*(?:\(?\s*0\s*[-–]\s*100\s*\)?)?\s*[:=]\s*(" + _NUMBER + r")", re.I)
+_HEDGED = re.compile(r"\b(?:or|but|actually|maybe|perhaps|possibly|honestly|rather|revised|instead)\b.*\d", re.I)
+
+
 def parse_esa(answer: str) -> tuple[list[ErrorSpan], float] | None:
     """(error spans, 0-100 score) of an ESA-style answer, or None without one score in range: a
-    range, two different stated scores, or a fraction below 1 (a 0-1 scale) is no score."""
+    range, two different stated scores (a revised one too), a score line hedged with another
+    number, or a fraction below 1 (a 0-1 scale) is no score."""
     lines = [_BULLET.sub("", _MARKUP.sub("", line)).strip() for line in answer.splitlines()]
     lines = [line for line in lines if line]
-    scores = {_stated_score(m) for m in (_SCORE.match(line) for line in lines) if m}
+    matches = [(m, line) for m, line in ((_SCORE.match(line), line) for line in lines) if m]
+    if any(_HEDGED.search(line[m.end():]) for m, line in matches):
+        return None
+    scores = {_stated_score(m) for m, _ in matches}
+    stated = {float(m.group(1).replace(",", "")) for line in lines for m in _ANY_SCORE.finditer(line)}
+    if scores and stated - {s for s in scores if s is not None}:
+        return None
     if not scores and lines and re.fullmatch(_NUMBER, lines[-1]):   # a bare number alone on the last line
         scores = {float(lines[-1].replace(",", ""))}
     if len(scores) != 1:
@@ -319,6 +355,10 @@ def judge(hyps: Sequence[str], srcs: Sequence[str], tgt_lang: str, kind: str = "
     if prompt_template.format != "judge" or prompt_template.data.get("kind") != kind:
         raise XlingError(f"template {prompt_template.name!r} is not a {kind.upper()} judge template "
                          "(format: judge, kind: " + kind + ")")
+    shows_reference = any("{reference}" in (prompt_template.data.get(key) or "") for key in ("system", "user"))
+    if shows_reference and refs is None:   # the judge would be shown an empty reference, and score
+        raise XlingError(f"judge template {prompt_template.name!r} shows a reference ({{reference}}): "
+                         "give references (refs; -r on the command line)")
 
     cached = ready(backend or load_backend(model, settings, quiet=not progress),
                    batching=Batching(batch_size), cache=True)
@@ -335,6 +375,10 @@ def judge(hyps: Sequence[str], srcs: Sequence[str], tgt_lang: str, kind: str = "
         drawn = cached.candidates(requests, Sampling("sample", temperature), [list(range(samples))] * len(requests),
                                   progress=label if progress else None)
         answers = [[texts[k] for texts in drawn] for k in range(samples)]
+    # an answer cut at max_new_tokens lacks what came after (an MQM list's later severities):
+    # unparseable, never scored as complete (where the token count is the model's own)
+    cut = [[backend.counts_tokens_exactly and backend.count_tokens(a) >= max_new_tokens - 2 for a in row]
+           for row in answers]
     if not chat:    # a base model continued the template's answer prefix
         prefix = prompt_template.data.get("answer_prefix", "")
         answers = [[prefix + a for a in row] for row in answers]
@@ -354,14 +398,15 @@ def judge(hyps: Sequence[str], srcs: Sequence[str], tgt_lang: str, kind: str = "
                    for e in errors)
 
     for i in range(len(hyps)):
-        parsed: list[Judgment | None] = [parse_mqm(a[i]) if kind == "mqm" else parse_esa(a[i]) for a in answers]
+        parsed: list[Judgment | None] = [None if c[i] else parse_mqm(a[i]) if kind == "mqm" else parse_esa(a[i])
+                                         for a, c in zip(answers, cut)]
         parsed = [None if p is not None and copied(_judged_errors(p), i) else p for p in parsed]
         unparseable += sum(p is None for p in parsed)
         scores = [_judged_score(p) for p in parsed if p is not None]
         spans = [_judged_errors(p) for p in parsed if p is not None]
         value = statistics.fmean(scores) if scores else None
         values.append(value)
-        stds.append(statistics.pstdev(scores) if len(scores) > 1 else (0.0 if scores else None))
+        stds.append(statistics.pstdev(scores) if len(scores) > 1 else None)   # one parsed sample: no spread known
         judgments.append({"answers": [a[i] for a in answers], "score": value,
                           "sample_scores": scores if samples > 1 else None,
                           "errors": [asdict(e) for e in spans[0]] if spans else None})
@@ -373,6 +418,8 @@ def judge(hyps: Sequence[str], srcs: Sequence[str], tgt_lang: str, kind: str = "
                          "try a stronger judge model or check its template")
     fields = dict(judge=backend.fingerprint.get("model"), rev=backend.fingerprint.get("revision"),
                   template=f"{prompt_template.name}@{prompt_template.hash}", samples=samples)
+    if shows_reference:
+        fields["ref"] = "yes"
     if samples > 1:
         fields["temp"] = temperature
     if kind == "mqm":
@@ -386,9 +433,13 @@ def judge(hyps: Sequence[str], srcs: Sequence[str], tgt_lang: str, kind: str = "
     if samples > 1:
         extra["judge_std_mean"] = statistics.fmean(spread) if spread else None
         extra["judge_std"] = stds
+    truncated = sum(map(sum, cut))
+    if truncated:
+        extra["truncated"] = truncated
     if unparseable:
         print(f"xling: {unparseable} of {total} judge answers could not be parsed; their segments "
-              "have no score", file=sys.stderr)
+              "have no score" + (f" ({truncated} reached {max_new_tokens} tokens: --judge-max-tokens)"
+                                 if truncated else ""), file=sys.stderr)
     return parsed_mean_result(KINDS[kind][1], values, Signature.of(**fields).format(), extra)
 
 

@@ -31,6 +31,7 @@ from .settings import (
     JUDGE_API_KEY_ENV,
     JUDGE_API_KEY_FILE,
     JUDGE_BASE_URL,
+    JUDGE_MAX_TOKENS,
     JUDGE_MODEL,
     JUDGE_PARSER,
     JUDGE_SAMPLES,
@@ -390,10 +391,11 @@ register(MetricSpec("metricx-qe", "MetricX-QE", _metricx(qe=True), needs_refs=Fa
 # A judge server takes the run's transport settings (the HTTP backend's own: concurrency, ...).
 JUDGE_TRANSPORT = TRANSPORT
 JUDGE_OPTIONS = ("model", "base_url", "api_key_env", "api_key_file", "template", "samples", "temperature",
-                 "src_lang", "batch_size", "progress", *JUDGE_TRANSPORT)
+                 "max_new_tokens", "src_lang", "batch_size", "progress", *JUDGE_TRANSPORT)
 JUDGE_SETTINGS: dict[str, MetricSetting | str] = {
     "model": JUDGE_MODEL, "base_url": JUDGE_BASE_URL, "template": JUDGE_TEMPLATE, "samples": JUDGE_SAMPLES,
     "temperature": JUDGE_TEMPERATURE, "api_key_env": JUDGE_API_KEY_ENV, "api_key_file": JUDGE_API_KEY_FILE,
+    "max_new_tokens": JUDGE_MAX_TOKENS,
     **{k: k for k in JUDGE_TRANSPORT}}
 register(MetricSpec("gemba-mqm", "GEMBA-MQM", _judge("mqm"), needs_refs=False, needs_srcs=True,
                     model_based=True, options=JUDGE_OPTIONS, settings=JUDGE_SETTINGS,

@@ -74,10 +74,13 @@ JUDGE_SAMPLES = MetricSetting("judge_samples", 1, "Judge answers per segment: 1 
                               "and reports the judge's own spread per segment.", type=int, judge=True)
 JUDGE_TEMPERATURE = MetricSetting("judge_temperature", 0.7, "Sampling temperature of the judge when "
                                   "judge_samples > 1.", type=float, judge=True)
+JUDGE_MAX_TOKENS = MetricSetting("judge_max_tokens", 512, "Longest judge answer, in tokens: an answer cut "
+                                 "there is unparseable (its later errors are unknown).", type=int, judge=True)
 
 # Versions of how a metric reads what it is given, bumped with a change of rules that changes
 # scores (stored scores made under another version are made again; signatures carry them).
-JUDGE_PARSER = 2        # 2: counts, CJK "none", the judge's total and prose after the list are no errors
+JUDGE_PARSER = 3        # 2: counts, CJK "none", the judge's total and prose after the list are no errors;
+                        # 3: several headings on one line, "none" in other languages, a revised or hedged ESA score
 LANGID_RULES = 7        # 5: a word or two in a script the target does not write is off-target;
                         # 6: but one short sign ("kg", "km/h", "etc.") is undetermined;
                         # 7: a target's script beside another is judged by its own part (uk for ru,

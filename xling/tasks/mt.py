@@ -414,7 +414,9 @@ def score_direction(run: RunDir, name: str, metrics: list[str], config: MTEvalCo
             # rescore: what it was given (`overrides`, {} for nothing); a run: its settings
             changed = spec.stale(kept.get("made_with"), made_with, overrides)
             if not changed:
-                asked = spec.options_from(overrides or {})
+                stored_with = kept.get("made_with") or {}
+                asked = [o for o in spec.options_from(overrides or {})   # (those equal to the stored go unsaid)
+                         if o not in made_with or stored_with.get(o) != made_with[o]]
                 if asked:   # settings given for a score that is not recomputed: say they were not used
                     print(f"xling: note: {name}: {spec.display} is kept as stored; --recompute recomputes it "
                           f"with the {', '.join(sorted(asked))} given now", file=sys.stderr)

@@ -65,7 +65,8 @@ def score_systems(systems: dict[str, list[str]], refs: list[list[str]] | None, m
             # the off-target rate is over all outputs (over the on-target ones it is 0 by construction)
             result = spec(hyps, streams if several and not spec.model_based else first_refs, srcs, tgt.code,
                           keep=None if m == "offtarget" else keep, **options[m])
-            if several and spec.model_based and spec.needs_refs is not False:   # which one it read
+            reads_refs = spec.needs_refs is not False or "|ref:yes" in result.signature   # (a judge's template)
+            if several and spec.model_based and reads_refs:   # which one it read
                 result = replace(result, signature=f"{result.signature}|ref:1-of-{len(streams or [])}")
             report.systems[name][m] = result
     warn(result_warning(m, r.signature, tgt.code) for results in report.systems.values()
