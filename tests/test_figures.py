@@ -2,6 +2,7 @@
 hand-made run records."""
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -493,3 +494,23 @@ def test_transfer_figures_go_to_an_existing_folder_outside_the_runs(tmp_path, ca
     code, _, err = run_cli(capsys, "transfer", run.path, "-m", "xcomet", "--figure", run.path / "metrics")
     assert_error(code, err, str(run.path))
     assert not list(run.path.glob("metrics.p*"))
+
+
+def test_a_figure_named_with_a_dot_keeps_its_name_and_never_replaces_an_input(tmp_path, tiny_causal_base):
+    """Path.with_suffix cut "notes.v1" to "notes": the check looked at notes.v1.png while the
+    writer replaced notes.png, here the input text itself (and two runs "qwen2.5"/"qwen2.0"
+    drew into one file)."""
+    from xling.reporting.plots import figure_file
+
+    assert figure_file("figs/qwen2.5-7b_bleu_matrix", "png") == Path("figs/qwen2.5-7b_bleu_matrix.png")
+    assert figure_file("figs/fig.pdf", "png") == Path("figs/fig.png")
+    notes = tmp_path / "notes.png"
+    notes.write_text("Some English text here.\n\nAnother document.\n", encoding="utf-8")
+    run = lambda stem: subprocess.run([sys.executable, "-m", "xling.cli", "tokens", str(tiny_causal_base), "-l", "en",   # noqa: E731
+                                       "--file", f"en={notes}", "--figure", str(stem)], capture_output=True, text=True)
+    refused = run(tmp_path / "notes")
+    assert refused.returncode == 2 and "input" in refused.stderr
+    drawn = run(tmp_path / "notes.v1")
+    assert drawn.returncode == 0, drawn.stderr
+    assert (tmp_path / "notes.v1.png").is_file() and (tmp_path / "notes.v1.pdf").is_file()
+    assert notes.read_text(encoding="utf-8").startswith("Some English text")

@@ -142,8 +142,9 @@ def _check_figure_path(stem: str | None, inputs=()) -> None:
     (as every output of xling), before any work."""
     if stem:
         from ..data.textio import output_target
-        for suffix in (".png", ".pdf"):
-            output_target(stem + suffix, inputs=tuple(inputs))
+        from ..reporting.plots import FIGURE_FORMATS, figure_file
+        for ext in FIGURE_FORMATS:
+            output_target(str(figure_file(stem, ext)), inputs=tuple(inputs))
 
 
 @cli.command()

@@ -63,6 +63,18 @@ def render_figure(fig) -> dict[str, bytes]:
     return rendered
 
 
+FIGURE_FORMATS = ("png", "pdf")
+
+
+def figure_file(stem: str | Path, ext: str) -> Path:
+    """STEM.ext: a dot inside the stem is part of the name ("qwen2.5-7b" is not "qwen2" + ".5-7b",
+    which Path.with_suffix would make of it); a ".png"/".pdf" the user typed is dropped first."""
+    stem = Path(stem)
+    if stem.suffix.lower() in {f".{e}" for e in FIGURE_FORMATS}:
+        stem = stem.with_suffix("")
+    return stem.with_name(f"{stem.name}.{ext}")
+
+
 def write_rendered(rendered: dict[str, bytes], stem: str | Path) -> list[Path]:
     """Write render_figure's files as stem.png and stem.pdf, each atomically."""
 
@@ -75,11 +87,11 @@ def write_rendered(rendered: dict[str, bytes], stem: str | Path) -> list[Path]:
             try:
                 with os.fdopen(fd, "wb") as handle:
                     handle.write(data)
-                publish(tmp, stem.with_suffix(f".{ext}"))
+                publish(tmp, figure_file(stem, ext))
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
                 raise
-            written.append(stem.with_suffix(f".{ext}"))
+            written.append(figure_file(stem, ext))
     except OSError as exc:
         raise XlingError(f"cannot write the figure {stem}: {exc.strerror or exc} "
                          f"({exc.filename or stem.parent})") from exc
