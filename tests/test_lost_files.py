@@ -126,6 +126,28 @@ def test_overwrite_keeps_a_users_file_among_the_outputs(tmp_path, capsys, tiny_c
     assert code == 0 and "mine" not in out_text, err
 
 
+def test_overwrite_whose_new_run_fails_before_writing_gives_the_old_run_back(tmp_path, capsys, tiny_causal_base,
+                                                                            corpus):
+    """Round 14: --overwrite deleted the old outputs and metrics at once; a model that then failed
+    to load left neither run (the README: a refused command leaves nothing behind)."""
+    out, args = _finished_run(capsys, tmp_path, tiny_causal_base, corpus)
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file() and p.name != ".xling.lock"}
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for f in tiny_causal_base.iterdir():
+        if f.is_file() and not f.name.endswith(".safetensors"):
+            (broken / f.name).write_bytes(f.read_bytes())
+    (broken / "model.safetensors").write_bytes(b"garbage")
+    code, _, err = run_cli(capsys, *[str(broken) if a == tiny_causal_base else a for a in args], "--overwrite")
+    assert code != 0
+    after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file() and p.name != ".xling.lock"}
+    assert after == before
+    # and once the new run writes, the old one is gone for good (nothing set aside is left)
+    code, _, err = run_cli(capsys, *[a if a != "3" else "2" for a in args], "--overwrite")
+    assert code == 0, err
+    assert len(RunDir(out).read_outputs("ko-en")) == 2 and not (out / ".xling-overwritten").exists()
+
+
 # -- case 15: a failed run pins no config ----------------------------------------------------------
 def test_a_run_refused_for_its_settings_writes_no_folder(tmp_path, capsys, tiny_causal_base, data_dir):
     out = tmp_path / "R"

@@ -61,6 +61,9 @@ def _why(changed: list[str]) -> str:
 MARKER = ".xling-run"     # only xling writes it: the folder is a run xling may replace
 META_EVAL_MARKER = "xling run folder (meta-eval)\n"   # the marker's text in a meta-evaluation's folder
 LOCK = ".xling.lock"     # held (flock) by the one process writing the run
+# --overwrite moves the old run here until the new one has written something: a new run that
+# fails first (a model that does not load, Ctrl-C) gives the old one back
+ASIDE = ".xling-overwritten"
 # Identity keys added after run folders already existed: a folder whose identity lacks one is
 # resumed (its identity kept as it was), not refused as "a different config".
 IDENTITY_ADDED_LATER = frozenset({"data_sha256", "chooser_options", "batch_size"})
@@ -216,6 +219,7 @@ class RunDir:
         self._lock = None
         self._created = False
         self._made_parents: list[Path] = []
+        self._aside: Path | None = None   # the old run --overwrite set aside, until the new one writes
 
     @property
     def config_path(self) -> Path:
@@ -290,8 +294,9 @@ class RunDir:
         """Unlock; a folder this process made and never used is removed again."""
         if self._lock is None:
             return
-        self._lock.close()
-        self._lock = None
+        if self._aside is not None:   # the new run wrote nothing: the old one comes back
+            self._settle_aside(restore=True)
+        # the folder goes while still locked: another run claiming it in between would lose it
         if self._created and not any(p.name != LOCK for p in self.path.iterdir()):
             shutil.rmtree(self.path, ignore_errors=True)
             for parent in self._made_parents:   # innermost first
@@ -299,6 +304,8 @@ class RunDir:
                     parent.rmdir()   # only while empty
                 except OSError:
                     break
+        self._lock.close()
+        self._lock = None
 
     def __enter__(self) -> "RunDir":
         return self.claim()
@@ -331,6 +338,9 @@ class RunDir:
         if isinstance(config, RunHeader):
             config = config.to_dict()
         self.claim()
+        if (self.path / ASIDE).is_dir():   # an --overwrite killed before its run wrote anything
+            self._aside = self.path / ASIDE
+            self._settle_aside(restore=not self._written(self._config_or_empty()))
         marker = self.path / MARKER
         if marker.is_file() and marker.read_text(encoding="utf-8", errors="replace") == META_EVAL_MARKER:
             raise XlingError(f"{self.path} holds a meta-evaluation; a {config['task']} run writes a folder of "
@@ -391,12 +401,34 @@ class RunDir:
         return self.metrics_path.exists() or any(p.exists() for p in self._own_outputs(config))
 
     def _clear(self, old: dict, new: dict) -> None:
-        """Remove what xling wrote for the old run: the outputs files its config names (and any
-        at the new run's names, which the new run replaces), metrics.json and config.json."""
-        for path in self._own_outputs(old, new):
-            path.unlink(missing_ok=True)
-        self.metrics_path.unlink(missing_ok=True)
-        self.config_path.unlink(missing_ok=True)
+        """Set aside what xling wrote for the old run: the outputs files its config names (and
+        any at the new run's names, which the new run replaces), metrics.json and config.json.
+        They are deleted once the new run writes its first file, and put back if it writes none."""
+        aside = self.path / ASIDE
+        try:
+            (aside / "outputs").mkdir(parents=True, exist_ok=True)
+            for path in (*self._own_outputs(old, new), self.metrics_path, self.config_path):
+                if path.exists():
+                    os.replace(path, aside / path.relative_to(self.path))
+        except OSError as exc:
+            raise XlingError(f"cannot set the old run of {self.path} aside: {exc.strerror}") from exc
+        self._aside = aside
+
+    def _config_or_empty(self) -> dict:
+        try:
+            return self.read_config()
+        except XlingError:
+            return {}
+
+    def _settle_aside(self, restore: bool) -> None:
+        """The old run set aside by --overwrite: moved back (the new run wrote nothing), or gone."""
+        aside, self._aside = self._aside, None
+        if aside is None:
+            return
+        if restore:
+            for path in sorted(p for p in aside.rglob("*") if p.is_file()):
+                os.replace(path, self.path / path.relative_to(aside))
+        shutil.rmtree(aside, ignore_errors=True)
 
     # -- outputs ---------------------------------------------------------------------------------
     def write_outputs(self, direction: str, records: list[dict]) -> str:
@@ -405,6 +437,7 @@ class RunDir:
         text = "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
         with atomic_writer(self.outputs_path(direction)) as handle:
             handle.write(text)
+        self._settle_aside(restore=False)   # the new run has begun: the old one overwritten goes
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
     def outputs_digest(self, direction: str) -> str:
@@ -471,3 +504,4 @@ class RunDir:
 
     def write_metrics(self, metrics: dict) -> None:
         _write_json(self.metrics_path, metrics)
+        self._settle_aside(restore=False)
