@@ -442,3 +442,23 @@ def test_a_sampled_seq2seq_translation_does_not_depend_on_its_batch(tiny_seq2seq
     batched = Translator(backend=alone.backend, batch_size=4, cache=False, decoding=sampled)
     assert batched.translate(SOURCES, "ko", "en") == alone.translate(SOURCES, "ko", "en")
     assert batched.translate(SOURCES[1:], "ko", "en") == alone.translate(SOURCES, "ko", "en")[1:]
+
+
+def test_translate_in_a_loop_keeps_one_cache_connection(tmp_path, tiny_causal_base, monkeypatch):
+    """Each xling.translate() call opened the output cache anew and never closed it: a notebook
+    loop of a few thousand calls ran out of file descriptors."""
+    import os
+
+    import xling
+    from xling.translation.translator import Translator
+
+    monkeypatch.setenv("XLING_CACHE", str(tmp_path / "cache"))
+    open_files = lambda: len(os.listdir("/proc/self/fd"))   # noqa: E731
+    xling.translate(["나는 사과를 좋아한다."], src="ko", tgt="en", model=str(tiny_causal_base), seed=0)
+    first = open_files()
+    for seed in range(1, 25):
+        xling.translate(["나는 사과를 좋아한다."], src="ko", tgt="en", model=str(tiny_causal_base), seed=seed)
+    assert open_files() <= first + 1
+    with Translator(str(tiny_causal_base)) as translator:
+        assert translator.cache is not None and translator.cache._db is not None
+    assert translator.cache._db is None   # closed on the way out of the with block

@@ -80,6 +80,7 @@ class Translator:
         if hasattr(self.backend, "note_unused"):   # a server batches by itself
             self.backend.note_unused(batching)
         self.cache: OutputCache | None = self._cached.cache
+        self._owns_cache = self.cache is not None and not isinstance(cache, OutputCache)
         self.decoding = decoding or Decoding()
         self.shots, self.seed = shots, seed
         self.shot_pool = shot_pool if shot_pool is not None else default_shot_pool
@@ -93,6 +94,17 @@ class Translator:
             self.template = template or load_template(
                 f"{kind}-chat" if self.backend.has_chat_template else f"{kind}-completion")
         self.clipped_budgets = 0   # answers whose budget the context window cut (see request())
+
+    def close(self) -> None:
+        """Close the output cache this translator opened (one given to it stays open)."""
+        if self._owns_cache and self.cache is not None:
+            self.cache.close()
+
+    def __enter__(self) -> "Translator":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     def demonstrations(self, src, tgt, texts) -> list[tuple[str, str]]:
         """The few-shot pairs for a batch of `texts` (none of them among the demonstrations)."""
@@ -316,6 +328,7 @@ def _bare(text: str):
 _PER_CALL = frozenset({"template", "shots", "shot_pool", "seed", "batch_size", "max_batch_tokens", "refill",
                        "decoding", "cache", "unit"})
 _held: dict = {}   # the one model translate() keeps loaded: {"key": ..., "backend": ...}
+_held_caches: dict = {}   # translate()'s output caches by file: one connection each, not one per call
 
 
 def translate(texts: Iterable[str] | str, src: str = "ko", tgt: str = "en", model: str | None = None,
@@ -337,6 +350,15 @@ def translate(texts: Iterable[str] | str, src: str = "ko", tgt: str = "en", mode
     loading = {k: v for k, v in options.items() if k not in _PER_CALL}
     key = (name, content, tuple(sorted((k, repr(v)) for k, v in loading.items())))
     check_options(loading, also=("settings", "backend"))   # before the held model goes
+    cache = options.get("cache", True)
+    if cache is True or isinstance(cache, (str, Path)):   # ($XLING_CACHE read now, as the model)
+        from ..data.resources import cache_dir
+        from ..store.cache import OutputCache
+
+        path = str(Path(cache).expanduser() if cache is not True else cache_dir() / "outputs.sqlite")
+        if path not in _held_caches:
+            _held_caches[path] = OutputCache(path)
+        options = {**options, "cache": _held_caches[path]}
     if _held.get("key") == key:
         translator = Translator(backend=_held["backend"], **{k: v for k, v in options.items() if k in _PER_CALL})
     else:
