@@ -258,3 +258,29 @@ def test_a_unit_killed_after_its_model_was_saved_is_not_trained_again(tmp_path, 
     monkeypatch.setattr(sweep, "fine_tune", lambda *a, **k: pytest.fail("trained again"))
     metrics = run_tune_ratio(config, progress=False).read_metrics()
     assert metrics["directions"]["ratio-1_seed-0"]["losses"] == losses and not unit.exists()
+
+
+def test_a_sweep_whose_pairs_or_base_model_changed_is_not_resumed(tmp_path, tiny_causal):
+    """The sweep's identity held its settings only: a paired file edited in place, or other weights
+    at the model's path, resumed and tabled old and new units together."""
+    import shutil
+
+    paired = tmp_path / "paired.jsonl"
+    shutil.copy(PAIRED, paired)
+    model = tmp_path / "model"
+    shutil.copytree(tiny_causal, model)
+    config = build_config(dict(task="tune_ratio", out=str(tmp_path / "sweep"), model=str(model),
+                               train_paired=str(paired), ratios=[1.0], test_size=2, epochs=1,
+                               batch_size=4, max_new_tokens=4))
+    run_tune_ratio(config, progress=False)
+    run_tune_ratio(config, progress=False)   # unchanged: resumes
+    paired.write_text(paired.read_text(encoding="utf-8").replace("a", "b", 1), encoding="utf-8")
+    with pytest.raises(XlingError, match=r"differs in: data_sha256"):
+        run_tune_ratio(config, progress=False)
+    shutil.copy(PAIRED, paired)
+    weights = next(model.glob("*.safetensors"))
+    data = bytearray(weights.read_bytes())
+    data[-1] ^= 1
+    weights.write_bytes(bytes(data))
+    with pytest.raises(XlingError, match=r"differs in: base_model_content.*the model's files"):
+        run_tune_ratio(config, progress=False)

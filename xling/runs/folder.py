@@ -51,6 +51,9 @@ def _why(changed: list[str]) -> str:
     if any(k in ("templates", "template_hash") for k in changed):
         return (": its prompt template has changed since that run was made (edited, or rewritten "
                 "by a newer xling), so resuming would mix answers to two different prompts")
+    if any(k in ("base_model_content", "judge_model_content") for k in changed):
+        return (": the model's files at that path have changed since that sweep was made, so "
+                "resuming would table units of two different models")
     if "data_sha256" in changed:
         return (": the data's texts (or the demonstrations' pool) differ from that run's: an edited "
                 "file, another --data-dir or shots file, or a newer xling choosing them otherwise "
@@ -66,7 +69,8 @@ LOCK = ".xling.lock"     # held (flock) by the one process writing the run
 ASIDE = ".xling-overwritten"
 # Identity keys added after run folders already existed: a folder whose identity lacks one is
 # resumed (its identity kept as it was), not refused as "a different config".
-IDENTITY_ADDED_LATER = frozenset({"data_sha256", "chooser_options", "batch_size"})
+IDENTITY_ADDED_LATER = frozenset({"data_sha256", "chooser_options", "batch_size", "base_model_content",
+                                  "judge_model_content"})
 # Keys that left the identity: an older folder holding one is resumed (a sweep's seeds and ratios,
 # which choose its units: each unit is kept under its own name; a greedy MT run's candidate
 # settings, which change none of its outputs: translation.selection.CANDIDATE_ONLY).

@@ -18,6 +18,8 @@ from ...errors import XlingError
 from ...metrics.rouge import rouge_l
 from ...runs.config import TuneRatioConfig
 from ...runs.folder import RunDir, RunHeader
+from ...store.cache import content_key
+from ...store.filehash import model_fingerprint
 from .judge import JUDGE_RULE, judge_pairwise
 from .mixes import DEFAULT_RATIOS, build_mix, check_ratios, split_pairs
 from .paired import Pair, load_hub_pairs, load_pairs
@@ -58,6 +60,13 @@ def _saved_training(marker, made_by: dict) -> dict | None:
             any(saved.get(k) != v for k, v in made_by.items()):
         return None
     return saved.get("stats")
+
+
+def _content(source: str) -> str:
+    """A model's content (a local folder's fingerprint), or its hub name."""
+    from pathlib import Path
+
+    return model_fingerprint(Path(source)) if Path(source).is_dir() else source
 
 
 def _run_tune_ratio(run: RunDir, config: TuneRatioConfig, overwrite: bool, progress: bool) -> None:
@@ -122,7 +131,14 @@ def _run_tune_ratio(run: RunDir, config: TuneRatioConfig, overwrite: bool, progr
         print("xling: note: Korean shares trained on, rounded to whole examples of " + str(size) + ": "
               + ", ".join(f"{r:g} -> {trained_on[r] / size:.1%}" for r in rounded) + " (the table and "
               "Figure 2 show the share trained on)", file=sys.stderr)
-    run.prepare(RunHeader("tune_ratio", config.identity(), dataclasses.asdict(config),
+    # what the units are made of, beyond the settings: the pairs' text (a file edited in place
+    # mixed old and new references in one table) and the models' content (weights replaced at
+    # the same path trained the next units on another base)
+    identity = dict(config.identity(), data_sha256=content_key(pairs=[(p.id, p.en, p.ko) for p in pairs]),
+                    base_model_content=_content(source),
+                    judge_model_content=_content(locate_model(config.judge_model, quiet=True)[0])
+                    if config.metric == "judge" else None)
+    run.prepare(RunHeader("tune_ratio", identity, dataclasses.asdict(config),
                           [unit_name(r, s) for r, s in units], data=data_report,
                           details={"test_ids": [p.id for p in test]}), overwrite=overwrite)
     metrics = run.read_metrics(recover=True)
@@ -137,7 +153,7 @@ def _run_tune_ratio(run: RunDir, config: TuneRatioConfig, overwrite: bool, progr
 
         unit_dir = run.path / "models" / name
         trained = unit_dir / "trained.json"   # written once the model is saved whole
-        made_by = json.loads(json.dumps({"identity": config.identity(), "unit": name,
+        made_by = json.loads(json.dumps({"identity": identity, "unit": name,
                                          "examples": [[i, lang] for i, lang, _, _ in mix.examples]}, default=str))
         stats = _saved_training(trained, made_by)
         if stats is not None:
