@@ -399,3 +399,40 @@ def test_names_inside_a_sentence_are_set_aside_between_neighbours():
     assert _without_names("Han sa at Jones vil ikke svare, ifølge World Health Organization.") == \
         "Han sa at  vil ikke svare, ifølge   ."
     assert _without_names("«Vi kommer», sa Ola. Det er Oslo.") == "«Vi kommer», sa . Det er ."
+
+
+@pytest.mark.parametrize("text, target, found", [
+    # Chinese keeping a Japanese word or title: was Japanese (on-target for ja, off for zh)
+    ("这个问题需要用コンピュータ来解决。", "ja", "zh"),
+    ("我最喜欢的动画是《となりのトトロ》。", "ja", "zh"),
+    ("这个问题需要用コンピュータ来解决。", "zh", "zh"),
+    ("东京塔（東京タワー）是东京著名的观光景点。", "zh", "zh"),
+    ("我最喜歡的動畫是《となりのトトロ》。", "zh-Hant", "zh-Hant"),
+    # one Japanese form (a station's, a paper's name) among Chinese ones: was Japanese
+    ("我在大阪駅附近的咖啡店等了你兩個小時。", "zh-Hant", "zh-Hant"),
+    ("我們抵達了関西機場。", "zh-Hant", "zh-Hant"),
+    # an unspaced Korean name in Chinese: was Korean (on-target for a Korean target)
+    ("我很喜欢아이유的歌。", "zh", "zh"),
+    ("我很喜欢아이유的歌。", "ko", "zh"),
+    # names alone, three words or more: lingua's noise (Slovak, German) for a CJK target
+    ("Tesla Model Y", "ja", "und"),
+    ("iPhone 16 Pro Max", "ko", "und"),
+    # and what stays as it was
+    ("東京都知事選挙投票日程発表", "ja", "ja"),
+    ("國學院大學の学生です。", "ja", "ja"),
+    ("大韓民國은 民主共和國이다.", "ko", "ko"),
+    ("今日は良い天気ですね。", "zh", "ja"),
+    ("The weather is nice today and I am happy.", "ko", "en"),
+])
+def test_chinese_with_a_japanese_or_korean_word_is_chinese(text, target, found):
+    assert detect(text, target).lang == found
+
+
+@pytest.mark.parametrize("name, target", [("jpn_Jpan", "ja"), ("zho_Hans", "zh"), ("zho_Hant", "zh-Hant"),
+                                          ("kor_Hang", "ko")])
+def test_cjk_references_stay_on_target_and_off_for_each_other(data_dir, name, target):
+    lines = _lines(data_dir, f"flores200/devtest/{name}.devtest")
+    for other in ("ja", "zh", "zh-Hant", "ko"):
+        found = [detect(line, other).lang for line in lines]
+        off = sum(f not in (other, "und") for f in found)
+        assert off == 0 if other == target else off >= len(lines) - 3, (other, off)

@@ -93,8 +93,11 @@ def weighted_script_counts(text: str) -> dict[str, int]:
     Chinese."""
     counts = script_counts(text)
     kana, han = counts.pop("Kana"), counts.pop("Hani")
-    # Japanese mixes Kana into Han text; Chinese has (almost) none.
-    if kana and kana >= 0.05 * (kana + han):
+    # Japanese mixes Kana into Han text; Chinese has (almost) none, but for a Japanese word or
+    # title it keeps ("这个问题需要用コンピュータ来解决。", "《となりのトトロ》"): Chinese still
+    if kana and kana >= 0.05 * (kana + han) and _chinese_around_kana(text):
+        counts["Hani"], counts["Kana"] = han + kana, 0
+    elif kana and kana >= 0.05 * (kana + han):
         counts["Jpan"] = kana + han
     else:
         counts["Hani"], counts["Kana"] = han, kana
@@ -167,7 +170,8 @@ def _detect(text: str, expected: str | None) -> Detection:
         return Detection("und", script)
     if expected is not None:
         own = _COUNTED_AS.get(resolve(expected).script, resolve(expected).script)
-        if own != script and counts.get(own, 0) >= MIXED * counts[script]:
+        chinese_with_korean = own == "Hang" and script == "Hani" and _count(_CHINESE_NOT_HANJA, text)
+        if own != script and counts.get(own, 0) >= MIXED * counts[script] and not chinese_with_korean:
             part = _only_script(text, own)
             names = own == "Latn" and _only_names(part)
             if names and _other_letters(_BRACKETED.sub(" ", text), own):
@@ -179,7 +183,8 @@ def _detect(text: str, expected: str | None) -> Detection:
             else:   # the target's script with foreign names or a gloss ("Tokyo Tower (東京タワー)")
                 code = resolve(expected).code
                 return Detection(_chinese(text, code) if code in CHINESE else code, own)
-    if script == "Hani" and _KOREAN_MIXED.search(text):
+    if script == "Hani" and _KOREAN_MIXED.search(text) and not _count(_CHINESE_NOT_HANJA, text):
+        # (not Chinese keeping an unspaced Korean name, "我很喜欢아이유的歌": Hanja is Traditional)
         return Detection("ko", "Hang")   # Hanja with Hangul particles: Korean in mixed script
     if script == "Hani" and expected == "ja":
         return Detection(_han_for_japanese(text), script)
@@ -227,7 +232,11 @@ def _detect(text: str, expected: str | None) -> Detection:
             best = expected
     if best in _STANDS_FOR.get(expected or "", ()):
         best = cast(str, expected)
-    if expected is not None and best != expected and len(_WORD.findall(text)) < MIN_WORDS \
+    # names alone ("Tesla Model Y": Slovak 0.3) say nothing of a language, whatever their number,
+    # where the target writes another script (and them as they are)
+    names_alone = _only_names(text) and _COUNTED_AS.get(resolve(expected).script, resolve(expected).script) != script \
+        if expected is not None else False
+    if expected is not None and best != expected and (len(_WORD.findall(text)) < MIN_WORDS or names_alone) \
             and confidences[best] < SURE_OF_SHORT \
             and (_COUNTED_AS.get(resolve(expected).script, resolve(expected).script) == script
                  or _only_names(text) or _a_sign(text)):
@@ -293,10 +302,39 @@ _JAPANESE_NOT_CHINESE = set("発挙駅読関円様楽歩歳戦図広売済伝転
                             "霊齢録姫郷")
 
 
+# Traditional forms modern Japanese writes otherwise (國 is 国, 說 is 説, 讀 is 読), and words of
+# Chinese that Japanese does not write (你 她 很 吗 呢 吧): with the Simplified ones above, what
+# tells Chinese from kanji-only Japanese. (Korean Hanja writes the Traditional forms too.)
+_TRADITIONAL_NOT_JAPANESE = set("國會們對來發將說與學區讓當數亞經參禮關沒體總稱應歐兩戰內從聯舉黨帶擊"
+                                "點據這麼裡實氣樣產讀聽賣錢變歲處觀權驗屬鐵圖廣傳轉續絕價歷舊醫壓萬灣臺"
+                                "歡畫覺樂專幫媽")
+_CHINESE_WORDS = set("你她很吗嗎呢吧啊您咱爸哪怎")
+# more Simplified forms (Japanese: 歓 楽 覚 場 報 導 給 飯 館)
+_SIMPLIFIED_MORE = set("欢么谁觉乐妈钟华饭馆场报导级张专节农员务给帮网")
+# Chinese, never Korean Hanja (which writes the Traditional forms): Chinese keeping a Korean name
+_CHINESE_NOT_HANJA = _SIMPLIFIED_NOT_JAPANESE | _SIMPLIFIED_MORE | _CHINESE_WORDS
+_CHINESE_ONLY = _CHINESE_NOT_HANJA | _TRADITIONAL_NOT_JAPANESE
+# What a quoted title or a bracketed gloss holds is a name, not the sentence's language.
+_QUOTED_SPANS = re.compile(r"《[^》]*》|〈[^〉]*〉|「[^」]*」|『[^』]*』|（[^）]*）|\([^)]*\)|“[^”]*”|\"[^\"]*\"")
+_HIRAGANA = re.compile("[\u3041-\u309f]")
+
+
+def _count(chars: set, text: str) -> int:
+    return sum(c in chars for c in text)
+
+
+def _chinese_around_kana(text: str) -> bool:
+    """Chinese that keeps a Japanese word or title: outside quoted spans, more forms only Chinese
+    writes than hiragana (Japanese sentences are full of hiragana and have none of those forms)."""
+    rest = _QUOTED_SPANS.sub(" ", text)
+    return _count(_CHINESE_ONLY, rest) > len(_HIRAGANA.findall(rest))
+
+
 def _japanese_forms(text: str) -> bool:
-    """Han text written with Japanese-only forms and no Simplified form Japanese lacks."""
-    chars = set(text)
-    return bool(chars & _JAPANESE_NOT_CHINESE) and not chars & _SIMPLIFIED_NOT_JAPANESE
+    """Han text written with more Japanese-only forms than Chinese-only ones, a quoted name
+    aside ("我在大阪駅附近等你" and "《読売新聞》報導" are Chinese with a Japanese name in them)."""
+    rest = _QUOTED_SPANS.sub(" ", text)
+    return _count(_JAPANESE_NOT_CHINESE, rest) > _count(_CHINESE_ONLY, rest)
 
 
 # A Hangul syllable touching a Han character: a Korean particle or ending on a Hanja word
@@ -362,10 +400,10 @@ def _han_for_japanese(text: str) -> str:
     when lingua (Chinese against Japanese) is sure of Chinese; a few characters with neither
     are undetermined ("und": not on-target, not off-target)."""
     han = _PATTERNS["Hani"].findall(text)
-    if any(c in _SIMPLIFIED_NOT_JAPANESE for c in han):
-        return "zh"
     if _japanese_forms(text):
         return "ja"
+    if any(c in _CHINESE_ONLY for c in han):
+        return _chinese(text, None)
     if len(han) <= TOO_SHORT_TO_TELL:
         return "und"
     values = {c.language.name: c.value for c in _detector("Jpan").compute_language_confidence_values(text)}
