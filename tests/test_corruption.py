@@ -502,3 +502,77 @@ def test_every_number_of_every_config_is_checked_in_python():
                     assert fits, (task, f.name, value)
                 checked += 1
     assert checked > 150
+
+
+@pytest.mark.parametrize("value", ["[-1.0, -2.0", "[]", "[-1.0]", "[-1.0, NaN]", '"text"'])
+def test_a_damaged_cached_score_is_computed_again(tmp_path, capsys, tiny_causal_base, value):
+    """One cache value damaged inside a sound database: a traceback (not JSON, an empty list), or
+    scores of the wrong shape taken into an accuracy as they were."""
+    import sqlite3
+
+    from xling.backends import load_backend
+
+    path = tmp_path / "outputs.sqlite"
+    requests = [("Is the sky blue? Answer:", [" yes", " no"])]
+    first = load_backend(str(tiny_causal_base), cache=str(path), quiet=True).loglikelihood(requests)
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE outputs SET value = ?", (value,))
+    again = load_backend(str(tiny_causal_base), cache=str(path), quiet=True)
+    assert again.loglikelihood(requests)[0] == pytest.approx(first[0])
+    assert "1 damaged cache entry" in capsys.readouterr().err
+    assert again.loglikelihood(requests)[0] == pytest.approx(first[0])   # and the entry is sound again
+    assert "damaged" not in capsys.readouterr().err
+
+
+def test_a_cache_moved_aside_by_another_process_is_followed(tmp_path, capsys):
+    """Process B found the shared cache damaged and moved it aside; process A went on writing into
+    the moved file, so its results were lost to every later run."""
+    import sqlite3
+
+    from xling.store.cache import KeyValueStore
+
+    path = tmp_path / "outputs.sqlite"
+    first = KeyValueStore(path)
+    first.put_many({f"k{i}": "v" * 2000 for i in range(40)})
+    first._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    first.close()
+    b = KeyValueStore(path)
+    data = bytearray(path.read_bytes())
+    data[4096 * 3:4096 * 4] = b"\xff" * 4096
+    path.write_bytes(bytes(data))
+    a = KeyValueStore(path)
+    b.get_many([f"k{i}" for i in range(40)])          # B: damage found, the file moved aside
+    assert "moved it to" in capsys.readouterr().err
+    a.put_many({f"a{i}": "x" for i in range(5)})       # A stores after that: into the live cache
+    assert sqlite3.connect(path).execute("SELECT COUNT(*) FROM outputs").fetchone()[0] == 5
+    assert KeyValueStore(path).get_many(["a0"]) == {"a0": "x"}
+
+
+def test_a_record_without_its_reference_is_named(run_copy, capsys):
+    """rescore: KeyError 'reference' (the record check looked at output and source only)."""
+    import json
+
+    run, _, _ = run_copy
+    path = run / "outputs" / "ko-en.jsonl"
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    del records[1]["reference"]
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    code, _, err = run_cli(capsys, "rescore", run, "-m", "chrf")
+    assert_clean(code, err, expect=2)
+    assert "line 2: damaged record ('reference' is missing)" in err
+
+
+def test_an_nli_records_file_cut_at_a_line_boundary_is_named(tmp_path, capsys, tiny_causal_base, data_dir):
+    """A cut choice records file read as a run of other items ("not comparable"), its accuracy
+    table still showing the old count."""
+    if not (data_dir / "xnli").is_dir():
+        pytest.skip("XNLI is not in the shared data")
+    out = tmp_path / "nli"
+    code, _, err = run_cli(capsys, "eval", "nli", "-l", "en", "--limit", "3", "-m", tiny_causal_base,
+                           "--data-dir", data_dir, "--out", out)
+    assert code == 0, err
+    path = out / "outputs" / "en.jsonl"
+    path.write_text("".join(path.read_text(encoding="utf-8").splitlines(keepends=True)[:2]), encoding="utf-8")
+    code, _, err = run_cli(capsys, "report", out)
+    assert_clean(code, err, expect=2)
+    assert "holds 2 of its 3 records (cut short?)" in err

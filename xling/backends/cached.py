@@ -9,6 +9,7 @@ language pair and source), the model's fingerprint, the decoding parameters and 
 from __future__ import annotations
 
 import json
+import math
 from typing import Callable
 
 from ..data.languages import resolve
@@ -73,8 +74,20 @@ class CachedBackend:
     # -- requests --------------------------------------------------------------------------------
     def _answer(self, keys: list[str], compute: Callable, encode, decode, progress: str | None,
                 unit: str) -> list:
-        """Answers for `keys` in order: from the cache, else `compute(indices_of_misses, keep)`."""
-        found = {k: decode(v) for k, v in (self.cache.get_many(keys) if self.cache else {}).items()}
+        """Answers for `keys` in order: from the cache, else `compute(indices_of_misses, keep)`.
+        `decode(key, value)` raises ValueError for a cached value that is damaged or does not
+        fit its request (a cache is disposable: such an entry is computed again, never used)."""
+        found = {}
+        damaged = 0
+        for k, v in (self.cache.get_many(keys) if self.cache else {}).items():
+            try:
+                found[k] = decode(k, v)
+            except (ValueError, TypeError):
+                damaged += 1
+        if damaged:
+            import sys
+            print(f"xling: warning: {damaged} damaged cache entr{'y' if damaged == 1 else 'ies'} of "
+                  f"{self.cache.path if self.cache else ''}: computed again", file=sys.stderr)
         self.last_hits = [k in found for k in keys]
         first: dict[str, int] = {}
         for i, key in enumerate(keys):
@@ -115,7 +128,7 @@ class CachedBackend:
                     on_batch([todo[p] for p in positions], texts)
             self.backend.generate([requests[i] for i in todo], decoding, on_batch=batch_done)
 
-        return self._answer(keys, compute, str, str, progress, "seg")
+        return self._answer(keys, compute, str, lambda key, value: value, progress, "seg")
 
     def candidates(self, requests: list[GenerationRequest], sampling, wanted: list[list[int]],
                    on_item=None, progress: str | None = None) -> list[dict[int, str]]:
@@ -165,4 +178,14 @@ class CachedBackend:
                     on_item(todo[index], scores)
             self.backend.loglikelihood([requests[i] for i in todo], on_item=item_done)
 
-        return self._answer(keys, compute, json.dumps, json.loads, progress, "item")
+        sizes = {key: len(options) for key, (_, options) in zip(keys, requests)}
+
+        def decode(key: str, value: str) -> list[float]:
+            scores = json.loads(value)
+            if not isinstance(scores, list) or len(scores) != sizes[key] or not all(
+                    isinstance(x, (int, float)) and not isinstance(x, bool) and not math.isnan(x) and x < math.inf
+                    for x in scores):
+                raise ValueError("not one log-likelihood per option")
+            return scores
+
+        return self._answer(keys, compute, json.dumps, decode, progress, "item")

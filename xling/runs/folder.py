@@ -157,6 +157,8 @@ def record_problem(record: dict) -> str | None:
         return "'output' is missing" if "output" not in record else f"'output' is {record['output']!r:.40}, not text"
     if "source" in record and not isinstance(record["source"], str):
         return "'source' is not text"
+    if "source" in record and "reference" not in record:   # (rescore scores against it)
+        return "'reference' is missing"
     return None
 
 
@@ -471,7 +473,10 @@ class RunDir:
             if problem:
                 raise XlingError(f"{path}, line {number}: damaged record ({problem}); {REWRITE}")
             records.append(record)
-        expected = self.read_config().get("segments")
+        config = self.read_config()
+        expected = config.get("segments")   # MT: per direction; NLI / multiple choice: per cell
+        if not isinstance(expected, int) and isinstance(config.get("items"), dict):
+            expected = config["items"].get(direction)
         if isinstance(expected, int) and len(records) != expected:
             raise XlingError(f"{path} holds {len(records)} of its {expected} records (cut short?); {REWRITE}")
         return records

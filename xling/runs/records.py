@@ -12,7 +12,7 @@ from ..errors import XlingError
 from ..metrics.base import MetricResult, mean_result
 from ..metrics.registry import ALIASES, canonical_keys, get
 from .config import TASKS
-from .folder import RunDir
+from .folder import REWRITE, RunDir
 
 
 @dataclass
@@ -177,6 +177,12 @@ def read_run(path: str | Path | RunDir, fresh: bool = False) -> MTRun | ChoiceRu
                                         entry.get("realignment")))
         return MTRun(run, config, task, directions)
     if kind == "choice":
+        if fresh:   # a records file cut short (or edited) is never shown with its old accuracy
+            for name, entry in entries.items():
+                held = len(run.read_outputs(name))
+                if isinstance(entry.get("n"), int) and held != entry["n"]:
+                    raise XlingError(f"{run.outputs_path(name)} holds {held} records, its scores {entry['n']} "
+                                     f"(cut short or edited?); {REWRITE}")
         cells = [Cell(name, *_cell_languages(name), e.get("n", 0), {m: e[m] for m in ("ll", "gen") if m in e})
                  for name, e in entries.items()]
         return ChoiceRun(run, config, task, cells)

@@ -39,7 +39,23 @@ class KeyValueStore:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self._db: sqlite3.Connection | None = None
+        self._file: tuple[int, int] | None = None   # (device, inode) of the file opened
         self._open()
+
+    def _follow(self) -> None:
+        """Another process that found the file damaged moved it aside and started a fresh one:
+        reconnect, so that what this one stores lands in the live cache, not in the moved file."""
+        if self._db is None or self._file is None:
+            return
+        try:
+            info = os.stat(self.path)
+            moved = (info.st_dev, info.st_ino) != self._file
+        except OSError:
+            moved = True
+        if moved:
+            self._db.close()
+            self._db = None
+            self._open()
 
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -50,6 +66,8 @@ class KeyValueStore:
                        "(key TEXT PRIMARY KEY, value TEXT NOT NULL)")
             db.execute(f"SELECT COUNT(*) FROM {self.TABLE}").fetchone()
             db.commit()
+            info = os.stat(self.path)
+            self._file = (info.st_dev, info.st_ino)
         except BaseException:
             db.close()
             raise
@@ -70,7 +88,9 @@ class KeyValueStore:
             self._disable(exc)
 
     def _move_aside(self, exc: Exception) -> None:
-        aside = self.path.with_name(f"{self.path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+        # (named to the nanosecond and process: a second process finding damage keeps the first copy)
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}-"
+                                    f"{os.getpid()}-{time.time_ns() % 10**9}")
         try:
             os.replace(self.path, aside)
             for suffix in ("-wal", "-shm"):
@@ -109,6 +129,7 @@ class KeyValueStore:
         self._disable(failure)
 
     def get_many(self, keys: list[str]) -> dict[str, str]:
+        self._follow()
         found: dict[str, str] = {}
         unique = list(dict.fromkeys(keys))
         for start in range(0, len(unique), 500):
@@ -125,6 +146,7 @@ class KeyValueStore:
         return found
 
     def put_many(self, items: dict[str, str]) -> None:
+        self._follow()
         if self._db is None or not items:
             return
         try:

@@ -149,7 +149,8 @@ def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress
         details={"templates": {"ll": [ll_template.name, ll_template.hash],
                                "gen": [gen_template.name, gen_template.hash]},
                  "shots": source.shots_source(config.shots),
-                 "demonstrations": {c[0]: c[5] for c in plan}}), overwrite=overwrite)
+                 "demonstrations": {c[0]: c[5] for c in plan},
+                 "items": {c[0]: len(c[1]) for c in plan}}), overwrite=overwrite)   # records per cell
     if source.note and progress:
         print(f"xling: note: {source.note}", file=sys.stderr)
     metrics = run.read_metrics(recover=True)

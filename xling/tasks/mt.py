@@ -381,6 +381,8 @@ def score_direction(run: RunDir, name: str, metrics: list[str], config: MTEvalCo
         base = settings if isinstance(settings, dict) else dataclasses.asdict(settings)
         settings = {**base, **overrides}
     records, digest = written if written is not None else (None, run.outputs_digest(name))
+    if records is None:   # (read first: a damaged file is an error before any note of dropping)
+        records = run.read_outputs(name)
     stored = run.read_metrics(recover=True)
     entry = stored["directions"].get(name)
     if entry is None or entry.get("outputs_sha256") != digest:
@@ -390,8 +392,6 @@ def score_direction(run: RunDir, name: str, metrics: list[str], config: MTEvalCo
                   f"{', '.join(dropped)} scores are dropped (`-m {','.join(dropped)}` scores them again)",
                   file=sys.stderr)
         entry = {"outputs_sha256": digest, "metrics": {}}
-    if records is None:
-        records = run.read_outputs(name)
     entry["n"] = len(records)
     # cost: seconds, candidates generated, utility calls; a pass that took every output from the
     # cache keeps the cost recorded when they were made (a re-run reported 0 s)
