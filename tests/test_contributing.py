@@ -344,6 +344,16 @@ def test_the_reserved_setting_names_are_the_configs_and_built_in_metrics_own():
                       "                    lambda h, r, s, t, **o: mean_result('C', [1.0] * len(h), 'c'),\n"
                       "                    settings={'base': MetricSetting('base_url', None, 'mine')}))\n",
      "metric 'clash': its setting 'base_url' is a backend's already"),
+    # round 14: a built-in backend's setting with another default broke every command (a TypeError
+    # when the settings class was made, after the plugins' imports)
+    ("xling.backends", "from dataclasses import dataclass\n"
+                       "from xling.backends.registry import register_backend\n"
+                       "from xling.settings import setting\n"
+                       "@dataclass(kw_only=True)\n"
+                       "class S:\n    dtype: str = setting('float16', 'mine')\n"
+                       "register_backend('mybk', settings=S, help='x')(lambda *a, **k: None)\n",
+     "backend 'mybk': its setting 'dtype' is backend"),
+    ("xling.metrics", "import sys\nsys.exit('plugin exits')\n", "SystemExit: plugin exits"),
 ])
 def test_a_plugin_setting_named_like_a_task_or_another_components_is_refused(tmp_path, group, module, message):
     """A plugin backend's `limit` took the run's --limit (and the run's value reached the
@@ -352,3 +362,20 @@ def test_a_plugin_setting_named_like_a_task_or_another_components_is_refused(tmp
     result = xling("eval", "mt", "--help", env=env)
     assert result.returncode == 0, result.stderr
     assert message in result.stderr.decode() and "does not load, skipped" in result.stderr.decode()
+
+
+def test_a_metric_plugin_setting_named_like_a_backend_plugin_s_is_refused(tmp_path):
+    """A backend plugin's `length_unit` silently took over the toy metric's (scored by its
+    default, "tokens", not one of the metric's choices)."""
+    env = _plugin_package(tmp_path, "[xling.backends]\nbk = bk\n[xling.metrics]\nlr = lr\n", {
+        "bk": "from dataclasses import dataclass\n"
+              "from xling.backends.registry import register_backend\n"
+              "from xling.settings import setting\n"
+              "@dataclass(kw_only=True)\n"
+              "class S:\n    length_unit: str = setting('tokens', 'mine')\n"
+              "register_backend('bk', settings=S, help='x')(lambda *a, **k: None)\n",
+        "lr": guide_block("### Add a metric")})
+    result = xling("eval", "mt", "--help", env=env)
+    assert result.returncode == 0, result.stderr
+    err = result.stderr.decode()
+    assert "metric 'length-ratio': its setting 'length_unit' is a backend's already" in err and "skipped" in err

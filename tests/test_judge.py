@@ -502,3 +502,18 @@ def test_a_judge_answer_cut_at_its_token_limit_is_not_scored_as_complete(tiny_ca
     finally:
         server.close()
     assert result.segments == [0, None] and result.extra["truncated"] == 1 and "parsed:1/2" in result.signature
+
+
+@pytest.mark.parametrize("option, message", [
+    (["--judge-template", "/nonexistent/j.yaml"], "does not exist"),
+    (["--judge-template", "mt-chat"], "is not a MQM judge template"),
+    (["--judge-model", "/nonexistent/judge"], "does not exist"),
+])
+def test_a_bad_judge_setting_is_refused_before_any_translation(tmp_path, tiny_causal_base, data_dir, option, message):
+    """Found only after the whole translation, with the run folder written."""
+    out = tmp_path / "run"
+    result = xling("eval", "mt", "-m", str(tiny_causal_base), "-p", "en-ko", "--limit", "2", "--data-dir",
+                   str(data_dir), "--metrics", "chrf,gemba-mqm", *option, "--out", str(out),
+                   env={"XLING_CACHE": str(tmp_path / "cache")})
+    assert result.returncode == 2 and message in result.stderr.decode(), result.stderr
+    assert not out.exists()

@@ -294,3 +294,20 @@ def test_a_refused_run_leaves_no_folder_it_made_on_the_way(tmp_path):
     assert run.path.is_dir()
     run.release()
     assert [p.name for p in tmp_path.rglob("*")] == ["kept"]
+
+
+def test_a_template_file_named_another_way_resumes_the_run(tmp_path, capsys, monkeypatch, tiny_causal_base, corpus):
+    """The same template file given relative, then absolute, was "a different config"."""
+    from pathlib import Path
+
+    builtin = Path(__file__).parent.parent / "xling" / "prompts" / "builtin" / "mt-completion.yaml"
+    (tmp_path / "tpl").mkdir()
+    (tmp_path / "tpl" / "mine.yaml").write_text(builtin.read_text(encoding="utf-8").replace(
+        "name: mt-completion", "name: mine"), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    args = ["eval", "mt", "-p", "ko-en", "--limit", "2", "-m", tiny_causal_base, "--data", corpus, "--out",
+            tmp_path / "R", "--metrics", "chrf"]
+    code, _, err = run_cli(capsys, *args, "--template", "tpl/mine.yaml")
+    assert code == 0, err
+    code, _, err = run_cli(capsys, *args, "--template", str(tmp_path / "tpl" / "mine.yaml"))
+    assert code == 0, err

@@ -92,3 +92,15 @@ def test_shots_never_come_from_the_sentences_being_translated():
     assert select_shots(pool, 3, seed=2) != select_shots(pool, 3, seed=3)
     with pytest.raises(XlingError, match="only 5 usable"):
         select_shots(pool, 6, exclude=["s0", "s1", "s2", "s3", "s4"])
+
+
+@pytest.mark.parametrize("named", ["missing", "file"])
+def test_a_templates_folder_that_is_not_one_is_said(tmp_path, monkeypatch, named):
+    """A misspelt XLING_TEMPLATES gave the built-in prompts without a word (config.json records
+    the name and hash only: nothing showed the user's shadowing template was not used)."""
+    target = tmp_path / ("tlp" if named == "missing" else "mt-completion.yaml")
+    if named == "file":
+        target.write_text("name: mt-completion\n", encoding="utf-8")
+    monkeypatch.setenv("XLING_TEMPLATES", str(target))
+    with pytest.raises(XlingError, match="XLING_TEMPLATES names .* (not a folder that exists|a file, not a folder)"):
+        load_template("mt-completion")

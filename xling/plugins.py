@@ -41,7 +41,7 @@ def discover(group: str, builtin: tuple[str, ...] = ()) -> None:
         before = [set(registry) for registry in _TRACKED]
         try:
             importlib.import_module(module)
-        except Exception as exc:  # noqa: BLE001 - a broken plugin is named, never a traceback
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 - a broken plugin is named, never a traceback
             # skipped, so that commands which do not need it (--help, langs, the built-ins) work;
             # a command naming its component then gets "unknown metric/backend/data set"
             for registry, keys in zip(_TRACKED, before):

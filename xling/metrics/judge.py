@@ -337,6 +337,16 @@ def parsed_mean_result(name: str, values: Sequence[float | None], signature: str
 KINDS = {"mqm": ("gemba-mqm", "GEMBA-MQM"), "esa": ("gemba-esa", "GEMBA-ESA")}
 
 
+def judge_template(template: str | None, kind: str):
+    """The judge's prompt template (its name or file; default gemba-mqm / gemba-esa), checked to
+    be a judge template of this kind."""
+    prompt_template = load_template(template or KINDS[kind][0])
+    if prompt_template.format != "judge" or prompt_template.data.get("kind") != kind:
+        raise XlingError(f"template {prompt_template.name!r} is not a {kind.upper()} judge template "
+                         "(format: judge, kind: " + kind + ")")
+    return prompt_template
+
+
 def judge(hyps: Sequence[str], srcs: Sequence[str], tgt_lang: str, kind: str = "mqm",
           src_lang: str | None = None, refs: Sequence[str] | None = None, model: str | None = None,
           template: str | None = None, samples: int = 1, temperature: float = 0.7,
@@ -351,10 +361,7 @@ def judge(hyps: Sequence[str], srcs: Sequence[str], tgt_lang: str, kind: str = "
         raise XlingError("judge samples must be at least 1")
     tgt = resolve(tgt_lang)
     src = resolve(src_lang) if src_lang else _majority_language(srcs)
-    prompt_template = load_template(template or KINDS[kind][0])
-    if prompt_template.format != "judge" or prompt_template.data.get("kind") != kind:
-        raise XlingError(f"template {prompt_template.name!r} is not a {kind.upper()} judge template "
-                         "(format: judge, kind: " + kind + ")")
+    prompt_template = judge_template(template, kind)
     shows_reference = any("{reference}" in (prompt_template.data.get(key) or "") for key in ("system", "user"))
     if shows_reference and refs is None:   # the judge would be shown an empty reference, and score
         raise XlingError(f"judge template {prompt_template.name!r} shows a reference ({{reference}}): "

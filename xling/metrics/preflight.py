@@ -26,6 +26,9 @@ def check_metric_models(metrics: list[str], settings) -> None:
             from .sacre import _bleu
 
             _bleu(tokenize, False, False, None)
+        if "template" in spec.settings:   # a judge: its template and its model, before any translation
+            _check_judge(spec, spec.options_from(settings))
+            continue
         key = spec.settings.get("model")
         if not isinstance(key, MetricSetting) or key.snapshot_file is None:
             continue
@@ -46,6 +49,19 @@ def check_metric_models(metrics: list[str], settings) -> None:
                              "the hub cache, and the Hugging Face hub cannot be reached (offline?); pass a "
                              f"local checkpoint ({option} PATH) or leave {name} out (of the metrics, or "
                              "--qe/--utility) (checked before translating: nothing was generated)")
+
+
+def _check_judge(spec, options: dict) -> None:
+    from .judge import KINDS, judge_template
+
+    kind = next((k for k, (name, _) in KINDS.items() if name == spec.name), None)
+    if kind is None:   # (a plugin's judge: its own checks)
+        return
+    judge_template(options.get("template"), kind)
+    if options.get("model") and not options.get("base_url"):   # a local or hub judge (a server's is its own name)
+        from ..backends.loading import locate_model
+
+        locate_model(options.get("model"), quiet=True)
 
 
 def _in_hub_cache(model: str, filename: str) -> bool:

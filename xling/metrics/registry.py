@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from ..backends.http import TRANSPORT
-from ..backends.registry import BUILTIN, backends
+from ..backends.registry import backends
 from ..errors import XlingError
 from ..plugins import discover, importing, importing_content, refuse_taken, track
 from ..settings import TASK_SETTINGS, refuse_taken_setting
@@ -210,7 +210,7 @@ def register(spec: MetricSpec, *aliases: str) -> MetricSpec:
             if importing():   # a plugin's: never a task's setting or a built-in backend's
                 refuse_taken_setting("metric", spec.name, owned.name, TASK_SETTINGS, "a task")
                 refuse_taken_setting("metric", spec.name, owned.name, {n for k in backends().values()
-                                     if k.load.__module__ in BUILTIN for n in k.setting_names()}, "a backend")
+                                     for n in k.setting_names()}, "a backend")   # (a plugin's too)
             if SETTINGS.setdefault(owned.name, owned) != owned:
                 raise TypeError(f"metric {spec.name!r} declares setting {owned.name!r} unlike its other owner")
     REGISTRY[spec.name] = spec

@@ -288,6 +288,10 @@ def _check_fields(path: Path, fmt: str, data: dict) -> None:
 
 def template_dirs() -> list[Path]:
     dirs = [Path(p) for p in os.environ.get("XLING_TEMPLATES", "").split(os.pathsep) if p]
+    for named in dirs:   # a folder named on purpose: a typo would give the built-in prompts silently
+        if not named.is_dir():
+            what = "a file, not a folder" if named.exists() else "not a folder that exists"
+            raise XlingError(f"XLING_TEMPLATES names {named}, {what} (a folder of template .yaml files)")
     dirs.append(Path.home() / ".config" / "xling" / "templates")
     dirs.append(BUILTIN_DIR)
     return [d for d in dirs if d.is_dir()]

@@ -69,6 +69,7 @@ LOCK = ".xling.lock"     # held (flock) by the one process writing the run
 ASIDE = ".xling-overwritten"
 # Identity keys added after run folders already existed: a folder whose identity lacks one is
 # resumed (its identity kept as it was), not refused as "a different config".
+FILE_SETTINGS = frozenset({"template", "gen_template", "shots_file"})
 IDENTITY_ADDED_LATER = frozenset({"data_sha256", "chooser_options", "batch_size", "base_model_content",
                                   "judge_model_content"})
 # Keys that left the identity: an older folder holding one is resumed (a sweep's seeds and ratios,
@@ -112,6 +113,13 @@ def _same(key: str, old, new) -> bool:
         return True
     if key == "model" and isinstance(old, str) and isinstance(new, str):   # "tiny/" is "./tiny"
         return os.path.normpath(old) == os.path.normpath(new)
+    if key in FILE_SETTINGS and isinstance(old, str) and isinstance(new, str):
+        # one file named two ways (relative, absolute); its content is in the identity apart
+        # (template_hash, templates, data_sha256)
+        try:
+            return os.path.samefile(old, new)
+        except OSError:
+            return False
     if key == "base_url" and isinstance(old, str) and isinstance(new, str):
         return old == hidden_query_values(new)   # made when ?api-version= values were hidden
     if key in LANGUAGE_LISTS and isinstance(old, list) and isinstance(new, list):   # "th" is "tha", "tha_Thai"
