@@ -166,6 +166,21 @@ def test_transfer_tells_apart_runs_whose_folders_share_a_name(tmp_path, capsys):
         transfer_figure([str(c.path)])
 
 
+def test_runs_compared_divide_by_the_targeted_languages_they_all_have(tmp_path, capsys):
+    """Thai at 0.35 in both runs was 1.167 against 1.077 "÷ targeted": one run divided by the
+    mean of ko and en, the other (without ko) by en alone, on one axis with no word."""
+    from xling.reporting.transfer import transfer_figure, transfer_tables
+
+    a = nli_run(tmp_path / "a", {"en": [1] * 3 + [0] * 7, "ko": [1] * 4 + [0] * 6, "th": [1] * 5 + [0] * 5})
+    b = nli_run(tmp_path / "b", {"en": [1] * 3 + [0] * 7, "th": [1] * 5 + [0] * 5})
+    tables = transfer_tables([str(a.path), str(b.path)])
+    th = [next(row for row in table.rows if row[0] == "th") for table in (tables[0], tables[2])]
+    assert th[0][6] == th[1][6] == f"{0.5 / 0.3:.3f}"
+    assert "÷ targeted divides by en: the targeted languages every run has" in tables[0].notes
+    transfer_figure([str(a.path), str(b.path)])
+    assert "÷ targeted divides by en" in capsys.readouterr().err
+
+
 def test_transfer_and_figures_never_compare_log_likelihood_with_generation(tmp_path, capsys):
     """Accuracy by log-likelihood and by generation are different measures: two runs are
     compared in a mode both scored, or refused; Tables 13/14 draw log-likelihood only."""
@@ -514,3 +529,30 @@ def test_a_figure_named_with_a_dot_keeps_its_name_and_never_replaces_an_input(tm
     assert drawn.returncode == 0, drawn.stderr
     assert (tmp_path / "notes.v1.png").is_file() and (tmp_path / "notes.v1.pdf").is_file()
     assert notes.read_text(encoding="utf-8").startswith("Some English text")
+
+
+def test_mt_runs_compared_average_the_directions_they_all_have(tmp_path, capsys):
+    """Identical outputs gave Thai 0.357 and 0.454: one run averaged en-th and ko-th, the other
+    had ko-th alone."""
+    from xling.reporting.transfer import transfer_tables
+
+    def run_of(path, scores: dict[str, list[float]]):
+        run = RunDir(path)
+        run.prepare(RunHeader("mt", {"x": 1}, {"data": "flores200:devtest", "shots": 0}, list(scores),
+                              model={"model": "hand", "revision": "0"}, data={"spec": "flores200:devtest"}))
+        entries = {}
+        for direction, segments in scores.items():
+            digest = run.write_outputs(direction, [{"id": str(i), "source": "s", "output": "o", "reference": "r"}
+                                                   for i in range(len(segments))])
+            entries[direction] = {"n": len(segments), "outputs_sha256": digest, "metrics": {"xcomet": {
+                "name": "xcomet", "score": float(np.mean(segments)), "segments": segments, "signature": "hand"}}}
+        run.write_metrics({"directions": entries})
+        return run
+
+    shared = {"en-ko": [0.9, 0.8], "ko-en": [0.8, 0.8], "ko-th": [0.5, 0.4]}
+    a = run_of(tmp_path / "a", {**shared, "en-th": [0.2, 0.3]})
+    b = run_of(tmp_path / "b", shared)
+    tables = transfer_tables([str(a.path), str(b.path)], "xcomet")
+    th = [next(row for row in table.rows if row[0] == "th") for table in (tables[0], tables[2])]
+    assert th[0][4] == th[1][4] == "0.450"
+    assert any(note.startswith("en-th: not in every run") for note in tables[0].notes)

@@ -48,11 +48,12 @@ def shared_mode(*runs: ChoiceRun) -> str:
                      "are not comparable; score them in a shared mode (--mode both)")
 
 
-def language_scores(run: RunDir | Run, metric: str | None = None,
-                    mode: str | None = None) -> tuple[str, dict[str, LanguageScore]]:
+def language_scores(run: RunDir | Run, metric: str | None = None, mode: str | None = None,
+                    directions: set[str] | None = None) -> tuple[str, dict[str, LanguageScore]]:
     """(metric, scores by language). NLI / multiple-choice runs give accuracy per language in
     one answer mode (`mode`, else `shared_mode`); MT runs the mean of a metric over the
-    directions into each language."""
+    directions into each language (those of `directions` only, when given: the ones every
+    compared run has)."""
     record = run if isinstance(run, Run) else read_run(run, fresh=True)
     if isinstance(record, ChoiceRun):
         mode = mode or shared_mode(record)
@@ -70,7 +71,8 @@ def language_scores(run: RunDir | Run, metric: str | None = None,
         check_alike(record, metric)
         by_target: dict[str, list[str]] = {}
         for d in record.directions:
-            by_target.setdefault(d.tgt.code, []).append(d.name)
+            if directions is None or d.name in directions:
+                by_target.setdefault(d.tgt.code, []).append(d.name)
         return metric, {lang: _mt_language_score(record, lang, names, metric) for lang, names in by_target.items()}
     raise XlingError(f"{run.path} is a {record.task!r} run; transfer analysis takes MT, NLI "
                      "and multiple-choice runs")
@@ -147,8 +149,12 @@ def relative(score: float, anchor: float | None, higher_is_better: bool = True) 
     return anchor / score if score and anchor is not None else None
 
 
-def relative_table(scores: dict[str, LanguageScore], higher_is_better: bool = True) -> list[RelativeRow]:
-    targeted = [s.score for lang, s in scores.items() if resolve(lang).targeted]
+def relative_table(scores: dict[str, LanguageScore], higher_is_better: bool = True,
+                   anchor_langs: set[str] | None = None) -> list[RelativeRow]:
+    """Each language's score against the mean of the targeted languages (`anchor_langs`, when
+    given: those every compared run has, so that runs are divided by the same languages)."""
+    targeted = [s.score for lang, s in scores.items() if resolve(lang).targeted
+                and (anchor_langs is None or lang in anchor_langs)]
     anchor = float(np.mean(targeted)) if targeted else None
     english = scores["en"].score if "en" in scores else None
     rows = []
@@ -290,15 +296,44 @@ def _labels(runs: list[RunDir]) -> list[str]:
     return [record.label for record in records]
 
 
+def _shared(runs: list[RunDir]) -> tuple[set[str] | None, set[str] | None, list[str]]:
+    """What runs compared side by side must share to be measured alike: the MT directions a
+    language's score averages (the same outputs gave Thai 0.357 and 0.454 when one run had
+    more directions into it), the targeted languages the ratios divide by (÷ ko+en beside ÷ en
+    alone). (directions, anchor languages, notes); (None, None, []) for one run."""
+    if len(runs) < 2:
+        return None, None, []
+    records = [read_run(run, fresh=True) for run in runs]
+    notes = []
+    directions = None
+    if all(isinstance(r, MTRun) for r in records):
+        names = [{d.name for d in cast(MTRun, r).directions} for r in records]
+        directions = set.intersection(*names)
+        left = sorted(set.union(*names) - directions)
+        if left:
+            notes.append(f"{', '.join(left)}: not in every run, left out of the languages' scores "
+                         "(each language averages the directions all runs have)")
+    langs = [{d.tgt.code for d in r.directions if directions is None or d.name in directions}
+             if isinstance(r, MTRun) else {c.name for c in cast(ChoiceRun, r).cells if not c.crossed}
+             for r in records]
+    targeted = [{lang for lang in found if resolve(lang).targeted} for found in langs]
+    anchor = set.intersection(*targeted)
+    if any(t != anchor for t in targeted):
+        notes.append(f"÷ targeted divides by {', '.join(sorted(anchor)) or 'nothing'}: the targeted "
+                     "languages every run has")
+    return directions, anchor, notes
+
+
 def transfer_tables(paths: list[str], metric: str | None = None, by: str = "script") -> list[Table]:
     runs = [RunDir(p) for p in paths]
     labels = _labels(runs)
     mode = _common_mode(runs)
     metric = _common_metric(runs, metric)
+    directions, anchor, shared_notes = _shared(runs)
     tables = []
     for run, label in zip(runs, labels):
-        name, scores = language_scores(run, metric, mode)
-        rows = relative_table(scores, _higher_is_better(name))
+        name, scores = language_scores(run, metric, mode, directions)
+        rows = relative_table(scores, _higher_is_better(name), anchor)
         fmt = lambda v: "" if v is None else f"{v:.3f}"   # noqa: E731
         measure = f"{name} ({MODE_NAMES[mode]})" if mode else name
         tables.append(Table(
@@ -307,7 +342,7 @@ def transfer_tables(paths: list[str], metric: str | None = None, by: str = "scri
             [[r.lang, "yes" if r.targeted else "", r.script, r.family, f"{r.score:.3f}",
               f"[{r.ci_low:.3f}, {r.ci_high:.3f}]" if r.ci_low is not None else "",
               fmt(r.rel_targeted), fmt(r.rel_english)] for r in rows],
-            ([] if any(r.targeted for r in rows) else [_no_targeted_note(run)])
+            ([] if any(r.targeted for r in rows) else [_no_targeted_note(run)]) + shared_notes
             + ([] if _higher_is_better(name) else
                [f"lower {name} is better: ratios are inverted (anchor ÷ score), so > 1 is better"])))
         tables.append(Table(f"{label}: untargeted languages by {by} ({measure})",
@@ -342,9 +377,12 @@ def transfer_figure(paths: list[str], metric: str | None = None):
     mode = _common_mode(runs)
     metric = _common_metric(runs, metric)
     untargeted = []
+    directions, anchor, shared_notes = _shared(runs)
+    for note in shared_notes:
+        print(f"xling: note: {note}", file=sys.stderr)
     for run, label in zip(runs, _labels(runs)):
-        name, scores = language_scores(run, metric, mode)
-        rows = {r.lang: r for r in relative_table(scores, _higher_is_better(name))}
+        name, scores = language_scores(run, metric, mode, directions)
+        rows = {r.lang: r for r in relative_table(scores, _higher_is_better(name), anchor)}
         langs = langs + [lang for lang in rows if lang not in langs]
         series[label] = rows
         if not any(r.targeted for r in rows.values()):
