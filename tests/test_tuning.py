@@ -193,6 +193,13 @@ def test_bad_sweeps(tmp_path, tiny_causal_base, tiny_causal):
         run_tune_ratio(build_config(dict(base, model=str(tiny_causal_base), ratios=[-0.1])), progress=False)
     with pytest.raises(XlingError, match="'model' required"):
         build_config(base)
+    # round 14: these trained first, then failed (or left a folder saying it "was stopped")
+    for extra, message in ((dict(ratios=[0.5], metric="judge", judge_model=str(tiny_causal)), "must include 0 and 1"),
+                           (dict(seeds=[]), "seeds must name at least one seed"),
+                           (dict(ratios=[]), "ratios must name at least one")):
+        with pytest.raises(XlingError, match=message):
+            run_tune_ratio(build_config(dict(base, model=str(tiny_causal), **extra)), progress=False)
+        assert not (tmp_path / "s").exists()
 
 
 def test_hub_rows_are_joined_by_id_never_by_chance():

@@ -25,6 +25,8 @@ class Mix:
 
 
 def check_ratios(ratios) -> list[float]:
+    if not ratios:
+        raise XlingError("ratios must name at least one Korean share (from 0 to 1)")
     out = []
     for r in ratios:
         if not isinstance(r, (int, float)) or not 0.0 <= float(r) <= 1.0:

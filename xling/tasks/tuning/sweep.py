@@ -77,6 +77,11 @@ def _run_tune_ratio(run: RunDir, config: TuneRatioConfig, overwrite: bool, progr
         raise XlingError(f"metric must be rougeL or judge, not {config.metric!r}")
     if config.metric == "judge" and not config.judge_model:
         raise XlingError("metric judge needs judge_model")
+    if config.metric == "judge" and not {0.0, 1.0} <= set(ratios):   # (found only after training)
+        raise XlingError("metric judge compares each share's model with the monolingual ones: ratios "
+                         "must include 0 and 1")
+    if not config.seeds:
+        raise XlingError("seeds must name at least one seed")
     def load(extra: int):
         if config.train_hub:
             return load_hub_pairs(config.train_hub, wanted + extra if wanted else None)
