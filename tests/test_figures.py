@@ -1,5 +1,6 @@
 """Figures, transfer analysis and tokenizer efficiency: checked on the values drawn and on
 hand-made run records."""
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -37,7 +38,8 @@ def nli_run(path, accuracies: dict[str, list[int]], task="nli", note="", gen: di
                 record |= {"ll_pred": 0 if c else 1, "ll_scores": [0, 0, 0]} if mode == "ll" \
                     else {"gen_pred": 0 if c else 1, "gen_answer": "x"}
             acc = float(np.mean(correct))
-            entry[mode] = {"accuracy": acc, "ci_low": acc - 0.1, "ci_high": acc + 0.1, "n": n}
+            entry[mode] = {"accuracy": acc, "ci_low": acc - 0.1, "ci_high": acc + 0.1, "n": n} \
+                | ({"invalid_rate": 0.0} if mode == "gen" else {})
         run.write_outputs(lang, records)
         metrics["directions"][lang] = entry
     run.write_metrics(metrics)
@@ -217,8 +219,12 @@ def test_tokens_match_the_tokenizer_called_directly(data_dir):
     docs = flores_documents("ko", root=data_dir)
     assert stats["ko"].documents == len(docs) == 281 and stats["ko"].sentences == 1012
     direct = [len(tokenizer("\n".join(d), add_special_tokens=False)["input_ids"]) for d in docs]
-    assert stats["ko"].tokens == sum(direct)
     assert stats["ko"].tokens_per_doc == pytest.approx(np.mean(direct))
+    # the total (and the cost relative to English) is the sentences' own: the newlines xling joins
+    # them with are not the text's (731 per language pulled the ratio towards 1)
+    own = [len(tokenizer(s, add_special_tokens=False)["input_ids"]) for d in docs for s in d]
+    assert stats["ko"].tokens == sum(own) < sum(direct)
+    assert stats["ko"].tokens / stats["ko"].sentences == pytest.approx(stats["ko"].tokens_per_sentence)
     # Gemma's real SentencePiece BPE, not a Unigram re-segmentation ("we", "ath", "er").
     assert tokenizer.tokenize("The weather is nice") == ["The", "▁weather", "▁is", "▁nice"]
     assert 3.5 < stats["en"].chars_per_token < 6
@@ -408,6 +414,19 @@ def test_text_report_tests_nli_runs_against_the_first(tmp_path):
     assert table.rows == [["th", "ll", "b", "0.200", "0.900", "+0.700", f"p={mcnemar_exact(1, 8):.4f} better*"]]
 
 
+def test_cells_and_modes_one_nli_run_lacks_are_said_not_dropped(tmp_path):
+    """The baseline's gen rows and the later run's extra language were left out of the comparison
+    without a word (the table looked complete)."""
+    from xling.reporting.report import build_report
+
+    a = nli_run(tmp_path / "a", {"th": [1, 0, 1, 0]}, gen={"th": [1, 1, 0, 0]})
+    b = nli_run(tmp_path / "b", {"th": [1, 1, 1, 0], "zh": [1, 0, 0, 0]})
+    table = build_report([str(a.path), str(b.path)])[-1]
+    assert [row[:3] for row in table.rows] == [["th", "ll", "b"]]
+    assert "not compared: th (gen), which b did not score" in table.notes
+    assert "not compared: zh (ll) of b, which a (the baseline) did not score; put a run that did first" in table.notes
+
+
 def test_a_run_lacking_a_direction_or_metric_hides_no_other_runs_test(tmp_path):
     from xling.reporting.report import build_report
 
@@ -556,3 +575,19 @@ def test_mt_runs_compared_average_the_directions_they_all_have(tmp_path, capsys)
     th = [next(row for row in table.rows if row[0] == "th") for table in (tables[0], tables[2])]
     assert th[0][4] == th[1][4] == "0.450"
     assert any(note.startswith("en-th: not in every run") for note in tables[0].notes)
+
+
+def test_figures_of_a_run_with_nothing_finished_is_refused_and_a_partial_one_said(tmp_path, capsys):
+    """figures drew an empty 0x0 heatmap (exit 0) for a run with nothing finished, and a partial
+    run without a word, where report refuses / warns."""
+    run = RunDir(tmp_path / "empty")
+    run.prepare(RunHeader("nli", {"x": 1}, {"data": "xnli:test", "shots": 5}, ["th"],
+                          model={"model": "hand", "revision": "0"}, data={"spec": "xnli:test"}))
+    with pytest.raises(XlingError, match="has no finished outputs yet"):
+        make_figures(tmp_path / "figs", [str(run.path)])
+    assert not (tmp_path / "figs").exists()
+    partial = nli_run(tmp_path / "partial", {"zh": [1, 0]})
+    config = json.loads((partial.path / "config.json").read_text())
+    (partial.path / "config.json").write_text(json.dumps(dict(config, directions=["zh", "th"])))
+    make_figures(tmp_path / "figs", [str(partial.path)])
+    assert "has finished 1 of its 2 directions" in capsys.readouterr().err

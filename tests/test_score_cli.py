@@ -188,3 +188,24 @@ def test_a_p_value_below_005_never_reads_0_0500():
 
     assert p_text(50 / 1001) == "0.0499" and p_text(0.05) == "0.0500" and p_text(0.05123) == "0.0512"
     assert p_text(0.00004) == "0.0000" and p_text(1.0) == "1.0000"
+
+
+def test_a_system_file_named_with_a_line_break_keeps_every_format_whole(tmp_path):
+    """The baseline's name went raw into LaTeX's '% paired:' comment: its second line was bare
+    text under the table (and the text table broke the row); the JSON named no sample count."""
+    import json
+
+    ref = ["the cat sat on the mat today", "a dog ran home in the rain"] * 4
+    base, other = tmp_path / "new\nline.txt", tmp_path / "other.txt"
+    (tmp_path / "ref.txt").write_text("\n".join(ref) + "\n", encoding="utf-8")
+    base.write_text("\n".join(r.replace("today", "now") for r in ref) + "\n", encoding="utf-8")
+    other.write_text("\n".join(ref) + "\n", encoding="utf-8")
+    args = ["score", "-r", str(tmp_path / "ref.txt"), "-i", str(base), str(other), "-t", "en", "-m", "bleu",
+            "--paired-bs"]
+    latex = xling(*args, "-f", "latex")
+    assert latex.returncode == 0, latex.stderr
+    assert all(line.startswith(("%", "\\")) or " & " in line for line in latex.stdout.decode().splitlines() if line)
+    text = xling(*args).stdout.decode()
+    assert not any(line.strip() == "line.txt" or line.startswith("line.txt") for line in text.splitlines())
+    settings = json.loads(xling(*args, "-f", "json").stdout)["settings"]
+    assert settings["n_samples"] == 1000

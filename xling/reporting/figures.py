@@ -17,7 +17,7 @@ from ..metrics.registry import display, get
 from ..metrics.significance import bootstrap_ci
 from ..runs.config import CHOICE_TASKS
 from ..runs.folder import MARKER, RunDir, same_setting
-from ..runs.records import ChoiceRun, MTRun, Run, TuneRun, distinguish, read_run
+from ..runs.records import ChoiceRun, MTRun, Run, TuneRun, check_complete, distinguish, read_run
 from .html_pages import figure_entry, figures_page
 from .paper import load_paper_table
 from .plots import grouped_bars, heatmap, ratio_panels, render_figure, write_rendered
@@ -306,6 +306,8 @@ def make_figures(out_dir: str | Path = "figures", run_paths: Sequence[str] = ())
         first.setdefault(Path(p).expanduser().resolve(), p)
     run_paths = list(first.values())
     runs = [read_run(p, fresh=True) for p in run_paths]
+    for record in runs:   # one with nothing finished is an error, one partly finished a warning (as report)
+        check_complete(record)
     distinguish(runs)
     target = Path(out_dir).expanduser().resolve()
     if any((folder / MARKER).exists() for folder in (target, *target.parents)) \

@@ -268,9 +268,23 @@ def choice_comparison_table(runs: list[ChoiceRun]) -> Table:
     modes = lambda run: "/".join(sorted({m for c in run.cells for m in c.modes}))   # noqa: E731
     unpaired = [f"{run.label} shares no cell and answer mode with {runs[0].label} ({modes(run)} vs "
                 f"{modes(runs[0])}): not compared" for k, run in enumerate(runs[1:], 1) if k not in compared]
+    # what one side scored and the other did not: said, never silently left out (as for MT)
+    scored = lambda run: [(c.name, m) for c in run.cells for m in ("ll", "gen") if m in c.modes]   # noqa: E731
+    shown = lambda pairs: ", ".join(f"{cell} ({mode})" for cell, mode in pairs)   # noqa: E731
+    partly = []
+    for k, run in enumerate(runs[1:], 1):
+        if k not in compared:
+            continue
+        lacking = [pair for pair in scored(runs[0]) if pair not in scored(run)]
+        unbased = [pair for pair in scored(run) if pair not in scored(runs[0])]
+        if lacking:
+            partly.append(f"not compared: {shown(lacking)}, which {run.label} did not score")
+        if unbased:
+            partly.append(f"not compared: {shown(unbased)} of {run.label}, which {runs[0].label} (the baseline) "
+                          "did not score; put a run that did first")
     return Table(f"runs compared with {runs[0].label}", ["cell", "mode", "run", runs[0].label, "accuracy", "Δ", "test"],
                  rows, ["exact McNemar test over the items paired by id (two-sided); better*/worse*: p < 0.05"]
-                 + unpaired)
+                 + unpaired + partly)
 
 
 def choice_tables(run: ChoiceRun) -> list[Table]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from ..metrics.base import MetricResult
 from ..metrics.registry import get
 from ..metrics.significance import PairedResult
-from .tables import p_text, tex_escape
+from .tables import one_line, p_text, tex_escape
 from .text_table import table
 
 
@@ -46,7 +46,7 @@ def _cells(report: ScoreReport, latex: bool = False) -> tuple[list[str], list[li
     paired = {(p.system, m): p for m, ps in report.paired.items() for p in ps}
     rows = []
     for name in names:
-        row = [name]
+        row = [one_line(name)]   # (a file name may hold a line break: it would break the row)
         for m in metrics:
             result = report.systems[name][m]
             digits = get(m).digits
@@ -73,10 +73,10 @@ def _signatures(report: ScoreReport) -> list[tuple[str, str]]:
         if len(by_signature) == 1:
             sigs.append((first.name, first.signature))
         else:
-            sigs += [(f"{first.name} [{', '.join(systems)}]", sig) for sig, systems in by_signature.items()]
+            sigs += [(f"{first.name} [{', '.join(map(one_line, systems))}]", sig) for sig, systems in by_signature.items()]
     if report.paired:
         p = next(iter(report.paired.values()))[0]
-        sigs.append(("paired", p.signature + f"|baseline:{list(report.systems)[0]}"))
+        sigs.append(("paired", p.signature + f"|baseline:{one_line(list(report.systems)[0])}"))
     return sigs
 
 

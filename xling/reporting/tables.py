@@ -39,7 +39,7 @@ class Table:
 
     def render(self, fmt: str = "text") -> str:
         if fmt != "text":   # a title or note on one line (a folder name may hold a line break)
-            return Table(_one_line(self.title), self.header, self.rows, list(map(_one_line, self.notes)))._render(fmt)
+            return Table(one_line(self.title), self.header, self.rows, list(map(one_line, self.notes)))._render(fmt)
         return self._render(fmt)
 
     def _render(self, fmt: str) -> str:
@@ -68,7 +68,7 @@ class Table:
         raise ValueError(f"unknown table format {fmt!r}")
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
     return " ".join(str(text).replace("\r", "\n").split("\n"))
 
 

@@ -11,7 +11,7 @@ from ..errors import XlingError
 from ..metrics import on_target_mask
 from ..metrics.base import check_lengths
 from ..metrics.registry import get, parse_metric_names
-from ..metrics.significance import paired_test
+from ..metrics.significance import DEFAULT_SAMPLES, check_samples, paired_test
 from ..metrics.unsegmented import result_warning, warn
 from ..reporting.scores import ScoreReport
 
@@ -49,7 +49,8 @@ def score_systems(systems: dict[str, list[str]], refs: list[list[str]] | None, m
                   **{f"hypotheses {name}": hyps for name, hyps in systems.items()})
     report = ScoreReport(systems={}, settings={
         "tgt_lang": tgt.code, "src_lang": src.code if src else None, "metrics": metrics,
-        "test": test, "n_samples": n_samples, "seed": seed, "on_target_only": on_target_only})
+        "test": test, "n_samples": check_samples(n_samples, test) if test in DEFAULT_SAMPLES else n_samples, "seed": seed,
+        "on_target_only": on_target_only})   # (the samples drawn, a default included)
     # progress bars (model-based metrics, judges) on an interactive stderr only
     options = {m: dict(spec.options_from(settings or {}), tokenize=tokenize, gpus=gpus,
                        src_lang=src.code if src else None, progress=sys.stderr.isatty())
