@@ -178,3 +178,31 @@ def test_an_encoder_decoder_model_is_refused_by_vllm(tiny_seq2seq):
     result = xling("translate", "-s", "ko", "-t", "en", "--backend", "vllm", "-m", str(tiny_seq2seq), "물.",
                    python=vllm_python())
     assert_error(result.returncode, result.stderr.decode(), "is an encoder-decoder model: --backend vllm")
+
+
+def test_a_log_likelihood_item_too_long_for_vllm_is_refused_before_any_is_scored(tiny_causal):
+    """vLLM refused it mid-run in its own words (naming no item), after the earlier cells' work."""
+    from transformers import AutoTokenizer
+
+    from xling.backends.loglik import scoring_units
+    from xling.backends.vllm import check_window
+    from xling.errors import XlingError
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_causal)
+    units = [scoring_units(tokenizer, context, [" yes", " no"]) for context in ("Short.", "A longer context " * 20)]
+    rows = [(i, k, prefix, target, sign) for i, per_option in enumerate(units)
+            for k, pieces in enumerate(per_option) for prefix, target, sign in pieces if target]
+    longest = max(len(p) + len(t) for _, _, p, t, _ in rows)
+    check_window(rows, longest + 1)   # each piece and the one token vLLM writes after it fit
+    with pytest.raises(XlingError, match=f"item 2 needs {longest + 1} tokens under vLLM"):
+        check_window(rows, longest)
+
+
+def test_vllms_refusals_keep_the_line_that_says_why():
+    """"1 validation error for ModelConfig" was all a user read of an unsupported architecture."""
+    from xling.backends.vllm import _first_line
+
+    reason = ("1 validation error for ModelConfig\n  Value error, Model architectures ['FooForCausalLM'] are not "
+              "supported for now. Supported architectures: dict_keys(['LlamaForCausalLM'])")
+    assert _first_line(ValueError(reason)) == \
+        "Value error, Model architectures ['FooForCausalLM'] are not supported for now."

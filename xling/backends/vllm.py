@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -171,8 +172,10 @@ class VLLMBackend(Backend):
                 outputs = self.llm.generate(batch, params[start:start + CHUNK], use_tqdm=False)
             except XlingError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - a request vLLM refuses: one line
-                raise XlingError(f"vLLM refused a request: {_first_line(exc)}") from None
+            except Exception as exc:  # noqa: BLE001 - a request vLLM refuses, or a model it cannot run: one line
+                what = "refused a request" if isinstance(exc, (ValueError, TypeError)) \
+                    and "unsupported" not in str(exc).lower() else f"failed running {self.fingerprint['model']!r}"
+                raise XlingError(f"vLLM {what}: {_first_line(exc)}") from None
             on_chunk(start, outputs)
 
     # -- generation ------------------------------------------------------------------------------
@@ -257,6 +260,7 @@ class VLLMBackend(Backend):
         # one request per scored piece (an option merging with its context has two: loglik.scoring_units)
         rows = [(i, k, prefix, target, sign) for i, per_option in enumerate(units)
                 for k, pieces in enumerate(per_option) for prefix, target, sign in pieces if target]
+        check_window(rows, self.context_window)
         prompts = [prefix + target for _, _, prefix, target, _ in rows]
         params = [SamplingParams(max_tokens=1, temperature=0.0, prompt_logprobs=0, detokenize=False)] * len(rows)
         results: list[list[float]] = [[0.0] * len(per_option) for per_option in units]
@@ -277,6 +281,18 @@ class VLLMBackend(Backend):
                 on_item(i, results[i])
         self._run(prompts, params, done)
         return results   # the engine scores every piece (or raises)
+
+
+def check_window(rows, window: int | None) -> None:
+    """Every log-likelihood piece (item, option, prefix ids, target ids, sign) checked before any
+    is scored, as the HF scorer checks its items: vLLM refused a long one mid-run in its own words.
+    vLLM reads the whole piece and writes one token after it: one position more than HF needs."""
+    for i, _, prefix, target, _ in rows:
+        need = len(prefix) + len(target) + 1
+        if window and need > window:
+            raise XlingError(f"item {i + 1} needs {need:,} tokens under vLLM (prompt, option and the one token "
+                             f"vLLM writes after them), more than the model's context window of {window:,}; "
+                             "shorten it, use fewer shots, or a model with a longer context")
 
 
 def run_dtype(asked: str, config) -> str:
@@ -343,8 +359,12 @@ def start_error(model: str, exc: Exception) -> XlingError:
 
 
 def _first_line(exc: Exception) -> str:
+    """The line that says why: pydantic's "1 validation error for ModelConfig" header is followed
+    by the reason ("Model architectures [...] are not supported")."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return (lines[0] if lines else type(exc).__name__)[:300]
+    if len(lines) > 1 and re.match(r"\d+ validation errors? for ", lines[0]):
+        lines = lines[1:]
+    return (lines[0] if lines else type(exc).__name__).split(" Supported architectures:")[0][:300]
 
 
 @register_backend("vllm", settings=VLLMSettings,
