@@ -496,7 +496,7 @@ def test_a_judge_answer_cut_at_its_token_limit_is_not_scored_as_complete(tiny_ca
                         else "Critical:\nno-error\nMajor:\nno-error\nMinor:\nno-error")
     try:
         backend = HTTPBackend("judge", server.url, max_retries=0, tokenizer=str(tiny_causal), chat=True)
-        assert backend.count_tokens(cut) > 12 > backend.count_tokens("Critical:\nno-error\nMajor:\nno-error\nMinor:\nno-error") - 30
+        assert backend.count_tokens(cut) > 12
         result = judge(["안녕.", "고양이."], ["Hello.", "The cat."], "ko", src_lang="en", backend=backend,
                        max_new_tokens=max(12, backend.count_tokens(cut)))
     finally:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import time
 
+from _common import generate_batch as paged_generate_batch
 from _common import require_data
 
 from xling.backends.base import cut_answer
@@ -28,7 +29,7 @@ def transformers_cb(backend, requests) -> list[str]:
     ends = sorted(lm.eos_ids | lm.newline_token_ids())
     config = GenerationConfig(max_new_tokens=max(r.max_new_tokens for r in requests), do_sample=False,
                               eos_token_id=ends, pad_token_id=lm.tokenizer.pad_token_id)
-    outputs = lm.model.generate_batch(inputs=prompts, generation_config=config, progress_bar=False)
+    outputs = paged_generate_batch(lm.model, prompts, config)
     ordered = sorted(outputs.values(), key=lambda o: int(str(o.request_id).rsplit("_", 1)[-1]))
     if len(ordered) < len(requests):   # it logs its own errors (or a time cap) and returns what it has
         raise RuntimeError(f"generate_batch returned {len(ordered)} of {len(requests)} answers")

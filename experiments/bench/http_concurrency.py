@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from pathlib import Path
 
-from _common import timer
+from _common import scratch, timer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
 
@@ -30,7 +29,7 @@ def main():
     model = args.model
     if model is None:
         from tiny_models import build_causal
-        model = str(build_causal(Path(tempfile.mkdtemp(prefix="xling-bench-"))))
+        model = str(build_causal(scratch("xling-bench-")))
     server = None
     if args.base_url is None:
         from servers import TransformersServer

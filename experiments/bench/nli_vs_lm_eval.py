@@ -16,10 +16,9 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import tempfile
 from pathlib import Path
 
-from _common import model_or_embedded, require_data, require_lm_eval, timer
+from _common import model_or_embedded, require_data, require_lm_eval, scratch, timer
 
 from xling.data.choice import nli_items
 
@@ -50,7 +49,7 @@ def main():
     root = require_data(args.data_dir)
     args.model = model_or_embedded(args.model)
     langs = args.langs.split(",")
-    work = Path(tempfile.mkdtemp(prefix="xling-lmeval-"))
+    work = scratch("xling-lmeval-")
     items, shots = {}, {}
     for lang in langs:
         items[lang] = nli_items("test", lang, root=root)[:args.n]

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
 
-from _common import require_data, timer
+from _common import require_data, scratch, timer
 
 
 def main():
@@ -24,7 +23,7 @@ def main():
     parser.add_argument("--data-dir", default=None)
     args = parser.parse_args()
     root = require_data(args.data_dir)
-    work = tempfile.mkdtemp(prefix="xling-resume-")
+    work = str(scratch("xling-resume-"))
     from xling.data.resources import models_dir
     # A cold output cache for the first run, but the converted model stays where it is: its
     # one-time conversion is not part of a run.

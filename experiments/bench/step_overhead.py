@@ -13,11 +13,11 @@ are identical (float32). `--shape 1.5b` builds the issue's Qwen2-1.5B shape inst
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
 from pathlib import Path
 
-from _common import require_data
+from _common import generate_batch as paged_generate_batch
+from _common import require_data, scratch
 from gpu_check import SHAPES, _sync
 
 from xling.backends.base import GenerationRequest, Prompt
@@ -71,7 +71,7 @@ def main():
     from xling.backends.loading import open_hf_backend
 
     on_gpu = torch.cuda.is_available() and args.shape != "tiny"
-    folder = tempfile.mkdtemp(prefix="xling-step-overhead-")
+    folder = str(scratch("xling-step-overhead-"))
     build(Path(folder), args.shape, on_gpu, args.tokenizer)
     backend = open_hf_backend(folder, display=f"qwen2-{args.shape}", device=None if on_gpu else "cpu")
     lm, model = backend.lm, backend.model
@@ -118,7 +118,7 @@ def main():
         config = GenerationConfig(max_new_tokens=args.tokens, do_sample=False, eos_token_id=eos,
                                   pad_token_id=lm.tokenizer.pad_token_id, max_batch_tokens=rows * 512)
         config.scheduler = "fifo"
-        outputs = model.generate_batch(inputs=batch, generation_config=config, progress_bar=False)
+        outputs = paged_generate_batch(model, batch, config)
         ordered = sorted(outputs.values(), key=lambda o: int(str(o.request_id).rsplit("_", 1)[-1]))
         return [cut(o.generated_tokens) for o in ordered]
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 from _common import require_data, timer
 
@@ -150,6 +151,7 @@ def vllm_comparison(args, sources, src, tgt) -> dict:
         except ValueError:
             report[dtype] = {"failed": (child.stderr.strip().splitlines() or ["no output"])[-1][:300]}
         print(f"vLLM {dtype}: {json.dumps(report[dtype])}", flush=True)
+    Path(handle.name).unlink(missing_ok=True)
     print(json.dumps(report))
     return report
 

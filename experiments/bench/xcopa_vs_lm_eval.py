@@ -21,10 +21,9 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import tempfile
 from pathlib import Path
 
-from _common import model_or_embedded, require_data, require_lm_eval, timer
+from _common import model_or_embedded, require_data, require_lm_eval, scratch, timer
 
 from xling.data.xcopa import _rows, xcopa_items
 from xling.prompts.choice import render_loglikelihood
@@ -49,7 +48,7 @@ def main():
     args.model = model_or_embedded(args.model)
     langs = args.langs.split(",")
     # lm-eval's task files for these languages, pointed at local copies of the first N items
-    work = Path(tempfile.mkdtemp(prefix="xling-lmeval-xcopa-"))
+    work = scratch("xling-lmeval-xcopa-")
     shutil.copy(Path(lm_eval.__file__).parent / "tasks" / "xcopa" / "utils.py", work / "utils.py")
     docs = {}
     for lang in langs:

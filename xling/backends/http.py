@@ -225,6 +225,7 @@ class HTTPBackend(Backend):
         self.candidate_seeding = 3
         self._tokenizer = _load_tokenizer(tokenizer) if tokenizer else \
             _load_tokenizer(model) if Path(model).is_dir() else None
+        self.counts_tokens_exactly = self._tokenizer is not None   # (else ~3 bytes a token)
         # Chat endpoint unless told otherwise; a local tokenizer tells whether a chat template exists.
         self.has_chat_template = chat if chat is not None else (
             bool(getattr(self._tokenizer, "chat_template", None)) if self._tokenizer else True)
@@ -239,10 +240,6 @@ class HTTPBackend(Backend):
         if prompt.messages is not None:
             return json.dumps([list(m) for m in prompt.messages], ensure_ascii=False)
         return prompt.text or ""
-
-    @property
-    def counts_tokens_exactly(self) -> bool:
-        return self._tokenizer is not None
 
     def count_tokens(self, text: str) -> int:
         if self._tokenizer is not None:

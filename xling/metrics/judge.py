@@ -54,10 +54,11 @@ _MARKUP = re.compile(r"[*_`#>]+")
 _BULLET = re.compile(r"^\s*(?:[-•*+]|\d+[.)]|\(\d+\)|[a-z][.)])\s+")
 # (and in the target's language, which a judge asked about such a translation may answer in:
 # "Keine", "Aucune", "Нет", "없음", "なし", "无")
-_NO_ERROR = re.compile(r"^(?:no[- ]?errors?(?: found)?|none|n/?a|nothing|nil|zero|-|(?:오류\s*)?없음|(?:오류가\s*)?없습니다"
-                       r"|(?:エラー)?な[しい]|無し|ありません|无(?:错误)?|没有(?:错误)?|無(?:錯誤)?|沒有(?:錯誤)?"
-                       r"|keine?(?: fehler)?|aucune?(?: erreur)?|rien|néant|ningun[oa]|nada|sin errores|nessun[oa]?"
-                       r"(?: errore)?|nenhum[a]?(?: erro)?|нет(?: ошибок)?|отсутствуют|brak(?: błędów)?|geen(?: fouten)?"
+_NO_ERROR = re.compile(r"^(?:no[- ]?errors?(?: found)?|none|n/?a|nothing|nil|zero|-"
+                       r"|(?:오류\s*)?없음|(?:오류가\s*)?없습니다|(?:エラー)?な[しい]|無し|ありません|无(?:错误)?|没有(?:错误)?|無(?:錯誤)?|沒有(?:錯誤)?"
+                       r"|keine?(?: fehler)?|aucune?(?: erreur)?|rien|néant|ningun[oa]|nada|sin errores"
+                       r"|nessun[oa]?(?: errore)?|nenhum[a]?(?: erro)?|нет(?: ошибок)?|отсутствуют|brak(?: błędów)?"
+                       r"|geen(?: fouten)?"
                        r"|(?:hata )?yok|ingen(?: fel| feil| fejl)?|inga(?: fel)?|ei mitään|không có(?: lỗi)?|không"
                        r"|tidak ada|ไม่มี|لا يوجد|कोई नहीं"
                        r")[.。]?$", re.I)
@@ -131,7 +132,7 @@ _NEXT_HEADING = re.compile(r"[,;.]?\s+(?=(?:critical|major|minor)(?:\s+errors?)?
 
 def _answer_lines(answer: str) -> list[str]:
     """The answer's lines, a line holding several severity headings split before each."""
-    lines = []
+    lines: list[str] = []
     for raw in answer.splitlines():
         lines.extend(_NEXT_HEADING.split(raw) if _HEADING.match(_clean(raw)) else [raw])
     return lines

@@ -89,7 +89,8 @@ def _is_sacrebleu(result: MetricResult) -> bool:
 
 def _stats(result: MetricResult) -> np.ndarray:
     """The result's per-segment statistics (an error if it carries none)."""
-    if _result(result, "result").stats is None:
+    result = _result(result, "result")
+    if result.stats is None:
         raise XlingError(f"{result.name} carries no segment statistics to resample")
     return result.stats
 

@@ -73,7 +73,8 @@ def _signatures(report: ScoreReport) -> list[tuple[str, str]]:
         if len(by_signature) == 1:
             sigs.append((first.name, first.signature))
         else:
-            sigs += [(f"{first.name} [{', '.join(map(one_line, systems))}]", sig) for sig, systems in by_signature.items()]
+            sigs += [(f"{first.name} [{', '.join(map(one_line, systems))}]", sig)
+                     for sig, systems in by_signature.items()]
     if report.paired:
         p = next(iter(report.paired.values()))[0]
         sigs.append(("paired", p.signature + f"|baseline:{one_line(list(report.systems)[0])}"))

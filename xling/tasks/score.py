@@ -49,8 +49,9 @@ def score_systems(systems: dict[str, list[str]], refs: list[list[str]] | None, m
                   **{f"hypotheses {name}": hyps for name, hyps in systems.items()})
     report = ScoreReport(systems={}, settings={
         "tgt_lang": tgt.code, "src_lang": src.code if src else None, "metrics": metrics,
-        "test": test, "n_samples": check_samples(n_samples, test) if test in DEFAULT_SAMPLES else n_samples, "seed": seed,
-        "on_target_only": on_target_only})   # (the samples drawn, a default included)
+        "test": test, "seed": seed, "on_target_only": on_target_only,
+        # (the samples drawn, a default included)
+        "n_samples": check_samples(n_samples, test) if test in DEFAULT_SAMPLES else n_samples})
     # progress bars (model-based metrics, judges) on an interactive stderr only
     options = {m: dict(spec.options_from(settings or {}), tokenize=tokenize, gpus=gpus,
                        src_lang=src.code if src else None, progress=sys.stderr.isatty())
