@@ -73,8 +73,11 @@ def scratch(prefix: str) -> Path:
     built in one was 3 GB left in /tmp per run."""
     import atexit
     import shutil
+    import signal
     import tempfile
 
     folder = Path(tempfile.mkdtemp(prefix=prefix))
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:   # (`timeout` sends it: exit, and clean up)
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     return folder

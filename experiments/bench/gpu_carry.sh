@@ -12,8 +12,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 data="${XLING_DATA:-../shared/data}"
-model="${XLING_MODEL_CACHE:-$HOME/.cache/xling/models}/gemma3-270m-v2"
-[ -f "$model/tokenizer.json" ] || python -c "from xling.backends.embedded import embedded_model_dir; embedded_model_dir()"
+# (where xling keeps it: $XLING_CACHE or its default; converted here on first use)
+model=$(python -c "from xling.backends.embedded import embedded_model_dir; print(embedded_model_dir())")
 
 rm -rf .device-data
 mkdir -p .device-data/data/flores200/devtest .device-data/data/xnli/dev .device-data/data/xnli/test
@@ -26,3 +26,7 @@ files=$(cd "$model" && ls tokenizer.json tokenizer_config.json special_tokens_ma
         chat_template.jinja 2>/dev/null || true)
 tar -cJf .device-data/tokenizer.tar.xz -C "$model" $files
 du -sh .device-data
+echo "device command (carry .device-data):"
+echo "  mkdir -p .device-data/tok && tar -xJf .device-data/tokenizer.tar.xz -C .device-data/tok &&" \
+     "PYTHONPATH=. python experiments/bench/gpu_check.py --data-dir .device-data/data --tokenizer .device-data/tok" \
+     "--out \$OUT/gpu_check.json"

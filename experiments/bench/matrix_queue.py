@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -45,6 +47,7 @@ def main():
 
     langs = ["en", "ko", "ja", "zh"]
     directions = [check_direction(a, b) for a in langs for b in langs if a != b]
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))   # (`timeout`: the temporary model goes too)
     with tempfile.TemporaryDirectory(prefix="xling-matrix-queue-") as folder:
         build_model(Path(folder), embedded_model_dir(), "tiny", on_gpu=False)
         translator = Translator(backend=open_hf_backend(folder, display="qwen2-tiny", device="cpu"), cache=False,
@@ -62,6 +65,9 @@ def main():
                              "new_tokens": backend.tokens_generated - tokens}
 
         alone, per_direction = measure(lambda: [translator.translate_records(*job) for job in jobs])
+        if args.json:   # what is measured so far is on disk if the second pass is stopped
+            Path(args.json).write_text(json.dumps({"per_direction": per_direction, "partial": True}, indent=1),
+                                       encoding="utf-8")
         queued_out, queued = measure(lambda: translator.translate_many(jobs))
     same = sum(a.raw == b.raw for x, y in zip(alone, queued_out) for a, b in zip(x, y))
     total = sum(len(x) for x in alone)
