@@ -291,3 +291,25 @@ def test_a_sweep_whose_pairs_or_base_model_changed_is_not_resumed(tmp_path, tiny
     weights.write_bytes(bytes(data))
     with pytest.raises(XlingError, match=r"differs in: base_model_content.*the model's files"):
         run_tune_ratio(config, progress=False)
+
+
+def test_a_stopped_sweep_draws_its_finished_units(tmp_path, tiny_causal, monkeypatch):
+    """Figure 2's points were written at the end of a sweep only: a stopped one drew nothing."""
+    from xling.tasks.tuning import sweep
+
+    config = build_config(dict(task="tune_ratio", out=str(tmp_path / "sweep"), model=str(tiny_causal),
+                               train_paired=str(PAIRED), ratios=[0.0, 1.0], test_size=2, epochs=1,
+                               batch_size=4, max_new_tokens=4))
+    real, answered = sweep.answer, []
+
+    def stop_at_the_second_unit(*args, **kwargs):
+        answered.append(1)
+        if len(answered) > 2:   # (each unit answers in ko, then en)
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sweep, "answer", stop_at_the_second_unit)
+    with pytest.raises(KeyboardInterrupt):
+        run_tune_ratio(config, progress=False)
+    panel = json.loads((tmp_path / "sweep" / "metrics.json").read_text())["figure2"]["train train, test train"]
+    assert [x for x, _ in panel["ko"]] == [0.0] and [x for x, _ in panel["en"]] == [0.0]

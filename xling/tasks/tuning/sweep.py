@@ -183,17 +183,25 @@ def _run_tune_ratio(run: RunDir, config: TuneRatioConfig, overwrite: bool, progr
             summary[f"rougeL_{lang}"] = float(np.mean(scores))
         run.write_outputs(name, records)
         metrics["directions"][name] = summary
+        # Figure 2 as far as the sweep has come: a stopped sweep draws its finished units
+        metrics["figure2"] = figure2_points(_asked(metrics, units), config)
         run.write_metrics(metrics)
         if not config.keep_models:
             shutil.rmtree(unit_dir, ignore_errors=True)
     if config.metric == "judge":
         _judge_all(run, config, units, metrics)
-    # the units asked for now (a folder may keep units of seeds or shares no longer asked for)
-    asked = {**metrics, "directions": {name: metrics["directions"][name] for name in map(lambda u: unit_name(*u), units)
-                                       if name in metrics["directions"]}}
+    asked = _asked(metrics, units)
     metrics["score_x_to_y"] = score_x_to_y(asked, config.metric)
     metrics["figure2"] = figure2_points(asked, config)
     run.write_metrics(metrics)
+
+
+def _asked(metrics: dict, units) -> dict:
+    """metrics with the units asked for now (a folder may keep units of seeds or shares no
+    longer asked for)."""
+    names = [unit_name(*u) for u in units]
+    return {**metrics, "directions": {name: metrics["directions"][name] for name in names
+                                      if name in metrics["directions"]}}
 
 
 def _judge_all(run: RunDir, config: TuneRatioConfig, units, metrics) -> None:
