@@ -591,3 +591,14 @@ def test_figures_of_a_run_with_nothing_finished_is_refused_and_a_partial_one_sai
     (partial.path / "config.json").write_text(json.dumps(dict(config, directions=["zh", "th"])))
     make_figures(tmp_path / "figs", [str(partial.path)])
     assert "has finished 1 of its 2 directions" in capsys.readouterr().err
+
+
+def test_one_language_on_other_items_leaves_only_itself_out_of_the_comparison(tmp_path, capsys):
+    """One language run with another --limit refused the whole transfer analysis."""
+    a = nli_run(tmp_path / "a", {"en": [1, 0, 1, 1], "th": [1, 0, 0, 1]})
+    b = nli_run(tmp_path / "b", {"en": [1, 1, 1, 1], "th": [1, 0]})
+    assert [r["cell"] for r in delta_table(a, b, n_samples=100)] == ["en"]
+    assert "left out of the comparison: " in capsys.readouterr().err
+    with pytest.raises(XlingError, match="scored different segments for th"):
+        delta_table(nli_run(tmp_path / "c", {"th": [1, 0, 0, 1]}), nli_run(tmp_path / "d", {"th": [1, 0]}),
+                    n_samples=100)

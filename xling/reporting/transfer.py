@@ -236,15 +236,23 @@ def delta_table(run_a: RunDir, run_b: RunDir, metric: str | None = None, n_sampl
         if alone:
             print(f"xling: note: {', '.join(alone)}: only in {run.path}, left out of the comparison",
                   file=sys.stderr)
-    rows = []
+    rows, unpaired = [], []
     for cell in cells:
         records_a, a = _per_item_results(a_run, cell, metric_a, mode)
         records_b, b = _per_item_results(b_run, cell, metric_a, mode)
-        check_paired(run_a.path, records_a, run_b.path, records_b, cell)
+        try:
+            check_paired(run_a.path, records_a, run_b.path, records_b, cell)
+        except XlingError as exc:   # (another --limit there): that cell alone is left out, and said
+            unpaired.append(str(exc))
+            continue
         delta, low, high, p = delta_ci(a, b, n_samples, seed)
         rows.append({"cell": cell, "a": a.score, "b": b.score, "delta": delta, "ci_low": low,
                      "ci_high": high, "p_value": p,
                      "ratio": relative(b.score, a.score, _higher_is_better(metric_a))})
+    if unpaired and not rows:
+        raise XlingError(unpaired[0])
+    for reason in unpaired:
+        print(f"xling: note: left out of the comparison: {reason}", file=sys.stderr)
     return rows
 
 
