@@ -517,3 +517,25 @@ def test_a_bad_judge_setting_is_refused_before_any_translation(tmp_path, tiny_ca
                    env={"XLING_CACHE": str(tmp_path / "cache")})
     assert result.returncode == 2 and message in result.stderr.decode(), result.stderr
     assert not out.exists()
+
+
+@pytest.mark.parametrize("answer", [
+    'Critical:\nno-error\nMajor:\naccuracy/mistranslation - "keine"\nMinor:\nno-error',   # the negation got wrong
+    'Critical:\nno-error\nMajor:\naccuracy/mistranslation - rien\nMinor:\nno-error',
+    'Critical: no-error\nMajor: accuracy/mistranslation - "the minor: a child" rendered as adult\nMinor: no-error',
+])
+def test_an_errors_span_that_reads_like_none_or_a_heading_is_still_one_error(answer):
+    """(the review of round 14: "none" in other languages dropped such errors, and the one-line
+    split cut inside a quoted span)"""
+    assert mqm_score(parse_mqm(answer)) == -5
+
+
+@pytest.mark.parametrize("answer, score", [
+    ("Adequacy score: 80\nFluency score: 90\nOverall score: 85", 85),
+    ("Fluency score: 9/10\nAccuracy score: 8/10\nScore: 85", 85),
+    ("Score: 85 (fluent, but 2 minor errors)", 85),
+    ("Score: 92 - excellent, maybe 1 stylistic nit", 92),
+    ('Errors:\n1. minor - "Score: 3:1" rendered as "3 to 1"\nScore: 90', 90),
+])
+def test_aspect_scores_and_remarks_with_numbers_keep_the_esa_score(answer, score):
+    assert parse_esa(answer)[1] == score

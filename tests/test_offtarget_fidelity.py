@@ -417,7 +417,13 @@ def test_names_inside_a_sentence_are_set_aside_between_neighbours():
     # names alone, three words or more: lingua's noise (Slovak, German) for a CJK target
     ("Tesla Model Y", "ja", "und"),
     ("iPhone 16 Pro Max", "ko", "und"),
-    # and what stays as it was
+    # and what stays as it was (the review: Japanese names keep Traditional forms; headlines and
+    # shouting are English sentences, not names)
+    ("國學院大學の学生が優勝", "ja", "ja"),
+    ("【速報】國學院大、箱根駅伝で初優勝", "ja", "ja"),
+    ("It Is Very Bad.", "zh", "en"),
+    ("THANK YOU FOR YOUR ORDER", "ja", "en"),
+    ("Indonesia Tsunami Toll Soars Above 800.", "ja", "en"),
     ("東京都知事選挙投票日程発表", "ja", "ja"),
     ("國學院大學の学生です。", "ja", "ja"),
     ("大韓民國은 民主共和國이다.", "ko", "ko"),

@@ -16,6 +16,7 @@ from .errors import XlingError
 # above 100 is uniform noise; resamples past 100,000 change no p-value's first digits.
 BOUNDS = {
     "candidates": (1, 1024, True), "pseudo_refs": (1, 1024, True), "judge_samples": (1, 100, True),
+    "judge_max_tokens": (1, None, True),
     "shots": (0, None, True), "limit": (1, None, True), "limit_per_domain": (1, None, True),
     "batch_size": (1, None, True), "max_batch_tokens": (1, None, True),
     "comet_batch_size": (1, None, True), "max_new_tokens": (1, None, True),
@@ -49,7 +50,8 @@ TASK_SETTINGS = frozenset({
     "train_size", "unit", "utility", "backend"})
 BUILTIN_METRIC_SETTINGS = frozenset({
     "comet_batch_size", "comet_model", "cometkiwi_model", "cometkiwi_xl_model", "judge_api_key_env",
-    "judge_api_key_file", "judge_base_url", "judge_model", "judge_samples", "judge_temperature", "judge_template",
+    "judge_api_key_file", "judge_base_url", "judge_max_tokens", "judge_model", "judge_samples", "judge_temperature",
+    "judge_template",
     "metricx_model", "metricx_version", "precision", "spm_model", "xcomet_model"})
 
 

@@ -52,16 +52,19 @@ class ErrorSpan:
 # -- parsing ------------------------------------------------------------------------------------
 _MARKUP = re.compile(r"[*_`#>]+")
 _BULLET = re.compile(r"^\s*(?:[-•*+]|\d+[.)]|\(\d+\)|[a-z][.)])\s+")
-# (and in the target's language, which a judge asked about such a translation may answer in:
-# "Keine", "Aucune", "Нет", "없음", "なし", "无")
-_NO_ERROR = re.compile(r"^(?:no[- ]?errors?(?: found)?|none|n/?a|nothing|nil|zero|-"
-                       r"|(?:오류\s*)?없음|(?:오류가\s*)?없습니다|(?:エラー)?な[しい]|無し|ありません|无(?:错误)?|没有(?:错误)?|無(?:錯誤)?|沒有(?:錯誤)?"
-                       r"|keine?(?: fehler)?|aucune?(?: erreur)?|rien|néant|ningun[oa]|nada|sin errores"
-                       r"|nessun[oa]?(?: errore)?|nenhum[a]?(?: erro)?|нет(?: ошибок)?|отсутствуют|brak(?: błędów)?"
-                       r"|geen(?: fouten)?"
-                       r"|(?:hata )?yok|ingen(?: fel| feil| fejl)?|inga(?: fel)?|ei mitään|không có(?: lỗi)?|không"
-                       r"|tidak ada|ไม่มี|لا يوجد|कोई नहीं"
+# (and in Korean, Japanese and Chinese, which a judge asked about such a translation may answer in)
+_NO_ERROR = re.compile(r"^(?:no[- ]?errors?(?: found)?|none|n/?a|nothing|-|(?:오류\s*)?없음|(?:오류가\s*)?없습니다"
+                       r"|(?:エラー)?な[しい]|無し|ありません|无(?:错误)?|没有(?:错误)?|無(?:錯誤)?|沒有(?:錯誤)?"
                        r")[.。]?$", re.I)
+# "None" in other languages a judge may answer in ("Keine", "Aucune", "Нет"): as a whole line
+# under a severity only, never as an error's span ('accuracy/mistranslation - "keine"' is the
+# negation the translation got wrong)
+_NONE_SAID = re.compile(r"^(?:nil|zero|keine?(?: fehler)?|aucune?(?: erreur)?|rien|néant|ningun[oa]|nada|sin errores"
+                        r"|nessun[oa]?(?: errore)?|nenhum[a]?(?: erro)?|нет(?: ошибок)?|отсутствуют|brak(?: błędów)?"
+                        r"|geen(?: fouten)?"
+                        r"|(?:hata )?yok|ingen(?: fel| feil| fejl)?|inga(?: fel)?|ei mitään|không có(?: lỗi)?|không"
+                        r"|tidak ada|ไม่มี|لا يوجد|कोई नहीं"
+                        r")[.。]?$", re.I)
 _HEADING = re.compile(r"^(critical|major|minor)(?:\s+errors?)?\s*(?::|-|–|$)\s*(.*)$", re.I)
 # "category[/subcategory] - span": a category is one to three words, never a sentence.
 _ITEM = re.compile(r"""^(?P<category>[A-Za-z][A-Za-z/&_-]*(?: [A-Za-z/&_-]+){0,2})\s*(?:-|–|:|—)\s*(?P<span>.+)$""")
@@ -87,9 +90,10 @@ _NOTHING = re.compile(r"^(?:(?:there (?:are|is|were) )?no(?:\s+[\w-]+){0,3}?\s+(
                       r"|i (?:don't|do not|can't|cannot) (?:see|find) any(?: errors?)?\s*[.!]?$)", re.I)
 
 
-def _says_nothing(text: str) -> bool:
+def _says_nothing(text: str, whole_line: bool = True) -> bool:
     bare = text.strip("()[] ")
-    return bool(_NO_ERROR.match(bare) or _NOTHING.match(bare)) and not _QUOTED.search(text)
+    said = _NO_ERROR.match(bare) or _NOTHING.match(bare) or whole_line and _NONE_SAID.match(bare)
+    return bool(said) and not _QUOTED.search(text)
 
 
 def _clean(line: str) -> str:
@@ -112,7 +116,8 @@ def _item(text: str, severity: str) -> ErrorSpan | None:
         quoted = _QUOTED.fullmatch(text.strip())
         return ErrorSpan(severity, "", _inner(quoted) if quoted else text.strip())
     span = match.group("span").strip()
-    if _says_nothing(span.strip("\"'“”‘’")) or _FINE.fullmatch(span):   # "non-translation: none"
+    # "non-translation: none"; a quoted span is words of the translation, never "none"
+    if _says_nothing(span, whole_line=False) or _FINE.fullmatch(span):
         return None
     quoted = _QUOTED.search(span)
     return ErrorSpan(severity, match.group("category").strip().lower(),
@@ -134,7 +139,16 @@ def _answer_lines(answer: str) -> list[str]:
     """The answer's lines, a line holding several severity headings split before each."""
     lines: list[str] = []
     for raw in answer.splitlines():
-        lines.extend(_NEXT_HEADING.split(raw) if _HEADING.match(_clean(raw)) else [raw])
+        if not _HEADING.match(_clean(raw)):
+            lines.append(raw)
+            continue
+        start = 0
+        for cut in _NEXT_HEADING.finditer(raw):   # (never inside a quoted span: "the minor: a child")
+            before = raw[:cut.start()]
+            if before.count('"') % 2 == 0 and before.count("“") <= before.count("”"):
+                lines.append(raw[start:cut.start()])
+                start = cut.end()
+        lines.append(raw[start:])
     return lines
 # "MQM score: -5", "Total score: 0": the judge's own sum, not an error (xling scores the errors)
 _SCORE_LINE = re.compile(r"^(?:(?:total|overall|final|mqm)\s+)+score\b|^score\s*[:=]", re.I)
@@ -269,10 +283,15 @@ def _stated_score(match) -> float | None:
     return float(match.group(1).replace(",", ""))
 
 
-# A score stated anywhere ("Revised score: 60", "Actually, Score: 7", "...; Score: 40"), and a
-# score line hedged with another number after it ("Score: 85 or 90", "Score: 85 - but honestly 40")
-_ANY_SCORE = re.compile(r"\bscore\s*(?:\(?\s*0\s*[-–]\s*100\s*\)?)?\s*[:=]\s*(" + _NUMBER + r")", re.I)
-_HEDGED = re.compile(r"\b(?:or|but|actually|maybe|perhaps|possibly|honestly|rather|revised|instead)\b.*\d", re.I)
+# A score stated again anywhere ("Revised score: 60", "Actually, Score: 7", "...; Score: 40"), an
+# aspect's own score aside ("Fluency score: 9/10") and quoted words; and a score line hedged with
+# another score ending it ("Score: 85 or 90", "Score: 85 - but honestly 40"), not a remark with
+# a number in it ("Score: 85 (fluent, but 2 minor errors)")
+_ANY_SCORE = re.compile(r"(?:^|[;,.(:]\s*|\b(?:final|overall|revised|updated|new|adjusted|corrected|actual|esa|"
+                        r"translation|quality|total)\s+)score\s*(?:\(?\s*0\s*[-–]\s*100\s*\)?)?\s*[:=]\s*("
+                        + _NUMBER + r")", re.I)
+_HEDGED = re.compile(r"\b(?:or|but|actually|maybe|perhaps|possibly|honestly|rather|instead)\b(?:[\s,—–-]+[a-z]+){0,2}"
+                     r"[\s,—–-]+\(?" + _NUMBER + r"\s*(?:/\s*100|out of 100)?\s*\)?\s*[.!]?\s*$", re.I)
 
 
 def parse_esa(answer: str) -> tuple[list[ErrorSpan], float] | None:

@@ -234,8 +234,11 @@ def _detect(text: str, expected: str | None) -> Detection:
         best = cast(str, expected)
     # names alone ("Tesla Model Y": Slovak 0.3) say nothing of a language, whatever their number,
     # where the target writes another script (and them as they are)
-    names_alone = _only_names(text) and _COUNTED_AS.get(resolve(expected).script, resolve(expected).script) != script \
-        if expected is not None else False
+    # (a few words, none a function word: "It Is Very Bad.", "THANK YOU FOR YOUR ORDER" are English)
+    words = _LATIN_WORD.findall(text)
+    names_alone = expected is not None and _only_names(text) and len(words) <= 4 \
+        and not any(w.lower() in _FUNCTION_WORDS for w in words) \
+        and _COUNTED_AS.get(resolve(expected).script, resolve(expected).script) != script
     if expected is not None and best != expected and (len(_WORD.findall(text)) < MIN_WORDS or names_alone) \
             and confidences[best] < SURE_OF_SHORT \
             and (_COUNTED_AS.get(resolve(expected).script, resolve(expected).script) == script
@@ -308,7 +311,7 @@ _JAPANESE_NOT_CHINESE = set("発挙駅読関円様楽歩歳戦図広売済伝転
 _TRADITIONAL_NOT_JAPANESE = set("國會們對來發將說與學區讓當數亞經參禮關沒體總稱應歐兩戰內從聯舉黨帶擊"
                                 "點據這麼裡實氣樣產讀聽賣錢變歲處觀權驗屬鐵圖廣傳轉續絕價歷舊醫壓萬灣臺"
                                 "歡畫覺樂專幫媽")
-_CHINESE_WORDS = set("你她很吗嗎呢吧啊您咱爸哪怎")
+_CHINESE_WORDS = set("你她很吗嗎呢吧啊您咱爸哪怎這們麼")
 # more Simplified forms (Japanese: 歓 楽 覚 場 報 導 給 飯 館)
 _SIMPLIFIED_MORE = set("欢么谁觉乐妈钟华饭馆场报导级张专节农员务给帮网")
 # Chinese, never Korean Hanja (which writes the Traditional forms): Chinese keeping a Korean name
@@ -324,10 +327,15 @@ def _count(chars: set, text: str) -> int:
 
 
 def _chinese_around_kana(text: str) -> bool:
-    """Chinese that keeps a Japanese word or title: outside quoted spans, more forms only Chinese
-    writes than hiragana (Japanese sentences are full of hiragana and have none of those forms)."""
+    """Chinese that keeps a Japanese word or title: outside quoted spans, more of what only Chinese
+    writes than hiragana and Japanese-only forms (Japanese sentences are full of hiragana). Where
+    kana stand outside a quote, Traditional forms do not count: Japanese names keep them
+    (國學院大學の学生)."""
     rest = _QUOTED_SPANS.sub(" ", text)
-    return _count(_CHINESE_ONLY, rest) > len(_HIRAGANA.findall(rest))
+    japanese = len(_HIRAGANA.findall(rest)) + _count(_JAPANESE_NOT_CHINESE, rest)
+    if not _PATTERNS["Kana"].search(rest):   # kana only in a quoted title or gloss
+        return _count(_CHINESE_ONLY, rest) > japanese
+    return _count(_CHINESE_NOT_HANJA, rest) > japanese
 
 
 def _japanese_forms(text: str) -> bool:
@@ -385,6 +393,11 @@ def _without_names(text: str) -> str:
     return _NAME_INSIDE.sub(r"\1", text)
 
 
+_FUNCTION_WORDS = {"the", "a", "an", "it", "is", "are", "was", "be", "to", "of", "for", "and", "or", "in", "on",
+                   "at", "by", "with", "from", "this", "that", "your", "our", "my", "you", "we", "i", "he",
+                   "she", "they", "not", "how", "what"}
+
+
 def _only_names(text: str) -> bool:
     return all(any(c.isupper() or c.isdigit() for c in word) for word in _LATIN_WORD.findall(text))
 
@@ -402,7 +415,7 @@ def _han_for_japanese(text: str) -> str:
     han = _PATTERNS["Hani"].findall(text)
     if _japanese_forms(text):
         return "ja"
-    if any(c in _CHINESE_ONLY for c in han):
+    if any(c in _CHINESE_NOT_HANJA for c in han):   # (Traditional forms alone: names Japanese keeps)
         return _chinese(text, None)
     if len(han) <= TOO_SHORT_TO_TELL:
         return "und"
