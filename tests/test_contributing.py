@@ -364,6 +364,20 @@ def test_a_plugin_setting_named_like_a_task_or_another_components_is_refused(tmp
     assert message in result.stderr.decode() and "does not load, skipped" in result.stderr.decode()
 
 
+def test_a_plugin_backend_sharing_a_built_in_setting_as_it_is_loads(tmp_path):
+    """The review of round 14: the same setting, annotated without `from __future__ import
+    annotations` (a type, where the built-ins keep a string), was refused as another."""
+    env = _plugin_package(tmp_path, "[xling.backends]\nsame = same\n", {"same": (
+        "from dataclasses import dataclass\n"
+        "from xling.backends.registry import register_backend\n"
+        "from xling.settings import setting\n"
+        "@dataclass(kw_only=True)\n"
+        "class S:\n    dtype: str = setting('auto', 'mine')\n"
+        "register_backend('same', settings=S, help='x')(lambda *a, **k: None)\n")})
+    result = xling("eval", "mt", "--help", env=env)
+    assert result.returncode == 0 and "skipped" not in result.stderr.decode(), result.stderr
+
+
 def test_a_metric_plugin_setting_named_like_a_backend_plugin_s_is_refused(tmp_path):
     """A backend plugin's `length_unit` silently took over the toy metric's (scored by its
     default, "tokens", not one of the metric's choices)."""

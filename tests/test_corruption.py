@@ -576,3 +576,17 @@ def test_an_nli_records_file_cut_at_a_line_boundary_is_named(tmp_path, capsys, t
     code, _, err = run_cli(capsys, "report", out)
     assert_clean(code, err, expect=2)
     assert "holds 2 of its 3 records (cut short?)" in err
+
+
+def test_a_relative_cache_path_survives_a_change_of_folder(tmp_path, monkeypatch):
+    """(the review of round 14) The moved-file check looked the relative path up from the new
+    folder and opened an empty cache there."""
+    from xling.store.cache import KeyValueStore
+
+    monkeypatch.chdir(tmp_path)
+    store = KeyValueStore("cache/outputs.sqlite")
+    store.put_many({"k": "v"})
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    assert store.get_many(["k"]) == {"k": "v"}
+    assert not (tmp_path / "elsewhere" / "cache").exists()

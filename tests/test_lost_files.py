@@ -5,6 +5,7 @@ failed run leaves nothing that blocks the corrected one."""
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from helpers import assert_error, files_under, run_cli, write_corpus
@@ -146,6 +147,21 @@ def test_overwrite_whose_new_run_fails_before_writing_gives_the_old_run_back(tmp
     code, _, err = run_cli(capsys, *[a if a != "3" else "2" for a in args], "--overwrite")
     assert code == 0, err
     assert len(RunDir(out).read_outputs("ko-en")) == 2 and not (out / ".xling-overwritten").exists()
+
+
+def test_an_overwrite_killed_while_setting_the_old_run_aside_gives_it_back(tmp_path, capsys, tiny_causal_base,
+                                                                         corpus):
+    """(the review of round 14) Killed after moving only some files aside, the next run took the
+    old metrics.json left in place for the new run's, and deleted the outputs set aside."""
+    out, args = _finished_run(capsys, tmp_path, tiny_causal_base, corpus)
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file() and p.name != ".xling.lock"}
+    aside = out / ".xling-overwritten"
+    aside.mkdir()
+    (out / "config.json").rename(aside / "config.json")   # the first file moved, then the kill
+    code, _, err = run_cli(capsys, *args)
+    assert code == 0, err
+    after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file() and p.name != ".xling.lock"}
+    assert after.keys() == before.keys() and after[Path("outputs/ko-en.jsonl")] == before[Path("outputs/ko-en.jsonl")]
 
 
 # -- case 15: a failed run pins no config ----------------------------------------------------------
@@ -298,8 +314,6 @@ def test_a_refused_run_leaves_no_folder_it_made_on_the_way(tmp_path):
 
 def test_a_template_file_named_another_way_resumes_the_run(tmp_path, capsys, monkeypatch, tiny_causal_base, corpus):
     """The same template file given relative, then absolute, was "a different config"."""
-    from pathlib import Path
-
     builtin = Path(__file__).parent.parent / "xling" / "prompts" / "builtin" / "mt-completion.yaml"
     (tmp_path / "tpl").mkdir()
     (tmp_path / "tpl" / "mine.yaml").write_text(builtin.read_text(encoding="utf-8").replace(

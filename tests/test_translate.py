@@ -462,3 +462,18 @@ def test_translate_in_a_loop_keeps_one_cache_connection(tmp_path, tiny_causal_ba
     with Translator(str(tiny_causal_base)) as translator:
         assert translator.cache is not None and translator.cache._db is not None
     assert translator.cache._db is None   # closed on the way out of the with block
+
+
+def test_translate_from_another_thread_after_the_main_one(tmp_path, tiny_causal_base, monkeypatch):
+    """(the review of round 14) One cache connection per file served every thread: SQLite refuses
+    a connection made in another thread (a thread pool, a web app's worker)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import xling
+
+    monkeypatch.setenv("XLING_CACHE", str(tmp_path / "cache"))
+    first = xling.translate(["나는 사과를 좋아한다."], src="ko", tgt="en", model=str(tiny_causal_base))
+    with ThreadPoolExecutor(1) as pool:
+        again = pool.submit(xling.translate, ["나는 사과를 좋아한다."], src="ko", tgt="en",
+                            model=str(tiny_causal_base)).result()
+    assert again == first

@@ -313,3 +313,29 @@ def test_a_stopped_sweep_draws_its_finished_units(tmp_path, tiny_causal, monkeyp
         run_tune_ratio(config, progress=False)
     panel = json.loads((tmp_path / "sweep" / "metrics.json").read_text())["figure2"]["train train, test train"]
     assert [x for x, _ in panel["ko"]] == [0.0] and [x for x, _ in panel["en"]] == [0.0]
+
+
+def test_a_unit_of_a_sweep_made_before_its_identity_grew_is_not_trained_again(tmp_path, tiny_causal, monkeypatch):
+    """(the review of round 14) A sweep killed after training a unit under the older identity
+    (no data or model content in it) trained that unit again."""
+    from xling.tasks.tuning import sweep
+
+    config = build_config(dict(task="tune_ratio", out=str(tmp_path / "sweep"), model=str(tiny_causal),
+                               train_paired=str(PAIRED), ratios=[1.0], test_size=2, epochs=1,
+                               batch_size=4, max_new_tokens=4))
+    real = sweep.answer
+    monkeypatch.setattr(sweep, "answer", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt))
+    with pytest.raises(KeyboardInterrupt):
+        run_tune_ratio(config, progress=False)
+    added = ("data_sha256", "base_model_content", "judge_model_content")
+    folder = tmp_path / "sweep"
+    stored = json.loads((folder / "config.json").read_text())
+    stored["identity"] = {k: v for k, v in stored["identity"].items() if k not in added}
+    (folder / "config.json").write_text(json.dumps(stored))
+    trained = folder / "models" / "ratio-1_seed-0" / "trained.json"
+    made = json.loads(trained.read_text())
+    made["identity"] = {k: v for k, v in made["identity"].items() if k not in added}
+    trained.write_text(json.dumps(made))
+    monkeypatch.setattr(sweep, "answer", real)
+    monkeypatch.setattr(sweep, "fine_tune", lambda *a, **k: pytest.fail("trained again"))
+    run_tune_ratio(config, progress=False)

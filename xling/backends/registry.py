@@ -59,10 +59,10 @@ def register_backend(name: str, *, settings: type, help: str, load_options: tupl
                                      "backend's settings are options of every run)")
                 for other in REGISTRY.values():   # configs are flat: one value serves every backend
                     same = next((g for g in dataclasses.fields(other.settings) if g.name == f.name), None)
-                    if same is not None and (same.default != f.default or same.type != f.type):
+                    if same is not None and same.default != f.default:
                         raise XlingError(f"backend {name!r}: its setting {f.name!r} is backend {other.name!r}'s "
-                                         "too, with another default or type (inherit that backend's settings "
-                                         "class, or name it otherwise)")
+                                         f"too, with another default ({f.default!r}, not {same.default!r}): "
+                                         "inherit that backend's settings class, or name it otherwise")
         REGISTRY[name] = BackendKind(name, help, settings, load, tuple(load_options),
                                      importing(), importing_content() if importing() else None)
         return load

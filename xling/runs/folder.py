@@ -354,7 +354,8 @@ class RunDir:
         self.claim()
         if (self.path / ASIDE).is_dir():   # an --overwrite killed before its run wrote anything
             self._aside = self.path / ASIDE
-            self._settle_aside(restore=not self._written(self._config_or_empty()))
+            current = self._config_or_empty()   # (none: killed while setting the old run aside)
+            self._settle_aside(restore=not current or not self._written(current))
         marker = self.path / MARKER
         if marker.is_file() and marker.read_text(encoding="utf-8", errors="replace") == META_EVAL_MARKER:
             raise XlingError(f"{self.path} holds a meta-evaluation; a {config['task']} run writes a folder of "
@@ -421,7 +422,8 @@ class RunDir:
         aside = self.path / ASIDE
         try:
             (aside / "outputs").mkdir(parents=True, exist_ok=True)
-            for path in (*self._own_outputs(old, new), self.metrics_path, self.config_path):
+            # config.json first: a kill midway leaves no config, which says the new run wrote nothing
+            for path in (self.config_path, self.metrics_path, *self._own_outputs(old, new)):
                 if path.exists():
                     os.replace(path, aside / path.relative_to(self.path))
         except OSError as exc:

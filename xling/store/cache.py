@@ -37,7 +37,7 @@ class KeyValueStore:
     TABLE = "outputs"
 
     def __init__(self, path: str | Path):
-        self.path = Path(path)
+        self.path = Path(path).expanduser().absolute()   # (a later os.chdir never moves it)
         self._db: sqlite3.Connection | None = None
         self._file: tuple[int, int] | None = None   # (device, inode) of the file opened
         self._open()

@@ -352,13 +352,16 @@ def translate(texts: Iterable[str] | str, src: str = "ko", tgt: str = "en", mode
     check_options(loading, also=("settings", "backend"))   # before the held model goes
     cache = options.get("cache", True)
     if cache is True or isinstance(cache, (str, Path)):   # ($XLING_CACHE read now, as the model)
+        import threading
+
         from ..data.resources import cache_dir
         from ..store.cache import OutputCache
 
         path = str(Path(cache).expanduser() if cache is not True else cache_dir() / "outputs.sqlite")
-        if path not in _held_caches:
-            _held_caches[path] = OutputCache(path)
-        options = {**options, "cache": _held_caches[path]}
+        where = (os.path.abspath(path), threading.get_ident())   # (SQLite: a connection serves its own thread)
+        if where not in _held_caches:
+            _held_caches[where] = OutputCache(path)
+        options = {**options, "cache": _held_caches[where]}
     if _held.get("key") == key:
         translator = Translator(backend=_held["backend"], **{k: v for k, v in options.items() if k in _PER_CALL})
     else:

@@ -146,6 +146,9 @@ def _run_tune_ratio(run: RunDir, config: TuneRatioConfig, overwrite: bool, progr
     run.prepare(RunHeader("tune_ratio", identity, dataclasses.asdict(config),
                           [unit_name(r, s) for r, s in units], data=data_report,
                           details={"test_ids": [p.id for p in test]}), overwrite=overwrite)
+    # a unit's saved model is matched against the identity the folder keeps (a sweep made before
+    # a key joined it keeps its own: its killed unit's model is not trained again)
+    identity = run.read_config()["identity"]
     metrics = run.read_metrics(recover=True)
     for ratio, seed in units:
         name = unit_name(ratio, seed)
