@@ -111,11 +111,11 @@ class TokenStats:
     tokens: int
 
 
-def token_stats(tokenizer, docs: list[list[str]]) -> TokenStats:
+def token_stats(tokenizer, docs: list[list[str]], joined_here: bool = True) -> TokenStats:
     """Documents are tokenized whole (sentences joined by newlines), without special tokens.
-    Characters per token, the token total and the costs relative to English are the sentences'
-    own (the newlines joining them, and their tokens, are xling's, not the text's: 731 of them
-    per language on FLORES devtest pulled the cost ratios towards 1)."""
+    Characters per token are the sentences' own; so is the token total (and the costs relative
+    to English) where xling joined them (`joined_here`: FLORES, whose 731 joining newlines per
+    language pulled the ratios towards 1); a user's file keeps its own line breaks."""
     texts = ["\n".join(doc) for doc in docs]
     sentences = [s for doc in docs for s in doc if s.strip()]   # (a whole file keeps its blank lines)
     doc_counts = [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
@@ -123,7 +123,7 @@ def token_stats(tokenizer, docs: list[list[str]]) -> TokenStats:
     chars, sentence_tokens = sum(len(s) for s in sentences), sum(sent_counts)
     return TokenStats(float(np.mean(doc_counts)), float(np.mean(sent_counts)),
                       chars / sentence_tokens if sentence_tokens else 0.0, len(docs), len(sentences),
-                      sentence_tokens)
+                      sentence_tokens if joined_here else sum(doc_counts))
 
 
 def efficiency(tokenizers: list[str], langs: list[str], files: dict[str, str] | None = None,
@@ -133,7 +133,8 @@ def efficiency(tokenizers: list[str], langs: list[str], files: dict[str, str] | 
         code = lang if files and lang in files else resolve(lang).code   # a column of its own: code
         corpora[code] = file_documents(files[code]) if files and code in files else flores_documents(code, split, root)
     loaded = {name: load_tokenizer(name) for name in tokenizers}
-    return {name: {code: token_stats(tok, docs) for code, docs in corpora.items()}
+    own = set(files or ())
+    return {name: {code: token_stats(tok, docs, joined_here=code not in own) for code, docs in corpora.items()}
             for name, tok in loaded.items()}
 
 
