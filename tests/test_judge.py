@@ -456,7 +456,8 @@ def test_errors_on_one_line_or_after_a_clean_list_still_count():
 
 @pytest.mark.parametrize("answer", ["Score: 85\nRevised score: 60", "Score: 9\nActually, Score: 7",
                                     "Score: 85; Score: 40", "Score: 85 or 90", "Score: 85 (or 90)",
-                                    "Score: 85 - but honestly 40"])
+                                    "Score: 85 - but honestly 40", "Final score: 70 but honestly it's more like 65",
+                                    "Score: 70 out of 100, but 75 if lenient", "Score: 85\nMy score: 40"])
 def test_an_esa_answer_revising_or_hedging_its_score_is_no_score(answer):
     """The first of two stated scores was taken ("Score: 9\\nActually, Score: 7" scored 9)."""
     assert parse_esa(answer) is None
@@ -523,6 +524,7 @@ def test_a_bad_judge_setting_is_refused_before_any_translation(tmp_path, tiny_ca
     'Critical:\nno-error\nMajor:\naccuracy/mistranslation - "keine"\nMinor:\nno-error',   # the negation got wrong
     'Critical:\nno-error\nMajor:\naccuracy/mistranslation - rien\nMinor:\nno-error',
     'Critical: no-error\nMajor: accuracy/mistranslation - "the minor: a child" rendered as adult\nMinor: no-error',
+    'Critical: no-error, Major: fluency/grammar - 5" screen, Minor: no-error',   # an inch mark is no quote
 ])
 def test_an_errors_span_that_reads_like_none_or_a_heading_is_still_one_error(answer):
     """(the review of round 14: "none" in other languages dropped such errors, and the one-line
@@ -539,3 +541,7 @@ def test_an_errors_span_that_reads_like_none_or_a_heading_is_still_one_error(ans
 ])
 def test_aspect_scores_and_remarks_with_numbers_keep_the_esa_score(answer, score):
     assert parse_esa(answer)[1] == score
+
+
+def test_an_esa_answers_none_under_a_severity_is_no_error_span():
+    assert parse_esa("Major: keine\nMinor: нет\nScore: 90") == ([], 90.0)

@@ -156,12 +156,14 @@ def test_an_overwrite_killed_while_setting_the_old_run_aside_gives_it_back(tmp_p
     out, args = _finished_run(capsys, tmp_path, tiny_causal_base, corpus)
     before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file() and p.name != ".xling.lock"}
     aside = out / ".xling-overwritten"
-    aside.mkdir()
-    (out / "config.json").rename(aside / "config.json")   # the first file moved, then the kill
-    code, _, err = run_cli(capsys, *args)
-    assert code == 0, err
-    after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file() and p.name != ".xling.lock"}
-    assert after.keys() == before.keys() and after[Path("outputs/ko-en.jsonl")] == before[Path("outputs/ko-en.jsonl")]
+    for moved in (["config.json"], ["outputs/ko-en.jsonl"]):   # killed setting it aside, or putting it back
+        (aside / "outputs").mkdir(parents=True, exist_ok=True)
+        for name in moved:
+            (out / name).rename(aside / name)
+        code, _, err = run_cli(capsys, *args)
+        assert code == 0, err
+        after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file() and p.name != ".xling.lock"}
+        assert after == before
 
 
 # -- case 15: a failed run pins no config ----------------------------------------------------------

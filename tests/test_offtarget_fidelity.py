@@ -408,6 +408,7 @@ def test_names_inside_a_sentence_are_set_aside_between_neighbours():
     ("这个问题需要用コンピュータ来解决。", "zh", "zh"),
     ("东京塔（東京タワー）是东京著名的观光景点。", "zh", "zh"),
     ("我最喜歡的動畫是《となりのトトロ》。", "zh-Hant", "zh-Hant"),
+    ("他說：「ありがとう」，然後就離開了。", "ja", "zh-Hant"),
     # one Japanese form (a station's, a paper's name) among Chinese ones: was Japanese
     ("我在大阪駅附近的咖啡店等了你兩個小時。", "zh-Hant", "zh-Hant"),
     ("我們抵達了関西機場。", "zh-Hant", "zh-Hant"),

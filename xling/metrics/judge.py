@@ -144,8 +144,8 @@ def _answer_lines(answer: str) -> list[str]:
             continue
         start = 0
         for cut in _NEXT_HEADING.finditer(raw):   # (never inside a quoted span: "the minor: a child")
-            before = raw[:cut.start()]
-            if before.count('"') % 2 == 0 and before.count("“") <= before.count("”"):
+            before = raw[:cut.start()]   # (a quote after a digit is an inch mark: 5" screen)
+            if len(re.findall(r'(?<!\d)"', before)) % 2 == 0 and before.count("“") <= before.count("”"):
                 lines.append(raw[start:cut.start()])
                 start = cut.end()
         lines.append(raw[start:])
@@ -287,11 +287,26 @@ def _stated_score(match) -> float | None:
 # aspect's own score aside ("Fluency score: 9/10") and quoted words; and a score line hedged with
 # another score ending it ("Score: 85 or 90", "Score: 85 - but honestly 40"), not a remark with
 # a number in it ("Score: 85 (fluent, but 2 minor errors)")
-_ANY_SCORE = re.compile(r"(?:^|[;,.(:]\s*|\b(?:final|overall|revised|updated|new|adjusted|corrected|actual|esa|"
-                        r"translation|quality|total)\s+)score\s*(?:\(?\s*0\s*[-–]\s*100\s*\)?)?\s*[:=]\s*("
-                        + _NUMBER + r")", re.I)
-_HEDGED = re.compile(r"\b(?:or|but|actually|maybe|perhaps|possibly|honestly|rather|instead)\b(?:[\s,—–-]+[a-z]+){0,2}"
-                     r"[\s,—–-]+\(?" + _NUMBER + r"\s*(?:/\s*100|out of 100)?\s*\)?\s*[.!]?\s*$", re.I)
+_ANY_SCORE = re.compile(r"(?:(\w+)\s+)?score\s*(?:\(?\s*0\s*[-–]\s*100\s*\)?)?\s*[:=]\s*(" + _NUMBER + r")", re.I)
+# what an aspect's own score is named by (not the answer's score)
+_ASPECTS = {"fluency", "accuracy", "adequacy", "grammar", "style", "terminology", "coherence", "readability",
+            "faithfulness", "fidelity", "meaning", "spelling", "punctuation", "consistency", "naturalness",
+            "mqm", "error", "severity", "bleu", "chrf", "comet"}
+_HEDGED = re.compile(r"\b(?:or|but|actually|maybe|perhaps|possibly|honestly|rather|instead)\b(?:[\s,—–-]+[\w'’]+){0,6}?"
+                     r"[\s,—–-]+\(?" + _NUMBER + r"\s*(?:/\s*100|out of 100)?\s*\)?"
+                     r"(?:\s*[.!]?\s*$|\s+(?:if|when|for|under|by)\b)", re.I)
+
+
+def _restated_scores(lines: list[str]) -> set[float]:
+    """Every score an answer states, wherever ("Revised score: 60", "Actually, Score: 7", "My
+    score: 40"), but an aspect's ("Fluency score: 9/10") and one inside quoted words."""
+    found = set()
+    for line in lines:
+        for m in _ANY_SCORE.finditer(line):
+            if (m.group(1) or "").lower() in _ASPECTS or line[:m.start()].count('"') % 2:
+                continue
+            found.add(float(m.group(2).replace(",", "")))
+    return found
 
 
 def parse_esa(answer: str) -> tuple[list[ErrorSpan], float] | None:
@@ -304,7 +319,7 @@ def parse_esa(answer: str) -> tuple[list[ErrorSpan], float] | None:
     if any(_HEDGED.search(line[m.end():]) for m, line in matches):
         return None
     scores = {_stated_score(m) for m, _ in matches}
-    stated = {float(m.group(1).replace(",", "")) for line in lines for m in _ANY_SCORE.finditer(line)}
+    stated = _restated_scores(lines)
     if scores and stated - {s for s in scores if s is not None}:
         return None
     if not scores and lines and re.fullmatch(_NUMBER, lines[-1]):   # a bare number alone on the last line
@@ -318,7 +333,7 @@ def parse_esa(answer: str) -> tuple[list[ErrorSpan], float] | None:
     for raw in answer.splitlines():
         line = _clean(raw)
         heading = re.match(r"^(major|minor|critical)\s*(?:-|–|:)\s*(.+)$", line, re.I)
-        if heading and not _NO_ERROR.match(heading.group(2).strip()):
+        if heading and not _says_nothing(heading.group(2).strip()):
             spans.append(_item(heading.group(2).strip(), heading.group(1).lower())
                          or ErrorSpan(heading.group(1).lower(), "", ""))
     return spans, score

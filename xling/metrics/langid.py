@@ -415,7 +415,7 @@ def _han_for_japanese(text: str) -> str:
     han = _PATTERNS["Hani"].findall(text)
     if _japanese_forms(text):
         return "ja"
-    if any(c in _CHINESE_NOT_HANJA for c in han):   # (Traditional forms alone: names Japanese keeps)
+    if any(c in _CHINESE_ONLY for c in han):   # (Han with no kana, or kana only in a quoted title)
         return _chinese(text, None)
     if len(han) <= TOO_SHORT_TO_TELL:
         return "und"

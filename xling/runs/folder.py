@@ -352,10 +352,11 @@ class RunDir:
         if isinstance(config, RunHeader):
             config = config.to_dict()
         self.claim()
-        if (self.path / ASIDE).is_dir():   # an --overwrite killed before its run wrote anything
+        if (self.path / ASIDE).is_dir():
+            # an --overwrite killed before its new run wrote anything (the first write removes the
+            # folder), or while putting the old run back: the old run comes back whole
             self._aside = self.path / ASIDE
-            current = self._config_or_empty()   # (none: killed while setting the old run aside)
-            self._settle_aside(restore=not current or not self._written(current))
+            self._settle_aside(restore=True)
         marker = self.path / MARKER
         if marker.is_file() and marker.read_text(encoding="utf-8", errors="replace") == META_EVAL_MARKER:
             raise XlingError(f"{self.path} holds a meta-evaluation; a {config['task']} run writes a folder of "
@@ -429,12 +430,6 @@ class RunDir:
         except OSError as exc:
             raise XlingError(f"cannot set the old run of {self.path} aside: {exc.strerror}") from exc
         self._aside = aside
-
-    def _config_or_empty(self) -> dict:
-        try:
-            return self.read_config()
-        except XlingError:
-            return {}
 
     def _settle_aside(self, restore: bool) -> None:
         """The old run set aside by --overwrite: moved back (the new run wrote nothing), or gone."""
