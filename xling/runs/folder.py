@@ -423,7 +423,6 @@ class RunDir:
         aside = self.path / ASIDE
         try:
             (aside / "outputs").mkdir(parents=True, exist_ok=True)
-            # config.json first: a kill midway leaves no config, which says the new run wrote nothing
             for path in (self.config_path, self.metrics_path, *self._own_outputs(old, new)):
                 if path.exists():
                     os.replace(path, aside / path.relative_to(self.path))
