@@ -205,6 +205,7 @@ class FakeOpenAI:
         "redirect": (302, b'{"choices": [{"message": {"content": "from a redirect"}}]}',
                      {"Location": "http://127.0.0.1:9/elsewhere"}),
         "retry-after-3600": (503, b'{"error": "busy"}', {"Retry-After": "3600"}),
+        "quota": (429, b'{"error": {"message": "You exceeded your current quota, check your plan"}}', {}),
         # a refusal: the OpenAI API documents content as text or null
         "content-refused": (200, b'{"choices": [{"message": {"content": null, "refusal": "no"}}]}', {}),
         "gzip-header-plain-body": (200, b'{"choices": [{"message": {"content": "fine"}}]}',
@@ -268,8 +269,12 @@ class FakeOpenAI:
                     payload = json.loads(body)
                     texts = respond(payload)     # a list: one choice each (requests with n)
                     texts = texts if isinstance(texts, list) else [texts]
+                    # (text, finish_reason): an answer the server says its max_tokens ended
+                    ends = [t[1] if isinstance(t, tuple) else "stop" for t in texts]
+                    texts = [t[0] if isinstance(t, tuple) else t for t in texts]
                     choices = [({"message": {"role": "assistant", "content": t}} if "messages" in payload
-                                else {"text": t}) | {"index": i} for i, t in enumerate(texts)]
+                                else {"text": t}) | {"index": i, "finish_reason": e}
+                               for i, (t, e) in enumerate(zip(texts, ends))]
                     return self._reply(200, json.dumps({"choices": choices}).encode(), {})
                 if server.stall:
                     time.sleep(server.stall)

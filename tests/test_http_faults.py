@@ -313,3 +313,77 @@ def test_answers_on_their_way_when_a_request_fails_are_kept():
         server.close()
     assert asked == 3 + 2                       # three answered, the failing one tried twice
     assert server.requests - asked == 2         # again: only the failing one (twice), the rest cached
+
+
+# -- what the server says, kept (audit round 15) -------------------------------------------------
+
+def test_an_answer_the_servers_token_limit_ended_is_marked_and_counted(tmp_path, capsys):
+    """finish_reason "length" was only used to strip a broken last character: a cut translation
+    passed as complete, with no note (and a cut judge answer scored as a whole one). The mark
+    survives the output cache, so a resumed run counts the same."""
+    from xling.backends.base import was_cut
+    from xling.store.cache import OutputCache
+
+    server = FakeOpenAI(respond=lambda payload: ("Das ist der Anf", "length")
+                        if "long" in payload["messages"][-1]["content"] else "Hallo.")
+    try:
+        for attempt in range(2):
+            cache = OutputCache(tmp_path / "cache.sqlite")
+            backend = HTTPBackend("fake-model", server.url, max_retries=0)
+            translator = Translator(backend=backend, cache=cache)
+            results = translator.translate_records(["a long sentence", "hello"], "en", "de")
+            cache.close()
+            assert [r.text for r in results] == ["Das ist der Anf", "Hallo."]
+            assert [was_cut(r.raw) for r in results] == [True, False] and translator.last_cut == [1]
+            assert "1 of 2 translations stopped at their token budget" in capsys.readouterr().err
+        assert server.requests == 2     # the second time, both answers and the mark came from the cache
+    finally:
+        server.close()
+
+
+def test_a_quota_refusal_keeps_the_servers_reason(tmp_path):
+    """A 429 that never clears (OpenAI's "exceeded your current quota") ended in "kept failing
+    (HTTP 429)": the reason the server gave was dropped."""
+    server = FakeOpenAI("quota")
+    try:
+        with pytest.raises(XlingError, match=r"kept failing \(HTTP 429 .*exceeded your current quota"):
+            translate(server, max_retries=1)
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize("path, sent", [
+    ("/v1beta/openai/", "/v1beta/openai/chat/completions"),    # Gemini's OpenAI endpoint
+    ("", "/v1/chat/completions"),                              # a bare vLLM/TGI address
+    ("/v1/chat/completions", "/v1/chat/completions"),          # the endpoint pasted whole
+])
+def test_the_base_url_is_the_apis_root_as_given(path, sent):
+    """/v1 was appended to every base URL: Gemini's .../v1beta/openai/ got 404s at
+    .../v1beta/openai/v1/chat/completions."""
+    server = FakeOpenAI()
+    try:
+        assert translate(server, url=f"http://127.0.0.1:{server.port}{path}") == ["fine"]
+        assert server.paths[-1].split("?")[0] == sent
+    finally:
+        server.close()
+
+
+def test_a_run_resumes_with_another_spelling_of_the_same_server(tmp_path, data_dir, monkeypatch):
+    """A folder made with http://h:p was refused with http://h:p/v1/ ("differs in: base_url"),
+    the same server and the same cached outputs."""
+    from xling.runs.config import build_config
+    from xling.tasks.mt import run_mt
+
+    monkeypatch.setenv("XLING_DATA", str(data_dir))
+    server = FakeOpenAI(respond=lambda payload: "Hallo.")
+    try:
+        settings = dict(model="fake-model", backend="http", pairs=["en-de"], limit=2, metrics=["chrf"],
+                        max_retries=0, out=str(tmp_path / "run"))
+        run_mt(build_config(dict(settings, base_url=f"http://127.0.0.1:{server.port}")), progress=False)
+        asked = server.requests
+        resumed = run_mt(build_config(dict(settings, base_url=f"http://127.0.0.1:{server.port}/v1/")),
+                         progress=False)
+        assert [r["output"] for r in resumed.read_outputs("en-de")] == ["Hallo.", "Hallo."]
+        assert server.requests == asked
+    finally:
+        server.close()

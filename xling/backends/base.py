@@ -116,6 +116,25 @@ class GenerationRequest:
     target_lang: str | None = None
 
 
+class CutAnswer(str):
+    """An answer its token budget ended while the model was still writing (no end-of-sequence
+    token, line end or stop string came first; a server's finish_reason "length"). It is text
+    like any other; `was_cut` tells a judge that an MQM list lacks its later severities, and a
+    run how many translations were cut short. The output cache keeps the mark."""
+    __slots__ = ()
+
+
+def was_cut(text) -> bool:
+    return isinstance(text, CutAnswer)
+
+
+def ended_answer(text: str, request: "GenerationRequest", budget_spent: bool) -> str:
+    """The answer as every backend returns it (cut_answer), a CutAnswer where the budget ended
+    it and no line end or stop string inside it did."""
+    final = cut_answer(text, request)
+    return CutAnswer(final) if budget_spent and final == text else final
+
+
 def cut_answer(text: str, request: "GenerationRequest") -> str:
     """An answer cut where its request says it ends: at the first line end (\r\n, \n or \r)
     with stop_at_newline, then before the first stop string. Every backend cuts here."""

@@ -15,7 +15,18 @@ from typing import Callable
 from ..data.languages import resolve
 from ..errors import XlingError
 from ..store.cache import OutputCache, content_key
-from .base import Backend, Decoding, GenerationRequest
+from .base import Backend, CutAnswer, Decoding, GenerationRequest, was_cut
+
+# Stored beside an answer's key (a hex digest, so never one itself): its token budget ended it.
+CUT = "cut:"
+
+
+def _marks(new: dict) -> dict[str, str]:
+    return {CUT + k: "1" for k, a in new.items() if was_cut(a)}
+
+
+def _restored(stored: dict[str, str], key: str, value):
+    return CutAnswer(value) if CUT + key in stored else value
 
 
 class CachedBackend:
@@ -73,15 +84,19 @@ class CachedBackend:
 
     # -- requests --------------------------------------------------------------------------------
     def _answer(self, keys: list[str], compute: Callable, encode, decode, progress: str | None,
-                unit: str) -> list:
+                unit: str, marked: bool = False) -> list:
         """Answers for `keys` in order: from the cache, else `compute(indices_of_misses, keep)`.
         `decode(key, value)` raises ValueError for a cached value that is damaged or does not
-        fit its request (a cache is disposable: such an entry is computed again, never used)."""
+        fit its request (a cache is disposable: such an entry is computed again, never used).
+        `marked`: answers are texts, and a CutAnswer's mark is stored and read back."""
         found = {}
         damaged = 0
-        for k, v in (self.cache.get_many(keys) if self.cache else {}).items():
+        stored = self.cache.get_many(keys + ([CUT + k for k in keys] if marked else [])) if self.cache else {}
+        for k, v in stored.items():
+            if k.startswith(CUT):
+                continue
             try:
-                found[k] = decode(k, v)
+                found[k] = _restored(stored, k, decode(k, v)) if marked else decode(k, v)
             except (ValueError, TypeError):
                 damaged += 1
         if damaged:
@@ -105,7 +120,7 @@ class CachedBackend:
                 new = {keys[todo[p]]: a for p, a in zip(positions, answers)}
                 found.update(new)
                 if self.cache is not None:
-                    self.cache.put_many({k: encode(a) for k, a in new.items()})
+                    self.cache.put_many({**{k: encode(a) for k, a in new.items()}, **(_marks(new) if marked else {})})
                 if bar:
                     bar.update(len(positions))
 
@@ -128,7 +143,7 @@ class CachedBackend:
                     on_batch([todo[p] for p in positions], texts)
             self.backend.generate([requests[i] for i in todo], decoding, on_batch=batch_done)
 
-        return self._answer(keys, compute, str, lambda key, value: value, progress, "seg")
+        return self._answer(keys, compute, str, lambda key, value: value, progress, "seg", marked=True)
 
     def candidates(self, requests: list[GenerationRequest], sampling, wanted: list[list[int]],
                    on_item=None, progress: str | None = None) -> list[dict[int, str]]:
@@ -137,7 +152,9 @@ class CachedBackend:
         resumes). Beam search asks for beams 0..n-1 together (n is part of their key)."""
         keys = [{k: self.candidate_key(r, sampling, k, max(w, default=-1) + 1) for k in w}
                 for r, w in zip(requests, wanted)]
-        found = dict(self.cache.get_many([k for row in keys for k in row.values()])) if self.cache else {}
+        flat = [k for row in keys for k in row.values()]
+        stored = self.cache.get_many(flat + [CUT + k for k in flat]) if self.cache else {}
+        found = {k: _restored(stored, k, v) for k, v in stored.items() if not k.startswith(CUT)}
         missing = [[k for k, key in row.items() if key not in found] for row in keys]
         if sampling.method == "beam":    # beams come all together
             missing = [list(w) if m else [] for w, m in zip(wanted, missing)]
@@ -153,7 +170,7 @@ class CachedBackend:
             new = {keys[i][k]: t for k, t in texts.items()}
             found.update(new)
             if self.cache is not None:
-                self.cache.put_many(new)
+                self.cache.put_many({**{k: str(t) for k, t in new.items()}, **_marks(new)})
             if bar:
                 bar.update(len(texts))
             if on_item is not None:

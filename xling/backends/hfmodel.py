@@ -16,7 +16,7 @@ from ..errors import XlingError
 from ..store.filehash import model_fingerprint
 from . import attention
 from . import batching as sizes
-from .base import Backend, Decoding, GenerationRequest, Prompt, cut_answer, render_chat
+from .base import Backend, Decoding, GenerationRequest, Prompt, ended_answer, render_chat
 from .batching import Batching
 from .choice import announce
 
@@ -197,11 +197,12 @@ class LoadedModel:
                 break
         self.tokens_generated += len(new_tokens)
         text = self.tokenizer.decode(new_tokens, skip_special_tokens=True)
-        if budget_cut and len(new_tokens) == request.max_new_tokens:
+        spent = budget_cut and len(new_tokens) == request.max_new_tokens
+        if spent:
             # The budget may end inside a character's bytes (byte-fallback tokens): that half
             # character is not part of the answer (vLLM's detokenizer drops it too).
             text = text.rstrip("\ufffd")
-        return cut_answer(text, request)
+        return ended_answer(text, request, spent)
 
     def hit_stop(self, request: GenerationRequest, tokens: list[int]) -> bool:
         """Whether the row's text now ends in one of its stop strings (checked on the last few

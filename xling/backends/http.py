@@ -26,7 +26,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 from ..errors import XlingError
 from ..secrets import redact, redact_url, scrub_known, url_secrets
 from ..settings import setting
-from .base import Backend, Decoding, GenerationRequest, Prompt, cut_answer
+from .base import Backend, CutAnswer, Decoding, GenerationRequest, Prompt, ended_answer, was_cut
 from .registry import register_backend
 
 
@@ -112,6 +112,29 @@ def _load_tokenizer(name: str):
         raise XlingError(f"cannot load the tokenizer {name!r}: {' '.join(str(exc).split())[:200]}") from None
 
 
+ENDPOINTS = ("/chat/completions", "/completions")
+
+
+def api_path(path: str) -> str:
+    """The path the API's endpoints go after: the URL's own (the OpenAI SDK's rule: Gemini's
+    /v1beta/openai, a gateway's /proxy/v1), /v1 where it has none (a bare vLLM, TGI or SGLang
+    address), without an endpoint pasted on its end (.../v1/chat/completions)."""
+    path = path.rstrip("/")
+    for endpoint in ENDPOINTS:
+        if path.endswith(endpoint):
+            path = path[:-len(endpoint)].rstrip("/")
+            break
+    return path or "/v1"
+
+
+def same_server(old: str, new: str) -> bool:
+    """Whether two --base-url values (as run folders store them) reach the same API root:
+    http://h:8000, http://h:8000/v1 and http://h:8000/v1/ do."""
+    x, y = urlsplit(old), urlsplit(new)
+    return (x.scheme, x.netloc.lower(), api_path(x.path), x.query) == \
+        (y.scheme, y.netloc.lower(), api_path(y.path), y.query)
+
+
 class HTTPError(Exception):
     def __init__(self, status: int | None, message: str, retry_after: float | None = None):
         super().__init__(message)
@@ -188,12 +211,13 @@ class HTTPBackend(Backend):
         if concurrency < 1 or not math.isfinite(timeout) or timeout <= 0 or max_retries < 0:
             raise XlingError("concurrency must be at least 1, the request timeout a finite number "
                              "above 0 and max retries 0 or more")
-        # The API's paths go after /v1 and before a query string (a gateway's ?api_key=...),
-        # which travels as parameters of every request.
+        # The API's paths go after the URL's own path (/v1 where it has none) and before a query
+        # string (a gateway's ?api_key=...), which travels as parameters of every request.
         parts = urlsplit(base_url)
-        path = parts.path.rstrip("/")
-        if not path.endswith("/v1"):
-            path += "/v1"
+        path = api_path(parts.path)
+        if path != parts.path.rstrip("/") and parts.path.rstrip("/").endswith(ENDPOINTS):
+            print(f"xling: note: --base-url is the API's root, not an endpoint: requests go to "
+                  f"{redact_url(urlunsplit((parts.scheme, parts.netloc, path, '', '')))}/...", file=sys.stderr)
         self.model_name = model
         # credentials in the URL travel as Basic auth, never inside the URL httpx logs
         host = parts.netloc.rpartition("@")[2]
@@ -293,7 +317,9 @@ class HTTPBackend(Backend):
                     if decoding is not None and self._kind_guessed:   # not ready after all: ask again
                         with self._probe_lock:
                             self._server_kind, self._kind_guessed = None, False
-                    raise HTTPError(status, f"HTTP {status}", _retry_after(headers.get("retry-after")))
+                    detail = self._redact(" ".join(text.split()))[:300]   # "exceeded your quota" never clears
+                    raise HTTPError(status, f"HTTP {status}{' ' if detail else ''}{detail}",
+                                    _retry_after(headers.get("retry-after")))
                 if 300 <= status < 400:
                     raise XlingError(f"the server at {self.display_url} answered {path} with a redirect "
                                      f"(HTTP {status}); xling does not follow redirects, so the key "
@@ -312,7 +338,8 @@ class HTTPBackend(Backend):
                 if attempt >= limit:
                     raise self._final_error(path, exc) from None
                 # Retry-After is obeyed up to the request timeout, never an unbounded sleep.
-                wait = min(getattr(exc, "retry_after", None) or delay, self.timeout)
+                asked = getattr(exc, "retry_after", None)
+                wait = min(delay if asked is None else asked, self.timeout)
                 if self._cancel.wait(wait):
                     raise KeyboardInterrupt from None
                 delay = min(delay * 2, 60)
@@ -432,8 +459,9 @@ class HTTPBackend(Backend):
         """An answer as it is stored: echoed secrets scrubbed, cut at the line end or a stop
         string (servers may return the stop string itself)."""
         # JSON may carry a lone surrogate ("\ud83d", half an emoji): no file or database takes it
+        spent = was_cut(text)   # the server said the token budget ended it
         text = _LONE_SURROGATE.sub("\ufffd", text)
-        return cut_answer(scrub_known(text, self._answer_secrets), request)
+        return ended_answer(scrub_known(text, self._answer_secrets), request, spent)
 
     def _in_flight(self, count: int, compute, deliver) -> None:
         """compute(index) for every index, up to `concurrency` at a time on daemon threads (the
@@ -641,9 +669,10 @@ def _answer_text(body, chat: bool) -> str:
 
 
 def _whole_characters(text: str, choice: dict) -> str:
-    """An answer cut by its token budget inside a character's bytes ends before it (a server
-    may decode the half character as U+FFFD), as the local backends end it."""
-    return text.rstrip("\ufffd") if choice.get("finish_reason") == "length" else text
+    """An answer its token budget ended (finish_reason "length") is a CutAnswer; if the budget
+    ended inside a character's bytes (a server may decode the half character as U+FFFD), it
+    ends before that character, as the local backends end it."""
+    return CutAnswer(text.rstrip("\ufffd")) if choice.get("finish_reason") == "length" else text
 
 
 def _all_answers(body, chat: bool, n: int) -> list[str]:

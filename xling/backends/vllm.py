@@ -27,7 +27,7 @@ from typing import Any, cast
 from ..data import hub
 from ..errors import XlingError
 from ..settings import setting
-from .base import Backend, Decoding, GenerationRequest, Prompt, cut_answer
+from .base import Backend, Decoding, GenerationRequest, Prompt, ended_answer
 from .choice import announce
 from .hfmodel import LoadedModel
 from .loading import LocalModelSettings, locate_model
@@ -190,7 +190,7 @@ class VLLMBackend(Backend):
 
     def _text(self, request: GenerationRequest, output) -> str:
         self.tokens_generated += len(output.token_ids)
-        return cut_answer(output.text, request)
+        return ended_answer(output.text, request, output.finish_reason == "length")
 
     def generate(self, requests: list[GenerationRequest], decoding: Decoding, on_batch=None) -> list[str]:
         """One output per request in request order; on_batch(indices, texts) as each chunk ends."""

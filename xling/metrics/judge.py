@@ -22,7 +22,7 @@ import numpy as np
 
 from .. import __version__
 from ..backends import Batching, load_backend, ready
-from ..backends.base import Decoding, GenerationRequest, Sampling
+from ..backends.base import Decoding, GenerationRequest, Sampling, was_cut
 from ..data.languages import resolve
 from ..errors import XlingError
 from ..prompts.templates import load_template
@@ -418,9 +418,10 @@ def judge(hyps: Sequence[str], srcs: Sequence[str], tgt_lang: str, kind: str = "
                                   progress=label if progress else None)
         answers = [[texts[k] for texts in drawn] for k in range(samples)]
     # an answer cut at max_new_tokens lacks what came after (an MQM list's later severities):
-    # unparseable, never scored as complete (where the token count is the model's own)
-    cut = [[backend.counts_tokens_exactly and backend.count_tokens(a) >= max_new_tokens - 2 for a in row]
-           for row in answers]
+    # unparseable, never scored as complete (the backend says so, a server by its finish_reason;
+    # answers cached before it did: where the token count is the model's own)
+    cut = [[was_cut(a) or backend.counts_tokens_exactly and backend.count_tokens(a) >= max_new_tokens - 2
+            for a in row] for row in answers]
     if not chat:    # a base model continued the template's answer prefix
         prefix = prompt_template.data.get("answer_prefix", "")
         answers = [[prefix + a for a in row] for row in answers]

@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..backends.http import same_server
 from ..data.textio import atomic_writer, describe_kind
 from ..errors import XlingError
 from ..secrets import hidden_query_values
@@ -120,8 +121,9 @@ def _same(key: str, old, new) -> bool:
             return os.path.samefile(old, new)
         except OSError:
             return False
-    if key == "base_url" and isinstance(old, str) and isinstance(new, str):
-        return old == hidden_query_values(new)   # made when ?api-version= values were hidden
+    if key in ("base_url", "judge_base_url") and isinstance(old, str) and isinstance(new, str):
+        # one server however spelt (http://h:8000, .../v1/), or stored when ?api-version= values were hidden
+        return same_server(old, new) or old == hidden_query_values(new)
     if key in LANGUAGE_LISTS and isinstance(old, list) and isinstance(new, list):   # "th" is "tha", "tha_Thai"
         codes = _language_codes(old)
         return codes is not None and codes == _language_codes(new)

@@ -285,6 +285,8 @@ def _translate(translator, config: MTEvalConfig, sources, meta, src, tgt, select
         generation = dict(translator.last_cost)
     else:
         results = translator.translate_records(sources, src, tgt, progress=progress)
+        if translator.last_cut[0]:
+            generation["cut_at_budget"] = translator.last_cut[0]
     generation["seconds"] = round(time.perf_counter() - started, 3)
     if results and all(getattr(t, "cached", False) for t in results):
         generation["from_cache"] = True
@@ -359,11 +361,14 @@ def _translate_queued(translator, directions, jobs, progress: bool) -> dict[str,
     if batches:
         queue["batches"] = batches
     out = {}
-    for direction, results, made, clipped in zip(directions, translated, generated, translator.last_clipped):
+    for direction, results, made, clipped, cut in zip(directions, translated, generated, translator.last_clipped,
+                                                     translator.last_cut):
         generation = {"seconds": round(seconds * made / max(sum(generated), 1), 3), "queue": queue,
                       **({"from_cache": True} if not made else {})}
         if clipped:
             generation["clipped_budgets"] = clipped
+        if cut:
+            generation["cut_at_budget"] = cut
         out[direction.name] = (results, generation)
     return out
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from ..backends import Batching, load_backend, ready
-from ..backends.base import Backend, Decoding, GenerationRequest, Prompt
+from ..backends.base import Backend, Decoding, GenerationRequest, Prompt, was_cut
 from ..data.languages import Language, check_direction
 from ..data.parallel import data_root, flores_pairs
 from ..errors import XlingError
@@ -94,6 +94,8 @@ class Translator:
             self.template = template or load_template(
                 f"{kind}-chat" if self.backend.has_chat_template else f"{kind}-completion")
         self.clipped_budgets = 0   # answers whose budget the context window cut (see request())
+        self.last_clipped: list[int] = []   # per job of the last translate_many: budgets cut
+        self.last_cut: list[int] = []       # ... and answers the budget ended
 
     def close(self) -> None:
         """Close the output cache this translator opened (one given to it stays open)."""
@@ -209,10 +211,17 @@ class Translator:
             texts = source_texts(texts)
             clipped = self.clipped_budgets
             built_jobs.append((texts, tgt, self.requests(texts, src, tgt)))
-            self.last_clipped.append(self.clipped_budgets - clipped)   # budgets cut per job
+            self.last_clipped.append(self.clipped_budgets - clipped)
         keys = [(j, i) for j, (_, _, built) in enumerate(built_jobs) for i in built]
         raw, hits = self.generate([built_jobs[j][2][i][0] for j, i in keys], "translating" if progress else None)
         by_key, cached = dict(zip(keys, raw)), dict(zip(keys, hits))
+        # answers the token budget ended (the model was still writing: often a repetition loop)
+        self.last_cut = [sum(was_cut(by_key[j, i]) for i in built) for j, (_, _, built) in enumerate(built_jobs)]
+        if sum(self.last_cut):
+            import sys
+            print(f"xling: note: {sum(self.last_cut)} of {len(keys)} translations stopped at their token "
+                  f"budget ({self.decoding.length_factor:g} x the source's tokens + {self.decoding.length_slack}, "
+                  f"at most {self.decoding.max_new_tokens_cap}): the model had not ended them", file=sys.stderr)
         out = []
         for j, (texts, tgt, built) in enumerate(built_jobs):
             results = []
