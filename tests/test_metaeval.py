@@ -3,6 +3,7 @@ against values derived here another way: Google's own per-segment MQM file for t
 sacrebleu called directly for the metric scores, brute-force definitions for the meta-measures."""
 import itertools
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -241,3 +242,28 @@ def test_meta_eval_and_runs_never_share_a_folder(ted, tmp_path):
     (tmp_path / "meta" / MARKER).write_text(META_EVAL_MARKER, encoding="utf-8")
     with pytest.raises(XlingError, match="holds a meta-evaluation"):
         RunDir(tmp_path / "meta").prepare(RunHeader("mt", {"x": 1}, {}, ["en-ko"], model={"model": "hand"}))
+
+
+def test_a_stored_score_made_by_other_rules_is_scored_again(ted, tmp_path, capsys):
+    """The stored scores' key held the metric's options only: scores an older off-target
+    detector made (another `rules`) were reused as they were, with no note."""
+    data = f"mqm:{ted / 'mqm_ted_zhen.tsv'}"
+    out = tmp_path / "run"
+    args = ["meta-eval", data, "--reference", "ref", "-m", "offtarget", "--out", str(out), "--permutations", "20"]
+    assert main(args) == 0
+    capsys.readouterr()
+    scores = out / "scores.json"
+    entries = json.loads(scores.read_text(encoding="utf-8"))
+    assert len(entries) == 1 and all('"rules": "rules' in key for key in entries)
+    older = {re.sub(r'"rules": "rules\d+', '"rules": "rules1', key): value for key, value in entries.items()}
+    scores.write_text(json.dumps(older), encoding="utf-8")
+    assert main(args) == 0
+    assert "with OffTarget%" in capsys.readouterr().err
+
+
+def test_a_p_value_is_never_shown_below_what_its_permutations_can_tell(ted, capsys):
+    """`--permutations 1` printed "p=0.0000*": significant from one permutation."""
+    code = main(["meta-eval", f"mqm:{ted / 'mqm_ted_zhen.tsv'}", "--reference", "ref", "-m", "bleu,chrf",
+                 "--permutations", "1"])
+    out = capsys.readouterr().out
+    assert code == 0 and "p=0.0000" not in out and "p<1.0000" in out and not re.search(r"p[<=][\d.]+\*", out)

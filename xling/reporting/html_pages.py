@@ -46,7 +46,7 @@ def metaeval_data(report: dict) -> dict:
     tested = report.get("significance") or {}
     columns = [{"level": level, "measure": measure, "label": label, "name": MEASURE_NAMES[(level, measure)],
                 "tested": f"{level}_{measure}" in tested} for level, measure, label in COLUMNS]
-    metrics = {name: {"display": display(name), "higher": get(name).higher_is_better}
+    metrics = {name: {"display": display(name), "higher": get(name).higher_is_better, "digits": get(name).digits}
                for name in report["metrics"]}
     return {"page": "metaeval", "xling": __version__, "title": f"xling meta-eval: {report['data']}",
             "report": report, "columns": columns, "metrics": metrics,

@@ -15,6 +15,14 @@ COLUMNS = (("system", "pearson", "sys r"), ("system", "kendall", "sys tau"),
            ("segment", "kendall_by_item", "seg tau/item"), ("segment", "acc_eq", "seg acc_eq"))
 
 
+def permutation_p(p: float, samples: int) -> str:
+    """A permutation test's p as MT-metrics-eval computes it (the share of permutations at least
+    as extreme) cannot be told below 1/samples: a 0 reads "p<1/samples" (one permutation gave
+    "p=0.0000*"), and is significant only where 1/samples is."""
+    shown = max(p, 1 / samples)
+    return (f" p<{p_text(shown)}" if p < shown else f" p={p_text(p)}") + ("*" if shown < 0.05 else "")
+
+
 def agreement_tables(report: dict) -> list[Table]:
     metrics = report["metrics"]
     tested = report.get("significance", {})
@@ -31,7 +39,7 @@ def agreement_tables(report: dict) -> list[Table]:
             if p is None:
                 cell += " (best)"
             elif p != "absent":
-                cell += f" p={p_text(p)}" + ("*" if p < 0.05 else "")
+                cell += permutation_p(p, report["samples"])
             row.append(cell)
         epsilon = result["segment"]["epsilon"]
         row.append("n/a" if epsilon is None else f"{epsilon:.4g}")
@@ -41,7 +49,8 @@ def agreement_tables(report: dict) -> list[Table]:
              f"human system scores: {report['human'].get('system_source', 'segment means')}); "
              "sys = system level (corpus scores), seg = "
              "segment level (sentence scores); acc = pairwise accuracy (Kocmi et al. 2021), SPA = soft "
-             "pairwise accuracy (Thompson et al. 2024), tau/item = Kendall's tau-b averaged over segments, "
+             "pairwise accuracy (Thompson et al. 2024), tau = Kendall's tau-b (seg tau: over every (system, "
+             "segment) cell, no grouping), tau/item = Kendall's tau-b averaged over segments, "
              "acc_eq = pairwise accuracy with tie calibration (Deutsch et al. 2023) at threshold eps; "
              "n/a: undefined (the metric gives every system or segment the same score, or orders the "
              "systems on no segment)."]
@@ -57,7 +66,10 @@ def agreement_tables(report: dict) -> list[Table]:
         notes.append(f"xling {report['xling_version']}")
     if tested:
         notes.append(f"p: one-sided paired permutation test against the best metric by that measure "
-                     f"({report['samples']} permutations, seed {report['seed']}); * p < 0.05.")
+                     f"({report['samples']} permutations, seed {report['seed']}; SPA's own draws too); "
+                     "* p < 0.05.")
+    else:   # SPA moves with its draws
+        notes.append(f"SPA: {report['samples']} permutations, seed {report['seed']}.")
     agreement = Table(f"Agreement with human judgments: {report['data']}",
                       ["metric"] + [label for _, _, label in COLUMNS] + ["eps"], rows, notes)
     human = report["human"]["system"]
@@ -65,7 +77,7 @@ def agreement_tables(report: dict) -> list[Table]:
     scores = report["metric_system_scores"]
     systems = Table("System scores (higher is better; error rates and MQM negated)",
                     ["system", "human"] + [display(m) for m in scores],
-                    [[s, f"{human[s]:.3f}"] + [f"{scores[m][s]:.2f}" for m in scores] for s in order])
+                    [[s, f"{human[s]:.3f}"] + [f"{scores[m][s]:.{get(m).digits}f}" for m in scores] for s in order])
     return [agreement, systems]
 
 
@@ -110,7 +122,7 @@ def human_score_table(report: dict) -> Table:
     rows = [[str(k + 1), s, f"{humans[s]['score']:.3f}"]
             + ([f"{humans[s]['segment_mean']:.3f}"] if given else [])
             + [f"[{humans[s]['low']:.3f}, {humans[s]['high']:.3f}]", str(humans[s]["segments"])]
-            + [f"{metrics[m][s]:.2f} ({ranks[m][s]})" for m in metrics]
+            + [f"{metrics[m][s]:.{get(m).digits}f} ({ranks[m][s]})" for m in metrics]
             for k, s in enumerate(order)]
     interval = (f"95% interval: bootstrap of the rated segments' mean, {report['samples']} resamples, "
                 f"seed {report['seed']}")

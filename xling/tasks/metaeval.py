@@ -306,8 +306,11 @@ def _meta_evaluate(spec, reference, metrics, judgments: HumanJudgments, chosen: 
 
 
 def _key(name, spec, reference, systems, positions, tgt, settings, judgments: HumanJudgments) -> str:
-    """What a metric's scores depend on: the metric and its settings, the texts and segments."""
-    options = get(name).options_from(settings or {})
+    """What a metric's scores depend on: the metric and what it is made with (its options but
+    the batch size, a local checkpoint's or template's content, its rules' version: a folder
+    made by an older xling or before a checkpoint was replaced scores again), the texts and
+    segments."""
+    options = get(name).made_with(settings or {})
     digest = hashlib.sha256()
     for system in [reference, *systems]:
         for i in positions:

@@ -9,6 +9,14 @@ var TESTS = REPORT.significance || {};
 var COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"];
 var marked = {};   // system index -> its marks (table rows, points), lit together on hover
 
+// A permutation test's p cannot be told below 1 / permutations: a 0 reads "p<" that, and is
+// significant only where that is below 0.05 (as the text table).
+function permFloor(p) { return Math.max(p, 1 / REPORT.samples); }
+function significant(p) { return permFloor(p) < 0.05; }
+function permText(p) {
+  return (p < permFloor(p) ? "p<" + pfmt(permFloor(p)) : "p=" + pfmt(p)) + (significant(p) ? "*" : "");
+}
+
 function section(id, title) {
   var node = el("section", { id: id }, el("h2", { text: title }));
   byId("main").appendChild(node);
@@ -112,9 +120,9 @@ function agreementCell(name, column) {
     title += "; the best metric by this measure, which the others are tested against";
   } else if (typeof p === "number") {
     cell.setAttribute("data-p", String(p));
-    cell.appendChild(el("span", { cls: p < 0.05 ? "mark p sig" : "mark p", text: "p=" + pfmt(p) + (p < 0.05 ? "*" : "") }));
+    cell.appendChild(el("span", { cls: significant(p) ? "mark p sig" : "mark p", text: permText(p) }));
     title += "; p = " + precise(p) + " against " + metricName(bestOf(column)) + " (one-sided paired permutation test" +
-      (p < 0.05 ? ": worse at p < 0.05)" : ")");
+      (significant(p) ? ": worse at p < 0.05)" : ")");
   }
   cell.setAttribute("title", title);
   return cell;
@@ -156,12 +164,12 @@ function drawHeatmap() {
       var t = v === null ? null : high > low ? (v - low) / (high - low) : 0.5;
       var p = pValue(c, name);
       var tip = metricName(name) + ", " + c.name + ": " + (v === null ? "undefined" : precise(v)) +
-        (p === null && v !== null ? " (best)" : typeof p === "number" ? " (p = " + pfmt(p) + " against the best)" : "");
+        (p === null && v !== null ? " (best)" : typeof p === "number" ? " (" + permText(p) + " against the best)" : "");
       var rect = svg("rect", { x: x, y: y, width: cw - 2, height: ch - 2, fill: t === null ? "#f0f2f5" : heatColor(t),
         "data-cell": name + "|" + c.level + "_" + c.measure, "data-value": v === null ? null : String(v) }, svg("title", { text: tip }));
       picture.appendChild(rect);
       picture.appendChild(svg("text", { x: x + (cw - 2) / 2, y: y + ch / 2 + 3, "text-anchor": "middle", "pointer-events": "none",
-        cls: v === null ? "na" : null, text: v === null ? "n/a" : fmt(v, 3) + (typeof p === "number" && p < 0.05 ? "*" : "") }));
+        cls: v === null ? "na" : null, text: v === null ? "n/a" : fmt(v, 3) + (typeof p === "number" && significant(p) ? "*" : "") }));
     });
   });
   // the colour scale: five steps from the lowest value shown to the highest
@@ -229,7 +237,7 @@ function drawScatters() {
     SYSTEMS.forEach(function (s, i) {
       var point = svg("circle", { cx: px(human[s]), cy: py(scores[s]), r: 4.5, fill: COLORS[k % COLORS.length],
         stroke: "#000", "stroke-width": 0.5, cls: "point", "data-system": s },
-        svg("title", { text: s + "\nhuman " + fmt(human[s], 3) + ", " + metricName(name) + " " + fmt(scores[s], 2) }));
+        svg("title", { text: s + "\nhuman " + fmt(human[s], 3) + ", " + metricName(name) + " " + fmt(scores[s], DATA.metrics[name].digits) }));
       markSystem(i, point);
       picture.appendChild(point);
     });
@@ -268,7 +276,7 @@ function drawHuman() {
       NAMES.map(function (name) {
         var v = REPORT.metric_system_scores[name][s];
         return el("td", { cls: "num", "data-metric": name, "data-value": String(v), title: precise(v),
-          text: fmt(v, 2) + " (" + metricRanks[name][s] + ")" });
+          text: fmt(v, DATA.metrics[name].digits) + " (" + metricRanks[name][s] + ")" });
       }));
     markSystem(SYSTEMS.indexOf(s), row);
     return row;
