@@ -38,3 +38,30 @@ def test_gpu_check_small_runs_every_path_with_equal_outputs(data_dir, tmp_path, 
     # the JSON on disk is the last one written, whole
     assert json.loads(out.read_text())["total_seconds"] == report["total_seconds"]
     assert '"rows_512"' in capsys.readouterr().out
+
+
+def test_transformers_generate_batch_runs_on_a_model_xling_switched_to_its_own_attention(tiny_causal_base):
+    """On transformers 5.17 (the device's) xling switches a model to `xling_sdpa`, which paged
+    attention refuses: step_overhead's generate_batch failed there on every row count (gpu_check
+    alone set "sdpa" around it). The benchmarks' one helper does it now, and puts it back."""
+    import sys
+
+    from transformers import GenerationConfig
+
+    from xling.backends import attention
+    from xling.translation.translator import Translator
+
+    sys.path.insert(0, str(REPO / "experiments" / "bench"))
+    try:
+        from _common import generate_batch
+    finally:
+        sys.path.remove(str(REPO / "experiments" / "bench"))
+    backend = Translator(str(tiny_causal_base), cache=False).backend
+    model = backend.model
+    attention.install_gqa_decode(model, force=True)
+    assert model.config._attn_implementation == attention.XLING_SDPA
+    prompts = [backend.lm.tokenizer("Korean: 물.\nEnglish:")["input_ids"], backend.lm.tokenizer("Hello")["input_ids"]]
+    outputs = generate_batch(model, prompts, GenerationConfig(max_new_tokens=4, do_sample=False,
+                                                              eos_token_id=backend.lm.eos_ids and sorted(backend.lm.eos_ids)))
+    assert len(outputs) == 2
+    assert model.config._attn_implementation == attention.XLING_SDPA

@@ -46,7 +46,21 @@ def model_or_embedded(model: str | None) -> str:
 def generate_batch(model, inputs: list[list[int]], generation_config) -> dict:
     """transformers' `generate_batch` with its paged cache sized to these prompts on a CPU: left
     to itself it reserves a share of the machine's whole memory (14 GB for a 0.2M-parameter model,
-    killed by the OOM killer). On a GPU its own sizing stands (that is what its users get)."""
+    killed by the OOM killer). On a GPU its own sizing stands (that is what its users get). A model
+    xling switched to its own attention (`xling_sdpa`, where transformers lacks pack_gqa: 5.17 on
+    the device) runs on "sdpa" meanwhile: paged attention knows only transformers' own kernels."""
+    implementation = model.config._attn_implementation
+    if implementation not in ("sdpa", "eager"):
+        model.set_attn_implementation("sdpa")
+    try:
+        return _paged_generate(model, inputs, generation_config)
+    finally:
+        if implementation != model.config._attn_implementation:
+            model.set_attn_implementation(implementation)
+
+
+def _paged_generate(model, inputs: list[list[int]], generation_config) -> dict:
+    import dataclasses
     import inspect
     import math
 
@@ -61,8 +75,11 @@ def generate_batch(model, inputs: list[list[int]], generation_config) -> dict:
             generation_config.num_blocks, generation_config.block_size = blocks, page
         else:
             if "continuous_batching_config" in inspect.signature(model.generate_batch).parameters:
+                # (the page size is `block_size` up to transformers 5.17, `page_size` later)
+                size = "page_size" if "page_size" in {f.name for f in dataclasses.fields(ContinuousBatchingConfig)} \
+                    else "block_size"
                 options["continuous_batching_config"] = ContinuousBatchingConfig(
-                    page_size=page, num_blocks=blocks, max_batch_tokens=getattr(generation_config, "max_batch_tokens",
+                    **{size: page}, num_blocks=blocks, max_batch_tokens=getattr(generation_config, "max_batch_tokens",
                                                                                 None) or 512,
                     scheduler_type=getattr(generation_config, "scheduler", None) or "fifo")
     return model.generate_batch(inputs=inputs, generation_config=generation_config, progress_bar=False, **options)

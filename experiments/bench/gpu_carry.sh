@@ -7,7 +7,7 @@
 #   bash experiments/bench/gpu_carry.sh      # here, once
 #   then run on the device, carrying .device-data (one command, prints one JSON):
 #     mkdir -p .device-data/tok && tar -xJf .device-data/tokenizer.tar.xz -C .device-data/tok &&
-#     PYTHONPATH=. python experiments/bench/gpu_check.py \
+#     PYTHONPATH=. python3 experiments/bench/gpu_check.py \
 #       --data-dir .device-data/data --tokenizer .device-data/tok --out $OUT/gpu_check.json
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -28,5 +28,5 @@ tar -cJf .device-data/tokenizer.tar.xz -C "$model" $files
 du -sh .device-data
 echo "device command (carry .device-data):"
 echo "  mkdir -p .device-data/tok && tar -xJf .device-data/tokenizer.tar.xz -C .device-data/tok &&" \
-     "PYTHONPATH=. python experiments/bench/gpu_check.py --data-dir .device-data/data --tokenizer .device-data/tok" \
+     "PYTHONPATH=. python3 experiments/bench/gpu_check.py --data-dir .device-data/data --tokenizer .device-data/tok" \
      "--out \$OUT/gpu_check.json"

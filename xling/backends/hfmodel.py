@@ -243,6 +243,8 @@ class LoadedModel:
         else:
             model = self.model   # the free memory is measured with the weights in place
             free, _total = self.torch.cuda.mem_get_info(model.device)
+            # blocks the allocator holds but no tensor uses (an earlier batch's) are free to it
+            free += self.torch.cuda.memory_reserved(model.device) - self.torch.cuda.memory_allocated(model.device)
             dtype_bytes = next(model.parameters()).element_size()
             plan = sizes.auto_limits(free, sizes.model_shape(model.config), dtype_bytes)
             if batching.max_tokens:
