@@ -435,3 +435,30 @@ def test_an_empty_option_is_refused_and_an_item_without_options_scores_nothing(t
     seen = []
     assert backend.loglikelihood([("The cat", [" sat."]), ("x", [])], on_item=lambda i, s: seen.append(i))[1] == []
     assert sorted(seen) == [0, 1]
+
+
+def test_choices_listed_as_sentences_or_rejected_name_no_answer_and_a_repeated_cue_is_read():
+    """Audit round 15: choices listed with full stops ("A. B. C.", "Yes. No.", "はい。いいえ。")
+    and unspaced ("是否" on PAWS-X) were read as the first choice (a guess favouring A / yes),
+    "B is incorrect" as B; and clear answers were invalid: an option's text without its full
+    stop ("It was fragile"), the prompt's cue repeated ("Answer: B", "答案：是")."""
+    mc, nli = load_template("mc-qa"), load_template("nli-generate")
+    item = ChoiceItem("q", 1, {"stem": "Where?", "options": ["shelf", "bed", "oven"]})
+    yes_no = ChoiceItem("p", 0, {"stem": "Same meaning?", "options": ["Yes", "No"]})
+    zh = ChoiceItem("z", 0, {"stem": "?", "options": ["是", "否"]})
+    copa = ChoiceItem("c", 0, {"stem": "?", "options": ["It was fragile.", "It was small."]})
+    nli_item = ChoiceItem("n", 0, {"premise": "p", "hypothesis": "h"})
+    for template, it, text in [(mc, item, "A. B. C."), (mc, item, "A. B"), (mc, yes_no, "Yes. No."),
+                               (mc, yes_no, "Yes No"), (mc, yes_no, "Yes B"), (mc, zh, "是否"),
+                               (mc, item, "B is incorrect"), (mc, item, "A is wrong, C is right"),
+                               (mc, item, "B) bed but maybe C"), (mc, copa, "It was fragile. It was small."),
+                               (nli, nli_item, "Yes. No."), (nli, nli_item, "はい。いいえ。"),
+                               (nli, nli_item, "Yes. Maybe. No."), (nli, nli_item, "Yes, but maybe no")]:
+        assert parse_answer(template, text, it) is None, text
+    for template, it, text, label in [
+            (mc, item, "B. A bed is where you sleep.", 1), (mc, item, "B is correct", 1),
+            (mc, yes_no, "Yes. No doubt about it.", 0), (mc, yes_no, "No. They differ.", 1),
+            (mc, copa, "It was fragile", 0), (mc, item, "Answer: B", 1), (mc, item, "The answer is (B)", 1),
+            (mc, item, "答え：B", 1), (nli, nli_item, "Answer: Yes", 0), (nli, nli_item, "答案：是", 0),
+            (nli, nli_item, "정답은 예", 0), (nli, nli_item, "Yes. No doubt about it.", 0)]:
+        assert parse_answer(template, text, it) == label, text

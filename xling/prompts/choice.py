@@ -169,9 +169,29 @@ def balanced_shots(pool: Sequence[ChoiceItem], k: int, seed: int, n_labels: int,
 
 
 # -- parsing generated answers ---------------------------------------------------------------------
+# The parser's version, in each run's generation summary: 2 reads choices listed by sentences
+# ("A. B.", "Yes. No."), an option's text without its full stop, "Answer: B", "B is wrong".
+CHOICE_PARSER = 2
+
+
 def _norm(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).casefold().strip()
     return re.sub(r"^[\s\"'“”‘’「」『』*:：\-–—(（\[]+", "", text)
+
+
+def _option_text(option: str) -> str:
+    """An option as an answer may repeat it: without its sentence's full stop ("It was fragile")."""
+    return _norm(option).rstrip(".。．")
+
+
+def _without_cue(template: Template, norm: str) -> str:
+    """An answer without a leading copy of the prompt's answer cue ("Answer: B", "The answer is
+    (B)", "答案：是", "정답은 예"): the prompt ends with that cue, and models repeat it."""
+    words = {_norm(w["answer"]) for w in template.data.get("words", {}).values() if w.get("answer")}
+    words |= {"the answer", "the correct answer", "correct answer", "the final answer", "final answer", "정답"}
+    cue = re.match(r"(?:" + "|".join(map(re.escape, sorted(words, key=len, reverse=True))) + r")"
+                   r"(?:\s*[:：]|\s+is\b|은|는)\s*", norm)
+    return _norm(norm[cue.end():]) if cue else norm
 
 
 def answer_vocabulary(template: Template) -> dict[str, int]:
@@ -206,7 +226,7 @@ def _runs_on(last: str, following: str) -> bool:
 
 def parse_answer(template: Template, text: str, item: ChoiceItem) -> int | None:
     """The answer index a generated text gives, or None (invalid: never guessed)."""
-    norm = _norm(text)
+    norm = _without_cue(template, _norm(text))
     if not norm:
         return None
     if template.task == "nli":
@@ -221,16 +241,22 @@ def parse_answer(template: Template, text: str, item: ChoiceItem) -> int | None:
 
         for word, index in vocabulary:
             if says(norm, word):
-                # the choices repeated ("Yes, Maybe or No", "是否") name no answer
+                # the choices repeated ("Yes, Maybe or No", "是否") name no answer, nor do they
+                # as sentences ("Yes. No.", "はい。いいえ。"; not "Yes. No doubt about it.")
                 listed = _LISTING.sub("", norm[len(word):], count=1)
                 if any(other_index != index and says(listed, other) for other, other_index in vocabulary):
+                    return None
+                sentence = _SENTENCE.match(norm[len(word):])
+                after = norm[len(word) + sentence.end():] if sentence else ""
+                if any(other_index != index and says(after, other) and _ALONE.match(after[len(other):])
+                       for other, other_index in vocabulary):
                     return None
                 return index
         return None
     # An answer repeating an option's text is that option, tried before letters: "a chair" or
     # "A drop of blood formed..." is an option's text, not the letter A. Of options that are
     # prefixes of one another ("chair", "chair leg") the longest the answer starts with wins.
-    options = [(i, _norm(o)) for i, o in enumerate(item.fields["options"])]
+    options = [(i, _option_text(o)) for i, o in enumerate(item.fields["options"])]
     # words read as an option besides its text (PAWS-X Korean 네 for 예)
     options += [(i, _norm(w)) for i, words in enumerate(item.fields.get("also_accepted", ())) for w in words]
     said = [(len(o), i) for i, o in options
@@ -262,12 +288,25 @@ def _lists_another(rest: str, index: int, options: list[tuple[int, str]], letter
     "A, B", "A) shelf B) bed C) oven", "A (shelf) or B (bed)"): such an answer names none (it
     was read as its first choice, which favours A)."""
     rest = rest.split("\n", 1)[0]
+
+    def standing_alone(after: str, pattern=_LETTER_ALONE) -> bool:   # another choice, no sentence after it
+        letter = pattern.match(after)
+        if letter and letter.group(1) in letters and letters.index(letter.group(1)) != index:
+            return True
+        return by_text and any(i != index and o and after.startswith(o) and _ALONE.match(after[len(o):])
+                               for i, o in options)
+
+    sentence = _SENTENCE.match(rest)
+    if sentence:   # "A. B. C.", "Yes. No.": listed; "B. A drop formed", "Yes. No doubt": answered
+        return standing_alone(rest[sentence.end():])
     joined = _LISTING.match(rest)
     after = rest[joined.end():] if joined else rest
     if not after or (joined and _SPACE_ONLY.match(joined.group(0))):
-        # only a space between: another marked letter ("B)") lists; a word may be anything
+        # only a space (or nothing, in unspaced scripts) between: another marked letter ("B)")
+        # lists, and another choice standing alone ("Yes No", "是否", "Yes B"); a word may be anything
         marked = _MARKED_LETTER.match(after)
-        return bool(marked and marked.group(1) in letters and letters.index(marked.group(1)) != index)
+        return bool(marked and marked.group(1) in letters and letters.index(marked.group(1)) != index) \
+            or bool(after) and standing_alone(after, _LAST_LETTER)
     # after "or"/"and" another choice lists whatever follows it ("Yes or no depending on the
     # context", "是或否取决于语境"); after a comma or a slash only a choice standing alone does
     # ("A, B", "Yes/No"; not "Yes, no doubt", "B, A is wrong", "Yes; no differences")
@@ -298,15 +337,18 @@ def _hangul_goes_on(word: str, rest: str) -> bool:
 # Quotes, bold and closing brackets around the choices are stepped over ("「はい」か「いいえ」",
 # "**Yes** or **No**", "A (shelf) or B (bed)"); an opening bracket is not: "Yes (no doubt)" answers.
 _JOINS = r"[\s,，、/|;&+\"'“”‘’「」『』*)）\]】]*"
-_JOINER = (r"(?:(?:or|oder|ou|o|или|hay|atau|and|und|et|y|e|и|và|dan)(?![^\W\d_])"
+_JOINER = (r"(?:(?:or|oder|ou|o|или|hay|atau|and|und|et|y|e|и|và|dan|but\s+(?:maybe|perhaps|possibly))(?![^\W\d_])"
            r"|或者|还是|或|또는|혹은|아니면|か|または|และ|หรือ|和|与|及|跟|と|や|및)")
 _LISTING = re.compile(f"^{_JOINS}(?P<word>{_JOINER})?{_JOINS}")
 _SPACE_ONLY = re.compile(r"^\s*$")
+# A sentence's end between an answer's choice and what follows ("A. B.", "はい。いいえ。").
+_SENTENCE = re.compile(r"^[\"'“”‘’「」『』*)）\]】]*[.!?。！？．]+\s*")
 # An option's letter marked as one after nothing but a space ("A) shelf B) bed"): a list.
 _MARKED_LETTER = re.compile(r"([a-z])[).:）](?=\s|$)")   # ("c.f." marks none)
 # What may follow a listed choice: the line's end, punctuation, a bracket ("B (bed)"), or the next joiner.
 _ALONE = re.compile(r"[\s\"'“”‘’「」『』*]*(?:$|[.,;:!?。、，)）\]】(（/|&+]"
                     r"|(?:or|and|oder|ou|o|или|y|e|и|또는|혹은|아니면|或|还是|か|または|と)(?![^\W\d_]))")
 _LETTER_ALONE = re.compile(r"([a-z])(?=" + _ALONE.pattern + ")")
+_LAST_LETTER = re.compile(r"([a-z])(?=[\W_]*$)")   # a letter ending the line ("Yes B"; not "c.f. oven")
 _LETTER = re.compile(r"([a-z])(?:\s*$|\s*\n|\.(?![a-z])|[),:;\]）*\"'」。、，!?]"
-                     r"|\s+(?:is\b|because\b|since\b|[-–—(]))")
+                     r"|\s+(?:is\b(?!\s+(?:not|wrong|incorrect|false)\b)|because\b|since\b|[-–—(]))")

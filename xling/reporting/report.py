@@ -11,6 +11,7 @@ from ..errors import XlingError
 from ..metrics.registry import display, get, parse_metric_names
 from ..metrics.significance import paired_test, same_measure
 from ..metrics.unsegmented import result_warning, warn
+from ..prompts.choice import CHOICE_PARSER
 from ..runs.records import (
     ChoiceRun,
     DirectionScores,
@@ -304,8 +305,14 @@ def choice_tables(run: ChoiceRun) -> list[Table]:
                 row.append(f"{e['invalid_rate']:.1%}" if e else "")
         rows.append(row)
     note = run.config.get("data", {}).get("note")
+    notes = [note] if note else []
+    older = sorted({c.name for c in run.cells if "gen" in c.modes
+                    and c.modes["gen"].get("parser", 1) < CHOICE_PARSER})
+    if older:
+        notes.append(f"{', '.join(older)}: generated answers read by an older xling's parser (now parser"
+                     f"{CHOICE_PARSER}); run the same `xling eval` again to read them anew (from the cache, no model call)")
     tables = [Table(f"{run.label}: {run.settings['data']}, {run.model.get('model', '?')}, "
-                    f"{run.settings['shots']}-shot", header, rows, [note] if note else [])]
+                    f"{run.settings['shots']}-shot", header, rows, notes)]
     tables += label_tables(run, modes)
     if any(c.crossed for c in run.cells):
         mode = modes[0]

@@ -13,7 +13,7 @@ from ..backends.base import Decoding, GenerationRequest, Prompt
 from ..data.choice import NLI_LABELS, choice_source, exclusions
 from ..data.languages import resolve
 from ..errors import XlingError
-from ..prompts.choice import balanced_shots, generation_parts, loglikelihood_parts, parse_answer
+from ..prompts.choice import CHOICE_PARSER, balanced_shots, generation_parts, loglikelihood_parts, parse_answer
 from ..prompts.templates import load_template
 from ..runs.config import ChoiceEvalConfig
 from ..runs.folder import RunDir, RunHeader
@@ -185,6 +185,8 @@ def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress
         for mode in ("ll", "gen"):
             if config.mode in (mode, "both"):
                 summary[mode] = summarize(records, mode, n_labels, config.bootstrap, config.seed)
+        if "gen" in summary:   # which parser read the answers (a re-run re-reads them from the cache)
+            summary["gen"]["parser"] = CHOICE_PARSER
         metrics["directions"][name] = summary
         run.write_metrics(metrics)
 
