@@ -371,3 +371,65 @@ def device_holding(model, max_rows: int, decode_only: bool = False):
         yield
     finally:
         del model.forward
+
+
+def build_language_coded_seq2seq(folder: Path, family: str, window: int = 128) -> Path:
+    """A random encoder-decoder model whose tokenizer is the real class of its family, with
+    that family's language codes: "nllb" (NllbTokenizer: eng_Latn, kor_Hang, ... as the source
+    code and forced target), "m2m100" (M2M100Tokenizer: __en__, __ko__ ...), "marian" (a
+    multi-target MarianTokenizer: >>kor<<, >>deu<<, >>cmn_Hans<< prefixes). SentencePiece is
+    trained on the test corpus; `window` is the encoder's and the decoder's positions."""
+    import json
+    import shutil
+
+    import sentencepiece
+    import torch
+
+    folder.mkdir(parents=True, exist_ok=True)
+    sentencepiece.SentencePieceTrainer.train(
+        sentence_iterator=iter(corpus_lines()), model_prefix=str(folder / "sp"), vocab_size=180,
+        model_type="unigram", pad_id=0, eos_id=1, unk_id=2, bos_id=-1, character_coverage=1.0, minloglevel=2)
+    pieces = [p.split("\t")[0] for p in (folder / "sp.vocab").read_text(encoding="utf-8").splitlines()]
+    (folder / "sp.vocab").unlink()
+    if family == "nllb":   # (converted from the SentencePiece file, as hub NLLB folders once were)
+        from transformers import AutoTokenizer
+        shutil.move(folder / "sp.model", folder / "sentencepiece.bpe.model")
+        from transformers.models.nllb.tokenization_nllb import FAIRSEQ_LANGUAGE_CODES
+        (folder / "tokenizer_config.json").write_text(json.dumps(
+            {"tokenizer_class": "NllbTokenizer", "src_lang": "eng_Latn", "model_max_length": window}))
+        tok = AutoTokenizer.from_pretrained(folder)
+        tok.add_special_tokens({"additional_special_tokens": list(FAIRSEQ_LANGUAGE_CODES)})
+    elif family == "m2m100":
+        from transformers import M2M100Tokenizer as Tokenizer
+        shutil.move(folder / "sp.model", folder / "sentencepiece.bpe.model")
+        specials = ["<s>", "<pad>", "</s>", "<unk>"]
+        vocab = {p: i for i, p in enumerate(specials + [p for p in pieces if p not in specials])}
+        (folder / "vocab.json").write_text(json.dumps(vocab))
+        tok = Tokenizer(str(folder / "vocab.json"), str(folder / "sentencepiece.bpe.model"), src_lang="en",
+                        model_max_length=window)
+    else:
+        from transformers import MarianTokenizer as Tokenizer
+        shutil.copy(folder / "sp.model", folder / "target.spm")
+        shutil.move(folder / "sp.model", folder / "source.spm")
+        vocab = {t: i for i, t in enumerate([">>kor<<", ">>deu<<", ">>cmn_Hans<<", "</s>", "<unk>"])}
+        for piece in pieces:
+            if piece not in ("<pad>", "</s>", "<unk>"):
+                vocab.setdefault(piece, len(vocab))
+        vocab["<pad>"] = len(vocab)
+        (folder / "vocab.json").write_text(json.dumps(vocab))
+        tok = Tokenizer(str(folder / "source.spm"), str(folder / "target.spm"), str(folder / "vocab.json"),
+                        model_max_length=window)
+    tok.save_pretrained(folder)
+    ids = [*tok.get_vocab().values(), *(getattr(tok, "lang_token_to_id", None) or {}).values()]
+    sizes = dict(vocab_size=max(ids) + 1, d_model=32, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2,
+                 decoder_attention_heads=2, encoder_ffn_dim=64, decoder_ffn_dim=64, max_position_embeddings=window,
+                 pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id)
+    torch.manual_seed(0)
+    if family == "marian":
+        from transformers import MarianConfig, MarianMTModel
+        MarianMTModel(MarianConfig(**sizes, decoder_start_token_id=tok.pad_token_id)).save_pretrained(folder)
+    else:
+        from transformers import M2M100Config, M2M100ForConditionalGeneration
+        M2M100ForConditionalGeneration(M2M100Config(**sizes, bos_token_id=tok.bos_token_id,
+                                                    decoder_start_token_id=tok.eos_token_id)).save_pretrained(folder)
+    return folder

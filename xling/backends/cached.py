@@ -46,7 +46,11 @@ class CachedBackend:
         if request.source is not None:   # an encoder-decoder MT model: no prompt
             if request.source_lang is None or request.target_lang is None:
                 raise XlingError("a request with a bare source needs its source and target language")
-            return f"{resolve(request.source_lang).flores}>{resolve(request.target_lang).flores}\n{request.source}"
+            pair = f"{resolve(request.source_lang).flores}>{resolve(request.target_lang).flores}"
+            told = getattr(self.backend, "language_tokens", None)   # the tokens the model is given
+            if told is not None:
+                pair += f" [{told(request.source_lang, request.target_lang)}]"
+            return f"{pair}\n{request.source}"
         return self.backend.render(request.prompt)
 
     def generation_key(self, request: GenerationRequest, decoding: Decoding) -> str:

@@ -4,6 +4,7 @@ and the source language travels with each request."""
 from __future__ import annotations
 
 import re
+import sys
 
 from ..data.languages import Language, resolve
 from ..errors import XlingError
@@ -27,6 +28,13 @@ class HFSeq2SeqBackend(LocalBackend):
         super().__init__(LoadedModel(source, display=display, model_class=self.MODEL_CLASS,
                                      revision=revision, trust_remote_code=trust_remote_code,
                                      device=device, config=config, tokenizer=tokenizer), batching)
+
+    @staticmethod
+    def note_unused(batching) -> None:
+        """Say on stderr that the causal loop's batch settings asked for do not apply here."""
+        if batching.max_tokens is not None or batching.refill:
+            print("xling: note: --max-batch-tokens and --refill apply to causal LMs; an encoder-decoder "
+                  "model batches --batch-size sources of one language pair", file=sys.stderr)
 
     def generate(self, requests: list[GenerationRequest], decoding: Decoding, on_batch=None) -> list[str]:
         """One output per request, in request order; `on_batch(indices, texts)` as each batch
@@ -68,16 +76,23 @@ class HFSeq2SeqBackend(LocalBackend):
 
     def _lang_token(self, lang: Language) -> tuple[str, str] | None:
         """(token, how) for a language: how is "force" (forced BOS / tokenizer language
-        code) or "prefix" (Marian's >>xxx<< source prefix)."""
+        code) or "prefix" (Marian's >>xxx<< source prefix). A language whose code names a
+        script or region (zh-Hant, sr-Latn) never takes a token of the bare language (M2M100's
+        __zh__, Marian's >>srp<<: that language as the model mostly saw it, in another script)."""
         # (M2M100's tokenizer keeps its __xx__ tokens in lang_token_to_id only under transformers 5,
         # mBART's in lang_code_to_id: not in get_vocab())
         vocab = set(self.tokenizer.get_vocab())
         for table in ("lang_token_to_id", "lang_code_to_id"):
             vocab |= set(getattr(self.tokenizer, table, None) or {})
-        for token in (lang.flores, f"__{lang.code.split('-')[0]}__"):
-            if token in vocab:
-                return token, "force"
         iso1 = lang.code.split("-")[0]
+        bare = "-" not in lang.code
+        if lang.flores in vocab:
+            return lang.flores, "force"
+        if f"__{iso1}__" in vocab:
+            if bare:
+                return f"__{iso1}__", "force"
+            raise XlingError(f"model {self.fingerprint['model']!r} has no language token for {lang.name} "
+                             f"({lang.code}): its __{iso1}__ is {iso1} in another script")
         mbart = sorted(t for t in vocab if re.fullmatch(rf"{iso1}_[A-Z]{{2}}", t))
         regions = self.MBART_REGIONS.get(lang.code)
         if mbart and regions:   # zh-Hant is zh_TW (or zh_HK), never mBART-50's only zh_CN
@@ -88,9 +103,20 @@ class HFSeq2SeqBackend(LocalBackend):
             return found, "force"
         if mbart:
             return mbart[0], "force"
-        for token in (f">>{lang.iso639_3}<<", f">>{iso1}<<", f">>{lang.flores}<<"):
+        # OPUS-MT's target tokens: >>kor<<, >>deu<<, Chinese as >>cmn_Hans<< / >>cmn_Hant<<
+        script = lang.flores.rsplit("_", 1)[-1]
+        marian = [f">>{lang.flores}<<", f">>{lang.iso639_3}_{script}<<"]
+        if lang.iso639_3 == "zho":
+            marian.append(f">>cmn_{script}<<")
+        if bare:
+            marian += [f">>{lang.iso639_3}<<", f">>{iso1}<<"]
+        marian = list(dict.fromkeys(marian))
+        for token in marian:
             if token in vocab:
                 return token, "prefix"
+        if any(re.fullmatch(r">>\w+<<", t) for t in vocab):   # a multi-target Marian model
+            raise XlingError(f"model {self.fingerprint['model']!r} has no target token for {lang.name} "
+                             f"({', '.join(marian)})")
         return None
 
     def _batches(self, requests, batch_size) -> list[list[int]]:
@@ -127,18 +153,39 @@ class HFSeq2SeqBackend(LocalBackend):
             raise XlingError(f"model {self.fingerprint['model']!r} has no language token for "
                              f"{tgt.name} ({tgt.flores})")
         batch = self.tokenizer(sources, return_tensors="pt", padding=True, return_token_type_ids=False)
+        forced = "forced_bos_token_id" in extra   # (a forced language token is not the answer's)
         with torch.inference_mode():
             out = self.model.generate(**batch.to(self.model.device),
-                                      max_new_tokens=max(r.max_new_tokens for r in requests) + 1,
+                                      max_new_tokens=max(r.max_new_tokens for r in requests) + forced,
                                       **sampling_args(decoding), **extra)
-        skip = 1 + ("forced_bos_token_id" in extra)  # decoder start (+ forced language token)
+        skip = 1 + forced  # decoder start (+ forced language token)
         return [self.lm.finish(r, out[row, skip:].tolist()) for row, r in enumerate(requests)]
 
     def _set_source_language(self, lang: str):
-        """NLLB / M2M100 / mBART tokenizers prefix the source with its language code."""
-        found = self._lang_token(resolve(lang))
-        if found and found[1] == "force" and hasattr(self.tokenizer, "src_lang"):
-            try:
-                self.tokenizer.src_lang = found[0] if not found[0].startswith("__") else found[0].strip("_")
-            except Exception:  # noqa: BLE001 - a tokenizer without that code keeps its default
-                pass
+        """NLLB / M2M100 / mBART tokenizers prefix the source with its language code; one they
+        have no code for is refused (the tokenizer kept the last one set: Norwegian went in as
+        English, or as the previous batch's Japanese)."""
+        if not hasattr(self.tokenizer, "src_lang"):   # (Marian: the source language is the model's)
+            return
+        language = resolve(lang)
+        found = self._source_code(language)
+        try:
+            if found is None:
+                raise ValueError
+            self.tokenizer.src_lang = found
+        except Exception:  # noqa: BLE001 - any refusal of the tokenizer's is one line
+            raise XlingError(f"model {self.fingerprint['model']!r} has no language code for {language.name} "
+                             f"({language.code}) as a source") from None
+
+    def _source_code(self, language: Language) -> str | None:
+        found = self._lang_token(language)
+        if not found or found[1] != "force":
+            return None
+        return found[0].strip("_") if found[0].startswith("__") else found[0]
+
+    def language_tokens(self, source_lang: str | None, target_lang: str) -> str:
+        """What the model is told of a request's languages (in its cache key): the source's
+        code, and the target's token and how it is given."""
+        source = self._source_code(resolve(source_lang)) if source_lang and hasattr(self.tokenizer, "src_lang") else ""
+        target = self._lang_token(resolve(target_lang))
+        return f"{source}>{':'.join(target) if target else ''}"

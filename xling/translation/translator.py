@@ -77,7 +77,7 @@ class Translator:
         else:
             self._cached = ready(backend, batching=batching, cache=cache)
         self.backend = self._cached.backend   # batched as asked, on the same weights
-        if hasattr(self.backend, "note_unused"):   # a server batches by itself
+        if hasattr(self.backend, "note_unused"):   # batch settings it does not take (a server, a seq2seq model)
             self.backend.note_unused(batching)
         self.cache: OutputCache | None = self._cached.cache
         self._owns_cache = self.cache is not None and not isinstance(cache, OutputCache)
@@ -141,8 +141,11 @@ class Translator:
             prompt = self.backend.prompt_tokens(request.prompt)
             if prompt >= window:
                 self._refuse_long(index, f"{prompt + budget:,}", window)
-            if prompt + budget > window:
-                request = replace(request, max_new_tokens=window - prompt)
+            # an encoder-decoder model's answer has the decoder's positions to itself (less its
+            # start and language tokens); a causal model's shares the window with its prompt
+            room = window - 2 if self.backend.is_seq2seq else window - prompt
+            if budget > room:
+                request = replace(request, max_new_tokens=room)
                 self.clipped_budgets += 1
         return request, hashlib.sha256(self._cached.seen(request).encode()).hexdigest()[:16]
 
@@ -159,7 +162,7 @@ class Translator:
             import sys
             print(f"xling: note: {self.clipped_budgets - clipped} of {len(built)} answer budgets were cut "
                   f"to what the model's context window of {self.backend.context_window:,} tokens "
-                  "leaves after the prompt", file=sys.stderr)
+                  + ("gives its decoder" if self.backend.is_seq2seq else "leaves after the prompt"), file=sys.stderr)
         return built
 
     def check_fits(self, texts: Sequence[str], src: Language, tgt: Language) -> None:

@@ -1,0 +1,60 @@
+"""Encoder-decoder MT models are told the languages as their family says, or refuse in one line
+(audit round 15): a source language the tokenizer has no code for went in under the last code
+set (Norwegian as English, or as the previous batch's Japanese); M2M100 took zh-Hant as __zh__;
+a multi-target Marian model without a token for the target got none (the model chose); and
+the answer's budget was cut as if the source took the decoder's positions."""
+import pytest
+import torch
+
+from xling.data.languages import resolve
+from xling.errors import XlingError
+from xling.translation.translator import Translator
+
+SOURCE = "The weather is nice today and we walk to the river."
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    from tiny_models import build_language_coded_seq2seq
+
+    root = tmp_path_factory.mktemp("coded-seq2seq")
+    return {family: build_language_coded_seq2seq(root / family, family) for family in ("nllb", "m2m100", "marian")}
+
+
+def test_a_source_language_without_a_code_is_refused_never_tagged_as_the_last_one(models):
+    translator = Translator(str(models["nllb"]), cache=False)
+    assert translator.translate(["こんにちは。"], "ja", "ko")   # the tokenizer's source code is now jpn_Jpan
+    with pytest.raises(XlingError, match=r"no language code for .*sr-Latn.* as a source"):
+        translator.translate(["Dobar dan."], "sr-Latn", "ko")
+
+
+def test_a_script_the_models_language_token_does_not_write_is_refused(models):
+    translator = Translator(str(models["m2m100"]), cache=False)
+    assert translator.translate([SOURCE], "en", "ko")
+    for src, tgt in (("en", "zh-Hant"), ("zh-Hant", "en")):
+        with pytest.raises(XlingError, match=r"its __zh__ is zh in another script"):
+            translator.translate(["你好。"], src, tgt)
+
+
+def test_a_multi_target_marian_model_gets_its_chinese_token_or_refuses(models):
+    translator = Translator(str(models["marian"]), cache=False)
+    with pytest.raises(XlingError, match=r"no target token for Japanese"):
+        translator.translate([SOURCE], "en", "ja")
+    (output,) = translator.translate([SOURCE], "en", "zh")
+    # the greedy output of transformers' generate with OPUS-MT's prefix, at xling's own budget
+    tok, model = translator.backend.tokenizer, translator.backend.model
+    request, _ = translator.request(SOURCE, resolve("en"), resolve("zh"), [])
+    ids = tok([f">>cmn_Hans<< {SOURCE}"], return_tensors="pt")
+    with torch.inference_mode():
+        out = model.generate(**ids, max_new_tokens=request.max_new_tokens, do_sample=False, num_beams=1)
+    assert output == " ".join(tok.decode(out[0], skip_special_tokens=True).split())
+
+
+def test_an_encoder_decoder_models_answer_keeps_the_decoders_positions(models):
+    translator = Translator(str(models["nllb"]), cache=False)
+    long_source = " ".join([SOURCE] * 2)
+    source_tokens = translator.backend.prompt_tokens(translator.request(long_source, resolve("en"), resolve("ko"),
+                                                                        [])[0].prompt)
+    assert 64 < source_tokens < 128
+    request, _ = translator.request(long_source, resolve("en"), resolve("ko"), [])
+    assert request.max_new_tokens == 128 - 2          # not 128 minus the source's tokens
