@@ -134,6 +134,19 @@ def test_damaged_metrics(run_copy, capsys, damage):
     assert out == report
 
 
+def test_an_infinite_score_is_damage_not_a_number(run_copy, capsys):
+    """An edited metrics.json holding Infinity was printed as "inf", exit 0, no warning."""
+    import re
+
+    run, _, _ = run_copy
+    text = (run / "metrics.json").read_text(encoding="utf-8")
+    (run / "metrics.json").write_text(re.sub(r'"score": [-\d.e]+', '"score": Infinity', text, count=1),
+                                      encoding="utf-8")
+    code, out, err = run_cli(capsys, "report", run)
+    assert_clean(code, err, expect=2)
+    assert "metrics.json" in err and "inf" not in out
+
+
 def test_deleted_metrics_are_not_an_empty_report(run_copy, capsys):
     run, _, _ = run_copy
     (run / "metrics.json").unlink()

@@ -387,6 +387,14 @@ def test_a_rerun_from_the_cache_keeps_the_generation_cost_recorded_when_outputs_
     assert all(g["queue"]["generated"] > 0 and "from_cache" not in g for g in first.values())
     run_mt(config(tmp_path, tiny_causal_base, **settings), progress=False)
     assert cost() == first        # was seconds 0.0, generated 0
+    # so do candidates chosen by MBR (their cost was overwritten: 79 s -> 0.47 s, 24 -> 0 generated)
+    mbr = dict(settings, select="mbr", candidates=2, out=str(tmp_path / "mbr"))
+    run_mt(config(tmp_path, tiny_causal_base, **mbr), progress=False)
+    made = json.loads((tmp_path / "mbr" / "metrics.json").read_text(encoding="utf-8"))["directions"]
+    assert all(e["generation"]["generated"] == 4 for e in made.values())
+    run_mt(config(tmp_path, tiny_causal_base, **mbr), progress=False)
+    again = json.loads((tmp_path / "mbr" / "metrics.json").read_text(encoding="utf-8"))["directions"]
+    assert {d: e["generation"] for d, e in again.items()} == {d: e["generation"] for d, e in made.items()}
 
 
 def test_a_sweep_given_another_seed_resumes_its_finished_units(tmp_path):

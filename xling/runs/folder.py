@@ -173,7 +173,9 @@ def record_problem(record: dict) -> str | None:
 
 
 def _number(value, null: bool = False) -> bool:
-    return value is None and null or type(value) in (int, float)
+    """A number as xling writes one: NaN is "no score" (a judge none of whose answers parsed),
+    infinity never is (an edited file)."""
+    return value is None and null or type(value) in (int, float) and abs(value) != float("inf")
 
 
 def _check_metrics_entry(entry: dict) -> None:

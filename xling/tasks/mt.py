@@ -283,6 +283,8 @@ def _translate(translator, config: MTEvalConfig, sources, meta, src, tgt, select
     elif not selection.greedy:
         results = translator.translate_candidates(sources, src, tgt, selection, progress=progress)
         generation = dict(translator.last_cost)
+        if results and not generation["generated"]:   # every candidate from the cache: no new cost
+            generation["from_cache"] = True
     else:
         results = translator.translate_records(sources, src, tgt, progress=progress)
         if translator.last_cut[0]:
