@@ -260,7 +260,8 @@ def test_tokens_cli_with_a_tokenizer_built_here(tmp_path, tiny_causal_base, data
                              "embedded", "--langs", "ko,en", "--data-dir", str(data_dir), "-f", "csv"],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    assert "Average tokens per document" in result.stdout and "embedded" in result.stdout
+    assert "Average tokens per document, FLORES-200 devtest" in result.stdout and "embedded" in result.stdout
+    assert "the report's Table 1 counted 1,000 OSCAR documents" in result.stdout   # not the report's corpus
     import os
     missing = subprocess.run([sys.executable, "-m", "xling.cli", "tokens", "someorg/tok", "--data-dir",
                               str(data_dir)], capture_output=True, text=True,
@@ -320,6 +321,24 @@ def test_table15_draws_only_flores_devtest_one_shot_runs(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "ntrex is ntrex128, 0-shot, so it is not drawn in Table 15 (flores200:devtest, 1-shot)" in err
     assert "zero is flores200:devtest, 0-shot" in err
+
+
+def test_table15_draws_no_run_that_chose_among_candidates_and_says_what_a_row_lacks(tmp_path, capsys):
+    """An MBR run choosing by xCOMET (then scored by it) was drawn as a 1-shot run (94.1 beside
+    the report's rows); a run of 2 of the 6 directions, or with one outside the table, said nothing."""
+    from xling.reporting.figures import table_drawing
+
+    mbr = mt_run(tmp_path / "mbr", "flores200:devtest", 1, [0.95, 0.93])
+    config = json.loads((mbr.path / "config.json").read_text(encoding="utf-8"))
+    config["settings"].update(select="mbr", utility="xcomet", candidates=8)
+    (mbr.path / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    partial = mt_run(tmp_path / "partial", "flores200:devtest", 1, [0.8, 0.9])
+    outside = mt_run(tmp_path / "outside", "flores200:devtest", 1, [0.8, 0.9], direction="en-ja")
+    drawing = table_drawing("table15", [mbr, partial, outside])
+    labels = [t.get_text() for t in drawing.figure.axes[0].get_yticklabels()]
+    assert labels[-1] == "partial (yours)" and not any("mbr" in label for label in labels)
+    assert "mbr chose each translation among candidates (mbr, xcomet)" in capsys.readouterr().err
+    assert any(n.startswith("partial (yours): no ko-en, ") and n.endswith("(blank)") for n in drawing.table.notes)
 
 
 def test_table15_never_draws_one_row_from_two_xcomet_checkpoints(tmp_path, capsys):

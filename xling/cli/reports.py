@@ -183,7 +183,7 @@ def tokens(tokenizers, langs, files, split, data_dir, reference, fmt, figure):
     stats = efficiency(list(tokenizers), codes, pairs, split, root)
     if reference and reference not in stats:
         raise XlingError(f"--reference {reference!r} is not among the tokenizers")
-    click.echo(render_all(efficiency_tables(stats, reference, set(pairs)), fmt), nl=False)
+    click.echo(render_all(efficiency_tables(stats, reference, set(pairs), split), fmt), nl=False)
     if figure:
         from ..reporting.plots import save_figure
         for path in save_figure(efficiency_figure(stats, set(pairs), split), figure):

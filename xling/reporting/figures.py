@@ -87,6 +87,13 @@ def run_rows(runs: list[Run], key: str, notes: list[str] | None = None) -> list[
                 print(f"xling: note: {run.path} is {data}, {run_shots}-shot, so it is not drawn in Table 15 "
                       f"(flores200:{split}, {shots}-shot)", file=sys.stderr)
                 continue
+            select = run.settings.get("select") or "greedy"
+            if select != "greedy":   # the report's rows are one prompted translation each
+                chooser = run.settings.get("utility") if select == "mbr" else run.settings.get("qe")
+                print(f"xling: note: {run.path} chose each translation among candidates ({select}, "
+                      f"{chooser}), so it is not drawn in Table 15 (1-shot prompting, one greedy "
+                      "translation per sentence)", file=sys.stderr)
+                continue
             mixed = made_otherwise(run, "xcomet")
             if mixed:   # one row is one model's scores by one checkpoint
                 print(f"xling: note: {run.path}: {mixed}, so it is not drawn in Table 15 "
@@ -139,6 +146,12 @@ def table_drawing(key: str, runs: Sequence[RunDir | Run]) -> Drawing:
                       f"{'directions' if key == 'table15' else 'languages'} ({', '.join(paper.columns)}), "
                       f"so it is not drawn there (it has {', '.join(vals)})", file=sys.stderr)
                 continue
+            missing = [c for c in paper.columns if c not in vals]
+            outside = [c for c in vals if c not in paper.columns]
+            if missing or outside:   # blank cells and dropped ones, said
+                data_notes.append(f"{label}: " + "; ".join(
+                    ([f"no {', '.join(missing)} (blank)"] if missing else [])
+                    + ([f"{', '.join(outside)} not drawn (not in the report's table)"] if outside else [])))
             labels.append(label)
             values.append([vals.get(c, np.nan) for c in paper.columns] + ([np.nan] if side else []))
             texts.append([(f"{vals[c]:.3f}\n[{ci[c][0]:.2f},{ci[c][1]:.2f}]" if key != "table15"

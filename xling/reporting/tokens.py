@@ -138,19 +138,28 @@ def efficiency(tokenizers: list[str], langs: list[str], files: dict[str, str] | 
             for name, tok in loaded.items()}
 
 
+def _source(langs, own_files: AbstractSet[str], split: str) -> str:
+    flores = [lang for lang in langs if lang not in own_files]
+    return ", ".join(([f"FLORES-200 {split}"] if flores else []) + (["your files"] if len(flores) < len(langs) else []))
+
+
 def efficiency_tables(stats: dict[str, dict[str, TokenStats]], reference: str | None = None,
-                      own_files: AbstractSet[str] = frozenset()) -> list[Table]:
+                      own_files: AbstractSet[str] = frozenset(), split: str = "devtest") -> list[Table]:
     """`own_files`: languages read from the user's files, which are not the same sentences as
     FLORES's: no cost relative to English is computed across the two."""
     names = list(stats)
     reference = reference or names[0]
     langs = list(next(iter(stats.values())))
-    main = Table(f"Average tokens per document (ratio to {reference})", ["tokenizer"] + langs,
+    notes = ["documents per language: " + ", ".join(f"{lang} {stats[reference][lang].documents}" for lang in langs)]
+    if any(lang not in own_files for lang in langs):   # not the report's corpus: said beside its numbers
+        notes.append(f"FLORES-200 {split} documents (sentences of one article, joined by line breaks); the "
+                     "report's Table 1 counted 1,000 OSCAR documents per language and code from the Stack: "
+                     "give such files with --file LANG=PATH")
+    main = Table(f"Average tokens per document, {_source(langs, own_files, split)} (ratio to {reference})",
+                 ["tokenizer"] + langs,
                  [[n] + [f"{stats[n][lang].tokens_per_doc:.2f} "
                          f"({stats[n][lang].tokens_per_doc / stats[reference][lang].tokens_per_doc:.2f})"
-                         for lang in langs] for n in names],
-                 ["documents per language: "
-                  + ", ".join(f"{lang} {stats[reference][lang].documents}" for lang in langs)])
+                         for lang in langs] for n in names], notes)
     detail = Table("Tokens per sentence and characters per token", ["tokenizer", "language", "tokens/sentence",
                                                                     "chars/token", "tokens"],
                    [[n, lang, f"{stats[n][lang].tokens_per_sentence:.2f}", f"{stats[n][lang].chars_per_token:.2f}",
@@ -175,8 +184,5 @@ def efficiency_figure(stats: dict[str, dict[str, TokenStats]], own_files: Abstra
                       split: str = "devtest"):
     langs = list(next(iter(stats.values())))
     series = {name: [per[lang].tokens_per_doc for lang in langs] for name, per in stats.items()}
-    flores = [lang for lang in langs if lang not in own_files]
-    source = ", ".join(([f"FLORES-200 {split}"] if flores else [])
-                       + (["your files"] if len(flores) < len(langs) else []))
-    return grouped_bars(f"Average tokens per document ({source})", langs, series,
+    return grouped_bars(f"Average tokens per document ({_source(langs, own_files, split)})", langs, series,
                         unit="tokens per document", xlabel="language")
