@@ -185,3 +185,18 @@ def test_a_progress_bar_written_to_a_log_updates_every_half_minute(tmp_path):
     redraws = (tmp_path / "log").read_text().replace("\r", "\n").strip().split("\n")
     assert len([r for r in redraws if "translating" in r]) == 2          # the start and the end
     assert "50/50" in redraws[-1]
+
+
+def test_a_closed_pipe_ends_quietly_with_success():
+    """`xling ... | true` exited 1 with no message: click turned the broken pipe into exit 1
+    before xling's own handler saw it."""
+    result = subprocess.run(f"{sys.executable} -m xling.cli langs | true; echo \"status=${{PIPESTATUS[0]}}\"",
+                            shell=True, executable="/bin/bash", capture_output=True, text=True)
+    assert result.stdout.strip() == "status=0" and "Traceback" not in result.stderr, result.stderr
+
+
+def test_a_file_with_classic_mac_line_ends_is_said_to_be_one_line(tmp_path):
+    old = tmp_path / "old.txt"
+    old.write_bytes(b"Hello.\rGood morning.\r")
+    result = xling("score", "-i", str(old), "-r", str(old), "-t", "en", "-m", "chrf")
+    assert result.returncode == 0 and b"carriage returns (\\r) alone, so it is read as one line" in result.stderr

@@ -514,3 +514,31 @@ def test_a_run_stopped_before_it_finished_says_so_on_its_page(runs, tmp_path, ca
     _check_quiet(browser, page)
     shown = [p.text for p in browser.find_elements("css selector", "#overview-body p.warning")]
     assert any(text.startswith("not finished: en-ko") for text in shown), shown
+
+
+def test_comet_scores_on_the_page_have_the_text_reports_decimals(runs, browser, tmp_path):
+    """COMET's 0-1 scores were shown to 2 decimals (1 in heatmaps and sentences) where the text
+    report gives 4: two runs read "0.85 | 0.85 (0.00, p=0.0010) better*"."""
+    from selenium.webdriver.common.by import By
+    from tiny_models import build_comet
+
+    comet = build_comet(tmp_path / "comet")
+    copies = []
+    for run in runs:
+        shutil.copytree(run, tmp_path / run.name)
+        copies.append(tmp_path / run.name)
+        assert main(["rescore", str(tmp_path / run.name), "-m", "comet", "--comet-model", str(comet)]) == 0
+    page = tmp_path / "comet.html"
+    assert main(["report", *map(str, copies), "--format", "html", "-o", str(page)]) == 0
+    stored = json.loads((copies[0] / "metrics.json").read_text(encoding="utf-8"))
+    first = next(iter(stored["directions"].values()))["metrics"]["comet"]["score"]
+    _open(browser, page)
+    _check_quiet(browser, page)
+    shown = [s.text for s in browser.find_elements(By.CSS_SELECTOR, "#overview-body span.score")
+             if s.get_attribute("title").startswith(stored_signature(stored))]
+    assert shown and shown[0] == f"{first:.4f}"
+    assert all(re.fullmatch(r"-?\d+\.\d{4}", text) for text in shown)
+
+
+def stored_signature(metrics: dict) -> str:
+    return next(iter(metrics["directions"].values()))["metrics"]["comet"]["signature"][:12]

@@ -45,6 +45,10 @@ def expand_variadic(argv: list[str]) -> list[str]:
     return out
 
 
+# The commands whose finished work an interrupted run keeps (outputs, scores in the caches).
+RESUMABLE = {"translate", "eval", "run", "tune-ratio", "rescore", "score", "meta-eval"}
+
+
 def main(argv=None) -> int:
     argv = expand_variadic(list(sys.argv[1:] if argv is None else argv))
     try:
@@ -53,10 +57,12 @@ def main(argv=None) -> int:
         click.echo(f"xling: error: {exc}", err=True)
         return exc.exit_code
     except (click.exceptions.Abort, KeyboardInterrupt) as exc:   # click makes Ctrl-C an Abort
+        kept = " (finished work is kept in the cache; run again to resume)" \
+            if next((a for a in argv if not a.startswith("-")), None) in RESUMABLE else ""
         if isinstance(exc, Terminated) or isinstance(exc.__cause__, Terminated):
-            click.echo("xling: terminated (finished work is kept in the cache; run again to resume)", err=True)
+            click.echo(f"xling: terminated{kept}", err=True)
             return 128 + signal.SIGTERM
-        click.echo("xling: interrupted (finished work is kept in the cache; run again to resume)", err=True)
+        click.echo(f"xling: interrupted{kept}", err=True)
         return 130
     except _NO_ARGS_IS_HELP as exc:   # `xling`, `xling eval`: the help itself
         click.echo(exc.format_message())
@@ -72,6 +78,10 @@ def main(argv=None) -> int:
         return exc.exit_code
     except BrokenPipeError:
         return 0
+    except SystemExit as exc:   # click's own answer to a closed pipe (`xling ... | head -1`): exit 1
+        if exc.code == 1 and type(sys.stdout).__name__ == "_PacifyFlushWrapper":
+            return 0
+        raise
     except MemoryError:   # no traceback: say what to make smaller (finished work is cached)
         click.echo("xling: error: out of memory; use fewer candidates, segments or a smaller batch "
                    "(--batch-size), then run again: finished work is kept in the cache", err=True)

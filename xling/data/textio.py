@@ -44,6 +44,10 @@ def read_lines(path: str | Path, *, allow_empty: bool = False, keep_bom: bool = 
     lines = split_lines(decode_utf8(data, str(path)), keep_bom)
     if not lines and not allow_empty:
         raise XlingError(f"{path} is empty")
+    if b"\r" in data and b"\n" not in data:   # line ends of classic Mac OS: lines split at \n only, as sacrebleu
+        import sys
+        print(f"xling: warning: {path} ends its lines with carriage returns (\\r) alone, so it is read as one "
+              "line; convert them first (tr '\\r' '\\n')", file=sys.stderr)
     return lines
 
 

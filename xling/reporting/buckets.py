@@ -123,6 +123,7 @@ def by_length(runs: list[MTRun], name: str, metrics: list[str], results) -> dict
             "labels": bucket_labels(edges), "counts": [len(g) for g in groups],
             "count_unit": "segments", "values": values,
             "higher": {display(m): get(m).higher_is_better for m in metrics},
+            "digits": {display(m): get(m).digits for m in metrics},
             "note": "Segments grouped by the length of their reference; each bucket's score is computed over its "
                     "segments (corpus metrics from the bucket's summed statistics, others as the mean of segment "
                     "scores)."}

@@ -89,7 +89,7 @@ def _table(table: Table) -> dict:
 
 def _metric_info(metric: str) -> dict:
     spec = get(metric)
-    return {"display": display(metric), "higher": spec.higher_is_better,
+    return {"display": display(metric), "higher": spec.higher_is_better, "digits": spec.digits,
             "beside": [title for _, title in spec.beside], "model_based": spec.model_based}
 
 
@@ -274,8 +274,10 @@ def _segments(a: MTRun, b: MTRun | None, names: list[str], results: Results) -> 
                 if r.get("realigned") is False:
                     side["unaligned"] = True
                 _add_spans(side, marks[k], i)
-                if "chosen" in r:
-                    side["chosen"] = r["chosen"]
+                if isinstance(r.get("chosen"), int) and isinstance(r.get("candidates"), list):   # MBR, rerank
+                    scores = r.get("candidate_scores") or []
+                    side["chosen"] = {"index": r["chosen"], "of": len(r["candidates"]), "select": r.get("select"),
+                                      "score": scores[r["chosen"]] if r["chosen"] < len(scores) else None}
                 sides.append(side)
             row["sides"] = sides
             rows.append(row)

@@ -22,12 +22,18 @@ function costText(cost) {
   return parts.join(", ");
 }
 
+// Decimals a metric is shown with, as the text report shows it (4 for COMET's 0-1 scale, where
+// systems differ in the third decimal); a sentence's score and a delta of one: one fewer.
+function digitsOf(metric) { return (DATA.metrics[metric] || {}).digits || 2; }
+function segmentDigits(metric) { return Math.max(1, digitsOf(metric) - 1); }
+
 function scoreCell(runIndex, direction, metric) {
   var entry = direction.scores[metric];
   var td = el("td", { cls: "num" });
   if (!entry) return td;
-  td.appendChild(el("span", { cls: "score", title: entry.signature, text: fmt(entry.score) }));
-  if (entry.ci) td.appendChild(el("span", { cls: "ci", text: "95% [" + fmt(entry.ci[0]) + ", " + fmt(entry.ci[1]) + "]",
+  var digits = digitsOf(metric);
+  td.appendChild(el("span", { cls: "score", title: entry.signature, text: fmt(entry.score, digits) }));
+  if (entry.ci) td.appendChild(el("span", { cls: "ci", text: "95% [" + fmt(entry.ci[0], digits) + ", " + fmt(entry.ci[1], digits) + "]",
     title: DATA.intervals ? "percentile bootstrap interval: " + DATA.intervals.samples + " resamples of the segments, seed " +
       DATA.intervals.seed : null }));
   var row = SIG[metric] && SIG[metric][direction.name];
@@ -41,7 +47,7 @@ function scoreCell(runIndex, direction, metric) {
         cls: "sub" + (marked ? " " + (cell.mark || "") : ""),
         title: "paired " + (DATA.test.name === "ar" ? "approximate randomization" : "bootstrap") +
           " against " + DATA.runs[0].label + ": p = " + fmt(cell.p, 4),
-        text: signed(cell.delta) + " p=" + fmt(cell.p, 4) + (marked ? " *" : "")
+        text: signed(cell.delta, digits) + " p=" + fmt(cell.p, 4) + (marked ? " *" : "")
       }));
     } else if (cell) {
       td.appendChild(el("span", { cls: "sub na", text: "not comparable" }));
@@ -109,16 +115,17 @@ function drawSignificance() {
   }
   DATA.significance.forEach(function (table) {
     body.appendChild(el("h3", { text: metricName(table.metric) }));
+    var digits = digitsOf(table.metric);
     var head = el("tr", null, el("th", { text: "direction" }), table.runs.map(function (r) { return el("th", { text: r }); }));
     var rows = table.rows.map(function (row) {
-      return el("tr", null, el("td", { text: row.label }), el("td", { cls: "num", text: fmt(row.base) }),
+      return el("tr", null, el("td", { text: row.label }), el("td", { cls: "num", text: fmt(row.base, digits) }),
         row.cells.map(function (c) {
           if (c === null) return el("td", { cls: "num na", text: "—" });
-          if (!c.comparable) return el("td", { cls: "num na", text: (c.score === null ? "" : fmt(c.score) + " ") + "(not comparable)" });
-          if (c.p === null) return el("td", { cls: "num na", text: (c.score === null ? "n/a" : fmt(c.score)) + " (no test)" });
+          if (!c.comparable) return el("td", { cls: "num na", text: (c.score === null ? "" : fmt(c.score, digits) + " ") + "(not comparable)" });
+          if (c.p === null) return el("td", { cls: "num na", text: (c.score === null ? "n/a" : fmt(c.score, digits)) + " (no test)" });
           var marked = !!c.mark;
           return el("td", { cls: "num" + (marked ? " " + c.mark : ""), title: "p = " + pfmt(c.p),
-            text: fmt(c.score) + " (" + signed(c.delta) + ", p=" + pfmt(c.p) + ")" + (marked ? " " + c.mark + "*" : "") });
+            text: fmt(c.score, digits) + " (" + signed(c.delta, digits) + ", p=" + pfmt(c.p) + ")" + (marked ? " " + c.mark + "*" : "") });
         }));
     });
     body.appendChild(el("table", null, el("thead", null, head), el("tbody", null, rows)));
@@ -140,8 +147,8 @@ function heatmap(run, metric) {
     caption: run.label + ": " + metricName(metric) + " (rows: source, columns: target)" + (higher ? "" : "; lower is better"),
     cellOf: function (src, tgt) {
       var entry = src === tgt ? null : value[src + ">" + tgt];
-      return entry && { value: entry.score, label: fmt(entry.score, entry.score >= 100 ? 0 : 1),
-        title: src + "-" + tgt + ": " + metricName(metric) + " " + fmt(entry.score) + "\n" + entry.signature };
+      return entry && { value: entry.score, label: fmt(entry.score, digitsOf(metric) > 2 ? 3 : entry.score >= 100 ? 0 : 1),
+        title: src + "-" + tgt + ": " + metricName(metric) + " " + fmt(entry.score, digitsOf(metric)) + "\n" + entry.signature };
     }
   });
 }
@@ -444,7 +451,7 @@ function drawRows() {
     var scores = el("td", { cls: "scores" });
     dir.metrics.forEach(function (m, k) {
       var va = a.s[k], vb = b ? b.s[k] : null;
-      var line = metricName(m) + " " + fmt(va, 1) + (b ? " \u2192 " + fmt(vb, 1) : "");
+      var line = metricName(m) + " " + fmt(va, segmentDigits(m)) + (b ? " \u2192 " + fmt(vb, segmentDigits(m)) : "");
       scores.appendChild(el("span", { cls: "sub", text: line }));
     });
     var d = two ? delta(row, state.metric) : null;
@@ -455,7 +462,7 @@ function drawRows() {
         el("span", { cls: "label", text: "reference" }), el("div", { cls: "text ref", text: row.ref })),
       el("td", null, outA),
       two ? el("td", null, outB) : null,
-      two ? el("td", { cls: "num delta" + (d ? (better ? " better" : " worse") : ""), text: d === null ? "" : signed(d, 1) }) : null,
+      two ? el("td", { cls: "num delta" + (d ? (better ? " better" : " worse") : ""), text: d === null ? "" : signed(d, segmentDigits(state.metric)) }) : null,
       scores,
       el("td", null, flagsOf(a, two ? "1st" : ""), b ? flagsOf(b, "2nd") : null),
       el("td", null, el("button", { type: "button", cls: "show-prompt", onclick: function () { openPrompt(row); }, text: "prompt" })));
@@ -503,6 +510,12 @@ function openPrompt(row) {
       section.appendChild(el("span", { cls: "label", text: "the model's input" }));
       section.appendChild(el("pre", { cls: "prompt model-input", text: exact || (source === null ? input : fill(input, source)) }));
     }
+    if (side.chosen) {   // as `xling prompt` says it
+      var score = typeof side.chosen.score === "number" ? fmt(side.chosen.score, 4) : "n/a";
+      section.appendChild(el("p", { cls: "note chosen", text: "chosen: candidate " + side.chosen.index + " of " +
+        side.chosen.of + " (" + side.chosen.select + "; " + (side.chosen.select === "mbr" ? "expected utility " : "QE score ") +
+        score + "; the records hold every candidate and its score)" }));
+    }
     section.appendChild(el("span", { cls: "label", text: "raw answer" }));
     section.appendChild(el("pre", { cls: "prompt raw", text: side.raw !== undefined ? side.raw : side.out }));
     if (side.removed) section.appendChild(el("p", { cls: "note", text: "cleaning removed: " + JSON.stringify(side.removed) }));
@@ -540,6 +553,7 @@ function drawBucket() {
   var measure = measureSelect.value || measures[0];
   var runs = DATA.buckets.runs;
   var values = analysis.values[measure] || [];
+  var bucketDigits = (analysis.digits || {})[measure] || 2;
   var body = byId("buckets-body");
   body.replaceChildren();
   if (!measures.length) {
@@ -550,7 +564,7 @@ function drawBucket() {
     runs.map(function (r) { return el("th", { text: measure + " " + r }); }));
   var rows = analysis.labels.map(function (label, b) {
     return el("tr", { "data-bucket": label }, el("td", { text: label }), el("td", { cls: "num", text: analysis.counts[b] }),
-      runs.map(function (_, r) { return el("td", { cls: "num", text: values[r] ? fmt(values[r][b]) : "" }); }));
+      runs.map(function (_, r) { return el("td", { cls: "num", text: values[r] ? fmt(values[r][b], bucketDigits) : "" }); }));
   });
   var step = runs.length * 16 + 20;
   var width = 60 + analysis.labels.length * step, height = 170, base = 140;
@@ -576,7 +590,7 @@ function drawBucket() {
       if (v === null || v === undefined || !isFinite(v)) return;
       var h = Math.max(1, Math.abs(yOf(v) - zero));
       var bar = svg("rect", { x: x0 + r * 16, y: v >= 0 ? zero - h : zero, width: 14, height: h, fill: COLORS[r % COLORS.length] });
-      bar.appendChild(svg("title", { text: run + ", " + label + ": " + measure + " " + fmt(v) + " (" +
+      bar.appendChild(svg("title", { text: run + ", " + label + ": " + measure + " " + fmt(v, bucketDigits) + " (" +
         analysis.counts[b] + " " + analysis.count_unit + ")" }));
       chart.appendChild(bar);
     });
