@@ -45,3 +45,17 @@ def test_pairs_parse_including_script_subtags():
     with pytest.raises(XlingError, match="both ko"):
         check_direction("ko", "kor_Hang")
     assert len(named_pairs("direction_matrix")) == 12
+
+
+def test_a_language_named_with_its_region_is_that_language_where_it_has_one_script():
+    """-t de_DE (a WMT24++ locale) and pt-BR were unknown codes while ja_JP and en-US worked;
+    zh-HK stays Traditional by its alias, and a region of a language written two ways (sr-ME),
+    or a direction (ko-en), is no language."""
+    from xling.data.languages import parse_pair
+
+    assert [resolve(c).code for c in ("de_DE", "de-DE", "pt-BR", "es-419", "ar_SA", "zh-HK")] == \
+        ["de", "de", "pt", "es", "ar", "zh-Hant"]
+    for code in ("sr-ME", "ko-en", "pt-br"):
+        with pytest.raises(XlingError, match="unknown language code"):
+            resolve(code)
+    assert parse_pair("en-de_DE").tgt.code == "de"

@@ -70,11 +70,25 @@ def resolve(code: str | Language) -> Language:
     """Return the Language for an ISO 639-1/639-3 code, a FLORES code or an alias."""
     if isinstance(code, Language):
         return code
-    lang = _registry()[1].get(_key(str(code)))
+    lang = _registry()[1].get(_key(str(code))) or _by_region(str(code))
     if lang is None:
         known = ", ".join(lang.code for lang in all_languages())
         raise XlingError(f"unknown language code {code!r}; known codes: {known} "
                          "(FLORES codes such as kor_Hang and ISO 639-3 codes also work)")
+    return lang
+
+
+def _by_region(code: str) -> Language | None:
+    """A language named with a region (de-DE, pt_BR, es-419, WMT24++'s locales): the language,
+    where it is written one way only; zh-HK or sr-ME stay unknown (which script?) unless an
+    alias names them."""
+    import re
+
+    # (the region in capitals, as BCP 47 and locales write it: "ko-en" is a direction, not Korean)
+    found = re.fullmatch(r"([a-z]{2,3})[-_](?:[A-Z]{2}|\d{3})", code.strip())
+    lang = _registry()[1].get(_key(found.group(1))) if found else None
+    if lang is None or sum(other.iso639_3 == lang.iso639_3 for other in all_languages()) > 1:
+        return None
     return lang
 
 
