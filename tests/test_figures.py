@@ -283,6 +283,20 @@ def test_relative_scores_follow_the_metric_direction():
     assert score_x_to_y(ter, {"th": LanguageScore("th", 50.0)}, higher_is_better=False)["th"] == 0.5
 
 
+def test_no_ratio_reads_backwards_and_a_group_keeps_its_perfect_languages():
+    """GEMBA-MQM's penalties (<= 0): th at -10 against -2 read 5.000 (">1 = better"), a run twice
+    as bad 2.000; an error rate's perfect 0 had no ratio and left its group's mean of ratios."""
+    from xling.reporting.transfer import LanguageScore, grouped, relative, relative_table
+
+    assert relative(-10.0, -2.0) is None and relative(-1.0, -2.0) is None and relative(3.0, 0.0) is None
+    assert relative(0.0, 10.0, higher_is_better=False) is None and relative(5.0, 0.0, higher_is_better=False) is None
+    offtarget = {"ko": LanguageScore("ko", 20.0), "en": LanguageScore("en", 0.0),
+                 "de": LanguageScore("de", 0.0), "fr": LanguageScore("fr", 40.0)}
+    rows = relative_table(offtarget, higher_is_better=False)
+    (latin,) = [g for g in grouped(rows) if g[0] == "Latn"]
+    assert latin == ("Latn", 20.0, pytest.approx(0.5), 2)      # anchor 10 / group mean 20, both languages
+
+
 def test_drawing_leaves_a_notebooks_matplotlib_as_it_was(tmp_path):
     # a notebook's backend, rcParams and open figures are the user's: figures are drawn apart
     code = ("import matplotlib; matplotlib.use('svg'); import matplotlib.pyplot as plt\n"

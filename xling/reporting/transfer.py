@@ -139,14 +139,21 @@ class RelativeRow:
     rel_english: float | None      # score / English score
     ci_low: float | None = None
     ci_high: float | None = None
+    anchor: float | None = None    # the targeted languages' mean score
+    higher_is_better: bool = True
 
 
 def relative(score: float, anchor: float | None, higher_is_better: bool = True) -> float | None:
     """How a score compares with an anchor, > 1 meaning better whichever way the metric points:
-    score / anchor, or anchor / score for a lower-is-better metric (TER, MetricX, off-target)."""
+    score / anchor, or anchor / score for a lower-is-better metric (TER, MetricX, off-target).
+    None where no ratio reads that way: a negative score or anchor (GEMBA-MQM's penalties, an
+    old COMET's: -10 / -2 = 5 for five times worse), an anchor of 0, or a perfect 0 of an error
+    rate (infinitely better)."""
+    if anchor is None or score < 0 or anchor <= 0:
+        return None
     if higher_is_better:
-        return score / anchor if anchor else None
-    return anchor / score if score and anchor is not None else None
+        return score / anchor
+    return anchor / score if score else None
 
 
 def relative_table(scores: dict[str, LanguageScore], higher_is_better: bool = True,
@@ -162,7 +169,8 @@ def relative_table(scores: dict[str, LanguageScore], higher_is_better: bool = Tr
         info = resolve(lang)
         rows.append(RelativeRow(lang, s.score, info.targeted, info.script, info.family.split("/")[0],
                                 relative(s.score, anchor, higher_is_better),
-                                relative(s.score, english, higher_is_better), s.ci_low, s.ci_high))
+                                relative(s.score, english, higher_is_better), s.ci_low, s.ci_high,
+                                anchor, higher_is_better))
     return rows
 
 
@@ -174,16 +182,16 @@ def _higher_is_better(metric: str) -> bool:
 
 def grouped(rows: list[RelativeRow], by: str = "script") -> list[tuple[str, float, float | None, int]]:
     """(group, mean score, mean score relative to the targeted languages, languages) per script
-    or family, untargeted languages only."""
+    or family, untargeted languages only. The group's ratio is its mean score's (an error rate's
+    perfect 0 has no ratio of its own, and was left out of a mean of ratios)."""
     groups: dict[str, list[RelativeRow]] = {}
     for row in rows:
         if not row.targeted:
             groups.setdefault(getattr(row, by), []).append(row)
     out = []
     for name, members in sorted(groups.items()):
-        rel = [m.rel_targeted for m in members if m.rel_targeted is not None]
-        out.append((name, float(np.mean([m.score for m in members])), float(np.mean(rel)) if rel else None,
-                    len(members)))
+        mean = float(np.mean([m.score for m in members]))
+        out.append((name, mean, relative(mean, members[0].anchor, members[0].higher_is_better), len(members)))
     return out
 
 
@@ -352,12 +360,15 @@ def transfer_tables(paths: list[str], metric: str | None = None, by: str = "scri
               fmt(r.rel_targeted), fmt(r.rel_english)] for r in rows],
             ([] if any(r.targeted for r in rows) else [_no_targeted_note(run)]) + shared_notes
             + ([] if _higher_is_better(name) else
-               [f"lower {name} is better: ratios are inverted (anchor ÷ score), so > 1 is better"])))
+               [f"lower {name} is better: ratios are inverted (anchor ÷ score), so > 1 is better"])
+            + (["a blank ratio: no ratio reads as better or worse there (a score or anchor below 0, an anchor "
+                "of 0, or an error rate's perfect 0)"] if any(r.rel_targeted is None for r in rows) else [])))
         tables.append(Table(f"{label}: untargeted languages by {by} ({measure})",
                             [by, name, "÷ targeted", "languages"],
                             [[g, f"{s:.3f}", fmt(rel), str(n)] for g, s, rel, n in grouped(rows, by)]))
     if len(runs) == 2:
         deltas = delta_table(runs[0], runs[1], metric)
+        higher = _higher_is_better(name)
         tables.append(Table(
             f"{labels[1]} − {labels[0]}, "
             f"{f'accuracy ({MODE_NAMES[mode]})' if mode else metric} (paired bootstrap, 95% CI); "
@@ -366,7 +377,7 @@ def transfer_tables(paths: list[str], metric: str | None = None, by: str = "scri
             [[r["cell"], f"{r['a']:.3f}", f"{r['b']:.3f}", f"{r['delta']:+.3f}",
               f"[{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]", p_text(r["p_value"]),
               "" if r["ratio"] is None else f"{r['ratio']:.3f}"] for r in deltas],
-            [DELTA_P_NOTE]))
+            [DELTA_P_NOTE] + ([] if higher else [f"lower {name} is better: Δ > 0 is worse; ratio = A ÷ B"])))
     return tables
 
 
