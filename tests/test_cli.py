@@ -117,10 +117,14 @@ def test_a_command_group_alone_prints_its_help_as_help():
     (["--tokenize", ""], "--tokenize needs a tokenizer name"),
     (["--human-reference", "ref"], "give --human SPEC with it"),
     (["--paired-n", "5"], "--paired-n sets the resamples of a paired test"),
+    (["-m", "chrf", "--tokenize", "zh"], "--tokenize sets BLEU's tokenizer, and -m chrf has no BLEU"),
+    (["-m", "bleu", "--spm-model", "/nonexistent.model"], "--spm-model is the SentencePiece model of spBLEU"),
+    (["-m", "chrf,ter", "--spm-model", "/nonexistent.model"], "--spm-model is the SentencePiece model of spBLEU"),
 ])
 def test_score_options_that_would_be_ignored_are_refused(tmp_path, extra, said):
     """Audit round 10: both paired flags ran only AR; '' was 13a; --human-reference without
-    --human and --paired-n without a test did nothing, silently."""
+    --human and --paired-n without a test did nothing, silently. Round 15: --tokenize with no
+    BLEU, --spm-model with no spBLEU (even a missing file) were ignored."""
     from helpers import assert_one_line_error, xling
 
     hyp = tmp_path / "hyp.txt"

@@ -16,6 +16,20 @@ from ..metrics.unsegmented import result_warning, warn
 from ..reporting.scores import ScoreReport
 
 
+def check_tokenizer_options(metrics: list[str], tokenize: str | None, spm_model: str | None) -> None:
+    """--tokenize and --spm-model where no metric asked for uses them: refused, never ignored
+    (`-m chrf --tokenize zh` scored chrF as if it had not been given; `--spm-model` with 13a BLEU)."""
+    from ..metrics.spm import SPM_TOKENIZERS
+
+    if tokenize and "bleu" not in metrics:
+        raise XlingError(f"--tokenize sets BLEU's tokenizer, and -m {','.join(metrics)} has no BLEU"
+                         + (" (spBLEU tokenizes with flores200 always)" if "spbleu" in metrics else ""))
+    sentencepiece = "spbleu" in metrics or "bleu" in metrics and tokenize in SPM_TOKENIZERS
+    if spm_model and not sentencepiece:
+        raise XlingError("--spm-model is the SentencePiece model of spBLEU: add -m spbleu (or --tokenize "
+                         "flores200 with -m bleu)")
+
+
 def score_systems(systems: dict[str, list[str]], refs: list[list[str]] | None, metrics, tgt_lang: str,
                   srcs: list[str] | None = None, src_lang: str | None = None,
                   test: str | None = None, n_samples: int | None = None, seed: int = 12345,
@@ -30,6 +44,7 @@ def score_systems(systems: dict[str, list[str]], refs: list[list[str]] | None, m
     src = resolve(src_lang) if src_lang else None
     metrics = parse_metric_names(metrics)
     specs = {m: get(m) for m in metrics}
+    check_tokenizer_options(metrics, tokenize, (settings or {}).get("spm_model"))
     streams = refs
     if streams is not None and len(streams) > 1:
         check_lengths(**{f"reference {i}": r for i, r in enumerate(streams)})
