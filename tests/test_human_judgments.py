@@ -248,3 +248,25 @@ def test_xling_data_lists_the_judgment_families():
     for grammar in ("mqm:FILE.tsv[:SRC-TGT]", "mqm-scores:FILE.tsv[:SRC-TGT]", "mtme:ROOT:LP[:HUMAN]"):
         line = next((x for x in out.stdout.splitlines() if x.startswith(grammar)), None)
         assert line is not None and "judgments" in line, out.stdout
+
+
+def test_a_seg_id_that_is_no_number_is_refused_not_a_segment_of_its_own(tmp_path):
+    """A typo ("five") made a segment only one system had, moving its mean (-7.5 -> -6.2)."""
+    path = write_mqm(tmp_path, [row("A", 1, "r1", "Ziel", "no-error", "no-error"),
+                                row("A", "five", "r1", "Ziel", "Accuracy/Omission", "Minor")])
+    with pytest.raises(XlingError, match=r":3: seg_id 'five' is not a segment number"):
+        load_mqm(path, "mqm")
+
+
+def test_systems_a_metric_scores_alike_share_a_rank(tmp_path, capsys):
+    """Two systems with the same BLEU were ranked 1 and 2: the table said BLEU preferred one."""
+    from xling.cli import main
+
+    path = write_mqm(tmp_path, [row(s, seg, "r1", text, "no-error" if s != "B" else "Fluency/Grammar",
+                                    "no-error" if s != "B" else "Minor", source=f"Quelle {seg}")
+                                for s, text in (("ref", "we walk to the river today"), ("A", "we walk to the river today"),
+                                                ("B", "we walk to the river today"))
+                                for seg in (1, 2)])
+    assert main(["score", "--human", f"mqm:{path}", "--human-reference", "ref", "-m", "bleu", "-t", "en"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("100.00 (1)") == 2 and "(2)" not in out

@@ -182,6 +182,8 @@ def load_mqm(path: str | Path, spec: str, src_lang: str | None = None, tgt_lang:
         category, severity = cells[col["category"]], cells[col["severity"]].strip().lower()
         if not system or not seg_id:
             raise XlingError(f"{where}: empty system or seg_id")
+        if not seg_id.isdigit():   # (a typo made a segment of its own, one system's alone)
+            raise XlingError(f"{where}: seg_id {seg_id!r} is not a segment number (the MQM layout numbers them)")
         if severity not in MQM_WEIGHTS:
             raise XlingError(f"{where}: unknown severity {cells[col['severity']]!r} "
                              "(known: Major, Minor, Neutral, No-error)")

@@ -115,15 +115,16 @@ def human_score_table(report: dict) -> Table:
     """`xling score --human`: systems by human score, with intervals and each metric's score and rank."""
     humans, metrics = report["systems"], report["metrics"]
     order = sorted(humans, key=lambda s: -humans[s]["score"])
-    ranks = {m: {s: k + 1 for k, s in enumerate(sorted(per, key=lambda s: -per[s] if get(m).higher_is_better
-                                                         else per[s]))} for m, per in metrics.items()}
+    # competition ranks: systems a metric scores alike share a rank (1 + the systems it scores better)
+    ranks = {m: {s: 1 + sum((per[o] > per[s]) if get(m).higher_is_better else (per[o] < per[s]) for o in per)
+                 for s in per} for m, per in metrics.items()}
     # Where the data gives system scores, they rank (as in meta-eval) and the segment mean sits beside.
     given = report.get("human_source", "").startswith("the data's")
-    rows = [[str(k + 1), s, f"{humans[s]['score']:.3f}"]
+    rows = [[str(1 + sum(humans[o]["score"] > humans[s]["score"] for o in humans)), s, f"{humans[s]['score']:.3f}"]
             + ([f"{humans[s]['segment_mean']:.3f}"] if given else [])
             + [f"[{humans[s]['low']:.3f}, {humans[s]['high']:.3f}]", str(humans[s]["segments"])]
             + [f"{metrics[m][s]:.{get(m).digits}f} ({ranks[m][s]})" for m in metrics]
-            for k, s in enumerate(order)]
+            for s in order]
     interval = (f"95% interval: bootstrap of the rated segments' mean, {report['samples']} resamples, "
                 f"seed {report['seed']}")
     notes = [(f"human: {report['human_source']}, as meta-eval takes them; segment mean and its {interval}"
