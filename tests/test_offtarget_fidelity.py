@@ -443,3 +443,17 @@ def test_cjk_references_stay_on_target_and_off_for_each_other(data_dir, name, ta
         found = [detect(line, other).lang for line in lines]
         off = sum(f not in (other, "und") for f in found)
         assert off == 0 if other == target else off >= len(lines) - 3, (other, off)
+
+
+def test_a_blank_source_lines_empty_output_is_nothing_off_target():
+    """text:/jsonl: files keep blank lines as segments (as sacrebleu); xling sends them to no
+    model and writes an empty output, which off-target counted: 4 perfect translations and one
+    blank line scored 25%."""
+    from xling.metrics.offtarget import off_target
+
+    outputs = ["나는 사과를 좋아한다.", "", "오늘은 비가 온다.", "고양이가 창문 옆에서 잔다."]
+    sources = ["I like apples.", "", "It is raining today.", "The cat sleeps by the window."]
+    result = off_target(outputs, "ko", sources)
+    assert result.score == 0.0 and result.extra["undetermined_rate"] == 0.0
+    # an empty output where there was something to translate stays off-target
+    assert off_target(outputs, "ko", ["I like apples.", "Hello there.", *sources[2:]]).score == 25.0

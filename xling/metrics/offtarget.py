@@ -60,6 +60,11 @@ def segment_flags(output: str, tgt_code: str, source: str | None = None) -> dict
     detection = detect(output, expected=tgt_code)
     # invisible format characters alone (a zero-width space, a BOM) are an empty output
     empty = not "".join(c for c in output if unicodedata.category(c) != "Cf").strip()
+    # a blank line kept as a segment (text:, jsonl: files): nothing to translate, so an empty
+    # output is neither off-target nor undetermined (a perfect system scored 25% with one)
+    if empty and source is not None and not source.strip():
+        return {"lang": detection.lang, "script": detection.script, "empty": False, "undetermined": False,
+                "wrong_language": False, "wrong_script": False, "copy": False, "off_target": False}
     undetermined = not empty and detection.lang == "und"
     wrong = not empty and not undetermined and not _same_language(detection.lang, tgt_code)
     # Chinese in the other script (Simplified for a zh-Hant target, or the reverse); text valid

@@ -81,9 +81,10 @@ JUDGE_MAX_TOKENS = MetricSetting("judge_max_tokens", 512, "Longest judge answer,
 # scores (stored scores made under another version are made again; signatures carry them).
 JUDGE_PARSER = 3        # 2: counts, CJK "none", the judge's total and prose after the list are no errors;
                         # 3: several headings on one line, "none" in other languages, a revised or hedged ESA score
-LANGID_RULES = 8        # 5: a word or two in a script the target does not write is off-target;
+LANGID_RULES = 9        # 5: a word or two in a script the target does not write is off-target;
                         # 6: but one short sign ("kg", "km/h", "etc.") is undetermined;
                         # 7: a target's script beside another is judged by its own part (uk for ru,
                         # Cyrillic for sr-Latn), Azerbaijani/Belarusian candidates, hr stands for bs,
                         # neighbours judged without names; 8: Chinese keeping a Japanese word, title or
-                        # form, or an unspaced Korean name, is Chinese; names alone are undetermined
+                        # form, or an unspaced Korean name, is Chinese; names alone are undetermined;
+                        # 9: an empty output for a blank source line is nothing off-target
