@@ -157,7 +157,8 @@ GOOD = {"lp": "en-ko_KR", "domain": "news", "document_id": "d1", "segment_id": 1
     ({"segment_id": "abc"}, "en-ko_KR.jsonl:2: 'segment_id' must be a whole number, not 'abc'"),
     ({"segment_id": True}, "en-ko_KR.jsonl:2: 'segment_id' must be a whole number"),
     ({"document_id": " "}, "en-ko_KR.jsonl:2: 'document_id' is empty"),
-], ids=["duplicate", "bad-bool", "null-domain", "text-id", "bool-id", "empty-doc"])
+    ({"lp": "en-ja_JP"}, "en-ko_KR.jsonl:2: its lp is 'en-ja_JP', not en-ko_KR"),
+], ids=["duplicate", "bad-bool", "null-domain", "text-id", "bool-id", "empty-doc", "another-locale"])
 def test_bad_wmt24pp_rows_are_named_with_their_line(tmp_path, change, message):
     from xling.data.parallel import load_parallel
 

@@ -155,3 +155,25 @@ def test_a_document_whose_segment_ids_run_backwards_is_read_in_order(tmp_path):
     in_order.write_text("".join(json.dumps({"document_id": d, "segment_id": n, "en": t, "de": t}) + "\n"
                                 for d, n, t in sorted(records, key=lambda r: r[1])), encoding="utf-8")
     assert load_parallel(f"jsonl:{in_order}").ids == ["1", "2", "3", "4"]
+
+
+def test_a_segment_id_given_as_number_and_text_is_one_segment(tmp_path):
+    """segment_id 1 and "1" in one document were two segments (document_id 5 and "5" are one)."""
+    from xling.data.jsonl import load_jsonl
+
+    path = tmp_path / "d.jsonl"
+    path.write_text('{"en": "a", "ko": "A", "document_id": "d", "segment_id": 1}\n'
+                    '{"en": "b", "ko": "B", "document_id": "d", "segment_id": "1"}\n', encoding="utf-8")
+    with pytest.raises(XlingError, match=r":2: segment_id '1' of document d was already used"):
+        load_jsonl(str(path), f"jsonl:{path}")
+
+
+def test_a_shots_file_value_that_is_not_text_is_refused(tmp_path):
+    """null, lists, objects and numbers went into the prompt as Python's None, ['x', 'y'], 3.5."""
+    from xling.data.parallel import read_pair_file
+
+    path = tmp_path / "shots.jsonl"
+    path.write_text('{"source": "Hello.", "target": "안녕."}\n{"source": null, "target": ["x", "y"]}\n',
+                    encoding="utf-8")
+    with pytest.raises(XlingError, match=r"shots.jsonl:2: 'source' must be text, not None"):
+        read_pair_file(path)

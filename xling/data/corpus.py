@@ -40,7 +40,9 @@ class ParallelData:
     def text(self, lang: str | Language) -> list[str]:
         lang = resolve(lang)
         if lang.code not in self._languages:
-            spelled = f" (a file is named by {lang.code}, {lang.iso639_3} or {lang.flores})" if self.files else ""
+            spelled = f" (a file is named by {lang.code}, {lang.iso639_3} or {lang.flores})" if self.files else \
+                " (a jsonl: file's key 'id' is each record's id: key Indonesian 'ind')" \
+                if lang.code == "id" and self.spec.startswith("jsonl:") else ""
             raise XlingError(f"{self.spec} has no {lang.name} ({lang.code}){spelled}; available: "
                              f"{', '.join(self._languages)}")
         if lang.code not in self._cache:

@@ -66,7 +66,8 @@ def load_jsonl(path: str, spec: str) -> ParallelData:
                 raise XlingError(f"{where}: '{key}' must be text, not {row[key]!r}{hint}")
         meta = _check_meta(where, row)
         if "segment_id" in meta:   # a segment is named by its id (within its document, if any)
-            name = (meta.get("document_id"), meta["segment_id"])
+            # (1 and "1" name one segment, as 5 and "5" name one document)
+            name = (None if meta.get("document_id") is None else str(meta["document_id"]), str(meta["segment_id"]))
             if name in seen:
                 inside = f" of document {name[0]}" if name[0] is not None else ""
                 raise XlingError(f"{where}: segment_id {name[1]!r}{inside} was already used at {seen[name]}")

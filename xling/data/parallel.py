@@ -106,11 +106,12 @@ def read_pair_file(path: str | Path) -> list[tuple[str, str]]:
             continue
         if str(path).endswith(".jsonl"):
             row = json_line(line, f"{path}:{number}")
-            try:
-                pairs.append((str(row["source"]), str(row["target"])))
-            except (KeyError, TypeError) as exc:
-                raise XlingError(f"{path}:{number}: expected a JSON object with 'source' and "
-                                 "'target'") from exc
+            if not isinstance(row, dict) or "source" not in row or "target" not in row:
+                raise XlingError(f"{path}:{number}: expected a JSON object with 'source' and 'target'")
+            for key in ("source", "target"):   # (str() showed the model None, ['x', 'y'] or {'a': 1})
+                if not isinstance(row[key], str):
+                    raise XlingError(f"{path}:{number}: '{key}' must be text, not {row[key]!r:.40}")
+            pairs.append((row["source"], row["target"]))
         else:
             cells = line.split("\t")
             if len(cells) != 2:
@@ -189,8 +190,9 @@ def _flores_hub(split: str, spec: str) -> ParallelData:
     keeps it), as its texts differ from FLORES-200's."""
 
     if not hub.reachable():
-        raise XlingError("no local FLORES-200 folder (pass --data-dir or set XLING_DATA) and the "
-                         "Hugging Face hub cannot be reached for FLORES+ (offline?)")
+        where = f"XLING_DATA ({os.environ['XLING_DATA']}) holds no flores200/" if os.environ.get("XLING_DATA") \
+            else "no local FLORES-200 folder (pass --data-dir or set XLING_DATA)"
+        raise XlingError(f"{where}, and the Hugging Face hub cannot be reached for FLORES+ (offline?)")
     if split not in FLORES_SPLITS:
         raise XlingError(f"FLORES+ has no split {split!r}; available: dev, devtest")
     from datasets import load_dataset

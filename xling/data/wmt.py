@@ -63,10 +63,11 @@ WMT24PP_TYPES = {"lp": str, "domain": str, "document_id": str, "segment_id": int
                  "source": str, "target": str, "original_target": str}
 
 
-def check_wmt24pp_rows(rows: list[tuple[str, dict]]) -> list[dict]:
+def check_wmt24pp_rows(rows: list[tuple[str, dict]], locale: str | None = None) -> list[dict]:
     """Rows given with where each one is (file:line, or the hub row): every field present and of
-    its type, domain and document id non-empty, segment ids unique (records are named by them).
-    The first bad row is named."""
+    its type, domain and document id non-empty, segment ids unique (records are named by them),
+    and each row's `lp` the locale's (en-ja_JP rows in a file named en-ko_KR were read as Korean
+    references). The first bad row is named."""
     seen: dict = {}
     for where, row in rows:
         missing = [f for f in WMT24PP_FIELDS if f not in row]
@@ -80,6 +81,8 @@ def check_wmt24pp_rows(rows: list[tuple[str, dict]]) -> list[dict]:
         for field in ("domain", "document_id"):
             if not row[field].strip():
                 raise XlingError(f"{where}: '{field}' is empty")
+        if locale is not None and row["lp"] != f"en-{locale}":
+            raise XlingError(f"{where}: its lp is {row['lp']!r}, not en-{locale} (a file of another locale?)")
         if row["segment_id"] in seen:
             raise XlingError(f"{where}: segment_id {row['segment_id']} was already used at "
                              f"{seen[row['segment_id']]}; each segment needs its own id")
@@ -89,7 +92,8 @@ def check_wmt24pp_rows(rows: list[tuple[str, dict]]) -> list[dict]:
 
 def _read_local(path: Path) -> list[dict]:
 
-    return check_wmt24pp_rows([(f"{path}:{number}", row) for number, row in read_jsonl(path)])
+    return check_wmt24pp_rows([(f"{path}:{number}", row) for number, row in read_jsonl(path)],
+                              path.stem.partition("-")[2])
 
 
 def _read_hub(locale: str, folder: Path | None, present: list[str]) -> list[dict]:
@@ -106,7 +110,7 @@ def _read_hub(locale: str, folder: Path | None, present: list[str]) -> list[dict
     except Exception as exc:  # noqa: BLE001 - a missing config or a network error: one line
         raise XlingError(f"{WMT24PP_HUB} en-{locale} could not be loaded from the hub: "
                          f"{exc}".splitlines()[0]) from exc
-    return check_wmt24pp_rows([(f"{WMT24PP_HUB} en-{locale}, row {i}", row) for i, row in enumerate(rows)])
+    return check_wmt24pp_rows([(f"{WMT24PP_HUB} en-{locale}, row {i}", row) for i, row in enumerate(rows)], locale)
 
 
 def _wmt24pp_languages(root: Path | None) -> list[str] | None:
@@ -194,9 +198,10 @@ def load_wmt24pp(arg: str, root: Path | None, keep_bad_sources: bool = False,
     for loc, lang in languages.items():
         texts[lang.code] = [tables[loc][i][field] for i in keep]
     dropped = len(first) - len(keep)
-    note = (f"WMT24++ ({', '.join(locales)}): {len(keep)} of {len(first)} segments; dropped the "
-            f"canary" + (f" and {bad} rows marked is_bad_source" if not keep_bad_sources else "")
-            + f" ({dropped} in all); references: "
+    canary = any(r["domain"] == "canary" for r in first)
+    what = (["the canary"] if canary else []) + ([f"{bad} rows marked is_bad_source"] if not keep_bad_sources else [])
+    note = (f"WMT24++ ({', '.join(locales)}): {len(keep)} of {len(first)} segments; "
+            + (f"dropped {' and '.join(what)} ({dropped} in all)" if what else "nothing dropped") + "; references: "
             + ("post-edits" if field == "target" else "original references, before post-editing")
             + " ('" + field + "'); English is the original side")
     if left_out:
