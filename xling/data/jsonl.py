@@ -70,7 +70,7 @@ def load_jsonl(path: str, spec: str) -> ParallelData:
             name = (None if meta.get("document_id") is None else str(meta["document_id"]), str(meta["segment_id"]))
             if name in seen:
                 inside = f" of document {name[0]}" if name[0] is not None else ""
-                raise XlingError(f"{where}: segment_id {name[1]!r}{inside} was already used at {seen[name]}")
+                raise XlingError(f"{where}: segment_id {meta['segment_id']!r}{inside} was already used at {seen[name]}")
             seen[name] = where
         metas.append(meta)
     ids: list[str] = []
