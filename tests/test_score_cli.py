@@ -93,7 +93,8 @@ def test_paired_tests_equal_sacrebleus_cli(two_systems, test):
     ours = xling("score", "-r", two_systems["ref"], "-i", two_systems["a"], two_systems["b"], "-t", "en",
                  "-m", "bleu,chrf,ter", f"--paired-{test}", "--paired-n", n, "-f", "json")
     assert ours.returncode == 0, ours.stderr
-    ours = json.loads(ours.stdout)["paired"]
+    report = json.loads(ours.stdout)
+    ours = report["paired"]
     if test == "ar":
         theirs = _sacrebleu_json(two_systems["ref"], "-i", two_systems["a"], two_systems["b"], "-m", "bleu", "chrf",
                                  "ter", f"--paired-{test}", f"--paired-{test}-n", n)[1]
@@ -104,8 +105,8 @@ def test_paired_tests_equal_sacrebleus_cli(two_systems, test):
         read = lambda k: two_systems[k].read_text(encoding="utf-8").splitlines()   # noqa: E731
         _, scores = PairedTest([("a", read("a")), ("b", read("b"))], {"BLEU": BLEU(), "chrF2": CHRF(), "TER": TER()},
                                [read("ref")], test_type="bs", n_samples=int(n))()
-        theirs = {k: {"score": v[1].score, "p_value": v[1].p_value, "mean": v[1].mean, "ci": v[1].ci}
-                  for k, v in scores.items() if k != "System"}
+        theirs = {k: {"score": v[1].score, "p_value": v[1].p_value, "mean": v[1].mean, "ci": v[1].ci,
+                      "baseline": (v[0].mean, v[0].ci)} for k, v in scores.items() if k != "System"}
     for metric, key in (("bleu", "BLEU"), ("chrf", "chrF2"), ("ter", "TER")):
         (p,) = ours[metric]
         assert p["score"] == pytest.approx(theirs[key]["score"], abs=1e-9)
@@ -113,6 +114,9 @@ def test_paired_tests_equal_sacrebleus_cli(two_systems, test):
         if test == "bs":
             assert p["mean"] == pytest.approx(theirs[key]["mean"], abs=1e-6)
             assert p["ci_half"] == pytest.approx(theirs[key]["ci"], abs=1e-6)
+            # and the baseline's own interval, which sacrebleu prints on its row (xling gave none)
+            baseline = report["baseline"][metric]
+            assert (baseline["mean"], baseline["ci_half"]) == pytest.approx(theirs[key]["baseline"], abs=1e-6)
     assert 0.01 < ours["bleu"][0]["p_value"] < 0.99 or 0.01 < ours["ter"][0]["p_value"] < 0.99
 
 

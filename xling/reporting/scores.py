@@ -17,12 +17,16 @@ class ScoreReport:
     systems: dict[str, dict[str, MetricResult]]
     paired: dict[str, list[PairedResult]] = field(default_factory=dict)   # metric -> results
     settings: dict = field(default_factory=dict)
+    baseline: dict[str, PairedResult] = field(default_factory=dict)   # metric -> its bootstrap interval
 
     def to_dict(self) -> dict:
         return {"settings": self.settings,
                 "systems": {s: {m: r.to_dict(segments=False) for m, r in res.items()}
                             for s, res in self.systems.items()},
-                "paired": {m: [p.to_dict() for p in ps] for m, ps in self.paired.items()}}
+                "paired": {m: [p.to_dict() for p in ps] for m, ps in self.paired.items()},
+                **({"baseline": {m: {k: v for k, v in p.to_dict().items() if k in ("system", "mean", "ci_low", "ci_high",
+                                                                               "ci_half", "samples", "seed")}
+                                 for m, p in self.baseline.items()}} if self.baseline else {})}
 
 
 
@@ -52,6 +56,9 @@ def _cells(report: ScoreReport, latex: bool = False) -> tuple[list[str], list[li
             digits = get(m).digits
             cell = f"{result.score:.{digits}f}"
             p = paired.get((name, m))
+            own = report.baseline.get(m) if name == names[0] else None
+            if own is not None and own.interval():
+                cell += f" ({own.interval(digits)})"
             if p is not None:
                 mark = (LATEX_MARKS[p.verdict] if latex else f" {p.verdict}*") if p.verdict else ""
                 ci = f" ({p.interval(digits)})" if p.interval() else ""

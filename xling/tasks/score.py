@@ -97,4 +97,6 @@ def score_systems(systems: dict[str, list[str]], refs: list[list[str]] | None, m
             baseline = report.systems[names[0]][metric]
             report.paired[metric] = paired_test(
                 baseline, {n: report.systems[n][metric] for n in names[1:]}, test, n_samples, seed)
+            if test == "bs":   # the baseline's own bootstrap interval, from the same draws (as sacrebleu)
+                report.baseline[metric] = paired_test(baseline, {names[0]: baseline}, test, n_samples, seed)[0]
     return report
