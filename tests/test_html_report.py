@@ -109,6 +109,12 @@ def test_report_writes_one_self_contained_file_with_every_table(runs, tmp_path, 
     tables = build_report([str(a), str(b)])
     assert [t["title"] for t in data["tables"]] == [t.title for t in tables]
     assert [t["rows"] for t in data["tables"]] == [t.rows for t in tables]
+    # with JavaScript off, the same tables are there as plain HTML (they were not: empty sections)
+    from markupsafe import escape
+
+    plain = html[html.index("<noscript>"):html.index("</noscript>")]
+    assert plain.count("<table>") == len(tables) and all(f"<h3>{escape(t.title)}</h3>" in plain for t in tables)
+    assert f"<td>{escape(tables[0].rows[0][-1])}</td>" in plain
     # the significance comes from build_report's "runs compared" table, cell for cell
     compared = next(t for t in tables if t.title == "chrF: runs compared")
     chrf = next(s for s in data["significance"] if s["metric"] == "chrf")

@@ -359,4 +359,4 @@ def render_page(data: dict, template_name: str = "report.html.j2", scripts: tupl
            "img-src data:; base-uri 'none'; form-action 'none'")
     template = env.get_template(template_name)
     return template.render(title=data.get("title", "xling report"), csp=csp, css=Markup(css), js=Markup(js),
-                           data=Markup(page_json(data)))
+                           data=Markup(page_json(data)), tables=data.get("tables") or [])
