@@ -61,7 +61,7 @@ def test_transformers_generate_batch_runs_on_a_model_xling_switched_to_its_own_a
     attention.install_gqa_decode(model, force=True)
     assert model.config._attn_implementation == attention.XLING_SDPA
     prompts = [backend.lm.tokenizer("Korean: 물.\nEnglish:")["input_ids"], backend.lm.tokenizer("Hello")["input_ids"]]
-    outputs = generate_batch(model, prompts, GenerationConfig(max_new_tokens=4, do_sample=False,
-                                                              eos_token_id=backend.lm.eos_ids and sorted(backend.lm.eos_ids)))
+    config = GenerationConfig(max_new_tokens=4, do_sample=False, eos_token_id=sorted(backend.lm.eos_ids))
+    outputs = generate_batch(model, prompts, config)
     assert len(outputs) == 2
     assert model.config._attn_implementation == attention.XLING_SDPA

@@ -262,11 +262,10 @@ def test_systems_a_metric_scores_alike_share_a_rank(tmp_path, capsys):
     """Two systems with the same BLEU were ranked 1 and 2: the table said BLEU preferred one."""
     from xling.cli import main
 
+    text = "we walk to the river today"   # every system the same words: BLEU 100 each
     path = write_mqm(tmp_path, [row(s, seg, "r1", text, "no-error" if s != "B" else "Fluency/Grammar",
                                     "no-error" if s != "B" else "Minor", source=f"Quelle {seg}")
-                                for s, text in (("ref", "we walk to the river today"), ("A", "we walk to the river today"),
-                                                ("B", "we walk to the river today"))
-                                for seg in (1, 2)])
+                                for s in ("ref", "A", "B") for seg in (1, 2)])
     assert main(["score", "--human", f"mqm:{path}", "--human-reference", "ref", "-m", "bleu", "-t", "en"]) == 0
     out = capsys.readouterr().out
     assert out.count("100.00 (1)") == 2 and "(2)" not in out

@@ -275,9 +275,9 @@ def _segments(a: MTRun, b: MTRun | None, names: list[str], results: Results) -> 
                     side["unaligned"] = True
                 _add_spans(side, marks[k], i)
                 if isinstance(r.get("chosen"), int) and isinstance(r.get("candidates"), list):   # MBR, rerank
-                    scores = r.get("candidate_scores") or []
+                    utilities = r.get("candidate_scores") or []
                     side["chosen"] = {"index": r["chosen"], "of": len(r["candidates"]), "select": r.get("select"),
-                                      "score": scores[r["chosen"]] if r["chosen"] < len(scores) else None}
+                                      "score": utilities[r["chosen"]] if r["chosen"] < len(utilities) else None}
                 sides.append(side)
             row["sides"] = sides
             rows.append(row)

@@ -310,7 +310,8 @@ def choice_tables(run: ChoiceRun) -> list[Table]:
                     and c.modes["gen"].get("parser", 1) < CHOICE_PARSER})
     if older:
         notes.append(f"{', '.join(older)}: generated answers read by an older xling's parser (now parser"
-                     f"{CHOICE_PARSER}); run the same `xling eval` again to read them anew (from the cache, no model call)")
+                     f"{CHOICE_PARSER}); run the same `xling eval` again to read them anew (from the cache, "
+                     "no model call)")
     tables = [Table(f"{run.label}: {run.settings['data']}, {run.model.get('model', '?')}, "
                     f"{run.settings['shots']}-shot", header, rows, notes)]
     tables += label_tables(run, modes)

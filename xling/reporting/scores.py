@@ -11,6 +11,9 @@ from ..metrics.significance import PairedResult
 from .tables import one_line, p_text, tex_escape
 from .text_table import table
 
+# what `--paired-bs` keeps of the baseline's own bootstrap (its interval)
+BASELINE_FIELDS = ("system", "mean", "ci_low", "ci_high", "ci_half", "samples", "seed")
+
 
 @dataclass
 class ScoreReport:
@@ -24,8 +27,7 @@ class ScoreReport:
                 "systems": {s: {m: r.to_dict(segments=False) for m, r in res.items()}
                             for s, res in self.systems.items()},
                 "paired": {m: [p.to_dict() for p in ps] for m, ps in self.paired.items()},
-                **({"baseline": {m: {k: v for k, v in p.to_dict().items() if k in ("system", "mean", "ci_low", "ci_high",
-                                                                               "ci_half", "samples", "seed")}
+                **({"baseline": {m: {k: v for k, v in p.to_dict().items() if k in BASELINE_FIELDS}
                                  for m, p in self.baseline.items()}} if self.baseline else {})}
 
 

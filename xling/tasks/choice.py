@@ -184,9 +184,9 @@ def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress
             summary["batches"] = metrics["directions"][name]["batches"]
         for mode in ("ll", "gen"):
             if config.mode in (mode, "both"):
-                summary[mode] = summarize(records, mode, n_labels, config.bootstrap, config.seed)
-        if "gen" in summary:   # which parser read the answers (a re-run re-reads them from the cache)
-            summary["gen"]["parser"] = CHOICE_PARSER
+                # (gen: which parser read the answers; a re-run re-reads them from the cache)
+                summary[mode] = {**summarize(records, mode, n_labels, config.bootstrap, config.seed),
+                                 **({"parser": CHOICE_PARSER} if mode == "gen" else {})}
         metrics["directions"][name] = summary
         run.write_metrics(metrics)
 
