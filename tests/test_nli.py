@@ -460,5 +460,7 @@ def test_choices_listed_as_sentences_or_rejected_name_no_answer_and_a_repeated_c
             (mc, yes_no, "Yes. No doubt about it.", 0), (mc, yes_no, "No. They differ.", 1),
             (mc, copa, "It was fragile", 0), (mc, item, "Answer: B", 1), (mc, item, "The answer is (B)", 1),
             (mc, item, "答え：B", 1), (nli, nli_item, "Answer: Yes", 0), (nli, nli_item, "答案：是", 0),
-            (nli, nli_item, "정답은 예", 0), (nli, nli_item, "Yes. No doubt about it.", 0)]:
+            (nli, nli_item, "정답은 예", 0), (nli, nli_item, "Yes. No doubt about it.", 0),
+            (mc, item, "C. A and B are wrong.", 2), (mc, item, "C. E.g. a shelf is not", 2),
+            (mc, ChoiceItem("a", 0, {"stem": "?", "options": ["Answer the phone", "Hang up"]}), "Answer the phone", 0)]:
         assert parse_answer(template, text, it) == label, text

@@ -85,11 +85,18 @@ def _by_region(code: str) -> Language | None:
     import re
 
     # (the region in capitals, as BCP 47 and locales write it: "ko-en" is a direction, not Korean)
-    found = re.fullmatch(r"([a-z]{2,3})[-_](?:[A-Z]{2}|\d{3})", code.strip())
+    found = re.fullmatch(r"([a-z]{2,3})[-_]([A-Z]{2}|\d{3})", code.strip())
     lang = _registry()[1].get(_key(found.group(1))) if found else None
-    if lang is None or sum(other.iso639_3 == lang.iso639_3 for other in all_languages()) > 1:
+    if lang is None or sum(other.iso639_3 == lang.iso639_3 for other in all_languages()) > 1 \
+            or f"{found.group(1)}-{found.group(2)}" in OTHER_SCRIPT_REGIONS:
         return None
     return lang
+
+
+# Regions where a language xling lists in one script is written in another (Punjabi in
+# Pakistan: Shahmukhi, not Gurmukhi): never resolved by the language alone.
+OTHER_SCRIPT_REGIONS = {"pa-PK", "az-IR", "uz-AF", "sd-IN", "mn-CN", "ks-IN", "ku-IQ", "ku-IR", "ms-BN",
+                        "tg-AF", "ha-SA"}
 
 
 class Direction(NamedTuple):

@@ -226,10 +226,11 @@ def _runs_on(last: str, following: str) -> bool:
 
 def parse_answer(template: Template, text: str, item: ChoiceItem) -> int | None:
     """The answer index a generated text gives, or None (invalid: never guessed)."""
-    norm = _without_cue(template, _norm(text))
+    norm = _norm(text)
     if not norm:
         return None
     if template.task == "nli":
+        norm = _without_cue(template, norm)
         # Longest words first so that "不是" is not read as "是".
         vocabulary = sorted(answer_vocabulary(template).items(), key=lambda kv: -len(kv[0]))
 
@@ -248,7 +249,7 @@ def parse_answer(template: Template, text: str, item: ChoiceItem) -> int | None:
                     return None
                 sentence = _SENTENCE.match(norm[len(word):])
                 after = norm[len(word) + sentence.end():] if sentence else ""
-                if any(other_index != index and says(after, other) and _ALONE.match(after[len(other):])
+                if any(other_index != index and says(after, other) and _SENTENCE_ENDS.match(after[len(other):])
                        for other, other_index in vocabulary):
                     return None
                 return index
@@ -259,6 +260,8 @@ def parse_answer(template: Template, text: str, item: ChoiceItem) -> int | None:
     options = [(i, _option_text(o)) for i, o in enumerate(item.fields["options"])]
     # words read as an option besides its text (PAWS-X Korean 네 for 예)
     options += [(i, _norm(w)) for i, words in enumerate(item.fields.get("also_accepted", ())) for w in words]
+    if not any(o and norm.startswith(o) for _, o in options):   # (an option may begin "Answer ...")
+        norm = _without_cue(template, norm)
     said = [(len(o), i) for i, o in options
             if o and norm.startswith(o) and not _runs_on(o[-1], norm[len(o):len(o) + 1])
             and not (len(o) == 1 and _hangul_goes_on(o, norm[1:]))]   # "예" in "예를 들어"
@@ -289,16 +292,16 @@ def _lists_another(rest: str, index: int, options: list[tuple[int, str]], letter
     was read as its first choice, which favours A)."""
     rest = rest.split("\n", 1)[0]
 
-    def standing_alone(after: str, pattern=_LETTER_ALONE) -> bool:   # another choice, no sentence after it
+    def standing_alone(after: str, pattern=_LETTER_ALONE, ends=_ALONE) -> bool:   # another choice, alone
         letter = pattern.match(after)
         if letter and letter.group(1) in letters and letters.index(letter.group(1)) != index:
             return True
-        return by_text and any(i != index and o and after.startswith(o) and _ALONE.match(after[len(o):])
+        return by_text and any(i != index and o and after.startswith(o) and ends.match(after[len(o):])
                                for i, o in options)
 
     sentence = _SENTENCE.match(rest)
-    if sentence:   # "A. B. C.", "Yes. No.": listed; "B. A drop formed", "Yes. No doubt": answered
-        return standing_alone(rest[sentence.end():])
+    if sentence:   # "A. B. C.", "Yes. No.": listed; "B. A drop formed", "C. A and B are wrong": answered
+        return standing_alone(rest[sentence.end():], _LETTER_SENTENCE, _SENTENCE_ENDS)
     joined = _LISTING.match(rest)
     after = rest[joined.end():] if joined else rest
     if not after or (joined and _SPACE_ONLY.match(joined.group(0))):
@@ -350,5 +353,9 @@ _ALONE = re.compile(r"[\s\"'“”‘’「」『』*]*(?:$|[.,;:!?。、，)）
                     r"|(?:or|and|oder|ou|o|или|y|e|и|또는|혹은|아니면|或|还是|か|または|と)(?![^\W\d_]))")
 _LETTER_ALONE = re.compile(r"([a-z])(?=" + _ALONE.pattern + ")")
 _LAST_LETTER = re.compile(r"([a-z])(?=[\W_]*$)")   # a letter ending the line ("Yes B"; not "c.f. oven")
+# A choice that is a sentence of its own after another's ("A. B.", "Yes. No."): its sentence ends
+# there (not "C. A and B are wrong", "C. E.g. a hospital").
+_SENTENCE_ENDS = re.compile(r"[\s\"'“”‘’「」『』*)）\]】]*(?:$|[.!?。！？．](?=\s|$))")
+_LETTER_SENTENCE = re.compile(r"([a-z])(?=" + _SENTENCE_ENDS.pattern + ")")
 _LETTER = re.compile(r"([a-z])(?:\s*$|\s*\n|\.(?![a-z])|[),:;\]）*\"'」。、，!?]"
                      r"|\s+(?:is\b(?!\s+(?:not|wrong|incorrect|false)\b)|because\b|since\b|[-–—(]))")
