@@ -41,12 +41,15 @@ def test_a_multi_target_marian_model_gets_its_chinese_token_or_refuses(models):
     with pytest.raises(XlingError, match=r"no target token for Japanese"):
         translator.translate([SOURCE], "en", "ja")
     (output,) = translator.translate([SOURCE], "en", "zh")
-    # the greedy output of transformers' generate with OPUS-MT's prefix, at xling's own budget
+    assert translator.last_cut == [1]      # a random model never ends: its budget did (EOS forced after it)
+    # the greedy output of transformers' generate with OPUS-MT's prefix, at xling's own budget (and
+    # the EOS its config forces after it)
     tok, model = translator.backend.tokenizer, translator.backend.model
     request, _ = translator.request(SOURCE, resolve("en"), resolve("zh"), [])
     ids = tok([f">>cmn_Hans<< {SOURCE}"], return_tensors="pt")
     with torch.inference_mode():
-        out = model.generate(**ids, max_new_tokens=request.max_new_tokens, do_sample=False, num_beams=1)
+        out = model.generate(**ids, max_new_tokens=request.max_new_tokens + 1, do_sample=False, num_beams=1)
+    assert out[0, -1] == tok.eos_token_id and out.shape[1] == request.max_new_tokens + 2   # (start, budget, EOS)
     assert output == " ".join(tok.decode(out[0], skip_special_tokens=True).split())
 
 

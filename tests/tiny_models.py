@@ -427,7 +427,9 @@ def build_language_coded_seq2seq(folder: Path, family: str, window: int = 128) -
     torch.manual_seed(0)
     if family == "marian":
         from transformers import MarianConfig, MarianMTModel
-        MarianMTModel(MarianConfig(**sizes, decoder_start_token_id=tok.pad_token_id)).save_pretrained(folder)
+        # (as OPUS-MT's configs: EOS forced at the last position)
+        MarianMTModel(MarianConfig(**sizes, decoder_start_token_id=tok.pad_token_id,
+                                   forced_eos_token_id=tok.eos_token_id)).save_pretrained(folder)
     else:
         from transformers import M2M100Config, M2M100ForConditionalGeneration
         M2M100ForConditionalGeneration(M2M100Config(**sizes, bos_token_id=tok.bos_token_id,

@@ -46,15 +46,14 @@ class CachedBackend:
         if request.source is not None:   # an encoder-decoder MT model: no prompt
             if request.source_lang is None or request.target_lang is None:
                 raise XlingError("a request with a bare source needs its source and target language")
-            pair = f"{resolve(request.source_lang).flores}>{resolve(request.target_lang).flores}"
-            told = getattr(self.backend, "language_tokens", None)   # the tokens the model is given
-            if told is not None:
-                pair += f" [{told(request.source_lang, request.target_lang)}]"
-            return f"{pair}\n{request.source}"
+            return f"{resolve(request.source_lang).flores}>{resolve(request.target_lang).flores}\n{request.source}"
         return self.backend.render(request.prompt)
 
     def generation_key(self, request: GenerationRequest, decoding: Decoding) -> str:
-        extra = {"stop_strings": list(request.stop)} if request.stop else {}  # older keys unchanged
+        extra: dict[str, object] = {"stop_strings": list(request.stop)} if request.stop else {}  # older keys unchanged
+        told = getattr(self.backend, "language_tokens", None)   # an encoder-decoder's language tokens
+        if told is not None and request.source is not None:
+            extra["languages"] = told(request.source_lang, request.target_lang)
         return content_key(seen=self.seen(request), model=self.backend.fingerprint,
                            decoding=decoding.as_dict(), budget=request.max_new_tokens,
                            stop=request.stop_at_newline, **extra)

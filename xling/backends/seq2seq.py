@@ -28,6 +28,8 @@ class HFSeq2SeqBackend(LocalBackend):
         super().__init__(LoadedModel(source, display=display, model_class=self.MODEL_CLASS,
                                      revision=revision, trust_remote_code=trust_remote_code,
                                      device=device, config=config, tokenizer=tokenizer), batching)
+        self._vocab: set[str] | None = None
+        self._tokens_of: dict[str, tuple[str, str] | None] = {}   # language code -> its token
 
     @staticmethod
     def note_unused(batching) -> None:
@@ -79,11 +81,22 @@ class HFSeq2SeqBackend(LocalBackend):
         code) or "prefix" (Marian's >>xxx<< source prefix). A language whose code names a
         script or region (zh-Hant, sr-Latn) never takes a token of the bare language (M2M100's
         __zh__, Marian's >>srp<<: that language as the model mostly saw it, in another script)."""
-        # (M2M100's tokenizer keeps its __xx__ tokens in lang_token_to_id only under transformers 5,
-        # mBART's in lang_code_to_id: not in get_vocab())
-        vocab = set(self.tokenizer.get_vocab())
-        for table in ("lang_token_to_id", "lang_code_to_id"):
-            vocab |= set(getattr(self.tokenizer, table, None) or {})
+        if lang.code not in self._tokens_of:   # (asked per request: a 256k vocabulary read once)
+            self._tokens_of[lang.code] = self._find_lang_token(lang)
+        return self._tokens_of[lang.code]
+
+    @property
+    def _vocabulary(self) -> set[str]:
+        if self._vocab is None:
+            # (M2M100's tokenizer keeps its __xx__ tokens in lang_token_to_id only under transformers
+            # 5, mBART's in lang_code_to_id: not in get_vocab())
+            self._vocab = set(self.tokenizer.get_vocab())
+            for table in ("lang_token_to_id", "lang_code_to_id"):
+                self._vocab |= set(getattr(self.tokenizer, table, None) or {})
+        return self._vocab
+
+    def _find_lang_token(self, lang: Language) -> tuple[str, str] | None:
+        vocab = self._vocabulary
         iso1 = lang.code.split("-")[0]
         bare = "-" not in lang.code
         if lang.flores in vocab:
@@ -108,8 +121,8 @@ class HFSeq2SeqBackend(LocalBackend):
         marian = [f">>{lang.flores}<<", f">>{lang.iso639_3}_{script}<<"]
         if lang.iso639_3 == "zho":
             marian.append(f">>cmn_{script}<<")
-        if bare:
-            marian += [f">>{lang.iso639_3}<<", f">>{iso1}<<"]
+        if bare:   # (>>pes<<, >>swh<<, >>tgl<<: the FLORES code's own language part)
+            marian += [f">>{lang.iso639_3}<<", f">>{lang.flores.split('_')[0]}<<", f">>{iso1}<<"]
         marian = list(dict.fromkeys(marian))
         for token in marian:
             if token in vocab:
@@ -154,9 +167,12 @@ class HFSeq2SeqBackend(LocalBackend):
                              f"{tgt.name} ({tgt.flores})")
         batch = self.tokenizer(sources, return_tensors="pt", padding=True, return_token_type_ids=False)
         forced = "forced_bos_token_id" in extra   # (a forced language token is not the answer's)
+        # OPUS-MT and mBART-50 force EOS at the last position: one step more keeps the budget whole
+        # (finish cuts at the budget, so an answer the budget ended is marked so)
+        ends = getattr(self.model.generation_config, "forced_eos_token_id", None) is not None
         with torch.inference_mode():
             out = self.model.generate(**batch.to(self.model.device),
-                                      max_new_tokens=max(r.max_new_tokens for r in requests) + forced,
+                                      max_new_tokens=max(r.max_new_tokens for r in requests) + forced + ends,
                                       **sampling_args(decoding), **extra)
         skip = 1 + forced  # decoder start (+ forced language token)
         return [self.lm.finish(r, out[row, skip:].tolist()) for row, r in enumerate(requests)]

@@ -152,7 +152,9 @@ def record_problem(record: dict) -> str | None:
     an MT record's texts, a choice record's gold label and scores."""
     if "gold" in record:   # NLI / multiple choice
         scores = record.get("ll_scores")
-        if scores is not None and not (isinstance(scores, list) and all(_number(v) for v in scores)):
+        # (an option the model cannot produce scores -inf, as the output cache keeps it)
+        if scores is not None and not (isinstance(scores, list)
+                                       and all(_number(v) or v == float("-inf") for v in scores)):
             return "'ll_scores' is not a list of numbers"
         n = len(scores) if isinstance(scores, list) else None
         if type(record["gold"]) is not int or record["gold"] < 0 or n is not None and record["gold"] >= n:
