@@ -75,6 +75,24 @@ def case_stops(backend) -> None:
     assert stopped == longest[:longest.index(stop)], (stopped, longest, stop)
 
 
+def case_budget_ends(backend) -> None:
+    """An answer its token budget ended is marked so (a judge must not score half an MQM list);
+    one a line end ended is not."""
+    from dataclasses import replace
+
+    from xling.backends.base import was_cut
+
+    tight = backend.generate([replace(request(text), max_new_tokens=2) for text in SOURCES], Decoding())
+    assert all(was_cut(a) for a in tight), tight
+    if backend.is_seq2seq:
+        return
+    free = backend.generate([request(text) for text in SOURCES], Decoding())
+    lines = backend.generate([request(text, stop_at_newline=True) for text in SOURCES], Decoding())
+    for whole, line in zip(free, lines):
+        if "\n" in whole:
+            assert not was_cut(line), (whole, line)
+
+
 def case_candidates(backend) -> None:
     """Candidate k of a request is the same whatever else is drawn (N, other requests)."""
     sampling = Sampling(seed=3, temperature=1.0)
@@ -104,8 +122,8 @@ def case_loglikelihood(backend) -> None:
     assert math.isclose(alone[0], scores[1][0], abs_tol=1e-4), (alone, scores[1])
 
 
-CASES = [case_protocol, case_render_and_count, case_generate_in_order, case_stops, case_candidates,
-         case_loglikelihood]
+CASES = [case_protocol, case_render_and_count, case_generate_in_order, case_stops, case_budget_ends,
+         case_candidates, case_loglikelihood]
 
 
 def check(backend) -> list[str]:

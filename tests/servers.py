@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -345,8 +346,14 @@ class ScriptedModel:
                 else:
                     seed = payload.get("seed") if payload.get("temperature") else None
                     texts = [model.answer(prompt, seed if i == 0 else (seed, i)) for i in range(payload.get("n", 1))]
-                    body = {"choices": [({"message": {"role": "assistant", "content": t}} if chat else {"text": t})
-                                        | {"index": i} for i, t in enumerate(texts)]}
+                    # max_tokens as a server keeps it, a word a token: the answer it ends says "length"
+                    ends = [re.findall(r"\s*\S+", t) for t in texts]
+                    limit = payload.get("max_tokens") or 1 << 30
+                    body = {"choices": [({"message": {"role": "assistant", "content": text}} if chat else {"text": text})
+                                        | {"index": i, "finish_reason": reason}
+                                        for i, (text, reason) in enumerate(
+                                            ("".join(words[:limit]), "length") if len(words) > limit else (t, "stop")
+                                            for t, words in zip(texts, ends))]}
                 self._reply(200, json.dumps(body).encode(), {})
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
