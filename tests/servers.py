@@ -349,11 +349,10 @@ class ScriptedModel:
                     # max_tokens as a server keeps it, a word a token: the answer it ends says "length"
                     ends = [re.findall(r"\s*\S+", t) for t in texts]
                     limit = payload.get("max_tokens") or 1 << 30
+                    kept = [("".join(words[:limit]), "length") if len(words) > limit else (t, "stop")
+                            for t, words in zip(texts, ends)]
                     body = {"choices": [({"message": {"role": "assistant", "content": text}} if chat else {"text": text})
-                                        | {"index": i, "finish_reason": reason}
-                                        for i, (text, reason) in enumerate(
-                                            ("".join(words[:limit]), "length") if len(words) > limit else (t, "stop")
-                                            for t, words in zip(texts, ends))]}
+                                        | {"index": i, "finish_reason": reason} for i, (text, reason) in enumerate(kept)]}
                 self._reply(200, json.dumps(body).encode(), {})
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
