@@ -351,8 +351,9 @@ class ScriptedModel:
                     limit = payload.get("max_tokens") or 1 << 30
                     kept = [("".join(words[:limit]), "length") if len(words) > limit else (t, "stop")
                             for t, words in zip(texts, ends)]
-                    body = {"choices": [({"message": {"role": "assistant", "content": text}} if chat else {"text": text})
-                                        | {"index": i, "finish_reason": reason} for i, (text, reason) in enumerate(kept)]}
+                    choices = [({"message": {"role": "assistant", "content": text}} if chat else {"text": text})
+                               | {"index": i, "finish_reason": reason} for i, (text, reason) in enumerate(kept)]
+                    body = {"choices": choices}
                 self._reply(200, json.dumps(body).encode(), {})
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
