@@ -55,7 +55,7 @@ def test_a_language_named_with_its_region_is_that_language_where_it_has_one_scri
 
     assert [resolve(c).code for c in ("de_DE", "de-DE", "pt-BR", "es-419", "ar_SA", "zh-HK")] == \
         ["de", "de", "pt", "es", "ar", "zh-Hant"]
-    for code in ("sr-ME", "ko-en", "pt-br", "pa-PK"):   # (Punjabi in Pakistan: Shahmukhi, not Gurmukhi)
+    for code in ("sr-ME", "ko-en", "pt-br", "pa-PK", "pan_PK", "pa-586"):   # (Punjabi in Pakistan: Shahmukhi)
         with pytest.raises(XlingError, match="unknown language code"):
             resolve(code)
     assert parse_pair("en-de_DE").tgt.code == "de"

@@ -453,7 +453,9 @@ def test_choices_listed_as_sentences_or_rejected_name_no_answer_and_a_repeated_c
                                (mc, item, "B is incorrect"), (mc, item, "A is wrong, C is right"),
                                (mc, item, "B) bed but maybe C"), (mc, copa, "It was fragile. It was small."),
                                (nli, nli_item, "Yes. No."), (nli, nli_item, "はい。いいえ。"),
-                               (nli, nli_item, "Yes. Maybe. No."), (nli, nli_item, "Yes, but maybe no")]:
+                               (nli, nli_item, "Yes. Maybe. No."), (nli, nli_item, "Yes, but maybe no"),
+                               (nli, nli_item, "是。否。也许。"), (mc, item, "A。B。C。"), (mc, item, "A. B, C."),
+                               (mc, item, "A) shelf. B) bed. C) oven."), (nli, nli_item, "Yes. No, maybe.")]:
         assert parse_answer(template, text, it) is None, text
     for template, it, text, label in [
             (mc, item, "B. A bed is where you sleep.", 1), (mc, item, "B is correct", 1),

@@ -87,16 +87,18 @@ def _by_region(code: str) -> Language | None:
     # (the region in capitals, as BCP 47 and locales write it: "ko-en" is a direction, not Korean)
     found = re.fullmatch(r"([a-z]{2,3})[-_]([A-Z]{2}|\d{3})", code.strip())
     lang = _registry()[1].get(_key(found.group(1))) if found else None
+    region = found.group(2) if found else ""
     if lang is None or sum(other.iso639_3 == lang.iso639_3 for other in all_languages()) > 1 \
-            or f"{found.group(1)}-{found.group(2)}" in OTHER_SCRIPT_REGIONS:
+            or (lang.code, UN_M49.get(region, region)) in OTHER_SCRIPT_REGIONS:
         return None
     return lang
 
 
 # Regions where a language xling lists in one script is written in another (Punjabi in
-# Pakistan: Shahmukhi, not Gurmukhi): never resolved by the language alone.
-OTHER_SCRIPT_REGIONS = {"pa-PK", "az-IR", "uz-AF", "sd-IN", "mn-CN", "ks-IN", "ku-IQ", "ku-IR", "ms-BN",
-                        "tg-AF", "ha-SA"}
+# Pakistan: Shahmukhi, not Gurmukhi): never resolved by the language alone (pa-PK, pan_PK, pa-586).
+OTHER_SCRIPT_REGIONS = {("pa", "PK"), ("az", "IR"), ("uz", "AF"), ("sd", "IN"), ("mn", "CN"), ("ks", "IN"),
+                        ("ku", "IQ"), ("ku", "IR"), ("ms", "BN"), ("tg", "AF"), ("ha", "SA")}
+UN_M49 = {"586": "PK", "364": "IR", "004": "AF", "356": "IN", "156": "CN", "368": "IQ", "096": "BN", "682": "SA"}
 
 
 class Direction(NamedTuple):

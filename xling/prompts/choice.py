@@ -249,7 +249,10 @@ def parse_answer(template: Template, text: str, item: ChoiceItem) -> int | None:
                     return None
                 sentence = _SENTENCE.match(norm[len(word):])
                 after = norm[len(word) + sentence.end():] if sentence else ""
-                if any(other_index != index and says(after, other) and _SENTENCE_ENDS.match(after[len(other):])
+                if any(other_index != index and says(after, other) and (
+                        _SENTENCE_ENDS.match(after[len(other):])
+                        or any(third_index != other_index and says(_LISTING.sub("", after[len(other):], count=1), third)
+                               for third, third_index in vocabulary))
                        for other, other_index in vocabulary):
                     return None
                 return index
@@ -301,7 +304,18 @@ def _lists_another(rest: str, index: int, options: list[tuple[int, str]], letter
 
     sentence = _SENTENCE.match(rest)
     if sentence:   # "A. B. C.", "Yes. No.": listed; "B. A drop formed", "C. A and B are wrong": answered
-        return standing_alone(rest[sentence.end():], _LETTER_SENTENCE, _SENTENCE_ENDS)
+        after = rest[sentence.end():]
+        marked = _MARKED_LETTER.match(after)   # "A) shelf. B) bed.": a list
+        if marked and marked.group(1) in letters and letters.index(marked.group(1)) != index:
+            return True
+        if standing_alone(after, _LETTER_SENTENCE, _SENTENCE_ENDS):
+            return True
+        # another choice that goes on listing ("A. B, C.", "shelf. bed, oven."); not "C. A and B are wrong"
+        letter = _LETTER_ALONE.match(after)
+        if letter and letter.group(1) in letters and letters.index(letter.group(1)) != index:
+            return _lists_another(after[1:], letters.index(letter.group(1)), options, letters, by_text)
+        return by_text and any(i != index and o and after.startswith(o) and _ALONE.match(after[len(o):])
+                               and _lists_another(after[len(o):], i, options, letters, by_text) for i, o in options)
     joined = _LISTING.match(rest)
     after = rest[joined.end():] if joined else rest
     if not after or (joined and _SPACE_ONLY.match(joined.group(0))):
@@ -355,7 +369,7 @@ _LETTER_ALONE = re.compile(r"([a-z])(?=" + _ALONE.pattern + ")")
 _LAST_LETTER = re.compile(r"([a-z])(?=[\W_]*$)")   # a letter ending the line ("Yes B"; not "c.f. oven")
 # A choice that is a sentence of its own after another's ("A. B.", "Yes. No."): its sentence ends
 # there (not "C. A and B are wrong", "C. E.g. a hospital").
-_SENTENCE_ENDS = re.compile(r"[\s\"'“”‘’「」『』*)）\]】]*(?:$|[.!?。！？．](?=\s|$))")
+_SENTENCE_ENDS = re.compile(r"[\s\"'“”‘’「」『』*)）\]】]*(?:$|[.!?。！？．]+(?![a-z0-9]))")
 _LETTER_SENTENCE = re.compile(r"([a-z])(?=" + _SENTENCE_ENDS.pattern + ")")
 _LETTER = re.compile(r"([a-z])(?:\s*$|\s*\n|\.(?![a-z])|[),:;\]）*\"'」。、，!?]"
                      r"|\s+(?:is\b(?!\s+(?:not|wrong|incorrect|false)\b)|because\b|since\b|[-–—(]))")
