@@ -69,8 +69,8 @@ def test_locales_map_to_languages_and_bad_ones_are_named():
 def _write_wmt24pp(folder: Path, rows: list[dict], locale="ko_KR") -> Path:
     (folder / "wmt24pp").mkdir(parents=True, exist_ok=True)
     with (folder / "wmt24pp" / f"en-{locale}.jsonl").open("w", encoding="utf-8") as f:
-        for row in rows:
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+        for row in rows:   # (each row names its file's locale, as the published files do)
+            f.write(json.dumps(dict(row, lp=f"en-{locale}"), ensure_ascii=False) + "\n")
     return folder
 
 

@@ -265,3 +265,14 @@ def test_figures_page_shows_every_figure_with_its_table(figures_dir, browser, tm
         By.CLASS_NAME, "figure-table")          # no ratio runs: nothing to tabulate
     check_quiet(browser, page)
     browser.save_screenshot(str(tmp_path / "figures.png"))
+
+
+def test_no_page_script_declares_a_function_twice():
+    """A page's scripts are joined in one scope, where a second `function significant` silently
+    replaced the first: the meta-eval page marked p = 0.12 as significant."""
+    from xling.reporting.html_pages import FIGURES_SCRIPTS, METAEVAL_SCRIPTS
+    from xling.reporting.html_report import REPORT_SCRIPTS, page_script
+
+    for scripts in (REPORT_SCRIPTS, METAEVAL_SCRIPTS, FIGURES_SCRIPTS):
+        names = re.findall(r"^\s*function\s+(\w+)\s*\(", page_script(scripts), flags=re.M)
+        assert len(names) == len(set(names)), (scripts, sorted({n for n in names if names.count(n) > 1}))

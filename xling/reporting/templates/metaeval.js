@@ -12,9 +12,9 @@ var marked = {};   // system index -> its marks (table rows, points), lit togeth
 // A permutation test's p cannot be told below 1 / permutations: a 0 reads "p<" that, and is
 // significant only where that is below 0.05 (as the text table).
 function permFloor(p) { return Math.max(p, 1 / REPORT.samples); }
-function significant(p) { return permFloor(p) < 0.05; }
+function isSignificant(p) { return permFloor(p) < 0.05; }
 function permText(p) {
-  return (p < permFloor(p) ? "p<" + pfmt(permFloor(p)) : "p=" + pfmt(p)) + (significant(p) ? "*" : "");
+  return (p < permFloor(p) ? "p<" + pfmt(permFloor(p)) : "p=" + pfmt(p)) + (isSignificant(p) ? "*" : "");
 }
 
 function section(id, title) {
@@ -120,9 +120,9 @@ function agreementCell(name, column) {
     title += "; the best metric by this measure, which the others are tested against";
   } else if (typeof p === "number") {
     cell.setAttribute("data-p", String(p));
-    cell.appendChild(el("span", { cls: significant(p) ? "mark p sig" : "mark p", text: permText(p) }));
+    cell.appendChild(el("span", { cls: isSignificant(p) ? "mark p sig" : "mark p", text: permText(p) }));
     title += "; p = " + precise(p) + " against " + metricName(bestOf(column)) + " (one-sided paired permutation test" +
-      (significant(p) ? ": worse at p < 0.05)" : ")");
+      (isSignificant(p) ? ": worse at p < 0.05)" : ")");
   }
   cell.setAttribute("title", title);
   return cell;
@@ -169,7 +169,7 @@ function drawHeatmap() {
         "data-cell": name + "|" + c.level + "_" + c.measure, "data-value": v === null ? null : String(v) }, svg("title", { text: tip }));
       picture.appendChild(rect);
       picture.appendChild(svg("text", { x: x + (cw - 2) / 2, y: y + ch / 2 + 3, "text-anchor": "middle", "pointer-events": "none",
-        cls: v === null ? "na" : null, text: v === null ? "n/a" : fmt(v, 3) + (typeof p === "number" && significant(p) ? "*" : "") }));
+        cls: v === null ? "na" : null, text: v === null ? "n/a" : fmt(v, 3) + (typeof p === "number" && isSignificant(p) ? "*" : "") }));
     });
   });
   // the colour scale: five steps from the lowest value shown to the highest
