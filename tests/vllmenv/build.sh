@@ -12,6 +12,12 @@ stamp="$( (cat tests/vllmenv/requirements.txt; echo "$requires") | sha256sum | c
 if [ -x "$venv/bin/python" ] && [ "$(cat "$venv/xling-stamp" 2>/dev/null)" = "$stamp" ]; then
     exit 0
 fi
+# say so in one line when the disk cannot hold it, before pip fails half-way with ENOSPC
+free_kb="$(df -Pk . | awk 'NR==2 {print $4}')"
+if [ "$free_kb" -lt 6291456 ]; then
+    echo "$0: the vLLM venv (4.3 GB installed, more while pip unpacks) needs about 6 GB free; $((free_kb / 1024 / 1024)) GB is free here" >&2
+    exit 1
+fi
 python -m venv --clear "$venv"
 "$venv/bin/python" -m pip install --quiet -r tests/vllmenv/requirements.txt -e .
 # PyPI's torchvision/torchaudio/torchcodec are built against another torch and break torch+cpu
