@@ -263,11 +263,12 @@ def test_a_failing_plugin_never_takes_a_built_in_with_it(tmp_path):
     assert "does not load, skipped" in result.stderr
 
 
-def _plugin_package(root: Path, entry_points: str, modules: dict[str, str] | None = None) -> dict:
-    (root / "xling_more-0.1.dist-info").mkdir(parents=True)
-    (root / "xling_more-0.1.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: xling-more\n"
-                                                                "Version: 0.1\n")
-    (root / "xling_more-0.1.dist-info" / "entry_points.txt").write_text(entry_points)
+def _plugin_package(root: Path, entry_points: str, modules: dict[str, str] | None = None,
+                    dist: str = "xling_more") -> dict:
+    info = root / f"{dist}-0.1.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist.replace('_', '-')}\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(entry_points)
     for name, code in (modules or {}).items():
         (root / f"{name}.py").write_text(code, encoding="utf-8")
     return {"PYTHONPATH": f"{root}:{ROOT}"}
@@ -287,6 +288,26 @@ def test_a_broken_plugin_is_named_and_skipped_and_the_rest_works(tmp_path, group
                                                        else [])
 
 
+def test_of_two_plugins_with_one_name_the_first_by_distribution_name_keeps_it(tmp_path):
+    """Round 16: the winner was whichever sys.path and folder listing gave first, and the
+    warning named only the plugin skipped."""
+    def metric(score):
+        return ("from xling.metrics.base import mean_result\n"
+                "from xling.metrics.registry import MetricSpec, register\n"
+                f"register(MetricSpec('same', 'Same', lambda h, r, s, t, **o: mean_result('S', [{score}] * len(h), 's')))\n")
+    zed = _plugin_package(tmp_path / "z", "[xling.metrics]\nsame = zed_metric\n", {"zed_metric": metric(7.0)}, "zed")
+    abe = _plugin_package(tmp_path / "a", "[xling.metrics]\nsame = abe_metric\n", {"abe_metric": metric(3.0)}, "abe")
+    (tmp_path / "h.txt").write_text("Hello.\n", encoding="utf-8")
+    for first, second in ((zed, abe), (abe, zed)):   # either order on sys.path
+        env = {"PYTHONPATH": f"{first['PYTHONPATH'].split(':')[0]}:{second['PYTHONPATH']}"}
+        result = xling("score", "-i", str(tmp_path / "h.txt"), "-r", str(tmp_path / "h.txt"), "--tgt-lang", "en",
+                       "-m", "same", env=env)
+        assert result.returncode == 0, result.stderr
+        assert "3.00" in result.stdout.decode(), result.stdout
+        assert ("xling: warning: plugin 'same' (xling.metrics: zed_metric) does not load, skipped: XlingError: "
+                "metric 'same' is registered already (plugin abe==0.1's)") in result.stderr.decode()
+
+
 def test_a_plugin_cannot_take_a_built_in_name(tmp_path):
     """A plugin registering "bleu" replaced sacrebleu's BLEU under its name (99.00)."""
     env = _plugin_package(tmp_path, "[xling.metrics]\nfake = fake_bleu\n", {"fake_bleu": (
@@ -298,7 +319,7 @@ def test_a_plugin_cannot_take_a_built_in_name(tmp_path):
     result = xling("score", "-i", str(tmp_path / "hyp.txt"), "-r", str(tmp_path / "hyp.txt"), "-t", "en", "-m", "bleu",
                    env=env)
     assert result.returncode == 0 and "100.00" in result.stdout.decode(), result.stdout
-    assert "metric 'bleu' is registered already; a plugin must choose another name" in result.stderr.decode()
+    assert "metric 'bleu' is registered already (xling's own); a plugin must choose another name" in result.stderr.decode()
 
 
 def test_installing_a_backend_plugin_leaves_other_runs_resumable():
@@ -321,6 +342,31 @@ def test_the_reserved_setting_names_are_the_configs_and_built_in_metrics_own():
     own = {f.name for config in CONFIGS.values() for f in dataclasses.fields(config)} - inherited
     assert TASK_SETTINGS == own | {"backend"}
     assert BUILTIN_METRIC_SETTINGS == set(metric_settings())   # (no plugin is installed here)
+
+
+def test_the_reserved_option_names_are_the_commands_own():
+    """COMMAND_OPTIONS: every option of every command that no setting makes (a plugin's setting of
+    such a name would be a second --format)."""
+    import click
+
+    from xling.backends.registry import backends
+    from xling.cli import cli
+    from xling.metrics.registry import metric_settings
+    from xling.settings import BUILTIN_METRIC_SETTINGS, COMMAND_OPTIONS, TASK_SETTINGS
+
+    names = {"help"}
+
+    def walk(command):
+        for sub in getattr(command, "commands", {}).values():
+            walk(sub)
+        for param in command.params:
+            names.add(param.name)
+            names.update(o[2:].replace("-", "_") for o in (*param.opts, *param.secondary_opts) if o.startswith("--"))
+
+    walk(cli)
+    settings = TASK_SETTINGS | BUILTIN_METRIC_SETTINGS | set(metric_settings()) \
+        | {n for kind in backends().values() for n in kind.setting_names()}
+    assert isinstance(cli, click.Group) and COMMAND_OPTIONS == names - settings
 
 
 @pytest.mark.parametrize("group, module, message", [
@@ -354,6 +400,23 @@ def test_the_reserved_setting_names_are_the_configs_and_built_in_metrics_own():
                        "register_backend('mybk', settings=S, help='x')(lambda *a, **k: None)\n",
      "backend 'mybk': its setting 'dtype' is backend"),
     ("xling.metrics", "import sys\nsys.exit('plugin exits')\n", "SystemExit: plugin exits"),
+    # round 16: a setting named like a command's own option (score's --format, translate's
+    # --paragraphs) was a second option of that name: click warned on every run, and the
+    # command's option took the value
+    ("xling.metrics", "from xling.metrics.base import mean_result\n"
+                      "from xling.metrics.registry import MetricSpec, register\n"
+                      "from xling.metrics.settings import MetricSetting\n"
+                      "register(MetricSpec('fmtm', 'Fmt',\n"
+                      "                    lambda h, r, s, t, **o: mean_result('F', [1.0] * len(h), 'f'),\n"
+                      "                    settings={'fmt': MetricSetting('format', 'x', 'mine')}))\n",
+     "metric 'fmtm': its setting 'format' would be a second --format of a command"),
+    ("xling.backends", "from dataclasses import dataclass\n"
+                       "from xling.backends.registry import register_backend\n"
+                       "from xling.settings import setting\n"
+                       "@dataclass(kw_only=True)\n"
+                       "class S:\n    cache: bool = setting(True, 'mine')\n"
+                       "register_backend('cachebk', settings=S, help='x')(lambda *a, **k: None)\n",
+     "backend 'cachebk': its setting 'cache' would be a second --no-cache of a command"),
 ])
 def test_a_plugin_setting_named_like_a_task_or_another_components_is_refused(tmp_path, group, module, message):
     """A plugin backend's `limit` took the run's --limit (and the run's value reached the

@@ -86,6 +86,16 @@ MQM_ANSWERS = {
                                      [("major", "accuracy/mistranslation", "bank")]),
     "an explanation under an item": ('Major:\naccuracy/mistranslation - "bank"\nExplanation: should be Geldinstitut\n'
                                      'Minor:\nno-error', [("major", "accuracy/mistranslation", "bank")]),
+    # round 16: headings in another language were skipped and the "keine" under one of them made
+    # the answer read as "no errors" (0, perfect); errors listed under no heading the same
+    "headings in German": ('Kritisch:\nkeine\nSchwer:\nGenauigkeit/Fehlübersetzung - "Birnen"\nLeicht:\nkeine', None),
+    "headings in Korean": ('치명적:\n없음\n주요:\n정확성/오역 - "사과"\n경미:\n없음', None),
+    "an error after 'no errors'": ('No errors.\naccuracy/mistranslation - "x"', None),
+    # a base model that ended at the template's "Critical:\n" prefix said nothing (was 0, perfect)
+    "the answer prefix alone": ("Critical:\n", None),
+    "every heading, nothing under any": ("Critical:\nMajor:\nMinor:\n", []),
+    "counts in words": ("Critical: zero\nMajor: zero\nMinor: zero", []),
+    "a count in words without its error": ("Critical: zero\nMajor: one\nMinor: zero", None),
     "prose refusal": ("I cannot evaluate this translation without more context.", None),
     "empty": ("", None),
     "a rating instead": ("The translation quality is 7/10.", None),

@@ -34,7 +34,10 @@ def discover(group: str, builtin: tuple[str, ...] = ()) -> None:
     for module in (*builtin, *_BUILTIN):
         importlib.import_module(module)
     global _importing, _importing_content
-    for point in entry_points(group=group):
+    # in the order of their distributions' names (then their own), not of sys.path and folder
+    # listings: of two plugins registering one name, the same one keeps it on every machine
+    points = sorted(entry_points(group=group), key=lambda p: (p.dist.name.lower() if p.dist else "", p.name))
+    for point in points:
         module = point.value.partition(":")[0]
         _importing = f"{point.dist.name}=={point.dist.version}" if point.dist is not None else point.name
         _importing_content = source_digest(module)
@@ -103,7 +106,16 @@ def source_digest(module: str) -> str | None:
 LOADED: dict[str, str] = {}
 
 
+# Who registered each component name ("xling" or a plugin's "distribution==version"), for the
+# line that skips a plugin whose name is taken.
+_OWNERS: dict[tuple[str, str], str] = {}
+
+
 def refuse_taken(kind: str, name: str, registry) -> None:
-    """A component's name (or alias) must be new: a plugin never silently replaces a built-in."""
+    """A component's name (or alias) must be new: a plugin never silently replaces a built-in
+    or a plugin loaded before it."""
     if name in registry:
-        raise XlingError(f"{kind} {name!r} is registered already; a plugin must choose another name")
+        owner = _OWNERS.get((kind, name), "xling")
+        holder = "xling's own" if owner == "xling" else f"plugin {owner}'s"
+        raise XlingError(f"{kind} {name!r} is registered already ({holder}); a plugin must choose another name")
+    _OWNERS[(kind, name)] = importing() or "xling"

@@ -55,6 +55,29 @@ BUILTIN_METRIC_SETTINGS = frozenset({
     "metricx_model", "metricx_version", "precision", "spm_model", "xcomet_model"})
 
 
+# The commands' own options that are not settings (`score --format`, `translate --paragraphs`, the
+# `--no-cache` of a flag): a plugin's setting so named would be a second --format, which click
+# warns of on every run and which the command's own option takes the value of (test_contributing
+# keeps this list equal to the commands' options).
+COMMAND_OPTIONS = frozenset({
+    "all_languages", "cell", "exclude", "experiment", "figure", "file", "files", "fmt", "format", "gpus", "group",
+    "help", "human", "human_reference", "hyps", "input", "input_path", "item_id", "lang", "metric_batch_size",
+    "no_cache", "no_refill", "on_target_only", "output", "output_path", "overwrite", "paired_ar", "paired_bs",
+    "paired_n", "paragraphs", "permutations", "recompute", "refs", "run_dir", "run_dirs", "runs", "source", "split",
+    "src", "src_lang", "src_path", "text", "tgt", "tgt_lang", "tokenize", "tokenizers", "version"})
+
+
+def refuse_reserved_setting(kind: str, component: str, name: str, flag: bool, flags: tuple[str, ...] = ()) -> None:
+    """A plugin's setting is never named as a task's setting or a command's own option (a flag's
+    `--no-NAME`, and the setting's own command-line `flags`, included)."""
+    refuse_taken_setting(kind, component, name, TASK_SETTINGS, "a task")
+    options = {name, f"no_{name}"} if flag else {name}
+    options |= {f[2:].replace("-", "_") for f in flags if f.startswith("--")}
+    for option in sorted(options & COMMAND_OPTIONS):
+        raise XlingError(f"{kind} {component!r}: its setting {name!r} would be a second --{option.replace('_', '-')} "
+                         "of a command; a plugin's settings must have names of their own")
+
+
 def refuse_taken_setting(kind: str, component: str, name: str, taken: frozenset | set, owner: str) -> None:
     """A plugin component's setting must have a name of its own (see TASK_SETTINGS)."""
     if name in taken:

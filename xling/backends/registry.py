@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 from ..errors import XlingError
 from ..plugins import discover, importing, importing_content, refuse_taken, track
-from ..settings import BUILTIN_METRIC_SETTINGS, TASK_SETTINGS, refuse_taken_setting
+from ..settings import BUILTIN_METRIC_SETTINGS, refuse_reserved_setting, refuse_taken_setting
 
 # The built-in backend modules, in the order their options appear in configs and in --help.
 BUILTIN = ("xling.backends.loading", "xling.backends.vllm", "xling.backends.http")
@@ -52,7 +52,7 @@ def register_backend(name: str, *, settings: type, help: str, load_options: tupl
         refuse_taken("backend", name, {**REGISTRY, "auto": None})
         if importing():   # a plugin's: every setting of its own, each with a default (configs are flat)
             for f in dataclasses.fields(settings):
-                refuse_taken_setting("backend", name, f.name, TASK_SETTINGS, "a task")
+                refuse_reserved_setting("backend", name, f.name, isinstance(f.default, bool))
                 refuse_taken_setting("backend", name, f.name, BUILTIN_METRIC_SETTINGS, "a metric")
                 if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
                     raise XlingError(f"backend {name!r}: its setting {f.name!r} has no default (every "

@@ -130,7 +130,14 @@ def _critical_if_non_translation(error: ErrorSpan | None, line: str) -> ErrorSpa
     return error
 
 
-_COUNT = re.compile(r"^(\d+)(?:\s+errors?)?\s*\.?$", re.I)
+_COUNT = re.compile(r"^(\d+|zero|one|two|three|four|five)(?:\s+errors?)?\s*\.?$", re.I)
+_NUMBER_WORDS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
+
+
+def _count(match: re.Match) -> int:
+    """A count under a severity, in digits or words ("Major: one" is a count, not an error "one")."""
+    word = match.group(1).lower()
+    return _NUMBER_WORDS[word] if word in _NUMBER_WORDS else int(word)
 # "Critical: no-error, Major: no-error, Minor: no-error" on one line: one heading per line
 _NEXT_HEADING = re.compile(r"[,;.]?\s+(?=(?:critical|major|minor)(?:\s+errors?)?\s*:)", re.I)
 
@@ -201,6 +208,9 @@ def parse_mqm(answer: str) -> list[ErrorSpan] | None:
     listed: set[str] = set()   # the severities an error was listed under (before promotion)
     categories: set[str] = set()   # the first words of the categories used
     slashed = False                # an item named "category/subcategory"
+    headings: set[str] = set()     # the severities given a heading
+    said = False                   # a line under a heading, or "no errors" outside one
+    stray = False                  # before any heading: one xling cannot read, or an error item
     for raw in _answer_lines(answer):
         line = _clean(raw)
         if not line:
@@ -210,13 +220,14 @@ def parse_mqm(answer: str) -> list[ErrorSpan] | None:
         heading = _HEADING.match(line)
         if heading:
             severity, understood, filled = heading.group(1).lower(), True, False
+            headings.add(severity)
             rest = heading.group(2).strip()
             if count := _COUNT.match(rest):
-                counts[severity] = counts.get(severity, 0) + int(count.group(1))
-                filled = True
+                counts[severity] = counts.get(severity, 0) + _count(count)
+                filled = said = True
             elif rest:
                 # "Major: accuracy/mistranslation - "x"", or "Major/accuracy - x" style lines
-                filled = True
+                filled = said = True
                 error = _critical_if_non_translation(_item(rest, severity), rest)
                 if error:
                     errors.append(error)
@@ -225,8 +236,8 @@ def parse_mqm(answer: str) -> list[ErrorSpan] | None:
                     categories.add(re.split(r"[/ ]", error.category)[0])
             continue
         if severity is not None and not filled and (count := _COUNT.match(line)):   # "Major:\n0"
-            counts[severity] = counts.get(severity, 0) + int(count.group(1))
-            filled = True
+            counts[severity] = counts.get(severity, 0) + _count(count)
+            filled = said = True
             continue
         # after a list that named no error at all, a remark ("Perfect.") is no error either
         remark = after_blank and filled and not errors and not _QUOTED.search(line) and not _ITEM.match(line)
@@ -236,14 +247,19 @@ def parse_mqm(answer: str) -> list[ErrorSpan] | None:
             continue
         if severity is not None and _REMARK.match(line):   # "Explanation: ..." under an item: no error
             continue
+        if severity is None and not headings and (line.endswith((":", "：")) or _ITEM.match(line)
+                                                  or _QUOTED.search(line)):
+            # headings in another language ("Schwer:"), or errors listed under none: an answer
+            # whose "keine" alone xling read must not score as perfect
+            stray = True
         if line.endswith((":", "：")):      # another heading ("Source:"): the error list ended
             severity = None
             continue
         if severity is None:
             if _says_nothing(line) or re.fullmatch(r"(?:the translation has )?no errors?\.?", line, re.I):
-                understood = True
+                understood = said = True
             continue
-        filled = True
+        filled = said = True
         error = _critical_if_non_translation(_item(line, severity), line)
         if error:
             errors.append(error)
@@ -253,6 +269,10 @@ def parse_mqm(answer: str) -> list[ErrorSpan] | None:
                 categories.add(re.split(r"[/ ]", error.category)[0])
     if any(n and sev not in listed for sev, n in counts.items()):
         return None
+    if stray and not headings:
+        return None
+    if not said and len(headings) < len(SEVERITIES):
+        return None   # "Critical:" and nothing more: the answer stopped (a base model at its prefix)
     return errors if understood else None
 
 

@@ -21,7 +21,7 @@ from ..backends.http import TRANSPORT
 from ..backends.registry import backends
 from ..errors import XlingError
 from ..plugins import discover, importing, importing_content, refuse_taken, track
-from ..settings import TASK_SETTINGS, refuse_taken_setting
+from ..settings import refuse_reserved_setting, refuse_taken_setting
 from .settings import (
     BATCH_SIZE,
     CHECKPOINT,
@@ -208,7 +208,8 @@ def register(spec: MetricSpec, *aliases: str) -> MetricSpec:
     for owned in spec.settings.values():
         if isinstance(owned, MetricSetting):
             if importing():   # a plugin's: never a task's setting or a built-in backend's
-                refuse_taken_setting("metric", spec.name, owned.name, TASK_SETTINGS, "a task")
+                refuse_reserved_setting("metric", spec.name, owned.name, isinstance(owned.default, bool),
+                                        owned.flags)
                 refuse_taken_setting("metric", spec.name, owned.name, {n for k in backends().values()
                                      for n in k.setting_names()}, "a backend")   # (a plugin's too)
             if SETTINGS.setdefault(owned.name, owned) != owned:
