@@ -291,6 +291,30 @@ def _document_run(tmp_path, rows, answer):
         return [json.loads(line) for line in lines], server
 
 
+def test_a_chunk_answer_the_token_budget_ended_is_counted_and_its_segments_marked(tmp_path):
+    """Round 16: a numbered answer cut at its budget (finish_reason "length") was split back and
+    scored as complete, its last segment short, with no note and no count (segment mode has both)."""
+    def cut_short(payload):
+        lines = _user_text(payload).split("\n")
+        text = "\n".join(line.upper() for line in lines if line.startswith("["))
+        return (text[:-6], "length") if "TWO" in text else text
+
+    rows = [_row(1, "doc-a", "news", "One.", "하나."), _row(2, "doc-a", "news", "Two words here.", "둘."),
+            _row(3, "doc-b", "news", "Three.", "셋.")]
+    server = FakeOpenAI(respond=cut_short)
+    try:
+        result = _eval(_write_wmt24pp(tmp_path, rows), tmp_path / "doc", server.url, "--unit", "document")
+    finally:
+        server.close()
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in (tmp_path / "doc" / "outputs" / "en-ko.jsonl").open(encoding="utf-8")]
+    assert [r["output"] for r in records] == ["ONE.", "TWO WORDS", "THREE."]
+    assert [r.get("cut", False) for r in records] == [True, True, False]
+    metrics = json.loads((tmp_path / "doc" / "metrics.json").read_text())
+    assert metrics["directions"]["en-ko"]["generation"]["cut_at_budget"] == 2
+    assert "1 of 2 chunk answers stopped at their token budget (2 segments" in result.output
+
+
 def test_a_fullwidth_or_unspaced_colon_after_a_number_is_removed(tmp_path):
     """"[1]：訳文" (as CJK text is typed) and "[2]:text" kept their colon in the output: perfect
     translations so answered scored chrF 94, BLEU 74."""

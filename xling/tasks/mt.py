@@ -278,8 +278,10 @@ def _translate(translator, config: MTEvalConfig, sources, meta, src, tgt, select
     generation: dict = {}
     clipped = translator.clipped_budgets
     if config.unit == "document":
-        results, _ = translate_documents(translator, sources, [m["document_id"] for m in meta],
-                                         src, tgt, progress=progress)
+        results, summary = translate_documents(translator, sources, [m["document_id"] for m in meta],
+                                               src, tgt, progress=progress)
+        if summary["cut_segments"]:   # (segments, as segment mode counts translations)
+            generation["cut_at_budget"] = summary["cut_segments"]
     elif not selection.greedy:
         results = translator.translate_candidates(sources, src, tgt, selection, progress=progress)
         generation = dict(translator.last_cost)

@@ -13,6 +13,7 @@ import re
 import sys
 from dataclasses import dataclass
 
+from ..backends.base import was_cut
 from ..errors import XlingError
 from .postprocess import Cleaned, clean_output
 from .translator import Translation
@@ -158,9 +159,14 @@ def translate_documents(translator, texts: list[str], document_ids: list[str], s
                 results[position] = Translation(source=texts[position], text="", raw="", removed=[],
                                                 prompt_hash="", cached=True,
                                                 unit={"chunk": chunk.name, "realigned": True})
-    failed_chunks = failed_segments = 0
+    failed_chunks = failed_segments = cut_chunks = cut_segments = 0
     for chunk, (_, prompt_hash), answer, hit in zip(asked, built, raw, hits):
         positions = numbered(chunk, texts)
+        # the budget ended the answer: its last segment (or more, unnumbered) is cut short, which
+        # the numbering cannot show; its segments are marked and counted, as segment mode's are
+        cut = was_cut(answer)
+        cut_chunks += cut
+        cut_segments += len(positions) if cut else 0
         # cleaned as the translation of the numbered chunk: a first segment that reads like a
         # preamble ("[1] Translation services:") is a line the source has, so it stays
         whole = clean_output(answer, tgt, source=mark([texts[p] for p in positions]))
@@ -178,6 +184,8 @@ def translate_documents(translator, texts: list[str], document_ids: list[str], s
             failed_segments += len(positions)
         for k, position in enumerate(positions):
             unit = {"chunk": chunk.name, "realigned": pieces is not None}
+            if cut:
+                unit["cut"] = True
             if k == 0:
                 unit["chunk_raw"] = answer     # the whole answer, once per chunk
             text, removed = "", []
@@ -192,7 +200,7 @@ def translate_documents(translator, texts: list[str], document_ids: list[str], s
                                             unit=unit)
     documents = len(group_documents(document_ids))
     summary = {"documents": documents, "chunks": len(chunks), "failed_chunks": failed_chunks,
-               "failed_segments": failed_segments,
+               "failed_segments": failed_segments, "cut_chunks": cut_chunks, "cut_segments": cut_segments,
                "context_window": translator.backend.context_window,
                "answer_cap": translator.decoding.max_new_tokens_cap}
     if progress:
@@ -201,4 +209,8 @@ def translate_documents(translator, texts: list[str], document_ids: list[str], s
               f"{summary['context_window'] or 'unknown'}, answer cap {summary['answer_cap']} tokens); "
               f"realignment failed for {failed_chunks} chunks ({failed_segments} segments, scored as empty)",
               file=sys.stderr)
+    if cut_chunks:
+        print(f"xling: note: {cut_chunks} of {len(asked)} chunk answers stopped at their token budget "
+              f"({cut_segments} segments; at most {translator.decoding.max_new_tokens_cap} tokens a chunk): "
+              "their last segments are cut short", file=sys.stderr)
     return results, summary
