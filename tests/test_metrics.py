@@ -1,6 +1,7 @@
 """xling.metrics against the reference tools, on real FLORES-200 text."""
 import json
 import random
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -238,6 +239,20 @@ def test_segment_metrics_resample_segment_scores(data_dir):
     assert result.delta == pytest.approx(50.0, abs=1.0) and result.p_value < 0.05
 
 
+def test_reference_layouts_sacrebleu_does_not_take_are_named():
+    """Round 16: Hugging Face evaluate's layout (one list per segment) was "segment counts
+    differ"; a None reference (sacrebleu's variable references) gave no way on; a keep mask cut
+    a longer reference file to fit without a word."""
+    hyps = ["The cat sat on the mat.", "A dog barked loudly.", "It rains."]
+    refs = ["The cat is on the mat.", "The dog barked loudly.", "It is raining."]
+    with pytest.raises(XlingError, match="look like one list per segment .Hugging Face evaluate's layout"):
+        bleu(hyps, [[r] for r in refs])
+    with pytest.raises(XlingError, match="'' is an empty reference, not a missing one"):
+        bleu(hyps, [refs, [refs[0], None, refs[2]]])
+    with pytest.raises(XlingError, match="segment counts differ"):
+        chrf(hyps[:2], refs, keep=[True, True])
+
+
 # -- COMET ---------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def tiny_comet(tmp_path_factory):
@@ -275,6 +290,19 @@ def test_comet_errors(tiny_comet):
         comet(["a"], ["a", "b"], ["a"], model=str(tiny_comet))
     with pytest.raises(XlingError, match="hub cannot be reached"):
         comet(["a"], ["a"], ["a"], model="Unbabel/wmt22-comet-da")
+
+
+def test_comet_prints_at_its_own_decimals_and_takes_sacrebleus_reference_layout(tiny_comet):
+    """Round 16: print() and paired intervals of COMET gave 2 decimals (0.8512 and 0.8549 both
+    "0.85"), and comet() refused the [refs] that bleu/chrf/ter take."""
+    srcs, hyps, refs = map(list, zip(*TRIPLES))
+    ours = comet(hyps, [refs], srcs, model=str(tiny_comet))
+    assert ours.segments == comet(hyps, refs, srcs, model=str(tiny_comet)).segments
+    assert str(ours).startswith(f"COMET = {ours.score:.4f}  (")
+    (result,) = paired_test(ours, {"worse": comet(["x"] * 5, refs, srcs, model=str(tiny_comet))}, n_samples=50)
+    assert re.fullmatch(r"\[-?\d\.\d{4}, -?\d\.\d{4}\]", result.interval()), result.interval()
+    with pytest.raises(XlingError, match="one reference per segment, not 2 reference streams"):
+        comet(hyps, [refs, refs], srcs, model=str(tiny_comet))
 
 
 @pytest.mark.parametrize("precision", ["16", "bf16"])

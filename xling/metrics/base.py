@@ -54,6 +54,7 @@ class MetricResult:
     stats: np.ndarray | None = field(default=None, repr=False, compare=False)
     scorer: tuple | None = field(default=None, repr=False, compare=False)
     _segments: list[float | None] | None = field(default=None, repr=False, compare=False)
+    digits: int = field(default=2, repr=False, compare=False)   # decimals printed (COMET's 0-1 scale: 4)
 
     def aggregate(self, summed: np.ndarray, n: int) -> float:
         """The corpus score of summed statistics over n segments (for resampling)."""
@@ -86,7 +87,7 @@ class MetricResult:
         return json.dumps(self.to_dict(segments), ensure_ascii=False)
 
     def __str__(self) -> str:
-        return f"{self.name} = {self.score:.2f}  ({self.signature})"
+        return f"{self.name} = {self.score:.{self.digits}f}  ({self.signature})"
 
 
 def mask_extra(keep) -> dict:
@@ -156,7 +157,10 @@ def texts(seq, name: str, nested: bool = False) -> list:
                 and hasattr(item, "__getitem__")   # several reference streams where one is taken
             raise XlingError(f"{name}[{i}] is {item!r:.40} ({type(item).__name__}), not text"
                              + ("; this metric takes one reference per segment (a list of strings), "
-                                "not several reference streams" if many else ""))
+                                "not several reference streams" if many else "")
+                             + ("; a segment without this reference (sacrebleu's None) is not supported, and "
+                                "'' is an empty reference, not a missing one (it changes BLEU's brevity "
+                                "penalty and TER)" if item is None and name.startswith("references[") else ""))
         if stream:
             refuse_table(item, f"{name}[{i}]")
         for text in (item,) if isinstance(item, str) else item:
@@ -185,6 +189,17 @@ def refuse_table(seq, name: str) -> None:
                          "several references: a list of such lists)")
 
 
+def check_reference_layout(hyps: Sequence[str], streams: list[list[str]]) -> None:
+    """One list per segment (Hugging Face evaluate's layout) where xling, as sacrebleu, takes one
+    list per reference set: said as such, not as "segment counts differ". (A square layout, as
+    many segments as references each, cannot be told apart: sacrebleu reads it so too.)"""
+    if len(streams) > 1 and len(streams) == len(hyps) and len({len(s) for s in streams}) == 1 \
+            and len(streams[0]) != len(hyps):
+        raise XlingError(f"references: {len(streams)} lists of {len(streams[0])} for {len(hyps)} hypotheses look "
+                         "like one list per segment (Hugging Face evaluate's layout); pass one list per "
+                         "reference set, one reference per segment in each: [list(r) for r in zip(*refs)]")
+
+
 def check_lengths(**named: Sequence | None) -> int:
     """All given sequences must be lists of strings of the same, non-zero length (hypotheses
     are always given: None there is a mistake, not "none")."""
@@ -203,8 +218,12 @@ def apply_mask(keep: Sequence[bool] | None, *columns):
     """Keep only the segments where `keep` is true (e.g. on-target outputs)."""
     if keep is None:
         return columns
-    columns = tuple(None if col is None else texts(col, name)
-                    for col, name in zip(columns, ("hypotheses", *(f"column {i}" for i in range(1, len(columns))))))
+    names = ("hypotheses", *(f"column {i}" for i in range(1, len(columns))))
+    columns = tuple(None if col is None else texts(col, name) for col, name in zip(columns, names))
+    sizes = {name: len(col) for col, name in zip(columns, names) if col is not None}
+    if len(set(sizes.values())) > 1:   # (zip below would cut the longer ones to fit, unsaid)
+        raise XlingError(f"segment counts differ ({', '.join(f'{n} {k}' for n, k in sizes.items())}); every input "
+                         "needs one line per segment")
     keep = texts_mask(keep, len(columns[0]))
     return tuple(None if col is None else [x for x, k in zip(col, keep) if k] for col in columns)
 

@@ -15,7 +15,7 @@ from .. import __version__
 from ..data import hub
 from ..errors import XlingError
 from ..store.filehash import file_digest, model_fingerprint
-from .base import Signature, apply_mask, check_flag, check_lengths, mask_extra, mean_result
+from .base import Signature, apply_mask, as_reference_streams, check_flag, check_lengths, mask_extra, mean_result
 from .comet_native import load_scorer, read_hparams, unsupported
 from .settings import COMET_MODEL, PRECISION, XCOMET_MODEL
 
@@ -98,6 +98,11 @@ def comet(hyps: Sequence[str], refs: Sequence[str] | None, srcs: Sequence[str] |
         raise XlingError(f"COMET name must be text, not {name!r}")
     check_flag("progress", progress)
     check_flag("error_spans", error_spans)
+    if refs is not None:   # sacrebleu's layout, [refs], as bleu/chrf/ter take it: one stream
+        streams = as_reference_streams(refs)
+        if len(streams) > 1:
+            raise XlingError(f"COMET takes one reference per segment, not {len(streams)} reference streams")
+        refs = streams[0]
     hyps, refs, srcs = apply_mask(keep, hyps, refs, srcs)
     check_lengths(hypotheses=hyps, references=refs, sources=srcs)
     if precision not in PRECISIONS:
@@ -139,4 +144,6 @@ def comet(hyps: Sequence[str], refs: Sequence[str] | None, srcs: Sequence[str] |
     if error_spans and spans is not None:
         extra["error_spans"] = spans
     name = name or ("xCOMET" if "xcomet" in model.lower() else "COMET")
-    return mean_result(name, scores, signature, extra=extra)
+    result = mean_result(name, scores, signature, extra=extra)
+    result.digits = 4   # a 0-1 scale: 0.8512 and 0.8549 are not both "0.85" (also called directly)
+    return result

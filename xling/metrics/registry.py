@@ -97,6 +97,7 @@ class MetricSpec:
         if "segments_kept" in result.extra and "subset:" not in result.signature:
             result.signature += f"|subset:{result.extra['segments_kept']}/{result.extra['segments_total']}"
         result.higher_is_better = self.higher_is_better
+        result.digits = self.digits
         return result
 
     def setting_name(self, option: str) -> str | None:

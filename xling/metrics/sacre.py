@@ -19,6 +19,7 @@ from .base import (
     as_reference_streams,
     check_flag,
     check_lengths,
+    check_reference_layout,
     mask_extra,
     register_scorer,
     texts,
@@ -107,6 +108,7 @@ def _score(params: tuple, name, hyps, refs, extra) -> MetricResult:
     metric = _sacrebleu_metric(scorer)
     hyps = texts(hyps, "hypotheses")
     streams = as_reference_streams(refs)
+    check_reference_layout(hyps, streams)
     check_lengths(hypotheses=hyps, **{f"references[{i}]": s for i, s in enumerate(streams)})
     # Per-segment sufficient statistics: sacrebleu has no public call that returns them (its
     # own paired tests use this method too), and they make resampling exact and fast.

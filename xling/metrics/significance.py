@@ -52,6 +52,7 @@ class PairedResult:
     seed: int
     higher_is_better: bool = True
     ci_half: float | None = None   # sacrebleu's "± half" (its metrics only); else None
+    digits: int = 2                # the metric's decimals (COMET's 0-1 scale: 4)
 
     @property
     def better(self) -> bool:
@@ -71,8 +72,10 @@ class PairedResult:
     def signature(self) -> str:
         return f"test:{self.test}|n:{self.samples}|seed:{self.seed}"
 
-    def interval(self, digits: int = 2) -> str:
-        """The interval as sacrebleu prints it for its metrics, else the percentile interval."""
+    def interval(self, digits: int | None = None) -> str:
+        """The interval as sacrebleu prints it for its metrics, else the percentile interval (at
+        the metric's own decimals unless told)."""
+        digits = self.digits if digits is None else digits
         if self.ci_half is not None:
             return f"{self.mean:.{digits}f} ± {self.ci_half:.{digits}f}"
         if self.ci_low is not None:
@@ -226,7 +229,7 @@ def paired_test(baseline: MetricResult, systems: dict[str, MetricResult], test: 
             results.append(PairedResult(
                 system=name, metric=system.name, score=system.score, baseline_score=baseline.score,
                 delta=float("nan"), p_value=float("nan"), mean=None, ci_low=None, ci_high=None, test=test,
-                samples=0, seed=seed, higher_is_better=system.higher_is_better))
+                samples=0, seed=seed, higher_is_better=system.higher_is_better, digits=system.digits))
             continue
         if test == "bs":
             idxs = _bootstrap_indices(rng, n, n_samples)
@@ -259,7 +262,7 @@ def paired_test(baseline: MetricResult, systems: dict[str, MetricResult], test: 
             system=name, metric=system.name, score=system.score, baseline_score=baseline.score,
             delta=system.score - baseline.score, p_value=float((extreme + 1) / (used + 1)) if used else float("nan"),
             mean=mean, ci_low=low, ci_high=high, test=test, samples=used, seed=seed,
-            higher_is_better=system.higher_is_better, ci_half=half))
+            higher_is_better=system.higher_is_better, ci_half=half, digits=system.digits))
     return results
 
 

@@ -44,7 +44,7 @@ def tokenizer_from_file(tokenize: str, path: str):
     sacrebleu's cache (its __call__ and signature stay sacrebleu's)."""
     module = _models()
     if not os.path.isfile(path):
-        raise XlingError(f"SentencePiece model {path} does not exist (--spm-model)")
+        raise XlingError(f"SentencePiece model {path} does not exist (--spm-model, or spm_model= in Python)")
     import sentencepiece
 
     classes = {"flores101": module.Flores101Tokenizer, "flores200": module.Flores200Tokenizer,
@@ -64,4 +64,4 @@ def missing_model(tokenize: str) -> XlingError:
     url = _models().SPM_MODELS[tokenize]["url"]
     return XlingError(f"BLEU tokenizer {tokenize} needs sacrebleu's SentencePiece model, which is not "
                       f"at {cache_path(tokenize)} and could not be downloaded from {url} (offline?): "
-                      "put the file there, or pass its path with --spm-model FILE")
+                      "put the file there, or pass its path with --spm-model FILE (spm_model= in Python)")
