@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from xling.errors import XlingError
-from xling.reporting.figures import make_figures, run_figures, table_figure
+from xling.reporting.figures import make_figures, run_drawings, run_figures, table_figure
 from xling.reporting.paper import load_paper_table
 from xling.reporting.tokens import efficiency, flores_documents, load_tokenizer
 from xling.reporting.transfer import delta_table, language_scores, relative_table, score_x_to_y
@@ -107,6 +107,18 @@ def test_make_figures_writes_every_figure(tmp_path):
     assert heat.tolist() == [[0.5, 1.0]]                        # premise ko x hypotheses ko, th
     # a run named twice is drawn once (its rows were doubled, its heatmap written twice)
     assert len(make_figures(tmp_path / "twice", [str(run.path), f"{run.path}/"])) == len(written)
+
+
+def test_a_run_of_both_modes_draws_each_named_at_the_reports_decimals(tmp_path):
+    """Round 16: a --mode both run drew its log-likelihood accuracy alone, unnamed, and the
+    heatmaps' tables and labels gave 2 decimals (0.667 as 0.67) where the report gives 3."""
+    run = nli_run(tmp_path / "both", {"en": [1, 1, 0]}, gen={"en": [1, 0, 0]})
+    drawings = {d.stem: d for d in run_drawings(run)}
+    assert list(drawings) == ["both_accuracy_matrix", "both_accuracy_matrix_gen"]
+    ll, gen = drawings.values()
+    assert "(log-likelihood)" in ll.title and "(generation)" in gen.title
+    assert ll.table.rows == [["en", "0.667"]] and gen.table.rows == [["en", "0.333"]]
+    assert [t.get_text() for t in ll.figure.axes[0].texts] == ["0.667"]
 
 
 def test_figure_errors_are_clear(tmp_path):

@@ -22,7 +22,7 @@ from .html_pages import figure_entry, figures_page
 from .paper import load_paper_table
 from .plots import grouped_bars, heatmap, ratio_panels, render_figure, write_rendered
 from .tables import Table
-from .transfer import made_otherwise
+from .transfer import MODE_NAMES, made_otherwise
 
 TABLE_FILES = {"table13": "table13_xnli", "table14": "table14_xcsqa", "table15": "table15_xcomet",
                "table16": "table16_score_x_to_y", "table01": "table01_tokens_per_doc"}
@@ -201,10 +201,11 @@ def run_figures(run: RunDir | Run) -> list[tuple[str, object]]:
     return [(d.stem, d.figure) for d in run_drawings(run)]
 
 
-def _grid_table(title: str, corner: str, rows: list[str], cols: list[str], grid, unit: str) -> Table:
-    """A heatmap's values as a table, with the digits written in its cells."""
+def _grid_table(title: str, corner: str, rows: list[str], cols: list[str], grid, unit: str, digits: int) -> Table:
+    """A heatmap's values as a table, at the decimals the text report gives them."""
     return Table(title, [corner] + cols,
-                 [[r] + ["" if np.isnan(v) else f"{v:.2f}" for v in grid[i]] for i, r in enumerate(rows)], [unit])
+                 [[r] + ["" if np.isnan(v) else f"{v:.{digits}f}" for v in grid[i]] for i, r in enumerate(rows)],
+                 [unit])
 
 
 def run_drawings(run: RunDir | Run) -> Iterator[Drawing]:
@@ -227,22 +228,28 @@ def run_drawings(run: RunDir | Run) -> Iterator[Drawing]:
                     grid[langs.index(d.src.code), langs.index(d.tgt.code)] = d.score(metric)
             title = f"{name}: {display(metric)} by direction"
             unit = get(metric).unit or display(metric)
-            higher = get(metric).higher_is_better
+            higher, digits = get(metric).higher_is_better, get(metric).digits
             yield Drawing(f"{stem}_{metric}_matrix", title, heatmap(
-                title, langs, langs, grid, unit=unit, higher_is_better=higher,
+                title, langs, langs, grid, unit=unit, higher_is_better=higher, digits=digits,
                 xlabel="target language", ylabel="source language"), _grid_table(
-                title, "source \\ target", langs, langs, grid, unit + ("" if higher else " (lower is better)")))
+                title, "source \\ target", langs, langs, grid, unit + ("" if higher else " (lower is better)"),
+                digits))
     elif isinstance(run, ChoiceRun):
         premises = list(dict.fromkeys(c.premise for c in run.cells))
         hypotheses = list(dict.fromkeys(c.hypothesis for c in run.cells))
-        grid = np.full((len(premises), len(hypotheses)), np.nan)
-        for c in run.cells:
-            grid[premises.index(c.premise), hypotheses.index(c.hypothesis)] = c.summary["accuracy"]
-        title = f"{name}: accuracy by premise × hypothesis language"
-        yield Drawing(f"{stem}_accuracy_matrix", title, heatmap(
-            title, premises, hypotheses, grid,
-            unit="accuracy", xlabel="hypothesis language", ylabel="premise language", vmin=0, vmax=1),
-            _grid_table(title, "premise \\ hypothesis", premises, hypotheses, grid, "accuracy"))
+        modes = [m for m in MODE_NAMES if any(m in c.modes for c in run.cells)]
+        for mode in modes:   # a run scored both ways: one matrix each, named (was ll's alone, unsaid)
+            grid = np.full((len(premises), len(hypotheses)), np.nan)
+            for c in run.cells:
+                if mode in c.modes:
+                    grid[premises.index(c.premise), hypotheses.index(c.hypothesis)] = c.modes[mode]["accuracy"]
+            title = f"{name}: accuracy ({MODE_NAMES[mode]}) by premise × hypothesis language"
+            suffix = f"_{mode}" if mode != modes[0] else ""
+            # 3 decimals, as the text report: 0.667, not 0.67
+            yield Drawing(f"{stem}_accuracy_matrix{suffix}", title, heatmap(
+                title, premises, hypotheses, grid, unit="accuracy", digits=3,
+                xlabel="hypothesis language", ylabel="premise language", vmin=0, vmax=1),
+                _grid_table(title, "premise \\ hypothesis", premises, hypotheses, grid, "accuracy", 3))
 
 
 def figure2(ratio_runs: Sequence[RunDir | TuneRun]):

@@ -107,11 +107,12 @@ def save_figure(fig, stem: str | Path) -> list[Path]:
 @styled
 def heatmap(title: str, row_labels: list[str], col_labels: list[str], values, *, unit: str,
             labels: list[list[str]] | None = None, vmin=None, vmax=None, xlabel="", ylabel="",
-            separator_after: int | None = None, higher_is_better: bool = True):
-    """A table as a heatmap with every value written in its cell; NaN cells stay blank. The
-    colour scale follows the metric's direction: brighter is better either way."""
+            separator_after: int | None = None, higher_is_better: bool = True, digits: int = 2):
+    """A table as a heatmap with every value written in its cell (at `digits` decimals); NaN
+    cells stay blank. The colour scale follows the metric's direction: brighter is better either way."""
     values = np.asarray(values, dtype=float)
-    fig = new_figure(figsize=(1.0 + 0.85 * len(col_labels), 0.9 + 0.42 * len(row_labels)))
+    # (a floor: a 2x2 grid's title and axis label overlapped)
+    fig = new_figure(figsize=(max(3.4, 1.0 + 0.85 * len(col_labels)), max(2.6, 0.9 + 0.42 * len(row_labels))))
     ax = fig.subplots()
     image = ax.imshow(np.ma.masked_invalid(values), cmap="cividis" if higher_is_better else "cividis_r",
                       aspect="auto", vmin=vmin, vmax=vmax)
@@ -126,7 +127,7 @@ def heatmap(title: str, row_labels: list[str], col_labels: list[str], values, *,
         for j in range(values.shape[1]):
             if not math.isfinite(values[i, j]):
                 continue
-            text = labels[i][j] if labels else f"{values[i, j]:.2f}"
+            text = labels[i][j] if labels else f"{values[i, j]:.{digits}f}"
             dark = values[i, j] < middle if higher_is_better else values[i, j] > middle
             ax.text(j, i, text, ha="center", va="center", fontsize=7, color="white" if dark else "black")
     if separator_after is not None:

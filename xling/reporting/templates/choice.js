@@ -235,6 +235,13 @@ function choiceConfusionTable(found, drill) {
           (v > 0 ? "; click: these items below" : ""),
         "data-gold": g, "data-predicted": p < width ? p : "invalid",
         onclick: v > 0 ? function () { drill(g, p < width ? String(p) : "invalid"); } : null,
+        // reachable from the keyboard too: Tab to it, Enter or Space
+        tabindex: v > 0 ? 0 : null, role: v > 0 ? "button" : null,
+        onkeydown: v > 0 ? function (event) {
+          if (event.key !== "Enter" && event.key !== " ") return;
+          event.preventDefault();
+          drill(g, p < width ? String(p) : "invalid");
+        } : null,
         text: v });
     }), el("td", { cls: "num", text: n }));
   });
@@ -589,22 +596,30 @@ function choiceRefilter() {
   choiceDrawRows();
 }
 
-// The labels of the items' answers in this mode (NLI's, else the first cell's letters).
-function choiceLabelNames(mode) {
+// A run's answer labels in this mode (NLI's, else its first cell's letters): each run its own, as
+// a page may hold XCOPA (A, B) beside NLI or X-CSQA (A-E).
+function choiceRunLabelNames(run, mode) {
   var found = null;
-  choiceRuns().forEach(function (run) {
-    run.cells.forEach(function (cell) { if (!found && cell.modes[mode] && cell.modes[mode].labels) found = cell.modes[mode].labels; });
-  });
+  run.cells.forEach(function (cell) { if (!found && cell.modes[mode] && cell.modes[mode].labels) found = cell.modes[mode].labels; });
   return found || [];
 }
 
 function choiceLabelOptions(goldSelect, predSelect) {
-  var labels = choiceLabelNames(choiceState.mode), runs = choiceRuns();
-  goldSelect.replaceChildren.apply(goldSelect, [option("", "any")].concat(labels.map(function (l, i) { return option(String(i), l); })));
+  var runs = choiceRuns(), mode = choiceState.mode;
+  var own = runs.map(function (run) { return choiceRunLabelNames(run, mode); }), golds = [];
+  own.forEach(function (labels) {
+    labels.forEach(function (l, i) {
+      golds[i] = golds[i] || [];
+      if (golds[i].indexOf(l) < 0) golds[i].push(l);
+    });
+  });
+  goldSelect.replaceChildren.apply(goldSelect, [option("", "any")].concat(golds.map(function (names, i) {
+    return option(String(i), names.join(" / "));
+  })));
   predSelect.replaceChildren(option("", "any"));
   runs.forEach(function (run, k) {
     var prefix = runs.length > 1 ? run.label + ": " : "";
-    labels.forEach(function (l, i) { predSelect.appendChild(option(k + ":" + i, prefix + l)); });
+    own[k].forEach(function (l, i) { predSelect.appendChild(option(k + ":" + i, prefix + l)); });
     predSelect.appendChild(option(k + ":invalid", prefix + "invalid"));
   });
   goldSelect.value = choiceState.gold;
@@ -623,7 +638,8 @@ function choiceDrill(k, mode, cellName, gold, predicted) {
   choiceState.pred = k + ":" + predicted;
   choiceState.outcome = "";
   choiceState.text = "";
-  byId("choice-filter-mode").value = mode;
+  var modeSelect = byId("choice-filter-mode");   // (only where the page has two modes)
+  if (modeSelect) modeSelect.value = mode;
   byId("choice-filter-cell").value = choiceState.cell;
   byId("choice-filter-text").value = "";
   choiceOutcomeOptions(byId("choice-filter-outcome"));
