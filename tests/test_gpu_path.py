@@ -166,3 +166,29 @@ def test_translate_on_a_gpu_takes_hf_for_candidates_vllm_cannot_draw(monkeypatch
                              "--select", "mbr", "-n", "2", "--epsilon", "0.02", "--no-cache", "안녕")
     assert code == 0, err
     assert "backend hf (auto: epsilon sampling is transformers' path" in err
+
+
+def test_variants_built_together_are_each_announced_with_their_own_reason(tmp_path, monkeypatch):
+    """Round 16: variants' configs are built before any loads, and the last one's reason
+    (epsilon sampling) was said when the greedy variant loaded; on a GPU the greedy variant's
+    vLLM line was lost."""
+    import io
+
+    from xling.runs.config import MTEvalConfig
+
+    monkeypatch.setattr(choice, "_pending", {})
+    monkeypatch.setattr(choice, "_said", set())
+    MTEvalConfig(out="x", pairs=["ko-en"])
+    MTEvalConfig(out="x", pairs=["ko-en"], select="mbr", candidates=4, epsilon=0.02)
+    err = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err)
+    choice.announce("hf")
+    assert err.getvalue() == "xling: backend hf (auto: no CUDA device; --backend hf|vllm chooses)\n"   # here: the machine's reason
+    _fake_vllm(tmp_path, monkeypatch)
+    MTEvalConfig(out="x", pairs=["ko-en"])
+    MTEvalConfig(out="x", pairs=["ko-en"], select="mbr", candidates=4, epsilon=0.02)
+    choice.announce("vllm")
+    choice.announce("hf")
+    assert err.getvalue().splitlines()[1:] == [
+        "xling: backend vllm (auto: a CUDA device and vLLM are present; --backend hf forces transformers)",
+        "xling: backend hf (auto: epsilon sampling is transformers' path; --backend hf|vllm chooses)"]

@@ -42,27 +42,27 @@ def resolve_backend(name: str, static_cache: bool = False, hf_only: str | None =
     settings need transformers (beam-search candidates, epsilon sampling). The line saying
     so waits for `announce()`, when the weights really load: a command refused for bad input
     still prints one error line only."""
-    global _pending
     if name != "auto":
         return name
-    if static_cache:
-        chosen, why = "hf", "--static-cache is transformers' path"
-    elif hf_only:
-        chosen, why = "hf", hf_only
-    else:
-        chosen, why = choose_backend()
-    _pending = (f"xling: backend hf (auto: {why}; --backend hf|vllm chooses)" if chosen == "hf"
-                else f"xling: backend vllm (auto: {why}; --backend hf forces transformers)")
+    chosen, why = choose_backend()
+    if chosen != "hf":   # (where the machine takes hf anyway, that is the reason for every config)
+        if static_cache:
+            chosen, why = "hf", "--static-cache is transformers' path"
+        elif hf_only:
+            chosen, why = "hf", hf_only
+    # one line per backend: of a file's variants (built before any loads), each is announced
+    # with its own reason, never another variant's
+    _pending[chosen] = (f"xling: backend hf (auto: {why}; --backend hf|vllm chooses)" if chosen == "hf"
+                        else f"xling: backend vllm (auto: {why}; --backend hf forces transformers)")
     return chosen
 
 
-_pending: str | None = None
+_pending: dict[str, str] = {}
 
 
 def announce(backend: str) -> None:
     """Say once per process which backend `auto` chose, as `backend` is loaded."""
-    global _pending
-    line, _pending = _pending, None
-    if line and f" {backend} " in line and line not in _said:
+    line = _pending.pop(backend, None)
+    if line and line not in _said:
         _said.add(line)
         print(line, file=sys.stderr)
