@@ -2,6 +2,7 @@
 and a toy data set, each one module of a package of its own that xling finds through its entry
 points (`xling.metrics`, `xling.backends`, `xling.datasets`) — no file of xling touched. The
 metric and data-set modules are the guide's own code blocks, so the guide cannot drift."""
+import os
 import json
 import re
 from pathlib import Path
@@ -103,6 +104,19 @@ def run(plugin, *args):
     return xling(*args, env=plugin["env"])
 
 
+def test_help_with_the_guides_plugins_installed_loads_no_heavy_library(plugin):
+    """Round 16: the guide's metric imports xling.metrics.base, which imported numpy: `xling
+    --help` with it installed loaded numpy."""
+    import subprocess
+    import sys
+
+    heavy = ("torch", "numpy", "transformers", "lingua", "sacrebleu")
+    code = (f"import sys\nfrom xling.cli import main\ntry:\n    main(['score', '--help'])\n"
+            f"except SystemExit:\n    pass\nprint(sorted(m for m in {heavy!r} if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, **plugin["env"]})
+    assert "length-ratio" in out.stdout and out.stdout.strip().splitlines()[-1] == "[]", out.stdout + out.stderr
+
+
 def test_the_toy_metric_is_a_metric_with_its_own_option(plugin, tmp_path):
     hyp, ref = tmp_path / "hyp.txt", tmp_path / "ref.txt"
     hyp.write_text("a b c\nx y\n")
@@ -166,6 +180,10 @@ def test_the_toy_data_set_is_listed_and_runs(plugin, tiny_causal, tmp_path):
     assert [r["reference"] for r in records] == ["I like apples.", "It is raining today."]
     scores = json.loads((out / "metrics.json").read_text())["directions"]["ko-en"]["metrics"]
     assert set(scores) == {"chrf", "length-ratio"} and "unit:words" in scores["length-ratio"]["signature"]
+    # the plugin uninstalled: its scores are named with it (was "unknown metric 'length-ratio'")
+    for command in (("report", str(out)), ("rescore", str(out), "-m", "chrf")):
+        assert_one_line_error(xling(*command, env={"PYTHONPATH": str(ROOT)}),
+                              "holds 'length-ratio' scores made by plugin xling-toys==0.1, which is not installed")
 
 
 def test_a_metric_plugin_s_scores_record_its_version_and_a_new_version_scores_again(plugin, tiny_causal, tmp_path):
@@ -400,6 +418,11 @@ def test_the_reserved_option_names_are_the_commands_own():
                        "register_backend('mybk', settings=S, help='x')(lambda *a, **k: None)\n",
      "backend 'mybk': its setting 'dtype' is backend"),
     ("xling.metrics", "import sys\nsys.exit('plugin exits')\n", "SystemExit: plugin exits"),
+    # round 16: a second "BLEU" column beside the real one
+    ("xling.metrics", "from xling.metrics.base import mean_result\n"
+                      "from xling.metrics.registry import MetricSpec, register\n"
+                      "register(MetricSpec('bleu2', 'BLEU', lambda h, r, s, t, **o: mean_result('B', [1.0] * len(h), 'b')))\n",
+     "metric 'bleu2': its column title 'BLEU' is metric 'bleu''s already"),
     # round 16: a setting named like a command's own option (score's --format, translate's
     # --paragraphs) was a second option of that name: click warned on every run, and the
     # command's option took the value

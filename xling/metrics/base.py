@@ -5,11 +5,12 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
-
-import numpy as np
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from ..errors import XlingError
+
+if TYPE_CHECKING:   # numpy loads where a metric computes: plugins import this module under `xling --help`
+    import numpy as np
 
 # How a result's per-segment statistics become scores, by the kind named in `MetricResult.scorer`:
 # kind -> (aggregate(scorer, summed_stats, n) -> corpus score, segment(scorer, row) -> score).
@@ -95,6 +96,8 @@ def mask_extra(keep) -> dict:
     which (a digest of the mask, so that two subsets of one size are not paired as one)."""
     if keep is None:
         return {}
+    import numpy as np
+
     mask = np.asarray(list(keep), dtype=bool)
     digest = hashlib.sha256(np.packbits(mask).tobytes() + str(len(mask)).encode()).hexdigest()[:16]
     return {"segments_kept": int(mask.sum()), "segments_total": len(mask), "segments_kept_digest": digest}
@@ -113,6 +116,8 @@ def texts_digest(streams: Sequence[Sequence[str]]) -> str:
 def mean_result(name: str, values: Sequence[float], signature: str, scale: float = 1.0,
                 extra: dict | None = None) -> MetricResult:
     """A metric whose corpus score is the (scaled) mean of its segment scores."""
+    import numpy as np
+
     stats = np.asarray(values, dtype=np.float64).reshape(-1, 1)
     return MetricResult(
         name=name, score=float(stats.mean() * scale) if len(stats) else 0.0, signature=signature,
@@ -175,6 +180,8 @@ def texts(seq, name: str, nested: bool = False) -> list:
 
 def check_flag(name: str, value) -> None:
     """A yes/no option given as what it is: "no" is a true string, which would turn it on."""
+    import numpy as np
+
     if not isinstance(value, (bool, np.bool_)):
         raise XlingError(f"{name} must be True or False, not {value!r}")
 
@@ -232,6 +239,8 @@ def texts_mask(keep, n: int) -> list[bool]:
     """A keep mask of one flag per segment."""
     if isinstance(keep, (str, bytes)) or not hasattr(keep, "__len__"):
         raise XlingError(f"keep: got a {type(keep).__name__}; pass a list of {n} true/false flags")
+    import numpy as np
+
     keep = list(keep)
     if len(keep) != n:
         raise XlingError(f"keep has {len(keep)} flags for {n} segments; pass one flag per segment")

@@ -206,6 +206,11 @@ def register(spec: MetricSpec, *aliases: str) -> MetricSpec:
         if name != name.lower():   # names are looked up lower-cased
             raise XlingError(f"metric {name!r}: a metric's name and aliases are lower-case")
         refuse_taken("metric", name, {**REGISTRY, **ALIASES})
+    if importing():   # a second "BLEU" column (and signature line) beside the real one
+        shown = next((other for other in REGISTRY.values() if other.display.lower() == spec.display.lower()), None)
+        if shown is not None:
+            raise XlingError(f"metric {spec.name!r}: its column title {spec.display!r} is metric {shown.name!r}'s "
+                             "already; a plugin must choose another display name")
     for owned in spec.settings.values():
         if isinstance(owned, MetricSetting):
             if importing():   # a plugin's: never a task's setting or a built-in backend's

@@ -169,6 +169,7 @@ def read_run(path: str | Path | RunDir, fresh: bool = False) -> MTRun | ChoiceRu
             raise XlingError(f"{run.path} has scores for {', '.join(lost)} but no outputs file "
                              f"({run.outputs_path(lost[0])}); restore it, or run the command that made the "
                              "run again to write it anew")
+        _refuse_scores_of_missing_plugins(run, entries)
         directions = []
         for name in present:
             entry = entries.get(name, {})
@@ -190,6 +191,22 @@ def read_run(path: str | Path | RunDir, fresh: bool = False) -> MTRun | ChoiceRu
         return TuneRun(run, config, task, [e for e in entries.values() if isinstance(e, dict)],
                        stored.get("score_x_to_y", {}), stored.get("figure2", {}))
     raise XlingError(f"{run.path} holds a {task!r} run, which xling cannot read")
+
+
+def _refuse_scores_of_missing_plugins(run: RunDir, entries: dict) -> None:
+    """Scores of a plugin's metric whose plugin is not installed now: named with the plugin (was
+    "unknown metric 'x'", the run's other scores unreadable without a hint why)."""
+    for entry in entries.values():
+        for name, stored in (entry.get("metrics") or {}).items():
+            plugin = isinstance(stored, dict) and (stored.get("made_with") or {}).get("plugin")
+            if not plugin:
+                continue
+            try:
+                get(name)
+            except XlingError:
+                raise XlingError(f"{run.path} holds {name!r} scores made by plugin {plugin}, which is not "
+                                 f"installed here: install it (pip install '{plugin}') to report or rescore "
+                                 "this run") from None
 
 
 def unfinished(record: Run) -> list[str]:
