@@ -350,7 +350,7 @@ def test_choice_view_in_a_browser(runs, page, browser, tmp_path):
     assert browser.get_log("browser") == []
 
 
-def test_significant_differences_are_marked_and_disagreements_found(runs, tmp_path, browser):
+def test_significant_differences_are_marked_and_disagreements_found(runs, tmp_path, browser, capsys):
     """A copy of run A whose answers were edited: on en, every generated answer right (A has
     none: p = 2/2^6 < 0.05, marked better) and two log-likelihood answers changed (the runs
     disagree there). metrics.json was left as it was: the page says its accuracy and the
@@ -373,6 +373,10 @@ def test_significant_differences_are_marked_and_disagreements_found(runs, tmp_pa
     gen = next(x for x in choice["comparisons"] if (x["cell"], x["mode"]) == ("en", "gen"))
     assert (gen["only_base"], gen["only_run"], gen["p"], gen["mark"]) == (0, len(EN), 2 / 2 ** len(EN), "better")
     assert any("metrics.json gives accuracy" in n for n in choice["runs"][1]["notes"])
+    # round 16: the text report (and figures) showed the stored accuracy with no word
+    capsys.readouterr()
+    assert main(["report", str(edited)]) == 0
+    assert f"xling: warning: {edited}: en (ll): metrics.json gives accuracy" in capsys.readouterr().err
     rows = items_of(choice)["rows"]
     open_page(browser, page)
     _wait_items(browser)

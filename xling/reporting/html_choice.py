@@ -29,7 +29,7 @@ from collections.abc import Sequence
 
 from ..data.choice import NLI_LABELS
 from ..errors import XlingError
-from ..runs.records import Cell, ChoiceRun, unfinished
+from ..runs.records import Cell, ChoiceRun, accuracy_disagreements, unfinished
 from .prompt_view import MODES, record_prompt, template_line
 
 # What a record holds beside the item's own fields (premise, hypothesis, stem, options, ...).
@@ -63,7 +63,7 @@ def choice_data(runs: list[ChoiceRun]) -> dict | None:
         records = [None if cell is None else run.run.read_outputs(name) for run, cell in zip(runs, cells)]
         for entry, cell, recs in zip(entries, cells, records):
             if cell is not None and recs is not None:
-                entry["notes"] += _disagreements(cell, recs)
+                entry["notes"] += accuracy_disagreements(cell, recs)
         comparisons += paired_comparisons(runs, cells, records)
         items.add(name, records)
     modes = [m for m in MODES if any(m in c.modes for r in runs for c in r.cells)]
@@ -110,19 +110,6 @@ def _run_entry(run: ChoiceRun) -> dict:
             "heads": {m: template_line(m, templates.get(m)) for m in MODES},
             "cells": cells, "notes": [f"not finished: {', '.join(left)} (the run was stopped before it "
                                       "finished, or is being written)"] if (left := unfinished(run)) else []}
-
-
-def _disagreements(cell: Cell, records: list[dict]) -> list[str]:
-    """Where metrics.json's accuracy is not the share of correct predictions in the outputs."""
-    notes = []
-    for mode, summary in cell.modes.items():
-        key = "ll_pred" if mode == "ll" else "gen_pred"
-        if records and all(key in r for r in records) and isinstance(summary.get("accuracy"), (int, float)):
-            counted = sum(r[key] is not None and r[key] == r["gold"] for r in records) / len(records)
-            if abs(counted - summary["accuracy"]) > 1e-9:
-                notes.append(f"{cell.name} ({mode}): metrics.json gives accuracy {summary['accuracy']:.4f}, "
-                             f"its outputs {counted:.4f}")
-    return notes
 
 
 # -- paired tests --------------------------------------------------------------------------------

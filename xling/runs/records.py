@@ -178,14 +178,18 @@ def read_run(path: str | Path | RunDir, fresh: bool = False) -> MTRun | ChoiceRu
                                         entry.get("realignment")))
         return MTRun(run, config, task, directions)
     if kind == "choice":
-        if fresh:   # a records file cut short (or edited) is never shown with its old accuracy
-            for name, entry in entries.items():
-                held = len(run.read_outputs(name))
-                if isinstance(entry.get("n"), int) and held != entry["n"]:
-                    raise XlingError(f"{run.outputs_path(name)} holds {held} records, its scores {entry['n']} "
-                                     f"(cut short or edited?); {REWRITE}")
         cells = [Cell(name, *_cell_languages(name), e.get("n", 0), {m: e[m] for m in ("ll", "gen") if m in e})
                  for name, e in entries.items()]
+        if fresh:   # a records file cut short (or edited) is never shown with its old accuracy
+            import sys
+
+            for cell, entry in zip(cells, entries.values()):
+                records = run.read_outputs(cell.name)
+                if isinstance(entry.get("n"), int) and len(records) != entry["n"]:
+                    raise XlingError(f"{run.outputs_path(cell.name)} holds {len(records)} records, its scores "
+                                     f"{entry['n']} (cut short or edited?); {REWRITE}")
+                for note in accuracy_disagreements(cell, records):   # predictions edited: said
+                    print(f"xling: warning: {run.path}: {note}", file=sys.stderr)
         return ChoiceRun(run, config, task, cells)
     if kind == "tuning":
         return TuneRun(run, config, task, [e for e in entries.values() if isinstance(e, dict)],
@@ -207,6 +211,19 @@ def _refuse_scores_of_missing_plugins(run: RunDir, entries: dict) -> None:
                 raise XlingError(f"{run.path} holds {name!r} scores made by plugin {plugin}, which is not "
                                  f"installed here: install it (pip install '{plugin}') to report or rescore "
                                  "this run") from None
+
+
+def accuracy_disagreements(cell: Cell, records: list[dict]) -> list[str]:
+    """Where metrics.json's accuracy is not the share of correct predictions in the outputs."""
+    notes = []
+    for mode, summary in cell.modes.items():
+        key = "ll_pred" if mode == "ll" else "gen_pred"
+        if records and all(key in r for r in records) and isinstance(summary.get("accuracy"), (int, float)):
+            counted = sum(r[key] is not None and r[key] == r["gold"] for r in records) / len(records)
+            if abs(counted - summary["accuracy"]) > 1e-9:
+                notes.append(f"{cell.name} ({mode}): metrics.json gives accuracy {summary['accuracy']:.4f}, "
+                             f"its outputs {counted:.4f}")
+    return notes
 
 
 def unfinished(record: Run) -> list[str]:
