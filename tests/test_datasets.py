@@ -46,10 +46,15 @@ def test_every_ntrex_language_listed_is_read_from_the_file_it_was_listed_from(tm
     (folder / "newstest2019-ref.srp-Cyrl.txt").write_text("Један.\nДва.\n", encoding="utf-8")
     (folder / "newstest2019-ref.srp-Latn.txt").write_text("Jedan.\nDva.\n", encoding="utf-8")
     (folder / "newstest2019-ref.zho-CN.txt").write_text("一。\n二。\n", encoding="utf-8")
+    # round 16: NTREX's regional files (fra-CA sorts before fra) were read for French
+    (folder / "newstest2019-ref.fra-CA.txt").write_text("Un (CA).\nDeux (CA).\n", encoding="utf-8")
+    (folder / "newstest2019-ref.fra.txt").write_text("Un.\nDeux.\n", encoding="utf-8")
+    (folder / "newstest2019-ref.por-BR.txt").write_text("Um.\nDois.\n", encoding="utf-8")
     data = load_parallel("ntrex128", tmp_path)
-    assert sorted(data.languages()) == ["en", "sr", "sr-Latn", "zh"]
+    assert sorted(data.languages()) == ["en", "fr", "pt", "sr", "sr-Latn", "zh"]
     assert (data.text("sr"), data.text("sr-Latn"), data.text("zh")) == (["Један.", "Два."], ["Jedan.", "Dva."],
                                                                        ["一。", "二。"])
+    assert data.text("fr") == ["Un.", "Deux."] and data.text("pt") == ["Um.", "Dois."]   # (only a regional file)
 
 
 def test_plain_text_and_jsonl(tmp_path):

@@ -78,6 +78,11 @@ def resolve(code: str | Language) -> Language:
     return lang
 
 
+def named_with_region(code: str) -> bool:
+    """Whether `code` names its language only through a region (fra-CA, pt_BR), not as itself."""
+    return _registry()[1].get(_key(code)) is None and _by_region(code) is not None
+
+
 def _by_region(code: str) -> Language | None:
     """A language named with a region (de-DE, pt_BR, es-419, WMT24++'s locales): the language,
     where it is written one way only; zh-HK or sr-ME stay unknown (which script?) unless an

@@ -12,7 +12,7 @@ from typing import Literal, overload
 from ..errors import XlingError
 from . import hub
 from .corpus import ParallelData
-from .languages import Language, all_languages, resolve
+from .languages import Language, all_languages, named_with_region, resolve
 from .registry import DataOptions, load_dataset, register_dataset
 from .resources import REPO_ROOT
 from .textio import json_line, read_lines
@@ -133,9 +133,10 @@ def shots_file_pool(pattern: str, src, tgt, data) -> tuple[str, list[tuple[str, 
 
 
 def _files_by_code(folder: Path, pattern: str, to_code) -> dict[str, Path]:
-    """The files a pattern finds, by the language code each one's name resolves to."""
+    """The files a pattern finds, by the language code each one's name resolves to; a file named
+    with a region (NTREX's fra-CA, por-BR, spa-MX) only where the language has no file of its own."""
     files: dict[str, Path] = {}
-    for path in sorted(folder.glob(pattern)):
+    for path in sorted(sorted(folder.glob(pattern)), key=lambda p: named_with_region(to_code(p))):
         try:
             files.setdefault(resolve(to_code(path)).code, path)
         except XlingError:

@@ -221,7 +221,8 @@ def ter(hyps: Sequence[str], refs, tgt_lang: str | None = None, asian_support: b
     for name, value in (("asian_support", asian_support), ("normalized", normalized)):
         if value is not None:
             check_flag(name, value)
-    cjk = tgt_lang is not None and resolve(tgt_lang).code.split("-")[0] in ("ko", "ja", "zh")
+    # (Korean is spaced, and sacrebleu's Asian support splits no Hangul: sacrebleu's default there)
+    cjk = tgt_lang is not None and resolve(tgt_lang).code.split("-")[0] in ("ja", "zh")
     if asian_support is None:
         asian_support = cjk
     if normalized is None:
