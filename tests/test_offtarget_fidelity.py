@@ -384,6 +384,16 @@ def test_hashtags_written_together_say_nothing_of_the_language():
     ("Le président Jean Dupont a dit que la Banque Nationale ouvrira demain.", "en", "fr"),
     # English words beside Arabic ones left lingua at 0 for every candidate: undetermined
     ("And if you continue the huge الأزياء الرائع، فأنت محظوظ.", "ar", "ar"),
+    # round 16 (human references scored as their own language): English names made French or
+    # German English; Vietnamese-only letters lost to lingua's odds on a few words; Russian
+    # without a letter of Ukrainian's own read as Ukrainian
+    ("Je ne supporte pas les Black Eyed Peas.", "fr", "fr"),
+    ("Mein Lieblingsjob war in Special Activities.", "de", "de"),
+    ("The United Nations met in Geneva yesterday.", "fr", "en"),
+    ("Apple ra mắt iPhone mới", "vi", "vi"), ("Ở Mỹ, Donald Trump đang", "vi", "vi"),
+    ("I love phở so much today", "vi", "en"),
+    ("«Я стою перед вами», — сказала одна из них.", "ru", "ru"),
+    ("Я дуже люблю це прекрасне старе місто.", "ru", "uk"),
 ])
 def test_languages_sharing_the_targets_script_are_told_apart_with_names_beside(text, target, found):
     """Ukrainian with English names counted on-target for Russian (66.7% of NTREX lines so

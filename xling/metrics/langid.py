@@ -223,19 +223,28 @@ def _detect(text: str, expected: str | None) -> Detection:
     if expected in confidences and best != expected and \
             confidences[best] < OVERRULE * confidences[expected]:
         best = expected
-    if expected in confidences and best not in (expected, "en"):
+    if expected in confidences and best != expected:
         # names in the text ("... the United Nations Framework Convention on Climate Change")
-        # shift lingua's odds between neighbours (Norwegian read as Danish): judged without them
+        # shift lingua's odds between neighbours (Norwegian read as Danish), and English names
+        # toward English ("Je ne supporte pas les Black Eyed Peas."): judged without them
         plain = _without_names(text)
         again = _confidences(script, plain) if plain != text and len(_WORD.findall(plain)) >= MIN_WORDS else {}
         if again and max(again, key=again.__getitem__) == expected:   # its best guess, not merely close
             best = expected
+    words = _LATIN_WORD.findall(text)
+    if expected == "vi" and best != "vi" and words \
+            and sum(bool(_VIETNAMESE_ONLY.search(w)) for w in words) >= VIETNAMESE_SHARE * len(words):
+        # letters no other candidate writes (ơ, ư, ạ, ắ, ...), in a good share of its words:
+        # lingua's odds on a few words ("Apple ra mắt iPhone mới": German) do not overrule them
+        best = "vi"
+    if best == "uk" and expected in ("ru", "bg", "sr") and len(_WORD.findall(text)) >= 6 \
+            and not _UKRAINIAN_ONLY.search(text):
+        best = expected   # six words of Ukrainian without і, ї, є or ґ: hardly Ukrainian
     if best in _STANDS_FOR.get(expected or "", ()):
         best = cast(str, expected)
     # names alone ("Tesla Model Y": Slovak 0.3) say nothing of a language, whatever their number,
     # where the target writes another script (and them as they are)
     # (a few words, none a function word: "It Is Very Bad.", "THANK YOU FOR YOUR ORDER" are English)
-    words = _LATIN_WORD.findall(text)
     names_alone = expected is not None and _only_names(text) and len(words) <= 4 \
         and not any(w.lower() in _FUNCTION_WORDS for w in words) \
         and _COUNTED_AS.get(resolve(expected).script, resolve(expected).script) != script
@@ -255,6 +264,12 @@ def _detect(text: str, expected: str | None) -> Detection:
 # confidence than SURE_OF_SHORT, are undetermined.
 MIN_WORDS = 3
 SURE_OF_SHORT = 0.7
+# Letters of Vietnamese alone among the candidates (ơ, ư and the precomposed vowels with tone
+# marks; not ă, â, đ, ê, ô, which Romanian, French, Portuguese or Croatian write too), and the
+# share of a text's words that must hold one for it to be Vietnamese whatever lingua's odds.
+_VIETNAMESE_ONLY = re.compile("[ƠơƯư\u1ea0-\u1ef9]")
+VIETNAMESE_SHARE = 0.25
+_UKRAINIAN_ONLY = re.compile("[іїєґІЇЄҐ]")
 _WORD = re.compile(r"[^\W\d_]+")
 _FULLWIDTH = re.compile("[\uff01-\uff5e]")
 # The language of letters in a script no candidate writes: off-target where the target's own
