@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from xling.data.languages import all_languages, check_direction, named_pairs, parse_pair, resolve
@@ -35,6 +37,9 @@ def test_cjk_bleu_tokenizers():
 
 
 def test_unknown_code_names_the_known_ones():
+    for wrong, hint in (("korean", "ko (Korean)"), ("englsh", "en (English)"), ("pt-br", "pt-BR? a region")):
+        with pytest.raises(XlingError, match=rf"unknown language code '{wrong}' \(did you mean {re.escape(hint)}"):
+            resolve(wrong)   # round 16: a close match is named
     with pytest.raises(XlingError, match=r"unknown language code 'xx'.*ko, ja"):
         resolve("xx")
 

@@ -73,9 +73,26 @@ def resolve(code: str | Language) -> Language:
     lang = _registry()[1].get(_key(str(code))) or _by_region(str(code))
     if lang is None:
         known = ", ".join(lang.code for lang in all_languages())
-        raise XlingError(f"unknown language code {code!r}; known codes: {known} "
+        raise XlingError(f"unknown language code {code!r}{_did_you_mean(str(code))}; known codes: {known} "
                          "(FLORES codes such as kor_Hang and ISO 639-3 codes also work)")
     return lang
+
+
+def _did_you_mean(code: str) -> str:
+    """A close match for an unknown code: a region in lower case (pt-br: regions are written in
+    capitals, as "ko-en" is a direction), a language's English name ("korean"), a typo ("englsh")."""
+    import difflib
+    import re
+
+    found = re.fullmatch(r"([a-zA-Z]{2,3})[-_]([a-zA-Z]{2})", code.strip())
+    if found and _by_region(f"{found.group(1).lower()}-{found.group(2).upper()}"):
+        return f" (did you mean {found.group(1).lower()}-{found.group(2).upper()}? a region is written in capitals)"
+    names = {_key(lang.name): lang for lang in all_languages()} | _registry()[1]
+    close = difflib.get_close_matches(_key(code), list(names), n=1, cutoff=0.75)
+    if not close:
+        return ""
+    lang = names[close[0]]
+    return f" (did you mean {lang.code} ({lang.name})?)"
 
 
 def named_with_region(code: str) -> bool:
