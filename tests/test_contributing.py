@@ -2,8 +2,8 @@
 and a toy data set, each one module of a package of its own that xling finds through its entry
 points (`xling.metrics`, `xling.backends`, `xling.datasets`) — no file of xling touched. The
 metric and data-set modules are the guide's own code blocks, so the guide cannot drift."""
-import os
 import json
+import os
 import re
 from pathlib import Path
 
@@ -113,7 +113,8 @@ def test_help_with_the_guides_plugins_installed_loads_no_heavy_library(plugin):
     heavy = ("torch", "numpy", "transformers", "lingua", "sacrebleu")
     code = (f"import sys\nfrom xling.cli import main\ntry:\n    main(['score', '--help'])\n"
             f"except SystemExit:\n    pass\nprint(sorted(m for m in {heavy!r} if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, **plugin["env"]})
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**os.environ, **plugin["env"]})
     assert "length-ratio" in out.stdout and out.stdout.strip().splitlines()[-1] == "[]", out.stdout + out.stderr
 
 
@@ -312,7 +313,8 @@ def test_of_two_plugins_with_one_name_the_first_by_distribution_name_keeps_it(tm
     def metric(score):
         return ("from xling.metrics.base import mean_result\n"
                 "from xling.metrics.registry import MetricSpec, register\n"
-                f"register(MetricSpec('same', 'Same', lambda h, r, s, t, **o: mean_result('S', [{score}] * len(h), 's')))\n")
+                "register(MetricSpec('same', 'Same',\n"
+                f"    lambda h, r, s, t, **o: mean_result('S', [{score}] * len(h), 's')))\n")
     zed = _plugin_package(tmp_path / "z", "[xling.metrics]\nsame = zed_metric\n", {"zed_metric": metric(7.0)}, "zed")
     abe = _plugin_package(tmp_path / "a", "[xling.metrics]\nsame = abe_metric\n", {"abe_metric": metric(3.0)}, "abe")
     (tmp_path / "h.txt").write_text("Hello.\n", encoding="utf-8")
@@ -337,7 +339,8 @@ def test_a_plugin_cannot_take_a_built_in_name(tmp_path):
     result = xling("score", "-i", str(tmp_path / "hyp.txt"), "-r", str(tmp_path / "hyp.txt"), "-t", "en", "-m", "bleu",
                    env=env)
     assert result.returncode == 0 and "100.00" in result.stdout.decode(), result.stdout
-    assert "metric 'bleu' is registered already (xling's own); a plugin must choose another name" in result.stderr.decode()
+    assert "metric 'bleu' is registered already (xling's own); a plugin must choose another name" \
+        in result.stderr.decode()
 
 
 def test_installing_a_backend_plugin_leaves_other_runs_resumable():
@@ -421,7 +424,8 @@ def test_the_reserved_option_names_are_the_commands_own():
     # round 16: a second "BLEU" column beside the real one
     ("xling.metrics", "from xling.metrics.base import mean_result\n"
                       "from xling.metrics.registry import MetricSpec, register\n"
-                      "register(MetricSpec('bleu2', 'BLEU', lambda h, r, s, t, **o: mean_result('B', [1.0] * len(h), 'b')))\n",
+                      "register(MetricSpec('bleu2', 'BLEU',\n"
+                      "    lambda h, r, s, t, **o: mean_result('B', [1.0] * len(h), 'b')))\n",
      "metric 'bleu2': its column title 'BLEU' is metric 'bleu''s already"),
     # round 16: a setting named like a command's own option (score's --format, translate's
     # --paragraphs) was a second option of that name: click warned on every run, and the

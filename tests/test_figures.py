@@ -397,9 +397,10 @@ def test_table15_never_draws_one_row_from_two_xcomet_checkpoints(tmp_path, capsy
 
 def sweep_run(path, panel: str, identity: dict | None = None, score: float = 0.2):
     run = RunDir(path)
-    run.prepare(RunHeader("tune_ratio", identity or {"x": 1}, {}, ["ratio-0_seed-0"],
+    seed = (identity or {}).get("seeds", [0])[0]
+    run.prepare(RunHeader("tune_ratio", identity or {"x": 1}, {}, [f"ratio-0_seed-{seed}"],
                           model={"model": "hand", "revision": "0"}))
-    run.write_metrics({"directions": {"ratio-0_seed-0": {"ratio": 0.0, "seed": 0}},
+    run.write_metrics({"directions": {f"ratio-0_seed-{seed}": {"ratio": 0.0, "seed": seed}},
                        "figure2": {panel: {"ylabel": "Rouge-L", "ko": [[0.0, score]], "en": [[0.0, 0.4]]}}})
     return run
 
@@ -416,6 +417,10 @@ def test_figure2_averages_only_repeats_of_one_experiment_and_names_each_points_r
     assert [r[-1] for r in rows if r[1] == "Korean"] == ["again", "one"] and len(rows) == 4
     with pytest.raises(XlingError, match="differ in epochs: their points would be averaged"):
         figure2_drawing([one, other])
+    # round 16: one unit (share, seed) of one experiment in two folders weighed double
+    copy = sweep_run(tmp_path / "copy", panel, {"model": "a", "epochs": 1, "seeds": [0]})
+    with pytest.raises(XlingError, match="both hold share 0, seed 0 of one experiment .* it would count twice"):
+        figure2_drawing([one, again, copy])
 
 
 def test_figure2_keeps_the_reports_panel_letters_whatever_the_run_order(tmp_path):

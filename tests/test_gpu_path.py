@@ -183,7 +183,8 @@ def test_variants_built_together_are_each_announced_with_their_own_reason(tmp_pa
     err = io.StringIO()
     monkeypatch.setattr(sys, "stderr", err)
     choice.announce("hf")
-    assert err.getvalue() == "xling: backend hf (auto: no CUDA device; --backend hf|vllm chooses)\n"   # here: the machine's reason
+    # here the machine's reason serves both
+    assert err.getvalue() == "xling: backend hf (auto: no CUDA device; --backend hf|vllm chooses)\n"
     _fake_vllm(tmp_path, monkeypatch)
     MTEvalConfig(out="x", pairs=["ko-en"])
     MTEvalConfig(out="x", pairs=["ko-en"], select="mbr", candidates=4, epsilon=0.02)

@@ -196,10 +196,29 @@ def test_bad_sweeps(tmp_path, tiny_causal_base, tiny_causal):
     # round 14: these trained first, then failed (or left a folder saying it "was stopped")
     for extra, message in ((dict(ratios=[0.5], metric="judge", judge_model=str(tiny_causal)), "must include 0 and 1"),
                            (dict(seeds=[]), "seeds must name at least one seed"),
-                           (dict(ratios=[]), "ratios must name at least one")):
+                           (dict(ratios=[]), "ratios must name at least one"),
+                           # round 16: found after the folder was made (which then said "resume")
+                           (dict(train_size=500), "train_size 500 exceeds the")):
         with pytest.raises(XlingError, match=message):
             run_tune_ratio(build_config(dict(base, model=str(tiny_causal), **extra)), progress=False)
         assert not (tmp_path / "s").exists()
+    # round 16: weights missing or cut short (the base's: a traceback after the folder was made;
+    # the judge's: found after every unit had trained) are one line before anything is written
+    import shutil
+
+    for broken, cut in (("no-weights", False), ("cut-weights", True)):
+        folder = tmp_path / broken
+        shutil.copytree(tiny_causal, folder)
+        for weights in folder.glob("*.safetensors"):
+            if cut:
+                weights.write_bytes(weights.read_bytes()[:40])
+            else:
+                weights.unlink()
+        for extra in (dict(model=str(folder)), dict(model=str(tiny_causal), ratios=[0.0, 1.0], metric="judge",
+                                                     judge_model=str(folder))):
+            with pytest.raises(XlingError, match=f"cannot load model weights from '{folder}'"):
+                run_tune_ratio(build_config(dict(base, **extra)), progress=False)
+            assert not (tmp_path / "s").exists()
 
 
 def test_hub_rows_are_joined_by_id_never_by_chance():

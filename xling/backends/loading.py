@@ -63,6 +63,26 @@ def locate_model(model: str | None, revision: str | None = None, quiet: bool = F
     return name, name   # offline, loaders read it from the local hub cache (hub.load_options)
 
 
+def check_weights(source: str) -> None:
+    """A local model folder's weights, found and their headers read (not the tensors): a missing
+    or cut-short file is one line before any work (a sweep trained for hours, then failed)."""
+    path = Path(source)
+    if not path.is_dir():
+        return   # a hub name: its own loader's message
+    shards = sorted(path.glob("*.safetensors"))
+    if not shards and not any((path / name).is_file() for name in ("pytorch_model.bin",
+                                                                   "pytorch_model.bin.index.json")):
+        raise XlingError(f"cannot load model weights from {source!r}: no *.safetensors or pytorch_model.bin in it")
+    from safetensors import safe_open
+
+    for shard in shards:
+        try:
+            with safe_open(str(shard), "pt") as weights:
+                weights.keys()
+        except Exception as exc:  # noqa: BLE001 - a damaged file, whatever safetensors calls it
+            raise XlingError(f"cannot load model weights from {source!r}: {shard.name}: {exc}") from exc
+
+
 def load_hf_backend(model: str | None = None, *, revision: str | None = None,
                     trust_remote_code: bool = False, device: str | None = None,
                     static_cache: bool = False, batching: Batching | None = None,

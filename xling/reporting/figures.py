@@ -265,6 +265,7 @@ def figure2_drawing(ratio_runs: Sequence[RunDir | TuneRun]) -> Drawing:
                                          "(d) train LIMA, test LIMA": {"ylabel": "preference"}}
     swept = []
     experiments: dict[str, tuple[dict, TuneRun]] = {}   # a panel's experiment, and the first run of it
+    drawn: dict[str, list[TuneRun]] = {}   # the runs drawn in each panel so far
     for run in map(_typed, ratio_runs):
         if not isinstance(run, TuneRun):
             raise XlingError(f"{run.path} is a {run.task!r} run; Figure 2 takes instruction-tuning "
@@ -272,6 +273,7 @@ def figure2_drawing(ratio_runs: Sequence[RunDir | TuneRun]) -> Drawing:
         # Points of one panel are averaged together: only repeats of one experiment (other seeds
         # or shares) may share it, never another model or training setting.
         same = {k: v for k, v in (run.config.get("identity") or {}).items() if k not in ("seeds", "ratios")}
+        units = {(u.get("ratio"), u.get("seed")) for u in run.units}
         for panel in run.figure2:
             first = experiments.setdefault(panel, (same, run))
             differ = sorted(k for k in set(same) | set(first[0]) if not same_setting(k, first[0], same))
@@ -279,6 +281,16 @@ def figure2_drawing(ratio_runs: Sequence[RunDir | TuneRun]) -> Drawing:
                 raise XlingError(f"{first[1].path} and {run.path} both draw Figure 2's panel '{panel}' but "
                                  f"differ in {', '.join(differ)}: their points would be averaged into one "
                                  "line; draw them in separate `xling figures` calls")
+            # one experiment's unit (share, seed) in two folders (a copy, or a seed run twice) is
+            # one model: drawn twice, it weighed double in the moving average
+            for other in drawn.setdefault(panel, []):
+                twice = sorted(units & {(u.get("ratio"), u.get("seed")) for u in other.units}, key=str)
+                if twice:
+                    ratio, seed = twice[0]
+                    raise XlingError(f"{other.path} and {run.path} both hold share {ratio:g}, seed {seed} of one "
+                                     f"experiment (panel '{panel}'): drawn from both, it would count twice; "
+                                     "draw one of them")
+            drawn[panel].append(run)
         swept += [(panel, points, run.label) for panel, points in run.figure2.items()]
 
     def report_panel(panel: str) -> str | None:

@@ -11,7 +11,7 @@ import numpy as np
 
 from ...backends import Batching, load_backend
 from ...backends.base import Decoding, GenerationRequest, Prompt
-from ...backends.loading import locate_model
+from ...backends.loading import check_weights, locate_model
 from ...data import hub
 from ...data.textio import atomic_writer
 from ...errors import XlingError
@@ -90,6 +90,9 @@ def _run_tune_ratio(run: RunDir, config: TuneRatioConfig, overwrite: bool, progr
     wanted = config.train_size + config.test_size if config.train_hub and config.train_size else None
     pairs, data_report = load(0)   # (the data's problems first: the model may be the hub's too)
     source, _ = locate_model(config.model, quiet=True)   # a missing folder or an offline hub: one line
+    check_weights(source)
+    if config.metric == "judge":   # (loaded after every unit has trained: its weights checked now)
+        check_weights(locate_model(config.judge_model, quiet=True)[0])
     options = hub.load_options(source)
     with hub.quiet_transformers(), hub.offline_while(options.get("local_files_only", False)):
         tokenizer = AutoTokenizer.from_pretrained(source, **options)
@@ -116,6 +119,8 @@ def _run_tune_ratio(run: RunDir, config: TuneRatioConfig, overwrite: bool, progr
         raise XlingError(f"no training pair keeps a response token within max_length {config.max_length} "
                          "(their prompts fill it); raise max_length")
     train = fitting
+    if config.train_size and config.train_size > len(train):   # (build_mix found it after the folder was made)
+        raise XlingError(f"train_size {config.train_size} exceeds the {len(train)} training pairs")
     if progress:
         print(f"xling: {data_report['pairs']} pairs survived ({data_report['dropped_empty']} dropped "
               f"for an empty side, {data_report['dropped_too_long']} whose prompt fills max_length "

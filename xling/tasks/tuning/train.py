@@ -56,8 +56,11 @@ def fine_tune(model_path: str, examples: list[tuple[str, str]], out_dir: Path, *
         tokenizer.pad_token = tokenizer.eos_token
     data = check_trainable([encode_example(tokenizer, i, r, max_length) for i, r in examples], max_length)
     torch.manual_seed(seed)
-    with hub.offline_while(offline):
-        model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32, local_files_only=offline)
+    try:
+        with hub.offline_while(offline):
+            model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32, local_files_only=offline)
+    except (OSError, ValueError, RuntimeError) as exc:   # (safetensors' errors are among these)
+        raise XlingError(f"cannot load model weights from {model_path!r}: {exc}") from exc
     peft_model = None
     if lora:
         try:
