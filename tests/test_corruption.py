@@ -292,6 +292,31 @@ def test_a_cache_that_cannot_be_written_is_skipped_with_one_warning(mount, capsy
         assert out.strip() and err.count("warning") == 1 and "without" in err
 
 
+def test_a_read_only_cache_is_said_once_whatever_the_model_files_and_a_file_is_named(mount, capsys, tmp_path,
+                                                                                   tiny_causal_base):
+    """Round 16: a disabled digest store was falsy (its row count 0), so each weight file hashed
+    opened it again and warned again (five lines for five files); an XLING_CACHE that is a file
+    said "cannot be used (File exists)"."""
+    import shutil
+
+    model = tmp_path / "model"       # a folder this process has not digested, with several files
+    shutil.copytree(tiny_causal_base, model)
+    for k in range(3):
+        (model / f"extra{k}.bin").write_bytes(os.urandom(64))
+    folder = mount[0]("ro-cache-2")
+    mount[2](folder)
+    with _env(XLING_CACHE=str(folder)):
+        code, out, err = run_cli(capsys, "translate", "-s", "ko", "-t", "en", "-m", model, "안녕하세요")
+    assert_clean(code, err, expect=0)
+    assert err.count("file-digests.sqlite cannot be used") == 1 and err.count("outputs.sqlite cannot be used") == 1
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    with _env(XLING_CACHE=str(afile)):
+        code, out, err = run_cli(capsys, "translate", "-s", "ko", "-t", "en", "-m", tiny_causal_base, "안녕하세요")
+    assert_clean(code, err, expect=0)
+    assert f"{afile} is a file, not a folder" in err and "File exists" not in err
+
+
 def test_a_record_cut_inside_a_character_is_named_with_its_line(run_copy, capsys):
     run, _, _ = run_copy
     path = run / "outputs" / "ko-en.jsonl"

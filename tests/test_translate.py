@@ -477,3 +477,24 @@ def test_translate_from_another_thread_after_the_main_one(tmp_path, tiny_causal_
         again = pool.submit(xling.translate, ["나는 사과를 좋아한다."], src="ko", tgt="en",
                             model=str(tiny_causal_base)).result()
     assert again == first
+
+
+def test_one_translator_serves_several_threads(tmp_path, tiny_causal_base, monkeypatch):
+    """Round 16: a Translator's cache (and the file-digest store a model folder's first digest
+    opens) was SQLite's one-thread connection: a second thread got ProgrammingError."""
+    import shutil
+    from concurrent.futures import ThreadPoolExecutor
+
+    import xling
+
+    monkeypatch.setenv("XLING_CACHE", str(tmp_path / "cache"))
+    sources = [["나는 사과를 좋아한다."], ["오늘은 비가 온다."], ["물."], ["책을 읽는다."]]
+    with Translator(str(tiny_causal_base)) as translator:
+        alone = [translator.translate(s, "ko", "en") for s in sources]
+    with Translator(str(tiny_causal_base)) as translator, ThreadPoolExecutor(2) as pool:
+        assert list(pool.map(lambda s: translator.translate(s, "ko", "en"), sources)) == alone
+    copy = tmp_path / "copy"          # a folder no thread has digested yet
+    shutil.copytree(tiny_causal_base, copy)
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(xling.translate, sources[0], src="ko", tgt="en", model=str(copy)).result() \
+            == alone[0]

@@ -16,6 +16,7 @@ import json
 import os
 import sqlite3
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -32,7 +33,8 @@ def _warn(message: str) -> None:
 
 
 class KeyValueStore:
-    """A string -> string table in SQLite that survives damage to its own file."""
+    """A string -> string table in SQLite that survives damage to its own file. Usable from any
+    thread (a Translator in a web server's pool): one connection, one call at a time."""
 
     TABLE = "outputs"
 
@@ -40,7 +42,11 @@ class KeyValueStore:
         self.path = Path(path).expanduser().absolute()   # (a later os.chdir never moves it)
         self._db: sqlite3.Connection | None = None
         self._file: tuple[int, int] | None = None   # (device, inode) of the file opened
+        self._lock = threading.RLock()
         self._open()
+
+    def __bool__(self) -> bool:   # a store is a store, empty or not (`if cache` never counts rows)
+        return True
 
     def _follow(self) -> None:
         """Another process that found the file damaged moved it aside and started a fresh one:
@@ -58,8 +64,10 @@ class KeyValueStore:
             self._open()
 
     def _connect(self) -> sqlite3.Connection:
+        if self.path.parent.exists() and not self.path.parent.is_dir():
+            raise NotADirectoryError(0, f"{self.path.parent} is a file, not a folder (XLING_CACHE names the folder)")
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path, timeout=60)
+        db = sqlite3.connect(self.path, timeout=60, check_same_thread=False)   # (calls are serialised: _lock)
         try:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute(f"CREATE TABLE IF NOT EXISTS {self.TABLE} "
@@ -129,6 +137,10 @@ class KeyValueStore:
         self._disable(failure)
 
     def get_many(self, keys: list[str]) -> dict[str, str]:
+        with self._lock:
+            return self._get_many(keys)
+
+    def _get_many(self, keys: list[str]) -> dict[str, str]:
         self._follow()
         found: dict[str, str] = {}
         unique = list(dict.fromkeys(keys))
@@ -146,6 +158,10 @@ class KeyValueStore:
         return found
 
     def put_many(self, items: dict[str, str]) -> None:
+        with self._lock:
+            self._put_many(items)
+
+    def _put_many(self, items: dict[str, str]) -> None:
         self._follow()
         if self._db is None or not items:
             return
@@ -156,17 +172,24 @@ class KeyValueStore:
         except sqlite3.Error as exc:
             self._recover(exc)
             if self._db is not None:   # a fresh database after damage: store the batch there
-                self.put_many(items)
+                self._put_many(items)
 
     def __len__(self) -> int:
-        if self._db is None:
-            return 0
-        return self._db.execute(f"SELECT COUNT(*) FROM {self.TABLE}").fetchone()[0]
+        with self._lock:
+            self._follow()
+            if self._db is None:
+                return 0
+            try:
+                return self._db.execute(f"SELECT COUNT(*) FROM {self.TABLE}").fetchone()[0]
+            except sqlite3.Error as exc:
+                self._recover(exc)
+                return 0
 
     def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
 
 
 def _is_corruption(exc: sqlite3.Error) -> bool:

@@ -36,7 +36,9 @@ def file_digest(path: str | Path) -> str:
     if key in _memory:
         return _memory[key]
     where = cache_dir() / "file-digests.sqlite"
-    store = _stores.get(where) or _stores.setdefault(where, _DigestStore(where))
+    store = _stores.get(where)
+    if store is None:   # (one per cache folder: a disabled one is not opened, and warned of, again)
+        store = _stores.setdefault(where, _DigestStore(where))
     found = store.get_many([key]).get(key)
     if found is None:
         digest = hashlib.sha256()
