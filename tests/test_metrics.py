@@ -248,7 +248,17 @@ def test_reference_layouts_sacrebleu_does_not_take_are_named():
     with pytest.raises(XlingError, match="look like one list per segment .Hugging Face evaluate's layout"):
         bleu(hyps, [[r] for r in refs])
     with pytest.raises(XlingError, match="'' is an empty reference, not a missing one"):
-        bleu(hyps, [refs, [refs[0], None, refs[2]]])
+        bleu(hyps, [refs[0], None, refs[2]])
+    # a segment lacking one of its references: sacrebleu's None, signed nrefs:var
+    from sacrebleu.metrics import BLEU, CHRF, TER
+
+    variable = [refs, ["A cat is on the mat.", None, "It rains a lot."]]
+    for ours, theirs in ((bleu, BLEU()), (chrf, CHRF()), (ter, TER())):
+        result = ours(hyps, variable)
+        assert result.score == pytest.approx(theirs.corpus_score(hyps, variable).score)
+        assert "nrefs:var" in result.signature
+    with pytest.raises(XlingError, match="segment 1 has no reference"):
+        bleu(hyps, [[refs[0], None, refs[2]], ["x", None, "y"]])
     with pytest.raises(XlingError, match="segment counts differ"):
         chrf(hyps[:2], refs, keep=[True, True])
 

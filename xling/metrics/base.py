@@ -107,8 +107,8 @@ def texts_digest(streams: Sequence[Sequence[str]]) -> str:
     """A digest of reference streams (paired tests refuse results scored on other references)."""
     digest = hashlib.sha256()
     for stream in streams:
-        for text in stream:
-            digest.update(text.encode("utf-8", "surrogatepass") + b"\x00")
+        for text in stream:   # (None: a segment without this reference)
+            digest.update(b"\x02" if text is None else text.encode("utf-8", "surrogatepass") + b"\x00")
         digest.update(b"\x01")
     return digest.hexdigest()[:16]
 
@@ -138,12 +138,20 @@ def as_reference_streams(refs, required: bool = False) -> list[list[str]]:
                          "several such lists)")
     if isinstance(refs[0], str):
         return [texts(refs, "references")]
-    return [texts(stream, f"references[{i}]") for i, stream in enumerate(refs)]
+    # several streams: a segment may lack one of its references (None, as sacrebleu takes it:
+    # signed nrefs:var), never all of them
+    streams = [texts(stream, f"references[{i}]", missing_ok=len(refs) > 1) for i, stream in enumerate(refs)]
+    for k, given in enumerate(zip(*streams)):
+        if all(text is None for text in given):
+            raise XlingError(f"segment {k} has no reference: each segment needs at least one of its "
+                             f"{len(streams)} references")
+    return streams
 
 
-def texts(seq, name: str, nested: bool = False) -> list:
+def texts(seq, name: str, nested: bool = False, missing_ok: bool = False) -> list:
     """`seq` as a list of strings, one per segment, or an XlingError saying what it is instead
-    (None, one string, a generator that could be read only once, an item that is not text)."""
+    (None, one string, a generator that could be read only once, an item that is not text).
+    `missing_ok`: None items stand for a missing reference (one of several reference streams)."""
     if seq is None:
         raise XlingError(f"{name}: got None; pass a list of strings, one per segment")
     if isinstance(seq, (str, bytes)):
@@ -157,15 +165,18 @@ def texts(seq, name: str, nested: bool = False) -> list:
         # several reference streams: lists, tuples, or columns of a table (a pandas Series, an array)
         stream = nested and not isinstance(item, (str, bytes)) and hasattr(item, "__len__") \
             and hasattr(item, "__getitem__")
+        if item is None and missing_ok:
+            continue
         if not isinstance(item, str) and not stream:
             many = name == "references" and not isinstance(item, bytes) and hasattr(item, "__len__") \
                 and hasattr(item, "__getitem__")   # several reference streams where one is taken
             raise XlingError(f"{name}[{i}] is {item!r:.40} ({type(item).__name__}), not text"
                              + ("; this metric takes one reference per segment (a list of strings), "
                                 "not several reference streams" if many else "")
-                             + ("; a segment without this reference (sacrebleu's None) is not supported, and "
-                                "'' is an empty reference, not a missing one (it changes BLEU's brevity "
-                                "penalty and TER)" if item is None and name.startswith("references[") else ""))
+                             + ("; a segment may lack a reference (None) only where it has others: with one "
+                                "reference stream, '' is an empty reference, not a missing one (it changes "
+                                "BLEU's brevity penalty and TER)" if item is None and name.startswith("references")
+                                else ""))
         if stream:
             refuse_table(item, f"{name}[{i}]")
         for text in (item,) if isinstance(item, str) else item:
@@ -210,7 +221,8 @@ def check_reference_layout(hyps: Sequence[str], streams: list[list[str]]) -> Non
 def check_lengths(**named: Sequence | None) -> int:
     """All given sequences must be lists of strings of the same, non-zero length (hypotheses
     are always given: None there is a mistake, not "none")."""
-    named = {name: None if seq is None and name != "hypotheses" else texts(seq, name) for name, seq in named.items()}
+    named = {name: None if seq is None and name != "hypotheses"
+             else texts(seq, name, missing_ok=name.startswith("references[")) for name, seq in named.items()}
     sizes = {name: len(seq) for name, seq in named.items() if seq is not None}
     if len(set(sizes.values())) > 1:
         detail = ", ".join(f"{n} {s}" for n, s in sizes.items())
@@ -226,7 +238,9 @@ def apply_mask(keep: Sequence[bool] | None, *columns):
     if keep is None:
         return columns
     names = ("hypotheses", *(f"column {i}" for i in range(1, len(columns))))
-    columns = tuple(None if col is None else texts(col, name) for col, name in zip(columns, names))
+    # (a reference stream may lack a reference here and there: checked where streams are read)
+    columns = tuple(None if col is None else texts(col, name, missing_ok=k > 0)
+                    for k, (col, name) in enumerate(zip(columns, names)))
     sizes = {name: len(col) for col, name in zip(columns, names) if col is not None}
     if len(set(sizes.values())) > 1:   # (zip below would cut the longer ones to fit, unsaid)
         raise XlingError(f"segment counts differ ({', '.join(f'{n} {k}' for n, k in sizes.items())}); every input "
