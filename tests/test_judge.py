@@ -91,6 +91,14 @@ MQM_ANSWERS = {
     "headings in German": ('Kritisch:\nkeine\nSchwer:\nGenauigkeit/Fehlübersetzung - "Birnen"\nLeicht:\nkeine', None),
     "headings in Korean": ('치명적:\n없음\n주요:\n정확성/오역 - "사과"\n경미:\n없음', None),
     "an error after 'no errors'": ('No errors.\naccuracy/mistranslation - "x"', None),
+    # (the review) a preamble, an echo, a remark or GEMBA's own "no-error" beside "no errors" is none
+    "GEMBA's no-error alone": ("no-error", []),
+    "a preamble before no errors": ("Here is the annotation:\nNo errors.", []),
+    "the prompt echoed before no errors": ("Source: Der Hund bellt.\nTranslation: The dog barks.\n\nNo errors.", []),
+    "a remark after no errors": ('No errors.\n\nNote: "Hund" could also be translated as "hound".', []),
+    "errors: none": ("Errors:\nNone", []),
+    "none under every German heading": ("Kritisch:\nkeine\nSchwer:\nkeine\nLeicht:\nkeine", []),
+    "two headings left empty": ("Major:\nMinor:\n", []),
     # a base model that ended at the template's "Critical:\n" prefix said nothing (was 0, perfect)
     "the answer prefix alone": ("Critical:\n", None),
     "every heading, nothing under any": ("Critical:\nMajor:\nMinor:\n", []),

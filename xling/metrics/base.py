@@ -233,11 +233,12 @@ def check_lengths(**named: Sequence | None) -> int:
     return n
 
 
-def apply_mask(keep: Sequence[bool] | None, *columns):
-    """Keep only the segments where `keep` is true (e.g. on-target outputs)."""
+def apply_mask(keep: Sequence[bool] | None, *columns, names: Sequence[str] | None = None):
+    """Keep only the segments where `keep` is true (e.g. on-target outputs); `names`: what the
+    columns are, for messages (default: hypotheses, references, sources)."""
     if keep is None:
         return columns
-    names = ("hypotheses", *(f"column {i}" for i in range(1, len(columns))))
+    names = names or ("hypotheses", "references", "sources")[:len(columns)]
     # (a reference stream may lack a reference here and there: checked where streams are read)
     columns = tuple(None if col is None else texts(col, name, missing_ok=k > 0)
                     for k, (col, name) in enumerate(zip(columns, names)))

@@ -210,7 +210,8 @@ def parse_mqm(answer: str) -> list[ErrorSpan] | None:
     slashed = False                # an item named "category/subcategory"
     headings: set[str] = set()     # the severities given a heading
     said = False                   # a line under a heading, or "no errors" outside one
-    stray = False                  # before any heading: one xling cannot read, or an error item
+    stray = False                  # before any heading: what follows one xling cannot read, or an error item
+    unknown = False                # a heading xling cannot read came (a preamble, or "Schwer:")
     for raw in _answer_lines(answer):
         line = _clean(raw)
         if not line:
@@ -247,11 +248,14 @@ def parse_mqm(answer: str) -> list[ErrorSpan] | None:
             continue
         if severity is not None and _REMARK.match(line):   # "Explanation: ..." under an item: no error
             continue
-        if severity is None and not headings and (line.endswith((":", "：")) or _ITEM.match(line)
-                                                  or _QUOTED.search(line)):
-            # headings in another language ("Schwer:"), or errors listed under none: an answer
-            # whose "keine" alone xling read must not score as perfect
-            stray = True
+        if severity is None and not headings and not line.endswith((":", "：")) \
+                and not (_says_nothing(line) or _REMARK.match(line) or _AFTER_LIST.match(line)):
+            # what stands under a heading xling cannot read ("Schwer:\nGenauigkeit/... - x"), or
+            # an error item under none: an answer whose "keine" alone xling read is no "no errors"
+            item = _ITEM.match(line)
+            stray = stray or unknown or bool(item and re.split(r"[/ ]", item.group("category").lower())[0]
+                                             in CATEGORIES)
+        unknown = unknown or severity is None and not headings and line.endswith((":", "："))
         if line.endswith((":", "：")):      # another heading ("Source:"): the error list ended
             severity = None
             continue
@@ -271,7 +275,7 @@ def parse_mqm(answer: str) -> list[ErrorSpan] | None:
         return None
     if stray and not headings:
         return None
-    if not said and len(headings) < len(SEVERITIES):
+    if not said and "minor" not in headings:
         return None   # "Critical:" and nothing more: the answer stopped (a base model at its prefix)
     return errors if understood else None
 

@@ -156,6 +156,10 @@ def _statistics(scorer: tuple, metric, hyps: list[str], streams: list[list[str]]
             metric._ref_cache = None
 
 
+def _stream_names(streams: list) -> tuple[str, ...]:
+    return ("hypotheses", *(f"references[{i}]" for i in range(len(streams))))
+
+
 def bleu(hyps: Sequence[str], refs, tgt_lang: str | None = None, tokenize: str | None = None,
          lowercase: bool = False, keep: Sequence[bool] | None = None,
          spm_model: str | None = None) -> MetricResult:
@@ -166,7 +170,7 @@ def bleu(hyps: Sequence[str], refs, tgt_lang: str | None = None, tokenize: str |
     check_flag("lowercase", lowercase)
     tokenize = tokenize or bleu_tokenizer_for(tgt_lang)
     streams = as_reference_streams(refs, required=True)
-    hyps, *streams = apply_mask(keep, hyps, *streams)
+    hyps, *streams = apply_mask(keep, hyps, *streams, names=_stream_names(streams))
     sentencepiece = tokenize in spm.SPM_TOKENIZERS
     if spm_model and not sentencepiece:   # a user who meant spBLEU would get BLEU without a word
         raise XlingError(f"spm_model applies to a SentencePiece tokenizer ({', '.join(spm.SPM_TOKENIZERS)}), "
@@ -194,7 +198,7 @@ def chrf(hyps: Sequence[str], refs, tgt_lang: str | None = None, word_order: int
     if isinstance(word_order, bool) or not isinstance(word_order, int) or word_order < 0:
         raise XlingError(f"word_order must be a whole number, 0 or more (0: chrF, 2: chrF++), not {word_order!r}")
     streams = as_reference_streams(refs, required=True)
-    hyps, *streams = apply_mask(keep, hyps, *streams)
+    hyps, *streams = apply_mask(keep, hyps, *streams, names=_stream_names(streams))
     name = "chrF++" if word_order == 2 else ("chrF" if word_order == 0 else f"chrF+{word_order}")
     return _score(("chrf", word_order, lowercase), name, hyps, streams, mask_extra(keep))
 
@@ -228,7 +232,7 @@ def ter(hyps: Sequence[str], refs, tgt_lang: str | None = None, asian_support: b
     if normalized is None:
         normalized = asian_support
     streams = as_reference_streams(refs, required=True)
-    hyps, *streams = apply_mask(keep, hyps, *streams)
+    hyps, *streams = apply_mask(keep, hyps, *streams, names=_stream_names(streams))
     result = _score(("ter", asian_support, case_sensitive, normalized), "TER", hyps, streams, mask_extra(keep))
     result.higher_is_better = False   # also when called directly, not through the registry
     return result
