@@ -161,6 +161,10 @@ def test_translate_on_a_gpu_takes_hf_for_candidates_vllm_cannot_draw(monkeypatch
     """`translate` built its backend settings without the selection, so auto picked vLLM there."""
     from helpers import run_cli
 
+    # (a line already said in this process, by another test's load, is not said again)
+    monkeypatch.setattr(choice, "_said", set())
+    monkeypatch.setattr(choice, "_pending", {})
+
     monkeypatch.setattr(choice, "choose_backend", lambda: ("vllm", "a CUDA device and vLLM are present"))
     code, out, err = run_cli(capsys, "translate", "-s", "ko", "-t", "en", "-m", str(tiny_causal_base),
                              "--select", "mbr", "-n", "2", "--epsilon", "0.02", "--no-cache", "안녕")

@@ -374,7 +374,10 @@ def test_significant_differences_are_marked_and_disagreements_found(runs, tmp_pa
     assert (gen["only_base"], gen["only_run"], gen["p"], gen["mark"]) == (0, len(EN), 2 / 2 ** len(EN), "better")
     assert any("metrics.json gives accuracy" in n for n in choice["runs"][1]["notes"])
     # round 16: the text report (and figures) showed the stored accuracy with no word
-    capsys.readouterr()
+    from xling.runs import records as run_records
+
+    assert capsys.readouterr().err.count("en (ll): metrics.json gives accuracy") == 1   # said once
+    run_records._SAID.clear()   # (as a new process would)
     assert main(["report", str(edited)]) == 0
     assert f"xling: warning: {edited}: en (ll): metrics.json gives accuracy" in capsys.readouterr().err
     rows = items_of(choice)["rows"]

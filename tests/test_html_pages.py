@@ -260,7 +260,7 @@ def test_figures_page_shows_every_figure_with_its_table(figures_dir, browser, tm
     matrix = sections[f"{EVIL}_accuracy_matrix"]
     assert matrix.find_element(By.TAG_NAME, "h2").text.startswith(f"{EVIL}: accuracy")
     cells = [c.text for c in matrix.find_elements(By.CSS_SELECTOR, ".figure-table tbody td")]
-    assert cells == ["0.75", "0.50"]      # premise ar x hypotheses ar, hi
+    assert cells == ["0.750", "0.500"]    # premise ar x hypotheses ar, hi (3 decimals, as the report)
     assert "figure2_language_ratio" in sections and not sections["figure2_language_ratio"].find_elements(
         By.CLASS_NAME, "figure-table")          # no ratio runs: nothing to tabulate
     check_quiet(browser, page)

@@ -37,9 +37,13 @@ def test_cjk_bleu_tokenizers():
 
 
 def test_unknown_code_names_the_known_ones():
-    for wrong, hint in (("korean", "ko (Korean)"), ("englsh", "en (English)"), ("pt-br", "pt-BR? a region")):
+    for wrong, hint in (("korean", "ko (Korean)"), ("englsh", "en (English)"), ("pt-br", "pt-BR? a region"),
+                        ("Deutsch", "de (German)")):
         with pytest.raises(XlingError, match=rf"unknown language code '{wrong}' \(did you mean {re.escape(hint)}"):
             resolve(wrong)   # round 16: a close match is named
+    for wrong in ("ko-en", "afr_Latn", "kr"):   # a direction, another language's code: no guess
+        with pytest.raises(XlingError, match=rf"unknown language code '{wrong}'; known"):
+            resolve(wrong)
     with pytest.raises(XlingError, match=r"unknown language code 'xx'.*ko, ja"):
         resolve("xx")
 

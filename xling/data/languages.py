@@ -85,10 +85,13 @@ def _did_you_mean(code: str) -> str:
     import re
 
     found = re.fullmatch(r"([a-zA-Z]{2,3})[-_]([a-zA-Z]{2})", code.strip())
-    if found and _by_region(f"{found.group(1).lower()}-{found.group(2).upper()}"):
+    if found and found.group(2).lower() not in _registry()[1] \
+            and _by_region(f"{found.group(1).lower()}-{found.group(2).upper()}"):   # (ko-en is a direction)
         return f" (did you mean {found.group(1).lower()}-{found.group(2).upper()}? a region is written in capitals)"
-    names = {_key(lang.name): lang for lang in all_languages()} | _registry()[1]
-    close = difflib.get_close_matches(_key(code), list(names), n=1, cutoff=0.75)
+    if not code.strip().isalpha() or len(code.strip()) <= 3:
+        return ""   # a code's near miss (afr_Latn, kr) is another language, not a typo of one
+    names = {_key(name): lang for lang in all_languages() for name in (lang.native, lang.name)} | _registry()[1]
+    close = difflib.get_close_matches(_key(code), list(names), n=1, cutoff=0.8)
     if not close:
         return ""
     lang = names[close[0]]

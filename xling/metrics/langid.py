@@ -229,17 +229,22 @@ def _detect(text: str, expected: str | None) -> Detection:
         # toward English ("Je ne supporte pas les Black Eyed Peas."): judged without them
         plain = _without_names(text)
         again = _confidences(script, plain) if plain != text and len(_WORD.findall(plain)) >= MIN_WORDS else {}
+        if best == "en" and again:   # English with its names gone is often function words alone
+            content = [w for w in _WORD.findall(plain) if w.lower() not in _FUNCTION_WORDS]
+            if len(content) < MIN_WORDS or again[expected] < 1.3 * again.get("en", 0.0):
+                again = {}   # ("Indonesia Tsunami and Quake Devastate an Island": "Indonesia and an")
         if again and max(again, key=again.__getitem__) == expected:   # its best guess, not merely close
             best = expected
     words = _LATIN_WORD.findall(text)
-    if expected == "vi" and best != "vi" and words \
-            and sum(bool(_VIETNAMESE_ONLY.search(w)) for w in words) >= VIETNAMESE_SHARE * len(words):
+    composed = _LATIN_WORD.findall(unicodedata.normalize("NFC", text)) if expected == "vi" else []   # (NFD text too)
+    if best != "vi" and composed and \
+            sum(bool(_VIETNAMESE_ONLY.search(w)) for w in composed) >= VIETNAMESE_SHARE * len(composed):
         # letters no other candidate writes (ơ, ư, ạ, ắ, ...), in a good share of its words:
         # lingua's odds on a few words ("Apple ra mắt iPhone mới": German) do not overrule them
         best = "vi"
     if best == "uk" and expected in ("ru", "bg", "sr") and len(_WORD.findall(text)) >= 6 \
-            and not _UKRAINIAN_ONLY.search(text):
-        best = expected   # six words of Ukrainian without і, ї, є or ґ: hardly Ukrainian
+            and not _UKRAINIAN_ONLY.search(text) and confidences.get(expected, 0.0) * 3 >= confidences["uk"]:
+        best = expected   # six words without і, ї, є or ґ, and lingua unsure: hardly Ukrainian
     if best in _STANDS_FOR.get(expected or "", ()):
         best = cast(str, expected)
     # names alone ("Tesla Model Y": Slovak 0.3) say nothing of a language, whatever their number,
@@ -267,9 +272,11 @@ SURE_OF_SHORT = 0.7
 # Letters of Vietnamese alone among the candidates (ơ, ư and the precomposed vowels with tone
 # marks; not ă, â, đ, ê, ô, which Romanian, French, Portuguese or Croatian write too), and the
 # share of a text's words that must hold one for it to be Vietnamese whatever lingua's odds.
-_VIETNAMESE_ONLY = re.compile("[ƠơƯư\u1ea0-\u1ef9]")
+# (the dotted ẹ ị ọ ụ left out: Yoruba and Igbo write them)
+_VIETNAMESE_ONLY = re.compile("[ƠơƯư\u1ea0-\u1eb7\u1eba-\u1ec9\u1ece-\u1ee3\u1ee6-\u1ef9]")
 VIETNAMESE_SHARE = 0.25
-_UKRAINIAN_ONLY = re.compile("[іїєґІЇЄҐ]")
+# (a Latin i or ï typed between Cyrillic letters, "вранцi", is Ukrainian's і)
+_UKRAINIAN_ONLY = re.compile("[іїєґІЇЄҐ]|(?<=[\u0400-\u04ff])[iïIÏ]|[iïIÏ](?=[\u0400-\u04ff])")
 _WORD = re.compile(r"[^\W\d_]+")
 _FULLWIDTH = re.compile("[\uff01-\uff5e]")
 # The language of letters in a script no candidate writes: off-target where the target's own

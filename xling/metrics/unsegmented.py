@@ -50,7 +50,7 @@ def result_warning(metric: str, signature: str, tgt_lang: str) -> str | None:
         return (f"a TER score into {tgt_lang} was computed without normalization ({signature}): an unspaced "
                 "sentence was one token, so it is near an exact-match rate; `xling rescore RUN -m ter "
                 "--recompute` recomputes it with norm:yes|asian:yes")
-    if metric == "ter" and "asian:yes" in signature and tgt_lang.split("-")[0] == "ko":
+    if metric == "ter" and "asian:yes" in signature and resolve(tgt_lang).code == "ko":
         # stored before Korean took sacrebleu's default (asian_support splits no Hangul)
         return (f"a TER score into {tgt_lang} was computed with sacrebleu's Asian support ({signature}), which "
                 "splits no Hangul: only its normalization acted, so it is not sacrebleu's default TER; `xling "

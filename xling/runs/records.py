@@ -188,8 +188,11 @@ def read_run(path: str | Path | RunDir, fresh: bool = False) -> MTRun | ChoiceRu
                 if isinstance(entry.get("n"), int) and len(records) != entry["n"]:
                     raise XlingError(f"{run.outputs_path(cell.name)} holds {len(records)} records, its scores "
                                      f"{entry['n']} (cut short or edited?); {REWRITE}")
-                for note in accuracy_disagreements(cell, records):   # predictions edited: said
-                    print(f"xling: warning: {run.path}: {note}", file=sys.stderr)
+                for note in accuracy_disagreements(cell, records):   # predictions edited: said (once)
+                    line = f"xling: warning: {run.path}: {note}"
+                    if line not in _SAID:
+                        _SAID.add(line)
+                        print(line, file=sys.stderr)
         return ChoiceRun(run, config, task, cells)
     if kind == "tuning":
         return TuneRun(run, config, task, [e for e in entries.values() if isinstance(e, dict)],
@@ -211,6 +214,9 @@ def _refuse_scores_of_missing_plugins(run: RunDir, entries: dict) -> None:
                 raise XlingError(f"{run.path} holds {name!r} scores made by plugin {plugin}, which is not "
                                  f"installed here: install it (pip install '{plugin}') to report or rescore "
                                  "this run") from None
+
+
+_SAID: set[str] = set()   # warnings a process gave (a report reads its runs more than once)
 
 
 def accuracy_disagreements(cell: Cell, records: list[dict]) -> list[str]:
