@@ -99,6 +99,13 @@ MQM_ANSWERS = {
     "errors: none": ("Errors:\nNone", []),
     "none under every German heading": ("Kritisch:\nkeine\nSchwer:\nkeine\nLeicht:\nkeine", []),
     "two headings left empty": ("Major:\nMinor:\n", []),
+    # (the third review) a quoted error in prose before "no other errors", errors under an unknown
+    # heading whatever their first word; the prompt echoed in GEMBA's multi-line layout
+    "a quoted error before 'no other errors'": ('"Bank" is mistranslated as "bench".\nNo other errors.', None),
+    "an error under an unknown heading opening with 'Translation'": (
+        'Severe errors:\nnone\nModerate errors:\n- Translation of "bank" as "bench" is wrong\nSmall errors:\nnone', None),
+    "the prompt echoed on several lines": ("Source:\nDer Hund bellt.\nTranslation:\nThe dog barks.\n\nNo errors.", []),
+    "a remark after no errors under a preamble": ("Here is the annotation:\nNo errors.\n\nExplanation: fluent.", []),
     # a base model that ended at the template's "Critical:\n" prefix said nothing (was 0, perfect)
     "the answer prefix alone": ("Critical:\n", None),
     "every heading, nothing under any": ("Critical:\nMajor:\nMinor:\n", []),

@@ -173,6 +173,10 @@ _AFTER_LIST = re.compile(
     r"i would|i suggest|you could|consider|use)\b", re.I)
 
 
+# A line of the prompt echoed ("Source: ...", "German translation:"): neither an error nor a heading of errors.
+_ECHO = re.compile(r"^(?:\w+\s+)?(?:source|translation|reference|target)\b", re.I)
+
+
 # A remark on the item above it, under a severity: no error of its own.
 _REMARK = re.compile(r"^(?:explanation|notes?|comments?|corrections?|corrected|suggestions?|suggested|reasoning|"
                      r"justification|reason)\s*[:：]", re.I)
@@ -248,14 +252,19 @@ def parse_mqm(answer: str) -> list[ErrorSpan] | None:
             continue
         if severity is not None and _REMARK.match(line):   # "Explanation: ..." under an item: no error
             continue
-        if severity is None and not headings and not line.endswith((":", "：")) \
-                and not (_says_nothing(line) or _REMARK.match(line) or _AFTER_LIST.match(line)):
-            # what stands under a heading xling cannot read ("Schwer:\nGenauigkeit/... - x"), or
-            # an error item under none: an answer whose "keine" alone xling read is no "no errors"
+        if severity is None and not headings and not line.endswith((":", "：")) and not _says_nothing(line):
+            # what stands under a heading xling cannot read ("Schwer:\nGenauigkeit/... - x"; a
+            # remark quoting no words, or one set apart after "no errors", aside), an error item
+            # under none, or a quoted span before "no (other) errors": an answer whose "keine"
+            # alone xling read is no "no errors"
             item = _ITEM.match(line)
-            stray = stray or unknown or bool(item and re.split(r"[/ ]", item.group("category").lower())[0]
-                                             in CATEGORIES)
-        unknown = unknown or severity is None and not headings and line.endswith((":", "："))
+            remark = bool(_REMARK.match(line) or _AFTER_LIST.match(line))
+            stray = stray or unknown and not (remark and (not _QUOTED.search(line) or said and after_blank)) \
+                or bool(item and re.split(r"[/ ]", item.group("category").lower())[0] in CATEGORIES) \
+                or bool(_QUOTED.search(line) and not said and not _ECHO.match(line))
+        # ("Source:" / "German translation:" headings are the prompt echoed, not headings of errors)
+        unknown = unknown or severity is None and not headings and line.endswith((":", "：")) \
+            and not _ECHO.match(line)
         if line.endswith((":", "：")):      # another heading ("Source:"): the error list ended
             severity = None
             continue
