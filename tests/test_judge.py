@@ -103,7 +103,8 @@ MQM_ANSWERS = {
     # heading whatever their first word; the prompt echoed in GEMBA's multi-line layout
     "a quoted error before 'no other errors'": ('"Bank" is mistranslated as "bench".\nNo other errors.', None),
     "an error under an unknown heading opening with 'Translation'": (
-        'Severe errors:\nnone\nModerate errors:\n- Translation of "bank" as "bench" is wrong\nSmall errors:\nnone', None),
+        'Severe errors:\nnone\nModerate errors:\n- Translation of "bank" as "bench" is wrong\n'
+        'Small errors:\nnone', None),
     "the prompt echoed on several lines": ("Source:\nDer Hund bellt.\nTranslation:\nThe dog barks.\n\nNo errors.", []),
     "a remark after no errors under a preamble": ("Here is the annotation:\nNo errors.\n\nExplanation: fluent.", []),
     # a base model that ended at the template's "Critical:\n" prefix said nothing (was 0, perfect)
