@@ -85,8 +85,9 @@ def _sync():
         torch.cuda.synchronize()
 
 
-def build_model(folder: Path, tokenizer_dir: Path, shape: str, on_gpu: bool) -> float:
-    """A randomly initialised Qwen2 model with the given tokenizer, saved as a checkpoint."""
+def build_model(folder: Path, tokenizer_dir: Path, shape: str, on_gpu: bool, fp32: bool = False) -> float:
+    """A randomly initialised Qwen2 model with the given tokenizer, saved as a checkpoint (bf16 on
+    a GPU unless `fp32`: outputs compared across paths, where bf16 flips a random model's ties)."""
     import torch
     from transformers import AutoTokenizer, Qwen2Config, Qwen2ForCausalLM
 
@@ -97,7 +98,7 @@ def build_model(folder: Path, tokenizer_dir: Path, shape: str, on_gpu: bool) -> 
                          pad_token_id=tokenizer.pad_token_id, **SHAPES[shape])
     torch.manual_seed(0)
     with torch.device("cuda" if on_gpu else "cpu"):
-        model = Qwen2ForCausalLM(config).to(torch.bfloat16 if on_gpu else torch.float32)
+        model = Qwen2ForCausalLM(config).to(torch.bfloat16 if on_gpu and not fp32 else torch.float32)
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     del model
@@ -435,6 +436,8 @@ def main(argv=None) -> dict:
                         help="no budget and no section caps: every section runs to its end (the test "
                              "suite's --small run, whose figures on a busy CPU measure nothing)")
     parser.add_argument("--out", default=None, help="the JSON, rewritten after every section")
+    parser.add_argument("--fp32", action="store_true",
+                        help="the model in float32 on a GPU too (to compare outputs across paths)")
     args = parser.parse_args(argv)
     args.budget = args.budget or (150 if args.small else 420)
     started = time.perf_counter()
@@ -458,7 +461,7 @@ def main(argv=None) -> dict:
     sources = flores200("devtest", src, root)
     with tempfile.TemporaryDirectory(prefix="xling-gpu-check-") as folder:
         args.model_folder = folder
-        build = build_model(Path(folder), Path(args.tokenizer), "tiny" if args.small else "1.5b", on_gpu)
+        build = build_model(Path(folder), Path(args.tokenizer), "tiny" if args.small else "1.5b", on_gpu, args.fp32)
         start = time.perf_counter()
         backend = open_hf_backend(folder, display="qwen2-1.5b-shaped" if on_gpu else "qwen2-tiny",
                                   device=None if on_gpu else "cpu")
@@ -474,7 +477,8 @@ def main(argv=None) -> dict:
             "device": torch.cuda.get_device_name(0) if on_gpu else "cpu",
             "versions": {"torch": torch.__version__, "transformers": transformers.__version__,
                          "tokenizers": tokenizers.__version__, "python": sys.version.split()[0]},
-            "model": "qwen2-1.5b-shaped, random bf16" if on_gpu else "qwen2-tiny, random fp32",
+            "model": ("qwen2-1.5b-shaped, random " + ("fp32" if args.fp32 else "bf16")) if on_gpu
+            else "qwen2-tiny, random fp32",
             "build_seconds": round(build, 1), "load_seconds": round(load, 1)})
         backend.with_batching(backend.batching).generate(check.requests(capped, 2), capped.decoding)   # warm-up
         wanted = set(args.only.split(",")) if args.only else None
