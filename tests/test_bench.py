@@ -8,10 +8,15 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 
 
-def test_gpu_check_small_runs_every_path_with_equal_outputs(data_dir, tmp_path, capsys):
+def _gpu_check():
     spec = importlib.util.spec_from_file_location("gpu_check", REPO / "experiments" / "bench" / "gpu_check.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+def test_gpu_check_small_runs_every_path_with_equal_outputs(data_dir, tmp_path, capsys):
+    module = _gpu_check()
     out = tmp_path / "r.json"
     # every path to its end whatever the machine's load (its caps skipped sections on a busy CPU)
     report = module.main(["--small", "--no-time-limits", "--data-dir", str(data_dir), "--out", str(out)])
@@ -35,6 +40,9 @@ def test_gpu_check_small_runs_every_path_with_equal_outputs(data_dir, tmp_path, 
     if isinstance(nli, dict):
         assert nli["items"] == 20 and nli["same_predictions"] == 1.0 and nli["max_abs_score_difference"] < 1e-4
     assert report["vllm"].startswith("skipped") or isinstance(report["vllm"], dict)
+    divergence = report["divergence"]         # fp32 on a CPU: no path parts from another
+    assert divergence["naive_vs_rows_1"] == {"same": 4, "first_differences": []}
+    assert divergence["rows_1_vs_rows_4"] == {"same": 4, "first_differences": []}
     # the JSON on disk is the last one written, whole
     assert json.loads(out.read_text())["total_seconds"] == report["total_seconds"]
     assert '"rows_512"' in capsys.readouterr().out
@@ -65,3 +73,28 @@ def test_transformers_generate_batch_runs_on_a_model_xling_switched_to_its_own_a
     outputs = generate_batch(model, prompts, config)
     assert len(outputs) == 2
     assert model.config._attn_implementation == attention.XLING_SDPA
+
+
+def test_gpu_check_finds_where_two_paths_part_and_whether_it_is_a_tie(tiny_causal_base):
+    """The device session's question (1 row vs plain generate differ on CUDA): the first step
+    whose tokens differ, and a reference forward that says which token the model prefers there."""
+    from xling.data.languages import check_direction
+    from xling.translation.translator import Translator
+
+    module = _gpu_check()
+    translator = Translator(str(tiny_causal_base), cache=False)
+    backend = translator.backend
+    [(request, _)] = translator.requests(["물은 맑다."], *check_direction("ko", "en")).values()
+    with module.token_ids(backend.lm) as seen:
+        backend.generate([request], translator.decoding)
+    greedy = seen[request.prompt]
+    assert len(greedy) >= 3
+    assert module.first_difference(backend, request, greedy, list(greedy)) is None
+    other = greedy[:2] + [(greedy[2] + 1) % len(backend.lm.tokenizer)] + greedy[3:]
+    found = module.first_difference(backend, request, greedy, other)
+    assert found["step"] == 2 and found["tokens"] == [greedy[2], other[2]]
+    assert found["reference_picks"] == "first path"      # greedy's own token is the argmax there
+    assert found["margin"] > 0 and found["margin"] == round(found["logits"][0] - found["logits"][1], 6)
+    assert found["verdict"].startswith("tie") == (found["margin_in_rounding_units"] <= 4)
+    shorter = module.first_difference(backend, request, greedy, greedy[:-1])
+    assert shorter == {"step": len(greedy) - 1, "kind": "one path stopped earlier", "lengths": [len(greedy), len(greedy) - 1]}

@@ -22,6 +22,10 @@ to its token budget, so every path does the same work. Prompts: FLORES-200 devte
 - static: the static KV cache (compiled with CUDA graphs on a GPU), two passes;
 - generate_batch: transformers' continuous batching on the same prompts;
 - vllm: `--backend vllm` on the same 512 prompts, where vLLM imports;
+- divergence: where xling's 1-row tokens part from plain `generate`'s, and its k-row tokens from
+  its 1-row ones: for each sentence, the first differing step and both tokens' logits there from
+  one full forward of the prompt and the common prefix (no cache, math attention), so that a
+  tie broken by kernel rounding tells itself from a path that computes something else;
 - profile_512: torch.profiler over a 512-row batch, prefill alone and prefill + 8 steps: the
   costliest ops, host and device. Last, so that the profiler's hooks (CUPTI) cannot slow what
   follows it.
@@ -56,7 +60,7 @@ SHAPES = {"1.5b": dict(hidden_size=1536, intermediate_size=8960, num_hidden_laye
 # Seconds each section may take on a GPU (the run's budget still applies); --small: half.
 CAPS = {"naive": 40, "rows_1": 30, "rows_32": 20, "rows_512": 30, "kernels_default_32": 30,
         "profile_512": 40, "auto": 45, "auto_no_refill": 45, "auto_again": 45, "matrix": 190, "nli": 40,
-        "generate_batch": 90, "vllm": 90, "static": 120}
+        "generate_batch": 90, "vllm": 90, "static": 120, "divergence": 90}
 
 
 class SectionTimeout(Exception):
@@ -399,6 +403,84 @@ def vllm_section(check: Check):
     check.same("vllm_equals_auto", "vllm", "auto")
 
 
+@contextmanager
+def token_ids(lm):
+    """The new token ids of every finished row, by prompt, while the context is open (every
+    path - xling's loop and naive_loop alike - passes each row's tokens to `lm.finish`)."""
+    seen: dict = {}
+    original = lm.finish
+
+    def finish(request, new_tokens):
+        seen[request.prompt] = list(new_tokens[:request.max_new_tokens])
+        return original(request, new_tokens)
+
+    lm.finish = finish
+    try:
+        yield seen
+    finally:
+        del lm.finish
+
+
+def first_difference(backend, request, a: list[int], b: list[int]) -> dict | None:
+    """Where token lists `a` and `b` (the same prompt's answers from two paths) first differ, and
+    both tokens' logits there from one full forward of the prompt and the common prefix (no
+    cache, math attention, logits in float32). A margin within a few units of the model's
+    rounding at that logit is a tie any kernel may break; a clear one means a path is wrong."""
+    import torch
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    step = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), None)
+    if step is None:
+        return None if len(a) == len(b) else {"step": min(len(a), len(b)), "kind": "one path stopped earlier",
+                                               "lengths": [len(a), len(b)]}
+    model = backend.model
+    ids = torch.tensor([backend.encode_prompt(request.prompt) + a[:step]], device=model.device)
+    with torch.inference_mode(), sdpa_kernel([SDPBackend.MATH]):
+        logits = model(input_ids=ids, attention_mask=torch.ones_like(ids)).logits[0, -1].float()
+    top = torch.topk(logits, 2)
+    la, lb = logits[a[step]].item(), logits[b[step]].item()
+    # the logits' rounding step where they are: bf16 keeps 8 significant bits, float32 24
+    bits = 8 if model.dtype == torch.bfloat16 else 11 if model.dtype == torch.float16 else 24
+    unit = max(abs(la), abs(lb), 1e-6) * 2.0 ** -bits
+    return {"step": step, "prompt_tokens": ids.shape[1] - step, "tokens": [a[step], b[step]],
+            "logits": [round(la, 6), round(lb, 6)], "margin": round(la - lb, 6),
+            "margin_in_rounding_units": round(abs(la - lb) / unit, 1),
+            "reference_picks": {a[step]: "first path", b[step]: "second path"}.get(int(top.indices[0]), "neither"),
+            "reference_top2_gap": round((top.values[0] - top.values[1]).item(), 6),
+            "verdict": "tie (within 4 rounding units)" if abs(la - lb) <= 4 * unit else "clear margin: a path differs"}
+
+
+def divergence(check: Check):
+    """For sentences whose outputs differ between plain `generate` and xling at 1 row, and between
+    1 row and k rows in one batch: the first differing step and its logits (`first_difference`)."""
+    from translate_throughput import naive_loop
+
+    from xling.backends.batching import Batching
+
+    k = check.n(8, 4)
+    requests = check.requests(check.capped, k)
+    backend = check.backend
+    lm = backend.lm
+    before = backend.tokens_generated
+    paths = {}
+    with token_ids(lm) as seen:
+        naive_loop(backend, requests)
+        paths["naive"] = dict(seen)
+        seen.clear()
+        backend.with_batching(Batching(1, refill=False)).generate(requests, check.capped.decoding)
+        paths["rows_1"] = dict(seen)
+        seen.clear()
+        backend.with_batching(Batching(k, refill=False)).generate(requests, check.capped.decoding)
+        paths[f"rows_{k}"] = dict(seen)
+    lm.tokens_generated = before
+    figures = check.report["divergence"] = {"sentences": k, "dtype": str(backend.model.dtype).replace("torch.", "")}
+    for a, b in (("naive", "rows_1"), ("rows_1", f"rows_{k}")):
+        found = [first_difference(backend, r, paths[a][r.prompt], paths[b][r.prompt]) for r in requests]
+        figures[f"{a}_vs_{b}"] = {"same": sum(f is None for f in found),
+                                  "first_differences": [dict(sentence=i, **f) for i, f in enumerate(found) if f]}
+        check.write()
+
+
 def static(check: Check):
     from xling.backends.batching import Batching
 
@@ -421,7 +503,7 @@ SECTIONS = [("naive", naive), ("rows_1", rows(1)), ("rows_32", rows(32)), ("rows
             ("kernels_default_32", rows(32, default_kernels=True)), ("auto", auto("auto", True)),
             ("auto_no_refill", auto("auto_no_refill", False)), ("auto_again", auto("auto_again", True)),
             ("nli", nli), ("matrix", matrix), ("static", static), ("generate_batch", generate_batch),
-            ("vllm", vllm_section), ("profile_512", profile_512)]
+            ("vllm", vllm_section), ("divergence", divergence), ("profile_512", profile_512)]
 
 
 def main(argv=None) -> dict:
