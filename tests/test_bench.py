@@ -97,4 +97,5 @@ def test_gpu_check_finds_where_two_paths_part_and_whether_it_is_a_tie(tiny_causa
     assert found["margin"] > 0 and found["margin"] == round(found["logits"][0] - found["logits"][1], 6)
     assert found["verdict"].startswith("tie") == (found["margin_in_rounding_units"] <= 4)
     shorter = module.first_difference(backend, request, greedy, greedy[:-1])
-    assert shorter == {"step": len(greedy) - 1, "kind": "one path stopped earlier", "lengths": [len(greedy), len(greedy) - 1]}
+    assert shorter == {"step": len(greedy) - 1, "kind": "one path stopped earlier",
+                       "lengths": [len(greedy), len(greedy) - 1]}

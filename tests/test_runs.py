@@ -502,3 +502,53 @@ def test_an_experiments_empty_command_line_value_is_named_as_an_option(tmp_path)
     path.write_text("task: mt\nout: r\npairs: [ko-en]\n", encoding="utf-8")
     with pytest.raises(XlingError, match="^--model is empty"):
         load_experiments(path, {"model": ""})
+
+
+def test_a_float32_folder_is_not_resumed_in_bfloat16_nor_the_reverse(tmp_path):
+    from xling.runs.folder import run_fingerprint
+
+    cpu = run_fingerprint({"backend": "hf", "model": "m", "revision": "r"})
+    assert cpu["dtype"] == "float32"        # written out in the run, though the cache keys leave it out
+    for made, resumed in ((cpu, {**cpu, "dtype": "bfloat16"}), ({**cpu, "dtype": "bfloat16"}, cpu)):
+        run = RunDir(tmp_path / made["dtype"])
+        run.prepare(RunHeader("mt", {"model_fingerprint": made}, {}, ["ko-en"]))
+        run.write_outputs("ko-en", [{"id": "1", "output": "x"}])
+        with pytest.raises(XlingError, match="differs in: model_fingerprint"):
+            run.prepare(RunHeader("mt", {"model_fingerprint": resumed}, {}, ["ko-en"]))
+    assert run_fingerprint({"backend": "http", "model": "m"}) == {"backend": "http", "model": "m"}
+
+
+def test_a_harmless_respelling_resumes_the_run(tmp_path):
+    """Directions in another order, a language's other code, a local model named by another path
+    (or copied: the same content digest) are the same run; another model's content is not."""
+    local = {"backend": "hf", "model": "tiny", "revision": "local-abc", "dtype": "float32"}
+    made = {"pairs": ["ko-en", "en-ja"], "langs": ["ko", "en"], "prompt_lang": "zh", "model": "tiny",
+            "model_fingerprint": local}
+    run = RunDir(tmp_path / "run")
+    run.prepare(RunHeader("mt", made, {}, ["ko-en", "en-ja"]))
+    run.write_outputs("ko-en", [{"id": "1", "output": "x"}])
+    elsewhere = {"model": "/models/copy-of-tiny", "model_fingerprint": {**local, "model": "/models/copy-of-tiny"}}
+    run.prepare(RunHeader("mt", {**made, "pairs": ["en-ja", "ko-en"], "langs": ["en", "ko"], "prompt_lang": "zh-Hans",
+                                 **elsewhere}, {}, ["en-ja", "ko-en"]))
+    assert run.read_config()["identity"]["pairs"] == ["ko-en", "en-ja"]   # kept as it was made
+    with pytest.raises(XlingError, match=r"differs in: model, model_fingerprint"):
+        other = {**local, "model": "/models/copy-of-tiny", "revision": "local-def"}
+        run.prepare(RunHeader("mt", {**made, "model": other["model"], "model_fingerprint": other}, {}, ["ko-en"]))
+    with pytest.raises(XlingError, match=r"differs in: pairs"):
+        run.prepare(RunHeader("mt", {**made, "pairs": ["ko-en", "ja-en"]}, {}, ["ko-en", "ja-en"]))
+    with pytest.raises(XlingError, match=r"differs in: prompt_lang"):
+        run.prepare(RunHeader("mt", {**made, "prompt_lang": "zh-Hant"}, {}, ["ko-en", "en-ja"]))
+
+
+def test_a_model_folder_rewritten_after_it_was_opened_is_refused_when_its_weights_load(tmp_path, tiny_causal_base):
+    """A trainer saving into the folder between opening (the fingerprint) and loading (the
+    weights): the new weights' outputs must not go into the cache under the old fingerprint."""
+    from xling.translation.translator import Translator
+
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_causal_base, folder)
+    translator = Translator(str(folder), cache=str(tmp_path / "cache"))
+    settings = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    (folder / "config.json").write_text(json.dumps({**settings, "saved_by": "a later epoch"}), encoding="utf-8")
+    with pytest.raises(XlingError, match="changed after xling opened them"):
+        translator.translate(["물은 맑다."], "ko", "en")

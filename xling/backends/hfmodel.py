@@ -141,12 +141,22 @@ class LoadedModel:
             raise hub.error_for(self._source, exc) from exc
         if "device_map" not in load:
             model.to(self.device)
+        self.check_unchanged()
         model.eval()
         attention.install_gqa_decode(model)
         gen_eos = model.generation_config.eos_token_id
         eos = gen_eos if isinstance(gen_eos, list) else [gen_eos]
         self.eos_ids = {i for i in eos + [self.tokenizer.eos_token_id] if i is not None}
         return model
+
+    def check_unchanged(self) -> None:
+        """A local model's files hashed again once its weights are read (the digests are kept by
+        file stat: only a changed file is read again). A folder rewritten after it was opened - a
+        trainer saving into it - would otherwise put the new weights' outputs in the cache and
+        the run under the old files' fingerprint."""
+        if self._local and model_fingerprint(Path(self._source)) != self.fingerprint["revision"]:
+            raise XlingError(f"the model files in {self._source} changed after xling opened them (a "
+                             "training run saving into that folder?); run the command again once they are written")
 
     # -- text and tokens -------------------------------------------------------------------
     def render(self, prompt: Prompt) -> str:

@@ -158,9 +158,11 @@ class VLLMBackend(Backend):
         offline = not Path(self.source).exists() and not hub.reachable()   # a hub name, from the cache
         try:
             with hub.offline_while(offline):
-                return LLM(**options)
+                llm = LLM(**options)
         except Exception as exc:  # noqa: BLE001 - vLLM's start failures become one line
             raise start_error(self.fingerprint["model"], exc) from None
+        self.text.check_unchanged()   # the weights read are the ones the fingerprint names
+        return llm
 
     def _run(self, prompts: list[list[int]], params: list, on_chunk) -> None:
         """Every prompt through the engine, CHUNK at a time; on_chunk(start, outputs) after each."""

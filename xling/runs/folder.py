@@ -124,24 +124,54 @@ def _same(key: str, old, new) -> bool:
     if key in ("base_url", "judge_base_url") and isinstance(old, str) and isinstance(new, str):
         # one server however spelt (http://h:8000, .../v1/), or stored when ?api-version= values were hidden
         return same_server(old, new) or old == hidden_query_values(new)
-    if key in LANGUAGE_LISTS and isinstance(old, list) and isinstance(new, list):   # "th" is "tha", "tha_Thai"
-        codes = _language_codes(old)
-        return codes is not None and codes == _language_codes(new)
+    if key in LANGUAGE_LISTS and isinstance(old, list) and isinstance(new, list):
+        # "th" is "tha", "tha_Thai"; and in any order (each direction's outputs are its own)
+        codes, new_codes = _language_codes(old), _language_codes(new)
+        return codes is not None and new_codes is not None and sorted(codes) == sorted(new_codes)
+    if key == "prompt_lang" and isinstance(old, str) and isinstance(new, str):   # "zh" is "zh-Hans"
+        codes = _language_codes([old])
+        return codes is not None and codes == _language_codes([new])
     if key == "model_fingerprint" and isinstance(old, dict) and isinstance(new, dict):
         if isinstance(old.get("base_url"), str) and isinstance(new.get("base_url"), str) \
                 and old["base_url"] == hidden_query_values(new["base_url"]):
             new = dict(new, base_url=old["base_url"])   # made when a URL's setting values were hidden
-        if str(old.get("revision", "")).startswith("local-") and isinstance(old.get("model"), str) \
-                and isinstance(new.get("model"), str):   # a local folder, however spelled ("tiny/", "./tiny")
-            old, new = dict(old, model=os.path.normpath(old["model"])), dict(new, model=os.path.normpath(new["model"]))
+        if _one_local_model(old, new):   # a local folder however named ("tiny/", "./tiny", its copy)
+            old, new = dict(old, model=None), dict(new, model=None)
         return old == {k: v for k, v in new.items() if k in old or k not in FINGERPRINT_ADDED_LATER}
     return False
+
+
+def _one_local_model(old: dict, new: dict) -> bool:
+    """Two fingerprints of local model folders with the same content digest: one model, whatever
+    path named it (relative, absolute, a copy)."""
+    revision = old.get("revision")
+    return isinstance(revision, str) and revision.startswith("local-") and new.get("revision") == revision
+
+
+def _differs(key: str, old: dict, new: dict) -> bool:
+    """Whether two identities differ on `key` (a local model named by another path is the same
+    model where the fingerprints' content digests agree)."""
+    if _same(key, old.get(key), new.get(key)):
+        return False
+    fingerprints = old.get("model_fingerprint"), new.get("model_fingerprint")
+    return not (key == "model" and all(isinstance(f, dict) for f in fingerprints)
+                and _one_local_model(*fingerprints))
+
+
+def run_fingerprint(fingerprint: dict) -> dict:
+    """A backend's fingerprint as a run's identity records it. An HF model's float32 is written
+    out there: the output cache's keys leave it out (as before the dtype was recorded, so their
+    entries stay valid), but a folder without it cannot be told from a GPU run made before then,
+    which a GPU resume must not join (bfloat16 outputs beside float32 ones)."""
+    if fingerprint.get("backend") == "hf" and "dtype" not in fingerprint:
+        return dict(fingerprint, dtype="float32")
+    return fingerprint
 def same_setting(key: str, a: dict, b: dict) -> bool:
     """Whether two runs' identities agree on `key` as a resume compares them (a key added since
     one of them was made, a local model's spelling)."""
     if key in IDENTITY_ADDED_LATER and (key not in a or key not in b):
         return True
-    return _same(key, a.get(key), b.get(key))
+    return not _differs(key, a, b)
 
 
 REWRITE = "run the experiment again to rewrite it (finished outputs come from the cache)"
@@ -377,7 +407,7 @@ class RunDir:
             found = old.get("identity")
             old_identity: dict = found if isinstance(found, dict) else {}
             changed = sorted(k for k in set(old_identity) | set(config["identity"])
-                             if not _same(k, old_identity.get(k), config["identity"].get(k))
+                             if _differs(k, old_identity, config["identity"])
                              and not (k in IDENTITY_ADDED_LATER and k not in old_identity)
                              and not (k in IDENTITY_DROPPED_LATER and k not in config["identity"]
                                       and (k not in at_default or old_identity[k] == at_default[k])))

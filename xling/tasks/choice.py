@@ -16,7 +16,7 @@ from ..errors import XlingError
 from ..prompts.choice import CHOICE_PARSER, balanced_shots, generation_parts, loglikelihood_parts, parse_answer
 from ..prompts.templates import load_template
 from ..runs.config import ChoiceEvalConfig
-from ..runs.folder import RunDir, RunHeader
+from ..runs.folder import RunDir, RunHeader, run_fingerprint
 from ..runs.records import cell_name
 from ..store.cache import content_key
 
@@ -142,7 +142,7 @@ def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress
     # spec over edited files is another experiment
     data_sha256 = content_key(cells=[(c[0], [(i.id, i.label) for i in c[1]], c[2], c[5]) for c in plan])
     run.prepare(RunHeader(
-        task, dict(config.identity(), model_fingerprint=backend.fingerprint,
+        task, dict(config.identity(), model_fingerprint=run_fingerprint(backend.fingerprint),
                    templates=[ll_template.hash, gen_template.hash], data_sha256=data_sha256),
         config.public_settings(), [c[0] for c in plan], model=backend.fingerprint,
         data={"spec": config.data, "note": source.note},

@@ -17,7 +17,7 @@ from ..metrics.langid import detect
 from ..metrics.preflight import check_metric_models
 from ..metrics.registry import get, parse_metric_names
 from ..runs.config import MTEvalConfig
-from ..runs.folder import RunDir, RunHeader
+from ..runs.folder import RunDir, RunHeader, run_fingerprint
 from ..runs.records import MTRecord
 from ..store.cache import content_key
 from ..translation.documents import prepare, translate_documents
@@ -175,7 +175,7 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
     langs = sorted({lang.code for direction in directions for lang in direction})
     data_sha256 = content_key(ids=ids, texts={lang: texts(lang) for lang in langs},
                               pools={f"{s}-{t}": pool(s, t) for s, t in directions} if config.shots else None)
-    identity = dict(config.identity(), model_fingerprint=translator.backend.fingerprint,
+    identity = dict(config.identity(), model_fingerprint=run_fingerprint(translator.backend.fingerprint),
                     template_hash=template.hash if template else None, data_sha256=data_sha256)
     at_default = config.at_default()
     # candidate settings change no greedy output, sampling settings no beam, the MBR utility no
