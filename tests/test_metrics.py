@@ -277,6 +277,14 @@ TRIPLES = [("저는 학생입니다.", "I am a student.", "I am a student."),
            ("이 책은 아주 재미있다.", "This book is very interesting.", "This book is very interesting.")]
 
 
+def test_a_checkpoint_named_by_its_bare_file_name_is_found(tiny_comet, monkeypatch):
+    # "model.ckpt" from inside checkpoints/ was an IndexError (a relative path has no parents)
+    monkeypatch.chdir(tiny_comet.parent)   # (the fixture is MODEL/checkpoints/model.ckpt)
+    srcs, hyps, refs = map(list, zip(*TRIPLES))
+    here = comet(hyps, refs, srcs, model="model.ckpt", batch_size=2)
+    assert here.segments == comet(hyps, refs, srcs, model=str(tiny_comet), batch_size=2).segments
+
+
 def test_comet_matches_unbabel_comet(tiny_comet, oracle):
     srcs, hyps, refs = map(list, zip(*TRIPLES))
     theirs = oracle("comet", checkpoint=str(tiny_comet), batch_size=2,

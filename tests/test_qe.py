@@ -97,6 +97,10 @@ def test_metricx_version_is_never_guessed_from_a_folder_name(tiny_metricx, tmp_p
         get("metricx")(HYPS, REFS, SRCS, "en", model=str(plain))
     ours = get("metricx")(HYPS, REFS, SRCS, "en", model=str(plain), version="24")
     assert ours.segments == pytest.approx(get("metricx")(HYPS, REFS, SRCS, "en", model=str(tiny_metricx)).segments)
+    assert get("metricx")(HYPS, REFS, SRCS, "en", model=str(plain), version=24).segments == ours.segments  # from YAML
+    # another tokenizer than the model's own is in the signature (other ids, other scores)
+    retokenized = get("metricx")(HYPS, REFS, SRCS, "en", model=str(plain), version="24", tokenizer=str(tiny_metricx))
+    assert f"|tok:{tiny_metricx}@local-" in retokenized.signature and "tok:" not in ours.signature
     assert "--metricx-version" in __import__("subprocess").run(
         [__import__("sys").executable, "-m", "xling.cli", "score", "--help"], capture_output=True, text=True).stdout
 

@@ -374,6 +374,11 @@ def test_a_seq2seq_models_sentencepiece_files_are_part_of_its_fingerprint(tiny_c
     with_spm = model_fingerprint(copy)
     (copy / "source.spm").write_bytes(b"another model")
     assert len({before, with_spm, model_fingerprint(copy)}) == 3
+    for name in ("vocab.txt", "sentencepiece.model", "spm.model"):   # COMET's encoders (BERT, RemBERT, DeBERTa)
+        (copy / name).write_text("[PAD]\nwater\n")
+        first = model_fingerprint(copy)
+        (copy / name).write_text("[PAD]\nsea\n")
+        assert model_fingerprint(copy) != first, name
     # the model's own code (--trust-remote-code), edited in place: served stale outputs before
     (copy / "modeling_toy.py").write_text("SCALE = 1\n")
     with_code = model_fingerprint(copy)

@@ -84,7 +84,7 @@ def read_hparams(ckpt: Path) -> dict:
     completed with its class's defaults; unified models' `sent_layer` is also given as `layer`."""
     import yaml
 
-    path = ckpt.parents[1] / "hparams.yaml"
+    path = ckpt.absolute().parents[1] / "hparams.yaml"   # (a bare "model.ckpt" has no parents)
     if not path.is_file():
         raise XlingError(f"COMET checkpoint {ckpt} has no hparams.yaml beside its checkpoints/ "
                          "folder (COMET's layout: MODEL/hparams.yaml, MODEL/checkpoints/model.ckpt)")

@@ -64,7 +64,7 @@ def checkpoint_content(ckpt: Path) -> str:
     import yaml
 
     digest = hashlib.sha256(file_digest(ckpt).encode())
-    hparams = ckpt.parents[1] / "hparams.yaml"
+    hparams = ckpt.absolute().parents[1] / "hparams.yaml"   # (a bare "model.ckpt" has no parents)
     if hparams.is_file():
         text = hparams.read_bytes()
         digest.update(b"\0" + text)

@@ -36,6 +36,7 @@ PREFIXES = {"24": {"hyp": " candidate: ", "ref": " reference: ", "src": "source:
 
 def _version(model: str, explicit: str | None) -> str:
     if explicit:
+        explicit = str(explicit)   # (23 as a number from Python or YAML)
         if explicit not in ("23", "24"):
             raise XlingError(f"MetricX version must be 23 or 24, not {explicit!r}")
         return explicit
@@ -197,6 +198,9 @@ def metricx(hyps: Sequence[str], refs: Sequence[str] | None, srcs: Sequence[str]
     fields = dict(model=model, rev=revision, version=f"metricx-{v}", prec=precision if device == "cuda" else "32",
                   bs=batch_size,
                   refs="yes" if refs is not None else "no", impl=f"xling-{__version__}")
+    if tokenizer:   # another tokenizer than the model's own: other ids, other scores
+        local = Path(tokenizer).expanduser()
+        fields["tok"] = f"{tokenizer}@{model_fingerprint(local)}" if local.is_dir() else tokenizer
     extra = {}
     if keep is not None:
         extra = mask_extra(keep)

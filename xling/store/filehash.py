@@ -76,6 +76,9 @@ def model_fingerprint(folder: Path) -> str:
                                          "added_tokens.json", "adapter_config.json",
                                          # seq2seq SentencePiece models (Marian, NLLB/M2M100, T5)
                                          "source.spm", "target.spm", "sentencepiece.bpe.model",
-                                         "spiece.model"),
+                                         "spiece.model",
+                                         # WordPiece and other SentencePiece encoders (BERT, RemBERT,
+                                         # DeBERTa-v3: COMET's encoders in a local folder)
+                                         "vocab.txt", "sentencepiece.model", "spm.model"),
                                 {".safetensors", ".bin", ".pt", ".pth", ".gguf", ".py"})
     return "local-" + digest[:16]
