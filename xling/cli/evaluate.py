@@ -73,7 +73,8 @@ def _choice_options(default_data):
 
     def wrap(f):
         options = [
-            click.option("--model", "-m", default=None, help="Local folder or hub name (default: embedded model)."),
+            click.option("--model", "-m", default=None,
+                         help="Local folder or hub name (default: $XLING_MODEL, else the embedded model)."),
             click.option("--data", "-d", default=default_data, show_default=True,
                          help="Data set: `xling data` lists them (nli: xnli:dev|test, your own "
                               "nli-file:TEST.tsv[,DEV.tsv]; mc: xcsqa:dev, pawsx:test, xcopa:test)."),
@@ -131,7 +132,8 @@ def eval_mc(**options):
 @click.option("--model", "-m", default=None, help="Override the model.")
 @click.option("--limit", type=Bounded("limit"), default=None, help="First N segments per direction.")
 @click.option("--limit-per-domain", type=Bounded("limit_per_domain"), default=None,
-              help="First N segments of each domain (WMT24++).")
+              help="Override: the first N segments of each domain (data sets with domains: WMT24++, "
+                   "FLORES-200, jsonl: files with a domain field).")
 @click.option("--batch-size", "-b", type=BatchSize(), default=None, help="Override the batch size (N or auto).")
 @click.option("--data-dir", default=None)
 @click.option("--overwrite", is_flag=True, help="Replace a run with a different config.")

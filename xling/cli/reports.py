@@ -17,7 +17,8 @@ from .options import Bounded, FilePath, metric_list, print_report, split_list
 @click.option("--output", "-o", default=None, type=FilePath(dir_okay=False),
               help="Write the report to this file (required with --format html; - is standard output).")
 @click.option("--paired-ar", is_flag=True, help="Approximate randomization instead of bootstrap.")
-@click.option("--paired-n", type=Bounded("bootstrap"), default=None)
+@click.option("--paired-n", type=Bounded("bootstrap"), default=None,
+              help="Resamples of the paired test (default 1000 for bootstrap, 10000 for randomization).")
 def report(run_dirs, metrics, fmt, output, paired_ar, paired_n):
     """Tables from run folders; with several runs, each is tested against the first."""
     test = "ar" if paired_ar else "bs"
@@ -116,7 +117,8 @@ def figures(run_dirs, out):
 
 @cli.command()
 @click.argument("run_dirs", nargs=-1, required=True, type=FilePath(file_okay=False))
-@click.option("--metric", "-m", default=None, help="For MT runs (default: xcomet, comet, chrf, bleu).")
+@click.option("--metric", "-m", default=None,
+              help="For MT runs (default: the first of xcomet, comet, chrf, chrf++, bleu the runs hold).")
 @click.option("--group", type=click.Choice(["script", "family"]), default="script", show_default=True)
 @click.option("--format", "-f", "fmt", type=click.Choice(["text", "markdown", "csv", "latex"]),
               default="text", show_default=True)

@@ -125,7 +125,8 @@ class ChoiceEvalConfig(BackendSettings):
     gen_template: str | None = setting(None, "Generation template (default: the data set's own, "
                                              "else nli-generate / mc-qa).")
     batch_size: int | str = setting("auto", "Items per batch (hf), or auto: sized for the device "
-                                            "(by free GPU memory and tokens; 8 on a CPU).")
+                                            "(by free GPU memory and tokens; on a CPU 8 items scored, "
+                                            "32 rows generated).")
     bootstrap: int = 1000
     max_new_tokens: int = 8
     name: str | None = None
