@@ -387,3 +387,27 @@ def test_a_run_resumes_with_another_spelling_of_the_same_server(tmp_path, data_d
         assert server.requests == asked
     finally:
         server.close()
+
+
+def test_a_login_name_beside_a_password_is_not_scrubbed_and_a_key_it_displaces_is_said(fake, capsys):
+    """"e" as a URL's user name made every later message read "m***ssag***"; and httpx's Basic
+    auth replaces the Authorization header, so the API key beside it was silently not sent."""
+    url = f"http://e:{KEY}@127.0.0.1:{fake.port}/v1"
+    backend = HTTPBackend("fake-model", url, api_key="sk-other-key-987654321", max_retries=0)
+    assert "the API key is not sent" in capsys.readouterr().err
+    assert backend._redact(f"error message: invalid key {KEY}") == "error message: invalid key ***"
+    assert HTTPBackend("fake-model", f"http://{KEY}@127.0.0.1:{fake.port}/v1")._redact(KEY) == "***"   # a token alone
+    assert "not sent" not in capsys.readouterr().err
+    with Translator(backend=backend, cache=False) as translator:
+        translator.translate(["안녕하세요"], "ko", "en")
+    assert fake.authorizations == [fake.authorizations[0]] and fake.authorizations[0].startswith("Basic ")
+
+
+def test_closing_a_translator_closes_the_connections_of_the_server_it_opened(fake):
+    with Translator("fake-model", backend="http", base_url=fake.url, cache=False) as opened:
+        opened.translate(["안녕하세요"], "ko", "en")
+    assert opened.backend._client.is_closed          # (its sockets stayed until a GC cycle)
+    given = HTTPBackend("fake-model", fake.url)
+    with Translator(backend=given, cache=False):
+        pass
+    assert not given._client.is_closed               # a backend handed in stays the caller's

@@ -229,7 +229,12 @@ class HTTPBackend(Backend):
         # Never shown in messages; the key and the URL's password and query values are also
         # scrubbed from answers (a server may echo them back).
         self._answer_secrets = (api_key, *url_secrets(base_url))
-        self._secrets = (*self._answer_secrets, parts.username)
+        # a user name beside a password is a login, not a secret (scrubbing "e" garbled every
+        # message); alone (https://TOKEN@host) it is the credential
+        self._secrets = (*self._answer_secrets, parts.username if not parts.password else None)
+        if api_key and auth:   # httpx's Basic auth replaces the Authorization header the key is in
+            print("xling: note: the URL's user:password goes to the server as Basic auth; the API key "
+                  "is not sent (one Authorization header holds one of them)", file=sys.stderr)
         self.concurrency, self.max_retries, self.backoff = concurrency, max_retries, backoff
         self.timeout = timeout
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
@@ -253,6 +258,11 @@ class HTTPBackend(Backend):
         # Chat endpoint unless told otherwise; a local tokenizer tells whether a chat template exists.
         self.has_chat_template = chat if chat is not None else (
             bool(getattr(self._tokenizer, "chat_template", None)) if self._tokenizer else True)
+
+    def close(self) -> None:
+        """Close the connections (a Translator that opened this backend does, as it closes)."""
+        self._cancel.set()
+        self._client.close()
 
     # -- helpers ---------------------------------------------------------------------------------
     def _redact(self, text: str) -> str:

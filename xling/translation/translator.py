@@ -81,6 +81,7 @@ class Translator:
             self.backend.note_unused(batching)
         self.cache: OutputCache | None = self._cached.cache
         self._owns_cache = self.cache is not None and not isinstance(cache, OutputCache)
+        self._owns_backend = backend is None
         self.decoding = decoding or Decoding()
         self.shots, self.seed = shots, seed
         self.shot_pool = shot_pool if shot_pool is not None else default_shot_pool
@@ -98,9 +99,12 @@ class Translator:
         self.last_cut: list[int] = []       # ... and answers the budget ended
 
     def close(self) -> None:
-        """Close the output cache this translator opened (one given to it stays open)."""
+        """Close the output cache and the backend this translator opened (an HTTP backend's
+        connections; ones given to it stay open)."""
         if self._owns_cache and self.cache is not None:
             self.cache.close()
+        if self._owns_backend and hasattr(self.backend, "close"):
+            self.backend.close()
 
     def __enter__(self) -> "Translator":
         return self
@@ -364,13 +368,11 @@ def translate(texts: Iterable[str] | str, src: str = "ko", tgt: str = "en", mode
     check_options(loading, also=("settings", "backend"))   # before the held model goes
     cache = options.get("cache", True)
     if cache is True or isinstance(cache, (str, Path)):   # ($XLING_CACHE read now, as the model)
-        import threading
-
         from ..data.resources import cache_dir
         from ..store.cache import OutputCache
 
         path = str(Path(cache).expanduser() if cache is not True else cache_dir() / "outputs.sqlite")
-        where = (os.path.abspath(path), threading.get_ident())   # (SQLite: a connection serves its own thread)
+        where = os.path.abspath(path)   # one connection for every thread (the store locks its own)
         if where not in _held_caches:
             _held_caches[where] = OutputCache(path)
         options = {**options, "cache": _held_caches[where]}
