@@ -199,6 +199,20 @@ def _http_candidate_seeds(payload, sampling: Sampling, n: int) -> list[int]:
     return [(sampling.row_seed(k) ^ salt) % 2 ** 31 for k in range(n)]
 
 
+def test_candidates_cut_at_their_token_budget_are_counted_and_said(tiny_causal_base, capsys):
+    """Greedy counted and said its cut answers; MBR and rerank said nothing of theirs."""
+    from xling.backends.base import Decoding, was_cut
+    from xling.translation.selection import Selection
+
+    translator = Translator(str(tiny_causal_base), cache=False, decoding=Decoding(max_new_tokens_cap=2))
+    selection = Selection("mbr", 2, Sampling(seed=1), utility="chrf")
+    results = translator.translate_candidates(SOURCES, "ko", "en", selection)
+    cost = translator.last_cost
+    chosen_cut = sum(was_cut(r.raw) for r in results)
+    assert cost["cut_candidates"] >= chosen_cut >= 1 and cost["cut_at_budget"] == chosen_cut
+    assert f"{cost['cut_candidates']} of 6 candidates stopped at their token budget" in capsys.readouterr().err
+
+
 def test_translate_with_candidates_over_http_asks_each_candidate_by_its_own_seed(tmp_path):
     """Candidate k comes from a request seeded by k and its prompt alone, so it is the same
     whatever N is."""

@@ -279,10 +279,18 @@ class Translator:
                                        progress=f"MBR ({utility})" if progress else None)
         else:
             choices, evaluations = rerank(hyps, sources, tgt.code, qe, options)
+        # drawn answers the token budget ended, and the chosen ones among them (greedy's count)
+        cut_drawn = sum(was_cut(c) for row in raw for c in row)
+        cut_chosen = sum(was_cut(row[choice.index]) for row, choice in zip(raw, choices))
         self.last_cost = {"sources": len(order), "candidates": n * len(order),
                           **({"pseudo_refs": pseudo_refs * len(order)} if pseudo_refs else {}),
                           "generated": generated, "cached": total * len(order) - generated,
-                          "utility_evaluations": evaluations}
+                          "utility_evaluations": evaluations,
+                          **({"cut_at_budget": cut_chosen, "cut_candidates": cut_drawn} if cut_drawn else {})}
+        if cut_drawn:
+            import sys
+            print(f"xling: note: {cut_drawn} of {total * len(order)} candidates stopped at their token budget "
+                  f"(the model had not ended them), {cut_chosen} of the {len(order)} chosen", file=sys.stderr)
         if progress:
             import sys
             c = self.last_cost
