@@ -172,6 +172,11 @@ def test_eval_mt_with_mbr_keeps_every_candidate_and_greedy_is_unchanged(tiny_cau
     from helpers import xling
     report = xling("report", str(tmp_path / "greedy"), str(tmp_path / "mbr"), "-m", "chrf")
     assert report.returncode == 0 and "chrF: runs compared" in report.stdout.decode()
+    # the metric that chose the outputs is named wherever it scores them (it favours its own choice)
+    assert generation["chosen_by"] == {"select": "mbr", "metric": "chrf"}
+    said = "mbr chose each output among candidates by chrF (mbr): its chrF is what the choice maximised"
+    assert report.stdout.decode().count(said) == 2          # its own table and the comparison
+    assert "chose each output" not in xling("report", str(tmp_path / "mbr"), "-m", "bleu").stdout.decode()
 
 
 def test_bad_selection_settings_are_one_line(tiny_causal_base, tmp_path):

@@ -72,6 +72,21 @@ def _score_text(score: float | None, digits: int = 2) -> str:
     return "n/a" if score is None or math.isnan(score) else f"{score:.{digits}f}"
 
 
+def _family(metric: str) -> str:   # chrF++ is chrF's, MetricX-QE MetricX's
+    return metric.lower().removesuffix("-qe").rstrip("+")
+
+
+def chosen_by(run: MTRun, metric: str) -> str | None:
+    """A note for a run whose outputs were chosen among candidates by `metric` (or its family):
+    the score the choice maximised reads better than the outputs are."""
+    select = run.settings.get("select") or "greedy"
+    chooser = run.settings.get("utility") if select == "mbr" else run.settings.get("qe") if select == "rerank" else None
+    if not isinstance(chooser, str) or _family(chooser) != _family(metric):
+        return None
+    return (f"{run.label} chose each output among candidates by {display(chooser)} ({select}): its "
+            f"{display(metric)} is what the choice maximised, not an independent measure")
+
+
 def direction_table(run: MTRun, only: list[str] | None = None) -> Table:
     metrics = [m for m in run.metrics_present() if only is None or m in only]
     rows = [[d.name, "" if d.n is None else str(d.n)]
@@ -91,6 +106,7 @@ def direction_table(run: MTRun, only: list[str] | None = None) -> Table:
             notes.append(f"{d.name}, translated by document: {r['failed_chunks']} of {r['chunks']} "
                          f"chunks could not be split back into segments ({r['failed_segments']} "
                          "segments scored as empty)")
+    notes += [note for note in (chosen_by(run, m) for m in metrics) if note]
     lower = [display(m) for m in metrics if not get(m).higher_is_better]
     if lower:   # (as `xling score` says: the single-run tables have no better/worse marks)
         notes.append(f"lower is better: {', '.join(lower)}")
@@ -240,6 +256,7 @@ def comparison(runs: list[MTRun], metric: str, test: str = "bs", n_samples: int 
                       for (label, direction), (ours, theirs) in refused.items()]
     notes += [f"—: {label} has no {display(metric)} score for {', '.join(names)}" for label, names in absent.items()]
     notes += mismatched + restated
+    notes += [note for note in (chosen_by(run, metric) for run in runs) if note]
     unbased = [d.name for r in runs[1:] for d in r.directions if metric in d.metrics
                and not scored(base, d.name)]
     if unbased:   # nothing to test them against: said, never silently left out

@@ -284,7 +284,7 @@ def _translate(translator, config: MTEvalConfig, sources, meta, src, tgt, select
             generation["cut_at_budget"] = summary["cut_segments"]
     elif not selection.greedy:
         results = translator.translate_candidates(sources, src, tgt, selection, progress=progress)
-        generation = dict(translator.last_cost)
+        generation = dict(translator.last_cost, chosen_by={"select": selection.select, "metric": selection.chooser})
         if results and not generation["generated"]:   # every candidate from the cache: no new cost
             generation["from_cache"] = True
     else:
