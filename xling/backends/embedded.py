@@ -10,6 +10,8 @@ import errno
 import os
 import shutil
 import sys
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..data.hub import quieted
@@ -54,21 +56,19 @@ def _convert(package, target: Path) -> Path:
     model = AutoModelForCausalLM.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name)
     _forget_gguf(model)
     tokenizer = sentencepiece_tokenizer_from_gguf(gguf_path)
-    # Write into a temporary folder and rename it, so an interrupted conversion never leaves a
-    # half-written checkpoint that later runs would take for a complete one.
-    partial = target.with_name(f"{target.name}.partial-{os.getpid()}")
-    _remove_dead_partials(target)
-    shutil.rmtree(partial, ignore_errors=True)
-    try:
-        model.save_pretrained(partial, safe_serialization=True)
-        tokenizer.save_pretrained(partial)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
-    try:
-        os.replace(partial, target)
-    except OSError:  # another process finished first
-        shutil.rmtree(partial, ignore_errors=True)
+    with _only_writer(target):
+        if (target / "config.json").exists():   # another process converted it while we waited
+            return target
+        # Written into a temporary folder and renamed, so an interrupted conversion never leaves
+        # a half-written checkpoint that later runs would take for a complete one.
+        partial = Path(tempfile.mkdtemp(prefix=f"{target.name}.partial-", dir=target.parent))
+        try:
+            model.save_pretrained(partial, safe_serialization=True)
+            tokenizer.save_pretrained(partial)
+            shutil.rmtree(target, ignore_errors=True)   # (a folder without config.json: incomplete)
+            os.replace(partial, target)
+        finally:
+            shutil.rmtree(partial, ignore_errors=True)
     return target
 
 
@@ -78,34 +78,35 @@ def _assembled_gguf(package) -> Path:
     that every later run would trip on (the package refuses a file whose digest differs)."""
     final = Path(package.default_output_path(models_dir() / "gguf"))
     final.parent.mkdir(parents=True, exist_ok=True)
-    partial = final.with_name(f"{final.name}.partial-{os.getpid()}")
-    _remove_dead_partials(final)
-    try:
-        package.assemble(partial, overwrite=True)
-        os.replace(partial, final)
-    finally:
-        partial.unlink(missing_ok=True)
+    with _only_writer(final):
+        partial = final.with_name(f"{final.name}.partial-{os.getpid()}")
+        try:
+            package.assemble(partial, overwrite=True)
+            os.replace(partial, final)
+        finally:
+            partial.unlink(missing_ok=True)
     return final
 
 
-def _remove_dead_partials(final: Path) -> None:
-    """The temporary copies of `final` left by processes that were killed (SIGKILL, the OOM
-    killer: no handler ran), ~1 GB each; a live process's copy is its own."""
-    for leftover in final.parent.glob(f"{final.name}.partial-*"):
-        pid = leftover.name.rpartition("-")[2]
-        if not pid.isdigit() or int(pid) == os.getpid():
-            continue
-        try:
-            os.kill(int(pid), 0)
-            continue                     # still running: another conversion under way
-        except ProcessLookupError:
-            pass
-        except PermissionError:
-            continue                     # a live process of another user
-        if leftover.is_dir():
-            shutil.rmtree(leftover, ignore_errors=True)
-        else:
-            leftover.unlink(missing_ok=True)
+@contextmanager
+def _only_writer(final: Path):
+    """Hold the lock of `final` (a file lock beside it, which every process sharing the cache
+    sees: other hosts, other PID namespaces, where process ids say nothing), waiting for a
+    process that holds it; then the temporary copies of `final` there (~1 GB each) are left by
+    processes that died (SIGKILL, the OOM killer: no handler ran) and are removed."""
+    from ..store.locks import _open_own_file, try_lock
+
+    with _open_own_file(final.parent / f".{final.name}.xling-lock") as handle:
+        if not try_lock(handle):
+            print(f"xling: waiting for another xling process writing {final} ...", file=sys.stderr)
+            import fcntl
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        for leftover in final.parent.glob(f"{final.name}.partial-*"):
+            if leftover.is_dir():
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                leftover.unlink(missing_ok=True)
+        yield
 
 
 def _forget_gguf(model) -> None:
