@@ -605,6 +605,29 @@ def test_figures_are_never_drawn_into_a_run_folder(finished_runs, capsys):
     assert sorted(p.name for p in (finished_runs / "mt").iterdir()) == before
 
 
+def test_no_output_of_any_command_goes_into_another_run_folder(finished_runs, capsys, tmp_path, monkeypatch):
+    """report -o, translate -o, --figure and a nested --out replaced another run's metrics.json or
+    outputs (its work lost); figures -o "" (an unset variable) drew into the working folder."""
+    mt, nli = finished_runs / "mt", finished_runs / "nli"
+    before = {p: p.read_bytes() for p in mt.rglob("*") if p.is_file() and p.name != ".xling.lock"}
+    (tmp_path / "s.ko").write_text("안녕하세요\n", encoding="utf-8")
+    attempts = [("report", nli, "-o", mt / "metrics.json"),
+                ("report", nli, "-o", mt / "outputs" / "ko-en.jsonl"),
+                ("translate", "-s", "ko", "-t", "en", "-i", tmp_path / "s.ko", "-o", mt / "outputs" / "en-ko.jsonl"),
+                ("transfer", nli, "--figure", mt / "outputs" / "x"),
+                ("eval", "mt", "-p", "ko-en", "--data", f"text:{finished_runs}/t.{{lang}}",
+                 "--out", mt / "outputs" / "sub")]
+    for args in attempts:
+        code, _, err = run_cli(capsys, *args)
+        assert_error(code, err, "is inside the run folder")
+    assert {p: p.read_bytes() for p in mt.rglob("*") if p.is_file() and p.name != ".xling.lock"} == before
+    monkeypatch.chdir(tmp_path)
+    for args in (("figures", "-o", ""), ("transfer", nli, "--figure", ""), ("tokens", "-l", "en", "--figure", "")):
+        code, _, err = run_cli(capsys, *args)
+        assert_error(code, err, "is empty")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.ko"]
+
+
 def test_a_truncated_embedded_model_file_from_an_interrupted_first_run_is_rebuilt(tmp_path, monkeypatch):
     """Ctrl-C while the shipped GGUF file was assembled left a truncated file, and every later run
     without --model failed with "free some space"; it is now assembled aside and moved into place."""

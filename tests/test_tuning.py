@@ -198,7 +198,10 @@ def test_bad_sweeps(tmp_path, tiny_causal_base, tiny_causal):
                            (dict(seeds=[]), "seeds must name at least one seed"),
                            (dict(ratios=[]), "ratios must name at least one"),
                            # round 16: found after the folder was made (which then said "resume")
-                           (dict(train_size=500), "train_size 500 exceeds the")):
+                           (dict(train_size=500), "train_size 500 exceeds the"),
+                           # round 17: a train_hub left beside it won over the user's own file, unsaid
+                           (dict(train_hub="openorca"), "one training source: .* names train_hub, train_paired"),
+                           (dict(train_en="en.jsonl"), "one training source: .* names train_paired, train_en")):
         with pytest.raises(XlingError, match=message):
             run_tune_ratio(build_config(dict(base, model=str(tiny_causal), **extra)), progress=False)
         assert not (tmp_path / "s").exists()

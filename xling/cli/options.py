@@ -73,7 +73,7 @@ def config_option(cls, name: str, *flags: str, **overrides):
     elif base in (int, float):
         kw["type"] = Bounded(name, base) if name in BOUNDS else base
     if default is None and base is str and "type" not in kw or spec.metadata.get("path"):
-        kw["callback"] = _refuse_empty   # an unset shell variable is not "not given"
+        kw["callback"] = refuse_empty   # an unset shell variable is not "not given"
     kw.update(overrides)
     return click.option(*flags, name, **kw)
 
@@ -88,7 +88,7 @@ class FilePath(click.Path):
         return super().convert(value, param, ctx)
 
 
-def _refuse_empty(ctx, param, value):
+def refuse_empty(ctx, param, value):
     if isinstance(value, str) and not value.strip():
         raise click.BadParameter("is empty; leave the option out, or give a value")
     return value

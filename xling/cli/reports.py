@@ -5,7 +5,7 @@ import click
 
 from ..errors import XlingError
 from .app import cli
-from .options import Bounded, FilePath, metric_list, print_report, split_list
+from .options import Bounded, FilePath, metric_list, print_report, refuse_empty, split_list
 
 
 @cli.command()
@@ -103,7 +103,7 @@ def prompt(run_dir, item_id, cell, mode):
 @cli.command()
 @click.option("--runs", "-r", "run_dirs", multiple=True, type=FilePath(file_okay=False),
               help="Run folders to add as extra models and to draw (repeat or list: -r A B).")
-@click.option("--out", "-o", default="figures", show_default=True,
+@click.option("--out", "-o", default="figures", show_default=True, callback=refuse_empty,
               help="Folder for PNG and PDF files, and index.html: one self-contained page showing every "
                    "figure beside its table.")
 def figures(run_dirs, out):
@@ -122,7 +122,8 @@ def figures(run_dirs, out):
 @click.option("--group", type=click.Choice(["script", "family"]), default="script", show_default=True)
 @click.option("--format", "-f", "fmt", type=click.Choice(["text", "markdown", "csv", "latex"]),
               default="text", show_default=True)
-@click.option("--figure", default=None, help="Also draw the relative scores (PNG and PDF), e.g. figures/transfer.")
+@click.option("--figure", default=None, callback=refuse_empty,
+              help="Also draw the relative scores (PNG and PDF), e.g. figures/transfer.")
 def transfer(run_dirs, metric, group, fmt, figure):
     """Transfer to untargeted languages: relative scores per language and group; with two runs,
     the per-language difference with 95% intervals and the Score(X->Y) ratio."""
@@ -161,7 +162,7 @@ def _check_figure_path(stem: str | None, inputs=()) -> None:
 @click.option("--reference", default=None, help="Tokenizer the ratios refer to (default: the first).")
 @click.option("--format", "-f", "fmt", type=click.Choice(["text", "markdown", "csv", "latex"]),
               default="text", show_default=True)
-@click.option("--figure", default=None, help="Also draw tokens per document (PNG and PDF).")
+@click.option("--figure", default=None, callback=refuse_empty, help="Also draw tokens per document (PNG and PDF).")
 def tokens(tokenizers, langs, files, split, data_dir, reference, fmt, figure):
     """Tokenizer efficiency on FLORES-200 or your files. TOKENIZERS: "embedded", local folders or
     hub names. FLORES documents are a few sentences each: the report's Table 1 counted OSCAR

@@ -176,6 +176,9 @@ def describe_kind(mode: int) -> str:
     return "not a regular file"
 
 
+RUN_MARKER = ".xling-run"   # the file that marks a run folder (runs.folder.MARKER)
+
+
 def output_target(path: str | Path, inputs: tuple = ()) -> Path:
     """Check an output file before any work is done and return where it will be written.
 
@@ -217,6 +220,10 @@ def output_target(path: str | Path, inputs: tuple = ()) -> Path:
                              "destroy the source: choose another output")
     if not target.parent.is_dir():
         raise XlingError(f"cannot write {path}: folder {target.parent} does not exist")
+    run = next((folder for folder in target.parents if (folder / RUN_MARKER).is_file()), None)
+    if run is not None:   # (another run's metrics.json or outputs/*.jsonl, replaced: its work lost)
+        raise XlingError(f"the output {path} is inside the run folder {run}, which holds only what its run "
+                         "writes: choose an output outside it")
     if not os.access(target.parent, os.W_OK):
         raise XlingError(f"cannot write {path}: folder {target.parent} is not writable")
     # an atomic write renames over the file, which its own permissions do not stop: a file

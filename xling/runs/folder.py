@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..backends.http import same_server
-from ..data.textio import atomic_writer, describe_kind
+from ..data.textio import RUN_MARKER, atomic_writer, describe_kind
 from ..errors import XlingError
 from ..secrets import hidden_query_values
 from ..store.locks import acquire, is_held
@@ -62,7 +62,7 @@ def _why(changed: list[str]) -> str:
     return ""
 
 
-MARKER = ".xling-run"     # only xling writes it: the folder is a run xling may replace
+MARKER = RUN_MARKER     # only xling writes it: the folder is a run xling may replace
 META_EVAL_MARKER = "xling run folder (meta-eval)\n"   # the marker's text in a meta-evaluation's folder
 LOCK = ".xling.lock"     # held (flock) by the one process writing the run
 # --overwrite moves the old run here until the new one has written something: a new run that
@@ -319,10 +319,14 @@ class RunDir:
         return self
 
     def _check_place(self) -> None:
-        """--out names a folder, or nothing yet: never a file, a device or a broken link."""
+        """--out names a folder, or nothing yet: never a file, a device or a broken link, nor a
+        folder inside another run (its outputs/ holds only what its run writes)."""
         import stat
 
-
+        inside = next((p for p in Path(os.path.abspath(self.path)).parents if (p / MARKER).is_file()), None)
+        if inside is not None:
+            raise XlingError(f"--out {self.path} is inside the run folder {inside}, which holds only what "
+                             "its run writes: choose another --out")
         try:
             info = os.stat(self.path)
         except OSError as exc:

@@ -82,6 +82,11 @@ def _run_tune_ratio(run: RunDir, config: TuneRatioConfig, overwrite: bool, progr
                          "must include 0 and 1")
     if not config.seeds:
         raise XlingError("seeds must name at least one seed")
+    named = [k for k in ("train_hub", "train_paired", "train_en", "train_ko") if getattr(config, k)]
+    if named not in (["train_hub"], ["train_paired"], ["train_en", "train_ko"]):
+        # (train_hub won over a train_paired added beside it, which won over train_en/train_ko)
+        raise XlingError("give one training source: train_hub, train_paired, or train_en with train_ko"
+                         + (f" (this config names {', '.join(named)})" if named else ""))
     def load(extra: int):
         if config.train_hub:
             return load_hub_pairs(config.train_hub, wanted + extra if wanted else None)
