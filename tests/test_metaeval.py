@@ -214,6 +214,16 @@ def test_an_unknown_target_language_is_refused_before_the_folder_is_made(ted, tm
     assert not (tmp_path / "out").exists()
 
 
+def test_a_missing_metric_model_is_refused_before_the_folder_and_another_target_is_said(ted, tmp_path):
+    """(round 17) A missing COMET model left a marked, empty --out; -t ko on zh-en judgments
+    tokenized English as Korean (BLEU's system r 0.837 -> 0.366) without a word."""
+    result = xling("meta-eval", f"mqm:{ted / 'mqm_ted_zhen.tsv'}", "--reference", "ref", "-m", "comet",
+                   "--comet-model", str(tmp_path / "missing"), "--tgt-lang", "ko", "-o", str(tmp_path / "out"))
+    assert result.returncode != 0 and "COMET model folder" in result.stderr.decode()
+    assert "holds translations into English, and they are scored as Korean" in result.stderr.decode()
+    assert not (tmp_path / "out").exists()
+
+
 def test_scores_only_data_is_named_as_such_and_a_table_says_how_its_metrics_were_computed(ted, report):
     from xling.reporting.metaeval_figures import agreement_tables
     from xling.reporting.tables import render_all

@@ -244,7 +244,14 @@ def meta_evaluate(spec: str, reference: str, metrics, *, data_dir: str | None = 
     tgt = tgt_lang or judgments.tgt_lang
     if tgt is None:
         raise XlingError(f"{spec} does not say its target language: pass --tgt-lang")
-    resolve(tgt)   # an unknown code is refused before a folder is claimed or a metric runs
+    # an unknown code is refused before a folder is claimed or a metric runs
+    if judgments.tgt_lang and resolve(tgt).code != resolve(judgments.tgt_lang).code:
+        print(f"xling: warning: {spec} holds translations into {resolve(judgments.tgt_lang).name}, and they are "
+              f"scored as {resolve(tgt).name} (--tgt-lang {tgt}: its tokenizer and off-target checks)",
+              file=sys.stderr)
+    resolve(tgt)
+    from ..metrics.preflight import check_metric_models
+    check_metric_models(metrics, settings or {})   # a model that cannot load fails before the folder
     if out is not None:   # claimed (checked and locked) before any scoring, as every run folder
         with RunDir(out) as run:
             if run.exists():   # its files would mix with that run's
