@@ -222,6 +222,14 @@ def test_an_unknown_language_in_a_pair_is_named(tmp_path, capsys, pair):
     assert_error(code, err, "unknown language code 'xx'")
 
 
+@pytest.mark.parametrize("args, said", [(("-p", "ko-en-ja"), "a direction is SRC-TGT, one language on each side"),
+                                        (("-l", "ko"), "--langs ko: give two or more languages")])
+def test_a_direction_of_three_languages_or_one_language_alone_is_named_as_such(tmp_path, capsys, args, said):
+    # (round 17: "unknown language code 'en-ja'", and "no translation directions" for -l ko)
+    code, _, err = run_cli(capsys, "eval", "mt", *args, "--out", tmp_path / "R")
+    assert_error(code, err, said)
+
+
 def test_a_model_that_needs_remote_code_is_one_line(tmp_path, capsys, tiny_causal_base):
     import shutil
 

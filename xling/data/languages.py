@@ -141,6 +141,14 @@ class Direction(NamedTuple):
         return parse_pair(text)
 
 
+def _is_code(text: str) -> bool:
+    try:
+        resolve(text)
+        return True
+    except XlingError:
+        return False
+
+
 def parse_pair(text: str) -> Direction:
     """Parse a direction such as "ko-en" or "kor_Hang-eng_Latn"."""
     parts = text.strip().split("-")
@@ -151,6 +159,9 @@ def parse_pair(text: str) -> Direction:
         except XlingError:
             continue
         return check_direction(src, tgt)
+    if len(parts) > 2 and all(_is_code(part) for part in parts):    # ko-en-ja
+        raise XlingError(f"cannot read language pair {text!r}: a direction is SRC-TGT, one language on each "
+                         "side (e.g. ko-en)")
     # No split gives two languages: where one side is a language (the longest that is), name
     # the other one.
     sides = [("-".join(parts[:cut]), "-".join(parts[cut:])) for cut in range(1, len(parts))]

@@ -36,6 +36,9 @@ def directions_of(config: MTEvalConfig, data: ParallelData | None = None) -> lis
         found += named_pairs(item) if "-" not in item else [Direction.parse(item)]
     if config.langs:
         langs = [resolve(c) for c in config.langs]
+        if len(langs) < 2:
+            raise XlingError(f"--langs {','.join(config.langs)}: give two or more languages (every direction "
+                             "among them), or one direction with --pairs (e.g. ko-en)")
         twice = [c for c in config.langs if [resolve(d) for d in config.langs].count(resolve(c)) > 1]
         if twice:   # ko,kor: a direction from a language into itself
             raise XlingError(f"--langs names {resolve(twice[0]).name} twice ({', '.join(twice)}); give each "
