@@ -192,6 +192,11 @@ def test_bad_selection_settings_are_one_line(tiny_causal_base, tmp_path):
     assert_one_line_error(xling("translate", "-s", "ko", "-t", "en", "-m", str(tiny_causal_base), *missing, "안녕"),
                           "no-comet")
     assert not (tmp_path / "d").exists()
+    # the other chooser's setting was dropped unsaid (round 17)
+    assert_one_line_error(_eval(tmp_path, "e", tiny_causal_base, "-n", "2", "--select", "mbr", "--qe", "offtarget"),
+                          "--qe chooses in --select rerank; --select mbr takes --utility")
+    assert_one_line_error(_eval(tmp_path, "f", tiny_causal_base, "-n", "2", "--select", "rerank", "--utility", "bleu"),
+                          "--utility chooses in --select mbr; --select rerank takes --qe")
 
 
 def _http_candidate_seeds(payload, sampling: Sampling, n: int) -> list[int]:
@@ -380,8 +385,12 @@ def test_a_rerank_folder_resumes_whatever_the_mbr_utility_said(tmp_path, tiny_ca
     out = tmp_path / "run"
     args = ["eval", "mt", "-p", "ko-en", "--limit", "1", "-m", str(tiny_causal_base), "--out", str(out),
             "--metrics", "chrf", "-n", "2", "--select", "rerank", "--qe", "offtarget", "--max-new-tokens", "4"]
-    made = xling(*args, "--utility", "bleu")
+    made = xling(*args)
     assert made.returncode == 0, made.stderr
     assert "utility" not in json.loads((out / "config.json").read_text())["identity"]
+    # as an older xling wrote it (--utility beside --select rerank is refused now)
+    config = json.loads((out / "config.json").read_text())
+    config["identity"]["utility"] = config["settings"]["utility"] = "bleu"
+    (out / "config.json").write_text(json.dumps(config))
     again = xling(*args)
     assert again.returncode == 0, again.stderr

@@ -94,6 +94,10 @@ class Selection:
                 raise XlingError(f"{', '.join(ignored)} appl{'ies' if len(ignored) == 1 else 'y'} to sampled "
                                  "candidates; --sampling beam draws none")
         utility, qe = value("utility", "chrf"), value("qe", "cometkiwi")
+        other = ("qe", "cometkiwi", "--qe", "rerank") if select == "mbr" else ("utility", "chrf", "--utility", "mbr")
+        if value(other[0], other[1]) not in (other[1], None):   # the other chooser's setting, dropped unsaid
+            raise XlingError(f"{other[2]} chooses in --select {other[3]}; --select {select} takes "
+                             f"{'--utility' if select == 'mbr' else '--qe'}")
         chooser = utility if select == "mbr" else qe
         _check_chooser(select, chooser)   # before any candidate is sampled
         sampling = Sampling(value("sampling", "sample"), value("temperature", 1.0), value("top_p", 1.0),
