@@ -628,6 +628,16 @@ def test_no_output_of_any_command_goes_into_another_run_folder(finished_runs, ca
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.ko"]
 
 
+def test_options_that_would_do_nothing_are_refused(finished_runs, capsys, tmp_path):
+    """(round 17) A paired test's options with one run, --spm-model without spBLEU in rescore: exit 0."""
+    mt = finished_runs / "mt"
+    for args, said in ((("report", mt, "--paired-ar"), "give two or more run folders"),
+                       (("report", mt, "--paired-n", "50"), "give two or more run folders"),
+                       (("rescore", mt, "-m", "ter", "--spm-model", tmp_path / "x.model"), "add -m spbleu")):
+        code, _, err = run_cli(capsys, *args)
+        assert_error(code, err, said)
+
+
 def test_a_truncated_embedded_model_file_from_an_interrupted_first_run_is_rebuilt(tmp_path, monkeypatch):
     """Ctrl-C while the shipped GGUF file was assembled left a truncated file, and every later run
     without --model failed with "free some space"; it is now assembled aside and moved into place."""

@@ -22,6 +22,9 @@ from .options import Bounded, FilePath, metric_list, print_report, refuse_empty,
 def report(run_dirs, metrics, fmt, output, paired_ar, paired_n):
     """Tables from run folders; with several runs, each is tested against the first."""
     test = "ar" if paired_ar else "bs"
+    if (paired_ar or paired_n is not None) and len(run_dirs) < 2:
+        raise XlingError(f"{'--paired-ar' if paired_ar else '--paired-n'} sets the paired test of each run against "
+                         "the first: give two or more run folders")
     fmt = _format_for(fmt, output)
     if output is None:
         if fmt == "html":
