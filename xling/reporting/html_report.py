@@ -65,7 +65,9 @@ def report_data(paths: list[str], metrics=None, test: str = "bs", n_samples: int
     chosen = parse_metric_names(metrics) if metrics else None
     runs = [read_run(p, fresh=True) for p in paths]
     distinguish(runs)
-    data: dict = {"xling": __version__, "title": "xling report: " + ", ".join(r.label for r in runs),
+    # (each label isolated, as common.js's isolatedNames)
+    title = "xling report: " + ", ".join(f"\u2068{r.label}\u2069" for r in runs)
+    data: dict = {"xling": __version__, "title": title,
                   "tables": [_table(t) for t in tables], "runs": [], "metrics": {}, "significance": [],
                   "segments": None, "buckets": None,
                   "test": {"name": test, "samples": n_samples},

@@ -72,6 +72,12 @@ function fill(text, source) { return String(text).split(SENTINEL).join(source); 
 
 function byId(id) { return document.getElementById(id); }
 
+// Names joined in one text: each isolated (FSI ... PDI), so a right-to-left mark inside one never
+// turns the names after it around.
+function isolatedNames(names) {
+  return names.map(function (name) { return "\u2068" + name + "\u2069"; }).join(", ");
+}
+
 function option(value, label) { return el("option", { value: value, text: label }); }
 
 // -- heatmaps ----------------------------------------------------------------------------------
