@@ -633,7 +633,9 @@ def test_options_that_would_do_nothing_are_refused(finished_runs, capsys, tmp_pa
     mt = finished_runs / "mt"
     for args, said in ((("report", mt, "--paired-ar"), "give two or more run folders"),
                        (("report", mt, "--paired-n", "50"), "give two or more run folders"),
-                       (("rescore", mt, "-m", "ter", "--spm-model", tmp_path / "x.model"), "add -m spbleu")):
+                       (("rescore", mt, "-m", "ter", "--spm-model", tmp_path / "x.model"), "add -m spbleu"),
+                       (("tokens", "embedded", "-l", ""), "--langs names no language"),
+                       (("transfer", finished_runs / "nli", "-m", "bleu"), "-m bleu chooses the metric of MT runs")):
         code, _, err = run_cli(capsys, *args)
         assert_error(code, err, said)
 

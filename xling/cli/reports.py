@@ -185,6 +185,8 @@ def tokens(tokenizers, langs, files, split, data_dir, reference, fmt, figure):
     codes = [_column(c) if c in pairs or _column(c) in pairs else resolve(c).code
              for c in split_list([langs]) or []]
     codes += [name for name in pairs if name not in codes]   # a --file is a column, named in -l or not
+    if not codes:   # (empty tables, exit 0)
+        raise XlingError("--langs names no language (and no --file gives one): e.g. -l ko,en")
     root = data_root(data_dir) if any(code not in pairs for code in codes) else None
     stats = efficiency(list(tokenizers), codes, pairs, split, root)
     if reference and reference not in stats:

@@ -291,6 +291,8 @@ def _common_metric(runs: list[RunDir], metric: str | None) -> str | None:
     for record in records:
         check_complete(record)   # a language of an unfinished run averages fewer directions
     mt = [r for r in records if isinstance(r, MTRun)]
+    if metric is not None and not mt:   # (taken and unused before)
+        raise XlingError(f"-m {metric} chooses the metric of MT runs; {records[0].path} is scored by its accuracy")
     if metric is not None or not mt:
         return metric
     shared = set.intersection(*(set(r.metrics_present()) for r in mt))
