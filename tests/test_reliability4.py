@@ -635,9 +635,13 @@ def test_options_that_would_do_nothing_are_refused(finished_runs, capsys, tmp_pa
                        (("report", mt, "--paired-n", "50"), "give two or more run folders"),
                        (("rescore", mt, "-m", "ter", "--spm-model", tmp_path / "x.model"), "add -m spbleu"),
                        (("tokens", "embedded", "-l", ""), "--langs names no language"),
-                       (("transfer", finished_runs / "nli", "-m", "bleu"), "-m bleu chooses the metric of MT runs")):
+                       (("transfer", finished_runs / "nli", "-m", "bleu"), "-m bleu chooses the metric of MT runs"),
+                       (("eval", "nli", "-l", "en", "--mode", "ll", "--gen-template", "nli-generate",
+                         "--out", tmp_path / "n"),
+                        "is the template of --mode gen, and this run's mode is ll")):
         code, _, err = run_cli(capsys, *args)
         assert_error(code, err, said)
+    assert not (tmp_path / "n").exists()
 
 
 def test_a_truncated_embedded_model_file_from_an_interrupted_first_run_is_rebuilt(tmp_path, monkeypatch):

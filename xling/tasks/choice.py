@@ -82,6 +82,11 @@ def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress
     task = config.task
     if config.shots_file and not config.shots:
         raise XlingError("shots_file (--shots-file) gives demonstrations, and shots is 0: add --shots K")
+    unused = {"ll": ("gen_template (--gen-template)", config.gen_template, "gen"),
+              "gen": ("template (--template)", config.template, "ll")}.get(config.mode)
+    if unused and unused[1]:   # (taken unsaid, and another run's identity)
+        raise XlingError(f"{unused[0]} is the template of --mode {unused[2]}, and this run's mode is {config.mode}: "
+                         f"leave it out, or use --mode both")
     source = choice_source(config.data, config.data_dir, task, config.shots_file)
     cells = cells_of(config)
     if source.one_language and len(cells) > 1:   # one file is one language: never scored as several
