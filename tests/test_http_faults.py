@@ -398,6 +398,10 @@ def test_a_login_name_beside_a_password_is_not_scrubbed_and_a_key_it_displaces_i
     assert backend._redact(f"error message: invalid key {KEY}") == "error message: invalid key ***"
     assert HTTPBackend("fake-model", f"http://{KEY}@127.0.0.1:{fake.port}/v1")._redact(KEY) == "***"   # a token alone
     assert "not sent" not in capsys.readouterr().err
+    short = HTTPBackend("fake-model", f"http://user:e@127.0.0.1:{fake.port}/v1")   # nothing under 4 characters
+    assert short._redact("error message here") == "error message here"
+    keyed = HTTPBackend("fake-model", f"http://{KEY}:x@127.0.0.1:{fake.port}/v1")   # a key as the user name
+    assert keyed._redact(f"bad key {KEY}") == "bad key ***"
     with Translator(backend=backend, cache=False) as translator:
         translator.translate(["안녕하세요"], "ko", "en")
     assert fake.authorizations == [fake.authorizations[0]] and fake.authorizations[0].startswith("Basic ")

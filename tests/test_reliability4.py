@@ -634,14 +634,31 @@ def test_options_that_would_do_nothing_are_refused(finished_runs, capsys, tmp_pa
     for args, said in ((("report", mt, "--paired-ar"), "give two or more run folders"),
                        (("report", mt, "--paired-n", "50"), "give two or more run folders"),
                        (("rescore", mt, "-m", "ter", "--spm-model", tmp_path / "x.model"), "add -m spbleu"),
+                       (("rescore", mt, "-m", "bleu", "--spm-model", tmp_path / "x.model"), "add -m spbleu"),   # 13a
                        (("tokens", "embedded", "-l", ""), "--langs names no language"),
-                       (("transfer", finished_runs / "nli", "-m", "bleu"), "-m bleu chooses the metric of MT runs"),
-                       (("eval", "nli", "-l", "en", "--mode", "ll", "--gen-template", "nli-generate",
-                         "--out", tmp_path / "n"),
-                        "is the template of --mode gen, and this run's mode is ll")):
+                       (("transfer", finished_runs / "nli", "-m", "bleu"), "-m bleu chooses the metric of MT runs")):
         code, _, err = run_cli(capsys, *args)
         assert_error(code, err, said)
-    assert not (tmp_path / "n").exists()
+
+
+def test_a_run_folder_made_inside_another_before_that_was_refused_still_resumes(finished_runs, capsys, tmp_path):
+    import shutil
+
+    outer = tmp_path / "outer"
+    shutil.copytree(finished_runs / "mt", outer)
+    shutil.copytree(finished_runs / "mt", outer / "inner")
+    code, out, err = run_cli(capsys, "rescore", outer / "inner", "-m", "ter")
+    assert code == 0, err
+    assert "TER" in out
+
+
+def test_the_other_modes_template_is_said_to_be_unused(finished_runs, capsys, tmp_path, tiny_causal_base):
+    code, _, err = run_cli(capsys, "eval", "nli", "--data", f"nli-file:{finished_runs / 't.tsv'}", "-l", "en",
+                           "-m", tiny_causal_base, "--shots", "0", "--mode", "ll", "--gen-template", "nli-generate",
+                           "--out", tmp_path / "n")
+    assert code == 0, err
+    assert "gen_template (--gen-template) is the template of --mode gen, and this run's mode is ll: it is not used" \
+        in err
 
 
 def test_a_truncated_embedded_model_file_from_an_interrupted_first_run_is_rebuilt(tmp_path, monkeypatch):

@@ -552,3 +552,15 @@ def test_a_model_folder_rewritten_after_it_was_opened_is_refused_when_its_weight
     (folder / "config.json").write_text(json.dumps({**settings, "saved_by": "a later epoch"}), encoding="utf-8")
     with pytest.raises(XlingError, match="changed after xling opened them"):
         translator.translate(["물은 맑다."], "ko", "en")
+
+
+def test_an_nli_run_resumes_with_its_languages_in_another_order(tmp_path, tiny_causal_base, data_dir, capsys):
+    """The data digest follows the cells' order: a resume with --langs fr,en of an en,fr folder
+    was refused as other data (round 17's review)."""
+    from xling.cli import main
+
+    args = ["eval", "nli", "-m", str(tiny_causal_base), "--limit", "2", "--shots", "0", "--mode", "ll",
+            "--out", str(tmp_path / "run")]
+    assert main([*args, "--langs", "en,fr"]) == 0
+    assert main([*args, "--langs", "fr,en"]) == 0, capsys.readouterr().err
+    assert json.loads((tmp_path / "run" / "config.json").read_text(encoding="utf-8"))["directions"] == ["en", "fr"]

@@ -228,10 +228,13 @@ class HTTPBackend(Backend):
         self.display_url = redact_url(urlunsplit((parts.scheme, parts.netloc, path, parts.query, "")))
         # Never shown in messages; the key and the URL's password and query values are also
         # scrubbed from answers (a server may echo them back).
-        self._answer_secrets = (api_key, *url_secrets(base_url))
-        # a user name beside a password is a login, not a secret (scrubbing "e" garbled every
-        # message); alone (https://TOKEN@host) it is the credential
-        self._secrets = (*self._answer_secrets, parts.username if not parts.password else None)
+        # Nothing under 4 characters is scrubbed from text (a password "e" garbled every message:
+        # "m***ssag***"); the URL itself is always shown without its credentials.
+        self._answer_secrets = tuple(s for s in (api_key, *url_secrets(base_url)) if s and len(s) >= 4)
+        # a user name beside a password is a login, not a secret, unless it is long enough to be
+        # a key (https://KEY:x@host); alone (https://TOKEN@host) it is the credential
+        user = parts.username if parts.username and (not parts.password or len(parts.username) >= 16) else None
+        self._secrets = (*self._answer_secrets, *((user,) if user and len(user) >= 4 else ()))
         if api_key and auth:   # httpx's Basic auth replaces the Authorization header the key is in
             print("xling: note: the URL's user:password goes to the server as Basic auth; the API key "
                   "is not sent (one Authorization header holds one of them)", file=sys.stderr)

@@ -143,9 +143,6 @@ def rescore(run_dir, metrics, recompute, **settings):
     settings default to the run's own. Scores already there are kept unless --recompute."""
     from ..tasks.mt import rescore as rescore_run
 
-    names = metric_list(metrics) or []
-    if settings.get("spm_model") and not {"spbleu", "bleu"} & set(names):
-        raise XlingError(f"--spm-model is the SentencePiece model of spBLEU, and -m {metrics} has none: add -m spbleu")
     rescore_run(run_dir, metric_list(metrics), {k: v for k, v in settings.items() if v is not None},
                 recompute=recompute)
     print_report([run_dir])

@@ -324,7 +324,7 @@ class RunDir:
         import stat
 
         inside = next((p for p in Path(os.path.abspath(self.path)).parents if (p / MARKER).is_file()), None)
-        if inside is not None:
+        if inside is not None and not (self.path / MARKER).is_file():   # (one made before this check resumes)
             raise XlingError(f"--out {self.path} is inside the run folder {inside}, which holds only what "
                              "its run writes: choose another --out")
         try:

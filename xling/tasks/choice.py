@@ -32,6 +32,19 @@ def cells_of(config: ChoiceEvalConfig) -> list[tuple[str, str]]:
     return list(dict.fromkeys(cells))
 
 
+def _in_folder_order(run: RunDir, cells: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """A resumed folder's cells in the order it holds them: the same languages given in another
+    order are the same run (the data digest follows the cells' order)."""
+    try:
+        held = run.read_config().get("directions") if run.exists() else None
+    except XlingError:   # (a damaged config.json: prepare says so)
+        return cells
+    named = {cell_name(*cell): cell for cell in cells}
+    if not isinstance(held, list) or sorted(named) != sorted(map(str, held)):
+        return cells
+    return [named[name] for name in held]
+
+
 def _accuracy(correct: np.ndarray, n_boot: int, seed: int) -> dict:
     n = len(correct)
     rng = np.random.default_rng(seed)
@@ -84,11 +97,11 @@ def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress
         raise XlingError("shots_file (--shots-file) gives demonstrations, and shots is 0: add --shots K")
     unused = {"ll": ("gen_template (--gen-template)", config.gen_template, "gen"),
               "gen": ("template (--template)", config.template, "ll")}.get(config.mode)
-    if unused and unused[1]:   # (taken unsaid, and another run's identity)
-        raise XlingError(f"{unused[0]} is the template of --mode {unused[2]}, and this run's mode is {config.mode}: "
-                         f"leave it out, or use --mode both")
+    if unused and unused[1]:   # (taken unsaid before; refusing it would strand folders made with it)
+        print(f"xling: note: {unused[0]} is the template of --mode {unused[2]}, and this run's mode is "
+              f"{config.mode}: it is not used", file=sys.stderr)
     source = choice_source(config.data, config.data_dir, task, config.shots_file)
-    cells = cells_of(config)
+    cells = _in_folder_order(run, cells_of(config))
     if source.one_language and len(cells) > 1:   # one file is one language: never scored as several
         raise XlingError(f"{config.data} is one file of one language, so it makes one cell; give one "
                          f"language (--langs XX), not {', '.join(sorted({c for cell in cells for c in cell}))}")

@@ -457,6 +457,12 @@ def rescore(run_path: str, metrics: list[str], overrides: dict | None = None,
     if config.get("task") != "mt":
         raise XlingError(f"{run_path} is a {config.get('task')} run, not an MT run")
     metrics = parse_metric_names(metrics)
+    if (overrides or {}).get("spm_model"):   # taken and unused before (a BLEU of 13a, TER)
+        from ..metrics.spm import SPM_TOKENIZERS
+        tokenize = get("bleu").options_from({**(config.get("settings") or {}), **(overrides or {})}).get("tokenize")
+        if "spbleu" not in metrics and not ("bleu" in metrics and tokenize in SPM_TOKENIZERS):
+            raise XlingError(f"--spm-model is the SentencePiece model of spBLEU (or of BLEU with --tokenize "
+                             f"flores200), and -m {','.join(metrics)} has none: add -m spbleu")
     with run:
         for name in run.directions():
             score_direction(run, name, metrics, None, overrides or {}, recompute=recompute)
