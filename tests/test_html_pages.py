@@ -122,10 +122,11 @@ def test_meta_eval_page_in_a_browser(metaeval_dir, browser, tmp_path):
              for r in find(By.CSS_SELECTOR, "#facts tr")}
     assert facts["data"] == report["data"] and facts["reference"].startswith("ref ")
     assert facts["systems"].startswith(f"{len(report['systems'])}: ")
-    # each name isolated, so a right-to-left mark in one never turns the next around (round 17)
-    isolated = browser.execute_script(
-        "return document.querySelector(\"#facts tr[data-fact='systems'] td\").textContent")
-    assert isolated == f"{len(report['systems'])}: " + ", ".join(f"\u2068{s}\u2069" for s in report["systems"])
+    # each name isolated in its own <bdi>, so a right-to-left mark in one never turns the next
+    # around, and nothing invisible is added to what a reader copies (round 17)
+    cell = browser.find_element(By.CSS_SELECTOR, "#facts tr[data-fact='systems'] td")
+    assert cell.get_attribute("textContent") == f"{len(report['systems'])}: " + ", ".join(report["systems"])
+    assert [b.get_attribute("textContent") for b in cell.find_elements(By.TAG_NAME, "bdi")] == report["systems"]
     assert facts["segments"].startswith(f"{report['segments']} ")
     # The agreement table: every measure of every metric, as report.json holds it.
     for name, result in report["metrics"].items():

@@ -548,3 +548,16 @@ def test_comet_scores_on_the_page_have_the_text_reports_decimals(runs, browser, 
 
 def stored_signature(metrics: dict) -> str:
     return next(iter(metrics["directions"].values()))["metrics"]["comet"]["signature"][:12]
+
+
+def test_a_right_to_left_override_in_a_run_name_stays_out_of_the_title(runs, tmp_path):
+    """An override never closed in a folder's name turned the names after it around in the
+    page's <title> and <h1> (round 17)."""
+    import shutil
+
+    from xling.reporting.html_report import report_data
+
+    named = tmp_path / "b\u202eRTL"
+    shutil.copytree(runs[1], named)
+    title = report_data([str(runs[0]), str(named)])["title"]
+    assert "\u202e" not in title and title.endswith(", bRTL")

@@ -16,3 +16,7 @@ def __getattr__(name):
         from .translation import translator as module
         return getattr(module, name)
     raise AttributeError(f"module 'xling' has no attribute {name!r}")
+
+
+def __dir__():   # the lazy names too (a notebook's tab completion)
+    return sorted(set(globals()) | set(__all__))

@@ -36,3 +36,7 @@ def __getattr__(name: str):
     value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
     globals()[name] = value
     return value
+
+
+def __dir__():   # the lazy names too (a notebook's tab completion)
+    return sorted(set(globals()) | set(__all__))

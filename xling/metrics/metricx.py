@@ -198,7 +198,8 @@ def metricx(hyps: Sequence[str], refs: Sequence[str] | None, srcs: Sequence[str]
     fields = dict(model=model, rev=revision, version=f"metricx-{v}", prec=precision if device == "cuda" else "32",
                   bs=batch_size,
                   refs="yes" if refs is not None else "no", impl=f"xling-{__version__}")
-    if tokenizer:   # another tokenizer than the model's own: other ids, other scores
+    if tokenizer and _tokenizer_source(model, tokenizer) != _tokenizer_source(model, None):
+        # another tokenizer than the one the model takes: other ids, other scores
         local = Path(tokenizer).expanduser()
         fields["tok"] = f"{tokenizer}@{model_fingerprint(local)}" if local.is_dir() else tokenizer
     extra = {}

@@ -82,6 +82,11 @@ class MetricSpec:
             raise XlingError(f"{self.display} needs references (refs; -r on the command line)")
         if self.needs_srcs and srcs is None:
             raise XlingError(f"{self.display} needs the source sentences (srcs; -s/--source on the command line)")
+        if isinstance(srcs, str):   # get("bleu")(hyps, refs, "ko"): BLEU ignored its sources, and the target
+            raise XlingError(f"{self.display}: srcs (the third argument, the source sentences) is one string "
+                             f"{srcs[:20]!r}; give the target language as tgt_lang={srcs[:20]!r}")
+        if srcs is not None and hasattr(srcs, "__len__") and hasattr(hyps, "__len__") and len(srcs) != len(hyps):
+            raise XlingError(f"{self.display}: {len(srcs)} source sentences for {len(hyps)} hypotheses")
         # another metric's option is dropped (one set of options serves every metric of a run),
         # an option no metric takes is a typo: `tokenise="char"` scored 13a BLEU without a word
         unknown = sorted(set(options) - {o for spec in REGISTRY.values() for o in spec.options} - {"keep"})

@@ -238,11 +238,14 @@ def paired_test(baseline: MetricResult, systems: dict[str, MetricResult], test: 
             # it is left out, and the test counts the resamples it used.
             scored = ~(np.isnan(sys_scores) | np.isnan(base_scores))
             sys_scores, diffs = sys_scores[scored], np.abs(sys_scores - base_scores)[scored]
-            # sacrebleu's rule for its metrics (to equal its p-values); a discrete metric's mean
-            # lands on a lattice, where `>` missed every resample at the observed difference (100%
-            # vs 50% off-target on 4 segments: p=0.0010 "better*", AR's p=0.507): ties count
+            # sacrebleu's rule for its metrics (to equal its p-values): resamples whose difference,
+            # less the resamples' mean difference, exceeds the observed one. A discrete metric's
+            # resampled differences lie on a lattice that this mean almost never does, so no
+            # resample ever exceeded (100% vs 50% off-target on 4 segments: p=0.0010 "better*",
+            # AR's p=0.507). Others shift by the observed difference instead (Berg-Kirkpatrick et
+            # al. 2012: a resample as far again from it, ties counted).
             extreme = np.sum(diffs - diffs.mean() > observed) if _is_sacrebleu(system) else \
-                np.sum(diffs - diffs.mean() >= observed - 1e-9 * max(1.0, abs(observed)))
+                np.sum(diffs >= 2 * observed - 1e-9 * max(1.0, abs(observed)))
             mean, low, high = (float(sys_scores.mean()), float(np.percentile(sys_scores, 2.5)),
                                float(np.percentile(sys_scores, 97.5)))
             if _is_sacrebleu(system):

@@ -8,7 +8,7 @@ from typing import cast
 
 from ..data.choice import NLI_LABELS
 from ..errors import XlingError
-from ..metrics.registry import display, get, parse_metric_names
+from ..metrics.registry import ALIASES, display, get, parse_metric_names
 from ..metrics.significance import paired_test, same_measure
 from ..metrics.unsegmented import result_warning, warn
 from ..prompts.choice import CHOICE_PARSER
@@ -72,8 +72,17 @@ def _score_text(score: float | None, digits: int = 2) -> str:
     return "n/a" if score is None or math.isnan(score) else f"{score:.{digits}f}"
 
 
-def _family(metric: str) -> str:   # chrF++ is chrF's, MetricX-QE MetricX's
-    return metric.lower().removesuffix("-qe").rstrip("+")
+# Metrics that reward what another of their family chose: one family each (chrF++ with chrF,
+# spBLEU with BLEU; CometKiwi, xCOMET and COMET-22 are models of one family and training data,
+# and reranking by one inflates the others; MetricX-QE with MetricX)
+_FAMILIES = {"chrf++": "chrf", "spbleu": "bleu", "cometkiwi": "comet", "cometkiwi-xl": "comet", "xcomet": "comet",
+             "xcomet-qe": "comet", "metricx-qe": "metricx"}
+
+
+def _family(metric: str) -> str:
+    name = metric.lower()
+    name = ALIASES.get(name, name)
+    return _FAMILIES.get(name, name)
 
 
 def chosen_by(run: MTRun, metric: str) -> str | None:
@@ -83,8 +92,10 @@ def chosen_by(run: MTRun, metric: str) -> str | None:
     chooser = run.settings.get("utility") if select == "mbr" else run.settings.get("qe") if select == "rerank" else None
     if not isinstance(chooser, str) or _family(chooser) != _family(metric):
         return None
+    same = ALIASES.get(chooser.lower(), chooser.lower()) == ALIASES.get(metric.lower(), metric.lower())
     return (f"{run.label} chose each output among candidates by {display(chooser)} ({select}): its "
-            f"{display(metric)} is what the choice maximised, not an independent measure")
+            f"{display(metric)} is " + ("what the choice maximised" if same else "of that metric's family, which "
+                                        "favours what it chose") + ", not an independent measure")
 
 
 def direction_table(run: MTRun, only: list[str] | None = None) -> Table:

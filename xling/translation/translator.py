@@ -5,7 +5,7 @@ import hashlib
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
-from ..backends import Batching, load_backend, ready
+from ..backends import Batching, check_options, load_backend, ready
 from ..backends.base import Backend, Decoding, GenerationRequest, Prompt, was_cut
 from ..data.languages import Language, check_direction
 from ..data.parallel import data_root, flores_pairs
@@ -70,6 +70,7 @@ class Translator:
         if template is not None and template.format not in ("chat", "completion"):
             raise XlingError(f"template {template.name!r} is a {template.format} template, not a "
                              "translation template (chat or completion)")
+        check_options(load_options, also=("backend", "settings", "model", *_PER_CALL))   # (a typo: shot=1)
         if isinstance(backend, str):   # backend="http": the kind of backend to load, not a loaded one
             load_options["backend"], backend = backend, None
         if backend is None:   # built batched and cached in one step
@@ -279,8 +280,9 @@ class Translator:
                                        progress=f"MBR ({utility})" if progress else None)
         else:
             choices, evaluations = rerank(hyps, sources, tgt.code, qe, options)
-        # drawn answers the token budget ended, and the chosen ones among them (greedy's count)
-        cut_drawn = sum(was_cut(c) for row in raw for c in row)
+        # candidates the token budget ended (pseudo-references aside), and the chosen ones among
+        # them (greedy's count)
+        cut_drawn = sum(was_cut(c) for row in raw for c in row[:n])
         cut_chosen = sum(was_cut(row[choice.index]) for row, choice in zip(raw, choices))
         self.last_cost = {"sources": len(order), "candidates": n * len(order),
                           **({"pseudo_refs": pseudo_refs * len(order)} if pseudo_refs else {}),
@@ -289,7 +291,7 @@ class Translator:
                           **({"cut_at_budget": cut_chosen, "cut_candidates": cut_drawn} if cut_drawn else {})}
         if cut_drawn:
             import sys
-            print(f"xling: note: {cut_drawn} of {total * len(order)} candidates stopped at their token budget "
+            print(f"xling: note: {cut_drawn} of {n * len(order)} candidates stopped at their token budget "
                   f"(the model had not ended them), {cut_chosen} of the {len(order)} chosen", file=sys.stderr)
         if progress:
             import sys
@@ -363,7 +365,6 @@ def translate(texts: Iterable[str] | str, src: str = "ko", tgt: str = "en", mode
     import os
     from pathlib import Path
 
-    from ..backends import check_options
     from ..store.filehash import model_fingerprint
 
     # keyed by the model that will load ($XLING_MODEL read now: a notebook may change it), and a
@@ -373,7 +374,7 @@ def translate(texts: Iterable[str] | str, src: str = "ko", tgt: str = "en", mode
     content = model_fingerprint(local) if local is not None and local.is_dir() else None
     loading = {k: v for k, v in options.items() if k not in _PER_CALL}
     key = (name, content, tuple(sorted((k, repr(v)) for k, v in loading.items())))
-    check_options(loading, also=("settings", "backend"))   # before the held model goes
+    check_options(loading, also=("settings", "backend", *_PER_CALL))   # before the held model goes
     cache = options.get("cache", True)
     if cache is True or isinstance(cache, (str, Path)):   # ($XLING_CACHE read now, as the model)
         from ..data.resources import cache_dir

@@ -72,10 +72,10 @@ function fill(text, source) { return String(text).split(SENTINEL).join(source); 
 
 function byId(id) { return document.getElementById(id); }
 
-// Names joined in one text: each isolated (FSI ... PDI), so a right-to-left mark inside one never
-// turns the names after it around.
+// Names listed in one cell: each in its own <bdi>, so a right-to-left mark inside one never turns
+// the names after it around (and nothing invisible is added to what a reader copies).
 function isolatedNames(names) {
-  return names.map(function (name) { return "\u2068" + name + "\u2069"; }).join(", ");
+  return names.map(function (name, i) { return [i ? ", " : null, el("bdi", { text: name })]; });
 }
 
 function option(value, label) { return el("option", { value: value, text: label }); }

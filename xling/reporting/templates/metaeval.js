@@ -66,12 +66,12 @@ function drawOverview() {
     ["data", REPORT.data],
     ["reference", REPORT.reference + " (its texts are the metrics' reference; it is not scored)"],
     ["target language", REPORT.tgt_lang],
-    ["systems", SYSTEMS.length + ": " + isolatedNames(SYSTEMS)],
+    ["systems", [SYSTEMS.length + ": ", isolatedNames(SYSTEMS)]],
     ["segments", REPORT.segments + " translated by every system and the reference, each rated for at least one system" +
       (typeof REPORT.data_segments === "number" ? " (of " + REPORT.data_segments + " in the data)" : "") +
       (typeof REPORT.rated_cells === "number" ? "; " + REPORT.rated_cells + " of " + REPORT.segments * SYSTEMS.length +
         " system-segment cells rated (a cell without a human score is left out of every measure)" : "")],
-    (REPORT.unrated_systems || []).length ? ["left out", isolatedNames(REPORT.unrated_systems) + " (no human score)"] : null,
+    (REPORT.unrated_systems || []).length ? ["left out", [isolatedNames(REPORT.unrated_systems), " (no human score)"]] : null,
     (REPORT.excluded_systems || []).length ? ["left out by --exclude", isolatedNames(REPORT.excluded_systems)] : null,
     (REPORT.human_systems || []).length ? ["human translations scored as systems", isolatedNames(REPORT.human_systems)] : null,
     ["metrics", NAMES.map(metricName).join(", ")],
@@ -79,7 +79,7 @@ function drawOverview() {
   ];
   rows = rows.filter(function (row) { return row; });
   body.appendChild(el("table", { id: "facts", cls: "facts" }, el("tbody", null, rows.map(function (row) {
-    return el("tr", { "data-fact": row[0] }, el("th", { text: row[0] }), el("td", { text: row[1] }));
+    return el("tr", { "data-fact": row[0] }, el("th", { text: row[0] }), el("td", null, row[1]));
   }))));
 }
 
