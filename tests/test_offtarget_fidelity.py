@@ -474,3 +474,14 @@ def test_a_blank_source_lines_empty_output_is_nothing_off_target():
     assert result.score == 0.0 and result.extra["undetermined_rate"] == 0.0
     # an empty output where there was something to translate stays off-target
     assert off_target(outputs, "ko", ["I like apples.", "Hello there.", *sources[2:]]).score == 25.0
+
+
+@pytest.mark.parametrize("text, target, found", [
+    # the target's script leads, the others together outweigh it (round 17: on-target for French)
+    ("مرحبا بالعالم \u202eevil\u202c שלום עולם \u2028 line sep nul?", "fr", "ar"),
+    ("مرحبا بكم שלום עולם le monde est très beau سلام עכשיו nous", "fr", "ar he"),   # (as many of each)
+    # a gloss in brackets is the target's own ("Tokyo Tower (東京タワー)")
+    ("도쿄 타워(東京タワー, Tokyo Tower)에 갔다", "ko", "ko"),
+    ("Le monde est très beau aujourd'hui (مرحبا, שלום).", "fr", "fr")])
+def test_words_of_the_target_among_other_scripts_are_not_the_target(text, target, found):
+    assert detect(text, target).lang in found.split()

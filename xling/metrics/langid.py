@@ -170,6 +170,14 @@ def _detect(text: str, expected: str | None) -> Detection:
         return Detection("und", script)
     if expected is not None:
         own = _COUNTED_AS.get(resolve(expected).script, resolve(expected).script)
+        unglossed = weighted_script_counts(_BRACKETED.sub(" ", text))   # a gloss is the target's ("(東京タワー)")
+        others = {k: v for k, v in unglossed.items() if k != own and v}
+        if own == script and sum(others.values()) > unglossed.get(own, 0):
+            # the target's script leads, yet two or more others outweigh it together: words of
+            # the target among other languages ("le monde" between Arabic and Hebrew), judged by
+            # the largest of those (no human reference line of FLORES, NTREX or WMT24++ is so)
+            largest = max(others, key=others.__getitem__)
+            return _detect(_only_script(text, largest), expected)
         chinese_with_korean = own == "Hang" and script == "Hani" and _count(_CHINESE_NOT_HANJA, text)
         if own != script and counts.get(own, 0) >= MIXED * counts[script] and not chinese_with_korean:
             part = _only_script(text, own)

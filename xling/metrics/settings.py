@@ -83,11 +83,13 @@ JUDGE_PARSER = 4        # 2: counts, CJK "none", the judge's total and prose aft
                         # 3: several headings on one line, "none" in other languages, a revised or hedged ESA score
                         # 4: headings xling cannot read, or items under none, are unparseable (never
                         # "no errors"); a lone "Critical:" is unparseable; counts in words
-LANGID_RULES = 10       # 5: a word or two in a script the target does not write is off-target;
+LANGID_RULES = 11       # 5: a word or two in a script the target does not write is off-target;
                         # 6: but one short sign ("kg", "km/h", "etc.") is undetermined;
                         # 7: a target's script beside another is judged by its own part (uk for ru,
                         # Cyrillic for sr-Latn), Azerbaijani/Belarusian candidates, hr stands for bs,
                         # neighbours judged without names; 8: Chinese keeping a Japanese word, title or
                         # form, or an unspaced Korean name, is Chinese; names alone are undetermined;
                         # 9: an empty output for a blank source line is nothing off-target; 10: English
-                        # names weigh no more than others, Vietnamese-only letters, Ukrainian needs і/ї/є/ґ
+                        # names weigh no more than others, Vietnamese-only letters, Ukrainian needs і/ї/є/ґ;
+                        # 11: the target's script leading but outweighed by the others together is
+                        # judged by the largest other (French words among Arabic and Hebrew)
