@@ -754,3 +754,20 @@ def test_rescoring_edited_outputs_names_the_scores_it_drops(finished_runs, tmp_p
     assert "ko-en: its outputs changed since they were scored; the stored bleu, chrf scores are dropped" in err
     code, _, err = run_cli(capsys, "transfer", run, "-m", "chrf")
     assert_error(code, err, "has no chrf scores; it has: ter")
+
+
+def test_unrelated_files_get_no_cost_relative_to_english(tmp_path, capsys, tiny_causal_base):
+    """Table 1's own files (OSCAR samples of each language, code from the Stack) are unrelated
+    texts: "code 2.07x English on the same sentences" was printed for them (round 17)."""
+    files = {"en": "The cat sleeps.\nIt rains today.\nWe went home.\n",
+             "ko": "고양이가 잔다.\n오늘 비가 온다.\n우리는 집에 갔다.\n",
+             "ja": "猫が寝る。\n", "code": "def f(x):\n    return x\n\nprint(f(1))\n"}
+    args = []
+    for name, text in files.items():
+        (tmp_path / f"{name}.txt").write_text(text, encoding="utf-8")
+        args += ["--file", f"{name}={tmp_path / f'{name}.txt'}"]
+    code, out, err = run_cli(capsys, "tokens", tiny_causal_base, "--langs", "en,ko,ja", *args)
+    assert code == 0, err
+    relative = out[out.index("Cost relative to English"):]
+    assert relative.splitlines()[1].split() == ["tokenizer", "en", "ko"]   # as many sentences as English's
+    assert "left out: ja, code" in relative

@@ -165,19 +165,34 @@ def efficiency_tables(stats: dict[str, dict[str, TokenStats]], reference: str | 
                    [[n, lang, f"{stats[n][lang].tokens_per_sentence:.2f}", f"{stats[n][lang].chars_per_token:.2f}",
                      str(stats[n][lang].tokens)] for n in names for lang in langs])
     tables = [main, detail]
-    # Relative costs only among languages read from the same sentences: all from FLORES, or all
-    # from the user's files (given together, taken as parallel).
+    # Relative costs only among languages read from the same sentences: all from FLORES, or the
+    # user's files that can be parallel to English's: a language (not a `code` column) with as
+    # many sentences (OSCAR samples of each language, as Table 1's, are unrelated texts)
     same = [lang for lang in langs if (lang in own_files) == ("en" in own_files)]
+    if "en" in own_files:
+        english = stats[names[0]]["en"].sentences
+        same = [lang for lang in same if _is_language(lang) and stats[names[0]][lang].sentences == english]
     if "en" in langs and len(same) > 1:
         mixed = [lang for lang in langs if lang not in same]
         notes = ["meaningful for parallel text (FLORES): the same content in every language"]
         if mixed:
-            notes.append(f"left out: {', '.join(mixed)} (your files are not the sentences English was counted on)")
+            notes.append(f"left out: {', '.join(mixed)} (not the sentences English was counted on: another source, "
+                         "another number of sentences, or not a language)")
         tables.append(Table("Cost relative to English on the same sentences (tokens ÷ English tokens)",
                             ["tokenizer"] + same,
                             [[n] + [f"{stats[n][lang].tokens / stats[n]['en'].tokens:.2f}x" for lang in same]
                              for n in names], notes))
     return tables
+
+
+def _is_language(column: str) -> bool:
+    from ..data.languages import resolve
+
+    try:
+        resolve(column)
+        return True
+    except XlingError:
+        return False
 
 
 def efficiency_figure(stats: dict[str, dict[str, TokenStats]], own_files: AbstractSet[str] = frozenset(),
