@@ -283,6 +283,8 @@ def test_a_checkpoint_named_by_its_bare_file_name_is_found(tiny_comet, monkeypat
     srcs, hyps, refs = map(list, zip(*TRIPLES))
     here = comet(hyps, refs, srcs, model="model.ckpt", batch_size=2)
     assert here.segments == comet(hyps, refs, srcs, model=str(tiny_comet), batch_size=2).segments
+    import numpy as np  # a notebook's numbers (refused as "not a whole number", "32 not one of 32")
+    assert comet(hyps, refs, srcs, model="model.ckpt", batch_size=np.int64(2), precision=32).segments == here.segments
 
 
 def test_comet_matches_unbabel_comet(tiny_comet, oracle):
@@ -762,3 +764,11 @@ def test_tab_completion_sees_the_lazy_names():
     import xling.metrics
 
     assert {"translate", "Translator"} <= set(dir(xling)) and {"bleu", "comet", "ter"} <= set(dir(xling.metrics))
+
+
+def test_numpy_integers_and_a_numeric_precision_are_taken():
+    """A notebook's np.int64 was refused as "not a whole number" (round 17)."""
+    import numpy as np
+
+    refs, hyps = ["the cat sat on the mat"], ["the cat sat on a mat"]
+    assert chrf(hyps, refs, word_order=np.int64(2)).score == chrf(hyps, refs, word_order=2).score

@@ -6,6 +6,7 @@ size and the implementation (`impl:xling-X.Y`), so a score is never passed off a
 unbabel-comet's."""
 from __future__ import annotations
 
+import numbers
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -105,13 +106,15 @@ def comet(hyps: Sequence[str], refs: Sequence[str] | None, srcs: Sequence[str] |
         refs = streams[0]
     hyps, refs, srcs = apply_mask(keep, hyps, refs, srcs)
     check_lengths(hypotheses=hyps, references=refs, sources=srcs)
+    precision = str(precision) if isinstance(precision, numbers.Integral) else precision   # 32 as a number
     if precision not in PRECISIONS:
         raise XlingError(f"COMET precision must be one of {', '.join(PRECISIONS)}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
         raise XlingError(f"COMET batch_size must be a whole number of 1 or more, not {batch_size!r}")
-    if gpus is not None and (isinstance(gpus, bool) or not isinstance(gpus, int) or gpus < 0):
+    if gpus is not None and (isinstance(gpus, bool) or not isinstance(gpus, numbers.Integral) or gpus < 0):
         raise XlingError(f"COMET gpus must be a whole number of 0 (the CPU) or more, not {gpus!r}")
 
+    batch_size, gpus = int(batch_size), None if gpus is None else int(gpus)   # (numpy integers from a notebook)
     ckpt, revision = _checkpoint_for(model)
     hparams = read_hparams(ckpt)
     reason = unsupported(hparams)

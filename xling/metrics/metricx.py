@@ -13,6 +13,7 @@ lm_head), from a hub name or a local folder, with the folder's own tokenizer whe
 """
 from __future__ import annotations
 
+import numbers
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -174,8 +175,9 @@ def metricx(hyps: Sequence[str], refs: Sequence[str] | None, srcs: Sequence[str]
         raise XlingError("MetricX-24 needs the source sentences (-s/--source)")
     hyps, refs, srcs = apply_mask(keep, hyps, refs, srcs)
     check_lengths(hypotheses=hyps, references=refs, sources=srcs)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
         raise XlingError(f"MetricX batch_size must be a whole number of 1 or more, not {batch_size!r}")
+    batch_size = int(batch_size)   # (a numpy integer from a notebook)
     weights, tok, revision, v, device = load_metricx(model, precision, tokenizer, version)
     qe23 = v == "23" and _names_qe(model)
     if v == "23" and refs is None and not qe23:

@@ -2,6 +2,7 @@
 language (ko → ko-mecab, ja → ja-mecab, zh → zh, else 13a) and sacrebleu's own signatures."""
 from __future__ import annotations
 
+import numbers
 import os
 import threading
 from collections import OrderedDict
@@ -195,8 +196,9 @@ def chrf(hyps: Sequence[str], refs, tgt_lang: str | None = None, word_order: int
     """chrF (word_order=0) or chrF++ (word_order=2). Language-independent: tgt_lang is accepted
     for a uniform interface."""
     check_flag("lowercase", lowercase)
-    if isinstance(word_order, bool) or not isinstance(word_order, int) or word_order < 0:
+    if isinstance(word_order, bool) or not isinstance(word_order, numbers.Integral) or word_order < 0:
         raise XlingError(f"word_order must be a whole number, 0 or more (0: chrF, 2: chrF++), not {word_order!r}")
+    word_order = int(word_order)   # (a numpy integer from a notebook)
     streams = as_reference_streams(refs, required=True)
     hyps, *streams = apply_mask(keep, hyps, *streams, names=_stream_names(streams))
     name = "chrF++" if word_order == 2 else ("chrF" if word_order == 0 else f"chrF+{word_order}")

@@ -370,7 +370,8 @@ class RunDir:
     # -- config ----------------------------------------------------------------------------------
     def read_config(self) -> dict:
         if not self.exists():
-            raise XlingError(f"{self.path} is not a run folder (no config.json)")
+            raise XlingError(f"{self.path} does not exist" if not os.path.lexists(self.path)
+                             else f"{self.path} is not a run folder (no config.json)")
         try:
             config = json.loads(self.config_path.read_text(encoding="utf-8"))
         except (ValueError, UnicodeDecodeError) as exc:
