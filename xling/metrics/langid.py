@@ -180,6 +180,11 @@ def _detect(text: str, expected: str | None) -> Detection:
             return _detect(_only_script(text, largest), expected)
         chinese_with_korean = own == "Hang" and script == "Hani" and _count(_CHINESE_NOT_HANJA, text)
         if own != script and counts.get(own, 0) >= MIXED * counts[script] and not chinese_with_korean:
+            if script == "Latn" and _running_english(text):
+                # not names or terms: sentences left untranslated beside the translated ones (a
+                # paragraph partly translated); no human reference line of FLORES, NTREX or
+                # WMT24++ in another script holds such English (titles are capitalised)
+                return _detect(_only_script(text, "Latn"), expected)
             part = _only_script(text, own)
             names = own == "Latn" and _only_names(part)
             if names and _other_letters(_BRACKETED.sub(" ", text), own):
@@ -426,6 +431,15 @@ def _without_names(text: str) -> str:
 _FUNCTION_WORDS = {"the", "a", "an", "it", "is", "are", "was", "be", "to", "of", "for", "and", "or", "in", "on",
                    "at", "by", "with", "from", "this", "that", "your", "our", "my", "you", "we", "i", "he",
                    "she", "they", "not", "how", "what"}
+
+
+def _running_english(text: str) -> bool:
+    """Whether the Latin letters of a text outside brackets hold running English text: eight
+    words or more, three of them function words, half of them lower case (a title's words are
+    capitalised: "Just the Funny Parts: And a Few Hard Truths")."""
+    words = _LATIN_WORD.findall(_only_script(_BRACKETED.sub(" ", text), "Latn"))
+    return len(words) >= 8 and sum(w.lower() in _FUNCTION_WORDS for w in words) >= 3 \
+        and sum(w[0].islower() for w in words) >= 0.5 * len(words)
 
 
 def _only_names(text: str) -> bool:

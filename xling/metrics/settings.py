@@ -92,4 +92,5 @@ LANGID_RULES = 11       # 5: a word or two in a script the target does not write
                         # 9: an empty output for a blank source line is nothing off-target; 10: English
                         # names weigh no more than others, Vietnamese-only letters, Ukrainian needs і/ї/є/ґ;
                         # 11: the target's script leading but outweighed by the others together is
-                        # judged by the largest other (French words among Arabic and Hebrew)
+                        # judged by the largest other (French words among Arabic and Hebrew); running
+                        # English beside a target in another script is not names (partly translated)
