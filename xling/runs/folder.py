@@ -153,9 +153,9 @@ def _differs(key: str, old: dict, new: dict) -> bool:
     model where the fingerprints' content digests agree)."""
     if _same(key, old.get(key), new.get(key)):
         return False
-    fingerprints = old.get("model_fingerprint"), new.get("model_fingerprint")
-    return not (key == "model" and all(isinstance(f, dict) for f in fingerprints)
-                and _one_local_model(*fingerprints))
+    before, after = old.get("model_fingerprint"), new.get("model_fingerprint")
+    return not (key == "model" and isinstance(before, dict) and isinstance(after, dict)
+                and _one_local_model(before, after))
 
 
 def run_fingerprint(fingerprint: dict) -> dict:
