@@ -141,7 +141,9 @@ class Direction(NamedTuple):
         return parse_pair(text)
 
 
-def _is_code(text: str) -> bool:
+def is_language(text: str) -> bool:
+    """Whether `text` names one language xling knows (a code, a FLORES code, "zh-Hant"), not a
+    direction ("ko-en") or anything else."""
     try:
         resolve(text)
         return True
@@ -159,7 +161,7 @@ def parse_pair(text: str) -> Direction:
         except XlingError:
             continue
         return check_direction(src, tgt)
-    if len(parts) > 2 and all(_is_code(part) for part in parts):    # ko-en-ja
+    if len(parts) > 2 and all(is_language(part) for part in parts):    # ko-en-ja
         raise XlingError(f"cannot read language pair {text!r}: a direction is SRC-TGT, one language on each "
                          "side (e.g. ko-en)")
     # No split gives two languages: where one side is a language (the longest that is), name

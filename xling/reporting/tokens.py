@@ -11,7 +11,7 @@ import numpy as np
 
 from ..backends.embedded import embedded_model_dir
 from ..data import hub
-from ..data.languages import resolve
+from ..data.languages import is_language, resolve
 from ..data.parallel import flores200, flores_dir
 from ..data.textio import decode_utf8, read_lines
 from ..errors import XlingError
@@ -171,7 +171,7 @@ def efficiency_tables(stats: dict[str, dict[str, TokenStats]], reference: str | 
     same = [lang for lang in langs if (lang in own_files) == ("en" in own_files)]
     if "en" in own_files:
         english = stats[names[0]]["en"].sentences
-        same = [lang for lang in same if _is_language(lang) and stats[names[0]][lang].sentences == english]
+        same = [lang for lang in same if is_language(lang) and stats[names[0]][lang].sentences == english]
     if "en" in langs and len(same) > 1:
         mixed = [lang for lang in langs if lang not in same]
         notes = ["meaningful for parallel text (FLORES): the same content in every language"]
@@ -183,16 +183,6 @@ def efficiency_tables(stats: dict[str, dict[str, TokenStats]], reference: str | 
                             [[n] + [f"{stats[n][lang].tokens / stats[n]['en'].tokens:.2f}x" for lang in same]
                              for n in names], notes))
     return tables
-
-
-def _is_language(column: str) -> bool:
-    from ..data.languages import resolve
-
-    try:
-        resolve(column)
-        return True
-    except XlingError:
-        return False
 
 
 def efficiency_figure(stats: dict[str, dict[str, TokenStats]], own_files: AbstractSet[str] = frozenset(),

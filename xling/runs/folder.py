@@ -89,23 +89,13 @@ LANGUAGE_LISTS = frozenset({"langs", "premise_langs", "hypothesis_langs", "pairs
 def _language_codes(codes: list) -> list[str] | None:
     """Language codes or directions ("tha-eng") however spelled, as xling's own (None where one
     is neither: a named set of directions is compared as written)."""
-    from ..data.languages import Direction, resolve
+    from ..data.languages import Direction, is_language, resolve
 
     try:
-        return [Direction.parse(str(code)).name if "-" in str(code) and not _is_language(str(code))
+        return [Direction.parse(str(code)).name if "-" in str(code) and not is_language(str(code))
                 else resolve(str(code)).code for code in codes]
     except XlingError:
         return None
-
-
-def _is_language(code: str) -> bool:   # "zh-Hant" is a language, "ko-en" a direction
-    from ..data.languages import resolve
-
-    try:
-        resolve(code)
-        return True
-    except XlingError:
-        return False
 
 
 def _same(key: str, old, new) -> bool:
