@@ -482,7 +482,13 @@ def test_a_blank_source_lines_empty_output_is_nothing_off_target():
     ("مرحبا بكم שלום עולם le monde est très beau سلام עכשיו nous", "fr", "ar he"),   # (as many of each)
     # a gloss in brackets is the target's own ("Tokyo Tower (東京タワー)")
     ("도쿄 타워(東京タワー, Tokyo Tower)에 갔다", "ko", "ko"),
-    ("Le monde est très beau aujourd'hui (مرحبا, שלום).", "fr", "fr")])
+    ("Le monde est très beau aujourd'hui (مرحبا, שלום).", "fr", "fr"),
+    # (the review: one other script is not "the others together"; 「」 are quotation marks, not a
+    # gloss; kanji without kana are Japanese's own; an NTREX reference and model outputs)
+    ("男性:「一体それは何だ?」", "ja", "ja"),
+    ("Mark Zuckerberg and Priscilla Chan夫妻は「株式の99%を寄付する」と発表した。", "ja", "ja"),
+    ("Pirates of the Caribbean(캐리비안의 해적)", "ko", "ko"),
+    ("HMC 主席 Mike Buchanan 表示：「那麼多青少年都在網上看色情內容」", "zh-Hant", "zh-Hant")])
 def test_words_of_the_target_among_other_scripts_are_not_the_target(text, target, found):
     assert detect(text, target).lang in found.split()
 
@@ -496,6 +502,8 @@ def test_words_of_the_target_among_other_scripts_are_not_the_target(text, target
     # names and titles beside the target's text stay the target's
     ("資深喜劇作家 Nell Scovel，同時也是《Just the Funny Parts: And a Few Hard Truths About Sneaking Into the "
      "Hollywood Boys》的作者，則有另一套理論。", "zh-Hant", "zh-Hant"),
-    ("삼성전자는 Galaxy S24 Ultra와 Galaxy Buds 3 Pro를 공개했다.", "ko", "ko")])
+    ("삼성전자는 Galaxy S24 Ultra와 Galaxy Buds 3 Pro를 공개했다.", "ko", "ko"),
+    # an English message quoted as it is belongs to the translation
+    ('에러 메시지는 "the file is not found in the current directory"였다.', "ko", "ko")])
 def test_sentences_left_untranslated_beside_the_target_are_not_names(text, target, found):
     assert detect(text, target).lang == found

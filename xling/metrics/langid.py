@@ -170,9 +170,12 @@ def _detect(text: str, expected: str | None) -> Detection:
         return Detection("und", script)
     if expected is not None:
         own = _COUNTED_AS.get(resolve(expected).script, resolve(expected).script)
-        unglossed = weighted_script_counts(_BRACKETED.sub(" ", text))   # a gloss is the target's ("(東京タワー)")
-        others = {k: v for k, v in unglossed.items() if k != own and v}
-        if own == script and sum(others.values()) > unglossed.get(own, 0):
+        # a gloss in brackets is the target's ("Tokyo Tower (東京タワー)"); Japanese writes kanji
+        # without kana too ("男性:" before a quote)
+        unglossed = weighted_script_counts(_GLOSS.sub(" ", text))
+        mine = {own, "Hani", "Kana"} if own == "Jpan" else {own}
+        others = {k: v for k, v in unglossed.items() if k not in mine and v}
+        if own == script and len(others) >= 2 and sum(others.values()) > sum(unglossed.get(k, 0) for k in mine):
             # the target's script leads, yet two or more others outweigh it together: words of
             # the target among other languages ("le monde" between Arabic and Hebrew), judged by
             # the largest of those (no human reference line of FLORES, NTREX or WMT24++ is so)
@@ -433,11 +436,17 @@ _FUNCTION_WORDS = {"the", "a", "an", "it", "is", "are", "was", "be", "to", "of",
                    "she", "they", "not", "how", "what"}
 
 
+# Brackets around a gloss (not 「」『』: Japanese and Chinese quotation marks), and quoted spans
+_GLOSS = re.compile(r"[(\[（【][^)\]）】]*[)\]）】]")
+_QUOTED = re.compile(r'"[^"]*"|“[^”]*”|„[^“”]*[“”]|«[^»]*»|「[^」]*」|『[^』]*』|`[^`]*`')
+
+
 def _running_english(text: str) -> bool:
-    """Whether the Latin letters of a text outside brackets hold running English text: eight
-    words or more, three of them function words, half of them lower case (a title's words are
-    capitalised: "Just the Funny Parts: And a Few Hard Truths")."""
-    words = _LATIN_WORD.findall(_only_script(_BRACKETED.sub(" ", text), "Latn"))
+    """Whether the Latin letters of a text outside brackets and quotes hold running English
+    text: eight words or more, three of them function words, half of them lower case (a title's
+    words are capitalised: "Just the Funny Parts: And a Few Hard Truths"; a message quoted as it
+    is - 에러 메시지는 "the file is not found"였다 - is part of a translation)."""
+    words = _LATIN_WORD.findall(_only_script(_QUOTED.sub(" ", _BRACKETED.sub(" ", text)), "Latn"))
     return len(words) >= 8 and sum(w.lower() in _FUNCTION_WORDS for w in words) >= 3 \
         and sum(w[0].islower() for w in words) >= 0.5 * len(words)
 

@@ -16,6 +16,13 @@ Both tests follow sacrebleu 2.6's procedure to the draw, so that `report`'s p-va
 Strictly greater is sacrebleu's (and multeval's) choice: a system compared with itself gets the
 smallest p, but its delta is 0, so it is never marked better or worse.
 
+Those rules are kept for sacrebleu's own metrics (BLEU, chrF, chrF++, TER, spBLEU). For the
+others (COMET, MetricX, judges, off-target), whose segment scores are often discrete, a count of
+"strictly greater" misses the many resamples or shuffles that tie the observed difference on
+the lattice: the bootstrap counts resampled signed differences at least as far from the observed
+one as it is from 0 (two-sided, the null centred on the observation), randomization counts
+shuffles at least as far as the observed one; a system compared with itself gets p = 1.
+
 Intervals: for sacrebleu's metrics, the bootstrap mean ± half the gap between the n/40-th
 lowest and highest resampled scores (sacrebleu's `estimate_ci`, printed as "mean ± half");
 for the others, the 2.5-97.5 percentile interval of the resampled scores (printed "[low, high]").
@@ -237,15 +244,19 @@ def paired_test(baseline: MetricResult, systems: dict[str, MetricResult], test: 
             # A resample without a scorable segment (a judge's unparsed answers) has no score:
             # it is left out, and the test counts the resamples it used.
             scored = ~(np.isnan(sys_scores) | np.isnan(base_scores))
-            sys_scores, diffs = sys_scores[scored], np.abs(sys_scores - base_scores)[scored]
-            # sacrebleu's rule for its metrics (to equal its p-values): resamples whose difference,
-            # less the resamples' mean difference, exceeds the observed one. A discrete metric's
-            # resampled differences lie on a lattice that this mean almost never does, so no
-            # resample ever exceeded (100% vs 50% off-target on 4 segments: p=0.0010 "better*",
-            # AR's p=0.507). Others shift by the observed difference instead (Berg-Kirkpatrick et
-            # al. 2012: a resample as far again from it, ties counted).
-            extreme = np.sum(diffs - diffs.mean() > observed) if _is_sacrebleu(system) else \
-                np.sum(diffs >= 2 * observed - 1e-9 * max(1.0, abs(observed)))
+            signed = (sys_scores - base_scores)[scored]
+            sys_scores, diffs = sys_scores[scored], np.abs(signed)
+            if _is_sacrebleu(system):
+                # sacrebleu's rule (to equal its p-values): resamples whose absolute difference,
+                # less the resamples' mean, exceeds the observed one
+                extreme = np.sum(diffs - diffs.mean() > observed)
+            else:
+                # On a discrete metric's lattice that mean almost never lies, so sacrebleu's rule
+                # never fired (100% vs 50% off-target on 4 segments: p=0.0010 "better*", AR's
+                # p=0.507). The null centred on the observed difference instead, two-sided, ties
+                # counted: resamples at least as far from it as it is from 0.
+                delta = system.score - baseline.score
+                extreme = np.sum(np.abs(signed - delta) >= abs(delta) - 1e-9 * max(1.0, abs(delta)))
             mean, low, high = (float(sys_scores.mean()), float(np.percentile(sys_scores, 2.5)),
                                float(np.percentile(sys_scores, 97.5)))
             if _is_sacrebleu(system):

@@ -174,7 +174,9 @@ def efficiency_tables(stats: dict[str, dict[str, TokenStats]], reference: str | 
         same = [lang for lang in same if is_language(lang) and stats[names[0]][lang].sentences == english]
     if "en" in langs and len(same) > 1:
         mixed = [lang for lang in langs if lang not in same]
-        notes = ["meaningful for parallel text (FLORES): the same content in every language"]
+        notes = ["meaningful for parallel text (FLORES): the same content in every language"
+                 + ("; your files are taken as parallel where they hold as many sentences as English's: "
+                    "read this table only if they are translations of each other" if "en" in own_files else "")]
         if mixed:
             notes.append(f"left out: {', '.join(mixed)} (not the sentences English was counted on: another source, "
                          "another number of sentences, or not a language)")

@@ -461,8 +461,8 @@ def rescore(run_path: str, metrics: list[str], overrides: dict | None = None,
         from ..metrics.spm import SPM_TOKENIZERS
         tokenize = get("bleu").options_from({**(config.get("settings") or {}), **(overrides or {})}).get("tokenize")
         if "spbleu" not in metrics and not ("bleu" in metrics and tokenize in SPM_TOKENIZERS):
-            raise XlingError(f"--spm-model is the SentencePiece model of spBLEU (or of BLEU with --tokenize "
-                             f"flores200), and -m {','.join(metrics)} has none: add -m spbleu")
+            raise XlingError(f"--spm-model is the SentencePiece model of spBLEU (or of a BLEU the run tokenized "
+                             f"with flores200), and -m {','.join(metrics)} has none: add -m spbleu")
     with run:
         for name in run.directions():
             score_direction(run, name, metrics, None, overrides or {}, recompute=recompute)
