@@ -341,8 +341,9 @@ def test_a_local_model_is_one_model_however_its_folder_is_spelled(tmp_path, tiny
     folder.prepare(RunHeader("mt", {"model": "tiny/", "model_fingerprint": old}, {}, ["ko-en"]))
     folder.write_outputs("ko-en", [{"id": "1", "output": "x"}])
     folder.prepare(RunHeader("mt", {"model": "./tiny", "model_fingerprint": dict(old, model="tiny")}, {}, ["ko-en"]))
-    with pytest.raises(XlingError, match="differs in: model"):
-        folder.prepare(RunHeader("mt", {"model": "other", "model_fingerprint": dict(old, model="other")}, {},
+    with pytest.raises(XlingError, match="differs in: model"):   # (another model: another content digest)
+        folder.prepare(RunHeader("mt", {"model": "other", "model_fingerprint": dict(old, model="other",
+                                                                                    revision="local-4567")}, {},
                                  ["ko-en"]))
     assert again.read_config()["identity"]["model"] == "tiny/"
 
