@@ -367,7 +367,7 @@ def test_a_blank_line_in_a_segment_is_refused_before_the_run_folder_is_made(tmp_
     result = xling("eval", "mt", "--data", "wmt24pp:en-ko_KR", "--data-dir", _write_wmt24pp(tmp_path, rows),
                    "--out", tmp_path / "doc", "--backend", "http", "--base-url", "http://127.0.0.1:9/v1",
                    "-m", "fake", "--unit", "document", "--template", "mt-document-completion")
-    assert_one_line_error(result, "document doc-a: segment 1 holds a blank line")
+    assert_one_line_error(result, "document doc-a: its segment 1 of 1 holds a blank line")
     assert b"--paragraphs" not in result.stderr
     assert not (tmp_path / "doc").exists()
 
@@ -412,8 +412,8 @@ def test_a_segment_too_long_for_the_context_window_is_a_clear_error(tiny_causal_
     root = _write_wmt24pp(tmp_path, ROWS[:1] + [_row(1, "d", "news", long, "x")])
     result = xling("eval", "mt", "--data", "wmt24pp:en-ko_KR", "--data-dir", str(root),
                    "--out", str(tmp_path / "r"), "-m", str(tiny_causal_base), "--unit", "document")
-    assert_one_line_error(result, "document d: segment 1 alone needs")
-    assert re.search(r"needs \d+ tokens of prompt and answer, more than the model's context window of "
+    assert_one_line_error(result, "document d: its segment 1 of 1 alone needs")
+    assert re.search(r"needs \d+ tokens of prompt, which leaves no room for an answer in the model's context window of "
                      r"2,?048", result.stderr.decode())
     assert not (tmp_path / "r").exists()
 
@@ -523,5 +523,6 @@ def test_a_segment_with_its_own_bracketed_numbers_is_refused_in_document_mode(tm
     result = xling("eval", "mt", "--data", "wmt24pp:en-ko_KR", "--data-dir", _write_wmt24pp(tmp_path, rows),
                    "--out", tmp_path / "doc", "--backend", "http", "--base-url", "http://127.0.0.1:9/v1",
                    "-m", "fake", "--unit", "document")
-    assert_one_line_error(result, "document doc-a: segment 1 has a line starting with a number in square brackets")
+    assert_one_line_error(result, "document doc-a: its segment 1 of 1 has a line starting with a number in "
+                                  "square brackets")
     assert not (tmp_path / "doc").exists()

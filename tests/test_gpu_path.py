@@ -138,6 +138,18 @@ def test_auto_takes_hf_for_candidates_vllm_cannot_draw(tmp_path, monkeypatch):
     assert MTEvalConfig(out="x", pairs=["ko-en"], epsilon=0.02).backend == "vllm"   # greedy: no candidates
 
 
+def test_auto_takes_hf_for_an_encoder_decoder_model(tmp_path, monkeypatch, tiny_seq2seq, tiny_causal_base):
+    """(audit round 18) `auto` took vLLM on a GPU for NLLB, M2M100 or Marian, which vLLM refuses
+    here: the README's own NLLB example failed on every machine with vLLM."""
+    from xling.runs.config import MTEvalConfig
+
+    _fake_vllm(tmp_path, monkeypatch)
+    assert MTEvalConfig(out="x", pairs=["ko-en"], model=str(tiny_seq2seq)).backend == "hf"
+    assert MTEvalConfig(out="x", pairs=["ko-en"], model=str(tiny_causal_base)).backend == "vllm"
+    assert "is an encoder-decoder model" in choice.encoder_decoder_reason(str(tiny_seq2seq))
+    assert choice.encoder_decoder_reason(None) is None and choice.encoder_decoder_reason("no/such-model") is None
+
+
 def test_auto_keeps_hf_when_vllm_does_not_import_and_says_why(tmp_path, monkeypatch):
     _fake_vllm(tmp_path, monkeypatch, body="raise ImportError('libcudart.so.12: cannot open')\n")
     chosen, why = choice.choose_backend()

@@ -62,6 +62,10 @@ MQM_ANSWERS = {
                                            ("major", "", "The date '5 May' is omitted.")]),
     "a count and a non-translation": ("Critical: 0\nMajor: 1\n- non-translation - 'x'\nMinor: 0",
                                       [("critical", "non-translation", "x")]),
+    # (audit round 18) a count other than the errors listed under it: which are missing, or extra?
+    "a count above the errors listed": ('Critical: 0\nMajor: 3\naccuracy/mistranslation - "a"\nMinor: 0', None),
+    "a count below the errors listed": ('Critical: 0\nMajor: 1\naccuracy/mistranslation - "a"\n'
+                                        'accuracy/omission - "b"\nMinor: 0', None),
     "a quoted span with a Korean particle": ("Major:\naccuracy/mistranslation - '사과'를 잘못 번역함",
                                              [("major", "accuracy/mistranslation", "사과")]),
     # (review 2) what a chat judge writes after the list is no error
@@ -400,7 +404,11 @@ def test_a_judge_saying_there_is_nothing_in_its_own_words_marks_no_error(nothing
 
 
 @pytest.mark.parametrize("answer", ["Score: 70-80", "Score: 85–90", "My score: 70 to 80", "Score: 85\nScore: 40",
-                                    "Score: 0.85"])
+                                    "Score: 0.85",
+                                    # (audit round 18) other dashes, words, two numbers, a revised one
+                                    "Score: 70—80", "Score: 70~80", "Score: 70 bis 80", "Score: 70 或 80",
+                                    "Score: 85, 90", "Score: 85 90", "Score: 85 (90)", "Score: 85 and 90",
+                                    "Score: 85/100 (revised: 70/100)", "85\n90"])
 def test_an_esa_range_or_two_scores_or_a_fraction_is_no_score(answer):
     assert parse_esa(answer) is None
 
@@ -451,7 +459,8 @@ def test_an_error_line_opening_with_no_or_none_is_still_an_error(line):
 
 @pytest.mark.parametrize("answer, score", [("Score: 85 out of 100", 85), ("Score: 85 (out of 100)", 85),
                                            ("- Score: 90", 90), ("1. Score: 75", 75), ("Translation score: 80", 80),
-                                           ("ESA Score: 85", 85), ("Score: 90 (only 1 minor issue)", 90)])
+                                           ("ESA Score: 85", 85), ("Score: 90 (only 1 minor issue)", 90),
+                                           ("Score: 85 (0-100)", 85), ("Score: 85. 2 minor errors.", 85)])
 def test_common_score_lines_are_read(answer, score):
     assert parse_esa(f"no-error\n{answer}")[1] == score
 

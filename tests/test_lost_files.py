@@ -166,6 +166,28 @@ def test_an_overwrite_killed_while_setting_the_old_run_aside_gives_it_back(tmp_p
         assert after == before
 
 
+def test_an_overwrite_killed_while_deleting_the_old_run_never_puts_it_back(tmp_path, capsys, tiny_causal_base,
+                                                                          corpus):
+    """(audit round 18) The old run was deleted after the new run's first file was in place: killed
+    in between, the next run put the old files back over the new run's. It is now renamed out of
+    the way in one step before that file lands, and what a kill leaves of it is only deleted."""
+    out, args = _finished_run(capsys, tmp_path, tiny_causal_base, corpus)
+    old = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file() and p.name != ".xling.lock"}
+    new_args = [a if a != "3" else "2" for a in args]
+    code, _, err = run_cli(capsys, *new_args, "--overwrite")
+    assert code == 0, err
+    new = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file() and p.name != ".xling.lock"}
+    assert new != old
+    left = out / ".xling-overwritten-discarded"   # a kill halfway through deleting the old run
+    for name, data in old.items():
+        (left / name).parent.mkdir(parents=True, exist_ok=True)
+        (left / name).write_bytes(data)
+    code, _, err = run_cli(capsys, *new_args)
+    assert code == 0, err
+    after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file() and p.name != ".xling.lock"}
+    assert after == new and len(RunDir(out).read_outputs("ko-en")) == 2
+
+
 # -- case 15: a failed run pins no config ----------------------------------------------------------
 def test_a_run_refused_for_its_settings_writes_no_folder(tmp_path, capsys, tiny_causal_base, data_dir):
     out = tmp_path / "R"

@@ -124,3 +124,26 @@ def test_bad_data_leaves_no_folder_behind(tmp_path):
     assert_one_line_error(xling("meta-eval", f"mtme:{tmp_path / 'missing'}:de-en", "-r", "refA", "-m", "bleu",
                                 "-o", str(out)), "does not exist")
     assert not out.exists()
+
+
+def test_a_judge_that_cannot_score_some_cells_is_refused_after_judging_every_system(tmp_path):
+    """(audit round 18) The first system with an unreadable judge answer ended meta-eval, with "gives
+    no score for every segment": neither the system, nor how many, and the others never judged."""
+    from servers import FakeOpenAI
+
+    root = write_mtme(tmp_path / "wmt99")
+    unreadable = ("cat sat mat", "walked away", "the sun was warm today")   # sys1 twice, sys2 once
+    server = FakeOpenAI(respond=lambda payload: "Score: 70—80" if any(
+        text in json.dumps(payload) for text in unreadable) else "Score: 80")
+    try:
+        result = xling("meta-eval", f"mtme:{root}:de-en", "-r", "refA", "-m", "gemba-esa", "--judge-model", "fake",
+                       "--judge-base-url", server.url, "--tgt-lang", "en", env={"XLING_CACHE": str(tmp_path / "c")})
+    finally:
+        server.close()
+    err = result.stderr.decode()
+    assert result.returncode == 2 and "Traceback" not in err and [line for line in err.splitlines()
+                                                                  if line.startswith("xling: error:")] == [
+        "xling: error: GEMBA-ESA gave no score for 2 of 6 segments of sys1, 1 of 6 segments of sys2 (answers it "
+        "could not read); meta-eval compares every metric on the same cells, so it needs a score for each: try a "
+        "stronger judge model, or meta-evaluate the metric on the systems it scores fully (-x SYSTEM)"], err
+    assert server.requests == 18   # sys0, sys1 and sys2 judged, each segment once

@@ -69,7 +69,10 @@ def test_generated_answers_parse_in_every_prompt_language():
              " 예 아니면 아니요": None, " Maybe and No": None, " Maybe, yes": None, " No, yes": None,
              " Maybe/yes": None, " Contradiction, entailment": None,
              " Yes - the premise says so": 0, " Yes - no doubt": 0, " Yes — no contradiction here": 0,
-             " No, and the premise says why": 2}
+             " No, and the premise says why": 2,
+             # (audit round 18) the cue repeated with its Chinese or Japanese copula
+             "答案是：否": 2, "答案是否": 2, "答案是是": 0, "答案是": None, "答えはいいえ": 2,
+             "答えは「いいえ」です": 2}
     for text, expected in cases.items():
         assert parse_answer(template, text, None) == expected, text
     records = [{"gold": 0, "gen_pred": 0}, {"gold": 1, "gen_pred": None}, {"gold": 2, "gen_pred": 1},
@@ -103,6 +106,9 @@ def test_an_answer_repeating_an_option_is_that_option_not_a_letter():
         assert parse_answer(template, text, item) == 1, text
     assert parse_answer(template, "A chair leg, surely.", item) == 2   # the longest option said
     assert parse_answer(template, "A", item) == 0
+    for text in ("答案是B", "答案是：B", "正确答案是B", "答えはBです", "Bです", "B입니다"):   # (audit round 18)
+        assert parse_answer(template, text, item) == 1, text
+    assert parse_answer(template, "Bですか？", item) is None   # a question, not an answer
     assert parse_answer(template, "A) a chair", item) == 0       # a letter first stays a letter
     assert parse_answer(template, "D", item) == 3
     yes_no = ChoiceItem("p", 0, {"stem": "Same meaning?", "options": ["Yes", "No"]})

@@ -61,3 +61,23 @@ def test_an_encoder_decoder_models_answer_keeps_the_decoders_positions(models):
     assert 64 < source_tokens < 128
     request, _ = translator.request(long_source, resolve("en"), resolve("ko"), [])
     assert request.max_new_tokens == 128 - 2          # not 128 minus the source's tokens
+
+
+@pytest.mark.parametrize("family, tgt", [("m2m100", "ko"), ("marian", "zh")])
+def test_a_beam_search_checkpoints_translation_does_not_depend_on_its_batch(models, tmp_path, family, tgt, capsys):
+    """(audit round 18) M2M100, mBART-50 and OPUS-MT checkpoints ask for beam search in their
+    generation_config.json; a batch ran to its longest row's budget, and a beam's result depends
+    on where generation stops: a short sentence's translation changed with its batch mates."""
+    import json
+    import shutil
+
+    beamed = tmp_path / f"{family}-beams"
+    shutil.copytree(models[family], beamed)
+    path = beamed / "generation_config.json"
+    config = json.loads(path.read_text()) if path.is_file() else {}
+    path.write_text(json.dumps({**config, "num_beams": 4}))
+    sources = [" ".join([SOURCE] * 2), SOURCE, "Hi.", "A cat sleeps."]   # four answer budgets
+    outputs = [[r.raw for r in Translator(str(beamed), batch_size=size, cache=False).translate_records(
+        sources, "en", tgt)] for size in (1, 4)]
+    assert outputs[0] == outputs[1]
+    assert "decodes with beam search (num_beams=4" in capsys.readouterr().err

@@ -110,7 +110,7 @@ def test_segment_and_document_units_refuse_the_same_segment(tmp_path, capsys, ti
     assert_error(code, err, "segment 2 (")
     assert "does not fit the model's context window of 2,048" in err
     code, _, err = run_cli(capsys, *base, "--out", tmp_path / "doc", "--unit", "document")
-    assert_error(code, err, "document d: segment 2 alone needs")
+    assert_error(code, err, "document d: its segment 2 of 2 alone needs")
 
 
 def _with_bos(model, folder):

@@ -84,8 +84,22 @@ def main() -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))   # tests/: the shared cases
     from backend_conformance import check
     report["conformance"] = check(vllm)
+    # closed, the engine gives its memory back, and one starts again in this process (a second
+    # engine beside a live one found no memory left on this CPU: audit round 18)
+    before = _rss_mb()
+    vllm.close()
+    report["closed"] = {"rss_mb_before": before, "rss_mb_after": _rss_mb(),
+                        "again_equal": vllm.generate(requests[:2], translator.decoding) == ours[:2]}
+    vllm.close()
     report["seconds"] = round(time.perf_counter() - started, 1)
     print(json.dumps(report, ensure_ascii=False))
+
+
+def _rss_mb() -> int:
+    import gc
+    gc.collect()
+    status = Path("/proc/self/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("VmRSS:")).split()[1]) // 1024
 
 
 def _documents(vllm, hf, root: Path) -> dict:

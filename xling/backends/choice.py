@@ -5,7 +5,11 @@ stderr, with the reason when vLLM was not taken."""
 from __future__ import annotations
 
 import importlib.util
+import json
+import os
 import sys
+from pathlib import Path
+from typing import Callable
 
 _said: set[str] = set()
 
@@ -37,19 +41,49 @@ def hf_only_reason(select: str, candidates: int, sampling: str | None, epsilon: 
     return None
 
 
-def resolve_backend(name: str, static_cache: bool = False, hf_only: str | None = None) -> str:
+def encoder_decoder_reason(model: str | None) -> str | None:
+    """Why `model` needs transformers' path where its config says it is an encoder-decoder model
+    (NLLB, M2M100, Marian: vLLM runs causal LMs here); None for a causal LM, the embedded model,
+    or a hub model whose config is neither cached nor reachable (vLLM then says so itself)."""
+    name = model or os.environ.get("XLING_MODEL") or None
+    if name in (None, "embedded"):
+        return None
+    config = Path(name).expanduser() / "config.json"
+    if not config.is_file():
+        try:
+            from huggingface_hub import hf_hub_download, try_to_load_from_cache
+
+            from ..data import hub
+
+            cached = try_to_load_from_cache(name, "config.json")
+            if not isinstance(cached, str) and not hub.reachable():
+                return None
+            config = Path(cached if isinstance(cached, str) else hf_hub_download(name, "config.json"))
+        except Exception:  # noqa: BLE001 - an unknown or unreachable name: the backend's own error says it
+            return None
+    try:
+        encoder_decoder = json.loads(config.read_text(encoding="utf-8")).get("is_encoder_decoder", False)
+    except (OSError, ValueError, AttributeError):
+        return None
+    return f"{name} is an encoder-decoder model, which xling runs with transformers" if encoder_decoder else None
+
+
+def resolve_backend(name: str, static_cache: bool = False,
+                    hf_only: str | Callable[[], str | None] | None = None) -> str:
     """The backend `name` stands for ("auto" chooses; others are themselves). `hf_only`: why the
-    settings need transformers (beam-search candidates, epsilon sampling). The line saying
-    so waits for `announce()`, when the weights really load: a command refused for bad input
-    still prints one error line only."""
+    settings need transformers (beam-search candidates, epsilon sampling, an encoder-decoder
+    model), or a function that says, asked only where vLLM could run. The line saying so waits
+    for `announce()`, when the weights really load: a command refused for bad input still prints
+    one error line only."""
     if name != "auto":
         return name
     chosen, why = choose_backend()
     if chosen != "hf":   # (where the machine takes hf anyway, that is the reason for every config)
+        reason = hf_only() if callable(hf_only) else hf_only
         if static_cache:
             chosen, why = "hf", "--static-cache is transformers' path"
-        elif hf_only:
-            chosen, why = "hf", hf_only
+        elif reason:
+            chosen, why = "hf", reason
     # one line per backend: of a file's variants (built before any loads), each is announced
     # with its own reason, never another variant's
     _pending[chosen] = (f"xling: backend hf (auto: {why}; --backend hf|vllm chooses)" if chosen == "hf"

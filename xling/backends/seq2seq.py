@@ -30,6 +30,7 @@ class HFSeq2SeqBackend(LocalBackend):
                                      device=device, config=config, tokenizer=tokenizer), batching)
         self._vocab: set[str] | None = None
         self._tokens_of: dict[str, tuple[str, str] | None] = {}   # language code -> its token
+        self._said_beams = False
 
     @staticmethod
     def note_unused(batching) -> None:
@@ -134,13 +135,16 @@ class HFSeq2SeqBackend(LocalBackend):
 
     def _batches(self, requests, batch_size) -> list[list[int]]:
         """Request indices per batch, of one language pair each (the tokenizer's source language
-        is set per batch), longest sources first."""
+        is set per batch), longest sources first; under the checkpoint's beam search (its
+        generation_config's num_beams), of one answer budget each too: a beam's result depends
+        on where generation stops, so a row must not run to another row's budget."""
+        beams = self.beams()
         groups: dict[tuple, list[int]] = {}
         for i, r in enumerate(requests):
             if r.source is None or r.target_lang is None:
                 raise XlingError("encoder-decoder MT models translate a bare source sentence; "
                                  "they take no prompt template")
-            groups.setdefault((r.source_lang, r.target_lang), []).append(i)
+            groups.setdefault((r.source_lang, r.target_lang, r.max_new_tokens if beams > 1 else None), []).append(i)
         lengths = {}
         batches = []
         for members in groups.values():
@@ -149,6 +153,16 @@ class HFSeq2SeqBackend(LocalBackend):
             members.sort(key=lambda i: -lengths[i])
             batches += [members[s:s + batch_size] for s in range(0, len(members), batch_size)]
         return batches
+
+    def beams(self) -> int:
+        """The beams the checkpoint's generation_config asks for (greedy decoding keeps them, as
+        transformers' pipeline does: NLLB's 1, M2M100's and mBART-50's 5, OPUS-MT's 4 to 6)."""
+        beams = getattr(self.model.generation_config, "num_beams", 1) or 1
+        if beams > 1 and not self._said_beams:
+            self._said_beams = True
+            print(f"xling: note: {self.fingerprint['model']} decodes with beam search (num_beams={beams}, "
+                  "its generation_config.json): its outputs are its beams' best, not greedy", file=sys.stderr)
+        return beams
 
     def _step(self, requests, decoding):
         torch = self.torch

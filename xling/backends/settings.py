@@ -11,7 +11,7 @@ from typing import Any, cast, get_type_hints
 from ..errors import XlingError
 from ..secrets import check_server_url, redact_url
 from ..settings import Checked, setting
-from .choice import hf_only_reason, resolve_backend
+from .choice import encoder_decoder_reason, hf_only_reason, resolve_backend
 from .registry import BUILTIN, BackendKind, backends, get_backend, setting_fields, takers
 
 
@@ -39,12 +39,13 @@ class _BackendSettingsBase(Checked):
             check_server_url(getattr(self, name, None), option)
         if self.backend == "auto":   # chosen now, so config.json and the identity hold what runs
 
-            self.backend = resolve_backend("auto", bool(getattr(self, "static_cache", False)), self._hf_only())
+            self.backend = resolve_backend("auto", bool(getattr(self, "static_cache", False)), self._hf_only)
 
     def _hf_only(self) -> str | None:
         """Why these settings need transformers' path, which `auto` then takes (vLLM refuses them)."""
         return hf_only_reason(getattr(self, "select", "greedy"), getattr(self, "candidates", 1),
-                              getattr(self, "sampling", None), getattr(self, "epsilon", 0))
+                              getattr(self, "sampling", None), getattr(self, "epsilon", 0)) \
+            or encoder_decoder_reason(getattr(self, "model", None))
 
     def public_settings(self) -> dict:
         """Every setting, as stored in a run folder: credentials in the URL are never kept."""

@@ -132,6 +132,28 @@ class VLLMBackend(Backend):
             self._llm = self._start()
         return self._llm
 
+    def close(self) -> None:
+        """Shut the engine down and give back what it holds (its KV cache, GPU or CPU memory,
+        threads), so another engine can start in this process; this backend starts one again
+        if asked to generate."""
+        import gc
+
+        llm, self._llm = self._llm, None
+        if llm is None:
+            return
+        core = getattr(getattr(llm, "llm_engine", None), "engine_core", None)
+        try:
+            if core is not None and hasattr(core, "shutdown"):
+                core.shutdown()
+        finally:
+            del llm, core
+            try:
+                from vllm.distributed.parallel_state import cleanup_dist_env_and_memory
+            except ImportError:   # (another vLLM version)
+                gc.collect()
+            else:
+                cleanup_dist_env_and_memory()
+
     def _start(self):
 
         announce("vllm")

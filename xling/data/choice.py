@@ -90,6 +90,8 @@ def read_nli_file(path: str | Path) -> list[ChoiceItem]:
             raise XlingError(f"{path}:{number}: expected premise<TAB>hypothesis<TAB>label")
         if cells[2] not in NLI_LABELS:
             raise XlingError(f"{path}:{number}: label {cells[2]!r} is not one of {', '.join(NLI_LABELS)}")
+        if not cells[0].strip() or not cells[1].strip():
+            raise XlingError(f"{path}:{number}: the {'premise' if not cells[0].strip() else 'hypothesis'} is empty")
         items.append(ChoiceItem(id=f"{Path(path).name}-{number}", label=NLI_LABELS.index(cells[2]),
                                 fields={"premise": cells[0], "hypothesis": cells[1]}))
     return items

@@ -12,7 +12,7 @@ from typing import Literal, overload
 from ..errors import XlingError
 from . import hub
 from .corpus import ParallelData
-from .languages import Language, all_languages, named_with_region, resolve
+from .languages import Language, all_languages, is_language, named_with_region, resolve
 from .registry import DataOptions, load_dataset, register_dataset
 from .resources import REPO_ROOT
 from .textio import json_line, read_lines
@@ -264,6 +264,10 @@ def _ntrex(split: str, root: Path, spec: str) -> ParallelData:
 
     # each language is read from the file it was listed from (Serbian: srp-Cyrl and srp-Latn)
     files = _files_by_code(folder, "newstest2019-ref.*.txt", to_code)
+    files.pop("en", None)   # English is read from the source (eng-GB, eng-US: references of it)
+    # regional references of a language read from another file (por-BR beside por): said, never read
+    aside = sorted(to_code(p) for p in folder.glob("newstest2019-ref.*.txt") if p not in files.values()
+                   and is_language(to_code(p)) and resolve(to_code(p)).code in {"en", *files})
 
     def path_for(lang: Language) -> Path:
         if lang.code == "en":
@@ -280,7 +284,8 @@ def _ntrex(split: str, root: Path, spec: str) -> ParallelData:
                              "segments (files not aligned)")
     return ParallelData(spec, [f"test-{i:04d}" for i in range(1, n + 1)],
                         lambda lang: read_lines(path_for(lang)), languages,
-                        note="English is the original; other sides are translations of it",
+                        note="English is the original; other sides are translations of it"
+                        + (f" (regional references not read: {', '.join(aside)})" if aside else ""),
                         meta=[{"document_id": d} for d in documents] if documents else None)
 
 

@@ -40,9 +40,9 @@ def _folder(root: Path | None) -> Path | None:
     return root / "pawsx" if (root / "pawsx").is_dir() else None
 
 
-def _languages(root: Path | None) -> list[str] | None:
+def _languages(root: Path | None, split: str = "test") -> list[str] | None:
     folder = _folder(root)
-    return sorted(p.stem for p in (folder / "test").glob("*.tsv") if p.stem in QUESTIONS) if folder else None
+    return sorted(p.stem for p in (folder / split).glob("*.tsv") if p.stem in QUESTIONS) if folder else None
 
 
 def _rows(path: Path) -> list[list[str]]:
@@ -67,8 +67,8 @@ def pawsx_items(split: str, lang: str, root: Path) -> list[ChoiceItem]:
     if folder is None:
         raise XlingError(f"no pawsx/ folder under {root} (pass --data-dir or set XLING_DATA)")
     if code not in QUESTIONS or not (folder / split / f"{code}.tsv").is_file():
-        raise XlingError(f"PAWS-X {split} has no {resolve(lang).name} ({code}); available: "
-                         f"{', '.join(_languages(root) or [])}")
+        raise XlingError(f"PAWS-X {split} has no {resolve(lang).name} ({code}); available in {split}: "
+                         f"{', '.join(_languages(root, split) or []) or 'none'}")
     path = folder / split / f"{code}.tsv"
     rows = _rows(path)
     if split == "test":

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import statistics
 import sys
+from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Sequence, Union
 
@@ -203,13 +204,14 @@ def parse_mqm(answer: str) -> list[ErrorSpan] | None:
     """The errors of an MQM-style answer, [] for a translation without errors, None when the
     answer is not in the asked layout at all. A non-translation error is critical (GEMBA).
     A count under a severity ("Major: 0") is read as one: 0 is none; a count above 0 with no
-    error listed under it is unparseable (which errors, xling cannot tell)."""
+    error listed under it, or another number of errors listed than it says, is unparseable
+    (which errors, xling cannot tell)."""
     errors: list[ErrorSpan] = []
     severity = None
     understood = False
     blank = filled = False     # a blank line just passed; the current severity has a line under it
     counts: dict[str, int] = {}
-    listed: set[str] = set()   # the severities an error was listed under (before promotion)
+    listed: Counter[str] = Counter()   # errors listed under each severity (before promotion)
     categories: set[str] = set()   # the first words of the categories used
     slashed = False                # an item named "category/subcategory"
     headings: set[str] = set()     # the severities given a heading
@@ -236,7 +238,7 @@ def parse_mqm(answer: str) -> list[ErrorSpan] | None:
                 error = _critical_if_non_translation(_item(rest, severity), rest)
                 if error:
                     errors.append(error)
-                    listed.add(severity)
+                    listed[severity] += 1
                     slashed = slashed or "/" in error.category
                     categories.add(re.split(r"[/ ]", error.category)[0])
             continue
@@ -276,12 +278,12 @@ def parse_mqm(answer: str) -> list[ErrorSpan] | None:
         error = _critical_if_non_translation(_item(line, severity), line)
         if error:
             errors.append(error)
-            listed.add(severity)
+            listed[severity] += 1
             slashed = slashed or "/" in error.category
             if error.category:
                 categories.add(re.split(r"[/ ]", error.category)[0])
-    if any(n and sev not in listed for sev, n in counts.items()):
-        return None
+    if any(n != listed[sev] for sev, n in counts.items()):
+        return None   # "Major: 3" over one error listed: which errors, xling cannot tell
     if stray and not headings:
         return None
     if not said and "minor" not in headings:
@@ -307,6 +309,23 @@ _SCORE = re.compile(r"^(?:(?:final|overall|translation|esa|quality|total)\s+){0,
                     r"(?:\(?\s*0\s*[-–]\s*100\s*\)?)?\s*[:=]?\s*(" + _NUMBER + r")"
                     r"(?:\s*/\s*(\d+(?:\.\d+)?)|\s*\(?\s*out of\s+(\d+(?:\.\d+)?)\s*\)?)?"
                     r"(?!\s*(?:[-–]|to)\s*\d)(?![\w.,]*\d)", re.I)
+# Another number straight after the score, joined by at most a separator or a word such as
+# "and", "bis", "或" ("Score: 70—80", "Score: 85, 90", "Score: 85 (90)"), or another score out
+# of 100 after it ("Score: 85/100 (revised: 70/100)"): two scores, neither of them the answer's.
+# A remark with a number in it ("Score: 85. Two minor errors", "(fluent, 2 minor errors)") and
+# the scale ("Score: 85 (0-100)") are none.
+_NEXT_NUMBER = re.compile(r"\s*(?:[-–—~～,;&+/]|\b(?:and|or|to|bis|à|a|y|e|et|und|oder|ou|o|или|и)\b|[或到至和與与])?"
+                          r"\s*[(\[]?\s*[-+]?\d", re.I)
+_OUT_OF_100 = re.compile(r"(" + _NUMBER + r")\s*(?:/\s*100|out of 100)\b", re.I)
+_SCALE = re.compile(r"\(?\s*(?:on a\s+)?0\s*(?:[-–—]|to)\s*100\b(?:\s*scale)?\s*\)?", re.I)
+
+
+def _another_score(match: re.Match, line: str) -> bool:
+    """Whether the score line `line` states another score after the one `match` found (after a
+    full stop, "Score: 85. 2 minor errors.", a sentence begins: only a score out of 100 counts)."""
+    rest, score = _SCALE.sub(" ", line[match.end():]), _stated_score(match)
+    return not match.group(1).endswith(".") and bool(_NEXT_NUMBER.match(rest)) or any(
+        float(m.group(1).replace(",", "")) != score for m in _OUT_OF_100.finditer(rest))
 
 
 def _stated_score(match) -> float | None:
@@ -349,13 +368,14 @@ def parse_esa(answer: str) -> tuple[list[ErrorSpan], float] | None:
     lines = [_BULLET.sub("", _MARKUP.sub("", line)).strip() for line in answer.splitlines()]
     lines = [line for line in lines if line]
     matches = [(m, line) for m, line in ((_SCORE.match(line), line) for line in lines) if m]
-    if any(_HEDGED.search(line[m.end():]) for m, line in matches):
+    if any(_HEDGED.search(line[m.end():]) or _another_score(m, line) for m, line in matches):
         return None
     scores = {_stated_score(m) for m, _ in matches}
     stated = _restated_scores(lines)
     if scores and stated - {s for s in scores if s is not None}:
         return None
-    if not scores and lines and re.fullmatch(_NUMBER, lines[-1]):   # a bare number alone on the last line
+    bare = [line for line in lines if re.fullmatch(_NUMBER, line)]
+    if not scores and bare == lines[-1:]:   # a bare number alone on the last line, and on no other
         scores = {float(lines[-1].replace(",", ""))}
     if len(scores) != 1:
         return None
@@ -435,6 +455,7 @@ def judge(hyps: Sequence[str], srcs: Sequence[str], tgt_lang: str, kind: str = "
         raise XlingError(f"judge template {prompt_template.name!r} shows a reference ({{reference}}): "
                          "give references (refs; -r on the command line)")
 
+    opened = backend is None   # (an engine or connections this call opens, it closes)
     cached = ready(backend or load_backend(model, settings, quiet=not progress),
                    batching=Batching(batch_size), cache=True)
     backend = cached.backend
@@ -444,12 +465,16 @@ def judge(hyps: Sequence[str], srcs: Sequence[str], tgt_lang: str, kind: str = "
         src, tgt, s, h, r, chat=chat), max_new_tokens=max_new_tokens, stop=stop)
         for s, h, r in zip(srcs, hyps, refs if refs is not None else [None] * len(hyps))]
     label = f"judging ({KINDS[kind][1]}" + (f", {samples} samples)" if samples > 1 else ")")
-    if samples == 1:
-        answers = [cached.generate(requests, Decoding(), progress=label if progress else None)]
-    else:   # sample k of a prompt depends on the prompt and k alone, never on its batch
-        drawn = cached.candidates(requests, Sampling("sample", temperature), [list(range(samples))] * len(requests),
-                                  progress=label if progress else None)
-        answers = [[texts[k] for texts in drawn] for k in range(samples)]
+    try:
+        if samples == 1:
+            answers = [cached.generate(requests, Decoding(), progress=label if progress else None)]
+        else:   # sample k of a prompt depends on the prompt and k alone, never on its batch
+            drawn = cached.candidates(requests, Sampling("sample", temperature), [list(range(samples))] * len(requests),
+                                      progress=label if progress else None)
+            answers = [[texts[k] for texts in drawn] for k in range(samples)]
+    finally:
+        if opened and hasattr(backend, "close"):
+            backend.close()
     # an answer cut at max_new_tokens lacks what came after (an MQM list's later severities):
     # unparseable, never scored as complete (the backend says so, a server by its finish_reason;
     # answers cached before it did: where the token count is the model's own)

@@ -127,6 +127,20 @@ def _lingua_code(language) -> str:
     return LINGUA_CODES.get(language.name) or language.iso_code_639_1.name.lower()
 
 
+def can_confirm(code: str) -> bool:
+    """Whether detection can tell text in `code` from other languages of its script: a script
+    of its own, or a lingua candidate of its script. Outputs for other targets (a row added to
+    langpairs/ only, Haitian Creole, Quechua) are undetermined whatever language of the target's
+    script they are in, English included; another script is still caught."""
+    from lingua import Language
+
+    lang = resolve(code)
+    script = _COUNTED_AS.get(lang.script, lang.script)
+    if lang.code in CHINESE or _SCRIPT_LANGUAGE.get(script) == lang.code or lang.code in _STANDS_FOR:
+        return True
+    return lang.code in {_lingua_code(getattr(Language, name)) for name in LINGUA_CANDIDATES.get(script, ())}
+
+
 # Enough text to tell any language (paragraphs included); a runaway output of megabytes would
 # otherwise stall detection for minutes.
 MAX_CHARS = 2000

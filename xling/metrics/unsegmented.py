@@ -62,6 +62,14 @@ def result_warning(metric: str, signature: str, tgt_lang: str) -> str | None:
             f"TER on {lang.name} ({lang.code}) means little: {script} script puts no spaces between words, "
             "so TER's words are whole phrases and one wrong character costs a phrase; trust chrF or COMET "
             "for this language")
+    if metric == "offtarget":
+        from .langid import can_confirm  # (here: this module stays light)
+
+        lang = resolve(tgt_lang)
+        return None if can_confirm(lang.code) else (
+            f"the off-target rate into {lang.name} ({lang.code}) catches only outputs in another script: no "
+            f"language detector xling uses knows {lang.name}, so an output in another language of its script "
+            "(English too) is undetermined, not off-target")
     if metric not in BLEU_METRICS:
         return None
     return bleu_warning(signature_tokenizer(signature), tgt_lang)

@@ -152,7 +152,9 @@ def balanced_shots(pool: Sequence[ChoiceItem], k: int, seed: int, n_labels: int,
         return []
     usable = [x for x in pool if x.id not in exclude_ids]
     if k > len(usable):
-        raise XlingError(f"asked for {k} few-shot examples but the dev pool has only {len(usable)}")
+        repeats = len(pool) - len(usable)
+        why = f" ({repeats} of its {len(pool)} repeat an evaluated item)" if repeats else ""
+        raise XlingError(f"asked for {k} few-shot examples but the dev pool has only {len(usable)}{why}")
     rng = random.Random(seed)
     groups = {label: [x for x in usable if x.label == label] for label in range(n_labels)}
     for members in groups.values():
@@ -170,8 +172,9 @@ def balanced_shots(pool: Sequence[ChoiceItem], k: int, seed: int, n_labels: int,
 
 # -- parsing generated answers ---------------------------------------------------------------------
 # The parser's version, in each run's generation summary: 2 reads choices listed by sentences
-# ("A. B.", "Yes. No."), an option's text without its full stop, "Answer: B", "B is wrong".
-CHOICE_PARSER = 2
+# ("A. B.", "Yes. No."), an option's text without its full stop, "Answer: B", "B is wrong";
+# 3: the cue's Chinese and Japanese copula ("答案是B", "答えはいいえ"), a letter before です/입니다.
+CHOICE_PARSER = 3
 
 
 def _norm(text: str) -> str:
@@ -188,9 +191,11 @@ def _without_cue(template: Template, norm: str) -> str:
     """An answer without a leading copy of the prompt's answer cue ("Answer: B", "The answer is
     (B)", "答案：是", "정답은 예"): the prompt ends with that cue, and models repeat it."""
     words = {_norm(w["answer"]) for w in template.data.get("words", {}).values() if w.get("answer")}
-    words |= {"the answer", "the correct answer", "correct answer", "the final answer", "final answer", "정답"}
+    words |= {"the answer", "the correct answer", "correct answer", "the final answer", "final answer", "정답",
+              "正确答案", "正確答案", "正解", "正しい答え"}
+    # (the copula before something only: "答案是否" is "the answer is no", "答案是" alone no answer)
     cue = re.match(r"(?:" + "|".join(map(re.escape, sorted(words, key=len, reverse=True))) + r")"
-                   r"(?:\s*[:：]|\s+is\b|은|는)\s*", norm)
+                   r"(?:\s*[:：]|\s+is\b|은|는|\s*(?:是|为|為|は)\s*[:：]?(?=\S))\s*", norm)
     return _norm(norm[cue.end():]) if cue else norm
 
 
@@ -371,5 +376,5 @@ _LAST_LETTER = re.compile(r"([a-z])(?=[\W_]*$)")   # a letter ending the line ("
 # there (not "C. A and B are wrong", "C. E.g. a hospital").
 _SENTENCE_ENDS = re.compile(r"[\s\"'“”‘’「」『』*)）\]】]*(?:$|[.!?。！？．]+(?![a-z0-9]))")
 _LETTER_SENTENCE = re.compile(r"([a-z])(?=" + _SENTENCE_ENDS.pattern + ")")
-_LETTER = re.compile(r"([a-z])(?:\s*$|\s*\n|\.(?![a-z])|[),:;\]）*\"'」。、，!?]"
+_LETTER = re.compile(r"([a-z])(?:\s*$|\s*\n|\.(?![a-z])|[),:;\]）*\"'」。、，!?]|\s*(?:です(?!か)|입니다(?!까))"
                      r"|\s+(?:is\b(?!\s+(?:not|wrong|incorrect|false)\b)|because\b|since\b|[-–—(]))")

@@ -68,6 +68,9 @@ LOCK = ".xling.lock"     # held (flock) by the one process writing the run
 # --overwrite moves the old run here until the new one has written something: a new run that
 # fails first (a model that does not load, Ctrl-C) gives the old one back
 ASIDE = ".xling-overwritten"
+# ... and here once the new run writes its first file (one rename: the old run is then gone,
+# never put back over the new run's files by a later resume), before it is deleted
+DISCARDED = ".xling-overwritten-discarded"
 # Identity keys added after run folders already existed: a folder whose identity lacks one is
 # resumed (its identity kept as it was), not refused as "a different config".
 FILE_SETTINGS = frozenset({"template", "gen_template", "shots_file"})
@@ -383,6 +386,8 @@ class RunDir:
         if isinstance(config, RunHeader):
             config = config.to_dict()
         self.claim()
+        if (self.path / DISCARDED).exists():   # an old run overwritten, killed while being deleted
+            shutil.rmtree(self.path / DISCARDED, ignore_errors=True)
         if (self.path / ASIDE).is_dir():
             # an --overwrite killed before its new run wrote anything (the first write removes the
             # folder), or while putting the old run back: the old run comes back whole
@@ -469,7 +474,15 @@ class RunDir:
         if restore:
             for path in sorted(p for p in aside.rglob("*") if p.is_file()):
                 os.replace(path, self.path / path.relative_to(aside))
-        shutil.rmtree(aside, ignore_errors=True)
+            shutil.rmtree(aside, ignore_errors=True)
+            return
+        discarded = self.path / DISCARDED
+        shutil.rmtree(discarded, ignore_errors=True)
+        try:
+            os.replace(aside, discarded)
+        except OSError as exc:
+            raise XlingError(f"cannot remove the overwritten run in {aside}: {exc.strerror}") from exc
+        shutil.rmtree(discarded, ignore_errors=True)
 
     # -- outputs ---------------------------------------------------------------------------------
     def write_outputs(self, direction: str, records: list[dict]) -> str:
@@ -478,7 +491,10 @@ class RunDir:
         text = "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
         with atomic_writer(self.outputs_path(direction)) as handle:
             handle.write(text)
-        self._settle_aside(restore=False)   # the new run has begun: the old one overwritten goes
+            handle.flush()
+            # written (a full disk has failed it, and the old run comes back): the old one overwritten
+            # goes before the new file takes its place
+            self._settle_aside(restore=False)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
     def outputs_digest(self, direction: str) -> str:
@@ -547,5 +563,5 @@ class RunDir:
         return metrics
 
     def write_metrics(self, metrics: dict) -> None:
-        _write_json(self.metrics_path, metrics)
         self._settle_aside(restore=False)
+        _write_json(self.metrics_path, metrics)

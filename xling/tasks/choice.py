@@ -4,6 +4,7 @@ invalid-answer rate of generation (invalid answers count as wrong; nothing is gu
 from __future__ import annotations
 
 import sys
+from contextlib import ExitStack
 from typing import Any
 
 import numpy as np
@@ -86,12 +87,13 @@ def _check_template(template, task: str, mode: str) -> None:
 
 def run_choice(config: ChoiceEvalConfig, overwrite: bool = False, progress: bool = True,
                backend=None) -> RunDir:
-    with RunDir(config.out) as run:
-        _run_choice(run, config, overwrite, progress, backend)
+    with RunDir(config.out) as run, ExitStack() as closing:
+        _run_choice(run, config, overwrite, progress, backend, closing)
     return run
 
 
-def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress: bool, backend) -> None:
+def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress: bool, backend,
+                closing: ExitStack) -> None:
     task = config.task
     if config.shots_file and not config.shots:
         raise XlingError("shots_file (--shots-file) gives demonstrations, and shots is 0: add --shots K")
@@ -143,8 +145,11 @@ def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress
 
 
     batching = Batching(config.batch_size)
-    backend = ready(backend, batching=batching, cache=True) if backend is not None else \
-        load_backend(config.model, config.section(), quiet=not progress, batching=batching, cache=True)
+    if backend is None:   # one this run opens, it closes (a vLLM engine, connections)
+        backend = load_backend(config.model, config.section(), quiet=not progress, batching=batching, cache=True)
+        closing.callback(getattr(backend.backend, "close", lambda: None))
+    else:
+        backend = ready(backend, batching=batching, cache=True)
     if hasattr(backend.backend, "note_unused"):   # a server batches by itself
         backend.backend.note_unused(batching)
     window = backend.context_window

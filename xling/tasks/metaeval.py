@@ -140,17 +140,26 @@ def score_metric(name: str, judgments: HumanJudgments, systems: list[str], refer
     srcs = [judgments.sources[i] for i in positions]
     sign = 1.0 if spec.higher_is_better else -1.0
     system, segment, signature = {}, {}, ""
+    unscored: dict[str, int] = {}
     for name_ in systems:
         hyps = [_text(judgments, name_, i) for i in positions]
         result = spec(hyps, refs if spec.needs_refs else None, srcs if spec.needs_srcs or srcs else None,
                       tgt_lang, **spec.options_from(settings or {}))
         segments = result.segments
-        if segments is None or len(segments) != len(hyps) or any(s is None for s in segments):
-            raise XlingError(f"{spec.display} gives no score for every segment, so it has no segment-level "
+        if segments is None or len(segments) != len(hyps):
+            raise XlingError(f"{spec.display} gives no sentence scores, so it has no segment-level "
                              "agreement with the human scores")
+        if any(s is None for s in segments):   # (a judge's unparseable answers): every system is judged first
+            unscored[name_] = sum(s is None for s in segments)
+            continue
         system[name_] = sign * float(result.score) + 0.0    # (+ 0.0: no negative zero)
         segment[name_] = [sign * float(s) + 0.0 for s in segments if s is not None]
         signature = result.signature
+    if unscored:
+        counts = ", ".join(f"{n} of {len(positions)} segments of {s}" for s, n in unscored.items())
+        raise XlingError(f"{spec.display} gave no score for {counts} (answers it could not read); meta-eval "
+                         "compares every metric on the same cells, so it needs a score for each: try a stronger "
+                         "judge model, or meta-evaluate the metric on the systems it scores fully (-x SYSTEM)")
     return MetricScores(name, signature, system, segment)
 
 

@@ -6,6 +6,7 @@ import json
 import re
 import sys
 import time
+from contextlib import ExitStack
 
 from ..backends.base import Decoding
 from ..data.corpus import ParallelData
@@ -63,8 +64,8 @@ def run_mt(config: MTEvalConfig, overwrite: bool = False, progress: bool = True,
            backend=None) -> RunDir:
     """Generate (or reuse) outputs for every direction, then score them. The run folder is
     checked and locked before anything loads."""
-    with RunDir(config.out) as run:
-        _run_mt(run, config, overwrite, progress, backend)
+    with RunDir(config.out) as run, ExitStack() as closing:
+        _run_mt(run, config, overwrite, progress, backend, closing)
     return run
 
 
@@ -98,7 +99,8 @@ def _check_wmt24pp_options(config: MTEvalConfig) -> None:
                          f"(wmt24pp:...), not to {config.data}")
 
 
-def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, backend) -> None:
+def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, backend,
+            closing: ExitStack) -> None:
 
     metrics = parse_metric_names(config.metrics)
     check_metric_models(metrics, config)   # before any work: a model that cannot load fails now
@@ -146,13 +148,11 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
             print(f"xling: note: {dropped} pairs of {path} are sentences of {data.spec} and are not used as "
                   f"demonstrations ({len(kept)} left)", file=sys.stderr)
     selection = Selection.from_settings(config)   # (its chooser's kind: before the model loads)
-    translator = Translator(config.model, backend=backend, template=config.template,
-                            shots=config.shots, shot_pool=pool, seed=config.seed,
-                            batch_size=config.batch_size, max_batch_tokens=config.max_batch_tokens,
-                            refill=config.refill,
-                            decoding=Decoding(max_new_tokens_cap=config.max_new_tokens),
-                            settings=config.section(), static_cache=config.static_cache, quiet=not progress,
-                            unit=config.unit)
+    translator = closing.enter_context(Translator(   # (closed with the run: a vLLM engine, connections)
+        config.model, backend=backend, template=config.template, shots=config.shots, shot_pool=pool, seed=config.seed,
+        batch_size=config.batch_size, max_batch_tokens=config.max_batch_tokens, refill=config.refill,
+        decoding=Decoding(max_new_tokens_cap=config.max_new_tokens), settings=config.section(),
+        static_cache=config.static_cache, quiet=not progress, unit=config.unit))
     positions = selected(data, config)
     ids, meta = [data.ids[i] for i in positions], [data.meta[i] for i in positions]
 

@@ -72,14 +72,14 @@ def plan_chunks(translator, texts: list[str], document_ids: list[str], src, tgt,
     for doc, positions in group_documents(document_ids).items():
         runs: list[list[int]] = [[]]
         prompt = answer = 0
-        for position in positions:
+        for place, position in enumerate(positions, 1):
             seg_prompt = backend.count_tokens(texts[position]) + MARK_TOKENS
             seg_answer = translator.budget(texts[position]) + MARK_TOKENS
-            alone = empty_prompt + seg_prompt + min(cap, seg_answer)
             if window is not None and empty_prompt + seg_prompt >= window:   # no room for an answer
-                raise XlingError(f"document {doc}: segment {position + 1} alone needs {alone} tokens of "
-                                 f"prompt and answer, more than the model's context window of {window}; "
-                                 "translate it with --unit segment or use a model with a longer context")
+                raise XlingError(f"document {doc}: its segment {place} of {len(positions)} alone needs "
+                                 f"{empty_prompt + seg_prompt} tokens of prompt, which leaves no room for an "
+                                 f"answer in the model's context window of {window}; shorten or split it, or "
+                                 "use a model with a longer context")
             fits = answer + seg_answer <= cap and (
                 window is None or empty_prompt + prompt + seg_prompt + min(cap, answer + seg_answer) <= window)
             if runs[-1] and not fits:
@@ -100,14 +100,17 @@ def prepare(translator, texts: list[str], document_ids: list[str], src, tgt):
         raise XlingError("document mode needs a prompt template (encoder-decoder models translate "
                          "segments)")
     shots = [(mark([s]), mark([t])) for s, t in translator.demonstrations(src, tgt, texts)]
+    places = {position: (place, len(positions)) for positions in group_documents(document_ids).values()
+              for place, position in enumerate(positions, 1)}
     for position, (text, doc) in enumerate(zip(texts, document_ids)):
+        segment = "its segment {} of {}".format(*places[position])
         if any(_MARK.match(line) for line in text.replace("\r", "").strip().split("\n")[1:]):
             # its own "[2] Jones, 2021." would read as xling's segment number: no answer realigns
-            raise XlingError(f"document {doc}: segment {position + 1} has a line starting with a number in "
+            raise XlingError(f"document {doc}: {segment} has a line starting with a number in "
                              "square brackets, which document mode cannot tell from its own segment numbers; "
                              "translate by segment (--unit segment)")
         if translator.template.format == "completion" and "\n\n" in text.replace("\r", "").strip():
-            raise XlingError(f"document {doc}: segment {position + 1} holds a blank line, which ends "
+            raise XlingError(f"document {doc}: {segment} holds a blank line, which ends "
                              f"an answer under the completion template {translator.template.name!r}; "
                              "translate by segment, or use a chat model and template")
     return shots, plan_chunks(translator, texts, document_ids, src, tgt, shots)
