@@ -81,3 +81,10 @@ def test_a_beam_search_checkpoints_translation_does_not_depend_on_its_batch(mode
         sources, "en", tgt)] for size in (1, 4)]
     assert outputs[0] == outputs[1]
     assert "decodes with beam search (num_beams=4" in capsys.readouterr().err
+
+
+def test_filipino_gets_m2m100s_tagalog_token(models):
+    """(audit round 18) `-t fil` was refused on M2M100 (and mBART-50), which write Tagalog, the
+    language of FLORES' tgl_Latn, as __tl__ (tl_XX): the token was looked up as "fil"."""
+    backend = Translator(str(models["m2m100"]), cache=False).backend
+    assert backend._lang_token(resolve("fil")) == ("__tl__", "force")

@@ -85,6 +85,10 @@ class LoadedModel:
         if config is None or tokenizer is None:
             config, tokenizer = load_config(source, common)
         self.config, self.tokenizer = config, tokenizer
+        if isinstance(getattr(tokenizer, "deprecation_warnings", None), dict):
+            # ("Token indices sequence length is longer than ...": xling measures every prompt
+            # against the context window itself, and refuses in one line what does not fit)
+            tokenizer.deprecation_warnings["sequence-length-is-longer-than-the-specified-maximum"] = True
         self.model_type = config.model_type
         self.context_window = context_window(config, tokenizer)
         self._source, self._local, self._common = source, Path(source).is_dir(), common

@@ -99,6 +99,8 @@ class HFSeq2SeqBackend(LocalBackend):
     def _find_lang_token(self, lang: Language) -> tuple[str, str] | None:
         vocab = self._vocabulary
         iso1 = lang.code.split("-")[0]
+        if len(iso1) == 3:   # (fil: M2M100's __tl__, mBART-50's tl_XX, by its two-letter alias)
+            iso1 = next((a for a in lang.aliases if len(a) == 2 and a.isalpha()), iso1)
         bare = "-" not in lang.code
         if lang.flores in vocab:
             return lang.flores, "force"

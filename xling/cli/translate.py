@@ -42,7 +42,8 @@ from .options import (
               help="Write translations here (default: stdout). Written only when complete.")
 @click.option("--paragraphs", is_flag=True,
               help="Segments are blocks separated by blank lines; their inner line breaks are kept "
-                   "from input to output, blocks stay blank-line separated.")
+                   "from input to output where the model writes them (an encoder-decoder MT model's "
+                   "tokenizer reads one as a space), blocks stay blank-line separated.")
 @candidate_options
 @metric_options(*MODEL_SETTINGS, "precision")
 @click.option("--no-cache", is_flag=True, help="Do not reuse or store the translations in the cache (an "

@@ -145,7 +145,8 @@ class Translator:
         if window:
             prompt = self.backend.prompt_tokens(request.prompt)
             if prompt >= window:
-                self._refuse_long(index, f"{prompt + budget:,}", window)
+                self._refuse_long(index, f"{prompt:,} tokens of source" if self.backend.is_seq2seq
+                                  else f"{prompt + budget:,} tokens of prompt and answer", window)
             # an encoder-decoder model's answer has the decoder's positions to itself (less its
             # start and language tokens); a causal model's shares the window with its prompt
             room = window - 2 if self.backend.is_seq2seq else window - prompt
@@ -191,11 +192,12 @@ class Translator:
         window = self.backend.context_window
         probe = self.CHARS_PER_TOKEN_BOUND * (window or 0)
         if window and len(text) > probe and self.backend.count_tokens(text[:probe]) > window:
-            self._refuse_long(index, f"over {window:,}", window)
+            self._refuse_long(index, f"over {window:,} tokens of " + (
+                "source" if self.backend.is_seq2seq else "prompt and answer"), window)
 
     @staticmethod
     def _refuse_long(index: int, needed: str, window: int):
-        raise XlingError(f"segment {index + 1} ({needed} tokens of prompt and answer) does not fit "
+        raise XlingError(f"segment {index + 1} ({needed}) does not fit "
                          f"the model's context window of {window:,} tokens; shorten or split it, or "
                          "use a model with a longer context")
 
