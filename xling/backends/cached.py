@@ -135,8 +135,9 @@ class CachedBackend:
         return [found[k] for k in keys]
 
     def generate(self, requests: list[GenerationRequest], decoding: Decoding, on_batch=None,
-                 progress: str | None = None) -> list[str]:
-        """Raw outputs in request order; on_batch(indices, texts) sees the generated ones."""
+                 progress: str | None = None, unit: str = "seg") -> list[str]:
+        """Raw outputs in request order; on_batch(indices, texts) sees the generated ones.
+        `unit`: what one request is, as the progress bar counts it ("chunk" in document mode)."""
         keys = [self.generation_key(r, decoding) for r in requests]
 
         def compute(todo, keep):
@@ -146,7 +147,7 @@ class CachedBackend:
                     on_batch([todo[p] for p in positions], texts)
             self.backend.generate([requests[i] for i in todo], decoding, on_batch=batch_done)
 
-        return self._answer(keys, compute, str, lambda key, value: value, progress, "seg", marked=True)
+        return self._answer(keys, compute, str, lambda key, value: value, progress, unit, marked=True)
 
     def candidates(self, requests: list[GenerationRequest], sampling, wanted: list[list[int]],
                    on_item=None, progress: str | None = None) -> list[dict[int, str]]:

@@ -22,7 +22,7 @@ from .seq2seq import HFSeq2SeqBackend
 @dataclass(kw_only=True)
 class LocalModelSettings:
     """The options of a model loaded in this process (--backend hf; vLLM's settings add its own)."""
-    revision: str | None = setting(None, "Hub revision of the model (hf).")
+    revision: str | None = setting(None, "Hub revision of the model (hf, vllm).")
     trust_remote_code: bool = setting(False, "Allow model code from the hub to run (hf, vllm).")
 
 

@@ -154,7 +154,8 @@ def translate_documents(translator, texts: list[str], document_ids: list[str], s
                      sum(translator.budget(s) + MARK_TOKENS for s in segments))
         built.append(translator.request(mark(segments), src, tgt, shots, budget))
         asked.append(chunk)
-    raw, hits = translator.generate([r for r, _ in built], "translating documents" if progress else None)
+    raw, hits = translator.generate([r for r, _ in built], "translating documents" if progress else None,
+                                    unit="chunk")
     results: list = [None] * len(texts)
     for chunk in chunks:
         for position in chunk.positions:

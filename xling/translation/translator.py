@@ -201,9 +201,10 @@ class Translator:
                          f"the model's context window of {window:,} tokens; shorten or split it, or "
                          "use a model with a longer context")
 
-    def generate(self, requests: list[GenerationRequest], progress: str | None = None) -> tuple[list[str], list[bool]]:
+    def generate(self, requests: list[GenerationRequest], progress: str | None = None,
+                 unit: str = "seg") -> tuple[list[str], list[bool]]:
         """Raw outputs of the requests (through the cache) and whether each came from it."""
-        raw = self._cached.generate(requests, self.decoding, progress=progress)
+        raw = self._cached.generate(requests, self.decoding, progress=progress, unit=unit)
         return raw, list(self._cached.last_hits)
 
     def translate_records(self, texts: Iterable[str], src: str | Language, tgt: str | Language,
