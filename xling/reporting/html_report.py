@@ -55,9 +55,6 @@ def html_report(paths: list[str], metrics=None, test: str = "bs", n_samples: int
     return render_page(report_data(paths, metrics, test, n_samples))
 
 
-_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
-
-
 # -- the data ------------------------------------------------------------------------------------
 def report_data(paths: list[str], metrics=None, test: str = "bs", n_samples: int | None = None) -> dict:
     """Everything the page shows, as JSON-ready data."""
@@ -68,8 +65,7 @@ def report_data(paths: list[str], metrics=None, test: str = "bs", n_samples: int
     chosen = parse_metric_names(metrics) if metrics else None
     runs = [read_run(p, fresh=True) for p in paths]
     distinguish(runs)
-    # (a label's bidi controls left out: an override never closed turned the names after it around)
-    title = "xling report: " + ", ".join(_BIDI_CONTROLS.sub("", r.label) for r in runs)
+    title = "xling report: " + ", ".join(r.label for r in runs)   # (labels hold no bidi controls)
     data: dict = {"xling": __version__, "title": title,
                   "tables": [_table(t) for t in tables], "runs": [], "metrics": {}, "significance": [],
                   "segments": None, "buckets": None,

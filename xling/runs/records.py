@@ -4,6 +4,7 @@ re-derive the layout of metrics.json (direction names, premise>hypothesis cells,
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -92,8 +93,10 @@ class Run:
     @property
     def label(self) -> str:
         """The folder's name, or as much of its path as tells it from the other runs shown
-        beside it (see `distinguish`)."""
-        return getattr(self, "_label", None) or self.run.path.resolve().name or str(self.run.path)
+        beside it (see `distinguish`); bidi controls left out (an override never closed turned
+        the rest of a sentence naming the run around)."""
+        return _BIDI_CONTROLS.sub("", getattr(self, "_label", None) or self.run.path.resolve().name
+                                  or str(self.run.path))
 
     @property
     def model(self) -> dict:
@@ -102,6 +105,9 @@ class Run:
     @property
     def settings(self) -> dict:
         return self.config.get("settings") or {}
+
+
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 def distinguish(runs: list) -> None:

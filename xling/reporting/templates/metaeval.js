@@ -248,7 +248,7 @@ function drawScatters() {
 
 // -- the human scores ------------------------------------------------------------------------
 function ranks(values) {   // system -> rank, 1 = the highest score; equal scores share a rank
-  var out = {};
+  var out = Object.create(null);   // (a system named "__proto__" gets its rank)
   SYSTEMS.forEach(function (s) {
     out[s] = 1 + SYSTEMS.filter(function (t) { return values[t] > values[s]; }).length;
   });
@@ -259,7 +259,7 @@ function drawHuman() {
   var body = section("human", "Human system scores");
   var human = REPORT.human.system, intervals = REPORT.human.interval || {};
   var order = SYSTEMS.slice().sort(function (a, b) { return human[b] - human[a]; });
-  var humanRanks = ranks(human), metricRanks = {};
+  var humanRanks = ranks(human), metricRanks = Object.create(null);
   NAMES.forEach(function (name) { metricRanks[name] = ranks(REPORT.metric_system_scores[name]); });
   var head = el("tr", null, el("th", { text: "rank" }), el("th", { text: "system" }), el("th", { cls: "num", text: "human" }),
     el("th", { cls: "num", text: "95% interval" }), NAMES.map(function (name) {
