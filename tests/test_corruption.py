@@ -502,6 +502,34 @@ def test_numbers_given_in_python_are_checked(tiny_causal_base):
             make()
 
 
+def test_python_arguments_of_the_wrong_kind_are_one_error_before_any_model_loads(tmp_path, capsys):
+    """(audit round 18) trust_remote_code="no" is a true string: the model's own code ran;
+    cache=1 (or a Path) kept nothing; template=Path(...), model=5 and get(5) were tracebacks;
+    seed=-1 drew seed 1's demonstrations. Each is one XlingError, and nothing loads first."""
+    import xling
+    from xling.errors import XlingError
+    from xling.metrics import get
+
+    for make in (lambda: xling.Translator(trust_remote_code="no"), lambda: xling.Translator(static_cache="no"),
+                 lambda: xling.Translator(cache=1), lambda: xling.Translator(cache=1.0),
+                 lambda: xling.Translator(5), lambda: xling.Translator(template=5),
+                 lambda: xling.Translator(seed=-1), lambda: xling.Translator(seed="x"), lambda: get(5),
+                 lambda: xling.translate(["x"], "en", "ko", trust_remote_code="no")):
+        with pytest.raises(XlingError):
+            make()
+    assert "embedded default model" not in capsys.readouterr().err   # refused before the model
+
+
+def test_a_document_translator_never_translates_lines_one_by_one(tiny_causal_base):
+    """(audit round 18) Translator(unit="document").translate sent each line alone under the
+    prompt of numbered segments: "[1] " stayed in the output."""
+    import xling
+    from xling.errors import XlingError
+
+    with pytest.raises(XlingError, match="translate_documents"):
+        xling.Translator(str(tiny_causal_base), unit="document", cache=False).translate(["Hello."], "en", "ko")
+
+
 def test_every_number_of_every_config_is_checked_in_python():
     """Each numeric field of each task's config, built from Python (as a notebook would), with
     nan, inf, negative, zero and huge values: finite in-range values are kept, others refused."""

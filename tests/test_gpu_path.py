@@ -150,6 +150,20 @@ def test_auto_takes_hf_for_an_encoder_decoder_model(tmp_path, monkeypatch, tiny_
     assert choice.encoder_decoder_reason(None) is None and choice.encoder_decoder_reason("no/such-model") is None
 
 
+def test_translate_on_a_vllm_machine_takes_hf_for_an_encoder_decoder_model(tmp_path, monkeypatch, capsys,
+                                                                           tiny_seq2seq):
+    """(review of audit round 18) the CLI's greedy translate asked the candidates' sampling of a
+    greedy selection (None) on every machine where vLLM imports: AttributeError for any model."""
+    from helpers import run_cli
+
+    # (the choice as on a GPU machine with vLLM; the model itself then runs here)
+    monkeypatch.setattr(choice, "choose_backend", lambda: ("vllm", "a CUDA device and vLLM are present"))
+    monkeypatch.setattr(choice, "_said", set())
+    code, out, err = run_cli(capsys, "translate", "-s", "en", "-t", "ko", "-m", tiny_seq2seq, "--no-cache", "Hello.")
+    assert code == 0, err
+    assert "backend hf (auto: " in err and "is an encoder-decoder model" in err
+
+
 def test_auto_keeps_hf_when_vllm_does_not_import_and_says_why(tmp_path, monkeypatch):
     _fake_vllm(tmp_path, monkeypatch, body="raise ImportError('libcudart.so.12: cannot open')\n")
     chosen, why = choice.choose_backend()

@@ -45,7 +45,8 @@ def metaeval_dir(ted, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def hostile_dir(ted, tmp_path_factory) -> Path:
-    """The first 60 segments of the real file, system Online-W renamed to a hostile name."""
+    """The first 60 segments of the real file, system Online-W renamed to a hostile name, SMU to
+    one that is an object's hidden key in JavaScript."""
     root = tmp_path_factory.mktemp("metaeval-hostile")
     lines = ted.read_text(encoding="utf-8").splitlines(keepends=True)
     header = lines[0].rstrip("\n").split("\t")
@@ -57,8 +58,8 @@ def hostile_dir(ted, tmp_path_factory) -> Path:
             if len(segments) == 60:
                 continue
             segments.append(fields[seg])
-        if fields[system] == "Online-W":
-            fields[system] = EVIL
+        if fields[system] in ("Online-W", "SMU"):
+            fields[system] = EVIL if fields[system] == "Online-W" else "__proto__"
         kept.append("\t".join(fields))
     data = root / "mqm_ted_zhen.tsv"
     data.write_text("".join(kept), encoding="utf-8")
@@ -201,6 +202,10 @@ def test_a_hostile_system_name_is_shown_as_text(hostile_dir, browser):
     assert EVIL in browser.find_element(By.CSS_SELECTOR, "#facts tr[data-fact='systems'] td").text
     point = browser.find_element(By.CSS_SELECTOR, f"circle.point[data-system='{EVIL}']")
     assert point.find_element(By.TAG_NAME, "title").get_attribute("textContent").startswith(EVIL + "\n")
+    # (audit round 18) "__proto__" was ranked "[object Object]": ranks were kept in a plain {}
+    row = browser.find_element(By.CSS_SELECTOR, "#human-table tr[data-system='__proto__']")
+    cells = [c.text for c in row.find_elements(By.TAG_NAME, "td")]
+    assert cells[0].isdigit() and re.fullmatch(r".* \(\d+\)", cells[-1]), cells
 
 
 # -- figures -------------------------------------------------------------------------------------

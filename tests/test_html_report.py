@@ -550,14 +550,16 @@ def stored_signature(metrics: dict) -> str:
     return next(iter(metrics["directions"].values()))["metrics"]["comet"]["signature"][:12]
 
 
-def test_a_right_to_left_override_in_a_run_name_stays_out_of_the_title(runs, tmp_path):
+def test_a_right_to_left_override_in_a_run_name_stays_out_of_the_page(runs, tmp_path):
     """An override never closed in a folder's name turned the names after it around in the
-    page's <title> and <h1> (round 17)."""
+    page's <title> and <h1> (round 17), and in every sentence naming the run: the segment
+    browser's summary, the notes, the heatmap captions (audit round 18)."""
     import shutil
 
     from xling.reporting.html_report import report_data
 
     named = tmp_path / "b\u202eRTL"
     shutil.copytree(runs[1], named)
-    title = report_data([str(runs[0]), str(named)])["title"]
-    assert "\u202e" not in title and title.endswith(", bRTL")
+    data = report_data([str(runs[0]), str(named)])
+    text = json.dumps(data, ensure_ascii=False).replace(json.dumps(str(named), ensure_ascii=False)[1:-1], "")
+    assert data["title"].endswith(", bRTL") and "\u202e" not in text   # (the folder's path is as it is)

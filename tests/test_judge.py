@@ -160,6 +160,7 @@ def test_esa_answers():
     assert parse_esa("no-error\n**Score:** 95/100")[1] == 95
     assert parse_esa("no-error\n88")[1] == 88
     assert parse_esa("The translation is good.") is None
+    assert parse_esa("") is None and parse_esa(" \n ") is None   # (round 18's review: an IndexError)
     assert parse_esa("Score: 140") is None                       # out of range: never clipped
 
 
@@ -460,7 +461,9 @@ def test_an_error_line_opening_with_no_or_none_is_still_an_error(line):
 @pytest.mark.parametrize("answer, score", [("Score: 85 out of 100", 85), ("Score: 85 (out of 100)", 85),
                                            ("- Score: 90", 90), ("1. Score: 75", 75), ("Translation score: 80", 80),
                                            ("ESA Score: 85", 85), ("Score: 90 (only 1 minor issue)", 90),
-                                           ("Score: 85 (0-100)", 85), ("Score: 85. 2 minor errors.", 85)])
+                                           ("Score: 85 (0-100)", 85), ("Score: 85. 2 minor errors.", 85),
+                                           ("Score: 85 (2 minor errors)", 85), ("Score: 85, 2 minor errors", 85),
+                                           ("Score: 85/100 — 2 minor errors", 85), ("Score: 95 (0 errors)", 95)])
 def test_common_score_lines_are_read(answer, score):
     assert parse_esa(f"no-error\n{answer}")[1] == score
 

@@ -122,6 +122,9 @@ class Checked:
     def __post_init__(self):
         for f in fields(self):
             value = getattr(self, f.name)
+            if isinstance(f.default, bool) and value is not None and not isinstance(value, bool):
+                # (from Python: trust_remote_code="no" is a true string, and let a model's code run)
+                raise SettingError(f.name, f"'{f.name}' must be True or False, not {value!r}")
             if value is None or isinstance(value, bool):
                 continue
             if isinstance(value, str) and not value.strip() and f.default is None \

@@ -16,13 +16,24 @@ def ready(backend: Backend, *, batching: Batching | None = None, cache=None) -> 
     one (None, False) every request reaches the model. A wrapped backend is unwrapped first,
     so its old cache never leaks into a new task."""
 
+    import os
+
     if isinstance(backend, CachedBackend):
         backend = backend.backend
     if batching is not None:
         backend = backend.with_batching(batching)
-    if cache is True or isinstance(cache, str):
-        cache = OutputCache() if cache is True else OutputCache(cache)
+    check_cache(cache)
+    if cache is True or isinstance(cache, (str, os.PathLike)):
+        cache = OutputCache() if cache is True else OutputCache(os.fspath(cache))
     return CachedBackend(backend, cache if isinstance(cache, OutputCache) else None)
+
+
+def check_cache(cache) -> None:
+    """A `cache` argument ready() takes, else one XlingError (cache=1 or a Path kept nothing)."""
+    import os
+
+    if not (cache is None or isinstance(cache, (bool, str, os.PathLike, OutputCache))):
+        raise XlingError(f"cache must be True, False, a file path or an OutputCache, not {cache!r}")
 
 
 def check_options(options, also=()) -> None:
@@ -52,7 +63,9 @@ def load_backend(model: str | None = None, settings=None, *, static_cache: bool 
     see `ready`."""
     import dataclasses
 
-
+    for name, value in (("static_cache", static_cache), ("quiet", quiet)):
+        if not isinstance(value, bool):
+            raise XlingError(f"{name} must be True or False, not {value!r}")
     if not isinstance(settings, BackendChoice):
         if settings is None or overrides:
             known = {f.name for f in dataclasses.fields(BackendSettings)}

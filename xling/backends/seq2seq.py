@@ -12,6 +12,11 @@ from .base import Decoding, GenerationRequest
 from .batching import Batching
 from .hfmodel import LoadedModel, LocalBackend, sampling_args, seeded
 
+# Under beam search a row generates up to its answer budget rounded up to this many tokens (and
+# its answer is then cut at its own budget): the same for it in any batch, and batches of rows
+# whose budgets differ a little stay full.
+BEAM_BUCKET = 32
+
 
 class HFSeq2SeqBackend(LocalBackend):
     """An encoder-decoder MT model loaded here: batches of one language pair each through
@@ -138,15 +143,17 @@ class HFSeq2SeqBackend(LocalBackend):
     def _batches(self, requests, batch_size) -> list[list[int]]:
         """Request indices per batch, of one language pair each (the tokenizer's source language
         is set per batch), longest sources first; under the checkpoint's beam search (its
-        generation_config's num_beams), of one answer budget each too: a beam's result depends
-        on where generation stops, so a row must not run to another row's budget."""
+        generation_config's num_beams), of one budget bucket each too: a beam's result depends
+        on where generation stops, so a row runs to its own budget's bucket (BEAM_BUCKET), never
+        to another row's budget."""
         beams = self.beams()
         groups: dict[tuple, list[int]] = {}
         for i, r in enumerate(requests):
             if r.source is None or r.target_lang is None:
                 raise XlingError("encoder-decoder MT models translate a bare source sentence; "
                                  "they take no prompt template")
-            groups.setdefault((r.source_lang, r.target_lang, r.max_new_tokens if beams > 1 else None), []).append(i)
+            groups.setdefault((r.source_lang, r.target_lang, self._bucket(r.max_new_tokens) if beams > 1 else None),
+                              []).append(i)
         lengths = {}
         batches = []
         for members in groups.values():
@@ -165,6 +172,12 @@ class HFSeq2SeqBackend(LocalBackend):
             print(f"xling: note: {self.fingerprint['model']} decodes with beam search (num_beams={beams}, "
                   "its generation_config.json): its outputs are its beams' best, not greedy", file=sys.stderr)
         return beams
+
+    def _bucket(self, budget: int) -> int:
+        """A beam row's generation length: its budget rounded up to BEAM_BUCKET, within the
+        decoder's positions (less its start and language tokens, as the translator's budgets)."""
+        rounded = -(-budget // BEAM_BUCKET) * BEAM_BUCKET
+        return max(budget, min(rounded, self.context_window - 2)) if self.context_window else rounded
 
     def _step(self, requests, decoding):
         torch = self.torch
@@ -186,9 +199,11 @@ class HFSeq2SeqBackend(LocalBackend):
         # OPUS-MT and mBART-50 force EOS at the last position: one step more keeps the budget whole
         # (finish cuts at the budget, so an answer the budget ended is marked so)
         ends = getattr(self.model.generation_config, "forced_eos_token_id", None) is not None
+        budget = max(r.max_new_tokens for r in requests)
+        if self.beams() > 1:   # (one bucket per batch: see _batches)
+            budget = self._bucket(budget)
         with torch.inference_mode():
-            out = self.model.generate(**batch.to(self.model.device),
-                                      max_new_tokens=max(r.max_new_tokens for r in requests) + forced + ends,
+            out = self.model.generate(**batch.to(self.model.device), max_new_tokens=budget + forced + ends,
                                       **sampling_args(decoding), **extra)
         skip = 1 + forced  # decoder start (+ forced language token)
         return [self.lm.finish(r, out[row, skip:].tolist()) for row, r in enumerate(requests)]

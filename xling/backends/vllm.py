@@ -153,6 +153,7 @@ class VLLMBackend(Backend):
                 gc.collect()
             else:
                 cleanup_dist_env_and_memory()
+            _give_back_freed_memory()
 
     def _start(self):
 
@@ -305,6 +306,17 @@ class VLLMBackend(Backend):
                 on_item(i, results[i])
         self._run(prompts, params, done)
         return results   # the engine scores every piece (or raises)
+
+
+def _give_back_freed_memory() -> None:
+    """glibc keeps the blocks a shut-down engine freed for this process; vLLM on a CPU sizes a
+    new engine's KV cache from the memory the system reports free, so they go back to it."""
+    import ctypes
+
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):   # (not glibc)
+        pass
 
 
 def check_window(rows, window: int | None) -> None:

@@ -79,9 +79,11 @@ def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, ma
                                         **{k: settings.pop(k) for k in SELECTION_SETTINGS})
     if settings.get("backend", "auto") == "auto":   # (candidates vLLM cannot draw, an encoder-decoder model)
         from ..backends.choice import encoder_decoder_reason, hf_only_reason, resolve_backend
-        settings["backend"] = resolve_backend("auto", bool(static_cache), lambda: hf_only_reason(
-            selection.select, selection.candidates, selection.sampling.method, selection.sampling.epsilon)
-            or encoder_decoder_reason(model))
+        def hf_only() -> str | None:
+            drawn = None if selection.greedy else hf_only_reason(
+                selection.select, selection.candidates, selection.sampling.method, selection.sampling.epsilon)
+            return drawn or encoder_decoder_reason(model)
+        settings["backend"] = resolve_backend("auto", bool(static_cache), hf_only)
     settings = BackendSettings(**settings)
     if not selection.greedy:   # the MBR utility's or QE reranker's model, before any sampling
         from ..metrics.preflight import check_metric_models

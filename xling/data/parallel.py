@@ -355,8 +355,9 @@ def _ntrex_languages(root: Path | None) -> list[str] | None:
     if folder is None:
         return None
     to_code = {v: k for k, v in NTREX_CODES.items()}
-    return ["en"] + _codes_in(folder, "newstest2019-ref.*.txt",
-                              lambda p: to_code.get(p.name.split(".")[1], p.name.split(".")[1]))
+    return ["en"] + [code for code in _codes_in(folder, "newstest2019-ref.*.txt",
+                                                lambda p: to_code.get(p.name.split(".")[1], p.name.split(".")[1]))
+                     if code != "en"]   # (eng-GB, eng-US: references of the English source, not read)
 
 
 @register_dataset("ntrex128", task="mt", grammar="ntrex128[:test]", splits=("test",), aliases=("ntrex",),

@@ -26,6 +26,8 @@ __all__ = ["MetricResult", "MetricSpec", "PairedResult", "REGISTRY", "bleu", "sp
 
 
 def xcomet(hyps, refs, srcs, **kwargs):
+    """xCOMET: a score per segment and error spans, with references (refs=None: as QE);
+    options as the registry's "xcomet" metric takes them (comet_model, batch_size, ...)."""
     from .registry import get
     return get("xcomet")(hyps, refs, srcs, **kwargs)
 

@@ -312,10 +312,10 @@ _SCORE = re.compile(r"^(?:(?:final|overall|translation|esa|quality|total)\s+){0,
 # Another number straight after the score, joined by at most a separator or a word such as
 # "and", "bis", "或" ("Score: 70—80", "Score: 85, 90", "Score: 85 (90)"), or another score out
 # of 100 after it ("Score: 85/100 (revised: 70/100)"): two scores, neither of them the answer's.
-# A remark with a number in it ("Score: 85. Two minor errors", "(fluent, 2 minor errors)") and
-# the scale ("Score: 85 (0-100)") are none.
+# A remark with a number in it ("Score: 85. Two minor errors", "(fluent, 2 minor errors)", "85, 2
+# minor errors": a number before a word counts something) and the scale ("Score: 85 (0-100)") are none.
 _NEXT_NUMBER = re.compile(r"\s*(?:[-–—~～,;&+/]|\b(?:and|or|to|bis|à|a|y|e|et|und|oder|ou|o|или|и)\b|[或到至和與与])?"
-                          r"\s*[(\[]?\s*[-+]?\d", re.I)
+                          r"\s*[(\[]?\s*[-+]?\d+(?:[.,]\d+)?(?!\s*[^\W\d_])", re.I)
 _OUT_OF_100 = re.compile(r"(" + _NUMBER + r")\s*(?:/\s*100|out of 100)\b", re.I)
 _SCALE = re.compile(r"\(?\s*(?:on a\s+)?0\s*(?:[-–—]|to)\s*100\b(?:\s*scale)?\s*\)?", re.I)
 
@@ -375,7 +375,7 @@ def parse_esa(answer: str) -> tuple[list[ErrorSpan], float] | None:
     if scores and stated - {s for s in scores if s is not None}:
         return None
     bare = [line for line in lines if re.fullmatch(_NUMBER, line)]
-    if not scores and bare == lines[-1:]:   # a bare number alone on the last line, and on no other
+    if not scores and lines and bare == lines[-1:]:   # a bare number alone on the last line, and on no other
         scores = {float(lines[-1].replace(",", ""))}
     if len(scores) != 1:
         return None

@@ -205,6 +205,7 @@ track(REGISTRY, ALIASES, SETTINGS)
 
 
 def register(spec: MetricSpec, *aliases: str) -> MetricSpec:
+    """Add a metric (a plugin's too) under its name and `aliases`; returns it."""
     if importing() and spec.plugin is None:
         spec = replace(spec, plugin=importing(), plugin_content=importing_content())
     for name in (spec.name, *aliases):
@@ -246,6 +247,10 @@ def setting_default(name: str):
 
 
 def get(name: str) -> MetricSpec:
+    """The registered metric `name` (or an alias: "chrf++", "kiwi"), callable as
+    get(name)(hyps, refs, srcs, tgt_lang)."""
+    if not isinstance(name, str):
+        raise XlingError(f"a metric is named by a string, not {name!r}")
     _discover()
     key = ALIASES.get(name.lower(), name.lower())
     if key not in REGISTRY:

@@ -206,6 +206,7 @@ def chrf(hyps: Sequence[str], refs, tgt_lang: str | None = None, word_order: int
 
 
 def chrfpp(hyps: Sequence[str], refs, tgt_lang: str | None = None, **kwargs) -> MetricResult:
+    """chrF++: chrF with word bigrams (word_order=2), sacrebleu's CHRF(word_order=2)."""
     return chrf(hyps, refs, tgt_lang, word_order=2, **kwargs)
 
 

@@ -146,14 +146,14 @@ def render_generation(template: Template, item: ChoiceItem, lang: str,
 
 
 def balanced_shots(pool: Sequence[ChoiceItem], k: int, seed: int, n_labels: int,
-                   exclude_ids: AbstractSet[str] = frozenset()) -> list[ChoiceItem]:
+                   exclude_ids: AbstractSet[str] = frozenset(), repeats: int = 0) -> list[ChoiceItem]:
     """k demonstrations with the labels as evenly represented as possible, fixed by seed."""
     if k <= 0:
         return []
     usable = [x for x in pool if x.id not in exclude_ids]
+    repeats += len(pool) - len(usable)   # (`repeats`: those taken out of `pool` already)
     if k > len(usable):
-        repeats = len(pool) - len(usable)
-        why = f" ({repeats} of its {len(pool)} repeat an evaluated item)" if repeats else ""
+        why = f" ({repeats} of its {len(usable) + repeats} repeat an evaluated item)" if repeats else ""
         raise XlingError(f"asked for {k} few-shot examples but the dev pool has only {len(usable)}{why}")
     rng = random.Random(seed)
     groups = {label: [x for x in usable if x.label == label] for label in range(n_labels)}

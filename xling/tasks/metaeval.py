@@ -157,9 +157,9 @@ def score_metric(name: str, judgments: HumanJudgments, systems: list[str], refer
         signature = result.signature
     if unscored:
         counts = ", ".join(f"{n} of {len(positions)} segments of {s}" for s, n in unscored.items())
-        raise XlingError(f"{spec.display} gave no score for {counts} (answers it could not read); meta-eval "
-                         "compares every metric on the same cells, so it needs a score for each: try a stronger "
-                         "judge model, or meta-evaluate the metric on the systems it scores fully (-x SYSTEM)")
+        raise XlingError(f"{spec.display} gave no score for {counts} (answers it could not read); its agreement "
+                         "with the human scores is measured on every cell, so it needs a score for each: try a "
+                         "stronger judge model, or leave those systems out (meta-eval -x SYSTEM)")
     return MetricScores(name, signature, system, segment)
 
 

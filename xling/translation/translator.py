@@ -5,7 +5,7 @@ import hashlib
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
-from ..backends import Batching, check_options, load_backend, ready
+from ..backends import Batching, check_cache, check_options, load_backend, ready
 from ..backends.base import Backend, Decoding, GenerationRequest, Prompt, was_cut
 from ..data.languages import Language, check_direction
 from ..data.parallel import data_root, flores_pairs
@@ -58,9 +58,21 @@ class Translator:
         the backend once, here. `unit="document"` picks the document templates by default
         (numbered segments, see translate.documents)."""
 
+        import os
+
         batching = Batching(batch_size, max_batch_tokens, refill)
         if isinstance(shots, bool) or not isinstance(shots, int) or shots < 0:
             raise XlingError(f"shots must be a whole number, 0 or more, not {shots!r}")
+        check_cache(cache)
+        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2 ** 63:
+            raise XlingError(f"seed must be a whole number from 0 to 2**63 - 1, not {seed!r}")
+        if model is not None and not isinstance(model, (str, os.PathLike)):
+            raise XlingError(f"model must be a hub name or a folder, not {model!r}")
+        model = os.fspath(model) if model is not None else None
+        if isinstance(template, os.PathLike):   # a template file
+            template = os.fspath(template)
+        if template is not None and not isinstance(template, (str, Template)):
+            raise XlingError(f"template must be a template's name or file, not {template!r}")
         if unit not in ("segment", "document"):
             raise XlingError(f"unit must be 'segment' or 'document', not {unit!r}")
         if decoding is not None and not isinstance(decoding, Decoding):
@@ -84,7 +96,7 @@ class Translator:
         self._owns_cache = self.cache is not None and not isinstance(cache, OutputCache)
         self._owns_backend = backend is None
         self.decoding = decoding or Decoding()
-        self.shots, self.seed = shots, seed
+        self.shots, self.seed, self.unit = shots, seed, unit
         self.shot_pool = shot_pool if shot_pool is not None else default_shot_pool
         if self.backend.is_seq2seq:
             if template is not None or shots or unit == "document":
@@ -209,6 +221,8 @@ class Translator:
 
     def translate_records(self, texts: Iterable[str], src: str | Language, tgt: str | Language,
                           progress: bool = False) -> list[Translation]:
+        """Each text's Translation: the cleaned text, the model's raw answer, what cleaning
+        removed, the prompt's hash (and, choosing among candidates, the candidates and scores)."""
         return self.translate_many([(texts, src, tgt)], progress)[0]
 
     def translate_many(self, jobs: Sequence[tuple[Iterable[str], str | Language, str | Language]],
@@ -216,6 +230,10 @@ class Translator:
         """Several directions' translations from one queue: the backend batches across them,
         so a batch stays full until the last direction's longest answer instead of draining at
         every direction's end (on a GPU a decoding step costs about the same at any row count)."""
+        if self.unit == "document":   # (each line went alone under the numbered-segments prompt)
+            raise XlingError("a Translator with unit='document' translates whole documents: "
+                             "xling.translation.documents.translate_documents(translator, texts, document_ids, "
+                             "src, tgt), or `xling eval mt --unit document`")
         built_jobs, self.last_clipped = [], []
         for texts, src, tgt in jobs:
             src, tgt = check_direction(src, tgt)
@@ -321,6 +339,9 @@ class Translator:
 
     def translate(self, texts: Iterable[str] | str, src: str | Language, tgt: str | Language,
                   progress: bool = False) -> list[str] | str:
+        """The translations of `texts` (a list of strings, or one string) from `src` into `tgt`:
+        one output per text, "" for an empty one; through the output cache (a text asked again
+        is not generated again)."""
         if isinstance(texts, str):
             return self.translate_records([texts], src, tgt, progress)[0].text
         return [r.text for r in self.translate_records(texts, src, tgt, progress)]
@@ -362,9 +383,13 @@ _held_caches: dict = {}   # translate()'s output caches by file: one connection 
 
 def translate(texts: Iterable[str] | str, src: str = "ko", tgt: str = "en", model: str | None = None,
               **options) -> list[str] | str:
-    """Translate with a model loaded once per process. One model is held at a time: options
-    such as seed, shots or template reuse it, and another model (or loading option) replaces it,
-    so a notebook trying settings does not pile up copies of the weights."""
+    """Translate `texts` (a list of strings, or one string) from `src` into `tgt` (by default
+    Korean into English: name both) with `model` (None: $XLING_MODEL, else the embedded model).
+    `options` are Translator's: template, shots, shot_pool, seed, batch_size, max_batch_tokens,
+    refill, decoding, cache, and loading options (backend, trust_remote_code, ...). The model is
+    loaded once per process and held, one at a time: options such as seed, shots or template
+    reuse it, and another model (or loading option) replaces it, so a notebook trying settings
+    does not pile up copies of the weights."""
     import os
     from pathlib import Path
 
