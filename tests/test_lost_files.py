@@ -229,6 +229,21 @@ def test_a_variant_name_that_is_a_path_is_refused(tmp_path, capsys, corpus, tiny
     assert sorted(p.name for p in tmp_path.iterdir()) == before
 
 
+@pytest.mark.parametrize("bad, message", [("metrics: [blue]", "unknown metric 'blue'"),
+                                          ("template: no-such-template", "no-such-template"),
+                                          ("shots_file: shots.tsv", "shots is 0")])
+def test_a_bad_later_variant_fails_before_the_first_one_runs(tmp_path, capsys, corpus, tiny_causal_base, bad,
+                                                             message):
+    """(audit round 18) Variants were checked one at a time: a bad last one failed after the
+    others had translated, been scored and written."""
+    experiment = tmp_path / "x.yaml"
+    experiment.write_text(f"data: '{corpus}'\npairs: [ko-en]\nout: {tmp_path / 'OUT'}\nmodel: {tiny_causal_base}\n"
+                          f"metrics: [chrf]\nlimit: 1\nvariants:\n  first: {{}}\n  second: {{{bad}}}\n", encoding="utf-8")
+    code, _, err = run_cli(capsys, "run", experiment)
+    assert_error(code, err, message)
+    assert not (tmp_path / "OUT").exists()
+
+
 def test_a_key_given_twice_in_an_experiment_is_refused(tmp_path, capsys, corpus):
     experiment = tmp_path / "x.yaml"
     experiment.write_text(f"data: '{corpus}'\npairs: [ko-en]\nout: {tmp_path / 'OUT'}\n"

@@ -140,12 +140,20 @@ def eval_mc(**options):
 def run_experiment(experiment, out, model, limit, limit_per_domain, batch_size, data_dir, overwrite):
     """Run an experiment file (experiments/*.yaml); a file with variants runs each into
     OUT/VARIANT and reports them side by side."""
+    from pathlib import Path
+
     from ..runs.config import load_experiments
-    from ..tasks import run_config
+    from ..tasks import preflight, run_config
 
     configs = load_experiments(experiment, dict(out=out, model=model, limit=limit,
                                                 limit_per_domain=limit_per_domain,
                                                 batch_size=batch_size, data_dir=data_dir))
+    for config in configs:   # every variant checked before the first runs, its error naming the file
+        try:
+            preflight(config)
+        except XlingError as exc:
+            variant = f" (variant {Path(config.out).name})" if len(configs) > 1 else ""
+            raise XlingError(f"{experiment}{variant}: {exc}") from None
     runs = [run_config(config, overwrite=overwrite) for config in configs]
     print_report([str(run.path) for run in runs])
 

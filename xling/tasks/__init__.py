@@ -2,6 +2,16 @@
 task has is in the one table of tasks, `xling.runs.config.TASKS`."""
 
 
+def preflight(config) -> None:
+    """What a config's runner checks before its model loads, run for every variant of an
+    experiment file before the first runs (a bad last variant failed hours later, after the
+    others ran). MT runs; the other tasks check theirs as they start."""
+    if config.task == "mt":
+        from .mt import check_mt
+
+        check_mt(config)
+
+
 def run_config(config, overwrite: bool = False, progress: bool = True):
     """Run any experiment config by its task."""
     import importlib

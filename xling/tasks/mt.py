@@ -17,6 +17,7 @@ from ..errors import XlingError
 from ..metrics.langid import detect
 from ..metrics.preflight import check_metric_models
 from ..metrics.registry import get, parse_metric_names
+from ..prompts.templates import load_template
 from ..runs.config import MTEvalConfig
 from ..runs.folder import RunDir, RunHeader, run_fingerprint
 from ..runs.records import MTRecord
@@ -99,9 +100,10 @@ def _check_wmt24pp_options(config: MTEvalConfig) -> None:
                          f"(wmt24pp:...), not to {config.data}")
 
 
-def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, backend,
-            closing: ExitStack) -> None:
-
+def check_mt(config: MTEvalConfig) -> tuple[list[str], ParallelData, list[Direction]]:
+    """What a run checks before its model loads and its folder is written (metrics and their
+    models, data, directions, languages, unit, shots file, the candidates' chooser); `xling run`
+    checks every variant of a file so before the first runs. Its metrics, data and directions."""
     metrics = parse_metric_names(config.metrics)
     check_metric_models(metrics, config)   # before any work: a model that cannot load fails now
     _check_wmt24pp_options(config)
@@ -122,6 +124,17 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
         raise XlingError(f"shots_file (--shots-file) holds one direction's pairs and this run has {len(directions)} "
                          "directions: name one file per direction with {src} and {tgt} in the path "
                          "(e.g. shots.{src}-{tgt}.tsv)")
+    selection = Selection.from_settings(config)
+    if not selection.greedy:   # the MBR utility's or QE reranker's model, before any sampling
+        check_metric_models([selection.chooser], config)
+    if isinstance(config.template, str):
+        load_template(config.template)
+    return metrics, data, directions
+
+
+def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, backend,
+            closing: ExitStack) -> None:
+    metrics, data, directions = check_mt(config)
     user_pools: dict[str, tuple[str, list, int]] = {}
 
     def user_pool(src, tgt) -> tuple[str, list, int]:
@@ -166,8 +179,6 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
     else:                           # and every segment's prompt
         for src, tgt in directions:
             translator.check_fits(texts(src), src, tgt)
-    if not selection.greedy:   # the MBR utility's or QE reranker's model, before any sampling
-        check_metric_models([selection.chooser], config)
     if not selection.greedy:   # a backend that cannot draw these candidates says so now
         problem = translator.backend.sampling_problem(selection.sampling)   # before the folder is written
         if problem:
