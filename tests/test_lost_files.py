@@ -238,7 +238,8 @@ def test_a_bad_later_variant_fails_before_the_first_one_runs(tmp_path, capsys, c
     others had translated, been scored and written."""
     experiment = tmp_path / "x.yaml"
     experiment.write_text(f"data: '{corpus}'\npairs: [ko-en]\nout: {tmp_path / 'OUT'}\nmodel: {tiny_causal_base}\n"
-                          f"metrics: [chrf]\nlimit: 1\nvariants:\n  first: {{}}\n  second: {{{bad}}}\n", encoding="utf-8")
+                          f"metrics: [chrf]\nlimit: 1\nvariants:\n  first: {{}}\n  second: {{{bad}}}\n",
+                          encoding="utf-8")
     code, _, err = run_cli(capsys, "run", experiment)
     assert_error(code, err, message)
     assert not (tmp_path / "OUT").exists()
