@@ -245,6 +245,15 @@ def test_a_bad_later_variant_fails_before_the_first_one_runs(tmp_path, capsys, c
     assert not (tmp_path / "OUT").exists()
 
 
+def test_a_metric_setting_no_metric_of_the_run_reads_is_said(tmp_path, capsys, corpus, tiny_causal_base):
+    """(audit round 18) --comet-model without comet among the metrics exited 0 without a word:
+    who meant to add COMET got none."""
+    code, _, err = run_cli(capsys, "eval", "mt", "-p", "ko-en", "--limit", "1", "-m", tiny_causal_base, "--data", corpus,
+                           "--out", tmp_path / "R", "--metrics", "chrf", "--comet-model", "my/comet")
+    assert code == 0, err
+    assert "xling: warning: comet_model set, and read by none of this run's metrics (chrf): unused" in err
+
+
 def test_a_key_given_twice_in_an_experiment_is_refused(tmp_path, capsys, corpus):
     experiment = tmp_path / "x.yaml"
     experiment.write_text(f"data: '{corpus}'\npairs: [ko-en]\nout: {tmp_path / 'OUT'}\n"

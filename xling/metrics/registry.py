@@ -242,6 +242,14 @@ def metric_settings() -> dict[str, MetricSetting]:
     return SETTINGS
 
 
+def unread_settings(settings, metrics) -> list[str]:
+    """The metric settings `settings` (a config) give other than their default that none of
+    `metrics` reads (`--comet-model` on a run without COMET: silently unused)."""
+    read = {spec.setting_name(option) for spec in map(get, metrics) for option in spec.settings}
+    return [name for name, key in metric_settings().items() if name not in read
+            and getattr(settings, name, None) not in (None, key.default)]
+
+
 def setting_default(name: str):
     return SETTINGS[name].default
 

@@ -16,7 +16,7 @@ from ..data.textio import file_record
 from ..errors import XlingError
 from ..metrics.langid import detect
 from ..metrics.preflight import check_metric_models
-from ..metrics.registry import get, parse_metric_names
+from ..metrics.registry import get, parse_metric_names, unread_settings
 from ..prompts.templates import load_template
 from ..runs.config import MTEvalConfig
 from ..runs.folder import RunDir, RunHeader, run_fingerprint
@@ -135,6 +135,11 @@ def check_mt(config: MTEvalConfig) -> tuple[list[str], ParallelData, list[Direct
 def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, backend,
             closing: ExitStack) -> None:
     metrics, data, directions = check_mt(config)
+    selection = Selection.from_settings(config)   # (its chooser's kind: before the model loads)
+    unread = unread_settings(config, metrics + ([] if selection.greedy else [selection.chooser]))
+    if unread and progress:
+        print(f"xling: warning: {', '.join(unread)} set, and read by none of this run's metrics "
+              f"({', '.join(metrics)}{'' if selection.greedy else ', ' + selection.chooser}): unused", file=sys.stderr)
     user_pools: dict[str, tuple[str, list, int]] = {}
 
     def user_pool(src, tgt) -> tuple[str, list, int]:
@@ -160,7 +165,6 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
         if dropped and progress:
             print(f"xling: note: {dropped} pairs of {path} are sentences of {data.spec} and are not used as "
                   f"demonstrations ({len(kept)} left)", file=sys.stderr)
-    selection = Selection.from_settings(config)   # (its chooser's kind: before the model loads)
     translator = closing.enter_context(Translator(   # (closed with the run: a vLLM engine, connections)
         config.model, backend=backend, template=config.template, shots=config.shots, shot_pool=pool, seed=config.seed,
         batch_size=config.batch_size, max_batch_tokens=config.max_batch_tokens, refill=config.refill,
