@@ -248,8 +248,8 @@ def test_a_bad_later_variant_fails_before_the_first_one_runs(tmp_path, capsys, c
 def test_a_metric_setting_no_metric_of_the_run_reads_is_said(tmp_path, capsys, corpus, tiny_causal_base):
     """(audit round 18) --comet-model without comet among the metrics exited 0 without a word:
     who meant to add COMET got none."""
-    code, _, err = run_cli(capsys, "eval", "mt", "-p", "ko-en", "--limit", "1", "-m", tiny_causal_base, "--data", corpus,
-                           "--out", tmp_path / "R", "--metrics", "chrf", "--comet-model", "my/comet")
+    code, _, err = run_cli(capsys, "eval", "mt", "-p", "ko-en", "--limit", "1", "-m", tiny_causal_base,
+                           "--data", corpus, "--out", tmp_path / "R", "--metrics", "chrf", "--comet-model", "my/comet")
     assert code == 0, err
     assert "xling: warning: comet_model set, and read by none of this run's metrics (chrf): unused" in err
 
