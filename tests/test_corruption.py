@@ -514,6 +514,7 @@ def test_python_arguments_of_the_wrong_kind_are_one_error_before_any_model_loads
                  lambda: xling.Translator(cache=1), lambda: xling.Translator(cache=1.0),
                  lambda: xling.Translator(5), lambda: xling.Translator(template=5),
                  lambda: xling.Translator(seed=-1), lambda: xling.Translator(seed="x"), lambda: get(5),
+                 lambda: xling.translate(["x"], "en", "ko", model=5),
                  lambda: xling.translate(["x"], "en", "ko", trust_remote_code="no")):
         with pytest.raises(XlingError):
             make()
@@ -528,6 +529,17 @@ def test_a_document_translator_never_translates_lines_one_by_one(tiny_causal_bas
 
     with pytest.raises(XlingError, match="translate_documents"):
         xling.Translator(str(tiny_causal_base), unit="document", cache=False).translate(["Hello."], "en", "ko")
+
+
+def test_a_cache_given_as_a_path_keeps_the_outputs_and_a_numpy_seed_is_a_seed(tiny_causal_base, tmp_path):
+    """(audit round 18) cache=Path(...) turned the cache off: nothing kept for a resume."""
+    import numpy as np
+
+    import xling
+
+    translator = xling.Translator(str(tiny_causal_base), cache=tmp_path / "outputs.sqlite", seed=np.int64(3))
+    assert translator.cache is not None and translator.seed == 3
+    translator.close()
 
 
 def test_every_number_of_every_config_is_checked_in_python():

@@ -55,6 +55,14 @@ def test_every_ntrex_language_listed_is_read_from_the_file_it_was_listed_from(tm
     assert (data.text("sr"), data.text("sr-Latn"), data.text("zh")) == (["Један.", "Два."], ["Jedan.", "Dva."],
                                                                        ["一。", "二。"])
     assert data.text("fr") == ["Un.", "Deux."] and data.text("pt") == ["Um.", "Dois."]   # (only a regional file)
+    # (audit round 18) the regional files set aside are said, and English (eng-GB, eng-US: references
+    # of the source) is listed once, here and in `xling data`
+    (folder / "newstest2019-ref.eng-GB.txt").write_text("One (GB).\nTwo (GB).\n", encoding="utf-8")
+    data = load_parallel("ntrex128", tmp_path)
+    assert sorted(data.languages()) == ["en", "fr", "pt", "sr", "sr-Latn", "zh"]
+    assert data.note.endswith("(regional references not read: eng-GB, fra-CA)")
+    from xling.data.parallel import _ntrex_languages
+    assert sorted(_ntrex_languages(tmp_path)) == ["en", "fr", "pt", "sr", "sr-Latn", "zh"]
 
 
 def test_plain_text_and_jsonl(tmp_path):

@@ -409,7 +409,7 @@ def test_a_judge_saying_there_is_nothing_in_its_own_words_marks_no_error(nothing
                                     # (audit round 18) other dashes, words, two numbers, a revised one
                                     "Score: 70—80", "Score: 70~80", "Score: 70 bis 80", "Score: 70 或 80",
                                     "Score: 85, 90", "Score: 85 90", "Score: 85 (90)", "Score: 85 and 90",
-                                    "Score: 85/100 (revised: 70/100)", "85\n90"])
+                                    "Score: 85/100 (revised: 70/100)", "85\n90", "Score: 85, 90 points"])
 def test_an_esa_range_or_two_scores_or_a_fraction_is_no_score(answer):
     assert parse_esa(answer) is None
 
@@ -463,7 +463,8 @@ def test_an_error_line_opening_with_no_or_none_is_still_an_error(line):
                                            ("ESA Score: 85", 85), ("Score: 90 (only 1 minor issue)", 90),
                                            ("Score: 85 (0-100)", 85), ("Score: 85. 2 minor errors.", 85),
                                            ("Score: 85 (2 minor errors)", 85), ("Score: 85, 2 minor errors", 85),
-                                           ("Score: 85/100 — 2 minor errors", 85), ("Score: 95 (0 errors)", 95)])
+                                           ("Score: 85/100 — 2 minor errors", 85), ("Score: 95 (0 errors)", 95),
+                                           ("Score: 70 (12 minor errors)", 70), ("Score: 85 (100 = perfect)", 85)])
 def test_common_score_lines_are_read(answer, score):
     assert parse_esa(f"no-error\n{answer}")[1] == score
 

@@ -78,7 +78,8 @@ def test_a_demonstrations_file_that_repeats_test_items_never_shows_them(tmp_path
     assert all(p.count(test_first.fields["premise"]) <= 1 for p in recorder.prompts)
     result = _eval(tmp_path / "run2", recorder.url, "--data", f"nli-file:{TEST}", "--shots", "10",
                    "--shots-file", str(mixed))
-    assert result.exit_code != 0 and "the dev pool has only 9" in str(result.exception)
+    assert result.exit_code != 0 and "the dev pool has only 9 (1 of its 10 repeat an evaluated item)" in \
+        str(result.exception)   # (audit round 18: why the pool is short)
 
 
 def test_nli_file_without_demonstrations_and_bad_files_are_one_line(tmp_path):

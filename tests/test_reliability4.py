@@ -636,6 +636,9 @@ def test_options_that_would_do_nothing_are_refused(finished_runs, capsys, tmp_pa
                        (("rescore", mt, "-m", "ter", "--spm-model", tmp_path / "x.model"), "add -m spbleu"),
                        (("rescore", mt, "-m", "bleu", "--spm-model", tmp_path / "x.model"), "add -m spbleu"),   # 13a
                        (("tokens", "embedded", "-l", ""), "--langs names no language"),
+                       # (audit round 18) the last file of a column counted, a tokenizer named twice one row
+                       (("tokens", "embedded", "--file", "ko=a.txt", "--file", "ko=b.txt"), "names column 'ko' twice"),
+                       (("tokens", "embedded", "embedded", "-l", "en"), "a tokenizer is named twice: embedded"),
                        (("transfer", finished_runs / "nli", "-m", "bleu"), "-m bleu chooses the metric of MT runs")):
         code, _, err = run_cli(capsys, *args)
         assert_error(code, err, said)

@@ -180,6 +180,8 @@ def tokens(tokenizers, langs, files, split, data_dir, reference, fmt, figure):
         lang, sep, path = item.partition("=")
         if not sep:
             raise XlingError(f"--file takes LANG=PATH, not {item!r}")
+        if _column(lang) in pairs:   # (the last one was counted, the first one silently not)
+            raise XlingError(f"--file names column {_column(lang)!r} twice ({pairs[_column(lang)]} and {path})")
         pairs[_column(lang)] = path
     _check_figure_path(figure, (*pairs.values(), *tokenizers))
     codes = [_column(c) if c in pairs or _column(c) in pairs else resolve(c).code
@@ -188,6 +190,9 @@ def tokens(tokenizers, langs, files, split, data_dir, reference, fmt, figure):
     if not codes:   # (empty tables, exit 0)
         raise XlingError("--langs names no language (and no --file gives one): e.g. -l ko,en")
     root = data_root(data_dir) if any(code not in pairs for code in codes) else None
+    twice = [t for t in dict.fromkeys(tokenizers) if tokenizers.count(t) > 1]
+    if twice:   # (one row for a tokenizer named twice)
+        raise XlingError(f"a tokenizer is named twice: {', '.join(twice)}")
     stats = efficiency(list(tokenizers), codes, pairs, split, root)
     if reference and reference not in stats:
         raise XlingError(f"--reference {reference!r} is not among the tokenizers")

@@ -315,9 +315,10 @@ _SCORE = re.compile(r"^(?:(?:final|overall|translation|esa|quality|total)\s+){0,
 # A remark with a number in it ("Score: 85. Two minor errors", "(fluent, 2 minor errors)", "85, 2
 # minor errors": a number before a word counts something) and the scale ("Score: 85 (0-100)") are none.
 _NEXT_NUMBER = re.compile(r"\s*(?:[-–—~～,;&+/]|\b(?:and|or|to|bis|à|a|y|e|et|und|oder|ou|o|или|и)\b|[或到至和與与])?"
-                          r"\s*[(\[]?\s*[-+]?\d+(?:[.,]\d+)?(?!\s*[^\W\d_])", re.I)
+                          r"\s*[(\[]?\s*[-+]?\d+(?:[.,]\d+)?(?![\d.,])"
+                          r"(?!\s*(?!(?:points?|pts|punkte|puntos|points?)\b)[^\W\d_])", re.I)
 _OUT_OF_100 = re.compile(r"(" + _NUMBER + r")\s*(?:/\s*100|out of 100)\b", re.I)
-_SCALE = re.compile(r"\(?\s*(?:on a\s+)?0\s*(?:[-–—]|to)\s*100\b(?:\s*scale)?\s*\)?", re.I)
+_SCALE = re.compile(r"\(?\s*(?:on a\s+)?0\s*(?:[-–—]|to)\s*100\b(?:\s*scale)?\s*\)?|\(\s*100\s*=[^()]*\)", re.I)
 
 
 def _another_score(match: re.Match, line: str) -> bool:

@@ -116,7 +116,7 @@ def distinguish(runs: list) -> None:
     paths = [r.run.path.resolve() for r in runs]
     for depth in range(1, max((len(p.parts) for p in paths), default=1) + 1):
         labels = ["/".join(p.parts[-depth:]).lstrip("/") or "/" for p in paths]
-        if len(set(labels)) == len(labels):
+        if len({_BIDI_CONTROLS.sub("", label) for label in labels}) == len(labels):   # (as shown)
             break
     else:
         labels = [str(p) for p in paths]

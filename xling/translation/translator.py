@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import operator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
@@ -64,8 +65,13 @@ class Translator:
         if isinstance(shots, bool) or not isinstance(shots, int) or shots < 0:
             raise XlingError(f"shots must be a whole number, 0 or more, not {shots!r}")
         check_cache(cache)
-        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2 ** 63:
-            raise XlingError(f"seed must be a whole number from 0 to 2**63 - 1, not {seed!r}")
+        given = seed
+        try:   # (any integer: a numpy one too)
+            seed = -1 if isinstance(seed, bool) else operator.index(seed)
+        except TypeError:
+            seed = -1
+        if not 0 <= seed < 2 ** 63:
+            raise XlingError(f"seed must be a whole number from 0 to 2**63 - 1, not {given!r}")
         if model is not None and not isinstance(model, (str, os.PathLike)):
             raise XlingError(f"model must be a hub name or a folder, not {model!r}")
         model = os.fspath(model) if model is not None else None
@@ -219,6 +225,12 @@ class Translator:
         raw = self._cached.generate(requests, self.decoding, progress=progress, unit=unit)
         return raw, list(self._cached.last_hits)
 
+    def _segments_only(self) -> None:
+        if self.unit == "document":   # (each line went alone under the numbered-segments prompt)
+            raise XlingError("a Translator with unit='document' translates whole documents: "
+                             "xling.translation.documents.translate_documents(translator, texts, document_ids, "
+                             "src, tgt), or `xling eval mt --unit document`")
+
     def translate_records(self, texts: Iterable[str], src: str | Language, tgt: str | Language,
                           progress: bool = False) -> list[Translation]:
         """Each text's Translation: the cleaned text, the model's raw answer, what cleaning
@@ -230,10 +242,7 @@ class Translator:
         """Several directions' translations from one queue: the backend batches across them,
         so a batch stays full until the last direction's longest answer instead of draining at
         every direction's end (on a GPU a decoding step costs about the same at any row count)."""
-        if self.unit == "document":   # (each line went alone under the numbered-segments prompt)
-            raise XlingError("a Translator with unit='document' translates whole documents: "
-                             "xling.translation.documents.translate_documents(translator, texts, document_ids, "
-                             "src, tgt), or `xling eval mt --unit document`")
+        self._segments_only()
         built_jobs, self.last_clipped = [], []
         for texts, src, tgt in jobs:
             src, tgt = check_direction(src, tgt)
@@ -271,6 +280,7 @@ class Translator:
         MBR (against the candidates, or `pseudo_refs` more samples) or by reranking with a QE
         metric. Each Translation's `unit` keeps every candidate, its score and the chosen index;
         `last_cost` says how many candidates were generated and utilities evaluated."""
+        self._segments_only()
 
         src, tgt = check_direction(src, tgt)
         texts = source_texts(texts)
@@ -394,6 +404,9 @@ def translate(texts: Iterable[str] | str, src: str = "ko", tgt: str = "en", mode
     from pathlib import Path
 
     from ..store.filehash import model_fingerprint
+
+    if model is not None and not isinstance(model, (str, os.PathLike)):
+        raise XlingError(f"model must be a hub name or a folder, not {model!r}")
 
     # keyed by the model that will load ($XLING_MODEL read now: a notebook may change it), and a
     # local checkpoint by its content: one saved anew at the same path is loaded anew
