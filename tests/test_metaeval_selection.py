@@ -144,6 +144,6 @@ def test_a_judge_that_cannot_score_some_cells_is_refused_after_judging_every_sys
     assert result.returncode == 2 and "Traceback" not in err and [line for line in err.splitlines()
                                                                   if line.startswith("xling: error:")] == [
         "xling: error: GEMBA-ESA gave no score for 2 of 6 segments of sys1, 1 of 6 segments of sys2 (answers it "
-        "could not read); meta-eval compares every metric on the same cells, so it needs a score for each: try a "
-        "stronger judge model, or meta-evaluate the metric on the systems it scores fully (-x SYSTEM)"], err
+        "could not read); its agreement with the human scores is measured on every cell, so it needs a score for "
+        "each: try a stronger judge model, or leave those systems out (meta-eval -x SYSTEM)"], err
     assert server.requests == 18   # sys0, sys1 and sys2 judged, each segment once
