@@ -94,7 +94,8 @@ def test_gpu_check_finds_where_two_paths_part_and_whether_it_is_a_tie(tiny_causa
     found = module.first_difference(backend, request, greedy, other)
     assert found["step"] == 2 and found["tokens"] == [greedy[2], other[2]]
     assert found["reference_picks"] == "first path"      # greedy's own token is the argmax there
-    assert found["margin"] > 0 and found["margin"] == round(found["logits"][0] - found["logits"][1], 6)
+    # (each rounded to 6 decimals on its own: their difference may differ from the margin by 1e-6)
+    assert found["margin"] > 0 and abs(found["margin"] - (found["logits"][0] - found["logits"][1])) <= 2e-6
     assert found["kernel_noise"] >= 0     # the margin's change from math attention to PyTorch's own choice
     assert found["verdict"].startswith("tie") == (found["margin_in_rounding_units"] <= 4
                                                   or abs(found["margin"]) <= 4 * found["kernel_noise"])
