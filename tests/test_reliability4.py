@@ -423,6 +423,17 @@ def test_token_costs_relative_to_english_only_on_the_same_sentences(tmp_path, ca
     assert header == ["tokenizer", "en", "ja"] and "left out: ko" in relative
 
 
+def test_tokens_says_split_and_data_dir_go_unused_when_every_column_is_a_file(tmp_path, capsys, tiny_causal_base):
+    own = tmp_path / "ko.txt"
+    own.write_text("안녕하세요.\n", encoding="utf-8")
+    code, _, err = run_cli(capsys, "tokens", tiny_causal_base, "-l", "ko", "--file", f"ko={own}",
+                           "--split", "dev", "--data-dir", tmp_path / "nowhere")
+    assert code == 0, err
+    assert "--split and --data-dir unused: every column comes from --file" in err
+    code, _, err = run_cli(capsys, "tokens", tiny_causal_base, "-l", "ko", "--file", f"ko={own}")
+    assert code == 0 and "unused" not in err
+
+
 @pytest.mark.parametrize("model, message", [("/no/such/model-folder", "does not exist"),
                                             ("someorg/not-cached-model", "cannot be reached")],
                          ids=["missing-folder", "hub-offline"])

@@ -190,6 +190,13 @@ def tokens(tokenizers, langs, files, split, data_dir, reference, fmt, figure):
     if not codes:   # (empty tables, exit 0)
         raise XlingError("--langs names no language (and no --file gives one): e.g. -l ko,en")
     root = data_root(data_dir) if any(code not in pairs for code in codes) else None
+    if root is None:   # (every column from --file: FLORES is not read, say so rather than ignore)
+        context = click.get_current_context()
+        unread = [f"--{name.replace('_', '-')}" for name in ("split", "data_dir")
+                  if context.get_parameter_source(name) != click.core.ParameterSource.DEFAULT]
+        if unread:
+            click.echo(f"xling: warning: {' and '.join(unread)} unused: every column comes from --file, "
+                       "no FLORES-200 text is read", err=True)
     twice = [t for t in dict.fromkeys(tokenizers) if tokenizers.count(t) > 1]
     if twice:   # (one row for a tokenizer named twice)
         raise XlingError(f"a tokenizer is named twice: {', '.join(twice)}")
