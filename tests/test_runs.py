@@ -2,6 +2,7 @@
 SIGKILL, content cache, re-scoring and reports."""
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -462,12 +463,20 @@ def test_command_line_values_an_experiment_cannot_take_are_named_as_options(tmp_
     ("task: mt\nout: r\npairs: [ko-en]\nvariants:\n  a: {}\n  b: {task: nli}\n", {},
      "variants compare runs of one task"),
     ("task: mt\nout: r\npairs: [ko-en]\n<<: {variants: {a: {shots: 0}, b: {shots: 1}}}\n", {}, None),
+    # an unknown metric or language named the file only, not its key and line (round 19)
+    ("task: mt\nout: r\npairs: [ko-en]\nvariants:\n  a: {}\n  b:\n    metrics: [chrff]\n", {},
+     r"^e.yaml, variant b, line 7, metrics: unknown metric 'chrff'"),
+    ("task: mt\nout: r\npairs: [ko-en, ko-xx]\n", {}, r"^e.yaml, line 3, pairs: unknown language code 'xx'"),
+    ("task: nli\nout: r\nlangs: [ko]\npremise_langs: [ko]\nhypothesis_langs: [en, qq]\n", {},
+     r"^e.yaml, line 5, hypothesis_langs: unknown language code 'qq'"),
+    ("task: nli\nout: r\nlangs: [ko]\nprompt_lang: klingon\n", {}, r"^e.yaml, line 4, prompt_lang: unknown"),
 ])
 def test_experiment_variants_are_checked_before_anything_runs(tmp_path, text, overrides, message):
     from xling.runs.config import load_experiments
 
     path = tmp_path / "e.yaml"
     path.write_text(text, encoding="utf-8")
+    message = message and message.replace("e.yaml", re.escape(str(path)))
     if message is None:
         configs = load_experiments(path, overrides)
         assert len({c.out for c in configs}) == len(configs) == 2

@@ -13,7 +13,8 @@ from ..backends.http import TRANSPORT
 from ..backends.settings import BackendSettings
 from ..data.yamlfile import RepeatedKey, key_lines, load_yaml
 from ..errors import XlingError
-from ..metrics.registry import metric_settings
+from ..data.languages import Direction, resolve
+from ..metrics.registry import metric_settings, parse_metric_names
 from ..settings import Checked, SettingError, setting
 from ..translation.selection import selection_problem
 
@@ -259,7 +260,33 @@ def build_config(values: dict, where: str = "config", lines: dict | None = None)
     if task in CHOICE_TASKS:
         if not config.langs and not (config.premise_langs and config.hypothesis_langs):
             raise XlingError(f"{where}: give 'langs', or 'premise_langs' and 'hypothesis_langs'")
+    _check_names(values, where, lines or {})
     return config
+
+
+# How the runners read a key's names (a pair without "-" names a group: the runner checks it).
+_NAME_CHECKS = {
+    "metrics": parse_metric_names,
+    "pairs": lambda items: [Direction.parse(item) for item in items if "-" in item],
+    "langs": lambda items: [resolve(item) for item in items],
+    "premise_langs": lambda items: [resolve(item) for item in items],
+    "hypothesis_langs": lambda items: [resolve(item) for item in items],
+    "prompt_lang": lambda item: item == "data" or resolve(item),
+}
+
+
+def _check_names(values: dict, where: str, lines: dict) -> None:
+    """An unknown metric, language or direction is named with its key and line: the runner's
+    own check (`xling run` checks every variant first) could name only the file."""
+    for key, check in _NAME_CHECKS.items():
+        if values.get(key):
+            try:
+                check(values[key])
+            except XlingError as exc:
+                place = f"{where}, line {lines[key]}, {key}" if key in lines else f"{where}, {key}"
+                if where == "command line":
+                    place = f"--{key.replace('_', '-')}"
+                raise XlingError(f"{place}: {exc}") from None
 
 
 def load_experiment(path: str | Path, overrides: dict | None = None):
@@ -308,8 +335,8 @@ def load_experiments(path: str | Path, overrides: dict | None = None) -> list:
         raise XlingError(f"cannot read {path}: {' '.join(str(exc).split())}") from exc
     if not isinstance(values, dict):
         raise XlingError(f"{path}: expected a mapping of settings")
-    lines = key_lines(node)
     given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    lines = {k: line for k, line in key_lines(node).items() if k not in given}   # (not the file's value)
     _check_overrides(given, values.get("task"), path)
     variants = values.pop("variants", None)
     if variants is None:
