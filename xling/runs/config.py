@@ -11,9 +11,9 @@ from typing import Any, get_args, get_origin, get_type_hints
 
 from ..backends.http import TRANSPORT
 from ..backends.settings import BackendSettings
+from ..data.languages import Direction, resolve
 from ..data.yamlfile import RepeatedKey, key_lines, load_yaml
 from ..errors import XlingError
-from ..data.languages import Direction, resolve
 from ..metrics.registry import metric_settings, parse_metric_names
 from ..settings import Checked, SettingError, setting
 from ..translation.selection import selection_problem
