@@ -104,3 +104,12 @@ def test_a_templates_folder_that_is_not_one_is_said(tmp_path, monkeypatch, named
     monkeypatch.setenv("XLING_TEMPLATES", str(target))
     with pytest.raises(XlingError, match="XLING_TEMPLATES names .* (not a folder that exists|a file, not a folder)"):
         load_template("mt-completion")
+
+
+@pytest.mark.parametrize("pool", [["ab", "cd"], [("s", "t", "u")], [("s", 1)], [b"st"]])
+def test_a_shot_pool_of_anything_but_pairs_of_strings_is_refused(pool):
+    """(audit round 19) Two-character strings were unpacked as pairs: "ab" became the
+    demonstration a -> b."""
+    with pytest.raises(XlingError, match="a shot pool holds \\(source, target\\) pairs of strings"):
+        select_shots(pool, 1)
+    assert select_shots([["s", "t"]], 1) == [("s", "t")]

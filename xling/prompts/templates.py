@@ -359,6 +359,10 @@ def select_shots(pool: Sequence[tuple[str, str]], k: int, seed: int = 0,
     the sentences being translated (`exclude`)."""
     if k <= 0:
         return []
+    for item in pool:   # ("ab", "cd") unpacked as pairs read the 2-character strings as a->b
+        if isinstance(item, (str, bytes)) or not isinstance(item, (tuple, list)) or len(item) != 2 \
+                or not all(isinstance(side, str) for side in item):
+            raise XlingError(f"a shot pool holds (source, target) pairs of strings, not {str(repr(item))[:60]}")
     banned = {s.strip() for s in exclude}
     usable = [(s, t) for s, t in pool if s.strip() and t.strip()
               and s.strip() not in banned and t.strip() not in banned]
