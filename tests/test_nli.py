@@ -472,3 +472,22 @@ def test_choices_listed_as_sentences_or_rejected_name_no_answer_and_a_repeated_c
             (mc, item, "C. A and B are wrong.", 2), (mc, item, "C. E.g. a shelf is not", 2),
             (mc, ChoiceItem("a", 0, {"stem": "?", "options": ["Answer the phone", "Hang up"]}), "Answer the phone", 0)]:
         assert parse_answer(template, text, it) == label, text
+
+
+def test_parser_4_a_letter_before_another_choice_a_negated_label_and_invisible_characters():
+    """(audit round 19) "A: B" was read as A (the Q/A format's cue taken for the answer), "No
+    contradiction" as contradiction, "B?" as B (while "Bですか？" was no answer), and a
+    zero-width space before an answer made it invalid."""
+    mc = load_template("mc-qa")
+    item = ChoiceItem("q", 1, {"stem": "Where?", "options": ["shelf", "bed", "oven"]})
+    for text in ("A: B", "A: The answer is B", "A: bed", "B?"):
+        assert parse_answer(mc, text, item) is None, text
+    for text, index in (("A: shelf", 0), ("B: a bed", 1), ("\u200bB", 1), ("B\u2060", 1), ("A: because", 0)):
+        assert parse_answer(mc, text, item) == index, text
+    yes_no = ChoiceItem("p", 0, {"stem": "Same meaning?", "options": ["Yes", "No"]})
+    assert parse_answer(mc, "A: No", yes_no) is None and parse_answer(mc, "A: Yes", yes_no) == 0
+    nli = load_template("nli-generate")
+    for text in ("No contradiction", "Yes entailment", "No neutral"):
+        assert parse_answer(nli, text, None) is None, text
+    for text, label in (("\u200bYes", 0), ("\ufeffNo.", 2), ("No, contradiction.", 2), ("contradiction", 2)):
+        assert parse_answer(nli, text, None) == label, text

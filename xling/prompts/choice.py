@@ -173,11 +173,14 @@ def balanced_shots(pool: Sequence[ChoiceItem], k: int, seed: int, n_labels: int,
 # -- parsing generated answers ---------------------------------------------------------------------
 # The parser's version, in each run's generation summary: 2 reads choices listed by sentences
 # ("A. B.", "Yes. No."), an option's text without its full stop, "Answer: B", "B is wrong";
-# 3: the cue's Chinese and Japanese copula ("答案是B", "答えはいいえ"), a letter before です/입니다.
-CHOICE_PARSER = 3
+# 3: the cue's Chinese and Japanese copula ("答案是B", "答えはいいえ"), a letter before です/입니다;
+# 4: "A: B" and "No contradiction" name no answer, nor does "B?"; invisible format characters
+# (zero-width space, word joiner, BOM) are stepped over.
+CHOICE_PARSER = 4
 
 
 def _norm(text: str) -> str:
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")   # ("\u200bYes" was no answer)
     text = unicodedata.normalize("NFKC", text).casefold().strip()
     return re.sub(r"^[\s\"'“”‘’「」『』*:：\-–—(（\[]+", "", text)
 
@@ -238,6 +241,7 @@ def parse_answer(template: Template, text: str, item: ChoiceItem) -> int | None:
         norm = _without_cue(template, norm)
         # Longest words first so that "不是" is not read as "是".
         vocabulary = sorted(answer_vocabulary(template).items(), key=lambda kv: -len(kv[0]))
+        labels = set(template.data.get("labels", []))
 
         def says(text: str, word: str) -> bool:   # the text opens with the word, not a longer one
             rest = text[len(word):]
@@ -251,6 +255,10 @@ def parse_answer(template: Template, text: str, item: ChoiceItem) -> int | None:
                 # as sentences ("Yes. No.", "はい。いいえ。"; not "Yes. No doubt about it.")
                 listed = _LISTING.sub("", norm[len(word):], count=1)
                 if any(other_index != index and says(listed, other) for other, other_index in vocabulary):
+                    return None
+                # a word before a label's name ("No contradiction": there is none) answers nothing
+                named = re.match(r"\s+(\w+)", norm[len(word):])
+                if word not in labels and named and named.group(1) in labels:
                     return None
                 sentence = _SENTENCE.match(norm[len(word):])
                 after = norm[len(word) + sentence.end():] if sentence else ""
@@ -286,6 +294,12 @@ def parse_answer(template: Template, text: str, item: ChoiceItem) -> int | None:
     if match and match.group(1) in letters:
         index = letters.index(match.group(1))
         marked = norm[match.end():].lstrip()
+        if norm[match.end() - 1] == ":":   # "A: B", "A: The answer is B": A as the Q/A format's cue
+            told = _without_cue(template, marked)
+            other = _LETTER_ALONE.match(told)
+            if other and other.group(1) in letters and letters.index(other.group(1)) != index or any(
+                    i != index and o and told.startswith(o) and _ALONE.match(told[len(o):]) for i, o in options):
+                return None
         own = next((o for i, o in options if i == index and o and marked.startswith(o)), None)
         # what follows the option's own text ("A) shelf ..."), else the letter itself ("A, B")
         rest = marked[len(own):] if own else norm[match.start(1) + 1:]
@@ -376,5 +390,5 @@ _LAST_LETTER = re.compile(r"([a-z])(?=[\W_]*$)")   # a letter ending the line ("
 # there (not "C. A and B are wrong", "C. E.g. a hospital").
 _SENTENCE_ENDS = re.compile(r"[\s\"'“”‘’「」『』*)）\]】]*(?:$|[.!?。！？．]+(?![a-z0-9]))")
 _LETTER_SENTENCE = re.compile(r"([a-z])(?=" + _SENTENCE_ENDS.pattern + ")")
-_LETTER = re.compile(r"([a-z])(?:\s*$|\s*\n|\.(?![a-z])|[),:;\]）*\"'」。、，!?]|\s*(?:です(?!か)|입니다(?!까))"
+_LETTER = re.compile(r"([a-z])(?:\s*$|\s*\n|\.(?![a-z])|[),:;\]）*\"'」。、，!]|\s*(?:です(?!か)|입니다(?!까))"
                      r"|\s+(?:is\b(?!\s+(?:not|wrong|incorrect|false)\b)|because\b|since\b|[-–—(]))")
