@@ -772,3 +772,22 @@ def test_numpy_integers_and_a_numeric_precision_are_taken():
 
     refs, hyps = ["the cat sat on the mat"], ["the cat sat on a mat"]
     assert chrf(hyps, refs, word_order=np.int64(2)).score == chrf(hyps, refs, word_order=2).score
+
+
+def test_sources_passed_where_the_target_language_goes_are_named(capsys):
+    """(audit round 19) bleu(hyps, refs, srcs) printed every source in a 136 KB "unknown
+    language code" message; chrf took them without a word. A set has no order (it was said to
+    be readable only once)."""
+    hyps, refs = ["a b c d"] * 3, ["a b c d"] * 3
+    for metric in (bleu, chrf, ter):
+        with pytest.raises(XlingError, match=r"^tgt_lang \(the third argument\) is a language code such as 'ko', "
+                                             r"not a list of 3: BLEU, chrF and TER take no sources"):
+            metric(hyps, refs, ["x"] * 3)
+    with pytest.raises(XlingError) as caught:
+        bleu(hyps, refs, "x" * 10_000)
+    assert len(str(caught.value)) < 1000
+    with pytest.raises(XlingError, match="got a set, which has no order"):
+        bleu(set(hyps), refs)
+    with pytest.raises(XlingError, match="got a dict_values, which has no order"):
+        chrf(hyps, {i: r for i, r in enumerate(refs)}.values())
+    assert bleu(hyps, refs, "ko").score == pytest.approx(100) and chrf(hyps, refs, "ko").score == 100

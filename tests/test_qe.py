@@ -304,3 +304,20 @@ def test_comet_on_a_cometkiwi_checkpoint_says_it_read_no_reference(tiny_kiwi):
     with_refs = comet(HYPS, REFS, SRCS, model=str(tiny_kiwi), batch_size=2)
     without = comet(HYPS, None, SRCS, model=str(tiny_kiwi), batch_size=2)
     assert with_refs.segments == without.segments and "refs:no" in with_refs.signature
+
+
+def test_xcomet_from_a_folder_of_any_name_is_named_xcomet_and_keeps_its_spans(tmp_path):
+    """(audit round 19) The name was guessed from the path ("xcomet" in it): a local xCOMET
+    checkpoint in a folder named otherwise was printed, stored and tabled as "COMET", beside
+    the run's COMET column; and -m xcomet kept no error spans (only xcomet-qe did)."""
+    from tiny_models import build_comet_variant
+
+    from xling.metrics import comet, xcomet
+
+    folder = build_comet_variant(tmp_path / "checkpoint-a", "BERT", xcomet=True, word_layer=2,
+                                 layer_transformation="softmax")
+    direct = comet(HYPS, REFS, SRCS, "en", model=str(folder), batch_size=2)
+    assert direct.name == "xCOMET" and "error_spans" not in direct.extra
+    through = xcomet(HYPS, REFS, SRCS, model=str(folder), batch_size=2)
+    assert through.name == "xCOMET" and len(through.extra["error_spans"]) == len(HYPS)
+    assert through.segments == direct.segments

@@ -26,8 +26,9 @@ __all__ = ["MetricResult", "MetricSpec", "PairedResult", "REGISTRY", "bleu", "sp
 
 
 def xcomet(hyps, refs, srcs, **kwargs):
-    """xCOMET: a score per segment and error spans, with references (refs=None: as QE);
-    options as the registry's "xcomet" metric takes them (comet_model, batch_size, ...)."""
+    """xCOMET with references: a score per segment, and its error spans in
+    `extra["error_spans"]`; options as the registry's "xcomet" metric takes them (model,
+    batch_size, gpus, precision, error_spans, progress). Without references: get("xcomet-qe")."""
     from .registry import get
     return get("xcomet")(hyps, refs, srcs, **kwargs)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, MappingView, Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Sequence
 
@@ -157,6 +157,9 @@ def texts(seq, name: str, nested: bool = False, missing_ok: bool = False) -> lis
     if isinstance(seq, (str, bytes)):
         raise XlingError(f"{name}: got a single {type(seq).__name__}; pass a list of strings, one per segment")
     refuse_table(seq, name)
+    if isinstance(seq, (AbstractSet, MappingView)):   # (read as often as one likes, in no set order)
+        raise XlingError(f"{name}: got a {type(seq).__name__}, which has no order: its texts could not be "
+                         "matched with the others'; pass a list of strings, one per segment")
     if not hasattr(seq, "__len__") or not hasattr(seq, "__getitem__"):
         raise XlingError(f"{name}: got a {type(seq).__name__}, which can be read only once; pass a list "
                          "of strings, one per segment (list(...))")
@@ -197,14 +200,13 @@ def check_flag(name: str, value) -> None:
         raise XlingError(f"{name} must be True or False, not {value!r}")
 
 
-def refuse_table(seq, name: str) -> None:
+def refuse_table(seq, name: str, several: str = "; several references: a list of such lists") -> None:
     """A dict or a table is not a list of texts: iterating it gives its keys or column names,
     which would be scored (or translated) silently."""
     if isinstance(seq, Mapping) or hasattr(seq, "columns"):
         kind = "dict" if isinstance(seq, Mapping) else type(seq).__name__
         raise XlingError(f"{name}: got a {kind}, whose iteration gives its keys/column names, not its texts; "
-                         "pass a list of strings (one column: df['col'], a dict's values: list(d.values()); "
-                         "several references: a list of such lists)")
+                         f"pass a list of strings (one column: df['col'], a dict's values: list(d.values()){several})")
 
 
 def check_reference_layout(hyps: Sequence[str], streams: list[list[str]]) -> None:

@@ -86,11 +86,15 @@ def load_native(ckpt: str, revision: str, precision: str = "32", device: str | N
 
 
 def comet(hyps: Sequence[str], refs: Sequence[str] | None, srcs: Sequence[str] | None,
-          model: str = DEFAULT_MODEL, batch_size: int = 16, gpus: int | None = None,
-          precision: str = "32", error_spans: bool = False, keep: Sequence[bool] | None = None,
-          progress: bool = False, name: str | None = None):
+          tgt_lang: str | None = None, *, model: str = DEFAULT_MODEL, batch_size: int = 16,
+          gpus: int | None = None, precision: str = "32", error_spans: bool = False,
+          keep: Sequence[bool] | None = None, progress: bool = False, name: str | None = None):
     """Segment and corpus COMET scores (COMET's own 0–1 scale). Without references (refs=None)
-    a QE model (CometKiwi) or a unified one (xCOMET) scores source and translation only."""
+    a QE model (CometKiwi) or a unified one (xCOMET) scores source and translation only.
+    `tgt_lang` is taken, as every metric takes it (get(name)(hyps, refs, srcs, tgt_lang)), and
+    read by none: COMET is language-independent. An xCOMET checkpoint's error spans are kept in
+    `extra["error_spans"]` with error_spans=True. The result is named by the checkpoint's kind
+    (xCOMET or COMET), whatever its folder is called."""
     if srcs is None:
         raise XlingError("COMET needs the source sentences (srcs; -s/--source on the command line)")
     if not isinstance(model, str) or not model.strip():
@@ -146,7 +150,7 @@ def comet(hyps: Sequence[str], refs: Sequence[str] | None, srcs: Sequence[str] |
     signature = Signature.of(**fields).format()
     if error_spans and spans is not None:
         extra["error_spans"] = spans
-    name = name or ("xCOMET" if "xcomet" in model.lower() else "COMET")
+    name = name or ("xCOMET" if getattr(scorer, "is_xcomet", False) else "COMET")
     result = mean_result(name, scores, signature, extra=extra)
     result.digits = 4   # a 0-1 scale: 0.8512 and 0.8549 are not both "0.85" (also called directly)
     return result

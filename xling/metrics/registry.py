@@ -317,7 +317,8 @@ def _comet(hyps, refs, srcs, tgt_lang, **options):
 
 def _xcomet(hyps, refs, srcs, tgt_lang, **options):
     from .comet_scoring import XCOMET, comet
-    return comet(hyps, refs, srcs, **{"model": XCOMET, **options})
+    # its error spans kept, as xcomet-qe's (the HTML page shows them)
+    return comet(hyps, refs, srcs, **{"model": XCOMET, "name": "xCOMET", "error_spans": True, **options})
 
 
 def _comet_qe(default_model: str, name: str, spans: bool = False):

@@ -11,7 +11,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..data.languages import resolve
+from ..data.languages import Language, resolve
 from ..errors import XlingError
 from . import spm
 from .base import (
@@ -29,7 +29,18 @@ from .base import (
 
 
 def bleu_tokenizer_for(tgt_lang: str | None) -> str:
-    return resolve(tgt_lang).bleu_tokenizer if tgt_lang else "13a"
+    return resolve(tgt_lang).bleu_tokenizer if _target(tgt_lang) else "13a"
+
+
+def _target(tgt_lang):
+    """`tgt_lang` as given, when it is a language code (or None): sources passed third, as COMET
+    takes them (hyps, refs, srcs), are refused by name rather than read as a language."""
+    if tgt_lang is not None and not isinstance(tgt_lang, (str, Language)):
+        size = f" of {len(tgt_lang)}" if hasattr(tgt_lang, "__len__") else ""
+        raise XlingError(f"tgt_lang (the third argument) is a language code such as 'ko', not a "
+                         f"{type(tgt_lang).__name__}{size}: BLEU, chrF and TER take no sources "
+                         "(hyps, refs, tgt_lang=...)")
+    return tgt_lang
 
 
 def _bleu(tokenize: str, lowercase: bool, effective_order: bool, spm_model: str | None = None):
@@ -196,6 +207,7 @@ def chrf(hyps: Sequence[str], refs, tgt_lang: str | None = None, word_order: int
     """chrF (word_order=0) or chrF++ (word_order=2). Language-independent: tgt_lang is accepted
     for a uniform interface."""
     check_flag("lowercase", lowercase)
+    _target(tgt_lang)
     if isinstance(word_order, bool) or not isinstance(word_order, numbers.Integral) or word_order < 0:
         raise XlingError(f"word_order must be a whole number, 0 or more (0: chrF, 2: chrF++), not {word_order!r}")
     word_order = int(word_order)   # (a numpy integer from a notebook)
@@ -220,8 +232,8 @@ def _ter(asian_support: bool, case_sensitive: bool, normalized: bool = False):
 def ter(hyps: Sequence[str], refs, tgt_lang: str | None = None, asian_support: bool | None = None,
         case_sensitive: bool = False, normalized: bool | None = None,
         keep: Sequence[bool] | None = None) -> MetricResult:
-    """Translation edit rate (lower is better). CJK targets get sacrebleu's Asian-script
-    tokenization unless told otherwise: `asian_support` with `normalized` (sacrebleu's Asian
+    """Translation edit rate (lower is better). Chinese and Japanese targets get sacrebleu's
+    Asian-script tokenization unless told otherwise: `asian_support` with `normalized` (sacrebleu's Asian
     support acts only through normalization; alone, an unspaced Chinese or Japanese sentence
     would be one token and TER an exact-match test)."""
     check_flag("case_sensitive", case_sensitive)
@@ -229,7 +241,7 @@ def ter(hyps: Sequence[str], refs, tgt_lang: str | None = None, asian_support: b
         if value is not None:
             check_flag(name, value)
     # (Korean is spaced, and sacrebleu's Asian support splits no Hangul: sacrebleu's default there)
-    cjk = tgt_lang is not None and resolve(tgt_lang).code.split("-")[0] in ("ja", "zh")
+    cjk = _target(tgt_lang) is not None and resolve(tgt_lang).code.split("-")[0] in ("ja", "zh")
     if asian_support is None:
         asian_support = cjk
     if normalized is None:

@@ -368,7 +368,7 @@ def source_texts(texts) -> list[str]:
         return [texts]
     from ..metrics.base import refuse_table
 
-    refuse_table(texts, "texts to translate")
+    refuse_table(texts, "texts to translate", several="")
     try:
         texts = list(texts)
     except TypeError:
