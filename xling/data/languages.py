@@ -73,7 +73,8 @@ def resolve(code: str | Language) -> Language:
     lang = _registry()[1].get(_key(str(code))) or _by_region(str(code))
     if lang is None:
         known = ", ".join(lang.code for lang in all_languages())
-        raise XlingError(f"unknown language code {str(repr(code))[:60]}{_did_you_mean(str(code))}; known codes: {known} "
+        shown = str(repr(code))[:60]   # (a list of sources given as the language)
+        raise XlingError(f"unknown language code {shown}{_did_you_mean(str(code))}; known codes: {known} "
                          "(FLORES codes such as kor_Hang and ISO 639-3 codes also work)")
     return lang
 

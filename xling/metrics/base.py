@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, MappingView, Set as AbstractSet
+from collections.abc import Mapping, MappingView
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Sequence
 
