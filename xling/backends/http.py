@@ -202,6 +202,9 @@ class HTTPBackend(Backend):
                  backoff: float = 1.0, tokenizer: str | None = None, chat: bool | None = None):
         import httpx
 
+        scheme, sep, rest = base_url.partition("://")
+        if sep and scheme.lower() in ("http", "https"):   # (HTTP:// is http://: RFC 3986 schemes ignore case)
+            base_url = f"{scheme.lower()}://{rest}"
         if not base_url.startswith(("http://", "https://")):
             raise XlingError(f"--base-url must start with http:// or https://, not "
                              f"{redact_url(base_url)!r}")
@@ -419,8 +422,13 @@ class HTTPBackend(Backend):
         class NotReady(Exception):
             pass
 
-        def get(url):
-            answer = self._client.get(url, timeout=min(self.timeout, 10.0))
+        def get(url, outside: bool = False):
+            request = self._client.build_request("GET", url, timeout=min(self.timeout, 10.0))
+            if outside:   # the host's root, outside --base-url: no key, no query, no user (README)
+                request.headers.pop("Authorization", None)
+                request.url = httpx.URL(scheme=request.url.scheme, host=request.url.host,
+                                        port=request.url.port, path=request.url.path)
+            answer = self._client.send(request, auth=None if outside else httpx.USE_CLIENT_DEFAULT)
             if answer.status_code in RETRY_STATUS:   # up but not ready (a proxy's 503): not "other"
                 raise NotReady
             try:
@@ -438,7 +446,7 @@ class HTTPBackend(Backend):
         if isinstance(models, list) and any(isinstance(m, dict) and m.get("owned_by") == "vllm" for m in models):
             return "vllm"
         try:   # (the server is up: a schema that does not come is no transformers server's, asked once)
-            schema = get(self._client.base_url.copy_with(path="/openapi.json"))
+            schema = get(self._client.base_url.copy_with(path="/openapi.json"), outside=True)
         except (NotReady, httpx.TimeoutException):
             return self._not_ready(settle)
         except httpx.HTTPError:
@@ -661,12 +669,15 @@ def _retry_after(value: str | None) -> float | None:
     return seconds if seconds >= 0 and math.isfinite(seconds) else None
 
 
-def _answer_text(body, chat: bool) -> str:
-    """The generated text of an OpenAI-compatible answer, or MalformedAnswer."""
+def _answer_text(body, chat: bool, one: bool = True) -> str:
+    """The generated text of an OpenAI-compatible answer to a request of `one` answer (else of
+    the first choice of several, from _all_answers), or MalformedAnswer."""
     raw = json.dumps(body, ensure_ascii=False)[:1000]
     choices = body.get("choices") if isinstance(body, dict) else None
     if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
         raise MalformedAnswer("no 'choices' list of objects", raw)
+    if one and (len(choices) > 1 or choices[0].get("index", 0) not in (0, None)):   # (n=1 asked: which one would it be?)
+        raise MalformedAnswer(f"{len(choices)} choices (index {choices[0].get('index')!r} first) for a request of one", raw)
     choice = choices[0]
     if chat or "message" in choice:
         message = choice.get("message")
@@ -698,11 +709,11 @@ def _all_answers(body, chat: bool, n: int) -> list[str]:
         raise MalformedAnswer("choices that are not objects", raw)
     indices = [c.get("index") for c in choices]
     if all(i is None for i in indices):
-        return [_answer_text({"choices": [c]}, chat) for c in choices]
+        return [_answer_text({"choices": [c]}, chat, one=False) for c in choices]
     if sorted(i for i in indices if type(i) is int) != list(range(n)):
         raise MalformedAnswer(f"choice indices {indices[:8]} are not the whole numbers 0 to {n - 1}", raw)
     ordered = sorted(choices, key=lambda c: c["index"])
-    return [_answer_text({"choices": [c]}, chat) for c in ordered]
+    return [_answer_text({"choices": [c]}, chat, one=False) for c in ordered]
 
 
 def _prompt_logprobs(body, where: str) -> tuple[list, list]:

@@ -513,11 +513,13 @@ def judge(hyps: Sequence[str], srcs: Sequence[str], tgt_lang: str, kind: str = "
                           "sample_scores": scores if samples > 1 else None,
                           "errors": [asdict(e) for e in spans[0]] if spans else None})
     total = len(hyps) * samples
+    truncated = sum(map(sum, cut))
     if hyps and unparseable == total:
         first = answers[0][0].strip().replace("\n", " ")[:120]
+        why = (f"; {truncated} of them reached {max_new_tokens} tokens (cut answers are unparseable): "
+               "raise --judge-max-tokens" if truncated else "; try a stronger judge model or check its template")
         raise XlingError(f"the judge {backend.fingerprint.get('model')!r} gave no parseable "
-                         f"{KINDS[kind][1]} answer for any of {len(hyps)} segments (e.g. {first!r}); "
-                         "try a stronger judge model or check its template")
+                         f"{KINDS[kind][1]} answer for any of {len(hyps)} segments (e.g. {first!r}){why}")
     fields = dict(judge=backend.fingerprint.get("model"), rev=backend.fingerprint.get("revision"),
                   template=f"{prompt_template.name}@{prompt_template.hash}", samples=samples)
     if shows_reference:
@@ -535,7 +537,6 @@ def judge(hyps: Sequence[str], srcs: Sequence[str], tgt_lang: str, kind: str = "
     if samples > 1:
         extra["judge_std_mean"] = statistics.fmean(spread) if spread else None
         extra["judge_std"] = stds
-    truncated = sum(map(sum, cut))
     if truncated:
         extra["truncated"] = truncated
     if unparseable:
