@@ -215,6 +215,9 @@ class FakeOpenAI:
         "echo-none": (200, b'{"choices": [{"message": {"content": "There is none left, this is a test."}}]}', {}),
         # a candidate is asked alone (n=1): one choice whose index is not 0
         "index-string": (200, b'{"choices": [{"index": "b", "message": {"content": "one"}}]}', {}),
+        # two answers to a request of one, the second-indexed listed first
+        "two-choices": (200, b'{"choices": [{"index": 1, "message": {"content": "other"}}, '
+                             b'{"index": 0, "message": {"content": "fine"}}]}', {}),
         "logprobs-short": (200, b'{"choices": [{"text": "ab", "logprobs": {"text_offset": [0, 1], '
                                 b'"token_logprobs": [null, -1.0], "tokens": ["a", "b"]}}]}', {}),
         "deep": (200, b'{"choices": ' + b"[" * 30000 + b"]" * 30000 + b"}", {}),
@@ -229,10 +232,13 @@ class FakeOpenAI:
         self.models: list[tuple[int, bytes]] | None = None
         self.paths: list[str] = []      # each request's path and query string
         self.authorizations: list[str] = []   # each request's Authorization header ("" for none)
+        self.gets: list[tuple[str, str]] = []   # each GET's path and query, and its Authorization header
         self.lock = threading.Lock()
 
         class Handler(QuietHandler):
             def do_GET(self):
+                with server.lock:
+                    server.gets.append((self.path, self.headers.get("authorization") or ""))
                 if server.models is None or not self.path.endswith("/models"):
                     return self._reply(404, b'{"error": "not found"}', {})
                 with server.lock:

@@ -36,7 +36,7 @@ def test_a_well_formed_answer_is_the_translation(fake):
 
 
 @pytest.mark.parametrize("mode", ["list", "null", "choice-strings", "message-null", "content-42",
-                                  "broken-sse", "cut-sse", "not-json"])
+                                  "broken-sse", "cut-sse", "not-json", "two-choices"])
 def test_each_malformed_answer_is_retried_then_one_clear_error(fake, mode):
     fake.mode = mode
     with pytest.raises(XlingError) as caught:
@@ -62,6 +62,18 @@ def test_requests_wait_until_the_server_says_what_it_is(fake):
     assert translate(fake) == ["fine"]
     assert fake.payloads and all(p.get("repetition_penalty") == 1.0 and p.get("top_k") == -1
                                  for p in fake.payloads)
+
+
+def test_the_schema_probe_outside_the_base_url_carries_no_credentials(fake):
+    """(audit round 19) GET /openapi.json at the host's root (is it `transformers serve`?) went
+    with the Bearer key and the ?api_key= query, though the key is sent only to --base-url."""
+    fake.models = [(200, b'{"data": [{"id": "fake-model", "owned_by": "someone"}]}')]
+    url = fake.url.replace("http://", "HTTP://").replace("/v1", "/proxy/v1?api_key=QSECRET")
+    assert translate(fake, url) == ["fine"]   # (an upper-case scheme is http://)
+    probes = [(path, auth) for path, auth in fake.gets if "openapi" in path]
+    assert probes == [("/openapi.json", "")]
+    assert any(path.startswith("/proxy/v1/models?api_key=QSECRET") and auth == f"Bearer {KEY}"
+               for path, auth in fake.gets)
 
 
 def test_a_server_whose_model_list_never_answers_is_still_used(fake, capsys):

@@ -544,6 +544,23 @@ def test_a_judge_answer_cut_at_its_token_limit_is_not_scored_as_complete(tiny_ca
     assert result.segments == [0, None] and result.extra["truncated"] == 1 and "parsed:1/2" in result.signature
 
 
+def test_a_judge_whose_every_answer_was_cut_is_told_to_raise_its_token_limit():
+    """(audit round 19) The error quoted "Score: 85" as unparseable and said to try a stronger
+    judge: every answer had reached its token limit (the server said so)."""
+    from xling.backends.http import HTTPBackend
+    from xling.metrics.judge import judge
+
+    server = FakeOpenAI(respond=lambda payload: ("Score: 85", "length"))
+    try:
+        backend = HTTPBackend("judge", server.url, max_retries=0, chat=True)
+        with pytest.raises(XlingError, match=r"any of 2 segments \(e.g. 'Score: 85'\); 2 of them reached 16 "
+                                             r"tokens \(cut answers are unparseable\): raise --judge-max-tokens"):
+            judge(["안녕.", "고양이."], ["Hello.", "The cat."], "ko", src_lang="en", backend=backend,
+                  kind="esa", max_new_tokens=16)
+    finally:
+        server.close()
+
+
 @pytest.mark.parametrize("option, message", [
     (["--judge-template", "/nonexistent/j.yaml"], "does not exist"),
     (["--judge-template", "mt-chat"], "is not a MQM judge template"),

@@ -676,8 +676,9 @@ def _answer_text(body, chat: bool, one: bool = True) -> str:
     choices = body.get("choices") if isinstance(body, dict) else None
     if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
         raise MalformedAnswer("no 'choices' list of objects", raw)
-    if one and (len(choices) > 1 or choices[0].get("index", 0) not in (0, None)):   # (n=1 asked: which one would it be?)
-        raise MalformedAnswer(f"{len(choices)} choices (index {choices[0].get('index')!r} first) for a request of one", raw)
+    if one and (len(choices) > 1 or choices[0].get("index", 0) not in (0, None)):   # (n=1 asked: which one?)
+        raise MalformedAnswer(f"{len(choices)} choices (index {choices[0].get('index')!r} first) for a "
+                              "request of one", raw)
     choice = choices[0]
     if chat or "message" in choice:
         message = choice.get("message")

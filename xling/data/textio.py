@@ -44,11 +44,19 @@ def read_lines(path: str | Path, *, allow_empty: bool = False, keep_bom: bool = 
     lines = split_lines(decode_utf8(data, str(path)), keep_bom)
     if not lines and not allow_empty:
         raise XlingError(f"{path} is empty")
-    if b"\r" in data and b"\n" not in data:   # line ends of classic Mac OS: lines split at \n only, as sacrebleu
-        import sys
-        print(f"xling: warning: {path} ends its lines with carriage returns (\\r) alone, so it is read as one "
-              "line; convert them first (tr '\\r' '\\n')", file=sys.stderr)
+    _warn_lone_returns(data, str(path))
     return lines
+
+
+def _warn_lone_returns(data: bytes, where: str) -> None:
+    """Line ends of classic Mac OS: lines split at \\n only, as sacrebleu's, so such a text is
+    one line (or a few). Said wherever lone carriage returns outnumber the line feeds (a final
+    \\n added by an editor hid them)."""
+    lone = data.count(b"\r") - data.count(b"\r\n")
+    if lone > data.count(b"\n"):
+        read = data.rstrip(b"\n").count(b"\n") + 1
+        print(f"xling: warning: {where} ends its lines with carriage returns (\\r) alone, so it is read as "
+              f"{'one line' if read == 1 else f'{read} lines'}; convert them first (tr '\\r' '\\n')", file=sys.stderr)
 
 
 def json_line(text: str, where: str):
@@ -150,7 +158,9 @@ def read_stdin_lines() -> list[str]:
         data = sys.stdin.buffer.read()
     except OSError as exc:
         raise XlingError(f"cannot read standard input: {exc.strerror or exc}") from None
-    return split_lines(decode_utf8(data, "standard input"))
+    lines = split_lines(decode_utf8(data, "standard input"))
+    _warn_lone_returns(data, "standard input")
+    return lines
 
 
 def publish(tmp: str | Path, path: str | Path) -> None:
