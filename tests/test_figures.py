@@ -259,6 +259,14 @@ def test_table_1s_code_column_counts_whole_files_as_documents(tmp_path, data_dir
     # each file as it is: its last newline and CRLFs were dropped (one token per file short)
     direct = [len(tokenizer(t, add_special_tokens=False)["input_ids"]) for t in texts]
     assert stats.documents == 2 and stats.tokens == sum(direct)
+    # (audit round 19) files under hidden folders (.git) were documents too, and a CRLF line's
+    # \r counted in the per-sentence figures (the same code 25% more tokens per sentence)
+    (source / ".git").mkdir()
+    (source / ".git" / "HEAD").write_text("ref: refs/heads/main\n", encoding="utf-8")
+    (source / "m1.py").write_bytes(texts[1].replace("\r\n", "\n").encode())
+    unix = efficiency(["embedded"], ["code"], {"code": str(source)})["embedded"]["code"]
+    assert unix.documents == 2 and (unix.tokens_per_sentence, unix.chars_per_token) == \
+        (stats.tokens_per_sentence, stats.chars_per_token)
     # a --file column named in -l or not (it was dropped without a word unless -l named it)
     for langs in (["--langs", "code"], ["--langs", "ko", "--data-dir", str(data_dir)]):
         result = subprocess.run([sys.executable, "-m", "xling.cli", "tokens", "embedded", *langs,

@@ -72,7 +72,9 @@ def file_documents(path: str) -> list[list[str]]:
     from pathlib import Path
 
     if Path(path).is_dir():
-        files = [f for f in sorted(Path(path).rglob("*")) if f.is_file() and not f.name.startswith(".")]
+        root = Path(path)   # (hidden files and folders left out: .git, .github are no sample's text)
+        files = [f for f in sorted(root.rglob("*"))
+                 if f.is_file() and not any(part.startswith(".") for part in f.relative_to(root).parts)]
         # split at "\n" only, so that joined again (token_stats) each file is its text as it is:
         # its last newline and its CRLFs are tokens too
         docs = [lines for lines in (_whole(f).split("\n") for f in files) if any(map(str.strip, lines))]
@@ -117,7 +119,8 @@ def token_stats(tokenizer, docs: list[list[str]], joined_here: bool = True) -> T
     to English) where xling joined them (`joined_here`: FLORES, whose 731 joining newlines per
     language pulled the ratios towards 1); a user's file keeps its own line breaks."""
     texts = ["\n".join(doc) for doc in docs]
-    sentences = [s for doc in docs for s in doc if s.strip()]   # (a whole file keeps its blank lines)
+    # (a whole file keeps its blank lines, and its CRLFs: a sentence is a line without its end)
+    sentences = [s.removesuffix("\r") for doc in docs for s in doc if s.strip()]
     doc_counts = [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
     sent_counts = [len(ids) for ids in tokenizer(sentences, add_special_tokens=False)["input_ids"]]
     chars, sentence_tokens = sum(len(s) for s in sentences), sum(sent_counts)
