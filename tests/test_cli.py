@@ -1,4 +1,5 @@
 """The command line as a user runs it: real subprocesses, exit codes, stderr, output files."""
+import json
 import subprocess
 import sys
 
@@ -63,6 +64,20 @@ def test_file_translation_keeps_lines_and_order(tiny_causal_base, tmp_path):
     piped = xling("translate", "-s", "ko", "-t", "en", "-m", str(tiny_causal_base),
                   input=src.read_bytes())
     assert piped.stdout.decode() == "I like apples.\n\nThe sea is calm.\n"
+    # (audit round 19) "-i -" was "input file - does not exist", and a lone "-" was translated
+    for dash in (["-i", "-"], ["-"]):
+        piped = xling("translate", "-s", "ko", "-t", "en", "-m", str(tiny_causal_base), *dash, input=src.read_bytes())
+        assert piped.stdout.decode() == "I like apples.\n\nThe sea is calm.\n", piped.stderr
+
+
+def test_score_reads_one_input_from_standard_input(tmp_path):
+    ref = tmp_path / "ref.en"
+    ref.write_text("The sea is calm.\nI like apples.\n", encoding="utf-8")
+    piped = xling("score", "-i", "-", "-r", str(ref), "-t", "en", "-m", "chrf", "-f", "json",
+                  input=b"The sea is calm.\nI like apples.\n")
+    assert piped.returncode == 0 and json.loads(piped.stdout)["systems"]["-"]["chrf"]["score"] == 100, piped.stderr
+    twice = xling("score", "-i", "-", "-r", "-", "-t", "en", input=b"x\n")
+    assert_one_line_error(twice, "standard input (-) is one of the inputs at most")
 
 
 def test_embedded_default_model_from_the_shell():

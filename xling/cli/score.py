@@ -92,6 +92,8 @@ def score(refs, hyps, src_path, tgt_lang, src_lang, metrics, paired_bs, paired_a
                          "(-i BASE.txt OTHER.txt)")
     # As sacrebleu reads them: a leading byte-order mark stays part of the first segment (said
     # on stderr: it lowers that segment's score, and a researcher may not see it in an editor).
+    if [*refs, *hyps, src_path].count("-") > 1:   # (read once: the second would find it empty)
+        raise XlingError("standard input (-) is one of the inputs at most: give the others as files")
     references = [_read_keeping_bom(r) for r in refs]
     systems = {}
     for path in hyps:

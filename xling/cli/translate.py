@@ -37,7 +37,7 @@ from .options import (
 @config_option(MTEvalConfig, "max_batch_tokens", "--max-batch-tokens")
 @config_option(MTEvalConfig, "refill", "--refill/--no-refill")
 @click.option("--input", "-i", "input_path", type=click.Path(dir_okay=False), default=None,
-              help="Read source lines from this file (default: TEXT arguments, else stdin).")
+              help="Read source lines from this file (default: TEXT arguments, else stdin; - is stdin).")
 @click.option("--output", "-o", "output_path", type=click.Path(dir_okay=False), default=None,
               help="Write translations here (default: stdout). Written only when complete.")
 @click.option("--paragraphs", is_flag=True,
@@ -74,6 +74,8 @@ def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, ma
         raise XlingError("--shots-file gives demonstrations, and --shots is 0: add --shots K")
     if output_path == "-":   # the usual spelling of standard output
         output_path = None
+    if input_path == "-" or text == ("-",):   # and of standard input (a lone "-" was translated as text)
+        input_path, text = None, ()
     metric_values = {k: settings.pop(k) for k in (*MODEL_SETTINGS, "precision")}
     selection = Selection.from_settings({**metric_values, "seed": seed},
                                         **{k: settings.pop(k) for k in SELECTION_SETTINGS})

@@ -32,6 +32,12 @@ def split_lines(text: str, keep_bom: bool = False) -> list[str]:
 
 
 def read_lines(path: str | Path, *, allow_empty: bool = False, keep_bom: bool = False) -> list[str]:
+    """A text file's lines, split at \\n only (as sacrebleu reads them); "-" is standard input."""
+    if str(path) == "-":   # (as -o - is standard output)
+        lines = read_stdin_lines(keep_bom)
+        if not lines and not allow_empty:
+            raise XlingError("standard input (-) is empty")
+        return lines
     path = Path(path)
     if path.is_dir():
         raise XlingError(f"{path} is a folder, not a text file")
@@ -151,14 +157,14 @@ def join_paragraphs(texts: list[str]) -> str:
     return "\n\n".join(re.sub(r"\n\s*\n", "\n", t.strip().replace("\r\n", "\n")) for t in texts) + "\n"
 
 
-def read_stdin_lines() -> list[str]:
+def read_stdin_lines(keep_bom: bool = False) -> list[str]:
     if sys.stdin is None:   # closed (`0<&-`)
         raise XlingError("standard input is closed: give TEXT or --input FILE")
     try:
         data = sys.stdin.buffer.read()
     except OSError as exc:
         raise XlingError(f"cannot read standard input: {exc.strerror or exc}") from None
-    lines = split_lines(decode_utf8(data, "standard input"))
+    lines = split_lines(decode_utf8(data, "standard input"), keep_bom)
     _warn_lone_returns(data, "standard input")
     return lines
 
