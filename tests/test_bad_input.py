@@ -242,16 +242,18 @@ def test_a_line_translated_to_nothing_is_said(tmp_path):
     warned, eval counted it)."""
     from servers import FakeOpenAI
 
-    server = FakeOpenAI(respond=lambda payload: "" if "둘" in json.dumps(payload, ensure_ascii=False) else "fine")
+    # (audit round 19: an answer of a zero-width space alone was not counted; off-target called it empty)
+    server = FakeOpenAI(respond=lambda payload: "" if "둘" in json.dumps(payload, ensure_ascii=False) else
+                        "\u200b" if "넷" in json.dumps(payload, ensure_ascii=False) else "fine")
     try:
-        (tmp_path / "in.ko").write_text("하나\n둘\n셋\n", encoding="utf-8")
+        (tmp_path / "in.ko").write_text("하나\n둘\n셋\n넷\n", encoding="utf-8")
         result = xling("translate", "-s", "ko", "-t", "en", "--backend", "http", "--base-url", server.url, "-m", "fake",
                        "--no-cache", "-i", tmp_path / "in.ko", "-o", tmp_path / "out.en")
     finally:
         server.close()
     assert result.returncode == 0, result.stderr
-    assert (tmp_path / "out.en").read_text(encoding="utf-8") == "fine\n\nfine\n"
-    assert "1 of 3 lines were translated to nothing (line 2)" in result.stderr.decode()
+    assert (tmp_path / "out.en").read_text(encoding="utf-8") == "fine\n\nfine\n\u200b\n"
+    assert "2 of 4 lines were translated to nothing (lines 2, 4)" in result.stderr.decode()
 
 
 def test_a_server_whose_schema_never_comes_is_probed_once():

@@ -223,7 +223,8 @@ def test_a_file_with_classic_mac_line_ends_is_said_to_be_one_line(tmp_path):
     old.write_bytes(b"Hello.\rGood morning.\rBye.\n")
     result = xling("score", "-i", str(old), "-r", str(old), "-t", "en", "-m", "chrf")
     assert b"carriage returns (\\r) alone, so it is read as one line" in result.stderr
-    read = subprocess.run([sys.executable, "-c", "from xling.data.textio import read_stdin_lines as r; print(len(r()))"],
+    program = "from xling.data.textio import read_stdin_lines as r; print(len(r()))"
+    read = subprocess.run([sys.executable, "-c", program],
                           input=b"Hello.\rGood morning.\rBye.\r", capture_output=True)
     assert read.stdout == b"1\n" and b"standard input ends its lines with carriage returns" in read.stderr
     fine = tmp_path / "fine.txt"

@@ -57,7 +57,15 @@ def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, ma
     --paragraphs: one output block per blank-line separated input block)."""
     from ..backends.settings import BackendSettings
     from ..data.languages import check_direction
-    from ..data.textio import atomic_writer, join_paragraphs, output_target, read_lines, read_stdin_lines, split_lines
+    from ..data.textio import (
+        atomic_writer,
+        is_blank,
+        join_paragraphs,
+        output_target,
+        read_lines,
+        read_stdin_lines,
+        split_lines,
+    )
     from ..data.textio import paragraphs as blocks_of
     from ..store.locks import output_lock
     from ..translation.postprocess import one_line
@@ -128,14 +136,18 @@ def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, ma
             outputs = [r.text for r in translator.translate_candidates(lines, src_lang, tgt_lang, selection,
                                                                        progress=True)]
         body = join_paragraphs(outputs) if paragraphs else "".join(one_line(o) + "\n" for o in outputs)
-        empty = [k for k, (line, out) in enumerate(zip(lines, outputs), 1) if line.strip() and not out.strip()]
+        empty = [k for k, (line, out) in enumerate(zip(lines, outputs), 1) if line.strip() and is_blank(out)]
+        invisible = any(outputs[k - 1].strip() for k in empty)   # (a zero-width space alone: no translation)
+        if paragraphs:   # such a block is still a block of the output
+            empty = [k for k in empty if not outputs[k - 1].strip()]
         where = f"{', '.join(map(str, empty[:10]))}{', ...' if len(empty) > 10 else ''}"
         if paragraphs and empty:   # blank-line separated blocks cannot hold an empty one
             click.echo(f"xling: warning: {len(empty)} of {len(lines)} blocks were translated to nothing "
                        f"(block {where}); the output has that many fewer blocks than the input", err=True)
         elif empty:   # lines stay aligned: an empty line of output is a failed translation
             click.echo(f"xling: note: {len(empty)} of {len(lines)} lines were translated to nothing "
-                       f"(line {where}); they are empty lines of the output", err=True)
+                       f"(line{'s' if len(empty) > 1 else ''} {where}); they are empty lines of the output"
+                       + (" or hold only invisible characters" if invisible else ""), err=True)
         if target:
             with atomic_writer(target) as handle:
                 handle.write(body)

@@ -19,6 +19,14 @@ def decode_utf8(data: bytes, where: str) -> str:
         raise XlingError(f"{where} is not valid UTF-8 (line {line}, byte {exc.start})") from exc
 
 
+def is_blank(text: str) -> bool:
+    """Nothing but white space and invisible format characters (a zero-width space, a BOM): an
+    empty output wherever outputs are counted as empty."""
+    import unicodedata
+
+    return not "".join(c for c in text if unicodedata.category(c) != "Cf").strip()
+
+
 def split_lines(text: str, keep_bom: bool = False) -> list[str]:
     """Lines without their terminators (\\n, \\r\\n); a final newline adds no empty line. A
     leading byte-order mark is dropped unless `keep_bom` (metric input: sacrebleu keeps it as

@@ -24,6 +24,7 @@ from typing import Sequence
 
 from .. import __version__
 from ..data.languages import resolve
+from ..data.textio import is_blank
 from ..errors import XlingError
 from .base import Signature, check_lengths, mean_result
 from .langid import RULES, detect, lingua_version
@@ -59,7 +60,7 @@ def segment_flags(output: str, tgt_code: str, source: str | None = None) -> dict
 
     detection = detect(output, expected=tgt_code)
     # invisible format characters alone (a zero-width space, a BOM) are an empty output
-    empty = not "".join(c for c in output if unicodedata.category(c) != "Cf").strip()
+    empty = is_blank(output)
     # a blank line kept as a segment (text:, jsonl: files): nothing to translate, so an empty
     # output is neither off-target nor undetermined (a perfect system scored 25% with one)
     if empty and source is not None and not source.strip():

@@ -12,7 +12,7 @@ from ..backends.base import Decoding
 from ..data.corpus import ParallelData
 from ..data.languages import Direction, named_pairs, resolve
 from ..data.parallel import load_parallel, shots_file_pool
-from ..data.textio import file_record
+from ..data.textio import file_record, is_blank
 from ..errors import XlingError
 from ..metrics.langid import detect
 from ..metrics.preflight import check_metric_models
@@ -249,7 +249,7 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
             digest = run.write_outputs(name, records)
             score_direction(run, name, metrics, config, generation=generation, written=(records, digest))
             unaligned += sum(1 for r in records if r.get("realigned") is False)
-            empty += sum(1 for r in records if r["source"].strip() and not r["output"].strip()
+            empty += sum(1 for r in records if r["source"].strip() and is_blank(r["output"])
                          and r.get("realigned") is not False)
             total += len(records)
     if empty:   # scored as they are (and off-target), but a researcher should know why scores fell
