@@ -164,6 +164,10 @@ def test_eval_mt_with_mbr_keeps_every_candidate_and_greedy_is_unchanged(tiny_cau
     metrics = json.loads((tmp_path / "mbr" / "metrics.json").read_text())
     generation = metrics["directions"]["ko-en"]["generation"]
     assert generation["utility_evaluations"] == 48 and generation["generated"] == 12
+    # (audit round 19) config.json's "decoding" gave greedy settings (temperature 1.0, do_sample false)
+    decoding = json.loads((tmp_path / "mbr" / "config.json").read_text())["decoding"]
+    assert decoding["candidates"] == 4 and decoding["sampling"]["epsilon"] == 0.02 and "do_sample" not in decoding
+    assert json.loads((tmp_path / "greedy" / "config.json").read_text())["decoding"]["do_sample"] is False
     assert generation["batches"]["max_rows"] <= 32 and generation["seconds"] > 0
     # The batch sizes chosen are recorded: `auto` (the default) is 32 rows on a CPU.
     plan = dict(generation["batches"]["plan"])

@@ -87,6 +87,17 @@ def selected(data: ParallelData, config: MTEvalConfig) -> list[int]:
     return positions[:config.limit]
 
 
+def _decoding_record(decoding, selection: Selection) -> dict:
+    """How the outputs were decoded, for config.json: greedy decoding's settings, or (MBR,
+    rerank) how the candidates were drawn, with the answer budget both share (the greedy
+    temperature 1.0 of a run whose candidates were sampled at 0.5 was written)."""
+    record = decoding.as_dict()
+    if selection.greedy:
+        return record
+    budget = {k: record[k] for k in ("max_new_tokens_cap", "length_factor", "length_slack")}
+    return {"candidates": selection.candidates, "sampling": selection.sampling.as_dict(), **budget}
+
+
 def _check_wmt24pp_options(config: MTEvalConfig) -> None:
     """--reference and --keep-bad-sources choose among WMT24++'s fields: for other data they did
     nothing, yet config.json recorded them as applied (and they split the run's identity)."""
@@ -212,7 +223,7 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
         model=translator.backend.fingerprint, data={"spec": data.spec, "note": data.note},
         details={"segments": len(positions),   # records per direction
                  "template": {"name": template.name, "hash": template.hash} if template else None,
-                 "decoding": translator.decoding.as_dict(),
+                 "decoding": _decoding_record(translator.decoding, selection),
                  "shots": shot_source(config, data, directions, {d.name: user_pool(*d) for d in directions}
                                       if config.shots and config.shots_file else None)},
         at_default=at_default), overwrite=overwrite)
