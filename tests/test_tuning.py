@@ -48,6 +48,11 @@ def test_mixes_have_the_requested_shares_and_never_both_languages():
         assert build_mix(train, ratio, seed=3).examples == mix.examples   # reproducible
     with pytest.raises(XlingError, match=r"in \[0, 1\]"):
         check_ratios([0.5, 1.5])
+    # (audit round 19) a share given twice, or two told apart past 6 digits, trained one unit
+    for twice in ([0.5, 0.5], [0.1, 0.1000001]):
+        with pytest.raises(XlingError, match="names the Korean share 0.5 twice|names the Korean share 0.1 twice"):
+            check_ratios(twice)
+    assert check_ratios([0, 0.25, 1]) == [0.0, 0.25, 1.0]
 
 
 def test_rouge_l_keeps_hangul():
@@ -361,3 +366,13 @@ def test_a_unit_of_a_sweep_made_before_its_identity_grew_is_not_trained_again(tm
     monkeypatch.setattr(sweep, "answer", real)
     monkeypatch.setattr(sweep, "fine_tune", lambda *a, **k: pytest.fail("trained again"))
     run_tune_ratio(config, progress=False)
+
+
+def test_a_seed_given_twice_is_refused_before_any_training(tmp_path):
+    from helpers import assert_one_line_error, xling
+
+    paired = Path(__file__).parent / "data" / "paired_small.jsonl"
+    experiment = tmp_path / "t.yaml"
+    experiment.write_text(f"task: tune_ratio\nout: {tmp_path / 'R'}\ntrain_paired: {paired}\ntest_size: 4\n"
+                          "model: /no/such/model\nseeds: [0, 0]\n", encoding="utf-8")
+    assert_one_line_error(xling("tune-ratio", str(experiment)), "seeds names a seed twice ([0, 0])")

@@ -32,6 +32,11 @@ def check_ratios(ratios) -> list[float]:
         if not isinstance(r, (int, float)) or not 0.0 <= float(r) <= 1.0:
             raise XlingError(f"Korean shares must lie in [0, 1]; got {r!r}")
         out.append(float(r))
+    named = [f"{r:g}" for r in out]   # (each share trains in a unit named so: sweep.unit_name)
+    twice = sorted({n for n in named if named.count(n) > 1})
+    if twice:   # the second was skipped as finished, in the first's place
+        raise XlingError(f"ratios names the Korean share {', '.join(twice)} twice (shares are told apart to "
+                         "6 significant digits): give each share once")
     return out
 
 

@@ -82,6 +82,8 @@ def _run_tune_ratio(run: RunDir, config: TuneRatioConfig, overwrite: bool, progr
                          "must include 0 and 1")
     if not config.seeds:
         raise XlingError("seeds must name at least one seed")
+    if len(set(config.seeds)) < len(config.seeds):   # (one unit, listed twice in config.json)
+        raise XlingError(f"seeds names a seed twice ({config.seeds}): give each seed once")
     named = [k for k in ("train_hub", "train_paired", "train_en", "train_ko") if getattr(config, k)]
     if named not in (["train_hub"], ["train_paired"], ["train_en", "train_ko"]):
         # (train_hub won over a train_paired added beside it, which won over train_en/train_ko)
