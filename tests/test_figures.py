@@ -12,7 +12,7 @@ from xling.errors import XlingError
 from xling.reporting.figures import make_figures, run_drawings, run_figures, table_figure
 from xling.reporting.paper import load_paper_table
 from xling.reporting.tokens import efficiency, flores_documents, load_tokenizer
-from xling.reporting.transfer import delta_table, language_scores, relative_table, score_x_to_y
+from xling.reporting.transfer import delta_table, language_scores, relative_table, score_x_to_y, transfer_tables
 from xling.runs.folder import RunDir, RunHeader
 
 
@@ -86,6 +86,10 @@ def test_only_runs_on_a_tables_protocol_are_drawn_beside_it(tmp_path, capsys):
     drawing = table_drawing("table13", [dev, few])
     labels = [t.get_text() for t in drawing.figure.axes[0].get_yticklabels()]
     assert labels[-1] == "few (yours, first 4 items)" and not any("dev0" in label for label in labels)
+    # (audit round 19) a --limit-per-domain run was labelled as the whole test set
+    per_domain = nli_run(tmp_path / "dom", {"ar": [1, 0, 1]}, limit_per_domain=1)
+    labels = [t.get_text() for t in table_drawing("table13", [per_domain]).figure.axes[0].get_yticklabels()]
+    assert labels[-1] == "dom (yours, first 1 per domain)"
     assert "dev0 is xnli:dev, 0-shot, so it is not drawn in Table 13 (xnli:test, 5-shot)" in capsys.readouterr().err
     # X-CSQA's third-party translations are said under the table the run is drawn in
     note = "X-CSQA: machine-translated here (third party)"
@@ -660,3 +664,12 @@ def test_one_language_on_other_items_leaves_only_itself_out_of_the_comparison(tm
     with pytest.raises(XlingError, match="scored different segments for th"):
         delta_table(nli_run(tmp_path / "c", {"th": [1, 0, 0, 1]}), nli_run(tmp_path / "d", {"th": [1, 0]}),
                     n_samples=100)
+    # (audit round 19) with no cell paired, `transfer` printed nothing, not even each run's tables
+    tables = transfer_tables([str(tmp_path / "c"), str(tmp_path / "d")])
+    assert [t.title.split(":")[0] for t in tables][:4] == ["c", "c", "d", "d"]
+    assert tables[-1].title.endswith("not compared") and "scored different segments for th" in tables[-1].rows[0][0]
+    assert "xling: warning: the two runs are not compared" in capsys.readouterr().err
+    # and the p of a comparison of accuracies is not said to be sacrebleu's
+    (compared,) = [t for t in transfer_tables([str(tmp_path / "a"), str(tmp_path / "b")]) if "−" in t.title]
+    assert any("exact McNemar test" in note for note in compared.notes)
+    assert not any("sacrebleu" in note for note in compared.notes)

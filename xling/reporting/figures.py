@@ -39,8 +39,12 @@ class Drawing:
 
 
 def _run_label(run: Run) -> str:
-    limit = run.settings.get("limit")
-    return f"{run.label} (yours{f', first {limit} items' if limit else ''})"
+    """A run's row label, saying what subset of the test set it scored (a --limit-per-domain run
+    was labelled as a full devtest row)."""
+    limit, per_domain = run.settings.get("limit"), run.settings.get("limit_per_domain")
+    subset = [f"first {per_domain} per domain"] if per_domain else []
+    subset += [f"first {limit} items"] if limit else []
+    return f"{run.label} (yours{''.join(', ' + s for s in subset)})"
 
 
 # What a run must share with a table's protocol to be drawn beside its printed rows.

@@ -369,7 +369,12 @@ def transfer_tables(paths: list[str], metric: str | None = None, by: str = "scri
                             [by, name, "÷ targeted", "languages"],
                             [[g, f"{s:.3f}", fmt(rel), str(n)] for g, s, rel, n in grouped(rows, by)]))
     if len(runs) == 2:
-        deltas = delta_table(runs[0], runs[1], metric)
+        try:
+            deltas = delta_table(runs[0], runs[1], metric)
+        except XlingError as exc:   # no cell pairs (another --limit everywhere): each run's tables still hold
+            print(f"xling: warning: the two runs are not compared: {exc}", file=sys.stderr)
+            tables.append(Table(f"{labels[1]} − {labels[0]}: not compared", ["reason"], [[str(exc)]]))
+            return tables
         higher = _higher_is_better(name)
         tables.append(Table(
             f"{labels[1]} − {labels[0]}, "
@@ -379,7 +384,7 @@ def transfer_tables(paths: list[str], metric: str | None = None, by: str = "scri
             [[r["cell"], f"{r['a']:.3f}", f"{r['b']:.3f}", f"{r['delta']:+.3f}",
               f"[{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]", p_text(r["p_value"]),
               "" if r["ratio"] is None else f"{r['ratio']:.3f}"] for r in deltas],
-            [DELTA_P_NOTE] + ([] if higher else [f"lower {name} is better: Δ > 0 is worse; ratio = A ÷ B"])))
+            [CHOICE_DELTA_P_NOTE if mode else DELTA_P_NOTE] + ([] if higher else [f"lower {name} is better: Δ > 0 is worse; ratio = A ÷ B"])))
     return tables
 
 
@@ -387,6 +392,10 @@ def transfer_tables(paths: list[str], metric: str | None = None, by: str = "scri
 DELTA_P_NOTE = ("p: two-sided, from the same resampled differences as the interval (2 x the share on "
                 "the far side of 0, so p < 0.05 where the interval leaves out 0); `xling report`'s p "
                 "is sacrebleu's paired test, about half of this for a clear difference")
+CHOICE_DELTA_P_NOTE = ("p: two-sided, from the same resampled differences as the interval (2 x the share "
+                       "on the far side of 0, so p < 0.05 where the interval leaves out 0); `xling report`'s "
+                       "p is an exact McNemar test over the items paired by id: another test, whose p may "
+                       "be larger or smaller than this")
 
 
 def transfer_figure(paths: list[str], metric: str | None = None):
