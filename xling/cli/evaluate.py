@@ -92,7 +92,7 @@ def _choice_options(default_data):
             config_option(C, "limit", "--limit"),
             config_option(C, "seed", "--seed"),
             config_option(C, "batch_size", "--batch-size", "-b"),
-            click.option("--overwrite", is_flag=True)]
+            click.option("--overwrite", is_flag=True, help="Replace a run with a different config in --out.")]
         for option in reversed(options):
             f = option(f)
         return backend_options(f)
@@ -135,7 +135,7 @@ def eval_mc(**options):
               help="Override: the first N segments of each domain (data sets with domains: WMT24++, "
                    "FLORES-200, jsonl: files with a domain field).")
 @click.option("--batch-size", "-b", type=BatchSize(), default=None, help="Override the batch size (N or auto).")
-@click.option("--data-dir", default=None)
+@click.option("--data-dir", default=None, help="Override: the local data root (default: the file's, else $XLING_DATA).")
 @click.option("--overwrite", is_flag=True, help="Replace a run with a different config.")
 def run_experiment(experiment, out, model, limit, limit_per_domain, batch_size, data_dir, overwrite):
     """Run an experiment file (experiments/*.yaml); a file with variants runs each into

@@ -47,8 +47,9 @@ def check_metric_models(metrics: list[str], settings) -> None:
         if not online:
             raise XlingError(f"{spec.display} needs model {model!r}, which is neither a local folder nor in "
                              "the hub cache, and the Hugging Face hub cannot be reached (offline?); pass a "
-                             f"local checkpoint ({option} PATH; `{key.name}:` in a run config) or leave {name} out "
-                             "(of the metrics, or --qe/--utility) (checked before translating: nothing was generated)")
+                             f"local checkpoint ({option} PATH; `{key.name}:` in an experiment file) or leave {name} "
+                             "out (of the metrics, or of --qe/--utility; `metrics:`, `qe:`, `utility:` in a file) "
+                             "(checked before translating: nothing was generated)")
 
 
 def _check_judge(spec, options: dict) -> None:

@@ -384,7 +384,8 @@ def transfer_tables(paths: list[str], metric: str | None = None, by: str = "scri
             [[r["cell"], f"{r['a']:.3f}", f"{r['b']:.3f}", f"{r['delta']:+.3f}",
               f"[{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]", p_text(r["p_value"]),
               "" if r["ratio"] is None else f"{r['ratio']:.3f}"] for r in deltas],
-            [CHOICE_DELTA_P_NOTE if mode else DELTA_P_NOTE] + ([] if higher else [f"lower {name} is better: Δ > 0 is worse; ratio = A ÷ B"])))
+            [CHOICE_DELTA_P_NOTE if mode else DELTA_P_NOTE]
+            + ([] if higher else [f"lower {name} is better: Δ > 0 is worse; ratio = A ÷ B"])))
     return tables
 
 

@@ -99,7 +99,8 @@ def load_hub_pairs(name: str, limit: int | None = None) -> tuple[list[Pair], dic
         raise XlingError(f"unknown paired dataset {name!r}; known: {', '.join(HUB_PAIRS)}")
     if not hub.reachable():
         raise XlingError(f"{name} comes from the Hugging Face hub, which cannot be reached (offline?); "
-                         "use local JSONL files instead")
+                         "replace train_hub with train_paired: FILE.jsonl (one object a line: id, and en/ko "
+                         "each with instruction and response; or train_en: with train_ko:)")
     from datasets import load_dataset
 
     en_rows = load_dataset(HUB_PAIRS[name][0], split="train")
