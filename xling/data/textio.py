@@ -16,7 +16,9 @@ def decode_utf8(data: bytes, where: str) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
-        raise XlingError(f"{where} is not valid UTF-8 (line {line}, byte {exc.start})") from exc
+        utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff"))   # (Windows' "Unicode": a byte-order mark of UTF-16)
+        hint = "; it looks like UTF-16: save it as UTF-8 (iconv -f UTF-16 -t UTF-8)" if utf16 else ""
+        raise XlingError(f"{where} is not valid UTF-8 (line {line}, byte {exc.start}){hint}") from exc
 
 
 def is_blank(text: str) -> bool:
