@@ -480,7 +480,7 @@ def test_parser_4_a_letter_before_another_choice_a_negated_label_and_invisible_c
     zero-width space before an answer made it invalid."""
     mc = load_template("mc-qa")
     item = ChoiceItem("q", 1, {"stem": "Where?", "options": ["shelf", "bed", "oven"]})
-    for text in ("A: B", "A: The answer is B", "A: bed", "B?"):
+    for text in ("A: B", "A: The answer is B", "A: bed", "B?", "A, or B?", "A) shelf, or B?"):
         assert parse_answer(mc, text, item) is None, text
     for text, index in (("A: shelf", 0), ("B: a bed", 1), ("\u200bB", 1), ("B\u2060", 1), ("A: because", 0)):
         assert parse_answer(mc, text, item) == index, text
@@ -489,5 +489,6 @@ def test_parser_4_a_letter_before_another_choice_a_negated_label_and_invisible_c
     nli = load_template("nli-generate")
     for text in ("No contradiction", "Yes entailment", "No neutral"):
         assert parse_answer(nli, text, None) is None, text
-    for text, label in (("\u200bYes", 0), ("\ufeffNo.", 2), ("No, contradiction.", 2), ("contradiction", 2)):
+    for text, label in (("\u200bYes", 0), ("\ufeffNo.", 2), ("No, contradiction.", 2), ("contradiction", 2),
+                        ("No\n\nContradiction: the premise says otherwise", 2), ("Yes\nEntailment", 0)):
         assert parse_answer(nli, text, None) == label, text

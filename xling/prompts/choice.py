@@ -257,7 +257,7 @@ def parse_answer(template: Template, text: str, item: ChoiceItem) -> int | None:
                 if any(other_index != index and says(listed, other) for other, other_index in vocabulary):
                     return None
                 # a word before a label's name ("No contradiction": there is none) answers nothing
-                named = re.match(r"\s+(\w+)", norm[len(word):])
+                named = re.match(r"[ \t]+(\w+)", norm[len(word):])   # (not "No\nContradiction: ...")
                 if word not in labels and named and named.group(1) in labels:
                     return None
                 sentence = _SENTENCE.match(norm[len(word):])
@@ -347,7 +347,7 @@ def _lists_another(rest: str, index: int, options: list[tuple[int, str]], letter
     # context", "是或否取决于语境"); after a comma or a slash only a choice standing alone does
     # ("A, B", "Yes/No"; not "Yes, no doubt", "B, A is wrong", "Yes; no differences")
     worded = bool(joined and joined.group("word"))
-    letter = (_LETTER if worded else _LETTER_ALONE).match(after)
+    letter = (_LISTED_LETTER if worded else _LETTER_ALONE).match(after)
     if letter and letter.group(1) in letters and letters.index(letter.group(1)) != index:
         return True
     return by_text and any(i != index and o and after.startswith(o) and (
@@ -390,5 +390,7 @@ _LAST_LETTER = re.compile(r"([a-z])(?=[\W_]*$)")   # a letter ending the line ("
 # there (not "C. A and B are wrong", "C. E.g. a hospital").
 _SENTENCE_ENDS = re.compile(r"[\s\"'“”‘’「」『』*)）\]】]*(?:$|[.!?。！？．]+(?![a-z0-9]))")
 _LETTER_SENTENCE = re.compile(r"([a-z])(?=" + _SENTENCE_ENDS.pattern + ")")
-_LETTER = re.compile(r"([a-z])(?:\s*$|\s*\n|\.(?![a-z])|[),:;\]）*\"'」。、，!]|\s*(?:です(?!か)|입니다(?!까))"
-                     r"|\s+(?:is\b(?!\s+(?:not|wrong|incorrect|false)\b)|because\b|since\b|[-–—(]))")
+_LETTER_MARKS = (r"([a-z])(?:\s*$|\s*\n|\.(?![a-z])|[),:;\]）*\"'」。、，!{}]|\s*(?:です(?!か)|입니다(?!까))"
+                 r"|\s+(?:is\b(?!\s+(?:not|wrong|incorrect|false)\b)|because\b|since\b|[-–—(]))")
+_LETTER = re.compile(_LETTER_MARKS.format(""))   # an answer's letter: "B?" asks, it does not answer
+_LISTED_LETTER = re.compile(_LETTER_MARKS.format("?"))   # another choice listed: "A, or B?" lists two
