@@ -175,9 +175,10 @@ def test_paragraphs_of_separate_text_arguments_stay_separate(scripted):
 
 
 def test_a_block_translated_to_nothing_is_said(tmp_path):
-    server = FakeOpenAI(respond=lambda payload: "" if "skip" in _user_text(payload) else "BLOCK")
+    server = FakeOpenAI(respond=lambda payload: "" if "skip" in _user_text(payload) else
+                        "\u200b" if "hide" in _user_text(payload) else "BLOCK")
     source = tmp_path / "blocks.en"
-    source.write_text("one\n\nskip this\n\nthree\n", encoding="utf-8")
+    source.write_text("one\n\nskip this\n\nthree\n\nhide this\n", encoding="utf-8")
     try:
         result = CliRunner().invoke(cli, ["translate", "-s", "en", "-t", "ko", "--paragraphs", "-i", str(source),
                                           "-o", str(tmp_path / "out.ko"), "--backend", "http", "--base-url",
@@ -185,7 +186,9 @@ def test_a_block_translated_to_nothing_is_said(tmp_path):
     finally:
         server.close()
     assert result.exit_code == 0, result.output
-    assert "1 of 3 blocks were translated to nothing (block 2)" in result.output
+    assert "1 of 4 blocks were translated to nothing (block 2); the output has that many fewer" in result.output
+    # (audit round 19) a block of invisible characters alone stays a block, and was said nowhere
+    assert "1 of 4 blocks were translated to nothing (block 4); it stays in the output" in result.output
 
 
 def test_empty_answers_are_counted_on_stderr(tmp_path):

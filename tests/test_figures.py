@@ -669,6 +669,9 @@ def test_one_language_on_other_items_leaves_only_itself_out_of_the_comparison(tm
     assert [t.title.split(":")[0] for t in tables][:4] == ["c", "c", "d", "d"]
     assert tables[-1].title.endswith("not compared") and "scored different segments for th" in tables[-1].rows[0][0]
     assert "xling: warning: the two runs are not compared" in capsys.readouterr().err
+    # runs of two tasks are still refused (the review: they were tabled as one measure, exit 0)
+    with pytest.raises(XlingError, match="different tasks|scored by its accuracy|is a 'mt' run|takes"):
+        transfer_tables([str(tmp_path / "c"), str(mt_run(tmp_path / "mt", "flores200:devtest", 1, [0.5]).path)])
     # and the p of a comparison of accuracies is not said to be sacrebleu's
     (compared,) = [t for t in transfer_tables([str(tmp_path / "a"), str(tmp_path / "b")]) if "−" in t.title]
     assert any("exact McNemar test" in note for note in compared.notes)

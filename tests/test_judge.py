@@ -553,7 +553,7 @@ def test_a_judge_whose_every_answer_was_cut_is_told_to_raise_its_token_limit():
     server = FakeOpenAI(respond=lambda payload: ("Score: 85", "length"))
     try:
         backend = HTTPBackend("judge", server.url, max_retries=0, chat=True)
-        with pytest.raises(XlingError, match=r"any of 2 segments \(e.g. 'Score: 85'\); 2 of them reached 16 "
+        with pytest.raises(XlingError, match=r"any of 2 segments \(e.g. 'Score: 85'\); 2 of its 2 answers reached 16 "
                                              r"tokens \(cut answers are unparseable\): raise --judge-max-tokens"):
             judge(["안녕.", "고양이."], ["Hello.", "The cat."], "ko", src_lang="en", backend=backend,
                   kind="esa", max_new_tokens=16)

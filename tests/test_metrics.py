@@ -777,17 +777,18 @@ def test_numpy_integers_and_a_numeric_precision_are_taken():
 def test_sources_passed_where_the_target_language_goes_are_named(capsys):
     """(audit round 19) bleu(hyps, refs, srcs) printed every source in a 136 KB "unknown
     language code" message; chrf took them without a word. A set has no order (it was said to
-    be readable only once)."""
+    be readable only once); a dict's values have the dict's (they were refused)."""
     hyps, refs = ["a b c d"] * 3, ["a b c d"] * 3
     for metric in (bleu, chrf, ter):
         with pytest.raises(XlingError, match=r"^tgt_lang \(the third argument\) is a language code such as 'ko', "
-                                             r"not a list of 3: BLEU, chrF and TER take no sources"):
+                                             r"not a list of 3 \(BLEU, chrF and TER take no sources"):
             metric(hyps, refs, ["x"] * 3)
+    with pytest.raises(XlingError, match=r"not 5 \(BLEU"):
+        bleu(hyps, refs, 5)
     with pytest.raises(XlingError) as caught:
         bleu(hyps, refs, "x" * 10_000)
     assert len(str(caught.value)) < 1000
     with pytest.raises(XlingError, match="got a set, which has no order"):
         bleu(set(hyps), refs)
-    with pytest.raises(XlingError, match="got a dict_values, which has no order"):
-        chrf(hyps, {i: r for i, r in enumerate(refs)}.values())
+    assert chrf(hyps, {i: r for i, r in enumerate(refs)}.values()).score == 100   # a dict's order
     assert bleu(hyps, refs, "ko").score == pytest.approx(100) and chrf(hyps, refs, "ko").score == 100

@@ -59,7 +59,7 @@ def score(refs, hyps, src_path, tgt_lang, src_lang, metrics, paired_bs, paired_a
           tokenize, gpus, fmt, human, human_reference, **settings):
     """Score system outputs: with references (BLEU, chrF, COMET, MetricX, ...) or without them
     (QE: CometKiwi, xCOMET-QE, MetricX-QE; off-target rate); or human judgments (--human)."""
-    from ..data.textio import read_lines
+    from ..data.textio import read_input_lines
     from ..reporting.scores import FORMATTERS
     from ..tasks.score import score_systems
 
@@ -100,18 +100,19 @@ def score(refs, hyps, src_path, tgt_lang, src_lang, metrics, paired_bs, paired_a
         name = path if path not in systems else f"{path} ({len(systems)})"
         systems[name] = _read_keeping_bom(path)
     report = score_systems(
-        systems, references or None, metrics, tgt_lang, srcs=read_lines(src_path) if src_path else None,
+        systems, references or None, metrics, tgt_lang, srcs=read_input_lines(src_path) if src_path else None,
         src_lang=src_lang, test=test, n_samples=paired_n, seed=seed, on_target_only=on_target_only,
         tokenize=tokenize, settings=settings, gpus=gpus)
     click.echo(FORMATTERS[fmt](report))
 
 
 def _read_keeping_bom(path) -> list[str]:
-    from ..data.textio import read_lines
+    from ..data.textio import read_input_lines
 
-    lines = read_lines(path, keep_bom=True)
+    lines = read_input_lines(path, keep_bom=True)
     if lines and lines[0].startswith("\ufeff"):
-        click.echo(f"xling: warning: {path} starts with a byte-order mark (U+FEFF); it is scored as part "
+        named = "standard input" if path == "-" else path
+        click.echo(f"xling: warning: {named} starts with a byte-order mark (U+FEFF); it is scored as part "
                    "of the first segment, as sacrebleu does: save the file without it", err=True)
     return lines
 

@@ -136,18 +136,19 @@ def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, ma
             outputs = [r.text for r in translator.translate_candidates(lines, src_lang, tgt_lang, selection,
                                                                        progress=True)]
         body = join_paragraphs(outputs) if paragraphs else "".join(one_line(o) + "\n" for o in outputs)
-        empty = [k for k, (line, out) in enumerate(zip(lines, outputs), 1) if line.strip() and is_blank(out)]
-        invisible = any(outputs[k - 1].strip() for k in empty)   # (a zero-width space alone: no translation)
-        if paragraphs:   # such a block is still a block of the output
-            empty = [k for k in empty if not outputs[k - 1].strip()]
-        where = f"{', '.join(map(str, empty[:10]))}{', ...' if len(empty) > 10 else ''}"
-        if paragraphs and empty:   # blank-line separated blocks cannot hold an empty one
-            click.echo(f"xling: warning: {len(empty)} of {len(lines)} blocks were translated to nothing "
-                       f"(block {where}); the output has that many fewer blocks than the input", err=True)
-        elif empty:   # lines stay aligned: an empty line of output is a failed translation
-            click.echo(f"xling: note: {len(empty)} of {len(lines)} lines were translated to nothing "
-                       f"(line{'s' if len(empty) > 1 else ''} {where}); they are empty lines of the output"
-                       + (" or hold only invisible characters" if invisible else ""), err=True)
+        # (invisible characters alone, a zero-width space, are no translation either)
+        failed = [k for k, (line, out) in enumerate(zip(lines, outputs), 1) if line.strip() and is_blank(out)]
+        unit = "block" if paragraphs else "line"
+        # blank-line separated blocks cannot hold an empty one: it vanishes from the output
+        dropped = [k for k in failed if not outputs[k - 1].strip()] if paragraphs else []
+        kept = [k for k in failed if k not in dropped]
+        if dropped:
+            click.echo(f"xling: warning: {len(dropped)} of {len(lines)} blocks were translated to nothing "
+                       f"({_places(unit, dropped)}); the output has that many fewer blocks than the input", err=True)
+        if kept:   # they stay in place: an empty (or invisible) line of output is a failed translation
+            click.echo(f"xling: note: {len(kept)} of {len(lines)} {unit}s were translated to nothing "
+                       f"({_places(unit, kept)}); {'it stays' if len(kept) == 1 else 'they stay'} in the "
+                       "output, empty or holding only invisible characters", err=True)
         if target:
             with atomic_writer(target) as handle:
                 handle.write(body)
@@ -163,3 +164,9 @@ def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, ma
                     raise
                 raise XlingError(f"cannot write to standard output: {exc.strerror or exc}; the "
                                  "translations are in the cache: run again with -o FILE") from None
+
+
+def _places(unit: str, numbers: list[int]) -> str:
+    """"line 2", "blocks 2, 4" (the first ten)."""
+    return f"{unit}{'s' if len(numbers) > 1 else ''} {', '.join(map(str, numbers[:10]))}" \
+        + (", ..." if len(numbers) > 10 else "")

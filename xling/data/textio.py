@@ -41,13 +41,19 @@ def split_lines(text: str, keep_bom: bool = False) -> list[str]:
     return [line[:-1] if line.endswith("\r") else line for line in lines]
 
 
+def read_input_lines(path: str, keep_bom: bool = False) -> list[str]:
+    """An input of translate or score: a file's lines, or standard input's for "-" (as -o - is
+    standard output)."""
+    if str(path) != "-":
+        return read_lines(path, keep_bom=keep_bom)
+    lines = read_stdin_lines(keep_bom)
+    if not lines:
+        raise XlingError("standard input (-) is empty")
+    return lines
+
+
 def read_lines(path: str | Path, *, allow_empty: bool = False, keep_bom: bool = False) -> list[str]:
-    """A text file's lines, split at \\n only (as sacrebleu reads them); "-" is standard input."""
-    if str(path) == "-":   # (as -o - is standard output)
-        lines = read_stdin_lines(keep_bom)
-        if not lines and not allow_empty:
-            raise XlingError("standard input (-) is empty")
-        return lines
+    """A text file's lines, split at \\n only (as sacrebleu reads them)."""
     path = Path(path)
     if path.is_dir():
         raise XlingError(f"{path} is a folder, not a text file")

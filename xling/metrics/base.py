@@ -158,9 +158,11 @@ def texts(seq, name: str, nested: bool = False, missing_ok: bool = False) -> lis
     if isinstance(seq, (str, bytes)):
         raise XlingError(f"{name}: got a single {type(seq).__name__}; pass a list of strings, one per segment")
     refuse_table(seq, name)
-    if isinstance(seq, (AbstractSet, MappingView)):   # (read as often as one likes, in no set order)
+    if isinstance(seq, AbstractSet) and not isinstance(seq, MappingView):   # (read as often as one likes)
         raise XlingError(f"{name}: got a {type(seq).__name__}, which has no order: its texts could not be "
                          "matched with the others'; pass a list of strings, one per segment")
+    if isinstance(seq, MappingView):   # a dict's values (or keys), in the dict's order
+        seq = list(seq)
     if not hasattr(seq, "__len__") or not hasattr(seq, "__getitem__"):
         raise XlingError(f"{name}: got a {type(seq).__name__}, which can be read only once; pass a list "
                          "of strings, one per segment (list(...))")

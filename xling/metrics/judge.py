@@ -516,7 +516,7 @@ def judge(hyps: Sequence[str], srcs: Sequence[str], tgt_lang: str, kind: str = "
     truncated = sum(map(sum, cut))
     if hyps and unparseable == total:
         first = answers[0][0].strip().replace("\n", " ")[:120]
-        why = (f"; {truncated} of them reached {max_new_tokens} tokens (cut answers are unparseable): "
+        why = (f"; {truncated} of its {total} answers reached {max_new_tokens} tokens (cut answers are unparseable): "
                "raise --judge-max-tokens" if truncated else "; try a stronger judge model or check its template")
         raise XlingError(f"the judge {backend.fingerprint.get('model')!r} gave no parseable "
                          f"{KINDS[kind][1]} answer for any of {len(hyps)} segments (e.g. {first!r}){why}")

@@ -36,10 +36,10 @@ def _target(tgt_lang):
     """`tgt_lang` as given, when it is a language code (or None): sources passed third, as COMET
     takes them (hyps, refs, srcs), are refused by name rather than read as a language."""
     if tgt_lang is not None and not isinstance(tgt_lang, (str, Language)):
-        size = f" of {len(tgt_lang)}" if hasattr(tgt_lang, "__len__") else ""
-        raise XlingError(f"tgt_lang (the third argument) is a language code such as 'ko', not a "
-                         f"{type(tgt_lang).__name__}{size}: BLEU, chrF and TER take no sources "
-                         "(hyps, refs, tgt_lang=...)")
+        given = f"a {type(tgt_lang).__name__} of {len(tgt_lang)}" if hasattr(tgt_lang, "__len__") \
+            else f"{str(repr(tgt_lang))[:40]}"
+        raise XlingError(f"tgt_lang (the third argument) is a language code such as 'ko', not {given} "
+                         "(BLEU, chrF and TER take no sources: hyps, refs, tgt_lang=...)")
     return tgt_lang
 
 

@@ -359,6 +359,7 @@ def select_shots(pool: Sequence[tuple[str, str]], k: int, seed: int = 0,
     the sentences being translated (`exclude`)."""
     if k <= 0:
         return []
+    pool = list(pool)   # (read twice below: a generator once)
     for item in pool:   # ("ab", "cd") unpacked as pairs read the 2-character strings as a->b
         if isinstance(item, (str, bytes)) or not isinstance(item, (tuple, list)) or len(item) != 2 \
                 or not all(isinstance(side, str) for side in item):

@@ -222,6 +222,10 @@ def _per_item_results(record: ChoiceRun | MTRun, cell: str, metric: str, mode: s
     return records, metric_result(record.run, cell, metric)
 
 
+class NothingPaired(XlingError):
+    """Two runs of one kind with no cell scored on the same items (or no cell in common)."""
+
+
 def delta_table(run_a: RunDir, run_b: RunDir, metric: str | None = None, n_samples: int = 1000,
                 seed: int = 12345) -> list[dict]:
     """Per language (or direction, for MT): B - A with a paired bootstrap 95% interval."""
@@ -238,7 +242,7 @@ def delta_table(run_a: RunDir, run_b: RunDir, metric: str | None = None, n_sampl
         else [d.name for d in r.directions]   # noqa: E731
     cells = [c for c in names(a_run) if c in names(b_run)]
     if not cells:
-        raise XlingError(f"{run_a.path} and {run_b.path} share no language or direction to compare")
+        raise NothingPaired(f"{run_a.path} and {run_b.path} share no language or direction to compare")
     for run, one, other in ((run_a, a_run, b_run), (run_b, b_run, a_run)):
         alone = [c for c in names(one) if c not in names(other)]
         if alone:
@@ -258,7 +262,7 @@ def delta_table(run_a: RunDir, run_b: RunDir, metric: str | None = None, n_sampl
                      "ci_high": high, "p_value": p,
                      "ratio": relative(b.score, a.score, _higher_is_better(metric_a))})
     if unpaired and not rows:
-        raise XlingError(unpaired[0])
+        raise NothingPaired(unpaired[0])
     for reason in unpaired:
         print(f"xling: note: left out of the comparison: {reason}", file=sys.stderr)
     return rows
@@ -371,7 +375,7 @@ def transfer_tables(paths: list[str], metric: str | None = None, by: str = "scri
     if len(runs) == 2:
         try:
             deltas = delta_table(runs[0], runs[1], metric)
-        except XlingError as exc:   # no cell pairs (another --limit everywhere): each run's tables still hold
+        except NothingPaired as exc:   # (another --limit everywhere): each run's tables still hold
             print(f"xling: warning: the two runs are not compared: {exc}", file=sys.stderr)
             tables.append(Table(f"{labels[1]} − {labels[0]}: not compared", ["reason"], [[str(exc)]]))
             return tables
