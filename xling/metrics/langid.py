@@ -67,7 +67,8 @@ LINGUA_CANDIDATES = {
              "CZECH", "ICELANDIC", "CATALAN", "DANISH", "FINNISH", "CROATIAN", "BOSNIAN", "HUNGARIAN",
              "LITHUANIAN", "LATVIAN", "BOKMAL", "ROMANIAN", "SLOVAK", "SLOVENE", "SWEDISH", "ZULU",
              "AZERBAIJANI"],   # (Azerbaijani passed as Turkish 98% of the time without it)
-    "Cyrl": ["RUSSIAN", "BULGARIAN", "UKRAINIAN", "SERBIAN", "MACEDONIAN", "BELARUSIAN"],
+    "Cyrl": ["RUSSIAN", "BULGARIAN", "UKRAINIAN", "SERBIAN", "MACEDONIAN", "BELARUSIAN",
+             "MONGOLIAN", "KAZAKH"],   # (they passed as Russian, and Kyrgyz and Tatar with them)
     "Arab": ["ARABIC", "URDU", "PERSIAN"],
     "Deva": ["HINDI", "MARATHI"],
     "Jpan": ["CHINESE", "JAPANESE"],   # Han text without kana, when Japanese is expected

@@ -85,7 +85,7 @@ JUDGE_PARSER = 5        # 2: counts, CJK "none", the judge's total and prose aft
                         # "no errors"); a lone "Critical:" is unparseable; counts in words
                         # 5: an ESA range or two numbers on the score line ("70—80", "85, 90"), two
                         # bare numbers, or an MQM count other than the errors listed are unparseable
-LANGID_RULES = 11       # 5: a word or two in a script the target does not write is off-target;
+LANGID_RULES = 12       # 5: a word or two in a script the target does not write is off-target;
                         # 6: but one short sign ("kg", "km/h", "etc.") is undetermined;
                         # 7: a target's script beside another is judged by its own part (uk for ru,
                         # Cyrillic for sr-Latn), Azerbaijani/Belarusian candidates, hr stands for bs,
@@ -95,4 +95,5 @@ LANGID_RULES = 11       # 5: a word or two in a script the target does not write
                         # names weigh no more than others, Vietnamese-only letters, Ukrainian needs і/ї/є/ґ;
                         # 11: the target's script leading but outweighed by the others together is
                         # judged by the largest other (French words among Arabic and Hebrew); running
-                        # English beside a target in another script is not names (partly translated)
+                        # English beside a target in another script is not names (partly translated);
+                        # 12: Mongolian and Kazakh candidates (they passed as Russian)
