@@ -67,4 +67,8 @@ def test_a_language_named_with_its_region_is_that_language_where_it_has_one_scri
     for code in ("sr-ME", "ko-en", "pt-br", "pa-PK", "pan_PK", "pa-586"):   # (Punjabi in Pakistan: Shahmukhi)
         with pytest.raises(XlingError, match="unknown language code"):
             resolve(code)
+    # (audit round 19) script and region together, the 639-2/B codes of zh and my, zh-SG and zh-MO
+    codes = ("zh-Hant-TW", "zh-Hans-CN", "sr-Latn-RS", "sr-Cyrl-RS", "chi", "bur", "zh-SG", "zh-MO")
+    assert [resolve(c).code for c in codes] == ["zh-Hant", "zh", "sr-Latn", "sr", "zh", "my", "zh", "zh-Hant"]
+    assert parse_pair("zh-Hant-TW-en").src.code == "zh-Hant"
     assert parse_pair("en-de_DE").tgt.code == "de"

@@ -111,6 +111,9 @@ def _by_region(code: str) -> Language | None:
     import re
 
     # (the region in capitals, as BCP 47 and locales write it: "ko-en" is a direction, not Korean)
+    scripted = re.fullmatch(r"([a-z]{2,3}[-_][A-Z][a-z]{3})[-_](?:[A-Z]{2}|\d{3})", code.strip())
+    if scripted:   # zh-Hant-TW, sr-Latn-RS: the script names the language's form, the region nothing more
+        return _registry()[1].get(_key(scripted.group(1).replace("_", "-")))
     found = re.fullmatch(r"([a-z]{2,3})[-_]([A-Z]{2}|\d{3})", code.strip())
     lang = _registry()[1].get(_key(found.group(1))) if found else None
     region = found.group(2) if found else ""
