@@ -1,5 +1,6 @@
 """Cross-lingual NLI and multiple choice with a tiny real model and the real XNLI/KorNLI/X-CSQA."""
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -57,6 +58,13 @@ def test_run_predictions_follow_the_highest_score(tmp_path, tiny_causal_base, da
     assert run.outputs_path("ko").read_text(encoding="utf-8") == before
     # and the batch sizes the first process chose stay recorded (a resumed run dropped them)
     assert run.read_metrics()["directions"]["ko"]["batches"] == metrics["ko"]["batches"]
+    # the attention the weights loaded with is named from the first batch (it was not, before they loaded)
+    assert all("implementation" in metrics[lang]["batches"][p]["attention"] for lang in metrics for p in ("ll", "gen"))
+    # (audit round 19) a cell with one pass all cached (here: the log-likelihoods) kept a flat plan
+    other = dataclasses.replace(config, out=str(tmp_path / "run2"), max_new_tokens=config.max_new_tokens + 1)
+    batches = run_choice(other, progress=False, backend=load_backend(str(tiny_causal_base))).read_metrics()[
+        "directions"]["ko"]["batches"]
+    assert batches["ll"] is None and batches["gen"]["rows"] == 32
 
 
 def test_generated_answers_parse_in_every_prompt_language():

@@ -129,6 +129,7 @@ def test_xcopa_through_eval_mc_prompt_and_the_html_report(root, tiny_causal, tmp
                    "--mode", "both", "-o", str(out))
     assert result.returncode == 0, result.stderr
     assert "premise \\ options" in result.stdout.decode()     # a COPA cell crosses premise and alternatives
+    assert "generating" in result.stderr.decode()   # (audit round 19: the gen pass showed no bar)
     metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))["directions"]
     config = json.loads((out / "config.json").read_text(encoding="utf-8"))
     assert set(metrics) == {"tr", "zh>it"} and metrics["tr"]["ll"]["n"] == 6

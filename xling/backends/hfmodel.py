@@ -263,8 +263,8 @@ class LoadedModel:
             plan = sizes.auto_limits(free, sizes.model_shape(model.config), dtype_bytes)
             if batching.max_tokens:
                 plan["max_batch_tokens"] = batching.max_tokens
-        self.batch_plan = {"batch_size": batching.size, **plan,
-                           "attention": attention.describe(self._model)}
+        # (the weights load here at the latest: the batch runs next, and the record names their attention)
+        self.batch_plan = {"batch_size": batching.size, **plan, "attention": attention.describe(self.model)}
         self.batch_plans[kind] = self.batch_plan
         return plan["rows"], plan["max_batch_tokens"]
 

@@ -184,7 +184,7 @@ def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress
         ll_scores = backend.loglikelihood(
             [(demos["ll"] + p["ll"]["context"], p["ll"]["options"]) for p in prompts],
             progress="scoring" if progress else None) if config.mode != "gen" else [None] * len(items)
-        gen_raw = _generated(backend, [demos["gen"] + p["gen"] for p in prompts], config) \
+        gen_raw = _generated(backend, [demos["gen"] + p["gen"] for p in prompts], config, progress) \
             if config.mode != "ll" else [None] * len(items)
         records = []
         for item, scores, raw, prompt in zip(items, ll_scores, gen_raw, prompts):
@@ -200,7 +200,8 @@ def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress
         summary: dict[str, object] = {"n": len(records), "labels": list(NLI_LABELS) if task == "nli" else None}
         stats = backend.stats()
         batch_plan, plans = stats.get("plan"), stats.get("plans") or {}
-        if config.mode == "both" and len(plans) > 1:   # each pass its own sizes (8 items, 32 rows on a CPU)
+        if config.mode == "both" and plans:   # each pass its own sizes (8 items, 32 rows on a CPU)
+            # (a pass read whole from the cache by a resumed process ran no batch here: None)
             summary["batches"] = {"ll": plans.get("loglikelihood"), "gen": plans.get("generate")}
         elif batch_plan:   # the batch sizes chosen (e.g. by `auto`)
             summary["batches"] = batch_plan
@@ -215,9 +216,9 @@ def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress
         run.write_metrics(metrics)
 
 
-def _generated(backend, prompts, config) -> list[str]:
+def _generated(backend, prompts, config, progress: bool = False) -> list[str]:
 
     decoding = Decoding(max_new_tokens_cap=config.max_new_tokens)
     requests = [GenerationRequest(prompt=Prompt(text=p), max_new_tokens=config.max_new_tokens,
                                   stop_at_newline=True) for p in prompts]
-    return backend.generate(requests, decoding)
+    return backend.generate(requests, decoding, progress="generating" if progress else None, unit="item")
