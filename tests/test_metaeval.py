@@ -277,3 +277,25 @@ def test_a_p_value_is_never_shown_below_what_its_permutations_can_tell(ted, caps
                  "--permutations", "1"])
     out = capsys.readouterr().out
     assert code == 0 and "p=0.0000" not in out and "p<1.0000" in out and not re.search(r"p[<=][\d.]+\*", out)
+
+
+def test_an_interrupted_metric_resumes_at_its_next_system(ted, tmp_path, capsys):
+    """(audit round 19) Scores were kept only once every system was scored: an interrupt during
+    a model metric (minutes per system) lost the systems already done."""
+    out = tmp_path / "run"
+    args = ["meta-eval", f"mqm:{ted / 'mqm_ted_zhen.tsv'}", "--reference", "ref", "-m", "ter", "--out", str(out),
+            "--permutations", "20"]
+    assert main(args) == 0
+    scores = out / "scores.json"
+    ((key, entry),) = json.loads(scores.read_text(encoding="utf-8")).items()
+    first = list(entry["system"])[:3]   # as if interrupted after three systems (marked to be seen)
+    kept = {s: {"system": entry["system"][s] + 1000, "segment": entry["segment"][s], "signature": entry["signature"]}
+            for s in first}
+    scores.write_text(json.dumps({f"{key} (systems so far)": kept}), encoding="utf-8")
+    capsys.readouterr()
+    assert main(args) == 0
+    (again,) = json.loads(scores.read_text(encoding="utf-8")).values()   # the partial entry is gone
+    assert [again["system"][s] for s in first] == [entry["system"][s] + 1000 for s in first]
+    assert {s: v for s, v in again["system"].items() if s not in first} == \
+        {s: v for s, v in entry["system"].items() if s not in first}
+    assert list(again["system"]) == list(entry["system"])

@@ -133,15 +133,28 @@ def human_system_scores(judgments: HumanJudgments, systems: list[str], segment: 
 
 
 def score_metric(name: str, judgments: HumanJudgments, systems: list[str], reference: str,
-                 positions: list[int], tgt_lang: str, settings: dict | None = None) -> MetricScores:
-    """Corpus and sentence scores of every system by one metric, against the reference's texts."""
+                 positions: list[int], tgt_lang: str, settings: dict | None = None, done: dict | None = None,
+                 on_system=None, progress: bool = False) -> MetricScores:
+    """Corpus and sentence scores of every system by one metric, against the reference's texts.
+    `done`: systems scored before ({system: {"system", "segment", "signature"}}, not scored
+    again); on_system(system, entry) is called as each of the others is scored (an interrupted
+    meta-eval keeps them)."""
+    from ..progress import bar
+
     spec = get(name)
+    done = done or {}
     refs = [_text(judgments, reference, i) for i in positions]
     srcs = [judgments.sources[i] for i in positions]
     sign = 1.0 if spec.higher_is_better else -1.0
     system, segment, signature = {}, {}, ""
     unscored: dict[str, int] = {}
+    todo = [s for s in systems if s not in done]
+    ticks = bar(total=len(systems), initial=len(systems) - len(todo), desc=spec.display, unit="system",
+                disable=not progress or not todo, leave=False)
     for name_ in systems:
+        if name_ in done:
+            system[name_], segment[name_], signature = (done[name_][k] for k in ("system", "segment", "signature"))
+            continue
         hyps = [_text(judgments, name_, i) for i in positions]
         result = spec(hyps, refs if spec.needs_refs else None, srcs if spec.needs_srcs or srcs else None,
                       tgt_lang, **spec.options_from(settings or {}))
@@ -155,6 +168,10 @@ def score_metric(name: str, judgments: HumanJudgments, systems: list[str], refer
         system[name_] = sign * float(result.score) + 0.0    # (+ 0.0: no negative zero)
         segment[name_] = [sign * float(s) + 0.0 for s in segments if s is not None]
         signature = result.signature
+        ticks.update()
+        if on_system is not None:
+            on_system(name_, {"system": system[name_], "segment": segment[name_], "signature": signature})
+    ticks.close()
     if unscored:
         counts = ", ".join(f"{n} of {len(positions)} segments of {s}" for s, n in unscored.items())
         raise XlingError(f"{spec.display} gave no score for {counts} (answers it could not read); its agreement "
@@ -299,9 +316,18 @@ def _meta_evaluate(spec, reference, metrics, judgments: HumanJudgments, chosen: 
         if found is None:
             if progress:
                 print(f"xling: scoring {len(systems)} systems with {get(name).display}", file=sys.stderr)
-            found = score_metric(name, judgments, systems, reference, positions, tgt, settings)
+            partial = f"{key} (systems so far)"   # (an interrupted metric resumes at its next system)
+            done = dict(store.entries.get(partial) or {}) if store else {}
+
+            def keep(system: str, entry: dict, partial=partial, done=done) -> None:
+                done[system] = entry
+                if store:
+                    store.put_entry(partial, done)
+
+            found = score_metric(name, judgments, systems, reference, positions, tgt, settings,
+                                 done=done, on_system=keep, progress=progress)
             if store:
-                store.put(key, found)
+                store.put(key, found, drop=partial)
         scores[name] = found
     results = {name: agreement(score, human_system, human_segment, systems, seed=seed, samples=samples)
                for name, score in scores.items()}
@@ -352,8 +378,13 @@ class _ScoreStore:
         entry = self.entries.get(key)
         return MetricScores(**entry) if isinstance(entry, dict) else None
 
-    def put(self, key: str, scores: MetricScores) -> None:
-        self.entries[key] = scores.__dict__
+    def put(self, key: str, scores: MetricScores, drop: str | None = None) -> None:
+        """Keep a metric's scores (and drop `drop`, its systems kept one by one so far)."""
+        self.entries.pop(drop, None)
+        self.put_entry(key, scores.__dict__)
+
+    def put_entry(self, key: str, entry: dict) -> None:
+        self.entries[key] = entry
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_writer(self.path) as handle:
             json.dump(self.entries, handle, ensure_ascii=False)
