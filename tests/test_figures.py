@@ -653,6 +653,10 @@ def test_figures_of_a_run_with_nothing_finished_is_refused_and_a_partial_one_sai
     (partial.path / "config.json").write_text(json.dumps(dict(config, directions=["zh", "th"])))
     make_figures(tmp_path / "figs", [str(partial.path)])
     assert "has finished 1 of its 2 directions" in capsys.readouterr().err
+    # (audit round 19) and its heatmap said nothing of it: drawn as if the run were whole
+    from xling.reporting.figures import run_drawings
+    (drawing,) = run_drawings(partial)
+    assert drawing.title.endswith("(not finished: th)") and any("not finished: th" in n for n in drawing.table.notes)
 
 
 def test_one_language_on_other_items_leaves_only_itself_out_of_the_comparison(tmp_path, capsys):

@@ -17,7 +17,7 @@ from ..metrics.registry import display, get
 from ..metrics.significance import bootstrap_ci
 from ..runs.config import CHOICE_TASKS
 from ..runs.folder import MARKER, RunDir, same_setting
-from ..runs.records import ChoiceRun, MTRun, Run, TuneRun, check_complete, distinguish, read_run
+from ..runs.records import ChoiceRun, MTRun, Run, TuneRun, check_complete, distinguish, read_run, unfinished
 from .html_pages import figure_entry, figures_page
 from .paper import load_paper_table
 from .plots import grouped_bars, heatmap, ratio_panels, render_figure, write_rendered
@@ -205,11 +205,14 @@ def run_figures(run: RunDir | Run) -> list[tuple[str, object]]:
     return [(d.stem, d.figure) for d in run_drawings(run)]
 
 
-def _grid_table(title: str, corner: str, rows: list[str], cols: list[str], grid, unit: str, digits: int) -> Table:
-    """A heatmap's values as a table, at the decimals the text report gives them."""
+def _grid_table(title: str, corner: str, rows: list[str], cols: list[str], grid, unit: str, digits: int,
+                left: list[str] = ()) -> Table:
+    """A heatmap's values as a table, at the decimals the text report gives them (`left`: the
+    run's unfinished directions or cells, said under it)."""
     return Table(title, [corner] + cols,
                  [[r] + ["" if np.isnan(v) else f"{v:.{digits}f}" for v in grid[i]] for i, r in enumerate(rows)],
-                 [unit])
+                 [unit] + ([f"not finished: {', '.join(left)} (left out; run the command that made the run "
+                            "again to resume it)"] if left else []))
 
 
 def run_drawings(run: RunDir | Run) -> Iterator[Drawing]:
@@ -222,6 +225,8 @@ def run_drawings(run: RunDir | Run) -> Iterator[Drawing]:
     run = _typed(run)
     name = run.label
     stem = name.replace("/", "_")   # a label that tells two same-named folders apart holds a /
+    left = unfinished(run)   # (an interrupted run's heatmap was drawn as if it were the whole run)
+    unsaid = f" (not finished: {', '.join(left[:4])}{', ...' if len(left) > 4 else ''})" if left else ""
     if isinstance(run, MTRun):
         scored = [d for d in run.directions if d.metrics]
         langs = list(dict.fromkeys(lang.code for d in scored for lang in (d.src, d.tgt)))
@@ -230,14 +235,14 @@ def run_drawings(run: RunDir | Run) -> Iterator[Drawing]:
             for d in scored:
                 if metric in d.metrics:
                     grid[langs.index(d.src.code), langs.index(d.tgt.code)] = d.score(metric)
-            title = f"{name}: {display(metric)} by direction"
+            title = f"{name}: {display(metric)} by direction{unsaid}"
             unit = get(metric).unit or display(metric)
             higher, digits = get(metric).higher_is_better, get(metric).digits
             yield Drawing(f"{stem}_{metric}_matrix", title, heatmap(
                 title, langs, langs, grid, unit=unit, higher_is_better=higher, digits=digits,
                 xlabel="target language", ylabel="source language"), _grid_table(
                 title, "source \\ target", langs, langs, grid, unit + ("" if higher else " (lower is better)"),
-                digits))
+                digits, left))
     elif isinstance(run, ChoiceRun):
         premises = list(dict.fromkeys(c.premise for c in run.cells))
         hypotheses = list(dict.fromkeys(c.hypothesis for c in run.cells))
@@ -247,13 +252,13 @@ def run_drawings(run: RunDir | Run) -> Iterator[Drawing]:
             for c in run.cells:
                 if mode in c.modes:
                     grid[premises.index(c.premise), hypotheses.index(c.hypothesis)] = c.modes[mode]["accuracy"]
-            title = f"{name}: accuracy ({MODE_NAMES[mode]}) by premise × hypothesis language"
+            title = f"{name}: accuracy ({MODE_NAMES[mode]}) by premise × hypothesis language{unsaid}"
             suffix = f"_{mode}" if mode != modes[0] else ""
             # 3 decimals, as the text report: 0.667, not 0.67
             yield Drawing(f"{stem}_accuracy_matrix{suffix}", title, heatmap(
                 title, premises, hypotheses, grid, unit="accuracy", digits=3,
                 xlabel="hypothesis language", ylabel="premise language", vmin=0, vmax=1),
-                _grid_table(title, "premise \\ hypothesis", premises, hypotheses, grid, "accuracy", 3))
+                _grid_table(title, "premise \\ hypothesis", premises, hypotheses, grid, "accuracy", 3, left))
 
 
 def figure2(ratio_runs: Sequence[RunDir | TuneRun]):
