@@ -65,6 +65,13 @@ def test_bad_template_files_get_one_clear_error(tmp_path):
     ("seperator: '###'\n", "unknown key(s) 'seperator' for a completion template"),   # the default ran
     ("system: 'x'\n", "unknown key(s) 'system' for a completion template"),          # a chat key
     ("task: translaton\n", "'task' must be one of translation, nli"),
+    # (audit round 19) each was accepted, then crashed mid-run or prompted wrongly
+    ("separator: 5\n", "'separator' must be text, not 5"),
+    ("separator:\n", "'separator' must be text, not None"),
+    ("task: nli\n", "a nli template is written in format loglikelihood or generate, not completion"),
+    ("instructions: {ko: }\n", "'instructions: ko' must be text, not None"),
+    ("instructions: {ko: [a, b]}\n", "'instructions: ko' must be text, not ['a', 'b']"),
+    ("instructions: {xx: hello}\n", "'instructions' key 'xx' is not a language code"),
 ])
 def test_a_typo_in_a_template_is_refused_not_ignored(tmp_path, extra, message):
     bad = tmp_path / "typo.yaml"
@@ -72,6 +79,35 @@ def test_a_typo_in_a_template_is_refused_not_ignored(tmp_path, extra, message):
                    encoding="utf-8")
     with pytest.raises(XlingError, match=re.escape(message)):
         load_template(str(bad))
+
+
+@pytest.mark.parametrize("text, message", [
+    ("format: completion\nexample: '{source} ='\nquery: '{source} ='\n", "'example' must contain {target}"),
+    ("format: completion\nexample: '= {target}'\nquery: '{source} ='\n", "'example' must contain {source}"),
+    ("format: chat\nuser: '{source}'\nassistant: 'Sure! '\n", "'assistant' must contain {target}"),
+    ("format: chat\nuser: '{source}'\nsystem: 7\n", "'system' must be text, not 7"),
+])
+def test_a_demonstration_without_its_translation_or_a_field_that_is_no_text_is_refused(tmp_path, text, message):
+    """(audit round 19) --shots K showed sources without translations; a number as the
+    system prompt crashed with a traceback mid-run."""
+    bad = tmp_path / "t.yaml"
+    bad.write_text(text, encoding="utf-8")
+    with pytest.raises(XlingError, match=re.escape(message)):
+        load_template(str(bad))
+
+
+def test_a_broken_template_shadows_the_name_it_declares_and_two_of_one_name_are_refused(tmp_path, monkeypatch):
+    """(audit round 19) c.yaml declaring `name: mt-chat`, broken, gave the stock mt-chat without
+    a word; two files of one folder declaring one name kept the first without a word."""
+    monkeypatch.setenv("XLING_TEMPLATES", str(tmp_path))
+    (tmp_path / "c.yaml").write_text("name: mt-chat\nformat: chat\nuser: 'MINE {nope} {source}'\n", encoding="utf-8")
+    with pytest.raises(XlingError, match="c.yaml: 'user' names unknown field"):
+        load_template("mt-chat")
+    for stem in ("a", "b"):
+        (tmp_path / f"{stem}.yaml").write_text(f"name: mine\nformat: chat\nuser: '{stem} {{source}}'\n",
+                                                 encoding="utf-8")
+    with pytest.raises(XlingError, match="templates a.yaml and b.yaml in .* are both named 'mine': rename one"):
+        load_template("mine")
 
 
 def test_a_broken_user_template_shadows_the_built_in_of_its_name(tmp_path, monkeypatch):

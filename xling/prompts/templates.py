@@ -53,6 +53,12 @@ KEYS = {"chat": {"user", "assistant", "system", "instructions"},
         "generate": {"prompt", "target", "generate_prompt", "shot_separator", "words", "labels", "also_accepted"},
         "judge": {"user", "system", "kind", "answer_prefix", "shots"}}
 TASKS = ("translation", "nli", "multiple_choice", "judge")
+# The formats each task is written in (a chat template of task nli was asked for labels, then
+# refused them).
+TASK_FORMATS = {"translation": ("chat", "completion"), "nli": ("loglikelihood", "generate"),
+                "multiple_choice": ("loglikelihood", "generate"), "judge": ("judge",)}
+# Text keys besides FORMATTED: joined in as written (a number or a null crashed mid-run).
+PLAIN_TEXT = ("separator", "shot_separator", "answer_prefix")
 
 
 @dataclass(frozen=True)
@@ -176,13 +182,21 @@ def _read_template(path: Path) -> Template:
     if unknown:
         raise XlingError(f"template {path}: unknown key(s) {', '.join(map(repr, unknown))} for a {fmt} "
                          f"template; it reads: {', '.join(sorted(KEYS[fmt]))}")
-    if data.get("task", "translation") not in TASKS:
-        raise XlingError(f"template {path}: 'task' must be one of {', '.join(TASKS)}, not {data.get('task')!r}")
+    task = data.get("task", "translation")
+    if task not in TASKS:
+        raise XlingError(f"template {path}: 'task' must be one of {', '.join(TASKS)}, not {task!r}")
+    if fmt not in TASK_FORMATS[task]:
+        raise XlingError(f"template {path}: a {task} template is written in format "
+                         f"{' or '.join(TASK_FORMATS[task])}, not {fmt}")
     missing = [k for k in REQUIRED[fmt] if not isinstance(data.get(k), str)]
     if fmt == "chat" and data.get("assistant") is None:
         data["assistant"] = "{target}"
     if missing:
         raise XlingError(f"template {path}: missing text field(s) {', '.join(missing)}")
+    wrong = [k for k in (*FORMATTED, *PLAIN_TEXT) if k in data and not isinstance(data[k], str)]
+    if wrong:
+        raise XlingError(f"template {path}: {', '.join(repr(k) for k in wrong)} must be text, not "
+                         f"{data[wrong[0]]!r}")
     _check_fields(path, fmt, data)
     if data.get("task") == "nli" and data.get("labels") != list(NLI_LABELS):
         # predictions, gold labels and demonstrations are all read by this order
@@ -258,8 +272,8 @@ def _check_fields(path: Path, fmt: str, data: dict) -> None:
         if not isinstance(words, dict):
             words = {}
         allowed = CHOICE_FIELDS | {k for table in words.values() if isinstance(table, dict) for k in table}
-    if fmt in SOURCE_SLOT and "instructions" in data and not isinstance(data["instructions"], dict):
-        raise XlingError(f"template {path}: 'instructions' must be a table of language: instruction")
+    if fmt in SOURCE_SLOT and "instructions" in data:
+        _check_instructions(path, data["instructions"])
     for key in FORMATTED:
         text = data.get(key)
         if not isinstance(text, str):
@@ -284,6 +298,27 @@ def _check_fields(path: Path, fmt: str, data: dict) -> None:
     slot = SOURCE_SLOT.get(fmt)
     if slot and "{source}" not in data[slot]:
         raise XlingError(f"template {path}: '{slot}' must contain {{source}}, the text to translate")
+    # a demonstration without its translation: --shots K showed sources alone ("Korean:" and nothing)
+    shown = {"completion": ("example",), "chat": ("assistant",)}.get(fmt, ())
+    for key in shown:
+        if "{target}" not in data[key]:
+            raise XlingError(f"template {path}: '{key}' must contain {{target}}, a demonstration's translation")
+    if fmt == "completion" and "{source}" not in data["example"]:
+        raise XlingError(f"template {path}: 'example' must contain {{source}}, a demonstration's source")
+
+
+def _check_instructions(path: Path, table) -> None:
+    """`instructions: {lang: text}`: each key a language, each value text (an empty entry put
+    "None" in the prompt, a list its Python form)."""
+    if not isinstance(table, dict):
+        raise XlingError(f"template {path}: 'instructions' must be a table of language: instruction")
+    for lang, text in table.items():
+        try:
+            resolve(str(lang))
+        except XlingError:
+            raise XlingError(f"template {path}: 'instructions' key {lang!r} is not a language code") from None
+        if not isinstance(text, str) or not text.strip():
+            raise XlingError(f"template {path}: 'instructions: {lang}' must be text, not {text!r}")
 
 
 def template_dirs() -> list[Path]:
@@ -309,12 +344,31 @@ def _scan() -> tuple[dict[str, Template], dict[str, XlingError]]:
             try:
                 template = _read_template(path)
             except XlingError as exc:
-                if path.stem not in found:
-                    broken.setdefault(path.stem, exc)
+                # by its stem and by the name it declares (`name: mt-chat` in c.yaml, broken, gave
+                # the stock mt-chat without a word)
+                for name in dict.fromkeys((path.stem, _declared_name(path))):
+                    if name and name not in found:
+                        broken.setdefault(name, exc)
                 continue
+            other = found.get(template.name)
+            if other is not None and Path(other.path).parent == folder:   # one folder, one name twice
+                found.pop(template.name)
+                broken[template.name] = XlingError(
+                    f"templates {Path(other.path).name} and {path.name} in {folder} are both named "
+                    f"{template.name!r}: rename one")
             if template.name not in broken:
                 found.setdefault(template.name, template)
     return found, broken
+
+
+def _declared_name(path: Path) -> str | None:
+    """The `name:` a template file gives, where its YAML reads as a mapping at all."""
+    try:
+        data = load_yaml(path.read_text(encoding="utf-8"))
+    except Exception:   # (any unreadable file: its stem names it)
+        return None
+    name = data.get("name") if isinstance(data, dict) else None
+    return name if isinstance(name, str) and name.strip() else None
 
 
 def list_templates(warn: bool = True) -> dict[str, Template]:
