@@ -304,3 +304,20 @@ def test_an_nli_file_ending_in_a_blank_line_is_read(tmp_path):
     path = tmp_path / "nli.tsv"
     path.write_bytes(b"P1\tH1\tentailment\r\nP2\tH2\tneutral\r\n\r\n")
     assert [item.label for item in read_nli_file(path)] == [0, 1]
+
+
+def test_a_jsonl_key_id_in_capitals_and_a_missing_language_say_how_to_key_them(tmp_path, tiny_causal_base):
+    """(audit round 19) "ID" was read as Indonesian text (the ids then counted by position), and
+    `eval mt` named a missing language without the spellings its files could have."""
+    from helpers import assert_one_line_error, xling
+
+    upper = tmp_path / "upper.jsonl"
+    upper.write_text('{"ID": "a", "en": "x", "ko": "가"}\n', encoding="utf-8")
+    with pytest.raises(XlingError, match="key 'ID': a record's id is keyed 'id' \\(lower case\\); key Indonesian"):
+        load_parallel(f"jsonl:{upper}").text("en")
+    (tmp_path / "t.en").write_text("x\n", encoding="utf-8")
+    result = xling("eval", "mt", "-m", str(tiny_causal_base), "-d", f"text:{tmp_path}/t.{{lang}}", "-p", "en-fr",
+                   "-o", str(tmp_path / "run"))
+    assert_one_line_error(result, "has no French (fr) (a file is named by fr, fra or fra_Latn)")
+    assert_one_line_error(xling("eval", "mt", "-m", str(tiny_causal_base), "-d", "wmt24pp", "-o", str(tmp_path / "r")),
+                          "error: wmt24pp: WMT24++ is English into a locale")

@@ -479,6 +479,8 @@ def test_xling_prompt_prints_an_mt_segments_prompt_as_the_page_shows_it(runs, tm
     assert "is in several directions" in capsys.readouterr().err
     assert main(["prompt", str(b), record["id"], "--lang", "ko-en"]) == 0
     out = capsys.readouterr().out
+    assert main(["prompt", str(b), record["id"], "--lang", "KO-eng_Latn"]) == 0   # (round 19: any spelling)
+    assert capsys.readouterr().out == out
     assert f"## prompt_hash {record['prompt_hash']}: the rebuilt prompt hashes to it" in out
     assert out.rstrip("\n").endswith(f"## output\n{record['output']}")
     page = tmp_path / "b.html"

@@ -138,6 +138,8 @@ def test_xcopa_through_eval_mc_prompt_and_the_html_report(root, tiny_causal, tmp
     assert all(r["ll_pred"] == int(np.argmax(r["ll_scores"])) and len(r["ll_scores"]) == 2 for r in records)
     shown = xling("prompt", str(out), records[0]["id"], "--lang", "tr", "--mode", "ll")
     assert shown.returncode == 0, shown.stderr
+    crossed = xling("prompt", str(out), records[0]["id"], "--lang", "ZHO>ita", "--mode", "ll")   # any spelling
+    assert crossed.returncode == 0 and "cell zh>it, item" in crossed.stdout.decode(), crossed.stderr
     text = shown.stdout.decode()
     # the demonstrations come from val, each ending with its right alternative, then the item
     assert text.count(" çünkü") + text.count(" bu yüzden") == 3

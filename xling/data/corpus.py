@@ -37,14 +37,17 @@ class ParallelData:
     def languages(self) -> list[str]:
         return list(self._languages)
 
+    def missing(self, lang: Language) -> str:
+        """Why `lang` is not here, with the spellings that would have found it."""
+        spelled = f" (a file is named by {lang.code}, {lang.iso639_3} or {lang.flores})" if self.files else \
+            " (a jsonl: file's key 'id' is each record's id: key Indonesian 'ind')" \
+            if lang.code == "id" and self.spec.startswith("jsonl:") else ""
+        return f"{self.spec} has no {lang.name} ({lang.code}){spelled}; available: {', '.join(self._languages)}"
+
     def text(self, lang: str | Language) -> list[str]:
         lang = resolve(lang)
         if lang.code not in self._languages:
-            spelled = f" (a file is named by {lang.code}, {lang.iso639_3} or {lang.flores})" if self.files else \
-                " (a jsonl: file's key 'id' is each record's id: key Indonesian 'ind')" \
-                if lang.code == "id" and self.spec.startswith("jsonl:") else ""
-            raise XlingError(f"{self.spec} has no {lang.name} ({lang.code}){spelled}; available: "
-                             f"{', '.join(self._languages)}")
+            raise XlingError(self.missing(lang))
         if lang.code not in self._cache:
             lines = self._loader(lang)
             if len(lines) != len(self.ids):

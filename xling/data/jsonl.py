@@ -40,6 +40,10 @@ def load_jsonl(path: str, spec: str) -> ParallelData:
         raise XlingError(f"{path} holds no records")
     first_number, first = rows[0]
     language_keys = [k for k in first if k != "id" and k not in META_FIELDS]
+    cased = [k for k in language_keys if k.lower() == "id"]
+    if cased:   # ("ID" was read as Indonesian text, and the records numbered by position)
+        raise XlingError(f"{path}:{first_number}: key {cased[0]!r}: a record's id is keyed 'id' (lower case); "
+                         "key Indonesian 'ind'")
     codes: dict[str, str] = {}
     for key in language_keys:
         try:

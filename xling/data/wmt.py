@@ -137,7 +137,8 @@ def load_wmt24pp(arg: str, root: Path | None, keep_bad_sources: bool = False,
         raise XlingError(f"reference must be one of {', '.join(REFERENCES)}, not {reference!r}")
     src, _, locale = arg.partition("-")
     if src != "en" or not locale:
-        raise XlingError(f"wmt24pp:{arg}: WMT24++ is English into a locale: wmt24pp:en-ko_KR, or "
+        spec = f"wmt24pp:{arg}" if arg else "wmt24pp"
+        raise XlingError(f"{spec}: WMT24++ is English into a locale: wmt24pp:en-ko_KR, or "
                          "wmt24pp:en-* for every locale present")
     folder = _wmt24pp_folder(root)
     present = sorted(p.stem[3:] for p in folder.glob("en-*.jsonl")) if folder else []

@@ -235,6 +235,11 @@ def segment_prompt(run: MTRun, segment_id: str, direction: str | None = None) ->
     template's messages, the model's input), whether it hashes to the record's prompt_hash, and
     the model's raw answer and cleaned output."""
     names = [d.name for d in run.directions]
+    if direction is not None and direction not in names:   # another spelling of one (EN-ja, eng_Latn-jpn_Jpan)
+        try:
+            direction = Direction.parse(direction).name
+        except XlingError:
+            pass
     if direction is not None and direction not in names:
         raise XlingError(f"{run.path} has no direction {direction!r}; it has: {', '.join(names)}")
     found = []
@@ -257,9 +262,11 @@ def segment_prompt(run: MTRun, segment_id: str, direction: str | None = None) ->
 
     lines = [f"# {run.path}: direction {name}, segment {segment_id}" + (f", chunk {record['chunk']}" if chunk else ""),
              f"## {view.get('status', '')}"]
-    if view.get("template"):
-        lines.append(f"template {view['template']}, {view.get('shots', 0)} demonstration(s)")
     messages = chunk.get("messages") if chunk is not None else view.get("messages")
+    if view.get("template"):   # (a completion prompt is tokenized with the tokenizer's own start token)
+        lines.append(f"template {view['template']}, {view.get('shots', 0)} demonstration(s)"
+                     + ("" if messages else "; the tokenizer's start token, where it adds one, comes before "
+                        "the model's input"))
     if messages:
         lines.append("## messages")
         for role, content in messages:

@@ -5,6 +5,7 @@ the model was given. MT runs: mt_prompts.segment_prompt."""
 from __future__ import annotations
 
 from ..data.choice import NLI_LABELS
+from ..data.languages import resolve
 from ..errors import XlingError
 from ..runs.records import ChoiceRun, MTRun, read_run
 from .mt_prompts import segment_prompt
@@ -14,6 +15,11 @@ MODES = {"ll": "log-likelihood", "gen": "generation"}
 
 def _find(run: ChoiceRun, item_id: str, cell: str | None) -> tuple[str, dict]:
     cells = [c for c in run.config.get("directions") or [] if isinstance(c, str)]
+    if cell is not None and cell not in cells:   # another spelling of its languages (EN, eng, ko>EN)
+        try:
+            cell = ">".join(resolve(side).code for side in cell.split(">"))
+        except XlingError:
+            pass
     if cell is not None and cell not in cells:
         raise XlingError(f"{run.path} has no cell {cell!r}; it has: {', '.join(cells)}")
     found = []

@@ -56,9 +56,8 @@ def directions_of(config: MTEvalConfig, data: ParallelData | None = None) -> lis
 def _check_languages(data: ParallelData, directions) -> None:
     have = set(data.languages())
     for lang in {side for pair in directions for side in pair}:
-        if lang.code not in have:
-            raise XlingError(f"{data.spec} has no {lang.name} ({lang.code}); available: "
-                             f"{', '.join(data.languages())}")
+        if lang.code not in have:   # (with the spellings a file could have: the loader's hints)
+            raise XlingError(data.missing(lang))
 
 
 def run_mt(config: MTEvalConfig, overwrite: bool = False, progress: bool = True,
