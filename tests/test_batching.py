@@ -159,3 +159,35 @@ def test_a_checkpoints_generation_defaults_apply_to_no_path(tiny_causal_base, tm
         [GenerationRequest(Prompt("한국어: 저는 학생입니다.\n영어:"), 12, stop_at_newline=True)],
         Sampling(method="beam"), [[0, 1, 2]])
     assert beams(Translator(str(model), cache=False)) == beams(Translator(str(tiny_causal_base), cache=False))
+
+
+def test_a_sliding_window_over_every_layer_decodes_as_generate_does(tmp_path):
+    """(audit round 19) Mistral, Phi-3 and Starcoder2 configs set one sliding window and no layer
+    types: xling's decoding steps left the window out (each step saw the whole cache), and 7 of 8
+    outputs differed from transformers' generate once prompt and answer outgrew it."""
+    import torch
+    from tiny_models import build_tokenizer
+    from transformers import MistralConfig, MistralForCausalLM
+
+    from xling.backends.base import Decoding, GenerationRequest, Prompt
+    from xling.backends.hf import HFBackend
+
+    tokenizer = build_tokenizer(tmp_path)
+    torch.manual_seed(0)
+    config = MistralConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                           num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
+                           sliding_window=4, bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+                           pad_token_id=tokenizer.pad_token_id)
+    MistralForCausalLM(config).save_pretrained(tmp_path)
+    requests = [GenerationRequest(Prompt(text=f"Korean: {s}\nEnglish:"), max_new_tokens=12)
+                for s in ("사과.", "오늘은 비가 온다. 고양이가 창문 옆에서 잔다.", "The cat sleeps.", "He runs.")]
+    backend = HFBackend(str(tmp_path), display="mistral", device="cpu", batching=Batching(size=3))
+    lm = backend.lm
+    expected = []
+    with torch.inference_mode():
+        for request in requests:
+            ids = torch.tensor([lm.encode_prompt(request.prompt)])
+            out = lm.model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), do_sample=False,
+                                    max_new_tokens=12, min_new_tokens=12, pad_token_id=tokenizer.pad_token_id)
+            expected.append(lm.finish(request, out[0, ids.shape[1]:].tolist()))
+    assert backend.generate(requests, Decoding()) == expected

@@ -121,16 +121,23 @@ def decode_masks(model, attention):
     if not types <= {"full_attention", "sliding_attention"}:
         return attention
     full = attention.bool()[:, None, None, :]
+
+    def windowed(window: int):   # the newest token sees the last `window` columns (transformers' rule)
+        import torch
+
+        columns = attention.shape[1]
+        return full & (torch.arange(columns, device=attention.device) > columns - 1 - window)
+
     if types == {"full_attention"} and getattr(config, "layer_types", None) is None:
-        return full
+        # Mistral, Phi-3, Starcoder2: no layer types, one window over every layer (it was left out:
+        # each decoding step saw the whole cache, and the outputs differed from generate's)
+        window = getattr(config, "sliding_window", None)
+        applies = window and getattr(config, "use_sliding_window", True) is not False
+        return windowed(int(window)) if applies else full
     masks = {"full_attention": full}
     if "sliding_attention" in types:
         window = getattr(config, "sliding_window", None)
         if not window:
             return attention
-        import torch
-
-        columns = attention.shape[1]
-        recent = torch.arange(columns, device=attention.device) > columns - 1 - window
-        masks["sliding_attention"] = full & recent
+        masks["sliding_attention"] = windowed(window)
     return masks
