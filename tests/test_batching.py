@@ -191,3 +191,24 @@ def test_a_sliding_window_over_every_layer_decodes_as_generate_does(tmp_path):
                                     max_new_tokens=12, min_new_tokens=12, pad_token_id=tokenizer.pad_token_id)
             expected.append(lm.finish(request, out[0, ids.shape[1]:].tolist()))
     assert backend.generate(requests, Decoding()) == expected
+
+
+def test_a_tokenizer_without_pad_and_eos_tokens_still_translates(tmp_path, tiny_causal_base):
+    """(audit round 19) The pad token fell back on the EOS token, itself missing: a traceback in
+    every HF path, at any batch size (plain generate runs such a model)."""
+    import shutil
+
+    from helpers import xling
+
+    folder = tmp_path / "no-eos"
+    shutil.copytree(tiny_causal_base, folder)
+    for name in ("tokenizer_config.json", "special_tokens_map.json", "config.json", "generation_config.json"):
+        path = folder / name
+        if path.is_file():
+            settings = json.loads(path.read_text(encoding="utf-8"))
+            for key in ("eos_token", "pad_token", "eos_token_id", "pad_token_id"):
+                settings.pop(key, None)
+            path.write_text(json.dumps(settings), encoding="utf-8")
+    result = xling("translate", "-m", str(folder), "-s", "ko", "-t", "en", "--no-cache", "-b", "2", "사과.", "고양이.")
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.decode().splitlines()) == 2

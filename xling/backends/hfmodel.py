@@ -106,8 +106,8 @@ class LoadedModel:
         if self.dtype != "float32":
             self.fingerprint["dtype"] = self.dtype
         self.has_chat_template = bool(getattr(tokenizer, "chat_template", None))
-        if tokenizer.pad_token_id is None:
-            tokenizer.pad_token = tokenizer.eos_token
+        if tokenizer.pad_token_id is None:   # padded columns are masked: any token serves, the EOS first
+            tokenizer.pad_token = tokenizer.eos_token or tokenizer.unk_token or tokenizer.convert_ids_to_tokens(0)
         self._newline_ids: set[int] | None = None
         self._enders: dict[frozenset, frozenset] = {}
         self.eos_ids: set[int] = set()
