@@ -212,3 +212,17 @@ def test_a_tokenizer_without_pad_and_eos_tokens_still_translates(tmp_path, tiny_
     result = xling("translate", "-m", str(folder), "-s", "ko", "-t", "en", "--no-cache", "-b", "2", "사과.", "고양이.")
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.decode().splitlines()) == 2
+
+
+def test_a_stop_string_in_byte_pieces_is_seen(tiny_causal_base):
+    """(audit round 19) Only as many tokens as the stop string has characters were decoded: a
+    Hangul stop string in a byte-level tokenizer's pieces (3 a syllable) was missed, and the row
+    ran to its budget."""
+    from xling.backends.base import GenerationRequest, Prompt
+    from xling.backends.hf import HFBackend
+
+    lm = HFBackend(str(tiny_causal_base), display="tiny", device="cpu").lm
+    stop = "\n뷁꿻:"   # (syllables no tokenizer here has merged)
+    ids = lm.tokenizer("The cat" + stop, add_special_tokens=False)["input_ids"]
+    assert len(ids) > len(stop) + 2
+    assert lm.hit_stop(GenerationRequest(Prompt(text="x"), 50, stop=(stop,)), ids)

@@ -220,10 +220,12 @@ class LoadedModel:
 
     def hit_stop(self, request: GenerationRequest, tokens: list[int]) -> bool:
         """Whether the row's text now ends in one of its stop strings (checked on the last few
-        tokens only: each is at least one character)."""
+        tokens only: each holds at least one byte; "\\n한국어:" is 11 byte pieces of a
+        byte-level tokenizer, 5 characters)."""
         if not request.stop:
             return False
-        tail = self.tokenizer.decode(tokens[-(max(map(len, request.stop)) + 2):], skip_special_tokens=True)
+        longest = max(len(s.encode("utf-8")) for s in request.stop)
+        tail = self.tokenizer.decode(tokens[-(longest + 2):], skip_special_tokens=True)
         return any(s in tail for s in request.stop)
 
     def stop_enders(self, requests) -> frozenset | None:
