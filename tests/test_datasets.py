@@ -315,6 +315,8 @@ def test_a_jsonl_key_id_in_capitals_and_a_missing_language_say_how_to_key_them(t
     upper.write_text('{"ID": "a", "en": "x", "ko": "가"}\n', encoding="utf-8")
     with pytest.raises(XlingError, match="key 'ID': a record's id is keyed 'id' \\(lower case\\); key Indonesian"):
         load_parallel(f"jsonl:{upper}").text("en")
+    upper.write_text('{"id": "a", "ID": "bahasa", "en": "x"}\n', encoding="utf-8")   # beside an id: Indonesian
+    assert load_parallel(f"jsonl:{upper}").text("id") == ["bahasa"]
     (tmp_path / "t.en").write_text("x\n", encoding="utf-8")
     result = xling("eval", "mt", "-m", str(tiny_causal_base), "-d", f"text:{tmp_path}/t.{{lang}}", "-p", "en-fr",
                    "-o", str(tmp_path / "run"))

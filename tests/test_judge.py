@@ -601,3 +601,13 @@ def test_aspect_scores_and_remarks_with_numbers_keep_the_esa_score(answer, score
 
 def test_an_esa_answers_none_under_a_severity_is_no_error_span():
     assert parse_esa("Major: keine\nMinor: нет\nScore: 90") == ([], 90.0)
+
+
+def test_a_judge_template_needs_no_task_line(tmp_path):
+    """(the review of round 19) A task: line became needed: a judge file without one was taken
+    for a translation template and refused."""
+    from xling.prompts.templates import load_template
+
+    path = tmp_path / "j.yaml"
+    path.write_text("format: judge\nkind: esa\nuser: 'Score {source} -> {translation}'\n", encoding="utf-8")
+    assert load_template(str(path)).task == "judge"

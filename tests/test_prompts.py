@@ -86,6 +86,7 @@ def test_a_typo_in_a_template_is_refused_not_ignored(tmp_path, extra, message):
     ("format: completion\nexample: '= {target}'\nquery: '{source} ='\n", "'example' must contain {source}"),
     ("format: chat\nuser: '{source}'\nassistant: 'Sure! '\n", "'assistant' must contain {target}"),
     ("format: chat\nuser: '{source}'\nsystem: 7\n", "'system' must be text, not 7"),
+    ("format: generate\nprompt: '{premise}'\ntarget: ' {label}'\n", "a generate template names its task"),
 ])
 def test_a_demonstration_without_its_translation_or_a_field_that_is_no_text_is_refused(tmp_path, text, message):
     """(audit round 19) --shots K showed sources without translations; a number as the

@@ -41,7 +41,9 @@ def load_jsonl(path: str, spec: str) -> ParallelData:
     first_number, first = rows[0]
     language_keys = [k for k in first if k != "id" and k not in META_FIELDS]
     cased = [k for k in language_keys if k.lower() == "id"]
-    if cased:   # ("ID" was read as Indonesian text, and the records numbered by position)
+    # ("ID" was read as Indonesian text, the records numbered by position; beside an 'id' it can
+    # only be Indonesian)
+    if cased and "id" not in first:
         raise XlingError(f"{path}:{first_number}: key {cased[0]!r}: a record's id is keyed 'id' (lower case); "
                          "key Indonesian 'ind'")
     codes: dict[str, str] = {}

@@ -182,7 +182,10 @@ def _read_template(path: Path) -> Template:
     if unknown:
         raise XlingError(f"template {path}: unknown key(s) {', '.join(map(repr, unknown))} for a {fmt} "
                          f"template; it reads: {', '.join(sorted(KEYS[fmt]))}")
-    task = data.get("task", "translation")
+    # (a judge template needs no task line; a choice template says which of two tasks it serves)
+    task = data.get("task", "judge" if fmt == "judge" else "translation")
+    if "task" not in data and fmt in ("loglikelihood", "generate"):
+        raise XlingError(f"template {path}: a {fmt} template names its task: 'task: nli' or 'task: multiple_choice'")
     if task not in TASKS:
         raise XlingError(f"template {path}: 'task' must be one of {', '.join(TASKS)}, not {task!r}")
     if fmt not in TASK_FORMATS[task]:
@@ -206,7 +209,7 @@ def _read_template(path: Path) -> Template:
     name = str(data.get("name") or path.stem)
     data["name"] = name
     body = json.dumps(data, sort_keys=True, ensure_ascii=False)
-    return Template(name=name, task=str(data.get("task", "translation")), format=fmt,
+    return Template(name=name, task=str(task), format=fmt,
                     body=body, path=str(path))
 
 
@@ -375,7 +378,7 @@ def list_templates(warn: bool = True) -> dict[str, Template]:
     """All usable templates by name; each broken file gets one warning on stderr."""
     found, broken = _scan()
     if warn:
-        for error in broken.values():
+        for error in {id(e): e for e in broken.values()}.values():   # (one file may shadow two names)
             print(f"xling: warning: skipping a template: {error}", file=sys.stderr)
     return found
 
