@@ -211,8 +211,8 @@ def _grid_table(title: str, corner: str, rows: list[str], cols: list[str], grid,
     run's unfinished directions or cells, said under it)."""
     return Table(title, [corner] + cols,
                  [[r] + ["" if np.isnan(v) else f"{v:.{digits}f}" for v in grid[i]] for i, r in enumerate(rows)],
-                 [unit] + ([f"not finished: {', '.join(left)} (left out; run the command that made the run "
-                            "again to resume it)"] if left else []))
+                 [unit] + ([f"not finished: {', '.join(left)} (left out: being written, or stopped; run the "
+                            "command that made the run again to resume it)"] if left else []))
 
 
 def run_drawings(run: RunDir | Run) -> Iterator[Drawing]:
