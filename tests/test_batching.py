@@ -161,7 +161,8 @@ def test_a_checkpoints_generation_defaults_apply_to_no_path(tiny_causal_base, tm
     assert beams(Translator(str(model), cache=False)) == beams(Translator(str(tiny_causal_base), cache=False))
 
 
-def test_a_sliding_window_over_every_layer_decodes_as_generate_does(tmp_path):
+@pytest.mark.parametrize("extra", [{}, {"use_sliding_window": False}], ids=["window", "switch-ignored"])
+def test_a_sliding_window_over_every_layer_decodes_as_generate_does(tmp_path, extra):
     """(audit round 19) Mistral, Phi-3 and Starcoder2 configs set one sliding window and no layer
     types: xling's decoding steps left the window out (each step saw the whole cache), and 7 of 8
     outputs differed from transformers' generate once prompt and answer outgrew it."""
@@ -177,7 +178,7 @@ def test_a_sliding_window_over_every_layer_decodes_as_generate_does(tmp_path):
     config = MistralConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
                            num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
                            sliding_window=4, bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
-                           pad_token_id=tokenizer.pad_token_id)
+                           pad_token_id=tokenizer.pad_token_id, **extra)   # (Mistral windows whatever the switch)
     MistralForCausalLM(config).save_pretrained(tmp_path)
     requests = [GenerationRequest(Prompt(text=f"Korean: {s}\nEnglish:"), max_new_tokens=12)
                 for s in ("사과.", "오늘은 비가 온다. 고양이가 창문 옆에서 잔다.", "The cat sleeps.", "He runs.")]

@@ -131,9 +131,10 @@ def decode_masks(model, attention):
     if types == {"full_attention"} and getattr(config, "layer_types", None) is None:
         # Mistral, Phi-3, Starcoder2: no layer types, one window over every layer (it was left out:
         # each decoding step saw the whole cache, and the outputs differed from generate's)
+        # (use_sliding_window: false is no switch for these: their modeling code windows anyway;
+        # the Qwen models it switches have layer types)
         window = getattr(config, "sliding_window", None)
-        applies = window and getattr(config, "use_sliding_window", True) is not False
-        return windowed(int(window)) if applies else full
+        return windowed(int(window)) if window else full
     masks = {"full_attention": full}
     if "sliding_attention" in types:
         window = getattr(config, "sliding_window", None)

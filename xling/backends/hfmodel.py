@@ -58,6 +58,14 @@ def refuse_remote_code(source: str, exc: Exception) -> None:
                          "you trust)") from None
 
 
+def ensure_pad_token(tokenizer) -> None:
+    """A pad token where the tokenizer has none: padded columns are masked (and padded labels
+    ignored), so any token serves, the EOS first, else UNK, else token 0 (a tokenizer with
+    neither pad nor EOS crashed every path)."""
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token or tokenizer.unk_token or tokenizer.convert_ids_to_tokens(0)
+
+
 def context_window(config, tokenizer) -> int | None:
     """Tokens of prompt plus output the model was trained to attend over (None: unknown)."""
     for cfg in (config, getattr(config, "text_config", None)):
@@ -106,8 +114,7 @@ class LoadedModel:
         if self.dtype != "float32":
             self.fingerprint["dtype"] = self.dtype
         self.has_chat_template = bool(getattr(tokenizer, "chat_template", None))
-        if tokenizer.pad_token_id is None:   # padded columns are masked: any token serves, the EOS first
-            tokenizer.pad_token = tokenizer.eos_token or tokenizer.unk_token or tokenizer.convert_ids_to_tokens(0)
+        ensure_pad_token(tokenizer)
         self._newline_ids: set[int] | None = None
         self._enders: dict[frozenset, frozenset] = {}
         self.eos_ids: set[int] = set()

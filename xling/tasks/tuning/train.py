@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ...backends.hfmodel import ensure_pad_token
 from ...data import hub
 from ...data.hub import quieted
 from ...errors import XlingError
@@ -52,8 +53,7 @@ def fine_tune(model_path: str, examples: list[tuple[str, str]], out_dir: Path, *
     if not getattr(tokenizer, "chat_template", None):
         raise XlingError(f"model {model_path} has no chat template; instruction tuning needs one "
                          "(add one to its tokenizer_config.json)")
-    if tokenizer.pad_token_id is None:
-        tokenizer.pad_token = tokenizer.eos_token
+    ensure_pad_token(tokenizer)
     data = check_trainable([encode_example(tokenizer, i, r, max_length) for i, r in examples], max_length)
     torch.manual_seed(seed)
     try:
