@@ -162,7 +162,7 @@ def texts(seq, name: str, nested: bool = False, missing_ok: bool = False) -> lis
         raise XlingError(f"{name}: got a {type(seq).__name__}, which has no order: its texts could not be "
                          "matched with the others'; pass a list of strings, one per segment")
     if isinstance(seq, MappingView):   # a dict's values (or keys), in the dict's order
-        seq = list(seq)
+        seq = list(iter(seq))  # type: ignore[call-overload]
     if not hasattr(seq, "__len__") or not hasattr(seq, "__getitem__"):
         raise XlingError(f"{name}: got a {type(seq).__name__}, which can be read only once; pass a list "
                          "of strings, one per segment (list(...))")

@@ -29,10 +29,11 @@ from .base import (
 
 
 def bleu_tokenizer_for(tgt_lang: str | None) -> str:
-    return resolve(tgt_lang).bleu_tokenizer if _target(tgt_lang) else "13a"
+    target = _target(tgt_lang)
+    return resolve(target).bleu_tokenizer if target else "13a"
 
 
-def _target(tgt_lang):
+def _target(tgt_lang: str | Language | None) -> str | Language | None:
     """`tgt_lang` as given, when it is a language code (or None): sources passed third, as COMET
     takes them (hyps, refs, srcs), are refused by name rather than read as a language."""
     if tgt_lang is not None and not isinstance(tgt_lang, (str, Language)):
@@ -241,7 +242,8 @@ def ter(hyps: Sequence[str], refs, tgt_lang: str | None = None, asian_support: b
         if value is not None:
             check_flag(name, value)
     # (Korean is spaced, and sacrebleu's Asian support splits no Hangul: sacrebleu's default there)
-    cjk = _target(tgt_lang) is not None and resolve(tgt_lang).code.split("-")[0] in ("ja", "zh")
+    target = _target(tgt_lang)
+    cjk = target is not None and resolve(target).code.split("-")[0] in ("ja", "zh")
     if asian_support is None:
         asian_support = cjk
     if normalized is None:

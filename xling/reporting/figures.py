@@ -206,7 +206,7 @@ def run_figures(run: RunDir | Run) -> list[tuple[str, object]]:
 
 
 def _grid_table(title: str, corner: str, rows: list[str], cols: list[str], grid, unit: str, digits: int,
-                left: list[str] = ()) -> Table:
+                left: Sequence[str] = ()) -> Table:
     """A heatmap's values as a table, at the decimals the text report gives them (`left`: the
     run's unfinished directions or cells, said under it)."""
     return Table(title, [corner] + cols,
