@@ -505,6 +505,11 @@ def test_a_run_lacking_a_direction_or_metric_hides_no_other_runs_test(tmp_path):
     # k's ko-en has no baseline to be tested against: said, not silently left out
     assert "not compared: ko-en, which a (the baseline) did not score with xCOMET; put a run that did first" \
         in compared.notes
+    # (audit round 19) with two runs, what only the baseline has was left out without a word
+    (alone,) = [t for t in build_report([str(a.path), str(other_direction.path)]) if t.title == "xCOMET: runs compared"]
+    assert alone.notes[0].startswith("not compared: no run but a (the baseline) has a xCOMET score")
+    (alone,) = [t for t in build_report([str(a.path), str(other_metric.path)]) if t.title == "xCOMET: runs compared"]
+    assert alone.notes[0].startswith("not compared: no run but a (the baseline) has a xCOMET score")
 
 
 def test_runs_with_one_folder_name_are_told_apart(tmp_path):

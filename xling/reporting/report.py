@@ -215,9 +215,15 @@ def comparison(runs: list[MTRun], metric: str, test: str = "bs", n_samples: int 
         direction = run.direction(name)
         return direction is not None and metric in direction.metrics
 
-    shared = [d.name for d in base.directions if metric in d.metrics and any(scored(r, d.name) for r in runs[1:])]
+    # every direction the baseline scored: one no other run has is a row of "—", said (with two
+    # runs it was left out without a word, and a metric only the baseline has with it)
+    shared = [d.name for d in base.directions if metric in d.metrics]
     if not shared:
         return None
+    if not any(scored(r, name) for r in runs[1:] for name in shared):
+        return Table(f"{display(metric)}: runs compared", ["direction"], [], [
+            f"not compared: no run but {base.label} (the baseline) has a {display(metric)} score; "
+            f"`xling rescore RUN -m {metric}` adds them"])
     rows: list[list[str]] = []
     refused: dict[tuple[str, str], tuple[str, str]] = {}   # (run, direction) -> (its signature, theirs)
     absent: dict[str, list[str]] = {}    # run -> directions it did not score with the metric
