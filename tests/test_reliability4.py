@@ -785,3 +785,17 @@ def test_unrelated_files_get_no_cost_relative_to_english(tmp_path, capsys, tiny_
     relative = out[out.index("Cost relative to English"):]
     assert relative.splitlines()[1].split() == ["tokenizer", "en", "ko"]   # as many sentences as English's
     assert "left out: ja, code" in relative
+
+
+def test_rescore_refuses_a_lost_outputs_file_before_writing_a_score(finished_runs, tmp_path, capsys):
+    """(audit round 19) The new scores were written, then the report refused the run."""
+    import shutil
+
+    run = tmp_path / "mt"
+    shutil.copytree(finished_runs / "mt", run)
+    lost = next((run / "outputs").glob("*.jsonl"))
+    lost.unlink()
+    before = (run / "metrics.json").read_bytes()
+    code, _, err = run_cli(capsys, "rescore", run, "-m", "ter")
+    assert_error(code, err, f"has scores for {lost.stem} but no outputs file")
+    assert (run / "metrics.json").read_bytes() == before

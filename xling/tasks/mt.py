@@ -472,6 +472,21 @@ def score_direction(run: RunDir, name: str, metrics: list[str], config: MTEvalCo
     return entry
 
 
+def _refuse_lost_outputs(run: RunDir) -> None:
+    """Directions scored once whose outputs file is gone: refused before any score is written
+    (the report after rescoring refused them, with the new scores already in metrics.json)."""
+    try:
+        scored = run.read_metrics()["directions"]
+    except XlingError:   # damaged metrics: recomputed from the outputs, with a warning
+        return
+    present = run.directions()
+    lost = [name for name in scored if name not in present]
+    if lost:
+        raise XlingError(f"{run.path} has scores for {', '.join(lost)} but no outputs file "
+                         f"({run.outputs_path(lost[0])}); restore it, or run the command that made the "
+                         "run again to write it anew")
+
+
 def rescore(run_path: str, metrics: list[str], overrides: dict | None = None,
             recompute: bool = False) -> RunDir:
     """Score saved outputs with (more) metrics, without the model; `overrides` replace the
@@ -488,6 +503,7 @@ def rescore(run_path: str, metrics: list[str], overrides: dict | None = None,
         if "spbleu" not in metrics and not ("bleu" in metrics and tokenize in SPM_TOKENIZERS):
             raise XlingError(f"--spm-model is the SentencePiece model of spBLEU (or of a BLEU the run tokenized "
                              f"with flores200), and -m {','.join(metrics)} has none: add -m spbleu")
+    _refuse_lost_outputs(run)
     with run:
         for name in run.directions():
             score_direction(run, name, metrics, None, overrides or {}, recompute=recompute)
