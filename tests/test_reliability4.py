@@ -569,6 +569,9 @@ def test_tables_escape_what_would_break_markdown_and_latex():
     table = Table("T", ["domain", "n"], [["news|social", "1"], ["a^b x~y\nline", "2"]])
     markdown = table.render("markdown").splitlines()
     assert markdown[4] == "| news\\|social | 1 |" and markdown[5] == "| a^b x~y line | 2 |"
+    # (audit round 19) a title or note with a run's name was written raw: * and _ made emphasis
+    named = Table("runs/_base_ a*b*|c", ["n"], [["1"]], ["against _base_"]).render("markdown").splitlines()
+    assert named[0] == "**runs/\\_base\\_ a\\*b\\*\\|c**" and named[-1] == "against \\_base\\_"
     latex = table.render("latex")
     assert "a\\textasciicircum{}b x\\textasciitilde{}y line & 2 \\\\" in latex
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 
 from .text_table import table as text_table
@@ -19,6 +20,12 @@ def tex_escape(text: str) -> str:
 def markdown_cell(text: str) -> str:
     """A cell's text that cannot end the cell (|) or the row (a line break)."""
     return " ".join(str(text).replace("\\", "\\\\").replace("|", "\\|").split("\n"))
+
+
+def markdown_text(text: str) -> str:
+    """A title's or note's text as written: a run's name with * or _ is no emphasis (and its
+    backslashes and pipes read as in the cells)."""
+    return re.sub(r"([*_`\[\]<>])", r"\\\1", markdown_cell(text))
 
 
 def p_text(p: float) -> str:
@@ -47,10 +54,10 @@ class Table:
             body = text_table([self.header] + self.rows)
             return "\n".join([self.title, body] + self.notes)
         if fmt == "markdown":
-            lines = [f"**{self.title}**", "", "| " + " | ".join(map(markdown_cell, self.header)) + " |",
+            lines = [f"**{markdown_text(self.title)}**", "", "| " + " | ".join(map(markdown_cell, self.header)) + " |",
                      "|" + "|".join(["---"] + ["---:"] * (len(self.header) - 1)) + "|"]
             lines += ["| " + " | ".join(map(markdown_cell, row)) + " |" for row in self.rows]
-            return "\n".join(lines + ([""] + self.notes if self.notes else []))
+            return "\n".join(lines + ([""] + [markdown_text(n) for n in self.notes] if self.notes else []))
         if fmt == "csv":
             buffer = io.StringIO()
             writer = csv.writer(buffer, lineterminator="\n")
