@@ -117,7 +117,10 @@ def _fake_vllm(tmp_path, monkeypatch, body="VERSION = 'fake'\n"):
     package.mkdir(parents=True)
     (package / "__init__.py").write_text(body)
     monkeypatch.syspath_prepend(str(package.parent))
-    monkeypatch.delitem(sys.modules, "vllm", raising=False)
+    # (the fake module must leave with the test: a later find_spec("vllm") found it in sys.modules,
+    # and gpu_check's vLLM section then failed to load it)
+    monkeypatch.setitem(sys.modules, "vllm", None)
+    monkeypatch.delitem(sys.modules, "vllm")
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
 
 
