@@ -71,4 +71,10 @@ def test_a_language_named_with_its_region_is_that_language_where_it_has_one_scri
     codes = ("zh-Hant-TW", "zh-Hans-CN", "sr-Latn-RS", "sr-Cyrl-RS", "chi", "bur", "zh-SG", "zh-MO")
     assert [resolve(c).code for c in codes] == ["zh-Hant", "zh", "sr-Latn", "sr", "zh", "my", "zh", "zh-Hant"]
     assert parse_pair("zh-Hant-TW-en").src.code == "zh-Hant"
+    # (audit round 20) a script subtag the language is written in anyway; Hebrew's old code iw
+    codes = ("en-Latn", "en-Latn-US", "ja-Jpan", "ko-Kore", "ko-Hang-KR", "ru-Cyrl-RU", "iw")
+    assert [resolve(c).code for c in codes] == ["en", "en", "ja", "ko", "ko", "ru", "he"]
+    for code in ("en-Cyrl", "ru-Latn-RU", "pa-Arab", "zh-Latn"):   # (another script: not that language)
+        with pytest.raises(XlingError, match="unknown language code"):
+            resolve(code)
     assert parse_pair("en-de_DE").tgt.code == "de"

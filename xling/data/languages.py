@@ -111,9 +111,16 @@ def _by_region(code: str) -> Language | None:
     import re
 
     # (the region in capitals, as BCP 47 and locales write it: "ko-en" is a direction, not Korean)
-    scripted = re.fullmatch(r"([a-z]{2,3}[-_][A-Z][a-z]{3})[-_](?:[A-Z]{2}|\d{3})", code.strip())
+    scripted = re.fullmatch(r"(([a-z]{2,3})[-_]([A-Z][a-z]{3}))(?:[-_](?:[A-Z]{2}|\d{3}))?", code.strip())
     if scripted:   # zh-Hant-TW, sr-Latn-RS: the script names the language's form, the region nothing more
-        return _registry()[1].get(_key(scripted.group(1).replace("_", "-")))
+        named = _registry()[1].get(_key(scripted.group(1)))
+        # en-Latn(-US), ja-Jpan, ko-Kore: the script the language is written in anyway
+        plain = _registry()[1].get(_key(scripted.group(2)))
+        script = SCRIPT_ALIASES.get(scripted.group(3), scripted.group(3))
+        if named is None and plain is not None and plain.script == script \
+                and sum(other.iso639_3 == plain.iso639_3 for other in all_languages()) == 1:
+            return plain
+        return named
     found = re.fullmatch(r"([a-z]{2,3})[-_]([A-Z]{2}|\d{3})", code.strip())
     lang = _registry()[1].get(_key(found.group(1))) if found else None
     region = found.group(2) if found else ""
@@ -127,6 +134,7 @@ def _by_region(code: str) -> Language | None:
 # Pakistan: Shahmukhi, not Gurmukhi): never resolved by the language alone (pa-PK, pan_PK, pa-586).
 OTHER_SCRIPT_REGIONS = {("pa", "PK"), ("az", "IR"), ("uz", "AF"), ("sd", "IN"), ("mn", "CN"), ("ks", "IN"),
                         ("ku", "IQ"), ("ku", "IR"), ("ms", "BN"), ("tg", "AF"), ("ha", "SA")}
+SCRIPT_ALIASES = {"Kore": "Hang"}   # (ISO 15924 Kore: Hangul with Hanja, how Korean is tagged)
 UN_M49 = {"586": "PK", "364": "IR", "004": "AF", "356": "IN", "156": "CN", "368": "IQ", "096": "BN", "682": "SA"}
 
 
