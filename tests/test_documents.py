@@ -129,6 +129,10 @@ def test_paragraph_blocks_round_trip():
     assert join_paragraphs(blocks) == "first line\nsecond line\n\nnext block\n\nthird\nwith\nthree\n"
     # A blank line inside a translation would split its block: it becomes one line break.
     assert join_paragraphs(["a\n\n\nb", "c"]) == "a\nb\n\nc\n"
+    # (audit round 20) a model's other line breaks: a file whose blocks splitlines() reads alike
+    written = join_paragraphs(["a\rb\u2028c", "d\u2029\u2029e\x85f", "g\r\rh"])
+    assert written == "a\nb\nc\n\nd\ne\nf\n\ng\nh\n"
+    assert paragraphs(written.splitlines()) == ["a\nb\nc", "d\ne\nf", "g\nh"]
 
 
 def _user_text(payload) -> str:

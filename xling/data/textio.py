@@ -167,10 +167,15 @@ def paragraphs(lines: list[str]) -> list[str]:
 def join_paragraphs(texts: list[str]) -> str:
     """The file text of translated blocks: blank-line separated, inner line breaks kept (a
     blank line inside a translation would split its block, so runs of them become one line
-    break)."""
+    break). Every other line break a model writes (CR, U+2028, U+2029, NEL, ...) becomes \n, so a
+    reader that splits lines as `str.splitlines` does sees the same blocks."""
     import re
 
-    return "\n\n".join(re.sub(r"\n\s*\n", "\n", t.strip().replace("\r\n", "\n")) for t in texts) + "\n"
+    def block(text: str) -> str:
+        text = re.sub(r"\r\n?|[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]", "\n", text.strip())
+        return re.sub(r"\n\s*\n", "\n", text.strip())
+
+    return "\n\n".join(block(t) for t in texts) + "\n"
 
 
 def read_stdin_lines(keep_bom: bool = False) -> list[str]:
