@@ -98,6 +98,8 @@ URL_FORMS = {   # (what goes into the URL, every form it may come back in)
     "token as user name": ("TOKEN7788@", "", ["TOKEN7788", _b64("TOKEN7788:")]),
     "bare query word": ("", "?SECRET5566", ["SECRET5566"]),
     "percent-encoded query value": ("", "?key=a%2FSECRET3344", ["a%2FSECRET3344", "a/SECRET3344", "SECRET3344"]),
+    # (audit round 20) a base64 key typed raw travels re-encoded (%2F, %3D): that form came back
+    "raw base64 query value": ("", "?key=ab+cd/SECRET2211==", ["SECRET2211"]),
 }
 
 
@@ -184,3 +186,52 @@ def test_an_empty_user_part_in_the_url_leaves_the_key_in_place():
 
     backend = HTTPBackend("m", "http://@127.0.0.1:9/v1", api_key="sk-the-real-key-123")
     assert backend._client.auth is None and backend._client.headers["authorization"] == "Bearer sk-the-real-key-123"
+
+
+MISTYPED_URLS = {   # (audit round 20) every one printed its key or password in the error line
+    "port that is no number, key in the query": "http://127.0.0.1:99999/v1?api_key=SECRET0101",
+    "password and a bad port": "http://u:SECRET0202@127.0.0.1:99999/v1",
+    "unclosed IPv6 address": "http://[::1/v1?api_key=SECRET0303",
+    "no scheme": "user:SECRET0404@127.0.0.1:9/v1",
+    "scheme without its colon": "http//user:SECRET0505@127.0.0.1:9/v1",
+}
+
+
+@pytest.mark.parametrize("option", ["--base-url", "--judge-base-url"])
+@pytest.mark.parametrize("form", MISTYPED_URLS, ids=list(MISTYPED_URLS))
+def test_a_mistyped_url_is_refused_without_its_credentials(tmp_path, capsys, form, option):
+    url = MISTYPED_URLS[form]
+    secret = url.partition("SECRET")[2][:4]
+    if option == "--base-url":
+        args = ["translate", "-s", "ko", "-t", "en", "--backend", "http", "--base-url", url, "-m", "m", "안녕"]
+    else:   # score and rescore read a judge's URL too: one line naming the option, never a traceback
+        (tmp_path / "h.txt").write_text("a\n", encoding="utf-8")
+        args = ["score", "-i", tmp_path / "h.txt", "-s", tmp_path / "h.txt", "-t", "en", "-m", "gemba-esa",
+                "--judge-model", "j", "--judge-base-url", url]
+    code, _, err = run_cli(capsys, *args)
+    assert_error(code, err, option)
+    assert f"SECRET{secret}" not in err
+
+
+def test_a_key_given_as_the_variable_name_is_refused_unshown(tmp_path, capsys, tiny_causal_base):
+    """--api-key-env takes a variable's name: a pasted key was echoed ("$sk-... is not set") and
+    the judge's was written to config.json after every translation was made."""
+    code, _, err = run_cli(capsys, "translate", "-s", "ko", "-t", "en", "--backend", "http", "-m", "m",
+                           "--base-url", "http://127.0.0.1:9/v1", "--api-key-env", "sk-proj-SECRET0606", "안녕")
+    assert_error(code, err, "NAME of an environment variable")
+    assert "SECRET0606" not in err
+    corpus = write_corpus(tmp_path, SOURCES)
+    code, _, err = run_cli(capsys, "eval", "mt", "-p", "ko-en", "-m", tiny_causal_base, "--data", corpus,
+                           "--out", tmp_path / "R", "--metrics", "gemba-esa", "--judge-model", "j",
+                           "--judge-base-url", "http://127.0.0.1:9/v1", "--judge-api-key-env", "sk-proj-SECRET0707")
+    assert_error(code, err, "NAME of an environment variable")
+    assert "SECRET0707" not in err and not (tmp_path / "R").exists()
+
+
+def test_credentials_leave_the_host_as_written():
+    """Adding a password to http://LocalHost changed the stored URL (lower-cased host), so the run
+    was refused as another config and its answers requested again."""
+    from xling.secrets import redact_url
+
+    assert redact_url("http://u:PW@LocalHost:18101/v1") == redact_url("http://LocalHost:18101/v1")
+    assert redact_url("http://u:PW@127.0.0.1:1x/v1?key=S") == "http://127.0.0.1:1x/v1?key=***"

@@ -60,7 +60,7 @@ def url_secrets(url: str | None) -> tuple[str, ...]:
     if not url:
         return ()
     import base64
-    from urllib.parse import unquote
+    from urllib.parse import quote, quote_plus, unquote
 
     parts = urlsplit(url)
     found: list[str] = []
@@ -75,7 +75,10 @@ def url_secrets(url: str | None) -> tuple[str, ...]:
         key, equals, value = field.partition("=")
         if equals and unquote_plus(key).lower() in SETTING_QUERY_KEYS:
             continue   # a gateway's setting (api-version=2024-06-01), not a secret
-        found += [value, unquote_plus(value)] if equals else [key, unquote_plus(key)]
+        word = value if equals else key
+        # as written, decoded, and re-encoded as httpx sends it (a base64 key's / and = typed raw
+        # travel as %2F and %3D, and a server echoing its request path gives that form back)
+        found += [word, unquote_plus(word), quote_plus(unquote_plus(word)), quote(unquote_plus(word), safe="")]
     # Longest first, so that a secret is replaced whole before a shorter one inside it.
     return tuple(sorted({v for v in found if v}, key=len, reverse=True))
 
@@ -86,21 +89,37 @@ def redact_url(url: str | None) -> str | None:
     that answers, so it must tell two URLs apart): what may be stored and shown."""
     if not url:
         return url
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:   # an unclosed [IPv6 address: shown, never parsed
+        return shown_url(url)
+    if not parts.netloc and "@" in url:   # no scheme (user:pass@host): refused, but never kept as typed
+        return shown_url(url)
     if parts.username is None and parts.password is None and not parts.query:
         return url
-    host = parts.hostname or ""
-    if ":" in host:   # IPv6
-        host = f"[{host}]"
-    if parts.port:
-        host += f":{parts.port}"
+    # the host and port as written (not .hostname/.port: they lower the case, so adding a password
+    # to http://LocalHost would change a run's identity, and raise on a port that is no number)
+    host = parts.netloc.rpartition("@")[2]
+    query = _shown_query(parts.query)
+    return urlunsplit((parts.scheme, host, parts.path, query, parts.fragment and "***"))
+
+
+def _shown_query(query: str) -> str:
     def shown(field: str) -> str:
         key, equals, _ = field.partition("=")
         if not equals:
             return "***"
         return field if unquote_plus(key).lower() in SETTING_QUERY_KEYS else f"{key}=***"
-    query = "&".join(map(shown, parts.query.split("&"))) if parts.query else ""
-    return urlunsplit((parts.scheme, host, parts.path, query, parts.fragment and "***"))
+    return "&".join(map(shown, query.split("&"))) if query else ""
+
+
+def shown_url(url: str) -> str:
+    """A URL as a message may show it, even one that cannot be taken apart (a port that is no
+    number, no scheme, `http//user:pass@host`): no user name or password, query values hidden."""
+    text = re.sub(r"^((?:[^/?#@]*?//)?)[^/?#]*@", r"\1***@", str(url))   # userinfo, with or without a scheme
+    rest, hash_, fragment = text.partition("#")
+    rest, ask, query = rest.partition("?")
+    return redact(rest + ask + _shown_query(query) + (hash_ and "#***"))
 
 
 def hidden_query_values(url: str) -> str:
@@ -123,7 +142,6 @@ def check_server_url(url: str | None, option: str) -> None:
         parts = urlsplit(url)
         parts.port   # raises on a port that is not a number in 0-65535
     except ValueError as exc:
-        shown = url.rpartition("@")[2] if "@" in url else url
-        raise XlingError(f"{option} {shown!r} is not a valid URL ({exc})") from None
+        raise XlingError(f"{option} {shown_url(url)!r} is not a valid URL ({exc})") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise XlingError(f"{option} must be http:// or https:// followed by a host, not {redact_url(url)!r}")
+        raise XlingError(f"{option} must be http:// or https:// followed by a host, not {shown_url(url)!r}")

@@ -69,11 +69,15 @@ def read_api_key(env: str | None = None, path: str | None = None) -> str | None:
     """The key from its file or variable, without surrounding whitespace (a Windows .env's
     trailing CR was sent, refused, and retried for half a minute)."""
     if path:
+        shown = redact(str(path))   # (a key given as the path by mistake)
         try:
-            return _checked_key(Path(path).expanduser().read_text(encoding="utf-8"), f"the API key file {path}")
+            return _checked_key(Path(path).expanduser().read_text(encoding="utf-8"), f"the API key file {shown}")
         except (OSError, UnicodeDecodeError) as exc:
-            raise XlingError(f"cannot read the API key file {path}: "
+            raise XlingError(f"cannot read the API key file {shown}: "
                              f"{getattr(exc, 'strerror', None) or 'not UTF-8 text'}") from exc
+    if env and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", env):   # the key itself, given by mistake: never echoed
+        raise XlingError("--api-key-env / --judge-api-key-env take the NAME of an environment variable "
+                         "holding the key (letters, digits, _), not the key itself")
     if env:   # a variable named by the user: unset or empty is their mistake, not "no key"
         if not os.environ.get(env, "").strip():
             raise XlingError(f"the API key variable ${env} is {'empty' if env in os.environ else 'not set'} "

@@ -64,7 +64,9 @@ def reachable(timeout: float = 3.0) -> bool:
     except ValueError:   # a port that is no number, an unclosed [IPv6 address
         url, port = None, None
     if url is None or url.scheme not in ("http", "https") or not url.hostname:
-        raise XlingError(f"HF_ENDPOINT {endpoint!r} is not a URL such as https://host or https://host:port")
+        from ..secrets import shown_url
+
+        raise XlingError(f"HF_ENDPOINT {shown_url(endpoint)!r} is not a URL such as https://host or https://host:port")
     return _probe(url.hostname, port or (80 if url.scheme == "http" else 443), timeout)
 
 

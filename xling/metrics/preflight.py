@@ -59,6 +59,12 @@ def _check_judge(spec, options: dict) -> None:
     if kind is None:   # (a plugin's judge: its own checks)
         return
     judge_template(options.get("template"), kind)
+    if options.get("base_url"):   # its URL and its key, before anything is translated or written
+        from ..backends.http import read_api_key
+        from ..secrets import check_server_url
+
+        check_server_url(options["base_url"], "--judge-base-url")
+        read_api_key(options.get("api_key_env"), options.get("api_key_file"))
     if options.get("model") and not options.get("base_url"):   # a local or hub judge (a server's is its own name)
         from ..backends.loading import locate_model
 

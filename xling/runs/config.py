@@ -222,7 +222,8 @@ def _check_type(value: Any, hint, key: str, where: str):
     hint = ""
     if isinstance(value, bool) and "str" in names:   # YAML reads no/yes/on/off as false/true
         hint = "; YAML reads no, yes, on and off as false/true: quote a text such as 'no' (Norwegian)"
-    raise XlingError(f"{where}: '{key}' must be {names}, not {type(value).__name__} ({value!r}){hint}")
+    shown = "" if "url" in key or "key" in key else f" ({value!r})"   # (a URL's credentials, a key)
+    raise XlingError(f"{where}: '{key}' must be {names}, not {type(value).__name__}{shown}{hint}")
 
 
 def _check_selection(values: dict, where: str) -> None:

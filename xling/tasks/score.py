@@ -10,6 +10,7 @@ from ..data.languages import resolve
 from ..errors import XlingError
 from ..metrics import on_target_mask
 from ..metrics.base import check_lengths
+from ..metrics.preflight import check_metric_models
 from ..metrics.registry import get, parse_metric_names
 from ..metrics.significance import DEFAULT_SAMPLES, check_samples, paired_test
 from ..metrics.unsegmented import result_warning, warn
@@ -45,6 +46,7 @@ def score_systems(systems: dict[str, list[str]], refs: list[list[str]] | None, m
     metrics = parse_metric_names(metrics)
     specs = {m: get(m) for m in metrics}
     check_tokenizer_options(metrics, tokenize, (settings or {}).get("spm_model"))
+    check_metric_models(metrics, settings or {})   # a judge's URL and key, a model that cannot load: now
     streams = refs
     if streams is not None and len(streams) > 1:
         check_lengths(**{f"reference {i}": r for i, r in enumerate(streams)})
