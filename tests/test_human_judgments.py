@@ -269,3 +269,16 @@ def test_systems_a_metric_scores_alike_share_a_rank(tmp_path, capsys):
     assert main(["score", "--human", f"mqm:{path}", "--human-reference", "ref", "-m", "bleu", "-t", "en"]) == 0
     out = capsys.readouterr().out
     assert out.count("100.00 (1)") == 2 and "(2)" not in out
+
+
+def test_a_file_name_with_two_pair_like_words_is_refused(tmp_path):
+    """(audit round 20) `mqm_zhen_data.tsv` was read as Danish-Tamil ("data" = da + ta): every
+    output counted off-target, OffTarget% then 'correlated' with the judgments."""
+    rows = [row("sysA", 1, "r1", "Ein Satz", "No-error", "No-error")]
+    path = write_mqm(tmp_path, rows, name="mqm_zhen_data.tsv")
+    with pytest.raises(XlingError, match=r"two language pairs \(zhen, data\).*:SRC-TGT"):
+        load_dataset(f"mqm:{path}", JUDGMENTS)
+    chosen = load_dataset(f"mqm:{path}:zh-en", JUDGMENTS)
+    assert (chosen.src_lang, chosen.tgt_lang) == ("zh", "en")
+    plain = load_dataset(f"mqm:{write_mqm(tmp_path, rows, name='mqm_zhen_test.tsv')}", JUDGMENTS)
+    assert (plain.src_lang, plain.tgt_lang) == ("zh", "en")

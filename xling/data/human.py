@@ -62,15 +62,20 @@ class HumanJudgments:
 
 def _pair_from_name(path: Path) -> tuple[str | None, str | None]:
     """(src, tgt) from a Google file name's language token, `mqm_ted_zhen.tsv` -> (zh, en);
-    (None, None) when the name has none xling knows."""
+    (None, None) when the name has none xling knows. Two such words (`mqm_zhen_data.tsv`: "data"
+    reads as da-ta) are refused: the wrong one made every output off-target."""
     stem = path.name.split(".")[0]
-    for token in reversed(stem.split("_")):
+    pairs = []
+    for token in stem.split("_"):
         if re.fullmatch(r"[a-z]{4}", token):
             try:
-                return resolve(token[:2]).code, resolve(token[2:]).code
+                pairs.append((token, resolve(token[:2]).code, resolve(token[2:]).code))
             except XlingError:
                 continue
-    return None, None
+    if len(pairs) > 1:
+        raise XlingError(f"{path.name} names two language pairs ({', '.join(p[0] for p in pairs)}): give "
+                         f"the pair after the file, {path.name}:SRC-TGT (e.g. {path.name}:{pairs[0][1]}-{pairs[0][2]})")
+    return pairs[0][1:] if pairs else (None, None)
 
 
 def _split_pair(arg: str, grammar: str) -> tuple[Path, str | None, str | None]:

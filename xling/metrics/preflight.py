@@ -11,9 +11,11 @@ from .registry import MetricSetting, get
 from .spm import SPM_TOKENIZERS
 
 
-def check_metric_models(metrics: list[str], settings) -> None:
+def check_metric_models(metrics: list[str], settings, translating: bool = True) -> None:
     """Each model-based metric's model is a local checkpoint, in the hub cache, or fetchable (the
-    hub answers); else one XlingError naming the metric, the model and the option to change."""
+    hub answers); else one XlingError naming the metric, the model and the option to change
+    (`translating`: a run that translates, whose files have --qe/--utility and keys; else a
+    command that only scores: score, rescore, meta-eval)."""
 
     online = None
     for name in metrics:
@@ -45,9 +47,12 @@ def check_metric_models(metrics: list[str], settings) -> None:
             continue
         online = hub.reachable() if online is None else online
         if not online:
-            raise XlingError(f"{spec.display} needs model {model!r}, which is neither a local folder nor in "
-                             "the hub cache, and the Hugging Face hub cannot be reached (offline?); pass a "
-                             f"local checkpoint ({option} PATH; `{key.name}:` in an experiment file) or leave {name} "
+            why = (f"{spec.display} needs model {model!r}, which is neither a local folder nor in the hub "
+                   "cache, and the Hugging Face hub cannot be reached (offline?); pass a local checkpoint")
+            if not translating:
+                raise XlingError(f"{why} ({option} PATH) or leave {name} out of -m (checked before scoring: "
+                                 "nothing was written)")
+            raise XlingError(f"{why} ({option} PATH; `{key.name}:` in an experiment file) or leave {name} "
                              "out (of the metrics, or of --qe/--utility; `metrics:`, `qe:`, `utility:` in a file) "
                              "(checked before translating: nothing was generated)")
 

@@ -52,8 +52,8 @@ def agreement_tables(report: dict) -> list[Table]:
              "pairwise accuracy (Thompson et al. 2024), tau = Kendall's tau-b (seg tau: over every (system, "
              "segment) cell, no grouping), tau/item = Kendall's tau-b averaged over segments, "
              "acc_eq = pairwise accuracy with tie calibration (Deutsch et al. 2023) at threshold eps; "
-             "n/a: undefined (the metric gives every system or segment the same score, or orders the "
-             "systems on no segment)."]
+             "n/a: undefined (the metric, or the human scores, give every system or segment the same score, "
+             "or order the systems on no segment)."]
     if report.get("unrated_systems"):
         notes.append(f"left out, no human score: {', '.join(report['unrated_systems'])}")
     if report.get("excluded_systems"):

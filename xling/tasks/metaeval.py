@@ -277,7 +277,7 @@ def meta_evaluate(spec: str, reference: str, metrics, *, data_dir: str | None = 
               file=sys.stderr)
     resolve(tgt)
     from ..metrics.preflight import check_metric_models
-    check_metric_models(metrics, settings or {})   # a model that cannot load fails before the folder
+    check_metric_models(metrics, settings or {}, translating=False)   # a model that cannot load fails before the folder
     if out is not None:   # claimed (checked and locked) before any scoring, as every run folder
         with RunDir(out) as run:
             if run.exists():   # its files would mix with that run's

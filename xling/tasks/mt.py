@@ -504,7 +504,7 @@ def rescore(run_path: str, metrics: list[str], overrides: dict | None = None,
             raise XlingError(f"--spm-model is the SentencePiece model of spBLEU (or of a BLEU the run tokenized "
                              f"with flores200), and -m {','.join(metrics)} has none: add -m spbleu")
     # a judge's URL and key, a COMET model: checked before the first direction is scored
-    check_metric_models(metrics, {**(config.get("settings") or {}), **(overrides or {})})
+    check_metric_models(metrics, {**(config.get("settings") or {}), **(overrides or {})}, translating=False)
     _refuse_lost_outputs(run)
     with run:
         for name in run.directions():

@@ -46,7 +46,7 @@ def score_systems(systems: dict[str, list[str]], refs: list[list[str]] | None, m
     metrics = parse_metric_names(metrics)
     specs = {m: get(m) for m in metrics}
     check_tokenizer_options(metrics, tokenize, (settings or {}).get("spm_model"))
-    check_metric_models(metrics, settings or {})   # a judge's URL and key, a model that cannot load: now
+    check_metric_models(metrics, settings or {}, translating=False)   # a judge's URL and key, a model that cannot load: now
     streams = refs
     if streams is not None and len(streams) > 1:
         check_lengths(**{f"reference {i}": r for i, r in enumerate(streams)})

@@ -107,7 +107,7 @@ function agreementCell(name, column) {
   var cell = el("td", { cls: "num", "data-measure": key });
   if (value === null) {
     cell.appendChild(el("span", { cls: "na", text: "n/a" }));
-    cell.setAttribute("title", metricName(name) + ", " + column.name + ": undefined (the metric gives every system or segment the same score)");
+    cell.setAttribute("title", metricName(name) + ", " + column.name + ": undefined (the metric, or the human scores, give every system or segment the same score)");
     return cell;
   }
   cell.setAttribute("data-value", String(value));
