@@ -32,6 +32,9 @@ def _warn(message: str) -> None:
     print(f"xling: warning: {message}", file=sys.stderr)
 
 
+_unusable_folders: set[Path] = set()   # said once per folder (outputs and file digests live side by side)
+
+
 class KeyValueStore:
     """A string -> string table in SQLite that survives damage to its own file. Usable from any
     thread (a Translator in a web server's pool): one connection, one call at a time."""
@@ -117,8 +120,14 @@ class KeyValueStore:
                 pass
         self._db = None
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        _warn(f"the cache {self.path} cannot be used ({reason}); going on without it "
-              "(results are not kept for a resume)")
+        folder = self.path.parent
+        if folder.is_dir() and not os.access(folder, os.W_OK):   # (sqlite says only "unable to open")
+            reason = f"the folder {folder} is not writable"
+        if folder in _unusable_folders:
+            return
+        _unusable_folders.add(folder)
+        _warn(f"the cache {self.path} cannot be used ({reason}); going on without the cache folder {folder} "
+              "(results are not kept for a resume, model files are hashed again at each load)")
 
     def _recover(self, exc: sqlite3.Error) -> None:
         """A failure mid-run: a damaged file is replaced; anything else (full disk, read-only)
