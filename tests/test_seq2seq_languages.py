@@ -3,6 +3,8 @@
 set (Norwegian as English, or as the previous batch's Japanese); M2M100 took zh-Hant as __zh__;
 a multi-target Marian model without a token for the target got none (the model chose); and
 the answer's budget was cut as if the source took the decoder's positions."""
+import re
+
 import pytest
 import torch
 
@@ -18,7 +20,8 @@ def models(tmp_path_factory):
     from tiny_models import build_language_coded_seq2seq
 
     root = tmp_path_factory.mktemp("coded-seq2seq")
-    return {family: build_language_coded_seq2seq(root / family, family) for family in ("nllb", "m2m100", "marian")}
+    return {family: build_language_coded_seq2seq(root / family, family)
+            for family in ("nllb", "m2m100", "marian", "marian-en-de")}
 
 
 def test_a_source_language_without_a_code_is_refused_never_tagged_as_the_last_one(models):
@@ -88,3 +91,27 @@ def test_filipino_gets_m2m100s_tagalog_token(models):
     language of FLORES' tgl_Latn, as __tl__ (tl_XX): the token was looked up as "fil"."""
     backend = Translator(str(models["m2m100"]), cache=False).backend
     assert backend._lang_token(resolve("fil")) == ("__tl__", "force")
+
+
+def test_a_one_pair_marian_model_refuses_other_languages_before_the_run_folder(models, tmp_path, capsys):
+    """(audit round 20) Korean through an English-German OPUS-MT model was translated and scored
+    (chrF 11.5, exit 0); T5-style models and NLI with an MT model were refused only after the run
+    folder was written."""
+    from helpers import assert_error, run_cli, write_corpus
+
+    translator = Translator(str(models["marian-en-de"]), cache=False)
+    assert translator.translate([SOURCE], "en", "de")
+    for src, tgt, said in (("ko", "de", "translates from English (en) only"), ("en", "fr", "into German (de) only")):
+        with pytest.raises(XlingError, match=re.escape(said)):
+            translator.translate([SOURCE], src, tgt)
+    corpus = write_corpus(tmp_path, {"ko": ["안녕하세요."], "de": ["Hallo."]})
+    code, _, err = run_cli(capsys, "eval", "mt", "-p", "ko-de", "-m", models["marian-en-de"], "--data", corpus,
+                           "--out", tmp_path / "R", "--metrics", "chrf")
+    assert_error(code, err, "translates from English (en) only")
+    assert not (tmp_path / "R").exists()
+    code, _, err = run_cli(capsys, "eval", "nli", "-m", models["nllb"], "-d", "xnli:test", "-l", "en", "--limit", "2",
+                           "--out", tmp_path / "N")
+    assert_error(code, err, "encoder-decoder MT model")
+    assert not (tmp_path / "N").exists()
+    translated = translator.backend   # the record names what ran: no query heads to fold in Marian
+    assert translated.stats()["plan"]["attention"]["gqa_decode"].startswith("none")

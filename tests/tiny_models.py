@@ -377,7 +377,8 @@ def build_language_coded_seq2seq(folder: Path, family: str, window: int = 128) -
     """A random encoder-decoder model whose tokenizer is the real class of its family, with
     that family's language codes: "nllb" (NllbTokenizer: eng_Latn, kor_Hang, ... as the source
     code and forced target), "m2m100" (M2M100Tokenizer: __en__, __ko__ ...), "marian" (a
-    multi-target MarianTokenizer: >>kor<<, >>deu<<, >>cmn_Hans<< prefixes). SentencePiece is
+    multi-target MarianTokenizer: >>kor<<, >>deu<<, >>cmn_Hans<< prefixes), "marian-en-de" (an
+    OPUS-MT model of one pair: no prefixes, source_lang en, target_lang de). SentencePiece is
     trained on the test corpus; `window` is the encoder's and the decoder's positions."""
     import json
     import shutil
@@ -411,21 +412,23 @@ def build_language_coded_seq2seq(folder: Path, family: str, window: int = 128) -
         from transformers import MarianTokenizer as Tokenizer
         shutil.copy(folder / "sp.model", folder / "target.spm")
         shutil.move(folder / "sp.model", folder / "source.spm")
-        vocab = {t: i for i, t in enumerate([">>kor<<", ">>deu<<", ">>cmn_Hans<<", "</s>", "<unk>"])}
+        prefixes = [] if family == "marian-en-de" else [">>kor<<", ">>deu<<", ">>cmn_Hans<<"]
+        vocab = {t: i for i, t in enumerate([*prefixes, "</s>", "<unk>"])}
         for piece in pieces:
             if piece not in ("<pad>", "</s>", "<unk>"):
                 vocab.setdefault(piece, len(vocab))
         vocab["<pad>"] = len(vocab)
         (folder / "vocab.json").write_text(json.dumps(vocab))
+        pair = {"source_lang": "en", "target_lang": "de"} if family == "marian-en-de" else {}
         tok = Tokenizer(str(folder / "source.spm"), str(folder / "target.spm"), str(folder / "vocab.json"),
-                        model_max_length=window)
+                        model_max_length=window, **pair)
     tok.save_pretrained(folder)
     ids = [*tok.get_vocab().values(), *(getattr(tok, "lang_token_to_id", None) or {}).values()]
     sizes = dict(vocab_size=max(ids) + 1, d_model=32, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2,
                  decoder_attention_heads=2, encoder_ffn_dim=64, decoder_ffn_dim=64, max_position_embeddings=window,
                  pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id)
     torch.manual_seed(0)
-    if family == "marian":
+    if family.startswith("marian"):
         from transformers import MarianConfig, MarianMTModel
         # (as OPUS-MT's configs: EOS forced at the last position)
         MarianMTModel(MarianConfig(**sizes, decoder_start_token_id=tok.pad_token_id,

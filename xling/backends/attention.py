@@ -52,10 +52,15 @@ def describe(model=None) -> dict:
         kernels = ["pytorch default"]
     info: dict[str, object] = {"sdpa_kernels": kernels, "excluded": "cudnn (re-plans for every new shape)"}
     if model is not None:
-        implementation = getattr(model.config, "_attn_implementation", None)
+        config = model.config
+        implementation = getattr(config, "_attn_implementation", None)
         info["implementation"] = implementation
-        info["gqa_decode"] = ("folded query heads" if implementation == XLING_SDPA or
-                              implementation == "sdpa" and _transformers_folds_gqa() else "repeat_kv")
+        kv_heads = getattr(config, "num_key_value_heads", None)
+        if kv_heads is None or kv_heads == getattr(config, "num_attention_heads", None):
+            info["gqa_decode"] = "none (one key/value head per query head)"   # (mBART, GPT-2: nothing to fold)
+        else:
+            info["gqa_decode"] = ("folded query heads" if implementation == XLING_SDPA or
+                                  implementation == "sdpa" and _transformers_folds_gqa() else "repeat_kv")
     return info
 
 

@@ -197,6 +197,11 @@ class Backend(Protocol):
         """Why this backend cannot draw candidates as `sampling` says (one line), or None."""
         return None
 
+    def direction_problem(self, src, tgt) -> str | None:
+        """Why this model cannot translate src -> tgt (one line), asked before a run folder is
+        written; None when it can (or when only trying would tell)."""
+        return None
+
     def stats(self) -> dict:
         """What the backend's own batching did: {"batches": [{"rows": n, "refill": True?,
         "out_of_memory": True?}, ...] since it was built (appended to as it runs), "plan": the

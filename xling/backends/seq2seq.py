@@ -8,6 +8,7 @@ import sys
 
 from ..data.languages import Language, resolve
 from ..errors import XlingError
+from .attention import kernel_scope
 from .base import Decoding, GenerationRequest
 from .batching import Batching
 from .hfmodel import LoadedModel, LocalBackend, sampling_args, seeded
@@ -184,16 +185,13 @@ class HFSeq2SeqBackend(LocalBackend):
         if requests[0].source_lang:
             self._set_source_language(requests[0].source_lang)
         tgt = resolve(requests[0].target_lang)
-        found = self._lang_token(tgt)
+        found = self._target_token(tgt)
         sources = [r.source for r in requests]
         extra = {}
         if found and found[1] == "force":
             extra["forced_bos_token_id"] = self.tokenizer.convert_tokens_to_ids(found[0])
         elif found:
             sources = [f"{found[0]} {s}" for s in sources]
-        elif self.model_type != "marian":
-            raise XlingError(f"model {self.fingerprint['model']!r} has no language token for "
-                             f"{tgt.name} ({tgt.flores})")
         batch = self.tokenizer(sources, return_tensors="pt", padding=True, return_token_type_ids=False)
         forced = "forced_bos_token_id" in extra   # (a forced language token is not the answer's)
         # OPUS-MT and mBART-50 force EOS at the last position: one step more keeps the budget whole
@@ -202,23 +200,62 @@ class HFSeq2SeqBackend(LocalBackend):
         budget = max(r.max_new_tokens for r in requests)
         if self.beams() > 1:   # (one bucket per batch: see _batches)
             budget = self._bucket(budget)
-        with torch.inference_mode():
+        with torch.inference_mode(), kernel_scope():   # (as the causal loop: never cuDNN's per-shape plans)
             out = self.model.generate(**batch.to(self.model.device), max_new_tokens=budget + forced + ends,
                                       **sampling_args(decoding), **extra)
         skip = 1 + forced  # decoder start (+ forced language token)
         return [self.lm.finish(r, out[row, skip:].tolist()) for row, r in enumerate(requests)]
 
-    def _set_source_language(self, lang: str):
+    def direction_problem(self, src, tgt) -> str | None:
+        try:
+            self._set_source_language(src, check_only=True)
+            self._target_token(resolve(tgt))
+        except XlingError as exc:
+            return str(exc)
+        return None
+
+    def _target_token(self, tgt: Language) -> tuple[str, str] | None:
+        """The target's token, None for a single-target Marian model that translates into `tgt`
+        (its tokenizer's target_lang); else one XlingError."""
+        found = self._lang_token(tgt)
+        if found is None and self.model_type != "marian":
+            if not any(re.fullmatch(r"[a-z]{3}_[A-Z][a-z]{3}|__[a-z]{2,3}__|[a-z]{2}_[A-Z]{2}", t) for t in self._vocabulary):
+                raise XlingError(f"model {self.fingerprint['model']!r} ({self.model_type}) has no language tokens: "
+                                 "xling translates with NLLB, M2M100, mBART-50 and OPUS-MT (Marian) models; "
+                                 "a T5-style model is not supported")
+            raise XlingError(f"model {self.fingerprint['model']!r} has no language token for "
+                             f"{tgt.name} ({tgt.flores})")
+        if found is None:
+            self._check_declared("target_lang", tgt, "into")
+        return found
+
+    def _check_declared(self, attribute: str, lang: Language, way: str) -> None:
+        """A Marian model of one language pair translates from and into its tokenizer's
+        source_lang/target_lang only (a group such as mul or ROMANCE names no one language):
+        Korean through an English-German model came out as German-looking noise and a score."""
+        declared = getattr(self.tokenizer, attribute, None)
+        try:
+            known = resolve(declared) if isinstance(declared, str) and declared.strip() else None
+        except XlingError:
+            known = None
+        if known is not None and known.iso639_3 != lang.iso639_3:
+            raise XlingError(f"model {self.fingerprint['model']!r} translates {way} {known.name} ({known.code}) "
+                             f"only (its tokenizer's {attribute}), not {lang.name} ({lang.code})")
+
+    def _set_source_language(self, lang: str, check_only: bool = False):
         """NLLB / M2M100 / mBART tokenizers prefix the source with its language code; one they
         have no code for is refused (the tokenizer kept the last one set: Norwegian went in as
         English, or as the previous batch's Japanese)."""
-        if not hasattr(self.tokenizer, "src_lang"):   # (Marian: the source language is the model's)
-            return
         language = resolve(lang)
+        if not hasattr(self.tokenizer, "src_lang"):   # (Marian: the source language is the model's)
+            self._check_declared("source_lang", language, "from")
+            return
         found = self._source_code(language)
         try:
             if found is None:
                 raise ValueError
+            if check_only:
+                return
             self.tokenizer.src_lang = found
         except Exception:  # noqa: BLE001 - any refusal of the tokenizer's is one line
             raise XlingError(f"model {self.fingerprint['model']!r} has no language code for {language.name} "

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..backends import Batching, load_backend, ready
 from ..backends.base import Decoding, GenerationRequest, Prompt
+from ..backends.choice import encoder_decoder_reason
 from ..data.choice import NLI_LABELS, choice_source, exclusions
 from ..data.languages import resolve
 from ..errors import XlingError
@@ -146,11 +147,17 @@ def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress
 
 
     batching = Batching(config.batch_size)
+    seq2seq = (f"NLI and multiple choice prompt a causal LM (and score its log-likelihoods); {config.model} is "
+               "an encoder-decoder MT model, which translates a bare sentence")
+    if backend is None and encoder_decoder_reason(config.model):   # (before its weights load)
+        raise XlingError(seq2seq)
     if backend is None:   # one this run opens, it closes (a vLLM engine, connections)
         backend = load_backend(config.model, config.section(), quiet=not progress, batching=batching, cache=True)
         closing.callback(getattr(backend.backend, "close", lambda: None))
     else:
         backend = ready(backend, batching=batching, cache=True)
+    if getattr(backend, "is_seq2seq", False):   # (a backend given from Python; before the folder is written)
+        raise XlingError(seq2seq)
     if hasattr(backend.backend, "note_unused"):   # a server batches by itself
         backend.backend.note_unused(batching)
     window = backend.context_window

@@ -187,6 +187,10 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
         every = data.text(lang)
         return [every[i] for i in positions]
 
+    for src, tgt in directions:   # a language the model cannot take: said before the run folder is written
+        problem = translator.backend.direction_problem(src, tgt)
+        if problem:
+            raise XlingError(problem)
     if config.unit == "document":   # every direction's chunks fit, before the run folder is written
         for src, tgt in directions:
             prepare(translator, texts(src), [m["document_id"] for m in meta], src, tgt)
