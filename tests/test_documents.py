@@ -263,6 +263,26 @@ def test_document_mode_realigns_segments_and_counts_failures(scripted, tmp_path)
     assert metrics["directions"]["en-ko"]["realignment"] == {"chunks": 2, "failed_chunks": 1, "failed_segments": 4}
     assert "1 of 2 chunks could not be split back into segments (4 segments scored as empty)" in result.output
     assert scripted.requests == 2          # one prompt per document
+    # (audit round 20) `xling prompt` of a failed chunk's later segment: the note and the chunk's
+    # whole answer, as the HTML page shows them (it printed an empty raw answer alone)
+    shown = CliRunner().invoke(cli, ["prompt", str(tmp_path / "doc"), "0002"])
+    assert shown.exit_code == 0 and "could not be split back into segments" in shown.output
+    assert "## the chunk's raw answer" in shown.output and "BROKEN SENTENCE HERE." in shown.output
+
+
+def test_a_document_cut_by_the_limit_is_said_at_run_time_and_in_the_report(scripted, tmp_path):
+    """(audit round 20) --limit 2 takes 2 of doc-a's 3 segments: the report counted it as a whole
+    document and scored it so, without a word."""
+    root = _write_wmt24pp(tmp_path, ROWS)
+    result = _eval(root, tmp_path / "doc", scripted.url, "--unit", "document", "--limit", "2")
+    assert result.exit_code == 0, result.output
+    assert "take 1 document(s) in part: each part is translated as a whole document" in result.output
+    assert json.loads((tmp_path / "doc" / "config.json").read_text())["documents_cut"] == 1
+    shown = CliRunner().invoke(cli, ["report", str(tmp_path / "doc")])
+    assert "1 document(s) cut short by --limit/--limit-per-domain" in shown.output
+    whole = _eval(root, tmp_path / "whole", scripted.url, "--unit", "document")
+    assert "in part" not in whole.output
+    assert "documents_cut" not in json.loads((tmp_path / "whole" / "config.json").read_text())
 
 
 def test_an_answer_that_leaves_a_number_empty_is_a_realignment_failure(tmp_path):

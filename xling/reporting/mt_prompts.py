@@ -285,4 +285,11 @@ def segment_prompt(run: MTRun, segment_id: str, direction: str | None = None) ->
                   + (f"{scores[k]:.4f}" if k < len(scores) and isinstance(scores[k], (int, float)) else "n/a")
                   + "; the records hold every candidate and its score)"]
     lines += ["## raw answer", str(record.get("raw", record["output"])), "## output", record["output"]]
+    if "chunk" in record:   # as the page: the chunk, whether its answer was split, the whole answer
+        lines.append(f"## document chunk {record['chunk']}" + (": its answer could not be split back into segments, "
+                     "so this segment's output is empty" if record.get("realigned") is False else ""))
+        chunk_raw = next((r["chunk_raw"] for r in records if r.get("chunk") == record["chunk"] and "chunk_raw" in r),
+                         None)
+        if chunk_raw is not None:
+            lines += ["## the chunk's raw answer", str(chunk_raw)]
     return "\n".join(lines) + "\n"

@@ -183,6 +183,9 @@ def domain_table(run: MTRun, direction, only: list[str] | None = None, results: 
         header += ["documents"] + [f"{display(m)} (doc)" for m in doc_metrics]
     notes = ["(doc): each document's outputs and references joined in segment order and scored as "
              "one segment"] if doc_metrics else []
+    if doc_metrics and run.config.get("documents_cut"):
+        notes.append(f"{run.config['documents_cut']} document(s) cut short by --limit/--limit-per-domain: "
+                     "counted and scored on the segments taken")
     notes += [_restated_note(run, direction.name, m, whole[m], "these rows are") for m in changed]
     what = "by domain" if domains else "by document"
     return Table(f"{run.label}: {direction.name} {what}", header, rows, notes)

@@ -86,6 +86,17 @@ def selected(data: ParallelData, config: MTEvalConfig) -> list[int]:
     return positions[:config.limit]
 
 
+def documents_cut(data: ParallelData, positions: list[int]) -> int:
+    """How many documents the selection (--limit, --limit-per-domain) takes only part of."""
+    if not data.meta or not all("document_id" in m for m in data.meta):
+        return 0
+    from collections import Counter
+
+    total = Counter(m["document_id"] for m in data.meta)
+    taken = Counter(data.meta[i]["document_id"] for i in positions)
+    return sum(n < total[document] for document, n in taken.items())
+
+
 def _decoding_record(decoding, selection: Selection) -> dict:
     """How the outputs were decoded, for config.json: greedy decoding's settings, or (MBR,
     rerank) how the candidates were drawn, with the answer budget both share (the greedy
@@ -182,6 +193,11 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
         static_cache=config.static_cache, quiet=not progress, unit=config.unit))
     positions = selected(data, config)
     ids, meta = [data.ids[i] for i in positions], [data.meta[i] for i in positions]
+    cut_documents = documents_cut(data, positions)
+    if cut_documents and progress:
+        print(f"xling: note: --limit/--limit-per-domain take {cut_documents} document(s) in part: "
+              + ("each part is translated as a whole document; " if config.unit == "document" else "")
+              + "their document-level scores join the segments taken", file=sys.stderr)
 
     def texts(lang) -> list[str]:
         every = data.text(lang)
@@ -225,6 +241,7 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
         "mt", identity, config.public_settings(), [d.name for d in directions],
         model=translator.backend.fingerprint, data={"spec": data.spec, "note": data.note},
         details={"segments": len(positions),   # records per direction
+                 **({"documents_cut": cut_documents} if cut_documents else {}),
                  "template": {"name": template.name, "hash": template.hash} if template else None,
                  "decoding": _decoding_record(translator.decoding, selection),
                  "shots": shot_source(config, data, directions, {d.name: user_pool(*d) for d in directions}
