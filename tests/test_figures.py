@@ -379,6 +379,21 @@ def test_table15_draws_no_run_that_chose_among_candidates_and_says_what_a_row_la
     assert any(n.startswith("partial (yours): no ko-en, ") and n.endswith("(blank)") for n in drawing.table.notes)
 
 
+def test_a_stopped_runs_row_says_not_finished(tmp_path, capsys):
+    """(audit round 20) a run stopped after ko-en read "no en-ko (blank)", as a run that never asked for it."""
+    from xling.reporting.figures import table_drawing
+
+    stopped = mt_run(tmp_path / "stopped", "flores200:devtest", 1, [0.8, 0.9], direction="ko-en")
+    config = json.loads((stopped.path / "config.json").read_text(encoding="utf-8"))
+    config["directions"] = ["ko-en", "en-ko"]
+    (stopped.path / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    drawing = table_drawing("table15", [stopped])
+    labels = [t.get_text() for t in drawing.figure.axes[0].get_yticklabels()]
+    assert labels[-1] == "stopped (yours, not finished)"
+    note = next(n for n in drawing.table.notes if n.startswith("stopped (yours, not finished): "))
+    assert "not finished: en-ko (blank)" in note and "no ja-ko" in note and "no en-ko" not in note
+
+
 def test_table15_never_draws_one_row_from_two_xcomet_checkpoints(tmp_path, capsys):
     """An interrupted `rescore --xcomet-model B` left B's scores on some directions: the row mixed
     checkpoints several points apart without a word (transfer refused it); nor was the checkpoint named."""

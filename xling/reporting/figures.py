@@ -44,6 +44,7 @@ def _run_label(run: Run) -> str:
     limit, per_domain = run.settings.get("limit"), run.settings.get("limit_per_domain")
     subset = [f"first {per_domain} per domain"] if per_domain else []
     subset += [f"first {limit} items"] if limit else []
+    subset += ["not finished"] if unfinished(run) else []   # (a stopped run is no run of fewer languages)
     return f"{run.label} (yours{''.join(', ' + s for s in subset)})"
 
 
@@ -54,8 +55,8 @@ CHOICE_PROTOCOL = {"table13": ("nli", ("xnli", "kornli"), "test", 5),
 MT_PROTOCOL = (("flores200", "flores", "flores_plus", "flores+"), "devtest", 1)
 
 
-def run_rows(runs: list[Run], key: str, notes: list[str] | None = None) -> list[tuple[str, dict, dict]]:
-    """(label, values by column, 95% interval by column) of each run that belongs in a table;
+def run_rows(runs: list[Run], key: str, notes: list[str] | None = None) -> list[tuple[str, dict, dict, list]]:
+    """(label, values by column, 95% interval by column, columns not finished) of each run that belongs in a table;
     what a reader must know of those runs (their data's provenance) is added to `notes`."""
 
     rows = []
@@ -79,7 +80,7 @@ def run_rows(runs: list[Run], key: str, notes: list[str] | None = None) -> list[
                 continue
             values = {c.name: c.modes["ll"]["accuracy"] for c in run.cells}
             ci = {c.name: (c.modes["ll"]["ci_low"], c.modes["ll"]["ci_high"]) for c in run.cells}
-            rows.append((_run_label(run), values, ci))
+            rows.append((_run_label(run), values, ci, unfinished(run)))
             note = (run.config.get("data") or {}).get("note")
             if note and notes is not None and note not in notes:
                 notes.append(note)
@@ -113,7 +114,7 @@ def run_rows(runs: list[Run], key: str, notes: list[str] | None = None) -> list[
                     mean, low, high = bootstrap_ci(mean_result("xCOMET", result["segments"], ""), 1000)
                     ci[d.name] = (100 * low, 100 * high)
             if values:
-                rows.append((_run_label(run), values, ci))
+                rows.append((_run_label(run), values, ci, unfinished(run)))
                 known = sorted(c for c in checkpoints if c)
                 if known and notes is not None:
                     notes.append(f"{_run_label(run)}: xCOMET {', '.join(known)}")
@@ -144,17 +145,19 @@ def table_drawing(key: str, runs: Sequence[RunDir | Run]) -> Drawing:
                          + ([paper.printed[model][side]] if side else []))
         separator = len(labels) - 1
         data_notes: list[str] = []
-        for label, vals, ci in run_rows([_typed(r) for r in runs], key, data_notes):
+        for label, vals, ci, stopped in run_rows([_typed(r) for r in runs], key, data_notes):
             if not any(c in vals for c in paper.columns):   # an empty row, said rather than drawn
                 print(f"xling: note: {label} has none of {paper.title.split(':')[0]}'s "
                       f"{'directions' if key == 'table15' else 'languages'} ({', '.join(paper.columns)}), "
                       f"so it is not drawn there (it has {', '.join(vals)})", file=sys.stderr)
                 continue
-            missing = [c for c in paper.columns if c not in vals]
+            missing = [c for c in paper.columns if c not in vals and c not in stopped]
+            waiting = [c for c in paper.columns if c not in vals and c in stopped]
             outside = [c for c in vals if c not in paper.columns]
-            if missing or outside:   # blank cells and dropped ones, said
+            if missing or waiting or outside:   # blank cells and dropped ones, said
                 data_notes.append(f"{label}: " + "; ".join(
-                    ([f"no {', '.join(missing)} (blank)"] if missing else [])
+                    ([f"not finished: {', '.join(waiting)} (blank)"] if waiting else [])
+                    + ([f"no {', '.join(missing)} (blank)"] if missing else [])
                     + ([f"{', '.join(outside)} not drawn (not in the report's table)"] if outside else [])))
             labels.append(label)
             values.append([vals.get(c, np.nan) for c in paper.columns] + ([np.nan] if side else []))
