@@ -323,3 +323,15 @@ def test_a_jsonl_key_id_in_capitals_and_a_missing_language_say_how_to_key_them(t
     assert_one_line_error(result, "has no French (fr) (a file is named by fr, fra or fra_Latn)")
     assert_one_line_error(xling("eval", "mt", "-m", str(tiny_causal_base), "-d", "wmt24pp", "-o", str(tmp_path / "r")),
                           "error: wmt24pp: WMT24++ is English into a locale")
+
+
+def test_the_xcsqa_note_names_where_each_language_came_from(tmp_path):
+    """(audit round 20) official files put at xcsqa/<lang>/dev.jsonl (as hcx_table14.yaml says)
+    were still called CLiKA's machine translations in the note, config.json and Table 14."""
+    from xling.data.choice import xcsqa_note
+
+    (tmp_path / "xcsqa" / "ja").mkdir(parents=True)
+    (tmp_path / "xcsqa" / "ja" / "dev.jsonl").write_text("", encoding="utf-8")
+    note = xcsqa_note({"en", "ja", "zh"}, tmp_path)
+    assert "ja from the official X-CSQA files" in note and "zh here are machine translations" in note
+    assert "CLiKA" not in xcsqa_note({"en", "ja"}, tmp_path)

@@ -100,13 +100,28 @@ def read_nli_file(path: str | Path) -> list[ChoiceItem]:
 # -- X-CSQA ---------------------------------------------------------------------------------------
 XCSQA_NOTE = ("X-CSQA: English is the official dev set; other languages here are machine "
               "translations by a third party (CLiKA), NOT the official X-CSQA translations")
+CLIKA = "mt_clika_NOT_OFFICIAL"
+
+
+def xcsqa_note(languages: set[str], root: Path) -> str:
+    """What a run's X-CSQA languages are: the official files, or CLiKA's machine translations
+    (named per language: official files put at xcsqa/<lang>/dev.jsonl are no CLiKA text)."""
+    clika = sorted(c for c in languages if c != "en" and CLIKA in _xcsqa_path(root, c).parts)
+    official = sorted(c for c in languages if c != "en" and c not in clika)
+    parts = ["X-CSQA: English is the official dev set"]
+    if official:
+        parts.append(f"{', '.join(official)} from the official X-CSQA files")
+    if clika:
+        parts.append(f"{', '.join(clika)} here are machine translations by a third party (CLiKA), NOT the "
+                     "official X-CSQA translations")
+    return "; ".join(parts)
 
 
 def _xcsqa_path(root: Path, lang: str) -> Path:
     """The official layout (xcsqa/<lang>/dev.jsonl) first, else the third-party translations."""
     folder = root / "xcsqa"
     official = folder / lang / "dev.jsonl"
-    return official if official.is_file() else folder / "mt_clika_NOT_OFFICIAL" / lang / "validation.jsonl"
+    return official if official.is_file() else folder / CLIKA / lang / "validation.jsonl"
 
 
 def xcsqa_languages(root: Path) -> list[str]:
@@ -256,6 +271,7 @@ class XCSQASource(ChoiceSource):
         super().__init__(spec, options)
         self.split, self.root = arg or "dev", data_root(options.data_dir)
         self.left_out: dict[str, list[str]] = {}   # cell: ids of items with an empty answer
+        self.read: set[str] = set()   # the languages read so far (the note names where each came from)
         self.note = XCSQA_NOTE
         if self.split != "dev":
             raise XlingError("X-CSQA has labels for the dev split only (test labels are not public)")
@@ -267,6 +283,7 @@ class XCSQASource(ChoiceSource):
         as the bare delimiter, it wins every log-likelihood comparison."""
         questions = xcsqa_items(premise, self.root)
         option_lang = resolve(hypothesis).code
+        self.read |= {resolve(premise).code, option_lang}
         items = questions
         if option_lang != resolve(premise).code:
             items = [ChoiceItem(id=question.id, label=answers.label, option_lang=option_lang,
@@ -276,9 +293,9 @@ class XCSQASource(ChoiceSource):
         if empty:
             self.left_out[f"{resolve(premise).code}>{option_lang}" if option_lang != resolve(premise).code
                           else option_lang] = empty
-            self.note = XCSQA_NOTE + "".join(
-                f"; {cell}: {len(ids)} item(s) with an empty answer option left out ({', '.join(ids)})"
-                for cell, ids in sorted(self.left_out.items()))
+        self.note = xcsqa_note(self.read, self.root) + "".join(
+            f"; {cell}: {len(ids)} item(s) with an empty answer option left out ({', '.join(ids)})"
+            for cell, ids in sorted(self.left_out.items()))
         return [item for item in items if item.id not in empty]
 
 
