@@ -266,6 +266,16 @@ def test_a_plugin_that_fails_halfway_leaves_nothing_registered(tmp_path):
     assert "plugin 'half' (xling.metrics: halfway) does not load, skipped" in err and "unknown metric" in err, err
 
 
+def test_a_plugin_error_of_several_lines_is_one_warning_line(tmp_path):
+    """(audit round 20) a YAML parse error at import printed seven lines, on every command."""
+    env = _plugin_package(tmp_path, "[xling.metrics]\nmultiline = multiline\n", {"multiline": (
+        "raise ValueError('while parsing\\n  in line 1\\n    a: [1, 2\\n       ^')\n")})
+    result = xling("langs", env=env)
+    assert result.returncode == 0
+    (line,) = [x for x in result.stderr.decode().splitlines() if x.strip()]
+    assert line.endswith("skipped: ValueError: while parsing in line 1 a: [1, 2 ^")
+
+
 def test_a_failing_plugin_never_takes_a_built_in_with_it(tmp_path):
     """A plugin that imported xling's data loaders and then failed unregistered flores200,
     ntrex128 and text (registered while it was being imported)."""

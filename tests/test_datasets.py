@@ -335,3 +335,23 @@ def test_the_xcsqa_note_names_where_each_language_came_from(tmp_path):
     note = xcsqa_note({"en", "ja", "zh"}, tmp_path)
     assert "ja from the official X-CSQA files" in note and "zh here are machine translations" in note
     assert "CLiKA" not in xcsqa_note({"en", "ja"}, tmp_path)
+
+
+def test_xling_data_lists_each_splits_languages_and_a_wrong_root_is_named(tmp_path, capsys):
+    """(audit round 20) a folder holding FLORES dev alone listed no language; XCOPA listed en,
+    which only its test split has; a data root without xnli/ said "no English; available: "."""
+    from helpers import assert_error, run_cli
+
+    from xling.data.registry import families, local_languages
+
+    (tmp_path / "flores200" / "dev").mkdir(parents=True)
+    for name in ("kor_Hang.dev", "eng_Latn.dev"):
+        (tmp_path / "flores200" / "dev" / name).write_text("x\n", encoding="utf-8")
+    (tmp_path / "xcopa" / "third_party_en").mkdir(parents=True)
+    for name in ("xcopa/test.et.jsonl", "xcopa/val.et.jsonl", "xcopa/third_party_en/test.en.jsonl"):
+        (tmp_path / name).write_text("", encoding="utf-8")
+    assert local_languages(families()["flores200"], tmp_path) == ["en", "ko"]
+    assert local_languages(families()["xcopa"], tmp_path) == ["en (test only)", "et"]
+    code, _, err = run_cli(capsys, "eval", "nli", "-m", "embedded", "-d", "xnli", "-l", "en", "--data-dir", tmp_path,
+                           "--out", tmp_path / "R")
+    assert_error(code, err, f"no xnli/ (or kornli_xnli_ko/) folder under {tmp_path}")

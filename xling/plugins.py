@@ -50,8 +50,9 @@ def discover(group: str, builtin: tuple[str, ...] = ()) -> None:
             for registry, keys in zip(_TRACKED, before):
                 for key in set(registry) - keys:
                     del registry[key]
+            said = " ".join(str(exc).split())   # (one line: a YAML or numpy error spans several)
             print(f"xling: warning: plugin {point.name!r} ({group}: {point.value}) does not load, skipped: "
-                  f"{type(exc).__name__}: {exc}", file=sys.stderr)
+                  f"{type(exc).__name__}: {said[:300]}{'...' if len(said) > 300 else ''}", file=sys.stderr)
             continue
         finally:
             _importing = _importing_content = None

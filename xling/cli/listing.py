@@ -36,12 +36,12 @@ def data(data_dir, all_languages):
     """List the data sets (--data SPEC): the spec's form, the task, splits and the languages
     found in the local data folder."""
     from ..data.parallel import data_root
-    from ..data.registry import families
+    from ..data.registry import families, local_languages
 
     root = data_root(data_dir, required=False)
     rows = [("spec", "task", "splits", "local languages", "what")]
     for family in families().values():
-        found = family.languages(root) if family.languages else None
+        found = local_languages(family, root)
         shown = "" if not found else ", ".join(found if all_languages or len(found) <= 10 else
                                                [*found[:10], f"... ({len(found)})"])
         rows.append((family.grammar, family.task.replace("multiple_choice", "mc"), "|".join(family.splits),

@@ -47,6 +47,8 @@ def xnli_rows(split: str, lang: str, root: Path | None = None) -> list[tuple[str
     if split not in ("dev", "test"):
         raise XlingError(f"XNLI has no split {split!r}; available: dev, test")
     path = _xnli_file(root, split, code)
+    if not path.is_file() and _root_or_none(root) is None:
+        raise XlingError(f"no xnli/ (or kornli_xnli_ko/) folder under {root} (pass --data-dir or set XLING_DATA)")
     if not path.is_file():
         raise XlingError(f"XNLI {split} has no {resolve(lang).name} ({code}); available: "
                          f"{', '.join(xnli_languages(root, split))}")
@@ -137,6 +139,8 @@ def xcsqa_items(lang: str, root: Path | None = None) -> list[ChoiceItem]:
     root = root or data_root()
     code = resolve(lang).code
     path = _xcsqa_path(root, code)
+    if not path.is_file() and not (root / "xcsqa").is_dir():
+        raise XlingError(f"no xcsqa/ folder under {root} (pass --data-dir or set XLING_DATA)")
     if not path.is_file():
         raise XlingError(f"X-CSQA has no {resolve(lang).name} ({code}) here; available: "
                          f"{', '.join(xcsqa_languages(root))}")
@@ -246,7 +250,7 @@ def _root_or_none(root: Path | None) -> Path | None:
 @register_dataset("xnli", task="nli", grammar="xnli[:dev|test]", aliases=("kornli",), splits=("dev", "test"),
                   help="XNLI, 15 languages (ko: KorNLI's XNLI translation); premise and hypothesis "
                        "languages may differ",
-                  languages=lambda root: xnli_languages(root, "test") if _root_or_none(root) else None)
+                  languages=lambda root, split="test": xnli_languages(root, split) if _root_or_none(root) else None)
 class XNLISource(ChoiceSource):
     """XNLI test draws its demonstrations from XNLI dev."""
 

@@ -337,7 +337,7 @@ def _local_root(root: Path | None, folder: str) -> Path | None:
 @register_dataset("flores200", task="mt", grammar="flores200[:dev|devtest]", splits=FLORES_SPLITS,
                   aliases=("flores", "flores_plus", "flores+"),
                   help="FLORES-200 (FLORES+ on the hub when there is no local folder): every direction",
-                  languages=lambda root: _codes_in(folder / "devtest", "*.devtest", _flores_file_code)
+                  languages=lambda root, split="devtest": _codes_in(folder / split, f"*.{split}", _flores_file_code)
                   if (folder := _local_root(root, "flores200")) else None)
 def _load_flores(arg: str, spec: str, options: DataOptions) -> ParallelData:
     split = arg or "devtest"

@@ -71,6 +71,25 @@ def register_dataset(name: str, *, task: str, grammar: str, help: str, aliases: 
     return wrap
 
 
+def local_languages(family: DataFamily, root) -> list[str] | None:
+    """A family's languages in the local folder, for `xling data`: each split's (a `languages`
+    that takes a split) once, "en (test only)" where another split present lacks it; a folder
+    holding dev files alone lists them."""
+    import inspect
+
+    if family.languages is None:
+        return None
+    if not family.splits or "split" not in inspect.signature(family.languages).parameters:
+        return family.languages(root)
+    found = {split: set(family.languages(root, split=split) or ()) for split in family.splits}
+    present = {split: codes for split, codes in found.items() if codes}
+    if not present:
+        return None
+    return [code if all(code in codes for codes in present.values())
+            else f"{code} ({', '.join(s for s, codes in present.items() if code in codes)} only)"
+            for code in sorted(set().union(*present.values()))]
+
+
 def families() -> dict[str, DataFamily]:
     discover(ENTRY_POINTS, BUILTIN)
     return REGISTRY
