@@ -278,6 +278,23 @@ def test_metricx23_qe_input_is_chosen_by_the_models_own_name_not_a_folder_above_
     assert ours.segments == get("metricx")(HYPS, REFS, SRCS, "en", model=str(plain), batch_size=1).segments
 
 
+def test_a_metricx23_qe_model_is_not_scored_as_reference_based(tiny_metricx, tmp_path, capsys):
+    """(audit round 20) -m metricx with a metricx-23-qe model read no reference (QE inputs) and
+    was labelled MetricX, refs:yes; --precision bf16 on the CPU was dropped without a word."""
+    import shutil
+
+    from xling.errors import XlingError
+    from xling.metrics.registry import get
+
+    qe = tmp_path / "metricx-23-qe-large-v2p0"
+    shutil.copytree(tiny_metricx, qe)
+    with pytest.raises(XlingError, match="is a QE model: it reads no reference.*-m metricx-qe"):
+        get("metricx")(HYPS, REFS, SRCS, "en", model=str(qe), batch_size=1)
+    scored = get("metricx-qe")(HYPS, REFS, SRCS, "en", model=str(qe), batch_size=1, precision="bf16")
+    assert scored.name == "MetricX-QE" and "refs:no" in scored.signature and "prec:32" in scored.signature
+    assert "MetricX runs in float32 on the CPU (precision bf16 applies on a GPU" in capsys.readouterr().err
+
+
 def test_the_metricx_version_is_read_from_the_models_own_name_not_a_folder_above_it(tmp_path):
     """A MetricX-24 kept under "study-metricx-23-vs-24/" was scored with MetricX-23's inputs
     (0.00, signed version:metricx-23), as the QE guess once was."""

@@ -14,6 +14,7 @@ lm_head), from a hub name or a local folder, with the folder's own tokenizer whe
 from __future__ import annotations
 
 import numbers
+import sys
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -172,7 +173,7 @@ def metricx(hyps: Sequence[str], refs: Sequence[str] | None, srcs: Sequence[str]
             keep: Sequence[bool] | None = None):
     """Segment and corpus MetricX scores (0-25, lower is better); without refs, QE mode."""
     if srcs is None:
-        raise XlingError("MetricX-24 needs the source sentences (-s/--source)")
+        raise XlingError("MetricX needs the source sentences (-s/--source)")
     hyps, refs, srcs = apply_mask(keep, hyps, refs, srcs)
     check_lengths(hypotheses=hyps, references=refs, sources=srcs)
     if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
@@ -183,6 +184,12 @@ def metricx(hyps: Sequence[str], refs: Sequence[str] | None, srcs: Sequence[str]
     if v == "23" and refs is None and not qe23:
         raise XlingError(f"MetricX-23 model {model!r} needs references; MetricX-24 hybrid models "
                          "score without them")
+    if qe23 and refs is not None:   # (its scores were labelled reference-based, refs:yes)
+        raise XlingError(f"MetricX-23 model {model!r} is a QE model: it reads no reference; score it as "
+                         "metricx-qe (-m metricx-qe)")
+    if precision != "32" and device != "cuda":
+        print(f"xling: note: MetricX runs in float32 on the CPU (precision {precision} applies on a GPU, as "
+              "MetricX's own runs)", file=sys.stderr)
     examples = [_input_ids(tok, v, qe23, h, refs[i] if refs is not None else None, srcs[i])
                 for i, h in enumerate(hyps)]
     # Longest inputs first, so each batch holds inputs of similar length.
