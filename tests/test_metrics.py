@@ -792,3 +792,13 @@ def test_sources_passed_where_the_target_language_goes_are_named(capsys):
         bleu(set(hyps), refs)
     assert chrf(hyps, {i: r for i, r in enumerate(refs)}.values()).score == 100   # a dict's order
     assert bleu(hyps, refs, "ko").score == pytest.approx(100) and chrf(hyps, refs, "ko").score == 100
+
+
+def test_a_keep_mask_that_drops_every_segment_says_so():
+    """(audit round 20) keep=on_target_mask(...) with every output off-target said "the inputs
+    are empty" of inputs that were not."""
+    from xling.errors import XlingError
+    from xling.metrics import chrf
+
+    with pytest.raises(XlingError, match="keep drops all 2 segments"):
+        chrf(["a b", "c d"], [["a b", "c d"]], keep=[False, False])

@@ -216,6 +216,38 @@ def test_cache_reuses_outputs_and_a_changed_prompt_regenerates(tiny_causal_base,
     assert not any(r.cached for r in changed.translate_records(SOURCES[:3], "ko", "en"))
 
 
+def test_a_translator_shared_by_threads_and_used_after_close_keeps_its_cache(tiny_causal_base, tmp_path):
+    """(audit round 20) threads sharing one Translator read each other's cache hits (a KeyError,
+    or a new answer marked cached); after close() or a `with` block it went on without its cache,
+    generating the same sentences at every call."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    with Translator(str(tiny_causal_base), cache=str(tmp_path / "cache.sqlite")) as shared:
+        serial = shared.translate(SOURCES[:3], "ko", "en")
+        seen = []
+        worker = threading.Thread(target=lambda: seen.append(shared._cached.last_hits))
+        worker.start()
+        worker.join()
+        assert seen == [[]] and shared._cached.last_hits == [False, False, False]   # per thread
+        jobs = [SOURCES[:1], SOURCES[:3], SOURCES[4:6], SOURCES[:2]] * 2
+        with ThreadPoolExecutor(4) as pool:
+            results = list(pool.map(lambda texts: shared.translate_records(texts, "ko", "en"), jobs))
+    assert [r.text for r in results[1]] == serial and all(r.cached for r in results[1])
+    again = shared.translate_records(SOURCES[4:6], "ko", "en")   # after the with block: cached, kept
+    assert all(r.cached for r in again)
+    with pytest.raises(XlingError, match=r"takes \(texts, src, tgt\) jobs"):
+        shared.translate_many([(SOURCES[:1], "ko")])
+
+
+def test_decoding_takes_no_text_for_its_numbers_or_flags():
+    """(audit round 20) Decoding(do_sample="no") sampled; a seed or temperature given as text
+    raised a TypeError from deep inside."""
+    for bad in (dict(do_sample="no"), dict(seed="1"), dict(seed=-1), dict(temperature="0.7"), dict(top_p=None)):
+        with pytest.raises(XlingError, match="decoding: "):
+            Decoding(**bad)
+
+
 def test_few_shot_demonstrations_from_a_user_pool(base_translator):
     pool = [("바다가 조용하다.", "The sea is calm."), ("물이 너무 차갑다.", "The water is too cold.")]
     translator = Translator(backend=base_translator.backend, shots=1, shot_pool=pool, cache=False)

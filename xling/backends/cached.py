@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from typing import Callable
 
 from ..data.languages import resolve
@@ -32,7 +33,27 @@ def _restored(stored: dict[str, str], key: str, value):
 class CachedBackend:
     def __init__(self, backend: Backend, cache: OutputCache | None):
         self.backend, self.cache = backend, cache
-        self.last_hits: list[bool] = []   # per request of the last call: answered from the cache
+        # What the last call found, per thread: a Translator shared by a pool's threads read
+        # another call's hits (a KeyError, or a new answer marked cached).
+        self._last = threading.local()
+
+    @property
+    def last_hits(self) -> list[bool]:
+        """Per request of this thread's last call: answered from the cache."""
+        return getattr(self._last, "hits", [])
+
+    @last_hits.setter
+    def last_hits(self, hits: list[bool]) -> None:
+        self._last.hits = hits
+
+    @property
+    def last_generated(self) -> int:
+        """The candidates this thread's last `candidates` call generated (not found cached)."""
+        return getattr(self._last, "generated", 0)
+
+    @last_generated.setter
+    def last_generated(self, count: int) -> None:
+        self._last.generated = count
 
     def __getattr__(self, name):   # fingerprint, render, count_tokens, ...: the backend's own
         return getattr(self.backend, name)

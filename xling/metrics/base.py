@@ -252,6 +252,9 @@ def apply_mask(keep: Sequence[bool] | None, *columns, names: Sequence[str] | Non
         raise XlingError(f"segment counts differ ({', '.join(f'{n} {k}' for n, k in sizes.items())}); every input "
                          "needs one line per segment")
     keep = texts_mask(keep, len(columns[0]))
+    if columns[0] and not any(keep):   # (else "nothing to score: the inputs are empty")
+        raise XlingError(f"nothing to score: keep drops all {len(keep)} segments (with on_target_mask: "
+                         "every output is off-target)")
     return tuple(None if col is None else [x for x, k in zip(col, keep) if k] for col in columns)
 
 

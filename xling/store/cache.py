@@ -46,6 +46,7 @@ class KeyValueStore:
         self._db: sqlite3.Connection | None = None
         self._file: tuple[int, int] | None = None   # (device, inode) of the file opened
         self._lock = threading.RLock()
+        self._closed = False
         self._open()
 
     def __bool__(self) -> bool:   # a store is a store, empty or not (`if cache` never counts rows)
@@ -53,7 +54,12 @@ class KeyValueStore:
 
     def _follow(self) -> None:
         """Another process that found the file damaged moved it aside and started a fresh one:
-        reconnect, so that what this one stores lands in the live cache, not in the moved file."""
+        reconnect, so that what this one stores lands in the live cache, not in the moved file.
+        A store closed (a Translator's `with` block ended) opens again when it is used again: it
+        went on uncached, generating the same sentences at every call, without a word."""
+        if self._closed:
+            self._closed = False
+            return self._open()
         if self._db is None or self._file is None:
             return
         try:
@@ -199,6 +205,7 @@ class KeyValueStore:
             if self._db is not None:
                 self._db.close()
                 self._db = None
+                self._closed = True
 
 
 def _is_corruption(exc: sqlite3.Error) -> bool:

@@ -244,7 +244,10 @@ class Translator:
         every direction's end (on a GPU a decoding step costs about the same at any row count)."""
         self._segments_only()
         built_jobs, self.last_clipped = [], []
-        for texts, src, tgt in jobs:
+        for job in jobs:
+            if not isinstance(job, (tuple, list)) or len(job) != 3:
+                raise XlingError(f"translate_many takes (texts, src, tgt) jobs, not {str(job)[:80]!r}")
+            texts, src, tgt = job
             src, tgt = check_direction(src, tgt)
             texts = source_texts(texts)
             clipped = self.clipped_budgets
