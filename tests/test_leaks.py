@@ -194,6 +194,7 @@ MISTYPED_URLS = {   # (audit round 20) every one printed its key or password in 
     "unclosed IPv6 address": "http://[::1/v1?api_key=SECRET0303",
     "no scheme": "user:SECRET0404@127.0.0.1:9/v1",
     "scheme without its colon": "http//user:SECRET0505@127.0.0.1:9/v1",
+    "a raw base64 password": "http://user:ab/SECRET0808+x==@127.0.0.1:9/v1",
 }
 
 
@@ -228,10 +229,15 @@ def test_a_key_given_as_the_variable_name_is_refused_unshown(tmp_path, capsys, t
     assert "SECRET0707" not in err and not (tmp_path / "R").exists()
 
 
-def test_credentials_leave_the_host_as_written():
-    """Adding a password to http://LocalHost changed the stored URL (lower-cased host), so the run
-    was refused as another config and its answers requested again."""
+def test_adding_credentials_to_a_capitalised_host_resumes_the_run():
+    """Adding a password to http://LocalHost changed the stored URL (its host lower-cased), so the
+    run was refused as another config; a port that is no number crashed rescore's record."""
+    from xling.runs.folder import same_setting
     from xling.secrets import redact_url
 
-    assert redact_url("http://u:PW@LocalHost:18101/v1") == redact_url("http://LocalHost:18101/v1")
+    made = {"model_fingerprint": {"model": "m", "base_url": redact_url("http://LocalHost:18101/v1")}}
+    again = {"model_fingerprint": {"model": "m", "base_url": redact_url("http://u:PW@LocalHost:18101/v1")}}
+    assert made != again and same_setting("model_fingerprint", made, again)
+    other = {"model_fingerprint": {"model": "m", "base_url": "http://localhost:18102/v1"}}
+    assert not same_setting("model_fingerprint", made, other)
     assert redact_url("http://u:PW@127.0.0.1:1x/v1?key=S") == "http://127.0.0.1:1x/v1?key=***"

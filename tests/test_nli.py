@@ -500,3 +500,31 @@ def test_parser_4_a_letter_before_another_choice_a_negated_label_and_invisible_c
     for text, label in (("\u200bYes", 0), ("\ufeffNo.", 2), ("No, contradiction.", 2), ("contradiction", 2),
                         ("No\n\nContradiction: the premise says otherwise", 2), ("Yes\nEntailment", 0)):
         assert parse_answer(nli, text, None) == label, text
+
+
+def test_a_tokenizer_that_appends_eos_scores_and_prompts_as_one_that_does_not(backend, tiny_causal_base, tmp_path):
+    """(audit round 20) a tokenizer adding EOS to every encoding made each context end in EOS:
+    options were scored as log p(option + EOS | context) - log p(EOS | context), 6 nats off and
+    unevenly, and generation prompts asked the model to go on after the end of a text."""
+    import json
+    import shutil
+
+    appending = tmp_path / "appends-eos"
+    shutil.copytree(tiny_causal_base, appending)
+    path = appending / "tokenizer.json"
+    spec = json.loads(path.read_text(encoding="utf-8"))
+    eos = next(t["id"] for t in spec["added_tokens"] if t["content"] == "</s>")
+    spec["post_processor"] = {"type": "TemplateProcessing",
+                              "single": [{"Sequence": {"id": "A", "type_id": 0}}, {"SpecialToken": {"id": "</s>", "type_id": 0}}],
+                              "pair": [{"Sequence": {"id": "A", "type_id": 0}}, {"Sequence": {"id": "B", "type_id": 1}}],
+                              "special_tokens": {"</s>": {"id": "</s>", "ids": [eos], "tokens": ["</s>"]}}}
+    path.write_text(json.dumps(spec), encoding="utf-8")
+    other = load_backend(str(appending))
+    assert other.tokenizer("바다가", add_special_tokens=True)["input_ids"][-1] == eos   # (it does append)
+    requests = [("Korean: 바다가", [" 조용하다.", " x", "고양이가 잔다."]), ("A: 因为", ["它", "他们"])]
+    for mine, plain in zip(other.loglikelihood(requests), backend.loglikelihood(requests)):
+        assert np.allclose(mine, plain, atol=1e-5, rtol=0)
+    from xling.backends.base import Prompt
+
+    prompt = Prompt(text="Korean: 바다가 조용하다.\nEnglish:")
+    assert other.lm.encode_prompt(prompt) == backend.lm.encode_prompt(prompt)

@@ -253,6 +253,17 @@ def test_log_likelihood_fits_a_window_exactly_as_long_as_what_the_model_reads(tm
     assert with_window(reads).loglikelihood([request])[0] == pytest.approx(expected[0], abs=1e-5)
     with pytest.raises(XlingError, match=f"needs {reads} tokens .* context window of {reads - 1}"):
         with_window(reads - 1).loglikelihood([request])
+    # (audit round 20) with earlier items cached, the item is named by its number in the run, not
+    # among the items the cache lacked ("item 1" of a resumed run was its item 3)
+    from xling.backends import ready
+    from xling.store.cache import OutputCache
+
+    shutil.rmtree(tmp_path / f"w{reads - 1}")
+    narrow = ready(with_window(reads - 1), cache=OutputCache(tmp_path / "c.sqlite"))
+    short = [("Korean: 잔다.\nEnglish:", [" A", " B"]), ("Korean: 개.\nEnglish:", [" A", " B"])]
+    narrow.loglikelihood(short)
+    with pytest.raises(XlingError, match="^item 3 needs"):
+        narrow.loglikelihood(short + [request])
 
 
 def test_http_log_probabilities_that_miss_the_continuation_are_malformed(tmp_path, capsys):

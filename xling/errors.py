@@ -9,3 +9,16 @@ class XlingError(Exception):
     """A user-facing error: the message alone must tell the user what to do."""
 
     exit_code = 2
+
+
+class ItemTooLong(XlingError):
+    """An item that does not fit the model's context window, numbered among the items the scorer
+    was given; `renumbered` names it among a run's items (the cache gives the scorer only the
+    items it lacks, and "item 1" of a resumed run was item 4 of the data)."""
+
+    def __init__(self, index: int, detail: str):
+        self.index, self.detail = index, detail
+        super().__init__(f"item {index + 1} {detail}")
+
+    def renumbered(self, index: int) -> "ItemTooLong":
+        return ItemTooLong(index, self.detail)

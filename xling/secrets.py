@@ -97,9 +97,12 @@ def redact_url(url: str | None) -> str | None:
         return shown_url(url)
     if parts.username is None and parts.password is None and not parts.query:
         return url
-    # the host and port as written (not .hostname/.port: they lower the case, so adding a password
-    # to http://LocalHost would change a run's identity, and raise on a port that is no number)
-    host = parts.netloc.rpartition("@")[2]
+    host = parts.hostname or ""   # (lower case, as run folders have always stored it)
+    if ":" in host:   # IPv6
+        host = f"[{host}]"
+    port = parts.netloc.rpartition("@")[2].rpartition("]")[2].partition(":")[2]
+    if port:   # as written: .port raises on one that is no number (refused elsewhere, never a crash here)
+        host += f":{int(port) if port.isdigit() else port}"
     query = _shown_query(parts.query)
     return urlunsplit((parts.scheme, host, parts.path, query, parts.fragment and "***"))
 
@@ -116,7 +119,11 @@ def _shown_query(query: str) -> str:
 def shown_url(url: str) -> str:
     """A URL as a message may show it, even one that cannot be taken apart (a port that is no
     number, no scheme, `http//user:pass@host`): no user name or password, query values hidden."""
-    text = re.sub(r"^((?:[^/?#@]*?//)?)[^/?#]*@", r"\1***@", str(url))   # userinfo, with or without a scheme
+    text = str(url)
+    scheme = re.match(r"[A-Za-z][\w+.\-]*:?//", text)
+    start = scheme.end() if scheme else 0
+    if "@" in text[start:]:   # everything up to the last @ (a password may hold / ? #)
+        text = text[:start] + "***@" + text.rpartition("@")[2]
     rest, hash_, fragment = text.partition("#")
     rest, ask, query = rest.partition("?")
     return redact(rest + ask + _shown_query(query) + (hash_ and "#***"))
@@ -141,7 +148,8 @@ def check_server_url(url: str | None, option: str) -> None:
     try:
         parts = urlsplit(url)
         parts.port   # raises on a port that is not a number in 0-65535
-    except ValueError as exc:
-        raise XlingError(f"{option} {shown_url(url)!r} is not a valid URL ({exc})") from None
+    except ValueError as exc:   # (urllib's own words may quote a piece of the password)
+        why = "an unclosed [ in its host" if "IPv6" in str(exc) else "its port is not a number in 0-65535"
+        raise XlingError(f"{option} {shown_url(url)!r} is not a valid URL ({why})") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise XlingError(f"{option} must be http:// or https:// followed by a host, not {shown_url(url)!r}")

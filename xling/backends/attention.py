@@ -54,6 +54,8 @@ def describe(model=None) -> dict:
     if model is not None:
         config = model.config
         implementation = getattr(config, "_attn_implementation", None)
+        if hasattr(config, "get_text_config"):   # (Gemma 3 and other multimodal wrappers: the decoder's heads)
+            config = config.get_text_config(decoder=True)
         info["implementation"] = implementation
         kv_heads = getattr(config, "num_key_value_heads", None)
         if kv_heads is None or kv_heads == getattr(config, "num_attention_heads", None):

@@ -14,7 +14,7 @@ import threading
 from typing import Callable
 
 from ..data.languages import resolve
-from ..errors import XlingError
+from ..errors import ItemTooLong, XlingError
 from ..store.cache import OutputCache, content_key
 from .base import Backend, CutAnswer, Decoding, GenerationRequest, was_cut
 
@@ -218,7 +218,10 @@ class CachedBackend:
                 keep([index], [scores])
                 if on_item is not None:
                     on_item(todo[index], scores)
-            self.backend.loglikelihood([requests[i] for i in todo], on_item=item_done)
+            try:
+                self.backend.loglikelihood([requests[i] for i in todo], on_item=item_done)
+            except ItemTooLong as exc:   # numbered among the items the scorer was given: the run's number
+                raise exc.renumbered(todo[exc.index]) from None
 
         sizes = {key: len(options) for key, (_, options) in zip(keys, requests)}
 

@@ -19,6 +19,7 @@ from . import batching as sizes
 from .base import Backend, Decoding, GenerationRequest, Prompt, ended_answer, render_chat
 from .batching import Batching
 from .choice import announce
+from .encoding import encode
 
 
 @contextmanager
@@ -181,8 +182,11 @@ class LoadedModel:
                            prompt.messages, self.fingerprint["model"])
 
     def encode_prompt(self, prompt: Prompt) -> list[int]:
-        # A rendered chat template already holds the BOS token; plain text gets it here.
-        return self.tokenizer(self.render(prompt), add_special_tokens=not prompt.is_chat)["input_ids"]
+        # A rendered chat template already holds the BOS token; plain text gets it here (and
+        # never an EOS a tokenizer appends: see encoding)
+        if prompt.is_chat:
+            return self.tokenizer(self.render(prompt), add_special_tokens=False)["input_ids"]
+        return encode(self.tokenizer, [self.render(prompt)])[0]
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])

@@ -75,9 +75,11 @@ def read_api_key(env: str | None = None, path: str | None = None) -> str | None:
         except (OSError, UnicodeDecodeError) as exc:
             raise XlingError(f"cannot read the API key file {shown}: "
                              f"{getattr(exc, 'strerror', None) or 'not UTF-8 text'}") from exc
-    if env and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", env):   # the key itself, given by mistake: never echoed
+    if env and env not in os.environ and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", env):
+        # the key itself, given by mistake: never echoed
         raise XlingError("--api-key-env / --judge-api-key-env take the NAME of an environment variable "
-                         "holding the key (letters, digits, _), not the key itself")
+                         "holding the key" + (" (without its $)" if env.startswith("$") else
+                                              " (letters, digits, _), not the key itself"))
     if env:   # a variable named by the user: unset or empty is their mistake, not "no key"
         if not os.environ.get(env, "").strip():
             raise XlingError(f"the API key variable ${env} is {'empty' if env in os.environ else 'not set'} "

@@ -7,8 +7,9 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import cast
 
-from ..errors import XlingError
+from ..errors import ItemTooLong, XlingError
 from .attention import kernel_scope
+from .encoding import encode
 from .kvcache import cache_arg
 
 # Causal LMs whose logits are exactly lm_head(final hidden state) (Gemma 2/3: then soft-capped).
@@ -45,7 +46,7 @@ def scoring_units(tokenizer, context: str, continuations: list[str]) -> list[lis
         if cont is not None:
             units.append([(ctx, cont, 1)])
             continue
-        whole = tokenizer(joined + text, add_special_tokens=True)["input_ids"]
+        (whole,) = encode(tokenizer, [joined + text])
         k = next((i for i, (a, b) in enumerate(zip(ctx, whole)) if a != b), min(len(ctx), len(whole)))
         prefix = ctx[:k] if k else [_prefix_token(tokenizer)]
         units.append([(prefix, whole[k:], 1), (prefix, ctx[k:], -1)])
@@ -95,8 +96,7 @@ def _prefix_token(tokenizer) -> int:
 def _split(tokenizer, context: str, continuations: list[str]) -> tuple[list[int], list[list[int] | None]]:
     """Context tokens and each continuation's tokens in the joint encoding (None where the
     joint encoding does not start with the context's tokens)."""
-    ctx, *wholes = tokenizer([context] + [context + cont for cont in continuations],
-                             add_special_tokens=True)["input_ids"]   # one call: a fast tokenizer batches
+    ctx, *wholes = encode(tokenizer, [context] + [context + cont for cont in continuations])   # one call: batched
     conts: list[list[int] | None] = []
     for whole in wholes:
         conts.append(whole[len(ctx):] if whole[:len(ctx)] == ctx and len(whole) > len(ctx) else None)
@@ -154,10 +154,9 @@ class LoglikelihoodScorer:
             # comes from the position before it), as lm-eval feeds it
             need = len(ctx) + max((len(c) for c in conts), default=0) - 1
             if window and need > window:
-                raise XlingError(f"item {owner[index] + 1} needs {need:,} tokens (prompt and longest option but "
-                                 f"its last token), more "
-                                 f"than the model's context window of {window:,}; shorten it, use fewer "
-                                 "shots, or a model with a longer context")
+                raise ItemTooLong(owner[index], f"needs {need:,} tokens (prompt and longest option but its last "
+                                  f"token), more than the model's context window of {window:,}; shorten it, use "
+                                  "fewer shots, or a model with a longer context")
         order = sorted(range(len(split)), key=lambda i: -len(split[i][0]))
         scored_items: list[list[float] | None] = [None] * len(split)
         results: list[list[float] | None] = [None] * len(requests)

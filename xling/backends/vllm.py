@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from ..data import hub
-from ..errors import XlingError
+from ..errors import ItemTooLong, XlingError
 from ..settings import setting
 from .base import Backend, Decoding, GenerationRequest, Prompt, ended_answer
 from .choice import announce
@@ -326,9 +326,9 @@ def check_window(rows, window: int | None) -> None:
     for i, _, prefix, target, _ in rows:
         need = len(prefix) + len(target) + 1
         if window and need > window:
-            raise XlingError(f"item {i + 1} needs {need:,} tokens under vLLM (prompt, option and the one token "
-                             f"vLLM writes after them), more than the model's context window of {window:,}; "
-                             "shorten it, use fewer shots, or a model with a longer context")
+            raise ItemTooLong(i, f"needs {need:,} tokens under vLLM (prompt, option and the one token vLLM writes "
+                              f"after them), more than the model's context window of {window:,}; shorten it, use "
+                              "fewer shots, or a model with a longer context")
 
 
 def run_dtype(asked: str, config) -> str:

@@ -126,8 +126,10 @@ def _same(key: str, old, new) -> bool:
         return codes is not None and codes == _language_codes([new])
     if key == "model_fingerprint" and isinstance(old, dict) and isinstance(new, dict):
         if isinstance(old.get("base_url"), str) and isinstance(new.get("base_url"), str) \
-                and old["base_url"] == hidden_query_values(new["base_url"]):
-            new = dict(new, base_url=old["base_url"])   # made when a URL's setting values were hidden
+                and (old["base_url"] == hidden_query_values(new["base_url"]) or same_server(old["base_url"], new["base_url"])):
+            # made when a URL's setting values were hidden; one server however spelt (LocalHost:
+            # stored in lower case only with credentials, so adding a password changed the run)
+            new = dict(new, base_url=old["base_url"])
         if _one_local_model(old, new):   # a local folder however named ("tiny/", "./tiny", its copy)
             old, new = dict(old, model=None), dict(new, model=None)
         return old == {k: v for k, v in new.items() if k in old or k not in FINGERPRINT_ADDED_LATER}

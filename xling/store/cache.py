@@ -32,7 +32,9 @@ def _warn(message: str) -> None:
     print(f"xling: warning: {message}", file=sys.stderr)
 
 
-_unusable_folders: set[Path] = set()   # said once per folder (outputs and file digests live side by side)
+# (folder, reason) said: once for a folder's stores (outputs and file digests side by side), again
+# for another reason there
+_unusable_folders: set[tuple[Path, str]] = set()
 
 
 class KeyValueStore:
@@ -129,9 +131,9 @@ class KeyValueStore:
         folder = self.path.parent
         if folder.is_dir() and not os.access(folder, os.W_OK):   # (sqlite says only "unable to open")
             reason = f"the folder {folder} is not writable"
-        if folder in _unusable_folders:
+        if (folder, reason) in _unusable_folders:
             return
-        _unusable_folders.add(folder)
+        _unusable_folders.add((folder, reason))
         _warn(f"the cache {self.path} cannot be used ({reason}); going on without the cache folder {folder} "
               "(results are not kept for a resume, model files are hashed again at each load)")
 

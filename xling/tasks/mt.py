@@ -524,8 +524,15 @@ def rescore(run_path: str, metrics: list[str], overrides: dict | None = None,
         if "spbleu" not in metrics and not ("bleu" in metrics and tokenize in SPM_TOKENIZERS):
             raise XlingError(f"--spm-model is the SentencePiece model of spBLEU (or of a BLEU the run tokenized "
                              f"with flores200), and -m {','.join(metrics)} has none: add -m spbleu")
-    # a judge's URL and key, a COMET model: checked before the first direction is scored
-    check_metric_models(metrics, {**(config.get("settings") or {}), **(overrides or {})}, translating=False)
+    # a judge's URL and key, a COMET model: checked before the first direction is scored, for the
+    # metrics to compute (scores kept as they are need neither)
+    try:
+        stored = run.read_metrics().get("directions") or {}
+    except XlingError:   # damaged: every metric is computed (and the file's state said then)
+        stored = {}
+    pending = metrics if recompute else [m for m in metrics if any(
+        m not in ((stored.get(name) or {}).get("metrics") or {}) for name in run.directions())]
+    check_metric_models(pending, {**(config.get("settings") or {}), **(overrides or {})}, translating=False)
     _refuse_lost_outputs(run)
     with run:
         for name in run.directions():
