@@ -514,9 +514,9 @@ def test_a_tokenizer_that_appends_eos_scores_and_prompts_as_one_that_does_not(ba
     path = appending / "tokenizer.json"
     spec = json.loads(path.read_text(encoding="utf-8"))
     eos = next(t["id"] for t in spec["added_tokens"] if t["content"] == "</s>")
-    spec["post_processor"] = {"type": "TemplateProcessing",
-                              "single": [{"Sequence": {"id": "A", "type_id": 0}}, {"SpecialToken": {"id": "</s>", "type_id": 0}}],
-                              "pair": [{"Sequence": {"id": "A", "type_id": 0}}, {"Sequence": {"id": "B", "type_id": 1}}],
+    text, end = {"Sequence": {"id": "A", "type_id": 0}}, {"SpecialToken": {"id": "</s>", "type_id": 0}}
+    spec["post_processor"] = {"type": "TemplateProcessing", "single": [text, end],
+                              "pair": [text, {"Sequence": {"id": "B", "type_id": 1}}],
                               "special_tokens": {"</s>": {"id": "</s>", "ids": [eos], "tokens": ["</s>"]}}}
     path.write_text(json.dumps(spec), encoding="utf-8")
     other = load_backend(str(appending))

@@ -122,8 +122,13 @@ def shown_url(url: str) -> str:
     text = str(url)
     scheme = re.match(r"[A-Za-z][\w+.\-]*:?//", text)
     start = scheme.end() if scheme else 0
-    if "@" in text[start:]:   # everything up to the last @ (a password may hold / ? #)
-        text = text[:start] + "***@" + text.rpartition("@")[2]
+    tail = text[start:]
+    at = tail.rfind("@")
+    if at >= 0:   # everything up to the last @ (a password may hold / ? #) ...
+        ends = [i for i in (tail.find("?"), tail.find("#")) if i >= 0]
+        if ends and min(ends) < at:   # ... unless a query or fragment may hold it: nothing shown
+            return text[:start] + "***"
+        text = text[:start] + "***@" + tail[at + 1:]
     rest, hash_, fragment = text.partition("#")
     rest, ask, query = rest.partition("?")
     return redact(rest + ask + _shown_query(query) + (hash_ and "#***"))

@@ -48,14 +48,20 @@ class Decoding:
         import numbers
 
         # (do_sample="no" sampled; seed="1" and temperature="0.7" raised a TypeError from deep inside)
-        if not isinstance(self.do_sample, bool):
+        if not (isinstance(self.do_sample, bool) or type(self.do_sample).__name__ in ("bool", "bool_")):   # (numpy's)
             raise XlingError(f"decoding: do_sample must be True or False, not {self.do_sample!r}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral) or self.seed < 0:
+        object.__setattr__(self, "do_sample", bool(self.do_sample))
+        for name in ("seed", "max_new_tokens_cap", "length_slack"):   # numpy integers as Python's (cache keys)
+            value = getattr(self, name)
+            if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+                object.__setattr__(self, name, int(value))
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise XlingError(f"decoding: seed must be a whole number of 0 or more, not {self.seed!r}")
         for name in ("temperature", "top_p", "length_factor"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, numbers.Real):
                 raise XlingError(f"decoding: {name} must be a number, not {value!r}")
+            object.__setattr__(self, name, float(value))
         if isinstance(self.max_new_tokens_cap, bool) or not isinstance(self.max_new_tokens_cap, int) \
                 or isinstance(self.length_slack, bool) or not isinstance(self.length_slack, int):
             raise XlingError("decoding: max_new_tokens_cap and length_slack must be whole numbers, not "

@@ -77,7 +77,7 @@ class CachedBackend:
             extra["languages"] = told(request.source_lang, request.target_lang)
         return content_key(seen=self.seen(request), model=self.backend.fingerprint,
                            decoding=decoding.as_dict(), budget=request.max_new_tokens,
-                           stop=request.stop_at_newline, **extra)
+                           stop=request.stop_at_newline, **extra, **self._encoding_mark())
 
     def candidate_key(self, request: GenerationRequest, sampling, index: int, n: int) -> str:
         """Candidate `index` of a prompt: the request's own key parts plus the sampling settings
@@ -104,7 +104,19 @@ class CachedBackend:
         elif splits and context[-1:].isspace():
             extra = {"boundary": 2}
         return content_key(kind="loglikelihood", context=context, options=continuations,
-                           model=self.backend.fingerprint, **extra)
+                           model=self.backend.fingerprint, **extra, **self._encoding_mark())
+
+    def _encoding_mark(self) -> dict:
+        """A key part for a model loaded here whose tokenizer appends tokens (an EOS): its prompts
+        and contexts are encoded without them since audit round 20, so what was cached before is
+        not reused; every other model's keys are as they were."""
+        from .hfmodel import LocalBackend
+
+        if not isinstance(self.backend, LocalBackend) or self.backend.is_seq2seq:
+            return {}
+        from .encoding import appended_tokens
+
+        return {"appended_dropped": 1} if appended_tokens(self.backend.tokenizer) else {}
 
     # -- requests --------------------------------------------------------------------------------
     def _answer(self, keys: list[str], compute: Callable, encode, decode, progress: str | None,

@@ -219,7 +219,8 @@ class HFSeq2SeqBackend(LocalBackend):
         (its tokenizer's target_lang); else one XlingError."""
         found = self._lang_token(tgt)
         if found is None and self.model_type != "marian":
-            if not any(re.fullmatch(r"[a-z]{3}_[A-Z][a-z]{3}|__[a-z]{2,3}__|[a-z]{2}_[A-Z]{2}", t) for t in self._vocabulary):
+            coded = r"[a-z]{3}_[A-Z][a-z]{3}|__[a-z]{2,3}__|[a-z]{2}_[A-Z]{2}"   # NLLB, M2M100, mBART-50
+            if not any(re.fullmatch(coded, t) for t in self._vocabulary):
                 raise XlingError(f"model {self.fingerprint['model']!r} ({self.model_type}) has no language tokens: "
                                  "xling translates with NLLB, M2M100, mBART-50 and OPUS-MT (Marian) models; "
                                  "a T5-style model is not supported")

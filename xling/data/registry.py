@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 from ..errors import XlingError
 from ..plugins import discover, refuse_taken, track
@@ -81,7 +81,8 @@ def local_languages(family: DataFamily, root) -> list[str] | None:
         return None
     if not family.splits or "split" not in inspect.signature(family.languages).parameters:
         return family.languages(root)
-    found = {split: set(family.languages(root, split=split) or ()) for split in family.splits}
+    languages = cast(Any, family.languages)   # (a callable taking a split: checked above)
+    found = {split: set(languages(root, split=split) or ()) for split in family.splits}
     present = {split: codes for split, codes in found.items() if codes}
     if not present:
         return None

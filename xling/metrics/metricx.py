@@ -14,8 +14,8 @@ lm_head), from a hub name or a local folder, with the folder's own tokenizer whe
 from __future__ import annotations
 
 import numbers
-import sys
 import re
+import sys
 from functools import lru_cache
 from pathlib import Path
 from typing import Sequence

@@ -125,8 +125,8 @@ def _same(key: str, old, new) -> bool:
         codes = _language_codes([old])
         return codes is not None and codes == _language_codes([new])
     if key == "model_fingerprint" and isinstance(old, dict) and isinstance(new, dict):
-        if isinstance(old.get("base_url"), str) and isinstance(new.get("base_url"), str) \
-                and (old["base_url"] == hidden_query_values(new["base_url"]) or same_server(old["base_url"], new["base_url"])):
+        was, now = old.get("base_url"), new.get("base_url")
+        if isinstance(was, str) and isinstance(now, str) and (was == hidden_query_values(now) or same_server(was, now)):
             # made when a URL's setting values were hidden; one server however spelt (LocalHost:
             # stored in lower case only with credentials, so adding a password changed the run)
             new = dict(new, base_url=old["base_url"])

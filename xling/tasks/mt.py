@@ -426,6 +426,24 @@ def _translate_queued(translator, directions, jobs, progress: bool) -> dict[str,
     return out
 
 
+def _rescored(run: RunDir, metric: str, settings: dict, overrides: dict) -> bool:
+    """Whether rescore computes `metric` in some direction (as score_direction decides: no stored
+    score, outputs changed since, or stored with other settings)."""
+    try:
+        stored = run.read_metrics().get("directions") or {}
+    except XlingError:   # damaged: every metric is computed (and the file's state said then)
+        return True
+    spec = get(metric)
+    made_with = json.loads(json.dumps(spec.made_with(settings), default=str))
+    for name in run.directions():
+        entry = stored.get(name) or {}
+        kept = (entry.get("metrics") or {}).get(metric)
+        if kept is None or entry.get("outputs_sha256") != run.outputs_digest(name) \
+                or spec.stale(kept.get("made_with"), made_with, overrides):
+            return True
+    return False
+
+
 def score_direction(run: RunDir, name: str, metrics: list[str], config: MTEvalConfig | None,
                     overrides: dict | None = None, generation: dict | None = None,
                     recompute: bool = False, written: tuple[list[dict], str] | None = None) -> dict:
@@ -524,16 +542,12 @@ def rescore(run_path: str, metrics: list[str], overrides: dict | None = None,
         if "spbleu" not in metrics and not ("bleu" in metrics and tokenize in SPM_TOKENIZERS):
             raise XlingError(f"--spm-model is the SentencePiece model of spBLEU (or of a BLEU the run tokenized "
                              f"with flores200), and -m {','.join(metrics)} has none: add -m spbleu")
-    # a judge's URL and key, a COMET model: checked before the first direction is scored, for the
-    # metrics to compute (scores kept as they are need neither)
-    try:
-        stored = run.read_metrics().get("directions") or {}
-    except XlingError:   # damaged: every metric is computed (and the file's state said then)
-        stored = {}
-    pending = metrics if recompute else [m for m in metrics if any(
-        m not in ((stored.get(name) or {}).get("metrics") or {}) for name in run.directions())]
-    check_metric_models(pending, {**(config.get("settings") or {}), **(overrides or {})}, translating=False)
     _refuse_lost_outputs(run)
+    # a judge's URL and key, a COMET model: checked before the first direction is scored, for the
+    # metrics score_direction will compute (scores kept as they are need neither)
+    settings = {**(config.get("settings") or {}), **(overrides or {})}
+    check_metric_models(metrics if recompute else [m for m in metrics if _rescored(run, m, settings, overrides or {})],
+                        settings, translating=False)
     with run:
         for name in run.directions():
             score_direction(run, name, metrics, None, overrides or {}, recompute=recompute)

@@ -46,7 +46,6 @@ def score_systems(systems: dict[str, list[str]], refs: list[list[str]] | None, m
     metrics = parse_metric_names(metrics)
     specs = {m: get(m) for m in metrics}
     check_tokenizer_options(metrics, tokenize, (settings or {}).get("spm_model"))
-    check_metric_models(metrics, settings or {}, translating=False)   # a judge's URL and key, a model that cannot load: now
     streams = refs
     if streams is not None and len(streams) > 1:
         check_lengths(**{f"reference {i}": r for i, r in enumerate(streams)})
@@ -64,6 +63,8 @@ def score_systems(systems: dict[str, list[str]], refs: list[list[str]] | None, m
                          "(-s/--source)")
     check_lengths(references=first_refs, sources=srcs,
                   **{f"hypotheses {name}": hyps for name, hyps in systems.items()})
+    # a judge's URL and key, before the first system is scored (a model's own load says the rest)
+    check_metric_models([m for m in metrics if "template" in specs[m].settings], settings or {}, translating=False)
     report = ScoreReport(systems={}, settings={
         "tgt_lang": tgt.code, "src_lang": src.code if src else None, "metrics": metrics,
         "test": test, "seed": seed, "on_target_only": on_target_only,
