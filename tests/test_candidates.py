@@ -398,3 +398,23 @@ def test_a_rerank_folder_resumes_whatever_the_mbr_utility_said(tmp_path, tiny_ca
     (out / "config.json").write_text(json.dumps(config))
     again = xling(*args)
     assert again.returncode == 0, again.stderr
+
+
+def test_candidate_draws_equal_torch_multinomial_from_the_same_streams():
+    """(audit round 20) the sampler drew with torch.multinomial row by row (two host syncs per row
+    per step on a GPU); its own draw must take the same tokens from each row's stream."""
+    import torch
+
+    from xling.backends.base import Sampling
+    from xling.backends.decoding import CandidateSampler, sampling_probs
+
+    sampler = CandidateSampler.__new__(CandidateSampler)
+    sampler.torch, sampler.sampling = torch, Sampling(method="sample", temperature=0.7)
+    sampler.streams = {row: torch.Generator().manual_seed(row) for row in (3, 5, 8)}
+    mirror = {row: torch.Generator().manual_seed(row) for row in (3, 5, 8)}
+    torch.manual_seed(1)
+    for _ in range(4):
+        logits = torch.randn(3, 97)
+        probs = sampling_probs(logits.float(), sampler.sampling)
+        expected = [torch.multinomial(probs[n], 1, generator=mirror[row]).item() for n, row in enumerate((3, 5, 8))]
+        assert sampler(logits, [3, 5, 8]).tolist() == expected

@@ -131,3 +131,19 @@ def test_only_regression_models_refuse_to_score_without_references(checkpoint):
             comet(["x"], None, ["y"], model=str(checkpoint))
     else:
         assert len(comet(["x"], None, ["y"], model=str(checkpoint)).segments) == 1
+
+
+def test_the_layer_norm_of_a_layer_mix_holds_in_float16():
+    """(audit round 20) `--precision 16` on a GPU: the count of 64 tokens x 1024 dims overflowed
+    float16 (inf), and every score of a layer_norm checkpoint was NaN."""
+    import torch
+
+    from xling.metrics.comet_native import _masked_layer_norm
+
+    torch.manual_seed(0)
+    hidden = torch.randn(2, 80, 1024)
+    mask = torch.ones(2, 80, dtype=torch.long)
+    mask[1, 40:] = 0
+    half = _masked_layer_norm(hidden.half(), mask)
+    assert half.dtype == torch.float16 and not torch.isnan(half).any()
+    assert torch.allclose(half.float(), _masked_layer_norm(hidden, mask), atol=1e-2)

@@ -166,8 +166,11 @@ class CandidateSampler:
 
     def __call__(self, logits, rows: list[int]):
         probs = sampling_probs(logits.float(), self.sampling)
-        return self.torch.cat([self.torch.multinomial(probs[n], 1, generator=self.streams[row])
-                               for n, row in enumerate(rows)])
+        # torch.multinomial's one-sample draw (p / Exp(1) noise, argmax) without its checks: each
+        # asks the GPU for a number (two host syncs per row per step); the same draws from each stream
+        noise = self.torch.stack([self.torch.empty_like(probs[n]).exponential_(1, generator=self.streams[row])
+                                  for n, row in enumerate(rows)])
+        return (probs / noise).argmax(-1)
 
 
 class ContinuousDecoder:
@@ -275,6 +278,9 @@ class ContinuousDecoder:
                         else:
                             live = live.merge(fresh)
                             live.reserve(remaining)
+                    # (handed over: on a GPU, a kept reference held the newcomers' cache twice, and
+                    # a failed batch's whole cache beside the smaller retry after an out-of-memory step)
+                    fresh = None
                 assert live is not None   # an empty batch always admits a unit (see admit)
                 tokens = live.logits.argmax(-1) if pick is None else pick(live.logits, live.rows)
                 live.produced += 1
@@ -288,7 +294,7 @@ class ContinuousDecoder:
                 try:
                     live.step(model, tokens)
                 except torch.OutOfMemoryError:   # restart the running rows, fewer at a time
-                    live = None
+                    live = fresh = None
                     limit_rows = lm.out_of_memory(len(rows))
                     refill_at = max(1, limit_rows // 8)
                     units_back: dict[tuple, list[int]] = {}

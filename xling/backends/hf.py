@@ -78,8 +78,9 @@ class HFBackend(LocalBackend):
                                         on_rows=on_batch)
             return [texts[i] for i in range(len(requests))]
         # A static cache pads every batch to the rows of a full one (one shape, one compile),
-        # unless memory ran short (then each batch to its own power of two).
-        self._static_rows = static_rows(min(rows, len(requests) or 1))
+        # unless memory ran short or a token cap closes batches (then each batch to its own power
+        # of two: a batch the cap closed at 200 rows was padded to auto's 4,096, past the memory planned)
+        self._static_rows = static_rows(min(rows, len(requests) or 1)) if tokens is None else None
         encoded = [self.encode_prompt(r.prompt) for r in requests]
 
         def unpad():
@@ -214,14 +215,20 @@ class HFBackend(LocalBackend):
         newline = torch.tensor(sorted(self.lm.newline_token_ids()), dtype=torch.long)
         lm = self.lm
 
+        enders = lm.stop_enders(requests)   # tokens that can complete a stop string (None: any)
+
         class StopPerRow(StoppingCriteria):
             def __call__(self, input_ids, scores, **kwargs):
                 rows = requests if len(requests) == input_ids.shape[0] else [requests[0]] * input_ids.shape[0]
                 active = torch.tensor([r.stop_at_newline for r in rows])
-                done = torch.isin(input_ids[:, -1].cpu(), newline) & active
+                last = input_ids[:, -1].cpu()   # one copy to the host per step (not one per row)
+                done = torch.isin(last, newline) & active
+                tails = None
                 for row, request in enumerate(rows):
-                    if request.stop and lm.hit_stop(request, input_ids[row, width:].tolist()):
-                        done[row] = True
+                    if request.stop and (enders is None or int(last[row]) in enders):
+                        tails = input_ids[:, width:].tolist() if tails is None else tails
+                        if lm.hit_stop(request, tails[row]):
+                            done[row] = True
                 return done.to(input_ids.device)
 
         return StoppingCriteriaList([StopPerRow()])

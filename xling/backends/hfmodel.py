@@ -141,7 +141,10 @@ class LoadedModel:
         load = dict(self._common, dtype=getattr(torch, self.dtype),
                     use_safetensors=None)  # None: safetensors first, .bin only as a fallback
         if on_gpu and not self._explicit_device:
-            load["device_map"] = "auto"
+            # the whole model on the first GPU: "auto" spread even a small one over every visible
+            # GPU, and the decoding loop's row indices live on one device (a mismatch at the first
+            # finished row); a model larger than one GPU fails to load in one line instead
+            load["device_map"] = {"": 0}
         try:
             # (transformers' own look for an adapter file skips local_files_only: offline for the load)
             with hub.quiet_transformers(), hub.offline_while(load.get("local_files_only", False)):
@@ -312,6 +315,8 @@ class LoadedModel:
             try:
                 texts = step(indices)
             except self.torch.OutOfMemoryError:
+                texts = None   # retried below, not in here: the live traceback holds the failed batch's tensors
+            if texts is None:
                 half = self.out_of_memory(len(indices))
                 if on_out_of_memory is not None:
                     on_out_of_memory()

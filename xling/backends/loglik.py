@@ -178,6 +178,8 @@ class LoglikelihoodScorer:
             try:
                 scored = self._loglikelihood_batch([split[j] for j in items])
             except self.lm.torch.OutOfMemoryError:   # halve and retry; scored items stay scored
+                scored = None   # (after the except block: its traceback holds the failed batch's caches)
+            if scored is None:
                 half = self.lm.out_of_memory(len(items))
                 run(items[:half])
                 run(items[half:])

@@ -49,6 +49,7 @@ class HFSeq2SeqBackend(LocalBackend):
         """One output per request, in request order; `on_batch(indices, texts)` as each batch
         ends (a batch out of memory is halved and retried)."""
         rows, _tokens = self.batch_limits()
+        rows = max(1, rows // self.beams())   # (each source decodes as its checkpoint's beams: M2M100's 5 rows each)
         if decoding.do_sample:   # each row from its own stream (seed and source), never its batch's
             return self._sampled_one_by_one(requests, decoding, on_batch)
         return self.lm.run_batches(self._batches(requests, rows),

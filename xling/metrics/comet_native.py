@@ -498,15 +498,17 @@ def _no_init():
 
 
 def _masked_layer_norm(tensor, mask):
-    """One layer normalised by the mean and variance of its unmasked positions (per row)."""
-    mask = mask.to(tensor.dtype)
+    """One layer normalised by the mean and variance of its unmasked positions (per row), in
+    float32 as COMET's float mask makes it: in float16 the count of 64 tokens x 1024 dims is inf
+    (every score NaN)."""
+    mask = mask.float()
     broadcast = mask.unsqueeze(-1)
     masked = tensor * broadcast
     rows, _, dim = tensor.size()
     count = mask.sum(1) * dim
     mean = (masked.view(rows, -1).sum(1) / count).view(rows, 1, 1)
     variance = (((masked - mean) * broadcast) ** 2).view(rows, -1).sum(1) / count
-    return (tensor - mean) / (variance + 1e-12).sqrt().view(rows, 1, 1)
+    return ((tensor - mean) / (variance + 1e-12).sqrt().view(rows, 1, 1)).to(tensor.dtype)
 
 
 class _State(dict):
