@@ -21,14 +21,15 @@ to its token budget, so every path does the same work. Prompts: FLORES-200 devte
   projection for all 12; runs 1-3 translated direction by direction);
 - static: the static KV cache (compiled with CUDA graphs on a GPU), two passes;
 - generate_batch: transformers' continuous batching on the same prompts;
-- vllm: `--backend vllm` on the same 512 prompts, where vLLM imports;
 - divergence: where xling's 1-row tokens part from plain `generate`'s, and its k-row tokens from
   its 1-row ones: for each sentence, the first differing step and both tokens' logits there from
   one full forward of the prompt and the common prefix (no cache, math attention), so that a
   tie broken by kernel rounding tells itself from a path that computes something else;
 - profile_512: torch.profiler over a 512-row batch, prefill alone and prefill + 8 steps: the
-  costliest ops, host and device. Last, so that the profiler's hooks (CUPTI) cannot slow what
-  follows it.
+  costliest ops, host and device. Last but vLLM, so that the profiler's hooks (CUPTI) cannot slow
+  what follows it;
+- vllm: `--backend vllm` on the same 512 prompts, where vLLM imports: last, after the HF weights
+  and compiled graphs leave the GPU (vLLM's start asks for most of its memory).
 
 Results of the H200 runs are kept beside this script (results_gpu_check_h200_run*.json).
 
@@ -400,6 +401,7 @@ def vllm_section(check: Check):
     # the HF weights leave the GPU first (reloaded if a later section asks): vLLM's start asks
     # for most of the device's memory and refused to start beside them
     check.translator.backend.lm._model = None
+    torch.compiler.reset()   # (the static section's CUDA graphs hold memory too)
     gc.collect()
     if torch.cuda.is_available():
         torch.cuda.empty_cache()

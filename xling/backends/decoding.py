@@ -260,9 +260,12 @@ class ContinuousDecoder:
                         if admitted else 0
                     if live is not None:
                         remaining = max(remaining, *(budgets[r] - len(generated[r]) for r in live.rows))
+                    failed = False
                     try:
                         fresh = self._prefill(admitted, row_requests, 0 if live else remaining) if admitted else None
                     except torch.OutOfMemoryError:
+                        failed = True   # (handled below: this block's traceback holds the failed tensors)
+                    if failed:
                         requeue(admitted)
                         limit_rows = lm.out_of_memory(running + sum(len(u.rows) for u in admitted))
                         refill_at = max(1, limit_rows // 8)
@@ -291,9 +294,12 @@ class ContinuousDecoder:
                     ready = torch.cuda.Event()
                     ready.record()
                 rows = live.rows
+                failed = False
                 try:
                     live.step(model, tokens)
-                except torch.OutOfMemoryError:   # restart the running rows, fewer at a time
+                except torch.OutOfMemoryError:
+                    failed = True
+                if failed:   # restart the running rows, fewer at a time
                     live = fresh = None
                     limit_rows = lm.out_of_memory(len(rows))
                     refill_at = max(1, limit_rows // 8)

@@ -150,6 +150,10 @@ class LoadedModel:
             with hub.quiet_transformers(), hub.offline_while(load.get("local_files_only", False)):
                 model = getattr(transformers, self.model_class).from_pretrained(self._source, **load)
         except Exception as exc:  # noqa: BLE001
+            if isinstance(exc, torch.OutOfMemoryError):   # (not "the hub cannot be reached")
+                raise XlingError(f"model {self._source!r} does not fit in the first GPU's free memory "
+                                 "(xling's decoding runs on one device): use a smaller model or a larger GPU, "
+                                 "or hide the GPU (CUDA_VISIBLE_DEVICES=) to run on the CPU") from None
             refuse_remote_code(self._source, exc)
             if self._local:
                 raise XlingError(f"cannot load model weights from {self._source!r}: {exc}") from exc

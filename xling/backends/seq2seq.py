@@ -10,7 +10,7 @@ from ..data.languages import Language, resolve
 from ..errors import XlingError
 from .attention import kernel_scope
 from .base import Decoding, GenerationRequest
-from .batching import Batching
+from .batching import AUTO, Batching
 from .hfmodel import LoadedModel, LocalBackend, sampling_args, seeded
 
 # Under beam search a row generates up to its answer budget rounded up to this many tokens (and
@@ -49,7 +49,8 @@ class HFSeq2SeqBackend(LocalBackend):
         """One output per request, in request order; `on_batch(indices, texts)` as each batch
         ends (a batch out of memory is halved and retried)."""
         rows, _tokens = self.batch_limits()
-        rows = max(1, rows // self.beams())   # (each source decodes as its checkpoint's beams: M2M100's 5 rows each)
+        if self.batching.size == AUTO and self.lm.device.startswith("cuda"):
+            rows = max(1, rows // self.beams())   # (auto sizes rows; each source decodes as its beams: M2M100's 5)
         if decoding.do_sample:   # each row from its own stream (seed and source), never its batch's
             return self._sampled_one_by_one(requests, decoding, on_batch)
         return self.lm.run_batches(self._batches(requests, rows),
