@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from . import kvcache
 from .attention import decode_masks, kernel_scope
+from .numerics import NotANumber
 
 if TYPE_CHECKING:
     import torch
@@ -288,7 +289,8 @@ class ContinuousDecoder:
                 tokens = live.logits.argmax(-1) if pick is None else pick(live.logits, live.rows)
                 live.produced += 1
                 done = eos[tokens] | (live.newline_stop & newline[tokens]) | (live.budget <= live.produced)
-                packed = torch.stack([tokens, done.long()])
+                broken = live.logits.isnan().any(-1)   # (read back with the tokens: see numerics)
+                packed = torch.stack([tokens, done.long(), broken.long()])
                 if on_cuda:   # copied while the next forward pass runs
                     packed = packed.to("cpu", non_blocking=True)
                     ready = torch.cuda.Event()
@@ -311,7 +313,9 @@ class ContinuousDecoder:
                     continue
                 if on_cuda:
                     ready.synchronize()
-                new_tokens, flags = packed.tolist()
+                new_tokens, flags, nans = packed.tolist()
+                if any(nans):
+                    raise NotANumber(lm.dtype)
                 finished = []
                 for position, (row, token, flag) in enumerate(zip(rows, new_tokens, flags)):
                     generated[row].append(token)

@@ -21,6 +21,7 @@ from .decoding import CandidateSampler, ContinuousDecoder, Unit, admit
 from .hfmodel import REPETITION_OFF, LoadedModel, LocalBackend, sampling_args
 from .kvcache import cache_arg
 from .loglik import LoglikelihoodScorer, merges
+from .numerics import nan_watch
 
 STATIC_LENGTH_STEP = 128   # static cache lengths are multiples of this
 
@@ -118,13 +119,15 @@ class HFBackend(LocalBackend):
         extra = {}
         if any(r.stop_at_newline or r.stop for r in requests):
             extra["stopping_criteria"] = self._stop_criteria(requests, width)
+        watch = nan_watch(torch)
         with torch.inference_mode(), kernel_scope():   # (a reused static cache is reset in here too)
             if self.static_cache:
                 extra |= cache_arg(model, self._static_cache_for(len(requests), width + new_tokens))
             out = model.generate(
                 input_ids=input_ids.to(model.device), attention_mask=attention.to(model.device),
-                max_new_tokens=new_tokens, pad_token_id=self.tokenizer.pad_token_id,
+                max_new_tokens=new_tokens, pad_token_id=self.tokenizer.pad_token_id, logits_processor=[watch],
                 eos_token_id=sorted(self.lm.eos_ids), **sampling_args(decoding, neutral=True), **extra)
+        watch.raise_if_seen(self.lm.dtype)
         return [self.lm.finish(r, out[row, width:].tolist()) for row, r in enumerate(requests[:real])]
 
     def _static_cache_for(self, rows: int, positions: int):
@@ -197,12 +200,14 @@ class HFBackend(LocalBackend):
         extra = {}
         if request.stop_at_newline or request.stop:
             extra["stopping_criteria"] = self._stop_criteria([request], ids.shape[1])
+        watch = nan_watch(torch)
         with torch.inference_mode(), kernel_scope():
             out = self.model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), num_beams=n,
                                       num_return_sequences=n, do_sample=False, early_stopping=True,
-                                      max_new_tokens=request.max_new_tokens,
+                                      max_new_tokens=request.max_new_tokens, logits_processor=[watch],
                                       pad_token_id=self.tokenizer.pad_token_id,
                                       eos_token_id=sorted(self.lm.eos_ids), **REPETITION_OFF, **extra)
+        watch.raise_if_seen(self.lm.dtype)
         return {k: self.lm.finish(request, out[k, ids.shape[1]:].tolist()) for k in wanted}
 
     def _stop_criteria(self, requests, width: int):

@@ -11,6 +11,7 @@ from ..errors import ItemTooLong, XlingError
 from .attention import kernel_scope
 from .encoding import encode
 from .kvcache import cache_arg
+from .numerics import NotANumber
 
 # Causal LMs whose logits are exactly lm_head(final hidden state) (Gemma 2/3: then soft-capped).
 HEAD_ONLY_TYPES = {"llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "gemma3_text", "phi3"}
@@ -184,6 +185,8 @@ class LoglikelihoodScorer:
                 run(items[:half])
                 run(items[half:])
                 return
+            if any(x != x for scores in scored for x in scores):   # NaN: see numerics
+                raise NotANumber(self.lm.dtype, "log-likelihoods")
             for index, scores in zip(items, scored):
                 finish(index, scores)
 

@@ -12,6 +12,7 @@ from .attention import kernel_scope
 from .base import Decoding, GenerationRequest
 from .batching import AUTO, Batching
 from .hfmodel import LoadedModel, LocalBackend, sampling_args, seeded
+from .numerics import nan_watch
 
 # Under beam search a row generates up to its answer budget rounded up to this many tokens (and
 # its answer is then cut at its own budget): the same for it in any batch, and batches of rows
@@ -202,9 +203,11 @@ class HFSeq2SeqBackend(LocalBackend):
         budget = max(r.max_new_tokens for r in requests)
         if self.beams() > 1:   # (one bucket per batch: see _batches)
             budget = self._bucket(budget)
+        watch = nan_watch(torch)
         with torch.inference_mode(), kernel_scope():   # (as the causal loop: never cuDNN's per-shape plans)
             out = self.model.generate(**batch.to(self.model.device), max_new_tokens=budget + forced + ends,
-                                      **sampling_args(decoding), **extra)
+                                      logits_processor=[watch], **sampling_args(decoding), **extra)
+        watch.raise_if_seen(self.lm.dtype)
         skip = 1 + forced  # decoder start (+ forced language token)
         return [self.lm.finish(r, out[row, skip:].tolist()) for row, r in enumerate(requests)]
 
