@@ -227,3 +227,38 @@ def test_a_stop_string_in_byte_pieces_is_seen(tiny_causal_base):
     ids = lm.tokenizer("The cat" + stop, add_special_tokens=False)["input_ids"]
     assert len(ids) > len(stop) + 2
     assert lm.hit_stop(GenerationRequest(Prompt(text="x"), 50, stop=(stop,)), ids)
+
+
+def _ll_batches(backend, requests, **caps):
+    """The items per log-likelihood pass, and the scores, of `scorer.score` under `caps`."""
+    sizes = []
+    run = backend.scorer._loglikelihood_batch
+    backend.scorer._loglikelihood_batch = lambda split: (sizes.append(len(split)), run(split))[1]
+    try:
+        return sizes, backend.scorer.score(requests, caps.pop("rows", None), caps.pop("tokens", None), **caps)
+    finally:
+        del backend.scorer._loglikelihood_batch
+
+
+def test_log_likelihood_batches_keep_each_cap_to_its_own_unit(tiny_causal_base, monkeypatch):
+    """(audit round 21) A fixed --batch-size with --max-batch-tokens was read as that many scored
+    positions: one item per pass (16 passes instead of 2). Rows of logits (auto on a GPU) count
+    the scored positions where the head runs on them alone, and every padded option position
+    of a model whose whole output is computed. The scores never change."""
+    from xling.backends.hf import HFBackend
+
+    requests = [(f"Korean: 사과 {i}.\nEnglish:", [" apple pie", " The cat sleeps by the window.", " no"])
+                for i in range(16)]
+    backend = HFBackend(str(tiny_causal_base), display="tiny", device="cpu")
+    plain, expected = _ll_batches(backend, requests, rows=8)
+    assert plain == [8, 8]
+    assert _ll_batches(backend, requests, rows=8, tokens=4096) == ([8, 8], expected)
+    options = [backend.lm.tokenizer(c, add_special_tokens=False)["input_ids"] for c in requests[0][1]]
+    scored, padded = sum(map(len, options)), len(options) * max(map(len, options))
+    assert scored < padded
+    head_only, scores = _ll_batches(backend, requests, logit_rows=2 * scored)
+    assert head_only == [2] * 8 and scores == [pytest.approx(e, abs=1e-4) for e in expected]
+    monkeypatch.setattr(backend.lm, "model_type", "gpt2")   # whole-output logits
+    assert not backend.scorer.head_only
+    whole, scores = _ll_batches(backend, requests, logit_rows=2 * scored)
+    assert max(whole) * padded <= 2 * scored and scores == [pytest.approx(e, abs=1e-4) for e in expected]

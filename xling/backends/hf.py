@@ -244,6 +244,8 @@ class HFBackend(LocalBackend):
         """log p(continuation | context) per continuation, as many items per pass as `batching`
         says ("auto": by tokens on a GPU); see `LoglikelihoodScorer.score`."""
         rows, tokens = self.batch_limits("loglikelihood")
+        if "logit_bytes_per_row" in self.lm.batch_plan:   # auto on a GPU: rows of logits, not items
+            return self.scorer.score(requests, None, tokens, on_item, logit_rows=rows)
         return self.scorer.score(requests, rows, tokens, on_item)
 
     def loglikelihood_unshared(self, requests: list[tuple[str, list[str]]]) -> list[list[float]]:

@@ -140,10 +140,12 @@ class LoglikelihoodScorer:
     def __init__(self, lm):
         self.lm = lm
 
-    def score(self, requests: list[tuple[str, list[str]]], rows: int, tokens: int | None,
-              on_item=None) -> list[list[float]]:
-        """log p(continuation | context) for each continuation, `rows` items (or with a `tokens`
-        cap: scored positions) at a time, longest contexts first. Each item's
+    def score(self, requests: list[tuple[str, list[str]]], rows: int | None, tokens: int | None,
+              on_item=None, logit_rows: int | None = None) -> list[list[float]]:
+        """log p(continuation | context) for each continuation, in batches of at most `rows` items,
+        `tokens` tokens of KV cache and `logit_rows` positions of vocabulary logits (None: no such
+        cap; `auto` on a GPU caps tokens and logits, a fixed batch size items), longest contexts
+        first. Each item's
         context (few-shot examples + its shared part) is encoded once: the contexts of the batch
         run as one left-padded forward pass, then every option of every item runs in one pass on
         the expanded KV cache; logits are computed only where they are scored. An option that
@@ -196,24 +198,34 @@ class LoglikelihoodScorer:
                 if on_item is not None:
                     on_item(r, [])
         for i in order + [None]:
-            if batch and (i is None or self._ll_full(batch + [i], split, rows, tokens)):
+            if batch and (i is None or self._ll_full(batch + [i], split, rows, tokens, logit_rows)):
                 run(batch)
                 batch = []
             if i is not None:
                 batch.append(i)
         return cast("list[list[float]]", results)   # every item was scored (run or its halves)
 
-    @staticmethod
-    def _ll_full(items, split, rows: int, tokens: int | None) -> bool:
-        """Whether a batch of items passes the caps: `rows` items (or, with a token cap, scored
-        option positions, each one row of vocabulary logits) and option rows x (widest context
-        + longest option) tokens for the expanded cache."""
-        if tokens is None:
-            return len(items) > rows
-        options = sum(len(split[i][1]) for i in items)
-        scored = sum(len(c) for i in items for c in split[i][1])
-        width = max(len(split[i][0]) for i in items) + max((len(c) for i in items for c in split[i][1]), default=0)
-        return scored > rows or options * width > tokens
+    def _ll_full(self, items, split, rows: int | None, tokens: int | None, logit_rows: int | None) -> bool:
+        """Whether a batch of items passes the caps: `rows` items; option rows x (widest context
+        + longest option) tokens for the expanded cache; `logit_rows` positions of vocabulary
+        logits: the scored ones where the head runs on them alone (`head_only`), else every
+        (padded) option position, as the whole model computes them."""
+        if rows is not None and len(items) > rows:
+            return True
+        options = [c for i in items for c in split[i][1]]
+        longest = max((len(c) for c in options), default=0)
+        if logit_rows is not None:
+            positions = sum(len(c) for c in options) if self.head_only else len(options) * longest
+            if positions > logit_rows:
+                return True
+        return tokens is not None and len(options) * (max(len(split[i][0]) for i in items) + longest) > tokens
+
+    @property
+    def head_only(self) -> bool:
+        """Whether the LM head can run on the scored positions alone (see `_logprobs_at`)."""
+        model = self.lm.model
+        return (self.lm.model_type in HEAD_ONLY_TYPES and model.get_output_embeddings() is not None
+                and getattr(model, "get_decoder", lambda: None)() is not None)
 
     def _loglikelihood_batch(self, split) -> list[list[float]]:
         """Scores of a batch of (context tokens, option tokens) items."""
@@ -262,9 +274,8 @@ class LoglikelihoodScorer:
         head runs on those positions alone: with 100k+ vocabularies it costs as much as the rest
         of a small model, and padded positions would pay it too."""
         model = self.lm.model
-        decoder = model.get_decoder() if hasattr(model, "get_decoder") else None
-        head = model.get_output_embeddings()
-        if self.lm.model_type in HEAD_ONLY_TYPES and decoder is not None and head is not None:
+        if self.head_only:
+            decoder, head = model.get_decoder(), model.get_output_embeddings()
             hidden = decoder(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
                              use_cache=False, **cache_arg(decoder, cache)).last_hidden_state
             logits = head(hidden[rows, cols])
