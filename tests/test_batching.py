@@ -262,3 +262,31 @@ def test_log_likelihood_batches_keep_each_cap_to_its_own_unit(tiny_causal_base, 
     assert not backend.scorer.head_only
     whole, scores = _ll_batches(backend, requests, logit_rows=2 * scored)
     assert max(whole) * padded <= 2 * scored and scores == [pytest.approx(e, abs=1e-4) for e in expected]
+
+
+def test_encoder_decoder_batches_under_auto_keep_its_token_cap(tiny_seq2seq, monkeypatch):
+    """(audit round 21) Under `auto` on a GPU an encoder-decoder model took auto's rows and
+    ignored its token cap: long sources with large budgets in one batch. Batches now hold
+    sources x beams x (longest source + budget) within it, with the same outputs."""
+    from xling.backends.base import Decoding, GenerationRequest, Prompt
+    from xling.backends.seq2seq import HFSeq2SeqBackend
+
+    backend = HFSeq2SeqBackend(str(tiny_seq2seq), display="tiny", batching=Batching(size=batching.AUTO))
+    sources = ["사과.", "오늘은 비가 온다. 고양이가 창문 옆에서 잔다.", "물이 너무 차갑다.", "저는 학생입니다.",
+               "기차가 늦게 도착했다. 바다가 조용하다.", "그는 매일 아침 달린다."]
+    requests = [GenerationRequest(Prompt(text=""), max_new_tokens=8 + n, source=s, source_lang="ko", target_lang="en")
+                for n, s in enumerate(sources)]
+    expected = backend.generate(requests, Decoding())
+    lengths = {i: backend.count_tokens(s) for i, s in enumerate(sources)}
+    cap = 3 * (max(lengths.values()) + 13)
+    ran = []
+    run = backend.lm.run_batches
+    monkeypatch.setattr(backend.lm, "run_batches",
+                        lambda batches, *a, **k: (ran.extend(batches), run(batches, *a, **k))[1])
+    monkeypatch.setattr(backend.lm, "device", "cuda")   # (the plan's branch only: the weights stay on the CPU)
+    monkeypatch.setattr(backend, "batch_limits", lambda: (64, cap))
+    assert backend.generate(requests, Decoding()) == expected
+    assert sorted(i for batch in ran for i in batch) == list(range(len(sources))) and len(ran) > 1
+    for batch in ran:
+        need = len(batch) * backend.beams() * (max(lengths[i] for i in batch) + max(8 + i for i in batch))
+        assert need <= cap or len(batch) == 1

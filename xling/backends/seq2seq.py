@@ -49,12 +49,14 @@ class HFSeq2SeqBackend(LocalBackend):
     def generate(self, requests: list[GenerationRequest], decoding: Decoding, on_batch=None) -> list[str]:
         """One output per request, in request order; `on_batch(indices, texts)` as each batch
         ends (a batch out of memory is halved and retried)."""
-        rows, _tokens = self.batch_limits()
-        if self.batching.size == AUTO and self.lm.device.startswith("cuda"):
+        rows, tokens = self.batch_limits()
+        if self.batching.size == AUTO and self.lm.device.startswith("cuda") and self.batching.max_tokens is None:
             rows = max(1, rows // self.beams())   # (auto sizes rows; each source decodes as its beams: M2M100's 5)
+        else:
+            tokens = None   # (--max-batch-tokens is the causal loop's: note_unused says so)
         if decoding.do_sample:   # each row from its own stream (seed and source), never its batch's
             return self._sampled_one_by_one(requests, decoding, on_batch)
-        return self.lm.run_batches(self._batches(requests, rows),
+        return self.lm.run_batches(self._batches(requests, rows, tokens),
                                    lambda indices: self._step([requests[i] for i in indices], decoding),
                                    len(requests), on_batch)
 
@@ -144,9 +146,10 @@ class HFSeq2SeqBackend(LocalBackend):
                              f"({', '.join(marian)})")
         return None
 
-    def _batches(self, requests, batch_size) -> list[list[int]]:
+    def _batches(self, requests, batch_size, tokens: int | None = None) -> list[list[int]]:
         """Request indices per batch, of one language pair each (the tokenizer's source language
-        is set per batch), longest sources first; under the checkpoint's beam search (its
+        is set per batch), longest sources first, at most `batch_size` sources and (auto on a
+        GPU) `tokens` tokens: sources x beams x (longest source + budget); under the checkpoint's beam search (its
         generation_config's num_beams), of one budget bucket each too: a beam's result depends
         on where generation stops, so a row runs to its own budget's bucket (BEAM_BUCKET), never
         to another row's budget."""
@@ -164,7 +167,18 @@ class HFSeq2SeqBackend(LocalBackend):
             for i in members:
                 lengths[i] = self.count_tokens(requests[i].source)
             members.sort(key=lambda i: -lengths[i])
-            batches += [members[s:s + batch_size] for s in range(0, len(members), batch_size)]
+            batch: list[int] = []
+            budget = 0   # the batch's generation length (a beam bucket's under beam search)
+            for i in members:
+                own = self._bucket(requests[i].max_new_tokens) if beams > 1 else requests[i].max_new_tokens
+                need = max(budget, own)
+                if batch and (len(batch) == batch_size
+                              or tokens and (len(batch) + 1) * beams * (lengths[batch[0]] + need) > tokens):
+                    batches.append(batch)
+                    batch, need = [], own
+                batch.append(i)
+                budget = need
+            batches.append(batch)
         return batches
 
     def beams(self) -> int:
