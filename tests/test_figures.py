@@ -194,9 +194,9 @@ def test_runs_compared_divide_by_the_targeted_languages_they_all_have(tmp_path, 
     tables = transfer_tables([str(a.path), str(b.path)])
     th = [next(row for row in table.rows if row[0] == "th") for table in (tables[0], tables[2])]
     assert th[0][6] == th[1][6] == f"{0.5 / 0.3:.3f}"
-    assert "÷ targeted divides by en: the targeted languages every run has" in tables[0].notes
+    assert "÷ targeted divides by en alone: ko is not in every run" in tables[0].notes
     transfer_figure([str(a.path), str(b.path)])
-    assert "÷ targeted divides by en" in capsys.readouterr().err
+    assert "÷ targeted divides by en alone" in capsys.readouterr().err
 
 
 def test_transfer_and_figures_never_compare_log_likelihood_with_generation(tmp_path, capsys):
@@ -700,3 +700,103 @@ def test_one_language_on_other_items_leaves_only_itself_out_of_the_comparison(tm
     (compared,) = [t for t in transfer_tables([str(tmp_path / "a"), str(tmp_path / "b")]) if "−" in t.title]
     assert any("exact McNemar test" in note for note in compared.notes)
     assert not any("sacrebleu" in note for note in compared.notes)
+
+
+def mt_directions(path, scores: dict[str, list[float]], metric="xcomet", made: dict | None = None,
+                  signature="hand", shots=1):
+    """A hand-made FLORES devtest MT run of several directions (segment scores of `metric` each;
+    `made`: a direction's made_with)."""
+    run = RunDir(path)
+    run.prepare(RunHeader("mt", {"x": 1}, {"data": "flores200:devtest", "shots": shots}, list(scores),
+                          model={"model": "hand", "revision": "0"}, data={"spec": "flores200:devtest"}))
+    entries = {}
+    for direction, segments in scores.items():
+        digest = run.write_outputs(direction, [{"id": str(i), "source": f"s{i}", "output": "o", "reference": f"r{i}"}
+                                               for i in range(len(segments))])
+        entry = {"name": metric, "score": float(np.mean(segments)), "segments": segments, "signature": signature}
+        entries[direction] = {"n": len(segments), "outputs_sha256": digest, "metrics": {
+            metric: entry | ({"made_with": made[direction]} if made and direction in made else {})}}
+    run.write_metrics({"directions": entries})
+    return run
+
+
+def test_transfer_says_what_its_ratios_divide_by_and_average(tmp_path):
+    """(audit round 21) A run without en divided "÷ targeted" by ko alone under a title naming
+    (ko, en); a language's MT score averaged two directions unsaid; two runs' script groups
+    averaged ar+ur in one beside ar alone in the other, reading equal where B was twice A on ar."""
+    from xling.reporting.transfer import transfer_tables
+
+    (table, _groups) = transfer_tables([str(nli_run(tmp_path / "noen", {"ko": [1, 1, 1, 0], "ar": [1, 0, 0, 0]}).path)])
+    assert "relative to the targeted languages (ko) and to English" in table.title
+    assert "÷ targeted divides by ko alone: en is not in this run" in table.notes
+    assert "÷ English is blank: no en in this run" in table.notes
+    mt = mt_directions(tmp_path / "mt", {"en-ko": [0.6, 0.6], "ja-ko": [0.7, 0.7], "ko-en": [0.8, 0.9], "ko-ja": [0.5, 0.5]})
+    notes = transfer_tables([str(mt.path)])[0].notes
+    assert "an MT language's score is the mean over the directions into it: ko 2, en 1, ja 1" in notes
+    a = nli_run(tmp_path / "a", {"en": [1, 1, 0, 0], "ko": [1, 1, 0, 0], "ar": [1, 0, 0, 0]})
+    b = nli_run(tmp_path / "b", {"en": [1, 1, 0, 0], "ko": [1, 1, 0, 0], "ar": [1, 1, 0, 0], "ur": [0, 0, 0, 0]})
+    tables = transfer_tables([str(a.path), str(b.path)])
+    groups = {t.title.split(":")[0]: t.rows for t in tables if "by script" in t.title}
+    assert groups["a"] == [["Arab", "0.250", "0.500", "1"]] and groups["b"] == [["Arab", "0.500", "1.000", "1"]]
+    assert any(n.startswith("ur: not in every run, left out of the groups") for n in tables[0].notes)
+
+
+def test_transfer_figure_of_a_lower_is_better_metric_says_its_ratio_is_inverted(tmp_path):
+    """(audit round 21) MetricX's inverted ratios (anchor ÷ score) were drawn under
+    "score ÷ mean targeted-language score", read backwards; the metric was not named."""
+    from xling.reporting.transfer import transfer_figure
+
+    run = mt_directions(tmp_path / "mx", {"en-ko": [0.9, 0.7], "ko-en": [0.95, 0.75], "en-ja": [0.5, 0.5]},
+                        metric="metricx")
+    axes = transfer_figure([str(run.path)], "metricx").axes[0]
+    assert axes.get_ylabel() == "mean targeted-language score ÷ score (lower metricx is better)"
+    assert axes.get_title().startswith("metricx relative to the targeted languages")
+    bars = {t.get_text(): None for t in axes.get_xticklabels()}
+    assert list(bars) == ["ko", "en", "ja"]
+    assert max(p.get_height() for p in axes.patches) == pytest.approx(0.825 / 0.5)
+
+
+def test_two_mt_runs_scored_by_other_checkpoints_keep_their_own_tables(tmp_path, capsys):
+    from xling.reporting.transfer import transfer_tables
+
+    a = mt_directions(tmp_path / "a", {"en-ko": [0.9, 0.8], "ko-en": [0.7, 0.6]}, signature="XL")
+    b = mt_directions(tmp_path / "b", {"en-ko": [0.9, 0.7], "ko-en": [0.7, 0.5]}, signature="XXL")
+    tables = transfer_tables([str(a.path), str(b.path)], "xcomet")
+    assert [t.title.split(":")[0] for t in tables][:4] == ["a", "a", "b", "b"]
+    assert tables[-1].title.endswith("not compared") and "computed the same way" in tables[-1].rows[0][0]
+
+
+def test_figures_say_a_direction_without_xcomet_and_a_heatmap_of_two_checkpoints(tmp_path, capsys):
+    """(audit round 21) Table 15 called a direction translated but not scored by xCOMET "no ko-en";
+    a run's heatmap drew two checkpoints' scores on one scale unsaid (Table 15 refuses it)."""
+    from xling.reporting.figures import run_drawings, table_drawing
+
+    run = mt_directions(tmp_path / "part", {"en-ko": [0.9, 0.8], "ko-en": [0.7, 0.6]})
+    metrics = json.loads((run.path / "metrics.json").read_text(encoding="utf-8"))
+    metrics["directions"]["ko-en"]["metrics"] = {"chrf": {"name": "chrf", "score": 50.0, "signature": "c"}}
+    (run.path / "metrics.json").write_text(json.dumps(metrics), encoding="utf-8")
+    notes = table_drawing("table15", [run]).table.notes
+    (note,) = [n for n in notes if n.startswith("part (yours)")]
+    assert "ko-en translated, without xCOMET segment scores (blank; `xling rescore <run> -m xcomet`" in note
+    assert "no ko-en" not in note and "no ja-ko" in note
+    mixed = mt_directions(tmp_path / "mixed", {"en-ko": [0.9, 0.8], "ko-en": [0.7, 0.6]},
+                          made={"en-ko": {"model": "Unbabel/XCOMET-XL"}, "ko-en": {"model": "Unbabel/XCOMET-XXL"}})
+    (drawing,) = run_drawings(mixed)
+    assert drawing.title.endswith("(its xcomet scores were made with different model (en-ko; ko-en): not comparable)")
+
+
+def test_figure2_panels_match_regardless_of_case_and_a_fifth_is_said(tmp_path, capsys):
+    """(audit round 21) Two models' sweeps whose panel names differed in case were averaged into
+    one line; a fifth pairing, with every panel taken, was dropped without a word."""
+    from xling.reporting.figures import figure2_drawing
+
+    one = sweep_run(tmp_path / "one", "train OpenOrca, test OpenOrca", {"model": "a", "epochs": 1, "seeds": [0]})
+    two = sweep_run(tmp_path / "two", "train openorca,  test openorca", {"model": "b", "epochs": 3, "seeds": [0]})
+    with pytest.raises(XlingError, match="differ in epochs, model: their points would be averaged"):
+        figure2_drawing([one, two])
+    runs = [one] + [sweep_run(tmp_path / name, panel) for name, panel in (
+        ("b", "train LIMA, test OpenOrca"), ("c", "train OpenOrca, test LIMA"), ("d", "train Mine, test Mine"),
+        ("e", "train Other, test Other"))]
+    table = figure2_drawing(runs).table
+    assert f"not drawn: {tmp_path / 'e'} ('train Other, test Other'): no free panel" in " ".join(table.notes)
+    assert "no free panel (Figure 2 has four)" in capsys.readouterr().err

@@ -55,9 +55,10 @@ CHOICE_PROTOCOL = {"table13": ("nli", ("xnli", "kornli"), "test", 5),
 MT_PROTOCOL = (("flores200", "flores", "flores_plus", "flores+"), "devtest", 1)
 
 
-def run_rows(runs: list[Run], key: str, notes: list[str] | None = None) -> list[tuple[str, dict, dict, list]]:
-    """(label, values by column, 95% interval by column, columns not finished) of each run that belongs in a table;
-    what a reader must know of those runs (their data's provenance) is added to `notes`."""
+def run_rows(runs: list[Run], key: str, notes: list[str] | None = None) -> list[tuple[str, dict, dict, list, list]]:
+    """(label, values by column, 95% interval by column, columns not finished, columns run but not scored
+    by the table's metric) of each run that belongs in a table; what a reader must know of those runs
+    (their data's provenance) is added to `notes`."""
 
     rows = []
     for run in runs:
@@ -80,7 +81,7 @@ def run_rows(runs: list[Run], key: str, notes: list[str] | None = None) -> list[
                 continue
             values = {c.name: c.modes["ll"]["accuracy"] for c in run.cells}
             ci = {c.name: (c.modes["ll"]["ci_low"], c.modes["ll"]["ci_high"]) for c in run.cells}
-            rows.append((_run_label(run), values, ci, unfinished(run)))
+            rows.append((_run_label(run), values, ci, unfinished(run), []))
             note = (run.config.get("data") or {}).get("note")
             if note and notes is not None and note not in notes:
                 notes.append(note)
@@ -106,15 +107,18 @@ def run_rows(runs: list[Run], key: str, notes: list[str] | None = None) -> list[
                 continue
             values, ci = {}, {}
             checkpoints = set()
+            unscored = []
             for d in run.directions:
                 result = d.metrics.get("xcomet")
+                if not (result and "segments" in result):
+                    unscored.append(d.name)
                 if result and "segments" in result:
                     values[d.name] = 100 * result["score"]
                     checkpoints.add(str(((d.entry("xcomet") or {}).get("made_with") or {}).get("model", "")))
                     mean, low, high = bootstrap_ci(mean_result("xCOMET", result["segments"], ""), 1000)
                     ci[d.name] = (100 * low, 100 * high)
             if values:
-                rows.append((_run_label(run), values, ci, unfinished(run)))
+                rows.append((_run_label(run), values, ci, unfinished(run), unscored))
                 known = sorted(c for c in checkpoints if c)
                 if known and notes is not None:
                     notes.append(f"{_run_label(run)}: xCOMET {', '.join(known)}")
@@ -145,24 +149,27 @@ def table_drawing(key: str, runs: Sequence[RunDir | Run]) -> Drawing:
                          + ([paper.printed[model][side]] if side else []))
         separator = len(labels) - 1
         data_notes: list[str] = []
-        for label, vals, ci, stopped in run_rows([_typed(r) for r in runs], key, data_notes):
+        for label, vals, ci, stopped, unscored in run_rows([_typed(r) for r in runs], key, data_notes):
             if not any(c in vals for c in paper.columns):   # an empty row, said rather than drawn
                 print(f"xling: note: {label} has none of {paper.title.split(':')[0]}'s "
                       f"{'directions' if key == 'table15' else 'languages'} ({', '.join(paper.columns)}), "
                       f"so it is not drawn there (it has {', '.join(vals)})", file=sys.stderr)
                 continue
-            missing = [c for c in paper.columns if c not in vals and c not in stopped]
+            missing = [c for c in paper.columns if c not in vals and c not in stopped and c not in unscored]
             waiting = [c for c in paper.columns if c not in vals and c in stopped]
+            unmeasured = [c for c in paper.columns if c not in vals and c in unscored and c not in stopped]
             outside = [c for c in vals if c not in paper.columns]
-            if missing or waiting or outside:   # blank cells and dropped ones, said
+            if missing or waiting or unmeasured or outside:   # blank cells and dropped ones, said
                 data_notes.append(f"{label}: " + "; ".join(
                     ([f"not finished: {', '.join(waiting)} (blank)"] if waiting else [])
+                    + ([f"{', '.join(unmeasured)} translated, without xCOMET segment scores (blank; "
+                        "`xling rescore <run> -m xcomet` adds them)"] if unmeasured else [])
                     + ([f"no {', '.join(missing)} (blank)"] if missing else [])
                     + ([f"{', '.join(outside)} not drawn (not in the report's table)"] if outside else [])))
             labels.append(label)
             values.append([vals.get(c, np.nan) for c in paper.columns] + ([np.nan] if side else []))
             texts.append([(f"{vals[c]:.3f}\n[{ci[c][0]:.2f},{ci[c][1]:.2f}]" if key != "table15"
-                           else f"{vals[c]:.1f}\n[{ci[c][0]:.0f},{ci[c][1]:.0f}]")
+                           else f"{vals[c]:.2f}\n[{ci[c][0]:.1f},{ci[c][1]:.1f}]")
                           if c in vals else "" for c in paper.columns] + ([""] if side else []))
         xlabel = "translation direction" if key == "table15" else "language"
         figure = heatmap(paper.title, labels, columns, values, unit=paper.unit, labels=texts,
@@ -238,7 +245,8 @@ def run_drawings(run: RunDir | Run) -> Iterator[Drawing]:
             for d in scored:
                 if metric in d.metrics:
                     grid[langs.index(d.src.code), langs.index(d.tgt.code)] = d.score(metric)
-            title = f"{name}: {display(metric)} by direction{unsaid}"
+            mixed = made_otherwise(run, metric)   # (Table 15 and transfer refuse such a run; drawn here, said)
+            title = f"{name}: {display(metric)} by direction{unsaid}" + (f" ({mixed}: not comparable)" if mixed else "")
             unit = get(metric).unit or display(metric)
             higher, digits = get(metric).higher_is_better, get(metric).digits
             yield Drawing(f"{stem}_{metric}_matrix", title, heatmap(
@@ -286,7 +294,7 @@ def figure2_drawing(ratio_runs: Sequence[RunDir | TuneRun]) -> Drawing:
         # or shares) may share it, never another model or training setting.
         same = {k: v for k, v in (run.config.get("identity") or {}).items() if k not in ("seeds", "ratios")}
         units = {(u.get("ratio"), u.get("seed")) for u in run.units}
-        for panel in run.figure2:
+        for panel in map(_panel_key, run.figure2):   # (placed regardless of case: checked so too)
             first = experiments.setdefault(panel, (same, run))
             differ = sorted(k for k in set(same) | set(first[0]) if not same_setting(k, first[0], same))
             if differ:
@@ -303,25 +311,29 @@ def figure2_drawing(ratio_runs: Sequence[RunDir | TuneRun]) -> Drawing:
                                      f"experiment (panel '{panel}'): drawn from both, it would count twice; "
                                      "draw one of them")
             drawn[panel].append(run)
-        swept += [(panel, points, run.label) for panel, points in run.figure2.items()]
+        swept += [(panel, points, run.label, run.path) for panel, points in run.figure2.items()]
 
     def report_panel(panel: str) -> str | None:
-        return next((k for k in panels if k.split(") ", 1)[-1].lower() == panel.lower()), None)
+        return next((k for k in panels if _panel_key(k.split(") ", 1)[-1]) == _panel_key(panel)), None)
 
     # "train OpenOrca, test LIMA" goes to the report's panel of that name (placed first, so that
     # no other pairing takes its letter); any other pairing takes a free panel under its own title.
     runs_of: dict[str, list[tuple[float, float, str]]] = {}   # table rows: a point and its run
     placed: dict[str, str] = {}
-    for panel, points, label in sorted(swept, key=lambda item: report_panel(item[0]) is None):
-        target = placed.get(panel) or report_panel(panel)
+    left_out: list[str] = []
+    for panel, points, label, path in sorted(swept, key=lambda item: report_panel(item[0]) is None):
+        target = placed.get(_panel_key(panel)) or report_panel(panel)
         if target is None:
             free = next((k for k in panels if "ko" not in panels[k] and "en" not in panels[k]
-                         and not any(report_panel(p) == k for p, _, _ in swept)), None)
-            if free is None:
+                         and not any(report_panel(p) == k for p, *_ in swept)), None)
+            if free is None:   # four panels taken: said, never dropped unsaid
+                left_out.append(f"{path} ('{panel}'): no free panel (Figure 2 has four); draw it in a "
+                                "separate `xling figures` call")
+                print(f"xling: note: {left_out[-1]}", file=sys.stderr)
                 continue
             target = f"{free.split(' ', 1)[0]} {panel}"
             panels = {(target if k == free else k): ({} if k == free else v) for k, v in panels.items()}
-        placed[panel] = target
+        placed[_panel_key(panel)] = target
         panels[target]["ylabel"] = points.get("ylabel", panels[target].get("ylabel"))
         for lang in ("ko", "en"):
             panels[target].setdefault(lang, []).extend(tuple(p) for p in points.get(lang, []))
@@ -332,8 +344,15 @@ def figure2_drawing(ratio_runs: Sequence[RunDir | TuneRun]) -> Drawing:
             for x, y, label in sorted(runs_of.get(f"{panel}\t{lang}", []), key=lambda p: (p[0], p[2], p[1]))]
     table = Table(title, ["panel", "tested in", "Korean share (%)", "score", "run"], rows,
                   ["each run's points (the lines are moving averages over neighbouring shares; "
-                   "runs drawn in one panel are repeats of one experiment)"]) if rows else None
+                   "runs drawn in one panel are repeats of one experiment)"]
+                  + [f"not drawn: {why}" for why in left_out]) if rows else None
     return Drawing("figure2_language_ratio", title, ratio_panels(panels, title), table)
+
+
+def _panel_key(panel: str) -> str:
+    """A sweep's panel as it is placed: "train OpenOrca, test LIMA" and "train openorca, test lima"
+    are one panel (and so one experiment, checked as such)."""
+    return " ".join(panel.lower().split())
 
 
 def _typed(run: RunDir | Run) -> Run:

@@ -180,13 +180,15 @@ def _higher_is_better(metric: str) -> bool:
     return metric == "accuracy" or get(metric).higher_is_better
 
 
-def grouped(rows: list[RelativeRow], by: str = "script") -> list[tuple[str, float, float | None, int]]:
+def grouped(rows: list[RelativeRow], by: str = "script",
+            languages: set[str] | None = None) -> list[tuple[str, float, float | None, int]]:
     """(group, mean score, mean score relative to the targeted languages, languages) per script
-    or family, untargeted languages only. The group's ratio is its mean score's (an error rate's
-    perfect 0 has no ratio of its own, and was left out of a mean of ratios)."""
+    or family, untargeted languages only (those of `languages`, when given). The group's ratio is
+    its mean score's (an error rate's perfect 0 has no ratio of its own, and was left out of a
+    mean of ratios)."""
     groups: dict[str, list[RelativeRow]] = {}
     for row in rows:
-        if not row.targeted:
+        if not row.targeted and (languages is None or row.lang in languages):
             groups.setdefault(getattr(row, by), []).append(row)
     out = []
     for name, members in sorted(groups.items()):
@@ -252,12 +254,12 @@ def delta_table(run_a: RunDir, run_b: RunDir, metric: str | None = None, n_sampl
     for cell in cells:
         records_a, a = _per_item_results(a_run, cell, metric_a, mode)
         records_b, b = _per_item_results(b_run, cell, metric_a, mode)
-        try:
+        try:   # (another --limit there, or another metric checkpoint): that cell alone is left out, and said
             check_paired(run_a.path, records_a, run_b.path, records_b, cell)
-        except XlingError as exc:   # (another --limit there): that cell alone is left out, and said
+            delta, low, high, p = delta_ci(a, b, n_samples, seed)
+        except XlingError as exc:
             unpaired.append(str(exc))
             continue
-        delta, low, high, p = delta_ci(a, b, n_samples, seed)
         rows.append({"cell": cell, "a": a.score, "b": b.score, "delta": delta, "ci_low": low,
                      "ci_high": high, "p_value": p,
                      "ratio": relative(b.score, a.score, _higher_is_better(metric_a))})
@@ -266,6 +268,31 @@ def delta_table(run_a: RunDir, run_b: RunDir, metric: str | None = None, n_sampl
     for reason in unpaired:
         print(f"xling: note: left out of the comparison: {reason}", file=sys.stderr)
     return rows
+
+
+def anchor_languages(scores: dict[str, LanguageScore], anchor: set[str] | None) -> list[str]:
+    """The targeted languages the ratios divide by: those of the scores (every compared run's)."""
+    return sorted(lang for lang in scores if resolve(lang).targeted and (anchor is None or lang in anchor))
+
+
+def _anchor_notes(used: list[str], scores: dict[str, LanguageScore], compared: bool) -> list[str]:
+    """What the ratio columns divide by when it is not both targeted languages and English."""
+    notes = []
+    lacking = [lang for lang in ("ko", "en") if lang not in used]
+    if used and lacking:
+        notes.append(f"÷ targeted divides by {', '.join(used)} alone: {', '.join(lacking)} "
+                     + ("is not in every run" if compared else "is not in this run"))
+    if "en" not in scores and used:
+        notes.append("÷ English is blank: no en " + ("in every run" if compared else "in this run"))
+    return notes
+
+
+def _averaged_note(run: RunDir, scores: dict[str, LanguageScore]) -> list[str]:
+    """An MT language's score is the mean over the directions into it: how many, where not one."""
+    if not isinstance(read_run(run), MTRun) or all(s.n == 1 for s in scores.values()):
+        return []
+    return ["an MT language's score is the mean over the directions into it: "
+            + ", ".join(f"{lang} {s.n}" for lang, s in scores.items())]
 
 
 def _no_targeted_note(run: RunDir) -> str:
@@ -318,13 +345,23 @@ def _labels(runs: list[RunDir]) -> list[str]:
     return [record.label for record in records]
 
 
-def _shared(runs: list[RunDir]) -> tuple[set[str] | None, set[str] | None, list[str]]:
-    """What runs compared side by side must share to be measured alike: the MT directions a
-    language's score averages (the same outputs gave Thai 0.357 and 0.454 when one run had
-    more directions into it), the targeted languages the ratios divide by (÷ ko+en beside ÷ en
-    alone). (directions, anchor languages, notes); (None, None, []) for one run."""
+@dataclass
+class Shared:
+    """What runs compared side by side must share to be measured alike (all None for one run):
+    the MT directions a language's score averages (the same outputs gave Thai 0.357 and 0.454
+    when one run had more directions into it), the languages a script's or family's group
+    averages (ar and ur in one run beside ar alone in the other read as equal where one run was
+    twice the other on ar), and the targeted languages the ratios divide by (÷ ko+en beside ÷ en
+    alone)."""
+    directions: set[str] | None = None
+    languages: set[str] | None = None
+    anchor: set[str] | None = None
+    notes: tuple[str, ...] = ()
+
+
+def _shared(runs: list[RunDir]) -> Shared:
     if len(runs) < 2:
-        return None, None, []
+        return Shared()
     records = [read_run(run, fresh=True) for run in runs]
     notes = []
     directions = None
@@ -338,12 +375,12 @@ def _shared(runs: list[RunDir]) -> tuple[set[str] | None, set[str] | None, list[
     langs = [{d.tgt.code for d in r.directions if directions is None or d.name in directions}
              if isinstance(r, MTRun) else {c.name for c in cast(ChoiceRun, r).cells if not c.crossed}
              for r in records]
-    targeted = [{lang for lang in found if resolve(lang).targeted} for found in langs]
-    anchor = set.intersection(*targeted)
-    if any(t != anchor for t in targeted):
-        notes.append(f"÷ targeted divides by {', '.join(sorted(anchor)) or 'nothing'}: the targeted "
-                     "languages every run has")
-    return directions, anchor, notes
+    languages = set.intersection(*langs)
+    left = sorted(lang for lang in set.union(*langs) - languages if not resolve(lang).targeted)
+    if left:
+        notes.append(f"{', '.join(left)}: not in every run, left out of the groups by script and family "
+                     "(each group averages the languages all runs have)")
+    return Shared(directions, languages, {lang for lang in languages if resolve(lang).targeted}, tuple(notes))
 
 
 def transfer_tables(paths: list[str], metric: str | None = None, by: str = "script") -> list[Table]:
@@ -351,27 +388,32 @@ def transfer_tables(paths: list[str], metric: str | None = None, by: str = "scri
     labels = _labels(runs)
     mode = _common_mode(runs)
     metric = _common_metric(runs, metric)
-    directions, anchor, shared_notes = _shared(runs)
+    shared = _shared(runs)
     tables = []
     for run, label in zip(runs, labels):
-        name, scores = language_scores(run, metric, mode, directions)
-        rows = relative_table(scores, _higher_is_better(name), anchor)
+        name, scores = language_scores(run, metric, mode, shared.directions)
+        rows = relative_table(scores, _higher_is_better(name), shared.anchor)
         fmt = lambda v: "" if v is None else f"{v:.3f}"   # noqa: E731
         measure = f"{name} ({MODE_NAMES[mode]})" if mode else name
+        used = anchor_languages(scores, shared.anchor)
         tables.append(Table(
-            f"{label}: {measure} by language, relative to the targeted languages (ko, en) and to English",
+            f"{label}: {measure} by language, relative to the targeted languages ({', '.join(used) or 'none'}) "
+            "and to English",
             ["language", "targeted", "script", "family", name, "95% CI", "÷ targeted", "÷ English"],
             [[r.lang, "yes" if r.targeted else "", r.script, r.family, f"{r.score:.3f}",
               f"[{r.ci_low:.3f}, {r.ci_high:.3f}]" if r.ci_low is not None else "",
               fmt(r.rel_targeted), fmt(r.rel_english)] for r in rows],
-            ([] if any(r.targeted for r in rows) else [_no_targeted_note(run)]) + shared_notes
+            ([] if any(r.targeted for r in rows) else [_no_targeted_note(run)]) + list(shared.notes)
+            + _anchor_notes(used, scores, len(runs) > 1)
+            + _averaged_note(run, scores)
             + ([] if _higher_is_better(name) else
                [f"lower {name} is better: ratios are inverted (anchor ÷ score), so > 1 is better"])
             + (["a blank ratio: no ratio reads as better or worse there (a score or anchor below 0, an anchor "
                 "of 0, or an error rate's perfect 0)"] if any(r.rel_targeted is None for r in rows) else [])))
         tables.append(Table(f"{label}: untargeted languages by {by} ({measure})",
                             [by, name, "÷ targeted", "languages"],
-                            [[g, f"{s:.3f}", fmt(rel), str(n)] for g, s, rel, n in grouped(rows, by)]))
+                            [[g, f"{s:.3f}", fmt(rel), str(n)]
+                             for g, s, rel, n in grouped(rows, by, shared.languages)]))
     if len(runs) == 2:
         try:
             deltas = delta_table(runs[0], runs[1], metric)
@@ -412,12 +454,14 @@ def transfer_figure(paths: list[str], metric: str | None = None):
     mode = _common_mode(runs)
     metric = _common_metric(runs, metric)
     untargeted = []
-    directions, anchor, shared_notes = _shared(runs)
-    for note in shared_notes:
-        print(f"xling: note: {note}", file=sys.stderr)
-    for run, label in zip(runs, _labels(runs)):
-        name, scores = language_scores(run, metric, mode, directions)
-        rows = {r.lang: r for r in relative_table(scores, _higher_is_better(name), anchor)}
+    shared = _shared(runs)
+    for n, (run, label) in enumerate(zip(runs, _labels(runs))):
+        name, scores = language_scores(run, metric, mode, shared.directions)
+        rows = {r.lang: r for r in relative_table(scores, _higher_is_better(name), shared.anchor)}
+        if n == 0:   # (what the bars divide by is every run's: said once)
+            used = anchor_languages(scores, shared.anchor)
+            for note in list(shared.notes) + _anchor_notes(used, scores, len(runs) > 1):
+                print(f"xling: note: {note}", file=sys.stderr)
         langs = langs + [lang for lang in rows if lang not in langs]
         series[label] = rows
         if not any(r.targeted for r in rows.values()):
@@ -430,6 +474,10 @@ def transfer_figure(paths: list[str], metric: str | None = None):
     def rel_targeted(row: RelativeRow | None) -> float:
         return row.rel_targeted if row is not None and row.rel_targeted is not None else np.nan
 
-    values = {name: [rel_targeted(rows.get(lang)) for lang in langs] for name, rows in series.items()}
-    return grouped_bars("Score relative to the targeted languages (ko, en)", langs, values,
-                        unit="score ÷ mean targeted-language score", xlabel="language")
+    values = {label: [rel_targeted(rows.get(lang)) for lang in langs] for label, rows in series.items()}
+    measure = f"{name} ({MODE_NAMES[mode]})" if mode else name
+    # (a lower-is-better metric's ratios are inverted, as the tables say: > 1 is better either way)
+    unit = "score ÷ mean targeted-language score" if _higher_is_better(name) else \
+        f"mean targeted-language score ÷ score (lower {name} is better)"
+    return grouped_bars(f"{measure} relative to the targeted languages (> 1: better)", langs, values,
+                        unit=unit, xlabel="language")
