@@ -730,7 +730,8 @@ def test_transfer_says_what_its_ratios_divide_by_and_average(tmp_path):
     assert "relative to the targeted languages (ko) and to English" in table.title
     assert "÷ targeted divides by ko alone: en is not in this run" in table.notes
     assert "÷ English is blank: no en in this run" in table.notes
-    mt = mt_directions(tmp_path / "mt", {"en-ko": [0.6, 0.6], "ja-ko": [0.7, 0.7], "ko-en": [0.8, 0.9], "ko-ja": [0.5, 0.5]})
+    mt = mt_directions(tmp_path / "mt", {"en-ko": [0.6, 0.6], "ja-ko": [0.7, 0.7], "ko-en": [0.8, 0.9],
+                                         "ko-ja": [0.5, 0.5]})
     notes = transfer_tables([str(mt.path)])[0].notes
     assert "an MT language's score is the mean over the directions into it: ko 2, en 1, ja 1" in notes
     a = nli_run(tmp_path / "a", {"en": [1, 1, 0, 0], "ko": [1, 1, 0, 0], "ar": [1, 0, 0, 0]})
