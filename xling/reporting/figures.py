@@ -60,7 +60,7 @@ def run_rows(runs: list[Run], key: str, notes: list[str] | None = None) -> list[
     by the table's metric) of each run that belongs in a table; what a reader must know of those runs
     (their data's provenance) is added to `notes`."""
 
-    rows = []
+    rows: list[tuple[str, dict, dict, list, list]] = []
     for run in runs:
         data = run.settings.get("data", "")
         if key in ("table13", "table14"):
