@@ -292,3 +292,21 @@ def test_a_server_whose_schema_never_comes_is_probed_once():
     finally:
         server.shutdown()
     assert len(schema_asked) == 1
+
+
+def test_utf16_without_a_byte_order_mark_is_refused_not_translated(tmp_path, capsys, tiny_causal_base):
+    """(audit round 21) ASCII text in UTF-16 without a BOM is valid UTF-8 holding a NUL after
+    every letter: it was translated (garbage, and a line too many), exit 0."""
+    from helpers import assert_error, run_cli
+
+    text = tmp_path / "u16.txt"
+    text.write_bytes("Hello.\nGood morning.\n".encode("utf-16-le"))
+    code, out, err = run_cli(capsys, "translate", "-s", "en", "-t", "ko", "-m", tiny_causal_base, "-i", text)
+    assert_error(code, err, "u16.txt holds a NUL byte (line 1, byte 1), which no text has; it looks like UTF-16")
+    assert out == ""
+    code, _, err = run_cli(capsys, "score", "-i", text, "-r", text, "-t", "en")
+    assert_error(code, err, "it looks like UTF-16: save it as UTF-8")
+    korean = tmp_path / "ko16.txt"   # (not ASCII: not UTF-8 at all, and no BOM to tell it by)
+    korean.write_bytes("안녕하세요.\n".encode("utf-16-le"))
+    code, _, err = run_cli(capsys, "score", "-i", korean, "-r", korean, "-t", "ko")
+    assert_error(code, err, "it looks like UTF-16: save it as UTF-8")

@@ -374,3 +374,22 @@ def test_a_template_file_named_another_way_resumes_the_run(tmp_path, capsys, mon
     assert code == 0, err
     code, _, err = run_cli(capsys, *args, "--template", str(tmp_path / "tpl" / "mine.yaml"))
     assert code == 0, err
+
+
+def test_an_output_inside_xlings_own_cache_is_refused(tmp_path, capsys, tiny_causal_base, source, monkeypatch):
+    """(audit round 21) -o over the cache's database replaced it (every cached translation set
+    aside as corrupt on the next run), and over a converted model's config.json broke every later
+    run; neither folder is one the command reads as an input, so neither was refused."""
+    cache, models = tmp_path / "cache", tmp_path / "models"
+    monkeypatch.setenv("XLING_CACHE", str(cache))
+    monkeypatch.setenv("XLING_MODEL_CACHE", str(models))
+    assert translate(capsys, tiny_causal_base, source, tmp_path / "out.txt")[0] == 0
+    (models / "converted").mkdir(parents=True)
+    (models / "converted" / "config.json").write_text("{}", encoding="utf-8")
+    before = files_under(cache), files_under(models)
+    assert any(name.endswith(".sqlite") for name in before[0])
+    databases = [cache / name for name in before[0] if name.endswith(".sqlite")]
+    for output in databases + [models / "converted" / "config.json"]:
+        code, _, err = translate(capsys, tiny_causal_base, source, output)
+        assert_error(code, err, "xling's own cache (its databases and converted models)")
+    assert (files_under(cache), files_under(models)) == before

@@ -539,3 +539,24 @@ def test_one_translator_serves_several_threads(tmp_path, tiny_causal_base, monke
     with ThreadPoolExecutor(1) as pool:
         assert pool.submit(xling.translate, sources[0], src="ko", tgt="en", model=str(copy)).result() \
             == alone[0]
+
+
+def test_a_line_of_invisible_characters_alone_is_not_sent(base_translator, tmp_path, capsys, tiny_causal_base):
+    """(audit round 21) A line holding only a zero-width space or a stray BOM was sent to the
+    model, and the CLI then said it "was translated to nothing"."""
+    from helpers import run_cli
+
+    calls = []
+    generate = base_translator.backend.generate
+    base_translator.backend.generate = lambda requests, *a, **k: (calls.append(len(requests)),
+                                                                  generate(requests, *a, **k))[1]
+    try:
+        outputs = base_translator.translate(["\u200b", "사과.", "\ufeff \u200b"], "ko", "en")
+    finally:
+        del base_translator.backend.generate
+    assert outputs[0] == outputs[2] == "" and calls == [1]
+    source = tmp_path / "in.ko"
+    source.write_text("\u200b\n사과.\n", encoding="utf-8")
+    code, out, err = run_cli(capsys, "translate", "-s", "ko", "-t", "en", "-m", tiny_causal_base, "--no-cache",
+                             "-i", source)
+    assert code == 0 and out.split("\n")[0] == "" and "line 1)" not in err

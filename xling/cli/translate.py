@@ -137,7 +137,7 @@ def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, ma
                                                                        progress=True)]
         body = join_paragraphs(outputs) if paragraphs else "".join(one_line(o) + "\n" for o in outputs)
         # (invisible characters alone, a zero-width space, are no translation either)
-        failed = [k for k, (line, out) in enumerate(zip(lines, outputs), 1) if line.strip() and is_blank(out)]
+        failed = [k for k, (line, out) in enumerate(zip(lines, outputs), 1) if not is_blank(line) and is_blank(out)]
         unit = "block" if paragraphs else "line"
         # blank-line separated blocks cannot hold an empty one: it vanishes from the output
         dropped = [k for k in failed if not outputs[k - 1].strip()] if paragraphs else []

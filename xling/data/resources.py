@@ -27,9 +27,14 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XLING_CACHE") or Path.home() / ".cache" / "xling")
 
 
+def models_path() -> Path:
+    """Where converted models live: $XLING_MODEL_CACHE, else <cache>/models (not created)."""
+    return Path(os.environ.get("XLING_MODEL_CACHE") or cache_dir() / "models")
+
+
 def models_dir() -> Path:
-    """Where converted models live: $XLING_MODEL_CACHE, else <cache>/models."""
-    path = Path(os.environ.get("XLING_MODEL_CACHE") or cache_dir() / "models")
+    """`models_path`, created."""
+    path = models_path()
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

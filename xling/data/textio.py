@@ -10,15 +10,28 @@ from pathlib import Path
 
 from ..errors import XlingError
 
+UTF16_HINT = "; it looks like UTF-16: save it as UTF-8 (iconv -f UTF-16 -t UTF-8)"
+
 
 def decode_utf8(data: bytes, where: str) -> str:
+    """A user's text, strictly UTF-8. NUL bytes are refused too: ASCII text in UTF-16 without a
+    byte-order mark is valid UTF-8 with a NUL after every letter, and was translated as such
+    (garbage outputs, one line too many from the NUL after the last line end)."""
     try:
-        return data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
-        utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff"))   # (Windows' "Unicode": a byte-order mark of UTF-16)
-        hint = "; it looks like UTF-16: save it as UTF-8 (iconv -f UTF-16 -t UTF-8)" if utf16 else ""
-        raise XlingError(f"{where} is not valid UTF-8 (line {line}, byte {exc.start}){hint}") from exc
+        # (Windows' "Unicode": a byte-order mark of UTF-16, or none and NUL bytes)
+        utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data
+        raise XlingError(f"{where} is not valid UTF-8 (line {line}, byte {exc.start})"
+                         f"{UTF16_HINT if utf16 else ''}") from exc
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line = data[:nul].count(b"\n") + 1
+        utf16 = data.count(b"\x00") * 3 >= len(data)   # (a NUL beside nearly every ASCII letter)
+        raise XlingError(f"{where} holds a NUL byte (line {line}, byte {nul}), which no text has"
+                         f"{UTF16_HINT if utf16 else '; is it a binary file?'}")
+    return text
 
 
 def is_blank(text: str) -> bool:
@@ -257,6 +270,12 @@ def output_target(path: str | Path, inputs: tuple = ()) -> Path:
                              "destroy the source: choose another output")
     if not target.parent.is_dir():
         raise XlingError(f"cannot write {path}: folder {target.parent} does not exist")
+    from .resources import cache_dir, models_path
+
+    for own in (cache_dir(), models_path()):   # (an output over the cache's database or a converted model lost them)
+        if target.is_relative_to(os.path.realpath(own)):
+            raise XlingError(f"the output {path} is inside {own}, xling's own cache (its databases and converted "
+                             "models): choose an output outside it")
     run = next((folder for folder in target.parents if (folder / RUN_MARKER).is_file()), None)
     if run is not None:   # (another run's metrics.json or outputs/*.jsonl, replaced: its work lost)
         raise XlingError(f"the output {path} is inside the run folder {run}, which holds only what its run "

@@ -33,10 +33,10 @@ class ScoreReport:
 
 
 # What the two rates count, under every table that shows them.
-OFF_TARGET_NOTE = ("OffTarget%: outputs empty or not in the target language (or Chinese script); "
-                   "Undetermined%: outputs whose language cannot be told (no letters, or letters no detector here "
-                   "places for this target), "
-                   "neither off- nor on-target; both over all outputs")
+OFF_TARGET_NOTE = ("OffTarget%: outputs empty, not in the target language, or in the other Chinese script "
+                   "(Traditional for zh, Simplified for zh-Hant); Undetermined%: outputs whose language cannot be "
+                   "told (no letters, letters no detector here places for this target, or, for a Chinese target, "
+                   "characters both scripts share), neither off- nor on-target; both over all outputs")
 
 
 # -- formatting ----------------------------------------------------------------------------------

@@ -280,7 +280,7 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
             digest = run.write_outputs(name, records)
             score_direction(run, name, metrics, config, generation=generation, written=(records, digest))
             unaligned += sum(1 for r in records if r.get("realigned") is False)
-            empty += sum(1 for r in records if r["source"].strip() and is_blank(r["output"])
+            empty += sum(1 for r in records if not is_blank(r["source"]) and is_blank(r["output"])
                          and r.get("realigned") is not False)
             total += len(records)
     if empty:   # scored as they are (and off-target), but a researcher should know why scores fell

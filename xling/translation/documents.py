@@ -14,6 +14,7 @@ import sys
 from dataclasses import dataclass
 
 from ..backends.base import was_cut
+from ..data.textio import is_blank
 from ..errors import XlingError
 from .postprocess import Cleaned, clean_output
 from .translator import Translation
@@ -119,7 +120,7 @@ def prepare(translator, texts: list[str], document_ids: list[str], src, tgt):
 def numbered(chunk: "Chunk", texts: list[str]) -> list[int]:
     """The positions of a chunk that are numbered into its prompt: its non-empty segments (an
     empty one is translated as empty, as in segment mode, and a model cannot skip its number)."""
-    return [p for p in chunk.positions if texts[p].strip()]
+    return [p for p in chunk.positions if not is_blank(texts[p])]
 
 
 # What a model may write between a segment's number and its text ("[1]: ...", "[2] - ...",
@@ -159,7 +160,7 @@ def translate_documents(translator, texts: list[str], document_ids: list[str], s
     results: list = [None] * len(texts)
     for chunk in chunks:
         for position in chunk.positions:
-            if not texts[position].strip():
+            if is_blank(texts[position]):
                 results[position] = Translation(source=texts[position], text="", raw="", removed=[],
                                                 prompt_hash="", cached=True,
                                                 unit={"chunk": chunk.name, "realigned": True})

@@ -10,6 +10,7 @@ from ..backends import Batching, check_cache, check_options, load_backend, ready
 from ..backends.base import Backend, Decoding, GenerationRequest, Prompt, was_cut
 from ..data.languages import Language, check_direction
 from ..data.parallel import data_root, flores_pairs
+from ..data.textio import is_blank
 from ..errors import XlingError
 from ..prompts.templates import Template, load_template, select_shots
 from ..store.cache import OutputCache
@@ -179,7 +180,7 @@ class Translator:
         clipped = self.clipped_budgets
         built = {}
         for i, text in enumerate(texts):
-            if text.strip():
+            if not is_blank(text):   # (a zero-width space alone is no sentence: not sent, empty as an empty line)
                 self._check_fits_alone(text, i)
                 built[i] = self.request(text, src, tgt, shots, index=i)
         if self.clipped_budgets > clipped:
@@ -197,7 +198,7 @@ class Translator:
         clipped = self.clipped_budgets
         shots = self.demonstrations(src, tgt, texts)
         for i, text in enumerate(texts):
-            if text.strip():
+            if not is_blank(text):
                 self._check_fits_alone(text, i)
                 self.request(text, src, tgt, shots, index=i)
         self.clipped_budgets = clipped
