@@ -376,3 +376,21 @@ def test_a_seed_given_twice_is_refused_before_any_training(tmp_path):
     experiment.write_text(f"task: tune_ratio\nout: {tmp_path / 'R'}\ntrain_paired: {paired}\ntest_size: 4\n"
                           "model: /no/such/model\nseeds: [0, 0]\n", encoding="utf-8")
     assert_one_line_error(xling("tune-ratio", str(experiment)), "seeds names a seed twice ([0, 0])")
+
+
+def test_a_test_set_name_other_than_the_training_data_is_refused(tmp_path):
+    """(audit round 21) test items are always held out of the training pairs: test_name only
+    named Figure 2's panel, so in-domain LIMA points were filed under "(b) train LIMA, test
+    OpenOrca", the report's cross-dataset panel."""
+    from helpers import assert_one_line_error, xling
+
+    from xling.runs.config import TuneRatioConfig
+
+    with pytest.raises(XlingError, match="a sweep tests on pairs held out of its training data"):
+        TuneRatioConfig(out=str(tmp_path / "r"), model="m", train_name="LIMA", test_name="OpenOrca")
+    assert TuneRatioConfig(out="r", model="m", train_name="OpenOrca", test_name="openorca").test_name == "openorca"
+    experiment = tmp_path / "sweep.yaml"
+    experiment.write_text(f"task: tune_ratio\nmodel: m\ntrain_name: LIMA\ntest_name: OpenOrca\nout: {tmp_path / 'r'}\n",
+                          encoding="utf-8")
+    assert_one_line_error(xling("tune-ratio", str(experiment)), "'test_name' is 'OpenOrca', but a sweep tests")
+    assert not (tmp_path / "r").exists()

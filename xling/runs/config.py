@@ -148,7 +148,7 @@ class TuneRatioConfig(Checked):
     train_paired: str | None = None            # JSONL {"id", "en": {...}, "ko": {...}}
     train_hub: str | None = None               # or the report's hub pairs: "lima", "openorca"
     train_name: str = "train"                  # for Figure 2's panel titles (e.g. OpenOrca, LIMA)
-    test_name: str | None = None
+    test_name: str | None = None               # the same: test items are held out of the training pairs
     ratios: list[float] | None = None          # default: the 15 shares in xling.tasks.tuning.mixes
     seeds: list[int] = field(default_factory=lambda: [0])
     test_size: int = 20
@@ -169,6 +169,15 @@ class TuneRatioConfig(Checked):
     # seeds and ratios choose which units exist, not what a unit is: a sweep given another seed
     # trains only that seed's units (runs.folder.IDENTITY_DROPPED_LATER keeps older sweeps resumable)
     NON_IDENTITY = ("out", "name", "description", "keep_models", "seeds", "ratios")
+
+    def __post_init__(self):
+        super().__post_init__()
+        # Figure 2's panels (b) and (c) test on the other data set, which a sweep cannot do: a
+        # test_name other than train_name filed in-domain points under a cross-dataset panel
+        if self.test_name is not None and self.test_name.casefold().split() != self.train_name.casefold().split():
+            raise SettingError("test_name", f"'test_name' is {self.test_name!r}, but a sweep tests on pairs held out "
+                               f"of its training data ({self.train_name!r}); testing on another data set is not "
+                               "supported: leave test_name out")
 
     def identity(self) -> dict:
         # batch_size is the training batch (it changes the model): in the identity; sweeps made
