@@ -1,5 +1,6 @@
 """Figures, transfer analysis and tokenizer efficiency: checked on the values drawn and on
 hand-made run records."""
+import csv
 import json
 import subprocess
 import sys
@@ -801,3 +802,53 @@ def test_figure2_panels_match_regardless_of_case_and_a_fifth_is_said(tmp_path, c
     table = figure2_drawing(runs).table
     assert f"not drawn: {tmp_path / 'e'} ('train Other, test Other'): no free panel" in " ".join(table.notes)
     assert "no free panel (Figure 2 has four)" in capsys.readouterr().err
+
+
+def english_only_tokenizer(folder, with_unknown: bool):
+    """A whitespace tokenizer that knows only English letters: WordPiece with an unknown token
+    ([UNK] for whatever else), or BPE without one (the rest is dropped)."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    words = ["the cat sleeps by the window", "it is raining today", "we go to the market tomorrow"]
+    tok = Tokenizer(models.WordPiece(unk_token="[UNK]") if with_unknown else models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    tok.train_from_iterator(words, trainers.WordPieceTrainer(vocab_size=200, special_tokens=["[UNK]"])
+                            if with_unknown else trainers.BpeTrainer(vocab_size=200))
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, **({"unk_token": "[UNK]"} if with_unknown else {}))
+    fast.save_pretrained(folder)
+    return str(folder)
+
+
+def test_tokens_mark_a_tokenizer_that_cannot_write_the_text(tmp_path, data_dir, capsys):
+    """(audit round 21) A tokenizer that maps a script to [UNK], or drops it, looked the most
+    efficient on it (Thai at 0.15x English, 61% [UNK]); one that gave no token at all for a
+    language was a ZeroDivisionError."""
+    from helpers import run_cli
+
+    wordpiece = english_only_tokenizer(tmp_path / "wp", with_unknown=True)
+    dropping = english_only_tokenizer(tmp_path / "drop", with_unknown=False)
+    code, out, err = run_cli(capsys, "tokens", wordpiece, "embedded", "-l", "ko,en", "--data-dir", data_dir,
+                             "-f", "csv")
+    assert code == 0, err
+    rows = {(r[0], r[1]): r for r in csv.reader(line for line in out.splitlines() if not line.startswith("#"))
+            if len(r) == 6}
+    assert float(rows[wordpiece, "ko"][5]) > 50 and float(rows["embedded", "ko"][5]) == 0.0
+    assert "more than 1% of the text unknown to the tokenizer" in err and f"{wordpiece} on ko" in err
+    source = tmp_path / "ko.txt"
+    source.write_text("안녕하세요 세계\n", encoding="utf-8")
+    code, out, err = run_cli(capsys, "tokens", dropping, "embedded", "-l", "ko", "--file", f"ko={source}")
+    assert code == 0 and "Traceback" not in err
+    assert "0.00 (n/a)*" in out.splitlines()[2] and "100.00" in out
+
+
+def test_tokens_refuse_an_empty_name_and_an_unknown_reference_before_any_work(tmp_path, capsys, monkeypatch):
+    from helpers import assert_error, run_cli
+
+    monkeypatch.chdir(tmp_path)
+    english_only_tokenizer(tmp_path, with_unknown=True)   # (the current folder: what "" loaded)
+    source = tmp_path / "en.txt"
+    source.write_text("the cat\n", encoding="utf-8")
+    assert_error(*run_cli(capsys, "tokens", "", "-l", "en", "--file", f"en={source}")[::2], "a tokenizer name is empty")
+    code, _, err = run_cli(capsys, "tokens", "embedded", "-l", "en", "--file", f"en={source}", "--reference", "bpe")
+    assert_error(code, err, "--reference 'bpe' is not among the tokenizers (embedded)")

@@ -200,9 +200,9 @@ def tokens(tokenizers, langs, files, split, data_dir, reference, fmt, figure):
     twice = [t for t in dict.fromkeys(tokenizers) if tokenizers.count(t) > 1]
     if twice:   # (one row for a tokenizer named twice)
         raise XlingError(f"a tokenizer is named twice: {', '.join(twice)}")
+    if reference and reference not in tokenizers:   # (before minutes of tokenizing, not after)
+        raise XlingError(f"--reference {reference!r} is not among the tokenizers ({', '.join(tokenizers)})")
     stats = efficiency(list(tokenizers), codes, pairs, split, root)
-    if reference and reference not in stats:
-        raise XlingError(f"--reference {reference!r} is not among the tokenizers")
     click.echo(render_all(efficiency_tables(stats, reference, set(pairs), split), fmt), nl=False)
     if figure:
         from ..reporting.plots import save_figure

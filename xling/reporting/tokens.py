@@ -28,6 +28,8 @@ def load_tokenizer(name: str):
     """"embedded" (the embedded model's tokenizer), a local folder, or a hub name."""
     from transformers import AutoTokenizer
 
+    if not name.strip():   # (Path("") is the current folder: its tokenizer was loaded, "ratio to ")
+        raise XlingError("a tokenizer name is empty")
     if name == "embedded":
         return AutoTokenizer.from_pretrained(embedded_model_dir())
     path = Path(name).expanduser()
@@ -37,23 +39,29 @@ def load_tokenizer(name: str):
         try:
             return AutoTokenizer.from_pretrained(path)
         except Exception as exc:  # noqa: BLE001
-            raise XlingError(f"cannot load a tokenizer from {name}: {exc}".splitlines()[0].rstrip(": ")) from exc
+            why = " ".join(str(exc).split())   # (its first line stopped mid-sentence)
+            raise XlingError(f"cannot load a tokenizer from {name}: {why[:400]}{'...' if len(why) > 400 else ''}") \
+                from exc
 
     hub.check_name(name, "tokenizer")
     if not hub.reachable() and not hub.cached(name):
-        raise hub.error_for(name)
+        raise hub.error_for(name, what="tokenizer")
     try:
         return AutoTokenizer.from_pretrained(name)
     except Exception as exc:  # noqa: BLE001
-        raise hub.error_for(name, exc) from exc
+        raise hub.error_for(name, exc, what="tokenizer") from exc
 
 
 def flores_documents(lang: str, split: str = "devtest", root: Path | None = None) -> list[list[str]]:
-    """FLORES-200 sentences grouped into their source documents (the metadata's URL column)."""
+    """FLORES-200 sentences grouped into their source documents (the metadata's URL column);
+    without the metadata (a FLORES+ folder), each sentence alone, said."""
+    import sys
 
     sentences = flores200(split, lang, root)
     meta = flores_dir(root) / f"metadata_{split}.tsv"
     if not meta.is_file():
+        print(f"xling: warning: no {meta}: each {lang} sentence is counted as a document of its own "
+              "(tokens per document are then tokens per sentence)", file=sys.stderr)
         return [[s] for s in sentences]
     urls = [line.split("\t")[0] for line in read_lines(meta)[1:]]
     if len(urls) != len(sentences):
@@ -111,6 +119,31 @@ class TokenStats:
     documents: int
     sentences: int
     tokens: int
+    unknown: float | None = None   # share of the text no token but the unknown one holds (see `unrepresented`)
+
+
+UNKNOWN_WARNING = 0.01   # of the text unknown to a tokenizer, above which its counts are marked
+
+
+def unrepresented(tokenizer, sentences: list[str], encoded) -> float | None:
+    """The share of the sentences' non-space characters that no token holds but the unknown
+    token: mapped to [UNK], or dropped (a tokenizer without one). Such a tokenizer looks the most
+    efficient on the very scripts it cannot write (Thai at 0.15x English, 61% [UNK]). None for a
+    tokenizer without character offsets (a slow one)."""
+    if "offset_mapping" not in encoded:
+        return None
+    unk = tokenizer.unk_token_id
+    lost = total = 0
+    for sentence, ids, offsets in zip(sentences, encoded["input_ids"], encoded["offset_mapping"]):
+        held = bytearray(len(sentence))
+        for token, (start, end) in zip(ids, offsets):
+            if token != unk:
+                held[start:end] = b"\x01" * (end - start)
+        for char, kept in zip(sentence, held):
+            if not char.isspace():
+                total += 1
+                lost += not kept
+    return lost / total if total else 0.0
 
 
 def token_stats(tokenizer, docs: list[list[str]], joined_here: bool = True) -> TokenStats:
@@ -121,12 +154,21 @@ def token_stats(tokenizer, docs: list[list[str]], joined_here: bool = True) -> T
     texts = ["\n".join(doc) for doc in docs]
     # (a whole file keeps its blank lines, and its CRLFs: a sentence is a line without its end)
     sentences = [s.removesuffix("\r") for doc in docs for s in doc if s.strip()]
-    doc_counts = [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
-    sent_counts = [len(ids) for ids in tokenizer(sentences, add_special_tokens=False)["input_ids"]]
+    from transformers.utils import logging as hf_logging
+
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()   # ("longer than the maximum ... indexing errors": no model runs here)
+    try:
+        doc_counts = [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
+        encoded = tokenizer(sentences, add_special_tokens=False, return_offsets_mapping=bool(tokenizer.is_fast))
+    finally:
+        hf_logging.set_verbosity(verbosity)
+    sent_counts = [len(ids) for ids in encoded["input_ids"]]
     chars, sentence_tokens = sum(len(s) for s in sentences), sum(sent_counts)
     return TokenStats(float(np.mean(doc_counts)), float(np.mean(sent_counts)),
                       chars / sentence_tokens if sentence_tokens else 0.0, len(docs), len(sentences),
-                      sentence_tokens if joined_here else sum(doc_counts))
+                      sentence_tokens if joined_here else sum(doc_counts),
+                      unrepresented(tokenizer, sentences, encoded))
 
 
 def efficiency(tokenizers: list[str], langs: list[str], files: dict[str, str] | None = None,
@@ -158,15 +200,34 @@ def efficiency_tables(stats: dict[str, dict[str, TokenStats]], reference: str | 
         notes.append(f"FLORES-200 {split} documents (sentences of one article, joined by line breaks); the "
                      "report's Table 1 counted 1,000 OSCAR documents per language and code from the Stack: "
                      "give such files with --file LANG=PATH")
+    marked = {(n, lang) for n in names for lang in langs if (stats[n][lang].unknown or 0) > UNKNOWN_WARNING}
+    mark = lambda n, lang: "*" if (n, lang) in marked else ""   # noqa: E731
+    warning = [f"*: more than {UNKNOWN_WARNING:.0%} of the text is unknown to the tokenizer (held by its unknown "
+               "token, or dropped): its counts understate what the language costs (see unknown %)"] if marked else []
+    if marked:
+        import sys
+        print(f"xling: warning: {', '.join(f'{n} on {lang}' for n, lang in sorted(marked))}: more than "
+              f"{UNKNOWN_WARNING:.0%} of the text unknown to the tokenizer; its counts understate the cost",
+              file=sys.stderr)
+
+    def ratio(value: float, to: float) -> str:
+        return f"{value / to:.2f}" if to else "n/a"   # (a tokenizer that dropped every character: no tokens)
+
     main = Table(f"Average tokens per document, {_source(langs, own_files, split)} (ratio to {reference})",
                  ["tokenizer"] + langs,
                  [[n] + [f"{stats[n][lang].tokens_per_doc:.2f} "
-                         f"({stats[n][lang].tokens_per_doc / stats[reference][lang].tokens_per_doc:.2f})"
-                         for lang in langs] for n in names], notes)
+                         f"({ratio(stats[n][lang].tokens_per_doc, stats[reference][lang].tokens_per_doc)})"
+                         f"{mark(n, lang)}" for lang in langs] for n in names], notes + warning)
     detail = Table("Tokens per sentence and characters per token", ["tokenizer", "language", "tokens/sentence",
-                                                                    "chars/token", "tokens"],
+                                                                    "chars/token", "tokens", "unknown %"],
                    [[n, lang, f"{stats[n][lang].tokens_per_sentence:.2f}", f"{stats[n][lang].chars_per_token:.2f}",
-                     str(stats[n][lang].tokens)] for n in names for lang in langs])
+                     str(stats[n][lang].tokens),
+                     "n/a" if stats[n][lang].unknown is None else f"{100 * stats[n][lang].unknown:.2f}"]
+                    for n in names for lang in langs],
+                   ["unknown %: of the sentences' non-space characters, those no token holds but the unknown one "
+                    "([UNK], <unk>) or none (dropped); n/a: a tokenizer without character offsets"]
+                   + ([] if not own_files else ["tokens: a file's total includes its line breaks, a folder's its "
+                                                "files whole; FLORES's are its sentences' own"]))
     tables = [main, detail]
     # Relative costs only among languages read from the same sentences: all from FLORES, or the
     # user's files that can be parallel to English's: a language (not a `code` column) with as
@@ -185,8 +246,9 @@ def efficiency_tables(stats: dict[str, dict[str, TokenStats]], reference: str | 
                          "another number of sentences, or not a language)")
         tables.append(Table("Cost relative to English on the same sentences (tokens ÷ English tokens)",
                             ["tokenizer"] + same,
-                            [[n] + [f"{stats[n][lang].tokens / stats[n]['en'].tokens:.2f}x" for lang in same]
-                             for n in names], notes))
+                            [[n] + [(f"{ratio(stats[n][lang].tokens, stats[n]['en'].tokens)}x"
+                                     if stats[n]["en"].tokens else "n/a") + mark(n, lang) for lang in same]
+                             for n in names], notes + warning))
     return tables
 
 
