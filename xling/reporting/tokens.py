@@ -222,7 +222,7 @@ def efficiency_tables(stats: dict[str, dict[str, TokenStats]], reference: str | 
                                                                     "chars/token", "tokens", "unknown %"],
                    [[n, lang, f"{stats[n][lang].tokens_per_sentence:.2f}", f"{stats[n][lang].chars_per_token:.2f}",
                      str(stats[n][lang].tokens),
-                     "n/a" if stats[n][lang].unknown is None else f"{100 * stats[n][lang].unknown:.2f}"]
+                     _percent(stats[n][lang].unknown)]
                     for n in names for lang in langs],
                    ["unknown %: of the sentences' non-space characters, those no token holds but the unknown one "
                     "([UNK], <unk>) or none (dropped); n/a: a tokenizer without character offsets"]
@@ -250,6 +250,10 @@ def efficiency_tables(stats: dict[str, dict[str, TokenStats]], reference: str | 
                                      if stats[n]["en"].tokens else "n/a") + mark(n, lang) for lang in same]
                              for n in names], notes + warning))
     return tables
+
+
+def _percent(share: float | None) -> str:
+    return "n/a" if share is None else f"{100 * share:.2f}"
 
 
 def efficiency_figure(stats: dict[str, dict[str, TokenStats]], own_files: AbstractSet[str] = frozenset(),
