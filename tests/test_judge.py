@@ -119,6 +119,12 @@ MQM_ANSWERS = {
     "prose refusal": ("I cannot evaluate this translation without more context.", None),
     "empty": ("", None),
     "a rating instead": ("The translation quality is 7/10.", None),
+    # (audit round 21) the list number of the next line was an error under the one before: -25
+    "numbered severities": ("1. Critical: no-error\n2. Major: no-error\n3. Minor: no-error", []),
+    "numbered, bold": ("**1. Critical:** no-error\n**2. Major:** no-error\n**3. Minor:** no-error", []),
+    "lettered with errors": ('a) Major: accuracy/mistranslation - "Bank"\nb) Minor: fluency/punctuation - "!"',
+                             [("major", "accuracy/mistranslation", "Bank"), ("minor", "fluency/punctuation", "!")]),
+    "dashes as none": ("Critical:\n—\nMajor:\n–\nMinor:\n-", []),
 }
 
 
@@ -611,3 +617,47 @@ def test_a_judge_template_needs_no_task_line(tmp_path):
     path = tmp_path / "j.yaml"
     path.write_text("format: judge\nkind: esa\nuser: 'Score {source} -> {translation}'\n", encoding="utf-8")
     assert load_template(str(path)).task == "judge"
+
+
+def test_a_reasoning_judges_think_block_and_full_width_colons_are_no_part_of_its_answer():
+    """(audit round 21) Errors drafted and taken back in <think> were counted (its "</think" a
+    major error, -15 for a clean list); a drafted "Score: 40" made the final "Score: 85"
+    unreadable; "Score：85" of a judge answering in Chinese was unreadable."""
+    from xling.metrics.judge import final_answer
+
+    clean = "Critical:\nno-error\nMajor:\nno-error\nMinor:\nno-error"
+    think = '<think>\nMajor:\naccuracy/mistranslation - "Mäuse"\nHmm, no: it is right.\n</think>\n\n' + clean
+    assert parse_mqm(final_answer(think)) == [] and parse_mqm(final_answer("drafting...</think>\n" + clean)) == []
+    assert parse_esa(final_answer("<think>Maybe Score: 40. Hmm.</think>\nScore: 85")) == ([], 85.0)
+    assert parse_esa(final_answer("<think>Score: 40, or more")) is None   # never closed: all reasoning
+    assert parse_esa(final_answer("Score：85")) == ([], 85.0)
+    assert parse_mqm(final_answer('Critical：\nno-error\nMajor：\naccuracy/mistranslation - "x"\nMinor：\nno-error')) \
+        == [ErrorSpan("major", "accuracy/mistranslation", "x")]
+
+
+def test_paired_tests_of_a_judge_use_the_segments_judged_for_both():
+    """(audit round 21) Each system's judge score is the mean of its own readable segments:
+    where the judge failed on B's four hard segments, B was "better*" (p = 0.005) though worse
+    on every segment both had a score for (85 vs 90)."""
+    from xling.metrics.judge import parsed_mean_result
+    from xling.metrics.significance import delta_ci, paired_test
+
+    a = parsed_mean_result("GEMBA-ESA", [40.0] * 4 + [90.0] * 4, "judge:j")
+    b = parsed_mean_result("GEMBA-ESA", [None] * 4 + [85.0] * 4, "judge:j")
+    assert (a.score, b.score) == (65.0, 85.0)
+    for test in ("bs", "ar"):
+        (p,) = paired_test(a, {"b": b}, test, 200, 1)
+        assert p.judged_both == "4/8" and p.delta == pytest.approx(-5.0) and p.verdict != "better"
+        assert p.signature.endswith("|judged-both:4/8")
+    assert delta_ci(a, b, 200, 1)[0] == pytest.approx(-5.0)
+    (same,) = paired_test(a, {"a2": parsed_mean_result("GEMBA-ESA", [41.0] * 4 + [91.0] * 4, "judge:j")}, "bs", 200, 1)
+    assert same.judged_both is None and same.delta == pytest.approx(1.0)
+
+
+def test_a_judge_url_without_its_model_names_the_judge_option(tmp_path):
+    """(audit round 21) the error named --backend http, --base-url and --model, none of them given."""
+    text = tmp_path / "hyp.de"
+    text.write_text("Hallo.\n", encoding="utf-8")
+    assert_one_line_error(xling("score", "-i", str(text), "-s", str(text), "-t", "de", "-m", "gemba-esa",
+                                "--judge-base-url", "http://127.0.0.1:9/v1"),
+                          "--judge-base-url needs --judge-model (the model name the judge server serves)")

@@ -54,7 +54,7 @@ class ErrorSpan:
 _MARKUP = re.compile(r"[*_`#>]+")
 _BULLET = re.compile(r"^\s*(?:[-•*+]|\d+[.)]|\(\d+\)|[a-z][.)])\s+")
 # (and in Korean, Japanese and Chinese, which a judge asked about such a translation may answer in)
-_NO_ERROR = re.compile(r"^(?:no[- ]?errors?(?: found)?|none|n/?a|nothing|-|(?:오류\s*)?없음|(?:오류가\s*)?없습니다"
+_NO_ERROR = re.compile(r"^(?:no[- ]?errors?(?: found)?|none|n/?a|nothing|[-–—]|(?:오류\s*)?없음|(?:오류가\s*)?없습니다"
                        r"|(?:エラー)?な[しい]|無し|ありません|无(?:错误)?|没有(?:错误)?|無(?:錯誤)?|沒有(?:錯誤)?"
                        r")[.。]?$", re.I)
 # "None" in other languages a judge may answer in ("Keine", "Aucune", "Нет"): as a whole line
@@ -150,6 +150,7 @@ def _answer_lines(answer: str) -> list[str]:
         if not _HEADING.match(_clean(raw)):
             lines.append(raw)
             continue
+        raw = _clean(raw)   # (split raw, "1. Critical: ...\n2. Major:" gave the list number "2" as an error)
         start = 0
         for cut in _NEXT_HEADING.finditer(raw):   # (never inside a quoted span: "the minor: a child")
             before = raw[:cut.start()]   # (a quote after a digit is an inch mark: 5" screen)
@@ -198,6 +199,20 @@ def _continues_list(raw: str, line: str, categories: set[str], slashed: bool) ->
     category, span = item.group("category"), item.group("span").strip()
     return "/" in category or span.startswith(('"', "'", "“", "‘", "「", "『", "„")) \
         or (re.split(r"[/ ]", category.lower())[0] in CATEGORIES | categories and not slashed)
+
+
+_THINK_BLOCK = re.compile(r"<think>.*?(?:</think>|$)", re.S | re.I)
+_BEFORE_THINK_END = re.compile(r"^.*?</think>", re.S | re.I)
+
+
+def final_answer(answer: str) -> str:
+    """What a judge answered, as parsed (its raw answer is what is stored): a reasoning model's
+    <think> block left out (errors drafted and taken back there were counted, its "Score: 40"
+    beside the final "Score: 85" made the answer unreadable; an unclosed block is all
+    reasoning), and full-width colons read as colons ("Score：85", "Major：" of a judge
+    answering in Chinese or Japanese were unreadable)."""
+    text = _BEFORE_THINK_END.sub("", _THINK_BLOCK.sub("", answer), count=1)
+    return text.replace("：", ":")
 
 
 def parse_mqm(answer: str) -> list[ErrorSpan] | None:
@@ -500,8 +515,8 @@ def judge(hyps: Sequence[str], srcs: Sequence[str], tgt_lang: str, kind: str = "
                    for e in errors)
 
     for i in range(len(hyps)):
-        parsed: list[Judgment | None] = [None if c[i] else parse_mqm(a[i]) if kind == "mqm" else parse_esa(a[i])
-                                         for a, c in zip(answers, cut)]
+        parsed: list[Judgment | None] = [None if c[i] else (parse_mqm if kind == "mqm" else parse_esa)(
+            final_answer(a[i])) for a, c in zip(answers, cut)]
         parsed = [None if p is not None and copied(_judged_errors(p), i) else p for p in parsed]
         unparseable += sum(p is None for p in parsed)
         scores = [_judged_score(p) for p in parsed if p is not None]
@@ -540,9 +555,15 @@ def judge(hyps: Sequence[str], srcs: Sequence[str], tgt_lang: str, kind: str = "
     if truncated:
         extra["truncated"] = truncated
     if unparseable:
-        print(f"xling: {unparseable} of {total} judge answers could not be parsed; their segments "
-              "have no score" + (f" ({truncated} reached {max_new_tokens} tokens: --judge-max-tokens)"
-                                 if truncated else ""), file=sys.stderr)
+        # (with several samples a segment keeps a score while one of its samples is readable)
+        unscored = sum(v is None for v in values)
+        thinner = sum(j["sample_scores"] is not None and len(j["sample_scores"]) < samples for j in judgments
+                      if j["score"] is not None)
+        print(f"xling: {unparseable} of {total} judge answers could not be parsed"
+              + (f"; {unscored} segments have no score, {thinner} were scored from fewer than {samples} samples"
+                 if samples > 1 else "; their segments have no score")
+              + (f" ({truncated} reached {max_new_tokens} tokens: --judge-max-tokens)" if truncated else ""),
+              file=sys.stderr)
     return parsed_mean_result(KINDS[kind][1], values, Signature.of(**fields).format(), extra)
 
 

@@ -350,6 +350,8 @@ def _judge(kind: str):
         transport = {k: options.pop(k) for k in JUDGE_TRANSPORT if k in options}
         if base_url:
             from ..backends.settings import BackendSettings
+            if not options.get("model"):   # (BackendSettings' own line names the translation options)
+                raise XlingError("--judge-base-url needs --judge-model (the model name the judge server serves)")
             options["settings"] = BackendSettings(backend="http", base_url=base_url, api_key_env=api_key_env,
                                                   api_key_file=api_key_file, **transport)
         result = judge(hyps, srcs, tgt_lang, kind=kind, refs=refs, **options)

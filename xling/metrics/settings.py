@@ -79,12 +79,14 @@ JUDGE_MAX_TOKENS = MetricSetting("judge_max_tokens", 512, "Longest judge answer,
 
 # Versions of how a metric reads what it is given, bumped with a change of rules that changes
 # scores (stored scores made under another version are made again; signatures carry them).
-JUDGE_PARSER = 5        # 2: counts, CJK "none", the judge's total and prose after the list are no errors;
+JUDGE_PARSER = 6        # 2: counts, CJK "none", the judge's total and prose after the list are no errors;
                         # 3: several headings on one line, "none" in other languages, a revised or hedged ESA score
                         # 4: headings xling cannot read, or items under none, are unparseable (never
                         # "no errors"); a lone "Critical:" is unparseable; counts in words
                         # 5: an ESA range or two numbers on the score line ("70—80", "85, 90"), two
                         # bare numbers, or an MQM count other than the errors listed are unparseable
+                        # 6: numbered severity lines ("2. Major:") split right, <think> blocks left out,
+                        # full-width colons, a dash alone is "none"
 LANGID_RULES = 12       # 5: a word or two in a script the target does not write is off-target;
                         # 6: but one short sign ("kg", "km/h", "etc.") is undetermined;
                         # 7: a target's script beside another is judged by its own part (uk for ru,

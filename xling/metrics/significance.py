@@ -29,6 +29,7 @@ for the others, the 2.5-97.5 percentile interval of the resampled scores (printe
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import asdict, dataclass
 from typing import cast
 
@@ -60,6 +61,7 @@ class PairedResult:
     higher_is_better: bool = True
     ci_half: float | None = None   # sacrebleu's "± half" (its metrics only); else None
     digits: int = 2                # the metric's decimals (COMET's 0-1 scale: 4)
+    judged_both: str | None = None   # a judge's: "4/8", the segments judged for both, tested on
 
     @property
     def better(self) -> bool:
@@ -77,7 +79,8 @@ class PairedResult:
 
     @property
     def signature(self) -> str:
-        return f"test:{self.test}|n:{self.samples}|seed:{self.seed}"
+        return f"test:{self.test}|n:{self.samples}|seed:{self.seed}" + \
+            (f"|judged-both:{self.judged_both}" if self.judged_both else "")
 
     def interval(self, digits: int | None = None) -> str:
         """The interval as sacrebleu prints it for its metrics, else the percentile interval (at
@@ -226,21 +229,24 @@ def paired_test(baseline: MetricResult, systems: dict[str, MetricResult], test: 
         raise XlingError(f"systems: got a {type(systems).__name__}; pass a dict of name -> result, "
                          "e.g. {'new': bleu(new, refs)}")
     results = []
-    for name, system in systems.items():
-        baseline_stats, system_stats = _check(baseline, system)
+    for name, given in systems.items():
+        _check(baseline, given)
+        base, system, judged_both = _judged_by_both(baseline, given)
+        baseline_stats, system_stats = _stats(base), _stats(system)
         n = len(system_stats)
         rng = np.random.default_rng(seed)   # the same draws for every system
-        observed = abs(system.score - baseline.score)
+        observed = abs(system.score - base.score)
         mean = low = high = half = None
         if np.isnan(observed):   # a side without any scorable segment: no test, no verdict
             results.append(PairedResult(
-                system=name, metric=system.name, score=system.score, baseline_score=baseline.score,
+                system=name, metric=system.name, score=system.score, baseline_score=base.score,
                 delta=float("nan"), p_value=float("nan"), mean=None, ci_low=None, ci_high=None, test=test,
-                samples=0, seed=seed, higher_is_better=system.higher_is_better, digits=system.digits))
+                samples=0, seed=seed, higher_is_better=system.higher_is_better, digits=system.digits,
+                judged_both=judged_both))
             continue
         if test == "bs":
             idxs = _bootstrap_indices(rng, n, n_samples)
-            sys_scores, base_scores = _bootstrap_scores(system, idxs), _bootstrap_scores(baseline, idxs)
+            sys_scores, base_scores = _bootstrap_scores(system, idxs), _bootstrap_scores(base, idxs)
             # A resample without a scorable segment (a judge's unparsed answers) has no score:
             # it is left out, and the test counts the resamples it used.
             scored = ~(np.isnan(sys_scores) | np.isnan(base_scores))
@@ -255,7 +261,7 @@ def paired_test(baseline: MetricResult, systems: dict[str, MetricResult], test: 
                 # never fired (100% vs 50% off-target on 4 segments: p=0.0010 "better*", AR's
                 # p=0.507). The null centred on the observed difference instead, two-sided, ties
                 # counted: resamples at least as far from it as it is from 0.
-                delta = system.score - baseline.score
+                delta = system.score - base.score
                 extreme = np.sum(np.abs(signed - delta) >= abs(delta) - 1e-9 * max(1.0, abs(delta)))
             mean, low, high = (float(sys_scores.mean()), float(np.percentile(sys_scores, 2.5)),
                                float(np.percentile(sys_scores, 97.5)))
@@ -266,7 +272,7 @@ def paired_test(baseline: MetricResult, systems: dict[str, MetricResult], test: 
             neg = ~pos
             a = pos @ baseline_stats + neg @ system_stats    # each segment's pair shuffled
             b = neg @ baseline_stats + pos @ system_stats
-            trials = np.abs(_scores(system, a, n) - _scores(baseline, b, n))
+            trials = np.abs(_scores(system, a, n) - _scores(base, b, n))
             scored = ~np.isnan(trials)
             if _is_sacrebleu(system):   # sacrebleu's rule, kept to equal its p-values
                 extreme = np.sum(trials[scored] > observed)
@@ -277,11 +283,32 @@ def paired_test(baseline: MetricResult, systems: dict[str, MetricResult], test: 
                 extreme = np.sum(trials[scored] >= observed - 1e-9 * max(1.0, abs(observed)))
         used = int(scored.sum())
         results.append(PairedResult(
-            system=name, metric=system.name, score=system.score, baseline_score=baseline.score,
-            delta=system.score - baseline.score, p_value=float((extreme + 1) / (used + 1)) if used else float("nan"),
+            system=name, metric=system.name, score=system.score, baseline_score=base.score,
+            delta=system.score - base.score, p_value=float((extreme + 1) / (used + 1)) if used else float("nan"),
             mean=mean, ci_low=low, ci_high=high, test=test, samples=used, seed=seed,
-            higher_is_better=system.higher_is_better, ci_half=half, digits=system.digits))
+            higher_is_better=system.higher_is_better, ci_half=half, digits=system.digits,
+            judged_both=judged_both))
     return results
+
+
+def _judged_by_both(baseline: MetricResult, system: MetricResult) -> tuple[MetricResult, MetricResult, str | None]:
+    """A judge's scores (means over the segments whose answers could be read) restricted to the
+    segments judged for both systems, and "k/n" of them; others as given. Each system's own mean
+    was over its own segments: where a judge failed on B's hard segments, B was "better*" (p =
+    0.005) though worse on every segment both had a score for."""
+    if not (system.scorer and system.scorer[0] == "parsed-mean"):
+        return baseline, system, None
+    judged = _stats(baseline)[:, 1] > 0, _stats(system)[:, 1] > 0
+    if (judged[0] == judged[1]).all():   # (the same segments already: each mean is over them)
+        return baseline, system, None
+    both = judged[0] & judged[1]
+
+    def restricted(result: MetricResult) -> MetricResult:
+        stats = _stats(result) * both[:, None]
+        score = float(stats[:, 0].sum() / both.sum()) if both.any() else float("nan")
+        return dataclasses.replace(result, score=score, stats=stats)
+
+    return restricted(baseline), restricted(system), f"{int(both.sum())}/{len(both)}"
 
 
 def delta_ci(baseline: MetricResult, system: MetricResult, n_samples: int = 1000, seed: int = 12345):
@@ -289,7 +316,9 @@ def delta_ci(baseline: MetricResult, system: MetricResult, n_samples: int = 1000
     same segments (resampled together, as in paired_test). The interval and the p come from the
     same resampled differences, so they never disagree: the percentile interval, and p = twice
     the share of differences on the far side of 0 (0 included; at most 1; a delta of 0 gets 1)."""
-    _, system_stats = _check(baseline, system)
+    _check(baseline, system)
+    baseline, system, _ = _judged_by_both(baseline, system)
+    system_stats = _stats(system)
     n_samples, seed = check_samples(n_samples, "bs"), check_seed(seed)
     idxs = _bootstrap_indices(np.random.default_rng(seed), len(system_stats), n_samples)
     deltas = _bootstrap_scores(system, idxs) - _bootstrap_scores(baseline, idxs)

@@ -86,8 +86,9 @@ def score_systems(systems: dict[str, list[str]], refs: list[list[str]] | None, m
             result = spec(hyps, streams if several and not spec.model_based else first_refs, srcs, tgt.code,
                           keep=None if m == "offtarget" else keep, **options[m])
             reads_refs = spec.needs_refs is not False or "|ref:yes" in result.signature   # (a judge's template)
-            if several and spec.model_based and reads_refs:   # which one it read
-                result = replace(result, signature=f"{result.signature}|ref:1-of-{len(streams or [])}")
+            if several and spec.model_based and reads_refs:   # which one it read (a judge's ref:yes, said so)
+                signature = result.signature.replace("|ref:yes", "")
+                result = replace(result, signature=f"{signature}|ref:1-of-{len(streams or [])}")
             report.systems[name][m] = result
     warn(result_warning(m, r.signature, tgt.code) for results in report.systems.values()
          for m, r in results.items())
