@@ -364,6 +364,11 @@ def test_generation_prompts_longer_than_the_window_are_refused_before_any_answer
                            "langs": ["en"], "mode": "gen", "model": str(tiny_causal_base)})
     with pytest.raises(XlingError, match="en: item 1's prompt is .* more than the model's context window"):
         run_choice(config, progress=False)
+    # (audit round 21) log-likelihood's "item 1 needs ... tokens" did not say which language's
+    config = build_config({"task": "nli", "out": str(tmp_path / "run-ll"), "data": f"nli-file:{long}",
+                           "langs": ["en"], "mode": "ll", "model": str(tiny_causal_base)})
+    with pytest.raises(XlingError, match="^en: item 1 needs .* more than the model's context window"):
+        run_choice(config, progress=False)
 
 
 def test_a_context_ending_in_whitespace_gives_it_to_each_option_as_lm_eval_does():

@@ -456,6 +456,9 @@ def test_command_line_values_an_experiment_cannot_take_are_named_as_options(tmp_
     ("task: mt\nout: r\npairs: [ko-en]\nvariants:\n  a: {out: ra}\n  b: {out: rb, shots: 1}\n", {"out": "o"}, None),
     ("task: mt\nout: r\npairs: [ko-en]\nvariants:\n  a: {out: same}\n  b: {out: same, shots: 1}\n", {},
      "two variants write into one folder"),
+    # (audit round 21) refused only once the first variant had run, naming neither
+    ("task: mt\nout: r\npairs: [ko-en]\nvariants:\n  a: {}\n  b: {out: r, shots: 1}\n", {},
+     "variant a's folder .* is inside variant b's"),
     # -m tiny made variants qwen and llama two identical runs
     ("task: mt\nout: r\npairs: [ko-en]\nvariants:\n  qwen: {model: q}\n  llama: {model: l}\n", {"model": "tiny"},
      "variant qwen sets model, which the command line would override"),
@@ -574,3 +577,12 @@ def test_an_nli_run_resumes_with_its_languages_in_another_order(tmp_path, tiny_c
     assert main([*args, "--langs", "en,fr"]) == 0
     assert main([*args, "--langs", "fr,en"]) == 0, capsys.readouterr().err
     assert json.loads((tmp_path / "run" / "config.json").read_text(encoding="utf-8"))["directions"] == ["en", "fr"]
+
+
+def test_a_template_the_user_changed_is_not_said_to_have_changed_by_itself():
+    """(audit round 21) --template another one was refused as "its prompt template has changed
+    since that run was made (edited, or rewritten by a newer xling)"."""
+    from xling.runs.folder import _why
+
+    assert "has changed since that run was made" in _why(["templates"])
+    assert _why(["template", "templates"]) == ""

@@ -380,6 +380,10 @@ def load_experiments(path: str | Path, overrides: dict | None = None) -> list:
     if len(set(folders)) < len(folders):   # a second variant would refuse, or replace, the first
         twice = next(str(f) for f in folders if folders.count(f) > 1)
         raise XlingError(f"{path}: two variants write into one folder ({twice})")
+    for (one, inner), (other, outer) in ((a, b) for a in zip(variants, folders) for b in zip(variants, folders)):
+        if inner != outer and inner.is_relative_to(outer):   # (refused only after the first variant had run)
+            raise XlingError(f"{path}: variant {one}'s folder {inner} is inside variant {other}'s ({outer}); "
+                             "give each variant a folder of its own")
     return configs
 
 

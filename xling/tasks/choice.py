@@ -14,7 +14,7 @@ from ..backends.base import Decoding, GenerationRequest, Prompt
 from ..backends.choice import encoder_decoder_reason
 from ..data.choice import NLI_LABELS, choice_source, exclusions
 from ..data.languages import resolve
-from ..errors import XlingError
+from ..errors import ItemTooLong, XlingError
 from ..prompts.choice import CHOICE_PARSER, balanced_shots, generation_parts, loglikelihood_parts, parse_answer
 from ..prompts.templates import load_template
 from ..runs.config import ChoiceEvalConfig
@@ -188,9 +188,12 @@ def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress
     for name, items, prompts, n_labels, lang, demos in plan:
         if progress:
             print(f"xling: {name} ({len(items)} items, prompt language {lang})", file=sys.stderr)
-        ll_scores = backend.loglikelihood(
-            [(demos["ll"] + p["ll"]["context"], p["ll"]["options"]) for p in prompts],
-            progress="scoring" if progress else None) if config.mode != "gen" else [None] * len(items)
+        try:
+            ll_scores = backend.loglikelihood(
+                [(demos["ll"] + p["ll"]["context"], p["ll"]["options"]) for p in prompts],
+                progress="scoring" if progress else None) if config.mode != "gen" else [None] * len(items)
+        except ItemTooLong as exc:   # (which language's item: generation's message names it too)
+            raise XlingError(f"{name}: {exc}") from None
         gen_raw = _generated(backend, [demos["gen"] + p["gen"] for p in prompts], config, progress) \
             if config.mode != "ll" else [None] * len(items)
         records = []
