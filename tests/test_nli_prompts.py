@@ -130,3 +130,21 @@ def test_xling_prompt_on_an_mt_run_prints_the_segments_checked_prompt(tmp_path, 
     assert "direction en-ko, segment 00001" in text and "one" in text
     assert ": the rebuilt prompt hashes to it" in text
     assert_one_line_error(xling("prompt", str(out), "00009"), "has no segment '00009'")
+
+
+def test_a_log_likelihood_run_resumes_whatever_the_unused_generation_template(tmp_path, tiny_causal_base):
+    """(audit round 21) an --mode ll run kept the generation template's hash in its identity: an
+    edit of that template (a newer xling's nli-generate) refused every such folder, "resuming
+    would mix answers to two different prompts", though no generation prompt was ever built."""
+    args = ["eval", "nli", "--langs", "ja", "--data", f"nli-file:{TEST}", "--shots", "0", "--limit", "2",
+            "--mode", "ll", "-m", str(tiny_causal_base), "--out", str(tmp_path / "ll")]
+    assert xling(*args).returncode == 0
+    config = json.loads((tmp_path / "ll" / "config.json").read_text(encoding="utf-8"))
+    assert config["identity"]["templates"][1] is None
+    config["identity"]["templates"][1] = "0123456789ab"   # as a folder made before, holding both
+    (tmp_path / "ll" / "config.json").write_text(json.dumps(config, ensure_ascii=False), encoding="utf-8")
+    resumed = xling(*args)
+    assert resumed.returncode == 0, resumed.stderr.decode()
+    config["identity"]["templates"][0] = "0123456789ab"   # the template it does run: still refused
+    (tmp_path / "ll" / "config.json").write_text(json.dumps(config, ensure_ascii=False), encoding="utf-8")
+    assert_one_line_error(xling(*args), "differs in: templates")

@@ -174,7 +174,9 @@ def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress
     data_sha256 = content_key(cells=[(c[0], [(i.id, i.label) for i in c[1]], c[2], c[5]) for c in plan])
     run.prepare(RunHeader(
         task, dict(config.identity(), model_fingerprint=run_fingerprint(backend.fingerprint),
-                   templates=[ll_template.hash, gen_template.hash], data_sha256=data_sha256),
+                   # (a mode's template only where it runs: an edit of the unused one refused resumes)
+                   templates=[ll_template.hash if config.mode != "gen" else None,
+                              gen_template.hash if config.mode != "ll" else None], data_sha256=data_sha256),
         config.public_settings(), [c[0] for c in plan], model=backend.fingerprint,
         data={"spec": config.data, "note": source.note},
         details={"templates": {"ll": [ll_template.name, ll_template.hash],
