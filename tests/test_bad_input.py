@@ -302,7 +302,7 @@ def test_utf16_without_a_byte_order_mark_is_refused_not_translated(tmp_path, cap
     text = tmp_path / "u16.txt"
     text.write_bytes("Hello.\nGood morning.\n".encode("utf-16-le"))
     code, out, err = run_cli(capsys, "translate", "-s", "en", "-t", "ko", "-m", tiny_causal_base, "-i", text)
-    assert_error(code, err, "u16.txt holds a NUL byte (line 1, byte 1), which no text has; it looks like UTF-16")
+    assert_error(code, err, "u16.txt holds NUL bytes (from line 1, byte 1); it looks like UTF-16")
     assert out == ""
     code, _, err = run_cli(capsys, "score", "-i", text, "-r", text, "-t", "en")
     assert_error(code, err, "it looks like UTF-16: save it as UTF-8")
@@ -310,3 +310,9 @@ def test_utf16_without_a_byte_order_mark_is_refused_not_translated(tmp_path, cap
     korean.write_bytes("안녕하세요.\n".encode("utf-16-le"))
     code, _, err = run_cli(capsys, "score", "-i", korean, "-r", korean, "-t", "ko")
     assert_error(code, err, "it looks like UTF-16: save it as UTF-8")
+    # (the review) a model's byte-0 token in an output: text, said, and scored as sacrebleu scores it
+    output = tmp_path / "out.txt"
+    output.write_text("Hello\x00 there.\nGood morning.\n", encoding="utf-8")
+    code, out, err = run_cli(capsys, "score", "-i", output, "-r", output, "-t", "en", "-m", "bleu")
+    assert code == 0 and "holds 1 NUL byte(s) (the first on line 1); they are read as text" in err
+    assert "100.00" in out

@@ -648,8 +648,13 @@ def test_paired_tests_of_a_judge_use_the_segments_judged_for_both():
     for test in ("bs", "ar"):
         (p,) = paired_test(a, {"b": b}, test, 200, 1)
         assert p.judged_both == "4/8" and p.delta == pytest.approx(-5.0) and p.verdict != "better"
-        assert p.signature.endswith("|judged-both:4/8")
     assert delta_ci(a, b, 200, 1)[0] == pytest.approx(-5.0)
+    from xling.reporting.scores import ScoreReport, format_text
+
+    # (the review) the cell says on which segments the test ran
+
+    text = format_text(ScoreReport({"a": {"gemba-esa": a}, "b": {"gemba-esa": b}}, {"gemba-esa": [p]}))
+    assert "85.00 (p=" in text and "on the 4/8 segments judged for both: 85.00 vs 90.00)" in text
     (same,) = paired_test(a, {"a2": parsed_mean_result("GEMBA-ESA", [41.0] * 4 + [91.0] * 4, "judge:j")}, "bs", 200, 1)
     assert same.judged_both is None and same.delta == pytest.approx(1.0)
 

@@ -389,6 +389,8 @@ def test_a_test_set_name_other_than_the_training_data_is_refused(tmp_path):
     with pytest.raises(XlingError, match="a sweep tests on pairs held out of its training data"):
         TuneRatioConfig(out=str(tmp_path / "r"), model="m", train_name="LIMA", test_name="OpenOrca")
     assert TuneRatioConfig(out="r", model="m", train_name="OpenOrca", test_name="openorca").test_name == "openorca"
+    # (review) only the panel's name: no part of a sweep's identity (older folders resume without it)
+    assert "test_name" not in TuneRatioConfig(out="r", model="m", test_name="train").identity()
     experiment = tmp_path / "sweep.yaml"
     experiment.write_text(f"task: tune_ratio\nmodel: m\ntrain_name: LIMA\ntest_name: OpenOrca\nout: {tmp_path / 'r'}\n",
                           encoding="utf-8")

@@ -17,7 +17,7 @@ class NotANumber(XlingError):
             fix += ", or run it in float32 on the CPU: CUDA_VISIBLE_DEVICES="
         super().__init__(
             f"the model computed NaN (not-a-number) {what} in {dtype}: its weights are broken or overflow "
-            f"at this precision, so its outputs would be meaningless; nothing from this batch was kept ({fix})")
+            f"at this precision, so its outputs would be meaningless; none was kept from that step on ({fix})")
 
 
 def nan_watch(torch):

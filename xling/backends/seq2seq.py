@@ -50,10 +50,10 @@ class HFSeq2SeqBackend(LocalBackend):
         """One output per request, in request order; `on_batch(indices, texts)` as each batch
         ends (a batch out of memory is halved and retried)."""
         rows, tokens = self.batch_limits()
-        if self.batching.size == AUTO and self.lm.device.startswith("cuda") and self.batching.max_tokens is None:
+        if self.batching.size == AUTO and self.lm.device.startswith("cuda"):
             rows = max(1, rows // self.beams())   # (auto sizes rows; each source decodes as its beams: M2M100's 5)
-        else:
-            tokens = None   # (--max-batch-tokens is the causal loop's: note_unused says so)
+        if self.batching.size != AUTO or self.batching.max_tokens is not None:
+            tokens = None   # auto's own cap only (--max-batch-tokens is the causal loop's: note_unused says so)
         if decoding.do_sample:   # each row from its own stream (seed and source), never its batch's
             return self._sampled_one_by_one(requests, decoding, on_batch)
         return self.lm.run_batches(self._batches(requests, rows, tokens),

@@ -14,9 +14,10 @@ UTF16_HINT = "; it looks like UTF-16: save it as UTF-8 (iconv -f UTF-16 -t UTF-8
 
 
 def decode_utf8(data: bytes, where: str) -> str:
-    """A user's text, strictly UTF-8. NUL bytes are refused too: ASCII text in UTF-16 without a
-    byte-order mark is valid UTF-8 with a NUL after every letter, and was translated as such
-    (garbage outputs, one line too many from the NUL after the last line end)."""
+    """A user's text, strictly UTF-8. UTF-16 without a byte-order mark is refused too: ASCII text
+    so written is valid UTF-8 with a NUL after every letter, and was translated as such (garbage
+    outputs, one line too many from the NUL after the last line end). A few NULs are said only (a
+    model's byte-0 token in an output file is text sacrebleu scores)."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -28,9 +29,11 @@ def decode_utf8(data: bytes, where: str) -> str:
     nul = data.find(b"\x00")
     if nul >= 0:
         line = data[:nul].count(b"\n") + 1
-        utf16 = data.count(b"\x00") * 3 >= len(data)   # (a NUL beside nearly every ASCII letter)
-        raise XlingError(f"{where} holds a NUL byte (line {line}, byte {nul}), which no text has"
-                         f"{UTF16_HINT if utf16 else '; is it a binary file?'}")
+        count = data.count(b"\x00")
+        if count * 3 >= len(data):   # (a NUL beside nearly every ASCII letter)
+            raise XlingError(f"{where} holds NUL bytes (from line {line}, byte {nul}){UTF16_HINT}")
+        print(f"xling: warning: {where} holds {count} NUL byte(s) (the first on line {line}); they are read "
+              "as text", file=sys.stderr)
     return text
 
 
@@ -229,6 +232,24 @@ def describe_kind(mode: int) -> str:
 RUN_MARKER = ".xling-run"   # the file that marks a run folder (runs.folder.MARKER)
 
 
+def _xling_owned(target: Path) -> str | None:
+    """What of xling's own a (resolved) output path would replace: a database of its cache
+    (<cache>/*.sqlite and its -wal/-shm files) or a file of a converted model (a folder holding
+    config.json under the model cache). Only those: a cache root set to a broad folder
+    (XLING_CACHE=.) still takes the user's outputs."""
+    from .resources import cache_dir, models_path
+
+    cache = Path(os.path.realpath(cache_dir()))
+    if target.parent == cache and ".sqlite" in target.name:
+        return f"a database of xling's cache ({cache})"
+    models = Path(os.path.realpath(models_path()))
+    if target.is_relative_to(models) and len(target.relative_to(models).parts) > 1:
+        model = models / target.relative_to(models).parts[0]
+        if (model / "config.json").is_file():
+            return f"inside {model}, a model converted into xling's model cache"
+    return None
+
+
 def output_target(path: str | Path, inputs: tuple = ()) -> Path:
     """Check an output file before any work is done and return where it will be written.
 
@@ -270,12 +291,9 @@ def output_target(path: str | Path, inputs: tuple = ()) -> Path:
                              "destroy the source: choose another output")
     if not target.parent.is_dir():
         raise XlingError(f"cannot write {path}: folder {target.parent} does not exist")
-    from .resources import cache_dir, models_path
-
-    for own in (cache_dir(), models_path()):   # (an output over the cache's database or a converted model lost them)
-        if target.is_relative_to(os.path.realpath(own)):
-            raise XlingError(f"the output {path} is inside {own}, xling's own cache (its databases and converted "
-                             "models): choose an output outside it")
+    owned = _xling_owned(target)
+    if owned:   # (an output over the cache's database or a converted model's config lost them)
+        raise XlingError(f"the output {path} is {owned}: choose an output outside it")
     run = next((folder for folder in target.parents if (folder / RUN_MARKER).is_file()), None)
     if run is not None:   # (another run's metrics.json or outputs/*.jsonl, replaced: its work lost)
         raise XlingError(f"the output {path} is inside the run folder {run}, which holds only what its run "

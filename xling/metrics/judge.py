@@ -140,7 +140,8 @@ def _count(match: re.Match) -> int:
     word = match.group(1).lower()
     return _NUMBER_WORDS[word] if word in _NUMBER_WORDS else int(word)
 # "Critical: no-error, Major: no-error, Minor: no-error" on one line: one heading per line
-_NEXT_HEADING = re.compile(r"[,;.]?\s+(?=(?:critical|major|minor)(?:\s+errors?)?\s*:)", re.I)
+_NEXT_HEADING = re.compile(r"[,;.]?\s+(?:(?:\d+|[a-z])[.)]\s+|\(\d+\)\s+)?"
+                           r"(?=(?:critical|major|minor)(?:\s+errors?)?\s*:)", re.I)
 
 
 def _answer_lines(answer: str) -> list[str]:
@@ -201,8 +202,10 @@ def _continues_list(raw: str, line: str, categories: set[str], slashed: bool) ->
         or (re.split(r"[/ ]", category.lower())[0] in CATEGORIES | categories and not slashed)
 
 
-_THINK_BLOCK = re.compile(r"<think>.*?(?:</think>|$)", re.S | re.I)
-_BEFORE_THINK_END = re.compile(r"^.*?</think>", re.S | re.I)
+_LEADING_THINK = re.compile(r"^\s*<think>.*?(?:</think>|\Z)", re.S | re.I)
+_THINK_END = re.compile(r"</think>", re.I)
+# a full-width colon before any quote of a line: a heading's, a score's, a category's (never a span's)
+_WIDE_COLON = re.compile(r"^([^\"“„「『'‘\n]{0,60}?)：", re.M)
 
 
 def final_answer(answer: str) -> str:
@@ -211,8 +214,14 @@ def final_answer(answer: str) -> str:
     beside the final "Score: 85" made the answer unreadable; an unclosed block is all
     reasoning), and full-width colons read as colons ("Score：85", "Major：" of a judge
     answering in Chinese or Japanese were unreadable)."""
-    text = _BEFORE_THINK_END.sub("", _THINK_BLOCK.sub("", answer), count=1)
-    return text.replace("：", ":")
+    text = _LEADING_THINK.sub("", answer, count=1)
+    end = _THINK_END.search(text)
+    # reasoning before a stray </think> (the template opened the block): cut, unless the answer's
+    # layout came before it (a quoted "</think>" of a source about tags is a span)
+    if end and not any(_HEADING.match(_clean(line)) or _SCORE.match(_clean(line))
+                       for line in text[:end.start()].splitlines()):
+        text = text[end.end():]
+    return _WIDE_COLON.sub(r"\1:", text)
 
 
 def parse_mqm(answer: str) -> list[ErrorSpan] | None:

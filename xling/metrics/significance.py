@@ -79,8 +79,7 @@ class PairedResult:
 
     @property
     def signature(self) -> str:
-        return f"test:{self.test}|n:{self.samples}|seed:{self.seed}" + \
-            (f"|judged-both:{self.judged_both}" if self.judged_both else "")
+        return f"test:{self.test}|n:{self.samples}|seed:{self.seed}"
 
     def interval(self, digits: int | None = None) -> str:
         """The interval as sacrebleu prints it for its metrics, else the percentile interval (at

@@ -3,6 +3,7 @@ added as extra rows, and heatmaps of the runs themselves; index.html shows them 
 the table it is drawn from."""
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -163,7 +164,7 @@ def table_drawing(key: str, runs: Sequence[RunDir | Run]) -> Drawing:
                 data_notes.append(f"{label}: " + "; ".join(
                     ([f"not finished: {', '.join(waiting)} (blank)"] if waiting else [])
                     + ([f"{', '.join(unmeasured)} translated, without xCOMET segment scores (blank; "
-                        "`xling rescore <run> -m xcomet` adds them)"] if unmeasured else [])
+                        "`xling rescore <run> -m xcomet --recompute` adds them)"] if unmeasured else [])
                     + ([f"no {', '.join(missing)} (blank)"] if missing else [])
                     + ([f"{', '.join(outside)} not drawn (not in the report's table)"] if outside else [])))
             labels.append(label)
@@ -294,7 +295,8 @@ def figure2_drawing(ratio_runs: Sequence[RunDir | TuneRun]) -> Drawing:
         # or shares) may share it, never another model or training setting.
         same = {k: v for k, v in (run.config.get("identity") or {}).items() if k not in ("seeds", "ratios")}
         units = {(u.get("ratio"), u.get("seed")) for u in run.units}
-        for panel in map(_panel_key, run.figure2):   # (placed regardless of case: checked so too)
+        measured = {_in_domain(panel, run.path): points for panel, points in run.figure2.items()}
+        for panel in map(_panel_key, measured):   # (placed regardless of case: checked so too)
             first = experiments.setdefault(panel, (same, run))
             differ = sorted(k for k in set(same) | set(first[0]) if not same_setting(k, first[0], same))
             if differ:
@@ -311,7 +313,7 @@ def figure2_drawing(ratio_runs: Sequence[RunDir | TuneRun]) -> Drawing:
                                      f"experiment (panel '{panel}'): drawn from both, it would count twice; "
                                      "draw one of them")
             drawn[panel].append(run)
-        swept += [(panel, points, run.label, run.path) for panel, points in run.figure2.items()]
+        swept += [(panel, points, run.label, run.path) for panel, points in measured.items()]
 
     def report_panel(panel: str) -> str | None:
         return next((k for k in panels if _panel_key(k.split(") ", 1)[-1]) == _panel_key(panel)), None)
@@ -347,6 +349,18 @@ def figure2_drawing(ratio_runs: Sequence[RunDir | TuneRun]) -> Drawing:
                    "runs drawn in one panel are repeats of one experiment)"]
                   + [f"not drawn: {why}" for why in left_out]) if rows else None
     return Drawing("figure2_language_ratio", title, ratio_panels(panels, title), table)
+
+
+def _in_domain(panel: str, path) -> str:
+    """A sweep's panel as what it measured: a sweep tests on pairs held out of its training data,
+    so an older one whose test_name named another data set ("train LIMA, test OpenOrca", the
+    report's cross-dataset panel) is drawn as train LIMA, test LIMA, and said."""
+    found = re.fullmatch(r"train (.+), test (.+)", panel.strip())
+    if found is None or _panel_key(found.group(1)) == _panel_key(found.group(2)):
+        return panel
+    print(f"xling: note: {path} is drawn as 'train {found.group(1)}, test {found.group(1)}', not '{panel}': its "
+          "test pairs were held out of its training data (test_name only named the panel)", file=sys.stderr)
+    return f"train {found.group(1)}, test {found.group(1)}"
 
 
 def _panel_key(panel: str) -> str:

@@ -266,7 +266,13 @@ def comparison(runs: list[MTRun], metric: str, test: str = "bs", n_samples: int 
                     continue
                 (p,) = paired_test(baseline, {"x": result}, test, n_samples, seed)
                 verdict = f" {p.verdict}*" if p.verdict else ""
-                row.append(f"{p.score:.{digits}f} ({p.delta:+.{digits}f}, p={p_text(p.p_value)}){verdict}")
+                if p.judged_both and math.isnan(p.delta):
+                    row.append(f"{_score_text(result.score, digits)} (no test: no segment judged for both)")
+                elif p.judged_both:   # (a judge's test over the segments both runs' answers were read on)
+                    row.append(f"{result.score:.{digits}f} ({p.delta:+.{digits}f} on the {p.judged_both} segments "
+                               f"judged for both, p={p_text(p.p_value)}){verdict}")
+                else:
+                    row.append(f"{p.score:.{digits}f} ({p.delta:+.{digits}f}, p={p_text(p.p_value)}){verdict}")
             rows.append(row)
     note = (f"paired {'bootstrap' if test == 'bs' else 'approximate randomization'} against "
             f"{base.label}; better*/worse*: p < 0.05, in the metric's own direction (never for equal scores)"

@@ -63,8 +63,12 @@ def _cells(report: ScoreReport, latex: bool = False) -> tuple[list[str], list[li
                 cell += f" ({own.interval(digits)})"
             if p is not None:
                 mark = (LATEX_MARKS[p.verdict] if latex else f" {p.verdict}*") if p.verdict else ""
-                ci = f" ({p.interval(digits)})" if p.interval() else ""
-                cell += f"{ci} (p={p_text(p.p_value)}){mark}"
+                if p.judged_both:   # (a judge's test over the segments both systems' answers were read on)
+                    cell += (f" (p={p_text(p.p_value)}; on the {p.judged_both} segments judged for both: "
+                             f"{p.score:.{digits}f} vs {p.baseline_score:.{digits}f}){mark}")
+                else:
+                    ci = f" ({p.interval(digits)})" if p.interval() else ""
+                    cell += f"{ci} (p={p_text(p.p_value)}){mark}"
             row.append(cell)
             row += ["" if v is None else f"{v:.2f}" for v in get(m).beside_values(result)]
         rows.append(row)

@@ -272,18 +272,21 @@ def delta_table(run_a: RunDir, run_b: RunDir, metric: str | None = None, n_sampl
 
 def anchor_languages(scores: dict[str, LanguageScore], anchor: set[str] | None) -> list[str]:
     """The targeted languages the ratios divide by: those of the scores (every compared run's)."""
-    return sorted(lang for lang in scores if resolve(lang).targeted and (anchor is None or lang in anchor))
+    return sorted((lang for lang in scores if resolve(lang).targeted and (anchor is None or lang in anchor)),
+                  key=lambda lang: (lang != "ko", lang))   # (ko, en), as the report writes them
 
 
-def _anchor_notes(used: list[str], scores: dict[str, LanguageScore], compared: bool) -> list[str]:
-    """What the ratio columns divide by when it is not both targeted languages and English."""
+def _anchor_notes(used: list[str], scores: dict[str, LanguageScore], compared: bool,
+                  english: bool = True) -> list[str]:
+    """What the ratio columns divide by when it is not both targeted languages (and, with
+    `english`, English)."""
     notes = []
     lacking = [lang for lang in ("ko", "en") if lang not in used]
     if used and lacking:
         notes.append(f"÷ targeted divides by {', '.join(used)} alone: {', '.join(lacking)} "
                      + ("is not in every run" if compared else "is not in this run"))
-    if "en" not in scores and used:
-        notes.append("÷ English is blank: no en " + ("in every run" if compared else "in this run"))
+    if english and "en" not in scores and used:
+        notes.append("÷ English is blank: this run has no en" + (" that every run has" if compared else ""))
     return notes
 
 
@@ -460,7 +463,7 @@ def transfer_figure(paths: list[str], metric: str | None = None):
         rows = {r.lang: r for r in relative_table(scores, _higher_is_better(name), shared.anchor)}
         if n == 0:   # (what the bars divide by is every run's: said once)
             used = anchor_languages(scores, shared.anchor)
-            for note in list(shared.notes) + _anchor_notes(used, scores, len(runs) > 1):
+            for note in list(shared.notes) + _anchor_notes(used, scores, len(runs) > 1, english=False):
                 print(f"xling: note: {note}", file=sys.stderr)
         langs = langs + [lang for lang in rows if lang not in langs]
         series[label] = rows

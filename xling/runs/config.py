@@ -168,7 +168,8 @@ class TuneRatioConfig(Checked):
 
     # seeds and ratios choose which units exist, not what a unit is: a sweep given another seed
     # trains only that seed's units (runs.folder.IDENTITY_DROPPED_LATER keeps older sweeps resumable)
-    NON_IDENTITY = ("out", "name", "description", "keep_models", "seeds", "ratios")
+    # (test_name only ever named the panel: runs.folder.IDENTITY_DROPPED_LATER resumes older sweeps)
+    NON_IDENTITY = ("out", "name", "description", "keep_models", "seeds", "ratios", "test_name")
 
     def __post_init__(self):
         super().__post_init__()

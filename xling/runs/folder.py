@@ -81,7 +81,7 @@ IDENTITY_ADDED_LATER = frozenset({"data_sha256", "chooser_options", "batch_size"
 # which choose its units: each unit is kept under its own name; a greedy MT run's candidate
 # settings, which change none of its outputs: translation.selection.CANDIDATE_ONLY).
 IDENTITY_DROPPED_LATER = frozenset({"seeds", "ratios", "sampling", "temperature", "top_p", "epsilon", "utility",
-                                    "qe", "pseudo_refs"})
+                                    "qe", "pseudo_refs", "test_name"})
 # Keys added later inside one identity entry: the model fingerprint's dtype (an HF run on a GPU
 # before it was recorded ran in bfloat16, as it does now) and vLLM's resolved one.
 FINGERPRINT_ADDED_LATER = frozenset({"dtype", "dtype_run"})

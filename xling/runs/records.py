@@ -289,7 +289,8 @@ def metric_result(run: RunDir, direction: str, metric: str,
             raise XlingError(f"{run.path}: no {metric} scores for {direction}; run `xling rescore "
                              f"{run.path} -m {metric}` first")
         values = [stored["segments"][i] for i in keep]
-        if any(v is None for v in stored["segments"]):   # a judge's unparseable answers
+        # a judge's (unparseable answers, or none: still its kind, paired with a run that had some)
+        if any(v is None for v in stored["segments"]) or "|parsed:" in str(stored.get("signature")):
             from ..metrics.judge import parsed_mean_result
             result = parsed_mean_result(stored["name"], values, stored["signature"])
         else:
