@@ -631,6 +631,14 @@ def test_a_reasoning_judges_think_block_and_full_width_colons_are_no_part_of_its
     assert parse_esa(final_answer("<think>Maybe Score: 40. Hmm.</think>\nScore: 85")) == ([], 85.0)
     assert parse_esa(final_answer("<think>Score: 40, or more")) is None   # never closed: all reasoning
     assert parse_esa(final_answer("Score：85")) == ([], 85.0)
+    # (review C) a template that opens <think> itself: drafted headings and scores before the
+    # stray end are reasoning too; a quoted "</think>" of a source about tags stays a span
+    assert parse_mqm(final_answer('Major:\naccuracy - "x"\nNo, fine.\n</think>\n' + clean)) == []
+    assert parse_esa(final_answer("Score: 40?\n</think>\nScore: 85")) == ([], 85.0)
+    assert [e.severity for e in parse_mqm(final_answer(
+        'Critical: no-error\nMajor: markup - "</think>"\nMinor: fluency/grammar - "x"'))] == ["major", "minor"]
+    assert parse_mqm(final_answer('Critical：no-error, Major：accuracy - "价格：100元", Minor：no-error')) \
+        == [ErrorSpan("major", "accuracy", "价格：100元")]
     assert parse_mqm(final_answer('Critical：\nno-error\nMajor：\naccuracy/mistranslation - "x"\nMinor：\nno-error')) \
         == [ErrorSpan("major", "accuracy/mistranslation", "x")]
 
@@ -655,6 +663,11 @@ def test_paired_tests_of_a_judge_use_the_segments_judged_for_both():
 
     text = format_text(ScoreReport({"a": {"gemba-esa": a}, "b": {"gemba-esa": b}}, {"gemba-esa": [p]}))
     assert "85.00 (p=" in text and "on the 4/8 segments judged for both: 85.00 vs 90.00)" in text
+    c = parsed_mean_result("GEMBA-ESA", [70.0] * 4 + [None] * 4, "judge:j")
+    (none,) = paired_test(a, {"c": parsed_mean_result("GEMBA-ESA", [None] * 4 + [80.0] * 4, "judge:j")}, "bs", 200, 1)
+    text = format_text(ScoreReport({"c": {"gemba-esa": c}, "d": {"gemba-esa": b}},
+                                   {"gemba-esa": paired_test(c, {"d": b}, "bs", 200, 1)}))
+    assert none.judged_both == "4/8" and "65.00" not in text and "(no test: no segment judged for both)" in text
     (same,) = paired_test(a, {"a2": parsed_mean_result("GEMBA-ESA", [41.0] * 4 + [91.0] * 4, "judge:j")}, "bs", 200, 1)
     assert same.judged_both is None and same.delta == pytest.approx(1.0)
 

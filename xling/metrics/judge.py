@@ -204,8 +204,23 @@ def _continues_list(raw: str, line: str, categories: set[str], slashed: bool) ->
 
 _LEADING_THINK = re.compile(r"^\s*<think>.*?(?:</think>|\Z)", re.S | re.I)
 _THINK_END = re.compile(r"</think>", re.I)
-# a full-width colon before any quote of a line: a heading's, a score's, a category's (never a span's)
-_WIDE_COLON = re.compile(r"^([^\"“„「『'‘\n]{0,60}?)：", re.M)
+_QUOTE_MARKS = re.compile(r"[\"“”„「」『』]")
+
+
+def _quoted_at(text: str, position: int) -> bool:
+    """Whether `position` of `text` is inside a double-quoted span of its line (an odd number of
+    quote marks before it on that line)."""
+    line = text[text.rfind("\n", 0, position) + 1:position]
+    return len(_QUOTE_MARKS.findall(line)) % 2 == 1
+
+
+def _wide_colons(line: str) -> str:
+    """A line's full-width colons outside quoted spans as colons (headings, scores, categories;
+    a span's own "价格：100元" is the translation's words)."""
+    pieces = _QUOTE_MARKS.split(line)
+    marks = _QUOTE_MARKS.findall(line)
+    out = [piece if k % 2 else piece.replace("：", ":") for k, piece in enumerate(pieces)]
+    return "".join(p + m for p, m in zip(out, marks + [""]))
 
 
 def final_answer(answer: str) -> str:
@@ -215,13 +230,12 @@ def final_answer(answer: str) -> str:
     reasoning), and full-width colons read as colons ("Score：85", "Major：" of a judge
     answering in Chinese or Japanese were unreadable)."""
     text = _LEADING_THINK.sub("", answer, count=1)
-    end = _THINK_END.search(text)
-    # reasoning before a stray </think> (the template opened the block): cut, unless the answer's
-    # layout came before it (a quoted "</think>" of a source about tags is a span)
-    if end and not any(_HEADING.match(_clean(line)) or _SCORE.match(_clean(line))
-                       for line in text[:end.start()].splitlines()):
+    # reasoning before a stray </think> (the chat template opened the block: QwQ, R1 distills),
+    # drafts of headings and scores included: cut; a quoted "</think>" (a source about tags) is a span
+    end = next((m for m in _THINK_END.finditer(text) if not _quoted_at(text, m.start())), None)
+    if end is not None:
         text = text[end.end():]
-    return _WIDE_COLON.sub(r"\1:", text)
+    return "\n".join(_wide_colons(line) for line in text.split("\n"))
 
 
 def parse_mqm(answer: str) -> list[ErrorSpan] | None:

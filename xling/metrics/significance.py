@@ -230,7 +230,7 @@ def paired_test(baseline: MetricResult, systems: dict[str, MetricResult], test: 
     results = []
     for name, given in systems.items():
         _check(baseline, given)
-        base, system, judged_both = _judged_by_both(baseline, given)
+        base, system, judged_both = judged_by_both(baseline, given)
         baseline_stats, system_stats = _stats(base), _stats(system)
         n = len(system_stats)
         rng = np.random.default_rng(seed)   # the same draws for every system
@@ -290,7 +290,7 @@ def paired_test(baseline: MetricResult, systems: dict[str, MetricResult], test: 
     return results
 
 
-def _judged_by_both(baseline: MetricResult, system: MetricResult) -> tuple[MetricResult, MetricResult, str | None]:
+def judged_by_both(baseline: MetricResult, system: MetricResult) -> tuple[MetricResult, MetricResult, str | None]:
     """A judge's scores (means over the segments whose answers could be read) restricted to the
     segments judged for both systems, and "k/n" of them; others as given. Each system's own mean
     was over its own segments: where a judge failed on B's hard segments, B was "better*" (p =
@@ -316,7 +316,7 @@ def delta_ci(baseline: MetricResult, system: MetricResult, n_samples: int = 1000
     same resampled differences, so they never disagree: the percentile interval, and p = twice
     the share of differences on the far side of 0 (0 included; at most 1; a delta of 0 gets 1)."""
     _check(baseline, system)
-    baseline, system, _ = _judged_by_both(baseline, system)
+    baseline, system, _ = judged_by_both(baseline, system)
     system_stats = _stats(system)
     n_samples, seed = check_samples(n_samples, "bs"), check_seed(seed)
     idxs = _bootstrap_indices(np.random.default_rng(seed), len(system_stats), n_samples)

@@ -293,7 +293,8 @@ def figure2_drawing(ratio_runs: Sequence[RunDir | TuneRun]) -> Drawing:
                              "ratio sweeps")
         # Points of one panel are averaged together: only repeats of one experiment (other seeds
         # or shares) may share it, never another model or training setting.
-        same = {k: v for k, v in (run.config.get("identity") or {}).items() if k not in ("seeds", "ratios")}
+        same = {k: v for k, v in (run.config.get("identity") or {}).items()
+                if k not in ("seeds", "ratios", "test_name")}   # (test_name only named the panel)
         units = {(u.get("ratio"), u.get("seed")) for u in run.units}
         measured = {_in_domain(panel, run.path): points for panel, points in run.figure2.items()}
         for panel in map(_panel_key, measured):   # (placed regardless of case: checked so too)

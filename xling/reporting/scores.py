@@ -3,6 +3,7 @@ as text, JSON or LaTeX."""
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 
 from ..metrics.base import MetricResult
@@ -63,7 +64,9 @@ def _cells(report: ScoreReport, latex: bool = False) -> tuple[list[str], list[li
                 cell += f" ({own.interval(digits)})"
             if p is not None:
                 mark = (LATEX_MARKS[p.verdict] if latex else f" {p.verdict}*") if p.verdict else ""
-                if p.judged_both:   # (a judge's test over the segments both systems' answers were read on)
+                if p.judged_both and math.isnan(p.delta):
+                    cell += " (no test: no segment judged for both)"
+                elif p.judged_both:   # (a judge's test over the segments both systems' answers were read on)
                     cell += (f" (p={p_text(p.p_value)}; on the {p.judged_both} segments judged for both: "
                              f"{p.score:.{digits}f} vs {p.baseline_score:.{digits}f}){mark}")
                 else:
@@ -88,8 +91,9 @@ def _signatures(report: ScoreReport) -> list[tuple[str, str]]:
         else:
             sigs += [(f"{first.name} [{', '.join(map(one_line, systems))}]", sig)
                      for sig, systems in by_signature.items()]
-    if report.paired:
-        p = next(iter(report.paired.values()))[0]
+    if report.paired:   # (a metric's own test where it is not a judge's on fewer segments)
+        tests = [p for ps in report.paired.values() for p in ps]
+        p = next((p for p in tests if not p.judged_both), tests[0])
         sigs.append(("paired", p.signature + f"|baseline:{one_line(list(report.systems)[0])}"))
     return sigs
 

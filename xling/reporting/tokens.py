@@ -125,13 +125,16 @@ class TokenStats:
 UNKNOWN_WARNING = 0.01   # of the text unknown to a tokenizer, above which its counts are marked
 
 
-def unrepresented(tokenizer, sentences: list[str], encoded) -> float | None:
+def unrepresented(tokenizer, sentences: list[str]) -> float | None:
     """The share of the sentences' non-space characters that no token holds but the unknown
     token: mapped to [UNK], or dropped (a tokenizer without one). Such a tokenizer looks the most
     efficient on the very scripts it cannot write (Thai at 0.15x English, 61% [UNK]). None for a
     tokenizer without character offsets (a slow one). Characters its normalizer deletes (marks
     an uncased tokenizer strips, Hindi's matras among them) are lost too: counted from the
     normalized text, since a deleted mark inside a word is aligned to that word's token."""
+    # Counted on the NFC form (what a normalizer composes, decomposed Hangul's jamo, is no loss)
+    sentences = [_nfc(s) for s in sentences]
+    encoded = tokenizer(sentences, add_special_tokens=False)
     if getattr(encoded, "encodings", None) is None:
         return None
     unk = tokenizer.unk_token_id
@@ -145,12 +148,18 @@ def unrepresented(tokenizer, sentences: list[str], encoded) -> float | None:
                 token = encoded.char_to_token(row, position)
                 dropped += token is None
                 unknown += token is not None and ids[token] == unk
-        deleted = count - _visible(normalizer.normalize_str(sentence)) if normalizer is not None else 0
+        deleted = max(0, count - _visible(_nfc(normalizer.normalize_str(sentence)))) if normalizer is not None else 0
         # (a mark deleted at a word's edge is also one without a token: counted once; one deleted
         # inside an unknown word is counted twice, at most the sentence's characters)
         lost += min(count, unknown + max(dropped, deleted))
         total += count
     return lost / total if total else 0.0
+
+
+def _nfc(text: str) -> str:
+    import unicodedata
+
+    return unicodedata.normalize("NFC", text)
 
 
 def _visible(text: str) -> int:
@@ -179,7 +188,7 @@ def token_stats(tokenizer, docs: list[list[str]], joined_here: bool = True) -> T
     return TokenStats(float(np.mean(doc_counts)), float(np.mean(sent_counts)),
                       chars / sentence_tokens if sentence_tokens else 0.0, len(docs), len(sentences),
                       sentence_tokens if joined_here else sum(doc_counts),
-                      unrepresented(tokenizer, sentences, encoded))
+                      unrepresented(tokenizer, sentences))
 
 
 def efficiency(tokenizers: list[str], langs: list[str], files: dict[str, str] | None = None,

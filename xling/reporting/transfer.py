@@ -17,7 +17,7 @@ from ..data.languages import resolve
 from ..errors import XlingError
 from ..metrics.base import mean_result
 from ..metrics.registry import get
-from ..metrics.significance import delta_ci, resampled_scores
+from ..metrics.significance import delta_ci, judged_by_both, resampled_scores
 from ..runs.folder import RunDir
 from ..runs.records import ChoiceRun, MTRun, Run, check_complete, check_paired, distinguish, metric_result, read_run
 from .plots import grouped_bars
@@ -260,8 +260,12 @@ def delta_table(run_a: RunDir, run_b: RunDir, metric: str | None = None, n_sampl
         except XlingError as exc:
             unpaired.append(str(exc))
             continue
+        judged = judged_by_both(a, b)[2]   # (a judge's Δ is over the segments judged for both)
+        if judged and np.isnan(delta):
+            unpaired.append(f"{cell}: no segment was judged for both runs")
+            continue
         rows.append({"cell": cell, "a": a.score, "b": b.score, "delta": delta, "ci_low": low,
-                     "ci_high": high, "p_value": p,
+                     "ci_high": high, "p_value": p, "judged_both": judged,
                      "ratio": relative(b.score, a.score, _higher_is_better(metric_a))})
     if unpaired and not rows:
         raise NothingPaired(unpaired[0])
@@ -434,7 +438,10 @@ def transfer_tables(paths: list[str], metric: str | None = None, by: str = "scri
               f"[{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]", p_text(r["p_value"]),
               "" if r["ratio"] is None else f"{r['ratio']:.3f}"] for r in deltas],
             [CHOICE_DELTA_P_NOTE if mode else DELTA_P_NOTE]
-            + ([] if higher else [f"lower {name} is better: Δ > 0 is worse; ratio = A ÷ B"])))
+            + ([] if higher else [f"lower {name} is better: Δ > 0 is worse; ratio = A ÷ B"])
+            + (["a judge's Δ, interval and p are over the segments judged for both runs (" + ", ".join(
+                f"{r['cell']} {r['judged_both']}" for r in deltas if r["judged_both"]) + "); the scores are "
+                "each run's own"] if any(r["judged_both"] for r in deltas) else [])))
     return tables
 
 
