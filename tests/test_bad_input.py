@@ -87,6 +87,14 @@ def test_a_mistyped_data_folder_never_falls_back(tmp_path):
     assert not (tmp_path / "run").exists()
 
 
+def test_another_task_s_data_in_an_experiment_file_names_the_task_key(tmp_path):
+    config = tmp_path / "mt.yaml"
+    config.write_text("task: mt\ndata: xnli:test\nlangs: [ko, en]\n", encoding="utf-8")
+    assert_one_line_error(xling("run", str(config), "-o", str(tmp_path / "run")),
+                          "xnli:test is an NLI data set: use `xling eval nli` (task: nli in an experiment file)")
+    assert not (tmp_path / "run").exists()
+
+
 def test_an_empty_model_folder_is_explained(tmp_path):
     (tmp_path / "model").mkdir()
     assert_one_line_error(xling("translate", "-s", "ko", "-t", "en", "-m", str(tmp_path / "model"), "x"),

@@ -109,7 +109,9 @@ def family_of(spec: str, task: str) -> tuple[DataFamily, str]:
                  "judgments": "a human-judgment"}[family.task]
         command = {"mt": "eval mt", "nli": "eval nli", "multiple_choice": "eval mc",
                    "judgments": "meta-eval"}[family.task]
-        raise XlingError(f"{spec} is {label} data set: use `xling {command}`")
+        # the same words serve the command line and experiment files (their `task:` key)
+        raise XlingError(f"{spec} is {label} data set: use `xling {command}` "
+                         f"(task: {family.task} in an experiment file)")
     return family, arg
 
 
