@@ -221,6 +221,14 @@ class FakeOpenAI:
         "logprobs-short": (200, b'{"choices": [{"text": "ab", "logprobs": {"text_offset": [0, 1], '
                                 b'"token_logprobs": [null, -1.0], "tokens": ["a", "b"]}}]}', {}),
         "deep": (200, b'{"choices": ' + b"[" * 30000 + b"]" * 30000 + b"}", {}),
+        # the same answer in Latin-1: undeclared (not UTF-8: malformed), and declared
+        "latin1": (200, '{"choices": [{"message": {"content": "café"}}]}'.encode("latin-1"), {}),
+        "latin1-declared": (200, '{"choices": [{"message": {"content": "café"}}]}'.encode("latin-1"),
+                            {"content-type": "application/json; charset=iso-8859-1"}),
+        # vLLM's ends of an answer: an aborted fragment, and a repetition stop (cut like a budget)
+        "abort": (200, b'{"choices": [{"message": {"content": "The wea"}, "finish_reason": "abort"}]}', {}),
+        "repetition": (200, b'{"choices": [{"message": {"content": "fine fine"}, "finish_reason": "repetition"}]}',
+                       {}),
     }
 
     def __init__(self, mode: str = "ok", stall: float = 0.0, respond=None):
@@ -302,6 +310,8 @@ class FakeOpenAI:
                 if server.mode == "huge":   # a 5 MB answer, well formed
                     text = "x" * (5 << 20)
                     return self._reply(200, ('{"choices": [{"message": {"content": "%s"}}]}' % text).encode(), {})
+                if server.mode.startswith("refuse:"):   # a 401 whose body is the rest of the mode
+                    return self._reply(401, server.mode[7:].encode(), {})
                 if server.mode.startswith("echo:"):   # an error page that quotes the key back
                     page = ("e" * 290 + server.mode[5:] + " rest of the page").encode()
                     return self._reply(400, page, {})

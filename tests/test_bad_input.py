@@ -95,6 +95,16 @@ def test_another_task_s_data_in_an_experiment_file_names_the_task_key(tmp_path):
     assert not (tmp_path / "run").exists()
 
 
+def test_a_yaml_syntax_error_never_quotes_the_line_it_is_on(tmp_path):
+    """PyYAML's message quotes the line: a URL's password and ?api_key= were printed."""
+    config = tmp_path / "bad.yaml"
+    config.write_text("task: mt\nbase_url: http://u:YAMLPASS99@127.0.0.1:1/v1?api_key=QQQ123456 extra: x\n",
+                      encoding="utf-8")
+    result = xling("run", str(config))
+    assert_one_line_error(result, "mapping values are not allowed here (line 2, column 69)")
+    assert b"YAMLPASS99" not in result.stderr and b"QQQ123456" not in result.stderr
+
+
 def test_an_empty_model_folder_is_explained(tmp_path):
     (tmp_path / "model").mkdir()
     assert_one_line_error(xling("translate", "-s", "ko", "-t", "en", "-m", str(tmp_path / "model"), "x"),

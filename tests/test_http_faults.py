@@ -110,9 +110,9 @@ def test_a_runaway_answer_is_cut_off_by_what_max_tokens_allows(fake):
 def test_a_long_output_does_not_stall_language_detection():
     from xling.metrics.langid import detect
 
-    start = time.monotonic()
-    assert detect("word and another word " * 250_000).lang == "en"   # ~5.5 MB of text
-    assert time.monotonic() - start < 2
+    # judged on its first characters (no timing: this test once depended on the machine's speed):
+    # an ~11 MB output whose second half is Korean is English, and detected at once
+    assert detect("word and another word " * 250_000 + "다른 언어로 쓴 문장입니다. " * 250_000).lang == "en"
 
 
 def test_an_echoed_key_is_redacted_even_where_the_message_is_cut(fake):
@@ -427,3 +427,167 @@ def test_closing_a_translator_closes_the_connections_of_the_server_it_opened(fak
     with Translator(backend=given, cache=False):
         pass
     assert not given._client.is_closed               # a backend handed in stays the caller's
+
+
+# -- audit round 22 -----------------------------------------------------------------------------
+
+def test_an_answer_that_is_not_utf8_is_retried_never_kept_with_replacement_characters(fake):
+    """A Latin-1 body was decoded with U+FFFD ("caf\ufffd"), exit 0, and cached as the translation."""
+    fake.mode = "latin1"
+    with pytest.raises(XlingError, match="not utf-8 text"):
+        translate(fake)
+    assert fake.requests == 3
+    fake.mode = "latin1-declared"   # a charset the server declares is the answer's
+    assert translate(fake) == ["café"]
+
+
+def test_a_fragment_vllm_aborted_is_retried_and_a_repetition_stop_is_cut(fake, tmp_path):
+    from xling.backends.base import was_cut
+
+    fake.mode = "abort"
+    with pytest.raises(XlingError, match="finish_reason 'abort'"):
+        translate(fake)
+    assert fake.requests == 3
+    fake.mode = "repetition"
+    backend = HTTPBackend("fake-model", fake.url, max_retries=0)
+    assert was_cut(backend.generate([_request()], _greedy())[0])
+
+
+def _request():
+    from xling.backends.base import GenerationRequest, Prompt
+    return GenerationRequest(Prompt(messages=(("user", "Translate: 안녕"),)), max_new_tokens=8)
+
+
+def _greedy():
+    from xling.backends.base import Decoding
+    return Decoding()
+
+
+def test_a_key_a_server_echoes_json_escaped_is_hidden(fake):
+    """A base64 key holding / came back as \\/ in a gateway's 401 body and was printed whole."""
+    key = "AbCd/EfGh+IjKl=MnOp1234"
+    fake.mode = "refuse:" + json.dumps({"message": f"Incorrect API key: {key}"}).replace("/", "\\/")
+    backend = HTTPBackend("fake-model", fake.url, api_key=key, max_retries=0)
+    with pytest.raises(XlingError) as caught:
+        Translator(backend=backend, cache=False).translate(["하나"], "ko", "en")
+    message = str(caught.value)
+    assert "Incorrect API key: ***" in message and "EfGh" not in message and "MnOp" not in message
+
+
+def test_a_key_cut_at_the_start_of_a_quoted_tail_is_hidden():
+    from xling.secrets import redact
+
+    key = "ABCDEFGHIJKLMNOPQRSTUVWX1234"
+    assert redact(key[10:] + '"}}]} data: [DONE]', (key,)) == '***"}}]} data: [DONE]'
+
+
+def test_a_gateways_routing_parameter_is_not_scrubbed_from_answers():
+    """?project=news turned every "news" of every translation into *** (and cached it so); a
+    credential's value and a key-shaped word still go."""
+    def respond(payload):
+        return "The news today: tok-9f8e7d6c5b4a3f2e1d and SECRETVALUE1 here."
+
+    server = FakeOpenAI(respond=respond)
+    try:
+        url = server.url + "?project=news&sig=SECRETVALUE1&q9f=tok-9f8e7d6c5b4a3f2e1d"
+        backend = HTTPBackend("fake-model", url, max_retries=0)
+        out = Translator(backend=backend, cache=False).translate(["하나"], "ko", "en")
+    finally:
+        server.close()
+    assert out == ["The news today: *** and *** here."]
+
+
+def test_two_threads_sharing_one_server_backend_each_finish():
+    """The first call to finish set the cancel event the other call's requests read: its next
+    request raised KeyboardInterrupt."""
+    import threading
+
+    fast_done = threading.Event()
+
+    def respond(payload):
+        if "SLOW" in json.dumps(payload):
+            fast_done.wait(10)
+        return "ok"
+
+    server = FakeOpenAI(respond=respond)
+    results = {}
+    try:
+        backend = HTTPBackend("fake-model", server.url, max_retries=0, concurrency=2, timeout=30.0)
+        translator = Translator(backend=backend, cache=False)
+
+        def run(name, texts):
+            try:
+                results[name] = translator.translate(texts, "en", "ko")
+            except BaseException as exc:  # noqa: BLE001 - reported by the assertion
+                results[name] = repr(exc)
+            if name == "fast":
+                fast_done.set()
+
+        slow = threading.Thread(target=run, args=("slow", [f"SLOW {i}" for i in range(6)]))
+        slow.start()
+        run("fast", ["fast one", "fast two"])
+        slow.join(30)
+    finally:
+        server.close()
+    assert results == {"fast": ["ok", "ok"], "slow": ["ok"] * 6}
+
+
+def test_candidates_drawn_before_a_failure_are_kept():
+    """The 3rd candidate's failure dropped the two already paid for: a resume asked all 4 again."""
+    from xling.backends.base import Sampling
+
+    asked = []
+
+    def respond(payload):
+        asked.append(payload["seed"])
+        if len(asked) == 3:
+            raise RuntimeError("this request fails")   # the server hangs up
+        return f"candidate {len(asked)}"
+
+    server = FakeOpenAI(respond=respond)
+    try:
+        requests = [_request()]
+        first = HTTPBackend("fake-model", server.url, max_retries=0, concurrency=1)
+        kept = {}
+        with pytest.raises(XlingError):
+            first.candidates(requests, Sampling("sample", 1.0), [[0, 1, 2, 3]], on_item=lambda i, t: kept.update(t))
+    finally:
+        server.close()
+    assert sorted(kept) == [0, 1]
+
+
+def test_a_closed_backend_and_settings_given_as_a_dict_are_said(fake):
+    with Translator("fake-model", backend="http", settings={"base_url": fake.url}, cache=False) as opened:
+        assert opened.translate(["하나"], "ko", "en") == ["fine"]
+    with pytest.raises(XlingError, match="was closed"):
+        opened.translate(["둘"], "ko", "en")
+
+
+def test_key_options_never_echo_what_may_be_the_key(tmp_path, monkeypatch, capsys):
+    from helpers import run_cli
+
+    from xling.backends.http import read_api_key
+
+    google = "AIzaSyGOOGLEKEYabcdef0123456789XYZ"
+    with pytest.raises(XlingError) as caught:
+        read_api_key(None, google)
+    assert google not in str(caught.value) and "No such file" in str(caught.value)
+    hub = "hf_AbCdEfGhIjKlMnOpQrStUv"
+    monkeypatch.delenv(hub, raising=False)
+    with pytest.raises(XlingError) as caught:
+        read_api_key(hub)
+    assert hub not in str(caught.value) and "not set" in str(caught.value)
+    (tmp_path / "key").write_bytes(b"\xef\xbb\xbfsk-BOMKEY123456789\r\n")   # Notepad's byte order mark
+    assert read_api_key(None, str(tmp_path / "key")) == "sk-BOMKEY123456789"
+    # a judge's key file that does not exist is said before a run folder records it
+    out = tmp_path / "run"
+    code, _, err = run_cli(capsys, "eval", "mt", "--langs", "ko,en", "--limit", "1", "--metrics", "chrf",
+                           "--judge-api-key-file", hub, "-o", str(out))
+    assert code == 2 and hub not in err and "cannot read the API key file" in err
+    assert not out.exists()
+
+
+def test_a_hosts_case_is_no_part_of_the_cache_key(fake):
+    upper = HTTPBackend("fake-model", fake.url.replace("127.0.0.1", "LOCALHOST"))
+    lower = HTTPBackend("fake-model", fake.url.replace("127.0.0.1", "localhost"))
+    assert upper.fingerprint == lower.fingerprint

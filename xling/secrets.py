@@ -9,6 +9,8 @@ from .errors import XlingError
 _PATTERNS = (
     (re.compile(r"(?i)(bearer\s+)[^\s\"',;]+"), r"\1***"),
     (re.compile(r"\bsk-[A-Za-z0-9_\-]{3,}"), "***"),
+    # Google, Hugging Face and Groq keys (given by mistake where a file or variable name goes)
+    (re.compile(r"\b(?:AIza[0-9A-Za-z_\-]{20,}|hf_[A-Za-z0-9]{20,}|gsk_[A-Za-z0-9]{20,})"), "***"),
     (re.compile(r"(?i)((?:api[_-]?key|token|password|secret)[\"']?\s*[:=]\s*[\"']?)[^\s\"',&;]+"), r"\1***"),
     (re.compile(r"(?i)(\b[a-z][a-z0-9+.\-]*://)[^/\s@]*@"), r"\1***@"),   # scheme://user:pass@
 )
@@ -24,6 +26,10 @@ def redact(text: str, secrets: tuple[str | None, ...] = ()) -> str:
             for n in range(len(secret) - 1, 3, -1):   # a key cut off at the end of the text
                 if text.endswith(secret[:n]):
                     text = text[:-n] + "***"
+                    break
+            for n in range(len(secret) - 1, 3, -1):   # ... or at its start (a body's last part quoted)
+                if text.startswith(secret[-n:]):
+                    text = "***" + text[n:]
                     break
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
@@ -48,15 +54,36 @@ def scrub_known(text: str, secrets: tuple[str | None, ...]) -> str:
     return text
 
 
+def escaped_forms(secret: str) -> list[str]:
+    """A secret as a server's JSON error body may echo it: escaped by json (non-ASCII as \\u,
+    quotes and backslashes) and with PHP's and Java's `\\/` for every slash."""
+    import json
+
+    forms = {secret}
+    for ascii_only in (False, True):
+        escaped = json.dumps(secret, ensure_ascii=ascii_only)[1:-1]
+        forms |= {escaped, escaped.replace("/", "\\/")}
+    return sorted(forms, key=len, reverse=True)
+
+
 # Query parameters that name a setting, whose values are shown and not scrubbed from answers.
 SETTING_QUERY_KEYS = frozenset({"api-version", "api_version", "deployment", "deployment-id", "model", "version"})
+# Query keys whose values are credentials (scrubbed from answers too, not only from messages)
+_CREDENTIAL_KEY = re.compile(r"(?i)key|token|secret|sig|pass|auth|cred|code|session")
 
 
-def url_secrets(url: str | None) -> tuple[str, ...]:
+def _key_shaped(value: str) -> bool:
+    """A value that looks like a generated key (long, letters and digits), not a word."""
+    return len(value) >= 16 and any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
+
+
+def url_secrets(url: str | None, *, answers: bool = False) -> tuple[str, ...]:
     """Every form in which what a URL carries may come back and must never be stored or shown:
     its password (or a user name given alone) as written and percent-decoded, the base64 `user:password` that
     travels as Basic auth, and the query string's values (a gateway's ?api_key=...) and bare words
-    (`?SECRET`), as written and decoded."""
+    (`?SECRET`), as written and decoded. With `answers`, what is also scrubbed from a model's
+    answers: of the query, only credentials' values (?api_key=, ?sig=) and key-shaped words; a
+    gateway's ?project=news must not turn every "news" of every translation into ***."""
     if not url:
         return ()
     import base64
@@ -76,6 +103,9 @@ def url_secrets(url: str | None) -> tuple[str, ...]:
         if equals and unquote_plus(key).lower() in SETTING_QUERY_KEYS:
             continue   # a gateway's setting (api-version=2024-06-01), not a secret
         word = value if equals else key
+        if answers and not (equals and _CREDENTIAL_KEY.search(unquote_plus(key))) \
+                and not _key_shaped(unquote_plus(word)):
+            continue
         # as written, decoded, and re-encoded as httpx sends it (a base64 key's / and = typed raw
         # travel as %2F and %3D, and a server echoing its request path gives that form back)
         found += [word, unquote_plus(word), quote_plus(unquote_plus(word)), quote(unquote_plus(word), safe="")]

@@ -24,7 +24,7 @@ from typing import Any, cast
 from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 from ..errors import XlingError
-from ..secrets import redact, redact_url, scrub_known, url_secrets
+from ..secrets import escaped_forms, redact, redact_url, scrub_known, url_secrets
 from ..settings import setting
 from .base import Backend, CutAnswer, Decoding, GenerationRequest, Prompt, ended_answer, was_cut
 from .registry import register_backend
@@ -69,12 +69,13 @@ def read_api_key(env: str | None = None, path: str | None = None) -> str | None:
     """The key from its file or variable, without surrounding whitespace (a Windows .env's
     trailing CR was sent, refused, and retried for half a minute)."""
     if path:
-        shown = redact(str(path))   # (a key given as the path by mistake)
-        try:
-            return _checked_key(Path(path).expanduser().read_text(encoding="utf-8"), f"the API key file {shown}")
+        # the name is not echoed: it may be the key itself, given here by mistake
+        shown = "the API key file (named by --api-key-file / --judge-api-key-file)"
+        try:   # (utf-8-sig: Notepad's and PowerShell's byte order mark is no part of the key)
+            return _checked_key(Path(path).expanduser().read_text(encoding="utf-8-sig"), shown)
         except (OSError, UnicodeDecodeError) as exc:
-            raise XlingError(f"cannot read the API key file {shown}: "
-                             f"{getattr(exc, 'strerror', None) or 'not UTF-8 text'}") from exc
+            raise XlingError(f"cannot read {shown}: "
+                             f"{getattr(exc, 'strerror', None) or 'not UTF-8 text'}") from None
     if env and env not in os.environ and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", env):
         # the key itself, given by mistake: never echoed
         raise XlingError("--api-key-env / --judge-api-key-env take the NAME of an environment variable "
@@ -82,7 +83,9 @@ def read_api_key(env: str | None = None, path: str | None = None) -> str | None:
                                               " (letters, digits, _), not the key itself"))
     if env:   # a variable named by the user: unset or empty is their mistake, not "no key"
         if not os.environ.get(env, "").strip():
-            raise XlingError(f"the API key variable ${env} is {'empty' if env in os.environ else 'not set'} "
+            # a conventional name is shown; another (hf_AbC... is name-shaped) may be the key itself
+            shown = f"${env}" if re.fullmatch(r"[A-Z_][A-Z0-9_]{0,39}", env) else "(its name not shown)"
+            raise XlingError(f"the API key variable {shown} is {'empty' if env in os.environ else 'not set'} "
                              "(named by --api-key-env / --judge-api-key-env)")
         return _checked_key(os.environ[env], f"${env}")
     for name in ["XLING_API_KEY", "OPENAI_API_KEY"]:
@@ -145,6 +148,15 @@ class HTTPError(Exception):
     def __init__(self, status: int | None, message: str, retry_after: float | None = None):
         super().__init__(message)
         self.status, self.retry_after = status, retry_after
+
+
+class PartlyDone(Exception):
+    """A computation that failed after some of its paid-for work (a source's first candidates):
+    `done` is delivered before `cause` is raised, so a resume does not ask for it again."""
+
+    def __init__(self, done, cause: BaseException):
+        super().__init__(str(cause))
+        self.done, self.cause = done, cause
 
 
 class MalformedAnswer(Exception):
@@ -234,16 +246,20 @@ class HTTPBackend(Backend):
             if parts.username or parts.password else None    # ("http://@host": none, the key goes)
         self.base_url = urlunsplit((parts.scheme, host, path, "", ""))
         params: list[tuple[str, Any]] = parse_qsl(parts.query, keep_blank_values=True)
-        self.display_url = redact_url(urlunsplit((parts.scheme, parts.netloc, path, parts.query, "")))
+        login, at, address = parts.netloc.rpartition("@")   # a host's case is no part of it (nor of the cache's key)
+        self.display_url = redact_url(urlunsplit((parts.scheme, login + at + address.lower(), path, parts.query, "")))
         # Never shown in messages; the key and the URL's password and query values are also
         # scrubbed from answers (a server may echo them back).
         # Nothing under 4 characters is scrubbed from text (a password "e" garbled every message:
         # "m***ssag***"); the URL itself is always shown without its credentials.
-        self._answer_secrets = tuple(s for s in (api_key, *url_secrets(base_url)) if s and len(s) >= 4)
+        self._answer_secrets = tuple(s for s in (api_key, *url_secrets(base_url, answers=True)) if s and len(s) >= 4)
         # a user name beside a password is a login, not a secret, unless it is long enough to be
         # a key (https://KEY:x@host); alone (https://TOKEN@host) it is the credential
         user = parts.username if parts.username and (not parts.password or len(parts.username) >= 16) else None
-        self._secrets = (*self._answer_secrets, *((user,) if user and len(user) >= 4 else ()))
+        # messages hide every query value, and each secret also as a JSON error body escapes it
+        shown = {form for s in (api_key, *url_secrets(base_url), user) if s and len(s) >= 4
+                 for form in escaped_forms(s)}
+        self._secrets = tuple(sorted(shown, key=len, reverse=True))
         if api_key and auth:   # httpx's Basic auth replaces the Authorization header the key is in
             print("xling: note: the URL's user:password goes to the server as Basic auth; the API key "
                   "is not sent (one Authorization header holds one of them)", file=sys.stderr)
@@ -254,7 +270,11 @@ class HTTPBackend(Backend):
         self._client = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout,
                                     params=params, follow_redirects=False, auth=auth)
         _scrub_logs(self._secrets)   # httpx logs each request's URL (query values included) at INFO
-        self._cancel = threading.Event()
+        # Each _in_flight call has its own cancel event, which its worker threads see through
+        # _local (one backend may serve several threads' calls at once); close() sets them all.
+        self._closed = threading.Event()
+        self._calls: set[threading.Event] = set()
+        self._local = threading.local()
         self._answered = False    # whether the server has answered once (see _post)
         self._kind_guessed = self._kind_guessed_said = False   # "other" for want of an answer (see _not_ready)
         self._server_kind: str | None = None   # "vllm", "transformers" or "other": found out on the first request
@@ -273,7 +293,9 @@ class HTTPBackend(Backend):
 
     def close(self) -> None:
         """Close the connections (a Translator that opened this backend does, as it closes)."""
-        self._cancel.set()
+        self._closed.set()
+        for cancel in list(self._calls):
+            cancel.set()
         self._client.close()
 
     # -- helpers ---------------------------------------------------------------------------------
@@ -311,7 +333,14 @@ class HTTPBackend(Backend):
                     raise MalformedAnswer(f"an answer larger than {max_bytes:,} bytes, more than "
                                           f"max_tokens={payload.get('max_tokens')} can produce")
                 chunks.append(chunk)
-            return response.status_code, response.headers, b"".join(chunks).decode("utf-8", "replace")
+            data, charset = b"".join(chunks), response.charset_encoding or "utf-8"
+            if not 200 <= response.status_code < 300:   # an error's words, however encoded
+                return response.status_code, response.headers, data.decode("utf-8", "replace")
+            try:   # never U+FFFD in a stored translation: an answer that is not text is malformed
+                return response.status_code, response.headers, data.decode(charset)
+            except (LookupError, UnicodeDecodeError):
+                raise MalformedAnswer(f"an answer that is not {charset} text",
+                                      data[-1000:].decode("utf-8", "replace")) from None
 
     def _post(self, path: str, payload: dict, extract, max_bytes: int, decoding: Decoding | None = None):
         """POST with retries; `extract(body)` checks the answer's shape and returns its value
@@ -321,9 +350,12 @@ class HTTPBackend(Backend):
         answering 503, went out without them and its answer was cached as a neutral one)."""
         import httpx
 
+        if self._closed.is_set():
+            raise XlingError("this HTTP backend was closed (with the Translator that opened it): open a new one")
+        cancel = getattr(self._local, "cancel", None) or self._closed
         delay = self.backoff
         for attempt in range(self.max_retries + 1):
-            if self._cancel.is_set():
+            if cancel.is_set():
                 raise KeyboardInterrupt
             try:
                 sent = payload
@@ -362,7 +394,7 @@ class HTTPBackend(Backend):
                 # Retry-After is obeyed up to the request timeout, never an unbounded sleep.
                 asked = getattr(exc, "retry_after", None)
                 wait = min(delay if asked is None else asked, self.timeout)
-                if self._cancel.wait(wait):
+                if cancel.wait(wait):
                     raise KeyboardInterrupt from None
                 delay = min(delay * 2, 60)
 
@@ -370,7 +402,10 @@ class HTTPBackend(Backend):
         import httpx
 
         if isinstance(exc, httpx.ConnectError):
-            return XlingError(f"cannot connect to {self.display_url} (is the server running?); "
+            tls = "SSL" in str(exc) or "TLS" in str(exc)   # https:// to a plain-HTTP server, or a bad certificate
+            why = f"a TLS handshake failed: {self._redact(str(exc))[:200]}; is the server http://, not https://?" \
+                if tls else "is the server running?"
+            return XlingError(f"cannot connect to {self.display_url} ({why}); "
                               "finished outputs are cached, run again to resume")
         if isinstance(exc, MalformedAnswer):
             quoted = self._redact(" ".join(exc.body.split()))[:200]
@@ -501,12 +536,14 @@ class HTTPBackend(Backend):
         for index in range(count):
             todo.put(index)
         done: queue.SimpleQueue = queue.SimpleQueue()
-        self._cancel = cancel = threading.Event()
+        cancel = threading.Event()
+        self._calls.add(cancel)
         failed = threading.Event()   # no new request after a failure
         running = [0]
         lock = threading.Lock()
 
         def work():
+            self._local.cancel = cancel
             while not cancel.is_set() and not failed.is_set():
                 with lock:
                     try:
@@ -533,6 +570,9 @@ class HTTPBackend(Backend):
                         break
                     except queue.Empty:
                         continue
+                if isinstance(error, PartlyDone):
+                    deliver(index, error.done)
+                    error = error.cause
                 if error is not None:
                     if not isinstance(error, KeyboardInterrupt):
                         failed.set()
@@ -541,6 +581,7 @@ class HTTPBackend(Backend):
                 deliver(index, result)
         finally:
             cancel.set()
+            self._calls.discard(cancel)
 
     def _deliver_on_the_way(self, done: queue.SimpleQueue, running: list, lock, deliver) -> None:
         """After a failure: the answers of requests already sent, for up to one request timeout."""
@@ -557,6 +598,8 @@ class HTTPBackend(Backend):
                 continue
             if error is None:
                 deliver(index, result)
+            elif isinstance(error, PartlyDone):
+                deliver(index, error.done)
 
     def generate(self, requests: list[GenerationRequest], decoding: Decoding, on_batch=None) -> list[str]:
         """Every request with up to `concurrency` in flight (the server batches); finished
@@ -598,13 +641,18 @@ class HTTPBackend(Backend):
         def compute(i):
             request, found = requests[i], {}
             salt = int(hashlib.sha256(self.render(request.prompt).encode()).hexdigest()[:12], 16)
-            for k in sorted(wanted[i]):
-                decoding = Decoding(do_sample=True, temperature=sampling.temperature,
-                                    top_p=sampling.top_p, seed=(sampling.row_seed(k) ^ salt) % (2 ** 31))
-                path, payload = self._payload(request, decoding)
-                (text,) = self._post(path, payload, partial(_all_answers, chat=request.prompt.is_chat, n=1),
-                                     max_bytes=(1 << 16) + 64 * request.max_new_tokens, decoding=decoding)
-                found[k] = self._finish(text, request)
+            try:
+                for k in sorted(wanted[i]):
+                    decoding = Decoding(do_sample=True, temperature=sampling.temperature,
+                                        top_p=sampling.top_p, seed=(sampling.row_seed(k) ^ salt) % (2 ** 31))
+                    path, payload = self._payload(request, decoding)
+                    (text,) = self._post(path, payload, partial(_all_answers, chat=request.prompt.is_chat, n=1),
+                                         max_bytes=(1 << 16) + 64 * request.max_new_tokens, decoding=decoding)
+                    found[k] = self._finish(text, request)
+            except Exception as exc:
+                if found:   # the candidates drawn before the failure are cached all the same
+                    raise PartlyDone(found, exc) from None
+                raise
             return found
 
         def deliver(i, found):
@@ -702,8 +750,13 @@ def _answer_text(body, chat: bool, one: bool = True) -> str:
 def _whole_characters(text: str, choice: dict) -> str:
     """An answer its token budget ended (finish_reason "length") is a CutAnswer; if the budget
     ended inside a character's bytes (a server may decode the half character as U+FFFD), it
-    ends before that character, as the local backends end it."""
-    return CutAnswer(text.rstrip("\ufffd")) if choice.get("finish_reason") == "length" else text
+    ends before that character, as the local backends end it. vLLM's "abort" and "error" end
+    a fragment (retried, never cached); its "repetition" stop is cut like a spent budget."""
+    reason = choice.get("finish_reason")
+    if reason in ("abort", "error"):
+        raise MalformedAnswer(f"finish_reason {reason!r} (the server stopped this answer part-way)",
+                              json.dumps(choice, ensure_ascii=False)[:1000])
+    return CutAnswer(text.rstrip("\ufffd")) if reason in ("length", "repetition") else text
 
 
 def _all_answers(body, chat: bool, n: int) -> list[str]:

@@ -117,3 +117,18 @@ def key_lines(node) -> dict:
     if not isinstance(node, yaml.MappingNode):
         return {}
     return {k.value: k.start_mark.line + 1 for k, _ in node.value if isinstance(k, yaml.ScalarNode)}
+
+
+def yaml_problem(exc: Exception) -> str:
+    """What is wrong with a YAML text, where, in one line, without PyYAML's quoted snippet of
+    the file (which may hold a password in a URL or a key: never echoed)."""
+    problem = getattr(exc, "problem", None)
+    mark = getattr(exc, "problem_mark", None)
+    if problem is None:
+        return " ".join(str(exc).split())
+    def at(mark) -> str:
+        return f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+
+    context = getattr(exc, "context", None)
+    opened = f"{context}{at(getattr(exc, 'context_mark', None))}: " if context else ""
+    return f"{opened}{problem}{at(mark)}"

@@ -26,7 +26,7 @@ from typing import Sequence
 from ..backends.base import Prompt
 from ..data.choice import NLI_LABELS
 from ..data.languages import Language, resolve
-from ..data.yamlfile import RepeatedKey, load_yaml
+from ..data.yamlfile import RepeatedKey, load_yaml, yaml_problem
 from ..errors import XlingError
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "builtin"
@@ -172,7 +172,7 @@ def _read_template(path: Path) -> Template:
     except RepeatedKey as exc:
         raise XlingError(f"template {path}, {exc}") from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise XlingError(f"cannot read template {path}: {' '.join(str(exc).split())}") from exc
+        raise XlingError(f"cannot read template {path}: {yaml_problem(exc)}") from exc
     if not isinstance(data, dict):
         raise XlingError(f"template {path} must be a mapping of keys to values")
     fmt = data.get("format")

@@ -12,7 +12,7 @@ from typing import Any, get_args, get_origin, get_type_hints
 from ..backends.http import TRANSPORT
 from ..backends.settings import BackendSettings
 from ..data.languages import Direction, resolve
-from ..data.yamlfile import RepeatedKey, key_lines, load_yaml
+from ..data.yamlfile import RepeatedKey, key_lines, load_yaml, yaml_problem
 from ..errors import XlingError
 from ..metrics.registry import metric_settings, parse_metric_names
 from ..settings import Checked, SettingError, setting
@@ -343,7 +343,7 @@ def load_experiments(path: str | Path, overrides: dict | None = None) -> list:
     except RepeatedKey as exc:
         raise XlingError(f"{path}, {exc}") from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise XlingError(f"cannot read {path}: {' '.join(str(exc).split())}") from exc
+        raise XlingError(f"cannot read {path}: {yaml_problem(exc)}") from exc
     if not isinstance(values, dict):
         raise XlingError(f"{path}: expected a mapping of settings")
     given = {k: v for k, v in (overrides or {}).items() if v is not None}

@@ -89,6 +89,8 @@ class Translator:
         if template is not None and template.format not in ("chat", "completion"):
             raise XlingError(f"template {template.name!r} is a {template.format} template, not a "
                              "translation template (chat or completion)")
+        if isinstance(settings, dict):   # settings={"base_url": ...}: the same as giving them one by one
+            load_options, settings = {**settings, **load_options}, None
         check_options(load_options, also=("backend", "settings", "model", *_PER_CALL))   # (a typo: shot=1)
         if isinstance(backend, str):   # backend="http": the kind of backend to load, not a loaded one
             load_options["backend"], backend = backend, None
