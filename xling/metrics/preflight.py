@@ -18,8 +18,11 @@ def check_metric_models(metrics: list[str], settings, translating: bool = True) 
     command that only scores: score, rescore, meta-eval)."""
 
     env, path = getattr(settings, "judge_api_key_env", None), getattr(settings, "judge_api_key_file", None)
-    if env or path:   # read now: a wrong file or variable (or the key itself, given there by
-        from ..backends.http import read_api_key  # mistake) said before a run folder records it
+    if env or path:
+        from ..backends.http import read_api_key
+
+        # read now: a wrong file or variable (or the key itself, given there by mistake) is
+        # said before a run folder records it
         read_api_key(env, path)
     online = None
     for name in metrics:
