@@ -156,14 +156,18 @@ def test_x_csqa_files_are_joined_by_id_and_items_with_an_empty_answer_are_left_o
     for lang, rows in (("en", [_xcsqa_record("q1", "Where?", ["home", "shop", "park"], "B"),
                                _xcsqa_record("q2", "Who?", ["cat", "dog", "cow"], "A")]),
                        ("de", [_xcsqa_record("q2", "Wer?", ["Kuh", "Katze", "Hund"], "B"),
-                               _xcsqa_record("q1", "Wo?", ["Laden", "", "Park"], "A")])):
+                               _xcsqa_record("q1", "Wo?", ["Laden", "", "Park"], "A")]),
+                       # a bare "." (three CLiKA German items) won every comparison too (audit round 22)
+                       ("fr", [_xcsqa_record("q1", "Où ?", ["magasin", ".", "parc"], "A"),
+                               _xcsqa_record("q2", "Qui ?", ["vache", "chat", "chien"], "B")])):
         (tmp_path / "xcsqa" / lang).mkdir(parents=True)
         (tmp_path / "xcsqa" / lang / "dev.jsonl").write_text("\n".join(rows) + "\n", encoding="utf-8")
     source = choice_source("xcsqa", str(tmp_path), "multiple_choice")
     crossed = source.items("en", "de")
     assert [(i.id, i.fields["stem"], i.fields["options"][i.label]) for i in crossed] == [("q2", "Who?", "Katze")]
     assert [i.id for i in source.items("en", "en")] == ["q1", "q2"]
-    assert source.note.endswith("en>de: 1 item(s) with an empty answer option left out (q1)")
+    assert source.note.endswith("en>de: 1 item(s) with an empty (or punctuation-only) answer option left out (q1)")
+    assert [i.id for i in source.items("fr", "fr")] == ["q2"]
 
 
 @pytest.mark.parametrize("bad, line, message", [

@@ -117,7 +117,8 @@ def test_an_answer_repeating_an_option_is_that_option_not_a_letter():
     for text in ("答案是B", "答案是：B", "正确答案是B", "答えはBです", "Bです", "B입니다"):   # (audit round 18)
         assert parse_answer(template, text, item) == 1, text
     assert parse_answer(template, "Bですか？", item) is None   # a question, not an answer
-    assert parse_answer(template, "A) a chair", item) == 0       # a letter first stays a letter
+    # a letter followed by another option's text contradicts itself (audit round 22: it was A)
+    assert parse_answer(template, "A) a chair", item) is None and parse_answer(template, "A) a table", item) == 0
     assert parse_answer(template, "D", item) == 3
     yes_no = ChoiceItem("p", 0, {"stem": "Same meaning?", "options": ["Yes", "No"]})
     assert parse_answer(template, "Not sure", yes_no) is None     # "no" does not end in "not"
@@ -533,3 +534,38 @@ def test_a_tokenizer_that_appends_eos_scores_and_prompts_as_one_that_does_not(ba
 
     prompt = Prompt(text="Korean: 바다가 조용하다.\nEnglish:")
     assert other.lm.encode_prompt(prompt) == backend.lm.encode_prompt(prompt)
+
+
+def test_cues_letters_and_refusals_are_read_as_what_they_say():
+    """(audit round 22) An option whose text is the cue's word (X-CSQA's "answer", "答案") took every
+    cued answer; a letter followed by another option's text was the letter; "No sé" and "No idea"
+    were the answer No (PAWS-X's gold on 55% of items); the cue's copula was read in four
+    languages only; a Turkish dotted İ never matched."""
+    from xling.prompts.templates import load_template
+
+    qa, copa = load_template("mc-qa"), load_template("copa")
+    cue_word = ChoiceItem("q", 1, {"stem": "?", "options": ["a park", "hang up", "a bus", "answer", "a phone"]})
+    assert parse_answer(qa, "Answer: B", cue_word) == 1 and parse_answer(qa, "Answer: hang up", cue_word) == 1
+    assert parse_answer(qa, "Answer", cue_word) == 3 and parse_answer(qa, "answer.", cue_word) == 3
+    assert parse_answer(qa, "Answer: I am not sure", cue_word) is None
+    han = ChoiceItem("z", 0, {"stem": "?", "options": ["答案", "问题", "学校"]})
+    assert parse_answer(qa, "答案：C", han) == 2 and parse_answer(qa, "答案是B", han) == 1
+    assert parse_answer(qa, "答案", han) == 0
+    article = ChoiceItem("a", 1, {"stem": "?", "options": ["ال", "بيت", "كتاب"]})   # a prefix of الجواب
+    assert parse_answer(qa, "الجواب: B", article) == 1
+    yes_no = ChoiceItem("p", 1, {"stem": "?", "options": ["Yes", "No"]})
+    for refusal in ("No sé", "No lo sé", "No estoy seguro", "No idea", "No idea.", "No, I don't know",
+                    "No, I'm not sure", "Nein, ich weiß es nicht", "Non, je ne sais pas"):
+        assert parse_answer(qa, refusal, yes_no) is None, refusal
+    for answer in ("No", "No.", "No, they differ.", "No, the second adds a date"):
+        assert parse_answer(qa, answer, yes_no) == 1, answer
+    assert parse_answer(qa, "A. No", yes_no) is None and parse_answer(qa, "A (No)", yes_no) is None
+    assert parse_answer(qa, "B. No", yes_no) == 1 and parse_answer(qa, "A (Yes)", yes_no) == 0
+    cause = ChoiceItem("c", 0, {"premise": "p", "question": "cause",
+                                "options": ["It was fragile.", "It was small."]})
+    assert parse_answer(copa, "A. It was small.", cause) is None
+    assert parse_answer(copa, "B. It was small.", cause) == 1 and parse_answer(copa, "A. It broke easily.", cause) == 0
+    for cued in ("La risposta è B", "Vastus on B", "Jibu ni B", "Trả lời là B", "Jawaban adalah B", "คำตอบคือ B"):
+        assert parse_answer(copa, cued, cause) == 1, cued
+    turkish = ChoiceItem("t", 0, {"premise": "p", "question": "effect", "options": ["İp atladı.", "Koştu."]})
+    assert parse_answer(copa, "ip atladı.", turkish) == 0

@@ -150,6 +150,11 @@ def test_xcopa_through_eval_mc_prompt_and_the_html_report(root, tiny_causal, tmp
     assert page_data(page)["choice"]["prompts"] == {"verified": 2 * 6, "exact": 0}   # 2 cells x 6 items
     open_page(browser, page)
     check_quiet(browser, page)
+    # a config.json that lost its demonstrations shows no prompt without them (audit round 22)
+    del config["demonstrations"]["tr"]
+    (out / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    assert_one_line_error(xling("prompt", str(out), records[0]["id"], "--lang", "tr", "--mode", "gen"),
+                          "config.json has no demonstrations for cell tr")
 
 
 def test_bad_xcopa_requests_are_one_line(root, tmp_path):

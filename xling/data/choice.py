@@ -293,12 +293,14 @@ class XCSQASource(ChoiceSource):
             items = [ChoiceItem(id=question.id, label=answers.label, option_lang=option_lang,
                                 fields={**answers.fields, "stem": question.fields["stem"]})
                      for question, answers in zip(questions, xcsqa_items(option_lang, self.root))]
-        empty = [item.id for item in items if not all(option.strip() for option in item.fields["options"])]
+        # (a bare "." is as empty: three German items have one, and it won each of them)
+        empty = [item.id for item in items
+                 if not all(any(ch.isalnum() for ch in option) for option in item.fields["options"])]
         if empty:
             self.left_out[f"{resolve(premise).code}>{option_lang}" if option_lang != resolve(premise).code
                           else option_lang] = empty
         self.note = xcsqa_note(self.read, self.root) + "".join(
-            f"; {cell}: {len(ids)} item(s) with an empty answer option left out ({', '.join(ids)})"
+            f"; {cell}: {len(ids)} item(s) with an empty (or punctuation-only) answer option left out ({', '.join(ids)})"
             for cell, ids in sorted(self.left_out.items()))
         return [item for item in items if item.id not in empty]
 

@@ -175,13 +175,17 @@ def balanced_shots(pool: Sequence[ChoiceItem], k: int, seed: int, n_labels: int,
 # ("A. B.", "Yes. No."), an option's text without its full stop, "Answer: B", "B is wrong";
 # 3: the cue's Chinese and Japanese copula ("答案是B", "答えはいいえ"), a letter before です/입니다;
 # 4: "A: B" and "No contradiction" name no answer, nor does "B?"; invisible format characters
-# (zero-width space, word joiner, BOM) are stepped over.
-CHOICE_PARSER = 4
+# (zero-width space, word joiner, BOM) are stepped over; 5: a repeated cue is read before an
+# option whose text is the cue's word (X-CSQA's "answer", "答案"), a letter followed by another
+# option's text ("A. No") and a choice word opening a refusal ("No sé", "No idea") name no
+# answer, the cue's copula in more languages ("La risposta è B"), Turkish dotted İ.
+CHOICE_PARSER = 5
 
 
 def _norm(text: str) -> str:
     text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")   # ("\u200bYes" was no answer)
-    text = unicodedata.normalize("NFKC", text).casefold().strip()
+    # (casefold turns the Turkish İ into i and a combining dot: "İp" would never match "ip")
+    text = unicodedata.normalize("NFKC", text).casefold().replace("i\u0307", "i").strip()
     return re.sub(r"^[\s\"'“”‘’「」『』*:：\-–—(（\[]+", "", text)
 
 
@@ -190,16 +194,38 @@ def _option_text(option: str) -> str:
     return _norm(option).rstrip(".。．")
 
 
-def _without_cue(template: Template, norm: str) -> str:
-    """An answer without a leading copy of the prompt's answer cue ("Answer: B", "The answer is
-    (B)", "答案：是", "정답은 예"): the prompt ends with that cue, and models repeat it."""
+def _cue_end(template: Template, norm: str) -> int:
+    """Where a leading copy of the prompt's answer cue ends in an answer ("Answer: B", "The answer
+    is (B)", "答案：是", "정답은 예", "La risposta è B"): the prompt ends with that cue, and models
+    repeat it. 0: none."""
     words = {_norm(w["answer"]) for w in template.data.get("words", {}).values() if w.get("answer")}
     words |= {"the answer", "the correct answer", "correct answer", "the final answer", "final answer", "정답",
               "正确答案", "正確答案", "正解", "正しい答え"}
     # (the copula before something only: "答案是否" is "the answer is no", "答案是" alone no answer)
-    cue = re.match(r"(?:" + "|".join(map(re.escape, sorted(words, key=len, reverse=True))) + r")"
-                   r"(?:\s*[:：]|\s+is\b|은|는|\s*(?:是|为|為|は)\s*[:：]?(?=\S))\s*", norm)
-    return _norm(norm[cue.end():]) if cue else norm
+    cue = re.match(r"(?:(?:la|le|el|il|die|der|câu)\s+)?"   # an article: "la risposta è", "câu trả lời là"
+                   r"(?:" + "|".join(map(re.escape, sorted(words, key=len, reverse=True))) + r")"
+                   r"(?:\s*[:：]|\s+(?:is|est|ist|es|è|on|ni|là|adalah|ialah)\b|은|는"
+                   r"|\s*(?:是|为|為|は|คือ)\s*[:：]?(?=\S))\s*", norm)
+    return cue.end() if cue else 0
+
+
+def _without_cue(template: Template, norm: str) -> str:
+    """An answer without a leading copy of the prompt's answer cue (see _cue_end)."""
+    end = _cue_end(template, norm)
+    return _norm(norm[end:]) if end else norm
+
+
+# What a choice word opening an answer may be followed by that makes it a refusal, not the
+# choice: "No sé" / "No idea" / "No, I don't know" / "Nein, ich weiß es nicht" / "いいえ、わかりません"
+# (in PAWS-X, No is the gold answer of 55% of items: such refusals scored as right answers).
+_REFUSAL = re.compile(
+    r"[\s,，、.:;!\-–—]*(?:"
+    r"idea\b|clue\b|comment\b|(?:i\s*(?:am|['’]m)\s+)?not\s+(?:sure|certain)\b"
+    r"|(?:i\s+)?(?:don['’]?t|do\s+not|can['’]?t|cannot|could\s+not|couldn['’]?t)\s+(?:know|tell|say|determine|answer|be\s+sure)\b"
+    r"|(?:lo\s+)?sé\b|estoy\s+segur[oa]\b|tengo\s+(?:idea|ni\s+idea)\b|puedo\s+(?:saber|decir|determinar)\b"
+    r"|(?:je\s+)?(?:ne\s+)?sais\s+pas\b|suis\s+pas\s+s[uû]r|lo\s+so\b|sono\s+sicur[oa]\b"
+    r"|(?:ich\s+)?weiß\b|keine\s+ahnung\b|bin\s+(?:mir\s+)?nicht\s+sicher\b"
+    r"|わかりません|分かりません|知りません|わからない|不知道|不确定|不確定|无法确定|無法確定|모르겠|잘\s*모르)")
 
 
 def answer_vocabulary(template: Template) -> dict[str, int]:
@@ -258,7 +284,7 @@ def parse_answer(template: Template, text: str, item: ChoiceItem) -> int | None:
                     return None
                 # a word before a label's name ("No contradiction": there is none) answers nothing
                 named = re.match(r"[ \t]+(\w+)", norm[len(word):])   # (not "No\nContradiction: ...")
-                if word not in labels and named and named.group(1) in labels:
+                if word not in labels and named and named.group(1) in labels or _REFUSAL.match(norm[len(word):]):
                     return None
                 sentence = _SENTENCE.match(norm[len(word):])
                 after = norm[len(word) + sentence.end():] if sentence else ""
@@ -276,8 +302,11 @@ def parse_answer(template: Template, text: str, item: ChoiceItem) -> int | None:
     options = [(i, _option_text(o)) for i, o in enumerate(item.fields["options"])]
     # words read as an option besides its text (PAWS-X Korean 네 for 예)
     options += [(i, _norm(w)) for i, words in enumerate(item.fields.get("also_accepted", ())) for w in words]
-    if not any(o and norm.startswith(o) for _, o in options):   # (an option may begin "Answer ...")
-        norm = _without_cue(template, norm)
+    # A repeated cue is read first ("Answer: B" where an option is "answer": X-CSQA's "答案",
+    # "正解"), unless an option's own text opens with the whole cue ("The answer is in the box")
+    cut = _cue_end(template, norm)
+    if cut and not any(o and o.startswith(norm[:cut].rstrip()) for _, o in options):
+        norm = _norm(norm[cut:])
     said = [(len(o), i) for i, o in options
             if o and norm.startswith(o) and not _runs_on(o[-1], norm[len(o):len(o) + 1])
             and not (len(o) == 1 and _hangul_goes_on(o, norm[1:]))]   # "예" in "예를 들어"
@@ -285,7 +314,8 @@ def parse_answer(template: Template, text: str, item: ChoiceItem) -> int | None:
     if said:
         longest = max(said)[0]
         best = [i for length, i in said if length == longest]
-        if len(best) > 1 or _lists_another(norm[longest:], best[0], options, letters, by_text=True):
+        if len(best) > 1 or _lists_another(norm[longest:], best[0], options, letters, by_text=True) \
+                or _REFUSAL.match(norm[longest:]):
             return None
         return best[0]
     # a letter alone or marked as one ("B)", "C.", "**B**", "B, because", "B is correct",
@@ -301,6 +331,12 @@ def parse_answer(template: Template, text: str, item: ChoiceItem) -> int | None:
                     i != index and o and told.startswith(o) and _ALONE.match(told[len(o):]) for i, o in options):
                 return None
         own = next((o for i, o in options if i == index and o and marked.startswith(o)), None)
+        # a letter followed by another option's own text ("A. It was small." where that is B's,
+        # "A (No)") contradicts itself: it names no answer
+        told = _norm(marked)
+        if any(i != index and o and len(o) > len(own or "") and told.startswith(o) and _ALONE.match(told[len(o):])
+               for i, o in options):
+            return None
         # what follows the option's own text ("A) shelf ..."), else the letter itself ("A, B")
         rest = marked[len(own):] if own else norm[match.start(1) + 1:]
         return None if _lists_another(rest, index, options, letters, by_text=False) else index

@@ -78,6 +78,9 @@ def record_prompt(path: str, task: str, config: dict, name: str, record: dict, m
         prompt = record["prompt"].get(key)
         if prompt is None:
             raise XlingError(f"{path} scored no {MODES[key]} (--mode {key}) prompts")
+        if config.get("shots") and key not in demos:   # (a hand-edited or damaged config.json)
+            raise XlingError(f"{path}/config.json has no demonstrations for cell {name} ({MODES[key]}), "
+                             "though the run used shots: the prompt cannot be shown whole")
         lines.append(template_line(key, templates.get(key)))
         if key == "ll":
             lines += [demos.get("ll", "") + prompt["context"], "## scored continuations"]
