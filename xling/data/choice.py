@@ -300,7 +300,8 @@ class XCSQASource(ChoiceSource):
             self.left_out[f"{resolve(premise).code}>{option_lang}" if option_lang != resolve(premise).code
                           else option_lang] = empty
         self.note = xcsqa_note(self.read, self.root) + "".join(
-            f"; {cell}: {len(ids)} item(s) with an empty (or punctuation-only) answer option left out ({', '.join(ids)})"
+            f"; {cell}: {len(ids)} item(s) with an empty (or punctuation-only) answer option left out "
+            f"({', '.join(ids)})"
             for cell, ids in sorted(self.left_out.items()))
         return [item for item in items if item.id not in empty]
 
