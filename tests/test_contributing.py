@@ -292,6 +292,26 @@ def test_a_failing_plugin_never_takes_a_built_in_with_it(tmp_path):
     assert "does not load, skipped" in result.stderr
 
 
+def test_a_failing_metric_plugin_leaves_no_data_set_behind(tmp_path):
+    """(audit round 22) a metric plugin that registered a data set (its import brought the data
+    registry in) and then failed left the data set listed."""
+    env = _plugin_package(tmp_path, "[xling.metrics]\nhalf = halfset\n", {"halfset": (
+        "from xling.data.registry import register_dataset\n"
+        "@register_dataset('halfds', task='mt', grammar='halfds', help='a data set of a half plugin')\n"
+        "def load(arg, spec, options):\n    return None\n"
+        "import no_such_module_here\n")})
+    import os
+    import subprocess
+    import sys
+
+    code = ("from xling.metrics.registry import get\nget('bleu')\n"   # the metrics' plugins load first
+            "import xling.data.registry as data\nprint(sorted(data.families()))\n")
+    result = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, **env), capture_output=True, text=True)
+    assert "does not load, skipped" in result.stderr
+    listed = set(eval(result.stdout))
+    assert "flores200" in listed and "halfds" not in listed
+
+
 def _plugin_package(root: Path, entry_points: str, modules: dict[str, str] | None = None,
                     dist: str = "xling_more") -> dict:
     info = root / f"{dist}-0.1.dist-info"

@@ -287,6 +287,23 @@ def test_a_checkpoint_named_by_its_bare_file_name_is_found(tiny_comet, monkeypat
     assert comet(hyps, refs, srcs, model="model.ckpt", batch_size=np.int64(2), precision=32).segments == here.segments
 
 
+def test_a_checkpoint_given_as_the_fourth_argument_and_another_spelling_of_its_path(tiny_comet, monkeypatch):
+    """(audit round 22) comet(h, r, s, "models/comet") took the path as tgt_lang and scored the
+    default model; the same checkpoint typed as models/comet and ./models/comet was "not
+    comparable" in paired tests."""
+    from xling.metrics.significance import paired_test
+
+    srcs, hyps, refs = map(list, zip(*TRIPLES))
+    with pytest.raises(XlingError, match="fourth argument is the target language"):
+        comet(hyps, refs, srcs, str(tiny_comet))
+    monkeypatch.chdir(tiny_comet.parents[2])
+    relative = str(tiny_comet.relative_to(tiny_comet.parents[2]))
+    one = comet(hyps, refs, srcs, "en", model=relative)
+    other = comet(refs, refs, srcs, "en", model="./" + relative)
+    (result,) = paired_test(one, {"refs": other}, n_samples=100)
+    assert 0 < result.p_value <= 1
+
+
 def test_comet_matches_unbabel_comet(tiny_comet, oracle):
     srcs, hyps, refs = map(list, zip(*TRIPLES))
     theirs = oracle("comet", checkpoint=str(tiny_comet), batch_size=2,

@@ -3,6 +3,8 @@ mT5) scored through xling and through the oracles (unbabel-comet 2.2.7, mbrs 0.1
 reference venv), reference-free scoring from the shell, and clear errors for gated or offline
 models."""
 
+import json
+
 import pytest
 from helpers import assert_one_line_error, xling
 
@@ -169,6 +171,29 @@ def test_gated_or_offline_models_are_one_clear_line(tmp_path):
     with pytest.raises(XlingError, match="MetricX needs references"):
         from xling.metrics.registry import get
         get("metricx")(["a"], None, ["b"], "en")
+
+
+def test_metricx_by_hub_name_scores_offline_from_the_hub_cache(tiny_metricx, tmp_path):
+    """(audit round 22) the preflight took a cached MetricX, and loading refused it offline (after
+    a run had translated everything); the mT5 tokenizer it also needs was never checked."""
+    from tiny_models import put_in_hub_cache
+
+    (tmp_path / "src.ko").write_text("저는 학생입니다.\n물이 차갑다.\n", encoding="utf-8")
+    (tmp_path / "hyp.en").write_text("I am a student.\nWater cold.\n", encoding="utf-8")
+    (tmp_path / "ref.en").write_text("I am a student.\nThe water is cold.\n", encoding="utf-8")
+    args = ["-i", str(tmp_path / "hyp.en"), "-r", str(tmp_path / "ref.en"), "-s", str(tmp_path / "src.ko"),
+            "--tgt-lang", "en", "-m", "metricx", "--format", "json"]
+    put_in_hub_cache(tmp_path / "hub", "google/metricx-24-hybrid-large-v2p6", tiny_metricx)
+    no_tokenizer = xling("score", *args, env={"HF_HUB_CACHE": str(tmp_path / "hub"), "HF_HUB_OFFLINE": "1"})
+    assert_one_line_error(no_tokenizer, "'google/mt5-xl', which is neither a local folder nor in the hub cache")
+    put_in_hub_cache(tmp_path / "hub", "google/mt5-xl", tiny_metricx)   # (its folder holds the tokenizer)
+    by_name = xling("score", *args, env={"HF_HUB_CACHE": str(tmp_path / "hub"), "HF_HUB_OFFLINE": "1"})
+    assert by_name.returncode == 0, by_name.stderr
+    local = xling("score", *args, "--metricx-model", str(tiny_metricx))
+    assert local.returncode == 0, local.stderr
+    named, folder = (next(iter(json.loads(r.stdout)["systems"].values()))["metricx"] for r in (by_name, local))
+    assert named["score"] == pytest.approx(folder["score"], abs=1e-6)
+    assert "model:google/metricx-24-hybrid-large-v2p6|" in named["signature"]
 
 
 def test_eval_and_rescore_take_qe_metrics(tiny_kiwi, tiny_metricx, tmp_path, capsys):

@@ -451,6 +451,9 @@ def test_the_notebook_translate_holds_one_model_and_reuses_it_across_options(tmp
     with pytest.raises(XlingError, match="unknown option.s. 'sede'"):
         xling.translate(text, "ko", "en", model=model, cache=False, sede=3)
     assert module._held["backend"] is held
+    # both languages are named (the source defaulted to Korean, unsaid: audit round 22)
+    with pytest.raises(XlingError, match="needs src and tgt"):
+        xling.translate("Guten Morgen", tgt="ja", model=model)
     import gc
     import shutil
     import weakref

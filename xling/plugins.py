@@ -16,6 +16,9 @@ _loaded: set[str] = set()
 # its import registered is taken out again, so "skipped" means skipped.
 _TRACKED: list[dict] = []
 _BUILTIN: list[str] = []
+# Every registry's module, imported before any plugin: one a plugin's own import first brought in
+# was tracked only during that import, and what the failed plugin had put in it stayed.
+_REGISTRIES = ("xling.metrics.registry", "xling.backends.registry", "xling.data.registry")
 
 
 def track(*registries: dict, builtin: tuple[str, ...] = ()) -> None:
@@ -31,6 +34,8 @@ def discover(group: str, builtin: tuple[str, ...] = ()) -> None:
     if group in _loaded:
         return
     _loaded.add(group)
+    for module in _REGISTRIES:
+        importlib.import_module(module)
     for module in (*builtin, *_BUILTIN):
         importlib.import_module(module)
     global _importing, _importing_content

@@ -97,6 +97,13 @@ def comet(hyps: Sequence[str], refs: Sequence[str] | None, srcs: Sequence[str] |
     (xCOMET or COMET), whatever its folder is called."""
     if srcs is None:
         raise XlingError("COMET needs the source sentences (srcs; -s/--source on the command line)")
+    if tgt_lang is not None:   # (a checkpoint given fourth, where the model once went, scored the default)
+        from ..data.languages import resolve
+        try:
+            resolve(tgt_lang)
+        except XlingError:
+            raise XlingError(f"COMET's fourth argument is the target language (tgt_lang), not {tgt_lang!r}: "
+                             "name a checkpoint with model=...") from None
     if not isinstance(model, str) or not model.strip():
         raise XlingError(f"COMET model must be a hub name or a local checkpoint folder, not {model!r}")
     if name is not None and not isinstance(name, str):

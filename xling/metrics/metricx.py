@@ -70,6 +70,17 @@ def _names_qe(model: str) -> bool:
     return any(re.search(r"(?:^|[-_.])qe(?:[-_.]|$)", name.lower()) for name in _own_names(model))
 
 
+def in_hub_cache(name: str) -> bool:
+    """Whether a MetricX model's or tokenizer's hub repo is in the local hub cache."""
+    from huggingface_hub import try_to_load_from_cache
+
+    try:
+        return any(isinstance(try_to_load_from_cache(name, file), str)
+                   for file in ("config.json", "tokenizer_config.json", "spiece.model"))
+    except Exception:  # noqa: BLE001 - a name the hub would refuse is not cached
+        return False
+
+
 def _tokenizer_source(model: str, explicit: str | None) -> str:
     if explicit:
         return explicit
@@ -113,10 +124,12 @@ def _load_metricx(model: str, precision: str, tokenizer: str | None, version: st
     for name in dict.fromkeys((model, tokenizer_source)):
         if not Path(name).expanduser().is_dir():
             hub.check_name(name, "MetricX model")
-        if not Path(name).expanduser().is_dir() and not online:
-            raise XlingError(f"MetricX needs {name!r}, which is not a local folder, and the Hugging "
-                             "Face hub cannot be reached to fetch it (offline?); pass a local folder "
-                             "(--metricx-model PATH; a folder holding its tokenizer needs no hub)")
+        # (a hub name in the local hub cache loads offline, as COMET's does)
+        if not Path(name).expanduser().is_dir() and not online and not in_hub_cache(name):
+            raise XlingError(f"MetricX needs {name!r}, which is neither a local folder nor in the hub "
+                             "cache, and the Hugging Face hub cannot be reached to fetch it (offline?); "
+                             "pass a local folder (--metricx-model PATH; a folder holding its tokenizer "
+                             "needs no hub)")
     # (MetricX's head is not tied to its embeddings, though mT5's 5.x config says it is:
     # transformers finds both in the checkpoint, keeps them apart and warns: quieted)
     try:

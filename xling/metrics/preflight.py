@@ -44,18 +44,27 @@ def check_metric_models(metrics: list[str], settings, translating: bool = True) 
         model = spec.options_from(settings).get("model") or key.default
         option = key.option_flags()[0]
         path = Path(model).expanduser()
+        needed = [model]
+        if spec.name in ("metricx", "metricx-qe"):   # and mT5's tokenizer, from the hub unless a folder holds it
+            from .metricx import _tokenizer_source, in_hub_cache
+            needed.append(_tokenizer_source(model, None))
         if path.exists():
             if key.snapshot_file.startswith("checkpoints") and path.is_dir() \
                     and not (path / key.snapshot_file).is_file():
                 raise XlingError(f"{spec.display} model folder {model} has no {key.snapshot_file} ({option})")
-            continue
-        hub.check_name(model, f"{spec.display} model")
-        if _in_hub_cache(model, key.snapshot_file):
-            continue
-        online = hub.reachable() if online is None else online
-        if not online:
-            why = (f"{spec.display} needs model {model!r}, which is neither a local folder nor in the hub "
-                   "cache, and the Hugging Face hub cannot be reached (offline?); pass a local checkpoint")
+            needed.remove(model)
+        for need in needed:
+            if Path(need).expanduser().exists():
+                continue
+            hub.check_name(need, f"{spec.display} model")
+            if _in_hub_cache(need, key.snapshot_file) if need == model else in_hub_cache(need):
+                continue
+            online = hub.reachable() if online is None else online
+            if online:
+                continue
+            why = (f"{spec.display} needs {'model' if need == model else 'the tokenizer'} {need!r}, which is "
+                   "neither a local folder nor in the hub cache, and the Hugging Face hub cannot be reached "
+                   "(offline?); pass a local checkpoint")
             if not translating:
                 raise XlingError(f"{why} ({option} PATH) or leave {name} out of -m (checked before scoring: "
                                  "nothing was written)")

@@ -397,10 +397,10 @@ _held: dict = {}   # the one model translate() keeps loaded: {"key": ..., "backe
 _held_caches: dict = {}   # translate()'s output caches by file: one connection each, not one per call
 
 
-def translate(texts: Iterable[str] | str, src: str = "ko", tgt: str = "en", model: str | None = None,
-              **options) -> list[str] | str:
-    """Translate `texts` (a list of strings, or one string) from `src` into `tgt` (by default
-    Korean into English: name both) with `model` (None: $XLING_MODEL, else the embedded model).
+def translate(texts: Iterable[str] | str, src: str | None = None, tgt: str | None = None,
+              model: str | None = None, **options) -> list[str] | str:
+    """Translate `texts` (a list of strings, or one string) from `src` into `tgt` (both needed, as
+    the command line's --src and --tgt) with `model` (None: $XLING_MODEL, else the embedded model).
     `options` are Translator's: template, shots, shot_pool, seed, batch_size, max_batch_tokens,
     refill, decoding, cache, and loading options (backend, trust_remote_code, ...). The model is
     loaded once per process and held, one at a time: options such as seed, shots or template
@@ -411,6 +411,8 @@ def translate(texts: Iterable[str] | str, src: str = "ko", tgt: str = "en", mode
 
     from ..store.filehash import model_fingerprint
 
+    if src is None or tgt is None:   # (src once defaulted to Korean: a German text went as Korean, unsaid)
+        raise XlingError("translate() needs src and tgt, the source and target languages (e.g. src='de', tgt='en')")
     if model is not None and not isinstance(model, (str, os.PathLike)):
         raise XlingError(f"model must be a hub name or a folder, not {model!r}")
 
