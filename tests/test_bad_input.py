@@ -334,3 +334,10 @@ def test_utf16_without_a_byte_order_mark_is_refused_not_translated(tmp_path, cap
     code, out, err = run_cli(capsys, "score", "-i", output, "-r", output, "-t", "en", "-m", "chrf")
     assert code == 0 and "holds 1 NUL byte(s) (the first on line 1); they are read as text" in err
     assert "100.00" in out
+
+
+def test_a_document_template_is_refused_for_single_segments():
+    """(audit round 22) mt-document-chat's prompt speaks of numbered segments; under --unit segment
+    the text went unnumbered and its answer was taken whole."""
+    assert_one_line_error(xling("translate", "-s", "en", "-t", "ko", "--template", "mt-document-chat", "Hello."),
+                          "template 'mt-document-chat' translates numbered documents: use it with --unit document")

@@ -89,6 +89,10 @@ class Translator:
         if template is not None and template.format not in ("chat", "completion"):
             raise XlingError(f"template {template.name!r} is a {template.format} template, not a "
                              "translation template (chat or completion)")
+        if template is not None and template.name.startswith("mt-document") and unit != "document":
+            # (its prompt speaks of numbered segments: a segment went unnumbered, its answer taken whole)
+            raise XlingError(f"template {template.name!r} translates numbered documents: use it with "
+                             "--unit document (unit='document')")
         if isinstance(settings, dict):   # settings={"base_url": ...}: the same as giving them one by one
             load_options, settings = {**settings, **load_options}, None
         check_options(load_options, also=("backend", "settings", "model", *_PER_CALL))   # (a typo: shot=1)
@@ -116,6 +120,7 @@ class Translator:
             kind = "mt-document" if unit == "document" else "mt"
             self.template = template or load_template(
                 f"{kind}-chat" if self.backend.has_chat_template else f"{kind}-completion")
+
         self.clipped_budgets = 0   # answers whose budget the context window cut (see request())
         self.last_clipped: list[int] = []   # per job of the last translate_many: budgets cut
         self.last_cut: list[int] = []       # ... and answers the budget ended
