@@ -304,6 +304,26 @@ def test_a_checkpoint_given_as_the_fourth_argument_and_another_spelling_of_its_p
     assert 0 < result.p_value <= 1
 
 
+def test_a_moved_or_damaged_comet_checkpoint_is_said_as_such(tiny_comet, tmp_path):
+    """(audit round 22) an encoder folder that no longer exists got the hub's "Repo id must be in
+    the form ..."; a truncated checkpoint "[Errno 22] Invalid argument"."""
+    import shutil
+
+    srcs, hyps, refs = map(list, zip(*TRIPLES))
+    moved = tmp_path / "moved"
+    shutil.copytree(tiny_comet.parents[1], moved)
+    hparams = moved / "hparams.yaml"   # (its encoder named where the checkpoint was made)
+    hparams.write_text(hparams.read_text().replace(str(tiny_comet.parents[1]), str(tmp_path / "gone")))
+    with pytest.raises(XlingError, match="needs its encoder folder .* which does not exist here"):
+        comet(hyps, refs, srcs, model=str(moved))
+    damaged = tmp_path / "damaged"
+    shutil.copytree(tiny_comet.parents[1], damaged)
+    ckpt = damaged / "checkpoints" / "model.ckpt"
+    ckpt.write_bytes(ckpt.read_bytes()[:5000])
+    with pytest.raises(XlingError, match=r"\(damaged or incomplete\?\)"):
+        comet(hyps, refs, srcs, model=str(damaged))
+
+
 def test_comet_matches_unbabel_comet(tiny_comet, oracle):
     srcs, hyps, refs = map(list, zip(*TRIPLES))
     theirs = oracle("comet", checkpoint=str(tiny_comet), batch_size=2,

@@ -189,6 +189,10 @@ class RegressionScorer:
 
         spec = ENCODERS[hparams["encoder_model"]]
         source = hparams["pretrained_model"]
+        from ..data.hub import looks_like_path
+        if looks_like_path(str(source)) and not Path(source).expanduser().is_dir():   # (moved, or made elsewhere)
+            raise XlingError(f"COMET checkpoint {ckpt} needs its encoder folder {source!r} (its hparams.yaml's "
+                             "pretrained_model), which does not exist here")
         try:
             tokenizer = _tokenizer(spec, source, local_files_only)
             config = getattr(transformers, spec.config).from_pretrained(source, local_files_only=local_files_only)
@@ -200,7 +204,8 @@ class RegressionScorer:
         try:
             state = _State(torch.load(ckpt, map_location="cpu", weights_only=False)["state_dict"])
         except Exception as exc:  # noqa: BLE001 - a damaged checkpoint is the user's to fix
-            raise XlingError(f"cannot load COMET checkpoint {ckpt}: {exc}".splitlines()[0]) from exc
+            raise XlingError(f"cannot load COMET checkpoint {ckpt} (damaged or incomplete?): {exc}".splitlines()[0]) \
+                from exc
         state.ckpt = ckpt
         prefix = "encoder.model."
         encoder_state = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
