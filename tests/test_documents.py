@@ -20,6 +20,9 @@ from xling.data.parallel import load_parallel
 from xling.data.textio import join_paragraphs, paragraphs
 from xling.data.wmt import locale_language
 from xling.errors import XlingError
+from xling.reporting.document_prompts import document_prompt_view
+from xling.reporting.mt_prompts import PromptRebuilder
+from xling.runs.records import read_run
 
 
 @pytest.fixture(scope="module")
@@ -387,6 +390,24 @@ def test_empty_segments_are_not_numbered_and_separators_after_numbers_are_remove
     assert server.requests == 1            # doc-b holds only an empty segment: nothing to ask
     shown = CliRunner().invoke(cli, ["prompt", str(tmp_path / "doc"), "0001"])
     assert shown.exit_code == 0 and "[2] - a list item." in shown.output and "[3]" not in shown.output
+
+
+def test_an_invisible_only_segment_is_left_out_of_the_rebuilt_prompt_as_it_was_sent(tmp_path):
+    """(audit round 22) A zero-width-space or BOM segment is not numbered (documents.numbered):
+    `xling prompt` and the HTML report rebuilt the prompt with it, and said every other segment's
+    prompt "does NOT hash to it"."""
+    rows = [_row(1, "doc-a", "news", "One.", "하나."), _row(2, "doc-a", "news", "\u200b", "빈."),
+            _row(3, "doc-a", "news", "Two.", "둘."), _row(4, "doc-a", "news", "\ufeff", "빈.")]
+    records, server = _document_run(tmp_path, rows, lambda payload: _user_text(payload).upper())
+    assert [r["output"] for r in records] == ["ONE.", "", "TWO.", ""] and server.requests == 1
+    for record in ("0001", "0003"):
+        shown = CliRunner().invoke(cli, ["prompt", str(tmp_path / "doc"), record])
+        assert shown.exit_code == 0, shown.output
+        assert "[1] One.\n[2] Two." in shown.output and "[3]" not in shown.output
+        assert "the rebuilt prompt hashes to it" in shown.output
+    run = read_run(str(tmp_path / "doc"), fresh=True)
+    view, ok = document_prompt_view(run, "en-ko", records, PromptRebuilder(run))
+    assert view["verified"] == view["checked"] == 2 and ok == [True, None, True, None]
 
 
 def test_a_blank_line_in_a_segment_is_refused_before_the_run_folder_is_made(tmp_path):
