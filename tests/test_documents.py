@@ -229,6 +229,27 @@ def test_a_completion_template_ends_multi_line_segments_at_the_blank_line(tiny_c
     assert "\n\n" not in raw and "\nKorean:" not in raw
 
 
+def test_translate_documents_takes_language_codes_and_refuses_bad_document_ids(scripted):
+    """(audit round 22) The call form Translator's own error names, with codes as every other
+    entry point takes them, failed with AttributeError ('str' object has no attribute 'name')."""
+    from xling.backends import load_backend
+    from xling.translation.documents import translate_documents
+    from xling.translation.translator import Translator
+
+    translator = Translator(backend=load_backend("fake", backend="http", base_url=scripted.url),
+                            unit="document", cache=False)
+    results, summary = translate_documents(translator, ["Hello.", "World."], ["d", "d"], "en", "ko")
+    assert [r.text for r in results] == ["HELLO.", "WORLD."] and summary["chunks"] == 1
+    for ids, said in ((["d", 7], "document ids: item 1 is 7 (int), not a string"),
+                      ("dd", "document ids: got str; pass a list of strings"),
+                      (["d"], "each segment needs its document id")):
+        with pytest.raises(XlingError, match=re.escape(said)):
+            translate_documents(translator, ["Hello.", "World."], ids, "en", "ko")
+    with pytest.raises(XlingError, match="unknown language code 'xx'"):
+        translate_documents(translator, ["Hello."], ["d"], "xx", "ko")
+    assert scripted.requests == 1
+
+
 def test_a_paragraph_answer_ends_where_a_base_model_starts_the_next_block(tmp_path):
     """The embedded model turned a 2-line block into 8 lines, 7 of them "Korean: ..." /
     "English: ..." scaffolding that was scored as translation."""

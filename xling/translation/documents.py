@@ -14,10 +14,11 @@ import sys
 from dataclasses import dataclass
 
 from ..backends.base import was_cut
+from ..data.languages import check_direction
 from ..data.textio import is_blank
 from ..errors import XlingError
 from .postprocess import Cleaned, clean_output
-from .translator import Translation
+from .translator import Translation, source_texts
 
 # A number in square brackets at the start of a line, then the segment's text.
 _MARK = re.compile(r"^[ \t]*\[(\d+)\][ \t]*", re.M)
@@ -92,11 +93,27 @@ def plan_chunks(translator, texts: list[str], document_ids: list[str], src, tgt,
     return chunks
 
 
+def checked_inputs(texts, document_ids, src, tgt):
+    """The texts, document ids and languages as the Python API may give them (language codes or
+    Languages, as every Translator method takes), or one XlingError saying what is wrong."""
+    src, tgt = check_direction(src, tgt)
+    texts = source_texts(texts)
+    if document_ids is None or isinstance(document_ids, (str, bytes, bytearray)):
+        raise XlingError(f"document ids: got {type(document_ids).__name__}; pass a list of strings, "
+                         "one per segment")
+    document_ids = list(document_ids)
+    for i, doc in enumerate(document_ids):
+        if not isinstance(doc, str):
+            raise XlingError(f"document ids: item {i} is {doc!r:.40} ({type(doc).__name__}), not a string")
+    if len(texts) != len(document_ids):
+        raise XlingError("each segment needs its document id")
+    return texts, document_ids, src, tgt
+
+
 def prepare(translator, texts: list[str], document_ids: list[str], src, tgt):
     """The numbered demonstrations and the chunks of a direction; a segment too long for the
     model even alone is an error here, before anything is generated."""
-    if len(texts) != len(document_ids):
-        raise XlingError("each segment needs its document id")
+    texts, document_ids, src, tgt = checked_inputs(texts, document_ids, src, tgt)
     if translator.template is None:
         raise XlingError("document mode needs a prompt template (encoder-decoder models translate "
                          "segments)")
@@ -145,6 +162,7 @@ def translate_documents(translator, texts: list[str], document_ids: list[str], s
     """One Translation per segment (in input order) and a summary: documents, chunks, and the
     chunks and segments whose answers could not be split back."""
 
+    texts, document_ids, src, tgt = checked_inputs(texts, document_ids, src, tgt)
     shots, chunks = prepare(translator, texts, document_ids, src, tgt)
     built, asked = [], []
     for chunk in chunks:
