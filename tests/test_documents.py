@@ -345,10 +345,15 @@ def _document_run(tmp_path, rows, answer):
 def test_a_chunk_answer_the_token_budget_ended_is_counted_and_its_segments_marked(tmp_path):
     """Round 16: a numbered answer cut at its budget (finish_reason "length") was split back and
     scored as complete, its last segment short, with no note and no count (segment mode has both)."""
+    budgets = []
+
     def cut_short(payload):
         lines = _user_text(payload).split("\n")
         text = "\n".join(line.upper() for line in lines if line.startswith("["))
-        return (text[:-6], "length") if "TWO" in text else text
+        if "TWO" in text:
+            budgets.append(payload["max_tokens"])
+            return text[:-6], "length"
+        return text
 
     rows = [_row(1, "doc-a", "news", "One.", "하나."), _row(2, "doc-a", "news", "Two words here.", "둘."),
             _row(3, "doc-b", "news", "Three.", "셋.")]
@@ -364,6 +369,9 @@ def test_a_chunk_answer_the_token_budget_ended_is_counted_and_its_segments_marke
     metrics = json.loads((tmp_path / "doc" / "metrics.json").read_text())
     assert metrics["directions"]["en-ko"]["generation"]["cut_at_budget"] == 2
     assert "1 of 2 chunk answers stopped at their token budget (2 segments" in result.output
+    # (audit round 22) the budget the chunk had, not the cap (it said "at most 512 tokens a chunk")
+    assert len(budgets) == 1 and budgets[0] < 512
+    assert f"(2 segments; a budget of {budgets[0]} tokens a chunk)" in result.output
 
 
 def test_a_fullwidth_or_unspaced_colon_after_a_number_is_removed(tmp_path):
@@ -485,6 +493,26 @@ def test_a_segment_too_long_for_the_context_window_is_a_clear_error(tiny_causal_
     assert re.search(r"needs \d+ tokens of prompt, which leaves no room for an answer in the model's context window of "
                      r"2,?048", result.stderr.decode())
     assert not (tmp_path / "r").exists()
+
+
+def test_a_chunk_budget_the_context_window_cut_is_said_on_stderr(tiny_causal, tmp_path):
+    """(audit round 22) Segment mode says on stderr when the context window cuts an answer
+    budget; document mode counted it in metrics.json without a word."""
+    import shutil
+
+    narrow = tmp_path / "narrow"
+    shutil.copytree(tiny_causal, narrow)
+    config = json.loads((narrow / "config.json").read_text())
+    (narrow / "config.json").write_text(json.dumps(dict(config, max_position_embeddings=400)))
+    # a prompt that fits the 400 positions, with a budget (2.5 x its tokens + 20) that does not
+    root = _write_wmt24pp(tmp_path, ROWS[:1] + [_row(1, "d", "news", "The bridge opened today. " * 4, "x")])
+    result = xling("eval", "mt", "--data", "wmt24pp:en-ko_KR", "--data-dir", str(root), "--out", str(tmp_path / "r"),
+                   "-m", str(narrow), "--unit", "document", "--max-new-tokens", "1000", "--metrics", "chrf")
+    assert result.returncode == 0, result.stderr.decode()
+    metrics = json.loads((tmp_path / "r" / "metrics.json").read_text())
+    assert metrics["directions"]["en-ko"]["generation"]["clipped_budgets"] == 1
+    assert ("xling: note: 1 of 1 chunk answer budgets were cut to what the model's context window of 400 "
+            "tokens leaves after the prompt") in result.stderr.decode()
 
 
 def test_document_mode_needs_documents(scripted, tmp_path):

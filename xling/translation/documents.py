@@ -164,6 +164,7 @@ def translate_documents(translator, texts: list[str], document_ids: list[str], s
 
     texts, document_ids, src, tgt = checked_inputs(texts, document_ids, src, tgt)
     shots, chunks = prepare(translator, texts, document_ids, src, tgt)
+    clipped = translator.clipped_budgets
     built, asked = [], []
     for chunk in chunks:
         segments = [texts[p] for p in numbered(chunk, texts)]
@@ -173,6 +174,8 @@ def translate_documents(translator, texts: list[str], document_ids: list[str], s
                      sum(translator.budget(s) + MARK_TOKENS for s in segments))
         built.append(translator.request(mark(segments), src, tgt, shots, budget))
         asked.append(chunk)
+    if translator.clipped_budgets > clipped:
+        _say_clipped(translator, translator.clipped_budgets - clipped, len(built))
     raw, hits = translator.generate([r for r, _ in built], "translating documents" if progress else None,
                                     unit="chunk")
     results: list = [None] * len(texts)
@@ -183,12 +186,15 @@ def translate_documents(translator, texts: list[str], document_ids: list[str], s
                                                 prompt_hash="", cached=True,
                                                 unit={"chunk": chunk.name, "realigned": True})
     failed_chunks = failed_segments = cut_chunks = cut_segments = 0
-    for chunk, (_, prompt_hash), answer, hit in zip(asked, built, raw, hits):
+    cut_budgets = []
+    for chunk, (request, prompt_hash), answer, hit in zip(asked, built, raw, hits):
         positions = numbered(chunk, texts)
         # the budget ended the answer: its last segment (or more, unnumbered) is cut short, which
         # the numbering cannot show; its segments are marked and counted, as segment mode's are
         cut = was_cut(answer)
         cut_chunks += cut
+        if cut:
+            cut_budgets.append(request.max_new_tokens)
         cut_segments += len(positions) if cut else 0
         # cleaned as the translation of the numbered chunk: a first segment that reads like a
         # preamble ("[1] Translation services:") is a line the source has, so it stays
@@ -233,7 +239,15 @@ def translate_documents(translator, texts: list[str], document_ids: list[str], s
               f"realignment failed for {failed_chunks} chunks ({failed_segments} segments, scored as empty)",
               file=sys.stderr)
     if cut_chunks:
+        low, high = min(cut_budgets), max(cut_budgets)
+        budgets = f"{low:,}" if low == high else f"{low:,} to {high:,}"
         print(f"xling: note: {cut_chunks} of {len(asked)} chunk answers stopped at their token budget "
-              f"({cut_segments} segments; at most {translator.decoding.max_new_tokens_cap} tokens a chunk): "
+              f"({cut_segments} segments; a budget of {budgets} tokens a chunk): "
               "their last segments are cut short", file=sys.stderr)
     return results, summary
+
+
+def _say_clipped(translator, clipped: int, chunks: int) -> None:
+    """Segment mode's note (Translator.requests) for budgets the context window cut, per chunk."""
+    print(f"xling: note: {clipped} of {chunks} chunk answer budgets were cut to what the model's context "
+          f"window of {translator.backend.context_window:,} tokens leaves after the prompt", file=sys.stderr)
