@@ -102,6 +102,13 @@ def test_rows_missing_fields_and_unknown_locales_are_clear(tmp_path):
         load_parallel("wmt24pp:en-ja_JP", root)
     with pytest.raises(XlingError, match="English into a locale"):
         load_parallel("wmt24pp:ko_KR-en", root)
+    # (audit round 22) a locale's "file" that is a folder: said so (it said "has no en-ja_JP.jsonl
+    # (present: ja_JP, ko_KR)"), by name and in en-*
+    (root / "wmt24pp" / "en-ja_JP.jsonl").mkdir()
+    for spec in ("wmt24pp:en-ja_JP", "wmt24pp:en-*"):
+        with pytest.raises(XlingError, match=r"^WMT24\+\+ locale ja_JP: \S+en-ja_JP.jsonl is a folder, not a JSON "
+                                             r"lines file$"):
+            load_parallel(spec, root)
 
 
 def test_every_published_locale_maps_and_en_star_loads_beside_two_locales_of_a_language(tmp_path):

@@ -164,6 +164,9 @@ def load_wmt24pp(arg: str, root: Path | None, keep_bad_sources: bool = False,
     for loc in locales:
         if folder is not None and (folder / f"en-{loc}.jsonl").is_file():
             tables[loc] = _read_local(folder / f"en-{loc}.jsonl")
+        elif folder is not None and (folder / f"en-{loc}.jsonl").exists():   # (else "has no en-ja_JP.jsonl")
+            what = "a folder" if (folder / f"en-{loc}.jsonl").is_dir() else "not a regular file"
+            raise XlingError(f"WMT24++ locale {loc}: {folder / f'en-{loc}.jsonl'} is {what}, not a JSON lines file")
         else:
             tables[loc] = _read_hub(loc, folder, present)
     languages = {loc: _by_script(locale_language(loc), [r[field] for r in tables[loc] if r["domain"] != "canary"])
