@@ -210,6 +210,31 @@ def test_damaged_cache_is_moved_aside(run_copy, tmp_path, capsys, damage, tiny_c
     assert again == truth and "warning" not in err             # the fresh cache works
 
 
+def test_a_second_store_finding_damage_keeps_the_first_ones_fresh_cache(tmp_path, capsys, monkeypatch):
+    """(audit round 22) Two processes open one damaged cache; the first moves it aside, starts a
+    fresh one and stores in it; the second, slower, then moved the fresh one aside as damaged
+    (its rows, and their -wal, lost). Here the first recovers inside the second's window."""
+    from xling.store.cache import KeyValueStore, OutputCache
+
+    path = tmp_path / "outputs.sqlite"
+    garbage(path)
+    move_aside, first = KeyValueStore._move_aside, []
+
+    def first_process_is_faster(store, exc):
+        if not first:   # the second store found the damage: the first one recovers before it moves
+            first.append(None)
+            first[0] = OutputCache(path)
+            first[0].put_many({"a": "kept"})
+        move_aside(store, exc)
+
+    monkeypatch.setattr(KeyValueStore, "_move_aside", first_process_is_faster)
+    second = OutputCache(path)
+    second.put_many({"b": "kept too"})
+    assert len(list(tmp_path.glob("outputs.sqlite.corrupt-*"))) == 1
+    assert second.get_many(["a", "b"]) == first[0].get_many(["a", "b"]) == {"a": "kept", "b": "kept too"}
+    assert capsys.readouterr().err.count("was damaged") == 1
+
+
 def test_damaged_figures_are_rewritten(tmp_path, capsys):
     code, _, err = run_cli(capsys, "figures", "-o", tmp_path / "f")
     assert_clean(code, err, expect=0)

@@ -79,14 +79,14 @@ class KeyValueStore:
             raise NotADirectoryError(0, f"{self.path.parent} is a file, not a folder (XLING_CACHE names the folder)")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(self.path, timeout=60, check_same_thread=False)   # (calls are serialised: _lock)
+        self._file = _identity(self.path)   # the file these queries may find damaged (_move_aside)
         try:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute(f"CREATE TABLE IF NOT EXISTS {self.TABLE} "
                        "(key TEXT PRIMARY KEY, value TEXT NOT NULL)")
             db.execute(f"SELECT COUNT(*) FROM {self.TABLE}").fetchone()
             db.commit()
-            info = os.stat(self.path)
-            self._file = (info.st_dev, info.st_ino)
+            self._file = _identity(self.path)
         except BaseException:
             db.close()
             raise
@@ -107,6 +107,8 @@ class KeyValueStore:
             self._disable(exc)
 
     def _move_aside(self, exc: Exception) -> None:
+        if _identity(self.path) != self._file:
+            return   # another process moved the damaged file aside first: its fresh one is healthy
         # (named to the nanosecond and process: a second process finding damage keeps the first copy)
         aside = self.path.with_name(f"{self.path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}-"
                                     f"{os.getpid()}-{time.time_ns() % 10**9}")
@@ -208,6 +210,15 @@ class KeyValueStore:
                 self._db.close()
                 self._db = None
                 self._closed = True
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of the file at path; None where there is none."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
 
 
 def _is_corruption(exc: sqlite3.Error) -> bool:
