@@ -317,6 +317,29 @@ def test_a_cache_that_cannot_be_written_is_skipped_with_one_warning(mount, capsy
         assert out.strip() and err.count("warning") == 1 and "without" in err
 
 
+def test_a_cache_on_a_full_disk_is_one_warning_that_says_so(mount, capsys, tmp_path):
+    """(audit round 22) With a few KB left, the digest store failed with sqlite's "disk I/O error"
+    (it cannot make its -shm file) and the outputs store with "database or disk is full": two
+    warnings, the first pointing at failing hardware."""
+    from xling.store.cache import OutputCache
+    from xling.store.filehash import file_digest
+
+    make, fill, _ = mount
+    folder = make("nearly-full", size="2m")
+    fill(folder)
+    with open(folder / "filler", "r+b") as filler:   # 8 KB free: less than a database needs
+        filler.truncate(filler.seek(0, os.SEEK_END) - 8192)
+    hashed = tmp_path / "in.ko"
+    hashed.write_text("안녕하세요\n", encoding="utf-8")
+    with _env(XLING_CACHE=str(folder / "cache")):
+        file_digest(hashed)
+        cache = OutputCache()
+        cache.put_many({"k": "v"})
+    err = capsys.readouterr().err
+    assert err.count("warning") == 1 and "cannot be used (the disk is full)" in err, err
+    assert "I/O" not in err
+
+
 def test_a_read_only_cache_is_said_once_whatever_the_model_files_and_a_file_is_named(mount, capsys, tmp_path,
                                                                                    tiny_causal_base):
     """Round 16: a disabled digest store was falsy (its row count 0), so each weight file hashed
