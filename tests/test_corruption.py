@@ -305,6 +305,20 @@ def test_full_disk_and_read_only_outputs(mount, tmp_path, capsys, tiny_causal_ba
         assert_clean(code, err, expect=2)
 
 
+def test_a_run_folder_that_cannot_be_claimed_leaves_no_folders(mount):
+    """(audit round 22) On a full disk the lock's pid cannot be written: the claim failed with one
+    line, and left the empty folders it had made (full/deep/run)."""
+    from xling.errors import XlingError
+    from xling.runs.folder import RunDir
+
+    make, fill, _ = mount
+    full = make("full")
+    fill(full)
+    with pytest.raises(XlingError, match="^cannot write the run folder .*deep/run: No space left on device$"):
+        RunDir(full / "deep" / "run").claim()
+    assert sorted(p.name for p in full.iterdir()) == ["filler"]
+
+
 def test_a_cache_that_cannot_be_written_is_skipped_with_one_warning(mount, capsys, tiny_causal_base):
     make, fill, read_only = mount
     for name, spoil in (("full-cache", fill), ("ro-cache", read_only)):
