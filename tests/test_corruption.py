@@ -210,6 +210,31 @@ def test_damaged_cache_is_moved_aside(run_copy, tmp_path, capsys, damage, tiny_c
     assert again == truth and "warning" not in err             # the fresh cache works
 
 
+def test_a_second_store_finding_damage_keeps_the_first_ones_fresh_cache(tmp_path, capsys, monkeypatch):
+    """(audit round 22) Two processes open one damaged cache; the first moves it aside, starts a
+    fresh one and stores in it; the second, slower, then moved the fresh one aside as damaged
+    (its rows, and their -wal, lost). Here the first recovers inside the second's window."""
+    from xling.store.cache import KeyValueStore, OutputCache
+
+    path = tmp_path / "outputs.sqlite"
+    garbage(path)
+    move_aside, first = KeyValueStore._move_aside, []
+
+    def first_process_is_faster(store, exc):
+        if not first:   # the second store found the damage: the first one recovers before it moves
+            first.append(None)
+            first[0] = OutputCache(path)
+            first[0].put_many({"a": "kept"})
+        move_aside(store, exc)
+
+    monkeypatch.setattr(KeyValueStore, "_move_aside", first_process_is_faster)
+    second = OutputCache(path)
+    second.put_many({"b": "kept too"})
+    assert len(list(tmp_path.glob("outputs.sqlite.corrupt-*"))) == 1
+    assert second.get_many(["a", "b"]) == first[0].get_many(["a", "b"]) == {"a": "kept", "b": "kept too"}
+    assert capsys.readouterr().err.count("was damaged") == 1
+
+
 def test_damaged_figures_are_rewritten(tmp_path, capsys):
     code, _, err = run_cli(capsys, "figures", "-o", tmp_path / "f")
     assert_clean(code, err, expect=0)
@@ -280,6 +305,20 @@ def test_full_disk_and_read_only_outputs(mount, tmp_path, capsys, tiny_causal_ba
         assert_clean(code, err, expect=2)
 
 
+def test_a_run_folder_that_cannot_be_claimed_leaves_no_folders(mount):
+    """(audit round 22) On a full disk the lock's pid cannot be written: the claim failed with one
+    line, and left the empty folders it had made (full/deep/run)."""
+    from xling.errors import XlingError
+    from xling.runs.folder import RunDir
+
+    make, fill, _ = mount
+    full = make("full")
+    fill(full)
+    with pytest.raises(XlingError, match="^cannot write the run folder .*deep/run: No space left on device$"):
+        RunDir(full / "deep" / "run").claim()
+    assert sorted(p.name for p in full.iterdir()) == ["filler"]
+
+
 def test_a_cache_that_cannot_be_written_is_skipped_with_one_warning(mount, capsys, tiny_causal_base):
     make, fill, read_only = mount
     for name, spoil in (("full-cache", fill), ("ro-cache", read_only)):
@@ -290,6 +329,29 @@ def test_a_cache_that_cannot_be_written_is_skipped_with_one_warning(mount, capsy
                                      "안녕하세요")
         assert_clean(code, err, expect=0)
         assert out.strip() and err.count("warning") == 1 and "without" in err
+
+
+def test_a_cache_on_a_full_disk_is_one_warning_that_says_so(mount, capsys, tmp_path):
+    """(audit round 22) With a few KB left, the digest store failed with sqlite's "disk I/O error"
+    (it cannot make its -shm file) and the outputs store with "database or disk is full": two
+    warnings, the first pointing at failing hardware."""
+    from xling.store.cache import OutputCache
+    from xling.store.filehash import file_digest
+
+    make, fill, _ = mount
+    folder = make("nearly-full", size="2m")
+    fill(folder)
+    with open(folder / "filler", "r+b") as filler:   # 8 KB free: less than a database needs
+        filler.truncate(filler.seek(0, os.SEEK_END) - 8192)
+    hashed = tmp_path / "in.ko"
+    hashed.write_text("안녕하세요\n", encoding="utf-8")
+    with _env(XLING_CACHE=str(folder / "cache")):
+        file_digest(hashed)
+        cache = OutputCache()
+        cache.put_many({"k": "v"})
+    err = capsys.readouterr().err
+    assert err.count("warning") == 1 and "cannot be used (the disk is full)" in err, err
+    assert "I/O" not in err
 
 
 def test_a_read_only_cache_is_said_once_whatever_the_model_files_and_a_file_is_named(mount, capsys, tmp_path,

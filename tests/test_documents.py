@@ -20,6 +20,9 @@ from xling.data.parallel import load_parallel
 from xling.data.textio import join_paragraphs, paragraphs
 from xling.data.wmt import locale_language
 from xling.errors import XlingError
+from xling.reporting.document_prompts import document_prompt_view
+from xling.reporting.mt_prompts import PromptRebuilder
+from xling.runs.records import read_run
 
 
 @pytest.fixture(scope="module")
@@ -99,6 +102,13 @@ def test_rows_missing_fields_and_unknown_locales_are_clear(tmp_path):
         load_parallel("wmt24pp:en-ja_JP", root)
     with pytest.raises(XlingError, match="English into a locale"):
         load_parallel("wmt24pp:ko_KR-en", root)
+    # (audit round 22) a locale's "file" that is a folder: said so (it said "has no en-ja_JP.jsonl
+    # (present: ja_JP, ko_KR)"), by name and in en-*
+    (root / "wmt24pp" / "en-ja_JP.jsonl").mkdir()
+    for spec in ("wmt24pp:en-ja_JP", "wmt24pp:en-*"):
+        with pytest.raises(XlingError, match=r"^WMT24\+\+ locale ja_JP: \S+en-ja_JP.jsonl is a folder, not a JSON "
+                                             r"lines file$"):
+            load_parallel(spec, root)
 
 
 def test_every_published_locale_maps_and_en_star_loads_beside_two_locales_of_a_language(tmp_path):
@@ -226,6 +236,27 @@ def test_a_completion_template_ends_multi_line_segments_at_the_blank_line(tiny_c
     assert "\n\n" not in raw and "\nKorean:" not in raw
 
 
+def test_translate_documents_takes_language_codes_and_refuses_bad_document_ids(scripted):
+    """(audit round 22) The call form Translator's own error names, with codes as every other
+    entry point takes them, failed with AttributeError ('str' object has no attribute 'name')."""
+    from xling.backends import load_backend
+    from xling.translation.documents import translate_documents
+    from xling.translation.translator import Translator
+
+    translator = Translator(backend=load_backend("fake", backend="http", base_url=scripted.url),
+                            unit="document", cache=False)
+    results, summary = translate_documents(translator, ["Hello.", "World."], ["d", "d"], "en", "ko")
+    assert [r.text for r in results] == ["HELLO.", "WORLD."] and summary["chunks"] == 1
+    for ids, said in ((["d", 7], "document ids: item 1 is 7 (int), not a string"),
+                      ("dd", "document ids: got str; pass a list of strings"),
+                      (["d"], "each segment needs its document id")):
+        with pytest.raises(XlingError, match=re.escape(said)):
+            translate_documents(translator, ["Hello.", "World."], ids, "en", "ko")
+    with pytest.raises(XlingError, match="unknown language code 'xx'"):
+        translate_documents(translator, ["Hello."], ["d"], "xx", "ko")
+    assert scripted.requests == 1
+
+
 def test_a_paragraph_answer_ends_where_a_base_model_starts_the_next_block(tmp_path):
     """The embedded model turned a 2-line block into 8 lines, 7 of them "Korean: ..." /
     "English: ..." scaffolding that was scored as translation."""
@@ -321,10 +352,15 @@ def _document_run(tmp_path, rows, answer):
 def test_a_chunk_answer_the_token_budget_ended_is_counted_and_its_segments_marked(tmp_path):
     """Round 16: a numbered answer cut at its budget (finish_reason "length") was split back and
     scored as complete, its last segment short, with no note and no count (segment mode has both)."""
+    budgets = []
+
     def cut_short(payload):
         lines = _user_text(payload).split("\n")
         text = "\n".join(line.upper() for line in lines if line.startswith("["))
-        return (text[:-6], "length") if "TWO" in text else text
+        if "TWO" in text:
+            budgets.append(payload["max_tokens"])
+            return text[:-6], "length"
+        return text
 
     rows = [_row(1, "doc-a", "news", "One.", "하나."), _row(2, "doc-a", "news", "Two words here.", "둘."),
             _row(3, "doc-b", "news", "Three.", "셋.")]
@@ -340,6 +376,9 @@ def test_a_chunk_answer_the_token_budget_ended_is_counted_and_its_segments_marke
     metrics = json.loads((tmp_path / "doc" / "metrics.json").read_text())
     assert metrics["directions"]["en-ko"]["generation"]["cut_at_budget"] == 2
     assert "1 of 2 chunk answers stopped at their token budget (2 segments" in result.output
+    # (audit round 22) the budget the chunk had, not the cap (it said "at most 512 tokens a chunk")
+    assert len(budgets) == 1 and budgets[0] < 512
+    assert f"(2 segments; a budget of {budgets[0]} tokens a chunk)" in result.output
 
 
 def test_a_fullwidth_or_unspaced_colon_after_a_number_is_removed(tmp_path):
@@ -387,6 +426,24 @@ def test_empty_segments_are_not_numbered_and_separators_after_numbers_are_remove
     assert server.requests == 1            # doc-b holds only an empty segment: nothing to ask
     shown = CliRunner().invoke(cli, ["prompt", str(tmp_path / "doc"), "0001"])
     assert shown.exit_code == 0 and "[2] - a list item." in shown.output and "[3]" not in shown.output
+
+
+def test_an_invisible_only_segment_is_left_out_of_the_rebuilt_prompt_as_it_was_sent(tmp_path):
+    """(audit round 22) A zero-width-space or BOM segment is not numbered (documents.numbered):
+    `xling prompt` and the HTML report rebuilt the prompt with it, and said every other segment's
+    prompt "does NOT hash to it"."""
+    rows = [_row(1, "doc-a", "news", "One.", "하나."), _row(2, "doc-a", "news", "\u200b", "빈."),
+            _row(3, "doc-a", "news", "Two.", "둘."), _row(4, "doc-a", "news", "\ufeff", "빈.")]
+    records, server = _document_run(tmp_path, rows, lambda payload: _user_text(payload).upper())
+    assert [r["output"] for r in records] == ["ONE.", "", "TWO.", ""] and server.requests == 1
+    for record in ("0001", "0003"):
+        shown = CliRunner().invoke(cli, ["prompt", str(tmp_path / "doc"), record])
+        assert shown.exit_code == 0, shown.output
+        assert "[1] One.\n[2] Two." in shown.output and "[3]" not in shown.output
+        assert "the rebuilt prompt hashes to it" in shown.output
+    run = read_run(str(tmp_path / "doc"), fresh=True)
+    view, ok = document_prompt_view(run, "en-ko", records, PromptRebuilder(run))
+    assert view["verified"] == view["checked"] == 2 and ok == [True, None, True, None]
 
 
 def test_a_blank_line_in_a_segment_is_refused_before_the_run_folder_is_made(tmp_path):
@@ -443,6 +500,26 @@ def test_a_segment_too_long_for_the_context_window_is_a_clear_error(tiny_causal_
     assert re.search(r"needs \d+ tokens of prompt, which leaves no room for an answer in the model's context window of "
                      r"2,?048", result.stderr.decode())
     assert not (tmp_path / "r").exists()
+
+
+def test_a_chunk_budget_the_context_window_cut_is_said_on_stderr(tiny_causal, tmp_path):
+    """(audit round 22) Segment mode says on stderr when the context window cuts an answer
+    budget; document mode counted it in metrics.json without a word."""
+    import shutil
+
+    narrow = tmp_path / "narrow"
+    shutil.copytree(tiny_causal, narrow)
+    config = json.loads((narrow / "config.json").read_text())
+    (narrow / "config.json").write_text(json.dumps(dict(config, max_position_embeddings=400)))
+    # a prompt that fits the 400 positions, with a budget (2.5 x its tokens + 20) that does not
+    root = _write_wmt24pp(tmp_path, ROWS[:1] + [_row(1, "d", "news", "The bridge opened today. " * 4, "x")])
+    result = xling("eval", "mt", "--data", "wmt24pp:en-ko_KR", "--data-dir", str(root), "--out", str(tmp_path / "r"),
+                   "-m", str(narrow), "--unit", "document", "--max-new-tokens", "1000", "--metrics", "chrf")
+    assert result.returncode == 0, result.stderr.decode()
+    metrics = json.loads((tmp_path / "r" / "metrics.json").read_text())
+    assert metrics["directions"]["en-ko"]["generation"]["clipped_budgets"] == 1
+    assert ("xling: note: 1 of 1 chunk answer budgets were cut to what the model's context window of 400 "
+            "tokens leaves after the prompt") in result.stderr.decode()
 
 
 def test_document_mode_needs_documents(scripted, tmp_path):

@@ -96,6 +96,17 @@ def _read_local(path: Path) -> list[dict]:
                               path.stem.partition("-")[2])
 
 
+def _local_file(folder: Path | None, locale: str) -> Path | None:
+    """The locale's file in the local folder; None where there is none (the hub is asked)."""
+    path = folder / f"en-{locale}.jsonl" if folder is not None else None
+    if path is None or path.is_file():
+        return path
+    if path.exists():   # (not "has no en-ja_JP.jsonl (present: ja_JP, ...)")
+        kind = "a folder, not a JSON lines file" if path.is_dir() else "not a regular file"
+        raise XlingError(f"WMT24++ locale {locale}: {path} is {kind}")
+    return None
+
+
 def _read_hub(locale: str, folder: Path | None, present: list[str]) -> list[dict]:
 
     if not hub.reachable():
@@ -162,10 +173,8 @@ def load_wmt24pp(arg: str, root: Path | None, keep_bad_sources: bool = False,
         locales = [loc for loc in locales if loc in known]
     tables = {}
     for loc in locales:
-        if folder is not None and (folder / f"en-{loc}.jsonl").is_file():
-            tables[loc] = _read_local(folder / f"en-{loc}.jsonl")
-        else:
-            tables[loc] = _read_hub(loc, folder, present)
+        local = _local_file(folder, loc)
+        tables[loc] = _read_local(local) if local else _read_hub(loc, folder, present)
     languages = {loc: _by_script(locale_language(loc), [r[field] for r in tables[loc] if r["domain"] != "canary"])
                  for loc in locales}
     by_code: dict[str, list[str]] = {}

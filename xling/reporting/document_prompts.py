@@ -16,6 +16,7 @@ import hashlib
 from typing import TYPE_CHECKING
 
 from ..data.languages import Direction
+from ..data.textio import is_blank
 from ..runs.records import MTRun
 from ..translation.documents import mark
 
@@ -62,11 +63,12 @@ def document_prompt_view(run: MTRun, name: str, records: list[dict],
     verified = list(none)
     for chunk, positions in chunks.items():
         sources = [records[i]["source"] for i in positions]
-        if not any(s.strip() for s in sources):
+        if all(is_blank(s) for s in sources):
             continue   # only empty segments: no prompt was sent (documents.numbered)
-        # empty segments are not numbered (runs made before 2026-12-05 numbered them: their
+        # empty segments (white space, or a zero-width space or BOM alone: is_blank, as
+        # documents.numbered) are not numbered (runs made before 2026-12-05 numbered them: their
         # chunks with an empty segment show a prompt_hash that does not match)
-        prompt = template.render_translation(src, tgt, mark([s for s in sources if s.strip()]), shots)
+        prompt = template.render_translation(src, tgt, mark([s for s in sources if not is_blank(s)]), shots)
         if prompt.messages is None:
             seen: str | None = prompt.text or ""
             shown[chunk] = {"input": seen}

@@ -314,8 +314,28 @@ class RunDir:
             self.path.mkdir(parents=True, exist_ok=True)
             self._lock = acquire(self.path / LOCK, str(self.path))
         except OSError as exc:
+            self._remove_unclaimed()
             raise XlingError(f"cannot write the run folder {self.path}: {exc.strerror}") from exc
         return self
+
+    def _remove_unclaimed(self) -> None:
+        """The folders a failed claim() made (a full disk: the lock's pid could not be written),
+        removed as release() removes an unused run's; acquire() removed its own lock file."""
+        if self._created and self.path.exists():
+            try:
+                self.path.rmdir()   # only while empty
+            except OSError:
+                return
+        self._remove_made_parents()
+
+    def _remove_made_parents(self) -> None:
+        for parent in self._made_parents:   # innermost first
+            if not parent.exists():   # (mkdir stopped before it)
+                continue
+            try:
+                parent.rmdir()   # only while empty
+            except OSError:
+                break
 
     def _check_place(self) -> None:
         """--out names a folder, or nothing yet: never a file, a device or a broken link, nor a
@@ -352,11 +372,7 @@ class RunDir:
         # the folder goes while still locked: another run claiming it in between would lose it
         if self._created and not any(p.name != LOCK for p in self.path.iterdir()):
             shutil.rmtree(self.path, ignore_errors=True)
-            for parent in self._made_parents:   # innermost first
-                try:
-                    parent.rmdir()   # only while empty
-                except OSError:
-                    break
+            self._remove_made_parents()
         self._lock.close()
         self._lock = None
 

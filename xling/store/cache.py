@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import sqlite3
 import sys
 import threading
@@ -33,8 +34,27 @@ def _warn(message: str) -> None:
 
 
 # (folder, reason) said: once for a folder's stores (outputs and file digests side by side), again
-# for another reason there
+# for another reason there; (folder, "") for the folder's own trouble (full disk, not writable)
 _unusable_folders: set[tuple[Path, str]] = set()
+
+# Free space under which a failure to write is the disk being full (a fresh database with its
+# -wal and -shm files needs about 50 KB)
+FULL_DISK_BYTES = 1 << 20
+
+
+def _disk_trouble(reason: str) -> bool:
+    reason = reason.lower()
+    return any(words in reason for words in ("disk i/o error", "disk is full", "no space left", "unable to open"))
+
+
+def _free_bytes(folder: Path) -> int:
+    """Free space on the disk of folder (or of its nearest existing parent: it may not exist yet)."""
+    for place in (folder, *folder.parents):
+        try:
+            return shutil.disk_usage(place).free
+        except OSError:
+            continue
+    return FULL_DISK_BYTES
 
 
 class KeyValueStore:
@@ -79,14 +99,14 @@ class KeyValueStore:
             raise NotADirectoryError(0, f"{self.path.parent} is a file, not a folder (XLING_CACHE names the folder)")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(self.path, timeout=60, check_same_thread=False)   # (calls are serialised: _lock)
+        self._file = _identity(self.path)   # the file these queries may find damaged (_move_aside)
         try:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute(f"CREATE TABLE IF NOT EXISTS {self.TABLE} "
                        "(key TEXT PRIMARY KEY, value TEXT NOT NULL)")
             db.execute(f"SELECT COUNT(*) FROM {self.TABLE}").fetchone()
             db.commit()
-            info = os.stat(self.path)
-            self._file = (info.st_dev, info.st_ino)
+            self._file = _identity(self.path)
         except BaseException:
             db.close()
             raise
@@ -107,6 +127,8 @@ class KeyValueStore:
             self._disable(exc)
 
     def _move_aside(self, exc: Exception) -> None:
+        if _identity(self.path) != self._file:
+            return   # another process moved the damaged file aside first: its fresh one is healthy
         # (named to the nanosecond and process: a second process finding damage keeps the first copy)
         aside = self.path.with_name(f"{self.path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}-"
                                     f"{os.getpid()}-{time.time_ns() % 10**9}")
@@ -129,11 +151,15 @@ class KeyValueStore:
         self._db = None
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         folder = self.path.parent
+        said = (folder, reason)
         if folder.is_dir() and not os.access(folder, os.W_OK):   # (sqlite says only "unable to open")
-            reason = f"the folder {folder} is not writable"
-        if (folder, reason) in _unusable_folders:
+            reason, said = f"the folder {folder} is not writable", (folder, "")
+        elif _disk_trouble(reason) and _free_bytes(folder) < FULL_DISK_BYTES:
+            # (sqlite says "disk I/O error" when it cannot make the -shm or -wal file: no bad disk)
+            reason, said = "the disk is full", (folder, "")
+        if said in _unusable_folders:   # (folder, ""): said once for the folder's stores, whatever sqlite says
             return
-        _unusable_folders.add((folder, reason))
+        _unusable_folders.add(said)
         _warn(f"the cache {self.path} cannot be used ({reason}); going on without the cache folder {folder} "
               "(results are not kept for a resume, model files are hashed again at each load)")
 
@@ -208,6 +234,15 @@ class KeyValueStore:
                 self._db.close()
                 self._db = None
                 self._closed = True
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of the file at path; None where there is none."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
 
 
 def _is_corruption(exc: sqlite3.Error) -> bool:

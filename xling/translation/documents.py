@@ -14,10 +14,11 @@ import sys
 from dataclasses import dataclass
 
 from ..backends.base import was_cut
+from ..data.languages import check_direction
 from ..data.textio import is_blank
 from ..errors import XlingError
 from .postprocess import Cleaned, clean_output
-from .translator import Translation
+from .translator import Translation, source_texts
 
 # A number in square brackets at the start of a line, then the segment's text.
 _MARK = re.compile(r"^[ \t]*\[(\d+)\][ \t]*", re.M)
@@ -92,11 +93,27 @@ def plan_chunks(translator, texts: list[str], document_ids: list[str], src, tgt,
     return chunks
 
 
+def checked_inputs(texts, document_ids, src, tgt):
+    """The texts, document ids and languages as the Python API may give them (language codes or
+    Languages, as every Translator method takes), or one XlingError saying what is wrong."""
+    src, tgt = check_direction(src, tgt)
+    texts = source_texts(texts)
+    if document_ids is None or isinstance(document_ids, (str, bytes, bytearray)):
+        raise XlingError(f"document ids: got {type(document_ids).__name__}; pass a list of strings, "
+                         "one per segment")
+    document_ids = list(document_ids)
+    for i, doc in enumerate(document_ids):
+        if not isinstance(doc, str):
+            raise XlingError(f"document ids: item {i} is {doc!r:.40} ({type(doc).__name__}), not a string")
+    if len(texts) != len(document_ids):
+        raise XlingError("each segment needs its document id")
+    return texts, document_ids, src, tgt
+
+
 def prepare(translator, texts: list[str], document_ids: list[str], src, tgt):
     """The numbered demonstrations and the chunks of a direction; a segment too long for the
     model even alone is an error here, before anything is generated."""
-    if len(texts) != len(document_ids):
-        raise XlingError("each segment needs its document id")
+    texts, document_ids, src, tgt = checked_inputs(texts, document_ids, src, tgt)
     if translator.template is None:
         raise XlingError("document mode needs a prompt template (encoder-decoder models translate "
                          "segments)")
@@ -145,7 +162,9 @@ def translate_documents(translator, texts: list[str], document_ids: list[str], s
     """One Translation per segment (in input order) and a summary: documents, chunks, and the
     chunks and segments whose answers could not be split back."""
 
+    texts, document_ids, src, tgt = checked_inputs(texts, document_ids, src, tgt)
     shots, chunks = prepare(translator, texts, document_ids, src, tgt)
+    clipped = translator.clipped_budgets
     built, asked = [], []
     for chunk in chunks:
         segments = [texts[p] for p in numbered(chunk, texts)]
@@ -155,6 +174,8 @@ def translate_documents(translator, texts: list[str], document_ids: list[str], s
                      sum(translator.budget(s) + MARK_TOKENS for s in segments))
         built.append(translator.request(mark(segments), src, tgt, shots, budget))
         asked.append(chunk)
+    if translator.clipped_budgets > clipped:
+        _say_clipped(translator, translator.clipped_budgets - clipped, len(built))
     raw, hits = translator.generate([r for r, _ in built], "translating documents" if progress else None,
                                     unit="chunk")
     results: list = [None] * len(texts)
@@ -165,12 +186,15 @@ def translate_documents(translator, texts: list[str], document_ids: list[str], s
                                                 prompt_hash="", cached=True,
                                                 unit={"chunk": chunk.name, "realigned": True})
     failed_chunks = failed_segments = cut_chunks = cut_segments = 0
-    for chunk, (_, prompt_hash), answer, hit in zip(asked, built, raw, hits):
+    cut_budgets = []
+    for chunk, (request, prompt_hash), answer, hit in zip(asked, built, raw, hits):
         positions = numbered(chunk, texts)
         # the budget ended the answer: its last segment (or more, unnumbered) is cut short, which
         # the numbering cannot show; its segments are marked and counted, as segment mode's are
         cut = was_cut(answer)
         cut_chunks += cut
+        if cut:
+            cut_budgets.append(request.max_new_tokens)
         cut_segments += len(positions) if cut else 0
         # cleaned as the translation of the numbered chunk: a first segment that reads like a
         # preamble ("[1] Translation services:") is a line the source has, so it stays
@@ -215,7 +239,15 @@ def translate_documents(translator, texts: list[str], document_ids: list[str], s
               f"realignment failed for {failed_chunks} chunks ({failed_segments} segments, scored as empty)",
               file=sys.stderr)
     if cut_chunks:
+        low, high = min(cut_budgets), max(cut_budgets)
+        budgets = f"{low:,}" if low == high else f"{low:,} to {high:,}"
         print(f"xling: note: {cut_chunks} of {len(asked)} chunk answers stopped at their token budget "
-              f"({cut_segments} segments; at most {translator.decoding.max_new_tokens_cap} tokens a chunk): "
+              f"({cut_segments} segments; a budget of {budgets} tokens a chunk): "
               "their last segments are cut short", file=sys.stderr)
     return results, summary
+
+
+def _say_clipped(translator, clipped: int, chunks: int) -> None:
+    """Segment mode's note (Translator.requests) for budgets the context window cut, per chunk."""
+    print(f"xling: note: {clipped} of {chunks} chunk answer budgets were cut to what the model's context "
+          f"window of {translator.backend.context_window:,} tokens leaves after the prompt", file=sys.stderr)
