@@ -663,7 +663,8 @@ def test_heatmap_colours_do_not_stretch_a_tiny_spread(tmp_path, browser, metric,
         assert f"colours are relative within this matrix, over a score span of at least {floor}" in caption
     hues = [int(re.match(r"hsl\((\d+),", fill)[1]) for fill in fills["close"].values()]
     assert all(64 <= hue <= 66 for hue in hues)   # both the middle of the scale (10 red .. 120 green)
-    assert fills["far"] == {"en-ko": "hsl(10, 62%, 80%)", "ko-en": "hsl(120, 62%, 62%)"}   # a real spread: worst to best
+    # a real spread still runs from the worst colour to the best
+    assert fills["far"] == {"en-ko": "hsl(10, 62%, 80%)", "ko-en": "hsl(120, 62%, 62%)"}
 
 
 def test_the_pages_off_target_note_is_the_text_reports(runs, browser, tmp_path):
