@@ -565,3 +565,117 @@ def test_a_right_to_left_override_in_a_run_name_stays_out_of_the_page(runs, tmp_
     data = report_data([str(runs[0]), str(named)])
     text = json.dumps(data, ensure_ascii=False).replace(json.dumps(str(named), ensure_ascii=False)[1:-1], "")
     assert data["title"].endswith(", bRTL") and "\u202e" not in text   # (the folder's path is as it is)
+
+
+def _judged_run(path: Path, scores: dict[str, list[float | None]], signature: str, metric: str = "gemba-esa"):
+    """A hand-made MT run whose directions a judge (or `metric`) scored (None: an answer it could not read)."""
+    from xling.runs.folder import RunDir, RunHeader
+
+    run = RunDir(path)
+    run.prepare(RunHeader("mt", {"x": 1}, {"data": "flores200:devtest", "shots": 0}, list(scores),
+                          model={"model": "hand", "revision": "0"}, data={"spec": "flores200:devtest"}))
+    entries = {}
+    for direction, segments in scores.items():
+        digest = run.write_outputs(direction, [{"id": str(i), "source": f"s{i}", "output": "o", "reference": f"r{i}"}
+                                               for i in range(len(segments))])
+        scored = [s for s in segments if s is not None]
+        entries[direction] = {"n": len(segments), "outputs_sha256": digest, "metrics": {metric: {
+            "name": metric, "score": sum(scored) / len(scored), "segments": segments, "signature": signature}}}
+    run.write_metrics({"directions": entries})
+    return run.path
+
+
+def test_a_judges_paired_tests_read_on_the_page_as_in_the_text_report(tmp_path, browser):
+    """(audit round 22) the page re-read the text cells and filed a judge's "S (+D on the N/M
+    segments judged for both, p=P)" as "(not comparable)": no delta, no p, no mark."""
+    from xling.reporting.report import build_report
+
+    base = _judged_run(tmp_path / "base", {"en-ko": [None] * 4 + [90.0] * 4, "ko-en": [50.0] * 8}, "j|parsed:4/8")
+    worse = _judged_run(tmp_path / "worse", {"en-ko": [40.0] * 4 + [60.0, 61.0, 59.0, 60.0],
+                                             "ko-en": [55.0] * 8}, "j|parsed:8/8")
+    other = _judged_run(tmp_path / "other", {"en-ko": [70.0] * 4 + [None] * 4, "ko-en": [45.0] * 8}, "j|parsed:4/8")
+    paths = [str(base), str(worse), str(other)]
+    (table,) = [t for t in build_report(paths, ["gemba-esa"]) if t.title.endswith("runs compared")]
+    texts = {row[0]: row[2:] for row in table.rows}
+    assert texts["en-ko"][0].startswith("50.00 (-30.00 on the 4/8 segments judged for both, p=")
+    assert texts["en-ko"][0].endswith("worse*")
+    assert texts["en-ko"][1] == "70.00 (no test: no segment judged for both)"
+    page = tmp_path / "judged.html"
+    assert main(["report", *paths, "-m", "gemba-esa", "-o", str(page)]) == 0
+    (significance,) = _page_data(page)["significance"]
+    cells = {row["label"]: row["cells"] for row in significance["rows"]}
+    tested, untested = cells["en-ko"]
+    assert tested["comparable"] and tested["judged_both"] == "4/8" and tested["mark"] == "worse"
+    assert (tested["score"], tested["delta"]) == (50.0, -30.0) and tested["p"] < 0.05
+    assert untested["comparable"] and untested["p"] is None
+    assert cells["ko-en"][0]["judged_both"] is None and cells["ko-en"][0]["mark"] == "better"
+    _open(browser, page)
+    from selenium.webdriver.common.by import By
+
+    shown = [td.text for td in browser.find_elements(By.CSS_SELECTOR, "#significance-body td")]
+    # the page's cells read as the text report's (p to 4 decimals both ways)
+    for row in table.rows:
+        start = shown.index(row[0])
+        assert shown[start:start + len(row)] == row, (shown[start:start + len(row)], row)
+    assert not any("not comparable" in text for text in shown)
+    overview = browser.find_element(By.ID, "overview-body").text
+    assert "on the 4/8 segments judged for both" in overview and "no segment judged for both" in overview
+
+
+def test_a_second_run_with_other_segments_gets_a_page_as_the_text_report_compares_it(tmp_path, browser):
+    """(audit round 22) `report R0 R4` (R4 made with --limit) was compared in text, but the page
+    refused it in one line: the browser now leaves that direction out with a note."""
+    full = _judged_run(tmp_path / "full", {"en-ko": [50.0] * 8, "ko-en": [60.0] * 8}, "j|parsed:8/8")
+    limited = _judged_run(tmp_path / "limited", {"en-ko": [55.0] * 4, "ko-en": [65.0] * 8}, "j|parsed:8/8")
+    page = tmp_path / "limited.html"
+    assert main(["report", str(full), str(limited), "-o", str(page)]) == 0
+    data = _page_data(page)
+    segments = data["segments"]
+    assert [d["name"] for d in segments["directions"]] == ["ko-en"] and len(segments["rows"]) == 8
+    (note,) = segments["notes"]
+    assert note.startswith("en-ko: ") and "scored different segments for en-ko (4 vs 8)" in note
+    assert note.endswith("; not browsed")
+    (significance,) = data["significance"]
+    cells = {row["label"]: row["cells"] for row in significance["rows"]}
+    assert cells["en-ko"] == [None] and cells["ko-en"][0]["mark"] == "better"
+    _open(browser, page)
+    from selenium.webdriver.common.by import By
+
+    assert "not browsed" in browser.find_element(By.ID, "browser-summary").text
+
+
+@pytest.mark.parametrize("metric, close, far, floor", [("gemba-esa", (99.3708, 99.3674), (60.0, 90.0), "1"),
+                                                        ("xcomet", (0.9001, 0.9003), (0.5, 0.9), "0.01")])
+def test_heatmap_colours_do_not_stretch_a_tiny_spread(tmp_path, browser, metric, close, far, floor):
+    """(audit round 22) BLEU 99.3708 and 99.3674 (both shown 99.4) were painted best green and
+    worst red: the colours now span at least 1/100 of the metric's scale."""
+    from selenium.webdriver.common.by import By
+
+    fills = {}
+    for name, (a, b) in (("close", close), ("far", far)):
+        run = _judged_run(tmp_path / name, {"en-ko": [a] * 2, "ko-en": [b] * 2}, "s", metric)
+        page = tmp_path / f"{name}.html"
+        assert main(["report", str(run), "-o", str(page)]) == 0
+        _open(browser, page)
+        rects = browser.find_elements(By.CSS_SELECTOR, "#heatmaps-body svg rect[data-cell]")
+        fills[name] = {r.get_attribute("data-cell"): r.get_attribute("fill") for r in rects}
+        caption = browser.find_element(By.CSS_SELECTOR, "#heatmaps-body figcaption").text
+        assert f"colours are relative within this matrix, over a score span of at least {floor}" in caption
+    hues = [int(re.match(r"hsl\((\d+),", fill)[1]) for fill in fills["close"].values()]
+    assert all(64 <= hue <= 66 for hue in hues)   # both the middle of the scale (10 red .. 120 green)
+    # a real spread still runs from the worst colour to the best
+    assert fills["far"] == {"en-ko": "hsl(10, 62%, 80%)", "ko-en": "hsl(120, 62%, 62%)"}
+
+
+def test_the_pages_off_target_note_is_the_text_reports(runs, browser, tmp_path):
+    """(audit round 22) the page said "outputs empty or not in the target language" and left out
+    what the rate also counts for zh and zh-Hant: the other Chinese script."""
+    from selenium.webdriver.common.by import By
+
+    from xling.reporting.scores import OFF_TARGET_NOTE
+
+    page = tmp_path / "offtarget.html"
+    assert main(["report", *map(str, runs), "-o", str(page)]) == 0
+    _open(browser, page)
+    notes = [p.text for p in browser.find_elements(By.CSS_SELECTOR, "#overview-body p.note")]
+    assert OFF_TARGET_NOTE in notes and "or in the other Chinese script" in OFF_TARGET_NOTE

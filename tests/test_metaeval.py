@@ -3,6 +3,7 @@ against values derived here another way: Google's own per-segment MQM file for t
 sacrebleu called directly for the metric scores, brute-force definitions for the meta-measures."""
 import itertools
 import json
+import math
 import re
 from pathlib import Path
 
@@ -299,3 +300,39 @@ def test_an_interrupted_metric_resumes_at_its_next_system(ted, tmp_path, capsys)
     assert {s: v for s, v in again["system"].items() if s not in first} == \
         {s: v for s, v in entry["system"].items() if s not in first}
     assert list(again["system"]) == list(entry["system"])
+
+
+def test_the_agreement_figure_centres_accuracies_on_chance_and_marks_n_a(report):
+    """(audit round 22) correlations (-1..1) and accuracies (0..1, 0.5 chance) shared one colour
+    scale fitted to the values: pairwise accuracy 0.00, the worst, was drawn as a correlation of 0
+    in one figure and as the darkest colour in another; n/a cells were blank; column labels overlapped."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from xling.reporting.metaeval_figures import COLUMNS, agreement_colour, agreement_heatmap
+
+    assert agreement_colour("pairwise_accuracy", 0.5) == 0.0 == agreement_colour("pearson", 0.0)
+    assert agreement_colour("pairwise_accuracy", 0.0) == -1.0 == agreement_colour("kendall", -1.0)
+    assert agreement_colour("soft_pairwise_accuracy", 0.36) < 0 < agreement_colour("acc_eq", 0.6)
+    result = json.loads(json.dumps(report[0]))
+    result["metrics"]["offtarget"]["system"]["pearson"] = None   # a constant metric's n/a
+    figure = agreement_heatmap(result)
+    axes = figure.axes[0]
+    (image,) = axes.images
+    assert (image.norm.vmin, image.norm.vmax) == (-1, 1)   # one fixed scale, whatever the values
+    # TED's outputs are all English: the off-target rate's pairwise accuracy is below chance,
+    # drawn below the scale's middle (no correlation), not as a mildly positive value
+    row = list(result["metrics"]).index("offtarget")
+    column = [measure for _, measure, _ in COLUMNS].index("pairwise_accuracy")
+    accuracy = result["metrics"]["offtarget"]["system"]["pairwise_accuracy"]
+    assert accuracy < 0.5 and image.get_array()[row, column] == pytest.approx(2 * accuracy - 1)
+    written = {(round(t.get_position()[0]), round(t.get_position()[1])): t.get_text() for t in axes.texts}
+    for j, (level, measure, _) in enumerate(COLUMNS):
+        value = result["metrics"]["offtarget"][level][measure]
+        assert written[(j, row)] == ("n/a" if value is None else f"{value:.2f}")
+    assert written[(0, row)] == "n/a"
+    # column labels turned so that neighbours, parallel, lie further apart than a line is high
+    FigureCanvasAgg(figure).draw()
+    spacing = axes.transData.transform((1, 0))[0] - axes.transData.transform((0, 0))[0]
+    for label in axes.get_xticklabels():
+        height = label.get_fontsize() * figure.dpi / 72
+        assert spacing * math.sin(math.radians(label.get_rotation())) > 1.5 * height

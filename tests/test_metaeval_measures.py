@@ -206,6 +206,23 @@ def test_kendall_tau_b_edge_cases():
         pytest.approx(brute_tau_b([1, 2, 3, 4], [1, 2, 4, 3]))
 
 
+
+def test_kendall_tau_b_of_a_perfect_order_is_exactly_one():
+    # sqrt(a) * sqrt(b) rounded twice gave 1.0000000000000002 (report.json showed it); over
+    # n = 2..39 every perfect or reversed order must be exactly +-1, as scipy clips it
+    for n in range(2, 40):
+        ranks = np.arange(float(n))
+        assert measures.kendall_tau_b(ranks, ranks) == 1.0
+        assert measures.kendall_tau_b(ranks, -ranks) == -1.0
+    # a tiny MetricX's system scores against MQM, the audit's case
+    metricx = [-22.63427456219991, -21.797200123469036, -21.67587486902873]
+    assert measures.kendall_tau_b(metricx, [-0.5, -1.0, -3.0]) == -1.0
+    # the same per segment
+    for n in range(2, 40):
+        column = np.arange(float(n))[:, None]
+        assert measures.kendall_by_item(column, column) == 1.0
+        assert measures.kendall_by_item(-column, column) == -1.0
+
 @needs_scipy
 def test_kendall_tau_b_equals_scipy_default():
     rng = np.random.default_rng(11)
@@ -250,6 +267,11 @@ def test_kendall_by_item_nan_and_no_tau_at_all():
     assert measures.kendall_by_item(metric_nan, human) == pytest.approx(-1.0)
     # no segment with a tau: MTME's 0
     assert measures.kendall_by_item(np.ones((3, 2)), human) == 0.0
+    # undefined= is what comes back whenever there is no tau, one system or no segment included
+    assert math.isnan(measures.kendall_by_item(np.ones((3, 2)), human, undefined=math.nan))
+    assert math.isnan(measures.kendall_by_item([[1.0, 2.0, 3.0]], [[1.0, 2.0, 3.0]], undefined=math.nan))
+    assert math.isnan(measures.kendall_by_item(np.zeros((3, 0)), np.zeros((3, 0)), undefined=math.nan))
+    assert measures.kendall_by_item([[1.0, 2.0, 3.0]], [[1.0, 2.0, 3.0]]) == 0.0
 
 
 def test_kendall_by_item_matches_brute_force():

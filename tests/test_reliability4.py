@@ -587,6 +587,28 @@ def test_tables_escape_what_would_break_markdown_and_latex():
     assert "a\\textasciicircum{}b x\\textasciitilde{}y line & 2 \\\\" in latex
 
 
+
+def test_markdown_cells_hold_no_html_or_emphasis_from_a_run_name():
+    """(audit round 22) the "runs compared" header row held the run folders' names raw: a folder
+    named <img src=x onerror=alert(9)> was a live element in a renderer passing HTML through, and
+    {{7*7}}|x*y_z` spread emphasis across cells; a body cell's better* could open emphasis."""
+    from xling.reporting.tables import Table
+
+    table = Table("BLEU: runs compared", ["direction", "R0", "<img src=x onerror=alert(9)>", "{{7*7}}|x*y_z`"],
+                  [["en-de", "99.37", "90.00 (-9.37, p=0.0010) worse*", "80.00 (-19.37, p=0.0010) worse*"],
+                   ["de-en _news_", "1.00", "<b>2</b> `x`", "n/a (no test)"]])
+    lines = table.render("markdown").splitlines()
+    assert lines[2] == "| direction | R0 | \\<img src=x onerror=alert(9)\\> | {{7\\*7}}\\|x\\*y\\_z\\` |"
+    assert lines[4] == "| en-de | 99.37 | 90.00 (-9.37, p=0.0010) worse\\* | 80.00 (-19.37, p=0.0010) worse\\* |"
+    assert lines[5] == "| de-en \\_news\\_ | 1.00 | \\<b\\>2\\</b\\> \\`x\\` | n/a (no test) |"
+    try:
+        from markdown_it import MarkdownIt
+    except ImportError:   # (not a dependency: the escapes above are what it reads)
+        return
+    html = MarkdownIt("commonmark").enable("table").render(table.render("markdown"))
+    assert "<img" not in html and "<em>" not in html and "<b>" not in html and "<code>" not in html
+    assert "&lt;img src=x onerror=alert(9)&gt;" in html and "{{7*7}}|x*y_z`" in html and "worse*" in html
+
 def test_a_judges_parse_count_does_not_block_a_paired_test():
     from xling.metrics.significance import same_measure
 

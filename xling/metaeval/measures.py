@@ -188,7 +188,10 @@ def kendall_tau_b(x: ArrayLike, y: ArrayLike) -> float:
     _, ranks = np.unique(b, return_inverse=True)
     discordant = _count_inversions(ranks.ravel())
     difference = pairs - tied_x - tied_y + tied_both - 2 * discordant   # C - D
-    return difference / math.sqrt(pairs - tied_x) / math.sqrt(pairs - tied_y)
+    # one rounding (an exact int product under the root), then clipped as scipy does: a perfect
+    # order must give exactly +-1, never 1.0000000000000002
+    tau = difference / math.sqrt((pairs - tied_x) * (pairs - tied_y))
+    return min(1.0, max(-1.0, tau))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -294,7 +297,7 @@ def kendall_by_item(metric_seg: ArrayLike, human_seg: ArrayLike, *, undefined: f
     m, h = _matrices(metric_seg, human_seg)
     systems, segments = m.shape
     if systems < 2 or segments == 0:
-        return 0.0
+        return undefined
     i, j = _pair_indices(systems)
     total, counted = 0.0, 0
     chunk = max(1, 2_000_000 // i.size)
@@ -310,8 +313,9 @@ def kendall_by_item(metric_seg: ArrayLike, human_seg: ArrayLike, *, undefined: f
         tied_human = (valid & (dh == 0)).sum(axis=0)
         defined = (pairs > 0) & (tied_metric < pairs) & (tied_human < pairs) & ~poisoned
         if defined.any():
-            tau = concordance[defined] / np.sqrt((pairs - tied_metric)[defined].astype(float)) \
-                / np.sqrt((pairs - tied_human)[defined].astype(float))
+            # one rounding of an exact int product, clipped: a perfect segment counts as exactly 1
+            untied = (pairs - tied_metric)[defined].astype(np.int64) * (pairs - tied_human)[defined]
+            tau = np.clip(concordance[defined] / np.sqrt(untied.astype(float)), -1.0, 1.0)
             total += float(tau.sum())
             counted += int(defined.sum())
     return total / counted if counted else undefined

@@ -24,7 +24,6 @@ import base64
 import hashlib
 import json
 import math
-import re
 from pathlib import Path
 
 from .. import __version__
@@ -38,17 +37,10 @@ from .html_choice import choice_data
 from .html_spans import segment_spans
 from .mt_prompts import PromptRebuilder
 from .report import Results, build_report
+from .scores import OFF_TARGET_NOTE
 from .tables import Table
 
 TEMPLATES = Path(__file__).with_name("templates")
-
-_COMPARED = re.compile(r"^(?P<score>-?[\d.]+) \((?P<delta>[+-][\d.]+), p=(?P<p>[\d.]+)\)(?P<mark> better\*| worse\*)?$")
-_NOT_TESTED = re.compile(r"^(?P<score>-?[\d.]+|n/a) \((?P<why>not comparable|no test)\)$")
-
-
-def _number(text: str) -> float | None:
-    return None if text == "n/a" else float(text)
-
 
 def html_report(paths: list[str], metrics=None, test: str = "bs", n_samples: int | None = None) -> str:
     """The HTML page for these run folders (MT runs; other runs get their tables only)."""
@@ -78,7 +70,8 @@ def report_data(paths: list[str], metrics=None, test: str = "bs", n_samples: int
     data["metrics"] = {m: _metric_info(m) for m in names}
     data["runs"] = [_run_entry(r, names, results) for r in mt]
     data["intervals"] = {"samples": INTERVAL_SAMPLES, "seed": INTERVAL_SEED}
-    data["significance"] = _significance(tables, names, len(mt))
+    data["offtarget_note"] = OFF_TARGET_NOTE   # the text report's words, never a shorter copy
+    data["significance"] = _significance(tables, names, results) if len(mt) > 1 else []
     data["segments"] = _segments(mt[0], mt[1] if len(mt) > 1 else None, names, results)
     data["buckets"] = buckets(mt, [m for m in names if m != "offtarget"], results)
     return data
@@ -166,36 +159,21 @@ def _run_entry(run: MTRun, names: list[str], results: Results) -> dict:
             "unfinished": unfinished(run)}   # shown on the page, not only said on stderr
 
 
-def _significance(tables: list[Table], names: list[str], n_runs: int) -> list[dict]:
-    """The paired tests of build_report's "runs compared" tables, as numbers: per metric, each
-    row (a direction, or one of its domains) with each later run's score, delta, p and verdict."""
-    if n_runs < 2:
-        return []
+def _significance(tables: list[Table], names: list[str], results: Results) -> list[dict]:
+    """The paired tests of build_report's "runs compared" tables, as the numbers comparison()
+    kept beside each table: per metric, each row (a direction, or one of its domains) with each
+    later run's score, delta, p, verdict and (a judge's) the segments judged for both."""
     by_title = {t.title: t for t in tables}
     found = []
     for m in names:
         table = by_title.get(f"{display(m)}: runs compared")
-        if table is None:
+        if table is None or m not in results.compared:
             continue
         rows = []
-        for row in table.rows:
-            direction, _, domain = row[0].partition(" ")
-            cells: list[dict | None] = []
-            for text in row[2:]:
-                if text == "—":   # the run did not score this direction with the metric
-                    cells.append(None)
-                    continue
-                match = _COMPARED.match(text)
-                if match:
-                    mark = (match["mark"] or "").strip(" *") or None
-                    cells.append({"score": float(match["score"]), "delta": float(match["delta"]),
-                                  "p": float(match["p"]), "mark": mark, "comparable": True})
-                    continue
-                other = _NOT_TESTED.match(text)   # another measure, or a score missing (NaN)
-                cells.append({"score": _number(other["score"]) if other else None, "delta": None, "p": None,
-                              "mark": None, "comparable": other is not None and other["why"] == "no test"})
-            rows.append({"label": row[0], "direction": direction, "domain": domain or None,
-                         "base": _number(row[1]), "cells": cells})
+        for row in results.compared[m]:
+            direction, _, domain = row["label"].partition(" ")
+            rows.append({"label": row["label"], "direction": direction, "domain": domain or None,
+                         "base": row["base"], "cells": row["cells"]})
         found.append({"metric": m, "runs": table.header[1:], "rows": rows, "notes": table.notes})
     return found
 
@@ -240,7 +218,11 @@ def _segments(a: MTRun, b: MTRun | None, names: list[str], results: Results) -> 
             continue
         records = [results.records(r, name) for r in runs]
         if b is not None:
-            check_paired(a.path, records[0], b.path, records[1], name)
+            try:   # other segments (another --limit): not browsed, as the text report makes no test
+                check_paired(a.path, records[0], b.path, records[1], name)
+            except XlingError as exc:
+                notes.append(f"{name}: {exc}; not browsed")
+                continue
         shared = [m for m in wanted if all(m in r.direction(name).metrics for r in runs)]  # type: ignore[union-attr]
         scores = {m: [_segment_scores(results, r, name, m, recs) for r, recs in zip(runs, records)] for m in shared}
         scores = {m: s for m, s in scores.items() if all(v is not None for v in s)}

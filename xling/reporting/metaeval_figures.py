@@ -81,13 +81,27 @@ def agreement_tables(report: dict) -> list[Table]:
     return [agreement, systems]
 
 
+# Measures that are shares of pairs ordered right: 0.5 is chance, not 0.
+ACCURACIES = frozenset({"pairwise_accuracy", "soft_pairwise_accuracy", "acc_eq"})
+
+
+def agreement_colour(measure: str, value: float) -> float:
+    """Where a measure's value sits on the agreement figure's one colour scale, -1 to 1 with 0 for
+    no agreement: a correlation as it is, an accuracy as 2 acc - 1 (chance, 0.5, at 0; 0 at -1)."""
+    return 2 * value - 1 if measure in ACCURACIES else value
+
+
 def agreement_heatmap(report: dict):
     names = list(report["metrics"])
-    values = [[np.nan if report["metrics"][m][level][measure] is None else report["metrics"][m][level][measure]
-               for level, measure, _ in COLUMNS] for m in names]
+    measured = [[report["metrics"][m][level][measure] for level, measure, _ in COLUMNS] for m in names]
+    colours = [[np.nan if v is None else agreement_colour(measure, v) for v, (_, measure, _) in zip(row, COLUMNS)]
+               for row in measured]
+    labels = [["" if v is None else f"{v:.2f}" for v in row] for row in measured]
     return heatmap(f"Agreement with human judgments ({report['segments']} segments, "
                    f"{len(report['systems'])} systems)", [display(m) for m in names],
-                   [label for _, _, label in COLUMNS], values, unit="agreement (higher is better)")
+                   [label for _, _, label in COLUMNS], colours, labels=labels, vmin=-1, vmax=1, missing="n/a",
+                   column_rotation=45,
+                   unit="r, tau or 2 acc - 1 (0: none, chance)")
 
 
 @styled

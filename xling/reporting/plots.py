@@ -107,16 +107,19 @@ def save_figure(fig, stem: str | Path) -> list[Path]:
 @styled
 def heatmap(title: str, row_labels: list[str], col_labels: list[str], values, *, unit: str,
             labels: list[list[str]] | None = None, vmin=None, vmax=None, xlabel="", ylabel="",
-            separator_after: int | None = None, higher_is_better: bool = True, digits: int = 2):
+            separator_after: int | None = None, higher_is_better: bool = True, digits: int = 2,
+            missing: str = "", column_rotation: float = 0):
     """A table as a heatmap with every value written in its cell (at `digits` decimals); NaN
-    cells stay blank. The colour scale follows the metric's direction: brighter is better either way."""
+    cells are blank but for `missing`. The colour scale follows the metric's direction: brighter is
+    better either way. `column_rotation`: degrees the column labels turn (long ones overlap)."""
     values = np.asarray(values, dtype=float)
     # (a floor: a 2x2 grid's title and axis label overlapped)
     fig = new_figure(figsize=(max(3.4, 1.0 + 0.85 * len(col_labels)), max(2.6, 0.9 + 0.42 * len(row_labels))))
     ax = fig.subplots()
     image = ax.imshow(np.ma.masked_invalid(values), cmap="cividis" if higher_is_better else "cividis_r",
                       aspect="auto", vmin=vmin, vmax=vmax)
-    ax.set_xticks(range(len(col_labels)), col_labels)
+    ax.set_xticks(range(len(col_labels)), col_labels, rotation=column_rotation,
+                  ha="right" if column_rotation else "center", rotation_mode="anchor")
     ax.set_yticks(range(len(row_labels)), row_labels)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
@@ -126,6 +129,8 @@ def heatmap(title: str, row_labels: list[str], col_labels: list[str], values, *,
     for i in range(values.shape[0]):
         for j in range(values.shape[1]):
             if not math.isfinite(values[i, j]):
+                if missing:
+                    ax.text(j, i, missing, ha="center", va="center", fontsize=7, color="black")
                 continue
             text = labels[i][j] if labels else f"{values[i, j]:.{digits}f}"
             dark = values[i, j] < middle if higher_is_better else values[i, j] > middle

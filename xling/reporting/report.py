@@ -37,6 +37,8 @@ class Results:
     def __init__(self) -> None:
         self._records: dict = {}
         self._results: dict = {}
+        # metric -> the "runs compared" table's rows as numbers (the page draws them; no text re-read)
+        self.compared: dict[str, list[dict]] = {}
 
     def records(self, run: MTRun, name: str) -> list[dict]:
         key = (str(run.path), name)
@@ -64,6 +66,20 @@ def _figures(metric: str, result) -> list[str]:
         return [""] * (1 + len(spec.beside))
     score = result["score"] if isinstance(result, dict) else result.score
     return [_score_text(score, spec.digits)] + ["" if v is None else _score_text(v) for v in spec.beside_values(result)]
+
+
+def _shown(value: float | None, digits: int) -> float | None:
+    """A number as its table cell shows it (the page shows the same); None for n/a."""
+    return None if value is None or math.isnan(value) else float(f"{value:.{digits}f}")
+
+
+def _cell(score: float | None, digits: int, *, comparable: bool = True, p=None, why: str | None = None) -> dict:
+    """A "runs compared" cell as numbers: the later run's score, and its paired test against the
+    first (`p`, a PairedResult) or why there is none."""
+    tested = p is not None and not math.isnan(p.delta)
+    return {"score": _shown(score, digits), "delta": _shown(p.delta, digits) if tested else None,
+            "p": float(p_text(p.p_value)) if tested else None, "mark": (p.verdict or None) if tested else None,
+            "comparable": comparable, "judged_both": p.judged_both if p is not None else None, "why": why}
 
 
 def _score_text(score: float | None, digits: int = 2) -> str:
@@ -232,6 +248,7 @@ def comparison(runs: list[MTRun], metric: str, test: str = "bs", n_samples: int 
     absent: dict[str, list[str]] = {}    # run -> directions it did not score with the metric
     restated: list[str] = []             # scores the tests recompute otherwise than they are stored
     mismatched: list[str] = []           # directions two runs scored on other segments
+    compared: list[dict] = []            # the rows as numbers, for the page
     for name in shared:
         records = results.records(base, name)
         unpaired = set()
@@ -248,6 +265,7 @@ def comparison(runs: list[MTRun], metric: str, test: str = "bs", n_samples: int 
         for label, positions in [(name, None), *((f"{name} {d}", p) for d, p in by_field(records, "domain").items())]:
             baseline = results.get(base, name, metric, positions)
             row = [label, _score_text(baseline.score, digits)]
+            cells: list[dict | None] = []
             if positions is None:   # a stored score the other tables show, made otherwise: said
                 restated += [_restated_note(run, name, metric, results.get(run, name, metric), "the tests are")
                              for run in runs if scored(run, name)
@@ -255,25 +273,32 @@ def comparison(runs: list[MTRun], metric: str, test: str = "bs", n_samples: int 
             for other in runs[1:]:
                 if not scored(other, name) or other.label in unpaired:
                     row.append("—")
+                    cells.append(None)
                     continue
                 result = results.get(other, name, metric, positions)
                 if not same_measure(result.signature, baseline.signature):   # another tokenizer, model, ...
                     row.append(f"{_score_text(result.score, digits)} (not comparable)")
+                    cells.append(_cell(result.score, digits, comparable=False, why="not comparable"))
                     refused.setdefault((other.label, name), (baseline.signature, result.signature))
                     continue
                 if math.isnan(baseline.score) or math.isnan(result.score):   # e.g. no judge answer read
                     row.append(f"{_score_text(result.score, digits)} (no test)")
+                    cells.append(_cell(result.score, digits, why="no test"))
                     continue
                 (p,) = paired_test(baseline, {"x": result}, test, n_samples, seed)
                 verdict = f" {p.verdict}*" if p.verdict else ""
                 if p.judged_both and math.isnan(p.delta):
                     row.append(f"{_score_text(result.score, digits)} (no test: no segment judged for both)")
+                    cells.append(_cell(result.score, digits, p=p, why="no test: no segment judged for both"))
                 elif p.judged_both:   # (a judge's test over the segments both runs' answers were read on)
                     row.append(f"{result.score:.{digits}f} ({p.delta:+.{digits}f} on the {p.judged_both} segments "
                                f"judged for both, p={p_text(p.p_value)}){verdict}")
+                    cells.append(_cell(result.score, digits, p=p))
                 else:
                     row.append(f"{p.score:.{digits}f} ({p.delta:+.{digits}f}, p={p_text(p.p_value)}){verdict}")
+                    cells.append(_cell(p.score, digits, p=p))
             rows.append(row)
+            compared.append({"label": label, "base": _shown(baseline.score, digits), "cells": cells})
     note = (f"paired {'bootstrap' if test == 'bs' else 'approximate randomization'} against "
             f"{base.label}; better*/worse*: p < 0.05, in the metric's own direction (never for equal scores)"
             + ("" if get(metric).higher_is_better else f"; lower {display(metric)} is better"))
@@ -288,6 +313,7 @@ def comparison(runs: list[MTRun], metric: str, test: str = "bs", n_samples: int 
     if unbased:   # nothing to test them against: said, never silently left out
         notes.append(f"not compared: {', '.join(dict.fromkeys(unbased))}, which {base.label} (the baseline) did "
                      f"not score with {display(metric)}; put a run that did first")
+    results.compared[metric] = compared
     return Table(f"{display(metric)}: runs compared", ["direction"] + [r.label for r in runs], rows, notes)
 
 

@@ -23,8 +23,8 @@ def markdown_cell(text: str) -> str:
 
 
 def markdown_text(text: str) -> str:
-    """A title's or note's text as written: a run's name with * or _ is no emphasis (and its
-    backslashes and pipes read as in the cells)."""
+    """A title's, note's or cell's text as written: a run's name with * or _ is no emphasis, with
+    < > no HTML element, and better* no start of one (backslashes and pipes as in markdown_cell)."""
     return re.sub(r"([*_`\[\]<>])", r"\\\1", markdown_cell(text))
 
 
@@ -54,9 +54,9 @@ class Table:
             body = text_table([self.header] + self.rows)
             return "\n".join([self.title, body] + self.notes)
         if fmt == "markdown":
-            lines = [f"**{markdown_text(self.title)}**", "", "| " + " | ".join(map(markdown_cell, self.header)) + " |",
+            lines = [f"**{markdown_text(self.title)}**", "", "| " + " | ".join(map(markdown_text, self.header)) + " |",
                      "|" + "|".join(["---"] + ["---:"] * (len(self.header) - 1)) + "|"]
-            lines += ["| " + " | ".join(map(markdown_cell, row)) + " |" for row in self.rows]
+            lines += ["| " + " | ".join(map(markdown_text, row)) + " |" for row in self.rows]
             return "\n".join(lines + ([""] + [markdown_text(n) for n in self.notes] if self.notes else []))
         if fmt == "csv":
             buffer = io.StringIO()

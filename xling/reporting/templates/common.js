@@ -87,7 +87,8 @@ function heatColor(t) {   // t in [0, 1], 1 best
 }
 
 // A heatmap of values over rows x columns (language by language): `cellOf(row, col)` gives
-// {value, label, title} or null; colors run from the worst to the best value shown.
+// {value, label, title} or null; colors run from the worst to the best value shown, over a span
+// of at least `spec.minSpan` (a spread smaller than that is no red-to-green difference).
 function matrixFigure(spec) {
   var rows = spec.rows, cols = spec.cols, cells = {}, values = [];
   rows.forEach(function (r) {
@@ -98,6 +99,9 @@ function matrixFigure(spec) {
   });
   if (!values.length) return null;
   var low = Math.min.apply(null, values), high = Math.max.apply(null, values);
+  var widen = Math.max(0, (spec.minSpan || 0) - (high - low)) / 2;   // centred on the values' middle
+  low -= widen;
+  high += widen;
   var cell = 46, left = 44, top = 36;
   var picture = svg("svg", { width: left + cols.length * cell + 4, height: top + rows.length * cell + 4, role: "img",
     "aria-label": spec.caption });

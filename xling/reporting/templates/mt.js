@@ -40,14 +40,15 @@ function scoreCell(runIndex, direction, metric) {
   if (runIndex > 0 && row) {
     var cell = row.cells[runIndex - 1];
     if (cell && cell.comparable && cell.p === null) {
-      td.appendChild(el("span", { cls: "sub na", text: "no test (no score)" }));
+      td.appendChild(el("span", { cls: "sub na", text: cell.judged_both ? cell.why : "no test (no score)" }));
     } else if (cell && cell.comparable) {
       var marked = !!cell.mark;   // PairedResult.verdict: p < 0.05 and a difference (p is shown rounded)
       td.appendChild(el("span", {
         cls: "sub" + (marked ? " " + (cell.mark || "") : ""),
         title: "paired " + (DATA.test.name === "ar" ? "approximate randomization" : "bootstrap") +
           " against " + DATA.runs[0].label + ": p = " + fmt(cell.p, 4),
-        text: signed(cell.delta, digits) + " p=" + fmt(cell.p, 4) + (marked ? " *" : "")
+        text: signed(cell.delta, digits) + " p=" + fmt(cell.p, 4) + (marked ? " *" : "") +
+          (cell.judged_both ? " (on the " + cell.judged_both + " segments judged for both)" : "")
       }));
     } else if (cell) {
       td.appendChild(el("span", { cls: "sub na", text: "not comparable" }));
@@ -96,8 +97,7 @@ function drawOverview() {
   var notes = ["Hover a score for its signature."];
   if (DATA.runs.length > 1) notes.push("Below a later run's score: its difference from " + DATA.runs[0].label +
     " and the paired test's p; * marks p < 0.05 (green: better, red: worse, in the metric's own direction).");
-  if (metrics.indexOf("offtarget") >= 0) notes.push("OffTarget%: outputs empty or not in the target language; " +
-    "Undetermined%: outputs whose language cannot be told; both over all outputs.");
+  if (metrics.indexOf("offtarget") >= 0) notes.push(DATA.offtarget_note);
   notes.forEach(function (n) { body.appendChild(el("p", { cls: "note", text: n })); });
   // the data's domains (WMT24++: news, social, speech, literary), as the text report has them
   DATA.tables.filter(function (t) { return / by domain$/.test(t.title); }).forEach(function (table) {
@@ -122,16 +122,21 @@ function drawSignificance() {
         row.cells.map(function (c) {
           if (c === null) return el("td", { cls: "num na", text: "—" });
           if (!c.comparable) return el("td", { cls: "num na", text: (c.score === null ? "" : fmt(c.score, digits) + " ") + "(not comparable)" });
-          if (c.p === null) return el("td", { cls: "num na", text: (c.score === null ? "n/a" : fmt(c.score, digits)) + " (no test)" });
+          if (c.p === null) return el("td", { cls: "num na", text: (c.score === null ? "n/a" : fmt(c.score, digits)) + " (" + (c.why || "no test") + ")" });
           var marked = !!c.mark;
+          var judged = c.judged_both ? " on the " + c.judged_both + " segments judged for both" : "";
           return el("td", { cls: "num" + (marked ? " " + c.mark : ""), title: "p = " + pfmt(c.p),
-            text: fmt(c.score, digits) + " (" + signed(c.delta, digits) + ", p=" + pfmt(c.p) + ")" + (marked ? " " + c.mark + "*" : "") });
+            text: fmt(c.score, digits) + " (" + signed(c.delta, digits) + judged + ", p=" + pfmt(c.p) + ")" + (marked ? " " + c.mark + "*" : "") });
         }));
     });
     body.appendChild(el("table", null, el("thead", null, head), el("tbody", null, rows)));
     table.notes.forEach(function (n) { body.appendChild(el("p", { cls: "note", text: n })); });
   });
 }
+
+// The least score span a heatmap's colours run over: 1/100 of the metric's scale (1 point of
+// BLEU's 0-100, 0.01 of COMET's 0-1, told apart by the 4 decimals such scores are shown with).
+function heatmapMinSpan(metric) { return digitsOf(metric) > 2 ? 0.01 : 1; }
 
 function heatmap(run, metric) {
   var scored = run.directions.filter(function (d) { return d.scores[metric]; });
@@ -142,9 +147,11 @@ function heatmap(run, metric) {
     value[d.src + ">" + d.tgt] = d.scores[metric];
   });
   var higher = DATA.metrics[metric].higher;
+  var minSpan = heatmapMinSpan(metric);
   return matrixFigure({
-    rows: langs, cols: langs, colTitle: "target", higher: higher,
-    caption: run.label + ": " + metricName(metric) + " (rows: source, columns: target)" + (higher ? "" : "; lower is better"),
+    rows: langs, cols: langs, colTitle: "target", higher: higher, minSpan: minSpan,
+    caption: run.label + ": " + metricName(metric) + " (rows: source, columns: target)" + (higher ? "" : "; lower is better") +
+      "; colours are relative within this matrix, over a score span of at least " + minSpan,
     cellOf: function (src, tgt) {
       var entry = src === tgt ? null : value[src + ">" + tgt];
       return entry && { value: entry.score, label: fmt(entry.score, digitsOf(metric) > 2 ? 3 : entry.score >= 100 ? 0 : 1),
