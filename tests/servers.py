@@ -225,6 +225,8 @@ class FakeOpenAI:
         "latin1": (200, '{"choices": [{"message": {"content": "café"}}]}'.encode("latin-1"), {}),
         "latin1-declared": (200, '{"choices": [{"message": {"content": "café"}}]}'.encode("latin-1"),
                             {"content-type": "application/json; charset=iso-8859-1"}),
+        "utf8-declared-latin1": (200, '{"choices": [{"message": {"content": "café 한국"}}]}'.encode(),
+                                 {"content-type": "application/json; charset=iso-8859-1"}),
         # vLLM's ends of an answer: an aborted fragment, and a repetition stop (cut like a budget)
         "abort": (200, b'{"choices": [{"message": {"content": "The wea"}, "finish_reason": "abort"}]}', {}),
         "repetition": (200, b'{"choices": [{"message": {"content": "fine fine"}, "finish_reason": "repetition"}]}',
@@ -310,6 +312,8 @@ class FakeOpenAI:
                 if server.mode == "huge":   # a 5 MB answer, well formed
                     text = "x" * (5 << 20)
                     return self._reply(200, ('{"choices": [{"message": {"content": "%s"}}]}' % text).encode(), {})
+                if server.mode.startswith("stream:"):   # a 200 whose body is the rest of the mode
+                    return self._reply(200, server.mode[7:].encode(), {"content-type": "text/event-stream"})
                 if server.mode.startswith("refuse:"):   # a 401 whose body is the rest of the mode
                     return self._reply(401, server.mode[7:].encode(), {})
                 if server.mode.startswith("echo:"):   # an error page that quotes the key back

@@ -434,23 +434,26 @@ def test_closing_a_translator_closes_the_connections_of_the_server_it_opened(fak
 def test_an_answer_that_is_not_utf8_is_retried_never_kept_with_replacement_characters(fake):
     """A Latin-1 body was decoded with U+FFFD ("caf\ufffd"), exit 0, and cached as the translation."""
     fake.mode = "latin1"
-    with pytest.raises(XlingError, match="not utf-8 text"):
+    with pytest.raises(XlingError, match="not UTF-8 text"):
         translate(fake)
     assert fake.requests == 3
     fake.mode = "latin1-declared"   # a charset the server declares is the answer's
     assert translate(fake) == ["café"]
+    fake.mode = "utf8-declared-latin1"   # ... unless the body is UTF-8 (JSON's own, whatever is said)
+    assert translate(fake) == ["café 한국"]
 
 
-def test_a_fragment_vllm_aborted_is_retried_and_a_repetition_stop_is_cut(fake, tmp_path):
+def test_a_fragment_vllm_aborted_is_retried_and_a_repetition_stop_is_an_answer(fake, tmp_path):
     from xling.backends.base import was_cut
 
     fake.mode = "abort"
     with pytest.raises(XlingError, match="finish_reason 'abort'"):
         translate(fake)
     assert fake.requests == 3
-    fake.mode = "repetition"
+    fake.mode = "repetition"   # (vLLM's repetition stop: no budget ended it, nothing is retried)
     backend = HTTPBackend("fake-model", fake.url, max_retries=0)
-    assert was_cut(backend.generate([_request()], _greedy())[0])
+    (answer,) = backend.generate([_request()], _greedy())
+    assert answer == "fine fine" and not was_cut(answer)
 
 
 def _request():
@@ -474,27 +477,39 @@ def test_a_key_a_server_echoes_json_escaped_is_hidden(fake):
     assert "Incorrect API key: ***" in message and "EfGh" not in message and "MnOp" not in message
 
 
-def test_a_key_cut_at_the_start_of_a_quoted_tail_is_hidden():
-    from xling.secrets import redact
-
+def test_a_key_in_a_cut_streams_quoted_tail_is_hidden(fake):
+    """The last 1000 characters of a cut stream were quoted, cut before redaction: a key echoed
+    just before them showed its last 18 characters."""
     key = "ABCDEFGHIJKLMNOPQRSTUVWX1234"
-    assert redact(key[10:] + '"}}]} data: [DONE]', (key,)) == '***"}}]} data: [DONE]'
+
+    def event(text):
+        return 'data: {"choices": [{"delta": {"content": "' + text + '"}}]}\n\n'
+    # the old 1000-character cut fell 10 characters into the key
+    tail = 1000 - (len(key) - 10) - len('"}}]}\n\n')
+    filler = "x" * (tail - len(event("")))
+    fake.mode = "stream:" + event(key) + event(filler)
+    backend = HTTPBackend("fake-model", fake.url, api_key=key, max_retries=0)
+    with pytest.raises(XlingError, match="stopped before its end") as caught:
+        Translator(backend=backend, cache=False).translate(["하나"], "ko", "en")
+    assert "KLMNOPQRSTUVWX" not in str(caught.value) and "xxxx" in str(caught.value)
 
 
 def test_a_gateways_routing_parameter_is_not_scrubbed_from_answers():
     """?project=news turned every "news" of every translation into *** (and cached it so); a
     credential's value and a key-shaped word still go."""
     def respond(payload):
-        return "The news today: tok-9f8e7d6c5b4a3f2e1d and SECRETVALUE1 here."
+        return ("The news today: tok-9f8e7d6c5b4a3f2e1d and SECRETVALUE1 here, an evaluation by the author "
+                "(pwd hunter2, word MYWORD, region europe).")
 
     server = FakeOpenAI(respond=respond)
     try:
-        url = server.url + "?project=news&sig=SECRETVALUE1&q9f=tok-9f8e7d6c5b4a3f2e1d"
+        url = server.url + ("?project=news&sig=SECRETVALUE1&q9f=tok-9f8e7d6c5b4a3f2e1d&session=eval"
+                            "&author=author&region_code=europe&pwd=hunter2&MYWORD")
         backend = HTTPBackend("fake-model", url, max_retries=0)
         out = Translator(backend=backend, cache=False).translate(["하나"], "ko", "en")
     finally:
         server.close()
-    assert out == ["The news today: *** and *** here."]
+    assert out == ["The news today: *** and *** here, an evaluation by the author (pwd ***, word ***, region europe)."]
 
 
 def test_two_threads_sharing_one_server_backend_each_finish():
@@ -572,6 +587,8 @@ def test_key_options_never_echo_what_may_be_the_key(tmp_path, monkeypatch, capsy
     with pytest.raises(XlingError) as caught:
         read_api_key(None, google)
     assert google not in str(caught.value) and "No such file" in str(caught.value)
+    with pytest.raises(XlingError, match="cannot read the API key file ~/keys/opneai.txt: No such file"):
+        read_api_key(None, "~/keys/opneai.txt")   # a typo in a path: the path is shown
     hub = "hf_AbCdEfGhIjKlMnOpQrStUv"
     monkeypatch.delenv(hub, raising=False)
     with pytest.raises(XlingError) as caught:
@@ -579,11 +596,11 @@ def test_key_options_never_echo_what_may_be_the_key(tmp_path, monkeypatch, capsy
     assert hub not in str(caught.value) and "not set" in str(caught.value)
     (tmp_path / "key").write_bytes(b"\xef\xbb\xbfsk-BOMKEY123456789\r\n")   # Notepad's byte order mark
     assert read_api_key(None, str(tmp_path / "key")) == "sk-BOMKEY123456789"
-    # a judge's key file that does not exist is said before a run folder records it
+    # a key given as a judge's key file is refused before a run folder records it
     out = tmp_path / "run"
     code, _, err = run_cli(capsys, "eval", "mt", "--langs", "ko,en", "--limit", "1", "--metrics", "chrf",
                            "--judge-api-key-file", hub, "-o", str(out))
-    assert code == 2 and hub not in err and "cannot read the API key file" in err
+    assert code == 2 and hub not in err and "not the key itself" in err
     assert not out.exists()
 
 

@@ -80,7 +80,10 @@ def test_generated_answers_parse_in_every_prompt_language():
              " No, and the premise says why": 2,
              # (audit round 18) the cue repeated with its Chinese or Japanese copula
              "答案是：否": 2, "答案是否": 2, "答案是是": 0, "答案是": None, "答えはいいえ": 2,
-             "答えは「いいえ」です": 2}
+             "答えは「いいえ」です": 2,
+             # (audit round 22) a No opening a refusal is none; a doubt after another label is that label
+             "No, I don't know.": None, "いいえ、わかりません": None, "Maybe, I'm not sure": 1,
+             "Maybe. I can't tell from the premise": 1, "Neutral, I'm not sure": 1}
     for text, expected in cases.items():
         assert parse_answer(template, text, None) == expected, text
     records = [{"gold": 0, "gen_pred": 0}, {"gold": 1, "gen_pred": None}, {"gold": 2, "gen_pred": 1},
@@ -554,11 +557,20 @@ def test_cues_letters_and_refusals_are_read_as_what_they_say():
     article = ChoiceItem("a", 1, {"stem": "?", "options": ["ال", "بيت", "كتاب"]})   # a prefix of الجواب
     assert parse_answer(qa, "الجواب: B", article) == 1
     yes_no = ChoiceItem("p", 1, {"stem": "?", "options": ["Yes", "No"]})
-    for refusal in ("No sé", "No lo sé", "No estoy seguro", "No idea", "No idea.", "No, I don't know",
-                    "No, I'm not sure", "Nein, ich weiß es nicht", "Non, je ne sais pas"):
-        assert parse_answer(qa, refusal, yes_no) is None, refusal
-    for answer in ("No", "No.", "No, they differ.", "No, the second adds a date"):
-        assert parse_answer(qa, answer, yes_no) == 1, answer
+    for options, refusals, answers in (
+            (["Yes", "No"], ("No idea", "No idea.", "No clue", "No, I don't know", "No, I'm not sure."),
+             ("No", "No.", "No, they differ.", "No, the second adds a date", "No, I can't say they mean the same",
+              "Yes, I can't tell them apart", "Yes, I'm not sure")),
+            (["Sí", "No"], ("No sé", "No lo sé", "No estoy seguro", "No, no lo sé."),
+             ("No se parecen", "No, estoy seguro de que no", "Sí, estoy seguro", "Sí, sé que sí")),
+            (["Ja", "Nein"], ("Nein, ich weiß es nicht", "Nein, weiß ich nicht."),
+             ("Nein, der zweite fügt etwas hinzu",)),
+            (["Oui", "Non"], ("Non, je ne sais pas", "Non so"), ("Non, la seconde ajoute une date",))):
+        item = ChoiceItem("p", 1, {"stem": "?", "options": options})
+        for refusal in refusals:
+            assert parse_answer(qa, refusal, item) is None, refusal
+        for answer in answers:
+            assert parse_answer(qa, answer, item) == (0 if answer.startswith(options[0]) else 1), answer
     assert parse_answer(qa, "A. No", yes_no) is None and parse_answer(qa, "A (No)", yes_no) is None
     assert parse_answer(qa, "B. No", yes_no) == 1 and parse_answer(qa, "A (Yes)", yes_no) == 0
     cause = ChoiceItem("c", 0, {"premise": "p", "question": "cause",

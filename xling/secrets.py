@@ -27,10 +27,6 @@ def redact(text: str, secrets: tuple[str | None, ...] = ()) -> str:
                 if text.endswith(secret[:n]):
                     text = text[:-n] + "***"
                     break
-            for n in range(len(secret) - 1, 3, -1):   # ... or at its start (a body's last part quoted)
-                if text.startswith(secret[-n:]):
-                    text = "***" + text[n:]
-                    break
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
     return text
@@ -50,7 +46,10 @@ def scrub_known(text: str, secrets: tuple[str | None, ...]) -> str:
     would go."""
     for secret in secrets:
         if secret and len(secret) >= 4 and secret.lower() not in PLACEHOLDER_KEYS and secret in text:
-            text = text.replace(secret, "***")
+            # whole, never a piece of a longer word (?session=eval made "evaluation" "***uation")
+            start = r"(?<![0-9A-Za-z])" if secret[0].isalnum() else ""
+            end = r"(?![0-9A-Za-z])" if secret[-1].isalnum() else ""
+            text = re.sub(start + re.escape(secret) + end, "***", text)
     return text
 
 
@@ -68,13 +67,23 @@ def escaped_forms(secret: str) -> list[str]:
 
 # Query parameters that name a setting, whose values are shown and not scrubbed from answers.
 SETTING_QUERY_KEYS = frozenset({"api-version", "api_version", "deployment", "deployment-id", "model", "version"})
-# Query keys whose values are credentials (scrubbed from answers too, not only from messages)
-_CREDENTIAL_KEY = re.compile(r"(?i)key|token|secret|sig|pass|auth|cred|code|session")
+# Query keys whose values are credentials (scrubbed from answers too, not only from messages):
+# a word of the key's name ("api_key", "access-token", "X-Api-Key"), or the whole name
+# ("code", OAuth's; "session"); never a word inside another ("author", "bypass", "region_code")
+_CREDENTIAL_WORDS = frozenset({"key", "apikey", "token", "secret", "sig", "signature", "password", "passwd",
+                               "pwd", "pw", "pass", "passphrase", "jwt", "auth", "credential", "credentials",
+                               "sessionid", "sid", "bearer"})
+_CREDENTIAL_NAMES = frozenset({"code", "session", "s", "k"})
+
+
+def _credential_key(key: str) -> bool:
+    words = [w for w in re.split(r"[^a-z0-9]+", key.lower()) if w]
+    return key.lower() in _CREDENTIAL_NAMES or any(w in _CREDENTIAL_WORDS for w in words)
 
 
 def _key_shaped(value: str) -> bool:
-    """A value that looks like a generated key (long, letters and digits), not a word."""
-    return len(value) >= 16 and any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
+    """A value that looks like a generated key or password (letters and digits), not a word."""
+    return len(value) >= 8 and any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
 
 
 def url_secrets(url: str | None, *, answers: bool = False) -> tuple[str, ...]:
@@ -82,8 +91,9 @@ def url_secrets(url: str | None, *, answers: bool = False) -> tuple[str, ...]:
     its password (or a user name given alone) as written and percent-decoded, the base64 `user:password` that
     travels as Basic auth, and the query string's values (a gateway's ?api_key=...) and bare words
     (`?SECRET`), as written and decoded. With `answers`, what is also scrubbed from a model's
-    answers: of the query, only credentials' values (?api_key=, ?sig=) and key-shaped words; a
-    gateway's ?project=news must not turn every "news" of every translation into ***."""
+    answers: of the query, bare words, credentials' values (?api_key=, ?sig=, ?pwd=) and
+    key-shaped values (letters and digits); a gateway's ?project=news must not turn every "news"
+    of every translation into ***."""
     if not url:
         return ()
     import base64
@@ -103,8 +113,8 @@ def url_secrets(url: str | None, *, answers: bool = False) -> tuple[str, ...]:
         if equals and unquote_plus(key).lower() in SETTING_QUERY_KEYS:
             continue   # a gateway's setting (api-version=2024-06-01), not a secret
         word = value if equals else key
-        if answers and not (equals and _CREDENTIAL_KEY.search(unquote_plus(key))) \
-                and not _key_shaped(unquote_plus(word)):
+        # (a bare word, `?SECRET`, is a credential: no gateway setting is written so)
+        if answers and equals and not _credential_key(unquote_plus(key)) and not _key_shaped(unquote_plus(word)):
             continue
         # as written, decoded, and re-encoded as httpx sends it (a base64 key's / and = typed raw
         # travel as %2F and %3D, and a server echoing its request path gives that form back)

@@ -69,8 +69,11 @@ def read_api_key(env: str | None = None, path: str | None = None) -> str | None:
     """The key from its file or variable, without surrounding whitespace (a Windows .env's
     trailing CR was sent, refused, and retried for half a minute)."""
     if path:
-        # the name is not echoed: it may be the key itself, given here by mistake
-        shown = "the API key file (named by --api-key-file / --judge-api-key-file)"
+        # a path is shown; what may be the key itself, given here by mistake, is not
+        text = str(path)
+        looks_like_a_path = redact(text) == text and (Path(text).suffix or text.startswith(("/", "~", ".")))
+        shown = f"the API key file {text}" if looks_like_a_path else \
+            "the API key file (its name not shown: it may be the key itself)"
         try:   # (utf-8-sig: Notepad's and PowerShell's byte order mark is no part of the key)
             return _checked_key(Path(path).expanduser().read_text(encoding="utf-8-sig"), shown)
         except (OSError, UnicodeDecodeError) as exc:
@@ -83,8 +86,9 @@ def read_api_key(env: str | None = None, path: str | None = None) -> str | None:
                                               " (letters, digits, _), not the key itself"))
     if env:   # a variable named by the user: unset or empty is their mistake, not "no key"
         if not os.environ.get(env, "").strip():
-            # a conventional name is shown; another (hf_AbC... is name-shaped) may be the key itself
-            shown = f"${env}" if re.fullmatch(r"[A-Z_][A-Z0-9_]{0,39}", env) else "(its name not shown)"
+            # a name is shown; what may be the key itself (hf_AbC... is name-shaped) is not
+            named = redact(env) == env and (env.isupper() or "_" in env or len(env) < 20)
+            shown = f"${env}" if named else "(its name not shown: it may be the key itself)"
             raise XlingError(f"the API key variable {shown} is {'empty' if env in os.environ else 'not set'} "
                              "(named by --api-key-env / --judge-api-key-env)")
         return _checked_key(os.environ[env], f"${env}")
@@ -162,9 +166,9 @@ class PartlyDone(Exception):
 class MalformedAnswer(Exception):
     """An answer of the wrong shape: retried like a 5xx, then reported with what came back."""
 
-    def __init__(self, reason: str, body: str = ""):
+    def __init__(self, reason: str, body: str = "", tail: bool = False):
         super().__init__(reason)
-        self.body = body
+        self.body, self.tail = body, tail   # tail: the body's end says most (a stream cut off)
 
 
 class _ScrubSecrets(logging.Filter):
@@ -276,6 +280,7 @@ class HTTPBackend(Backend):
         self._calls: set[threading.Event] = set()
         self._local = threading.local()
         self._answered = False    # whether the server has answered once (see _post)
+        self._connect_error = ""  # the model-list probe's last connection error (see _final_error)
         self._kind_guessed = self._kind_guessed_said = False   # "other" for want of an answer (see _not_ready)
         self._server_kind: str | None = None   # "vllm", "transformers" or "other": found out on the first request
         self._probe_lock = threading.Lock()
@@ -333,14 +338,18 @@ class HTTPBackend(Backend):
                     raise MalformedAnswer(f"an answer larger than {max_bytes:,} bytes, more than "
                                           f"max_tokens={payload.get('max_tokens')} can produce")
                 chunks.append(chunk)
-            data, charset = b"".join(chunks), response.charset_encoding or "utf-8"
+            data, charset = b"".join(chunks), response.charset_encoding
             if not 200 <= response.status_code < 300:   # an error's words, however encoded
                 return response.status_code, response.headers, data.decode("utf-8", "replace")
-            try:   # never U+FFFD in a stored translation: an answer that is not text is malformed
-                return response.status_code, response.headers, data.decode(charset)
-            except (LookupError, UnicodeDecodeError):
-                raise MalformedAnswer(f"an answer that is not {charset} text",
-                                      data[-1000:].decode("utf-8", "replace")) from None
+            # never U+FFFD in a stored translation: UTF-8 (whatever a server declares: JSON is
+            # UTF-8, and many say iso-8859-1 by default), else the declared charset, else malformed
+            for encoding in dict.fromkeys(("utf-8", charset or "utf-8")):
+                try:
+                    return response.status_code, response.headers, data.decode(encoding)
+                except (LookupError, UnicodeDecodeError):
+                    continue
+            raise MalformedAnswer(f"an answer that is not UTF-8{f' or {charset}' if charset else ''} text",
+                                  data.decode("utf-8", "replace"))
 
     def _post(self, path: str, payload: dict, extract, max_bytes: int, decoding: Decoding | None = None):
         """POST with retries; `extract(body)` checks the answer's shape and returns its value
@@ -402,13 +411,16 @@ class HTTPBackend(Backend):
         import httpx
 
         if isinstance(exc, httpx.ConnectError):
-            tls = "SSL" in str(exc) or "TLS" in str(exc)   # https:// to a plain-HTTP server, or a bad certificate
-            why = f"a TLS handshake failed: {self._redact(str(exc))[:200]}; is the server http://, not https://?" \
-                if tls else "is the server running?"
+            seen = f"{exc} {self._connect_error}"   # (the model-list probe's own error, if it failed first)
+            tls = "SSL" in seen or "TLS" in seen   # https:// to a plain-HTTP server, or a refused certificate
+            why = ("a TLS handshake failed: is the server plain http://, or is its certificate refused? "
+                   f"({self._redact(self._connect_error or str(exc))[:160]})") if tls else "is the server running?"
             return XlingError(f"cannot connect to {self.display_url} ({why}); "
                               "finished outputs are cached, run again to resume")
         if isinstance(exc, MalformedAnswer):
-            quoted = self._redact(" ".join(exc.body.split()))[:200]
+            # (cut after redaction: a cut may never leave a piece of a key behind)
+            redacted = self._redact(" ".join(exc.body.split()))
+            quoted = redacted[-200:] if exc.tail else redacted[:200]
             return XlingError(f"the server at {self.display_url} gave malformed answers to {path} "
                               f"({exc}) after {self.max_retries} retries; last answer: {quoted!r}")
         reason = self._redact(str(exc)) or type(exc).__name__
@@ -479,7 +491,8 @@ class HTTPBackend(Backend):
 
         try:
             listed = get("/models")
-        except httpx.ConnectError:
+        except httpx.ConnectError as exc:
+            self._connect_error = str(exc)   # (a TLS handshake's failure is said in the final error)
             return None    # not up yet: the request itself will retry, and probe again
         except (NotReady, httpx.HTTPError):   # up, but not saying (503, a timeout, a dropped connection)
             return self._not_ready(settle)
@@ -751,12 +764,12 @@ def _whole_characters(text: str, choice: dict) -> str:
     """An answer its token budget ended (finish_reason "length") is a CutAnswer; if the budget
     ended inside a character's bytes (a server may decode the half character as U+FFFD), it
     ends before that character, as the local backends end it. vLLM's "abort" and "error" end
-    a fragment (retried, never cached); its "repetition" stop is cut like a spent budget."""
+    a fragment (retried, never cached)."""
     reason = choice.get("finish_reason")
     if reason in ("abort", "error"):
         raise MalformedAnswer(f"finish_reason {reason!r} (the server stopped this answer part-way)",
                               json.dumps(choice, ensure_ascii=False)[:1000])
-    return CutAnswer(text.rstrip("\ufffd")) if reason in ("length", "repetition") else text
+    return CutAnswer(text.rstrip("\ufffd")) if reason == "length" else text
 
 
 def _all_answers(body, chat: bool, n: int) -> list[str]:
@@ -862,5 +875,5 @@ def _parse_body(text: str):
             choice = c
             finished = finished or bool(c.get("finish_reason"))
     if not (done or finished):   # the connection closed mid-answer: a partial translation, never cached
-        raise MalformedAnswer("a stream that stopped before its end (no finish_reason, no [DONE])", text[-1000:])
+        raise MalformedAnswer("a stream that stopped before its end (no finish_reason, no [DONE])", text, tail=True)
     return {"choices": [{"message": {"content": "".join(content)}, "finish_reason": choice.get("finish_reason")}]}

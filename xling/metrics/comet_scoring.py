@@ -102,8 +102,10 @@ def comet(hyps: Sequence[str], refs: Sequence[str] | None, srcs: Sequence[str] |
         try:
             resolve(tgt_lang)
         except XlingError:
-            raise XlingError(f"COMET's fourth argument is the target language (tgt_lang), not {tgt_lang!r}: "
-                             "name a checkpoint with model=...") from None
+            if isinstance(tgt_lang, str) and ("/" in tgt_lang or Path(tgt_lang).expanduser().exists()):
+                raise XlingError(f"COMET's fourth argument is the target language (tgt_lang), not "
+                                 f"{tgt_lang!r}: name a checkpoint with model=...") from None
+            raise
     if not isinstance(model, str) or not model.strip():
         raise XlingError(f"COMET model must be a hub name or a local checkpoint folder, not {model!r}")
     if name is not None and not isinstance(name, str):

@@ -17,13 +17,7 @@ def check_metric_models(metrics: list[str], settings, translating: bool = True) 
     (`translating`: a run that translates, whose files have --qe/--utility and keys; else a
     command that only scores: score, rescore, meta-eval)."""
 
-    env, path = getattr(settings, "judge_api_key_env", None), getattr(settings, "judge_api_key_file", None)
-    if env or path:
-        from ..backends.http import read_api_key
-
-        # read now: a wrong file or variable (or the key itself, given there by mistake) is
-        # said before a run folder records it
-        read_api_key(env, path)
+    _no_key_given_as_a_name(settings)
     online = None
     for name in metrics:
         spec = get(name)
@@ -71,6 +65,24 @@ def check_metric_models(metrics: list[str], settings, translating: bool = True) 
             raise XlingError(f"{why} ({option} PATH; `{key.name}:` in an experiment file) or leave {name} "
                              "out (of the metrics, or of --qe/--utility; `metrics:`, `qe:`, `utility:` in a file) "
                              "(checked before translating: nothing was generated)")
+
+
+def _no_key_given_as_a_name(settings) -> None:
+    """The judge's key options name a variable and a file: a key given there by mistake is
+    refused before a run folder records it (whether or not a judge server reads it)."""
+    import re
+
+    from ..secrets import redact
+
+    def given(name):
+        return settings.get(name) if isinstance(settings, dict) else getattr(settings, name, None)
+
+    env, path = given("judge_api_key_env"), given("judge_api_key_file")
+    if env and (not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(env)) or redact(str(env)) != str(env)):
+        raise XlingError("--judge-api-key-env takes the NAME of an environment variable holding the key, "
+                         "not the key itself")
+    if path and redact(str(path)) != str(path):
+        raise XlingError("--judge-api-key-file takes the path of a file holding the key, not the key itself")
 
 
 def _check_judge(spec, options: dict) -> None:

@@ -215,17 +215,30 @@ def _without_cue(template: Template, norm: str) -> str:
     return _norm(norm[end:]) if end else norm
 
 
-# What a choice word opening an answer may be followed by that makes it a refusal, not the
-# choice: "No sé" / "No idea" / "No, I don't know" / "Nein, ich weiß es nicht" / "いいえ、わかりません"
-# (in PAWS-X, No is the gold answer of 55% of items: such refusals scored as right answers).
-_REFUSAL = re.compile(
-    r"[\s,，、.:;!\-–—]*(?:"
-    r"idea\b|clue\b|comment\b|(?:i\s*(?:am|['’]m)\s+)?not\s+(?:sure|certain)\b"
-    r"|(?:i\s+)?(?:don['’]?t|do\s+not|can['’]?t|cannot|could\s+not|couldn['’]?t)\s+(?:know|tell|say|determine|answer|be\s+sure)\b"
-    r"|(?:lo\s+)?sé\b|estoy\s+segur[oa]\b|tengo\s+(?:idea|ni\s+idea)\b|puedo\s+(?:saber|decir|determinar)\b"
-    r"|(?:je\s+)?(?:ne\s+)?sais\s+pas\b|suis\s+pas\s+s[uû]r|lo\s+so\b|sono\s+sicur[oa]\b"
-    r"|(?:ich\s+)?weiß\b|keine\s+ahnung\b|bin\s+(?:mir\s+)?nicht\s+sicher\b"
-    r"|わかりません|分かりません|知りません|わからない|不知道|不确定|不確定|无法确定|無法確定|모르겠|잘\s*모르)")
+# A No word that opens a refusal rather than answering No: joined to the verb it negates
+# ("No sé", "No lo sé", "No estoy seguro", "No idea", "Non lo so"), or followed by a refusal that
+# is the whole rest of the answer ("No, I don't know.", "Nein, ich weiß es nicht."). PAWS-X's No is
+# the gold answer of 55% of its items: such refusals were scored right. ("No, estoy seguro de
+# que no", "No, I can't say they mean the same", "Yes, I'm not sure", "Maybe, I can't tell" answer.)
+_NO_WORDS = frozenset({"no", "nein", "non", "nee", "nej", "não", "nao", "нет", "いいえ", "아니요", "아니오", "아뇨",
+                       "否", "不是", "不", "hayır", "không", "tidak", "hapana", "ei"})
+# ("No se parecen", "they are not alike", answers: only sé with its accent, or "lo se", refuses)
+_JOINED_REFUSAL = re.compile(r"[ \t]+(?:idea|clue|comment|sé|lo\s+s[eé]|estoy\s+segur[oa]"
+                             r"|tengo\s+(?:ni\s+)?idea|puedo\s+(?:saber|decir|determinar)|lo\s+so"
+                             r"|sono\s+sicur[oa])(?![^\W\d_])")
+_WHOLE_REFUSAL = re.compile(
+    r"[\s,，、.:;!\-–—]+(?:i\s+(?:don['’]?t|do\s+not|can['’]?t|cannot)\s+(?:know|tell|say)(?:\s+for\s+sure)?"
+    r"|i\s*(?:am|['’]m)\s+not\s+(?:sure|certain)|not\s+sure|(?:ich\s+)?wei(?:ss|ß)\s+(?:es\s+)?nicht"
+    r"|wei(?:ss|ß)\s+ich\s+nicht|keine\s+ahnung|je\s+ne\s+sais\s+pas|je\s+ne\s+suis\s+pas\s+s[uû]re?"
+    r"|no\s+(?:lo\s+)?s[eé]|no\s+estoy\s+segur[oa]|non\s+(?:lo\s+)?so|わかりません|分かりません|知りません"
+    r"|わからない|不知道|不确定|不確定|모르겠습니다|모르겠어요|잘\s*모르겠습니다)[\s.!。！]*$")
+
+
+def _refuses(word: str, rest: str) -> bool:
+    """Whether an answer opening with `word` (an option's or label's text) and going on with
+    `rest` is a refusal that opens with a No word, not the answer No."""
+    return word in _NO_WORDS and bool(_JOINED_REFUSAL.match(rest) or _WHOLE_REFUSAL.match(rest)
+                                      or word == "non" and re.match(r"[ \t]+so(?![^\W\d_])", rest))   # "Non so"
 
 
 def answer_vocabulary(template: Template) -> dict[str, int]:
@@ -284,7 +297,7 @@ def parse_answer(template: Template, text: str, item: ChoiceItem) -> int | None:
                     return None
                 # a word before a label's name ("No contradiction": there is none) answers nothing
                 named = re.match(r"[ \t]+(\w+)", norm[len(word):])   # (not "No\nContradiction: ...")
-                if word not in labels and named and named.group(1) in labels or _REFUSAL.match(norm[len(word):]):
+                if word not in labels and named and named.group(1) in labels or _refuses(word, norm[len(word):]):
                     return None
                 sentence = _SENTENCE.match(norm[len(word):])
                 after = norm[len(word) + sentence.end():] if sentence else ""
@@ -315,7 +328,7 @@ def parse_answer(template: Template, text: str, item: ChoiceItem) -> int | None:
         longest = max(said)[0]
         best = [i for length, i in said if length == longest]
         if len(best) > 1 or _lists_another(norm[longest:], best[0], options, letters, by_text=True) \
-                or _REFUSAL.match(norm[longest:]):
+                or _refuses(norm[:longest], norm[longest:]):
             return None
         return best[0]
     # a letter alone or marked as one ("B)", "C.", "**B**", "B, because", "B is correct",

@@ -24,7 +24,7 @@ from ..runs.records import MTRecord
 from ..store.cache import content_key
 from ..translation.documents import prepare, translate_documents
 from ..translation.selection import CANDIDATE_ONLY, SAMPLED_ONLY, Selection
-from ..translation.translator import Translator
+from ..translation.translator import Translator, check_unit_template
 
 
 def directions_of(config: MTEvalConfig, data: ParallelData | None = None) -> list[Direction]:
@@ -148,8 +148,8 @@ def check_mt(config: MTEvalConfig) -> tuple[list[str], ParallelData, list[Direct
     selection = Selection.from_settings(config)
     if not selection.greedy:   # the MBR utility's or QE reranker's model, before any sampling
         check_metric_models([selection.chooser], config)
-    if isinstance(config.template, str):
-        load_template(config.template)
+    if isinstance(config.template, str):   # (every variant of a file before the first runs)
+        check_unit_template(load_template(config.template), config.unit)
     return metrics, data, directions
 
 

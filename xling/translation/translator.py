@@ -89,10 +89,7 @@ class Translator:
         if template is not None and template.format not in ("chat", "completion"):
             raise XlingError(f"template {template.name!r} is a {template.format} template, not a "
                              "translation template (chat or completion)")
-        if template is not None and template.name.startswith("mt-document") and unit != "document":
-            # (its prompt speaks of numbered segments: a segment went unnumbered, its answer taken whole)
-            raise XlingError(f"template {template.name!r} translates numbered documents: use it with "
-                             "--unit document (unit='document')")
+        check_unit_template(template, unit)
         if isinstance(settings, dict):   # settings={"base_url": ...}: the same as giving them one by one
             load_options, settings = {**settings, **load_options}, None
         check_options(load_options, also=("backend", "settings", "model", *_PER_CALL))   # (a typo: shot=1)
@@ -398,6 +395,14 @@ def _bare(text: str):
 # translate()'s options that need no model of their own: applied to the model already loaded
 _PER_CALL = frozenset({"template", "shots", "shot_pool", "seed", "batch_size", "max_batch_tokens", "refill",
                        "decoding", "cache", "unit"})
+def check_unit_template(template: Template | None, unit: str) -> None:
+    """A document template (mt-document-*) translates numbered documents, not single segments:
+    its prompt speaks of numbered segments, and a segment went unnumbered, its answer taken whole."""
+    if template is not None and template.name.startswith("mt-document") and unit != "document":
+        raise XlingError(f"template {template.name!r} translates numbered documents: use it with "
+                         "--unit document (unit='document')")
+
+
 _held: dict = {}   # the one model translate() keeps loaded: {"key": ..., "backend": ...}
 _held_caches: dict = {}   # translate()'s output caches by file: one connection each, not one per call
 
