@@ -608,3 +608,11 @@ def test_a_hosts_case_is_no_part_of_the_cache_key(fake):
     upper = HTTPBackend("fake-model", fake.url.replace("127.0.0.1", "LOCALHOST"))
     lower = HTTPBackend("fake-model", fake.url.replace("127.0.0.1", "localhost"))
     assert upper.fingerprint == lower.fingerprint
+
+
+def test_https_to_a_plain_http_server_names_the_tls_handshake(fake):
+    """It said "is the server running?" of a server that was running (the model-list probe met
+    the TLS failure first and kept it to itself)."""
+    backend = HTTPBackend("fake-model", fake.url.replace("http://", "https://"), max_retries=0)
+    with pytest.raises(XlingError, match="a TLS handshake failed: is the server plain http://"):
+        Translator(backend=backend, cache=False).translate(["하나"], "ko", "en")
