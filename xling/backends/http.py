@@ -495,7 +495,9 @@ class HTTPBackend(Backend):
             self._connect_error = str(exc)   # (a TLS handshake's failure is said in the final error)
             return None    # not up yet: the request itself will retry, and probe again
         except (NotReady, httpx.HTTPError):   # up, but not saying (503, a timeout, a dropped connection)
+            self._connect_error = ""
             return self._not_ready(settle)
+        self._connect_error = ""   # (reached: an older failure is no reason for a later one)
         models = listed.get("data") if isinstance(listed, dict) else None
         if isinstance(models, list) and any(isinstance(m, dict) and m.get("owned_by") == "vllm" for m in models):
             return "vllm"
