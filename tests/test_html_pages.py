@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import math
 import re
 from pathlib import Path
 
@@ -155,8 +156,12 @@ def test_meta_eval_page_in_a_browser(metaeval_dir, browser, tmp_path):
     for rect in rects:
         name, key = rect.get_attribute("data-cell").split("|")
         level, measure = key.split("_", 1)
-        assert float(rect.get_attribute("data-value")) == report["metrics"][name][level][measure]
-        assert rect.get_attribute("fill").startswith("hsl(")
+        value = report["metrics"][name][level][measure]
+        assert float(rect.get_attribute("data-value")) == value
+        # one fixed scale (audit round 22): r as it is, an accuracy as 2 acc - 1 (chance at r = 0)
+        shade = min(1, max(0, ((2 * value - 1 if measure in ("pairwise_accuracy", "soft_pairwise_accuracy", "acc_eq")
+                                else value) + 1) / 2))
+        assert rect.get_attribute("fill") == f"hsl({math.floor(10.5 + 110 * shade)}, 62%, {math.floor(80.5 - 18 * shade)}%)"
     # A scatter per metric: one point per system, at distinct places, named by its hover title.
     for name in report["metrics"]:
         points = find(By.CSS_SELECTOR, f"svg.scatter[data-metric='{name}'] circle.point")

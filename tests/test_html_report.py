@@ -679,3 +679,27 @@ def test_the_pages_off_target_note_is_the_text_reports(runs, browser, tmp_path):
     _open(browser, page)
     notes = [p.text for p in browser.find_elements(By.CSS_SELECTOR, "#overview-body p.note")]
     assert OFF_TARGET_NOTE in notes and "or in the other Chinese script" in OFF_TARGET_NOTE
+
+
+def test_a_page_keeps_why_nothing_was_compared_or_browsed(tmp_path, browser):
+    """(review of audit round 22) the page left out a metric's "not compared" table (no later run
+    scored it, or the baseline did not) and, when every direction was left out of the browser,
+    its notes with it."""
+    from selenium.webdriver.common.by import By
+
+    full = _judged_run(tmp_path / "full", {"en-ko": [50.0] * 8, "ko-en": [60.0] * 8}, "j|parsed:8/8")
+    other = _judged_run(tmp_path / "other", {"en-ko": [0.5] * 8, "ko-en": [0.6] * 8}, "x", "xcomet")
+    page = tmp_path / "other.html"
+    assert main(["report", str(full), str(other), "-o", str(page)]) == 0
+    notes = {s["metric"]: s["notes"] for s in _page_data(page)["significance"]}
+    assert set(notes) == {"gemba-esa", "xcomet"}
+    assert notes["gemba-esa"][0].startswith("not compared: no run but full (the baseline) has")
+    assert notes["xcomet"][0].startswith("not compared: full (the baseline) has no xCOMET score")
+    limited = _judged_run(tmp_path / "limited", {"en-ko": [55.0] * 4, "ko-en": [65.0] * 4}, "j|parsed:4/4")
+    page = tmp_path / "limited.html"
+    assert main(["report", str(full), str(limited), "-o", str(page)]) == 0
+    _open(browser, page)
+    assert browser.find_element(By.ID, "browser").is_displayed()
+    summary = browser.find_element(By.ID, "browser-summary").text
+    assert summary.startswith("No segments to browse.") and summary.count("not browsed") == 2
+    assert not browser.find_element(By.ID, "segments").is_displayed()

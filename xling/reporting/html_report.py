@@ -167,10 +167,10 @@ def _significance(tables: list[Table], names: list[str], results: Results) -> li
     found = []
     for m in names:
         table = by_title.get(f"{display(m)}: runs compared")
-        if table is None or m not in results.compared:
+        if table is None:
             continue
-        rows = []
-        for row in results.compared[m]:
+        rows = []   # (none where the table only says why nothing was compared: its notes are kept)
+        for row in results.compared.get(m, []):
             direction, _, domain = row["label"].partition(" ")
             rows.append({"label": row["label"], "direction": direction, "domain": domain or None,
                          "base": row["base"], "cells": row["cells"]})

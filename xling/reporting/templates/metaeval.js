@@ -129,16 +129,17 @@ function agreementCell(name, column) {
 }
 
 // -- the heatmap -----------------------------------------------------------------------------
+// One fixed scale, -1 to 1 with 0 for no agreement, as agreement.png draws it: a correlation as
+// it is, an accuracy (a share of pairs ordered right, 0.5 by chance) as 2 acc - 1.
+var AGREEMENT_ACCURACIES = ["pairwise_accuracy", "soft_pairwise_accuracy", "acc_eq"];
+
+function agreementShade(measure, v) {
+  var x = AGREEMENT_ACCURACIES.indexOf(measure) >= 0 ? 2 * v - 1 : v;
+  return Math.max(0, Math.min(1, (x + 1) / 2));
+}
+
 function drawHeatmap() {
   var body = section("heatmap", "Metrics x measures");
-  var values = [];
-  NAMES.forEach(function (name) {
-    DATA.columns.forEach(function (c) {
-      var v = REPORT.metrics[name][c.level][c.measure];
-      if (v !== null) values.push(v);
-    });
-  });
-  var low = values.length ? Math.min.apply(null, values) : 0, high = values.length ? Math.max.apply(null, values) : 1;
   var longest = Math.max.apply(null, NAMES.map(function (n) { return metricName(n).length; }));
   var cw = 82, ch = 30, left = Math.max(50, 7 * longest + 16), top = 44;
   var width = left + DATA.columns.length * cw + 8, height = top + NAMES.length * ch + 52;
@@ -161,7 +162,7 @@ function drawHeatmap() {
     picture.appendChild(svg("text", { x: left - 8, y: y + ch / 2 + 4, "text-anchor": "end", text: metricName(name) }));
     DATA.columns.forEach(function (c, j) {
       var x = left + j * cw, v = REPORT.metrics[name][c.level][c.measure];
-      var t = v === null ? null : high > low ? (v - low) / (high - low) : 0.5;
+      var t = v === null ? null : agreementShade(c.measure, v);
       var p = pValue(c, name);
       var tip = metricName(name) + ", " + c.name + ": " + (v === null ? "undefined" : precise(v)) +
         (p === null && v !== null ? " (best)" : typeof p === "number" ? " (" + permText(p) + " against the best)" : "");
@@ -172,17 +173,19 @@ function drawHeatmap() {
         cls: v === null ? "na" : null, text: v === null ? "n/a" : fmt(v, 3) + (typeof p === "number" && isSignificant(p) ? "*" : "") }));
     });
   });
-  // the colour scale: five steps from the lowest value shown to the highest
+  // the colour scale: five steps of r (or tau) from -1 to 1, with the accuracy each stands for
   var ly = top + NAMES.length * ch + 14;
-  picture.appendChild(svg("text", { x: left - 8, y: ly + 13, "text-anchor": "end", text: "scale" }));
+  picture.appendChild(svg("text", { x: left - 8, y: ly + 13, "text-anchor": "end", text: "r / acc" }));
   for (var k = 0; k < 5; k++) {
-    var v = low + (high - low) * k / 4;
+    var r = -1 + k / 2;
     picture.appendChild(svg("rect", { x: left + k * cw, y: ly, width: cw - 2, height: 18, fill: heatColor(k / 4), cls: "legend" }));
-    picture.appendChild(svg("text", { x: left + k * cw + (cw - 2) / 2, y: ly + 13, "text-anchor": "middle", text: fmt(v, 3) }));
+    picture.appendChild(svg("text", { x: left + k * cw + (cw - 2) / 2, y: ly + 13, "text-anchor": "middle",
+      text: fmt(r, 1) + " / " + fmt((r + 1) / 2, 2) }));
   }
   body.appendChild(el("figure", { cls: "heatmap" }, el("figcaption", {
     text: "Each metric's agreement with the human judgments (" + REPORT.segments + " segments, " + SYSTEMS.length +
-      " systems); colours run from the lowest value shown to the highest (higher is better); * p < 0.05 against the best metric."
+      " systems), on one scale: a correlation from -1 to 1, an accuracy from 0 to 1 (0.5 is chance, coloured as " +
+      "r = 0); higher is better; * p < 0.05 against the best metric."
   }), picture));
 }
 

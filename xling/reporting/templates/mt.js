@@ -136,7 +136,12 @@ function drawSignificance() {
 
 // The least score span a heatmap's colours run over: 1/100 of the metric's scale (1 point of
 // BLEU's 0-100, 0.01 of COMET's 0-1, told apart by the 4 decimals such scores are shown with).
-function heatmapMinSpan(metric) { return digitsOf(metric) > 2 ? 0.01 : 1; }
+// The built-in metrics' scales: a heatmap's colours span at least 1/100 of one (99.37 vs 99.36 is
+// no red-to-green difference); a metric of unknown scale (a plugin's, GEMBA-MQM's) gets no floor.
+var METRIC_SCALES = { bleu: 100, spbleu: 100, chrf: 100, "chrf++": 100, ter: 100, offtarget: 100, "gemba-esa": 100,
+  metricx: 25, "metricx-qe": 25, comet: 1, xcomet: 1, cometkiwi: 1, "cometkiwi-xl": 1, "xcomet-qe": 1 };
+
+function heatmapMinSpan(metric) { return METRIC_SCALES.hasOwnProperty(metric) ? METRIC_SCALES[metric] / 100 : 0; }
 
 function heatmap(run, metric) {
   var scored = run.directions.filter(function (d) { return d.scores[metric]; });
@@ -151,7 +156,7 @@ function heatmap(run, metric) {
   return matrixFigure({
     rows: langs, cols: langs, colTitle: "target", higher: higher, minSpan: minSpan,
     caption: run.label + ": " + metricName(metric) + " (rows: source, columns: target)" + (higher ? "" : "; lower is better") +
-      "; colours are relative within this matrix, over a score span of at least " + minSpan,
+      "; colours are relative within this matrix" + (minSpan ? ", over a score span of at least " + minSpan : ""),
     cellOf: function (src, tgt) {
       var entry = src === tgt ? null : value[src + ">" + tgt];
       return entry && { value: entry.score, label: fmt(entry.score, digitsOf(metric) > 2 ? 3 : entry.score >= 100 ? 0 : 1),
@@ -315,7 +320,15 @@ function compute() {
 
 function setupBrowser() {
   if (!SEG || !SEG.rows.length) {
-    byId("browser").hidden = true;
+    if (SEG && SEG.notes && SEG.notes.length) {   // every direction left out: say why, browse nothing
+      byId("browser-summary").textContent = "No segments to browse.";
+      SEG.notes.forEach(function (n) { byId("browser-summary").appendChild(el("span", { cls: "sub", text: n })); });
+      byId("browser-controls").hidden = true;
+      document.querySelector("#browser .pager").hidden = true;
+      byId("segments").hidden = true;
+    } else {
+      byId("browser").hidden = true;
+    }
     return;
   }
   SEG.rows.forEach(function (row, n) { row.n = n; });
