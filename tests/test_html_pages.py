@@ -159,9 +159,10 @@ def test_meta_eval_page_in_a_browser(metaeval_dir, browser, tmp_path):
         value = report["metrics"][name][level][measure]
         assert float(rect.get_attribute("data-value")) == value
         # one fixed scale (audit round 22): r as it is, an accuracy as 2 acc - 1 (chance at r = 0)
-        shade = min(1, max(0, ((2 * value - 1 if measure in ("pairwise_accuracy", "soft_pairwise_accuracy", "acc_eq")
-                                else value) + 1) / 2))
-        assert rect.get_attribute("fill") == f"hsl({math.floor(10.5 + 110 * shade)}, 62%, {math.floor(80.5 - 18 * shade)}%)"
+        accuracy = measure in ("pairwise_accuracy", "soft_pairwise_accuracy", "acc_eq")
+        shade = min(1, max(0, ((2 * value - 1 if accuracy else value) + 1) / 2))
+        hue, light = math.floor(10.5 + 110 * shade), math.floor(80.5 - 18 * shade)   # (JS rounds half up)
+        assert rect.get_attribute("fill") == f"hsl({hue}, 62%, {light}%)"
     # A scatter per metric: one point per system, at distinct places, named by its hover title.
     for name in report["metrics"]:
         points = find(By.CSS_SELECTOR, f"svg.scatter[data-metric='{name}'] circle.point")

@@ -499,17 +499,19 @@ def test_a_gateways_routing_parameter_is_not_scrubbed_from_answers():
     credential's value and a key-shaped word still go."""
     def respond(payload):
         return ("The news today: tok-9f8e7d6c5b4a3f2e1d and SECRETVALUE1 here, an evaluation by the author "
-                "(pwd hunter2, word MYWORD, region europe).")
+                "(pwd hunter2, word MYWORD, region europe, a beta-blocker, /v1?sig%3DSECRETVALUE1abc).")
 
     server = FakeOpenAI(respond=respond)
     try:
         url = server.url + ("?project=news&sig=SECRETVALUE1&q9f=tok-9f8e7d6c5b4a3f2e1d&session=eval"
-                            "&author=author&region_code=europe&pwd=hunter2&MYWORD")
+                            "&author=author&region_code=europe&pwd=hunter2&MYWORD&beta")
         backend = HTTPBackend("fake-model", url, max_retries=0)
         out = Translator(backend=backend, cache=False).translate(["하나"], "ko", "en")
     finally:
         server.close()
-    assert out == ["The news today: *** and *** here, an evaluation by the author (pwd ***, word ***, region europe)."]
+    # (a key-shaped secret goes wherever it stands, %3D-joined or run into letters; a short word only whole)
+    assert out == ["The news today: *** and *** here, an evaluation by the author (pwd ***, word MYWORD, "
+                   "region europe, a beta-blocker, /v1?sig%3D***abc)."]
 
 
 def test_two_threads_sharing_one_server_backend_each_finish():
@@ -600,7 +602,7 @@ def test_key_options_never_echo_what_may_be_the_key(tmp_path, monkeypatch, capsy
     out = tmp_path / "run"
     code, _, err = run_cli(capsys, "eval", "mt", "--langs", "ko,en", "--limit", "1", "--metrics", "chrf",
                            "--judge-api-key-file", hub, "-o", str(out))
-    assert code == 2 and hub not in err and "not the key itself" in err
+    assert code == 2 and hub not in err and "takes the path of a file holding the key" in err
     assert not out.exists()
 
 

@@ -558,14 +558,18 @@ def test_cues_letters_and_refusals_are_read_as_what_they_say():
     assert parse_answer(qa, "الجواب: B", article) == 1
     yes_no = ChoiceItem("p", 1, {"stem": "?", "options": ["Yes", "No"]})
     for options, refusals, answers in (
-            (["Yes", "No"], ("No idea", "No idea.", "No clue", "No, I don't know", "No, I'm not sure."),
+            (["Yes", "No"], ("No idea", "No idea.", "No clue", "No, I don't know", "No, I'm not sure.",
+                             "No, I don't know the answer.", "No, I cannot answer that."),
              ("No", "No.", "No, they differ.", "No, the second adds a date", "No, I can't say they mean the same",
-              "Yes, I can't tell them apart", "Yes, I'm not sure")),
+              "Yes, I can't tell them apart", "Yes, I'm not sure", "No idea why, but they differ.")),
             (["Sí", "No"], ("No sé", "No lo sé", "No estoy seguro", "No, no lo sé."),
              ("No se parecen", "No, estoy seguro de que no", "Sí, estoy seguro", "Sí, sé que sí")),
-            (["Ja", "Nein"], ("Nein, ich weiß es nicht", "Nein, weiß ich nicht."),
+            (["Ja", "Nein"], ("Nein, ich weiß es nicht", "Nein, weiß ich nicht.", "Nein, ich bin mir nicht sicher."),
              ("Nein, der zweite fügt etwas hinzu",)),
-            (["Oui", "Non"], ("Non, je ne sais pas", "Non so"), ("Non, la seconde ajoute une date",))):
+            (["Oui", "Non"], ("Non, je ne sais pas", "Non so", "Non, je sais pas."),
+             ("Non, la seconde ajoute une date",)),
+            (["是", "否"], ("否，我不知道。", "否，无法确定。"), ("否，意思不同",)),
+            (["예", "아니요"], ("아니요, 잘 모르겠어요.",), ("아니요, 다릅니다",))):
         item = ChoiceItem("p", 1, {"stem": "?", "options": options})
         for refusal in refusals:
             assert parse_answer(qa, refusal, item) is None, refusal

@@ -11,6 +11,7 @@ _PATTERNS = (
     (re.compile(r"\bsk-[A-Za-z0-9_\-]{3,}"), "***"),
     # Google, Hugging Face and Groq keys (given by mistake where a file or variable name goes)
     (re.compile(r"\b(?:AIza[0-9A-Za-z_\-]{20,}|hf_[A-Za-z0-9]{20,}|gsk_[A-Za-z0-9]{20,})"), "***"),
+    (re.compile(r"\beyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*"), "***"),   # a JWT
     (re.compile(r"(?i)((?:api[_-]?key|token|password|secret)[\"']?\s*[:=]\s*[\"']?)[^\s\"',&;]+"), r"\1***"),
     (re.compile(r"(?i)(\b[a-z][a-z0-9+.\-]*://)[^/\s@]*@"), r"\1***@"),   # scheme://user:pass@
 )
@@ -46,10 +47,11 @@ def scrub_known(text: str, secrets: tuple[str | None, ...]) -> str:
     would go."""
     for secret in secrets:
         if secret and len(secret) >= 4 and secret.lower() not in PLACEHOLDER_KEYS and secret in text:
-            # whole, never a piece of a longer word (?session=eval made "evaluation" "***uation")
-            start = r"(?<![0-9A-Za-z])" if secret[0].isalnum() else ""
-            end = r"(?![0-9A-Za-z])" if secret[-1].isalnum() else ""
-            text = re.sub(start + re.escape(secret) + end, "***", text)
+            if len(secret) < 8 and secret.isalpha():   # a word: whole, never a piece of a longer
+                # one (?session=eval made "evaluation" "***uation"); a key anywhere (%3DKEY, KEYabc)
+                text = re.sub(r"(?<![^\W\d_])" + re.escape(secret) + r"(?![^\W\d_])", "***", text)
+            else:
+                text = text.replace(secret, "***")
     return text
 
 
@@ -71,13 +73,13 @@ SETTING_QUERY_KEYS = frozenset({"api-version", "api_version", "deployment", "dep
 # a word of the key's name ("api_key", "access-token", "X-Api-Key"), or the whole name
 # ("code", OAuth's; "session"); never a word inside another ("author", "bypass", "region_code")
 _CREDENTIAL_WORDS = frozenset({"key", "apikey", "token", "secret", "sig", "signature", "password", "passwd",
-                               "pwd", "pw", "pass", "passphrase", "jwt", "auth", "credential", "credentials",
-                               "sessionid", "sid", "bearer"})
+                               "pwd", "pw", "pass", "passphrase", "jwt", "auth", "authorization", "credential",
+                               "credentials", "sessionid", "sid", "bearer"})
 _CREDENTIAL_NAMES = frozenset({"code", "session", "s", "k"})
 
 
 def _credential_key(key: str) -> bool:
-    words = [w for w in re.split(r"[^a-z0-9]+", key.lower()) if w]
+    words = [w for w in re.split(r"[^a-z0-9]+", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", key).lower()) if w]
     return key.lower() in _CREDENTIAL_NAMES or any(w in _CREDENTIAL_WORDS for w in words)
 
 
@@ -91,9 +93,9 @@ def url_secrets(url: str | None, *, answers: bool = False) -> tuple[str, ...]:
     its password (or a user name given alone) as written and percent-decoded, the base64 `user:password` that
     travels as Basic auth, and the query string's values (a gateway's ?api_key=...) and bare words
     (`?SECRET`), as written and decoded. With `answers`, what is also scrubbed from a model's
-    answers: of the query, bare words, credentials' values (?api_key=, ?sig=, ?pwd=) and
-    key-shaped values (letters and digits); a gateway's ?project=news must not turn every "news"
-    of every translation into ***."""
+    answers: of the query, credentials' values (?api_key=, ?sig=, ?pwd=, ?accessToken=) and
+    key-shaped values and words (letters and digits); a gateway's ?project=news must not turn
+    every "news" of every translation into ***."""
     if not url:
         return ()
     import base64
@@ -113,8 +115,8 @@ def url_secrets(url: str | None, *, answers: bool = False) -> tuple[str, ...]:
         if equals and unquote_plus(key).lower() in SETTING_QUERY_KEYS:
             continue   # a gateway's setting (api-version=2024-06-01), not a secret
         word = value if equals else key
-        # (a bare word, `?SECRET`, is a credential: no gateway setting is written so)
-        if answers and equals and not _credential_key(unquote_plus(key)) and not _key_shaped(unquote_plus(word)):
+        # (a bare word, `?SECRET`, only where it looks like a key: `?beta` is a flag)
+        if answers and not (equals and _credential_key(unquote_plus(key))) and not _key_shaped(unquote_plus(word)):
             continue
         # as written, decoded, and re-encoded as httpx sends it (a base64 key's / and = typed raw
         # travel as %2F and %3D, and a server echoing its request path gives that form back)

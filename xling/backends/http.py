@@ -87,7 +87,7 @@ def read_api_key(env: str | None = None, path: str | None = None) -> str | None:
     if env:   # a variable named by the user: unset or empty is their mistake, not "no key"
         if not os.environ.get(env, "").strip():
             # a name is shown; what may be the key itself (hf_AbC... is name-shaped) is not
-            named = redact(env) == env and (env.isupper() or "_" in env or len(env) < 20)
+            named = redact(env) == env and (env.isupper() or "_" in env) and not key_like(env)
             shown = f"${env}" if named else "(its name not shown: it may be the key itself)"
             raise XlingError(f"the API key variable {shown} is {'empty' if env in os.environ else 'not set'} "
                              "(named by --api-key-env / --judge-api-key-env)")
@@ -96,6 +96,11 @@ def read_api_key(env: str | None = None, path: str | None = None) -> str | None:
         if os.environ.get(name):
             return _checked_key(os.environ[name], f"${name}")
     return None
+
+
+def key_like(name: str) -> bool:
+    """A name that may be a generated key itself: long, letters and digits, no word separator."""
+    return len(name) >= 16 and "_" not in name and any(c.isdigit() for c in name) and any(c.isalpha() for c in name)
 
 
 def _checked_key(key: str, where: str) -> str | None:
@@ -343,7 +348,10 @@ class HTTPBackend(Backend):
                 return response.status_code, response.headers, data.decode("utf-8", "replace")
             # never U+FFFD in a stored translation: UTF-8 (whatever a server declares: JSON is
             # UTF-8, and many say iso-8859-1 by default), else the declared charset, else malformed
-            for encoding in dict.fromkeys(("utf-8", charset or "utf-8")):
+            # (a declared UTF-16 or UTF-32 first: their ASCII, NULs between, is valid UTF-8 too)
+            declared = charset or "utf-8"
+            wide = declared.lower().replace("_", "-").startswith(("utf-16", "utf-32"))
+            for encoding in dict.fromkeys((declared, "utf-8") if wide else ("utf-8", declared)):
                 try:
                     return response.status_code, response.headers, data.decode(encoding)
                 except (LookupError, UnicodeDecodeError):

@@ -70,9 +70,10 @@ def register_backend(name: str, *, settings: type, help: str, load_options: tupl
 
 
 def backends() -> dict[str, BackendKind]:
-    """Every registered backend (built-in ones and those of installed plugins)."""
+    """Every registered backend: the built-in ones in a fixed order (whichever module imported
+    first registered first), then those of installed plugins."""
     discover(ENTRY_POINTS, BUILTIN)
-    return REGISTRY
+    return {**{name: REGISTRY[name] for name in ("hf", "vllm", "http") if name in REGISTRY}, **REGISTRY}
 
 
 def get_backend(name: str) -> BackendKind:

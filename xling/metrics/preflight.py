@@ -77,12 +77,16 @@ def _no_key_given_as_a_name(settings) -> None:
     def given(name):
         return settings.get(name) if isinstance(settings, dict) else getattr(settings, name, None)
 
+    from ..backends.http import key_like
+
     env, path = given("judge_api_key_env"), given("judge_api_key_file")
-    if env and (not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(env)) or redact(str(env)) != str(env)):
+    if env and (not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(env)) or redact(str(env)) != str(env)
+                or key_like(str(env))):
         raise XlingError("--judge-api-key-env takes the NAME of an environment variable holding the key, "
                          "not the key itself")
-    if path and redact(str(path)) != str(path):
-        raise XlingError("--judge-api-key-file takes the path of a file holding the key, not the key itself")
+    if path and (redact(str(path)) != str(path) or not Path(str(path)).expanduser().is_file()):
+        raise XlingError("--judge-api-key-file takes the path of a file holding the key: that file does not "
+                         "exist (its name not shown: it may be the key itself)")
 
 
 def _check_judge(spec, options: dict) -> None:

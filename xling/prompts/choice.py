@@ -223,15 +223,19 @@ def _without_cue(template: Template, norm: str) -> str:
 _NO_WORDS = frozenset({"no", "nein", "non", "nee", "nej", "não", "nao", "нет", "いいえ", "아니요", "아니오", "아뇨",
                        "否", "不是", "不", "hayır", "không", "tidak", "hapana", "ei"})
 # ("No se parecen", "they are not alike", answers: only sé with its accent, or "lo se", refuses)
-_JOINED_REFUSAL = re.compile(r"[ \t]+(?:idea|clue|comment|sé|lo\s+s[eé]|estoy\s+segur[oa]"
-                             r"|tengo\s+(?:ni\s+)?idea|puedo\s+(?:saber|decir|determinar)|lo\s+so"
-                             r"|sono\s+sicur[oa])(?![^\W\d_])")
+# (English "No idea"/"No clue" alone: "No idea why, but they differ" answers)
+_JOINED_REFUSAL = re.compile(r"[ \t]+(?:(?:idea|clue|comment)(?:\s+at\s+all)?[\s.!]*$"
+                             r"|(?:sé|lo\s+s[eé]|estoy\s+segur[oa]|tengo\s+(?:ni\s+)?idea|lo\s+so|sono\s+sicur[oa])"
+                             r"(?![^\W\d_]))")
 _WHOLE_REFUSAL = re.compile(
-    r"[\s,，、.:;!\-–—]+(?:i\s+(?:don['’]?t|do\s+not|can['’]?t|cannot)\s+(?:know|tell|say)(?:\s+for\s+sure)?"
+    r"[\s,，、.:;!。！\-–—]+(?:"
+    r"i\s+(?:don['’]?t|do\s+not|can['’]?t|cannot)\s+(?:know|tell|say|answer)(?:\s+(?:for\s+sure|the\s+answer|that|this))?"
     r"|i\s*(?:am|['’]m)\s+not\s+(?:sure|certain)|not\s+sure|(?:ich\s+)?wei(?:ss|ß)\s+(?:es\s+)?nicht"
-    r"|wei(?:ss|ß)\s+ich\s+nicht|keine\s+ahnung|je\s+ne\s+sais\s+pas|je\s+ne\s+suis\s+pas\s+s[uû]re?"
+    r"|(?:das\s+)?wei(?:ss|ß)\s+ich\s+nicht|keine\s+ahnung|(?:ich\s+)?bin\s+mir\s+nicht\s+sicher"
+    r"|je\s+(?:ne\s+)?sais\s+pas|je\s+ne\s+suis\s+pas\s+s[uû]re?"
     r"|no\s+(?:lo\s+)?s[eé]|no\s+estoy\s+segur[oa]|non\s+(?:lo\s+)?so|わかりません|分かりません|知りません"
-    r"|わからない|不知道|不确定|不確定|모르겠습니다|모르겠어요|잘\s*모르겠습니다)[\s.!。！]*$")
+    r"|わからない|我?不知道|不确定|不確定|无法确定|無法確定|无法判断|無法判斷|不清楚|(?:잘\s*)?모르겠(?:습니다|어요|다))"
+    r"[\s.!。！]*$")
 
 
 def _refuses(word: str, rest: str) -> bool:
