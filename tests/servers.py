@@ -227,6 +227,10 @@ class FakeOpenAI:
                             {"content-type": "application/json; charset=iso-8859-1"}),
         "utf8-declared-latin1": (200, '{"choices": [{"message": {"content": "café 한국"}}]}'.encode(),
                                  {"content-type": "application/json; charset=iso-8859-1"}),
+        "utf16-declared": (200, '{"choices": [{"message": {"content": "fine"}}]}'.encode("utf-16"),
+                           {"content-type": "application/json; charset=utf-16"}),
+        "utf8-declared-utf16": (200, '{"choices": [{"message": {"content": "café"}}]}'.encode(),
+                                {"content-type": "application/json; charset=utf-16"}),
         # vLLM's ends of an answer: an aborted fragment, and a repetition stop (cut like a budget)
         "abort": (200, b'{"choices": [{"message": {"content": "The wea"}, "finish_reason": "abort"}]}', {}),
         "repetition": (200, b'{"choices": [{"message": {"content": "fine fine"}, "finish_reason": "repetition"}]}',

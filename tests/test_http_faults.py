@@ -441,6 +441,10 @@ def test_an_answer_that_is_not_utf8_is_retried_never_kept_with_replacement_chara
     assert translate(fake) == ["café"]
     fake.mode = "utf8-declared-latin1"   # ... unless the body is UTF-8 (JSON's own, whatever is said)
     assert translate(fake) == ["café 한국"]
+    fake.mode = "utf16-declared"   # (its ASCII, NULs between, is valid UTF-8 too: the declaration first)
+    assert translate(fake) == ["fine"]
+    fake.mode = "utf8-declared-utf16"   # (no NUL: UTF-8)
+    assert translate(fake) == ["café"]
 
 
 def test_a_fragment_vllm_aborted_is_retried_and_a_repetition_stop_is_an_answer(fake, tmp_path):
@@ -464,6 +468,22 @@ def _request():
 def _greedy():
     from xling.backends.base import Decoding
     return Decoding()
+
+
+def test_what_is_a_credential_in_a_url_and_a_key_option():
+    """(reviews of audit round 22) run-together and camelCase credential names, long bare words,
+    JWTs and key-like variable names; a gateway's settings and flags stay readable."""
+    from xling.backends.http import key_like
+    from xling.secrets import redact, url_secrets
+
+    url = ("https://gw/v1?accessToken=abcdefgh&clientsecret=letterskey&SAS=sasvalue&xApiKey=qwertyui"
+           "&MySuperSecretPassphrase&beta&project=news&region_code=europe")
+    found = set(url_secrets(url, answers=True))
+    assert {"abcdefgh", "letterskey", "sasvalue", "qwertyui", "MySuperSecretPassphrase"} <= found
+    assert not {"beta", "news", "europe"} & found
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
+    assert redact(f"file {jwt} missing") == "file *** missing"
+    assert key_like("a1b2c3d4e5f60718293a") and not key_like("AZUREOPENAIKEY01") and not key_like("MY_KEY_2024_ABCDEFG")
 
 
 def test_a_key_a_server_echoes_json_escaped_is_hidden(fake):

@@ -559,17 +559,23 @@ def test_cues_letters_and_refusals_are_read_as_what_they_say():
     yes_no = ChoiceItem("p", 1, {"stem": "?", "options": ["Yes", "No"]})
     for options, refusals, answers in (
             (["Yes", "No"], ("No idea", "No idea.", "No clue", "No, I don't know", "No, I'm not sure.",
-                             "No, I don't know the answer.", "No, I cannot answer that."),
+                             "No, I don't know the answer.", "No, I cannot answer that.", "No idea, sorry.",
+                             "No idea?", "No clue, to be honest.", "No, I don't know, sorry.", "No? I don't know."),
              ("No", "No.", "No, they differ.", "No, the second adds a date", "No, I can't say they mean the same",
               "Yes, I can't tell them apart", "Yes, I'm not sure", "No idea why, but they differ.")),
-            (["Sí", "No"], ("No sé", "No lo sé", "No estoy seguro", "No, no lo sé."),
+            (["Sí", "No"], ("No sé", "No lo sé", "No estoy seguro", "No, no lo sé.", "No puedo saber.",
+                            "No puedo determinar si son iguales."),
              ("No se parecen", "No, estoy seguro de que no", "Sí, estoy seguro", "Sí, sé que sí")),
-            (["Ja", "Nein"], ("Nein, ich weiß es nicht", "Nein, weiß ich nicht.", "Nein, ich bin mir nicht sicher."),
+            (["Ja", "Nein"], ("Nein, ich weiß es nicht", "Nein, weiß ich nicht.", "Nein, ich bin mir nicht sicher.",
+                              "Nein, ich bin mir nicht ganz sicher."),
              ("Nein, der zweite fügt etwas hinzu",)),
-            (["Oui", "Non"], ("Non, je ne sais pas", "Non so", "Non, je sais pas."),
+            (["Oui", "Non"], ("Non, je ne sais pas", "Non so", "Non, je sais pas.", "Non, je ne suis pas certain.",
+                              "Non, aucune idée."),
              ("Non, la seconde ajoute une date",)),
-            (["是", "否"], ("否，我不知道。", "否，无法确定。"), ("否，意思不同",)),
-            (["예", "아니요"], ("아니요, 잘 모르겠어요.",), ("아니요, 다릅니다",))):
+            (["是", "否"], ("否，我不知道。", "否，无法确定。", "否，我不清楚。", "否，我无法确定。"),
+             ("否，意思不同",)),
+            (["예", "아니요"], ("아니요, 잘 모르겠어요.", "아니요, 모르겠네요."), ("아니요, 다릅니다",)),
+            (["はい", "いいえ"], ("いいえ。わかりません。", "いいえ、よくわかりません。"), ("いいえ、違います",))):
         item = ChoiceItem("p", 1, {"stem": "?", "options": options})
         for refusal in refusals:
             assert parse_answer(qa, refusal, item) is None, refusal

@@ -75,12 +75,15 @@ SETTING_QUERY_KEYS = frozenset({"api-version", "api_version", "deployment", "dep
 _CREDENTIAL_WORDS = frozenset({"key", "apikey", "token", "secret", "sig", "signature", "password", "passwd",
                                "pwd", "pw", "pass", "passphrase", "jwt", "auth", "authorization", "credential",
                                "credentials", "sessionid", "sid", "bearer"})
-_CREDENTIAL_NAMES = frozenset({"code", "session", "s", "k"})
+_CREDENTIAL_NAMES = frozenset({"code", "session", "s", "k", "sas"})
+# ... and long enough to be read inside a name run together ("accesskey", "clientsecret")
+_CREDENTIAL_PARTS = ("token", "secret", "passw", "passphrase", "apikey", "accesskey", "signature", "credential")
 
 
 def _credential_key(key: str) -> bool:
     words = [w for w in re.split(r"[^a-z0-9]+", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", key).lower()) if w]
-    return key.lower() in _CREDENTIAL_NAMES or any(w in _CREDENTIAL_WORDS for w in words)
+    return key.lower() in _CREDENTIAL_NAMES or any(w in _CREDENTIAL_WORDS for w in words) \
+        or any(part in key.lower() for part in _CREDENTIAL_PARTS)
 
 
 def _key_shaped(value: str) -> bool:
@@ -115,8 +118,9 @@ def url_secrets(url: str | None, *, answers: bool = False) -> tuple[str, ...]:
         if equals and unquote_plus(key).lower() in SETTING_QUERY_KEYS:
             continue   # a gateway's setting (api-version=2024-06-01), not a secret
         word = value if equals else key
-        # (a bare word, `?SECRET`, only where it looks like a key: `?beta` is a flag)
-        if answers and not (equals and _credential_key(unquote_plus(key))) and not _key_shaped(unquote_plus(word)):
+        # (a bare word, `?SECRET`, only where it looks like a key or a passphrase: `?beta` is a flag)
+        if answers and not (equals and _credential_key(unquote_plus(key))) and not _key_shaped(unquote_plus(word)) \
+                and not (not equals and len(word) >= 16):
             continue
         # as written, decoded, and re-encoded as httpx sends it (a base64 key's / and = typed raw
         # travel as %2F and %3D, and a server echoing its request path gives that form back)

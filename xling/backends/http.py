@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any, cast
-from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
 
 from ..errors import XlingError
 from ..secrets import escaped_forms, redact, redact_url, scrub_known, url_secrets
@@ -100,7 +100,8 @@ def read_api_key(env: str | None = None, path: str | None = None) -> str | None:
 
 def key_like(name: str) -> bool:
     """A name that may be a generated key itself: long, letters and digits, no word separator."""
-    return len(name) >= 16 and "_" not in name and any(c.isdigit() for c in name) and any(c.isalpha() for c in name)
+    return len(name) >= 16 and "_" not in name and not name.isupper() and any(c.isdigit() for c in name) \
+        and any(c.isalpha() for c in name)
 
 
 def _checked_key(key: str, where: str) -> str | None:
@@ -261,10 +262,12 @@ class HTTPBackend(Backend):
         # scrubbed from answers (a server may echo them back).
         # Nothing under 4 characters is scrubbed from text (a password "e" garbled every message:
         # "m***ssag***"); the URL itself is always shown without its credentials.
-        self._answer_secrets = tuple(s for s in (api_key, *url_secrets(base_url, answers=True)) if s and len(s) >= 4)
         # a user name beside a password is a login, not a secret, unless it is long enough to be
         # a key (https://KEY:x@host); alone (https://TOKEN@host) it is the credential
         user = parts.username if parts.username and (not parts.password or len(parts.username) >= 16) else None
+        keys = [form for s in (api_key, user) if s for form in (*escaped_forms(s), quote(s, safe=""))]
+        self._answer_secrets = tuple(sorted({s for s in (*keys, *url_secrets(base_url, answers=True))
+                                             if s and len(s) >= 4}, key=len, reverse=True))
         # messages hide every query value, and each secret also as a JSON error body escapes it
         shown = {form for s in (api_key, *url_secrets(base_url), user) if s and len(s) >= 4
                  for form in escaped_forms(s)}
@@ -348,9 +351,9 @@ class HTTPBackend(Backend):
                 return response.status_code, response.headers, data.decode("utf-8", "replace")
             # never U+FFFD in a stored translation: UTF-8 (whatever a server declares: JSON is
             # UTF-8, and many say iso-8859-1 by default), else the declared charset, else malformed
-            # (a declared UTF-16 or UTF-32 first: their ASCII, NULs between, is valid UTF-8 too)
+            # (a declared UTF-16 or UTF-32 first where NULs show it: their ASCII is valid UTF-8 too)
             declared = charset or "utf-8"
-            wide = declared.lower().replace("_", "-").startswith(("utf-16", "utf-32"))
+            wide = declared.lower().replace("_", "-").startswith(("utf-16", "utf-32")) and b"\x00" in data
             for encoding in dict.fromkeys((declared, "utf-8") if wide else ("utf-8", declared)):
                 try:
                     return response.status_code, response.headers, data.decode(encoding)

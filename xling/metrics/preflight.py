@@ -84,9 +84,8 @@ def _no_key_given_as_a_name(settings) -> None:
                 or key_like(str(env))):
         raise XlingError("--judge-api-key-env takes the NAME of an environment variable holding the key, "
                          "not the key itself")
-    if path and (redact(str(path)) != str(path) or not Path(str(path)).expanduser().is_file()):
-        raise XlingError("--judge-api-key-file takes the path of a file holding the key: that file does not "
-                         "exist (its name not shown: it may be the key itself)")
+    if path and redact(str(path)) != str(path):
+        raise XlingError("--judge-api-key-file takes the path of a file holding the key, not the key itself")
 
 
 def _check_judge(spec, options: dict) -> None:

@@ -223,19 +223,22 @@ def _without_cue(template: Template, norm: str) -> str:
 _NO_WORDS = frozenset({"no", "nein", "non", "nee", "nej", "não", "nao", "нет", "いいえ", "아니요", "아니오", "아뇨",
                        "否", "不是", "不", "hayır", "không", "tidak", "hapana", "ei"})
 # ("No se parecen", "they are not alike", answers: only sé with its accent, or "lo se", refuses)
-# (English "No idea"/"No clue" alone: "No idea why, but they differ" answers)
-_JOINED_REFUSAL = re.compile(r"[ \t]+(?:(?:idea|clue|comment)(?:\s+at\s+all)?[\s.!]*$"
-                             r"|(?:sé|lo\s+s[eé]|estoy\s+segur[oa]|tengo\s+(?:ni\s+)?idea|lo\s+so|sono\s+sicur[oa])"
-                             r"(?![^\W\d_]))")
+# (English "No idea"/"No clue" not going on with a word: "No idea why, but they differ" answers)
+_JOINED_REFUSAL = re.compile(r"[ \t]+(?:(?:idea|clue|comment)(?:\s+at\s+all)?\s*(?:$|[,，.!?。！？;:)])"
+                             r"|(?:sé|lo\s+s[eé]|estoy\s+segur[oa]|tengo\s+(?:ni\s+)?idea|lo\s+so|sono\s+sicur[oa]"
+                             r"|puedo\s+(?:saber|determinar))(?![^\W\d_]))")
+# (the refusal ends there, or at a punctuation mark: "No, I don't know, sorry."; "No, I can't say
+# that follows" goes on with words: it answers)
 _WHOLE_REFUSAL = re.compile(
-    r"[\s,，、.:;!。！\-–—]+(?:"
+    r"[\s,，、.:;!?。！？\-–—]+(?:"
     r"i\s+(?:don['’]?t|do\s+not|can['’]?t|cannot)\s+(?:know|tell|say|answer)(?:\s+(?:for\s+sure|the\s+answer|that|this))?"
     r"|i\s*(?:am|['’]m)\s+not\s+(?:sure|certain)|not\s+sure|(?:ich\s+)?wei(?:ss|ß)\s+(?:es\s+)?nicht"
-    r"|(?:das\s+)?wei(?:ss|ß)\s+ich\s+nicht|keine\s+ahnung|(?:ich\s+)?bin\s+mir\s+nicht\s+sicher"
-    r"|je\s+(?:ne\s+)?sais\s+pas|je\s+ne\s+suis\s+pas\s+s[uû]re?"
-    r"|no\s+(?:lo\s+)?s[eé]|no\s+estoy\s+segur[oa]|non\s+(?:lo\s+)?so|わかりません|分かりません|知りません"
-    r"|わからない|我?不知道|不确定|不確定|无法确定|無法確定|无法判断|無法判斷|不清楚|(?:잘\s*)?모르겠(?:습니다|어요|다))"
-    r"[\s.!。！]*$")
+    r"|(?:das\s+)?wei(?:ss|ß)\s+ich\s+nicht|keine\s+ahnung|(?:ich\s+)?bin\s+mir\s+nicht\s+(?:ganz\s+)?sicher"
+    r"|je\s+(?:ne\s+)?sais\s+pas|je\s+ne\s+suis\s+pas\s+(?:s[uû]re?|certaine?)|aucune\s+idée"
+    r"|no\s+(?:lo\s+)?s[eé]|no\s+estoy\s+segur[oa]|non\s+(?:lo\s+)?so|(?:よく)?(?:わかりません|分かりません)|知りません"
+    r"|わからない|我?不知道|我?不确定|我?不確定|我?无法确定|我?無法確定|我?无法判断|我?無法判斷|我?不清楚"
+    r"|(?:잘\s*)?모르겠(?:습니다|어요|네요|다))"
+    r"\s*(?=$|[,，、.!?。！？;:])")
 
 
 def _refuses(word: str, rest: str) -> bool:
