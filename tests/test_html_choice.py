@@ -283,6 +283,10 @@ def test_choice_view_in_a_browser(runs, page, browser, tmp_path):
     # bars with whiskers: one per run and cell for each mode; the premise x hypothesis heatmaps
     assert len(browser.find_elements(By.CSS_SELECTOR, "svg.choice-chart[data-mode='ll'] rect[data-run]")) == 3 + 3 + 1
     assert len(browser.find_elements(By.CSS_SELECTOR, "#choice-body figure.heatmap")) == 4    # A, B x ll, gen
+    # (audit round 23) the colours span at least 1 point of accuracy, as the MT heatmaps' floor
+    captions = [f.text for f in browser.find_elements(By.CSS_SELECTOR, "#choice-body figure.heatmap figcaption")]
+    assert all(c.endswith("colours are relative within this matrix, over an accuracy span of at least 1 point")
+               for c in captions), captions
     # the confusion matrix: all cells, then one cell
     total = sum(sum(row) for cell in choice["runs"][0]["cells"] for row in cell["modes"]["ll"]["confusion"])
     counted = "#choice-confusion-body table.confusion tr.shares td:last-child"

@@ -196,6 +196,15 @@ def test_a_p_value_below_005_never_reads_0_0500():
     assert p_text(0.00004) == "0.0000" and p_text(1.0) == "1.0000"
 
 
+def test_a_difference_reads_as_the_html_page_writes_it():
+    """(audit round 23) the text report wrote a zero difference "+0.00" (and -0.001 "-0.00")
+    where the page wrote "0.00": the same number two ways in one comparison."""
+    from xling.reporting.tables import signed
+
+    assert [signed(v, 2) for v in (0.0, -0.001, 0.004, -0.0, 0.005001, -1.25)] == \
+        ["0.00", "0.00", "0.00", "0.00", "+0.01", "-1.25"]
+
+
 def test_a_system_file_named_with_a_line_break_keeps_every_format_whole(tmp_path):
     """The baseline's name went raw into LaTeX's '% paired:' comment: its second line was bare
     text under the table (and the text table broke the row); the JSON named no sample count."""

@@ -26,7 +26,7 @@ from ..runs.records import (
     read_run,
 )
 from .scores import OFF_TARGET_NOTE
-from .tables import Table, p_text
+from .tables import Table, p_text, signed
 
 
 class Results:
@@ -291,11 +291,11 @@ def comparison(runs: list[MTRun], metric: str, test: str = "bs", n_samples: int 
                     row.append(f"{_score_text(result.score, digits)} (no test: no segment judged for both)")
                     cells.append(_cell(result.score, digits, p=p, why="no test: no segment judged for both"))
                 elif p.judged_both:   # (a judge's test over the segments both runs' answers were read on)
-                    row.append(f"{result.score:.{digits}f} ({p.delta:+.{digits}f} on the {p.judged_both} segments "
+                    row.append(f"{result.score:.{digits}f} ({signed(p.delta, digits)} on the {p.judged_both} segments "
                                f"judged for both, p={p_text(p.p_value)}){verdict}")
                     cells.append(_cell(result.score, digits, p=p))
                 else:
-                    row.append(f"{p.score:.{digits}f} ({p.delta:+.{digits}f}, p={p_text(p.p_value)}){verdict}")
+                    row.append(f"{p.score:.{digits}f} ({signed(p.delta, digits)}, p={p_text(p.p_value)}){verdict}")
                     cells.append(_cell(p.score, digits, p=p))
             rows.append(row)
             compared.append({"label": label, "base": _shown(baseline.score, digits), "cells": cells})
@@ -334,7 +334,7 @@ def choice_comparison_table(runs: list[ChoiceRun]) -> Table:
                 continue
             verdict = f" {entry['mark']}*" if entry["mark"] else ""
             rows.append([entry["cell"], entry["mode"], label, f"{entry['base']:.3f}", f"{entry['acc']:.3f}",
-                         f"{entry['delta']:+.3f}", f"p={p_text(entry['p'])}{verdict}"])
+                         signed(entry['delta'], 3), f"p={p_text(entry['p'])}{verdict}"])
     modes = lambda run: "/".join(sorted({m for c in run.cells for m in c.modes}))   # noqa: E731
     unpaired = [f"{run.label} shares no cell and answer mode with {runs[0].label} ({modes(run)} vs "
                 f"{modes(runs[0])}): not compared" for k, run in enumerate(runs[1:], 1) if k not in compared]

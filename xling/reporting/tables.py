@@ -37,6 +37,13 @@ def p_text(p: float) -> str:
     return f"{math.floor(p * 1e4) / 1e4:.4f}" if p < 0.05 <= float(text) else text
 
 
+def signed(value: float, digits: int) -> str:
+    """A difference with its sign, as the HTML page writes it: "+0.12", "-0.12", and a difference
+    that rounds to zero unsigned ("0.00", never "+0.00" or "-0.00")."""
+    text = f"{value:+.{digits}f}"
+    return text[1:] if float(text) == 0 else text
+
+
 @dataclass
 class Table:
     title: str

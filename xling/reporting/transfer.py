@@ -21,7 +21,7 @@ from ..metrics.significance import delta_ci, judged_by_both, resampled_scores
 from ..runs.folder import RunDir
 from ..runs.records import ChoiceRun, MTRun, Run, check_complete, check_paired, distinguish, metric_result, read_run
 from .plots import grouped_bars
-from .tables import Table, p_text
+from .tables import Table, p_text, signed
 
 MT_PREFERENCE = ("xcomet", "comet", "chrf", "chrf++", "bleu")
 
@@ -434,7 +434,7 @@ def transfer_tables(paths: list[str], metric: str | None = None, by: str = "scri
             f"{f'accuracy ({MODE_NAMES[mode]})' if mode else metric} (paired bootstrap, 95% CI); "
             f"ratio = Score(X→Y) when the first run is tuned in Y and the second in X",
             ["language", labels[0], labels[1], "Δ", "95% CI", "p", "ratio"],
-            [[r["cell"], f"{r['a']:.3f}", f"{r['b']:.3f}", f"{r['delta']:+.3f}",
+            [[r["cell"], f"{r['a']:.3f}", f"{r['b']:.3f}", signed(r['delta'], 3),
               f"[{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]", p_text(r["p_value"]),
               "" if r["ratio"] is None else f"{r['ratio']:.3f}"] for r in deltas],
             [CHOICE_DELTA_P_NOTE if mode else DELTA_P_NOTE]
