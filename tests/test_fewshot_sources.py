@@ -169,3 +169,38 @@ def test_flores_dev_without_the_language_is_one_error_line(wmt24pp_root, tmp_pat
                                   "FLORES-200 dev")
     assert "Korean" in result.stderr.decode() and "--shots-file" in result.stderr.decode()
     assert not (tmp_path / "run").exists()
+
+
+def test_a_shots_files_header_is_no_demonstration_and_an_empty_side_is_refused(tmp_path):
+    """(audit round 23) `source<TAB>target` as a first line (pandas' to_csv writes one) was shown
+    to the model as the pair "source" -> "target"; a pair with an empty side was counted in the
+    file's pairs and silently never drawn."""
+    from xling.data.parallel import read_pair_file
+    from xling.errors import XlingError
+
+    shots = tmp_path / "shots.tsv"
+    shots.write_text("Source\tTarget\nThe river is wide.\t강은 넓다.\n", encoding="utf-8")
+    assert read_pair_file(shots) == [("The river is wide.", "강은 넓다.")]
+    shots.write_text("The river is wide.\t강은 넓다.\nsource\ttarget\n", encoding="utf-8")   # (not a header)
+    assert read_pair_file(shots)[1] == ("source", "target")
+    shots.write_text("The river is wide.\t강은 넓다.\nMy sister sings.\t \n", encoding="utf-8")
+    with pytest.raises(XlingError, match=r"shots.tsv:2: the pair's target is empty"):
+        read_pair_file(shots)
+
+
+def test_a_jsonl_data_path_starting_with_a_tilde_is_the_home_folder(tmp_path, monkeypatch):
+    """(audit round 23) `jsonl:~/x.jsonl` said the file does not exist, where text:~/... reads it."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "x.jsonl").write_text('{"en": "A cat.", "ko": "고양이."}\n', encoding="utf-8")
+    assert load_parallel("jsonl:~/x.jsonl").text("ko") == ["고양이."]
+
+
+def test_a_data_dir_without_flores_says_what_leaving_it_out_reads(tmp_path, data_dir):
+    """(audit round 23) it said "leave --data-dir out to read FLORES+ from the hub", where a
+    checkout reads ../shared/data's FLORES-200."""
+    from xling.data.parallel import data_root
+    from xling.errors import XlingError
+
+    with pytest.raises(XlingError) as caught:
+        load_parallel("flores200:devtest", tmp_path)
+    assert str(caught.value).endswith(f"or leave --data-dir out to read the data in {data_root(None)}")

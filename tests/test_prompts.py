@@ -131,6 +131,34 @@ def test_shots_never_come_from_the_sentences_being_translated():
         select_shots(pool, 6, exclude=["s0", "s1", "s2", "s3", "s4"])
 
 
+def test_demonstrations_are_the_same_in_every_direction_and_under_every_limit(data_dir):
+    """(audit round 23) FLORES-200's Spanish dev line 833 is devtest line 536. Left out of the
+    pool before the draw, it changed every es-* demonstration (other dev lines than ko-en's under
+    one seed), and only when --limit kept devtest 536: the same segment got another prompt under
+    --limit 1 than in a full run. It is withheld in its place now, replaced only where drawn."""
+    from xling.data.languages import resolve
+    from xling.data.parallel import load_parallel
+
+    data = load_parallel("flores200:devtest", data_dir)
+    es, en, ko = resolve("es"), resolve("en"), resolve("ko")
+    spanish, korean = data.dev_pool(es, en), data.dev_pool(ko, en)
+    shared = [i for i, (s, _) in enumerate(spanish) if s.strip() in spanish.withheld]
+    assert shared == [832] and data.text(es)[535].strip() == spanish[832][0].strip()
+
+    def lines(picked, pool):
+        return [pool.index(pair) for pair in picked]
+
+    # a seed that draws dev line 833 in ko-en: es-en replaces it there, and only there
+    seed = next(s for s in range(5000) if korean[832] in select_shots(korean, 5, s))
+    korean_lines = lines(select_shots(korean, 5, seed), korean)
+    for kept in (data.text(es)[:1], data.text(es)):   # --limit 1, the full devtest
+        spanish_lines = lines(select_shots(spanish, 5, seed, exclude=kept), spanish)
+        assert [a == b for a, b in zip(spanish_lines, korean_lines)] == [line != 832 for line in korean_lines]
+    # a seed that does not draw it: the same dev lines in both directions, as before
+    assert lines(select_shots(spanish, 5, 0), spanish) == lines(select_shots(korean, 5, 0), korean) \
+        == [864, 394, 776, 911, 430]
+
+
 @pytest.mark.parametrize("named", ["missing", "file"])
 def test_a_templates_folder_that_is_not_one_is_said(tmp_path, monkeypatch, named):
     """A misspelt XLING_TEMPLATES gave the built-in prompts without a word (config.json records

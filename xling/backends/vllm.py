@@ -32,6 +32,7 @@ from .choice import announce
 from .hfmodel import LoadedModel
 from .loading import LocalModelSettings, locate_model
 from .loglik import merges, scoring_units
+from .numerics import NotANumber
 from .registry import register_backend
 
 INSTALL = ('--backend vllm needs vLLM: pip install "xling[vllm]" (on a machine without a GPU: '
@@ -296,7 +297,10 @@ class VLLMBackend(Backend):
         def done(start, outputs):
             for (i, k, prefix, target, sign), out in zip(rows[start:start + len(outputs)], outputs):
                 logprobs = out.prompt_logprobs
-                results[i][k] += sign * sum(logprobs[len(prefix) + p][token].logprob for p, token in enumerate(target))
+                value = sum(logprobs[len(prefix) + p][token].logprob for p, token in enumerate(target))
+                if value != value:   # NaN: compares neither larger nor smaller (see numerics)
+                    raise NotANumber(self.fingerprint["dtype_run"], "log-likelihoods")
+                results[i][k] += sign * value
                 left[i] -= 1
                 if left[i] == 0 and on_item is not None:
                     on_item(i, results[i])

@@ -8,6 +8,17 @@ from ..errors import XlingError
 from .languages import Language, resolve
 
 
+class ShotPool(list):
+    """(source, target) pairs to draw demonstrations from, and the sentences none may show
+    (`withheld`: the test sentences of the data set the pool serves, every one, not only those
+    --limit keeps). A withheld pair keeps its place in the pool, so the draw is the same for every
+    direction and every --limit, and is replaced only where it is drawn (select_shots)."""
+
+    def __init__(self, pairs, withheld=()):
+        super().__init__(pairs)
+        self.withheld = frozenset(s.strip() for s in withheld)
+
+
 class ParallelData:
     """Line-aligned multi-way parallel text: `text(lang)` gives one language's segments, aligned
     with `ids`. `dev_pool(src, tgt)` gives few-shot demonstrations from a separate split (never
@@ -66,8 +77,13 @@ class ParallelData:
         return (f"{self.spec}: {self.files[lang.code]} has {len(lines)} lines, {self.files[first]} has "
                 f"{len(self.ids)} (files not aligned: {self.files[longer]} is the longer{blank})")
 
-    def dev_pool(self, src, tgt) -> list[tuple[str, str]] | None:
-        return None if self._dev is None else self._dev.pairs(src, tgt)
+    def dev_pool(self, src, tgt) -> ShotPool | None:
+        """The demonstrations' pool of a direction, withholding this data set's own sentences in
+        both languages (FLORES-200's Spanish dev and devtest share a sentence: shown, it gives a
+        test item's answer away)."""
+        if self._dev is None:
+            return None
+        return ShotPool(self._dev.pairs(src, tgt), withheld=[*self.text(src), *self.text(tgt)])
 
     def dev_source(self, directions) -> dict | None:
         """Where the demonstrations of these directions come from (for a run's config.json):

@@ -4,6 +4,8 @@ as WMT's does — `document_id` (for `--unit document` and document-level scores
 `domain` (for scores by domain)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from ..errors import XlingError
 from .corpus import ParallelData
 from .languages import resolve
@@ -31,7 +33,7 @@ def _check_meta(where: str, row: dict) -> dict:
 @register_dataset("jsonl", task="mt", grammar="jsonl:PATH",
                   help="your own JSON lines: one key per language, optional id, document_id, segment_id, domain")
 def _load(arg: str, spec: str, options: DataOptions) -> ParallelData:
-    return load_jsonl(arg, spec)
+    return load_jsonl(str(Path(arg).expanduser()), spec)   # (~/x.jsonl as text:~/t.{lang} reads)
 
 
 def load_jsonl(path: str, spec: str) -> ParallelData:

@@ -116,7 +116,12 @@ def read_pair_file(path: str | Path) -> list[tuple[str, str]]:
             cells = line.split("\t")
             if len(cells) != 2:
                 raise XlingError(f"{path}:{number}: expected source<TAB>target")
+            if not pairs and [c.strip().lower() for c in cells] == ["source", "target"]:
+                continue   # a header (pandas writes one): no demonstration "source" -> "target"
             pairs.append((cells[0], cells[1]))
+        if not (pairs[-1][0].strip() and pairs[-1][1].strip()):   # (never drawn: counted as a pair)
+            side = "source" if not pairs[-1][0].strip() else "target"
+            raise XlingError(f"{path}:{number}: the pair's {side} is empty")
     return pairs
 
 
@@ -345,8 +350,10 @@ def _load_flores(arg: str, spec: str, options: DataOptions) -> ParallelData:
     if root is not None and ((root / "flores200").is_dir() or (root / "dev").is_dir()):
         return _flores_local(split, root, f"flores200:{split}")
     if options.data_dir:   # a folder named on purpose never falls through to another data set
+        fallback = data_root(None, required=False)   # what leaving --data-dir out reads
+        instead = f"the data in {fallback}" if fallback else "FLORES+ from the hub"
         raise XlingError(f"{options.data_dir} holds no flores200/ folder (FLORES-200's dev/ and devtest/); "
-                         "name the folder that does, or leave --data-dir out to read FLORES+ from the hub")
+                         f"name the folder that does, or leave --data-dir out to read {instead}")
     return _flores_hub(split, f"flores200:{split}")
 
 

@@ -25,6 +25,7 @@ from typing import Sequence
 
 from ..backends.base import Prompt
 from ..data.choice import NLI_LABELS
+from ..data.corpus import ShotPool
 from ..data.languages import Language, resolve
 from ..data.yamlfile import RepeatedKey, load_yaml, yaml_problem
 from ..errors import XlingError
@@ -413,17 +414,29 @@ def load_template(name_or_path: str) -> Template:
 def select_shots(pool: Sequence[tuple[str, str]], k: int, seed: int = 0,
                  exclude: Sequence[str] = ()) -> list[tuple[str, str]]:
     """k demonstrations drawn reproducibly from `pool`, never one whose source or target is among
-    the sentences being translated (`exclude`)."""
+    the sentences being translated (`exclude`) or the pool's withheld ones (a ShotPool's). The
+    draw is over the whole pool: a pair that may not be shown is replaced in its place by the
+    next of a seeded order of the rest, so the others stay what they are in every direction and
+    under every --limit (filtered first, one excluded pair changed the whole draw)."""
     if k <= 0:
         return []
+    withheld = pool.withheld if isinstance(pool, ShotPool) else frozenset()
     pool = list(pool)   # (read twice below: a generator once)
     for item in pool:   # ("ab", "cd") unpacked as pairs read the 2-character strings as a->b
         if isinstance(item, (str, bytes)) or not isinstance(item, (tuple, list)) or len(item) != 2 \
                 or not all(isinstance(side, str) for side in item):
             raise XlingError(f"a shot pool holds (source, target) pairs of strings, not {str(repr(item))[:60]}")
-    banned = {s.strip() for s in exclude}
-    usable = [(s, t) for s, t in pool if s.strip() and t.strip()
-              and s.strip() not in banned and t.strip() not in banned]
-    if k > len(usable):
-        raise XlingError(f"asked for {k} few-shot examples but the pool has only {len(usable)} usable pairs")
-    return random.Random(seed).sample(usable, k)
+    banned = {s.strip() for s in exclude} | withheld
+    candidates = [(s, t) for s, t in pool if s.strip() and t.strip()]
+    shown = [s.strip() not in banned and t.strip() not in banned for s, t in candidates]
+    if k > sum(shown):
+        raise XlingError(f"asked for {k} few-shot examples but the pool has only {sum(shown)} usable pairs")
+    rng = random.Random(seed)
+    drawn = rng.sample(range(len(candidates)), k)   # (the same indices as sampling the pairs)
+    if all(shown[i] for i in drawn):
+        return [candidates[i] for i in drawn]
+    taken = set(drawn)
+    rest = [i for i in range(len(candidates)) if shown[i] and i not in taken]
+    rng.shuffle(rest)
+    spare = iter(rest)
+    return [candidates[i if shown[i] else next(spare)] for i in drawn]
