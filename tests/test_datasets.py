@@ -1,5 +1,6 @@
 """Dataset loaders on the real files in ../shared/data (or $XLING_DATA)."""
 import json
+import re
 
 import pytest
 
@@ -258,6 +259,19 @@ def test_a_local_folder_laid_out_as_flores_plus_is_read_by_its_own_file_names(tm
     assert sorted(data.languages()) == ["en", "et", "ko", "zh"]
     assert data.pairs("en", "zh") == load_parallel("flores200:devtest", data_dir).pairs("en", "zh")
     assert data.text("et") == data.text("en")
+    # (audit round 23) recorded as such: FLORES+ is not FLORES-200's text
+    assert data.note.startswith("a local FLORES+ folder (cmn_Hans.devtest, ekk_Latn.devtest by FLORES+'s names)")
+    assert load_parallel("flores_plus:devtest", tmp_path).note == data.note
+    assert load_parallel("flores200:devtest", data_dir).note == ""
+
+
+@pytest.mark.parametrize("name", ["flores_plus", "flores+"])
+def test_flores_plus_never_reads_flores_200_under_its_name(data_dir, name):
+    """(audit round 23) `-d flores_plus` read the local FLORES-200 (2022) without a word, and the
+    run's identity said flores_plus: FLORES-200 numbers labelled FLORES+."""
+    with pytest.raises(XlingError, match=f"^{re.escape(name)} names FLORES\\+, a revised release of FLORES-200; "
+                                         ".*flores200 holds FLORES-200 \\(2022\\): ask for flores200"):
+        load_parallel(f"{name}:devtest", data_dir)
 
 
 def test_flores_plus_from_the_hub_says_so_and_a_named_folder_never_falls_through_to_it(monkeypatch, tmp_path):

@@ -167,8 +167,11 @@ def _flores_local(split: str, root: Path, spec: str) -> ParallelData:
     if split != "dev" and (folder / "dev").is_dir():
         dev = _flores_local("dev", root, spec.split(":")[0] + ":dev")
     domains = _metadata_column(folder / f"metadata_{split}.tsv", "domain", n)
+    plus = sorted(p.name for p in (folder / split).glob(f"*.{split}") if p.name.split(".")[0] in _FLORES_FROM_PLUS)
+    note = (f"a local FLORES+ folder ({', '.join(plus[:3])}{', ...' if len(plus) > 3 else ''} by FLORES+'s "
+            "names): a revised release of FLORES-200, not the same text") if plus else ""
     return ParallelData(spec, [f"{split}-{i:04d}" for i in range(1, n + 1)],
-                        lambda lang: flores200(split, lang, root), languages, dev,
+                        lambda lang: flores200(split, lang, root), languages, dev, note=note,
                         meta=[{"domain": d} for d in domains] if domains else None)
 
 
@@ -348,7 +351,13 @@ def _load_flores(arg: str, spec: str, options: DataOptions) -> ParallelData:
     split = arg or "devtest"
     root = data_root(options.data_dir, required=False)
     if root is not None and ((root / "flores200").is_dir() or (root / "dev").is_dir()):
-        return _flores_local(split, root, f"flores200:{split}")
+        data = _flores_local(split, root, f"flores200:{split}")
+        if spec.split(":")[0].strip().lower() in ("flores_plus", "flores+") and not data.note:
+            # (read and recorded as FLORES+ before: its numbers labelled with the other release)
+            raise XlingError(f"{spec.split(':')[0]} names FLORES+, a revised release of FLORES-200; "
+                             f"{flores_dir(root)} holds FLORES-200 (2022): ask for flores200, or name a "
+                             "folder of FLORES+ files with --data-dir")
+        return data
     if options.data_dir:   # a folder named on purpose never falls through to another data set
         fallback = data_root(None, required=False)   # what leaving --data-dir out reads
         instead = f"the data in {fallback}" if fallback else "FLORES+ from the hub"
