@@ -373,3 +373,27 @@ def test_xling_data_lists_each_splits_languages_and_a_wrong_root_is_named(tmp_pa
     code, _, err = run_cli(capsys, "eval", "nli", "-m", "embedded", "-d", "xnli", "-l", "en", "--data-dir", tmp_path,
                            "--out", tmp_path / "R")
     assert_error(code, err, f"no xnli/ (or kornli_xnli_ko/) folder under {tmp_path}")
+
+
+def test_a_cut_file_of_another_language_blocks_no_run_and_is_named(tmp_path, data_dir):
+    """(audit round 23) the segment count came from the first file by name (arb_Arab): a cut
+    Arabic file refused an en-ko run and blamed the metadata or English; a damaged dev folder
+    refused zero-shot devtest runs, which read no demonstration."""
+    folder = tmp_path / "flores200"
+    shared = data_dir / "flores200"
+    (folder / "devtest").mkdir(parents=True)
+    (folder / "dev").mkdir()
+    for name in ("arb_Arab", "eng_Latn", "kor_Hang"):
+        (folder / "devtest" / f"{name}.devtest").write_bytes((shared / "devtest" / f"{name}.devtest").read_bytes())
+    cut = folder / "devtest" / "arb_Arab.devtest"
+    cut.write_text("".join(line + "\n" for line in cut.read_text(encoding="utf-8").splitlines()[:1011]),
+                   encoding="utf-8")
+    (folder / "metadata_devtest.tsv").write_bytes((shared / "metadata_devtest.tsv").read_bytes())
+    (folder / "dev" / "eng_Latn.dev").write_text("One line.\n", encoding="utf-8")   # a damaged dev
+    data = load_parallel("flores200:devtest", tmp_path)
+    assert len(data.pairs("en", "ko")) == 1012 and len(data.meta) == 1012
+    with pytest.raises(XlingError, match=re.escape(f"flores200:devtest: {cut} (Arabic) has 1011 segments, "
+                                                   "expected 1012 (files not aligned)")):
+        data.text("ar")
+    with pytest.raises(XlingError, match="flores200:dev has no Korean"):   # read when drawn from
+        data.dev_pool("en", "ko")

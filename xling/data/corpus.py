@@ -32,9 +32,10 @@ class ParallelData:
     def __init__(self, spec: str, ids: list[str], loader, languages: list[str], dev=None,
                  note: str = "", meta: list[dict] | None = None,
                  default_pairs: list[str] | None = None, dev_note: str = "",
-                 files: dict[str, Path] | None = None):
+                 files: dict[str, Path] | None = None, where=None):
         self.spec, self.ids, self._loader, self._languages = spec, ids, loader, languages
         self.files = files or {}     # one file per language (text:): named when they disagree
+        self._where = where          # (FLORES, NTREX) a language's file, named when it is not aligned
         self._dev, self.note = dev, note
         self._cache: dict[str, list[str]] = {}
         self.dev_note = dev_note     # where demonstrations come from, when not the set's own dev
@@ -68,8 +69,8 @@ class ParallelData:
 
     def _misaligned(self, lang: Language, lines: list[str]) -> str:
         if lang.code not in self.files:
-            return (f"{self.spec}: {lang.name} has {len(lines)} segments, expected {len(self.ids)} "
-                    "(files not aligned)")
+            named = f"{self._where(lang)} ({lang.name})" if self._where else lang.name
+            return f"{self.spec}: {named} has {len(lines)} segments, expected {len(self.ids)} (files not aligned)"
         first = next(iter(self.files))   # the language whose file gave the segment count
         longer = lang.code if len(lines) > len(self.ids) else first
         longer_lines = lines if longer == lang.code else self._loader(resolve(first))

@@ -70,6 +70,25 @@ def _flores_file_code(path: Path) -> str:
     return _FLORES_FROM_PLUS.get(code, code)
 
 
+def _flores_path(folder: Path, split: str, lang: Language) -> Path:
+    """A language's file in a FLORES folder (by its FLORES-200 or FLORES+ name)."""
+    candidates = [folder / split / f"{name}.{split}" for name in (lang.flores, *FLORES_PLUS_NAMES.get(lang.flores, ()))]
+    return next((p for p in candidates if p.is_file()), candidates[0])
+
+
+class _LaterData:
+    """A data set read when first used: FLORES-200 dev beside devtest (a zero-shot run never
+    reads it, and a damaged dev folder refused such runs)."""
+
+    def __init__(self, spec: str, load):
+        self.spec, self._load, self._data = spec, load, None
+
+    def pairs(self, src, tgt) -> list[tuple[str, str]]:
+        if self._data is None:
+            self._data = self._load()
+        return self._data.pairs(src, tgt)
+
+
 def flores200(split: str, lang: str | Language, root: Path | None = None) -> list[str]:
     """The sentences of one FLORES-200 split in one language, line-aligned across languages."""
     lang = resolve(lang)
@@ -77,9 +96,7 @@ def flores200(split: str, lang: str | Language, root: Path | None = None) -> lis
     if split not in FLORES_SPLITS or not (folder / split).is_dir():
         present = [s for s in FLORES_SPLITS if (folder / s).is_dir()]
         raise XlingError(f"FLORES-200 has no split {split!r} here; available: {', '.join(present)}")
-    candidates = [folder / split / f"{name}.{split}"
-                  for name in (lang.flores, *FLORES_PLUS_NAMES.get(lang.flores, ()))]
-    path = next((p for p in candidates if p.is_file()), candidates[0])
+    path = _flores_path(folder, split, lang)
     if not path.is_file():
         have = sorted(p.name.split(".")[0] for p in (folder / split).glob(f"*.{split}"))
         raise XlingError(f"FLORES-200 {split} has no {lang.name} ({lang.flores}) in {folder}; "
@@ -162,16 +179,19 @@ def _flores_local(split: str, root: Path, spec: str) -> ParallelData:
     if not languages:
         raise XlingError(f"{folder / split} holds no FLORES-200 language file (such as "
                          f"kor_Hang.{split}, eng_Latn.{split})")
-    n = len(flores200(split, languages[0], root))
+    # the segment count from English (a cut file of a language the run does not read was taken
+    # as the count, and English or the metadata blamed for it)
+    n = len(flores200(split, "en" if "en" in languages else languages[0], root))
     dev = None
-    if split != "dev" and (folder / "dev").is_dir():
-        dev = _flores_local("dev", root, spec.split(":")[0] + ":dev")
+    if split != "dev" and (folder / "dev").is_dir():   # read when demonstrations are drawn
+        dev = _LaterData(spec.split(":")[0] + ":dev", lambda: _flores_local("dev", root, spec.split(":")[0] + ":dev"))
     domains = _metadata_column(folder / f"metadata_{split}.tsv", "domain", n)
     plus = sorted(p.name for p in (folder / split).glob(f"*.{split}") if p.name.split(".")[0] in _FLORES_FROM_PLUS)
     note = (f"a local FLORES+ folder ({', '.join(plus[:3])}{', ...' if len(plus) > 3 else ''} by FLORES+'s "
             "names): a revised release of FLORES-200, not the same text") if plus else ""
     return ParallelData(spec, [f"{split}-{i:04d}" for i in range(1, n + 1)],
                         lambda lang: flores200(split, lang, root), languages, dev, note=note,
+                        where=lambda lang: _flores_path(folder, split, lang),
                         meta=[{"domain": d} for d in domains] if domains else None)
 
 
@@ -291,7 +311,7 @@ def _ntrex(split: str, root: Path, spec: str) -> ParallelData:
             raise XlingError(f"{folder / 'DOCUMENT_IDS.tsv'}: {len(documents)} document ids for {n} "
                              "segments (files not aligned)")
     return ParallelData(spec, [f"test-{i:04d}" for i in range(1, n + 1)],
-                        lambda lang: read_lines(path_for(lang)), languages,
+                        lambda lang: read_lines(path_for(lang)), languages, where=path_for,
                         note="English is the original; other sides are translations of it"
                         + (f" (regional references not read: {', '.join(aside)})" if aside else ""),
                         meta=[{"document_id": d} for d in documents] if documents else None)
