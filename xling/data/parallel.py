@@ -81,7 +81,8 @@ class _LaterData:
     reads it, and a damaged dev folder refused such runs)."""
 
     def __init__(self, spec: str, load):
-        self.spec, self._load, self._data = spec, load, None
+        self.spec, self._load = spec, load
+        self._data: ParallelData | None = None
 
     def pairs(self, src, tgt) -> list[tuple[str, str]]:
         if self._data is None:
