@@ -18,9 +18,10 @@ from xling.runs.folder import RunDir, RunHeader
 
 
 def nli_run(path, accuracies: dict[str, list[int]], task="nli", note="", gen: dict[str, list[int]] | None = None,
-            **settings):
+            options: list[int] | None = None, **settings):
     """A hand-made NLI run: per language, 1/0 correctness of each item by log-likelihood
-    (`accuracies`) and, where given, by generation (`gen`; `accuracies` None: generation only)."""
+    (`accuracies`) and, where given, by generation (`gen`; `accuracies` None: generation only);
+    `options`: each item's number of options (else 3), kept as a multiple-choice item's."""
     run = RunDir(path)
     settings = {"data": "xnli:test", "shots": 5} | settings
     langs = list(accuracies or gen or {})
@@ -30,13 +31,15 @@ def nli_run(path, accuracies: dict[str, list[int]], task="nli", note="", gen: di
     for lang in langs:
         by_mode = {"ll": (accuracies or {}).get(lang), "gen": (gen or {}).get(lang)}
         n = len(next(c for c in by_mode.values() if c is not None))
-        records = [{"id": f"test-{i}", "gold": 0} for i in range(n)]
+        records = [{"id": f"test-{i}", "gold": 0} | ({"options": ["o"] * options[i]} if options else {})
+                   for i in range(n)]
         entry: dict = {"n": n}
         for mode, correct in by_mode.items():
             if correct is None:
                 continue
             for record, c in zip(records, correct):
-                record |= {"ll_pred": 0 if c else 1, "ll_scores": [0, 0, 0]} if mode == "ll" \
+                record |= {"ll_pred": 0 if c else 1, "ll_scores": [0] * len(record.get("options", "abc"))} \
+                    if mode == "ll" \
                     else {"gen_pred": 0 if c else 1, "gen_answer": "x"}
             acc = float(np.mean(correct))
             entry[mode] = {"accuracy": acc, "ci_low": acc - 0.1, "ci_high": acc + 0.1, "n": n} \
@@ -337,11 +340,14 @@ def test_drawing_leaves_a_notebooks_matplotlib_as_it_was(tmp_path):
     assert result.stdout.strip() == "ok", result.stderr[-2000:]
 
 
-def mt_run(path, data: str, shots: int, xcomet: list[float], direction="en-ko", metric="xcomet"):
-    """A hand-made MT run with xCOMET (or another model metric's) segment scores for one direction."""
+def mt_run(path, data: str, shots: int, xcomet: list[float], direction="en-ko", metric="xcomet", note="",
+           template: tuple[str, str] | None = None):
+    """A hand-made MT run with xCOMET (or another model metric's) segment scores for one direction
+    (`note`: its data's; `template`: the prompt's name and hash, as an MT run keeps them)."""
     run = RunDir(path)
     run.prepare(RunHeader("mt", {"x": 1}, {"data": data, "shots": shots}, [direction],
-                          model={"model": "hand", "revision": "0"}, data={"spec": data}))
+                          model={"model": "hand", "revision": "0"}, data={"spec": data, "note": note},
+                          details={"template": {"name": template[0], "hash": template[1]}} if template else {}))
     digest = run.write_outputs(direction, [{"id": str(i), "source": "s", "output": "o", "reference": "r"}
                                            for i in range(len(xcomet))])
     run.write_metrics({"directions": {direction: {"n": len(xcomet), "outputs_sha256": digest, "metrics": {
@@ -740,7 +746,7 @@ def test_transfer_says_what_its_ratios_divide_by_and_average(tmp_path):
     b = nli_run(tmp_path / "b", {"en": [1, 1, 0, 0], "ko": [1, 1, 0, 0], "ar": [1, 1, 0, 0], "ur": [0, 0, 0, 0]})
     tables = transfer_tables([str(a.path), str(b.path)])
     groups = {t.title.split(":")[0]: t.rows for t in tables if "by script" in t.title}
-    assert groups["a"] == [["Arab", "0.250", "0.500", "1"]] and groups["b"] == [["Arab", "0.500", "1.000", "1"]]
+    assert groups["a"] == [["Arab", "0.250", "0.500", "1", ""]] and groups["b"] == [["Arab", "0.500", "1.000", "1", ""]]
     assert any(n.startswith("ur: not in every run, left out of the groups") for n in tables[0].notes)
 
 
@@ -904,3 +910,80 @@ def test_stored_judge_scores_are_compared_on_the_segments_judged_for_both(tmp_pa
     (*_, compared) = transfer_tables([str(a.path), str(b.path)], "gemba-esa")
     assert "a judge's Δ, interval and p are over the segments judged for both runs (en-ko 4/8)" in " ".join(
         compared.notes)
+
+
+def test_transfer_of_accuracies_states_chance_and_corrects_for_it(tmp_path, capsys):
+    """(audit round 23) A model at chance in every language (XNLI, 0.333) read "÷ targeted 1.000",
+    full transfer, with no word of chance; and 0.6 beside a 0.85 anchor read 0.706 where it keeps
+    about half of the above-chance accuracy."""
+    from xling.reporting.transfer import transfer_figure, transfer_tables
+
+    guess = nli_run(tmp_path / "guess", {lang: [1, 0, 0] * 4 for lang in ("ko", "en", "th")})
+    table, groups = transfer_tables([str(guess.path)])
+    assert table.header[-3:] == ["÷ targeted", "÷ English", "above chance ÷ targeted"]
+    assert [row[6:] for row in table.rows] == [["1.000", "1.000", ""]] * 3   # (the old columns as they were)
+    assert any(n.startswith("chance (guessing): accuracy 0.333, 1 ÷ 3 options;") for n in table.notes)
+    assert any(n.startswith("above chance ÷ targeted is blank: the targeted languages' accuracy (ko, en: 0.333, 95% CI")
+               for n in table.notes)
+    assert groups.rows == [["Thai", "0.333", "1.000", "1", ""]]
+    # above chance: (0.6 - 1/3) / (0.85 - 1/3), in the table and its group by script
+    good = nli_run(tmp_path / "good", {"en": [1] * 18 + [0] * 2, "ko": [1] * 16 + [0] * 4, "th": [1] * 12 + [0] * 8})
+    table, groups = transfer_tables([str(good.path)])
+    th = next(row for row in table.rows if row[0] == "th")
+    assert th[6:] == [f"{0.6 / 0.85:.3f}", f"{0.6 / 0.9:.3f}", f"{(0.6 - 1 / 3) / (0.85 - 1 / 3):.3f}"]
+    assert groups.rows == [["Thai", "0.600", f"{0.6 / 0.85:.3f}", "1", f"{(0.6 - 1 / 3) / (0.85 - 1 / 3):.3f}"]]
+    assert not any("is blank" in n for n in table.notes)
+    # an anchor above chance whose 95% interval still reaches chance (6 items each) has no above-chance ratio
+    thin = nli_run(tmp_path / "thin", {"en": [1, 1, 1, 0, 0, 0], "ko": [1, 1, 1, 0, 0, 0], "th": [1, 1, 0, 0, 0, 0]})
+    from xling.reporting.transfer import chance_level
+    from xling.runs.records import read_run
+
+    chance = chance_level(read_run(thin), ["en", "ko", "th"], ["ko", "en"], "ll")
+    assert chance is not None and chance.anchor_ci is not None and chance.anchor_ci[0] <= 1 / 3 < 0.5
+    assert [row[-1] for row in transfer_tables([str(thin.path)])[0].rows] == ["", "", ""]
+    # chance from the items' own options: 2 and 4 alternately, the mean of 1/2 and 1/4
+    mixed = nli_run(tmp_path / "mixed", {"en": [1, 1, 1, 0], "ko": [1, 1, 0, 1]}, task="multiple_choice",
+                    data="xcsqa:dev", shots=0, options=[2, 4, 2, 4])
+    notes = transfer_tables([str(mixed.path)])[0].notes
+    assert any(n.startswith("chance (guessing): accuracy 0.375, 1 ÷ options, averaged over the items (2 to 4 options)")
+               for n in notes)
+    # an MT metric has no chance level: its table is as before
+    mt = mt_directions(tmp_path / "mt", {"en-ko": [0.6, 0.6], "ko-en": [0.8, 0.9]})
+    assert transfer_tables([str(mt.path)])[0].header[-1] == "÷ English"
+    # the figure: a model guessing everywhere reads chance ÷ targeted (here 1.0), drawn and said
+    axes = transfer_figure([str(guess.path)]).axes[0]
+    assert [line.get_ydata()[0] for line in axes.lines] == [pytest.approx(1.0)]
+    assert "guess: chance (guessing) is accuracy 0.333, 1.000 ÷ targeted (dashed line)" in capsys.readouterr().err
+
+
+def test_table15_names_each_rows_prompt_where_they_differ(tmp_path):
+    """(audit round 23) A run prompted by mt-chat (direction_matrix, `eval mt` without --template)
+    was drawn beside an mt-completion row of the same model, 22.46 against 35.29, without a word;
+    the report used one prompt for all models."""
+    from xling.reporting.figures import table_drawing
+
+    t15 = mt_run(tmp_path / "t15", "flores200:devtest", 1, [0.4, 0.3], template=("mt-completion", "aea0bc1d595f"))
+    chat = mt_run(tmp_path / "chat", "flores200:devtest", 1, [0.2, 0.25], template=("mt-chat", "bdcd00e8bfd8"))
+    notes = table_drawing("table15", [t15, chat]).table.notes
+    assert ("rows made with different prompts: t15 mt-completion, chat mt-chat; the report used one prompt "
+            "for all models") in notes
+    # one prompt edited between the runs: its hash tells them apart
+    edited = mt_run(tmp_path / "edited", "flores200:devtest", 1, [0.3, 0.3], template=("mt-completion", "0123456789ab"))
+    notes = table_drawing("table15", [t15, edited]).table.notes
+    assert ("rows made with different prompts: t15 mt-completion (aea0bc1d595f), edited mt-completion "
+            "(0123456789ab); the report used one prompt for all models") in notes
+    same = mt_run(tmp_path / "same", "flores200:devtest", 1, [0.3, 0.3], template=("mt-completion", "aea0bc1d595f"))
+    assert not any("different prompts" in n for n in table_drawing("table15", [t15, same]).table.notes)
+
+
+def test_table15_passes_on_each_runs_data_note(tmp_path):
+    """(audit round 23) Tables 13/14 pass on a run's data note; Table 15 dropped it, so a row on
+    FLORES+ from the hub (a revised text) and one on local FLORES-200 looked alike."""
+    from xling.data.parallel import FLORES_HUB_NOTE
+    from xling.reporting.figures import table_drawing
+
+    local = mt_run(tmp_path / "local200", "flores200:devtest", 1, [0.8, 0.9])
+    hub = mt_run(tmp_path / "hubplus", "flores200:devtest", 1, [0.7, 0.9], note=FLORES_HUB_NOTE)
+    notes = table_drawing("table15", [local, hub]).table.notes
+    assert f"hubplus (yours): {FLORES_HUB_NOTE}" in notes
+    assert not any(n.startswith("local200 (yours): FLORES") for n in notes)

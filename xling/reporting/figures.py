@@ -62,6 +62,8 @@ def run_rows(runs: list[Run], key: str, notes: list[str] | None = None) -> list[
     (their data's provenance) is added to `notes`."""
 
     rows: list[tuple[str, dict, dict, list, list]] = []
+    drawn: list[Run] = []   # Table 15's runs (their prompts compared)
+    data_notes: dict[str, list[str]] = {}   # Table 15's: note -> the rows it is of
     for run in runs:
         data = run.settings.get("data", "")
         if key in ("table13", "table14"):
@@ -120,13 +122,33 @@ def run_rows(runs: list[Run], key: str, notes: list[str] | None = None) -> list[
                     ci[d.name] = (100 * low, 100 * high)
             if values:
                 rows.append((_run_label(run), values, ci, unfinished(run), unscored))
+                drawn.append(run)
                 known = sorted(c for c in checkpoints if c)
                 if known and notes is not None:
                     notes.append(f"{_run_label(run)}: xCOMET {', '.join(known)}")
+                note = (run.config.get("data") or {}).get("note")   # (FLORES+ from the hub is not FLORES-200)
+                if note:
+                    data_notes.setdefault(note, []).append(_run_label(run))
             else:
                 print(f"xling: note: {run.path} has no xCOMET scores, so it is not in Table 15 "
                       f"(add them with `xling rescore {run.path} -m xcomet`)", file=sys.stderr)
+    if notes is not None:   # (each MT row's data named: a FLORES+ row beside a FLORES-200 one)
+        notes += [f"{', '.join(labels)}: {note}" for note, labels in data_notes.items()]
+    prompts = {_template(run) for run in drawn}
+    if len(prompts) > 1 and notes is not None:   # the report prompted every model alike
+        named = len({name for name, _ in prompts}) == len(prompts)   # (else an edited template: its hash)
+        notes.append("rows made with different prompts: " + ", ".join(
+            f"{run.label} {_template(run)[0]}" + ("" if named else f" ({_template(run)[1]})") for run in drawn)
+            + "; the report used one prompt for all models")
     return rows
+
+
+def _template(run: Run) -> tuple[str, str]:
+    """The prompt template an MT run was made with: (name, hash) as its config.json keeps them."""
+    kept = run.config.get("template") or {}
+    identity = run.config.get("identity") or {}
+    return (str(kept.get("name") or identity.get("template") or "?"),
+            str(kept.get("hash") or identity.get("template_hash") or ""))
 
 
 def table_figure(key: str, runs: Sequence[RunDir | Run]):

@@ -141,6 +141,7 @@ class RelativeRow:
     ci_high: float | None = None
     anchor: float | None = None    # the targeted languages' mean score
     higher_is_better: bool = True
+    above_chance: float | None = None   # (score - chance) / (anchor - chance), accuracies only
 
 
 def relative(score: float, anchor: float | None, higher_is_better: bool = True) -> float | None:
@@ -156,10 +157,20 @@ def relative(score: float, anchor: float | None, higher_is_better: bool = True) 
     return anchor / score if score else None
 
 
+def above_chance(score: float, anchor: float | None, chance: Chance | None) -> float | None:
+    """The share of the targeted languages' above-chance accuracy a language keeps:
+    (score - c) / (anchor - c); None without a chance level, or where the anchor is not above
+    chance (anchor <= c, or its 95% interval reaches down to c): no ability there to keep."""
+    if chance is None or anchor is None or not chance.anchor_above(anchor):
+        return None
+    return (score - chance.level) / (anchor - chance.level)
+
+
 def relative_table(scores: dict[str, LanguageScore], higher_is_better: bool = True,
-                   anchor_langs: set[str] | None = None) -> list[RelativeRow]:
+                   anchor_langs: set[str] | None = None, chance: Chance | None = None) -> list[RelativeRow]:
     """Each language's score against the mean of the targeted languages (`anchor_langs`, when
-    given: those every compared run has, so that runs are divided by the same languages)."""
+    given: those every compared run has, so that runs are divided by the same languages); with
+    `chance` (an accuracy's), above chance too."""
     targeted = [s.score for lang, s in scores.items() if resolve(lang).targeted
                 and (anchor_langs is None or lang in anchor_langs)]
     anchor = float(np.mean(targeted)) if targeted else None
@@ -170,8 +181,76 @@ def relative_table(scores: dict[str, LanguageScore], higher_is_better: bool = Tr
         rows.append(RelativeRow(lang, s.score, info.targeted, info.script, info.family.split("/")[0],
                                 relative(s.score, anchor, higher_is_better),
                                 relative(s.score, english, higher_is_better), s.ci_low, s.ci_high,
-                                anchor, higher_is_better))
+                                anchor, higher_is_better, above_chance(s.score, anchor, chance)))
     return rows
+
+
+@dataclass
+class Chance:
+    """An accuracy run's chance level (the mean over its items of 1 / the item's number of
+    options) and the 95% bootstrap interval of its targeted languages' mean accuracy."""
+    level: float
+    options: tuple[int, int]                 # fewest and most options of an item
+    anchor_ci: tuple[float, float] | None    # None: no targeted language (or no item)
+
+    def anchor_above(self, anchor: float) -> bool:
+        return anchor > self.level and (self.anchor_ci is None or self.anchor_ci[0] > self.level)
+
+
+def _options(record: dict, task: str) -> int | None:
+    """How many answers an item offered: its options (multiple choice, XCOPA, PAWS-X), else
+    the log-likelihoods scored, else NLI's three labels."""
+    for found in (record.get("options"), record.get("ll_scores"), ((record.get("prompt") or {}).get("ll") or {}).get(
+            "options")):
+        if isinstance(found, list) and found:
+            return len(found)
+    return 3 if task == "nli" else None
+
+
+def chance_level(record: Run, langs: list[str], anchor_langs: list[str], mode: str) -> Chance | None:
+    """The chance level of an NLI / multiple-choice run over the items of `langs` (None for an
+    MT run, or where an item's number of options is unknown), and the interval of the mean
+    accuracy of `anchor_langs`: each language's items resampled as the run resampled them for its
+    own interval (its seed and number of resamples), the resamples averaged across the languages."""
+    if not isinstance(record, ChoiceRun):
+        return None
+    counts = []
+    draws = []
+    for cell in record.cells:
+        if cell.crossed or cell.name not in langs:
+            continue
+        records = record.run.read_outputs(cell.name)
+        counts += [_options(r, record.task) for r in records]
+        if cell.name in anchor_langs and records:
+            entry = cell.modes[mode]
+            key = f"{mode}_pred"
+            correct = np.array([float(r.get(key) == r["gold"]) for r in records])
+            rng = np.random.default_rng(entry.get("seed", record.settings.get("seed") or 0))
+            draws.append(correct[rng.integers(0, len(correct), size=(entry.get("bootstrap", 1000), len(correct)))]
+                         .mean(1))
+    if not counts or None in counts:
+        return None
+    known = cast(list[int], counts)
+    mean = np.mean(draws, axis=0) if draws and len({len(d) for d in draws}) == 1 else None
+    ci = (float(np.percentile(mean, 2.5)), float(np.percentile(mean, 97.5))) if mean is not None else None
+    return Chance(float(np.mean([1 / k for k in known])), (min(known), max(known)), ci)
+
+
+def chance_notes(chance: Chance, rows: list[RelativeRow], used: list[str]) -> list[str]:
+    """What the chance level is, what the above-chance column means, and why it is blank."""
+    few, many = chance.options
+    notes = [f"chance (guessing): accuracy {chance.level:.3f}, 1 ÷ " + (
+        f"{few} options" if few == many else f"options, averaged over the items ({few} to {many} options)")
+             + "; ÷ targeted ignores chance (a model at chance everywhere reads 1.000 there); above chance "
+             "÷ targeted = (accuracy − chance) ÷ (targeted − chance), the share of the targeted languages' "
+             "above-chance accuracy kept"]
+    anchor = next((r.anchor for r in rows if r.anchor is not None), None)
+    if used and anchor is not None and not chance.anchor_above(anchor):
+        interval = f", 95% CI [{chance.anchor_ci[0]:.3f}, {chance.anchor_ci[1]:.3f}]" if chance.anchor_ci else ""
+        notes.append(f"above chance ÷ targeted is blank: the targeted languages' accuracy ({', '.join(used)}: "
+                     f"{anchor:.3f}{interval}) is not above chance ({chance.level:.3f}), so there is no "
+                     "above-chance ability to divide by")
+    return notes
 
 
 def _higher_is_better(metric: str) -> bool:
@@ -399,28 +478,35 @@ def transfer_tables(paths: list[str], metric: str | None = None, by: str = "scri
     tables = []
     for run, label in zip(runs, labels):
         name, scores = language_scores(run, metric, mode, shared.directions)
-        rows = relative_table(scores, _higher_is_better(name), shared.anchor)
+        used = anchor_languages(scores, shared.anchor)
+        chance = chance_level(read_run(run), list(scores), used, mode) if mode else None
+        rows = relative_table(scores, _higher_is_better(name), shared.anchor, chance)
         fmt = lambda v: "" if v is None else f"{v:.3f}"   # noqa: E731
         measure = f"{name} ({MODE_NAMES[mode]})" if mode else name
-        used = anchor_languages(scores, shared.anchor)
+        extra = ["above chance ÷ targeted"] if chance else []   # (accuracies: MT metrics have no chance level)
         tables.append(Table(
             f"{label}: {measure} by language, relative to the targeted languages ({', '.join(used) or 'none'}) "
             "and to English",
-            ["language", "targeted", "script", "family", name, "95% CI", "÷ targeted", "÷ English"],
+            ["language", "targeted", "script", "family", name, "95% CI", "÷ targeted", "÷ English"] + extra,
             [[r.lang, "yes" if r.targeted else "", r.script, r.family, f"{r.score:.3f}",
               f"[{r.ci_low:.3f}, {r.ci_high:.3f}]" if r.ci_low is not None else "",
-              fmt(r.rel_targeted), fmt(r.rel_english)] for r in rows],
+              fmt(r.rel_targeted), fmt(r.rel_english)] + ([fmt(r.above_chance)] if chance else []) for r in rows],
             ([] if any(r.targeted for r in rows) else [_no_targeted_note(run)]) + list(shared.notes)
             + _anchor_notes(used, scores, len(runs) > 1)
             + _averaged_note(run, scores)
             + ([] if _higher_is_better(name) else
                [f"lower {name} is better: ratios are inverted (anchor ÷ score), so > 1 is better"])
             + (["a blank ratio: no ratio reads as better or worse there (a score or anchor below 0, an anchor "
-                "of 0, or an error rate's perfect 0)"] if any(r.rel_targeted is None for r in rows) else [])))
+                "of 0, or an error rate's perfect 0)"] if any(r.rel_targeted is None for r in rows) else [])
+            + (chance_notes(chance, rows, used) if chance else [])))
+        anchor = next((r.anchor for r in rows), None)
         tables.append(Table(f"{label}: untargeted languages by {by} ({measure})",
-                            [by, name, "÷ targeted", "languages"],
+                            [by, name, "÷ targeted", "languages"] + extra,
                             [[g, f"{s:.3f}", fmt(rel), str(n)]
-                             for g, s, rel, n in grouped(rows, by, shared.languages)]))
+                             + ([fmt(above_chance(s, anchor, chance))] if chance else [])
+                             for g, s, rel, n in grouped(rows, by, shared.languages)],
+                            [f"above chance ÷ targeted: as in the table above (chance {chance.level:.3f})"]
+                            if chance else []))
     if len(runs) == 2:
         try:
             deltas = delta_table(runs[0], runs[1], metric)
@@ -464,14 +550,22 @@ def transfer_figure(paths: list[str], metric: str | None = None):
     mode = _common_mode(runs)
     metric = _common_metric(runs, metric)
     untargeted = []
+    chance_bars: dict[str, float] = {}
     shared = _shared(runs)
     for n, (run, label) in enumerate(zip(runs, _labels(runs))):
         name, scores = language_scores(run, metric, mode, shared.directions)
         rows = {r.lang: r for r in relative_table(scores, _higher_is_better(name), shared.anchor)}
+        used = anchor_languages(scores, shared.anchor)
         if n == 0:   # (what the bars divide by is every run's: said once)
-            used = anchor_languages(scores, shared.anchor)
             for note in list(shared.notes) + _anchor_notes(used, scores, len(runs) > 1, english=False):
                 print(f"xling: note: {note}", file=sys.stderr)
+        chance = chance_level(read_run(run), list(scores), used, mode) if mode else None
+        anchor = next((r.anchor for r in rows.values() if r.anchor), None)
+        if chance and anchor:   # the bar of a model guessing in that language: c ÷ targeted, not 0
+            chance_bars[label] = chance.level / anchor
+            print(f"xling: note: {label}: chance (guessing) is accuracy {chance.level:.3f}, "
+                  f"{chance.level / anchor:.3f} ÷ targeted (dashed line); `xling transfer` gives the "
+                  "above-chance ratio", file=sys.stderr)
         langs = langs + [lang for lang in rows if lang not in langs]
         series[label] = rows
         if not any(r.targeted for r in rows.values()):
@@ -489,5 +583,11 @@ def transfer_figure(paths: list[str], metric: str | None = None):
     # (a lower-is-better metric's ratios are inverted, as the tables say: > 1 is better either way)
     unit = "score ÷ mean targeted-language score" if _higher_is_better(name) else \
         f"mean targeted-language score ÷ score (lower {name} is better)"
-    return grouped_bars(f"{measure} relative to the targeted languages (> 1: better)", langs, values,
-                        unit=unit, xlabel="language")
+    figure = grouped_bars(f"{measure} relative to the targeted languages (> 1: better)", langs, values,
+                          unit=unit, xlabel="language")
+    axes = figure.axes[0]
+    for k, (label, level) in enumerate(chance_bars.items()):   # (named beside the line, the legend is the runs')
+        axes.axhline(level, color="black", linestyle="--" if k == 0 else ":", linewidth=0.8)
+        axes.annotate(f"chance{f' ({label})' if len(runs) > 1 else ''}", (1, level), xycoords=("axes fraction", "data"),
+                      ha="right", va="bottom", fontsize=6)
+    return figure
