@@ -466,6 +466,26 @@ def test_the_notebook_translate_holds_one_model_and_reuses_it_across_options(tmp
     assert gone() is None and module._held["key"][0] == other     # replaced and freed, not kept beside
 
 
+def test_the_notebook_translate_closes_the_backend_it_replaces():
+    """(audit round 23) the held backend was only dropped when another model came: a vLLM
+    engine kept its memory, and the next one could not start ("vLLM has not enough memory")."""
+    from servers import FakeOpenAI
+
+    import xling
+    from xling.translation import translator as module
+
+    server = FakeOpenAI()
+    try:
+        options = dict(backend="http", base_url=server.url, cache=False, template="mt-chat")
+        assert xling.translate("고양이가 잔다.", "ko", "en", model="first", **options) == "fine"
+        first = module._held["backend"]
+        assert xling.translate("고양이가 잔다.", "ko", "en", model="second", **options) == "fine"
+        assert first._closed.is_set() and not module._held["backend"]._closed.is_set()
+    finally:
+        server.close()
+        module._held.clear()
+
+
 def test_a_backend_kind_given_by_name_to_the_library_loads_that_backend(tiny_causal_base):
     """Translator(m, backend="hf") was an AttributeError traceback ('str' has no with_batching)."""
     from xling.translation.translator import Translator

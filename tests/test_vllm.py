@@ -54,6 +54,7 @@ def test_closing_the_backend_gives_the_engines_memory_back_and_it_starts_again(p
     """(audit round 18) VLLMBackend had no close(): a Translator closed, deleted and collected kept
     the engine's KV cache (about 5 GB here) and threads, and a second engine could not start."""
     closed = probe["closed"]
+    assert closed["interrupt_raised"]   # (audit round 23: an interrupted call closes the engine)
     assert closed["rss_mb_after"] < closed["rss_mb_before"] - 1000, closed
     assert closed["again_equal"]
 
@@ -214,3 +215,15 @@ def test_vllms_refusals_keep_the_line_that_says_why():
               "supported for now. Supported architectures: dict_keys(['LlamaForCausalLM'])")
     assert _first_line(ValueError(reason)) == \
         "Value error, Model architectures ['FooForCausalLM'] are not supported for now."
+
+
+def test_batch_settings_vllm_does_not_take_are_said(capsys):
+    """(audit round 23) -b, --max-batch-tokens and --refill were dropped unsaid under --backend
+    vllm (under auto on a GPU, a -b meant to bound memory), as HTTP and seq2seq say."""
+    from xling.backends.batching import Batching
+    from xling.backends.vllm import VLLMBackend
+
+    VLLMBackend.note_unused(Batching())
+    assert capsys.readouterr().err == ""
+    VLLMBackend.note_unused(Batching(size=8))
+    assert "do not apply to --backend vllm" in capsys.readouterr().err

@@ -84,11 +84,26 @@ def main() -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))   # tests/: the shared cases
     from backend_conformance import check
     report["conformance"] = check(vllm)
-    # closed, the engine gives its memory back, and one starts again in this process (a second
-    # engine beside a live one found no memory left on this CPU: audit round 18)
+    # Ctrl-C between two engine steps (a notebook's "interrupt kernel"): the unfinished requests
+    # stayed queued and the next call got them first, every row another prompt's output (audit
+    # round 23). The engine is closed now: it gives its memory back, and one starts again in this
+    # process (a second engine beside a live one found no memory left on this CPU: round 18).
+    engine = vllm.llm.llm_engine
+    step = engine.step
+
+    def interrupted_step():
+        engine.step = step
+        raise KeyboardInterrupt
+
+    engine.step = interrupted_step
     before = _rss_mb()
-    vllm.close()
-    report["closed"] = {"rss_mb_before": before, "rss_mb_after": _rss_mb(),
+    try:
+        vllm.generate(requests[:4], translator.decoding)
+        raised = False
+    except KeyboardInterrupt:
+        raised = True
+    del engine, step
+    report["closed"] = {"interrupt_raised": raised, "rss_mb_before": before, "rss_mb_after": _rss_mb(),
                         "again_equal": vllm.generate(requests[:2], translator.decoding) == ours[:2]}
     vllm.close()
     report["seconds"] = round(time.perf_counter() - started, 1)

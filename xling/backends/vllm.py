@@ -123,6 +123,15 @@ class VLLMBackend(Backend):
     def with_batching(self, batching) -> "VLLMBackend":
         return self          # vLLM schedules its own batches (max_num_seqs)
 
+    @staticmethod
+    def note_unused(batching) -> None:
+        """Say on stderr that batch settings asked for (anything but the defaults) do not apply."""
+        from .batching import Batching
+
+        if batching != Batching():
+            print("xling: note: --batch-size, --max-batch-tokens and --refill do not apply to --backend vllm: "
+                  "vLLM schedules its own batches (--max-num-seqs sets the sequences in flight)", file=sys.stderr)
+
     def stats(self) -> dict:
         return {}
 
@@ -194,14 +203,22 @@ class VLLMBackend(Backend):
 
         for start in range(0, len(prompts), CHUNK):
             batch = [TokensPrompt(prompt_token_ids=ids) for ids in prompts[start:start + CHUNK]]
+            llm = self.llm   # (started here: a failed start leaves no engine behind)
             try:
-                outputs = self.llm.generate(batch, params[start:start + CHUNK], use_tqdm=False)
-            except XlingError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - a request vLLM refuses, or a model it cannot run: one line
+                outputs = llm.generate(batch, params[start:start + CHUNK], use_tqdm=False)
+            except BaseException as exc:
+                # An interrupted or failed call leaves its unfinished requests queued in the engine:
+                # the next call got them first, every row another prompt's output (cached so), or
+                # hung. The engine goes; the next call starts a fresh one.
+                self.close()
+                if not isinstance(exc, Exception) or isinstance(exc, XlingError):
+                    raise
                 what = "refused a request" if isinstance(exc, (ValueError, TypeError)) \
                     and "unsupported" not in str(exc).lower() else f"failed running {self.fingerprint['model']!r}"
                 raise XlingError(f"vLLM {what}: {_first_line(exc)}") from None
+            if len(outputs) != len(batch):   # rows are matched to outputs by position
+                self.close()
+                raise XlingError(f"vLLM gave {len(outputs)} outputs for {len(batch)} requests; none was kept")
             on_chunk(start, outputs)
 
     # -- generation ------------------------------------------------------------------------------

@@ -447,7 +447,10 @@ def translate(texts: Iterable[str] | str, src: str | None = None, tgt: str | Non
     if _held.get("key") == key:
         translator = Translator(backend=_held["backend"], **{k: v for k, v in options.items() if k in _PER_CALL})
     else:
+        previous = _held.get("backend")
         _held.clear()   # the previous model goes before the next one loads
+        if hasattr(previous, "close"):   # (a vLLM engine's memory is not freed by dropping it)
+            previous.close()
         translator = Translator(model, **options)
         _held.update(key=key, backend=translator.backend)
     return translator.translate(texts, src, tgt)
