@@ -449,7 +449,7 @@ def translate(texts: Iterable[str] | str, src: str | None = None, tgt: str | Non
     else:
         previous = _held.get("backend")
         _held.clear()   # the previous model goes before the next one loads
-        if hasattr(previous, "close"):   # (a vLLM engine's memory is not freed by dropping it)
+        if previous is not None and hasattr(previous, "close"):   # (a vLLM engine's memory is not freed by dropping it)
             previous.close()
         translator = Translator(model, **options)
         _held.update(key=key, backend=translator.backend)
