@@ -498,7 +498,7 @@ def judge(hyps: Sequence[str], srcs: Sequence[str], tgt_lang: str, kind: str = "
     cached = ready(backend or load_backend(model, settings, quiet=not progress),
                    batching=Batching(batch_size), cache=True)
     backend = cached.backend
-    if backend.is_seq2seq:   # (`xling score`, or a library call: the run's preflight refused it before)
+    if getattr(backend, "is_seq2seq", False):   # (`xling score`, judge(): a run's preflight refused it before)
         from .preflight import judge_needs_causal
 
         if opened and hasattr(backend, "close"):
