@@ -2,6 +2,7 @@
 through the HTTP backend (a scripted server, and the real `transformers serve`), the cache, and
 samples that report the judge's own spread."""
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -679,3 +680,21 @@ def test_a_judge_url_without_its_model_names_the_judge_option(tmp_path):
     assert_one_line_error(xling("score", "-i", str(text), "-s", str(text), "-t", "de", "-m", "gemba-esa",
                                 "--judge-base-url", "http://127.0.0.1:9/v1"),
                           "--judge-base-url needs --judge-model (the model name the judge server serves)")
+
+
+def test_an_encoder_decoder_model_as_the_judge_is_refused_before_any_translation(tiny_seq2seq, tmp_path, capsys):
+    """(audit round 23) `--judge-model <an NLLB/M2M100/Marian folder>` passed the preflight: every
+    direction was translated and the run folder written, then the judge failed with a message
+    about translation templates that named no judge (`xling score` and judge() alike)."""
+    from helpers import assert_error, run_cli, write_corpus
+
+    from xling.metrics.judge import judge
+
+    said = f"the judge {tiny_seq2seq} is an encoder-decoder MT model; GEMBA-ESA judges need a causal LM"
+    corpus = write_corpus(tmp_path, {"en": ["Hello."], "ko": ["안녕하세요."]})
+    code, _, err = run_cli(capsys, "eval", "mt", "-p", "en-ko", "-m", tiny_seq2seq, "--data", corpus, "--out",
+                           tmp_path / "R", "--metrics", "chrf,gemba-esa", "--judge-model", tiny_seq2seq)
+    assert_error(code, err, said)
+    assert not (tmp_path / "R").exists() and "translating" not in err
+    with pytest.raises(XlingError, match=re.escape(said)):   # the judge's own check (no preflight before it)
+        judge(["안녕."], ["Hello."], "ko", src_lang="en", model=str(tiny_seq2seq), kind="esa")

@@ -115,3 +115,104 @@ def test_a_one_pair_marian_model_refuses_other_languages_before_the_run_folder(m
     assert not (tmp_path / "N").exists()
     translated = translator.backend   # the record names what ran: no query heads to fold in Marian
     assert translated.stats()["plan"]["attention"]["gqa_decode"].startswith("none")
+
+
+def _one_pair_copy(models, folder, **pair):
+    """A copy of the English-German OPUS-MT model with other tokenizer_config.json entries."""
+    import json
+    import shutil
+
+    shutil.copytree(models["marian-en-de"], folder)
+    path = folder / "tokenizer_config.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), **pair}))
+    return folder
+
+
+def test_a_separate_target_vocabulary_is_part_of_the_models_fingerprint(models, tmp_path):
+    """(audit round 23) An OPUS-MT model with separate_vocabs decodes through target_vocab.json,
+    which was not in the fingerprint: a target vocabulary changed in place kept the revision and
+    the cache keys, and the old model's outputs were served as cached."""
+    import json
+
+    folder = _one_pair_copy(models, tmp_path / "sep", separate_vocabs=True)
+    vocab = json.loads((folder / "vocab.json").read_text())
+    (folder / "target_vocab.json").write_text(json.dumps(vocab))
+    before = Translator(str(folder), cache=False)
+    (output,) = before.translate([SOURCE], "en", "de")
+    specials = ("</s>", "<unk>", "<pad>")
+    pieces = [k for k in vocab if k not in specials]   # the pieces reversed over the same ids
+    (folder / "target_vocab.json").write_text(json.dumps(
+        {**dict(zip(pieces, reversed([vocab[k] for k in pieces]))), **{k: vocab[k] for k in specials}}))
+    after = Translator(str(folder), cache=False)
+    assert after.translate([SOURCE], "en", "de") != [output]   # the file changes what the model writes
+    assert after.backend.fingerprint["revision"] != before.backend.fingerprint["revision"]
+
+
+def test_a_multi_target_marian_models_prefix_is_counted_against_its_window(models):
+    """(audit round 23) The too-long check counted the bare source, but a multi-target OPUS-MT
+    model's encoder gets the >>xxx<< prefix too: a source of window-1 tokens passed and crashed mid-run
+    with an IndexError traceback (Marian's position table has exactly the window's rows)."""
+    translator = Translator(str(models["marian"]), cache=False)
+    words = ("The cat sleeps by the window. We go to the market tomorrow. " * 30).split()
+    count = translator.backend.count_tokens
+    source = next(s for k in range(1, len(words)) for s in (" ".join(words[:k]) + extra for extra in ("", " a", " I"))
+                  if count(s) == 127)   # the window (128) less one
+    with pytest.raises(XlingError, match=r"segment 1 \(128 tokens of source\) does not fit the model's context "
+                                         r"window of 128 tokens"):
+        translator.translate([source], "en", "zh")
+    # one token shorter fits, and translates: the encoder gets all its 128 positions (with its EOS)
+    shorter = " ".join(source.split()[:-1])
+    assert count(shorter) < 127 and translator.translate([shorter], "en", "zh")
+
+
+def test_a_one_pair_marian_model_writes_its_targets_script_only(models, tmp_path):
+    """(audit round 23) An OPUS-MT model declaring target_lang zh (Simplified) or sr (Cyrillic)
+    translated `-t zh-Hant` and `-t sr-Latn` as if asked for its own script, where M2M100 refuses;
+    a source in another script is still read (a zh-en model reads Traditional)."""
+    backend = Translator(str(_one_pair_copy(models, tmp_path / "zh-sr", source_lang="zh", target_lang="sr")),
+                         cache=False).backend
+    assert backend.direction_problem("zh", "sr") is None
+    assert backend.direction_problem("zh-Hant", "sr") is None
+    assert "it writes Cyrl script, not Latn" in backend.direction_problem("zh", "sr-Latn")
+    backend = Translator(str(_one_pair_copy(models, tmp_path / "en-zh", source_lang="en", target_lang="zh")),
+                         cache=False).backend
+    assert backend.direction_problem("en", "zh") is None
+    assert "translates into Chinese (Simplified) (zh) only" in backend.direction_problem("en", "zh-Hant")
+
+
+def test_a_direction_the_model_cannot_take_is_refused_before_any_generation(models, capsys):
+    """(audit round 23) A mixed queue generated every earlier direction (and `xling translate`
+    loaded the weights) before the refusal of a language the model has no code for."""
+    from helpers import assert_error, run_cli
+
+    translator = Translator(str(models["nllb"]), cache=False)
+    with pytest.raises(XlingError, match=r"no language code for .*sr-Latn.* as a source"):
+        translator.translate_many([([SOURCE] * 4, "en", "ko"), (["Dobar dan."], "sr-Latn", "ko")])
+    assert not translator.backend.weights_loaded and translator.backend.tokens_generated == 0
+    code, _, err = run_cli(capsys, "translate", "-s", "sr-Latn", "-t", "ko", "-m", models["nllb"], "Dobar dan.")
+    assert_error(code, err, "as a source")
+    assert "xling: backend hf" not in err    # (said as the weights load)
+
+
+@pytest.mark.parametrize("family, direction, told, model_input", [
+    ("m2m100", "en-ko", "source code __en__ (before the source), forced first token __ko__", SOURCE),
+    ("nllb", "en-ko", "source code eng_Latn (before the source), forced first token kor_Hang", SOURCE),
+    ("marian", "en-ko", "target prefix >>kor<< (before the source)", f">>kor<< {SOURCE}"),
+    ("marian-en-de", "en-de", "no language tokens (a model of one language pair)", SOURCE),
+], ids=["m2m100", "nllb", "marian", "marian-en-de"])
+def test_xling_prompt_shows_the_language_tokens_the_model_got(models, tmp_path, capsys, family, direction, told,
+                                                              model_input):
+    """(audit round 23) `xling prompt` showed the FLORES pair (kor_Hang>eng_Latn) as the model's
+    input of an encoder-decoder run, not the language tokens it was given."""
+    from helpers import run_cli, write_corpus
+
+    src, tgt = direction.split("-")
+    corpus = write_corpus(tmp_path, {src: [SOURCE], tgt: ["x"]})
+    code, _, err = run_cli(capsys, "eval", "mt", "-p", direction, "-m", models[family], "--data", corpus,
+                           "--out", tmp_path / "R", "--metrics", "chrf")
+    assert code == 0, err
+    code, out, err = run_cli(capsys, "prompt", tmp_path / "R", "00001", "-l", direction)
+    assert code == 0, err
+    shown = out.split("## the model's input\n", 1)[1].splitlines()
+    assert shown[:2] == [f"language tokens: {told}", model_input]
+    assert "_Latn>" not in out and "the rebuilt prompt hashes to it" in out

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import re
 import sys
+from typing import cast
 
 from ..data.languages import Language, resolve
 from ..errors import XlingError
 from .attention import kernel_scope
-from .base import Decoding, GenerationRequest
+from .base import Decoding, GenerationRequest, Prompt
 from .batching import AUTO, Batching
 from .hfmodel import LoadedModel, LocalBackend, sampling_args, seeded
 from .numerics import nan_watch
@@ -38,6 +39,19 @@ class HFSeq2SeqBackend(LocalBackend):
         self._vocab: set[str] | None = None
         self._tokens_of: dict[str, tuple[str, str] | None] = {}   # language code -> its token
         self._said_beams = False
+
+    @classmethod
+    def on_tokenizer(cls, tokenizer, display: str) -> "HFSeq2SeqBackend":
+        """The language-token side alone, over a tokenizer (no config, no weights): what `xling
+        prompt` shows a run's model was told."""
+        from types import SimpleNamespace
+
+        backend = cls.__new__(cls)
+        backend.lm = cast(LoadedModel, SimpleNamespace(tokenizer=tokenizer, fingerprint={"model": display},
+                                                       model_type=None))
+        backend.batching = Batching()
+        backend._vocab, backend._tokens_of, backend._said_beams = None, {}, False
+        return backend
 
     @staticmethod
     def note_unused(batching) -> None:
@@ -203,12 +217,10 @@ class HFSeq2SeqBackend(LocalBackend):
             self._set_source_language(requests[0].source_lang)
         tgt = resolve(requests[0].target_lang)
         found = self._target_token(tgt)
-        sources = [r.source for r in requests]
+        sources = [self._prefixed(r.source, found) for r in requests]
         extra = {}
         if found and found[1] == "force":
             extra["forced_bos_token_id"] = self.tokenizer.convert_tokens_to_ids(found[0])
-        elif found:
-            sources = [f"{found[0]} {s}" for s in sources]
         batch = self.tokenizer(sources, return_tensors="pt", padding=True, return_token_type_ids=False)
         forced = "forced_bos_token_id" in extra   # (a forced language token is not the answer's)
         # OPUS-MT and mBART-50 force EOS at the last position: one step more keeps the budget whole
@@ -224,6 +236,19 @@ class HFSeq2SeqBackend(LocalBackend):
         watch.raise_if_seen(self.lm.dtype)
         skip = 1 + forced  # decoder start (+ forced language token)
         return [self.lm.finish(r, out[row, skip:].tolist()) for row, r in enumerate(requests)]
+
+    @staticmethod
+    def _prefixed(source: str, found: tuple[str, str] | None) -> str:
+        """The text the encoder's tokenizer gets: Marian's >>xxx<< target prefix before the source."""
+        return f"{found[0]} {source}" if found and found[1] == "prefix" else source
+
+    def source_tokens(self, request: GenerationRequest) -> int:
+        """The tokens the encoder gets for a bare-source request, as prompt_tokens counts them
+        (the source's language code included, the EOS the tokenizer appends aside): a multi-target
+        Marian model's >>xxx<< prefix too (a source of window-1 tokens passed and overflowed its
+        position table mid-run)."""
+        found = self._target_token(resolve(request.target_lang)) if request.target_lang else None
+        return self.prompt_tokens(Prompt(text=self._prefixed(cast(str, request.source), found)))
 
     def direction_problem(self, src, tgt) -> str | None:
         try:
@@ -261,6 +286,12 @@ class HFSeq2SeqBackend(LocalBackend):
         if known is not None and known.iso639_3 != lang.iso639_3:
             raise XlingError(f"model {self.fingerprint['model']!r} translates {way} {known.name} ({known.code}) "
                              f"only (its tokenizer's {attribute}), not {lang.name} ({lang.code})")
+        # it writes its target in one script (zh: Simplified, sr: Cyrillic), as M2M100's __zh__
+        # never stands for zh-Hant; a source in another script is read (a zh-en model reads Traditional)
+        if known is not None and way == "into" and known.script != lang.script:
+            raise XlingError(f"model {self.fingerprint['model']!r} translates into {known.name} ({known.code}) "
+                             f"only (its tokenizer's {attribute}), not {lang.name} ({lang.code}): it writes "
+                             f"{known.script} script, not {lang.script}")
 
     def _set_source_language(self, lang: str, check_only: bool = False):
         """NLLB / M2M100 / mBART tokenizers prefix the source with its language code; one they
@@ -286,6 +317,22 @@ class HFSeq2SeqBackend(LocalBackend):
         if not found or found[1] != "force":
             return None
         return found[0].strip("_") if found[0].startswith("__") else found[0]
+
+    def describe_languages(self, source_lang: str, target_lang: str) -> tuple[str, str]:
+        """The language tokens a direction's requests get, in words ("source code __ko__ (before
+        the source), forced first token __en__"; Marian's "target prefix >>kor<< (before the
+        source)"), and the encoder's text with SOURCE for the source."""
+        said = []
+        if hasattr(self.tokenizer, "src_lang"):
+            found = self._lang_token(resolve(source_lang))
+            said.append(f"source code {found[0]} (before the source)" if found and found[1] == "force"
+                        else "no source code")
+        target = self._lang_token(resolve(target_lang))
+        if target:
+            said.append(f"forced first token {target[0]}" if target[1] == "force"
+                        else f"target prefix {target[0]} (before the source)")
+        return (", ".join(said) or "no language tokens (a model of one language pair)",
+                self._prefixed("SOURCE", target))
 
     def language_tokens(self, source_lang: str | None, target_lang: str) -> str:
         """What the model is told of a request's languages (in its cache key): the source's

@@ -498,6 +498,12 @@ def judge(hyps: Sequence[str], srcs: Sequence[str], tgt_lang: str, kind: str = "
     cached = ready(backend or load_backend(model, settings, quiet=not progress),
                    batching=Batching(batch_size), cache=True)
     backend = cached.backend
+    if getattr(backend, "is_seq2seq", False):   # (`xling score`, judge(): a run's preflight refused it before)
+        from .preflight import judge_needs_causal
+
+        if opened and hasattr(backend, "close"):
+            backend.close()
+        raise XlingError(judge_needs_causal(model or backend.fingerprint.get("model", "model"), KINDS[kind][1]))
     chat = backend.has_chat_template
     stop = () if chat else _base_model_stops(prompt_template)
     requests = [GenerationRequest(prompt=prompt_template.render_judgment(

@@ -88,6 +88,22 @@ def _no_key_given_as_a_name(settings) -> None:
         raise XlingError("--judge-api-key-file takes the path of a file holding the key, not the key itself")
 
 
+def check_judge_model(model: str, kind: str) -> None:
+    """A local or hub judge whose config (read, not its weights) says it is an encoder-decoder
+    model (NLLB, M2M100, Marian) is refused: it was found only after the whole translation, with a
+    message about translation templates that named no judge."""
+    from ..backends.choice import encoder_decoder_reason
+    from .judge import KINDS
+
+    if encoder_decoder_reason(model):
+        raise XlingError(judge_needs_causal(model, KINDS[kind][1]))
+
+
+def judge_needs_causal(model: str, name: str) -> str:
+    return (f"the judge {model} is an encoder-decoder MT model; {name} judges need a causal LM "
+            "(or a server: --judge-base-url)")
+
+
 def _check_judge(spec, options: dict) -> None:
     from .judge import KINDS, judge_template
 
@@ -105,6 +121,7 @@ def _check_judge(spec, options: dict) -> None:
         from ..backends.loading import locate_model
 
         locate_model(options.get("model"), quiet=True)
+        check_judge_model(options["model"], kind)
 
 
 def _in_hub_cache(model: str, filename: str) -> bool:

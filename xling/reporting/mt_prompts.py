@@ -230,6 +230,27 @@ def _checked(view: dict, records: list[dict], seen: Callable[[str], str]) -> tup
 
 
 
+def _seq2seq_languages(run: MTRun, name: str) -> tuple[str, str] | None:
+    """The language tokens an encoder-decoder run's model got for a direction (its tokenizer read
+    from local files only; no weights), in words, and its encoder's text with SOURCE for the
+    source; None where the tokenizer cannot be read."""
+    model, backend = run.model.get("model"), run.model.get("backend")
+    if backend != "hf" or not model:
+        return None
+    try:
+        from transformers import AutoTokenizer
+
+        from ..backends.seq2seq import HFSeq2SeqBackend
+
+        revision = None if Path(model).is_dir() else run.model.get("revision")
+        with hub.quiet_transformers():
+            tokenizer = AutoTokenizer.from_pretrained(model, revision=revision, local_files_only=True)
+        src, tgt = Direction.parse(name)
+        return HFSeq2SeqBackend.on_tokenizer(tokenizer, model).describe_languages(src.code, tgt.code)
+    except Exception:  # noqa: BLE001 - any failure: the FLORES codes are shown instead
+        return None
+
+
 def segment_prompt(run: MTRun, segment_id: str, direction: str | None = None) -> str:
     """`xling prompt RUN ID [--lang SRC-TGT]` for an MT run: one segment's prompt rebuilt (the
     template's messages, the model's input), whether it hashes to the record's prompt_hash, and
@@ -273,8 +294,14 @@ def segment_prompt(run: MTRun, segment_id: str, direction: str | None = None) ->
             lines += [f"[{role}]", filled(content)]
     exact = None if chunk is not None else (view.get("exact") or {}).get(str(i))
     model_input = chunk.get("input") if chunk is not None else view.get("input")
-    if exact or model_input:
-        lines += ["## the model's input", exact or filled(str(model_input))]
+    told = _seq2seq_languages(run, name) if run.config.get("template") is None and chunk is None else None
+    if told is not None:   # an encoder-decoder model: the language tokens it got, not the FLORES pair hashed
+        lines += ["## the model's input", f"language tokens: {told[0]}",
+                  told[1].replace("SOURCE", str(record["source"]), 1)]
+    elif exact or model_input:
+        lines += ["## the model's input" if run.config.get("template") is not None or chunk is not None
+                  else "## the direction (FLORES codes; the model's language tokens could not be read here) "
+                  "and the source", exact or filled(str(model_input))]
     check = {True: "the rebuilt prompt hashes to it", False: "the rebuilt prompt does NOT hash to it",
              None: "not checked"}[verified[i]]
     lines.append(f"## prompt_hash {record.get('prompt_hash') or '(none)'}: {check}")

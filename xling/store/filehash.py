@@ -77,6 +77,9 @@ def model_fingerprint(folder: Path) -> str:
                                          # seq2seq SentencePiece models (Marian, NLLB/M2M100, T5)
                                          "source.spm", "target.spm", "sentencepiece.bpe.model",
                                          "spiece.model",
+                                         # separate target vocabularies (Marian's separate_vocabs,
+                                         # FSMT's two): what decoding maps ids to
+                                         "target_vocab.json", "vocab-src.json", "vocab-tgt.json",
                                          # WordPiece and other SentencePiece encoders (BERT, RemBERT,
                                          # DeBERTa-v3: COMET's encoders in a local folder)
                                          "vocab.txt", "sentencepiece.model", "spm.model"),

@@ -166,7 +166,9 @@ class Translator:
                                         stop=stop)
         window = self.backend.context_window
         if window:
-            prompt = self.backend.prompt_tokens(request.prompt)
+            # (an encoder-decoder model's: what its encoder gets, a Marian >>xxx<< prefix included)
+            counted = getattr(self.backend, "source_tokens", None) if self.template is None else None
+            prompt = counted(request) if counted else self.backend.prompt_tokens(request.prompt)
             if prompt >= window:
                 self._refuse_long(index, f"{prompt:,} tokens of source" if self.backend.is_seq2seq
                                   else f"{prompt + budget:,} tokens of prompt and answer", window)
@@ -254,6 +256,12 @@ class Translator:
                 raise XlingError(f"translate_many takes (texts, src, tgt) jobs, not {str(job)[:80]!r}")
             texts, src, tgt = job
             src, tgt = check_direction(src, tgt)
+            # a direction the model cannot take, refused before any job's generation (and before
+            # the weights load: an encoder-decoder model asks its tokenizer only)
+            asked = getattr(self.backend, "direction_problem", None)
+            problem = asked(src, tgt) if asked else None
+            if problem:
+                raise XlingError(problem)
             texts = source_texts(texts)
             clipped = self.clipped_budgets
             built_jobs.append((texts, tgt, self.requests(texts, src, tgt)))
