@@ -200,6 +200,24 @@ def test_a_korean_xnli_file_beside_the_others_is_read_when_kornli_is_absent(tmp_
     assert xnli_languages(data_dir, "test").count("ko") == 1
 
 
+@pytest.mark.parametrize("langs", [dict(langs=["ko", "en"]), dict(langs=["ar"]),
+                                   dict(premise_langs=["ko"], hypothesis_langs=["en"])])
+def test_kornli_is_korean_only(tmp_path, data_dir, langs):
+    """(audit round 23) `--data kornli:test --langs en,ar` scored English and Arabic XNLI and
+    labelled every table "kornli:test": kornli names KorNLI's Korean XNLI alone."""
+    from xling.data.choice import choice_source
+    from xling.runs.config import ChoiceEvalConfig
+    from xling.tasks.choice import run_choice
+
+    with pytest.raises(XlingError, match=r"kornli:test is KorNLI's Korean XNLI \(ko only\), not (English|Arabic): "
+                                         r"the other languages are under xnli \(xnli:test\)"):
+        run_choice(ChoiceEvalConfig(out=str(tmp_path / "run"), data="kornli:test", limit=2,
+                                    data_dir=str(data_dir), **langs), progress=False)
+    assert not (tmp_path / "run").exists()
+    korean = choice_source("kornli:test", str(data_dir), "nli").items("ko", "ko")
+    assert korean == choice_source("xnli:test", str(data_dir), "nli").items("ko", "ko")
+
+
 def test_multiple_choice_without_a_demonstration_split_is_told_to_run_zero_shot(tmp_path):
     from xling.data.choice import choice_source
 

@@ -591,3 +591,29 @@ def test_cues_letters_and_refusals_are_read_as_what_they_say():
         assert parse_answer(copa, cued, cause) == 1, cued
     turkish = ChoiceItem("t", 0, {"premise": "p", "question": "effect", "options": ["İp atladı.", "Koştu."]})
     assert parse_answer(copa, "ip atladı.", turkish) == 0
+
+
+def test_the_report_names_the_prompt_language_and_draws_each_modes_crossed_matrix(tmp_path, tiny_causal_base,
+                                                                                  data_dir, capsys):
+    """(audit round 23) Two runs differing only in --prompt-lang had the same header in text,
+    markdown and csv ("xnli:test, MODEL, 0-shot"), and `report A B` paired them without a word; a
+    --mode both run with crossed cells drew the premise x hypothesis matrix of ll only."""
+    from helpers import run_cli
+
+    paths = {}
+    for name, prompts in (("a", "data"), ("b", "en")):
+        config = build_config(dict(task="nli", out=str(tmp_path / name), model=str(tiny_causal_base),
+                                   data_dir=str(data_dir), langs=["en"], premise_langs=["ko"],
+                                   hypothesis_langs=["en"], shots=0, limit=2, mode="both", prompt_lang=prompts,
+                                   bootstrap=20))
+        paths[name] = run_choice(config, progress=False).path
+    code, out, err = run_cli(capsys, "report", paths["a"], paths["b"])
+    assert code == 0, err
+    heads = [line for line in out.splitlines() if line.startswith(("a: xnli:test", "b: xnli:test"))]
+    assert [h.endswith(", 0-shot") for h in heads] == [True, False]
+    assert heads[1].endswith(", 0-shot, prompts in English")
+    for name in "ab":
+        for mode in ("ll", "gen"):
+            assert f"{name}: accuracy ({mode}) by premise (rows) x hypothesis (columns) language" in out
+    code, out, err = run_cli(capsys, "report", paths["b"], "--format", "csv")
+    assert code == 0 and "0-shot, prompts in English" in out, err

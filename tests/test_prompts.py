@@ -178,3 +178,59 @@ def test_a_shot_pool_of_anything_but_pairs_of_strings_is_refused(pool):
     with pytest.raises(XlingError, match="a shot pool holds \\(source, target\\) pairs of strings"):
         select_shots(pool, 1)
     assert select_shots([["s", "t"]], 1) == [("s", "t")]
+
+
+NLI_LL = ("name: t\ntask: nli\nformat: loglikelihood\nlabels: [entailment, neutral, contradiction]\n"
+          "context: '{premise}, right?'\n")
+NLI_GEN = ("name: t\ntask: nli\nformat: generate\nlabels: [entailment, neutral, contradiction]\n"
+           "prompt: '{premise}\\nQuestion: {hypothesis} Yes, Maybe or No?\\nAnswer:'\n")
+LABELLED = "continuation: ' {label}, {hypothesis}'\n"
+
+
+def _en(neutral: str = "neutral: 'Also'", more: str = "") -> str:
+    return f"words:\n  en: {{entailment: 'Yes', {neutral + ', ' if neutral else ''}contradiction: 'No'{more}}}\n"
+
+
+@pytest.mark.parametrize("text, message", [
+    (NLI_LL + "continuation: ' {hypothesis}'\n" + _en(),
+     "the continuation en uses (' {hypothesis}') names no {label}, so its three options would be one text"),
+    (NLI_LL + LABELLED + _en() + "  ja: {entailment: 'はい', neutral: 'また', contradiction: 'いいえ', "
+     "continuation: '{hypothesis}'}\n", "the continuation ja uses ('{hypothesis}') names no {label}"),
+    (NLI_LL + LABELLED + _en("neutral: 'Yes'"),
+     "an NLI template's labels must give different options: en has entailment = neutral = 'Yes'"),
+    (NLI_LL + LABELLED + _en("neutral: ' yes'"), "en has entailment = neutral = ' yes'"),   # (as the parser reads)
+    (NLI_GEN + "target: ' {label}'\n" + _en("neutral: 'No'"),
+     "an NLI template's labels must give different answers: en has neutral = contradiction = 'No'"),
+    (NLI_GEN + "target: ' {label}'\n" + _en("neutral: 'Maybe'") + "  es: {entailment: 'Sí', neutral: 'No', "
+     "contradiction: 'Nunca'}\n", "labels must give different answers: 'No' is contradiction in en and neutral in es"),
+    (NLI_GEN + "target: ' {label}'\n" + _en("neutral: 'Maybe'") + "also_accepted:\n  en: {entailment: ['Maybe']}\n",
+     "'Maybe' is neutral in en and entailment in en (also_accepted)"),
+    (NLI_LL + LABELLED + _en(""), "'words: en' gives no word for neutral"),
+    (NLI_GEN + "target: ' {label}'\n" + _en(""), "'words: en' gives no word for neutral"),
+    (NLI_GEN.replace("Question", "{question}") + "target: '\\n{answer}: {label}'\n"
+     + _en("neutral: 'Maybe'", ", question: 'Question', answer: 'Answer'"),
+     "an NLI template's 'target' (a demonstration's answer) names {label} and no other field"),
+], ids=["no-label", "own-continuation-no-label", "one-word", "one-word-normalised", "gen-one-word",
+        "gen-across-languages", "gen-also-accepted", "word-missing", "gen-word-missing", "gen-target-field"])
+def test_nli_templates_whose_labels_cannot_be_told_apart_are_refused(tmp_path, text, message):
+    """(audit round 23) These NLI templates loaded and then scored silently wrong: a continuation
+    without {label} scored three copies of one option (every item a tie, read as entailment), two
+    labels with one word never predicted the second, a generate template reading "No" for both
+    neutral and contradiction scored every contradiction item wrong; a label without a word, or
+    a target naming {answer}, crashed with a KeyError mid-run."""
+    bad = tmp_path / "t.yaml"
+    bad.write_text(text, encoding="utf-8")
+    with pytest.raises(XlingError, match=re.escape(message)):
+        load_template(str(bad))
+
+
+def test_the_nli_checks_keep_every_built_in_template_and_its_hash():
+    """(audit round 23) The new checks of NLI templates must pass the shipped ones, and adding
+    Japanese 多分 to nli-generate's also_accepted must not change its hash (old runs resume)."""
+    from xling.prompts.choice import parse_answer
+
+    templates = list_templates(warn=False)
+    assert {"xnli-rightq", "nli-generate", "mc-qa", "copa"} <= set(templates)
+    assert (templates["xnli-rightq"].hash, templates["nli-generate"].hash) == ("3569e1d75354", "5b9d0807868a")
+    # the kanji spelling of the prompted たぶん was read as no answer
+    assert [parse_answer(templates["nli-generate"], a, None) for a in (" 多分", "多分です", " たぶん")] == [1, 1, 1]

@@ -261,6 +261,10 @@ class XNLISource(ChoiceSource):
             raise XlingError(f"XNLI has no split {self.split!r}; available: dev, test")
 
     def items(self, premise: str, hypothesis: str) -> list[ChoiceItem]:
+        others = [lang for lang in dict.fromkeys((premise, hypothesis)) if resolve(lang).code != "ko"]
+        if self.name == "kornli" and others:   # (else English XNLI ran labelled "kornli")
+            raise XlingError(f"{self.spec} is KorNLI's Korean XNLI (ko only), not {resolve(others[0]).name}: "
+                             f"the other languages are under xnli (xnli{self.spec[len('kornli'):]})")
         return nli_items(self.split, premise, hypothesis, self.root)
 
     def own_dev_pool(self, premise: str, hypothesis: str) -> list[ChoiceItem] | None:

@@ -207,6 +207,8 @@ def _read_template(path: Path) -> Template:
         raise XlingError(f"template {path}: an NLI template's 'labels' must be {list(NLI_LABELS)} in this "
                          f"order, not {data.get('labels')!r}")
     _check_also_accepted(path, data)
+    if data.get("task") == "nli":
+        _check_nli_words(path, fmt, data)
     name = str(data.get("name") or path.stem)
     data["name"] = name
     body = json.dumps(data, sort_keys=True, ensure_ascii=False)
@@ -230,6 +232,56 @@ def _check_also_accepted(path: Path, data: dict) -> None:
                 for label, ws in words.items()):
             raise XlingError(f"template {path}: 'also_accepted: {lang}' must map labels "
                              f"({', '.join(map(str, labels))}) to lists of words")
+
+
+def _check_nli_words(path: Path, fmt: str, data: dict) -> None:
+    """The three labels of an NLI template must be told apart in every language: each has a word
+    of its own (compared as the answer parser reads them), and the text scored or shown names it.
+    Two labels with one word scored or read the same (the first one won every tie), and a
+    continuation without {label} scored three copies of one option."""
+    from .choice import _norm  # (prompts.choice imports this module)
+
+    words = data.get("words")
+    if not isinstance(words, dict) or not words or not all(isinstance(t, dict) for t in words.values()):
+        raise XlingError(f"template {path}: an NLI template's 'words' is a table of language: "
+                         "{entailment: WORD, neutral: WORD, contradiction: WORD}")
+    what = "options" if fmt == "loglikelihood" else "answers"
+    # a generated answer is read with the words of every language (prompts.choice.answer_vocabulary);
+    # a language's options are scored among themselves
+    read_as: dict[str, tuple[str, str]] = {}
+    for lang, table in words.items():
+        lacking = [label for label in NLI_LABELS if not (isinstance(table.get(label), str) and _norm(table[label]))]
+        if lacking:
+            raise XlingError(f"template {path}: 'words: {lang}' gives no word for {', '.join(lacking)}; an NLI "
+                             f"template names a word for each label ({', '.join(NLI_LABELS)})")
+        if fmt == "loglikelihood":
+            read_as = {}
+            continuation = table.get("continuation", data["continuation"])
+            if not isinstance(continuation, str) or "label" not in _plain_fields(
+                    path, f"words: {lang}: continuation", continuation):
+                raise XlingError(f"template {path}: the continuation {lang} uses ({continuation!r}) names no "
+                                 "{label}, so its three options would be one text")
+        for label in NLI_LABELS:
+            _distinct(path, what, read_as, _norm(table[label]), str(lang), label, table[label])
+    if fmt == "generate":
+        for lang, table in (data.get("also_accepted") or {}).items():
+            for label, accepted in table.items():
+                for word in accepted:
+                    _distinct(path, what, read_as, _norm(word), f"{lang} (also_accepted)", label, word)
+        # a demonstration's answer: the label's word, filled in alone
+        if _plain_fields(path, "target", data["target"]) != {"label"}:
+            raise XlingError(f"template {path}: an NLI template's 'target' (a demonstration's answer) names "
+                             f"{{label}} and no other field, not {data['target']!r}")
+
+
+def _distinct(path: Path, what: str, read_as: dict[str, tuple[str, str]], norm: str, lang: str, label: str,
+              word: str) -> None:
+    """Records that `norm` gives `label` (in `lang`); refuses it if it gave another label before."""
+    where, other = read_as.setdefault(norm, (lang, label))
+    if other != label:
+        said = f"{lang} has {other} = {label} = {word!r}" if where == lang else \
+            f"{word!r} is {other} in {where} and {label} in {lang}"
+        raise XlingError(f"template {path}: an NLI template's labels must give different {what}: {said}")
 
 
 def _plain_fields(path: Path, key: str, text: str) -> set[str]:

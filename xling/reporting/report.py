@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import cast
 
 from ..data.choice import NLI_LABELS
+from ..data.languages import resolve
 from ..errors import XlingError
 from ..metrics.registry import ALIASES, display, get, parse_metric_names
 from ..metrics.significance import paired_test, same_measure
@@ -381,19 +382,27 @@ def choice_tables(run: ChoiceRun) -> list[Table]:
         notes.append(f"{', '.join(older)}: generated answers read by an older xling's parser (now parser"
                      f"{CHOICE_PARSER}); run the same `xling eval` again to read them anew (from the cache, "
                      "no model call)")
+    # (two runs differing only in --prompt-lang read the same)
+    prompts = run.settings.get("prompt_lang") or "data"
+    if prompts != "data":
+        try:
+            prompts = resolve(str(prompts)).name
+        except XlingError:
+            pass
     tables = [Table(f"{run.label}: {run.settings['data']}, {run.model.get('model', '?')}, "
-                    f"{run.settings['shots']}-shot", header, rows, notes)]
+                    f"{run.settings['shots']}-shot" + (f", prompts in {prompts}" if prompts != "data" else ""),
+                    header, rows, notes)]
     tables += label_tables(run, modes)
     if any(c.crossed for c in run.cells):
-        mode = modes[0]
         premises = list(dict.fromkeys(c.premise for c in run.cells))
         hypotheses = list(dict.fromkeys(c.hypothesis for c in run.cells))
-        value = {(c.premise, c.hypothesis): c.modes[mode]["accuracy"] for c in run.cells}
         second = "hypothesis" if run.task == "nli" else "options"   # a COPA cell's alternatives
-        tables.append(Table(f"{run.label}: accuracy ({mode}) by premise (rows) x {second} (columns) language",
-                            [f"premise \\ {second}"] + hypotheses,
-                            [[p] + [f"{value[p, h]:.3f}" if (p, h) in value else "" for h in hypotheses]
-                             for p in premises]))
+        for mode in modes:   # (the first mode's alone was drawn)
+            value = {(c.premise, c.hypothesis): c.modes[mode]["accuracy"] for c in run.cells if mode in c.modes}
+            tables.append(Table(f"{run.label}: accuracy ({mode}) by premise (rows) x {second} (columns) language",
+                                [f"premise \\ {second}"] + hypotheses,
+                                [[p] + [f"{value[p, h]:.3f}" if (p, h) in value else "" for h in hypotheses]
+                                 for p in premises]))
     return tables
 
 
