@@ -64,8 +64,11 @@ def test_a_language_named_with_its_region_is_that_language_where_it_has_one_scri
 
     assert [resolve(c).code for c in ("de_DE", "de-DE", "pt-BR", "es-419", "ar_SA", "zh-HK")] == \
         ["de", "de", "pt", "es", "ar", "zh-Hant"]
-    for code in ("sr-ME", "ko-en", "pt-br", "pa-PK", "pan_PK", "pa-586"):   # (Punjabi in Pakistan: Shahmukhi)
+    for code in ("ko-en", "pt-br"):
         with pytest.raises(XlingError, match="unknown language code"):
+            resolve(code)
+    for code in ("sr-ME", "pa-PK", "pan_PK", "pa-586"):   # (Punjabi in Pakistan: Shahmukhi; round 23: the reason)
+        with pytest.raises(XlingError, match="written in"):
             resolve(code)
     # (audit round 19) script and region together, the 639-2/B codes of zh and my, zh-SG and zh-MO
     codes = ("zh-Hant-TW", "zh-Hans-CN", "sr-Latn-RS", "sr-Cyrl-RS", "chi", "bur", "zh-SG", "zh-MO")
@@ -78,3 +81,28 @@ def test_a_language_named_with_its_region_is_that_language_where_it_has_one_scri
         with pytest.raises(XlingError, match="unknown language code"):
             resolve(code)
     assert parse_pair("en-de_DE").tgt.code == "de"
+
+
+def test_a_region_that_does_not_name_the_script_is_refused_with_that_reason():
+    """(audit round 23) sr-RS, sr-ME, sr-BA and pa-PK are refused on purpose (the region does not
+    say which script), but the message said "unknown language code" of a language xling knows;
+    and `-p pa-PK-en` named the fragment 'PK-en' left over after `pa`."""
+    for code in ("sr-RS", "sr-ME", "sr-BA", "sr_RS"):
+        with pytest.raises(XlingError) as refused:
+            resolve(code)
+        message = str(refused.value)
+        assert message.startswith(f"{code}: Serbian is written in two scripts there") and "unknown" not in message
+        assert "use sr (Cyrillic) or sr-Latn (Latin)" in message
+    for code in ("pa-PK", "pa-586"):
+        with pytest.raises(XlingError, match=rf"^{code}: Punjabi is written in another script there.*use pa "):
+            resolve(code)
+    for pair in ("pa-PK-en", "en-pa-PK", "sr-RS-ko"):
+        with pytest.raises(XlingError) as refused:
+            parse_pair(pair)
+        side = pair.replace("-en", "").replace("en-", "").replace("-ko", "")
+        assert str(refused.value).startswith(f"{side}: ") and "PK-en" not in str(refused.value)
+    # what resolved stays so, and an unknown code is still named as such
+    codes = ("sr-Latn-RS", "sr-Cyrl-RS", "pt-BR", "zh-TW")
+    assert [resolve(c).code for c in codes] == ["sr-Latn", "sr", "pt", "zh-Hant"]
+    with pytest.raises(XlingError, match="unknown language code 'xx'"):
+        parse_pair("xx-en")

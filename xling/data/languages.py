@@ -71,6 +71,8 @@ def resolve(code: str | Language) -> Language:
     if isinstance(code, Language):
         return code
     lang = _registry()[1].get(_key(str(code))) or _by_region(str(code))
+    if lang is None and (reason := _script_not_named(str(code))):
+        raise XlingError(reason)
     if lang is None:
         known = ", ".join(lang.code for lang in all_languages())
         shown = str(repr(code))[:60]   # (a list of sources given as the language)
@@ -130,10 +132,35 @@ def _by_region(code: str) -> Language | None:
     return lang
 
 
+def _script_not_named(code: str) -> str | None:
+    """Why a known language named with a region (sr-RS, pa-PK) is refused: the region does not
+    say which script, of those xling lists or another; None for any other code."""
+    import re
+
+    found = re.fullmatch(r"([a-z]{2,3})[-_]([A-Z]{2}|\d{3})", code.strip())
+    lang = _registry()[1].get(_key(found.group(1))) if found else None
+    if found is None or lang is None:
+        return None
+    forms = [other for other in all_languages() if other.iso639_3 == lang.iso639_3]
+    named = {other.code: SCRIPT_NAMES.get(other.script, other.script) for other in forms}
+    if len(forms) > 1:
+        scripts = " or ".join(f"{code} ({script})" for code, script in named.items())
+        count = "two" if len(forms) == 2 else str(len(forms))
+        return (f"{code.strip()}: {lang.name.split(' (')[0]} is written in {count} scripts there, and "
+                f"the region does not say which; use {scripts}")
+    region = found.group(2)
+    if (lang.code, UN_M49.get(region, region)) in OTHER_SCRIPT_REGIONS:
+        return (f"{code.strip()}: {lang.name} is written in another script there than the {named[lang.code]} "
+                f"that xling's {lang.code} stands for; use {lang.code} for {lang.name} in {named[lang.code]}")
+    return None
+
+
 # Regions where a language xling lists in one script is written in another (Punjabi in
 # Pakistan: Shahmukhi, not Gurmukhi): never resolved by the language alone (pa-PK, pan_PK, pa-586).
 OTHER_SCRIPT_REGIONS = {("pa", "PK"), ("az", "IR"), ("uz", "AF"), ("sd", "IN"), ("mn", "CN"), ("ks", "IN"),
                         ("ku", "IQ"), ("ku", "IR"), ("ms", "BN"), ("tg", "AF"), ("ha", "SA")}
+SCRIPT_NAMES = {"Cyrl": "Cyrillic", "Latn": "Latin", "Hans": "Simplified", "Hant": "Traditional", "Arab": "Arabic",
+                "Guru": "Gurmukhi", "Deva": "Devanagari"}   # (in messages; other scripts by their code)
 SCRIPT_ALIASES = {"Kore": "Hang"}   # (ISO 15924 Kore: Hangul with Hanja, how Korean is tagged)
 UN_M49 = {"586": "PK", "364": "IR", "004": "AF", "356": "IN", "156": "CN", "368": "IQ", "096": "BN", "682": "SA"}
 
@@ -176,6 +203,12 @@ def parse_pair(text: str) -> Direction:
     if len(parts) > 2 and all(is_language(part) for part in parts):    # ko-en-ja
         raise XlingError(f"cannot read language pair {text!r}: a direction is SRC-TGT, one language on each "
                          "side (e.g. ko-en)")
+    # A side refused because its region does not name a script (pa-PK-en): that reason, not a
+    # fragment ("PK-en") left over from a shorter side that resolves.
+    for cut in range(1, len(parts)):
+        for side in ("-".join(parts[:cut]), "-".join(parts[cut:])):
+            if reason := _script_not_named(side):
+                raise XlingError(reason)
     # No split gives two languages: where one side is a language (the longest that is), name
     # the other one.
     sides = [("-".join(parts[:cut]), "-".join(parts[cut:])) for cut in range(1, len(parts))]

@@ -9,8 +9,10 @@ Han text without kana, when Japanese is expected, is Chinese when it has a Simpl
 Japanese does not write or lingua is sure of Chinese, and undetermined when too short to tell
 (FLORES-200 rates in NOTES.md, issue 31).
 Korean written with Hanja (Hangul touching Han: 大韓民國은) is Korean; Han text with forms only
-Japanese writes (発, 駅, 読) is Japanese; Latin words that are all names (Samsung, S24, iPhone)
-beside another script are set aside and the rest is judged ("Samsung Galaxy S24 출시": Korean).
+Japanese writes (発, 駅, 読), or that mixes Simplified-only and Traditional-only characters with
+none only Chinese writes (国連平和維持軍: shinjitai), is Japanese; Latin words that are all names
+(Samsung, S24, iPhone) beside another script are set aside and the rest is judged ("Samsung
+Galaxy S24 출시": Korean).
 Chinese comes out as "zh" (Simplified) or "zh-Hant" (Traditional), told apart by CC-CEDICT's
 character inventory (xling.metrics.zhscript); Chinese that is valid in both scripts is
 undetermined when Chinese is expected (its script cannot be told), else "zh".
@@ -27,6 +29,7 @@ from typing import cast
 from ..data.languages import resolve
 from .settings import LANGID_RULES
 from .zhscript import chinese_script as by_inventory
+from .zhscript import script_votes
 
 _SCRIPTS = {
     "Hang": "\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f",
@@ -373,6 +376,7 @@ _CHINESE_ONLY = _CHINESE_NOT_HANJA | _TRADITIONAL_NOT_JAPANESE
 # What a quoted title or a bracketed gloss holds is a name, not the sentence's language.
 _QUOTED_SPANS = re.compile(r"《[^》]*》|〈[^〉]*〉|「[^」]*」|『[^』]*』|（[^）]*）|\([^)]*\)|“[^”]*”|\"[^\"]*\"")
 _HIRAGANA = re.compile("[\u3041-\u309f]")
+_CHINESE_TITLES = re.compile(r"《[^》]*》|〈[^〉]*〉")
 
 
 def _count(chars: set, text: str) -> int:
@@ -387,8 +391,28 @@ def _chinese_around_kana(text: str) -> bool:
     rest = _QUOTED_SPANS.sub(" ", text)
     japanese = len(_HIRAGANA.findall(rest)) + _count(_JAPANESE_NOT_CHINESE, rest)
     if not _PATTERNS["Kana"].search(rest):   # kana only in a quoted title or gloss
+        if not japanese and len(_PATTERNS["Hani"].findall(rest)) >= QUOTED_KANA_HAN and not _shinjitai_mix(rest) \
+                and not _PATTERNS["Kana"].search(_CHINESE_TITLES.sub(" ", text)):
+            # kana only in Chinese title marks, nothing Japanese outside, and enough Han to be a
+            # sentence of its own ("《となりのトトロ》是宫崎骏的作品。": none of the listed
+            # Chinese-only forms in it); Japanese quotes a title in 「」 or 『』
+            # (「千と千尋の神隠し」海外公開決定 stays Japanese)
+            return True
         return _count(_CHINESE_ONLY, rest) > japanese
     return _count(_CHINESE_NOT_HANJA, rest) > japanese
+
+
+# Han characters outside the quoted spans, none of them Japanese-only and no hiragana among
+# them, from which a text whose kana are all in Chinese title marks (《》, 〈〉) is Chinese.
+QUOTED_KANA_HAN = 4
+
+
+def _shinjitai_mix(text: str) -> bool:
+    """Han text that mixes Simplified-only and Traditional-only characters (by CC-CEDICT's
+    inventory) with none of the forms only Chinese writes: Japanese shinjitai (国+憲, 学+東,
+    会+銀), which no line of FLORES-200 Chinese (zho_Hans, zho_Hant dev+devtest) does."""
+    simplified, traditional = script_votes(text)
+    return bool(simplified and traditional) and not _count(_CHINESE_ONLY, text)
 
 
 def _japanese_forms(text: str) -> bool:
@@ -467,7 +491,11 @@ def _running_english(text: str) -> bool:
 
 
 def _only_names(text: str) -> bool:
-    return all(any(c.isupper() or c.isdigit() for c in word) for word in _LATIN_WORD.findall(text))
+    """Whether a text's Latin words are all names (a capital or a digit in each), with at least
+    one such word: Cyrillic or Arabic with no Latin word is not "names only" (it was, vacuously,
+    and a short Russian answer for an English or Korean target came out undetermined)."""
+    words = _LATIN_WORD.findall(text)
+    return bool(words) and all(any(c.isupper() or c.isdigit() for c in word) for word in words)
 
 
 # Han characters up to which a text with no kana and no telling form cannot be placed: "序章",
@@ -485,6 +513,12 @@ def _han_for_japanese(text: str) -> str:
         return "ja"
     if any(c in _CHINESE_ONLY for c in han):   # (Han with no kana, or kana only in a quoted title)
         return _chinese(text, None)
+    if _PATTERNS["Kana"].search(text) and _chinese_around_kana(text):
+        # kana only in a quoted title, nothing Japanese around it: lingua would read the title
+        # ("《となりのトトロ》是宫崎骏的作品。" was on-target Japanese)
+        return _chinese(text, None)
+    if _shinjitai_mix(text):   # 日本銀行金融政策決定会合, 国連平和維持軍 (lingua: Chinese)
+        return "ja"
     if len(han) <= TOO_SHORT_TO_TELL:
         return "und"
     values = {c.language.name: c.value for c in _detector("Jpan").compute_language_confidence_values(text)}
@@ -501,10 +535,13 @@ def chinese_script(text: str) -> str | None:
 
 
 def _chinese(text: str, expected: str | None) -> str:
-    """"zh" or "zh-Hant" for a Chinese text. Text with no script-specific character (or as many
-    of each) is valid in both scripts ("他在大阪工作。"; "什么", "里": forms Taiwan writes too), so
-    its script cannot be told: for a Chinese expected language it is undetermined ("und": neither
-    on- nor off-target, counted apart), for any other it is Chinese ("zh")."""
+    """"zh" or "zh-Hant" for a Chinese text ("ja" for kanji-only Japanese: see _shinjitai_mix).
+    Text with no script-specific character (or as many of each) is valid in both scripts
+    ("他在大阪工作。"; "什么", "里": forms Taiwan writes too), so its script cannot be told: for a
+    Chinese expected language it is undetermined ("und": neither on- nor off-target, counted
+    apart), for any other it is Chinese ("zh")."""
+    if _shinjitai_mix(text):   # kanji-only Japanese: 東京大学大学院 (学 Simplified, 東 Traditional)
+        return "ja"
     script = chinese_script(text)
     if script is None:
         return "und" if expected in CHINESE else "zh"

@@ -89,8 +89,9 @@ def off_target(hyps: Sequence[str], tgt_lang: str, srcs: Sequence[str] | None = 
     counts = {key: sum(f[key] for f in flags)
               for key in ("empty", "undetermined", "wrong_language", "wrong_script", "copy", "off_target")}
     languages: dict[str, int] = {}
-    for f in flags:
-        languages[f["lang"]] = languages.get(f["lang"], 0) + 1
+    for f in flags:   # (an empty output is off-target: "empty", not "und" with the undetermined)
+        key = "empty" if f["empty"] else f["lang"]
+        languages[key] = languages.get(key, 0) + 1
     variant = {}
     if tgt.code in _CHINESE:      # Simplified vs Traditional checked, with this inventory
         variant = {"zhscript": inventory_version()}

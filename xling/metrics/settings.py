@@ -87,7 +87,7 @@ JUDGE_PARSER = 6        # 2: counts, CJK "none", the judge's total and prose aft
                         # bare numbers, or an MQM count other than the errors listed are unparseable
                         # 6: numbered severity lines ("2. Major:") split right, <think> blocks left out,
                         # full-width colons, a dash alone is "none"
-LANGID_RULES = 12       # 5: a word or two in a script the target does not write is off-target;
+LANGID_RULES = 13       # 5: a word or two in a script the target does not write is off-target;
                         # 6: but one short sign ("kg", "km/h", "etc.") is undetermined;
                         # 7: a target's script beside another is judged by its own part (uk for ru,
                         # Cyrillic for sr-Latn), Azerbaijani/Belarusian candidates, hr stands for bs,
@@ -99,3 +99,6 @@ LANGID_RULES = 12       # 5: a word or two in a script the target does not write
                         # judged by the largest other (French words among Arabic and Hebrew); running
                         # English beside a target in another script is not names (partly translated);
                         # 12: Mongolian and Kazakh candidates (they passed as Russian)
+                        # 13: Cyrillic or Arabic with no Latin word is not "names only" (short Russian
+                        # for en/ko was undetermined); kana only in 《》 with nothing Japanese around is
+                        # Chinese; Han mixing Simplified-only and Traditional-only forms is Japanese
