@@ -290,3 +290,35 @@ def test_encoder_decoder_batches_under_auto_keep_its_token_cap(tiny_seq2seq, mon
     for batch in ran:
         need = len(batch) * backend.beams() * (max(lengths[i] for i in batch) + max(8 + i for i in batch))
         assert need <= cap or len(batch) == 1
+
+
+def test_a_pad_token_the_model_has_no_row_for_pads_nothing_out_of_range(tiny_causal_base, tmp_path):
+    """(audit round 23) a pad token added to the tokenizer without resizing the embeddings (an
+    id past its rows) crashed every batch of two rows or more with an IndexError traceback, in
+    generation and in the log-likelihood scorer; padded columns are masked, so the EOS pads now."""
+    import shutil
+
+    from transformers import AutoTokenizer
+
+    model = tmp_path / "added-pad"
+    shutil.copytree(tiny_causal_base, model)
+    tokenizer = AutoTokenizer.from_pretrained(model)
+    tokenizer.add_special_tokens({"pad_token": "[PAD]"})
+    tokenizer.save_pretrained(model)
+    assert tokenizer.pad_token_id == len(tokenizer) - 1
+    alone = Translator(str(tiny_causal_base), cache=False, batch_size=1)
+    padded = Translator(str(model), cache=False, batch_size=4)
+    assert padded.backend.lm.pad_id == tokenizer.eos_token_id
+    assert padded.translate(SOURCES[:6], "ko", "en") == alone.translate(SOURCES[:6], "ko", "en")
+    requests = [("고양이가", [" 잔다.", " 달린다 빨리."]), ("바다가 조용", ["하다.", "해요, 오늘은."])]
+    flat = [x for scores in padded.backend.loglikelihood(requests) for x in scores]
+    assert flat == pytest.approx([x for scores in alone.backend.loglikelihood(requests) for x in scores], abs=1e-4)
+
+
+def test_a_lone_carriage_return_token_ends_a_line_bound_row(translator):
+    """(audit round 23) byte-level BPE writes "\\r" as 'č': such a token did not end a row that
+    stops at a line end, which decoded on to its budget (the answer was cut afterwards)."""
+    lm = translator.backend.lm
+    tokens = lm.tokenizer.convert_ids_to_tokens(list(range(len(lm.tokenizer))))
+    carriage = [i for i, t in enumerate(tokens) if t == "č"]
+    assert carriage and set(carriage) <= lm.newline_token_ids()

@@ -125,7 +125,7 @@ class HFBackend(LocalBackend):
                 extra |= cache_arg(model, self._static_cache_for(len(requests), width + new_tokens))
             out = model.generate(
                 input_ids=input_ids.to(model.device), attention_mask=attention.to(model.device),
-                max_new_tokens=new_tokens, pad_token_id=self.tokenizer.pad_token_id, logits_processor=[watch],
+                max_new_tokens=new_tokens, pad_token_id=self.lm.pad_id, logits_processor=[watch],
                 eos_token_id=sorted(self.lm.eos_ids), **sampling_args(decoding, neutral=True), **extra)
         watch.raise_if_seen(self.lm.dtype)
         return [self.lm.finish(r, out[row, width:].tolist()) for row, r in enumerate(requests[:real])]
@@ -205,7 +205,7 @@ class HFBackend(LocalBackend):
             out = self.model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), num_beams=n,
                                       num_return_sequences=n, do_sample=False, early_stopping=True,
                                       max_new_tokens=request.max_new_tokens, logits_processor=[watch],
-                                      pad_token_id=self.tokenizer.pad_token_id,
+                                      pad_token_id=self.lm.pad_id,
                                       eos_token_id=sorted(self.lm.eos_ids), **REPETITION_OFF, **extra)
         watch.raise_if_seen(self.lm.dtype)
         return {k: self.lm.finish(request, out[k, ids.shape[1]:].tolist()) for k in wanted}

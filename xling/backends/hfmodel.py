@@ -117,6 +117,7 @@ class LoadedModel:
         self.has_chat_template = bool(getattr(tokenizer, "chat_template", None))
         ensure_pad_token(tokenizer)
         self._newline_ids: set[int] | None = None
+        self._pad_id: int | None = None
         self._enders: dict[frozenset, frozenset] = {}
         self.eos_ids: set[int] = set()
         self.batch_log: list[dict] = []   # rows per batch run (and out-of-memory splits)
@@ -203,16 +204,28 @@ class LoadedModel:
         if self._newline_ids is None:
             tokens = self.tokenizer.convert_ids_to_tokens(list(range(len(self.tokenizer))))
             candidates = [i for i, t in enumerate(tokens) if t and (
-                "\n" in t or "Ċ" in t or "<0x0A>" in t or "<0x0D>" in t or "\r" in t)]
+                "\n" in t or "Ċ" in t or "č" in t or "<0x0A>" in t or "<0x0D>" in t or "\r" in t)]
             self._newline_ids = {i for i in candidates
                                  if "\n" in self.tokenizer.decode([i]) or "\r" in self.tokenizer.decode([i])}
         return self._newline_ids
+
+    @property
+    def pad_id(self) -> int:
+        """The id padded columns hold (masked: any token the model has serves). A pad token added
+        to the tokenizer without resizing the embeddings (an id past its rows) crashed every batch
+        of two rows or more: then the EOS, else token 0."""
+        if self._pad_id is None:
+            rows = self.model.get_input_embeddings().num_embeddings
+            pad, eos = self.tokenizer.pad_token_id, self.tokenizer.eos_token_id
+            self._pad_id = pad if pad is not None and 0 <= pad < rows else \
+                eos if isinstance(eos, int) and 0 <= eos < rows else 0
+        return self._pad_id
 
     def left_pad(self, sequences: list[list[int]]):
         """(input_ids, attention_mask) of token lists left-padded to the longest (on the CPU)."""
         torch = self.torch
         width = max(len(ids) for ids in sequences)
-        input_ids = torch.full((len(sequences), width), self.tokenizer.pad_token_id, dtype=torch.long)
+        input_ids = torch.full((len(sequences), width), self.pad_id, dtype=torch.long)
         attention = torch.zeros((len(sequences), width), dtype=torch.long)
         for row, ids in enumerate(sequences):
             input_ids[row, width - len(ids):] = torch.tensor(ids)

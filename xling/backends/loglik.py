@@ -233,7 +233,7 @@ class LoglikelihoodScorer:
 
         torch, model = self.lm.torch, self.lm.model
         device = model.device
-        pad = self.lm.tokenizer.pad_token_id
+        pad = self.lm.pad_id
         ids, mask = (t.to(device) for t in self.lm.left_pad([ctx for ctx, _ in split]))
         positions = (mask.cumsum(-1) - 1).masked_fill(mask == 0, 1)
         cache = DynamicCache()
