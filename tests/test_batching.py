@@ -322,3 +322,24 @@ def test_a_lone_carriage_return_token_ends_a_line_bound_row(translator):
     tokens = lm.tokenizer.convert_ids_to_tokens(list(range(len(lm.tokenizer))))
     carriage = [i for i, t in enumerate(tokens) if t == "č"]
     assert carriage and set(carriage) <= lm.newline_token_ids()
+
+
+def test_static_cache_ignores_the_checkpoints_other_logit_settings_as_the_loop_does(tiny_causal_base, tmp_path):
+    """(audit round 23) --static-cache runs `model.generate`, which applied a checkpoint's
+    min_new_tokens and suppress_tokens that xling's own loop (and vLLM) never apply: other
+    outputs on that path, served to the other through the cache (the key does not name it)."""
+    import shutil
+
+    model = tmp_path / "shaping"
+    shutil.copytree(tiny_causal_base, model)
+    config = json.loads((model / "generation_config.json").read_text(encoding="utf-8"))
+    loop = Translator(str(model), cache=False, batch_size=4)
+    plain = loop.translate(SOURCES, "ko", "en")
+    tokenizer = loop.backend.lm.tokenizer   # every token of the plain outputs, suppressed
+    used = sorted({i for text in plain for i in tokenizer(text, add_special_tokens=False)["input_ids"]})
+    assert used
+    config.update(min_new_tokens=6, suppress_tokens=used, begin_suppress_tokens=used)
+    (model / "generation_config.json").write_text(json.dumps(config), encoding="utf-8")
+    loop = Translator(str(model), cache=False, batch_size=4)
+    static = Translator(str(model), cache=False, batch_size=4, static_cache=True)
+    assert loop.translate(SOURCES, "ko", "en") == plain == static.translate(SOURCES, "ko", "en")

@@ -357,7 +357,12 @@ class LoadedModel:
 # defaults (Qwen2.5's repetition_penalty 1.05, say); beam search (MBR candidates) keeps its
 # beams but gets the repetition settings off too. A seq2seq checkpoint's settings (Marian's
 # beams) are its intended decoding and stay.
-REPETITION_OFF = dict(repetition_penalty=1.0, no_repeat_ngram_size=0, min_p=None, typical_p=None)
+REPETITION_OFF = dict(repetition_penalty=1.0, no_repeat_ngram_size=0, min_p=None, typical_p=None,
+                      # and what shapes the logits otherwise (a checkpoint's min_new_tokens or suppressed
+                      # tokens changed --static-cache's outputs, cached under the loop's keys: round 23)
+                      min_length=0, min_new_tokens=None, suppress_tokens=None, begin_suppress_tokens=None,
+                      bad_words_ids=None, sequence_bias=None, forced_bos_token_id=None, forced_eos_token_id=None,
+                      exponential_decay_length_penalty=None)
 NEUTRAL_GENERATION = dict(REPETITION_OFF, num_beams=1)
 
 
