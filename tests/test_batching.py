@@ -343,3 +343,17 @@ def test_static_cache_ignores_the_checkpoints_other_logit_settings_as_the_loop_d
     loop = Translator(str(model), cache=False, batch_size=4)
     static = Translator(str(model), cache=False, batch_size=4, static_cache=True)
     assert loop.translate(SOURCES, "ko", "en") == plain == static.translate(SOURCES, "ko", "en")
+
+
+def test_an_empty_prompt_is_conditioned_on_a_start_token_alone_and_in_a_batch(translator):
+    """(audit round 23) on a tokenizer without BOS an empty prompt was no token at all: alone a
+    reshape error, beside another prompt a silent '' (a row of padding only)."""
+    from xling.backends.base import Decoding, GenerationRequest, Prompt
+
+    backend = translator.backend
+    tokenizer = backend.lm.tokenizer
+    assert backend.encode_prompt(Prompt(text="x")) == tokenizer("x", add_special_tokens=False)["input_ids"]
+    assert backend.encode_prompt(Prompt(text="")) == [tokenizer.bos_token_id]   # (added to no text here)
+    empty, other = GenerationRequest(Prompt(text=""), 5), GenerationRequest(Prompt(text="Korean: 책.\nEnglish:"), 5)
+    alone = backend.generate([empty], Decoding())
+    assert alone[0] and backend.generate([empty, other], Decoding())[0] == alone[0]

@@ -20,6 +20,7 @@ from .base import Backend, Decoding, GenerationRequest, Prompt, ended_answer, re
 from .batching import Batching
 from .choice import announce
 from .encoding import encode
+from .loglik import prefix_token
 
 
 @contextmanager
@@ -194,7 +195,9 @@ class LoadedModel:
         # never an EOS a tokenizer appends: see encoding)
         if prompt.is_chat:
             return self.tokenizer(self.render(prompt), add_special_tokens=False)["input_ids"]
-        return encode(self.tokenizer, [self.render(prompt)])[0]
+        # an empty prompt on a tokenizer without BOS is no token at all (a reshape error alone,
+        # a silent '' in a batch): it is conditioned on the BOS or EOS, as an empty context is scored
+        return encode(self.tokenizer, [self.render(prompt)])[0] or [prefix_token(self.tokenizer)]
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])

@@ -49,7 +49,7 @@ def scoring_units(tokenizer, context: str, continuations: list[str]) -> list[lis
             continue
         (whole,) = encode(tokenizer, [joined + text])
         k = next((i for i, (a, b) in enumerate(zip(ctx, whole)) if a != b), min(len(ctx), len(whole)))
-        prefix = ctx[:k] if k else [_prefix_token(tokenizer)]
+        prefix = ctx[:k] if k else [prefix_token(tokenizer)]
         units.append([(prefix, whole[k:], 1), (prefix, ctx[k:], -1)])
     return units
 
@@ -76,7 +76,7 @@ def _joint_memo(tokenizer, context: str, given: tuple[str, ...]):
     continuations = list(given)
     ctx, conts = _split(tokenizer, context, continuations)
     if not ctx:   # an empty context on a tokenizer that adds no BOS (Qwen): lm-eval's prefix token
-        return [_prefix_token(tokenizer)], [tokenizer(c, add_special_tokens=False)["input_ids"]
+        return [prefix_token(tokenizer)], [tokenizer(c, add_special_tokens=False)["input_ids"]
                                             for c in continuations], context, continuations
     stripped = context.rstrip()
     if None in conts and stripped != context and stripped:
@@ -86,7 +86,7 @@ def _joint_memo(tokenizer, context: str, given: tuple[str, ...]):
     return ctx, conts, context, continuations
 
 
-def _prefix_token(tokenizer) -> int:
+def prefix_token(tokenizer) -> int:
     prefix = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.eos_token_id
     if prefix is None:
         raise XlingError("an empty context needs a token to condition on, and this tokenizer has neither "
