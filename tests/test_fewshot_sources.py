@@ -171,21 +171,16 @@ def test_flores_dev_without_the_language_is_one_error_line(wmt24pp_root, tmp_pat
     assert not (tmp_path / "run").exists()
 
 
-def test_a_shots_files_header_is_no_demonstration_and_an_empty_side_is_refused(tmp_path):
+def test_a_shots_files_header_is_no_demonstration(tmp_path):
     """(audit round 23) `source<TAB>target` as a first line (pandas' to_csv writes one) was shown
-    to the model as the pair "source" -> "target"; a pair with an empty side was counted in the
-    file's pairs and silently never drawn."""
+    to the model as the pair "source" -> "target"."""
     from xling.data.parallel import read_pair_file
-    from xling.errors import XlingError
 
     shots = tmp_path / "shots.tsv"
     shots.write_text("Source\tTarget\nThe river is wide.\t강은 넓다.\n", encoding="utf-8")
     assert read_pair_file(shots) == [("The river is wide.", "강은 넓다.")]
     shots.write_text("The river is wide.\t강은 넓다.\nsource\ttarget\n", encoding="utf-8")   # (not a header)
     assert read_pair_file(shots)[1] == ("source", "target")
-    shots.write_text("The river is wide.\t강은 넓다.\nMy sister sings.\t \n", encoding="utf-8")
-    with pytest.raises(XlingError, match=r"shots.tsv:2: the pair's target is empty"):
-        read_pair_file(shots)
 
 
 def test_a_jsonl_data_path_starting_with_a_tilde_is_the_home_folder(tmp_path, monkeypatch):

@@ -157,6 +157,9 @@ def test_demonstrations_are_the_same_in_every_direction_and_under_every_limit(da
     # a seed that does not draw it: the same dev lines in both directions, as before
     assert lines(select_shots(spanish, 5, 0), spanish) == lines(select_shots(korean, 5, 0), korean) \
         == [864, 394, 776, 911, 430]
+    # the run's data digest holds where a pool withholds (an es-* run drew otherwise before, and its
+    # folder says so on resume); a pool withholding nothing is digested as before: a plain list
+    assert spanish.key() == {"pairs": list(spanish), "withheld": [832]} and korean.key() == list(korean)
 
 
 @pytest.mark.parametrize("named", ["missing", "file"])

@@ -481,6 +481,13 @@ def test_the_notebook_translate_closes_the_backend_it_replaces():
         first = module._held["backend"]
         assert xling.translate("고양이가 잔다.", "ko", "en", model="second", **options) == "fine"
         assert first._closed.is_set() and not module._held["backend"]._closed.is_set()
+        # a backend the caller gave is theirs: replaced in the hold, never closed under them
+        from xling.backends.http import HTTPBackend
+        mine = HTTPBackend("mine", server.url)
+        assert xling.translate("고양이가 잔다.", "ko", "en", backend=mine, cache=False, template="mt-chat") == "fine"
+        assert xling.translate("고양이가 잔다.", "ko", "en", model="third", **options) == "fine"
+        assert not mine._closed.is_set()
+        mine.close()
     finally:
         server.close()
         module._held.clear()

@@ -203,9 +203,8 @@ class VLLMBackend(Backend):
 
         for start in range(0, len(prompts), CHUNK):
             batch = [TokensPrompt(prompt_token_ids=ids) for ids in prompts[start:start + CHUNK]]
-            llm = self.llm   # (started here: a failed start leaves no engine behind)
             try:
-                outputs = llm.generate(batch, params[start:start + CHUNK], use_tqdm=False)
+                outputs = self.llm.generate(batch, params[start:start + CHUNK], use_tqdm=False)
             except BaseException as exc:
                 # An interrupted or failed call leaves its unfinished requests queued in the engine:
                 # the next call got them first, every row another prompt's output (cached so), or

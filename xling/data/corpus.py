@@ -11,12 +11,20 @@ from .languages import Language, resolve
 class ShotPool(list):
     """(source, target) pairs to draw demonstrations from, and the sentences none may show
     (`withheld`: the test sentences of the data set the pool serves, every one, not only those
-    --limit keeps). A withheld pair keeps its place in the pool, so the draw is the same for every
-    direction and every --limit, and is replaced only where it is drawn (select_shots)."""
+    --limit keeps). A withheld pair keeps its place in the pool, so the draw does not depend on
+    --limit, and is the same as in every other direction but where a withheld pair is drawn
+    (replaced there: select_shots)."""
 
     def __init__(self, pairs, withheld=()):
         super().__init__(pairs)
         self.withheld = frozenset(s.strip() for s in withheld)
+
+    def key(self):
+        """What a run's data digest holds of the pool: its pairs, and the places of those withheld
+        where there are any (before round 23 they were dropped before the draw, which then drew
+        otherwise: such a run's folder is another experiment, and says so on resume)."""
+        held = [i for i, (s, t) in enumerate(self) if s.strip() in self.withheld or t.strip() in self.withheld]
+        return {"pairs": list(self), "withheld": held} if held else list(self)
 
 
 class ParallelData:

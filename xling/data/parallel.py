@@ -137,9 +137,6 @@ def read_pair_file(path: str | Path) -> list[tuple[str, str]]:
             if not pairs and [c.strip().lower() for c in cells] == ["source", "target"]:
                 continue   # a header (pandas writes one): no demonstration "source" -> "target"
             pairs.append((cells[0], cells[1]))
-        if not (pairs[-1][0].strip() and pairs[-1][1].strip()):   # (never drawn: counted as a pair)
-            side = "source" if not pairs[-1][0].strip() else "target"
-            raise XlingError(f"{path}:{number}: the pair's {side} is empty")
     return pairs
 
 
@@ -376,8 +373,9 @@ def _load_flores(arg: str, spec: str, options: DataOptions) -> ParallelData:
         if spec.split(":")[0].strip().lower() in ("flores_plus", "flores+") and not data.note:
             # (read and recorded as FLORES+ before: its numbers labelled with the other release)
             raise XlingError(f"{spec.split(':')[0]} names FLORES+, a revised release of FLORES-200; "
-                             f"{flores_dir(root)} holds FLORES-200 (2022): ask for flores200, or name a "
-                             "folder of FLORES+ files with --data-dir")
+                             f"{flores_dir(root)} holds files by FLORES-200's names: ask for flores200, name a "
+                             "folder of FLORES+ files with --data-dir, or set XLING_DATA to a folder without "
+                             "flores200/ to read FLORES+ from the hub")
         return data
     if options.data_dir:   # a folder named on purpose never falls through to another data set
         fallback = data_root(None, required=False)   # what leaving --data-dir out reads

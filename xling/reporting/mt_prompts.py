@@ -77,7 +77,10 @@ def _shot_pool(run: MTRun, src, tgt, loaded: dict | None = None):
 
     settings = run.settings
     source = run.config.get("shots") or {}
-    key = (settings.get("data") or run.config["data"]["spec"], settings.get("data_dir"),
+    asked = settings.get("data") or run.config["data"]["spec"]
+    if asked.split(":")[0].strip().lower() in ("flores_plus", "flores+") and not run.config["data"].get("note"):
+        asked = run.config["data"]["spec"]   # (read the local FLORES-200 before round 23, said so)
+    key = (asked, settings.get("data_dir"),
            bool(settings.get("keep_bad_sources")), settings.get("reference") or "post-edit")
     loaded = {} if loaded is None else loaded
 

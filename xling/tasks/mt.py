@@ -9,7 +9,7 @@ import time
 from contextlib import ExitStack
 
 from ..backends.base import Decoding
-from ..data.corpus import ParallelData
+from ..data.corpus import ParallelData, ShotPool
 from ..data.languages import Direction, named_pairs, resolve
 from ..data.parallel import load_parallel, shots_file_pool
 from ..data.textio import file_record, is_blank
@@ -222,7 +222,7 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
     # (--data-dir, a text: or jsonl: file, a shots file changed in place) is another experiment
     langs = sorted({lang.code for direction in directions for lang in direction})
     data_sha256 = content_key(ids=ids, texts={lang: texts(lang) for lang in langs},
-                              pools={f"{s}-{t}": pool(s, t) for s, t in directions} if config.shots else None)
+                              pools={f"{s}-{t}": _pool_key(pool(s, t)) for s, t in directions} if config.shots else None)
     identity = dict(config.identity(), model_fingerprint=run_fingerprint(translator.backend.fingerprint),
                     template_hash=template.hash if template else None, data_sha256=data_sha256)
     at_default = config.at_default()
@@ -297,6 +297,10 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
 # A chooser metric's options that say how it runs, not what it scores.
 RUN_ONLY_OPTIONS = frozenset({"batch_size", "gpus", "progress", "base_url", "concurrency", "request_timeout",
                               "max_retries", "api_key_env", "api_key_file"})
+
+
+def _pool_key(pool):
+    return pool.key() if isinstance(pool, ShotPool) else pool
 
 
 def shot_source(config: MTEvalConfig, data: ParallelData, directions, user_pools: dict | None) -> dict | None:

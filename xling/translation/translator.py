@@ -455,10 +455,10 @@ def translate(texts: Iterable[str] | str, src: str | None = None, tgt: str | Non
     if _held.get("key") == key:
         translator = Translator(backend=_held["backend"], **{k: v for k, v in options.items() if k in _PER_CALL})
     else:
-        previous = _held.get("backend")
+        previous = _held.get("backend") if _held.get("owned") else None   # (never a backend the caller gave)
         _held.clear()   # the previous model goes before the next one loads
         if previous is not None and hasattr(previous, "close"):   # (a vLLM engine's memory is not freed by dropping it)
             previous.close()
         translator = Translator(model, **options)
-        _held.update(key=key, backend=translator.backend)
+        _held.update(key=key, backend=translator.backend, owned=translator._owns_backend)
     return translator.translate(texts, src, tgt)
