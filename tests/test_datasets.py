@@ -289,7 +289,8 @@ def test_flores_plus_never_reads_flores_200_under_its_name(data_dir, name):
     run's identity said flores_plus: FLORES-200 numbers labelled FLORES+."""
     with pytest.raises(XlingError, match=f"^{re.escape(name)} names FLORES\\+, a revised release of FLORES-200; "
                                          ".*flores200 holds files by FLORES-200's names: ask for flores200, "
-                                         ".*set XLING_DATA to a folder without flores200/ to read FLORES\\+ from the hub$"):
+                                         ".*set XLING_DATA to a folder without flores200/ to read FLORES\\+ "
+                                         "from the hub$"):
         load_parallel(f"{name}:devtest", data_dir)
 
 

@@ -222,7 +222,8 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
     # (--data-dir, a text: or jsonl: file, a shots file changed in place) is another experiment
     langs = sorted({lang.code for direction in directions for lang in direction})
     data_sha256 = content_key(ids=ids, texts={lang: texts(lang) for lang in langs},
-                              pools={f"{s}-{t}": _pool_key(pool(s, t)) for s, t in directions} if config.shots else None)
+                              pools={f"{s}-{t}": _pool_key(pool(s, t)) for s, t in directions}
+                              if config.shots else None)
     identity = dict(config.identity(), model_fingerprint=run_fingerprint(translator.backend.fingerprint),
                     template_hash=template.hash if template else None, data_sha256=data_sha256)
     at_default = config.at_default()
