@@ -94,13 +94,18 @@ def test_a_region_that_does_not_name_the_script_is_refused_with_that_reason():
         assert message.startswith(f"{code}: Serbian is written in two scripts there") and "unknown" not in message
         assert "use sr (Cyrillic) or sr-Latn (Latin)" in message
     for code in ("pa-PK", "pa-586"):
-        with pytest.raises(XlingError, match=rf"^{code}: Punjabi is written in another script there.*use pa "):
+        with pytest.raises(XlingError, match=rf"^{code}: Punjabi is written in another script there.*and xling "
+                                             "has no Punjabi in that script$"):
             resolve(code)
     for pair in ("pa-PK-en", "en-pa-PK", "sr-RS-ko"):
         with pytest.raises(XlingError) as refused:
             parse_pair(pair)
         side = pair.replace("-en", "").replace("en-", "").replace("-ko", "")
         assert str(refused.value).startswith(f"{side}: ") and "PK-en" not in str(refused.value)
+    # (review B) a side that resolves is never the one named: the other side's typo is
+    for pair in ("zh-CN-englsh", "zh-TW-xx"):
+        with pytest.raises(XlingError, match=f"unknown language code '{pair.split('-')[-1]}'"):
+            parse_pair(pair)
     # what resolved stays so, and an unknown code is still named as such
     codes = ("sr-Latn-RS", "sr-Cyrl-RS", "pt-BR", "zh-TW")
     assert [resolve(c).code for c in codes] == ["sr-Latn", "sr", "pt", "zh-Hant"]

@@ -543,7 +543,10 @@ def test_cut_russian_and_arabic_references_are_off_target_for_other_scripts(data
     ("《ハイキュー!!》是排球漫画。", "zh", "zh"),
     ("《ハイキュー!!》是排球漫画。", "ja", "zh"),
     ("《ハイキュー!!》是排球漫畫。", "ja", "zh-Hant"),
-    ("《となりのトトロ》上映三十周年", "zh", "und"),   # (valid in both scripts: its script cannot be told)
+    # (review B) a kanji-only Japanese headline around a title in 〈〉 or 《》 has no Chinese
+    # function word: it stays Japanese
+    ("〈もののけ姫〉公開記念特別上映", "ja", "ja"),
+    ("《進撃の巨人》完結編放送開始", "ja", "ja"),
     # Japanese quotes titles in 「」 and 『』: headlines around them stay Japanese
     ("「千と千尋の神隠し」海外公開決定", "ja", "ja"),
     ("『ドラゴンボール』新作発表", "ja", "ja"),
@@ -559,29 +562,24 @@ def test_chinese_around_a_japanese_title_in_title_marks_is_chinese(text, target,
     assert detect(text, target).lang == found
 
 
-@pytest.mark.parametrize("text, target, found", [
-    # Simplified-only and Traditional-only (CC-CEDICT) characters together: shinjitai, was Chinese
-    ("国際連合安全保障理事会", "ja", "ja"),      # 国 际/際 ...: was zh
-    ("国立競技場", "ja", "ja"),                  # was zh-Hant
-    ("国連平和維持軍", "zh-Hant", "ja"),          # was on-target Traditional Chinese
-    ("国連平和維持軍", "zh", "ja"),
-    # and what is not such a mix stays as it was
-    ("大阪府議会議員選挙", "ja", "ja"),
-    ("北海道大学医学部", "ja", "zh"),   # (学 and 医 Simplified, nothing Traditional-only: not told)
-    # a mix with a form only Chinese writes is Chinese in two scripts, not Japanese
-    ("我們的國家很大，这里的人很多。", "zh-Hant", "zh-Hant"),
-    ("东京大學", "zh", "und"),
+@pytest.mark.parametrize("text, target", [
+    ("該公司第三季營收創下历史新高。", "zh-Hant"),   # one Simplified character leaked
+    ("中国科学院公布最新研究結果。", "zh"),          # one Traditional character leaked
+    ("他坐着看電視。", "zh-Hant"),                    # Hong Kong writes 着
+    ("市民拿着雨傘在街上排隊。", "zh-Hant"),
 ])
-def test_kanji_only_japanese_mixing_simplified_and_traditional_forms_is_japanese(text, target, found):
-    """(audit round 23) Kanji-only Japanese (headlines, names of institutions) mixes characters
-    CC-CEDICT has as Simplified-only (国, 学, 会) with Traditional-only ones (際, 東, 銀); the
-    detector never used that and called them Chinese (lingua is sure of Chinese on them)."""
-    assert detect(text, target).lang == found
+def test_chinese_mixing_the_two_scripts_is_never_japanese(text, target):
+    """(review B of audit round 23) a rule calling Han text that mixes Simplified-only and
+    Traditional-only characters Japanese (kanji-only headlines: 国連平和維持軍) took Traditional
+    Chinese with one leaked Simplified character, and Hong Kong's 着, for Japanese: 7.6% of
+    FLORES zh-Hant lines with one character swapped went off-target (0.4% before). It is gone."""
+    assert detect(text, target).lang != "ja"
+    assert detect(text, "ja").lang != "ja"
 
 
-def test_chinese_references_never_mix_the_scripts_as_japanese_does(data_dir):
-    """(audit round 23) The shinjitai rule above must leave Chinese alone: no FLORES-200 Chinese
-    line, nor any run of 4-12 Han characters in one, is called Japanese."""
+def test_chinese_references_are_never_japanese(data_dir):
+    """(audit round 23) No FLORES-200 Chinese line, nor any run of 4-12 Han characters in one,
+    is called Japanese."""
     import re
 
     for name, target in (("zho_Hans", "zh"), ("zho_Hant", "zh-Hant")):

@@ -201,7 +201,7 @@ def _en(neutral: str = "neutral: 'Also'", more: str = "") -> str:
      "continuation: '{hypothesis}'}\n", "the continuation ja uses ('{hypothesis}') names no {label}"),
     (NLI_LL + LABELLED + _en("neutral: 'Yes'"),
      "an NLI template's labels must give different options: en has entailment = neutral = 'Yes'"),
-    (NLI_LL + LABELLED + _en("neutral: ' yes'"), "en has entailment = neutral = ' yes'"),   # (as the parser reads)
+    (NLI_LL + LABELLED + _en("neutral: ' Yes '"), "en has entailment = neutral = ' Yes '"),   # (spaces aside)
     (NLI_GEN + "target: ' {label}'\n" + _en("neutral: 'No'"),
      "an NLI template's labels must give different answers: en has neutral = contradiction = 'No'"),
     (NLI_GEN + "target: ' {label}'\n" + _en("neutral: 'Maybe'") + "  es: {entailment: 'Sí', neutral: 'No', "
@@ -225,6 +225,17 @@ def test_nli_templates_whose_labels_cannot_be_told_apart_are_refused(tmp_path, t
     bad.write_text(text, encoding="utf-8")
     with pytest.raises(XlingError, match=re.escape(message)):
         load_template(str(bad))
+
+
+def test_log_likelihood_label_words_are_options_as_written(tmp_path):
+    """(review B of audit round 23) log-likelihood words were checked as the answer parser reads
+    answers: "+", "0", "-" (three distinct options) were refused as "no word for contradiction",
+    and "Yes"/"yes" as one word."""
+    for words in ("{entailment: '+', neutral: '0', contradiction: '-'}", "{entailment: 'Yes', neutral: 'yes', "
+                                                                       "contradiction: 'No'}"):
+        good = tmp_path / "signs.yaml"
+        good.write_text(NLI_LL + LABELLED + f"words:\n  en: {words}\n", encoding="utf-8")
+        assert load_template(str(good)).task == "nli"
 
 
 def test_the_nli_checks_keep_every_built_in_template_and_its_hash():

@@ -151,7 +151,7 @@ def _script_not_named(code: str) -> str | None:
     region = found.group(2)
     if (lang.code, UN_M49.get(region, region)) in OTHER_SCRIPT_REGIONS:
         return (f"{code.strip()}: {lang.name} is written in another script there than the {named[lang.code]} "
-                f"that xling's {lang.code} stands for; use {lang.code} for {lang.name} in {named[lang.code]}")
+                f"that xling's {lang.code} stands for, and xling has no {lang.name} in that script")
     return None
 
 
@@ -207,7 +207,7 @@ def parse_pair(text: str) -> Direction:
     # fragment ("PK-en") left over from a shorter side that resolves.
     for cut in range(1, len(parts)):
         for side in ("-".join(parts[:cut]), "-".join(parts[cut:])):
-            if reason := _script_not_named(side):
+            if not is_language(side) and (reason := _script_not_named(side)):   # (zh-CN resolves)
                 raise XlingError(reason)
     # No split gives two languages: where one side is a language (the longest that is), name
     # the other one.

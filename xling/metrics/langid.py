@@ -29,7 +29,6 @@ from typing import cast
 from ..data.languages import resolve
 from .settings import LANGID_RULES
 from .zhscript import chinese_script as by_inventory
-from .zhscript import script_votes
 
 _SCRIPTS = {
     "Hang": "\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f",
@@ -391,12 +390,14 @@ def _chinese_around_kana(text: str) -> bool:
     rest = _QUOTED_SPANS.sub(" ", text)
     japanese = len(_HIRAGANA.findall(rest)) + _count(_JAPANESE_NOT_CHINESE, rest)
     if not _PATTERNS["Kana"].search(rest):   # kana only in a quoted title or gloss
-        if not japanese and len(_PATTERNS["Hani"].findall(rest)) >= QUOTED_KANA_HAN and not _shinjitai_mix(rest) \
+        if not japanese and len(_PATTERNS["Hani"].findall(rest)) >= QUOTED_KANA_HAN \
+                and _count(_CHINESE_FUNCTION_WORDS, rest) \
                 and not _PATTERNS["Kana"].search(_CHINESE_TITLES.sub(" ", text)):
-            # kana only in Chinese title marks, nothing Japanese outside, and enough Han to be a
-            # sentence of its own ("《となりのトトロ》是宫崎骏的作品。": none of the listed
-            # Chinese-only forms in it); Japanese quotes a title in 「」 or 『』
-            # (「千と千尋の神隠し」海外公開決定 stays Japanese)
+            # kana only in Chinese title marks, nothing Japanese outside, a Chinese function word
+            # and enough Han to be a sentence of its own ("《となりのトトロ》是宫崎骏的作品。": none
+            # of the listed Chinese-only forms in it); a kanji-only Japanese headline around a
+            # title (〈もののけ姫〉公開記念特別上映) has no such word, and Japanese quotes a title
+            # in 「」 or 『』 too (「千と千尋の神隠し」海外公開決定 stays Japanese)
             return True
         return _count(_CHINESE_ONLY, rest) > japanese
     return _count(_CHINESE_NOT_HANJA, rest) > japanese
@@ -405,14 +406,9 @@ def _chinese_around_kana(text: str) -> bool:
 # Han characters outside the quoted spans, none of them Japanese-only and no hiragana among
 # them, from which a text whose kana are all in Chinese title marks (《》, 〈〉) is Chinese.
 QUOTED_KANA_HAN = 4
-
-
-def _shinjitai_mix(text: str) -> bool:
-    """Han text that mixes Simplified-only and Traditional-only characters (by CC-CEDICT's
-    inventory) with none of the forms only Chinese writes: Japanese shinjitai (国+憲, 学+東,
-    会+銀), which no line of FLORES-200 Chinese (zho_Hans, zho_Hant dev+devtest) does."""
-    simplified, traditional = script_votes(text)
-    return bool(simplified and traditional) and not _count(_CHINESE_ONLY, text)
+# Chinese function words a Japanese kanji-only headline does not hold (the text around a title
+# in 《》 or 〈〉 must have one to be read as Chinese)
+_CHINESE_FUNCTION_WORDS = set("的了是把被也都就在")
 
 
 def _japanese_forms(text: str) -> bool:
@@ -517,8 +513,6 @@ def _han_for_japanese(text: str) -> str:
         # kana only in a quoted title, nothing Japanese around it: lingua would read the title
         # ("《となりのトトロ》是宫崎骏的作品。" was on-target Japanese)
         return _chinese(text, None)
-    if _shinjitai_mix(text):   # 日本銀行金融政策決定会合, 国連平和維持軍 (lingua: Chinese)
-        return "ja"
     if len(han) <= TOO_SHORT_TO_TELL:
         return "und"
     values = {c.language.name: c.value for c in _detector("Jpan").compute_language_confidence_values(text)}
@@ -535,13 +529,11 @@ def chinese_script(text: str) -> str | None:
 
 
 def _chinese(text: str, expected: str | None) -> str:
-    """"zh" or "zh-Hant" for a Chinese text ("ja" for kanji-only Japanese: see _shinjitai_mix).
+    """"zh" or "zh-Hant" for a Chinese text.
     Text with no script-specific character (or as many of each) is valid in both scripts
     ("他在大阪工作。"; "什么", "里": forms Taiwan writes too), so its script cannot be told: for a
     Chinese expected language it is undetermined ("und": neither on- nor off-target, counted
     apart), for any other it is Chinese ("zh")."""
-    if _shinjitai_mix(text):   # kanji-only Japanese: 東京大学大学院 (学 Simplified, 東 Traditional)
-        return "ja"
     script = chinese_script(text)
     if script is None:
         return "und" if expected in CHINESE else "zh"

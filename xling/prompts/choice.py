@@ -178,8 +178,9 @@ def balanced_shots(pool: Sequence[ChoiceItem], k: int, seed: int, n_labels: int,
 # (zero-width space, word joiner, BOM) are stepped over; 5: a repeated cue is read before an
 # option whose text is the cue's word (X-CSQA's "answer", "答案"), a letter followed by another
 # option's text ("A. No") and a choice word opening a refusal ("No sé", "No idea") name no
-# answer, the cue's copula in more languages ("La risposta è B"), Turkish dotted İ.
-CHOICE_PARSER = 5
+# answer, the cue's copula in more languages ("La risposta è B"), Turkish dotted İ; 6: nli-generate
+# reads Japanese 多分 (the kanji of the prompted たぶん) as neutral.
+CHOICE_PARSER = 6
 
 
 def _norm(text: str) -> str:

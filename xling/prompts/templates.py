@@ -249,8 +249,10 @@ def _check_nli_words(path: Path, fmt: str, data: dict) -> None:
     # a generated answer is read with the words of every language (prompts.choice.answer_vocabulary);
     # a language's options are scored among themselves
     read_as: dict[str, tuple[str, str]] = {}
+    # options are scored as written ("+", "0", "-" are three options); answers are read as the parser reads them
+    key = (lambda word: word.strip()) if fmt == "loglikelihood" else _norm
     for lang, table in words.items():
-        lacking = [label for label in NLI_LABELS if not (isinstance(table.get(label), str) and _norm(table[label]))]
+        lacking = [label for label in NLI_LABELS if not (isinstance(table.get(label), str) and key(table[label]))]
         if lacking:
             raise XlingError(f"template {path}: 'words: {lang}' gives no word for {', '.join(lacking)}; an NLI "
                              f"template names a word for each label ({', '.join(NLI_LABELS)})")
@@ -262,7 +264,7 @@ def _check_nli_words(path: Path, fmt: str, data: dict) -> None:
                 raise XlingError(f"template {path}: the continuation {lang} uses ({continuation!r}) names no "
                                  "{label}, so its three options would be one text")
         for label in NLI_LABELS:
-            _distinct(path, what, read_as, _norm(table[label]), str(lang), label, table[label])
+            _distinct(path, what, read_as, key(table[label]), str(lang), label, table[label])
     if fmt == "generate":
         for lang, table in (data.get("also_accepted") or {}).items():
             for label, accepted in table.items():
