@@ -14,15 +14,15 @@ UTF16_HINT = "; it looks like UTF-16: save it as UTF-8 (iconv -f UTF-16 -t UTF-8
 
 
 def _looks_utf16(data: bytes) -> bool:
-    """A UTF-16 byte-order mark, or NULs in one byte position of most pairs and hardly ever in the
-    other (ASCII, spaces and line ends so written) over the first few KB; a binary file has NULs at
-    both, a gzip file few."""
+    """A UTF-16 byte-order mark, or NULs in one byte position of a tenth of the pairs or more and
+    in the other a third as often at most (ASCII, spaces and line ends so written; a Hangul
+    syllable's low byte may be 0) over the first few KB; a binary file has NULs at both, gzip few."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return True
     head = data[:4096]
     even, odd = head[0::2].count(0), head[1::2].count(0)
     many, few = max(even, odd), min(even, odd)
-    return many >= 0.1 * (len(head) // 2) and few <= 0.1 * many
+    return many >= 0.1 * (len(head) // 2) and few * 3 <= many
 
 
 def not_text_hint(data: bytes) -> str:
