@@ -365,3 +365,17 @@ def test_a_gzip_or_binary_file_is_not_called_utf16(tmp_path):
     hyp = tmp_path / "hyp.txt.gz"
     hyp.write_bytes(gzip.compress(text.encode()))
     assert_one_line_error(xling("score", "-i", str(hyp), "-r", str(hyp), "-t", "en"), "gunzip it first")
+
+
+def test_score_on_a_closed_stdin_names_no_translate_options(tmp_path):
+    """(audit round 23) `score -i - -r ref.txt <&-` said "give TEXT or --input FILE": score has no
+    TEXT, and its -i was what pointed at standard input."""
+    import subprocess
+    import sys
+
+    ref = tmp_path / "ref.txt"
+    ref.write_text("The weather is nice today.\n", encoding="utf-8")
+    closed = subprocess.run([sys.executable, "-m", "xling.cli", "score", "-i", "-", "-r", str(ref), "-t", "en"],
+                            stdin=subprocess.DEVNULL, capture_output=True, close_fds=True,
+                            preexec_fn=lambda: __import__("os").close(0))
+    assert_one_line_error(closed, "standard input is closed: give a file instead of -")

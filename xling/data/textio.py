@@ -214,9 +214,10 @@ def join_paragraphs(texts: list[str]) -> str:
     return "\n\n".join(block(t) for t in texts) + "\n"
 
 
-def read_stdin_lines(keep_bom: bool = False) -> list[str]:
+def read_stdin_lines(keep_bom: bool = False, instead: str = "give a file instead of -") -> list[str]:
+    """Standard input's lines; `instead`: what the caller's user can give when it is closed."""
     if sys.stdin is None:   # closed (`0<&-`)
-        raise XlingError("standard input is closed: give TEXT or --input FILE")
+        raise XlingError(f"standard input is closed: {instead}")
     try:
         data = sys.stdin.buffer.read()
     except OSError as exc:
