@@ -341,3 +341,41 @@ def test_a_document_template_is_refused_for_single_segments():
     the text went unnumbered and its answer was taken whole."""
     assert_one_line_error(xling("translate", "-s", "en", "-t", "ko", "--template", "mt-document-chat", "Hello."),
                           "template 'mt-document-chat' translates numbered documents: use it with --unit document")
+
+
+def test_a_gzip_or_binary_file_is_not_called_utf16(tmp_path):
+    """(audit round 23) any file with a NUL byte was "UTF-16: save it as UTF-8 (iconv -f UTF-16 ...)",
+    a .gz file and an executable too (iconv on them makes garbage)."""
+    import gzip
+
+    from xling.data.textio import decode_utf8
+    from xling.errors import XlingError
+
+    text = "The weather is nice today.\n오늘은 날씨가 좋다.\n"
+    cases = {"gz": (gzip.compress(text.encode()), "it is gzip-compressed (gunzip it first)"),
+             "binary": (b"\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x3e\x00\xff\xfe\x00\x00" * 20,
+                        "it looks like a binary file"),
+             "utf16-bom": (text.encode("utf-16"), "it looks like UTF-16"),
+             "utf16le": (text.encode("utf-16-le"), "it looks like UTF-16"),
+             "korean-utf16be": ("오늘은 날씨가 좋다 정말로\n".encode("utf-16-be") * 3, "it looks like UTF-16")}
+    for name, (data, hint) in cases.items():
+        with pytest.raises(XlingError) as caught:
+            decode_utf8(data, name)
+        assert hint in str(caught.value) and ("UTF-16" in hint) == ("UTF-16" in str(caught.value)), name
+    hyp = tmp_path / "hyp.txt.gz"
+    hyp.write_bytes(gzip.compress(text.encode()))
+    assert_one_line_error(xling("score", "-i", str(hyp), "-r", str(hyp), "-t", "en"), "gunzip it first")
+
+
+def test_score_on_a_closed_stdin_names_no_translate_options(tmp_path):
+    """(audit round 23) `score -i - -r ref.txt <&-` said "give TEXT or --input FILE": score has no
+    TEXT, and its -i was what pointed at standard input."""
+    import subprocess
+    import sys
+
+    ref = tmp_path / "ref.txt"
+    ref.write_text("The weather is nice today.\n", encoding="utf-8")
+    closed = subprocess.run([sys.executable, "-m", "xling.cli", "score", "-i", "-", "-r", str(ref), "-t", "en"],
+                            stdin=subprocess.DEVNULL, capture_output=True, close_fds=True,
+                            preexec_fn=lambda: __import__("os").close(0))
+    assert_one_line_error(closed, "standard input is closed: give a file instead of -")

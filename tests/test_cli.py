@@ -230,3 +230,19 @@ def test_a_file_with_classic_mac_line_ends_is_said_to_be_one_line(tmp_path):
     fine = tmp_path / "fine.txt"
     fine.write_bytes(b"Hello.\r\nA stray \r inside.\r\n")
     assert b"carriage returns" not in xling("score", "-i", str(fine), "-r", str(fine), "-t", "en", "-m", "chrf").stderr
+
+
+@pytest.mark.parametrize("extra, kept", [((), True), (("--no-cache",), False)])
+def test_ctrl_c_promises_resuming_only_when_the_cache_is_on(monkeypatch, capsys, extra, kept):
+    """(audit round 23) Ctrl-C in `translate --no-cache` said "finished work is kept in the cache;
+    run again to resume", and nothing had been stored."""
+    import xling.cli as cli_module
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli_module.cli, "main", interrupted)
+    assert cli_module.main(["translate", "-m", "tiny", "-s", "ko", "-t", "en", *extra, "안녕"]) == 130
+    said = capsys.readouterr().err.strip()
+    assert said == ("xling: interrupted (finished work is kept in the cache; run again to resume)" if kept
+                    else "xling: interrupted")

@@ -336,3 +336,23 @@ def test_the_agreement_figure_centres_accuracies_on_chance_and_marks_n_a(report)
     for label in axes.get_xticklabels():
         height = label.get_fontsize() * figure.dpi / 72
         assert spacing * math.sin(math.radians(label.get_rotation())) > 1.5 * height
+
+
+def test_a_pair_reversing_the_file_names_is_refused_and_another_one_warned(ted, capsys):
+    """(audit round 23) `mqm:mqm_ted_zhen.tsv:en-zh` scored the English outputs as Chinese (the
+    off-target correlation changed sign) with nothing said, where `-t zh` is warned about: the
+    name's pair reversed is refused, another pair than the name's is warned about."""
+    from xling.data.human import load_mqm_scores
+
+    for kind, name in (("mqm", "mqm_ted_zhen.tsv"), ("mqm-scores", "mqm_ted_zhen.avg_seg_scores.tsv")):
+        assert_one_line_error(xling("meta-eval", f"{kind}:{ted / name}:en-zh", "-r", "ref", "-m", "bleu"),
+                              f"{name} is named for Chinese (Simplified) to English, and the pair given (:en-zh) "
+                              "is its reverse")
+    assert_one_line_error(xling("score", "--human", f"mqm:{ted / 'mqm_ted_zhen.tsv'}:en-zh"), "is its reverse")
+    scores = ted / "mqm_ted_zhen.avg_seg_scores.tsv"
+    assert load_mqm_scores(scores, "s", "zh", "de").tgt_lang == "de"
+    assert capsys.readouterr().err.strip() == (
+        "xling: warning: mqm_ted_zhen.avg_seg_scores.tsv is named for Chinese (Simplified) to English, and it is "
+        "read as Chinese (Simplified) to German (:zh-de: its outputs' tokenizer and off-target checks)")
+    assert load_mqm_scores(scores, "s", "zh", "en").tgt_lang == "en" and load_mqm_scores(scores, "s").src_lang == "zh"
+    assert capsys.readouterr().err == ""

@@ -586,3 +586,15 @@ def test_a_template_the_user_changed_is_not_said_to_have_changed_by_itself():
 
     assert "has changed since that run was made" in _why(["templates"])
     assert _why(["template", "templates"]) == ""
+
+
+
+def test_another_model_is_not_said_to_be_an_edited_template():
+    """(audit round 23) `eval mt -m tiny_s2s` into a folder made with a chat model (whose default
+    template differs) was refused as "its prompt template has changed since that run was made
+    (edited, or rewritten by a newer xling)": the user changed --model."""
+    from xling.runs.folder import _why
+
+    assert _why(["model", "model_fingerprint", "template_hash"]) == ""
+    assert _why(["judge_model", "templates"]) == ""
+    assert "has changed since that run was made" in _why(["model_fingerprint", "template_hash"])

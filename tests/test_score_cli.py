@@ -224,3 +224,39 @@ def test_a_system_file_named_with_a_line_break_keeps_every_format_whole(tmp_path
     assert not any(line.strip() == "line.txt" or line.startswith("line.txt") for line in text.splitlines())
     settings = json.loads(xling(*args, "-f", "json").stdout)["settings"]
     assert settings["n_samples"] == 1000
+
+
+def test_target_in_another_script_than_the_references_is_warned(files, tmp_path):
+    """(audit round 23) `-t en` left over from an earlier command on Korean references changed
+    BLEU (13a instead of ko-mecab) with nothing said: one warning line names the file, its
+    script and the language it is scored as; the right -t, and Han-sharing targets, say nothing."""
+    args = ("score", "-r", str(files["ref"]), "-i", str(files["bad"]), "-m", "bleu")
+    wrong = xling(*args, "-t", "en")
+    assert wrong.returncode == 0, wrong.stderr
+    warnings = [line for line in wrong.stderr.decode().splitlines() if "warning" in line]
+    assert warnings == [f"xling: warning: {files['ref']} is written in Hangul, and it is scored as English "
+                        "(-t en: its BLEU tokenizer and off-target checks)"]
+    assert b"warning" not in xling(*args, "-t", "ko").stderr
+    # no references: the outputs, when all of them are in another script
+    alone = xling("score", "-i", str(files["bad"]), "-m", "offtarget", "-t", "de")
+    assert f"{files['bad']} is written in Hangul, and it is scored as German" in alone.stderr.decode()
+    mixed = xling("score", "-i", str(files["bad"]), str(files["src"]), "-m", "offtarget", "-t", "en")
+    assert b"warning" not in mixed.stderr, mixed.stderr
+    # Chinese (Han) scored as Japanese: the scripts overlap, nothing is said
+    zh = tmp_path / "zh.txt"
+    zh.write_text("\n".join(["我们今天在北京的大学里学习中文和历史，老师讲得很清楚。"] * 5) + "\n", encoding="utf-8")
+    assert b"warning" not in xling("score", "-r", str(zh), "-i", str(zh), "-m", "bleu", "-t", "ja").stderr
+
+
+def test_wrong_script_is_a_script_count():
+    """(audit round 23) The library check behind the warning: plain Hangul is not English;
+    Korean with Hanja, short text and Kana under Chinese are not flagged."""
+    from xling.metrics.langid import wrong_script
+
+    korean = ["대한민국의 수도는 서울이며 인구는 약 천만 명이다. 한국어는 한글로 쓴다."] * 3
+    assert wrong_script(korean, "en") == "Hangul" and wrong_script(korean, "ko") is None
+    hanja = ["大韓民國은 民主共和國이다 大韓民國의 主權은 國民에게 있고 모든 權力은 國民으로부터 나온다"] * 3
+    assert wrong_script(hanja, "ko") is None
+    assert wrong_script(["서울"], "en") is None   # too few letters to tell
+    english = ["The quick brown fox jumps over the lazy dog again and again."] * 3
+    assert wrong_script(english, "ru") == "Latin script" and wrong_script(english, "de") is None

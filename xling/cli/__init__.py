@@ -49,6 +49,11 @@ def expand_variadic(argv: list[str]) -> list[str]:
 RESUMABLE = {"translate", "eval", "run", "tune-ratio", "rescore", "score", "meta-eval"}
 
 
+def _no_cache(argv: list[str]) -> bool:
+    """--no-cache among the options (before a `--`)."""
+    return "--no-cache" in argv[:argv.index("--")] if "--" in argv else "--no-cache" in argv
+
+
 def main(argv=None) -> int:
     argv = expand_variadic(list(sys.argv[1:] if argv is None else argv))
     try:
@@ -57,8 +62,9 @@ def main(argv=None) -> int:
         click.echo(f"xling: error: {exc}", err=True)
         return exc.exit_code
     except (click.exceptions.Abort, KeyboardInterrupt) as exc:   # click makes Ctrl-C an Abort
+        # (nothing is stored with --no-cache: running again starts from scratch)
         kept = " (finished work is kept in the cache; run again to resume)" \
-            if next((a for a in argv if not a.startswith("-")), None) in RESUMABLE else ""
+            if next((a for a in argv if not a.startswith("-")), None) in RESUMABLE and not _no_cache(argv) else ""
         if isinstance(exc, Terminated) or isinstance(exc.__cause__, Terminated):
             click.echo(f"xling: terminated{kept}", err=True)
             return 128 + signal.SIGTERM
@@ -84,7 +90,8 @@ def main(argv=None) -> int:
         raise
     except MemoryError:   # no traceback: say what to make smaller (finished work is cached)
         click.echo("xling: error: out of memory; use fewer candidates, segments or a smaller batch "
-                   "(--batch-size), then run again: finished work is kept in the cache", err=True)
+                   "(--batch-size), then run again"
+                   + ("" if _no_cache(argv) else ": finished work is kept in the cache"), err=True)
         return 1
     return 0
 

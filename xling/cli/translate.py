@@ -113,7 +113,7 @@ def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, ma
         elif input_path:
             lines = read_lines(input_path)
         else:
-            lines = read_stdin_lines()
+            lines = read_stdin_lines(instead="give TEXT or --input FILE")
             if not lines:
                 raise XlingError("standard input is empty: nothing to translate")
         if paragraphs:   # TEXT arguments are never merged into one block

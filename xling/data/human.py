@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import math
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,6 +77,33 @@ def _pair_from_name(path: Path) -> tuple[str | None, str | None]:
         raise XlingError(f"{path.name} names two language pairs ({', '.join(p[0] for p in pairs)}): give "
                          f"the pair after the file, {path.name}:SRC-TGT (e.g. {path.name}:{pairs[0][1]}-{pairs[0][2]})")
     return pairs[0][1:] if pairs else (None, None)
+
+
+def _languages(path: Path, src_lang: str | None, tgt_lang: str | None) -> tuple[str | None, str | None]:
+    """The pair a file is read with: the one given, else its name's. A given pair that is the name's
+    reversed (`mqm_ted_zhen.tsv:en-zh`) is refused: English outputs were scored and language-checked
+    as Chinese with nothing said; another pair than the name's is warned about."""
+    if src_lang is None and tgt_lang is None:
+        return _pair_from_name(path)
+    try:
+        named = _pair_from_name(path)
+    except XlingError:   # two pairs in the name: the one given settles it
+        return src_lang, tgt_lang
+    if named[0] is None or named == (src_lang, tgt_lang):
+        return src_lang, tgt_lang
+
+    def name(code: str | None) -> str:
+        return resolve(code).name if code else "?"
+
+    if named == (tgt_lang, src_lang):
+        raise XlingError(f"{path.name} is named for {name(named[0])} to {name(named[1])}, and the pair given "
+                         f"(:{src_lang}-{tgt_lang}) is its reverse, which would score the outputs as "
+                         f"{name(tgt_lang)}: leave the pair out to use the name's (or rename the file if "
+                         "the name is wrong)")
+    print(f"xling: warning: {path.name} is named for {name(named[0])} to {name(named[1])}, and it is read as "
+          f"{name(src_lang)} to {name(tgt_lang)} (:{src_lang}-{tgt_lang}: its outputs' tokenizer and "
+          "off-target checks)", file=sys.stderr)
+    return src_lang, tgt_lang
 
 
 def _split_pair(arg: str, grammar: str) -> tuple[Path, str | None, str | None]:
@@ -155,8 +183,7 @@ def load_mqm(path: str | Path, spec: str, src_lang: str | None = None, tgt_lang:
     `</v>` removed (the same in every row of the segment); the source likewise (omissions are marked
     in it). Only rated segments are in the file, so `segment_ids` lists those (numeric order)."""
     path = Path(path)
-    if src_lang is None and tgt_lang is None:
-        src_lang, tgt_lang = _pair_from_name(path)
+    src_lang, tgt_lang = _languages(path, src_lang, tgt_lang)
     lines = read_lines(path)
     rows = csv.reader(lines, delimiter="\t", quoting=csv.QUOTE_NONE)
     try:
@@ -263,8 +290,7 @@ def load_mqm_scores(path: str | Path, spec: str, src_lang: str | None = None,
     file says `ref`, `refB`). A system with no rated segment, a segment listed twice for one
     system, or a score that is not a number is an error."""
     path = Path(path)
-    if src_lang is None and tgt_lang is None:
-        src_lang, tgt_lang = _pair_from_name(path)
+    src_lang, tgt_lang = _languages(path, src_lang, tgt_lang)
     lines = read_lines(path)
     entries: dict[str, dict[str, tuple[float | None, int]]] = {}
     seg_order: dict[str, None] = {}

@@ -13,6 +13,27 @@ from ..errors import XlingError
 UTF16_HINT = "; it looks like UTF-16: save it as UTF-8 (iconv -f UTF-16 -t UTF-8)"
 
 
+def _looks_utf16(data: bytes) -> bool:
+    """A UTF-16 byte-order mark, or NULs in one byte position of a tenth of the pairs or more and
+    in the other a third as often at most (ASCII, spaces and line ends so written; a Hangul
+    syllable's low byte may be 0) over the first few KB; a binary file has NULs at both, gzip few."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    head = data[:4096]
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    many, few = max(even, odd), min(even, odd)
+    return many >= 0.1 * (len(head) // 2) and few * 3 <= many
+
+
+def not_text_hint(data: bytes) -> str:
+    """What a file that is not UTF-8 text seems to be, as "; ..." for an error message."""
+    if data.startswith(b"\x1f\x8b"):
+        return "; it is gzip-compressed (gunzip it first)"
+    if _looks_utf16(data):
+        return UTF16_HINT
+    return "; it looks like a binary file" if b"\x00" in data[:4096] else ""
+
+
 def decode_utf8(data: bytes, where: str) -> str:
     """A user's text, strictly UTF-8. UTF-16 without a byte-order mark is refused too: ASCII text
     so written is valid UTF-8 with a NUL after every letter, and was translated as such (garbage
@@ -22,16 +43,15 @@ def decode_utf8(data: bytes, where: str) -> str:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
-        # (Windows' "Unicode": a byte-order mark of UTF-16, or none and NUL bytes)
-        utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data
-        raise XlingError(f"{where} is not valid UTF-8 (line {line}, byte {exc.start})"
-                         f"{UTF16_HINT if utf16 else ''}") from exc
+        # (Windows' "Unicode": a byte-order mark of UTF-16, or none and NUL bytes; gzip; binary)
+        raise XlingError(f"{where} is not valid UTF-8 (line {line}, byte {exc.start}){not_text_hint(data)}") from exc
     nul = data.find(b"\x00")
     if nul >= 0:
         line = data[:nul].count(b"\n") + 1
         count = data.count(b"\x00")
         if count * 3 >= len(data):   # (a NUL beside nearly every ASCII letter)
-            raise XlingError(f"{where} holds NUL bytes (from line {line}, byte {nul}){UTF16_HINT}")
+            raise XlingError(f"{where} holds NUL bytes (from line {line}, byte {nul})"
+                             f"{not_text_hint(data) or UTF16_HINT}")
         print(f"xling: warning: {where} holds {count} NUL byte(s) (the first on line {line}); they are read "
               "as text", file=sys.stderr)
     return text
@@ -194,9 +214,10 @@ def join_paragraphs(texts: list[str]) -> str:
     return "\n\n".join(block(t) for t in texts) + "\n"
 
 
-def read_stdin_lines(keep_bom: bool = False) -> list[str]:
+def read_stdin_lines(keep_bom: bool = False, instead: str = "give a file instead of -") -> list[str]:
+    """Standard input's lines; `instead`: what the caller's user can give when it is closed."""
     if sys.stdin is None:   # closed (`0<&-`)
-        raise XlingError("standard input is closed: give TEXT or --input FILE")
+        raise XlingError(f"standard input is closed: {instead}")
     try:
         data = sys.stdin.buffer.read()
     except OSError as exc:

@@ -110,6 +110,47 @@ def weighted_script_counts(text: str) -> dict[str, int]:
     return counts
 
 
+# What the scripts are called in messages.
+SCRIPT_NAMES = {"Hang": "Hangul", "Kana": "Kana", "Hani": "Han characters", "Thai": "Thai script",
+                "Laoo": "Lao script", "Khmr": "Khmer script", "Mymr": "Myanmar script", "Arab": "Arabic script",
+                "Deva": "Devanagari", "Beng": "Bengali script", "Guru": "Gurmukhi", "Gujr": "Gujarati script",
+                "Telu": "Telugu script", "Knda": "Kannada script", "Mlym": "Malayalam script",
+                "Cyrl": "Cyrillic", "Grek": "Greek script", "Hebr": "Hebrew script", "Taml": "Tamil script",
+                "Latn": "Latin script"}
+# The scripts (as script_counts counts them) a language's text may be mostly in: Han is shared by
+# Chinese, Japanese and Korean (Hanja), and Kana by Japanese and Chinese quoting it, so none of
+# them is told from another by Han alone.
+_WRITTEN_IN = {"Hang": {"Hang", "Hani"}, "Jpan": {"Kana", "Hani"}, "Hans": {"Hani", "Kana"},
+               "Hant": {"Hani", "Kana"}}
+# Plainly another script: this share of a text's letters in one script its language is not
+# written in, over at least this many letters (a few lines of names or numbers say nothing).
+WRONG_SCRIPT_SHARE = 0.8
+WRONG_SCRIPT_LETTERS = 50
+_SCRIPT_SAMPLE = 50_000   # characters looked at: enough for any file, cheap for a large one
+
+
+def wrong_script(lines: list[str], code: str) -> str | None:
+    """The name of the script `lines` are plainly written in when `code`'s language is not written
+    in it ("Hangul" for Korean text and "en"), else None: a cheap script count, no model. Only a
+    clearly different script counts: Han text is never wrong for Chinese, Japanese or Korean."""
+    lang = resolve(code)
+    allowed = _WRITTEN_IN.get(lang.script, {lang.script})
+    if not allowed & set(_SCRIPTS):   # a script not counted here: nothing to compare
+        return None
+    text, size = [], 0
+    for line in lines:
+        text.append(line)
+        size += len(line)
+        if size >= _SCRIPT_SAMPLE:
+            break
+    counts = script_counts(_NOT_LANGUAGE.sub(" ", "\n".join(text)))
+    letters = sum(counts.values())
+    script, most = max(counts.items(), key=lambda item: item[1])
+    if letters < WRONG_SCRIPT_LETTERS or most < WRONG_SCRIPT_SHARE * letters or script in allowed:
+        return None
+    return SCRIPT_NAMES[script]
+
+
 CHINESE = ("zh", "zh-Hant")
 # The script a language's text is counted under above.
 _COUNTED_AS = {"Hans": "Hani", "Hant": "Hani"}

@@ -49,8 +49,10 @@ def _write_json(path: Path, data) -> None:
 
 def _why(changed: list[str]) -> str:
     """What a changed identity means, where the user did not change a setting themselves."""
+    # (not when the user chose another template, nor another model: a model without a chat
+    # template gets the completion template by default)
     if any(k in ("templates", "template_hash") for k in changed) and not any(
-            k in ("template", "gen_template", "judge_template") for k in changed):   # (not when the user chose another)
+            k in ("template", "gen_template", "judge_template", "model", "judge_model") for k in changed):
         return (": its prompt template has changed since that run was made (edited, or rewritten "
                 "by a newer xling), so resuming would mix answers to two different prompts")
     if any(k in ("base_model_content", "judge_model_content") for k in changed):

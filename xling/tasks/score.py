@@ -17,6 +17,24 @@ from ..metrics.unsegmented import result_warning, warn
 from ..reporting.scores import ScoreReport
 
 
+def warn_wrong_script(texts: dict[str, list[str]], tgt_lang: str, option: str = "-t") -> None:
+    """One stderr line per text plainly written in a script `tgt_lang` is not written in (Korean
+    references scored with -t en): the target language picks BLEU's tokenizer and what the
+    off-target checks expect, so a stale -t changes the scores without an error. Give the
+    references, or with none the system outputs (then only when all of them are: one system in
+    another script is what the off-target rate is for)."""
+    from ..metrics.langid import wrong_script
+
+    tgt = resolve(tgt_lang)
+    found = {name: wrong_script(lines, tgt.code) for name, lines in texts.items()}
+    if not found or not all(found.values()):
+        return
+    for name, script in found.items():
+        named = "standard input" if name == "-" else name
+        print(f"xling: warning: {named} is written in {script}, and it is scored as {tgt.name} ({option} "
+              f"{tgt_lang}: its BLEU tokenizer and off-target checks)", file=sys.stderr)
+
+
 def check_tokenizer_options(metrics: list[str], tokenize: str | None, spm_model: str | None) -> None:
     """--tokenize and --spm-model where no metric asked for uses them: refused, never ignored
     (`-m chrf --tokenize zh` scored chrF as if it had not been given; `--spm-model` with 13a BLEU)."""
