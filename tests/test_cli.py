@@ -246,3 +246,23 @@ def test_ctrl_c_promises_resuming_only_when_the_cache_is_on(monkeypatch, capsys,
     said = capsys.readouterr().err.strip()
     assert said == ("xling: interrupted (finished work is kept in the cache; run again to resume)" if kept
                     else "xling: interrupted")
+
+
+def test_a_near_miss_of_a_metric_template_or_experiment_key_is_suggested(tmp_path):
+    """(audit round 23) language codes and commands got "did you mean", a metric (-m bleuu),
+    a template (--template mt-chatt) or an experiment file's key (limt) only the whole list."""
+    from xling.errors import XlingError
+    from xling.metrics.registry import get
+    from xling.prompts.templates import load_template
+    from xling.runs.config import load_experiment
+
+    with pytest.raises(XlingError, match=r"unknown metric 'bleuu' \(did you mean bleu\?\); known: "):
+        get("bleuu")
+    with pytest.raises(XlingError, match=r"unknown template 'mt-chatt' \(did you mean mt-chat\?\); known: "):
+        load_template("mt-chatt")
+    experiment = tmp_path / "e.yaml"
+    experiment.write_text("task: mt\nmodel: m\nlimt: 2\n", encoding="utf-8")
+    with pytest.raises(XlingError, match=r"unknown key 'limt' \(did you mean limit\?\); known keys: "):
+        load_experiment(experiment)
+    with pytest.raises(XlingError, match=r"unknown metric 'zzz'; known: "):   # nothing near: no guess
+        get("zzz")

@@ -22,3 +22,13 @@ class ItemTooLong(XlingError):
 
     def renumbered(self, index: int) -> "ItemTooLong":
         return ItemTooLong(index, self.detail)
+
+
+def did_you_mean(name: object, known) -> str:
+    """" (did you mean X?)" for a near miss of one of the `known` names (a typo: "bleuu",
+    "mt-chatt", "limt"), else ""."""
+    import difflib
+
+    by_lower = {str(k).lower(): str(k) for k in known}
+    close = difflib.get_close_matches(str(name).lower(), list(by_lower), n=1, cutoff=0.75)
+    return f" (did you mean {by_lower[close[0]]}?)" if close else ""

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Callable
 
 from ..backends.http import TRANSPORT
 from ..backends.registry import backends
-from ..errors import XlingError
+from ..errors import XlingError, did_you_mean
 from ..plugins import discover, importing, importing_content, refuse_taken, track
 from ..settings import refuse_reserved_setting, refuse_taken_setting
 from .settings import (
@@ -262,7 +262,8 @@ def get(name: str) -> MetricSpec:
     _discover()
     key = ALIASES.get(name.lower(), name.lower())
     if key not in REGISTRY:
-        raise XlingError(f"unknown metric {name!r}; known: {', '.join(REGISTRY)}")
+        raise XlingError(f"unknown metric {name!r}{did_you_mean(name, [*REGISTRY, *ALIASES])}; "
+                         f"known: {', '.join(REGISTRY)}")
     return REGISTRY[key]
 
 

@@ -28,7 +28,7 @@ from ..data.choice import NLI_LABELS
 from ..data.corpus import ShotPool
 from ..data.languages import Language, resolve
 from ..data.yamlfile import RepeatedKey, load_yaml, yaml_problem
-from ..errors import XlingError
+from ..errors import XlingError, did_you_mean
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "builtin"
 REQUIRED = {"chat": ("user",), "completion": ("example", "query"),
@@ -462,7 +462,8 @@ def load_template(name_or_path: str) -> Template:
         return templates[name_or_path]
     if name_or_path in broken:
         raise broken[name_or_path]
-    raise XlingError(f"unknown template {name_or_path!r}; known: {', '.join(sorted(templates))}")
+    raise XlingError(f"unknown template {name_or_path!r}{did_you_mean(name_or_path, templates)}; "
+                     f"known: {', '.join(sorted(templates))}")
 
 
 def select_shots(pool: Sequence[tuple[str, str]], k: int, seed: int = 0,

@@ -13,7 +13,7 @@ from ..backends.http import TRANSPORT
 from ..backends.settings import BackendSettings
 from ..data.languages import Direction, resolve
 from ..data.yamlfile import RepeatedKey, key_lines, load_yaml, yaml_problem
-from ..errors import XlingError
+from ..errors import XlingError, did_you_mean
 from ..metrics.registry import metric_settings, parse_metric_names
 from ..settings import Checked, SettingError, setting
 from ..translation.selection import selection_problem
@@ -255,7 +255,8 @@ def build_config(values: dict, where: str = "config", lines: dict | None = None)
     for key, value in values.items():
         place = f"{where}, line {lines[key]}" if lines and key in lines else where
         if key not in known:
-            raise XlingError(f"{place}: unknown key {key!r}; known keys: {', '.join(sorted(known))}")
+            raise XlingError(f"{place}: unknown key {key!r}{did_you_mean(key, known)}; "
+                             f"known keys: {', '.join(sorted(known))}")
         _check_type(value, hints[key], key, place)
     missing = [f.name for f in fields(cls) if f.name not in values
                and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
