@@ -357,11 +357,17 @@ def test_a_gzip_or_binary_file_is_not_called_utf16(tmp_path):
                         "it looks like a binary file"),
              "utf16-bom": (text.encode("utf-16"), "it looks like UTF-16"),
              "utf16le": (text.encode("utf-16-le"), "it looks like UTF-16"),
-             "korean-utf16be": ("오늘은 날씨가 좋다 정말로\n".encode("utf-16-be") * 3, "it looks like UTF-16")}
+             "korean-utf16be": ("오늘은 날씨가 좋다 정말로\n".encode("utf-16-be") * 3, "it looks like UTF-16"),
+             # (review C) NULs at the line ends alone, or valid UTF-8 of control characters
+             "japanese-utf16le": ("今日は東京に行きました。とても楽しかったです。\n".encode("utf-16-le") * 30,
+                                  "it looks like UTF-16"),
+             "hindi-utf16le": ("आज मौसम अच्छा है और हम बाहर जाएंगे।\n".encode("utf-16-le") * 30, "it looks like UTF-16"),
+             "stray-nul": ("héllo wörld\n".encode() * 100 + b"\x00\xff", "is not valid UTF-8 (line 101")}
     for name, (data, hint) in cases.items():
         with pytest.raises(XlingError) as caught:
             decode_utf8(data, name)
         assert hint in str(caught.value) and ("UTF-16" in hint) == ("UTF-16" in str(caught.value)), name
+        assert name != "stray-nul" or str(caught.value).endswith("byte 1401)"), str(caught.value)
     hyp = tmp_path / "hyp.txt.gz"
     hyp.write_bytes(gzip.compress(text.encode()))
     assert_one_line_error(xling("score", "-i", str(hyp), "-r", str(hyp), "-t", "en"), "gunzip it first")

@@ -260,3 +260,11 @@ def test_wrong_script_is_a_script_count():
     assert wrong_script(["서울"], "en") is None   # too few letters to tell
     english = ["The quick brown fox jumps over the lazy dog again and again."] * 3
     assert wrong_script(english, "ru") == "Latin script" and wrong_script(english, "de") is None
+    # (review C) product names in Chinese or Korean text: a Han character or Hangul syllable
+    # weighs about three Latin letters, so these are no "Latin script" text
+    chinese = ["使用 TensorFlow 和 PyTorch 训练 BERT 模型。", "在 Kubernetes 上部署 Docker container。",
+               "Apple 发布了 iPhone Pro Max 和 MacBook Air。"]
+    assert wrong_script(chinese, "zh") is None
+    korean_names = ["Samsung Electronics 와 LG Display 가 OLED panel 을 발표했다.",
+                    "Google Cloud Platform 에서 Kubernetes cluster 를 운영한다."]
+    assert wrong_script(korean_names, "ko") is None

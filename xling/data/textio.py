@@ -14,15 +14,16 @@ UTF16_HINT = "; it looks like UTF-16: save it as UTF-8 (iconv -f UTF-16 -t UTF-8
 
 
 def _looks_utf16(data: bytes) -> bool:
-    """A UTF-16 byte-order mark, or NULs in one byte position of a tenth of the pairs or more and
-    in the other a third as often at most (ASCII, spaces and line ends so written; a Hangul
-    syllable's low byte may be 0) over the first few KB; a binary file has NULs at both, gzip few."""
+    """A UTF-16 byte-order mark, or NULs mostly in one byte position (the other a third as often
+    at most: ASCII, spaces and line ends so written, and a Hangul syllable's low byte may be 0)
+    over the first few KB; Japanese has NULs at its line ends alone (a percent of the pairs), a
+    binary file has NULs at both positions, gzip few."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return True
     head = data[:4096]
     even, odd = head[0::2].count(0), head[1::2].count(0)
     many, few = max(even, odd), min(even, odd)
-    return many >= 0.1 * (len(head) // 2) and few * 3 <= many
+    return many >= max(2, 0.01 * (len(head) // 2)) and few * 3 <= many
 
 
 def not_text_hint(data: bytes) -> str:
@@ -31,7 +32,8 @@ def not_text_hint(data: bytes) -> str:
         return "; it is gzip-compressed (gunzip it first)"
     if _looks_utf16(data):
         return UTF16_HINT
-    return "; it looks like a binary file" if b"\x00" in data[:4096] else ""
+    head = data[:4096]   # (a stray NUL beside a bad byte is no binary file)
+    return "; it looks like a binary file" if head.count(0) >= max(2, 0.01 * len(head)) else ""
 
 
 def decode_utf8(data: bytes, where: str) -> str:
@@ -49,7 +51,9 @@ def decode_utf8(data: bytes, where: str) -> str:
     if nul >= 0:
         line = data[:nul].count(b"\n") + 1
         count = data.count(b"\x00")
-        if count * 3 >= len(data):   # (a NUL beside nearly every ASCII letter)
+        # a NUL beside nearly every ASCII letter, or UTF-16 of a script whose code units are all
+        # under 0x80 (Devanagari, Arabic, Cyrillic, Thai: valid UTF-8 of control characters)
+        if count * 3 >= len(data) or (_looks_utf16(data) and count >= 0.01 * len(data)):
             raise XlingError(f"{where} holds NUL bytes (from line {line}, byte {nul})"
                              f"{not_text_hint(data) or UTF16_HINT}")
         print(f"xling: warning: {where} holds {count} NUL byte(s) (the first on line {line}); they are read "

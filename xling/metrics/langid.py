@@ -9,8 +9,8 @@ Han text without kana, when Japanese is expected, is Chinese when it has a Simpl
 Japanese does not write or lingua is sure of Chinese, and undetermined when too short to tell
 (FLORES-200 rates in NOTES.md, issue 31).
 Korean written with Hanja (Hangul touching Han: 大韓民國은) is Korean; Han text with forms only
-Japanese writes (発, 駅, 読), or that mixes Simplified-only and Traditional-only characters with
-none only Chinese writes (国連平和維持軍: shinjitai), is Japanese; Latin words that are all names
+Japanese writes (発, 駅, 読) is Japanese (mixing Simplified-only and Traditional-only characters
+is no sign of Japanese: LLM Chinese leaks the other script); Latin words that are all names
 (Samsung, S24, iPhone) beside another script are set aside and the rest is judged ("Samsung
 Galaxy S24 출시": Korean).
 Chinese comes out as "zh" (Simplified) or "zh-Hant" (Traditional), told apart by CC-CEDICT's
@@ -144,6 +144,8 @@ def wrong_script(lines: list[str], code: str) -> str | None:
         if size >= _SCRIPT_SAMPLE:
             break
     counts = script_counts(_NOT_LANGUAGE.sub(" ", "\n".join(text)))
+    for dense in ("Hani", "Kana", "Hang"):   # (a Han character or Hangul syllable carries about three
+        counts[dense] = 3 * counts.get(dense, 0)   # Latin letters: product names in Chinese are no Latin text)
     letters = sum(counts.values())
     script, most = max(counts.items(), key=lambda item: item[1])
     if letters < WRONG_SCRIPT_LETTERS or most < WRONG_SCRIPT_SHARE * letters or script in allowed:

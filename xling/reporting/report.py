@@ -379,7 +379,7 @@ def choice_tables(run: ChoiceRun) -> list[Table]:
     older = sorted({c.name for c in run.cells if "gen" in c.modes
                     and c.modes["gen"].get("parser", 1) < CHOICE_PARSER})
     if older:
-        notes.append(f"{', '.join(older)}: generated answers read by an older xling's parser (now parser"
+        notes.append(f"{', '.join(older)}: generated answers read by an older xling's parser (now parser "
                      f"{CHOICE_PARSER}); run the same `xling eval` again to read them anew (from the cache, "
                      "no model call)")
     # (two runs differing only in --prompt-lang read the same)
