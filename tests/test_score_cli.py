@@ -268,3 +268,10 @@ def test_wrong_script_is_a_script_count():
     korean_names = ["Samsung Electronics 와 LG Display 가 OLED panel 을 발표했다.",
                     "Google Cloud Platform 에서 Kubernetes cluster 를 운영한다."]
     assert wrong_script(korean_names, "ko") is None
+    # (review C) Han is Korean only beside Hangul, and Kana is Chinese only in a quoted word:
+    # Chinese or Japanese references under -t ko, or Japanese under -t zh, change BLEU's tokenizer
+    chinese_text = ["北京是中国的首都，也是全国的政治和文化中心。这里有很多历史悠久的名胜古迹。"] * 3
+    japanese = ["東京は日本の首都であり、多くの人々が毎日電車で通勤しています。"] * 3
+    assert wrong_script(chinese_text, "ko") == "Han characters" and wrong_script(japanese, "ko") == "Kana"
+    assert wrong_script(japanese, "zh") == "Kana" and wrong_script(japanese, "ja") is None
+    assert wrong_script(chinese_text, "zh") is None and wrong_script(chinese_text, "ja") is None

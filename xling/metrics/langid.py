@@ -147,8 +147,19 @@ def wrong_script(lines: list[str], code: str) -> str | None:
     for dense in ("Hani", "Kana", "Hang"):   # (a Han character or Hangul syllable carries about three
         counts[dense] = 3 * counts.get(dense, 0)   # Latin letters: product names in Chinese are no Latin text)
     letters = sum(counts.values())
+    if letters < WRONG_SCRIPT_LETTERS:
+        return None
+    # Han is Korean only beside Hangul (Hanja), and Chinese has Kana only in a quoted Japanese
+    # word: a file of Chinese or Japanese scored as Korean, or of Japanese as Chinese, changes
+    # BLEU's tokenizer as much as any other script does
+    if lang.script == "Hang" and counts["Hani"] + counts["Kana"] >= WRONG_SCRIPT_SHARE * letters \
+            and counts["Hang"] < 0.05 * letters:
+        return "Kana" if counts["Kana"] >= 0.2 * (counts["Hani"] + counts["Kana"]) else SCRIPT_NAMES["Hani"]
+    if lang.script in ("Hans", "Hant") and counts["Kana"] >= 0.2 * (counts["Hani"] + counts["Kana"]) \
+            and counts["Hani"] + counts["Kana"] >= WRONG_SCRIPT_SHARE * letters:
+        return "Kana"
     script, most = max(counts.items(), key=lambda item: item[1])
-    if letters < WRONG_SCRIPT_LETTERS or most < WRONG_SCRIPT_SHARE * letters or script in allowed:
+    if most < WRONG_SCRIPT_SHARE * letters or script in allowed:
         return None
     return SCRIPT_NAMES[script]
 
