@@ -275,3 +275,16 @@ def test_wrong_script_is_a_script_count():
     assert wrong_script(chinese_text, "ko") == "Han characters" and wrong_script(japanese, "ko") == "Kana"
     assert wrong_script(japanese, "zh") == "Kana" and wrong_script(japanese, "ja") is None
     assert wrong_script(chinese_text, "zh") is None and wrong_script(chinese_text, "ja") is None
+
+
+def test_the_wrong_script_warning_names_the_language_in_that_script(tmp_path, capsys):
+    """(review C of audit round 23) Serbian in Latin letters scored with -t sr (Cyrillic) was
+    warned about without naming -t sr-Latn."""
+    from xling.tasks.score import warn_wrong_script
+
+    latin = ["Naučnici su otkrili novu vrstu žabe u prašumi Amazona prošle nedelje.",
+             "Vlada je najavila nove mere za podršku malim preduzećima širom zemlje."]
+    warn_wrong_script({"ref.txt": latin}, "sr")
+    assert capsys.readouterr().err.strip().endswith("; Serbian (Latin) is -t sr-Latn")
+    warn_wrong_script({"ref.txt": latin}, "sr-Latn")
+    assert capsys.readouterr().err == ""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from dataclasses import replace
 
-from ..data.languages import resolve
+from ..data.languages import all_languages, resolve
 from ..errors import XlingError
 from ..metrics import on_target_mask
 from ..metrics.base import check_lengths
@@ -29,10 +29,16 @@ def warn_wrong_script(texts: dict[str, list[str]], tgt_lang: str, option: str = 
     found = {name: wrong_script(lines, tgt.code) for name, lines in texts.items()}
     if not found or not all(found.values()):
         return
+    from ..metrics.langid import SCRIPT_NAMES
+
     for name, script in found.items():
         named = "standard input" if name == "-" else name
+        # the same language in the script found (Serbian in Latin letters: -t sr-Latn)
+        other = next((lang for lang in all_languages() if lang.iso639_3 == tgt.iso639_3 and lang.code != tgt.code
+                      and SCRIPT_NAMES.get(lang.script) == script), None)
         print(f"xling: warning: {named} is written in {script}, and it is scored as {tgt.name} ({option} "
-              f"{tgt_lang}: its BLEU tokenizer and off-target checks)", file=sys.stderr)
+              f"{tgt_lang}: its BLEU tokenizer and off-target checks)"
+              + (f"; {other.name} is {option} {other.code}" if other else ""), file=sys.stderr)
 
 
 def check_tokenizer_options(metrics: list[str], tokenize: str | None, spm_model: str | None) -> None:
