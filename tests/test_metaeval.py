@@ -353,6 +353,9 @@ def test_a_pair_reversing_the_file_names_is_refused_and_another_one_warned(ted, 
     assert load_mqm_scores(scores, "s", "zh", "de").tgt_lang == "de"
     assert capsys.readouterr().err.strip() == (
         "xling: warning: mqm_ted_zhen.avg_seg_scores.tsv is named for Chinese (Simplified) to English, and it is "
-        "read as Chinese (Simplified) to German (:zh-de: its outputs' tokenizer and off-target checks)")
+        "read as Chinese (Simplified) to German (:zh-de: its outputs' tokenizer and off-target checks; if the "
+        "name holds no language pair, ignore this)")
     assert load_mqm_scores(scores, "s", "zh", "en").tgt_lang == "en" and load_mqm_scores(scores, "s").src_lang == "zh"
+    # (review C) a pair refining the name's (Traditional Chinese for a zhen file) is no other pair
+    assert load_mqm_scores(scores, "s", "zh-Hant", "en").src_lang == "zh-Hant"
     assert capsys.readouterr().err == ""

@@ -92,6 +92,12 @@ def _languages(path: Path, src_lang: str | None, tgt_lang: str | None) -> tuple[
     if named[0] is None or named == (src_lang, tgt_lang):
         return src_lang, tgt_lang
 
+    def same(a: str | None, b: str | None) -> bool:   # (zh-Hant given for a zhen file: a refinement)
+        return a is not None and b is not None and resolve(a).iso639_3 == resolve(b).iso639_3
+
+    if same(named[0], src_lang) and same(named[1], tgt_lang):
+        return src_lang, tgt_lang
+
     def name(code: str | None) -> str:
         return resolve(code).name if code else "?"
 
@@ -102,7 +108,7 @@ def _languages(path: Path, src_lang: str | None, tgt_lang: str | None) -> tuple[
                          "the name is wrong)")
     print(f"xling: warning: {path.name} is named for {name(named[0])} to {name(named[1])}, and it is read as "
           f"{name(src_lang)} to {name(tgt_lang)} (:{src_lang}-{tgt_lang}: its outputs' tokenizer and "
-          "off-target checks)", file=sys.stderr)
+          "off-target checks; if the name holds no language pair, ignore this)", file=sys.stderr)
     return src_lang, tgt_lang
 
 
