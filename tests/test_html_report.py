@@ -15,6 +15,7 @@ from browser import open_page as _open
 from browser import page_data as _page_data
 
 from xling.cli import main
+from xling.reporting.tables import signed
 
 # Our own sentences (ko, en) in two domains.
 ROWS = [
@@ -120,7 +121,7 @@ def test_report_writes_one_self_contained_file_with_every_table(runs, tmp_path, 
     chrf = next(s for s in data["significance"] if s["metric"] == "chrf")
     for row, parsed in zip(compared.rows, chrf["rows"]):
         cell = parsed["cells"][0]
-        text = f"{cell['score']:.2f} ({cell['delta']:+.2f}, p={cell['p']:.4f})"
+        text = f"{cell['score']:.2f} ({signed(cell['delta'], 2)}, p={cell['p']:.4f})"
         assert row[2].startswith(text)
         assert (cell["mark"] is not None) == row[2].endswith("*")
     # every prompt of both runs is rebuilt (B: its demonstration from the shots file) and hashes
