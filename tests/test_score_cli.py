@@ -288,3 +288,16 @@ def test_the_wrong_script_warning_names_the_language_in_that_script(tmp_path, ca
     assert capsys.readouterr().err.strip().endswith("; Serbian (Latin) is -t sr-Latn")
     warn_wrong_script({"ref.txt": latin}, "sr-Latn")
     assert capsys.readouterr().err == ""
+
+
+def test_a_metric_setting_no_metric_reads_is_warned_about(tmp_path):
+    # `-m bleu --comet-model X` scored BLEU without a word about X (a typo of -m comet, say)
+    (tmp_path / "h.txt").write_text("A cat sat.\n", encoding="utf-8")
+    (tmp_path / "r.txt").write_text("The cat sat.\n", encoding="utf-8")
+    args = ("score", "-i", str(tmp_path / "h.txt"), "-r", str(tmp_path / "r.txt"), "-t", "en", "-m", "bleu")
+    given = xling(*args, "--comet-model", "my/comet", "--judge-model", "j")
+    assert given.returncode == 0, given.stderr
+    assert given.stderr.decode().splitlines() == [
+        "xling: warning: --comet-model, --judge-model set, and read by none of the metrics bleu: unused"]
+    plain = xling(*args)
+    assert plain.returncode == 0 and plain.stderr == b"" and plain.stdout == given.stdout

@@ -7,7 +7,7 @@ from contextlib import nullcontext
 import click
 
 from ..errors import XlingError
-from ..metrics.registry import metric_settings
+from ..metrics.registry import metric_settings, warn_unread_settings
 from ..runs.config import MTEvalConfig
 from ..translation.selection import Selection
 from .app import cli
@@ -87,6 +87,9 @@ def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, ma
     metric_values = {k: settings.pop(k) for k in (*MODEL_SETTINGS, "precision")}
     selection = Selection.from_settings({**metric_values, "seed": seed},
                                         **{k: settings.pop(k) for k in SELECTION_SETTINGS})
+    warn_unread_settings(metric_values, [] if selection.greedy else [selection.chooser],
+                         "this translation's metrics (only --select mbr or rerank runs one)" if selection.greedy
+                         else f"--select {selection.select}'s {selection.chooser}")
     if settings.get("backend", "auto") == "auto":   # (candidates vLLM cannot draw, an encoder-decoder model)
         from ..backends.choice import encoder_decoder_reason, hf_only_reason, resolve_backend
         def hf_only() -> str | None:

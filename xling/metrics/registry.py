@@ -250,6 +250,19 @@ def unread_settings(settings, metrics) -> list[str]:
             and getattr(settings, name, None) not in (None, key.default)]
 
 
+def warn_unread_settings(values: dict, metrics, reading: str) -> None:
+    """One stderr line naming the metric settings in `values` (given, not their default) that
+    none of `metrics` reads: `score -m bleu --comet-model X` scored without it, unsaid before.
+    `reading` says what would read them ("the metrics bleu, chrf")."""
+    import sys
+    from types import SimpleNamespace
+
+    unread = unread_settings(SimpleNamespace(**values), metrics)
+    if unread:
+        flags = ", ".join(metric_settings()[name].option_flags()[0] for name in unread)
+        print(f"xling: warning: {flags} set, and read by none of {reading}: unused", file=sys.stderr)
+
+
 def setting_default(name: str):
     return SETTINGS[name].default
 

@@ -16,7 +16,7 @@ from ..data.textio import file_record, is_blank
 from ..errors import XlingError
 from ..metrics.langid import detect
 from ..metrics.preflight import check_metric_models
-from ..metrics.registry import get, parse_metric_names, unread_settings
+from ..metrics.registry import get, parse_metric_names, unread_settings, warn_unread_settings
 from ..prompts.templates import load_template
 from ..runs.config import MTEvalConfig
 from ..runs.folder import RunDir, RunHeader, run_fingerprint
@@ -547,6 +547,7 @@ def rescore(run_path: str, metrics: list[str], overrides: dict | None = None,
         if "spbleu" not in metrics and not ("bleu" in metrics and tokenize in SPM_TOKENIZERS):
             raise XlingError(f"--spm-model is the SentencePiece model of spBLEU (or of a BLEU the run tokenized "
                              f"with flores200), and -m {','.join(metrics)} has none: add -m spbleu")
+    warn_unread_settings(overrides or {}, metrics, f"the metrics {', '.join(metrics)}")
     _refuse_lost_outputs(run)
     # a judge's URL and key, a COMET model: checked before the first direction is scored, for the
     # metrics score_direction will compute (scores kept as they are need neither)

@@ -11,7 +11,7 @@ from ..errors import XlingError
 from ..metrics import on_target_mask
 from ..metrics.base import check_lengths
 from ..metrics.preflight import check_metric_models
-from ..metrics.registry import get, parse_metric_names
+from ..metrics.registry import get, parse_metric_names, warn_unread_settings
 from ..metrics.significance import DEFAULT_SAMPLES, check_samples, paired_test
 from ..metrics.unsegmented import result_warning, warn
 from ..reporting.scores import ScoreReport
@@ -68,6 +68,7 @@ def score_systems(systems: dict[str, list[str]], refs: list[list[str]] | None, m
     tgt = resolve(tgt_lang)
     src = resolve(src_lang) if src_lang else None
     metrics = parse_metric_names(metrics)
+    warn_unread_settings(settings or {}, metrics, f"the metrics {', '.join(metrics)}")
     specs = {m: get(m) for m in metrics}
     check_tokenizer_options(metrics, tokenize, (settings or {}).get("spm_model"))
     streams = refs
