@@ -493,6 +493,45 @@ def test_the_notebook_translate_closes_the_backend_it_replaces():
         module._held.clear()
 
 
+def test_a_model_another_thread_asks_for_closes_the_held_one_only_after_its_calls_end():
+    """(round 24) thread B asking for another model closed the backend thread A still translated
+    with (an HTTP session, a vLLM engine): A's call failed or hung."""
+    import threading
+
+    from servers import FakeOpenAI
+
+    import xling
+    from xling.translation import translator as module
+
+    gate, started = threading.Event(), threading.Event()
+
+    def respond(payload):
+        if payload["model"] == "first":
+            started.set()
+            gate.wait(60)
+        return "fine"
+
+    server = FakeOpenAI(respond=respond)
+    try:
+        options = dict(backend="http", base_url=server.url, cache=False, template="mt-chat")
+        answers: dict = {}
+        thread = threading.Thread(target=lambda: answers.update(
+            first=xling.translate("고양이가 잔다.", "ko", "en", model="first", **options)))
+        thread.start()
+        assert started.wait(60)
+        first = module._held["backend"]
+        assert xling.translate("고양이가 잔다.", "ko", "en", model="second", **options) == "fine"
+        assert not first._closed.is_set()     # thread A is still waiting for its answer with it
+        gate.set()
+        thread.join(60)
+        assert answers == {"first": "fine"} and first._closed.is_set()   # and closed once A is done
+        assert module._calls == {} and not module._held["backend"]._closed.is_set()
+    finally:
+        gate.set()
+        server.close()
+        module._held.clear()
+
+
 def test_a_backend_kind_given_by_name_to_the_library_loads_that_backend(tiny_causal_base):
     """Translator(m, backend="hf") was an AttributeError traceback ('str' has no with_batching)."""
     from xling.translation.translator import Translator

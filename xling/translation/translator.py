@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import operator
+import threading
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
@@ -413,6 +414,27 @@ def check_unit_template(template: Template | None, unit: str) -> None:
 
 _held: dict = {}   # the one model translate() keeps loaded: {"key": ..., "backend": ...}
 _held_caches: dict = {}   # translate()'s output caches by file: one connection each, not one per call
+_held_lock = threading.RLock()   # guards the three: threads of a notebook calling translate() at once
+_calls: dict[int, list] = {}   # id(backend) -> [backend, calls translating with it now, replaced?]
+
+
+def _release(backend, replaced: bool = False) -> None:
+    """One call's end with `backend` (or its replacement as the held model, `replaced`): an owned
+    backend is closed once it is replaced and no call of another thread still translates with it
+    (a second model asked for in one thread closed the first under another thread's feet)."""
+    entry = _calls.get(id(backend))
+    if entry is None:   # replaced while no call used it
+        if hasattr(backend, "close"):   # (a vLLM engine's memory is not freed by dropping it)
+            backend.close()
+        return
+    if replaced:
+        entry[2] = True
+    else:
+        entry[1] -= 1
+    if entry[1] == 0:
+        del _calls[id(backend)]
+        if entry[2] and hasattr(backend, "close"):
+            backend.close()
 
 
 def translate(texts: Iterable[str] | str, src: str | None = None, tgt: str | None = None,
@@ -452,13 +474,20 @@ def translate(texts: Iterable[str] | str, src: str | None = None, tgt: str | Non
         if where not in _held_caches:
             _held_caches[where] = OutputCache(path)
         options = {**options, "cache": _held_caches[where]}
-    if _held.get("key") == key:
-        translator = Translator(backend=_held["backend"], **{k: v for k, v in options.items() if k in _PER_CALL})
-    else:
-        previous = _held.get("backend") if _held.get("owned") else None   # (never a backend the caller gave)
-        _held.clear()   # the previous model goes before the next one loads
-        if previous is not None and hasattr(previous, "close"):   # (a vLLM engine's memory is not freed by dropping it)
-            previous.close()
-        translator = Translator(model, **options)
-        _held.update(key=key, backend=translator.backend, owned=translator._owns_backend)
-    return translator.translate(texts, src, tgt)
+    with _held_lock:   # (loading too: two threads asking for one new model load it once)
+        if _held.get("key") == key:
+            translator = Translator(backend=_held["backend"], **{k: v for k, v in options.items() if k in _PER_CALL})
+        else:
+            previous = _held.get("backend") if _held.get("owned") else None   # (never a backend the caller gave)
+            _held.clear()   # the previous model goes before the next one loads (or when its last call ends)
+            if previous is not None:
+                _release(previous, replaced=True)
+            translator = Translator(model, **options)
+            _held.update(key=key, backend=translator.backend, owned=translator._owns_backend)
+        backend = translator.backend
+        _calls.setdefault(id(backend), [backend, 0, False])[1] += 1
+    try:
+        return translator.translate(texts, src, tgt)
+    finally:
+        with _held_lock:
+            _release(backend)
