@@ -393,6 +393,12 @@ def test_xling_data_lists_each_splits_languages_and_a_wrong_root_is_named(tmp_pa
     code, _, err = run_cli(capsys, "eval", "nli", "-m", "embedded", "-d", "xnli", "-l", "en", "--data-dir", tmp_path,
                            "--out", tmp_path / "R")
     assert_error(code, err, f"no xnli/ (or kornli_xnli_ko/) folder under {tmp_path}")
+    # (round 24) the FLORES folder itself as the root: it loads, and it is listed too
+    assert local_languages(families()["flores200"], tmp_path / "flores200") == ["en", "ko"]
+    code, out, err = run_cli(capsys, "data", "--data-dir", tmp_path / "xcopa" / "third_party_en")
+    assert code == 0 and "no data set found in" in err and "one folder per data set" in err
+    code, out, err = run_cli(capsys, "data", "--data-dir", tmp_path)
+    assert code == 0 and err == ""
 
 
 def test_a_cut_file_of_another_language_blocks_no_run_and_is_named(tmp_path, data_dir):

@@ -40,11 +40,16 @@ def data(data_dir, all_languages):
 
     root = data_root(data_dir, required=False)
     rows = [("spec", "task", "splits", "local languages", "what")]
+    anything = False
     for family in families().values():
         found = local_languages(family, root)
+        anything = anything or bool(found)
         shown = "" if not found else ", ".join(found if all_languages or len(found) <= 10 else
                                                [*found[:10], f"... ({len(found)})"])
         rows.append((family.grammar, family.task.replace("multiple_choice", "mc"), "|".join(family.splits),
                      shown, family.help))
     click.echo(table(rows))
     click.echo(f"\nlocal data root: {root if root is not None else 'none (--data-dir or XLING_DATA)'}")
+    if root is not None and not anything:   # (a data set's own folder given, or a typo'd layout)
+        click.echo(f"xling: note: no data set found in {root}: the data root holds one folder per data set "
+                   "(flores200/, ntrex128/, xnli/, ...; see the README)", err=True)

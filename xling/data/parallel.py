@@ -360,15 +360,23 @@ def _local_root(root: Path | None, folder: str) -> Path | None:
     return root / folder if (root / folder).is_dir() else None
 
 
+def _local_flores(root: Path | None) -> Path | None:
+    """The FLORES folder a data root gives: its flores200/, or the root itself where it holds
+    dev/ (`--data-dir .../flores200` loads; `xling data` listed nothing for it)."""
+    if root is None:
+        return None
+    return _local_root(root, "flores200") or (root if (root / "dev").is_dir() else None)
+
+
 @register_dataset("flores200", task="mt", grammar="flores200[:dev|devtest]", splits=FLORES_SPLITS,
                   aliases=("flores", "flores_plus", "flores+"),
                   help="FLORES-200 (FLORES+ on the hub when there is no local folder): every direction",
                   languages=lambda root, split="devtest": _codes_in(folder / split, f"*.{split}", _flores_file_code)
-                  if (folder := _local_root(root, "flores200")) else None)
+                  if (folder := _local_flores(root)) else None)
 def _load_flores(arg: str, spec: str, options: DataOptions) -> ParallelData:
     split = arg or "devtest"
     root = data_root(options.data_dir, required=False)
-    if root is not None and ((root / "flores200").is_dir() or (root / "dev").is_dir()):
+    if _local_flores(root):
         data = _flores_local(split, root, f"flores200:{split}")
         if spec.split(":")[0].strip().lower() in ("flores_plus", "flores+") and not data.note:
             # (read and recorded as FLORES+ before: its numbers labelled with the other release)
