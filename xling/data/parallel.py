@@ -376,7 +376,7 @@ def _local_flores(root: Path | None) -> Path | None:
 def _load_flores(arg: str, spec: str, options: DataOptions) -> ParallelData:
     split = arg or "devtest"
     root = data_root(options.data_dir, required=False)
-    if _local_flores(root):
+    if root is not None and _local_flores(root):
         data = _flores_local(split, root, f"flores200:{split}")
         if spec.split(":")[0].strip().lower() in ("flores_plus", "flores+") and not data.note:
             # (read and recorded as FLORES+ before: its numbers labelled with the other release)
