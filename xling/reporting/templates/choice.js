@@ -489,9 +489,9 @@ function choiceMatches(row) {
     if (row.hay === undefined) {
       var hay = [row.id].concat(choiceFlat(row.f));
       row.p.forEach(function (side) { if (side && typeof side.r === "string") hay.push(side.r); });
-      row.hay = hay.join("\n").toLowerCase();
+      row.hay = foldText(hay.join("\n"));
     }
-    if (row.hay.indexOf(choiceState.text.toLowerCase()) < 0) return false;
+    if (row.hay.indexOf(foldText(choiceState.text)) < 0) return false;
   }
   return true;
 }

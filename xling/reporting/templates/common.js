@@ -16,6 +16,12 @@ function el(tag, attrs) {
   return node;
 }
 
+// Text as search compares it: one Unicode form (a typed "é" finds a decomposed one, Hangul jamo
+// their syllables, full-width letters the plain ones), lower-cased.
+function foldText(text) {
+  return String(text).normalize("NFKC").toLowerCase();
+}
+
 function svg(tag, attrs) {
   var node = document.createElementNS(SVGNS, tag);
   setAttrs(node, attrs);

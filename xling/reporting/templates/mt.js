@@ -287,9 +287,9 @@ function matches(row) {
   if (state.domain !== "" && row.dom !== state.domain) return false;
   if (!flagged(row, state.flag)) return false;
   if (state.text) {
-    var q = state.text.toLowerCase();
+    var q = foldText(state.text);
     var hay = [row.id, row.src, row.ref].concat(row.sides.map(function (s) { return s.out; }));
-    if (!hay.some(function (h) { return String(h).toLowerCase().indexOf(q) >= 0; })) return false;
+    if (!hay.some(function (h) { return foldText(h).indexOf(q) >= 0; })) return false;
   }
   return true;
 }
@@ -396,14 +396,26 @@ function setupBrowser() {
 function sortHeader(label, key, title) {
   var th = el("th", { cls: "sortable", "data-sort": key, title: title || "sort by " + label, text: label });
   if (state.key === key) th.classList.add(state.order > 0 ? "sorted-asc" : "sorted-desc");
+  th.setAttribute("aria-sort", state.key !== key ? "none" : state.order > 0 ? "ascending" : "descending");
+  // reachable from the keyboard too (the only way to reverse an order): Tab to it, Enter or Space
+  th.tabIndex = 0;
+  th.setAttribute("role", "button");
+  th.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter" && event.key !== " ") return;
+    event.preventDefault();
+    th.click();
+  });
   th.addEventListener("click", function () {
     if (state.key === key) state.order = -state.order;
     else { state.key = key; state.order = key === "delta" || key === "a" || key === "b" ? -1 : 1; }
     byId("sort-key").value = key;
     state.page = 0;
-    drawHead();
+    var focused = document.activeElement === th;
+    drawHead();   // (a new header row: the focus goes to this column's new header)
     compute();
     drawRows();
+    var again = focused && document.querySelector('th.sortable[data-sort="' + key + '"]');
+    if (again) again.focus();
   });
   return th;
 }
