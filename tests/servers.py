@@ -235,6 +235,11 @@ class FakeOpenAI:
         "abort": (200, b'{"choices": [{"message": {"content": "The wea"}, "finish_reason": "abort"}]}', {}),
         "repetition": (200, b'{"choices": [{"message": {"content": "fine fine"}, "finish_reason": "repetition"}]}',
                        {}),
+        # a gateway's content-part form of a message, and one part that is no text
+        "content-parts": (200, b'{"choices": [{"message": {"content": [{"type": "text", "text": "fi"}, '
+                               b'{"type": "text", "text": "ne"}]}, "finish_reason": "stop"}]}', {}),
+        "content-part-image": (200, b'{"choices": [{"message": {"content": [{"type": "image_url", '
+                                    b'"image_url": {"url": "x"}}]}}]}', {}),
     }
 
     def __init__(self, mode: str = "ok", stall: float = 0.0, respond=None):

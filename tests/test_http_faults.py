@@ -638,3 +638,108 @@ def test_https_to_a_plain_http_server_names_the_tls_handshake(fake):
     backend = HTTPBackend("fake-model", fake.url.replace("http://", "https://"), max_retries=0)
     with pytest.raises(XlingError, match="a TLS handshake failed: is the server plain http://"):
         Translator(backend=backend, cache=False).translate(["하나"], "ko", "en")
+
+
+def test_an_answer_a_content_filter_stopped_is_marked_cut_and_said(tmp_path, capsys):
+    """(audit round 24, D1) finish_reason "content_filter" was a whole answer: the cut
+    translation was cached and printed with no note (and a cut judge answer scored)."""
+    from xling.backends.base import was_cut
+    from xling.store.cache import OutputCache
+
+    server = FakeOpenAI(respond=lambda payload: ("T[저는", "content_filter"))
+    try:
+        for _ in range(2):
+            cache = OutputCache(tmp_path / "cache.sqlite")
+            translator = Translator(backend=HTTPBackend("fake-model", server.url, max_retries=0), cache=cache)
+            (result,) = translator.translate_records(["저는 학생입니다."], "ko", "en")
+            cache.close()
+            assert result.text == "T[저는" and was_cut(result.raw) and translator.last_cut == [1]
+            assert "1 of 1 translations stopped" in capsys.readouterr().err
+        assert server.requests == 1    # the mark survives the cache: a resumed run counts it again
+        backend = HTTPBackend("fake-model", server.url, max_retries=0)
+        backend.generate([_request(), _request()], _greedy())
+        assert capsys.readouterr().err.count("content filter stopped an answer part-way") == 1
+    finally:
+        server.close()
+
+
+def test_query_values_that_are_no_credentials_tell_identities_apart(tmp_path):
+    """(audit round 24, D4) ?deployment_id=modelA and ?deployment_id=modelB shared one identity
+    (every value but a short list of settings was ***): modelB was handed modelA's cached answer.
+    Credentials stay out of the identity: another ?api_key= is the same server."""
+    from xling.store.cache import OutputCache
+
+    server = FakeOpenAI(respond=lambda payload: "answer")
+    try:
+        def fingerprint(query):
+            backend = HTTPBackend("served", server.url + "?" + query, max_retries=0)
+            cache = OutputCache(tmp_path / "cache.sqlite")
+            Translator(backend=backend, cache=cache).translate(["저는 학생입니다."], "ko", "en")
+            cache.close()
+            return backend.fingerprint["base_url"]
+
+        a, b = (fingerprint(f"deployment_id={name}&api_key=KEYONE123456") for name in ("modelA", "modelB"))
+        assert server.requests == 2 and a != b
+        for query in ("engine=e1", "route=gpt-4o-2024-08-06", "model_name=m", "provider=p"):
+            assert fingerprint(query) != fingerprint(query[:-1] + "9")
+        requests = server.requests
+        assert fingerprint("deployment_id=modelA&api_key=KEYTWO654321") == a and server.requests == requests
+        assert "modelA" not in a and "KEY" not in a and a.endswith("&api_key=***")
+    finally:
+        server.close()
+
+
+def test_a_streamed_answer_with_several_choices_is_malformed_never_glued(fake):
+    """(audit round 24, D5) choice 0's and choice 1's deltas were joined into one translation."""
+    def event(index, text):
+        return json.dumps({"choices": [{"index": index, "delta": {"content": text}, "finish_reason": "stop"}]})
+    fake.mode = "stream:" + "".join(f"data: {event(i % 2, t)}\n\n" for i, t in
+                                    enumerate(["저는 학", "<other0>", "생입니다.", "<other1>"])) + "data: [DONE]\n\n"
+    with pytest.raises(XlingError, match=r"malformed answers .*2 streamed choices"):
+        translate(fake)
+    assert fake.requests == 3
+
+
+def test_a_streams_later_events_keep_its_cut_and_comments_are_skipped(fake):
+    """(audit round 24, D6) a usage event after finish_reason "length" made the cut answer a
+    whole one; a stream opening with an SSE comment (": keep-alive") or an event: line was
+    "not JSON", retried, and failed the run."""
+    from xling.backends.base import was_cut
+
+    fake.mode = ("stream:data: " + json.dumps({"choices": [{"index": 0, "delta": {"content": "Das ist"}}]}) + "\n\n"
+                 "data: " + json.dumps({"choices": [{"index": 0, "delta": {}, "finish_reason": "length"}]}) + "\n\n"
+                 "data: " + json.dumps({"choices": [{"index": 0, "delta": {}, "finish_reason": None}],
+                                        "usage": {"completion_tokens": 8}}) + "\n\ndata: [DONE]\n\n")
+    (answer,) = HTTPBackend("fake-model", fake.url, max_retries=0).generate([_request()], _greedy())
+    assert answer == "Das ist" and was_cut(answer)
+    sse = FakeOpenAI.ANSWERS["sse"][1].decode()
+    for opening in (": keep-alive\n\n", "event: message\n", "id: 1\nretry: 100\n"):
+        fake.mode = "stream:" + opening + sse
+        assert translate(fake) == ["fine"]
+
+
+def test_at_most_four_stop_strings_are_sent_and_the_rest_cut_here():
+    """(audit round 24, D7) a base-model judge sent 5 stop strings: OpenAI's /v1/completions takes
+    at most 4 and refused the request. The longest ones stay unsent, and the answer is cut at
+    them here, as before."""
+    from xling.backends.base import GenerationRequest, Prompt
+
+    server = FakeOpenAI(respond=lambda payload: "Critical:\nno-error\nYou are a long system line\nMajor:\nx")
+    try:
+        backend = HTTPBackend("fake-model", server.url, max_retries=0, chat=False)
+        stops = ("\n\n\n", "\nAnswer:", "\nYou are a long system line", "\nFind the errors", "\nCritical:")
+        (answer,) = backend.generate([GenerationRequest(Prompt(text="Answer:\n"), 64, stop=stops)], _greedy())
+    finally:
+        server.close()
+    assert server.payloads[-1]["stop"] == ["\n\n\n", "\nAnswer:", "\nFind the errors", "\nCritical:"]
+    assert answer == "Critical:\nno-error"
+
+
+def test_a_message_given_as_text_parts_is_its_text(fake):
+    """(audit round 24, D8) content as [{"type": "text", "text": ...}] (some gateways) was
+    retried, then failed the run; any other part is still malformed."""
+    fake.mode = "content-parts"
+    assert translate(fake) == ["fine"] and fake.requests == 1
+    fake.mode = "content-part-image"
+    with pytest.raises(XlingError, match=r"malformed answers .*no text in choices\[0\]\.message\.content"):
+        translate(fake)

@@ -698,3 +698,56 @@ def test_an_encoder_decoder_model_as_the_judge_is_refused_before_any_translation
     assert not (tmp_path / "R").exists() and "translating" not in err
     with pytest.raises(XlingError, match=re.escape(said)):   # the judge's own check (no preflight before it)
         judge(["안녕."], ["Hello."], "ko", src_lang="en", model=str(tiny_seq2seq), kind="esa")
+
+
+@pytest.mark.parametrize("answer", [
+    "Score: 90\nCorrection: 60/100", "Score: 90\nOn reflection, I'd give it 60 out of 100.", "Score: 90\nRevised: 60",
+    "Score: 90\nUpdated score - 60", "Score: 90\n\nFinal answer: 60", "Score: 85 (I'd say 80)",
+    "no-error\nScore: 90\nCorrection: 60/100"])
+def test_an_esa_score_restated_otherwise_than_score_n_is_no_score(answer):
+    """(audit round 24, D2) a later score not written "Score: N" was ignored: the first was kept."""
+    from xling.metrics.judge import final_answer
+    from xling.metrics.settings import JUDGE_PARSER
+
+    assert parse_esa(final_answer(answer)) is None
+    for same in ("Score: 90\nI'd give it 90 out of 100.", "Score: 90\nFluency: 70/100",
+                 "Score: 90\nCorrection: 3 apples", 'minor - "60/100 rating"\nScore: 90',
+                 "Score: 90/100\nFinal answer: 90"):
+        assert parse_esa(same)[1] == 90, same
+    assert JUDGE_PARSER >= 7   # stored judgments read under the old rules are read again
+
+
+def test_an_esa_answer_a_content_filter_stopped_is_not_scored():
+    """(audit round 24, D1) 'minor - "x"\\nScore: 40' ended by finish_reason content_filter was
+    scored 40 and counted as parsed."""
+    from xling.backends.http import HTTPBackend
+    from xling.metrics.judge import judge
+
+    server = FakeOpenAI(respond=lambda payload: ('minor - "x"\nScore: 40', "content_filter")
+                        if "고양이" in payload["messages"][-1]["content"] else "no-error\nScore: 90")
+    try:
+        result = judge(["안녕.", "고양이."], ["Hello.", "The cat."], "ko", kind="esa", src_lang="en",
+                       backend=HTTPBackend("judge", server.url, max_retries=0))
+    finally:
+        server.close()
+    assert result.segments == [90, None] and "parsed:1/2" in result.signature
+
+
+def test_a_base_model_judge_over_http_sends_at_most_four_stops_and_keeps_its_answers():
+    """(audit round 24, D7) gemba-mqm's 5 stop strings went to the server (OpenAI's
+    /v1/completions refuses more than 4); the one left unsent still ends the answer here."""
+    from xling.backends.http import HTTPBackend
+    from xling.metrics.judge import _base_model_stops, judge
+    from xling.prompts.templates import load_template
+
+    system = load_template("gemba-mqm").data["system"].split("\n")[0]
+    assert len(_base_model_stops(load_template("gemba-mqm"))) == 5
+    # an answer that runs on into a new prompt's system line, and errors after it
+    server = FakeOpenAI(respond=lambda payload: f'no-error\nMajor:\nno-error\nMinor:\nno-error\n{system}\n'
+                                                'Major:\naccuracy/mistranslation - "x"')
+    try:
+        result = judge(["안녕."], ["Hello."], "ko", src_lang="en",
+                       backend=HTTPBackend("judge", server.url, max_retries=0, chat=False))
+    finally:
+        server.close()
+    assert all(len(p["stop"]) <= 4 for p in server.payloads) and result.segments == [0]

@@ -8,7 +8,7 @@ import pytest
 from xling.errors import XlingError
 from xling.metrics.rouge import rouge_l, tokenize
 from xling.runs.config import build_config
-from xling.tasks.tuning.judge import judge_pairwise, parse_verdict
+from xling.tasks.tuning.judge import JUDGE_RULE, judge_pairwise, parse_verdict
 from xling.tasks.tuning.mixes import DEFAULT_RATIOS, build_mix, check_ratios, split_pairs
 from xling.tasks.tuning.paired import load_pairs
 from xling.tasks.tuning.sweep import run_tune_ratio
@@ -162,7 +162,7 @@ def test_a_judged_sweep_gives_the_monolingual_model_half_against_itself(tmp_path
     # Score(X->Y) divides by the model tuned in Y against itself: 0.5 by definition, whatever a
     # judge says of two identical answers (a tiny model's verdicts are noise)
     assert korean["preference_ko"] == english["preference_en"] == 0.5
-    assert korean["judge_rule"] == english["judge_rule"] == 2
+    assert korean["judge_rule"] == english["judge_rule"] == JUDGE_RULE
     assert not (tmp_path / "sweep" / "outputs" / "judge_ratio-1_seed-0_ko.jsonl").exists()
     for setting, value in metrics["score_x_to_y"].items():
         tuned = english["preference_ko"] if setting == "en->ko" else korean["preference_en"]
@@ -396,3 +396,32 @@ def test_a_test_set_name_other_than_the_training_data_is_refused(tmp_path):
                           encoding="utf-8")
     assert_one_line_error(xling("tune-ratio", str(experiment)), "'test_name' is 'OpenOrca', but a sweep tests")
     assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("reply", ["1 and 2 are equally good", "1 and 2 tie", "1 = 2", "1 ≈ 2", "1 (tie)", "1 < 2",
+                                   "1 or 2", "1/2", "1, 2", '"1" or "2"', "Answer 1 and Answer 2 are",
+                                   "2 is the same as 1", "1 - both are fine"])
+def test_a_leading_digit_that_goes_on_to_a_tie_or_the_other_answer_is_no_verdict(reply):
+    """(audit round 24, D3) Any reply starting with 1 or 2 was that verdict, even one saying
+    they tie: a tie judged in both orders scored 1.0 for A."""
+    assert parse_verdict(reply) is None
+    assert [parse_verdict(t) for t in ("2 is better", "1 - more helpful", "1.", "Answer 2")] == ["2", "1", "1", "2"]
+    assert JUDGE_RULE == 3   # stored sweeps judged under the old reading are judged again
+
+
+def test_a_judge_server_saying_tie_in_both_orders_is_no_win_for_a():
+    from servers import FakeOpenAI
+
+    from xling.backends.http import HTTPBackend
+
+    def respond(payload):
+        text = payload["messages"][-1]["content"]
+        return "1 and 2 are equally good." if text.index("ALPHA") < text.index("BETA") else "Both are equally good."
+
+    server = FakeOpenAI(respond=respond)
+    try:
+        result = judge_pairwise(HTTPBackend("judge", server.url, max_retries=0), ["Say hi."], ["ALPHA hi"],
+                                ["BETA hello"])
+    finally:
+        server.close()
+    assert result.scores == [None] and result.unparseable == 2

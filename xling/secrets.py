@@ -132,7 +132,8 @@ def url_secrets(url: str | None, *, answers: bool = False) -> tuple[str, ...]:
 def redact_url(url: str | None) -> str | None:
     """The URL without user name or password, with its query values (and value-less query words)
     hidden but those of settings (SETTING_QUERY_KEYS: a gateway's ?deployment= names the model
-    that answers, so it must tell two URLs apart): what may be stored and shown."""
+    that answers, so it must tell two URLs apart), and other values that are no credentials as
+    digests (_shown_query): what may be stored and shown."""
     if not url:
         return url
     try:
@@ -154,11 +155,22 @@ def redact_url(url: str | None) -> str | None:
 
 
 def _shown_query(query: str) -> str:
+    """Settings' values as written; credentials' (by their name, or a value shaped like a known
+    key) and bare words as ***; any other value as a digest, ~ and 12 hex digits: a gateway's
+    ?deployment_id= or ?route= names the model that answers, so two of them must be two
+    identities (they shared one cache), while the value itself is never shown."""
+    import hashlib
+
     def shown(field: str) -> str:
-        key, equals, _ = field.partition("=")
+        key, equals, value = field.partition("=")
         if not equals:
             return "***"
-        return field if unquote_plus(key).lower() in SETTING_QUERY_KEYS else f"{key}=***"
+        name, value = unquote_plus(key), unquote_plus(value)
+        if name.lower() in SETTING_QUERY_KEYS:
+            return field
+        if _credential_key(name) or redact(value) != value:
+            return f"{key}=***"
+        return f"{key}=~{hashlib.sha256(value.encode('utf-8', 'surrogatepass')).hexdigest()[:12]}"
     return "&".join(map(shown, query.split("&"))) if query else ""
 
 

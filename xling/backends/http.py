@@ -63,6 +63,8 @@ def load(model: str | None, settings: HTTPSettings, *, quiet: bool = False, batc
 
 
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
+# The OpenAI API refuses a request with more stop strings (HTTP 400); vLLM takes more.
+MAX_STOPS = 4
 
 
 def read_api_key(env: str | None = None, path: str | None = None) -> str | None:
@@ -292,6 +294,7 @@ class HTTPBackend(Backend):
         self._kind_guessed = self._kind_guessed_said = False   # "other" for want of an answer (see _not_ready)
         self._server_kind: str | None = None   # "vllm", "transformers" or "other": found out on the first request
         self._probe_lock = threading.Lock()
+        self._filter_said = False   # a content filter's cut answers are said once
         self.fingerprint = {"backend": "http", "model": model, "base_url": self.display_url,
                             "revision": "served"}
         # candidates are seeded by their prompt too since version 2, and a `transformers serve`
@@ -402,7 +405,14 @@ class HTTPBackend(Backend):
                     detail = self._redact(" ".join(text.split()))[:300]
                     raise XlingError(f"server at {self.display_url} refused {path}: HTTP {status} {detail}")
                 self._answered = True
-                return extract(_parse_body(text))
+                body = _parse_body(text)
+                value = extract(body)
+                if not self._filter_said and _filtered(body):
+                    self._filter_said = True
+                    print(f"xling: note: {self.display_url}'s content filter stopped an answer part-way "
+                          "(finish_reason content_filter): such answers are counted as cut short, never as "
+                          "whole ones", file=sys.stderr)
+                return value
             except (HTTPError, MalformedAnswer, httpx.TimeoutException, httpx.TransportError,
                     httpx.DecodingError) as exc:   # DecodingError: e.g. a gzip header on a plain body
                 # A refused connection before any answer means no server: retry briefly, not for
@@ -447,6 +457,10 @@ class HTTPBackend(Backend):
             payload.update(top_p=decoding.top_p, seed=decoding.seed)
         # (the neutral sampling fields are added by _post, at each attempt)
         stops = (["\n"] if request.stop_at_newline else []) + list(request.stop)
+        if len(stops) > MAX_STOPS:   # the shortest (the most general) are sent; _finish cuts at every one
+            stops = list(dict.fromkeys(stops))
+            kept = set(sorted(stops, key=len)[:MAX_STOPS])
+            stops = [stop for stop in stops if stop in kept]
         if stops:
             payload["stop"] = stops
         if request.prompt.messages is not None:
@@ -762,27 +776,48 @@ def _answer_text(body, chat: bool, one: bool = True) -> str:
     choice = choices[0]
     if chat or "message" in choice:
         message = choice.get("message")
-        if not isinstance(message, dict) or not isinstance(message.get("content"), (str, type(None))) \
-                or "content" not in message:
+        content = _text_parts(message.get("content")) if isinstance(message, dict) else None
+        if not isinstance(message, dict) or not isinstance(content, (str, type(None))) or "content" not in message:
             raise MalformedAnswer("no text in choices[0].message.content", raw)
         # null is a documented answer (a refusal, a tool call, a budget spent reasoning): the model
         # gave no text, so the output is empty, not a malformed answer retried until the run dies
-        return _whole_characters(message["content"] or "", choice)
+        return _whole_characters(content or "", choice)
     if not isinstance(choice.get("text"), str):
         raise MalformedAnswer("no text in choices[0].text", raw)
     return _whole_characters(choice["text"], choice)
 
 
+def _text_parts(content):
+    """A message's content as text: a string, null, or a list of {"type": "text", "text": ...}
+    parts (some gateways answer in the request's content-part form) joined; any other shape as is
+    (refused by the caller)."""
+    if isinstance(content, list) and content and all(
+            isinstance(p, dict) and p.get("type") == "text" and isinstance(p.get("text"), str) for p in content):
+        return "".join(p["text"] for p in content)
+    return content
+
+
+# finish_reason values that end an answer part-way but keep it (a content filter stops it like a
+# token budget: the answer is marked cut, never scored or stored as a whole one)
+CUT_REASONS = ("length", "content_filter")
+
+
 def _whole_characters(text: str, choice: dict) -> str:
-    """An answer its token budget ended (finish_reason "length") is a CutAnswer; if the budget
-    ended inside a character's bytes (a server may decode the half character as U+FFFD), it
-    ends before that character, as the local backends end it. vLLM's "abort" and "error" end
-    a fragment (retried, never cached)."""
+    """An answer its token budget or a content filter ended (finish_reason "length",
+    "content_filter") is a CutAnswer; if the budget ended inside a character's bytes (a server
+    may decode the half character as U+FFFD), it ends before that character, as the local
+    backends end it. vLLM's "abort" and "error" end a fragment (retried, never cached)."""
     reason = choice.get("finish_reason")
     if reason in ("abort", "error"):
         raise MalformedAnswer(f"finish_reason {reason!r} (the server stopped this answer part-way)",
                               json.dumps(choice, ensure_ascii=False)[:1000])
-    return CutAnswer(text.rstrip("\ufffd")) if reason == "length" else text
+    return CutAnswer(text.rstrip("\ufffd")) if reason in CUT_REASONS else text
+
+
+def _filtered(body) -> bool:
+    choices = body.get("choices") if isinstance(body, dict) else None
+    return isinstance(choices, list) and any(isinstance(c, dict) and c.get("finish_reason") == "content_filter"
+                                             for c in choices)
 
 
 def _all_answers(body, chat: bool, n: int) -> list[str]:
@@ -854,18 +889,22 @@ def _text_offsets(offsets: list, tokens, text) -> list:
 def _parse_body(text: str):
     """A JSON body, or server-sent events (some servers stream even when asked not to)."""
     stripped = text.lstrip()
-    if not stripped.startswith("data:"):
+    lines = [line.strip() for line in stripped.splitlines()]
+    # a stream may open with a comment or an event: line (OpenRouter's ": keep-alive")
+    if not any(line.startswith("data:") for line in lines) or stripped.startswith(("{", "[")):
         try:
             return json.loads(text)
         except RecursionError:
             raise MalformedAnswer("JSON nested too deeply", text[:200]) from None
         except ValueError:
             raise MalformedAnswer("not JSON", text[:1000]) from None
-    content, choice, done, finished = [], {}, False, False
-    for line in stripped.splitlines():
-        line = line.strip()
+    # each choice's pieces and its first finish_reason (a later usage event's null is no end)
+    content: dict = {}
+    reasons: dict = {}
+    done = False
+    for line in lines:
         done = done or line.replace(" ", "") == "data:[DONE]"
-        if not line.startswith("data:") or done:
+        if not line.startswith("data:") or done:   # (comments ": keep-alive", event:, id:, retry: carry no data)
             continue
         try:
             event = json.loads(line[5:])
@@ -879,14 +918,22 @@ def _parse_body(text: str):
         for c in events:
             if not isinstance(c, dict):
                 raise MalformedAnswer("a server-sent event with a malformed choice", line[:1000])
+            index = c.get("index")
+            index = 0 if index is None else index
+            if not isinstance(index, (int, str)):
+                raise MalformedAnswer(f"a server-sent event with choice index {index!r}", line[:1000])
+            pieces = content.setdefault(index, [])
             delta = c.get("delta") or c.get("message") or {}
-            piece = delta.get("content") if isinstance(delta, dict) else None
+            piece = _text_parts(delta.get("content")) if isinstance(delta, dict) else None
             if isinstance(piece, str):
-                content.append(piece)
+                pieces.append(piece)
             if isinstance(c.get("text"), str):
-                content.append(c["text"])
-            choice = c
-            finished = finished or bool(c.get("finish_reason"))
-    if not (done or finished):   # the connection closed mid-answer: a partial translation, never cached
+                pieces.append(c["text"])
+            if c.get("finish_reason") and not reasons.get(index):
+                reasons[index] = c["finish_reason"]
+    if len(content) > 1 or content and 0 not in content:   # (n=1 asked: the choices are never glued into one)
+        raise MalformedAnswer(f"{len(content)} streamed choices (index {sorted(map(str, content))}) for a "
+                              "request of one", text[:1000])
+    if not (done or reasons.get(0)):   # the connection closed mid-answer: a partial translation, never cached
         raise MalformedAnswer("a stream that stopped before its end (no finish_reason, no [DONE])", text, tail=True)
-    return {"choices": [{"message": {"content": "".join(content)}, "finish_reason": choice.get("finish_reason")}]}
+    return {"choices": [{"message": {"content": "".join(content.get(0, []))}, "finish_reason": reasons.get(0)}]}

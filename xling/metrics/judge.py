@@ -383,20 +383,33 @@ _ANY_SCORE = re.compile(r"(?:(\w+)\s+)?score\s*(?:\(?\s*0\s*[-–]\s*100\s*\)?)?
 _ASPECTS = {"fluency", "accuracy", "adequacy", "grammar", "style", "terminology", "coherence", "readability",
             "faithfulness", "fidelity", "meaning", "spelling", "punctuation", "consistency", "naturalness",
             "mqm", "error", "severity", "bleu", "chrf", "comet"}
-_HEDGED = re.compile(r"\b(?:or|but|actually|maybe|perhaps|possibly|honestly|rather|instead)\b(?:[\s,—–-]+[\w'’]+){0,6}?"
+_HEDGED = re.compile(r"\b(?:or|but|actually|maybe|perhaps|possibly|honestly|rather|instead|say|think)\b"
+                     r"(?:[\s,—–-]+[\w'’]+){0,6}?"
                      r"[\s,—–-]+\(?" + _NUMBER + r"\s*(?:/\s*100|out of 100)?\s*\)?"
                      r"(?:\s*[.!]?\s*$|\s+(?:if|when|for|under|by)\b)", re.I)
 
 
+# A score restated under a label of its own ("Revised: 60", "Updated score - 60", "Final answer: 60"),
+# the number ending the line (not "Correction: 3 apples")
+_RELABELED = re.compile(r"\b(?:revised|revision|corrected|correction|updated|update|adjusted|final answer|final)"
+                        r"(?:\s+score)?\s*[:=\-–—]?\s*(" + _NUMBER + r")\s*(?:/\s*100|out of 100)?\s*[.!)]?\s*$", re.I)
+
+
 def _restated_scores(lines: list[str]) -> set[float]:
     """Every score an answer states, wherever ("Revised score: 60", "Actually, Score: 7", "My
-    score: 40"), but an aspect's ("Fluency score: 9/10") and one inside quoted words."""
+    score: 40", "Correction: 60/100", "I'd give it 60 out of 100", "Revised: 60"), but an
+    aspect's ("Fluency score: 9/10", "Fluency: 90/100") and one inside quoted words."""
     found = set()
     for line in lines:
         for m in _ANY_SCORE.finditer(line):
             if (m.group(1) or "").lower() in _ASPECTS or line[:m.start()].count('"') % 2:
                 continue
             found.add(float(m.group(2).replace(",", "")))
+        if any(w in _ASPECTS for w in re.findall(r"[a-z]+", line.lower())):
+            continue
+        for m in (*_OUT_OF_100.finditer(line), *_RELABELED.finditer(line)):
+            if not line[:m.start()].count('"') % 2:
+                found.add(float(m.group(1).replace(",", "")))
     return found
 
 

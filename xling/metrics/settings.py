@@ -79,7 +79,7 @@ JUDGE_MAX_TOKENS = MetricSetting("judge_max_tokens", 512, "Longest judge answer,
 
 # Versions of how a metric reads what it is given, bumped with a change of rules that changes
 # scores (stored scores made under another version are made again; signatures carry them).
-JUDGE_PARSER = 6        # 2: counts, CJK "none", the judge's total and prose after the list are no errors;
+JUDGE_PARSER = 7        # 2: counts, CJK "none", the judge's total and prose after the list are no errors;
                         # 3: several headings on one line, "none" in other languages, a revised or hedged ESA score
                         # 4: headings xling cannot read, or items under none, are unparseable (never
                         # "no errors"); a lone "Critical:" is unparseable; counts in words
@@ -87,6 +87,8 @@ JUDGE_PARSER = 6        # 2: counts, CJK "none", the judge's total and prose aft
                         # bare numbers, or an MQM count other than the errors listed are unparseable
                         # 6: numbered severity lines ("2. Major:") split right, <think> blocks left out,
                         # full-width colons, a dash alone is "none"
+                        # 7: an ESA score restated under another label or as N/100 in prose
+                        # ("Correction: 60/100", "Revised: 60") is a conflict (no score)
 LANGID_RULES = 13       # 5: a word or two in a script the target does not write is off-target;
                         # 6: but one short sign ("kg", "km/h", "etc.") is undetermined;
                         # 7: a target's script beside another is judged by its own part (uk for ru,

@@ -29,8 +29,13 @@ def parse_verdict(text: str) -> str | None:
         return "2"
     if t in ("tie", "draw", "equal", "both"):
         return "tie"
-    match = re.match(r"^([12])\b", t)
-    return match.group(1) if match else None
+    match = re.match(r"^([12])\b(.*)$", t, re.S)
+    # a leading digit is the verdict only where the rest names no other answer, tie or
+    # comparison ("1 and 2 are equally good", "1 = 2", "1/2" were read as "1")
+    if match is None or re.search(r"\b[12]\b|first|second|\b(?:tie[ds]?|equal(?:ly)?|same|both|neither|draw)\b"
+                                  r"|[<>=≈/]", match.group(2)):
+        return None
+    return match.group(1)
 
 
 @dataclass
@@ -76,5 +81,6 @@ def _share_of_a(verdict: str, position_of_a: str) -> float:
 
 
 # Kept beside stored preferences: a sweep judged under an older rule (a tie gave A no point, an
-# unreadable verdict counted as a loss) is judged again (the judge's answers come from the cache).
-JUDGE_RULE = 2
+# unreadable verdict counted as a loss; 2: a leading digit naming the other answer or a tie was
+# read as a win) is judged again (the judge's answers come from the cache).
+JUDGE_RULE = 3
