@@ -275,6 +275,16 @@ def test_the_embedded_model_translates_a_real_korean_sentence(capfd):
     assert out.strip() and "\n" not in out
 
 
+def test_a_quiet_load_still_says_the_embedded_model_is_used(capfd):
+    """(audit round 24) a judge from Python (progress off: quiet) loaded the embedded smoke-test
+    model without its notice, which the README promises whenever it is used."""
+    from xling.backends.loading import load_hf_backend
+
+    backend = load_hf_backend(None, quiet=True)
+    assert backend.fingerprint["model"] == "embedded:gemma3-270m"
+    assert "tiny smoke-test model" in capfd.readouterr().err
+
+
 def test_token_budgeted_batches_give_the_same_outputs(base_translator):
     fixed = base_translator.translate(SOURCES, "ko", "en")
     backend = base_translator.backend

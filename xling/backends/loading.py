@@ -87,7 +87,8 @@ def load_hf_backend(model: str | None = None, *, revision: str | None = None,
                     trust_remote_code: bool = False, device: str | None = None,
                     static_cache: bool = False, batching: Batching | None = None,
                     quiet: bool = False) -> LocalBackend:
-    source, display = locate_model(model, revision, quiet)
+    # (the embedded model's notice whatever `quiet`: a quiet judge from Python used it unsaid)
+    source, display = locate_model(model, revision)
     return open_hf_backend(source, display=display, revision=revision,
                            trust_remote_code=trust_remote_code, device=device,
                            static_cache=static_cache, batching=batching)

@@ -429,7 +429,7 @@ def load_vllm_backend(model: str | None, settings: VLLMSettings, *, quiet: bool 
                       static_cache: bool = False) -> VLLMBackend:
 
     vllm_version()     # one clear line before anything loads
-    source, display = locate_model(model, settings.revision, quiet)
+    source, display = locate_model(model, settings.revision)   # (the embedded model's notice always)
     if not quiet:
         print(f"xling: starting vLLM {vllm_version()} for {display}", file=sys.stderr)
     return VLLMBackend(source, display=display, settings=settings, revision=settings.revision,
