@@ -4,6 +4,7 @@ reference venv), reference-free scoring from the shell, and clear errors for gat
 models."""
 
 import json
+import re
 
 import pytest
 from helpers import assert_one_line_error, xling
@@ -363,3 +364,42 @@ def test_xcomet_from_a_folder_of_any_name_is_named_xcomet_and_keeps_its_spans(tm
     through = xcomet(HYPS, REFS, SRCS, model=str(folder), batch_size=2)
     assert through.name == "xCOMET" and len(through.extra["error_spans"]) == len(HYPS)
     assert through.segments == direct.segments
+
+
+def test_a_comet_checkpoint_given_as_the_metricx_model_is_named_as_one(tiny_kiwi, tiny_metricx, tmp_path):
+    """(audit round 24) a COMET folder as --metricx-model was reported as google/mt5-xl's tokenizer
+    being offline; the folder's kind is checked first, and the right option named."""
+    from xling.metrics.preflight import check_metric_models
+    from xling.metrics.registry import get
+
+    folder = str(tiny_kiwi.parents[1])
+    cure = "is a COMET checkpoint (hparams.yaml, checkpoints/model.ckpt), not a MetricX model (--metricx-model): " \
+           "give it as --comet-model, --xcomet-model or --cometkiwi-model"
+    with pytest.raises(XlingError, match=re.escape(cure)):
+        get("metricx")(HYPS, REFS, SRCS, "en", model=folder)
+    with pytest.raises(XlingError, match=re.escape(cure)):      # eval mt and rescore, before any work
+        check_metric_models(["metricx-qe"], {"metricx_model": folder}, translating=False)
+    (tmp_path / "src.ko").write_text("저는 학생입니다.\n", encoding="utf-8")
+    (tmp_path / "hyp.en").write_text("I am a student.\n", encoding="utf-8")
+    assert_one_line_error(xling("score", "-i", str(tmp_path / "hyp.en"), "-s", str(tmp_path / "src.ko"),
+                                "--tgt-lang", "en", "-m", "metricx-qe", "--metricx-model", folder,
+                                "--metricx-version", "24"), cure)
+    # and the other way round: a MetricX folder as a COMET model is named a transformers model
+    with pytest.raises(XlingError, match=re.escape("has no checkpoints/model.ckpt (--comet-model); it holds "
+                                                   "config.json: a transformers model (MetricX: --metricx-model)")):
+        check_metric_models(["comet"], {"comet_model": str(tiny_metricx)}, translating=False)
+
+
+def test_a_mistyped_relative_comet_path_is_said_to_be_no_folder_either(tmp_path, monkeypatch):
+    """(audit round 24) `--comet-model m/nothere` read as a hub name only: "the hub cannot be
+    reached (offline?)", never that no such folder exists."""
+    from xling.metrics import comet
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "m").mkdir()
+    with pytest.raises(XlingError, match=r"cannot be reached to fetch it \(offline\?\) \(nor is there a local folder "
+                                         r"'m/nothere': a mistyped path\?\); pass a local checkpoint"):
+        comet(["a"], ["a"], ["a"], model="m/nothere")
+    with pytest.raises(XlingError) as default:      # the default hub name is no mistyped path
+        comet(["a"], ["a"], ["a"])
+    assert "mistyped" not in str(default.value)

@@ -125,6 +125,30 @@ def mean_result(name: str, values: Sequence[float], signature: str, scale: float
         extra=extra or {}, stats=stats, scorer=("mean", scale), _segments=[float(v) for v in stats[:, 0]])
 
 
+def refuse_non_finite(name: str, values: Sequence[float], cure: str, keep: Sequence[bool] | None = None) -> None:
+    """A NaN or infinite segment score (a half-precision overflow, broken weights) stops with one
+    line: its mean printed and stored as the score was NaN, and paired tests read its segments as
+    unscorable. `keep`: the mask the values were scored under (the line named is the input's)."""
+    import math
+
+    bad = [i for i, value in enumerate(values) if not math.isfinite(value)]
+    if not bad:
+        return
+    lines = [i for i, kept in enumerate(keep) if kept] if keep is not None else range(len(values))
+    raise XlingError(f"{name} scored {len(bad)} of {len(values)} segments as NaN/inf (first: line "
+                     f"{lines[bad[0]] + 1}); {cure}")
+
+
+def no_such_folder(model: str) -> str:
+    """What an offline error about a model adds when the name, as hub names may, looks like a
+    relative path (m/nothere): that no such local folder exists either, so a mistyped path is
+    not read as a network problem only. Nothing for the metrics' own default hub names."""
+    from . import settings
+
+    defaults = {s.default for s in vars(settings).values() if isinstance(s, settings.MetricSetting)}
+    return "" if model in defaults else f" (nor is there a local folder {model!r}: a mistyped path?)"
+
+
 def as_reference_streams(refs, required: bool = False) -> list[list[str]]:
     """Accept one reference per segment (list[str]) or several streams (list[list[str]]);
     `required`: the metric needs references, so None is an error."""

@@ -16,7 +16,17 @@ from .. import __version__
 from ..data import hub
 from ..errors import XlingError
 from ..store.filehash import file_digest, model_fingerprint
-from .base import Signature, apply_mask, as_reference_streams, check_flag, check_lengths, mask_extra, mean_result
+from .base import (
+    Signature,
+    apply_mask,
+    as_reference_streams,
+    check_flag,
+    check_lengths,
+    mask_extra,
+    mean_result,
+    no_such_folder,
+    refuse_non_finite,
+)
 from .comet_native import load_scorer, read_hparams, unsupported
 from .settings import COMET_MODEL, PRECISION, XCOMET_MODEL
 
@@ -31,7 +41,9 @@ def _checkpoint_for(model: str) -> tuple[Path, str]:
     if path.exists():
         ckpt = path / "checkpoints" / "model.ckpt" if path.is_dir() else path
         if not ckpt.is_file():
-            raise XlingError(f"COMET model folder {model} has no checkpoints/model.ckpt")
+            kind = "; it holds config.json: a transformers model (MetricX: --metricx-model)" \
+                if (path / "config.json").is_file() else ""
+            raise XlingError(f"COMET model folder {model} has no checkpoints/model.ckpt{kind}")
         return ckpt, "sha256:" + checkpoint_content(ckpt)
     from huggingface_hub import snapshot_download
 
@@ -43,8 +55,8 @@ def _checkpoint_for(model: str) -> tuple[Path, str]:
             raise FileNotFoundError(f"{model} has no checkpoints/model.ckpt")
     except Exception as exc:  # noqa: BLE001 - offline, gated or missing: say which, in one line
         if not online:
-            raise XlingError(f"COMET model {model!r} is not a local checkpoint and the Hugging Face "
-                             "hub cannot be reached to fetch it (offline?); pass a local checkpoint "
+            raise XlingError(f"COMET model {model!r} is not a local checkpoint and the Hugging Face hub cannot "
+                             f"be reached to fetch it (offline?){no_such_folder(model)}; pass a local checkpoint "
                              "folder (with checkpoints/model.ckpt) instead of the name, or go online") from exc
         if re.search(r"gated|401|403|restricted|authenticat", f"{type(exc).__name__} {exc}", re.I):
             raise XlingError(f"COMET model {model!r} is gated on the Hugging Face hub: accept its "
@@ -150,6 +162,10 @@ def comet(hyps: Sequence[str], refs: Sequence[str] | None, srcs: Sequence[str] |
         scores = scorer.predict(srcs, hyps, refs, batch_size, progress, spans=spans)
     else:
         scores = scorer.predict(srcs, hyps, refs, batch_size, progress)
+    name = name or ("xCOMET" if getattr(scorer, "is_xcomet", False) else "COMET")
+    refuse_non_finite(name, scores, f"at precision {precision} the model overflows: score in float32 "
+                      "(--precision 32)" if precision != "32" else
+                      "in float32: the checkpoint's weights hold NaN/inf or overflow (a damaged checkpoint?)", keep)
     fields = dict(model=model, rev=revision, prec=precision, bs=batch_size,
                   refs="yes" if refs is not None else "no", impl=f"xling-{__version__}")
     extra: dict[str, object] = {}
@@ -159,7 +175,6 @@ def comet(hyps: Sequence[str], refs: Sequence[str] | None, srcs: Sequence[str] |
     signature = Signature.of(**fields).format()
     if error_spans and spans is not None:
         extra["error_spans"] = spans
-    name = name or ("xCOMET" if getattr(scorer, "is_xcomet", False) else "COMET")
     result = mean_result(name, scores, signature, extra=extra)
     result.digits = 4   # a 0-1 scale: 0.8512 and 0.8549 are not both "0.85" (also called directly)
     return result

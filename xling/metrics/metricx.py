@@ -24,7 +24,7 @@ from .. import __version__
 from ..data import hub
 from ..errors import XlingError
 from ..store.filehash import model_fingerprint
-from .base import Signature, apply_mask, check_lengths, mask_extra, mean_result
+from .base import Signature, apply_mask, check_lengths, mask_extra, mean_result, refuse_non_finite
 from .settings import METRICX_MODEL
 
 DEFAULT_MODEL = METRICX_MODEL.default
@@ -91,6 +91,18 @@ def _tokenizer_source(model: str, explicit: str | None) -> str:
     return HUB_TOKENIZER
 
 
+def check_folder(model: str, option: str = "--metricx-model") -> None:
+    """A local MetricX folder is a transformers one (config.json); a COMET checkpoint given here
+    was reported as a missing mT5 tokenizer (offline), which it was not."""
+    folder = Path(model).expanduser()
+    if (folder / "config.json").is_file():
+        return
+    if (folder / "hparams.yaml").is_file() or (folder / "checkpoints" / "model.ckpt").is_file():
+        raise XlingError(f"{model} is a COMET checkpoint (hparams.yaml, checkpoints/model.ckpt), not a MetricX "
+                         f"model ({option}): give it as --comet-model, --xcomet-model or --cometkiwi-model")
+    raise XlingError(f"MetricX model folder {model} has no config.json ({option}): not a transformers (mT5) model")
+
+
 def load_tokenizer(source: str, local_files_only: bool = True):
     """MetricX's tokenizer (google/mt5-xl's, or a folder's own), as MetricX and mbrs load it:
     AutoTokenizer with legacy=False (transformers 5 builds it from the SentencePiece model; its
@@ -107,6 +119,8 @@ def load_metricx(model: str = DEFAULT_MODEL, precision: str = "32", tokenizer: s
     from ..store.filehash import model_fingerprint
 
     path = Path(model).expanduser()
+    if path.is_dir():
+        check_folder(model)
     return _load_metricx(model, precision, tokenizer, version, model_fingerprint(path) if path.is_dir() else None)
 
 
@@ -217,7 +231,13 @@ def metricx(hyps: Sequence[str], refs: Sequence[str] | None, srcs: Sequence[str]
                 scores[i] = value
 
     # half precision on a GPU only (load_metricx): the signature says what was computed
-    fields = dict(model=model, rev=revision, version=f"metricx-{v}", prec=precision if device == "cuda" else "32",
+    computed = precision if device == "cuda" else "32"
+    # (clipping to [0, 25] keeps a NaN a NaN)
+    refuse_non_finite("MetricX" if refs is not None else "MetricX-QE", scores,
+                      f"at precision {computed} the model overflows: score in float32 (--precision 32)"
+                      if computed != "32" else
+                      "in float32: the model's weights hold NaN/inf or overflow (a damaged checkpoint?)", keep)
+    fields = dict(model=model, rev=revision, version=f"metricx-{v}", prec=computed,
                   bs=batch_size,
                   refs="yes" if refs is not None else "no", impl=f"xling-{__version__}")
     if tokenizer and _tokenizer_source(model, tokenizer) != _tokenizer_source(model, None):

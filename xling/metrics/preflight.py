@@ -45,7 +45,12 @@ def check_metric_models(metrics: list[str], settings, translating: bool = True) 
         if path.exists():
             if key.snapshot_file.startswith("checkpoints") and path.is_dir() \
                     and not (path / key.snapshot_file).is_file():
-                raise XlingError(f"{spec.display} model folder {model} has no {key.snapshot_file} ({option})")
+                kind = "; it holds config.json: a transformers model (MetricX: --metricx-model)" \
+                    if (path / "config.json").is_file() else ""
+                raise XlingError(f"{spec.display} model folder {model} has no {key.snapshot_file} ({option}){kind}")
+            if spec.name in ("metricx", "metricx-qe") and path.is_dir():   # (a COMET folder: not "offline")
+                from .metricx import check_folder
+                check_folder(model, option)
             needed.remove(model)
         for need in needed:
             if Path(need).expanduser().exists():
