@@ -513,3 +513,172 @@ def test_a_metric_plugin_setting_named_like_a_backend_plugin_s_is_refused(tmp_pa
     assert result.returncode == 0, result.stderr
     err = result.stderr.decode()
     assert "metric 'length-ratio': its setting 'length_unit' is a backend's already" in err and "skipped" in err
+
+
+# -- components registered from Python (audit round 24): checked as a plugin's are ---------------
+def _python(env: dict, code: str):
+    """`code` run by a fresh interpreter (every registry unused yet), with `env`'s PYTHONPATH."""
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-c", code], env=dict(os.environ, **env), capture_output=True,
+                          text=True, timeout=300)
+
+
+def _data_set_module(name: str) -> str:
+    return ("from xling.data.registry import register_dataset\n"
+            f"@register_dataset({name!r}, task='mt', grammar='{name}:X', help='my copy')\n"
+            "def load(arg, spec, options):\n    return None\n")
+
+
+def _modules(root: Path, modules: dict[str, str]) -> dict:
+    """`modules` in a folder of their own, no entry point naming them: imported from Python."""
+    root.mkdir(parents=True)
+    for name, code in modules.items():
+        (root / f"{name}.py").write_text(code, encoding="utf-8")
+    return {"PYTHONPATH": f"{root}:{ROOT}"}
+
+
+REFUSED = ("from xling.errors import XlingError\n"
+           "try:\n    import {module}\nexcept XlingError as error:\n    print('refused:', error)\n")
+
+
+@pytest.mark.parametrize("name", ["ntrex128", "ntrex"])   # a built-in's name, and a built-in's alias
+def test_a_data_set_registered_from_python_under_a_built_in_name_is_refused_and_the_built_ins_stay(tmp_path, name):
+    """Registered before the data registry's first use, the user's "ntrex" was accepted; the
+    next lookup then blamed "a plugin" (xling's own ntrex128 refused) and wmt24pp, xnli, ... were
+    unknown for the rest of the session."""
+    env = _plugin_package(tmp_path / "plugin", "[xling.datasets]\nmine = userdata\n",
+                          {"userdata": _data_set_module(name)})
+    code = REFUSED.format(module="userdata") + (
+        "from xling.data.registry import families, family_of\n"
+        "print(family_of('wmt24pp:en-ko_KR', 'mt')[0].name, family_of('xnli:test', 'nli')[0].name)\n"
+        "print(sorted(families()))\n")
+    result = _python(_modules(tmp_path / "py", {"userdata": _data_set_module(name)}), code)
+    out = result.stdout.splitlines()
+    assert result.returncode == 0, result.stderr
+    assert out[0] == (f"refused: data set {name!r} is registered already (xling's own); "
+                      "register yours under another name"), result.stdout
+    assert out[1] == "wmt24pp xnli" and {"flores200", "ntrex128", "text", "jsonl", "mqm"} <= set(eval(out[2]))
+    # the same module as an entry point: a plugin's, named and skipped
+    listing = xling("data", env=env)
+    assert listing.returncode == 0, listing.stderr
+    assert (f"data set {name!r} is registered already (xling's own); a plugin must choose another name"
+            in listing.stderr.decode())
+    assert "ntrex128" in listing.stdout.decode() and "wmt24pp" in listing.stdout.decode()
+
+
+def test_a_data_set_registered_from_python_under_a_plugin_s_name_names_the_plugin(tmp_path):
+    env = _plugin_package(tmp_path / "plugin", "[xling.datasets]\nmine = plugdata\n",
+                          {"plugdata": _data_set_module("mine")})
+    (tmp_path / "userdata.py").write_text(_data_set_module("mine"), encoding="utf-8")
+    result = _python({"PYTHONPATH": f"{tmp_path}:{env['PYTHONPATH']}"}, REFUSED.format(module="userdata"))
+    assert result.stdout.strip() == ("refused: data set 'mine' is registered already (plugin xling-more==0.1's); "
+                                     "register yours under another name"), result.stdout + result.stderr
+
+
+def test_a_built_in_module_that_fails_to_import_is_not_remembered_as_loaded(tmp_path):
+    """discover() marked a group loaded before importing its built-ins: one failure, and every
+    later lookup answered without them (no error, the built-ins "unknown")."""
+    code = ("import xling.data.registry as data\n"
+            "real = data.BUILTIN\ndata.BUILTIN = ('no_such_builtin_module', *real)\n"
+            "for _ in range(2):\n"
+            "    try:\n        data.families()\n    except ModuleNotFoundError as error:\n        print(error)\n"
+            "data.BUILTIN = real\nprint(sorted(data.families()))\n")
+    result = _python({"PYTHONPATH": str(ROOT)}, code)
+    out = result.stdout.splitlines()
+    assert out[:2] == ["No module named 'no_such_builtin_module'"] * 2, result.stdout + result.stderr
+    assert {"flores200", "wmt24pp", "xnli"} <= set(eval(out[2]))
+
+
+CLASHING_BACKEND = ("from dataclasses import dataclass\n"
+                    "from xling.backends.registry import register_backend\n"
+                    "@dataclass(kw_only=True)\n"
+                    "class S:\n    revision: str | None = 'main'\n"   # hf's defaults to None
+                    "register_backend('mine', settings=S, help='x')(lambda *a, **k: None)\n")
+CLASHING_BACKEND_ERROR = ("backend 'mine': its setting 'revision' is backend 'hf''s too, with another default "
+                          "('main', not None)")
+
+
+def test_a_backend_registered_from_python_is_checked_as_a_plugin_s(tmp_path):
+    """From Python the checks a plugin gets were skipped: the clashing default was accepted, and
+    every later translate() (backend="hf" too) raised a TypeError."""
+    env = _plugin_package(tmp_path / "plugin", "[xling.backends]\nmine = userbk\n", {"userbk": CLASHING_BACKEND})
+    code = REFUSED.format(module="userbk") + (
+        "import toybk\n"   # a backend sharing hf's settings as they are: registered
+        "from xling.backends.registry import backends, setting_fields\n"
+        "from xling.backends.settings import BackendSettings\n"
+        "print(sorted(backends()), 'shout' in setting_fields(), BackendSettings(backend='hf').backend)\n")
+    result = _python(_modules(tmp_path / "py", {"userbk": CLASHING_BACKEND, "toybk": TOY_BACKEND}), code)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout.splitlines()
+    assert out[0].startswith(f"refused: {CLASHING_BACKEND_ERROR}"), result.stdout
+    assert out[1] == "['hf', 'http', 'toy-shout', 'vllm'] True hf"
+    # the same module as an entry point: named and skipped with the same words
+    helps = xling("translate", "--help", env=env)
+    assert helps.returncode == 0 and CLASHING_BACKEND_ERROR in helps.stderr.decode(), helps.stderr
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("MetricSpec('bleu2', 'BLEU', f)", "metric 'bleu2': its column title 'BLEU' is metric 'bleu''s already"),
+    ("MetricSpec('clash', 'Clash', f, settings={'base': MetricSetting('base_url', None, 'mine')})",
+     "metric 'clash': its setting 'base_url' is a backend's already"),
+    ("MetricSpec('bleu', 'Fake', f)", "metric 'bleu' is registered already (xling's own)"),
+])
+def test_a_metric_registered_from_python_is_checked_as_a_plugin_s(tmp_path, spec, message):
+    """From Python a second "BLEU" column (and a backend's setting name) was accepted."""
+    module = ("from xling.metrics.base import mean_result\n"
+              "from xling.metrics.registry import MetricSetting, MetricSpec, register\n"
+              "f = lambda h, r, s, t, **o: mean_result('B', [1.0] * len(h), 'b')\n"
+              f"register({spec})\n")
+    env = _plugin_package(tmp_path / "plugin", "[xling.metrics]\nmine = usermetric\n", {"usermetric": module})
+    result = _python(_modules(tmp_path / "py", {"usermetric": module}), REFUSED.format(module="usermetric"))
+    assert result.stdout.startswith(f"refused: {message}"), result.stdout + result.stderr
+    plugged = xling("score", "--help", env=env)
+    assert plugged.returncode == 0 and message in plugged.stderr.decode(), plugged.stderr
+
+
+HYPLEN = ("from xling.metrics.base import mean_result\n"
+          "from xling.metrics.registry import MetricSpec, register\n"
+          "register(MetricSpec('hyplen', 'HypLen', lambda h, r, s, t, **o: mean_result(\n"
+          "    'length', [float(len(x.split())) for x in h], 'length|v:1'), needs_refs=False,\n"
+          "    higher_is_better=False))\n")
+
+
+def _titles_checked(text: str, latex: str, data: dict, system: str) -> None:
+    header = text.splitlines()[0].split()
+    assert header == ["system", "BLEU", "HypLen"], text
+    assert "HypLen: length|v:1" in text.splitlines() and "lower is better: HypLen" in text, text
+    assert "system & BLEU & HypLen" in latex and "% HypLen: length|v:1" in latex, latex
+    assert data["systems"][system]["hyplen"]["name"] == "HypLen"
+
+
+def test_score_titles_a_plugin_metric_by_its_display(tmp_path):
+    """`score` titled a plugin metric's column (and signature line) by its result's name
+    ("length"), where `report` and the HTML pages show the spec's display ("HypLen")."""
+    env = _plugin_package(tmp_path / "plugin", "[xling.metrics]\nhyplen = hyplen\n", {"hyplen": HYPLEN})
+    hyp = tmp_path / "h.txt"
+    hyp.write_text("the cat sat\n", encoding="utf-8")
+    args = ("score", "-i", str(hyp), "-r", str(hyp), "-t", "en", "-m", "bleu,hyplen")
+    formats = {fmt: xling(*args, "--format", fmt, env=env) for fmt in ("text", "latex", "json")}
+    assert all(r.returncode == 0 for r in formats.values()), [r.stderr for r in formats.values()]
+    text, latex, data = (formats["text"].stdout.decode(), formats["latex"].stdout.decode(),
+                         json.loads(formats["json"].stdout))
+    _titles_checked(text, latex, data, str(hyp))
+    # the same metric registered from Python, scored through the Python API
+    code = ("import json, hyplen\n"
+            "from xling.reporting.scores import format_json, format_latex, format_text\n"
+            "from xling.tasks.score import score_systems\n"
+            "report = score_systems({'s': ['the cat sat']}, [['the cat sat']], ['bleu', 'hyplen'], 'en')\n"
+            "print(json.dumps([format_text(report), format_latex(report), json.loads(format_json(report))]))\n")
+    result = _python(_modules(tmp_path / "py", {"hyplen": HYPLEN}), code)
+    assert result.returncode == 0, result.stderr
+    _titles_checked(*json.loads(result.stdout.splitlines()[-1]), "s")
+
+
+def test_score_titles_the_guide_s_metric_by_its_display(plugin, tmp_path):
+    hyp = tmp_path / "hyp.txt"
+    hyp.write_text("a b c\n")
+    result = run(plugin, "score", "-i", str(hyp), "-r", str(hyp), "-t", "en", "-m", "length-ratio")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.decode().splitlines()[0].split() == ["system", "LenRatio"], result.stdout

@@ -848,3 +848,13 @@ def test_a_keep_mask_that_drops_every_segment_says_so():
 
     with pytest.raises(XlingError, match="keep drops all 2 segments"):
         chrf(["a b", "c d"], [["a b", "c d"]], keep=[False, False])
+
+
+def test_off_target_given_references_second_says_its_signature():
+    """(audit round 24) off_target(hyps, refs, "ko"), in the order every other metric takes, said
+    "unknown language code ['x y z']"."""
+    with pytest.raises(XlingError, match=r"^tgt_lang \(the second argument\) is a language code such as 'ko', "
+                       r"not a list of 1; off_target takes \(hyps, tgt_lang, srcs=None\), no references$"):
+        off_target(["a b c"], ["x y z"], "ko")
+    with pytest.raises(XlingError, match="off_target needs the target language: tgt_lang, a code such as 'ko'"):
+        off_target(["a b c"], None)

@@ -33,11 +33,16 @@ def discover(group: str, builtin: tuple[str, ...] = ()) -> None:
     under entry point `group` (each registers itself as it is imported)."""
     if group in _loaded:
         return
-    _loaded.add(group)
-    for module in _REGISTRIES:
-        importlib.import_module(module)
-    for module in (*builtin, *_BUILTIN):
-        importlib.import_module(module)
+    _loaded.add(group)   # (first: a built-in module that looks its registry up finds it filling)
+    try:
+        for module in _REGISTRIES:
+            importlib.import_module(module)
+        for module in (*builtin, *_BUILTIN):
+            importlib.import_module(module)
+    except BaseException:
+        # not remembered as loaded: every later lookup would have answered without the built-ins
+        _loaded.discard(group)
+        raise
     global _importing, _importing_content
     # in the order of their distributions' names (then their own), not of sys.path and folder
     # listings: of two plugins registering one name, the same one keeps it on every machine
@@ -117,11 +122,24 @@ LOADED: dict[str, str] = {}
 _OWNERS: dict[tuple[str, str], str] = {}
 
 
-def refuse_taken(kind: str, name: str, registry) -> None:
-    """A component's name (or alias) must be new: a plugin never silently replaces a built-in
-    or a plugin loaded before it."""
+# The owner of a component registered from Python (not a plugin's import, nor xling's own).
+FROM_PYTHON = "python"
+
+
+def refuse_taken(kind: str, name: str, registry, builtin: bool = False) -> None:
+    """A component's name (or alias) must be new: a plugin, or a registration from Python,
+    never silently replaces a built-in or a component registered before it. `builtin`: xling's
+    own registration."""
     if name in registry:
         owner = _OWNERS.get((kind, name), "xling")
-        holder = "xling's own" if owner == "xling" else f"plugin {owner}'s"
-        raise XlingError(f"{kind} {name!r} is registered already ({holder}); a plugin must choose another name")
-    _OWNERS[(kind, name)] = importing() or "xling"
+        holder = {"xling": "xling's own", FROM_PYTHON: "one registered from Python"}.get(owner, f"plugin {owner}'s")
+        who = "a plugin must choose another name" if importing() else "register yours under another name"
+        raise XlingError(f"{kind} {name!r} is registered already ({holder}); {who}")
+    _OWNERS[(kind, name)] = importing() or ("xling" if builtin else FROM_PYTHON)
+
+
+def from_python(builtin: bool) -> bool:
+    """Whether a registration is made from Python (a user's code, not a plugin's import nor
+    xling's own): it is checked as a plugin's is, against every built-in and plugin, which its
+    registry then loads first."""
+    return not builtin and importing() is None

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..errors import XlingError
-from ..plugins import discover, importing, importing_content, refuse_taken, track
+from ..plugins import discover, from_python, importing, importing_content, refuse_taken, track
 from ..settings import BUILTIN_METRIC_SETTINGS, refuse_reserved_setting, refuse_taken_setting
 
 # The built-in backend modules, in the order their options appear in configs and in --help.
@@ -49,8 +49,13 @@ def register_backend(name: str, *, settings: type, help: str, load_options: tupl
         raise TypeError(f"backend {name!r}: settings must be a dataclass")
 
     def wrap(load):
-        refuse_taken("backend", name, {**REGISTRY, "auto": None})
-        if importing():   # a plugin's: every setting of its own, each with a default (configs are flat)
+        builtin = getattr(load, "__module__", None) in BUILTIN
+        if from_python(builtin):   # checked against every backend, plugins' included
+            backends()
+        refuse_taken("backend", name, {**REGISTRY, "auto": None}, builtin)
+        # a plugin's, or one registered from Python: every setting of its own, each with a default
+        # (configs are flat); unchecked, a clash made every later run's settings a TypeError
+        if not builtin:
             for f in dataclasses.fields(settings):
                 refuse_reserved_setting("backend", name, f.name, isinstance(f.default, bool))
                 refuse_taken_setting("backend", name, f.name, BUILTIN_METRIC_SETTINGS, "a metric")

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable, cast
 
 from ..errors import XlingError
-from ..plugins import discover, refuse_taken, track
+from ..plugins import discover, from_python, refuse_taken, track
 
 BUILTIN = ("xling.data.parallel", "xling.data.wmt", "xling.data.jsonl", "xling.data.choice",
            "xling.data.pawsx", "xling.data.xcopa", "xling.data.human")
@@ -60,10 +60,13 @@ def register_dataset(name: str, *, task: str, grammar: str, help: str, aliases: 
         raise ValueError(f"data set {name!r}: task must be one of {', '.join(TASKS)}")
 
     def wrap(load):
+        builtin = getattr(load, "__module__", None) in BUILTIN
+        if from_python(builtin):   # the built-ins (and plugins) first: each refuses a name taken before it
+            families()
         for taken in (name, *aliases):
             if taken != taken.lower():
                 raise XlingError(f"data set {taken!r}: a data set's name and aliases are lower-case")
-            refuse_taken("data set", taken, {**REGISTRY, **_ALIASES})
+            refuse_taken("data set", taken, {**REGISTRY, **_ALIASES}, builtin)
         REGISTRY[name] = DataFamily(name, task, grammar, help, load, tuple(aliases), tuple(splits), languages)
         for alias in (name, *aliases):
             _ALIASES[alias] = name

@@ -23,7 +23,7 @@ from functools import lru_cache
 from typing import Sequence
 
 from .. import __version__
-from ..data.languages import resolve
+from ..data.languages import Language, resolve
 from ..data.textio import is_blank
 from ..errors import XlingError
 from .base import Signature, check_lengths, mean_result
@@ -81,6 +81,13 @@ def off_target(hyps: Sequence[str], tgt_lang: str, srcs: Sequence[str] | None = 
     """Percentage of off-target outputs among all outputs; segments are 1.0 (off-target) or 0.0.
     `extra["undetermined_rate"]` is the percentage of undetermined outputs, over the same
     denominator (they are 0.0 here, and not on-target either: see `on_target_mask`)."""
+    if tgt_lang is None:
+        raise XlingError("off_target needs the target language: tgt_lang, a code such as 'ko'")
+    if not isinstance(tgt_lang, (str, Language)):   # off_target(hyps, refs, "ko"), as the other metrics take them
+        given = f"a {type(tgt_lang).__name__} of {len(tgt_lang)}" if hasattr(tgt_lang, "__len__") \
+            else str(repr(tgt_lang))[:40]
+        raise XlingError(f"tgt_lang (the second argument) is a language code such as 'ko', not {given}; "
+                         "off_target takes (hyps, tgt_lang, srcs=None), no references")
     tgt = resolve(tgt_lang)
     check_lengths(hypotheses=hyps, sources=srcs)
     sources = srcs if srcs is not None else [None] * len(hyps)

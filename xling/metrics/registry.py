@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Callable
 from ..backends.http import TRANSPORT
 from ..backends.registry import backends
 from ..errors import XlingError, did_you_mean
-from ..plugins import discover, importing, importing_content, refuse_taken, track
+from ..plugins import discover, from_python, importing, importing_content, refuse_taken, track
 from ..settings import refuse_reserved_setting, refuse_taken_setting
 from .settings import (
     BATCH_SIZE,
@@ -202,30 +202,40 @@ class MetricSpec:
 REGISTRY: dict[str, MetricSpec] = {}
 ALIASES: dict[str, str] = {}
 track(REGISTRY, ALIASES, SETTINGS)
+_BUILDING = True   # while this module registers xling's own metrics (below)
 
 
 def register(spec: MetricSpec, *aliases: str) -> MetricSpec:
-    """Add a metric (a plugin's too) under its name and `aliases`; returns it."""
+    """Add a metric (a plugin's, or one from Python) under its name and `aliases`; returns it."""
     if importing() and spec.plugin is None:
         spec = replace(spec, plugin=importing(), plugin_content=importing_content())
+    if from_python(_BUILDING):   # checked against the plugins' metrics too
+        _discover()
     for name in (spec.name, *aliases):
         if name != name.lower():   # names are looked up lower-cased
             raise XlingError(f"metric {name!r}: a metric's name and aliases are lower-case")
-        refuse_taken("metric", name, {**REGISTRY, **ALIASES})
-    if importing():   # a second "BLEU" column (and signature line) beside the real one
+        refuse_taken("metric", name, {**REGISTRY, **ALIASES}, _BUILDING)
+    # a plugin's or one from Python (a TypeError later otherwise, or a second column of a title)
+    if not _BUILDING:   # a second "BLEU" column (and signature line) beside the real one
         shown = next((other for other in REGISTRY.values() if other.display.lower() == spec.display.lower()), None)
         if shown is not None:
             raise XlingError(f"metric {spec.name!r}: its column title {spec.display!r} is metric {shown.name!r}'s "
-                             "already; a plugin must choose another display name")
+                             "already; choose another display name")
     for owned in spec.settings.values():
         if isinstance(owned, MetricSetting):
-            if importing():   # a plugin's: never a task's setting or a built-in backend's
+            if not _BUILDING:   # never a task's setting or a backend's
                 refuse_reserved_setting("metric", spec.name, owned.name, isinstance(owned.default, bool),
                                         owned.flags)
                 refuse_taken_setting("metric", spec.name, owned.name, {n for k in backends().values()
                                      for n in k.setting_names()}, "a backend")   # (a plugin's too)
-            if SETTINGS.setdefault(owned.name, owned) != owned:
-                raise TypeError(f"metric {spec.name!r} declares setting {owned.name!r} unlike its other owner")
+            other = SETTINGS.get(owned.name, owned)
+            if other != owned:
+                raise XlingError(f"metric {spec.name!r}: its setting {owned.name!r} is another metric's already, "
+                                 f"declared otherwise (default {other.default!r}); share that MetricSetting, "
+                                 "or name it otherwise")
+    for owned in spec.settings.values():   # (only once every check has passed)
+        if isinstance(owned, MetricSetting):
+            SETTINGS.setdefault(owned.name, owned)
     REGISTRY[spec.name] = spec
     for alias in aliases:
         ALIASES[alias] = spec.name
@@ -449,6 +459,7 @@ register(MetricSpec("offtarget", "OffTarget%", _off_target, needs_refs=False, hi
                     detail=("flags",), unit="% outputs not in the target language", rules=f"rules{LANGID_RULES}",
                     beside=(("undetermined_rate", "Undetermined%"), ("reference_rate", "Ref OffTarget%"),
                             ("reference_undetermined_rate", "Ref Undetermined%"))))
+_BUILDING = False
 
 
 def _checkpoint_content(ckpt: Path) -> str:

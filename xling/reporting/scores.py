@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass, field
 
 from ..metrics.base import MetricResult
-from ..metrics.registry import get
+from ..metrics.registry import display, get
 from ..metrics.significance import PairedResult
 from .tables import one_line, p_text, tex_escape
 from .text_table import table
@@ -24,8 +24,9 @@ class ScoreReport:
     baseline: dict[str, PairedResult] = field(default_factory=dict)   # metric -> its bootstrap interval
 
     def to_dict(self) -> dict:
+        # each result named by its spec's display, the title of its column in text and LaTeX
         return {"settings": self.settings,
-                "systems": {s: {m: r.to_dict(segments=False) for m, r in res.items()}
+                "systems": {s: {m: {**r.to_dict(segments=False), "name": display(m)} for m, r in res.items()}
                             for s, res in self.systems.items()},
                 "paired": {m: [p.to_dict() for p in ps] for m, ps in self.paired.items()},
                 **({"baseline": {m: {k: v for k, v in p.to_dict().items() if k in BASELINE_FIELDS}
@@ -49,7 +50,8 @@ def _cells(report: ScoreReport, latex: bool = False) -> tuple[list[str], list[li
     metrics = list(next(iter(report.systems.values())))
     header = ["system"]
     for m in metrics:
-        header += [report.systems[names[0]][m].name] + [title for _, title in get(m).beside]
+        # the spec's display, as `report` and the HTML pages title it (a plugin's result may be named otherwise)
+        header += [display(m)] + [title for _, title in get(m).beside]
     paired = {(p.system, m): p for m, ps in report.paired.items() for p in ps}
     rows = []
     for name in names:
@@ -87,9 +89,9 @@ def _signatures(report: ScoreReport) -> list[tuple[str, str]]:
         for system, results in report.systems.items():
             by_signature.setdefault(results[metric].signature, []).append(system)
         if len(by_signature) == 1:
-            sigs.append((first.name, first.signature))
+            sigs.append((display(metric), first.signature))
         else:
-            sigs += [(f"{first.name} [{', '.join(map(one_line, systems))}]", sig)
+            sigs += [(f"{display(metric)} [{', '.join(map(one_line, systems))}]", sig)
                      for sig, systems in by_signature.items()]
     if report.paired:   # (a metric's own test where it is not a judge's on fewer segments)
         tests = [p for ps in report.paired.values() for p in ps]
@@ -109,7 +111,7 @@ def format_text(report: ScoreReport) -> str:
         if next(iter(report.paired.values()))[0].test == "bs":
             lines.append("intervals: BLEU/chrF/TER as sacrebleu prints them (bootstrap mean ± half the "
                          "95% order-statistic gap); other metrics [2.5th, 97.5th percentile]")
-    lower = [r.name for r in next(iter(report.systems.values())).values() if not r.higher_is_better]
+    lower = [display(m) for m, r in next(iter(report.systems.values())).items() if not r.higher_is_better]
     if lower:
         lines.append(f"lower is better: {', '.join(lower)}")
     if "offtarget" in next(iter(report.systems.values())):
@@ -134,7 +136,7 @@ def format_latex(report: ScoreReport) -> str:
     if report.paired:
         lines.append("% $^{\\uparrow}$ better, $^{\\downarrow}$ worse: p < 0.05 against the first system, in each "
                      "metric's own direction")
-    lower = [r.name for r in next(iter(report.systems.values())).values() if not r.higher_is_better]
+    lower = [display(m) for m, r in next(iter(report.systems.values())).items() if not r.higher_is_better]
     if lower:
         lines.append(f"% lower is better: {', '.join(lower)}")
     if "offtarget" in next(iter(report.systems.values())):
