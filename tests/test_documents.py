@@ -630,3 +630,143 @@ def test_a_segment_with_its_own_bracketed_numbers_is_refused_in_document_mode(tm
     assert_one_line_error(result, "document doc-a: its segment 1 of 1 has a line starting with a number in "
                                   "square brackets")
     assert not (tmp_path / "doc").exists()
+
+
+def test_a_segment_that_opens_with_a_line_break_is_checked_as_it_is_sent(tmp_path):
+    """(audit round 24, D2) "\\n[2] Jones, 2021." and "\\n\\nfoo bar" passed the checks, which
+    stripped the text; mark() sends it unstripped: "[1] \\n[2] Jones" lost the chunk for a perfect
+    model, and the blank line left a run folder behind with a message naming no segment."""
+    rows = [_row(1, "doc-a", "news", "The bridge opened.", "x"), _row(2, "doc-a", "news", "\n[2] Jones, 2021.", "y"),
+            _row(3, "doc-a", "news", "The mayor spoke.", "z")]
+    result = xling("eval", "mt", "--data", "wmt24pp:en-ko_KR", "--data-dir", _write_wmt24pp(tmp_path / "a", rows),
+                   "--out", tmp_path / "doc", "--backend", "http", "--base-url", "http://127.0.0.1:9/v1",
+                   "-m", "fake", "--unit", "document")
+    assert_one_line_error(result, "document doc-a: its segment 2 of 3 has a line starting with a number in "
+                                  "square brackets")
+    assert not (tmp_path / "doc").exists()
+    rows = [_row(1, "doc-b", "news", "\n\nfoo bar", "x")]
+    result = xling("eval", "mt", "--data", "wmt24pp:en-ko_KR", "--data-dir", _write_wmt24pp(tmp_path / "b", rows),
+                   "--out", tmp_path / "doc", "--backend", "http", "--base-url", "http://127.0.0.1:9/v1",
+                   "-m", "fake", "--unit", "document", "--template", "mt-document-completion")
+    assert_one_line_error(result, "document doc-b: its segment 1 of 1 holds a blank line")
+    assert b"--paragraphs" not in result.stderr and b"translate by segment" not in result.stderr
+    assert not (tmp_path / "doc").exists()
+
+
+def test_a_blank_line_under_a_completion_template_in_segment_mode_names_the_segment(tmp_path):
+    """(audit round 24, D5) `eval mt --unit segment`: the template's own check said "split it into
+    paragraphs (--paragraphs)", an option of `xling translate` only, named no segment of 960, and
+    ran after the run folder was made."""
+    path = tmp_path / "cblank.jsonl"
+    path.write_text(json.dumps({"document_id": "a", "segment_id": 1, "en": "fine", "de": "x"}) + "\n"
+                    + json.dumps({"document_id": "a", "segment_id": 2, "en": "\n\nfoo bar", "de": "x"}) + "\n",
+                    encoding="utf-8")
+    result = xling("eval", "mt", "--data", f"jsonl:{path}", "-p", "en-de", "--unit", "segment",
+                   "--template", "mt-completion", "--backend", "http", "--base-url", "http://127.0.0.1:9/v1",
+                   "-m", "fake", "--metrics", "chrf", "--out", tmp_path / "run")
+    assert_one_line_error(result, "segment 2 (document a, segment_id 2) holds a blank line, which ends an answer "
+                                  "under the completion template 'mt-completion'")
+    assert b"--paragraphs" not in result.stderr
+    assert not (tmp_path / "run").exists()
+    # the template's own check (the Python API) names no option of any one command either
+    from xling.prompts.templates import load_template
+
+    with pytest.raises(XlingError, match="holds a blank line") as error:
+        load_template("mt-completion").stops_for("foo\n\nbar")
+    assert "--paragraphs" not in str(error.value)
+
+
+def _narrow_model(model: Path, folder: Path, window: int) -> Path:
+    import shutil
+
+    shutil.copytree(model, folder)
+    config = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps(dict(config, max_position_embeddings=window)))
+    return folder
+
+
+def _window_for(model: Path, texts: list[str], extra: int) -> tuple[int, int]:
+    """A context window the round-23 planner fills with one chunk of `texts` (all of one
+    document), `extra` tokens to spare, and the chunk's answer budget."""
+    from xling.data.languages import resolve
+    from xling.translation.documents import MARK_TOKENS
+    from xling.translation.translator import Translator
+
+    with Translator(str(model)) as translator:
+        backend = translator.backend
+        empty = backend.prompt_tokens(translator.template.render_translation(resolve("en"), resolve("ko"), "", []))
+        answer = sum(translator.budget(t) + MARK_TOKENS for t in texts)
+        return empty + 2 + sum(backend.count_tokens(t) + MARK_TOKENS for t in texts) + answer + extra, answer
+
+
+def test_chunks_count_the_tokens_of_two_digit_segment_numbers(tiny_causal_base, tmp_path):
+    """(audit round 24, D3) The planner counted 4 tokens for every "[k] ", and "\n[12] I" takes 5
+    on a tokenizer that splits digits: 30 segments cost 260 tokens of prompt, planned as 240, and
+    a chunk planned to fit ran past the context window (its answer budget cut)."""
+    from xling.backends.base import Decoding
+    from xling.translation.documents import MARK_TOKENS, mark, prepare
+    from xling.translation.translator import Translator
+
+    src, tgt = resolve("en"), resolve("ko")
+    texts, docs = ["I like apples."] * 30, ["d"] * 30
+    window, answer = _window_for(tiny_causal_base, texts, 5)
+    narrow = Translator(str(_narrow_model(tiny_causal_base, tmp_path / "narrow", window)),
+                        decoding=Decoding(max_new_tokens_cap=answer))
+    backend = narrow.backend
+    assert backend.context_window == window
+    assert backend.count_tokens("\n[12] I") - backend.count_tokens("I") == 5 > MARK_TOKENS
+    shots, chunks = prepare(narrow, texts, docs, src, tgt)
+    assert len(chunks) == 2 and not chunks[0].as_before   # (the old planner made one, said apart)
+    for chunk in chunks:
+        segments = [texts[p] for p in chunk.positions]
+        prompt = backend.prompt_tokens(narrow.template.render_translation(src, tgt, mark(segments), shots))
+        budget = min(answer, sum(narrow.budget(s) + MARK_TOKENS for s in segments))
+        assert prompt + budget <= window, (prompt, budget, window)
+    # a document of nine segments or fewer is cut as before
+    assert all(c.as_before for c in prepare(narrow, texts[:9], docs[:9], src, tgt)[1])
+    narrow.close()
+
+
+def test_a_document_run_cut_otherwise_than_before_gets_another_identity(tiny_causal_base, tmp_path):
+    """(audit round 24, D3) Chunks planned otherwise send other prompts: such a run's data digest
+    differs (a run stored before is refused, as RunDir's `_why` says) and nothing is clipped; a run
+    whose chunks did not change keeps its digest."""
+    texts = ["I like apples."] * 12
+    window, answer = _window_for(tiny_causal_base, texts, 1)
+    narrow = _narrow_model(tiny_causal_base, tmp_path / "narrow", window)
+    root = _write_wmt24pp(tmp_path, ROWS[:1] + [_row(i, "d", "news", t, "x") for i, t in enumerate(texts, 1)])
+
+    def run(out, *extra):
+        result = xling("eval", "mt", "--data", "wmt24pp:en-ko_KR", "--data-dir", str(root), "--out", str(out),
+                       "-m", str(narrow), "--metrics", "chrf", "--max-new-tokens", str(answer), *extra)
+        assert result.returncode == 0, result.stderr.decode()
+        identity = json.loads((out / "config.json").read_text())["identity"]["data_sha256"]
+        return identity, json.loads((out / "metrics.json").read_text())["directions"]["en-ko"]
+
+    segment, _ = run(tmp_path / "seg")
+    document, metrics = run(tmp_path / "doc", "--unit", "document")
+    assert document != segment and metrics["realignment"]["chunks"] == 2
+    assert metrics["generation"].get("clipped_budgets", 0) == 0
+    # nine segments: cut as before, the digest the data alone gives
+    assert run(tmp_path / "nine", "--unit", "document", "--limit", "9")[0] == run(tmp_path / "seg9", "--limit", "9")[0]
+
+
+def test_the_saudi_note_is_said_only_of_runs_with_arabic_and_demonstrations_only_with_shots(scripted, tmp_path):
+    """(audit round 24, D4) A `wmt24pp:en-*` run of en-ko named ar_SA's regional post-edits and
+    "demonstrations from FLORES-200 arb_Arab" with no Arabic run and no shots."""
+    from xling.data.wmt import run_note
+
+    rows = ROWS[1:3]
+    _write_wmt24pp(tmp_path, rows)
+    _write_wmt24pp(tmp_path, [dict(r, target="عربي", original_target="عربي") for r in rows], locale="ar_SA")
+    data = load_parallel("wmt24pp:en-*", tmp_path)
+    ko, ar = (resolve("en"), resolve("ko")), (resolve("en"), resolve("ar"))
+    assert "Saudi" not in run_note(data, [ko], 0) and "Saudi" not in run_note(data, [ko], 2)
+    assert "(ar_SA: Saudi Arabic)" in run_note(data, [ar], 0) and "demonstrations" not in run_note(data, [ar], 0)
+    assert "demonstrations from FLORES-200 arb_Arab" in run_note(data, [ko, ar], 2)
+    result = xling("eval", "mt", "--data", "wmt24pp:en-*", "--data-dir", str(tmp_path), "-p", "en-ko",
+                   "--out", str(tmp_path / "run"), "--backend", "http", "--base-url", scripted.url,
+                   "-m", "fake", "--metrics", "chrf")
+    assert result.returncode == 0, result.stderr.decode()
+    assert b"Saudi" not in result.stderr and b"WMT24++ (ar_SA, ko_KR)" in result.stderr
+    assert "Saudi" not in json.loads((tmp_path / "run" / "config.json").read_text())["data"]["note"]

@@ -177,3 +177,92 @@ def test_a_shots_file_value_that_is_not_text_is_refused(tmp_path):
                     encoding="utf-8")
     with pytest.raises(XlingError, match=r"shots.jsonl:2: 'source' must be text, not None"):
         read_pair_file(path)
+
+
+def _write(path, records):
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def test_numeric_segment_ids_are_ordered_per_document_beside_text_ids(tmp_path):
+    """(audit round 24, D1) A document with numeric ids that run backwards was sent as
+    "[1] second of A\\n[2] first of A" as soon as another document used text ids ("intro"), and
+    ids written as JSON strings ("2", "1") were never ordered."""
+    from servers import FakeOpenAI
+
+    mixed = _write(tmp_path / "mixid.jsonl", [
+        {"document_id": "A", "segment_id": 2, "en": "second of A", "de": "y"},
+        {"document_id": "A", "segment_id": 1, "en": "first of A", "de": "y"},
+        {"document_id": "B", "segment_id": "intro", "en": "b text", "de": "w"},
+        {"document_id": "B", "segment_id": "outro", "en": "b end", "de": "w"}])
+    data = load_parallel(f"jsonl:{mixed}")
+    assert data.text("en") == ["first of A", "second of A", "b text", "b end"]   # B's names: file order
+    assert data.ids == ["2", "1", "3", "4"]
+    texts = _write(tmp_path / "strid.jsonl", [
+        {"document_id": "Q", "segment_id": "2", "en": "second of Q", "de": "y"},
+        {"document_id": "Q", "segment_id": "1", "en": "first of Q", "de": "y"}])
+    assert load_parallel(f"jsonl:{texts}").text("en") == ["first of Q", "second of Q"]
+    prompts = []
+
+    def answer(payload):
+        prompts.append(payload["messages"][-1]["content"])
+        return "[1] X\n[2] Y"
+
+    server = FakeOpenAI(respond=answer)
+    try:
+        result = xling("eval", "mt", "--data", f"jsonl:{mixed}", "-p", "en-de", "--unit", "document",
+                       "--backend", "http", "--base-url", server.url, "-m", "fake", "--metrics", "chrf",
+                       "--out", str(tmp_path / "run"))
+    finally:
+        server.close()
+    assert result.returncode == 0, result.stderr.decode()
+    assert any("[1] first of A\n[2] second of A" in p for p in prompts), prompts
+
+
+def test_a_document_mixing_numbers_and_names_whose_numbers_run_backwards_is_refused(tmp_path):
+    """(audit round 24, D1) Its order cannot be told: one line naming the record, no run folder."""
+    path = _write(tmp_path / "mixed.jsonl", [
+        {"document_id": "A", "segment_id": "intro", "en": "intro", "de": "y"},
+        {"document_id": "A", "segment_id": 2, "en": "second", "de": "y"},
+        {"document_id": "A", "segment_id": 1, "en": "first", "de": "y"}])
+    with pytest.raises(XlingError, match=r"mixed.jsonl:3: segment_id 1 of document A comes after 2 in the file, "
+                                         r"and the document also has segment_id 'intro'"):
+        load_parallel(f"jsonl:{path}")
+    result = xling("eval", "mt", "--data", f"jsonl:{path}", "-p", "en-de", "--unit", "document",
+                   "--backend", "http", "--base-url", "http://127.0.0.1:9/v1", "-m", "fake",
+                   "--out", str(tmp_path / "run"))
+    assert_one_line_error(result, "number every segment of it, or put its numbered records in order")
+    assert not (tmp_path / "run").exists()
+    # names alone, or numbers in order beside names, keep the file's order
+    _write(path, [{"document_id": "A", "segment_id": "intro", "en": "intro", "de": "y"},
+                  {"document_id": "A", "segment_id": 1, "en": "first", "de": "y"},
+                  {"document_id": "A", "segment_id": 2, "en": "second", "de": "y"}])
+    assert load_parallel(f"jsonl:{path}").text("en") == ["intro", "first", "second"]
+
+
+def test_a_run_made_before_its_document_was_ordered_is_not_resumed(tmp_path, monkeypatch):
+    """(audit round 24, D1) A run made when the file was read in its own order asked for other
+    prompts: resuming it would mix them. Its data digest differs: refused, with the reason."""
+    from click.testing import CliRunner
+    from servers import FakeOpenAI
+
+    from xling.cli import cli
+    from xling.data import jsonl
+
+    path = _write(tmp_path / "mixid.jsonl", [
+        {"document_id": "A", "segment_id": 2, "en": "second of A", "de": "y"},
+        {"document_id": "A", "segment_id": 1, "en": "first of A", "de": "y"},
+        {"document_id": "B", "segment_id": "intro", "en": "b text", "de": "w"}])
+    args = ["eval", "mt", "--data", f"jsonl:{path}", "-p", "en-de", "--unit", "document", "--backend", "http",
+            "-m", "fake", "--metrics", "chrf", "--out", str(tmp_path / "run")]
+    server = FakeOpenAI(respond=lambda payload: "[1] X\n[2] Y")
+    try:
+        with monkeypatch.context() as patched:   # as round 23 read it
+            patched.setattr(jsonl, "_segment_order", lambda metas, where: None)
+            old = CliRunner().invoke(cli, args + ["--base-url", server.url])
+        assert old.exit_code == 0, old.output
+        again = xling(*args, "--base-url", server.url)   # as a user runs it
+    finally:
+        server.close()
+    assert_one_line_error(again, "holds a run with a different config (differs in: data_sha256): the data's texts")
+    assert server.requests == 2   # (the refused run asked nothing)

@@ -4,6 +4,7 @@ as WMT's does — `document_id` (for `--unit document` and document-level scores
 `domain` (for scores by domain)."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from ..errors import XlingError
@@ -92,29 +93,51 @@ def load_jsonl(path: str, spec: str) -> ParallelData:
         first_use[str(value)] = number
         ids.append(str(value))
     values = [row for _, row in rows]
-    order = _segment_order(metas)
+    order = _segment_order(metas, [f"{path}:{number}" for number, _ in rows])
     if order is not None:
         values, metas, ids = [values[i] for i in order], [metas[i] for i in order], [ids[i] for i in order]
     return ParallelData(spec, ids, lambda lang: [str(r[codes[lang.code]]) for r in values], list(codes),
                         meta=metas if any(metas) else None)
 
 
-def _segment_order(metas: list[dict]) -> list[int] | None:
-    """Records in document order (documents as they first appear, each by its numeric
-    segment_id), where some document's numbers run backwards in the file: document mode reads
-    a document's segments in order, and its "(doc)" scores join them so. None: the file's own
-    order already is that order (kept as it is, so its runs' data digest does not change)."""
-    last: dict = {}
-    backwards = False
-    for meta in metas:
-        number = meta.get("segment_id")
-        if "document_id" not in meta or not isinstance(number, int):
-            return None   # no numbers to order by
-        doc = meta["document_id"]
-        backwards = backwards or (doc in last and number < last[doc])
-        last[doc] = number
-    if not backwards:
+_WHOLE = re.compile(r"[+-]?[0-9]+")
+
+
+def _number(segment_id) -> int | None:
+    """A segment_id as a whole number (3, "3", "03"; 1 and "1" name one segment), or None (a name)."""
+    if isinstance(segment_id, int):
+        return segment_id
+    return int(segment_id) if _WHOLE.fullmatch(segment_id.strip()) else None
+
+
+def _segment_order(metas: list[dict], where: list[str]) -> list[int] | None:
+    """Records in document order (documents as they first appear), where some document's
+    numeric segment_ids run backwards in the file: document mode reads a document's segments in
+    order, and its "(doc)" scores join them so. Decided per document: one whose ids are all whole
+    numbers (3 or "3") is ordered by them; one whose ids are names ("intro") keeps the file's
+    order, which is the only order names give. A document mixing the two whose numbers run
+    backwards has no order to tell, and is refused. None: the file's own order already is
+    document order (kept as it is, so its runs' data digest does not change)."""
+    if not metas or any("document_id" not in m or "segment_id" not in m for m in metas):
+        return None   # no numbers to order by
+    numbers: dict[str, list[tuple[int | None, int]]] = {}
+    for i, meta in enumerate(metas):
+        numbers.setdefault(meta["document_id"], []).append((_number(meta["segment_id"]), i))
+    place: dict[int, int] = {}   # a record of a document ordered by its numbers: its number
+    for doc, segments in numbers.items():
+        numbered = [(n, i) for n, i in segments if n is not None]
+        backwards = next(((j, i) for (m, j), (n, i) in zip(numbered, numbered[1:]) if n < m), None)
+        if backwards is None:
+            continue
+        if len(numbered) < len(segments):
+            name = next(metas[i]["segment_id"] for n, i in segments if n is None)
+            before, later = (metas[k]["segment_id"] for k in backwards)
+            raise XlingError(f"{where[backwards[1]]}: segment_id {later!r} of document {doc} comes after "
+                             f"{before!r} in the file, and the document also has segment_id {name!r}, which is "
+                             "not a number, so its order cannot be told: number every segment of it, or put "
+                             "its numbered records in order")
+        place.update((i, n) for n, i in numbered)
+    if not place:
         return None
-    first = {m["document_id"]: None for m in metas}
-    rank = {doc: k for k, doc in enumerate(first)}
-    return sorted(range(len(metas)), key=lambda i: (rank[metas[i]["document_id"]], metas[i]["segment_id"]))
+    rank = {doc: k for k, doc in enumerate(numbers)}
+    return sorted(range(len(metas)), key=lambda i: (rank[metas[i]["document_id"]], place.get(i, 0), i))

@@ -139,6 +139,33 @@ def _load_wmt24pp(arg: str, spec: str, options: DataOptions) -> ParallelData:
                         dev=FloresDev(root, f"wmt24pp:{arg}"))
 
 
+class WMT24ppData(ParallelData):
+    """WMT24++ data, whose note says of a locale's post-edits in a regional variety only where a
+    run has its language (`run_note`)."""
+
+    def __init__(self, *args, dialects: dict[str, str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.dialects = dialects     # language code -> "ar_SA: Saudi Arabic"
+        self.base_note = self.note
+        self.note = self.note_for(None, shots=1)   # (every locale: `xling data`, the API)
+
+    def note_for(self, directions, shots: int | None) -> str:
+        """The note, naming the regional post-edits of the languages of `directions` (None: all of
+        them), and where demonstrations come from only when the run draws some (`shots`)."""
+        codes = None if directions is None else {resolve(lang).code for d in directions for lang in d}
+        dialects = [text for code, text in self.dialects.items() if codes is None or code in codes]
+        if not dialects:
+            return self.base_note
+        return (self.base_note + "; post-edits in a regional variety (" + "; ".join(dialects) + "), while the "
+                "language is 'ar'" + (" (demonstrations from FLORES-200 arb_Arab, Modern Standard Arabic)"
+                                      if shots else ""))
+
+
+def run_note(data: ParallelData, directions, shots: int | None) -> str:
+    """What a run of these directions says of its data (config.json's data.note, and on stderr)."""
+    return data.note_for(directions, shots) if isinstance(data, WMT24ppData) else data.note
+
+
 def load_wmt24pp(arg: str, root: Path | None, keep_bad_sources: bool = False,
                  reference: str = "post-edit", dev=None) -> ParallelData:
     """`en-ko_KR` (one locale) or `en-*` (every locale of the local folder). English is the
@@ -216,16 +243,15 @@ def load_wmt24pp(arg: str, root: Path | None, keep_bad_sources: bool = False,
             + " ('" + field + "'); English is the original side")
     if left_out:
         note += "; left out of en-*: " + "; ".join(left_out)
-    dialects = [f"{loc}: {DIALECTS[loc]}" for loc in locales if loc in DIALECTS and field == "target"]
-    if dialects:   # the language code says Arabic; the post-edits are a spoken variety
-        note += ("; post-edits in a regional variety (" + "; ".join(dialects) + "), while the "
-                 "language is 'ar' (demonstrations from FLORES-200 arb_Arab, Modern Standard Arabic)")
+    # the language code says Arabic; the post-edits are a spoken variety
+    dialects = {languages[loc].code: f"{loc}: {DIALECTS[loc]}" for loc in locales
+                if loc in DIALECTS and field == "target"}
     meta = [{"domain": first[i]["domain"], "document_id": first[i]["document_id"],
              "segment_id": first[i]["segment_id"]} for i in keep]
     ids = [f"{first[i]['segment_id']:04d}" if isinstance(first[i]["segment_id"], int)
            else str(first[i]["segment_id"]) for i in keep]
-    return ParallelData(f"wmt24pp:en-{locale}", ids, lambda lang: texts[lang.code], list(texts),
-                        note=note, meta=meta, dev=dev,
+    return WMT24ppData(f"wmt24pp:en-{locale}", ids, lambda lang: texts[lang.code], list(texts),
+                       dialects=dialects, note=note, meta=meta, dev=dev,
                         default_pairs=[f"en-{lang.code}" for lang in languages.values()],
                         dev_note="WMT24++ has no dev split: demonstrations from FLORES-200 dev, in "
                                  "each side's language and script")

@@ -123,8 +123,9 @@ class Template:
                              "segment of several lines has no end marker; give it a separator "
                              "with a blank line (\\n\\n)")
         if "\n\n" in source.replace("\r", ""):
-            raise XlingError(f"a segment holds a blank line, which ends a block of template "
-                             f"{self.name!r}: split it into paragraphs (--paragraphs) first")
+            raise XlingError(f"a segment holds a blank line ({source.strip()[:40]!r}), which ends a block of "
+                             f"template {self.name!r}: remove the blank line or split the segment there, or use "
+                             "a chat model and template")
         label = ""
         if src is not None and "{source}" in self.data.get("query", ""):
             line = self.data["query"].split("{source}")[0].rstrip().split("\n")[-1].strip()

@@ -13,6 +13,7 @@ from ..data.corpus import ParallelData, ShotPool
 from ..data.languages import Direction, named_pairs, resolve
 from ..data.parallel import load_parallel, shots_file_pool
 from ..data.textio import file_record, is_blank
+from ..data.wmt import run_note
 from ..errors import XlingError
 from ..metrics.langid import detect
 from ..metrics.preflight import check_metric_models
@@ -22,7 +23,7 @@ from ..runs.config import MTEvalConfig
 from ..runs.folder import RunDir, RunHeader, run_fingerprint
 from ..runs.records import MTRecord
 from ..store.cache import content_key
-from ..translation.documents import prepare, translate_documents
+from ..translation.documents import check_no_blank_line, prepare, segment_name, translate_documents
 from ..translation.selection import CANDIDATE_ONLY, SAMPLED_ONLY, Selection
 from ..translation.translator import Translator, check_unit_template
 
@@ -207,11 +208,16 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
         problem = translator.backend.direction_problem(src, tgt)
         if problem:
             raise XlingError(problem)
+    replanned = {}   # directions whose chunks xling cut otherwise before round 24 (their identity changes)
     if config.unit == "document":   # every direction's chunks fit, before the run folder is written
         for src, tgt in directions:
-            prepare(translator, texts(src), [m["document_id"] for m in meta], src, tgt)
+            chunks = prepare(translator, texts(src), [m["document_id"] for m in meta], src, tgt)[1]
+            if not all(c.as_before for c in chunks):
+                replanned[f"{src.code}-{tgt.code}"] = [c.positions for c in chunks]
     else:                           # and every segment's prompt
         for src, tgt in directions:
+            for i, text in enumerate(texts(src)):   # (a completion template's block would end at a blank line)
+                check_no_blank_line(translator.template, text, segment_name(ids[i], meta[i]))
             translator.check_fits(texts(src), src, tgt)
     if not selection.greedy:   # a backend that cannot draw these candidates says so now
         problem = translator.backend.sampling_problem(selection.sampling)   # before the folder is written
@@ -223,7 +229,7 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
     langs = sorted({lang.code for direction in directions for lang in direction})
     data_sha256 = content_key(ids=ids, texts={lang: texts(lang) for lang in langs},
                               pools={f"{s}-{t}": _pool_key(pool(s, t)) for s, t in directions}
-                              if config.shots else None)
+                              if config.shots else None, **({"chunks": replanned} if replanned else {}))
     identity = dict(config.identity(), model_fingerprint=run_fingerprint(translator.backend.fingerprint),
                     template_hash=template.hash if template else None, data_sha256=data_sha256)
     at_default = config.at_default()
@@ -240,7 +246,8 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
                                        if k not in RUN_ONLY_OPTIONS}
     run.prepare(RunHeader(
         "mt", identity, config.public_settings(), [d.name for d in directions],
-        model=translator.backend.fingerprint, data={"spec": data.spec, "note": data.note},
+        model=translator.backend.fingerprint,
+        data={"spec": data.spec, "note": run_note(data, directions, config.shots)},
         details={"segments": len(positions),   # records per direction
                  **({"documents_cut": cut_documents} if cut_documents else {}),
                  "template": {"name": template.name, "hash": template.hash} if template else None,
@@ -250,8 +257,8 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
         at_default=at_default), overwrite=overwrite)
 
 
-    if progress and data.note:
-        print(f"xling: {data.note}", file=sys.stderr)
+    if progress and run_note(data, directions, config.shots):
+        print(f"xling: {run_note(data, directions, config.shots)}", file=sys.stderr)
     made_for = set(data.default_pairs or ())
     other = [d.name for d in directions if made_for and d.name not in made_for]
     if progress and other:   # WMT24++ into English: the "source" is a post-edited translation

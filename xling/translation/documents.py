@@ -49,6 +49,9 @@ class Chunk:
     document: str
     number: int            # 0, 1, ... within its document
     positions: list[int]   # the segments' positions in the input
+    # whether its document is cut as xling cut it before round 24 counted each number's tokens
+    # (MARK_TOKENS for every number): a run whose chunks differ gets another identity
+    as_before: bool = True
 
     @property
     def name(self) -> str:
@@ -65,32 +68,56 @@ def group_documents(document_ids: list[str]) -> dict[str, list[int]]:
 
 def plan_chunks(translator, texts: list[str], document_ids: list[str], src, tgt, shots) -> list[Chunk]:
     """The largest runs of whole segments that fit: answer budget (sum of the segments' own
-    budgets plus the numbers) within the cap, prompt + answer within the context window."""
+    budgets plus the numbers) within the cap, prompt + answer within the context window. A
+    number's prompt cost is counted by the model's tokenizer ("\n[12] " may take a token more than
+    "\n[1] ": digits one by one), at least MARK_TOKENS; the answer's numbers take MARK_TOKENS each
+    within the budgets (2.5 x the source's tokens + 20), as translate_documents asks."""
     backend = translator.backend
     window = backend.context_window
     cap = translator.decoding.max_new_tokens_cap
     empty_prompt = backend.prompt_tokens(translator.template.render_translation(src, tgt, "", shots)) + 2
+    costs: dict[int, int] = {}
+
+    def number_cost(k: int) -> int:   # "\n[k] " before a segment's text, in the model's tokens
+        if k not in costs:
+            costs[k] = max(MARK_TOKENS, backend.count_tokens(f"\n[{k}] x") - backend.count_tokens("x"))
+        return costs[k]
+
     chunks = []
     for doc, positions in group_documents(document_ids).items():
-        runs: list[list[int]] = [[]]
-        prompt = answer = 0
-        for place, position in enumerate(positions, 1):
-            seg_prompt = backend.count_tokens(texts[position]) + MARK_TOKENS
-            seg_answer = translator.budget(texts[position]) + MARK_TOKENS
-            if window is not None and empty_prompt + seg_prompt >= window:   # no room for an answer
-                raise XlingError(f"document {doc}: its segment {place} of {len(positions)} alone needs "
-                                 f"{empty_prompt + seg_prompt} tokens of prompt, which leaves no room for an "
-                                 f"answer in the model's context window of {window}; shorten or split it, or "
-                                 "use a model with a longer context")
-            fits = answer + seg_answer <= cap and (
-                window is None or empty_prompt + prompt + seg_prompt + min(cap, answer + seg_answer) <= window)
-            if runs[-1] and not fits:
-                runs.append([])
-                prompt = answer = 0
-            runs[-1].append(position)
-            prompt, answer = prompt + seg_prompt, answer + seg_answer
-        chunks += [Chunk(doc, number, run) for number, run in enumerate(runs)]
+        own = [(backend.count_tokens(texts[p]), translator.budget(texts[p]) + MARK_TOKENS) for p in positions]
+        runs = _runs(doc, positions, texts, own, number_cost, empty_prompt, window, cap)
+        before = _runs(doc, positions, texts, own, lambda k: MARK_TOKENS, empty_prompt, window, cap)
+        chunks += [Chunk(doc, number, run, runs == before) for number, run in enumerate(runs)]
     return chunks
+
+
+def _runs(doc, positions, texts, own, number_cost, empty_prompt, window, cap) -> list[list[int]]:
+    """A document's positions cut into runs that fit (see plan_chunks); `own`: each segment's
+    tokens and answer budget; `number_cost(k)`: the prompt tokens of the k-th number of a run."""
+    runs: list[list[int]] = [[]]
+    prompt = answer = numbers = 0
+    for place, (position, (tokens, seg_answer)) in enumerate(zip(positions, own), 1):
+        blank = is_blank(texts[position])   # (not numbered: an empty one is not sent)
+
+        def seg_prompt(k: int) -> int:
+            return tokens + (MARK_TOKENS if blank else number_cost(k))
+
+        if window is not None and empty_prompt + seg_prompt(1) >= window:   # no room for an answer
+            raise XlingError(f"document {doc}: its segment {place} of {len(positions)} alone needs "
+                             f"{empty_prompt + seg_prompt(1)} tokens of prompt, which leaves no room for an "
+                             f"answer in the model's context window of {window}; shorten or split it, or "
+                             "use a model with a longer context")
+        here = seg_prompt(numbers + 1)
+        fits = answer + seg_answer <= cap and (
+            window is None or empty_prompt + prompt + here + min(cap, answer + seg_answer) <= window)
+        if runs[-1] and not fits:
+            runs.append([])
+            prompt = answer = numbers = 0
+            here = seg_prompt(1)
+        runs[-1].append(position)
+        prompt, answer, numbers = prompt + here, answer + seg_answer, numbers + (not blank)
+    return runs
 
 
 def checked_inputs(texts, document_ids, src, tgt):
@@ -122,16 +149,37 @@ def prepare(translator, texts: list[str], document_ids: list[str], src, tgt):
               for place, position in enumerate(positions, 1)}
     for position, (text, doc) in enumerate(zip(texts, document_ids)):
         segment = "its segment {} of {}".format(*places[position])
-        if any(_MARK.match(line) for line in text.replace("\r", "").strip().split("\n")[1:]):
+        # (the text as mark() writes it, unstripped: "\n[2] Jones" follows "[1] " as a line of its own)
+        if any(_MARK.match(line) for line in _lines(text)[1:]):
             # its own "[2] Jones, 2021." would read as xling's segment number: no answer realigns
             raise XlingError(f"document {doc}: {segment} has a line starting with a number in "
                              "square brackets, which document mode cannot tell from its own segment numbers; "
                              "translate by segment (--unit segment)")
-        if translator.template.format == "completion" and "\n\n" in text.replace("\r", "").strip():
-            raise XlingError(f"document {doc}: {segment} holds a blank line, which ends "
-                             f"an answer under the completion template {translator.template.name!r}; "
-                             "translate by segment, or use a chat model and template")
+        check_no_blank_line(translator.template, text, f"document {doc}: {segment}")
     return shots, plan_chunks(translator, texts, document_ids, src, tgt, shots)
+
+
+def _lines(text: str) -> list[str]:
+    """A segment's lines as a model reads them in its prompt (any line break ends a line)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def segment_name(record_id: str, meta: dict) -> str:
+    """A segment of a run as its records name it: "segment 3 (document a, segment_id 2)"."""
+    said = [f"document {meta['document_id']}"] if "document_id" in meta else []
+    said += [f"segment_id {meta['segment_id']}"] if "segment_id" in meta else []
+    return f"segment {record_id}" + (f" ({', '.join(said)})" if said else "")
+
+
+def check_no_blank_line(template, text: str, segment: str) -> None:
+    """Refuse a segment holding a blank line under a completion template (`segment` names it:
+    its document and place, or its id): the blank line ends a block there, so its answer would
+    end at it. Checked as the prompt holds the text, unstripped (a segment that opens with one), and
+    as the template's own check (Template.stops_for) reads it. A blank segment is never sent."""
+    if template is not None and template.format == "completion" and not is_blank(text) \
+            and "\n\n" in text.replace("\r", ""):
+        raise XlingError(f"{segment} holds a blank line, which ends an answer under the completion template "
+                         f"{template.name!r}; remove the blank line, or use a chat model and template")
 
 
 def numbered(chunk: "Chunk", texts: list[str]) -> list[int]:
