@@ -106,3 +106,89 @@ def test_korean_and_chinese_yes_and_no_beside_the_options_own_words_are_read(roo
     assert [parse_answer(template, t, ko) for t in ("네", "네, 같은 뜻입니다.", "아니오", "아뇨", "예", "아니요")] == \
         [0, 0, 1, 1, 0, 1]
     assert [parse_answer(template, t, zh) for t in ("不是", "是的", "否")] == [1, 0, 1]
+
+
+def _scripted_run(root, tmp_path, name, answer, *args):
+    """`xling eval mc --mode gen` on PAWS-X through a scripted OpenAI-style server answering
+    `answer(prompt)`: (the run's records, its config.json, the prompts the server was sent)."""
+    from servers import FakeOpenAI
+
+    server = FakeOpenAI(respond=lambda payload: answer(json.dumps(payload, ensure_ascii=False)))
+    out = tmp_path / name
+    try:
+        result = xling("eval", "mc", "--backend", "http", "--base-url", server.url, "-m", "fake", "--data",
+                       "pawsx:test", "--data-dir", str(root), "--mode", "gen", "--limit", "4", "--shots", "2",
+                       "-o", str(out), *args)
+    finally:
+        server.close()
+    assert result.returncode == 0, result.stderr
+    config = json.loads((out / "config.json").read_text(encoding="utf-8"))
+    records = {path.stem: [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+               for path in (out / "outputs").glob("*.jsonl")}
+    return records, config, [json.dumps(p, ensure_ascii=False) for p in server.payloads]
+
+
+def test_prompt_language_asks_the_question_and_its_yes_and_no_in_that_language(root, tmp_path):
+    """--prompt-lang en put only "Question:"/"Answer:" in English: the question and its options
+    stayed German (also in the demonstrations), and an English "Yes" was no answer."""
+    records, config, sent = _scripted_run(root, tmp_path, "en", lambda prompt: "Yes", "--langs", "de",
+                                          "--prompt-lang", "en")
+    demos = config["demonstrations"]["de"]["gen"]
+    assert demos.count("Do these two sentences mean the same thing?\nA. Yes\nB. No\nAnswer:") == 2
+    for record in records["de"]:
+        assert record["prompt"]["gen"].endswith("Do these two sentences mean the same thing?\nA. Yes\nB. No\nAnswer:")
+        assert record["options"] == ["Yes", "No"] and record["gen_pred"] == 0
+    assert len(sent) == 4 and not any("Bedeuten" in p or "Nein" in p for p in sent)
+    # the sentences stay German; a German answer to them is read too
+    assert records["de"][0]["stem"].split("\n")[:2] == pawsx_items("test", "de", root)[0].fields["stem"].split("\n")[:2]
+    from xling.data.choice import ChoiceItem
+    from xling.prompts.choice import parse_answer
+    from xling.prompts.templates import load_template
+    item = ChoiceItem(id="x", label=0, fields={k: v for k, v in records["de"][0].items()
+                                               if k in ("stem", "options", "also_accepted")})
+    assert [parse_answer(load_template("mc-qa"), t, item) for t in ("Ja", "Nein", "No", "Yes or no")] == \
+        [0, 1, 1, None]
+
+
+def test_a_prompt_language_paws_x_has_no_question_in_is_one_line(root, tmp_path):
+    # (refused before the model is asked anything: no server listens there)
+    assert_one_line_error(xling("eval", "mc", "--backend", "http", "--base-url", "http://127.0.0.1:9/v1", "-m", "fake",
+                                "--data", "pawsx:test", "--data-dir", str(root), "--langs", "de", "--prompt-lang", "it",
+                                "--shots", "0", "-o", str(tmp_path / "r")),
+                          "PAWS-X asks its question in de, en, es, fr, ja, ko, zh, not in Italian (it)")
+
+
+# data_sha256 of these runs before PAWS-X followed --prompt-lang (round 24): a data-language run
+# keeps its identity and resumes; a run under --prompt-lang en (German questions) is not resumed
+# into English ones
+DATA_LANGUAGE_SHA256 = "eb5bf754a941e417b7434d421c844ce64dd9727eb5ce015c0afef5f8963b0222"
+OLD_ENGLISH_SHA256 = "cb8de78f7e687ed756d8ebc6787743158bb178e3df3aea70ce2fa6876ec9ff16"
+
+
+def test_data_language_runs_keep_their_prompts_and_identity(root, tmp_path):
+    records, config, _ = _scripted_run(root, tmp_path, "data", lambda prompt: "Nein", "--langs", "de,ko")
+    assert config["identity"]["data_sha256"] == DATA_LANGUAGE_SHA256
+    _, same, _ = _scripted_run(root, tmp_path, "same", lambda prompt: "Nein", "--langs", "de,ko", "--prompt-lang", "de")
+    assert same["demonstrations"]["de"] == config["demonstrations"]["de"]
+    _, english, _ = _scripted_run(root, tmp_path, "en", lambda prompt: "No", "--langs", "de", "--prompt-lang", "en")
+    assert english["identity"]["data_sha256"] != OLD_ENGLISH_SHA256
+
+
+def test_chinese_yes_and_no_words_are_read_and_a_longer_word_opening_with_no_is_not_no(root):
+    """"不", "相同" and "不相同" were no answer; "不相同" holds "相同" (yes), and "不知道" (I don't
+    know) opens with 不: neither may read as the other."""
+    from xling.prompts.choice import parse_answer
+    from xling.prompts.templates import load_template
+
+    template = load_template("mc-qa")
+    zh = pawsx_items("test", "zh", root)[0]
+    answers = {"不": 1, "不。": 1, "不，意思不一样。": 1, "相同": 0, "相同。": 0, "不相同": 1, "意思不相同": None,
+               "一样": 0, "不一样": 1, "不同": 1, "答案：不相同": 1, "是的": 0, "不是": 1, "否": 1,
+               "不知道": None, "我不知道": None, "不确定": None, "不清楚": None, "不好说": None, "不一定": None,
+               "相同，不相同": None, "相同还是不相同": None, "不相同或相同": None, "是或不": None, "不，不知道": None}
+    assert {t: parse_answer(template, t, zh) for t in answers} == answers
+
+
+def test_chinese_answers_through_a_run(root, tmp_path):
+    records, _, _ = _scripted_run(root, tmp_path, "zh", lambda prompt: "不相同", "--langs", "zh")
+    assert [record["gen_pred"] for record in records["zh"]] == [1, 1, 1, 1]

@@ -207,6 +207,11 @@ class ChoiceSource:
     def items(self, premise: str, hypothesis: str) -> list[ChoiceItem]:
         raise NotImplementedError
 
+    def asked_in(self, items: list[ChoiceItem], data_lang: str, prompt_lang: str) -> list[ChoiceItem]:
+        """The items as a prompt in `prompt_lang` asks them. Most items hold no words of their own
+        (the template's wording is the prompt language's); PAWS-X's question and options are its items'."""
+        return items
+
     @property
     def user_pool(self) -> str | None:
         """The user's demonstrations file, if the pool is one."""

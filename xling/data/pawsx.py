@@ -1,8 +1,9 @@
 """PAWS-X (Yang et al. 2019): paraphrase identification in seven languages, rows aligned across
 languages, as a two-option multiple-choice data set (`pawsx:dev|test`, `xling eval mc`).
 
-Each item asks, in its own language, whether two sentences mean the same; the options are that
-language's yes and no (label 1, paraphrase, is "yes"). The local layout is the XTREME one:
+Each item asks, in its own language (or the prompt language, --prompt-lang), whether two
+sentences mean the same; the options are that language's yes and no (label 1, paraphrase, is
+"yes"). The local layout is the XTREME one:
 `pawsx/<split>/<lang>.tsv` (sentence1<TAB>sentence2[<TAB>label], csv-quoted), the test split's
 labels in `pawsx/test_labels_derived.txt` (one per row, NA where unknown). Rows a translator left
 untranslated (the placeholder NS, or empty) and rows without a label are left out."""
@@ -28,8 +29,11 @@ QUESTIONS = {
     "ko": ("이 두 문장은 같은 뜻입니까?", ("예", "아니요")),
     "zh": ("这两个句子的意思相同吗？", ("是", "否")),
 }
-# Answer words read as yes or no besides the options' own (not shown to the model).
-ALSO_ACCEPTED = {"ko": (["네"], ["아니오", "아뇨"]), "zh": ([], ["不是"])}
+# Answer words read as yes or no besides the options' own (not shown to the model). Chinese
+# answers the question (意思相同吗) with 相同 "the same" or 不相同; a bare 不 is read alone only
+# (the parser: 不知道 "I don't know" opens with it).
+ALSO_ACCEPTED = {"ko": (["네"], ["아니오", "아뇨"]),
+                 "zh": (["相同", "一样"], ["不是", "不", "不相同", "不一样", "不同"])}
 SPLITS = ("dev", "test")
 UNTRANSLATED = {"NS", ""}
 
@@ -75,7 +79,6 @@ def pawsx_items(split: str, lang: str, root: Path) -> list[ChoiceItem]:
         labels = _labels(folder / "test_labels_derived.txt", len(rows), split)
     else:
         labels = [row[2].strip() if len(row) > 2 else "" for row in rows]
-    question, answers = QUESTIONS[code]
     items = []
     for number, (row, label) in enumerate(zip(rows, labels), 1):
         if len(row) < 2:
@@ -85,10 +88,35 @@ def pawsx_items(split: str, lang: str, root: Path) -> list[ChoiceItem]:
         first, second = row[0].strip(), row[1].strip()
         if first in UNTRANSLATED or second in UNTRANSLATED or label not in ("0", "1"):
             continue
-        items.append(ChoiceItem(id=f"{split}-{number:04d}", label=0 if label == "1" else 1, fields={
-            "stem": f"{first}\n{second}\n{question}", "options": list(answers),
-            **({"also_accepted": ALSO_ACCEPTED[code]} if code in ALSO_ACCEPTED else {})}))
+        items.append(ChoiceItem(id=f"{split}-{number:04d}", label=0 if label == "1" else 1,
+                                fields=_asked(f"{first}\n{second}\n", code)))
     return items
+
+
+def _asked(pair: str, lang: str, data_lang: str | None = None) -> dict:
+    """An item's fields: the sentence pair, then the question and its yes/no options in `lang`.
+    Asked in another language than the sentences' (`data_lang`), an answer in theirs is read too."""
+    question, answers = QUESTIONS[lang]
+    accepted = ALSO_ACCEPTED.get(lang)
+    if data_lang not in (None, lang):
+        theirs = ALSO_ACCEPTED.get(data_lang, ([], []))
+        yes, no = ([*(accepted[i] if accepted else []), QUESTIONS[data_lang][1][i], *theirs[i]] for i in (0, 1))
+        accepted = (list(dict.fromkeys(yes)), list(dict.fromkeys(no)))
+    return {"stem": pair + question, "options": list(answers), **({"also_accepted": accepted} if accepted else {})}
+
+
+def asked_in(items: list[ChoiceItem], data_lang: str, prompt_lang: str) -> list[ChoiceItem]:
+    """One language's items with their question and options in the prompt language (the
+    sentences stay as they are): --prompt-lang en asked a German question with German options."""
+    data, asked = resolve(data_lang).code, resolve(prompt_lang).code
+    if asked == data:   # (the items as they were: a data-language run keeps its prompts and identity)
+        return items
+    if asked not in QUESTIONS:
+        raise XlingError(f"PAWS-X asks its question in {', '.join(sorted(QUESTIONS))}, not in "
+                         f"{resolve(prompt_lang).name} ({asked}): give --prompt-lang one of these, or data")
+    cut = len(QUESTIONS[data][0])
+    return [ChoiceItem(id=item.id, label=item.label, option_lang=item.option_lang,
+                       fields={**item.fields, **_asked(item.fields["stem"][:-cut], asked, data)}) for item in items]
 
 
 @register_dataset("pawsx", task="multiple_choice", grammar="pawsx[:dev|test]", splits=SPLITS, aliases=("paws-x",),
@@ -105,6 +133,9 @@ class PAWSXSource(ChoiceSource):
 
     def items(self, premise: str, hypothesis: str) -> list[ChoiceItem]:
         return pawsx_items(self.split, premise, self.root)
+
+    def asked_in(self, items: list[ChoiceItem], data_lang: str, prompt_lang: str) -> list[ChoiceItem]:
+        return asked_in(items, data_lang, prompt_lang)
 
     def own_dev_pool(self, premise: str, hypothesis: str) -> list[ChoiceItem] | None:
         """The dev rows usable in every language here, none of which repeats a test item in any

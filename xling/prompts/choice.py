@@ -179,8 +179,9 @@ def balanced_shots(pool: Sequence[ChoiceItem], k: int, seed: int, n_labels: int,
 # option whose text is the cue's word (X-CSQA's "answer", "答案"), a letter followed by another
 # option's text ("A. No") and a choice word opening a refusal ("No sé", "No idea") name no
 # answer, the cue's copula in more languages ("La risposta è B"), Turkish dotted İ; 6: nli-generate
-# reads Japanese 多分 (the kanji of the prompted たぶん) as neutral.
-CHOICE_PARSER = 6
+# reads Japanese 多分 (the kanji of the prompted たぶん) as neutral; 7: an accepted word that opens
+# longer words (Chinese 不) is read only standing alone, not in 不知道 (PAWS-X zh accepts 不, 相同, 不相同).
+CHOICE_PARSER = 7
 
 
 def _norm(text: str) -> str:
@@ -330,7 +331,8 @@ def parse_answer(template: Template, text: str, item: ChoiceItem) -> int | None:
         norm = _norm(norm[cut:])
     said = [(len(o), i) for i, o in options
             if o and norm.startswith(o) and not _runs_on(o[-1], norm[len(o):len(o) + 1])
-            and not (len(o) == 1 and _hangul_goes_on(o, norm[1:]))]   # "예" in "예를 들어"
+            and not (len(o) == 1 and _hangul_goes_on(o, norm[1:]))   # "예" in "예를 들어"
+            and not (o in _OPENS_WORDS and norm[len(o):len(o) + 1].isalnum())]   # "不" in "不知道"
     letters = [letter.casefold() for letter in _letters(item)]
     if said:
         longest = max(said)[0]
@@ -410,6 +412,11 @@ def _lists_another(rest: str, index: int, options: list[tuple[int, str]], letter
     return by_text and any(i != index and o and after.startswith(o) and (
         not _runs_on(o[-1], after[len(o):len(o) + 1]) if worded else _ALONE.match(after[len(o):]))
         for i, o in options)
+
+
+# Answer words that also open longer words in a script without spaces (不知道 "I don't know",
+# 不确定 "not sure", 不一定): such a word answers only standing alone.
+_OPENS_WORDS = frozenset({"不"})
 
 
 def _hangul(ch: str) -> bool:

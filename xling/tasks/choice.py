@@ -120,17 +120,17 @@ def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress
             _check_template(template, task, mode)
     plan = []
     for premise, hypothesis in cells:   # everything is checked before the model loads
-        every = source.items(premise, hypothesis)
+        lang = premise if config.prompt_lang == "data" else resolve(config.prompt_lang).code
+        every = source.asked_in(source.items(premise, hypothesis), premise, lang)
         if not every:
             raise XlingError(f"{config.data} has no usable item for {cell_name(premise, hypothesis)}")
         items = every[:config.limit]
         # demonstrations never repeat an item of the split, evaluated now or not: --limit
         # changes which items run, never which demonstrations they get
-        full = source.dev_pool(premise, hypothesis) if config.shots else []
+        full = source.asked_in(source.dev_pool(premise, hypothesis), premise, lang) if config.shots else []
         pool, excluded = exclusions(source, every, full)
         n_labels = 3 if task == "nli" else len(items[0].fields["options"])
         shots = balanced_shots(pool, config.shots, config.seed, n_labels, excluded, repeats=len(full) - len(pool))
-        lang = premise if config.prompt_lang == "data" else resolve(config.prompt_lang).code
         # Each prompt is the cell's demonstrations + the item's own part: records keep the part,
         # config.json the demonstrations once per cell (`xling prompt` joins them).
         demos: dict[str, str] = {}
