@@ -619,6 +619,31 @@ def test_a_backend_registered_from_python_is_checked_as_a_plugin_s(tmp_path):
     assert helps.returncode == 0 and CLASHING_BACKEND_ERROR in helps.stderr.decode(), helps.stderr
 
 
+def test_a_backend_reusing_xlings_own_loader_is_checked_too(tmp_path):
+    """(review of round 24) "built-in" was told by the loader's module: xling's own hf loader
+    registered under another name, by a plugin or from Python, skipped every setting check."""
+    module = CLASHING_BACKEND.replace("(lambda *a, **k: None)", "(loading.load)").replace(
+        "from xling.backends.registry", "from xling.backends import loading\nfrom xling.backends.registry")
+    assert "(loading.load)" in module
+    result = _python(_modules(tmp_path / "py", {"userbk": module}), REFUSED.format(module="userbk"))
+    assert result.stdout.startswith(f"refused: {CLASHING_BACKEND_ERROR}"), result.stdout + result.stderr
+    env = _plugin_package(tmp_path / "plugin", "[xling.backends]\nmine = userbk\n", {"userbk": module})
+    helps = xling("translate", "--help", env=env)
+    assert helps.returncode == 0 and CLASHING_BACKEND_ERROR in helps.stderr.decode(), helps.stderr
+
+
+def test_the_first_lookups_of_many_threads_all_see_the_built_ins(tmp_path):
+    """(review of round 24) the group was marked loaded before its built-ins imported: 7 of 8
+    threads looking data sets up at once in a fresh process found none."""
+    code = ("import threading\nfrom xling.data.registry import families\nseen = []\n"
+            "threads = [threading.Thread(target=lambda: seen.append(len(families()))) for _ in range(8)]\n"
+            "[t.start() for t in threads]\n[t.join() for t in threads]\nprint(sorted(set(seen)))\n")
+    result = _python(_modules(tmp_path / "py", {}), code)
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout)   # every thread the same, full count
+    assert len(seen) == 1 and seen[0] >= 14, result.stdout
+
+
 @pytest.mark.parametrize("spec, message", [
     ("MetricSpec('bleu2', 'BLEU', f)", "metric 'bleu2': its column title 'BLEU' is metric 'bleu''s already"),
     ("MetricSpec('clash', 'Clash', f, settings={'base': MetricSetting('base_url', None, 'mine')})",

@@ -733,9 +733,11 @@ def test_transfer_delta_p_and_interval_never_disagree():
         r = np.random.default_rng(data_seed)
         base = r.normal(0, 1, 20)
         system = base + r.normal(0.45, 1, 20)
-        for n in (1000, 79, 40):
+        for n in (1000, 80, 79, 40):
             _, low, high, p = delta_ci(mean_result("X", list(base), ""), mean_result("X", list(system), ""), n, 12345)
             assert (p < 0.05) == (low > 0 or high < 0), (data_seed, n, low, high, p)
+    with pytest.raises(XlingError, match="needs 40 resamples or more, not 39"):   # [min, max] beside p >= 0.05
+        delta_ci(mean_result("X", [0.1, 0.5], ""), mean_result("X", [0.2, 0.6], ""), 39)
     same = mean_result("COMET", [0.1, 0.5, 0.9], "")
     assert delta_ci(same, same)[3] == 1.0
 

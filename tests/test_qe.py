@@ -403,3 +403,6 @@ def test_a_mistyped_relative_comet_path_is_said_to_be_no_folder_either(tmp_path,
     with pytest.raises(XlingError) as default:      # the default hub name is no mistyped path
         comet(["a"], ["a"], ["a"])
     assert "mistyped" not in str(default.value)
+    with pytest.raises(XlingError) as hub:          # nor another well-formed hub id (no Unbabel/ here)
+        comet(["a"], ["a"], ["a"], model="Unbabel/XCOMET-XXL")
+    assert "mistyped" not in str(hub.value) and "offline" in str(hub.value)

@@ -6,12 +6,14 @@ from __future__ import annotations
 import hashlib
 import importlib
 import sys
+import threading
 from importlib.metadata import entry_points
 from pathlib import Path
 
 from .errors import XlingError
 
 _loaded: set[str] = set()
+_discovering = threading.RLock()   # reentrant: a built-in module looking its registry up re-enters
 # The registries plugins add to (dicts, by `track`): what a plugin that fails halfway through
 # its import registered is taken out again, so "skipped" means skipped.
 _TRACKED: list[dict] = []
@@ -31,6 +33,11 @@ def track(*registries: dict, builtin: tuple[str, ...] = ()) -> None:
 def discover(group: str, builtin: tuple[str, ...] = ()) -> None:
     """Fill a registry once per process: import its built-in modules, then every module named
     under entry point `group` (each registers itself as it is imported)."""
+    with _discovering:   # (another thread's first lookup found the group marked loaded and empty)
+        _discover(group, builtin)
+
+
+def _discover(group: str, builtin: tuple[str, ...]) -> None:
     if group in _loaded:
         return
     _loaded.add(group)   # (first: a built-in module that looks its registry up finds it filling)
@@ -136,6 +143,14 @@ def refuse_taken(kind: str, name: str, registry, builtin: bool = False) -> None:
         who = "a plugin must choose another name" if importing() else "register yours under another name"
         raise XlingError(f"{kind} {name!r} is registered already ({holder}); {who}")
     _OWNERS[(kind, name)] = importing() or ("xling" if builtin else FROM_PYTHON)
+
+
+def called_from(modules) -> bool:
+    """Whether the decorator registering a component was applied by code of one of `modules`
+    (xling's own), not by a plugin or a user reusing one of xling's loader functions: the
+    loader's own module said "built-in" for `register_backend("mine", ...)(loading.load)`, whose
+    settings then went unchecked. (Frames: this, the decorator's wrap, its caller.)"""
+    return importing() is None and sys._getframe(2).f_globals.get("__name__") in modules
 
 
 def from_python(builtin: bool) -> bool:

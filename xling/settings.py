@@ -75,14 +75,15 @@ def refuse_reserved_setting(kind: str, component: str, name: str, flag: bool, fl
     options |= {f[2:].replace("-", "_") for f in flags if f.startswith("--")}
     for option in sorted(options & COMMAND_OPTIONS):
         raise XlingError(f"{kind} {component!r}: its setting {name!r} would be a second --{option.replace('_', '-')} "
-                         "of a command; a plugin's settings must have names of their own")
+                         "of a command; a plugin's settings (or those of one registered from Python) must have names "
+                         "of their own")
 
 
 def refuse_taken_setting(kind: str, component: str, name: str, taken: frozenset | set, owner: str) -> None:
     """A plugin component's setting must have a name of its own (see TASK_SETTINGS)."""
     if name in taken:
         raise XlingError(f"{kind} {component!r}: its setting {name!r} is {owner}'s already; a plugin's "
-                         "settings must have names of their own")
+                         "settings (or those of one registered from Python) must have names of their own")
 
 
 class SettingError(XlingError):

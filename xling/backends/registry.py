@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..errors import XlingError
-from ..plugins import discover, from_python, importing, importing_content, refuse_taken, track
+from ..plugins import called_from, discover, from_python, importing, importing_content, refuse_taken, track
 from ..settings import BUILTIN_METRIC_SETTINGS, refuse_reserved_setting, refuse_taken_setting
 
 # The built-in backend modules, in the order their options appear in configs and in --help.
@@ -49,7 +49,7 @@ def register_backend(name: str, *, settings: type, help: str, load_options: tupl
         raise TypeError(f"backend {name!r}: settings must be a dataclass")
 
     def wrap(load):
-        builtin = getattr(load, "__module__", None) in BUILTIN
+        builtin = called_from(BUILTIN)
         if from_python(builtin):   # checked against every backend, plugins' included
             backends()
         refuse_taken("backend", name, {**REGISTRY, "auto": None}, builtin)

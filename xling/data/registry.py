@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable, cast
 
 from ..errors import XlingError
-from ..plugins import discover, from_python, refuse_taken, track
+from ..plugins import called_from, discover, from_python, refuse_taken, track
 
 BUILTIN = ("xling.data.parallel", "xling.data.wmt", "xling.data.jsonl", "xling.data.choice",
            "xling.data.pawsx", "xling.data.xcopa", "xling.data.human")
@@ -60,7 +60,7 @@ def register_dataset(name: str, *, task: str, grammar: str, help: str, aliases: 
         raise ValueError(f"data set {name!r}: task must be one of {', '.join(TASKS)}")
 
     def wrap(load):
-        builtin = getattr(load, "__module__", None) in BUILTIN
+        builtin = called_from(BUILTIN)
         if from_python(builtin):   # the built-ins (and plugins) first: each refuses a name taken before it
             families()
         for taken in (name, *aliases):

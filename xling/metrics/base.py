@@ -6,6 +6,7 @@ import json
 from collections.abc import Mapping, MappingView
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
 from ..errors import XlingError
@@ -146,7 +147,12 @@ def no_such_folder(model: str) -> str:
     from . import settings
 
     defaults = {s.default for s in vars(settings).values() if isinstance(s, settings.MetricSetting)}
-    return "" if model in defaults else f" (nor is there a local folder {model!r}: a mistyped path?)"
+    path = Path(model).expanduser()
+    # a path where it can only be one (/x, ~/x, ./x, a/b/c) or its parent folder is here (m/ of
+    # m/nothere); a well-formed hub id (Unbabel/XCOMET-XXL) is not called a mistyped path
+    pathlike = model.startswith(("/", "~", ".")) or model.count("/") > 1 or str(path.parent) not in (".", "") \
+        and path.parent.is_dir()
+    return "" if model in defaults or not pathlike else f" (nor is there a local folder {model!r}: a mistyped path?)"
 
 
 def as_reference_streams(refs, required: bool = False) -> list[list[str]]:

@@ -322,11 +322,14 @@ def delta_ci(baseline: MetricResult, system: MetricResult, n_samples: int = 1000
     differences on the far side of 0 (0 included; at most 1; a delta of 0 gets 1), and the
     interval the k-th smallest and largest of the N differences, k the most of them that may lie
     beyond 0 with p < 0.05 (24 of 1000). Interpolated percentiles left out 0 at p = 0.052 (25 of
-    1000 on the far side). Up to 39 resamples no p is below 0.05, and the extremes are the interval."""
+    1000 on the far side). Below 40 resamples no p is below 0.05 and no such interval exists:
+    fewer are refused, and where fewer than 40 resamples could be scored the interval is NaN."""
     _check(baseline, system)
     baseline, system, _ = judged_by_both(baseline, system)
     system_stats = _stats(system)
     n_samples, seed = check_samples(n_samples, "bs"), check_seed(seed)
+    if n_samples < 40:
+        raise XlingError(f"a 95% interval needs 40 resamples or more, not {n_samples} (no p is below 0.05 with fewer)")
     idxs = _bootstrap_indices(np.random.default_rng(seed), len(system_stats), n_samples)
     deltas = _bootstrap_scores(system, idxs) - _bootstrap_scores(baseline, idxs)
     deltas = deltas[~np.isnan(deltas)]   # resamples without a scorable segment are left out
@@ -337,7 +340,7 @@ def delta_ci(baseline: MetricResult, system: MetricResult, n_samples: int = 1000
     n = len(deltas)
     # p < 0.05 <=> far + 1 < 0.025 (n + 1) <=> far <= k; the k-th smallest (0-based) is above 0
     # exactly where at most k differences are at or below it
-    k = max(0, -(-(n + 1) // 40) - 2)   # (in integers: 0.025 is no binary fraction)
+    k = -(-(n + 1) // 40) - 2   # (in integers: 0.025 is no binary fraction)
     ordered = np.sort(deltas)
-    return (float(observed), float(ordered[k]), float(ordered[n - 1 - k]),
-            float(min(1.0, 2 * (far + 1) / (n + 1))))
+    low, high = (float(ordered[k]), float(ordered[n - 1 - k])) if k >= 0 else (float("nan"), float("nan"))
+    return float(observed), low, high, float(min(1.0, 2 * (far + 1) / (n + 1)))
