@@ -396,3 +396,129 @@ def test_an_output_inside_xlings_own_cache_is_refused(tmp_path, capsys, tiny_cau
     # (the review) only xling's own files: a cache root set to a broad folder still takes outputs
     monkeypatch.setenv("XLING_CACHE", str(tmp_path))
     assert translate(capsys, tiny_causal_base, source, tmp_path / "out2.txt")[0] == 0
+
+
+# -- audit round 24 ------------------------------------------------------------------------------
+def _killed_while_writing(target: Path) -> None:
+    """A real process killed (SIGKILL) in the middle of atomic_writer's write of `target`."""
+    code = ("import os, signal\nfrom xling.data.textio import atomic_writer\n"
+            f"with atomic_writer({str(target)!r}) as handle:\n"
+            "    handle.write('half of the output\\n'); handle.flush(); os.kill(os.getpid(), signal.SIGKILL)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120)
+    assert done.returncode == -9, done.stderr
+
+
+def test_a_translate_killed_while_writing_leaves_no_temporary_file_after_the_next_run(tmp_path, capsys,
+                                                                                       tiny_causal_base, source):
+    """(audit round 24, 1) `.out.en.XXXXXXXX.partial` of a killed `translate -o out.en` stayed for
+    good; the next run to that output removes it, and nothing of another file's."""
+    out = tmp_path / "out.en"
+    out.write_text("old\n", encoding="utf-8")
+    _killed_while_writing(out)
+    _killed_while_writing(tmp_path / "out.en2")    # another output's temporary file
+    left = sorted(p.name for p in tmp_path.glob(".out.en.*.partial"))
+    assert len(left) == 1 and out.read_text(encoding="utf-8") == "old\n"
+    mine = [tmp_path / name for name in (".out.en.mine.partial", ".out.en.notes.txt.partial", "out.en.partial")]
+    for path in mine:
+        path.write_text("mine\n", encoding="utf-8")
+    others = {p.name for p in tmp_path.iterdir() if p.is_file()}
+    code, _, err = translate(capsys, tiny_causal_base, source, out)
+    assert code == 0, err
+    assert not (tmp_path / left[0]).exists()
+    assert out.read_text(encoding="utf-8") != "old\n"
+    assert all(path.read_text(encoding="utf-8") == "mine\n" for path in mine)
+    assert [p.name for p in tmp_path.glob(".out.en2.*.partial")]   # not this output's: kept
+    assert {p.name for p in tmp_path.iterdir() if p.is_file()} == others - {left[0]}
+
+
+@pytest.mark.parametrize("length", [237, 240, 245, 255])
+def test_any_output_name_the_os_takes_can_be_written(tmp_path, capsys, tiny_causal_base, source, length):
+    """(audit round 24, 2) names of 238-255 characters failed "File name too long": the lock and
+    temporary file names added characters (238-243 only after the whole translation)."""
+    from xling.data.textio import atomic_writer
+    from xling.store.locks import output_lock_path
+
+    out = tmp_path / ("b" * (length - 3) + ".en")
+    out.write_text("old\n", encoding="utf-8")   # a name the OS takes
+    code, _, err = translate(capsys, tiny_causal_base, source, out)
+    assert code == 0, err
+    assert out.read_text(encoding="utf-8") != "old\n"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == sorted(["in.ko", out.name])
+    _killed_while_writing(out)        # its temporary file, under a shortened name, is found again
+    assert len(list(tmp_path.glob(".*.partial"))) == 1
+    assert translate(capsys, tiny_causal_base, source, out)[0] == 0
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == sorted(["in.ko", out.name])
+    with atomic_writer(tmp_path / ("é" * 127)) as handle:   # (the limit is in bytes: 254 here)
+        handle.write("x")
+    # short names keep the helper names they always had (a stale lock of an older xling is found)
+    assert output_lock_path(tmp_path / "out.en").name == ".out.en.xling-lock"
+    assert len(output_lock_path(out).name) <= 255
+
+
+def test_the_same_data_named_another_way_resumes_the_run(tmp_path, capsys, monkeypatch, tiny_causal_base):
+    """(audit round 24, 3) text:corp/x.{lang}, text:./corp/x.{lang} and the absolute path were
+    "a different config (differs in: data)": a run moved with its data could not go on."""
+    import shutil
+
+    (tmp_path / "a" / "corp").mkdir(parents=True)
+    write_corpus(tmp_path / "a" / "corp", SOURCES)
+    monkeypatch.chdir(tmp_path / "a")
+    args = ["eval", "mt", "-p", "ko-en", "-m", tiny_causal_base, "--metrics", "chrf", "--out", "R"]
+    code, _, err = run_cli(capsys, *args, "--data", "text:corp/corpus.{lang}")
+    assert code == 0, err
+    for spec in ("text:./corp/corpus.{lang}", f"text:{tmp_path}/a/corp/corpus.{{lang}}", "text:corp//corpus.{lang}"):
+        code, _, err = run_cli(capsys, *args, "--data", spec)
+        assert code == 0, (spec, err)
+    shutil.copytree(tmp_path / "a", tmp_path / "moved")   # the run and its data, elsewhere
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run_cli(capsys, *args[:-1], "moved/R", "--data", f"text:{tmp_path}/moved/corp/corpus.{{lang}}")
+    assert code == 0, err
+    # really other data: still refused, both spellings named
+    (tmp_path / "other").mkdir()
+    write_corpus(tmp_path / "other", {"ko": SOURCES["ko"][::-1], "en": SOURCES["en"][::-1]})
+    code, _, err = run_cli(capsys, *args[:-1], "moved/R", "--data", "text:other/corpus.{lang}")
+    assert_error(code, err, "differs in: data;")
+    assert "text:other/corpus.{lang} now" in err and "text:corp/corpus.{lang} in the run" in err
+    # another kind of data over files with the same texts is another data set
+    (tmp_path / "moved" / "corp" / "all.jsonl").write_text("".join(
+        f'{{"ko": "{k}", "en": "{e}"}}\n' for k, e in zip(SOURCES["ko"], SOURCES["en"])), encoding="utf-8")
+    code, _, err = run_cli(capsys, *args[:-1], "moved/R", "--data", "jsonl:moved/corp/all.jsonl")
+    assert_error(code, err, "differs in: data")
+
+
+def test_a_finished_run_copied_elsewhere_is_not_generated_again(tmp_path, capsys, monkeypatch, tiny_causal_base,
+                                                                 corpus):
+    """(audit round 24, 4) a finished run re-run with an empty cache (copied, the cache cleared)
+    loaded the weights and generated every output again, rewriting outputs/*.jsonl (on a GPU,
+    maybe otherwise). A complete outputs file with this run's segments and prompts is reused."""
+    import shutil
+
+    from xling.backends.hfmodel import LoadedModel
+
+    out = tmp_path / "R"
+    args = ["eval", "mt", "-p", "ko-en,en-ko", "-m", tiny_causal_base, "--data", corpus, "--out", out,
+            "--metrics", "chrf"]
+    code, _, err = run_cli(capsys, *args)
+    assert code == 0, err
+    before = files_under(out / "outputs")
+    stats = {p.name: p.stat().st_ino for p in (out / "outputs").iterdir()}
+    loads = []
+    real = LoadedModel._load_weights
+    monkeypatch.setattr(LoadedModel, "_load_weights", lambda self: loads.append(1) or real(self))
+    monkeypatch.setenv("XLING_CACHE", str(tmp_path / "empty-cache"))
+    code, _, err = run_cli(capsys, *args)
+    assert code == 0, err
+    assert not loads, "the weights were loaded for a finished run"
+    assert "6 finished translations taken from" in err
+    assert files_under(out / "outputs") == before
+    assert {p.name: p.stat().st_ino for p in (out / "outputs").iterdir()} == stats   # not rewritten
+    # a record that is not this run's prompt (edited) is generated again, the other direction not
+    shutil.rmtree(tmp_path / "empty-cache")
+    path = out / "outputs" / "ko-en.jsonl"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[1] = lines[1].replace('"prompt_hash": "', '"prompt_hash": "0')
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, _, err = run_cli(capsys, *args)
+    assert code == 0, err
+    assert loads and "3 finished translations taken from" in err
+    assert files_under(out / "outputs") == before

@@ -1,7 +1,9 @@
 """Reading and writing the user's text files: strict UTF-8, clear errors, atomic writes."""
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import stat
 import sys
 import tempfile
@@ -256,6 +258,42 @@ def describe_kind(mode: int) -> str:
 
 RUN_MARKER = ".xling-run"   # the file that marks a run folder (runs.folder.MARKER)
 
+# What follows a temporary file's stem: mkstemp's 8 random characters and the suffix.
+TEMP_TAIL = ".XXXXXXXX.partial"
+
+
+def _name_max(folder: Path) -> int:
+    try:
+        return os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):   # (no pathconf: Windows)
+        return 255
+
+
+def helper_stem(path: Path, tail: str) -> str:
+    """The start of the name of a file xling keeps beside `path` (its lock, its temporary file):
+    `.NAME`, or where that and `tail` would pass the folder's name limit (a legal NAME of 238
+    characters and more), NAME cut short with a digest of it, so any name the OS takes can be an
+    output. Short names keep their old helpers (a stale lock or temp file is still found)."""
+    name, limit = path.name, _name_max(path.parent)
+    if len(os.fsencode(f".{name}{tail}")) <= limit:
+        return f".{name}"
+    digest = hashlib.sha256(os.fsencode(name)).hexdigest()[:16]
+    keep = name
+    while keep and len(os.fsencode(f".{keep}.{digest}{tail}")) > limit:
+        keep = keep[:-1]
+    return f".{keep}.{digest}"
+
+
+def stale_temporaries(path: Path) -> list[Path]:
+    """The temporary files atomic_writer left for `path` when killed mid-write: its own names for
+    this exact file only (mkstemp's 8 characters), never another file's."""
+    stem = helper_stem(path, TEMP_TAIL)
+    pattern = re.compile(re.escape(stem) + r"\.[a-z0-9_]{8}\.partial")
+    try:
+        return [p for p in path.parent.iterdir() if pattern.fullmatch(p.name) and p.is_file() and not p.is_symlink()]
+    except OSError:
+        return []
+
 
 def _xling_owned(target: Path) -> str | None:
     """What of xling's own a (resolved) output path would replace: a database of its cache
@@ -346,7 +384,8 @@ def atomic_writer(path: str | Path):
         raise XlingError(f"cannot write {path}: it is {describe_kind(path.stat().st_mode)}; xling writes "
                          "complete regular files only")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent or ".")
+        fd, tmp = tempfile.mkstemp(prefix=helper_stem(path, TEMP_TAIL) + ".", suffix=".partial",
+                                   dir=path.parent or ".")
     except OSError as exc:
         raise XlingError(f"cannot write {path}: {exc.strerror}") from exc
     try:

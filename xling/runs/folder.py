@@ -112,6 +112,10 @@ def _same(key: str, old, new) -> bool:
         return True
     if key == "model" and isinstance(old, str) and isinstance(new, str):   # "tiny/" is "./tiny"
         return os.path.normpath(old) == os.path.normpath(new)
+    if key == "data" and isinstance(old, str) and isinstance(new, str):
+        # the user's files named two ways (text:corp/x.{lang}, text:./corp/x.{lang}, absolute)
+        was, now = _user_files(old), _user_files(new)
+        return was is not None and now is not None and was[0] == now[0] and _one_path(was[1], now[1])
     if key in FILE_SETTINGS and isinstance(old, str) and isinstance(new, str):
         # one file named two ways (relative, absolute); its content is in the identity apart
         # (template_hash, templates, data_sha256)
@@ -144,6 +148,31 @@ def _same(key: str, old, new) -> bool:
     return False
 
 
+USER_FILE_DATA = ("text", "jsonl")   # data specs that name the user's own files
+
+
+def _user_files(spec: str) -> tuple[str, str] | None:
+    kind, colon, path = spec.partition(":")
+    return (kind, path) if colon and kind in USER_FILE_DATA and path else None
+
+
+def _one_path(old: str, new: str) -> bool:
+    def where(path: str) -> str:
+        return os.path.normpath(os.path.abspath(os.path.expanduser(path)))
+    return where(old) == where(new)
+
+
+def _one_data_set(old: dict, new: dict) -> bool:
+    """The user's files of one kind whose texts have one digest: one data set, whatever path
+    named them (a run moved with its data, resumed from another folder)."""
+    was, now = old.get("data"), new.get("data")
+    if not isinstance(was, str) or not isinstance(now, str):
+        return False
+    kinds = _user_files(was), _user_files(now)
+    return (kinds[0] is not None and kinds[1] is not None and kinds[0][0] == kinds[1][0]
+            and isinstance(old.get("data_sha256"), str) and old["data_sha256"] == new.get("data_sha256"))
+
+
 def _one_local_model(old: dict, new: dict) -> bool:
     """Two fingerprints of local model folders with the same content digest: one model, whatever
     path named it (relative, absolute, a copy)."""
@@ -155,6 +184,8 @@ def _differs(key: str, old: dict, new: dict) -> bool:
     """Whether two identities differ on `key` (a local model named by another path is the same
     model where the fingerprints' content digests agree)."""
     if _same(key, old.get(key), new.get(key)):
+        return False
+    if key == "data" and _one_data_set(old, new):
         return False
     before, after = old.get("model_fingerprint"), new.get("model_fingerprint")
     return not (key == "model" and isinstance(before, dict) and isinstance(after, dict)
@@ -441,8 +472,10 @@ class RunDir:
                 if not overwrite and self._written(old):
                     # the data digest follows from the settings: named only when nothing else changed
                     shown = [k for k in changed if k != "data_sha256"] or changed
+                    given = (f"; data {config['identity'].get('data')} now, {old_identity.get('data')} in the run"
+                             if "data" in shown else "")
                     raise XlingError(f"{self.path} holds a run with a different config (differs in: "
-                                     f"{', '.join(shown)}){_why(shown)}; pass --overwrite or "
+                                     f"{', '.join(shown)}{given}){_why(shown)}; pass --overwrite or "
                                      "choose another --out")
                 self._clear(old, config)
                 old = {}
@@ -515,13 +548,21 @@ class RunDir:
         """Write one direction's records (atomically); their digest, hashed from the text
         written rather than read back."""
         text = "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        try:   # a finished run re-run: the file already holds these records (left as it is)
+            same = self.outputs_path(direction).read_bytes() == text.encode("utf-8")
+        except OSError:
+            same = False
+        if same:
+            self._settle_aside(restore=False)
+            return digest
         with atomic_writer(self.outputs_path(direction)) as handle:
             handle.write(text)
             handle.flush()
             # written (a full disk has failed it, and the old run comes back): the old one overwritten
             # goes before the new file takes its place
             self._settle_aside(restore=False)
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+        return digest
 
     def outputs_digest(self, direction: str) -> str:
         try:

@@ -9,6 +9,7 @@ import stat
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..data.textio import helper_stem, stale_temporaries
 from ..errors import XlingError
 
 
@@ -97,14 +98,16 @@ def acquire(lock_path: Path, what: str):
 def output_lock_path(target: Path) -> Path:
     """Where the lock of an output file lives: beside it, in the file's own folder, so every
     process that writes the file finds the same lock whatever its cache or environment."""
-    return target.parent / f".{target.name}.xling-lock"
+    return target.parent / (helper_stem(target, ".xling-lock") + ".xling-lock")
 
 
 @contextmanager
 def output_lock(target: Path):
     """Lock an output file (by its real path) for as long as it is being made; the lock file is
-    removed again when the work ends."""
-    lock_path = output_lock_path(Path(os.path.realpath(target)))
+    removed again when the work ends. Temporary files of this output that a killed run left are
+    removed once the lock is held (no other process is writing the file then)."""
+    real = Path(os.path.realpath(target))
+    lock_path = output_lock_path(real)
     while True:
         try:
             handle = acquire(lock_path, str(target))
@@ -118,6 +121,11 @@ def output_lock(target: Path):
         except FileNotFoundError:
             pass
         handle.close()
+    for stale in stale_temporaries(real):
+        try:
+            stale.unlink()
+        except OSError:
+            pass
     try:
         yield
     finally:
