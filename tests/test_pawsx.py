@@ -185,7 +185,9 @@ def test_chinese_yes_and_no_words_are_read_and_a_longer_word_opening_with_no_is_
     answers = {"不": 1, "不。": 1, "不，意思不一样。": 1, "相同": 0, "相同。": 0, "不相同": 1, "意思不相同": None,
                "一样": 0, "不一样": 1, "不同": 1, "答案：不相同": 1, "是的": 0, "不是": 1, "否": 1,
                "不知道": None, "我不知道": None, "不确定": None, "不清楚": None, "不好说": None, "不一定": None,
-               "相同，不相同": None, "相同还是不相同": None, "不相同或相同": None, "是或不": None, "不，不知道": None}
+               "相同，不相同": None, "相同还是不相同": None, "不相同或相同": None, "是或不": None, "不，不知道": None,
+               # (review D) 不是 + 相同 was read as two options; the question echoed was yes
+               "不是相同": 1, "不是一样。": 1, "相同吗？": None, "一样吗": None, "相同吗？不": None, "是吗？": None}
     assert {t: parse_answer(template, t, zh) for t in answers} == answers
 
 

@@ -31,9 +31,9 @@ QUESTIONS = {
 }
 # Answer words read as yes or no besides the options' own (not shown to the model). Chinese
 # answers the question (意思相同吗) with 相同 "the same" or 不相同; a bare 不 is read alone only
-# (the parser: 不知道 "I don't know" opens with it).
+# (the parser: 不知道 "I don't know" opens with it); 不是相同 whole (不是 + 相同 read as two options).
 ALSO_ACCEPTED = {"ko": (["네"], ["아니오", "아뇨"]),
-                 "zh": (["相同", "一样"], ["不是", "不", "不相同", "不一样", "不同"])}
+                 "zh": (["相同", "一样"], ["不是", "不", "不相同", "不一样", "不同", "不是相同", "不是一样"])}
 SPLITS = ("dev", "test")
 UNTRANSLATED = {"NS", ""}
 

@@ -332,7 +332,8 @@ def parse_answer(template: Template, text: str, item: ChoiceItem) -> int | None:
     said = [(len(o), i) for i, o in options
             if o and norm.startswith(o) and not _runs_on(o[-1], norm[len(o):len(o) + 1])
             and not (len(o) == 1 and _hangul_goes_on(o, norm[1:]))   # "예" in "예를 들어"
-            and not (o in _OPENS_WORDS and norm[len(o):len(o) + 1].isalnum())]   # "不" in "不知道"
+            and not (o in _OPENS_WORDS and norm[len(o):len(o) + 1].isalnum())   # "不" in "不知道"
+            and not norm[len(o):].lstrip().startswith(("吗", "嗎"))]   # the question echoed: "相同吗？"
     letters = [letter.casefold() for letter in _letters(item)]
     if said:
         longest = max(said)[0]

@@ -381,7 +381,10 @@ def choice_tables(run: ChoiceRun) -> list[Table]:
     if older:
         notes.append(f"{', '.join(older)}: generated answers read by an older xling's parser (now parser "
                      f"{CHOICE_PARSER}); run the same `xling eval` again to read them anew (from the cache, "
-                     "no model call)")
+                     "no model call)" + ("; a PAWS-X run asked in another --prompt-lang than its data's is "
+                     "refused since round 24 (its prompts changed): --overwrite asks the model again"
+                     if str(run.config.get("data", {}).get("spec", "")).startswith(("pawsx", "paws-x"))
+                     and (run.settings.get("prompt_lang") or "data") != "data" else ""))
     # (two runs differing only in --prompt-lang read the same)
     prompts = run.settings.get("prompt_lang") or "data"
     if prompts != "data":
