@@ -3,6 +3,7 @@ and `domain` beside the language keys, in any direction, so that `--unit documen
 report's by-domain and document-level scores work. The fixture (tests/data/wmt_like_docs.jsonl)
 is our own: three documents of 5-7 segments in three domains, in English, Korean and Japanese."""
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -220,14 +221,17 @@ def test_numeric_segment_ids_are_ordered_per_document_beside_text_ids(tmp_path):
 
 
 def test_a_document_mixing_numbers_and_names_whose_numbers_run_backwards_is_refused(tmp_path):
-    """(audit round 24, D1) Its order cannot be told: one line naming the record, no run folder."""
+    """(audit round 24, D1) Its order cannot be told: --unit document gets one line naming the
+    record, no run folder; a segment run, which needs no order, reads the file as before
+    (review C: refused at load, it stranded such runs)."""
     path = _write(tmp_path / "mixed.jsonl", [
         {"document_id": "A", "segment_id": "intro", "en": "intro", "de": "y"},
         {"document_id": "A", "segment_id": 2, "en": "second", "de": "y"},
         {"document_id": "A", "segment_id": 1, "en": "first", "de": "y"}])
-    with pytest.raises(XlingError, match=r"mixed.jsonl:3: segment_id 1 of document A comes after 2 in the file, "
-                                         r"and the document also has segment_id 'intro'"):
-        load_parallel(f"jsonl:{path}")
+    data = load_parallel(f"jsonl:{path}")
+    assert data.text("en") == ["intro", "second", "first"]
+    assert re.match(r".*mixed.jsonl:3: segment_id 1 of document A comes after 2 in the file, "
+                    r"and the document also has segment_id 'intro'", data.unordered)
     result = xling("eval", "mt", "--data", f"jsonl:{path}", "-p", "en-de", "--unit", "document",
                    "--backend", "http", "--base-url", "http://127.0.0.1:9/v1", "-m", "fake",
                    "--out", str(tmp_path / "run"))
@@ -258,7 +262,7 @@ def test_a_run_made_before_its_document_was_ordered_is_not_resumed(tmp_path, mon
     server = FakeOpenAI(respond=lambda payload: "[1] X\n[2] Y")
     try:
         with monkeypatch.context() as patched:   # as round 23 read it
-            patched.setattr(jsonl, "_segment_order", lambda metas, where: None)
+            patched.setattr(jsonl, "_segment_order", lambda metas, where, unordered: None)
             old = CliRunner().invoke(cli, args + ["--base-url", server.url])
         assert old.exit_code == 0, old.output
         again = xling(*args, "--base-url", server.url)   # as a user runs it

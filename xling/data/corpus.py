@@ -49,6 +49,9 @@ class ParallelData:
         self.dev_note = dev_note     # where demonstrations come from, when not the set's own dev
         self.meta = meta or [{} for _ in ids]
         self.default_pairs = default_pairs
+        # why a document's segments have no order to translate it in (jsonl: names mixed with
+        # numbers that run backwards); refused by --unit document only, segments need none
+        self.unordered: str | None = None
 
     @property
     def has_documents(self) -> bool:

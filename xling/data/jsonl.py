@@ -93,11 +93,14 @@ def load_jsonl(path: str, spec: str) -> ParallelData:
         first_use[str(value)] = number
         ids.append(str(value))
     values = [row for _, row in rows]
-    order = _segment_order(metas, [f"{path}:{number}" for number, _ in rows])
+    unordered: list[str] = []
+    order = _segment_order(metas, [f"{path}:{number}" for number, _ in rows], unordered)
     if order is not None:
         values, metas, ids = [values[i] for i in order], [metas[i] for i in order], [ids[i] for i in order]
-    return ParallelData(spec, ids, lambda lang: [str(r[codes[lang.code]]) for r in values], list(codes),
+    data = ParallelData(spec, ids, lambda lang: [str(r[codes[lang.code]]) for r in values], list(codes),
                         meta=metas if any(metas) else None)
+    data.unordered = unordered[0] if unordered else None
+    return data
 
 
 _WHOLE = re.compile(r"[+-]?[0-9]+")
@@ -110,14 +113,16 @@ def _number(segment_id) -> int | None:
     return int(segment_id) if _WHOLE.fullmatch(segment_id.strip()) else None
 
 
-def _segment_order(metas: list[dict], where: list[str]) -> list[int] | None:
+def _segment_order(metas: list[dict], where: list[str], unordered: list[str]) -> list[int] | None:
     """Records in document order (documents as they first appear), where some document's
     numeric segment_ids run backwards in the file: document mode reads a document's segments in
     order, and its "(doc)" scores join them so. Decided per document: one whose ids are all whole
     numbers (3 or "3") is ordered by them; one whose ids are names ("intro") keeps the file's
     order, which is the only order names give. A document mixing the two whose numbers run
-    backwards has no order to tell, and is refused. None: the file's own order already is
-    document order (kept as it is, so its runs' data digest does not change)."""
+    backwards has no order to tell: it keeps the file's order, and why goes into `unordered`
+    (--unit document refuses it; a segment run, which needs no order, reads the file as before).
+    None: the file's own order already is document order (kept as it is, so its runs' data
+    digest does not change)."""
     if not metas or any("document_id" not in m or "segment_id" not in m for m in metas):
         return None   # no numbers to order by
     numbers: dict[str, list[tuple[int | None, int]]] = {}
@@ -132,10 +137,11 @@ def _segment_order(metas: list[dict], where: list[str]) -> list[int] | None:
         if len(numbered) < len(segments):
             name = next(metas[i]["segment_id"] for n, i in segments if n is None)
             before, later = (metas[k]["segment_id"] for k in backwards)
-            raise XlingError(f"{where[backwards[1]]}: segment_id {later!r} of document {doc} comes after "
+            unordered.append(f"{where[backwards[1]]}: segment_id {later!r} of document {doc} comes after "
                              f"{before!r} in the file, and the document also has segment_id {name!r}, which is "
-                             "not a number, so its order cannot be told: number every segment of it, or put "
-                             "its numbered records in order")
+                             "not a number, so its order cannot be told for --unit document: number every "
+                             "segment of it, or put its numbered records in order")
+            continue
         place.update((i, n) for n, i in numbered)
     if not place:
         return None

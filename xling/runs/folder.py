@@ -62,8 +62,9 @@ def _why(changed: list[str]) -> str:
         return (": the data's texts (or the demonstrations' pool) differ from that run's: an edited "
                 "file, another --data-dir or shots file, or a newer xling choosing them otherwise "
                 "(PAWS-X demonstrations, X-CSQA items with an empty answer, FLORES-200 demonstrations of a "
-                "direction with Spanish since round 23, PAWS-X asked in another --prompt-lang since round 24: "
-                "run it again with --overwrite)")
+                "direction with Spanish since round 23; since round 24 PAWS-X asked in another --prompt-lang, "
+                "JSON-lines documents read in segment_id order where a document's numbers run backwards "
+                "beside another document's names, documents cut into other chunks: run it again with --overwrite)")
     return ""
 
 

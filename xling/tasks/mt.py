@@ -133,6 +133,8 @@ def check_mt(config: MTEvalConfig) -> tuple[list[str], ParallelData, list[Direct
                          reference=config.reference)
     directions = directions_of(config, data)
     _check_languages(data, directions)
+    if config.unit == "document" and data.unordered:
+        raise XlingError(data.unordered)
     if config.unit == "document" and not data.has_documents:
         raise XlingError(f"{data.spec} has no documents: --unit document needs a data set whose "
                          "segments carry a document id (wmt24pp:..., sacrebleu WMT sets, or jsonl: "
