@@ -163,17 +163,6 @@ def _one_path(old: str, new: str) -> bool:
     return where(old) == where(new)
 
 
-def _one_data_set(old: dict, new: dict) -> bool:
-    """The user's files of one kind whose texts have one digest: one data set, whatever path
-    named them (a run moved with its data, resumed from another folder)."""
-    was, now = old.get("data"), new.get("data")
-    if not isinstance(was, str) or not isinstance(now, str):
-        return False
-    kinds = _user_files(was), _user_files(now)
-    return (kinds[0] is not None and kinds[1] is not None and kinds[0][0] == kinds[1][0]
-            and isinstance(old.get("data_sha256"), str) and old["data_sha256"] == new.get("data_sha256"))
-
-
 def _one_local_model(old: dict, new: dict) -> bool:
     """Two fingerprints of local model folders with the same content digest: one model, whatever
     path named it (relative, absolute, a copy)."""
@@ -185,8 +174,6 @@ def _differs(key: str, old: dict, new: dict) -> bool:
     """Whether two identities differ on `key` (a local model named by another path is the same
     model where the fingerprints' content digests agree)."""
     if _same(key, old.get(key), new.get(key)):
-        return False
-    if key == "data" and _one_data_set(old, new):
         return False
     before, after = old.get("model_fingerprint"), new.get("model_fingerprint")
     return not (key == "model" and isinstance(before, dict) and isinstance(after, dict)

@@ -267,11 +267,6 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
         print(f"xling: note: {', '.join(other)} {'is not a direction' if len(other) == 1 else 'are not directions'} "
               f"{data.spec} was made for ({', '.join(sorted(made_for))}): the source side is a "
               "translation, not an original text", file=sys.stderr)
-    if selection.greedy and config.unit != "document":
-        reused = _reuse_outputs(run, translator, directions, ids, texts)
-        if reused and progress:
-            print(f"xling: {reused} finished translations taken from {run.path / 'outputs'} "
-                  "(the cache did not hold them)", file=sys.stderr)
     unaligned = empty = total = 0
     # Greedy sentence translations go through queues of several directions (see _translate_queued);
     # documents and candidates are translated direction by direction.
@@ -307,51 +302,6 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
               "document's translation and are scored as empty; document scores cover only the "
               "documents realigned in full. A larger model follows the numbered layout better; "
               "--unit segment scores every segment", file=sys.stderr)
-
-
-def _reuse_outputs(run: RunDir, translator, directions, ids: list[str], texts) -> int:
-    """Put the answers of a direction's finished outputs file into the output cache where the
-    cache lacks them (another cache, an emptied one, the run folder copied), so the run is
-    finished from its own records instead of the model generating them again (on a GPU, maybe
-    otherwise). Only a complete file whose every record has this run's id, source, reference and
-    prompt (prompt_hash) counts; the identity (model, template, decoding, data) was matched by
-    prepare(). Returns the answers put in the cache."""
-    cached = translator._cached   # (its keys: what a cached re-run would look up)
-    if translator.cache is None or cached._encoding_mark():
-        # no cache to fill; or a model whose tokenizer appends tokens, whose prompts were encoded
-        # otherwise before audit round 20 with the same prompt_hash (its old answers are not reused)
-        return 0
-    added = 0
-    for direction in directions:
-        (src, tgt), name = direction, direction.name
-        if not run.outputs_path(name).is_file():
-            continue
-        try:
-            records = run.read_outputs(name)
-        except XlingError:   # damaged or cut short: generated again, as before
-            continue
-        sources, refs = texts(src), texts(tgt)
-        if len(records) != len(sources):
-            continue
-        shots = translator.demonstrations(src, tgt, sources)
-        clipped = translator.clipped_budgets
-        answers = {}
-        for i, (record, source, ref) in enumerate(zip(records, sources, refs)):
-            if record.get("id") != ids[i] or record.get("source") != source or record.get("reference") != ref:
-                break
-            if is_blank(source):   # (never sent to the model)
-                continue
-            request, prompt_hash = translator.request(source, src, tgt, shots, index=i)
-            if record.get("prompt_hash") != prompt_hash or not isinstance(record.get("raw"), str):
-                break
-            answers[cached.generation_key(request, translator.decoding)] = record["raw"]
-        else:
-            held = translator.cache.get_many(list(answers))
-            missing = {k: v for k, v in answers.items() if k not in held}
-            translator.cache.put_many(missing)
-            added += len(missing)
-        translator.clipped_budgets = clipped   # (counted again when the translations are asked)
-    return added
 
 
 # A chooser metric's options that say how it runs, not what it scores.
