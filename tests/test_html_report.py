@@ -163,6 +163,19 @@ def test_text_formats_are_unchanged(runs, tmp_path, capsys):
     assert out.read_text(encoding="utf-8") == render_all(build_report([str(a), str(b)]), "markdown")
 
 
+def test_a_report_into_a_file_another_xling_writes_is_refused(runs, tmp_path, capsys):
+    """(review E of round 24) report -o took no lock: translate -o on the same file swept its
+    live temporary file away as a killed run's."""
+    from xling.store.locks import output_lock
+
+    out = tmp_path / "r.md"
+    with output_lock(out):
+        assert main(["report", str(runs[0]), "-f", "markdown", "-o", str(out)]) == 2
+    assert "is being written by another xling process" in capsys.readouterr().err and not out.exists()
+    assert main(["report", str(runs[0]), "-f", "markdown", "-o", str(out)]) == 0 and out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".r.md")) == []
+
+
 # -- in the browser ------------------------------------------------------------------------------
 def test_report_in_a_browser(runs, browser, tmp_path):
     from selenium.webdriver.common.by import By

@@ -46,8 +46,12 @@ def report(run_dirs, metrics, fmt, output, paired_ar, paired_n):
     if output == "-":   # standard output, as translate's -o -
         click.echo(text, nl=False)
         return
+    from pathlib import Path
+
     from ..data.textio import atomic_writer
-    with atomic_writer(output) as handle:
+    from ..store.locks import output_lock
+    # locked as translate's -o is: its sweep of a killed writer's temporary files took this one's
+    with output_lock(Path(output)), atomic_writer(output) as handle:
         handle.write(text)
     click.echo(output)
 
