@@ -743,3 +743,30 @@ def test_a_message_given_as_text_parts_is_its_text(fake):
     fake.mode = "content-part-image"
     with pytest.raises(XlingError, match=r"malformed answers .*no text in choices\[0\]\.message\.content"):
         translate(fake)
+
+
+@pytest.mark.parametrize("text, stops", [
+    ("Bonjour. Translator's Note: hi", ("\n\n", "Note:", "Source:", "Target:", "Translator's Note:")),
+    ("abc ### def", ("###", "## ", "#", "abc", "c ###")),
+    ("x ab then bc", ("bc", "abc", "zz", "yy", "ww", "ab c")),
+    ("Answer\nAnswer: x", ("\nAnswer", "\nAnswer:", "Q:", "A:", "\nAnswer: x")),
+    ("one two three", ("o t", "two", "wo th", "e t", "ree", "hre")),
+])
+def test_the_stops_sent_never_end_an_answer_before_an_unsent_one_would(text, stops):
+    """(review of audit round 24, F7) of 5 stops the 4 shortest were sent: "Note:" stopped the
+    server inside "Translator's Note:", later than where every stop sent would have ended it."""
+    from xling.backends.base import Decoding, GenerationRequest, Prompt
+    from xling.backends.http import MAX_STOPS, HTTPBackend
+
+    def respond(payload):   # a server applying the stops it is sent (the earliest), as vLLM does
+        cut = min([text.find(s) for s in payload.get("stop", []) if s in text], default=-1)
+        return (text[:cut], "stop") if cut >= 0 else (text, "length")
+
+    server = FakeOpenAI(respond=respond)
+    try:
+        (answer,) = HTTPBackend("m", server.url, max_retries=0, chat=False).generate(
+            [GenerationRequest(Prompt(text="x"), 64, stop=stops)], Decoding())
+    finally:
+        server.close()
+    assert answer == text[:min([text.find(s) for s in stops if s in text], default=len(text))]
+    assert len(server.payloads[-1].get("stop", [])) <= MAX_STOPS

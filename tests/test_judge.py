@@ -751,3 +751,74 @@ def test_a_base_model_judge_over_http_sends_at_most_four_stops_and_keeps_its_ans
     finally:
         server.close()
     assert all(len(p["stop"]) <= 4 for p in server.payloads) and result.segments == [0]
+
+
+# (review of audit round 24's D2 fix) answers the parser read right before it, the scores they
+# give: prose mentions of the scale, a quote in curly quotes, a hedge that agrees
+_ESA_READ = {
+    "Score: 85\n\nThe translation is accurate overall; the fluency is good, 85/100 fluency.": 85,
+    "Score: 70 (out of 100)": 70,
+    "minor - \"quickly\"\nScore: 80\n\nThe translation is good but not a perfect 100/100 because of one awkward "
+    "word.": 80,
+    "major - \"bank\" translated as riverbank\nScore: 45\n\nA perfect translation would get 100 out of 100; this one "
+    "loses points for the major error.": 45,
+    "Score: 92\n\nNearly flawless. I deducted 8 points from 100/100 for a slightly unnatural phrase.": 92,
+    "Score: 60\n\nExplanation: The meaning is mostly preserved, but one major error. On the 0-100 scale, 60 reflects "
+    "this.": 60,
+    "no-error\nScore: 100\n\nThe translation is perfect: 100/100.": 100,
+    "Errors:\nminor - \"the\"\nScore: 90/100": 90,
+    "minor - \"3 out of 100 patients\" rendered as \"3 patients\"\nScore: 75": 75,
+    "minor - “3 out of 100 patients” rendered as “3 patients”\nScore: 75": 75,
+    "Score: 88\n\nThe translation conveys the meaning well. If there were no minor error it would be 95/100.": 88,
+    "**Error spans:**\n- minor - \"somewhat\"\n\n**Score:** 87": 87,
+    "Score: 78\n\nI'd say this is a solid translation with one minor issue.": 78,
+    "Score: 65\n\nThe final 2 sentences are slightly awkward.": 65,
+    "Score: 95 — I think that's fair.": 95,
+    "Score: 80\nThe translation is accurate. Overall I would give it 80 out of 100.": 80,
+    "Score: 55\n\nThe source says \"up 50/100 basis points\" but the translation says otherwise.": 55,
+    "Score: 72\n\nNote: scores above 90/100 are reserved for near-perfect translations.": 72,
+    "Score: 40\n\nMajor errors in meaning. The translation gets roughly half of it right, maybe 50 out of 100 "
+    "words are correct.": 40,
+    "major - \"not\" omitted\nScore: 30\n\nThe translation reverses the meaning. Correction needed.": 30,
+    "Score: 85\nRationale: good fluency and accuracy.": 85,
+    "minor - \"ist\"\nminor - \"das\"\nScore: 82": 82,
+    "Score: 90\n\nFinal answer: 90": 90,
+    "Score: 68\n\nThe translation omits the number 100 from the source.": 68,
+    "Score: 50\n\nThe source's \"out of 100\" is translated literally as \"from 100\", which is odd.": 50,
+    "Score: 85\n\nThe translation scored 85/100 because of one minor error.": 85,
+    "Score: 75\n\nWhile a native speaker might rate it 80/100, the terminology error lowers it.": 75,
+    "Score: 97\n\n(For reference, 100/100 means a perfect translation.)": 97,
+    "Score: 60\n\nThe update 2 of the text is missing.": 60,
+    "Score: 80\n\nOverall: 80/100": 80,
+    "Score: 70\nThe translation is decent, I'd say 70.": 70,
+    "Score: 88\nThe English is fluent; I think 88 is fair.": 88,
+    "Score: 85/100\n\nBreakdown: accuracy 45/50, fluency 40/50.": 85,
+    "Score: 93\n\nThe translation correctly converts 'ninety out of 100' into the target phrasing.": 93,
+    "Score: 70\n\nThe revised version of the sentence would be: \"He paid 20 out of 100 dollars.\"": 70,
+    "minor - \"im Jahr 2020\"\nScore: 90\n\nThe rest is fine; not quite 100/100.": 90,
+    # hedges that agree, a saying of another scale, a revision to the same score
+    "Score: 85 (I'd say 85)": 85, "Score: 85 — I'd say a solid 85.": 85, "Score: 70 — say 70.": 70,
+    "Score: 90 - as they say, 10 out of 10": 90, "Score: 90\nRevised: 90": 90,
+    # the audit's D2 controls
+    "Score: 90\nI'd give it 90 out of 100.": 90, "Score: 90\nFluency: 70/100": 90,
+    "Score: 90\nCorrection: 3 apples": 90,
+    'minor - "60/100 rating"\nScore: 90': 90, "Score: 90/100\nFinal answer: 90": 90,
+    # a second score is a conflict: the audit's D2 answers, and revisions that name their reason
+    "Score: 90\nCorrection: 60/100": None, "Score: 90\nOn reflection, I'd give it 60 out of 100.": None,
+    "Score: 90\nRevised: 60": None, "Score: 90\nUpdated score - 60": None, "Score: 90\n\nFinal answer: 60": None,
+    "Score: 85 (I'd say 80)": None, "no-error\nScore: 90\nCorrection: 60/100": None,
+    "Score: 90\nRevised: 60 (one major error)": None, "Score: 90\nCorrection: given the meaning error, 60/100": None,
+    "Score: 90\nOn reflection, because of the accuracy error I'd give it 60 out of 100.": None,
+    "Score: 90\nRevised score (after checking the terminology): 60": None, "Score: 90\nFinal answer: **60**": None,
+    "Score: 90\nFinal verdict: 60": None, "Score: 90\n60/100": None,
+}
+
+
+@pytest.mark.parametrize("answer", list(_ESA_READ))
+def test_an_esa_score_is_refused_only_for_another_score_given(answer):
+    from xling.metrics.judge import final_answer
+    from xling.metrics.settings import JUDGE_PARSER
+
+    parsed = parse_esa(final_answer(answer))
+    assert (parsed and parsed[1]) == _ESA_READ[answer]
+    assert JUDGE_PARSER == 7

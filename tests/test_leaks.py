@@ -241,3 +241,64 @@ def test_adding_credentials_to_a_capitalised_host_resumes_the_run():
     other = {"model_fingerprint": {"model": "m", "base_url": "http://localhost:18102/v1"}}
     assert not same_setting("model_fingerprint", made, other)
     assert redact_url("http://u:PW@127.0.0.1:1x/v1?key=S") == "http://127.0.0.1:1x/v1?key=***"
+
+
+def test_a_run_stored_with_settings_shown_and_other_values_hidden_resumes():
+    """(review of audit round 24, F4) the released code stored ?api-version= as written and every
+    other value as ***; that form was neither the current one nor the all-*** one: refused."""
+    from xling.runs.folder import same_setting
+    from xling.secrets import redact_url
+
+    url = "http://127.0.0.1:45917/v1?api-version=2024-06-01&deployment_id=modelA"
+    released = "http://127.0.0.1:45917/v1?api-version=2024-06-01&deployment_id=***"
+    older = "http://127.0.0.1:45917/v1?api-version=***&deployment_id=***"
+    for stored in (released, older):
+        assert same_setting("base_url", {"base_url": stored}, {"base_url": redact_url(url)})
+        assert same_setting("model_fingerprint", {"model_fingerprint": {"model": "m", "base_url": stored}},
+                            {"model_fingerprint": {"model": "m", "base_url": redact_url(url)}})
+    other = "http://127.0.0.1:45917/v1?api-version=2025-01-01&deployment_id=***"
+    assert not same_setting("base_url", {"base_url": other}, {"base_url": redact_url(url)})
+
+
+@pytest.mark.parametrize("field", ["appkey=3f9a8b7c", "app_key=3f9a8b7c", "ak=E4805d16", "sk=abc", "sign=9e107d9d",
+                                   "signature=x", "sig=x", "pat=ghp_16C7e42F", "pin=1234", "otp=123456", "secret=x",
+                                   "password=x", "passwd=x", "pwd=x", "auth=x", "authorization=x", "session=eval",
+                                   "sessionid=x", "sid=123", "credential=x", "credentials=x", "client_secret=zzz",
+                                   "authkey=abc", "privatekey=p4ss", "hmac=dead", "cred=abc", "ticket=ST-1", "skey=a1",
+                                   "p=hunter22", "X-Goog-Signature=ab12"])
+def test_credentials_under_common_names_are_hidden_never_digested(field):
+    """(review of audit round 24, F5) ?pin=1234 was stored and shown as pin=~03ac674216f3, the
+    first hex digits of sha256("1234")."""
+    from xling.secrets import redact_url, shown_url
+
+    name, _, value = field.partition("=")
+    for form in (redact_url, shown_url):
+        shown = form(f"https://gw.example/v1?{field}")
+        assert shown == f"https://gw.example/v1?{name}=***"
+
+
+@pytest.mark.parametrize("first, again", [
+    ("X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIA%2F20261207&X-Amz-Date=20261207T090000Z"
+     "&X-Amz-Expires=3600&X-Amz-SignedHeaders=host&X-Amz-Signature=3f1a9b2c",
+     "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIA%2F20261207&X-Amz-Date=20261207T100000Z"
+     "&X-Amz-Expires=7200&X-Amz-SignedHeaders=host&X-Amz-Signature=9e107d9d"),
+    ("sp=r&st=2026-12-07T09:00Z&se=2026-12-07T10:00Z&spr=https&sv=2022-11-02&sr=b&sig=abc123",
+     "sp=r&st=2026-12-07T10:00Z&se=2026-12-07T11:00Z&spr=https&sv=2022-11-02&sr=b&sig=def456"),
+    ("Expires=1765098000&Signature=Ab1~Cd2&Key-Pair-Id=APKA1",
+     "Expires=1765101600&Signature=Zz9~Yy8&Key-Pair-Id=APKA1"),
+    ("X-Goog-Date=20261207T090000Z&X-Goog-Expires=600&X-Goog-Signature=ab", "X-Goog-Date=20261207T100000Z"
+     "&X-Goog-Expires=900&X-Goog-Signature=cd"),
+])
+def test_a_re_signed_url_is_the_same_endpoint(first, again):
+    """(review of audit round 24, F6) a signed URL's date, expiry and signature were digests in the
+    stored URL: the same endpoint re-signed was another run and missed the cache."""
+    from xling.runs.folder import same_setting
+    from xling.secrets import redact_url, shown_url
+
+    made, now = redact_url(f"https://b.example/v1?{first}"), redact_url(f"https://b.example/v1?{again}")
+    assert made == now and "~" not in made
+    assert same_setting("base_url", {"base_url": made}, {"base_url": now})
+    assert all(field.endswith("=***") for field in shown_url(f"https://b.example/v1?{again}").split("?")[1].split("&"))
+    # a route beside the signature still tells endpoints apart
+    assert redact_url(f"https://b.example/v1?deployment_id=A&{first}") != \
+        redact_url(f"https://b.example/v1?deployment_id=B&{first}")

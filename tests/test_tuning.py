@@ -425,3 +425,52 @@ def test_a_judge_server_saying_tie_in_both_orders_is_no_win_for_a():
     finally:
         server.close()
     assert result.scores == [None] and result.unparseable == 2
+
+
+# (review of audit round 24's D3 fix) realistic explained verdicts were refused: the whole reply
+# could name no other answer, number or tie word
+_EXPLAINED_VERDICTS = {
+    "1": "1", "2": "2", "tie": "tie", '"2"': "2", "**1**": "1", "Answer 2": "2",
+    "2. Both are fluent, but 2 is better": "2",
+    "2\n\nAnswer 2 is more helpful and correct.": "2",
+    "1\n\nAnswer 1 follows the instruction more closely.": "1",
+    "1\n\nExplanation: The first answer directly addresses the question, while the second is vague.": "1",
+    "2\n\nThe second answer is more complete.": "2",
+    "2 - it is more detailed and accurate than Answer 1.": "2",
+    "1 — Answer 1 is correct; Answer 2 contains a factual error.": "1",
+    "1. The first answer is more helpful.": "1",
+    "2\nReason: Answer 2 gives the correct translation, while Answer 1 mistranslates the idiom.": "2",
+    "1\n\nBoth answers are fluent, but Answer 1 is more accurate.": "1",
+    "2 (Answer 2 is more concise and correct)": "2",
+    "1 because it lists 3 steps while the other lists only 2.": "1",
+    "2\n\nAnswer 1 misses the second half of the instruction.": "2",
+    "1 - more helpful": "1",
+    "2 is better": "2",
+    "1\n\nIt answers the question directly.": "1",
+    "2: more accurate and complete.": "2",
+    "1\n\nAnswer 1 is better.": "1",
+    "2, since answer 2 correctly uses the past tense.": "2",
+    "1 (the same facts, but clearer)": "1",
+    "1\n\nWhile both are correct, the first is clearer.": "1",
+    "2\n\nAnswer 2 correctly states that the meeting is at 2 pm.": "2",
+    "1\n\nThe instruction asked for a list of 5 items; answer 1 gives 5.": "1",
+    "2 — answer 1 is in the wrong language.": "2",
+    "1.\n\nAnswer 1 is accurate and follows the format requested.": "1",
+    "2\n\nAnswer 2 is more helpful: it explains step by step.": "2",
+    "1\n\nThe first response is better.": "1",
+    "Answer 1 is better.": "1",
+    "2\n\n**Explanation:** Answer 2 provides a correct and complete response.": "2",
+    "1 (it is equally fluent but more accurate)": "1",
+    # the audit's D3 replies (a tie, both answers named) and a later sentence undoing the verdict
+    "1 and 2 are equally good": None, "1 and 2 tie": None, "1 = 2": None, "1 ≈ 2": None, "1 (tie)": None,
+    "1 < 2": None, "1 or 2": None, "1/2": None, "1, 2": None, '"1" or "2"': None,
+    "Answer 1 and Answer 2 are": None, "2 is the same as 1": None, "1 - both are fine": None,
+    "1\n\nAnswer 2 is better.": None, "2. It is a tie.": None, "1\nBoth are equally good.": None,
+    "1\n\nThe second one is better.": None, "1 (answer 2 is better)": None, "1. Actually I prefer 2": None,
+}
+
+
+@pytest.mark.parametrize("reply", list(_EXPLAINED_VERDICTS))
+def test_an_explained_verdict_is_read_by_its_opening(reply):
+    assert parse_verdict(reply) == _EXPLAINED_VERDICTS[reply]
+    assert JUDGE_RULE == 3

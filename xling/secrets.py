@@ -86,6 +86,32 @@ def _credential_key(key: str) -> bool:
         or any(part in key.lower() for part in _CREDENTIAL_PARTS)
 
 
+# Further names of credentials, hidden (***) in what is stored and shown but, being short or
+# common, not scrubbed from answers unless key-shaped (?pin=1234 must not turn "1234" in a
+# translation into ***); a name ending in "key" (appkey, authkey, privatekey, skey) is one too.
+_HIDDEN_WORDS = frozenset({"ak", "sk", "sign", "signed", "hmac", "pin", "otp", "totp", "pat", "cred", "creds", "ticket",
+                           "passcode", "private", "session", "sessionid", "cookie", "nonce", "license", "licence",
+                           "secret", "password", "authkey", "appkey", "appsecret", "privatekey"})
+_HIDDEN_NAMES = frozenset({"p", "pw", "sig", "sign", "auth", "st", "tk", "tok", "ticket", "hash"})
+# Fields of a signed URL (S3/CloudFront/GCS V4 signing, Azure SAS): a re-signed URL is the same
+# endpoint, so they are no part of its identity; shown as ***, never as a digest of a value that
+# changes with every signature. Azure SAS's short names only beside its sig.
+_SIGNING_PREFIXES = ("x-amz-", "x-goog-")
+_SIGNING_NAMES = frozenset({"expires", "signature", "policy", "key-pair-id", "awsaccesskeyid", "googleaccessid"})
+_SAS_NAMES = frozenset({"sig", "se", "sp", "sv", "st", "spr", "sr", "srt", "ss", "sip", "si", "sdd", "skoid", "sktid",
+                        "skt", "ske", "sks", "skv", "saoid", "suoid", "scid"})
+
+
+def _hidden_key(name: str, names: set[str]) -> bool:
+    """Whether a query field's value is shown as *** (a credential, or a signing field of a signed
+    URL, `names` being the lower-case names of all its fields)."""
+    lower = name.lower()
+    words = [w for w in re.split(r"[^a-z0-9]+", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()) if w]
+    return _credential_key(name) or lower in _HIDDEN_NAMES or any(w in _HIDDEN_WORDS for w in words) \
+        or any(w.endswith("key") for w in words) or lower.startswith(_SIGNING_PREFIXES) or lower in _SIGNING_NAMES \
+        or "sig" in names and lower in _SAS_NAMES
+
+
 def _key_shaped(value: str) -> bool:
     """A value that looks like a generated key or password (letters and digits), not a word."""
     return len(value) >= 8 and any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
@@ -161,6 +187,8 @@ def _shown_query(query: str) -> str:
     identities (they shared one cache), while the value itself is never shown."""
     import hashlib
 
+    names = {unquote_plus(field.partition("=")[0]).lower() for field in query.split("&")}
+
     def shown(field: str) -> str:
         key, equals, value = field.partition("=")
         if not equals:
@@ -168,7 +196,7 @@ def _shown_query(query: str) -> str:
         name, value = unquote_plus(key), unquote_plus(value)
         if name.lower() in SETTING_QUERY_KEYS:
             return field
-        if _credential_key(name) or redact(value) != value:
+        if _hidden_key(name, names) or redact(value) != value:
             return f"{key}=***"
         return f"{key}=~{hashlib.sha256(value.encode('utf-8', 'surrogatepass')).hexdigest()[:12]}"
     return "&".join(map(shown, query.split("&"))) if query else ""
@@ -192,14 +220,19 @@ def shown_url(url: str) -> str:
     return redact(rest + ask + _shown_query(query) + (hash_ and "#***"))
 
 
-def hidden_query_values(url: str) -> str:
-    """A stored URL as xling wrote it before a setting's value was shown (every query value ***):
-    what older run folders hold."""
+def hidden_query_values(url: str) -> tuple[str, ...]:
+    """A stored URL as older versions of xling wrote it: every query value *** (before a setting's
+    value was shown), and settings' values as written with every other value *** (before other
+    values were shown as digests): what older run folders hold."""
     parts = urlsplit(url)
     if not parts.query:
-        return url
-    query = "&".join(f"{f.partition('=')[0]}=***" if "=" in f else f for f in parts.query.split("&"))
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
+        return (url,)
+    fields = parts.query.split("&")
+    every = "&".join(f"{f.partition('=')[0]}=***" if "=" in f else f for f in fields)
+    settings = "&".join(f if "=" not in f or unquote_plus(f.partition("=")[0]).lower() in SETTING_QUERY_KEYS
+                        else f"{f.partition('=')[0]}=***" for f in fields)
+    return tuple(urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
+                 for query in dict.fromkeys((every, settings)))
 
 
 def check_server_url(url: str | None, option: str) -> None:

@@ -8,6 +8,7 @@ file, is sent only to the configured base URL, and never appears in records or m
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -65,6 +66,36 @@ def load(model: str | None, settings: HTTPSettings, *, quiet: bool = False, batc
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 # The OpenAI API refuses a request with more stop strings (HTTP 400); vLLM takes more.
 MAX_STOPS = 4
+
+
+def _overlaps(sent: str, unsent: str) -> bool:
+    """Whether `sent` may match in a text where `unsent` starts before it and is not yet complete:
+    inside `unsent` other than at its start ("Note:" in "Translator's Note:"), or begun by one of
+    its proper suffixes. The server would stop there, before `unsent` is whole, where the cut here
+    with every stop would have been at the start of `unsent`; a prefix of `unsent` stops at its
+    start, as `unsent` would."""
+    return not unsent.startswith(sent) and any(unsent[k:].startswith(sent) or sent.startswith(unsent[k:])
+                                               for k in range(1, len(unsent)))
+
+
+def _sent_stops(stops: list[str]) -> list[str]:
+    return list(_chosen_stops(tuple(stops)))
+
+
+@functools.lru_cache(maxsize=64)
+def _chosen_stops(stops: tuple[str, ...]) -> tuple[str, ...]:
+    """The stops sent to a server that takes at most MAX_STOPS (in their order), chosen so that the
+    answer is the one every stop would give: none that overlaps an unsent one (_overlaps), the
+    shortest preferred (a prefix of an unsent stop stops at the same place); fewer, or none, when
+    no such set of MAX_STOPS exists (the cut here then does it all)."""
+    from itertools import combinations
+
+    by_length = sorted(stops, key=len)
+    for size in range(min(MAX_STOPS, len(stops)), 0, -1):
+        for chosen in combinations(by_length, size):
+            if not any(_overlaps(sent, unsent) for sent in chosen for unsent in stops if unsent not in chosen):
+                return tuple(stop for stop in stops if stop in chosen)
+    return ()
 
 
 def read_api_key(env: str | None = None, path: str | None = None) -> str | None:
@@ -457,10 +488,8 @@ class HTTPBackend(Backend):
             payload.update(top_p=decoding.top_p, seed=decoding.seed)
         # (the neutral sampling fields are added by _post, at each attempt)
         stops = (["\n"] if request.stop_at_newline else []) + list(request.stop)
-        if len(stops) > MAX_STOPS:   # the shortest (the most general) are sent; _finish cuts at every one
-            stops = list(dict.fromkeys(stops))
-            kept = set(sorted(stops, key=len)[:MAX_STOPS])
-            stops = [stop for stop in stops if stop in kept]
+        if len(stops) > MAX_STOPS:   # at most 4 are sent (_sent_stops); _finish cuts at every one
+            stops = _sent_stops(list(dict.fromkeys(stops)))
         if stops:
             payload["stop"] = stops
         if request.prompt.messages is not None:

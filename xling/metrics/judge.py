@@ -383,33 +383,74 @@ _ANY_SCORE = re.compile(r"(?:(\w+)\s+)?score\s*(?:\(?\s*0\s*[-–]\s*100\s*\)?)?
 _ASPECTS = {"fluency", "accuracy", "adequacy", "grammar", "style", "terminology", "coherence", "readability",
             "faithfulness", "fidelity", "meaning", "spelling", "punctuation", "consistency", "naturalness",
             "mqm", "error", "severity", "bleu", "chrf", "comet"}
+# A score line hedged with another score ending it ("Score: 85 or 90", "Score: 85 - but honestly
+# 40", "Score: 85 (I'd say 80)"); a hedge that agrees ("Score: 85 (I'd say 85)") or a number of
+# another scale in a saying ("as they say, 10 out of 10") is none
 _HEDGED = re.compile(r"\b(?:or|but|actually|maybe|perhaps|possibly|honestly|rather|instead|say|think)\b"
-                     r"(?:[\s,—–-]+[\w'’]+){0,6}?"
-                     r"[\s,—–-]+\(?" + _NUMBER + r"\s*(?:/\s*100|out of 100)?\s*\)?"
+                     r"(?:[\s,—–-]+[^\W\d_][\w'’]*){0,6}?"
+                     r"[\s,—–-]+\(?(" + _NUMBER + r")\s*(?:/\s*100|out of 100)?\s*\)?"
                      r"(?:\s*[.!]?\s*$|\s+(?:if|when|for|under|by)\b)", re.I)
 
 
-# A score restated under a label of its own ("Revised: 60", "Updated score - 60", "Final answer: 60"),
-# the number ending the line (not "Correction: 3 apples")
-_RELABELED = re.compile(r"\b(?:revised|revision|corrected|correction|updated|update|adjusted|final answer|final)"
-                        r"(?:\s+score)?\s*[:=\-–—]?\s*(" + _NUMBER + r")\s*(?:/\s*100|out of 100)?\s*[.!)]?\s*$", re.I)
+def _hedged(rest: str, score: float | None) -> bool:
+    hedge = _HEDGED.search(rest)
+    return hedge is not None and float(hedge.group(1).replace(",", "")) != score
+
+
+# A number that is a score, not a count of something ("Correction: 3 apples", "the final 2
+# sentences"): out of 100, or followed by no word (points aside)
+_AS_SCORE = (r"(" + _NUMBER + r")(?![\d.,]*\d)"
+             r"(?:\s*/\s*100\b|\s*out of 100\b|(?!\s*(?!(?:points?|pts|is|would|seems)\b)[^\W\d_]))")
+# A score restated under a label of its own, at the line's start ("Revised: 60 (one major error)",
+# "Updated score - 60", "Final answer: 60", "Final verdict: 60", "Revised score (after checking
+# the terminology): 60"); after the label and a colon, a score out of 100 anywhere on the line
+# ("Correction: given the meaning error, 60/100")
+_RELABELED = re.compile(r"^(?:(?:my|the|so|and)\s+)?(?:revised|revision|corrected|correction|updated|update|adjusted|"
+                        r"final answer|final score|final verdict|final rating|final|overall|verdict)"
+                        r"(?:\s+(?:score|rating|verdict|answer|grade))?(?:\s*\([^()]*\))?\s*([:=\-–—]|\bis\b)?\s*",
+                        re.I)
+# A score given in the judge's own words: "I'd give it 60 out of 100", "I would rate this 60/100",
+# "I'd say 80", "I think 88 is fair", "it deserves 60/100" (not "a native speaker might rate it 80/100")
+_RATED = re.compile(r"(?:\b(?:i|we)(?:['’]d|['’]ll|\s+would|\s+will|\s+now|\s+then|\s+still)?\s+"
+                    r"(?:say|think|give|rate|score|grade|assign|award|put|go with|settle on)"
+                    r"|\b(?:deserves|merits|earns|warrants))\b"
+                    r"(?:\s+(?:it|this|that|the|translation|a|an|solid|strong|fair|generous|around|about|roughly"
+                    r"|approximately|at|as|only|just|score|of|rating))*?\s+" + _AS_SCORE, re.I)
+_OUT_OF_100_LINE = re.compile(r"^(?:(?:so|thus|hence|therefore)\s*,?\s*)?(" + _NUMBER + r")\s*(?:/\s*100|out of 100)"
+                              r"\s*[.!]?$", re.I)
+
+
+def _aspect_named(line: str, start: int, end: int) -> bool:
+    """Whether the number at line[start:end] is an aspect's ("Fluency: 90/100", "accuracy 45/50",
+    "85/100 fluency"), not the answer's score."""
+    before = re.search(r"([^\W\d_]+)(?:\s+score)?\s*[:=]?\s*$", line[:start])
+    after = re.match(r"\s*([^\W\d_]+)", line[end:])
+    return any(m is not None and m.group(1).lower() in _ASPECTS for m in (before, after))
 
 
 def _restated_scores(lines: list[str]) -> set[float]:
     """Every score an answer states, wherever ("Revised score: 60", "Actually, Score: 7", "My
     score: 40", "Correction: 60/100", "I'd give it 60 out of 100", "Revised: 60"), but an
-    aspect's ("Fluency score: 9/10", "Fluency: 90/100") and one inside quoted words."""
+    aspect's ("Fluency score: 9/10", "Fluency: 90/100"), one inside quoted words (any quote
+    marks), and a number in prose that gives no score ("not a perfect 100/100", "(For reference,
+    100/100 means a perfect translation)", "scores above 90/100 are reserved")."""
     found = set()
     for line in lines:
-        for m in _ANY_SCORE.finditer(line):
-            if (m.group(1) or "").lower() in _ASPECTS or line[:m.start()].count('"') % 2:
-                continue
-            found.add(float(m.group(2).replace(",", "")))
-        if any(w in _ASPECTS for w in re.findall(r"[a-z]+", line.lower())):
-            continue
-        for m in (*_OUT_OF_100.finditer(line), *_RELABELED.finditer(line)):
-            if not line[:m.start()].count('"') % 2:
-                found.add(float(m.group(1).replace(",", "")))
+        numbers = [m for m in _ANY_SCORE.finditer(line) if (m.group(1) or "").lower() not in _ASPECTS]
+        scores = [(m.group(2), m.start(2), m.end(2)) for m in numbers]
+        label = _RELABELED.match(line)
+        if label:
+            first = re.match(_AS_SCORE, line[label.end():], re.I)
+            if first:
+                scores.append((first.group(1), label.end() + first.start(1), label.end() + first.end(1)))
+            elif label.group(1):
+                scores += [(m.group(1), label.end() + m.start(1), label.end() + m.end(1))
+                           for m in _OUT_OF_100.finditer(line[label.end():])]
+        scores += [(m.group(1), m.start(1), m.end(1))
+                   for m in (*_RATED.finditer(line), *_OUT_OF_100_LINE.finditer(line))]
+        for number, start, end in scores:
+            if not _quoted_at(line, start) and not _aspect_named(line, start, end):
+                found.add(float(number.replace(",", "")))
     return found
 
 
@@ -420,7 +461,7 @@ def parse_esa(answer: str) -> tuple[list[ErrorSpan], float] | None:
     lines = [_BULLET.sub("", _MARKUP.sub("", line)).strip() for line in answer.splitlines()]
     lines = [line for line in lines if line]
     matches = [(m, line) for m, line in ((_SCORE.match(line), line) for line in lines) if m]
-    if any(_HEDGED.search(line[m.end():]) or _another_score(m, line) for m, line in matches):
+    if any(_hedged(line[m.end():], _stated_score(m)) or _another_score(m, line) for m, line in matches):
         return None
     scores = {_stated_score(m) for m, _ in matches}
     stated = _restated_scores(lines)

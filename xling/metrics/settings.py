@@ -87,8 +87,12 @@ JUDGE_PARSER = 7        # 2: counts, CJK "none", the judge's total and prose aft
                         # bare numbers, or an MQM count other than the errors listed are unparseable
                         # 6: numbered severity lines ("2. Major:") split right, <think> blocks left out,
                         # full-width colons, a dash alone is "none"
-                        # 7: an ESA score restated under another label or as N/100 in prose
-                        # ("Correction: 60/100", "Revised: 60") is a conflict (no score)
+                        # 7: an ESA score given again as another number is a conflict (no score):
+                        # under a revision label ("Revised: 60 (one major error)", "Correction: given
+                        # the error, 60/100", "Final verdict: 60"), in the judge's words ("I'd give it
+                        # 60 out of 100", "I'd say 80") or as a line "60/100"; not a mention of the
+                        # scale ("not a perfect 100/100"), quoted words, an aspect's score, or the same
+                        # number again
 LANGID_RULES = 13       # 5: a word or two in a script the target does not write is off-target;
                         # 6: but one short sign ("kg", "km/h", "etc.") is undetermined;
                         # 7: a target's script beside another is judged by its own part (uk for ru,

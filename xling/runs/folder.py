@@ -126,7 +126,7 @@ def _same(key: str, old, new) -> bool:
             return False
     if key in ("base_url", "judge_base_url") and isinstance(old, str) and isinstance(new, str):
         # one server however spelt (http://h:8000, .../v1/), or stored when ?api-version= values were hidden
-        return same_server(old, new) or old == hidden_query_values(new)
+        return same_server(old, new) or old in hidden_query_values(new)
     if key in LANGUAGE_LISTS and isinstance(old, list) and isinstance(new, list):
         # "th" is "tha", "tha_Thai"; and in any order (each direction's outputs are its own)
         codes, new_codes = _language_codes(old), _language_codes(new)
@@ -139,7 +139,7 @@ def _same(key: str, old, new) -> bool:
         return codes is not None and codes == _language_codes([new])
     if key == "model_fingerprint" and isinstance(old, dict) and isinstance(new, dict):
         was, now = old.get("base_url"), new.get("base_url")
-        if isinstance(was, str) and isinstance(now, str) and (was == hidden_query_values(now) or same_server(was, now)):
+        if isinstance(was, str) and isinstance(now, str) and (was in hidden_query_values(now) or same_server(was, now)):
             # made when a URL's setting values were hidden; one server however spelt (LocalHost:
             # stored in lower case only with credentials, so adding a password changed the run)
             new = dict(new, base_url=old["base_url"])

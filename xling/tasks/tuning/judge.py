@@ -20,7 +20,9 @@ JUDGE_PROMPT = (
 
 
 def parse_verdict(text: str) -> str | None:
-    """"1", "2", "tie", or None when the verdict cannot be read."""
+    """"1", "2", "tie", or None when the verdict cannot be read: a reply opening with 1 or 2 is
+    that verdict unless its opening names both answers or a tie, or a later sentence says the
+    other answer is better or that they tie ("2 - more detailed than Answer 1" is 2)."""
     t = text.strip().strip("\"'*.` ").lower()
     t = re.sub(r"^(answer|verdict|winner)\s*[:：]?\s*", "", t)
     if re.fullmatch(r"(answer\s*)?1|first|one", t):
@@ -30,12 +32,53 @@ def parse_verdict(text: str) -> str | None:
     if t in ("tie", "draw", "equal", "both"):
         return "tie"
     match = re.match(r"^([12])\b(.*)$", t, re.S)
-    # a leading digit is the verdict only where the rest names no other answer, tie or
-    # comparison ("1 and 2 are equally good", "1 = 2", "1/2" were read as "1")
-    if match is None or re.search(r"\b[12]\b|first|second|\b(?:tie[ds]?|equal(?:ly)?|same|both|neither|draw)\b"
-                                  r"|[<>=≈/]", match.group(2)):
+    if match is None:
         return None
-    return match.group(1)
+    verdict, rest = match.groups()
+    other = "2" if verdict == "1" else "1"
+    # The opening (up to the first line end, sentence mark or parenthesis) is the verdict: it must
+    # name one answer ("1 and 2 are equally good", "1 = 2", "1/2", "1 or 2" name two; "1 - both
+    # are fine", "2 is the same as 1" a tie). What follows explains it and may name the other
+    # answer ("more detailed than Answer 1"); it only undoes the verdict where it says the other
+    # answer is better or preferred, or declares a tie.
+    end = re.search(r"[\n.:;!?—(]", rest)
+    head, tail = (rest[:end.start()], rest[end.start():]) if end else (rest, "")
+    if _COORDINATED.search(verdict + head) or _TIE_WORD.search(head) or _prefers(head, other):
+        return None
+    sentences = [s for s in re.split(r"[\n.;!?—()]+", tail) if s.strip()]
+    if any(_prefers(s, other) or _declares_tie(s) for s in sentences):
+        return None
+    return verdict
+
+
+# two answers joined: "1 and 2", "1 or answer 2", "1, 2", "1/2", "1 = 2", "1 < 2", '"1" or "2"'
+_COORDINATED = re.compile(r"\b[12][\"'*`]*\s*(?:and|or|vs\.?|versus|&|,|/|==?|<=?|>=?|≈|~)\s*"
+                          r"(?:answer\s*|response\s*)?[\"'*`]*[12]\b")
+_TIE_WORD = re.compile(r"\b(?:tie[ds]?|draw|equal(?:ly)?|same|both|neither|either)\b|[<>=≈/]")
+_ORDINAL = {"1": "first", "2": "second"}
+# a sentence that states a tie outright ("It's a tie", "Both are equally good", "Neither is better")
+_TIE_SAID = re.compile(r"^\W*(?:tie|draw|equal|tied)\W*$|\b(?:it'?s|it is|this is|that'?s|a|call it a|they)\s+(?:a\s+)?"
+                       r"(?:tie|draw)\b|\b(?:they|both|the two)\b(?:\s+(?:answers|responses))?\s+(?:are|seem|look)\s+"
+                       r"(?:\w+\s+)?(?:equal|equally\s+\w+|the same|as good|identical)\b|\bequally\s+(?:good|bad|"
+                       r"helpful|correct|fine|strong|weak|accurate|valid|useful)\b|\bneither\s+(?:answer\s+|response\s+|"
+                       r"one\s+)?is\s+(?:\w+\s+)?(?:better|worse|preferable)\b|\bno\s+(?:clear\s+)?(?:winner|difference|"
+                       r"preference)\b|\bthey\s+tie\b")
+_CONTRAST = re.compile(r"\b(?:but|though|although|while|whereas|however|yet|except|slightly|more|less|better|worse)\b")
+_BETTER = (r"(?:is|was|seems|looks|would be)\s+(?:\w+\s+){0,2}?"
+           r"(?:better|preferred|preferable|superior|the winner|best)\b")
+
+
+def _prefers(sentence: str, other: str) -> bool:
+    """Whether `sentence` says the `other` answer is the better one."""
+    names = (rf"(?:(?:answer|response|option|candidate)\s*{other}\b|\b{other}\b"
+             rf"|the\s+{_ORDINAL[other]}\b(?:\s+(?:answer|response|one))?"
+             r"|the\s+other\b(?:\s+(?:answer|response|one))?)")
+    return bool(re.search(names + r"\s+" + _BETTER + "|" + rf"\bprefer\s+(?:answer\s+|response\s+)?{other}\b"
+                          + rf"|\b(?:answer\s+|response\s+)?{other}\s+wins\b", sentence))
+
+
+def _declares_tie(sentence: str) -> bool:
+    return bool(_TIE_SAID.search(sentence)) and not _CONTRAST.search(sentence)
 
 
 @dataclass
@@ -81,6 +124,7 @@ def _share_of_a(verdict: str, position_of_a: str) -> float:
 
 
 # Kept beside stored preferences: a sweep judged under an older rule (a tie gave A no point, an
-# unreadable verdict counted as a loss; 2: a leading digit naming the other answer or a tie was
-# read as a win) is judged again (the judge's answers come from the cache).
+# unreadable verdict counted as a loss; 2: a reply's leading digit was its verdict whatever followed;
+# 3: the opening must name one answer and no tie, and a later sentence preferring the other answer
+# or declaring a tie makes it unreadable) is judged again (the judge's answers come from the cache).
 JUDGE_RULE = 3
