@@ -357,3 +357,12 @@ def test_an_empty_prompt_is_conditioned_on_a_start_token_alone_and_in_a_batch(tr
     empty, other = GenerationRequest(Prompt(text=""), 5), GenerationRequest(Prompt(text="Korean: 책.\nEnglish:"), 5)
     alone = backend.generate([empty], Decoding())
     assert alone[0] and backend.generate([empty, other], Decoding())[0] == alone[0]
+
+
+def test_an_answer_is_cut_at_the_earliest_stop_whichever_is_listed_first():
+    """(round 24) stops were cut in list order: "C" before "ABC" left "xxAB" of "xxABCyy", where
+    a server (and the HTTP backend's own cut) stops at "xx"."""
+    from xling.backends.base import cut_at_stop
+
+    assert cut_at_stop("xxABCyy", ["C", "ABC"]) == cut_at_stop("xxABCyy", ["ABC", "C"]) == "xx"
+    assert cut_at_stop("one\ntwo", ["\n\n", "\n"]) == "one" and cut_at_stop("plain", ["X"]) == "plain"

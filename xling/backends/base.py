@@ -162,11 +162,12 @@ def cut_answer(text: str, request: "GenerationRequest") -> str:
 
 
 def cut_at_stop(text: str, stops) -> str:
-    """The text before the first stop string (all of it when there is none)."""
-    for stop in stops:
-        if stop in text:
-            text = text[:text.index(stop)]
-    return text
+    """The text before the first stop string (all of it when there is none): the earliest in
+    the text, whichever the list names first (cut in list order, "C" before "ABC" cut "xxABC" at
+    the C, where a server stops at the ABC)."""
+    found = [text.find(stop) for stop in stops if stop]
+    found = [at for at in found if at >= 0]
+    return text[:min(found)] if found else text
 
 
 @runtime_checkable
