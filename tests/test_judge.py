@@ -811,6 +811,11 @@ _ESA_READ = {
     "Score: 90\nOn reflection, because of the accuracy error I'd give it 60 out of 100.": None,
     "Score: 90\nRevised score (after checking the terminology): 60": None, "Score: 90\nFinal answer: **60**": None,
     "Score: 90\nFinal verdict: 60": None, "Score: 90\n60/100": None,
+    # (review F) explanations holding a share, another scale, a range, a sum or a list's number
+    "Score: 85\n\nI'd say 90% of the meaning is preserved.": 85, "Score: 80\nOverall: 4/5": 80,
+    "Score: 70\nOverall: 100 - 25 (major) - 5 (minor) = 70": 70, "Score: 80\nI'd say 2-3 words are off.": 80,
+    "Score: 80\nI'd say 5 points off for style.": 80, "Score: 80\nI think 1) the terms are right": 80,
+    "Score: 90\n(Honestly I'd give it 60)": None,
 }
 
 

@@ -265,7 +265,10 @@ def test_a_run_stored_with_settings_shown_and_other_values_hidden_resumes():
                                    "password=x", "passwd=x", "pwd=x", "auth=x", "authorization=x", "session=eval",
                                    "sessionid=x", "sid=123", "credential=x", "credentials=x", "client_secret=zzz",
                                    "authkey=abc", "privatekey=p4ss", "hmac=dead", "cred=abc", "ticket=ST-1", "skey=a1",
-                                   "p=hunter22", "X-Goog-Signature=ab12"])
+                                   "p=hunter22", "X-Goog-Signature=ab12",
+                                   # (review F) numbered, and a few more names
+                                   "pw2=hunter2", "passcode2=1234", "authcode=x", "psk=x", "key1=x", "mac=x",
+                                   "digest=x", "salt=x"])
 def test_credentials_under_common_names_are_hidden_never_digested(field):
     """(review of audit round 24, F5) ?pin=1234 was stored and shown as pin=~03ac674216f3, the
     first hex digits of sha256("1234")."""

@@ -467,6 +467,10 @@ _EXPLAINED_VERDICTS = {
     "Answer 1 and Answer 2 are": None, "2 is the same as 1": None, "1 - both are fine": None,
     "1\n\nAnswer 2 is better.": None, "2. It is a tie.": None, "1\nBoth are equally good.": None,
     "1\n\nThe second one is better.": None, "1 (answer 2 is better)": None, "1. Actually I prefer 2": None,
+    # (review F) the other answer praised in one respect, or said not to be better, is no preference
+    "1\n\nThe second answer is not better: it drops a clause.": "1",
+    "2\n\nAnswer 1 is better formatted, but Answer 2 is correct.": "2",
+    "1\n\nAnswer 2 seems better at first glance but contains an error.": "1",
 }
 
 

@@ -91,7 +91,8 @@ def _credential_key(key: str) -> bool:
 # translation into ***); a name ending in "key" (appkey, authkey, privatekey, skey) is one too.
 _HIDDEN_WORDS = frozenset({"ak", "sk", "sign", "signed", "hmac", "pin", "otp", "totp", "pat", "cred", "creds", "ticket",
                            "passcode", "private", "session", "sessionid", "cookie", "nonce", "license", "licence",
-                           "secret", "password", "authkey", "appkey", "appsecret", "privatekey"})
+                           "secret", "password", "authkey", "appkey", "appsecret", "privatekey", "authcode", "psk",
+                           "mac", "digest", "salt"})
 _HIDDEN_NAMES = frozenset({"p", "pw", "sig", "sign", "auth", "st", "tk", "tok", "ticket", "hash"})
 # Fields of a signed URL (S3/CloudFront/GCS V4 signing, Azure SAS): a re-signed URL is the same
 # endpoint, so they are no part of its identity; shown as ***, never as a digest of a value that
@@ -107,7 +108,9 @@ def _hidden_key(name: str, names: set[str]) -> bool:
     URL, `names` being the lower-case names of all its fields)."""
     lower = name.lower()
     words = [w for w in re.split(r"[^a-z0-9]+", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()) if w]
-    return _credential_key(name) or lower in _HIDDEN_NAMES or any(w in _HIDDEN_WORDS for w in words) \
+    words += [w.rstrip("0123456789") for w in words]   # (pw2, key1, passcode2: a numbered credential)
+    return _credential_key(name) or _credential_key(name.rstrip("0123456789")) or lower in _HIDDEN_NAMES \
+        or any(w in _HIDDEN_WORDS for w in words) \
         or any(w.endswith("key") for w in words) or lower.startswith(_SIGNING_PREFIXES) or lower in _SIGNING_NAMES \
         or "sig" in names and lower in _SAS_NAMES
 

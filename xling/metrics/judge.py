@@ -398,9 +398,13 @@ def _hedged(rest: str, score: float | None) -> bool:
 
 
 # A number that is a score, not a count of something ("Correction: 3 apples", "the final 2
-# sentences"): out of 100, or followed by no word (points aside)
+# sentences"): out of 100, or followed by no word (points aside), and not a share, another
+# scale, a range, a sum or a list's number ("I'd say 90% of the meaning", "Overall: 4/5", "2-3
+# words", "100 - 25 (major) - 5 = 70", "5 points off", "I think 1) the ...")
 _AS_SCORE = (r"(" + _NUMBER + r")(?![\d.,]*\d)"
-             r"(?:\s*/\s*100\b|\s*out of 100\b|(?!\s*(?!(?:points?|pts|is|would|seems)\b)[^\W\d_]))")
+             r"(?:\s*/\s*100\b|\s*out of 100\b|(?!\s*(?!(?:points?|pts|is|would|seems)\b)[^\W\d_])"
+             r"(?!\s*(?:%|percent\b|/\s*\d|out of\s+\d|[-–+*×=]\s*\d|\)\s*[^\W\d_]"
+             r"|(?:points?|pts)\s+(?:off|back|lower|higher|less|more|deducted|down|up)\b)))")
 # A score restated under a label of its own, at the line's start ("Revised: 60 (one major error)",
 # "Updated score - 60", "Final answer: 60", "Final verdict: 60", "Revised score (after checking
 # the terminology): 60"); after the label and a colon, a score out of 100 anywhere on the line

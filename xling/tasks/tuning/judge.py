@@ -64,8 +64,12 @@ _TIE_SAID = re.compile(r"^\W*(?:tie|draw|equal|tied)\W*$|\b(?:it'?s|it is|this i
                        r"one\s+)?is\s+(?:\w+\s+)?(?:better|worse|preferable)\b|\bno\s+(?:clear\s+)?(?:winner|difference|"
                        r"preference)\b|\bthey\s+tie\b")
 _CONTRAST = re.compile(r"\b(?:but|though|although|while|whereas|however|yet|except|slightly|more|less|better|worse)\b")
-_BETTER = (r"(?:is|was|seems|looks|would be)\s+(?:\w+\s+){0,2}?"
-           r"(?:better|preferred|preferable|superior|the winner|best)\b")
+# (not "is not better", "better formatted", "better at first glance": praise of one side of it)
+_BETTER = (r"(?:is|was|seems|looks|would be)\s+(?!(?:\w+\s+){0,2}?(?:not|never|hardly|no)\b)(?:\w+\s+){0,2}?"
+           r"(?:better|preferred|preferable|superior|the winner|best)\b"
+           r"(?!\s+(?:at|in|on|for|when|formatted|written|structured|presented|organi[sz]ed|looking)\b)")
+# what follows a preference and takes it back ("Answer 2 seems better but contains an error")
+_QUALIFIED = re.compile(r"\b(?:but|however|though|although|yet|except)\b")
 
 
 def _prefers(sentence: str, other: str) -> bool:
@@ -73,8 +77,9 @@ def _prefers(sentence: str, other: str) -> bool:
     names = (rf"(?:(?:answer|response|option|candidate)\s*{other}\b|\b{other}\b"
              rf"|the\s+{_ORDINAL[other]}\b(?:\s+(?:answer|response|one))?"
              r"|the\s+other\b(?:\s+(?:answer|response|one))?)")
-    return bool(re.search(names + r"\s+" + _BETTER + "|" + rf"\bprefer\s+(?:answer\s+|response\s+)?{other}\b"
-                          + rf"|\b(?:answer\s+|response\s+)?{other}\s+wins\b", sentence))
+    said = re.search(names + r"\s+" + _BETTER + "|" + rf"\bprefer\s+(?:answer\s+|response\s+)?{other}\b"
+                     + rf"|\b(?:answer\s+|response\s+)?{other}\s+wins\b", sentence)
+    return said is not None and not _QUALIFIED.search(sentence[said.end():])
 
 
 def _declares_tie(sentence: str) -> bool:
