@@ -68,9 +68,9 @@ def score_systems(systems: dict[str, list[str]], refs: list[list[str]] | None, m
     tgt = resolve(tgt_lang)
     src = resolve(src_lang) if src_lang else None
     metrics = parse_metric_names(metrics)
-    warn_unread_settings(settings or {}, metrics, f"the metrics {', '.join(metrics)}")
     specs = {m: get(m) for m in metrics}
-    check_tokenizer_options(metrics, tokenize, (settings or {}).get("spm_model"))
+    check_tokenizer_options(metrics, tokenize, (settings or {}).get("spm_model"))   # (refused: never warned first)
+    warn_unread_settings(settings or {}, metrics, f"the metrics {', '.join(metrics)}")
     streams = refs
     if streams is not None and len(streams) > 1:
         check_lengths(**{f"reference {i}": r for i, r in enumerate(streams)})
