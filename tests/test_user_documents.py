@@ -169,6 +169,21 @@ def test_a_segment_id_given_as_number_and_text_is_one_segment(tmp_path):
         load_jsonl(str(path), f"jsonl:{path}")
 
 
+def test_two_spellings_of_one_segment_number_are_refused(tmp_path):
+    """segment_ids "02" and "2" order as one number (their order in a document untold) but passed
+    the duplicate check as two names; names that are not numbers stay apart ("02a", "2a")."""
+    from xling.data.jsonl import load_jsonl
+
+    path = tmp_path / "d.jsonl"
+    path.write_text('{"en": "a", "ko": "A", "document_id": "d", "segment_id": "2"}\n'
+                    '{"en": "b", "ko": "B", "document_id": "d", "segment_id": "02"}\n', encoding="utf-8")
+    with pytest.raises(XlingError, match=r":2: segment_id '02' of document d was already used at .*:1"):
+        load_jsonl(str(path), f"jsonl:{path}")
+    path.write_text('{"en": "a", "ko": "A", "document_id": "d", "segment_id": "2a"}\n'
+                    '{"en": "b", "ko": "B", "document_id": "d", "segment_id": "02a"}\n', encoding="utf-8")
+    assert load_jsonl(str(path), f"jsonl:{path}").ids == ["1", "2"]
+
+
 def test_a_shots_file_value_that_is_not_text_is_refused(tmp_path):
     """null, lists, objects and numbers went into the prompt as Python's None, ['x', 'y'], 3.5."""
     from xling.data.parallel import read_pair_file

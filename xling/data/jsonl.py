@@ -75,8 +75,10 @@ def load_jsonl(path: str, spec: str) -> ParallelData:
                 raise XlingError(f"{where}: '{key}' must be text, not {row[key]!r}{hint}")
         meta = _check_meta(where, row)
         if "segment_id" in meta:   # a segment is named by its id (within its document, if any)
-            # (1 and "1" name one segment, as 5 and "5" name one document)
-            name = (None if meta.get("document_id") is None else str(meta["document_id"]), str(meta["segment_id"]))
+            # (1, "1" and "01" name one segment, as 5 and "5" name one document: numbers order
+            # a document's segments, so two spellings of one number would have no order)
+            number = _number(meta["segment_id"])
+            name = (meta.get("document_id"), str(meta["segment_id"]) if number is None else number)
             if name in seen:
                 inside = f" of document {name[0]}" if name[0] is not None else ""
                 raise XlingError(f"{where}: segment_id {meta['segment_id']!r}{inside} was already used at {seen[name]}")
