@@ -202,6 +202,22 @@ def test_translate_on_a_gpu_takes_hf_for_candidates_vllm_cannot_draw(monkeypatch
     assert "backend hf (auto: epsilon sampling is transformers' path" in err
 
 
+def test_auto_on_a_gpu_takes_hf_for_a_temperature_below_vllms_floor(monkeypatch):
+    """vLLM raises a temperature below 0.01 to 0.01 (a warning per request), so candidates drawn
+    at 0.005 were recorded as 0.005 and drawn at 0.01."""
+    from xling.backends.base import Sampling
+    from xling.backends.vllm import VLLMBackend
+    from xling.runs.config import MTEvalConfig
+
+    monkeypatch.setattr(choice, "_pending", {})
+    monkeypatch.setattr(choice, "choose_backend", lambda: ("vllm", "a CUDA device and vLLM are present"))
+    assert "temperature 0.01 at least" in VLLMBackend.sampling_problem(Sampling(temperature=0.005))
+    assert VLLMBackend.sampling_problem(Sampling(temperature=0.01)) is None
+    low = MTEvalConfig(out="x", pairs=["ko-en"], select="mbr", candidates=4, temperature=0.005)
+    assert low.backend == "hf"
+    assert MTEvalConfig(out="x", pairs=["ko-en"], select="mbr", candidates=4, temperature=0.5).backend == "vllm"
+
+
 def test_variants_built_together_are_each_announced_with_their_own_reason(tmp_path, monkeypatch):
     """Round 16: variants' configs are built before any loads, and the last one's reason
     (epsilon sampling) was said when the greedy variant loaded; on a GPU the greedy variant's

@@ -29,15 +29,19 @@ def choose_backend() -> tuple[str, str]:
     return "vllm", "a CUDA device and vLLM are present"
 
 
-def hf_only_reason(select: str, candidates: int, sampling: str | None, epsilon: float) -> str | None:
+def hf_only_reason(select: str, candidates: int, sampling: str | None, epsilon: float,
+                   temperature: float = 1.0) -> str | None:
     """Why candidates drawn this way need transformers' path, which `auto` then takes (vLLM
-    refuses beam-search candidates and epsilon sampling); None where vLLM can draw them."""
+    refuses beam-search candidates, epsilon sampling and temperatures below its floor); None
+    where vLLM can draw them."""
     if select == "greedy" or candidates <= 1:
         return None
     if sampling == "beam":
         return "beam-search candidates are transformers' path"
     if epsilon > 0:
         return "epsilon sampling is transformers' path"
+    if 0 < temperature < 0.01:   # (VLLM_MIN_TEMPERATURE; vllm.py is not imported for the choice)
+        return f"temperature {temperature:g} (below vLLM's 0.01) is transformers' path"
     return None
 
 

@@ -44,7 +44,8 @@ class _BackendSettingsBase(Checked):
     def _hf_only(self) -> str | None:
         """Why these settings need transformers' path, which `auto` then takes (vLLM refuses them)."""
         return hf_only_reason(getattr(self, "select", "greedy"), getattr(self, "candidates", 1),
-                              getattr(self, "sampling", None), getattr(self, "epsilon", 0)) \
+                              getattr(self, "sampling", None), getattr(self, "epsilon", 0),
+                              getattr(self, "temperature", 1.0)) \
             or encoder_decoder_reason(getattr(self, "model", None))
 
     def public_settings(self) -> dict:

@@ -77,6 +77,18 @@ def vllm_version() -> str:
     raise XlingError(INSTALL)
 
 
+# vLLM raises a sampling temperature below this to it (a warning per request, and the run would
+# record a temperature it did not draw at)
+VLLM_MIN_TEMPERATURE = 0.01
+
+
+def _temperature_problem(temperature: float) -> str | None:
+    if 0 < temperature < VLLM_MIN_TEMPERATURE:
+        return (f"vLLM samples at temperature {VLLM_MIN_TEMPERATURE} at least (it raises {temperature:g}); "
+                f"with --backend vllm give --temperature {VLLM_MIN_TEMPERATURE} or more")
+    return None
+
+
 class VLLMBackend(Backend):
     """A causal LM run by vLLM in this process (see the module docstring)."""
 
@@ -236,6 +248,8 @@ class VLLMBackend(Backend):
 
     def generate(self, requests: list[GenerationRequest], decoding: Decoding, on_batch=None) -> list[str]:
         """One output per request in request order; on_batch(indices, texts) as each chunk ends."""
+        if decoding.do_sample and (problem := _temperature_problem(decoding.temperature)):
+            raise XlingError(problem)
         sample: dict[str, Any] = dict(temperature=decoding.temperature, top_p=decoding.top_p,
                                       seed=decoding.seed) if decoding.do_sample else {}
         prompts = [self.text.encode_prompt(r.prompt) for r in requests]
@@ -260,7 +274,7 @@ class VLLMBackend(Backend):
         if sampling.epsilon > 0:
             return ("epsilon sampling is not one of vLLM's sampling settings; with --backend vllm use "
                     "--epsilon 0 (top-p and temperature apply)")
-        return None
+        return _temperature_problem(sampling.temperature)
 
     def candidates(self, requests: list[GenerationRequest], sampling, wanted: list[list[int]],
                    on_item=None) -> list[dict[int, str]]:

@@ -94,7 +94,8 @@ def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, ma
         from ..backends.choice import encoder_decoder_reason, hf_only_reason, resolve_backend
         def hf_only() -> str | None:
             drawn = None if selection.greedy else hf_only_reason(
-                selection.select, selection.candidates, selection.sampling.method, selection.sampling.epsilon)
+                selection.select, selection.candidates, selection.sampling.method, selection.sampling.epsilon,
+                selection.sampling.temperature)
             return drawn or encoder_decoder_reason(model)
         settings["backend"] = resolve_backend("auto", bool(static_cache), hf_only)
     settings = BackendSettings(**settings)
