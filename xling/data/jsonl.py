@@ -77,8 +77,8 @@ def load_jsonl(path: str, spec: str) -> ParallelData:
         if "segment_id" in meta:   # a segment is named by its id (within its document, if any)
             # (1, "1" and "01" name one segment, as 5 and "5" name one document: numbers order
             # a document's segments, so two spellings of one number would have no order)
-            number = _number(meta["segment_id"])
-            name = (meta.get("document_id"), str(meta["segment_id"]) if number is None else number)
+            as_number = _number(meta["segment_id"])
+            name = (meta.get("document_id"), str(meta["segment_id"]) if as_number is None else as_number)
             if name in seen:
                 inside = f" of document {name[0]}" if name[0] is not None else ""
                 raise XlingError(f"{where}: segment_id {meta['segment_id']!r}{inside} was already used at {seen[name]}")
