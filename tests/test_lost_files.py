@@ -487,3 +487,40 @@ def test_the_same_data_named_another_way_resumes_the_run(tmp_path, capsys, monke
         f'{{"ko": "{k}", "en": "{e}"}}\n' for k, e in zip(SOURCES["ko"], SOURCES["en"])), encoding="utf-8")
     code, _, err = run_cli(capsys, *args, "--data", "jsonl:corp/all.jsonl")
     assert_error(code, err, "differs in: data")
+
+
+@pytest.mark.parametrize("how", ["removed", "moved"])
+def test_a_run_whose_folder_was_removed_never_writes_into_the_run_now_there(tmp_path, how):
+    """Round 25: a run kept writing by path after its folder was removed (or moved), into the
+    folder a second run made at that path since: the second run's folder showed the first run's
+    outputs and scores under its own config, and both exited 0."""
+    import json
+    import shutil
+
+    from xling.errors import XlingError
+    from xling.runs.folder import RunHeader
+
+    def header(tokens):
+        return RunHeader("mt", {"max_new_tokens": tokens}, {"data": "x"}, ["ko-en"],
+                         model={"model": "hand", "revision": "0"})
+
+    path = tmp_path / "run"
+    first = RunDir(path)
+    first.prepare(header(200))
+    if how == "removed":
+        shutil.rmtree(path)
+    else:
+        path.rename(tmp_path / "old")
+    second = RunDir(path)
+    second.prepare(header(8))
+    second.write_outputs("ko-en", [{"id": "1", "output": "short"}])
+    second.write_metrics({"directions": {"ko-en": {"bleu": 1.0}}})
+    second.release()
+    kept = files_under(path)
+    for write in (lambda: first.write_outputs("ko-en", [{"id": "1", "output": "long " * 50}]),
+                  lambda: first.write_metrics({"directions": {"ko-en": {"bleu": 9.0}}})):
+        with pytest.raises(XlingError, match="was removed or moved while this run was writing it"):
+            write()
+    first.release()
+    assert files_under(path) == kept
+    assert json.loads((path / "config.json").read_text())["identity"] == {"max_new_tokens": 8}

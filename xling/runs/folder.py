@@ -15,6 +15,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from ..backends.http import same_server
 from ..data.textio import RUN_MARKER, atomic_writer, describe_kind
@@ -288,7 +289,7 @@ class RunDir:
             # Path("") is the working directory: an empty option must not turn into "."
             raise XlingError("the run folder path is empty")
         self.path = Path(path)
-        self._lock = None
+        self._lock: IO | None = None
         self._created = False
         self._made_parents: list[Path] = []
         self._aside: Path | None = None   # the old run --overwrite set aside, until the new one writes
@@ -331,15 +332,37 @@ class RunDir:
             raise XlingError(f"{self.path} exists and is not an xling run folder; xling never "
                              "writes into or clears a folder it did not make: choose another --out")
         try:
-            self._created = not self.path.exists()
-            # the folders made for it (runs/mbr/), removed with it if it is never used
-            self._made_parents = [p for p in self.path.parents if not p.exists()]
-            self.path.mkdir(parents=True, exist_ok=True)
-            self._lock = acquire(self.path / LOCK, str(self.path))
+            while True:
+                self._created = not self.path.exists()
+                # the folders made for it (runs/mbr/), removed with it if it is never used
+                self._made_parents = [p for p in self.path.parents if not p.exists()]
+                self.path.mkdir(parents=True, exist_ok=True)
+                self._lock = acquire(self.path / LOCK, str(self.path))
+                # a run that ended between our open and our lock has removed its unused folder
+                # and the lock file we hold: claim the one now at that path instead
+                if self._holds_the_lock():
+                    break
+                self._lock.close()   # (the loop claims again)
         except OSError as exc:
+            self._lock = None
             self._remove_unclaimed()
             raise XlingError(f"cannot write the run folder {self.path}: {exc.strerror}") from exc
         return self
+
+    def _holds_the_lock(self) -> bool:
+        """Whether the lock file at the folder's path is still the one this process locked."""
+        assert self._lock is not None
+        try:
+            return os.path.samestat(os.fstat(self._lock.fileno()), os.stat(self.path / LOCK, follow_symlinks=False))
+        except FileNotFoundError:
+            return False
+
+    def _check_still_ours(self) -> None:
+        """Before each write: a folder removed or moved while its run went on may have been taken
+        by another run since, which a write by path would fill with this run's outputs and scores."""
+        if self._lock is not None and not self._holds_the_lock():
+            raise XlingError(f"{self.path} was removed or moved while this run was writing it (another run "
+                             "may hold that path now): nothing more is written there; run it again")
 
     def _remove_unclaimed(self) -> None:
         """The folders a failed claim() made (a full disk: the lock's pid could not be written),
@@ -482,6 +505,7 @@ class RunDir:
                     stale.unlink(missing_ok=True)
         except OSError as exc:
             raise XlingError(f"cannot write the run folder {self.path}: {exc.strerror}") from exc
+        self._check_still_ours()
         _write_json(self.config_path, dict(config, created=config.get("created") or time.strftime("%Y-%m-%dT%H:%M:%S")))
 
     def _own_outputs(self, *configs: dict) -> list[Path]:
@@ -535,6 +559,7 @@ class RunDir:
     def write_outputs(self, direction: str, records: list[dict]) -> str:
         """Write one direction's records (atomically); their digest, hashed from the text
         written rather than read back."""
+        self._check_still_ours()
         text = "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
         try:   # a finished run re-run: the file already holds these records (left as it is)
@@ -618,5 +643,6 @@ class RunDir:
         return metrics
 
     def write_metrics(self, metrics: dict) -> None:
+        self._check_still_ours()
         self._settle_aside(restore=False)
         _write_json(self.metrics_path, metrics)
