@@ -292,3 +292,19 @@ def test_no_page_script_declares_a_function_twice():
     for scripts in (REPORT_SCRIPTS, METAEVAL_SCRIPTS, FIGURES_SCRIPTS):
         names = re.findall(r"^\s*function\s+(\w+)\s*\(", page_script(scripts), flags=re.M)
         assert len(names) == len(set(names)), (scripts, sorted({n for n in names if names.count(n) > 1}))
+
+
+def test_the_pages_round_numbers_as_the_text_tables_do(browser):
+    """Round 25: an exact tie (5 of 16 = 31.25%) read "31.3" in the page's tables (JavaScript's
+    toFixed rounds ties up) beside "31.2" in the text table of the same page (Python's format)."""
+    from xling.reporting.html_report import _asset
+
+    values = [31.25, 6.25, 0.0625, 0.125, 2.5, 3.5, -0.25, 0.1, 1 / 3, 12.345, 0.5, 1.5, -2.5, 99.995, 1e-7, 0.0]
+    digits = [1, 1, 3, 2, 0, 0, 1, 1, 2, 2, 0, 0, 0, 2, 3, 2]
+    browser.get("about:blank")   # (common.js reads the page's data element first: an empty one)
+    browser.execute_script("var d = document.createElement('script'); d.id = 'data'; d.type = 'application/json';"
+                           "d.textContent = '{}'; document.body.appendChild(d);")
+    shown = browser.execute_script(
+        "return (function (values, digits) {" + _asset("common.js", "</script") + "\n return values.map("
+        "function (v, i) { return fmt(v, digits[i]); }); })(arguments[0], arguments[1]);", values, digits)
+    assert shown == [f"{v:.{d}f}" for v, d in zip(values, digits)]

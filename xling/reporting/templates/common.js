@@ -54,9 +54,18 @@ function compareValues(a, b) {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+// As Python formats numbers (the text tables beside the page): an exact tie (31.25 to one
+// digit) goes to the even digit, where toFixed takes the larger one ("31.3" beside "31.2").
 function fmt(value, digits) {
   if (value === null || value === undefined || typeof value !== "number" || !isFinite(value)) return "";
-  return value.toFixed(digits === undefined ? 2 : digits);
+  var d = digits === undefined ? 2 : digits, text = value.toFixed(d);
+  if (Math.abs(value) >= 1e21 || d > 40) return text;
+  var exact = Math.abs(value).toFixed(d + 60), point = exact.indexOf(".");   // (exact for |value| > 1e-14)
+  if (/^50*$/.test(exact.slice(point + 1 + d))) {
+    var cut = exact.slice(0, d > 0 ? point + 1 + d : point);
+    if (Number(cut.charAt(cut.length - 1)) % 2 === 0) text = (value < 0 ? "-" : "") + cut;
+  }
+  return text;
 }
 
 // A p-value to 4 decimals, never rounded up to 0.05 (0.04995 read "0.0500" beside a mark that
