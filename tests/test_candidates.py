@@ -181,6 +181,20 @@ def test_eval_mt_with_mbr_keeps_every_candidate_and_greedy_is_unchanged(tiny_cau
     said = "mbr chose each output among candidates by chrF (mbr): its chrF is what the choice maximised"
     assert report.stdout.decode().count(said) == 2          # its own table and the comparison
     assert "chose each output" not in xling("report", str(tmp_path / "mbr"), "-m", "bleu").stdout.decode()
+    # (round 25) the utility is kept by its registered name, as --metrics names are: "chrfpp" was
+    # stored as typed, so a folder made with it refused --utility chrf++ ("differs in: utility");
+    # a folder that stored a spelling resumes under the registered name
+    from xling.runs.config import MTEvalConfig
+    assert MTEvalConfig(out="x", pairs=["ko-en"], select="mbr", candidates=2, utility="chrfpp").utility == "chrf++"
+    assert MTEvalConfig(out="x", pairs=["ko-en"], select="rerank", candidates=2, qe="KIWI").qe == "cometkiwi"
+    config_path = tmp_path / "mbr" / "config.json"
+    stored = json.loads(config_path.read_text())
+    stored["identity"]["utility"] = "ChrF"   # as xling before round 25 kept --utility ChrF
+    config_path.write_text(json.dumps(stored))
+    again = _eval(tmp_path, "mbr", tiny_causal_base, "-n", "4", "--select", "mbr", "--utility", "CHRF",
+                  "--epsilon", "0.02")
+    assert again.returncode == 0, again.stderr
+    assert "(0 generated, 12 cached)" in again.stderr.decode()
 
 
 def test_bad_selection_settings_are_one_line(tiny_causal_base, tmp_path):

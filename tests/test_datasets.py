@@ -399,6 +399,10 @@ def test_xling_data_lists_each_splits_languages_and_a_wrong_root_is_named(tmp_pa
     assert code == 0 and "no data set found in" in err and "one folder per data set" in err
     code, out, err = run_cli(capsys, "data", "--data-dir", tmp_path)
     assert code == 0 and err == ""
+    # (round 25) the names --data also takes are listed; wmt24pp's argument is a locale, not a split
+    rows = {line.split()[0]: line for line in out.splitlines() if line.strip()}
+    assert "(also --data flores, flores+, flores_plus)" in rows["flores200[:dev|devtest]"]
+    assert "(also --data wmt24++)" in rows["wmt24pp:en-LOCALE"] and " test " not in rows["wmt24pp:en-LOCALE"]
 
 
 def test_a_cut_file_of_another_language_blocks_no_run_and_is_named(tmp_path, data_dir):

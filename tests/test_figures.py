@@ -864,6 +864,10 @@ def test_tokens_refuse_an_empty_name_and_an_unknown_reference_before_any_work(tm
     source = tmp_path / "en.txt"
     source.write_text("the cat\n", encoding="utf-8")
     assert_error(*run_cli(capsys, "tokens", "", "-l", "en", "--file", f"en={source}")[::2], "a tokenizer name is empty")
+    # (round 25) an empty PATH read the current folder: every file under it counted as English
+    for given in ("en=", "en= ", f"={source}"):
+        assert_error(*run_cli(capsys, "tokens", "embedded", "-l", "en", "--file", given)[::2],
+                     f"--file takes LANG=PATH, both given, not {given!r}")
     code, _, err = run_cli(capsys, "tokens", "embedded", "-l", "en", "--file", f"en={source}", "--reference", "bpe")
     assert_error(code, err, "--reference 'bpe' is not among the tokenizers (embedded)")
 

@@ -46,8 +46,10 @@ def data(data_dir, all_languages):
         anything = anything or bool(found)
         shown = "" if not found else ", ".join(found if all_languages or len(found) <= 10 else
                                                [*found[:10], f"... ({len(found)})"])
-        rows.append((family.grammar, family.task.replace("multiple_choice", "mc"), "|".join(family.splits),
-                     shown, family.help))
+        # (a spec whose argument is not a split, wmt24pp:en-LOCALE, lists none: its one split is no option)
+        splits = "|".join(family.splits) if "[:" in family.grammar else ""
+        also = f" (also --data {', '.join(sorted(family.aliases))})" if family.aliases else ""
+        rows.append((family.grammar, family.task.replace("multiple_choice", "mc"), splits, shown, family.help + also))
     click.echo(table(rows))
     click.echo(f"\nlocal data root: {root if root is not None else 'none (--data-dir or XLING_DATA)'}")
     if root is not None and not anything:   # (a data set's own folder given, or a typo'd layout)

@@ -182,8 +182,9 @@ def tokens(tokenizers, langs, files, split, data_dir, reference, fmt, figure):
     pairs = {}
     for item in files:
         lang, sep, path = item.partition("=")
-        if not sep:
-            raise XlingError(f"--file takes LANG=PATH, not {item!r}")
+        if not sep or not lang.strip() or not path.strip():
+            # (an empty PATH is the working folder: every file under it was counted)
+            raise XlingError(f"--file takes LANG=PATH, both given, not {item!r}")
         if _column(lang) in pairs:   # (the last one was counted, the first one silently not)
             raise XlingError(f"--file names column {_column(lang)!r} twice ({pairs[_column(lang)]} and {path})")
         pairs[_column(lang)] = path

@@ -290,6 +290,15 @@ def get(name: str) -> MetricSpec:
     return REGISTRY[key]
 
 
+def registered_name(name: str) -> str:
+    """A metric's registered name ("chrfpp", "Chrf" -> "chrf++", "chrf"); a name that is no
+    metric comes back as it is (its user hears of it where it is used)."""
+    try:
+        return get(name).name
+    except XlingError:
+        return name
+
+
 def parse_metric_names(names) -> list[str]:
     """Metric names from options (`-m bleu chrf`, `bleu,chrf`), checked, deduplicated, each by
     its registered name: an alias (`chrfpp`, `kiwi`) is the metric it names, never a second

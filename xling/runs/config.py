@@ -14,7 +14,7 @@ from ..backends.settings import BackendSettings
 from ..data.languages import Direction, resolve
 from ..data.yamlfile import RepeatedKey, key_lines, load_yaml, yaml_problem
 from ..errors import XlingError, did_you_mean
-from ..metrics.registry import metric_settings, parse_metric_names
+from ..metrics.registry import metric_settings, parse_metric_names, registered_name
 from ..settings import Checked, SettingError, setting
 from ..translation.selection import selection_problem
 
@@ -91,6 +91,14 @@ class MTEvalConfig(BackendSettings, MetricSettings):
 
     ADDED_LATER = ("keep_bad_sources", "reference", "unit", "limit_per_domain", "candidates", "sampling",
                    "temperature", "top_p", "epsilon", "select", "utility", "qe", "pseudo_refs", "tokenizer")
+
+    def __post_init__(self):
+        super().__post_init__()
+        # the MBR utility and the QE metric by their registered names, as --metrics names are:
+        # the identity and metrics.json hold the metric ("chrf++"), not its spelling ("chrfpp")
+        for name in ("utility", "qe"):
+            if isinstance(getattr(self, name), str):
+                setattr(self, name, registered_name(getattr(self, name)))
     # Settings that change no output: a run folder may be resumed with other values of these.
     # (with the metric settings and the backends' transport and engine settings: output=False)
     NON_IDENTITY = ("out", "batch_size", "max_batch_tokens", "refill", "metrics", "name", "description", "data_dir")

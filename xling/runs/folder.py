@@ -128,6 +128,10 @@ def _same(key: str, old, new) -> bool:
     if key in ("base_url", "judge_base_url") and isinstance(old, str) and isinstance(new, str):
         # one server however spelt (http://h:8000, .../v1/), or stored when ?api-version= values were hidden
         return same_server(old, new) or old in hidden_query_values(new)
+    if key in ("utility", "qe") and isinstance(old, str) and isinstance(new, str):
+        # one metric however spelt (stored as typed before round 25: "chrfpp", "Chrf")
+        from ..metrics.registry import registered_name
+        return registered_name(old) == registered_name(new)
     if key in LANGUAGE_LISTS and isinstance(old, list) and isinstance(new, list):
         # "th" is "tha", "tha_Thai"; and in any order (each direction's outputs are its own)
         codes, new_codes = _language_codes(old), _language_codes(new)
@@ -478,7 +482,7 @@ class RunDir:
                              if _differs(k, old_identity, config["identity"])
                              and not (k in IDENTITY_ADDED_LATER and k not in old_identity)
                              and not (k in IDENTITY_DROPPED_LATER and k not in config["identity"]
-                                      and (k not in at_default or old_identity[k] == at_default[k])))
+                                      and (k not in at_default or _same(k, old_identity[k], at_default[k]))))
             if not isinstance(found, dict) or changed:
                 if not overwrite and self._written(old):
                     # the data digest follows from the settings: named only when nothing else changed
