@@ -630,3 +630,51 @@ def test_the_detected_histogram_keeps_empty_outputs_apart_from_undetermined_ones
     result = off_target(["", "12345", "Hello, how are you today?", " "], "ko")
     assert result.extra["detected"] == {"empty": 2, "und": 1, "en": 1}
     assert result.extra["counts"]["empty"] == 2 and result.extra["counts"]["undetermined"] == 1
+
+
+def test_a_blank_source_lines_empty_output_is_counted_as_blank_not_undetermined():
+    """(audit round 25) An empty output for a blank source line is neither off-target nor
+    undetermined, yet `detected` filed it under "und" with the undetermined ones."""
+    result = off_target(["", "Hallo Welt, wie geht es dir heute?", "12345", ""], "de",
+                        srcs=["", "Hello world, how are you today?", "12345", "Good night."])
+    assert result.extra["detected"] == {"blank": 1, "de": 1, "und": 1, "empty": 1}
+    assert result.extra["counts"]["undetermined"] == 1 and result.extra["counts"]["empty"] == 1
+
+
+def test_an_outputs_files_lang_is_what_the_off_target_metric_counts(tmp_path):
+    """(audit round 25) An empty output was recorded as "lang": "und" in outputs/<dir>.jsonl while
+    metrics.json counted it under "empty" (and Undetermined% 0): counting "und" in the outputs
+    file gave an undetermined rate the metric does not report. A page of a run made before keeps
+    reading its "und" for an empty output as empty."""
+    from browser import page_data
+    from servers import FakeOpenAI
+
+    from xling.cli import main
+    from xling.runs.folder import RunDir
+
+    server = FakeOpenAI(respond=lambda payload: "Bonne nuit." if "Good night" in json.dumps(payload) else "\nBonjour")
+    (tmp_path / "t.en").write_text("Hello.\n\nGood night.\n", encoding="utf-8")
+    (tmp_path / "t.fr").write_text("Bonjour.\n\nBonne nuit.\n", encoding="utf-8")
+    run = tmp_path / "run"
+    try:
+        result = xling("eval", "mt", "--data", f"text:{tmp_path}/t.{{lang}}", "-p", "en-fr", "--out", run,
+                       "--template", "mt-completion", "--backend", "http", "--base-url", server.url, "-m", "fake",
+                       "--metrics", "chrf,offtarget")
+    finally:
+        server.close()
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in (run / "outputs" / "en-fr.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [(r["output"], r["lang"]) for r in records] == [("", "empty"), ("", "blank"), ("Bonne nuit.", "fr")]
+    stored = json.loads((run / "metrics.json").read_text(encoding="utf-8"))
+    metric = stored["directions"]["en-fr"]["metrics"]["offtarget"]
+    assert metric["extra"]["detected"] == {"empty": 1, "blank": 1, "fr": 1}
+    assert metric["extra"]["undetermined_rate"] == 0.0
+    # a run written before: "und" for the empty output (its digest made to match, as it was then)
+    (run / "outputs" / "en-fr.jsonl").write_text("".join(
+        json.dumps({**r, "lang": "und" if r["lang"] in ("empty", "blank") else r["lang"]}, ensure_ascii=False) + "\n"
+        for r in records), encoding="utf-8")
+    stored["directions"]["en-fr"]["outputs_sha256"] = RunDir(run).outputs_digest("en-fr")
+    (run / "metrics.json").write_text(json.dumps(stored), encoding="utf-8")
+    assert main(["report", str(run), "--format", "html", "-o", str(tmp_path / "page.html")]) == 0
+    sides = [row["sides"][0] for row in page_data(tmp_path / "page.html")["segments"]["rows"]]
+    assert [(side["lang"], side["off"]) for side in sides] == [("empty", 1), ("blank", 0), ("fr", 0)]

@@ -109,4 +109,5 @@ LANGID_RULES = 14       # 5: a word or two in a script the target does not write
                         # for en/ko was undetermined); kana only in 《》 with nothing Japanese around is
                         # Chinese; Han mixing Simplified-only and Traditional-only forms is Japanese
                         # 14: running English beside a non-Latin target is off-target also when the
-                        # target's script has more (weighted) letters (a sentence in four left in English)
+                        # target's script has more (weighted) letters (a sentence in four left in English);
+                        # an empty output's "lang" is "empty", for a blank source line "blank" (was "und")
