@@ -249,15 +249,15 @@ def test_eval_mt_shows_the_references_own_off_target_rate(tmp_path, tiny_causal_
     ("NVIDIA H200 発売", "ja", "ja", False),
     ("NVIDIA H200 发布了", "ja", "zh", True),                 # names beside Chinese: still Chinese
     ("The new Hyundai 판매", "ko", "en", True),               # English words are not names
-    ("\u200b", "en", "und", True),                          # a zero-width space is an empty output
-    ("\ufeff \u200d", "ko", "und", True),
+    ("\u200b", "en", "empty", True),                        # a zero-width space is an empty output
+    ("\ufeff \u200d", "ko", "empty", True),
 ])
 def test_mixed_scripts_names_and_invisible_outputs(text, target, lang, off):
     from xling.metrics.offtarget import segment_flags
 
     flags = segment_flags(text, target)
     assert (flags["lang"], flags["off_target"]) == (lang, off), flags
-    assert flags["empty"] == (lang == "und")
+    assert flags["empty"] == (lang == "empty")
 
 
 @pytest.mark.parametrize("text, target, lang", [
