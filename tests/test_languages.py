@@ -48,6 +48,47 @@ def test_unknown_code_names_the_known_ones():
         resolve("xx")
 
 
+def test_tags_with_a_script_and_region_in_any_case_resolve_or_get_their_spelling():
+    """(audit round 25) BCP 47 is case-insensitive: zh-hant-tw, ZH-HANT-TW, sr-Latn-rs were unknown
+    codes with no hint while ZH-HANT resolved. The language and script subtags are read in any case;
+    a region in lower case is refused with its spelling, as pt-br is (zh-hant-ko is a direction)."""
+    for code, want in (("ZH-HANT-TW", "zh-Hant"), ("Zh-Hant-TW", "zh-Hant"), ("zh-hant-TW", "zh-Hant"),
+                       ("SR-LATN-RS", "sr-Latn"), ("sr-latn-RS", "sr-Latn"), ("KO-KORE-KR", "ko"), ("EN-LATN", "en"),
+                       ("zh_hans_CN", "zh")):
+        assert resolve(code).code == want, code
+    for code, hint in (("zh-hant-tw", "zh-Hant-TW"), ("ZH-HANT-tw", "zh-Hant-TW"), ("zh-Hant-tw", "zh-Hant-TW"),
+                       ("sr-Latn-rs", "sr-Latn-RS"), ("sr_latn_rs", "sr-Latn-RS")):
+        with pytest.raises(XlingError, match=rf"^unknown language code '{code}' \(did you mean {hint}\? a region is "
+                                             r"written in capitals\); known codes: "):
+            resolve(code)
+    for code in ("zh-hant-ko", "en-cyrl", "zh-latn-TW"):   # a direction; another script: no guess
+        with pytest.raises(XlingError, match=rf"unknown language code '{code}'; known"):
+            resolve(code)
+    # in a direction, the side with the hint is named (was "unknown language code 'tw-en'")
+    with pytest.raises(XlingError, match=r"unknown language code 'zh-hant-tw' \(did you mean zh-Hant-TW\?"):
+        parse_pair("zh-hant-tw-en")
+    assert parse_pair("ZH-HANT-TW-en").name == "zh-Hant-en"
+
+
+def test_a_languages_name_and_a_countrys_code_get_a_suggestion():
+    """(audit round 25) "chinese" got no "did you mean" (its names are "Chinese (Simplified)" and
+    "Chinese (Traditional)"), nor did country codes written for a language's (jp, cn, ...)."""
+    with pytest.raises(XlingError, match=r"'chinese' \(did you mean zh \(Chinese \(Simplified\)\) or zh-Hant "
+                                         r"\(Chinese \(Traditional\)\)\?\); known codes"):
+        resolve("chinese")
+    with pytest.raises(XlingError, match=r"'Serbian' \(did you mean sr \(Serbian \(Cyrillic\)\) or sr-Latn "):
+        resolve("Serbian")
+    for country, code in (("jp", "ja"), ("cn", "zh"), ("ua", "uk"), ("vn", "vi"), ("cz", "cs"), ("dk", "da"),
+                          ("gr", "el"), ("JP", "ja")):
+        with pytest.raises(XlingError) as refused:
+            resolve(country)
+        message = str(refused.value)
+        assert message.startswith(f"unknown language code '{country}' (did you mean {code} ({resolve(code).name})? "
+                                  f"{country} is a country's code); known codes: ") and "\n" not in message
+    with pytest.raises(XlingError, match=r"unknown language code 'jp' \(did you mean ja "):
+        parse_pair("en-jp")
+
+
 def test_pairs_parse_including_script_subtags():
     assert [language.code for language in parse_pair("zh-Hant-ko")] == ["zh-Hant", "ko"]
     assert [language.code for language in parse_pair("kor_Hang-eng_Latn")] == ["ko", "en"]

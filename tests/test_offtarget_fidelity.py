@@ -249,15 +249,15 @@ def test_eval_mt_shows_the_references_own_off_target_rate(tmp_path, tiny_causal_
     ("NVIDIA H200 発売", "ja", "ja", False),
     ("NVIDIA H200 发布了", "ja", "zh", True),                 # names beside Chinese: still Chinese
     ("The new Hyundai 판매", "ko", "en", True),               # English words are not names
-    ("\u200b", "en", "und", True),                          # a zero-width space is an empty output
-    ("\ufeff \u200d", "ko", "und", True),
+    ("\u200b", "en", "empty", True),                        # a zero-width space is an empty output
+    ("\ufeff \u200d", "ko", "empty", True),
 ])
 def test_mixed_scripts_names_and_invisible_outputs(text, target, lang, off):
     from xling.metrics.offtarget import segment_flags
 
     flags = segment_flags(text, target)
     assert (flags["lang"], flags["off_target"]) == (lang, off), flags
-    assert flags["empty"] == (lang == "und")
+    assert flags["empty"] == (lang == "empty")
 
 
 @pytest.mark.parametrize("text, target, lang", [
@@ -513,6 +513,39 @@ def test_sentences_left_untranslated_beside_the_target_are_not_names(text, targe
     assert detect(text, target).lang == found
 
 
+ENGLISH_LEFT = "The meeting will be held tomorrow at the main office in Seoul."
+
+
+@pytest.mark.parametrize("text, target", [
+    # (audit round 25) the target's script has more (weighted) letters: was on-target, while the
+    # same English sentence beside a shorter Korean one was off-target
+    ("회의는 내일 서울 본사에서 열리며 모든 직원이 반드시 참석해야 합니다. " + ENGLISH_LEFT, "ko"),
+    (ENGLISH_LEFT + " 회의는 내일 서울 본사에서 열리며 모든 직원이 반드시 참석해야 합니다.", "ko"),
+    ("会议将于明天在首尔总部举行，所有员工都必须参加，请大家提前做好准备。" + ENGLISH_LEFT, "zh"),
+    ("會議將於明天在首爾總部舉行，所有員工都必須參加，請大家提前做好準備。" + ENGLISH_LEFT, "zh-Hant"),
+    ("会議は明日ソウルの本社で開かれ、全ての社員が必ず出席しなければなりません。" + ENGLISH_LEFT, "ja"),
+    ("Совещание состоится завтра в главном офисе в Сеуле, и все сотрудники обязаны на нём присутствовать. "
+     + ENGLISH_LEFT, "ru"),
+    ("سيعقد الاجتماع غدا في المكتب الرئيسي في سيول ويجب على جميع الموظفين حضوره دون استثناء. " + ENGLISH_LEFT, "ar"),
+])
+def test_an_english_sentence_left_beside_a_longer_translation_is_off_target(text, target):
+    assert detect(text, target).lang == "en"
+    assert off_target([text], target).score == 100.0
+
+
+def test_flores_paragraphs_with_one_sentence_in_four_left_in_english_are_off_target(data_dir):
+    """(audit round 25) Three FLORES-200 sentences in the target and the fourth left in English
+    were on-target for every non-Latin target (0-2% off); the references themselves stay on-target
+    (0 of 32,048 FLORES dev+devtest and NTREX lines of ar, hi, ja, ko, ru, th, zh, zh-Hant hold
+    running English: their off-target count did not move)."""
+    english = _lines(data_dir, "flores200/devtest/eng_Latn.devtest")[:200]
+    for name, code in (("kor_Hang", "ko"), ("zho_Hans", "zh"), ("rus_Cyrl", "ru"), ("tha_Thai", "th")):
+        lines = _lines(data_dir, f"flores200/devtest/{name}.devtest")[:200]
+        blocks = [" ".join(lines[i:i + 3] + english[i + 3:i + 4]) for i in range(0, 200, 4)]
+        assert off_target(blocks, code).score >= 80.0, code
+        assert off_target(lines, code).score == 0.0, code
+
+
 @pytest.mark.parametrize("text", ["Да, я согласен.", "Нет, спасибо.", "Вода холодная.", "Пада киша.", "Мачка спава.",
                                   "Да, разбира се."])
 @pytest.mark.parametrize("target", ["en", "ko", "ja", "sr-Latn"])
@@ -597,3 +630,51 @@ def test_the_detected_histogram_keeps_empty_outputs_apart_from_undetermined_ones
     result = off_target(["", "12345", "Hello, how are you today?", " "], "ko")
     assert result.extra["detected"] == {"empty": 2, "und": 1, "en": 1}
     assert result.extra["counts"]["empty"] == 2 and result.extra["counts"]["undetermined"] == 1
+
+
+def test_a_blank_source_lines_empty_output_is_counted_as_blank_not_undetermined():
+    """(audit round 25) An empty output for a blank source line is neither off-target nor
+    undetermined, yet `detected` filed it under "und" with the undetermined ones."""
+    result = off_target(["", "Hallo Welt, wie geht es dir heute?", "12345", ""], "de",
+                        srcs=["", "Hello world, how are you today?", "12345", "Good night."])
+    assert result.extra["detected"] == {"blank": 1, "de": 1, "und": 1, "empty": 1}
+    assert result.extra["counts"]["undetermined"] == 1 and result.extra["counts"]["empty"] == 1
+
+
+def test_an_outputs_files_lang_is_what_the_off_target_metric_counts(tmp_path):
+    """(audit round 25) An empty output was recorded as "lang": "und" in outputs/<dir>.jsonl while
+    metrics.json counted it under "empty" (and Undetermined% 0): counting "und" in the outputs
+    file gave an undetermined rate the metric does not report. A page of a run made before keeps
+    reading its "und" for an empty output as empty."""
+    from browser import page_data
+    from servers import FakeOpenAI
+
+    from xling.cli import main
+    from xling.runs.folder import RunDir
+
+    server = FakeOpenAI(respond=lambda payload: "Bonne nuit." if "Good night" in json.dumps(payload) else "\nBonjour")
+    (tmp_path / "t.en").write_text("Hello.\n\nGood night.\n", encoding="utf-8")
+    (tmp_path / "t.fr").write_text("Bonjour.\n\nBonne nuit.\n", encoding="utf-8")
+    run = tmp_path / "run"
+    try:
+        result = xling("eval", "mt", "--data", f"text:{tmp_path}/t.{{lang}}", "-p", "en-fr", "--out", run,
+                       "--template", "mt-completion", "--backend", "http", "--base-url", server.url, "-m", "fake",
+                       "--metrics", "chrf,offtarget")
+    finally:
+        server.close()
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in (run / "outputs" / "en-fr.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [(r["output"], r["lang"]) for r in records] == [("", "empty"), ("", "blank"), ("Bonne nuit.", "fr")]
+    stored = json.loads((run / "metrics.json").read_text(encoding="utf-8"))
+    metric = stored["directions"]["en-fr"]["metrics"]["offtarget"]
+    assert metric["extra"]["detected"] == {"empty": 1, "blank": 1, "fr": 1}
+    assert metric["extra"]["undetermined_rate"] == 0.0
+    # a run written before: "und" for the empty output (its digest made to match, as it was then)
+    (run / "outputs" / "en-fr.jsonl").write_text("".join(
+        json.dumps({**r, "lang": "und" if r["lang"] in ("empty", "blank") else r["lang"]}, ensure_ascii=False) + "\n"
+        for r in records), encoding="utf-8")
+    stored["directions"]["en-fr"]["outputs_sha256"] = RunDir(run).outputs_digest("en-fr")
+    (run / "metrics.json").write_text(json.dumps(stored), encoding="utf-8")
+    assert main(["report", str(run), "--format", "html", "-o", str(tmp_path / "page.html")]) == 0
+    sides = [row["sides"][0] for row in page_data(tmp_path / "page.html")["segments"]["rows"]]
+    assert [(side["lang"], side["off"]) for side in sides] == [("empty", 1), ("blank", 0), ("fr", 0)]

@@ -285,9 +285,51 @@ def test_the_wrong_script_warning_names_the_language_in_that_script(tmp_path, ca
     latin = ["Naučnici su otkrili novu vrstu žabe u prašumi Amazona prošle nedelje.",
              "Vlada je najavila nove mere za podršku malim preduzećima širom zemlje."]
     warn_wrong_script({"ref.txt": latin}, "sr")
-    assert capsys.readouterr().err.strip().endswith("; Serbian (Latin) is -t sr-Latn")
+    # (one BLEU tokenizer for both scripts: only the off-target checks differ)
+    assert capsys.readouterr().err.strip().endswith("(-t sr: its off-target checks); Serbian (Latin) is -t sr-Latn")
     warn_wrong_script({"ref.txt": latin}, "sr-Latn")
     assert capsys.readouterr().err == ""
+
+
+SIMPLIFIED = ["我们明天去市场买水果，然后一起回家做饭。", "这本书很好看，我昨天在图书馆借的。",
+              "请把窗户打开，房间里太热了。", "他说这个问题需要认真讨论一下。",
+              "学生们在教室里听老师讲课。", "这里的天气一年四季都很舒服。"]
+TRADITIONAL = ["我們明天去市場買水果，然後一起回家做飯。", "這本書很好看，我昨天在圖書館借的。",
+               "請把窗戶打開，房間裡太熱了。", "他說這個問題需要認真討論一下。",
+               "學生們在教室裡聽老師講課。", "這裡的天氣一年四季都很舒服。"]
+
+
+def test_chinese_in_the_other_script_than_the_target_is_warned(tmp_path):
+    """(audit round 25) Traditional references scored with -t zh (or Simplified with -t zh-TW)
+    gave 100% OffTarget% to a perfect system with nothing said, where Serbian in Latin letters
+    under -t sr is warned about: one line names the script and the right code, after every
+    refusal; the right target, and a file of both scripts, say nothing."""
+    files = {}
+    for name, lines in (("zht", TRADITIONAL), ("zhs", SIMPLIFIED), ("both", SIMPLIFIED[:3] + TRADITIONAL[3:])):
+        files[name] = tmp_path / f"{name}.txt"
+        files[name].write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    def score(name, target, *more):
+        return xling("score", "-r", str(files[name]), "-i", str(files[name]), "-t", target, "-m", "bleu", *more)
+
+    wrong = score("zht", "zh", "offtarget")
+    assert wrong.returncode == 0, wrong.stderr
+    assert wrong.stderr.decode().splitlines() == [
+        f"xling: warning: {files['zht']} is written in Traditional Chinese characters, and it is scored as "
+        "Chinese (Simplified) (-t zh: its off-target checks); Chinese (Traditional) is -t zh-Hant"]
+    assert "OffTarget%" in wrong.stdout.decode()
+    wrong = score("zhs", "zh-TW")
+    assert wrong.stderr.decode().splitlines() == [
+        f"xling: warning: {files['zhs']} is written in Simplified Chinese characters, and it is scored as "
+        "Chinese (Traditional) (-t zh-TW: its off-target checks); Chinese (Simplified) is -t zh"]
+    for name, target in (("zht", "zh-Hant"), ("zhs", "zh"), ("both", "zh"), ("both", "zh-Hant")):
+        right = score(name, target)
+        assert right.returncode == 0 and right.stderr == b"", (name, target, right.stderr)
+    # a refusal comes alone, never after the warning
+    given = ("score", "-r", str(files["zht"]), "-t", "zh", "-i", str(files["zht"]))
+    assert_one_line_error(xling(*given, "-m", "chrf", "--tokenize", "13a"), "-m chrf has no BLEU")
+    assert_one_line_error(xling(*given, str(files["zhs"]), "-m", "bleu", "--paired-bs", "--on-target-only"),
+                          "paired tests need the same segments")
 
 
 def test_a_metric_setting_no_metric_reads_is_warned_about(tmp_path):

@@ -61,7 +61,7 @@ def score(refs, hyps, src_path, tgt_lang, src_lang, metrics, paired_bs, paired_a
     (QE: CometKiwi, xCOMET-QE, MetricX-QE; off-target rate); or human judgments (--human)."""
     from ..data.textio import read_input_lines
     from ..reporting.scores import FORMATTERS
-    from ..tasks.score import score_systems, warn_wrong_script
+    from ..tasks.score import score_systems
 
     if paired_bs and paired_ar:
         raise XlingError("give --paired-bs or --paired-ar, not both (one test per comparison, as sacrebleu)")
@@ -99,11 +99,11 @@ def score(refs, hyps, src_path, tgt_lang, src_lang, metrics, paired_bs, paired_a
     for path in hyps:
         name = path if path not in systems else f"{path} ({len(systems)})"
         systems[name] = _read_keeping_bom(path)
-    warn_wrong_script({refs[0]: references[0]} if references else systems, tgt_lang)
     report = score_systems(
         systems, references or None, metrics, tgt_lang, srcs=read_input_lines(src_path) if src_path else None,
         src_lang=src_lang, test=test, n_samples=paired_n, seed=seed, on_target_only=on_target_only,
-        tokenize=tokenize, settings=settings, gpus=gpus)
+        tokenize=tokenize, settings=settings, gpus=gpus,
+        script_check={refs[0]: references[0]} if references else systems)
     click.echo(FORMATTERS[fmt](report))
 
 

@@ -82,23 +82,38 @@ def resolve(code: str | Language) -> Language:
 
 
 def _did_you_mean(code: str) -> str:
-    """A close match for an unknown code: a region in lower case (pt-br: regions are written in
-    capitals, as "ko-en" is a direction), a language's English name ("korean"), a typo ("englsh")."""
+    """A close match for an unknown code: a region in lower case (pt-br, zh-hant-tw: regions are
+    written in capitals, as "ko-en" is a direction), a country's code for its language's (jp), a
+    language's English name ("korean", "chinese": both scripts), a typo ("englsh")."""
     import difflib
     import re
 
-    found = re.fullmatch(r"([a-zA-Z]{2,3})[-_]([a-zA-Z]{2})", code.strip())
-    if found and found.group(2).lower() not in _registry()[1] \
-            and _by_region(f"{found.group(1).lower()}-{found.group(2).upper()}"):   # (ko-en is a direction)
-        return f" (did you mean {found.group(1).lower()}-{found.group(2).upper()}? a region is written in capitals)"
+    found = re.fullmatch(r"([a-zA-Z]{2,3})(?:[-_]([a-zA-Z]{4}))?[-_]([a-zA-Z]{2})", code.strip())
+    if found and found.group(3).lower() not in _registry()[1]:   # (ko-en, zh-hant-ko are directions)
+        language, script, region = found.groups()
+        canonical = "-".join(part for part in (language.lower(), script and script.title(), region.upper()) if part)
+        if _by_region(canonical):
+            return f" (did you mean {canonical}? a region is written in capitals)"
+    if (country := _registry()[1].get(COUNTRY_CODES.get(_key(code), ""))) is not None:
+        return f" (did you mean {country.code} ({country.name})? {code.strip()} is a country's code)"
     if not code.strip().isalpha() or len(code.strip()) <= 3:
         return ""   # a code's near miss (afr_Latn, kr) is another language, not a typo of one
-    names = {_key(name): lang for lang in all_languages() for name in (lang.native, lang.name)} | _registry()[1]
+    # names: native, English, and English without its form ("chinese": Simplified and Traditional)
+    names: dict[str, list[Language]] = {}
+    for lang in all_languages():
+        for name in (lang.native, lang.name, lang.name.split(" (")[0]):
+            if lang not in names.setdefault(_key(name), []):
+                names[_key(name)].append(lang)
+    names.update({key: [lang] for key, lang in _registry()[1].items()})
     close = difflib.get_close_matches(_key(code), list(names), n=1, cutoff=0.8)
     if not close:
         return ""
-    lang = names[close[0]]
-    return f" (did you mean {lang.code} ({lang.name})?)"
+    return f" (did you mean {' or '.join(f'{lang.code} ({lang.name})' for lang in names[close[0]])}?)"
+
+
+# Country codes written for their language's code, where the country names one language xling
+# has (not kr: Kanuri's code; not in, ch, ...: several languages).
+COUNTRY_CODES = {"jp": "ja", "cn": "zh", "ua": "uk", "vn": "vi", "cz": "cs", "dk": "da", "gr": "el"}
 
 
 def named_with_region(code: str) -> bool:
@@ -112,13 +127,14 @@ def _by_region(code: str) -> Language | None:
     alias names them."""
     import re
 
-    # (the region in capitals, as BCP 47 and locales write it: "ko-en" is a direction, not Korean)
-    scripted = re.fullmatch(r"(([a-z]{2,3})[-_]([A-Z][a-z]{3}))(?:[-_](?:[A-Z]{2}|\d{3}))?", code.strip())
+    # (the region in capitals, as BCP 47 and locales write it: "ko-en" is a direction, not Korean;
+    # the language and script subtags in any case, as "ZH-HANT" resolves: ZH-HANT-TW, sr-latn-RS)
+    scripted = re.fullmatch(r"(([a-zA-Z]{2,3})[-_]([a-zA-Z]{4}))(?:[-_](?:[A-Z]{2}|\d{3}))?", code.strip())
     if scripted:   # zh-Hant-TW, sr-Latn-RS: the script names the language's form, the region nothing more
         named = _registry()[1].get(_key(scripted.group(1)))
         # en-Latn(-US), ja-Jpan, ko-Kore: the script the language is written in anyway
         plain = _registry()[1].get(_key(scripted.group(2)))
-        script = SCRIPT_ALIASES.get(scripted.group(3), scripted.group(3))
+        script = SCRIPT_ALIASES.get(scripted.group(3).title(), scripted.group(3).title())
         if named is None and plain is not None and plain.script == script \
                 and sum(other.iso639_3 == plain.iso639_3 for other in all_languages()) == 1:
             return plain
@@ -210,9 +226,10 @@ def parse_pair(text: str) -> Direction:
             if not is_language(side) and (reason := _script_not_named(side)):   # (zh-CN resolves)
                 raise XlingError(reason)
     # No split gives two languages: where one side is a language (the longest that is), name
-    # the other one.
+    # the other one; first a side with a suggestion (zh-hant-tw-en: zh-hant-tw, not "tw-en")
     sides = [("-".join(parts[:cut]), "-".join(parts[cut:])) for cut in range(1, len(parts))]
-    for known, unknown in sorted(sides + [(b, a) for a, b in sides], key=lambda s: -len(s[0])):
+    for known, unknown in sorted(sides + [(b, a) for a, b in sides],
+                                 key=lambda s: (not _did_you_mean(s[1]), -len(s[0]))):
         if known and unknown:
             try:
                 resolve(known)

@@ -116,7 +116,8 @@ SCRIPT_NAMES = {"Hang": "Hangul", "Kana": "Kana", "Hani": "Han characters", "Tha
                 "Deva": "Devanagari", "Beng": "Bengali script", "Guru": "Gurmukhi", "Gujr": "Gujarati script",
                 "Telu": "Telugu script", "Knda": "Kannada script", "Mlym": "Malayalam script",
                 "Cyrl": "Cyrillic", "Grek": "Greek script", "Hebr": "Hebrew script", "Taml": "Tamil script",
-                "Latn": "Latin script"}
+                "Latn": "Latin script", "Hans": "Simplified Chinese characters",
+                "Hant": "Traditional Chinese characters"}
 # The scripts (as script_counts counts them) a language's text may be mostly in: Han is shared by
 # Chinese, Japanese and Korean (Hanja), and Kana by Japanese and Chinese quoting it, so none of
 # them is told from another by Han alone.
@@ -126,13 +127,17 @@ _WRITTEN_IN = {"Hang": {"Hang", "Hani"}, "Jpan": {"Kana", "Hani"}, "Hans": {"Han
 # written in, over at least this many letters (a few lines of names or numbers say nothing).
 WRONG_SCRIPT_SHARE = 0.8
 WRONG_SCRIPT_LETTERS = 50
+# Chinese in the other script (Traditional scored with -t zh): this many lines told apart by
+# their characters at least (most Chinese lines are: zhscript), the share above of them the other's.
+WRONG_SCRIPT_CHINESE_LINES = 5
 _SCRIPT_SAMPLE = 50_000   # characters looked at: enough for any file, cheap for a large one
 
 
 def wrong_script(lines: list[str], code: str) -> str | None:
     """The name of the script `lines` are plainly written in when `code`'s language is not written
     in it ("Hangul" for Korean text and "en"), else None: a cheap script count, no model. Only a
-    clearly different script counts: Han text is never wrong for Chinese, Japanese or Korean."""
+    clearly different script counts: Han text is never wrong for Japanese or Korean, and for
+    Chinese only when its lines are plainly the other Chinese script (Traditional for zh)."""
     lang = resolve(code)
     allowed = _WRITTEN_IN.get(lang.script, {lang.script})
     if not allowed & set(_SCRIPTS):   # a script not counted here: nothing to compare
@@ -159,9 +164,25 @@ def wrong_script(lines: list[str], code: str) -> str | None:
             and counts["Hani"] + counts["Kana"] >= WRONG_SCRIPT_SHARE * letters:
         return "Kana"
     script, most = max(counts.items(), key=lambda item: item[1])
-    if most < WRONG_SCRIPT_SHARE * letters or script in allowed:
+    if most < WRONG_SCRIPT_SHARE * letters:
         return None
+    if script in allowed:
+        return _other_chinese_script(text, lang.script) if lang.code in CHINESE else None
     return SCRIPT_NAMES[script]
+
+
+def _other_chinese_script(lines: list[str], script: str) -> str | None:
+    """The name of the other Chinese script ("Traditional Chinese characters" for a Simplified
+    target) when most lines that CC-CEDICT's characters place are written in it, else None. By
+    lines: Chinese of either script quotes a few characters of the other, and a line valid in
+    both (no character of one script only) says nothing."""
+    found = Counter(by_inventory(line) for line in lines)
+    found.pop(None, None)
+    placed = sum(found.values())
+    other = next(name for name in ("Hans", "Hant") if name != script)
+    if placed >= WRONG_SCRIPT_CHINESE_LINES and found[other] >= WRONG_SCRIPT_SHARE * placed:
+        return SCRIPT_NAMES[other]
+    return None
 
 
 CHINESE = ("zh", "zh-Hant")
@@ -246,6 +267,12 @@ def _detect(text: str, expected: str | None) -> Detection:
         unglossed = weighted_script_counts(_GLOSS.sub(" ", text))
         mine = {own, "Hani", "Kana"} if own == "Jpan" else {own}
         others = {k: v for k, v in unglossed.items() if k not in mine and v}
+        if own != "Latn" and script in mine and counts.get("Latn") and _running_english(text):
+            # running English beside the target's script, which leads (Han and Hangul weigh 3x):
+            # a paragraph with a sentence left untranslated is as partly translated as when
+            # English has more letters (below); 0 of 32,048 human FLORES/NTREX lines of ar, hi,
+            # ja, ko, ru, th, zh, zh-Hant hold such English
+            return _detect(_only_script(text, "Latn"), expected)
         if own == script and len(others) >= 2 and sum(others.values()) > sum(unglossed.get(k, 0) for k in mine):
             # the target's script leads, yet two or more others outweigh it together: words of
             # the target among other languages ("le monde" between Arabic and Hebrew), judged by

@@ -56,15 +56,21 @@ def _same_language(detected: str, target: str) -> bool:
     return detected == target or (detected in _CHINESE and target in _CHINESE)
 
 
+# What `lang` says of an empty output, and of an empty output for a blank source line.
+EMPTY, BLANK = "empty", "blank"
+
+
 def segment_flags(output: str, tgt_code: str, source: str | None = None) -> dict:
 
     detection = detect(output, expected=tgt_code)
     # invisible format characters alone (a zero-width space, a BOM) are an empty output
     empty = is_blank(output)
     # a blank line kept as a segment (text:, jsonl: files): nothing to translate, so an empty
-    # output is neither off-target nor undetermined (a perfect system scored 25% with one)
+    # output is neither off-target nor undetermined (a perfect system scored 25% with one); its
+    # "lang" (the `detected` key, the outputs file's "lang") is "blank", an empty output's "empty":
+    # "und" is the undetermined ones' alone
     if empty and source is not None and not source.strip():
-        return {"lang": detection.lang, "script": detection.script, "empty": False, "undetermined": False,
+        return {"lang": BLANK, "script": detection.script, "empty": False, "undetermined": False,
                 "wrong_language": False, "wrong_script": False, "copy": False, "off_target": False}
     undetermined = not empty and detection.lang == "und"
     wrong = not empty and not undetermined and not _same_language(detection.lang, tgt_code)
@@ -72,7 +78,7 @@ def segment_flags(output: str, tgt_code: str, source: str | None = None) -> dict
     # in both scripts is undetermined (detect() says "und"), never flagged.
     wrong_script = not empty and not undetermined and not wrong and tgt_code in _CHINESE \
         and detection.lang != tgt_code
-    return {"lang": detection.lang, "script": detection.script, "empty": empty,
+    return {"lang": EMPTY if empty else detection.lang, "script": detection.script, "empty": empty,
             "undetermined": undetermined, "wrong_language": wrong, "wrong_script": wrong_script,
             "copy": bool(source and is_copy(output, source)), "off_target": empty or wrong or wrong_script}
 
@@ -97,8 +103,7 @@ def off_target(hyps: Sequence[str], tgt_lang: str, srcs: Sequence[str] | None = 
               for key in ("empty", "undetermined", "wrong_language", "wrong_script", "copy", "off_target")}
     languages: dict[str, int] = {}
     for f in flags:   # (an empty output is off-target: "empty", not "und" with the undetermined)
-        key = "empty" if f["empty"] else f["lang"]
-        languages[key] = languages.get(key, 0) + 1
+        languages[f["lang"]] = languages.get(f["lang"], 0) + 1
     variant = {}
     if tgt.code in _CHINESE:      # Simplified vs Traditional checked, with this inventory
         variant = {"zhscript": inventory_version()}

@@ -93,7 +93,7 @@ JUDGE_PARSER = 7        # 2: counts, CJK "none", the judge's total and prose aft
                         # 60 out of 100", "I'd say 80") or as a line "60/100"; not a mention of the
                         # scale ("not a perfect 100/100"), quoted words, an aspect's score, or the same
                         # number again
-LANGID_RULES = 13       # 5: a word or two in a script the target does not write is off-target;
+LANGID_RULES = 14       # 5: a word or two in a script the target does not write is off-target;
                         # 6: but one short sign ("kg", "km/h", "etc.") is undetermined;
                         # 7: a target's script beside another is judged by its own part (uk for ru,
                         # Cyrillic for sr-Latn), Azerbaijani/Belarusian candidates, hr stands for bs,
@@ -108,3 +108,6 @@ LANGID_RULES = 13       # 5: a word or two in a script the target does not write
                         # 13: Cyrillic or Arabic with no Latin word is not "names only" (short Russian
                         # for en/ko was undetermined); kana only in 《》 with nothing Japanese around is
                         # Chinese; Han mixing Simplified-only and Traditional-only forms is Japanese
+                        # 14: running English beside a non-Latin target is off-target also when the
+                        # target's script has more (weighted) letters (a sentence in four left in English);
+                        # an empty output's "lang" is "empty", for a blank source line "blank" (was "und")

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..data.languages import Direction
+from ..data.textio import is_blank
 from ..errors import XlingError
 from ..metrics.registry import display, get, parse_metric_names
 from ..metrics.significance import bootstrap_ci
@@ -242,7 +243,10 @@ def _segments(a: MTRun, b: MTRun | None, names: list[str], results: Results) -> 
             sides = []
             for k, recs in enumerate(records):
                 r = recs[i]
-                side = {"out": r["output"], "lang": r.get("lang"), "hash": r.get("prompt_hash", ""),
+                lang = r.get("lang")
+                if lang == "und" and is_blank(r["output"]):   # (runs before rules14 recorded "und" for these)
+                    lang = "blank" if not r["source"].strip() else "empty"
+                side = {"out": r["output"], "lang": lang, "hash": r.get("prompt_hash", ""),
                         "s": [scores[m][k][i] for m in scores],  # type: ignore[index]
                         "off": flags[k][i] if flags[k] is not None else None,   # type: ignore[index]
                         "ok": prompts[k][1][i]}

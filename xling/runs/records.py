@@ -29,7 +29,7 @@ class MTRecord:
     raw: str                 # what the model produced
     output: str              # the cleaned translation that is scored
     removed: list            # what cleaning removed
-    lang: str                # the output's detected language
+    lang: str                # the output's detected language (as offtarget counts it: "empty", "blank")
     unit: dict | None = None
 
     def to_dict(self) -> dict:

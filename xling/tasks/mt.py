@@ -15,7 +15,7 @@ from ..data.parallel import load_parallel, shots_file_pool
 from ..data.textio import file_record, is_blank
 from ..data.wmt import run_note
 from ..errors import XlingError
-from ..metrics.langid import detect
+from ..metrics.offtarget import segment_flags
 from ..metrics.preflight import check_metric_models
 from ..metrics.registry import get, parse_metric_names, unread_settings, warn_unread_settings
 from ..prompts.templates import load_template
@@ -284,8 +284,10 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
                 print(f"xling: {name} ({len(sources)} segments{', scoring' if queued else ''})", file=sys.stderr)
             results, generation = done[name] if queued else \
                 _translate(translator, config, sources, meta, src, tgt, selection, progress)
+            # "lang" as the off-target metric counts it ("empty" for an empty output, "blank" for
+            # one where the source line is blank; "und" for the undetermined alone)
             records = [MTRecord(i, m, s, r, t.prompt_hash, t.raw, t.text, t.removed,
-                                detect(t.text, expected=tgt.code).lang, t.unit).to_dict()
+                                segment_flags(t.text, tgt.code, s)["lang"], t.unit).to_dict()
                        for i, m, s, r, t in zip(ids, meta, sources, refs, results)]
             digest = run.write_outputs(name, records)
             score_direction(run, name, metrics, config, generation=generation, written=(records, digest))

@@ -36,9 +36,11 @@ def warn_wrong_script(texts: dict[str, list[str]], tgt_lang: str, option: str = 
         # the same language in the script found (Serbian in Latin letters: -t sr-Latn)
         other = next((lang for lang in all_languages() if lang.iso639_3 == tgt.iso639_3 and lang.code != tgt.code
                       and SCRIPT_NAMES.get(lang.script) == script), None)
+        # (Simplified and Traditional Chinese, Serbian's two scripts: one BLEU tokenizer)
+        what = "its off-target checks" if other and other.bleu_tokenizer == tgt.bleu_tokenizer \
+            else "its BLEU tokenizer and off-target checks"
         print(f"xling: warning: {named} is written in {script}, and it is scored as {tgt.name} ({option} "
-              f"{tgt_lang}: its BLEU tokenizer and off-target checks)"
-              + (f"; {other.name} is {option} {other.code}" if other else ""), file=sys.stderr)
+              f"{tgt_lang}: {what})" + (f"; {other.name} is {option} {other.code}" if other else ""), file=sys.stderr)
 
 
 def check_tokenizer_options(metrics: list[str], tokenize: str | None, spm_model: str | None) -> None:
@@ -59,11 +61,14 @@ def score_systems(systems: dict[str, list[str]], refs: list[list[str]] | None, m
                   srcs: list[str] | None = None, src_lang: str | None = None,
                   test: str | None = None, n_samples: int | None = None, seed: int = 12345,
                   on_target_only: bool = False, tokenize: str | None = None,
-                  settings: dict | None = None, gpus: int | None = None) -> ScoreReport:
+                  settings: dict | None = None, gpus: int | None = None,
+                  script_check: dict[str, list[str]] | None = None) -> ScoreReport:
     """`refs`: one list of references per reference set (several: multi-reference string
     metrics; model-based metrics take the first). `settings` are metric settings by their
     run-config names (comet_model, xcomet_model, cometkiwi_model, metricx_model,
-    comet_batch_size, precision, ...): each metric takes its own, as in a run."""
+    comet_batch_size, precision, ...): each metric takes its own, as in a run. `script_check`:
+    texts by file name to warn about when written in a script `tgt_lang` is not (warn_wrong_script),
+    once every refusal is past."""
 
     tgt = resolve(tgt_lang)
     src = resolve(src_lang) if src_lang else None
@@ -99,11 +104,20 @@ def score_systems(systems: dict[str, list[str]], refs: list[list[str]] | None, m
     options = {m: dict(spec.options_from(settings or {}), tokenize=tokenize, gpus=gpus,
                        src_lang=src.code if src else None, progress=sys.stderr.isatty())
                for m, spec in specs.items()}
+    if test and len(systems) > 1 and on_target_only:
+        raise XlingError("paired tests need the same segments for every system; "
+                         "drop --on-target-only")
+    keeps = {}   # (every system's, before the first is scored: refusals before any warning)
     for name, hyps in systems.items():
         keep = on_target_mask(get("offtarget")(hyps, None, srcs, tgt.code)) if on_target_only else None
         if keep is not None and not any(keep):
             raise XlingError(f"--on-target-only: no output of {name} is in the target language ({tgt.code}): "
                              f"0 of {len(hyps)} kept")
+        keeps[name] = keep
+    if script_check:
+        warn_wrong_script(script_check, tgt_lang)
+    for name, hyps in systems.items():
+        keep = keeps[name]
         report.systems[name] = {}
         several = len(streams or []) > 1
         for m, spec in specs.items():
@@ -118,9 +132,6 @@ def score_systems(systems: dict[str, list[str]], refs: list[list[str]] | None, m
     warn(result_warning(m, r.signature, tgt.code) for results in report.systems.values()
          for m, r in results.items())
     if test and len(systems) > 1:
-        if on_target_only:
-            raise XlingError("paired tests need the same segments for every system; "
-                             "drop --on-target-only")
         names = list(systems)
         for metric in metrics:
             baseline = report.systems[names[0]][metric]

@@ -443,7 +443,7 @@ function drawHead() {
 
 function flagsOf(side, label) {
   var out = [];
-  if (side.off === 1) out.push(el("span", { cls: "flag off", title: label + ": off-target (output language " + (side.lang || "?") + ")", text: label + " off-target" }));
+  if (side.off === 1) out.push(el("span", { cls: "flag off", title: label + ": off-target (" + (side.lang === "empty" ? "empty output" : "output language " + (side.lang || "?")) + ")", text: label + " off-target" }));
   if (side.off === 2) out.push(el("span", { cls: "flag und", title: label + ": language undetermined", text: label + " undetermined" }));
   if (side.unaligned) out.push(el("span", { cls: "flag unaligned", title: label + ": its document chunk could not be split back into segments", text: label + " not realigned" }));
   if (side.ok === false) out.push(el("span", { cls: "flag off", title: label + ": the rebuilt prompt does not hash to the record's prompt_hash", text: label + " prompt?" }));
