@@ -320,7 +320,7 @@ def test_utf16_without_a_byte_order_mark_is_refused_not_translated(tmp_path, cap
     text = tmp_path / "u16.txt"
     text.write_bytes("Hello.\nGood morning.\n".encode("utf-16-le"))
     code, out, err = run_cli(capsys, "translate", "-s", "en", "-t", "ko", "-m", tiny_causal_base, "-i", text)
-    assert_error(code, err, "u16.txt holds NUL bytes (from line 1, byte 1); it looks like UTF-16")
+    assert_error(code, err, "u16.txt holds NUL bytes (from line 1, byte 2); it looks like UTF-16")
     assert out == ""
     code, _, err = run_cli(capsys, "score", "-i", text, "-r", text, "-t", "en")
     assert_error(code, err, "it looks like UTF-16: save it as UTF-8")
@@ -367,7 +367,7 @@ def test_a_gzip_or_binary_file_is_not_called_utf16(tmp_path):
         with pytest.raises(XlingError) as caught:
             decode_utf8(data, name)
         assert hint in str(caught.value) and ("UTF-16" in hint) == ("UTF-16" in str(caught.value)), name
-        assert name != "stray-nul" or str(caught.value).endswith("byte 1401)"), str(caught.value)
+        assert name != "stray-nul" or str(caught.value).endswith("(line 101, byte 2)"), str(caught.value)
     hyp = tmp_path / "hyp.txt.gz"
     hyp.write_bytes(gzip.compress(text.encode()))
     assert_one_line_error(xling("score", "-i", str(hyp), "-r", str(hyp), "-t", "en"), "gunzip it first")

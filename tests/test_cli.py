@@ -45,11 +45,14 @@ def test_invalid_utf8_and_no_partial_output(tmp_path):
     bad.write_bytes("좋은 줄\n".encode() + b"\xff\xfe broken\n")
     out = tmp_path / "out.txt"
     result = xling("translate", "-s", "ko", "-t", "en", "-i", str(bad), "-o", str(out))
-    assert_one_line_error(result, "not valid UTF-8 (line 2")
+    assert_one_line_error(result, "not valid UTF-8 (line 2, byte 1)")
     assert not out.exists()
     assert [p for p in tmp_path.iterdir() if p.name != "xling-cache"] == [bad]   # nothing partial
     stdin = xling("translate", "-s", "ko", "-t", "en", input=b"\xc3\x28\n")
     assert_one_line_error(stdin, "standard input is not valid UTF-8")
+    # (audit round 25) the bad byte's place in its line, from 1: not the file's offset from 0 (6)
+    stdin = xling("translate", "-s", "ko", "-t", "en", input=b"ok\ncaf\xe9\n")
+    assert_one_line_error(stdin, "standard input is not valid UTF-8 (line 2, byte 4)")
 
 
 def test_file_translation_keeps_lines_and_order(tiny_causal_base, tmp_path):

@@ -38,6 +38,12 @@ def not_text_hint(data: bytes) -> str:
     return "; it looks like a binary file" if head.count(0) >= max(2, 0.01 * len(head)) else ""
 
 
+def _place(data: bytes, offset: int) -> tuple[int, int]:
+    """The line of the byte at `offset` and its place in that line, both counted from 1 (the
+    file's offset beside a line number pointed nowhere: "line 2, byte 6" on a 4-byte line)."""
+    return data.count(b"\n", 0, offset) + 1, offset - data.rfind(b"\n", 0, offset)
+
+
 def decode_utf8(data: bytes, where: str) -> str:
     """A user's text, strictly UTF-8. UTF-16 without a byte-order mark is refused too: ASCII text
     so written is valid UTF-8 with a NUL after every letter, and was translated as such (garbage
@@ -46,17 +52,17 @@ def decode_utf8(data: bytes, where: str) -> str:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
+        line, column = _place(data, exc.start)
         # (Windows' "Unicode": a byte-order mark of UTF-16, or none and NUL bytes; gzip; binary)
-        raise XlingError(f"{where} is not valid UTF-8 (line {line}, byte {exc.start}){not_text_hint(data)}") from exc
+        raise XlingError(f"{where} is not valid UTF-8 (line {line}, byte {column}){not_text_hint(data)}") from exc
     nul = data.find(b"\x00")
     if nul >= 0:
-        line = data[:nul].count(b"\n") + 1
+        line, column = _place(data, nul)
         count = data.count(b"\x00")
         # a NUL beside nearly every ASCII letter, or UTF-16 of a script whose code units are all
         # under 0x80 (Devanagari, Arabic, Cyrillic, Thai: valid UTF-8 of control characters)
         if count * 3 >= len(data) or (_looks_utf16(data) and count >= 0.01 * len(data)):
-            raise XlingError(f"{where} holds NUL bytes (from line {line}, byte {nul})"
+            raise XlingError(f"{where} holds NUL bytes (from line {line}, byte {column})"
                              f"{not_text_hint(data) or UTF16_HINT}")
         print(f"xling: warning: {where} holds {count} NUL byte(s) (the first on line {line}); they are read "
               "as text", file=sys.stderr)
