@@ -1,6 +1,7 @@
 """Bad settings, templates, names and paths: one clear line and exit 2, found before any work
 starts, whether they come from the shell, a YAML file or the Python API."""
 import json
+from pathlib import Path
 
 import pytest
 from helpers import assert_one_line_error, xling
@@ -62,6 +63,44 @@ def test_bad_templates_fail_when_read(tmp_path, query, message):
     assert_one_line_error(result, message)
     if query == "[unclosed":
         assert "line 3" in result.stderr.decode()   # where the YAML broke
+
+
+def test_a_template_or_experiment_file_not_in_utf8_names_its_line(tmp_path):
+    """(audit round 25) they gave Python's codec words ("can't decode byte 0xff in position 0"),
+    without the line or the UTF-16 hint every other user file gets."""
+    builtin = Path(__file__).parents[1] / "xling" / "prompts" / "builtin" / "mt-completion.yaml"
+    template = tmp_path / "my16.yaml"
+    template.write_bytes(builtin.read_text(encoding="utf-8").replace("name: mt-completion", "name: my-t")
+                         .encode("utf-16"))
+    assert_one_line_error(xling("translate", "-s", "ko", "-t", "en", "--template", str(template), "x"),
+                          "template " + str(template) + " is not valid UTF-8 (line 1, byte 1); it looks like UTF-16")
+    nul = tmp_path / "nul.yaml"   # (a YAML file cannot hold one: refused, with no warning first)
+    nul.write_bytes(b"format: completion\nexample: '{source} = {target}'\nquery: '{source} =\x00'\n")
+    assert_one_line_error(xling("translate", "-s", "ko", "-t", "en", "--template", str(nul), "x"),
+                          "holds NUL bytes (from line 3, byte 19)")
+    experiment = tmp_path / "x16.yaml"
+    experiment.write_bytes("task: mt\nlangs: [ko, en]\n".encode("utf-16"))
+    assert_one_line_error(xling("run", str(experiment), "-o", str(tmp_path / "run")),
+                          f"{experiment} is not valid UTF-8 (line 1, byte 1); it looks like UTF-16")
+    latin1 = tmp_path / "lat.yaml"
+    latin1.write_bytes(b"task: mt\n\xe9: 1\n")
+    assert_one_line_error(xling("run", str(latin1), "-o", str(tmp_path / "run")),
+                          f"{latin1} is not valid UTF-8 (line 2, byte 1)")
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_template_file_is_known_by_its_suffix_in_any_case(tmp_path):
+    """(audit round 25) `--template my.YAML` or a .txt file was an "unknown template", the file unnamed."""
+    from xling.prompts.templates import load_template
+
+    upper = tmp_path / "my.YAML"
+    upper.write_text("name: mine\nformat: completion\nexample: '{source} = {target}'\nquery: '{source} ='\n",
+                     encoding="utf-8")
+    assert load_template(str(upper)).name == "mine"
+    text = tmp_path / "a.txt"
+    text.write_text("format: completion\n", encoding="utf-8")
+    assert_one_line_error(xling("translate", "-s", "ko", "-t", "en", "--template", str(text), "x"),
+                          f"template files are YAML (.yaml or .yml): {text}")
 
 
 def test_a_bad_user_template_never_breaks_the_built_ins(tmp_path):

@@ -44,11 +44,12 @@ def _place(data: bytes, offset: int) -> tuple[int, int]:
     return data.count(b"\n", 0, offset) + 1, offset - data.rfind(b"\n", 0, offset)
 
 
-def decode_utf8(data: bytes, where: str) -> str:
+def decode_utf8(data: bytes, where: str, allow_nul: bool = True) -> str:
     """A user's text, strictly UTF-8. UTF-16 without a byte-order mark is refused too: ASCII text
     so written is valid UTF-8 with a NUL after every letter, and was translated as such (garbage
     outputs, one line too many from the NUL after the last line end). A few NULs are said only (a
-    model's byte-0 token in an output file is text sacrebleu scores)."""
+    model's byte-0 token in an output file is text sacrebleu scores), unless not `allow_nul` (a
+    YAML file, which cannot hold one: refused here, no warning before the refusal)."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -61,9 +62,10 @@ def decode_utf8(data: bytes, where: str) -> str:
         count = data.count(b"\x00")
         # a NUL beside nearly every ASCII letter, or UTF-16 of a script whose code units are all
         # under 0x80 (Devanagari, Arabic, Cyrillic, Thai: valid UTF-8 of control characters)
-        if count * 3 >= len(data) or (_looks_utf16(data) and count >= 0.01 * len(data)):
+        utf16 = count * 3 >= len(data) or (_looks_utf16(data) and count >= 0.01 * len(data))
+        if utf16 or not allow_nul:
             raise XlingError(f"{where} holds NUL bytes (from line {line}, byte {column})"
-                             f"{not_text_hint(data) or UTF16_HINT}")
+                             f"{not_text_hint(data) or (UTF16_HINT if utf16 else '')}")
         print(f"xling: warning: {where} holds {count} NUL byte(s) (the first on line {line}); they are read "
               "as text", file=sys.stderr)
     return text

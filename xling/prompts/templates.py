@@ -27,6 +27,7 @@ from ..backends.base import Prompt
 from ..data.choice import NLI_LABELS
 from ..data.corpus import ShotPool
 from ..data.languages import Language, resolve
+from ..data.textio import decode_utf8
 from ..data.yamlfile import RepeatedKey, load_yaml, yaml_problem
 from ..errors import XlingError, did_you_mean
 
@@ -169,8 +170,8 @@ def _read_template(path: Path) -> Template:
     import yaml
 
 
-    try:
-        data = load_yaml(path.read_text(encoding="utf-8"))
+    try:   # (UTF-8 as every user file: its line and the UTF-16 hint, not Python's codec words)
+        data = load_yaml(decode_utf8(path.read_bytes(), f"template {path}", allow_nul=False))
     except RepeatedKey as exc:
         raise XlingError(f"template {path}, {exc}") from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
@@ -454,7 +455,7 @@ def recorded_template(name_or_path: str, recorded_hash: str | None) -> Template:
 
 def load_template(name_or_path: str) -> Template:
     path = Path(name_or_path).expanduser()
-    if path.suffix in {".yaml", ".yml"}:
+    if path.suffix.lower() in {".yaml", ".yml"}:   # (my.YAML too)
         if not path.is_file():
             raise XlingError(f"template file {name_or_path!r} does not exist")
         return _read_template(path)
@@ -463,6 +464,8 @@ def load_template(name_or_path: str) -> Template:
         return templates[name_or_path]
     if name_or_path in broken:
         raise broken[name_or_path]
+    if path.is_file():   # a file, not a name: said so, not "unknown template" (names are looked up first)
+        raise XlingError(f"template files are YAML (.yaml or .yml): {name_or_path}")
     raise XlingError(f"unknown template {name_or_path!r}{did_you_mean(name_or_path, templates)}; "
                      f"known: {', '.join(sorted(templates))}")
 
