@@ -221,6 +221,32 @@ def test_translate_writes_utf8_to_stdout_and_dash_means_stdout(tmp_path, tiny_ca
     assert_one_line_error(closed, "standard output is closed")
 
 
+@pytest.mark.parametrize("redirect", ["2>&-", "2>/dev/full", "2<in.txt"])
+def test_a_closed_or_failing_stderr_never_loses_the_translations(tmp_path, tiny_causal_base, redirect):
+    """(audit round 25) with stderr closed (cron, `2>&-`), full (a log disk) or open for reading
+    only (as a pyenv shim leaves a closed one), the first note's OSError ended the run: exit 1,
+    no -o file, nothing on stdout. A diagnostic that cannot be written is dropped."""
+    import shlex
+    import subprocess
+    import sys
+
+    (tmp_path / "in.txt").write_text("안녕하세요\n", encoding="utf-8")
+    command = f"{shlex.quote(sys.executable)} -m xling.cli translate -s ko -t en -m {shlex.quote(str(tiny_causal_base))}"
+
+    def run(args: str):   # (--no-cache: the model loads, and its note is the first line written)
+        return subprocess.run(["bash", "-c", f"{command} --no-cache {args} {redirect}"], cwd=tmp_path,
+                              stdout=subprocess.PIPE, timeout=300)
+
+    written = run("-i in.txt -o out.txt")
+    assert written.returncode == 0 and written.stdout == b""
+    assert (tmp_path / "out.txt").read_text(encoding="utf-8").count("\n") == 1
+    printed = run("안녕하세요")
+    assert printed.returncode == 0 and printed.stdout.decode("utf-8").count("\n") == 1
+    assert printed.stdout.decode("utf-8") == (tmp_path / "out.txt").read_text(encoding="utf-8")
+    refused = run("-i missing.txt -o out2.txt")   # a mistake still exits 2 (its line dropped), writing nothing
+    assert refused.returncode == 2 and refused.stdout == b"" and not (tmp_path / "out2.txt").exists()
+
+
 def subprocess_in(folder, args, close_stdout=False):
     import os
     import subprocess
