@@ -231,7 +231,8 @@ def test_a_closed_or_failing_stderr_never_loses_the_translations(tmp_path, tiny_
     import sys
 
     (tmp_path / "in.txt").write_text("안녕하세요\n", encoding="utf-8")
-    command = f"{shlex.quote(sys.executable)} -m xling.cli translate -s ko -t en -m {shlex.quote(str(tiny_causal_base))}"
+    command = shlex.join([sys.executable, "-m", "xling.cli", "translate", "-s", "ko", "-t", "en",
+                          "-m", str(tiny_causal_base)])
 
     def run(args: str):   # (--no-cache: the model loads, and its note is the first line written)
         return subprocess.run(["bash", "-c", f"{command} --no-cache {args} {redirect}"], cwd=tmp_path,
