@@ -104,7 +104,7 @@ def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, ma
     # The output is checked (and locked) before any model loads: never translate for nothing.
     reads = (input_path, shots_file, template, model, settings.api_key_file,
              *(v for k, v in metric_values.items() if metric_settings()[k].is_model))
-    target = output_target(output_path, inputs=reads) if output_path else None
+    target = output_target(output_path, inputs=reads, reads_stdin=not text and not input_path) if output_path else None
     with output_lock(target) if target else nullcontext():
         if text:   # only \n separates lines (U+2028 inside an argument is text, as in a file)
             for k, t in enumerate(text, 1):

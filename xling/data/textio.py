@@ -321,13 +321,13 @@ def _xling_owned(target: Path) -> str | None:
     return None
 
 
-def output_target(path: str | Path, inputs: tuple = ()) -> Path:
+def output_target(path: str | Path, inputs: tuple = (), reads_stdin: bool = False) -> Path:
     """Check an output file before any work is done and return where it will be written.
 
     A symlink is followed (its target is replaced, the link kept); the output may not be one
-    of the `inputs` (every file the command reads: source, template, shots, key file, ...) nor lie
-    inside an input folder (a model), nor be a FIFO, device or folder: xling writes complete
-    files only, atomically."""
+    of the `inputs` (every file the command reads: source, template, shots, key file, ...; and,
+    where `reads_stdin`, the file standard input is redirected from) nor lie inside an input
+    folder (a model), nor be a FIFO, device or folder: xling writes complete files only, atomically."""
     if str(path).endswith(("/", os.sep)):   # Path() drops the slash: `-o out/` wrote a file "out"
         raise XlingError(f"cannot write {path}: it names a folder; give a file name")
     path = Path(path)
@@ -360,6 +360,14 @@ def output_target(path: str | Path, inputs: tuple = ()) -> Path:
         elif target.exists() and os.path.samefile(target, source):
             raise XlingError(f"the output {path} is the input file {source}; writing it would "
                              "destroy the source: choose another output")
+    if reads_stdin and target.exists():   # `-o f < f`, as `-i f -o f` (a pipe, `cat f |`, cannot be told)
+        try:
+            given = os.fstat(0)
+        except OSError:   # (closed: said when it is read)
+            given = None
+        if given is not None and stat.S_ISREG(given.st_mode) and os.path.samestat(given, os.stat(target)):
+            raise XlingError(f"the output {path} is the input file {path} (read on standard input); writing it "
+                             "would destroy the source: choose another output")
     if not target.parent.is_dir():
         raise XlingError(f"cannot write {path}: folder {target.parent} does not exist")
     owned = _xling_owned(target)
