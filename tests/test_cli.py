@@ -73,6 +73,31 @@ def test_file_translation_keeps_lines_and_order(tiny_causal_base, tmp_path):
         assert piped.stdout.decode() == "I like apples.\n\nThe sea is calm.\n", piped.stderr
 
 
+def test_a_terminal_on_standard_input_is_said_before_it_is_read(tiny_causal_base):
+    """(audit round 25) with no TEXT and no -i, translate waited on the terminal without a word:
+    a forgotten argument looked like a hung command. A real pseudo-terminal, typed into."""
+    import os
+    import pty
+
+    master, slave = pty.openpty()
+    try:
+        process = subprocess.Popen([sys.executable, "-m", "xling.cli", "translate", "-s", "ko", "-t", "en",
+                                    "-m", str(tiny_causal_base)], stdin=slave, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE)
+        os.close(slave)
+        os.write(master, "나는 사과를 좋아한다.\n".encode() + b"\x04")   # a line, then Ctrl-D
+        out, err = process.communicate(timeout=300)
+    finally:
+        os.close(master)
+    assert process.returncode == 0, err.decode()
+    assert out.decode() == "I like apples.\n"
+    assert err.decode().splitlines()[0] == ("xling: reading source lines from the terminal; end with Ctrl-D "
+                                            "(or give TEXT or -i FILE)")
+    piped = xling("translate", "-s", "ko", "-t", "en", "-m", str(tiny_causal_base),
+                  input="나는 사과를 좋아한다.\n".encode())
+    assert piped.stdout == out and b"terminal" not in piped.stderr   # (a pipe or file: nothing to say)
+
+
 def test_score_reads_one_input_from_standard_input(tmp_path):
     ref = tmp_path / "ref.en"
     ref.write_text("The sea is calm.\nI like apples.\n", encoding="utf-8")

@@ -116,6 +116,9 @@ def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, ma
         elif input_path:
             lines = read_lines(input_path)
         else:
+            if sys.stdin is not None and sys.stdin.isatty():   # (a forgotten TEXT or -i looked like a hung command)
+                click.echo("xling: reading source lines from the terminal; end with Ctrl-D "
+                           "(or give TEXT or -i FILE)", err=True)
             lines = read_stdin_lines(instead="give TEXT or --input FILE")
             if not lines:
                 raise XlingError("standard input is empty: nothing to translate")
