@@ -136,6 +136,8 @@ def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, ma
                                 batch_size=batch_size, max_batch_tokens=max_batch_tokens, refill=refill,
                                 cache=not no_cache, settings=settings,
                                 static_cache=static_cache)
+        if pool is not None and translator.template is not None:   # (JSONL pairs may hold line breaks)
+            translator.template.check_demonstrations(pool, src_lang, tgt_lang)
         if selection.greedy:
             outputs = translator.translate(lines, src_lang, tgt_lang, progress=input_path is not None)
         else:   # many candidates per line are long work even for one line: always a bar
