@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
-from helpers import assert_one_line_error, xling
+from helpers import assert_error, assert_one_line_error, xling
 
 from xling.errors import XlingError
 from xling.runs.config import build_config
@@ -207,6 +207,26 @@ def test_translate_refuses_what_it_would_silently_misread(tmp_path):
     closed = subprocess.run([sys.executable, "-m", "xling.cli", *common], stdin=subprocess.DEVNULL,
                             capture_output=True, close_fds=True, preexec_fn=lambda: __import__("os").close(0))
     assert_one_line_error(closed, "standard input is closed")
+
+
+def test_text_arguments_that_name_files_are_translated_as_words_with_one_warning(tmp_path, tiny_causal_base):
+    """(audit round 25) `xling translate -s ko -t en a.txt b.txt` (as sacrebleu or cat take files)
+    translated the two names without a word. Still translated as words (TEXT is text), and said
+    once, after every refusal."""
+    for name in ("a.txt", "b.txt"):
+        (tmp_path / name).write_text("안녕하세요\n", encoding="utf-8")
+    common = ["translate", "-s", "ko", "-t", "en", "-m", tiny_causal_base]
+    both = subprocess_in(tmp_path, common + ["a.txt", "b.txt"])
+    assert both.returncode == 0 and both.stdout.decode().count("\n") == 2, both.stderr.decode()
+    warnings = [line for line in both.stderr.decode().splitlines() if "warning" in line]
+    assert warnings == ["xling: warning: 'a.txt', 'b.txt' are also files here; TEXT is translated as words "
+                        "(to translate the file's lines: -i a.txt)"]
+    words = subprocess_in(tmp_path, common + ["c.txt"])   # (no such file: no warning)
+    assert words.returncode == 0 and b"warning" not in words.stderr
+    (tmp_path / "shots.tsv").write_text("a\tb\n", encoding="utf-8")   # refused after the model loads: no warning first
+    refused = subprocess_in(tmp_path, common + ["-k", "2", "--shots-file", "shots.tsv", "a.txt"])
+    assert b"warning" not in refused.stderr
+    assert_error(refused.returncode, refused.stderr.decode(), "asked for 2 few-shot examples")
 
 
 def test_translate_writes_utf8_to_stdout_and_dash_means_stdout(tmp_path, tiny_causal_base):

@@ -1,6 +1,8 @@
 """`xling translate`."""
 from __future__ import annotations
 
+import os
+import shlex
 import sys
 from contextlib import nullcontext
 
@@ -143,6 +145,13 @@ def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, ma
         else:   # many candidates per line are long work even for one line: always a bar
             outputs = [r.text for r in translator.translate_candidates(lines, src_lang, tgt_lang, selection,
                                                                        progress=True)]
+        # TEXT naming files (`xling translate ... a.txt`, as sacrebleu or cat take them): said after
+        # the work, so after every refusal; the words were what TEXT asks to translate
+        named = [t for t in text if os.path.isfile(t)]
+        if named:
+            are = "is also a file" if len(named) == 1 else "are also files"
+            click.echo(f"xling: warning: {', '.join(map(repr, named))} {are} here; TEXT is translated as words "
+                       f"(to translate the file's lines: -i {shlex.quote(named[0])})", err=True)
         body = join_paragraphs(outputs) if paragraphs else "".join(one_line(o) + "\n" for o in outputs)
         # (invisible characters alone, a zero-width space, are no translation either)
         failed = [k for k, (line, out) in enumerate(zip(lines, outputs), 1) if not is_blank(line) and is_blank(out)]
