@@ -1,9 +1,10 @@
 """Bad settings, templates, names and paths: one clear line and exit 2, found before any work
 starts, whether they come from the shell, a YAML file or the Python API."""
 import json
+from pathlib import Path
 
 import pytest
-from helpers import assert_one_line_error, xling
+from helpers import assert_error, assert_one_line_error, xling
 
 from xling.errors import XlingError
 from xling.runs.config import build_config
@@ -62,6 +63,44 @@ def test_bad_templates_fail_when_read(tmp_path, query, message):
     assert_one_line_error(result, message)
     if query == "[unclosed":
         assert "line 3" in result.stderr.decode()   # where the YAML broke
+
+
+def test_a_template_or_experiment_file_not_in_utf8_names_its_line(tmp_path):
+    """(audit round 25) they gave Python's codec words ("can't decode byte 0xff in position 0"),
+    without the line or the UTF-16 hint every other user file gets."""
+    builtin = Path(__file__).parents[1] / "xling" / "prompts" / "builtin" / "mt-completion.yaml"
+    template = tmp_path / "my16.yaml"
+    template.write_bytes(builtin.read_text(encoding="utf-8").replace("name: mt-completion", "name: my-t")
+                         .encode("utf-16"))
+    assert_one_line_error(xling("translate", "-s", "ko", "-t", "en", "--template", str(template), "x"),
+                          "template " + str(template) + " is not valid UTF-8 (line 1, byte 1); it looks like UTF-16")
+    nul = tmp_path / "nul.yaml"   # (a YAML file cannot hold one: refused, with no warning first)
+    nul.write_bytes(b"format: completion\nexample: '{source} = {target}'\nquery: '{source} =\x00'\n")
+    assert_one_line_error(xling("translate", "-s", "ko", "-t", "en", "--template", str(nul), "x"),
+                          "holds NUL bytes (from line 3, byte 19)")
+    experiment = tmp_path / "x16.yaml"
+    experiment.write_bytes("task: mt\nlangs: [ko, en]\n".encode("utf-16"))
+    assert_one_line_error(xling("run", str(experiment), "-o", str(tmp_path / "run")),
+                          f"{experiment} is not valid UTF-8 (line 1, byte 1); it looks like UTF-16")
+    latin1 = tmp_path / "lat.yaml"
+    latin1.write_bytes(b"task: mt\n\xe9: 1\n")
+    assert_one_line_error(xling("run", str(latin1), "-o", str(tmp_path / "run")),
+                          f"{latin1} is not valid UTF-8 (line 2, byte 1)")
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_template_file_is_known_by_its_suffix_in_any_case(tmp_path):
+    """(audit round 25) `--template my.YAML` or a .txt file was an "unknown template", the file unnamed."""
+    from xling.prompts.templates import load_template
+
+    upper = tmp_path / "my.YAML"
+    upper.write_text("name: mine\nformat: completion\nexample: '{source} = {target}'\nquery: '{source} ='\n",
+                     encoding="utf-8")
+    assert load_template(str(upper)).name == "mine"
+    text = tmp_path / "a.txt"
+    text.write_text("format: completion\n", encoding="utf-8")
+    assert_one_line_error(xling("translate", "-s", "ko", "-t", "en", "--template", str(text), "x"),
+                          f"template files are YAML (.yaml or .yml): {text}")
 
 
 def test_a_bad_user_template_never_breaks_the_built_ins(tmp_path):
@@ -170,6 +209,26 @@ def test_translate_refuses_what_it_would_silently_misread(tmp_path):
     assert_one_line_error(closed, "standard input is closed")
 
 
+def test_text_arguments_that_name_files_are_translated_as_words_with_one_warning(tmp_path, tiny_causal_base):
+    """(audit round 25) `xling translate -s ko -t en a.txt b.txt` (as sacrebleu or cat take files)
+    translated the two names without a word. Still translated as words (TEXT is text), and said
+    once, after every refusal."""
+    for name in ("a.txt", "b.txt"):
+        (tmp_path / name).write_text("안녕하세요\n", encoding="utf-8")
+    common = ["translate", "-s", "ko", "-t", "en", "-m", tiny_causal_base]
+    both = subprocess_in(tmp_path, common + ["a.txt", "b.txt"])
+    assert both.returncode == 0 and both.stdout.decode().count("\n") == 2, both.stderr.decode()
+    warnings = [line for line in both.stderr.decode().splitlines() if "warning" in line]
+    assert warnings == ["xling: warning: 'a.txt', 'b.txt' are also files here; TEXT is translated as words "
+                        "(to translate the file's lines: -i a.txt)"]
+    words = subprocess_in(tmp_path, common + ["c.txt"])   # (no such file: no warning)
+    assert words.returncode == 0 and b"warning" not in words.stderr
+    (tmp_path / "shots.tsv").write_text("a\tb\n", encoding="utf-8")   # refused after the model loads: no warning first
+    refused = subprocess_in(tmp_path, common + ["-k", "2", "--shots-file", "shots.tsv", "a.txt"])
+    assert b"warning" not in refused.stderr
+    assert_error(refused.returncode, refused.stderr.decode(), "asked for 2 few-shot examples")
+
+
 def test_translate_writes_utf8_to_stdout_and_dash_means_stdout(tmp_path, tiny_causal_base):
     common = ["translate", "-s", "ko", "-t", "en", "-m", str(tiny_causal_base)]
     plain = xling(*common, "안녕하세요")
@@ -180,6 +239,33 @@ def test_translate_writes_utf8_to_stdout_and_dash_means_stdout(tmp_path, tiny_ca
     assert dash.stdout == plain.stdout and not (tmp_path / "-").exists()
     closed = subprocess_in(tmp_path, common + ["안녕하세요"], close_stdout=True)
     assert_one_line_error(closed, "standard output is closed")
+
+
+@pytest.mark.parametrize("redirect", ["2>&-", "2>/dev/full", "2<in.txt"])
+def test_a_closed_or_failing_stderr_never_loses_the_translations(tmp_path, tiny_causal_base, redirect):
+    """(audit round 25) with stderr closed (cron, `2>&-`), full (a log disk) or open for reading
+    only (as a pyenv shim leaves a closed one), the first note's OSError ended the run: exit 1,
+    no -o file, nothing on stdout. A diagnostic that cannot be written is dropped."""
+    import shlex
+    import subprocess
+    import sys
+
+    (tmp_path / "in.txt").write_text("안녕하세요\n", encoding="utf-8")
+    command = shlex.join([sys.executable, "-m", "xling.cli", "translate", "-s", "ko", "-t", "en",
+                          "-m", str(tiny_causal_base)])
+
+    def run(args: str):   # (--no-cache: the model loads, and its note is the first line written)
+        return subprocess.run(["bash", "-c", f"{command} --no-cache {args} {redirect}"], cwd=tmp_path,
+                              stdout=subprocess.PIPE, timeout=300)
+
+    written = run("-i in.txt -o out.txt")
+    assert written.returncode == 0 and written.stdout == b""
+    assert (tmp_path / "out.txt").read_text(encoding="utf-8").count("\n") == 1
+    printed = run("안녕하세요")
+    assert printed.returncode == 0 and printed.stdout.decode("utf-8").count("\n") == 1
+    assert printed.stdout.decode("utf-8") == (tmp_path / "out.txt").read_text(encoding="utf-8")
+    refused = run("-i missing.txt -o out2.txt")   # a mistake still exits 2 (its line dropped), writing nothing
+    assert refused.returncode == 2 and refused.stdout == b"" and not (tmp_path / "out2.txt").exists()
 
 
 def subprocess_in(folder, args, close_stdout=False):
@@ -320,7 +406,7 @@ def test_utf16_without_a_byte_order_mark_is_refused_not_translated(tmp_path, cap
     text = tmp_path / "u16.txt"
     text.write_bytes("Hello.\nGood morning.\n".encode("utf-16-le"))
     code, out, err = run_cli(capsys, "translate", "-s", "en", "-t", "ko", "-m", tiny_causal_base, "-i", text)
-    assert_error(code, err, "u16.txt holds NUL bytes (from line 1, byte 1); it looks like UTF-16")
+    assert_error(code, err, "u16.txt holds NUL bytes (from line 1, byte 2); it looks like UTF-16")
     assert out == ""
     code, _, err = run_cli(capsys, "score", "-i", text, "-r", text, "-t", "en")
     assert_error(code, err, "it looks like UTF-16: save it as UTF-8")
@@ -367,7 +453,7 @@ def test_a_gzip_or_binary_file_is_not_called_utf16(tmp_path):
         with pytest.raises(XlingError) as caught:
             decode_utf8(data, name)
         assert hint in str(caught.value) and ("UTF-16" in hint) == ("UTF-16" in str(caught.value)), name
-        assert name != "stray-nul" or str(caught.value).endswith("byte 1401)"), str(caught.value)
+        assert name != "stray-nul" or str(caught.value).endswith("(line 101, byte 2)"), str(caught.value)
     hyp = tmp_path / "hyp.txt.gz"
     hyp.write_bytes(gzip.compress(text.encode()))
     assert_one_line_error(xling("score", "-i", str(hyp), "-r", str(hyp), "-t", "en"), "gunzip it first")

@@ -45,11 +45,14 @@ def test_invalid_utf8_and_no_partial_output(tmp_path):
     bad.write_bytes("좋은 줄\n".encode() + b"\xff\xfe broken\n")
     out = tmp_path / "out.txt"
     result = xling("translate", "-s", "ko", "-t", "en", "-i", str(bad), "-o", str(out))
-    assert_one_line_error(result, "not valid UTF-8 (line 2")
+    assert_one_line_error(result, "not valid UTF-8 (line 2, byte 1)")
     assert not out.exists()
     assert [p for p in tmp_path.iterdir() if p.name != "xling-cache"] == [bad]   # nothing partial
     stdin = xling("translate", "-s", "ko", "-t", "en", input=b"\xc3\x28\n")
     assert_one_line_error(stdin, "standard input is not valid UTF-8")
+    # (audit round 25) the bad byte's place in its line, from 1: not the file's offset from 0 (6)
+    stdin = xling("translate", "-s", "ko", "-t", "en", input=b"ok\ncaf\xe9\n")
+    assert_one_line_error(stdin, "standard input is not valid UTF-8 (line 2, byte 4)")
 
 
 def test_file_translation_keeps_lines_and_order(tiny_causal_base, tmp_path):
@@ -68,6 +71,31 @@ def test_file_translation_keeps_lines_and_order(tiny_causal_base, tmp_path):
     for dash in (["-i", "-"], ["-"]):
         piped = xling("translate", "-s", "ko", "-t", "en", "-m", str(tiny_causal_base), *dash, input=src.read_bytes())
         assert piped.stdout.decode() == "I like apples.\n\nThe sea is calm.\n", piped.stderr
+
+
+def test_a_terminal_on_standard_input_is_said_before_it_is_read(tiny_causal_base):
+    """(audit round 25) with no TEXT and no -i, translate waited on the terminal without a word:
+    a forgotten argument looked like a hung command. A real pseudo-terminal, typed into."""
+    import os
+    import pty
+
+    master, slave = pty.openpty()
+    try:
+        process = subprocess.Popen([sys.executable, "-m", "xling.cli", "translate", "-s", "ko", "-t", "en",
+                                    "-m", str(tiny_causal_base)], stdin=slave, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE)
+        os.close(slave)
+        os.write(master, "나는 사과를 좋아한다.\n".encode() + b"\x04")   # a line, then Ctrl-D
+        out, err = process.communicate(timeout=300)
+    finally:
+        os.close(master)
+    assert process.returncode == 0, err.decode()
+    assert out.decode() == "I like apples.\n"
+    assert err.decode().splitlines()[0] == ("xling: reading source lines from the terminal; end with Ctrl-D "
+                                            "(or give TEXT or -i FILE)")
+    piped = xling("translate", "-s", "ko", "-t", "en", "-m", str(tiny_causal_base),
+                  input="나는 사과를 좋아한다.\n".encode())
+    assert piped.stdout == out and b"terminal" not in piped.stderr   # (a pipe or file: nothing to say)
 
 
 def test_score_reads_one_input_from_standard_input(tmp_path):

@@ -183,6 +183,39 @@ def test_a_shots_files_header_is_no_demonstration(tmp_path):
     assert read_pair_file(shots)[1] == ("source", "target")
 
 
+def test_a_demonstration_a_completion_template_cannot_show_is_refused_by_file_and_line(tmp_path, recorder):
+    """(audit round 25) a JSONL shots file can hold line breaks: a blank line split a demonstration
+    into blocks at the completion template's own separator, and a target line "English: Dog" read
+    as the template's line; exit 0, nothing said. The segments' rule, for translate and eval mt."""
+    from helpers import write_corpus
+
+    shots = tmp_path / "shots.jsonl"
+    data = write_corpus(tmp_path, {"en": ["Hello.", "The cat."], "de": ["Hallo.", "Die Katze."]})
+    backend = ["--backend", "http", "--base-url", recorder.url, "-m", "fake", "--template", "mt-completion",
+               "--shots", "2", "--shots-file", str(shots)]
+    good = {"source": "Good morning", "target": "Guten Morgen"}
+    for bad, said in [({"source": "Good\n\nnight", "target": "Gute Nacht"},
+                       "the demonstration's source holds a blank line, which ends a block of the completion "
+                       "template 'mt-completion'"),
+                      ({"source": "Cat", "target": "Katze\r\n\r\nHund"},
+                       "the demonstration's target holds a blank line"),
+                      ({"source": "Cat", "target": "Katze\nEnglish: Dog"},
+                       "a line of the demonstration's target starts with 'English:', a label of the completion "
+                       "template 'mt-completion'")]:
+        shots.write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n", encoding="utf-8")
+        assert_one_line_error(xling("translate", "-s", "en", "-t", "de", *backend, "Hello."), f"{shots}:2: {said}")
+        assert_one_line_error(xling("eval", "mt", "-p", "en-de", "--data", data, "--metrics", "chrf", *backend,
+                                    "--out", str(tmp_path / "run")), f"{shots}:2: {said}")
+        assert not (tmp_path / "run").exists()
+    assert recorder.payloads == []
+    # a demonstration of several lines, as a segment may be, is shown (no rule stricter than theirs)
+    shots.write_text(json.dumps(good) + "\n" + json.dumps({"source": "Dog\nhouse", "target": "Hund\nHaus"}) + "\n",
+                     encoding="utf-8")
+    result = xling("translate", "-s", "en", "-t", "de", *backend, "Hello.")
+    assert result.returncode == 0 and result.stdout == b"ok\n", result.stderr
+    assert "English: Dog\nhouse\nGerman: Hund\nHaus" in prompt_text(recorder.payloads[0])
+
+
 def test_a_jsonl_data_path_starting_with_a_tilde_is_the_home_folder(tmp_path, monkeypatch):
     """(audit round 23) `jsonl:~/x.jsonl` said the file does not exist, where text:~/... reads it."""
     monkeypatch.setenv("HOME", str(tmp_path))

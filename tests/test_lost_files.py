@@ -54,6 +54,29 @@ def test_an_output_that_is_the_input_by_another_path_is_refused(tmp_path, capsys
     assert source.read_bytes() == before
 
 
+def test_an_output_that_is_the_file_on_standard_input_is_refused(tmp_path, tiny_causal_base, source):
+    """(audit round 25) `-o in.ko < in.ko` replaced the source with its translation, exit 0; the
+    same mistake spelt `-i in.ko -o in.ko` is refused."""
+    from helpers import assert_one_line_error
+
+    before = source.read_bytes()
+    os.link(source, tmp_path / "same.ko")   # (another name of the same file: refused too)
+    for output in (source, tmp_path / "same.ko"):
+        with open(source, "rb") as stdin:
+            result = subprocess.run([sys.executable, "-m", "xling.cli", "translate", "-s", "ko", "-t", "en",
+                                     "-m", str(tiny_causal_base), "-o", str(output)], stdin=stdin,
+                                    capture_output=True, timeout=300)
+        assert_one_line_error(result, f"the output {output} is the input file {output} (read on standard input); "
+                              "writing it would destroy the source")
+        assert source.read_bytes() == before
+    with open(source, "rb") as stdin:   # another output: translated
+        result = subprocess.run([sys.executable, "-m", "xling.cli", "translate", "-s", "ko", "-t", "en",
+                                 "-m", str(tiny_causal_base), "-o", str(tmp_path / "out.en")], stdin=stdin,
+                                capture_output=True, timeout=300)
+    assert result.returncode == 0, result.stderr.decode()
+    assert (tmp_path / "out.en").read_text(encoding="utf-8").count("\n") == len(SOURCES["ko"])
+
+
 # -- case 2: lock files that are links ----------------------------------------------------------
 def _finished_run(capsys, tmp_path, model, corpus):
     out = tmp_path / "R"

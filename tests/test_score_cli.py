@@ -42,7 +42,7 @@ def test_score_several_systems_with_paired_bootstrap(files):
     (lambda f, t: t.write_text("", encoding="utf-8"), ["-m", "bleu"], "is empty"),
     (lambda f, t: t.write_bytes(b"ok\n\xff\n"), ["-m", "bleu"], "not valid UTF-8"),
     (lambda f, t: t.write_text("ok\nfine\n", encoding="utf-16"), ["-m", "bleu"],
-     "is not valid UTF-8 (line 1, byte 0); it looks like UTF-16: save it as UTF-8"),
+     "is not valid UTF-8 (line 1, byte 1); it looks like UTF-16: save it as UTF-8"),
     (lambda f, t: t.write_text("x\n", encoding="utf-8"), ["-m", "blue"], "unknown metric 'blue'"),
     (lambda f, t: t.write_text("x\n", encoding="utf-8"), ["-m", "bleu", "--tgt-lang", "xx"], "unknown language code"),
 ])

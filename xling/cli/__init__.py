@@ -105,6 +105,8 @@ def _terminate(signum, frame):
     raise Terminated()
 
 
-def run():  # console-script entry point
+def run():  # console-script entry point (and `python -m xling.cli`)
+    from ..console import safe_stderr
+    safe_stderr()   # (a closed or full stderr never loses the translations)
     signal.signal(signal.SIGTERM, _terminate)
     sys.exit(main())

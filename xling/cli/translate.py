@@ -1,6 +1,8 @@
 """`xling translate`."""
 from __future__ import annotations
 
+import os
+import shlex
 import sys
 from contextlib import nullcontext
 
@@ -105,7 +107,7 @@ def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, ma
     # The output is checked (and locked) before any model loads: never translate for nothing.
     reads = (input_path, shots_file, template, model, settings.api_key_file,
              *(v for k, v in metric_values.items() if metric_settings()[k].is_model))
-    target = output_target(output_path, inputs=reads) if output_path else None
+    target = output_target(output_path, inputs=reads, reads_stdin=not text and not input_path) if output_path else None
     with output_lock(target) if target else nullcontext():
         if text:   # only \n separates lines (U+2028 inside an argument is text, as in a file)
             for k, t in enumerate(text, 1):
@@ -117,6 +119,9 @@ def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, ma
         elif input_path:
             lines = read_lines(input_path)
         else:
+            if sys.stdin is not None and sys.stdin.isatty():   # (a forgotten TEXT or -i looked like a hung command)
+                click.echo("xling: reading source lines from the terminal; end with Ctrl-D "
+                           "(or give TEXT or -i FILE)", err=True)
             lines = read_stdin_lines(instead="give TEXT or --input FILE")
             if not lines:
                 raise XlingError("standard input is empty: nothing to translate")
@@ -134,11 +139,20 @@ def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, ma
                                 batch_size=batch_size, max_batch_tokens=max_batch_tokens, refill=refill,
                                 cache=not no_cache, settings=settings,
                                 static_cache=static_cache)
+        if pool is not None and translator.template is not None:   # (JSONL pairs may hold line breaks)
+            translator.template.check_demonstrations(pool, src_lang, tgt_lang)
         if selection.greedy:
             outputs = translator.translate(lines, src_lang, tgt_lang, progress=input_path is not None)
         else:   # many candidates per line are long work even for one line: always a bar
             outputs = [r.text for r in translator.translate_candidates(lines, src_lang, tgt_lang, selection,
                                                                        progress=True)]
+        # TEXT naming files (`xling translate ... a.txt`, as sacrebleu or cat take them): said after
+        # the work, so after every refusal; the words were what TEXT asks to translate
+        named = [t for t in text if os.path.isfile(t)]
+        if named:
+            are = "is also a file" if len(named) == 1 else "are also files"
+            click.echo(f"xling: warning: {', '.join(map(repr, named))} {are} here; TEXT is translated as words "
+                       f"(to translate the file's lines: -i {shlex.quote(named[0])})", err=True)
         body = join_paragraphs(outputs) if paragraphs else "".join(one_line(o) + "\n" for o in outputs)
         # (invisible characters alone, a zero-width space, are no translation either)
         failed = [k for k, (line, out) in enumerate(zip(lines, outputs), 1) if not is_blank(line) and is_blank(out)]

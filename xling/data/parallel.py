@@ -114,11 +114,20 @@ def flores_pairs(split: str, src: str | Language, tgt: str | Language,
     return list(zip(sources, targets))
 
 
-def read_pair_file(path: str | Path) -> list[tuple[str, str]]:
+class PairFile(list):
+    """(source, target) pairs read from a user's file, and where each was read (`places`:
+    "shots.jsonl:3"), for a message about one of them (a demonstration a template cannot show)."""
+
+    def __init__(self, pairs=(), places=()):
+        super().__init__(pairs)
+        self.places = list(places)
+
+
+def read_pair_file(path: str | Path) -> PairFile:
     """Parallel pairs from a user's file: TSV (source<TAB>target) or JSONL with
     "source"/"target" keys."""
 
-    pairs = []
+    pairs, places = [], []
     for number, line in enumerate(read_lines(path), 1):
         if not line.strip():
             continue
@@ -130,6 +139,7 @@ def read_pair_file(path: str | Path) -> list[tuple[str, str]]:
                 if not isinstance(row[key], str):
                     raise XlingError(f"{path}:{number}: '{key}' must be text, not {row[key]!r:.40}")
             pairs.append((row["source"], row["target"]))
+            places.append(f"{path}:{number}")
         else:
             cells = line.split("\t")
             if len(cells) != 2:
@@ -137,10 +147,11 @@ def read_pair_file(path: str | Path) -> list[tuple[str, str]]:
             if not pairs and [c.strip().lower() for c in cells] == ["source", "target"]:
                 continue   # a header (pandas writes one): no demonstration "source" -> "target"
             pairs.append((cells[0], cells[1]))
-    return pairs
+            places.append(f"{path}:{number}")
+    return PairFile(pairs, places)
 
 
-def shots_file_pool(pattern: str, src, tgt, data) -> tuple[str, list[tuple[str, str]], int]:
+def shots_file_pool(pattern: str, src, tgt, data) -> tuple[str, PairFile, int]:
     """A direction's own shots file (`pattern` with {src} and {tgt} filled in), the pairs it
     gives and how many it dropped: a pair whose source or target is a sentence of `data` (any
     segment, not only those --limit keeps) would show the model a test item's answer, and make
@@ -148,7 +159,8 @@ def shots_file_pool(pattern: str, src, tgt, data) -> tuple[str, list[tuple[str, 
     path = str(pattern).replace("{src}", resolve(src).code).replace("{tgt}", resolve(tgt).code)
     test = {t.strip() for lang in (src, tgt) for t in data.text(lang)}
     pairs = read_pair_file(path)
-    kept = [(s, t) for s, t in pairs if s.strip() not in test and t.strip() not in test]
+    shown = [i for i, (s, t) in enumerate(pairs) if s.strip() not in test and t.strip() not in test]
+    kept = PairFile([pairs[i] for i in shown], [pairs.places[i] for i in shown])
     return path, kept, len(pairs) - len(kept)
 
 

@@ -38,26 +38,34 @@ def not_text_hint(data: bytes) -> str:
     return "; it looks like a binary file" if head.count(0) >= max(2, 0.01 * len(head)) else ""
 
 
-def decode_utf8(data: bytes, where: str) -> str:
+def _place(data: bytes, offset: int) -> tuple[int, int]:
+    """The line of the byte at `offset` and its place in that line, both counted from 1 (the
+    file's offset beside a line number pointed nowhere: "line 2, byte 6" on a 4-byte line)."""
+    return data.count(b"\n", 0, offset) + 1, offset - data.rfind(b"\n", 0, offset)
+
+
+def decode_utf8(data: bytes, where: str, allow_nul: bool = True) -> str:
     """A user's text, strictly UTF-8. UTF-16 without a byte-order mark is refused too: ASCII text
     so written is valid UTF-8 with a NUL after every letter, and was translated as such (garbage
     outputs, one line too many from the NUL after the last line end). A few NULs are said only (a
-    model's byte-0 token in an output file is text sacrebleu scores)."""
+    model's byte-0 token in an output file is text sacrebleu scores), unless not `allow_nul` (a
+    YAML file, which cannot hold one: refused here, no warning before the refusal)."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
+        line, column = _place(data, exc.start)
         # (Windows' "Unicode": a byte-order mark of UTF-16, or none and NUL bytes; gzip; binary)
-        raise XlingError(f"{where} is not valid UTF-8 (line {line}, byte {exc.start}){not_text_hint(data)}") from exc
+        raise XlingError(f"{where} is not valid UTF-8 (line {line}, byte {column}){not_text_hint(data)}") from exc
     nul = data.find(b"\x00")
     if nul >= 0:
-        line = data[:nul].count(b"\n") + 1
+        line, column = _place(data, nul)
         count = data.count(b"\x00")
         # a NUL beside nearly every ASCII letter, or UTF-16 of a script whose code units are all
         # under 0x80 (Devanagari, Arabic, Cyrillic, Thai: valid UTF-8 of control characters)
-        if count * 3 >= len(data) or (_looks_utf16(data) and count >= 0.01 * len(data)):
-            raise XlingError(f"{where} holds NUL bytes (from line {line}, byte {nul})"
-                             f"{not_text_hint(data) or UTF16_HINT}")
+        utf16 = count * 3 >= len(data) or (_looks_utf16(data) and count >= 0.01 * len(data))
+        if utf16 or not allow_nul:
+            raise XlingError(f"{where} holds NUL bytes (from line {line}, byte {column})"
+                             f"{not_text_hint(data) or (UTF16_HINT if utf16 else '')}")
         print(f"xling: warning: {where} holds {count} NUL byte(s) (the first on line {line}); they are read "
               "as text", file=sys.stderr)
     return text
@@ -313,13 +321,13 @@ def _xling_owned(target: Path) -> str | None:
     return None
 
 
-def output_target(path: str | Path, inputs: tuple = ()) -> Path:
+def output_target(path: str | Path, inputs: tuple = (), reads_stdin: bool = False) -> Path:
     """Check an output file before any work is done and return where it will be written.
 
     A symlink is followed (its target is replaced, the link kept); the output may not be one
-    of the `inputs` (every file the command reads: source, template, shots, key file, ...) nor lie
-    inside an input folder (a model), nor be a FIFO, device or folder: xling writes complete
-    files only, atomically."""
+    of the `inputs` (every file the command reads: source, template, shots, key file, ...; and,
+    where `reads_stdin`, the file standard input is redirected from) nor lie inside an input
+    folder (a model), nor be a FIFO, device or folder: xling writes complete files only, atomically."""
     if str(path).endswith(("/", os.sep)):   # Path() drops the slash: `-o out/` wrote a file "out"
         raise XlingError(f"cannot write {path}: it names a folder; give a file name")
     path = Path(path)
@@ -352,6 +360,14 @@ def output_target(path: str | Path, inputs: tuple = ()) -> Path:
         elif target.exists() and os.path.samefile(target, source):
             raise XlingError(f"the output {path} is the input file {source}; writing it would "
                              "destroy the source: choose another output")
+    if reads_stdin and target.exists():   # `-o f < f`, as `-i f -o f` (a pipe, `cat f |`, cannot be told)
+        try:
+            given = os.fstat(0)
+        except OSError:   # (closed: said when it is read)
+            given = None
+        if given is not None and stat.S_ISREG(given.st_mode) and os.path.samestat(given, os.stat(target)):
+            raise XlingError(f"the output {path} is the input file {path} (read on standard input); writing it "
+                             "would destroy the source: choose another output")
     if not target.parent.is_dir():
         raise XlingError(f"cannot write {path}: folder {target.parent} does not exist")
     owned = _xling_owned(target)

@@ -27,6 +27,7 @@ from ..backends.base import Prompt
 from ..data.choice import NLI_LABELS
 from ..data.corpus import ShotPool
 from ..data.languages import Language, resolve
+from ..data.textio import decode_utf8
 from ..data.yamlfile import RepeatedKey, load_yaml, yaml_problem
 from ..errors import XlingError, did_you_mean
 
@@ -137,6 +138,50 @@ class Template:
                 label = ""   # a bullet or quote before the source ('- ', '"') also opens translated lines
         return False, ("\n\n", "\n" + label) if label else ("\n\n",)
 
+    def check_demonstrations(self, pairs: Sequence[tuple[str, str]], src: Language, tgt: Language) -> None:
+        """Refuse, under a completion template, a demonstration it cannot show as one block: a
+        blank line in its source or target ends the block there (the rule a segment has, see
+        stops_for), and a line of it that starts with one of the template's own labels
+        ("English:") reads as a line of the template. Only a pair that can be drawn (select_shots)
+        is checked; pairs from read_pair_file are named by their file and line."""
+        if self.format != "completion":
+            return
+        places = getattr(pairs, "places", None)
+        labels = self._labels(src, tgt)
+        for i, (source, target) in enumerate(pairs):
+            if not source.strip() or not target.strip():
+                continue
+            where = places[i] if places else f"demonstration {i + 1}"
+            for side, text in (("source", source), ("target", target)):
+                if "\n\n" in text.replace("\r", ""):
+                    raise XlingError(f"{where}: the demonstration's {side} holds a blank line, which ends a block "
+                                     f"of the completion template {self.name!r}; remove the blank line, or use a "
+                                     "chat model and template")
+                for line in re.split(r"\r\n|\r|\n", text)[1:]:
+                    label = next((label for label in labels if line.startswith(label)), None)
+                    if label:
+                        raise XlingError(f"{where}: a line of the demonstration's {side} starts with {label!r}, "
+                                         f"a label of the completion template {self.name!r}, and would read as the "
+                                         "template's own line; remove that line break, or use a chat model and "
+                                         "template")
+
+    def _labels(self, src: Language, tgt: Language) -> list[str]:
+        """The labels a completion template writes at the start of its lines, as it fills them
+        ("English:", "German:"): a line's text before its {source} or {target}."""
+        fields = dict(src_name=src.name, tgt_name=tgt.name, src_native=src.native,
+                      tgt_native=tgt.native, src_code=src.code, tgt_code=tgt.code)
+        labels = []
+        for key in ("example", "query"):
+            for line in str(self.data.get(key, "")).split("\n"):
+                head = re.split(r"\{(?:source|target)\}", line)[0].strip()
+                try:   # (a custom template's line may name fields only a whole prompt fills)
+                    label = head.format_map(fields)
+                except (KeyError, ValueError, IndexError):
+                    continue
+                if re.fullmatch(r"[^\W\d_][^\n]*[:：]", label) and label not in labels:
+                    labels.append(label)
+        return labels
+
     def render_translation(self, src: Language, tgt: Language, source: str,
                            shots: Sequence[tuple[str, str]] = ()) -> Prompt:
         data = self.data
@@ -169,8 +214,8 @@ def _read_template(path: Path) -> Template:
     import yaml
 
 
-    try:
-        data = load_yaml(path.read_text(encoding="utf-8"))
+    try:   # (UTF-8 as every user file: its line and the UTF-16 hint, not Python's codec words)
+        data = load_yaml(decode_utf8(path.read_bytes(), f"template {path}", allow_nul=False))
     except RepeatedKey as exc:
         raise XlingError(f"template {path}, {exc}") from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
@@ -454,7 +499,7 @@ def recorded_template(name_or_path: str, recorded_hash: str | None) -> Template:
 
 def load_template(name_or_path: str) -> Template:
     path = Path(name_or_path).expanduser()
-    if path.suffix in {".yaml", ".yml"}:
+    if path.suffix.lower() in {".yaml", ".yml"}:   # (my.YAML too)
         if not path.is_file():
             raise XlingError(f"template file {name_or_path!r} does not exist")
         return _read_template(path)
@@ -463,6 +508,8 @@ def load_template(name_or_path: str) -> Template:
         return templates[name_or_path]
     if name_or_path in broken:
         raise broken[name_or_path]
+    if path.is_file():   # a file, not a name: said so, not "unknown template" (names are looked up first)
+        raise XlingError(f"template files are YAML (.yaml or .yml): {name_or_path}")
     raise XlingError(f"unknown template {name_or_path!r}{did_you_mean(name_or_path, templates)}; "
                      f"known: {', '.join(sorted(templates))}")
 

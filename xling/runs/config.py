@@ -12,6 +12,7 @@ from typing import Any, get_args, get_origin, get_type_hints
 from ..backends.http import TRANSPORT
 from ..backends.settings import BackendSettings
 from ..data.languages import Direction, resolve
+from ..data.textio import decode_utf8
 from ..data.yamlfile import RepeatedKey, key_lines, load_yaml, yaml_problem
 from ..errors import XlingError, did_you_mean
 from ..metrics.registry import metric_settings, parse_metric_names, registered_name
@@ -344,7 +345,7 @@ def load_experiments(path: str | Path, overrides: dict | None = None) -> list:
 
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = decode_utf8(path.read_bytes(), str(path), allow_nul=False)   # (its line, the UTF-16 hint)
         values = load_yaml(text)      # first: it refuses a document nested too deeply to compose
         node = yaml.compose(text)
     except FileNotFoundError as exc:

@@ -210,6 +210,9 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
         problem = translator.backend.direction_problem(src, tgt)
         if problem:
             raise XlingError(problem)
+    if config.shots and config.shots_file and translator.template is not None:   # (as the segments below)
+        for src, tgt in directions:
+            translator.template.check_demonstrations(user_pool(src, tgt)[1], src, tgt)
     replanned = {}   # directions whose chunks xling cut otherwise before round 24 (their identity changes)
     if config.unit == "document":   # every direction's chunks fit, before the run folder is written
         for src, tgt in directions:
