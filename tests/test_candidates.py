@@ -432,3 +432,12 @@ def test_candidate_draws_equal_torch_multinomial_from_the_same_streams():
         probs = sampling_probs(logits.float(), sampler.sampling)
         expected = [torch.multinomial(probs[n], 1, generator=mirror[row]).item() for n, row in enumerate((3, 5, 8))]
         assert sampler(logits, [3, 5, 8]).tolist() == expected
+
+
+def test_translate_reranks_with_the_judge_it_is_given(tiny_causal_base, tmp_path):
+    """(round 25) `translate --qe gemba-esa` had no --judge-* options: the judge was always the
+    embedded model, whatever the user meant; its judge model is now read (and a missing one
+    refused before any candidate)."""
+    result = xling("translate", "-s", "ko", "-t", "en", "-m", str(tiny_causal_base), "--select", "rerank", "-n", "2",
+                   "--qe", "gemba-esa", "--judge-model", str(tmp_path / "no-judge"), "안녕")
+    assert_one_line_error(result, f"model folder '{tmp_path / 'no-judge'}' does not exist")

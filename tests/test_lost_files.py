@@ -544,6 +544,17 @@ def test_a_run_whose_folder_was_removed_never_writes_into_the_run_now_there(tmp_
                   lambda: first.write_metrics({"directions": {"ko-en": {"bleu": 9.0}}})):
         with pytest.raises(XlingError, match="was removed or moved while this run was writing it"):
             write()
+    # (review) nor does it prepare there (--overwrite would set the other run's files aside and
+    # put older ones back), nor tidy the path away when it ends
+    with pytest.raises(XlingError, match="was removed or moved while this run was writing it"):
+        first.prepare(header(200), overwrite=True)
     first.release()
     assert files_under(path) == kept
     assert json.loads((path / "config.json").read_text())["identity"] == {"max_new_tokens": 8}
+    made = RunDir(tmp_path / "made").claim()   # a folder it made and never used goes when it ends...
+    shutil.rmtree(tmp_path / "made")
+    other = RunDir(tmp_path / "made").claim()
+    made.release()                             # ...but not the one another run made there since
+    other.prepare(header(8))
+    other.release()
+    assert (tmp_path / "made" / "config.json").is_file()

@@ -85,7 +85,7 @@ VLLM_MIN_TEMPERATURE = 0.01
 def _temperature_problem(temperature: float) -> str | None:
     if 0 < temperature < VLLM_MIN_TEMPERATURE:
         return (f"vLLM samples at temperature {VLLM_MIN_TEMPERATURE} at least (it raises {temperature:g}); "
-                f"with --backend vllm give --temperature {VLLM_MIN_TEMPERATURE} or more")
+                f"with vLLM sample at {VLLM_MIN_TEMPERATURE} or more (--temperature, --judge-temperature)")
     return None
 
 

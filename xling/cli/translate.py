@@ -14,11 +14,13 @@ from ..runs.config import MTEvalConfig
 from ..translation.selection import Selection
 from .app import cli
 from .options import (
+    JUDGE_SETTINGS,
     MODEL_SETTINGS,
     SELECTION_SETTINGS,
     backend_options,
     candidate_options,
     config_option,
+    judge_options,
     metric_options,
 )
 
@@ -48,6 +50,7 @@ from .options import (
                    "tokenizer reads one as a space), blocks stay blank-line separated.")
 @candidate_options
 @metric_options(*MODEL_SETTINGS, "precision")
+@judge_options   # (--qe gemba-*: the judge was always the embedded model)
 @click.option("--no-cache", is_flag=True, help="Do not reuse or store the translations in the cache (an "
               "LLM judge's answers, --qe gemba-*, are still cached).")
 @config_option(MTEvalConfig, "static_cache", "--static-cache")
@@ -86,7 +89,7 @@ def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, ma
         output_path = None
     if input_path == "-" or text == ("-",):   # and of standard input (a lone "-" was translated as text)
         input_path, text = None, ()
-    metric_values = {k: settings.pop(k) for k in (*MODEL_SETTINGS, "precision")}
+    metric_values = {k: settings.pop(k) for k in (*MODEL_SETTINGS, *JUDGE_SETTINGS, "precision")}
     selection = Selection.from_settings({**metric_values, "seed": seed},
                                         **{k: settings.pop(k) for k in SELECTION_SETTINGS})
     warn_unread_settings(metric_values, [] if selection.greedy else [selection.chooser],
@@ -146,13 +149,6 @@ def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, ma
         else:   # many candidates per line are long work even for one line: always a bar
             outputs = [r.text for r in translator.translate_candidates(lines, src_lang, tgt_lang, selection,
                                                                        progress=True)]
-        # TEXT naming files (`xling translate ... a.txt`, as sacrebleu or cat take them): said after
-        # the work, so after every refusal; the words were what TEXT asks to translate
-        named = [t for t in text if os.path.isfile(t)]
-        if named:
-            are = "is also a file" if len(named) == 1 else "are also files"
-            click.echo(f"xling: warning: {', '.join(map(repr, named))} {are} here; TEXT is translated as words "
-                       f"(to translate the file's lines: -i {shlex.quote(named[0])})", err=True)
         body = join_paragraphs(outputs) if paragraphs else "".join(one_line(o) + "\n" for o in outputs)
         # (invisible characters alone, a zero-width space, are no translation either)
         failed = [k for k, (line, out) in enumerate(zip(lines, outputs), 1) if not is_blank(line) and is_blank(out)]
@@ -182,6 +178,13 @@ def translate(src, tgt, model, template, shots, shots_file, seed, batch_size, ma
                     raise
                 raise XlingError(f"cannot write to standard output: {exc.strerror or exc}; the "
                                  "translations are in the cache: run again with -o FILE") from None
+        # TEXT naming files (`xling translate ... a.txt`, as sacrebleu or cat take them): said after
+        # the work and its output, so after every refusal; the words were what TEXT asks to translate
+        named = [t for t in text if os.path.isfile(t)]
+        if named:
+            are = "is also a file" if len(named) == 1 else "are also files"
+            click.echo(f"xling: warning: {', '.join(map(repr, named))} {are} here; TEXT is translated as words "
+                       f"(to translate the file's lines: -i {shlex.quote(named[0])})", err=True)
 
 
 def _places(unit: str, numbers: list[int]) -> str:

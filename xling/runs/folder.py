@@ -417,10 +417,12 @@ class RunDir:
         """Unlock; a folder this process made and never used is removed again."""
         if self._lock is None:
             return
-        if self._aside is not None:   # the new run wrote nothing: the old one comes back
+        if not self._holds_the_lock():   # removed or moved meanwhile: the path is no longer ours to tidy
+            self._aside = None
+        elif self._aside is not None:   # the new run wrote nothing: the old one comes back
             self._settle_aside(restore=True)
         # the folder goes while still locked: another run claiming it in between would lose it
-        if self._created and not any(p.name != LOCK for p in self.path.iterdir()):
+        if self._created and self._holds_the_lock() and not any(p.name != LOCK for p in self.path.iterdir()):
             shutil.rmtree(self.path, ignore_errors=True)
             self._remove_made_parents()
         self._lock.close()
@@ -458,6 +460,7 @@ class RunDir:
         if isinstance(config, RunHeader):
             config = config.to_dict()
         self.claim()
+        self._check_still_ours()   # (a run claimed earlier whose folder has gone since changes nothing there)
         if (self.path / DISCARDED).exists():   # an old run overwritten, killed while being deleted
             shutil.rmtree(self.path / DISCARDED, ignore_errors=True)
         if (self.path / ASIDE).is_dir():

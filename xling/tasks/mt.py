@@ -185,10 +185,6 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
     if config.shots:    # every direction has examples to draw, before the run folder is written
         for src, tgt in directions:
             pool(src, tgt)
-    for path, kept, dropped in user_pools.values():
-        if dropped and progress:
-            print(f"xling: note: {dropped} pairs of {path} are sentences of {data.spec} and are not used as "
-                  f"demonstrations ({len(kept)} left)", file=sys.stderr)
     translator = closing.enter_context(Translator(   # (closed with the run: a vLLM engine, connections)
         config.model, backend=backend, template=config.template, shots=config.shots, shot_pool=pool, seed=config.seed,
         batch_size=config.batch_size, max_batch_tokens=config.max_batch_tokens, refill=config.refill,
@@ -213,6 +209,10 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
     if config.shots and config.shots_file and translator.template is not None:   # (as the segments below)
         for src, tgt in directions:
             translator.template.check_demonstrations(user_pool(src, tgt)[1], src, tgt)
+    for path, kept, dropped in user_pools.values():
+        if dropped and progress:
+            print(f"xling: note: {dropped} pairs of {path} are sentences of {data.spec} and are not used as "
+                  f"demonstrations ({len(kept)} left)", file=sys.stderr)
     replanned = {}   # directions whose chunks xling cut otherwise before round 24 (their identity changes)
     if config.unit == "document":   # every direction's chunks fit, before the run folder is written
         for src, tgt in directions:
