@@ -232,8 +232,9 @@ class HFBackend(LocalBackend):
             extra["stopping_criteria"] = self._stop_criteria([request], ids.shape[1])
         watch = nan_watch(torch)
         with torch.inference_mode(), kernel_scope():
+            # (early stopping with beams to stop only: with one, transformers warned that it was ignored)
             out = self.model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), num_beams=n,
-                                      num_return_sequences=n, do_sample=False, early_stopping=True,
+                                      num_return_sequences=n, do_sample=False, early_stopping=n > 1,
                                       max_new_tokens=request.max_new_tokens, logits_processor=[watch],
                                       pad_token_id=self.lm.pad_id,
                                       eos_token_id=sorted(self.lm.eos_ids), **REPETITION_OFF, **extra)

@@ -422,7 +422,10 @@ REPETITION_OFF = dict(repetition_penalty=1.0, no_repeat_ngram_size=0, min_p=None
                       # tokens changed --static-cache's outputs, cached under the loop's keys: round 23)
                       min_length=0, min_new_tokens=None, suppress_tokens=None, begin_suppress_tokens=None,
                       bad_words_ids=None, sequence_bias=None, forced_bos_token_id=None, forced_eos_token_id=None,
-                      exponential_decay_length_penalty=None)
+                      exponential_decay_length_penalty=None,
+                      # (a checkpoint's max_length never cuts: max_new_tokens is each request's budget;
+                      # left set, transformers warned once per call that both were given)
+                      max_length=None)
 NEUTRAL_GENERATION = dict(REPETITION_OFF, num_beams=1)
 
 
