@@ -150,6 +150,100 @@ def test_an_empty_model_folder_is_explained(tmp_path):
                           "has no config.json: it is not a transformers checkpoint")
 
 
+def _damaged_copy(source, folder, drop=(), config=None):
+    """A copy of a model folder without the tensors `drop` and with `config` set in its config.json."""
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    shutil.copytree(source, folder)
+    weights = load_file(folder / "model.safetensors")
+    for name in drop:
+        del weights[name]
+    save_file(weights, folder / "model.safetensors", metadata={"format": "pt"})
+    if config:
+        path = folder / "config.json"
+        path.write_text(json.dumps(dict(json.loads(path.read_text(encoding="utf-8")), **config)), encoding="utf-8")
+    return folder
+
+
+def test_a_checkpoint_missing_tensors_is_refused_not_run_with_random_ones(tmp_path, tiny_causal_base, tiny_seq2seq):
+    """(audit round 25) tensors missing from a local checkpoint were filled with random values
+    without a word (transformers' report of it is hidden with its warnings): garbage outputs,
+    exit 0, cached like any others. Causal and encoder-decoder models load alike."""
+    from helpers import assert_error
+
+    from xling.backends.loading import load_hf_backend
+
+    broken = _damaged_copy(tiny_causal_base, tmp_path / "missing",
+                           drop=("lm_head.weight", "model.layers.1.mlp.down_proj.weight"))
+    (tmp_path / "in.txt").write_text("나는 사과를 좋아한다.\n", encoding="utf-8")
+    result = xling("translate", "-s", "ko", "-t", "en", "-m", str(broken), "-i", str(tmp_path / "in.txt"),
+                   "-o", str(tmp_path / "out.txt"))
+    assert_error(result.returncode, result.stderr.decode(),
+                 f"cannot load model weights from '{broken}': 2 tensors missing from the checkpoint (lm_head.weight, "
+                 "model.layers.1.mlp.down_proj.weight): they would be random")
+    assert not (tmp_path / "out.txt").exists()
+    dropped = "model.decoder.layers.0.fc1.weight"
+    seq2seq = load_hf_backend(str(_damaged_copy(tiny_seq2seq, tmp_path / "seq2seq", drop=(dropped,))))
+    with pytest.raises(XlingError, match=f"1 tensor missing from the checkpoint \\({dropped}\\)"):
+        seq2seq.model
+    # a config that does not belong to the weights: the first tensor and both shapes, not transformers'
+    # "For details look at the above report!" (a report its hidden warnings never showed)
+    wider = load_hf_backend(str(_damaged_copy(tiny_causal_base, tmp_path / "wider",
+                                              config={"hidden_size": 64, "intermediate_size": 100})))
+    with pytest.raises(XlingError, match=r"tensors do not have the shape config.json gives \(lm_head.weight: "
+                                         r"\[\d+, 48\] in the checkpoint, \[\d+, 64\] in the model, ...\)"):
+        wider.model
+
+
+def test_tied_and_computed_weights_are_no_missing_tensors(tmp_path, tiny_causal_base):
+    """The refusal above has no false alarms: an output layer tied to the embeddings (saved once)
+    and buffers computed at load (rotary inv_freq) are no random weights. (The untied Llama, the
+    encoder-decoder tiny models and the embedded Gemma 3 load throughout the suite.)"""
+    import torch
+    from tiny_models import build_tokenizer
+    from transformers import GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM
+
+    from xling.backends.hf import HFBackend
+    from xling.backends.hfmodel import unloaded_weights
+
+    tokenizer = build_tokenizer(tmp_path / "tied")
+    build_tokenizer(tmp_path / "gpt2")
+    torch.manual_seed(0)
+    LlamaForCausalLM(LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                                 num_attention_heads=4, num_key_value_heads=2,
+                                 tie_word_embeddings=True)).save_pretrained(tmp_path / "tied")
+    GPT2LMHeadModel(GPT2Config(vocab_size=len(tokenizer), n_embd=32, n_layer=1, n_head=4,
+                               n_positions=64)).save_pretrained(tmp_path / "gpt2")   # (tied, learned positions)
+    tied = HFBackend(str(tmp_path / "tied"), display="tied", device="cpu").model
+    assert tied.lm_head.weight is tied.model.embed_tokens.weight
+    HFBackend(str(tmp_path / "gpt2"), display="gpt2", device="cpu").model
+    # as an older transformers lists them: the tied output layer and a buffer are never counted
+    said = {"missing_keys": {"lm_head.weight", "model.rotary_emb.inv_freq"}}
+    assert unloaded_weights(tied, said) is None
+    untied = HFBackend(str(tiny_causal_base), display="untied", device="cpu").model
+    assert unloaded_weights(untied, said) == \
+        "1 tensor missing from the checkpoint (lm_head.weight): they would be random"
+
+
+def test_a_model_folder_without_tokenizer_files_says_so_in_one_line(tmp_path, tiny_causal_base):
+    """(audit round 25) six lines that blamed a missing sentencepiece or tiktoken (installed)."""
+    import shutil
+
+    from xling.backends.loading import load_hf_backend
+
+    folder = tmp_path / "no-tokenizer"
+    shutil.copytree(tiny_causal_base, folder)
+    (folder / "tokenizer.json").unlink()
+    assert_one_line_error(xling("translate", "-s", "ko", "-t", "en", "-m", str(folder), "나는"),
+                          f"model folder '{folder}' has no tokenizer files (tokenizer.json, tokenizer.model")
+    (folder / "tokenizer.json").write_text('{"model": ', encoding="utf-8")   # one there, but damaged: its own error
+    with pytest.raises(XlingError, match=f"cannot load model from '{folder}': ") as raised:
+        load_hf_backend(str(folder))
+    assert "\n" not in str(raised.value)
+
+
 def test_line_separators_inside_text_are_text(tiny_causal_base):
     result = xling("translate", "-s", "ko", "-t", "en", "-m", str(tiny_causal_base), "안녕\u2028하세요")
     assert result.returncode == 0 and len(result.stdout.decode().split("\n")) == 2   # one line

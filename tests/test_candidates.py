@@ -241,6 +241,37 @@ def test_candidates_cut_at_their_token_budget_are_counted_and_said(tiny_causal_b
     assert f"{cost['cut_candidates']} of 6 candidates stopped at their token budget" in capsys.readouterr().err
 
 
+def test_beams_and_the_static_cache_leave_no_transformers_warning_and_beams_say_so(tiny_causal_base, tmp_path,
+                                                                                  capfd):
+    """(audit round 25) a checkpoint whose generation_config sets max_length (many do) printed
+    transformers' "Both max_new_tokens and max_length seem to have been set" once per request on
+    the beam and --static-cache paths, one beam its "flags are not valid: ['early_stopping']";
+    beams were shown as "sampling candidates"."""
+    import shutil
+
+    import transformers
+
+    from xling.backends.base import GenerationRequest, Prompt
+
+    model = tmp_path / "max-length"
+    shutil.copytree(tiny_causal_base, model)
+    path = model / "generation_config.json"
+    config = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    path.write_text(json.dumps(dict(config, max_length=5, do_sample=True, temperature=0.7)), encoding="utf-8")
+    sources = ["나는 사과를 좋아한다.", "오늘은 비가 온다."]
+    beams = xling("translate", "-s", "ko", "-t", "en", "-m", str(model), "--no-cache", "-n", "2", "--select", "mbr",
+                  "--sampling", "beam", *sources)
+    static = xling("translate", "-s", "ko", "-t", "en", "-m", str(model), "--no-cache", "--static-cache", *sources)
+    for result in (beams, static):
+        assert result.returncode == 0 and "[transformers]" not in result.stderr.decode(), result.stderr
+        assert len(result.stdout.decode().splitlines()) == 2
+    assert "beam search" in beams.stderr.decode() and "sampling candidates" not in beams.stderr.decode()
+    transformers.utils.logging.warning_once.cache_clear()   # (said once per process: an earlier test's call hid it)
+    one = Translator(str(model), cache=False).backend.candidates(
+        [GenerationRequest(Prompt("Korean: 물.\nEnglish:"), 4)], Sampling("beam"), [[0]])
+    assert len(one) == 1 and "[transformers]" not in capfd.readouterr().err
+
+
 def test_translate_with_candidates_over_http_asks_each_candidate_by_its_own_seed(tmp_path):
     """Candidate k comes from a request seeded by k and its prompt alone, so it is the same
     whatever N is."""

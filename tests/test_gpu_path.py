@@ -47,6 +47,46 @@ def test_every_forward_runs_in_xlings_kernel_scope_and_the_scope_ends_with_the_c
     assert torch.backends.cuda.cudnn_sdp_enabled()    # and PyTorch's own choice back outside
 
 
+def _sdp_flags() -> dict:
+    return {name: getattr(torch.backends.cuda, f"{name}_sdp_enabled")()
+            for name in ("flash", "mem_efficient", "math", "cudnn")}
+
+
+@pytest.mark.parametrize("math_off", [False, True], ids=["defaults", "math-off-by-the-user"])
+def test_calls_overlapping_in_threads_give_pytorchs_kernel_choice_back(math_off):
+    """(audit round 25) each call restored the flags it saw on entry: the first of two
+    overlapping calls to leave turned cuDNN back on under the other, and the last turned it off
+    for the rest of the process. (The flags are readable on a CPU build too.)"""
+    import threading
+
+    torch.backends.cuda.enable_math_sdp(not math_off)
+    try:
+        before = _sdp_flags()
+        both_in, first_out = threading.Barrier(2, timeout=30), threading.Event()
+        seen = {}
+
+        def first():
+            with attention.kernel_scope():
+                both_in.wait()
+            first_out.set()
+
+        def second():
+            with attention.kernel_scope():
+                both_in.wait()
+                first_out.wait(30)
+                seen.update(_sdp_flags())   # still xling's choice while this call runs
+
+        threads = [threading.Thread(target=first), threading.Thread(target=second)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert first_out.is_set() and seen == {"flash": True, "mem_efficient": True, "math": True, "cudnn": False}
+        assert _sdp_flags() == before and before["cudnn"] and before["math"] is not math_off
+    finally:
+        torch.backends.cuda.enable_math_sdp(True)
+
+
 def test_the_kernel_choice_is_recorded_beside_the_batch_plan(translator):
     translator.translate(SOURCES[:2], "ko", "en")
     plan = translator.backend.stats()["plan"]

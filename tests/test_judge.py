@@ -281,6 +281,22 @@ def test_a_judge_with_nothing_parseable_is_one_clear_error(tiny_causal, tmp_path
     assert_one_line_error(result, "gave no parseable GEMBA-MQM answer for any of 3 segments")
 
 
+def test_a_judge_whose_prompt_and_answer_pass_its_window_is_one_clear_error(tiny_causal_base, tmp_path):
+    """(audit round 25) a judge's requests were never checked against its context window: one
+    of 48 positions wrote 512 tokens past it and was then told to raise --judge-max-tokens (with
+    learned positions: a traceback)."""
+    import shutil
+
+    judge_model = tmp_path / "w48"
+    shutil.copytree(tiny_causal_base, judge_model)
+    config = json.loads((judge_model / "config.json").read_text())
+    (judge_model / "config.json").write_text(json.dumps(dict(config, max_position_embeddings=48)))
+    args = _files(tmp_path, ["나는 강가에 갔다.", "안녕하세요.", "좋은 아침."])
+    result = xling("score", *args, "-m", "gemba-esa", "--judge-model", str(judge_model))
+    assert_one_line_error(result, "of answer) does not fit the model's context window of 48 tokens")
+    assert re.search(r"error: item 1 \(\d+ tokens of prompt and 512 of answer\)", result.stderr.decode())
+
+
 def test_judge_templates_need_source_and_translation(tmp_path):
     from xling.prompts.templates import load_template
 

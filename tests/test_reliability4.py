@@ -266,6 +266,45 @@ def test_log_likelihood_fits_a_window_exactly_as_long_as_what_the_model_reads(tm
         narrow.loglikelihood(short + [request])
 
 
+def test_hf_generation_refuses_a_prompt_and_budget_past_the_window_before_generating(tmp_path, tiny_causal_base):
+    """(audit round 25) a judge's and tune-ratio's requests reach the backend unchecked (translate
+    checks its own): past the window a model with rotary positions wrote 512 tokens on (then the
+    judge said to raise --judge-max-tokens), one with learned positions crashed. Every path of
+    the HF backend now refuses such a request, named by its number, before any generation."""
+    import shutil
+
+    from xling.backends import load_backend, ready
+    from xling.backends.base import Decoding, GenerationRequest, Prompt, Sampling
+    from xling.errors import XlingError
+    from xling.store.cache import OutputCache
+
+    folder = tmp_path / "w48"
+    shutil.copytree(tiny_causal_base, folder)
+    config = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps(dict(config, max_position_embeddings=48)))
+    backend = load_backend(str(folder))
+    prompt = Prompt(text="Korean: 고양이가 잔다.\nEnglish:")
+    room = 48 - backend.prompt_tokens(prompt)
+    fits, past = GenerationRequest(prompt, room), GenerationRequest(prompt, room + 1)
+    said = (f"^item 2 \\({48 - room} tokens of prompt and {room + 1} of answer\\) does not fit the model's "
+            "context window of 48")
+    for run in (lambda: backend.generate([fits, past], Decoding()),
+                lambda: backend.generate([fits, past], Decoding(do_sample=True, temperature=0.7)),
+                lambda: backend.candidates([fits, past], Sampling("beam"), [[0, 1], [0, 1]])):
+        with pytest.raises(XlingError, match=said):
+            run()
+    assert not backend.weights_loaded                 # refused before any generation
+    static = load_backend(str(folder), static_cache=True)
+    with pytest.raises(XlingError, match=said):
+        static.generate([fits, past], Decoding())
+    assert len(static.generate([fits], Decoding())) == 1    # prompt + budget = the window: fits
+    # with the first requests cached, the request is named by its number in the call
+    cached = ready(backend, cache=OutputCache(tmp_path / "c.sqlite"))
+    cached.generate([fits, GenerationRequest(prompt, 3)], Decoding())
+    with pytest.raises(XlingError, match="^item 3 "):
+        cached.generate([fits, GenerationRequest(prompt, 3), past], Decoding())
+
+
 def test_http_log_probabilities_that_miss_the_continuation_are_malformed(tmp_path, capsys):
     data = tmp_path / "t.tsv"
     data.write_text("A cat sleeps.\tAn animal sleeps.\tentailment\n", encoding="utf-8")

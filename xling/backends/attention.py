@@ -7,7 +7,11 @@ attention without copying keys and values per query head.
   by one column), so the plan is rebuilt every step: on an H200, 4.4 ms of CPU per call, 0.14 s
   per step of a 1.5B model (issue 34). `kernel_scope()` lets xling's calls use flash,
   memory-efficient and math attention only. It is a context entered around each of xling's
-  forward passes, never a process-wide switch: a notebook keeps PyTorch's choice outside them.
+  forward passes, never a lasting process-wide switch: a notebook keeps PyTorch's choice once
+  no xling call runs. PyTorch's kernel flags are global, though: while one runs, other threads'
+  attention runs under them too. Calls overlapping in threads share one scope (a lock and a
+  count of the calls inside): the flags are saved as the first enters and restored as the last
+  leaves (each call restoring what it saw on entry left cuDNN off for good after two overlapped).
 - Masks. A decoding step's mask is the left-padding mask, plus the window for sliding-window
   layers. Given ready as 4D boolean masks, transformers builds none, and so makes no host sync
   (its mask builder asks the GPU whether every position is real), which would stall the
@@ -20,7 +24,9 @@ attention without copying keys and values per query head.
 """
 from __future__ import annotations
 
-from contextlib import nullcontext
+import threading
+from contextlib import contextmanager
+from typing import Any
 
 KERNELS = ("flash", "efficient", "math")    # cuDNN left out: it re-plans for every new shape
 XLING_SDPA = "xling_sdpa"                   # our registered attention (older transformers only)
@@ -34,13 +40,35 @@ def _backends():
     return [names[name] for name in KERNELS]
 
 
+_scope_lock = threading.Lock()
+_scope_depth = 0            # xling calls inside the scope now, in every thread
+_scope_entered: Any = None  # the open sdpa_kernel context: PyTorch's flags from before the first call
+
+
+@contextmanager
 def kernel_scope():
-    """The context xling's forward passes run in: SDPA limited to `KERNELS` (restored on exit)."""
+    """The context xling's forward passes run in: SDPA limited to `KERNELS`, and PyTorch's own
+    flags restored once the last call inside (of any thread) leaves it."""
+    global _scope_depth, _scope_entered
     try:
         from torch.nn.attention import sdpa_kernel
     except ImportError:     # torch < 2.3: no scoped choice; PyTorch's own
-        return nullcontext()
-    return sdpa_kernel(_backends())
+        yield
+        return
+    with _scope_lock:
+        if _scope_depth == 0:
+            entered = sdpa_kernel(_backends())
+            entered.__enter__()
+            _scope_entered = entered
+        _scope_depth += 1
+    try:
+        yield
+    finally:
+        with _scope_lock:
+            _scope_depth -= 1
+            if _scope_depth == 0:
+                entered, _scope_entered = _scope_entered, None
+                entered.__exit__(None, None, None)
 
 
 def describe(model=None) -> dict:

@@ -178,7 +178,10 @@ class CachedBackend:
                 keep(positions, texts)
                 if on_batch is not None:
                     on_batch([todo[p] for p in positions], texts)
-            self.backend.generate([requests[i] for i in todo], decoding, on_batch=batch_done)
+            try:
+                self.backend.generate([requests[i] for i in todo], decoding, on_batch=batch_done)
+            except ItemTooLong as exc:   # numbered among the requests the backend was given: the caller's number
+                raise exc.renumbered(todo[exc.index]) from None
 
         return self._answer(keys, compute, str, lambda key, value: value, progress, unit, marked=True)
 

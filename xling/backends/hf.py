@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from ..errors import XlingError
+from ..errors import ItemTooLong, XlingError
 from .attention import kernel_scope
 from .base import Decoding, GenerationRequest, Sampling
 from .batching import Batching
@@ -71,9 +71,11 @@ class HFBackend(LocalBackend):
                     on_batch([i], [texts[0]])
             sampling = Sampling("sample", decoding.temperature, decoding.top_p, 0.0, decoding.seed)
             return [texts[0] for texts in self.candidates(requests, sampling, [[0]] * len(requests), on_item=drawn)]
+        encoded = [self.encode_prompt(r.prompt) for r in requests]
+        self._check_fits(requests, encoded)
         rows, tokens = self.batch_limits()
         if not self.static_cache:
-            units = [Unit(ids, [i]) for i, ids in enumerate(self.encode_prompt(r.prompt) for r in requests)]
+            units = [Unit(ids, [i]) for i, ids in enumerate(encoded)]
             units.sort(key=lambda u: -len(u.ids))
             texts = self.decoder.decode(units, requests, rows, tokens, refill=self.batching.refills,
                                         on_rows=on_batch)
@@ -82,7 +84,6 @@ class HFBackend(LocalBackend):
         # unless memory ran short or a token cap closes batches (then each batch to its own power
         # of two: a batch the cap closed at 200 rows was padded to auto's 4,096, past the memory planned)
         self._static_rows = static_rows(min(rows, len(requests) or 1)) if tokens is None else None
-        encoded = [self.encode_prompt(r.prompt) for r in requests]
 
         def unpad():
             self._static_rows = None
@@ -92,17 +93,40 @@ class HFBackend(LocalBackend):
             lambda indices: self._step([requests[i] for i in indices], [encoded[i] for i in indices], decoding),
             len(requests), on_batch, on_out_of_memory=unpad)
 
+    def _check_fits(self, requests: list[GenerationRequest], encoded: list[list[int]]) -> None:
+        """Refuse, before any generation, a request whose prompt and answer budget pass the
+        model's context window (a judge's or tune-ratio's requests come unchecked: a model with
+        learned positions crashed past them, one with rotary positions wrote on past them)."""
+        window = self.lm.context_window
+        for i, (request, ids) in enumerate(zip(requests, encoded)):
+            if window and len(ids) + request.max_new_tokens > window:
+                raise ItemTooLong(i, f"({len(ids):,} tokens of prompt and {request.max_new_tokens:,} of answer) "
+                                  f"does not fit the model's context window of {window:,} tokens; shorten it, "
+                                  "allow a shorter answer, or use a model with a longer context")
+
     def _batches(self, encoded, requests, batch_size, max_batch_tokens=None) -> list[list[int]]:
         """Request indices per batch, longest prompts first (less padding per batch); the same
         admission rule as the decoding loop (`admit`): a batch closes at `batch_size` rows or
-        when rows x (longest prompt + largest budget) would pass `max_batch_tokens`."""
+        when rows x (longest prompt + largest budget) would pass `max_batch_tokens`. It closes
+        too before a row that would be fed positions past the context window: `generate` runs
+        every row to the batch's largest budget (a row whose own budget was cut to fit the
+        window went past it: an IndexError on learned positions)."""
         from collections import deque
 
         queue = deque(sorted((Unit(ids, [i]) for i, ids in enumerate(encoded)), key=lambda u: -len(u.ids)))
         budgets = [r.max_new_tokens for r in requests]
+        window = self.lm.context_window
         batches = []
         while queue:
-            batches.append([u.rows[0] for u in admit(queue, None, batch_size, max_batch_tokens, budgets, {})])
+            taken = admit(queue, None, batch_size, max_batch_tokens, budgets, {})
+            if window:
+                # (the first row is the longest: every row's prompt + the batch's budget within it)
+                longest, keep = len(taken[0].ids), 1
+                while keep < len(taken) and longest + max(budgets[u.rows[0]] for u in taken[:keep + 1]) <= window:
+                    keep += 1
+                queue.extendleft(reversed(taken[keep:]))
+                taken = taken[:keep]
+            batches.append([u.rows[0] for u in taken])
         return batches
 
     def _step(self, requests, encoded, decoding):
@@ -165,16 +189,22 @@ class HFBackend(LocalBackend):
         beam search returns the best beams. on_item(i, {k: text}) as each request finishes."""
         results: list[dict[int, str]] = [{} for _ in requests]
         todo = [i for i in range(len(requests)) if wanted[i]]
+        encoded = {i: self.encode_prompt(requests[i].prompt) for i in todo}
+        for i in todo:   # (numbered among all the requests)
+            try:
+                self._check_fits([requests[i]], [encoded[i]])
+            except ItemTooLong as exc:
+                raise exc.renumbered(i) from None
         if sampling.method == "beam":
             for i in todo:
-                results[i] = self._beams(requests[i], wanted[i])
+                results[i] = self._beams(requests[i], encoded[i], wanted[i])
                 if on_item is not None:
                     on_item(i, results[i])
             return results
         row_of = [(i, k) for i in todo for k in wanted[i]]     # decoding row -> (request, candidate)
         units, start = [], 0
         for i in todo:
-            units.append(Unit(self.encode_prompt(requests[i].prompt), list(range(start, start + len(wanted[i])))))
+            units.append(Unit(encoded[i], list(range(start, start + len(wanted[i])))))
             start += len(wanted[i])
         units.sort(key=lambda u: -len(u.ids))
         left = {i: len(wanted[i]) for i in todo}
@@ -193,17 +223,18 @@ class HFBackend(LocalBackend):
                             refill=self.batching.refills, on_rows=rows_done)
         return results
 
-    def _beams(self, request: GenerationRequest, wanted: list[int]) -> dict[int, str]:
+    def _beams(self, request: GenerationRequest, prompt: list[int], wanted: list[int]) -> dict[int, str]:
         torch = self.torch
         n = max(wanted) + 1
-        ids = torch.tensor([self.encode_prompt(request.prompt)], device=self.model.device)
+        ids = torch.tensor([prompt], device=self.model.device)
         extra = {}
         if request.stop_at_newline or request.stop:
             extra["stopping_criteria"] = self._stop_criteria([request], ids.shape[1])
         watch = nan_watch(torch)
         with torch.inference_mode(), kernel_scope():
+            # (early stopping with beams to stop only: with one, transformers warned that it was ignored)
             out = self.model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), num_beams=n,
-                                      num_return_sequences=n, do_sample=False, early_stopping=True,
+                                      num_return_sequences=n, do_sample=False, early_stopping=n > 1,
                                       max_new_tokens=request.max_new_tokens, logits_processor=[watch],
                                       pad_token_id=self.lm.pad_id,
                                       eos_token_id=sorted(self.lm.eos_ids), **REPETITION_OFF, **extra)

@@ -39,16 +39,41 @@ def load_config(source: str, common: dict):
     """The model's config and tokenizer (every failure becomes one clear line)."""
     from transformers import AutoConfig, AutoTokenizer
 
+    config = None
     try:
         with hub.quiet_transformers(), hub.offline_while(common.get("local_files_only", False)):
-            return AutoConfig.from_pretrained(source, **common), AutoTokenizer.from_pretrained(source, **common)
+            config = AutoConfig.from_pretrained(source, **common)
+            return config, AutoTokenizer.from_pretrained(source, **common)
     except XlingError:
         raise
     except Exception as exc:  # noqa: BLE001 - every hub failure becomes one clear line
         refuse_remote_code(source, exc)
         if Path(source).is_dir():
-            raise XlingError(f"cannot load model from {source!r}: {exc}") from exc
+            if config is not None and not has_tokenizer_files(Path(source)):
+                # (transformers' several lines blamed a missing sentencepiece or tiktoken instead)
+                raise XlingError(f"model folder {source!r} has no tokenizer files (tokenizer.json, tokenizer.model, "
+                                 "vocab.json and merges.txt, ...): copy them from the model's original folder "
+                                 "or hub page") from exc
+            raise XlingError(f"cannot load model from {source!r}: {one_line(exc)}") from exc
         raise hub.error_for(source, exc) from exc
+
+
+# What holds a tokenizer's vocabulary, whatever its kind: a fast tokenizer's tokenizer.json, a
+# byte-level BPE's vocab.json (+ merges.txt), WordPiece's vocab.txt, SentencePiece models
+# (tokenizer.model, spiece.model, sentencepiece.bpe.model, Marian's source.spm), tiktoken files
+TOKENIZER_FILES = ("tokenizer.json", "vocab.json", "vocab.txt", "merges.txt")
+TOKENIZER_SUFFIXES = (".model", ".spm", ".tiktoken")
+
+
+def has_tokenizer_files(folder: Path) -> bool:
+    """Whether a model folder holds any tokenizer vocabulary file (asked only once loading failed)."""
+    return any((folder / name).is_file() for name in TOKENIZER_FILES) or \
+        any(f.suffix in TOKENIZER_SUFFIXES for f in folder.iterdir() if f.is_file())
+
+
+def one_line(exc: Exception) -> str:
+    """An exception's text on one line (transformers' messages run over several)."""
+    return " ".join(str(exc).split())
 
 
 def refuse_remote_code(source: str, exc: Exception) -> None:
@@ -77,6 +102,32 @@ def context_window(config, tokenizer) -> int | None:
     value = getattr(tokenizer, "model_max_length", None)
     return value if isinstance(value, int) and 0 < value < 10**8 else None   # 1e30: "unset"
 
+
+def unloaded_weights(model, info: dict) -> str | None:
+    """What of the model `from_pretrained` did not fill from the checkpoint (its loading info),
+    which would run as random values: tensors of another shape than the config gives (the
+    config belongs to other weights), or missing from the checkpoint. Not counted as missing:
+    buffers (rotary inv_freq: computed, never read from a file) and parameters tied to one that
+    loaded (the output layer sharing the embeddings); transformers itself already leaves out
+    the keys a model lists as expected to be missing (`_keys_to_ignore_on_load_missing`)."""
+    mismatched = sorted(info.get("mismatched_keys") or (), key=lambda m: m[0])
+    if mismatched:
+        key, in_file, in_model = mismatched[0][:3]
+        count = f"{len(mismatched)} tensors do" if len(mismatched) > 1 else "1 tensor does"
+        more = ", ..." if len(mismatched) > 1 else ""
+        return (f"{count} not have the shape config.json gives ({key}: {list(in_file)} in the checkpoint, "
+                f"{list(in_model)} in the model{more}): the config does not belong to these weights")
+    named = dict(model.named_parameters(remove_duplicate=False))
+    buffers = {name for name, _ in model.named_buffers(remove_duplicate=False)}
+    missing = set(info.get("missing_keys") or ())
+    loaded = {tensor.data_ptr() for name, tensor in named.items() if name not in missing}
+    missing = {k for k in missing if k not in buffers and not (k in named and named[k].data_ptr() in loaded)}
+    if missing:
+        keys = sorted(missing)
+        shown = ", ".join(keys[:3]) + (", ..." if len(keys) > 3 else "")
+        return (f"{len(keys)} tensor{'s' if len(keys) > 1 else ''} missing from the checkpoint ({shown}): "
+                "they would be random")
+    return None
 
 
 class LoadedModel:
@@ -141,7 +192,10 @@ class LoadedModel:
         torch = self.torch
         on_gpu = self.device.startswith("cuda")
         load = dict(self._common, dtype=getattr(torch, self.dtype),
-                    use_safetensors=None)  # None: safetensors first, .bin only as a fallback
+                    use_safetensors=None,  # None: safetensors first, .bin only as a fallback
+                    # what did not load is asked for and refused below (transformers' own report of it
+                    # is hidden with its warnings; a size mismatch raised "look at the above report!")
+                    output_loading_info=True, ignore_mismatched_sizes=True)
         if on_gpu and not self._explicit_device:
             # the whole model on the first GPU: "auto" spread even a small one over every visible
             # GPU, and the decoding loop's row indices live on one device (a mismatch at the first
@@ -150,7 +204,7 @@ class LoadedModel:
         try:
             # (transformers' own look for an adapter file skips local_files_only: offline for the load)
             with hub.quiet_transformers(), hub.offline_while(load.get("local_files_only", False)):
-                model = getattr(transformers, self.model_class).from_pretrained(self._source, **load)
+                model, info = getattr(transformers, self.model_class).from_pretrained(self._source, **load)
         except Exception as exc:  # noqa: BLE001
             if isinstance(exc, torch.OutOfMemoryError):   # (not "the hub cannot be reached")
                 raise XlingError(f"model {self._source!r} does not fit in the first GPU's free memory "
@@ -158,8 +212,11 @@ class LoadedModel:
                                  "or hide the GPU (CUDA_VISIBLE_DEVICES=) to run on the CPU") from None
             refuse_remote_code(self._source, exc)
             if self._local:
-                raise XlingError(f"cannot load model weights from {self._source!r}: {exc}") from exc
+                raise XlingError(f"cannot load model weights from {self._source!r}: {one_line(exc)}") from exc
             raise hub.error_for(self._source, exc) from exc
+        problem = unloaded_weights(model, info)
+        if problem:
+            raise XlingError(f"cannot load model weights from {self._source!r}: {problem}")
         if "device_map" not in load:
             model.to(self.device)
         self.check_unchanged()
@@ -365,7 +422,10 @@ REPETITION_OFF = dict(repetition_penalty=1.0, no_repeat_ngram_size=0, min_p=None
                       # tokens changed --static-cache's outputs, cached under the loop's keys: round 23)
                       min_length=0, min_new_tokens=None, suppress_tokens=None, begin_suppress_tokens=None,
                       bad_words_ids=None, sequence_bias=None, forced_bos_token_id=None, forced_eos_token_id=None,
-                      exponential_decay_length_penalty=None)
+                      exponential_decay_length_penalty=None,
+                      # (a checkpoint's max_length never cuts: max_new_tokens is each request's budget;
+                      # left set, transformers warned once per call that both were given)
+                      max_length=None)
 NEUTRAL_GENERATION = dict(REPETITION_OFF, num_beams=1)
 
 

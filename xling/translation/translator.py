@@ -315,7 +315,8 @@ class Translator:
         total = n + (pseudo_refs or 0)
         drawn = self._cached.candidates([built[i][0] for i in order], sampling,
                                         [list(range(total))] * len(order),
-                                        progress="sampling candidates" if progress else None)
+                                        progress=("beam search" if sampling.method == "beam" else
+                                                  "sampling candidates") if progress else None)
         raw = [[row[k] for k in range(total)] for row in drawn]
         generated = self._cached.last_generated
         clean = [[clean_output(c, tgt, source=texts[i]).text for c in row] for i, row in zip(order, raw)]
