@@ -149,7 +149,8 @@ def main():
 
     total = sum(len(items[lang]) for lang in langs)
     # "xling": the run's predictions; "scorer": xling's scorer on lm-eval's texts
-    figures: dict = {"model": args.model, "n": args.n, "shots": args.shots, "seed": args.seed, "langs": {}}
+    figures: dict = {"model": args.model, "n": args.n, "shots": args.shots, "seed": args.seed,
+                     "lm_eval": __import__("lm_eval").__version__, "langs": {}}
     print(f"model {args.model}; XNLI test, first {args.n} rows of {', '.join(langs)}; {args.shots}-shot "
           f"(xling's draw, seed {args.seed}, given to lm-eval in order); lm-eval {__import__('lm_eval').__version__}")
     for lang in langs:
