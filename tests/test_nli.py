@@ -593,6 +593,36 @@ def test_cues_letters_and_refusals_are_read_as_what_they_say():
     assert parse_answer(copa, "ip atladı.", turkish) == 0
 
 
+def test_parser_8_a_choice_with_another_in_brackets_names_none_and_more_quotes_are_stepped_over():
+    """(audit round 25) "No (entailment)" was read as contradiction and "Yes (contradiction)" as
+    entailment, while "No contradiction" names none; «Yes», 【是】, 《是》, `Yes`, "• Yes" and
+    "> Yes" were invalid while "“是”", "**Yes**" and "(Yes)" were read."""
+    nli = load_template("nli-generate")
+    for text in (" No (entailment)", " Yes (contradiction)", " Yes（contradiction）", " Yes [neutral]", " Yes (No)",
+                 " 是（否）", " entailment (contradiction)", " Maybe (Yes)"):
+        assert parse_answer(nli, text, None) is None, text
+    # its own label in brackets, or a bracket that names no other label, is the answer
+    for text, label in ((" Yes (entailment)", 0), (" No (contradiction).", 2), (" Maybe (neutral)", 1),
+                        (" Yes (no doubt)", 0), (" No (not entailment)", 2), (" 是（不是很确定）", 0), (" (Yes)", 0)):
+        assert parse_answer(nli, text, None) == label, text
+    for text, label in (("«Yes»", 0), ("【是】", 0), ("《是》", 0), ("`Yes`", 0), ("• Yes", 0), ("> No", 2),
+                        ("Answer: «No»", 2), ("`Maybe`.", 1)):
+        assert parse_answer(nli, text, None) == label, text
+    # the marks stepped over between listed choices too (a quoted sentence each, as "Yes. No.")
+    for text in ("«Yes» or «No»", "【是】或【否】", "`Yes` or `No`", "• Yes\n• No", "> Yes\n> No", "«Yes». «No».",
+                 "「はい」。「いいえ」。", "**Yes**. **No**."):
+        assert parse_answer(nli, text, None) is None, text
+    assert parse_answer(nli, 'Yes. "No doubt".', None) == 0
+    mc = load_template("mc-qa")
+    item = ChoiceItem("q", 0, {"stem": "Where?", "options": ["shelf", "bed", "oven", "shelf unit"]})
+    for text in ("shelf (bed)", "shelf (C)", "shelf (shelf unit)", "«A». «B».", "**A**. **B**.", "shelf. «bed»."):
+        assert parse_answer(mc, text, item) is None, text
+    for text, index in (("shelf (a)", 0), ("shelf (shelf)", 0), ("shelf unit", 3), ("bed (where you sleep)", 1),
+                        ("«B»", 1), ("【B】", 1), ("《oven》", 2), ("`D`", 3), ("• B", 1), ("> C", 2),
+                        ('A. "B is wrong"', 0)):
+        assert parse_answer(mc, text, item) == index, text
+
+
 def test_the_report_names_the_prompt_language_and_draws_each_modes_crossed_matrix(tmp_path, tiny_causal_base,
                                                                                   data_dir, capsys):
     """(audit round 23) Two runs differing only in --prompt-lang had the same header in text,

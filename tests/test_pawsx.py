@@ -108,6 +108,22 @@ def test_korean_and_chinese_yes_and_no_beside_the_options_own_words_are_read(roo
     assert [parse_answer(template, t, zh) for t in ("不是", "是的", "否")] == [1, 0, 1]
 
 
+def test_an_answer_with_the_other_option_in_brackets_names_none(root):
+    """(audit round 25) "Yes (No)" was read as yes, while "A (No)" names no answer; its own
+    option in brackets ("Yes (yes)") is read."""
+    from xling.prompts.choice import parse_answer
+    from xling.prompts.templates import load_template
+
+    template = load_template("mc-qa")
+    en, ko, zh = (pawsx_items("test", lang, root)[0] for lang in ("en", "ko", "zh"))
+    assert [parse_answer(template, t, en) for t in ("Yes (No)", "No (Yes)", "Yes (B)", "Yes (yes)", "No (B)",
+                                                    "Yes (no doubt)")] == [None, None, None, 0, 1, 0]
+    assert [parse_answer(template, t, ko) for t in ("예 (아니오)", "네 (아니요)", "아니요 (예)", "네 (예)")] == \
+        [None, None, None, 0]
+    assert [parse_answer(template, t, zh) for t in ("是（否）", "相同（不相同）", "否（不相同）", "【否】")] == \
+        [None, None, 1, 1]
+
+
 def _scripted_run(root, tmp_path, name, answer, *args):
     """`xling eval mc --mode gen` on PAWS-X through a scripted OpenAI-style server answering
     `answer(prompt)`: (the run's records, its config.json, the prompts the server was sent)."""

@@ -227,6 +227,40 @@ def test_nli_templates_whose_labels_cannot_be_told_apart_are_refused(tmp_path, t
         load_template(str(bad))
 
 
+MC_LL = ("name: t\ntask: multiple_choice\nformat: loglikelihood\ncontext: \"{question}: {stem}\\n{answer}:\"\n")
+MC_WORDS = "words:\n  en: {question: 'Question', answer: 'Answer'}\n"
+
+
+@pytest.mark.parametrize("text, message", [
+    (MC_LL + "continuation: ' answer'\n" + MC_WORDS,
+     "the continuation en uses (' answer') names no {option} or {option_lower}, so its options would be one text"),
+    (MC_LL.replace("{stem}", "{stem} {option}") + "continuation: ' answer'\n",   # (no words; {option} in context only)
+     "the continuation (' answer') names no {option} or {option_lower}"),
+    (MC_LL + "continuation: ' {option}'\n" + MC_WORDS + "  ja: {question: '質問', answer: '答え', "
+     "continuation: '{gap}'}\n", "the continuation ja uses ('{gap}') names no {option} or {option_lower}"),
+    (MC_LL + "continuation: ' {option}'\ngenerate_prompt: \"{question}: {stem}\\n{answer}:\"\n" + MC_WORDS,
+     "the generate_prompt en uses ('{question}: {stem}\\n{answer}:') names no {options}, so the model would be "
+     "shown no options to choose from"),
+    (MC_LL + "continuation: ' {option}'\n" + MC_WORDS.replace("}", ", generate_prompt: '{stem} {answer}:'}"),
+     "the generate_prompt en uses ('{stem} {answer}:') names no {options}"),
+], ids=["no-option", "no-words", "own-continuation", "gen-no-options", "own-gen-no-options"])
+def test_multiple_choice_templates_that_hide_the_options_are_refused(tmp_path, text, message):
+    """(audit round 25) A continuation without {option} scored one text for all five X-CSQA
+    options: every item a tie, predicted A (accuracy 0.250 on 20 items, no error); a
+    generate_prompt without {options} asked for a letter without showing any."""
+    bad = tmp_path / "t.yaml"
+    bad.write_text(text, encoding="utf-8")
+    with pytest.raises(XlingError, match=re.escape(message)):
+        load_template(str(bad))
+    # the same templates naming the options load, {option_lower} (copa's field) as well as {option}
+    good = text.replace("' answer'", "' {option_lower}'").replace("'{gap}'", "'{gap}{option}'")
+    good = good.replace("\\n{answer}:\"\nwords", "\\n{options}\\n{answer}:\"\nwords")
+    # ({option} in the context: the items lack it)
+    good = good.replace("{answer}:'}", "{options}'}").replace("{stem} {option}", "{stem}")
+    bad.write_text(good, encoding="utf-8")
+    assert load_template(str(bad)).task == "multiple_choice"
+
+
 def test_log_likelihood_label_words_are_options_as_written(tmp_path):
     """(review B of audit round 23) log-likelihood words were checked as the answer parser reads
     answers: "+", "0", "-" (three distinct options) were refused as "no word for contradiction",

@@ -180,15 +180,17 @@ def balanced_shots(pool: Sequence[ChoiceItem], k: int, seed: int, n_labels: int,
 # option's text ("A. No") and a choice word opening a refusal ("No sé", "No idea") name no
 # answer, the cue's copula in more languages ("La risposta è B"), Turkish dotted İ; 6: nli-generate
 # reads Japanese 多分 (the kanji of the prompted たぶん) as neutral; 7: an accepted word that opens
-# longer words (Chinese 不) is read only standing alone, not in 不知道 (PAWS-X zh accepts 不, 相同, 不相同).
-CHOICE_PARSER = 7
+# longer words (Chinese 不) is read only standing alone, not in 不知道 (PAWS-X zh accepts 不, 相同, 不相同);
+# 8: a choice followed by another label or option in brackets names no answer ("No (entailment)",
+# PAWS-X "Yes (No)"; "Yes (entailment)" is read), «» 【】 《》 ` • > around an answer are stepped over.
+CHOICE_PARSER = 8
 
 
 def _norm(text: str) -> str:
     text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")   # ("\u200bYes" was no answer)
     # (casefold turns the Turkish İ into i and a combining dot: "İp" would never match "ip")
     text = unicodedata.normalize("NFKC", text).casefold().replace("i\u0307", "i").strip()
-    return re.sub(r"^[\s\"'“”‘’「」『』*:：\-–—(（\[]+", "", text)
+    return re.sub(r"^[\s\"'“”‘’「」『』«»《》【】`*:：\-–—•>(（\[]+", "", text)
 
 
 def _option_text(option: str) -> str:
@@ -308,6 +310,12 @@ def parse_answer(template: Template, text: str, item: ChoiceItem) -> int | None:
                 named = re.match(r"[ \t]+(\w+)", norm[len(word):])   # (not "No\nContradiction: ...")
                 if word not in labels and named and named.group(1) in labels or _refuses(word, norm[len(word):]):
                     return None
+                # nor does one with another label in brackets ("No (entailment)", "Yes (No)"; a label's
+                # name opening the bracket, another word alone in it: "Yes (no doubt)" answers)
+                inner = _bracketed(norm[len(word):])
+                if inner is not None and any(other_index != index and says(inner, other) and (
+                        other in labels or _CLOSING.match(inner[len(other):])) for other, other_index in vocabulary):
+                    return None
                 sentence = _SENTENCE.match(norm[len(word):])
                 after = norm[len(word) + sentence.end():] if sentence else ""
                 if any(other_index != index and says(after, other) and (
@@ -338,8 +346,9 @@ def parse_answer(template: Template, text: str, item: ChoiceItem) -> int | None:
     if said:
         longest = max(said)[0]
         best = [i for length, i in said if length == longest]
-        if len(best) > 1 or _lists_another(norm[longest:], best[0], options, letters, by_text=True) \
-                or _refuses(norm[:longest], norm[longest:]):
+        rest = norm[longest:]
+        if len(best) > 1 or _lists_another(rest, best[0], options, letters, by_text=True) \
+                or _refuses(norm[:longest], rest) or _brackets_another(rest, best[0], options, letters):
             return None
         return best[0]
     # a letter alone or marked as one ("B)", "C.", "**B**", "B, because", "B is correct",
@@ -415,6 +424,31 @@ def _lists_another(rest: str, index: int, options: list[tuple[int, str]], letter
         for i, o in options)
 
 
+# A bracket opened right after an answer's choice ("Yes (No)", "No (entailment)"), and one closed
+# after a choice alone in it.
+_OPENING = re.compile(r"[ \t]*[(（\[][\s\"'“”‘’「」『』«»《》`*]*")
+_CLOSING = re.compile(r"[\s\"'“”‘’「」『』«»《》`*]*[)）\]]")
+_BRACKETED_LETTER = re.compile(r"([a-z])(?=" + _CLOSING.pattern + ")")
+
+
+def _bracketed(rest: str) -> str | None:
+    """What follows a bracket opened right after an answer's choice, else None."""
+    opening = _OPENING.match(rest)
+    return rest[opening.end():] if opening else None
+
+
+def _brackets_another(rest: str, index: int, options: list[tuple[int, str]], letters: list[str]) -> bool:
+    """Whether an option's text is followed by another option in brackets, its text or its letter
+    alone ("Yes (No)", "shelf (C)"): the answer contradicts itself ("A (No)" names none either)."""
+    inner = _bracketed(rest)
+    if inner is None:
+        return False
+    letter = _BRACKETED_LETTER.match(inner)
+    if letter and letter.group(1) in letters and letters.index(letter.group(1)) != index:
+        return True
+    return any(i != index and o and inner.startswith(o) and _CLOSING.match(inner[len(o):]) for i, o in options)
+
+
 # Answer words that also open longer words in a script without spaces (不知道 "I don't know",
 # 不确定 "not sure", 不一定): such a word answers only standing alone.
 _OPENS_WORDS = frozenset({"不"})
@@ -435,27 +469,29 @@ def _hangul_goes_on(word: str, rest: str) -> bool:
 # such an answer names no choice (a Hangul particle, "예와", already ends the first word).
 # (A word joiner ends where a letter does not follow: the "y" of "Maybe, yes" is no joiner; a
 # dash is none either: "Yes - no doubt" answers yes.)
-# Quotes, bold and closing brackets around the choices are stepped over ("「はい」か「いいえ」",
-# "**Yes** or **No**", "A (shelf) or B (bed)"); an opening bracket is not: "Yes (no doubt)" answers.
-_JOINS = r"[\s,，、/|;&+\"'“”‘’「」『』*)）\]】]*"
+# Quotes, bold, bullets and closing brackets around the choices are stepped over ("「はい」か「いいえ」",
+# "**Yes** or **No**", "«Да» или «Нет»", "A (shelf) or B (bed)", "• Yes\n• No"); an opening bracket
+# is not: "Yes (no doubt)" answers (and "Yes (No)": _brackets_another). 【 and 《 quote in Chinese.
+_JOINS = r"[\s,，、/|;&+\"'“”‘’「」『』«»《》【`*•>)）\]】]*"
 _JOINER = (r"(?:(?:or|oder|ou|o|или|hay|atau|and|und|et|y|e|и|và|dan|but\s+(?:maybe|perhaps|possibly))(?![^\W\d_])"
            r"|或者|还是|或|또는|혹은|아니면|か|または|และ|หรือ|和|与|及|跟|と|や|및)")
 _LISTING = re.compile(f"^{_JOINS}(?P<word>{_JOINER})?{_JOINS}")
 _SPACE_ONLY = re.compile(r"^\s*$")
-# A sentence's end between an answer's choice and what follows ("A. B.", "はい。いいえ。").
-_SENTENCE = re.compile(r"^[\"'“”‘’「」『』*)）\]】]*[.!?。！？．]+\s*")
+# A sentence's end between an answer's choice and what follows ("A. B.", "はい。いいえ。"), quotes
+# and bold stepped over on both sides ("「はい」。「いいえ」。", "**Yes**. **No**.", "«Yes». «No».").
+_SENTENCE = re.compile(r"^[\"'“”‘’「」『』«»《》`*)）\]】]*[.!?。！？．]+\s*[\"'“”‘’「」『』«»《》【`*]*")
 # An option's letter marked as one after nothing but a space ("A) shelf B) bed"): a list.
 _MARKED_LETTER = re.compile(r"([a-z])[).:）](?=\s|$)")   # ("c.f." marks none)
 # What may follow a listed choice: the line's end, punctuation, a bracket ("B (bed)"), or the next joiner.
-_ALONE = re.compile(r"[\s\"'“”‘’「」『』*]*(?:$|[.,;:!?。、，)）\]】(（/|&+]"
+_ALONE = re.compile(r"[\s\"'“”‘’「」『』«»《》`*]*(?:$|[.,;:!?。、，)）\]】(（/|&+]"
                     r"|(?:or|and|oder|ou|o|или|y|e|и|또는|혹은|아니면|或|还是|か|または|と)(?![^\W\d_]))")
 _LETTER_ALONE = re.compile(r"([a-z])(?=" + _ALONE.pattern + ")")
 _LAST_LETTER = re.compile(r"([a-z])(?=[\W_]*$)")   # a letter ending the line ("Yes B"; not "c.f. oven")
 # A choice that is a sentence of its own after another's ("A. B.", "Yes. No."): its sentence ends
 # there (not "C. A and B are wrong", "C. E.g. a hospital").
-_SENTENCE_ENDS = re.compile(r"[\s\"'“”‘’「」『』*)）\]】]*(?:$|[.!?。！？．]+(?![a-z0-9]))")
+_SENTENCE_ENDS = re.compile(r"[\s\"'“”‘’「」『』«»《》`*)）\]】]*(?:$|[.!?。！？．]+(?![a-z0-9]))")
 _LETTER_SENTENCE = re.compile(r"([a-z])(?=" + _SENTENCE_ENDS.pattern + ")")
-_LETTER_MARKS = (r"([a-z])(?:\s*$|\s*\n|\.(?![a-z])|[),:;\]）*\"'」。、，!{}]|\s*(?:です(?!か)|입니다(?!까))"
+_LETTER_MARKS = (r"([a-z])(?:\s*$|\s*\n|\.(?![a-z])|[),:;\]）*\"'」』»》】`。、，!{}]|\s*(?:です(?!か)|입니다(?!까))"
                  r"|\s+(?:is\b(?!\s+(?:not|wrong|incorrect|false)\b)|because\b|since\b|[-–—(]))")
 _LETTER = re.compile(_LETTER_MARKS.format(""))   # an answer's letter: "B?" asks, it does not answer
 _LISTED_LETTER = re.compile(_LETTER_MARKS.format("?"))   # another choice listed: "A, or B?" lists two

@@ -255,6 +255,8 @@ def _read_template(path: Path) -> Template:
     _check_also_accepted(path, data)
     if data.get("task") == "nli":
         _check_nli_words(path, fmt, data)
+    if data.get("task") == "multiple_choice":
+        _check_choice_formats(path, fmt, data)
     name = str(data.get("name") or path.stem)
     data["name"] = name
     body = json.dumps(data, sort_keys=True, ensure_ascii=False)
@@ -320,6 +322,25 @@ def _check_nli_words(path: Path, fmt: str, data: dict) -> None:
         if _plain_fields(path, "target", data["target"]) != {"label"}:
             raise XlingError(f"template {path}: an NLI template's 'target' (a demonstration's answer) names "
                              f"{{label}} and no other field, not {data['target']!r}")
+
+
+def _check_choice_formats(path: Path, fmt: str, data: dict) -> None:
+    """A multiple-choice template must show each item's options: a continuation (scored once per
+    option) without {option} or {option_lower} scored one text for all of them (every item a tie,
+    read as A), and a generate_prompt without {options} showed the model no options to choose from."""
+    words = data.get("words")
+    tables = {str(lang): t for lang, t in words.items() if isinstance(t, dict)} if isinstance(words, dict) else {}
+    needs = [("generate_prompt", {"options"}, "{options}", "the model would be shown no options to choose from")]
+    if fmt == "loglikelihood":
+        needs.insert(0, ("continuation", {"option", "option_lower"}, "{option} or {option_lower}",
+                         "its options would be one text"))
+    for key, fields, named, why in needs:
+        # each language's own text, else the template's (the only one where no language has words)
+        uses = [(f" {lang} uses", table.get(key, data.get(key))) for lang, table in tables.items()] \
+            or [("", data.get(key))]
+        for where, text in uses:
+            if isinstance(text, str) and not fields & _plain_fields(path, key, text):
+                raise XlingError(f"template {path}: the {key}{where} ({text!r}) names no {named}, so {why}")
 
 
 def _distinct(path: Path, what: str, read_as: dict[str, tuple[str, str]], norm: str, lang: str, label: str,
