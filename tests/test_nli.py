@@ -603,7 +603,10 @@ def test_parser_8_a_choice_with_another_in_brackets_names_none_and_more_quotes_a
         assert parse_answer(nli, text, None) is None, text
     # its own label in brackets, or a bracket that names no other label, is the answer
     for text, label in ((" Yes (entailment)", 0), (" No (contradiction).", 2), (" Maybe (neutral)", 1),
-                        (" Yes (no doubt)", 0), (" No (not entailment)", 2), (" 是（不是很确定）", 0), (" (Yes)", 0)):
+                        (" Yes (no doubt)", 0), (" No (not entailment)", 2), (" 是（不是很确定）", 0), (" (Yes)", 0),
+                        # (review) a bracket opening an explanation with a label's name answers
+                        (" No (entailment does not hold)", 2), (" Maybe (entailment is unclear)", 1),
+                        (" Yes (contradiction is ruled out)", 0)):
         assert parse_answer(nli, text, None) == label, text
     for text, label in (("«Yes»", 0), ("【是】", 0), ("《是》", 0), ("`Yes`", 0), ("• Yes", 0), ("> No", 2),
                         ("Answer: «No»", 2), ("`Maybe`.", 1)):

@@ -121,8 +121,9 @@ class HFBackend(LocalBackend):
             taken = admit(queue, None, batch_size, max_batch_tokens, budgets, {})
             if window:
                 # (the first row is the longest: every row's prompt + the batch's budget within it)
-                longest, keep = len(taken[0].ids), 1
-                while keep < len(taken) and longest + max(budgets[u.rows[0]] for u in taken[:keep + 1]) <= window:
+                longest, keep, largest = len(taken[0].ids), 1, budgets[taken[0].rows[0]]
+                while keep < len(taken) and longest + max(largest, budgets[taken[keep].rows[0]]) <= window:
+                    largest = max(largest, budgets[taken[keep].rows[0]])
                     keep += 1
                 queue.extendleft(reversed(taken[keep:]))
                 taken = taken[:keep]

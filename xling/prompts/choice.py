@@ -310,11 +310,11 @@ def parse_answer(template: Template, text: str, item: ChoiceItem) -> int | None:
                 named = re.match(r"[ \t]+(\w+)", norm[len(word):])   # (not "No\nContradiction: ...")
                 if word not in labels and named and named.group(1) in labels or _refuses(word, norm[len(word):]):
                     return None
-                # nor does one with another label in brackets ("No (entailment)", "Yes (No)"; a label's
-                # name opening the bracket, another word alone in it: "Yes (no doubt)" answers)
+                # nor does one with another choice alone in brackets ("No (entailment)", "Yes (No)"); one
+                # opening an explanation answers ("Yes (no doubt)", "No (entailment does not hold)")
                 inner = _bracketed(norm[len(word):])
-                if inner is not None and any(other_index != index and says(inner, other) and (
-                        other in labels or _CLOSING.match(inner[len(other):])) for other, other_index in vocabulary):
+                if inner is not None and any(other_index != index and says(inner, other) and _CLOSING.match(
+                        inner[len(other):]) for other, other_index in vocabulary):
                     return None
                 sentence = _SENTENCE.match(norm[len(word):])
                 after = norm[len(word) + sentence.end():] if sentence else ""
