@@ -991,3 +991,12 @@ def test_table15_passes_on_each_runs_data_note(tmp_path):
     notes = table_drawing("table15", [local, hub]).table.notes
     assert f"hubplus (yours): {FLORES_HUB_NOTE}" in notes
     assert not any(n.startswith("local200 (yours): FLORES") for n in notes)
+
+
+def test_a_run_of_targeted_languages_only_says_why_its_group_table_is_empty(tmp_path):
+    """(audit round 25, left then) a run of ko and en only printed an empty "untargeted languages
+    by script" table with no word."""
+    run = nli_run(tmp_path / "ko-en", {"en": [1, 0], "ko": [1, 1]})
+    groups = transfer_tables([str(run.path)])[1]
+    assert "untargeted languages by script" in groups.title and groups.rows == []
+    assert any("no untargeted language in this run" in note for note in groups.notes)

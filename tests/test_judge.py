@@ -843,3 +843,23 @@ def test_an_esa_score_is_refused_only_for_another_score_given(answer):
     parsed = parse_esa(final_answer(answer))
     assert (parsed and parsed[1]) == _ESA_READ[answer]
     assert JUDGE_PARSER == 7
+
+
+def test_a_local_judge_sampling_below_vllms_floor_takes_transformers_on_a_gpu(tiny_causal_base, tmp_path,
+                                                                              monkeypatch, capsys):
+    """(audit round 26) a local judge's backend was chosen without its samples' temperature: on a
+    GPU with vLLM, `--judge-samples 3 --judge-temperature 0.005` picked vLLM, which refused the
+    temperature only when scoring, after every translation was made."""
+    from xling.backends import choice
+    from xling.metrics.judge import judge
+
+    monkeypatch.setattr(choice, "_said", set())
+    monkeypatch.setattr(choice, "_pending", {})
+    # (the choice as on a GPU machine with vLLM; the judge itself then runs here)
+    monkeypatch.setattr(choice, "choose_backend", lambda: ("vllm", "a CUDA device and vLLM are present"))
+    template = tmp_path / "short-esa.yaml"
+    template.write_text("format: judge\nkind: esa\nuser: 'Score {translation} ({source})'\n", encoding="utf-8")
+    with pytest.raises(XlingError, match="gave no parseable"):   # a random model's answers
+        judge(["안녕."], ["Hello."], "ko", kind="esa", src_lang="en", model=str(tiny_causal_base),
+              template=str(template), samples=2, temperature=0.005, max_new_tokens=4, progress=True)
+    assert "backend hf (auto: temperature 0.005 (below vLLM's 0.01) is transformers' path" in capsys.readouterr().err

@@ -478,3 +478,14 @@ _EXPLAINED_VERDICTS = {
 def test_an_explained_verdict_is_read_by_its_opening(reply):
     assert parse_verdict(reply) == _EXPLAINED_VERDICTS[reply]
     assert JUDGE_RULE == 3
+
+
+def test_a_held_out_prompt_past_the_window_is_refused_before_any_training(tmp_path, tiny_causal):
+    """(audit round 25, left then) a held-out instruction whose prompt and max_new_tokens passed
+    the model's window was refused only when answering, after every unit had trained."""
+    config = build_config(dict(task="tune_ratio", out=str(tmp_path / "s"), model=str(tiny_causal),
+                               train_paired=str(PAIRED), ratios=[0.0, 1.0], test_size=4, max_new_tokens=2040))
+    with pytest.raises(XlingError, match=r"held-out pair .* of prompt and 2,040 of answer\) does not fit the "
+                                         r"model's context window of 2,048 tokens"):
+        run_tune_ratio(config, progress=False)
+    assert not (tmp_path / "s").exists()

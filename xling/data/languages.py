@@ -92,8 +92,10 @@ def _did_you_mean(code: str) -> str:
     if found and found.group(3).lower() not in _registry()[1]:   # (ko-en, zh-hant-ko are directions)
         language, script, region = found.groups()
         canonical = "-".join(part for part in (language.lower(), script and script.title(), region.upper()) if part)
-        if _by_region(canonical):
-            return f" (did you mean {canonical}? a region is written in capitals)"
+        if _by_region(canonical):   # (said for the part written otherwise: PT-BR's language)
+            why = ("a region is written in capitals" if region != region.upper()
+                   else "a language code is written in lower case")
+            return f" (did you mean {canonical}? {why})"
     if (country := _registry()[1].get(COUNTRY_CODES.get(_key(code), ""))) is not None:
         return f" (did you mean {country.code} ({country.name})? {code.strip()} is a country's code)"
     if not code.strip().isalpha() or len(code.strip()) <= 3:

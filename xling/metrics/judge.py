@@ -17,7 +17,7 @@ import statistics
 import sys
 from collections import Counter
 from dataclasses import asdict, dataclass
-from typing import Sequence, Union
+from typing import Any, Sequence, Union
 
 import numpy as np
 
@@ -553,7 +553,15 @@ def judge(hyps: Sequence[str], srcs: Sequence[str], tgt_lang: str, kind: str = "
                          "give references (refs; -r on the command line)")
 
     opened = backend is None   # (an engine or connections this call opens, it closes)
-    cached = ready(backend or load_backend(model, settings, quiet=not progress),
+    chosen: dict[str, Any] = {}
+    if backend is None and settings is None and samples > 1:   # a local judge: auto chooses its backend
+        from ..backends.choice import hf_only_reason, resolve_backend
+
+        # judge samples vLLM cannot draw take transformers' path, as a run's candidates do (never
+        # a refusal at scoring time, after the translations)
+        chosen = {"backend": resolve_backend("auto", hf_only=hf_only_reason("sample", samples, "sample", 0.0,
+                                                                              temperature))}
+    cached = ready(backend or load_backend(model, settings, quiet=not progress, **chosen),
                    batching=Batching(batch_size), cache=True)
     backend = cached.backend
     if getattr(backend, "is_seq2seq", False):   # (`xling score`, judge(): a run's preflight refused it before)

@@ -500,13 +500,17 @@ def transfer_tables(paths: list[str], metric: str | None = None, by: str = "scri
                 "of 0, or an error rate's perfect 0)"] if any(r.rel_targeted is None for r in rows) else [])
             + (chance_notes(chance, rows, used) if chance else [])))
         anchor = next((r.anchor for r in rows), None)
+        groups = grouped(rows, by, shared.languages)
         tables.append(Table(f"{label}: untargeted languages by {by} ({measure})",
                             [by, name, "÷ targeted", "languages"] + extra,
                             [[g, f"{s:.3f}", fmt(rel), str(n)]
                              + ([fmt(above_chance(s, anchor, chance))] if chance else [])
-                             for g, s, rel, n in grouped(rows, by, shared.languages)],
-                            [f"above chance ÷ targeted: as in the table above (chance {chance.level:.3f})"]
-                            if chance else []))
+                             for g, s, rel, n in groups],
+                            ([f"above chance ÷ targeted: as in the table above (chance {chance.level:.3f})"]
+                             if chance else [])
+                            # (an empty table otherwise reads as a failure to group)
+                            + ([] if groups else ["no untargeted language in this run: every language it "
+                                                  "scored is a targeted one (or left out above)"])))
     if len(runs) == 2:
         try:
             deltas = delta_table(runs[0], runs[1], metric)

@@ -189,7 +189,8 @@ def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress
     metrics = run.read_metrics(recover=True)
     for name, items, prompts, n_labels, lang, demos in plan:
         if progress:
-            print(f"xling: {name} ({len(items)} items, prompt language {lang})", file=sys.stderr)
+            print(f"xling: {name} ({len(items)} item{'s' * (len(items) != 1)}, prompt language {lang})",
+                  file=sys.stderr)
         try:
             ll_scores = backend.loglikelihood(
                 [(demos["ll"] + p["ll"]["context"], p["ll"]["options"]) for p in prompts],

@@ -282,7 +282,8 @@ def translate_documents(translator, texts: list[str], document_ids: list[str], s
                "answer_cap": translator.decoding.max_new_tokens_cap}
     if progress:
         split = f"; {len(chunks) - documents} more chunks to fit" if len(chunks) > documents else ""
-        print(f"xling: {documents} documents in {len(chunks)} chunks{split} (context window "
+        print(f"xling: {documents} document{'s' * (documents != 1)} in {len(chunks)} chunk{'s' * (len(chunks) != 1)}"
+              f"{split} (context window "
               f"{summary['context_window'] or 'unknown'}, answer cap {summary['answer_cap']} tokens); "
               f"realignment failed for {failed_chunks} chunks ({failed_segments} segments, scored as empty)",
               file=sys.stderr)

@@ -69,6 +69,29 @@ def _content(source: str) -> str:
     return model_fingerprint(Path(source)) if Path(source).is_dir() else source
 
 
+def _check_answers_fit(source: str, options: dict, tokenizer, test: list[Pair], max_new_tokens: int) -> None:
+    """Refuse, before any unit trains, a held-out instruction whose prompt and answer budget
+    pass the base model's context window (the tuned models share it): found after training, it
+    cost every unit's fine-tune."""
+    from transformers import AutoConfig
+
+    from ...backends.hfmodel import context_window
+
+    with hub.quiet_transformers(), hub.offline_while(options.get("local_files_only", False)):
+        window = context_window(AutoConfig.from_pretrained(source, **options), tokenizer)
+    if not window:
+        return
+    for pair in test:
+        for lang in ("en", "ko"):
+            prompt = tokenizer.apply_chat_template([{"role": "user", "content": pair.side(lang)[0]}],
+                                                   tokenize=False, add_generation_prompt=True)
+            length = len(tokenizer(prompt, add_special_tokens=False)["input_ids"])
+            if length + max_new_tokens > window:
+                raise XlingError(f"held-out pair {pair.id} ({lang}: {length:,} tokens of prompt and "
+                                 f"{max_new_tokens:,} of answer) does not fit the model's context window of "
+                                 f"{window:,} tokens; lower max_new_tokens or use a model with a longer context")
+
+
 def _run_tune_ratio(run: RunDir, config: TuneRatioConfig, overwrite: bool, progress: bool) -> None:
     from transformers import AutoTokenizer
 
@@ -126,6 +149,7 @@ def _run_tune_ratio(run: RunDir, config: TuneRatioConfig, overwrite: bool, progr
         raise XlingError(f"no training pair keeps a response token within max_length {config.max_length} "
                          "(their prompts fill it); raise max_length")
     train = fitting
+    _check_answers_fit(source, options, tokenizer, test, config.max_new_tokens)
     if config.train_size and config.train_size > len(train):   # (build_mix found it after the folder was made)
         raise XlingError(f"train_size {config.train_size} exceeds the {len(train)} training pairs")
     if progress:
