@@ -222,3 +222,19 @@ def test_an_mbr_run_is_its_utilitys_settings_too(tmp_path, tiny_causal_base, spm
     assert mbr(spm_model).returncode == 0
     assert mbr(spm_model).returncode == 0                        # the same settings resume
     assert_one_line_error(mbr(tmp_path / "other.model"), "differs in: chooser_options")
+
+
+def test_an_spbleu_results_segments_and_tests_need_no_model_file_once_scored(tmp_path, spm_model):
+    """(audit round 26) segment scores and paired tests are made from the stored statistics, yet
+    they rebuilt the SentencePiece tokenizer: once its file was gone, both raised "does not
+    exist" (with sacrebleu's cached model: a download)."""
+    from xling.metrics import paired_test, spbleu
+
+    copy = tmp_path / "copy.model"
+    shutil.copy(spm_model, copy)
+    ours = spbleu(THAI_HYP, THAI, tgt_lang="th", spm_model=str(copy))
+    other = spbleu(THAI, THAI, tgt_lang="th", spm_model=str(copy))
+    expected = spbleu(THAI_HYP, THAI, tgt_lang="th", spm_model=str(spm_model)).segments
+    copy.unlink()
+    assert ours.segments == expected and len(expected) == len(THAI)
+    assert paired_test(ours, {"other": other})

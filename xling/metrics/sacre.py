@@ -101,8 +101,21 @@ def _sacrebleu_metric(scorer: tuple):
     return builders[kind](*params)
 
 
+@lru_cache(maxsize=None)
+def _bleu_from_stats(effective_order: bool):
+    """A BLEU object to score statistics with: that needs no tokenizer, so segment scores and
+    resamples of an spBLEU result never read its SentencePiece file again (removed since: an error)."""
+    from sacrebleu.metrics import BLEU
+    return BLEU(tokenize="none", effective_order=effective_order)
+
+
+def stats_metric(scorer: tuple):
+    """The sacrebleu object that turns a scorer's statistics into its score."""
+    return _bleu_from_stats(scorer[4]) if scorer[1] == "bleu" else _sacrebleu_metric(scorer)
+
+
 def _aggregate(scorer, summed, n) -> float:
-    return float(_sacrebleu_metric(scorer)._compute_score_from_stats(summed.tolist()).score)
+    return float(stats_metric(scorer)._compute_score_from_stats(summed.tolist()).score)
 
 
 # Sentence scores: BLEU with effective order (the corpus metric has it off), others as they are.

@@ -38,7 +38,7 @@ import numpy as np
 from ..errors import XlingError
 from ..settings import BOUNDS
 from .base import MetricResult
-from .sacre import _sacrebleu_metric
+from .sacre import stats_metric
 
 DEFAULT_SAMPLES = {"bs": 1000, "ar": 10000}
 MAX_SAMPLES = cast(int, BOUNDS["bootstrap"][1])   # the CLI's bound (100,000), the same from Python
@@ -118,7 +118,7 @@ def _bootstrap_scores(result: MetricResult, idxs: np.ndarray) -> np.ndarray:
     if result.scorer is not None and _is_sacrebleu(result):
         # as sacrebleu: float32 statistics, summed per resample
 
-        metric = _sacrebleu_metric(result.scorer)
+        metric = stats_metric(result.scorer)
         stats32 = stats.astype(np.float32)
         scores = []
         for start in range(0, len(idxs), 100):
