@@ -359,3 +359,47 @@ def test_a_pair_reversing_the_file_names_is_refused_and_another_one_warned(ted, 
     # (review C) a pair refining the name's (Traditional Chinese for a zhen file) is no other pair
     assert load_mqm_scores(scores, "s", "zh-Hant", "en").src_lang == "zh-Hant"
     assert capsys.readouterr().err == ""
+
+
+def test_a_metric_giving_nan_or_inf_is_one_line_naming_it(ted, monkeypatch, capsys):
+    """(audit round 26) a Python-registered metric with a NaN segment stopped with a measure's
+    refusal naming no metric; with inf, soft pairwise accuracy came out as 0.581 (inf - inf)."""
+    from xling.metrics import registry
+    from xling.metrics.base import mean_result
+    from xling.metrics.registry import MetricSpec
+
+    def length_gap(bad):
+        def compute(hyps, refs, srcs, tgt, **options):
+            scores = [-abs(len(h) - len(r)) for h, r in zip(hyps, refs)]
+            return mean_result("gap", [bad if i == 3 else s for i, s in enumerate(scores)], "gap|v:1")
+        return compute
+
+    monkeypatch.setattr(registry, "REGISTRY", dict(registry.REGISTRY))   # (this test's metrics leave with it)
+    for name, bad in (("nangap", math.nan), ("infgap", math.inf)):
+        registry.register(MetricSpec(name, name.capitalize(), length_gap(bad)))
+        code = main(["meta-eval", f"mqm:{ted / 'mqm_ted_zhen.tsv'}", "--reference", "ref", "-m", f"bleu,{name}",
+                     "--permutations", "20"])
+        err = capsys.readouterr().err
+        assert code == 2 and "Traceback" not in err
+        assert re.search(rf"error: {name.capitalize()} on \S+ scored 1 of \d+ segments as NaN/inf \(first: line 4\)",
+                         err), err
+
+
+def test_a_damaged_score_file_entry_is_scored_again(ted, tmp_path):
+    """(audit round 26) scores.json with a system left out of an entry, or a segment list cut
+    short, gave a KeyError / ValueError traceback; an entry that is not whole is scored again."""
+    out = tmp_path / "run"
+    args = ["meta-eval", f"mqm:{ted / 'mqm_ted_zhen.tsv'}", "--reference", "ref", "-m", "ter", "--out", str(out),
+            "--permutations", "20", "--format", "json"]
+    assert main(args) == 0
+    scores = out / "scores.json"
+    whole = json.loads(scores.read_text(encoding="utf-8"))
+    ((key, entry),) = whole.items()
+    first, second = list(entry["system"])[:2]
+    for damage in (lambda e: e["system"].pop(first), lambda e: e["segment"][second].pop(),
+                   lambda e: e["segment"][first].__setitem__(0, "x"), lambda e: e.update(extra=1)):
+        damaged = json.loads(json.dumps(whole))
+        damage(damaged[key])
+        scores.write_text(json.dumps(damaged), encoding="utf-8")
+        assert main(args) == 0
+        assert json.loads(scores.read_text(encoding="utf-8")) == whole

@@ -32,6 +32,7 @@ from ..data.registry import DataOptions, load_dataset
 from ..data.textio import atomic_writer
 from ..errors import XlingError
 from ..metaeval import measures
+from ..metrics.base import refuse_non_finite
 from ..metrics.registry import get, parse_metric_names
 from ..reporting.html_pages import metaeval_page
 from ..reporting.metaeval_figures import agreement_heatmap, system_scatter
@@ -165,6 +166,9 @@ def score_metric(name: str, judgments: HumanJudgments, systems: list[str], refer
         if any(s is None for s in segments):   # (a judge's unparseable answers): every system is judged first
             unscored[name_] = sum(s is None for s in segments)
             continue
+        # (a plugin's NaN or inf: a measure's refusal naming no metric, or an SPA made of inf - inf)
+        refuse_non_finite(f"{spec.display} on {name_}", [float(s) for s in segments],
+                          "a metric must give a finite score for every segment")
         system[name_] = sign * float(result.score) + 0.0    # (+ 0.0: no negative zero)
         segment[name_] = [sign * float(s) + 0.0 for s in segments if s is not None]
         signature = result.signature
@@ -312,12 +316,12 @@ def _meta_evaluate(spec, reference, metrics, judgments: HumanJudgments, chosen: 
     scores: dict[str, MetricScores] = {}
     for name in metrics:
         key = _key(name, spec, reference, systems, positions, tgt, settings, judgments)
-        found = store.get(key) if store else None
+        found = store.get(key, systems, len(positions)) if store else None
         if found is None:
             if progress:
                 print(f"xling: scoring {len(systems)} systems with {get(name).display}", file=sys.stderr)
             partial = f"{key} (systems so far)"   # (an interrupted metric resumes at its next system)
-            done = dict(store.entries.get(partial) or {}) if store else {}
+            done = store.partial(partial, len(positions)) if store else {}
 
             def keep(system: str, entry: dict, partial=partial, done=done) -> None:
                 done[system] = entry
@@ -362,6 +366,15 @@ def _key(name, spec, reference, systems, positions, tgt, settings, judgments: Hu
     return json.dumps([name, options, reference, systems, tgt, digest.hexdigest()], sort_keys=True, default=str)
 
 
+def _kept_system(entry, segments: int) -> bool:
+    """Whether a system's kept scores are whole: a finite corpus score and one per segment."""
+    def finite(value) -> bool:
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+    return isinstance(entry, dict) and finite(entry.get("system")) and isinstance(entry.get("segment"), list) \
+        and len(entry["segment"]) == segments and all(map(finite, entry["segment"]))
+
+
 class _ScoreStore:
     """Metric scores kept in the output folder (scores.json), written atomically."""
 
@@ -374,9 +387,22 @@ class _ScoreStore:
         if not isinstance(self.entries, dict):
             raise XlingError(f"{path} is not a meta-eval score file; remove it to score again")
 
-    def get(self, key: str) -> MetricScores | None:
+    def get(self, key: str, systems: list[str], segments: int) -> MetricScores | None:
+        """A metric's kept scores; None (scored again) for an entry damaged or edited by hand."""
         entry = self.entries.get(key)
-        return MetricScores(**entry) if isinstance(entry, dict) else None
+        if not isinstance(entry, dict) or set(entry) != {"name", "signature", "system", "segment"} \
+                or not isinstance(entry["system"], dict) or not isinstance(entry["segment"], dict) \
+                or not all(_kept_system({"system": entry["system"].get(s), "segment": entry["segment"].get(s)},
+                                        segments) for s in systems):
+            return None
+        return MetricScores(**entry)
+
+    def partial(self, key: str, segments: int) -> dict:
+        """The systems of an interrupted metric kept so far, each whole (others are scored again)."""
+        entries = self.entries.get(key)
+        if not isinstance(entries, dict):
+            return {}
+        return {s: e for s, e in entries.items() if _kept_system(e, segments) and isinstance(e.get("signature"), str)}
 
     def put(self, key: str, scores: MetricScores, drop: str | None = None) -> None:
         """Keep a metric's scores (and drop `drop`, its systems kept one by one so far)."""
