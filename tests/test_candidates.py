@@ -472,3 +472,14 @@ def test_translate_reranks_with_the_judge_it_is_given(tiny_causal_base, tmp_path
     result = xling("translate", "-s", "ko", "-t", "en", "-m", str(tiny_causal_base), "--select", "rerank", "-n", "2",
                    "--qe", "gemba-esa", "--judge-model", str(tmp_path / "no-judge"), "안녕")
     assert_one_line_error(result, f"model folder '{tmp_path / 'no-judge'}' does not exist")
+
+
+def test_a_lower_is_better_utility_is_said_to_be_minimised():
+    """(audit round 26) `report` said MBR by MetricX "maximised" it; the choice took the lowest."""
+    from types import SimpleNamespace
+
+    from xling.reporting.report import chosen_by
+
+    for utility, verb in (("metricx", "minimised"), ("ter", "minimised"), ("chrf", "maximised")):
+        run = SimpleNamespace(label="mbr", settings={"select": "mbr", "utility": utility})
+        assert f"is what the choice {verb}, not an independent measure" in chosen_by(run, utility)

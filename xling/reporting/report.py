@@ -104,14 +104,19 @@ def _family(metric: str) -> str:
 
 def chosen_by(run: MTRun, metric: str) -> str | None:
     """A note for a run whose outputs were chosen among candidates by `metric` (or its family):
-    the score the choice maximised reads better than the outputs are."""
+    the score the choice optimised reads better than the outputs are."""
     select = run.settings.get("select") or "greedy"
     chooser = run.settings.get("utility") if select == "mbr" else run.settings.get("qe") if select == "rerank" else None
     if not isinstance(chooser, str) or _family(chooser) != _family(metric):
         return None
     same = ALIASES.get(chooser.lower(), chooser.lower()) == ALIASES.get(metric.lower(), metric.lower())
+    # (MetricX and TER: the choice took the lowest)
+    try:
+        optimised = "maximised" if get(chooser).higher_is_better else "minimised"
+    except XlingError:   # (a plugin's metric no longer installed)
+        optimised = "optimised"
     return (f"{run.label} chose each output among candidates by {display(chooser)} ({select}): its "
-            f"{display(metric)} is " + ("what the choice maximised" if same else "of that metric's family, which "
+            f"{display(metric)} is " + (f"what the choice {optimised}" if same else "of that metric's family, which "
                                         "favours what it chose") + ", not an independent measure")
 
 

@@ -167,7 +167,7 @@ def score_metric(name: str, judgments: HumanJudgments, systems: list[str], refer
             unscored[name_] = sum(s is None for s in segments)
             continue
         # (a plugin's NaN or inf: a measure's refusal naming no metric, or an SPA made of inf - inf)
-        refuse_non_finite(f"{spec.display} on {name_}", [float(s) for s in segments],
+        refuse_non_finite(f"{spec.display} on {name_}", [float(s) for s in segments if s is not None],
                           "a metric must give a finite score for every segment")
         system[name_] = sign * float(result.score) + 0.0    # (+ 0.0: no negative zero)
         segment[name_] = [sign * float(s) + 0.0 for s in segments if s is not None]
