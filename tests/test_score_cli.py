@@ -343,3 +343,14 @@ def test_a_metric_setting_no_metric_reads_is_warned_about(tmp_path):
         "xling: warning: --comet-model, --judge-model set, and read by none of the metrics bleu: unused"]
     plain = xling(*args)
     assert plain.returncode == 0 and plain.stderr == b"" and plain.stdout == given.stdout
+
+
+def test_a_refusal_comes_before_the_byte_order_mark_warning_and_the_first_reference_note(tmp_path):
+    """(audit round 25, left then) the BOM warning and the "first reference only" note came
+    before a refusal (a hypothesis file of another length): three lines for one mistake."""
+    (tmp_path / "r1.en").write_text("\ufeffthe cat sat\nthe dog ran\n", encoding="utf-8")
+    (tmp_path / "r2.en").write_text("a cat sat\na dog ran\n", encoding="utf-8")
+    (tmp_path / "sys.en").write_text("the cat sat\n", encoding="utf-8")
+    result = xling("score", "-r", tmp_path / "r1.en", tmp_path / "r2.en", "-i", tmp_path / "sys.en", "-t", "en",
+                   "-s", tmp_path / "r2.en", "-m", "bleu,comet")
+    assert_one_line_error(result, "hypotheses")

@@ -94,27 +94,33 @@ def score(refs, hyps, src_path, tgt_lang, src_lang, metrics, paired_bs, paired_a
     # on stderr: it lowers that segment's score, and a researcher may not see it in an editor).
     if [*refs, *hyps, src_path].count("-") > 1:   # (read once: the second would find it empty)
         raise XlingError("standard input (-) is one of the inputs at most: give the others as files")
-    references = [_read_keeping_bom(r) for r in refs]
+    marked: list[str] = []   # (said once every refusal is past)
+    references = [_read_keeping_bom(r, marked) for r in refs]
     systems = {}
     for path in hyps:
         name = path if path not in systems else f"{path} ({len(systems)})"
-        systems[name] = _read_keeping_bom(path)
+        systems[name] = _read_keeping_bom(path, marked)
+
+    def warn_bom() -> None:
+        for named in marked:
+            click.echo(f"xling: warning: {named} starts with a byte-order mark (U+FEFF); it is scored as part "
+                       "of the first segment, as sacrebleu does: save the file without it", err=True)
+
     report = score_systems(
         systems, references or None, metrics, tgt_lang, srcs=read_input_lines(src_path) if src_path else None,
         src_lang=src_lang, test=test, n_samples=paired_n, seed=seed, on_target_only=on_target_only,
         tokenize=tokenize, settings=settings, gpus=gpus,
-        script_check={refs[0]: references[0]} if references else systems)
+        script_check={refs[0]: references[0]} if references else systems, on_checked=warn_bom)
     click.echo(FORMATTERS[fmt](report))
 
 
-def _read_keeping_bom(path) -> list[str]:
+def _read_keeping_bom(path, marked: list[str]) -> list[str]:
+    """A file's lines, a leading byte-order mark kept; its name added to `marked` then."""
     from ..data.textio import read_input_lines
 
     lines = read_input_lines(path, keep_bom=True)
     if lines and lines[0].startswith("\ufeff"):
-        named = "standard input" if path == "-" else path
-        click.echo(f"xling: warning: {named} starts with a byte-order mark (U+FEFF); it is scored as part "
-                   "of the first segment, as sacrebleu does: save the file without it", err=True)
+        marked.append("standard input" if path == "-" else path)
     return lines
 
 

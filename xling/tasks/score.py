@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import replace
+from typing import Callable
 
 from ..data.languages import all_languages, resolve
 from ..errors import XlingError
@@ -62,13 +63,14 @@ def score_systems(systems: dict[str, list[str]], refs: list[list[str]] | None, m
                   test: str | None = None, n_samples: int | None = None, seed: int = 12345,
                   on_target_only: bool = False, tokenize: str | None = None,
                   settings: dict | None = None, gpus: int | None = None,
-                  script_check: dict[str, list[str]] | None = None) -> ScoreReport:
+                  script_check: dict[str, list[str]] | None = None,
+                  on_checked: Callable[[], None] | None = None) -> ScoreReport:
     """`refs`: one list of references per reference set (several: multi-reference string
     metrics; model-based metrics take the first). `settings` are metric settings by their
     run-config names (comet_model, xcomet_model, cometkiwi_model, metricx_model,
     comet_batch_size, precision, ...): each metric takes its own, as in a run. `script_check`:
     texts by file name to warn about when written in a script `tgt_lang` is not (warn_wrong_script),
-    once every refusal is past."""
+    once every refusal is past; `on_checked`: called then too (the caller's own warnings)."""
 
     tgt = resolve(tgt_lang)
     src = resolve(src_lang) if src_lang else None
@@ -79,10 +81,6 @@ def score_systems(systems: dict[str, list[str]], refs: list[list[str]] | None, m
     streams = refs
     if streams is not None and len(streams) > 1:
         check_lengths(**{f"reference {i}": r for i, r in enumerate(streams)})
-        single = [s.display for s in specs.values() if s.model_based and s.needs_refs]
-        if single:
-            print(f"xling: note: {', '.join(single)} score{'s' * (len(single) == 1)} against the first "
-                  f"reference only; string metrics use all {len(streams)}", file=sys.stderr)
     first_refs = streams[0] if streams is not None else None   # one per segment: checks, model metrics
     lacking = [s.display for s in specs.values() if s.needs_refs and first_refs is None]
     if lacking:
@@ -114,6 +112,13 @@ def score_systems(systems: dict[str, list[str]], refs: list[list[str]] | None, m
             raise XlingError(f"--on-target-only: no output of {name} is in the target language ({tgt.code}): "
                              f"0 of {len(hyps)} kept")
         keeps[name] = keep
+    if on_checked is not None:
+        on_checked()
+    if streams is not None and len(streams) > 1:
+        single = [s.display for s in specs.values() if s.model_based and s.needs_refs]
+        if single:
+            print(f"xling: note: {', '.join(single)} score{'s' * (len(single) == 1)} against the first "
+                  f"reference only; string metrics use all {len(streams)}", file=sys.stderr)
     if script_check:
         warn_wrong_script(script_check, tgt_lang)
     for name, hyps in systems.items():
