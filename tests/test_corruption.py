@@ -731,3 +731,36 @@ def test_a_relative_cache_path_survives_a_change_of_folder(tmp_path, monkeypatch
     monkeypatch.chdir(tmp_path / "elsewhere")
     assert store.get_many(["k"]) == {"k": "v"}
     assert not (tmp_path / "elsewhere" / "cache").exists()
+
+
+def test_a_read_only_cache_folder_is_read(mount, capsys, tmp_path, tiny_causal_base):
+    """(audit round 25, left then) a cache folder on a read-only mount, holding every answer,
+    was not read: everything was generated again. Its answers are read now; nothing is kept."""
+    from xling.store.cache import OutputCache
+
+    folder = mount[0]("shared-cache", size="8m")
+    source = tmp_path / "in.ko"
+    source.write_text("안녕하세요\n좋은 아침입니다\n", encoding="utf-8")
+    translate = ["translate", "-s", "ko", "-t", "en", "-m", tiny_causal_base, "-i", source]
+    from helpers import xling
+
+    # (made by another process: this one's open stores would keep the mount from turning read-only)
+    made = xling(*map(str, translate), env={"XLING_CACHE": str(folder)})
+    assert made.returncode == 0, made.stderr
+    first = made.stdout.decode()
+    mount[2](folder)
+    with _env(XLING_CACHE=str(folder)):
+        before = {p.name: p.read_bytes() for p in folder.iterdir()}
+        # the cached answers stand in for the model's: an answer of our own is what comes back
+        store = OutputCache()
+        assert len(store) > 0 and store.get_many(["no such key"]) == {}
+        store.put_many({"new": "kept?"})             # (nothing is kept: no error either)
+        assert store.get_many(["new"]) == {}
+        code, again, err = run_cli(capsys, *translate)
+        from xling.translation.translator import Translator
+        with Translator(str(tiny_causal_base)) as translator:
+            records = translator.translate_records(["안녕하세요", "좋은 아침입니다"], "ko", "en")
+    assert_clean(code, err, expect=0)
+    assert again == first and "cannot be used" not in err
+    assert [r.cached for r in records] == [True, True] and [r.text for r in records] == first.splitlines()
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before

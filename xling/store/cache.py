@@ -7,7 +7,8 @@ atomic) resumes from what it had finished.
 
 A cache is disposable, a run folder is not: a damaged database is moved aside
 (`<name>.corrupt-<time>`) with one warning and a fresh one is started; where no database can be
-written (read-only folder, full disk) the work goes on without a cache, said once.
+written (read-only folder, full disk) the work goes on without a cache, said once, reading the
+database that is there where its folder is read-only (a shared cache of finished answers).
 """
 from __future__ import annotations
 
@@ -69,6 +70,7 @@ class KeyValueStore:
         self._file: tuple[int, int] | None = None   # (device, inode) of the file opened
         self._lock = threading.RLock()
         self._closed = False
+        self._read_only = False   # (a database in a read-only folder: read, never written)
         self._open()
 
     def __bool__(self) -> bool:   # a store is a store, empty or not (`if cache` never counts rows)
@@ -117,14 +119,35 @@ class KeyValueStore:
             self._db = self._connect()
         except sqlite3.DatabaseError as exc:
             if not _is_corruption(exc):
-                return self._disable(exc)
+                return self._open_read_only(exc)
             self._move_aside(exc)
             try:
                 self._db = self._connect()
             except (sqlite3.Error, OSError) as again:
                 self._disable(again)
         except OSError as exc:
-            self._disable(exc)
+            self._open_read_only(exc)
+
+    def _open_read_only(self, exc: Exception) -> None:
+        """The database of a folder no one can write (a read-only mount, a shared cache of
+        finished answers): read as it is, nothing new kept; anything else cannot be used."""
+        folder = self.path.parent
+        if not self.path.is_file() or not folder.is_dir() or os.access(folder, os.W_OK):
+            return self._disable(exc)
+        try:   # (immutable: no -shm or -wal file is made, and none can change it meanwhile)
+            db = sqlite3.connect(f"{self.path.as_uri()}?immutable=1", uri=True, check_same_thread=False)
+            try:
+                db.execute(f"SELECT COUNT(*) FROM {self.TABLE}").fetchone()
+            except BaseException:
+                db.close()
+                raise
+        except sqlite3.Error:
+            return self._disable(exc)
+        self._db, self._file, self._read_only = db, _identity(self.path), True
+        if (folder, "") not in _unusable_folders:   # (once for the folder's stores)
+            _unusable_folders.add((folder, ""))
+            _warn(f"the cache folder {folder} is not writable: what {self.path.name} holds is read, nothing new is "
+                  "kept (results made now are not kept for a resume)")
 
     def _move_aside(self, exc: Exception) -> None:
         if _identity(self.path) != self._file:
@@ -206,7 +229,7 @@ class KeyValueStore:
 
     def _put_many(self, items: dict[str, str]) -> None:
         self._follow()
-        if self._db is None or not items:
+        if self._db is None or self._read_only or not items:
             return
         try:
             with self._db:  # one transaction: all of a batch or none of it
