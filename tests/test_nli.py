@@ -626,6 +626,37 @@ def test_parser_8_a_choice_with_another_in_brackets_names_none_and_more_quotes_a
         assert parse_answer(mc, text, item) == index, text
 
 
+def test_parser_9_bracketed_lists_negated_choices_and_corrections_name_none(data_dir):
+    """(audit round 26) "(A) or (C)" was read as A (no opening bracket was stepped over after a
+    joiner), "town is wrong", "A (wrong)", "A, no.", "镇不对" and "町じゃない" as the choice they reject,
+    "A. Wait, C." and "A -> C" as A; NLI "No doubt" as contradiction, "はいでもいいえでもない" and "是也不是"
+    ("neither", "both") as entailment, and "不是矛盾" (while "No contradiction" names none) as contradiction."""
+    mc, nli = load_template("mc-qa"), load_template("nli-generate")
+    en, ja, zh = (xcsqa_items(lang, data_dir)[0] for lang in ("en", "ja", "zh"))   # A town, B Michigan, C hospital
+    for text in ("(A) or (C)", "[A] or [C]", "(A), (C)", "(A) (C)", "(A)/(C)", "(town) or (hospital)", "(A) oder (C)",
+                 "(A)、(C)", "(A)か(C)", "(A) 또는 (C)", "town is wrong", "town isn't right", "town (incorrect)",
+                 "town - incorrect", "A (wrong)", "A: incorrect", "A - wrong", "A — not this one", "A, no.",
+                 "A, definitely not", "A's wrong", "A is never right", "A. Wait, C.", "A... actually C", "A -> C"):
+        assert parse_answer(mc, text, en) is None, text
+    for text in ("町じゃない", "町ではありません", "町は違う", "病院じゃなくて町"):
+        assert parse_answer(mc, text, ja) is None, text
+    for text in ("镇不对", "镇是错的", "镇？不，是医院"):
+        assert parse_answer(mc, text, zh) is None, text
+    # a bracket after a space alone, a "not" rejecting another choice, a tag or rhetorical question answer
+    for item, text, index in ((en, "C (hospital)", 2), (en, "C, not A", 2), (en, "hospital, not town", 2),
+                              (en, "C (not A)", 2), (en, "B. No, A is wrong", 1), (en, "A, isn't it?", 0),
+                              (en, "C. Actually, A and B are wrong.", 2), (en, "town is not wrong", 0),
+                              (ja, "病院ではないでしょうか", 2), (zh, "医院不错", 2), (zh, "医院，不是镇", 2)):
+        assert parse_answer(mc, text, item) == index, text
+    for text in ("(Yes) or (No)", "No doubt", "No question about it", "はいでもいいえでもない",
+                 "はいともいいえとも言えない", "是也不是", "不是矛盾", "不是蕴含", "答案：不是矛盾"):
+        assert parse_answer(nli, text, None) is None, text
+    for text, label in (("Yes (no doubt)", 0), ("Yes - no doubt", 0), ("也许", 1), ("いいえ、矛盾ではない", 2),
+                        ("No, the premise does not support it", 2)):
+        assert parse_answer(nli, text, None) == label, text
+    assert parse_answer(nli, "是、也许还是否", None) is None   # (也许 is no joiner 也)
+
+
 def test_the_report_names_the_prompt_language_and_draws_each_modes_crossed_matrix(tmp_path, tiny_causal_base,
                                                                                   data_dir, capsys):
     """(audit round 23) Two runs differing only in --prompt-lang had the same header in text,

@@ -124,6 +124,30 @@ def test_an_answer_with_the_other_option_in_brackets_names_none(root):
         [None, None, 1, 1]
 
 
+def test_parser_9_korean_no_running_on_bracketed_lists_and_no_before_a_noun_name_none(root):
+    """(audit round 26) "아니요가 아니라 예" ("not no but yes") was read as No (a Korean option of more
+    than one syllable running on into a particle), "(Yes) or (No)" as Yes, "No difference" (a
+    paraphrase) and "No doubt" as No, "はいでもいいえでもない" ("neither") and "是也不是" as Yes."""
+    from xling.prompts.choice import parse_answer
+    from xling.prompts.templates import load_template
+
+    template = load_template("mc-qa")
+    en, ko, ja, zh = (pawsx_items("test", lang, root)[0] for lang in ("en", "ko", "ja", "zh"))
+    for item, texts in ((ko, ("아니요가 아니라 예", "아니요는 아닙니다", "아뇨가 아니라 예", "아니오가 아니고 예",
+                              "(예) 또는 (아니요)")),
+                        (en, ("(Yes) or (No)", "[Yes] or [No]", "No difference", "No difference in meaning", "No doubt",
+                              "No doubt about it", "No question", "No change in meaning", "A (wrong)")),
+                        (ja, ("はいでもいいえでもない", "はいともいいえとも言えない")), (zh, ("是也不是",))):
+        for text in texts:
+            assert parse_answer(template, text, item) is None, text
+    for item, text, index in ((ko, "아니요", 1), (ko, "아니요.", 1), (ko, "아니요, 다릅니다", 1),
+                              (ko, "아니요입니다", 1), (ko, "예입니다", 0), (en, "No way", 1), (en, "No, no.", 1),
+                              (en, "Yes, no doubt", 0), (en, "B (No)", 1), (en, "No, they differ.", 1),
+                              (ja, "はい、同じ意味です", 0), (ja, "いいえ、違います", 1),
+                              (ja, "はい、違いはありません", 0), (zh, "是的", 0), (zh, "不，意思不同", 1)):
+        assert parse_answer(template, text, item) == index, text
+
+
 def _scripted_run(root, tmp_path, name, answer, *args):
     """`xling eval mc --mode gen` on PAWS-X through a scripted OpenAI-style server answering
     `answer(prompt)`: (the run's records, its config.json, the prompts the server was sent)."""

@@ -188,3 +188,18 @@ def test_the_shipped_experiment_builds_every_cell(root):
     cells = cells_of(config)
     assert len(cells) == 12 + 12 and source.template == "copa"    # 12 languages, 4 x 4 crossed less 4 repeated
     assert all(len(source.items(p, h)) == 500 for p, h in cells)
+
+
+def test_parser_9_an_option_negated_after_it_or_listed_in_brackets_names_none(root):
+    """(audit round 26) "มันเล็กไม่ใช่คำตอบ" ("it was small is not the answer"), "它很小不对",
+    "Kilikuwa kidogo si jibu", "Li te piti pa vre" and "A. ผิด" ("A. wrong") were read as the option
+    they reject, "(A) หรือ (B)" as A."""
+    copa = load_template("copa")
+    th, zh, sw, ht = (xcopa_items("test", lang, root=root)[0] for lang in ("th", "zh", "sw", "ht"))
+    for item, text in ((th, "มันเล็กไม่ใช่คำตอบ"), (th, "มันเล็ก ไม่ใช่คำตอบ"), (th, "A. ผิด"), (th, "(A) หรือ (B)"),
+                       (zh, "它很小不对"), (zh, "它很小是错的"), (zh, "(A)或(B)"), (sw, "Kilikuwa kidogo si jibu"),
+                       (ht, "Li te piti pa vre")):
+        assert parse_answer(copa, text, item) is None, text
+    for item, text, index in ((th, "มันเล็ก", 1), (th, "A. มันบอบบาง", 0), (zh, "它很小。", 1),
+                              (sw, "B. Kilikuwa kidogo.", 1), (ht, "Li te piti", 1)):
+        assert parse_answer(copa, text, item) == index, text

@@ -182,8 +182,12 @@ def balanced_shots(pool: Sequence[ChoiceItem], k: int, seed: int, n_labels: int,
 # reads Japanese 多分 (the kanji of the prompted たぶん) as neutral; 7: an accepted word that opens
 # longer words (Chinese 不) is read only standing alone, not in 不知道 (PAWS-X zh accepts 不, 相同, 不相同);
 # 8: a choice followed by another label or option in brackets names no answer ("No (entailment)",
-# PAWS-X "Yes (No)"; "Yes (entailment)" is read), «» 【】 《》 ` • > around an answer are stepped over.
-CHOICE_PARSER = 8
+# PAWS-X "Yes (No)"; "Yes (entailment)" is read), «» 【】 《》 ` • > around an answer are stepped over;
+# 9: choices listed in brackets ("(A) or (C)", "(Yes) or (No)"), a Korean option running on into a
+# particle ("아니요가 아니라 예"), a choice negated after it ("A (wrong)", "town is wrong", "镇不对"), a No
+# word before a noun ("No doubt", "No difference"), "neither"/"both" in Japanese and Chinese ("はいでも
+# いいえでもない", "是也不是"), "不是矛盾", a choice corrected ("A. Wait, C.") or an arrow ("A -> C") name none.
+CHOICE_PARSER = 9
 
 
 def _norm(text: str) -> str:
@@ -228,7 +232,11 @@ _NO_WORDS = frozenset({"no", "nein", "non", "nee", "nej", "não", "nao", "нет
                        "否", "不是", "不", "hayır", "không", "tidak", "hapana", "ei"})
 # ("No se parecen", "they are not alike", answers: only sé with its accent, or "lo se", refuses)
 # (English "No idea"/"No clue" not going on with a word: "No idea why, but they differ" answers)
+# A No word before a noun it quantifies opens no answer No either: "No doubt", "No difference (in
+# meaning)" (a paraphrase: PAWS-X's Yes), "No question about it", "No problem" (none is guessed)
 _JOINED_REFUSAL = re.compile(r"[ \t]+(?:(?:idea|clue|comment)(?:\s+at\s+all)?\s*(?:$|[,，.!?。！？;:)])"
+                             r"|(?:real\s+|significant\s+)?(?:doubt|question|difference|change|problem|issue)s?"
+                             r"(?![^\W\d_])"
                              r"|(?:sé|lo\s+s[eé]|estoy\s+segur[oa]|tengo\s+(?:ni\s+)?idea|lo\s+so|sono\s+sicur[oa]"
                              r"|puedo\s+(?:saber|determinar))(?![^\W\d_]))")
 # (the refusal ends there, or at a punctuation mark: "No, I don't know, sorry."; "No, I can't say
@@ -247,9 +255,13 @@ _WHOLE_REFUSAL = re.compile(
 
 def _refuses(word: str, rest: str) -> bool:
     """Whether an answer opening with `word` (an option's or label's text) and going on with
-    `rest` is a refusal that opens with a No word, not the answer No."""
+    `rest` is a refusal (or a phrase: "No doubt") that opens with a No word, not the answer No."""
     return word in _NO_WORDS and bool(_JOINED_REFUSAL.match(rest) or _WHOLE_REFUSAL.match(rest)
                                       or word == "non" and re.match(r"[ \t]+so(?![^\W\d_])", rest))   # "Non so"
+
+
+# NLI's label names in Chinese and Japanese, written with no space after a word ("不是矛盾": "no contradiction")
+_CJK_LABEL_NAME = re.compile(r"[ \t]*(?:蕴含|蘊含|蕴涵|蘊涵|含意|中立|中性|矛盾)")
 
 
 def answer_vocabulary(template: Template) -> dict[str, int]:
@@ -308,7 +320,8 @@ def parse_answer(template: Template, text: str, item: ChoiceItem) -> int | None:
                     return None
                 # a word before a label's name ("No contradiction": there is none) answers nothing
                 named = re.match(r"[ \t]+(\w+)", norm[len(word):])   # (not "No\nContradiction: ...")
-                if word not in labels and named and named.group(1) in labels or _refuses(word, norm[len(word):]):
+                names = named and named.group(1) in labels or _CJK_LABEL_NAME.match(norm[len(word):])
+                if word not in labels and names or _refuses(word, norm[len(word):]):
                     return None
                 # nor does one with another choice alone in brackets ("No (entailment)", "Yes (No)"); one
                 # opening an explanation answers ("Yes (no doubt)", "No (entailment does not hold)")
@@ -339,7 +352,7 @@ def parse_answer(template: Template, text: str, item: ChoiceItem) -> int | None:
         norm = _norm(norm[cut:])
     said = [(len(o), i) for i, o in options
             if o and norm.startswith(o) and not _runs_on(o[-1], norm[len(o):len(o) + 1])
-            and not (len(o) == 1 and _hangul_goes_on(o, norm[1:]))   # "예" in "예를 들어"
+            and not _hangul_goes_on(o, norm[len(o):])   # "예" in "예를 들어", "아니요" in "아니요가 아니라 예"
             and not (o in _OPENS_WORDS and norm[len(o):len(o) + 1].isalnum())   # "不" in "不知道"
             and not norm[len(o):].lstrip().startswith(("吗", "嗎"))]   # the question echoed: "相同吗？"
     letters = [letter.casefold() for letter in _letters(item)]
@@ -348,7 +361,8 @@ def parse_answer(template: Template, text: str, item: ChoiceItem) -> int | None:
         best = [i for length, i in said if length == longest]
         rest = norm[longest:]
         if len(best) > 1 or _lists_another(rest, best[0], options, letters, by_text=True) \
-                or _refuses(norm[:longest], rest) or _brackets_another(rest, best[0], options, letters):
+                or _refuses(norm[:longest], rest) or _brackets_another(rest, best[0], options, letters) \
+                or _negated(rest, best[0], options):
             return None
         return best[0]
     # a letter alone or marked as one ("B)", "C.", "**B**", "B, because", "B is correct",
@@ -372,7 +386,8 @@ def parse_answer(template: Template, text: str, item: ChoiceItem) -> int | None:
             return None
         # what follows the option's own text ("A) shelf ..."), else the letter itself ("A, B")
         rest = marked[len(own):] if own else norm[match.start(1) + 1:]
-        return None if _lists_another(rest, index, options, letters, by_text=False) else index
+        return None if _lists_another(rest, index, options, letters, by_text=False) \
+            or _negated(rest, index, options) else index
     return None
 
 
@@ -397,6 +412,10 @@ def _lists_another(rest: str, index: int, options: list[tuple[int, str]], letter
         if marked and marked.group(1) in letters and letters.index(marked.group(1)) != index:
             return True
         if standing_alone(after, _LETTER_SENTENCE, _SENTENCE_ENDS):
+            return True
+        # a choice corrected by another ("A. Wait, C.", "A... actually C", "镇？不，是医院")
+        corrected = _CORRECTION.match(after)
+        if corrected and standing_alone(after[corrected.end():], _LETTER_SENTENCE, _SENTENCE_ENDS):
             return True
         # another choice that goes on listing ("A. B, C.", "shelf. bed, oven."); not "C. A and B are wrong"
         letter = _LETTER_ALONE.match(after)
@@ -449,6 +468,36 @@ def _brackets_another(rest: str, index: int, options: list[tuple[int, str]], let
     return any(i != index and o and inner.startswith(o) and _CLOSING.match(inner[len(o):]) for i, o in options)
 
 
+# A choice negated right after it ("A is wrong", "A (incorrect)", "A: wrong", "A, definitely not", "A's
+# wrong", "town isn't right", "镇不对", "町じゃない", "มันเล็กไม่ใช่คำตอบ", "Kilikuwa kidogo si jibu", "Li te
+# piti pa vre"): such an answer names none (it was read as that choice). A "not" going on with another
+# choice rejects that one ("C, not A", "hospital (not town)"), and a rhetorical question affirms ("病院
+# ではないでしょうか").
+_NEGATED = re.compile(
+    r"[\s\"'“”‘’「」『』«»《》`*)）\]】]*(?:['’]s\s+|[\s,，、.。:：;!?？\-–—(（\[]*)"
+    r"(?:(?:is|was|would\s+be|seems|definitely|certainly|clearly|surely|absolutely|probably)\s+)*"
+    r"(?:(?:wrong|incorrect|false)(?![^\W\d_])"
+    r"|no\s*(?=$|[.!)）\]】])|(?:not|never|isn['’]?t|wasn['’]?t)(?!\s+(?:it|this|that)\s*\?)"   # (not "A, isn't it?")
+    r"\s*(?=$|[.,;:!)）\]】]|(?:this|it|that|right|correct|true|the\s+(?:(?:right|correct)\s+)?answer)(?![^\W\d_]))"
+    r"|(?:は|が|也|是)?(?:不对|不對|不正确|不正確|错|錯|間違|違(?:う|います)|(?:じゃ|では)(?:な(?!い(?:でしょう|です)?か)|ありません(?!か))"
+    r"|不是(?=\s*(?:$|[。.!！?？,，]|答案|正确|正確)))"
+    r"|ไม่ใช่(?=\s*(?:$|[.!?,]|" + unicodedata.normalize("NFKC", "คำตอบ") + "))|ผิด|ไม่ถูก"   # (as _norm writes ำ)
+    r"|si\s+(?:jibu|sahihi|kweli)(?![^\W\d_])|pa\s+(?:vre|kòrèk|korèk|bon)(?![^\W\d_]))")
+
+
+def _negated(rest: str, index: int, options: list[tuple[int, str]]) -> bool:
+    """Whether what follows an answer's choice negates it (see _NEGATED); a No choice negated is
+    still No ("No, wrong", "いいえ、違います", "아니요, 같은 뜻이 아닙니다")."""
+    return not any(i == index and o in _NO_WORDS for i, o in options) \
+        and bool(_NEGATED.match(rest.split("\n", 1)[0]))   # (on its line, as _lists_another)
+
+
+# A word correcting the choice before it, in the sentence after ("A. Wait, C.", "A... actually C",
+# "镇？不，是医院": the second choice standing alone).
+_CORRECTION = re.compile(r"(?:(?:wait|actually|sorry|oops|no)(?![^\W\d_])|不对|不對|(?:不|아니)(?=[\s,，、.!])|いや)"
+                         r"[\s,，、.!:]*(?:(?:it['’]?s|it\s+is|是|です)\s*)?")
+
+
 # Answer words that also open longer words in a script without spaces (不知道 "I don't know",
 # 不确定 "not sure", 不一定): such a word answers only standing alone.
 _OPENS_WORDS = frozenset({"不"})
@@ -471,11 +520,14 @@ def _hangul_goes_on(word: str, rest: str) -> bool:
 # dash is none either: "Yes - no doubt" answers yes.)
 # Quotes, bold, bullets and closing brackets around the choices are stepped over ("「はい」か「いいえ」",
 # "**Yes** or **No**", "«Да» или «Нет»", "A (shelf) or B (bed)", "• Yes\n• No"); an opening bracket
-# is not: "Yes (no doubt)" answers (and "Yes (No)": _brackets_another). 【 and 《 quote in Chinese.
+# only after a joiner or a closed bracket ("(A) or (C)", "(A), (C)", "(A) (C)"), not after a space
+# alone: "Yes (no doubt)" answers (and "Yes (No)": _brackets_another). 【 and 《 quote in Chinese.
+# (でも, とも and 也 join "neither"/"both": "はいでもいいえでもない", "是也不是"; not 也许, "maybe";
+# an arrow joins too: "A -> C" names none, as "A → C" does)
 _JOINS = r"[\s,，、/|;&+\"'“”‘’「」『』«»《》【`*•>)）\]】]*"
 _JOINER = (r"(?:(?:or|oder|ou|o|или|hay|atau|and|und|et|y|e|и|và|dan|but\s+(?:maybe|perhaps|possibly))(?![^\W\d_])"
-           r"|或者|还是|或|또는|혹은|아니면|か|または|และ|หรือ|和|与|及|跟|と|や|및)")
-_LISTING = re.compile(f"^{_JOINS}(?P<word>{_JOINER})?{_JOINS}")
+           r"|或者|还是|或|또는|혹은|아니면|か|または|และ|หรือ|和|与|及|跟|とも|と|や|및|でも|也(?![许許])|->|=>)")
+_LISTING = re.compile(f"^(?:(?:{_JOINS}(?P<word>{_JOINER})|{_JOINS}[)）\\]】]){_JOINS}[(（\\[［]?|{_JOINS})")
 _SPACE_ONLY = re.compile(r"^\s*$")
 # A sentence's end between an answer's choice and what follows ("A. B.", "はい。いいえ。"), quotes
 # and bold stepped over on both sides ("「はい」。「いいえ」。", "**Yes**. **No**.", "«Yes». «No».").
