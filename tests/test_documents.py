@@ -381,6 +381,61 @@ def test_a_chunk_answer_the_token_budget_ended_is_counted_and_its_segments_marke
     assert f"(2 segments; a budget of {budgets[0]} tokens a chunk)" in result.output
 
 
+def test_a_chunk_its_budget_ended_before_its_last_number_is_said_to_be_the_budgets_doing(tmp_path):
+    """(audit round 26) Such a chunk fails realignment, its segments scored as empty, yet the note
+    said "their last segments are cut short" and the run's last line "A larger model follows the
+    numbered layout better"; `xling report` never said outputs were cut at their budget."""
+    long = "A sentence long enough that its own answer budget reaches the cap of a hundred tokens, " * 2
+
+    def answer(payload):
+        text = _user_text(payload)
+        if "Three." in text:   # (the budget is the segments' own: 3 x 26 tokens, under the cap)
+            return "[1] ONE.\n[2] TWO.", "length"
+        if "Six." in text:
+            return "[1] FIVE.\n[2] SI", "length"
+        return "<think>\nThe user wants Korean. First", "length"   # the cap ended its reasoning
+
+    rows = [_row(1, "doc-a", "news", "One.", "하나."), _row(2, "doc-a", "news", "Two.", "둘."),
+            _row(3, "doc-a", "news", "Three.", "셋."), _row(4, "doc-b", "news", long.strip(), "긴 문장."),
+            _row(5, "doc-c", "news", "Five.", "다섯."), _row(6, "doc-c", "news", "Six.", "여섯.")]
+    server = FakeOpenAI(respond=answer)
+    try:
+        result = _eval(_write_wmt24pp(tmp_path, rows), tmp_path / "doc", server.url, "--unit", "document",
+                       "--max-new-tokens", "100")
+    finally:
+        server.close()
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in (tmp_path / "doc" / "outputs" / "en-ko.jsonl").open(encoding="utf-8")]
+    assert [r["output"] for r in records] == ["", "", "", "", "FIVE.", "SI"]
+    assert ("3 of 3 chunk answers stopped at their token budget (6 segments; a budget of 52 to 100 tokens a chunk): "
+            "1 split back, their last segments cut short; 2 ended before their last number and could not be split "
+            "back: their 4 segments are scored as empty (a larger --max-new-tokens (now 100) or context window gives "
+            "them room; the model wrote past 2.5 x the source's tokens + 20 a segment: a repetition loop, or "
+            "reasoning)") in result.output
+    last = [line for line in result.output.splitlines() if line.strip()][-1]
+    assert last.startswith("xling: warning: 4 of 6 segments could not be realigned from their document's "
+                           "translation and are scored as empty (4 in chunk answers that stopped at their token "
+                           "budget before their last number: 2.5 x the source's tokens + 20 a segment, at most "
+                           "--max-new-tokens (100)")
+    assert "layout" not in result.output and "larger model" not in result.output
+    shown = CliRunner().invoke(cli, ["report", str(tmp_path / "doc")])
+    assert ("en-ko: 6 segments from chunk answers that stopped at the token budget (scored as cut, or as empty "
+            "where not split back)") in shown.output
+
+
+def test_the_report_says_how_many_outputs_stopped_at_their_budget(tmp_path):
+    """(audit round 26) metrics.json counted them (generation.cut_at_budget); `xling report` scored
+    them with no word."""
+    server = FakeOpenAI(respond=lambda payload: ("그녀는", "length") if "book" in _user_text(payload) else "비가.")
+    try:
+        result = _eval(_write_wmt24pp(tmp_path, ROWS[4:]), tmp_path / "seg", server.url)
+    finally:
+        server.close()
+    assert result.exit_code == 0, result.output
+    shown = CliRunner().invoke(cli, ["report", str(tmp_path / "seg")])
+    assert "en-ko: 1 output stopped at the token budget (scored as cut)" in shown.output
+
+
 def test_a_fullwidth_or_unspaced_colon_after_a_number_is_removed(tmp_path):
     """"[1]：訳文" (as CJK text is typed) and "[2]:text" kept their colon in the output: perfect
     translations so answered scored chrF 94, BLEU 74."""
@@ -408,6 +463,63 @@ def test_a_note_between_segments_costs_only_the_note(tmp_path):
     assert [r["output"] for r in records] == [f"SENTENCE {i}." for i in range(1, 5)]
     assert all(r["realigned"] for r in records)
     assert any("Note: the second sentence is idiomatic." in str(piece) for piece in records[1]["removed"])
+
+
+def test_a_reasoning_blocks_numbered_lines_are_never_read_as_segments(tmp_path):
+    """(audit round 26) An answer whose cleaned text did not split was split as the raw answer,
+    <think> block and all: its "[1] bridge = 다리" glossary line was scored as segment 1's
+    translation and segment 2 got the whole translation, "realigned", no failure counted."""
+    rows = [_row(1, "doc-a", "news", "The bridge opened today.", "다리가 오늘 개통했다."),
+            _row(2, "doc-a", "news", "Thousands crossed it on foot.", "수천 명이 걸어서 건넜다.")]
+    answer = ("<think>\n[1] bridge = 다리\n[2] on foot = 걸어서\n</think>\n"
+              "다리가 오늘 개통했다. 수천 명이 걸어서 건넜다.")
+    records, _ = _document_run(tmp_path, rows, lambda payload: answer)
+    assert [r["output"] for r in records] == ["", ""] and [r["realigned"] for r in records] == [False, False]
+    metrics = json.loads((tmp_path / "doc" / "metrics.json").read_text())
+    assert metrics["directions"]["en-ko"]["realignment"]["failed_segments"] == 2
+    # what the raw answer is split for stays: cleaning that cut the end off (a note after [1])
+    noted = "<think>\n[1] bridge = 다리\n</think>\n[1] 다리가 오늘 개통했다.\nNote: a gloss.\n[2] 수천 명이 건넜다."
+    records, _ = _document_run(tmp_path / "noted", rows, lambda payload: noted)
+    assert [r["output"] for r in records] == ["다리가 오늘 개통했다.", "수천 명이 건넜다."]
+    assert ["think", "<think>\n[1] bridge = 다리\n</think>"] in records[0]["removed"]
+
+
+def test_numbers_written_otherwise_realign_and_shifting_answers_still_fail():
+    """(audit round 26) Answers no segment of which could be shifted were counted as failures and
+    scored as empty: fullwidth or spaced brackets, bold numbers, "\r" or U+2028 line breaks, a
+    no-break space, a last number of the model's own, a one-segment answer without its [1]
+    (WMT24++ chunks are mostly one segment)."""
+    from xling.translation.documents import split_marked
+
+    two = ["하나.", "둘."]
+    for answer in ("［1］하나.\n［2］둘.", "[ 1 ] 하나.\n[ 2 ] 둘.", "**[1]** 하나.\n**[2]** 둘.", "[1] 하나.\r[2] 둘.",
+                   "[1] 하나.\u2028[2] 둘.", "\u00a0[1] 하나.\n\u00a0[2]\u00a0둘.", "[1] 하나.\n[2] 둘.\n[3]",
+                   "Sure:\n[1] 하나.\n[2] 둘.\n[3] (end of document)"):
+        assert split_marked(answer, 2) is not None and split_marked(answer, 2)[0] == two, answer
+    assert split_marked("Sure:\n[1] 하나.\n[2] 둘.\n[3] (end)", 2) == (two, "Sure:", "[3] (end)")
+    assert split_marked("하나.", 1) == (["하나."], "", "")
+    # never shifted: repeated, out of order, missing, inline or empty numbers; a last number with
+    # text may be a segment split in two ("[2] 둘." segment 1's second half, "[3]" segment 2's)
+    for answer in ("[1] 하나.\n[1] 둘.", "[2] 둘.\n[1] 하나.", "[1] 하나. 둘.", "[1] 하나. [2] 둘.", "[1] 하나.\n[2]",
+                   "[1] 하나.\n[2] 둘.\n[3] 셋.", "[1] 하나.\n[2] 둘.\n[3] (end)\n[4] (end)", "하나. 둘.",
+                   "**[1] 하나.\n**[2] 둘.", "［1］하나.\n[2] 둘.\n［2］셋."):
+        assert split_marked(answer, 2) is None, answer
+    assert split_marked("[2] 하나.", 1) is None and split_marked("  ", 1) is None
+
+
+def test_a_one_segment_chunk_answered_without_its_number_is_scored(tmp_path):
+    """(audit round 26) WMT24++ documents come in chunks of mostly one segment: each one answered
+    without "[1]" was scored as empty; fullwidth numbers (as ja/zh text is typed) lost every chunk."""
+    def answer(payload):
+        lines = [line for line in _user_text(payload).split("\n") if line.startswith("[")]
+        if len(lines) == 1:
+            return lines[0].split("] ", 1)[1].upper()
+        return "\n".join(re.sub(r"^\[(\d+)\] ", r"［\1］", line).upper() for line in lines)
+
+    rows = [_row(1, "doc-a", "news", "One.", "하나."), _row(2, "doc-a", "news", "Two.", "둘."),
+            _row(3, "doc-b", "news", "Three.", "셋.")]
+    records, _ = _document_run(tmp_path, rows, answer)
+    assert [r["output"] for r in records] == ["ONE.", "TWO.", "THREE."] and all(r["realigned"] for r in records)
 
 
 def test_empty_segments_are_not_numbered_and_separators_after_numbers_are_removed(tmp_path):

@@ -521,6 +521,15 @@ def test_a_direction_made_by_an_earlier_pass_shows_no_cost_of_zero_seconds():
     assert _cost({"seconds": 2.5, "generated": 4}) == {"seconds": 2.5, "generated": 4}
 
 
+def test_a_direction_from_the_cache_keeps_its_cut_and_clipped_counts():
+    """(audit round 26) Every output from the cache: the cost kept only from_cache, and the page lost
+    how many outputs stopped at their budget and how many budgets the context window cut."""
+    from xling.reporting.html_report import _cost
+
+    assert _cost({"seconds": 0.01, "from_cache": True, "cut_at_budget": 5, "clipped_budgets": 2}) == \
+        {"from_cache": True, "cut_at_budget": 5, "clipped_budgets": 2}
+
+
 def test_a_run_stopped_before_it_finished_says_so_on_its_page(runs, tmp_path, capsys, browser):
     """Only stderr said "finished 1 of its 2 directions": the page had no trace of the other."""
     import json

@@ -139,6 +139,14 @@ def direction_table(run: MTRun, only: list[str] | None = None) -> Table:
             notes.append(f"{d.name}, translated by document: {r['failed_chunks']} of {r['chunks']} "
                          f"chunks could not be split back into segments ({r['failed_segments']} "
                          "segments scored as empty)")
+    for d in run.directions:   # (the run said so on stderr; the scores hold them as they were cut)
+        n, plural = d.cut_at_budget, "s" * (d.cut_at_budget != 1)
+        if n and d.realignment:
+            empty = ", or as empty where not split back" if d.realignment.get("failed_segments") else ""
+            notes.append(f"{d.name}: {n} segment{plural} from chunk answers that stopped at the token budget "
+                         f"(scored as cut{empty})")
+        elif n:
+            notes.append(f"{d.name}: {n} output{plural} stopped at the token budget (scored as cut)")
     notes += [note for note in (chosen_by(run, m) for m in metrics) if note]
     lower = [display(m) for m in metrics if not get(m).higher_is_better]
     if lower:   # (as `xling score` says: the single-run tables have no better/worse marks)

@@ -270,7 +270,7 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
         print(f"xling: note: {', '.join(other)} {'is not a direction' if len(other) == 1 else 'are not directions'} "
               f"{data.spec} was made for ({', '.join(sorted(made_for))}): the source side is a "
               "translation, not an original text", file=sys.stderr)
-    unaligned = empty = total = 0
+    unaligned = unaligned_cut = empty = total = 0
     # Greedy sentence translations go through queues of several directions (see _translate_queued);
     # documents and candidates are translated direction by direction.
     queued = len(directions) > 1 and config.unit != "document" and selection.greedy
@@ -295,6 +295,7 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
             digest = run.write_outputs(name, records)
             score_direction(run, name, metrics, config, generation=generation, written=(records, digest))
             unaligned += sum(1 for r in records if r.get("realigned") is False)
+            unaligned_cut += sum(1 for r in records if r.get("realigned") is False and r.get("cut"))
             empty += sum(1 for r in records if not is_blank(r["source"]) and is_blank(r["output"])
                          and r.get("realigned") is not False)
             total += len(records)
@@ -303,10 +304,16 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
               "text (an answer that opens with a line break ends there under a completion template) "
               "or held only what was stripped; `xling prompt` shows one", file=sys.stderr)
     if unaligned:   # document mode: answers that could not be split back into their segments
+        # (a chunk its token budget ended before its last number is the budget's doing, not the model's layout)
+        d = translator.decoding
+        why = [f"{unaligned_cut} in chunk answers that stopped at their token budget before their last number: "
+               f"{d.length_factor:g} x the source's tokens + {d.length_slack} a segment, at most --max-new-tokens "
+               f"({d.max_new_tokens_cap:,}), less where the context window leaves less"] if unaligned_cut else []
+        why += [f"{unaligned - unaligned_cut} in answers that broke the numbered layout: a larger model follows "
+                "it better"] if unaligned > unaligned_cut else []
         print(f"xling: warning: {unaligned} of {total} segments could not be realigned from their "
-              "document's translation and are scored as empty; document scores cover only the "
-              "documents realigned in full. A larger model follows the numbered layout better; "
-              "--unit segment scores every segment", file=sys.stderr)
+              f"document's translation and are scored as empty ({'; '.join(why)}); document scores cover only "
+              "the documents realigned in full; --unit segment scores every segment", file=sys.stderr)
 
 
 # A chooser metric's options that say how it runs, not what it scores.

@@ -5,7 +5,8 @@ A document longer than the model can take is cut into the largest runs of whole 
 fit both the context window (prompt + answer) and the answer cap (--max-new-tokens). An answer
 whose numbers are not exactly 1..n in order, or with a number left empty, cannot be split back
 safely: its segments are scored as empty and counted as a realignment failure — never shifted
-onto other segments.
+onto other segments. Numbers written otherwise ("［1］", "**[1]**") still split an answer, and a
+one-segment chunk answered without its "[1]" is that segment.
 """
 from __future__ import annotations
 
@@ -17,11 +18,20 @@ from ..backends.base import was_cut
 from ..data.languages import check_direction
 from ..data.textio import is_blank
 from ..errors import XlingError
-from .postprocess import Cleaned, clean_output
+from .postprocess import Cleaned, clean_output, without_reasoning
 from .translator import Translation, source_texts
 
 # A number in square brackets at the start of a line, then the segment's text.
-_MARK = re.compile(r"^[ \t]*\[(\d+)\][ \t]*", re.M)
+_MARK = re.compile(r"^[ \t]*\[(?P<number>\d+)\][ \t]*", re.M)
+# The number as models also write it: "［1］" (fullwidth, as CJK text is typed), "[ 1 ]", "**[1]**"
+# (markdown bold), after a no-break space, at the start of a line any line break ends ("\r",
+# U+2028). Read only where the plain numbers do not split an answer: a segment may hold such a line.
+_SPACE = r"[ \t\u00a0\u3000]*"
+_LOOSE_MARK = re.compile(rf"(?:^|(?<=[\n\r\x85\u2028\u2029])){_SPACE}(\*\*)?[\[［]{_SPACE}(?P<number>\d+){_SPACE}[\]］]"
+                         rf"(?(1)\*\*){_SPACE}")
+# What a model may write after a last number of its own ("[3] (end of document)"): nothing, or a
+# remark in brackets. Anything else may be a segment's text it split in two, the rest shifted.
+_REMARK = re.compile(r"\s*(?:[(（\[［【][^\n]*[)）\]］】])?\s*")
 MARK_TOKENS = 4      # what "[12] " and its line break may cost in tokens, per segment
 
 
@@ -30,18 +40,40 @@ def mark(segments: list[str]) -> str:
     return "\n".join(f"[{k}] {text}" for k, text in enumerate(segments, 1))
 
 
-def split_marked(text: str, n: int) -> list[str] | None:
-    """The n segments of a numbered answer, or None when its numbers are not exactly 1..n in
-    order (missing, repeated, merged or out of order) or a number has no text: a model that put
-    two segments' text under [1] and left [2] empty would otherwise have every segment scored
-    against its neighbour's reference (the numbered segments are never empty). Text before [1]
-    is dropped."""
-    marks = list(_MARK.finditer(text))
-    if [int(m.group(1)) for m in marks] != list(range(1, n + 1)):
-        return None
-    ends = [m.start() for m in marks[1:]] + [len(text)]
-    pieces = [text[m.end():end].strip() for m, end in zip(marks, ends)]
-    return pieces if all(pieces) else None
+def split_marked(text: str, n: int) -> tuple[list[str], str, str] | None:
+    """The n segments of a numbered answer, the text before [1] and the text dropped after [n]
+    (both stripped), or None when its numbers are not exactly 1..n in order (missing, repeated,
+    merged or out of order) or a number has no text: a model that put two segments' text under
+    [1] and left [2] empty would otherwise have every segment scored against its neighbour's
+    reference (the numbered segments are never empty). Numbers as models also write them
+    (_LOOSE_MARK) count where the plain ones do not split the answer; a last [n+1] with nothing
+    or a remark in brackets after it is dropped; a one-segment answer without a number is its
+    segment."""
+    for pattern in (_MARK, _LOOSE_MARK):
+        marks = list(pattern.finditer(text))
+        numbers = [int(m.group("number")) for m in marks]
+        end = len(text)
+        if numbers == list(range(1, n + 2)) and _REMARK.fullmatch(text, marks[n].end()):
+            end, marks = marks[n].start(), marks[:n]
+        elif numbers != list(range(1, n + 1)):
+            continue
+        ends = [m.start() for m in marks[1:]] + [end]
+        pieces = [text[m.end():e].strip() for m, e in zip(marks, ends)]
+        return (pieces, text[:marks[0].start()].strip(), text[end:].strip()) if all(pieces) else None
+    if n == 1 and text.strip() and not _LOOSE_MARK.search(text):   # "[1]" left out: nothing to shift
+        return [text.strip()], "", ""
+    return None
+
+
+def _cut_inside(cleaned: str, answer: str, n: int) -> bool:
+    """Whether cleaning `answer` cut off its end (a "Note: ..." line after [2] ended it there,
+    [3] and [4] lost): the cleaned text's numbers are 1..k of 1..n, and from [1] on it opens the
+    answer's text from its [1] on."""
+    marks, whole = list(_LOOSE_MARK.finditer(cleaned)), list(_LOOSE_MARK.finditer(answer))
+    numbers = [int(m.group("number")) for m in marks]
+    if not marks or not whole or len(marks) >= n or numbers != list(range(1, len(marks) + 1)):
+        return False
+    return answer[whole[0].start("number"):].startswith(cleaned[marks[0].start("number"):])
 
 
 @dataclass
@@ -213,14 +245,14 @@ def translate_documents(translator, texts: list[str], document_ids: list[str], s
     texts, document_ids, src, tgt = checked_inputs(texts, document_ids, src, tgt)
     shots, chunks = prepare(translator, texts, document_ids, src, tgt)
     clipped = translator.clipped_budgets
-    built, asked = [], []
+    built, asked, wanted = [], [], []
     for chunk in chunks:
         segments = [texts[p] for p in numbered(chunk, texts)]
         if not segments:   # only empty segments: nothing to ask
             continue
-        budget = min(translator.decoding.max_new_tokens_cap,
-                     sum(translator.budget(s) + MARK_TOKENS for s in segments))
-        built.append(translator.request(mark(segments), src, tgt, shots, budget))
+        wanted.append(sum(translator.budget(s) + MARK_TOKENS for s in segments))
+        built.append(translator.request(mark(segments), src, tgt, shots,
+                                        min(translator.decoding.max_new_tokens_cap, wanted[-1])))
         asked.append(chunk)
     if translator.clipped_budgets > clipped:
         _say_clipped(translator, translator.clipped_budgets - clipped, len(built))
@@ -233,9 +265,9 @@ def translate_documents(translator, texts: list[str], document_ids: list[str], s
                 results[position] = Translation(source=texts[position], text="", raw="", removed=[],
                                                 prompt_hash="", cached=True,
                                                 unit={"chunk": chunk.name, "realigned": True})
-    failed_chunks = failed_segments = cut_chunks = cut_segments = 0
-    cut_budgets = []
-    for chunk, (request, prompt_hash), answer, hit in zip(asked, built, raw, hits):
+    failed_chunks = failed_segments = cut_chunks = cut_segments = cut_failed_chunks = cut_failed_segments = 0
+    cut_budgets, cut_by = [], set()
+    for chunk, (request, prompt_hash), answer, hit, budget in zip(asked, built, raw, hits, wanted):
         positions = numbered(chunk, texts)
         # the budget ended the answer: its last segment (or more, unnumbered) is cut short, which
         # the numbering cannot show; its segments are marked and counted, as segment mode's are
@@ -246,19 +278,29 @@ def translate_documents(translator, texts: list[str], document_ids: list[str], s
         cut_segments += len(positions) if cut else 0
         # cleaned as the translation of the numbered chunk: a first segment that reads like a
         # preamble ("[1] Translation services:") is a line the source has, so it stays
-        whole = clean_output(answer, tgt, source=mark([texts[p] for p in positions]))
-        pieces = split_marked(whole.text, len(positions))
-        if pieces is None and split_marked(answer, len(positions)) is not None:
+        source = mark([texts[p] for p in positions])
+        whole = clean_output(answer, tgt, source=source)
+        split = split_marked(whole.text, len(positions))
+        unthought, thoughts = without_reasoning(answer, source)
+        if split is None and _cut_inside(whole.text, unthought, len(positions)):
             # the whole answer's cleaning cut inside it (a "Note: ..." line after [2] ended the
-            # answer there, [3] and [4] lost): split the answer itself, each piece is cleaned below
-            whole = Cleaned(answer, answer)
-            pieces = split_marked(answer, len(positions))
-        first = _MARK.search(whole.text)
-        if pieces is not None and first and whole.text[:first.start()].strip():   # talk before [1]
-            whole.removed.append(("preamble", whole.text[:first.start()].strip()))
+            # answer there, [3] and [4] lost): split the answer itself, each piece is cleaned below;
+            # never its reasoning, whose own numbered lines ("[1] bridge = 다리") are no translation
+            whole = Cleaned(unthought, answer, [("think", t.strip()) for t in thoughts if t.strip()])
+            split = split_marked(unthought, len(positions))
+        pieces = split[0] if split is not None else None
+        if split is not None and split[1]:   # talk before [1]
+            whole.removed.append(("preamble", split[1]))
+        if split is not None and split[2]:   # a last number of the model's own: "[3] (end of document)"
+            whole.removed.append(("extra number", split[2]))
         if pieces is None:
             failed_chunks += 1
             failed_segments += len(positions)
+            if cut:   # ended before its last number: the budget's doing, not the layout's
+                cut_failed_chunks += 1
+                cut_failed_segments += len(positions)
+                # (the cap or the context window set the budget, or the model wrote past its segments' budgets)
+                cut_by.add("limit" if request.max_new_tokens < budget else "length")
         for k, position in enumerate(positions):
             unit = {"chunk": chunk.name, "realigned": pieces is not None}
             if cut:
@@ -278,21 +320,32 @@ def translate_documents(translator, texts: list[str], document_ids: list[str], s
     documents = len(group_documents(document_ids))
     summary = {"documents": documents, "chunks": len(chunks), "failed_chunks": failed_chunks,
                "failed_segments": failed_segments, "cut_chunks": cut_chunks, "cut_segments": cut_segments,
+               "cut_failed_chunks": cut_failed_chunks, "cut_failed_segments": cut_failed_segments,
                "context_window": translator.backend.context_window,
                "answer_cap": translator.decoding.max_new_tokens_cap}
     if progress:
-        split = f"; {len(chunks) - documents} more chunks to fit" if len(chunks) > documents else ""
+        more = f"; {len(chunks) - documents} more chunks to fit" if len(chunks) > documents else ""
         print(f"xling: {documents} document{'s' * (documents != 1)} in {len(chunks)} chunk{'s' * (len(chunks) != 1)}"
-              f"{split} (context window "
+              f"{more} (context window "
               f"{summary['context_window'] or 'unknown'}, answer cap {summary['answer_cap']} tokens); "
               f"realignment failed for {failed_chunks} chunks ({failed_segments} segments, scored as empty)",
               file=sys.stderr)
     if cut_chunks:
         low, high = min(cut_budgets), max(cut_budgets)
         budgets = f"{low:,}" if low == high else f"{low:,} to {high:,}"
+        said = []
+        if cut_chunks > cut_failed_chunks:
+            said.append(f"{cut_chunks - cut_failed_chunks} split back, their last segments cut short")
+        if cut_failed_chunks:
+            d = translator.decoding
+            why = [f"a larger --max-new-tokens (now {d.max_new_tokens_cap:,}) or context window gives them room"] \
+                if "limit" in cut_by else []
+            why += [f"the model wrote past {d.length_factor:g} x the source's tokens + {d.length_slack} a segment: "
+                    "a repetition loop, or reasoning"] if "length" in cut_by else []
+            said.append(f"{cut_failed_chunks} ended before their last number and could not be split back: their "
+                        f"{cut_failed_segments} segments are scored as empty ({'; '.join(why)})")
         print(f"xling: note: {cut_chunks} of {len(asked)} chunk answers stopped at their token budget "
-              f"({cut_segments} segments; a budget of {budgets} tokens a chunk): "
-              "their last segments are cut short", file=sys.stderr)
+              f"({cut_segments} segments; a budget of {budgets} tokens a chunk): {'; '.join(said)}", file=sys.stderr)
     return results, summary
 
 

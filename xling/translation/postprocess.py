@@ -91,6 +91,20 @@ class Cleaned:
     removed: list[tuple[str, str]] = field(default_factory=list)   # (kind, text)
 
 
+def without_reasoning(raw: str, source: str | None = None) -> tuple[str, list[str]]:
+    """An answer without its <think> blocks, and the blocks; a source about the tag keeps them
+    (its translation has it)."""
+    if _THINK_TAG.search(source or ""):
+        return raw, []
+    thoughts = [match.group(0) for match in _THINK.finditer(raw)]
+    text = _THINK.sub("", raw)
+    stray = _STRAY_THINK_END.match(text)
+    if stray:  # the opening tag was in the prompt (reasoning models that start inside a block)
+        thoughts.append(stray.group(0))
+        text = text[stray.end():]
+    return text, thoughts
+
+
 def clean_output(raw: str, tgt: Language | None = None, source: str | None = None) -> Cleaned:
     out = Cleaned(text=raw, raw=raw)
     text = raw
@@ -99,14 +113,9 @@ def clean_output(raw: str, tgt: Language | None = None, source: str | None = Non
         if piece.strip():
             out.removed.append((kind, piece.strip()))
 
-    if not _THINK_TAG.search(source or ""):   # a source about the tag: its translation has it
-        for match in _THINK.finditer(text):
-            cut("think", match.group(0))
-        text = _THINK.sub("", text)
-        stray = _STRAY_THINK_END.match(text)
-        if stray:  # the opening tag was in the prompt (reasoning models that start inside a block)
-            cut("think", stray.group(0))
-            text = text[stray.end():]
+    text, thoughts = without_reasoning(text, source)
+    for thought in thoughts:
+        cut("think", thought)
     text = text.strip()
 
     # A chatty line goes only as a line beyond the source's own; a preamble naming the translation

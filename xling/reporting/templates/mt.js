@@ -19,6 +19,7 @@ function costText(cost) {
   if (cost.utility_evaluations !== undefined) parts.push(cost.utility_evaluations + " utility calls");
   if (cost.batches !== undefined) parts.push(cost.batches + (cost.batches === 1 ? " batch" : " batches"));
   if (cost.clipped_budgets !== undefined) parts.push(cost.clipped_budgets + " budgets clipped");
+  if (cost.cut_at_budget !== undefined) parts.push(cost.cut_at_budget + " stopped at their budget");
   return parts.join(", ");
 }
 
