@@ -764,3 +764,17 @@ def test_a_read_only_cache_folder_is_read(mount, capsys, tmp_path, tiny_causal_b
     assert again == first and "cannot be used" not in err
     assert [r.cached for r in records] == [True, True] and [r.text for r in records] == first.splitlines()
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+def test_a_run_refused_for_a_full_disk_at_its_config_leaves_no_folder(mount, capsys, tiny_causal_base, run_copy):
+    """(audit round 26) with room for the run's marker and outputs/ but not for config.json, the
+    refusal left the half-made folder behind (a refused command leaves nothing behind)."""
+    make, fill, _ = mount
+    _, args, _ = run_copy
+    folder = make("nearly-full", size="2m")
+    fill(folder)
+    with open(folder / "filler", "r+b") as filler:   # 8 KB free: the marker and the lock, no config
+        filler.truncate(filler.seek(0, os.SEEK_END) - 8192)
+    code, _, err = run_cli(capsys, *[a if a != args[-1] else folder / "deep" / "run" for a in args])
+    assert_clean(code, err, expect=2)
+    assert "config.json" in err and sorted(p.name for p in folder.iterdir()) == ["filler"]

@@ -9,6 +9,7 @@ import sys
 import pytest
 from helpers import assert_error, run_cli, write_corpus
 
+from xling.cli import main
 from xling.errors import XlingError
 from xling.runs.folder import RunDir
 
@@ -268,3 +269,46 @@ def test_candidates_from_the_shell_show_their_progress(capsys, tiny_causal_base)
     code, _, err = run_cli(capsys, "translate", "-s", "ko", "-t", "en", "-m", tiny_causal_base, "-n", "200000",
                            "--select", "mbr", "안녕하세요")
     assert_error(code, err, "'--candidates' / '-n': must be at most 1,024")
+
+
+def test_a_run_stopped_between_two_metrics_of_a_direction_is_not_reported_as_finished(tmp_path, capsys,
+                                                                                      tiny_causal_base,
+                                                                                      monkeypatch):
+    """(audit round 26) metrics.json is saved after each metric, and a direction in it counted
+    as finished: a run stopped between two metrics of its last direction was reported whole
+    (exit 0, no word), with blank cells for the metrics never computed."""
+    corpus_dir = tmp_path / "data"
+    corpus_dir.mkdir()
+    corpus = write_corpus(corpus_dir, {"ko": ["저는 학생입니다."], "en": ["I am a student."]})
+    write_metrics = RunDir.write_metrics
+
+    def stopped_after_its_first_metric(self, stored):
+        write_metrics(self, stored)
+        if "chrf" in stored["directions"].get("en-ko", {}).get("metrics", {}):
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(RunDir, "write_metrics", stopped_after_its_first_metric)
+    args = ("eval", "mt", "-p", "ko-en,en-ko", "-m", tiny_causal_base, "--data", corpus, "--out", tmp_path / "R",
+            "--metrics", "chrf,ter")
+    assert main([str(a) for a in args]) == 130   # (Ctrl-C)
+    monkeypatch.undo()
+    capsys.readouterr()
+    code, text, err = run_cli(capsys, "report", tmp_path / "R")
+    assert code == 0 and "has finished 1 of its 2 directions" in err and "run the command that made it again" in err
+    code, _, err = run_cli(capsys, *args)   # the resume scores what is missing: a whole run again
+    assert code == 0, err
+    code, text, err = run_cli(capsys, "report", tmp_path / "R")
+    assert code == 0 and "has finished" not in err
+    stored = json.loads((tmp_path / "R" / "metrics.json").read_text(encoding="utf-8"))["directions"]
+    assert all("scoring" not in e and set(e["metrics"]) == {"chrf", "ter"} for e in stored.values())
+
+
+def test_scores_of_a_direction_the_config_no_longer_names_are_said_to_be_so(tmp_path, capsys, tiny_causal_base):
+    """(audit round 26) with config.json edited to drop a direction, the report said its outputs
+    file was missing while it was there."""
+    out = _mt_run(capsys, tmp_path, tiny_causal_base, "R", {"ko": ["저는 학생입니다."], "en": ["I am a student."]},
+                  "--langs", "ko,en")
+    config = json.loads((out / "config.json").read_text(encoding="utf-8"))
+    (out / "config.json").write_text(json.dumps(dict(config, directions=["ko-en"])), encoding="utf-8")
+    code, _, err = run_cli(capsys, "report", out)
+    assert_error(code, err, "has scores and outputs for en-ko, which its config.json does not name")

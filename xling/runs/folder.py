@@ -422,11 +422,18 @@ class RunDir:
         elif self._aside is not None:   # the new run wrote nothing: the old one comes back
             self._settle_aside(restore=True)
         # the folder goes while still locked: another run claiming it in between would lose it
-        if self._created and self._holds_the_lock() and not any(p.name != LOCK for p in self.path.iterdir()):
+        if self._created and self._holds_the_lock() and self._never_used():
             shutil.rmtree(self.path, ignore_errors=True)
             self._remove_made_parents()
         self._lock.close()
         self._lock = None
+
+    def _never_used(self) -> bool:
+        """Nothing in the folder but the lock, or what `prepare` makes before its config (the
+        marker, an empty outputs/: a full disk refused config.json, and they were left behind)."""
+        outputs = self.path / "outputs"
+        return all(p.name in (LOCK, MARKER) or p == outputs and p.is_dir() and not any(p.iterdir())
+                   for p in self.path.iterdir())
 
     def __enter__(self) -> "RunDir":
         return self.claim()

@@ -172,6 +172,11 @@ def read_run(path: str | Path | RunDir, fresh: bool = False) -> MTRun | ChoiceRu
             _check_fresh(run, entries)
         present = run.directions()
         lost = [name for name in entries if name not in present]
+        unnamed = [name for name in lost if run.outputs_path(name).is_file()]
+        if unnamed:   # (its file is there: config.json was edited or damaged since)
+            raise XlingError(f"{run.path} has scores and outputs for {', '.join(unnamed)}, which its config.json "
+                             "does not name (edited or damaged since); restore config.json, or run the command "
+                             "that made the run again")
         if lost:   # scored, so once written: the outputs file was removed since
             raise XlingError(f"{run.path} has scores for {', '.join(lost)} but no outputs file "
                              f"({run.outputs_path(lost[0])}); restore it, or run the command that made the "
@@ -244,7 +249,8 @@ def accuracy_disagreements(cell: Cell, records: list[dict]) -> list[str]:
 def unfinished(record: Run) -> list[str]:
     """The directions (or cells, units) a run's config names that it has not finished."""
     done = record.run.read_metrics()["directions"]
-    return [d for d in record.config.get("directions") or [] if isinstance(d, str) and d not in done]
+    return [d for d in record.config.get("directions") or [] if isinstance(d, str)
+            and (d not in done or isinstance(done[d], dict) and done[d].get("scoring"))]   # (stopped mid-scoring)
 
 
 def check_complete(record: Run) -> None:
