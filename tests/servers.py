@@ -220,6 +220,11 @@ class FakeOpenAI:
                              b'{"index": 0, "message": {"content": "fine"}}]}', {}),
         "logprobs-short": (200, b'{"choices": [{"text": "ab", "logprobs": {"text_offset": [0, 1], '
                                 b'"token_logprobs": [null, -1.0], "tokens": ["a", "b"]}}]}', {}),
+        # a server that ignores echo: the token generated alone, its offset in its own text or after the prompt
+        "logprobs-no-echo": (200, b'{"choices": [{"text": " X", "logprobs": {"text_offset": [0], '
+                                  b'"token_logprobs": [-0.1], "tokens": [" X"]}, "finish_reason": "length"}]}', {}),
+        "logprobs-after-prompt": (200, b'{"choices": [{"text": " X Y", "logprobs": {"text_offset": [9, 11], '
+                                       b'"token_logprobs": [-0.1, -0.2], "tokens": [" X", " Y"]}}]}', {}),
         "deep": (200, b'{"choices": ' + b"[" * 30000 + b"]" * 30000 + b"}", {}),
         # the same answer in Latin-1: undeclared (not UTF-8: malformed), and declared
         "latin1": (200, '{"choices": [{"message": {"content": "café"}}]}'.encode("latin-1"), {}),
@@ -246,6 +251,7 @@ class FakeOpenAI:
         """`respond(payload) -> str`: answer each request with that text (a scripted model)."""
         server = self
         self.mode, self.stall, self.requests = mode, stall, 0
+        self.pace = 0.5                 # seconds between the bytes of a "trickle" answer
         self.payloads: list[dict] = []  # each POST's JSON body
         # GET /models answers, (status, body) in turn, the last one repeated; None: no GET at all
         self.models: list[tuple[int, bytes]] | None = None
@@ -304,7 +310,7 @@ class FakeOpenAI:
                     return self._reply(200, json.dumps({"choices": choices}).encode(), {})
                 if server.stall:
                     time.sleep(server.stall)
-                if server.mode == "trickle":   # one byte every 0.5 s: each read is quick, the answer never ends
+                if server.mode == "trickle":   # one byte every `pace` s: each read is quick, the answer never ends
                     content = b'{"choices": [{"message": {"content": "' + b"x" * 200 + b'"}}]}'
                     try:
                         self.send_response(200)
@@ -314,7 +320,7 @@ class FakeOpenAI:
                         for byte in content:
                             self.wfile.write(bytes([byte]))
                             self.wfile.flush()
-                            time.sleep(0.5)
+                            time.sleep(server.pace)
                     except (BrokenPipeError, ConnectionResetError):
                         pass
                     return

@@ -291,6 +291,20 @@ def test_a_token_across_the_context_boundary_counts_for_the_continuation():
     assert _continuation_logprob(body, "here", start=6, end=14) == -5.0    # no straddle: the same tokens
 
 
+@pytest.mark.parametrize("mode", ["logprobs-no-echo", "logprobs-after-prompt"])
+def test_a_server_ignoring_echo_is_said_to_score_no_prompts_at_once(mode):
+    """(audit round 26) its answers, the generated token alone, were malformed answers ("no echoed
+    token covers the continuation") after every retry, without the advice to use --mode gen."""
+    server = FakeOpenAI(mode)
+    try:
+        backend = HTTPBackend("fake-model", server.url, max_retries=2, backoff=0.01)
+        with pytest.raises(XlingError, match=r"does not score prompts .*; use --mode gen with it$"):
+            backend.loglikelihood([("Korean:", [" 바다"])])   # (the context is 7 characters)
+    finally:
+        server.close()
+    assert server.requests == 1
+
+
 def test_http_log_likelihood_cache_keys_stay_for_contexts_ending_in_whitespace():
     """The server's offsets score them (no local split changed): their cached scores stay valid."""
     from xling.backends.cached import CachedBackend

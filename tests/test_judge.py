@@ -584,6 +584,91 @@ def test_a_judge_whose_every_answer_was_cut_is_told_to_raise_its_token_limit():
         server.close()
 
 
+def test_a_judge_whose_answers_a_content_filter_stopped_is_not_told_to_raise_its_token_limit(capsys):
+    """(audit round 26) answers a server's content filter stopped (finish_reason content_filter)
+    were said to have reached the token limit, with the advice to raise it, and counted as
+    truncated; the reason holds for answers read back from the cache too."""
+    from xling.backends.http import HTTPBackend
+    from xling.metrics.judge import judge
+
+    server = FakeOpenAI(respond=lambda payload: ("Score: 85", "content_filter"))
+    for run in range(2):   # the second from the cache, the server gone
+        with pytest.raises(XlingError) as refused:
+            judge(["안녕.", "고양이."], ["Hello.", "The cat."], "ko", src_lang="en", kind="esa", max_new_tokens=16,
+                  backend=HTTPBackend("judge", server.url, max_retries=0, chat=True))
+        server.close()
+        assert "2 of its 2 answers were stopped by the server's content filter (finish_reason content_filter): " \
+               "a larger --judge-max-tokens cannot help" in str(refused.value)
+        assert "reached 16 tokens" not in str(refused.value) and "raise --judge-max-tokens" not in str(refused.value)
+    assert server.requests == 2
+    # one answer filtered beside a readable one: counted apart from the answers the budget cut
+    server = FakeOpenAI(respond=lambda payload: ("Score: 40", "content_filter")
+                        if "고양이" in payload["messages"][-1]["content"] else "Score: 90")
+    try:
+        result = judge(["안녕.", "고양이."], ["Hello.", "The cat."], "ko", kind="esa", src_lang="en",
+                       backend=HTTPBackend("judge", server.url, max_retries=0, chat=True))
+    finally:
+        server.close()
+    assert result.segments == [90, None] and result.extra["filtered"] == 1 and "truncated" not in result.extra
+    assert "(1 stopped by the server's content filter)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("heading", ["Other errors:", "Severe:", "Blocker:", "Additional errors:",
+                                     "However, there is one issue:"])
+def test_errors_under_a_heading_xling_cannot_read_beside_known_ones_are_unparseable(heading):
+    """(audit round 26) once any severity heading was known, the errors under one xling could
+    not read were dropped: 'Critical:\nno-error\nOther errors:\naccuracy/... - "x"\nMinor:\nno-error'
+    scored 0, counted as parsed."""
+    from xling.metrics.judge import final_answer
+
+    error = 'accuracy/mistranslation - "x"'
+    for answer in (f"Critical:\nno-error\n{heading}\n{error}\nMinor:\nno-error",
+                   f"Critical:\nno-error\nMajor:\nno-error\nMinor:\nno-error\n\n{heading}\n- {error}",
+                   f"{heading}\n{error}\nCritical:\nno-error\nMajor:\nno-error\nMinor:\nno-error"):
+        assert parse_mqm(final_answer(answer)) is None, answer
+    # a category as a heading of its own, the words under it
+    assert parse_mqm('Critical:\nno-error\nMajor:\naccuracy/mistranslation:\n"x" for "y"\nMinor:\nno-error') is None
+    # a remark or the prompt echoed under a heading of its own stays no error
+    for aside in ("Source:", "Explanation:", "Corrected translation:", "Notes:", "Summary:"):
+        assert parse_mqm(f'Critical:\nno-error\nMajor:\nno-error\nMinor:\nno-error\n{aside}\n"x" is right') == []
+    assert parse_mqm("Critical:\nno-error\nMajor:\nno-error\nMinor:\nno-error\n\nHere is why:\nIt reads well.") == []
+
+
+@pytest.mark.parametrize("heading", ["Major errors:", "Major issues:", "Major (1):", "Major Error(s):",
+                                     "Major (continued):", "**Major issues:**", "MAJOR ERRORS"])
+def test_a_severity_heading_in_other_words_is_read_as_that_severity(heading):
+    """(audit round 26) "Major issues:", "Major (1):" and the like were headings xling could not
+    read: their errors were dropped beside known headings."""
+    from xling.metrics.judge import final_answer
+
+    answer = f'Critical:\nno-error\n{heading}\naccuracy/mistranslation - "x"\nMinor issues:\nno-error'
+    assert parse_mqm(final_answer(answer)) == [ErrorSpan("major", "accuracy/mistranslation", "x")]
+    assert parse_mqm('Critical: no-error, Major issues: accuracy/omission - "x", Minor errors: no-error') == [
+        ErrorSpan("major", "accuracy/omission", "x")]
+    # a count in brackets is a count: two said, one listed
+    assert parse_mqm('Critical:\nno-error\nMajor (2):\naccuracy/omission - "x"\nMinor:\nno-error') is None
+
+
+@pytest.mark.parametrize("label", ["Explanation:", "Notes:", "Comment:", "Suggestions:"])
+def test_a_remark_label_alone_on_its_line_makes_no_error_of_the_remark(label):
+    """(audit round 26) "Explanation:" alone on its line under a severity left the severity open:
+    the remark on the next line was an error (a perfect translation scored -1)."""
+    from xling.metrics.judge import final_answer
+
+    remark = "The translation is accurate and fluent."
+    assert parse_mqm(final_answer(f"Critical:\nno-error\nMajor:\nno-error\nMinor:\nno-error\n{label}\n{remark}")) == []
+    major = [ErrorSpan("major", "accuracy/mistranslation", "x")]
+    assert parse_mqm(f'Critical:\nno-error\nMajor:\naccuracy/mistranslation - "x"\n{label}\nThe word x means y.\n'
+                     "Minor:\nno-error") == major
+    # the list the remark interrupted goes on after a blank line
+    grammar = ErrorSpan("major", "fluency/grammar", "z")
+    assert parse_mqm(f'Critical:\nno-error\nMajor:\naccuracy/mistranslation - "x"\n{label}\nThe word x means y.\n'
+                     '\nfluency/grammar - "z"\nMinor:\nno-error') == [*major, grammar]
+    from xling.metrics.settings import JUDGE_PARSER
+
+    assert JUDGE_PARSER >= 8   # stored judgments read under the old rules are read again
+
+
 @pytest.mark.parametrize("option, message", [
     (["--judge-template", "/nonexistent/j.yaml"], "does not exist"),
     (["--judge-template", "mt-chat"], "is not a MQM judge template"),
@@ -842,7 +927,7 @@ def test_an_esa_score_is_refused_only_for_another_score_given(answer):
 
     parsed = parse_esa(final_answer(answer))
     assert (parsed and parsed[1]) == _ESA_READ[answer]
-    assert JUDGE_PARSER == 7
+    assert JUDGE_PARSER >= 7
 
 
 def test_a_local_judge_sampling_below_vllms_floor_takes_transformers_on_a_gpu(tiny_causal_base, tmp_path,

@@ -7,6 +7,8 @@ import pytest
 from helpers import assert_error, run_cli
 from servers import FakeOpenAI
 
+from xling.errors import XlingError
+
 
 def _template(tmp_path, text: str):
     path = tmp_path / "t.yaml"
@@ -205,6 +207,28 @@ def test_the_request_timeout_is_a_deadline_for_the_whole_answer(capsys):
         server.close()
     assert_error(code, err, "within the request timeout (2 s)")
     assert time.monotonic() - start < 30   # the whole answer would take 60 s
+
+
+def test_a_read_begun_before_the_deadline_ends_at_it():
+    """(audit round 26) headers at 2.5 s, then a byte each 2.9 s, under a 3 s timeout: each read
+    was allowed the whole timeout, so the request failed only at the first byte after the
+    deadline (5.4 s), near twice the timeout."""
+    import time
+
+    from xling.backends.http import HTTPBackend
+
+    server = FakeOpenAI(mode="trickle", stall=2.5)
+    server.pace = 2.9
+    backend = HTTPBackend("fake", server.url, timeout=3, max_retries=0)
+    start = time.monotonic()
+    try:
+        with pytest.raises(XlingError, match=r"within the request timeout \(3 s\)"):
+            backend._post("/chat/completions", {"model": "fake", "messages": []}, dict, max_bytes=1 << 16)
+    finally:
+        backend.close()
+        server.close()
+    # (the server's own sleeps put the old end at 5.4 s or later; the deadline is at 3 s)
+    assert time.monotonic() - start < 5.0
 
 
 @pytest.mark.parametrize("langs", [("--langs", "en,de"), ("--premise-langs", "en", "--hypothesis-langs", "de,fr")],

@@ -136,19 +136,26 @@ class CutAnswer(str):
     """An answer its token budget ended while the model was still writing (no end-of-sequence
     token, line end or stop string came first; a server's finish_reason "length"). It is text
     like any other; `was_cut` tells a judge that an MQM list lacks its later severities, and a
-    run how many translations were cut short. The output cache keeps the mark."""
-    __slots__ = ()
+    run how many translations were cut short. The output cache keeps the mark. `reason` says what
+    ended it: "length" (the budget), or a server's "content_filter" (a larger budget cannot help)."""
+    __slots__ = ("reason",)
+    reason: str
+
+    def __new__(cls, text: str, reason: str = "length"):
+        answer = super().__new__(cls, text)
+        answer.reason = reason
+        return answer
 
 
 def was_cut(text) -> bool:
     return isinstance(text, CutAnswer)
 
 
-def ended_answer(text: str, request: "GenerationRequest", budget_spent: bool) -> str:
-    """The answer as every backend returns it (cut_answer), a CutAnswer where the budget ended
-    it and no line end or stop string inside it did."""
+def ended_answer(text: str, request: "GenerationRequest", budget_spent: bool, reason: str = "length") -> str:
+    """The answer as every backend returns it (cut_answer), a CutAnswer where the budget (or what
+    `reason` names) ended it and no line end or stop string inside it did."""
     final = cut_answer(text, request)
-    return CutAnswer(final) if budget_spent and final == text else final
+    return CutAnswer(final, reason) if budget_spent and final == text else final
 
 
 def cut_answer(text: str, request: "GenerationRequest") -> str:

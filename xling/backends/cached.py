@@ -18,16 +18,20 @@ from ..errors import ItemTooLong, XlingError
 from ..store.cache import OutputCache, content_key
 from .base import Backend, CutAnswer, Decoding, GenerationRequest, was_cut
 
-# Stored beside an answer's key (a hex digest, so never one itself): its token budget ended it.
+# Stored beside an answer's key (a hex digest, so never one itself): its token budget ended it
+# (what ended it: "length", "content_filter"; "1", stored before the reason was, is the budget).
 CUT = "cut:"
 
 
 def _marks(new: dict) -> dict[str, str]:
-    return {CUT + k: "1" for k, a in new.items() if was_cut(a)}
+    return {CUT + k: a.reason for k, a in new.items() if was_cut(a)}
 
 
 def _restored(stored: dict[str, str], key: str, value):
-    return CutAnswer(value) if CUT + key in stored else value
+    if CUT + key not in stored:
+        return value
+    reason = stored[CUT + key]
+    return CutAnswer(value, "length" if reason == "1" else reason)
 
 
 class CachedBackend:

@@ -364,22 +364,48 @@ class HTTPBackend(Backend):
     def _read(self, path: str, payload: dict, max_bytes: int) -> tuple[int, Any, str]:
         """POST and read at most `max_bytes` of the answer (a runaway answer is cut off there),
         within one deadline for the whole request: httpx's timeouts are per read, so a server
-        that trickles a byte every few seconds would otherwise hold the request forever."""
+        that trickles a byte every few seconds would otherwise hold the request forever, and one
+        read begun just before the deadline could last another whole timeout: the connection is
+        shut when the deadline comes."""
+        import socket
         import time
 
         import httpx
 
         deadline = time.monotonic() + self.timeout
+        late = httpx.ReadTimeout(f"no complete answer within the request timeout ({self.timeout:g} s)")
         with self._client.stream("POST", path, json=payload) as response:
+            expired = threading.Event()
+
+            def expire():
+                expired.set()
+                stream = response.extensions.get("network_stream")
+                sock = stream.get_extra_info("socket") if stream is not None else None
+                if sock is not None:
+                    try:
+                        sock.shutdown(socket.SHUT_RDWR)   # (wakes the blocked read: the connection is not reused)
+                    except OSError:
+                        pass
+
+            watchdog = threading.Timer(max(0.0, deadline - time.monotonic()), expire)
+            watchdog.daemon = True
+            watchdog.start()
             chunks, size = [], 0
-            for chunk in response.iter_bytes():
-                if time.monotonic() > deadline:
-                    raise httpx.ReadTimeout(f"no complete answer within the request timeout ({self.timeout:g} s)")
-                size += len(chunk)
-                if size > max_bytes:
-                    raise MalformedAnswer(f"an answer larger than {max_bytes:,} bytes, more than "
-                                          f"max_tokens={payload.get('max_tokens')} can produce")
-                chunks.append(chunk)
+            try:
+                for chunk in response.iter_bytes():
+                    if time.monotonic() > deadline:
+                        raise late
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise MalformedAnswer(f"an answer larger than {max_bytes:,} bytes, more than "
+                                              f"max_tokens={payload.get('max_tokens')} can produce")
+                    chunks.append(chunk)
+            except httpx.TransportError:
+                if expired.is_set():   # the deadline shut the connection
+                    raise late from None
+                raise
+            finally:
+                watchdog.cancel()
             data, charset = b"".join(chunks), response.charset_encoding
             if not 200 <= response.status_code < 300:   # an error's words, however encoded
                 return response.status_code, response.headers, data.decode("utf-8", "replace")
@@ -590,9 +616,10 @@ class HTTPBackend(Backend):
         """An answer as it is stored: echoed secrets scrubbed, cut at the line end or a stop
         string (servers may return the stop string itself)."""
         # JSON may carry a lone surrogate ("\ud83d", half an emoji): no file or database takes it
-        spent = was_cut(text)   # the server said the token budget ended it
+        spent = was_cut(text)   # the server said the token budget (or its content filter) ended it
+        reason = text.reason if isinstance(text, CutAnswer) else "length"
         text = _LONE_SURROGATE.sub("\ufffd", text)
-        return ended_answer(scrub_known(text, self._answer_secrets), request, spent)
+        return ended_answer(scrub_known(text, self._answer_secrets), request, spent, reason)
 
     def _in_flight(self, count: int, compute, deliver) -> None:
         """compute(index) for every index, up to `concurrency` at a time on daemon threads (the
@@ -840,7 +867,7 @@ def _whole_characters(text: str, choice: dict) -> str:
     if reason in ("abort", "error"):
         raise MalformedAnswer(f"finish_reason {reason!r} (the server stopped this answer part-way)",
                               json.dumps(choice, ensure_ascii=False)[:1000])
-    return CutAnswer(text.rstrip("\ufffd")) if reason in CUT_REASONS else text
+    return CutAnswer(text.rstrip("\ufffd"), reason) if reason in CUT_REASONS else text
 
 
 def _filtered(body) -> bool:
@@ -875,9 +902,13 @@ def _prompt_logprobs(body, where: str) -> tuple[list, list]:
     offsets = logprobs.get("text_offset") if isinstance(logprobs, dict) else None
     values = logprobs.get("token_logprobs") if isinstance(logprobs, dict) else None
     if not isinstance(offsets, list) or not offsets or not isinstance(values, list):
-        raise XlingError(f"the server at {where} does not score prompts (its /completions answer "
-                         "to echo and logprobs has no prompt log-probabilities); use --mode gen with it")
+        raise _scores_no_prompts(where)
     return _text_offsets(offsets, cast(dict, logprobs).get("tokens"), choices[0].get("text")), values
+
+
+def _scores_no_prompts(where: str) -> XlingError:
+    return XlingError(f"the server at {where} does not score prompts (its /completions answer "
+                      "to echo and logprobs has no prompt log-probabilities); use --mode gen with it")
 
 
 def _continuation_logprob(body, where: str, start: int, end: int) -> float:
@@ -885,6 +916,10 @@ def _continuation_logprob(body, where: str, start: int, end: int) -> float:
     every echoed token starting there must carry a number, and at least one must, or the answer
     is malformed (retried, then one error line), never a silent 0 for every option."""
     offsets, values = _prompt_logprobs(body, where)
+    # a server that ignores echo: the one token generated (its offset counted in its own text, or
+    # after the prompt), none of the context's; never retried, as no retry brings them
+    if start > 0 and (len(offsets) == 1 or all(type(o) is int and o >= start for o in offsets)):
+        raise _scores_no_prompts(where)
     raw = json.dumps(body, ensure_ascii=False)[:1000]
     if len(values) != len(offsets):
         raise MalformedAnswer(f"{len(offsets)} token offsets but {len(values)} log-probabilities", raw)

@@ -23,7 +23,7 @@ import numpy as np
 
 from .. import __version__
 from ..backends import Batching, load_backend, ready
-from ..backends.base import Decoding, GenerationRequest, Sampling, was_cut
+from ..backends.base import CutAnswer, Decoding, GenerationRequest, Sampling
 from ..data.languages import resolve
 from ..errors import XlingError
 from ..prompts.templates import load_template
@@ -66,7 +66,11 @@ _NONE_SAID = re.compile(r"^(?:nil|zero|keine?(?: fehler)?|aucune?(?: erreur)?|ri
                         r"|(?:hata )?yok|ingen(?: fel| feil| fejl)?|inga(?: fel)?|ei mitään|không có(?: lỗi)?|không"
                         r"|tidak ada|ไม่มี|لا يوجد|कोई नहीं"
                         r")[.。]?$", re.I)
-_HEADING = re.compile(r"^(critical|major|minor)(?:\s+errors?)?\s*(?::|-|–|$)\s*(.*)$", re.I)
+# "Major errors:", "Major issues:", "Major Error(s):", "Major (1):" (a count), "Major (continued):":
+# a severity named unmistakably, read as that severity (its errors were dropped under known ones)
+_SEVERITY_NAMED = (r"(critical|major|minor)(?:\s+(?:errors?|issues?|mistakes?|problems?|error\(s\)|issue\(s\)))?"
+                   r"(?:\s*\((?:(?P<count>\d+)|continued|cont\.?)\))?")
+_HEADING = re.compile(r"^" + _SEVERITY_NAMED + r"\s*(?::|-|–|$)\s*(?P<rest>.*)$", re.I)
 # "category[/subcategory] - span": a category is one to three words, never a sentence.
 _ITEM = re.compile(r"""^(?P<category>[A-Za-z][A-Za-z/&_-]*(?: [A-Za-z/&_-]+){0,2})\s*(?:-|–|:|—)\s*(?P<span>.+)$""")
 # A quoted span, closed by its own kind of mark; a single quote closes only where no letter
@@ -141,7 +145,7 @@ def _count(match: re.Match) -> int:
     return _NUMBER_WORDS[word] if word in _NUMBER_WORDS else int(word)
 # "Critical: no-error, Major: no-error, Minor: no-error" on one line: one heading per line
 _NEXT_HEADING = re.compile(r"[,;.]?\s+(?:(?:\d+|[a-z])[.)]\s+|\(\d+\)\s+)?"
-                           r"(?=(?:critical|major|minor)(?:\s+errors?)?\s*:)", re.I)
+                           r"(?=" + _SEVERITY_NAMED.replace("?P<count>", "") + r"\s*:)", re.I)
 
 
 def _answer_lines(answer: str) -> list[str]:
@@ -183,6 +187,12 @@ _ECHO = re.compile(r"^(?:\w+\s+)?(?:source|translation|reference|target)\b", re.
 # A remark on the item above it, under a severity: no error of its own.
 _REMARK = re.compile(r"^(?:explanation|notes?|comments?|corrections?|corrected|suggestions?|suggested|reasoning|"
                      r"justification|reason)\s*[:：]", re.I)
+
+
+def _unread_heading(line: str) -> bool:
+    """Whether `line` is a heading xling cannot read ("Other errors:", "Severe:"); "Source:",
+    "Explanation:", "Corrected translation:" are the prompt echoed or a remark."""
+    return line.endswith((":", "：")) and not (_ECHO.match(line) or _REMARK.match(line) or _AFTER_LIST.match(line))
 
 
 def _continues_list(raw: str, line: str, categories: set[str], slashed: bool) -> bool:
@@ -256,17 +266,25 @@ def parse_mqm(answer: str) -> list[ErrorSpan] | None:
     said = False                   # a line under a heading, or "no errors" outside one
     stray = False                  # before any heading: what follows one xling cannot read, or an error item
     unknown = False                # a heading xling cannot read came (a preamble, or "Schwer:")
+    unread = False                 # the lines now are under a heading xling cannot read ("Other errors:")
+    lost = False                   # an error stood under such a heading: which severity, xling cannot tell
+    paused = None                  # the severity a remark block ("Explanation:" alone on its line) interrupted
     for raw in _answer_lines(answer):
         line = _clean(raw)
         if not line:
             blank = True
+            if paused is not None:   # the remark block ended: the list it interrupted may go on
+                severity, paused = paused, None
             continue
         after_blank, blank = blank, False
         heading = _HEADING.match(line)
         if heading:
             severity, understood, filled = heading.group(1).lower(), True, False
+            unread, paused = False, None
             headings.add(severity)
-            rest = heading.group(2).strip()
+            if heading.group("count") is not None:   # "Major (1):"
+                counts[severity] = counts.get(severity, 0) + int(heading.group("count"))
+            rest = heading.group("rest").strip()
             if count := _COUNT.match(rest):
                 counts[severity] = counts.get(severity, 0) + _count(count)
                 filled = said = True
@@ -289,8 +307,13 @@ def parse_mqm(answer: str) -> list[ErrorSpan] | None:
         if severity is not None and (_SCORE_LINE.match(line) or remark
                                      or after_blank and filled and not _continues_list(raw, line, categories, slashed)):
             severity = None    # the judge's own total, or text after the list: the list ended
+            unread = _unread_heading(line)
             continue
-        if severity is not None and _REMARK.match(line):   # "Explanation: ..." under an item: no error
+        if paused is not None:   # a line of a remark block
+            continue
+        if severity is not None and (label := _REMARK.match(line)):   # "Explanation: ..." under an item: no error
+            if not line[label.end():].strip():   # "Explanation:" alone: the lines after it are the remark
+                severity, paused = None, severity
             continue
         if severity is None and not headings and not line.endswith((":", "：")) and not _says_nothing(line):
             # what stands under a heading xling cannot read ("Schwer:\nGenauigkeit/... - x"; a
@@ -307,8 +330,16 @@ def parse_mqm(answer: str) -> list[ErrorSpan] | None:
             and not _ECHO.match(line)
         if line.endswith((":", "：")):      # another heading ("Source:"): the error list ended
             severity = None
+            unread = _unread_heading(line)
             continue
         if severity is None:
+            item = _ITEM.match(line)
+            # an error under a heading xling cannot read ("Other errors:", "Severe:"); before any
+            # severity heading a line quoting words may be a preamble's, so only a category item there
+            lost = lost or unread and not _says_nothing(line) and (
+                bool(item and ("/" in item.group("category")
+                               or re.split(r"[/ ]", item.group("category").lower())[0] in CATEGORIES))
+                or bool(headings and _QUOTED.search(line)))
             if _says_nothing(line) or re.fullmatch(r"(?:the translation has )?no errors?\.?", line, re.I):
                 understood = said = True
             continue
@@ -322,7 +353,7 @@ def parse_mqm(answer: str) -> list[ErrorSpan] | None:
                 categories.add(re.split(r"[/ ]", error.category)[0])
     if any(n != listed[sev] for sev, n in counts.items()):
         return None   # "Major: 3" over one error listed: which errors, xling cannot tell
-    if stray and not headings:
+    if stray and not headings or lost:
         return None
     if not said and "minor" not in headings:
         return None   # "Critical:" and nothing more: the answer stopped (a base model at its prefix)
@@ -588,9 +619,12 @@ def judge(hyps: Sequence[str], srcs: Sequence[str], tgt_lang: str, kind: str = "
             backend.close()
     # an answer cut at max_new_tokens lacks what came after (an MQM list's later severities):
     # unparseable, never scored as complete (the backend says so, a server by its finish_reason;
-    # answers cached before it did: where the token count is the model's own)
-    cut = [[was_cut(a) or backend.counts_tokens_exactly and backend.count_tokens(a) >= max_new_tokens - 2
-            for a in row] for row in answers]
+    # answers cached before it did: where the token count is the model's own); a server's content
+    # filter cuts one too, which no larger budget mends
+    ended = [[a.reason if isinstance(a, CutAnswer) else (
+        "length" if backend.counts_tokens_exactly and backend.count_tokens(a) >= max_new_tokens - 2 else None)
+        for a in row] for row in answers]
+    cut = [[reason is not None for reason in row] for row in ended]
     if not chat:    # a base model continued the template's answer prefix
         prefix = prompt_template.data.get("answer_prefix", "")
         answers = [[prefix + a for a in row] for row in answers]
@@ -623,11 +657,15 @@ def judge(hyps: Sequence[str], srcs: Sequence[str], tgt_lang: str, kind: str = "
                           "sample_scores": scores if samples > 1 else None,
                           "errors": [asdict(e) for e in spans[0]] if spans else None})
     total = len(hyps) * samples
-    truncated = sum(map(sum, cut))
+    reasons = Counter(reason for row in ended for reason in row if reason is not None)
+    truncated, filtered = reasons["length"], reasons["content_filter"]
     if hyps and unparseable == total:
         first = answers[0][0].strip().replace("\n", " ")[:120]
-        why = (f"; {truncated} of its {total} answers reached {max_new_tokens} tokens (cut answers are unparseable): "
-               "raise --judge-max-tokens" if truncated else "; try a stronger judge model or check its template")
+        why = "".join((f"; {truncated} of its {total} answers reached {max_new_tokens} tokens (cut answers are "
+                       "unparseable): raise --judge-max-tokens" if truncated else "",
+                       f"; {filtered} of its {total} answers were stopped by the server's content filter "
+                       "(finish_reason content_filter): a larger --judge-max-tokens cannot help" if filtered else "")) \
+            or "; try a stronger judge model or check its template"
         raise XlingError(f"the judge {backend.fingerprint.get('model')!r} gave no parseable "
                          f"{KINDS[kind][1]} answer for any of {len(hyps)} segments (e.g. {first!r}){why}")
     fields = dict(judge=backend.fingerprint.get("model"), rev=backend.fingerprint.get("revision"),
@@ -649,6 +687,8 @@ def judge(hyps: Sequence[str], srcs: Sequence[str], tgt_lang: str, kind: str = "
         extra["judge_std"] = stds
     if truncated:
         extra["truncated"] = truncated
+    if filtered:
+        extra["filtered"] = filtered
     if unparseable:
         # (with several samples a segment keeps a score while one of its samples is readable)
         unscored = sum(v is None for v in values)
@@ -657,7 +697,8 @@ def judge(hyps: Sequence[str], srcs: Sequence[str], tgt_lang: str, kind: str = "
         print(f"xling: {unparseable} of {total} judge answers could not be parsed"
               + (f"; {unscored} segments have no score, {thinner} were scored from fewer than {samples} samples"
                  if samples > 1 else "; their segments have no score")
-              + (f" ({truncated} reached {max_new_tokens} tokens: --judge-max-tokens)" if truncated else ""),
+              + (f" ({truncated} reached {max_new_tokens} tokens: --judge-max-tokens)" if truncated else "")
+              + (f" ({filtered} stopped by the server's content filter)" if filtered else ""),
               file=sys.stderr)
     return parsed_mean_result(KINDS[kind][1], values, Signature.of(**fields).format(), extra)
 

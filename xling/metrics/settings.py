@@ -79,7 +79,7 @@ JUDGE_MAX_TOKENS = MetricSetting("judge_max_tokens", 512, "Longest judge answer,
 
 # Versions of how a metric reads what it is given, bumped with a change of rules that changes
 # scores (stored scores made under another version are made again; signatures carry them).
-JUDGE_PARSER = 7        # 2: counts, CJK "none", the judge's total and prose after the list are no errors;
+JUDGE_PARSER = 8        # 2: counts, CJK "none", the judge's total and prose after the list are no errors;
                         # 3: several headings on one line, "none" in other languages, a revised or hedged ESA score
                         # 4: headings xling cannot read, or items under none, are unparseable (never
                         # "no errors"); a lone "Critical:" is unparseable; counts in words
@@ -93,6 +93,9 @@ JUDGE_PARSER = 7        # 2: counts, CJK "none", the judge's total and prose aft
                         # 60 out of 100", "I'd say 80") or as a line "60/100"; not a mention of the
                         # scale ("not a perfect 100/100"), quoted words, an aspect's score, or the same
                         # number again
+                        # 8: an MQM error under a heading xling cannot read ("Other errors:") is
+                        # unparseable beside known headings too; "Major issues:", "Major (1):" are
+                        # read as their severity; "Explanation:" alone on its line starts a remark
 LANGID_RULES = 14       # 5: a word or two in a script the target does not write is off-target;
                         # 6: but one short sign ("kg", "km/h", "etc.") is undetermined;
                         # 7: a target's script beside another is judged by its own part (uk for ru,
