@@ -147,3 +147,66 @@ def test_the_layer_norm_of_a_layer_mix_holds_in_float16():
     half = _masked_layer_norm(hidden.half(), mask)
     assert half.dtype == torch.float16 and not torch.isnan(half).any()
     assert torch.allclose(half.float(), _masked_layer_norm(hidden, mask), atol=1e-2)
+
+
+def test_a_comet_head_that_does_not_fit_its_encoder_or_class_is_one_clear_error(tmp_path, capsys):
+    """(audit round 26) The estimator's input width (the class's features of the encoder's width),
+    each estimator bias, and xCOMET's hidden2tag (its width, and one row for O and each error
+    label) went unchecked: a QE checkpoint labelled regression_metric (or the reverse), a short
+    bias, or a hidden2tag of another width or row count crashed (a traceback) or, with 3 rows
+    for 3 labels, scored without ever tagging a critical error. unbabel-comet refuses them all."""
+    import shutil
+
+    import torch
+    import yaml
+    from helpers import run_cli
+    from tiny_models import build_comet_variant
+
+    for name, text in (("src.ko", TRIPLES[0][0]), ("hyp.en", TRIPLES[0][1]), ("ref.en", TRIPLES[0][2])):
+        (tmp_path / name).write_text(text + "\n", encoding="utf-8")
+    shapes = {"reg": dict(hidden_sizes=[16]), "qe": dict(hidden_sizes=[16], referenceless=True),
+              "xcomet": dict(xcomet=True, word_layer=2, layer_transformation="softmax")}
+    models = {}
+    for model, options in shapes.items():
+        (tmp_path / model).mkdir()
+        models[model] = build_comet_variant(tmp_path / model, "BERT", **options)
+    capsys.readouterr()     # (the builds' progress bars)
+
+    def damaged(name, model, kind=None, edits=None):
+        folder = tmp_path / name
+        shutil.copytree(models[model].parents[1], folder)
+        if kind:
+            path = folder / "hparams.yaml"
+            path.write_text(yaml.safe_dump(yaml.safe_load(path.read_text()) | {"class_identifier": kind}))
+        ckpt = folder / "checkpoints" / "model.ckpt"
+        saved = torch.load(ckpt, weights_only=False)
+        for key, edit in (edits or {}).items():
+            saved["state_dict"][key] = edit(saved["state_dict"][key])
+        torch.save(saved, ckpt)
+        return folder
+
+    def rows(n):      # hidden2tag (weight and bias) with n tags, where O and 3 labels need 4
+        return {"hidden2tag.weight": lambda t: t[[i % 4 for i in range(n)]],
+                "hidden2tag.bias": lambda t: t[[i % 4 for i in range(n)]]}
+
+    cases = [(damaged("qe-as-reg", "qe", "regression_metric"),
+              "its estimator takes 128 features; a regression_metric on a 32-wide encoder gives 192"),
+             (damaged("reg-as-qe", "reg", "referenceless_regression_metric"),
+              "its estimator takes 192 features; a referenceless_regression_metric on a 32-wide encoder gives 128"),
+             (damaged("bias", "reg", edits={"estimator.ff.0.bias": lambda t: t[:7]}),
+              "its estimator.ff.0.bias is (7,), which does not fit its weight's (16, 192)"),
+             (damaged("tag-width", "xcomet", edits={"hidden2tag.weight": lambda t: t[:, :20]}),
+              "hidden2tag is (4, 20) (bias (4,)); O and hparams.yaml's error labels ['minor', 'major', "
+              "'critical'] on a 32-wide encoder need (4, 32)"),
+             (damaged("tag-3", "xcomet", edits=rows(3)), "hidden2tag is (3, 32) (bias (3,))"),
+             (damaged("tag-5", "xcomet", edits=rows(5)), "hidden2tag is (5, 32) (bias (5,))")]
+    args = ["score", "-r", tmp_path / "ref.en", "-i", tmp_path / "hyp.en", "-s", tmp_path / "src.ko", "-t", "en",
+            "-m", "comet", "--comet-model"]
+    for folder, message in cases:
+        code, out, err = run_cli(capsys, *args, folder)
+        lines = [line for line in err.splitlines() if line.strip()]
+        assert code == 2 and not out and len(lines) == 1, err
+        assert lines[0].startswith(f"xling: error: COMET checkpoint {folder}/checkpoints/model.ckpt: ") \
+            and message in lines[0], err
+    for ckpt in models.values():      # undamaged, they score
+        assert run_cli(capsys, *args, ckpt.parents[1])[0] == 0

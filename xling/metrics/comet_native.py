@@ -240,14 +240,21 @@ class RegressionScorer:
         model.config.num_hidden_layers = len(model.encoder.layer)
         if weights is not None:
             weights = weights[:top + 1]
-        estimator = _estimator(state, hparams)
+        estimator = _estimator(state, hparams, config.hidden_size)
         tagger = None
         if "hidden2tag.weight" in state:     # word-level error tags (xCOMET and its kind)
-            weight = state["hidden2tag.weight"]
+            weight, bias = state["hidden2tag.weight"], state["hidden2tag.bias"]
+            # one row per tag ("O" and each error label) over the encoder's width, as
+            # unbabel-comet's strict loading requires: another shape crashed or never tagged a label
+            expected = (len(_error_labels(hparams)) + 1, config.hidden_size)
+            if tuple(weight.shape) != expected or tuple(bias.shape) != expected[:1]:
+                raise XlingError(f"COMET checkpoint {ckpt}: its word-level head hidden2tag is {tuple(weight.shape)} "
+                                 f"(bias {tuple(bias.shape)}); O and hparams.yaml's error labels "
+                                 f"{_error_labels(hparams)} on a {config.hidden_size}-wide encoder need {expected}")
             tagger = nn.Linear(weight.shape[1], weight.shape[0])
             with torch.no_grad():
                 tagger.weight.copy_(weight)
-                tagger.bias.copy_(state["hidden2tag.bias"])
+                tagger.bias.copy_(bias)
             tagger.to(device=device or ("cuda" if torch.cuda.is_available() else "cpu"),
                       dtype={"32": torch.float32, "16": torch.float16, "bf16": torch.bfloat16}[precision])
         dtype = {"32": torch.float32, "16": torch.float16, "bf16": torch.bfloat16}[precision]
@@ -465,7 +472,7 @@ class UnifiedScorer(RegressionScorer):
         character offsets."""
         import torch
 
-        labels = ["O"] + [f"I-{label}" for label in self.hparams.get("error_labels") or ["minor", "major", "critical"]]
+        labels = ["O"] + [f"I-{label}" for label in _error_labels(self.hparams)]
         spans: list[dict[str, Any]] = []
         current: dict[str, Any] | None = None
         for token, p, offset in zip(ids, probs[:len(offsets)], offsets):
@@ -486,6 +493,11 @@ class UnifiedScorer(RegressionScorer):
                  "confidence": torch.concat(span["confidence"]).mean().item(),
                  "severity": span["severity"], "start": span["offset"][0], "end": span["offset"][1]}
                 for span in spans]
+
+
+def _error_labels(hparams: dict) -> list:
+    """The error severities a word-level head tags (after "O")."""
+    return hparams.get("error_labels") or ["minor", "major", "critical"]
 
 
 def _no_init():
@@ -525,11 +537,11 @@ class _State(dict):
                          "checkpoint of its class")
 
 
-def _estimator(state: dict, hparams: dict):
+def _estimator(state: dict, hparams: dict, hidden_size: int):
     """The feed-forward estimator as a Sequential of the checkpoint's linear layers (positions
     0, 3, 6, ... in COMET's `estimator.ff`), activations between, the final one if any: as
-    many as hparams.yaml's hidden_sizes say, ending in one output (as unbabel-comet's strict
-    loading requires)."""
+    many as hparams.yaml's hidden_sizes say, taking the class's features of a `hidden_size`-wide
+    encoder and ending in one output (as unbabel-comet's strict loading requires)."""
     import torch
     from torch import nn
 
@@ -548,7 +560,11 @@ def _estimator(state: dict, hparams: dict):
                          f"layers, which do not fit hparams.yaml's hidden_sizes {hidden}")
     modules: list[nn.Module] = []
     for n in range(len(hidden) + 1):
-        weight, bias = state[f"estimator.ff.{3 * n}.weight"], state[f"estimator.ff.{3 * n}.bias"]
+        name = f"estimator.ff.{3 * n}"
+        weight, bias = state[f"{name}.weight"], state[f"{name}.bias"]
+        if weight.dim() != 2 or tuple(bias.shape) != tuple(weight.shape[:1]):
+            raise XlingError(f"COMET checkpoint {getattr(state, 'ckpt', '')}: its {name}.bias is "
+                             f"{tuple(bias.shape)}, which does not fit its weight's {tuple(weight.shape)}")
         linear = nn.Linear(weight.shape[1], weight.shape[0])
         with torch.no_grad():
             linear.weight.copy_(weight)
@@ -560,6 +576,13 @@ def _estimator(state: dict, hparams: dict):
     if shapes[-1][0] != 1 or any(a[0] != b[1] for a, b in zip(shapes, shapes[1:])):
         raise XlingError(f"COMET checkpoint {getattr(state, 'ckpt', '')}: its estimator's layers "
                          f"{shapes} do not chain into one score per segment")
+    # COMET's feature vectors (see RegressionScorer.predict); unified models read one embedding
+    kind = hparams["class_identifier"]
+    features = hidden_size * {"regression_metric": 6, "referenceless_regression_metric": 4}.get(kind, 1)
+    if shapes[0][1] != features:
+        raise XlingError(f"COMET checkpoint {getattr(state, 'ckpt', '')}: its estimator takes {shapes[0][1]} "
+                         f"features; a {kind} on a {hidden_size}-wide encoder gives {features} "
+                         "(another class's checkpoint?)")
     if hparams.get("final_activation"):
         modules.append(activation(hparams["final_activation"]))
     return nn.Sequential(*modules)
