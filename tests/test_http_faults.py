@@ -668,7 +668,9 @@ def test_an_answer_a_content_filter_stopped_is_marked_cut_and_said(tmp_path, cap
             (result,) = translator.translate_records(["저는 학생입니다."], "ko", "en")
             cache.close()
             assert result.text == "T[저는" and was_cut(result.raw) and translator.last_cut == [1]
-            assert "1 of 1 translations stopped" in capsys.readouterr().err
+            # (round 26) said as the filter's doing, never as the token budget's
+            assert "1 of 1 translations stopped before the model ended them: 0 at their token budget, 1 by the " \
+                "server's content filter" in capsys.readouterr().err
         assert server.requests == 1    # the mark survives the cache: a resumed run counts it again
         backend = HTTPBackend("fake-model", server.url, max_retries=0)
         backend.generate([_request(), _request()], _greedy())

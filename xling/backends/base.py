@@ -151,6 +151,11 @@ def was_cut(text) -> bool:
     return isinstance(text, CutAnswer)
 
 
+def budget_cut(text) -> bool:
+    """An answer its token budget ended (not a server's content filter): what a larger budget mends."""
+    return isinstance(text, CutAnswer) and text.reason == "length"
+
+
 def ended_answer(text: str, request: "GenerationRequest", budget_spent: bool, reason: str = "length") -> str:
     """The answer as every backend returns it (cut_answer), a CutAnswer where the budget (or what
     `reason` names) ended it and no line end or stop string inside it did."""

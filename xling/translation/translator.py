@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from ..backends import Batching, check_cache, check_options, load_backend, ready
-from ..backends.base import Backend, Decoding, GenerationRequest, Prompt, was_cut
+from ..backends.base import Backend, Decoding, GenerationRequest, Prompt, budget_cut, was_cut
 from ..data.languages import Language, check_direction
 from ..data.parallel import data_root, flores_pairs
 from ..data.textio import is_blank
@@ -274,9 +274,13 @@ class Translator:
         self.last_cut = [sum(was_cut(by_key[j, i]) for i in built) for j, (_, _, built) in enumerate(built_jobs)]
         if sum(self.last_cut):
             import sys
-            print(f"xling: note: {sum(self.last_cut)} of {len(keys)} translations stopped at their token "
-                  f"budget ({self.decoding.length_factor:g} x the source's tokens + {self.decoding.length_slack}, "
-                  f"at most {self.decoding.max_new_tokens_cap}): the model had not ended them", file=sys.stderr)
+            budget = sum(budget_cut(answer) for answer in raw)
+            filtered = sum(self.last_cut) - budget   # (a server's content filter: no budget mends it)
+            print(f"xling: note: {sum(self.last_cut)} of {len(keys)} translations stopped "
+                  + (f"at their token budget ({self.decoding.length_factor:g} x the source's tokens + "
+                     f"{self.decoding.length_slack}, at most {self.decoding.max_new_tokens_cap}): the model had not "
+                     "ended them" if not filtered else f"before the model ended them: {budget} at their token budget, "
+                     f"{filtered} by the server's content filter"), file=sys.stderr)
         out = []
         for j, (texts, tgt, built) in enumerate(built_jobs):
             results = []
