@@ -487,21 +487,23 @@ def test_a_reasoning_blocks_numbered_lines_are_never_read_as_segments(tmp_path):
 def test_numbers_written_otherwise_realign_and_shifting_answers_still_fail():
     """(audit round 26) Answers no segment of which could be shifted were counted as failures and
     scored as empty: fullwidth or spaced brackets, bold numbers, "\r" or U+2028 line breaks, a
-    no-break space, a last number of the model's own, a one-segment answer without its [1]
+    no-break space, a one-segment answer without its [1]
     (WMT24++ chunks are mostly one segment)."""
     from xling.translation.documents import split_marked
 
     two = ["하나.", "둘."]
     for answer in ("［1］하나.\n［2］둘.", "[ 1 ] 하나.\n[ 2 ] 둘.", "**[1]** 하나.\n**[2]** 둘.", "[1] 하나.\r[2] 둘.",
-                   "[1] 하나.\u2028[2] 둘.", "\u00a0[1] 하나.\n\u00a0[2]\u00a0둘.", "[1] 하나.\n[2] 둘.\n[3]",
-                   "Sure:\n[1] 하나.\n[2] 둘.\n[3] (end of document)"):
+                   "[1] 하나.\u2028[2] 둘.", "\u00a0[1] 하나.\n\u00a0[2]\u00a0둘."):
         assert split_marked(answer, 2) is not None and split_marked(answer, 2)[0] == two, answer
-    assert split_marked("Sure:\n[1] 하나.\n[2] 둘.\n[3] (end)", 2) == (two, "Sure:", "[3] (end)")
-    assert split_marked("하나.", 1) == (["하나."], "", "")
+    assert split_marked("Sure:\n[1] 하나.\n[2] 둘.", 2) == (two, "Sure:")
+    assert split_marked("하나.", 1) == (["하나."], "")
     # never shifted: repeated, out of order, missing, inline or empty numbers; a last number with
     # text may be a segment split in two ("[2] 둘." segment 1's second half, "[3]" segment 2's)
     for answer in ("[1] 하나.\n[1] 둘.", "[2] 둘.\n[1] 하나.", "[1] 하나. 둘.", "[1] 하나. [2] 둘.", "[1] 하나.\n[2]",
                    "[1] 하나.\n[2] 둘.\n[3] 셋.", "[1] 하나.\n[2] 둘.\n[3] (end)\n[4] (end)", "하나. 둘.",
+                   # (review B) a last number of the model's own, even empty or a remark: segment 1
+                   # split in two lines would shift "(박수)"'s reference onto "합니다."
+                   "[1] 하나.\n[2] 둘.\n[3]", "[1] 감사\n[2] 합니다.\n[3] (박수)",
                    "**[1] 하나.\n**[2] 둘.", "［1］하나.\n[2] 둘.\n［2］셋."):
         assert split_marked(answer, 2) is None, answer
     assert split_marked("[2] 하나.", 1) is None and split_marked("  ", 1) is None

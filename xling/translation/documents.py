@@ -29,9 +29,6 @@ _MARK = re.compile(r"^[ \t]*\[(?P<number>\d+)\][ \t]*", re.M)
 _SPACE = r"[ \t\u00a0\u3000]*"
 _LOOSE_MARK = re.compile(rf"(?:^|(?<=[\n\r\x85\u2028\u2029])){_SPACE}(\*\*)?[\[［]{_SPACE}(?P<number>\d+){_SPACE}[\]］]"
                          rf"(?(1)\*\*){_SPACE}")
-# What a model may write after a last number of its own ("[3] (end of document)"): nothing, or a
-# remark in brackets. Anything else may be a segment's text it split in two, the rest shifted.
-_REMARK = re.compile(r"\s*(?:[(（\[［【][^\n]*[)）\]］】])?\s*")
 MARK_TOKENS = 4      # what "[12] " and its line break may cost in tokens, per segment
 
 
@@ -40,28 +37,24 @@ def mark(segments: list[str]) -> str:
     return "\n".join(f"[{k}] {text}" for k, text in enumerate(segments, 1))
 
 
-def split_marked(text: str, n: int) -> tuple[list[str], str, str] | None:
-    """The n segments of a numbered answer, the text before [1] and the text dropped after [n]
-    (both stripped), or None when its numbers are not exactly 1..n in order (missing, repeated,
-    merged or out of order) or a number has no text: a model that put two segments' text under
+def split_marked(text: str, n: int) -> tuple[list[str], str] | None:
+    """The n segments of a numbered answer and the text before [1] (stripped), or None when its
+    numbers are not exactly 1..n in order (missing, repeated, merged or out of order) or a number
+    has no text: a model that put two segments' text under
     [1] and left [2] empty would otherwise have every segment scored against its neighbour's
     reference (the numbered segments are never empty). Numbers as models also write them
-    (_LOOSE_MARK) count where the plain ones do not split the answer; a last [n+1] with nothing
-    or a remark in brackets after it is dropped; a one-segment answer without a number is its
-    segment."""
+    (_LOOSE_MARK) count where the plain ones do not split the answer; a one-segment answer
+    without a number is its segment. A last number of the model's own ("[3] (end)") fails too: a
+    segment it split in two lines ("[1] 감사\n[2] 합니다.\n[3] (박수)") would shift the rest."""
     for pattern in (_MARK, _LOOSE_MARK):
         marks = list(pattern.finditer(text))
-        numbers = [int(m.group("number")) for m in marks]
-        end = len(text)
-        if numbers == list(range(1, n + 2)) and _REMARK.fullmatch(text, marks[n].end()):
-            end, marks = marks[n].start(), marks[:n]
-        elif numbers != list(range(1, n + 1)):
+        if [int(m.group("number")) for m in marks] != list(range(1, n + 1)):
             continue
-        ends = [m.start() for m in marks[1:]] + [end]
+        ends = [m.start() for m in marks[1:]] + [len(text)]
         pieces = [text[m.end():e].strip() for m, e in zip(marks, ends)]
-        return (pieces, text[:marks[0].start()].strip(), text[end:].strip()) if all(pieces) else None
+        return (pieces, text[:marks[0].start()].strip()) if all(pieces) else None
     if n == 1 and text.strip() and not _LOOSE_MARK.search(text):   # "[1]" left out: nothing to shift
-        return [text.strip()], "", ""
+        return [text.strip()], ""
     return None
 
 
@@ -291,8 +284,6 @@ def translate_documents(translator, texts: list[str], document_ids: list[str], s
         pieces = split[0] if split is not None else None
         if split is not None and split[1]:   # talk before [1]
             whole.removed.append(("preamble", split[1]))
-        if split is not None and split[2]:   # a last number of the model's own: "[3] (end of document)"
-            whole.removed.append(("extra number", split[2]))
         if pieces is None:
             failed_chunks += 1
             failed_segments += len(positions)
