@@ -312,3 +312,24 @@ def test_scores_of_a_direction_the_config_no_longer_names_are_said_to_be_so(tmp_
     (out / "config.json").write_text(json.dumps(dict(config, directions=["ko-en"])), encoding="utf-8")
     code, _, err = run_cli(capsys, "report", out)
     assert_error(code, err, "has scores and outputs for en-ko, which its config.json does not name")
+
+
+def test_a_rescore_stopped_between_two_metrics_leaves_the_run_finished(tmp_path, capsys, tiny_causal_base,
+                                                                      monkeypatch):
+    """(review B of round 26) the mark of a direction stopped mid-scoring was written by rescores
+    too: a finished run whose `rescore -m ter,bleu` was stopped after TER was refused by `report`
+    as having no finished outputs."""
+    out = _mt_run(capsys, tmp_path, tiny_causal_base, "R", {"ko": ["저는 학생입니다."], "en": ["I am a student."]})
+    write_metrics = RunDir.write_metrics
+
+    def stopped_after_ter(self, stored):
+        write_metrics(self, stored)
+        if "ter" in stored["directions"]["ko-en"]["metrics"]:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(RunDir, "write_metrics", stopped_after_ter)
+    assert main(["rescore", str(out), "-m", "ter,bleu"]) == 130
+    monkeypatch.undo()
+    capsys.readouterr()
+    code, text, err = run_cli(capsys, "report", out)
+    assert code == 0 and "has finished" not in err and "TER" in text

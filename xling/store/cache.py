@@ -43,6 +43,14 @@ _unusable_folders: set[tuple[Path, str]] = set()
 FULL_DISK_BYTES = 1 << 20
 
 
+def _warn_read_only(folder: Path) -> None:
+    """Once for a folder's stores, whichever opens first: those with a database are read."""
+    if (folder, "") not in _unusable_folders:
+        _unusable_folders.add((folder, ""))
+        _warn(f"the cache folder {folder} is not writable: what its databases hold is read, nothing new is kept "
+              "(results made now are not kept for a resume)")
+
+
 def _disk_trouble(reason: str) -> bool:
     reason = reason.lower()
     return any(words in reason for words in ("disk i/o error", "disk is full", "no space left", "unable to open"))
@@ -144,10 +152,7 @@ class KeyValueStore:
         except sqlite3.Error:
             return self._disable(exc)
         self._db, self._file, self._read_only = db, _identity(self.path), True
-        if (folder, "") not in _unusable_folders:   # (once for the folder's stores)
-            _unusable_folders.add((folder, ""))
-            _warn(f"the cache folder {folder} is not writable: what {self.path.name} holds is read, nothing new is "
-                  "kept (results made now are not kept for a resume)")
+        _warn_read_only(folder)
 
     def _move_aside(self, exc: Exception) -> None:
         if _identity(self.path) != self._file:
@@ -176,8 +181,8 @@ class KeyValueStore:
         folder = self.path.parent
         said = (folder, reason)
         if folder.is_dir() and not os.access(folder, os.W_OK):   # (sqlite says only "unable to open")
-            reason, said = f"the folder {folder} is not writable", (folder, "")
-        elif _disk_trouble(reason) and _free_bytes(folder) < FULL_DISK_BYTES:
+            return _warn_read_only(folder)
+        if _disk_trouble(reason) and _free_bytes(folder) < FULL_DISK_BYTES:
             # (sqlite says "disk I/O error" when it cannot make the -shm or -wal file: no bad disk)
             reason, said = "the disk is full", (folder, "")
         if said in _unusable_folders:   # (folder, ""): said once for the folder's stores, whatever sqlite says

@@ -530,9 +530,10 @@ def score_direction(run: RunDir, name: str, metrics: list[str], config: MTEvalCo
         for key in spec.detail:          # per-segment detail lives in the outputs
             result.extra.pop(key, None)
         entry["metrics"][metric] = result.to_dict(segments=spec.model_based) | {"made_with": made_with}
-        # after each metric: an interrupt loses at most one, and the entry says it is not whole
-        # (a report of the folder warns, as for a direction not scored at all)
-        stored["directions"][name] = dict(entry, scoring=True)
+        # after each metric: an interrupt loses at most one, and a run's entry says it is not whole
+        # (a report of the folder warns, as for a direction not scored at all); a rescore's is: the
+        # run was finished, and the metrics it stored are whole
+        stored["directions"][name] = dict(entry, scoring=True) if config is not None else entry
         run.write_metrics(stored)
     entry.pop("scoring", None)
     stored["directions"][name] = entry
