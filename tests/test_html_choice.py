@@ -470,6 +470,24 @@ def test_confusion_cells_gold_and_prediction_filters_and_sort_pick_items(runs, p
     assert browser.get_log("browser") == []
 
 
+def test_a_confusion_cell_lists_its_items_whatever_outcome_was_chosen(page, browser):
+    """Round 26: with Outcome "correct" chosen, a click on an off-diagonal confusion cell ("10 of 30")
+    listed 0 items and Outcome still said "correct" (the drill cleared the outcome, then the select's
+    old value was written back). The cell's items are listed, and Outcome says "any"."""
+    from selenium.webdriver.common.by import By
+
+    open_page(browser, page)
+    _wait_items(browser)
+    _select(browser, "choice-filter-outcome", "correct:0")
+    cell = next(td for td in browser.find_elements(By.CSS_SELECTOR, "#choice-confusion-body table.confusion td.drill")
+                if "diag" not in td.get_attribute("class").split() and td.get_attribute("data-predicted") != "invalid")
+    n = int(cell.text)
+    _click(browser, cell)
+    assert browser.find_element(By.ID, "choice-page-info").text.startswith(f"items 1–{min(n, 50)} of {n} ")
+    assert browser.find_element(By.ID, "choice-filter-outcome").get_attribute("value") == ""
+    assert browser.get_log("browser") == []
+
+
 def test_a_generation_run_names_only_its_own_template_and_offers_no_margin_sort(runs, tiny_causal, tmp_path, browser):
     from selenium.webdriver.common.by import By
 

@@ -652,7 +652,7 @@ function choiceDrill(k, mode, cellName, gold, predicted) {
 
 function choiceOutcomeOptions(select) {
   var runs = choiceRuns(), mode = choiceState.mode;
-  var keep = select.value;
+  var keep = choiceState.outcome;   // (not the select's: a confusion cell's drill sets "any" there)
   select.replaceChildren(option("", "any"));
   runs.forEach(function (run, k) {
     var prefix = runs.length > 1 ? run.label + ": " : "";
