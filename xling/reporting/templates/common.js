@@ -11,6 +11,8 @@ var PAGE = 50;
 // -- helpers -----------------------------------------------------------------------------------
 function el(tag, attrs) {
   var node = document.createElement(tag);
+  // a control keeps no value across Back (the browser put the old one back; the script drew its defaults)
+  if (tag === "select" || tag === "input") node.setAttribute("autocomplete", "off");
   setAttrs(node, attrs);
   for (var i = 2; i < arguments.length; i++) add(node, arguments[i]);
   return node;
