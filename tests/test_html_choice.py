@@ -470,6 +470,58 @@ def test_confusion_cells_gold_and_prediction_filters_and_sort_pick_items(runs, p
     assert browser.get_log("browser") == []
 
 
+def test_a_confusion_cell_lists_its_items_whatever_outcome_was_chosen(page, browser):
+    """Round 26: with Outcome "correct" chosen, a click on an off-diagonal confusion cell ("10 of 30")
+    listed 0 items and Outcome still said "correct" (the drill cleared the outcome, then the select's
+    old value was written back). The cell's items are listed, and Outcome says "any"."""
+    from selenium.webdriver.common.by import By
+
+    open_page(browser, page)
+    _wait_items(browser)
+    _select(browser, "choice-filter-outcome", "correct:0")
+    cell = next(td for td in browser.find_elements(By.CSS_SELECTOR, "#choice-confusion-body table.confusion td.drill")
+                if "diag" not in td.get_attribute("class").split() and td.get_attribute("data-predicted") != "invalid")
+    n = int(cell.text)
+    _click(browser, cell)
+    assert browser.find_element(By.ID, "choice-page-info").text.startswith(f"items 1–{min(n, 50)} of {n} ")
+    assert browser.find_element(By.ID, "choice-filter-outcome").get_attribute("value") == ""
+    assert browser.get_log("browser") == []
+
+
+def _choice_controls_and_drawing(driver) -> dict:
+    """Every control's value in the choice view, the confusion matrix and the items drawn, in one call."""
+    return driver.execute_script(
+        "var values = {}; document.querySelectorAll('#choice select, #choice input')"
+        ".forEach(function (c) { values[c.id] = c.value; });"
+        "return {values: values, confusion: document.getElementById('choice-confusion-body').innerHTML,"
+        "info: document.getElementById('choice-page-info').textContent,"
+        "rows: Array.from(document.querySelectorAll('#choice-items-body tr'))"
+        ".map(function (tr) { return Number(tr.getAttribute('data-n')); })};")
+
+
+def test_after_back_the_choice_views_controls_say_what_they_draw(page, browser):
+    """Round 26: after the browser's Back, chromium put the old choice back into the confusion
+    matrix's Cell select while the script drew all cells. The view (its item browser too) is drawn
+    as when first opened, and its controls say so."""
+    open_page(browser, page)
+    _wait_items(browser)
+    fresh = _choice_controls_and_drawing(browser)
+    cells = browser.execute_script("return Array.from(document.getElementById('choice-confusion-cell').options)"
+                                   ".map(function (o) { return o.value; })")
+    _select(browser, "choice-confusion-cell", cells[1])
+    _select(browser, "choice-filter-outcome", "wrong:0")
+    _select(browser, "choice-filter-cell", "1")
+    _select(browser, "choice-sort", "id")
+    browser.find_element("id", "choice-filter-text").send_keys("the")    # (what it draws is not waited for)
+    changed = _choice_controls_and_drawing(browser)
+    assert changed["values"] != fresh["values"] and changed["confusion"] != fresh["confusion"]
+    assert changed["rows"] != fresh["rows"]
+    browser.get("about:blank")
+    browser.back()
+    _wait_items(browser)
+    assert _choice_controls_and_drawing(browser) == fresh
+
+
 def test_a_generation_run_names_only_its_own_template_and_offers_no_margin_sort(runs, tiny_causal, tmp_path, browser):
     from selenium.webdriver.common.by import By
 

@@ -294,6 +294,30 @@ def test_no_page_script_declares_a_function_twice():
         assert len(names) == len(set(names)), (scripts, sorted({n for n in names if names.count(n) > 1}))
 
 
+def test_runs_past_the_sixth_get_colours_of_their_own(browser):
+    """Round 26: the bars and swatches of run 7 took run 1's colour again (six colours, repeated),
+    so two runs could not be told apart. The six stay; later runs get hues away from theirs."""
+    import colorsys
+
+    from xling.reporting.html_report import _asset
+
+    browser.get("about:blank")   # (common.js reads the page's data element first: an empty one)
+    browser.execute_script("var d = document.createElement('script'); d.id = 'data'; d.type = 'application/json';"
+                           "d.textContent = '{}'; document.body.appendChild(d);")
+    shown = browser.execute_script(   # each colour as the browser paints it: rgb(r, g, b)
+        "return (function () {" + _asset("common.js", "</script") + "\n var probe = document.createElement('i');"
+        " document.body.appendChild(probe); var out = [];"
+        " for (var k = 0; k < 31; k++) { probe.style.color = runColor(k); out.push(getComputedStyle(probe).color); }"
+        " return out; })();")
+    rgb = [tuple(int(v) for v in re.findall(r"\d+", c)) for c in shown]
+    assert [f"#{r:02x}{g:02x}{b:02x}" for r, g, b in rgb[:6]] == \
+        ["#2f5fb3", "#d9822b", "#1a7f37", "#b42318", "#6941c6", "#0e7490"]
+    assert len(set(rgb)) == 31
+    hues = [360 * colorsys.rgb_to_hls(*(v / 255 for v in c))[0] for c in rgb]
+    for k in range(6, 31):
+        assert min(min(abs(hues[k] - h), 360 - abs(hues[k] - h)) for h in hues[:6]) > 20, (k, shown[k])
+
+
 def test_the_pages_round_numbers_as_the_text_tables_do(browser):
     """Round 25: an exact tie (5 of 16 = 31.25%) read "31.3" in the page's tables (JavaScript's
     toFixed rounds ties up) beside "31.2" in the text table of the same page (Python's format)."""

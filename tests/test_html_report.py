@@ -447,6 +447,42 @@ def test_overview_intervals_and_bucket_views_in_the_browser(runs, browser, tmp_p
     assert browser.get_log("browser") == []
 
 
+def _controls_and_drawing(driver) -> dict:
+    """Every control's value, the rows drawn and the buckets drawn, read in one script call."""
+    return driver.execute_script(
+        "var values = {}; document.querySelectorAll('#browser select, #browser input, #buckets select')"
+        ".forEach(function (c) { values[c.id] = c.value; });"
+        "return {values: values, rows: Array.from(document.querySelectorAll('#segments-body tr'))"
+        ".map(function (tr) { return Number(tr.getAttribute('data-n')); }),"
+        "info: document.getElementById('page-info').textContent,"
+        "buckets: document.getElementById('buckets-body').innerHTML};")
+
+
+def test_after_back_the_controls_say_what_the_page_draws(runs, browser, tmp_path):
+    """Round 26: after the browser's Back, chromium put the old choices back into the segment
+    browser's and the buckets' controls (direction, flag, sort, search) while the script drew its
+    defaults: the selects said ko-en, outputs differ, by delta, yet the table held every row in data
+    order. The page is drawn as when first opened, and its controls say so."""
+    a, b = runs
+    page, other = tmp_path / "report.html", tmp_path / "other.html"
+    assert main(["report", str(a), str(b), "--format", "html", "-o", str(page)]) == 0
+    assert main(["report", str(a), "--format", "html", "-o", str(other)]) == 0
+    _open(browser, page)
+    fresh = _controls_and_drawing(browser)
+    _select(browser, "filter-direction", "1")
+    _select(browser, "filter-flag", "differ")
+    _select(browser, "sort-key", "delta")
+    _select(browser, "bucket-direction", "1")
+    browser.find_element("id", "filter-text").send_keys("e")    # (what it draws is not waited for)
+    changed = _controls_and_drawing(browser)
+    assert changed["values"] != fresh["values"] and changed["rows"] != fresh["rows"]
+    assert changed["buckets"] != fresh["buckets"]
+    browser.get(other.resolve().as_uri())
+    browser.back()
+    assert browser.execute_script("return document.body.getAttribute('data-ready')")
+    assert _controls_and_drawing(browser) == fresh
+
+
 def test_equal_scores_are_never_called_better_or_worse(runs, tmp_path, capsys):
     """A run compared with a copy of itself: sacrebleu's paired bootstrap gives its smallest p
     (1/1001) to a difference of exactly 0, but there is no difference to call: no better*/worse*

@@ -5,7 +5,6 @@
    items come gzip-compressed; the browser's own DecompressionStream inflates them. Every name
    here starts with "choice" (the page's scripts share one function scope). */
 
-var CHOICE_COLORS = ["#2f5fb3", "#d9822b", "#1a7f37", "#b42318", "#6941c6", "#0e7490"];
 var CHOICE_MODES = { ll: "log-likelihood", gen: "generation" };
 var CHOICE_FIRST_SLOT = 0xE100;
 var CHOICE_ITEMS = null;      // the inflated items: cells, schemas, prompts, rows
@@ -45,7 +44,7 @@ function choicePct(value) { return fmt(100 * value, 1); }
 
 function choiceSwatch(k) {
   return svg("svg", { width: 10, height: 10, cls: "swatch" },
-    svg("rect", { width: 10, height: 10, fill: CHOICE_COLORS[k % CHOICE_COLORS.length] }));
+    svg("rect", { width: 10, height: 10, fill: runColor(k) }));
 }
 
 // -- accuracy tables ---------------------------------------------------------------------------
@@ -178,7 +177,7 @@ function choiceChart(mode) {
       var cell = choiceCell(run, name), entry = cell && cell.modes[mode];
       if (!entry) return;
       var h = Math.max(1, entry.accuracy * high), x = x0 + k * bar;
-      var rect = svg("rect", { x: x, y: base - h, width: bar - 2, height: h, fill: CHOICE_COLORS[k % CHOICE_COLORS.length],
+      var rect = svg("rect", { x: x, y: base - h, width: bar - 2, height: h, fill: runColor(k),
         "data-run": k, "data-cell": name });
       var ci = typeof entry.ci_low === "number" ? " [" + fmt(entry.ci_low, 3) + ", " + fmt(entry.ci_high, 3) + "]" : "";
       rect.appendChild(svg("title", { text: run.label + ", " + name + " (" + mode + "): accuracy " + fmt(entry.accuracy, 3) +
@@ -652,7 +651,7 @@ function choiceDrill(k, mode, cellName, gold, predicted) {
 
 function choiceOutcomeOptions(select) {
   var runs = choiceRuns(), mode = choiceState.mode;
-  var keep = select.value;
+  var keep = choiceState.outcome;   // (not the select's: a confusion cell's drill sets "any" there)
   select.replaceChildren(option("", "any"));
   runs.forEach(function (run, k) {
     var prefix = runs.length > 1 ? run.label + ": " : "";

@@ -11,6 +11,8 @@ var PAGE = 50;
 // -- helpers -----------------------------------------------------------------------------------
 function el(tag, attrs) {
   var node = document.createElement(tag);
+  // a control keeps no value across Back (the browser put the old one back; the script drew its defaults)
+  if (tag === "select" || tag === "input") node.setAttribute("autocomplete", "off");
   setAttrs(node, attrs);
   for (var i = 2; i < arguments.length; i++) add(node, arguments[i]);
   return node;
@@ -94,6 +96,18 @@ function isolatedNames(names) {
 }
 
 function option(value, label) { return el("option", { value: value, text: label }); }
+
+// A run's colour (bars, swatches): the six first as they were, then hues away from theirs (mustard,
+// lime, sea green, magenta, pink) in five lightnesses, so that no two of 31 runs share one.
+var RUN_COLORS = ["#2f5fb3", "#d9822b", "#1a7f37", "#b42318", "#6941c6", "#0e7490"];
+var RUN_MORE_HUES = [62, 98, 165, 292, 326];
+var RUN_MORE_LIGHTNESS = [36, 62, 48, 26, 72];
+
+function runColor(k) {
+  if (k < RUN_COLORS.length) return RUN_COLORS[k];
+  var j = k - RUN_COLORS.length, n = RUN_MORE_HUES.length;
+  return "hsl(" + RUN_MORE_HUES[j % n] + ", 65%, " + RUN_MORE_LIGHTNESS[Math.floor(j / n) % n] + "%)";
+}
 
 // -- heatmaps ----------------------------------------------------------------------------------
 function heatColor(t) {   // t in [0, 1], 1 best

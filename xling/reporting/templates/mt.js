@@ -568,8 +568,6 @@ function openPrompt(row) {
 }
 
 // -- buckets -----------------------------------------------------------------------------------
-var COLORS = ["#2f5fb3", "#d9822b", "#1a7f37", "#b42318", "#6941c6", "#0e7490"];
-
 // One analysis of one direction (DATA.buckets.directions[d].analyses[a]), for one measure.
 function drawBucket() {
   var entry = DATA.buckets.directions[Number(byId("bucket-direction").value)];
@@ -622,7 +620,7 @@ function drawBucket() {
       var v = values[r] ? values[r][b] : null;
       if (v === null || v === undefined || !isFinite(v)) return;
       var h = Math.max(1, Math.abs(yOf(v) - zero));
-      var bar = svg("rect", { x: x0 + r * 16, y: v >= 0 ? zero - h : zero, width: 14, height: h, fill: COLORS[r % COLORS.length] });
+      var bar = svg("rect", { x: x0 + r * 16, y: v >= 0 ? zero - h : zero, width: 14, height: h, fill: runColor(r) });
       bar.appendChild(svg("title", { text: run + ", " + label + ": " + measure + " " + fmt(v, bucketDigits) + " (" +
         analysis.counts[b] + " " + analysis.count_unit + ")" }));
       chart.appendChild(bar);
@@ -630,7 +628,7 @@ function drawBucket() {
     chart.appendChild(svg("text", { x: x0 + (runs.length * 16) / 2, y: base + 14, "text-anchor": "middle", text: label }));
   });
   var legend = el("p", { cls: "note" }, runs.map(function (r, i) {
-    var swatch = svg("svg", { width: 10, height: 10 }, svg("rect", { width: 10, height: 10, fill: COLORS[i % COLORS.length] }));
+    var swatch = svg("svg", { width: 10, height: 10 }, svg("rect", { width: 10, height: 10, fill: runColor(i) }));
     return el("span", { cls: "legend" }, swatch, " " + r + "  ");
   }));
   body.appendChild(el("table", null, el("thead", null, head), el("tbody", null, rows)));
