@@ -64,6 +64,8 @@ def test_every_ntrex_language_listed_is_read_from_the_file_it_was_listed_from(tm
     assert data.note.endswith("(regional references not read: eng-GB, fra-CA)")
     from xling.data.parallel import _ntrex_languages
     assert sorted(_ntrex_languages(tmp_path)) == ["en", "fr", "pt", "sr", "sr-Latn", "zh"]
+    # (audit round 26) `xling data --data-dir .../ntrex128` listed none, where the loader reads it
+    assert sorted(_ntrex_languages(folder)) == ["en", "fr", "pt", "sr", "sr-Latn", "zh"]
 
 
 def test_plain_text_and_jsonl(tmp_path):
@@ -427,3 +429,24 @@ def test_a_cut_file_of_another_language_blocks_no_run_and_is_named(tmp_path, dat
         data.text("ar")
     with pytest.raises(XlingError, match="flores200:dev has no Korean"):   # read when drawn from
         data.dev_pool("en", "ko")
+
+
+def test_a_text_files_warning_is_said_once(tmp_path, capsys):
+    """(audit round 26) the first file of a text: spec was read twice (its line count, then its
+    lines): a NUL byte in it was warned about twice."""
+    from xling.data.parallel import load_parallel
+
+    (tmp_path / "t.en").write_bytes(b"one\x00\ntwo\n")
+    (tmp_path / "t.ko").write_text("하나\n둘\n", encoding="utf-8")
+    data = load_parallel(f"text:{tmp_path}/t.{{lang}}")
+    assert data.text("en") == ["one\x00", "two"] and data.text("ko") == ["하나", "둘"]
+    assert capsys.readouterr().err.count("NUL byte") == 1
+
+
+def test_a_direction_written_with_an_underscore_is_named(capsys):
+    """(audit round 26) `-p ko_en` (or `-p ko`) said only "unknown pair set"."""
+    from helpers import assert_error, run_cli
+
+    code, _, err = run_cli(capsys, "eval", "mt", "-p", "ko_en", "-m", "x", "--out", "never")
+    assert_error(code, err, "unknown pair set 'ko_en'; known: direction_matrix, hcx_table15, ko_centric (a direction "
+                            "is SRC-TGT: did you mean ko-en?)")

@@ -257,5 +257,12 @@ def named_pairs(name: str) -> list[Direction]:
             key, value = line.split("\t", 1)
             table[key] = value.strip()
     if name not in table:
-        raise XlingError(f"unknown pair set {name!r}; known: {', '.join(sorted(table))}")
+        halves = name.replace("_", "-", 1).split("-") if "_" in name else []
+        try:   # ko_en: a direction written with an underscore (ko_KR is a language, not a direction)
+            hint = f": did you mean {name.replace('_', '-', 1)}?" if len(halves) == 2 and all(map(resolve, halves)) \
+                and name.count("_") == 1 else ", e.g. ko-en"
+        except XlingError:
+            hint = ", e.g. ko-en"
+        raise XlingError(f"unknown pair set {name!r}; known: {', '.join(sorted(table))} (a direction is "
+                         f"SRC-TGT{hint})")
     return [parse_pair(p) for p in table[name].split(",")]

@@ -352,9 +352,11 @@ def _text_files(pattern: str, spec: str) -> ParallelData:
     paths = {lang.code: path for lang in all_languages() if (path := path_for(lang))}
     if not paths:
         raise XlingError(f"no files match {pattern}")
-    n = len(read_lines(next(iter(paths.values()))))
-    return ParallelData(spec, [f"{i:05d}" for i in range(1, n + 1)],
-                        lambda lang: read_lines(paths[lang.code]), list(paths), files=paths)
+    first = next(iter(paths))
+    lines = {first: read_lines(paths[first])}   # (read once: its warnings, a NUL byte, said once)
+    return ParallelData(spec, [f"{i:05d}" for i in range(1, len(lines[first]) + 1)],
+                        lambda lang: lines[lang.code] if lang.code in lines else read_lines(paths[lang.code]),
+                        list(paths), files=paths)
 
 
 def load_parallel(spec: str, data_dir: str | Path | None = None, *, keep_bad_sources: bool = False,
@@ -406,7 +408,8 @@ def _load_flores(arg: str, spec: str, options: DataOptions) -> ParallelData:
 
 
 def _ntrex_languages(root: Path | None) -> list[str] | None:
-    folder = _local_root(root, "ntrex128")
+    # (the root itself where it is the NTREX folder, as the loader reads it)
+    folder = _local_root(root, "ntrex128") or (root if root and (root / "newstest2019-src.eng.txt").is_file() else None)
     if folder is None:
         return None
     to_code = {v: k for k, v in NTREX_CODES.items()}
