@@ -667,7 +667,8 @@ def test_an_answer_a_content_filter_stopped_is_marked_cut_and_said(tmp_path, cap
             translator = Translator(backend=HTTPBackend("fake-model", server.url, max_retries=0), cache=cache)
             (result,) = translator.translate_records(["저는 학생입니다."], "ko", "en")
             cache.close()
-            assert result.text == "T[저는" and was_cut(result.raw) and translator.last_cut == [1]
+            assert result.text == "T[저는" and was_cut(result.raw) and translator.last_filtered == [1]
+            assert translator.last_cut == [0]   # (round 26: not the token budget's doing)
             # (round 26) said as the filter's doing, never as the token budget's
             assert "1 of 1 translations stopped before the model ended them: 0 at their token budget, 1 by the " \
                 "server's content filter" in capsys.readouterr().err
@@ -786,3 +787,24 @@ def test_the_stops_sent_never_end_an_answer_before_an_unsent_one_would(text, sto
         server.close()
     assert answer == text[:min([text.find(s) for s in stops if s in text], default=len(text))]
     assert len(server.payloads[-1].get("stop", [])) <= MAX_STOPS
+
+
+def test_a_run_and_its_report_say_a_content_filters_cuts_as_such(tmp_path, capsys):
+    """(review C of round 26) a run's outputs a server's content filter stopped were recorded as
+    cut at the token budget: `report` said "2 outputs stopped at the token budget"."""
+    from helpers import run_cli, write_corpus
+
+    corpus = write_corpus(tmp_path, {"en": ["The cat sat.", "A dog ran."], "fr": ["Le chat.", "Un chien."]})
+    server = FakeOpenAI(respond=lambda payload: ("Le chat", "content_filter"))
+    try:
+        code, _, err = run_cli(capsys, "eval", "mt", "--data", corpus, "-p", "en-fr", "--metrics", "chrf",
+                               "--backend", "http", "--base-url", server.url, "-m", "served", "--max-retries", "0",
+                               "--out", tmp_path / "run")
+    finally:
+        server.close()
+    assert code == 0, err
+    generation = json.loads((tmp_path / "run" / "metrics.json").read_text())["directions"]["en-fr"]["generation"]
+    assert generation["cut_by_content_filter"] == 2 and "cut_at_budget" not in generation
+    code, text, err = run_cli(capsys, "report", tmp_path / "run")
+    assert code == 0 and "en-fr: 2 outputs stopped by the server's content filter (scored as cut)" in text
+    assert "token budget" not in text

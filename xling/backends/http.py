@@ -916,9 +916,12 @@ def _continuation_logprob(body, where: str, start: int, end: int) -> float:
     every echoed token starting there must carry a number, and at least one must, or the answer
     is malformed (retried, then one error line), never a silent 0 for every option."""
     offsets, values = _prompt_logprobs(body, where)
-    # a server that ignores echo: the one token generated (its offset counted in its own text, or
-    # after the prompt), none of the context's; never retried, as no retry brings them
-    if start > 0 and (len(offsets) == 1 or all(type(o) is int and o >= start for o in offsets)):
+    # a server that ignores echo answers with its generated text alone, shorter than the prompt it
+    # was to echo (its offsets, counted in that text, say nothing: a server that echoes may leave
+    # out the first prompt token); never retried, as no retry brings the prompt's scores
+    choices = body.get("choices") if isinstance(body, dict) else None
+    text = choices[0].get("text") if isinstance(choices, list) and choices and isinstance(choices[0], dict) else None
+    if start > 0 and isinstance(text, str) and len(text) < end:
         raise _scores_no_prompts(where)
     raw = json.dumps(body, ensure_ascii=False)[:1000]
     if len(values) != len(offsets):

@@ -104,7 +104,8 @@ def _cost(generation: dict | None) -> dict | None:
     cost = {k: v for k, v in generation.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
     if generation.get("from_cache") is True:   # outputs made by an earlier (interrupted) pass: its cost is unknown
         # (what the outputs are stays: answers their budget ended, budgets the window cut)
-        cost = {"from_cache": True, **{k: cost[k] for k in ("cut_at_budget", "clipped_budgets") if k in cost}}
+        cost = {"from_cache": True, **{k: cost[k] for k in ("cut_at_budget", "cut_by_content_filter", "clipped_budgets")
+                                          if k in cost}}
     batches = generation.get("batches")
     if isinstance(batches, dict) and isinstance(batches.get("count"), int):
         cost["batches"] = batches["count"]

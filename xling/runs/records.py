@@ -48,6 +48,7 @@ class DirectionScores:
     metrics: dict[str, dict]       # metric -> {"score", "signature", ...}
     realignment: dict | None = None   # document mode: chunks, failed_chunks, failed_segments
     cut_at_budget: int = 0   # outputs (document mode: segments of chunk answers) their token budget ended
+    cut_by_content_filter: int = 0   # outputs a server's content filter ended
 
     def entry(self, metric: str) -> dict | None:
         """The stored result of `metric` (any spelling or alias: "BLEU", "chrfpp"), None if not scored."""
@@ -187,9 +188,10 @@ def read_run(path: str | Path | RunDir, fresh: bool = False) -> MTRun | ChoiceRu
             entry = entries.get(name, {})
             src, tgt = Direction.parse(name)
             generation = entry.get("generation") if isinstance(entry.get("generation"), dict) else {}
-            cut = generation.get("cut_at_budget")
+            cut, filtered = generation.get("cut_at_budget"), generation.get("cut_by_content_filter")
             directions.append(DirectionScores(name, src, tgt, entry.get("n"), canonical_keys(entry.get("metrics", {})),
-                                        entry.get("realignment"), cut if isinstance(cut, int) else 0))
+                                        entry.get("realignment"), cut if isinstance(cut, int) else 0,
+                                        filtered if isinstance(filtered, int) else 0))
         return MTRun(run, config, task, directions)
     if kind == "choice":
         cells = [Cell(name, *_cell_languages(name), e.get("n", 0), {m: e[m] for m in ("ll", "gen") if m in e})

@@ -366,6 +366,8 @@ def _translate(translator, config: MTEvalConfig, sources, meta, src, tgt, select
         results = translator.translate_records(sources, src, tgt, progress=progress)
         if translator.last_cut[0]:
             generation["cut_at_budget"] = translator.last_cut[0]
+        if translator.last_filtered[0]:
+            generation["cut_by_content_filter"] = translator.last_filtered[0]
     generation["seconds"] = round(time.perf_counter() - started, 3)
     if results and all(getattr(t, "cached", False) for t in results):
         generation["from_cache"] = True
@@ -440,14 +442,17 @@ def _translate_queued(translator, directions, jobs, progress: bool) -> dict[str,
     if batches:
         queue["batches"] = batches
     out = {}
-    for direction, results, made, clipped, cut in zip(directions, translated, generated, translator.last_clipped,
-                                                     translator.last_cut):
+    for direction, results, made, clipped, cut, filtered in zip(directions, translated, generated,
+                                                               translator.last_clipped, translator.last_cut,
+                                                               translator.last_filtered):
         generation = {"seconds": round(seconds * made / max(sum(generated), 1), 3), "queue": queue,
                       **({"from_cache": True} if not made else {})}
         if clipped:
             generation["clipped_budgets"] = clipped
         if cut:
             generation["cut_at_budget"] = cut
+        if filtered:
+            generation["cut_by_content_filter"] = filtered
         out[direction.name] = (results, generation)
     return out
 

@@ -122,6 +122,7 @@ class Translator:
         self.clipped_budgets = 0   # answers whose budget the context window cut (see request())
         self.last_clipped: list[int] = []   # per job of the last translate_many: budgets cut
         self.last_cut: list[int] = []       # ... and answers the budget ended
+        self.last_filtered: list[int] = []  # ... and those a server's content filter ended
 
     def close(self) -> None:
         """Close the output cache and the backend this translator opened (an HTTP backend's
@@ -271,12 +272,14 @@ class Translator:
         raw, hits = self.generate([built_jobs[j][2][i][0] for j, i in keys], "translating" if progress else None)
         by_key, cached = dict(zip(keys, raw)), dict(zip(keys, hits))
         # answers the token budget ended (the model was still writing: often a repetition loop)
-        self.last_cut = [sum(was_cut(by_key[j, i]) for i in built) for j, (_, _, built) in enumerate(built_jobs)]
-        if sum(self.last_cut):
+        self.last_cut = [sum(budget_cut(by_key[j, i]) for i in built) for j, (_, _, built) in enumerate(built_jobs)]
+        # (a server's content filter: no budget mends it)
+        self.last_filtered = [sum(was_cut(by_key[j, i]) and not budget_cut(by_key[j, i]) for i in built)
+                              for j, (_, _, built) in enumerate(built_jobs)]
+        budget, filtered = sum(self.last_cut), sum(self.last_filtered)
+        if budget or filtered:
             import sys
-            budget = sum(budget_cut(answer) for answer in raw)
-            filtered = sum(self.last_cut) - budget   # (a server's content filter: no budget mends it)
-            print(f"xling: note: {sum(self.last_cut)} of {len(keys)} translations stopped "
+            print(f"xling: note: {budget + filtered} of {len(keys)} translations stopped "
                   + (f"at their token budget ({self.decoding.length_factor:g} x the source's tokens + "
                      f"{self.decoding.length_slack}, at most {self.decoding.max_new_tokens_cap}): the model had not "
                      "ended them" if not filtered else f"before the model ended them: {budget} at their token budget, "
@@ -335,8 +338,8 @@ class Translator:
             choices, evaluations = rerank(hyps, sources, tgt.code, qe, options)
         # candidates the token budget ended (pseudo-references aside), and the chosen ones among
         # them (greedy's count)
-        cut_drawn = sum(was_cut(c) for row in raw for c in row[:n])
-        cut_chosen = sum(was_cut(row[choice.index]) for row, choice in zip(raw, choices))
+        cut_drawn = sum(budget_cut(c) for row in raw for c in row[:n])   # (a content filter's: the server says)
+        cut_chosen = sum(budget_cut(row[choice.index]) for row, choice in zip(raw, choices))
         self.last_cost = {"sources": len(order), "candidates": n * len(order),
                           **({"pseudo_refs": pseudo_refs * len(order)} if pseudo_refs else {}),
                           "generated": generated, "cached": total * len(order) - generated,
