@@ -948,3 +948,51 @@ def test_a_local_judge_sampling_below_vllms_floor_takes_transformers_on_a_gpu(ti
         judge(["안녕."], ["Hello."], "ko", kind="esa", src_lang="en", model=str(tiny_causal_base),
               template=str(template), samples=2, temperature=0.005, max_new_tokens=4, progress=True)
     assert "backend hf (auto: temperature 0.005 (below vLLM's 0.01) is transformers' path" in capsys.readouterr().err
+
+
+_MQM_LIST = 'Critical:\nno-error\nMajor:\naccuracy/mistranslation - "bank"\nMinor:\nno-error'
+_BANK = [ErrorSpan("major", "accuracy/mistranslation", "bank")]
+_OMISSION = ErrorSpan("major", "accuracy/omission", "the river")
+_QUICKLY = ErrorSpan("major", "accuracy/omission", "quickly")
+
+
+@pytest.mark.parametrize("answer, expected", [
+    # commentary set apart after the list under a heading xling does not know: the list ended
+    *[(f"{_MQM_LIST}\n\n{heading}\n{body}", _BANK)
+      for heading in ("The corrected translation would be:", "A better translation would be:",
+                      "Here is a corrected version:", "Correct version:", "Proposed correction:", "Possible fix:",
+                      "Fix:", "Alternative:", "Recommendation:", "Improvements:", "Observations:", "Evaluation:",
+                      "Rationale:", "Feedback:", "Remarks:", "Details:", "Why:", "Error summary:",
+                      "Error explanation:", "Error categories:", "Key points:", "Result:", "Verdict:", "For example:",
+                      "Here's the corrected translation:", "Improved version:", "To fix this:")
+      for body in ('"Er saß am Ufer."', 'The word "bank" means Ufer here.', '- Replace "Bank" with "Ufer".')],
+    (f"{_MQM_LIST}\n\nError categories:\n- accuracy/mistranslation: 1", _BANK),
+    # a preamble naming categories in prose
+    ("Let me evaluate the translation:\nAccuracy: mostly preserved.\nFluency: good.\n\n" + _MQM_LIST, _BANK),
+    # a remark block ends at the next error, not only at a blank line or a heading
+    ('Critical:\nno-error\nMajor:\naccuracy/mistranslation - "bank"\nExplanation:\nThe source means the river shore.\n'
+     'accuracy/omission - "the river"\nMinor:\nno-error', [*_BANK, _OMISSION]),
+    ('Critical:\nno-error\n\nMajor:\n1. accuracy/mistranslation - "bank"\n   Explanation:\n   The source means the '
+     'riverbank.\n2. accuracy/omission - "quickly"\n   Explanation:\n   The adverb is missing.\n\nMinor:\nno-error',
+     [*_BANK, _QUICKLY]),
+    ('Critical:\nno-error\nMajor:\n- accuracy/mistranslation - "bank"\n  Explanation:\n  riverbank intended\n'
+     '- accuracy/omission - "quickly"\nMinor:\nno-error', [*_BANK, _QUICKLY]),
+    ('Critical:\nno-error\nMajor:\n1. accuracy/mistranslation - "bank"\nExplanation:\nriverbank intended\n'
+     '2. "quickly" is missing\nMinor:\nno-error', [*_BANK, ErrorSpan("major", "", '"quickly" is missing')]),
+    # (kept) a severity heading in other words is read; errors under one xling cannot read are lost
+    ('Critical:\nno-error\nMajor issues:\naccuracy/mistranslation - "bank"\nMinor:\nno-error', _BANK),
+    ('Critical:\nno-error\nMajor:\nno-error\nMinor:\nno-error\nOther errors:\naccuracy/omission - "x"', None),
+    ('Critical:\nno-error\nMajor:\nno-error\nMinor:\nno-error\n\nOther errors:\naccuracy/omission - "x"', None),
+    ('Severe:\naccuracy/mistranslation - "x"', None),
+    ('Severe:\naccuracy/mistranslation - "x"\nMinor:\nno-error', None),
+    ('Critical:\nno-error\nMajor:\nno-error\nMinor:\nno-error\n\nSevere:\naccuracy/mistranslation - "x"', None),
+    ('Critical:\nno-error\nMajor:\nno-error\nMinor:\nno-error\n\nSevere:\nstyle - awkward wording', None),
+])
+def test_mqm_commentary_after_the_list_and_remarks_between_items_keep_the_score(answer, expected):
+    """(review of round 26) a correction or remark under a heading of its own after the list
+    ("A better translation would be:\n"Er saß am Ufer."") made a scored answer unparseable, so did
+    a preamble's "Accuracy: mostly preserved."; a remark block ("Explanation:" alone on its line)
+    swallowed the error after it when no blank line came between."""
+    from xling.metrics.judge import final_answer
+
+    assert parse_mqm(final_answer(answer)) == expected

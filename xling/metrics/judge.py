@@ -195,6 +195,51 @@ def _unread_heading(line: str) -> bool:
     return line.endswith((":", "：")) and not (_ECHO.match(line) or _REMARK.match(line) or _AFTER_LIST.match(line))
 
 
+# A heading xling cannot read that names errors or a severity ("Other errors:", "Severe:", "there is
+# one issue:"): an error under it is lost wherever it stands; "Error summary:" names no severity.
+_SEVERITY_LIKE = re.compile(r"\b(?:errors?|issues?|mistakes?|problems?|error\(s\)|issue\(s\))\s*[:：]$"
+                            r"|\b(?:severe|serious|blocker|grave|moderate|medium|high|low|small|slight|trivial|"
+                            r"significant|cosmetic|neutral|kritisch|schwer|leicht|mineur|majeur|leve)\b", re.I)
+
+
+def _unread_kind(line: str, listed: bool, after_blank: bool) -> str:
+    """What heading `line` is, if xling cannot read it: "severity" (what `_SEVERITY_LIKE` names),
+    "category" ("accuracy/mistranslation:" inside the list), "heading", or "" for none (also for a
+    heading set apart by a blank line after the severity headings: commentary after the list,
+    "A better translation would be:", "Error categories:")."""
+    if not _unread_heading(line):
+        return ""
+    if _SEVERITY_LIKE.search(line):
+        return "severity"
+    if listed and after_blank:
+        return ""
+    first = line.split()[0].lower().rstrip(":：")
+    return "category" if listed and ("/" in first or first in CATEGORIES) else "heading"
+
+
+def _item_shaped(line: str, loose: bool = False) -> bool:
+    """Whether `line` has the shape of an MQM error item: "category/subcategory - span", or a
+    category of MQM's with a quoted span ('accuracy - "x"'; `loose`: any span). Prose such as
+    "Accuracy: mostly preserved." is none."""
+    item = _ITEM.match(line)
+    if item is None:
+        return False
+    category = item.group("category")
+    return "/" in category or re.split(r"[/ ]", category.lower())[0] in CATEGORIES and (
+        loose or bool(_QUOTED.search(item.group("span"))))
+
+
+_LIST_MARK = re.compile(r"^(\s*)(?:(\d+)[.)]|\((\d+)\)|([-•*+]))\s+")
+
+
+def _list_mark(raw: str) -> tuple[str, int] | None:
+    """The kind of list mark opening `raw` ("1", or the bullet) and its indentation."""
+    mark = _LIST_MARK.match(raw)
+    if mark is None:
+        return None
+    return ("1" if mark.group(2) or mark.group(3) else mark.group(4)), len(mark.group(1).expandtabs())
+
+
 def _continues_list(raw: str, line: str, categories: set[str], slashed: bool) -> bool:
     """After a blank line: whether `line` is another item of the error list, by its shape and
     that of the items above (`slashed`: they named "category/subcategory"). A remark or label
@@ -266,9 +311,10 @@ def parse_mqm(answer: str) -> list[ErrorSpan] | None:
     said = False                   # a line under a heading, or "no errors" outside one
     stray = False                  # before any heading: what follows one xling cannot read, or an error item
     unknown = False                # a heading xling cannot read came (a preamble, or "Schwer:")
-    unread = False                 # the lines now are under a heading xling cannot read ("Other errors:")
+    unread = ""                    # the lines now are under a heading xling cannot read ("Other errors:"): its kind
     lost = False                   # an error stood under such a heading: which severity, xling cannot tell
     paused = None                  # the severity a remark block ("Explanation:" alone on its line) interrupted
+    last_mark: tuple[str, int] | None = None   # the list mark of the last line under a severity
     for raw in _answer_lines(answer):
         line = _clean(raw)
         if not line:
@@ -280,7 +326,7 @@ def parse_mqm(answer: str) -> list[ErrorSpan] | None:
         heading = _HEADING.match(line)
         if heading:
             severity, understood, filled = heading.group(1).lower(), True, False
-            unread, paused = False, None
+            unread, paused = "", None
             headings.add(severity)
             if heading.group("count") is not None:   # "Major (1):"
                 counts[severity] = counts.get(severity, 0) + int(heading.group("count"))
@@ -307,10 +353,14 @@ def parse_mqm(answer: str) -> list[ErrorSpan] | None:
         if severity is not None and (_SCORE_LINE.match(line) or remark
                                      or after_blank and filled and not _continues_list(raw, line, categories, slashed)):
             severity = None    # the judge's own total, or text after the list: the list ended
-            unread = _unread_heading(line)
+            unread = _unread_kind(line, bool(headings), after_blank)
             continue
-        if paused is not None:   # a line of a remark block
-            continue
+        if paused is not None:   # a line of a remark block, unless it is the next error of the list
+            mark = _list_mark(raw)
+            if not ("/" in ((item := _ITEM.match(line)) and item.group("category") or "")
+                    or mark and last_mark and mark[0] == last_mark[0] and mark[1] <= last_mark[1]):
+                continue
+            severity, paused = paused, None
         if severity is not None and (label := _REMARK.match(line)):   # "Explanation: ..." under an item: no error
             if not line[label.end():].strip():   # "Explanation:" alone: the lines after it are the remark
                 severity, paused = None, severity
@@ -330,20 +380,21 @@ def parse_mqm(answer: str) -> list[ErrorSpan] | None:
             and not _ECHO.match(line)
         if line.endswith((":", "：")):      # another heading ("Source:"): the error list ended
             severity = None
-            unread = _unread_heading(line)
+            unread = _unread_kind(line, bool(headings), after_blank)
             continue
         if severity is None:
-            item = _ITEM.match(line)
-            # an error under a heading xling cannot read ("Other errors:", "Severe:"); before any
-            # severity heading a line quoting words may be a preamble's, so only a category item there
-            lost = lost or unread and not _says_nothing(line) and (
-                bool(item and ("/" in item.group("category")
-                               or re.split(r"[/ ]", item.group("category").lower())[0] in CATEGORIES))
-                or bool(headings and _QUOTED.search(line)))
+            # an error under a heading xling cannot read ("Other errors:", "Severe:",
+            # "accuracy/mistranslation:"): only a line shaped as an error item, or a quoted one
+            # under a heading naming errors or a severity; a preamble's "Accuracy: mostly
+            # preserved." or a correction quoted under "A better translation would be:" is none
+            lost = lost or bool(unread) and not _says_nothing(line) and (
+                unread == "category" or _item_shaped(line, loose=unread == "severity")
+                or unread == "severity" and bool(headings and _QUOTED.search(line)))
             if _says_nothing(line) or re.fullmatch(r"(?:the translation has )?no errors?\.?", line, re.I):
                 understood = said = True
             continue
         filled = said = True
+        last_mark = _list_mark(raw)
         error = _critical_if_non_translation(_item(line, severity), line)
         if error:
             errors.append(error)
