@@ -40,7 +40,8 @@ def test_unknown_code_names_the_known_ones():
     for wrong, hint in (("korean", "ko (Korean)"), ("englsh", "en (English)"), ("pt-br", "pt-BR? a region"),
                         ("Deutsch", "de (German)"),
                         # (round 26: its region is in capitals already; its language is not)
-                        ("PT-BR", "pt-BR? a language code is written in lower case")):
+                        ("PT-BR", "pt-BR? a language code is written in lower case"),
+                        ("PT-br", "pt-BR? a language code is written in lower case, a region in capitals")):
         with pytest.raises(XlingError, match=rf"unknown language code '{wrong}' \(did you mean {re.escape(hint)}"):
             resolve(wrong)   # round 16: a close match is named
     for wrong in ("ko-en", "afr_Latn", "kr"):   # a direction, another language's code: no guess

@@ -93,8 +93,9 @@ def _did_you_mean(code: str) -> str:
         language, script, region = found.groups()
         canonical = "-".join(part for part in (language.lower(), script and script.title(), region.upper()) if part)
         if _by_region(canonical):   # (said for the part written otherwise: PT-BR's language)
-            why = ("a region is written in capitals" if region != region.upper()
-                   else "a language code is written in lower case")
+            low, high = language != language.lower(), region != region.upper()
+            why = ("a language code is written in lower case, a region in capitals" if low and high else
+                   "a language code is written in lower case" if low else "a region is written in capitals")
             return f" (did you mean {canonical}? {why})"
     if (country := _registry()[1].get(COUNTRY_CODES.get(_key(code), ""))) is not None:
         return f" (did you mean {country.code} ({country.name})? {code.strip()} is a country's code)"
