@@ -93,7 +93,8 @@ def _did_you_mean(code: str) -> str:
         language, script, region = found.groups()
         canonical = "-".join(part for part in (language.lower(), script and script.title(), region.upper()) if part)
         if _by_region(canonical):   # (said for the part written otherwise: PT-BR's language)
-            low, high = language != language.lower(), region != region.upper()
+            # (with a script subtag the language may be any case: ZH-HANT-TW resolves)
+            low, high = language != language.lower() and not script, region != region.upper()
             why = ("a language code is written in lower case, a region in capitals" if low and high else
                    "a language code is written in lower case" if low else "a region is written in capitals")
             return f" (did you mean {canonical}? {why})"
