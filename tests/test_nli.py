@@ -657,6 +657,41 @@ def test_parser_9_bracketed_lists_negated_choices_and_corrections_name_none(data
     assert parse_answer(nli, "是、也许还是否", None) is None   # (也许 is no joiner 也)
 
 
+def test_parser_9_ordinary_answers_after_a_choice_still_read(data_dir):
+    """(review of round 26) The negation check read ordinary answers as none: "C、間違いなく病院です"
+    ("no doubt"), "C。間違っている選択肢はEです", "C。错误选项：E。", "C，错不了", "C. Wrong answers: E does not
+    fit.", "C - incorrect options are A, B, D and E.", "C. Not that E is impossible"."""
+    mc, nli = load_template("mc-qa"), load_template("nli-generate")
+    en, ja, zh = (xcsqa_items(lang, data_dir)[0] for lang in ("en", "ja", "zh"))   # A town, B Michigan, C hospital
+    for item, texts in ((ja, ("C、間違いなく病院です。", "C。間違いありません。", "C。間違っている選択肢はEです。",
+                              "病院、間違いない。", "病院。間違いなし。", "病院が間違いなく正しいです。",
+                              "C。違う選択肢は合いません。",
+                              "C：病院。Eは間違いです。", "C。他は違います。", "病院で間違いありません。")),
+                        (zh, ("C。错误选项：E。", "C，错误的是E", "C。错的是E。", "C，错不了", "C，不对的话请指正",
+                              "C，错误率最低", "C。不对的选项是E", "C。错误答案：E", "C，错了就不是医院了", "C，没错")),
+                        (en, ("C. Wrong answers: E does not fit.", "C. Incorrect: E.",
+                              "C. Incorrect options: E and the rest.",
+                              "C - incorrect options are A, B, D and E.", "hospital. Wrong answers: town.",
+                              "C. Not that E is impossible, but C fits better.",
+                              "C. Not that it matters, but E is close.",
+                              "C. Not it, I mean E isn't it.", "C. False options like E can be ruled out.",
+                              "C. Wrong would be E.", "C. Wrong-headed reasoning might pick E.", "C, not that A is bad",
+                              "C. No, seriously, it's C.", "C: wrong answers A, B, D, E", "C. Not the town."))):
+        for text in texts:
+            assert parse_answer(mc, text, item) == 2, text
+    # a negation ending its clause still names none
+    for item, texts in ((ja, ("病院は間違い", "病院は間違いです。", "病院は違う", "病院は違います。",
+                              "病院は間違っています", "C。違います。")),
+                        (zh, ("医院不对", "医院是错的", "医院错了", "C。错。", "C，不对。")),
+                        (en, ("C. Wrong.", "C - incorrect", "C: no", "C — not this one", "C. Not right.",
+                              "C! Incorrect!"))):
+        for text in texts:
+            assert parse_answer(mc, text, item) is None, text
+    for text, label in (("はい、間違いありません。", 0), ("はい、間違いなし。", 0), ("Yes. Not that it matters.", 0),
+                        ("是，错不了。", 0)):
+        assert parse_answer(nli, text, None) == label, text
+
+
 def test_the_report_names_the_prompt_language_and_draws_each_modes_crossed_matrix(tmp_path, tiny_causal_base,
                                                                                   data_dir, capsys):
     """(audit round 23) Two runs differing only in --prompt-lang had the same header in text,

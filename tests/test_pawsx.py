@@ -148,6 +148,34 @@ def test_parser_9_korean_no_running_on_bracketed_lists_and_no_before_a_noun_name
         assert parse_answer(template, text, item) == index, text
 
 
+def test_parser_9_ordinary_answers_after_a_choice_still_read(root):
+    """(review of round 26) "아니요가 정답입니다" ("no is the answer"), "아니요라고 생각합니다", "정답은
+    아니요예요" (any particle after 아니요), "はい、間違いありません" ("no doubt") and "是，错不了" were read as
+    none; a particle going on to the negating copula ("아니요가 아니라 예") still names none, and one-syllable
+    예/네 still refuse any particle ("예를 들어": "for example"; "네가": "you")."""
+    from xling.prompts.choice import parse_answer
+    from xling.prompts.templates import load_template
+
+    template = load_template("mc-qa")
+    en, ko, ja, zh = (pawsx_items("test", lang, root)[0] for lang in ("en", "ko", "ja", "zh"))
+    for item, text, index in ((ko, "아니요가 정답입니다.", 1), (ko, "아니요가 맞습니다.", 1),
+                              (ko, "아니요라고 생각합니다.", 1),
+                              (ko, "아니요로 답하겠습니다.", 1), (ko, "아니요를 선택합니다.", 1),
+                              (ko, "정답은 아니요예요.", 1),
+                              (ko, "아니요예요.", 1), (ko, "정답은 아니요이다.", 1),
+                              (ko, "아니요이며, 의미가 다릅니다.", 1),
+                              (ko, "아니요요.", 1), (ko, "아니오라고 답합니다.", 1),
+                              (ja, "はい、間違いありません。", 0), (ja, "はい、間違いなく同じ意味です。", 0),
+                              (ja, "はい、間違いなし。", 0), (ja, "はい、間違っていません。", 0),
+                              (zh, "是，错不了。", 0),
+                              (en, "Yes. Not that it matters, but the word order differs.", 0),
+                              (en, "Yes. Wrong word order aside, they match.", 0)):
+        assert parse_answer(template, text, item) == index, text
+    for text in ("아니요가 아니라 예", "아니요는 아닙니다", "아니오가 아니고 예", "아니요가 아니에요",
+                 "예를 들어 두 문장은", "예를 선택합니다.", "네가 맞습니다.", "예컨대 같은 뜻"):
+        assert parse_answer(template, text, ko) is None, text
+
+
 def _scripted_run(root, tmp_path, name, answer, *args):
     """`xling eval mc --mode gen` on PAWS-X through a scripted OpenAI-style server answering
     `answer(prompt)`: (the run's records, its config.json, the prompts the server was sent)."""

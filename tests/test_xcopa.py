@@ -203,3 +203,16 @@ def test_parser_9_an_option_negated_after_it_or_listed_in_brackets_names_none(ro
     for item, text, index in ((th, "มันเล็ก", 1), (th, "A. มันบอบบาง", 0), (zh, "它很小。", 1),
                               (sw, "B. Kilikuwa kidogo.", 1), (ht, "Li te piti", 1)):
         assert parse_answer(copa, text, item) == index, text
+
+
+def test_parser_9_ordinary_answers_after_a_choice_still_read(root):
+    """(review of round 26) "มันบอบบาง ผิดปกติมาก" (ผิด opening "unusually"), "A. Si jibu B." and "A. Pa bon
+    pou di B." (a new sentence) were read as none; the negation must end its clause, or follow the
+    option's own words."""
+    copa = load_template("copa")
+    th, sw, ht = (xcopa_items("test", lang, root=root)[0] for lang in ("th", "sw", "ht"))   # A fragile, B small
+    for item, text, index in ((th, "มันบอบบาง ผิดปกติมาก", 0), (sw, "A. Si jibu B.", 0), (ht, "A. Pa bon pou di B.", 0),
+                              (sw, "A, si B.", 0), (th, "A. ข้อ B ไม่ถูกต้อง", 0)):
+        assert parse_answer(copa, text, item) == index, text
+    for item, text in ((th, "มันเล็ก ผิด"), (th, "A ผิด"), (sw, "Kilikuwa kidogo si jibu"), (ht, "Li te piti pa vre")):
+        assert parse_answer(copa, text, item) is None, text

@@ -186,7 +186,8 @@ def balanced_shots(pool: Sequence[ChoiceItem], k: int, seed: int, n_labels: int,
 # 9: choices listed in brackets ("(A) or (C)", "(Yes) or (No)"), a Korean option running on into a
 # particle ("아니요가 아니라 예"), a choice negated after it ("A (wrong)", "town is wrong", "镇不对"), a No
 # word before a noun ("No doubt", "No difference"), "neither"/"both" in Japanese and Chinese ("はいでも
-# いいえでもない", "是也不是"), "不是矛盾", a choice corrected ("A. Wait, C.") or an arrow ("A -> C") name none.
+# いいえでもない", "是也不是"), "不是矛盾", a choice corrected ("A. Wait, C.") or an arrow ("A -> C") name none
+# (a negation only ending its clause: "C、間違いなく病院", "C。错误选项：E", "C. Wrong answers: E ..." answer).
 CHOICE_PARSER = 9
 
 
@@ -472,17 +473,33 @@ def _brackets_another(rest: str, index: int, options: list[tuple[int, str]], let
 # wrong", "town isn't right", "镇不对", "町じゃない", "มันเล็กไม่ใช่คำตอบ", "Kilikuwa kidogo si jibu", "Li te
 # piti pa vre"): such an answer names none (it was read as that choice). A "not" going on with another
 # choice rejects that one ("C, not A", "hospital (not town)"), and a rhetorical question affirms ("病院
-# ではないでしょうか").
-_NEGATED = re.compile(
-    r"[\s\"'“”‘’「」『』«»《》`*)）\]】]*(?:['’]s\s+|[\s,，、.。:：;!?？\-–—(（\[]*)"
-    r"(?:(?:is|was|would\s+be|seems|definitely|certainly|clearly|surely|absolutely|probably)\s+)*"
-    r"(?:(?:wrong|incorrect|false)(?![^\W\d_])"
+# ではないでしょうか"). After a sentence's end, a colon or a dash a negating word negates the choice only
+# ending its clause ("A. Wrong.", "A - incorrect", "A: no"): one opening a sentence about the others
+# answers ("C. Wrong answers: E does not fit.", "C. Not that E is impossible", "C - incorrect options are
+# A, B"); Chinese, Japanese and Thai negations always end their clause ("C。错误选项：E。", "C、間違いなく病院",
+# "มันบอบบาง ผิดปกติมาก"), and the Swahili and Haitian ones follow the option's own words ("A. Si jibu B.").
+_QUOTES_CLOSED = r"[\s\"'“”‘’「」『』«»《》`*)）\]】]*"
+_BREAK = r"[\s,，、(（\[]*[.。:：;!?？\-–—][\s,，、.。:：;!?？\-–—(（\[]*"   # (a sentence's end, a colon, a dash)
+_ADVERBS = r"(?:(?:is|was|would\s+be|seems|definitely|certainly|clearly|surely|absolutely|probably)\s+)*"
+_CLAUSE_END = r"(?=\s*(?:$|[。.!！?？,，、;；)）\]】]))"
+_NEGATED_ANYWHERE = (   # Chinese, Japanese, Thai: ending their clause
+    r"(?:(?:は|が|也|是)?(?:不对|不對|不正确|不正確|错[了的]?|錯[了的]?|間違い(?:です|だ)?|間違って(?:いる|います)"
+    r"|違(?:う|います))" + _CLAUSE_END +
+    r"|(?:は|が)?(?:じゃ|では)(?:な(?!い(?:でしょう|です)?か)|ありません(?!か))"
+    r"|(?:也|是)?不是(?=\s*(?:$|[。.!！?？,，;；]|答案|正确|正確))"
+    r"|ไม่ใช่(?=\s*(?:$|[.!?,]|" + unicodedata.normalize("NFKC", "คำตอบ") + "))"   # (as _norm writes ำ)
+    r"|ผิด(?=\s*(?:$|[.!?,)]))|ไม่ถูก)")
+_NEGATED_RIGHT_AFTER = (
+    _ADVERBS + r"(?:(?:wrong|incorrect|false)(?![^\W\d_])"
     r"|no\s*(?=$|[.!)）\]】])|(?:not|never|isn['’]?t|wasn['’]?t)(?!\s+(?:it|this|that)\s*\?)"   # (not "A, isn't it?")
-    r"\s*(?=$|[.,;:!)）\]】]|(?:this|it|that|right|correct|true|the\s+(?:(?:right|correct)\s+)?answer)(?![^\W\d_]))"
-    r"|(?:は|が|也|是)?(?:不对|不對|不正确|不正確|错|錯|間違|違(?:う|います)|(?:じゃ|では)(?:な(?!い(?:でしょう|です)?か)|ありません(?!か))"
-    r"|不是(?=\s*(?:$|[。.!！?？,，]|答案|正确|正確)))"
-    r"|ไม่ใช่(?=\s*(?:$|[.!?,]|" + unicodedata.normalize("NFKC", "คำตอบ") + "))|ผิด|ไม่ถูก"   # (as _norm writes ำ)
-    r"|si\s+(?:jibu|sahihi|kweli)(?![^\W\d_])|pa\s+(?:vre|kòrèk|korèk|bon)(?![^\W\d_]))")
+    r"\s*(?=$|[.,;:!)）\]】]|(?:this|it|right|correct|true|the\s+(?:(?:right|correct)\s+)?answer)(?![^\W\d_]))"
+    r"|si\s+(?:jibu|sahihi|kweli)(?![^\W\d_])|pa\s+(?:vre|kòrèk|korèk|bon)(?![^\W\d_]))|" + _NEGATED_ANYWHERE)
+_NEGATED_AFTER_BREAK = (   # after ". ", ": ", " - "
+    _ADVERBS + r"(?:(?:wrong|incorrect|false|(?:not|never|isn['’]?t|wasn['’]?t)"
+    r"(?:\s+(?:this(?:\s+one)?|right|correct|true|the\s+(?:(?:right|correct)\s+)?answer))?)"
+    r"(?=\s*(?:$|[.!,;)）\]】]))|no\s*(?=$|[.!)）\]】]))|" + _NEGATED_ANYWHERE)   # (not "C. No, seriously, C")
+_NEGATED = re.compile(_QUOTES_CLOSED + r"(?:(?:['’]s\s+|[\s,，、(（\[]*)(?:" + _NEGATED_RIGHT_AFTER + ")|"
+                      + _BREAK + "(?:" + _NEGATED_AFTER_BREAK + "))")
 
 
 def _negated(rest: str, index: int, options: list[tuple[int, str]]) -> bool:
@@ -507,10 +524,21 @@ def _hangul(ch: str) -> bool:
     return 0xAC00 <= ord(ch) <= 0xD7A3
 
 
+# A Hangul option's particle going on to the negating copula ("아니요가 아니라 예": "not no but yes",
+# "아니요는 아닙니다"); any other particle leaves it the answer ("아니요가 정답입니다", "아니요라고 생각합니다").
+_HANGUL_NOT = re.compile(r"[가이는은]\s*(?:아니(?:라|고|다|에요|예요|야)|아닙니다|아닙|아녜요)")
+
+
 def _hangul_goes_on(word: str, rest: str) -> bool:
-    """Whether a Hangul word runs on into a longer one ("예를", "아니요라고"), not into the copula
-    that makes it the answer ("예입니다": "it is yes")."""
-    return bool(rest) and _hangul(word[-1]) and _hangul(rest[0]) and not rest.startswith("입니다")
+    """Whether a Hangul word runs on into a longer one or is denied by what follows: a one-syllable
+    word ("예", "네") followed by any Hangul but the copula that makes it the answer ("예입니다": "it is
+    yes"; "예를 들어" is "for example", "네가" "you"), a longer one ("아니요") only by a particle going on
+    to the negating copula (_HANGUL_NOT)."""
+    if not (rest and _hangul(word[-1]) and _hangul(rest[0])):
+        return False
+    if len(word) == 1:
+        return not rest.startswith("입니다")
+    return bool(_HANGUL_NOT.match(rest))
 
 
 # What joins repeated choices: ", ", " or ", "/", "、", "还是" ... (after the first label word).
