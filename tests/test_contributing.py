@@ -230,6 +230,29 @@ def test_a_metric_plugin_edited_in_place_scores_again(plugin, tiny_causal, tmp_p
     assert "scored again" not in unchanged.stderr.decode()
 
 
+def test_a_report_says_where_a_metric_plugin_was_edited_since_its_scores_were_stored(plugin, tiny_causal, tmp_path):
+    """Round 26: the direction table showed the stored LenErr 113.50, "runs compared" 13.50
+    recomputed by the edited plugin (same signature), without a word."""
+    import shutil
+    edited = tmp_path / "edited"
+    shutil.copytree(plugin["env"]["PYTHONPATH"].split(":")[0], edited)
+    env = {"PYTHONPATH": f"{edited}:{ROOT}"}
+    for out in ("A", "B"):
+        made = xling("eval", "mt", "-m", str(tiny_causal), "--data", f"mycorpus:{plugin['corpus']}", "--pairs",
+                     "ko-en", "--metrics", "length-ratio", "-o", str(tmp_path / out), env=env)
+        assert made.returncode == 0, made.stderr
+    metric = edited / "xling_toys" / "metric.py"
+    code = metric.read_text(encoding="utf-8")
+    assert "/ max(1, size(r))" in code
+    metric.write_text(code.replace("/ max(1, size(r))", "/ max(1, size(r)) + 100"), encoding="utf-8")
+    report = xling("report", str(tmp_path / "A"), str(tmp_path / "B"), env=env)
+    assert report.returncode == 0, report.stderr
+    compared = report.stdout.decode()[report.stdout.decode().index("LenRatio: runs compared"):]
+    assert ("A ko-en's stored score was made with plugin xling-toys==0.1's code as it was then (the plugin "
+            "changed since: its code was edited): `xling rescore") in compared, compared
+    assert "B ko-en's stored score was made with plugin xling-toys==0.1's code" in compared
+
+
 def test_a_backend_plugin_edited_in_place_or_a_new_version_makes_new_outputs(plugin, tiny_causal, tmp_path):
     """The cache served a backend plugin's old outputs after its code was edited (an editable
     install) or its version bumped: neither was in any cache key."""
