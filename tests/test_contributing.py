@@ -187,6 +187,30 @@ def test_the_toy_data_set_is_listed_and_runs(plugin, tiny_causal, tmp_path):
                               "holds 'length-ratio' scores made by plugin xling-toys==0.1, which is not installed")
 
 
+def test_scores_of_a_metric_plugin_installed_but_failing_to_import_say_so(plugin, tiny_causal, tmp_path):
+    """Round 26: the plugin's import failed (warned), and the run's scores then asked to install
+    it: "which is not installed here"."""
+    import shutil
+    broken = tmp_path / "broken"
+    shutil.copytree(plugin["env"]["PYTHONPATH"].split(":")[0], broken)
+    env = {"PYTHONPATH": f"{broken}:{ROOT}"}
+    out = tmp_path / "run"
+    made = xling("eval", "mt", "-m", str(tiny_causal), "--data", f"mycorpus:{plugin['corpus']}", "--pairs", "ko-en",
+                 "--metrics", "length-ratio", "-o", str(out), env=env)
+    assert made.returncode == 0, made.stderr
+    metric = broken / "xling_toys" / "metric.py"
+    metric.write_text(metric.read_text(encoding="utf-8") + "\nraise ImportError('broken on import')\n",
+                      encoding="utf-8")
+    for command in (("report", str(out)), ("rescore", str(out), "-m", "chrf")):
+        result = xling(*command, env=env)
+        assert result.returncode == 2 and "Traceback" not in result.stderr.decode(), result.stderr
+        assert result.stderr.decode().splitlines()[-2:] == [
+            "xling: warning: plugin 'length' (xling.metrics: xling_toys.metric) does not load, skipped: "
+            "ImportError: broken on import",
+            f"xling: error: {out} holds 'length-ratio' scores made by plugin xling-toys==0.1, which is installed "
+            "here but does not load (see the warning above): fix its import to report or rescore this run"]
+
+
 def test_a_metric_plugin_s_scores_record_its_version_and_a_new_version_scores_again(plugin, tiny_causal, tmp_path):
     """A resumed run kept the scores an older version of a metric plugin had stored."""
     import shutil
