@@ -710,6 +710,62 @@ def test_a_metric_registered_from_python_is_checked_as_a_plugin_s(tmp_path, spec
     assert plugged.returncode == 0 and message in plugged.stderr.decode(), plugged.stderr
 
 
+def test_a_component_registered_from_python_again_replaces_the_one_before_never_a_plugin_s(tmp_path):
+    """Round 26: a notebook cell registering a metric, run a second time, was refused "registered
+    already (one registered from Python); register yours under another name"."""
+    env = _plugin_package(tmp_path / "plugin", "[xling.metrics]\nplugged = plugmetric\n", {"plugmetric": (
+        "from xling.metrics.base import mean_result\n"
+        "from xling.metrics.registry import MetricSpec, register\n"
+        "register(MetricSpec('plugged', 'Plugged', lambda h, r, s, t, **o: mean_result('p', [1.0] * len(h), 'p')))\n")})
+    code = ("from dataclasses import dataclass\n"
+            "from xling.backends.registry import backends, register_backend\n"
+            "from xling.data.registry import families, register_dataset\n"
+            "from xling.errors import XlingError\n"
+            "from xling.metrics.base import mean_result\n"
+            "from xling.metrics.registry import MetricSetting, MetricSpec, get, register\n"
+            "for value in (1.0, 2.0):   # the cell, edited and run again\n"
+            "    mode = MetricSetting('nb_mode', str(value), 'mine')\n"
+            "    register(MetricSpec('nbmetric', 'NB', lambda h, r, s, t, mode=None, v=value: mean_result(\n"
+            "        'nb', [v] * len(h), 'nb'), options=('mode',), settings={'mode': mode}), 'nbm')\n"
+            "    @register_dataset('nbdata', task='mt', grammar='nbdata:X', help=f'mine {value}')\n"
+            "    def load(arg, spec, options):\n        return None\n"
+            "    @dataclass(kw_only=True)\n    class Settings:\n        nb_upper: bool = value > 1\n"
+            "    @register_backend('nbbackend', settings=Settings, help=f'mine {value}')\n"
+            "    def load_backend(model, settings, **options):\n        return None\n"
+            "print(get('nbm')(['x'], ['y']).score, get('nbmetric').settings['mode'].default,\n"
+            "      families()['nbdata'].help, backends()['nbbackend'].help)\n"
+            "for name in ('plugged', 'bleu'):   # a plugin's name, a built-in's: never replaced\n"
+            "    for _ in range(2):\n"
+            "        try:\n"
+            "            register(MetricSpec(name, name.upper() + '!', lambda h, r, s, t: None))\n"
+            "        except XlingError as error:\n            print('refused:', error)\n")
+    result = _python(env, code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "2.0 2.0 mine 2.0 mine 2.0",
+        *["refused: metric 'plugged' is registered already (plugin xling-more==0.1's); register yours under "
+          "another name"] * 2,
+        *["refused: metric 'bleu' is registered already (xling's own); register yours under another name"] * 2]
+
+
+@pytest.mark.parametrize("call, message", [
+    ("register(MetricSpec('my metric', 'Mine', f))", "metric 'my metric': --metrics could never name it"),
+    ("register(MetricSpec('a,b', 'Mine', f))", "metric 'a,b': --metrics could never name it"),
+    ("register(MetricSpec('mine', 'Mine', f), '')", "metric '': --metrics could never name it"),
+    ("register_dataset('my:set', task='mt', grammar='x', help='x')(f)", "data set 'my:set': --data could never"),
+    ("register_dataset('my set', task='mt', grammar='x', help='x')(f)", "data set 'my set': --data could never"),
+])
+def test_a_name_the_command_line_could_never_give_is_refused_when_registered(tmp_path, call, message):
+    """Round 26: a metric named "my metric" or "a,b" (a data set "my:set") was registered, and
+    --metrics (--data) could never name it."""
+    code = ("from xling.data.registry import register_dataset\n"
+            "from xling.metrics.registry import MetricSpec, register\n"
+            "f = lambda *args, **options: None\n"
+            f"try:\n    {call}\nexcept Exception as error:\n    print(type(error).__name__, error)\n")
+    result = _python(_modules(tmp_path / "py", {}), code)
+    assert result.stdout.startswith(f"XlingError {message}"), result.stdout + result.stderr
+
+
 HYPLEN = ("from xling.metrics.base import mean_result\n"
           "from xling.metrics.registry import MetricSpec, register\n"
           "register(MetricSpec('hyplen', 'HypLen', lambda h, r, s, t, **o: mean_result(\n"
