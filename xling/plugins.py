@@ -71,7 +71,7 @@ def _discover(group: str, builtin: tuple[str, ...]) -> None:
             print(f"xling: warning: plugin {point.name!r} ({group}: {point.value}) does not load, skipped: "
                   f"{type(exc).__name__}: {said[:300]}{'...' if len(said) > 300 else ''}", file=sys.stderr)
             if point.dist is not None:
-                FAILED[point.dist.name] = point.dist.version
+                FAILED[group, point.dist.name] = point.dist.version
             continue
         finally:
             _importing = _importing_content = None
@@ -124,9 +124,9 @@ def source_digest(module: str) -> str | None:
 
 # The distributions whose plugins were loaded, with their versions (kept in each run's config.json).
 LOADED: dict[str, str] = {}
-# The distributions with a plugin that is installed but failed to import (warned), with their
-# versions: a run's scores that need it then say so, never "not installed".
-FAILED: dict[str, str] = {}
+# (entry point group, distribution) of each plugin installed but failing to import (warned), with
+# its version: a run's scores that need it then say so, never "not installed".
+FAILED: dict[tuple[str, str], str] = {}
 
 
 # Who registered each component name ("xling" or a plugin's "distribution==version"), for the

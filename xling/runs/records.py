@@ -227,8 +227,8 @@ def _refuse_scores_of_missing_plugins(run: RunDir, entries: dict) -> None:
                 get(name)
             except XlingError:
                 distribution = plugin.partition("==")[0]
-                if distribution in FAILED:   # installed, its import failed (warned): not "install it"
-                    installed = f"{distribution}=={FAILED[distribution]}"
+                if ("xling.metrics", distribution) in FAILED:   # installed, its import failed (warned)
+                    installed = f"{distribution}=={FAILED['xling.metrics', distribution]}"
                     which = ", which" if installed == plugin else f"; {installed}"
                     raise XlingError(f"{run.path} holds {name!r} scores made by plugin {plugin}{which} is installed "
                                      "here but does not load (see the warning above): fix its import to report or "
