@@ -187,6 +187,30 @@ def test_the_toy_data_set_is_listed_and_runs(plugin, tiny_causal, tmp_path):
                               "holds 'length-ratio' scores made by plugin xling-toys==0.1, which is not installed")
 
 
+def test_scores_of_a_metric_plugin_installed_but_failing_to_import_say_so(plugin, tiny_causal, tmp_path):
+    """Round 26: the plugin's import failed (warned), and the run's scores then asked to install
+    it: "which is not installed here"."""
+    import shutil
+    broken = tmp_path / "broken"
+    shutil.copytree(plugin["env"]["PYTHONPATH"].split(":")[0], broken)
+    env = {"PYTHONPATH": f"{broken}:{ROOT}"}
+    out = tmp_path / "run"
+    made = xling("eval", "mt", "-m", str(tiny_causal), "--data", f"mycorpus:{plugin['corpus']}", "--pairs", "ko-en",
+                 "--metrics", "length-ratio", "-o", str(out), env=env)
+    assert made.returncode == 0, made.stderr
+    metric = broken / "xling_toys" / "metric.py"
+    metric.write_text(metric.read_text(encoding="utf-8") + "\nraise ImportError('broken on import')\n",
+                      encoding="utf-8")
+    for command in (("report", str(out)), ("rescore", str(out), "-m", "chrf")):
+        result = xling(*command, env=env)
+        assert result.returncode == 2 and "Traceback" not in result.stderr.decode(), result.stderr
+        assert result.stderr.decode().splitlines()[-2:] == [
+            "xling: warning: plugin 'length' (xling.metrics: xling_toys.metric) does not load, skipped: "
+            "ImportError: broken on import",
+            f"xling: error: {out} holds 'length-ratio' scores made by plugin xling-toys==0.1, which is installed "
+            "here but does not load (see the warning above): fix its import to report or rescore this run"]
+
+
 def test_a_metric_plugin_s_scores_record_its_version_and_a_new_version_scores_again(plugin, tiny_causal, tmp_path):
     """A resumed run kept the scores an older version of a metric plugin had stored."""
     import shutil
@@ -228,6 +252,29 @@ def test_a_metric_plugin_edited_in_place_scores_again(plugin, tiny_causal, tmp_p
     assert "LenRatio is scored again" in again.stderr.decode() and "(its files changed)" in again.stderr.decode()
     unchanged = xling(*command, env=env)
     assert "scored again" not in unchanged.stderr.decode()
+
+
+def test_a_report_says_where_a_metric_plugin_was_edited_since_its_scores_were_stored(plugin, tiny_causal, tmp_path):
+    """Round 26: the direction table showed the stored LenErr 113.50, "runs compared" 13.50
+    recomputed by the edited plugin (same signature), without a word."""
+    import shutil
+    edited = tmp_path / "edited"
+    shutil.copytree(plugin["env"]["PYTHONPATH"].split(":")[0], edited)
+    env = {"PYTHONPATH": f"{edited}:{ROOT}"}
+    for out in ("A", "B"):
+        made = xling("eval", "mt", "-m", str(tiny_causal), "--data", f"mycorpus:{plugin['corpus']}", "--pairs",
+                     "ko-en", "--metrics", "length-ratio", "-o", str(tmp_path / out), env=env)
+        assert made.returncode == 0, made.stderr
+    metric = edited / "xling_toys" / "metric.py"
+    code = metric.read_text(encoding="utf-8")
+    assert "/ max(1, size(r))" in code
+    metric.write_text(code.replace("/ max(1, size(r))", "/ max(1, size(r)) + 100"), encoding="utf-8")
+    report = xling("report", str(tmp_path / "A"), str(tmp_path / "B"), env=env)
+    assert report.returncode == 0, report.stderr
+    compared = report.stdout.decode()[report.stdout.decode().index("LenRatio: runs compared"):]
+    assert ("A ko-en's stored score was made with plugin xling-toys==0.1's code as it was then (the plugin "
+            "changed since: its code was edited): `xling rescore") in compared, compared
+    assert "B ko-en's stored score was made with plugin xling-toys==0.1's code" in compared
 
 
 def test_a_backend_plugin_edited_in_place_or_a_new_version_makes_new_outputs(plugin, tiny_causal, tmp_path):
@@ -661,6 +708,62 @@ def test_a_metric_registered_from_python_is_checked_as_a_plugin_s(tmp_path, spec
     assert result.stdout.startswith(f"refused: {message}"), result.stdout + result.stderr
     plugged = xling("score", "--help", env=env)
     assert plugged.returncode == 0 and message in plugged.stderr.decode(), plugged.stderr
+
+
+def test_a_component_registered_from_python_again_replaces_the_one_before_never_a_plugin_s(tmp_path):
+    """Round 26: a notebook cell registering a metric, run a second time, was refused "registered
+    already (one registered from Python); register yours under another name"."""
+    env = _plugin_package(tmp_path / "plugin", "[xling.metrics]\nplugged = plugmetric\n", {"plugmetric": (
+        "from xling.metrics.base import mean_result\n"
+        "from xling.metrics.registry import MetricSpec, register\n"
+        "register(MetricSpec('plugged', 'Plugged', lambda h, r, s, t, **o: mean_result('p', [1.0] * len(h), 'p')))\n")})
+    code = ("from dataclasses import dataclass\n"
+            "from xling.backends.registry import backends, register_backend\n"
+            "from xling.data.registry import families, register_dataset\n"
+            "from xling.errors import XlingError\n"
+            "from xling.metrics.base import mean_result\n"
+            "from xling.metrics.registry import MetricSetting, MetricSpec, get, register\n"
+            "for value in (1.0, 2.0):   # the cell, edited and run again\n"
+            "    mode = MetricSetting('nb_mode', str(value), 'mine')\n"
+            "    register(MetricSpec('nbmetric', 'NB', lambda h, r, s, t, mode=None, v=value: mean_result(\n"
+            "        'nb', [v] * len(h), 'nb'), options=('mode',), settings={'mode': mode}), 'nbm')\n"
+            "    @register_dataset('nbdata', task='mt', grammar='nbdata:X', help=f'mine {value}')\n"
+            "    def load(arg, spec, options):\n        return None\n"
+            "    @dataclass(kw_only=True)\n    class Settings:\n        nb_upper: bool = value > 1\n"
+            "    @register_backend('nbbackend', settings=Settings, help=f'mine {value}')\n"
+            "    def load_backend(model, settings, **options):\n        return None\n"
+            "print(get('nbm')(['x'], ['y']).score, get('nbmetric').settings['mode'].default,\n"
+            "      families()['nbdata'].help, backends()['nbbackend'].help)\n"
+            "for name in ('plugged', 'bleu'):   # a plugin's name, a built-in's: never replaced\n"
+            "    for _ in range(2):\n"
+            "        try:\n"
+            "            register(MetricSpec(name, name.upper() + '!', lambda h, r, s, t: None))\n"
+            "        except XlingError as error:\n            print('refused:', error)\n")
+    result = _python(env, code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "2.0 2.0 mine 2.0 mine 2.0",
+        *["refused: metric 'plugged' is registered already (plugin xling-more==0.1's); register yours under "
+          "another name"] * 2,
+        *["refused: metric 'bleu' is registered already (xling's own); register yours under another name"] * 2]
+
+
+@pytest.mark.parametrize("call, message", [
+    ("register(MetricSpec('my metric', 'Mine', f))", "metric 'my metric': --metrics could never name it"),
+    ("register(MetricSpec('a,b', 'Mine', f))", "metric 'a,b': --metrics could never name it"),
+    ("register(MetricSpec('mine', 'Mine', f), '')", "metric '': --metrics could never name it"),
+    ("register_dataset('my:set', task='mt', grammar='x', help='x')(f)", "data set 'my:set': --data could never"),
+    ("register_dataset('my set', task='mt', grammar='x', help='x')(f)", "data set 'my set': --data could never"),
+])
+def test_a_name_the_command_line_could_never_give_is_refused_when_registered(tmp_path, call, message):
+    """Round 26: a metric named "my metric" or "a,b" (a data set "my:set") was registered, and
+    --metrics (--data) could never name it."""
+    code = ("from xling.data.registry import register_dataset\n"
+            "from xling.metrics.registry import MetricSpec, register\n"
+            "f = lambda *args, **options: None\n"
+            f"try:\n    {call}\nexcept Exception as error:\n    print(type(error).__name__, error)\n")
+    result = _python(_modules(tmp_path / "py", {}), code)
+    assert result.stdout.startswith(f"XlingError {message}"), result.stdout + result.stderr
 
 
 HYPLEN = ("from xling.metrics.base import mean_result\n"

@@ -34,6 +34,35 @@ def test_one_string_is_one_text_everywhere_and_bad_settings_are_one_line(base_tr
             Translator(str(tiny_causal_base), cache=False, **kwargs)
 
 
+def test_settings_of_the_wrong_kind_are_one_line(tiny_causal_base):
+    """Round 26: settings=5 was an AttributeError ('int' object has no attribute 'section')."""
+    import xling
+    from xling.backends import load_backend
+
+    for settings in (5, ["x"]):
+        with pytest.raises(XlingError, match="^settings must be a BackendSettings, a run config or a dict "
+                                             f"\\(of backend settings\\), not {type(settings).__name__}$"):
+            Translator(str(tiny_causal_base), cache=False, settings=settings)
+    with pytest.raises(XlingError, match="^settings must be a BackendSettings, .*, not int$"):
+        xling.translate(["Hi."], "en", "ko", model=str(tiny_causal_base), settings=5)
+    with pytest.raises(XlingError, match="^settings must be a BackendSettings, .*, not int$"):
+        load_backend(str(tiny_causal_base), 5)
+    # a dict of backend settings, as Translator takes it
+    assert load_backend(str(tiny_causal_base), {"backend": "hf"}, quiet=True).backend.fingerprint["backend"] == "hf"
+
+
+def test_a_shot_pool_of_the_wrong_kind_is_one_line(base_translator):
+    """Round 26: shot_pool=5 was a TypeError at the first translation ('int' object is not iterable)."""
+    for pool in (5, "ab"):
+        with pytest.raises(XlingError, match="^a shot pool holds \\(source, target\\) pairs of strings, or is a "
+                                             f"function of \\(src, tgt\\) that gives them; not {type(pool).__name__}$"):
+            Translator(backend=base_translator.backend, cache=False, shots=1, shot_pool=pool)
+    pairs = [("나는 학생이다.", "I am a student.")]
+    for pool in (pairs, lambda src, tgt: pairs):   # what the code takes
+        assert Translator(backend=base_translator.backend, cache=False, shots=1, shot_pool=pool).demonstrations(
+            "ko", "en", ["오늘은 비가 온다."]) == pairs
+
+
 def test_sampling_leaves_the_callers_random_state_as_it_was(base_translator):
     import torch
 

@@ -70,6 +70,8 @@ def _discover(group: str, builtin: tuple[str, ...]) -> None:
             said = " ".join(str(exc).split())   # (one line: a YAML or numpy error spans several)
             print(f"xling: warning: plugin {point.name!r} ({group}: {point.value}) does not load, skipped: "
                   f"{type(exc).__name__}: {said[:300]}{'...' if len(said) > 300 else ''}", file=sys.stderr)
+            if point.dist is not None:
+                FAILED[group, point.dist.name] = point.dist.version
             continue
         finally:
             _importing = _importing_content = None
@@ -122,6 +124,9 @@ def source_digest(module: str) -> str | None:
 
 # The distributions whose plugins were loaded, with their versions (kept in each run's config.json).
 LOADED: dict[str, str] = {}
+# (entry point group, distribution) of each plugin installed but failing to import (warned), with
+# its version: a run's scores that need it then say so, never "not installed".
+FAILED: dict[tuple[str, str], str] = {}
 
 
 # Who registered each component name ("xling" or a plugin's "distribution==version"), for the
@@ -135,10 +140,14 @@ FROM_PYTHON = "python"
 
 def refuse_taken(kind: str, name: str, registry, builtin: bool = False) -> None:
     """A component's name (or alias) must be new: a plugin, or a registration from Python,
-    never silently replaces a built-in or a component registered before it. `builtin`: xling's
-    own registration."""
+    never silently replaces a built-in or a component registered before it; but one registered
+    from Python is replaced by another registration from Python (a notebook cell run again: the
+    registry then drops the old one, see `replaced_from_python`). `builtin`: xling's own
+    registration."""
     if name in registry:
         owner = _OWNERS.get((kind, name), "xling")
+        if owner == FROM_PYTHON and from_python(builtin):
+            return
         holder = {"xling": "xling's own", FROM_PYTHON: "one registered from Python"}.get(owner, f"plugin {owner}'s")
         who = "a plugin must choose another name" if importing() else "register yours under another name"
         raise XlingError(f"{kind} {name!r} is registered already ({holder}); {who}")
@@ -158,3 +167,22 @@ def from_python(builtin: bool) -> bool:
     xling's own): it is checked as a plugin's is, against every built-in and plugin, which its
     registry then loads first."""
     return not builtin and importing() is None
+
+
+def replaced_from_python(kind: str, names, registry: dict, builtin: bool = False) -> set:
+    """Of `names` (a registration's name and aliases, each passed by `refuse_taken`), the
+    entries of `registry` (by name, or by alias: their canonical name) that a registration from
+    Python replaces: those registered from Python before it."""
+    if not from_python(builtin):
+        return set()
+    return {registry[name] if isinstance(registry[name], str) else name for name in names
+            if name in registry and _OWNERS.get((kind, name)) == FROM_PYTHON}
+
+
+def refuse_unreachable(kind: str, name: str, option: str, forbidden: str) -> None:
+    """A name the command line's `option` could never give (empty, or holding one of
+    `forbidden` or whitespace) is refused when it is registered, not unreachable later."""
+    if not name or any(c in forbidden or c.isspace() for c in name):
+        said = " or ".join([*(repr(c) for c in forbidden), "whitespace"])
+        raise XlingError(f"{kind} {name!r}: {option} could never name it; a {kind}'s name and aliases are "
+                         f"not empty and hold no {said}")

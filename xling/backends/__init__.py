@@ -36,6 +36,16 @@ def check_cache(cache) -> None:
         raise XlingError(f"cache must be True, False, a file path or an OutputCache, not {cache!r}")
 
 
+def check_settings(settings) -> None:
+    """A `settings` argument load_backend takes, else one XlingError (settings=5 was an
+    AttributeError: 'int' object has no attribute 'section')."""
+    from .settings import _BackendSettingsBase
+
+    if not (settings is None or isinstance(settings, (BackendChoice, _BackendSettingsBase, dict))):
+        raise XlingError("settings must be a BackendSettings, a run config or a dict (of backend settings), "
+                         f"not {type(settings).__name__}")
+
+
 def check_options(options, also=()) -> None:
     """A loading option no backend takes (a typo) is one XlingError, never a TypeError that
     names an internal class."""
@@ -51,7 +61,8 @@ def load_backend(model: str | None = None, settings=None, *, static_cache: bool 
                  quiet: bool = False, batching: Batching | None = None, cache=None,
                  **overrides) -> CachedBackend:
     """Load a backend for `model` as `settings` say: a BackendChoice (a backend with its own
-    settings, from a config's `section()`), a BackendSettings or any run config, or None;
+    settings, from a config's `section()`), a BackendSettings or any run config, a dict of
+    backend settings, or None;
     keywords override single settings: load_backend("m", backend="http", base_url=URL).
 
     backend "auto" (the default): "vllm" where a CUDA device is present and vLLM imports, else
@@ -63,6 +74,9 @@ def load_backend(model: str | None = None, settings=None, *, static_cache: bool 
     see `ready`."""
     import dataclasses
 
+    check_settings(settings)
+    if isinstance(settings, dict):   # settings={"base_url": ...}: the same as giving them one by one
+        overrides, settings = {**settings, **overrides}, None
     for name, value in (("static_cache", static_cache), ("quiet", quiet)):
         if not isinstance(value, bool):
             raise XlingError(f"{name} must be True or False, not {value!r}")

@@ -17,7 +17,16 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..errors import XlingError
-from ..plugins import called_from, discover, from_python, importing, importing_content, refuse_taken, track
+from ..plugins import (
+    called_from,
+    discover,
+    from_python,
+    importing,
+    importing_content,
+    refuse_taken,
+    replaced_from_python,
+    track,
+)
 from ..settings import BUILTIN_METRIC_SETTINGS, refuse_reserved_setting, refuse_taken_setting
 
 # The built-in backend modules, in the order their options appear in configs and in --help.
@@ -53,6 +62,8 @@ def register_backend(name: str, *, settings: type, help: str, load_options: tupl
         if from_python(builtin):   # checked against every backend, plugins' included
             backends()
         refuse_taken("backend", name, {**REGISTRY, "auto": None}, builtin)
+        # one registered from Python before (a notebook cell run again): this one replaces it below
+        replaced = replaced_from_python("backend", (name,), REGISTRY, builtin)
         # a plugin's, or one registered from Python: every setting of its own, each with a default
         # (configs are flat); unchecked, a clash made every later run's settings a TypeError
         if not builtin:
@@ -62,7 +73,8 @@ def register_backend(name: str, *, settings: type, help: str, load_options: tupl
                 if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
                     raise XlingError(f"backend {name!r}: its setting {f.name!r} has no default (every "
                                      "backend's settings are options of every run)")
-                for other in REGISTRY.values():   # configs are flat: one value serves every backend
+                # configs are flat: one value serves every backend (the one replaced aside)
+                for other in (k for k in REGISTRY.values() if k.name not in replaced):
                     same = next((g for g in dataclasses.fields(other.settings) if g.name == f.name), None)
                     if same is not None and same.default != f.default:
                         raise XlingError(f"backend {name!r}: its setting {f.name!r} is backend {other.name!r}'s "

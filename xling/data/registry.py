@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable, cast
 
 from ..errors import XlingError
-from ..plugins import called_from, discover, from_python, refuse_taken, track
+from ..plugins import called_from, discover, from_python, refuse_taken, refuse_unreachable, replaced_from_python, track
 
 BUILTIN = ("xling.data.parallel", "xling.data.wmt", "xling.data.jsonl", "xling.data.choice",
            "xling.data.pawsx", "xling.data.xcopa", "xling.data.human")
@@ -66,7 +66,13 @@ def register_dataset(name: str, *, task: str, grammar: str, help: str, aliases: 
         for taken in (name, *aliases):
             if taken != taken.lower():
                 raise XlingError(f"data set {taken!r}: a data set's name and aliases are lower-case")
+            refuse_unreachable("data set", taken, "--data", ":")   # (NAME:ARGUMENT)
             refuse_taken("data set", taken, {**REGISTRY, **_ALIASES}, builtin)
+        # one registered from Python before (a notebook cell run again): this one replaces it
+        for replaced in replaced_from_python("data set", (name, *aliases), _ALIASES, builtin):
+            del REGISTRY[replaced]
+            for alias in [alias for alias, target in _ALIASES.items() if target == replaced]:
+                del _ALIASES[alias]
         REGISTRY[name] = DataFamily(name, task, grammar, help, load, tuple(aliases), tuple(splits), languages)
         for alias in (name, *aliases):
             _ALIASES[alias] = name

@@ -20,7 +20,16 @@ from typing import TYPE_CHECKING, Callable
 from ..backends.http import TRANSPORT
 from ..backends.registry import backends
 from ..errors import XlingError, did_you_mean
-from ..plugins import discover, from_python, importing, importing_content, refuse_taken, track
+from ..plugins import (
+    discover,
+    from_python,
+    importing,
+    importing_content,
+    refuse_taken,
+    refuse_unreachable,
+    replaced_from_python,
+    track,
+)
 from ..settings import refuse_reserved_setting, refuse_taken_setting
 from .settings import (
     BATCH_SIZE,
@@ -214,10 +223,18 @@ def register(spec: MetricSpec, *aliases: str) -> MetricSpec:
     for name in (spec.name, *aliases):
         if name != name.lower():   # names are looked up lower-cased
             raise XlingError(f"metric {name!r}: a metric's name and aliases are lower-case")
+        refuse_unreachable("metric", name, "--metrics", ",")   # (split on commas, stripped)
         refuse_taken("metric", name, {**REGISTRY, **ALIASES}, _BUILDING)
+    # one registered from Python before (a notebook cell run again): this one replaces it, its
+    # column title and its own settings included
+    replaced = replaced_from_python("metric", (spec.name, *aliases), {**REGISTRY, **ALIASES}, _BUILDING)
+    others = [other for other in REGISTRY.values() if other.name not in replaced]
+    theirs = {s.name for other in others for s in other.settings.values() if isinstance(s, MetricSetting)}
+    dropped = {s.name for name in replaced for s in REGISTRY[name].settings.values()
+               if isinstance(s, MetricSetting)} - theirs
     # a plugin's or one from Python (a TypeError later otherwise, or a second column of a title)
     if not _BUILDING:   # a second "BLEU" column (and signature line) beside the real one
-        shown = next((other for other in REGISTRY.values() if other.display.lower() == spec.display.lower()), None)
+        shown = next((other for other in others if other.display.lower() == spec.display.lower()), None)
         if shown is not None:
             raise XlingError(f"metric {spec.name!r}: its column title {spec.display!r} is metric {shown.name!r}'s "
                              "already; choose another display name")
@@ -228,12 +245,18 @@ def register(spec: MetricSpec, *aliases: str) -> MetricSpec:
                                         owned.flags)
                 refuse_taken_setting("metric", spec.name, owned.name, {n for k in backends().values()
                                      for n in k.setting_names()}, "a backend")   # (a plugin's too)
-            other = SETTINGS.get(owned.name, owned)
+            other = owned if owned.name in dropped else SETTINGS.get(owned.name, owned)
             if other != owned:
                 raise XlingError(f"metric {spec.name!r}: its setting {owned.name!r} is another metric's already, "
                                  f"declared otherwise (default {other.default!r}); share that MetricSetting, "
                                  "or name it otherwise")
-    for owned in spec.settings.values():   # (only once every check has passed)
+    for name in replaced:   # (only once every check has passed)
+        del REGISTRY[name]
+        for alias in [alias for alias, target in ALIASES.items() if target == name]:
+            del ALIASES[alias]
+    for setting_name in dropped:
+        del SETTINGS[setting_name]
+    for owned in spec.settings.values():
         if isinstance(owned, MetricSetting):
             SETTINGS.setdefault(owned.name, owned)
     REGISTRY[spec.name] = spec

@@ -227,16 +227,32 @@ def domain_table(run: MTRun, direction, only: list[str] | None = None, results: 
 
 def _stored_otherwise(direction, metric: str, recomputed) -> bool:
     """Whether a direction's stored score was made otherwise than it is recomputed now (a model
-    file changed since, or an older xling's rules)."""
-    stored = direction.metrics.get(metric, {}).get("signature")
-    return stored not in (None, recomputed.signature) and "subset:" not in recomputed.signature
+    file changed since, an older xling's rules, or another version or code of its plugin)."""
+    stored = direction.metrics.get(metric, {})
+    if _plugin_changed(stored, metric):   # same signature, other code: a plugin edited in place
+        return True
+    return stored.get("signature") not in (None, recomputed.signature) and "subset:" not in recomputed.signature
+
+
+def _plugin_changed(stored: dict, metric: str) -> str | None:
+    """How the plugin that made a stored score differs from the one loaded now (as `spec.stale`
+    compares them); None where it does not, or the score predates `made_with`."""
+    made, spec = stored.get("made_with") or {}, get(metric)
+    if spec.plugin is None or "plugin" not in made:
+        return None
+    if made["plugin"] != spec.plugin:
+        return f"plugin {made['plugin']} (the plugin changed since: {spec.plugin} is installed now)"
+    if made.get("plugin_content", spec.plugin_content) != spec.plugin_content:
+        return f"plugin {spec.plugin}'s code as it was then (the plugin changed since: its code was edited)"
+    return None
 
 
 def _restated_note(run: MTRun, name: str, metric: str, recomputed, what: str) -> str:
-    stored = cast(DirectionScores, run.direction(name)).metrics[metric]["signature"]
+    stored = cast(DirectionScores, run.direction(name)).metrics[metric]
+    made = _plugin_changed(stored, metric) or (f"{stored['signature']} (a model file changed since, "
+                                               "or an older xling's rules)")
     return (f"{display(metric)}: {what} recomputed with {recomputed.signature}, but {run.label} {name}'s stored "
-            f"score was made with {stored} (a model file changed "
-            f"since, or an older xling's rules): `xling rescore {run.path} -m {metric} --recompute` makes them agree")
+            f"score was made with {made}: `xling rescore {run.path} -m {metric} --recompute` makes them agree")
 
 
 def comparison(runs: list[MTRun], metric: str, test: str = "bs", n_samples: int | None = None,

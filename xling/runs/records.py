@@ -12,6 +12,7 @@ from ..data.languages import Direction, Language
 from ..errors import XlingError
 from ..metrics.base import MetricResult, mean_result
 from ..metrics.registry import ALIASES, canonical_keys, get
+from ..plugins import FAILED
 from .config import TASKS
 from .folder import REWRITE, RunDir
 
@@ -227,6 +228,13 @@ def _refuse_scores_of_missing_plugins(run: RunDir, entries: dict) -> None:
             try:
                 get(name)
             except XlingError:
+                distribution = plugin.partition("==")[0]
+                if ("xling.metrics", distribution) in FAILED:   # installed, its import failed (warned)
+                    installed = f"{distribution}=={FAILED['xling.metrics', distribution]}"
+                    which = ", which" if installed == plugin else f"; {installed}"
+                    raise XlingError(f"{run.path} holds {name!r} scores made by plugin {plugin}{which} is installed "
+                                     "here but does not load (see the warning above): fix its import to report or "
+                                     "rescore this run") from None
                 raise XlingError(f"{run.path} holds {name!r} scores made by plugin {plugin}, which is not "
                                  f"installed here: install it (pip install '{plugin}') to report or rescore "
                                  "this run") from None

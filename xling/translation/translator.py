@@ -7,7 +7,7 @@ import threading
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
-from ..backends import Batching, check_cache, check_options, load_backend, ready
+from ..backends import Batching, check_cache, check_options, check_settings, load_backend, ready
 from ..backends.base import Backend, Decoding, GenerationRequest, Prompt, budget_cut, was_cut
 from ..data.languages import Language, check_direction
 from ..data.parallel import data_root, flores_pairs
@@ -66,7 +66,13 @@ class Translator:
         batching = Batching(batch_size, max_batch_tokens, refill)
         if isinstance(shots, bool) or not isinstance(shots, int) or shots < 0:
             raise XlingError(f"shots must be a whole number, 0 or more, not {shots!r}")
+        # (shot_pool=5 was a TypeError at the first translation: 'int' object is not iterable)
+        if shot_pool is not None and not callable(shot_pool) and (
+                isinstance(shot_pool, (str, bytes)) or not isinstance(shot_pool, Iterable)):
+            raise XlingError("a shot pool holds (source, target) pairs of strings, or is a function of (src, tgt) "
+                             f"that gives them; not {type(shot_pool).__name__}")
         check_cache(cache)
+        check_settings(settings)
         given = seed
         try:   # (any integer: a numpy one too)
             seed = -1 if isinstance(seed, bool) else operator.index(seed)
@@ -472,6 +478,7 @@ def translate(texts: Iterable[str] | str, src: str | None = None, tgt: str | Non
     loading = {k: v for k, v in options.items() if k not in _PER_CALL}
     key = (name, content, tuple(sorted((k, repr(v)) for k, v in loading.items())))
     check_options(loading, also=("settings", "backend", *_PER_CALL))   # before the held model goes
+    check_settings(loading.get("settings"))
     cache = options.get("cache", True)
     if cache is True or isinstance(cache, (str, Path)):   # ($XLING_CACHE read now, as the model)
         from ..data.resources import cache_dir
