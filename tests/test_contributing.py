@@ -738,14 +738,22 @@ def test_a_component_registered_from_python_again_replaces_the_one_before_never_
             "    for _ in range(2):\n"
             "        try:\n"
             "            register(MetricSpec(name, name.upper() + '!', lambda h, r, s, t: None))\n"
-            "        except XlingError as error:\n            print('refused:', error)\n")
+            "        except XlingError as error:\n            print('refused:', error)\n"
+            # (review D) another Python metric's name or alias reused: refused, never that metric dropped
+            "for name, aliases in (('other', ('nbm',)), ('nbm', ())):\n"
+            "    try:\n"
+            "        register(MetricSpec(name, name.upper(), lambda h, r, s, t: None), *aliases)\n"
+            "    except XlingError as error:\n        print('refused:', error)\n"
+            "print(get('nbm').name)\n")
     result = _python(env, code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
         "2.0 2.0 mine 2.0 mine 2.0",
         *["refused: metric 'plugged' is registered already (plugin xling-more==0.1's); register yours under "
           "another name"] * 2,
-        *["refused: metric 'bleu' is registered already (xling's own); register yours under another name"] * 2]
+        *["refused: metric 'bleu' is registered already (xling's own); register yours under another name"] * 2,
+        *["refused: metric 'nbm' is registered already (one registered from Python); register yours under another "
+          "name"] * 2, "nbmetric"]
 
 
 @pytest.mark.parametrize("call, message", [

@@ -138,15 +138,16 @@ _OWNERS: dict[tuple[str, str], str] = {}
 FROM_PYTHON = "python"
 
 
-def refuse_taken(kind: str, name: str, registry, builtin: bool = False) -> None:
+def refuse_taken(kind: str, name: str, registry, builtin: bool = False, registering: str | None = None) -> None:
     """A component's name (or alias) must be new: a plugin, or a registration from Python,
     never silently replaces a built-in or a component registered before it; but one registered
-    from Python is replaced by another registration from Python (a notebook cell run again: the
-    registry then drops the old one, see `replaced_from_python`). `builtin`: xling's own
-    registration."""
+    from Python under the name `registering` is replaced by another registration from Python of
+    that name (a notebook cell run again: the registry then drops the old one, see
+    `replaced_from_python`), never another component whose name or alias it reuses. `builtin`:
+    xling's own registration."""
     if name in registry:
         owner = _OWNERS.get((kind, name), "xling")
-        if owner == FROM_PYTHON and from_python(builtin):
+        if owner == FROM_PYTHON and from_python(builtin) and _canonical(registry, name) == registering:
             return
         holder = {"xling": "xling's own", FROM_PYTHON: "one registered from Python"}.get(owner, f"plugin {owner}'s")
         who = "a plugin must choose another name" if importing() else "register yours under another name"
@@ -175,8 +176,13 @@ def replaced_from_python(kind: str, names, registry: dict, builtin: bool = False
     Python replaces: those registered from Python before it."""
     if not from_python(builtin):
         return set()
-    return {registry[name] if isinstance(registry[name], str) else name for name in names
-            if name in registry and _OWNERS.get((kind, name)) == FROM_PYTHON}
+    return {_canonical(registry, name) for name in names
+            if name in registry and _OWNERS.get((kind, name)) == FROM_PYTHON} & {names[0]}
+
+
+def _canonical(registry: dict, name: str) -> str:
+    """The name of the component `name` stands for in `registry` (an alias maps to it)."""
+    return registry[name] if isinstance(registry[name], str) else name
 
 
 def refuse_unreachable(kind: str, name: str, option: str, forbidden: str) -> None:

@@ -61,7 +61,7 @@ def register_backend(name: str, *, settings: type, help: str, load_options: tupl
         builtin = called_from(BUILTIN)
         if from_python(builtin):   # checked against every backend, plugins' included
             backends()
-        refuse_taken("backend", name, {**REGISTRY, "auto": None}, builtin)
+        refuse_taken("backend", name, {**REGISTRY, "auto": None}, builtin, registering=name)
         # one registered from Python before (a notebook cell run again): this one replaces it below
         replaced = replaced_from_python("backend", (name,), REGISTRY, builtin)
         # a plugin's, or one registered from Python: every setting of its own, each with a default

@@ -67,7 +67,7 @@ def register_dataset(name: str, *, task: str, grammar: str, help: str, aliases: 
             if taken != taken.lower():
                 raise XlingError(f"data set {taken!r}: a data set's name and aliases are lower-case")
             refuse_unreachable("data set", taken, "--data", ":")   # (NAME:ARGUMENT)
-            refuse_taken("data set", taken, {**REGISTRY, **_ALIASES}, builtin)
+            refuse_taken("data set", taken, {**REGISTRY, **_ALIASES}, builtin, registering=name)
         # one registered from Python before (a notebook cell run again): this one replaces it
         for replaced in replaced_from_python("data set", (name, *aliases), _ALIASES, builtin):
             del REGISTRY[replaced]

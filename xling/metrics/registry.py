@@ -224,7 +224,7 @@ def register(spec: MetricSpec, *aliases: str) -> MetricSpec:
         if name != name.lower():   # names are looked up lower-cased
             raise XlingError(f"metric {name!r}: a metric's name and aliases are lower-case")
         refuse_unreachable("metric", name, "--metrics", ",")   # (split on commas, stripped)
-        refuse_taken("metric", name, {**REGISTRY, **ALIASES}, _BUILDING)
+        refuse_taken("metric", name, {**REGISTRY, **ALIASES}, _BUILDING, registering=spec.name)
     # one registered from Python before (a notebook cell run again): this one replaces it, its
     # column title and its own settings included
     replaced = replaced_from_python("metric", (spec.name, *aliases), {**REGISTRY, **ALIASES}, _BUILDING)
