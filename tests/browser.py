@@ -79,3 +79,11 @@ def check_quiet(driver, page: Path) -> None:
         if message["method"] == "Network.requestWillBeSent":
             urls.add(message["params"]["request"]["url"])
     assert urls <= {page.resolve().as_uri()}, urls
+
+
+def controls_and_drawing(driver, controls: str, drawn: dict[str, str]) -> dict:
+    """Every control's value (by id) matching the CSS selector `controls`, and what the page
+    drew (`drawn`: name -> a JavaScript expression), read in one script call."""
+    return driver.execute_script(
+        "var values = {}; document.querySelectorAll(arguments[0]).forEach(function (c) { values[c.id] = c.value; });"
+        "return {values: values, " + ", ".join(f"{name}: {js}" for name, js in drawn.items()) + "};", controls)

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from browser import check_quiet, open_page, page_data
+from browser import check_quiet, controls_and_drawing, open_page, page_data
 
 from xling.cli import main
 from xling.reporting.html_choice import choice_data, items_of, mcnemar_exact, prompt_text, repr_is_simple, simple_repr
@@ -489,14 +489,12 @@ def test_a_confusion_cell_lists_its_items_whatever_outcome_was_chosen(page, brow
 
 
 def _choice_controls_and_drawing(driver) -> dict:
-    """Every control's value in the choice view, the confusion matrix and the items drawn, in one call."""
-    return driver.execute_script(
-        "var values = {}; document.querySelectorAll('#choice select, #choice input')"
-        ".forEach(function (c) { values[c.id] = c.value; });"
-        "return {values: values, confusion: document.getElementById('choice-confusion-body').innerHTML,"
-        "info: document.getElementById('choice-page-info').textContent,"
-        "rows: Array.from(document.querySelectorAll('#choice-items-body tr'))"
-        ".map(function (tr) { return Number(tr.getAttribute('data-n')); })};")
+    """Every control's value in the choice view, the confusion matrix and the items drawn."""
+    return controls_and_drawing(driver, "#choice select, #choice input", {
+        "confusion": "document.getElementById('choice-confusion-body').innerHTML",
+        "info": "document.getElementById('choice-page-info').textContent",
+        "rows": "Array.from(document.querySelectorAll('#choice-items-body tr'))"
+                ".map(function (tr) { return Number(tr.getAttribute('data-n')); })"})
 
 
 def test_after_back_the_choice_views_controls_say_what_they_draw(page, browser):

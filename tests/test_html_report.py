@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from browser import check_quiet as _check_quiet
+from browser import controls_and_drawing
 from browser import open_page as _open
 from browser import page_data as _page_data
 
@@ -448,14 +449,12 @@ def test_overview_intervals_and_bucket_views_in_the_browser(runs, browser, tmp_p
 
 
 def _controls_and_drawing(driver) -> dict:
-    """Every control's value, the rows drawn and the buckets drawn, read in one script call."""
-    return driver.execute_script(
-        "var values = {}; document.querySelectorAll('#browser select, #browser input, #buckets select')"
-        ".forEach(function (c) { values[c.id] = c.value; });"
-        "return {values: values, rows: Array.from(document.querySelectorAll('#segments-body tr'))"
-        ".map(function (tr) { return Number(tr.getAttribute('data-n')); }),"
-        "info: document.getElementById('page-info').textContent,"
-        "buckets: document.getElementById('buckets-body').innerHTML};")
+    """Every control's value, the rows drawn and the buckets drawn."""
+    return controls_and_drawing(driver, "#browser select, #browser input, #buckets select", {
+        "rows": "Array.from(document.querySelectorAll('#segments-body tr'))"
+                ".map(function (tr) { return Number(tr.getAttribute('data-n')); })",
+        "info": "document.getElementById('page-info').textContent",
+        "buckets": "document.getElementById('buckets-body').innerHTML"})
 
 
 def test_after_back_the_controls_say_what_the_page_draws(runs, browser, tmp_path):
