@@ -218,7 +218,8 @@ class FakeOpenAI:
         # two answers to a request of one, the second-indexed listed first
         "two-choices": (200, b'{"choices": [{"index": 1, "message": {"content": "other"}}, '
                              b'{"index": 0, "message": {"content": "fine"}}]}', {}),
-        "logprobs-short": (200, b'{"choices": [{"text": "ab", "logprobs": {"text_offset": [0, 1], '
+        # an echo (its text as long as any prompt here) whose log-probabilities stop at its second token
+        "logprobs-short": (200, b'{"choices": [{"text": "ab' + b"c" * 2000 + b'", "logprobs": {"text_offset": [0, 1], '
                                 b'"token_logprobs": [null, -1.0], "tokens": ["a", "b"]}}]}', {}),
         # a server that ignores echo: the token generated alone, its offset in its own text or after the prompt
         "logprobs-no-echo": (200, b'{"choices": [{"text": " X", "logprobs": {"text_offset": [0], '
