@@ -9,7 +9,7 @@ from xling.errors import XlingError
 from xling.metrics.rouge import rouge_l, tokenize
 from xling.runs.config import build_config
 from xling.tasks.tuning.judge import JUDGE_RULE, judge_pairwise, parse_verdict
-from xling.tasks.tuning.mixes import DEFAULT_RATIOS, build_mix, check_ratios, split_pairs
+from xling.tasks.tuning.mixes import DEFAULT_RATIOS, build_mix, check_ratios, split_pairs, without_held_out_text
 from xling.tasks.tuning.paired import load_pairs
 from xling.tasks.tuning.sweep import run_tune_ratio
 
@@ -489,3 +489,24 @@ def test_a_held_out_prompt_past_the_window_is_refused_before_any_training(tmp_pa
                                          r"model's context window of 2,048 tokens"):
         run_tune_ratio(config, progress=False)
     assert not (tmp_path / "s").exists()
+
+
+def test_a_held_out_instruction_repeated_under_another_id_never_trains(tmp_path, tiny_causal, capsys):
+    rows = [json.loads(line) for line in PAIRED.read_text(encoding="utf-8").splitlines()]
+    twins = [dict(r, id="twin-" + r["id"], en={"instruction": "  " + r["en"]["instruction"].replace(" ", "  "),
+                                               "response": "another answer"}) for r in rows[:12]]
+    paired = tmp_path / "paired.jsonl"
+    paired.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows + twins), encoding="utf-8")
+    pairs, _ = load_pairs(paired=str(paired))
+    train, test = split_pairs(pairs, 6, seed=0)
+    clean = without_held_out_text(train, test)
+    held = {" ".join(p.en[0].split()) for p in test}
+    assert len(clean) < len(train) and not any(" ".join(p.en[0].split()) in held for p in clean)
+    assert without_held_out_text(train[:3], []) == train[:3]
+    config = build_config(dict(task="tune_ratio", out=str(tmp_path / "sweep"), model=str(tiny_causal),
+                               train_paired=str(paired), ratios=[1.0], test_size=6, epochs=1,
+                               learning_rate=0.003, batch_size=4, max_new_tokens=4))
+    run = run_tune_ratio(config, progress=True)
+    dropped = len(train) - len(clean)
+    assert f"{dropped} repeating a held-out instruction" in capsys.readouterr().err
+    assert json.loads((run.path / "config.json").read_text())["data"]["dropped_held_out_text"] == dropped

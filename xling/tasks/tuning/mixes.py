@@ -48,6 +48,18 @@ def split_pairs(pairs: list[Pair], test_size: int, seed: int) -> tuple[list[Pair
     return order[test_size:], order[:test_size]
 
 
+def _instructions(pair: Pair) -> set[str]:
+    return {" ".join(pair.en[0].split()), " ".join(pair.ko[0].split())}
+
+
+def without_held_out_text(train: list[Pair], test: list[Pair]) -> list[Pair]:
+    """Training pairs whose instruction (either language, spacing aside) is no held-out pair's:
+    instruction data repeats questions under other ids, and a held-out question trained on
+    scores a recalled answer."""
+    held_out = set().union(*map(_instructions, test)) if test else set()
+    return [p for p in train if not _instructions(p) & held_out]
+
+
 def build_mix(train: list[Pair], ratio: float, seed: int, size: int | None = None) -> Mix:
     size = size or len(train)
     if size > len(train):

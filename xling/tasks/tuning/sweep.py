@@ -21,7 +21,7 @@ from ...runs.folder import RunDir, RunHeader
 from ...store.cache import content_key
 from ...store.filehash import model_fingerprint
 from .judge import JUDGE_RULE, judge_pairwise
-from .mixes import DEFAULT_RATIOS, build_mix, check_ratios, split_pairs
+from .mixes import DEFAULT_RATIOS, build_mix, check_ratios, split_pairs, without_held_out_text
 from .paired import Pair, load_hub_pairs, load_pairs
 from .train import encode_example, fine_tune
 
@@ -137,14 +137,17 @@ def _run_tune_ratio(run: RunDir, config: TuneRatioConfig, overwrite: bool, progr
     extra = 0
     while True:   # a hub sweep draws more rows for the pairs it leaves out (they had no slack)
         train, test = split_pairs(pairs, config.test_size, seed=0)
+        clean = without_held_out_text(train, test)
         # Pairs that do not fit are left out of training (and counted) before any unit trains.
-        fitting = [p for p in train if fits(p)]
+        fitting = [p for p in clean if fits(p)]
         short = (config.train_size or 0) - len(fitting)
         if not wanted or short <= 0 or len(pairs) < wanted + extra:   # enough, or the hub has no more
             break
         extra += short
         pairs, data_report = load(extra)
-    data_report["dropped_too_long"] = len(train) - len(fitting)
+    data_report["dropped_too_long"] = len(clean) - len(fitting)
+    if len(clean) < len(train):   # (only then: a sweep made before the rule keeps its report)
+        data_report["dropped_held_out_text"] = len(train) - len(clean)
     if not fitting:
         raise XlingError(f"no training pair keeps a response token within max_length {config.max_length} "
                          "(their prompts fill it); raise max_length")
@@ -155,7 +158,10 @@ def _run_tune_ratio(run: RunDir, config: TuneRatioConfig, overwrite: bool, progr
     if progress:
         print(f"xling: {data_report['pairs']} pairs survived ({data_report['dropped_empty']} dropped "
               f"for an empty side, {data_report['dropped_too_long']} whose prompt fills max_length "
-              f"{config.max_length}); {len(train)} for training, {len(test)} held out", file=sys.stderr)
+              f"{config.max_length}"
+              + (f", {data_report['dropped_held_out_text']} repeating a held-out instruction"
+                 if "dropped_held_out_text" in data_report else "")
+              + f"); {len(train)} for training, {len(test)} held out", file=sys.stderr)
     units = [(r, s) for s in config.seeds for r in ratios]
     size = config.train_size or len(train)
     trained_on = {r: round(r * size) for r in ratios}
@@ -179,6 +185,8 @@ def _run_tune_ratio(run: RunDir, config: TuneRatioConfig, overwrite: bool, progr
                     base_model_content=_content(source),
                     judge_model_content=_content(locate_model(config.judge_model, quiet=True)[0])
                     if config.metric == "judge" else None)
+    if "dropped_held_out_text" in data_report:   # (a sweep of such data made before the rule trained on them)
+        identity["dropped_held_out_text"] = data_report["dropped_held_out_text"]
     run.prepare(RunHeader("tune_ratio", identity, dataclasses.asdict(config),
                           [unit_name(r, s) for r, s in units], data=data_report,
                           details={"test_ids": [p.id for p in test]}), overwrite=overwrite)
