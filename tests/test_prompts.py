@@ -34,6 +34,9 @@ def test_target_language_instruction_is_written_in_the_target_language():
     template = load_template("mt-chat-target-lang")
     assert "日本語に翻訳" in template.render_translation(KO, JA, "x").messages[-1][1]
     assert "한국어로 번역" in template.render_translation(JA, KO, "x").messages[-1][1]
+    # the two Chinese scripts each named: zh-Hant -> zh asked for "Chinese" asked for no change
+    assert "翻译成简体中文" in template.render_translation(resolve("zh-Hant"), resolve("zh"), "x").messages[-1][1]
+    assert "翻譯成繁體中文" in template.render_translation(resolve("zh"), resolve("zh-Hant"), "x").messages[-1][1]
     with pytest.raises(XlingError, match="no instruction written in Swahili"):
         template.render_translation(KO, resolve("sw"), "x")
 
