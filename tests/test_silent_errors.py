@@ -303,6 +303,38 @@ def test_a_run_stopped_between_two_metrics_of_a_direction_is_not_reported_as_fin
     assert all("scoring" not in e and set(e["metrics"]) == {"chrf", "ter"} for e in stored.values())
 
 
+def test_a_run_stopped_while_a_direction_scores_its_first_metric_is_reported_unfinished(tmp_path, capsys,
+                                                                                        tiny_causal_base, monkeypatch):
+    """(audit round 27) stopped during a direction's first metric (Table 15's xCOMET: minutes), the
+    run had that direction's outputs and no metrics entry: `report` and `figures` refused the run
+    ("metrics missing; rescore") instead of warning that it is not finished."""
+    from xling.metrics import registry
+
+    corpus_dir = tmp_path / "data"
+    corpus_dir.mkdir()
+    corpus = write_corpus(corpus_dir, {"ko": ["저는 학생입니다."], "en": ["I am a student."]})
+    spec = registry.get("chrf")
+    call = type(spec).__call__
+
+    def stopped_in_en_ko(self, hyps, refs, srcs, tgt, **kwargs):
+        if tgt == "ko":
+            raise KeyboardInterrupt
+        return call(self, hyps, refs, srcs, tgt, **kwargs)
+
+    monkeypatch.setattr(type(spec), "__call__", stopped_in_en_ko)
+    args = ("eval", "mt", "-p", "ko-en,en-ko", "-m", tiny_causal_base, "--data", corpus, "--out", tmp_path / "R",
+            "--metrics", "chrf,ter")
+    assert main([str(a) for a in args]) == 130   # (Ctrl-C)
+    monkeypatch.undo()
+    capsys.readouterr()
+    code, text, err = run_cli(capsys, "report", tmp_path / "R")
+    assert code == 0 and "has finished 1 of its 2 directions" in err, err
+    code, _, err = run_cli(capsys, *args)
+    assert code == 0, err
+    code, text, err = run_cli(capsys, "report", tmp_path / "R")
+    assert code == 0 and "has finished" not in err
+
+
 def test_scores_of_a_direction_the_config_no_longer_names_are_said_to_be_so(tmp_path, capsys, tiny_causal_base):
     """(audit round 26) with config.json edited to drop a direction, the report said its outputs
     file was missing while it was there."""

@@ -513,6 +513,10 @@ def score_direction(run: RunDir, name: str, metrics: list[str], config: MTEvalCo
         entry["realignment"] = {"chunks": len({r["chunk"] for r in records}),
                                 "failed_chunks": len({r["chunk"] for r in failed}),
                                 "failed_segments": len(failed)}
+    if config is not None and stored["directions"].get(name) is not entry:   # (a run stopped while its first
+        # metric scores, xCOMET's minutes, was refused as "metrics missing": it is a run not finished)
+        stored["directions"][name] = dict(entry, scoring=True)
+        run.write_metrics(stored)
     for metric in metrics:
         spec = get(metric)
         made_with = json.loads(json.dumps(spec.made_with(settings), default=str))

@@ -132,7 +132,8 @@ class Translator:
 
     def close(self) -> None:
         """Close the output cache and the backend this translator opened (an HTTP backend's
-        connections; ones given to it stay open)."""
+        connections, a vLLM engine and its memory; ones given to it stay open). A transformers
+        model's weights stay loaded while the translator exists: `del` it to free them."""
         if self._owns_cache and self.cache is not None:
             self.cache.close()
         if self._owns_backend and hasattr(self.backend, "close"):
@@ -427,7 +428,7 @@ def check_unit_template(template: Template | None, unit: str) -> None:
 
 
 _held: dict = {}   # the one model translate() keeps loaded: {"key": ..., "backend": ...}
-_held_caches: dict = {}   # translate()'s output caches by file: one connection each, not one per call
+_held_caches: dict = {}   # translate()'s output caches by file: [cache, calls using it now]
 _held_lock = threading.RLock()   # guards the three: threads of a notebook calling translate() at once
 _calls: dict[int, list] = {}   # id(backend) -> [backend, calls translating with it now, replaced?]
 
@@ -486,9 +487,26 @@ def translate(texts: Iterable[str] | str, src: str | None = None, tgt: str | Non
 
         path = str(Path(cache).expanduser() if cache is not True else cache_dir() / "outputs.sqlite")
         where = os.path.abspath(path)   # one connection for every thread (the store locks its own)
-        if where not in _held_caches:
-            _held_caches[where] = OutputCache(path)
-        options = {**options, "cache": _held_caches[where]}
+        with _held_lock:   # another file's connection is closed once no call uses it (a notebook
+            # giving each experiment its own cache file kept 3 descriptors per file, to the limit)
+            for other in [w for w, (_, users) in _held_caches.items() if w != where and not users]:
+                _held_caches.pop(other)[0].close()
+            if where not in _held_caches:
+                _held_caches[where] = [OutputCache(path), 0]
+            _held_caches[where][1] += 1
+        options = {**options, "cache": _held_caches[where][0]}
+    else:
+        where = None
+    try:
+        return _translate_held(texts, src, tgt, model, key, options)
+    finally:
+        if where is not None:
+            with _held_lock:
+                _held_caches[where][1] -= 1
+
+
+def _translate_held(texts, src, tgt, model, key, options):
+    """translate() with the held model: loaded anew where `key` differs from the held one's."""
     with _held_lock:   # (loading too: two threads asking for one new model load it once)
         if _held.get("key") == key:
             translator = Translator(backend=_held["backend"], **{k: v for k, v in options.items() if k in _PER_CALL})
