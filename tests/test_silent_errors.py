@@ -365,3 +365,37 @@ def test_a_rescore_stopped_between_two_metrics_leaves_the_run_finished(tmp_path,
     capsys.readouterr()
     code, text, err = run_cli(capsys, "report", out)
     assert code == 0 and "has finished" not in err and "TER" in text
+
+
+def test_cli_mistakes_of_audit_round_27(tmp_path, capsys, tiny_causal_base):
+    """(audit round 27) a run made before the marker had its outputs replaced by `translate -o`
+    (and figures drawn inside it); a model's folder read as a run was "damaged, --overwrite it"
+    (which --overwrite refuses); another task's or data set's template blamed on an edited one;
+    a missing option value sent to `xling --help`; a direction given twice kept in the identity
+    (a resume naming it once refused); an empty --data-dir read as $XLING_DATA."""
+    out = _mt_run(capsys, tmp_path, tiny_causal_base, "R", {"ko": ["저는 학생입니다."], "en": ["I am a student."]})
+    (out / ".xling-run").unlink()   # as a run made before the marker
+    target = out / "outputs" / "ko-en.jsonl"
+    before = target.read_bytes()
+    code, _, err = run_cli(capsys, "translate", "-m", tiny_causal_base, "-s", "ko", "-t", "en", "-o", target, "안녕")
+    assert_error(code, err, "is inside the run folder")
+    assert target.read_bytes() == before
+    code, _, err = run_cli(capsys, "figures", "-o", out / "figs")
+    assert_error(code, err, "run folder")
+    code, _, err = run_cli(capsys, "report", tiny_causal_base)
+    last = assert_error(code, err, "is not an xling run folder")
+    assert "--overwrite" not in last
+    code, _, err = run_cli(capsys, "eval", "mt", "-p", "ko-en", "-m", tiny_causal_base, "--data", "flores200:dev",
+                           "--out", out, "--metrics", "chrf", "--limit", "1")
+    assert "differs in: data" in err and "its prompt template has changed" not in err
+    for args, where in ((("translate", "-s"), "xling translate --help"),
+                        (("eval", "mt", "-o"), "xling eval mt --help")):
+        code, _, err = run_cli(capsys, *args)
+        assert_error(code, err, f"(see `{where}`)")
+    code, _, err = run_cli(capsys, "eval", "mt", "-p", "en-ko,eng_Latn-kor_Hang", "-m", tiny_causal_base,
+                           "--out", tmp_path / "twice")
+    assert_error(code, err, "names en-ko twice")
+    assert not (tmp_path / "twice").exists()
+    for command in (("data",), ("tokens",)):
+        code, _, err = run_cli(capsys, *command, "--data-dir", "")
+        assert_error(code, err, "'--data-dir': is empty")

@@ -49,6 +49,19 @@ def expand_variadic(argv: list[str]) -> list[str]:
 RESUMABLE = {"translate", "eval", "run", "tune-ratio", "rescore", "score", "meta-eval"}
 
 
+def _command_words(argv: list[str]) -> list[str]:
+    """The leading words of `argv` that name a command and its subcommands (`eval mt`): where a
+    missing option value is reported, click gives no context to name them."""
+    words, group = [], cli
+    for arg in argv:
+        command = getattr(group, "commands", {}).get(arg)
+        if command is None:
+            break
+        words.append(arg)
+        group = command
+    return words
+
+
 def _no_cache(argv: list[str]) -> bool:
     """--no-cache among the options (before a `--`)."""
     return "--no-cache" in argv[:argv.index("--")] if "--" in argv else "--no-cache" in argv
@@ -75,7 +88,7 @@ def main(argv=None) -> int:
         return 0
     except click.UsageError as exc:   # one line, like every other user mistake
         where = f"xling {exc.ctx.command_path.partition(' ')[2]} --help".replace("  ", " ") \
-            if exc.ctx else "xling --help"
+            if exc.ctx else " ".join(["xling", *_command_words(argv), "--help"])
         click.echo(f"xling: error: {' '.join(exc.format_message().split())} (see `{where.strip()}`)",
                    err=True)
         return exc.exit_code

@@ -5,6 +5,7 @@ import click
 
 from ..reporting.text_table import table
 from .app import cli
+from .options import refuse_empty
 
 
 @cli.command()
@@ -30,7 +31,7 @@ def templates():
 
 
 @cli.command(name="data")
-@click.option("--data-dir", default=None, help="Local data root (default: $XLING_DATA).")
+@click.option("--data-dir", default=None, callback=refuse_empty, help="Local data root (default: $XLING_DATA).")
 @click.option("--all-languages", is_flag=True, help="Every language found, not the first ten.")
 def data(data_dir, all_languages):
     """List the data sets (--data SPEC): the spec's form, the task, splits and the languages

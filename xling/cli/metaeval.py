@@ -8,7 +8,7 @@ import click
 
 from ..errors import XlingError
 from .app import cli
-from .options import JUDGE_SETTINGS, MODEL_SETTINGS, Bounded, metric_list, metric_names, metric_options
+from .options import JUDGE_SETTINGS, MODEL_SETTINGS, Bounded, metric_list, metric_names, metric_options, refuse_empty
 
 
 @cli.command(name="meta-eval")
@@ -22,7 +22,7 @@ from .options import JUDGE_SETTINGS, MODEL_SETTINGS, Bounded, metric_list, metri
                    "scored as systems, a human translation the metrics rank last can carry the "
                    "system-level correlations.")
 @click.option("--tgt-lang", "-t", default=None, help="Target language (default: what the data says).")
-@click.option("--data-dir", default=None, help="Local data root (default: $XLING_DATA).")
+@click.option("--data-dir", default=None, callback=refuse_empty, help="Local data root (default: $XLING_DATA).")
 @click.option("--seed", type=Bounded("seed"), default=0, show_default=True,
               help="Seed of the permutations (soft pairwise accuracy, significance); 4 gives "
                    "MT-metrics-eval's own SPA draws.")

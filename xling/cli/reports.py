@@ -165,7 +165,8 @@ def _check_figure_path(stem: str | None, inputs=()) -> None:
                    "a column -l does not name comes after its columns): a file (blank lines separate "
                    "documents) or a folder (one document per file, whole).")
 @click.option("--split", default="devtest", show_default=True, help="FLORES-200 split.")
-@click.option("--data-dir", default=None, help="Local data root holding flores200/ (default: $XLING_DATA).")
+@click.option("--data-dir", default=None, callback=refuse_empty,
+              help="Local data root holding flores200/ (default: $XLING_DATA).")
 @click.option("--reference", default=None, help="Tokenizer the ratios refer to (default: the first).")
 @click.option("--format", "-f", "fmt", type=click.Choice(["text", "markdown", "csv", "latex"]),
               default="text", show_default=True)

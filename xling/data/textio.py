@@ -266,6 +266,20 @@ def describe_kind(mode: int) -> str:
 
 RUN_MARKER = ".xling-run"   # the file that marks a run folder (runs.folder.MARKER)
 
+
+def is_run_folder(folder: Path) -> bool:
+    """Whether xling made `folder` as a run: its marker, or (runs made before the marker) a
+    config.json in xling's own shape."""
+    if (folder / RUN_MARKER).is_file():
+        return True
+    try:
+        import json
+        old = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (isinstance(old, dict) and isinstance(old.get("identity"), dict)
+            and isinstance(old.get("packages"), dict) and "xling" in old["packages"])
+
 # What follows a temporary file's stem: mkstemp's 8 random characters and the suffix.
 TEMP_TAIL = ".XXXXXXXX.partial"
 
@@ -373,7 +387,7 @@ def output_target(path: str | Path, inputs: tuple = (), reads_stdin: bool = Fals
     owned = _xling_owned(target)
     if owned:   # (an output over the cache's database or a converted model's config lost them)
         raise XlingError(f"the output {path} is {owned}: choose an output outside it")
-    run = next((folder for folder in target.parents if (folder / RUN_MARKER).is_file()), None)
+    run = next((folder for folder in target.parents if is_run_folder(folder)), None)
     if run is not None:   # (another run's metrics.json or outputs/*.jsonl, replaced: its work lost)
         raise XlingError(f"the output {path} is inside the run folder {run}, which holds only what its run "
                          "writes: choose an output outside it")

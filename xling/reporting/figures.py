@@ -11,13 +11,13 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from ..data.textio import atomic_writer
+from ..data.textio import atomic_writer, is_run_folder
 from ..errors import XlingError
 from ..metrics.base import mean_result
 from ..metrics.registry import display, get
 from ..metrics.significance import bootstrap_ci
 from ..runs.config import CHOICE_TASKS
-from ..runs.folder import MARKER, RunDir, same_setting
+from ..runs.folder import RunDir, same_setting
 from ..runs.records import ChoiceRun, MTRun, Run, TuneRun, check_complete, distinguish, read_run, unfinished
 from .html_pages import figure_entry, figures_page
 from .paper import load_paper_table
@@ -410,7 +410,7 @@ def make_figures(out_dir: str | Path = "figures", run_paths: Sequence[str] = ())
         check_complete(record)
     distinguish(runs)
     target = Path(out_dir).expanduser().resolve()
-    if any((folder / MARKER).exists() for folder in (target, *target.parents)) \
+    if any(is_run_folder(folder) for folder in (target, *target.parents)) \
             or any(Path(p).expanduser().resolve() in (target, *target.parents) for p in run_paths):
         raise XlingError(f"-o {out_dir} is (or is inside) a run folder, which holds only what a run "
                          "writes; draw the figures elsewhere")

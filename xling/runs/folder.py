@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO
 
 from ..backends.http import same_server
-from ..data.textio import RUN_MARKER, atomic_writer, describe_kind
+from ..data.textio import RUN_MARKER, atomic_writer, describe_kind, is_run_folder
 from ..errors import XlingError
 from ..secrets import hidden_query_values
 from ..store.locks import acquire, is_held
@@ -53,7 +53,8 @@ def _why(changed: list[str]) -> str:
     # (not when the user chose another template, nor another model: a model without a chat
     # template gets the completion template by default)
     if any(k in ("templates", "template_hash") for k in changed) and not any(
-            k in ("template", "gen_template", "judge_template", "model", "judge_model") for k in changed):
+            k in ("template", "gen_template", "judge_template", "model", "judge_model",   # (another task
+                  "task", "data", "mode", "prompt_lang") for k in changed):   # or data: its own default)
         return (": its prompt template has changed since that run was made (edited, or rewritten "
                 "by a newer xling), so resuming would mix answers to two different prompts")
     if any(k in ("base_model_content", "judge_model_content") for k in changed):
@@ -315,14 +316,7 @@ class RunDir:
     def is_xling_run(self) -> bool:
         """Whether xling made this folder: its marker, or (runs made before the marker) a
         config.json in xling's own shape."""
-        if (self.path / MARKER).is_file():
-            return True
-        try:
-            old = json.loads(self.config_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return False
-        return (isinstance(old, dict) and isinstance(old.get("identity"), dict)
-                and isinstance(old.get("packages"), dict) and "xling" in old["packages"])
+        return is_run_folder(self.path)
 
     # -- claiming and locking ------------------------------------------------------------------
     def claim(self) -> "RunDir":
@@ -449,11 +443,16 @@ class RunDir:
         try:
             config = json.loads(self.config_path.read_text(encoding="utf-8"))
         except (ValueError, UnicodeDecodeError) as exc:
+            if not (self.path / MARKER).is_file():   # (a model's folder: --overwrite refuses it)
+                raise XlingError(f"{self.path} is not an xling run folder (its config.json is not "
+                                 "xling's)") from exc
             raise XlingError(f"{self.config_path} is damaged (not valid JSON); run the "
                              "experiment again with --overwrite to replace the run") from exc
         except OSError as exc:
             raise XlingError(f"cannot read {self.config_path}: {exc.strerror}") from exc
         if not isinstance(config, dict) or not isinstance(config.get("task"), str):
+            if not (self.path / MARKER).is_file():
+                raise XlingError(f"{self.path} is not an xling run folder (its config.json is not xling's)")
             raise XlingError(f"{self.config_path} is damaged (not an xling run config); run the "
                              "experiment again with --overwrite to replace the run")
         return config

@@ -37,6 +37,11 @@ def directions_of(config: MTEvalConfig, data: ParallelData | None = None) -> lis
         pairs = data.default_pairs
     for item in pairs or []:
         found += named_pairs(item) if "-" not in item else [Direction.parse(item)]
+    given = [Direction.parse(item) for item in pairs or [] if "-" in item]
+    repeated = next((d for d in given if given.count(d) > 1), None)
+    if repeated is not None:   # (kept in the run's identity as given: a resume naming it once was refused)
+        raise XlingError(f"pairs (--pairs) names {repeated.src.code}-{repeated.tgt.code} twice; "
+                         "give each direction once")
     if config.langs:
         langs = [resolve(c) for c in config.langs]
         if len(langs) < 2:
