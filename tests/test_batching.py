@@ -137,19 +137,24 @@ def test_the_static_cache_meets_few_shapes_and_gives_the_same_outputs(tiny_causa
     assert static.backend.static_shapes == [(4, 128)]
 
 
-def test_the_static_cache_never_feeds_a_row_positions_past_a_learned_window(tmp_path, capsys):
-    """(audit round 25) `model.generate` runs every row of a batch to its largest budget: a row
-    whose own budget was cut to fit the window (prompt 20 + 28 = 48) went on to position 56 of
-    GPT-2's 48 learned ones, an IndexError traceback. Such a row gets a batch of its own."""
+def _gpt2_of_48_positions(folder):
+    """A tiny GPT-2 whose learned positions end at 48 (a context window translations reach)."""
     import torch
     from tiny_models import build_tokenizer
     from transformers import GPT2Config, GPT2LMHeadModel
 
-    tokenizer = build_tokenizer(tmp_path)
+    tokenizer = build_tokenizer(folder)
     torch.manual_seed(0)
     GPT2LMHeadModel(GPT2Config(vocab_size=len(tokenizer), n_embd=48, n_layer=2, n_head=4, n_positions=48,
                                bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
-                               pad_token_id=tokenizer.pad_token_id)).save_pretrained(tmp_path)
+                               pad_token_id=tokenizer.pad_token_id)).save_pretrained(folder)
+
+
+def test_the_static_cache_never_feeds_a_row_positions_past_a_learned_window(tmp_path, capsys):
+    """(audit round 25) `model.generate` runs every row of a batch to its largest budget: a row
+    whose own budget was cut to fit the window (prompt 20 + 28 = 48) went on to position 56 of
+    GPT-2's 48 learned ones, an IndexError traceback. Such a row gets a batch of its own."""
+    _gpt2_of_48_positions(tmp_path)
     sources = ["나는 사과를 좋아한다. 오늘은",
                "나는 사과를 좋아한다. 오늘은 비가 온다. 고양이가 창문 옆에서 잔다. 우리는 내일"]
     dynamic = Translator(str(tmp_path), template="mt-completion", batch_size=4, cache=False)
@@ -160,6 +165,20 @@ def test_the_static_cache_never_feeds_a_row_positions_past_a_learned_window(tmp_
     assert static.translate(sources, "ko", "en") == dynamic.translate(sources, "ko", "en")
     assert [b["rows"] for b in static.backend.batch_log] == [1, 1]
     assert "1 of 2 answer budgets were cut" in capsys.readouterr().err
+
+
+def test_a_static_batch_the_window_cut_short_is_padded_to_its_own_rows(tmp_path):
+    """(audit round 27) A batch the context window cut to one long row was still padded to the
+    full batch's rows (each of the longest lines decoded as 4 copies of itself). Such a batch
+    gets the smallest power of two that holds its rows; whole batches keep the run's shape."""
+    _gpt2_of_48_positions(tmp_path)
+    words = "나는 사과를 좋아한다. 오늘은 비가 온다. 고양이가 창문 옆에서 잔다. 우리는 내일".split()
+    sources = [" ".join(words[:n]) for n in (12, 9, 2, 1)]
+    dynamic = Translator(str(tmp_path), template="mt-completion", batch_size=4, cache=False)
+    static = Translator(str(tmp_path), template="mt-completion", batch_size=4, static_cache=True, cache=False)
+    assert static.translate(sources, "ko", "en") == dynamic.translate(sources, "ko", "en")
+    assert [b["rows"] for b in static.backend.batch_log] == [1, 3]     # the longest line alone: the window
+    assert static.backend.static_shapes == [(1, 128), (4, 128)]       # was [(4, 128)]: 1 row padded to 4
 
 
 def test_a_checkpoints_generation_defaults_apply_to_no_path(tiny_causal_base, tmp_path):

@@ -423,6 +423,46 @@ def test_a_chunk_its_budget_ended_before_its_last_number_is_said_to_be_the_budge
             "where not split back)") in shown.output
 
 
+def test_a_chunk_a_content_filter_stopped_is_counted_as_the_filters_doing(tmp_path):
+    """(audit round 27) Document mode counted a chunk a server's content filter ended (finish_reason
+    content_filter) as stopped at its token budget, in its note, metrics.json's cut_at_budget, the
+    realignment warning and `xling report`, though a larger budget cannot help; segment mode
+    counts such outputs as cut_by_content_filter."""
+    def answer(payload):
+        text = _user_text(payload)
+        if "One." in text:
+            return "[1] ONE.\n[2] TW", "content_filter"    # split back, its last segment cut short
+        if "Five." in text:
+            return "[1] FIVE.", "content_filter"            # ended before its last number
+        return "[1] THREE."
+
+    rows = [_row(1, "doc-a", "news", "One.", "하나."), _row(2, "doc-a", "news", "Two.", "둘."),
+            _row(3, "doc-b", "news", "Three.", "셋."),
+            _row(5, "doc-c", "news", "Five.", "다섯."), _row(6, "doc-c", "news", "Six.", "여섯.")]
+    server = FakeOpenAI(respond=answer)
+    try:
+        result = _eval(_write_wmt24pp(tmp_path, rows), tmp_path / "doc", server.url, "--unit", "document")
+    finally:
+        server.close()
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in (tmp_path / "doc" / "outputs" / "en-ko.jsonl").open(encoding="utf-8")]
+    assert [r["output"] for r in records] == ["ONE.", "TW", "THREE.", "", ""]
+    assert [r.get("cut", False) for r in records] == [True, True, False, True, True]
+    assert [r.get("content_filter", False) for r in records] == [True, True, False, True, True]
+    generation = json.loads((tmp_path / "doc" / "metrics.json").read_text())["directions"]["en-ko"]["generation"]
+    assert generation["cut_by_content_filter"] == 4 and "cut_at_budget" not in generation
+    assert ("2 of 3 chunk answers were stopped by the server's content filter (finish_reason content_filter; "
+            "4 segments; a larger budget cannot help): 1 split back, their last segments cut short; 1 ended before "
+            "their last number and could not be split back: their 2 segments are scored as empty") in result.output
+    assert "token budget" not in result.output and "layout" not in result.output
+    assert ("2 of 5 segments could not be realigned from their document's translation and are scored as empty "
+            "(2 in chunk answers the server's content filter stopped before their last number)") in result.output
+    shown = CliRunner().invoke(cli, ["report", str(tmp_path / "doc")])
+    assert ("en-ko: 4 segments from chunk answers that the server's content filter stopped (scored as cut, or as "
+            "empty where not split back)") in shown.output
+    assert "token budget" not in shown.output
+
+
 def test_the_report_says_how_many_outputs_stopped_at_their_budget(tmp_path):
     """(audit round 26) metrics.json counted them (generation.cut_at_budget); `xling report` scored
     them with no word."""

@@ -231,6 +231,48 @@ def test_a_read_begun_before_the_deadline_ends_at_it():
     assert time.monotonic() - start < 5.0
 
 
+def test_request_deadlines_share_one_watchdog_thread():
+    """(audit round 27) Each answer read started a `threading.Timer`, a thread per request (200
+    requests took twice as long). One long-lived watchdog now keeps every deadline: no thread is
+    started per request, and a stalled read still ends at the timeout."""
+    import sys
+    import threading
+    import time
+
+    from xling.backends.http import HTTPBackend
+
+    started = []   # the threads started here, but the test server's (one per connection)
+
+    def trace(frame, event, arg):   # (threading.settrace runs this first in each new thread: its run())
+        sys.settrace(None)          # (once: the thread itself is not traced)
+        name = threading.current_thread().name
+        if "process_request_thread" not in name:
+            started.append(name)
+
+    def post(backend):
+        return backend._post("/chat/completions", {"model": "fake", "messages": []}, dict, max_bytes=1 << 16)
+
+    server, stalled = FakeOpenAI(mode="ok"), FakeOpenAI(mode="trickle", stall=0.3)
+    stalled.pace = 0.6   # each read within the timeout, the answer far past it (the watchdog ends it)
+    backend, slow = HTTPBackend("fake", server.url, max_retries=0), HTTPBackend("fake", stalled.url, timeout=1,
+                                                                                max_retries=0)
+    previous = threading.gettrace()
+    try:
+        post(backend)   # (the watchdog's thread starts with the process's first request, if not yet)
+        threading.settrace(trace)
+        for _ in range(20):
+            post(backend)
+        start = time.monotonic()
+        with pytest.raises(XlingError, match=r"within the request timeout \(1 s\)"):
+            post(slow)
+        took = time.monotonic() - start
+    finally:
+        threading.settrace(previous)
+        backend.close(), slow.close(), server.close(), stalled.close()
+    assert started == []
+    assert took < 3.0   # the whole answer takes 60 s
+
+
 @pytest.mark.parametrize("langs", [("--langs", "en,de"), ("--premise-langs", "en", "--hypothesis-langs", "de,fr")],
                          ids=["langs", "crossed"])
 def test_one_nli_file_is_never_scored_as_several_languages(tmp_path, capsys, tiny_causal_base, langs):

@@ -216,3 +216,44 @@ def test_xling_prompt_shows_the_language_tokens_the_model_got(models, tmp_path, 
     shown = out.split("## the model's input\n", 1)[1].splitlines()
     assert shown[:2] == [f"language tokens: {told}", model_input]
     assert "_Latn>" not in out and "the rebuilt prompt hashes to it" in out
+
+
+@pytest.fixture(scope="module")
+def small_window_models(tmp_path_factory):
+    from tiny_models import build_language_coded_seq2seq
+
+    root = tmp_path_factory.mktemp("seq2seq-32")
+    return {family: build_language_coded_seq2seq(root / family, family, window=32)
+            for family in ("nllb", "m2m100", "marian")}
+
+
+@pytest.mark.parametrize("family", ["nllb", "m2m100", "marian"])
+def test_an_encoder_decoder_models_generate_refuses_what_its_positions_cannot_hold(small_window_models, family):
+    """(audit round 27) Called directly (a judge's, a script's requests: no translator before it),
+    a source past the encoder's 32 positions ran on silently (NLLB's, M2M100's sinusoidal
+    positions) or crashed in an IndexError (Marian, whose >>kor<< prefix counts too), as did an
+    answer budget past the decoder's. Each is refused first, by the translator's own rule."""
+    from xling.backends.base import Decoding, GenerationRequest, Prompt
+    from xling.errors import ItemTooLong
+
+    backend = Translator(str(small_window_models[family]), cache=False).backend
+
+    def request(text, budget=8):
+        return GenerationRequest(Prompt(text), budget, source=text, source_lang="en", target_lang="ko")
+
+    words = SOURCE.split()
+    fits = ""   # the longest prefix of repeated SOURCE words whose source takes at most 31 tokens
+    for n in range(1, 40):
+        text = " ".join((words * 4)[:n])
+        if backend.source_tokens(request(text)) >= 32:
+            break
+        fits = text
+    assert 24 <= backend.source_tokens(request(fits)) <= 31
+    with pytest.raises(ItemTooLong, match=r"^item 2 \(\d+ tokens of source\) does not fit the model's context "
+                                          r"window of 32 tokens"):
+        backend.generate([request(fits), request(text)], Decoding())
+    with pytest.raises(ItemTooLong, match=r"^item 1 \(31 tokens of answer\) does not fit the 30 positions"):
+        backend.generate([request("The weather is nice.", budget=31)], Decoding())
+    # the largest source and answer the rule lets through run to their end
+    (answer,) = backend.generate([request(fits, budget=30)], Decoding())
+    assert isinstance(answer, str)

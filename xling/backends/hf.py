@@ -80,17 +80,24 @@ class HFBackend(LocalBackend):
             texts = self.decoder.decode(units, requests, rows, tokens, refill=self.batching.refills,
                                         on_rows=on_batch)
             return [texts[i] for i in range(len(requests))]
-        # A static cache pads every batch to the rows of a full one (one shape, one compile),
-        # unless memory ran short or a token cap closes batches (then each batch to its own power
-        # of two: a batch the cap closed at 200 rows was padded to auto's 4,096, past the memory planned)
-        self._static_rows = static_rows(min(rows, len(requests) or 1)) if tokens is None else None
+        # A static cache pads every batch to the rows of the largest one planned (one shape, one
+        # compile), unless memory ran short or a token cap closes batches (then each batch to its
+        # own power of two: a batch the cap closed at 200 rows was padded to auto's 4,096, past the
+        # memory planned). A batch the context window cut short is padded to its own power of two
+        # too: long rows cut one at a time were each padded to the full batch, decoding up to
+        # batch-size times the rows (the window, not the shape, decides those batches anyway).
+        cut: set[int] = set()
+        batches = self._batches(encoded, requests, rows, tokens, cut)
+        whole = [len(b) for b in batches if b[0] not in cut]
+        self._static_rows = static_rows(max(whole)) if tokens is None and whole else None
 
         def unpad():
             self._static_rows = None
 
         return self.lm.run_batches(
-            self._batches(encoded, requests, rows, tokens),
-            lambda indices: self._step([requests[i] for i in indices], [encoded[i] for i in indices], decoding),
+            batches,
+            lambda indices: self._step([requests[i] for i in indices], [encoded[i] for i in indices], decoding,
+                                       own_rows=indices[0] in cut),
             len(requests), on_batch, on_out_of_memory=unpad)
 
     def _check_fits(self, requests: list[GenerationRequest], encoded: list[list[int]]) -> None:
@@ -104,13 +111,15 @@ class HFBackend(LocalBackend):
                                   f"does not fit the model's context window of {window:,} tokens; shorten it, "
                                   "allow a shorter answer, or use a model with a longer context")
 
-    def _batches(self, encoded, requests, batch_size, max_batch_tokens=None) -> list[list[int]]:
+    def _batches(self, encoded, requests, batch_size, max_batch_tokens=None,
+                 cut: set[int] | None = None) -> list[list[int]]:
         """Request indices per batch, longest prompts first (less padding per batch); the same
         admission rule as the decoding loop (`admit`): a batch closes at `batch_size` rows or
         when rows x (longest prompt + largest budget) would pass `max_batch_tokens`. It closes
         too before a row that would be fed positions past the context window: `generate` runs
         every row to the batch's largest budget (a row whose own budget was cut to fit the
-        window went past it: an IndexError on learned positions)."""
+        window went past it: an IndexError on learned positions). The first request of each
+        batch so cut is added to `cut`."""
         from collections import deque
 
         queue = deque(sorted((Unit(ids, [i]) for i, ids in enumerate(encoded)), key=lambda u: -len(u.ids)))
@@ -125,17 +134,20 @@ class HFBackend(LocalBackend):
                 while keep < len(taken) and longest + max(largest, budgets[taken[keep].rows[0]]) <= window:
                     largest = max(largest, budgets[taken[keep].rows[0]])
                     keep += 1
+                if keep < len(taken) and cut is not None:
+                    cut.add(taken[0].rows[0])
                 queue.extendleft(reversed(taken[keep:]))
                 taken = taken[:keep]
             batches.append([u.rows[0] for u in taken])
         return batches
 
-    def _step(self, requests, encoded, decoding):
-        """One batch through `model.generate` (sampling, or greedy with the static cache)."""
+    def _step(self, requests, encoded, decoding, own_rows: bool = False):
+        """One batch through `model.generate` (sampling, or greedy with the static cache);
+        `own_rows`: a static batch padded to its own power of two, not the run's shape."""
         torch, model = self.lm.torch, self.lm.model
         real = len(requests)
         if self.static_cache:   # fixed shapes: rows padded to a bucket with copies of the last one
-            rows = max(self._static_rows or 0, static_rows(real))
+            rows = max(0 if own_rows else self._static_rows or 0, static_rows(real))
             requests = list(requests) + [requests[-1]] * (rows - real)
             encoded = list(encoded) + [encoded[-1]] * (rows - real)
         input_ids, attention = self.lm.left_pad(encoded)

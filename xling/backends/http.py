@@ -187,6 +187,74 @@ def same_server(old: str, new: str) -> bool:
         (y.scheme, y.netloc.lower(), api_path(y.path), y.query)
 
 
+class _Watchdog:
+    """Calls each armed function at its deadline, from one daemon thread for the whole process
+    (a `threading.Timer` per request started and joined a thread for every answer read). A
+    function disarmed before its deadline is never called; functions run on the watchdog's
+    thread, so they must be short (shutting a socket)."""
+
+    def __init__(self):
+        import heapq
+
+        self._heapq = heapq
+        self._reset()
+        if hasattr(os, "register_at_fork"):
+            # a forked child has no watchdog thread, and must never shut its parent's sockets
+            os.register_at_fork(after_in_child=self._reset)
+
+    def _reset(self) -> None:
+        self._wake = threading.Condition()
+        self._heap: list[tuple[float, int, list]] = []   # (deadline, order, [function or None])
+        self._order = 0
+        self._dropped = 0              # disarmed entries still in the heap
+        self._pid: int | None = None   # the process whose thread runs (a forked child starts its own)
+
+    def arm(self, deadline: float, function) -> list:
+        """Call `function()` at `deadline` (time.monotonic()); the returned handle disarms it."""
+        entry = [function]
+        with self._wake:
+            if self._pid != os.getpid():
+                self._pid = os.getpid()
+                threading.Thread(target=self._run, name="xling-http-deadlines", daemon=True).start()
+            self._order += 1
+            self._heapq.heappush(self._heap, (deadline, self._order, entry))
+            self._wake.notify()
+        return entry
+
+    def disarm(self, entry: list) -> None:
+        with self._wake:
+            if entry[0] is not None:
+                entry[0] = None
+                self._dropped += 1
+                if self._dropped > 64 and self._dropped * 2 > len(self._heap):   # (long timeouts: keep it small)
+                    self._heap = [e for e in self._heap if e[2][0] is not None]
+                    self._heapq.heapify(self._heap)
+                    self._dropped = 0
+
+    def _run(self) -> None:
+        import time
+
+        while True:
+            with self._wake:
+                while True:
+                    while self._heap and self._heap[0][2][0] is None:
+                        self._heapq.heappop(self._heap)
+                        self._dropped -= 1
+                    now = time.monotonic()
+                    if self._heap and self._heap[0][0] <= now:
+                        entry = self._heapq.heappop(self._heap)[2]
+                        function, entry[0] = entry[0], None   # (a late disarm finds it gone)
+                        break
+                    self._wake.wait(self._heap[0][0] - now if self._heap else None)
+            try:
+                function()
+            except Exception:   # (never the thread's end: later deadlines still come)
+                pass
+
+
+_WATCHDOG = _Watchdog()
+
+
 class HTTPError(Exception):
     def __init__(self, status: int | None, message: str, retry_after: float | None = None):
         super().__init__(message)
@@ -387,9 +455,7 @@ class HTTPBackend(Backend):
                     except OSError:
                         pass
 
-            watchdog = threading.Timer(max(0.0, deadline - time.monotonic()), expire)
-            watchdog.daemon = True
-            watchdog.start()
+            watchdog = _WATCHDOG.arm(deadline, expire)
             chunks, size = [], 0
             try:
                 for chunk in response.iter_bytes():
@@ -405,7 +471,7 @@ class HTTPBackend(Backend):
                     raise late from None
                 raise
             finally:
-                watchdog.cancel()
+                _WATCHDOG.disarm(watchdog)
             data, charset = b"".join(chunks), response.charset_encoding
             if not 200 <= response.status_code < 300:   # an error's words, however encoded
                 return response.status_code, response.headers, data.decode("utf-8", "replace")

@@ -8,7 +8,7 @@ import sys
 from typing import cast
 
 from ..data.languages import Language, resolve
-from ..errors import XlingError
+from ..errors import ItemTooLong, XlingError
 from .attention import kernel_scope
 from .base import Decoding, GenerationRequest, Prompt
 from .batching import AUTO, Batching
@@ -63,6 +63,7 @@ class HFSeq2SeqBackend(LocalBackend):
     def generate(self, requests: list[GenerationRequest], decoding: Decoding, on_batch=None) -> list[str]:
         """One output per request, in request order; `on_batch(indices, texts)` as each batch
         ends (a batch out of memory is halved and retried)."""
+        self._check_fits(requests)
         rows, tokens = self.batch_limits()
         if self.batching.size == AUTO and self.lm.device.startswith("cuda"):
             rows = max(1, rows // self.beams())   # (auto sizes rows; each source decodes as its beams: M2M100's 5)
@@ -73,6 +74,27 @@ class HFSeq2SeqBackend(LocalBackend):
         return self.lm.run_batches(self._batches(requests, rows, tokens),
                                    lambda indices: self._step([requests[i] for i in indices], decoding),
                                    len(requests), on_batch)
+
+    def _check_fits(self, requests: list[GenerationRequest]) -> None:
+        """Refuse, before any generation, a request the model's positions cannot hold, by the
+        translator's rule (`Translator.request`): the encoder's source (its language code or
+        >>xxx<< prefix counted, the EOS aside) under the window, the answer within the decoder's
+        positions less its start and language tokens. Called directly, an over-long source ran on
+        past the positions silently (NLLB, M2M100) or crashed (Marian's IndexError)."""
+        window = self.context_window
+        if not window:
+            return
+        for i, request in enumerate(requests):
+            if request.source is None:
+                continue   # (refused with its own message in _batches)
+            source = self.source_tokens(request)
+            if source >= window:
+                raise ItemTooLong(i, f"({source:,} tokens of source) does not fit the model's context window "
+                                  f"of {window:,} tokens; shorten or split it, or use a model with a longer context")
+            if request.max_new_tokens > window - 2:
+                raise ItemTooLong(i, f"({request.max_new_tokens:,} tokens of answer) does not fit the "
+                                  f"{window - 2:,} positions the model's context window of {window:,} tokens "
+                                  "gives its decoder; allow a shorter answer, or use a model with a longer context")
 
     def _sampled_one_by_one(self, requests, decoding, on_batch) -> list[str]:
         import hashlib

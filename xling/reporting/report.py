@@ -147,10 +147,13 @@ def direction_table(run: MTRun, only: list[str] | None = None) -> Table:
                          f"(scored as cut{empty})")
         elif n:
             notes.append(f"{d.name}: {n} output{plural} stopped at the token budget (scored as cut)")
-        if d.cut_by_content_filter:
-            n = d.cut_by_content_filter
-            notes.append(f"{d.name}: {n} output{'s' * (n != 1)} stopped by the server's content filter (scored "
-                         "as cut)")
+        n, plural = d.cut_by_content_filter, "s" * (d.cut_by_content_filter != 1)
+        if n and d.realignment:
+            empty = ", or as empty where not split back" if d.realignment.get("failed_segments") else ""
+            notes.append(f"{d.name}: {n} segment{plural} from chunk answers that the server's content filter "
+                         f"stopped (scored as cut{empty})")
+        elif n:
+            notes.append(f"{d.name}: {n} output{plural} stopped by the server's content filter (scored as cut)")
     notes += [note for note in (chosen_by(run, m) for m in metrics) if note]
     lower = [display(m) for m in metrics if not get(m).higher_is_better]
     if lower:   # (as `xling score` says: the single-run tables have no better/worse marks)

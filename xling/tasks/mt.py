@@ -275,7 +275,7 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
         print(f"xling: note: {', '.join(other)} {'is not a direction' if len(other) == 1 else 'are not directions'} "
               f"{data.spec} was made for ({', '.join(sorted(made_for))}): the source side is a "
               "translation, not an original text", file=sys.stderr)
-    unaligned = unaligned_cut = empty = total = 0
+    unaligned = unaligned_cut = unaligned_filtered = empty = total = 0
     # Greedy sentence translations go through queues of several directions (see _translate_queued);
     # documents and candidates are translated direction by direction.
     queued = len(directions) > 1 and config.unit != "document" and selection.greedy
@@ -300,7 +300,9 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
             digest = run.write_outputs(name, records)
             score_direction(run, name, metrics, config, generation=generation, written=(records, digest))
             unaligned += sum(1 for r in records if r.get("realigned") is False)
-            unaligned_cut += sum(1 for r in records if r.get("realigned") is False and r.get("cut"))
+            unaligned_cut += sum(1 for r in records if r.get("realigned") is False and r.get("cut")
+                                 and not r.get("content_filter"))
+            unaligned_filtered += sum(1 for r in records if r.get("realigned") is False and r.get("content_filter"))
             empty += sum(1 for r in records if not is_blank(r["source"]) and is_blank(r["output"])
                          and r.get("realigned") is not False)
             total += len(records)
@@ -314,8 +316,11 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
         why = [f"{unaligned_cut} in chunk answers that stopped at their token budget before their last number: "
                f"{d.length_factor:g} x the source's tokens + {d.length_slack} a segment, at most --max-new-tokens "
                f"({d.max_new_tokens_cap:,}), less where the context window leaves less"] if unaligned_cut else []
-        why += [f"{unaligned - unaligned_cut} in answers that broke the numbered layout: a larger model follows "
-                "it better"] if unaligned > unaligned_cut else []
+        why += [f"{unaligned_filtered} in chunk answers the server's content filter stopped before their last "
+                "number"] if unaligned_filtered else []
+        layout = unaligned - unaligned_cut - unaligned_filtered
+        why += [f"{layout} in answers that broke the numbered layout: a larger model follows "
+                "it better"] if layout else []
         print(f"xling: warning: {unaligned} of {total} segments could not be realigned from their "
               f"document's translation and are scored as empty ({'; '.join(why)}); document scores cover only "
               "the documents realigned in full; --unit segment scores every segment", file=sys.stderr)
@@ -362,6 +367,8 @@ def _translate(translator, config: MTEvalConfig, sources, meta, src, tgt, select
                                                src, tgt, progress=progress)
         if summary["cut_segments"]:   # (segments, as segment mode counts translations)
             generation["cut_at_budget"] = summary["cut_segments"]
+        if summary["filtered_segments"]:
+            generation["cut_by_content_filter"] = summary["filtered_segments"]
     elif not selection.greedy:
         results = translator.translate_candidates(sources, src, tgt, selection, progress=progress)
         generation = dict(translator.last_cost, chosen_by={"select": selection.select, "metric": selection.chooser})

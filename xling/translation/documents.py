@@ -14,7 +14,7 @@ import re
 import sys
 from dataclasses import dataclass
 
-from ..backends.base import was_cut
+from ..backends.base import budget_cut, was_cut
 from ..data.languages import check_direction
 from ..data.textio import is_blank
 from ..errors import XlingError
@@ -259,16 +259,22 @@ def translate_documents(translator, texts: list[str], document_ids: list[str], s
                                                 prompt_hash="", cached=True,
                                                 unit={"chunk": chunk.name, "realigned": True})
     failed_chunks = failed_segments = cut_chunks = cut_segments = cut_failed_chunks = cut_failed_segments = 0
+    # chunks a server's content filter ended (a larger budget cannot help), counted apart, as segment mode's
+    filtered_chunks = filtered_segments = filtered_failed_chunks = filtered_failed_segments = 0
     cut_budgets, cut_by = [], set()
     for chunk, (request, prompt_hash), answer, hit, budget in zip(asked, built, raw, hits, wanted):
         positions = numbered(chunk, texts)
         # the budget ended the answer: its last segment (or more, unnumbered) is cut short, which
         # the numbering cannot show; its segments are marked and counted, as segment mode's are
         cut = was_cut(answer)
-        cut_chunks += cut
-        if cut:
+        filtered = cut and not budget_cut(answer)
+        if filtered:
+            filtered_chunks += 1
+            filtered_segments += len(positions)
+        elif cut:
+            cut_chunks += 1
+            cut_segments += len(positions)
             cut_budgets.append(request.max_new_tokens)
-        cut_segments += len(positions) if cut else 0
         # cleaned as the translation of the numbered chunk: a first segment that reads like a
         # preamble ("[1] Translation services:") is a line the source has, so it stays
         source = mark([texts[p] for p in positions])
@@ -287,7 +293,10 @@ def translate_documents(translator, texts: list[str], document_ids: list[str], s
         if pieces is None:
             failed_chunks += 1
             failed_segments += len(positions)
-            if cut:   # ended before its last number: the budget's doing, not the layout's
+            if filtered:   # ended before its last number: the filter's doing, not the layout's
+                filtered_failed_chunks += 1
+                filtered_failed_segments += len(positions)
+            elif cut:   # ended before its last number: the budget's doing, not the layout's
                 cut_failed_chunks += 1
                 cut_failed_segments += len(positions)
                 # (the cap or the context window set the budget, or the model wrote past its segments' budgets)
@@ -296,6 +305,8 @@ def translate_documents(translator, texts: list[str], document_ids: list[str], s
             unit = {"chunk": chunk.name, "realigned": pieces is not None}
             if cut:
                 unit["cut"] = True
+                if filtered:
+                    unit["content_filter"] = True
             if k == 0:
                 unit["chunk_raw"] = answer     # the whole answer, once per chunk
             text, removed = "", []
@@ -312,6 +323,8 @@ def translate_documents(translator, texts: list[str], document_ids: list[str], s
     summary = {"documents": documents, "chunks": len(chunks), "failed_chunks": failed_chunks,
                "failed_segments": failed_segments, "cut_chunks": cut_chunks, "cut_segments": cut_segments,
                "cut_failed_chunks": cut_failed_chunks, "cut_failed_segments": cut_failed_segments,
+               "filtered_chunks": filtered_chunks, "filtered_segments": filtered_segments,
+               "filtered_failed_chunks": filtered_failed_chunks, "filtered_failed_segments": filtered_failed_segments,
                "context_window": translator.backend.context_window,
                "answer_cap": translator.decoding.max_new_tokens_cap}
     if progress:
@@ -337,6 +350,15 @@ def translate_documents(translator, texts: list[str], document_ids: list[str], s
                         f"{cut_failed_segments} segments are scored as empty ({'; '.join(why)})")
         print(f"xling: note: {cut_chunks} of {len(asked)} chunk answers stopped at their token budget "
               f"({cut_segments} segments; a budget of {budgets} tokens a chunk): {'; '.join(said)}", file=sys.stderr)
+    if filtered_chunks:
+        said = [f"{filtered_chunks - filtered_failed_chunks} split back, their last segments cut short"] \
+            if filtered_chunks > filtered_failed_chunks else []
+        if filtered_failed_chunks:
+            said.append(f"{filtered_failed_chunks} ended before their last number and could not be split back: "
+                        f"their {filtered_failed_segments} segments are scored as empty")
+        print(f"xling: note: {filtered_chunks} of {len(asked)} chunk answers were stopped by the server's content "
+              f"filter (finish_reason content_filter; {filtered_segments} segments; a larger budget cannot help): "
+              f"{'; '.join(said)}", file=sys.stderr)
     return results, summary
 
 
