@@ -276,6 +276,35 @@ def test_ctrl_c_promises_resuming_only_when_the_cache_is_on(monkeypatch, capsys,
                     else "xling: interrupted")
 
 
+def test_ctrl_c_in_score_promises_resuming_only_for_what_is_kept(monkeypatch, capsys, tmp_path):
+    """(audit round 27) `score` (which keeps no metric's scores) and `meta-eval` without -o said
+    "finished work is kept in the cache; run again to resume": a rerun redid everything."""
+    import xling.cli as cli_module
+    import xling.tasks.metaeval
+    import xling.tasks.score
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(xling.tasks.score, "score_systems", interrupted)
+    monkeypatch.setattr(xling.tasks.metaeval, "meta_evaluate", interrupted)
+    text = tmp_path / "hyp.txt"
+    text.write_text("a\n", encoding="utf-8")
+    assert cli_module.main(["score", "-i", str(text), "-r", str(text), "-t", "en", "-m", "chrf"]) == 130
+    assert capsys.readouterr().err.strip() == "xling: interrupted"
+    spec = f"mqm:{tmp_path / 'x.tsv'}"
+    assert cli_module.main(["meta-eval", spec, "-r", "refA", "-m", "chrf"]) == 130
+    assert capsys.readouterr().err.strip() == "xling: interrupted"
+    assert cli_module.main(["meta-eval", spec, "-r", "refA", "-m", "chrf", "-o", str(tmp_path / "me")]) == 130
+    kept = tmp_path / "me" / "scores.json"
+    said = capsys.readouterr().err.strip()
+    assert said == f"xling: interrupted (finished work is kept in {kept}; run again to resume)"
+    # a command after them in one process keeps its own note
+    monkeypatch.setattr(cli_module.cli, "main", interrupted)
+    assert cli_module.main(["translate", "-m", "tiny", "-s", "ko", "-t", "en", "안녕"]) == 130
+    assert "kept in the cache" in capsys.readouterr().err
+
+
 def test_a_near_miss_of_a_metric_template_or_experiment_key_is_suggested(tmp_path):
     """(audit round 23) language codes and commands got "did you mean", a metric (-m bleuu),
     a template (--template mt-chatt) or an experiment file's key (limt) only the whole list."""

@@ -12,7 +12,7 @@ import click
 
 from ..errors import XlingError
 from . import evaluate, listing, metaeval, reports, score, translate  # noqa: F401 - they add their commands
-from .app import cli
+from .app import cli, interrupted_keeps
 from .options import BatchSize, Bounded
 
 __all__ = ["BatchSize", "Bounded", "cli", "main", "run"]
@@ -69,6 +69,7 @@ def _no_cache(argv: list[str]) -> bool:
 
 def main(argv=None) -> int:
     argv = expand_variadic(list(sys.argv[1:] if argv is None else argv))
+    interrupted_keeps.clear()   # (main called again in one process: a test, a notebook)
     try:
         cli.main(args=argv, prog_name="xling", standalone_mode=False)
     except XlingError as exc:
@@ -76,8 +77,9 @@ def main(argv=None) -> int:
         return exc.exit_code
     except (click.exceptions.Abort, KeyboardInterrupt) as exc:   # click makes Ctrl-C an Abort
         # (nothing is stored with --no-cache: running again starts from scratch)
-        kept = " (finished work is kept in the cache; run again to resume)" \
-            if next((a for a in argv if not a.startswith("-")), None) in RESUMABLE and not _no_cache(argv) else ""
+        where = interrupted_keeps.get("where", "the cache")
+        kept = f" (finished work is kept in {where}; run again to resume)" if where is not None and \
+            next((a for a in argv if not a.startswith("-")), None) in RESUMABLE and not _no_cache(argv) else ""
         if isinstance(exc, Terminated) or isinstance(exc.__cause__, Terminated):
             click.echo(f"xling: terminated{kept}", err=True)
             return 128 + signal.SIGTERM

@@ -3,6 +3,10 @@ from __future__ import annotations
 
 import click
 
+# Where an interrupted command's finished work is kept, when it is not in the cache (a command
+# sets it once it knows): {"where": "DIR/scores.json"}, or {"where": None} for nowhere.
+interrupted_keeps: dict[str, str | None] = {}
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="xling")

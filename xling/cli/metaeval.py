@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..errors import XlingError
-from .app import cli
+from .app import cli, interrupted_keeps
 from .options import JUDGE_SETTINGS, MODEL_SETTINGS, Bounded, metric_list, metric_names, metric_options, refuse_empty
 
 
@@ -41,6 +41,7 @@ def meta_eval(data, reference, metrics, exclude, tgt_lang, data_dir, seed, permu
     """How well each metric agrees with human judgments (DATA: mqm:FILE.tsv, mtme:ROOT:LP, ...;
     `xling data` lists them): system- and segment-level correlations, pairwise accuracy, soft
     pairwise accuracy and tie-calibrated acc_eq, as the WMT metrics task measures them."""
+    interrupted_keeps["where"] = str(Path(out) / "scores.json") if out is not None else None
     if fmt == "html" and out is None:
         raise XlingError("--format html writes a page into a folder: give it with --out/-o "
                          "(e.g. -o metaeval writes metaeval/report.html)")
