@@ -15,6 +15,8 @@ FIVE_ZH = ChoiceItem("z", 1, {"stem": "受伤的孩子会被送到哪里？",
 FIVE_JA = ChoiceItem("j", 1, {"stem": "けがをした子供はどこに運ばれますか？",
                               "options": ["公園", "病院", "図書館", "学校", "事務所"],
                               "letters": ["A", "B", "C", "D", "E"]})
+TWICE = ChoiceItem("t", 2, {"stem": "Where are books?", "options": ["doctor", "market", "library", "table", "library"],
+                            "letters": ["A", "B", "C", "D", "E"]})
 TWO = ChoiceItem("c", 0, {"premise": "The pond froze.", "relation": "cause",
                           "options": ["The night was cold.", "The sun came out."]})
 YES_NO = ChoiceItem("p", 0, {"stem": "Same meaning?", "options": ["Yes", "No"]})
@@ -45,6 +47,7 @@ def test_parser_10_a_choice_corrected_to_another_names_none():
                               (FIVE, "C, I mean hospital.", 2),
                               (FIVE, "C. Actually, A could work, but C is better.", 2),
                               (FIVE, "C. No other option fits.", 2), (YES_NO, "No, no.", 1),
+                              (TWICE, "C, I mean library.", 2),   # (E's text too)
                               (YES_NO, "Yes. No doubt about it.", 0)):
         assert parse_answer(MC, text, item) == index, text
     for text, label in (("No. No, it does not.", 2), ("No, no.", 2), ("Yes. Yes, it does.", 0)):

@@ -555,11 +555,13 @@ def _correction_after(rest: str) -> list[str]:
 def _corrects(rest: str, index: int, options: list[tuple[int, str]], letters: list[str]) -> bool:
     """Whether what follows an answer's choice corrects it to another choice (see _CORRECTION): such an
     answer names none, as an arrow does ("A -> C"); "B. No, A is wrong" and "C. No, seriously, it's C" answer."""
+    own = {o for i, o in options if i == index}   # (X-CSQA repeats an option's text under two letters at times)
     for after in _correction_after(rest):
         letter = _CORRECTED_LETTER.match(after)
         if letter and letter.group(1) in letters and letters.index(letter.group(1)) != index or any(
-                i != index and o and after.startswith(o) and not _runs_on(o[-1], after[len(o):len(o) + 1])
-                and _CORRECTED_TEXT_END.match(after[len(o):]) for i, o in options):
+                i != index and o and o not in own and after.startswith(o)
+                and not _runs_on(o[-1], after[len(o):len(o) + 1]) and _CORRECTED_TEXT_END.match(after[len(o):])
+                for i, o in options):
             return True
     return False
 
