@@ -188,7 +188,8 @@ def balanced_shots(pool: Sequence[ChoiceItem], k: int, seed: int, n_labels: int,
 # word before a noun ("No doubt", "No difference"), "neither"/"both" in Japanese and Chinese ("はいでも
 # いいえでもない", "是也不是"), "不是矛盾", a choice corrected ("A. Wait, C.") or an arrow ("A -> C") name none
 # (a negation only ending its clause: "C、間違いなく病院", "C。错误选项：E", "C. Wrong answers: E ..." answer).
-CHOICE_PARSER = 9
+# 10: "A, I mean C", "A. No wait, C is right", "A (B)", "A (or B)" name none; "B(…)", "B（…）", "Yes, no doubt" answer
+CHOICE_PARSER = 10
 
 
 def _norm(text: str) -> str:
@@ -316,8 +317,15 @@ def parse_answer(template: Template, text: str, item: ChoiceItem) -> int | None:
             if says(norm, word):
                 # the choices repeated ("Yes, Maybe or No", "是否") name no answer, nor do they
                 # as sentences ("Yes. No.", "はい。いいえ。"; not "Yes. No doubt about it.")
+                # (another label opening a phrase, "Yes, no doubt", "Maybe, no idea", lists nothing: as in _refuses)
                 listed = _LISTING.sub("", norm[len(word):], count=1)
-                if any(other_index != index and says(listed, other) for other, other_index in vocabulary):
+                if any(other_index != index and says(listed, other) and not (
+                        other in _NO_WORDS and _JOINED_REFUSAL.match(listed[len(other):]))
+                       for other, other_index in vocabulary):
+                    return None
+                # nor does one corrected to another ("Yes. Wait, no.", "Yes, I mean no")
+                if any(other_index != index and says(fixed, other) and _CORRECTED_TEXT_END.match(fixed[len(other):])
+                       for fixed in _correction_after(norm[len(word):]) for other, other_index in vocabulary):
                     return None
                 # a word before a label's name ("No contradiction": there is none) answers nothing
                 named = re.match(r"[ \t]+(\w+)", norm[len(word):])   # (not "No\nContradiction: ...")
@@ -387,8 +395,10 @@ def parse_answer(template: Template, text: str, item: ChoiceItem) -> int | None:
             return None
         # what follows the option's own text ("A) shelf ..."), else the letter itself ("A, B")
         rest = marked[len(own):] if own else norm[match.start(1) + 1:]
+        # (another letter alone in brackets, "A (B)", "A（B）", contradicts it as another's text does)
         return None if _lists_another(rest, index, options, letters, by_text=False) \
-            or _negated(rest, index, options) else index
+            or _negated(rest, index, options) or _brackets_another(norm[match.start(1) + 1:], index, [], letters) \
+            else index
     return None
 
 
@@ -398,6 +408,8 @@ def _lists_another(rest: str, index: int, options: list[tuple[int, str]], letter
     "A, B", "A) shelf B) bed C) oven", "A (shelf) or B (bed)"): such an answer names none (it
     was read as its first choice, which favours A)."""
     rest = rest.split("\n", 1)[0]
+    if _corrects(rest, index, options, letters):
+        return True
 
     def standing_alone(after: str, pattern=_LETTER_ALONE, ends=_ALONE) -> bool:   # another choice, alone
         letter = pattern.match(after)
@@ -413,10 +425,6 @@ def _lists_another(rest: str, index: int, options: list[tuple[int, str]], letter
         if marked and marked.group(1) in letters and letters.index(marked.group(1)) != index:
             return True
         if standing_alone(after, _LETTER_SENTENCE, _SENTENCE_ENDS):
-            return True
-        # a choice corrected by another ("A. Wait, C.", "A... actually C", "镇？不，是医院")
-        corrected = _CORRECTION.match(after)
-        if corrected and standing_alone(after[corrected.end():], _LETTER_SENTENCE, _SENTENCE_ENDS):
             return True
         # another choice that goes on listing ("A. B, C.", "shelf. bed, oven."); not "C. A and B are wrong"
         letter = _LETTER_ALONE.match(after)
@@ -448,13 +456,16 @@ def _lists_another(rest: str, index: int, options: list[tuple[int, str]], letter
 # after a choice alone in it.
 _OPENING = re.compile(r"[ \t]*[(（\[][\s\"'“”‘’「」『』«»《》`*]*")
 _CLOSING = re.compile(r"[\s\"'“”‘’「」『』«»《》`*]*[)）\]]")
+_BRACKETED_OR = re.compile(r"^(?:(?:or|oder|ou|o|или|atau|hay)(?![^\W\d_])"
+                           r"|또는|혹은|或者|或(?!许|許)|还是|還是|または)\s*")
 _BRACKETED_LETTER = re.compile(r"([a-z])(?=" + _CLOSING.pattern + ")")
 
 
 def _bracketed(rest: str) -> str | None:
-    """What follows a bracket opened right after an answer's choice, else None."""
+    """What follows a bracket opened right after an answer's choice, an "or" opening it stepped over ("A (or
+    B)" lists two), else None."""
     opening = _OPENING.match(rest)
-    return rest[opening.end():] if opening else None
+    return _BRACKETED_OR.sub("", rest[opening.end():], count=1) if opening else None
 
 
 def _brackets_another(rest: str, index: int, options: list[tuple[int, str]], letters: list[str]) -> bool:
@@ -509,10 +520,50 @@ def _negated(rest: str, index: int, options: list[tuple[int, str]]) -> bool:
         and bool(_NEGATED.match(rest.split("\n", 1)[0]))   # (on its line, as _lists_another)
 
 
-# A word correcting the choice before it, in the sentence after ("A. Wait, C.", "A... actually C",
-# "镇？不，是医院": the second choice standing alone).
-_CORRECTION = re.compile(r"(?:(?:wait|actually|sorry|oops|no)(?![^\W\d_])|不对|不對|(?:不|아니)(?=[\s,，、.!])|いや)"
-                         r"[\s,，、.!:]*(?:(?:it['’]?s|it\s+is|是|です)\s*)?")
+# A word correcting the choice before it, after a sentence's end, a comma or a dash ("A. Wait, C.",
+# "A... actually C", "A. No wait, C is right", "A, I mean C", "A - sorry, C", "镇？不，是医院", "A。いや、Cです",
+# "A, 아니 C"; the words may repeat: "Wait, no"), the other choice standing alone or affirmed after it.
+_CORRECTION = re.compile(
+    r"(?:(?:wait|actually|sorry|oops|no|nein|non|i\s+meant?|or\s+rather|rather|warte|ich\s+meine|eigentlich"
+    r"|je\s+veux\s+dire|attends|attendez|en\s+fait|espera|quiero\s+decir|mejor\s+dicho|en\s+realidad)(?![^\W\d_])"
+    r"|不对|不對|我是说|我是說|我的意思是|等等|(?:不|아니)(?=[\s,，、.!])|いや|잠깐)[\s,，、.!:…\-–—]*")
+_COPULA = re.compile(r"(?:it['’]?s|it\s+is|是|です)\s*")
+_BEFORE_CORRECTION = re.compile(r"[\s\"'“”‘’「」『』«»《》`*)）\]】]*[,，、.。!?！？:：;；\-–—…]+\s*")
+# A corrected-to choice affirmed ("C is right", "C is the answer", "C, because", "Cです", "C才对", "C가 맞습니다").
+_AFFIRMED = (r"[\"'“”‘’「」『』«»《》`*)）\]】]*(?:(?:\s+(?:is|it\s+is)|['’]s)\s+(?:(?:definitely|clearly|actually"
+             r"|really|surely)\s+)?(?:right|correct|true|it|(?:the\s+)?(?:(?:right|correct|best|better|real)\s+)?"
+             r"(?:answer|one|choice|option))(?![^\W\d_])|\s*,?\s*(?:because|since)(?![^\W\d_])"
+             r"|\s*(?:です|입니다|才对|才對|是对的|是對的|[가이]\s*맞|[가이]\s*정답))")
+
+
+def _correction_after(rest: str) -> list[str]:
+    """What may follow a correction right after an answer's choice, on its line: the text after each of
+    its words ("wait, no." after "Yes. ": "no." and ""; a correcting word may be the choice: No)."""
+    line = rest.split("\n", 1)[0]
+    start = _BEFORE_CORRECTION.match(line)
+    found: list[str] = []
+    word = _CORRECTION.match(line, start.end()) if start else None
+    while word:
+        found.append(_norm(line[word.end():]))
+        copula = _COPULA.match(line, word.end())
+        if copula:
+            found.append(_norm(line[copula.end():]))
+        word = _CORRECTION.match(line, word.end())
+    return found
+
+
+def _corrects(rest: str, index: int, options: list[tuple[int, str]], letters: list[str]) -> bool:
+    """Whether what follows an answer's choice corrects it to another choice (see _CORRECTION): such an
+    answer names none, as an arrow does ("A -> C"); "B. No, A is wrong" and "C. No, seriously, it's C" answer."""
+    own = {o for i, o in options if i == index}   # (X-CSQA repeats an option's text under two letters at times)
+    for after in _correction_after(rest):
+        letter = _CORRECTED_LETTER.match(after)
+        if letter and letter.group(1) in letters and letters.index(letter.group(1)) != index or any(
+                i != index and o and o not in own and after.startswith(o)
+                and not _runs_on(o[-1], after[len(o):len(o) + 1]) and _CORRECTED_TEXT_END.match(after[len(o):])
+                for i, o in options):
+            return True
+    return False
 
 
 # Answer words that also open longer words in a script without spaces (不知道 "I don't know",
@@ -571,7 +622,13 @@ _LAST_LETTER = re.compile(r"([a-z])(?=[\W_]*$)")   # a letter ending the line ("
 # there (not "C. A and B are wrong", "C. E.g. a hospital").
 _SENTENCE_ENDS = re.compile(r"[\s\"'“”‘’「」『』«»《》`*)）\]】]*(?:$|[.!?。！？．]+(?![a-z0-9]))")
 _LETTER_SENTENCE = re.compile(r"([a-z])(?=" + _SENTENCE_ENDS.pattern + ")")
-_LETTER_MARKS = (r"([a-z])(?:\s*$|\s*\n|\.(?![a-z])|[),:;\]）*\"'」』»》】`。、，!{}]|\s*(?:です(?!か)|입니다(?!까))"
+# After a correction: another letter ending its sentence or affirmed ("A. Wait, C.", "A, I mean C is right"; not
+# "B. No, A, C and D are wrong"), another option's text or label also before a comma ("Yes. Actually no, ...").
+_CORRECTED_LETTER = re.compile(r"([a-z])(?=" + _SENTENCE_ENDS.pattern + "|" + _AFFIRMED + ")")
+_CORRECTED_TEXT_END = re.compile(_SENTENCE_ENDS.pattern + "|" + _AFFIRMED
+                                 + r"|[\"'“”‘’「」『』«»《》`*)）\]】]*\s*[,，、]")
+# (a bracket after no space too: "B(Michigan)", "B（密歇根州）", whose full-width bracket _norm made ASCII)
+_LETTER_MARKS = (r"([a-z])(?:\s*$|\s*\n|\.(?![a-z])|[(),:;\]）*\"'」』»》】`。、，!{}]|\s*(?:です(?!か)|입니다(?!까))"
                  r"|\s+(?:is\b(?!\s+(?:not|wrong|incorrect|false)\b)|because\b|since\b|[-–—(]))")
 _LETTER = re.compile(_LETTER_MARKS.format(""))   # an answer's letter: "B?" asks, it does not answer
 _LISTED_LETTER = re.compile(_LETTER_MARKS.format("?"))   # another choice listed: "A, or B?" lists two
