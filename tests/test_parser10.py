@@ -163,3 +163,28 @@ def test_parser_10_ordinary_answers_read_as_before_and_the_changed_ones_as_inten
     wrong += [(text, parse_answer(t, text, item), now) for t, item, text, _, now in CHANGED
               if parse_answer(t, text, item) != now]
     assert not wrong, wrong
+
+
+def test_parser_10_a_committed_answer_explained_with_other_options_keeps_its_choice():
+    """(review B of round 27) the first parser 10 read these as corrected (no answer): options listed
+    after a "No"/"Actually"/"I mean" while explaining, an affirmation not ending its clause ("A is true
+    in a narrow sense, but"), a rhetorical "Wait, A? No", Italian/French "E, non C" ("not C")."""
+    for item, text, index in (
+            (FIVE, "C. I mean, office building, the park and school are places too, but hospital fits best.", 2),
+            (FIVE, "hospital. No, school, office building do not fit.", 2),
+            (FIVE, "C. Actually, the park, while possible, is less likely than hospital.", 2),
+            (FIVE, "C. Wait — school, office building are distractors.", 2),
+            (FIVE, "C. Actually D is true in a narrow sense, but C is better.", 2),
+            (FIVE, "C. No, B is one possibility, but a hospital is more common.", 2),
+            (FIVE, "C. Actually, A is the answer many models give, but it is wrong.", 2),
+            (FIVE, "C. Wait, the park? No, hospital.", 2),
+            (FIVE, "C. Wait, A? No, C is right.", 2),
+            (FIVE, "E, non C.", 4), (FIVE, "La risposta è A, non D.", 0), (FIVE, "B, non A.", 1),
+            (FIVE_ZH, "B。不，公园、学校都不对。", 1), (FIVE_ZH, "B。等等，A？不对，B更合理。", 1),
+            (FIVE_JA, "B。いや、公園、学校は違います。", 1),
+            (TWO, "A. Actually, the sun came out, which would melt ice, so B is wrong.", 0)):
+        assert parse_answer(MC, text, item) == index, text
+    # the corrections themselves still name none
+    for item, text in ((FIVE, "A. No wait, C is right."), (FIVE, "A, I mean C."), (FIVE, "A, nein, C."),
+                       (YES_NO, "Yes. Actually no, they differ."), (FIVE_ZH, "A，我是说B。")):
+        assert parse_answer(MC, text, item) is None, text

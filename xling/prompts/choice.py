@@ -324,7 +324,7 @@ def parse_answer(template: Template, text: str, item: ChoiceItem) -> int | None:
                        for other, other_index in vocabulary):
                     return None
                 # nor does one corrected to another ("Yes. Wait, no.", "Yes, I mean no")
-                if any(other_index != index and says(fixed, other) and _CORRECTED_TEXT_END.match(fixed[len(other):])
+                if any(other_index != index and says(fixed, other) and _CORRECTED_WORD_END.match(fixed[len(other):])
                        for fixed in _correction_after(norm[len(word):]) for other, other_index in vocabulary):
                     return None
                 # a word before a label's name ("No contradiction": there is none) answers nothing
@@ -524,15 +524,19 @@ def _negated(rest: str, index: int, options: list[tuple[int, str]]) -> bool:
 # "A... actually C", "A. No wait, C is right", "A, I mean C", "A - sorry, C", "镇？不，是医院", "A。いや、Cです",
 # "A, 아니 C"; the words may repeat: "Wait, no"), the other choice standing alone or affirmed after it.
 _CORRECTION = re.compile(
-    r"(?:(?:wait|actually|sorry|oops|no|nein|non|i\s+meant?|or\s+rather|rather|warte|ich\s+meine|eigentlich"
+    # (a No word only before punctuation or another correcting word: "E, non C" is "E, not C")
+    r"(?:(?:no|nein|non)(?![^\W\d_])(?=\s*[,，、.!:…\-–—]|\s+(?:wait|sorry|actually|i\s+mean))"
+    r"|(?:wait|actually|sorry|oops|i\s+meant?|or\s+rather|rather|warte|ich\s+meine|eigentlich"
     r"|je\s+veux\s+dire|attends|attendez|en\s+fait|espera|quiero\s+decir|mejor\s+dicho|en\s+realidad)(?![^\W\d_])"
     r"|不对|不對|我是说|我是說|我的意思是|等等|(?:不|아니)(?=[\s,，、.!])|いや|잠깐)[\s,，、.!:…\-–—]*")
 _COPULA = re.compile(r"(?:it['’]?s|it\s+is|是|です)\s*")
 _BEFORE_CORRECTION = re.compile(r"[\s\"'“”‘’「」『』«»《》`*)）\]】]*[,，、.。!?！？:：;；\-–—…]+\s*")
 # A corrected-to choice affirmed ("C is right", "C is the answer", "C, because", "Cです", "C才对", "C가 맞습니다").
 _AFFIRMED = (r"[\"'“”‘’「」『』«»《》`*)）\]】]*(?:(?:\s+(?:is|it\s+is)|['’]s)\s+(?:(?:definitely|clearly|actually"
-             r"|really|surely)\s+)?(?:right|correct|true|it|(?:the\s+)?(?:(?:right|correct|best|better|real)\s+)?"
-             r"(?:answer|one|choice|option))(?![^\W\d_])|\s*,?\s*(?:because|since)(?![^\W\d_])"
+             r"|really|surely)\s+)?(?:right|correct|true|it"
+             r"|(?:the\s+)?(?:right|correct|best|better|real)\s+(?:answer|one|choice|option)|the\s+(?:answer|choice|option))"
+             # (ending its clause: "A is true in a narrow sense, but C" affirms nothing)
+             r"(?=\s*(?:$|[.!。！;:]|,?\s*(?:because|since)(?![^\W\d_])))|\s*,?\s*(?:because|since)(?![^\W\d_])"
              r"|\s*(?:です|입니다|才对|才對|是对的|是對的|[가이]\s*맞|[가이]\s*정답))")
 
 
@@ -552,6 +556,10 @@ def _correction_after(rest: str) -> list[str]:
     return found
 
 
+# (yes/no-like labels, PAWS-X's and NLI's: corrected before a comma too, "Yes. Actually no, they differ")
+_ANSWER_WORDS = _NO_WORDS | {"yes", "ja", "oui", "sí", "si", "はい", "예", "네", "是", "相同", "一样", "maybe"}
+
+
 def _corrects(rest: str, index: int, options: list[tuple[int, str]], letters: list[str]) -> bool:
     """Whether what follows an answer's choice corrects it to another choice (see _CORRECTION): such an
     answer names none, as an arrow does ("A -> C"); "B. No, A is wrong" and "C. No, seriously, it's C" answer."""
@@ -560,7 +568,8 @@ def _corrects(rest: str, index: int, options: list[tuple[int, str]], letters: li
         letter = _CORRECTED_LETTER.match(after)
         if letter and letter.group(1) in letters and letters.index(letter.group(1)) != index or any(
                 i != index and o and o not in own and after.startswith(o)
-                and not _runs_on(o[-1], after[len(o):len(o) + 1]) and _CORRECTED_TEXT_END.match(after[len(o):])
+                and not _runs_on(o[-1], after[len(o):len(o) + 1])
+                and (_CORRECTED_WORD_END if o in _ANSWER_WORDS else _CORRECTED_TEXT_END).match(after[len(o):])
                 for i, o in options):
             return True
     return False
@@ -623,9 +632,12 @@ _LAST_LETTER = re.compile(r"([a-z])(?=[\W_]*$)")   # a letter ending the line ("
 _SENTENCE_ENDS = re.compile(r"[\s\"'“”‘’「」『』«»《》`*)）\]】]*(?:$|[.!?。！？．]+(?![a-z0-9]))")
 _LETTER_SENTENCE = re.compile(r"([a-z])(?=" + _SENTENCE_ENDS.pattern + ")")
 # After a correction: another letter ending its sentence or affirmed ("A. Wait, C.", "A, I mean C is right"; not
-# "B. No, A, C and D are wrong"), another option's text or label also before a comma ("Yes. Actually no, ...").
-_CORRECTED_LETTER = re.compile(r"([a-z])(?=" + _SENTENCE_ENDS.pattern + "|" + _AFFIRMED + ")")
-_CORRECTED_TEXT_END = re.compile(_SENTENCE_ENDS.pattern + "|" + _AFFIRMED
+# "B. No, A, C and D are wrong", nor "Wait, A? No, C"), another label also before a comma ("Yes. Actually no, ...",
+# not "C. I mean, office building, town and schools are places too").
+_STATED_ENDS = re.compile(r"[\s\"'“”‘’「」『』«»《》`*)）\]】]*(?:$|[.!。！．]+(?![a-z0-9]))")
+_CORRECTED_LETTER = re.compile(r"([a-z])(?=" + _STATED_ENDS.pattern + "|" + _AFFIRMED + ")")
+_CORRECTED_TEXT_END = re.compile(_STATED_ENDS.pattern + "|" + _AFFIRMED)
+_CORRECTED_WORD_END = re.compile(_STATED_ENDS.pattern + "|" + _AFFIRMED
                                  + r"|[\"'“”‘’「」『』«»《》`*)）\]】]*\s*[,，、]")
 # (a bracket after no space too: "B(Michigan)", "B（密歇根州）", whose full-width bracket _norm made ASCII)
 _LETTER_MARKS = (r"([a-z])(?:\s*$|\s*\n|\.(?![a-z])|[(),:;\]）*\"'」』»》】`。、，!{}]|\s*(?:です(?!か)|입니다(?!까))"
