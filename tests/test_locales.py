@@ -150,8 +150,9 @@ def test_a_template_in_the_target_language_names_the_variety():
 
 
 # sha256 of every built-in translation template's prompts for English into and out of every
-# language xling lists, rendered by the code before round 27 (/work/main at 51fed5a)
-PROMPTS_BEFORE = "76b04352a4f65bb2bc48dc34b638918f0a2fbc648860af2fa903f0dfec7d6490"
+# language xling lists, rendered by the code before round 27 (/work/main at aab379a; the same
+# digest on round27 at 57f210c)
+PROMPTS_BEFORE = "486b47c025af8b48a618805db803c4a46185b616c02c386bd52cfdcdd8813738"
 
 
 def _all_prompts() -> str:
@@ -161,7 +162,8 @@ def _all_prompts() -> str:
         template = load_template(name)
         for lang in all_languages():
             for src, tgt in ((en, lang), (lang, en)):
-                if src == tgt:
+                # (into zh under mt-chat-target-lang: "简体中文" since round 27, on purpose, in another fix)
+                if src == tgt or (name == "mt-chat-target-lang" and tgt.code == "zh"):
                     continue
                 try:
                     prompt = template.render_translation(src, tgt, "Hello.", shots=[("One.", "Uno.")])
