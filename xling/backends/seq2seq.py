@@ -128,7 +128,9 @@ class HFSeq2SeqBackend(LocalBackend):
         """(token, how) for a language: how is "force" (forced BOS / tokenizer language
         code) or "prefix" (Marian's >>xxx<< source prefix). A language whose code names a
         script or region (zh-Hant, sr-Latn) never takes a token of the bare language (M2M100's
-        __zh__, Marian's >>srp<<: that language as the model mostly saw it, in another script)."""
+        __zh__, Marian's >>srp<<: that language as the model mostly saw it, in another script).
+        A regional variety (pt_BR) takes its language's: a token names no variety."""
+        lang = lang.plain
         if lang.code not in self._tokens_of:   # (asked per request: a 256k vocabulary read once)
             self._tokens_of[lang.code] = self._find_lang_token(lang)
         return self._tokens_of[lang.code]

@@ -25,9 +25,17 @@ class Language:
     targeted: bool       # targeted by the HyperCLOVA X report (ko, en)
     family: str
     aliases: tuple[str, ...] = ()
+    base: str = ""       # a regional variety's language ("pt" of pt_BR); "" for a language itself
+    region: str = ""     # a regional variety's region ("BR")
 
     def __str__(self) -> str:
         return self.code
+
+    @property
+    def plain(self) -> "Language":
+        """The language itself, without a variety's region: what off-target detection, seq2seq
+        language tokens and the choice tasks' data know (pt_BR -> pt)."""
+        return resolve(self.base) if self.base else self
 
 
 def _key(text: str) -> str:
@@ -70,7 +78,7 @@ def resolve(code: str | Language) -> Language:
     """Return the Language for an ISO 639-1/639-3 code, a FLORES code or an alias."""
     if isinstance(code, Language):
         return code
-    lang = _registry()[1].get(_key(str(code))) or _by_region(str(code))
+    lang = _registry()[1].get(_key(str(code))) or _variety(str(code)) or _by_region(str(code))
     if lang is None and (reason := _script_not_named(str(code))):
         raise XlingError(reason)
     if lang is None:
@@ -79,6 +87,41 @@ def resolve(code: str | Language) -> Language:
         raise XlingError(f"unknown language code {shown}{_did_you_mean(str(code))}; known codes: {known} "
                          "(FLORES codes such as kor_Hang and ISO 639-3 codes also work)")
     return lang
+
+
+# Regional varieties xling keeps apart: WMT24++'s locales of a language it has in several
+# (pt_BR and pt_PT, ...; the dataset card's REGION_BY_CODE names their regions), each with the
+# region's name in English and in the language (CLDR's). Their references differ, so a run names
+# the variety in its prompt ("Portuguese (Brazil)") and outputs (en-pt_BR), and scores it as its
+# language. Written as WMT24++ writes them (pt_BR, por_BR); pt-BR and other regions stay the
+# language itself. (zh_CN and zh_TW are two languages already: Simplified and Traditional.)
+VARIETIES = {"pt_BR": ("Brazil", "Brasil"), "pt_PT": ("Portugal", "Portugal"),
+             "fr_CA": ("Canada", "Canada"), "fr_FR": ("France", "France"),
+             "ar_EG": ("Egypt", "مصر"), "ar_SA": ("Saudi Arabia", "المملكة العربية السعودية"),
+             "sw_KE": ("Kenya", "Kenya"), "sw_TZ": ("Tanzania", "Tanzania"),
+             "bn_BD": ("Bangladesh", "বাংলাদেশ"), "bn_IN": ("India", "ভারত")}
+
+
+@lru_cache(maxsize=256)
+def _variety(code: str) -> Language | None:
+    """A regional variety (VARIETIES) named by its locale, the region in capitals: pt_BR."""
+    import dataclasses
+    import re
+
+    found = re.fullmatch(r"([a-zA-Z]{2,3})_([A-Z]{2})", code.strip())
+    lang = _registry()[1].get(_key(found.group(1))) if found else None
+    if found is None or lang is None or f"{lang.code}_{found.group(2)}" not in VARIETIES:
+        return None
+    region, native_region = VARIETIES[f"{lang.code}_{found.group(2)}"]
+    return dataclasses.replace(lang, code=f"{lang.code}_{found.group(2)}", name=f"{lang.name} ({region})",
+                               native=f"{lang.native} ({native_region})", aliases=(), base=lang.code,
+                               region=found.group(2))
+
+
+def plain_code(code: str) -> str:
+    """The code of a regional variety's language (pt_BR -> pt); any other code as it is."""
+    variety = _variety(code)
+    return variety.base if variety is not None else code
 
 
 def _did_you_mean(code: str) -> str:

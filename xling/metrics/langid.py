@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import cast
 
-from ..data.languages import resolve
+from ..data.languages import plain_code, resolve
 from .settings import LANGID_RULES
 from .zhscript import chinese_script as by_inventory
 
@@ -138,7 +138,7 @@ def wrong_script(lines: list[str], code: str) -> str | None:
     in it ("Hangul" for Korean text and "en"), else None: a cheap script count, no model. Only a
     clearly different script counts: Han text is never wrong for Japanese or Korean, and for
     Chinese only when its lines are plainly the other Chinese script (Traditional for zh)."""
-    lang = resolve(code)
+    lang = resolve(code).plain   # (a regional variety, pt_BR: its language)
     allowed = _WRITTEN_IN.get(lang.script, {lang.script})
     if not allowed & set(_SCRIPTS):   # a script not counted here: nothing to compare
         return None
@@ -212,7 +212,7 @@ def can_confirm(code: str) -> bool:
     script they are in, English included; another script is still caught."""
     from lingua import Language
 
-    lang = resolve(code)
+    lang = resolve(code).plain
     script = _COUNTED_AS.get(lang.script, lang.script)
     if lang.code in CHINESE or _SCRIPT_LANGUAGE.get(script) == lang.code or lang.code in _STANDS_FOR:
         return True
@@ -242,7 +242,7 @@ def detect(text: str, expected: str | None = None) -> Detection:
     """The language of `text`, judged on its first MAX_CHARS characters, web addresses, handles
     and hashtags left out. With `expected` (the target language), a statistical guess of
     another language of the same script counts only when clearly more likely."""
-    return _detect(text[:MAX_CHARS], expected)
+    return _detect(text[:MAX_CHARS], plain_code(expected) if expected else expected)
 
 
 # Detection is a pure function of the text: a report that scores two runs against the same

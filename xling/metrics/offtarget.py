@@ -23,7 +23,7 @@ from functools import lru_cache
 from typing import Sequence
 
 from .. import __version__
-from ..data.languages import Language, resolve
+from ..data.languages import Language, plain_code, resolve
 from ..data.textio import is_blank
 from ..errors import XlingError
 from .base import Signature, check_lengths, mean_result
@@ -62,6 +62,7 @@ EMPTY, BLANK = "empty", "blank"
 
 def segment_flags(output: str, tgt_code: str, source: str | None = None) -> dict:
 
+    tgt_code = plain_code(tgt_code)   # (a regional variety, pt_BR: detected as its language)
     detection = detect(output, expected=tgt_code)
     # invisible format characters alone (a zero-width space, a BOM) are an empty output
     empty = is_blank(output)
@@ -94,7 +95,7 @@ def off_target(hyps: Sequence[str], tgt_lang: str, srcs: Sequence[str] | None = 
             else str(repr(tgt_lang))[:40]
         raise XlingError(f"tgt_lang (the second argument) is a language code such as 'ko', not {given}; "
                          "off_target takes (hyps, tgt_lang, srcs=None), no references")
-    tgt = resolve(tgt_lang)
+    tgt = resolve(tgt_lang).plain
     check_lengths(hypotheses=hyps, sources=srcs)
     sources = srcs if srcs is not None else [None] * len(hyps)
     flags = [segment_flags(h, tgt.code, s) for h, s in zip(hyps, sources)]

@@ -189,11 +189,13 @@ class Template:
                       tgt_native=tgt.native, src_code=src.code, tgt_code=tgt.code)
         if "instructions" in data:
             table = {resolve(k): v for k, v in data["instructions"].items()}
-            if tgt not in table:
+            if tgt not in table and tgt.plain not in table:
                 known = ", ".join(sorted(lang.code for lang in table))
                 raise XlingError(f"template {self.name!r} has no instruction written in {tgt.name}; "
                                  f"it has: {known}")
-            fields["instruction"] = table[tgt]
+            # a regional variety (fr_CA) without an instruction of its own: its language's, naming
+            # the variety in its own words after it (two varieties are two prompts)
+            fields["instruction"] = table[tgt] if tgt in table else f"{table[tgt.plain]} [{tgt.native}]"
 
         def fill(key: str, source_text: str, target_text: str = "") -> str:
             return data[key].format_map(dict(fields, source=source_text, target=target_text))

@@ -27,10 +27,11 @@ def cells_of(config: ChoiceEvalConfig) -> list[tuple[str, str]]:
     if bool(config.premise_langs) != bool(config.hypothesis_langs):
         raise XlingError("premise and hypothesis languages cross each other: give both "
                          "--premise-langs and --hypothesis-langs (or neither)")
-    cells = [(resolve(lang).code,) * 2 for lang in config.langs or []]
+    # (a regional variety, fr_CA, is its language here: the choice data sets have no varieties)
+    cells = [(resolve(lang).plain.code,) * 2 for lang in config.langs or []]
     for p in config.premise_langs or []:
         for h in config.hypothesis_langs or []:
-            cells.append((resolve(p).code, resolve(h).code))
+            cells.append((resolve(p).plain.code, resolve(h).plain.code))
     return list(dict.fromkeys(cells))
 
 
@@ -120,7 +121,7 @@ def _run_choice(run: RunDir, config: ChoiceEvalConfig, overwrite: bool, progress
             _check_template(template, task, mode)
     plan = []
     for premise, hypothesis in cells:   # everything is checked before the model loads
-        lang = premise if config.prompt_lang == "data" else resolve(config.prompt_lang).code
+        lang = premise if config.prompt_lang == "data" else resolve(config.prompt_lang).plain.code
         every = source.asked_in(source.items(premise, hypothesis), premise, lang)
         if not every:
             raise XlingError(f"{config.data} has no usable item for {cell_name(premise, hypothesis)}")

@@ -10,7 +10,7 @@ from contextlib import ExitStack
 
 from ..backends.base import Decoding
 from ..data.corpus import ParallelData, ShotPool
-from ..data.languages import Direction, named_pairs, resolve
+from ..data.languages import Direction, check_direction, named_pairs, resolve
 from ..data.parallel import load_parallel, shots_file_pool
 from ..data.textio import file_record, is_blank
 from ..data.wmt import run_note
@@ -52,11 +52,30 @@ def directions_of(config: MTEvalConfig, data: ParallelData | None = None) -> lis
             raise XlingError(f"--langs names {resolve(twice[0]).name} twice ({', '.join(twice)}); give each "
                              "language once")
         found += [Direction(*pair) for pair in itertools.permutations(langs, 2)]
+    if data is not None:
+        found = [check_direction(*(_as_in_data(data, lang) for lang in pair)) for pair in found]
     unique = list(dict.fromkeys(found))
     if not unique:
         raise XlingError("no translation directions: give pairs (ko-en,en-ko) or langs (ko,en,ja); "
                          f"{data.spec if data else 'the data set'} has no default direction")
     return unique
+
+
+def _as_in_data(data: ParallelData, lang):
+    """A language as the data holds it: a regional variety (pt_BR) where the data has only its
+    language (FLORES: the run is the language's, as before varieties were kept apart), and a
+    language (pt, pt-BR) where the data has it only as one variety (wmt24pp:en-pt_BR: the
+    variety's prompt and outputs). Several varieties of it are a choice the user makes."""
+    have = data.languages()
+    if lang.code in have:
+        return lang
+    if lang.base and lang.base in have:
+        return lang.plain
+    kinds = [code for code in have if resolve(code).base == lang.code]
+    if len(kinds) > 1:
+        raise XlingError(f"{data.spec} has {lang.name} in {len(kinds)} regional varieties ({', '.join(kinds)}): "
+                         f"name the one to translate into, e.g. en-{kinds[0]}")
+    return resolve(kinds[0]) if kinds else lang
 
 
 def _check_languages(data: ParallelData, directions) -> None:
@@ -242,6 +261,11 @@ def _run_mt(run: RunDir, config: MTEvalConfig, overwrite: bool, progress: bool, 
                               if config.shots else None, **({"chunks": replanned} if replanned else {}))
     identity = dict(config.identity(), model_fingerprint=run_fingerprint(translator.backend.fingerprint),
                     template_hash=template.hash if template else None, data_sha256=data_sha256)
+    # regional varieties (pt_BR) are named in prompts and outputs since round 27: a folder of
+    # such a locale made before (prompts naming the language, outputs en-pt) has no such key
+    varieties = sorted({lang.code for direction in directions for lang in direction if lang.base})
+    if varieties:
+        identity["varieties"] = varieties
     at_default = config.at_default()
     # candidate settings change no greedy output, sampling settings no beam, the MBR utility no
     # reranking and the QE metric no MBR (older folders hold them)

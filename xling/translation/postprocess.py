@@ -130,7 +130,7 @@ def clean_output(raw: str, tgt: Language | None = None, source: str | None = Non
     labels = []
     if tgt is not None:   # "Chinese (Simplified)" is also just "Chinese"
         labels = list(dict.fromkeys([tgt.name, tgt.native, re.sub(r"\s*\(.*\)$", "", tgt.name),
-                                     *_OTHER_NAMES.get(tgt.code, ())]))
+                                     tgt.plain.native, *_OTHER_NAMES.get(tgt.plain.code, ())]))
     while lines and any(line.strip() for line in lines[1:]):
         extra = _line_count("\n".join(lines)) > source_lines
         strong = _PREAMBLE_LINE.match(lines[0]) or _is_label_line(lines[0], labels)
