@@ -213,3 +213,18 @@ def test_load_parallel_keys_each_locale_by_its_variety(portuguese):
     data = load_parallel("wmt24pp:en-*", root)
     assert data.default_pairs == ["en-pt_BR", "en-pt_PT"]
     assert data.text("pt_PT")[2] == "O presidente da câmara falou ao meio-dia."
+
+
+def test_a_variety_takes_its_languages_flores_demonstrations(portuguese):
+    """(review C of round 27) WMT24++ has no dev split: a variety's demonstrations come from FLORES-200
+    dev, which has the language only; `-k 1` on wmt24pp:en-pt_BR was refused ("no Portuguese (Brazil)")."""
+    root, server = portuguese
+    dev = root / "flores200" / "dev"
+    dev.mkdir(parents=True)
+    (dev / "eng_Latn.dev").write_text("The river is wide.\nIt rained all day.\n", encoding="utf-8")
+    (dev / "por_Latn.dev").write_text("O rio é largo.\nChoveu o dia todo.\n", encoding="utf-8")
+    result = _eval(root, server, "wmt24pp:en-pt_BR", root / "runs" / "k1", "-k", "1")
+    assert result.returncode == 0, result.stderr.decode()
+    assert any("O rio é largo." in m["content"] or "Choveu o dia todo." in m["content"]
+               for m in server.payloads[0]["messages"])
+    assert "Portuguese (Brazil)" in _user(server.payloads[0])

@@ -279,7 +279,8 @@ class FloresDev:
             if self._data is None:
                 self._data = _flores_local("dev", self.root, self.spec) if self.root is not None and self.local \
                     else _flores_hub("dev", self.spec)
-            return self._data.pairs(src, tgt)
+            # (FLORES has the language, not its regional varieties: pt_BR's demonstrations are pt's)
+            return self._data.pairs(resolve(src).plain, resolve(tgt).plain)
         except XlingError as exc:
             raise XlingError(f"{self.for_spec} has no dev split, so its few-shot examples come from "
                              f"FLORES-200 dev, and {exc}; or pass your own (--shots-file)") from None

@@ -156,8 +156,8 @@ class WMT24ppData(ParallelData):
         dialects = [text for code, text in self.dialects.items() if codes is None or code in codes]
         if not dialects:
             return self.base_note
-        return (self.base_note + "; post-edits in a regional variety (" + "; ".join(dialects) + "), while the "
-                "language is 'ar'" + (" (demonstrations from FLORES-200 arb_Arab, Modern Standard Arabic)"
+        return (self.base_note + "; post-edits in a regional variety (" + "; ".join(dialects) + "), scored as "
+                "'ar'" + (" (demonstrations from FLORES-200 arb_Arab, Modern Standard Arabic)"
                                       if shots else ""))
 
 

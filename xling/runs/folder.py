@@ -61,10 +61,10 @@ def _why(changed: list[str]) -> str:
         return (": the model's files at that path have changed since that sweep was made, so "
                 "resuming would table units of two different models")
     if "varieties" in changed:
-        return (": since round 27 a WMT24++ locale of a language that has several (pt_BR and pt_PT, fr_CA and "
-                "fr_FR, ar_EG and ar_SA, sw_KE and sw_TZ) is a language of its own, named with its region in the "
-                "prompt (Portuguese (Brazil)) and the outputs (en-pt_BR), so resuming would mix answers to two "
-                "different prompts; run it again with --overwrite")
+        return (": since round 27 a WMT24++ locale of a language the data set has in several (pt_BR and pt_PT, "
+                "fr_CA and fr_FR, ar_EG and ar_SA, sw_KE and sw_TZ, bn_BD and bn_IN) is a language of its own, "
+                "named with its region in the prompt (Portuguese (Brazil)) and the outputs (en-pt_BR), so "
+                "resuming would mix answers to two different prompts")
     if "data_sha256" in changed:
         return (": the data's texts (or the demonstrations' pool) differ from that run's: an edited "
                 "file, another --data-dir or shots file, or a newer xling choosing them otherwise "
