@@ -678,3 +678,120 @@ def test_an_outputs_files_lang_is_what_the_off_target_metric_counts(tmp_path):
     assert main(["report", str(run), "--format", "html", "-o", str(tmp_path / "page.html")]) == 0
     sides = [row["sides"][0] for row in page_data(tmp_path / "page.html")["segments"]["rows"]]
     assert [(side["lang"], side["off"]) for side in sides] == [("empty", 1), ("blank", 0), ("fr", 0)]
+
+
+@pytest.mark.parametrize("text", ["Мој брат већ три године ради за Microsoft.", "Наш тим користи Slack за договоре.",
+                                  "Синоћ сам на Spotify слушао нови албум.", "Тата вози стари Volkswagen по селу."])
+def test_cyrillic_around_a_latin_name_is_not_names_alone(text):
+    """(audit round 27) A Serbian Cyrillic sentence with one Latin brand name counted as "names
+    alone" (its Latin words were all names), so where lingua was under 0.7 sure of its Cyrillic
+    language it was undetermined for sr-Latn, en and hr: off-target now, on-target for sr."""
+    for target in ("sr-Latn", "en", "hr"):
+        result = off_target([text], target)
+        assert result.score == 100.0 and result.extra["undetermined_rate"] == 0.0, target
+    assert detect(text, "sr").lang == "sr"
+
+
+@pytest.mark.parametrize("text, target, found", [
+    ("OK", "de", "und"), ("Seoul", "de", "und"), ("Paris", "de", "de"), ("Да.", "de", "und"),
+    ("Thank you", "de", "und"), ("Да.", "sr-Latn", "und"), ("Tesla Model Y", "ko", "und"),
+])
+def test_short_texts_and_names_alone_keep_their_decision(text, target, found):
+    assert detect(text, target).lang == found
+
+
+@pytest.fixture
+def user_languages(tmp_path, monkeypatch):
+    """langpairs/ with two rows a user added: Cantonese in Han (Traditional), Assamese in Bengali script."""
+    import shutil
+
+    import xling.data.languages as languages
+    from xling.data.resources import data_folder
+    from xling.metrics import langid
+
+    shutil.copytree(data_folder("langpairs"), tmp_path / "langpairs")
+    with open(tmp_path / "langpairs" / "languages.tsv", "a", encoding="utf-8") as file:
+        file.write("yue\tyue_Hant\tyue\tCantonese\t粵語\tHant\tzh\tno\tSino-Tibetan\n"
+                   "as\tasm_Beng\tasm\tAssamese\tঅসমীয়া\tBeng\t13a\tno\tIndo-European/Indo-Aryan\n")
+    monkeypatch.setattr(languages, "data_folder", lambda name: tmp_path / name)
+    languages._registry.cache_clear()
+    langid._detect.cache_clear()
+    yield
+    monkeypatch.undo()
+    languages._registry.cache_clear()
+    langid._detect.cache_clear()
+
+
+def test_a_user_language_sharing_a_known_languages_script_is_undetermined_not_that_language(user_languages):
+    """(audit round 27) A language added by a langpairs/ row only, in a script that names a
+    known language here, was that language: perfect Cantonese was 100% off-target as zh-Hant,
+    Assamese as Bengali, while score warned that such a target catches only another script and
+    is otherwise undetermined. Undetermined now; another script is still off-target."""
+    from xling.metrics.unsegmented import result_warning
+
+    cantonese = ["佢哋今晚唔嚟食飯喇。", "你識唔識講廣東話呀？"]
+    assamese = ["মোৰ ঘৰ গুৱাহাটীত।", "আজি বৰষুণ দিছে।"]
+    for lines, code in ((cantonese, "yue"), (assamese, "as")):
+        result = off_target(lines, code)
+        assert result.score == 0.0 and result.extra["undetermined_rate"] == 100.0, code
+        assert "catches only outputs in another script" in result_warning("offtarget", "", code)
+    for lines, code in ((["明日は雨が降るそうです。", "내일은 비가 온대요.", "It will rain tomorrow."], "yue"),
+                        (["कल बारिश होगी।", "It will rain tomorrow."], "as")):
+        result = off_target(lines, code)
+        assert result.score == 100.0, (code, result.extra["detected"])
+    # the built-in languages keep their script rules
+    assert detect("我们明天去公园散步。", "ja").lang == "zh"
+    assert detect("明日は雨が降るそうです。", "zh").lang == "ja"
+    assert detect("내일은 비가 온대요.", "zh-Hant").lang == "ko"
+    assert detect("আজ বৃষ্টি হচ্ছে।", "hi").lang == "bn"
+    assert detect("আজ বৃষ্টি হচ্ছে।", "bn").lang == "bn"
+
+
+CHINESE_WITH_A_JAPANESE_WORD = ["他每天早上都会听一首叫さよなら的老歌。", "这家店的招牌菜是たこ焼き，味道很好。",
+                                "我们昨天晚上一起看了ちびまる子ちゃん的动画片。"]
+
+
+@pytest.mark.parametrize("text", CHINESE_WITH_A_JAPANESE_WORD)
+def test_chinese_with_an_unquoted_japanese_word_is_chinese(text):
+    """(audit round 27) Each kana character was a vote for Japanese against the few Chinese-only
+    forms around, so Chinese keeping an unquoted Japanese word was Japanese: off-target for zh,
+    on-target for ja. A run of hiragana is one vote now, and Chinese function words count too."""
+    assert detect(text, "zh").lang == "zh"
+    assert detect(text, "ja").lang == "zh"
+
+
+def test_a_file_of_chinese_with_japanese_words_is_not_said_to_be_in_kana():
+    from xling.metrics.langid import wrong_script
+
+    assert wrong_script(CHINESE_WITH_A_JAPANESE_WORD * 3, "zh") is None
+    japanese = ["明日は友達と一緒に映画を見に行く予定です。", "彼女の歌は本当に素晴らしかった。",
+                "駅の前で待っています。"]
+    assert wrong_script(japanese * 3, "zh") == "Kana"
+
+
+@pytest.mark.parametrize("text", ["国際連合安全保障理事会の緊急会合開催決定",
+                                  "東京都知事選挙の投票日程在外投票受付開始",
+                                  "現在、東京都の被害状況を把握しています。", "よっしゃー、学習終了。"])
+def test_japanese_with_few_kana_or_chinese_function_characters_stays_japanese(text):
+    """Japanese compounds write 在, 都, 被, 了, 的 (現在, 都市, 被害, 終了, 効果的): one の among
+    many kanji, or several such compounds, is still Japanese."""
+    assert detect(text, "ja").lang == "ja"
+    assert detect(text, "zh").lang == "ja"
+
+
+def test_japanese_references_are_never_chinese(data_dir):
+    """(audit round 27) No FLORES-200 (dev, devtest) or NTREX-128 Japanese line is Chinese."""
+    for path in ("flores200/dev/jpn_Jpan.dev", "flores200/devtest/jpn_Jpan.devtest",
+                 "ntrex128/newstest2019-ref.jpn.txt"):
+        lines = _lines(data_dir, path)
+        chinese = [line for line in lines if detect(line, "ja").lang in ("zh", "zh-Hant")]
+        assert not chinese, (path, chinese[:3])
+
+
+def test_a_byte_order_mark_is_no_arabic_letter():
+    """(audit round 27) U+FEFF was in the Arabic range (Presentation Forms-B end at U+FEFC)."""
+    from xling.metrics.offtarget import segment_flags
+
+    assert segment_flags("\ufeff42", "de")["script"] != "Arab"
+    assert segment_flags("\ufeffمرحبا بكم في بيتنا.", "ar")["lang"] == "ar"
+    assert segment_flags("\ufeffﻻ", "ar")["script"] == "Arab"   # U+FEFB, a Presentation Forms-B letter

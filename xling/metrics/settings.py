@@ -96,7 +96,7 @@ JUDGE_PARSER = 8        # 2: counts, CJK "none", the judge's total and prose aft
                         # 8: an MQM error under a heading xling cannot read ("Other errors:") is
                         # unparseable beside known headings too; "Major issues:", "Major (1):" are
                         # read as their severity; "Explanation:" alone on its line starts a remark
-LANGID_RULES = 14       # 5: a word or two in a script the target does not write is off-target;
+LANGID_RULES = 15       # 5: a word or two in a script the target does not write is off-target;
                         # 6: but one short sign ("kg", "km/h", "etc.") is undetermined;
                         # 7: a target's script beside another is judged by its own part (uk for ru,
                         # Cyrillic for sr-Latn), Azerbaijani/Belarusian candidates, hr stands for bs,
@@ -114,3 +114,8 @@ LANGID_RULES = 14       # 5: a word or two in a script the target does not write
                         # 14: running English beside a non-Latin target is off-target also when the
                         # target's script has more (weighted) letters (a sentence in four left in English);
                         # an empty output's "lang" is "empty", for a blank source line "blank" (was "und")
+                        # 15: a sentence in another script with a Latin name is no "names alone" (Serbian
+                        # Cyrillic with "Samsung" for sr-Latn was undetermined); a langpairs/-only language
+                        # in a script that names another (Cantonese in Han) is undetermined, not that one;
+                        # kana outside quotes weighed by hiragana runs against Chinese function words too;
+                        # U+FEFF is no Arabic letter
