@@ -140,20 +140,16 @@ def direction_table(run: MTRun, only: list[str] | None = None) -> Table:
                          f"chunks could not be split back into segments ({r['failed_segments']} "
                          "segments scored as empty)")
     for d in run.directions:   # (the run said so on stderr; the scores hold them as they were cut)
-        n, plural = d.cut_at_budget, "s" * (d.cut_at_budget != 1)
-        if n and d.realignment:
-            empty = ", or as empty where not split back" if d.realignment.get("failed_segments") else ""
-            notes.append(f"{d.name}: {n} segment{plural} from chunk answers that stopped at the token budget "
-                         f"(scored as cut{empty})")
-        elif n:
-            notes.append(f"{d.name}: {n} output{plural} stopped at the token budget (scored as cut)")
-        n, plural = d.cut_by_content_filter, "s" * (d.cut_by_content_filter != 1)
-        if n and d.realignment:
-            empty = ", or as empty where not split back" if d.realignment.get("failed_segments") else ""
-            notes.append(f"{d.name}: {n} segment{plural} from chunk answers that the server's content filter "
-                         f"stopped (scored as cut{empty})")
-        elif n:
-            notes.append(f"{d.name}: {n} output{plural} stopped by the server's content filter (scored as cut)")
+        for n, chunks, outputs in ((d.cut_at_budget, "that stopped at the token budget",
+                                    "stopped at the token budget"),
+                                   (d.cut_by_content_filter, "that the server's content filter stopped",
+                                    "stopped by the server's content filter")):
+            plural = "s" * (n != 1)
+            if n and d.realignment:
+                empty = ", or as empty where not split back" if d.realignment.get("failed_segments") else ""
+                notes.append(f"{d.name}: {n} segment{plural} from chunk answers {chunks} (scored as cut{empty})")
+            elif n:
+                notes.append(f"{d.name}: {n} output{plural} {outputs} (scored as cut)")
     notes += [note for note in (chosen_by(run, m) for m in metrics) if note]
     lower = [display(m) for m in metrics if not get(m).higher_is_better]
     if lower:   # (as `xling score` says: the single-run tables have no better/worse marks)
