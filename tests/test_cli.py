@@ -299,6 +299,9 @@ def test_ctrl_c_in_score_promises_resuming_only_for_what_is_kept(monkeypatch, ca
     kept = tmp_path / "me" / "scores.json"
     said = capsys.readouterr().err.strip()
     assert said == f"xling: interrupted (finished work is kept in {kept}; run again to resume)"
+    monkeypatch.setattr(xling.tasks.metaeval, "human_scores", interrupted)
+    assert cli_module.main(["score", "--human", spec, "--human-reference", "refA", "-m", "comet", "-t", "de"]) == 130
+    assert capsys.readouterr().err.strip() == "xling: interrupted"
     # a command after them in one process keeps its own note
     monkeypatch.setattr(cli_module.cli, "main", interrupted)
     assert cli_module.main(["translate", "-m", "tiny", "-s", "ko", "-t", "en", "안녕"]) == 130

@@ -215,6 +215,13 @@ def test_load_parallel_keys_each_locale_by_its_variety(portuguese):
     assert data.text("pt_PT")[2] == "O presidente da câmara falou ao meio-dia."
 
 
+def test_a_variety_spelt_in_lower_case_is_suggested_as_the_variety():
+    """(review D of round 27) pt_br suggested pt-BR, which is plain Portuguese."""
+    for typed, meant in (("pt_br", "pt_BR"), ("ar_eg", "ar_EG"), ("fr_ca", "fr_CA")):
+        with pytest.raises(Exception, match=f"did you mean {meant}\\?"):
+            resolve(typed)
+
+
 def test_a_variety_takes_its_languages_flores_demonstrations(portuguese):
     """(review C of round 27) WMT24++ has no dev split: a variety's demonstrations come from FLORES-200
     dev, which has the language only; `-k 1` on wmt24pp:en-pt_BR was refused ("no Portuguese (Brazil)")."""

@@ -188,3 +188,17 @@ def test_parser_10_a_committed_answer_explained_with_other_options_keeps_its_cho
     for item, text in ((FIVE, "A. No wait, C is right."), (FIVE, "A, I mean C."), (FIVE, "A, nein, C."),
                        (YES_NO, "Yes. Actually no, they differ."), (FIVE_ZH, "A，我是说B。")):
         assert parse_answer(MC, text, item) is None, text
+
+
+def test_parser_10_chinese_paws_x_words_correct_before_a_comma_as_english_yes_no_do():
+    """(review D of round 27) 不一样/不同/不相同 (PAWS-X zh's accepted No words) were missing from the
+    labels a comma may follow: "是。等等，不一样，意思不同。" read Yes where "Yes. Actually no, they differ."
+    is none."""
+    from xling.data.pawsx import ALSO_ACCEPTED
+    item = ChoiceItem("pz2", 0, {"stem": "意思相同吗？", "options": ["是", "否"],
+                                 "also_accepted": tuple(ALSO_ACCEPTED["zh"])})
+    for text in ("是。等等，不一样，意思不同。", "相同。等等，不同，第二句改变了意思。",
+                 "是。等等，不相同，意思变了。"):
+        assert parse_answer(MC, text, item) is None, text
+    for text, index in (("是，意思相同。", 0), ("否，不一样。", 1), ("相同。", 0), ("不同，第二句多了一个人。", 1)):
+        assert parse_answer(MC, text, item) == index, text

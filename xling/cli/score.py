@@ -66,6 +66,13 @@ def score(refs, hyps, src_path, tgt_lang, src_lang, metrics, paired_bs, paired_a
     if paired_bs and paired_ar:
         raise XlingError("give --paired-bs or --paired-ar, not both (one test per comparison, as sacrebleu)")
     test = "bs" if paired_bs else "ar" if paired_ar else None
+    # only an LLM judge's answers are kept (in the cache): an interrupted metric's scores are not
+    from ..metrics.registry import get, parse_metric_names
+    try:
+        judged = any("template" in get(m).settings for m in parse_metric_names(metrics))
+    except XlingError:   # (an unknown name: refused later, in its words)
+        judged = False
+    interrupted_keeps["where"] = "the cache" if judged else None
     if tokenize is not None and not tokenize.strip():
         raise XlingError("--tokenize needs a tokenizer name (13a, zh, ja-mecab, ...)")
     if human:
@@ -106,13 +113,6 @@ def score(refs, hyps, src_path, tgt_lang, src_lang, metrics, paired_bs, paired_a
             click.echo(f"xling: warning: {named} starts with a byte-order mark (U+FEFF); it is scored as part "
                        "of the first segment, as sacrebleu does: save the file without it", err=True)
 
-    # only an LLM judge's answers are kept (in the cache): an interrupted metric's scores are not
-    from ..metrics.registry import get, parse_metric_names
-    try:
-        judged = any("template" in get(m).settings for m in parse_metric_names(metrics))
-    except XlingError:   # (an unknown name: refused by score_systems, in its words)
-        judged = False
-    interrupted_keeps["where"] = "the cache" if judged else None
     report = score_systems(
         systems, references or None, metrics, tgt_lang, srcs=read_input_lines(src_path) if src_path else None,
         src_lang=src_lang, test=test, n_samples=paired_n, seed=seed, on_target_only=on_target_only,

@@ -132,6 +132,10 @@ def _did_you_mean(code: str) -> str:
     import re
 
     found = re.fullmatch(r"([a-zA-Z]{2,3})(?:[-_]([a-zA-Z]{4}))?[-_]([a-zA-Z]{2})", code.strip())
+    if found and "_" in code and not found.group(2):   # (pt_br: the WMT24++ variety, not pt-BR's plain pt)
+        variety = f"{found.group(1).lower()}_{found.group(3).upper()}"
+        if variety in VARIETIES:
+            return f" (did you mean {variety}? a region is written in capitals)"
     if found and found.group(3).lower() not in _registry()[1]:   # (ko-en, zh-hant-ko are directions)
         language, script, region = found.groups()
         canonical = "-".join(part for part in (language.lower(), script and script.title(), region.upper()) if part)

@@ -9,6 +9,7 @@ from typing import AbstractSet, Sequence
 
 from ..data.choice import ChoiceItem
 from ..data.languages import resolve
+from ..data.pawsx import ALSO_ACCEPTED
 from ..errors import XlingError
 from .templates import Template
 
@@ -557,7 +558,8 @@ def _correction_after(rest: str) -> list[str]:
 
 
 # (yes/no-like labels, PAWS-X's and NLI's: corrected before a comma too, "Yes. Actually no, they differ")
-_ANSWER_WORDS = _NO_WORDS | {"yes", "ja", "oui", "sí", "si", "はい", "예", "네", "是", "相同", "一样", "maybe"}
+_ANSWER_WORDS = _NO_WORDS | {"yes", "ja", "oui", "sí", "si", "はい", "예", "네", "是", "maybe"} | {
+    _norm(word) for accepted in ALSO_ACCEPTED.values() for words in accepted for word in words}
 
 
 def _corrects(rest: str, index: int, options: list[tuple[int, str]], letters: list[str]) -> bool:
