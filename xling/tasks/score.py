@@ -98,9 +98,10 @@ def score_systems(systems: dict[str, list[str]], refs: list[list[str]] | None, m
         "test": test, "seed": seed, "on_target_only": on_target_only,
         # (the samples drawn, a default included)
         "n_samples": check_samples(n_samples, test) if test in DEFAULT_SAMPLES else n_samples})
-    # progress (model-based metrics, judges): a bar on a terminal, a line every 30 s in a log (progress.bar)
+    # progress bars (model-based metrics, judges) on an interactive stderr only (a log's bar
+    # began before a judge's window refusal, on that refusal's line)
     options = {m: dict(spec.options_from(settings or {}), tokenize=tokenize, gpus=gpus,
-                       src_lang=src.code if src else None, progress=True)
+                       src_lang=src.code if src else None, progress=sys.stderr.isatty())
                for m, spec in specs.items()}
     if test and len(systems) > 1 and on_target_only:
         raise XlingError("paired tests need the same segments for every system; "
