@@ -60,6 +60,17 @@ def test_bleu_and_chrf_equal_sacrebleu_cli(data_dir, tmp_path, tgt, ref_code, hy
             assert 0 < ours.score < 100
 
 
+def test_ter_flags_from_numpy_sign_as_plain_flags():
+    """(audit round 28) numpy's True reached sacrebleu, which writes yes/no only for a bool:
+    "norm:True|asian:True"; and the cached scorer kept that spelling for a later plain True."""
+    import numpy as np
+
+    hyps, refs = ["the cat sat", "a dog ran"], ["the cat sat down", "the dog ran"]
+    first = ter(hyps, refs, normalized=np.True_, asian_support=np.True_, case_sensitive=np.False_)
+    assert "|case:lc|" in first.signature and "|norm:yes|" in first.signature and "|asian:yes|" in first.signature
+    assert ter(hyps, refs, normalized=True, asian_support=True).signature == first.signature
+
+
 def test_signatures_name_the_cjk_tokenizers():
     refs = ["저는 학생입니다.", "오늘 비가 온다."]
     assert "tok:ko-mecab" in bleu(refs, refs, tgt_lang="kor_Hang").signature
@@ -285,6 +296,9 @@ def test_a_checkpoint_named_by_its_bare_file_name_is_found(tiny_comet, monkeypat
     assert here.segments == comet(hyps, refs, srcs, model=str(tiny_comet), batch_size=2).segments
     import numpy as np  # a notebook's numbers (refused as "not a whole number", "32 not one of 32")
     assert comet(hyps, refs, srcs, model="model.ckpt", batch_size=np.int64(2), precision=32).segments == here.segments
+    # (audit round 28) a pathlib folder, as metricx and bleu's spm_model take it: "must be a hub
+    # name or a local checkpoint folder, not PosixPath(...)"
+    assert comet(hyps, refs, srcs, model=Path("model.ckpt"), batch_size=2).segments == here.segments
 
 
 def test_a_checkpoint_given_as_the_fourth_argument_and_another_spelling_of_its_path(tiny_comet, monkeypatch):

@@ -7,6 +7,7 @@ unbabel-comet's."""
 from __future__ import annotations
 
 import numbers
+import os
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -98,7 +99,7 @@ def load_native(ckpt: str, revision: str, precision: str = "32", device: str | N
 
 
 def comet(hyps: Sequence[str], refs: Sequence[str] | None, srcs: Sequence[str] | None,
-          tgt_lang: str | None = None, *, model: str = DEFAULT_MODEL, batch_size: int = 16,
+          tgt_lang: str | None = None, *, model: str | os.PathLike = DEFAULT_MODEL, batch_size: int = 16,
           gpus: int | None = None, precision: str = "32", error_spans: bool = False,
           keep: Sequence[bool] | None = None, progress: bool = False, name: str | None = None):
     """Segment and corpus COMET scores (COMET's own 0–1 scale). Without references (refs=None)
@@ -118,6 +119,8 @@ def comet(hyps: Sequence[str], refs: Sequence[str] | None, srcs: Sequence[str] |
                 raise XlingError(f"COMET's fourth argument is the target language (tgt_lang), not "
                                  f"{tgt_lang!r}: name a checkpoint with model=...") from None
             raise
+    if isinstance(model, os.PathLike):   # (a pathlib folder, as metricx and bleu's spm_model take it)
+        model = os.fspath(model)
     if not isinstance(model, str) or not model.strip():
         raise XlingError(f"COMET model must be a hub name or a local checkpoint folder, not {model!r}")
     if name is not None and not isinstance(name, str):

@@ -263,7 +263,10 @@ def ter(hyps: Sequence[str], refs, tgt_lang: str | None = None, asian_support: b
         normalized = asian_support
     streams = as_reference_streams(refs, required=True)
     hyps, *streams = apply_mask(keep, hyps, *streams, names=_stream_names(streams))
-    result = _score(("ter", asian_support, case_sensitive, normalized), "TER", hyps, streams, mask_extra(keep))
+    # (plain bools: sacrebleu writes yes/no in the signature only for a bool, not numpy's; and the
+    # lru_cache would keep whichever spelling came first)
+    scorer = ("ter", bool(asian_support), bool(case_sensitive), bool(normalized))
+    result = _score(scorer, "TER", hyps, streams, mask_extra(keep))
     result.higher_is_better = False   # also when called directly, not through the registry
     return result
 
