@@ -665,6 +665,29 @@ def test_a_damaged_cached_score_is_computed_again(tmp_path, capsys, tiny_causal_
     assert "damaged" not in capsys.readouterr().err
 
 
+def test_a_cached_value_that_is_not_utf8_is_one_entry_computed_again(tmp_path, capsys):
+    """(audit round 28) one value's bytes damaged into invalid UTF-8 failed sqlite's whole query:
+    the cache was turned off for the run (its healthy entries generated again, nothing new kept),
+    with a two-line warning quoting the damaged text."""
+    import sqlite3
+
+    from xling.store.cache import KeyValueStore
+
+    path = tmp_path / "outputs.sqlite"
+    store = KeyValueStore(path)
+    store.put_many({f"k{i}": f"시장 {i}" for i in range(5)})
+    store.close()
+    with sqlite3.connect(path) as db:   # (a BLOB in a text column: how sqlite keeps bytes it never checked)
+        db.execute("UPDATE outputs SET value = CAST(? AS TEXT) WHERE key = 'k2'", (b"\xff\xfe\xfd \n2",))
+    store = KeyValueStore(path)
+    assert store.get_many([f"k{i}" for i in range(5)]) == {f"k{i}": f"시장 {i}" for i in (0, 1, 3, 4)}
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [f"xling: warning: 1 damaged cache entry of {path} (not UTF-8 text): "
+                                        "computed again"], err
+    store.put_many({"k2": "시장 2", "new": "kept"})
+    assert KeyValueStore(path).get_many(["k2", "new"]) == {"k2": "시장 2", "new": "kept"}
+
+
 def test_a_cache_moved_aside_by_another_process_is_followed(tmp_path, capsys):
     """Process B found the shared cache damaged and moved it aside; process A went on writing into
     the moved file, so its results were lost to every later run."""

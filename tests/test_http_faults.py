@@ -91,12 +91,27 @@ def test_a_redirect_with_a_body_is_an_error_not_a_translation(fake):
     assert fake.requests == 1
 
 
-def test_retry_after_is_capped_at_the_request_timeout(fake):
+def test_a_retry_after_longer_than_a_request_is_said_at_once(fake, capsys):
+    """(audit round 28) a Retry-After of an hour was slept up to the request timeout per retry
+    (10 minutes in silence at the defaults), then retried too early anyway, and the final line
+    never said what the server asked."""
     fake.mode = "retry-after-3600"
     start = time.monotonic()
-    with pytest.raises(XlingError, match="kept failing"):
+    with pytest.raises(XlingError, match=r"asks to wait 3,600 s before trying again \(HTTP 503 .*busy.*\), "
+                                         r"longer than a request's timeout \(0.5 s\)"):
         translate(fake, timeout=0.5, max_retries=2)
-    assert time.monotonic() - start < 5           # not an hour
+    assert time.monotonic() - start < 5 and fake.requests == 1
+    assert capsys.readouterr().err == ""
+
+
+def test_the_first_retry_is_said_once(fake, capsys):
+    """(audit round 28) a failing server was retried in silence until the last retry failed."""
+    fake.mode = "quota"
+    with pytest.raises(XlingError, match="kept failing"):
+        translate(fake, max_retries=3)
+    err = capsys.readouterr().err
+    assert fake.requests == 4 and err.count("xling: note: ") == 1, err
+    assert "failed a request (HTTP 429 " in err and "retrying, at most 3 times per request" in err
 
 
 def test_a_runaway_answer_is_cut_off_by_what_max_tokens_allows(fake):
@@ -363,6 +378,22 @@ def test_an_answer_the_servers_token_limit_ended_is_marked_and_counted(tmp_path,
             assert [was_cut(r.raw) for r in results] == [True, False] and translator.last_cut == [1]
             assert "1 of 2 translations stopped at their token budget" in capsys.readouterr().err
         assert server.requests == 2     # the second time, both answers and the mark came from the cache
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize("reason", ["model_length", "max_tokens"])
+def test_other_servers_names_for_a_token_limit_mark_the_answer_cut(reason, capsys):
+    """(audit round 28) Mistral's "model_length" (its context window) and Anthropic's endpoint's
+    "max_tokens" ended answers taken as whole ones: a cut MQM judge answer was scored."""
+    from xling.backends.base import was_cut
+
+    server = FakeOpenAI(respond=lambda payload: ("Das ist der Anf", reason))
+    try:
+        translator = Translator(backend=HTTPBackend("fake-model", server.url, max_retries=0), cache=False)
+        (record,) = translator.translate_records(["a long sentence"], "en", "de")
+        assert was_cut(record.raw) and translator.last_cut == [1]
+        assert "1 of 1 translations stopped at their token budget" in capsys.readouterr().err
     finally:
         server.close()
 

@@ -394,6 +394,7 @@ class HTTPBackend(Backend):
         self._server_kind: str | None = None   # "vllm", "transformers" or "other": found out on the first request
         self._probe_lock = threading.Lock()
         self._filter_said = False   # a content filter's cut answers are said once
+        self._retry_said = False   # and the first retry
         self.fingerprint = {"backend": "http", "model": model, "base_url": self.display_url,
                             "revision": "served"}
         # candidates are seeded by their prompt too since version 2, and a `transformers serve`
@@ -544,8 +545,19 @@ class HTTPBackend(Backend):
                     else self.max_retries
                 if attempt >= limit:
                     raise self._final_error(path, exc) from None
-                # Retry-After is obeyed up to the request timeout, never an unbounded sleep.
+                # Retry-After is obeyed up to the request timeout, never an unbounded sleep; a
+                # longer wait was slept away in silence (10 minutes at the defaults), then retried
+                # too early anyway: said at once
                 asked = getattr(exc, "retry_after", None)
+                reason = (self._redact(str(exc)) or type(exc).__name__)[:200]
+                if asked is not None and asked > self.timeout:
+                    raise XlingError(f"server at {self.display_url} asks to wait {asked:,.0f} s before trying again "
+                                     f"({reason}), longer than a request's timeout ({self.timeout:g} s); "
+                                     "run again later to resume") from None
+                if not self._retry_said and (self._answered or not isinstance(exc, httpx.ConnectError)):
+                    self._retry_said = True   # (once: a busy server fails many requests at a time)
+                    print(f"xling: note: {self.display_url} failed a request ({reason}); retrying, "
+                          f"at most {limit} times per request", file=sys.stderr)
                 wait = min(delay if asked is None else asked, self.timeout)
                 if cancel.wait(wait):
                     raise KeyboardInterrupt from None
@@ -922,6 +934,9 @@ def _text_parts(content):
 # finish_reason values that end an answer part-way but keep it (a content filter stops it like a
 # token budget: the answer is marked cut, never scored or stored as a whole one)
 CUT_REASONS = ("length", "content_filter")
+# other servers' names for "length": Mistral's context window ("model_length"), Anthropic's
+# OpenAI-compatible endpoint ("max_tokens"); an answer they end was taken as a whole one
+LENGTH_REASONS = ("model_length", "max_tokens")
 
 
 def _whole_characters(text: str, choice: dict) -> str:
@@ -933,6 +948,8 @@ def _whole_characters(text: str, choice: dict) -> str:
     if reason in ("abort", "error"):
         raise MalformedAnswer(f"finish_reason {reason!r} (the server stopped this answer part-way)",
                               json.dumps(choice, ensure_ascii=False)[:1000])
+    if reason in LENGTH_REASONS:
+        reason = "length"
     return CutAnswer(text.rstrip("\ufffd"), reason) if reason in CUT_REASONS else text
 
 

@@ -215,17 +215,27 @@ class KeyValueStore:
         self._follow()
         found: dict[str, str] = {}
         unique = list(dict.fromkeys(keys))
+        damaged = 0
         for start in range(0, len(unique), 500):
             if self._db is None:
                 break
             chunk = unique[start:start + 500]
             try:
-                rows = self._db.execute(f"SELECT key, value FROM {self.TABLE} WHERE key IN "
+                # (as bytes: sqlite's own decoding failed the whole query on one damaged value,
+                # which turned the cache off for the run, its healthy entries and new ones alike)
+                rows = self._db.execute(f"SELECT key, CAST(value AS BLOB) FROM {self.TABLE} WHERE key IN "
                                         f"({','.join('?' * len(chunk))})", chunk).fetchall()
             except sqlite3.Error as exc:
                 self._recover(exc)
                 continue
-            found.update(rows)
+            for key, value in rows:
+                try:
+                    found[key] = value.decode("utf-8")
+                except UnicodeDecodeError:   # computed again, and replaced when stored
+                    damaged += 1
+        if damaged:
+            _warn(f"{damaged} damaged cache entr{'y' if damaged == 1 else 'ies'} of {self.path} (not UTF-8 "
+                  "text): computed again")
         return found
 
     def put_many(self, items: dict[str, str]) -> None:
