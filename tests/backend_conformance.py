@@ -122,8 +122,34 @@ def case_loglikelihood(backend) -> None:
     assert math.isclose(alone[0], scores[1][0], abs_tol=1e-4), (alone, scores[1])
 
 
+def case_window(backend) -> None:
+    """A request whose prompt and answer budget pass the context window is refused before any
+    is generated, naming it (vLLM stopped at its window and marked the answer cut at its budget:
+    a judge's answers went unscored, "raise --judge-max-tokens")."""
+    from dataclasses import replace
+
+    from xling.errors import ItemTooLong
+
+    if backend.context_window is None:
+        return
+    requests = [request(SOURCES[0]), replace(request(SOURCES[1]), max_new_tokens=backend.context_window)]
+    calls = {"generate": lambda: backend.generate(requests, Decoding()),
+             "candidates": lambda: backend.candidates(requests, Sampling(seed=3, temperature=1.0), [[0], [0]])}
+    for name, call in calls.items():
+        try:
+            call()
+        except ItemTooLong as exc:
+            assert exc.index == 1 and "context window" in str(exc), (name, exc)
+            continue
+        except XlingError:
+            if name == "candidates":
+                continue   # says it draws no candidates
+            raise
+        raise AssertionError(f"{name}: a request past the context window of {backend.context_window} was generated")
+
+
 CASES = [case_protocol, case_render_and_count, case_generate_in_order, case_stops, case_budget_ends,
-         case_candidates, case_loglikelihood]
+         case_candidates, case_loglikelihood, case_window]
 
 
 def check(backend) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Protocol, runtime_checkable
 
-from ..errors import XlingError
+from ..errors import ItemTooLong, XlingError
 
 
 @dataclass(frozen=True)
@@ -259,3 +259,15 @@ def render_chat(render, messages, model: str = "the model") -> str:
             refused = str(exc)
     raise XlingError(f"the chat template of {model} refused the prompt ({refused}); use a completion "
                      "template, or a template without that turn")
+
+
+def check_answers_fit(requests: "list[GenerationRequest]", encoded: list[list[int]], window: int | None) -> None:
+    """Refuse, before any generation, a request whose prompt and answer budget pass the model's
+    context window (a judge's or tune-ratio's requests come unchecked: a model with learned
+    positions crashed past them, one with rotary positions wrote on past them, and vLLM stopped
+    at its window with the answer marked cut at its budget)."""
+    for i, (request, ids) in enumerate(zip(requests, encoded)):
+        if window and len(ids) + request.max_new_tokens > window:
+            raise ItemTooLong(i, f"({len(ids):,} tokens of prompt and {request.max_new_tokens:,} of answer) "
+                                 f"does not fit the model's context window of {window:,} tokens; shorten it, "
+                                 "allow a shorter answer, or use a model with a longer context")

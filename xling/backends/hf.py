@@ -15,7 +15,7 @@ from typing import Any
 
 from ..errors import ItemTooLong, XlingError
 from .attention import kernel_scope
-from .base import Decoding, GenerationRequest, Sampling
+from .base import Decoding, GenerationRequest, Sampling, check_answers_fit
 from .batching import Batching
 from .decoding import CandidateSampler, ContinuousDecoder, Unit, admit
 from .hfmodel import REPETITION_OFF, LoadedModel, LocalBackend, sampling_args
@@ -101,15 +101,7 @@ class HFBackend(LocalBackend):
             len(requests), on_batch, on_out_of_memory=unpad)
 
     def _check_fits(self, requests: list[GenerationRequest], encoded: list[list[int]]) -> None:
-        """Refuse, before any generation, a request whose prompt and answer budget pass the
-        model's context window (a judge's or tune-ratio's requests come unchecked: a model with
-        learned positions crashed past them, one with rotary positions wrote on past them)."""
-        window = self.lm.context_window
-        for i, (request, ids) in enumerate(zip(requests, encoded)):
-            if window and len(ids) + request.max_new_tokens > window:
-                raise ItemTooLong(i, f"({len(ids):,} tokens of prompt and {request.max_new_tokens:,} of answer) "
-                                  f"does not fit the model's context window of {window:,} tokens; shorten it, "
-                                  "allow a shorter answer, or use a model with a longer context")
+        check_answers_fit(requests, encoded, self.lm.context_window)
 
     def _batches(self, encoded, requests, batch_size, max_batch_tokens=None,
                  cut: set[int] | None = None) -> list[list[int]]:

@@ -27,7 +27,7 @@ from typing import Any, cast
 from ..data import hub
 from ..errors import ItemTooLong, XlingError
 from ..settings import setting
-from .base import Backend, Decoding, GenerationRequest, Prompt, ended_answer
+from .base import Backend, Decoding, GenerationRequest, Prompt, check_answers_fit, ended_answer
 from .choice import announce
 from .hfmodel import LoadedModel
 from .loading import LocalModelSettings, locate_model
@@ -253,6 +253,7 @@ class VLLMBackend(Backend):
         sample: dict[str, Any] = dict(temperature=decoding.temperature, top_p=decoding.top_p,
                                       seed=decoding.seed) if decoding.do_sample else {}
         prompts = [self.text.encode_prompt(r.prompt) for r in requests]
+        check_answers_fit(requests, prompts, self.context_window)   # (as the HF backend, before any is run)
         results: list[str | None] = [None] * len(requests)
 
         def done(start, outputs):
@@ -286,6 +287,11 @@ class VLLMBackend(Backend):
             raise XlingError(problem)
         rows = [(i, k) for i in range(len(requests)) for k in wanted[i]]
         prompts = {i: self.text.encode_prompt(requests[i].prompt) for i in range(len(requests)) if wanted[i]}
+        for i, ids in prompts.items():
+            try:
+                check_answers_fit([requests[i]], [ids], self.context_window)
+            except ItemTooLong as exc:
+                raise exc.renumbered(i) from None
         salts = {i: int(hashlib.sha256(repr(ids).encode()).hexdigest()[:12], 16) for i, ids in prompts.items()}
         params = [self._params(requests[i], temperature=sampling.temperature, top_p=sampling.top_p,
                                seed=(sampling.row_seed(k) ^ salts[i]) % (2 ** 63)) for i, k in rows]
