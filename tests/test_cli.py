@@ -326,3 +326,25 @@ def test_a_near_miss_of_a_metric_template_or_experiment_key_is_suggested(tmp_pat
         load_experiment(experiment)
     with pytest.raises(XlingError, match=r"unknown metric 'zzz'; known: "):   # nothing near: no guess
         get("zzz")
+
+
+def test_a_ctrl_c_while_the_interpreter_ends_is_no_traceback():
+    """(audit round 28) a Ctrl-C that came after the work was done and said, while the interpreter
+    waited for a worker thread at exit, printed a KeyboardInterrupt traceback."""
+    import signal
+    import time
+
+    code = ("import sys, threading, time\n"
+            "threading.Thread(target=time.sleep, args=(30,)).start()   # (a worker the exit waits for)\n"
+            "sys.argv = ['xling', 'langs']\n"
+            "from xling.cli import run\n"
+            "run()\n")
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    assert child.stdout is not None
+    first = child.stdout.readline()   # the command's own output: its work is done
+    time.sleep(0.5)
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=60)
+    assert first and child.returncode == -signal.SIGINT, (child.returncode, err)
+    assert b"Traceback" not in err and b"KeyboardInterrupt" not in err, err.decode()

@@ -124,4 +124,9 @@ def run():  # console-script entry point (and `python -m xling.cli`)
     from ..console import safe_stderr
     safe_stderr()   # (a closed or full stderr never loses the translations)
     signal.signal(signal.SIGTERM, _terminate)
-    sys.exit(main())
+    code = main()
+    # the work is done and said: a Ctrl-C or SIGTERM while the interpreter waits for a worker
+    # thread to end (shutdown joins them) stops it as the signal does, never with a traceback
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    sys.exit(code)
