@@ -295,8 +295,13 @@ def test_ctrl_c_in_score_promises_resuming_only_for_what_is_kept(monkeypatch, ca
     spec = f"mqm:{tmp_path / 'x.tsv'}"
     assert cli_module.main(["meta-eval", spec, "-r", "refA", "-m", "chrf"]) == 130
     assert capsys.readouterr().err.strip() == "xling: interrupted"
+    # (audit round 28) with -o, promised once its scores file is written: not before a score is kept
     assert cli_module.main(["meta-eval", spec, "-r", "refA", "-m", "chrf", "-o", str(tmp_path / "me")]) == 130
+    assert capsys.readouterr().err.strip() == "xling: interrupted"
     kept = tmp_path / "me" / "scores.json"
+    kept.parent.mkdir()
+    kept.write_text("{}", encoding="utf-8")
+    assert cli_module.main(["meta-eval", spec, "-r", "refA", "-m", "chrf", "-o", str(tmp_path / "me")]) == 130
     said = capsys.readouterr().err.strip()
     assert said == f"xling: interrupted (finished work is kept in {kept}; run again to resume)"
     monkeypatch.setattr(xling.tasks.metaeval, "human_scores", interrupted)

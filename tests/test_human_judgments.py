@@ -271,14 +271,67 @@ def test_systems_a_metric_scores_alike_share_a_rank(tmp_path, capsys):
     assert out.count("100.00 (1)") == 2 and "(2)" not in out
 
 
-def test_a_file_name_with_two_pair_like_words_is_refused(tmp_path):
+def test_a_file_name_with_two_language_pairs_is_refused(tmp_path):
     """(audit round 20) `mqm_zhen_data.tsv` was read as Danish-Tamil ("data" = da + ta): every
-    output counted off-target, OffTarget% then 'correlated' with the judgments."""
+    output counted off-target, OffTarget% then 'correlated' with the judgments. Two pairs in a name
+    are refused; (audit round 28) "data" is a word, no pair, so that name is zh-en (this test
+    refused it as two pairs before)."""
     rows = [row("sysA", 1, "r1", "Ein Satz", "No-error", "No-error")]
-    path = write_mqm(tmp_path, rows, name="mqm_zhen_data.tsv")
-    with pytest.raises(XlingError, match=r"two language pairs \(zhen, data\).*:SRC-TGT"):
+    path = write_mqm(tmp_path, rows, name="mqm_zhen_ende.tsv")
+    with pytest.raises(XlingError, match=r"two language pairs \(zhen, ende\).*:SRC-TGT"):
         load_dataset(f"mqm:{path}", JUDGMENTS)
     chosen = load_dataset(f"mqm:{path}:zh-en", JUDGMENTS)
     assert (chosen.src_lang, chosen.tgt_lang) == ("zh", "en")
-    plain = load_dataset(f"mqm:{write_mqm(tmp_path, rows, name='mqm_zhen_test.tsv')}", JUDGMENTS)
-    assert (plain.src_lang, plain.tgt_lang) == ("zh", "en")
+    for name in ("mqm_zhen_test.tsv", "mqm_zhen_data.tsv"):
+        plain = load_dataset(f"mqm:{write_mqm(tmp_path, rows, name=name)}", JUDGMENTS)
+        assert (plain.src_lang, plain.tgt_lang) == ("zh", "en")
+
+
+@pytest.mark.parametrize("name", ["mqm_data.tsv", "data_mqm.tsv", "mqm_date.tsv", "mqm_path.tsv", "mqm_html.tsv",
+                                  "mqm_this.tsv", "mqm_then.tsv", "mqm_task_test.tsv", "mqm_dada.tsv"])
+def test_a_word_in_a_file_name_is_no_language_pair(tmp_path, name):
+    """(audit round 28) `mqm_data.tsv` was read as Danish to Tamil ("data" = da + ta) with nothing
+    said: every English output off-target, exit 0. An English word, or one language twice, is no pair."""
+    rows = [row("sysA", 1, "r1", "Ein Satz", "No-error", "No-error")]
+    data = load_dataset(f"mqm:{write_mqm(tmp_path, rows, name=name)}", JUDGMENTS)
+    assert (data.src_lang, data.tgt_lang) == (None, None)
+    assert data.languages_note == ""
+
+
+def test_a_pair_read_from_the_file_name_is_said_and_one_given_is_not(tmp_path):
+    """(audit round 28) the pair taken from a name was never said: a wrong one was found only in
+    the numbers."""
+    rows = [row("sysA", 1, "r1", "Ein Satz", "No-error", "No-error")]
+    path = write_mqm(tmp_path, rows, name="mqm_ted_deen.tsv")
+    data = load_dataset(f"mqm:{path}", JUDGMENTS)
+    assert (data.src_lang, data.tgt_lang) == ("de", "en")
+    assert data.languages_note == (f"mqm_ted_deen.tsv is read as German to English, from its name; to read it as "
+                                   f"another pair, give it after the file: mqm:{path}:SRC-TGT")
+    assert load_dataset(f"mqm:{path}:de-en", JUDGMENTS).languages_note == ""
+    scores = write_scores(tmp_path, ["A\t-1.0 1"])
+    assert "mqm_x_zhen.avg_seg_scores.tsv is read as Chinese (Simplified) to English, from its name" in \
+        load_dataset(f"mqm-scores:{scores}", JUDGMENTS).languages_note
+
+
+def test_spaces_around_system_rater_and_document_are_dropped(tmp_path):
+    """(audit round 28) "Facebook-AI " on one row made a system of its own: the system shown twice
+    and every measure on the one segment both had, exit 0."""
+    clean = [row(s, seg, "r1", f"{s} {seg}", "Other", "Minor", source=f"Quelle {seg}") for s in ("A", "B")
+             for seg in (1, 2, 3)]
+    plain = load_mqm(write_mqm(tmp_path, clean, name="clean.tsv"), "mqm")
+    for spaces in ({"system": "A "}, {"rater": " r1"}, {"doc": "d1 "}):
+        cells = {"system": "A", "rater": "r1", "doc": "d1", **spaces}
+        spaced = [*clean]
+        spaced[1] = row(cells["system"], 2, cells["rater"], "A 2", "Other", "Minor", source="Quelle 2",
+                        doc=cells["doc"])
+        data = load_mqm(write_mqm(tmp_path, spaced, name="spaced.tsv"), "mqm")
+        assert data.systems() == plain.systems() == ["A", "B"]
+        assert (data.scores, data.outputs, data.documents) == (plain.scores, plain.outputs, plain.documents)
+        assert data.common_segments(["A", "B"]) == [0, 1, 2]
+
+
+def test_a_header_line_repeated_by_joining_two_files_is_said_so(tmp_path):
+    """(audit round 28) `cat a.tsv b.tsv` said "seg_id 'seg_id' is not a segment number"."""
+    rows = [row("A", 1, "r1", "t", "Other", "Minor"), HEADER, row("A", 2, "r1", "u", "Other", "Minor")]
+    path = write_mqm(tmp_path, rows)
+    expect_one_line_error(lambda: load_mqm(path, "mqm"), f"{path}:3:", "the header line again (files joined")

@@ -403,3 +403,104 @@ def test_a_damaged_score_file_entry_is_scored_again(ted, tmp_path):
         scores.write_text(json.dumps(damaged), encoding="utf-8")
         assert main(args) == 0
         assert json.loads(scores.read_text(encoding="utf-8")) == whole
+
+
+def ted_subset(ted: Path, path: Path, systems: int = 5, segments: int = 40) -> Path:
+    """The TED file's rows of its first `systems` systems (ref and refB among them) on its first
+    `segments` segments, written to `path`: the real data, small enough to score in a moment."""
+    header, *rows = (ted / "mqm_ted_zhen.tsv").read_text(encoding="utf-8").splitlines()
+    cells = [row.split("\t") for row in rows]
+    names = ["ref", "refB", *[n for n in dict.fromkeys(c[0] for c in cells) if n not in ("ref", "refB")]][:systems]
+    first = sorted({c[3] for c in cells}, key=int)[:segments]
+    kept = [row for row, c in zip(rows, cells) if c[0] in names and c[3] in first]
+    path.write_text("\n".join([header, *kept]) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_word_in_the_file_name_is_no_pair_and_a_pair_from_the_name_is_said(ted, tmp_path, capsys):
+    """(audit round 28) `mqm_data.tsv` was read as Danish to Tamil ("data" = da + ta): every English
+    output off-target, exit 0, nothing said; a pair taken from a name is now said in one note."""
+    data = ted_subset(ted, tmp_path / "mqm_data.tsv")
+    assert_one_line_error(xling("meta-eval", f"mqm:{data}", "-r", "refB", "-m", "bleu,offtarget"),
+                          f"mqm:{data} does not say its target language (its file name holds no language pair): "
+                          f"give the pair after the file, mqm:{data}:SRC-TGT, or pass --tgt-lang")
+    args = ["-r", "refB", "-m", "bleu,offtarget", "-f", "json", "--permutations", "20"]
+    assert main(["meta-eval", f"mqm:{data}:zh-en", *args]) == 0
+    out, err = capsys.readouterr()
+    given = json.loads(out)
+    assert given["tgt_lang"] == "en" and set(given["metric_system_scores"]["offtarget"].values()) == {0.0}
+    assert "from its name" not in err
+    named = data.rename(tmp_path / "mqm_zhen.tsv")
+    assert main(["meta-eval", f"mqm:{named}", *args]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["metric_system_scores"] == given["metric_system_scores"]
+    notes = [line for line in err.splitlines() if "note" in line]
+    assert notes == [f"xling: note: mqm_zhen.tsv is read as Chinese (Simplified) to English, from its name; to "
+                     f"read it as another pair, give it after the file: mqm:{named}:SRC-TGT"], err
+    # (said after every refusal)
+    assert_one_line_error(xling("meta-eval", f"mqm:{named}", "-r", "nobody"), "has no system 'nobody'")
+
+
+def test_a_failed_write_leaves_no_report_of_another_run_in_the_folder(ted, tmp_path, capsys):
+    """(audit round 28) report.json was written first, then the figures and the page: an interrupt
+    or a failed write between them left the earlier run's page and figures beside the new
+    report.json. The earlier run's files go first and report.json comes last."""
+    data = f"mqm:{ted_subset(ted, tmp_path / 'mqm_small_zhen.tsv')}"
+    out = tmp_path / "run"
+    args = ["meta-eval", data, "-r", "refB", "--out", str(out), "--permutations", "20"]
+    assert main([*args, "-m", "bleu"]) == 0
+    outputs = ("report.json", "report.html", "agreement.png", "agreement.pdf", "systems.png", "systems.pdf")
+    earlier = {name: (out / name).read_bytes() for name in outputs}
+    for blocked in ("systems.png", "report.html"):   # a folder where a file goes: its write fails
+        (out / blocked).unlink(missing_ok=True)
+        (out / blocked).mkdir()
+        code, err = main([*args, "-m", "chrf"]), capsys.readouterr().err
+        assert code == 2 and "Traceback" not in err and err.strip().splitlines()[-1].startswith(
+            "xling: error: cannot write "), err
+        left = [name for name in outputs if (out / name).is_file()]
+        assert "report.json" not in left and (out / "scores.json").is_file()
+        # what is left is this run's: none of the earlier run's files
+        assert not [name for name in left if (out / name).read_bytes() == earlier[name]], left
+        (out / blocked).rmdir()
+    assert main([*args, "-m", "chrf", "-f", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert json.loads((out / "report.json").read_text(encoding="utf-8")) == report
+    assert list(report["metrics"]) == ["chrf"] and all((out / name).is_file() for name in outputs)
+
+
+def test_an_interrupt_promises_kept_work_only_once_a_score_is_kept(ted, tmp_path, monkeypatch, capsys):
+    """(audit round 28) Ctrl-C before anything was scored said "finished work is kept in
+    DIR/scores.json; run again to resume" of a file (and folder) that did not exist."""
+    from xling.metrics import registry
+    from xling.metrics.base import mean_result
+    from xling.metrics.registry import MetricSpec
+
+    def interrupted_at(call):   # a metric Ctrl-C stops at its call-th system
+        calls = []
+
+        def compute(hyps, refs, srcs, tgt, **options):
+            calls.append(1)
+            if len(calls) == call:
+                raise KeyboardInterrupt
+            return mean_result("gap", [-abs(len(h) - len(r)) for h, r in zip(hyps, refs)], "gap|v:1")
+        return compute
+
+    monkeypatch.setattr(registry, "REGISTRY", dict(registry.REGISTRY))   # (this test's metrics leave with it)
+    data = f"mqm:{ted_subset(ted, tmp_path / 'mqm_small_zhen.tsv')}"
+    for name, call, kept in (("firstgap", 1, False), ("secondgap", 2, True)):
+        registry.register(MetricSpec(name, name.capitalize(), interrupted_at(call)))
+        out = tmp_path / name
+        code = main(["meta-eval", data, "-r", "refB", "-m", name, "--out", str(out)])
+        last = capsys.readouterr().err.strip().splitlines()[-1]
+        assert code == 130 and (out / "scores.json").is_file() == kept
+        assert last == ("xling: interrupted" + (f" (finished work is kept in {out / 'scores.json'}; run again to "
+                                                "resume)" if kept else "")), last
+
+
+def test_excluded_systems_are_named_once_and_one_segment_is_singular(ted, tmp_path, capsys):
+    """(audit round 28) `-x ref,ref` noted "left out by --exclude: ref, ref"; the notes said
+    "on 1 segments"."""
+    data = f"mqm:{ted_subset(ted, tmp_path / 'mqm_one_zhen.tsv', segments=1)}"
+    assert main(["meta-eval", data, "-r", "refB", "-m", "bleu", "-x", "ref,ref", "--permutations", "20"]) == 0
+    out = capsys.readouterr().out
+    assert "left out by --exclude: ref\n" in out and " on 1 segment every system translated" in out

@@ -147,3 +147,35 @@ def test_a_judge_that_cannot_score_some_cells_is_refused_after_judging_every_sys
         "could not read); its agreement with the human scores is measured on every cell, so it needs a score for "
         "each: try a stronger judge model, or leave those systems out (meta-eval -x SYSTEM)"], err
     assert server.requests == 18   # sys0, sys1 and sys2 judged, each segment once
+
+
+def test_soft_pairwise_accuracy_says_the_segments_it_is_on(report, tmp_path):
+    """(audit round 28) SPA takes only the segments rated for every system (it pairs whole
+    segments): it used 8 of 60 while the table said 60, and where none was its n/a blamed
+    constant scores. report.json says how many (spa_segments), the notes say so where not all."""
+    from xling.metaeval import measures
+    from xling.reporting.metaeval_figures import agreement_tables
+
+    result, _ = report
+    full = [i for i in range(6) if all(SEGMENT_SCORES[s][i] is not None for s in result["systems"])]
+    assert full == [0, 2, 4] and result["spa_segments"] == 3 and result["segments"] == 6
+    metric = np.array([[sacrebleu.sentence_bleu(OUTPUTS[s][i], [REFERENCE[i]]).score for i in full]
+                       for s in result["systems"]])
+    human = np.array([[SEGMENT_SCORES[s][i] for i in full] for s in result["systems"]], dtype=float)
+    assert result["metrics"]["bleu"]["system"]["soft_pairwise_accuracy"] == pytest.approx(
+        measures.soft_pairwise_accuracy(metric, human, samples=50, seed=0))
+    assert "SPA on 3 of 6 segments rated for every system" in agreement_tables(result)[0].notes[1]
+    # each segment left unrated for one system: no segment for SPA, and the notes say why
+    root = write_mtme(tmp_path / "wmt99")
+    staggered = {s: [None if i % 3 == k else v for i, v in enumerate(SEGMENT_SCORES["sys0"])]
+                 for k, s in enumerate(("sys0", "sys1", "sys2"))}
+    (root / "human-scores" / "de-en.mqm.seg.score").write_text(
+        "".join(f"{s}\t{v}\n" for s, values in staggered.items() for v in values), encoding="utf-8")
+    out = tmp_path / "out"
+    gaps = meta_evaluate(f"mtme:{root}:de-en", "refA", ["bleu"], samples=50, progress=False, out=out)
+    assert gaps["spa_segments"] == 0 and gaps["metrics"]["bleu"]["system"]["soft_pairwise_accuracy"] is None
+    said = "SPA n/a: no segment is rated for every system"
+    assert said in agreement_tables(gaps)[0].notes[1] and said in (out / "report.html").read_text(encoding="utf-8")
+    # every segment rated for all: nothing to say
+    whole = {**gaps, "spa_segments": gaps["segments"]}
+    assert not any("SPA on" in note or "SPA n/a" in note for note in agreement_tables(whole)[0].notes)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import signal
 import sys
+from pathlib import Path
 
 import click
 
@@ -78,6 +79,8 @@ def main(argv=None) -> int:
     except (click.exceptions.Abort, KeyboardInterrupt) as exc:   # click makes Ctrl-C an Abort
         # (nothing is stored with --no-cache: running again starts from scratch)
         where = interrupted_keeps.get("where", "the cache")
+        if isinstance(where, Path) and not where.is_file():   # nothing kept yet
+            where = None
         kept = f" (finished work is kept in {where}; run again to resume)" if where is not None and \
             next((a for a in argv if not a.startswith("-")), None) in RESUMABLE and not _no_cache(argv) else ""
         if isinstance(exc, Terminated) or isinstance(exc.__cause__, Terminated):

@@ -41,7 +41,8 @@ def meta_eval(data, reference, metrics, exclude, tgt_lang, data_dir, seed, permu
     """How well each metric agrees with human judgments (DATA: mqm:FILE.tsv, mtme:ROOT:LP, ...;
     `xling data` lists them): system- and segment-level correlations, pairwise accuracy, soft
     pairwise accuracy and tie-calibrated acc_eq, as the WMT metrics task measures them."""
-    interrupted_keeps["where"] = str(Path(out) / "scores.json") if out is not None else None
+    # (promised once written: Ctrl-C before the first score named a file that did not exist)
+    interrupted_keeps["where"] = Path(out) / "scores.json" if out is not None else None
     if fmt == "html" and out is None:
         raise XlingError("--format html writes a page into a folder: give it with --out/-o "
                          "(e.g. -o metaeval writes metaeval/report.html)")

@@ -40,6 +40,7 @@ class HumanJudgments:
     system_scores: dict[str, float] | None = None   # system-level human scores when the data gives them
     note: str = ""
     human_systems: tuple[str, ...] = ()     # the systems known to be human translations (references)
+    languages_note: str = ""                # said where the languages come from the file's name
 
     def systems(self) -> list[str]:
         """Every system (MT systems and human translations), in the data's order."""
@@ -61,22 +62,44 @@ class HumanJudgments:
 # ---------------------------------------------------------------------------------------------
 # Languages
 
+# Every everyday four-letter English word that two of languages.tsv's codes spell (checked against
+# its two-letter codes; "test" too, ready for Sotho's st): in a file name it is the word, not a
+# pair (`mqm_data.tsv` was read as Danish to Tamil, every English output off-target, no word said).
+NAME_WORDS = frozenset("""army arid cask dais data date dear desk fade fate fret guru hear heel hero hide hilt
+    html hues jade knit lode myth node noel noes note paid path quid quit roar rode roes rota rote rude rues
+    rusk skid skis skit slid slit slur taro task tear teen tees test then this thru vide vita""".split())
+
+
+def _name_pair(token: str) -> tuple[str, str] | None:
+    """The pair a part of a file name spells: four lowercase letters, two codes of two different
+    languages (a pair translates), and no English word (NAME_WORDS); None otherwise."""
+    if not re.fullmatch(r"[a-z]{4}", token) or token in NAME_WORDS:
+        return None
+    try:
+        src, tgt = resolve(token[:2]), resolve(token[2:])
+    except XlingError:
+        return None
+    return (src.code, tgt.code) if src.iso639_3 != tgt.iso639_3 else None
+
+
 def _pair_from_name(path: Path) -> tuple[str | None, str | None]:
-    """(src, tgt) from a Google file name's language token, `mqm_ted_zhen.tsv` -> (zh, en);
-    (None, None) when the name has none xling knows. Two such words (`mqm_zhen_data.tsv`: "data"
-    reads as da-ta) are refused: the wrong one made every output off-target."""
+    """(src, tgt) from a Google file name's language token, `mqm_ted_zhen.tsv` -> (zh, en): a
+    `_`-separated part of the name that `_name_pair` reads as a pair; (None, None) when none is.
+    Two such parts (`mqm_zhen_ende.tsv`) are refused: which one holds the pair is a guess."""
     stem = path.name.split(".")[0]
-    pairs = []
-    for token in stem.split("_"):
-        if re.fullmatch(r"[a-z]{4}", token):
-            try:
-                pairs.append((token, resolve(token[:2]).code, resolve(token[2:]).code))
-            except XlingError:
-                continue
+    pairs = [(token, *pair) for token in stem.split("_") if (pair := _name_pair(token))]
     if len(pairs) > 1:
         raise XlingError(f"{path.name} names two language pairs ({', '.join(p[0] for p in pairs)}): give "
                          f"the pair after the file, {path.name}:SRC-TGT (e.g. {path.name}:{pairs[0][1]}-{pairs[0][2]})")
     return pairs[0][1:] if pairs else (None, None)
+
+
+def _name_note(path: Path, spec: str, pair: tuple[str | None, str | None]) -> str:
+    """What is said when the pair comes from the file's name (`meta-eval` says it on stderr)."""
+    if pair[0] is None or pair[1] is None:
+        return ""
+    return (f"{path.name} is read as {resolve(pair[0]).name} to {resolve(pair[1]).name}, from its name; "
+            f"to read it as another pair, give it after the file: {spec}:SRC-TGT")
 
 
 def _languages(path: Path, src_lang: str | None, tgt_lang: str | None) -> tuple[str | None, str | None]:
@@ -189,6 +212,7 @@ def load_mqm(path: str | Path, spec: str, src_lang: str | None = None, tgt_lang:
     `</v>` removed (the same in every row of the segment); the source likewise (omissions are marked
     in it). Only rated segments are in the file, so `segment_ids` lists those (numeric order)."""
     path = Path(path)
+    named = src_lang is None and tgt_lang is None
     src_lang, tgt_lang = _languages(path, src_lang, tgt_lang)
     lines = read_lines(path)
     rows = csv.reader(lines, delimiter="\t", quoting=csv.QUOTE_NONE)
@@ -216,8 +240,11 @@ def load_mqm(path: str | Path, spec: str, src_lang: str | None = None, tgt_lang:
         if len(cells) != len(header):
             raise XlingError(f"{where}: {len(cells)} tab-separated columns, the header has {len(header)} "
                              f"({' '.join(header)})")
-        system, seg_id, rater = cells[col["system"]], cells[col["seg_id"]].strip(), cells[col["rater"]]
+        # (a stray space made a system of its own: "Facebook-AI " beside "Facebook-AI")
+        system, seg_id, rater = (cells[col[c]].strip() for c in ("system", "seg_id", "rater"))
         category, severity = cells[col["category"]], cells[col["severity"]].strip().lower()
+        if (seg_id, severity) == ("seg_id", "severity"):   # (two files joined with cat)
+            raise XlingError(f"{where}: the header line again (files joined together?): remove it")
         if not system or not seg_id:
             raise XlingError(f"{where}: empty system or seg_id")
         if not seg_id.isdigit():   # (a typo made a segment of its own, one system's alone)
@@ -226,7 +253,7 @@ def load_mqm(path: str | Path, spec: str, src_lang: str | None = None, tgt_lang:
             raise XlingError(f"{where}: unknown severity {cells[col['severity']]!r} "
                              "(known: Major, Minor, Neutral, No-error)")
         source, output = _unmark(cells[col["source"]]), _unmark(cells[col["target"]])
-        document = cells[col["doc"]]
+        document = cells[col["doc"]].strip()
         segment = segments.setdefault(seg_id, {"source": source, "document": document, "line": number})
         if segment["source"] != source:
             raise XlingError(f"{where}: segment {seg_id}'s source differs from line {segment['line']}'s "
@@ -272,7 +299,8 @@ def load_mqm(path: str | Path, spec: str, src_lang: str | None = None, tgt_lang:
         sources=[segments[s]["source"] for s in segment_ids],
         documents=[segments[s]["document"] for s in segment_ids], outputs=outputs, scores=scores,
         note=f"Google MQM annotations ({path.name}): score = -(weighted errors), 0 best; "
-             f"{len(segment_ids)} rated segments")
+             f"{len(segment_ids)} rated segments",
+        languages_note=_name_note(path, spec, (src_lang, tgt_lang)) if named else "")
 
 
 @register_dataset("mqm", task="judgments", grammar="mqm:FILE.tsv[:SRC-TGT]",
@@ -296,6 +324,7 @@ def load_mqm_scores(path: str | Path, spec: str, src_lang: str | None = None,
     file says `ref`, `refB`). A system with no rated segment, a segment listed twice for one
     system, or a score that is not a number is an error."""
     path = Path(path)
+    named = src_lang is None and tgt_lang is None
     src_lang, tgt_lang = _languages(path, src_lang, tgt_lang)
     lines = read_lines(path)
     entries: dict[str, dict[str, tuple[float | None, int]]] = {}
@@ -329,7 +358,8 @@ def load_mqm_scores(path: str | Path, spec: str, src_lang: str | None = None,
     return HumanJudgments(
         spec=spec, src_lang=src_lang, tgt_lang=tgt_lang, segment_ids=segment_ids,
         sources=[""] * len(segment_ids), documents=None, outputs=outputs, scores=scores,
-        note=f"Google MQM segment scores ({path.name}): scores only, no source or output texts")
+        note=f"Google MQM segment scores ({path.name}): scores only, no source or output texts",
+        languages_note=_name_note(path, spec, (src_lang, tgt_lang)) if named else "")
 
 
 @register_dataset("mqm-scores", task="judgments", grammar="mqm-scores:FILE.tsv[:SRC-TGT]",

@@ -23,6 +23,24 @@ def permutation_p(p: float, samples: int) -> str:
     return (f" p<{p_text(shown)}" if p < shown else f" p={p_text(p)}") + ("*" if shown < 0.05 else "")
 
 
+def _segments(n: int) -> str:
+    return f"{n} segment{'' if n == 1 else 's'}"
+
+
+def _spa_notes(report: dict) -> list[str]:
+    """Which segments soft pairwise accuracy is on, where not all: it pairs whole segments, so it
+    takes those rated for every system (it used 8 of 60 with nothing said, and its n/a blamed
+    constant scores)."""
+    used, segments = report.get("spa_segments"), report["segments"]
+    if used is None or used >= segments:
+        return []
+    if used == 0:
+        return ["SPA n/a: no segment is rated for every system (SPA compares the systems on segments rated "
+                "for all of them)"]
+    return [f"SPA on {used} of {_segments(segments)} rated for every system (SPA compares the systems on "
+            "segments rated for all of them)"]
+
+
 def agreement_tables(report: dict) -> list[Table]:
     metrics = report["metrics"]
     tested = report.get("significance", {})
@@ -44,8 +62,8 @@ def agreement_tables(report: dict) -> list[Table]:
         epsilon = result["segment"]["epsilon"]
         row.append("n/a" if epsilon is None else f"{epsilon:.4g}")
         rows.append(row)
-    notes = [f"{len(report['systems'])} systems against {report['reference']} on {report['segments']} "
-             "segments every system translated (a cell without a human score is left out of each measure; "
+    notes = [f"{len(report['systems'])} systems against {report['reference']} on {_segments(report['segments'])} "
+             "every system translated (a cell without a human score is left out of each measure; "
              f"human system scores: {report['human'].get('system_source', 'segment means')}); "
              "sys = system level (corpus scores), seg = "
              "segment level (sentence scores); acc = pairwise accuracy (Kocmi et al. 2021), SPA = soft "
@@ -54,6 +72,7 @@ def agreement_tables(report: dict) -> list[Table]:
              "acc_eq = pairwise accuracy with tie calibration (Deutsch et al. 2023) at threshold eps; "
              "n/a: undefined (the metric, or the human scores, give every system or segment the same score, "
              "or order the systems on no segment)."]
+    notes += _spa_notes(report)
     if report.get("unrated_systems"):
         notes.append(f"left out, no human score: {', '.join(report['unrated_systems'])}")
     if report.get("excluded_systems"):

@@ -36,7 +36,7 @@ from ..metrics.base import refuse_non_finite
 from ..metrics.registry import get, parse_metric_names
 from ..reporting.html_pages import metaeval_page
 from ..reporting.metaeval_figures import agreement_heatmap, system_scatter
-from ..reporting.plots import save_figure
+from ..reporting.plots import FIGURE_FORMATS, figure_file, render_figure, write_rendered
 from ..runs.folder import MARKER, META_EVAL_MARKER, RunDir
 from ..version import __version__
 
@@ -218,11 +218,21 @@ def agreement(metric: MetricScores, human_system: np.ndarray, human_segment: np.
             for level, row in values.items()}
 
 
+def _full_segments(human_segment: np.ndarray) -> np.ndarray:
+    """Which segments every system is rated on: the ones soft pairwise accuracy uses."""
+    return ~np.isnan(human_segment).any(axis=0)
+
+
+def _rated_by_all(human_segment: np.ndarray) -> int:
+    """How many segments soft pairwise accuracy uses (report.json's spa_segments)."""
+    return int(_full_segments(human_segment).sum())
+
+
 def _soft_pairwise_accuracy(metric_segment: np.ndarray, human_segment: np.ndarray, samples: int,
                             seed: int) -> float:
     """SPA on the segments every system is rated on (its permutation test pairs whole segments,
     as MTME's, which takes no missing score); NaN without such a segment."""
-    full = ~np.isnan(human_segment).any(axis=0)
+    full = _full_segments(human_segment)
     if not full.any():
         return math.nan
     return measures.soft_pairwise_accuracy(metric_segment[:, full], human_segment[:, full],
@@ -266,14 +276,12 @@ def meta_evaluate(spec: str, reference: str, metrics, *, data_dir: str | None = 
     systems left out (human translations scored as systems weigh heavily at system level)."""
     metrics = parse_metric_names(metrics)
     judgments = load_judgments(spec, data_dir)     # bad data is refused before a folder is made
-    chosen = select(judgments, reference, tuple(exclude))
+    chosen = select(judgments, reference, tuple(dict.fromkeys(exclude)))   # (-x ref,ref: named once)
     if len(chosen.systems) < 2:
         raise XlingError(f"{spec}: meta-evaluation needs two systems with human scores besides the reference "
                          f"{reference}, not {len(chosen.systems)}"
                          + (f" (no human score: {', '.join(chosen.unrated)})" if chosen.unrated else ""))
-    tgt = tgt_lang or judgments.tgt_lang
-    if tgt is None:
-        raise XlingError(f"{spec} does not say its target language: pass --tgt-lang")
+    tgt = _target(spec, judgments, tgt_lang)
     # an unknown code is refused before a folder is claimed or a metric runs
     if judgments.tgt_lang and resolve(tgt).code != resolve(judgments.tgt_lang).code:
         print(f"xling: warning: {spec} holds translations into {resolve(judgments.tgt_lang).name}, and they are "
@@ -293,6 +301,23 @@ def meta_evaluate(spec: str, reference: str, metrics, *, data_dir: str | None = 
     return _meta_evaluate(spec, reference, metrics, judgments, chosen, tgt, settings, seed, samples, None, progress)
 
 
+def _target(spec: str, judgments: HumanJudgments, tgt_lang: str | None) -> str:
+    """The target language the outputs are scored as: --tgt-lang, else the data's."""
+    tgt = tgt_lang or judgments.tgt_lang
+    if tgt is None:
+        raise XlingError(f"{spec} does not say its target language (its file name holds no language pair): "
+                         f"give the pair after the file, {spec}:SRC-TGT, or pass --tgt-lang")
+    return tgt
+
+
+def _say_languages(judgments: HumanJudgments, tgt: str) -> None:
+    """One note where the languages come from the file's name (a word in it was read as a pair,
+    every output off-target with nothing said), said after every refusal; another --tgt-lang is
+    warned about instead."""
+    if judgments.languages_note and resolve(tgt).code == judgments.tgt_lang:
+        print(f"xling: note: {judgments.languages_note}", file=sys.stderr)
+
+
 def _meta_evaluate(spec, reference, metrics, judgments: HumanJudgments, chosen: Selection, tgt: str, settings,
                    seed, samples, out: Path | None, progress) -> dict:
     systems, positions = chosen.systems, chosen.positions
@@ -300,6 +325,7 @@ def _meta_evaluate(spec, reference, metrics, judgments: HumanJudgments, chosen: 
     human_system, human_system_source = human_system_scores(judgments, systems, human_segment)
     rated = int((~np.isnan(human_segment)).sum())
     if progress:
+        _say_languages(judgments, tgt)
         print(f"xling: {len(systems)} systems against {reference} on {len(positions)} of "
               f"{len(judgments.segment_ids)} segments ({rated} of {human_segment.size} system-segment cells "
               "rated by the humans)", file=sys.stderr)
@@ -337,7 +363,8 @@ def _meta_evaluate(spec, reference, metrics, judgments: HumanJudgments, chosen: 
                for name, score in scores.items()}
     report = {"systems": systems, "segments": len(positions), "metrics": results,
               "data": spec, "reference": reference, "tgt_lang": tgt, "data_segments": len(judgments.segment_ids),
-              "rated_cells": rated, "unrated_systems": chosen.unrated, "excluded_systems": list(chosen.excluded),
+              "rated_cells": rated, "spa_segments": _rated_by_all(human_segment),
+              "unrated_systems": chosen.unrated, "excluded_systems": list(chosen.excluded),
               "human_systems": [s for s in systems if s in judgments.human_systems],
               "human": {"system": dict(zip(systems, human_system.tolist())), "system_source": human_system_source,
                         "interval": intervals},
@@ -417,17 +444,27 @@ class _ScoreStore:
 
 
 def _write_folder(out: Path, report: dict) -> None:
-    """report.json, the figures (metrics x meta-measures, metric vs human system scores) and
-    report.html, the page that shows it all."""
-
-    out.mkdir(parents=True, exist_ok=True)
-    with atomic_writer(out / "report.json") as handle:
-        json.dump(report, handle, ensure_ascii=False, indent=1)
-    save_figure(agreement_heatmap(report), out / "agreement")
-    save_figure(system_scatter(report), out / "systems")
+    """The figures (metrics x meta-measures, metric vs human system scores), report.html (the page
+    that shows it all) and report.json, last. The earlier run's files go first (an interrupt
+    left its page and figures beside a new report.json): the folder then holds one run's files,
+    and without report.json its run did not finish."""
+    figures = {"agreement": render_figure(agreement_heatmap(report)), "systems": render_figure(system_scatter(report))}
     page = metaeval_page(report)
+    out.mkdir(parents=True, exist_ok=True)
+    earlier = [out / "report.json", out / PAGE, *(figure_file(out / stem, ext) for stem in figures
+                                                   for ext in FIGURE_FORMATS)]
+    for path in earlier:   # (a link is written through, as atomic_writer does; another kind refuses then)
+        if path.is_file() and not path.is_symlink():
+            try:
+                path.unlink()
+            except OSError as exc:
+                raise XlingError(f"cannot replace {path}: {exc.strerror or exc}") from exc
+    for stem, rendered in figures.items():
+        write_rendered(rendered, out / stem)
     with atomic_writer(out / PAGE) as handle:
         handle.write(page)
+    with atomic_writer(out / "report.json") as handle:
+        json.dump(report, handle, ensure_ascii=False, indent=1)
 
 
 def mean_interval(values: np.ndarray, rng: np.random.Generator, samples: int) -> tuple[float, float]:
@@ -470,9 +507,8 @@ def human_scores(spec: str, *, reference: str | None = None, metrics=(), data_di
                          "segments": len(values)}
     metric_scores = {}
     if reference is not None and metrics:
-        tgt = tgt_lang or judgments.tgt_lang
-        if tgt is None:
-            raise XlingError(f"{spec} does not say its target language: pass --tgt-lang")
+        tgt = _target(spec, judgments, tgt_lang)
+        _say_languages(judgments, tgt)
         for name in parse_metric_names(metrics):
             result = score_metric(name, judgments, systems, reference, positions, tgt, settings)
             sign = 1.0 if get(name).higher_is_better else -1.0
