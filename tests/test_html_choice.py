@@ -572,3 +572,19 @@ def test_confusion_cells_of_one_mode_pages_and_of_runs_with_other_labels_list_th
             info = browser.find_element(By.ID, "choice-page-info").text
             assert info.startswith(f"items 1–{n} of {n} "), (run, k, info)
     assert browser.get_log("browser") == []
+
+
+def test_a_gold_label_is_never_broken_inside_its_word(page, browser):
+    """(audit round 28) "contradiction" wrapped inside the word in the item browser's gold column
+    (7.5em wide, and the item table breaks a word anywhere when it does not fit)."""
+    from selenium.webdriver.common.by import By
+
+    open_page(browser, page)
+    _wait_items(browser)
+    _select(browser, "choice-filter-gold", "2")
+    golds = browser.find_elements(By.CSS_SELECTOR, "#choice-items-body td.gold")
+    assert golds and {td.text for td in golds} == {"contradiction"}
+    lines = browser.execute_script(   # the line boxes of each cell's text
+        "return arguments[0].map(function (td) { var range = document.createRange();"
+        " range.selectNodeContents(td); return range.getClientRects().length; });", golds)
+    assert set(lines) == {1}, lines

@@ -766,3 +766,106 @@ def test_a_page_keeps_why_nothing_was_compared_or_browsed(tmp_path, browser):
     summary = browser.find_element(By.ID, "browser-summary").text
     assert summary.startswith("No segments to browse.") and summary.count("not browsed") == 2
     assert not browser.find_element(By.ID, "segments").is_displayed()
+
+
+def _nav_and_sections(driver) -> dict[str, tuple[bool, bool]]:
+    """Per link of the page's navigation: (the link shown, the section it points at shown)."""
+    return driver.execute_script(
+        "var out = {}; document.querySelectorAll('#nav a').forEach(function (a) {"
+        " var target = document.querySelector(a.getAttribute('href'));"
+        " out[a.getAttribute('href')] = [a.offsetParent !== null, !!target && target.offsetParent !== null]; });"
+        " return out;")
+
+
+def test_a_hidden_sections_link_is_hidden_with_it(tmp_path, browser):
+    """(audit round 28) one run, or one direction, hid the significance and direction matrix
+    sections (and a page with nothing to browse or bucket hides those), but their links stayed in
+    the navigation and went nowhere."""
+    one = _judged_run(tmp_path / "one", {"en-ko": [50.0] * 4}, "j|parsed:4/4")
+    two = _judged_run(tmp_path / "two", {"en-ko": [60.0] * 4}, "j|parsed:4/4")
+    for name, paths in (("one", [one]), ("two", [one, two])):
+        page = tmp_path / f"{name}.html"
+        assert main(["report", *map(str, paths), "-o", str(page)]) == 0
+        _open(browser, page)
+        shown = _nav_and_sections(browser)
+        assert {link: seen for link, (seen, _) in shown.items()} == {link: there for link, (_, there) in shown.items()}
+        hidden = {link for link, (seen, _) in shown.items() if not seen}
+        expected = {"#heatmaps", "#choice"} | ({"#significance"} if name == "one" else set())
+        assert hidden == expected, (name, shown)
+
+
+def test_a_direction_only_the_second_run_has_is_noted_as_not_browsed(tmp_path, browser):
+    """(audit round 28) `report F0 U` said "en-ja: only in F0, not browsed", but `report U F0`
+    said nothing of it: the browser pairs the first two runs, so each one's own directions are noted."""
+    from selenium.webdriver.common.by import By
+
+    a = _judged_run(tmp_path / "a", {"en-ko": [50.0] * 4, "en-ja": [40.0] * 4}, "j|parsed:4/4")
+    b = _judged_run(tmp_path / "b", {"en-ko": [60.0] * 4, "ko-en": [70.0] * 4}, "j|parsed:4/4")
+    for paths, expected in (([a, b], ["en-ja: only in a, not browsed", "ko-en: only in b, not browsed"]),
+                            ([b, a], ["ko-en: only in b, not browsed", "en-ja: only in a, not browsed"])):
+        page = tmp_path / "ab.html"
+        assert main(["report", *map(str, paths), "-o", str(page)]) == 0
+        segments = _page_data(page)["segments"]
+        assert [d["name"] for d in segments["directions"]] == ["en-ko"]
+        assert sorted(segments["notes"]) == sorted(expected)
+        _open(browser, page)
+        summary = browser.find_element(By.ID, "browser-summary").text
+        assert all(note in summary for note in expected), summary
+
+
+def test_the_overview_floors_a_p_value_as_the_significance_table_does(tmp_path, browser):
+    """(audit round 28) p = 50/1001 (the paired bootstrap's (49 + 1)/(1000 + 1)) read "p=0.0500 *"
+    under a later run's score in the overview, where the significance table and the text report
+    read "p=0.0499" (pfmt: never rounded up to 0.05). `report_data` writes p as the text report
+    rounds it; the page's data here holds the exact p, which the overview rounded itself."""
+    from selenium.webdriver.common.by import By
+
+    from xling.reporting.html_report import render_page, report_data
+
+    base = _judged_run(tmp_path / "base", {"en-ko": [50.0] * 8}, "j|parsed:8/8")
+    later = _judged_run(tmp_path / "later", {"en-ko": [55.0, 50.0, 70.0, 55.0, 55.0, 60.0, 65.0, 40.0]}, "j|parsed:8/8")
+    data = report_data([str(base), str(later)])
+    (table,) = [t for t in data["tables"] if t["title"].endswith("runs compared")]
+    assert table["rows"] == [["en-ko", "50.00", "56.25 (+6.25, p=0.0499) better*"]]
+    (cell,) = data["significance"][0]["rows"][0]["cells"]
+    assert cell["p"] == 0.0499 and cell["mark"] == "better"
+    cell["p"] = 50 / 1001
+    page = tmp_path / "p.html"
+    page.write_text(render_page(data), encoding="utf-8")
+    _open(browser, page)
+    sub = browser.find_element(By.CSS_SELECTOR, "#overview-body table.overview td .sub")
+    assert (sub.text, sub.get_attribute("title")) == ("+6.25 p=0.0499 *", "paired bootstrap against base: p = 0.0499")
+    assert browser.find_element(By.CSS_SELECTOR, "#significance-body td.better").text == \
+        "56.25 (+6.25, p=0.0499) better*"
+
+
+def test_a_printed_page_holds_every_table_and_its_overview_fits_the_paper(runs, browser, tmp_path):
+    """(audit round 28) printing left "All tables" folded (bare titles; the page opens only the
+    first two) and cut the overview at the paper's edge (its numbers never wrapped). Chromium's
+    own print (print_page) fires beforeprint, which opens every table, and afterprint folds them
+    back; under print media the overview fits a page's width."""
+    from selenium.webdriver.common.print_page_options import PrintOptions
+
+    page = tmp_path / "print.html"
+    assert main(["report", *map(str, runs), "-o", str(page)]) == 0
+    _open(browser, page)
+    folded = "return Array.from(document.querySelectorAll('details')).map(function (d) { return d.open; });"
+    before = browser.execute_script(folded)
+    assert False in before and True in before
+    browser.execute_script("window.seenAtPrint = null; window.addEventListener('beforeprint', function () {"
+                           " window.seenAtPrint = document.querySelectorAll('details:not([open])').length; });")
+    assert browser.print_page(PrintOptions())
+    assert browser.execute_script("return window.seenAtPrint") == 0
+    assert browser.execute_script(folded) == before
+    size = browser.get_window_size()
+    try:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+        browser.set_window_size(800, size["height"])   # A4's width at 96 dpi, less its margins
+        edges = browser.execute_script(
+            "return [document.documentElement.clientWidth].concat(Array.from(document.querySelectorAll("
+            "'table.overview')).map(function (t) { return t.getBoundingClientRect().right; }));")
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+        browser.set_window_size(size["width"], size["height"])
+    width, rights = edges[0], edges[1:]
+    assert rights and max(rights) <= width, edges

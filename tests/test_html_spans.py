@@ -144,13 +144,14 @@ def test_judge_spans_are_found_in_the_output(scored):
     mqm, esa = found["gemba-mqm"], found["gemba-esa"]
     first, second = outputs[0], outputs[1]
     # Segment 1: "apples" twice (the second error takes the second occurrence), the hostile words.
-    # (The judge's parser reads ">" as markup: the hostile words are stored without it.)
-    assert metrics["gemba-mqm"]["extra"]["judgments"][0]["errors"][2]["span"] == EVIL[:-1]
+    # (quoted, the hostile words are stored whole: the ">" that ended them was read as markdown
+    # and dropped, before audit round 28)
+    assert metrics["gemba-mqm"]["extra"]["judgments"][0]["errors"][2]["span"] == EVIL
     apples = [m.start() for m in re.finditer("apples", first)]
     assert [(s["start"], s["end"], s["severity"]) for s in mqm["spans"][0]] == [
-        (apples[0], apples[0] + 6, "major"), (first.index(EVIL), first.index(EVIL) + len(EVIL) - 1, "minor"),
+        (apples[0], apples[0] + 6, "major"), (first.index(EVIL), first.index(EVIL) + len(EVIL), "minor"),
         (apples[1], apples[1] + 6, "minor")]
-    assert [text_of(first, s) for s in mqm["spans"][0]] == ["apples", EVIL[:-1], "apples"]
+    assert [text_of(first, s) for s in mqm["spans"][0]] == ["apples", EVIL, "apples"]
     assert mqm["spans"][0][0]["label"] == "GEMBA-MQM: major accuracy/mistranslation error"
     assert mqm["unplaced"][0] == []
     # Segment 2: overlapping errors split; the most severe wins each piece, which keeps every
@@ -298,7 +299,7 @@ def test_marks_sit_where_python_says_on_the_runs_spans(scored, browser, tmp_path
         assert [{k: m[k] for k in ("start", "text", "cls", "title")} for m in got["marks"]] == want
         assert all(m["children"] == 1 for m in got["marks"])    # a text node only
         assert got["elements"] == len(want) + (1 + len(case["unplaced"]) if case["unplaced"] else 0)
-    hostile = [m for got in result["cases"] for m in got["marks"] if m["text"] == EVIL[:-1]]
+    hostile = [m for got in result["cases"] for m in got["marks"] if m["text"] == EVIL]
     assert hostile and all(m["cls"] == "err err-minor" for m in hostile)
     mqm_second = result["cases"][len(outputs) + 1]
     assert mqm_second["unplaced"] == ("GEMBA-MQM: minor terminology/wrong term error: \u201cthunder\u201d "

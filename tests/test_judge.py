@@ -996,3 +996,47 @@ def test_mqm_commentary_after_the_list_and_remarks_between_items_keep_the_score(
     from xling.metrics.judge import final_answer
 
     assert parse_mqm(final_answer(answer)) == expected
+
+
+# (audit round 28) markdown's marks were stripped from the whole line, the quoted words included:
+# the stored span was "configv2.yaml", "x  5", "C", and the page could not mark it in the output
+QUOTED_MARKS = {'"config_v2.yaml"': "config_v2.yaml", '"x > 5"': "x > 5", '"C#"': "C#", "'C#'": "C#",
+                '"</script><sc"': "</script><sc", '"__init__"': "__init__", '"*args"': "*args",
+                "“# of items”": "# of items",
+                # the judge's own bold or code around the whole quote, inside or outside it, is no span
+                '"**bank**"': "bank", '**"bank"**': "bank", '"`a_b`"': "a_b", '`"bank"`': "bank"}
+
+
+@pytest.mark.parametrize("quoted", QUOTED_MARKS)
+def test_markdown_marks_inside_quoted_words_are_the_translations_own(quoted):
+    span = QUOTED_MARKS[quoted]
+    for answer in (f'Critical:\nno-error\nMajor:\naccuracy/mistranslation - {quoted}\nMinor:\nno-error\n',
+                   f'**Critical:**\n- no-error\n**Major:**\n- **accuracy/mistranslation** - {quoted}\n'
+                   f'**Minor:**\n> no-error', f'# Major: accuracy/mistranslation - {quoted}\n## Minor: no-error'):
+        assert parse_mqm(answer) == [ErrorSpan("major", "accuracy/mistranslation", span)], answer
+    assert parse_esa(f"- **major** - {quoted}\n**Score:** 70") == ([ErrorSpan("major", "", span)], 70)
+
+
+def test_a_judges_quoted_words_with_markdown_marks_are_stored_and_placed_as_quoted(tmp_path):
+    """Through a scripted judge and `xling score`: the stored span is the quoted words, which
+    the HTML report finds in the output."""
+    from xling.reporting.html_spans import locate_quote
+
+    outputs = ["config_v2.yaml 파일을 여세요.", "x > 5 이면 C# 을 쓴다."]
+    answers = {outputs[0]: '**Major:**\n- **accuracy/mistranslation** - "config_v2.yaml"\n**Minor:**\nno-error',
+               outputs[1]: 'Critical:\nno-error\nMajor:\n> fluency/grammar - "x > 5"\nMinor:\n* style/awkward - "C#"'}
+    server = FakeOpenAI(respond=lambda payload: next((a for o, a in answers.items()
+                                                      if o in payload["messages"][-1]["content"]), "No errors."))
+    try:
+        result = xling("score", *_files(tmp_path, outputs + ["안녕하세요."]), "-m", "gemba-mqm",
+                       "--judge-model", "judge", "--judge-base-url", server.url, "-f", "json",
+                       env={"XLING_CACHE": str(tmp_path / "cache")})
+    finally:
+        server.close()
+    assert result.returncode == 0, result.stderr
+    judgments = json.loads(result.stdout)["systems"][str(tmp_path / "hyp.ko")]["gemba-mqm"]["extra"]["judgments"]
+    spans = [[e["span"] for e in j["errors"]] for j in judgments[:2]]
+    assert spans == [["config_v2.yaml"], ["x > 5", "C#"]]
+    assert [j["score"] for j in judgments[:2]] == [-5, -6]
+    assert locate_quote(outputs[0], spans[0][0]) == (0, 14)
+    assert [locate_quote(outputs[1], s) for s in spans[1]] == [(0, 5), (9, 11)]

@@ -102,7 +102,31 @@ def _says_nothing(text: str, whole_line: bool = True) -> bool:
 
 
 def _clean(line: str) -> str:
-    return _BULLET.sub("", _MARKUP.sub("", line)).strip()
+    return _BULLET.sub("", _unmarked(line)).strip()
+
+
+def _unmarked(line: str) -> str:
+    """The line without markdown's marks, but for quoted words: a span "config_v2.yaml", "x > 5" or
+    "C#" is the translation's own (stored, and marked on the page, as the judge quoted it)."""
+    pieces, at = [], 0
+    for quoted in _QUOTED.finditer(line):
+        pieces += [_MARKUP.sub("", line[at:quoted.start()]), _unbolded(quoted)]
+        at = quoted.end()
+    return "".join(pieces) + _MARKUP.sub("", line[at:])
+
+
+# A quoted span a judge put in bold, italics or code whole ("**bank**"): the words inside. (Not
+# "_x_": "__init__" is a name.)
+_WRAPPED = re.compile(r"\*\*([^*]+)\*\*|\*([^*]+)\*|`([^`]+)`")
+
+
+def _unbolded(quoted: re.Match) -> str:
+    k = next(i for i, g in enumerate(quoted.groups(), 1) if g is not None)
+    wrapped = _WRAPPED.fullmatch(quoted.group(k))
+    if wrapped is None:
+        return quoted.group(0)
+    line = quoted.string
+    return line[quoted.start():quoted.start(k)] + _inner(wrapped) + line[quoted.end(k):quoted.end()]
 
 
 # A category said to be without fault ("Grammar - fine"): no error.

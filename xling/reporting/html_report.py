@@ -215,9 +215,9 @@ def _segments(a: MTRun, b: MTRun | None, names: list[str], results: Results) -> 
     notes: list[str] = []
     wanted = [m for m in names if m != "offtarget"]
     rebuilders = [PromptRebuilder(r) for r in runs]
+    notes += _unshared(b, a) + _unshared(a, b)
     for name in [d.name for d in a.directions]:
         if b is not None and b.direction(name) is None:
-            notes.append(f"{name}: only in {a.label}, not browsed")
             continue
         records = [results.records(r, name) for r in runs]
         if b is not None:
@@ -271,6 +271,14 @@ def _segments(a: MTRun, b: MTRun | None, names: list[str], results: Results) -> 
             row["sides"] = sides
             rows.append(row)
     return {"runs": [r.label for r in runs], "directions": directions, "rows": rows, "notes": notes}
+
+
+def _unshared(a: MTRun | None, b: MTRun | None) -> list[str]:
+    """Notes on the directions of `b` that `a` lacks (none without both): the browser pairs the
+    runs' outputs, so it shows neither run's."""
+    if a is None or b is None:
+        return []
+    return [f"{d.name}: only in {b.label}, not browsed" for d in b.directions if a.direction(d.name) is None]
 
 
 def _add_spans(side: dict, found: dict, i: int) -> None:

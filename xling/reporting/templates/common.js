@@ -89,6 +89,14 @@ function fill(text, source) { return String(text).split(SENTINEL).join(source); 
 
 function byId(id) { return document.getElementById(id); }
 
+// A section with nothing to show is hidden, and its link in the navigation with it (a link to a
+// hidden section goes nowhere).
+function hideSection(id) {
+  byId(id).hidden = true;
+  var link = document.querySelector("#nav a[href='#" + id + "']");
+  if (link) link.hidden = true;
+}
+
 // Names listed in one cell: each in its own <bdi>, so a right-to-left mark inside one never turns
 // the names after it around (and nothing invisible is added to what a reader copies).
 function isolatedNames(names) {
@@ -169,6 +177,19 @@ function tableElement(table) {
   });
   return el("table", null, el("thead", null, head), el("tbody", null, rows));
 }
+
+// Printing shows every table: the folded ones ("All tables" opens only the first two) are opened
+// for the print and folded again after it.
+var unfoldedForPrint = [];
+window.addEventListener("beforeprint", function () {
+  var every = document.querySelectorAll("details");
+  unfoldedForPrint = Array.prototype.filter.call(every, function (d) { return !d.open; });
+  unfoldedForPrint.forEach(function (d) { d.open = true; });
+});
+window.addEventListener("afterprint", function () {
+  unfoldedForPrint.forEach(function (d) { d.open = false; });
+  unfoldedForPrint = [];
+});
 
 function drawTables() {
   var body = byId("tables-body");

@@ -1,10 +1,6 @@
 /* The page: each view draws itself when the data holds it. */
 if (!DATA.runs.length) {
-  Array.prototype.forEach.call(document.querySelectorAll(".mt-only"), function (s) { s.hidden = true; });
-  Array.prototype.forEach.call(document.querySelectorAll("#nav a"), function (a) {
-    var keep = a.getAttribute("href") === "#tables" || (DATA.choice && a.getAttribute("href") === "#choice");
-    if (!keep) a.hidden = true;
-  });
+  Array.prototype.forEach.call(document.querySelectorAll(".mt-only"), function (s) { hideSection(s.id); });
 } else {
   drawOverview();
   drawSignificance();
@@ -14,8 +10,7 @@ if (!DATA.runs.length) {
 }
 if (DATA.choice) drawChoice();
 else {
-  byId("choice").hidden = true;
-  document.querySelector("#nav a[href='#choice']").hidden = true;
+  hideSection("choice");
 }
 drawTables();
 byId("footer").textContent = "Made by xling " + DATA.xling + ". Everything on this page is in this one file.";

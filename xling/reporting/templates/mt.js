@@ -47,8 +47,8 @@ function scoreCell(runIndex, direction, metric) {
       td.appendChild(el("span", {
         cls: "sub" + (marked ? " " + (cell.mark || "") : ""),
         title: "paired " + (DATA.test.name === "ar" ? "approximate randomization" : "bootstrap") +
-          " against " + DATA.runs[0].label + ": p = " + fmt(cell.p, 4),
-        text: signed(cell.delta, digits) + " p=" + fmt(cell.p, 4) + (marked ? " *" : "") +
+          " against " + DATA.runs[0].label + ": p = " + pfmt(cell.p),
+        text: signed(cell.delta, digits) + " p=" + pfmt(cell.p) + (marked ? " *" : "") +
           (cell.judged_both ? " (on the " + cell.judged_both + " segments judged for both)" : "")
       }));
     } else if (cell) {
@@ -111,7 +111,7 @@ function drawOverview() {
 function drawSignificance() {
   var body = byId("significance-body");
   if (!DATA.significance.length) {
-    byId("significance").hidden = true;
+    hideSection("significance");
     return;
   }
   DATA.significance.forEach(function (table) {
@@ -175,7 +175,7 @@ function drawHeatmaps() {
     });
   });
   if (!body.childNodes.length) {
-    byId("heatmaps").hidden = true;
+    hideSection("heatmaps");
     return;
   }
   byId("heatmaps-body").appendChild(body);
@@ -328,7 +328,7 @@ function setupBrowser() {
       document.querySelector("#browser .pager").hidden = true;
       byId("segments").hidden = true;
     } else {
-      byId("browser").hidden = true;
+      hideSection("browser");
     }
     return;
   }
@@ -639,7 +639,7 @@ function drawBucket() {
 
 function setupBuckets() {
   if (!DATA.buckets || !DATA.buckets.directions.length) {
-    byId("buckets").hidden = true;
+    hideSection("buckets");
     return;
   }
   var select = byId("bucket-direction");
