@@ -132,6 +132,26 @@ def test_the_toy_metric_is_a_metric_with_its_own_option(plugin, tmp_path):
                               "--length-unit", "pages"), "'pages' is not one of 'chars', 'words'")
 
 
+def test_a_metric_s_options_from_python_are_checked_as_its_settings_are(plugin):
+    """(audit round 28) get("length-ratio")(..., unit="lines") scored words (its compute reads
+    anything but "chars" as words), where --length-unit lines is refused; a flag took 1 for True."""
+    code = ("import numpy as np\nfrom xling.errors import XlingError\n"
+            "from xling.metrics.base import mean_result\n"
+            "from xling.metrics.registry import MetricSetting, MetricSpec, get, register\n"
+            "STRICT = MetricSetting('toy_strict', False, 'Strict (a toy flag).', type=bool)\n"
+            "register(MetricSpec('flagged', 'Flagged', lambda h, r, s, t, strict=False: mean_result(\n"
+            "    'f', [float(strict is True)] * len(h), 'f'), options=('strict',), settings={'strict': STRICT}))\n"
+            "print(get('length-ratio')(['a b c'], ['a b'], tgt_lang='en', unit=np.str_('words')).score)\n"
+            "print(get('flagged')(['a'], ['a'], tgt_lang='en', strict=np.bool_(True)).score)\n"
+            "for name, option in (('length-ratio', {'unit': 'lines'}), ('flagged', {'strict': 1})):\n"
+            "    try:\n        get(name)(['a b c'], ['a b'], tgt_lang='en', **option)\n"
+            "    except XlingError as error:\n        print(error)\n")
+    result = _python(plugin["env"], code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["1.5", "1.0", "LenRatio: 'unit' must be one of chars, words, not 'lines'",
+                                          "Flagged: 'strict' must be bool, not int (1)"], result.stdout
+
+
 def test_the_toy_metric_scores_the_on_target_subset_alone(plugin, tmp_path):
     """The recipe once took `keep` and scored every segment: --on-target-only moved chrF to the
     on-target subset while length-ratio stayed the all-segments value, unmarked."""

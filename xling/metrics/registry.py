@@ -103,6 +103,7 @@ class MetricSpec:
             raise XlingError(f"{self.display} takes no option {', '.join(map(repr, unknown))}; its options: "
                              f"{', '.join(self.options) or 'none'}")
         given = {k: v for k, v in options.items() if v is not None and (k in self.options or k == "keep")}
+        given = self.checked(given)
         result = self.compute(hyps, refs, srcs, tgt_lang, **given)
         if given.get("keep") is not None and "segments_kept" not in result.extra:
             # a plugin's compute that took `keep` and scored every segment would pass for the subset
@@ -113,6 +114,16 @@ class MetricSpec:
         result.higher_is_better = self.higher_is_better
         result.digits = self.digits
         return result
+
+    def checked(self, options: dict) -> dict:
+        """`options` given from Python, each one that comes from a MetricSetting checked as the
+        config and the command line check that setting (see `MetricSetting.check`)."""
+        checked = dict(options)
+        for option, value in options.items():
+            key = self.settings.get(option)
+            if isinstance(key, MetricSetting):
+                checked[option] = key.check(value, option, self.display)
+        return checked
 
     def setting_name(self, option: str) -> str | None:
         """The run setting an option comes from (None: the metric takes it from no setting)."""
