@@ -1040,3 +1040,45 @@ def test_a_judges_quoted_words_with_markdown_marks_are_stored_and_placed_as_quot
     assert [j["score"] for j in judgments[:2]] == [-5, -6]
     assert locate_quote(outputs[0], spans[0][0]) == (0, 14)
     assert [locate_quote(outputs[1], s) for s in spans[1]] == [(0, 5), (9, 11)]
+
+
+# -- a judge called from Python: its options checked as the command line checks them (audit round 28) --
+@pytest.mark.parametrize("option, message", [
+    ({"samples": "3"}, "'samples' must be int, not str ('3')"),
+    ({"samples": 2.5}, "'samples' must be int, not float (2.5)"),
+    ({"samples": True}, "'samples' must be int, not bool (True)"),
+    ({"samples": 101}, "'samples' must be at most 100, not 101"),
+    ({"temperature": "hot"}, "'temperature' must be float, not str ('hot')"),
+    ({"temperature": 0}, "'temperature' must be above 0, not 0"),
+    ({"max_new_tokens": "512"}, "'max_new_tokens' must be int, not str ('512')"),
+    ({"max_new_tokens": 0}, "'max_new_tokens' must be at least 1, not 0"),
+    ({"max_new_tokens": -3}, "'max_new_tokens' must be at least 1, not -3"),
+    ({"template": ""}, "'template' is empty; leave it out, or give a value"),
+])
+def test_a_judge_option_from_python_is_checked_as_its_setting_is_before_any_request(judge_server, option, message):
+    """get("gemba-esa")(...) passed its options to the judge unchecked: samples="3" and a text
+    temperature or token limit were TypeErrors deep inside, 0 or -3 tokens went to the server as
+    max_tokens (the command line refuses them), samples=True judged once."""
+    from xling.metrics.registry import get
+
+    with pytest.raises(XlingError) as refused:
+        get("gemba-esa")(["안녕."], None, ["Hello."], "ko", src_lang="en", model="judge",
+                         base_url=judge_server.url, **option)
+    assert str(refused.value) == f"GEMBA-ESA: {message}"
+    assert judge_server.requests == 0
+
+
+def test_a_judge_takes_numpy_numbers_as_the_command_line_takes_numbers(judge_server):
+    """A notebook's numpy integers and floats are the numbers they hold (JSON-ready, checked)."""
+    import numpy as np
+
+    from xling.metrics.registry import get
+
+    result = get("gemba-mqm")(["나는 bank 에 갔다.", "안녕."], None, ["I went to the river side.", "Hello."], "ko",
+                              src_lang="en", model="judge", base_url=judge_server.url, samples=np.int64(2),
+                              temperature=np.float32(0.5), max_new_tokens=np.int64(64), max_retries=0)
+    assert result.score == pytest.approx(-2.5) and "samples:2" in result.signature
+    assert {p["max_tokens"] for p in judge_server.payloads} == {64} and judge_server.requests == 4
+    with pytest.raises(XlingError, match=r"^GEMBA-MQM: 'max_new_tokens' must be at least 1, not 0$"):
+        get("gemba-mqm")(["안녕."], None, ["Hello."], "ko", model="judge", base_url=judge_server.url,
+                         max_new_tokens=np.int64(0))

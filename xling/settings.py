@@ -3,7 +3,10 @@ the choices a setting takes, the checks run on construction, and `setting()` (a 
 help text, from which the command line's options are built)."""
 from __future__ import annotations
 
+import types
+import typing
 from dataclasses import field, fields
+from typing import Any, get_args, get_origin
 
 from .errors import XlingError
 
@@ -109,6 +112,39 @@ def check_number(name: str, value):
     if high is not None and value > high:
         raise SettingError(name, f"'{name}' must be at most {high:,}, not {value!r}")
     return value
+
+
+def check_type(value: Any, hint, key: str, where: str, yaml: bool = True) -> None:
+    """A config's value of `key` is of its field's type (`hint`); else one XlingError naming both
+    (`yaml`: the value was read from YAML, whose no/yes are booleans)."""
+    origin = get_origin(hint)
+    if origin is None and hint is Any:
+        return
+    options = get_args(hint) if origin in (types.UnionType, typing.Union) else (hint,)
+    for option in options:
+        if option is type(None) and value is None:
+            return
+        base = get_origin(option) or option
+        if base is list and isinstance(value, list):
+            (item,) = get_args(option) or (Any,)
+            for i, v in enumerate(value):
+                check_type(v, item, f"{key}[{i}]", where, yaml)
+            return
+        if base is bool and isinstance(value, bool):
+            return
+        if base is int and isinstance(value, int) and not isinstance(value, bool):
+            return
+        if base is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return
+        if base is str and isinstance(value, str):
+            return
+    none = "null" if yaml else "None"
+    names = " or ".join(none if o is type(None) else getattr(get_origin(o) or o, "__name__", str(o)) for o in options)
+    hint = ""
+    if yaml and isinstance(value, bool) and "str" in names:   # YAML reads no/yes/on/off as false/true
+        hint = "; YAML reads no, yes, on and off as false/true: quote a text such as 'no' (Norwegian)"
+    shown = "" if "url" in key or "key" in key else f" ({value!r})"   # (a URL's credentials, a key)
+    raise XlingError(f"{where}: '{key}' must be {names}, not {type(value).__name__}{shown}{hint}")
 
 
 def choices_of(spec) -> tuple | None:

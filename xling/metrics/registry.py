@@ -21,12 +21,12 @@ from ..backends.http import TRANSPORT
 from ..backends.registry import backends
 from ..errors import XlingError, did_you_mean
 from ..plugins import (
+    claim,
     discover,
     from_python,
-    importing,
-    importing_content,
     refuse_taken,
     refuse_unreachable,
+    registrant,
     replaced_from_python,
     track,
 )
@@ -103,6 +103,7 @@ class MetricSpec:
             raise XlingError(f"{self.display} takes no option {', '.join(map(repr, unknown))}; its options: "
                              f"{', '.join(self.options) or 'none'}")
         given = {k: v for k, v in options.items() if v is not None and (k in self.options or k == "keep")}
+        given = self.checked(given)
         result = self.compute(hyps, refs, srcs, tgt_lang, **given)
         if given.get("keep") is not None and "segments_kept" not in result.extra:
             # a plugin's compute that took `keep` and scored every segment would pass for the subset
@@ -113,6 +114,16 @@ class MetricSpec:
         result.higher_is_better = self.higher_is_better
         result.digits = self.digits
         return result
+
+    def checked(self, options: dict) -> dict:
+        """`options` given from Python, each one that comes from a MetricSetting checked as the
+        config and the command line check that setting (see `MetricSetting.check`)."""
+        checked = dict(options)
+        for option, value in options.items():
+            key = self.settings.get(option)
+            if isinstance(key, MetricSetting):
+                checked[option] = key.check(value, option, self.display)
+        return checked
 
     def setting_name(self, option: str) -> str | None:
         """The run setting an option comes from (None: the metric takes it from no setting)."""
@@ -216,8 +227,9 @@ _BUILDING = True   # while this module registers xling's own metrics (below)
 
 def register(spec: MetricSpec, *aliases: str) -> MetricSpec:
     """Add a metric (a plugin's, or one from Python) under its name and `aliases`; returns it."""
-    if importing() and spec.plugin is None:
-        spec = replace(spec, plugin=importing(), plugin_content=importing_content())
+    owner = registrant()   # the plugin whose code calls this (not one that imported its module)
+    if owner is not None and spec.plugin is None:
+        spec = replace(spec, plugin=owner.plugin, plugin_content=owner.content)
     if from_python(_BUILDING):   # checked against the plugins' metrics too
         _discover()
     for name in (spec.name, *aliases):
@@ -262,6 +274,9 @@ def register(spec: MetricSpec, *aliases: str) -> MetricSpec:
     REGISTRY[spec.name] = spec
     for alias in aliases:
         ALIASES[alias] = spec.name
+    claim(owner, REGISTRY, [spec.name])   # (taken out again only with that plugin, if its import fails)
+    claim(owner, ALIASES, aliases)
+    claim(owner, SETTINGS, [s.name for s in spec.settings.values() if isinstance(s, MetricSetting)])
     return spec
 
 

@@ -5,8 +5,12 @@ specs); this leaf module declares the built-in ones, so that the metrics' own mo
 (comet_scoring, metricx) read a default without importing the registry."""
 from __future__ import annotations
 
+import os
+import typing
 from dataclasses import dataclass
 from typing import Any
+
+from ..errors import XlingError
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,40 @@ class MetricSetting:
 
     def option_flags(self) -> tuple[str, ...]:
         return self.flags or ("--" + self.name.replace("_", "-"),)
+
+    def check(self, value, keyword: str, where: str):
+        """`value`, given from Python as the option `keyword` of a metric (shown as `where`),
+        checked as a config's or the command line's value of this setting is (its type, range
+        and choices; one XlingError naming `keyword`): compute got "3" for an int, 0 judge
+        tokens, or a unit not among its choices, and failed or scored otherwise. A numpy scalar
+        is taken as Python's, a path (os.PathLike) for text, and a number for a choice it names
+        (precision=16)."""
+        from ..settings import SettingError, check_number, check_type
+
+        value = _plain(value, self.type, self.choices)
+        if self.choices and value is not None and value not in self.choices:   # (precision=8: not "must be str")
+            raise XlingError(f"{where}: '{keyword}' must be one of {', '.join(self.choices)}, not {value!r}")
+        check_type(value, self.type, keyword, where, yaml=False)
+        if isinstance(value, str) and not value.strip() and self.default is None:
+            raise XlingError(f"{where}: '{keyword}' is empty; leave it out, or give a value")
+        try:
+            check_number(self.name, value)
+        except SettingError as exc:
+            raise XlingError(f"{where}: {str(exc).replace(repr(self.name), repr(keyword), 1)}") from None
+        return value
+
+
+def _plain(value, kind, choices: tuple[str, ...]):
+    """A numpy scalar as the Python value it holds (numpy.int64(3): 3, numpy.bool_: bool), a path
+    as its text and a whole number as the choice it names, where the setting takes text."""
+    if type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 0:
+        value = value.item()
+    takes_text = kind is str or str in typing.get_args(kind)
+    if takes_text and isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if takes_text and choices and isinstance(value, int) and not isinstance(value, bool) and str(value) in choices:
+        return str(value)
+    return value
 
 
 CHECKPOINT = "checkpoints/model.ckpt"      # what every COMET snapshot on the hub holds

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-import types
-import typing
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, get_args, get_origin, get_type_hints
+from typing import Any, get_type_hints
 
 from ..backends.http import TRANSPORT
 from ..backends.settings import BackendSettings
@@ -16,7 +14,7 @@ from ..data.textio import decode_utf8
 from ..data.yamlfile import RepeatedKey, key_lines, load_yaml, yaml_problem
 from ..errors import XlingError, did_you_mean
 from ..metrics.registry import metric_settings, parse_metric_names, registered_name
-from ..settings import Checked, SettingError, setting
+from ..settings import Checked, SettingError, check_type, setting
 from ..translation.selection import selection_problem
 
 
@@ -214,37 +212,6 @@ CONFIGS = {name: kind.config for name, kind in TASKS.items()}
 CHOICE_TASKS = tuple(name for name, kind in TASKS.items() if kind.records == "choice")
 
 
-def _check_type(value: Any, hint, key: str, where: str):
-    origin = get_origin(hint)
-    if origin is None and hint is Any:
-        return
-    options = get_args(hint) if origin in (types.UnionType, typing.Union) else (hint,)
-    for option in options:
-        if option is type(None) and value is None:
-            return
-        base = get_origin(option) or option
-        if base is list and isinstance(value, list):
-            (item,) = get_args(option) or (Any,)
-            for i, v in enumerate(value):
-                _check_type(v, item, f"{key}[{i}]", where)
-            return
-        if base is bool and isinstance(value, bool):
-            return
-        if base is int and isinstance(value, int) and not isinstance(value, bool):
-            return
-        if base is float and isinstance(value, (int, float)) and not isinstance(value, bool):
-            return
-        if base is str and isinstance(value, str):
-            return
-    names = " or ".join("null" if o is type(None) else getattr(get_origin(o) or o, "__name__", str(o))
-                        for o in options)
-    hint = ""
-    if isinstance(value, bool) and "str" in names:   # YAML reads no/yes/on/off as false/true
-        hint = "; YAML reads no, yes, on and off as false/true: quote a text such as 'no' (Norwegian)"
-    shown = "" if "url" in key or "key" in key else f" ({value!r})"   # (a URL's credentials, a key)
-    raise XlingError(f"{where}: '{key}' must be {names}, not {type(value).__name__}{shown}{hint}")
-
-
 def _check_selection(values: dict, where: str) -> None:
     """Candidates and selection agree (translate.selection says how)."""
 
@@ -266,7 +233,7 @@ def build_config(values: dict, where: str = "config", lines: dict | None = None)
         if key not in known:
             raise XlingError(f"{place}: unknown key {key!r}{did_you_mean(key, known)}; "
                              f"known keys: {', '.join(sorted(known))}")
-        _check_type(value, hints[key], key, place)
+        check_type(value, hints[key], key, place)
     missing = [f.name for f in fields(cls) if f.name not in values
                and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
     if missing:
