@@ -406,3 +406,60 @@ def test_a_mistyped_relative_comet_path_is_said_to_be_no_folder_either(tmp_path,
     with pytest.raises(XlingError) as hub:          # nor another well-formed hub id (no Unbabel/ here)
         comet(["a"], ["a"], ["a"], model="Unbabel/XCOMET-XXL")
     assert "mistyped" not in str(hub.value) and "offline" in str(hub.value)
+
+
+def _fake_run(tmp_path, name: str, **settings):
+    """A finished ko-en run of three segments translated by a fake OpenAI server (its folder)."""
+    from servers import FakeOpenAI
+
+    from xling.runs.config import build_config
+    from xling.tasks.mt import run_mt
+
+    server = FakeOpenAI(respond=lambda payload: "I am a student.")
+    try:
+        run_mt(build_config(_fake_settings(tmp_path, name, server.url, **settings)), progress=False)
+    finally:
+        server.close()
+    return tmp_path / name
+
+
+def _fake_settings(tmp_path, name: str, url: str, **settings) -> dict:
+    """A ko-en run's settings: three segments, scored with chrF, translated by the server at `url`."""
+    (tmp_path / "t.ko").write_text("저는 학생입니다.\n물이 너무 차갑다.\n바다가 조용하다.\n", encoding="utf-8")
+    (tmp_path / "t.en").write_text("I am a student.\nThe water is too cold.\nThe sea is calm.\n", encoding="utf-8")
+    return {"out": str(tmp_path / name), "data": f"text:{tmp_path}/t.{{lang}}", "pairs": ["ko-en"],
+            "metrics": ["chrf"], "model": "fake", "backend": "http", "base_url": url, **settings}
+
+
+def test_metricx_23_and_24_scores_of_one_model_are_never_paired(tiny_metricx, tmp_path, capsys):
+    """(audit round 28) report ran a paired test between MetricX-23's and MetricX-24's scores of
+    the same weights ("0.00 18.92 (+18.92, p=0.0010) worse*"): every `version:` field was dropped
+    as sacrebleu's package version, and a local model's path with it, so nothing told them apart."""
+    import shutil
+
+    from helpers import run_cli
+
+    from xling.metrics.significance import same_measure
+    from xling.tasks.mt import rescore
+
+    plain = tmp_path / "mx-plain"
+    shutil.copytree(tiny_metricx, plain)
+    r23 = _fake_run(tmp_path, "r23")
+    r24 = tmp_path / "r24"
+    shutil.copytree(r23, r24)
+    for run, version in ((r23, "23"), (r24, "24")):
+        rescore(str(run), ["metricx"], {"metricx_model": str(plain), "metricx_version": version})
+    capsys.readouterr()
+    code, out, err = run_cli(capsys, "report", r23, r24, "-m", "metricx")
+    assert code == 0, err
+    row = out[out.index("runs compared"):].splitlines()[2]   # (the table comparing the runs)
+    assert row.startswith("ko-en") and row.endswith("(not comparable)") and "p=" not in row, out
+    assert "no test is made across signatures" in out
+    # signatures stored before: MetricX's version kept, sacrebleu's (and xling's) still run-only
+    stored = "model:m|rev:local-0123|version:metricx-{}|prec:32|bs:8|refs:yes|impl:xling-0.1.0"
+    assert not same_measure(stored.format(23), stored.format(24))
+    assert same_measure(stored.format(24), stored.format(24).replace("bs:8", "bs:2").replace("0.1.0", "0.2.0"))
+    chrf = "nrefs:1|case:mixed|eff:yes|nc:6|nw:0|space:no|version:{}"
+    assert same_measure(chrf.format("2.4.0"), chrf.format("2.6.0")) and same_measure(
+        chrf.format("2.6.0"), chrf.format("2.5.0.dev1"))
+    assert not same_measure(chrf.format("2.6.0"), chrf.format("2.6.0").replace("nc:6", "nc:4"))
