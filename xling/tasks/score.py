@@ -117,9 +117,11 @@ def score_systems(systems: dict[str, list[str]], refs: list[list[str]] | None, m
         on_checked()
     if streams is not None and len(streams) > 1:
         single = [s.display for s in specs.values() if s.model_based and s.needs_refs]
+        # (the clause on the others only where one was asked for: they get every stream)
+        every = any(not s.model_based and s.needs_refs for s in specs.values())
         if single:
             print(f"xling: note: {', '.join(single)} score{'s' * (len(single) == 1)} against the first "
-                  f"reference only; string metrics use all {len(streams)}", file=sys.stderr)
+                  f"reference only" + (f"; string metrics use all {len(streams)}" if every else ""), file=sys.stderr)
     if script_check:
         warn_wrong_script(script_check, tgt_lang)
     for name, hyps in systems.items():
