@@ -584,3 +584,14 @@ def test_model_metrics_take_one_reference_stream_and_say_what_a_missing_referenc
             score()
         assert str(refused.value).endswith(f"is None (NoneType), not text; {name} needs a reference for every "
                                            "segment"), refused.value
+
+
+def test_score_refuses_a_wrong_kind_of_model_before_the_first_metric_scores(tiny_metricx, tiny_regression,
+                                                                             tmp_path):
+    """(audit round 28) `score` found a reference-based --cometkiwi-model only when it came to that
+    metric, after the metrics before it had scored (MetricX's note on its precision came first)."""
+    for path, text in (("src.ko", SRCS), ("hyp.en", HYPS), ("ref.en", REFS)):
+        (tmp_path / path).write_text("\n".join(text) + "\n", encoding="utf-8")
+    args = ["score", "-i", tmp_path / "hyp.en", "-r", tmp_path / "ref.en", "-s", tmp_path / "src.ko", "--tgt-lang",
+            "en", "--precision", "bf16", "--metricx-model", tiny_metricx, "--cometkiwi-model", tiny_regression]
+    assert_one_line_error(xling(*args, "-m", "metricx,cometkiwi"), "CometKiwi model")
