@@ -446,6 +446,20 @@ def test_comet_with_several_references_says_which_it_read(tiny_comet):
     assert "nrefs:2" in report.systems["sys"]["bleu"].signature
 
 
+def test_the_first_reference_note_speaks_of_string_metrics_only_where_one_is_asked_for(tiny_comet, capsys):
+    """(audit round 28) `score -r a b -m metricx xcomet` said "string metrics use all 2", with no
+    string metric asked for."""
+    from xling.tasks.score import score_systems
+
+    srcs, hyps, refs = map(list, zip(*TRIPLES))
+    for metrics, note in ((["comet"], "COMET scores against the first reference only\n"),
+                          (["comet", "offtarget"], "COMET scores against the first reference only\n"),
+                          (["comet", "chrf"], "COMET scores against the first reference only; string metrics use "
+                                              "all 2\n")):
+        score_systems({"sys": hyps}, [refs, hyps], metrics, "en", srcs=srcs, settings={"comet_model": str(tiny_comet)})
+        assert capsys.readouterr().err == f"xling: note: {note}", metrics
+
+
 def test_ter_is_one_spec_and_equals_sacrebleu():
     import sacrebleu
 

@@ -37,6 +37,13 @@ def tiny_metricx(tmp_path_factory):
     return build_metricx(tmp_path_factory.mktemp("tiny-metricx-24"))
 
 
+@pytest.fixture(scope="module")
+def tiny_regression(tmp_path_factory):
+    """A reference-based COMET checkpoint (COMET-22-shaped): its folder."""
+    from tiny_models import build_comet
+    return build_comet(tmp_path_factory.mktemp("tiny-comet")).parents[1]
+
+
 def _unbabel(oracle, checkpoint, batch_size=2, refs=None):
     return oracle("comet", checkpoint=str(checkpoint), batch_size=batch_size,
                   samples=[{"src": s, "mt": h} | ({"ref": refs[i]} if refs else {})
@@ -406,3 +413,185 @@ def test_a_mistyped_relative_comet_path_is_said_to_be_no_folder_either(tmp_path,
     with pytest.raises(XlingError) as hub:          # nor another well-formed hub id (no Unbabel/ here)
         comet(["a"], ["a"], ["a"], model="Unbabel/XCOMET-XXL")
     assert "mistyped" not in str(hub.value) and "offline" in str(hub.value)
+
+
+def _fake_run(tmp_path, name: str, **settings):
+    """A finished ko-en run of three segments translated by a fake OpenAI server (its folder)."""
+    from servers import FakeOpenAI
+
+    from xling.runs.config import build_config
+    from xling.tasks.mt import run_mt
+
+    server = FakeOpenAI(respond=lambda payload: "I am a student.")
+    try:
+        run_mt(build_config(_fake_settings(tmp_path, name, server.url, **settings)), progress=False)
+    finally:
+        server.close()
+    return tmp_path / name
+
+
+def _fake_settings(tmp_path, name: str, url: str, **settings) -> dict:
+    """A ko-en run's settings: three segments, scored with chrF, translated by the server at `url`."""
+    (tmp_path / "t.ko").write_text("저는 학생입니다.\n물이 너무 차갑다.\n바다가 조용하다.\n", encoding="utf-8")
+    (tmp_path / "t.en").write_text("I am a student.\nThe water is too cold.\nThe sea is calm.\n", encoding="utf-8")
+    return {"out": str(tmp_path / name), "data": f"text:{tmp_path}/t.{{lang}}", "pairs": ["ko-en"],
+            "metrics": ["chrf"], "model": "fake", "backend": "http", "base_url": url, **settings}
+
+
+def test_metricx_23_and_24_scores_of_one_model_are_never_paired(tiny_metricx, tmp_path, capsys):
+    """(audit round 28) report ran a paired test between MetricX-23's and MetricX-24's scores of
+    the same weights ("0.00 18.92 (+18.92, p=0.0010) worse*"): every `version:` field was dropped
+    as sacrebleu's package version, and a local model's path with it, so nothing told them apart."""
+    import shutil
+
+    from helpers import run_cli
+
+    from xling.metrics.significance import same_measure
+    from xling.tasks.mt import rescore
+
+    plain = tmp_path / "mx-plain"
+    shutil.copytree(tiny_metricx, plain)
+    r23 = _fake_run(tmp_path, "r23")
+    r24 = tmp_path / "r24"
+    shutil.copytree(r23, r24)
+    for run, version in ((r23, "23"), (r24, "24")):
+        rescore(str(run), ["metricx"], {"metricx_model": str(plain), "metricx_version": version})
+    capsys.readouterr()
+    code, out, err = run_cli(capsys, "report", r23, r24, "-m", "metricx")
+    assert code == 0, err
+    row = out[out.index("runs compared"):].splitlines()[2]   # (the table comparing the runs)
+    assert row.startswith("ko-en") and row.endswith("(not comparable)") and "p=" not in row, out
+    assert "no test is made across signatures" in out
+    # signatures stored before: MetricX's version kept, sacrebleu's (and xling's) still run-only
+    stored = "model:m|rev:local-0123|version:metricx-{}|prec:32|bs:8|refs:yes|impl:xling-0.1.0"
+    assert not same_measure(stored.format(23), stored.format(24))
+    assert same_measure(stored.format(24), stored.format(24).replace("bs:8", "bs:2").replace("0.1.0", "0.2.0"))
+    chrf = "nrefs:1|case:mixed|eff:yes|nc:6|nw:0|space:no|version:{}"
+    assert same_measure(chrf.format("2.4.0"), chrf.format("2.6.0")) and same_measure(
+        chrf.format("2.6.0"), chrf.format("2.5.0.dev1"))
+    assert not same_measure(chrf.format("2.6.0"), chrf.format("2.6.0").replace("nc:6", "nc:4"))
+
+
+def test_a_reference_based_checkpoint_given_to_a_qe_metric_is_named_so(tiny_regression, tmp_path):
+    """(audit round 28) a reference-based COMET checkpoint as --cometkiwi-model (or --xcomet-model
+    for xcomet-qe) said "give references (-r)", also with -r given: a QE metric never reads them."""
+    from xling.metrics import comet
+    from xling.metrics.registry import get
+
+    model = str(tiny_regression)
+    for metric, name in (("cometkiwi", "CometKiwi"), ("cometkiwi-xl", "CometKiwi-XL"), ("xcomet-qe", "xCOMET-QE")):
+        with pytest.raises(XlingError) as refused:
+            get(metric)(HYPS, REFS, SRCS, "en", model=model)
+        assert str(refused.value) == (
+            f"{name} model {model!r} is a reference-based COMET model, not a QE model: give a CometKiwi or xCOMET "
+            "checkpoint, or score it with the metric comet (it needs references)")
+    with pytest.raises(XlingError, match=r"reference-based regression model: give references \(-r\)"):
+        comet(HYPS, None, SRCS, model=model)      # (comet() itself, without references: give them)
+    for path, text in (("src.ko", SRCS), ("hyp.en", HYPS), ("ref.en", REFS)):
+        (tmp_path / path).write_text("\n".join(text) + "\n", encoding="utf-8")
+    assert_one_line_error(xling("score", "-i", tmp_path / "hyp.en", "-r", tmp_path / "ref.en", "-s",
+                                tmp_path / "src.ko", "--tgt-lang", "en", "-m", "cometkiwi", "--cometkiwi-model",
+                                model), "is a reference-based COMET model, not a QE model")
+
+
+def test_a_wrong_kind_of_metric_model_is_refused_before_anything_is_translated(
+        tiny_metricx, tiny_regression, tmp_path, capsys):
+    """(audit round 28) a MetricX folder whose name says no version, a reference-based checkpoint
+    for CometKiwi, an xCOMET folder with an empty hparams.yaml: found only after every segment
+    was translated (README: every model is found before a run translates anything)."""
+    import shutil
+
+    from helpers import run_cli
+    from servers import FakeOpenAI
+    from tiny_models import put_in_hub_cache
+
+    plain, qe23, empty = tmp_path / "mx-plain", tmp_path / "metricx-23-qe-large-v2p0", tmp_path / "emptyh"
+    shutil.copytree(tiny_metricx, plain)
+    shutil.copytree(tiny_metricx, qe23)
+    shutil.copytree(tiny_regression, empty)
+    (empty / "hparams.yaml").write_text("", encoding="utf-8")
+    unknown = tmp_path / "unknown-class"
+    shutil.copytree(tiny_regression, unknown)
+    hparams = unknown / "hparams.yaml"
+    hparams.write_text(hparams.read_text(encoding="utf-8").replace("regression_metric", "ranking_metric"),
+                       encoding="utf-8")
+    cases = [(["metricx", "--metricx-model", plain], "its name says neither metricx-23 nor metricx-24; "
+              "pass --metricx-version 23 or 24"),
+             (["metricx", "--metricx-model", qe23], "is a QE model: it reads no reference"),
+             (["cometkiwi", "--cometkiwi-model", tiny_regression], f"CometKiwi model '{tiny_regression}' "
+              "(--cometkiwi-model) is a reference-based COMET model, not a QE model"),
+             (["xcomet", "--xcomet-model", empty], "is not a COMET hparams.yaml (it names no class_identifier)"),
+             (["comet", "--comet-model", unknown], "cannot be scored by xling: its class 'ranking_metric'")]
+    put_in_hub_cache(tmp_path / "hub", "Unbabel/wmt22-comet-da", tiny_regression)
+    server = FakeOpenAI(respond=lambda payload: "I am a student.")
+    try:
+        settings = _fake_settings(tmp_path, "run", server.url)
+        common = ["eval", "mt", "--data", settings["data"], "-p", "ko-en", "--model", "fake", "--backend", "http",
+                  "--base-url", server.url, "--out", tmp_path / "run"]
+        for args, message in cases:
+            code, _, err = run_cli(capsys, *common, "--metrics", *args)
+            assert code == 2 and err.splitlines() == [err.strip()] and message in err, err
+            assert server.requests == 0 and not (tmp_path / "run").exists()
+        # a hub name whose cached copy is reference-based (read from the cache, as a folder is)
+        cached = xling(*map(str, common), "--metrics", "cometkiwi", "--cometkiwi-model", "Unbabel/wmt22-comet-da",
+                       env={"HF_HUB_CACHE": str(tmp_path / "hub"), "HF_HUB_OFFLINE": "1"})
+        assert_one_line_error(cached, "CometKiwi model 'Unbabel/wmt22-comet-da' (--cometkiwi-model) is a "
+                                      "reference-based COMET model, not a QE model")
+        assert server.requests == 0 and not (tmp_path / "run").exists()
+        # and a right one still runs
+        code, _, err = run_cli(capsys, *common, "--metrics", "metricx", "--metricx-model", plain,
+                               "--metricx-version", "24")
+        assert code == 0 and server.requests == 3, err
+    finally:
+        server.close()
+
+
+def test_xcomet_takes_the_target_language_as_every_metric_does(tiny_xcomet):
+    """(audit round 28) xcomet(h, r, s, "en", model=...) was a TypeError (3 positional arguments),
+    where comet() and every get(name)(hyps, refs, srcs, tgt_lang) take it."""
+    from xling.metrics import xcomet
+
+    model = str(tiny_xcomet.parents[1])
+    ours = xcomet(HYPS, REFS, SRCS, "en", model=model, batch_size=2)
+    assert ours.name == "xCOMET" and ours.segments == xcomet(HYPS, REFS, SRCS, model=model, batch_size=2).segments
+    assert xcomet(HYPS, REFS, SRCS, tgt_lang="en", model=model, batch_size=2).segments == ours.segments
+    with pytest.raises(XlingError, match=re.escape(f"xCOMET's fourth argument is the target language (tgt_lang), "
+                                                   f"not {model!r}: name a checkpoint with model=...")):
+        xcomet(HYPS, REFS, SRCS, model)
+
+
+def test_model_metrics_take_one_reference_stream_and_say_what_a_missing_reference_is_to_them(
+        tiny_metricx, tiny_regression):
+    """(audit round 28) MetricX refused sacrebleu's one-stream layout [refs] as "not several
+    reference streams" (comet() takes it); a None reference to COMET or MetricX was explained by
+    BLEU's brevity penalty and TER."""
+    from xling.metrics import comet, xcomet
+    from xling.metrics.metricx import metricx
+    from xling.metrics.registry import get
+
+    model = str(tiny_metricx)
+    ours = get("metricx")(HYPS, [REFS], SRCS, "en", model=model, batch_size=2)
+    assert ours.segments == get("metricx")(HYPS, REFS, SRCS, "en", model=model, batch_size=2).segments
+    assert ours.signature == metricx(HYPS, REFS, SRCS, model=tiny_metricx, batch_size=2).signature  # a pathlib folder
+    with pytest.raises(XlingError, match=re.escape("MetricX takes one reference per segment, not 2 reference streams")):
+        metricx(HYPS, [REFS, REFS], SRCS, model=model)
+    missing = [*REFS[:-1], None]
+    for score, name in ((lambda: metricx(HYPS, missing, SRCS, model=model), "MetricX"),
+                        (lambda: metricx(HYPS, [missing], SRCS, model=model), "MetricX"),
+                        (lambda: comet(HYPS, missing, SRCS, model=str(tiny_regression)), "COMET"),
+                        (lambda: xcomet(HYPS, missing, SRCS, model=str(tiny_regression)), "xCOMET")):
+        with pytest.raises(XlingError) as refused:
+            score()
+        assert str(refused.value).endswith(f"is None (NoneType), not text; {name} needs a reference for every "
+                                           "segment"), refused.value
+
+
+def test_score_refuses_a_wrong_kind_of_model_before_the_first_metric_scores(tiny_metricx, tiny_regression,
+                                                                             tmp_path):
+    """(audit round 28) `score` found a reference-based --cometkiwi-model only when it came to that
+    metric, after the metrics before it had scored (MetricX's note on its precision came first)."""
+    for path, text in (("src.ko", SRCS), ("hyp.en", HYPS), ("ref.en", REFS)):
+        (tmp_path / path).write_text("\n".join(text) + "\n", encoding="utf-8")
+    args = ["score", "-i", tmp_path / "hyp.en", "-r", tmp_path / "ref.en", "-s", tmp_path / "src.ko", "--tgt-lang",
+            "en", "--precision", "bf16", "--metricx-model", tiny_metricx, "--cometkiwi-model", tiny_regression]
+    assert_one_line_error(xling(*args, "-m", "metricx,cometkiwi"), "CometKiwi model")

@@ -25,12 +25,15 @@ __all__ = ["MetricResult", "MetricSpec", "PairedResult", "REGISTRY", "bleu", "sp
            "parse_metric_names", "register"]
 
 
-def xcomet(hyps, refs, srcs, **kwargs):
+def xcomet(hyps, refs, srcs, tgt_lang=None, **kwargs):
     """xCOMET with references: a score per segment, and its error spans in
     `extra["error_spans"]`; options as the registry's "xcomet" metric takes them (model,
-    batch_size, gpus, precision, error_spans, progress). Without references: get("xcomet-qe")."""
+    batch_size, gpus, precision, error_spans, progress). Without references: get("xcomet-qe").
+    `tgt_lang` is taken as every metric takes it, and read by none (COMET is language-independent)."""
+    from .comet_scoring import check_tgt_lang
     from .registry import get
-    return get("xcomet")(hyps, refs, srcs, **kwargs)
+    check_tgt_lang(tgt_lang, "xCOMET")
+    return get("xcomet")(hyps, refs, srcs, tgt_lang, **kwargs)
 
 
 def __getattr__(name: str):

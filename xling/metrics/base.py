@@ -155,23 +155,25 @@ def no_such_folder(model: str) -> str:
     return "" if model in defaults or not pathlike else f" (nor is there a local folder {model!r}: a mistyped path?)"
 
 
-def as_reference_streams(refs, required: bool = False) -> list[list[str]]:
+def as_reference_streams(refs, required: bool = False, missing: str | None = None) -> list[list[str]]:
     """Accept one reference per segment (list[str]) or several streams (list[list[str]]);
-    `required`: the metric needs references, so None is an error."""
+    `required`: the metric needs references, so None is an error; `missing`: what a segment
+    without its reference is told (by default, a string metric's)."""
     if refs is None:
         if required:
             raise XlingError("references: got None; this metric needs a list of reference strings "
                              "(or several such lists), one per segment")
         return []
-    refs = texts(refs, "references", nested=True)
+    refs = texts(refs, "references", nested=True, missing=missing)
     if not refs:
         raise XlingError("references: got an empty list; pass one reference string per segment (or "
                          "several such lists)")
     if isinstance(refs[0], str):
-        return [texts(refs, "references")]
+        return [texts(refs, "references", missing=missing)]
     # several streams: a segment may lack one of its references (None, as sacrebleu takes it:
     # signed nrefs:var), never all of them
-    streams = [texts(stream, f"references[{i}]", missing_ok=len(refs) > 1) for i, stream in enumerate(refs)]
+    streams = [texts(stream, f"references[{i}]", missing_ok=len(refs) > 1, missing=missing)
+               for i, stream in enumerate(refs)]
     for k, given in enumerate(zip(*streams)):
         if all(text is None for text in given):
             raise XlingError(f"segment {k} has no reference: each segment needs at least one of its "
@@ -179,10 +181,16 @@ def as_reference_streams(refs, required: bool = False) -> list[list[str]]:
     return streams
 
 
-def texts(seq, name: str, nested: bool = False, missing_ok: bool = False) -> list:
+# what a reference stream's None is told, by default (a string metric's references)
+MISSING_REFERENCE = ("a segment may lack a reference (None) only where it has others: with one reference stream, "
+                     "'' is an empty reference, not a missing one (it changes BLEU's brevity penalty and TER)")
+
+
+def texts(seq, name: str, nested: bool = False, missing_ok: bool = False, missing: str | None = None) -> list:
     """`seq` as a list of strings, one per segment, or an XlingError saying what it is instead
     (None, one string, a generator that could be read only once, an item that is not text).
-    `missing_ok`: None items stand for a missing reference (one of several reference streams)."""
+    `missing_ok`: None items stand for a missing reference (one of several reference streams);
+    `missing`: what a reference's None is told instead of MISSING_REFERENCE."""
     if seq is None:
         raise XlingError(f"{name}: got None; pass a list of strings, one per segment")
     if isinstance(seq, (str, bytes)):
@@ -209,9 +217,7 @@ def texts(seq, name: str, nested: bool = False, missing_ok: bool = False) -> lis
             raise XlingError(f"{name}[{i}] is {item!r:.40} ({type(item).__name__}), not text"
                              + ("; this metric takes one reference per segment (a list of strings), "
                                 "not several reference streams" if many else "")
-                             + ("; a segment may lack a reference (None) only where it has others: with one "
-                                "reference stream, '' is an empty reference, not a missing one (it changes "
-                                "BLEU's brevity penalty and TER)" if item is None and name.startswith("references")
+                             + (f"; {missing or MISSING_REFERENCE}" if item is None and name.startswith("references")
                                 else ""))
         if stream:
             refuse_table(item, f"{name}[{i}]")
@@ -240,6 +246,15 @@ def refuse_table(seq, name: str, several: str = "; several references: a list of
         kind = "dict" if isinstance(seq, Mapping) else type(seq).__name__
         raise XlingError(f"{name}: got a {kind}, whose iteration gives its keys/column names, not its texts; "
                          f"pass a list of strings (one column: df['col'], a dict's values: list(d.values()){several})")
+
+
+def one_reference_stream(refs, metric: str) -> list[str]:
+    """A model-based metric's references: one per segment, as a list of strings or in sacrebleu's
+    layout of one stream ([refs], as bleu/chrf/ter take it)."""
+    streams = as_reference_streams(refs, missing=f"{metric} needs a reference for every segment")
+    if len(streams) > 1:
+        raise XlingError(f"{metric} takes one reference per segment, not {len(streams)} reference streams")
+    return streams[0]
 
 
 def check_reference_layout(hyps: Sequence[str], streams: list[list[str]]) -> None:

@@ -20,12 +20,12 @@ from ..store.filehash import file_digest, model_fingerprint
 from .base import (
     Signature,
     apply_mask,
-    as_reference_streams,
     check_flag,
     check_lengths,
     mask_extra,
     mean_result,
     no_such_folder,
+    one_reference_stream,
     refuse_non_finite,
 )
 from .comet_native import load_scorer, read_hparams, unsupported
@@ -91,11 +91,48 @@ def checkpoint_content(ckpt: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+# the QE metrics' names (the registry's wrappers pass them): they are never given references
+QE_NAMES = ("CometKiwi", "CometKiwi-XL", "xCOMET-QE")
+
+
+def check_checkpoint(ckpt: Path, model: str, refs: bool, name: str | None = None, option: str = "") -> dict:
+    """A checkpoint's hparams, checked to be scorable, and scorable as asked (`refs`: references
+    are given; `name`: the metric's): read from hparams.yaml, no weights loaded. `option`: the
+    command-line option that named the model, for a run's check before its work."""
+    hparams = read_hparams(ckpt)
+    reason = unsupported(hparams)
+    if reason is not None:
+        raise XlingError(f"COMET model {model!r} cannot be scored by xling: {reason}")
+    if refs or hparams["class_identifier"] != "regression_metric":
+        return hparams
+    if name in QE_NAMES:   # (references would not help: a QE metric reads none)
+        given = f" ({option})" if option else ""
+        raise XlingError(f"{name} model {model!r}{given} is a reference-based COMET model, not a QE model: give "
+                         "a CometKiwi or xCOMET checkpoint, or score it with the metric comet (it needs references)")
+    raise XlingError(f"COMET model {model!r} is a reference-based regression model: give "
+                     "references (-r), or use a QE model (cometkiwi, xcomet-qe)")
+
+
 @lru_cache(maxsize=4)
 def load_native(ckpt: str, revision: str, precision: str = "32", device: str | None = None):
     """xling's scorer of a checkpoint, once per process (per file version)."""
 
     return load_scorer(Path(ckpt), precision, device, local_files_only=not hub.reachable())
+
+
+def check_tgt_lang(tgt_lang, metric: str = "COMET") -> None:
+    """A target language, or None: a checkpoint given fourth, where the model once went, scored
+    the default model."""
+    if tgt_lang is None:
+        return
+    from ..data.languages import resolve
+    try:
+        resolve(tgt_lang)
+    except XlingError:
+        if isinstance(tgt_lang, str) and ("/" in tgt_lang or Path(tgt_lang).expanduser().exists()):
+            raise XlingError(f"{metric}'s fourth argument is the target language (tgt_lang), not "
+                             f"{tgt_lang!r}: name a checkpoint with model=...") from None
+        raise
 
 
 def comet(hyps: Sequence[str], refs: Sequence[str] | None, srcs: Sequence[str] | None,
@@ -110,15 +147,7 @@ def comet(hyps: Sequence[str], refs: Sequence[str] | None, srcs: Sequence[str] |
     (xCOMET or COMET), whatever its folder is called."""
     if srcs is None:
         raise XlingError("COMET needs the source sentences (srcs; -s/--source on the command line)")
-    if tgt_lang is not None:   # (a checkpoint given fourth, where the model once went, scored the default)
-        from ..data.languages import resolve
-        try:
-            resolve(tgt_lang)
-        except XlingError:
-            if isinstance(tgt_lang, str) and ("/" in tgt_lang or Path(tgt_lang).expanduser().exists()):
-                raise XlingError(f"COMET's fourth argument is the target language (tgt_lang), not "
-                                 f"{tgt_lang!r}: name a checkpoint with model=...") from None
-            raise
+    check_tgt_lang(tgt_lang)
     if isinstance(model, os.PathLike):   # (a pathlib folder, as metricx and bleu's spm_model take it)
         model = os.fspath(model)
     if not isinstance(model, str) or not model.strip():
@@ -127,11 +156,8 @@ def comet(hyps: Sequence[str], refs: Sequence[str] | None, srcs: Sequence[str] |
         raise XlingError(f"COMET name must be text, not {name!r}")
     check_flag("progress", progress)
     check_flag("error_spans", error_spans)
-    if refs is not None:   # sacrebleu's layout, [refs], as bleu/chrf/ter take it: one stream
-        streams = as_reference_streams(refs)
-        if len(streams) > 1:
-            raise XlingError(f"COMET takes one reference per segment, not {len(streams)} reference streams")
-        refs = streams[0]
+    if refs is not None:   # (sacrebleu's layout, [refs], too)
+        refs = one_reference_stream(refs, name or "COMET")
     hyps, refs, srcs = apply_mask(keep, hyps, refs, srcs)
     check_lengths(hypotheses=hyps, references=refs, sources=srcs)
     precision = str(precision) if isinstance(precision, numbers.Integral) else precision   # 32 as a number
@@ -144,13 +170,7 @@ def comet(hyps: Sequence[str], refs: Sequence[str] | None, srcs: Sequence[str] |
 
     batch_size, gpus = int(batch_size), None if gpus is None else int(gpus)   # (numpy integers from a notebook)
     ckpt, revision = _checkpoint_for(model)
-    hparams = read_hparams(ckpt)
-    reason = unsupported(hparams)
-    if reason is not None:
-        raise XlingError(f"COMET model {model!r} cannot be scored by xling: {reason}")
-    if refs is None and hparams["class_identifier"] == "regression_metric":
-        raise XlingError(f"COMET model {model!r} is a reference-based regression model: give "
-                         "references (-r), or use a QE model (cometkiwi, xcomet-qe)")
+    hparams = check_checkpoint(ckpt, model, refs is not None, name)
     if gpus is not None and gpus > 1:   # (unbabel-comet's --gpus N splits the work; xling does not)
         import sys
         print(f"xling: note: COMET scores on one device here; --gpus {gpus} acts as --gpus 1", file=sys.stderr)

@@ -14,6 +14,7 @@ lm_head), from a hub name or a local folder, with the folder's own tokenizer whe
 from __future__ import annotations
 
 import numbers
+import os
 import re
 import sys
 from functools import lru_cache
@@ -24,7 +25,15 @@ from .. import __version__
 from ..data import hub
 from ..errors import XlingError
 from ..store.filehash import model_fingerprint
-from .base import Signature, apply_mask, check_lengths, mask_extra, mean_result, refuse_non_finite
+from .base import (
+    Signature,
+    apply_mask,
+    check_lengths,
+    mask_extra,
+    mean_result,
+    one_reference_stream,
+    refuse_non_finite,
+)
 from .settings import METRICX_MODEL
 
 DEFAULT_MODEL = METRICX_MODEL.default
@@ -50,6 +59,20 @@ def _version(model: str, explicit: str | None) -> str:
         raise XlingError(f"MetricX model folder {model!r}: its name says neither metricx-23 nor metricx-24; "
                          "pass --metricx-version 23 or 24")
     return "24"
+
+
+def check_kind(model: str, version: str | None, refs: bool) -> str:
+    """The version a model scores as (its name's, or the one given), checked to score as asked
+    (`refs`: with references): by its name alone, no weights loaded."""
+    v = _version(model, version)
+    qe23 = v == "23" and _names_qe(model)
+    if v == "23" and not refs and not qe23:
+        raise XlingError(f"MetricX-23 model {model!r} needs references; MetricX-24 hybrid models "
+                         "score without them")
+    if qe23 and refs:   # (its scores were labelled reference-based, refs:yes)
+        raise XlingError(f"MetricX-23 model {model!r} is a QE model: it reads no reference; score it as "
+                         "metricx-qe (-m metricx-qe)")
+    return v
 
 
 def _own_names(model: str) -> list[str]:
@@ -195,25 +218,28 @@ def _scores(weights, tok, device: str, examples: list[list[int]]):
 
 
 def metricx(hyps: Sequence[str], refs: Sequence[str] | None, srcs: Sequence[str] | None,
-            model: str = DEFAULT_MODEL, batch_size: int = 8, precision: str = "32",
+            model: str | os.PathLike = DEFAULT_MODEL, batch_size: int = 8, precision: str = "32",
             tokenizer: str | None = None, version: str | None = None,
             keep: Sequence[bool] | None = None):
     """Segment and corpus MetricX scores (0-25, lower is better); without refs, QE mode."""
     if srcs is None:
         raise XlingError("MetricX needs the source sentences (-s/--source)")
+    if isinstance(model, os.PathLike):   # (a pathlib folder, as comet() takes it)
+        model = os.fspath(model)
+    if not isinstance(model, str) or not model.strip():
+        raise XlingError(f"MetricX model must be a hub name or a local folder, not {model!r}")
+    if refs is not None:   # (sacrebleu's layout, [refs], too: as comet() takes it)
+        refs = one_reference_stream(refs, "MetricX")
     hyps, refs, srcs = apply_mask(keep, hyps, refs, srcs)
     check_lengths(hypotheses=hyps, references=refs, sources=srcs)
     if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
         raise XlingError(f"MetricX batch_size must be a whole number of 1 or more, not {batch_size!r}")
     batch_size = int(batch_size)   # (a numpy integer from a notebook)
+    if Path(model).expanduser().is_dir():   # (a COMET folder is named so before its name is read)
+        check_folder(model)
+    check_kind(model, version, refs is not None)   # before the weights load
     weights, tok, revision, v, device = load_metricx(model, precision, tokenizer, version)
     qe23 = v == "23" and _names_qe(model)
-    if v == "23" and refs is None and not qe23:
-        raise XlingError(f"MetricX-23 model {model!r} needs references; MetricX-24 hybrid models "
-                         "score without them")
-    if qe23 and refs is not None:   # (its scores were labelled reference-based, refs:yes)
-        raise XlingError(f"MetricX-23 model {model!r} is a QE model: it reads no reference; score it as "
-                         "metricx-qe (-m metricx-qe)")
     if precision != "32" and device != "cuda":
         print(f"xling: note: MetricX runs in float32 on the CPU (precision {precision} applies on a GPU, as "
               "MetricX's own runs)", file=sys.stderr)

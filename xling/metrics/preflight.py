@@ -1,6 +1,7 @@
 """Metric models found before any work: a run that would translate a whole direction and then
-fail on a COMET or MetricX model that cannot load (offline, a mistyped folder), or on a missing
-SentencePiece file, fails first."""
+fail on a COMET or MetricX model that cannot load (offline, a mistyped folder) or is of another
+kind (a MetricX folder naming no version, a reference-based checkpoint for a QE metric, an
+hparams.yaml xling cannot build), or on a missing SentencePiece file, fails first."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -70,6 +71,58 @@ def check_metric_models(metrics: list[str], settings, translating: bool = True) 
             raise XlingError(f"{why} ({option} PATH; `{key.name}:` in an experiment file) or leave {name} "
                              "out (of the metrics, or of --qe/--utility; `metrics:`, `qe:`, `utility:` in a file) "
                              "(checked before translating: nothing was generated)")
+        _check_kind(spec, model, key, spec.options_from(settings))
+
+
+def check_metric_kinds(metrics: list[str], settings) -> None:
+    """The cheap part of check_metric_models, no hub asked (`score`, whose models load as it
+    scores): each model found here is of its metric's kind, before the first metric scores."""
+    for name in metrics:
+        spec = get(name)
+        key = spec.settings.get("model")
+        if "template" in spec.settings or not isinstance(key, MetricSetting) or key.snapshot_file is None:
+            continue
+        options = spec.options_from(settings)
+        model = options.get("model") or key.default
+        if spec.name in ("metricx", "metricx-qe") and Path(model).expanduser().is_dir():
+            from .metricx import check_folder
+            check_folder(model, key.option_flags()[0])   # (a COMET folder is named so, not by its version)
+        _check_kind(spec, model, key, options)
+
+
+def _check_kind(spec, model: str, key: MetricSetting, options: dict) -> None:
+    """A model is one its metric scores (a MetricX version its name or --metricx-version gives, a
+    COMET checkpoint xling builds, a QE metric's model reading no reference): read from names
+    and hparams.yaml, no weights loaded. It was found only after the whole translation."""
+    if spec.name in ("metricx", "metricx-qe"):
+        from .metricx import check_kind
+        check_kind(model, options.get("version"), spec.needs_refs)
+        return
+    ckpt = _comet_checkpoint(model, key.snapshot_file or "")
+    if ckpt is not None:
+        from .comet_scoring import check_checkpoint
+        check_checkpoint(ckpt, model, spec.needs_refs, None if spec.needs_refs else spec.display,
+                         key.option_flags()[0])
+
+
+def _comet_checkpoint(model: str, snapshot_file: str) -> Path | None:
+    """A COMET model's checkpoint file where it is here with its hparams.yaml (a local folder or
+    file, or the hub cache's copy); None where it is not (fetched when scored)."""
+    if not snapshot_file.startswith("checkpoints"):
+        return None
+    path = Path(model).expanduser()
+    if path.exists():   # (a folder without its checkpoint is said so where it loads)
+        ckpt = path if path.is_file() else path / snapshot_file
+        return ckpt if ckpt.is_file() else None
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        found = try_to_load_from_cache(model, snapshot_file)
+    except Exception:  # noqa: BLE001 - a name the hub would refuse is not cached
+        return None
+    if not isinstance(found, str):
+        return None
+    return Path(found) if (Path(found).parents[1] / "hparams.yaml").is_file() else None
 
 
 def _no_key_given_as_a_name(settings) -> None:

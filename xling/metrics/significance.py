@@ -30,6 +30,7 @@ for the others, the 2.5-97.5 percentile interval of the resampled scores (printe
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import asdict, dataclass
 from typing import cast
 
@@ -166,11 +167,19 @@ def _result(value, name: str) -> MetricResult:
 # Signature fields that say how a score was run, not what it measures (batch size, xling's and
 # sacrebleu's versions, how many of a judge's answers could be read): results differing only
 # there are still paired.
-_RUN_ONLY = ("bs", "impl", "version", "parsed")
+_RUN_ONLY = ("bs", "impl", "parsed")
+# sacrebleu's `version:2.6.0` is a package's version, run-only; MetricX's `version:metricx-24`
+# is the model's own (other inputs, other scores): kept, also in signatures stored before now
+_PACKAGE_VERSION = re.compile(r"\d[\w.+-]*")   # 2.6.0, 2.5.0.dev1
+
+
+def _run_only(field: str) -> bool:
+    key, _, value = field.partition(":")
+    return key in _RUN_ONLY or key == "version" and _PACKAGE_VERSION.fullmatch(value) is not None
 
 
 def _measure(signature: str) -> list[str]:
-    fields = [f for f in signature.split("|") if f.partition(":")[0] not in _RUN_ONLY]
+    fields = [f for f in signature.split("|") if not _run_only(f)]
     # a local checkpoint is named by its content's digest, not by the path typed to it
     # (models/comet and ./models/comet are one COMET: their paired test was refused)
     if any(f.startswith(("rev:sha256:", "rev:local-")) for f in fields):

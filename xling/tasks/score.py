@@ -11,7 +11,7 @@ from ..data.languages import all_languages, resolve
 from ..errors import XlingError
 from ..metrics import on_target_mask
 from ..metrics.base import check_lengths
-from ..metrics.preflight import check_metric_models
+from ..metrics.preflight import check_metric_kinds, check_metric_models
 from ..metrics.registry import get, parse_metric_names, warn_unread_settings
 from ..metrics.significance import DEFAULT_SAMPLES, check_samples, paired_test
 from ..metrics.unsegmented import result_warning, warn
@@ -91,8 +91,10 @@ def score_systems(systems: dict[str, list[str]], refs: list[list[str]] | None, m
                          "(-s/--source)")
     check_lengths(references=first_refs, sources=srcs,
                   **{f"hypotheses {name}": hyps for name, hyps in systems.items()})
-    # a judge's URL and key, before the first system is scored (a model's own load says the rest)
+    # a judge's URL and key, and each local model's kind, before the first system is scored (a
+    # model's own load says the rest)
     check_metric_models([m for m in metrics if "template" in specs[m].settings], settings or {}, translating=False)
+    check_metric_kinds(metrics, settings or {})
     report = ScoreReport(systems={}, settings={
         "tgt_lang": tgt.code, "src_lang": src.code if src else None, "metrics": metrics,
         "test": test, "seed": seed, "on_target_only": on_target_only,
@@ -117,9 +119,11 @@ def score_systems(systems: dict[str, list[str]], refs: list[list[str]] | None, m
         on_checked()
     if streams is not None and len(streams) > 1:
         single = [s.display for s in specs.values() if s.model_based and s.needs_refs]
+        # (the clause on the others only where one was asked for: they get every stream)
+        every = any(not s.model_based and s.needs_refs for s in specs.values())
         if single:
             print(f"xling: note: {', '.join(single)} score{'s' * (len(single) == 1)} against the first "
-                  f"reference only; string metrics use all {len(streams)}", file=sys.stderr)
+                  f"reference only" + (f"; string metrics use all {len(streams)}" if every else ""), file=sys.stderr)
     if script_check:
         warn_wrong_script(script_check, tgt_lang)
     for name, hyps in systems.items():
