@@ -925,3 +925,18 @@ def test_the_saudi_note_is_said_only_of_runs_with_arabic_and_demonstrations_only
     assert result.returncode == 0, result.stderr.decode()
     assert b"Saudi" not in result.stderr and b"WMT24++ (ar_SA, ko_KR)" in result.stderr
     assert "Saudi" not in json.loads((tmp_path / "run" / "config.json").read_text())["data"]["note"]
+
+
+def test_switching_the_unit_on_a_run_folder_is_not_blamed_on_an_edited_template(scripted, tmp_path):
+    """(audit round 28, item 2) --unit segment on a document run's folder (or back) was refused as
+    "its prompt template has changed since that run was made (edited, or rewritten by a newer xling)"."""
+    root = _write_wmt24pp(tmp_path, ROWS)
+    for first, then in (("document", "segment"), ("segment", "document")):
+        out = tmp_path / first
+        assert _eval(root, out, scripted.url, "--unit", first).exit_code == 0
+        result = xling("eval", "mt", "--data", "wmt24pp:en-ko_KR", "--data-dir", str(root), "--out", str(out),
+                       "--backend", "http", "--base-url", scripted.url, "-m", "fake", "--metrics", "chrf,bleu",
+                       "--unit", then)
+        assert_one_line_error(result, "holds a run with a different config (differs in: template_hash, unit); "
+                                      "pass --overwrite")
+        assert "prompt template has changed" not in result.stderr.decode()
