@@ -940,3 +940,52 @@ def test_switching_the_unit_on_a_run_folder_is_not_blamed_on_an_edited_template(
         assert_one_line_error(result, "holds a run with a different config (differs in: template_hash, unit); "
                                       "pass --overwrite")
         assert "prompt template has changed" not in result.stderr.decode()
+
+
+@pytest.mark.parametrize("template, instead", [("mt-chat", "mt-document-chat"),
+                                               ("mt-chat-target-lang", "mt-document-chat"),
+                                               ("mt-completion", "mt-document-completion")])
+def test_a_segment_template_in_document_mode_is_refused(scripted, tmp_path, template, instead):
+    """(audit round 28, item 3) --unit document --template mt-chat ran (exit 0, no note) with a
+    prompt that never asks to keep the [k] numbers: a real model's answers could not be split back
+    and were scored as empty. (The reverse, a document template by segment, was refused already.)"""
+    result = xling("eval", "mt", "--data", "wmt24pp:en-ko_KR", "--data-dir", str(_write_wmt24pp(tmp_path, ROWS)),
+                   "--out", str(tmp_path / "r"), "--backend", "http", "--base-url", scripted.url, "-m", "fake",
+                   "--unit", "document", "--template", template)
+    assert_one_line_error(result, f"template {template!r} translates single segments and never asks to keep "
+                                  f"the [1], [2], ... numbers --unit document splits answers by: use {instead}")
+    assert not (tmp_path / "r").exists() and scripted.requests == 0
+
+
+def test_a_users_own_template_in_document_mode_is_theirs(scripted, tmp_path):
+    """(audit round 28, item 3) A template of the user's (here one that asks for the numbers in its
+    own words, named as a built-in one is) is used as given: only xling's segment templates are refused."""
+    own = tmp_path / "templates"
+    own.mkdir()
+    (own / "mt-chat.yaml").write_text(
+        "name: mt-chat\ntask: translation\nformat: chat\nuser: |-\n  Into {tgt_name}, keeping each [k] at the "
+        "start of its line:\n\n  {source}\nassistant: '{target}'\n", encoding="utf-8")
+    result = xling("eval", "mt", "--data", "wmt24pp:en-ko_KR", "--data-dir", str(_write_wmt24pp(tmp_path, ROWS)),
+                   "--out", str(tmp_path / "r"), "--backend", "http", "--base-url", scripted.url, "-m", "fake",
+                   "--unit", "document", "--template", "mt-chat", "--metrics", "chrf",
+                   env={"XLING_TEMPLATES": str(own)})
+    assert result.returncode == 0, result.stderr.decode()
+    assert "keeping each [k]" in scripted.payloads[0]["messages"][-1]["content"]
+    records = [json.loads(line) for line in (tmp_path / "r" / "outputs" / "en-ko.jsonl").open(encoding="utf-8")]
+    assert all(r["realigned"] for r in records)
+
+
+def test_translate_documents_refuses_a_translator_of_single_segments(scripted):
+    """(audit round 28, item 3) translate_documents with a Translator of the default unit sent its
+    numbered chunks under mt-chat's prompt, which never asks to keep the numbers."""
+    from xling.backends import load_backend
+    from xling.translation.documents import translate_documents
+    from xling.translation.translator import Translator
+
+    backend = load_backend("fake", backend="http", base_url=scripted.url)
+    with pytest.raises(XlingError, match=re.escape("translate_documents needs a Translator made with "
+                                                   "unit='document'") + r".*\(template 'mt-chat'\)"):
+        translate_documents(Translator(backend=backend, cache=False), ["Hello.", "World."], ["d", "d"], "en", "ko")
+    with pytest.raises(XlingError, match="template 'mt-chat' translates single segments"):
+        Translator(backend=backend, template="mt-chat", unit="document", cache=False)
+    assert scripted.requests == 0

@@ -235,6 +235,10 @@ def translate_documents(translator, texts: list[str], document_ids: list[str], s
     """One Translation per segment (in input order) and a summary: documents, chunks, and the
     chunks and segments whose answers could not be split back."""
 
+    if translator.template is not None and translator.unit != "document":   # (its prompt never asks for numbers)
+        raise XlingError("translate_documents needs a Translator made with unit='document', whose templates ask to "
+                         "keep the [1], [2], ... numbers each answer is split back by; this one translates single "
+                         f"segments (template {translator.template.name!r})")
     texts, document_ids, src, tgt = checked_inputs(texts, document_ids, src, tgt)
     shots, chunks = prepare(translator, texts, document_ids, src, tgt)
     clipped = translator.clipped_budgets
