@@ -927,6 +927,80 @@ def test_the_saudi_note_is_said_only_of_runs_with_arabic_and_demonstrations_only
     assert "Saudi" not in json.loads((tmp_path / "run" / "config.json").read_text())["data"]["note"]
 
 
+# -- audit round 28 -------------------------------------------------------------------------------
+def _two_references(tmp_path) -> Path:
+    """ROWS whose original references (before post-editing) differ from the post-edits."""
+    return _write_wmt24pp(tmp_path, [r if r["domain"] == "canary" else dict(r, original_target=r["target"] + " 원본")
+                                     for r in ROWS])
+
+
+DROPPED = ("data (wmt24pp:en-ko_KR): WMT24++ (ko_KR): 5 of 7 segments; dropped the canary and 1 row marked "
+           "is_bad_source (2 in all); references: ")
+
+
+def test_the_report_says_what_each_run_dropped_and_which_references_it_scored(scripted, tmp_path):
+    """(audit round 28, item 1) Two runs differing only in --reference were headed alike in every
+    format, and nothing said which rows were dropped; the only hint was a comparison cell's "item
+    0001 has another reference in each"."""
+    root = _two_references(tmp_path)
+    assert _eval(root, tmp_path / "pe", scripted.url).exit_code == 0
+    assert _eval(root, tmp_path / "orig", scripted.url, "--reference", "original").exit_code == 0
+    paths = [str(tmp_path / "pe"), str(tmp_path / "orig")]
+    for fmt in ("text", "markdown", "csv", "latex"):
+        shown = CliRunner().invoke(cli, ["report", *paths, "--format", fmt, "--paired-n", "100"])
+        assert shown.exit_code == 0, shown.output
+        out = shown.output.replace("\\", "")   # (markdown's escapes)
+        assert out.count(DROPPED) == 2, out   # one line per run, under its own table
+        post_edits = out.index(DROPPED + "post-edits ('target'); English is the original side")
+        originals = out.index(DROPPED + "original references, before post-editing ('original_target')")
+        assert post_edits < out.index("orig: fake") < originals, out
+        assert "pe and orig were scored against different references: post-edit vs original (--reference)" in out
+    # runs on the same references say nothing of them
+    assert _eval(root, tmp_path / "pe2", scripted.url, "--limit", "4").exit_code == 0
+    shown = CliRunner().invoke(cli, ["report", paths[0], str(tmp_path / "pe2"), "--paired-n", "100"])
+    assert shown.exit_code == 0 and "different references" not in shown.output, shown.output
+
+
+def test_a_data_note_of_other_data_is_one_line_and_none_is_no_line(scripted, tmp_path, data_dir):
+    """(audit round 28, item 1) NTREX's note reads as one line under its run's table; FLORES-200
+    (local) has none, and its table gets no note for it."""
+    from xling.reporting.report import build_report
+
+    for name, spec in (("ntrex", "ntrex128:test"), ("flores", "flores200:devtest")):
+        result = CliRunner().invoke(cli, ["eval", "mt", "--data", spec, "--data-dir", str(data_dir), "-p", "en-ko",
+                                          "--limit", "2", "--out", str(tmp_path / name), "--backend", "http",
+                                          "--base-url", scripted.url, "-m", "fake", "--metrics", "chrf"])
+        assert result.exit_code == 0, result.output
+    ntrex, flores = (build_report([str(tmp_path / name)])[0].notes for name in ("ntrex", "flores"))
+    assert [n for n in ntrex if n.startswith("data")] == \
+        ["data (ntrex128:test): English is the original; other sides are translations of it"]
+    assert not [n for n in flores if n.startswith("data")], flores
+
+
+def test_the_note_of_wmt24pp_into_english_says_the_post_edits_are_the_source(scripted, tmp_path):
+    """(audit round 28, item 4) ko-en on wmt24pp:en-ko_KR was said to be scored against the
+    post-edits with English the original side: its post-edits are the source, English the reference."""
+    from xling.data.wmt import run_note
+
+    root = _two_references(tmp_path)
+    result = _eval(root, tmp_path / "rev", scripted.url, "-p", "ko-en")
+    assert result.exit_code == 0, result.output
+    note = json.loads((tmp_path / "rev" / "config.json").read_text())["data"]["note"]
+    assert note.endswith("(2 in all); source: the post-edits ('target'); references: the English originals"), note
+    assert note in result.output
+    data = load_parallel("wmt24pp:en-ko_KR", root, reference="original")
+    en, ko = resolve("en"), resolve("ko")
+    assert run_note(data, [(ko, en)], 0).endswith(
+        "; source: the translations before post-editing ('original_target'); references: the English originals")
+    assert run_note(data, [(en, ko), (ko, en)], 0).endswith(
+        "; en-ko: references: original references, before post-editing ('original_target'), English is the "
+        "original side; ko-en: source: the translations before post-editing ('original_target'), references: "
+        "the English originals")
+    assert run_note(data, [(en, ko)], 0) == data.note   # out of English: as before
+    assert data.note.endswith("; references: original references, before post-editing ('original_target'); "
+                              "English is the original side")
+
+
 def test_switching_the_unit_on_a_run_folder_is_not_blamed_on_an_edited_template(scripted, tmp_path):
     """(audit round 28, item 2) --unit segment on a document run's folder (or back) was refused as
     "its prompt template has changed since that run was made (edited, or rewritten by a newer xling)"."""

@@ -766,3 +766,45 @@ def test_a_page_keeps_why_nothing_was_compared_or_browsed(tmp_path, browser):
     summary = browser.find_element(By.ID, "browser-summary").text
     assert summary.startswith("No segments to browse.") and summary.count("not browsed") == 2
     assert not browser.find_element(By.ID, "segments").is_displayed()
+
+
+def _wmt24pp(folder: Path, rows) -> Path:
+    """A WMT24++-shaped en-ko_KR file of our own (a canary, a bad source, post-edits that differ
+    from the translations before post-editing)."""
+    (folder / "wmt24pp").mkdir(parents=True)
+    _write_jsonl(folder / "wmt24pp" / "en-ko_KR.jsonl", [
+        {"lp": "en-ko_KR", "domain": domain, "document_id": f"doc-{domain}", "segment_id": k, "is_bad_source": bad,
+         "source": en, "target": ko, "original_target": ko + " 원본"} for k, (ko, en, domain, bad) in enumerate(rows)])
+    return folder
+
+
+def test_the_page_says_each_runs_data_note_and_a_comparison_of_other_references(tmp_path, browser):
+    """(audit round 28, item 1) A run's data note (WMT24++'s dropped rows, the references scored)
+    was on no page, and two runs on other references were compared without a word of it."""
+    from servers import FakeOpenAI
+
+    root = _wmt24pp(tmp_path, [("카나리아", "CANARY", "canary", True), ("나쁜", "BROKEN", "news", True)]
+                    + [(ko, en, domain, False) for ko, en, domain in ROWS[:4]])
+    server = FakeOpenAI(respond=lambda payload: payload["messages"][-1]["content"].split("\n\n", 1)[1].upper())
+    try:
+        for name, extra in (("pe", []), ("orig", ["--reference", "original"])):
+            _cli("eval", "mt", "--backend", "http", "--base-url", server.url, "-m", "fake", "--data",
+                 "wmt24pp:en-ko_KR", "--data-dir", root, "--metrics", "chrf", "-o", tmp_path / name, *extra)
+    finally:
+        server.close()
+    page = tmp_path / "refs.html"
+    assert main(["report", str(tmp_path / "pe"), str(tmp_path / "orig"), "--format", "html", "-o", str(page)]) == 0
+    head = ("data (wmt24pp:en-ko_KR): WMT24++ (ko_KR): 4 of 6 segments; dropped the canary and 1 row marked "
+            "is_bad_source (2 in all); references: ")
+    notes = [head + "post-edits ('target'); English is the original side",
+             head + "original references, before post-editing ('original_target'); English is the original side"]
+    assert [run["data_note"] for run in _page_data(page)["runs"]] == notes
+    _open(browser, page)
+    _check_quiet(browser, page)
+    shown = browser.execute_script("return Array.from(document.querySelectorAll('#overview-body p.data-note'))"
+                                   ".map(function (p) { return p.textContent; })")
+    assert shown == notes
+    compared = browser.execute_script("return document.getElementById('significance-body').textContent")
+    assert "pe and orig were scored against different references: post-edit vs original (--reference)" in compared
+    tables = browser.execute_script("return document.getElementById('tables-body').textContent")
+    assert all(tables.count(note) == 1 for note in notes)

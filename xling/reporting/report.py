@@ -120,11 +120,21 @@ def chosen_by(run: MTRun, metric: str) -> str | None:
                                         "favours what it chose") + ", not an independent measure")
 
 
+def data_note(run: MTRun) -> str | None:
+    """What the run's data says of itself (config.json's data.note: WMT24++'s segments dropped and
+    the references scored, FLORES+ for FLORES-200), named by its spec; None where it says nothing."""
+    data = run.config.get("data") or {}
+    note, spec = data.get("note"), data.get("spec") or run.settings.get("data")
+    if not isinstance(note, str) or not note.strip():
+        return None
+    return f"data ({spec}): {note}" if spec else f"data: {note}"
+
+
 def direction_table(run: MTRun, only: list[str] | None = None) -> Table:
     metrics = [m for m in run.metrics_present() if only is None or m in only]
     rows = [[d.name, "" if d.n is None else str(d.n)]
             + [cell for m in metrics for cell in _figures(m, d.metrics.get(m))] for d in run.directions]
-    notes = []
+    notes = [note for note in (data_note(run),) if note]   # (two runs on other references read alike)
     for m in metrics:
         by_signature: dict[str, list[str]] = {}   # BLEU's tokenizer differs by target language
         for d in run.directions:
@@ -254,6 +264,18 @@ def _restated_note(run: MTRun, name: str, metric: str, recomputed, what: str) ->
             f"score was made with {made}: `xling rescore {run.path} -m {metric} --recompute` makes them agree")
 
 
+def _reference(run: MTRun) -> str:
+    """The WMT24++ references a run scored against (--reference; a run before the setting: post-edit)."""
+    return str(run.settings.get("reference") or "post-edit")
+
+
+def reference_notes(runs: list[MTRun]) -> list[str]:
+    """Each later run scored against other WMT24++ references than the first (the post-edits or the
+    originals): said, where the tables would otherwise only show "another reference" in some item."""
+    return [f"{runs[0].label} and {run.label} were scored against different references: {_reference(runs[0])} "
+            f"vs {_reference(run)} (--reference)" for run in runs[1:] if _reference(run) != _reference(runs[0])]
+
+
 def comparison(runs: list[MTRun], metric: str, test: str = "bs", n_samples: int | None = None,
                seed: int = 12345, results: Results | None = None) -> Table | None:
     """Each later run against the first on each direction the first scored with `metric`, where
@@ -339,7 +361,7 @@ def comparison(runs: list[MTRun], metric: str, test: str = "bs", n_samples: int 
                       f"({theirs}) than {base.label} ({ours}); no test is made across signatures"
                       for (label, direction), (ours, theirs) in refused.items()]
     notes += [f"—: {label} has no {display(metric)} score for {', '.join(names)}" for label, names in absent.items()]
-    notes += mismatched + restated
+    notes += reference_notes(runs) + mismatched + restated
     notes += [note for note in (chosen_by(run, metric) for run in runs) if note]
     unbased = [d.name for r in runs[1:] for d in r.directions if metric in d.metrics
                and not scored(base, d.name)]

@@ -67,6 +67,7 @@ function drawOverview() {
       run.template ? "template " + run.template : null, run.shots + "-shot", run.unit, run.select,
       run.created].filter(Boolean).join(" \u00b7 ");
     body.appendChild(el("p", { cls: "run-meta", text: meta, title: run.path }));
+    if (run.data_note) body.appendChild(el("p", { cls: "note data-note", text: run.data_note }));
     if ((run.unfinished || []).length) {
       body.appendChild(el("p", { cls: "note warning", text: "not finished: " + run.unfinished.join(", ") +
         " (the run was stopped before it finished, or is being written)" }));
