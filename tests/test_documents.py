@@ -1063,3 +1063,24 @@ def test_translate_documents_refuses_a_translator_of_single_segments(scripted):
     with pytest.raises(XlingError, match="template 'mt-chat' translates single segments"):
         Translator(backend=backend, template="mt-chat", unit="document", cache=False)
     assert scripted.requests == 0
+
+
+def test_counts_of_one_chunk_and_one_segment_read_in_the_singular(tmp_path):
+    """(audit round 28, item 5) "realignment failed for 1 chunks (1 segments, scored as empty)", and
+    the report's "1 of 2 chunks could not be split back into segments (1 segments scored as empty)"."""
+    def lonely_left_empty(payload):
+        text = _user_text(payload)
+        return "[1]" if "Lonely" in text else "\n".join(line.upper() for line in text.split("\n"))
+
+    rows = ROWS[:1] + [_row(1, "doc-a", "news", "Lonely sentence.", "외로운 문장."),
+                       _row(2, "doc-b", "news", "The bridge opened today.", "다리가 오늘 개통했다.")]
+    server = FakeOpenAI(respond=lonely_left_empty)
+    try:
+        result = _eval(_write_wmt24pp(tmp_path, rows), tmp_path / "doc", server.url, "--unit", "document")
+    finally:
+        server.close()
+    assert result.exit_code == 0, result.output
+    assert "xling: 2 documents in 2 chunks (context window" in result.output
+    assert "realignment failed for 1 chunk (1 segment, scored as empty)" in result.output
+    shown = CliRunner().invoke(cli, ["report", str(tmp_path / "doc")])
+    assert "1 of 2 chunks could not be split back into segments (1 segment scored as empty)" in shown.output

@@ -808,3 +808,32 @@ def test_the_page_says_each_runs_data_note_and_a_comparison_of_other_references(
     assert "pe and orig were scored against different references: post-edit vs original (--reference)" in compared
     tables = browser.execute_script("return document.getElementById('tables-body').textContent")
     assert all(tables.count(note) == 1 for note in notes)
+
+
+def test_a_blank_segments_prompt_says_it_was_not_sent(tmp_path, browser):
+    """(audit round 28, item 5) The prompt dialog of a blank segment showed its chunk's whole
+    prompt and "prompt_hash (none) — not checked", never saying it was not sent."""
+    from servers import FakeOpenAI
+
+    data = _write_jsonl(tmp_path / "docs.jsonl", [
+        {"document_id": "d", "segment_id": 1, "en": "The bridge opened.", "ko": "다리가 개통했다."},
+        {"document_id": "d", "segment_id": 2, "en": " ", "ko": "빈"}])
+    server = FakeOpenAI(respond=lambda payload: "[1] 다리가 개통했다.")
+    try:
+        _cli("eval", "mt", "--backend", "http", "--base-url", server.url, "-m", "fake", "--data", f"jsonl:{data}",
+             "--pairs", "en-ko", "--unit", "document", "--metrics", "chrf", "-o", tmp_path / "D")
+    finally:
+        server.close()
+    page = tmp_path / "blank.html"
+    assert main(["report", str(tmp_path / "D"), "--format", "html", "-o", str(page)]) == 0
+    _open(browser, page)
+    _check_quiet(browser, page)
+    buttons = browser.find_elements("css selector", "#segments-body button.show-prompt")
+    buttons[1].click()
+    dialog = browser.find_element("id", "prompt-dialog").text
+    assert "its source is blank: it was not sent to the model; its document chunk's numbered prompt leaves it " \
+           "out, and its output is empty" in dialog
+    assert "prompt_hash" not in dialog and "The bridge opened." not in dialog
+    browser.find_element("id", "prompt-close").click()
+    buttons[0].click()   # the segment that was sent: as before
+    assert "the rebuilt prompt hashes to it" in browser.find_element("id", "prompt-dialog").text

@@ -263,6 +263,8 @@ def _segments(a: MTRun, b: MTRun | None, names: list[str], results: Results) -> 
                         chunks[k][str(r["chunk"])] = r["chunk_raw"]
                 if r.get("realigned") is False:
                     side["unaligned"] = True
+                if is_blank(r["source"]) and not r.get("prompt_hash"):   # no prompt made: none to show
+                    side["unsent"] = True
                 _add_spans(side, marks[k], i)
                 if isinstance(r.get("chosen"), int) and isinstance(r.get("candidates"), list):   # MBR, rerank
                     utilities = r.get("candidate_scores") or []

@@ -8,6 +8,7 @@ from typing import cast
 
 from ..data.choice import NLI_LABELS
 from ..data.languages import resolve
+from ..data.textio import counted
 from ..errors import XlingError
 from ..metrics.registry import ALIASES, display, get, parse_metric_names
 from ..metrics.significance import paired_test, same_measure
@@ -146,9 +147,9 @@ def direction_table(run: MTRun, only: list[str] | None = None) -> Table:
     for d in run.directions:
         if d.realignment:
             r = d.realignment
-            notes.append(f"{d.name}, translated by document: {r['failed_chunks']} of {r['chunks']} "
-                         f"chunks could not be split back into segments ({r['failed_segments']} "
-                         "segments scored as empty)")
+            notes.append(f"{d.name}, translated by document: {r['failed_chunks']} of {counted(r['chunks'], 'chunk')} "
+                         f"could not be split back into segments ({counted(r['failed_segments'], 'segment')} "
+                         "scored as empty)")
     for d in run.directions:   # (the run said so on stderr; the scores hold them as they were cut)
         for n, chunks, outputs in ((d.cut_at_budget, "that stopped at the token budget",
                                     "stopped at the token budget"),
@@ -221,7 +222,7 @@ def domain_table(run: MTRun, direction, only: list[str] | None = None, results: 
             row.append(str(total) if scored == total else f"{scored}/{total} realigned")
             row += ["—" if r is None else f"{r.score:.2f}" for r in doc_results]
         rows.append(row)
-    header = ["domain", "n"] + _columns(metrics)
+    header = ["domain" if domains else "segments", "n"] + _columns(metrics)   # (no domain: its one row, all)
     if doc_metrics:
         header += ["documents"] + [f"{display(m)} (doc)" for m in doc_metrics]
     notes = ["(doc): each document's outputs and references joined in segment order and scored as "
