@@ -233,7 +233,8 @@ def _without_separator(piece: str, source: str) -> tuple[str, list]:
 def translate_documents(translator, texts: list[str], document_ids: list[str], src, tgt,
                         progress: bool = False) -> tuple[list, dict]:
     """One Translation per segment (in input order) and a summary: documents, chunks, and the
-    chunks and segments whose answers could not be split back."""
+    chunks and segments whose answers could not be split back. `translator`: a Translator made
+    with unit='document' (its default templates ask to keep the segment numbers)."""
 
     if translator.template is not None and translator.unit != "document":   # (its prompt never asks for numbers)
         raise XlingError("translate_documents needs a Translator made with unit='document', whose templates ask to "
