@@ -132,3 +132,29 @@ def test_what_cannot_be_rebuilt_says_why(runs, tmp_path):
     (copy_dir / "config.json").write_text(json.dumps(config), encoding="utf-8")
     _, _, (view, ok) = _view(copy_dir)
     assert "changed since the run" in view["status"] and ok == [None] * len(records)
+
+
+@pytest.mark.parametrize("unit", ["document", "segment"])
+def test_a_blank_segment_is_said_to_be_unsent_not_shown_its_chunks_prompt(tmp_path, capsys, unit):
+    """(audit round 28, item 5) `xling prompt RUN ID` of a blank segment printed its chunk's whole
+    prompt (which leaves it out) and "prompt_hash (none): not checked", never saying it was not sent."""
+    data = tmp_path / "docs.jsonl"
+    data.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in (
+        {"document_id": "d", "segment_id": 1, "en": "The bridge opened.", "ko": "다리가 개통했다."},
+        {"document_id": "d", "segment_id": 2, "en": "  ", "ko": "빈"},
+        {"document_id": "d", "segment_id": 3, "en": "It rained.", "ko": "비가 왔다."})), encoding="utf-8")
+    server = FakeOpenAI(respond=_numbered if unit == "document" else lambda payload: "번역")
+    try:
+        _cli("eval", "mt", "--data", f"jsonl:{data}", "--pairs", "en-ko", "--unit", unit, "--metrics", "chrf",
+             "-m", "fake", "--backend", "http", "--base-url", server.url, "-o", tmp_path / "run")
+    finally:
+        server.close()
+    capsys.readouterr()
+    assert main(["prompt", str(tmp_path / "run"), "2"]) == 0
+    shown = capsys.readouterr().out
+    assert "## its source is blank: it was not sent to the model" in shown and "its output is empty" in shown
+    assert ("its document chunk d#0's numbered prompt leaves it out" in shown) == (unit == "document")
+    assert "prompt_hash" not in shown and "The bridge opened." not in shown and "## messages" not in shown
+    assert main(["prompt", str(tmp_path / "run"), "3"]) == 0   # a segment that was sent: as before
+    shown = capsys.readouterr().out
+    assert "## messages" in shown and "the rebuilt prompt hashes to it" in shown

@@ -925,3 +925,162 @@ def test_the_saudi_note_is_said_only_of_runs_with_arabic_and_demonstrations_only
     assert result.returncode == 0, result.stderr.decode()
     assert b"Saudi" not in result.stderr and b"WMT24++ (ar_SA, ko_KR)" in result.stderr
     assert "Saudi" not in json.loads((tmp_path / "run" / "config.json").read_text())["data"]["note"]
+
+
+# -- audit round 28 -------------------------------------------------------------------------------
+def _two_references(tmp_path) -> Path:
+    """ROWS whose original references (before post-editing) differ from the post-edits."""
+    return _write_wmt24pp(tmp_path, [r if r["domain"] == "canary" else dict(r, original_target=r["target"] + " 원본")
+                                     for r in ROWS])
+
+
+DROPPED = ("data (wmt24pp:en-ko_KR): WMT24++ (ko_KR): 5 of 7 segments; dropped the canary and 1 row marked "
+           "is_bad_source (2 in all); references: ")
+
+
+def test_the_report_says_what_each_run_dropped_and_which_references_it_scored(scripted, tmp_path):
+    """(audit round 28, item 1) Two runs differing only in --reference were headed alike in every
+    format, and nothing said which rows were dropped; the only hint was a comparison cell's "item
+    0001 has another reference in each"."""
+    root = _two_references(tmp_path)
+    assert _eval(root, tmp_path / "pe", scripted.url).exit_code == 0
+    assert _eval(root, tmp_path / "orig", scripted.url, "--reference", "original").exit_code == 0
+    paths = [str(tmp_path / "pe"), str(tmp_path / "orig")]
+    for fmt in ("text", "markdown", "csv", "latex"):
+        shown = CliRunner().invoke(cli, ["report", *paths, "--format", fmt, "--paired-n", "100"])
+        assert shown.exit_code == 0, shown.output
+        out = shown.output.replace("\\", "")   # (markdown's escapes)
+        assert out.count(DROPPED) == 2, out   # one line per run, under its own table
+        post_edits = out.index(DROPPED + "post-edits ('target'); English is the original side")
+        originals = out.index(DROPPED + "original references, before post-editing ('original_target')")
+        assert post_edits < out.index("orig: fake") < originals, out
+        assert "pe and orig were scored against different references: post-edit vs original (--reference)" in out
+    # runs on the same references say nothing of them
+    assert _eval(root, tmp_path / "pe2", scripted.url, "--limit", "4").exit_code == 0
+    shown = CliRunner().invoke(cli, ["report", paths[0], str(tmp_path / "pe2"), "--paired-n", "100"])
+    assert shown.exit_code == 0 and "different references" not in shown.output, shown.output
+
+
+def test_a_data_note_of_other_data_is_one_line_and_none_is_no_line(scripted, tmp_path, data_dir):
+    """(audit round 28, item 1) NTREX's note reads as one line under its run's table; FLORES-200
+    (local) has none, and its table gets no note for it."""
+    from xling.reporting.report import build_report
+
+    for name, spec in (("ntrex", "ntrex128:test"), ("flores", "flores200:devtest")):
+        result = CliRunner().invoke(cli, ["eval", "mt", "--data", spec, "--data-dir", str(data_dir), "-p", "en-ko",
+                                          "--limit", "2", "--out", str(tmp_path / name), "--backend", "http",
+                                          "--base-url", scripted.url, "-m", "fake", "--metrics", "chrf"])
+        assert result.exit_code == 0, result.output
+    ntrex, flores = (build_report([str(tmp_path / name)])[0].notes for name in ("ntrex", "flores"))
+    assert [n for n in ntrex if n.startswith("data")] == \
+        ["data (ntrex128:test): English is the original; other sides are translations of it"]
+    assert not [n for n in flores if n.startswith("data")], flores
+
+
+def test_the_note_of_wmt24pp_into_english_says_the_post_edits_are_the_source(scripted, tmp_path):
+    """(audit round 28, item 4) ko-en on wmt24pp:en-ko_KR was said to be scored against the
+    post-edits with English the original side: its post-edits are the source, English the reference."""
+    from xling.data.wmt import run_note
+
+    root = _two_references(tmp_path)
+    result = _eval(root, tmp_path / "rev", scripted.url, "-p", "ko-en")
+    assert result.exit_code == 0, result.output
+    note = json.loads((tmp_path / "rev" / "config.json").read_text())["data"]["note"]
+    assert note.endswith("(2 in all); source: the post-edits ('target'); references: the English originals"), note
+    assert note in result.output
+    data = load_parallel("wmt24pp:en-ko_KR", root, reference="original")
+    en, ko = resolve("en"), resolve("ko")
+    assert run_note(data, [(ko, en)], 0).endswith(
+        "; source: the translations before post-editing ('original_target'); references: the English originals")
+    assert run_note(data, [(en, ko), (ko, en)], 0).endswith(
+        "; en-ko: references: original references, before post-editing ('original_target'), English is the "
+        "original side; ko-en: source: the translations before post-editing ('original_target'), references: "
+        "the English originals")
+    assert run_note(data, [(en, ko)], 0) == data.note   # out of English: as before
+    assert data.note.endswith("; references: original references, before post-editing ('original_target'); "
+                              "English is the original side")
+
+
+def test_switching_the_unit_on_a_run_folder_is_not_blamed_on_an_edited_template(scripted, tmp_path):
+    """(audit round 28, item 2) --unit segment on a document run's folder (or back) was refused as
+    "its prompt template has changed since that run was made (edited, or rewritten by a newer xling)"."""
+    root = _write_wmt24pp(tmp_path, ROWS)
+    for first, then in (("document", "segment"), ("segment", "document")):
+        out = tmp_path / first
+        assert _eval(root, out, scripted.url, "--unit", first).exit_code == 0
+        result = xling("eval", "mt", "--data", "wmt24pp:en-ko_KR", "--data-dir", str(root), "--out", str(out),
+                       "--backend", "http", "--base-url", scripted.url, "-m", "fake", "--metrics", "chrf,bleu",
+                       "--unit", then)
+        assert_one_line_error(result, "holds a run with a different config (differs in: template_hash, unit); "
+                                      "pass --overwrite")
+        assert "prompt template has changed" not in result.stderr.decode()
+
+
+@pytest.mark.parametrize("template, instead", [("mt-chat", "mt-document-chat"),
+                                               ("mt-chat-target-lang", "mt-document-chat"),
+                                               ("mt-completion", "mt-document-completion")])
+def test_a_segment_template_in_document_mode_is_refused(scripted, tmp_path, template, instead):
+    """(audit round 28, item 3) --unit document --template mt-chat ran (exit 0, no note) with a
+    prompt that never asks to keep the [k] numbers: a real model's answers could not be split back
+    and were scored as empty. (The reverse, a document template by segment, was refused already.)"""
+    result = xling("eval", "mt", "--data", "wmt24pp:en-ko_KR", "--data-dir", str(_write_wmt24pp(tmp_path, ROWS)),
+                   "--out", str(tmp_path / "r"), "--backend", "http", "--base-url", scripted.url, "-m", "fake",
+                   "--unit", "document", "--template", template)
+    assert_one_line_error(result, f"template {template!r} translates single segments and never asks to keep "
+                                  f"the [1], [2], ... numbers --unit document splits answers by: use {instead}")
+    assert not (tmp_path / "r").exists() and scripted.requests == 0
+
+
+def test_a_users_own_template_in_document_mode_is_theirs(scripted, tmp_path):
+    """(audit round 28, item 3) A template of the user's (here one that asks for the numbers in its
+    own words, named as a built-in one is) is used as given: only xling's segment templates are refused."""
+    own = tmp_path / "templates"
+    own.mkdir()
+    (own / "mt-chat.yaml").write_text(
+        "name: mt-chat\ntask: translation\nformat: chat\nuser: |-\n  Into {tgt_name}, keeping each [k] at the "
+        "start of its line:\n\n  {source}\nassistant: '{target}'\n", encoding="utf-8")
+    result = xling("eval", "mt", "--data", "wmt24pp:en-ko_KR", "--data-dir", str(_write_wmt24pp(tmp_path, ROWS)),
+                   "--out", str(tmp_path / "r"), "--backend", "http", "--base-url", scripted.url, "-m", "fake",
+                   "--unit", "document", "--template", "mt-chat", "--metrics", "chrf",
+                   env={"XLING_TEMPLATES": str(own)})
+    assert result.returncode == 0, result.stderr.decode()
+    assert "keeping each [k]" in scripted.payloads[0]["messages"][-1]["content"]
+    records = [json.loads(line) for line in (tmp_path / "r" / "outputs" / "en-ko.jsonl").open(encoding="utf-8")]
+    assert all(r["realigned"] for r in records)
+
+
+def test_translate_documents_refuses_a_translator_of_single_segments(scripted):
+    """(audit round 28, item 3) translate_documents with a Translator of the default unit sent its
+    numbered chunks under mt-chat's prompt, which never asks to keep the numbers."""
+    from xling.backends import load_backend
+    from xling.translation.documents import translate_documents
+    from xling.translation.translator import Translator
+
+    backend = load_backend("fake", backend="http", base_url=scripted.url)
+    with pytest.raises(XlingError, match=re.escape("translate_documents needs a Translator made with "
+                                                   "unit='document'") + r".*\(template 'mt-chat'\)"):
+        translate_documents(Translator(backend=backend, cache=False), ["Hello.", "World."], ["d", "d"], "en", "ko")
+    with pytest.raises(XlingError, match="template 'mt-chat' translates single segments"):
+        Translator(backend=backend, template="mt-chat", unit="document", cache=False)
+    assert scripted.requests == 0
+
+
+def test_counts_of_one_chunk_and_one_segment_read_in_the_singular(tmp_path):
+    """(audit round 28, item 5) "realignment failed for 1 chunks (1 segments, scored as empty)", and
+    the report's "1 of 2 chunks could not be split back into segments (1 segments scored as empty)"."""
+    def lonely_left_empty(payload):
+        text = _user_text(payload)
+        return "[1]" if "Lonely" in text else "\n".join(line.upper() for line in text.split("\n"))
+
+    rows = ROWS[:1] + [_row(1, "doc-a", "news", "Lonely sentence.", "외로운 문장."),
+                       _row(2, "doc-b", "news", "The bridge opened today.", "다리가 오늘 개통했다.")]
+    server = FakeOpenAI(respond=lonely_left_empty)
+    try:
+        result = _eval(_write_wmt24pp(tmp_path, rows), tmp_path / "doc", server.url, "--unit", "document")
+    finally:
+        server.close()
+    assert result.exit_code == 0, result.output
+    assert "xling: 2 documents in 2 chunks (context window" in result.output
+    assert "realignment failed for 1 chunk (1 segment, scored as empty)" in result.output
+    shown = CliRunner().invoke(cli, ["report", str(tmp_path / "doc")])
+    assert "1 of 2 chunks could not be split back into segments (1 segment scored as empty)" in shown.output

@@ -869,3 +869,74 @@ def test_a_printed_page_holds_every_table_and_its_overview_fits_the_paper(runs, 
         browser.set_window_size(size["width"], size["height"])
     width, rights = edges[0], edges[1:]
     assert rights and max(rights) <= width, edges
+
+
+def _wmt24pp(folder: Path, rows) -> Path:
+    """A WMT24++-shaped en-ko_KR file of our own (a canary, a bad source, post-edits that differ
+    from the translations before post-editing)."""
+    (folder / "wmt24pp").mkdir(parents=True)
+    _write_jsonl(folder / "wmt24pp" / "en-ko_KR.jsonl", [
+        {"lp": "en-ko_KR", "domain": domain, "document_id": f"doc-{domain}", "segment_id": k, "is_bad_source": bad,
+         "source": en, "target": ko, "original_target": ko + " 원본"} for k, (ko, en, domain, bad) in enumerate(rows)])
+    return folder
+
+
+def test_the_page_says_each_runs_data_note_and_a_comparison_of_other_references(tmp_path, browser):
+    """(audit round 28, item 1) A run's data note (WMT24++'s dropped rows, the references scored)
+    was on no page, and two runs on other references were compared without a word of it."""
+    from servers import FakeOpenAI
+
+    root = _wmt24pp(tmp_path, [("카나리아", "CANARY", "canary", True), ("나쁜", "BROKEN", "news", True)]
+                    + [(ko, en, domain, False) for ko, en, domain in ROWS[:4]])
+    server = FakeOpenAI(respond=lambda payload: payload["messages"][-1]["content"].split("\n\n", 1)[1].upper())
+    try:
+        for name, extra in (("pe", []), ("orig", ["--reference", "original"])):
+            _cli("eval", "mt", "--backend", "http", "--base-url", server.url, "-m", "fake", "--data",
+                 "wmt24pp:en-ko_KR", "--data-dir", root, "--metrics", "chrf", "-o", tmp_path / name, *extra)
+    finally:
+        server.close()
+    page = tmp_path / "refs.html"
+    assert main(["report", str(tmp_path / "pe"), str(tmp_path / "orig"), "--format", "html", "-o", str(page)]) == 0
+    head = ("data (wmt24pp:en-ko_KR): WMT24++ (ko_KR): 4 of 6 segments; dropped the canary and 1 row marked "
+            "is_bad_source (2 in all); references: ")
+    notes = [head + "post-edits ('target'); English is the original side",
+             head + "original references, before post-editing ('original_target'); English is the original side"]
+    assert [run["data_note"] for run in _page_data(page)["runs"]] == notes
+    _open(browser, page)
+    _check_quiet(browser, page)
+    shown = browser.execute_script("return Array.from(document.querySelectorAll('#overview-body p.data-note'))"
+                                   ".map(function (p) { return p.textContent; })")
+    assert shown == notes
+    compared = browser.execute_script("return document.getElementById('significance-body').textContent")
+    assert "pe and orig were scored against different references: post-edit vs original (--reference)" in compared
+    tables = browser.execute_script("return document.getElementById('tables-body').textContent")
+    assert all(tables.count(note) == 1 for note in notes)
+
+
+def test_a_blank_segments_prompt_says_it_was_not_sent(tmp_path, browser):
+    """(audit round 28, item 5) The prompt dialog of a blank segment showed its chunk's whole
+    prompt and "prompt_hash (none) — not checked", never saying it was not sent."""
+    from servers import FakeOpenAI
+
+    data = _write_jsonl(tmp_path / "docs.jsonl", [
+        {"document_id": "d", "segment_id": 1, "en": "The bridge opened.", "ko": "다리가 개통했다."},
+        {"document_id": "d", "segment_id": 2, "en": " ", "ko": "빈"}])
+    server = FakeOpenAI(respond=lambda payload: "[1] 다리가 개통했다.")
+    try:
+        _cli("eval", "mt", "--backend", "http", "--base-url", server.url, "-m", "fake", "--data", f"jsonl:{data}",
+             "--pairs", "en-ko", "--unit", "document", "--metrics", "chrf", "-o", tmp_path / "D")
+    finally:
+        server.close()
+    page = tmp_path / "blank.html"
+    assert main(["report", str(tmp_path / "D"), "--format", "html", "-o", str(page)]) == 0
+    _open(browser, page)
+    _check_quiet(browser, page)
+    buttons = browser.find_elements("css selector", "#segments-body button.show-prompt")
+    buttons[1].click()
+    dialog = browser.find_element("id", "prompt-dialog").text
+    assert "its source is blank: it was not sent to the model; its document chunk's numbered prompt leaves it " \
+           "out, and its output is empty" in dialog
+    assert "prompt_hash" not in dialog and "The bridge opened." not in dialog
+    browser.find_element("id", "prompt-close").click()
+    buttons[0].click()   # the segment that was sent: as before
+    assert "the rebuilt prompt hashes to it" in browser.find_element("id", "prompt-dialog").text

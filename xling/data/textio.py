@@ -79,6 +79,11 @@ def is_blank(text: str) -> bool:
     return not "".join(c for c in text if unicodedata.category(c) != "Cf").strip()
 
 
+def counted(n: int, thing: str) -> str:
+    """ "1 chunk", "2 chunks", "0 chunks": a count as the messages and notes write it."""
+    return f"{n} {thing}{'s' * (n != 1)}"
+
+
 def split_lines(text: str, keep_bom: bool = False) -> list[str]:
     """Lines without their terminators (\\n, \\r\\n); a final newline adds no empty line. A
     leading byte-order mark is dropped unless `keep_bom` (metric input: sacrebleu keeps it as

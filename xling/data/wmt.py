@@ -11,7 +11,7 @@ from .corpus import ParallelData
 from .languages import Language, resolve
 from .parallel import FloresDev, data_root
 from .registry import DataOptions, register_dataset
-from .textio import read_jsonl, read_lines
+from .textio import counted, read_jsonl, read_lines
 
 WMT24PP_HUB = "google/wmt24pp"
 WMT24PP_FIELDS = ("lp", "domain", "document_id", "segment_id", "is_bad_source", "source", "target",
@@ -143,20 +143,40 @@ class WMT24ppData(ParallelData):
     """WMT24++ data, whose note says of a locale's post-edits in a regional variety only where a
     run has its language (`run_note`)."""
 
-    def __init__(self, *args, dialects: dict[str, str], **kwargs):
+    def __init__(self, *args, dialects: dict[str, str], field: str, left_out: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.dialects = dialects     # language code -> "ar_SA: Saudi Arabic"
-        self.base_note = self.note
+        self.field, self.left_out = field, left_out   # the locales' texts read; "; left out of en-*: ..."
+        self.head = self.note        # "WMT24++ (ko_KR): 960 of 998 segments; dropped ..."
         self.note = self.note_for(None, shots=1)   # (every locale: `xling data`, the API)
 
+    def sides(self, directions) -> str:
+        """What the source and the references of `directions` are (None: out of English, as the
+        data set was made): into English, the locale's texts are the source, English the reference."""
+        post_edits = self.field == "target"
+        named = ("post-edits" if post_edits else "original references, before post-editing") + f" ('{self.field}')"
+        texts = ("the post-edits" if post_edits else "the translations before post-editing") + f" ('{self.field}')"
+        kinds = {"out": ["references: " + named, "English is the original side"],
+                 "into": ["source: " + texts, "references: the English originals"],
+                 "between": ["source and references: " + texts, "both translated from the English originals"]}
+        found: dict[str, list[str]] = {}
+        for src, tgt in ([] if directions is None else [(resolve(a), resolve(b)) for a, b in directions]):
+            kind = "out" if src.code == "en" else "into" if tgt.code == "en" else "between"
+            found.setdefault(kind, []).append(f"{src.code}-{tgt.code}")
+        if len(found) <= 1:
+            return "; ".join(kinds[next(iter(found), "out")])
+        return "; ".join(f"{', '.join(names)}: " + ", ".join(kinds[kind]) for kind, names in found.items())
+
     def note_for(self, directions, shots: int | None) -> str:
-        """The note, naming the regional post-edits of the languages of `directions` (None: all of
-        them), and where demonstrations come from only when the run draws some (`shots`)."""
+        """The note, with what the source and references of `directions` are (None: all of them,
+        out of English), naming the regional post-edits of their languages, and where
+        demonstrations come from only when the run draws some (`shots`)."""
+        note = f"{self.head}; {self.sides(directions)}{self.left_out}"
         codes = None if directions is None else {resolve(lang).code for d in directions for lang in d}
         dialects = [text for code, text in self.dialects.items() if codes is None or code in codes]
         if not dialects:
-            return self.base_note
-        return (self.base_note + "; post-edits in a regional variety (" + "; ".join(dialects) + "), scored as "
+            return note
+        return (note + "; post-edits in a regional variety (" + "; ".join(dialects) + "), scored as "
                 "'ar'" + (" (demonstrations from FLORES-200 arb_Arab, Modern Standard Arabic)"
                                       if shots else ""))
 
@@ -230,19 +250,17 @@ def load_wmt24pp(arg: str, root: Path | None, keep_bad_sources: bool = False,
     bad = sum(1 for r in first if r["is_bad_source"] and r["domain"] != "canary")
     if not keep:
         raise XlingError(f"WMT24++ en-{locales[0]} holds no segment to translate: only the canary"
-                         + (f" and {bad} rows marked is_bad_source (--keep-bad-sources keeps them)" if bad else ""))
+                         + (f" and {counted(bad, 'row')} marked is_bad_source (--keep-bad-sources keeps them)"
+                            if bad else ""))
     texts = {"en": [first[i]["source"] for i in keep]}
     for loc, lang in languages.items():
         texts[lang.code] = [tables[loc][i][field] for i in keep]
     dropped = len(first) - len(keep)
     canary = any(r["domain"] == "canary" for r in first)
-    what = (["the canary"] if canary else []) + ([f"{bad} rows marked is_bad_source"] if not keep_bad_sources else [])
-    note = (f"WMT24++ ({', '.join(locales)}): {len(keep)} of {len(first)} segments; "
-            + (f"dropped {' and '.join(what)} ({dropped} in all)" if what else "nothing dropped") + "; references: "
-            + ("post-edits" if field == "target" else "original references, before post-editing")
-            + " ('" + field + "'); English is the original side")
-    if left_out:
-        note += "; left out of en-*: " + "; ".join(left_out)
+    what = (["the canary"] if canary else []) + ([f"{counted(bad, 'row')} marked is_bad_source"]
+                                                 if bad and not keep_bad_sources else [])
+    head = (f"WMT24++ ({', '.join(locales)}): {len(keep)} of {len(first)} segments; "
+            + (f"dropped {' and '.join(what)} ({dropped} in all)" if what else "nothing dropped"))
     # the language code says Arabic; the post-edits are a spoken variety
     dialects = {languages[loc].code: f"{loc}: {DIALECTS[loc]}" for loc in locales
                 if loc in DIALECTS and field == "target"}
@@ -251,7 +269,8 @@ def load_wmt24pp(arg: str, root: Path | None, keep_bad_sources: bool = False,
     ids = [f"{first[i]['segment_id']:04d}" if isinstance(first[i]["segment_id"], int)
            else str(first[i]["segment_id"]) for i in keep]
     return WMT24ppData(f"wmt24pp:en-{locale}", ids, lambda lang: texts[lang.code], list(texts),
-                       dialects=dialects, note=note, meta=meta, dev=dev,
+                       dialects=dialects, note=head, meta=meta, dev=dev, field=field,
+                       left_out="; left out of en-*: " + "; ".join(left_out) if left_out else "",
                         default_pairs=[f"en-{lang.code}" for lang in languages.values()],
                         dev_note="WMT24++ has no dev split: demonstrations from FLORES-200 dev, in "
                                  "each side's language and script")

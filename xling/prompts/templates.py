@@ -88,6 +88,11 @@ class Template:
     def stop_at_newline(self) -> bool:
         return self.format == "completion"
 
+    @property
+    def builtin(self) -> bool:
+        """One of xling's own templates (a user's file of the same name is not)."""
+        return Path(self.path).resolve().parent == BUILTIN_DIR
+
     def render_judgment(self, src: Language, tgt: Language, source: str, translation: str,
                         reference: str | None = None, chat: bool = True) -> Prompt:
         """A judge template's prompt for one translation: chat messages, or for a model

@@ -37,7 +37,7 @@ from .buckets import buckets, unspaced
 from .html_choice import choice_data
 from .html_spans import segment_spans
 from .mt_prompts import PromptRebuilder
-from .report import Results, build_report
+from .report import Results, build_report, data_note
 from .scores import OFF_TARGET_NOTE
 from .tables import Table
 
@@ -159,6 +159,7 @@ def _run_entry(run: MTRun, names: list[str], results: Results) -> dict:
             "template": template.get("name"), "shots": settings.get("shots") or 0,
             "unit": settings.get("unit", "segment"), "select": settings.get("select", "greedy"),
             "created": run.config.get("created"), "directions": directions,
+            "data_note": data_note(run),   # (the segments dropped and the references scored)
             "unfinished": unfinished(run)}   # shown on the page, not only said on stderr
 
 
@@ -262,6 +263,8 @@ def _segments(a: MTRun, b: MTRun | None, names: list[str], results: Results) -> 
                         chunks[k][str(r["chunk"])] = r["chunk_raw"]
                 if r.get("realigned") is False:
                     side["unaligned"] = True
+                if is_blank(r["source"]) and not r.get("prompt_hash"):   # no prompt made: none to show
+                    side["unsent"] = True
                 _add_spans(side, marks[k], i)
                 if isinstance(r.get("chosen"), int) and isinstance(r.get("candidates"), list):   # MBR, rerank
                     utilities = r.get("candidate_scores") or []

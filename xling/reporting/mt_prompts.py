@@ -14,6 +14,7 @@ from typing import Any
 from ..data import hub
 from ..data.languages import Direction, resolve
 from ..data.parallel import load_parallel, read_pair_file, shots_file_pool
+from ..data.textio import is_blank
 from ..errors import XlingError
 from ..prompts.templates import recorded_template, select_shots
 from ..runs.records import MTRun
@@ -254,6 +255,16 @@ def _seq2seq_languages(run: MTRun, name: str) -> tuple[str, str] | None:
         return None
 
 
+def _blank_segment(run: MTRun, name: str, segment_id: str, record: dict) -> str:
+    """A segment whose source is blank: no prompt was made for it (a chunk's numbered prompt
+    leaves it out), so there is none to show or check; its output is empty."""
+    where = f", chunk {record['chunk']}" if "chunk" in record else ""
+    left = (f"; its document chunk {record['chunk']}'s numbered prompt leaves it out" if "chunk" in record else "")
+    return "\n".join([f"# {run.path}: direction {name}, segment {segment_id}{where}",
+                      f"## its source is blank: it was not sent to the model{left}, and its output is empty",
+                      "## source", str(record["source"]), "## output", str(record.get("output", ""))]) + "\n"
+
+
 def segment_prompt(run: MTRun, segment_id: str, direction: str | None = None) -> str:
     """`xling prompt RUN ID [--lang SRC-TGT]` for an MT run: one segment's prompt rebuilt (the
     template's messages, the model's input), whether it hashes to the record's prompt_hash, and
@@ -277,6 +288,8 @@ def segment_prompt(run: MTRun, segment_id: str, direction: str | None = None) ->
                          f"({', '.join(n for n, _, _ in found)}); pick one with --lang")
     name, i, records = found[0]
     record = records[i]
+    if is_blank(str(record.get("source", ""))) and not record.get("prompt_hash"):
+        return _blank_segment(run, name, segment_id, record)
     view, verified = PromptRebuilder(run).view(name, records)
     chunk = (view.get("chunks") or {}).get(str(record["chunk"])) if "chunk" in record else None
     source = None if chunk is not None else record["source"]

@@ -8,6 +8,7 @@ from typing import cast
 
 from ..data.choice import NLI_LABELS
 from ..data.languages import resolve
+from ..data.textio import counted
 from ..errors import XlingError
 from ..metrics.registry import ALIASES, display, get, parse_metric_names
 from ..metrics.significance import paired_test, same_measure
@@ -120,11 +121,21 @@ def chosen_by(run: MTRun, metric: str) -> str | None:
                                         "favours what it chose") + ", not an independent measure")
 
 
+def data_note(run: MTRun) -> str | None:
+    """What the run's data says of itself (config.json's data.note: WMT24++'s segments dropped and
+    the references scored, FLORES+ for FLORES-200), named by its spec; None where it says nothing."""
+    data = run.config.get("data") or {}
+    note, spec = data.get("note"), data.get("spec") or run.settings.get("data")
+    if not isinstance(note, str) or not note.strip():
+        return None
+    return f"data ({spec}): {note}" if spec else f"data: {note}"
+
+
 def direction_table(run: MTRun, only: list[str] | None = None) -> Table:
     metrics = [m for m in run.metrics_present() if only is None or m in only]
     rows = [[d.name, "" if d.n is None else str(d.n)]
             + [cell for m in metrics for cell in _figures(m, d.metrics.get(m))] for d in run.directions]
-    notes = []
+    notes = [note for note in (data_note(run),) if note]   # (two runs on other references read alike)
     for m in metrics:
         by_signature: dict[str, list[str]] = {}   # BLEU's tokenizer differs by target language
         for d in run.directions:
@@ -136,9 +147,9 @@ def direction_table(run: MTRun, only: list[str] | None = None) -> Table:
     for d in run.directions:
         if d.realignment:
             r = d.realignment
-            notes.append(f"{d.name}, translated by document: {r['failed_chunks']} of {r['chunks']} "
-                         f"chunks could not be split back into segments ({r['failed_segments']} "
-                         "segments scored as empty)")
+            notes.append(f"{d.name}, translated by document: {r['failed_chunks']} of {counted(r['chunks'], 'chunk')} "
+                         f"could not be split back into segments ({counted(r['failed_segments'], 'segment')} "
+                         "scored as empty)")
     for d in run.directions:   # (the run said so on stderr; the scores hold them as they were cut)
         for n, chunks, outputs in ((d.cut_at_budget, "that stopped at the token budget",
                                     "stopped at the token budget"),
@@ -211,7 +222,7 @@ def domain_table(run: MTRun, direction, only: list[str] | None = None, results: 
             row.append(str(total) if scored == total else f"{scored}/{total} realigned")
             row += ["—" if r is None else f"{r.score:.2f}" for r in doc_results]
         rows.append(row)
-    header = ["domain", "n"] + _columns(metrics)
+    header = ["domain" if domains else "segments", "n"] + _columns(metrics)   # (no domain: its one row, all)
     if doc_metrics:
         header += ["documents"] + [f"{display(m)} (doc)" for m in doc_metrics]
     notes = ["(doc): each document's outputs and references joined in segment order and scored as "
@@ -252,6 +263,18 @@ def _restated_note(run: MTRun, name: str, metric: str, recomputed, what: str) ->
                                                "or an older xling's rules)")
     return (f"{display(metric)}: {what} recomputed with {recomputed.signature}, but {run.label} {name}'s stored "
             f"score was made with {made}: `xling rescore {run.path} -m {metric} --recompute` makes them agree")
+
+
+def _reference(run: MTRun) -> str:
+    """The WMT24++ references a run scored against (--reference; a run before the setting: post-edit)."""
+    return str(run.settings.get("reference") or "post-edit")
+
+
+def reference_notes(runs: list[MTRun]) -> list[str]:
+    """Each later run scored against other WMT24++ references than the first (the post-edits or the
+    originals): said, where the tables would otherwise only show "another reference" in some item."""
+    return [f"{runs[0].label} and {run.label} were scored against different references: {_reference(runs[0])} "
+            f"vs {_reference(run)} (--reference)" for run in runs[1:] if _reference(run) != _reference(runs[0])]
 
 
 def comparison(runs: list[MTRun], metric: str, test: str = "bs", n_samples: int | None = None,
@@ -339,7 +362,7 @@ def comparison(runs: list[MTRun], metric: str, test: str = "bs", n_samples: int 
                       f"({theirs}) than {base.label} ({ours}); no test is made across signatures"
                       for (label, direction), (ours, theirs) in refused.items()]
     notes += [f"—: {label} has no {display(metric)} score for {', '.join(names)}" for label, names in absent.items()]
-    notes += mismatched + restated
+    notes += reference_notes(runs) + mismatched + restated
     notes += [note for note in (chosen_by(run, metric) for run in runs) if note]
     unbased = [d.name for r in runs[1:] for d in r.directions if metric in d.metrics
                and not scored(base, d.name)]

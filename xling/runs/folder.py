@@ -51,10 +51,11 @@ def _write_json(path: Path, data) -> None:
 def _why(changed: list[str]) -> str:
     """What a changed identity means, where the user did not change a setting themselves."""
     # (not when the user chose another template, nor another model: a model without a chat
-    # template gets the completion template by default)
+    # template gets the completion template by default; nor another task, data or --unit, which
+    # has its own default: --unit document the mt-document-* templates)
     if any(k in ("templates", "template_hash") for k in changed) and not any(
-            k in ("template", "gen_template", "judge_template", "model", "judge_model",   # (another task
-                  "task", "data", "mode", "prompt_lang") for k in changed):   # or data: its own default)
+            k in ("template", "gen_template", "judge_template", "model", "judge_model",
+                  "task", "data", "mode", "prompt_lang", "unit") for k in changed):
         return (": its prompt template has changed since that run was made (edited, or rewritten "
                 "by a newer xling), so resuming would mix answers to two different prompts")
     if any(k in ("base_model_content", "judge_model_content") for k in changed):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from ..backends.base import budget_cut, was_cut
 from ..data.languages import check_direction
-from ..data.textio import is_blank
+from ..data.textio import counted, is_blank
 from ..errors import XlingError
 from .postprocess import Cleaned, clean_output, without_reasoning
 from .translator import Translation, source_texts
@@ -233,8 +233,13 @@ def _without_separator(piece: str, source: str) -> tuple[str, list]:
 def translate_documents(translator, texts: list[str], document_ids: list[str], src, tgt,
                         progress: bool = False) -> tuple[list, dict]:
     """One Translation per segment (in input order) and a summary: documents, chunks, and the
-    chunks and segments whose answers could not be split back."""
+    chunks and segments whose answers could not be split back. `translator`: a Translator made
+    with unit='document' (its default templates ask to keep the segment numbers)."""
 
+    if translator.template is not None and translator.unit != "document":   # (its prompt never asks for numbers)
+        raise XlingError("translate_documents needs a Translator made with unit='document', whose templates ask to "
+                         "keep the [1], [2], ... numbers each answer is split back by; this one translates single "
+                         f"segments (template {translator.template.name!r})")
     texts, document_ids, src, tgt = checked_inputs(texts, document_ids, src, tgt)
     shots, chunks = prepare(translator, texts, document_ids, src, tgt)
     clipped = translator.clipped_budgets
@@ -328,12 +333,11 @@ def translate_documents(translator, texts: list[str], document_ids: list[str], s
                "context_window": translator.backend.context_window,
                "answer_cap": translator.decoding.max_new_tokens_cap}
     if progress:
-        more = f"; {len(chunks) - documents} more chunks to fit" if len(chunks) > documents else ""
-        print(f"xling: {documents} document{'s' * (documents != 1)} in {len(chunks)} chunk{'s' * (len(chunks) != 1)}"
-              f"{more} (context window "
+        more = f"; {counted(len(chunks) - documents, 'more chunk')} to fit" if len(chunks) > documents else ""
+        print(f"xling: {counted(documents, 'document')} in {counted(len(chunks), 'chunk')}{more} (context window "
               f"{summary['context_window'] or 'unknown'}, answer cap {summary['answer_cap']} tokens); "
-              f"realignment failed for {failed_chunks} chunks ({failed_segments} segments, scored as empty)",
-              file=sys.stderr)
+              f"realignment failed for {counted(failed_chunks, 'chunk')} ({counted(failed_segments, 'segment')}, "
+              "scored as empty)", file=sys.stderr)
     if cut_chunks:
         low, high = min(cut_budgets), max(cut_budgets)
         budgets = f"{low:,}" if low == high else f"{low:,} to {high:,}"
@@ -346,20 +350,26 @@ def translate_documents(translator, texts: list[str], document_ids: list[str], s
                 if "limit" in cut_by else []
             why += [f"the model wrote past {d.length_factor:g} x the source's tokens + {d.length_slack} a segment: "
                     "a repetition loop, or reasoning"] if "length" in cut_by else []
-            said.append(f"{cut_failed_chunks} ended before their last number and could not be split back: their "
-                        f"{cut_failed_segments} segments are scored as empty ({'; '.join(why)})")
+            said.append(f"{cut_failed_chunks} ended before their last number and could not be split back: "
+                        f"{scored_empty(cut_failed_segments)} ({'; '.join(why)})")
         print(f"xling: note: {cut_chunks} of {len(asked)} chunk answers stopped at their token budget "
-              f"({cut_segments} segments; a budget of {budgets} tokens a chunk): {'; '.join(said)}", file=sys.stderr)
+              f"({counted(cut_segments, 'segment')}; a budget of {budgets} tokens a chunk): {'; '.join(said)}",
+              file=sys.stderr)
     if filtered_chunks:
         said = [f"{filtered_chunks - filtered_failed_chunks} split back, their last segments cut short"] \
             if filtered_chunks > filtered_failed_chunks else []
         if filtered_failed_chunks:
             said.append(f"{filtered_failed_chunks} ended before their last number and could not be split back: "
-                        f"their {filtered_failed_segments} segments are scored as empty")
+                        f"{scored_empty(filtered_failed_segments)}")
         print(f"xling: note: {filtered_chunks} of {len(asked)} chunk answers were stopped by the server's content "
-              f"filter (finish_reason content_filter; {filtered_segments} segments; a larger budget cannot help): "
+              f"filter (finish_reason content_filter; {counted(filtered_segments, 'segment')}; a larger budget "
+              "cannot help): "
               f"{'; '.join(said)}", file=sys.stderr)
     return results, summary
+
+
+def scored_empty(n: int) -> str:
+    return f"its {n} segment is scored as empty" if n == 1 else f"their {n} segments are scored as empty"
 
 
 def _say_clipped(translator, clipped: int, chunks: int) -> None:

@@ -421,10 +421,20 @@ _PER_CALL = frozenset({"template", "shots", "shot_pool", "seed", "batch_size", "
                        "decoding", "cache", "unit"})
 def check_unit_template(template: Template | None, unit: str) -> None:
     """A document template (mt-document-*) translates numbered documents, not single segments:
-    its prompt speaks of numbered segments, and a segment went unnumbered, its answer taken whole."""
-    if template is not None and template.name.startswith("mt-document") and unit != "document":
+    its prompt speaks of numbered segments, and a segment went unnumbered, its answer taken whole.
+    The other built-in templates translate one segment: their prompt never asks to keep the [k]
+    numbers document mode splits an answer by, and a model's answers were scored as empty. (A
+    user's own template may ask for them in any words: it is theirs to write.)"""
+    if template is None:
+        return
+    if template.name.startswith("mt-document") and unit != "document":
         raise XlingError(f"template {template.name!r} translates numbered documents: use it with "
                          "--unit document (unit='document')")
+    if unit == "document" and template.builtin and template.task == "translation" \
+            and not template.name.startswith("mt-document"):
+        raise XlingError(f"template {template.name!r} translates single segments and never asks to keep the "
+                         f"[1], [2], ... numbers --unit document splits answers by: use mt-document-{template.format} "
+                         "(the default of --unit document), or a template of your own that asks for them")
 
 
 _held: dict = {}   # the one model translate() keeps loaded: {"key": ..., "backend": ...}

@@ -67,6 +67,7 @@ function drawOverview() {
       run.template ? "template " + run.template : null, run.shots + "-shot", run.unit, run.select,
       run.created].filter(Boolean).join(" \u00b7 ");
     body.appendChild(el("p", { cls: "run-meta", text: meta, title: run.path }));
+    if (run.data_note) body.appendChild(el("p", { cls: "note data-note", text: run.data_note }));
     if ((run.unfinished || []).length) {
       body.appendChild(el("p", { cls: "note warning", text: "not finished: " + run.unfinished.join(", ") +
         " (the run was stopped before it finished, or is being written)" }));
@@ -513,6 +514,30 @@ function spansCell(side, metric) {
     lost ? unplacedList(lost) : null);
 }
 
+// A prompt that was sent: its hash check, its messages and the model's input, rebuilt.
+function drawSentPrompt(section, view, side, row) {
+  var check = side.ok === true ? "the rebuilt prompt hashes to it" : side.ok === false
+    ? "the rebuilt prompt does NOT hash to it" : "not checked";
+  section.appendChild(el("p", { cls: "note" }, "prompt_hash ", el("code", { text: side.hash || "(none)" }), " \u2014 " + check));
+  // A document's chunk has its own prompt, written out whole; a segment's is filled in here.
+  var chunk = view.chunks && side.chunk !== undefined ? view.chunks[String(side.chunk)] : null;
+  var messages = chunk ? chunk.messages : view.messages;
+  var source = chunk ? null : row.src;
+  if (messages) {
+    section.appendChild(el("span", { cls: "label", text: "messages" }));
+    messages.forEach(function (m) {
+      section.appendChild(el("div", { cls: "role", text: m[0] }));
+      section.appendChild(el("pre", { cls: "prompt", text: source === null ? m[1] : fill(m[1], source) }));
+    });
+  }
+  var exact = !chunk && view.exact && view.exact[String(row.i)];
+  var input = chunk ? chunk.input : view.input;
+  if (exact || input) {
+    section.appendChild(el("span", { cls: "label", text: "the model's input" }));
+    section.appendChild(el("pre", { cls: "prompt model-input", text: exact || (source === null ? input : fill(input, source)) }));
+  }
+}
+
 function openPrompt(row) {
   var dir = SEG.directions[row.d];
   var body = byId("prompt-body");
@@ -523,25 +548,12 @@ function openPrompt(row) {
     var section = el("section", { cls: "prompt-side" }, el("h3", { text: SEG.runs[k] }));
     section.appendChild(el("p", { cls: "note", text: view.status || "" }));
     if (view.template) section.appendChild(el("p", { cls: "note", text: "template " + view.template + ", " + (view.shots || 0) + " demonstration(s)" }));
-    var check = side.ok === true ? "the rebuilt prompt hashes to it" : side.ok === false
-      ? "the rebuilt prompt does NOT hash to it" : "not checked";
-    section.appendChild(el("p", { cls: "note" }, "prompt_hash ", el("code", { text: side.hash || "(none)" }), " \u2014 " + check));
-    // A document's chunk has its own prompt, written out whole; a segment's is filled in here.
-    var chunk = view.chunks && side.chunk !== undefined ? view.chunks[String(side.chunk)] : null;
-    var messages = chunk ? chunk.messages : view.messages;
-    var source = chunk ? null : row.src;
-    if (messages) {
-      section.appendChild(el("span", { cls: "label", text: "messages" }));
-      messages.forEach(function (m) {
-        section.appendChild(el("div", { cls: "role", text: m[0] }));
-        section.appendChild(el("pre", { cls: "prompt", text: source === null ? m[1] : fill(m[1], source) }));
-      });
-    }
-    var exact = !chunk && view.exact && view.exact[String(row.i)];
-    var input = chunk ? chunk.input : view.input;
-    if (exact || input) {
-      section.appendChild(el("span", { cls: "label", text: "the model's input" }));
-      section.appendChild(el("pre", { cls: "prompt model-input", text: exact || (source === null ? input : fill(input, source)) }));
+    if (side.unsent) {   // (as `xling prompt` says it: no prompt was made, none to show or check)
+      section.appendChild(el("p", { cls: "note unsent", text: "its source is blank: it was not sent to the model" +
+        (side.chunk !== undefined ? "; its document chunk's numbered prompt leaves it out" : "") +
+        ", and its output is empty" }));
+    } else {
+      drawSentPrompt(section, view, side, row);
     }
     if (side.chosen) {   // as `xling prompt` says it
       var score = typeof side.chosen.score === "number" ? fmt(side.chosen.score, 4) : "n/a";
