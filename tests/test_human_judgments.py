@@ -288,7 +288,7 @@ def test_a_file_name_with_two_language_pairs_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize("name", ["mqm_data.tsv", "data_mqm.tsv", "mqm_date.tsv", "mqm_path.tsv", "mqm_html.tsv",
-                                  "mqm_this.tsv", "mqm_then.tsv", "mqm_task_test.tsv", "mqm_dada.tsv"])
+                                  "mqm_note.tsv", "mqm_task_test.tsv", "mqm_dada.tsv"])
 def test_a_word_in_a_file_name_is_no_language_pair(tmp_path, name):
     """(audit round 28) `mqm_data.tsv` was read as Danish to Tamil ("data" = da + ta) with nothing
     said: every English output off-target, exit 0. An English word, or one language twice, is no pair."""
@@ -296,6 +296,16 @@ def test_a_word_in_a_file_name_is_no_language_pair(tmp_path, name):
     data = load_dataset(f"mqm:{write_mqm(tmp_path, rows, name=name)}", JUDGMENTS)
     assert (data.src_lang, data.tgt_lang) == (None, None)
     assert data.languages_note == ""
+
+
+@pytest.mark.parametrize("name, pair", [("mqm_newstest2021_rude.tsv", ("ru", "de")), ("mqm_then.tsv", ("th", "en")),
+                                        ("mqm_teen.tsv", ("te", "en")), ("mqm_hide.tsv", ("hi", "de"))])
+def test_a_direction_that_spells_a_word_is_still_a_pair(tmp_path, name, pair):
+    """(review A, round 28) the word list first taken out of names held real directions too: th-en,
+    te-en, ru-de and hi-de files were refused as naming no pair."""
+    rows = [row("sysA", 1, "r1", "Ein Satz", "No-error", "No-error")]
+    data = load_dataset(f"mqm:{write_mqm(tmp_path, rows, name=name)}", JUDGMENTS)
+    assert (data.src_lang, data.tgt_lang) == pair and "from its name" in data.languages_note
 
 
 def test_a_pair_read_from_the_file_name_is_said_and_one_given_is_not(tmp_path):

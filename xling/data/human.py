@@ -62,12 +62,11 @@ class HumanJudgments:
 # ---------------------------------------------------------------------------------------------
 # Languages
 
-# Every everyday four-letter English word that two of languages.tsv's codes spell (checked against
-# its two-letter codes; "test" too, ready for Sotho's st): in a file name it is the word, not a
-# pair (`mqm_data.tsv` was read as Danish to Tamil, every English output off-target, no word said).
-NAME_WORDS = frozenset("""army arid cask dais data date dear desk fade fate fret guru hear heel hero hide hilt
-    html hues jade knit lode myth node noel noes note paid path quid quit roar rode roes rota rote rude rues
-    rusk skid skis skit slid slit slur taro task tear teen tees test then this thru vide vita""".split())
+# Words that name files and that two of languages.tsv's codes spell ("test" too, ready for Sotho's
+# st): there they are the word, not a pair (`mqm_data.tsv` was read as Danish to Tamil, every
+# English output off-target, no word said). Only these: other words are real directions as well
+# (then th-en, rude ru-de, hide hi-de, guru gu-ru), and a pair read from a name is said anyway.
+NAME_WORDS = frozenset("data date html note path task test".split())
 
 
 def _name_pair(token: str) -> tuple[str, str] | None:
