@@ -1017,6 +1017,18 @@ def test_markdown_marks_inside_quoted_words_are_the_translations_own(quoted):
     assert parse_esa(f"- **major** - {quoted}\n**Score:** 70") == ([ErrorSpan("major", "", span)], 70)
 
 
+@pytest.mark.parametrize("middle, minor", [
+    ('"bank" (the river\'s edge is meant), **Minor:** fluency/grammar - \'a apple\'', "a apple"),
+    ('"bank" (it\'s the river), **Minor:** fluency/grammar - "the students\' books"', "the students' books"),
+    ('"bank" isn\'t right. __Minor__: fluency/grammar - \'shore\'', "shore")])
+def test_an_apostrophe_before_a_marked_heading_opens_no_quote(middle, minor):
+    """(review A, round 28) an apostrophe ("river's", "isn't") was read as a quote's opening that ran
+    past the next **Minor:** heading, keeping its marks: the Minor error was read into the Major one."""
+    answer = f"**Critical:** no-error, **Major:** accuracy/mistranslation - {middle}"
+    assert parse_mqm(answer) == [ErrorSpan("major", "accuracy/mistranslation", "bank"),
+                                 ErrorSpan("minor", "fluency/grammar", minor)]
+
+
 def test_a_judges_quoted_words_with_markdown_marks_are_stored_and_placed_as_quoted(tmp_path):
     """Through a scripted judge and `xling score`: the stored span is the quoted words, which
     the HTML report finds in the output."""

@@ -105,11 +105,17 @@ def _clean(line: str) -> str:
     return _BULLET.sub("", _unmarked(line)).strip()
 
 
+# The quotes whose marks are kept: as _QUOTED, but a single quote after a letter is an apostrophe,
+# never an opening one ("the river's edge ... **Minor:**" kept the heading's marks, and its errors
+# were read into the error before it)
+_KEPT_QUOTED = re.compile(_QUOTED.pattern.replace("|‘(", "|(?<![^\\W_])‘(").replace("|'(", "|(?<![^\\W_])'("))
+
+
 def _unmarked(line: str) -> str:
     """The line without markdown's marks, but for quoted words: a span "config_v2.yaml", "x > 5" or
     "C#" is the translation's own (stored, and marked on the page, as the judge quoted it)."""
     pieces, at = [], 0
-    for quoted in _QUOTED.finditer(line):
+    for quoted in _KEPT_QUOTED.finditer(line):
         pieces += [_MARKUP.sub("", line[at:quoted.start()]), _unbolded(quoted)]
         at = quoted.end()
     return "".join(pieces) + _MARKUP.sub("", line[at:])
