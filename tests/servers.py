@@ -298,6 +298,9 @@ class FakeOpenAI:
                     answer = f"Sure: {self.headers.get('authorization')}"
                     content = json.dumps({"choices": [{"message": {"content": answer}}]})
                     return self._reply(200, content.encode(), {})
+                if server.mode == "retry-after-1-once":   # busy for a second, then well
+                    server.mode = "ok"
+                    return self._reply(503, b'{"error": "busy"}', {"Retry-After": "1"})
                 if respond is not None:
                     payload = json.loads(body)
                     texts = respond(payload)     # a list: one choice each (requests with n)

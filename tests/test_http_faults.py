@@ -91,17 +91,30 @@ def test_a_redirect_with_a_body_is_an_error_not_a_translation(fake):
     assert fake.requests == 1
 
 
-def test_a_retry_after_longer_than_a_request_is_said_at_once(fake, capsys):
+def test_a_retry_after_longer_than_the_retries_may_wait_is_said_at_once(fake, capsys):
     """(audit round 28) a Retry-After of an hour was slept up to the request timeout per retry
     (10 minutes in silence at the defaults), then retried too early anyway, and the final line
     never said what the server asked."""
     fake.mode = "retry-after-3600"
     start = time.monotonic()
     with pytest.raises(XlingError, match=r"asks to wait 3,600 s before trying again \(HTTP 503 .*busy.*\), "
-                                         r"longer than a request's timeout \(0.5 s\)"):
+                                         r"longer than the retries left may wait \(1 s: --max-retries x "
+                                         r"--request-timeout\)"):
         translate(fake, timeout=0.5, max_retries=2)
     assert time.monotonic() - start < 5 and fake.requests == 1
     assert capsys.readouterr().err == ""
+
+
+def test_a_retry_after_longer_than_one_request_is_waited_whole():
+    """(review A, round 28) a Retry-After of 3 s with a 2 s request timeout was refused at once,
+    where waiting 3 s (the retries may wait 10) got the answer."""
+    server = FakeOpenAI("retry-after-1-once")
+    try:
+        start = time.monotonic()
+        assert translate(server, timeout=0.5, max_retries=4) == ["fine"]
+        assert time.monotonic() - start >= 1.0 and server.requests == 2   # the second asked for, not 0.5 s
+    finally:
+        server.close()
 
 
 def test_the_first_retry_is_said_once(fake, capsys):
@@ -111,7 +124,7 @@ def test_the_first_retry_is_said_once(fake, capsys):
         translate(fake, max_retries=3)
     err = capsys.readouterr().err
     assert fake.requests == 4 and err.count("xling: note: ") == 1, err
-    assert "failed a request (HTTP 429 " in err and "retrying, at most 3 times per request" in err
+    assert "failed a request (HTTP 429 " in err and "at most 3 times per request" in err
 
 
 def test_a_runaway_answer_is_cut_off_by_what_max_tokens_allows(fake):

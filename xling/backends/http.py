@@ -545,20 +545,21 @@ class HTTPBackend(Backend):
                     else self.max_retries
                 if attempt >= limit:
                     raise self._final_error(path, exc) from None
-                # Retry-After is obeyed up to the request timeout, never an unbounded sleep; a
-                # longer wait was slept away in silence (10 minutes at the defaults), then retried
-                # too early anyway: said at once
+                # Retry-After is obeyed, never an unbounded sleep: up to what the retries left may
+                # wait, a request's timeout each (an hour asked for was slept away 120 s at a time in
+                # silence, then retried too early anyway: said at once)
                 asked = getattr(exc, "retry_after", None)
                 reason = (self._redact(str(exc)) or type(exc).__name__)[:200]
-                if asked is not None and asked > self.timeout:
+                budget = self.timeout * (limit - attempt)
+                if asked is not None and asked > budget:
                     raise XlingError(f"server at {self.display_url} asks to wait {asked:,.0f} s before trying again "
-                                     f"({reason}), longer than a request's timeout ({self.timeout:g} s); "
-                                     "run again later to resume") from None
+                                     f"({reason}), longer than the retries left may wait ({budget:,.0f} s: "
+                                     "--max-retries x --request-timeout); run again later to resume") from None
+                wait = delay if asked is None else asked
                 if not self._retry_said and (self._answered or not isinstance(exc, httpx.ConnectError)):
                     self._retry_said = True   # (once: a busy server fails many requests at a time)
-                    print(f"xling: note: {self.display_url} failed a request ({reason}); retrying, "
+                    print(f"xling: note: {self.display_url} failed a request ({reason}); retrying in {wait:,.3g} s, "
                           f"at most {limit} times per request", file=sys.stderr)
-                wait = min(delay if asked is None else asked, self.timeout)
                 if cancel.wait(wait):
                     raise KeyboardInterrupt from None
                 delay = min(delay * 2, 60)
