@@ -71,6 +71,13 @@ def test_ter_flags_from_numpy_sign_as_plain_flags():
     assert ter(hyps, refs, normalized=True, asian_support=True).signature == first.signature
 
 
+@pytest.mark.parametrize("tokenize", ["", "  ", 13])
+def test_an_empty_tokenizer_name_is_refused_as_on_the_command_line(tokenize):
+    """(audit round 28) bleu(tokenize="") scored with the target language's tokenizer without a word."""
+    with pytest.raises(XlingError, match="tokenize must name a BLEU tokenizer"):
+        bleu(["a b c"], ["a b c"], tokenize=tokenize)
+
+
 def test_signatures_name_the_cjk_tokenizers():
     refs = ["저는 학생입니다.", "오늘 비가 온다."]
     assert "tok:ko-mecab" in bleu(refs, refs, tgt_lang="kor_Hang").signature

@@ -194,6 +194,9 @@ def bleu(hyps: Sequence[str], refs, tgt_lang: str | None = None, tokenize: str |
     sacrebleu's cached model (downloaded once where it is missing); the signature then carries
     the model file's digest."""
     check_flag("lowercase", lowercase)
+    if tokenize is not None and (not isinstance(tokenize, str) or not tokenize.strip()):
+        # ("" took the target language's tokenizer without a word; the command line refuses it)
+        raise XlingError(f"tokenize must name a BLEU tokenizer (or be None: the target language's), not {tokenize!r}")
     tokenize = tokenize or bleu_tokenizer_for(tgt_lang)
     streams = as_reference_streams(refs, required=True)
     hyps, *streams = apply_mask(keep, hyps, *streams, names=_stream_names(streams))
