@@ -7,17 +7,15 @@ import hashlib
 import importlib
 import sys
 import threading
-from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
-from types import FrameType
 
 from .errors import XlingError
 
 _loaded: set[str] = set()
 _discovering = threading.RLock()   # reentrant: a built-in module looking its registry up re-enters
 # The registries plugins add to (dicts, by `track`): what a plugin that fails halfway through
-# its import registered is taken out again, so "skipped" means skipped (see `claim`).
+# its import registered is taken out again, so "skipped" means skipped.
 _TRACKED: list[dict] = []
 _BUILTIN: list[str] = []
 # Every registry's module, imported before any plugin: one a plugin's own import first brought in
@@ -52,164 +50,48 @@ def _discover(group: str, builtin: tuple[str, ...]) -> None:
         # not remembered as loaded: every later lookup would have answered without the built-ins
         _loaded.discard(group)
         raise
+    global _importing, _importing_content
     # in the order of their distributions' names (then their own), not of sys.path and folder
     # listings: of two plugins registering one name, the same one keeps it on every machine
     points = sorted(entry_points(group=group), key=lambda p: (p.dist.name.lower() if p.dist else "", p.name))
     for point in points:
-        _load(group, _point(group, point))
-
-
-@dataclass(frozen=True)
-class _Point:
-    """An entry point of a plugin, and its distribution's name and version (None without one)."""
-    group: str
-    name: str
-    value: str
-    dist: str | None
-    version: str = ""
-
-    @property
-    def module(self) -> str:
-        return self.value.partition(":")[0]
-
-    @property
-    def plugin(self) -> str:
-        """"distribution==version" (a component's scores and outputs record it)."""
-        return f"{self.dist}=={self.version}" if self.dist is not None else self.name
-
-
-def _point(group: str, point) -> _Point:
-    dist = point.dist
-    return _Point(group, point.name, point.value, dist.name if dist else None, dist.version if dist else "")
-
-
-def _load(group: str, point: _Point) -> None:
-    """Import one entry point's module. A module already imported (another plugin imported it)
-    counts as loaded too: its components registered then are its own (see `registrant`)."""
-    before = [set(registry) for registry in _TRACKED]
-    _importing.append(point)
-    try:
-        importlib.import_module(point.module)
-    except (Exception, SystemExit) as exc:  # noqa: BLE001 - a broken plugin is named, never a traceback
-        # skipped, so that commands which do not need it (--help, langs, the built-ins) work;
-        # a command naming its component then gets "unknown metric/backend/data set"
-        _roll_back(before, point)
-        said = " ".join(str(exc).split())   # (one line: a YAML or numpy error spans several)
-        print(f"xling: warning: plugin {point.name!r} ({group}: {point.value}) does not load, skipped: "
-              f"{type(exc).__name__}: {said[:300]}{'...' if len(said) > 300 else ''}", file=sys.stderr)
+        module = point.value.partition(":")[0]
+        _importing = f"{point.dist.name}=={point.dist.version}" if point.dist is not None else point.name
+        _importing_content = source_digest(module)
+        before = [set(registry) for registry in _TRACKED]
+        try:
+            importlib.import_module(module)
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 - a broken plugin is named, never a traceback
+            # skipped, so that commands which do not need it (--help, langs, the built-ins) work;
+            # a command naming its component then gets "unknown metric/backend/data set"
+            for registry, keys in zip(_TRACKED, before):
+                for key in set(registry) - keys:
+                    del registry[key]
+            said = " ".join(str(exc).split())   # (one line: a YAML or numpy error spans several)
+            print(f"xling: warning: plugin {point.name!r} ({group}: {point.value}) does not load, skipped: "
+                  f"{type(exc).__name__}: {said[:300]}{'...' if len(said) > 300 else ''}", file=sys.stderr)
+            if point.dist is not None:
+                FAILED[group, point.dist.name] = point.dist.version
+            continue
+        finally:
+            _importing = _importing_content = None
         if point.dist is not None:
-            FAILED[group, point.dist] = point.version
-        return
-    finally:
-        _importing.pop()
-    _roll_back(before, None)   # (what a module it imported and caught the failure of had registered)
-    if point.dist is not None:
-        LOADED[point.dist] = point.version
+            LOADED[point.dist.name] = point.dist.version
 
 
-def _roll_back(before: list[set], failed: _Point | None) -> None:
-    """Take out what was registered since `before` by the plugin of the entry point `failed`
-    (its import failed), and by any module whose import failed meanwhile; never what another
-    plugin, whose module the failed one imported, registered (its entry point, already imported
-    when its turn comes, registers nothing again)."""
-    for registry, keys in zip(_TRACKED, before):
-        for key in set(registry) - keys:
-            claims = _CLAIMS.pop((id(registry), key), [])
-            kept = [c for c in claims if c.module in sys.modules and c.point != failed]
-            if kept:
-                _CLAIMS[id(registry), key] = kept
-            elif claims or failed is not None:   # (unclaimed: the failed plugin's own)
-                del registry[key]
-
-
-@dataclass(frozen=True)
-class Owner:
-    """The plugin a registration is attributed to: its "distribution==version", a digest of its
-    package's source, its entry point, and the module whose code registered."""
-    plugin: str
-    content: str | None
-    point: _Point
-    module: str
-
-
-# (id of a tracked registry, key) -> the plugins whose registrations put the key there
-_CLAIMS: dict[tuple[int, object], list[Owner]] = {}
-
-
-def claim(owner: Owner | None, registry: dict, keys) -> None:
-    """`keys` of `registry` were put there (or are shared) by `owner`'s registration: taken out
-    again only with that plugin (see `_roll_back`). None: not a plugin's (nothing to do)."""
-    if owner is not None:
-        for key in keys:
-            _CLAIMS.setdefault((id(registry), key), []).append(owner)
-
-
-# The entry points being imported now, innermost last (a plugin's registration may look
-# another registry up, which imports that group's plugins).
-_importing: list[_Point] = []
+_importing: str | None = None
+_importing_content: str | None = None
 
 
 def importing() -> str | None:
-    """The plugin ("distribution==version") whose entry point is being imported now, if any: a
-    component registered meanwhile is a plugin's (see `registrant` for which)."""
-    return _importing[-1].plugin if _importing else None
+    """The plugin ("distribution==version") whose module is being imported now, if any: a
+    component registered meanwhile is that plugin's (its scores record the version)."""
+    return _importing
 
 
-def registrant() -> Owner | None:
-    """The plugin registering a component now (None outside a plugin's import): the one whose
-    module is the innermost caller that is a plugin's, else the entry point being imported. A
-    plugin importing another plugin's module never takes that plugin's components (nor its
-    version and source digest, by which its scores are told stale)."""
-    if not _importing:
-        return None
-    frame: FrameType | None = sys._getframe(1)
-    while frame is not None:
-        module = frame.f_globals.get("__name__")
-        point = _point_of(module) if isinstance(module, str) else None
-        if point is not None:
-            return _owner(point, str(module))
-        frame = frame.f_back
-    return _owner(_importing[-1], _importing[-1].module)
-
-
-def _owner(point: _Point, module: str) -> Owner:
-    top = point.module.partition(".")[0]
-    if top not in _DIGESTS:
-        _DIGESTS[top] = source_digest(top)
-    return Owner(point.plugin, _DIGESTS[top], point, module)
-
-
-_DIGESTS: dict[str, str | None] = {}   # top-level package -> its source digest (once a process)
-
-
-def _point_of(module: str) -> _Point | None:
-    """The plugin entry point `module` belongs to: the one naming it or the package holding it
-    (the innermost), else the one distribution whose entry points lie in its top-level package."""
-    points = _plugin_points()
-    parts = module.split(".")
-    for size in range(len(parts), 0, -1):
-        named = [p for p in points if p.module == ".".join(parts[:size])]
-        if named:
-            return _prefer_importing(named)
-    top = [p for p in points if p.module.partition(".")[0] == parts[0]]
-    if parts[0] != "xling" and len({p.plugin for p in top}) == 1:
-        return _prefer_importing(top)
-    return None
-
-
-def _prefer_importing(points: list[_Point]) -> _Point:
-    return next((p for p in reversed(_importing) if p in points), points[0])
-
-
-_POINTS: list[_Point] = []
-GROUPS = ("xling.backends", "xling.metrics", "xling.datasets")
-
-
-def _plugin_points() -> list[_Point]:
-    """Every plugin entry point of every group (read once a process, when first needed)."""
-    if not _POINTS:
-        _POINTS.extend(_point(group, p) for group in GROUPS for p in entry_points(group=group))
-    return _POINTS
+def importing_content() -> str | None:
+    """A digest of the source of the plugin being imported now (see `source_digest`)."""
+    return _importing_content
 
 
 def source_digest(module: str) -> str | None:
@@ -270,8 +152,7 @@ def refuse_taken(kind: str, name: str, registry, builtin: bool = False, register
         holder = {"xling": "xling's own", FROM_PYTHON: "one registered from Python"}.get(owner, f"plugin {owner}'s")
         who = "a plugin must choose another name" if importing() else "register yours under another name"
         raise XlingError(f"{kind} {name!r} is registered already ({holder}); {who}")
-    plugin = registrant()   # (the plugin whose code registers it: not one importing that plugin's module)
-    _OWNERS[(kind, name)] = plugin.plugin if plugin else ("xling" if builtin else FROM_PYTHON)
+    _OWNERS[(kind, name)] = importing() or ("xling" if builtin else FROM_PYTHON)
 
 
 def called_from(modules) -> bool:

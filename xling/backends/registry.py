@@ -19,11 +19,11 @@ from typing import Any, Callable
 from ..errors import XlingError
 from ..plugins import (
     called_from,
-    claim,
     discover,
     from_python,
+    importing,
+    importing_content,
     refuse_taken,
-    registrant,
     replaced_from_python,
     track,
 )
@@ -80,10 +80,8 @@ def register_backend(name: str, *, settings: type, help: str, load_options: tupl
                         raise XlingError(f"backend {name!r}: its setting {f.name!r} is backend {other.name!r}'s "
                                          f"too, with another default ({f.default!r}, not {same.default!r}): "
                                          "inherit that backend's settings class, or name it otherwise")
-        owner = registrant()   # the plugin whose code calls this (not one that imported its module)
         REGISTRY[name] = BackendKind(name, help, settings, load, tuple(load_options),
-                                     owner.plugin if owner else None, owner.content if owner else None)
-        claim(owner, REGISTRY, [name])
+                                     importing(), importing_content() if importing() else None)
         return load
     return wrap
 

@@ -21,12 +21,12 @@ from ..backends.http import TRANSPORT
 from ..backends.registry import backends
 from ..errors import XlingError, did_you_mean
 from ..plugins import (
-    claim,
     discover,
     from_python,
+    importing,
+    importing_content,
     refuse_taken,
     refuse_unreachable,
-    registrant,
     replaced_from_python,
     track,
 )
@@ -227,9 +227,8 @@ _BUILDING = True   # while this module registers xling's own metrics (below)
 
 def register(spec: MetricSpec, *aliases: str) -> MetricSpec:
     """Add a metric (a plugin's, or one from Python) under its name and `aliases`; returns it."""
-    owner = registrant()   # the plugin whose code calls this (not one that imported its module)
-    if owner is not None and spec.plugin is None:
-        spec = replace(spec, plugin=owner.plugin, plugin_content=owner.content)
+    if importing() and spec.plugin is None:
+        spec = replace(spec, plugin=importing(), plugin_content=importing_content())
     if from_python(_BUILDING):   # checked against the plugins' metrics too
         _discover()
     for name in (spec.name, *aliases):
@@ -274,9 +273,6 @@ def register(spec: MetricSpec, *aliases: str) -> MetricSpec:
     REGISTRY[spec.name] = spec
     for alias in aliases:
         ALIASES[alias] = spec.name
-    claim(owner, REGISTRY, [spec.name])   # (taken out again only with that plugin, if its import fails)
-    claim(owner, ALIASES, aliases)
-    claim(owner, SETTINGS, [s.name for s in spec.settings.values() if isinstance(s, MetricSetting)])
     return spec
 
 
