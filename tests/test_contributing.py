@@ -143,12 +143,18 @@ def test_a_metric_s_options_from_python_are_checked_as_its_settings_are(plugin):
             "    'f', [float(strict is True)] * len(h), 'f'), options=('strict',), settings={'strict': STRICT}))\n"
             "print(get('length-ratio')(['a b c'], ['a b'], tgt_lang='en', unit=np.str_('words')).score)\n"
             "print(get('flagged')(['a'], ['a'], tgt_lang='en', strict=np.bool_(True)).score)\n"
+            # (review B) a setting declared with a number as its default and no type= is a number
+            "ORDER = MetricSetting('toy_order', 4, 'Order (a toy number).')\n"
+            "register(MetricSpec('ordered', 'Ordered', lambda h, r, s, t, order=4: mean_result(\n"
+            "    'o', [float(order)] * len(h), 'o'), options=('order',), settings={'order': ORDER}))\n"
+            "print(get('ordered')(['a'], ['a'], tgt_lang='en', order=3).score)\n"
             "for name, option in (('length-ratio', {'unit': 'lines'}), ('flagged', {'strict': 1})):\n"
             "    try:\n        get(name)(['a b c'], ['a b'], tgt_lang='en', **option)\n"
             "    except XlingError as error:\n        print(error)\n")
     result = _python(plugin["env"], code)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == ["1.5", "1.0", "LenRatio: 'unit' must be one of chars, words, not 'lines'",
+    assert result.stdout.splitlines() == ["1.5", "1.0", "3.0",
+                                          "LenRatio: 'unit' must be one of chars, words, not 'lines'",
                                           "Flagged: 'strict' must be bool, not int (1)"], result.stdout
 
 

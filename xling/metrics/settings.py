@@ -27,6 +27,12 @@ class MetricSetting:
     snapshot_file: str | None = None
     judge: bool = False                  # an option of LLM judges
 
+    def __post_init__(self):
+        # a plugin's setting declared with a number or flag as its default and no type= is of
+        # that default's type, as its command-line option is (it was checked as text: refused)
+        if self.type is str and self.default is not None and not isinstance(self.default, str):
+            object.__setattr__(self, "type", type(self.default))
+
     @property
     def is_model(self) -> bool:
         """A model or model file that the metric loads (an input the command reads)."""
